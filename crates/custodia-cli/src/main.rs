@@ -1,0 +1,104 @@
+//! `custodia`: the command-line tool of the Custodia register.
+//!
+//! Exit status: 0 on success, 2 on bad input (a malformed file, a bad date, an unknown term unit —
+//! always with a message naming the field), 1 on any other failure.
+
+mod agreement_cmd;
+mod sentence_cmd;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+/// An error that ends the command, with the exit status it deserves.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Bad input: exit 2.
+    Input(String),
+    /// Anything else: exit 1.
+    Other(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::Other(e)
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Failure::Other(e.into())
+    }
+}
+
+pub(crate) type CmdResult = Result<(), Failure>;
+
+const AFTER_HELP: &str = "\
+Examples:
+  custodia sentence --start 2025-01-01 --term 60m --json
+  custodia agreement check examples/agreements/us-sv-cecot.toml
+  custodia completions bash > /etc/bash_completion.d/custodia
+
+Exit status: 0 on success, 2 on bad input (the message names the field), 1 on other failures.
+Specification: SPEC.md; user guide: README.md.";
+
+/// Custodia: the shared register, rulebook and ledger of a cross-border custody agreement.
+#[derive(Debug, Parser)]
+#[command(name = "custodia", version, about, long_about = None, after_help = AFTER_HELP, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Compute release dates for one sentence (SPEC §4: us-federal or two-thirds).
+    Sentence(sentence_cmd::SentenceArgs),
+    /// Work with agreement files (SPEC §1).
+    #[command(subcommand)]
+    Agreement(agreement_cmd::AgreementCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard output.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+}
+
+fn run(cli: Cli) -> CmdResult {
+    match cli.command {
+        Command::Sentence(args) => sentence_cmd::run(&args),
+        Command::Agreement(command) => agreement_cmd::run(&command),
+        Command::Completions { shell } => {
+            let mut out = std::io::stdout().lock();
+            clap_complete::generate(shell, &mut Cli::command(), "custodia", &mut out);
+            out.flush()?;
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Input(message)) => {
+            let _ = writeln!(std::io::stderr(), "error: {message}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Other(error)) => {
+            let _ = writeln!(std::io::stderr(), "error: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,338 @@
+//! Civil dates (proleptic Gregorian), exact and total.
+//!
+//! Custodia never uses wall-clock time in its rules: a [`Date`] is a day number, and "today" is always
+//! a parameter. Conversions use Howard Hinnant's `days_from_civil` algorithm; the supported range is
+//! years 1..=9999 so every `YYYY-MM-DD` string round-trips.
+
+use std::fmt;
+
+/// A calendar date. Internally the number of days since 1970-01-01 (negative before it).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    days: i32,
+}
+
+/// Day of the week.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Weekday {
+    /// Monday
+    Monday,
+    /// Tuesday
+    Tuesday,
+    /// Wednesday
+    Wednesday,
+    /// Thursday
+    Thursday,
+    /// Friday
+    Friday,
+    /// Saturday
+    Saturday,
+    /// Sunday
+    Sunday,
+}
+
+/// Why a date string was rejected.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DateError {
+    /// Not of the form `YYYY-MM-DD` with ASCII digits.
+    #[error("must be a date written YYYY-MM-DD")]
+    Format,
+    /// Well formed, but no such day (e.g. 2023-02-29, month 13, year 0).
+    #[error("no such calendar day")]
+    NoSuchDay,
+    /// Arithmetic left the supported range (years 1..=9999).
+    #[error("date outside the supported range 0001-01-01..9999-12-31")]
+    OutOfRange,
+}
+
+const MIN_YEAR: i32 = 1;
+const MAX_YEAR: i32 = 9999;
+
+/// True for Gregorian leap years.
+pub const fn is_leap_year(year: i32) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+/// Number of days in `month` (1..=12) of `year`; 0 for a month out of range.
+pub const fn days_in_month(year: i32, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if is_leap_year(year) => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+const fn days_from_civil(year: i32, month: u32, day: u32) -> i32 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400; // [0, 399]
+    let m = month as i32;
+    let mp = if m > 2 { m - 3 } else { m + 9 }; // [0, 11]
+    let doy = (153 * mp + 2) / 5 + day as i32 - 1; // [0, 365]
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy; // [0, 146096]
+    era * 146_097 + doe - 719_468
+}
+
+const fn civil_from_days(days: i32) -> (i32, u32, u32) {
+    let z = days + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097; // [0, 146096]
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
+    let mp = (5 * doy + 2) / 153; // [0, 11]
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32; // [1, 31]
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32; // [1, 12]
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+const MIN_DAYS: i32 = days_from_civil(MIN_YEAR, 1, 1);
+const MAX_DAYS: i32 = days_from_civil(MAX_YEAR, 12, 31);
+
+impl Date {
+    /// The date `year-month-day`, or an error if there is no such day in the supported range.
+    pub const fn from_ymd(year: i32, month: u32, day: u32) -> Result<Self, DateError> {
+        if year < MIN_YEAR || year > MAX_YEAR {
+            return Err(DateError::OutOfRange);
+        }
+        if month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) {
+            return Err(DateError::NoSuchDay);
+        }
+        Ok(Self {
+            days: days_from_civil(year, month, day),
+        })
+    }
+
+    /// Parses exactly `YYYY-MM-DD` (ten ASCII characters, no sign, no spaces).
+    pub fn parse(text: &str) -> Result<Self, DateError> {
+        Self::parse_bytes(text.as_bytes())
+    }
+
+    /// Like [`Date::parse`], on raw bytes (for allocation-free CSV parsing).
+    pub fn parse_bytes(bytes: &[u8]) -> Result<Self, DateError> {
+        let &[y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2] = bytes else {
+            return Err(DateError::Format);
+        };
+        let digit = |b: u8| {
+            if b.is_ascii_digit() {
+                Ok(u32::from(b - b'0'))
+            } else {
+                Err(DateError::Format)
+            }
+        };
+        let year = digit(y1)? * 1000 + digit(y2)? * 100 + digit(y3)? * 10 + digit(y4)?;
+        let month = digit(m1)? * 10 + digit(m2)?;
+        let day = digit(d1)? * 10 + digit(d2)?;
+        // year < 10_000, so the cast is lossless.
+        Self::from_ymd(year as i32, month, day).map_err(|e| match e {
+            DateError::OutOfRange => DateError::NoSuchDay,
+            other => other,
+        })
+    }
+
+    /// Days since 1970-01-01.
+    pub const fn days_since_epoch(self) -> i32 {
+        self.days
+    }
+
+    /// The date `days` days after 1970-01-01, if it is in range.
+    pub const fn from_days_since_epoch(days: i64) -> Result<Self, DateError> {
+        if days < MIN_DAYS as i64 || days > MAX_DAYS as i64 {
+            return Err(DateError::OutOfRange);
+        }
+        Ok(Self { days: days as i32 })
+    }
+
+    /// (year, month, day).
+    pub const fn ymd(self) -> (i32, u32, u32) {
+        civil_from_days(self.days)
+    }
+
+    /// The year.
+    pub const fn year(self) -> i32 {
+        self.ymd().0
+    }
+
+    /// The month, 1..=12.
+    pub const fn month(self) -> u32 {
+        self.ymd().1
+    }
+
+    /// The day of the month, 1..=31.
+    pub const fn day(self) -> u32 {
+        self.ymd().2
+    }
+
+    /// The day of the week.
+    pub const fn weekday(self) -> Weekday {
+        // 1970-01-01 was a Thursday.
+        match (self.days as i64 + 3).rem_euclid(7) {
+            0 => Weekday::Monday,
+            1 => Weekday::Tuesday,
+            2 => Weekday::Wednesday,
+            3 => Weekday::Thursday,
+            4 => Weekday::Friday,
+            5 => Weekday::Saturday,
+            _ => Weekday::Sunday,
+        }
+    }
+
+    /// `self + days`, or an error outside the supported range.
+    pub const fn add_days(self, days: i64) -> Result<Self, DateError> {
+        Self::from_days_since_epoch(self.days as i64 + days)
+    }
+
+    /// `self − other` in days.
+    pub const fn days_since(self, other: Date) -> i64 {
+        self.days as i64 - other.days as i64
+    }
+
+    /// Adds calendar months, clamping a missing day to the month's last day
+    /// (Jan 31 + 1 month = Feb 28 or 29), as SPEC §4 step 1 requires.
+    pub const fn add_months(self, months: i64) -> Result<Self, DateError> {
+        let (y, m, d) = self.ymd();
+        let index = y as i64 * 12 + (m as i64 - 1) + months;
+        let year = index.div_euclid(12);
+        if year < MIN_YEAR as i64 || year > MAX_YEAR as i64 {
+            return Err(DateError::OutOfRange);
+        }
+        let year = year as i32;
+        let month = index.rem_euclid(12) as u32 + 1;
+        let last = days_in_month(year, month);
+        let day = if d > last { last } else { d };
+        Self::from_ymd(year, month, day)
+    }
+
+    /// The `n`-th (1-based) given weekday of a month, e.g. the fourth Thursday of November.
+    pub fn nth_weekday(year: i32, month: u32, weekday: Weekday, n: u32) -> Result<Self, DateError> {
+        let first = Self::from_ymd(year, month, 1)?;
+        let offset = (weekday as i64 - first.weekday() as i64).rem_euclid(7);
+        let date = first.add_days(offset + 7 * (i64::from(n) - 1))?;
+        if date.month() == month {
+            Ok(date)
+        } else {
+            Err(DateError::NoSuchDay)
+        }
+    }
+
+    /// The last given weekday of a month, e.g. the last Monday of May.
+    pub fn last_weekday(year: i32, month: u32, weekday: Weekday) -> Result<Self, DateError> {
+        let last = Self::from_ymd(year, month, days_in_month(year, month))?;
+        let back = (last.weekday() as i64 - weekday as i64).rem_euclid(7);
+        last.add_days(-back)
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (y, m, d) = self.ymd();
+        write!(f, "{y:04}-{m:02}-{d:02}")
+    }
+}
+
+impl fmt::Debug for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::str::FromStr for Date {
+    type Err = DateError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn d(s: &str) -> Date {
+        Date::parse(s).unwrap()
+    }
+
+    #[test]
+    fn parses_and_prints_round_trip() {
+        for s in [
+            "0001-01-01",
+            "1970-01-01",
+            "2000-02-29",
+            "2024-12-31",
+            "9999-12-31",
+        ] {
+            assert_eq!(d(s).to_string(), s);
+        }
+    }
+
+    #[test]
+    fn rejects_malformed_and_impossible_dates() {
+        assert_eq!(Date::parse("2023-02-29"), Err(DateError::NoSuchDay));
+        assert_eq!(Date::parse("1900-02-29"), Err(DateError::NoSuchDay));
+        assert_eq!(Date::parse("2024-13-01"), Err(DateError::NoSuchDay));
+        assert_eq!(Date::parse("0000-01-01"), Err(DateError::NoSuchDay));
+        for bad in [
+            "2024-1-01",
+            " 2024-01-01",
+            "2024/01/01",
+            "20240101",
+            "",
+            "2024-01-01T00",
+            "+024-01-01",
+        ] {
+            assert_eq!(Date::parse(bad), Err(DateError::Format), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn weekdays_are_right() {
+        assert_eq!(d("1970-01-01").weekday(), Weekday::Thursday);
+        assert_eq!(d("2033-07-09").weekday(), Weekday::Saturday);
+        assert_eq!(d("2026-11-27").weekday(), Weekday::Friday);
+        assert_eq!(d("1969-12-31").weekday(), Weekday::Wednesday);
+    }
+
+    #[test]
+    fn add_months_clamps_to_month_end() {
+        assert_eq!(d("2024-01-31").add_months(1).unwrap(), d("2024-02-29"));
+        assert_eq!(d("2023-01-31").add_months(1).unwrap(), d("2023-02-28"));
+        assert_eq!(d("2024-02-29").add_months(12).unwrap(), d("2025-02-28"));
+        assert_eq!(d("2024-02-29").add_months(48).unwrap(), d("2028-02-29"));
+        assert_eq!(d("2025-03-31").add_months(-1).unwrap(), d("2025-02-28"));
+        assert_eq!(d("2018-03-08").add_months(67).unwrap(), d("2023-10-08"));
+    }
+
+    #[test]
+    fn nth_and_last_weekday() {
+        assert_eq!(
+            Date::nth_weekday(2026, 11, Weekday::Thursday, 4).unwrap(),
+            d("2026-11-26")
+        );
+        assert_eq!(
+            Date::last_weekday(2026, 5, Weekday::Monday).unwrap(),
+            d("2026-05-25")
+        );
+        assert!(Date::nth_weekday(2026, 2, Weekday::Monday, 5).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn civil_round_trip(days in MIN_DAYS..=MAX_DAYS) {
+            let date = Date::from_days_since_epoch(i64::from(days)).unwrap();
+            let (y, m, dd) = date.ymd();
+            prop_assert_eq!(Date::from_ymd(y, m, dd).unwrap(), date);
+            prop_assert_eq!(Date::parse(&date.to_string()).unwrap(), date);
+        }
+
+        #[test]
+        fn next_day_is_one_later(days in MIN_DAYS..MAX_DAYS) {
+            let a = Date::from_days_since_epoch(i64::from(days)).unwrap();
+            let b = a.add_days(1).unwrap();
+            let (y, m, dd) = a.ymd();
+            let expected = if dd < days_in_month(y, m) { (y, m, dd + 1) } else if m < 12 { (y, m + 1, 1) } else { (y + 1, 1, 1) };
+            prop_assert_eq!(b.ymd(), expected);
+        }
+    }
+}

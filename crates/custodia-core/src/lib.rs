@@ -1,0 +1,34 @@
+//! Custodia's rules: identifiers, agreements, person records, terms and sentence arithmetic.
+//!
+//! This crate is pure: no IO, no clock, no async. Every function that can meet bad data returns a
+//! `Result` with a typed error; "today" is always a parameter. Wall-clock calls are banned here by
+//! `clippy.toml`.
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+pub mod agreement;
+pub mod codes;
+pub mod date;
+pub mod decimal;
+pub mod holidays;
+pub mod ids;
+pub mod money;
+pub mod person;
+pub mod sentence;
+pub mod term;
+
+pub use agreement::{Agreement, AgreementError, Problem};
+pub use date::Date;
+pub use decimal::Decimal;
+pub use ids::{AgreementId, CountryCode, CurrencyCode, FacilityId, PersonId};
+pub use money::Money;
+pub use person::{PersonHeader, PersonRecord, RowError};
+pub use sentence::{SentenceDates, SentenceInput, SentenceProfile};
+pub use term::Term;

@@ -1,0 +1,545 @@
+//! Person records as the sending state exports them (SPEC §2), parsed row by row without
+//! allocating on the success path.
+
+use std::fmt;
+
+use crate::date::Date;
+use crate::ids::{CountryCode, IdError, PersonId};
+use crate::term::Term;
+
+macro_rules! value_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum $name { $($(#[$vmeta])* $variant),* }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+            /// The exact text used in files.
+            pub const fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),* }
+            }
+            /// Parses the exact text (case-sensitive, never trimmed).
+            pub fn parse(text: &str) -> Option<Self> {
+                Self::parse_bytes(text.as_bytes())
+            }
+            /// Parses raw bytes.
+            pub fn parse_bytes(bytes: &[u8]) -> Option<Self> {
+                $(if bytes == $text.as_bytes() { return Some($name::$variant); })*
+                None
+            }
+            /// The allowed values joined by `, `, for error messages.
+            pub fn allowed() -> &'static str {
+                concat!($($text, ", "),*).trim_end_matches(", ")
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+value_enum!(
+    /// State of the conviction.
+    Conviction { Final = "final", AppealPending = "appeal_pending", None = "none" }
+);
+value_enum!(
+    /// Offence category of the conviction.
+    OffenceCategory {
+        Violent = "violent", Homicide = "homicide", Sexual = "sexual", Drug = "drug", Property = "property",
+        Fraud = "fraud", Weapons = "weapons", Gang = "gang", Terrorism = "terrorism", WarCrimes = "war_crimes",
+        NationalSecurity = "national_security", OrganisedCrime = "organised_crime", Immigration = "immigration",
+        Other = "other",
+    }
+);
+value_enum!(
+    /// Security classification.
+    SecurityClass { Minimum = "minimum", Low = "low", Medium = "medium", High = "high", Maximum = "maximum" }
+);
+value_enum!(
+    /// The person's consent to the transfer.
+    Consent { Given = "given", Refused = "refused" }
+);
+value_enum!(
+    /// State of a removal (expulsion) order.
+    RemovalOrder { Final = "final", Pending = "pending", None = "none" }
+);
+value_enum!(
+    /// Outcome of a torture-risk (non-refoulement) assessment.
+    TortureRisk { NoRisk = "no_risk", Risk = "risk" }
+);
+value_enum!(
+    /// Whether the person has care needs the receiving facility cannot meet.
+    CareNeeds { Yes = "yes", No = "no" }
+);
+
+/// Most nationalities one person may have in a record (a limit; real people have one to three).
+pub const MAX_NATIONALITIES: usize = 8;
+
+/// A person's nationalities: distinct codes, in the order written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Nationalities {
+    codes: [Option<CountryCode>; MAX_NATIONALITIES],
+}
+
+impl Nationalities {
+    /// The codes.
+    pub fn iter(&self) -> impl Iterator<Item = CountryCode> + '_ {
+        self.codes.iter().map_while(|c| *c)
+    }
+
+    /// Whether `code` is one of them.
+    pub fn contains(&self, code: CountryCode) -> bool {
+        self.iter().any(|c| c == code)
+    }
+
+    /// Parses `US;SV`: codes joined by `;`, none repeated, at least one.
+    pub fn parse_bytes(bytes: &[u8]) -> Result<Self, String> {
+        let mut out = Self::default();
+        let mut count = 0usize;
+        for part in bytes.split(|b| *b == b';') {
+            let code = CountryCode::parse_bytes(part).ok_or_else(|| {
+                format!("{:?} is not an ISO 3166-1 alpha-2 country code; write codes such as US or US;SV", String::from_utf8_lossy(part))
+            })?;
+            if out.contains(code) {
+                return Err(format!("{code} is listed twice"));
+            }
+            let slot = out
+                .codes
+                .get_mut(count)
+                .ok_or_else(|| format!("at most {MAX_NATIONALITIES} nationalities"))?;
+            *slot = Some(code);
+            count += 1;
+        }
+        Ok(out)
+    }
+}
+
+/// The columns of a person file. Order is free in the file; unknown columns are ignored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Column {
+    /// `person_id`, required.
+    PersonId,
+    /// `family_name`.
+    FamilyName,
+    /// `given_names`.
+    GivenNames,
+    /// `birth_date`.
+    BirthDate,
+    /// `nationalities`.
+    Nationalities,
+    /// `conviction`.
+    Conviction,
+    /// `offence_category`.
+    OffenceCategory,
+    /// `sentence_start`.
+    SentenceStart,
+    /// `sentence_term`.
+    SentenceTerm,
+    /// `jail_credit_days`.
+    JailCreditDays,
+    /// `security_class`.
+    SecurityClass,
+    /// `consent`.
+    Consent,
+    /// `removal_order`.
+    RemovalOrder,
+    /// `torture_risk`.
+    TortureRisk,
+    /// `torture_risk_assessed_on`.
+    TortureRiskAssessedOn,
+    /// `care_needs`.
+    CareNeeds,
+}
+
+impl Column {
+    /// Every column.
+    pub const ALL: [Column; 16] = [
+        Self::PersonId,
+        Self::FamilyName,
+        Self::GivenNames,
+        Self::BirthDate,
+        Self::Nationalities,
+        Self::Conviction,
+        Self::OffenceCategory,
+        Self::SentenceStart,
+        Self::SentenceTerm,
+        Self::JailCreditDays,
+        Self::SecurityClass,
+        Self::Consent,
+        Self::RemovalOrder,
+        Self::TortureRisk,
+        Self::TortureRiskAssessedOn,
+        Self::CareNeeds,
+    ];
+
+    /// The header name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::PersonId => "person_id",
+            Self::FamilyName => "family_name",
+            Self::GivenNames => "given_names",
+            Self::BirthDate => "birth_date",
+            Self::Nationalities => "nationalities",
+            Self::Conviction => "conviction",
+            Self::OffenceCategory => "offence_category",
+            Self::SentenceStart => "sentence_start",
+            Self::SentenceTerm => "sentence_term",
+            Self::JailCreditDays => "jail_credit_days",
+            Self::SecurityClass => "security_class",
+            Self::Consent => "consent",
+            Self::RemovalOrder => "removal_order",
+            Self::TortureRisk => "torture_risk",
+            Self::TortureRiskAssessedOn => "torture_risk_assessed_on",
+            Self::CareNeeds => "care_needs",
+        }
+    }
+}
+
+/// Why a header row was rejected (the whole file cannot be read).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HeaderError {
+    /// No `person_id` column.
+    #[error("the header has no person_id column")]
+    MissingPersonId,
+    /// A known column appears twice.
+    #[error("the header names column {0} twice")]
+    DuplicateColumn(&'static str),
+}
+
+/// Where each known column is in a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PersonHeader {
+    positions: [Option<usize>; 16],
+    field_count: usize,
+}
+
+impl PersonHeader {
+    /// Maps header names to columns. Names are exact (case-sensitive); unknown names are ignored.
+    pub fn from_names<'a, I>(names: I) -> Result<Self, HeaderError>
+    where
+        I: IntoIterator<Item = &'a [u8]>,
+    {
+        let mut positions = [None; 16];
+        let mut field_count = 0;
+        for (index, name) in names.into_iter().enumerate() {
+            field_count = index + 1;
+            let Some(column) = Column::ALL.iter().position(|c| c.name().as_bytes() == name) else {
+                continue;
+            };
+            let Some(slot) = positions.get_mut(column) else {
+                continue;
+            };
+            if slot.is_some() {
+                return Err(HeaderError::DuplicateColumn(
+                    Column::ALL.get(column).map_or("?", |c| c.name()),
+                ));
+            }
+            *slot = Some(index);
+        }
+        if positions.first().copied().flatten().is_none() {
+            return Err(HeaderError::MissingPersonId);
+        }
+        Ok(Self {
+            positions,
+            field_count,
+        })
+    }
+
+    /// Number of fields every row must have.
+    pub fn field_count(&self) -> usize {
+        self.field_count
+    }
+
+    /// Position of a column in a row, if the file has it.
+    pub fn position(&self, column: Column) -> Option<usize> {
+        self.positions.get(column as usize).copied().flatten()
+    }
+
+    /// Whether the file has a column.
+    pub fn has(&self, column: Column) -> bool {
+        self.position(column).is_some()
+    }
+}
+
+/// A row that cannot be read: the column (if one is to blame) and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowError {
+    /// The column at fault, `None` for whole-row problems (field count, encoding).
+    pub column: Option<Column>,
+    /// What is wrong, for a person to read.
+    pub message: String,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.column {
+            Some(column) => write!(f, "{}: {}", column.name(), self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for RowError {}
+
+/// One person row, borrowed from the input line. `None` means unknown (empty cell or missing
+/// column), never a guess.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PersonRecord<'a> {
+    /// The sending state's id, non-empty.
+    pub person_id: &'a str,
+    /// Family name (free text).
+    pub family_name: &'a str,
+    /// Given names (free text).
+    pub given_names: &'a str,
+    /// Date of birth.
+    pub birth_date: Option<Date>,
+    /// Nationalities.
+    pub nationalities: Option<Nationalities>,
+    /// Conviction state.
+    pub conviction: Option<Conviction>,
+    /// Offence category.
+    pub offence_category: Option<OffenceCategory>,
+    /// Commencement of the sentence.
+    pub sentence_start: Option<Date>,
+    /// Term imposed.
+    pub sentence_term: Option<Term>,
+    /// Prior-custody credit; an empty cell or a missing column means 0.
+    pub jail_credit_days: u32,
+    /// Security class.
+    pub security_class: Option<SecurityClass>,
+    /// Consent.
+    pub consent: Option<Consent>,
+    /// Removal order.
+    pub removal_order: Option<RemovalOrder>,
+    /// Torture-risk assessment outcome (`None`: unassessed).
+    pub torture_risk: Option<TortureRisk>,
+    /// Date of that assessment.
+    pub torture_risk_assessed_on: Option<Date>,
+    /// Care needs.
+    pub care_needs: Option<CareNeeds>,
+}
+
+fn text(bytes: &[u8], column: Column) -> Result<&str, RowError> {
+    std::str::from_utf8(bytes).map_err(|_| RowError {
+        column: Some(column),
+        message: "is not valid UTF-8".to_owned(),
+    })
+}
+
+fn bad(column: Column, message: impl Into<String>) -> RowError {
+    RowError {
+        column: Some(column),
+        message: message.into(),
+    }
+}
+
+fn shown(bytes: &[u8]) -> String {
+    format!("{:?}", String::from_utf8_lossy(bytes))
+}
+
+/// Largest accepted jail credit, days (a limit: about 27 000 years).
+pub const MAX_JAIL_CREDIT_DAYS: u32 = crate::sentence::MAX_CREDIT_DAYS;
+
+impl<'a> PersonRecord<'a> {
+    /// Parses one data row. `fields` are the row's raw fields in file order; the row must have as
+    /// many fields as the header. Every value is checked even when no rule reads it (SPEC §2).
+    pub fn parse(header: &PersonHeader, fields: &[&'a [u8]]) -> Result<Self, RowError> {
+        if fields.len() != header.field_count() {
+            return Err(RowError {
+                column: None,
+                message: format!(
+                    "row has {} fields but the header has {}",
+                    fields.len(),
+                    header.field_count()
+                ),
+            });
+        }
+        let get = |column: Column| -> &'a [u8] {
+            header
+                .position(column)
+                .and_then(|i| fields.get(i).copied())
+                .unwrap_or(b"")
+        };
+
+        let person_id = text(get(Column::PersonId), Column::PersonId)?;
+        PersonId::validate(person_id).map_err(|e: IdError| bad(Column::PersonId, e.to_string()))?;
+
+        fn optional<T>(
+            raw: &[u8],
+            column: Column,
+            parse: impl FnOnce(&[u8]) -> Result<T, String>,
+        ) -> Result<Option<T>, RowError> {
+            if raw.is_empty() {
+                Ok(None)
+            } else {
+                parse(raw).map(Some).map_err(|m| bad(column, m))
+            }
+        }
+        fn date(raw: &[u8]) -> Result<Date, String> {
+            Date::parse_bytes(raw).map_err(|e| format!("{} {e}", shown(raw)))
+        }
+        macro_rules! choice {
+            ($ty:ty, $column:expr) => {
+                optional(get($column), $column, |raw| {
+                    <$ty>::parse_bytes(raw).ok_or_else(|| {
+                        format!("{} is not one of: {}", shown(raw), <$ty>::allowed())
+                    })
+                })?
+            };
+        }
+
+        let jail_credit_days = match get(Column::JailCreditDays) {
+            b"" => 0,
+            raw if raw.iter().all(u8::is_ascii_digit) && raw.len() <= 7 => raw
+                .iter()
+                .fold(0u32, |acc, b| acc * 10 + u32::from(b - b'0')),
+            raw if raw.iter().all(u8::is_ascii_digit) => {
+                return Err(bad(
+                    Column::JailCreditDays,
+                    format!("{} is larger than {MAX_JAIL_CREDIT_DAYS}", shown(raw)),
+                ));
+            }
+            raw => {
+                return Err(bad(
+                    Column::JailCreditDays,
+                    format!("{} is not a whole number of days (0 or more)", shown(raw)),
+                ));
+            }
+        };
+
+        Ok(Self {
+            person_id,
+            family_name: text(get(Column::FamilyName), Column::FamilyName)?,
+            given_names: text(get(Column::GivenNames), Column::GivenNames)?,
+            birth_date: optional(get(Column::BirthDate), Column::BirthDate, date)?,
+            nationalities: optional(
+                get(Column::Nationalities),
+                Column::Nationalities,
+                Nationalities::parse_bytes,
+            )?,
+            conviction: choice!(Conviction, Column::Conviction),
+            offence_category: choice!(OffenceCategory, Column::OffenceCategory),
+            sentence_start: optional(get(Column::SentenceStart), Column::SentenceStart, date)?,
+            sentence_term: optional(get(Column::SentenceTerm), Column::SentenceTerm, |raw| {
+                Term::parse_bytes(raw).map_err(|e| format!("{} {e}", shown(raw)))
+            })?,
+            jail_credit_days,
+            security_class: choice!(SecurityClass, Column::SecurityClass),
+            consent: choice!(Consent, Column::Consent),
+            removal_order: choice!(RemovalOrder, Column::RemovalOrder),
+            torture_risk: choice!(TortureRisk, Column::TortureRisk),
+            torture_risk_assessed_on: optional(
+                get(Column::TortureRiskAssessedOn),
+                Column::TortureRiskAssessedOn,
+                date,
+            )?,
+            care_needs: choice!(CareNeeds, Column::CareNeeds),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "person_id,family_name,given_names,birth_date,nationalities,conviction,offence_category,sentence_start,sentence_term,jail_credit_days,security_class,consent,removal_order,torture_risk,torture_risk_assessed_on,care_needs";
+
+    fn header(line: &str) -> PersonHeader {
+        PersonHeader::from_names(line.split(',').map(str::as_bytes)).unwrap()
+    }
+
+    fn parse<'a>(h: &PersonHeader, line: &'a str) -> Result<PersonRecord<'a>, RowError> {
+        let fields: Vec<&[u8]> = line.split(',').map(str::as_bytes).collect();
+        PersonRecord::parse(h, &fields)
+    }
+
+    #[test]
+    fn parses_a_full_row() {
+        let h = header(HEADER);
+        let p = parse(&h, "P1,Doe,Jane,1990-02-28,US;SV,final,drug,2024-01-01,5y,10,medium,given,final,no_risk,2025-01-01,no").unwrap();
+        assert_eq!(p.person_id, "P1");
+        assert_eq!(
+            p.nationalities
+                .unwrap()
+                .iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>(),
+            ["US", "SV"]
+        );
+        assert_eq!(p.sentence_term, Some(Term::parse("5y").unwrap()));
+        assert_eq!(p.jail_credit_days, 10);
+        assert_eq!(p.care_needs, Some(CareNeeds::No));
+    }
+
+    #[test]
+    fn empty_cells_and_missing_columns_are_unknown() {
+        let h = header("person_id,conviction,extra_column");
+        let p = parse(&h, "P2,,whatever").unwrap();
+        assert_eq!(p.conviction, None);
+        assert_eq!(p.birth_date, None);
+        assert_eq!(p.jail_credit_days, 0);
+    }
+
+    #[test]
+    fn every_bad_value_names_its_column() {
+        let h = header(HEADER);
+        let good = "P1,Doe,Jane,1990-02-28,US;SV,final,drug,2024-01-01,5y,10,medium,given,final,no_risk,2025-01-01,no";
+        let cases: &[(usize, &str, Column)] = &[
+            (0, "", Column::PersonId),
+            (3, "1990-02-30", Column::BirthDate),
+            (3, "28/02/1990", Column::BirthDate),
+            (4, "US;US", Column::Nationalities),
+            (4, "us", Column::Nationalities),
+            (4, "US;", Column::Nationalities),
+            (4, "USA", Column::Nationalities),
+            (5, "Final", Column::Conviction),
+            (5, " final", Column::Conviction),
+            (6, "arson", Column::OffenceCategory),
+            (7, "2024-1-1", Column::SentenceStart),
+            (8, "5 years", Column::SentenceTerm),
+            (8, "0d", Column::SentenceTerm),
+            (9, "-1", Column::JailCreditDays),
+            (9, "1.5", Column::JailCreditDays),
+            (9, "12345678", Column::JailCreditDays),
+            (10, "supermax", Column::SecurityClass),
+            (11, "yes", Column::Consent),
+            (12, "final ", Column::RemovalOrder),
+            (13, "low", Column::TortureRisk),
+            (14, "2025-13-01", Column::TortureRiskAssessedOn),
+            (15, "maybe", Column::CareNeeds),
+        ];
+        for (index, value, column) in cases {
+            let mut fields: Vec<&str> = good.split(',').collect();
+            fields[*index] = value;
+            let line = fields.join(",");
+            let err = parse(&h, &line).unwrap_err();
+            assert_eq!(err.column, Some(*column), "{value:?}: {err}");
+            assert!(err.to_string().starts_with(column.name()), "{err}");
+        }
+    }
+
+    #[test]
+    fn wrong_field_count_is_a_row_error() {
+        let h = header(HEADER);
+        let err = parse(&h, "P1,Doe").unwrap_err();
+        assert_eq!(err.column, None);
+        assert!(err.message.contains("2 fields"), "{err}");
+    }
+
+    #[test]
+    fn header_problems() {
+        assert_eq!(
+            PersonHeader::from_names(["name".as_bytes()]),
+            Err(HeaderError::MissingPersonId)
+        );
+        assert_eq!(
+            PersonHeader::from_names(["person_id".as_bytes(), b"consent", b"consent"]),
+            Err(HeaderError::DuplicateColumn("consent"))
+        );
+    }
+}
