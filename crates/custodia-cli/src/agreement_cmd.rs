@@ -24,17 +24,12 @@ pub(crate) enum AgreementCommand {
 /// Reads and validates an agreement file; every problem becomes one line of the error.
 pub(crate) fn load(path: &Path) -> Result<Agreement, Failure> {
     let shown = path.display();
-    let metadata = std::fs::metadata(path)
-        .map_err(|e| Failure::Input(format!("{shown}: cannot read: {e}")))?;
+    let metadata = std::fs::metadata(path).map_err(|e| Failure::Input(format!("{shown}: cannot read: {e}")))?;
     if metadata.len() > MAX_AGREEMENT_FILE_BYTES as u64 {
-        return Err(Failure::Input(format!(
-            "{shown}: file is larger than {MAX_AGREEMENT_FILE_BYTES} bytes"
-        )));
+        return Err(Failure::Input(format!("{shown}: file is larger than {MAX_AGREEMENT_FILE_BYTES} bytes")));
     }
-    let bytes =
-        std::fs::read(path).map_err(|e| Failure::Input(format!("{shown}: cannot read: {e}")))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| Failure::Input(format!("{shown}: not valid UTF-8")))?;
+    let bytes = std::fs::read(path).map_err(|e| Failure::Input(format!("{shown}: cannot read: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|_| Failure::Input(format!("{shown}: not valid UTF-8")))?;
     Agreement::from_toml(&text).map_err(|e| {
         let count = e.problems.len();
         let plural = if count == 1 { "problem" } else { "problems" };
@@ -83,39 +78,26 @@ fn rules(e: &Eligibility) -> Vec<String> {
         out.push("E06 no life sentences".to_owned());
     }
     if let Some(p) = e.sending_state_citizens {
-        out.push(format!("E07 sending-state citizens {p:?}").to_lowercase());
+        out.push(format!("E07 sending-state citizens {}", p.as_str()));
     }
     if let Some(p) = e.receiving_state_nationals {
-        out.push(format!("E08 receiving-state nationals {p:?}").to_lowercase());
+        out.push(format!("E08 receiving-state nationals {}", p.as_str()));
     }
     if let Some(codes) = &e.allowed_nationalities {
-        out.push(format!(
-            "E09 nationalities {}",
-            list(&mut codes.iter().map(|c| c.to_string()))
-        ));
+        out.push(format!("E09 nationalities {}", list(&mut codes.iter().map(|c| c.to_string()))));
     }
     if e.require_consent {
-        let waiver = if e.consent_waived_by_removal_order {
-            " (waived by a final removal order)"
-        } else {
-            ""
-        };
+        let waiver = if e.consent_waived_by_removal_order { " (waived by a final removal order)" } else { "" };
         out.push(format!("E10 consent{waiver}"));
     }
     if e.require_removal_order {
         out.push("E11 final removal order".to_owned());
     }
     if let Some(o) = &e.excluded_offences {
-        out.push(format!(
-            "E12 excludes {}",
-            list(&mut o.iter().map(|c| c.to_string()))
-        ));
+        out.push(format!("E12 excludes {}", list(&mut o.iter().map(|c| c.to_string()))));
     }
     if let Some(c) = &e.allowed_security_classes {
-        out.push(format!(
-            "E13 security classes {}",
-            list(&mut c.iter().map(|c| c.to_string()))
-        ));
+        out.push(format!("E13 security classes {}", list(&mut c.iter().map(|c| c.to_string()))));
     }
     if e.exclude_care_needs {
         out.push("E14 no care needs".to_owned());
@@ -129,11 +111,7 @@ fn rules(e: &Eligibility) -> Vec<String> {
 fn fees(a: &Agreement) -> String {
     let money = |minor: i64| custodia_core::Money::new(minor, a.currency).to_string();
     match &a.fees {
-        Fees::PerDiem {
-            rate_minor,
-            class_rates_minor,
-            guaranteed_minimum_places,
-        } => {
+        Fees::PerDiem { rate_minor, class_rates_minor, guaranteed_minimum_places } => {
             let mut s = format!("per_diem: {} a person-day", money(*rate_minor));
             for (class, rate) in class_rates_minor {
                 s.push_str(&format!(", {class} {}", money(*rate)));
@@ -143,26 +121,14 @@ fn fees(a: &Agreement) -> String {
             }
             s
         }
-        Fees::PerPlaceMonth {
-            place_month_minor,
-            reserved_places,
-            extra_person_day_minor,
-        } => format!(
+        Fees::PerPlaceMonth { place_month_minor, reserved_places, extra_person_day_minor } => format!(
             "per_place_month: {reserved_places} places reserved at {} a place-month, extra person-days at {}",
             money(*place_month_minor),
             money(*extra_person_day_minor)
         ),
-        Fees::PerCapita {
-            capita_minor,
-            coverage_days,
-            envelope_minor,
-        } => {
-            let envelope =
-                envelope_minor.map_or_else(String::new, |e| format!(", envelope {}", money(e)));
-            format!(
-                "per_capita: {} per person per {coverage_days} days{envelope}",
-                money(*capita_minor)
-            )
+        Fees::PerCapita { capita_minor, coverage_days, envelope_minor } => {
+            let envelope = envelope_minor.map_or_else(String::new, |e| format!(", envelope {}", money(e)));
+            format!("per_capita: {} per person per {coverage_days} days{envelope}", money(*capita_minor))
         }
         Fees::LumpSumYear { year_minor } => format!("lump_sum_year: {} a year", money(*year_minor)),
     }
@@ -172,29 +138,13 @@ fn write_summary(out: &mut impl Write, a: &Agreement) -> std::io::Result<()> {
     let days = a.ends.days_since(a.starts) + 1;
     writeln!(out, "ok: agreement {} is valid", a.id)?;
     writeln!(out, "  title            {}", a.title)?;
-    writeln!(
-        out,
-        "  states           {} sends, {} receives",
-        a.sending_state, a.receiving_state
-    )?;
+    writeln!(out, "  states           {} sends, {} receives", a.sending_state, a.receiving_state)?;
     writeln!(out, "  legal custodian  {}", party(a, a.legal_custodian))?;
     writeln!(out, "  governing law    {}", party(a, a.governing_law))?;
-    writeln!(
-        out,
-        "  term             {} to {} inclusive ({days} days)",
-        a.starts, a.ends
-    )?;
+    writeln!(out, "  term             {} to {} inclusive ({days} days)", a.starts, a.ends)?;
     writeln!(out, "  sentence rules   {}", a.sentence_profile.as_str())?;
-    writeln!(
-        out,
-        "  return           {} days before release",
-        a.return_before_release_days
-    )?;
-    writeln!(
-        out,
-        "  public locator   {}",
-        if a.public_locator { "on" } else { "off" }
-    )?;
+    writeln!(out, "  return           {} days before release", a.return_before_release_days)?;
+    writeln!(out, "  public locator   {}", if a.public_locator { "on" } else { "off" })?;
     for f in &a.facilities {
         writeln!(
             out,
@@ -208,11 +158,7 @@ fn write_summary(out: &mut impl Write, a: &Agreement) -> std::io::Result<()> {
         "  space standards  shared {} m²/person, single cell ≥ {} m², floor {} m²/person",
         s.shared_m2_per_person, s.single_cell_min_m2, s.floor_m2_per_person
     )?;
-    writeln!(
-        out,
-        "  eligibility      {}",
-        rules(&a.eligibility).join("; ")
-    )?;
+    writeln!(out, "  eligibility      {}", rules(&a.eligibility).join("; "))?;
     writeln!(out, "  fees             {} ({})", fees(a), a.currency)?;
     let o = &a.oversight;
     writeln!(

@@ -3,9 +3,7 @@
 use std::io::Write;
 
 use clap::Args;
-use custodia_core::sentence::{
-    self, DEFAULT_GCT_RATE, SentenceDates, SentenceInput, SentenceProfile,
-};
+use custodia_core::sentence::{self, DEFAULT_GCT_RATE, SentenceDates, SentenceInput, SentenceProfile};
 use custodia_core::{Date, Term};
 use serde::Serialize;
 
@@ -102,50 +100,20 @@ pub(crate) fn run(args: &SentenceArgs) -> CmdResult {
     let dates = sentence::compute(&input).map_err(|e| Failure::Input(format!("--term: {e}")))?;
     let mut out = std::io::stdout().lock();
     if args.json {
-        let json =
-            serde_json::to_string(&SentenceJson::from(&dates)).map_err(anyhow::Error::from)?;
+        let json = serde_json::to_string(&SentenceJson::from(&dates)).map_err(anyhow::Error::from)?;
         writeln!(out, "{json}")?;
     } else {
-        let show = |date: Option<Date>| {
-            date.map_or_else(|| "—".to_owned(), |d| format!("{d} ({:?})", d.weekday()))
-        };
+        let show = |date: Option<Date>| date.map_or_else(|| "—".to_owned(), |d| format!("{d} ({:?})", d.weekday()));
         writeln!(out, "profile                  {}", args.profile.as_str())?;
-        writeln!(
-            out,
-            "term                     {}  (jail credit {} days)",
-            args.term, args.jail_credit
-        )?;
-        writeln!(
-            out,
-            "start                    {}",
-            show(Some(dates.start_date))
-        )?;
-        writeln!(
-            out,
-            "full term                {}",
-            show(dates.full_term_date)
-        )?;
-        writeln!(
-            out,
-            "adjusted full term       {}",
-            show(dates.adjusted_full_term_date)
-        )?;
+        writeln!(out, "term                     {}  (jail credit {} days)", args.term, args.jail_credit)?;
+        writeln!(out, "start                    {}", show(Some(dates.start_date)))?;
+        writeln!(out, "full term                {}", show(dates.full_term_date))?;
+        writeln!(out, "adjusted full term       {}", show(dates.adjusted_full_term_date))?;
         writeln!(out, "good conduct time        {} days", dates.gct_days)?;
-        writeln!(
-            out,
-            "statutory release        {}",
-            show(dates.statutory_release_date)
-        )?;
-        writeln!(
-            out,
-            "projected release        {}",
-            show(dates.projected_release_date)
-        )?;
+        writeln!(out, "statutory release        {}", show(dates.statutory_release_date))?;
+        writeln!(out, "projected release        {}", show(dates.projected_release_date))?;
         if dates.already_due {
-            writeln!(
-                out,
-                "already due              yes: release was due at commencement"
-            )?;
+            writeln!(out, "already due              yes: release was due at commencement")?;
         }
     }
     out.flush()?;

@@ -39,11 +39,7 @@ pub struct Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() {
-            f.write_str(&self.reason)
-        } else {
-            write!(f, "{}: {}", self.path, self.reason)
-        }
+        if self.path.is_empty() { f.write_str(&self.reason) } else { write!(f, "{}: {}", self.path, self.reason) }
     }
 }
 
@@ -135,6 +131,17 @@ pub enum CitizenPolicy {
     Allowed,
 }
 
+impl CitizenPolicy {
+    /// The value as written in the file.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Forbidden => "forbidden",
+            Self::WithConsent => "with_consent",
+            Self::Allowed => "allowed",
+        }
+    }
+}
+
 /// Policy for nationals of the receiving state (E08).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NationalsPolicy {
@@ -142,6 +149,16 @@ pub enum NationalsPolicy {
     Forbidden,
     /// No restriction (same as an absent key).
     Allowed,
+}
+
+impl NationalsPolicy {
+    /// The value as written in the file.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Forbidden => "forbidden",
+            Self::Allowed => "allowed",
+        }
+    }
 }
 
 /// Eligibility configuration (SPEC §5). A rule applies only when its key is present; a boolean
@@ -304,32 +321,22 @@ impl Agreement {
                 }],
             });
         }
-        let document: toml_edit::DocumentMut =
-            source
-                .parse()
-                .map_err(|e: toml_edit::TomlError| AgreementError {
-                    problems: vec![Problem {
-                        path: String::new(),
-                        reason: format!("not valid TOML: {}", e.to_string().trim_end()),
-                    }],
-                })?;
+        let document: toml_edit::DocumentMut = source.parse().map_err(|e: toml_edit::TomlError| AgreementError {
+            problems: vec![Problem {
+                path: String::new(),
+                reason: format!("not valid TOML: {}", e.to_string().trim_end()),
+            }],
+        })?;
         let root = Node::from_table(document.as_table());
-        let mut loader = Loader {
-            problems: Vec::new(),
-        };
+        let mut loader = Loader { problems: Vec::new() };
         let agreement = loader.agreement(&root);
         match agreement {
             Some(agreement) if loader.problems.is_empty() => Ok(agreement),
             _ => {
                 if loader.problems.is_empty() {
-                    loader.problems.push(Problem {
-                        path: String::new(),
-                        reason: "invalid agreement".to_owned(),
-                    });
+                    loader.problems.push(Problem { path: String::new(), reason: "invalid agreement".to_owned() });
                 }
-                Err(AgreementError {
-                    problems: loader.problems,
-                })
+                Err(AgreementError { problems: loader.problems })
             }
         }
     }
@@ -360,21 +367,14 @@ enum Node {
 
 impl Node {
     fn from_table(table: &dyn toml_edit::TableLike) -> Node {
-        Node::Table(
-            table
-                .iter()
-                .map(|(k, item)| (k.to_owned(), Node::from_item(item)))
-                .collect(),
-        )
+        Node::Table(table.iter().map(|(k, item)| (k.to_owned(), Node::from_item(item))).collect())
     }
 
     fn from_item(item: &toml_edit::Item) -> Node {
         match item {
             toml_edit::Item::Value(value) => Node::from_value(value),
             toml_edit::Item::Table(table) => Node::from_table(table),
-            toml_edit::Item::ArrayOfTables(tables) => {
-                Node::Array(tables.iter().map(|t| Node::from_table(t)).collect())
-            }
+            toml_edit::Item::ArrayOfTables(tables) => Node::Array(tables.iter().map(|t| Node::from_table(t)).collect()),
             toml_edit::Item::None => Node::Array(Vec::new()),
         }
     }
@@ -384,10 +384,7 @@ impl Node {
             toml_edit::Value::String(s) => Node::Str(s.value().clone()),
             toml_edit::Value::Integer(i) => Node::Int(*i.value()),
             toml_edit::Value::Float(f) => {
-                let raw = f
-                    .as_repr()
-                    .and_then(|r| r.as_raw().as_str())
-                    .map(str::to_owned);
+                let raw = f.as_repr().and_then(|r| r.as_raw().as_str()).map(str::to_owned);
                 Node::Float(raw.unwrap_or_else(|| f.value().to_string()))
             }
             toml_edit::Value::Boolean(b) => Node::Bool(*b.value()),
@@ -418,21 +415,14 @@ struct Obj<'a> {
 
 impl<'a> Obj<'a> {
     fn child_path(&self, key: &str) -> String {
-        if self.path.is_empty() {
-            key.to_owned()
-        } else {
-            format!("{}.{key}", self.path)
-        }
+        if self.path.is_empty() { key.to_owned() } else { format!("{}.{key}", self.path) }
     }
     fn take(&mut self, key: &str) -> Option<(String, &'a Node)> {
         let path = self.child_path(key);
-        self.entries
-            .iter_mut()
-            .find(|(k, _, _)| *k == key)
-            .map(|(_, node, used)| {
-                *used = true;
-                (path, *node)
-            })
+        self.entries.iter_mut().find(|(k, _, _)| *k == key).map(|(_, node, used)| {
+            *used = true;
+            (path, *node)
+        })
     }
 }
 
@@ -441,19 +431,12 @@ struct Loader {
 }
 
 fn positive_or_zero_msg(min: i64) -> &'static str {
-    if min > 0 {
-        "must be a positive integer"
-    } else {
-        "must be an integer of 0 or more"
-    }
+    if min > 0 { "must be a positive integer" } else { "must be an integer of 0 or more" }
 }
 
 impl Loader {
     fn problem(&mut self, path: impl Into<String>, reason: impl Into<String>) {
-        self.problems.push(Problem {
-            path: path.into(),
-            reason: reason.into(),
-        });
+        self.problems.push(Problem { path: path.into(), reason: reason.into() });
     }
 
     fn wrong_type(&mut self, path: &str, expected: &str, node: &Node) {
@@ -462,13 +445,9 @@ impl Loader {
 
     fn obj<'a>(&mut self, path: String, node: &'a Node) -> Option<Obj<'a>> {
         match node {
-            Node::Table(entries) => Some(Obj {
-                path,
-                entries: entries
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v, false))
-                    .collect(),
-            }),
+            Node::Table(entries) => {
+                Some(Obj { path, entries: entries.iter().map(|(k, v)| (k.as_str(), v, false)).collect() })
+            }
             other => {
                 self.wrong_type(&path, "a table", other);
                 None
@@ -536,16 +515,10 @@ impl Loader {
     fn choice<T: Copy>(&mut self, entry: (String, &Node), options: &[(&str, T)]) -> Option<T> {
         let path = entry.0.clone();
         let text = self.string(entry)?;
-        let found = options
-            .iter()
-            .find(|(name, _)| *name == text)
-            .map(|(_, v)| *v);
+        let found = options.iter().find(|(name, _)| *name == text).map(|(_, v)| *v);
         if found.is_none() {
             let names: Vec<String> = options.iter().map(|(n, _)| format!("{n:?}")).collect();
-            self.problem(
-                path,
-                format!("must be one of {} (got {text:?})", names.join(", ")),
-            );
+            self.problem(path, format!("must be one of {} (got {text:?})", names.join(", ")));
         }
         found
     }
@@ -562,23 +535,14 @@ impl Loader {
             }
             Node::Int(value) => Some(*value),
             other => {
-                self.wrong_type(
-                    &path,
-                    if min > 0 {
-                        "a positive integer"
-                    } else {
-                        "an integer of 0 or more"
-                    },
-                    other,
-                );
+                self.wrong_type(&path, if min > 0 { "a positive integer" } else { "an integer of 0 or more" }, other);
                 None
             }
         }
     }
 
     fn u32_in(&mut self, entry: (String, &Node), min: i64, max: i64) -> Option<u32> {
-        self.integer(entry, min, max)
-            .and_then(|v| u32::try_from(v).ok())
+        self.integer(entry, min, max).and_then(|v| u32::try_from(v).ok())
     }
 
     fn boolean(&mut self, (path, node): (String, &Node)) -> Option<bool> {
@@ -671,39 +635,21 @@ impl Loader {
 
     fn agreement(&mut self, root: &Node) -> Option<Agreement> {
         let mut top = self.obj(String::new(), root)?;
-        let id = self
-            .required(&mut top, "id")
-            .and_then(|e| self.parsed(e, AgreementId::parse));
-        let title = self
-            .required(&mut top, "title")
-            .and_then(|e| self.string(e));
-        let sending_state = self
-            .required(&mut top, "sending_state")
-            .and_then(|e| self.parsed(e, CountryCode::parse));
-        let receiving_state = self
-            .required(&mut top, "receiving_state")
-            .and_then(|e| self.parsed(e, CountryCode::parse));
+        let id = self.required(&mut top, "id").and_then(|e| self.parsed(e, AgreementId::parse));
+        let title = self.required(&mut top, "title").and_then(|e| self.string(e));
+        let sending_state = self.required(&mut top, "sending_state").and_then(|e| self.parsed(e, CountryCode::parse));
+        let receiving_state =
+            self.required(&mut top, "receiving_state").and_then(|e| self.parsed(e, CountryCode::parse));
         let parties = [("sending", Party::Sending), ("receiving", Party::Receiving)];
-        let legal_custodian = self
-            .required(&mut top, "legal_custodian")
-            .and_then(|e| self.choice(e, &parties));
-        let governing_law = self
-            .required(&mut top, "governing_law")
-            .and_then(|e| self.choice(e, &parties));
-        let currency = self
-            .required(&mut top, "currency")
-            .and_then(|e| self.parsed(e, CurrencyCode::parse));
+        let legal_custodian = self.required(&mut top, "legal_custodian").and_then(|e| self.choice(e, &parties));
+        let governing_law = self.required(&mut top, "governing_law").and_then(|e| self.choice(e, &parties));
+        let currency = self.required(&mut top, "currency").and_then(|e| self.parsed(e, CurrencyCode::parse));
         let starts = self.required(&mut top, "starts").and_then(|e| self.date(e));
         let ends_entry = self.required(&mut top, "ends");
         let ends_path = ends_entry.as_ref().map(|(p, _)| p.clone());
         let ends = ends_entry.and_then(|e| self.date(e));
-        let profiles: Vec<(&str, SentenceProfile)> = SentenceProfile::ALL
-            .iter()
-            .map(|p| (p.as_str(), *p))
-            .collect();
-        let sentence_profile = self
-            .required(&mut top, "sentence_profile")
-            .and_then(|e| self.choice(e, &profiles));
+        let profiles: Vec<(&str, SentenceProfile)> = SentenceProfile::ALL.iter().map(|p| (p.as_str(), *p)).collect();
+        let sentence_profile = self.required(&mut top, "sentence_profile").and_then(|e| self.choice(e, &profiles));
         let return_before_release_days = match top.take("return_before_release_days") {
             Some(e) => self.u32_in(e, 0, MAX_DAYS),
             None => Some(0),
@@ -781,10 +727,7 @@ impl Loader {
             return None;
         }
         if items.len() > MAX_FACILITIES {
-            self.problem(
-                path,
-                format!("must list at most {MAX_FACILITIES} facilities"),
-            );
+            self.problem(path, format!("must list at most {MAX_FACILITIES} facilities"));
             return None;
         }
         let mut out: Vec<Facility> = Vec::with_capacity(items.len());
@@ -813,28 +756,14 @@ impl Loader {
                 self.problem(p, format!("must be the receiving state ({r}), not {c}"));
                 ok = false;
             }
-            let stated_capacity = self
-                .required(&mut obj, "stated_capacity")
-                .and_then(|e| self.u32_in(e, 1, MAX_PLACES));
-            let contracted_places = self
-                .required(&mut obj, "contracted_places")
-                .and_then(|e| self.u32_in(e, 1, MAX_PLACES));
+            let stated_capacity =
+                self.required(&mut obj, "stated_capacity").and_then(|e| self.u32_in(e, 1, MAX_PLACES));
+            let contracted_places =
+                self.required(&mut obj, "contracted_places").and_then(|e| self.u32_in(e, 1, MAX_PLACES));
             self.finish(obj, "");
             match (id, name, country, stated_capacity, contracted_places) {
-                (
-                    Some(id),
-                    Some(name),
-                    Some(country),
-                    Some(stated_capacity),
-                    Some(contracted_places),
-                ) => {
-                    out.push(Facility {
-                        id,
-                        name,
-                        country,
-                        stated_capacity,
-                        contracted_places,
-                    });
+                (Some(id), Some(name), Some(country), Some(stated_capacity), Some(contracted_places)) => {
+                    out.push(Facility { id, name, country, stated_capacity, contracted_places });
                 }
                 _ => ok = false,
             }
@@ -845,29 +774,13 @@ impl Loader {
     fn standards(&mut self, path: String, node: &Node) -> Option<Standards> {
         let mut obj = self.obj(path, node)?;
         let defaults = Standards::default();
-        let read =
-            |this: &mut Self, obj: &mut Obj<'_>, key: &str, default: Decimal| match obj.take(key) {
-                Some(e) => this.decimal(e),
-                None => Some(default),
-            };
-        let shared = read(
-            self,
-            &mut obj,
-            "shared_m2_per_person",
-            defaults.shared_m2_per_person,
-        );
-        let single = read(
-            self,
-            &mut obj,
-            "single_cell_min_m2",
-            defaults.single_cell_min_m2,
-        );
-        let floor = read(
-            self,
-            &mut obj,
-            "floor_m2_per_person",
-            defaults.floor_m2_per_person,
-        );
+        let read = |this: &mut Self, obj: &mut Obj<'_>, key: &str, default: Decimal| match obj.take(key) {
+            Some(e) => this.decimal(e),
+            None => Some(default),
+        };
+        let shared = read(self, &mut obj, "shared_m2_per_person", defaults.shared_m2_per_person);
+        let single = read(self, &mut obj, "single_cell_min_m2", defaults.single_cell_min_m2);
+        let floor = read(self, &mut obj, "floor_m2_per_person", defaults.floor_m2_per_person);
         if let (Some(s), Some(f)) = (shared, floor)
             && f > s
         {
@@ -875,24 +788,19 @@ impl Loader {
             self.problem(p, format!("must not exceed shared_m2_per_person ({s})"));
         }
         self.finish(obj, "");
-        Some(Standards {
-            shared_m2_per_person: shared?,
-            single_cell_min_m2: single?,
-            floor_m2_per_person: floor?,
-        })
+        Some(Standards { shared_m2_per_person: shared?, single_cell_min_m2: single?, floor_m2_per_person: floor? })
     }
 
     fn eligibility(&mut self, path: String, node: &Node) -> Option<Eligibility> {
         let mut obj = self.obj(path, node)?;
         let mut ok = true;
-        let flag =
-            |this: &mut Self, obj: &mut Obj<'_>, key: &str, ok: &mut bool| match obj.take(key) {
-                Some(e) => this.boolean(e).unwrap_or_else(|| {
-                    *ok = false;
-                    false
-                }),
-                None => false,
-            };
+        let flag = |this: &mut Self, obj: &mut Obj<'_>, key: &str, ok: &mut bool| match obj.take(key) {
+            Some(e) => this.boolean(e).unwrap_or_else(|| {
+                *ok = false;
+                false
+            }),
+            None => false,
+        };
         macro_rules! opt {
             ($key:literal, |$e:ident| $read:expr) => {
                 match obj.take($key) {
@@ -918,45 +826,26 @@ impl Loader {
                 ("allowed", CitizenPolicy::Allowed)
             ]
         ));
-        let receiving_state_nationals = opt!("receiving_state_nationals", |e| self.choice(
-            e,
-            &[
-                ("forbidden", NationalsPolicy::Forbidden),
-                ("allowed", NationalsPolicy::Allowed)
-            ]
-        ));
-        let allowed_nationalities = opt!("allowed_nationalities", |e| self.list(
-            e,
-            "an ISO 3166-1 alpha-2 country code",
-            |s| CountryCode::parse(s).ok()
-        ));
+        let receiving_state_nationals = opt!("receiving_state_nationals", |e| self
+            .choice(e, &[("forbidden", NationalsPolicy::Forbidden), ("allowed", NationalsPolicy::Allowed)]));
+        let allowed_nationalities =
+            opt!("allowed_nationalities", |e| self
+                .list(e, "an ISO 3166-1 alpha-2 country code", |s| CountryCode::parse(s).ok()));
         let require_consent = flag(self, &mut obj, "require_consent", &mut ok);
         let waiver_path = obj.child_path("consent_waived_by_removal_order");
-        let consent_waived_by_removal_order =
-            flag(self, &mut obj, "consent_waived_by_removal_order", &mut ok);
+        let consent_waived_by_removal_order = flag(self, &mut obj, "consent_waived_by_removal_order", &mut ok);
         if consent_waived_by_removal_order && !require_consent {
-            self.problem(
-                waiver_path,
-                "only applies together with require_consent = true",
-            );
+            self.problem(waiver_path, "only applies together with require_consent = true");
             ok = false;
         }
         let require_removal_order = flag(self, &mut obj, "require_removal_order", &mut ok);
         let offences_hint = format!("an offence category ({})", OffenceCategory::allowed());
-        let excluded_offences = opt!("excluded_offences", |e| self.list(
-            e,
-            &offences_hint,
-            OffenceCategory::parse
-        ));
+        let excluded_offences = opt!("excluded_offences", |e| self.list(e, &offences_hint, OffenceCategory::parse));
         let classes_hint = format!("a security class ({})", SecurityClass::allowed());
-        let allowed_security_classes = opt!("allowed_security_classes", |e| self.list(
-            e,
-            &classes_hint,
-            SecurityClass::parse
-        ));
+        let allowed_security_classes =
+            opt!("allowed_security_classes", |e| self.list(e, &classes_hint, SecurityClass::parse));
         let exclude_care_needs = flag(self, &mut obj, "exclude_care_needs", &mut ok);
-        let torture_risk_max_age_days =
-            opt!("torture_risk_max_age_days", |e| self.u32_in(e, 0, MAX_DAYS));
+        let torture_risk_max_age_days = opt!("torture_risk_max_age_days", |e| self.u32_in(e, 0, MAX_DAYS));
         self.finish(obj, " (eligibility rules are listed in SPEC §5)");
         ok.then_some(Eligibility {
             require_final_conviction,
@@ -983,15 +872,8 @@ impl Loader {
 
     fn fees(&mut self, path: String, node: &Node) -> Option<Fees> {
         let mut obj = self.obj(path, node)?;
-        let models = [
-            ("per_diem", 0u8),
-            ("per_place_month", 1),
-            ("per_capita", 2),
-            ("lump_sum_year", 3),
-        ];
-        let model = self
-            .required(&mut obj, "model")
-            .and_then(|e| self.choice(e, &models));
+        let models = [("per_diem", 0u8), ("per_place_month", 1), ("per_capita", 2), ("lump_sum_year", 3)];
+        let model = self.required(&mut obj, "model").and_then(|e| self.choice(e, &models));
         let Some(model) = model else {
             // Without a model the other keys cannot be judged; mark them read so only the model is reported.
             for entry in &mut obj.entries {
@@ -1001,9 +883,7 @@ impl Loader {
         };
         let fees = match model {
             0 => {
-                let rate_minor = self
-                    .required(&mut obj, "rate_minor")
-                    .and_then(|e| self.money(e, false));
+                let rate_minor = self.required(&mut obj, "rate_minor").and_then(|e| self.money(e, false));
                 let class_rates_minor = match obj.take("class_rates_minor") {
                     Some((p, n)) => self.class_rates(p, n),
                     None => Some(BTreeMap::new()),
@@ -1019,15 +899,11 @@ impl Loader {
                 })
             }
             1 => {
-                let place_month_minor = self
-                    .required(&mut obj, "place_month_minor")
-                    .and_then(|e| self.money(e, false));
-                let reserved_places = self
-                    .required(&mut obj, "reserved_places")
-                    .and_then(|e| self.u32_in(e, 0, MAX_PLACES));
-                let extra_person_day_minor = self
-                    .required(&mut obj, "extra_person_day_minor")
-                    .and_then(|e| self.money(e, true));
+                let place_month_minor = self.required(&mut obj, "place_month_minor").and_then(|e| self.money(e, false));
+                let reserved_places =
+                    self.required(&mut obj, "reserved_places").and_then(|e| self.u32_in(e, 0, MAX_PLACES));
+                let extra_person_day_minor =
+                    self.required(&mut obj, "extra_person_day_minor").and_then(|e| self.money(e, true));
                 Some(Fees::PerPlaceMonth {
                     place_month_minor: place_month_minor?,
                     reserved_places: reserved_places?,
@@ -1035,12 +911,8 @@ impl Loader {
                 })
             }
             2 => {
-                let capita_minor = self
-                    .required(&mut obj, "capita_minor")
-                    .and_then(|e| self.money(e, false));
-                let coverage_days = self
-                    .required(&mut obj, "coverage_days")
-                    .and_then(|e| self.u32_in(e, 1, MAX_DAYS));
+                let capita_minor = self.required(&mut obj, "capita_minor").and_then(|e| self.money(e, false));
+                let coverage_days = self.required(&mut obj, "coverage_days").and_then(|e| self.u32_in(e, 1, MAX_DAYS));
                 let envelope_minor = match obj.take("envelope_minor") {
                     Some(e) => self.money(e, false).map(Some),
                     None => Some(None),
@@ -1052,18 +924,12 @@ impl Loader {
                 })
             }
             _ => {
-                let year_minor = self
-                    .required(&mut obj, "year_minor")
-                    .and_then(|e| self.money(e, false));
-                Some(Fees::LumpSumYear {
-                    year_minor: year_minor?,
-                })
+                let year_minor = self.required(&mut obj, "year_minor").and_then(|e| self.money(e, false));
+                Some(Fees::LumpSumYear { year_minor: year_minor? })
             }
         };
-        let hint = models
-            .iter()
-            .find(|(_, m)| *m == model)
-            .map_or(String::new(), |(name, _)| format!(" for model {name:?}"));
+        let hint =
+            models.iter().find(|(_, m)| *m == model).map_or(String::new(), |(name, _)| format!(" for model {name:?}"));
         self.finish(obj, &hint);
         fees
     }
@@ -1090,29 +956,14 @@ impl Loader {
     fn oversight(&mut self, path: String, node: &Node) -> Option<Oversight> {
         let mut obj = self.obj(path, node)?;
         let defaults = Oversight::default();
-        let hours =
-            |this: &mut Self, obj: &mut Obj<'_>, key: &str, default: u32| match obj.take(key) {
-                Some(e) => this.u32_in(e, 1, MAX_NOTIFICATION_HOURS),
-                None => Some(default),
-            };
-        let next_of_kin_hours = hours(
-            self,
-            &mut obj,
-            "next_of_kin_hours",
-            defaults.next_of_kin_hours,
-        );
-        let sending_state_hours = hours(
-            self,
-            &mut obj,
-            "sending_state_hours",
-            defaults.sending_state_hours,
-        );
-        let independent_authority_hours = hours(
-            self,
-            &mut obj,
-            "independent_authority_hours",
-            defaults.independent_authority_hours,
-        );
+        let hours = |this: &mut Self, obj: &mut Obj<'_>, key: &str, default: u32| match obj.take(key) {
+            Some(e) => this.u32_in(e, 1, MAX_NOTIFICATION_HOURS),
+            None => Some(default),
+        };
+        let next_of_kin_hours = hours(self, &mut obj, "next_of_kin_hours", defaults.next_of_kin_hours);
+        let sending_state_hours = hours(self, &mut obj, "sending_state_hours", defaults.sending_state_hours);
+        let independent_authority_hours =
+            hours(self, &mut obj, "independent_authority_hours", defaults.independent_authority_hours);
         let inspection_bodies = match obj.take("inspection_bodies") {
             Some((p, Node::Array(items))) => {
                 let mut bodies = Vec::with_capacity(items.len());

@@ -100,9 +100,7 @@ impl Date {
         if month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) {
             return Err(DateError::NoSuchDay);
         }
-        Ok(Self {
-            days: days_from_civil(year, month, day),
-        })
+        Ok(Self { days: days_from_civil(year, month, day) })
     }
 
     /// Parses exactly `YYYY-MM-DD` (ten ASCII characters, no sign, no spaces).
@@ -116,11 +114,7 @@ impl Date {
             return Err(DateError::Format);
         };
         let digit = |b: u8| {
-            if b.is_ascii_digit() {
-                Ok(u32::from(b - b'0'))
-            } else {
-                Err(DateError::Format)
-            }
+            if b.is_ascii_digit() { Ok(u32::from(b - b'0')) } else { Err(DateError::Format) }
         };
         let year = digit(y1)? * 1000 + digit(y2)? * 100 + digit(y3)? * 10 + digit(y4)?;
         let month = digit(m1)? * 10 + digit(m2)?;
@@ -210,11 +204,7 @@ impl Date {
         let first = Self::from_ymd(year, month, 1)?;
         let offset = (weekday as i64 - first.weekday() as i64).rem_euclid(7);
         let date = first.add_days(offset + 7 * (i64::from(n) - 1))?;
-        if date.month() == month {
-            Ok(date)
-        } else {
-            Err(DateError::NoSuchDay)
-        }
+        if date.month() == month { Ok(date) } else { Err(DateError::NoSuchDay) }
     }
 
     /// The last given weekday of a month, e.g. the last Monday of May.
@@ -256,13 +246,7 @@ mod tests {
 
     #[test]
     fn parses_and_prints_round_trip() {
-        for s in [
-            "0001-01-01",
-            "1970-01-01",
-            "2000-02-29",
-            "2024-12-31",
-            "9999-12-31",
-        ] {
+        for s in ["0001-01-01", "1970-01-01", "2000-02-29", "2024-12-31", "9999-12-31"] {
             assert_eq!(d(s).to_string(), s);
         }
     }
@@ -273,15 +257,7 @@ mod tests {
         assert_eq!(Date::parse("1900-02-29"), Err(DateError::NoSuchDay));
         assert_eq!(Date::parse("2024-13-01"), Err(DateError::NoSuchDay));
         assert_eq!(Date::parse("0000-01-01"), Err(DateError::NoSuchDay));
-        for bad in [
-            "2024-1-01",
-            " 2024-01-01",
-            "2024/01/01",
-            "20240101",
-            "",
-            "2024-01-01T00",
-            "+024-01-01",
-        ] {
+        for bad in ["2024-1-01", " 2024-01-01", "2024/01/01", "20240101", "", "2024-01-01T00", "+024-01-01"] {
             assert_eq!(Date::parse(bad), Err(DateError::Format), "{bad:?}");
         }
     }
@@ -306,14 +282,8 @@ mod tests {
 
     #[test]
     fn nth_and_last_weekday() {
-        assert_eq!(
-            Date::nth_weekday(2026, 11, Weekday::Thursday, 4).unwrap(),
-            d("2026-11-26")
-        );
-        assert_eq!(
-            Date::last_weekday(2026, 5, Weekday::Monday).unwrap(),
-            d("2026-05-25")
-        );
+        assert_eq!(Date::nth_weekday(2026, 11, Weekday::Thursday, 4).unwrap(), d("2026-11-26"));
+        assert_eq!(Date::last_weekday(2026, 5, Weekday::Monday).unwrap(), d("2026-05-25"));
         assert!(Date::nth_weekday(2026, 2, Weekday::Monday, 5).is_err());
     }
 

@@ -48,29 +48,21 @@ impl Decimal {
         if int_digits.len() > 9 {
             return Err(DecimalError::TooLarge);
         }
-        let int_value: u64 = int_digits
-            .bytes()
-            .fold(0, |acc, b| acc * 10 + u64::from(b - b'0'));
+        let int_value: u64 = int_digits.bytes().fold(0, |acc, b| acc * 10 + u64::from(b - b'0'));
         let frac = frac_part.unwrap_or("").trim_end_matches('0');
         if frac.len() > DECIMAL_SCALE_DIGITS as usize {
             return Err(DecimalError::TooPrecise);
         }
-        let mut frac_value: u64 = frac
-            .bytes()
-            .fold(0, |acc, b| acc * 10 + u64::from(b - b'0'));
+        let mut frac_value: u64 = frac.bytes().fold(0, |acc, b| acc * 10 + u64::from(b - b'0'));
         for _ in frac.len()..DECIMAL_SCALE_DIGITS as usize {
             frac_value *= 10;
         }
-        Ok(Self {
-            millionths: int_value * SCALE + frac_value,
-        })
+        Ok(Self { millionths: int_value * SCALE + frac_value })
     }
 
     /// An integer value.
     pub fn from_integer(value: u32) -> Self {
-        Self {
-            millionths: u64::from(value) * SCALE,
-        }
+        Self { millionths: u64::from(value) * SCALE }
     }
 
     /// The value in millionths.
@@ -114,16 +106,11 @@ mod tests {
     #[test]
     fn parses_exactly() {
         assert_eq!(Decimal::parse("5.4").unwrap().millionths(), 5_400_000);
-        assert_eq!(
-            Decimal::parse("4").unwrap(),
-            Decimal::parse("4.000").unwrap()
-        );
+        assert_eq!(Decimal::parse("4").unwrap(), Decimal::parse("4.000").unwrap());
         assert_eq!(Decimal::parse("0.000001").unwrap().millionths(), 1);
         assert_eq!(Decimal::parse("100.25").unwrap().to_string(), "100.25");
         assert_eq!(Decimal::parse("1.0000001"), Err(DecimalError::TooPrecise));
-        for bad in [
-            "", ".5", "5.", "-1", "+1", "1e3", "1,5", " 1", "1.2.3", "nan", "inf",
-        ] {
+        for bad in ["", ".5", "5.", "-1", "+1", "1e3", "1,5", " 1", "1.2.3", "nan", "inf"] {
             assert_eq!(Decimal::parse(bad), Err(DecimalError::Syntax), "{bad:?}");
         }
         assert_eq!(Decimal::parse("1000000000"), Err(DecimalError::TooLarge));
@@ -132,18 +119,8 @@ mod tests {
     #[test]
     fn division_is_exact_where_floats_are_not() {
         // 10.2 / 3.4 is exactly 3, but 10.2_f64 / 3.4_f64 = 2.9999999999999996.
-        assert_eq!(
-            Decimal::parse("10.2")
-                .unwrap()
-                .div_floor(Decimal::parse("3.4").unwrap()),
-            Some(3)
-        );
-        assert_eq!(
-            Decimal::parse("100")
-                .unwrap()
-                .div_floor(Decimal::parse("4.0").unwrap()),
-            Some(25)
-        );
+        assert_eq!(Decimal::parse("10.2").unwrap().div_floor(Decimal::parse("3.4").unwrap()), Some(3));
+        assert_eq!(Decimal::parse("100").unwrap().div_floor(Decimal::parse("4.0").unwrap()), Some(25));
         assert_eq!(Decimal::parse("1").unwrap().div_floor(Decimal::ZERO), None);
     }
 }

@@ -93,9 +93,7 @@ impl FederalHoliday {
     pub fn observed_in(self, year: i32) -> Option<Date> {
         match self {
             Self::NewYearsDay => fixed(year, 1, 1),
-            Self::MartinLutherKingJrDay if year >= 1986 => {
-                Date::nth_weekday(year, 1, Weekday::Monday, 3).ok()
-            }
+            Self::MartinLutherKingJrDay if year >= 1986 => Date::nth_weekday(year, 1, Weekday::Monday, 3).ok(),
             Self::MartinLutherKingJrDay => None,
             Self::WashingtonsBirthday => Date::nth_weekday(year, 2, Weekday::Monday, 3).ok(),
             Self::MemorialDay => Date::last_weekday(year, 5, Weekday::Monday).ok(),
@@ -104,9 +102,7 @@ impl FederalHoliday {
             Self::IndependenceDay => fixed(year, 7, 4),
             Self::LaborDay => Date::nth_weekday(year, 9, Weekday::Monday, 1).ok(),
             Self::ColumbusDay => Date::nth_weekday(year, 10, Weekday::Monday, 2).ok(),
-            Self::VeteransDay if (1971..=1977).contains(&year) => {
-                Date::nth_weekday(year, 10, Weekday::Monday, 4).ok()
-            }
+            Self::VeteransDay if (1971..=1977).contains(&year) => Date::nth_weekday(year, 10, Weekday::Monday, 4).ok(),
             Self::VeteransDay => fixed(year, 11, 11),
             Self::ThanksgivingDay => Date::nth_weekday(year, 11, Weekday::Thursday, 4).ok(),
             Self::ChristmasDay => fixed(year, 12, 25),
@@ -118,20 +114,15 @@ impl FederalHoliday {
 pub fn federal_holiday_on(date: Date) -> Option<FederalHoliday> {
     let year = date.year();
     // 31 December may be the observed New Year's Day of the following year.
-    if (date.month(), date.day()) == (12, 31)
-        && FederalHoliday::NewYearsDay.observed_in(year + 1) == Some(date)
-    {
+    if (date.month(), date.day()) == (12, 31) && FederalHoliday::NewYearsDay.observed_in(year + 1) == Some(date) {
         return Some(FederalHoliday::NewYearsDay);
     }
-    FederalHoliday::ALL
-        .into_iter()
-        .find(|h| h.observed_in(year) == Some(date))
+    FederalHoliday::ALL.into_iter().find(|h| h.observed_in(year) == Some(date))
 }
 
 /// True on Saturdays, Sundays and observed federal holidays.
 pub fn is_non_business_day(date: Date) -> bool {
-    matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday)
-        || federal_holiday_on(date).is_some()
+    matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday) || federal_holiday_on(date).is_some()
 }
 
 #[cfg(test)]
@@ -144,10 +135,7 @@ mod tests {
 
     #[test]
     fn new_year_on_saturday_is_observed_the_friday_before_across_the_year_end() {
-        assert_eq!(
-            federal_holiday_on(d("2021-12-31")),
-            Some(FederalHoliday::NewYearsDay)
-        );
+        assert_eq!(federal_holiday_on(d("2021-12-31")), Some(FederalHoliday::NewYearsDay));
         assert_eq!(federal_holiday_on(d("2022-01-01")), None); // a Saturday, not itself the holiday
         assert!(is_non_business_day(d("2022-01-01")));
         assert_eq!(federal_holiday_on(d("2020-12-31")), None);
@@ -156,28 +144,16 @@ mod tests {
     #[test]
     fn sunday_holiday_is_observed_on_monday() {
         // 4 July 2021 was a Sunday.
-        assert_eq!(
-            federal_holiday_on(d("2021-07-05")),
-            Some(FederalHoliday::IndependenceDay)
-        );
+        assert_eq!(federal_holiday_on(d("2021-07-05")), Some(FederalHoliday::IndependenceDay));
         // Christmas 2022 was a Sunday.
-        assert_eq!(
-            federal_holiday_on(d("2022-12-26")),
-            Some(FederalHoliday::ChristmasDay)
-        );
+        assert_eq!(federal_holiday_on(d("2022-12-26")), Some(FederalHoliday::ChristmasDay));
     }
 
     #[test]
     fn juneteenth_only_from_2021() {
         assert_eq!(federal_holiday_on(d("2020-06-19")), None);
-        assert_eq!(
-            federal_holiday_on(d("2021-06-18")),
-            Some(FederalHoliday::Juneteenth)
-        );
-        assert_eq!(
-            federal_holiday_on(d("2023-06-19")),
-            Some(FederalHoliday::Juneteenth)
-        );
+        assert_eq!(federal_holiday_on(d("2021-06-18")), Some(FederalHoliday::Juneteenth));
+        assert_eq!(federal_holiday_on(d("2023-06-19")), Some(FederalHoliday::Juneteenth));
     }
 
     #[test]
@@ -198,23 +174,15 @@ mod tests {
         for (date, holiday) in expect {
             assert_eq!(federal_holiday_on(d(date)), Some(holiday), "{date}");
         }
-        let count = (0..365)
-            .filter(|i| federal_holiday_on(d("2026-01-01").add_days(*i).unwrap()).is_some())
-            .count();
+        let count = (0..365).filter(|i| federal_holiday_on(d("2026-01-01").add_days(*i).unwrap()).is_some()).count();
         assert_eq!(count, 11);
     }
 
     #[test]
     fn mlk_day_from_1986_and_veterans_day_in_october_1971_to_1977() {
         assert_eq!(federal_holiday_on(d("1985-01-21")), None);
-        assert_eq!(
-            federal_holiday_on(d("1986-01-20")),
-            Some(FederalHoliday::MartinLutherKingJrDay)
-        );
-        assert_eq!(
-            federal_holiday_on(d("1975-10-27")),
-            Some(FederalHoliday::VeteransDay)
-        );
+        assert_eq!(federal_holiday_on(d("1986-01-20")), Some(FederalHoliday::MartinLutherKingJrDay));
+        assert_eq!(federal_holiday_on(d("1975-10-27")), Some(FederalHoliday::VeteransDay));
         assert_eq!(federal_holiday_on(d("1975-11-11")), None);
     }
 }

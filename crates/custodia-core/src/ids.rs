@@ -72,10 +72,7 @@ fn slug(text: &str, min: usize, max: usize) -> Result<(), IdError> {
     if text.len() < min {
         return Err(IdError::TooShort(min));
     }
-    if !text
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    {
+    if !text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
         return Err(IdError::Charset("lowercase letters a-z, digits and '-'"));
     }
     Ok(())
@@ -148,11 +145,7 @@ impl CurrencyCode {
             return Err(IdError::Currency(text.to_owned()));
         };
         let code = Self([a, b, c]);
-        if is_currency_code(code.as_str()) {
-            Ok(code)
-        } else {
-            Err(IdError::Currency(text.to_owned()))
-        }
+        if is_currency_code(code.as_str()) { Ok(code) } else { Err(IdError::Currency(text.to_owned())) }
     }
 
     /// The code as text.
@@ -190,14 +183,8 @@ mod tests {
     fn agreement_ids() {
         assert!(AgreementId::parse("us-sv-2025").is_ok());
         assert_eq!(AgreementId::parse("ab"), Err(IdError::TooShort(3)));
-        assert!(matches!(
-            AgreementId::parse("US-SV"),
-            Err(IdError::Charset(_))
-        ));
-        assert_eq!(
-            AgreementId::parse(&"a".repeat(65)),
-            Err(IdError::TooLong(64))
-        );
+        assert!(matches!(AgreementId::parse("US-SV"), Err(IdError::Charset(_))));
+        assert_eq!(AgreementId::parse(&"a".repeat(65)), Err(IdError::TooLong(64)));
         assert!(AgreementId::parse(&"a".repeat(64)).is_ok());
     }
 
@@ -223,9 +210,6 @@ mod tests {
         assert!(PersonId::parse("A-123 456").is_ok());
         assert_eq!(PersonId::parse(""), Err(IdError::Empty));
         assert!(PersonId::parse("a\tb").is_err());
-        assert_eq!(
-            PersonId::parse(&"x".repeat(257)),
-            Err(IdError::TooLong(256))
-        );
+        assert_eq!(PersonId::parse(&"x".repeat(257)), Err(IdError::TooLong(256)));
     }
 }

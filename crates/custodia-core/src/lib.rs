@@ -3,15 +3,7 @@
 //! This crate is pure: no IO, no clock, no async. Every function that can meet bad data returns a
 //! `Result` with a typed error; "today" is always a parameter. Wall-clock calls are banned here by
 //! `clippy.toml`.
-#![cfg_attr(
-    test,
-    allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 pub mod agreement;
 pub mod codes;

@@ -27,10 +27,7 @@ pub enum MoneyError {
 impl Money {
     /// An amount of `currency`.
     pub const fn new(amount_minor: i64, currency: CurrencyCode) -> Self {
-        Self {
-            amount_minor,
-            currency,
-        }
+        Self { amount_minor, currency }
     }
 
     /// `self + other`, checked for currency and overflow.
@@ -38,14 +35,8 @@ impl Money {
         if self.currency != other.currency {
             return Err(MoneyError::CurrencyMismatch(self.currency, other.currency));
         }
-        let amount_minor = self
-            .amount_minor
-            .checked_add(other.amount_minor)
-            .ok_or(MoneyError::Overflow)?;
-        Ok(Money {
-            amount_minor,
-            currency: self.currency,
-        })
+        let amount_minor = self.amount_minor.checked_add(other.amount_minor).ok_or(MoneyError::Overflow)?;
+        Ok(Money { amount_minor, currency: self.currency })
     }
 }
 
@@ -59,14 +50,7 @@ impl fmt::Display for Money {
             return write!(f, "{} {sign}{abs}", self.currency);
         }
         let unit = 10u64.pow(digits);
-        write!(
-            f,
-            "{} {sign}{}.{:0width$}",
-            self.currency,
-            abs / unit,
-            abs % unit,
-            width = digits as usize
-        )
+        write!(f, "{} {sign}{}.{:0width$}", self.currency, abs / unit, abs % unit, width = digits as usize)
     }
 }
 
@@ -85,10 +69,7 @@ mod tests {
         let usd = CurrencyCode::parse("USD").unwrap();
         assert_eq!(Money::new(2_000_000, usd).to_string(), "USD 20000.00");
         assert_eq!(Money::new(-5, usd).to_string(), "USD -0.05");
-        assert_eq!(
-            Money::new(500, CurrencyCode::parse("JPY").unwrap()).to_string(),
-            "JPY 500"
-        );
+        assert_eq!(Money::new(500, CurrencyCode::parse("JPY").unwrap()).to_string(), "JPY 500");
     }
 
     #[test]
@@ -96,9 +77,6 @@ mod tests {
         let usd = CurrencyCode::parse("USD").unwrap();
         let eur = CurrencyCode::parse("EUR").unwrap();
         assert!(Money::new(1, usd).checked_add(Money::new(1, eur)).is_err());
-        assert_eq!(
-            Money::new(i64::MAX, usd).checked_add(Money::new(1, usd)),
-            Err(MoneyError::Overflow)
-        );
+        assert_eq!(Money::new(i64::MAX, usd).checked_add(Money::new(1, usd)), Err(MoneyError::Overflow));
     }
 }

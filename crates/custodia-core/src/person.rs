@@ -100,20 +100,18 @@ impl Nationalities {
     /// Parses `US;SV`: codes joined by `;`, none repeated, at least one.
     pub fn parse_bytes(bytes: &[u8]) -> Result<Self, String> {
         let mut out = Self::default();
-        let mut count = 0usize;
-        for part in bytes.split(|b| *b == b';') {
+        for (count, part) in bytes.split(|b| *b == b';').enumerate() {
             let code = CountryCode::parse_bytes(part).ok_or_else(|| {
-                format!("{:?} is not an ISO 3166-1 alpha-2 country code; write codes such as US or US;SV", String::from_utf8_lossy(part))
+                format!(
+                    "{:?} is not an ISO 3166-1 alpha-2 country code; write codes such as US or US;SV",
+                    String::from_utf8_lossy(part)
+                )
             })?;
             if out.contains(code) {
                 return Err(format!("{code} is listed twice"));
             }
-            let slot = out
-                .codes
-                .get_mut(count)
-                .ok_or_else(|| format!("at most {MAX_NATIONALITIES} nationalities"))?;
+            let slot = out.codes.get_mut(count).ok_or_else(|| format!("at most {MAX_NATIONALITIES} nationalities"))?;
             *slot = Some(code);
-            count += 1;
         }
         Ok(out)
     }
@@ -235,19 +233,14 @@ impl PersonHeader {
                 continue;
             };
             if slot.is_some() {
-                return Err(HeaderError::DuplicateColumn(
-                    Column::ALL.get(column).map_or("?", |c| c.name()),
-                ));
+                return Err(HeaderError::DuplicateColumn(Column::ALL.get(column).map_or("?", |c| c.name())));
             }
             *slot = Some(index);
         }
         if positions.first().copied().flatten().is_none() {
             return Err(HeaderError::MissingPersonId);
         }
-        Ok(Self {
-            positions,
-            field_count,
-        })
+        Ok(Self { positions, field_count })
     }
 
     /// Number of fields every row must have.
@@ -325,17 +318,11 @@ pub struct PersonRecord<'a> {
 }
 
 fn text(bytes: &[u8], column: Column) -> Result<&str, RowError> {
-    std::str::from_utf8(bytes).map_err(|_| RowError {
-        column: Some(column),
-        message: "is not valid UTF-8".to_owned(),
-    })
+    std::str::from_utf8(bytes).map_err(|_| RowError { column: Some(column), message: "is not valid UTF-8".to_owned() })
 }
 
 fn bad(column: Column, message: impl Into<String>) -> RowError {
-    RowError {
-        column: Some(column),
-        message: message.into(),
-    }
+    RowError { column: Some(column), message: message.into() }
 }
 
 fn shown(bytes: &[u8]) -> String {
@@ -352,18 +339,11 @@ impl<'a> PersonRecord<'a> {
         if fields.len() != header.field_count() {
             return Err(RowError {
                 column: None,
-                message: format!(
-                    "row has {} fields but the header has {}",
-                    fields.len(),
-                    header.field_count()
-                ),
+                message: format!("row has {} fields but the header has {}", fields.len(), header.field_count()),
             });
         }
         let get = |column: Column| -> &'a [u8] {
-            header
-                .position(column)
-                .and_then(|i| fields.get(i).copied())
-                .unwrap_or(b"")
+            header.position(column).and_then(|i| fields.get(i).copied()).unwrap_or(b"")
         };
 
         let person_id = text(get(Column::PersonId), Column::PersonId)?;
@@ -374,11 +354,7 @@ impl<'a> PersonRecord<'a> {
             column: Column,
             parse: impl FnOnce(&[u8]) -> Result<T, String>,
         ) -> Result<Option<T>, RowError> {
-            if raw.is_empty() {
-                Ok(None)
-            } else {
-                parse(raw).map(Some).map_err(|m| bad(column, m))
-            }
+            if raw.is_empty() { Ok(None) } else { parse(raw).map(Some).map_err(|m| bad(column, m)) }
         }
         fn date(raw: &[u8]) -> Result<Date, String> {
             Date::parse_bytes(raw).map_err(|e| format!("{} {e}", shown(raw)))
@@ -386,18 +362,16 @@ impl<'a> PersonRecord<'a> {
         macro_rules! choice {
             ($ty:ty, $column:expr) => {
                 optional(get($column), $column, |raw| {
-                    <$ty>::parse_bytes(raw).ok_or_else(|| {
-                        format!("{} is not one of: {}", shown(raw), <$ty>::allowed())
-                    })
+                    <$ty>::parse_bytes(raw).ok_or_else(|| format!("{} is not one of: {}", shown(raw), <$ty>::allowed()))
                 })?
             };
         }
 
         let jail_credit_days = match get(Column::JailCreditDays) {
             b"" => 0,
-            raw if raw.iter().all(u8::is_ascii_digit) && raw.len() <= 7 => raw
-                .iter()
-                .fold(0u32, |acc, b| acc * 10 + u32::from(b - b'0')),
+            raw if raw.iter().all(u8::is_ascii_digit) && raw.len() <= 7 => {
+                raw.iter().fold(0u32, |acc, b| acc * 10 + u32::from(b - b'0'))
+            }
             raw if raw.iter().all(u8::is_ascii_digit) => {
                 return Err(bad(
                     Column::JailCreditDays,
@@ -417,11 +391,7 @@ impl<'a> PersonRecord<'a> {
             family_name: text(get(Column::FamilyName), Column::FamilyName)?,
             given_names: text(get(Column::GivenNames), Column::GivenNames)?,
             birth_date: optional(get(Column::BirthDate), Column::BirthDate, date)?,
-            nationalities: optional(
-                get(Column::Nationalities),
-                Column::Nationalities,
-                Nationalities::parse_bytes,
-            )?,
+            nationalities: optional(get(Column::Nationalities), Column::Nationalities, Nationalities::parse_bytes)?,
             conviction: choice!(Conviction, Column::Conviction),
             offence_category: choice!(OffenceCategory, Column::OffenceCategory),
             sentence_start: optional(get(Column::SentenceStart), Column::SentenceStart, date)?,
@@ -461,16 +431,13 @@ mod tests {
     #[test]
     fn parses_a_full_row() {
         let h = header(HEADER);
-        let p = parse(&h, "P1,Doe,Jane,1990-02-28,US;SV,final,drug,2024-01-01,5y,10,medium,given,final,no_risk,2025-01-01,no").unwrap();
+        let p = parse(
+            &h,
+            "P1,Doe,Jane,1990-02-28,US;SV,final,drug,2024-01-01,5y,10,medium,given,final,no_risk,2025-01-01,no",
+        )
+        .unwrap();
         assert_eq!(p.person_id, "P1");
-        assert_eq!(
-            p.nationalities
-                .unwrap()
-                .iter()
-                .map(|c| c.to_string())
-                .collect::<Vec<_>>(),
-            ["US", "SV"]
-        );
+        assert_eq!(p.nationalities.unwrap().iter().map(|c| c.to_string()).collect::<Vec<_>>(), ["US", "SV"]);
         assert_eq!(p.sentence_term, Some(Term::parse("5y").unwrap()));
         assert_eq!(p.jail_credit_days, 10);
         assert_eq!(p.care_needs, Some(CareNeeds::No));
@@ -533,10 +500,7 @@ mod tests {
 
     #[test]
     fn header_problems() {
-        assert_eq!(
-            PersonHeader::from_names(["name".as_bytes()]),
-            Err(HeaderError::MissingPersonId)
-        );
+        assert_eq!(PersonHeader::from_names(["name".as_bytes()]), Err(HeaderError::MissingPersonId));
         assert_eq!(
             PersonHeader::from_names(["person_id".as_bytes(), b"consent", b"consent"]),
             Err(HeaderError::DuplicateColumn("consent"))

@@ -119,9 +119,7 @@ pub fn full_term_date(start: Date, term: &FixedTerm) -> Result<Date, SentenceErr
     let end = if term.day_only {
         start.add_days(i64::from(term.days) - 1)?
     } else {
-        start
-            .add_months(term.total_months())?
-            .add_days(i64::from(term.days) - 1)?
+        start.add_months(term.total_months())?.add_days(i64::from(term.days) - 1)?
     };
     Ok(end)
 }
@@ -131,26 +129,13 @@ pub fn full_term_date(start: Date, term: &FixedTerm) -> Result<Date, SentenceErr
 ///
 /// This is a cliff in the statute: a term of a year and a day earns 54 days of GCT and so releases
 /// earlier than a term of exactly one year, which earns none.
-pub fn qualifies_for_gct(
-    start: Date,
-    term: &FixedTerm,
-    full_term: Date,
-) -> Result<bool, SentenceError> {
-    Ok(if term.day_only {
-        term.days > 365
-    } else {
-        full_term >= start.add_months(12)?
-    })
+pub fn qualifies_for_gct(start: Date, term: &FixedTerm, full_term: Date) -> Result<bool, SentenceError> {
+    Ok(if term.day_only { term.days > 365 } else { full_term >= start.add_months(12)? })
 }
 
 /// Good conduct time before disallowance (SPEC §4 steps 3–5): `W·r + floor(P·r/365)`, or 0 for
 /// terms of one year or less.
-pub fn good_conduct_time(
-    start: Date,
-    term: &FixedTerm,
-    full_term: Date,
-    rate: u32,
-) -> Result<u32, SentenceError> {
+pub fn good_conduct_time(start: Date, term: &FixedTerm, full_term: Date, rate: u32) -> Result<u32, SentenceError> {
     if !qualifies_for_gct(start, term, full_term)? {
         return Ok(0);
     }
@@ -219,12 +204,7 @@ pub fn compute(input: &SentenceInput) -> Result<SentenceDates, SentenceError> {
             if statutory < start {
                 (applied, statutory, start, true)
             } else {
-                (
-                    applied,
-                    statutory,
-                    last_preceding_business_day(statutory, start)?,
-                    false,
-                )
+                (applied, statutory, last_preceding_business_day(statutory, start)?, false)
             }
         }
         SentenceProfile::TwoThirds => {
@@ -255,11 +235,8 @@ mod tests {
     }
 
     fn fed(start: &str, term: &str, credit: u32) -> SentenceDates {
-        compute(&SentenceInput {
-            jail_credit_days: credit,
-            ..SentenceInput::new(d(start), Term::parse(term).unwrap())
-        })
-        .unwrap()
+        compute(&SentenceInput { jail_credit_days: credit, ..SentenceInput::new(d(start), Term::parse(term).unwrap()) })
+            .unwrap()
     }
 
     #[test]
@@ -306,18 +283,8 @@ mod tests {
         prop_oneof![
             (0u32..60, 0u32..40, 0u32..400)
                 .prop_filter("non-zero", |(y, m, dd)| y + m + dd > 0)
-                .prop_map(|(years, months, days)| FixedTerm {
-                    years,
-                    months,
-                    days,
-                    day_only: false
-                }),
-            (1u32..20_000).prop_map(|days| FixedTerm {
-                years: 0,
-                months: 0,
-                days,
-                day_only: true
-            }),
+                .prop_map(|(years, months, days)| FixedTerm { years, months, days, day_only: false }),
+            (1u32..20_000).prop_map(|days| FixedTerm { years: 0, months: 0, days, day_only: true }),
         ]
     }
 
@@ -328,21 +295,16 @@ mod tests {
             0u32..5_000,
             prop_oneof![Just(54u32), Just(42u32), 0u32..=365],
             0u32..400,
-            prop_oneof![
-                Just(SentenceProfile::UsFederal),
-                Just(SentenceProfile::TwoThirds)
-            ],
+            prop_oneof![Just(SentenceProfile::UsFederal), Just(SentenceProfile::TwoThirds)],
         )
-            .prop_map(
-                |(start, term, credit, rate, disallowed, profile)| SentenceInput {
-                    start: Date::from_days_since_epoch(start).unwrap(),
-                    term: Term::Fixed(term),
-                    jail_credit_days: credit,
-                    gct_rate: rate,
-                    gct_disallowed_days: disallowed,
-                    profile,
-                },
-            )
+            .prop_map(|(start, term, credit, rate, disallowed, profile)| SentenceInput {
+                start: Date::from_days_since_epoch(start).unwrap(),
+                term: Term::Fixed(term),
+                jail_credit_days: credit,
+                gct_rate: rate,
+                gct_disallowed_days: disallowed,
+                profile,
+            })
     }
 
     proptest! {

@@ -43,9 +43,7 @@ pub enum TermError {
     #[error("is empty; write a term such as 5y, 60m, 1y1d, 1291d or life")]
     Empty,
     /// Not of the form `<n>y<n>m<n>d` (components in that order, each at most once) or `life`.
-    #[error(
-        "must be <n>y<n>m<n>d (components optional but in that order, e.g. 5y, 60m, 1y1d, 1291d) or life"
-    )]
+    #[error("must be <n>y<n>m<n>d (components optional but in that order, e.g. 5y, 60m, 1y1d, 1291d) or life")]
     Syntax,
     /// Every component is zero.
     #[error("must be longer than zero")]
@@ -87,16 +85,11 @@ impl Term {
             let Some((&unit, tail)) = tail.split_first() else {
                 return Err(TermError::Syntax);
             };
-            let position = UNITS
-                .iter()
-                .position(|u| *u == unit)
-                .ok_or(TermError::Syntax)?;
+            let position = UNITS.iter().position(|u| *u == unit).ok_or(TermError::Syntax)?;
             if position < next_unit {
                 return Err(TermError::Syntax);
             }
-            let value = number
-                .iter()
-                .fold(0u32, |acc, b| acc * 10 + u32::from(b - b'0'));
+            let value = number.iter().fold(0u32, |acc, b| acc * 10 + u32::from(b - b'0'));
             if let Some(slot) = values.get_mut(position) {
                 *slot = Some(value);
             }
@@ -150,12 +143,7 @@ mod tests {
     use super::*;
 
     fn fixed(y: u32, m: u32, d: u32, day_only: bool) -> Term {
-        Term::Fixed(FixedTerm {
-            years: y,
-            months: m,
-            days: d,
-            day_only,
-        })
+        Term::Fixed(FixedTerm { years: y, months: m, days: d, day_only })
     }
 
     #[test]
@@ -178,8 +166,8 @@ mod tests {
         assert_eq!(Term::parse("0y0m0d"), Err(TermError::Zero));
         assert_eq!(Term::parse("12345678d"), Err(TermError::TooLarge));
         for bad in [
-            "5", "y", "5Y", "5 y", " 5y", "5y ", "1d1y", "1m1y", "1y1y", "5w", "-5y", "+5y",
-            "Life", "LIFE", "5y3", "m5",
+            "5", "y", "5Y", "5 y", " 5y", "5y ", "1d1y", "1m1y", "1y1y", "5w", "-5y", "+5y", "Life", "LIFE", "5y3",
+            "m5",
         ] {
             assert_eq!(Term::parse(bad), Err(TermError::Syntax), "{bad:?}");
         }
@@ -187,9 +175,7 @@ mod tests {
 
     #[test]
     fn display_round_trips() {
-        for text in [
-            "5y", "60m", "1y1d", "24m1d", "1291d", "2y6m15d", "life", "0m12d",
-        ] {
+        for text in ["5y", "60m", "1y1d", "24m1d", "1291d", "2y6m15d", "life", "0m12d"] {
             let term = Term::parse(text).unwrap();
             assert_eq!(Term::parse(&term.to_string()).unwrap(), term, "{text}");
         }
