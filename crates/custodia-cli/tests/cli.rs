@@ -30,8 +30,11 @@ fn stderr(o: &Output) -> String {
 fn sentence_fixtures() {
     let dir = repo().join("tests/fixtures/sentence");
     let update = std::env::var_os("CUSTODIA_UPDATE_FIXTURES").is_some();
-    let mut paths: Vec<PathBuf> =
-        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
     paths.sort();
     assert!(paths.len() >= 70, "expected at least 70 sentence fixtures, found {}", paths.len());
     let mut failures = Vec::new();
@@ -210,7 +213,11 @@ fn version_help_and_completions() {
 }
 
 fn tempdir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("custodia-cli-test-{}-{:?}", std::process::id(), std::thread::current().id()));
+    let dir = std::env::temp_dir().join(format!(
+        "custodia-cli-test-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }

@@ -643,7 +643,15 @@ impl Loader {
         let parties = [("sending", Party::Sending), ("receiving", Party::Receiving)];
         let legal_custodian = self.required(&mut top, "legal_custodian").and_then(|e| self.choice(e, &parties));
         let governing_law = self.required(&mut top, "governing_law").and_then(|e| self.choice(e, &parties));
-        let currency = self.required(&mut top, "currency").and_then(|e| self.parsed(e, CurrencyCode::parse));
+        let currency = self.required(&mut top, "currency").and_then(|e| {
+            self.parsed(e, |text| {
+                let code = CurrencyCode::parse(text).map_err(|e| e.to_string())?;
+                match code.minor_digits() {
+                    Some(_) => Ok(code),
+                    None => Err(format!("{code} has no minor unit, so amounts in minor units cannot be written in it")),
+                }
+            })
+        });
         let starts = self.required(&mut top, "starts").and_then(|e| self.date(e));
         let ends_entry = self.required(&mut top, "ends");
         let ends_path = ends_entry.as_ref().map(|(p, _)| p.clone());
@@ -881,6 +889,8 @@ impl Loader {
             }
             return None;
         };
+        // Each arm builds the value in a closure so that a bad key does not return before `finish`
+        // reports the unknown keys of the same table.
         let fees = match model {
             0 => {
                 let rate_minor = self.required(&mut obj, "rate_minor").and_then(|e| self.money(e, false));
@@ -892,11 +902,13 @@ impl Loader {
                     Some(e) => self.u32_in(e, 1, MAX_PLACES).map(Some),
                     None => Some(None),
                 };
-                Some(Fees::PerDiem {
-                    rate_minor: rate_minor?,
-                    class_rates_minor: class_rates_minor?,
-                    guaranteed_minimum_places: guaranteed_minimum_places?,
-                })
+                (|| {
+                    Some(Fees::PerDiem {
+                        rate_minor: rate_minor?,
+                        class_rates_minor: class_rates_minor?,
+                        guaranteed_minimum_places: guaranteed_minimum_places?,
+                    })
+                })()
             }
             1 => {
                 let place_month_minor = self.required(&mut obj, "place_month_minor").and_then(|e| self.money(e, false));
@@ -904,11 +916,13 @@ impl Loader {
                     self.required(&mut obj, "reserved_places").and_then(|e| self.u32_in(e, 0, MAX_PLACES));
                 let extra_person_day_minor =
                     self.required(&mut obj, "extra_person_day_minor").and_then(|e| self.money(e, true));
-                Some(Fees::PerPlaceMonth {
-                    place_month_minor: place_month_minor?,
-                    reserved_places: reserved_places?,
-                    extra_person_day_minor: extra_person_day_minor?,
-                })
+                (|| {
+                    Some(Fees::PerPlaceMonth {
+                        place_month_minor: place_month_minor?,
+                        reserved_places: reserved_places?,
+                        extra_person_day_minor: extra_person_day_minor?,
+                    })
+                })()
             }
             2 => {
                 let capita_minor = self.required(&mut obj, "capita_minor").and_then(|e| self.money(e, false));
@@ -917,15 +931,17 @@ impl Loader {
                     Some(e) => self.money(e, false).map(Some),
                     None => Some(None),
                 };
-                Some(Fees::PerCapita {
-                    capita_minor: capita_minor?,
-                    coverage_days: coverage_days?,
-                    envelope_minor: envelope_minor?,
-                })
+                (|| {
+                    Some(Fees::PerCapita {
+                        capita_minor: capita_minor?,
+                        coverage_days: coverage_days?,
+                        envelope_minor: envelope_minor?,
+                    })
+                })()
             }
             _ => {
                 let year_minor = self.required(&mut obj, "year_minor").and_then(|e| self.money(e, false));
-                Some(Fees::LumpSumYear { year_minor: year_minor? })
+                (|| Some(Fees::LumpSumYear { year_minor: year_minor? }))()
             }
         };
         let hint =

@@ -112,12 +112,27 @@ impl FederalHoliday {
 
 /// The federal holiday observed on `date`, if any.
 pub fn federal_holiday_on(date: Date) -> Option<FederalHoliday> {
-    let year = date.year();
+    use FederalHoliday::*;
+    let (year, month, day) = date.ymd();
     // 31 December may be the observed New Year's Day of the following year.
-    if (date.month(), date.day()) == (12, 31) && FederalHoliday::NewYearsDay.observed_in(year + 1) == Some(date) {
-        return Some(FederalHoliday::NewYearsDay);
+    if (month, day) == (12, 31) && NewYearsDay.observed_in(year + 1) == Some(date) {
+        return Some(NewYearsDay);
     }
-    FederalHoliday::ALL.into_iter().find(|h| h.observed_in(year) == Some(date))
+    // Observance never moves a holiday into another month (except New Year's Day, handled above),
+    // so only the month's own holidays need computing: this is on the screening hot path.
+    let candidates: &[FederalHoliday] = match month {
+        1 => &[NewYearsDay, MartinLutherKingJrDay],
+        2 => &[WashingtonsBirthday],
+        5 => &[MemorialDay],
+        6 => &[Juneteenth],
+        7 => &[IndependenceDay],
+        9 => &[LaborDay],
+        10 => &[ColumbusDay, VeteransDay],
+        11 => &[VeteransDay, ThanksgivingDay],
+        12 => &[ChristmasDay],
+        _ => &[],
+    };
+    candidates.iter().copied().find(|h| h.observed_in(year) == Some(date))
 }
 
 /// True on Saturdays, Sundays and observed federal holidays.
@@ -176,6 +191,29 @@ mod tests {
         }
         let count = (0..365).filter(|i| federal_holiday_on(d("2026-01-01").add_days(*i).unwrap()).is_some()).count();
         assert_eq!(count, 11);
+    }
+
+    #[test]
+    fn month_shortcut_agrees_with_every_holiday_every_year() {
+        for year in 1971..=2100 {
+            for holiday in FederalHoliday::ALL {
+                if let Some(date) = holiday.observed_in(year) {
+                    assert_eq!(federal_holiday_on(date), Some(holiday), "{date}");
+                }
+            }
+            let mut day = Date::from_ymd(year, 1, 1).unwrap();
+            let mut count = 0;
+            while day.year() == year {
+                if let Some(h) = federal_holiday_on(day) {
+                    count += 1;
+                    let in_this_year = h.observed_in(year) == Some(day) || h.observed_in(year + 1) == Some(day);
+                    assert!(in_this_year, "{day} {h:?}");
+                }
+                day = day.add_days(1).unwrap();
+            }
+            // Ten holidays before 1986, eleven from 2021; New Year's Day may be observed in the year before.
+            assert!((8..=12).contains(&count), "{year}: {count}");
+        }
     }
 
     #[test]

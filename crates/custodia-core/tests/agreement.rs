@@ -69,7 +69,10 @@ fn minimal_file_gets_the_spec_defaults() {
     assert_eq!(a.standards.single_cell_min_m2.to_string(), "6");
     assert_eq!(a.standards.floor_m2_per_person.to_string(), "3");
     assert_eq!(a.eligibility, Default::default());
-    assert_eq!((a.oversight.next_of_kin_hours, a.oversight.sending_state_hours, a.oversight.independent_authority_hours), (24, 24, 72));
+    assert_eq!(
+        (a.oversight.next_of_kin_hours, a.oversight.sending_state_hours, a.oversight.independent_authority_hours),
+        (24, 24, 72)
+    );
     assert_eq!(a.fees, Fees::PerCapita { capita_minor: 2_000_000, coverage_days: 365, envelope_minor: None });
 }
 
@@ -127,9 +130,18 @@ inspection_bodies = ["ICRC", "US consular section"]
 #[test]
 fn every_fee_model_loads() {
     let models = [
-        ("model = \"per_diem\"\nrate_minor = 13290\nclass_rates_minor = { high = 15000 }\nguaranteed_minimum_places = 100", "per_diem"),
-        ("model = \"per_place_month\"\nplace_month_minor = 850000\nreserved_places = 300\nextra_person_day_minor = 0", "per_place_month"),
-        ("model = \"per_capita\"\ncapita_minor = 2000000\ncoverage_days = 365\nenvelope_minor = 600000000", "per_capita"),
+        (
+            "model = \"per_diem\"\nrate_minor = 13290\nclass_rates_minor = { high = 15000 }\nguaranteed_minimum_places = 100",
+            "per_diem",
+        ),
+        (
+            "model = \"per_place_month\"\nplace_month_minor = 850000\nreserved_places = 300\nextra_person_day_minor = 0",
+            "per_place_month",
+        ),
+        (
+            "model = \"per_capita\"\ncapita_minor = 2000000\ncoverage_days = 365\nenvelope_minor = 600000000",
+            "per_capita",
+        ),
         ("model = \"lump_sum_year\"\nyear_minor = 3000000000", "lump_sum_year"),
     ];
     for (body, name) in models {
@@ -186,55 +198,123 @@ fn missing_required_keys() {
 #[test]
 fn unknown_keys_are_errors_at_every_level() {
     single(&replace("title =", "titel = \"x\"\ntitle ="), "titel", "unknown key");
-    single(&replace("contracted_places = 300", "contracted_places = 300\ncapacity = 1"), "facilities[0].capacity", "unknown key");
+    single(
+        &replace("contracted_places = 300", "contracted_places = 300\ncapacity = 1"),
+        "facilities[0].capacity",
+        "unknown key",
+    );
     single(&with("[standards]\nshared_m2 = 4.0"), "standards.shared_m2", "unknown key");
     single(&with("[eligibility]\nmin_ag = 18"), "eligibility.min_ag", "unknown key");
     single(&with("[oversight]\nnext_of_kin_hour = 1"), "oversight.next_of_kin_hour", "unknown key");
     single(&with("[extras]\nx = 1"), "extras", "unknown key");
+    // A bad fee value does not hide a misspelt key beside it.
+    let found = problems(&replace("coverage_days = 365", "coverage_days = 0\ncapita_minr = 5"));
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(found[1].starts_with("fees.capita_minr: unknown key"), "{found:#?}");
     // A key of another fee model is unknown for this one.
-    single(&replace("coverage_days = 365", "coverage_days = 365\nrate_minor = 100"), "fees.rate_minor", "model \"per_capita\"");
+    single(
+        &replace("coverage_days = 365", "coverage_days = 365\nrate_minor = 100"),
+        "fees.rate_minor",
+        "model \"per_capita\"",
+    );
 }
 
 #[test]
 fn wrong_types_name_the_expected_type() {
-    single(&replace("stated_capacity = 40000", "stated_capacity = \"40000\""), "facilities[0].stated_capacity", "integer");
+    single(
+        &replace("stated_capacity = 40000", "stated_capacity = \"40000\""),
+        "facilities[0].stated_capacity",
+        "integer",
+    );
     single(&replace("starts = 2025-03-15", "starts = 20250315"), "starts", "date");
     single(&replace("starts = 2025-03-15", "starts = 2025-03-15T10:00:00"), "starts", "YYYY-MM-DD");
     single(&replace("title = \"US–El Salvador custody arrangement (CECOT)\"", "title = 5"), "title", "string");
-    single(&replace("sentence_profile = \"us-federal\"", "sentence_profile = \"us-federal\"\npublic_locator = \"yes\""), "public_locator", "true or false");
+    single(
+        &replace("sentence_profile = \"us-federal\"", "sentence_profile = \"us-federal\"\npublic_locator = \"yes\""),
+        "public_locator",
+        "true or false",
+    );
     single(&with("[eligibility]\nrequire_consent = \"yes\""), "eligibility.require_consent", "true or false");
     single(&with("[standards]\nshared_m2_per_person = \"4\""), "standards.shared_m2_per_person", "decimal");
     single(&with("[oversight]\ninspection_bodies = \"ICRC\""), "oversight.inspection_bodies", "array");
     let block = "[[facilities]]\nid = \"cecot\"\nname = \"Centro de Confinamiento del Terrorismo\"\ncountry = \"SV\"\nstated_capacity = 40000\ncontracted_places = 300\n";
-    single(&replace(block, "").replace("sentence_profile = \"us-federal\"", "sentence_profile = \"us-federal\"\nfacilities = 3"), "facilities", "array");
+    single(
+        &replace(block, "")
+            .replace("sentence_profile = \"us-federal\"", "sentence_profile = \"us-federal\"\nfacilities = 3"),
+        "facilities",
+        "array",
+    );
 }
 
 #[test]
 fn bad_values() {
     single(&replace("id = \"us-sv-2025\"", "id = \"ab\""), "id", "at least 3");
     single(&replace("sending_state = \"US\"", "sending_state = \"USA\""), "sending_state", "ISO 3166-1");
-    single(&replace("receiving_state = \"SV\"", "receiving_state = \"XK\""), "facilities[0].country", "receiving state (XK)");
+    single(
+        &replace("receiving_state = \"SV\"", "receiving_state = \"XK\""),
+        "facilities[0].country",
+        "receiving state (XK)",
+    );
     single(&replace("sending_state = \"US\"", "sending_state = \"SV\""), "receiving_state", "must differ");
     single(&replace("currency = \"USD\"", "currency = \"XYZ\""), "currency", "ISO 4217");
-    single(&replace("legal_custodian = \"sending\"", "legal_custodian = \"both\""), "legal_custodian", "\"sending\", \"receiving\"");
-    single(&replace("sentence_profile = \"us-federal\"", "sentence_profile = \"uk\""), "sentence_profile", "two-thirds");
+    single(&replace("currency = \"USD\"", "currency = \"XAU\""), "currency", "no minor unit");
+    single(
+        &replace("legal_custodian = \"sending\"", "legal_custodian = \"both\""),
+        "legal_custodian",
+        "\"sending\", \"receiving\"",
+    );
+    single(
+        &replace("sentence_profile = \"us-federal\"", "sentence_profile = \"uk\""),
+        "sentence_profile",
+        "two-thirds",
+    );
     single(&replace("ends = 2026-03-14", "ends = 2025-03-14"), "ends", "must not be before starts");
     single(&replace("ends = 2026-03-14", "ends = \"2026-02-29\""), "ends", "no such calendar day");
     single(&replace("contracted_places = 300", "contracted_places = 0"), "facilities[0].contracted_places", "positive");
     single(&replace("coverage_days = 365", "coverage_days = -1"), "fees.coverage_days", "positive");
     single(&replace("model = \"per_capita\"", "model = \"per_person\""), "fees.model", "per_diem");
-    single(&replace("sentence_profile = \"us-federal\"", "sentence_profile = \"us-federal\"\nreturn_before_release_days = -30"), "return_before_release_days", "0 or more");
+    single(
+        &replace(
+            "sentence_profile = \"us-federal\"",
+            "sentence_profile = \"us-federal\"\nreturn_before_release_days = -30",
+        ),
+        "return_before_release_days",
+        "0 or more",
+    );
     single(&with("[standards]\nfloor_m2_per_person = 5"), "standards.floor_m2_per_person", "must not exceed");
     single(&with("[standards]\nsingle_cell_min_m2 = 0.0"), "standards.single_cell_min_m2", "greater than 0");
     single(&with("[standards]\nsingle_cell_min_m2 = 6e0"), "standards.single_cell_min_m2", "decimal");
-    single(&with("[eligibility]\nsending_state_citizens = \"never\""), "eligibility.sending_state_citizens", "with_consent");
-    single(&with("[eligibility]\nexcluded_offences = [\"arson\"]"), "eligibility.excluded_offences[0]", "offence category");
-    single(&with("[eligibility]\nallowed_security_classes = []"), "eligibility.allowed_security_classes", "at least one");
-    single(&with("[eligibility]\nallowed_nationalities = [\"VE\", \"VE\"]"), "eligibility.allowed_nationalities[1]", "twice");
-    single(&with("[eligibility]\nconsent_waived_by_removal_order = true"), "eligibility.consent_waived_by_removal_order", "require_consent");
+    single(
+        &with("[eligibility]\nsending_state_citizens = \"never\""),
+        "eligibility.sending_state_citizens",
+        "with_consent",
+    );
+    single(
+        &with("[eligibility]\nexcluded_offences = [\"arson\"]"),
+        "eligibility.excluded_offences[0]",
+        "offence category",
+    );
+    single(
+        &with("[eligibility]\nallowed_security_classes = []"),
+        "eligibility.allowed_security_classes",
+        "at least one",
+    );
+    single(
+        &with("[eligibility]\nallowed_nationalities = [\"VE\", \"VE\"]"),
+        "eligibility.allowed_nationalities[1]",
+        "twice",
+    );
+    single(
+        &with("[eligibility]\nconsent_waived_by_removal_order = true"),
+        "eligibility.consent_waived_by_removal_order",
+        "require_consent",
+    );
     single(&with("[oversight]\nnext_of_kin_hours = 0"), "oversight.next_of_kin_hours", "positive");
     single(&with("[oversight]\nnext_of_kin_hours = 9000"), "oversight.next_of_kin_hours", "at most 8760");
-    let two = replace("contracted_places = 300", "contracted_places = 300\n\n[[facilities]]\nid = \"cecot\"\nname = \"Again\"\ncountry = \"SV\"\nstated_capacity = 1\ncontracted_places = 1");
+    let two = replace(
+        "contracted_places = 300",
+        "contracted_places = 300\n\n[[facilities]]\nid = \"cecot\"\nname = \"Again\"\ncountry = \"SV\"\nstated_capacity = 1\ncontracted_places = 1",
+    );
     single(&two, "facilities[1].id", "twice");
 }
 
@@ -257,7 +337,10 @@ fn per_diem_class_rates_are_checked() {
     let found = problems(&source);
     assert_eq!(
         found,
-        ["fees.class_rates_minor.high: must be a positive integer", "fees.class_rates_minor.supermax: unknown key (security classes are minimum, low, medium, high, maximum)"],
+        [
+            "fees.class_rates_minor.high: must be a positive integer",
+            "fees.class_rates_minor.supermax: unknown key (security classes are minimum, low, medium, high, maximum)"
+        ],
         "{found:#?}"
     );
 }
