@@ -4,7 +4,10 @@
 //! always with a message naming the field), 1 on any other failure.
 
 mod agreement_cmd;
+mod output;
+mod screen_cmd;
 mod sentence_cmd;
+mod synth_cmd;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -34,10 +37,17 @@ impl From<std::io::Error> for Failure {
 
 pub(crate) type CmdResult = Result<(), Failure>;
 
+/// Parses a `YYYY-MM-DD` command-line value.
+pub(crate) fn parse_date_arg(text: &str) -> Result<custodia_core::Date, String> {
+    custodia_core::Date::parse(text).map_err(|e| e.to_string())
+}
+
 const AFTER_HELP: &str = "\
 Examples:
   custodia sentence --start 2025-01-01 --term 60m --json
   custodia agreement check examples/agreements/us-sv-cecot.toml
+  custodia synth persons --count 1000000 --seed 1 --out persons.csv
+  custodia screen --agreement examples/agreements/us-sv-cecot.toml --persons persons.csv --as-of 2025-06-01
   custodia completions bash > /etc/bash_completion.d/custodia
 
 Exit status: 0 on success, 2 on bad input (the message names the field), 1 on other failures.
@@ -58,6 +68,11 @@ enum Command {
     /// Work with agreement files (SPEC §1).
     #[command(subcommand)]
     Agreement(agreement_cmd::AgreementCommand),
+    /// Screen a person file against an agreement's eligibility rules (SPEC §5).
+    Screen(screen_cmd::ScreenArgs),
+    /// Generate synthetic data for demos and benchmarks.
+    #[command(subcommand)]
+    Synth(synth_cmd::SynthCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard output.
     Completions {
         /// The shell to complete for.
@@ -69,6 +84,8 @@ fn run(cli: Cli) -> CmdResult {
     match cli.command {
         Command::Sentence(args) => sentence_cmd::run(&args),
         Command::Agreement(command) => agreement_cmd::run(&command),
+        Command::Screen(args) => screen_cmd::run(&args),
+        Command::Synth(command) => synth_cmd::run(&command),
         Command::Completions { shell } => {
             let mut out = std::io::stdout().lock();
             clap_complete::generate(shell, &mut Cli::command(), "custodia", &mut out);

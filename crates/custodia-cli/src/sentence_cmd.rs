@@ -27,7 +27,7 @@ Examples:
 #[command(after_help = AFTER_HELP)]
 pub(crate) struct SentenceArgs {
     /// Date the sentence commenced, YYYY-MM-DD.
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    #[arg(long, value_name = "DATE", value_parser = crate::parse_date_arg)]
     start: Date,
     /// Term imposed: <n>y<n>m<n>d or life.
     #[arg(long, value_name = "TERM", value_parser = parse_term)]
@@ -47,10 +47,6 @@ pub(crate) struct SentenceArgs {
     /// Print one JSON object (the contract other programs read) instead of a table.
     #[arg(long)]
     json: bool,
-}
-
-fn parse_date(text: &str) -> Result<Date, String> {
-    Date::parse(text).map_err(|e| e.to_string())
 }
 
 fn parse_term(text: &str) -> Result<Term, String> {

@@ -45,6 +45,9 @@ pub enum DateError {
     OutOfRange,
 }
 
+/// 1970-01-01.
+pub const EPOCH: Date = Date { days: 0 };
+
 const MIN_YEAR: i32 = 1;
 const MAX_YEAR: i32 = 9999;
 

@@ -7,13 +7,16 @@
 
 pub mod agreement;
 pub mod codes;
+pub mod csv;
 pub mod date;
 pub mod decimal;
+pub mod eligibility;
 pub mod holidays;
 pub mod ids;
 pub mod money;
 pub mod person;
 pub mod sentence;
+pub mod synth;
 pub mod term;
 
 pub use agreement::{Agreement, AgreementError, Problem};

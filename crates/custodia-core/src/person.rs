@@ -329,22 +329,46 @@ fn shown(bytes: &[u8]) -> String {
     format!("{:?}", String::from_utf8_lossy(bytes))
 }
 
+/// The fields of one row, however they were split.
+pub trait RowFields<'a> {
+    /// Number of fields.
+    fn count(&self) -> usize;
+    /// Field `index`, unquoted.
+    fn field(&self, index: usize) -> Option<&'a [u8]>;
+}
+
+impl<'a> RowFields<'a> for [&'a [u8]] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn field(&self, index: usize) -> Option<&'a [u8]> {
+        self.get(index).copied()
+    }
+}
+
+impl<'a> RowFields<'a> for crate::csv::Fields<'a> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn field(&self, index: usize) -> Option<&'a [u8]> {
+        self.get(index)
+    }
+}
+
 /// Largest accepted jail credit, days (a limit: about 27 000 years).
 pub const MAX_JAIL_CREDIT_DAYS: u32 = crate::sentence::MAX_CREDIT_DAYS;
 
 impl<'a> PersonRecord<'a> {
     /// Parses one data row. `fields` are the row's raw fields in file order; the row must have as
     /// many fields as the header. Every value is checked even when no rule reads it (SPEC §2).
-    pub fn parse(header: &PersonHeader, fields: &[&'a [u8]]) -> Result<Self, RowError> {
-        if fields.len() != header.field_count() {
+    pub fn parse<F: RowFields<'a> + ?Sized>(header: &PersonHeader, fields: &F) -> Result<Self, RowError> {
+        if fields.count() != header.field_count() {
             return Err(RowError {
                 column: None,
-                message: format!("row has {} fields but the header has {}", fields.len(), header.field_count()),
+                message: format!("row has {} fields but the header has {}", fields.count(), header.field_count()),
             });
         }
-        let get = |column: Column| -> &'a [u8] {
-            header.position(column).and_then(|i| fields.get(i).copied()).unwrap_or(b"")
-        };
+        let get = |column: Column| -> &'a [u8] { header.position(column).and_then(|i| fields.field(i)).unwrap_or(b"") };
 
         let person_id = text(get(Column::PersonId), Column::PersonId)?;
         PersonId::validate(person_id).map_err(|e: IdError| bad(Column::PersonId, e.to_string()))?;
@@ -425,7 +449,7 @@ mod tests {
 
     fn parse<'a>(h: &PersonHeader, line: &'a str) -> Result<PersonRecord<'a>, RowError> {
         let fields: Vec<&[u8]> = line.split(',').map(str::as_bytes).collect();
-        PersonRecord::parse(h, &fields)
+        PersonRecord::parse(h, fields.as_slice())
     }
 
     #[test]

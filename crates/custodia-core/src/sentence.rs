@@ -130,7 +130,12 @@ pub fn full_term_date(start: Date, term: &FixedTerm) -> Result<Date, SentenceErr
 /// This is a cliff in the statute: a term of a year and a day earns 54 days of GCT and so releases
 /// earlier than a term of exactly one year, which earns none.
 pub fn qualifies_for_gct(start: Date, term: &FixedTerm, full_term: Date) -> Result<bool, SentenceError> {
-    Ok(if term.day_only { term.days > 365 } else { full_term >= start.add_months(12)? })
+    Ok(if term.day_only {
+        term.days > 365
+    } else {
+        // Thirteen months or more always exceed a year: add_months is strictly increasing.
+        term.total_months() >= 13 || full_term >= start.add_months(12)?
+    })
 }
 
 /// Good conduct time before disallowance (SPEC §4 steps 3–5): `W·r + floor(P·r/365)`, or 0 for
@@ -143,14 +148,20 @@ pub fn good_conduct_time(start: Date, term: &FixedTerm, full_term: Date, rate: u
     let (whole_years, partial_days) = if term.day_only {
         (i64::from(term.days / 365), i64::from(term.days % 365))
     } else {
-        // Largest k with add_months(S, 12k) ≤ FT + 1. The term in months bounds k from above, and
-        // clamping can only make add_months(S, 12k) earlier, so count down from there.
+        // Largest k with add_months(S, 12k) ≤ FT + 1. It is at least ⌊M/12⌋, because
+        // add_months(S, 12·⌊M/12⌋) ≤ add_months(S, M) ≤ FT + 1; step up while the next anniversary
+        // still fits (more than once only when the days of an `<n>m<n>d` term span years). An
+        // anniversary beyond the calendar does not fit.
         let day_after = full_term.add_days(1)?;
-        let mut k = term.total_months() / 12 + 1;
-        while k > 0 && start.add_months(12 * k)? > day_after {
-            k -= 1;
+        let mut k = term.total_months() / 12;
+        let mut anniversary = start.add_months(12 * k)?;
+        while let Ok(next) = start.add_months(12 * (k + 1)) {
+            if next > day_after {
+                break;
+            }
+            k += 1;
+            anniversary = next;
         }
-        let anniversary = start.add_months(12 * k)?;
         (k, day_after.days_since(anniversary))
     };
     let gct = whole_years * rate + partial_days * rate / 365;

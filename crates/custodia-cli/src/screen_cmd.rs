@@ -1,0 +1,699 @@
+//! `custodia screen`: SPEC §5 over a person file, with the output contract of SPEC §12.
+//!
+//! Built to stream millions of rows: the file is read in 1 MiB chunks cut at record boundaries,
+//! chunks are parsed and screened in parallel on every core into per-chunk output buffers (no
+//! allocation per row), and a single writer emits them in input order. Duplicate ids are decided by
+//! the writer, in order, against a fingerprint set — the only state that grows with the input.
+
+use std::fs::File;
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use custodia_core::csv::{FieldSplitter, Fields, Records, SplitError, last_record_end, write_field, write_json_string};
+use custodia_core::eligibility::{Decision, Language, Outcome, Rule, Screener, SentenceFacts};
+use custodia_core::person::{Column, PersonHeader, PersonRecord, RowError};
+use custodia_core::{Agreement, Date};
+use rayon::prelude::*;
+
+use crate::output::AtomicOutput;
+use crate::{CmdResult, Failure, agreement_cmd};
+
+const CHUNK_BYTES: usize = 1 << 20;
+/// Longest record accepted; a longer one (typically an unclosed quote) makes the file unreadable.
+const MAX_RECORD_BYTES: usize = 16 << 20;
+/// Files larger than this get a progress line on a terminal.
+const PROGRESS_MIN_BYTES: u64 = 64 << 20;
+
+const AFTER_HELP: &str = "\
+Output (SPEC §12), in input order: CSV `person_id,decision,reasons` with a header, or with
+--format jsonl one JSON object per line with the same keys. decision is eligible, ineligible, review,
+or invalid for a row that cannot be read (reasons then starts with `INPUT:` and names the column).
+reasons lists every rule that did not pass, failures as E07 and unknowns as E02?, joined by `;`.
+A summary (counts per decision and per rule) goes to standard error.
+
+Exit status: 0 whenever the agreement and the file could be read, even if rows are invalid; 2 when
+the agreement or the file itself cannot be read (missing file, no header, no person_id column).
+
+Examples:
+  custodia synth persons --count 1000000 --seed 1 --out persons.csv
+  custodia screen --agreement examples/agreements/us-sv-cecot.toml --persons persons.csv \\
+      --as-of 2025-06-01 --out decisions.csv
+  custodia screen --agreement examples/agreements/us-sv-cecot.toml --persons persons.csv \\
+      --as-of 2025-06-01 --explain P000000042";
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// CSV with a header row.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+/// Message language for --explain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Lang {
+    /// English.
+    En,
+    /// Spanish.
+    Es,
+}
+
+/// Arguments of `custodia screen`.
+#[derive(Debug, Args)]
+#[command(after_help = AFTER_HELP)]
+pub(crate) struct ScreenArgs {
+    /// The agreement file (TOML) whose eligibility rules apply.
+    #[arg(long, value_name = "FILE")]
+    agreement: PathBuf,
+    /// The sending state's person file (CSV, SPEC §2).
+    #[arg(long, value_name = "FILE")]
+    persons: PathBuf,
+    /// The date the rules are evaluated on, YYYY-MM-DD.
+    #[arg(long, value_name = "DATE", value_parser = crate::parse_date_arg)]
+    as_of: Date,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    format: Format,
+    /// Write the decisions to FILE (atomically: complete or not at all) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Instead of screening the file, explain every rule's outcome for one person (first row with
+    /// this person_id).
+    #[arg(long, value_name = "PERSON_ID", conflicts_with_all = ["out", "format"])]
+    explain: Option<String>,
+    /// Language of the rule messages printed by --explain.
+    #[arg(long, value_enum, default_value_t = Lang::En, requires = "explain")]
+    lang: Lang,
+}
+
+/// What the writer needs to know about one screened row.
+#[derive(Debug, Clone, Copy)]
+struct RowMeta {
+    /// Fingerprint of the raw person_id, 0 when it is empty (empty ids are never duplicates).
+    fingerprint: u64,
+    /// The row's output line in the chunk buffer.
+    line_start: u32,
+    line_end: u32,
+    /// Length of the line's prefix that echoes the person id (through the separator after it).
+    prefix_len: u32,
+    decision: RowDecision,
+    /// Bit n: rule n failed; bit 16 + n: rule n unknown.
+    rule_bits: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RowDecision {
+    Screened(Decision),
+    Invalid,
+}
+
+/// One chunk's results.
+#[derive(Debug, Default)]
+struct ChunkOut {
+    out: Vec<u8>,
+    rows: Vec<RowMeta>,
+}
+
+/// Shared, read-only context for workers.
+struct Context<'a> {
+    header: &'a PersonHeader,
+    screener: &'a Screener,
+    as_of: Date,
+    format: Format,
+}
+
+/// Screening totals for the summary.
+#[derive(Debug, Default)]
+struct Summary {
+    rows: u64,
+    eligible: u64,
+    ineligible: u64,
+    review: u64,
+    invalid: u64,
+    fails: [u64; 15],
+    unknowns: [u64; 15],
+}
+
+impl Summary {
+    fn add(&mut self, decision: RowDecision, rule_bits: u32) {
+        self.rows += 1;
+        match decision {
+            RowDecision::Screened(Decision::Eligible) => self.eligible += 1,
+            RowDecision::Screened(Decision::Ineligible) => self.ineligible += 1,
+            RowDecision::Screened(Decision::Review) => self.review += 1,
+            RowDecision::Invalid => self.invalid += 1,
+        }
+        for i in 0..15 {
+            if rule_bits & (1 << i) != 0
+                && let Some(n) = self.fails.get_mut(i)
+            {
+                *n += 1;
+            }
+            if rule_bits & (1 << (16 + i)) != 0
+                && let Some(n) = self.unknowns.get_mut(i)
+            {
+                *n += 1;
+            }
+        }
+    }
+}
+
+/// Fingerprints of every non-empty person_id seen so far: open addressing with linear probing,
+/// sized from an estimate of the row count so it rarely grows. Eight bytes per slot.
+///
+/// Ids are compared by 64-bit xxh3 fingerprint: two different ids collide with probability about
+/// n²/2⁶⁵ (7·10⁻⁷ for five million rows), in which case the later row would be reported as a
+/// duplicate. That is the price of memory independent of id length.
+struct FingerprintSet {
+    slots: Vec<u64>,
+    len: usize,
+}
+
+impl FingerprintSet {
+    fn with_capacity(expected: usize) -> Self {
+        let slots = (expected.max(1024) / 3 * 4).max(1024);
+        Self { slots: vec![0; slots], len: 0 }
+    }
+
+    fn slot_of(&self, fingerprint: u64) -> usize {
+        ((u128::from(fingerprint) * self.slots.len() as u128) >> 64) as usize
+    }
+
+    /// Inserts; false if it was already present.
+    fn insert(&mut self, fingerprint: u64) -> bool {
+        if (self.len + 1) * 8 > self.slots.len() * 7 {
+            self.grow();
+        }
+        let mut i = self.slot_of(fingerprint);
+        loop {
+            match self.slots.get_mut(i) {
+                Some(slot) if *slot == 0 => {
+                    *slot = fingerprint;
+                    self.len += 1;
+                    return true;
+                }
+                Some(slot) if *slot == fingerprint => return false,
+                Some(_) => i += 1,
+                None => i = 0,
+            }
+        }
+    }
+
+    fn grow(&mut self) {
+        let old = std::mem::take(&mut self.slots);
+        self.slots = vec![0; old.len() / 2 * 3 + 1024];
+        self.len = 0;
+        for fingerprint in old.into_iter().filter(|f| *f != 0) {
+            self.insert(fingerprint);
+        }
+    }
+}
+
+fn fingerprint(id: &[u8]) -> u64 {
+    if id.is_empty() {
+        return 0;
+    }
+    // 0 marks an empty slot; map the (astronomically unlikely) zero hash elsewhere.
+    xxhash_rust::xxh3::xxh3_64(id).max(1)
+}
+
+fn column_of_field(header: &PersonHeader, index: usize) -> Option<Column> {
+    Column::ALL.into_iter().find(|c| header.position(*c) == Some(index))
+}
+
+fn split_error_message(header: &PersonHeader, e: &SplitError) -> String {
+    let detail = match e {
+        SplitError::TextAfterQuote(_) => "has text after its closing quote",
+        SplitError::UnterminatedQuote(_) => "has an opening quote that is never closed",
+        SplitError::TooManyFields => return e.to_string(),
+    };
+    match e.field().and_then(|i| column_of_field(header, i)) {
+        Some(column) => format!("{}: {detail}", column.name()),
+        None => format!("field {} {detail}", e.field().map_or(0, |i| i + 1)),
+    }
+}
+
+fn write_prefix(out: &mut Vec<u8>, format: Format, person_id: &[u8]) {
+    match format {
+        Format::Csv => {
+            write_field(out, person_id);
+            out.push(b',');
+        }
+        Format::Jsonl => {
+            out.extend_from_slice(b"{\"person_id\":");
+            write_json_string(out, &String::from_utf8_lossy(person_id));
+            out.push(b',');
+        }
+    }
+}
+
+fn write_rest(out: &mut Vec<u8>, format: Format, decision: &str, reasons: &[u8]) {
+    match format {
+        Format::Csv => {
+            out.extend_from_slice(decision.as_bytes());
+            out.push(b',');
+            write_field(out, reasons);
+            out.push(b'\n');
+        }
+        Format::Jsonl => {
+            out.extend_from_slice(b"\"decision\":\"");
+            out.extend_from_slice(decision.as_bytes());
+            out.extend_from_slice(b"\",\"reasons\":");
+            write_json_string(out, &String::from_utf8_lossy(reasons));
+            out.extend_from_slice(b"}\n");
+        }
+    }
+}
+
+fn invalid_reason(message: &str) -> Vec<u8> {
+    format!("INPUT: {message}").into_bytes()
+}
+
+/// Screens every record of one chunk.
+fn screen_chunk(ctx: &Context<'_>, chunk: &[u8], result: &mut ChunkOut) {
+    result.out.clear();
+    result.rows.clear();
+    let mut splitter = FieldSplitter::new();
+    let mut reasons: Vec<u8> = Vec::with_capacity(64);
+    let pid_position = ctx.header.position(Column::PersonId).unwrap_or(0);
+    for record in Records::new(chunk) {
+        if record.bytes.is_empty() {
+            continue; // a blank line is skipped (SPEC §2)
+        }
+        let line_start = result.out.len();
+        // A record that ends inside an open quote fails to split, like any other broken quoting.
+        let (person_id, outcome): (&[u8], Result<(Decision, u32), String>) = match splitter.split(record.bytes) {
+            Err(e) => {
+                let message = split_error_message(ctx.header, &e);
+                (splitter.partial(record.bytes).get(pid_position).unwrap_or_default(), Err(message))
+            }
+            Ok(fields) => {
+                let id = fields.get(pid_position).unwrap_or_default();
+                (id, screen_fields(ctx, &fields, &mut reasons))
+            }
+        };
+        let fingerprint = fingerprint(person_id);
+        write_prefix(&mut result.out, ctx.format, person_id);
+        let prefix_len = result.out.len() - line_start;
+        let (decision, rule_bits) = match outcome {
+            Ok((decision, bits)) => {
+                write_rest(&mut result.out, ctx.format, decision.as_str(), &reasons);
+                (RowDecision::Screened(decision), bits)
+            }
+            Err(message) => {
+                write_rest(&mut result.out, ctx.format, "invalid", &invalid_reason(&message));
+                (RowDecision::Invalid, 0)
+            }
+        };
+        result.rows.push(RowMeta {
+            fingerprint,
+            line_start: line_start as u32,
+            line_end: result.out.len() as u32,
+            prefix_len: prefix_len as u32,
+            decision,
+            rule_bits,
+        });
+    }
+}
+
+/// Parses and screens one split row; writes its reasons into `reasons`.
+fn screen_fields(ctx: &Context<'_>, fields: &Fields<'_>, reasons: &mut Vec<u8>) -> Result<(Decision, u32), String> {
+    reasons.clear();
+    let person = PersonRecord::parse(ctx.header, fields).map_err(|e| e.to_string())?;
+    let screening = ctx.screener.screen(&person, ctx.as_of).map_err(|e: RowError| e.to_string())?;
+    screening.write_reasons(reasons);
+    let mut bits = 0u32;
+    for (rule, outcome) in screening.outcomes() {
+        let n = rule as u32;
+        match outcome {
+            Outcome::Fail => bits |= 1 << n,
+            Outcome::Unknown => bits |= 1 << (16 + n),
+            Outcome::Pass => {}
+        }
+    }
+    Ok((screening.decision(), bits))
+}
+
+/// Reads the file in chunks that end at record boundaries.
+struct ChunkReader {
+    file: File,
+    carry: Vec<u8>,
+    eof: bool,
+    bytes_read: u64,
+}
+
+impl ChunkReader {
+    /// Fills `buf` with the next chunk of whole records; false at the end of the file.
+    fn next_chunk(&mut self, buf: &mut Vec<u8>) -> Result<bool, Failure> {
+        buf.clear();
+        buf.append(&mut self.carry);
+        loop {
+            if !self.eof && buf.len() < CHUNK_BYTES {
+                let start = buf.len();
+                buf.resize(start + CHUNK_BYTES, 0);
+                let n = read_full(&mut self.file, buf.get_mut(start..).unwrap_or_default())?;
+                buf.truncate(start + n);
+                self.bytes_read += n as u64;
+                if n == 0 {
+                    self.eof = true;
+                }
+            }
+            if self.eof {
+                return Ok(!buf.is_empty());
+            }
+            if let Some(end) = last_record_end(buf) {
+                self.carry.extend_from_slice(buf.get(end..).unwrap_or_default());
+                buf.truncate(end);
+                return Ok(true);
+            }
+            if buf.len() > MAX_RECORD_BYTES {
+                return Err(Failure::Input(format!(
+                    "a record is longer than {} MiB (is a quoted field never closed?)",
+                    MAX_RECORD_BYTES >> 20
+                )));
+            }
+            // No record boundary yet: read more (the loop grows the buffer).
+            let start = buf.len();
+            buf.resize(start + CHUNK_BYTES, 0);
+            let n = read_full(&mut self.file, buf.get_mut(start..).unwrap_or_default())?;
+            buf.truncate(start + n);
+            self.bytes_read += n as u64;
+            if n == 0 {
+                self.eof = true;
+            }
+        }
+    }
+}
+
+fn read_full(file: &mut File, buf: &mut [u8]) -> Result<usize, Failure> {
+    let mut total = 0;
+    while total < buf.len() {
+        match file.read(buf.get_mut(total..).unwrap_or_default()) {
+            Ok(0) => break,
+            Ok(n) => total += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Failure::Input(format!("cannot read the person file: {e}"))),
+        }
+    }
+    Ok(total)
+}
+
+/// Opens the person file and reads its header. Everything that makes the *file* unreadable is
+/// reported here, before any output is written.
+fn open_persons(path: &Path) -> Result<(ChunkReader, PersonHeader, u64), Failure> {
+    let shown = path.display();
+    let file = File::open(path).map_err(|e| Failure::Input(format!("{shown}: cannot open: {e}")))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut reader = ChunkReader { file, carry: Vec::new(), eof: false, bytes_read: 0 };
+    let mut first = Vec::new();
+    loop {
+        if !reader.next_chunk(&mut first)? {
+            return Err(Failure::Input(format!("{shown}: the file has no header row")));
+        }
+        let mut records = Records::new(&first);
+        // Blank lines before the header are skipped like any other blank line.
+        let Some(header_record) = records.find(|r| !r.bytes.is_empty()) else { continue };
+        let rest_start = records.next().map_or(first.len(), |r| r.offset);
+        let header_bytes = header_record.bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(header_record.bytes);
+        let mut splitter = FieldSplitter::new();
+        let names = splitter.split(header_bytes).map_err(|e| Failure::Input(format!("{shown}: header row: {e}")))?;
+        let header = PersonHeader::from_names(names.iter()).map_err(|e| Failure::Input(format!("{shown}: {e}")))?;
+        // Put the rest of the first chunk back in front of what the reader carries.
+        let mut carry = first.get(rest_start..).unwrap_or_default().to_vec();
+        carry.append(&mut reader.carry);
+        reader.carry = carry;
+        return Ok((reader, header, size));
+    }
+}
+
+pub(crate) fn run(args: &ScreenArgs) -> CmdResult {
+    let agreement = agreement_cmd::load(&args.agreement)?;
+    if let Some(id) = &args.explain {
+        return explain(args, &agreement, id);
+    }
+    let screener = Screener::new(&agreement);
+    let (reader, header, file_size) = open_persons(&args.persons)?;
+    let ctx = Context { header: &header, screener: &screener, as_of: args.as_of, format: args.format };
+    let mut sink = AtomicOutput::new(args.out.as_deref())?;
+    if args.format == Format::Csv {
+        sink.write_all(b"person_id,decision,reasons\n")?;
+    }
+    let progress = std::io::stderr().is_terminal() && file_size >= PROGRESS_MIN_BYTES;
+    // The binary is the edge: it may read the clock, here only to report the elapsed time.
+    #[allow(clippy::disallowed_methods)]
+    let started = std::time::Instant::now();
+    let summary = pipeline(&ctx, reader, file_size, &mut sink, progress)?;
+    sink.commit()?;
+    if progress {
+        let _ = writeln!(std::io::stderr());
+    }
+    print_summary(&agreement, args.as_of, &summary, started.elapsed());
+    Ok(())
+}
+
+/// A batch of chunks and their results.
+#[derive(Default)]
+struct Batch {
+    inputs: Vec<Vec<u8>>,
+    outputs: Vec<ChunkOut>,
+}
+
+/// Three stages overlap: a reader thread fills chunks ahead; the rayon pool screens batch k while
+/// one of its threads writes batch k − 1 in order (duplicates are decided there). Buffers are
+/// recycled, so memory stays at a few batches whatever the file size.
+fn pipeline(
+    ctx: &Context<'_>,
+    mut reader: ChunkReader,
+    file_size: u64,
+    sink: &mut AtomicOutput,
+    progress: bool,
+) -> Result<Summary, Failure> {
+    let batch_chunks = rayon::current_num_threads().max(1) * 2;
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(batch_chunks * 2);
+    let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    let mut summary = Summary::default();
+    let mut seen: Option<FingerprintSet> = None;
+    std::thread::scope(|scope| -> Result<(), Failure> {
+        let reading = scope.spawn(move || -> Result<u64, Failure> {
+            loop {
+                let mut buf = empty_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK_BYTES * 2));
+                if !reader.next_chunk(&mut buf)? {
+                    return Ok(reader.bytes_read);
+                }
+                if full_tx.send(buf).is_err() {
+                    return Ok(reader.bytes_read); // the writer stopped; its error is reported
+                }
+            }
+        });
+        let mut previous: Option<Batch> = None;
+        let mut spare: Vec<ChunkOut> = Vec::new();
+        let mut bytes_done = 0u64;
+        loop {
+            let mut current = Batch::default();
+            while current.inputs.len() < batch_chunks {
+                match full_rx.recv() {
+                    Ok(buf) => {
+                        bytes_done += buf.len() as u64;
+                        current.inputs.push(buf);
+                    }
+                    Err(_) => break,
+                }
+            }
+            current.outputs.resize_with(current.inputs.len(), || spare.pop().unwrap_or_default());
+            if current.inputs.is_empty() && previous.is_none() {
+                break;
+            }
+            let (screened, written) = rayon::join(
+                || {
+                    current
+                        .inputs
+                        .par_iter()
+                        .zip(current.outputs.par_iter_mut())
+                        .for_each(|(chunk, out)| screen_chunk(ctx, chunk, out));
+                },
+                || -> Result<(), Failure> {
+                    let Some(batch) = &previous else { return Ok(()) };
+                    let seen = seen.get_or_insert_with(|| estimate_set(batch, file_size));
+                    for out in &batch.outputs {
+                        write_in_order(out, seen, &mut summary, sink, ctx.format)?;
+                    }
+                    Ok(())
+                },
+            );
+            let () = screened;
+            written?;
+            if let Some(done) = previous.take() {
+                for buf in done.inputs {
+                    let _ = empty_tx.send(buf);
+                }
+                spare.extend(done.outputs);
+            }
+            if progress {
+                let percent = bytes_done.saturating_mul(100) / file_size.max(1);
+                let _ = write!(std::io::stderr(), "\rscreening: {percent:>3}% ({} rows)", summary.rows);
+            }
+            previous = if current.inputs.is_empty() { None } else { Some(current) };
+        }
+        drop(full_rx);
+        reading.join().map_err(|_| Failure::Other(anyhow::anyhow!("the reader thread panicked")))??;
+        Ok(())
+    })?;
+    Ok(summary)
+}
+
+/// Sizes the duplicate index from the first batch's bytes per row, so it rarely has to grow.
+fn estimate_set(batch: &Batch, file_size: u64) -> FingerprintSet {
+    let rows: u64 = batch.outputs.iter().map(|o| o.rows.len() as u64).sum::<u64>().max(1);
+    let bytes: u64 = batch.inputs.iter().map(|c| c.len() as u64).sum::<u64>().max(1);
+    FingerprintSet::with_capacity((file_size / bytes * rows + rows) as usize)
+}
+
+fn write_in_order(
+    out: &ChunkOut,
+    seen: &mut FingerprintSet,
+    summary: &mut Summary,
+    sink: &mut AtomicOutput,
+    format: Format,
+) -> Result<(), Failure> {
+    // Runs of rows that are not duplicates are written with one call.
+    let mut run_start: Option<usize> = None;
+    let mut run_end = 0usize;
+    let mut line = Vec::new();
+    for row in &out.rows {
+        let duplicate = row.fingerprint != 0 && !seen.insert(row.fingerprint);
+        if !duplicate {
+            summary.add(row.decision, row.rule_bits);
+            if run_start.is_none() {
+                run_start = Some(row.line_start as usize);
+            }
+            run_end = row.line_end as usize;
+            continue;
+        }
+        if let Some(start) = run_start.take() {
+            sink.write_all(out.out.get(start..run_end).unwrap_or_default())?;
+        }
+        summary.add(RowDecision::Invalid, 0);
+        line.clear();
+        let start = row.line_start as usize;
+        line.extend_from_slice(out.out.get(start..start + row.prefix_len as usize).unwrap_or_default());
+        write_rest(&mut line, format, "invalid", b"INPUT: person_id: the same person_id appears in an earlier row");
+        sink.write_all(&line)?;
+    }
+    if let Some(start) = run_start {
+        sink.write_all(out.out.get(start..run_end).unwrap_or_default())?;
+    }
+    Ok(())
+}
+
+fn print_summary(agreement: &Agreement, as_of: Date, s: &Summary, elapsed: std::time::Duration) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "screened {} rows against {} as of {as_of} in {:.2} s",
+        s.rows,
+        agreement.id,
+        elapsed.as_secs_f64()
+    );
+    for (name, n) in
+        [("eligible", s.eligible), ("ineligible", s.ineligible), ("review", s.review), ("invalid", s.invalid)]
+    {
+        let _ = writeln!(err, "  {name:<11} {n:>10}");
+    }
+    let _ = writeln!(err, "  rule        {:>10} {:>10}", "fail", "unknown");
+    for rule in Rule::ALL {
+        let i = rule as usize;
+        let (fail, unknown) = (s.fails.get(i).copied().unwrap_or(0), s.unknowns.get(i).copied().unwrap_or(0));
+        if fail > 0 || unknown > 0 {
+            let _ = writeln!(err, "  {:<11} {fail:>10} {unknown:>10}", rule.code());
+        }
+    }
+}
+
+/// `--explain`: every rule's outcome for the first row with this person id.
+fn explain(args: &ScreenArgs, agreement: &Agreement, id: &str) -> CmdResult {
+    let (mut reader, header, _) = open_persons(&args.persons)?;
+    let screener = Screener::new(agreement);
+    let pid_position = header.position(Column::PersonId).unwrap_or(0);
+    let mut chunk = Vec::new();
+    let mut splitter = FieldSplitter::new();
+    let language = match args.lang {
+        Lang::En => Language::En,
+        Lang::Es => Language::Es,
+    };
+    while reader.next_chunk(&mut chunk)? {
+        for record in Records::new(&chunk) {
+            let fields = match splitter.split(record.bytes) {
+                Ok(fields) => fields,
+                Err(e) => {
+                    if splitter.partial(record.bytes).get(pid_position) == Some(id.as_bytes()) {
+                        return explain_invalid(id, &split_error_message(&header, &e));
+                    }
+                    continue;
+                }
+            };
+            if fields.get(pid_position) != Some(id.as_bytes()) {
+                continue;
+            }
+            let person = match PersonRecord::parse(&header, &fields) {
+                Ok(p) => p,
+                Err(e) => return explain_invalid(id, &e.to_string()),
+            };
+            let screening = match screener.screen(&person, args.as_of) {
+                Ok(s) => s,
+                Err(e) => return explain_invalid(id, &e.to_string()),
+            };
+            let mut out = std::io::stdout().lock();
+            let reasons = screening.reasons();
+            writeln!(out, "person {id} — {} on {} under {}", screening.decision(), args.as_of, agreement.id)?;
+            if !reasons.is_empty() {
+                writeln!(out, "reasons: {reasons}")?;
+            }
+            match screener.sentence_facts(&person) {
+                Ok(SentenceFacts::Fixed { term_days, projected_release }) => writeln!(
+                    out,
+                    "sentence: {term_days} days, projected release {projected_release} ({} profile, GCT rate 54, jail credit {} days)",
+                    agreement.sentence_profile.as_str(),
+                    person.jail_credit_days
+                )?,
+                Ok(SentenceFacts::Life) => writeln!(out, "sentence: life")?,
+                _ => writeln!(out, "sentence: unknown (sentence_start or sentence_term missing)")?,
+            }
+            writeln!(out)?;
+            for rule in Rule::ALL {
+                let outcome = screening.outcome(rule).map_or("not configured", |o| o.as_str());
+                writeln!(out, "{}  {:<14} {}", rule.code(), outcome, rule.message(language))?;
+                writeln!(out, "     {:<14} {} — {}", "", rule.key(), rule.citation())?;
+            }
+            out.flush()?;
+            return Ok(());
+        }
+    }
+    Err(Failure::Input(format!("--explain: person_id {id:?} is not in {}", args.persons.display())))
+}
+
+fn explain_invalid(id: &str, message: &str) -> CmdResult {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "person {id} — invalid: the row cannot be read")?;
+    writeln!(out, "INPUT: {message}")?;
+    out.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_set_finds_every_repeat_and_grows() {
+        let mut set = FingerprintSet::with_capacity(10);
+        for i in 1..=10_000u64 {
+            assert!(set.insert(fingerprint(&i.to_le_bytes())));
+        }
+        for i in 1..=10_000u64 {
+            assert!(!set.insert(fingerprint(&i.to_le_bytes())));
+        }
+        assert_eq!(set.len, 10_000);
+    }
+}

@@ -1,0 +1,343 @@
+//! A small RFC 4180 CSV reader over byte slices, built for streaming millions of rows without
+//! allocating per row. Pure: the caller does the IO and hands over chunks that start at a record
+//! boundary.
+//!
+//! Records end at `\n` outside quotes (a preceding `\r` is dropped). Fields are separated by `,`;
+//! a field that starts with `"` is quoted, `""` inside it is one `"`, and it may contain commas
+//! and line breaks. A quote inside an unquoted field is kept literally.
+
+/// Largest number of fields in one record (a limit; person files have 16 known columns).
+pub const MAX_FIELDS: usize = 256;
+
+/// Index just past the `\n` that ends the last complete record in `buf`, which must start at a
+/// record boundary; `None` if `buf` holds no complete record.
+pub fn last_record_end(buf: &[u8]) -> Option<usize> {
+    let mut in_quotes = false;
+    let mut last = None;
+    for i in memchr::memchr2_iter(b'"', b'\n', buf) {
+        match buf.get(i) {
+            Some(b'"') => in_quotes = !in_quotes,
+            _ if !in_quotes => last = Some(i + 1),
+            _ => {}
+        }
+    }
+    last
+}
+
+/// Splits `buf` (starting at a record boundary) into records. The final record may lack a `\n`.
+#[derive(Debug, Clone)]
+pub struct Records<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Records<'a> {
+    /// Records of `buf`.
+    pub fn new(buf: &'a [u8]) -> Self {
+        Self { buf, pos: 0 }
+    }
+}
+
+/// One record: its bytes (without the line ending) and its offset in the buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Record<'a> {
+    /// The record's bytes, without `\n` or `\r\n`.
+    pub bytes: &'a [u8],
+    /// Offset of the record in the buffer given to [`Records::new`].
+    pub offset: usize,
+    /// Whether the record ended inside an open quote (only possible for the final record).
+    pub unterminated_quote: bool,
+}
+
+impl<'a> Iterator for Records<'a> {
+    type Item = Record<'a>;
+
+    fn next(&mut self) -> Option<Record<'a>> {
+        let rest = self.buf.get(self.pos..)?;
+        if rest.is_empty() {
+            return None;
+        }
+        let mut in_quotes = false;
+        let mut end = None;
+        for i in memchr::memchr2_iter(b'"', b'\n', rest) {
+            match rest.get(i) {
+                Some(b'"') => in_quotes = !in_quotes,
+                _ if !in_quotes => {
+                    end = Some(i);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let offset = self.pos;
+        let (line, consumed) = match end {
+            Some(i) => (rest.get(..i).unwrap_or_default(), i + 1),
+            None => (rest, rest.len()),
+        };
+        self.pos += consumed;
+        let bytes = line.strip_suffix(b"\r").unwrap_or(line);
+        Some(Record { bytes, offset, unterminated_quote: end.is_none() && in_quotes })
+    }
+}
+
+/// Where a field's value is: a range of the record, or of the scratch buffer (for quoted fields
+/// with `""` escapes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Span {
+    Record(usize, usize),
+    Scratch(usize, usize),
+}
+
+/// Why a record could not be split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SplitError {
+    /// Text after the closing quote of a quoted field, e.g. `"ab"c`.
+    #[error("field {0} has text after its closing quote")]
+    TextAfterQuote(usize),
+    /// A quoted field that never closes.
+    #[error("field {0} has an opening quote that is never closed")]
+    UnterminatedQuote(usize),
+    /// More than [`MAX_FIELDS`] fields.
+    #[error("row has more than {MAX_FIELDS} fields")]
+    TooManyFields,
+}
+
+impl SplitError {
+    /// The zero-based index of the field at fault, if one is.
+    pub fn field(&self) -> Option<usize> {
+        match self {
+            SplitError::TextAfterQuote(i) | SplitError::UnterminatedQuote(i) => Some(*i),
+            SplitError::TooManyFields => None,
+        }
+    }
+}
+
+/// Reusable state for splitting records into fields without allocating per record.
+#[derive(Debug, Default, Clone)]
+pub struct FieldSplitter {
+    spans: Vec<Span>,
+    scratch: Vec<u8>,
+}
+
+/// The fields of one record, borrowed from the record and the splitter.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields<'a> {
+    record: &'a [u8],
+    scratch: &'a [u8],
+    spans: &'a [Span],
+}
+
+impl<'a> Fields<'a> {
+    /// Number of fields.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Whether there are no fields.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Field `index`, unquoted and unescaped.
+    pub fn get(&self, index: usize) -> Option<&'a [u8]> {
+        match *self.spans.get(index)? {
+            Span::Record(a, b) => self.record.get(a..b),
+            Span::Scratch(a, b) => self.scratch.get(a..b),
+        }
+    }
+
+    /// All fields in order.
+    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+}
+
+impl FieldSplitter {
+    /// A splitter with room for a typical record.
+    pub fn new() -> Self {
+        Self { spans: Vec::with_capacity(32), scratch: Vec::with_capacity(256) }
+    }
+
+    /// Splits `record` into fields. An empty record has one empty field.
+    pub fn split<'a>(&'a mut self, record: &'a [u8]) -> Result<Fields<'a>, SplitError> {
+        self.spans.clear();
+        self.scratch.clear();
+        let mut pos = 0usize;
+        loop {
+            if self.spans.len() >= MAX_FIELDS {
+                return Err(SplitError::TooManyFields);
+            }
+            let index = self.spans.len();
+            let rest = record.get(pos..).unwrap_or_default();
+            if rest.first() == Some(&b'"') {
+                // Quoted field: find the closing quote, unescaping "" if present.
+                let body = rest.get(1..).unwrap_or_default();
+                let mut i = 0usize;
+                let mut escaped = false;
+                let close = loop {
+                    match memchr::memchr(b'"', body.get(i..).unwrap_or_default()) {
+                        None => return Err(SplitError::UnterminatedQuote(index)),
+                        Some(j) => {
+                            let q = i + j;
+                            if body.get(q + 1) == Some(&b'"') {
+                                escaped = true;
+                                i = q + 2;
+                            } else {
+                                break q;
+                            }
+                        }
+                    }
+                };
+                let content = body.get(..close).unwrap_or_default();
+                if escaped {
+                    let start = self.scratch.len();
+                    let mut k = 0usize;
+                    while k < content.len() {
+                        let b = content.get(k).copied().unwrap_or_default();
+                        self.scratch.push(b);
+                        k += if b == b'"' { 2 } else { 1 };
+                    }
+                    self.spans.push(Span::Scratch(start, self.scratch.len()));
+                } else {
+                    self.spans.push(Span::Record(pos + 1, pos + 1 + close));
+                }
+                let after = pos + 1 + close + 1;
+                match record.get(after) {
+                    None => return Ok(self.fields(record)),
+                    Some(b',') => pos = after + 1,
+                    Some(_) => return Err(SplitError::TextAfterQuote(index)),
+                }
+            } else {
+                match memchr::memchr(b',', rest) {
+                    Some(j) => {
+                        self.spans.push(Span::Record(pos, pos + j));
+                        pos += j + 1;
+                    }
+                    None => {
+                        self.spans.push(Span::Record(pos, record.len()));
+                        return Ok(self.fields(record));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The fields split before the last call to [`FieldSplitter::split`] failed (all of them if it
+    /// succeeded), so the caller can still echo an identifier that precedes a broken field.
+    pub fn partial<'a>(&'a self, record: &'a [u8]) -> Fields<'a> {
+        self.fields(record)
+    }
+
+    fn fields<'a>(&'a self, record: &'a [u8]) -> Fields<'a> {
+        Fields { record, scratch: &self.scratch, spans: &self.spans }
+    }
+}
+
+/// Whether a value must be quoted in CSV output.
+pub fn needs_quotes(value: &[u8]) -> bool {
+    value.iter().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+}
+
+/// Appends `value` as one CSV field, quoting it only when needed.
+pub fn write_field(out: &mut Vec<u8>, value: &[u8]) {
+    if !needs_quotes(value) {
+        out.extend_from_slice(value);
+        return;
+    }
+    out.push(b'"');
+    for &b in value {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
+}
+
+/// Appends `value` as a JSON string (with quotes), escaping as RFC 8259 requires.
+pub fn write_json_string(out: &mut Vec<u8>, value: &str) {
+    out.push(b'"');
+    for c in value.chars() {
+        match c {
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            '\n' => out.extend_from_slice(b"\\n"),
+            '\r' => out.extend_from_slice(b"\\r"),
+            '\t' => out.extend_from_slice(b"\\t"),
+            c if (c as u32) < 0x20 => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let n = c as usize;
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX.get(n >> 4).copied().unwrap_or(b'0'));
+                out.push(HEX.get(n & 15).copied().unwrap_or(b'0'));
+            }
+            c => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+    }
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn split(record: &str) -> Result<Vec<String>, SplitError> {
+        let mut s = FieldSplitter::new();
+        let fields = s.split(record.as_bytes())?;
+        Ok(fields.iter().map(|f| String::from_utf8(f.to_vec()).unwrap()).collect())
+    }
+
+    #[test]
+    fn splits_plain_and_quoted_fields() {
+        assert_eq!(split("a,b,,c").unwrap(), ["a", "b", "", "c"]);
+        assert_eq!(split("").unwrap(), [""]);
+        assert_eq!(split("\"Doe, Jane\",x").unwrap(), ["Doe, Jane", "x"]);
+        assert_eq!(split("\"say \"\"hi\"\"\",\"\"").unwrap(), ["say \"hi\"", ""]);
+        assert_eq!(split("a\"b,c").unwrap(), ["a\"b", "c"]);
+        assert_eq!(split("x,\"multi\nline\"").unwrap(), ["x", "multi\nline"]);
+        assert_eq!(split("\"ab\"c,d"), Err(SplitError::TextAfterQuote(0)));
+        let mut s = FieldSplitter::new();
+        assert!(s.split(b"P1,x,\"ab\"c").is_err());
+        assert_eq!(s.partial(b"P1,x,\"ab\"c").iter().collect::<Vec<_>>(), [&b"P1"[..], b"x", b"ab"]);
+        assert_eq!(split("a,\"open"), Err(SplitError::UnterminatedQuote(1)));
+        assert_eq!(split(&",".repeat(MAX_FIELDS)), Err(SplitError::TooManyFields));
+    }
+
+    #[test]
+    fn records_respect_quotes_and_crlf() {
+        let text = b"h1,h2\r\n\"a\nb\",c\n\nlast";
+        let records: Vec<&[u8]> = Records::new(text).map(|r| r.bytes).collect();
+        assert_eq!(records, [&b"h1,h2"[..], b"\"a\nb\",c", b"", b"last"]);
+        assert_eq!(last_record_end(text), Some(text.len() - 4));
+        assert_eq!(last_record_end(b"\"open\nquote"), None);
+        let unterminated: Vec<bool> = Records::new(b"a\n\"b").map(|r| r.unterminated_quote).collect();
+        assert_eq!(unterminated, [false, true]);
+    }
+
+    #[test]
+    fn json_strings_are_escaped() {
+        let mut out = Vec::new();
+        write_json_string(&mut out, "a\"b\\c\nd\u{1}é");
+        assert_eq!(String::from_utf8(out).unwrap(), "\"a\\\"b\\\\c\\nd\\u0001é\"");
+    }
+
+    proptest! {
+        #[test]
+        fn written_fields_split_back(values in proptest::collection::vec(".{0,12}", 1..8)) {
+            let mut line = Vec::new();
+            for (i, v) in values.iter().enumerate() {
+                if i > 0 { line.push(b','); }
+                write_field(&mut line, v.as_bytes());
+            }
+            let mut s = FieldSplitter::new();
+            let fields = s.split(&line).unwrap();
+            let back: Vec<&[u8]> = fields.iter().collect();
+            let expected: Vec<&[u8]> = values.iter().map(|v| v.as_bytes()).collect();
+            prop_assert_eq!(back, expected);
+        }
+    }
+}
