@@ -174,11 +174,16 @@ struct FingerprintSet {
 impl FingerprintSet {
     fn with_capacity(expected: usize) -> Self {
         let slots = (expected.max(1024) / 3 * 4).max(1024);
-        Self { slots: vec![0; slots], len: 0 }
+        Self { slots: zeroed_by_writing(slots), len: 0 }
     }
 
     fn slot_of(&self, fingerprint: u64) -> usize {
         ((u128::from(fingerprint) * self.slots.len() as u128) >> 64) as usize
+    }
+
+    /// Loads the slot where `fingerprint` would go, to warm the cache for a coming insert.
+    fn touch(&self, fingerprint: u64) {
+        std::hint::black_box(self.slots.get(self.slot_of(fingerprint)).copied());
     }
 
     /// Inserts; false if it was already present.
@@ -203,12 +208,21 @@ impl FingerprintSet {
 
     fn grow(&mut self) {
         let old = std::mem::take(&mut self.slots);
-        self.slots = vec![0; old.len() / 2 * 3 + 1024];
+        self.slots = zeroed_by_writing(old.len() / 2 * 3 + 1024);
         self.len = 0;
         for fingerprint in old.into_iter().filter(|f| *f != 0) {
             self.insert(fingerprint);
         }
     }
+}
+
+/// A zeroed table whose pages are written now, by this thread. `vec![0; n]` would map the shared
+/// zero page lazily, and the first write to each page later costs a fault plus a TLB shootdown
+/// across every thread of the process — measurable when screening millions of rows.
+fn zeroed_by_writing(slots: usize) -> Vec<u64> {
+    let mut table = Vec::with_capacity(slots);
+    table.resize(slots, 0);
+    table
 }
 
 fn fingerprint(id: &[u8]) -> u64 {
@@ -349,17 +363,10 @@ impl ChunkReader {
     fn next_chunk(&mut self, buf: &mut Vec<u8>) -> Result<bool, Failure> {
         buf.clear();
         buf.append(&mut self.carry);
+        if buf.len() < CHUNK_BYTES {
+            self.fill(buf, CHUNK_BYTES - buf.len())?;
+        }
         loop {
-            if !self.eof && buf.len() < CHUNK_BYTES {
-                let start = buf.len();
-                buf.resize(start + CHUNK_BYTES, 0);
-                let n = read_full(&mut self.file, buf.get_mut(start..).unwrap_or_default())?;
-                buf.truncate(start + n);
-                self.bytes_read += n as u64;
-                if n == 0 {
-                    self.eof = true;
-                }
-            }
             if self.eof {
                 return Ok(!buf.is_empty());
             }
@@ -374,30 +381,24 @@ impl ChunkReader {
                     MAX_RECORD_BYTES >> 20
                 )));
             }
-            // No record boundary yet: read more (the loop grows the buffer).
-            let start = buf.len();
-            buf.resize(start + CHUNK_BYTES, 0);
-            let n = read_full(&mut self.file, buf.get_mut(start..).unwrap_or_default())?;
-            buf.truncate(start + n);
-            self.bytes_read += n as u64;
-            if n == 0 {
-                self.eof = true;
-            }
+            // No record boundary yet: read more.
+            self.fill(buf, CHUNK_BYTES)?;
         }
     }
-}
 
-fn read_full(file: &mut File, buf: &mut [u8]) -> Result<usize, Failure> {
-    let mut total = 0;
-    while total < buf.len() {
-        match file.read(buf.get_mut(total..).unwrap_or_default()) {
-            Ok(0) => break,
-            Ok(n) => total += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(Failure::Input(format!("cannot read the person file: {e}"))),
+    /// Appends up to `bytes` bytes (fewer only at the end of the file, which sets `eof`). Reads
+    /// into spare capacity, so recycled buffers are never zeroed.
+    fn fill(&mut self, buf: &mut Vec<u8>, bytes: usize) -> Result<(), Failure> {
+        let n = (&mut self.file)
+            .take(bytes as u64)
+            .read_to_end(buf)
+            .map_err(|e| Failure::Input(format!("cannot read the person file: {e}")))?;
+        self.bytes_read += n as u64;
+        if n < bytes {
+            self.eof = true;
         }
+        Ok(())
     }
-    Ok(total)
 }
 
 /// Opens the person file and reads its header. Everything that makes the *file* unreadable is
@@ -561,7 +562,13 @@ fn write_in_order(
     let mut run_start: Option<usize> = None;
     let mut run_end = 0usize;
     let mut line = Vec::new();
-    for row in &out.rows {
+    const LOOKAHEAD: usize = 8;
+    for (i, row) in out.rows.iter().enumerate() {
+        // Read the slot a few rows ahead so the cache misses of the index overlap instead of
+        // queueing one after another (the only sequential work in screening).
+        if let Some(ahead) = out.rows.get(i + LOOKAHEAD) {
+            seen.touch(ahead.fingerprint);
+        }
         let duplicate = row.fingerprint != 0 && !seen.insert(row.fingerprint);
         if !duplicate {
             summary.add(row.decision, row.rule_bits);

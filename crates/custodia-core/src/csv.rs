@@ -235,7 +235,7 @@ impl FieldSplitter {
 
 /// Whether a value must be quoted in CSV output.
 pub fn needs_quotes(value: &[u8]) -> bool {
-    value.iter().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+    memchr::memchr3(b',', b'"', b'\n', value).is_some() || memchr::memchr(b'\r', value).is_some()
 }
 
 /// Appends `value` as one CSV field, quoting it only when needed.
