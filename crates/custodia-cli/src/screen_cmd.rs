@@ -219,6 +219,7 @@ impl FingerprintSet {
 /// A zeroed table whose pages are written now, by this thread. `vec![0; n]` would map the shared
 /// zero page lazily, and the first write to each page later costs a fault plus a TLB shootdown
 /// across every thread of the process — measurable when screening millions of rows.
+#[allow(clippy::slow_vector_initialization)] // deliberately not vec![0; n]: see above
 fn zeroed_by_writing(slots: usize) -> Vec<u64> {
     let mut table = Vec::with_capacity(slots);
     table.resize(slots, 0);
