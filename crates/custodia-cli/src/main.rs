@@ -103,6 +103,12 @@ fn main() -> ExitCode {
             let _ = writeln!(std::io::stderr(), "error: {message}");
             ExitCode::from(2)
         }
+        // The reader of our output went away (`custodia screen … | head`): stop quietly.
+        Err(Failure::Other(error))
+            if error.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(Failure::Other(error)) => {
             let _ = writeln!(std::io::stderr(), "error: {error:#}");
             ExitCode::from(1)

@@ -671,8 +671,8 @@ fn explain(args: &ScreenArgs, agreement: &Agreement, id: &str) -> CmdResult {
             writeln!(out)?;
             for rule in Rule::ALL {
                 let outcome = screening.outcome(rule).map_or("not configured", |o| o.as_str());
-                writeln!(out, "{}  {:<14} {}", rule.code(), outcome, rule.message(language))?;
-                writeln!(out, "     {:<14} {} — {}", "", rule.key(), rule.citation())?;
+                writeln!(out, "{}  {:<15} {}", rule.code(), outcome, rule.message(language))?;
+                writeln!(out, "     {:<15} {} — {}", "", rule.key(), rule.citation())?;
             }
             out.flush()?;
             return Ok(());
