@@ -4,7 +4,9 @@
 //! always with a message naming the field), 1 on any other failure.
 
 mod agreement_cmd;
+mod journal_cmd;
 mod output;
+mod register_cmd;
 mod screen_cmd;
 mod sentence_cmd;
 mod synth_cmd;
@@ -70,6 +72,15 @@ enum Command {
     Agreement(agreement_cmd::AgreementCommand),
     /// Screen a person file against an agreement's eligibility rules (SPEC §5).
     Screen(screen_cmd::ScreenArgs),
+    /// Import agreements and person files into the register.
+    #[command(subcommand)]
+    Import(register_cmd::ImportCommand),
+    /// Export from the register.
+    #[command(subcommand)]
+    Export(register_cmd::ExportCommand),
+    /// The tamper-evident journal: verify, checkpoint, prove, check, export, key (SPEC §10).
+    #[command(subcommand)]
+    Journal(journal_cmd::JournalCommand),
     /// Generate synthetic data for demos and benchmarks.
     #[command(subcommand)]
     Synth(synth_cmd::SynthCommand),
@@ -86,6 +97,9 @@ fn run(cli: Cli) -> CmdResult {
         Command::Agreement(command) => agreement_cmd::run(&command),
         Command::Screen(args) => screen_cmd::run(&args),
         Command::Synth(command) => synth_cmd::run(&command),
+        Command::Import(command) => register_cmd::run_import(&command),
+        Command::Export(command) => register_cmd::run_export(&command),
+        Command::Journal(command) => journal_cmd::run(&command),
         Command::Completions { shell } => {
             let mut out = std::io::stdout().lock();
             clap_complete::generate(shell, &mut Cli::command(), "custodia", &mut out);

@@ -1,0 +1,291 @@
+//! Commands that use the register: `import`, `export`, `journal`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+use custodia_core::csv::{FieldSplitter, Records};
+use custodia_core::person::{Column, PersonHeader, PersonRecord};
+use custodia_store::{Actor, AgreementFile, PersonData, PersonsFile, Store, Target, Timestamp};
+
+use crate::output::AtomicOutput;
+use crate::{CmdResult, Failure, agreement_cmd};
+
+/// Where the register is (SPEC §12).
+#[derive(Debug, Clone, Args)]
+pub(crate) struct RegisterArgs {
+    /// Data directory: the SQLite database and the journal signing key live here.
+    #[arg(long, value_name = "DIR", env = "CUSTODIA_DATA_DIR", default_value = "./custodia-data")]
+    pub(crate) data_dir: PathBuf,
+    /// Use another store instead of SQLite in the data directory, e.g. postgres://user@host/db.
+    #[arg(long, value_name = "URL", env = "CUSTODIA_DATABASE_URL", hide_env_values = true)]
+    pub(crate) database: Option<String>,
+    /// Who is recorded as making the change.
+    #[arg(long, value_name = "NAME", env = "CUSTODIA_ACTOR", default_value = "cli")]
+    pub(crate) actor: String,
+}
+
+impl RegisterArgs {
+    pub(crate) fn target(&self) -> Target {
+        Target::new(&self.data_dir, self.database.as_deref())
+    }
+}
+
+/// `custodia import` subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ImportCommand {
+    /// Import an agreement file. The same file twice changes nothing; a changed file becomes a
+    /// new version (an amendment) with an effective date.
+    Agreement {
+        /// The agreement file (TOML).
+        file: PathBuf,
+        /// Date the new version takes effect (default: the agreement's start date).
+        #[arg(long, value_name = "DATE", value_parser = crate::parse_date_arg)]
+        effective_from: Option<custodia_core::Date>,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+    /// Import a person file (SPEC §2 CSV) sent under an agreement. Idempotent: an unchanged row
+    /// changes nothing, a changed row becomes an amendment event. If any row is invalid, every
+    /// invalid row is listed with its line number and nothing is imported (exit 2), unless
+    /// --skip-invalid is given.
+    Persons {
+        /// The person file (CSV).
+        file: PathBuf,
+        /// The agreement the file was sent under (imported before).
+        #[arg(long, value_name = "ID")]
+        agreement: String,
+        /// Import the valid rows even when some rows are invalid (those are still listed, exit 2).
+        #[arg(long)]
+        skip_invalid: bool,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+}
+
+/// `custodia export` subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ExportCommand {
+    /// Export every person as SPEC §2 CSV, in Custodia id order, with a trailing custodia_id column.
+    Persons {
+        /// Output file (written atomically); standard output when absent.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+}
+
+/// Runs an async block on a runtime made for this command.
+pub(crate) fn block_on<F: std::future::Future<Output = CmdResult>>(future: F) -> CmdResult {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Other(e.into()))?;
+    runtime.block_on(future)
+}
+
+pub(crate) async fn open(register: &RegisterArgs) -> Result<Store, Failure> {
+    Store::open(&register.target()).await.map_err(|e| match e {
+        custodia_store::StoreError::UnsupportedUrl(_) => Failure::Input(format!("--database: {e}")),
+        other => Failure::Other(anyhow::anyhow!("cannot open the register: {other}")),
+    })
+}
+
+/// The actor, with the clock read here, at the edge.
+pub(crate) fn actor(register: &RegisterArgs) -> Result<Actor, Failure> {
+    if register.actor.trim().is_empty() || register.actor.len() > 200 {
+        return Err(Failure::Input("--actor: must be 1 to 200 characters".into()));
+    }
+    #[allow(clippy::disallowed_methods)] // the binary is the edge: it reads the clock for recorded_at
+    let now = std::time::SystemTime::now();
+    let seconds = now.duration_since(std::time::UNIX_EPOCH).map_err(|e| Failure::Other(e.into()))?.as_secs();
+    let recorded_at = Timestamp::from_unix_seconds(i64::try_from(seconds).unwrap_or(i64::MAX))
+        .map_err(|e| Failure::Other(anyhow::anyhow!("clock: {e}")))?;
+    Ok(Actor { name: register.actor.clone(), recorded_at })
+}
+
+fn store_failure(e: custodia_store::StoreError) -> Failure {
+    match e {
+        custodia_store::StoreError::NotFound(message) => Failure::Input(message),
+        other => Failure::Other(other.into()),
+    }
+}
+
+pub(crate) fn run_import(command: &ImportCommand) -> CmdResult {
+    match command {
+        ImportCommand::Agreement { file, effective_from, register } => {
+            let agreement = agreement_cmd::load(file)?;
+            let source =
+                std::fs::read_to_string(file).map_err(|e| Failure::Input(format!("{}: {e}", file.display())))?;
+            let actor = actor(register)?;
+            block_on(async {
+                let store = open(register).await?;
+                let outcome = store
+                    .import_agreement(
+                        &AgreementFile { agreement: &agreement, source: &source, effective_from: *effective_from },
+                        &actor,
+                    )
+                    .await
+                    .map_err(store_failure)?;
+                store.close().await;
+                let mut out = std::io::stdout().lock();
+                if outcome.changed {
+                    writeln!(out, "imported agreement {} as version {}", outcome.agreement_id, outcome.version)?;
+                } else {
+                    writeln!(
+                        out,
+                        "agreement {} version {} is unchanged: nothing written",
+                        outcome.agreement_id, outcome.version
+                    )?;
+                }
+                Ok(())
+            })
+        }
+        ImportCommand::Persons { file, agreement, skip_invalid, register } => {
+            let actor = actor(register)?;
+            block_on(async {
+                let store = open(register).await?;
+                let (_, source) = store.agreement_source(agreement).await.map_err(store_failure)?.ok_or_else(|| {
+                    Failure::Input(format!(
+                        "--agreement: {agreement} is not in the register: import the agreement file first"
+                    ))
+                })?;
+                let parsed = custodia_core::Agreement::from_toml(&source).map_err(|e| {
+                    Failure::Other(anyhow::anyhow!("stored agreement {agreement} no longer loads: {e}"))
+                })?;
+                let (persons, invalid) = read_persons(file)?;
+                let mut err = std::io::stderr().lock();
+                for (line, message) in invalid.iter().take(1_000) {
+                    writeln!(err, "{}:{line}: {message}", file.display())?;
+                }
+                if invalid.len() > 1_000 {
+                    writeln!(err, "… and {} more invalid rows", invalid.len() - 1_000)?;
+                }
+                if !invalid.is_empty() && !skip_invalid {
+                    return Err(Failure::Input(format!(
+                        "{} invalid rows: nothing was imported (fix them, or pass --skip-invalid to import the {} valid rows)",
+                        invalid.len(),
+                        persons.len()
+                    )));
+                }
+                let outcome = store
+                    .import_persons(
+                        &PersonsFile {
+                            agreement_id: agreement,
+                            sending_state: parsed.sending_state,
+                            persons: &persons,
+                        },
+                        &actor,
+                    )
+                    .await
+                    .map_err(store_failure)?;
+                store.close().await;
+                writeln!(
+                    std::io::stdout().lock(),
+                    "persons: {} added, {} amended, {} unchanged",
+                    outcome.added,
+                    outcome.amended,
+                    outcome.unchanged
+                )?;
+                if invalid.is_empty() {
+                    Ok(())
+                } else {
+                    Err(Failure::Input(format!("{} invalid rows were not imported", invalid.len())))
+                }
+            })
+        }
+    }
+}
+
+/// Reads a person file: valid rows in order, and (line, message) for every invalid row.
+fn read_persons(path: &Path) -> Result<(Vec<PersonData>, Vec<(u64, String)>), Failure> {
+    let shown = path.display();
+    let bytes = std::fs::read(path).map_err(|e| Failure::Input(format!("{shown}: cannot read: {e}")))?;
+    let mut splitter = FieldSplitter::new();
+    let mut records = Records::new(&bytes);
+    let mut line = 1u64;
+    let header = loop {
+        let Some(record) = records.next() else {
+            return Err(Failure::Input(format!("{shown}: the file has no header row")));
+        };
+        let this_line = line;
+        line += 1 + record.bytes.iter().filter(|b| **b == b'\n').count() as u64;
+        if record.bytes.is_empty() {
+            continue;
+        }
+        let header_bytes = record.bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(record.bytes);
+        let names = splitter
+            .split(header_bytes)
+            .map_err(|e| Failure::Input(format!("{shown}:{this_line}: header row: {e}")))?;
+        break PersonHeader::from_names(names.iter()).map_err(|e| Failure::Input(format!("{shown}: {e}")))?;
+    };
+    let credit_position = header.position(Column::JailCreditDays);
+    let mut seen = std::collections::HashSet::new();
+    let (mut persons, mut invalid) = (Vec::new(), Vec::new());
+    for record in records {
+        let this_line = line;
+        line += 1 + record.bytes.iter().filter(|b| **b == b'\n').count() as u64;
+        if record.bytes.is_empty() {
+            continue;
+        }
+        let fields = match splitter.split(record.bytes) {
+            Ok(fields) => fields,
+            Err(e) => {
+                invalid.push((this_line, e.to_string()));
+                continue;
+            }
+        };
+        let parsed = PersonRecord::parse(&header, &fields);
+        let id = header.position(Column::PersonId).and_then(|i| fields.get(i)).unwrap_or_default().to_vec();
+        let first = id.is_empty() || seen.insert(id);
+        match parsed {
+            Err(e) => invalid.push((this_line, e.to_string())),
+            Ok(_) if !first => {
+                invalid.push((this_line, "person_id: the same person_id appears in an earlier row".into()))
+            }
+            Ok(record) => {
+                let credit_empty = credit_position.and_then(|i| fields.get(i)).is_none_or(<[u8]>::is_empty);
+                persons.push(PersonData::from_record(&record, credit_empty));
+            }
+        }
+    }
+    Ok((persons, invalid))
+}
+
+pub(crate) fn run_export(command: &ExportCommand) -> CmdResult {
+    match command {
+        ExportCommand::Persons { out, register } => block_on(async {
+            let store = open(register).await?;
+            let mut sink = AtomicOutput::new(out.as_deref())?;
+            let mut line = Vec::with_capacity(1 << 16);
+            for (i, name) in custodia_store::PERSON_COLUMNS.iter().enumerate() {
+                if i > 0 {
+                    line.push(b',');
+                }
+                line.extend_from_slice(name.as_bytes());
+            }
+            line.extend_from_slice(b",custodia_id\n");
+            sink.write_all(&line)?;
+            let mut after = 0i64;
+            loop {
+                let page = store.persons_page(after, 10_000).await.map_err(store_failure)?;
+                let Some((last, _)) = page.last() else { break };
+                after = *last;
+                line.clear();
+                for (id, person) in &page {
+                    for value in person.columns() {
+                        custodia_core::csv::write_field(&mut line, value.as_bytes());
+                        line.push(b',');
+                    }
+                    line.extend_from_slice(id.to_string().as_bytes());
+                    line.push(b'\n');
+                }
+                sink.write_all(&line)?;
+            }
+            store.close().await;
+            sink.commit()
+        }),
+    }
+}

@@ -1,0 +1,132 @@
+//! Custodia's register: one storage contract with two implementations — SQLite (the default, a
+//! file in the data directory) and PostgreSQL (selected by a `postgres://` URL) — each with its own
+//! migrations, applied automatically when the store is opened.
+//!
+//! Every change is an event written in the same transaction as its effect and appended to the
+//! journal (SPEC §10). Appends are serialised — every writing transaction first locks the single
+//! `journal_head` row — so the chain can never fork; events are never updated or deleted, which the
+//! databases enforce with triggers.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+
+mod backend;
+mod events;
+pub mod record;
+
+use std::path::{Path, PathBuf};
+
+use custodia_core::Date;
+use custodia_core::ids::CountryCode;
+
+pub use backend::Store;
+pub use events::{StoredEvent, Timestamp, VerifyReport};
+pub use record::{PERSON_COLUMNS, PersonData};
+
+/// Name of the SQLite file inside the data directory.
+pub const SQLITE_FILE: &str = "custodia.db";
+/// Rows per multi-row INSERT (well under SQLite's 32,766 and PostgreSQL's 65,535 parameters).
+pub(crate) const BATCH_ROWS: usize = 1_000;
+/// Events read per page when verifying or exporting the journal.
+pub const PAGE_EVENTS: u64 = 10_000;
+
+/// Where the register lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// SQLite in `DIR/custodia.db`, created on first use.
+    DataDir(PathBuf),
+    /// A database URL: `postgres://…` or `sqlite://…`.
+    Url(String),
+}
+
+impl Target {
+    /// `--database URL` when given, else the data directory.
+    pub fn new(data_dir: &Path, database_url: Option<&str>) -> Self {
+        match database_url {
+            Some(url) => Target::Url(url.to_owned()),
+            None => Target::DataDir(data_dir.to_path_buf()),
+        }
+    }
+}
+
+/// A failure of the register.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be reached or answered with an error.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("database migration: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// The data directory could not be created.
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The URL names no supported database.
+    #[error("database URL must start with postgres://, postgresql:// or sqlite:// (got {0:?})")]
+    UnsupportedUrl(String),
+    /// An event could not be encoded canonically.
+    #[error("journal: {0}")]
+    Journal(String),
+    /// Stored data breaks an invariant (a corrupt or hand-edited database).
+    #[error("register is inconsistent: {0}")]
+    Inconsistent(String),
+    /// The request refers to something the register does not hold.
+    #[error("{0}")]
+    NotFound(String),
+}
+
+/// Result of importing an agreement file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgreementImport {
+    /// The agreement id.
+    pub agreement_id: String,
+    /// The version now current.
+    pub version: i64,
+    /// False when the same file was already the current version (nothing written).
+    pub changed: bool,
+}
+
+/// What an import of persons did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PersonsImport {
+    /// New people registered.
+    pub added: u64,
+    /// Existing people whose record changed (one amendment event each).
+    pub amended: u64,
+    /// Rows identical to what the register holds (nothing written).
+    pub unchanged: u64,
+}
+
+/// Who does something, and when it was recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    /// The user or process.
+    pub name: String,
+    /// When the change is recorded (the clock is read at the edge, never here).
+    pub recorded_at: Timestamp,
+}
+
+/// An agreement file to import.
+#[derive(Clone, Debug)]
+pub struct AgreementFile<'a> {
+    /// The validated agreement.
+    pub agreement: &'a custodia_core::Agreement,
+    /// The file's text, kept verbatim in the register and the journal.
+    pub source: &'a str,
+    /// When this version takes effect (default: the agreement's start for the first version).
+    pub effective_from: Option<Date>,
+}
+
+/// People to import for an agreement's sending state.
+#[derive(Clone, Debug)]
+pub struct PersonsFile<'a> {
+    /// The agreement the file was sent under.
+    pub agreement_id: &'a str,
+    /// The state whose identifiers `sending_id` are.
+    pub sending_state: CountryCode,
+    /// Valid rows, ids unique.
+    pub persons: &'a [PersonData],
+}

@@ -1,0 +1,149 @@
+//! The register's owned form of a person record (SPEC §2 columns), its canonical JSON and hash.
+
+use custodia_core::person::PersonRecord;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+/// A person as the sending state exported them: every SPEC §2 column as text exactly as written,
+/// `None` for an empty cell or a missing column.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct PersonData {
+    /// The sending state's `person_id`.
+    pub sending_id: String,
+    /// `family_name`.
+    pub family_name: String,
+    /// `given_names`.
+    pub given_names: String,
+    /// `birth_date`.
+    pub birth_date: Option<String>,
+    /// `nationalities`, codes joined by `;`.
+    pub nationalities: Option<String>,
+    /// `conviction`.
+    pub conviction: Option<String>,
+    /// `offence_category`.
+    pub offence_category: Option<String>,
+    /// `sentence_start`.
+    pub sentence_start: Option<String>,
+    /// `sentence_term`.
+    pub sentence_term: Option<String>,
+    /// `jail_credit_days` (empty means 0 for the rules; kept as written).
+    pub jail_credit_days: Option<u32>,
+    /// `security_class`.
+    pub security_class: Option<String>,
+    /// `consent`.
+    pub consent: Option<String>,
+    /// `removal_order`.
+    pub removal_order: Option<String>,
+    /// `torture_risk`.
+    pub torture_risk: Option<String>,
+    /// `torture_risk_assessed_on`.
+    pub torture_risk_assessed_on: Option<String>,
+    /// `care_needs`.
+    pub care_needs: Option<String>,
+}
+
+/// The column names, in export order (SPEC §2).
+pub const PERSON_COLUMNS: [&str; 16] = [
+    "person_id",
+    "family_name",
+    "given_names",
+    "birth_date",
+    "nationalities",
+    "conviction",
+    "offence_category",
+    "sentence_start",
+    "sentence_term",
+    "jail_credit_days",
+    "security_class",
+    "consent",
+    "removal_order",
+    "torture_risk",
+    "torture_risk_assessed_on",
+    "care_needs",
+];
+
+impl PersonData {
+    /// The owned form of a parsed row. `jail_credit_was_empty` distinguishes an empty cell from 0.
+    pub fn from_record(record: &PersonRecord<'_>, jail_credit_was_empty: bool) -> Self {
+        let text = |v: Option<String>| v;
+        Self {
+            sending_id: record.person_id.to_owned(),
+            family_name: record.family_name.to_owned(),
+            given_names: record.given_names.to_owned(),
+            birth_date: record.birth_date.map(|d| d.to_string()),
+            nationalities: record
+                .nationalities
+                .map(|n| n.iter().map(|c| c.as_str().to_owned()).collect::<Vec<_>>().join(";")),
+            conviction: text(record.conviction.map(|v| v.as_str().to_owned())),
+            offence_category: record.offence_category.map(|v| v.as_str().to_owned()),
+            sentence_start: record.sentence_start.map(|d| d.to_string()),
+            sentence_term: record.sentence_term.map(|t| t.to_string()),
+            jail_credit_days: if jail_credit_was_empty { None } else { Some(record.jail_credit_days) },
+            security_class: record.security_class.map(|v| v.as_str().to_owned()),
+            consent: record.consent.map(|v| v.as_str().to_owned()),
+            removal_order: record.removal_order.map(|v| v.as_str().to_owned()),
+            torture_risk: record.torture_risk.map(|v| v.as_str().to_owned()),
+            torture_risk_assessed_on: record.torture_risk_assessed_on.map(|d| d.to_string()),
+            care_needs: record.care_needs.map(|v| v.as_str().to_owned()),
+        }
+    }
+
+    /// The values in [`PERSON_COLUMNS`] order, empty strings for unknown.
+    pub fn columns(&self) -> [String; 16] {
+        let o = |v: &Option<String>| v.clone().unwrap_or_default();
+        [
+            self.sending_id.clone(),
+            self.family_name.clone(),
+            self.given_names.clone(),
+            o(&self.birth_date),
+            o(&self.nationalities),
+            o(&self.conviction),
+            o(&self.offence_category),
+            o(&self.sentence_start),
+            o(&self.sentence_term),
+            self.jail_credit_days.map(|d| d.to_string()).unwrap_or_default(),
+            o(&self.security_class),
+            o(&self.consent),
+            o(&self.removal_order),
+            o(&self.torture_risk),
+            o(&self.torture_risk_assessed_on),
+            o(&self.care_needs),
+        ]
+    }
+
+    /// The record as a JSON object keyed by column name; unknown values are `null`.
+    pub fn to_json(&self) -> Value {
+        let mut map = Map::new();
+        for (name, value) in PERSON_COLUMNS.iter().zip(self.columns()) {
+            let v = if value.is_empty() && !matches!(*name, "family_name" | "given_names") {
+                Value::Null
+            } else if *name == "jail_credit_days" {
+                Value::from(self.jail_credit_days.unwrap_or(0))
+            } else {
+                Value::String(value)
+            };
+            map.insert((*name).to_owned(), v);
+        }
+        Value::Object(map)
+    }
+
+    /// SHA-256 of the record's columns, used to make imports idempotent.
+    pub fn sha256(&self) -> [u8; 32] {
+        let mut hasher = Sha256::new();
+        for value in self.columns() {
+            hasher.update((value.len() as u64).to_be_bytes());
+            hasher.update(value.as_bytes());
+        }
+        hasher.finalize().into()
+    }
+
+    /// Columns whose values differ, with (old, new) values.
+    pub fn changes_from(&self, old: &PersonData) -> Vec<(&'static str, String, String)> {
+        PERSON_COLUMNS
+            .iter()
+            .zip(old.columns().into_iter().zip(self.columns()))
+            .filter(|(_, (a, b))| a != b)
+            .map(|(name, (a, b))| (*name, a, b))
+            .collect()
+    }
+}
