@@ -1,0 +1,314 @@
+//! The storage contract's conformance suite. Every test runs on SQLite (a fresh file in a temp
+//! directory) and, when `CUSTODIA_TEST_POSTGRES_URL` is set, on a fresh PostgreSQL database
+//! created for the test on that server (and dropped afterwards).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use custodia_core::Agreement;
+use custodia_core::ids::CountryCode;
+use custodia_store::{Actor, AgreementFile, PersonData, PersonsFile, Store, Target, Timestamp};
+use sqlx::Connection;
+
+const AGREEMENT: &str = include_str!("../../../examples/agreements/us-sv-cecot.toml");
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A fresh, empty register on one backend, and how to reach its database directly (to play the
+/// attacker in tamper tests).
+struct Fixture {
+    store: Store,
+    raw: Raw,
+    cleanup: Option<(String, String)>,
+    dir: Option<PathBuf>,
+}
+
+enum Raw {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Fixture {
+    async fn sqlite() -> Fixture {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("custodia-conformance-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Store::open(&Target::DataDir(dir.clone())).await.unwrap();
+        Fixture { store, raw: Raw::Sqlite(dir.join(custodia_store::SQLITE_FILE)), cleanup: None, dir: Some(dir) }
+    }
+
+    async fn postgres(server: &str) -> Fixture {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let name = format!("custodia_test_{}_{n}", std::process::id());
+        let mut admin = sqlx::PgConnection::connect(server).await.unwrap();
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&mut admin).await.unwrap();
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
+        let url = with_database(server, &name);
+        let store = Store::open(&Target::Url(url.clone())).await.unwrap();
+        Fixture { store, raw: Raw::Postgres(url), cleanup: Some((server.to_owned(), name)), dir: None }
+    }
+
+    async fn finish(self) {
+        self.store.close().await;
+        if let Some((server, name)) = self.cleanup {
+            let mut admin = sqlx::PgConnection::connect(&server).await.unwrap();
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await.unwrap();
+        }
+        if let Some(dir) = self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+
+    /// Runs SQL directly against the database, bypassing Custodia (an attacker with file or
+    /// superuser access). Returns the error text if the database refused.
+    async fn raw_sql(&self, statements: &[&str]) -> Result<(), String> {
+        match &self.raw {
+            Raw::Sqlite(path) => {
+                let url = format!("sqlite://{}", path.display());
+                let mut c = sqlx::SqliteConnection::connect(&url).await.map_err(|e| e.to_string())?;
+                for s in statements {
+                    sqlx::query(s).execute(&mut c).await.map_err(|e| e.to_string())?;
+                }
+                Ok(())
+            }
+            Raw::Postgres(url) => {
+                let mut c = sqlx::PgConnection::connect(url).await.map_err(|e| e.to_string())?;
+                for s in statements {
+                    sqlx::query(s).execute(&mut c).await.map_err(|e| e.to_string())?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn is_postgres(&self) -> bool {
+        matches!(self.raw, Raw::Postgres(_))
+    }
+}
+
+fn with_database(server: &str, name: &str) -> String {
+    // postgres://user@host:port/db?params → replace the path.
+    let (base, query) = server.split_once('?').map_or((server, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
+    let mut url = format!("{}/{name}", &base[..path_start]);
+    if let Some(q) = query {
+        url.push('?');
+        url.push_str(q);
+    }
+    url
+}
+
+/// Runs `test` on every available backend.
+macro_rules! on_every_backend {
+    ($name:ident, $test:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            let f = Fixture::sqlite().await;
+            $test(&f).await;
+            f.finish().await;
+            if let Ok(server) = std::env::var("CUSTODIA_TEST_POSTGRES_URL") {
+                let f = Fixture::postgres(&server).await;
+                $test(&f).await;
+                f.finish().await;
+            }
+        }
+    };
+}
+
+fn actor() -> Actor {
+    Actor { name: "conformance".into(), recorded_at: Timestamp::parse("2026-11-27T12:00:00Z").unwrap() }
+}
+
+fn agreement() -> Agreement {
+    Agreement::from_toml(AGREEMENT).unwrap()
+}
+
+fn person(i: u32) -> PersonData {
+    PersonData {
+        sending_id: format!("P{i:06}"),
+        family_name: format!("Family {i}"),
+        given_names: "Given".into(),
+        birth_date: Some("1990-01-01".into()),
+        nationalities: Some("VE".into()),
+        conviction: Some("final".into()),
+        offence_category: Some("drug".into()),
+        sentence_start: Some("2024-01-01".into()),
+        sentence_term: Some("60m".into()),
+        jail_credit_days: Some(i % 7),
+        security_class: Some("medium".into()),
+        consent: None,
+        removal_order: Some("final".into()),
+        torture_risk: Some("no_risk".into()),
+        torture_risk_assessed_on: Some("2025-05-01".into()),
+        care_needs: Some("no".into()),
+    }
+}
+
+async fn import(store: &Store, persons: &[PersonData]) -> custodia_store::PersonsImport {
+    let file = PersonsFile { agreement_id: "us-sv-cecot", sending_state: CountryCode::parse("US").unwrap(), persons };
+    store.import_persons(&file, &actor()).await.unwrap()
+}
+
+async fn import_agreement(store: &Store, source: &str) -> custodia_store::AgreementImport {
+    let agreement = Agreement::from_toml(source).unwrap();
+    store.import_agreement(&AgreementFile { agreement: &agreement, source, effective_from: None }, &actor()).await.unwrap()
+}
+
+async fn agreements_are_versioned_and_idempotent_on(f: &Fixture) {
+    let store = &f.store;
+    let first = import_agreement(store, AGREEMENT).await;
+    assert_eq!((first.version, first.changed), (1, true));
+    let again = import_agreement(store, AGREEMENT).await;
+    assert_eq!((again.version, again.changed), (1, false), "the same file twice changes nothing");
+    assert_eq!(store.journal_size().await.unwrap(), 1);
+    let amended = AGREEMENT.replace("contracted_places = 300", "contracted_places = 350");
+    let second = import_agreement(store, &amended).await;
+    assert_eq!((second.version, second.changed), (2, true));
+    let (version, source) = store.agreement_source("us-sv-cecot").await.unwrap().unwrap();
+    assert_eq!(version, 2);
+    assert!(source.contains("contracted_places = 350"));
+    let events = store.events(0, 2).await.unwrap();
+    assert!(events[0].body.contains("\"kind\":\"agreement.registered\""));
+    assert!(events[1].body.contains("\"kind\":\"agreement.amended\""));
+    assert!(store.agreement_source("no-such").await.unwrap().is_none());
+}
+on_every_backend!(agreements_are_versioned_and_idempotent, agreements_are_versioned_and_idempotent_on);
+
+async fn person_imports_are_idempotent_and_changes_are_amendments_on(f: &Fixture) {
+    let store = &f.store;
+    import_agreement(store, AGREEMENT).await;
+    let people: Vec<PersonData> = (0..2_500).map(person).collect();
+    let outcome = import(store, &people).await;
+    assert_eq!((outcome.added, outcome.amended, outcome.unchanged), (2_500, 0, 0));
+    let size = store.journal_size().await.unwrap();
+    assert_eq!(size, 2_501);
+    let outcome = import(store, &people).await;
+    assert_eq!((outcome.added, outcome.amended, outcome.unchanged), (0, 0, 2_500));
+    assert_eq!(store.journal_size().await.unwrap(), size, "an identical import writes no event");
+    let mut changed = people.clone();
+    changed[7].conviction = Some("appeal_pending".into());
+    changed[9].consent = Some("given".into());
+    changed.push(person(9_999));
+    let outcome = import(store, &changed).await;
+    assert_eq!((outcome.added, outcome.amended, outcome.unchanged), (1, 2, 2_498));
+    let events = store.events(size, size + 3).await.unwrap();
+    let amended: Vec<&str> = events.iter().map(|e| e.body.as_str()).filter(|b| b.contains("person.amended")).collect();
+    assert_eq!(amended.len(), 2);
+    assert!(amended[0].contains(r#"{"column":"conviction","from":"final","to":"appeal_pending"}"#), "{}", amended[0]);
+    // The register holds the latest record, in Custodia id order.
+    let page = store.persons_page(0, 10_000).await.unwrap();
+    assert_eq!(page.len(), 2_501);
+    assert!(page.windows(2).all(|w| w[0].0 < w[1].0));
+    let seventh = page.iter().find(|(_, p)| p.sending_id == "P000007").unwrap();
+    assert_eq!(seventh.1.conviction.as_deref(), Some("appeal_pending"));
+    assert_eq!(seventh.1, changed[7]);
+    let verify = store.verify_journal().await.unwrap();
+    assert_eq!(verify.first_mismatch, None);
+    assert_eq!(verify.size, 2_504);
+}
+on_every_backend!(person_imports_are_idempotent_and_changes_are_amendments, person_imports_are_idempotent_and_changes_are_amendments_on);
+
+async fn persons_need_a_known_agreement_on(f: &Fixture) {
+    let file = PersonsFile { agreement_id: "us-sv-cecot", sending_state: CountryCode::parse("US").unwrap(), persons: &[person(1)] };
+    let err = f.store.import_persons(&file, &actor()).await.unwrap_err();
+    assert!(err.to_string().contains("import the agreement file first"), "{err}");
+    assert_eq!(f.store.journal_size().await.unwrap(), 0, "a refused import writes nothing");
+}
+on_every_backend!(persons_need_a_known_agreement, persons_need_a_known_agreement_on);
+
+async fn events_are_never_updated_or_deleted_on(f: &Fixture) {
+    import_agreement(&f.store, AGREEMENT).await;
+    let update = f.raw_sql(&["UPDATE events SET actor = 'mallory' WHERE seq = 0"]).await;
+    assert!(update.unwrap_err().contains("append-only"));
+    let delete = f.raw_sql(&["DELETE FROM events WHERE seq = 0"]).await;
+    assert!(delete.unwrap_err().contains("append-only"));
+    if f.is_postgres() {
+        let truncate = f.raw_sql(&["TRUNCATE events CASCADE"]).await;
+        assert!(truncate.is_err());
+    }
+    assert_eq!(f.store.verify_journal().await.unwrap().first_mismatch, None);
+}
+on_every_backend!(events_are_never_updated_or_deleted, events_are_never_updated_or_deleted_on);
+
+async fn tampering_with_a_stored_event_is_named_by_verify_on(f: &Fixture) {
+    let store = &f.store;
+    import_agreement(store, AGREEMENT).await;
+    import(store, &(0..50).map(person).collect::<Vec<_>>()).await;
+    assert_eq!(store.verify_journal().await.unwrap().first_mismatch, None);
+    // The attacker has the database file (or superuser rights): switch the guard off and edit
+    // event 17's body, keeping it valid canonical JSON.
+    let edit = "UPDATE events SET body = replace(body, '\"drug\"', '\"fraud\"') WHERE seq = 17";
+    let statements: Vec<&str> = if f.is_postgres() {
+        vec!["ALTER TABLE events DISABLE TRIGGER USER", edit, "ALTER TABLE events ENABLE TRIGGER USER"]
+    } else {
+        vec!["DROP TRIGGER events_are_never_updated", edit]
+    };
+    f.raw_sql(&statements).await.unwrap();
+    let report = store.verify_journal().await.unwrap();
+    let (seq, reason) = report.first_mismatch.expect("tampering must be detected");
+    assert_eq!(seq, 17, "{reason}");
+    assert!(reason.contains("leaf hash"), "{reason}");
+}
+on_every_backend!(tampering_with_a_stored_event_is_named_by_verify, tampering_with_a_stored_event_is_named_by_verify_on);
+
+async fn rewriting_history_consistently_is_caught_by_the_root_chain_on(f: &Fixture) {
+    let store = &f.store;
+    import_agreement(store, AGREEMENT).await;
+    import(store, &(0..20).map(person).collect::<Vec<_>>()).await;
+    // A smarter attacker also recomputes the leaf hash of the edited event (SHA-256(0x00 || body)),
+    // but cannot fix every later root without re-signing history.
+    let events = store.events(5, 6).await.unwrap();
+    let forged = events[0].body.replace("\"drug\"", "\"fraud\"");
+    let leaf = custodia_journal::merkle::leaf_hash(forged.as_bytes());
+    let hex: String = leaf.to_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    let literal = if f.is_postgres() { format!("'\\x{hex}'::bytea") } else { format!("x'{hex}'") };
+    let update = format!("UPDATE events SET body = '{}', leaf_hash = {literal} WHERE seq = 5", forged.replace('\'', "''"));
+    let statements: Vec<&str> = if f.is_postgres() {
+        vec!["ALTER TABLE events DISABLE TRIGGER USER", &update, "ALTER TABLE events ENABLE TRIGGER USER"]
+    } else {
+        vec!["DROP TRIGGER events_are_never_updated", &update]
+    };
+    f.raw_sql(&statements).await.unwrap();
+    let (seq, reason) = store.verify_journal().await.unwrap().first_mismatch.expect("detected");
+    assert_eq!(seq, 5);
+    assert!(reason.contains("root"), "{reason}");
+}
+on_every_backend!(rewriting_history_consistently_is_caught_by_the_root_chain, rewriting_history_consistently_is_caught_by_the_root_chain_on);
+
+async fn concurrent_writers_never_fork_the_chain_on(f: &Fixture) {
+    let store = f.store.clone();
+    import_agreement(&store, AGREEMENT).await;
+    let mut tasks = Vec::new();
+    for t in 0..4u32 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for round in 0..5u32 {
+                let base = t * 10_000 + round * 100;
+                import(&store, &(base..base + 20).map(person).collect::<Vec<_>>()).await;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let report = store.verify_journal().await.unwrap();
+    assert_eq!(report.first_mismatch, None);
+    assert_eq!(report.size, 1 + 4 * 5 * 20);
+    let events = store.events(0, report.size).await.unwrap();
+    assert!(events.iter().enumerate().all(|(i, e)| e.seq == i as u64), "gapless, one chain");
+}
+on_every_backend!(concurrent_writers_never_fork_the_chain, concurrent_writers_never_fork_the_chain_on);
+
+#[test]
+fn agreement_fixture_loads() {
+    assert_eq!(agreement().id.as_str(), "us-sv-cecot");
+}
+
+#[test]
+fn urls_are_rewritten_to_the_test_database() {
+    assert_eq!(with_database("postgres://u@h:5/postgres", "x"), "postgres://u@h:5/x");
+    assert_eq!(with_database("postgres://u@h:5", "x"), "postgres://u@h:5/x");
+    assert_eq!(with_database("postgres://u@h/db?sslmode=disable", "x"), "postgres://u@h/x?sslmode=disable");
+}

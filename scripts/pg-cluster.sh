@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL cluster for tests and benchmarks, on a free loopback port.
+#
+#   eval "$(scripts/pg-cluster.sh start)"   # exports CUSTODIA_TEST_POSTGRES_URL and PG_CLUSTER_DIR
+#   scripts/pg-cluster.sh stop "$PG_CLUSTER_DIR"
+#
+# Uses Debian's PostgreSQL binaries (/usr/lib/postgresql/<version>/bin), installing the
+# `postgresql` package if they are missing. initdb refuses to run as root, so as root the cluster
+# is created and run as the `postgres` user in a folder that user owns. Trust authentication on
+# 127.0.0.1 only; the cluster lives in a temporary folder and is deleted by `stop`.
+set -euo pipefail
+
+find_bin() {
+    local dir
+    for dir in /usr/lib/postgresql/*/bin; do
+        [ -x "$dir/initdb" ] && { echo "$dir"; return 0; }
+    done
+    return 1
+}
+
+as_owner() { # run a command as the cluster owner
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+free_port() {
+    python3 - <<'PY'
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()
+PY
+}
+
+start() {
+    local bin
+    if ! bin=$(find_bin); then
+        echo "pg-cluster: PostgreSQL binaries missing; installing the postgresql package" >&2
+        timeout 600 apt-get update -qq >&2
+        DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq postgresql >&2
+        bin=$(find_bin)
+    fi
+    if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
+        useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres >&2
+    fi
+    local dir port
+    dir=$(mktemp -d /tmp/custodia-pg.XXXXXX)
+    chmod 755 "$dir"
+    [ "$(id -u)" = 0 ] && chown postgres "$dir"
+    port=$(free_port)
+    as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
+        || as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust --encoding=UTF8 >"$dir/initdb.log" 2>&1 \
+        || { cat "$dir/initdb.log" >&2; exit 1; }
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >&2 \
+        || { cat "$dir/server.log" >&2; exit 1; }
+    echo "export PG_CLUSTER_DIR=$dir"
+    echo "export PG_CLUSTER_BIN=$bin"
+    echo "export CUSTODIA_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$port/postgres"
+}
+
+stop() {
+    local dir=${1:-${PG_CLUSTER_DIR:-}}
+    [ -n "$dir" ] && [ -d "$dir/data" ] || return 0
+    local bin
+    bin=${PG_CLUSTER_BIN:-$(find_bin)}
+    as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+    rm -rf "$dir"
+}
+
+case "${1:-}" in
+    start) start ;;
+    stop) stop "${2:-}" ;;
+    *) echo "usage: $0 start | stop DIR" >&2; exit 2 ;;
+esac
