@@ -199,8 +199,11 @@ pub(crate) fn run_import(command: &ImportCommand) -> CmdResult {
     }
 }
 
-/// Reads a person file: valid rows in order, and (line, message) for every invalid row.
-fn read_persons(path: &Path) -> Result<(Vec<PersonData>, Vec<(u64, String)>), Failure> {
+/// An invalid row: its line number and what is wrong.
+type InvalidRow = (u64, String);
+
+/// Reads a person file: valid rows in order, and every invalid row.
+fn read_persons(path: &Path) -> Result<(Vec<PersonData>, Vec<InvalidRow>), Failure> {
     let shown = path.display();
     let bytes = std::fs::read(path).map_err(|e| Failure::Input(format!("{shown}: cannot read: {e}")))?;
     let mut splitter = FieldSplitter::new();

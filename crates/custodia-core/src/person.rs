@@ -301,6 +301,8 @@ pub struct PersonRecord<'a> {
     pub sentence_start: Option<Date>,
     /// Term imposed.
     pub sentence_term: Option<Term>,
+    /// The term exactly as written (`8y0m21d` and `8y21d` are the same term, written differently).
+    pub sentence_term_text: &'a str,
     /// Prior-custody credit; an empty cell or a missing column means 0.
     pub jail_credit_days: u32,
     /// Security class.
@@ -422,6 +424,7 @@ impl<'a> PersonRecord<'a> {
             sentence_term: optional(get(Column::SentenceTerm), Column::SentenceTerm, |raw| {
                 Term::parse_bytes(raw).map_err(|e| format!("{} {e}", shown(raw)))
             })?,
+            sentence_term_text: std::str::from_utf8(get(Column::SentenceTerm)).unwrap_or_default(),
             jail_credit_days,
             security_class: choice!(SecurityClass, Column::SecurityClass),
             consent: choice!(Consent, Column::Consent),

@@ -55,7 +55,9 @@ pub enum CanonicalError {
         number: String,
     },
     /// An integer outside `±(2^53 − 1)`.
-    #[error("{pointer:?}: integer {number} is outside ±9007199254740991 (2^53 − 1), the range JSON numbers keep exactly")]
+    #[error(
+        "{pointer:?}: integer {number} is outside ±9007199254740991 (2^53 − 1), the range JSON numbers keep exactly"
+    )]
     IntegerOutOfRange {
         /// JSON Pointer to the number.
         pointer: String,
@@ -278,8 +280,8 @@ mod tests {
         assert_eq!(canon(&input), expected);
         // The same bytes in hex, as RFC 8785 §3.2.4 lists them (string part).
         assert!(canon(&input).as_bytes().ends_with(&[
-            0x22, 0xe2, 0x82, 0xac, 0x24, 0x5c, 0x75, 0x30, 0x30, 0x30, 0x66, 0x5c, 0x6e, 0x41, 0x27, 0x42, 0x5c,
-            0x22, 0x5c, 0x5c, 0x5c, 0x5c, 0x5c, 0x22, 0x2f, 0x22, 0x7d
+            0x22, 0xe2, 0x82, 0xac, 0x24, 0x5c, 0x75, 0x30, 0x30, 0x30, 0x66, 0x5c, 0x6e, 0x41, 0x27, 0x42, 0x5c, 0x22,
+            0x5c, 0x5c, 0x5c, 0x5c, 0x5c, 0x22, 0x2f, 0x22, 0x7d
         ]));
     }
 

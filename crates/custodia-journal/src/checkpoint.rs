@@ -106,7 +106,9 @@ pub enum CheckpointError {
     #[error("signed note has more than {MAX_SIGNATURES} signature lines")]
     TooManySignatures,
     /// A signature line from the trusted key that does not verify: the note was altered or forged.
-    #[error("signature by {name}+{key_id} on line {line} does not verify: the note was altered or not signed by this key")]
+    #[error(
+        "signature by {name}+{key_id} on line {line} does not verify: the note was altered or not signed by this key"
+    )]
     BadSignature {
         /// Key name.
         name: String,
@@ -466,17 +468,14 @@ impl Verifier {
     pub fn parse(key: &str) -> Result<Self, CheckpointError> {
         let malformed = |reason| CheckpointError::MalformedVerifierKey { reason };
         let (name, rest) = key.split_once('+').ok_or(malformed("expected <name>+<key id>+<public key>"))?;
-        let (id_hex, material_b64) =
-            rest.split_once('+').ok_or(malformed("expected <name>+<key id>+<public key>"))?;
+        let (id_hex, material_b64) = rest.split_once('+').ok_or(malformed("expected <name>+<key id>+<public key>"))?;
         validate_key_name(name)?;
         if id_hex.len() != 8 || !id_hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(malformed("the key id must be 8 hex digits"));
         }
         let stated = u32::from_str_radix(id_hex, 16).map_err(|_| malformed("the key id must be 8 hex digits"))?;
-        let material =
-            STANDARD.decode(material_b64).map_err(|_| malformed("the public key is not standard base64"))?;
-        let (&signature_type, public) =
-            material.split_first().ok_or(malformed("the public key is empty"))?;
+        let material = STANDARD.decode(material_b64).map_err(|_| malformed("the public key is not standard base64"))?;
+        let (&signature_type, public) = material.split_first().ok_or(malformed("the public key is empty"))?;
         if signature_type != ED25519_SIGNATURE_TYPE {
             return Err(CheckpointError::UnsupportedSignatureType { signature_type });
         }
@@ -532,14 +531,13 @@ pub fn open_note<'a>(note: &'a [u8], verifier: &Verifier) -> Result<&'a str, Che
     if note.len() > MAX_NOTE_BYTES {
         return Err(malformed(format!("{} bytes, more than the limit of {MAX_NOTE_BYTES}", note.len())));
     }
-    let note = std::str::from_utf8(note)
-        .map_err(|e| malformed(format!("not valid UTF-8 (at byte {})", e.valid_up_to())))?;
+    let note =
+        std::str::from_utf8(note).map_err(|e| malformed(format!("not valid UTF-8 (at byte {})", e.valid_up_to())))?;
     if let Some((at, c)) = note.char_indices().find(|&(_, c)| u32::from(c) < 0x20 && c != '\n') {
         return Err(malformed(format!("control character U+{:04X} at byte {at}", u32::from(c))));
     }
-    let split = note
-        .rfind("\n\n")
-        .ok_or_else(|| malformed("no blank line between the text and the signature lines".into()))?;
+    let split =
+        note.rfind("\n\n").ok_or_else(|| malformed("no blank line between the text and the signature lines".into()))?;
     let (text, signatures) = (note.get(..=split).unwrap_or_default(), note.get(split + 2..).unwrap_or_default());
     let Some(signatures) = signatures.strip_suffix('\n') else {
         return Err(malformed(if signatures.is_empty() {
@@ -573,11 +571,8 @@ pub fn open_note<'a>(note: &'a [u8], verifier: &Verifier) -> Result<&'a str, Che
         if name != verifier.name || id != verifier.id {
             continue; // another key's signature: ignored, as the spec requires
         }
-        let failed = || CheckpointError::BadSignature {
-            name: verifier.name.clone(),
-            key_id: hex8(verifier.id),
-            line: line_no,
-        };
+        let failed =
+            || CheckpointError::BadSignature { name: verifier.name.clone(), key_id: hex8(verifier.id), line: line_no };
         let signature: [u8; SIGNATURE_LEN] = signature.try_into().map_err(|_| failed())?;
         verifier.key.verify_strict(text.as_bytes(), &Signature::from_bytes(&signature)).map_err(|_| failed())?;
         verified = true;
@@ -611,7 +606,8 @@ mod tests {
     // i.e. base64(0x01 ‖ seed).
     const GO_SKEY_B64: &str = "AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
     const GO_VKEY: &str = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
-    const GO_TEXT: &str = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
+    const GO_TEXT: &str =
+        "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
     const GO_NOTE: &str = "If you think cryptography is the answer to your problem,\n\
         then you don't know what your problem is.\n\
         \n\
@@ -684,7 +680,13 @@ mod tests {
         forged.replace_range(forged.len() - 6..forged.len() - 4, "AA");
         let note = format!("{body}\n{}{}", line(&ours), forged);
         let err = open_checkpoint(&note, &verifier).unwrap_err();
-        assert!(matches!(err, CheckpointError::BadSignature { line: 6, .. } | CheckpointError::MalformedSignatureLine { .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                CheckpointError::BadSignature { line: 6, .. } | CheckpointError::MalformedSignatureLine { .. }
+            ),
+            "{err}"
+        );
     }
 
     #[test]

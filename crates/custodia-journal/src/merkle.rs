@@ -356,11 +356,7 @@ impl Tree {
             return Err(MerkleError::TreeTooLarge { size });
         }
         if subtree_roots.len() != size.count_ones() as usize {
-            return Err(MerkleError::BadCompactRange {
-                size,
-                expected: size.count_ones(),
-                got: subtree_roots.len(),
-            });
+            return Err(MerkleError::BadCompactRange { size, expected: size.count_ones(), got: subtree_roots.len() });
         }
         Ok(Self { size, stack: Stack(subtree_roots) })
     }
@@ -832,7 +828,10 @@ mod tests {
             Err(MerkleError::ProofWrongLength { len: 0 })
         ));
         assert!(matches!(consistency_proof(5, 4, &l), Err(MerkleError::SizesOutOfOrder { .. })));
-        assert!(matches!(verify_consistency(5, 4, &h(ROOTS[5]), &h(ROOTS[4]), &[]), Err(MerkleError::SizesOutOfOrder { .. })));
+        assert!(matches!(
+            verify_consistency(5, 4, &h(ROOTS[5]), &h(ROOTS[4]), &[]),
+            Err(MerkleError::SizesOutOfOrder { .. })
+        ));
     }
 
     #[test]
@@ -846,14 +845,8 @@ mod tests {
         );
         let long = vec![l[0]; MAX_PROOF_LEN + 1];
         assert_eq!(verify_inclusion(&l[0], 0, 8, &long, &l[0]), Err(MerkleError::ProofTooLong { len: 65 }));
-        assert_eq!(
-            verify_consistency(3, 8, &l[0], &l[0], &long),
-            Err(MerkleError::ProofTooLong { len: 65 })
-        );
-        assert_eq!(
-            verify_inclusion(&l[0], 0, u64::MAX, &[], &l[0]),
-            Err(MerkleError::TreeTooLarge { size: u64::MAX })
-        );
+        assert_eq!(verify_consistency(3, 8, &l[0], &l[0], &long), Err(MerkleError::ProofTooLong { len: 65 }));
+        assert_eq!(verify_inclusion(&l[0], 0, u64::MAX, &[], &l[0]), Err(MerkleError::TreeTooLarge { size: u64::MAX }));
         assert_eq!(verify_inclusion(&l[0], 3, 3, &[], &l[0]), Err(MerkleError::IndexOutOfRange { index: 3, size: 3 }));
         // A proof one hash too long or too short.
         let p = inclusion_proof(5, 8, &l).unwrap();

@@ -77,7 +77,7 @@ impl PersonData {
             conviction: text(record.conviction.map(|v| v.as_str().to_owned())),
             offence_category: record.offence_category.map(|v| v.as_str().to_owned()),
             sentence_start: record.sentence_start.map(|d| d.to_string()),
-            sentence_term: record.sentence_term.map(|t| t.to_string()),
+            sentence_term: record.sentence_term.map(|_| record.sentence_term_text.to_owned()),
             jail_credit_days: if jail_credit_was_empty { None } else { Some(record.jail_credit_days) },
             security_class: record.security_class.map(|v| v.as_str().to_owned()),
             consent: record.consent.map(|v| v.as_str().to_owned()),

@@ -153,7 +153,10 @@ async fn import(store: &Store, persons: &[PersonData]) -> custodia_store::Person
 
 async fn import_agreement(store: &Store, source: &str) -> custodia_store::AgreementImport {
     let agreement = Agreement::from_toml(source).unwrap();
-    store.import_agreement(&AgreementFile { agreement: &agreement, source, effective_from: None }, &actor()).await.unwrap()
+    store
+        .import_agreement(&AgreementFile { agreement: &agreement, source, effective_from: None }, &actor())
+        .await
+        .unwrap()
 }
 
 async fn agreements_are_versioned_and_idempotent_on(f: &Fixture) {
@@ -208,10 +211,17 @@ async fn person_imports_are_idempotent_and_changes_are_amendments_on(f: &Fixture
     assert_eq!(verify.first_mismatch, None);
     assert_eq!(verify.size, 2_504);
 }
-on_every_backend!(person_imports_are_idempotent_and_changes_are_amendments, person_imports_are_idempotent_and_changes_are_amendments_on);
+on_every_backend!(
+    person_imports_are_idempotent_and_changes_are_amendments,
+    person_imports_are_idempotent_and_changes_are_amendments_on
+);
 
 async fn persons_need_a_known_agreement_on(f: &Fixture) {
-    let file = PersonsFile { agreement_id: "us-sv-cecot", sending_state: CountryCode::parse("US").unwrap(), persons: &[person(1)] };
+    let file = PersonsFile {
+        agreement_id: "us-sv-cecot",
+        sending_state: CountryCode::parse("US").unwrap(),
+        persons: &[person(1)],
+    };
     let err = f.store.import_persons(&file, &actor()).await.unwrap_err();
     assert!(err.to_string().contains("import the agreement file first"), "{err}");
     assert_eq!(f.store.journal_size().await.unwrap(), 0, "a refused import writes nothing");
@@ -251,7 +261,10 @@ async fn tampering_with_a_stored_event_is_named_by_verify_on(f: &Fixture) {
     assert_eq!(seq, 17, "{reason}");
     assert!(reason.contains("leaf hash"), "{reason}");
 }
-on_every_backend!(tampering_with_a_stored_event_is_named_by_verify, tampering_with_a_stored_event_is_named_by_verify_on);
+on_every_backend!(
+    tampering_with_a_stored_event_is_named_by_verify,
+    tampering_with_a_stored_event_is_named_by_verify_on
+);
 
 async fn rewriting_history_consistently_is_caught_by_the_root_chain_on(f: &Fixture) {
     let store = &f.store;
@@ -264,7 +277,8 @@ async fn rewriting_history_consistently_is_caught_by_the_root_chain_on(f: &Fixtu
     let leaf = custodia_journal::merkle::leaf_hash(forged.as_bytes());
     let hex: String = leaf.to_bytes().iter().map(|b| format!("{b:02x}")).collect();
     let literal = if f.is_postgres() { format!("'\\x{hex}'::bytea") } else { format!("x'{hex}'") };
-    let update = format!("UPDATE events SET body = '{}', leaf_hash = {literal} WHERE seq = 5", forged.replace('\'', "''"));
+    let update =
+        format!("UPDATE events SET body = '{}', leaf_hash = {literal} WHERE seq = 5", forged.replace('\'', "''"));
     let statements: Vec<&str> = if f.is_postgres() {
         vec!["ALTER TABLE events DISABLE TRIGGER USER", &update, "ALTER TABLE events ENABLE TRIGGER USER"]
     } else {
@@ -275,7 +289,10 @@ async fn rewriting_history_consistently_is_caught_by_the_root_chain_on(f: &Fixtu
     assert_eq!(seq, 5);
     assert!(reason.contains("root"), "{reason}");
 }
-on_every_backend!(rewriting_history_consistently_is_caught_by_the_root_chain, rewriting_history_consistently_is_caught_by_the_root_chain_on);
+on_every_backend!(
+    rewriting_history_consistently_is_caught_by_the_root_chain,
+    rewriting_history_consistently_is_caught_by_the_root_chain_on
+);
 
 async fn concurrent_writers_never_fork_the_chain_on(f: &Fixture) {
     let store = f.store.clone();

@@ -1,0 +1,198 @@
+//! The register from the command line: imports, export, and the journal as an inspector uses it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+struct Register {
+    dir: PathBuf,
+}
+
+impl Register {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("custodia-register-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Register { dir }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_custodia"))
+            .args(args)
+            .env("CUSTODIA_DATA_DIR", self.dir.join("data"))
+            .env_remove("CUSTODIA_DATABASE_URL")
+            .current_dir(repo())
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    fn file(&self, name: &str, contents: &str) -> String {
+        let path = self.dir.join(name);
+        std::fs::write(&path, contents).unwrap();
+        path.to_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for Register {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+const AGREEMENT: &str = "examples/agreements/us-sv-cecot.toml";
+
+#[test]
+fn imports_are_idempotent_and_export_round_trips() {
+    let r = Register::new("roundtrip");
+    assert!(r.ok(&["import", "agreement", AGREEMENT]).contains("as version 1"));
+    assert!(r.ok(&["import", "agreement", AGREEMENT]).contains("unchanged"));
+    let persons = r.dir.join("p.csv");
+    r.ok(&["synth", "persons", "--count", "500", "--seed", "5", "--out", persons.to_str().unwrap()]);
+    let persons = persons.to_str().unwrap();
+    assert_eq!(
+        r.ok(&["import", "persons", persons, "--agreement", "us-sv-cecot"]).trim(),
+        "persons: 500 added, 0 amended, 0 unchanged"
+    );
+    assert_eq!(
+        r.ok(&["import", "persons", persons, "--agreement", "us-sv-cecot"]).trim(),
+        "persons: 0 added, 0 amended, 500 unchanged"
+    );
+    // The export holds every record exactly and imports back as unchanged.
+    let exported = r.ok(&["export", "persons"]);
+    let original = std::fs::read_to_string(persons).unwrap();
+    let mut lines = exported.lines();
+    assert_eq!(lines.next().unwrap(), format!("{},custodia_id", original.lines().next().unwrap()));
+    for (i, (e, o)) in lines.zip(original.lines().skip(1)).enumerate() {
+        assert_eq!(e, format!("{o},{}", i + 1));
+    }
+    let back = r.file("back.csv", &exported);
+    assert_eq!(
+        r.ok(&["import", "persons", &back, "--agreement", "us-sv-cecot"]).trim(),
+        "persons: 0 added, 0 amended, 500 unchanged"
+    );
+    assert!(r.ok(&["journal", "verify"]).starts_with("ok: 501 events verified"));
+}
+
+#[test]
+fn invalid_rows_are_listed_with_line_numbers_and_nothing_is_written() {
+    let r = Register::new("invalid");
+    r.ok(&["import", "agreement", AGREEMENT]);
+    let file = r.file("p.csv", "person_id,birth_date,conviction\nA1,1990-01-01,final\nA2,1990-02-30,final\n\nA3,1990-01-01,maybe\nA1,1990-01-01,final\n");
+    let output = r.run(&["import", "persons", &file, "--agreement", "us-sv-cecot"]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = String::from_utf8(output.stderr).unwrap();
+    assert!(err.contains("p.csv:3: birth_date"), "{err}");
+    assert!(err.contains("p.csv:5: conviction"), "{err}");
+    assert!(err.contains("p.csv:6: person_id"), "{err}");
+    assert!(err.contains("nothing was imported"), "{err}");
+    assert!(r.ok(&["journal", "verify"]).starts_with("ok: 1 events"), "only the agreement");
+    let output = r.run(&["import", "persons", &file, "--agreement", "us-sv-cecot", "--skip-invalid"]);
+    assert_eq!(output.status.code(), Some(2), "still reports the invalid rows");
+    assert!(String::from_utf8(output.stdout).unwrap().contains("1 added"));
+    let output = r.run(&["import", "persons", &file, "--agreement", "no-such-agreement"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8(output.stderr).unwrap().contains("--agreement"));
+}
+
+#[test]
+fn an_inspector_checks_checkpoints_and_proofs_offline() {
+    let r = Register::new("inspector");
+    r.ok(&["import", "agreement", AGREEMENT]);
+    let persons = r.dir.join("p.csv");
+    r.ok(&["synth", "persons", "--count", "40", "--seed", "9", "--out", persons.to_str().unwrap()]);
+    r.ok(&["import", "persons", persons.to_str().unwrap(), "--agreement", "us-sv-cecot"]);
+    let key = r.ok(&["journal", "key"]).trim().to_owned();
+    assert!(key.starts_with("custodia.invalid/journal+"), "{key}");
+    let key_file = r.dir.join("data/journal-signing.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600, "owner-only key");
+    }
+    let old_checkpoint = r.file("old.note", &r.ok(&["journal", "checkpoint"]));
+    assert!(std::fs::read_to_string(&old_checkpoint).unwrap().contains("\n41\n"));
+    // More history is appended.
+    let amended = std::fs::read_to_string(&persons).unwrap().replacen(",no_risk,", ",risk,", 3);
+    let amended = r.file("amended.csv", &amended);
+    r.ok(&["import", "persons", &amended, "--agreement", "us-sv-cecot"]);
+    let checkpoint = r.file("new.note", &r.ok(&["journal", "checkpoint"]));
+    // Inclusion of event 7, with its exported line.
+    let proof = r.file("inclusion.json", &r.ok(&["journal", "prove", "--index", "7"]));
+    let leaf = r.file("leaf.txt", &r.ok(&["journal", "export", "--from", "7", "--to", "8"]));
+    let check = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_custodia")).args(args).output().unwrap();
+    let output =
+        check(&["journal", "check", "--checkpoint", &checkpoint, "--proof", &proof, "--leaf", &leaf, "--key", &key]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    // A different leaf does not verify.
+    let other = r.file("other.txt", &r.ok(&["journal", "export", "--from", "8", "--to", "9"]));
+    let output =
+        check(&["journal", "check", "--checkpoint", &checkpoint, "--proof", &proof, "--leaf", &other, "--key", &key]);
+    assert_eq!(output.status.code(), Some(1));
+    // History was only appended to: consistency from the old checkpoint's size.
+    let consistency = r.file("consistency.json", &r.ok(&["journal", "prove", "--old-size", "41"]));
+    let output = check(&[
+        "journal",
+        "check",
+        "--checkpoint",
+        &checkpoint,
+        "--proof",
+        &consistency,
+        "--old-checkpoint",
+        &old_checkpoint,
+        "--key",
+        &key,
+    ]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8(output.stdout).unwrap().contains("only appended to"));
+    // A checkpoint signed by another key is refused.
+    let stranger = r.dir.join("stranger.key");
+    std::fs::write(&stranger, "11".repeat(32)).unwrap();
+    let forged = r.file("forged.note", &r.ok(&["journal", "checkpoint", "--signing-key", stranger.to_str().unwrap()]));
+    let output = check(&["journal", "check", "--checkpoint", &forged, "--proof", &consistency, "--key", &key]);
+    assert_eq!(output.status.code(), Some(1));
+    // The export recomputes to the signed root without Custodia: one line per leaf.
+    let export = r.ok(&["journal", "export"]);
+    assert_eq!(export.lines().count(), 44);
+}
+
+#[test]
+fn journal_verify_names_an_event_edited_in_the_sqlite_file() {
+    let r = Register::new("tamper");
+    r.ok(&["import", "agreement", AGREEMENT]);
+    let persons = r.dir.join("p.csv");
+    r.ok(&["synth", "persons", "--count", "30", "--seed", "3", "--out", persons.to_str().unwrap()]);
+    r.ok(&["import", "persons", persons.to_str().unwrap(), "--agreement", "us-sv-cecot"]);
+    let db = r.dir.join("data/custodia.db");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+        sqlx::query("DROP TRIGGER events_are_never_updated").execute(&mut c).await.unwrap();
+        sqlx::query("UPDATE events SET body = replace(body, '\"cli\"', '\"someone-else\"') WHERE seq = 12")
+            .execute(&mut c)
+            .await
+            .unwrap();
+    });
+    let output = r.run(&["journal", "verify"]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = String::from_utf8(output.stderr).unwrap();
+    assert!(err.contains("event 12"), "{err}");
+}
+
+#[test]
+fn a_bad_database_url_is_bad_input() {
+    let r = Register::new("url");
+    let output = r.run(&["journal", "verify", "--database", "mysql://x"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8(output.stderr).unwrap().contains("--database"));
+}
