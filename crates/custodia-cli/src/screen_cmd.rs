@@ -570,7 +570,10 @@ fn write_in_order(
         if let Some(ahead) = out.rows.get(i + LOOKAHEAD) {
             seen.touch(ahead.fingerprint);
         }
-        let duplicate = row.fingerprint != 0 && !seen.insert(row.fingerprint);
+        // Every earlier row counts for duplicates, valid or not (SPEC §2); a row that is already
+        // invalid keeps its own reason.
+        let seen_before = row.fingerprint != 0 && !seen.insert(row.fingerprint);
+        let duplicate = seen_before && row.decision != RowDecision::Invalid;
         if !duplicate {
             summary.add(row.decision, row.rule_bits);
             if run_start.is_none() {

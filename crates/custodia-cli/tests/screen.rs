@@ -326,3 +326,60 @@ fn synth_is_deterministic_and_prefix_stable() {
     assert_ne!(other.stdout, a);
     assert_eq!(custodia(&["synth", "persons", "--count", "100000001"]).status.code(), Some(2));
 }
+
+/// Regression: a stray `"` inside an unquoted field (`O"Hara`) made every later line part of one
+/// record, so those rows vanished from the output. SPEC §2: the rest of the file is still processed.
+#[test]
+fn regression_stray_quote_does_not_swallow_later_rows() {
+    let temp = TempDir::new("stray-quote");
+    let mut rows =
+        String::from("person_id,family_name,given_names,conviction\nP1,Doe,Ann,final\nP2,O\"Hara,Ann,final\n");
+    for i in 3..=10 {
+        rows.push_str(&format!("P{i},Roe,Bo,final\n"));
+    }
+    let persons = temp.file("p.csv", &rows);
+    let output = custodia(&["screen", "--agreement", AGREEMENT, "--persons", &persons, "--as-of", "2025-06-01"]);
+    assert!(output.status.success());
+    let records = csv_records(&text(&output.stdout));
+    assert_eq!(records.len(), 11, "{records:?}");
+    assert!(records[2].starts_with("P2,review,"), "a quote inside a name is just a character: {}", records[2]);
+    assert!(records[10].starts_with("P10,"), "{}", records[10]);
+}
+
+/// Regression: values were limited by how they were spelled (leading zeros, nine nationalities,
+/// a tab in an id) where SPEC §2 accepts them.
+#[test]
+fn regression_values_spec_allows_are_not_invalid() {
+    let temp = TempDir::new("limits");
+    let persons = temp.file(
+        "p.csv",
+        "person_id,nationalities,sentence_start,sentence_term,jail_credit_days\n\
+         A1,VE,2025-01-01,0000000000000000000000000000001d,\n\
+         A2,VE,,5y,12345678\n\
+         A3,VE;MX;GT;HN;CO;CU;DO;NI;EC,2025-01-01,5y,00012\n\
+         \"A\t4\",VE,2025-01-01,5y,\n\
+         A5,VE,2025-01-01,5y,99999999999999999999\n",
+    );
+    let output = custodia(&["screen", "--agreement", AGREEMENT, "--persons", &persons, "--as-of", "2025-06-01"]);
+    let records = csv_records(&text(&output.stdout));
+    assert_eq!(records.len(), 6);
+    for record in &records[1..] {
+        assert!(!record.contains(",invalid,"), "{record}");
+    }
+    assert!(records[1].contains("E05"), "a one-day sentence from 2025-01-01 is served: {}", records[1]);
+    assert!(records[2].contains("E05?"), "unknown start stays unknown whatever the credit: {}", records[2]);
+    assert!(records[5].contains("E05"), "credit beyond the term: release was due at once: {}", records[5]);
+}
+
+/// A row with several problems names them all, in SPEC §2 column order; a duplicate of an earlier
+/// id that is itself invalid keeps its own reason.
+#[test]
+fn several_problems_and_invalid_duplicates() {
+    let temp = TempDir::new("problems");
+    let persons = temp.file("p.csv", "person_id,jail_credit_days,birth_date\nB1,x,1990-02-30\nB1,1\nB1,1,1990-01-01\n");
+    let output = custodia(&["screen", "--agreement", AGREEMENT, "--persons", &persons, "--as-of", "2025-06-01"]);
+    let records = csv_records(&text(&output.stdout));
+    assert!(records[1].contains("INPUT: birth_date:") && records[1].contains("; jail_credit_days:"), "{}", records[1]);
+    assert!(records[2].contains("INPUT: row has 2 fields"), "{}", records[2]);
+    assert!(records[3].contains("INPUT: person_id"), "{}", records[3]);
+}

@@ -2,25 +2,54 @@
 //! allocating per row. Pure: the caller does the IO and hands over chunks that start at a record
 //! boundary.
 //!
-//! Records end at `\n` outside quotes (a preceding `\r` is dropped). Fields are separated by `,`;
-//! a field that starts with `"` is quoted, `""` inside it is one `"`, and it may contain commas
-//! and line breaks. A quote inside an unquoted field is kept literally.
+//! Records end at `\n` outside quoted fields (a preceding `\r` is dropped). Fields are separated by
+//! `,`; a field that starts with `"` is quoted, `""` inside it is one `"`, and it may contain commas
+//! and line breaks. A quote anywhere else is an ordinary character (`O"Hara`), so a stray quote
+//! never swallows the lines after it. Record ends and fields follow the same rule.
 
 /// Largest number of fields in one record (a limit; person files have 16 known columns).
 pub const MAX_FIELDS: usize = 256;
 
+/// Scans `buf`, which starts at a record start, calling `found(i)` for every `\n` at index `i`
+/// that ends a record (outside a quoted field) until `found` returns false. Returns whether the
+/// scan ended inside a quoted field. Only quotes and line breaks are visited (memchr), so this
+/// costs little more than finding the line breaks.
+fn scan_record_ends(buf: &[u8], mut found: impl FnMut(usize) -> bool) -> bool {
+    let mut in_quotes = false;
+    // Quotes below this index were consumed as the second half of a `""` escape.
+    let mut consumed_below = 0usize;
+    for i in memchr::memchr2_iter(b'"', b'\n', buf) {
+        if i < consumed_below {
+            continue;
+        }
+        if buf.get(i) == Some(&b'\n') {
+            if !in_quotes && !found(i) {
+                return false;
+            }
+            continue;
+        }
+        if in_quotes {
+            if buf.get(i + 1) == Some(&b'"') {
+                consumed_below = i + 2;
+            } else {
+                in_quotes = false;
+            }
+        } else if i == 0 || matches!(buf.get(i - 1), Some(b',' | b'\n')) {
+            // Only a quote that starts a field opens a quoted field.
+            in_quotes = true;
+        }
+    }
+    in_quotes
+}
+
 /// Index just past the `\n` that ends the last complete record in `buf`, which must start at a
 /// record boundary; `None` if `buf` holds no complete record.
 pub fn last_record_end(buf: &[u8]) -> Option<usize> {
-    let mut in_quotes = false;
     let mut last = None;
-    for i in memchr::memchr2_iter(b'"', b'\n', buf) {
-        match buf.get(i) {
-            Some(b'"') => in_quotes = !in_quotes,
-            _ if !in_quotes => last = Some(i + 1),
-            _ => {}
-        }
-    }
+    scan_record_ends(buf, |i| {
+        last = Some(i + 1);
+        true
+    });
     last
 }
 
@@ -57,18 +86,11 @@ impl<'a> Iterator for Records<'a> {
         if rest.is_empty() {
             return None;
         }
-        let mut in_quotes = false;
         let mut end = None;
-        for i in memchr::memchr2_iter(b'"', b'\n', rest) {
-            match rest.get(i) {
-                Some(b'"') => in_quotes = !in_quotes,
-                _ if !in_quotes => {
-                    end = Some(i);
-                    break;
-                }
-                _ => {}
-            }
-        }
+        let in_quotes = scan_record_ends(rest, |i| {
+            end = Some(i);
+            false
+        });
         let offset = self.pos;
         let (line, consumed) = match end {
             Some(i) => (rest.get(..i).unwrap_or_default(), i + 1),
@@ -314,6 +336,12 @@ mod tests {
         assert_eq!(records, [&b"h1,h2"[..], b"\"a\nb\",c", b"", b"last"]);
         assert_eq!(last_record_end(text), Some(text.len() - 4));
         assert_eq!(last_record_end(b"\"open\nquote"), None);
+        // A quote inside an unquoted field is an ordinary character: it never joins lines.
+        let stray = b"P1,O\"Hara,x\nP2,b,c\nP3,\"q\"\"uote\nstill quoted\",d\n";
+        let records: Vec<&[u8]> = Records::new(stray).map(|r| r.bytes).collect();
+        assert_eq!(records, [&b"P1,O\"Hara,x"[..], b"P2,b,c", b"P3,\"q\"\"uote\nstill quoted\",d"]);
+        assert_eq!(last_record_end(stray), Some(stray.len()));
+        assert_eq!(last_record_end(b"a,\"b\nc"), None);
         let unterminated: Vec<bool> = Records::new(b"a\n\"b").map(|r| r.unterminated_quote).collect();
         assert_eq!(unterminated, [false, true]);
     }

@@ -529,10 +529,17 @@ impl Screener {
                 _ => SentenceFacts::Unknown,
             });
         };
+        // Credit beyond the whole term changes nothing (release is due at once, SPEC §4 step 6),
+        // so it is capped at the term's length: a huge credit never leaves the calendar.
+        let term_days = match term {
+            Term::Fixed(fixed) => sentence::full_term_date(start, &fixed).map_or(0, |ft| ft.days_since(start) + 1),
+            Term::Life => 0,
+        };
+        let jail_credit_days = person.jail_credit_days.min(u32::try_from(term_days.max(0)).unwrap_or(u32::MAX));
         let input = SentenceInput {
             start,
             term,
-            jail_credit_days: person.jail_credit_days,
+            jail_credit_days,
             gct_rate: DEFAULT_GCT_RATE,
             gct_disallowed_days: 0,
             profile: self.profile,

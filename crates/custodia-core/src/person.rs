@@ -77,41 +77,60 @@ value_enum!(
     CareNeeds { Yes = "yes", No = "no" }
 );
 
-/// Most nationalities one person may have in a record (a limit; real people have one to three).
-pub const MAX_NATIONALITIES: usize = 8;
-
-/// A person's nationalities: distinct codes, in the order written.
+/// A person's nationalities: a set of distinct country codes (a 26×26 bitmap, so any number of
+/// codes fits without allocating; the text as written is kept beside it in [`PersonRecord`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Nationalities {
-    codes: [Option<CountryCode>; MAX_NATIONALITIES],
+    bits: [u64; 11],
 }
 
 impl Nationalities {
-    /// The codes.
-    pub fn iter(&self) -> impl Iterator<Item = CountryCode> + '_ {
-        self.codes.iter().map_while(|c| *c)
+    fn index(code: CountryCode) -> usize {
+        let bytes = code.as_str().as_bytes();
+        let a = usize::from(bytes.first().copied().unwrap_or(b'A').saturating_sub(b'A'));
+        let b = usize::from(bytes.get(1).copied().unwrap_or(b'A').saturating_sub(b'A'));
+        a * 26 + b
+    }
+
+    fn insert(&mut self, code: CountryCode) -> bool {
+        let i = Self::index(code);
+        match self.bits.get_mut(i / 64) {
+            Some(word) if *word & (1 << (i % 64)) == 0 => {
+                *word |= 1 << (i % 64);
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Whether `code` is one of them.
     pub fn contains(&self, code: CountryCode) -> bool {
-        self.iter().any(|c| c == code)
+        let i = Self::index(code);
+        self.bits.get(i / 64).is_some_and(|word| word & (1 << (i % 64)) != 0)
+    }
+
+    /// The codes, in alphabetical order.
+    pub fn iter(&self) -> impl Iterator<Item = CountryCode> + '_ {
+        (0..26 * 26).filter_map(move |i| {
+            let set = self.bits.get(i / 64).is_some_and(|word| word & (1 << (i % 64)) != 0);
+            let code = [b'A' + (i / 26) as u8, b'A' + (i % 26) as u8];
+            if set { CountryCode::parse_bytes(&code) } else { None }
+        })
     }
 
     /// Parses `US;SV`: codes joined by `;`, none repeated, at least one.
     pub fn parse_bytes(bytes: &[u8]) -> Result<Self, String> {
         let mut out = Self::default();
-        for (count, part) in bytes.split(|b| *b == b';').enumerate() {
+        for part in bytes.split(|b| *b == b';') {
             let code = CountryCode::parse_bytes(part).ok_or_else(|| {
                 format!(
                     "{:?} is not an ISO 3166-1 alpha-2 country code; write codes such as US or US;SV",
                     String::from_utf8_lossy(part)
                 )
             })?;
-            if out.contains(code) {
+            if !out.insert(code) {
                 return Err(format!("{code} is listed twice"));
             }
-            let slot = out.codes.get_mut(count).ok_or_else(|| format!("at most {MAX_NATIONALITIES} nationalities"))?;
-            *slot = Some(code);
         }
         Ok(out)
     }
@@ -293,6 +312,8 @@ pub struct PersonRecord<'a> {
     pub birth_date: Option<Date>,
     /// Nationalities.
     pub nationalities: Option<Nationalities>,
+    /// The nationalities exactly as written (`SV;US` keeps its order).
+    pub nationalities_text: &'a str,
     /// Conviction state.
     pub conviction: Option<Conviction>,
     /// Offence category.
@@ -317,14 +338,6 @@ pub struct PersonRecord<'a> {
     pub torture_risk_assessed_on: Option<Date>,
     /// Care needs.
     pub care_needs: Option<CareNeeds>,
-}
-
-fn text(bytes: &[u8], column: Column) -> Result<&str, RowError> {
-    std::str::from_utf8(bytes).map_err(|_| RowError { column: Some(column), message: "is not valid UTF-8".to_owned() })
-}
-
-fn bad(column: Column, message: impl Into<String>) -> RowError {
-    RowError { column: Some(column), message: message.into() }
 }
 
 fn shown(bytes: &[u8]) -> String {
@@ -357,9 +370,6 @@ impl<'a> RowFields<'a> for crate::csv::Fields<'a> {
     }
 }
 
-/// Largest accepted jail credit, days (a limit: about 27 000 years).
-pub const MAX_JAIL_CREDIT_DAYS: u32 = crate::sentence::MAX_CREDIT_DAYS;
-
 impl<'a> PersonRecord<'a> {
     /// Parses one data row. `fields` are the row's raw fields in file order; the row must have as
     /// many fields as the header. Every value is checked even when no rule reads it (SPEC §2).
@@ -371,71 +381,123 @@ impl<'a> PersonRecord<'a> {
             });
         }
         let get = |column: Column| -> &'a [u8] { header.position(column).and_then(|i| fields.field(i)).unwrap_or(b"") };
+        // Every column is checked; all problems are reported together, in SPEC §2 column order.
+        let mut problems: Vec<(Column, String)> = Vec::new();
+        let mut check = |column: Column, result: Result<(), String>| {
+            if let Err(message) = result {
+                problems.push((column, message));
+            }
+        };
 
-        let person_id = text(get(Column::PersonId), Column::PersonId)?;
-        PersonId::validate(person_id).map_err(|e: IdError| bad(Column::PersonId, e.to_string()))?;
-
-        fn optional<T>(
-            raw: &[u8],
-            column: Column,
-            parse: impl FnOnce(&[u8]) -> Result<T, String>,
-        ) -> Result<Option<T>, RowError> {
-            if raw.is_empty() { Ok(None) } else { parse(raw).map(Some).map_err(|m| bad(column, m)) }
+        let person_id = std::str::from_utf8(get(Column::PersonId)).unwrap_or_default();
+        check(
+            Column::PersonId,
+            match std::str::from_utf8(get(Column::PersonId)) {
+                Err(_) => Err("is not valid UTF-8".to_owned()),
+                Ok(id) => PersonId::validate(id).map_err(|e: IdError| e.to_string()),
+            },
+        );
+        let text_of = |column: Column| -> Result<&'a str, String> {
+            std::str::from_utf8(get(column)).map_err(|_| "is not valid UTF-8".to_owned())
+        };
+        fn optional<T>(raw: &[u8], parse: impl FnOnce(&[u8]) -> Result<T, String>) -> Result<Option<T>, String> {
+            if raw.is_empty() { Ok(None) } else { parse(raw).map(Some) }
         }
         fn date(raw: &[u8]) -> Result<Date, String> {
             Date::parse_bytes(raw).map_err(|e| format!("{} {e}", shown(raw)))
         }
-        macro_rules! choice {
-            ($ty:ty, $column:expr) => {
-                optional(get($column), $column, |raw| {
-                    <$ty>::parse_bytes(raw).ok_or_else(|| format!("{} is not one of: {}", shown(raw), <$ty>::allowed()))
-                })?
+        fn choice<T>(raw: &[u8], parse: fn(&[u8]) -> Option<T>, allowed: &str) -> Result<Option<T>, String> {
+            optional(raw, |raw| parse(raw).ok_or_else(|| format!("{} is not one of: {allowed}", shown(raw))))
+        }
+        fn credit(raw: &[u8]) -> Result<u32, String> {
+            if raw.is_empty() {
+                return Ok(0);
+            }
+            if !raw.iter().all(u8::is_ascii_digit) {
+                return Err(format!("{} is not a whole number of days (0 or more)", shown(raw)));
+            }
+            // Any [0-9]+ is valid (SPEC §2); a credit beyond u32 is beyond every term anyway.
+            Ok(raw.iter().fold(0u32, |acc, b| acc.saturating_mul(10).saturating_add(u32::from(b - b'0'))))
+        }
+        macro_rules! field {
+            ($column:expr, $result:expr) => {
+                match $result {
+                    Ok(value) => Some(value),
+                    Err(message) => {
+                        check($column, Err(message));
+                        None
+                    }
+                }
             };
         }
 
-        let jail_credit_days = match get(Column::JailCreditDays) {
-            b"" => 0,
-            raw if raw.iter().all(u8::is_ascii_digit) && raw.len() <= 7 => {
-                raw.iter().fold(0u32, |acc, b| acc * 10 + u32::from(b - b'0'))
-            }
-            raw if raw.iter().all(u8::is_ascii_digit) => {
-                return Err(bad(
-                    Column::JailCreditDays,
-                    format!("{} is larger than {MAX_JAIL_CREDIT_DAYS}", shown(raw)),
-                ));
-            }
-            raw => {
-                return Err(bad(
-                    Column::JailCreditDays,
-                    format!("{} is not a whole number of days (0 or more)", shown(raw)),
-                ));
-            }
-        };
+        let family_name = field!(Column::FamilyName, text_of(Column::FamilyName));
+        let given_names = field!(Column::GivenNames, text_of(Column::GivenNames));
+        let birth_date = field!(Column::BirthDate, optional(get(Column::BirthDate), date));
+        let nationalities =
+            field!(Column::Nationalities, optional(get(Column::Nationalities), Nationalities::parse_bytes));
+        let conviction =
+            field!(Column::Conviction, choice(get(Column::Conviction), Conviction::parse_bytes, Conviction::allowed()));
+        let offence_category = field!(
+            Column::OffenceCategory,
+            choice(get(Column::OffenceCategory), OffenceCategory::parse_bytes, OffenceCategory::allowed())
+        );
+        let sentence_start = field!(Column::SentenceStart, optional(get(Column::SentenceStart), date));
+        let sentence_term = field!(
+            Column::SentenceTerm,
+            optional(get(Column::SentenceTerm), |raw| Term::parse_bytes(raw)
+                .map_err(|e| format!("{} {e}", shown(raw))))
+        );
+        let jail_credit_days = field!(Column::JailCreditDays, credit(get(Column::JailCreditDays)));
+        let security_class = field!(
+            Column::SecurityClass,
+            choice(get(Column::SecurityClass), SecurityClass::parse_bytes, SecurityClass::allowed())
+        );
+        let consent = field!(Column::Consent, choice(get(Column::Consent), Consent::parse_bytes, Consent::allowed()));
+        let removal_order = field!(
+            Column::RemovalOrder,
+            choice(get(Column::RemovalOrder), RemovalOrder::parse_bytes, RemovalOrder::allowed())
+        );
+        let torture_risk = field!(
+            Column::TortureRisk,
+            choice(get(Column::TortureRisk), TortureRisk::parse_bytes, TortureRisk::allowed())
+        );
+        let torture_risk_assessed_on =
+            field!(Column::TortureRiskAssessedOn, optional(get(Column::TortureRiskAssessedOn), date));
+        let care_needs =
+            field!(Column::CareNeeds, choice(get(Column::CareNeeds), CareNeeds::parse_bytes, CareNeeds::allowed()));
 
+        if let Some((first, _)) = problems.first() {
+            let column = *first;
+            let mut message = String::new();
+            for (i, (c, m)) in problems.iter().enumerate() {
+                if i == 0 {
+                    message.push_str(m);
+                } else {
+                    message.push_str(&format!("; {}: {m}", c.name()));
+                }
+            }
+            return Err(RowError { column: Some(column), message });
+        }
         Ok(Self {
             person_id,
-            family_name: text(get(Column::FamilyName), Column::FamilyName)?,
-            given_names: text(get(Column::GivenNames), Column::GivenNames)?,
-            birth_date: optional(get(Column::BirthDate), Column::BirthDate, date)?,
-            nationalities: optional(get(Column::Nationalities), Column::Nationalities, Nationalities::parse_bytes)?,
-            conviction: choice!(Conviction, Column::Conviction),
-            offence_category: choice!(OffenceCategory, Column::OffenceCategory),
-            sentence_start: optional(get(Column::SentenceStart), Column::SentenceStart, date)?,
-            sentence_term: optional(get(Column::SentenceTerm), Column::SentenceTerm, |raw| {
-                Term::parse_bytes(raw).map_err(|e| format!("{} {e}", shown(raw)))
-            })?,
+            family_name: family_name.unwrap_or_default(),
+            given_names: given_names.unwrap_or_default(),
+            birth_date: birth_date.flatten(),
+            nationalities: nationalities.flatten(),
+            nationalities_text: std::str::from_utf8(get(Column::Nationalities)).unwrap_or_default(),
+            conviction: conviction.flatten(),
+            offence_category: offence_category.flatten(),
+            sentence_start: sentence_start.flatten(),
+            sentence_term: sentence_term.flatten(),
             sentence_term_text: std::str::from_utf8(get(Column::SentenceTerm)).unwrap_or_default(),
-            jail_credit_days,
-            security_class: choice!(SecurityClass, Column::SecurityClass),
-            consent: choice!(Consent, Column::Consent),
-            removal_order: choice!(RemovalOrder, Column::RemovalOrder),
-            torture_risk: choice!(TortureRisk, Column::TortureRisk),
-            torture_risk_assessed_on: optional(
-                get(Column::TortureRiskAssessedOn),
-                Column::TortureRiskAssessedOn,
-                date,
-            )?,
-            care_needs: choice!(CareNeeds, Column::CareNeeds),
+            jail_credit_days: jail_credit_days.unwrap_or(0),
+            security_class: security_class.flatten(),
+            consent: consent.flatten(),
+            removal_order: removal_order.flatten(),
+            torture_risk: torture_risk.flatten(),
+            torture_risk_assessed_on: torture_risk_assessed_on.flatten(),
+            care_needs: care_needs.flatten(),
         })
     }
 }
@@ -464,7 +526,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(p.person_id, "P1");
-        assert_eq!(p.nationalities.unwrap().iter().map(|c| c.to_string()).collect::<Vec<_>>(), ["US", "SV"]);
+        assert_eq!(p.nationalities.unwrap().iter().map(|c| c.to_string()).collect::<Vec<_>>(), ["SV", "US"]);
+        assert_eq!(p.nationalities_text, "US;SV", "the text keeps the order written");
         assert_eq!(p.sentence_term, Some(Term::parse("5y").unwrap()));
         assert_eq!(p.jail_credit_days, 10);
         assert_eq!(p.care_needs, Some(CareNeeds::No));
@@ -499,7 +562,6 @@ mod tests {
             (8, "0d", Column::SentenceTerm),
             (9, "-1", Column::JailCreditDays),
             (9, "1.5", Column::JailCreditDays),
-            (9, "12345678", Column::JailCreditDays),
             (10, "supermax", Column::SecurityClass),
             (11, "yes", Column::Consent),
             (12, "final ", Column::RemovalOrder),
@@ -515,6 +577,28 @@ mod tests {
             assert_eq!(err.column, Some(*column), "{value:?}: {err}");
             assert!(err.to_string().starts_with(column.name()), "{err}");
         }
+    }
+
+    #[test]
+    fn every_problem_is_reported_in_column_order() {
+        let h = header(HEADER);
+        let err =
+            parse(&h, "P1,Doe,Jane,1990-02-30,US,final,drug,2024-01-01,5y,x,medium,given,final,no_risk,2025-01-01,no")
+                .unwrap_err();
+        assert_eq!(err.column, Some(Column::BirthDate));
+        assert!(err.to_string().starts_with("birth_date: "), "{err}");
+        assert!(err.to_string().contains("; jail_credit_days: "), "{err}");
+    }
+
+    #[test]
+    fn values_are_limited_by_value_not_by_spelling() {
+        let h = header(HEADER);
+        let p = parse(&h, "P1,Doe,Jane,,,,,2024-01-01,00000000000000000005y,0000000000012,,,,,,").unwrap();
+        assert_eq!(p.jail_credit_days, 12);
+        assert_eq!(p.sentence_term, Some(Term::parse("5y").unwrap()));
+        let p = parse(&h, "P1,,,,US;SV;MX;GT;HN;CO;CU;DO;NI;EC,,,,,99999999999,,,,,,").unwrap();
+        assert_eq!(p.nationalities.unwrap().iter().count(), 10);
+        assert_eq!(p.jail_credit_days, u32::MAX, "beyond every term: saturates");
     }
 
     #[test]

@@ -78,10 +78,12 @@ impl Term {
             if digits == 0 {
                 return Err(TermError::Syntax);
             }
-            if digits > MAX_COMPONENT_DIGITS {
+            let (number, tail) = rest.split_at(digits);
+            // The limit is on the value: leading zeros are allowed (`007d` is seven days).
+            let significant = number.iter().skip_while(|b| **b == b'0').count();
+            if significant > MAX_COMPONENT_DIGITS {
                 return Err(TermError::TooLarge);
             }
-            let (number, tail) = rest.split_at(digits);
             let Some((&unit, tail)) = tail.split_first() else {
                 return Err(TermError::Syntax);
             };
@@ -165,6 +167,8 @@ mod tests {
         assert_eq!(Term::parse("0y"), Err(TermError::Zero));
         assert_eq!(Term::parse("0y0m0d"), Err(TermError::Zero));
         assert_eq!(Term::parse("12345678d"), Err(TermError::TooLarge));
+        assert_eq!(Term::parse("0000000000000000000000000000001d"), Ok(fixed(0, 0, 1, true)));
+        assert_eq!(Term::parse("00000000000000000005y"), Ok(fixed(5, 0, 0, false)));
         for bad in [
             "5", "y", "5Y", "5 y", " 5y", "5y ", "1d1y", "1m1y", "1y1y", "5w", "-5y", "+5y", "Life", "LIFE", "5y3",
             "m5",
