@@ -608,10 +608,13 @@ mod tests {
     const GO_VKEY: &str = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
     const GO_TEXT: &str =
         "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
-    const GO_NOTE: &str = "If you think cryptography is the answer to your problem,\n\
-        then you don't know what your problem is.\n\
-        \n\
-        \u{2014} PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
+    const GO_NOTE: &str = concat!(
+        "If you think cryptography is the answer to your problem,\n",
+        "then you don't know what your problem is.\n",
+        "\n",
+        "\u{2014} PeterNeumann ",
+        "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n",
+    );
 
     fn go_signer() -> Signer {
         let material = STANDARD.decode(GO_SKEY_B64).unwrap();
@@ -720,7 +723,10 @@ mod tests {
         assert!(open_checkpoint(&huge, &verifier).unwrap_err().to_string().contains("more than the limit"));
         let many = format!("{body}\n{}", format!("{sig_line}\n").repeat(MAX_SIGNATURES + 1));
         assert_eq!(open_checkpoint(&many, &verifier), Err(CheckpointError::TooManySignatures));
-        let enough = format!("{body}\n{}", format!("{sig_line}\n").repeat(MAX_SIGNATURES));
+        // 99 witness lines (ignored) and ours: at the limit, accepted.
+        let witness = Signer::from_seed("witness.example", [3; 32]).unwrap().sign_note(&body).unwrap();
+        let witness_line = witness.lines().last().unwrap();
+        let enough = format!("{body}\n{}{sig_line}\n", format!("{witness_line}\n").repeat(MAX_SIGNATURES - 1));
         assert_eq!(open_checkpoint(&enough, &verifier), Ok(cp));
     }
 

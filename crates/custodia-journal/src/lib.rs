@@ -28,7 +28,7 @@
 //!    redone with any language's standard library.
 //! 3. **Append-only across visits.** Holding an older checkpoint of size `m ≤ n`, the inspector asks
 //!    for a consistency proof from `m` to `n` and checks it with [`merkle::verify_consistency`]: it
-//!    proves the first `m` events under the old root are unchanged prefix of the new tree, so history
+//!    proves the `m` events under the old root are an unchanged prefix of the new tree, so history
 //!    was only appended to. (With the full export, recomputing the root at `m` proves the same.)
 //! 4. **One event without the export.** An inclusion proof for leaf `i` checked with
 //!    [`merkle::verify_inclusion`] against the signed root proves that event is in the journal.
@@ -53,6 +53,7 @@
 //! assert_eq!(merkle::root(&leaves), opened.root());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+#![warn(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 pub mod canonical;

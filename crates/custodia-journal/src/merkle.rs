@@ -577,7 +577,8 @@ pub fn verify_inclusion(
 ///
 /// The RFC's algorithm covers only `0 < old_size < new_size`; the two remaining cases are decided
 /// without hashing and need an empty proof: `old_size == new_size` verifies when the roots are equal,
-/// `old_size == 0` when `old_root` is [`empty_root`] (every tree extends the empty one).
+/// `old_size == 0` when `old_root` is [`empty_root`] (every tree extends the empty one, so `new_root`
+/// is not constrained).
 ///
 /// # Errors
 ///

@@ -1,13 +1,9 @@
-//! One million leaves: the incremental tree gives the root Python's `hashlib` gives, fast.
+//! Large trees: the incremental tree gives the root Python's `hashlib` gives.
 //!
-//! Release builds (`cargo test --release -p custodia-journal --test million -- --nocapture`) hash a
-//! million leaves and assert the time; debug builds, as CI runs them, check a 65,537-leaf tree so
-//! that the suite stays quick (unoptimised SHA-256 is about 25 times slower).
+//! Debug builds, as CI runs them, check a 65,537-leaf tree so the suite stays quick (unoptimised
+//! SHA-256 is about 25 times slower); release builds check a million leaves. Timing is measured by
+//! `bench/journal.sh`, never asserted here (machines are noisy).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
-// Measuring needs the clock; the library itself never reads it.
-#![allow(clippy::disallowed_methods, clippy::print_stderr)]
-
-use std::time::{Duration, Instant};
 
 use custodia_journal::merkle::{Hash, Tree, leaf_hash, root};
 
@@ -34,25 +30,14 @@ const ROOT_1M: &str = "8ed0805dba1b06ac61a0a2fd76302bbdff69af7305fe8dd16e1dd05ce
 const ROOT_65537: &str = "a901bb447a4b4c361cdf559658f27f24a8a3ebbc49257c472efe950932d4853a";
 
 #[test]
-fn a_million_leaf_root_matches_python_and_takes_well_under_a_second() {
+fn a_large_tree_root_matches_python() {
     let (count, expected) = if cfg!(debug_assertions) { (65_537, ROOT_65537) } else { (1_000_000, ROOT_1M) };
-    let start = Instant::now();
     let mut tree = Tree::new();
     for i in 0..count {
         tree.push(leaf_hash(&u64::to_be_bytes(i))).unwrap();
     }
     let incremental = tree.root();
-    let elapsed = start.elapsed();
-    eprintln!("{count} leaves (leaf hash + append) and root: {elapsed:?}");
     assert_eq!(incremental, Hash::from_hex(expected).unwrap());
-
     let leaves: Vec<Hash> = (0..count).map(|i| leaf_hash(&u64::to_be_bytes(i))).collect();
-    let start = Instant::now();
-    let from_slice = root(&leaves);
-    eprintln!("root() of {count} leaf hashes: {:?}", start.elapsed());
-    assert_eq!(from_slice, incremental);
-
-    if !cfg!(debug_assertions) {
-        assert!(elapsed < Duration::from_millis(500), "{count} leaves took {elapsed:?}");
-    }
+    assert_eq!(root(&leaves), incremental);
 }

@@ -105,8 +105,11 @@ fn roots_at_every_size(hashes: &[Hash]) -> Vec<Hash> {
 
 // ---- Properties ----------------------------------------------------------------------------------
 
+// Case counts keep the debug-build suite to a few seconds: each proof case checks every index or
+// every old size of a tree of up to 300 leaves, thousands of verifications.
+
 proptest! {
-    #![proptest_config(Config { cases: 48, ..Config::default() })]
+    #![proptest_config(Config::with_cases(32))]
 
     /// The incremental tree's root equals `root()` of the same prefix at every size, and both equal
     /// the recursive MTH; resuming from the compact range changes nothing.
@@ -130,6 +133,10 @@ proptest! {
         }
         prop_assert_eq!(resumed.root(), roots[hashes.len()]);
     }
+}
+
+proptest! {
+    #![proptest_config(Config::with_cases(16))]
 
     /// Every inclusion proof verifies; a flipped bit in the leaf, in any proof hash or in the root
     /// makes it fail.
@@ -158,7 +165,8 @@ proptest! {
             };
             prop_assert!(verify_inclusion(&altered_leaf, index, size, &proof, &r).is_err());
             // A flipped bit in the root.
-            prop_assert!(verify_inclusion(&hashes[i], index, size, &proof, &flip_hash(&r, mix(seed, index + 1))).is_err());
+            let bad_root = flip_hash(&r, mix(seed, index + 1));
+            prop_assert!(verify_inclusion(&hashes[i], index, size, &proof, &bad_root).is_err());
             // A flipped bit in every proof hash.
             for j in 0..proof.len() {
                 let mut bad = proof.clone();
@@ -185,19 +193,26 @@ proptest! {
         let new_root = roots[n];
         let sampled = 1 + mix(seed, 0) % n;
         if sampled < n {
-            prop_assert_eq!(consistency_proof(sampled as u64, n as u64, &hashes).unwrap(), subproof(sampled, &hashes, true));
+            let generated = consistency_proof(sampled as u64, n as u64, &hashes).unwrap();
+            prop_assert_eq!(generated, subproof(sampled, &hashes, true));
         }
         for m in 0..=n {
             let (old, new) = (m as u64, n as u64);
             let proof = consistency_proof(old, new, &hashes).unwrap();
             prop_assert!(proof.len() <= 10);
             prop_assert_eq!(verify_consistency(old, new, &roots[m], &new_root, &proof), Ok(()), "{} -> {}", m, n);
-            prop_assert!(verify_consistency(old, new, &flip_hash(&roots[m], mix(seed, old)), &new_root, &proof).is_err());
-            prop_assert!(verify_consistency(old, new, &roots[m], &flip_hash(&new_root, mix(seed, old + 1)), &proof).is_err());
+            let bad_old = flip_hash(&roots[m], mix(seed, old));
+            prop_assert!(verify_consistency(old, new, &bad_old, &new_root, &proof).is_err());
+            if m > 0 {
+                // (From the empty tree every new root is consistent: there is nothing to check.)
+                let bad_new = flip_hash(&new_root, mix(seed, old + 1));
+                prop_assert!(verify_consistency(old, new, &roots[m], &bad_new, &proof).is_err());
+            }
             for j in 0..proof.len() {
                 let mut bad = proof.clone();
                 bad[j] = flip_hash(&bad[j], mix(seed, old + j as u64 + 2));
-                prop_assert!(verify_consistency(old, new, &roots[m], &new_root, &bad).is_err(), "{} -> {} hash {}", m, n, j);
+                let result = verify_consistency(old, new, &roots[m], &new_root, &bad);
+                prop_assert!(result.is_err(), "{} -> {} hash {}", m, n, j);
             }
             if let Some((_, shorter)) = proof.split_last() {
                 prop_assert!(verify_consistency(old, new, &roots[m], &new_root, shorter).is_err());
@@ -211,6 +226,10 @@ proptest! {
             }
         }
     }
+}
+
+proptest! {
+    #![proptest_config(Config::with_cases(64))]
 
     /// A signed checkpoint opens to itself; a flipped bit anywhere in the note — the body, the
     /// signature line's text — or in the signature's bytes makes opening fail.
@@ -256,9 +275,10 @@ proptest! {
 /// Every single-bit flip of one signed note is refused, whatever it hits.
 #[test]
 fn every_single_bit_flip_of_a_note_is_refused() {
-    let signer = Signer::from_seed("custodia.example/journal", [9; 32]).unwrap();
+    // Short names keep the number of flips (each a signature check in an unoptimised build) down.
+    let signer = Signer::from_seed("c.example", [9; 32]).unwrap();
     let verifier = signer.verifier();
-    let checkpoint = Checkpoint::new("custodia.example/journal", 1_234_567, leaf_hash(b"event")).unwrap();
+    let checkpoint = Checkpoint::new("c.example", 1_234_567, leaf_hash(b"event")).unwrap();
     let note = signer.sign_checkpoint(&checkpoint).into_bytes();
     assert_eq!(open_checkpoint(&note, &verifier), Ok(checkpoint));
     for bit in 0..note.len() * 8 {
