@@ -8,47 +8,61 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use sqlx::{QueryBuilder, Row};
+use sqlx::Row;
 
-use crate::events::{Head, NewEvent, StoredEvent, VerifyReport, verify_page};
+use crate::bulk::{Dialect, JsonRows, Kind, insert_sql};
+
+use crate::events::{AppendedEvent, Head, NewEvent, StoredEvent, VerifyReport, verify_page};
 use crate::record::PersonData;
 use crate::{
     Actor, AgreementFile, AgreementImport, BATCH_ROWS, PAGE_EVENTS, PersonsFile, PersonsImport, SQLITE_FILE,
     StoreError, Target,
 };
 
-const PERSON_SELECT: &str = "SELECT id, version, record_sha256, sending_id, family_name, given_names, birth_date, \
-     nationalities, conviction, offence_category, sentence_start, sentence_term, jail_credit_days, security_class, \
-     consent, removal_order, torture_risk, torture_risk_assessed_on, care_needs FROM persons";
+const PERSON_SELECT: &str = "SELECT id, version, record_sha256, record FROM persons";
 
-fn person_from_row<R: Row>(row: &R) -> Result<(i64, i64, Vec<u8>, PersonData), sqlx::Error>
+const EVENT_COLUMNS: [(&str, Kind); 10] = [
+    ("seq", Kind::Int),
+    ("kind", Kind::Text),
+    ("actor", Kind::Text),
+    ("occurred_at", Kind::Text),
+    ("recorded_at", Kind::Text),
+    ("agreement_id", Kind::Text),
+    ("person_id", Kind::Int),
+    ("body", Kind::Text),
+    ("leaf_hash", Kind::Blob),
+    ("root_after", Kind::Blob),
+];
+
+const PERSON_COLUMNS_SQL: [(&str, Kind); 7] = [
+    ("id", Kind::Int),
+    ("sending_state", Kind::Text),
+    ("sending_id", Kind::Text),
+    ("record", Kind::Text),
+    ("record_sha256", Kind::Blob),
+    ("version", Kind::Int),
+    ("last_event_seq", Kind::Int),
+];
+
+/// `SELECT` of the strings in a JSON array parameter, for `IN (…)`.
+fn text_list_sql(dialect: Dialect, param: &str) -> String {
+    match dialect {
+        Dialect::Sqlite => format!("SELECT value FROM json_each({param}, '$[0]')"),
+        Dialect::Postgres => format!("SELECT json_array_elements_text(({param}::json)->0)"),
+    }
+}
+
+fn person_from_row<R: Row>(row: &R) -> Result<(i64, i64, Vec<u8>, PersonData), StoreError>
 where
     for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> &'r str: sqlx::ColumnIndex<R>,
 {
-    let data = PersonData {
-        sending_id: row.try_get("sending_id")?,
-        family_name: row.try_get("family_name")?,
-        given_names: row.try_get("given_names")?,
-        birth_date: row.try_get("birth_date")?,
-        nationalities: row.try_get("nationalities")?,
-        conviction: row.try_get("conviction")?,
-        offence_category: row.try_get("offence_category")?,
-        sentence_start: row.try_get("sentence_start")?,
-        sentence_term: row.try_get("sentence_term")?,
-        jail_credit_days: row.try_get::<Option<i64>, _>("jail_credit_days")?.and_then(|d| u32::try_from(d).ok()),
-        security_class: row.try_get("security_class")?,
-        consent: row.try_get("consent")?,
-        removal_order: row.try_get("removal_order")?,
-        torture_risk: row.try_get("torture_risk")?,
-        torture_risk_assessed_on: row.try_get("torture_risk_assessed_on")?,
-        care_needs: row.try_get("care_needs")?,
-    };
-    Ok((row.try_get("id")?, row.try_get("version")?, row.try_get("record_sha256")?, data))
+    let id: i64 = row.try_get("id")?;
+    let record: String = row.try_get("record")?;
+    let data = PersonData::from_json(&record).map_err(|e| StoreError::Inconsistent(format!("person {id}: {e}")))?;
+    Ok((id, row.try_get("version")?, row.try_get("record_sha256")?, data))
 }
 
 fn event_from_row<R: Row>(row: &R) -> Result<StoredEvent, sqlx::Error>
@@ -67,7 +81,7 @@ where
 }
 
 macro_rules! backend {
-    ($name:ident, $db:ty, $pool:ty, $lock_head:literal) => {
+    ($name:ident, $db:ty, $pool:ty, $dialect:expr, $lock_head:literal) => {
         /// One implementation of the storage contract.
         #[derive(Clone, Debug)]
         pub struct $name {
@@ -93,24 +107,25 @@ macro_rules! backend {
                 Ok(())
             }
 
-            async fn insert_events(tx: &mut sqlx::Transaction<'_, $db>, events: &[(StoredEvent, &NewEvent, &Actor)]) -> Result<(), StoreError> {
+            async fn insert_events(tx: &mut sqlx::Transaction<'_, $db>, events: &[AppendedEvent], actor: &Actor) -> Result<(), StoreError> {
+                let sql = insert_sql($dialect, "events", &EVENT_COLUMNS, "");
                 for chunk in events.chunks(BATCH_ROWS) {
-                    let mut q: QueryBuilder<'_, $db> = QueryBuilder::new(
-                        "INSERT INTO events (seq, kind, actor, occurred_at, recorded_at, agreement_id, person_id, body, leaf_hash, root_after) ",
-                    );
-                    q.push_values(chunk, |mut b, (stored, event, actor)| {
-                        b.push_bind(stored.seq as i64)
-                            .push_bind(event.kind)
-                            .push_bind(actor.name.clone())
-                            .push_bind(actor.recorded_at.as_str().to_owned())
-                            .push_bind(actor.recorded_at.as_str().to_owned())
-                            .push_bind(event.agreement_id.clone())
-                            .push_bind(event.person_id)
-                            .push_bind(stored.body.clone())
-                            .push_bind(stored.leaf_hash.clone())
-                            .push_bind(stored.root_after.clone());
-                    });
-                    q.build().execute(&mut **tx).await?;
+                    let mut rows = JsonRows::with_capacity(chunk.len() * 600);
+                    for event in chunk {
+                        let stored = &event.stored;
+                        rows.row()
+                            .int(stored.seq as i64)
+                            .text(event.kind)
+                            .text(&actor.name)
+                            .text(actor.recorded_at.as_str())
+                            .text(actor.recorded_at.as_str())
+                            .opt_text(event.agreement_id.as_deref())
+                            .opt_int(event.person_id)
+                            .text(&stored.body)
+                            .blob(&stored.leaf_hash)
+                            .blob(&stored.root_after);
+                    }
+                    sqlx::query(&sql).bind(rows.finish()).execute(&mut **tx).await?;
                 }
                 Ok(())
             }
@@ -150,9 +165,9 @@ macro_rules! backend {
                         "source": file.source,
                     }),
                 };
-                let stored = head.append(&event, actor)?;
-                let seq = stored.seq as i64;
-                Self::insert_events(&mut tx, &[(stored, &event, actor)]).await?;
+                let appended = head.append(event, actor)?;
+                let seq = appended.stored.seq as i64;
+                Self::insert_events(&mut tx, &[appended], actor).await?;
                 if version == 1 {
                     sqlx::query("INSERT INTO agreements (id, current_version) VALUES ($1, $2)")
                         .bind(id.clone())
@@ -221,175 +236,85 @@ macro_rules! backend {
                     .try_get("max_id")?;
                 let mut outcome = PersonsImport::default();
                 for batch in file.persons.chunks(BATCH_ROWS) {
-                    let mut q: QueryBuilder<'_, $db> = QueryBuilder::new(PERSON_SELECT);
-                    q.push(" WHERE sending_state = ").push_bind(state.clone()).push(" AND sending_id IN (");
-                    let mut ids = q.separated(", ");
+                    let mut ids = JsonRows::with_capacity(batch.len() * 16);
+                    ids.row();
                     for person in batch {
-                        ids.push_bind(person.sending_id.clone());
+                        ids.text(&person.sending_id);
                     }
-                    q.push(")");
+                    let ids = ids.finish();
+                    let lookup = format!(
+                        "{PERSON_SELECT} WHERE sending_state = $1 AND sending_id IN ({})",
+                        text_list_sql($dialect, "$2")
+                    );
+                    let found = sqlx::query(&lookup).bind(state.clone()).bind(ids).fetch_all(&mut *tx).await?;
                     let mut existing: HashMap<String, (i64, i64, Vec<u8>, PersonData)> = HashMap::new();
-                    for row in q.build().fetch_all(&mut *tx).await? {
+                    for row in found {
                         let found = person_from_row(&row)?;
                         existing.insert(found.3.sending_id.clone(), found);
                     }
-                    let mut new_people: Vec<(i64, &PersonData, Vec<u8>)> = Vec::new();
-                    let mut changed: Vec<(i64, i64, &PersonData, Vec<u8>)> = Vec::new();
-                    let mut events: Vec<NewEvent> = Vec::new();
+                    // (custodia id, sending id, version, record JSON, digest, event) per person to write.
+                    let mut writes: Vec<(i64, &str, i64, String, Vec<u8>, AppendedEvent)> = Vec::with_capacity(batch.len());
                     for person in batch {
                         let digest = person.sha256().to_vec();
-                        match existing.get(&person.sending_id) {
-                            Some((_, _, sha, _)) if *sha == digest => outcome.unchanged += 1,
+                        let (id, version, event) = match existing.get(&person.sending_id) {
+                            Some((_, _, sha, _)) if *sha == digest => {
+                                outcome.unchanged += 1;
+                                continue;
+                            }
                             Some((id, version, _, old)) => {
                                 let changes: Vec<Value> = person
                                     .changes_from(old)
                                     .into_iter()
                                     .map(|(column, from, to)| json!({"column": column, "from": from, "to": to}))
                                     .collect();
-                                events.push(NewEvent {
+                                outcome.amended += 1;
+                                let event = NewEvent {
                                     kind: "person.amended",
                                     agreement_id: Some(file.agreement_id.to_owned()),
                                     person_id: Some(*id),
                                     data: json!({"version": version + 1, "changes": changes}),
-                                });
-                                changed.push((*id, version + 1, person, digest));
-                                outcome.amended += 1;
+                                };
+                                (*id, version + 1, event)
                             }
                             None => {
                                 next_id += 1;
-                                events.push(NewEvent {
+                                outcome.added += 1;
+                                let event = NewEvent {
                                     kind: "person.registered",
                                     agreement_id: Some(file.agreement_id.to_owned()),
                                     person_id: Some(next_id),
                                     data: json!({"sending_state": state, "record": person.to_json()}),
-                                });
-                                new_people.push((next_id, person, digest));
-                                outcome.added += 1;
+                                };
+                                (next_id, 1, event)
                             }
-                        }
+                        };
+                        let appended = head.append(event, actor)?;
+                        writes.push((id, &person.sending_id, version, person.canonical_json(), digest, appended));
                     }
-                    if events.is_empty() {
+                    if writes.is_empty() {
                         continue;
                     }
-                    let mut stored = Vec::with_capacity(events.len());
-                    for event in &events {
-                        stored.push((head.append(event, actor)?, event, actor));
+                    let mut rows = JsonRows::with_capacity(writes.len() * 500);
+                    for (id, sending_id, version, record, digest, appended) in &writes {
+                        rows.row()
+                            .int(*id)
+                            .text(&state)
+                            .text(sending_id)
+                            .text(record)
+                            .blob(digest)
+                            .int(*version)
+                            .int(appended.stored.seq as i64);
                     }
-                    let seq_of: HashMap<i64, i64> = stored
-                        .iter()
-                        .filter_map(|(s, e, _)| e.person_id.map(|p| (p, s.seq as i64)))
-                        .collect();
-                    Self::insert_events(&mut tx, &stored).await?;
-                    if !new_people.is_empty() {
-                        let mut q: QueryBuilder<'_, $db> = QueryBuilder::new(
-                            "INSERT INTO persons (id, sending_state, sending_id, family_name, given_names, birth_date, \
-                             nationalities, conviction, offence_category, sentence_start, sentence_term, jail_credit_days, \
-                             security_class, consent, removal_order, torture_risk, torture_risk_assessed_on, care_needs, \
-                             record_sha256, version, last_event_seq) ",
-                        );
-                        q.push_values(&new_people, |mut b, (id, p, digest)| {
-                            b.push_bind(*id)
-                                .push_bind(state.clone())
-                                .push_bind(p.sending_id.clone())
-                                .push_bind(p.family_name.clone())
-                                .push_bind(p.given_names.clone())
-                                .push_bind(p.birth_date.clone())
-                                .push_bind(p.nationalities.clone())
-                                .push_bind(p.conviction.clone())
-                                .push_bind(p.offence_category.clone())
-                                .push_bind(p.sentence_start.clone())
-                                .push_bind(p.sentence_term.clone())
-                                .push_bind(p.jail_credit_days.map(i64::from))
-                                .push_bind(p.security_class.clone())
-                                .push_bind(p.consent.clone())
-                                .push_bind(p.removal_order.clone())
-                                .push_bind(p.torture_risk.clone())
-                                .push_bind(p.torture_risk_assessed_on.clone())
-                                .push_bind(p.care_needs.clone())
-                                .push_bind(digest.clone())
-                                .push_bind(1i64)
-                                .push_bind(seq_of.get(id).copied().unwrap_or(0));
-                        });
-                        q.build().execute(&mut *tx).await?;
-                        let mut q: QueryBuilder<'_, $db> =
-                            QueryBuilder::new("INSERT INTO person_identifiers (person_id, state, scheme, value) ");
-                        q.push_values(&new_people, |mut b, (id, p, _)| {
-                            b.push_bind(*id).push_bind(state.clone()).push_bind("export_person_id").push_bind(p.sending_id.clone());
-                        });
-                        q.build().execute(&mut *tx).await?;
-                    }
-                    for (id, version, p, digest) in &changed {
-                        sqlx::query(
-                            "UPDATE persons SET family_name = $1, given_names = $2, birth_date = $3, nationalities = $4, \
-                             conviction = $5, offence_category = $6, sentence_start = $7, sentence_term = $8, \
-                             jail_credit_days = $9, security_class = $10, consent = $11, removal_order = $12, \
-                             torture_risk = $13, torture_risk_assessed_on = $14, care_needs = $15, record_sha256 = $16, \
-                             version = $17, last_event_seq = $18 WHERE id = $19",
-                        )
-                        .bind(p.family_name.clone())
-                        .bind(p.given_names.clone())
-                        .bind(p.birth_date.clone())
-                        .bind(p.nationalities.clone())
-                        .bind(p.conviction.clone())
-                        .bind(p.offence_category.clone())
-                        .bind(p.sentence_start.clone())
-                        .bind(p.sentence_term.clone())
-                        .bind(p.jail_credit_days.map(i64::from))
-                        .bind(p.security_class.clone())
-                        .bind(p.consent.clone())
-                        .bind(p.removal_order.clone())
-                        .bind(p.torture_risk.clone())
-                        .bind(p.torture_risk_assessed_on.clone())
-                        .bind(p.care_needs.clone())
-                        .bind(digest.clone())
-                        .bind(*version)
-                        .bind(seq_of.get(id).copied().unwrap_or(0))
-                        .bind(*id)
+                    // New people are inserted; amended ones replace their row (same id).
+                    let suffix = " ON CONFLICT (id) DO UPDATE SET record = excluded.record, \
+                                  record_sha256 = excluded.record_sha256, version = excluded.version, \
+                                  last_event_seq = excluded.last_event_seq";
+                    let events: Vec<AppendedEvent> = writes.into_iter().map(|w| w.5).collect();
+                    Self::insert_events(&mut tx, &events, actor).await?;
+                    sqlx::query(&insert_sql($dialect, "persons", &PERSON_COLUMNS_SQL, suffix))
+                        .bind(rows.finish())
                         .execute(&mut *tx)
                         .await?;
-                    }
-                    // Legal basis: one conviction and one removal-order record per person, kept current.
-                    let touched: Vec<(i64, &PersonData)> = new_people
-                        .iter()
-                        .map(|(id, p, _)| (*id, *p))
-                        .chain(changed.iter().map(|(id, _, p, _)| (*id, *p)))
-                        .collect();
-                    for chunk in touched.chunks(BATCH_ROWS / 2) {
-                        let mut q: QueryBuilder<'_, $db> = QueryBuilder::new(
-                            "INSERT INTO legal_basis (person_id, kind, status, offence_category, sentence_start, \
-                             sentence_term, jail_credit_days, recorded_event_seq) ",
-                        );
-                        let rows = chunk.iter().flat_map(|(id, p)| [(*id, *p, true), (*id, *p, false)]);
-                        q.push_values(rows, |mut b, (id, p, conviction)| {
-                            let seq = seq_of.get(&id).copied().unwrap_or(0);
-                            if conviction {
-                                b.push_bind(id)
-                                    .push_bind("conviction")
-                                    .push_bind(p.conviction.clone())
-                                    .push_bind(p.offence_category.clone())
-                                    .push_bind(p.sentence_start.clone())
-                                    .push_bind(p.sentence_term.clone())
-                                    .push_bind(p.jail_credit_days.map(i64::from))
-                                    .push_bind(seq);
-                            } else {
-                                b.push_bind(id)
-                                    .push_bind("removal_order")
-                                    .push_bind(p.removal_order.clone())
-                                    .push_bind(None::<String>)
-                                    .push_bind(None::<String>)
-                                    .push_bind(None::<String>)
-                                    .push_bind(None::<i64>)
-                                    .push_bind(seq);
-                            }
-                        });
-                        q.push(
-                            " ON CONFLICT (person_id, kind) DO UPDATE SET status = excluded.status, \
-                             offence_category = excluded.offence_category, sentence_start = excluded.sentence_start, \
-                             sentence_term = excluded.sentence_term, jail_credit_days = excluded.jail_credit_days, \
-                             recorded_event_seq = excluded.recorded_event_seq",
-                        );
-                        q.build().execute(&mut *tx).await?;
-                    }
                 }
                 Self::save_head(&mut tx, &head).await?;
                 tx.commit().await?;
@@ -449,8 +374,20 @@ macro_rules! backend {
     };
 }
 
-backend!(SqliteStore, sqlx::Sqlite, sqlx::SqlitePool, "UPDATE journal_head SET size = size WHERE id = 1");
-backend!(PostgresStore, sqlx::Postgres, sqlx::PgPool, "SELECT size FROM journal_head WHERE id = 1 FOR UPDATE");
+backend!(
+    SqliteStore,
+    sqlx::Sqlite,
+    sqlx::SqlitePool,
+    Dialect::Sqlite,
+    "UPDATE journal_head SET size = size WHERE id = 1"
+);
+backend!(
+    PostgresStore,
+    sqlx::Postgres,
+    sqlx::PgPool,
+    Dialect::Postgres,
+    "SELECT size FROM journal_head WHERE id = 1 FOR UPDATE"
+);
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -102,36 +102,54 @@ impl Head {
 
     /// Builds the canonical body of `event` as leaf number `size`, appends it, and returns the row
     /// to insert.
-    pub(crate) fn append(&mut self, event: &NewEvent, actor: &crate::Actor) -> Result<StoredEvent, StoreError> {
+    pub(crate) fn append(&mut self, event: NewEvent, actor: &crate::Actor) -> Result<AppendedEvent, StoreError> {
         let seq = self.range.size();
-        let body = event_body(seq, event, actor)?;
+        let NewEvent { kind, agreement_id, person_id, data } = event;
+        let body = event_body(seq, kind, agreement_id.as_deref(), person_id, data, actor)?;
         let leaf = custodia_journal::merkle::leaf_hash(body.as_bytes());
         self.range.push(leaf).map_err(|e| StoreError::Journal(e.to_string()))?;
-        Ok(StoredEvent {
+        let stored = StoredEvent {
             seq,
             body,
             leaf_hash: leaf.to_bytes().to_vec(),
             root_after: self.range.root().to_bytes().to_vec(),
-        })
+        };
+        Ok(AppendedEvent { stored, kind, agreement_id, person_id })
     }
 }
 
+/// An appended event with the columns stored beside its body.
+#[derive(Clone, Debug)]
+pub(crate) struct AppendedEvent {
+    pub(crate) stored: StoredEvent,
+    pub(crate) kind: &'static str,
+    pub(crate) agreement_id: Option<String>,
+    pub(crate) person_id: Option<i64>,
+}
+
 /// The canonical JSON of an event: what the journal hashes and `journal export` prints.
-pub(crate) fn event_body(seq: u64, event: &NewEvent, actor: &crate::Actor) -> Result<String, StoreError> {
+fn event_body(
+    seq: u64,
+    kind: &str,
+    agreement_id: Option<&str>,
+    person_id: Option<i64>,
+    data: Value,
+    actor: &crate::Actor,
+) -> Result<String, StoreError> {
     let mut map = Map::new();
     map.insert("seq".into(), Value::from(seq));
-    map.insert("kind".into(), Value::from(event.kind));
+    map.insert("kind".into(), Value::from(kind));
     map.insert("actor".into(), Value::from(actor.name.as_str()));
     // Imports record what happened when it was recorded; later issues pass a distinct occurred_at.
     map.insert("occurred_at".into(), Value::from(actor.recorded_at.as_str()));
     map.insert("recorded_at".into(), Value::from(actor.recorded_at.as_str()));
-    if let Some(agreement) = &event.agreement_id {
-        map.insert("agreement_id".into(), Value::from(agreement.as_str()));
+    if let Some(agreement) = agreement_id {
+        map.insert("agreement_id".into(), Value::from(agreement));
     }
-    if let Some(person) = event.person_id {
+    if let Some(person) = person_id {
         map.insert("person_id".into(), Value::from(person));
     }
-    map.insert("data".into(), event.data.clone());
+    map.insert("data".into(), data);
     let bytes = custodia_journal::canonical::canonicalize(&Value::Object(map))
         .map_err(|e| StoreError::Journal(e.to_string()))?;
     String::from_utf8(bytes).map_err(|e| StoreError::Journal(e.to_string()))

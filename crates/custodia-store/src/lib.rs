@@ -9,6 +9,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 mod backend;
+mod bulk;
 mod events;
 pub mod record;
 
@@ -23,8 +24,8 @@ pub use record::{PERSON_COLUMNS, PersonData};
 
 /// Name of the SQLite file inside the data directory.
 pub const SQLITE_FILE: &str = "custodia.db";
-/// Rows per multi-row INSERT (well under SQLite's 32,766 and PostgreSQL's 65,535 parameters).
-pub(crate) const BATCH_ROWS: usize = 1_000;
+/// Rows per bulk statement (each batch is bound as one JSON document).
+pub(crate) const BATCH_ROWS: usize = 5_000;
 /// Events read per page when verifying or exporting the journal.
 pub const PAGE_EVENTS: u64 = 10_000;
 

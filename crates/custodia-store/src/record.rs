@@ -71,9 +71,7 @@ impl PersonData {
             family_name: record.family_name.to_owned(),
             given_names: record.given_names.to_owned(),
             birth_date: record.birth_date.map(|d| d.to_string()),
-            nationalities: record
-                .nationalities
-                .map(|n| n.iter().map(|c| c.as_str().to_owned()).collect::<Vec<_>>().join(";")),
+            nationalities: record.nationalities.map(|_| record.nationalities_text.to_owned()),
             conviction: text(record.conviction.map(|v| v.as_str().to_owned())),
             offence_category: record.offence_category.map(|v| v.as_str().to_owned()),
             sentence_start: record.sentence_start.map(|d| d.to_string()),
@@ -118,13 +116,59 @@ impl PersonData {
             let v = if value.is_empty() && !matches!(*name, "family_name" | "given_names") {
                 Value::Null
             } else if *name == "jail_credit_days" {
-                Value::from(self.jail_credit_days.unwrap_or(0))
+                self.jail_credit_days.map_or(Value::Null, Value::from)
             } else {
                 Value::String(value)
             };
             map.insert((*name).to_owned(), v);
         }
         Value::Object(map)
+    }
+
+    /// The record as canonical JSON (RFC 8785), as the register stores it.
+    pub fn canonical_json(&self) -> String {
+        // Only strings, null and a small integer: canonicalisation cannot fail.
+        custodia_journal::canonical::canonicalize(&self.to_json())
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .unwrap_or_default()
+    }
+
+    /// Reads a record stored by [`PersonData::canonical_json`].
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let text_of = |name: &str| -> Result<Option<String>, String> {
+            match value.get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(other) => Err(format!("{name} is {other}, not a string")),
+            }
+        };
+        let required = |name: &str| -> Result<String, String> { Ok(text_of(name)?.unwrap_or_default()) };
+        let jail_credit_days = match value.get("jail_credit_days") {
+            None | Some(Value::Null) => None,
+            Some(v) => {
+                Some(v.as_u64().and_then(|d| u32::try_from(d).ok()).ok_or("jail_credit_days is not a day count")?)
+            }
+        };
+        Ok(Self {
+            sending_id: required("person_id")?,
+            family_name: required("family_name")?,
+            given_names: required("given_names")?,
+            birth_date: text_of("birth_date")?,
+            nationalities: text_of("nationalities")?,
+            conviction: text_of("conviction")?,
+            offence_category: text_of("offence_category")?,
+            sentence_start: text_of("sentence_start")?,
+            sentence_term: text_of("sentence_term")?,
+            jail_credit_days,
+            security_class: text_of("security_class")?,
+            consent: text_of("consent")?,
+            removal_order: text_of("removal_order")?,
+            torture_risk: text_of("torture_risk")?,
+            torture_risk_assessed_on: text_of("torture_risk_assessed_on")?,
+            care_needs: text_of("care_needs")?,
+        })
     }
 
     /// SHA-256 of the record's columns, used to make imports idempotent.

@@ -47,27 +47,13 @@ CREATE TABLE agreement_versions (
 );
 
 CREATE TABLE persons (
-    id                 BIGINT PRIMARY KEY,
-    sending_state      TEXT   NOT NULL,
-    sending_id         TEXT   NOT NULL,
-    family_name        TEXT   NOT NULL,
-    given_names        TEXT   NOT NULL,
-    birth_date         TEXT,
-    nationalities      TEXT,
-    conviction         TEXT,
-    offence_category   TEXT,
-    sentence_start     TEXT,
-    sentence_term      TEXT,
-    jail_credit_days   BIGINT,
-    removal_order      TEXT,
-    consent            TEXT,
-    torture_risk       TEXT,
-    torture_risk_assessed_on TEXT,
-    care_needs         TEXT,
-    security_class     TEXT,
-    record_sha256      BYTEA  NOT NULL,
-    version            BIGINT NOT NULL,
-    last_event_seq     BIGINT NOT NULL REFERENCES events (seq),
+    id             BIGINT PRIMARY KEY,
+    sending_state  TEXT   NOT NULL,
+    sending_id     TEXT   NOT NULL,
+    record         TEXT   NOT NULL,
+    record_sha256  BYTEA  NOT NULL,
+    version        BIGINT NOT NULL,
+    last_event_seq BIGINT NOT NULL REFERENCES events (seq),
     UNIQUE (sending_state, sending_id)
 );
 
@@ -99,3 +85,14 @@ CREATE TABLE legal_basis (
     recorded_event_seq BIGINT NOT NULL REFERENCES events (seq),
     UNIQUE (person_id, kind)
 );
+
+-- Legal-basis records as exported by the sending state, one conviction and one removal order per person.
+CREATE VIEW person_legal_basis AS
+    SELECT id AS person_id, 'conviction' AS kind, record::json ->> 'conviction' AS status,
+           record::json ->> 'offence_category' AS offence_category, record::json ->> 'sentence_start' AS sentence_start,
+           record::json ->> 'sentence_term' AS sentence_term, (record::json ->> 'jail_credit_days')::bigint AS jail_credit_days,
+           last_event_seq AS recorded_event_seq
+      FROM persons
+    UNION ALL
+    SELECT id, 'removal_order', record::json ->> 'removal_order', NULL, NULL, NULL, NULL, last_event_seq
+      FROM persons;

@@ -43,30 +43,18 @@ CREATE TABLE agreement_versions (
     PRIMARY KEY (agreement_id, version)
 ) STRICT;
 
--- A person has one Custodia id; the sending state's export id is one of its identifiers. The
--- record columns are the latest export as written (SPEC §2); `legal_basis` is the structured view.
+-- A person has one Custodia id; the sending state's export id identifies the row it came from.
+-- `record` is the latest export row as canonical JSON (SPEC §2 columns, exactly as written); the
+-- register keeps it whole, so an import writes one row per person, and the legal-basis view below
+-- reads the conviction and removal order out of it.
 CREATE TABLE persons (
-    id                 INTEGER PRIMARY KEY,    -- the Custodia id
-    sending_state      TEXT    NOT NULL,
-    sending_id         TEXT    NOT NULL,       -- person_id of the sending state's export
-    family_name        TEXT    NOT NULL,
-    given_names        TEXT    NOT NULL,
-    birth_date         TEXT,
-    nationalities      TEXT,                   -- ISO codes joined by ';'
-    conviction         TEXT,
-    offence_category   TEXT,
-    sentence_start     TEXT,
-    sentence_term      TEXT,
-    jail_credit_days   INTEGER,
-    removal_order      TEXT,
-    consent            TEXT,
-    torture_risk       TEXT,
-    torture_risk_assessed_on TEXT,
-    care_needs         TEXT,
-    security_class     TEXT,
-    record_sha256      BLOB    NOT NULL,       -- hash of the canonical record, for idempotent imports
-    version            INTEGER NOT NULL,
-    last_event_seq     INTEGER NOT NULL REFERENCES events (seq),
+    id             INTEGER PRIMARY KEY,        -- the Custodia id
+    sending_state  TEXT    NOT NULL,
+    sending_id     TEXT    NOT NULL,           -- person_id of the sending state's export
+    record         TEXT    NOT NULL,           -- canonical JSON of the SPEC §2 record
+    record_sha256  BLOB    NOT NULL,           -- for idempotent imports
+    version        INTEGER NOT NULL,
+    last_event_seq INTEGER NOT NULL REFERENCES events (seq),
     UNIQUE (sending_state, sending_id)
 ) STRICT;
 
@@ -87,8 +75,10 @@ CREATE TABLE person_aliases (
     PRIMARY KEY (person_id, family_name, given_names)
 ) STRICT;
 
--- Legal basis for holding a person: convictions (with sentence data) and removal orders. Keyed by
--- person and kind so later issues add cases, custody, cells, invoices and incidents beside it.
+-- Legal basis for holding a person: convictions (with sentence data) and removal orders. The
+-- sending state's export carries one of each per person (the view `person_legal_basis`); this table
+-- holds records entered in the register itself (court orders, commitment orders), keyed by person
+-- and kind so later issues add cases, custody, cells, invoices and incidents beside it.
 CREATE TABLE legal_basis (
     id               INTEGER PRIMARY KEY,
     person_id        INTEGER NOT NULL REFERENCES persons (id),
@@ -101,3 +91,14 @@ CREATE TABLE legal_basis (
     recorded_event_seq INTEGER NOT NULL REFERENCES events (seq),
     UNIQUE (person_id, kind)
 ) STRICT;
+
+-- Legal-basis records as exported by the sending state, one conviction and one removal order per person.
+CREATE VIEW person_legal_basis AS
+    SELECT id AS person_id, 'conviction' AS kind, record ->> '$.conviction' AS status,
+           record ->> '$.offence_category' AS offence_category, record ->> '$.sentence_start' AS sentence_start,
+           record ->> '$.sentence_term' AS sentence_term, record ->> '$.jail_credit_days' AS jail_credit_days,
+           last_event_seq AS recorded_event_seq
+      FROM persons
+    UNION ALL
+    SELECT id, 'removal_order', record ->> '$.removal_order', NULL, NULL, NULL, NULL, last_event_seq
+      FROM persons;
