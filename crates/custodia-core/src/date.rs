@@ -189,7 +189,12 @@ impl Date {
     /// Adds calendar months, clamping a missing day to the month's last day
     /// (Jan 31 + 1 month = Feb 28 or 29), as SPEC §4 step 1 requires.
     pub const fn add_months(self, months: i64) -> Result<Self, DateError> {
-        let (y, m, d) = self.ymd();
+        Self::add_months_to_ymd(self.ymd(), months)
+    }
+
+    /// [`Date::add_months`] from an already split date, for callers that add several month counts
+    /// to the same date (the sentence arithmetic does, per row).
+    pub const fn add_months_to_ymd((y, m, d): (i32, u32, u32), months: i64) -> Result<Self, DateError> {
         let index = y as i64 * 12 + (m as i64 - 1) + months;
         let year = index.div_euclid(12);
         if year < MIN_YEAR as i64 || year > MAX_YEAR as i64 {

@@ -499,6 +499,9 @@ pub fn e15_torture_risk(
     }
 }
 
+/// Jail credits above this many days are capped at the term's length before computing.
+const CREDIT_CAP_CHECK_DAYS: u32 = 36_500;
+
 /// An agreement's rules, prepared once for screening many rows.
 #[derive(Clone, Debug)]
 pub struct Screener {
@@ -530,12 +533,15 @@ impl Screener {
             });
         };
         // Credit beyond the whole term changes nothing (release is due at once, SPEC §4 step 6),
-        // so it is capped at the term's length: a huge credit never leaves the calendar.
-        let term_days = match term {
-            Term::Fixed(fixed) => sentence::full_term_date(start, &fixed).map_or(0, |ft| ft.days_since(start) + 1),
-            Term::Life => 0,
+        // so a credit too large for the calendar is capped at the term's length. Ordinary credits
+        // (under a century) are used as they are, which costs nothing on the hot path.
+        let jail_credit_days = match term {
+            Term::Fixed(fixed) if person.jail_credit_days > CREDIT_CAP_CHECK_DAYS => {
+                let term_days = sentence::full_term_date(start, &fixed).map_or(0, |ft| ft.days_since(start) + 1);
+                person.jail_credit_days.min(u32::try_from(term_days.max(0)).unwrap_or(u32::MAX))
+            }
+            _ => person.jail_credit_days,
         };
-        let jail_credit_days = person.jail_credit_days.min(u32::try_from(term_days.max(0)).unwrap_or(u32::MAX));
         let input = SentenceInput {
             start,
             term,

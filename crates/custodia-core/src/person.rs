@@ -406,8 +406,12 @@ impl<'a> PersonRecord<'a> {
         fn date(raw: &[u8]) -> Result<Date, String> {
             Date::parse_bytes(raw).map_err(|e| format!("{} {e}", shown(raw)))
         }
-        fn choice<T>(raw: &[u8], parse: fn(&[u8]) -> Option<T>, allowed: &str) -> Result<Option<T>, String> {
-            optional(raw, |raw| parse(raw).ok_or_else(|| format!("{} is not one of: {allowed}", shown(raw))))
+        fn choice<T>(
+            raw: &[u8],
+            parse: fn(&[u8]) -> Option<T>,
+            allowed: fn() -> &'static str,
+        ) -> Result<Option<T>, String> {
+            optional(raw, |raw| parse(raw).ok_or_else(|| format!("{} is not one of: {}", shown(raw), allowed())))
         }
         fn credit(raw: &[u8]) -> Result<u32, String> {
             if raw.is_empty() {
@@ -437,10 +441,10 @@ impl<'a> PersonRecord<'a> {
         let nationalities =
             field!(Column::Nationalities, optional(get(Column::Nationalities), Nationalities::parse_bytes));
         let conviction =
-            field!(Column::Conviction, choice(get(Column::Conviction), Conviction::parse_bytes, Conviction::allowed()));
+            field!(Column::Conviction, choice(get(Column::Conviction), Conviction::parse_bytes, Conviction::allowed));
         let offence_category = field!(
             Column::OffenceCategory,
-            choice(get(Column::OffenceCategory), OffenceCategory::parse_bytes, OffenceCategory::allowed())
+            choice(get(Column::OffenceCategory), OffenceCategory::parse_bytes, OffenceCategory::allowed)
         );
         let sentence_start = field!(Column::SentenceStart, optional(get(Column::SentenceStart), date));
         let sentence_term = field!(
@@ -451,21 +455,21 @@ impl<'a> PersonRecord<'a> {
         let jail_credit_days = field!(Column::JailCreditDays, credit(get(Column::JailCreditDays)));
         let security_class = field!(
             Column::SecurityClass,
-            choice(get(Column::SecurityClass), SecurityClass::parse_bytes, SecurityClass::allowed())
+            choice(get(Column::SecurityClass), SecurityClass::parse_bytes, SecurityClass::allowed)
         );
-        let consent = field!(Column::Consent, choice(get(Column::Consent), Consent::parse_bytes, Consent::allowed()));
+        let consent = field!(Column::Consent, choice(get(Column::Consent), Consent::parse_bytes, Consent::allowed));
         let removal_order = field!(
             Column::RemovalOrder,
-            choice(get(Column::RemovalOrder), RemovalOrder::parse_bytes, RemovalOrder::allowed())
+            choice(get(Column::RemovalOrder), RemovalOrder::parse_bytes, RemovalOrder::allowed)
         );
         let torture_risk = field!(
             Column::TortureRisk,
-            choice(get(Column::TortureRisk), TortureRisk::parse_bytes, TortureRisk::allowed())
+            choice(get(Column::TortureRisk), TortureRisk::parse_bytes, TortureRisk::allowed)
         );
         let torture_risk_assessed_on =
             field!(Column::TortureRiskAssessedOn, optional(get(Column::TortureRiskAssessedOn), date));
         let care_needs =
-            field!(Column::CareNeeds, choice(get(Column::CareNeeds), CareNeeds::parse_bytes, CareNeeds::allowed()));
+            field!(Column::CareNeeds, choice(get(Column::CareNeeds), CareNeeds::parse_bytes, CareNeeds::allowed));
 
         if let Some((first, _)) = problems.first() {
             let column = *first;
@@ -485,12 +489,20 @@ impl<'a> PersonRecord<'a> {
             given_names: given_names.unwrap_or_default(),
             birth_date: birth_date.flatten(),
             nationalities: nationalities.flatten(),
-            nationalities_text: std::str::from_utf8(get(Column::Nationalities)).unwrap_or_default(),
+            nationalities_text: if nationalities.flatten().is_some() {
+                std::str::from_utf8(get(Column::Nationalities)).unwrap_or_default()
+            } else {
+                ""
+            },
             conviction: conviction.flatten(),
             offence_category: offence_category.flatten(),
             sentence_start: sentence_start.flatten(),
             sentence_term: sentence_term.flatten(),
-            sentence_term_text: std::str::from_utf8(get(Column::SentenceTerm)).unwrap_or_default(),
+            sentence_term_text: if sentence_term.flatten().is_some() {
+                std::str::from_utf8(get(Column::SentenceTerm)).unwrap_or_default()
+            } else {
+                ""
+            },
             jail_credit_days: jail_credit_days.unwrap_or(0),
             security_class: security_class.flatten(),
             consent: consent.flatten(),

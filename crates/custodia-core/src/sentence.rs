@@ -153,9 +153,10 @@ pub fn good_conduct_time(start: Date, term: &FixedTerm, full_term: Date, rate: u
         // still fits (more than once only when the days of an `<n>m<n>d` term span years). An
         // anniversary beyond the calendar does not fit.
         let day_after = full_term.add_days(1)?;
+        let start_ymd = start.ymd();
         let mut k = term.total_months() / 12;
-        let mut anniversary = start.add_months(12 * k)?;
-        while let Ok(next) = start.add_months(12 * (k + 1)) {
+        let mut anniversary = Date::add_months_to_ymd(start_ymd, 12 * k)?;
+        while let Ok(next) = Date::add_months_to_ymd(start_ymd, 12 * (k + 1)) {
             if next > day_after {
                 break;
             }
