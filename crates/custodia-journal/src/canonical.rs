@@ -198,8 +198,9 @@ fn write_number(n: &Number, out: &mut Vec<u8>, path: &[Step<'_>]) -> Result<(), 
     }
 }
 
-/// RFC 8785 §3.2.2.2: the string serialisation of ECMAScript's `JSON.stringify`.
-fn write_string(s: &str, out: &mut Vec<u8>) {
+/// RFC 8785 §3.2.2.2: the string serialisation of ECMAScript's `JSON.stringify`, with its quotes.
+/// Public so that callers assembling canonical JSON from canonical parts escape strings the same way.
+pub fn write_string(s: &str, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
     let bytes = s.as_bytes();

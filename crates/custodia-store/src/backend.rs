@@ -12,14 +12,16 @@ use sqlx::Row;
 
 use crate::bulk::{Dialect, JsonRows, Kind, insert_sql};
 
-use crate::events::{AppendedEvent, Head, NewEvent, StoredEvent, VerifyReport, verify_page};
+use crate::events::{AppendedEvent, EventData, Head, NewEvent, StoredEvent, VerifyReport, verify_page};
 use crate::record::PersonData;
 use crate::{
     Actor, AgreementFile, AgreementImport, BATCH_ROWS, PAGE_EVENTS, PersonsFile, PersonsImport, SQLITE_FILE,
     StoreError, Target,
 };
 
-const PERSON_SELECT: &str = "SELECT id, version, record_sha256, record FROM persons";
+/// A person with the record carried by their last event.
+const PERSON_SELECT: &str =
+    "SELECT p.id, p.version, p.record_sha256, e.body FROM persons p JOIN events e ON e.seq = p.last_event_seq";
 
 const EVENT_COLUMNS: [(&str, Kind); 10] = [
     ("seq", Kind::Int),
@@ -34,11 +36,10 @@ const EVENT_COLUMNS: [(&str, Kind); 10] = [
     ("root_after", Kind::Blob),
 ];
 
-const PERSON_COLUMNS_SQL: [(&str, Kind); 7] = [
+const PERSON_COLUMNS_SQL: [(&str, Kind); 6] = [
     ("id", Kind::Int),
     ("sending_state", Kind::Text),
     ("sending_id", Kind::Text),
-    ("record", Kind::Text),
     ("record_sha256", Kind::Blob),
     ("version", Kind::Int),
     ("last_event_seq", Kind::Int),
@@ -60,8 +61,12 @@ where
     for<'r> &'r str: sqlx::ColumnIndex<R>,
 {
     let id: i64 = row.try_get("id")?;
-    let record: String = row.try_get("record")?;
-    let data = PersonData::from_json(&record).map_err(|e| StoreError::Inconsistent(format!("person {id}: {e}")))?;
+    let body: String = row.try_get("body")?;
+    let record = serde_json::from_str::<Value>(&body)
+        .ok()
+        .and_then(|event| event.get("data").and_then(|d| d.get("record")).cloned())
+        .ok_or_else(|| StoreError::Inconsistent(format!("person {id}: the last event carries no record")))?;
+    let data = PersonData::from_value(&record).map_err(|e| StoreError::Inconsistent(format!("person {id}: {e}")))?;
     Ok((id, row.try_get("version")?, row.try_get("record_sha256")?, data))
 }
 
@@ -110,22 +115,7 @@ macro_rules! backend {
             async fn insert_events(tx: &mut sqlx::Transaction<'_, $db>, events: &[AppendedEvent], actor: &Actor) -> Result<(), StoreError> {
                 let sql = insert_sql($dialect, "events", &EVENT_COLUMNS, "");
                 for chunk in events.chunks(BATCH_ROWS) {
-                    let mut rows = JsonRows::with_capacity(chunk.len() * 600);
-                    for event in chunk {
-                        let stored = &event.stored;
-                        rows.row()
-                            .int(stored.seq as i64)
-                            .text(event.kind)
-                            .text(&actor.name)
-                            .text(actor.recorded_at.as_str())
-                            .text(actor.recorded_at.as_str())
-                            .opt_text(event.agreement_id.as_deref())
-                            .opt_int(event.person_id)
-                            .text(&stored.body)
-                            .blob(&stored.leaf_hash)
-                            .blob(&stored.root_after);
-                    }
-                    sqlx::query(&sql).bind(rows.finish()).execute(&mut **tx).await?;
+                    sqlx::query(&sql).bind(events_json(chunk, actor)).execute(&mut **tx).await?;
                 }
                 Ok(())
             }
@@ -158,12 +148,12 @@ macro_rules! backend {
                     kind,
                     agreement_id: Some(id.clone()),
                     person_id: None,
-                    data: json!({
+                    data: EventData::Json(json!({
                         "version": version,
                         "effective_from": effective_from,
                         "source_sha256": hex(&digest),
                         "source": file.source,
-                    }),
+                    })),
                 };
                 let appended = head.append(event, actor)?;
                 let seq = appended.stored.seq as i64;
@@ -235,86 +225,62 @@ macro_rules! backend {
                     .await?
                     .try_get("max_id")?;
                 let mut outcome = PersonsImport::default();
+                let events_sql = insert_sql($dialect, "events", &EVENT_COLUMNS, "");
+                // New people are inserted; amended ones replace their row (same id).
+                let persons_sql = insert_sql(
+                    $dialect,
+                    "persons",
+                    &PERSON_COLUMNS_SQL,
+                    " ON CONFLICT (id) DO UPDATE SET record_sha256 = excluded.record_sha256, \
+                     version = excluded.version, last_event_seq = excluded.last_event_seq",
+                );
+                let lookup = format!(
+                    "{PERSON_SELECT} WHERE p.sending_state = $1 AND p.sending_id IN ({})",
+                    text_list_sql($dialect, "$2")
+                );
+                // Batch k is written by the database while batch k + 1 is built here: the two run on
+                // different threads, so an import costs about the larger of the two, not their sum.
+                let mut pending: Option<(String, String)> = None;
                 for batch in file.persons.chunks(BATCH_ROWS) {
                     let mut ids = JsonRows::with_capacity(batch.len() * 16);
                     ids.row();
                     for person in batch {
                         ids.text(&person.sending_id);
                     }
-                    let ids = ids.finish();
-                    let lookup = format!(
-                        "{PERSON_SELECT} WHERE sending_state = $1 AND sending_id IN ({})",
-                        text_list_sql($dialect, "$2")
-                    );
-                    let found = sqlx::query(&lookup).bind(state.clone()).bind(ids).fetch_all(&mut *tx).await?;
+                    let found = sqlx::query(&lookup).bind(state.clone()).bind(ids.finish()).fetch_all(&mut *tx).await?;
                     let mut existing: HashMap<String, (i64, i64, Vec<u8>, PersonData)> = HashMap::new();
                     for row in found {
                         let found = person_from_row(&row)?;
                         existing.insert(found.3.sending_id.clone(), found);
                     }
-                    // (custodia id, sending id, version, record JSON, digest, event) per person to write.
-                    let mut writes: Vec<(i64, &str, i64, String, Vec<u8>, AppendedEvent)> = Vec::with_capacity(batch.len());
-                    for person in batch {
-                        let digest = person.sha256().to_vec();
-                        let (id, version, event) = match existing.get(&person.sending_id) {
-                            Some((_, _, sha, _)) if *sha == digest => {
-                                outcome.unchanged += 1;
-                                continue;
+                    let previous = pending.take();
+                    let (written, built) = tokio::join!(
+                        async {
+                            if let Some((events, persons)) = previous {
+                                sqlx::query(&events_sql).bind(events).execute(&mut *tx).await?;
+                                sqlx::query(&persons_sql).bind(persons).execute(&mut *tx).await?;
                             }
-                            Some((id, version, _, old)) => {
-                                let changes: Vec<Value> = person
-                                    .changes_from(old)
-                                    .into_iter()
-                                    .map(|(column, from, to)| json!({"column": column, "from": from, "to": to}))
-                                    .collect();
-                                outcome.amended += 1;
-                                let event = NewEvent {
-                                    kind: "person.amended",
-                                    agreement_id: Some(file.agreement_id.to_owned()),
-                                    person_id: Some(*id),
-                                    data: json!({"version": version + 1, "changes": changes}),
-                                };
-                                (*id, version + 1, event)
-                            }
-                            None => {
-                                next_id += 1;
-                                outcome.added += 1;
-                                let event = NewEvent {
-                                    kind: "person.registered",
-                                    agreement_id: Some(file.agreement_id.to_owned()),
-                                    person_id: Some(next_id),
-                                    data: json!({"sending_state": state, "record": person.to_json()}),
-                                };
-                                (next_id, 1, event)
-                            }
-                        };
-                        let appended = head.append(event, actor)?;
-                        writes.push((id, &person.sending_id, version, person.canonical_json(), digest, appended));
-                    }
-                    if writes.is_empty() {
-                        continue;
-                    }
-                    let mut rows = JsonRows::with_capacity(writes.len() * 500);
-                    for (id, sending_id, version, record, digest, appended) in &writes {
-                        rows.row()
-                            .int(*id)
-                            .text(&state)
-                            .text(sending_id)
-                            .text(record)
-                            .blob(digest)
-                            .int(*version)
-                            .int(appended.stored.seq as i64);
-                    }
-                    // New people are inserted; amended ones replace their row (same id).
-                    let suffix = " ON CONFLICT (id) DO UPDATE SET record = excluded.record, \
-                                  record_sha256 = excluded.record_sha256, version = excluded.version, \
-                                  last_event_seq = excluded.last_event_seq";
-                    let events: Vec<AppendedEvent> = writes.into_iter().map(|w| w.5).collect();
-                    Self::insert_events(&mut tx, &events, actor).await?;
-                    sqlx::query(&insert_sql($dialect, "persons", &PERSON_COLUMNS_SQL, suffix))
-                        .bind(rows.finish())
-                        .execute(&mut *tx)
-                        .await?;
+                            Ok::<(), StoreError>(())
+                        },
+                        async {
+                            build_person_batch(
+                                batch,
+                                &existing,
+                                &state,
+                                file.agreement_id,
+                                &mut head,
+                                &mut next_id,
+                                &mut outcome,
+                                actor,
+                            )
+                        }
+                    );
+                    written?;
+                    pending = built?;
+                }
+                if let Some((events, persons)) = pending {
+                    sqlx::query(&events_sql).bind(events).execute(&mut *tx).await?;
+                    sqlx::query(&persons_sql).bind(persons).execute(&mut *tx).await?;
                 }
                 Self::save_head(&mut tx, &head).await?;
                 tx.commit().await?;
@@ -323,7 +289,7 @@ macro_rules! backend {
 
             /// People with Custodia id greater than `after`, in id order, at most `limit`.
             pub async fn persons_page(&self, after: i64, limit: u32) -> Result<Vec<(i64, PersonData)>, StoreError> {
-                let rows = sqlx::query(&format!("{PERSON_SELECT} WHERE id > $1 ORDER BY id LIMIT $2"))
+                let rows = sqlx::query(&format!("{PERSON_SELECT} WHERE p.id > $1 ORDER BY p.id LIMIT $2"))
                     .bind(after)
                     .bind(i64::from(limit))
                     .fetch_all(&self.pool)
@@ -350,25 +316,86 @@ macro_rules! backend {
             }
 
             /// Recomputes the whole tree from the stored events and reports the first mismatch.
+            ///
+            /// Each page of [`PAGE_EVENTS`] events arrives as one row — the bodies joined by line
+            /// breaks (canonical JSON has none) — so the database driver is crossed once per page,
+            /// not once per event, and the time goes to SHA-256. The tree is rebuilt from the bodies
+            /// and its root compared with the stored root at each page end; any disagreement re-reads
+            /// that page event by event (stored leaf hashes, bodies, roots) to name the first mismatch.
             pub async fn verify_journal(&self) -> Result<VerifyReport, StoreError> {
                 let size = self.journal_size().await?;
-                let mut range = custodia_journal::merkle::Tree::new();
-                let mut from = 0u64;
-                // The stored count may itself have been tampered with: read until no rows are left.
-                loop {
-                    let page = self.events(from, from + PAGE_EVENTS).await?;
-                    if page.is_empty() {
-                        break;
+                // Rows are aggregated in scan order (the primary key, so seq order) without an ORDER
+                // BY inside the aggregate, which would make SQLite sort every body. Correctness does
+                // not rest on that order: a page whose hashes disagree is re-checked from the events.
+                let page_sql = match $dialect {
+                    Dialect::Sqlite => "SELECT count(*) AS n, group_concat(body, char(10)) AS bodies, \
+                         (SELECT hex(root_after) FROM events WHERE seq = $2 - 1) AS root \
+                         FROM (SELECT body FROM events WHERE seq >= $1 AND seq < $2 ORDER BY seq)",
+                    Dialect::Postgres => "SELECT count(*) AS n, string_agg(body, E'\\n' ORDER BY seq) AS bodies, \
+                         (SELECT upper(encode(root_after, 'hex')) FROM events WHERE seq = $2 - 1) AS root \
+                         FROM events WHERE seq >= $1 AND seq < $2",
+                };
+                let mut tree = custodia_journal::merkle::Tree::new();
+                let mut bytes = 0u64;
+                let mut hex = String::with_capacity(64);
+                let page_end = |from: u64| if from < size { (from + PAGE_EVENTS).min(size) } else { from + PAGE_EVENTS };
+                let fetch = |from: u64| {
+                    // Past the recorded size, keep reading until no rows are left: the head itself
+                    // may have been tampered with.
+                    let to = page_end(from);
+                    async move {
+                        let row = sqlx::query(page_sql).bind(from as i64).bind(to as i64).fetch_one(&self.pool).await?;
+                        let count = u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0);
+                        if count == 0 {
+                            return Ok::<_, StoreError>(None);
+                        }
+                        let bodies: String = row.try_get("bodies")?;
+                        let root: Option<String> = row.try_get("root")?;
+                        Ok(Some((from, to, count, bodies, root)))
                     }
-                    if let Some(mismatch) = verify_page(&mut range, &page) {
-                        return Ok(VerifyReport { size: range.size(), root: range.root(), first_mismatch: Some(mismatch) });
+                };
+                // The database reads page k + 1 while page k is hashed here.
+                let mut next = fetch(0).await?;
+                while let Some((from, to, count, bodies, root)) = next.take() {
+                    let page_start = tree.clone();
+                    let (fetched, ok) = tokio::join!(fetch(to), async {
+                        // A body or stored leaf hash that was changed changes the recomputed root, so
+                        // comparing the page's last root is enough here; the slow path below names
+                        // the event.
+                        let mut ok = count == to - from;
+                        let mut lines = 0u64;
+                        if ok {
+                            for body in bodies.split('\n') {
+                                lines += 1;
+                                bytes += body.len() as u64;
+                                if tree.push(custodia_journal::merkle::leaf_hash(body.as_bytes())).is_err() {
+                                    ok = false;
+                                    break;
+                                }
+                            }
+                            hex_upper(tree.root().as_bytes(), &mut hex);
+                            ok = ok && lines == count && root.as_deref() == Some(hex.as_str());
+                        }
+                        ok
+                    });
+                    if !ok {
+                        // Name the first event that does not match, from the events themselves.
+                        let events = self.events(from, to).await?;
+                        tree = page_start;
+                        if let Some(found) = verify_page(&mut tree, &events) {
+                            return Ok(VerifyReport { size: tree.size(), root: tree.root(), bytes, first_mismatch: Some(found) });
+                        }
+                        if events.is_empty() {
+                            break;
+                        }
+                        next = fetch(tree.size()).await?;
+                        continue;
                     }
-                    from += page.len() as u64;
+                    next = fetched?;
                 }
-                let first_mismatch = (range.size() != size).then(|| {
-                    (range.size(), format!("journal head says {size} events but {} are stored", range.size()))
-                });
-                Ok(VerifyReport { size: range.size(), root: range.root(), first_mismatch })
+                let first_mismatch = (tree.size() != size)
+                    .then(|| (tree.size(), format!("journal head says {size} events but {} are stored", tree.size())));
+                Ok(VerifyReport { size: tree.size(), root: tree.root(), bytes, first_mismatch })
             }
         }
     };
@@ -388,6 +415,119 @@ backend!(
     Dialect::Postgres,
     "SELECT size FROM journal_head WHERE id = 1 FOR UPDATE"
 );
+
+/// Uppercase hex of `bytes` into `out` (as SQLite's `hex()` writes it).
+fn hex_upper(bytes: &[u8], out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.clear();
+    for b in bytes {
+        out.push(char::from(HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0')));
+        out.push(char::from(HEX.get(usize::from(b & 15)).copied().unwrap_or(b'0')));
+    }
+}
+
+/// The JSON rows for inserting `events` (see [`EVENT_COLUMNS`]).
+fn events_json(events: &[AppendedEvent], actor: &Actor) -> String {
+    let mut rows = JsonRows::with_capacity(events.len() * 800);
+    for event in events {
+        let stored = &event.stored;
+        rows.row()
+            .int(stored.seq as i64)
+            .text(event.kind)
+            .text(&actor.name)
+            .text(actor.recorded_at.as_str())
+            .text(actor.recorded_at.as_str())
+            .opt_text(event.agreement_id.as_deref())
+            .opt_int(event.person_id)
+            .text(&stored.body)
+            .blob(&stored.leaf_hash)
+            .blob(&stored.root_after);
+    }
+    rows.finish()
+}
+
+type Existing = HashMap<String, (i64, i64, Vec<u8>, PersonData)>;
+
+/// Builds one batch of a person import: decides for each row whether it is new, amended or
+/// unchanged, appends the events to the journal head, and returns the JSON rows for the events
+/// and persons inserts (`None` when nothing changed).
+#[allow(clippy::too_many_arguments)]
+fn build_person_batch(
+    batch: &[PersonData],
+    existing: &Existing,
+    state: &str,
+    agreement_id: &str,
+    head: &mut Head,
+    next_id: &mut i64,
+    outcome: &mut PersonsImport,
+    actor: &Actor,
+) -> Result<Option<(String, String)>, StoreError> {
+    let mut events: Vec<AppendedEvent> = Vec::with_capacity(batch.len());
+    let mut persons = JsonRows::with_capacity(batch.len() * 500);
+    for person in batch {
+        let digest = person.sha256();
+        let (id, version, event) = match existing.get(&person.sending_id) {
+            Some((_, _, sha, _)) if sha.as_slice() == digest.as_slice() => {
+                outcome.unchanged += 1;
+                continue;
+            }
+            Some((id, version, _, old)) => {
+                let changes: Vec<Value> = person
+                    .changes_from(old)
+                    .into_iter()
+                    .map(|(column, from, to)| json!({"column": column, "from": from, "to": to}))
+                    .collect();
+                outcome.amended += 1;
+                // The amendment carries the whole new record too: a person's last event always does.
+                let event = NewEvent {
+                    kind: "person.amended",
+                    agreement_id: Some(agreement_id.to_owned()),
+                    person_id: Some(*id),
+                    data: EventData::Json(
+                        json!({"version": version + 1, "changes": changes, "record": person.to_json()}),
+                    ),
+                };
+                (*id, version + 1, event)
+            }
+            None => {
+                *next_id += 1;
+                outcome.added += 1;
+                let event = NewEvent {
+                    kind: "person.registered",
+                    agreement_id: Some(agreement_id.to_owned()),
+                    person_id: Some(*next_id),
+                    data: EventData::Canonical(registered_data(&person.canonical_json(), state)),
+                };
+                (*next_id, 1, event)
+            }
+        };
+        let appended = head.append(event, actor)?;
+        persons
+            .row()
+            .int(id)
+            .text(state)
+            .text(&person.sending_id)
+            .blob(&digest)
+            .int(version)
+            .int(appended.stored.seq as i64);
+        events.push(appended);
+    }
+    if events.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some((events_json(&events, actor), persons.finish())))
+}
+
+/// `{"record":<record>,"sending_state":"US"}` in canonical form, from the record's canonical JSON.
+fn registered_data(record: &str, state: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(record.len() + 40);
+    out.extend_from_slice(b"{\"record\":");
+    out.extend_from_slice(record.as_bytes());
+    out.extend_from_slice(b",\"sending_state\":");
+    custodia_journal::canonical::write_string(state, &mut out);
+    out.push(b'}');
+    out
+}
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -442,7 +582,10 @@ impl Store {
             .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
             .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // A larger page cache keeps a big import's B-tree pages in memory instead of spilling them
+            // to the WAL again and again (64 MiB per connection; SQLite allocates it only as needed).
+            .pragma("cache_size", "-65536");
         let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         Ok(Store::Sqlite(SqliteStore { pool }))

@@ -48,26 +48,26 @@ pub(crate) fn insert_sql(dialect: Dialect, table: &str, columns: &[(&str, Kind)]
 /// Builds the JSON array of rows.
 #[derive(Debug, Default)]
 pub(crate) struct JsonRows {
-    text: String,
+    text: Vec<u8>,
     in_row: bool,
     first_value: bool,
 }
 
 impl JsonRows {
     pub(crate) fn with_capacity(bytes: usize) -> Self {
-        let mut text = String::with_capacity(bytes);
-        text.push('[');
+        let mut text = Vec::with_capacity(bytes);
+        text.push(b'[');
         Self { text, in_row: false, first_value: true }
     }
 
     pub(crate) fn row(&mut self) -> &mut Self {
         if self.in_row {
-            self.text.push(']');
+            self.text.push(b']');
         }
         if self.text.len() > 1 {
-            self.text.push(',');
+            self.text.push(b',');
         }
-        self.text.push('[');
+        self.text.push(b'[');
         self.in_row = true;
         self.first_value = true;
         self
@@ -75,16 +75,14 @@ impl JsonRows {
 
     fn sep(&mut self) {
         if !self.first_value {
-            self.text.push(',');
+            self.text.push(b',');
         }
         self.first_value = false;
     }
 
     pub(crate) fn text(&mut self, value: &str) -> &mut Self {
         self.sep();
-        let mut bytes = Vec::with_capacity(value.len() + 2);
-        custodia_core::csv::write_json_string(&mut bytes, value);
-        self.text.push_str(&String::from_utf8_lossy(&bytes));
+        custodia_journal::canonical::write_string(value, &mut self.text);
         self
     }
 
@@ -93,7 +91,7 @@ impl JsonRows {
             Some(v) => self.text(v),
             None => {
                 self.sep();
-                self.text.push_str("null");
+                self.text.extend_from_slice(b"null");
                 self
             }
         }
@@ -101,7 +99,7 @@ impl JsonRows {
 
     pub(crate) fn int(&mut self, value: i64) -> &mut Self {
         self.sep();
-        self.text.push_str(&value.to_string());
+        self.text.extend_from_slice(value.to_string().as_bytes());
         self
     }
 
@@ -110,7 +108,7 @@ impl JsonRows {
             Some(v) => self.int(v),
             None => {
                 self.sep();
-                self.text.push_str("null");
+                self.text.extend_from_slice(b"null");
                 self
             }
         }
@@ -118,20 +116,23 @@ impl JsonRows {
 
     pub(crate) fn blob(&mut self, value: &[u8]) -> &mut Self {
         self.sep();
-        self.text.push('"');
+        self.text.push(b'"');
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         for b in value {
-            self.text.push_str(&format!("{b:02x}"));
+            self.text.push(HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0'));
+            self.text.push(HEX.get(usize::from(b & 15)).copied().unwrap_or(b'0'));
         }
-        self.text.push('"');
+        self.text.push(b'"');
         self
     }
 
     pub(crate) fn finish(mut self) -> String {
         if self.in_row {
-            self.text.push(']');
+            self.text.push(b']');
         }
-        self.text.push(']');
-        self.text
+        self.text.push(b']');
+        // Every part written is valid UTF-8 (strings come from &str).
+        String::from_utf8(self.text).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 }
 

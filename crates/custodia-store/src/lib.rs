@@ -25,7 +25,7 @@ pub use record::{PERSON_COLUMNS, PersonData};
 /// Name of the SQLite file inside the data directory.
 pub const SQLITE_FILE: &str = "custodia.db";
 /// Rows per bulk statement (each batch is bound as one JSON document).
-pub(crate) const BATCH_ROWS: usize = 5_000;
+pub(crate) const BATCH_ROWS: usize = 500;
 /// Events read per page when verifying or exporting the journal.
 pub const PAGE_EVENTS: u64 = 10_000;
 

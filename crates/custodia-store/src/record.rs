@@ -134,9 +134,8 @@ impl PersonData {
             .unwrap_or_default()
     }
 
-    /// Reads a record stored by [`PersonData::canonical_json`].
-    pub fn from_json(text: &str) -> Result<Self, String> {
-        let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    /// Reads a record written by [`PersonData::to_json`].
+    pub fn from_value(value: &Value) -> Result<Self, String> {
         let text_of = |name: &str| -> Result<Option<String>, String> {
             match value.get(name) {
                 None | Some(Value::Null) => Ok(None),

@@ -50,7 +50,6 @@ CREATE TABLE persons (
     id             BIGINT PRIMARY KEY,
     sending_state  TEXT   NOT NULL,
     sending_id     TEXT   NOT NULL,
-    record         TEXT   NOT NULL,
     record_sha256  BYTEA  NOT NULL,
     version        BIGINT NOT NULL,
     last_event_seq BIGINT NOT NULL REFERENCES events (seq),
@@ -86,13 +85,16 @@ CREATE TABLE legal_basis (
     UNIQUE (person_id, kind)
 );
 
--- Legal-basis records as exported by the sending state, one conviction and one removal order per person.
+-- Legal-basis records as exported by the sending state, read from the person's last event.
 CREATE VIEW person_legal_basis AS
-    SELECT id AS person_id, 'conviction' AS kind, record::json ->> 'conviction' AS status,
-           record::json ->> 'offence_category' AS offence_category, record::json ->> 'sentence_start' AS sentence_start,
-           record::json ->> 'sentence_term' AS sentence_term, (record::json ->> 'jail_credit_days')::bigint AS jail_credit_days,
-           last_event_seq AS recorded_event_seq
-      FROM persons
+    SELECT p.id AS person_id, 'conviction' AS kind, e.body::json -> 'data' -> 'record' ->> 'conviction' AS status,
+           e.body::json -> 'data' -> 'record' ->> 'offence_category' AS offence_category,
+           e.body::json -> 'data' -> 'record' ->> 'sentence_start' AS sentence_start,
+           e.body::json -> 'data' -> 'record' ->> 'sentence_term' AS sentence_term,
+           (e.body::json -> 'data' -> 'record' ->> 'jail_credit_days')::bigint AS jail_credit_days,
+           p.last_event_seq AS recorded_event_seq
+      FROM persons p JOIN events e ON e.seq = p.last_event_seq
     UNION ALL
-    SELECT id, 'removal_order', record::json ->> 'removal_order', NULL, NULL, NULL, NULL, last_event_seq
-      FROM persons;
+    SELECT p.id, 'removal_order', e.body::json -> 'data' -> 'record' ->> 'removal_order', NULL, NULL, NULL, NULL,
+           p.last_event_seq
+      FROM persons p JOIN events e ON e.seq = p.last_event_seq;

@@ -44,14 +44,13 @@ CREATE TABLE agreement_versions (
 ) STRICT;
 
 -- A person has one Custodia id; the sending state's export id identifies the row it came from.
--- `record` is the latest export row as canonical JSON (SPEC §2 columns, exactly as written); the
--- register keeps it whole, so an import writes one row per person, and the legal-basis view below
--- reads the conviction and removal order out of it.
+-- The record itself (SPEC §2 columns, exactly as written) lives in the journal: the person's last
+-- event (`person.registered` or `person.amended`) carries the whole current record as
+-- `data.record`, so it is stored once, and this table indexes it.
 CREATE TABLE persons (
     id             INTEGER PRIMARY KEY,        -- the Custodia id
     sending_state  TEXT    NOT NULL,
     sending_id     TEXT    NOT NULL,           -- person_id of the sending state's export
-    record         TEXT    NOT NULL,           -- canonical JSON of the SPEC §2 record
     record_sha256  BLOB    NOT NULL,           -- for idempotent imports
     version        INTEGER NOT NULL,
     last_event_seq INTEGER NOT NULL REFERENCES events (seq),
@@ -92,13 +91,16 @@ CREATE TABLE legal_basis (
     UNIQUE (person_id, kind)
 ) STRICT;
 
--- Legal-basis records as exported by the sending state, one conviction and one removal order per person.
+-- Legal-basis records as exported by the sending state, one conviction and one removal order per
+-- person, read from the record in the person's last event.
 CREATE VIEW person_legal_basis AS
-    SELECT id AS person_id, 'conviction' AS kind, record ->> '$.conviction' AS status,
-           record ->> '$.offence_category' AS offence_category, record ->> '$.sentence_start' AS sentence_start,
-           record ->> '$.sentence_term' AS sentence_term, record ->> '$.jail_credit_days' AS jail_credit_days,
-           last_event_seq AS recorded_event_seq
-      FROM persons
+    SELECT p.id AS person_id, 'conviction' AS kind, e.body ->> '$.data.record.conviction' AS status,
+           e.body ->> '$.data.record.offence_category' AS offence_category,
+           e.body ->> '$.data.record.sentence_start' AS sentence_start,
+           e.body ->> '$.data.record.sentence_term' AS sentence_term,
+           e.body ->> '$.data.record.jail_credit_days' AS jail_credit_days,
+           p.last_event_seq AS recorded_event_seq
+      FROM persons p JOIN events e ON e.seq = p.last_event_seq
     UNION ALL
-    SELECT id, 'removal_order', record ->> '$.removal_order', NULL, NULL, NULL, NULL, last_event_seq
-      FROM persons;
+    SELECT p.id, 'removal_order', e.body ->> '$.data.record.removal_order', NULL, NULL, NULL, NULL, p.last_event_seq
+      FROM persons p JOIN events e ON e.seq = p.last_event_seq;

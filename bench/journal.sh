@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Register benchmarks (issue 4): importing 1,000,000 synthetic people into SQLite, and
+# `custodia journal verify` over the resulting 1,000,001 events compared with raw SHA-256 over the
+# same bytes (one SHA-256 per event, sha2 crate, same machine, same run).
+#
+#   bash bench/journal.sh            # SKIP_BUILD=1 to reuse target/release
+#
+# Data stays in bench-data/ (gitignored): persons-1m.csv, a register in bench-data/register-1m/,
+# and the journal export bench-data/journal-1m.jsonl. Everything is bounded in time.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+DATA=bench-data
+BIN=target/release/custodia
+mkdir -p "$DATA"
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+    log "cargo build --release"
+    timeout 1800 cargo build --release --quiet -p custodia-cli
+fi
+timeout 600 cargo build --release --quiet -p custodia-journal --example sha256_lines
+SHA=target/release/examples/sha256_lines
+
+[ -s "$DATA/persons-1m.csv" ] || timeout 300 "$BIN" synth persons --count 1000000 --seed 1 --out "$DATA/persons-1m.csv"
+
+REG=$DATA/register-1m
+rm -rf "$REG"
+timeout 60 "$BIN" import agreement examples/agreements/us-sv-cecot.toml --data-dir "$REG" >/dev/null
+log "import persons (1,000,000 rows) into SQLite"
+import_s=$( { /usr/bin/time -f '%e' timeout 600 "$BIN" import persons "$DATA/persons-1m.csv" --agreement us-sv-cecot --data-dir "$REG" >/dev/null; } 2>&1 | tail -1)
+db_bytes=$(stat -c %s "$REG/custodia.db")
+
+log "journal verify (3 runs)"
+verify_runs=()
+for _ in 1 2 3; do
+    verify_runs+=("$( { /usr/bin/time -f '%e' timeout 600 "$BIN" journal verify --data-dir "$REG" >/dev/null; } 2>&1 | tail -1)")
+done
+verify_s=$(printf '%s\n' "${verify_runs[@]}" | sort -n | sed -n 2p)
+
+log "raw SHA-256 over the same bytes"
+timeout 600 "$BIN" journal export --data-dir "$REG" --out "$DATA/journal-1m.jsonl"
+events=$(wc -l < "$DATA/journal-1m.jsonl")
+raw=$(timeout 600 "$SHA" "$DATA/journal-1m.jsonl")
+raw_s=$(echo "$raw" | sed -E 's/.*best of 5: ([0-9.]+) s.*/\1/')
+bytes=$(echo "$raw" | sed -E 's/.*lines, ([0-9]+) bytes.*/\1/')
+
+ratio=$(python3 -c "print(f'{$raw_s / $verify_s:.2f}')")
+cat <<REPORT
+### Register: import and journal verification — $(date +%Y-%m-%d)
+
+| measurement | figure |
+|---|---:|
+| import 1,000,000 people into SQLite (\`custodia import persons\`) | **${import_s} s** (database $(python3 -c "print(f'{$db_bytes/2**20:.0f}')") MiB) |
+| \`custodia journal verify\`, ${events} events, $(python3 -c "print(f'{$bytes/1e6:.0f}')") MB of leaves (median of 3: ${verify_runs[*]}) | **${verify_s} s** ($(python3 -c "print(f'{$bytes/$verify_s/1e6:.0f}')") MB/s) |
+| raw SHA-256 over the same bytes, one hash per event (sha2, best of 5) | ${raw_s} s ($(python3 -c "print(f'{$bytes/$raw_s/1e6:.0f}')") MB/s) |
+| verify speed as a fraction of raw SHA-256 | **${ratio}** |
+
+- Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/{print $2}') GiB; load average $(cut -d' ' -f1-3 /proc/loadavg).
+- Commands: \`$BIN import persons $DATA/persons-1m.csv --agreement us-sv-cecot --data-dir $REG\`,
+  \`$BIN journal verify --data-dir $REG\`, \`$SHA $DATA/journal-1m.jsonl\`.
+REPORT
