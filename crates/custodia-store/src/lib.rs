@@ -54,6 +54,9 @@ pub enum StoreError {
     /// The database could not be reached or answered with an error.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// Reading the SQLite file directly failed.
+    #[error("database file: {0}")]
+    SqliteFile(#[from] rusqlite::Error),
     /// A migration failed.
     #[error("database migration: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
