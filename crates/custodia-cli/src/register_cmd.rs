@@ -155,7 +155,8 @@ pub(crate) fn run_import(command: &ImportCommand) -> CmdResult {
                 let parsed = custodia_core::Agreement::from_toml(&source).map_err(|e| {
                     Failure::Other(anyhow::anyhow!("stored agreement {agreement} no longer loads: {e}"))
                 })?;
-                let (persons, invalid) = read_persons(file)?;
+                let people = PersonFile::read(file)?;
+                let (valid, invalid) = check_persons(&people);
                 let mut err = std::io::stderr().lock();
                 for (line, message) in invalid.iter().take(1_000) {
                     writeln!(err, "{}:{line}: {message}", file.display())?;
@@ -165,17 +166,16 @@ pub(crate) fn run_import(command: &ImportCommand) -> CmdResult {
                 }
                 if !invalid.is_empty() && !skip_invalid {
                     return Err(Failure::Input(format!(
-                        "{} invalid rows: nothing was imported (fix them, or pass --skip-invalid to import the {} valid rows)",
-                        invalid.len(),
-                        persons.len()
+                        "{} invalid rows: nothing was imported (fix them, or pass --skip-invalid to import the {valid} valid rows)",
+                        invalid.len()
                     )));
                 }
                 let outcome = store
                     .import_persons(
-                        &PersonsFile {
+                        PersonsFile {
                             agreement_id: agreement,
                             sending_state: parsed.sending_state,
-                            persons: &persons,
+                            persons: Box::new(valid_persons(&people)),
                         },
                         &actor,
                     )
@@ -202,59 +202,112 @@ pub(crate) fn run_import(command: &ImportCommand) -> CmdResult {
 /// An invalid row: its line number and what is wrong.
 type InvalidRow = (u64, String);
 
-/// Reads a person file: valid rows in order, and every invalid row.
-fn read_persons(path: &Path) -> Result<(Vec<PersonData>, Vec<InvalidRow>), Failure> {
-    let shown = path.display();
-    let bytes = std::fs::read(path).map_err(|e| Failure::Input(format!("{shown}: cannot read: {e}")))?;
-    let mut splitter = FieldSplitter::new();
-    let mut records = Records::new(&bytes);
-    let mut line = 1u64;
-    let header = loop {
-        let Some(record) = records.next() else {
-            return Err(Failure::Input(format!("{shown}: the file has no header row")));
-        };
-        let this_line = line;
-        line += 1 + record.bytes.iter().filter(|b| **b == b'\n').count() as u64;
-        if record.bytes.is_empty() {
-            continue;
-        }
-        let header_bytes = record.bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(record.bytes);
-        let names = splitter
-            .split(header_bytes)
-            .map_err(|e| Failure::Input(format!("{shown}:{this_line}: header row: {e}")))?;
-        break PersonHeader::from_names(names.iter()).map_err(|e| Failure::Input(format!("{shown}: {e}")))?;
-    };
-    let credit_position = header.position(Column::JailCreditDays);
-    let mut seen = std::collections::HashSet::new();
-    let (mut persons, mut invalid) = (Vec::new(), Vec::new());
-    for record in records {
-        let this_line = line;
-        line += 1 + record.bytes.iter().filter(|b| **b == b'\n').count() as u64;
-        if record.bytes.is_empty() {
-            continue;
-        }
-        let fields = match splitter.split(record.bytes) {
-            Ok(fields) => fields,
-            Err(e) => {
-                invalid.push((this_line, e.to_string()));
+/// A person file in memory with its header; rows are parsed on demand.
+struct PersonFile {
+    bytes: Vec<u8>,
+    header: PersonHeader,
+    /// Offset of the first record after the header, and its line number.
+    body_start: usize,
+    body_line: u64,
+}
+
+impl PersonFile {
+    fn read(path: &Path) -> Result<Self, Failure> {
+        let shown = path.display();
+        let bytes = std::fs::read(path).map_err(|e| Failure::Input(format!("{shown}: cannot read: {e}")))?;
+        let mut splitter = FieldSplitter::new();
+        let mut line = 1u64;
+        let mut records = Records::new(&bytes);
+        loop {
+            let Some(record) = records.next() else {
+                return Err(Failure::Input(format!("{shown}: the file has no header row")));
+            };
+            let this_line = line;
+            line += 1 + record.bytes.iter().filter(|b| **b == b'\n').count() as u64;
+            if record.bytes.is_empty() {
                 continue;
             }
-        };
-        let parsed = PersonRecord::parse(&header, &fields);
-        let id = header.position(Column::PersonId).and_then(|i| fields.get(i)).unwrap_or_default().to_vec();
-        let first = id.is_empty() || seen.insert(id);
-        match parsed {
-            Err(e) => invalid.push((this_line, e.to_string())),
-            Ok(_) if !first => {
-                invalid.push((this_line, "person_id: the same person_id appears in an earlier row".into()))
-            }
-            Ok(record) => {
-                let credit_empty = credit_position.and_then(|i| fields.get(i)).is_none_or(<[u8]>::is_empty);
-                persons.push(PersonData::from_record(&record, credit_empty));
-            }
+            let header_bytes = record.bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(record.bytes);
+            let names = splitter
+                .split(header_bytes)
+                .map_err(|e| Failure::Input(format!("{shown}:{this_line}: header row: {e}")))?;
+            let header = PersonHeader::from_names(names.iter()).map_err(|e| Failure::Input(format!("{shown}: {e}")))?;
+            let body_start = records.clone().next().map_or(bytes.len(), |r| r.offset);
+            return Ok(PersonFile { header, body_start, body_line: line, bytes });
         }
     }
-    Ok((persons, invalid))
+
+    /// Every non-blank row after the header, in order: its line number and the owned record (when
+    /// `build`), or why it is invalid (duplicates of an earlier id included).
+    fn rows(&self, build: bool) -> PersonRows<'_> {
+        PersonRows {
+            file: self,
+            records: Records::new(self.bytes.get(self.body_start..).unwrap_or_default()),
+            splitter: FieldSplitter::new(),
+            seen: std::collections::HashSet::new(),
+            line: self.body_line,
+            build,
+        }
+    }
+}
+
+/// Iterator over a person file's rows (see [`PersonFile::rows`]).
+struct PersonRows<'a> {
+    file: &'a PersonFile,
+    records: Records<'a>,
+    splitter: FieldSplitter,
+    seen: std::collections::HashSet<Vec<u8>>,
+    line: u64,
+    build: bool,
+}
+
+impl Iterator for PersonRows<'_> {
+    type Item = (u64, Result<Option<PersonData>, String>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let record = self.records.next()?;
+            let this_line = self.line;
+            self.line += 1 + record.bytes.iter().filter(|b| **b == b'\n').count() as u64;
+            if record.bytes.is_empty() {
+                continue;
+            }
+            let header = &self.file.header;
+            let fields = match self.splitter.split(record.bytes) {
+                Ok(fields) => fields,
+                Err(e) => return Some((this_line, Err(e.to_string()))),
+            };
+            let id = header.position(Column::PersonId).and_then(|i| fields.get(i)).unwrap_or_default();
+            let first = id.is_empty() || self.seen.insert(id.to_vec());
+            let outcome = match PersonRecord::parse(header, &fields) {
+                Err(e) => Err(e.to_string()),
+                Ok(_) if !first => Err("person_id: the same person_id appears in an earlier row".into()),
+                Ok(person) if self.build => {
+                    let credit = header.position(Column::JailCreditDays).and_then(|i| fields.get(i));
+                    Ok(Some(PersonData::from_record(&person, credit.is_none_or(<[u8]>::is_empty))))
+                }
+                Ok(_) => Ok(None),
+            };
+            return Some((this_line, outcome));
+        }
+    }
+}
+
+/// Checks every row of a person file: the number of valid rows and every invalid row.
+fn check_persons(file: &PersonFile) -> (u64, Vec<InvalidRow>) {
+    let (mut valid, mut invalid) = (0u64, Vec::new());
+    for (line, row) in file.rows(false) {
+        match row {
+            Ok(_) => valid += 1,
+            Err(message) => invalid.push((line, message)),
+        }
+    }
+    (valid, invalid)
+}
+
+/// The valid rows as owned records, produced as the import consumes them.
+fn valid_persons(file: &PersonFile) -> impl Iterator<Item = PersonData> + Send + '_ {
+    file.rows(true).filter_map(|(_, row)| row.ok().flatten())
 }
 
 pub(crate) fn run_export(command: &ExportCommand) -> CmdResult {

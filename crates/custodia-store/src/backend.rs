@@ -207,12 +207,13 @@ macro_rules! backend {
 
             /// Imports valid person rows: new people are registered, changed ones amended, identical
             /// ones left alone. All in one transaction.
-            pub async fn import_persons(&self, file: &PersonsFile<'_>, actor: &Actor) -> Result<PersonsImport, StoreError> {
-                let state = file.sending_state.as_str().to_owned();
+            pub async fn import_persons(&self, file: PersonsFile<'_>, actor: &Actor) -> Result<PersonsImport, StoreError> {
+                let PersonsFile { agreement_id, sending_state, mut persons } = file;
+                let state = sending_state.as_str().to_owned();
                 let mut tx = self.pool.begin().await?;
                 let mut head = Self::lock_head(&mut tx).await?;
                 let known: Option<i64> = sqlx::query("SELECT current_version FROM agreements WHERE id = $1")
-                    .bind(file.agreement_id.to_owned())
+                    .bind(agreement_id.to_owned())
                     .fetch_optional(&mut *tx)
                     .await?
                     .map(|row| row.try_get("current_version"))
@@ -220,7 +221,7 @@ macro_rules! backend {
                 if known.is_none() {
                     return Err(StoreError::NotFound(format!(
                         "agreement {} is not in the register: import the agreement file first",
-                        file.agreement_id
+                        agreement_id
                     )));
                 }
                 let mut next_id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) AS max_id FROM persons")
@@ -244,7 +245,12 @@ macro_rules! backend {
                 // Batch k is written by the database while batch k + 1 is built here: the two run on
                 // different threads, so an import costs about the larger of the two, not their sum.
                 let mut pending: Option<(String, String)> = None;
-                for batch in file.persons.chunks(BATCH_ROWS) {
+                loop {
+                    let batch: Vec<PersonData> = persons.by_ref().take(BATCH_ROWS).collect();
+                    if batch.is_empty() {
+                        break;
+                    }
+                    let batch = batch.as_slice();
                     let mut ids = JsonRows::with_capacity(batch.len() * 16);
                     ids.row();
                     for person in batch {
@@ -270,7 +276,7 @@ macro_rules! backend {
                                 batch,
                                 &existing,
                                 &state,
-                                file.agreement_id,
+                                agreement_id,
                                 &mut head,
                                 &mut next_id,
                                 &mut outcome,
@@ -618,7 +624,7 @@ impl Store {
     }
 
     /// See [`SqliteStore::import_persons`].
-    pub async fn import_persons(&self, file: &PersonsFile<'_>, actor: &Actor) -> Result<PersonsImport, StoreError> {
+    pub async fn import_persons(&self, file: PersonsFile<'_>, actor: &Actor) -> Result<PersonsImport, StoreError> {
         dispatch!(self, s => s.import_persons(file, actor).await)
     }
 

@@ -104,6 +104,15 @@ pub struct PersonsImport {
     pub unchanged: u64,
 }
 
+impl std::fmt::Debug for PersonsFile<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PersonsFile")
+            .field("agreement_id", &self.agreement_id)
+            .field("sending_state", &self.sending_state)
+            .finish()
+    }
+}
+
 /// Who does something, and when it was recorded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Actor {
@@ -125,12 +134,12 @@ pub struct AgreementFile<'a> {
 }
 
 /// People to import for an agreement's sending state.
-#[derive(Clone, Debug)]
 pub struct PersonsFile<'a> {
     /// The agreement the file was sent under.
     pub agreement_id: &'a str,
     /// The state whose identifiers `sending_id` are.
     pub sending_state: CountryCode,
-    /// Valid rows, ids unique.
-    pub persons: &'a [PersonData],
+    /// Valid rows, ids unique, produced as the import consumes them (a million records need not
+    /// be in memory at once).
+    pub persons: Box<dyn Iterator<Item = PersonData> + Send + 'a>,
 }

@@ -146,9 +146,17 @@ fn person(i: u32) -> PersonData {
     }
 }
 
+fn file(persons: &[PersonData]) -> PersonsFile<'static> {
+    let rows = persons.to_vec();
+    PersonsFile {
+        agreement_id: "us-sv-cecot",
+        sending_state: CountryCode::parse("US").unwrap(),
+        persons: Box::new(rows.into_iter()),
+    }
+}
+
 async fn import(store: &Store, persons: &[PersonData]) -> custodia_store::PersonsImport {
-    let file = PersonsFile { agreement_id: "us-sv-cecot", sending_state: CountryCode::parse("US").unwrap(), persons };
-    store.import_persons(&file, &actor()).await.unwrap()
+    store.import_persons(file(persons), &actor()).await.unwrap()
 }
 
 async fn import_agreement(store: &Store, source: &str) -> custodia_store::AgreementImport {
@@ -217,12 +225,7 @@ on_every_backend!(
 );
 
 async fn persons_need_a_known_agreement_on(f: &Fixture) {
-    let file = PersonsFile {
-        agreement_id: "us-sv-cecot",
-        sending_state: CountryCode::parse("US").unwrap(),
-        persons: &[person(1)],
-    };
-    let err = f.store.import_persons(&file, &actor()).await.unwrap_err();
+    let err = f.store.import_persons(file(&[person(1)]), &actor()).await.unwrap_err();
     assert!(err.to_string().contains("import the agreement file first"), "{err}");
     assert_eq!(f.store.journal_size().await.unwrap(), 0, "a refused import writes nothing");
 }
