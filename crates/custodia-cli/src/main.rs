@@ -4,6 +4,7 @@
 //! always with a message naming the field), 1 on any other failure.
 
 mod agreement_cmd;
+mod capacity_cmd;
 mod journal_cmd;
 mod output;
 mod register_cmd;
@@ -70,6 +71,8 @@ enum Command {
     /// Work with agreement files (SPEC §1).
     #[command(subcommand)]
     Agreement(agreement_cmd::AgreementCommand),
+    /// Standard and floor capacity of each facility from its cells (SPEC §6).
+    Capacity(capacity_cmd::CapacityArgs),
     /// Screen a person file against an agreement's eligibility rules (SPEC §5).
     Screen(screen_cmd::ScreenArgs),
     /// Import agreements and person files into the register.
@@ -96,6 +99,7 @@ fn run(cli: Cli) -> CmdResult {
         Command::Sentence(args) => sentence_cmd::run(&args),
         Command::Agreement(command) => agreement_cmd::run(&command),
         Command::Screen(args) => screen_cmd::run(&args),
+        Command::Capacity(args) => capacity_cmd::run(&args),
         Command::Synth(command) => synth_cmd::run(&command),
         Command::Import(command) => register_cmd::run_import(&command),
         Command::Export(command) => register_cmd::run_export(&command),

@@ -1,0 +1,253 @@
+//! Cells and space standards, SPEC §6: standard and floor capacity from floor area, exactly.
+//!
+//! Standards: CPT 4 m² per person in a shared cell and 6 m² for a single cell (sanitary annex
+//! excluded); below 3 m² per person the European Court of Human Rights presumes degrading treatment
+//! (Muršić v. Croatia, 2016). All divisions are exact decimal arithmetic.
+
+use crate::agreement::{Agreement, Standards};
+use crate::csv::Fields;
+use crate::decimal::Decimal;
+use crate::ids::FacilityId;
+
+/// Whether a cell holds one person or several.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CellKind {
+    /// One person.
+    Single,
+    /// Several people.
+    Shared,
+}
+
+/// One cell of a facility.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cell {
+    /// The facility (named by the agreement).
+    pub facility_id: FacilityId,
+    /// The cell's id, unique within its facility.
+    pub cell_id: String,
+    /// Building, wing or unit (free text).
+    pub unit: String,
+    /// Single or shared.
+    pub kind: CellKind,
+    /// Net floor area without the sanitary annex.
+    pub area_m2: Decimal,
+    /// Beds or bunks.
+    pub beds: u32,
+}
+
+/// A cell's capacities under the agreement's standards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CellCapacity {
+    /// Places within the standard.
+    pub standard: u32,
+    /// Places within the absolute floor (between standard and floor only with a two-person override).
+    pub floor: u32,
+    /// Below the standard for its kind (a single cell under the minimum area, or a shared cell
+    /// with room for nobody at the standard).
+    pub non_compliant: bool,
+}
+
+/// Largest number of beds in one cell (a limit; CECOT's cells have 80 bunks).
+pub const MAX_BEDS_PER_CELL: u32 = 10_000;
+/// Longest cell id or unit, bytes.
+pub const MAX_CELL_TEXT_BYTES: usize = 200;
+
+fn places(area: Decimal, per_person: Decimal) -> u32 {
+    u32::try_from(area.div_floor(per_person).unwrap_or(0)).unwrap_or(u32::MAX)
+}
+
+impl Cell {
+    /// Capacities under `standards` (SPEC §6).
+    pub fn capacity(&self, standards: &Standards) -> CellCapacity {
+        match self.kind {
+            CellKind::Single => {
+                let fits = self.area_m2 >= standards.single_cell_min_m2;
+                let standard = u32::from(fits);
+                CellCapacity { standard, floor: standard, non_compliant: !fits }
+            }
+            CellKind::Shared => {
+                let standard = self.beds.min(places(self.area_m2, standards.shared_m2_per_person));
+                let floor = self.beds.min(places(self.area_m2, standards.floor_m2_per_person));
+                CellCapacity { standard, floor, non_compliant: standard == 0 }
+            }
+        }
+    }
+}
+
+/// The columns of a cells file.
+pub const CELL_COLUMNS: [&str; 6] = ["facility_id", "cell_id", "unit", "kind", "area_m2", "beds"];
+
+/// Where each column is in a cells file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CellHeader {
+    positions: [usize; 6],
+    field_count: usize,
+}
+
+impl CellHeader {
+    /// Maps header names; every column of [`CELL_COLUMNS`] is required, others are ignored.
+    pub fn from_names<'a, I: IntoIterator<Item = &'a [u8]>>(names: I) -> Result<Self, String> {
+        let mut positions = [usize::MAX; 6];
+        let mut field_count = 0;
+        for (index, name) in names.into_iter().enumerate() {
+            field_count = index + 1;
+            if let Some(column) = CELL_COLUMNS.iter().position(|c| c.as_bytes() == name)
+                && let Some(slot) = positions.get_mut(column)
+            {
+                if *slot != usize::MAX {
+                    return Err(format!("the header names column {} twice", CELL_COLUMNS.get(column).unwrap_or(&"?")));
+                }
+                *slot = index;
+            }
+        }
+        let missing: Vec<&str> =
+            CELL_COLUMNS.iter().zip(positions).filter(|(_, p)| *p == usize::MAX).map(|(c, _)| *c).collect();
+        if !missing.is_empty() {
+            return Err(format!("the header lacks column(s) {}", missing.join(", ")));
+        }
+        Ok(Self { positions, field_count })
+    }
+
+    /// Parses one row against the agreement (its facility must be one the agreement names).
+    pub fn parse(&self, fields: &Fields<'_>, agreement: &Agreement) -> Result<Cell, String> {
+        if fields.len() != self.field_count {
+            return Err(format!("row has {} fields but the header has {}", fields.len(), self.field_count));
+        }
+        let get = |i: usize| -> Result<&str, String> {
+            let column = CELL_COLUMNS.get(i).copied().unwrap_or("?");
+            let raw = self.positions.get(i).and_then(|p| fields.get(*p)).unwrap_or_default();
+            let text = std::str::from_utf8(raw).map_err(|_| format!("{column}: is not valid UTF-8"))?;
+            if text.len() > MAX_CELL_TEXT_BYTES {
+                return Err(format!("{column}: is longer than {MAX_CELL_TEXT_BYTES} bytes"));
+            }
+            Ok(text)
+        };
+        let facility = get(0)?;
+        let facility_id = agreement
+            .facility(facility)
+            .map(|f| f.id.clone())
+            .ok_or_else(|| format!("facility_id: {facility:?} is not a facility of agreement {}", agreement.id))?;
+        let cell_id = get(1)?;
+        if cell_id.is_empty() {
+            return Err("cell_id: must not be empty".into());
+        }
+        let kind = match get(3)? {
+            "single" => CellKind::Single,
+            "shared" => CellKind::Shared,
+            other => return Err(format!("kind: {other:?} is not one of: single, shared")),
+        };
+        let area_text = get(4)?;
+        let area_m2 = Decimal::parse(area_text).map_err(|e| format!("area_m2: {area_text:?} {e}"))?;
+        let beds_text = get(5)?;
+        let beds = if !beds_text.is_empty() && beds_text.bytes().all(|b| b.is_ascii_digit()) {
+            beds_text.parse::<u32>().ok().filter(|b| *b <= MAX_BEDS_PER_CELL)
+        } else {
+            None
+        }
+        .ok_or_else(|| format!("beds: {beds_text:?} is not a whole number from 0 to {MAX_BEDS_PER_CELL}"))?;
+        Ok(Cell { facility_id, cell_id: cell_id.to_owned(), unit: get(2)?.to_owned(), kind, area_m2, beds })
+    }
+}
+
+/// A facility's figures (SPEC §6, §12 `capacity`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FacilityCapacity {
+    /// The facility.
+    pub facility_id: FacilityId,
+    /// What the operator claims (from the agreement).
+    pub stated_capacity: u32,
+    /// Beds over all cells, single ones included.
+    pub beds: u64,
+    /// Sum of the cells' standard capacities.
+    pub standard_capacity: u64,
+    /// Sum of the cells' floor capacities.
+    pub floor_capacity: u64,
+    /// Number of non-compliant cells.
+    pub non_compliant_cells: u64,
+}
+
+/// Sums the cells per facility, in the agreement's facility order; a facility without cells reports
+/// zeros.
+pub fn facility_capacities<'a>(
+    agreement: &Agreement,
+    cells: impl IntoIterator<Item = &'a Cell>,
+) -> Vec<FacilityCapacity> {
+    let mut out: Vec<FacilityCapacity> = agreement
+        .facilities
+        .iter()
+        .map(|f| FacilityCapacity {
+            facility_id: f.id.clone(),
+            stated_capacity: f.stated_capacity,
+            beds: 0,
+            standard_capacity: 0,
+            floor_capacity: 0,
+            non_compliant_cells: 0,
+        })
+        .collect();
+    for cell in cells {
+        let capacity = cell.capacity(&agreement.standards);
+        if let Some(total) = out.iter_mut().find(|t| t.facility_id == cell.facility_id) {
+            total.beds += u64::from(cell.beds);
+            total.standard_capacity += u64::from(capacity.standard);
+            total.floor_capacity += u64::from(capacity.floor);
+            total.non_compliant_cells += u64::from(capacity.non_compliant);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(kind: CellKind, area: &str, beds: u32) -> Cell {
+        Cell {
+            facility_id: FacilityId::parse("f").unwrap(),
+            cell_id: "c".into(),
+            unit: String::new(),
+            kind,
+            area_m2: Decimal::parse(area).unwrap(),
+            beds,
+        }
+    }
+
+    fn standards(shared: &str, single: &str, floor: &str) -> Standards {
+        Standards {
+            shared_m2_per_person: Decimal::parse(shared).unwrap(),
+            single_cell_min_m2: Decimal::parse(single).unwrap(),
+            floor_m2_per_person: Decimal::parse(floor).unwrap(),
+        }
+    }
+
+    #[test]
+    fn cecot_cell_at_cpt_and_floor() {
+        let c = cell(CellKind::Shared, "100", 80).capacity(&Standards::default());
+        assert_eq!((c.standard, c.floor, c.non_compliant), (25, 33, false));
+    }
+
+    #[test]
+    fn beds_cap_both_capacities() {
+        let c = cell(CellKind::Shared, "100", 10).capacity(&Standards::default());
+        assert_eq!((c.standard, c.floor), (10, 10));
+    }
+
+    #[test]
+    fn decimals_are_exact() {
+        // 10.2 / 3.4 is exactly 3; in binary floating point it is 2.9999999999999996.
+        let s = standards("3.4", "5.4", "3");
+        assert_eq!(cell(CellKind::Shared, "10.2", 9).capacity(&s).standard, 3);
+        assert_eq!(cell(CellKind::Single, "5.4", 1).capacity(&s).standard, 1);
+        assert!(cell(CellKind::Single, "5.39", 1).capacity(&s).non_compliant);
+    }
+
+    #[test]
+    fn single_cells_below_the_minimum_and_tiny_shared_cells_are_flagged() {
+        let s = Standards::default();
+        let single = cell(CellKind::Single, "5.99", 1).capacity(&s);
+        assert_eq!((single.standard, single.floor, single.non_compliant), (0, 0, true));
+        let ok = cell(CellKind::Single, "6", 1).capacity(&s);
+        assert_eq!((ok.standard, ok.floor, ok.non_compliant), (1, 1, false));
+        let tiny = cell(CellKind::Shared, "3.99", 4).capacity(&s);
+        assert_eq!((tiny.standard, tiny.floor, tiny.non_compliant), (0, 1, true));
+    }
+}
