@@ -101,8 +101,8 @@ fn decimal_areas_single_cells_and_facilities_without_cells() {
     let north = &value["facilities"][0];
     assert_eq!(north["facility_id"], "north");
     assert_eq!(north["beds"], 15, "beds summed over all cells, single ones included");
-    assert_eq!(north["standard_capacity"], 3 + 1);
-    assert_eq!(north["floor_capacity"], 3 + 1 + 0 + 0);
+    assert_eq!(north["standard_capacity"], 4, "3 in the 10.2 m² cell, 1 in the 5.4 m² single cell");
+    assert_eq!(north["floor_capacity"], 4, "the 2.9 m² cell holds nobody even at the 3 m² floor");
     assert_eq!(north["non_compliant_cells"], 2);
     let empty = &value["facilities"][1];
     assert_eq!(
