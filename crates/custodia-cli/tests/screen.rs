@@ -120,23 +120,20 @@ fn eligibility_fixtures() {
 
 const AGREEMENT: &str = "examples/agreements/us-sv-cecot.toml";
 
+/// `custodia screen` against the US–SV agreement as of 2025-06-01, with extra arguments.
+fn screen(persons: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["screen", "--agreement", AGREEMENT, "--persons", persons, "--as-of", "2025-06-01"];
+    args.extend_from_slice(extra);
+    custodia(&args)
+}
+
 #[test]
 fn jsonl_has_the_contract_keys_and_matches_csv() {
     let temp = TempDir::new("jsonl");
     let persons =
         temp.file("p.csv", "person_id,nationalities,sentence_term\n\"A,1\",VE,life\nB,US,5y\nC,XX,5y\n,VE,5y\n");
-    let csv = custodia(&["screen", "--agreement", AGREEMENT, "--persons", &persons, "--as-of", "2025-06-01"]);
-    let jsonl = custodia(&[
-        "screen",
-        "--agreement",
-        AGREEMENT,
-        "--persons",
-        &persons,
-        "--as-of",
-        "2025-06-01",
-        "--format",
-        "jsonl",
-    ]);
+    let csv = screen(&persons, &[]);
+    let jsonl = screen(&persons, &["--format", "jsonl"]);
     assert!(jsonl.status.success(), "{}", text(&jsonl.stderr));
     let lines: Vec<serde_json::Value> = text(&jsonl.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let records = csv_records(&text(&csv.stdout));
@@ -163,17 +160,7 @@ fn summary_goes_to_stderr_and_out_file_is_written_atomically() {
     let temp = TempDir::new("out");
     let persons = temp.file("p.csv", "person_id,conviction\nP1,final\nP2,whatever\nP1,final\n");
     let out = temp.0.join("decisions.csv");
-    let output = custodia(&[
-        "screen",
-        "--agreement",
-        AGREEMENT,
-        "--persons",
-        &persons,
-        "--as-of",
-        "2025-06-01",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let output = screen(&persons, &["--out", out.to_str().unwrap()]);
     assert!(output.status.success());
     assert!(output.stdout.is_empty());
     let summary = text(&output.stderr);
@@ -226,17 +213,7 @@ fn explain_prints_every_rule_with_message_and_citation() {
          P1,1990-01-01,US,final,2025-01-01,120m,no_risk,2025-05-01\n\
          P2,1990-01-01,VE,final,2025-01-01,120m,,\n",
     );
-    let output = custodia(&[
-        "screen",
-        "--agreement",
-        AGREEMENT,
-        "--persons",
-        &persons,
-        "--as-of",
-        "2025-06-01",
-        "--explain",
-        "P2",
-    ]);
+    let output = screen(&persons, &["--explain", "P2"]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let out = text(&output.stdout);
     assert!(out.starts_with("person P2 — review"), "{out}");
@@ -245,33 +222,11 @@ fn explain_prints_every_rule_with_message_and_citation() {
     assert!(out.contains("E07  pass"), "{out}");
     assert!(out.contains("E06  not configured"), "{out}");
     assert!(out.contains("projected release 2033-07-08"), "{out}");
-    let spanish = custodia(&[
-        "screen",
-        "--agreement",
-        AGREEMENT,
-        "--persons",
-        &persons,
-        "--as-of",
-        "2025-06-01",
-        "--explain",
-        "P1",
-        "--lang",
-        "es",
-    ]);
+    let spanish = screen(&persons, &["--explain", "P1", "--lang", "es"]);
     let out = text(&spanish.stdout);
     assert!(out.contains("E07  fail"), "{out}");
     assert!(out.contains("desterrar"), "{out}");
-    let missing = custodia(&[
-        "screen",
-        "--agreement",
-        AGREEMENT,
-        "--persons",
-        &persons,
-        "--as-of",
-        "2025-06-01",
-        "--explain",
-        "P9",
-    ]);
+    let missing = screen(&persons, &["--explain", "P9"]);
     assert_eq!(missing.status.code(), Some(2));
 }
 
@@ -283,7 +238,7 @@ fn large_file_keeps_input_order_and_matches_the_explained_decisions() {
     let synth = custodia(&["synth", "persons", "--count", "30000", "--seed", "7", "--out", persons.to_str().unwrap()]);
     assert!(synth.status.success(), "{}", text(&synth.stderr));
     let persons = persons.to_str().unwrap();
-    let output = custodia(&["screen", "--agreement", AGREEMENT, "--persons", persons, "--as-of", "2025-06-01"]);
+    let output = screen(persons, &[]);
     assert!(output.status.success());
     let records = csv_records(&text(&output.stdout));
     assert_eq!(records.len(), 30_001);
@@ -292,17 +247,7 @@ fn large_file_keeps_input_order_and_matches_the_explained_decisions() {
     }
     for index in [1usize, 12_345, 30_000] {
         let id = format!("P{index:09}");
-        let explained = custodia(&[
-            "screen",
-            "--agreement",
-            AGREEMENT,
-            "--persons",
-            persons,
-            "--as-of",
-            "2025-06-01",
-            "--explain",
-            &id,
-        ]);
+        let explained = screen(persons, &["--explain", &id]);
         let first_line = text(&explained.stdout).lines().next().unwrap().to_owned();
         let decision = records[index].split(',').nth(1).unwrap();
         assert!(first_line.contains(&format!("— {decision} on")), "{first_line} vs {}", records[index]);
@@ -338,7 +283,7 @@ fn regression_stray_quote_does_not_swallow_later_rows() {
         rows.push_str(&format!("P{i},Roe,Bo,final\n"));
     }
     let persons = temp.file("p.csv", &rows);
-    let output = custodia(&["screen", "--agreement", AGREEMENT, "--persons", &persons, "--as-of", "2025-06-01"]);
+    let output = screen(&persons, &[]);
     assert!(output.status.success());
     let records = csv_records(&text(&output.stdout));
     assert_eq!(records.len(), 11, "{records:?}");
@@ -360,7 +305,7 @@ fn regression_values_spec_allows_are_not_invalid() {
          \"A\t4\",VE,2025-01-01,5y,\n\
          A5,VE,2025-01-01,5y,99999999999999999999\n",
     );
-    let output = custodia(&["screen", "--agreement", AGREEMENT, "--persons", &persons, "--as-of", "2025-06-01"]);
+    let output = screen(&persons, &[]);
     let records = csv_records(&text(&output.stdout));
     assert_eq!(records.len(), 6);
     for record in &records[1..] {
@@ -377,7 +322,7 @@ fn regression_values_spec_allows_are_not_invalid() {
 fn several_problems_and_invalid_duplicates() {
     let temp = TempDir::new("problems");
     let persons = temp.file("p.csv", "person_id,jail_credit_days,birth_date\nB1,x,1990-02-30\nB1,1\nB1,1,1990-01-01\n");
-    let output = custodia(&["screen", "--agreement", AGREEMENT, "--persons", &persons, "--as-of", "2025-06-01"]);
+    let output = screen(&persons, &[]);
     let records = csv_records(&text(&output.stdout));
     assert!(records[1].contains("INPUT: birth_date:") && records[1].contains("; jail_credit_days:"), "{}", records[1]);
     assert!(records[2].contains("INPUT: row has 2 fields"), "{}", records[2]);
