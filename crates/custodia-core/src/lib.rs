@@ -14,6 +14,7 @@ pub mod decimal;
 pub mod eligibility;
 pub mod holidays;
 pub mod ids;
+pub mod lifecycle;
 pub mod money;
 pub mod person;
 pub mod sentence;
