@@ -9,6 +9,7 @@ pub mod agreement;
 pub mod capacity;
 pub mod codes;
 pub mod csv;
+pub mod custody;
 pub mod date;
 pub mod decimal;
 pub mod eligibility;

@@ -1,0 +1,613 @@
+//! A case's custody rules, SPEC §7 and §6: each command is checked by a pure function that returns
+//! the event to record or a coded refusal. Facts that live elsewhere — who the users are, how full
+//! a cell is, what the clock says — come in as parameters.
+
+use std::fmt;
+
+use crate::agreement::Party;
+use crate::date::Date;
+use crate::eligibility::Decision;
+use crate::lifecycle::{Action, CaseState, Refusal as LifecycleRefusal, next_state};
+
+/// Why a command is refused. Codes are stable: deprecated, never reused or deleted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Refusal {
+    /// The action is not allowed from the case's state.
+    InvalidTransition,
+    /// A legal hold stands.
+    OnHold,
+    /// Both states have not approved yet.
+    NotApproved,
+    /// The same user cannot give both approvals, or both halves of an override.
+    SameApprover,
+    /// The screening decision is not eligible (nor a confirmed review).
+    NotEligible,
+    /// No final conviction or final removal order is on record.
+    NoLegalBasis,
+    /// No commitment-order reference (Nelson Mandela Rules 7).
+    NoCommitmentOrder,
+    /// The intake record is missing or incomplete (Nelson Mandela Rules 7–8).
+    NoIntakeRecord,
+    /// Placing would exceed the cell's floor capacity or the contracted places: never allowed.
+    CapacityFloor,
+    /// Placing would exceed the standard capacity: needs an override by two different users.
+    NeedsOverride,
+    /// The hold does not exist or was already lifted.
+    UnknownHold,
+    /// A written reason is required.
+    NoReason,
+}
+
+impl Refusal {
+    /// The stable code.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::InvalidTransition => "INVALID_TRANSITION",
+            Self::OnHold => "ON_HOLD",
+            Self::NotApproved => "NOT_APPROVED",
+            Self::SameApprover => "SAME_APPROVER",
+            Self::NotEligible => "NOT_ELIGIBLE",
+            Self::NoLegalBasis => "NO_LEGAL_BASIS",
+            Self::NoCommitmentOrder => "NO_COMMITMENT_ORDER",
+            Self::NoIntakeRecord => "NO_INTAKE_RECORD",
+            Self::CapacityFloor => "CAPACITY_FLOOR",
+            Self::NeedsOverride => "NEEDS_OVERRIDE",
+            Self::UnknownHold => "UNKNOWN_HOLD",
+            Self::NoReason => "NO_REASON",
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl From<LifecycleRefusal> for Refusal {
+    fn from(r: LifecycleRefusal) -> Self {
+        match r {
+            LifecycleRefusal::InvalidTransition => Self::InvalidTransition,
+            LifecycleRefusal::OnHold => Self::OnHold,
+        }
+    }
+}
+
+/// The intake record of Nelson Mandela Rules 7–8.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IntakeRecord {
+    /// Date of admission.
+    pub admitted_on: Date,
+    /// Hour of admission, 0–23.
+    pub hour: u8,
+    /// Visible injuries ("none" is an answer; empty is not).
+    pub visible_injuries: String,
+    /// Property taken into safekeeping.
+    pub property: String,
+    /// Next of kin (name and how to reach them).
+    pub next_of_kin: String,
+}
+
+impl IntakeRecord {
+    /// Every field answered.
+    pub fn is_complete(&self) -> bool {
+        self.hour < 24
+            && !self.visible_injuries.trim().is_empty()
+            && !self.property.trim().is_empty()
+            && !self.next_of_kin.trim().is_empty()
+    }
+}
+
+/// How full a place is, derived from custody records by the caller (never typed in).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Occupancy {
+    /// People there now.
+    pub current: u32,
+    /// Standard capacity (SPEC §6).
+    pub standard: u32,
+    /// Floor capacity: never exceeded.
+    pub floor: u32,
+}
+
+/// An override allowing a placement between standard and floor capacity: two different users and a
+/// written reason (SPEC §6).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Override {
+    /// First approver.
+    pub first: String,
+    /// Second approver, a different user.
+    pub second: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Where a person is to be placed, and how full it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Placement {
+    /// The cell.
+    pub cell_id: String,
+    /// The cell's occupancy before the placement.
+    pub cell: Occupancy,
+    /// People in custody under the agreement before the placement, against contracted places
+    /// (standard = floor = contracted places).
+    pub agreement: Occupancy,
+    /// The override, when needed.
+    pub override_by: Option<Override>,
+}
+
+/// Checks a placement of one more person (SPEC §6): up to the standard capacity is allowed; between
+/// standard and floor only with an override by two different users with a reason; beyond the
+/// floor never. The agreement's contracted places cap the number in custody the same way.
+pub fn check_placement(placement: &Placement) -> Result<(), Refusal> {
+    for occupancy in [placement.cell, placement.agreement] {
+        let after = occupancy.current.saturating_add(1);
+        if after > occupancy.floor {
+            return Err(Refusal::CapacityFloor);
+        }
+        if after > occupancy.standard {
+            match &placement.override_by {
+                None => return Err(Refusal::NeedsOverride),
+                Some(o) if o.reason.trim().is_empty() => return Err(Refusal::NoReason),
+                Some(o) if o.first == o.second => return Err(Refusal::SameApprover),
+                Some(_) => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A legal hold on a case (e.g. a court order).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hold {
+    /// Its reference (court order number…).
+    pub reference: String,
+    /// Who placed it.
+    pub placed_by: String,
+    /// Who lifted it, once lifted.
+    pub lifted_by: Option<String>,
+}
+
+/// Who does something, when it happened, when it was recorded, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    /// The user.
+    pub user: String,
+    /// When it happened.
+    pub occurred_at: String,
+    /// When it was recorded.
+    pub recorded_at: String,
+    /// A coded reason (e.g. `COURT_ORDER`, `SENTENCE_SERVED`).
+    pub reason: String,
+}
+
+/// What can be asked of a case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Record the screening decision (a `review` needs a confirmation before admission).
+    Screen {
+        /// The decision.
+        decision: Decision,
+    },
+    /// Confirm a `review` decision as eligible (the two-person review of SPEC §5 is recorded here).
+    ConfirmReview,
+    /// One state's approval; the case becomes approved when both states approved, by two users.
+    Approve {
+        /// Which state approves.
+        state: Party,
+    },
+    /// Schedule the transfer.
+    Schedule,
+    /// The transfer leaves.
+    Depart,
+    /// Admission (SPEC §7).
+    Admit {
+        /// Commitment-order reference.
+        commitment_order: String,
+        /// Intake record.
+        intake: IntakeRecord,
+        /// Where.
+        placement: Placement,
+    },
+    /// Move to another cell.
+    Move {
+        /// Where.
+        placement: Placement,
+    },
+    /// Schedule the return.
+    ScheduleReturn {
+        /// Planned date.
+        on: Date,
+    },
+    /// Returned to the sending state.
+    Return,
+    /// Released.
+    Release,
+    /// Died.
+    RecordDeath,
+    /// Withdrawn.
+    Withdraw,
+    /// Refused.
+    Refuse,
+    /// Place a legal hold.
+    PlaceHold {
+        /// Reference of the order.
+        reference: String,
+    },
+    /// Lift a legal hold.
+    LiftHold {
+        /// Reference of the order.
+        reference: String,
+    },
+}
+
+/// A case and the facts its rules need.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Case {
+    /// Where it is.
+    pub state: CaseState,
+    /// The screening decision, once screened.
+    pub decision: Option<Decision>,
+    /// A `review` decision confirmed as eligible.
+    pub review_confirmed: bool,
+    /// Approvals by state: the approving user.
+    pub sending_approval: Option<String>,
+    /// Approval by the receiving state.
+    pub receiving_approval: Option<String>,
+    /// A final conviction or a final removal order is on record.
+    pub legal_basis: bool,
+    /// Holds, lifted ones included (the history is kept).
+    pub holds: Vec<Hold>,
+    /// The commitment order, once admitted.
+    pub commitment_order: Option<String>,
+    /// The intake record, once admitted.
+    pub intake: Option<IntakeRecord>,
+    /// The current cell, while in custody.
+    pub cell_id: Option<String>,
+    /// Planned return date.
+    pub return_on: Option<Date>,
+}
+
+impl Case {
+    /// A new case for a person, with whether a legal basis is on record.
+    pub fn new(legal_basis: bool) -> Self {
+        Self {
+            state: CaseState::Proposed,
+            decision: None,
+            review_confirmed: false,
+            sending_approval: None,
+            receiving_approval: None,
+            legal_basis,
+            holds: Vec::new(),
+            commitment_order: None,
+            intake: None,
+            cell_id: None,
+            return_on: None,
+        }
+    }
+
+    /// Whether a hold stands.
+    pub fn on_hold(&self) -> bool {
+        self.holds.iter().any(|h| h.lifted_by.is_none())
+    }
+
+    fn eligible(&self) -> bool {
+        match self.decision {
+            Some(Decision::Eligible) => true,
+            Some(Decision::Review) => self.review_confirmed,
+            _ => false,
+        }
+    }
+
+    fn transition(&self, action: Action) -> Result<CaseState, Refusal> {
+        Ok(next_state(self.state, action, self.on_hold())?)
+    }
+
+    /// Checks `command` by `actor` and, if allowed, returns the case after it. The caller records the
+    /// change (with `actor`) as an event in the same transaction; a refusal changes nothing.
+    pub fn apply(&self, command: &Command, actor: &Actor) -> Result<Case, Refusal> {
+        if actor.reason.trim().is_empty() {
+            return Err(Refusal::NoReason);
+        }
+        let mut next = self.clone();
+        match command {
+            Command::Screen { decision } => {
+                next.state = self.transition(Action::Screen)?;
+                next.decision = Some(*decision);
+            }
+            Command::ConfirmReview => {
+                if self.decision != Some(Decision::Review) {
+                    return Err(Refusal::InvalidTransition);
+                }
+                next.review_confirmed = true;
+            }
+            Command::Approve { state } => {
+                if self.state != CaseState::Screened {
+                    return Err(Refusal::InvalidTransition);
+                }
+                if !self.eligible() {
+                    return Err(Refusal::NotEligible);
+                }
+                let other = match state {
+                    Party::Sending => &self.receiving_approval,
+                    Party::Receiving => &self.sending_approval,
+                };
+                if other.as_deref() == Some(actor.user.as_str()) {
+                    return Err(Refusal::SameApprover);
+                }
+                match state {
+                    Party::Sending => next.sending_approval = Some(actor.user.clone()),
+                    Party::Receiving => next.receiving_approval = Some(actor.user.clone()),
+                }
+                if next.sending_approval.is_some() && next.receiving_approval.is_some() {
+                    next.state = self.transition(Action::Approve)?;
+                }
+            }
+            Command::Schedule => next.state = self.transition(Action::Schedule)?,
+            Command::Depart => {
+                if !self.legal_basis {
+                    return Err(Refusal::NoLegalBasis);
+                }
+                next.state = self.transition(Action::Depart)?;
+            }
+            Command::Admit { commitment_order, intake, placement } => {
+                next.state = self.transition(Action::Admit)?;
+                if self.sending_approval.is_none() || self.receiving_approval.is_none() {
+                    return Err(Refusal::NotApproved);
+                }
+                if !self.eligible() {
+                    return Err(Refusal::NotEligible);
+                }
+                if !self.legal_basis {
+                    return Err(Refusal::NoLegalBasis);
+                }
+                if commitment_order.trim().is_empty() {
+                    return Err(Refusal::NoCommitmentOrder);
+                }
+                if !intake.is_complete() {
+                    return Err(Refusal::NoIntakeRecord);
+                }
+                check_placement(placement)?;
+                next.commitment_order = Some(commitment_order.clone());
+                next.intake = Some(intake.clone());
+                next.cell_id = Some(placement.cell_id.clone());
+            }
+            Command::Move { placement } => {
+                if !matches!(self.state, CaseState::InCustody | CaseState::ReturnScheduled) {
+                    return Err(Refusal::InvalidTransition);
+                }
+                check_placement(placement)?;
+                next.cell_id = Some(placement.cell_id.clone());
+            }
+            Command::ScheduleReturn { on } => {
+                next.state = self.transition(Action::ScheduleReturn)?;
+                next.return_on = Some(*on);
+            }
+            Command::Return | Command::Release | Command::RecordDeath => {
+                let action = match command {
+                    Command::Return => Action::Return,
+                    Command::Release => Action::Release,
+                    _ => Action::RecordDeath,
+                };
+                next.state = self.transition(action)?;
+                next.cell_id = None;
+            }
+            Command::Withdraw => next.state = self.transition(Action::Withdraw)?,
+            Command::Refuse => next.state = self.transition(Action::Refuse)?,
+            Command::PlaceHold { reference } => {
+                if self.state.is_final() {
+                    return Err(Refusal::InvalidTransition);
+                }
+                if reference.trim().is_empty() {
+                    return Err(Refusal::NoReason);
+                }
+                next.holds.push(Hold { reference: reference.clone(), placed_by: actor.user.clone(), lifted_by: None });
+            }
+            Command::LiftHold { reference } => {
+                let hold = next
+                    .holds
+                    .iter_mut()
+                    .find(|h| &h.reference == reference && h.lifted_by.is_none())
+                    .ok_or(Refusal::UnknownHold)?;
+                hold.lifted_by = Some(actor.user.clone());
+            }
+        }
+        Ok(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn by(user: &str) -> Actor {
+        Actor {
+            user: user.into(),
+            occurred_at: "2025-03-15T10:00:00Z".into(),
+            recorded_at: "2025-03-15T10:05:00Z".into(),
+            reason: "TEST".into(),
+        }
+    }
+
+    fn room(current: u32) -> Placement {
+        Placement {
+            cell_id: "B1-C01".into(),
+            cell: Occupancy { current, standard: 25, floor: 33 },
+            agreement: Occupancy { current: 0, standard: 300, floor: 300 },
+            override_by: None,
+        }
+    }
+
+    fn intake() -> IntakeRecord {
+        IntakeRecord {
+            admitted_on: Date::parse("2025-03-16").unwrap(),
+            hour: 6,
+            visible_injuries: "none".into(),
+            property: "watch, 20 USD".into(),
+            next_of_kin: "sister, +58 …".into(),
+        }
+    }
+
+    fn admit(placement: Placement) -> Command {
+        Command::Admit { commitment_order: "US-DC-2025-117".into(), intake: intake(), placement }
+    }
+
+    fn in_transit() -> Case {
+        let mut case = Case::new(true);
+        for (command, user) in [
+            (Command::Screen { decision: Decision::Eligible }, "screener"),
+            (Command::Approve { state: Party::Sending }, "us-officer"),
+            (Command::Approve { state: Party::Receiving }, "sv-officer"),
+            (Command::Schedule, "us-officer"),
+            (Command::Depart, "us-officer"),
+        ] {
+            case = case.apply(&command, &by(user)).unwrap();
+        }
+        assert_eq!(case.state, CaseState::InTransit);
+        case
+    }
+
+    #[test]
+    fn approval_needs_both_states_and_two_users() {
+        let screened = Case::new(true).apply(&Command::Screen { decision: Decision::Eligible }, &by("s")).unwrap();
+        let half = screened.apply(&Command::Approve { state: Party::Sending }, &by("alice")).unwrap();
+        assert_eq!(half.state, CaseState::Screened);
+        assert_eq!(half.apply(&Command::Approve { state: Party::Receiving }, &by("alice")), Err(Refusal::SameApprover));
+        let both = half.apply(&Command::Approve { state: Party::Receiving }, &by("bob")).unwrap();
+        assert_eq!(both.state, CaseState::Approved);
+        let ineligible = Case::new(true).apply(&Command::Screen { decision: Decision::Ineligible }, &by("s")).unwrap();
+        assert_eq!(ineligible.apply(&Command::Approve { state: Party::Sending }, &by("a")), Err(Refusal::NotEligible));
+    }
+
+    #[test]
+    fn a_hold_placed_in_transit_blocks_admission_until_lifted() {
+        let case =
+            in_transit().apply(&Command::PlaceHold { reference: "J.G.G. v. Trump TRO".into() }, &by("court")).unwrap();
+        assert!(case.on_hold());
+        assert_eq!(case.apply(&admit(room(0)), &by("warden")), Err(Refusal::OnHold));
+        let lifted = case.apply(&Command::LiftHold { reference: "J.G.G. v. Trump TRO".into() }, &by("court")).unwrap();
+        assert_eq!(lifted.apply(&admit(room(0)), &by("warden")).unwrap().state, CaseState::InCustody);
+        assert_eq!(lifted.apply(&Command::LiftHold { reference: "x".into() }, &by("c")), Err(Refusal::UnknownHold));
+    }
+
+    #[test]
+    fn admission_requirements() {
+        let case = in_transit();
+        let mut no_order = admit(room(0));
+        if let Command::Admit { commitment_order, .. } = &mut no_order {
+            commitment_order.clear();
+        }
+        assert_eq!(case.apply(&no_order, &by("w")), Err(Refusal::NoCommitmentOrder));
+        let mut no_kin = admit(room(0));
+        if let Command::Admit { intake, .. } = &mut no_kin {
+            intake.next_of_kin = " ".into();
+        }
+        assert_eq!(case.apply(&no_kin, &by("w")), Err(Refusal::NoIntakeRecord));
+        let mut no_basis = case.clone();
+        no_basis.legal_basis = false;
+        assert_eq!(no_basis.apply(&admit(room(0)), &by("w")), Err(Refusal::NoLegalBasis));
+        let mut blank_reason = by("w");
+        blank_reason.reason.clear();
+        assert_eq!(case.apply(&admit(room(0)), &blank_reason), Err(Refusal::NoReason));
+    }
+
+    #[test]
+    fn placement_between_standard_and_floor_needs_two_people() {
+        let case = in_transit();
+        assert_eq!(case.apply(&admit(room(25)), &by("w")), Err(Refusal::NeedsOverride));
+        let mut same = room(25);
+        same.override_by = Some(Override { first: "a".into(), second: "a".into(), reason: "surge".into() });
+        assert_eq!(case.apply(&admit(same), &by("w")), Err(Refusal::SameApprover));
+        let mut two = room(25);
+        two.override_by = Some(Override { first: "a".into(), second: "b".into(), reason: "surge".into() });
+        assert_eq!(case.apply(&admit(two.clone()), &by("w")).unwrap().state, CaseState::InCustody);
+        let mut full = two;
+        full.cell.current = 33;
+        assert_eq!(case.apply(&admit(full), &by("w")), Err(Refusal::CapacityFloor));
+        let mut contracted = room(0);
+        contracted.agreement.current = 300;
+        assert_eq!(case.apply(&admit(contracted), &by("w")), Err(Refusal::CapacityFloor));
+    }
+
+    fn arb_command() -> impl Strategy<Value = (Command, u8)> {
+        let placement =
+            (0u32..40, 0u32..310, any::<bool>(), any::<bool>()).prop_map(|(cell, agreement, has_override, same)| {
+                Placement {
+                    cell_id: "c".into(),
+                    cell: Occupancy { current: cell, standard: 25, floor: 33 },
+                    agreement: Occupancy { current: agreement, standard: 300, floor: 300 },
+                    override_by: has_override.then(|| Override {
+                        first: "a".into(),
+                        second: if same { "a".into() } else { "b".into() },
+                        reason: "r".into(),
+                    }),
+                }
+            });
+        let command = prop_oneof![
+            prop_oneof![Just(Decision::Eligible), Just(Decision::Review), Just(Decision::Ineligible)]
+                .prop_map(|decision| Command::Screen { decision }),
+            Just(Command::ConfirmReview),
+            Just(Command::Approve { state: Party::Sending }),
+            Just(Command::Approve { state: Party::Receiving }),
+            Just(Command::Schedule),
+            Just(Command::Depart),
+            placement.clone().prop_map(|p| Command::Admit {
+                commitment_order: "o".into(),
+                intake: IntakeRecord {
+                    admitted_on: Date::parse("2025-01-01").unwrap(),
+                    hour: 1,
+                    visible_injuries: "none".into(),
+                    property: "none".into(),
+                    next_of_kin: "k".into()
+                },
+                placement: p
+            }),
+            placement.prop_map(|placement| Command::Move { placement }),
+            Just(Command::ScheduleReturn { on: Date::parse("2026-01-01").unwrap() }),
+            Just(Command::Return),
+            Just(Command::Release),
+            Just(Command::RecordDeath),
+            Just(Command::Withdraw),
+            Just(Command::Refuse),
+            Just(Command::PlaceHold { reference: "h".into() }),
+            Just(Command::LiftHold { reference: "h".into() }),
+        ];
+        (command, 0u8..3)
+    }
+
+    proptest! {
+        /// No sequence of commands ever leaves a person in custody beyond floor capacity, without a
+        /// legal basis, or admitted while on hold; refused commands change nothing.
+        #[test]
+        fn custody_invariants_hold_for_any_command_sequence(
+            legal_basis in any::<bool>(),
+            commands in proptest::collection::vec(arb_command(), 1..60),
+        ) {
+            let mut case = Case::new(legal_basis);
+            for (command, user) in commands {
+                let actor = by(["alice", "bob", "carol"][usize::from(user)]);
+                // A refused command returns an error and leaves `case` as it was, by construction.
+                if let Ok(next) = case.apply(&command, &actor) {
+                    {
+                        if next.state == CaseState::InCustody && case.state != CaseState::InCustody {
+                            prop_assert!(next.legal_basis, "admitted without a legal basis");
+                            prop_assert!(!case.on_hold(), "admitted while on hold");
+                            prop_assert!(next.intake.as_ref().is_some_and(IntakeRecord::is_complete));
+                            prop_assert!(next.sending_approval.is_some() && next.receiving_approval.is_some());
+                            prop_assert_ne!(&next.sending_approval, &next.receiving_approval);
+                        }
+                        if let Command::Admit { placement, .. } | Command::Move { placement } = &command {
+                            prop_assert!(placement.cell.current < placement.cell.floor, "beyond the floor");
+                            prop_assert!(placement.agreement.current < placement.agreement.floor);
+                            if placement.cell.current >= placement.cell.standard {
+                                let o = placement.override_by.as_ref();
+                                prop_assert!(o.is_some_and(|o| o.first != o.second), "over standard without two people");
+                            }
+                        }
+                        case = next;
+                    }
+                }
+            }
+        }
+    }
+}
