@@ -588,24 +588,22 @@ mod tests {
                 let actor = by(["alice", "bob", "carol"][usize::from(user)]);
                 // A refused command returns an error and leaves `case` as it was, by construction.
                 if let Ok(next) = case.apply(&command, &actor) {
-                    {
-                        if next.state == CaseState::InCustody && case.state != CaseState::InCustody {
-                            prop_assert!(next.legal_basis, "admitted without a legal basis");
-                            prop_assert!(!case.on_hold(), "admitted while on hold");
-                            prop_assert!(next.intake.as_ref().is_some_and(IntakeRecord::is_complete));
-                            prop_assert!(next.sending_approval.is_some() && next.receiving_approval.is_some());
-                            prop_assert_ne!(&next.sending_approval, &next.receiving_approval);
-                        }
-                        if let Command::Admit { placement, .. } | Command::Move { placement } = &command {
-                            prop_assert!(placement.cell.current < placement.cell.floor, "beyond the floor");
-                            prop_assert!(placement.agreement.current < placement.agreement.floor);
-                            if placement.cell.current >= placement.cell.standard {
-                                let o = placement.override_by.as_ref();
-                                prop_assert!(o.is_some_and(|o| o.first != o.second), "over standard without two people");
-                            }
-                        }
-                        case = next;
+                    if next.state == CaseState::InCustody && case.state != CaseState::InCustody {
+                        prop_assert!(next.legal_basis, "admitted without a legal basis");
+                        prop_assert!(!case.on_hold(), "admitted while on hold");
+                        prop_assert!(next.intake.as_ref().is_some_and(IntakeRecord::is_complete));
+                        prop_assert!(next.sending_approval.is_some() && next.receiving_approval.is_some());
+                        prop_assert_ne!(&next.sending_approval, &next.receiving_approval);
                     }
+                    if let Command::Admit { placement, .. } | Command::Move { placement } = &command {
+                        prop_assert!(placement.cell.current < placement.cell.floor, "beyond the floor");
+                        prop_assert!(placement.agreement.current < placement.agreement.floor);
+                        if placement.cell.current >= placement.cell.standard {
+                            let o = placement.override_by.as_ref();
+                            prop_assert!(o.is_some_and(|o| o.first != o.second), "over standard without two people");
+                        }
+                    }
+                    case = next;
                 }
             }
         }
