@@ -6,6 +6,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 pub mod agreement;
+pub mod alerts;
 pub mod capacity;
 pub mod codes;
 pub mod csv;

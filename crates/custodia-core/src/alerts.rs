@@ -1,0 +1,255 @@
+//! Derived dates and open alerts for a given day (SPEC §7). The day is a parameter, never the
+//! clock, so the same records always give the same alerts for the same day.
+
+use crate::custody::Case;
+use crate::date::Date;
+use crate::lifecycle::CaseState;
+
+/// How urgent an alert is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Someone may be held unlawfully or at risk: act today.
+    Critical,
+    /// A deadline is near or passed.
+    Warning,
+}
+
+impl Severity {
+    /// `critical` or `warning`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Critical => "critical",
+            Self::Warning => "warning",
+        }
+    }
+}
+
+/// What an alert is about; codes are stable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AlertKind {
+    /// In custody, `return_by` is within 30 days and no return is scheduled.
+    ReturnNotScheduled,
+    /// Still held after `return_by`.
+    ReturnOverdue,
+    /// Still held after the projected release date.
+    HeldBeyondRelease,
+    /// Held without a final conviction or final removal order on record.
+    NoLegalBasis,
+    /// A legal hold stands on a case in transit.
+    HoldInTransit,
+    /// More people in custody under the agreement than contracted places.
+    ContractedPlacesExceeded,
+    /// More people in a facility than its standard capacity.
+    StandardCapacityExceeded,
+}
+
+impl AlertKind {
+    /// The stable code.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::ReturnNotScheduled => "RETURN_NOT_SCHEDULED",
+            Self::ReturnOverdue => "RETURN_OVERDUE",
+            Self::HeldBeyondRelease => "HELD_BEYOND_RELEASE",
+            Self::NoLegalBasis => "NO_LEGAL_BASIS",
+            Self::HoldInTransit => "HOLD_IN_TRANSIT",
+            Self::ContractedPlacesExceeded => "CONTRACTED_PLACES_EXCEEDED",
+            Self::StandardCapacityExceeded => "STANDARD_CAPACITY_EXCEEDED",
+        }
+    }
+
+    /// Its severity.
+    pub const fn severity(self) -> Severity {
+        match self {
+            Self::ReturnNotScheduled | Self::StandardCapacityExceeded => Severity::Warning,
+            Self::ReturnOverdue
+            | Self::HeldBeyondRelease
+            | Self::NoLegalBasis
+            | Self::HoldInTransit
+            | Self::ContractedPlacesExceeded => Severity::Critical,
+        }
+    }
+}
+
+/// One open alert.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Alert {
+    /// What.
+    pub kind: AlertKind,
+    /// The case (or facility) concerned.
+    pub subject: String,
+    /// Why, for a person to read.
+    pub reason: String,
+}
+
+/// Days before `return_by` from which an unscheduled return is an alert (SPEC §7).
+pub const RETURN_WARNING_DAYS: i64 = 30;
+
+/// `return_by = projected release − return_before_release_days`.
+pub fn return_by(projected_release: Date, return_before_release_days: u32) -> Option<Date> {
+    projected_release.add_days(-i64::from(return_before_release_days)).ok()
+}
+
+/// A case with what the alerts need.
+#[derive(Clone, Debug)]
+pub struct CaseFacts<'a> {
+    /// The case's id.
+    pub case_id: &'a str,
+    /// The case.
+    pub case: &'a Case,
+    /// Projected release (`None` for life or unknown).
+    pub projected_release: Option<Date>,
+    /// The agreement's `return_before_release_days`.
+    pub return_before_release_days: u32,
+}
+
+/// A facility's headcount (derived from custody records).
+#[derive(Clone, Debug)]
+pub struct FacilityCount<'a> {
+    /// The facility.
+    pub facility_id: &'a str,
+    /// People in custody there.
+    pub in_custody: u32,
+    /// Its standard capacity (SPEC §6).
+    pub standard_capacity: u32,
+}
+
+/// Every open alert on `on`, most severe first, then in input order.
+pub fn open_alerts(
+    cases: &[CaseFacts<'_>],
+    facilities: &[FacilityCount<'_>],
+    contracted_places: u32,
+    on: Date,
+) -> Vec<Alert> {
+    let mut out = Vec::new();
+    let mut alert =
+        |kind: AlertKind, subject: &str, reason: String| out.push(Alert { kind, subject: subject.to_owned(), reason });
+    let mut in_custody = 0u32;
+    for facts in cases {
+        let case = facts.case;
+        let held = case.state.is_held();
+        if matches!(case.state, CaseState::InCustody | CaseState::ReturnScheduled) {
+            in_custody += 1;
+        }
+        if case.state == CaseState::InTransit && case.on_hold() {
+            alert(AlertKind::HoldInTransit, facts.case_id, "a legal hold stands while the person is in transit".into());
+        }
+        if held && !case.legal_basis {
+            alert(
+                AlertKind::NoLegalBasis,
+                facts.case_id,
+                "held without a final conviction or final removal order on record".into(),
+            );
+        }
+        let Some(release) = facts.projected_release else { continue };
+        if held && on > release {
+            alert(AlertKind::HeldBeyondRelease, facts.case_id, format!("projected release was {release}"));
+        }
+        let Some(by) = return_by(release, facts.return_before_release_days) else { continue };
+        if held && on > by {
+            alert(AlertKind::ReturnOverdue, facts.case_id, format!("return was due by {by}"));
+        } else if case.state == CaseState::InCustody && on.days_since(by) >= -RETURN_WARNING_DAYS {
+            alert(AlertKind::ReturnNotScheduled, facts.case_id, format!("return is due by {by} and not scheduled"));
+        }
+    }
+    if in_custody > contracted_places {
+        alert(
+            AlertKind::ContractedPlacesExceeded,
+            "agreement",
+            format!("{in_custody} in custody for {contracted_places} contracted places"),
+        );
+    }
+    for f in facilities {
+        if f.in_custody > f.standard_capacity {
+            alert(
+                AlertKind::StandardCapacityExceeded,
+                f.facility_id,
+                format!("{} held against a standard capacity of {}", f.in_custody, f.standard_capacity),
+            );
+        }
+    }
+    out.sort_by_key(|a| a.kind.severity());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::custody::Hold;
+
+    fn d(s: &str) -> Date {
+        Date::parse(s).unwrap()
+    }
+
+    fn case(state: CaseState) -> Case {
+        let mut c = Case::new(true);
+        c.state = state;
+        c
+    }
+
+    fn kinds(alerts: &[Alert]) -> Vec<AlertKind> {
+        alerts.iter().map(|a| a.kind).collect()
+    }
+
+    #[test]
+    fn cecot_flight_with_a_hold_in_transit_is_critical() {
+        // March 2025: a court order was issued while planes were in the air.
+        let mut c = case(CaseState::InTransit);
+        c.holds.push(Hold { reference: "TRO".into(), placed_by: "court".into(), lifted_by: None });
+        let facts =
+            [CaseFacts { case_id: "case-1", case: &c, projected_release: None, return_before_release_days: 30 }];
+        let alerts = open_alerts(&facts, &[], 300, d("2025-03-15"));
+        assert_eq!(kinds(&alerts), [AlertKind::HoldInTransit]);
+        assert_eq!(alerts[0].kind.severity(), Severity::Critical);
+    }
+
+    #[test]
+    fn norgerhaven_style_return_two_months_before_release() {
+        // Norway → Netherlands: back in Norway at least two months before release.
+        let c = case(CaseState::InCustody);
+        let release = d("2026-06-30");
+        let facts =
+            [CaseFacts { case_id: "no-1", case: &c, projected_release: Some(release), return_before_release_days: 60 }];
+        assert_eq!(return_by(release, 60), Some(d("2026-05-01")));
+        assert!(open_alerts(&facts, &[], 242, d("2026-03-31")).is_empty(), "31 days before return_by: quiet");
+        assert_eq!(kinds(&open_alerts(&facts, &[], 242, d("2026-04-01"))), [AlertKind::ReturnNotScheduled]);
+        assert_eq!(kinds(&open_alerts(&facts, &[], 242, d("2026-05-01"))), [AlertKind::ReturnNotScheduled]);
+        assert_eq!(kinds(&open_alerts(&facts, &[], 242, d("2026-05-02"))), [AlertKind::ReturnOverdue]);
+        let both = open_alerts(&facts, &[], 242, d("2026-07-01"));
+        assert_eq!(kinds(&both), [AlertKind::HeldBeyondRelease, AlertKind::ReturnOverdue]);
+        // Once the return is scheduled, only an overdue return is an alert.
+        let scheduled = case(CaseState::ReturnScheduled);
+        let facts = [CaseFacts {
+            case_id: "no-1",
+            case: &scheduled,
+            projected_release: Some(release),
+            return_before_release_days: 60,
+        }];
+        assert!(open_alerts(&facts, &[], 242, d("2026-04-15")).is_empty());
+        assert_eq!(kinds(&open_alerts(&facts, &[], 242, d("2026-05-02"))), [AlertKind::ReturnOverdue]);
+    }
+
+    #[test]
+    fn no_legal_basis_and_capacity() {
+        let mut c = case(CaseState::InCustody);
+        c.legal_basis = false;
+        let d2 = case(CaseState::InCustody);
+        let facts = [
+            CaseFacts { case_id: "a", case: &c, projected_release: None, return_before_release_days: 0 },
+            CaseFacts { case_id: "b", case: &d2, projected_release: None, return_before_release_days: 0 },
+        ];
+        let facility = [FacilityCount { facility_id: "cecot", in_custody: 2, standard_capacity: 1 }];
+        let alerts = open_alerts(&facts, &facility, 1, d("2025-06-01"));
+        assert_eq!(
+            kinds(&alerts),
+            [AlertKind::NoLegalBasis, AlertKind::ContractedPlacesExceeded, AlertKind::StandardCapacityExceeded]
+        );
+        let ended = case(CaseState::Released);
+        let facts = [CaseFacts {
+            case_id: "c",
+            case: &ended,
+            projected_release: Some(d("2020-01-01")),
+            return_before_release_days: 0,
+        }];
+        assert!(open_alerts(&facts, &[], 1, d("2025-06-01")).is_empty(), "custody ended: nothing open");
+    }
+}
