@@ -41,6 +41,8 @@ pub enum AlertKind {
     ContractedPlacesExceeded,
     /// More people in a facility than its standard capacity.
     StandardCapacityExceeded,
+    /// A mandatory incident notification is past its deadline and not sent (SPEC §9.1).
+    NotificationOverdue,
 }
 
 impl AlertKind {
@@ -54,6 +56,7 @@ impl AlertKind {
             Self::HoldInTransit => "HOLD_IN_TRANSIT",
             Self::ContractedPlacesExceeded => "CONTRACTED_PLACES_EXCEEDED",
             Self::StandardCapacityExceeded => "STANDARD_CAPACITY_EXCEEDED",
+            Self::NotificationOverdue => "NOTIFICATION_OVERDUE",
         }
     }
 
@@ -65,7 +68,8 @@ impl AlertKind {
             | Self::HeldBeyondRelease
             | Self::NoLegalBasis
             | Self::HoldInTransit
-            | Self::ContractedPlacesExceeded => Severity::Critical,
+            | Self::ContractedPlacesExceeded
+            | Self::NotificationOverdue => Severity::Critical,
         }
     }
 }
@@ -111,6 +115,29 @@ pub struct FacilityCount<'a> {
     pub in_custody: u32,
     /// Its standard capacity (SPEC §6).
     pub standard_capacity: u32,
+}
+
+/// An incident's notifications, for the overdue check.
+#[derive(Clone, Debug)]
+pub struct IncidentFacts<'a> {
+    /// The incident's id.
+    pub incident_id: &'a str,
+    /// Its notifications.
+    pub notifications: &'a [crate::incidents::Notification],
+}
+
+/// Every notification past its deadline and not sent at `now_unix` (a parameter, never the clock).
+pub fn overdue_notifications(incidents: &[IncidentFacts<'_>], now_unix: i64) -> Vec<Alert> {
+    incidents
+        .iter()
+        .flat_map(|i| {
+            i.notifications.iter().filter(|n| n.is_overdue(now_unix)).map(|n| Alert {
+                kind: AlertKind::NotificationOverdue,
+                subject: i.incident_id.to_owned(),
+                reason: format!("{} not notified; due {} s before now", n.recipient.as_str(), now_unix - n.due_at_unix),
+            })
+        })
+        .collect()
 }
 
 /// Every open alert on `on`, most severe first, then in input order.
@@ -226,6 +253,21 @@ mod tests {
         }];
         assert!(open_alerts(&facts, &[], 242, d("2026-04-15")).is_empty());
         assert_eq!(kinds(&open_alerts(&facts, &[], 242, d("2026-05-02"))), [AlertKind::ReturnOverdue]);
+    }
+
+    #[test]
+    fn an_unsent_notification_past_its_deadline_is_critical() {
+        let oversight = crate::agreement::Oversight::default();
+        let mut notifications =
+            crate::incidents::notifications_for(crate::incidents::IncidentKind::Death, 0, &oversight);
+        notifications[0].sent_at_unix = Some(3_600);
+        let incidents = [IncidentFacts { incident_id: "inc-1", notifications: &notifications }];
+        assert!(overdue_notifications(&incidents, 24 * 3600).is_empty());
+        let overdue = overdue_notifications(&incidents, 24 * 3600 + 1);
+        assert_eq!(overdue.len(), 1, "next of kin was told; the sending state was not");
+        assert!(overdue[0].reason.starts_with("sending_state"));
+        assert_eq!(overdue[0].kind.severity(), Severity::Critical);
+        assert_eq!(overdue_notifications(&incidents, 72 * 3600 + 1).len(), 2);
     }
 
     #[test]

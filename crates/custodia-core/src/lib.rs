@@ -16,6 +16,7 @@ pub mod decimal;
 pub mod eligibility;
 pub mod holidays;
 pub mod ids;
+pub mod incidents;
 pub mod lifecycle;
 pub mod money;
 pub mod person;
