@@ -66,7 +66,7 @@ struct FacilityJson<'a> {
     non_compliant_cells: u64,
 }
 
-fn read_cells(path: &Path, agreement: &Agreement) -> Result<Vec<custodia_core::capacity::Cell>, Failure> {
+pub(crate) fn read_cells(path: &Path, agreement: &Agreement) -> Result<Vec<custodia_core::capacity::Cell>, Failure> {
     let shown = path.display();
     let size = std::fs::metadata(path).map_err(|e| Failure::Input(format!("{shown}: cannot read: {e}")))?.len();
     if size > MAX_CELLS_FILE_BYTES {

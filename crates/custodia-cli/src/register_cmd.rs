@@ -45,6 +45,18 @@ pub(crate) enum ImportCommand {
         #[command(flatten)]
         register: RegisterArgs,
     },
+    /// Import the cells of an agreement's facilities (SPEC §6 CSV, as `custodia capacity` reads
+    /// it). Idempotent: an unchanged cell changes nothing, a changed cell becomes an amendment
+    /// event. Any unusable row fails the import (exit 2) and nothing is written.
+    Cells {
+        /// The cells file (CSV `facility_id,cell_id,unit,kind,area_m2,beds`).
+        file: PathBuf,
+        /// The agreement whose facilities the cells belong to (imported before).
+        #[arg(long, value_name = "ID")]
+        agreement: String,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
     /// Import a person file (SPEC §2 CSV) sent under an agreement. Idempotent: an unchanged row
     /// changes nothing, a changed row becomes an amendment event. If any row is invalid, every
     /// invalid row is listed with its line number and nothing is imported (exit 2), unless
@@ -106,6 +118,15 @@ pub(crate) fn actor(register: &RegisterArgs) -> Result<Actor, Failure> {
     Ok(Actor { name: register.actor.clone(), recorded_at })
 }
 
+/// The current version of an agreement in the register, loaded.
+async fn stored_agreement(store: &Store, id: &str) -> Result<custodia_core::Agreement, Failure> {
+    let (_, source) = store.agreement_source(id).await.map_err(store_failure)?.ok_or_else(|| {
+        Failure::Input(format!("--agreement: {id} is not in the register: import the agreement file first"))
+    })?;
+    custodia_core::Agreement::from_toml(&source)
+        .map_err(|e| Failure::Other(anyhow::anyhow!("stored agreement {id} no longer loads: {e}")))
+}
+
 fn store_failure(e: custodia_store::StoreError) -> Failure {
     match e {
         custodia_store::StoreError::NotFound(message) => Failure::Input(message),
@@ -143,18 +164,29 @@ pub(crate) fn run_import(command: &ImportCommand) -> CmdResult {
                 Ok(())
             })
         }
+        ImportCommand::Cells { file, agreement, register } => {
+            let actor = actor(register)?;
+            block_on(async {
+                let store = open(register).await?;
+                let parsed = stored_agreement(&store, agreement).await?;
+                let cells = crate::capacity_cmd::read_cells(file, &parsed)?;
+                let outcome = store.import_cells(agreement, &cells, &actor).await.map_err(store_failure)?;
+                store.close().await;
+                writeln!(
+                    std::io::stdout().lock(),
+                    "cells: {} added, {} amended, {} unchanged",
+                    outcome.added,
+                    outcome.amended,
+                    outcome.unchanged
+                )?;
+                Ok(())
+            })
+        }
         ImportCommand::Persons { file, agreement, skip_invalid, register } => {
             let actor = actor(register)?;
             block_on(async {
                 let store = open(register).await?;
-                let (_, source) = store.agreement_source(agreement).await.map_err(store_failure)?.ok_or_else(|| {
-                    Failure::Input(format!(
-                        "--agreement: {agreement} is not in the register: import the agreement file first"
-                    ))
-                })?;
-                let parsed = custodia_core::Agreement::from_toml(&source).map_err(|e| {
-                    Failure::Other(anyhow::anyhow!("stored agreement {agreement} no longer loads: {e}"))
-                })?;
+                let parsed = stored_agreement(&store, agreement).await?;
                 let people = PersonFile::read(file)?;
                 let (valid, invalid) = check_persons(&people);
                 let mut err = std::io::stderr().lock();

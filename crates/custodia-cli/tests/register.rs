@@ -196,3 +196,22 @@ fn a_bad_database_url_is_bad_input() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8(output.stderr).unwrap().contains("--database"));
 }
+
+#[test]
+fn cells_import_into_the_register() {
+    let r = Register::new("cells");
+    r.ok(&["import", "agreement", AGREEMENT]);
+    assert_eq!(
+        r.ok(&["import", "cells", "examples/cells/cecot.csv", "--agreement", "us-sv-cecot"]).trim(),
+        "cells: 256 added, 0 amended, 0 unchanged"
+    );
+    assert_eq!(
+        r.ok(&["import", "cells", "examples/cells/cecot.csv", "--agreement", "us-sv-cecot"]).trim(),
+        "cells: 0 added, 0 amended, 256 unchanged"
+    );
+    let bad = r.file("bad.csv", "facility_id,cell_id,unit,kind,area_m2,beds\nsomewhere,1,A,shared,10,2\n");
+    let output = r.run(&["import", "cells", &bad, "--agreement", "us-sv-cecot"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8(output.stderr).unwrap().contains(":2: facility_id"));
+    assert!(r.ok(&["journal", "verify"]).starts_with("ok: 257 events"));
+}

@@ -18,6 +18,25 @@ pub enum CellKind {
     Shared,
 }
 
+impl CellKind {
+    /// `single` or `shared`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Single => "single",
+            Self::Shared => "shared",
+        }
+    }
+
+    /// Parses `single` or `shared`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "single" => Some(Self::Single),
+            "shared" => Some(Self::Shared),
+            _ => None,
+        }
+    }
+}
+
 /// One cell of a facility.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cell {
@@ -131,11 +150,9 @@ impl CellHeader {
         if cell_id.is_empty() {
             return Err("cell_id: must not be empty".into());
         }
-        let kind = match get(3)? {
-            "single" => CellKind::Single,
-            "shared" => CellKind::Shared,
-            other => return Err(format!("kind: {other:?} is not one of: single, shared")),
-        };
+        let kind_text = get(3)?;
+        let kind =
+            CellKind::parse(kind_text).ok_or_else(|| format!("kind: {kind_text:?} is not one of: single, shared"))?;
         let area_text = get(4)?;
         let area_m2 = Decimal::parse(area_text).map_err(|e| format!("area_m2: {area_text:?} {e}"))?;
         let beds_text = get(5)?;

@@ -14,9 +14,11 @@ use crate::bulk::{Dialect, JsonRows, Kind, insert_sql};
 
 use crate::events::{AppendedEvent, EventData, Head, NewEvent, StoredEvent, VerifyReport, verify_page};
 use crate::record::PersonData;
+use custodia_core::capacity::{Cell, CellKind};
+
 use crate::{
-    Actor, AgreementFile, AgreementImport, BATCH_ROWS, PAGE_EVENTS, PersonsFile, PersonsImport, SQLITE_FILE,
-    StoreError, Target,
+    Actor, AgreementFile, AgreementImport, BATCH_ROWS, CellsImport, PAGE_EVENTS, PersonsFile, PersonsImport,
+    SQLITE_FILE, StoreError, Target,
 };
 
 /// A person with the record carried by their last event.
@@ -296,6 +298,104 @@ macro_rules! backend {
                 Ok(outcome)
             }
 
+            /// Imports the cells of an agreement's facilities: new cells are registered, changed ones
+            /// amended, identical ones left alone; one event per cell written.
+            pub async fn import_cells(&self, agreement_id: &str, cells: &[Cell], actor: &Actor) -> Result<CellsImport, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                let known = sqlx::query("SELECT id FROM agreements WHERE id = $1").bind(agreement_id.to_owned()).fetch_optional(&mut *tx).await?;
+                if known.is_none() {
+                    return Err(StoreError::NotFound(format!(
+                        "agreement {agreement_id} is not in the register: import the agreement file first"
+                    )));
+                }
+                let mut existing: HashMap<(String, String), Value> = HashMap::new();
+                let rows = sqlx::query("SELECT facility_id, cell_id, unit, kind, area_m2, beds FROM cells WHERE agreement_id = $1")
+                    .bind(agreement_id.to_owned())
+                    .fetch_all(&mut *tx)
+                    .await?;
+                for row in rows {
+                    let facility_id: String = row.try_get("facility_id")?;
+                    let cell_id: String = row.try_get("cell_id")?;
+                    let record = json!({
+                        "facility_id": facility_id,
+                        "cell_id": cell_id,
+                        "unit": row.try_get::<String, _>("unit")?,
+                        "kind": row.try_get::<String, _>("kind")?,
+                        "area_m2": row.try_get::<String, _>("area_m2")?,
+                        "beds": row.try_get::<i64, _>("beds")?,
+                    });
+                    existing.insert((facility_id, cell_id), record);
+                }
+                let mut outcome = CellsImport::default();
+                for cell in cells {
+                    let record = cell_json(cell);
+                    let key = (cell.facility_id.as_str().to_owned(), cell.cell_id.clone());
+                    let kind = match existing.get(&key) {
+                        Some(old) if *old == record => {
+                            outcome.unchanged += 1;
+                            continue;
+                        }
+                        Some(_) => {
+                            outcome.amended += 1;
+                            "cell.amended"
+                        }
+                        None => {
+                            outcome.added += 1;
+                            "cell.registered"
+                        }
+                    };
+                    let appended = head.append(
+                        NewEvent { kind, agreement_id: Some(agreement_id.to_owned()), person_id: None, data: EventData::Json(json!({"cell": record})) },
+                        actor,
+                    )?;
+                    let seq = appended.stored.seq as i64;
+                    Self::insert_events(&mut tx, std::slice::from_ref(&appended), actor).await?;
+                    sqlx::query(
+                        "INSERT INTO cells (agreement_id, facility_id, cell_id, unit, kind, area_m2, beds, last_event_seq) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (agreement_id, facility_id, cell_id) DO UPDATE SET \
+                         unit = excluded.unit, kind = excluded.kind, area_m2 = excluded.area_m2, beds = excluded.beds, \
+                         last_event_seq = excluded.last_event_seq",
+                    )
+                    .bind(agreement_id.to_owned())
+                    .bind(cell.facility_id.as_str().to_owned())
+                    .bind(cell.cell_id.clone())
+                    .bind(cell.unit.clone())
+                    .bind(cell.kind.as_str())
+                    .bind(cell.area_m2.to_string())
+                    .bind(i64::from(cell.beds))
+                    .bind(seq)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Self::save_head(&mut tx, &head).await?;
+                tx.commit().await?;
+                Ok(outcome)
+            }
+
+            /// The registered cells of an agreement, in facility and cell order.
+            pub async fn cells(&self, agreement_id: &str) -> Result<Vec<Cell>, StoreError> {
+                let rows = sqlx::query(
+                    "SELECT facility_id, cell_id, unit, kind, area_m2, beds FROM cells WHERE agreement_id = $1 ORDER BY facility_id, cell_id",
+                )
+                .bind(agreement_id.to_owned())
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        let bad = |what: &str| StoreError::Inconsistent(format!("cell: {what}"));
+                        Ok(Cell {
+                            facility_id: custodia_core::FacilityId::parse(&row.try_get::<String, _>("facility_id")?).map_err(|e| bad(&e.to_string()))?,
+                            cell_id: row.try_get("cell_id")?,
+                            unit: row.try_get("unit")?,
+                            kind: CellKind::parse(&row.try_get::<String, _>("kind")?).ok_or_else(|| bad("kind"))?,
+                            area_m2: custodia_core::Decimal::parse(&row.try_get::<String, _>("area_m2")?).map_err(|e| bad(&e.to_string()))?,
+                            beds: u32::try_from(row.try_get::<i64, _>("beds")?).map_err(|_| bad("beds"))?,
+                        })
+                    })
+                    .collect()
+            }
+
             /// People with Custodia id greater than `after`, in id order, at most `limit`.
             pub async fn persons_page(&self, after: i64, limit: u32) -> Result<Vec<(i64, PersonData)>, StoreError> {
                 let rows = sqlx::query(&format!("{PERSON_SELECT} WHERE p.id > $1 ORDER BY p.id LIMIT $2"))
@@ -424,6 +524,18 @@ backend!(
     Dialect::Postgres,
     "SELECT size FROM journal_head WHERE id = 1 FOR UPDATE"
 );
+
+/// A cell's record as stored in its events.
+fn cell_json(cell: &Cell) -> Value {
+    json!({
+        "facility_id": cell.facility_id.as_str(),
+        "cell_id": cell.cell_id,
+        "unit": cell.unit,
+        "kind": cell.kind.as_str(),
+        "area_m2": cell.area_m2.to_string(),
+        "beds": cell.beds,
+    })
+}
 
 /// Uppercase hex of `bytes` into `out` (as SQLite's `hex()` writes it).
 fn hex_upper(bytes: &[u8], out: &mut String) {
@@ -626,6 +738,21 @@ impl Store {
     /// See [`SqliteStore::import_persons`].
     pub async fn import_persons(&self, file: PersonsFile<'_>, actor: &Actor) -> Result<PersonsImport, StoreError> {
         dispatch!(self, s => s.import_persons(file, actor).await)
+    }
+
+    /// See [`SqliteStore::import_cells`].
+    pub async fn import_cells(
+        &self,
+        agreement_id: &str,
+        cells: &[Cell],
+        actor: &Actor,
+    ) -> Result<CellsImport, StoreError> {
+        dispatch!(self, s => s.import_cells(agreement_id, cells, actor).await)
+    }
+
+    /// See [`SqliteStore::cells`].
+    pub async fn cells(&self, agreement_id: &str) -> Result<Vec<Cell>, StoreError> {
+        dispatch!(self, s => s.cells(agreement_id).await)
     }
 
     /// See [`SqliteStore::persons_page`].

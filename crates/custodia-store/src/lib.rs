@@ -113,6 +113,17 @@ impl std::fmt::Debug for PersonsFile<'_> {
     }
 }
 
+/// What an import of cells did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CellsImport {
+    /// New cells.
+    pub added: u64,
+    /// Changed cells (one amendment event each).
+    pub amended: u64,
+    /// Identical cells (nothing written).
+    pub unchanged: u64,
+}
+
 /// Who does something, and when it was recorded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Actor {

@@ -321,6 +321,35 @@ async fn concurrent_writers_never_fork_the_chain_on(f: &Fixture) {
 }
 on_every_backend!(concurrent_writers_never_fork_the_chain, concurrent_writers_never_fork_the_chain_on);
 
+async fn cells_are_registered_idempotently_on(f: &Fixture) {
+    use custodia_core::capacity::{Cell, CellKind};
+    let store = &f.store;
+    let cell = |id: &str, area: &str, beds: u32| Cell {
+        facility_id: custodia_core::FacilityId::parse("cecot").unwrap(),
+        cell_id: id.into(),
+        unit: "building-1".into(),
+        kind: CellKind::Shared,
+        area_m2: custodia_core::Decimal::parse(area).unwrap(),
+        beds,
+    };
+    let err = store.import_cells("us-sv-cecot", &[cell("a", "100", 80)], &actor()).await.unwrap_err();
+    assert!(err.to_string().contains("import the agreement file first"), "{err}");
+    import_agreement(store, AGREEMENT).await;
+    let first =
+        store.import_cells("us-sv-cecot", &[cell("a", "100", 80), cell("b", "12.5", 3)], &actor()).await.unwrap();
+    assert_eq!((first.added, first.amended, first.unchanged), (2, 0, 0));
+    let again =
+        store.import_cells("us-sv-cecot", &[cell("a", "100", 80), cell("b", "12.5", 3)], &actor()).await.unwrap();
+    assert_eq!((again.added, again.amended, again.unchanged), (0, 0, 2));
+    let changed = store.import_cells("us-sv-cecot", &[cell("a", "100", 60)], &actor()).await.unwrap();
+    assert_eq!((changed.added, changed.amended, changed.unchanged), (0, 1, 0));
+    let cells = store.cells("us-sv-cecot").await.unwrap();
+    assert_eq!(cells, [cell("a", "100", 60), cell("b", "12.5", 3)], "decimals kept exactly");
+    assert_eq!(store.journal_size().await.unwrap(), 1 + 2 + 1);
+    assert_eq!(store.verify_journal().await.unwrap().first_mismatch, None);
+}
+on_every_backend!(cells_are_registered_idempotently, cells_are_registered_idempotently_on);
+
 #[test]
 fn agreement_fixture_loads() {
     assert_eq!(agreement().id.as_str(), "us-sv-cecot");
