@@ -19,6 +19,7 @@ pub mod ids;
 pub mod incidents;
 pub mod lifecycle;
 pub mod money;
+pub mod oversight;
 pub mod person;
 pub mod sentence;
 pub mod synth;
