@@ -5,6 +5,7 @@
 
 mod agreement_cmd;
 mod capacity_cmd;
+mod case_cmd;
 mod journal_cmd;
 mod output;
 mod register_cmd;
@@ -84,6 +85,11 @@ enum Command {
     /// The tamper-evident journal: verify, checkpoint, prove, check, export, key (SPEC §10).
     #[command(subcommand)]
     Journal(journal_cmd::JournalCommand),
+    /// Move a case through the transfer and custody lifecycle (SPEC §7).
+    #[command(subcommand)]
+    Case(Box<case_cmd::CaseCommand>),
+    /// Every open alert of an agreement on a given day (SPEC §7).
+    Alerts(case_cmd::AlertsArgs),
     /// Generate synthetic data for demos and benchmarks.
     #[command(subcommand)]
     Synth(synth_cmd::SynthCommand),
@@ -104,6 +110,8 @@ fn run(cli: Cli) -> CmdResult {
         Command::Import(command) => register_cmd::run_import(&command),
         Command::Export(command) => register_cmd::run_export(&command),
         Command::Journal(command) => journal_cmd::run(&command),
+        Command::Case(command) => case_cmd::run(&command),
+        Command::Alerts(args) => case_cmd::run_alerts(&args),
         Command::Completions { shell } => {
             let mut out = std::io::stdout().lock();
             clap_complete::generate(shell, &mut Cli::command(), "custodia", &mut out);

@@ -115,7 +115,7 @@ pub(crate) fn actor(register: &RegisterArgs) -> Result<Actor, Failure> {
     let seconds = now.duration_since(std::time::UNIX_EPOCH).map_err(|e| Failure::Other(e.into()))?.as_secs();
     let recorded_at = Timestamp::from_unix_seconds(i64::try_from(seconds).unwrap_or(i64::MAX))
         .map_err(|e| Failure::Other(anyhow::anyhow!("clock: {e}")))?;
-    Ok(Actor { name: register.actor.clone(), recorded_at })
+    Ok(Actor { name: register.actor.clone(), recorded_at, occurred_at: None })
 }
 
 /// The current version of an agreement in the register, loaded.

@@ -215,3 +215,118 @@ fn cells_import_into_the_register() {
     assert!(String::from_utf8(output.stderr).unwrap().contains(":2: facility_id"));
     assert!(r.ok(&["journal", "verify"]).starts_with("ok: 257 events"));
 }
+
+/// Scenario: the March 2025 CECOT flights. A court order arrives while the plane is in the air:
+/// the critical alert is raised and admission is refused until the hold is lifted.
+#[test]
+fn scenario_cecot_flight_with_a_hold_in_transit() {
+    let r = Register::new("cecot-flight");
+    r.ok(&["import", "agreement", AGREEMENT]);
+    r.ok(&["import", "cells", "examples/cells/cecot.csv", "--agreement", "us-sv-cecot"]);
+    let persons = r.file(
+        "p.csv",
+        "person_id,nationalities,conviction,sentence_start,sentence_term,removal_order\nV001,VE,final,2024-01-01,5y,final\n",
+    );
+    r.ok(&["import", "persons", &persons, "--agreement", "us-sv-cecot"]);
+    assert!(
+        r.ok(&["case", "propose", "--agreement", "us-sv-cecot", "--person", "V001"]).starts_with("case 1 — proposed")
+    );
+    r.ok(&["case", "screen", "1", "--decision", "eligible", "--reason", "SCREENED"]);
+    r.ok(&["case", "approve", "1", "--state", "sending", "--reason", "AGREED", "--actor", "us-officer"]);
+    let same = r.run(&["case", "approve", "1", "--state", "receiving", "--reason", "AGREED", "--actor", "us-officer"]);
+    assert_eq!(same.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&same.stderr).contains("SAME_APPROVER"));
+    r.ok(&["case", "approve", "1", "--state", "receiving", "--reason", "AGREED", "--actor", "sv-officer"]);
+    r.ok(&["case", "schedule", "1", "--reason", "FLIGHT_BOOKED"]);
+    r.ok(&["case", "depart", "1", "--reason", "FLIGHT_LEFT", "--occurred-at", "2025-03-15T18:00:00Z"]);
+    r.ok(&["case", "place-hold", "1", "--reference", "TRO-2025-0315", "--reason", "COURT_ORDER", "--actor", "court"]);
+    let alerts = r.ok(&["alerts", "--agreement", "us-sv-cecot", "--on", "2025-03-15", "--json"]);
+    let alerts: serde_json::Value = serde_json::from_str(&alerts).unwrap();
+    assert_eq!(alerts[0]["code"], "HOLD_IN_TRANSIT");
+    assert_eq!(alerts[0]["severity"], "critical");
+    let admit = [
+        "case",
+        "admit",
+        "1",
+        "--commitment-order",
+        "US-DC-117",
+        "--admitted-on",
+        "2025-03-16",
+        "--hour",
+        "6",
+        "--injuries",
+        "none",
+        "--property",
+        "watch",
+        "--next-of-kin",
+        "sister",
+        "--facility",
+        "cecot",
+        "--cell",
+        "B1-C01",
+        "--reason",
+        "ARRIVED",
+    ];
+    let refused = r.run(&admit);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("ON_HOLD"));
+    assert!(r.ok(&["case", "show", "1"]).contains("in_transit"), "a refusal changes nothing");
+    r.ok(&["case", "lift-hold", "1", "--reference", "TRO-2025-0315", "--reason", "ORDER_VACATED", "--actor", "court"]);
+    assert!(r.ok(&admit).contains("→ in_custody"));
+    assert!(r.ok(&["case", "show", "1"]).contains("placed in cecot / B1-C01"));
+    let events = r.ok(&["journal", "export"]);
+    assert!(events.contains("\"occurred_at\":\"2025-03-15T18:00:00Z\""), "occurred_at is recorded beside recorded_at");
+    assert!(events.contains("\"reason\":\"COURT_ORDER\""));
+    assert!(r.ok(&["journal", "verify"]).starts_with("ok:"));
+}
+
+/// Scenario: Norway → Netherlands (Norgerhaven). People must be back in Norway two months before
+/// release; the alerts warn 30 days before `return_by` and turn critical after it.
+#[test]
+fn scenario_norgerhaven_return_two_months_before_release() {
+    let r = Register::new("norgerhaven");
+    r.ok(&["import", "agreement", "examples/agreements/no-nl-norgerhaven.toml"]);
+    let cells = r.file("cells.csv", "facility_id,cell_id,unit,kind,area_m2,beds\nnorgerhaven,A-101,A,single,9.5,1\n");
+    r.ok(&["import", "cells", &cells, "--agreement", "no-nl-norgerhaven"]);
+    // 36 months from 2015-10-01, two-thirds release: T = 1096 days, ceil(2T/3) = 731 → 2017-09-30.
+    let persons = r.file("p.csv", "person_id,conviction,sentence_start,sentence_term\nN1,final,2015-10-01,36m\n");
+    r.ok(&["import", "persons", &persons, "--agreement", "no-nl-norgerhaven"]);
+    r.ok(&["case", "propose", "--agreement", "no-nl-norgerhaven", "--person", "N1"]);
+    r.ok(&["case", "screen", "1", "--decision", "eligible", "--reason", "SCREENED"]);
+    r.ok(&["case", "approve", "1", "--state", "sending", "--reason", "AGREED", "--actor", "kdi"]);
+    r.ok(&["case", "approve", "1", "--state", "receiving", "--reason", "AGREED", "--actor", "dji"]);
+    r.ok(&["case", "schedule", "1", "--reason", "FLIGHT_BOOKED"]);
+    r.ok(&["case", "depart", "1", "--reason", "FLIGHT_LEFT"]);
+    r.ok(&[
+        "case",
+        "admit",
+        "1",
+        "--commitment-order",
+        "NO-2015-77",
+        "--admitted-on",
+        "2015-10-20",
+        "--hour",
+        "14",
+        "--injuries",
+        "none",
+        "--property",
+        "clothes",
+        "--next-of-kin",
+        "brother",
+        "--facility",
+        "norgerhaven",
+        "--cell",
+        "A-101",
+        "--reason",
+        "ARRIVED",
+    ]);
+    let on = |day: &str| r.ok(&["alerts", "--agreement", "no-nl-norgerhaven", "--on", day]);
+    // return_by = 2017-09-30 − 60 days = 2017-08-01.
+    assert!(on("2017-07-01").starts_with("no open alerts"));
+    assert!(on("2017-07-02").contains("RETURN_NOT_SCHEDULED"));
+    assert!(on("2017-08-02").contains("RETURN_OVERDUE"));
+    r.ok(&["case", "schedule-return", "1", "--on", "2017-07-25", "--reason", "RETURN_PLANNED"]);
+    assert!(on("2017-07-10").starts_with("no open alerts"));
+    r.ok(&["case", "return", "1", "--reason", "RETURNED"]);
+    assert!(on("2017-10-01").starts_with("no open alerts"), "custody ended");
+}

@@ -15,6 +15,9 @@ use crate::bulk::{Dialect, JsonRows, Kind, insert_sql};
 use crate::events::{AppendedEvent, EventData, Head, NewEvent, StoredEvent, VerifyReport, verify_page};
 use crate::record::PersonData;
 use custodia_core::capacity::{Cell, CellKind};
+use custodia_core::custody::{Case, Command, Occupancy, Placement};
+
+use crate::cases::{CaseOutcome, CaseRequest, CaseRow, case_from_json, case_json, has_legal_basis};
 
 use crate::{
     Actor, AgreementFile, AgreementImport, BATCH_ROWS, CellsImport, PAGE_EVENTS, PersonsFile, PersonsImport,
@@ -396,6 +399,241 @@ macro_rules! backend {
                     .collect()
             }
 
+            /// The current agreement, loaded (inside a transaction).
+            async fn agreement_in(tx: &mut sqlx::Transaction<'_, $db>, id: &str) -> Result<custodia_core::Agreement, StoreError> {
+                let row = sqlx::query(
+                    "SELECT v.source_toml FROM agreements a JOIN agreement_versions v \
+                     ON v.agreement_id = a.id AND v.version = a.current_version WHERE a.id = $1",
+                )
+                .bind(id.to_owned())
+                .fetch_optional(&mut **tx)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("agreement {id} is not in the register: import the agreement file first")))?;
+                let source: String = row.try_get("source_toml")?;
+                custodia_core::Agreement::from_toml(&source)
+                    .map_err(|e| StoreError::Inconsistent(format!("stored agreement {id} no longer loads: {e}")))
+            }
+
+            /// Opens a case for a person of the agreement's sending state (by the sending state's
+            /// `person_id`). The legal basis is read from their record.
+            pub async fn propose_case(&self, agreement_id: &str, sending_id: &str, actor: &Actor) -> Result<CaseRow, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                let agreement = Self::agreement_in(&mut tx, agreement_id).await?;
+                let found = sqlx::query(&format!("{PERSON_SELECT} WHERE p.sending_state = $1 AND p.sending_id = $2"))
+                    .bind(agreement.sending_state.as_str().to_owned())
+                    .bind(sending_id.to_owned())
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("person {sending_id} of {} is not in the register", agreement.sending_state)))?;
+                let (person_id, _, _, record) = person_from_row(&found)?;
+                let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM cases").fetch_one(&mut *tx).await?.try_get("next")?;
+                let case = Case::new(has_legal_basis(&record));
+                let data = json!({"case_id": id, "record": case_json(&case)});
+                let appended = head.append(
+                    NewEvent { kind: "case.proposed", agreement_id: Some(agreement_id.to_owned()), person_id: Some(person_id), data: EventData::Json(data) },
+                    actor,
+                )?;
+                let seq = appended.stored.seq as i64;
+                Self::insert_events(&mut tx, std::slice::from_ref(&appended), actor).await?;
+                sqlx::query(
+                    "INSERT INTO cases (id, agreement_id, person_id, state, facility_id, cell_id, record, version, last_event_seq) \
+                     VALUES ($1, $2, $3, $4, NULL, NULL, $5, 1, $6)",
+                )
+                .bind(id)
+                .bind(agreement_id.to_owned())
+                .bind(person_id)
+                .bind(case.state.as_str())
+                .bind(case_json(&case).to_string())
+                .bind(seq)
+                .execute(&mut *tx)
+                .await?;
+                Self::save_head(&mut tx, &head).await?;
+                tx.commit().await?;
+                Ok(CaseRow { id, agreement_id: agreement_id.to_owned(), person_id, facility_id: None, case })
+            }
+
+            /// A stored case.
+            pub async fn case_row(&self, id: i64) -> Result<Option<CaseRow>, StoreError> {
+                let row = sqlx::query("SELECT id, agreement_id, person_id, facility_id, record FROM cases WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                match row {
+                    None => Ok(None),
+                    Some(row) => Ok(Some(CaseRow {
+                        id: row.try_get("id")?,
+                        agreement_id: row.try_get("agreement_id")?,
+                        person_id: row.try_get("person_id")?,
+                        facility_id: row.try_get("facility_id")?,
+                        case: case_from_json(&row.try_get::<String, _>("record")?)?,
+                    })),
+                }
+            }
+
+            /// Every case of an agreement with the person's record, in case order.
+            pub async fn cases_with_persons(&self, agreement_id: &str) -> Result<Vec<(CaseRow, PersonData)>, StoreError> {
+                let rows = sqlx::query(
+                    "SELECT c.id, c.agreement_id, c.person_id, c.facility_id, c.record, e.body FROM cases c \
+                     JOIN persons p ON p.id = c.person_id JOIN events e ON e.seq = p.last_event_seq \
+                     WHERE c.agreement_id = $1 ORDER BY c.id",
+                )
+                .bind(agreement_id.to_owned())
+                .fetch_all(&self.pool)
+                .await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let body: String = row.try_get("body")?;
+                    let record = serde_json::from_str::<Value>(&body)
+                        .ok()
+                        .and_then(|event| event.get("data").and_then(|d| d.get("record")).cloned())
+                        .ok_or_else(|| StoreError::Inconsistent("a person's last event carries no record".into()))?;
+                    let person = PersonData::from_value(&record).map_err(StoreError::Inconsistent)?;
+                    out.push((
+                        CaseRow {
+                            id: row.try_get("id")?,
+                            agreement_id: row.try_get("agreement_id")?,
+                            person_id: row.try_get("person_id")?,
+                            facility_id: row.try_get("facility_id")?,
+                            case: case_from_json(&row.try_get::<String, _>("record")?)?,
+                        },
+                        person,
+                    ));
+                }
+                Ok(out)
+            }
+
+            /// Checks a command on a case against its record and the register's occupancy, and
+            /// records it (the new state and a `case.<action>` event) — or returns the coded
+            /// refusal and writes nothing.
+            pub async fn act_on_case(
+                &self,
+                id: i64,
+                action: &str,
+                request: &CaseRequest,
+                actor: &custodia_core::custody::Actor,
+                store_actor: &Actor,
+            ) -> Result<CaseOutcome, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                let row = sqlx::query("SELECT agreement_id, person_id, facility_id, record, version FROM cases WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("case {id} does not exist")))?;
+                let agreement_id: String = row.try_get("agreement_id")?;
+                let person_id: i64 = row.try_get("person_id")?;
+                let mut facility_id: Option<String> = row.try_get("facility_id")?;
+                let version: i64 = row.try_get("version")?;
+                let case = case_from_json(&row.try_get::<String, _>("record")?)?;
+                let agreement = Self::agreement_in(&mut tx, &agreement_id).await?;
+                let command = match request {
+                    CaseRequest::Plain(command) => command.clone(),
+                    CaseRequest::Admit { placement, .. } | CaseRequest::Move { placement } => {
+                        let cell = sqlx::query("SELECT kind, area_m2, beds FROM cells WHERE agreement_id = $1 AND facility_id = $2 AND cell_id = $3")
+                            .bind(agreement_id.clone())
+                            .bind(placement.facility_id.clone())
+                            .bind(placement.cell_id.clone())
+                            .fetch_optional(&mut *tx)
+                            .await?
+                            .ok_or_else(|| StoreError::NotFound(format!(
+                                "cell {} of facility {} is not registered: import the cells first",
+                                placement.cell_id, placement.facility_id
+                            )))?;
+                        let bad = |what: &str| StoreError::Inconsistent(format!("cell: {what}"));
+                        let cell = Cell {
+                            facility_id: custodia_core::FacilityId::parse(&placement.facility_id).map_err(|e| bad(&e.to_string()))?,
+                            cell_id: placement.cell_id.clone(),
+                            unit: String::new(),
+                            kind: CellKind::parse(&cell.try_get::<String, _>("kind")?).ok_or_else(|| bad("kind"))?,
+                            area_m2: custodia_core::Decimal::parse(&cell.try_get::<String, _>("area_m2")?).map_err(|e| bad(&e.to_string()))?,
+                            beds: u32::try_from(cell.try_get::<i64, _>("beds")?).map_err(|_| bad("beds"))?,
+                        };
+                        let capacity = cell.capacity(&agreement.standards);
+                        let in_place = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+                        let in_cell = in_place(
+                            sqlx::query(
+                                "SELECT count(*) AS n FROM cases WHERE agreement_id = $1 AND facility_id = $2 AND id <> $3 \
+                                 AND cell_id = $4 AND state IN ('in_custody', 'return_scheduled')",
+                            )
+                            .bind(agreement_id.clone())
+                            .bind(placement.facility_id.clone())
+                            .bind(id)
+                            .bind(placement.cell_id.clone())
+                            .fetch_one(&mut *tx)
+                            .await?
+                            .try_get::<i64, _>("n")?,
+                        );
+                        let in_facility = in_place(
+                            sqlx::query(
+                                "SELECT count(*) AS n FROM cases WHERE agreement_id = $1 AND facility_id = $2 AND id <> $3 \
+                                 AND state IN ('in_custody', 'return_scheduled')",
+                            )
+                            .bind(agreement_id.clone())
+                            .bind(placement.facility_id.clone())
+                            .bind(id)
+                            .fetch_one(&mut *tx)
+                            .await?
+                            .try_get::<i64, _>("n")?,
+                        );
+                        let contracted = agreement
+                            .facility(&placement.facility_id)
+                            .map(|f| f.contracted_places)
+                            .ok_or_else(|| StoreError::NotFound(format!("facility {} is not in agreement {agreement_id}", placement.facility_id)))?;
+                        let place = Placement {
+                            cell_id: placement.cell_id.clone(),
+                            cell: Occupancy { current: in_cell, standard: capacity.standard, floor: capacity.floor },
+                            agreement: Occupancy { current: in_facility, standard: contracted, floor: contracted },
+                            override_by: placement.override_by.clone(),
+                        };
+                        facility_id = Some(placement.facility_id.clone());
+                        match request {
+                            CaseRequest::Admit { commitment_order, intake, .. } => Command::Admit {
+                                commitment_order: commitment_order.clone(),
+                                intake: intake.clone(),
+                                placement: place,
+                            },
+                            _ => Command::Move { placement: place },
+                        }
+                    }
+                };
+                let next = match case.apply(&command, actor) {
+                    Ok(next) => next,
+                    Err(refusal) => return Ok(Err(refusal)),
+                };
+                if next.cell_id.is_none() {
+                    facility_id = None;
+                }
+                let data = json!({
+                    "case_id": id,
+                    "action": action,
+                    "from": case.state.as_str(),
+                    "to": next.state.as_str(),
+                    "reason": actor.reason,
+                    "occurred_at": actor.occurred_at,
+                    "record": case_json(&next),
+                });
+                let appended = head.append(
+                    NewEvent { kind: "case.transition", agreement_id: Some(agreement_id.clone()), person_id: Some(person_id), data: EventData::Json(data) },
+                    store_actor,
+                )?;
+                let seq = appended.stored.seq as i64;
+                Self::insert_events(&mut tx, std::slice::from_ref(&appended), store_actor).await?;
+                sqlx::query("UPDATE cases SET state = $1, facility_id = $2, cell_id = $3, record = $4, version = $5, last_event_seq = $6 WHERE id = $7")
+                    .bind(next.state.as_str())
+                    .bind(facility_id)
+                    .bind(next.cell_id.clone())
+                    .bind(case_json(&next).to_string())
+                    .bind(version + 1)
+                    .bind(seq)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::save_head(&mut tx, &head).await?;
+                tx.commit().await?;
+                Ok(Ok(next))
+            }
+
             /// People with Custodia id greater than `after`, in id order, at most `limit`.
             pub async fn persons_page(&self, after: i64, limit: u32) -> Result<Vec<(i64, PersonData)>, StoreError> {
                 let rows = sqlx::query(&format!("{PERSON_SELECT} WHERE p.id > $1 ORDER BY p.id LIMIT $2"))
@@ -556,7 +794,7 @@ fn events_json(events: &[AppendedEvent], actor: &Actor) -> String {
             .int(stored.seq as i64)
             .text(event.kind)
             .text(&actor.name)
-            .text(actor.recorded_at.as_str())
+            .text(actor.occurred_at.as_ref().unwrap_or(&actor.recorded_at).as_str())
             .text(actor.recorded_at.as_str())
             .opt_text(event.agreement_id.as_deref())
             .opt_int(event.person_id)
@@ -753,6 +991,38 @@ impl Store {
     /// See [`SqliteStore::cells`].
     pub async fn cells(&self, agreement_id: &str) -> Result<Vec<Cell>, StoreError> {
         dispatch!(self, s => s.cells(agreement_id).await)
+    }
+
+    /// See [`SqliteStore::propose_case`].
+    pub async fn propose_case(
+        &self,
+        agreement_id: &str,
+        sending_id: &str,
+        actor: &Actor,
+    ) -> Result<CaseRow, StoreError> {
+        dispatch!(self, s => s.propose_case(agreement_id, sending_id, actor).await)
+    }
+
+    /// See [`SqliteStore::case_row`].
+    pub async fn case_row(&self, id: i64) -> Result<Option<CaseRow>, StoreError> {
+        dispatch!(self, s => s.case_row(id).await)
+    }
+
+    /// See [`SqliteStore::cases_with_persons`].
+    pub async fn cases_with_persons(&self, agreement_id: &str) -> Result<Vec<(CaseRow, PersonData)>, StoreError> {
+        dispatch!(self, s => s.cases_with_persons(agreement_id).await)
+    }
+
+    /// See [`SqliteStore::act_on_case`].
+    pub async fn act_on_case(
+        &self,
+        id: i64,
+        action: &str,
+        request: &CaseRequest,
+        actor: &custodia_core::custody::Actor,
+        store_actor: &Actor,
+    ) -> Result<CaseOutcome, StoreError> {
+        dispatch!(self, s => s.act_on_case(id, action, request, actor, store_actor).await)
     }
 
     /// See [`SqliteStore::persons_page`].

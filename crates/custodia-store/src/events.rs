@@ -170,9 +170,8 @@ fn event_body(
     out.extend_from_slice(&data);
     out.extend_from_slice(b",\"kind\":");
     write_string(kind, &mut out);
-    // Imports record what happened when it was recorded; later issues pass a distinct occurred_at.
     out.extend_from_slice(b",\"occurred_at\":");
-    write_string(actor.recorded_at.as_str(), &mut out);
+    write_string(actor.occurred_at.as_ref().unwrap_or(&actor.recorded_at).as_str(), &mut out);
     if let Some(person) = person_id {
         out.extend_from_slice(b",\"person_id\":");
         out.extend_from_slice(person.to_string().as_bytes());
@@ -243,6 +242,7 @@ mod tests {
         let actor = crate::Actor {
             name: "José \"admin\"\u{8}\u{1f}".into(),
             recorded_at: Timestamp::parse("2026-11-27T12:00:00Z").unwrap(),
+            occurred_at: None,
         };
         let data = serde_json::json!({"zeta": 1, "alpha": ["é", null, -5], "Δ": {"b": true, "a": "x\ny"}});
         for (agreement, person) in [(Some("us-sv-cecot"), Some(42)), (None, None), (Some("a"), None), (None, Some(-7))]

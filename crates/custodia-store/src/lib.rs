@@ -10,6 +10,7 @@
 
 mod backend;
 mod bulk;
+pub mod cases;
 mod events;
 pub mod record;
 
@@ -131,6 +132,8 @@ pub struct Actor {
     pub name: String,
     /// When the change is recorded (the clock is read at the edge, never here).
     pub recorded_at: Timestamp,
+    /// When it happened, if earlier than it was recorded (a transfer logged after landing).
+    pub occurred_at: Option<Timestamp>,
 }
 
 /// An agreement file to import.

@@ -118,7 +118,11 @@ macro_rules! on_every_backend {
 }
 
 fn actor() -> Actor {
-    Actor { name: "conformance".into(), recorded_at: Timestamp::parse("2026-11-27T12:00:00Z").unwrap() }
+    Actor {
+        name: "conformance".into(),
+        recorded_at: Timestamp::parse("2026-11-27T12:00:00Z").unwrap(),
+        occurred_at: None,
+    }
 }
 
 fn agreement() -> Agreement {
@@ -349,6 +353,75 @@ async fn cells_are_registered_idempotently_on(f: &Fixture) {
     assert_eq!(store.verify_journal().await.unwrap().first_mismatch, None);
 }
 on_every_backend!(cells_are_registered_idempotently, cells_are_registered_idempotently_on);
+
+async fn cases_follow_the_lifecycle_and_occupancy_is_derived_on(f: &Fixture) {
+    use custodia_core::agreement::Party;
+    use custodia_core::capacity::{Cell, CellKind};
+    use custodia_core::custody::{Actor as CaseActor, Command, IntakeRecord, Refusal};
+    use custodia_core::eligibility::Decision;
+    use custodia_store::cases::{CaseRequest, PlacementRequest};
+    let store = &f.store;
+    import_agreement(store, AGREEMENT).await;
+    let single = Cell {
+        facility_id: custodia_core::FacilityId::parse("cecot").unwrap(),
+        cell_id: "iso-1".into(),
+        unit: "isolation".into(),
+        kind: CellKind::Single,
+        area_m2: custodia_core::Decimal::parse("6.5").unwrap(),
+        beds: 1,
+    };
+    store.import_cells("us-sv-cecot", &[single], &actor()).await.unwrap();
+    import(store, &[person(1), person(2)]).await;
+    let by = |user: &str| CaseActor {
+        user: user.into(),
+        occurred_at: "2025-03-15T10:00:00Z".into(),
+        recorded_at: "2025-03-15T10:00:00Z".into(),
+        reason: "TEST".into(),
+    };
+    let plain = |c: Command| CaseRequest::Plain(c);
+    let admit = CaseRequest::Admit {
+        commitment_order: "order".into(),
+        intake: IntakeRecord {
+            admitted_on: custodia_core::Date::parse("2025-03-16").unwrap(),
+            hour: 6,
+            visible_injuries: "none".into(),
+            property: "none".into(),
+            next_of_kin: "kin".into(),
+        },
+        placement: PlacementRequest { facility_id: "cecot".into(), cell_id: "iso-1".into(), override_by: None },
+    };
+    for sending_id in ["P000001", "P000002"] {
+        let row = store.propose_case("us-sv-cecot", sending_id, &actor()).await.unwrap();
+        assert!(row.case.legal_basis);
+        for (command, user) in [
+            (Command::Screen { decision: Decision::Eligible }, "s"),
+            (Command::Approve { state: Party::Sending }, "a"),
+            (Command::Approve { state: Party::Receiving }, "b"),
+            (Command::Schedule, "a"),
+            (Command::Depart, "a"),
+        ] {
+            store.act_on_case(row.id, "step", &plain(command), &by(user), &actor()).await.unwrap().unwrap();
+        }
+    }
+    let first = store.act_on_case(1, "admit", &admit, &by("w"), &actor()).await.unwrap().unwrap();
+    assert_eq!(first.state, custodia_core::lifecycle::CaseState::InCustody);
+    let size = store.journal_size().await.unwrap();
+    // The single cell is full: the occupancy comes from the first case's custody record.
+    let second = store.act_on_case(2, "admit", &admit, &by("w"), &actor()).await.unwrap();
+    assert_eq!(second, Err(Refusal::CapacityFloor));
+    assert_eq!(store.journal_size().await.unwrap(), size, "a refusal writes nothing");
+    let unknown = store.propose_case("us-sv-cecot", "nobody", &actor()).await.unwrap_err();
+    assert!(unknown.to_string().contains("not in the register"), "{unknown}");
+    let rows = store.cases_with_persons("us-sv-cecot").await.unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].0.facility_id.as_deref(), Some("cecot"));
+    assert_eq!(rows[0].1.sending_id, "P000001");
+    assert_eq!(store.verify_journal().await.unwrap().first_mismatch, None);
+}
+on_every_backend!(
+    cases_follow_the_lifecycle_and_occupancy_is_derived,
+    cases_follow_the_lifecycle_and_occupancy_is_derived_on
+);
 
 #[test]
 fn agreement_fixture_loads() {

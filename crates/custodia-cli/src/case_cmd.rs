@@ -1,0 +1,457 @@
+//! `custodia case …` and `custodia alerts`: the custody lifecycle from the command line (SPEC §7).
+
+use std::io::Write;
+
+use clap::{Args, Subcommand, ValueEnum};
+use custodia_core::Date;
+use custodia_core::agreement::Party;
+use custodia_core::alerts::{CaseFacts, FacilityCount, open_alerts};
+use custodia_core::custody::{Actor as CaseActor, Command, IntakeRecord, Override};
+use custodia_core::eligibility::Decision;
+use custodia_core::lifecycle::CaseState;
+use custodia_store::cases::{CaseRequest, CaseRow, PlacementRequest};
+use custodia_store::{Store, Timestamp};
+
+use crate::register_cmd::{RegisterArgs, actor, block_on, open};
+use crate::{CmdResult, Failure};
+
+/// Who acts and why (every transition records both).
+#[derive(Debug, Clone, Args)]
+pub(crate) struct Why {
+    /// Coded reason for the transition (e.g. TRANSFER_AGREED, COURT_ORDER, SENTENCE_SERVED).
+    #[arg(long, value_name = "CODE")]
+    reason: String,
+    /// When it happened, YYYY-MM-DDTHH:MM:SSZ (default: now, when it is recorded).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    occurred_at: Option<Timestamp>,
+}
+
+fn parse_time(text: &str) -> Result<Timestamp, String> {
+    Timestamp::parse(text)
+}
+
+/// Where to place a person.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct Place {
+    /// The facility.
+    #[arg(long, value_name = "ID")]
+    facility: String,
+    /// The cell (registered with `custodia import cells`).
+    #[arg(long, value_name = "ID")]
+    cell: String,
+    /// First approver of an override above standard capacity.
+    #[arg(long, value_name = "USER", requires_all = ["override_second", "override_reason"])]
+    override_first: Option<String>,
+    /// Second approver: a different user.
+    #[arg(long, value_name = "USER")]
+    override_second: Option<String>,
+    /// Written reason for the override.
+    #[arg(long, value_name = "TEXT")]
+    override_reason: Option<String>,
+}
+
+impl Place {
+    fn request(&self) -> PlacementRequest {
+        PlacementRequest {
+            facility_id: self.facility.clone(),
+            cell_id: self.cell.clone(),
+            override_by: match (&self.override_first, &self.override_second, &self.override_reason) {
+                (Some(first), Some(second), Some(reason)) => {
+                    Some(Override { first: first.clone(), second: second.clone(), reason: reason.clone() })
+                }
+                _ => None,
+            },
+        }
+    }
+}
+
+/// A screening decision on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum DecisionArg {
+    /// Every rule passes.
+    Eligible,
+    /// A rule fails.
+    Ineligible,
+    /// Data is missing: needs a confirmed review before admission.
+    Review,
+}
+
+/// A state on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum StateArg {
+    /// The sending state.
+    Sending,
+    /// The receiving state.
+    Receiving,
+}
+
+/// `custodia case` subcommands; each prints the case's new state, or the refusal code (exit 2).
+#[derive(Debug, Subcommand)]
+pub(crate) enum CaseCommand {
+    /// Open a case for a person of the agreement's sending state.
+    Propose {
+        /// The agreement.
+        #[arg(long, value_name = "ID")]
+        agreement: String,
+        /// The sending state's person_id.
+        #[arg(long, value_name = "PERSON_ID")]
+        person: String,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+    /// Show a case.
+    Show {
+        /// The case id.
+        id: i64,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+    /// Record the screening decision.
+    Screen {
+        /// The case id.
+        id: i64,
+        /// The decision.
+        #[arg(long, value_enum)]
+        decision: DecisionArg,
+        #[command(flatten)]
+        why: Why,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+    /// Confirm a review decision as eligible (the second user of SPEC §5's review).
+    ConfirmReview(Plain),
+    /// One state's approval; both states, by two different users, approve a case.
+    Approve {
+        /// The case id.
+        id: i64,
+        /// Which state approves.
+        #[arg(long, value_enum)]
+        state: StateArg,
+        #[command(flatten)]
+        why: Why,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+    /// Schedule the transfer.
+    Schedule(Plain),
+    /// The transfer leaves.
+    Depart(Plain),
+    /// Admit to a cell (SPEC §7: approvals, eligibility, no hold, commitment order, placement, intake).
+    Admit {
+        /// The case id.
+        id: i64,
+        /// Commitment-order reference (Nelson Mandela Rules 7).
+        #[arg(long, value_name = "REF")]
+        commitment_order: String,
+        /// Admission date.
+        #[arg(long, value_name = "DATE", value_parser = crate::parse_date_arg)]
+        admitted_on: Date,
+        /// Admission hour, 0–23.
+        #[arg(long, value_name = "H", value_parser = clap::value_parser!(u8).range(0..24))]
+        hour: u8,
+        /// Visible injuries ("none" is an answer).
+        #[arg(long, value_name = "TEXT")]
+        injuries: String,
+        /// Property taken into safekeeping.
+        #[arg(long, value_name = "TEXT")]
+        property: String,
+        /// Next of kin and how to reach them.
+        #[arg(long, value_name = "TEXT")]
+        next_of_kin: String,
+        #[command(flatten)]
+        place: Place,
+        #[command(flatten)]
+        why: Why,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+    /// Move to another cell.
+    Move {
+        /// The case id.
+        id: i64,
+        #[command(flatten)]
+        place: Place,
+        #[command(flatten)]
+        why: Why,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+    /// Schedule the return to the sending state.
+    ScheduleReturn {
+        /// The case id.
+        id: i64,
+        /// Planned date.
+        #[arg(long, value_name = "DATE", value_parser = crate::parse_date_arg)]
+        on: Date,
+        #[command(flatten)]
+        why: Why,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+    /// Returned to the sending state.
+    Return(Plain),
+    /// Released.
+    Release(Plain),
+    /// Record a death (open an incident too).
+    RecordDeath(Plain),
+    /// Withdraw the case.
+    Withdraw(Plain),
+    /// Refuse the case.
+    Refuse(Plain),
+    /// Place a legal hold (e.g. a court order).
+    PlaceHold(HoldArgs),
+    /// Lift a legal hold.
+    LiftHold(HoldArgs),
+}
+
+/// A command with no options of its own.
+#[derive(Debug, Args)]
+pub(crate) struct Plain {
+    /// The case id.
+    id: i64,
+    #[command(flatten)]
+    why: Why,
+    #[command(flatten)]
+    register: RegisterArgs,
+}
+
+/// A hold command.
+#[derive(Debug, Args)]
+pub(crate) struct HoldArgs {
+    /// The case id.
+    id: i64,
+    /// Reference of the order (court order number…).
+    #[arg(long, value_name = "REF")]
+    reference: String,
+    #[command(flatten)]
+    why: Why,
+    #[command(flatten)]
+    register: RegisterArgs,
+}
+
+/// `custodia alerts`.
+#[derive(Debug, Args)]
+pub(crate) struct AlertsArgs {
+    /// The agreement.
+    #[arg(long, value_name = "ID")]
+    agreement: String,
+    /// The day the alerts are computed for (a parameter, never the clock).
+    #[arg(long, value_name = "DATE", value_parser = crate::parse_date_arg)]
+    on: Date,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    register: RegisterArgs,
+}
+
+fn print_case(row: &CaseRow) -> CmdResult {
+    let case = &row.case;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "case {} — {} (agreement {}, person {})", row.id, case.state, row.agreement_id, row.person_id)?;
+    let place = row.facility_id.as_deref().zip(case.cell_id.as_deref());
+    if let Some((facility, cell)) = place {
+        writeln!(out, "  placed in {facility} / {cell}")?;
+    }
+    writeln!(out, "  legal basis on record: {}", if case.legal_basis { "yes" } else { "NO" })?;
+    if case.on_hold() {
+        writeln!(out, "  ON HOLD")?;
+    }
+    Ok(())
+}
+
+fn run_request(register: &RegisterArgs, why: &Why, id: i64, action: &str, request: CaseRequest) -> CmdResult {
+    let mut store_actor = actor(register)?;
+    store_actor.occurred_at = why.occurred_at.clone();
+    let case_actor = CaseActor {
+        user: store_actor.name.clone(),
+        occurred_at: why.occurred_at.as_ref().unwrap_or(&store_actor.recorded_at).as_str().to_owned(),
+        recorded_at: store_actor.recorded_at.as_str().to_owned(),
+        reason: why.reason.clone(),
+    };
+    block_on(async {
+        let store = open(register).await?;
+        let outcome =
+            store.act_on_case(id, action, &request, &case_actor, &store_actor).await.map_err(store_failure)?;
+        let result = match outcome {
+            Ok(case) => {
+                writeln!(std::io::stdout().lock(), "case {id}: {action} → {}", case.state)?;
+                Ok(())
+            }
+            Err(refusal) => Err(Failure::Input(format!("case {id}: {action} refused: {}", refusal.code()))),
+        };
+        store.close().await;
+        result
+    })
+}
+
+fn store_failure(e: custodia_store::StoreError) -> Failure {
+    match e {
+        custodia_store::StoreError::NotFound(message) => Failure::Input(message),
+        other => Failure::Other(other.into()),
+    }
+}
+
+pub(crate) fn run(command: &CaseCommand) -> CmdResult {
+    use CaseCommand as C;
+    let plain = |p: &Plain, action: &str, command: Command| {
+        run_request(&p.register, &p.why, p.id, action, CaseRequest::Plain(command))
+    };
+    match command {
+        C::Propose { agreement, person, register } => {
+            let actor = actor(register)?;
+            block_on(async {
+                let store = open(register).await?;
+                let row = store.propose_case(agreement, person, &actor).await.map_err(store_failure)?;
+                store.close().await;
+                print_case(&row)
+            })
+        }
+        C::Show { id, register } => block_on(async {
+            let store = open(register).await?;
+            let row = store.case_row(*id).await.map_err(store_failure)?;
+            store.close().await;
+            print_case(&row.ok_or_else(|| Failure::Input(format!("case {id} does not exist")))?)
+        }),
+        C::Screen { id, decision, why, register } => {
+            let decision = match decision {
+                DecisionArg::Eligible => Decision::Eligible,
+                DecisionArg::Ineligible => Decision::Ineligible,
+                DecisionArg::Review => Decision::Review,
+            };
+            run_request(register, why, *id, "screen", CaseRequest::Plain(Command::Screen { decision }))
+        }
+        C::ConfirmReview(p) => plain(p, "confirm_review", Command::ConfirmReview),
+        C::Approve { id, state, why, register } => {
+            let state = match state {
+                StateArg::Sending => Party::Sending,
+                StateArg::Receiving => Party::Receiving,
+            };
+            run_request(register, why, *id, "approve", CaseRequest::Plain(Command::Approve { state }))
+        }
+        C::Schedule(p) => plain(p, "schedule", Command::Schedule),
+        C::Depart(p) => plain(p, "depart", Command::Depart),
+        C::Admit { id, commitment_order, admitted_on, hour, injuries, property, next_of_kin, place, why, register } => {
+            let request = CaseRequest::Admit {
+                commitment_order: commitment_order.clone(),
+                intake: IntakeRecord {
+                    admitted_on: *admitted_on,
+                    hour: *hour,
+                    visible_injuries: injuries.clone(),
+                    property: property.clone(),
+                    next_of_kin: next_of_kin.clone(),
+                },
+                placement: place.request(),
+            };
+            run_request(register, why, *id, "admit", request)
+        }
+        C::Move { id, place, why, register } => {
+            run_request(register, why, *id, "move", CaseRequest::Move { placement: place.request() })
+        }
+        C::ScheduleReturn { id, on, why, register } => {
+            run_request(register, why, *id, "schedule_return", CaseRequest::Plain(Command::ScheduleReturn { on: *on }))
+        }
+        C::Return(p) => plain(p, "return", Command::Return),
+        C::Release(p) => plain(p, "release", Command::Release),
+        C::RecordDeath(p) => plain(p, "record_death", Command::RecordDeath),
+        C::Withdraw(p) => plain(p, "withdraw", Command::Withdraw),
+        C::Refuse(p) => plain(p, "refuse", Command::Refuse),
+        C::PlaceHold(h) => run_request(
+            &h.register,
+            &h.why,
+            h.id,
+            "place_hold",
+            CaseRequest::Plain(Command::PlaceHold { reference: h.reference.clone() }),
+        ),
+        C::LiftHold(h) => run_request(
+            &h.register,
+            &h.why,
+            h.id,
+            "lift_hold",
+            CaseRequest::Plain(Command::LiftHold { reference: h.reference.clone() }),
+        ),
+    }
+}
+
+/// Projected release of a person's record under the agreement's profile (GCT 54, the row's credit).
+fn projected_release(person: &custodia_store::PersonData, agreement: &custodia_core::Agreement) -> Option<Date> {
+    let start = Date::parse(person.sentence_start.as_deref()?).ok()?;
+    let term = custodia_core::Term::parse(person.sentence_term.as_deref()?).ok()?;
+    let input = custodia_core::SentenceInput {
+        start,
+        term,
+        jail_credit_days: person.jail_credit_days.unwrap_or(0).min(custodia_core::sentence::MAX_CREDIT_DAYS),
+        gct_rate: custodia_core::sentence::DEFAULT_GCT_RATE,
+        gct_disallowed_days: 0,
+        profile: agreement.sentence_profile,
+    };
+    custodia_core::sentence::compute(&input).ok()?.projected_release_date
+}
+
+pub(crate) fn run_alerts(args: &AlertsArgs) -> CmdResult {
+    block_on(async {
+        let store: Store = open(&args.register).await?;
+        let (_, source) = store
+            .agreement_source(&args.agreement)
+            .await
+            .map_err(store_failure)?
+            .ok_or_else(|| Failure::Input(format!("--agreement: {} is not in the register", args.agreement)))?;
+        let agreement = custodia_core::Agreement::from_toml(&source)
+            .map_err(|e| Failure::Other(anyhow::anyhow!("stored agreement no longer loads: {e}")))?;
+        let rows = store.cases_with_persons(&args.agreement).await.map_err(store_failure)?;
+        let cells = store.cells(&args.agreement).await.map_err(store_failure)?;
+        store.close().await;
+        let ids: Vec<String> = rows.iter().map(|(row, _)| format!("case-{}", row.id)).collect();
+        let facts: Vec<CaseFacts<'_>> = rows
+            .iter()
+            .zip(&ids)
+            .map(|((row, person), id)| CaseFacts {
+                case_id: id,
+                case: &row.case,
+                projected_release: projected_release(person, &agreement),
+                return_before_release_days: agreement.return_before_release_days,
+            })
+            .collect();
+        let totals = custodia_core::capacity::facility_capacities(&agreement, &cells);
+        let counts: Vec<FacilityCount<'_>> = totals
+            .iter()
+            .map(|t| FacilityCount {
+                facility_id: t.facility_id.as_str(),
+                in_custody: rows
+                    .iter()
+                    .filter(|(row, _)| {
+                        row.facility_id.as_deref() == Some(t.facility_id.as_str())
+                            && matches!(row.case.state, CaseState::InCustody | CaseState::ReturnScheduled)
+                    })
+                    .count() as u32,
+                standard_capacity: u32::try_from(t.standard_capacity).unwrap_or(u32::MAX),
+            })
+            .collect();
+        let contracted: u32 = agreement.facilities.iter().map(|f| f.contracted_places).sum();
+        let alerts = open_alerts(&facts, &counts, contracted, args.on);
+        let mut out = std::io::stdout().lock();
+        if args.json {
+            let list: Vec<serde_json::Value> = alerts
+                .iter()
+                .map(|a| {
+                    serde_json::json!({"code": a.kind.code(), "severity": a.kind.severity().as_str(), "subject": a.subject, "reason": a.reason})
+                })
+                .collect();
+            writeln!(out, "{}", serde_json::to_string(&list).map_err(anyhow::Error::from)?)?;
+        } else if alerts.is_empty() {
+            writeln!(out, "no open alerts for {} on {}", args.agreement, args.on)?;
+        } else {
+            for a in &alerts {
+                writeln!(
+                    out,
+                    "{:<9} {:<27} {:<10} {}",
+                    a.kind.severity().as_str(),
+                    a.kind.code(),
+                    a.subject,
+                    a.reason
+                )?;
+            }
+        }
+        Ok(())
+    })
+}

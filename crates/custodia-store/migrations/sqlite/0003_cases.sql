@@ -1,0 +1,16 @@
+-- Cases (SPEC §7): one row per case with its current state; the record (screening decision,
+-- approvals, holds, commitment order, intake record, planned return) is JSON, and every change is
+-- an event. Occupancy is derived from the in-custody rows here, never typed in.
+CREATE TABLE cases (
+    id             INTEGER PRIMARY KEY,
+    agreement_id   TEXT    NOT NULL REFERENCES agreements (id),
+    person_id      INTEGER NOT NULL REFERENCES persons (id),
+    state          TEXT    NOT NULL,
+    facility_id    TEXT,
+    cell_id        TEXT,
+    record         TEXT    NOT NULL,
+    version        INTEGER NOT NULL,
+    last_event_seq INTEGER NOT NULL REFERENCES events (seq)
+) STRICT;
+CREATE INDEX cases_by_place ON cases (agreement_id, facility_id, cell_id, state);
+CREATE INDEX cases_by_person ON cases (person_id);
