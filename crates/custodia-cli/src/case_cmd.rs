@@ -455,3 +455,78 @@ pub(crate) fn run_alerts(args: &AlertsArgs) -> CmdResult {
         Ok(())
     })
 }
+
+/// `custodia report legal-basis`.
+#[derive(Debug, Args)]
+pub(crate) struct LegalBasisArgs {
+    /// The agreement.
+    #[arg(long, value_name = "ID")]
+    agreement: String,
+    /// The day of the audit (a parameter, never the clock).
+    #[arg(long, value_name = "DATE", value_parser = crate::parse_date_arg)]
+    on: Date,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    register: RegisterArgs,
+}
+
+/// The legal-basis audit (SPEC §9.3): everyone held under the agreement whose legal basis is
+/// missing, expired (past the projected release) or on hold.
+pub(crate) fn run_legal_basis(args: &LegalBasisArgs) -> CmdResult {
+    block_on(async {
+        let store: Store = open(&args.register).await?;
+        let (_, source) = store
+            .agreement_source(&args.agreement)
+            .await
+            .map_err(store_failure)?
+            .ok_or_else(|| Failure::Input(format!("--agreement: {} is not in the register", args.agreement)))?;
+        let agreement = custodia_core::Agreement::from_toml(&source)
+            .map_err(|e| Failure::Other(anyhow::anyhow!("stored agreement no longer loads: {e}")))?;
+        let rows = store.cases_with_persons(&args.agreement).await.map_err(store_failure)?;
+        store.close().await;
+        let mut findings = Vec::new();
+        for (row, person) in &rows {
+            if !row.case.state.is_held() {
+                continue;
+            }
+            let release = projected_release(person, &agreement);
+            let mut problems = Vec::new();
+            if !row.case.legal_basis {
+                problems.push("missing: no final conviction or final removal order on record".to_owned());
+            }
+            if let Some(release) = release.filter(|r| args.on > *r) {
+                problems.push(format!("expired: projected release was {release}"));
+            }
+            for hold in row.case.holds.iter().filter(|h| h.lifted_by.is_none()) {
+                problems.push(format!("on hold: {} (placed by {})", hold.reference, hold.placed_by));
+            }
+            if !problems.is_empty() {
+                findings.push((row.id, person.sending_id.clone(), row.case.state, problems));
+            }
+        }
+        let mut out = std::io::stdout().lock();
+        if args.json {
+            let list: Vec<serde_json::Value> = findings
+                .iter()
+                .map(|(id, person, state, problems)| {
+                    serde_json::json!({"case_id": id, "person_id": person, "state": state.as_str(), "problems": problems})
+                })
+                .collect();
+            writeln!(out, "{}", serde_json::to_string(&list).map_err(anyhow::Error::from)?)?;
+        } else if findings.is_empty() {
+            writeln!(
+                out,
+                "legal-basis audit of {} on {}: everyone held has a current legal basis",
+                args.agreement, args.on
+            )?;
+        } else {
+            writeln!(out, "legal-basis audit of {} on {}: {} case(s)", args.agreement, args.on, findings.len())?;
+            for (id, person, state, problems) in &findings {
+                writeln!(out, "case {id} (person {person}, {state}): {}", problems.join("; "))?;
+            }
+        }
+        Ok(())
+    })
+}

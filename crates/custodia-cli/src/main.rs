@@ -90,6 +90,9 @@ enum Command {
     Case(Box<case_cmd::CaseCommand>),
     /// Every open alert of an agreement on a given day (SPEC §7).
     Alerts(case_cmd::AlertsArgs),
+    /// Reports over the register.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Generate synthetic data for demos and benchmarks.
     #[command(subcommand)]
     Synth(synth_cmd::SynthCommand),
@@ -98,6 +101,13 @@ enum Command {
         /// The shell to complete for.
         shell: clap_complete::Shell,
     },
+}
+
+/// `custodia report` subcommands.
+#[derive(Debug, Subcommand)]
+enum ReportCommand {
+    /// Everyone held whose legal basis is missing, expired or on hold (SPEC §9.3).
+    LegalBasis(case_cmd::LegalBasisArgs),
 }
 
 fn run(cli: Cli) -> CmdResult {
@@ -112,6 +122,7 @@ fn run(cli: Cli) -> CmdResult {
         Command::Journal(command) => journal_cmd::run(&command),
         Command::Case(command) => case_cmd::run(&command),
         Command::Alerts(args) => case_cmd::run_alerts(&args),
+        Command::Report(ReportCommand::LegalBasis(args)) => case_cmd::run_legal_basis(&args),
         Command::Completions { shell } => {
             let mut out = std::io::stdout().lock();
             clap_complete::generate(shell, &mut Cli::command(), "custodia", &mut out);

@@ -271,7 +271,13 @@ fn scenario_cecot_flight_with_a_hold_in_transit() {
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("ON_HOLD"));
     assert!(r.ok(&["case", "show", "1"]).contains("in_transit"), "a refusal changes nothing");
+    let audit = r.ok(&["report", "legal-basis", "--agreement", "us-sv-cecot", "--on", "2025-03-15"]);
+    assert!(audit.contains("case 1 (person V001, in_transit): on hold: TRO-2025-0315 (placed by court)"), "{audit}");
     r.ok(&["case", "lift-hold", "1", "--reference", "TRO-2025-0315", "--reason", "ORDER_VACATED", "--actor", "court"]);
+    let audit = r.ok(&["report", "legal-basis", "--agreement", "us-sv-cecot", "--on", "2025-03-15"]);
+    assert!(audit.contains("everyone held has a current legal basis"), "{audit}");
+    let audit = r.ok(&["report", "legal-basis", "--agreement", "us-sv-cecot", "--on", "2030-01-01", "--json"]);
+    assert!(audit.contains("expired: projected release was"), "{audit}");
     assert!(r.ok(&admit).contains("→ in_custody"));
     assert!(r.ok(&["case", "show", "1"]).contains("placed in cecot / B1-C01"));
     let events = r.ok(&["journal", "export"]);
