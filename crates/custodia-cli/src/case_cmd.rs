@@ -400,6 +400,7 @@ pub(crate) fn run_alerts(args: &AlertsArgs) -> CmdResult {
             .map_err(|e| Failure::Other(anyhow::anyhow!("stored agreement no longer loads: {e}")))?;
         let rows = store.cases_with_persons(&args.agreement).await.map_err(store_failure)?;
         let cells = store.cells(&args.agreement).await.map_err(store_failure)?;
+        let incidents = store.incidents(&args.agreement).await.map_err(store_failure)?;
         store.close().await;
         let ids: Vec<String> = rows.iter().map(|(row, _)| format!("case-{}", row.id)).collect();
         let facts: Vec<CaseFacts<'_>> = rows
@@ -428,7 +429,17 @@ pub(crate) fn run_alerts(args: &AlertsArgs) -> CmdResult {
             })
             .collect();
         let contracted: u32 = agreement.facilities.iter().map(|f| f.contracted_places).sum();
-        let alerts = open_alerts(&facts, &counts, contracted, args.on);
+        let mut alerts = open_alerts(&facts, &counts, contracted, args.on);
+        // Notifications are judged at the end of the day asked about (23:59:59 UTC).
+        let end_of_day = i64::from(args.on.days_since_epoch()) * 86_400 + 86_399;
+        let incident_ids: Vec<String> = incidents.iter().map(|i| format!("incident-{}", i.id)).collect();
+        let incident_facts: Vec<custodia_core::alerts::IncidentFacts<'_>> = incidents
+            .iter()
+            .zip(&incident_ids)
+            .map(|(i, id)| custodia_core::alerts::IncidentFacts { incident_id: id, notifications: &i.notifications })
+            .collect();
+        alerts.extend(custodia_core::alerts::overdue_notifications(&incident_facts, end_of_day));
+        alerts.sort_by_key(|a| a.kind.severity());
         let mut out = std::io::stdout().lock();
         if args.json {
             let list: Vec<serde_json::Value> = alerts
@@ -529,4 +540,127 @@ pub(crate) fn run_legal_basis(args: &LegalBasisArgs) -> CmdResult {
         }
         Ok(())
     })
+}
+
+/// `custodia incident` subcommands (SPEC §9.1).
+#[derive(Debug, Subcommand)]
+pub(crate) enum IncidentCommand {
+    /// File an incident; a death, disappearance or serious injury opens its notifications (next of
+    /// kin, sending state, independent authority) with the agreement's deadlines.
+    File {
+        /// The agreement.
+        #[arg(long, value_name = "ID")]
+        agreement: String,
+        /// The case concerned.
+        #[arg(long, value_name = "CASE")]
+        case: Option<i64>,
+        /// death, serious_injury, disappearance, use_of_force, torture_allegation, hunger_strike or other.
+        #[arg(long, value_name = "KIND", value_parser = parse_kind)]
+        kind: custodia_core::incidents::IncidentKind,
+        /// When it happened, YYYY-MM-DDTHH:MM:SSZ.
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        occurred_at: Timestamp,
+        /// The report (never edited afterwards: corrections are addenda).
+        #[arg(long, value_name = "TEXT")]
+        report: String,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+    /// Record that a mandatory notification was sent.
+    Notify {
+        /// The incident id.
+        id: i64,
+        /// next_of_kin, sending_state or independent_authority.
+        #[arg(long, value_name = "WHO", value_parser = parse_recipient)]
+        recipient: custodia_core::incidents::Recipient,
+        /// When it was sent, YYYY-MM-DDTHH:MM:SSZ.
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        at: Timestamp,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+    /// Add a correction or addition to the report.
+    Addendum {
+        /// The incident id.
+        id: i64,
+        /// The text.
+        #[arg(long, value_name = "TEXT")]
+        text: String,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+}
+
+fn parse_kind(text: &str) -> Result<custodia_core::incidents::IncidentKind, String> {
+    custodia_core::incidents::IncidentKind::parse(text).ok_or_else(|| {
+        "must be one of death, serious_injury, disappearance, use_of_force, torture_allegation, hunger_strike, other".into()
+    })
+}
+
+fn parse_recipient(text: &str) -> Result<custodia_core::incidents::Recipient, String> {
+    custodia_store::incidents::parse_recipient(text)
+        .ok_or_else(|| "must be next_of_kin, sending_state or independent_authority".into())
+}
+
+fn print_incident(row: &custodia_store::incidents::IncidentRow) -> CmdResult {
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "incident {} — {} at {} (agreement {})",
+        row.id,
+        row.kind.as_str(),
+        row.occurred_at,
+        row.agreement_id
+    )?;
+    for n in &row.notifications {
+        let due = Timestamp::from_unix_seconds(n.due_at_unix).map(|t| t.as_str().to_owned()).unwrap_or_default();
+        let state = match n.sent_at_unix {
+            Some(_) if n.was_late() => "sent late",
+            Some(_) => "sent",
+            None => "pending",
+        };
+        writeln!(out, "  notify {:<22} due {due}  {state}", n.recipient.as_str())?;
+    }
+    writeln!(out, "  addenda: {}", row.report.addenda.len())?;
+    Ok(())
+}
+
+pub(crate) fn run_incident(command: &IncidentCommand) -> CmdResult {
+    match command {
+        IncidentCommand::File { agreement, case, kind, occurred_at, report, register } => {
+            let actor = actor(register)?;
+            if report.trim().is_empty() {
+                return Err(Failure::Input("--report: must not be empty".into()));
+            }
+            block_on(async {
+                let store = open(register).await?;
+                let row = store
+                    .file_incident(agreement, *case, *kind, occurred_at, report, &actor)
+                    .await
+                    .map_err(store_failure)?;
+                store.close().await;
+                print_incident(&row)
+            })
+        }
+        IncidentCommand::Notify { id, recipient, at, register } => {
+            let actor = actor(register)?;
+            let update = custodia_store::IncidentUpdate::Notified { recipient: *recipient, at: at.clone() };
+            block_on(async {
+                let store = open(register).await?;
+                let row = store.update_incident(*id, &update, &actor).await.map_err(store_failure)?;
+                store.close().await;
+                print_incident(&row)
+            })
+        }
+        IncidentCommand::Addendum { id, text, register } => {
+            let actor = actor(register)?;
+            let update = custodia_store::IncidentUpdate::Addendum { text: text.clone() };
+            block_on(async {
+                let store = open(register).await?;
+                let row = store.update_incident(*id, &update, &actor).await.map_err(store_failure)?;
+                store.close().await;
+                print_incident(&row)
+            })
+        }
+    }
 }

@@ -90,6 +90,9 @@ enum Command {
     Case(Box<case_cmd::CaseCommand>),
     /// Every open alert of an agreement on a given day (SPEC §7).
     Alerts(case_cmd::AlertsArgs),
+    /// Incidents and their mandatory notifications (SPEC §9.1).
+    #[command(subcommand)]
+    Incident(case_cmd::IncidentCommand),
     /// Reports over the register.
     #[command(subcommand)]
     Report(ReportCommand),
@@ -122,6 +125,7 @@ fn run(cli: Cli) -> CmdResult {
         Command::Journal(command) => journal_cmd::run(&command),
         Command::Case(command) => case_cmd::run(&command),
         Command::Alerts(args) => case_cmd::run_alerts(&args),
+        Command::Incident(command) => case_cmd::run_incident(&command),
         Command::Report(ReportCommand::LegalBasis(args)) => case_cmd::run_legal_basis(&args),
         Command::Completions { shell } => {
             let mut out = std::io::stdout().lock();

@@ -336,3 +336,54 @@ fn scenario_norgerhaven_return_two_months_before_release() {
     r.ok(&["case", "return", "1", "--reason", "RETURNED"]);
     assert!(on("2017-10-01").starts_with("no open alerts"), "custody ended");
 }
+
+/// A death opens three notifications with the agreement's deadlines (24 h, 24 h, 72 h); one not
+/// sent in time is a critical alert; the report is corrected only by addenda.
+#[test]
+fn a_death_opens_notifications_and_an_overdue_one_is_an_alert() {
+    let r = Register::new("incident");
+    r.ok(&["import", "agreement", AGREEMENT]);
+    let filed = r.ok(&[
+        "incident",
+        "file",
+        "--agreement",
+        "us-sv-cecot",
+        "--kind",
+        "death",
+        "--occurred-at",
+        "2025-04-01T03:00:00Z",
+        "--report",
+        "found unresponsive in cell B1-C01 at 03:00",
+    ]);
+    assert!(filed.contains("notify next_of_kin            due 2025-04-02T03:00:00Z  pending"), "{filed}");
+    assert!(filed.contains("notify independent_authority  due 2025-04-04T03:00:00Z  pending"), "{filed}");
+    let sent = r.ok(&["incident", "notify", "1", "--recipient", "next_of_kin", "--at", "2025-04-01T09:00:00Z"]);
+    assert!(sent.contains("next_of_kin            due 2025-04-02T03:00:00Z  sent"), "{sent}");
+    let late = r.ok(&["incident", "notify", "1", "--recipient", "sending_state", "--at", "2025-04-03T09:00:00Z"]);
+    assert!(late.contains("sent late"), "{late}");
+    let alerts = r.ok(&["alerts", "--agreement", "us-sv-cecot", "--on", "2025-04-04", "--json"]);
+    assert!(alerts.contains("NOTIFICATION_OVERDUE"), "{alerts}");
+    assert!(alerts.contains("independent_authority"), "{alerts}");
+    let earlier = r.ok(&["alerts", "--agreement", "us-sv-cecot", "--on", "2025-04-03"]);
+    assert!(!earlier.contains("NOTIFICATION_OVERDUE"), "not yet due: {earlier}");
+    assert!(r.ok(&["incident", "addendum", "1", "--text", "time of death corrected to 02:40"]).contains("addenda: 1"));
+    let unknown = r.run(&["incident", "notify", "1", "--recipient", "next_of_kin", "--at", "2025-04-05T00:00:00Z"]);
+    assert_eq!(unknown.status.code(), Some(2), "already sent");
+    let bad = r.run(&[
+        "incident",
+        "file",
+        "--agreement",
+        "us-sv-cecot",
+        "--kind",
+        "riot",
+        "--occurred-at",
+        "2025-04-01T03:00:00Z",
+        "--report",
+        "x",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    let events = r.ok(&["journal", "export"]);
+    assert!(events.contains("\"kind\":\"incident.addendum\""));
+    assert!(events.contains("found unresponsive in cell B1-C01 at 03:00"), "the original report is kept");
+    assert!(r.ok(&["journal", "verify"]).starts_with("ok:"));
+}

@@ -18,6 +18,9 @@ use custodia_core::capacity::{Cell, CellKind};
 use custodia_core::custody::{Case, Command, Occupancy, Placement};
 
 use crate::cases::{CaseOutcome, CaseRequest, CaseRow, case_from_json, case_json, has_legal_basis};
+use crate::incidents::{IncidentRow, incident_from_json, incident_json};
+use crate::{IncidentUpdate, Timestamp};
+use custodia_core::incidents::{IncidentKind, Report};
 
 use crate::{
     Actor, AgreementFile, AgreementImport, BATCH_ROWS, CellsImport, PAGE_EVENTS, PersonsFile, PersonsImport,
@@ -634,6 +637,135 @@ macro_rules! backend {
                 Ok(Ok(next))
             }
 
+            /// Files an incident; a death, disappearance or serious injury opens its notifications
+            /// with the agreement's deadlines.
+            pub async fn file_incident(
+                &self,
+                agreement_id: &str,
+                case_id: Option<i64>,
+                kind: IncidentKind,
+                occurred_at: &Timestamp,
+                report: &str,
+                actor: &Actor,
+            ) -> Result<IncidentRow, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                let agreement = Self::agreement_in(&mut tx, agreement_id).await?;
+                if let Some(case_id) = case_id {
+                    let found = sqlx::query("SELECT id FROM cases WHERE id = $1 AND agreement_id = $2")
+                        .bind(case_id)
+                        .bind(agreement_id.to_owned())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if found.is_none() {
+                        return Err(StoreError::NotFound(format!("case {case_id} is not a case of {agreement_id}")));
+                    }
+                }
+                let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM incidents").fetch_one(&mut *tx).await?.try_get("next")?;
+                let notifications = custodia_core::incidents::notifications_for(kind, occurred_at.unix_seconds(), &agreement.oversight);
+                let report = Report { original: report.to_owned(), addenda: Vec::new() };
+                let record = incident_json(&report, &notifications);
+                let appended = head.append(
+                    NewEvent {
+                        kind: "incident.filed",
+                        agreement_id: Some(agreement_id.to_owned()),
+                        person_id: None,
+                        data: EventData::Json(json!({"incident_id": id, "case_id": case_id, "kind": kind.as_str(), "occurred_at": occurred_at.as_str(), "record": record})),
+                    },
+                    actor,
+                )?;
+                let seq = appended.stored.seq as i64;
+                Self::insert_events(&mut tx, std::slice::from_ref(&appended), actor).await?;
+                sqlx::query("INSERT INTO incidents (id, agreement_id, case_id, kind, occurred_at, record, last_event_seq) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(id)
+                    .bind(agreement_id.to_owned())
+                    .bind(case_id)
+                    .bind(kind.as_str())
+                    .bind(occurred_at.as_str().to_owned())
+                    .bind(record.to_string())
+                    .bind(seq)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::save_head(&mut tx, &head).await?;
+                tx.commit().await?;
+                Ok(IncidentRow { id, agreement_id: agreement_id.to_owned(), case_id, kind, occurred_at: occurred_at.as_str().to_owned(), report, notifications })
+            }
+
+            /// Records a notification as sent, or adds an addendum to the report (the report itself
+            /// is never edited).
+            pub async fn update_incident(&self, id: i64, update: &IncidentUpdate, actor: &Actor) -> Result<IncidentRow, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                let row = sqlx::query("SELECT agreement_id, case_id, kind, occurred_at, record FROM incidents WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("incident {id} does not exist")))?;
+                let agreement_id: String = row.try_get("agreement_id")?;
+                let kind = IncidentKind::parse(&row.try_get::<String, _>("kind")?).ok_or_else(|| StoreError::Inconsistent("incident kind".into()))?;
+                let (mut report, mut notifications) = incident_from_json(&row.try_get::<String, _>("record")?)?;
+                let (event_kind, detail) = match update {
+                    IncidentUpdate::Notified { recipient, at } => {
+                        let n = notifications
+                            .iter_mut()
+                            .find(|n| n.recipient == *recipient && n.sent_at_unix.is_none())
+                            .ok_or_else(|| StoreError::NotFound(format!("incident {id} has no pending notification of {}", recipient.as_str())))?;
+                        n.sent_at_unix = Some(at.unix_seconds());
+                        ("incident.notified", json!({"recipient": recipient.as_str(), "at": at.as_str(), "late": n.was_late()}))
+                    }
+                    IncidentUpdate::Addendum { text } => {
+                        report.add_addendum(&actor.name, text).map_err(|e| StoreError::NotFound(e.to_owned()))?;
+                        ("incident.addendum", json!({"text": text}))
+                    }
+                };
+                let record = incident_json(&report, &notifications);
+                let appended = head.append(
+                    NewEvent { kind: event_kind, agreement_id: Some(agreement_id.clone()), person_id: None, data: EventData::Json(json!({"incident_id": id, "update": detail, "record": record})) },
+                    actor,
+                )?;
+                let seq = appended.stored.seq as i64;
+                Self::insert_events(&mut tx, std::slice::from_ref(&appended), actor).await?;
+                sqlx::query("UPDATE incidents SET record = $1, last_event_seq = $2 WHERE id = $3")
+                    .bind(record.to_string())
+                    .bind(seq)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::save_head(&mut tx, &head).await?;
+                tx.commit().await?;
+                Ok(IncidentRow {
+                    id,
+                    agreement_id,
+                    case_id: row.try_get("case_id")?,
+                    kind,
+                    occurred_at: row.try_get("occurred_at")?,
+                    report,
+                    notifications,
+                })
+            }
+
+            /// Every incident of an agreement, in id order.
+            pub async fn incidents(&self, agreement_id: &str) -> Result<Vec<IncidentRow>, StoreError> {
+                let rows = sqlx::query("SELECT id, case_id, kind, occurred_at, record FROM incidents WHERE agreement_id = $1 ORDER BY id")
+                    .bind(agreement_id.to_owned())
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|row| {
+                        let (report, notifications) = incident_from_json(&row.try_get::<String, _>("record")?)?;
+                        Ok(IncidentRow {
+                            id: row.try_get("id")?,
+                            agreement_id: agreement_id.to_owned(),
+                            case_id: row.try_get("case_id")?,
+                            kind: IncidentKind::parse(&row.try_get::<String, _>("kind")?).ok_or_else(|| StoreError::Inconsistent("incident kind".into()))?,
+                            occurred_at: row.try_get("occurred_at")?,
+                            report,
+                            notifications,
+                        })
+                    })
+                    .collect()
+            }
+
             /// People with Custodia id greater than `after`, in id order, at most `limit`.
             pub async fn persons_page(&self, after: i64, limit: u32) -> Result<Vec<(i64, PersonData)>, StoreError> {
                 let rows = sqlx::query(&format!("{PERSON_SELECT} WHERE p.id > $1 ORDER BY p.id LIMIT $2"))
@@ -1023,6 +1155,34 @@ impl Store {
         store_actor: &Actor,
     ) -> Result<CaseOutcome, StoreError> {
         dispatch!(self, s => s.act_on_case(id, action, request, actor, store_actor).await)
+    }
+
+    /// See [`SqliteStore::file_incident`].
+    pub async fn file_incident(
+        &self,
+        agreement_id: &str,
+        case_id: Option<i64>,
+        kind: IncidentKind,
+        occurred_at: &Timestamp,
+        report: &str,
+        actor: &Actor,
+    ) -> Result<IncidentRow, StoreError> {
+        dispatch!(self, s => s.file_incident(agreement_id, case_id, kind, occurred_at, report, actor).await)
+    }
+
+    /// See [`SqliteStore::update_incident`].
+    pub async fn update_incident(
+        &self,
+        id: i64,
+        update: &IncidentUpdate,
+        actor: &Actor,
+    ) -> Result<IncidentRow, StoreError> {
+        dispatch!(self, s => s.update_incident(id, update, actor).await)
+    }
+
+    /// See [`SqliteStore::incidents`].
+    pub async fn incidents(&self, agreement_id: &str) -> Result<Vec<IncidentRow>, StoreError> {
+        dispatch!(self, s => s.incidents(agreement_id).await)
     }
 
     /// See [`SqliteStore::persons_page`].

@@ -38,6 +38,14 @@ impl Timestamp {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Seconds since 1970-01-01T00:00:00Z.
+    pub fn unix_seconds(&self) -> i64 {
+        let days = custodia_core::Date::parse(self.0.get(..10).unwrap_or_default())
+            .map_or(0, |d| i64::from(d.days_since_epoch()));
+        let part = |a: usize| self.0.get(a..a + 2).and_then(|t| t.parse::<i64>().ok()).unwrap_or(0);
+        days * 86_400 + part(11) * 3600 + part(14) * 60 + part(17)
+    }
 }
 
 /// An event about to be appended.
@@ -236,6 +244,13 @@ fn first_root_mismatch(range: &mut custodia_journal::merkle::Tree, events: &[Sto
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_convert_to_unix_seconds_and_back() {
+        for seconds in [0i64, 86_399, 1_742_061_600, 4_102_444_799] {
+            assert_eq!(Timestamp::from_unix_seconds(seconds).unwrap().unix_seconds(), seconds);
+        }
+    }
 
     #[test]
     fn hand_written_envelope_is_canonical() {

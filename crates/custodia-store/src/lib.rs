@@ -12,6 +12,7 @@ mod backend;
 mod bulk;
 pub mod cases;
 mod events;
+pub mod incidents;
 pub mod record;
 
 use std::path::{Path, PathBuf};
@@ -112,6 +113,23 @@ impl std::fmt::Debug for PersonsFile<'_> {
             .field("sending_state", &self.sending_state)
             .finish()
     }
+}
+
+/// A change to a filed incident.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IncidentUpdate {
+    /// A mandatory notification was sent.
+    Notified {
+        /// To whom.
+        recipient: custodia_core::incidents::Recipient,
+        /// When.
+        at: Timestamp,
+    },
+    /// A correction or addition to the report (the report itself is never edited).
+    Addendum {
+        /// The text.
+        text: String,
+    },
 }
 
 /// What an import of cells did.

@@ -423,6 +423,42 @@ on_every_backend!(
     cases_follow_the_lifecycle_and_occupancy_is_derived_on
 );
 
+async fn incidents_keep_their_report_and_notifications_on(f: &Fixture) {
+    use custodia_core::incidents::{IncidentKind, Recipient};
+    use custodia_store::IncidentUpdate;
+    let store = &f.store;
+    import_agreement(store, AGREEMENT).await;
+    let at = Timestamp::parse("2025-04-01T03:00:00Z").unwrap();
+    let filed = store
+        .file_incident("us-sv-cecot", None, IncidentKind::Disappearance, &at, "missing at count", &actor())
+        .await
+        .unwrap();
+    assert_eq!(filed.notifications.len(), 3);
+    let sent = Timestamp::parse("2025-04-01T05:00:00Z").unwrap();
+    store
+        .update_incident(filed.id, &IncidentUpdate::Notified { recipient: Recipient::NextOfKin, at: sent }, &actor())
+        .await
+        .unwrap();
+    store
+        .update_incident(filed.id, &IncidentUpdate::Addendum { text: "found in the infirmary".into() }, &actor())
+        .await
+        .unwrap();
+    let listed = store.incidents("us-sv-cecot").await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].report.original, "missing at count");
+    assert_eq!(listed[0].report.addenda.len(), 1);
+    assert!(listed[0].notifications[0].sent_at_unix.is_some());
+    assert!(listed[0].notifications[1].sent_at_unix.is_none());
+    let none = store
+        .file_incident("us-sv-cecot", None, IncidentKind::HungerStrike, &at, "refuses food", &actor())
+        .await
+        .unwrap();
+    assert!(none.notifications.is_empty());
+    assert!(store.file_incident("us-sv-cecot", Some(99), IncidentKind::Other, &at, "x", &actor()).await.is_err());
+    assert_eq!(store.verify_journal().await.unwrap().first_mismatch, None);
+}
+on_every_backend!(incidents_keep_their_report_and_notifications, incidents_keep_their_report_and_notifications_on);
+
 #[test]
 fn agreement_fixture_loads() {
     assert_eq!(agreement().id.as_str(), "us-sv-cecot");

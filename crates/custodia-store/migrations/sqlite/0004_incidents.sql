@@ -1,0 +1,12 @@
+-- Incidents (SPEC §9.1): the report is never edited — corrections are addenda — and a death,
+-- disappearance or serious injury opens notifications with deadlines. The record (report,
+-- addenda, notifications) is JSON; every change is an event.
+CREATE TABLE incidents (
+    id             INTEGER PRIMARY KEY,
+    agreement_id   TEXT    NOT NULL REFERENCES agreements (id),
+    case_id        INTEGER REFERENCES cases (id),
+    kind           TEXT    NOT NULL,
+    occurred_at    TEXT    NOT NULL,
+    record         TEXT    NOT NULL,
+    last_event_seq INTEGER NOT NULL REFERENCES events (seq)
+) STRICT;
