@@ -76,6 +76,15 @@ pub(crate) enum DecisionArg {
     Review,
 }
 
+/// A review resolution on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum ResolutionArg {
+    /// Resolved eligible.
+    Eligible,
+    /// Resolved ineligible.
+    Ineligible,
+}
+
 /// A state on the command line.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub(crate) enum StateArg {
@@ -118,7 +127,22 @@ pub(crate) enum CaseCommand {
         #[command(flatten)]
         register: RegisterArgs,
     },
-    /// Confirm a review decision as eligible (the second user of SPEC §5's review).
+    /// Resolve a `review` decision with a written justification (you are the reviewer).
+    ResolveReview {
+        /// The case id.
+        id: i64,
+        /// Resolve to eligible or ineligible.
+        #[arg(long, value_enum)]
+        to: ResolutionArg,
+        /// The written justification.
+        #[arg(long, value_name = "TEXT")]
+        justification: String,
+        #[command(flatten)]
+        why: Why,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+    /// Confirm a review resolution: a second user, not the reviewer (SPEC §5).
     ConfirmReview(Plain),
     /// One state's approval; both states, by two different users, approve a case.
     Approve {
@@ -321,6 +345,16 @@ pub(crate) fn run(command: &CaseCommand) -> CmdResult {
             };
             run_request(register, why, *id, "screen", CaseRequest::Plain(Command::Screen { decision }))
         }
+        C::ResolveReview { id, to, justification, why, register } => run_request(
+            register,
+            why,
+            *id,
+            "resolve_review",
+            CaseRequest::Plain(Command::ResolveReview {
+                eligible: matches!(to, ResolutionArg::Eligible),
+                justification: justification.clone(),
+            }),
+        ),
         C::ConfirmReview(p) => plain(p, "confirm_review", Command::ConfirmReview),
         C::Approve { id, state, why, register } => {
             let state = match state {

@@ -188,7 +188,15 @@ pub enum Command {
         /// The decision.
         decision: Decision,
     },
-    /// Confirm a `review` decision as eligible (the two-person review of SPEC §5 is recorded here).
+    /// Resolve a `review` decision to eligible or ineligible, with a written justification
+    /// (SPEC §5); the acting user is the reviewer.
+    ResolveReview {
+        /// Resolved to eligible (else ineligible).
+        eligible: bool,
+        /// Why.
+        justification: String,
+    },
+    /// Confirm the resolution: a second user, not the reviewer (SPEC §5).
     ConfirmReview,
     /// One state's approval; the case becomes approved when both states approved, by two users.
     Approve {
@@ -240,6 +248,19 @@ pub enum Command {
     },
 }
 
+/// A reviewer's resolution of a `review` decision and its confirmation by a second user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReviewResolution {
+    /// Resolved to eligible (else ineligible).
+    pub eligible: bool,
+    /// The written justification.
+    pub justification: String,
+    /// Who resolved it.
+    pub reviewer: String,
+    /// Who confirmed it, a different user.
+    pub confirmed_by: Option<String>,
+}
+
 /// A case and the facts its rules need.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Case {
@@ -247,8 +268,8 @@ pub struct Case {
     pub state: CaseState,
     /// The screening decision, once screened.
     pub decision: Option<Decision>,
-    /// A `review` decision confirmed as eligible.
-    pub review_confirmed: bool,
+    /// The resolution of a `review` decision, once a reviewer made one.
+    pub review: Option<ReviewResolution>,
     /// Approvals by state: the approving user.
     pub sending_approval: Option<String>,
     /// Approval by the receiving state.
@@ -273,7 +294,7 @@ impl Case {
         Self {
             state: CaseState::Proposed,
             decision: None,
-            review_confirmed: false,
+            review: None,
             sending_approval: None,
             receiving_approval: None,
             legal_basis,
@@ -293,7 +314,7 @@ impl Case {
     fn eligible(&self) -> bool {
         match self.decision {
             Some(Decision::Eligible) => true,
-            Some(Decision::Review) => self.review_confirmed,
+            Some(Decision::Review) => self.review.as_ref().is_some_and(|r| r.eligible && r.confirmed_by.is_some()),
             _ => false,
         }
     }
@@ -314,11 +335,31 @@ impl Case {
                 next.state = self.transition(Action::Screen)?;
                 next.decision = Some(*decision);
             }
-            Command::ConfirmReview => {
-                if self.decision != Some(Decision::Review) {
+            Command::ResolveReview { eligible, justification } => {
+                if self.decision != Some(Decision::Review)
+                    || self.review.as_ref().is_some_and(|r| r.confirmed_by.is_some())
+                {
                     return Err(Refusal::InvalidTransition);
                 }
-                next.review_confirmed = true;
+                if justification.trim().is_empty() {
+                    return Err(Refusal::NoReason);
+                }
+                next.review = Some(ReviewResolution {
+                    eligible: *eligible,
+                    justification: justification.clone(),
+                    reviewer: actor.user.clone(),
+                    confirmed_by: None,
+                });
+            }
+            Command::ConfirmReview => {
+                let review = next.review.as_mut().ok_or(Refusal::InvalidTransition)?;
+                if review.confirmed_by.is_some() {
+                    return Err(Refusal::InvalidTransition);
+                }
+                if review.reviewer == actor.user {
+                    return Err(Refusal::SameApprover);
+                }
+                review.confirmed_by = Some(actor.user.clone());
             }
             Command::Approve { state } => {
                 if self.state != CaseState::Screened {
@@ -480,6 +521,32 @@ mod tests {
     }
 
     #[test]
+    fn a_review_needs_a_justified_resolution_and_a_second_user() {
+        let review = Case::new(true).apply(&Command::Screen { decision: Decision::Review }, &by("s")).unwrap();
+        assert_eq!(review.apply(&Command::Approve { state: Party::Sending }, &by("a")), Err(Refusal::NotEligible));
+        assert_eq!(review.apply(&Command::ConfirmReview, &by("a")), Err(Refusal::InvalidTransition));
+        let resolve = Command::ResolveReview { eligible: true, justification: " ".into() };
+        assert_eq!(review.apply(&resolve, &by("rev")), Err(Refusal::NoReason));
+        let resolve =
+            Command::ResolveReview { eligible: true, justification: "assessment dated 2025-05-01 on file".into() };
+        let resolved = review.apply(&resolve, &by("rev")).unwrap();
+        assert_eq!(resolved.apply(&Command::Approve { state: Party::Sending }, &by("a")), Err(Refusal::NotEligible));
+        assert_eq!(resolved.apply(&Command::ConfirmReview, &by("rev")), Err(Refusal::SameApprover));
+        let confirmed = resolved.apply(&Command::ConfirmReview, &by("other")).unwrap();
+        assert!(confirmed.apply(&Command::Approve { state: Party::Sending }, &by("a")).is_ok());
+        assert_eq!(
+            confirmed.apply(&resolve, &by("rev")),
+            Err(Refusal::InvalidTransition),
+            "a confirmed resolution stands"
+        );
+        let no = review
+            .apply(&Command::ResolveReview { eligible: false, justification: "risk".into() }, &by("rev"))
+            .unwrap();
+        let no = no.apply(&Command::ConfirmReview, &by("other")).unwrap();
+        assert_eq!(no.apply(&Command::Approve { state: Party::Sending }, &by("a")), Err(Refusal::NotEligible));
+    }
+
+    #[test]
     fn a_hold_placed_in_transit_blocks_admission_until_lifted() {
         let case =
             in_transit().apply(&Command::PlaceHold { reference: "J.G.G. v. Trump TRO".into() }, &by("court")).unwrap();
@@ -546,6 +613,7 @@ mod tests {
         let command = prop_oneof![
             prop_oneof![Just(Decision::Eligible), Just(Decision::Review), Just(Decision::Ineligible)]
                 .prop_map(|decision| Command::Screen { decision }),
+            any::<bool>().prop_map(|eligible| Command::ResolveReview { eligible, justification: "j".into() }),
             Just(Command::ConfirmReview),
             Just(Command::Approve { state: Party::Sending }),
             Just(Command::Approve { state: Party::Receiving }),

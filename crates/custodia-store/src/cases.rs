@@ -2,7 +2,7 @@
 //! register (the person's legal basis, the occupancy of a cell and of a facility).
 
 use custodia_core::Date;
-use custodia_core::custody::{Case, Hold, IntakeRecord};
+use custodia_core::custody::{Case, Hold, IntakeRecord, ReviewResolution};
 use custodia_core::eligibility::Decision;
 use custodia_core::lifecycle::CaseState;
 use serde_json::{Value, json};
@@ -22,7 +22,12 @@ pub(crate) fn case_json(case: &Case) -> Value {
     json!({
         "state": case.state.as_str(),
         "decision": case.decision.map(decision_str),
-        "review_confirmed": case.review_confirmed,
+        "review": case.review.as_ref().map(|r| json!({
+            "eligible": r.eligible,
+            "justification": r.justification,
+            "reviewer": r.reviewer,
+            "confirmed_by": r.confirmed_by,
+        })),
         "sending_approval": case.sending_approval,
         "receiving_approval": case.receiving_approval,
         "legal_basis": case.legal_basis,
@@ -88,7 +93,15 @@ pub(crate) fn case_from_json(text: &str) -> Result<Case, StoreError> {
     Ok(Case {
         state,
         decision,
-        review_confirmed: v.get("review_confirmed").and_then(Value::as_bool).unwrap_or(false),
+        review: match v.get("review") {
+            Some(r) if !r.is_null() => Some(ReviewResolution {
+                eligible: r.get("eligible").and_then(Value::as_bool).ok_or_else(|| bad("review.eligible"))?,
+                justification: r.get("justification").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                reviewer: r.get("reviewer").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                confirmed_by: r.get("confirmed_by").and_then(Value::as_str).map(str::to_owned),
+            }),
+            _ => None,
+        },
         sending_approval: text_of("sending_approval"),
         receiving_approval: text_of("receiving_approval"),
         legal_basis: v.get("legal_basis").and_then(Value::as_bool).unwrap_or(false),
@@ -165,7 +178,12 @@ mod tests {
         let mut case = Case::new(true);
         case.state = CaseState::InCustody;
         case.decision = Some(Decision::Review);
-        case.review_confirmed = true;
+        case.review = Some(ReviewResolution {
+            eligible: true,
+            justification: "checked".into(),
+            reviewer: "r1".into(),
+            confirmed_by: Some("r2".into()),
+        });
         case.sending_approval = Some("us".into());
         case.receiving_approval = Some("sv".into());
         case.holds.push(Hold { reference: "TRO".into(), placed_by: "court".into(), lifted_by: Some("court".into()) });
