@@ -698,3 +698,167 @@ pub(crate) fn run_incident(command: &IncidentCommand) -> CmdResult {
         }
     }
 }
+
+/// `custodia inspection` subcommands (SPEC §9.2).
+#[derive(Debug, Subcommand)]
+pub(crate) enum InspectionCommand {
+    /// File an inspection visit with its findings and recommendations (all recommendations open).
+    File {
+        /// The agreement.
+        #[arg(long, value_name = "ID")]
+        agreement: String,
+        /// The inspecting body (one of the agreement's `oversight.inspection_bodies`).
+        #[arg(long, value_name = "NAME")]
+        body: String,
+        /// First day of the visit.
+        #[arg(long, value_name = "DATE", value_parser = crate::parse_date_arg)]
+        from: Date,
+        /// Last day of the visit.
+        #[arg(long, value_name = "DATE", value_parser = crate::parse_date_arg)]
+        to: Date,
+        /// A finding (repeat for several).
+        #[arg(long, value_name = "TEXT")]
+        finding: Vec<String>,
+        /// A recommendation (repeat for several).
+        #[arg(long, value_name = "TEXT")]
+        recommendation: Vec<String>,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+    /// Move a recommendation: open → accepted | rejected, accepted → implemented | rejected.
+    Recommendation {
+        /// The inspection id.
+        id: i64,
+        /// Which recommendation (from 0, in filing order).
+        #[arg(long, value_name = "N")]
+        index: usize,
+        /// accepted, implemented or rejected.
+        #[arg(long, value_name = "STATE", value_parser = parse_recommendation_state)]
+        state: custodia_core::oversight::RecommendationState,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+}
+
+fn parse_recommendation_state(text: &str) -> Result<custodia_core::oversight::RecommendationState, String> {
+    custodia_core::oversight::RecommendationState::parse(text)
+        .ok_or_else(|| "must be open, accepted, implemented or rejected".into())
+}
+
+/// `custodia contact` subcommands (SPEC §9.5).
+#[derive(Debug, Subcommand)]
+pub(crate) enum ContactCommand {
+    /// Log who was contacted, when and by what means.
+    Log {
+        /// The agreement.
+        #[arg(long, value_name = "ID")]
+        agreement: String,
+        /// The case concerned.
+        #[arg(long, value_name = "CASE")]
+        case: Option<i64>,
+        /// Who was contacted (a consul, a family member…).
+        #[arg(long, value_name = "WHO")]
+        contact: String,
+        /// When, YYYY-MM-DDTHH:MM:SSZ.
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        at: Timestamp,
+        /// visit, phone, video, letter or email.
+        #[arg(long, value_name = "MEANS", value_parser = parse_means)]
+        means: custodia_core::oversight::ContactMeans,
+        /// What was said or arranged.
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        note: String,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+    /// List the contact log of an agreement.
+    List {
+        /// The agreement.
+        #[arg(long, value_name = "ID")]
+        agreement: String,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+}
+
+fn parse_means(text: &str) -> Result<custodia_core::oversight::ContactMeans, String> {
+    custodia_core::oversight::ContactMeans::parse(text)
+        .ok_or_else(|| "must be visit, phone, video, letter or email".into())
+}
+
+pub(crate) fn run_inspection(command: &InspectionCommand) -> CmdResult {
+    use custodia_core::oversight::{Inspection, RecommendationState};
+    match command {
+        InspectionCommand::File { agreement, body, from, to, finding, recommendation, register } => {
+            let actor = actor(register)?;
+            let inspection = Inspection {
+                body: body.clone(),
+                from: *from,
+                to: *to,
+                findings: finding.clone(),
+                recommendations: recommendation.iter().map(|r| (r.clone(), RecommendationState::Open)).collect(),
+            };
+            block_on(async {
+                let store = open(register).await?;
+                let id = store.file_inspection(agreement, &inspection, &actor).await.map_err(store_failure)?;
+                store.close().await;
+                writeln!(
+                    std::io::stdout().lock(),
+                    "inspection {id} filed: {} findings, {} recommendations",
+                    inspection.findings.len(),
+                    inspection.recommendations.len()
+                )?;
+                Ok(())
+            })
+        }
+        InspectionCommand::Recommendation { id, index, state, register } => {
+            let actor = actor(register)?;
+            block_on(async {
+                let store = open(register).await?;
+                let inspection =
+                    store.update_recommendation(*id, *index, *state, &actor).await.map_err(store_failure)?;
+                store.close().await;
+                let mut out = std::io::stdout().lock();
+                for (i, (text, state)) in inspection.recommendations.iter().enumerate() {
+                    writeln!(out, "{i}  {:<12} {text}", state.as_str())?;
+                }
+                Ok(())
+            })
+        }
+    }
+}
+
+pub(crate) fn run_contact(command: &ContactCommand) -> CmdResult {
+    match command {
+        ContactCommand::Log { agreement, case, contact, at, means, note, register } => {
+            let actor = actor(register)?;
+            if contact.trim().is_empty() {
+                return Err(Failure::Input("--contact: must not be empty".into()));
+            }
+            let entry = custodia_core::oversight::Contact {
+                contact: contact.clone(),
+                at: at.as_str().to_owned(),
+                means: *means,
+                note: note.clone(),
+            };
+            block_on(async {
+                let store = open(register).await?;
+                let id = store.log_contact(agreement, *case, &entry, &actor).await.map_err(store_failure)?;
+                store.close().await;
+                writeln!(std::io::stdout().lock(), "contact {id} logged")?;
+                Ok(())
+            })
+        }
+        ContactCommand::List { agreement, register } => block_on(async {
+            let store = open(register).await?;
+            let contacts = store.contacts(agreement).await.map_err(store_failure)?;
+            store.close().await;
+            let mut out = std::io::stdout().lock();
+            for (id, case, c) in contacts {
+                let case = case.map_or_else(|| "-".to_owned(), |c| c.to_string());
+                writeln!(out, "{id}  case {case:<5} {}  {:<7} {}  {}", c.at, c.means.as_str(), c.contact, c.note)?;
+            }
+            Ok(())
+        }),
+    }
+}

@@ -93,6 +93,12 @@ enum Command {
     /// Incidents and their mandatory notifications (SPEC §9.1).
     #[command(subcommand)]
     Incident(case_cmd::IncidentCommand),
+    /// Inspections and their recommendations (SPEC §9.2).
+    #[command(subcommand)]
+    Inspection(case_cmd::InspectionCommand),
+    /// The consular and family contact log (SPEC §9.5).
+    #[command(subcommand)]
+    Contact(case_cmd::ContactCommand),
     /// Reports over the register.
     #[command(subcommand)]
     Report(ReportCommand),
@@ -126,6 +132,8 @@ fn run(cli: Cli) -> CmdResult {
         Command::Case(command) => case_cmd::run(&command),
         Command::Alerts(args) => case_cmd::run_alerts(&args),
         Command::Incident(command) => case_cmd::run_incident(&command),
+        Command::Inspection(command) => case_cmd::run_inspection(&command),
+        Command::Contact(command) => case_cmd::run_contact(&command),
         Command::Report(ReportCommand::LegalBasis(args)) => case_cmd::run_legal_basis(&args),
         Command::Completions { shell } => {
             let mut out = std::io::stdout().lock();

@@ -387,3 +387,83 @@ fn a_death_opens_notifications_and_an_overdue_one_is_an_alert() {
     assert!(events.contains("found unresponsive in cell B1-C01 at 03:00"), "the original report is kept");
     assert!(r.ok(&["journal", "verify"]).starts_with("ok:"));
 }
+
+/// Inspections by the agreement's bodies with recommendations that only move forward, and the
+/// contact log.
+#[test]
+fn inspections_and_the_contact_log() {
+    let r = Register::new("oversight");
+    r.ok(&["import", "agreement", AGREEMENT]);
+    let filed = r.ok(&[
+        "inspection",
+        "file",
+        "--agreement",
+        "us-sv-cecot",
+        "--body",
+        "ICRC",
+        "--from",
+        "2025-05-01",
+        "--to",
+        "2025-05-03",
+        "--finding",
+        "0.64 m² per person in building 1",
+        "--recommendation",
+        "reduce occupancy to the CPT standard",
+        "--recommendation",
+        "allow family visits",
+    ]);
+    assert_eq!(filed.trim(), "inspection 1 filed: 1 findings, 2 recommendations");
+    let stranger = r.run(&[
+        "inspection",
+        "file",
+        "--agreement",
+        "us-sv-cecot",
+        "--body",
+        "Nobody",
+        "--from",
+        "2025-05-01",
+        "--to",
+        "2025-05-01",
+    ]);
+    assert_eq!(stranger.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&stranger.stderr).contains("body:"));
+    let skipped = r.run(&["inspection", "recommendation", "1", "--index", "0", "--state", "implemented"]);
+    assert_eq!(skipped.status.code(), Some(2), "open cannot jump to implemented");
+    r.ok(&["inspection", "recommendation", "1", "--index", "0", "--state", "accepted"]);
+    let done = r.ok(&["inspection", "recommendation", "1", "--index", "0", "--state", "implemented"]);
+    assert!(done.starts_with("0  implemented"), "{done}");
+    r.ok(&[
+        "contact",
+        "log",
+        "--agreement",
+        "us-sv-cecot",
+        "--contact",
+        "Venezuelan consul",
+        "--at",
+        "2025-05-02T10:00:00Z",
+        "--means",
+        "visit",
+        "--note",
+        "visited 12 detainees",
+    ]);
+    let list = r.ok(&["contact", "list", "--agreement", "us-sv-cecot"]);
+    assert!(list.contains("2025-05-02T10:00:00Z  visit   Venezuelan consul  visited 12 detainees"), "{list}");
+    assert_eq!(
+        r.run(&[
+            "contact",
+            "log",
+            "--agreement",
+            "us-sv-cecot",
+            "--contact",
+            "x",
+            "--at",
+            "2025-05-02T10:00:00Z",
+            "--means",
+            "fax"
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+    assert!(r.ok(&["journal", "verify"]).starts_with("ok: 5 events"));
+}

@@ -21,6 +21,7 @@ use crate::cases::{CaseOutcome, CaseRequest, CaseRow, case_from_json, case_json,
 use crate::incidents::{IncidentRow, incident_from_json, incident_json};
 use crate::{IncidentUpdate, Timestamp};
 use custodia_core::incidents::{IncidentKind, Report};
+use custodia_core::oversight::{Contact, ContactMeans, Inspection, RecommendationState};
 
 use crate::{
     Actor, AgreementFile, AgreementImport, BATCH_ROWS, CellsImport, PAGE_EVENTS, PersonsFile, PersonsImport,
@@ -766,6 +767,135 @@ macro_rules! backend {
                     .collect()
             }
 
+            /// Files an inspection (its body must be one the agreement names).
+            pub async fn file_inspection(&self, agreement_id: &str, inspection: &Inspection, actor: &Actor) -> Result<i64, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                let agreement = Self::agreement_in(&mut tx, agreement_id).await?;
+                inspection.validate(&agreement.oversight.inspection_bodies).map_err(StoreError::NotFound)?;
+                let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM inspections").fetch_one(&mut *tx).await?.try_get("next")?;
+                let record = inspection_json(inspection);
+                let appended = head.append(
+                    NewEvent { kind: "inspection.filed", agreement_id: Some(agreement_id.to_owned()), person_id: None, data: EventData::Json(json!({"inspection_id": id, "record": record})) },
+                    actor,
+                )?;
+                let seq = appended.stored.seq as i64;
+                Self::insert_events(&mut tx, std::slice::from_ref(&appended), actor).await?;
+                sqlx::query("INSERT INTO inspections (id, agreement_id, body, from_date, to_date, record, last_event_seq) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(id)
+                    .bind(agreement_id.to_owned())
+                    .bind(inspection.body.clone())
+                    .bind(inspection.from.to_string())
+                    .bind(inspection.to.to_string())
+                    .bind(record.to_string())
+                    .bind(seq)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::save_head(&mut tx, &head).await?;
+                tx.commit().await?;
+                Ok(id)
+            }
+
+            /// Moves a recommendation of an inspection to a new state (open → accepted |
+            /// rejected, accepted → implemented | rejected).
+            pub async fn update_recommendation(&self, id: i64, index: usize, to: RecommendationState, actor: &Actor) -> Result<Inspection, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                let row = sqlx::query("SELECT agreement_id, record FROM inspections WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("inspection {id} does not exist")))?;
+                let agreement_id: String = row.try_get("agreement_id")?;
+                let mut inspection = inspection_from_json(&row.try_get::<String, _>("record")?)?;
+                inspection.update_recommendation(index, to).map_err(StoreError::NotFound)?;
+                let record = inspection_json(&inspection);
+                let appended = head.append(
+                    NewEvent {
+                        kind: "inspection.recommendation",
+                        agreement_id: Some(agreement_id),
+                        person_id: None,
+                        data: EventData::Json(json!({"inspection_id": id, "index": index, "state": to.as_str(), "record": record})),
+                    },
+                    actor,
+                )?;
+                let seq = appended.stored.seq as i64;
+                Self::insert_events(&mut tx, std::slice::from_ref(&appended), actor).await?;
+                sqlx::query("UPDATE inspections SET record = $1, last_event_seq = $2 WHERE id = $3")
+                    .bind(record.to_string())
+                    .bind(seq)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::save_head(&mut tx, &head).await?;
+                tx.commit().await?;
+                Ok(inspection)
+            }
+
+            /// Logs a consular or family contact.
+            pub async fn log_contact(&self, agreement_id: &str, case_id: Option<i64>, contact: &Contact, actor: &Actor) -> Result<i64, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                Self::agreement_in(&mut tx, agreement_id).await?;
+                if let Some(case_id) = case_id {
+                    let found = sqlx::query("SELECT id FROM cases WHERE id = $1 AND agreement_id = $2").bind(case_id).bind(agreement_id.to_owned()).fetch_optional(&mut *tx).await?;
+                    if found.is_none() {
+                        return Err(StoreError::NotFound(format!("case {case_id} is not a case of {agreement_id}")));
+                    }
+                }
+                let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM contacts").fetch_one(&mut *tx).await?.try_get("next")?;
+                let appended = head.append(
+                    NewEvent {
+                        kind: "contact.logged",
+                        agreement_id: Some(agreement_id.to_owned()),
+                        person_id: None,
+                        data: EventData::Json(json!({
+                            "contact_id": id, "case_id": case_id, "contact": contact.contact, "at": contact.at,
+                            "means": contact.means.as_str(), "note": contact.note,
+                        })),
+                    },
+                    actor,
+                )?;
+                let seq = appended.stored.seq as i64;
+                Self::insert_events(&mut tx, std::slice::from_ref(&appended), actor).await?;
+                sqlx::query("INSERT INTO contacts (id, agreement_id, case_id, contact, at, means, note, event_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                    .bind(id)
+                    .bind(agreement_id.to_owned())
+                    .bind(case_id)
+                    .bind(contact.contact.clone())
+                    .bind(contact.at.clone())
+                    .bind(contact.means.as_str())
+                    .bind(contact.note.clone())
+                    .bind(seq)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::save_head(&mut tx, &head).await?;
+                tx.commit().await?;
+                Ok(id)
+            }
+
+            /// The contact log of an agreement: (id, case, contact), in order.
+            pub async fn contacts(&self, agreement_id: &str) -> Result<Vec<(i64, Option<i64>, Contact)>, StoreError> {
+                let rows = sqlx::query("SELECT id, case_id, contact, at, means, note FROM contacts WHERE agreement_id = $1 ORDER BY id")
+                    .bind(agreement_id.to_owned())
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok((
+                            row.try_get("id")?,
+                            row.try_get("case_id")?,
+                            Contact {
+                                contact: row.try_get("contact")?,
+                                at: row.try_get("at")?,
+                                means: ContactMeans::parse(&row.try_get::<String, _>("means")?).ok_or_else(|| StoreError::Inconsistent("contact means".into()))?,
+                                note: row.try_get("note")?,
+                            },
+                        ))
+                    })
+                    .collect()
+            }
+
             /// People with Custodia id greater than `after`, in id order, at most `limit`.
             pub async fn persons_page(&self, after: i64, limit: u32) -> Result<Vec<(i64, PersonData)>, StoreError> {
                 let rows = sqlx::query(&format!("{PERSON_SELECT} WHERE p.id > $1 ORDER BY p.id LIMIT $2"))
@@ -894,6 +1024,53 @@ backend!(
     Dialect::Postgres,
     "SELECT size FROM journal_head WHERE id = 1 FOR UPDATE"
 );
+
+/// An inspection as stored JSON.
+fn inspection_json(i: &Inspection) -> Value {
+    json!({
+        "body": i.body,
+        "from": i.from.to_string(),
+        "to": i.to.to_string(),
+        "findings": i.findings,
+        "recommendations": i.recommendations.iter().map(|(text, state)| json!({"text": text, "state": state.as_str()})).collect::<Vec<_>>(),
+    })
+}
+
+fn inspection_from_json(text: &str) -> Result<Inspection, StoreError> {
+    let bad = |what: &str| StoreError::Inconsistent(format!("inspection record: {what}"));
+    let v: Value = serde_json::from_str(text).map_err(|e| bad(&e.to_string()))?;
+    let date = |key: &str| {
+        v.get(key).and_then(Value::as_str).and_then(|t| custodia_core::Date::parse(t).ok()).ok_or_else(|| bad(key))
+    };
+    Ok(Inspection {
+        body: v.get("body").and_then(Value::as_str).ok_or_else(|| bad("body"))?.to_owned(),
+        from: date("from")?,
+        to: date("to")?,
+        findings: v
+            .get("findings")
+            .and_then(Value::as_array)
+            .map(|f| f.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default(),
+        recommendations: v
+            .get("recommendations")
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|r| {
+                        let state = r
+                            .get("state")
+                            .and_then(Value::as_str)
+                            .and_then(RecommendationState::parse)
+                            .ok_or_else(|| bad("state"))?;
+                        Ok((r.get("text").and_then(Value::as_str).unwrap_or_default().to_owned(), state))
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()
+            })
+            .transpose()?
+            .unwrap_or_default(),
+    })
+}
 
 /// A cell's record as stored in its events.
 fn cell_json(cell: &Cell) -> Value {
@@ -1183,6 +1360,43 @@ impl Store {
     /// See [`SqliteStore::incidents`].
     pub async fn incidents(&self, agreement_id: &str) -> Result<Vec<IncidentRow>, StoreError> {
         dispatch!(self, s => s.incidents(agreement_id).await)
+    }
+
+    /// See [`SqliteStore::file_inspection`].
+    pub async fn file_inspection(
+        &self,
+        agreement_id: &str,
+        inspection: &Inspection,
+        actor: &Actor,
+    ) -> Result<i64, StoreError> {
+        dispatch!(self, s => s.file_inspection(agreement_id, inspection, actor).await)
+    }
+
+    /// See [`SqliteStore::update_recommendation`].
+    pub async fn update_recommendation(
+        &self,
+        id: i64,
+        index: usize,
+        to: RecommendationState,
+        actor: &Actor,
+    ) -> Result<Inspection, StoreError> {
+        dispatch!(self, s => s.update_recommendation(id, index, to, actor).await)
+    }
+
+    /// See [`SqliteStore::log_contact`].
+    pub async fn log_contact(
+        &self,
+        agreement_id: &str,
+        case_id: Option<i64>,
+        contact: &Contact,
+        actor: &Actor,
+    ) -> Result<i64, StoreError> {
+        dispatch!(self, s => s.log_contact(agreement_id, case_id, contact, actor).await)
+    }
+
+    /// See [`SqliteStore::contacts`].
+    pub async fn contacts(&self, agreement_id: &str) -> Result<Vec<(i64, Option<i64>, Contact)>, StoreError> {
+        dispatch!(self, s => s.contacts(agreement_id).await)
     }
 
     /// See [`SqliteStore::persons_page`].

@@ -459,6 +459,33 @@ async fn incidents_keep_their_report_and_notifications_on(f: &Fixture) {
 }
 on_every_backend!(incidents_keep_their_report_and_notifications, incidents_keep_their_report_and_notifications_on);
 
+async fn inspections_and_contacts_on(f: &Fixture) {
+    use custodia_core::oversight::{Contact, ContactMeans, Inspection, RecommendationState};
+    let store = &f.store;
+    import_agreement(store, AGREEMENT).await;
+    let inspection = Inspection {
+        body: "ICRC".into(),
+        from: custodia_core::Date::parse("2025-05-01").unwrap(),
+        to: custodia_core::Date::parse("2025-05-03").unwrap(),
+        findings: vec!["overcrowding".into()],
+        recommendations: vec![("reduce occupancy".into(), RecommendationState::Open)],
+    };
+    let id = store.file_inspection("us-sv-cecot", &inspection, &actor()).await.unwrap();
+    assert!(store.update_recommendation(id, 0, RecommendationState::Implemented, &actor()).await.is_err());
+    let updated = store.update_recommendation(id, 0, RecommendationState::Rejected, &actor()).await.unwrap();
+    assert_eq!(updated.recommendations[0].1, RecommendationState::Rejected);
+    let contact = Contact {
+        contact: "consul".into(),
+        at: "2025-05-02T10:00:00Z".into(),
+        means: ContactMeans::Phone,
+        note: "n".into(),
+    };
+    store.log_contact("us-sv-cecot", None, &contact, &actor()).await.unwrap();
+    assert_eq!(store.contacts("us-sv-cecot").await.unwrap(), [(1, None, contact)]);
+    assert_eq!(store.verify_journal().await.unwrap().first_mismatch, None);
+}
+on_every_backend!(inspections_and_contacts, inspections_and_contacts_on);
+
 #[test]
 fn agreement_fixture_loads() {
     assert_eq!(agreement().id.as_str(), "us-sv-cecot");
