@@ -436,7 +436,9 @@ pub(crate) fn run_alerts(args: &AlertsArgs) -> CmdResult {
         let cells = store.cells(&args.agreement).await.map_err(store_failure)?;
         let incidents = store.incidents(&args.agreement).await.map_err(store_failure)?;
         store.close().await;
-        let ids: Vec<String> = rows.iter().map(|(row, _)| format!("case-{}", row.id)).collect();
+        // Each alert names the case and the person (the sending state's id).
+        let ids: Vec<String> =
+            rows.iter().map(|(row, person)| format!("case-{}/{}", row.id, person.sending_id)).collect();
         let facts: Vec<CaseFacts<'_>> = rows
             .iter()
             .zip(&ids)
@@ -463,17 +465,13 @@ pub(crate) fn run_alerts(args: &AlertsArgs) -> CmdResult {
             })
             .collect();
         let contracted: u32 = agreement.facilities.iter().map(|f| f.contracted_places).sum();
-        let mut alerts = open_alerts(&facts, &counts, contracted, args.on);
-        // Notifications are judged at the end of the day asked about (23:59:59 UTC).
-        let end_of_day = i64::from(args.on.days_since_epoch()) * 86_400 + 86_399;
         let incident_ids: Vec<String> = incidents.iter().map(|i| format!("incident-{}", i.id)).collect();
         let incident_facts: Vec<custodia_core::alerts::IncidentFacts<'_>> = incidents
             .iter()
             .zip(&incident_ids)
             .map(|(i, id)| custodia_core::alerts::IncidentFacts { incident_id: id, notifications: &i.notifications })
             .collect();
-        alerts.extend(custodia_core::alerts::overdue_notifications(&incident_facts, end_of_day));
-        alerts.sort_by_key(|a| a.kind.severity());
+        let alerts = open_alerts(&facts, &counts, contracted, &incident_facts, args.on);
         let mut out = std::io::stdout().lock();
         if args.json {
             let list: Vec<serde_json::Value> = alerts

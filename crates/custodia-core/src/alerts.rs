@@ -140,11 +140,13 @@ pub fn overdue_notifications(incidents: &[IncidentFacts<'_>], now_unix: i64) -> 
         .collect()
 }
 
-/// Every open alert on `on`, most severe first, then in input order.
+/// Every open alert on `on` — cases, facilities, the agreement's contracted places and incident
+/// notifications — most severe first, then in input order.
 pub fn open_alerts(
     cases: &[CaseFacts<'_>],
     facilities: &[FacilityCount<'_>],
     contracted_places: u32,
+    incidents: &[IncidentFacts<'_>],
     on: Date,
 ) -> Vec<Alert> {
     let mut out = Vec::new();
@@ -194,6 +196,9 @@ pub fn open_alerts(
             );
         }
     }
+    // Notifications are judged at the end of the day asked about (23:59:59 UTC).
+    let end_of_day = i64::from(on.days_since_epoch()) * 86_400 + 86_399;
+    out.extend(overdue_notifications(incidents, end_of_day));
     out.sort_by_key(|a| a.kind.severity());
     out
 }
@@ -224,7 +229,7 @@ mod tests {
         c.holds.push(Hold { reference: "TRO".into(), placed_by: "court".into(), lifted_by: None });
         let facts =
             [CaseFacts { case_id: "case-1", case: &c, projected_release: None, return_before_release_days: 30 }];
-        let alerts = open_alerts(&facts, &[], 300, d("2025-03-15"));
+        let alerts = open_alerts(&facts, &[], 300, &[], d("2025-03-15"));
         assert_eq!(kinds(&alerts), [AlertKind::HoldInTransit]);
         assert_eq!(alerts[0].kind.severity(), Severity::Critical);
     }
@@ -237,11 +242,11 @@ mod tests {
         let facts =
             [CaseFacts { case_id: "no-1", case: &c, projected_release: Some(release), return_before_release_days: 60 }];
         assert_eq!(return_by(release, 60), Some(d("2026-05-01")));
-        assert!(open_alerts(&facts, &[], 242, d("2026-03-31")).is_empty(), "31 days before return_by: quiet");
-        assert_eq!(kinds(&open_alerts(&facts, &[], 242, d("2026-04-01"))), [AlertKind::ReturnNotScheduled]);
-        assert_eq!(kinds(&open_alerts(&facts, &[], 242, d("2026-05-01"))), [AlertKind::ReturnNotScheduled]);
-        assert_eq!(kinds(&open_alerts(&facts, &[], 242, d("2026-05-02"))), [AlertKind::ReturnOverdue]);
-        let both = open_alerts(&facts, &[], 242, d("2026-07-01"));
+        assert!(open_alerts(&facts, &[], 242, &[], d("2026-03-31")).is_empty(), "31 days before return_by: quiet");
+        assert_eq!(kinds(&open_alerts(&facts, &[], 242, &[], d("2026-04-01"))), [AlertKind::ReturnNotScheduled]);
+        assert_eq!(kinds(&open_alerts(&facts, &[], 242, &[], d("2026-05-01"))), [AlertKind::ReturnNotScheduled]);
+        assert_eq!(kinds(&open_alerts(&facts, &[], 242, &[], d("2026-05-02"))), [AlertKind::ReturnOverdue]);
+        let both = open_alerts(&facts, &[], 242, &[], d("2026-07-01"));
         assert_eq!(kinds(&both), [AlertKind::HeldBeyondRelease, AlertKind::ReturnOverdue]);
         // Once the return is scheduled, only an overdue return is an alert.
         let scheduled = case(CaseState::ReturnScheduled);
@@ -251,8 +256,8 @@ mod tests {
             projected_release: Some(release),
             return_before_release_days: 60,
         }];
-        assert!(open_alerts(&facts, &[], 242, d("2026-04-15")).is_empty());
-        assert_eq!(kinds(&open_alerts(&facts, &[], 242, d("2026-05-02"))), [AlertKind::ReturnOverdue]);
+        assert!(open_alerts(&facts, &[], 242, &[], d("2026-04-15")).is_empty());
+        assert_eq!(kinds(&open_alerts(&facts, &[], 242, &[], d("2026-05-02"))), [AlertKind::ReturnOverdue]);
     }
 
     #[test]
@@ -280,7 +285,7 @@ mod tests {
             CaseFacts { case_id: "b", case: &d2, projected_release: None, return_before_release_days: 0 },
         ];
         let facility = [FacilityCount { facility_id: "cecot", in_custody: 2, standard_capacity: 1 }];
-        let alerts = open_alerts(&facts, &facility, 1, d("2025-06-01"));
+        let alerts = open_alerts(&facts, &facility, 1, &[], d("2025-06-01"));
         assert_eq!(
             kinds(&alerts),
             [AlertKind::NoLegalBasis, AlertKind::ContractedPlacesExceeded, AlertKind::StandardCapacityExceeded]
@@ -292,6 +297,6 @@ mod tests {
             projected_release: Some(d("2020-01-01")),
             return_before_release_days: 0,
         }];
-        assert!(open_alerts(&facts, &[], 1, d("2025-06-01")).is_empty(), "custody ended: nothing open");
+        assert!(open_alerts(&facts, &[], 1, &[], d("2025-06-01")).is_empty(), "custody ended: nothing open");
     }
 }
