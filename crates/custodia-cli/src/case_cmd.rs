@@ -167,6 +167,9 @@ pub(crate) enum CaseCommand {
         /// Commitment-order reference (Nelson Mandela Rules 7).
         #[arg(long, value_name = "REF")]
         commitment_order: String,
+        /// The receiving state's identifier of the person (e.g. the Salvadoran inmate number).
+        #[arg(long, value_name = "ID")]
+        receiving_id: Option<String>,
         /// Admission date.
         #[arg(long, value_name = "DATE", value_parser = crate::parse_date_arg)]
         admitted_on: Date,
@@ -333,9 +336,19 @@ pub(crate) fn run(command: &CaseCommand) -> CmdResult {
         }
         C::Show { id, register } => block_on(async {
             let store = open(register).await?;
-            let row = store.case_row(*id).await.map_err(store_failure)?;
+            let row = store
+                .case_row(*id)
+                .await
+                .map_err(store_failure)?
+                .ok_or_else(|| Failure::Input(format!("case {id} does not exist")))?;
+            let identifiers = store.identifiers(row.person_id).await.map_err(store_failure)?;
             store.close().await;
-            print_case(&row.ok_or_else(|| Failure::Input(format!("case {id} does not exist")))?)
+            print_case(&row)?;
+            let mut out = std::io::stdout().lock();
+            for (state, scheme, value) in identifiers {
+                writeln!(out, "  identifier {state} {scheme}: {value}")?;
+            }
+            Ok(())
         }),
         C::Screen { id, decision, why, register } => {
             let decision = match decision {
@@ -365,8 +378,21 @@ pub(crate) fn run(command: &CaseCommand) -> CmdResult {
         }
         C::Schedule(p) => plain(p, "schedule", Command::Schedule),
         C::Depart(p) => plain(p, "depart", Command::Depart),
-        C::Admit { id, commitment_order, admitted_on, hour, injuries, property, next_of_kin, place, why, register } => {
+        C::Admit {
+            id,
+            commitment_order,
+            receiving_id,
+            admitted_on,
+            hour,
+            injuries,
+            property,
+            next_of_kin,
+            place,
+            why,
+            register,
+        } => {
             let request = CaseRequest::Admit {
+                receiving_id: receiving_id.clone(),
                 commitment_order: commitment_order.clone(),
                 intake: IntakeRecord {
                     admitted_on: *admitted_on,

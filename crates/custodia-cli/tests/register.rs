@@ -248,6 +248,8 @@ fn scenario_cecot_flight_with_a_hold_in_transit() {
         "case",
         "admit",
         "1",
+        "--receiving-id",
+        "CECOT-2025-00417",
         "--commitment-order",
         "US-DC-117",
         "--admitted-on",
@@ -279,7 +281,9 @@ fn scenario_cecot_flight_with_a_hold_in_transit() {
     let audit = r.ok(&["report", "legal-basis", "--agreement", "us-sv-cecot", "--on", "2030-01-01", "--json"]);
     assert!(audit.contains("expired: projected release was"), "{audit}");
     assert!(r.ok(&admit).contains("→ in_custody"));
-    assert!(r.ok(&["case", "show", "1"]).contains("placed in cecot / B1-C01"));
+    let shown = r.ok(&["case", "show", "1"]);
+    assert!(shown.contains("placed in cecot / B1-C01"), "{shown}");
+    assert!(shown.contains("identifier SV inmate_number: CECOT-2025-00417"), "both states' identifiers: {shown}");
     let events = r.ok(&["journal", "export"]);
     assert!(events.contains("\"occurred_at\":\"2025-03-15T18:00:00Z\""), "occurred_at is recorded beside recorded_at");
     assert!(events.contains("\"reason\":\"COURT_ORDER\""));

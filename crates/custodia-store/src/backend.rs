@@ -457,6 +457,15 @@ macro_rules! backend {
                 Ok(CaseRow { id, agreement_id: agreement_id.to_owned(), person_id, facility_id: None, case })
             }
 
+            /// A person's identifiers other than the export id: (state, scheme, value).
+            pub async fn identifiers(&self, person_id: i64) -> Result<Vec<(String, String, String)>, StoreError> {
+                let rows = sqlx::query("SELECT state, scheme, value FROM person_identifiers WHERE person_id = $1 ORDER BY state, scheme, value")
+                    .bind(person_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(|r| Ok((r.try_get("state")?, r.try_get("scheme")?, r.try_get("value")?))).collect()
+            }
+
             /// A stored case.
             pub async fn case_row(&self, id: i64) -> Result<Option<CaseRow>, StoreError> {
                 let row = sqlx::query("SELECT id, agreement_id, person_id, facility_id, record FROM cases WHERE id = $1")
@@ -608,7 +617,24 @@ macro_rules! backend {
                 if next.cell_id.is_none() {
                     facility_id = None;
                 }
+                // The receiving state's identifier given at intake joins the person's identifiers.
+                let receiving_id = match request {
+                    CaseRequest::Admit { receiving_id: Some(value), .. } if !value.trim().is_empty() => Some(value.clone()),
+                    _ => None,
+                };
+                if let Some(value) = &receiving_id {
+                    sqlx::query(
+                        "INSERT INTO person_identifiers (person_id, state, scheme, value) VALUES ($1, $2, 'inmate_number', $3) \
+                         ON CONFLICT (state, scheme, value) DO NOTHING",
+                    )
+                    .bind(person_id)
+                    .bind(agreement.receiving_state.as_str().to_owned())
+                    .bind(value.clone())
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 let data = json!({
+                    "receiving_id": receiving_id,
                     "case_id": id,
                     "action": action,
                     "from": case.state.as_str(),
@@ -1310,6 +1336,11 @@ impl Store {
         actor: &Actor,
     ) -> Result<CaseRow, StoreError> {
         dispatch!(self, s => s.propose_case(agreement_id, sending_id, actor).await)
+    }
+
+    /// See [`SqliteStore::identifiers`].
+    pub async fn identifiers(&self, person_id: i64) -> Result<Vec<(String, String, String)>, StoreError> {
+        dispatch!(self, s => s.identifiers(person_id).await)
     }
 
     /// See [`SqliteStore::case_row`].

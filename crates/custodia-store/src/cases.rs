@@ -152,6 +152,8 @@ pub enum CaseRequest {
     Plain(custodia_core::custody::Command),
     /// Admission to a cell.
     Admit {
+        /// The receiving state's identifier of the person (inmate number), recorded at intake.
+        receiving_id: Option<String>,
         /// Commitment order.
         commitment_order: String,
         /// Intake record.

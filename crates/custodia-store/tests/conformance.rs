@@ -380,6 +380,7 @@ async fn cases_follow_the_lifecycle_and_occupancy_is_derived_on(f: &Fixture) {
     };
     let plain = |c: Command| CaseRequest::Plain(c);
     let admit = CaseRequest::Admit {
+        receiving_id: Some("SV-CECOT-0001".into()),
         commitment_order: "order".into(),
         intake: IntakeRecord {
             admitted_on: custodia_core::Date::parse("2025-03-16").unwrap(),
@@ -405,6 +406,10 @@ async fn cases_follow_the_lifecycle_and_occupancy_is_derived_on(f: &Fixture) {
     }
     let first = store.act_on_case(1, "admit", &admit, &by("w"), &actor()).await.unwrap().unwrap();
     assert_eq!(first.state, custodia_core::lifecycle::CaseState::InCustody);
+    assert_eq!(
+        store.identifiers(1).await.unwrap(),
+        [("SV".to_owned(), "inmate_number".to_owned(), "SV-CECOT-0001".to_owned())]
+    );
     let size = store.journal_size().await.unwrap();
     // The single cell is full: the occupancy comes from the first case's custody record.
     let second = store.act_on_case(2, "admit", &admit, &by("w"), &actor()).await.unwrap();
