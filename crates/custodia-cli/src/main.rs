@@ -6,6 +6,7 @@
 mod agreement_cmd;
 mod capacity_cmd;
 mod case_cmd;
+mod invoice_cmd;
 mod journal_cmd;
 mod output;
 mod register_cmd;
@@ -85,6 +86,8 @@ enum Command {
     /// The tamper-evident journal: verify, checkpoint, prove, check, export, key (SPEC §10).
     #[command(subcommand)]
     Journal(journal_cmd::JournalCommand),
+    /// Compute the invoice of a billing period from stays and extras (SPEC §8).
+    Invoice(invoice_cmd::InvoiceArgs),
     /// Move a case through the transfer and custody lifecycle (SPEC §7).
     #[command(subcommand)]
     Case(Box<case_cmd::CaseCommand>),
@@ -130,6 +133,7 @@ fn run(cli: Cli) -> CmdResult {
         Command::Export(command) => register_cmd::run_export(&command),
         Command::Journal(command) => journal_cmd::run(&command),
         Command::Case(command) => case_cmd::run(&command),
+        Command::Invoice(args) => invoice_cmd::run(&args),
         Command::Alerts(args) => case_cmd::run_alerts(&args),
         Command::Incident(command) => case_cmd::run_incident(&command),
         Command::Inspection(command) => case_cmd::run_inspection(&command),

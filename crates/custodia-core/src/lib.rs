@@ -7,6 +7,7 @@
 
 pub mod agreement;
 pub mod alerts;
+pub mod billing;
 pub mod capacity;
 pub mod codes;
 pub mod csv;

@@ -1,0 +1,306 @@
+//! `custodia invoice`: SPEC §8 with the output contract of SPEC §12.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use custodia_core::Date;
+use custodia_core::agreement::Agreement;
+use custodia_core::billing::{Extra, Invoice, Period, Stay, invoice};
+use custodia_core::csv::{FieldSplitter, Records};
+use custodia_core::person::SecurityClass;
+use serde::Serialize;
+
+use crate::{CmdResult, Failure, agreement_cmd};
+
+const MAX_FILE_BYTES: u64 = 1 << 30;
+
+const AFTER_HELP: &str = "\
+Stays CSV: person_id,facility_id,security_class,admitted_on,released_on (empty released_on = open;
+a stay covers admitted_on <= d < released_on, a same-day stay covers that day). Extras CSV:
+date,code,description,amount_minor (billed as EXTRA:<code> in the month they occurred).
+
+Lines by fee model: per_diem PERSON_DAYS per security class and MINIMUM_SHORTFALL; per_place_month
+RESERVED_PLACES (prorated: places x price x covered_days / month_days) and EXTRA_PERSON_DAYS;
+per_capita CAPITA (coverage periods starting in the period) and ENVELOPE_LIMIT; lump_sum_year
+INSTALMENT (year x covered_days / (12 x month_days)). Amounts are exact and rounded once per line,
+half to even. Any unreadable row, a release before admission, an extra outside the term or a period
+outside the term makes the command fail (exit 2) listing every problem; nothing is printed.
+
+Example:
+  custodia invoice --agreement examples/agreements/us-sv-cecot.toml --stays stays.csv --period 2025-04 --json";
+
+/// Arguments of `custodia invoice`.
+#[derive(Debug, Args)]
+#[command(after_help = AFTER_HELP)]
+pub(crate) struct InvoiceArgs {
+    /// The agreement file (TOML).
+    #[arg(long, value_name = "FILE")]
+    agreement: PathBuf,
+    /// The stays (CSV).
+    #[arg(long, value_name = "FILE")]
+    stays: PathBuf,
+    /// The billing period, YYYY-MM (echoed as given).
+    #[arg(long, value_name = "YYYY-MM", required_unless_present = "all")]
+    period: Option<String>,
+    /// Every period of the agreement's term instead of one.
+    #[arg(long, conflicts_with = "period")]
+    all: bool,
+    /// Extras (CSV).
+    #[arg(long, value_name = "FILE")]
+    extras: Option<PathBuf>,
+    /// Print the JSON contract of SPEC §12 (one object per period with --all, one per line).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct LineJson<'a> {
+    code: &'a str,
+    description: &'a str,
+    quantity: i64,
+    unit_price_minor: i64,
+    amount_minor: i64,
+}
+
+#[derive(Debug, Serialize)]
+struct InvoiceJson<'a> {
+    agreement_id: &'a str,
+    period: &'a str,
+    currency: &'a str,
+    lines: Vec<LineJson<'a>>,
+    total_minor: i64,
+    person_days: i64,
+    warnings: &'a [String],
+}
+
+/// A CSV file: its header names and its rows with their line numbers.
+type Table = (Vec<String>, Vec<(u64, Vec<String>)>);
+
+/// Reads a CSV file; problems with single rows are collected.
+fn read_csv(path: &Path, problems: &mut Vec<String>) -> Result<Table, Failure> {
+    let shown = path.display();
+    let size = std::fs::metadata(path).map_err(|e| Failure::Input(format!("{shown}: cannot read: {e}")))?.len();
+    if size > MAX_FILE_BYTES {
+        return Err(Failure::Input(format!("{shown}: larger than 1 GiB")));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Failure::Input(format!("{shown}: cannot read: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|_| Failure::Input(format!("{shown}: not valid UTF-8")))?;
+    let mut splitter = FieldSplitter::new();
+    let mut header: Option<Vec<String>> = None;
+    let mut rows = Vec::new();
+    let mut line = 0u64;
+    for record in Records::new(text.as_bytes()) {
+        line += 1;
+        let this_line = line;
+        line += record.bytes.iter().filter(|b| **b == b'\n').count() as u64;
+        if record.bytes.is_empty() {
+            continue;
+        }
+        let fields = match splitter.split(record.bytes) {
+            Ok(f) => f.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect::<Vec<_>>(),
+            Err(e) => {
+                problems.push(format!("{shown}:{this_line}: {e}"));
+                continue;
+            }
+        };
+        if header.is_none() {
+            header = Some(fields);
+        } else {
+            rows.push((this_line, fields));
+        }
+    }
+    let header = header.ok_or_else(|| Failure::Input(format!("{shown}: the file has no header row")))?;
+    Ok((header, rows))
+}
+
+fn columns(path: &Path, header: &[String], wanted: &[&str]) -> Result<Vec<usize>, Failure> {
+    wanted
+        .iter()
+        .map(|w| {
+            header.iter().position(|h| h == w).ok_or_else(|| {
+                Failure::Input(format!("{}: the header lacks column {w} (needs {})", path.display(), wanted.join(",")))
+            })
+        })
+        .collect()
+}
+
+fn read_stays(path: &Path, agreement: &Agreement, problems: &mut Vec<String>) -> Result<Vec<Stay>, Failure> {
+    let (header, rows) = read_csv(path, problems)?;
+    let at = columns(path, &header, &["person_id", "facility_id", "security_class", "admitted_on", "released_on"])?;
+    let mut stays = Vec::with_capacity(rows.len());
+    for (line, fields) in rows {
+        let here = format!("{}:{line}", path.display());
+        if fields.len() != header.len() {
+            problems.push(format!("{here}: row has {} fields but the header has {}", fields.len(), header.len()));
+            continue;
+        }
+        let get = |i: usize| at.get(i).and_then(|p| fields.get(*p)).map(String::as_str).unwrap_or_default();
+        let mut row_problems = Vec::new();
+        if get(0).is_empty() {
+            row_problems.push("person_id: must not be empty".to_owned());
+        }
+        if agreement.facility(get(1)).is_none() {
+            row_problems.push(format!("facility_id: {:?} is not a facility of agreement {}", get(1), agreement.id));
+        }
+        let class = SecurityClass::parse(get(2));
+        if class.is_none() {
+            row_problems.push(format!("security_class: {:?} is not one of: {}", get(2), SecurityClass::allowed()));
+        }
+        let admitted = Date::parse(get(3));
+        if let Err(e) = &admitted {
+            row_problems.push(format!("admitted_on: {:?} {e}", get(3)));
+        }
+        let released = if get(4).is_empty() { Ok(None) } else { Date::parse(get(4)).map(Some) };
+        if let Err(e) = &released {
+            row_problems.push(format!("released_on: {:?} {e}", get(4)));
+        }
+        if let (Ok(a), Ok(Some(r))) = (&admitted, &released)
+            && r < a
+        {
+            row_problems.push(format!("released_on: {r} is before admitted_on {a}"));
+        }
+        match (row_problems.is_empty(), class, admitted, released) {
+            (true, Some(security_class), Ok(admitted_on), Ok(released_on)) => stays.push(Stay {
+                person_id: get(0).to_owned(),
+                facility_id: get(1).to_owned(),
+                security_class,
+                admitted_on,
+                released_on,
+            }),
+            _ => problems.extend(row_problems.into_iter().map(|p| format!("{here}: {p}"))),
+        }
+    }
+    Ok(stays)
+}
+
+fn read_extras(path: &Path, agreement: &Agreement, problems: &mut Vec<String>) -> Result<Vec<Extra>, Failure> {
+    let (header, rows) = read_csv(path, problems)?;
+    let at = columns(path, &header, &["date", "code", "description", "amount_minor"])?;
+    let mut extras = Vec::with_capacity(rows.len());
+    for (line, fields) in rows {
+        let here = format!("{}:{line}", path.display());
+        if fields.len() != header.len() {
+            problems.push(format!("{here}: row has {} fields but the header has {}", fields.len(), header.len()));
+            continue;
+        }
+        let get = |i: usize| at.get(i).and_then(|p| fields.get(*p)).map(String::as_str).unwrap_or_default();
+        let date = Date::parse(get(0));
+        let amount = get(3).parse::<i64>().ok().filter(|a| *a > 0 && get(3).bytes().all(|b| b.is_ascii_digit()));
+        let mut row_problems = Vec::new();
+        match &date {
+            Err(e) => row_problems.push(format!("date: {:?} {e}", get(0))),
+            Ok(d) if !agreement.in_term(*d) => row_problems.push(format!("date: {d} is outside the agreement's term")),
+            Ok(_) => {}
+        }
+        if get(1).is_empty() {
+            row_problems.push("code: must not be empty".into());
+        }
+        if amount.is_none() {
+            row_problems.push(format!("amount_minor: {:?} is not a positive integer", get(3)));
+        }
+        match (row_problems.is_empty(), date, amount) {
+            (true, Ok(date), Some(amount_minor)) => {
+                extras.push(Extra { date, code: get(1).to_owned(), description: get(2).to_owned(), amount_minor })
+            }
+            _ => problems.extend(row_problems.into_iter().map(|p| format!("{here}: {p}"))),
+        }
+    }
+    Ok(extras)
+}
+
+fn parse_period(text: &str) -> Option<(i32, u32)> {
+    let (y, m) = text.split_once('-')?;
+    if y.len() != 4 || m.len() != 2 || !y.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let month: u32 = m.parse().ok()?;
+    (1..=12).contains(&month).then_some((y.parse().ok()?, month))
+}
+
+pub(crate) fn run(args: &InvoiceArgs) -> CmdResult {
+    let agreement = agreement_cmd::load(&args.agreement)?;
+    let mut problems = Vec::new();
+    let stays = read_stays(&args.stays, &agreement, &mut problems)?;
+    let extras = match &args.extras {
+        Some(path) => read_extras(path, &agreement, &mut problems)?,
+        None => Vec::new(),
+    };
+    let periods: Vec<(String, i32, u32)> = match &args.period {
+        Some(text) => match parse_period(text) {
+            Some((y, m)) => vec![(text.clone(), y, m)],
+            None => {
+                problems.push(format!("--period: {text:?} must be YYYY-MM"));
+                Vec::new()
+            }
+        },
+        None => {
+            let mut out = Vec::new();
+            let (mut y, mut m, _) = agreement.starts.ymd();
+            let (end_y, end_m, _) = agreement.ends.ymd();
+            while (y, m) <= (end_y, end_m) {
+                out.push((format!("{y:04}-{m:02}"), y, m));
+                (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+            }
+            out
+        }
+    };
+    let mut invoices: Vec<(String, Invoice)> = Vec::new();
+    for (label, y, m) in &periods {
+        match Period::new(&agreement, *y, *m).and_then(|p| invoice(&agreement, &stays, &extras, &p)) {
+            Ok(inv) => invoices.push((label.clone(), inv)),
+            Err(e) => problems.push(format!("--period: {e}")),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Failure::Input(format!(
+            "{} problem(s); nothing was computed:\n  {}",
+            problems.len(),
+            problems.join("\n  ")
+        )));
+    }
+    let mut out = std::io::stdout().lock();
+    for (label, inv) in &invoices {
+        if args.json {
+            let json = InvoiceJson {
+                agreement_id: agreement.id.as_str(),
+                period: label,
+                currency: agreement.currency.as_str(),
+                lines: inv
+                    .lines
+                    .iter()
+                    .map(|l| LineJson {
+                        code: &l.code,
+                        description: &l.description,
+                        quantity: l.quantity,
+                        unit_price_minor: l.unit_price_minor,
+                        amount_minor: l.amount_minor,
+                    })
+                    .collect(),
+                total_minor: inv.total_minor,
+                person_days: inv.person_days,
+                warnings: &inv.warnings,
+            };
+            writeln!(out, "{}", serde_json::to_string(&json).map_err(anyhow::Error::from)?)?;
+        } else {
+            let money = |m: i64| custodia_core::Money::new(m, agreement.currency).to_string();
+            writeln!(out, "invoice {} {label} — {} person-days", agreement.id, inv.person_days)?;
+            for l in &inv.lines {
+                writeln!(
+                    out,
+                    "  {:<20} {:>10} × {:>18} = {:>20}  {}",
+                    l.code,
+                    l.quantity,
+                    money(l.unit_price_minor),
+                    money(l.amount_minor),
+                    l.description
+                )?;
+            }
+            writeln!(out, "  {:<20} {:>53}", "TOTAL", money(inv.total_minor))?;
+            for w in &inv.warnings {
+                writeln!(out, "  warning: {w}")?;
+            }
+        }
+    }
+    Ok(())
+}

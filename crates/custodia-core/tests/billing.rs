@@ -1,0 +1,216 @@
+//! Billing (SPEC §8): every fee model, proration, envelopes, and properties of the arithmetic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use custodia_core::Agreement;
+use custodia_core::billing::{Extra, Period, Stay, div_round_half_even, invoice};
+use custodia_core::date::Date;
+use custodia_core::person::SecurityClass;
+use proptest::prelude::*;
+
+fn agreement(fees: &str, starts: &str, ends: &str) -> Agreement {
+    Agreement::from_toml(&format!(
+        r#"
+id = "billing"
+title = "Billing"
+sending_state = "US"
+receiving_state = "SV"
+legal_custodian = "sending"
+governing_law = "sending"
+currency = "USD"
+starts = {starts}
+ends = {ends}
+sentence_profile = "us-federal"
+[[facilities]]
+id = "f"
+name = "F"
+country = "SV"
+stated_capacity = 100
+contracted_places = 100
+[fees]
+{fees}
+"#
+    ))
+    .unwrap()
+}
+
+fn d(s: &str) -> Date {
+    Date::parse(s).unwrap()
+}
+
+fn stay(class: SecurityClass, from: &str, to: Option<&str>) -> Stay {
+    Stay {
+        person_id: "p".into(),
+        facility_id: "f".into(),
+        security_class: class,
+        admitted_on: d(from),
+        released_on: to.map(d),
+    }
+}
+
+fn codes(lines: &[custodia_core::billing::Line]) -> Vec<(String, i64, i64, i64)> {
+    lines.iter().map(|l| (l.code.clone(), l.quantity, l.unit_price_minor, l.amount_minor)).collect()
+}
+
+#[test]
+fn per_diem_class_rates_and_a_minimum_shortfall_on_some_days_only() {
+    let a = agreement(
+        "model = \"per_diem\"\nrate_minor = 10000\nclass_rates_minor = { high = 15000 }\nguaranteed_minimum_places = 2",
+        "2025-01-01",
+        "2025-12-31",
+    );
+    let stays = [
+        stay(SecurityClass::High, "2025-04-01", None), // 30 days in April
+        stay(SecurityClass::Medium, "2025-04-11", Some("2025-04-21")), // 10 days
+        stay(SecurityClass::Low, "2025-04-30", Some("2025-04-30")), // same day: 1 day
+    ];
+    let p = Period::new(&a, 2025, 4).unwrap();
+    let inv = invoice(&a, &stays, &[], &p).unwrap();
+    // pop: 1 on Apr 1-10, 2 on Apr 11-20, 1 on Apr 21-29, 2 on Apr 30 → shortfall 10 + 0 + 9 + 0 = 19.
+    assert_eq!(
+        codes(&inv.lines),
+        [
+            ("PERSON_DAYS".into(), 1, 10000, 10000),
+            ("PERSON_DAYS".into(), 10, 10000, 100000),
+            ("PERSON_DAYS".into(), 30, 15000, 450000),
+            ("MINIMUM_SHORTFALL".into(), 19, 10000, 190000),
+        ]
+    );
+    assert_eq!(inv.person_days, 41);
+    assert_eq!(inv.total_minor, 750000);
+}
+
+#[test]
+fn per_place_month_prorated_when_the_agreement_starts_mid_month() {
+    // Tartu-like: €8,500 a place-month, 3 places reserved, from 2026-07-17: 15 of 31 days covered.
+    let a = agreement(
+        "model = \"per_place_month\"\nplace_month_minor = 850000\nreserved_places = 3\nextra_person_day_minor = 27945",
+        "2026-07-17",
+        "2031-06-30",
+    );
+    let p = Period::new(&a, 2026, 7).unwrap();
+    assert_eq!((p.covered_days(), p.month_days()), (15, 31));
+    let stays: Vec<Stay> = (0..4).map(|_| stay(SecurityClass::Medium, "2026-07-20", None)).collect();
+    let inv = invoice(&a, &stays, &[], &p).unwrap();
+    // 3 × 850000 × 15 / 31 = 1,233,870.967… → 1,233,871; 4 people for 12 days, 1 beyond reserve.
+    assert_eq!(
+        codes(&inv.lines),
+        [("RESERVED_PLACES".into(), 3, 850000, 1233871), ("EXTRA_PERSON_DAYS".into(), 12, 27945, 335340)]
+    );
+    assert!(Period::new(&a, 2026, 6).is_err(), "a period before the term");
+}
+
+#[test]
+fn lump_sum_instalments_round_half_to_even_once() {
+    // 30,000,000.00 a year: a 31-day month is 250,000,000 cents … exactly 1/12.
+    let a = agreement("model = \"lump_sum_year\"\nyear_minor = 3000000000", "2025-01-01", "2025-12-31");
+    let inv = invoice(&a, &[], &[], &Period::new(&a, 2025, 2).unwrap()).unwrap();
+    assert_eq!(codes(&inv.lines), [("INSTALMENT".into(), 1, 250000000, 250000000)]);
+    // 100 a year over a term ending on 2025-02-14: 100 × 14 / (12 × 28) = 4.1666… → 4.
+    let b = agreement("model = \"lump_sum_year\"\nyear_minor = 100", "2025-01-01", "2025-02-14");
+    assert_eq!(invoice(&b, &[], &[], &Period::new(&b, 2025, 2).unwrap()).unwrap().total_minor, 4);
+    assert_eq!(div_round_half_even(25, 10), 2, "2.5 rounds to the even 2");
+    assert_eq!(div_round_half_even(35, 10), 4, "3.5 rounds to the even 4");
+}
+
+#[test]
+fn per_capita_coverage_periods_and_an_envelope_exhausted_mid_year() {
+    // $20,000 per person per 365 days, envelope $50,000: the third person is cut to $10,000 and
+    // every later coverage period is cancelled.
+    let a = agreement(
+        "model = \"per_capita\"\ncapita_minor = 2000000\ncoverage_days = 365\nenvelope_minor = 5000000",
+        "2025-03-15",
+        "2026-03-14",
+    );
+    let stays = [
+        stay(SecurityClass::High, "2025-03-16", None),
+        stay(SecurityClass::High, "2025-03-16", None),
+        stay(SecurityClass::High, "2025-05-02", None),
+        stay(SecurityClass::High, "2025-06-10", Some("2025-06-12")),
+    ];
+    let march = invoice(&a, &stays, &[], &Period::new(&a, 2025, 3).unwrap()).unwrap();
+    assert_eq!(codes(&march.lines), [("CAPITA".into(), 2, 2000000, 4000000)]);
+    let may = invoice(&a, &stays, &[], &Period::new(&a, 2025, 5).unwrap()).unwrap();
+    assert_eq!(
+        codes(&may.lines),
+        [("CAPITA".into(), 1, 2000000, 2000000), ("ENVELOPE_LIMIT".into(), 1, -1000000, -1000000)]
+    );
+    assert_eq!(may.total_minor, 1000000);
+    assert_eq!(may.warnings.len(), 1);
+    let june = invoice(&a, &stays, &[], &Period::new(&a, 2025, 6).unwrap()).unwrap();
+    assert_eq!(
+        codes(&june.lines),
+        [("CAPITA".into(), 1, 2000000, 2000000), ("ENVELOPE_LIMIT".into(), 1, -2000000, -2000000)]
+    );
+    // A stay lasting past a year starts a second coverage period on its anniversary (2026-03-16
+    // is after the term; none here). Extras are billed outside the envelope.
+    let extra =
+        Extra { date: d("2025-06-01"), code: "MEDICAL".into(), description: "x-ray".into(), amount_minor: 5000 };
+    let june = invoice(&a, &stays, &[extra], &Period::new(&a, 2025, 6).unwrap()).unwrap();
+    assert_eq!(june.total_minor, 5000);
+}
+
+fn arb_stays() -> impl Strategy<Value = Vec<Stay>> {
+    proptest::collection::vec((0i64..365, prop_oneof![Just(None), (0i64..200).prop_map(Some)], 0usize..5), 0..40)
+        .prop_map(|items| {
+            items
+                .into_iter()
+                .map(|(start, len, class)| {
+                    let admitted = d("2025-01-01").add_days(start).unwrap();
+                    Stay {
+                        person_id: "p".into(),
+                        facility_id: "f".into(),
+                        security_class: SecurityClass::ALL[class],
+                        admitted_on: admitted,
+                        released_on: len.map(|l| admitted.add_days(l).unwrap()),
+                    }
+                })
+                .collect()
+        })
+}
+
+proptest! {
+    /// Twelve monthly per-diem invoices add up to the year computed in one pass, and no amount
+    /// depends on the order of the stays.
+    #[test]
+    fn monthly_per_diem_invoices_add_up_to_the_year(stays in arb_stays(), shuffle in any::<u64>()) {
+        let a = agreement("model = \"per_diem\"\nrate_minor = 13290\nclass_rates_minor = { high = 15000 }\nguaranteed_minimum_places = 3", "2025-01-01", "2025-12-31");
+        let months: i64 = (1..=12).map(|m| invoice(&a, &stays, &[], &Period::new(&a, 2025, m).unwrap()).unwrap().total_minor).sum();
+        // One pass over the year: class person-days × rate, plus the shortfall day by day.
+        let mut year = 0i64;
+        let mut shortfall = 0i64;
+        for day in 0..365 {
+            let date = d("2025-01-01").add_days(day).unwrap();
+            let mut pop = 0;
+            for s in &stays {
+                let end = match s.released_on { None => Date::parse("9999-12-31").unwrap(), Some(r) if r == s.admitted_on => r.add_days(1).unwrap(), Some(r) => r };
+                if s.admitted_on <= date && date < end {
+                    pop += 1;
+                    year += if s.security_class == SecurityClass::High { 15000 } else { 13290 };
+                }
+            }
+            shortfall += (3 - pop).max(0);
+        }
+        year += shortfall * 13290;
+        prop_assert_eq!(months, year);
+        let mut reversed = stays.clone();
+        reversed.rotate_left(usize::try_from(shuffle % (stays.len().max(1) as u64)).unwrap());
+        reversed.reverse();
+        for m in 1..=12 {
+            let p = Period::new(&a, 2025, m).unwrap();
+            prop_assert_eq!(invoice(&a, &stays, &[], &p).unwrap(), invoice(&a, &reversed, &[], &p).unwrap());
+        }
+    }
+
+    /// The envelope is never exceeded: cumulative per-capita charges stay within it.
+    #[test]
+    fn the_envelope_is_never_exceeded(stays in arb_stays(), envelope in 1i64..20) {
+        let a = agreement(&format!("model = \"per_capita\"\ncapita_minor = 100\ncoverage_days = 30\nenvelope_minor = {}", envelope * 100), "2025-01-01", "2025-12-31");
+        let mut cumulative = 0;
+        for m in 1..=12 {
+            let inv = invoice(&a, &stays, &[], &Period::new(&a, 2025, m).unwrap()).unwrap();
+            cumulative += inv.lines.iter().filter(|l| l.code == "CAPITA" || l.code == "ENVELOPE_LIMIT").map(|l| l.amount_minor).sum::<i64>();
+            prop_assert!(cumulative <= envelope * 100);
+            prop_assert!(cumulative >= 0);
+        }
+    }
+}
