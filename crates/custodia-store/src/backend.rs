@@ -124,6 +124,19 @@ macro_rules! backend {
                 Ok(())
             }
 
+            /// Appends one event to the journal head and stores it; returns its sequence number.
+            async fn record_event(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                head: &mut Head,
+                event: NewEvent,
+                actor: &Actor,
+            ) -> Result<i64, StoreError> {
+                let appended = head.append(event, actor)?;
+                let seq = appended.stored.seq as i64;
+                Self::insert_events(tx, std::slice::from_ref(&appended), actor).await?;
+                Ok(seq)
+            }
+
             async fn insert_events(tx: &mut sqlx::Transaction<'_, $db>, events: &[AppendedEvent], actor: &Actor) -> Result<(), StoreError> {
                 let sql = insert_sql($dialect, "events", &EVENT_COLUMNS, "");
                 for chunk in events.chunks(BATCH_ROWS) {
@@ -352,12 +365,13 @@ macro_rules! backend {
                             "cell.registered"
                         }
                     };
-                    let appended = head.append(
-                        NewEvent { kind, agreement_id: Some(agreement_id.to_owned()), person_id: None, data: EventData::Json(json!({"cell": record})) },
-                        actor,
-                    )?;
-                    let seq = appended.stored.seq as i64;
-                    Self::insert_events(&mut tx, std::slice::from_ref(&appended), actor).await?;
+                    let event = NewEvent {
+                        kind,
+                        agreement_id: Some(agreement_id.to_owned()),
+                        person_id: None,
+                        data: EventData::Json(json!({"cell": record})),
+                    };
+                    let seq = Self::record_event(&mut tx, &mut head, event, actor).await?;
                     sqlx::query(
                         "INSERT INTO cells (agreement_id, facility_id, cell_id, unit, kind, area_m2, beds, last_event_seq) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (agreement_id, facility_id, cell_id) DO UPDATE SET \
@@ -434,12 +448,7 @@ macro_rules! backend {
                 let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM cases").fetch_one(&mut *tx).await?.try_get("next")?;
                 let case = Case::new(has_legal_basis(&record));
                 let data = json!({"case_id": id, "record": case_json(&case)});
-                let appended = head.append(
-                    NewEvent { kind: "case.proposed", agreement_id: Some(agreement_id.to_owned()), person_id: Some(person_id), data: EventData::Json(data) },
-                    actor,
-                )?;
-                let seq = appended.stored.seq as i64;
-                Self::insert_events(&mut tx, std::slice::from_ref(&appended), actor).await?;
+                let seq = Self::record_event(&mut tx, &mut head, NewEvent { kind: "case.proposed", agreement_id: Some(agreement_id.to_owned()), person_id: Some(person_id), data: EventData::Json(data) }, actor).await?;
                 sqlx::query(
                     "INSERT INTO cases (id, agreement_id, person_id, state, facility_id, cell_id, record, version, last_event_seq) \
                      VALUES ($1, $2, $3, $4, NULL, NULL, $5, 1, $6)",
@@ -643,12 +652,7 @@ macro_rules! backend {
                     "occurred_at": actor.occurred_at,
                     "record": case_json(&next),
                 });
-                let appended = head.append(
-                    NewEvent { kind: "case.transition", agreement_id: Some(agreement_id.clone()), person_id: Some(person_id), data: EventData::Json(data) },
-                    store_actor,
-                )?;
-                let seq = appended.stored.seq as i64;
-                Self::insert_events(&mut tx, std::slice::from_ref(&appended), store_actor).await?;
+                let seq = Self::record_event(&mut tx, &mut head, NewEvent { kind: "case.transition", agreement_id: Some(agreement_id.clone()), person_id: Some(person_id), data: EventData::Json(data) }, store_actor).await?;
                 sqlx::query("UPDATE cases SET state = $1, facility_id = $2, cell_id = $3, record = $4, version = $5, last_event_seq = $6 WHERE id = $7")
                     .bind(next.state.as_str())
                     .bind(facility_id)
@@ -692,17 +696,12 @@ macro_rules! backend {
                 let notifications = custodia_core::incidents::notifications_for(kind, occurred_at.unix_seconds(), &agreement.oversight);
                 let report = Report { original: report.to_owned(), addenda: Vec::new() };
                 let record = incident_json(&report, &notifications);
-                let appended = head.append(
-                    NewEvent {
+                let seq = Self::record_event(&mut tx, &mut head, NewEvent {
                         kind: "incident.filed",
                         agreement_id: Some(agreement_id.to_owned()),
                         person_id: None,
                         data: EventData::Json(json!({"incident_id": id, "case_id": case_id, "kind": kind.as_str(), "occurred_at": occurred_at.as_str(), "record": record})),
-                    },
-                    actor,
-                )?;
-                let seq = appended.stored.seq as i64;
-                Self::insert_events(&mut tx, std::slice::from_ref(&appended), actor).await?;
+                    }, actor).await?;
                 sqlx::query("INSERT INTO incidents (id, agreement_id, case_id, kind, occurred_at, record, last_event_seq) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                     .bind(id)
                     .bind(agreement_id.to_owned())
@@ -746,12 +745,7 @@ macro_rules! backend {
                     }
                 };
                 let record = incident_json(&report, &notifications);
-                let appended = head.append(
-                    NewEvent { kind: event_kind, agreement_id: Some(agreement_id.clone()), person_id: None, data: EventData::Json(json!({"incident_id": id, "update": detail, "record": record})) },
-                    actor,
-                )?;
-                let seq = appended.stored.seq as i64;
-                Self::insert_events(&mut tx, std::slice::from_ref(&appended), actor).await?;
+                let seq = Self::record_event(&mut tx, &mut head, NewEvent { kind: event_kind, agreement_id: Some(agreement_id.clone()), person_id: None, data: EventData::Json(json!({"incident_id": id, "update": detail, "record": record})) }, actor).await?;
                 sqlx::query("UPDATE incidents SET record = $1, last_event_seq = $2 WHERE id = $3")
                     .bind(record.to_string())
                     .bind(seq)
@@ -801,12 +795,7 @@ macro_rules! backend {
                 inspection.validate(&agreement.oversight.inspection_bodies).map_err(StoreError::NotFound)?;
                 let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM inspections").fetch_one(&mut *tx).await?.try_get("next")?;
                 let record = inspection_json(inspection);
-                let appended = head.append(
-                    NewEvent { kind: "inspection.filed", agreement_id: Some(agreement_id.to_owned()), person_id: None, data: EventData::Json(json!({"inspection_id": id, "record": record})) },
-                    actor,
-                )?;
-                let seq = appended.stored.seq as i64;
-                Self::insert_events(&mut tx, std::slice::from_ref(&appended), actor).await?;
+                let seq = Self::record_event(&mut tx, &mut head, NewEvent { kind: "inspection.filed", agreement_id: Some(agreement_id.to_owned()), person_id: None, data: EventData::Json(json!({"inspection_id": id, "record": record})) }, actor).await?;
                 sqlx::query("INSERT INTO inspections (id, agreement_id, body, from_date, to_date, record, last_event_seq) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                     .bind(id)
                     .bind(agreement_id.to_owned())
@@ -836,17 +825,12 @@ macro_rules! backend {
                 let mut inspection = inspection_from_json(&row.try_get::<String, _>("record")?)?;
                 inspection.update_recommendation(index, to).map_err(StoreError::NotFound)?;
                 let record = inspection_json(&inspection);
-                let appended = head.append(
-                    NewEvent {
+                let seq = Self::record_event(&mut tx, &mut head, NewEvent {
                         kind: "inspection.recommendation",
                         agreement_id: Some(agreement_id),
                         person_id: None,
                         data: EventData::Json(json!({"inspection_id": id, "index": index, "state": to.as_str(), "record": record})),
-                    },
-                    actor,
-                )?;
-                let seq = appended.stored.seq as i64;
-                Self::insert_events(&mut tx, std::slice::from_ref(&appended), actor).await?;
+                    }, actor).await?;
                 sqlx::query("UPDATE inspections SET record = $1, last_event_seq = $2 WHERE id = $3")
                     .bind(record.to_string())
                     .bind(seq)
@@ -870,8 +854,7 @@ macro_rules! backend {
                     }
                 }
                 let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM contacts").fetch_one(&mut *tx).await?.try_get("next")?;
-                let appended = head.append(
-                    NewEvent {
+                let seq = Self::record_event(&mut tx, &mut head, NewEvent {
                         kind: "contact.logged",
                         agreement_id: Some(agreement_id.to_owned()),
                         person_id: None,
@@ -879,11 +862,7 @@ macro_rules! backend {
                             "contact_id": id, "case_id": case_id, "contact": contact.contact, "at": contact.at,
                             "means": contact.means.as_str(), "note": contact.note,
                         })),
-                    },
-                    actor,
-                )?;
-                let seq = appended.stored.seq as i64;
-                Self::insert_events(&mut tx, std::slice::from_ref(&appended), actor).await?;
+                    }, actor).await?;
                 sqlx::query("INSERT INTO contacts (id, agreement_id, case_id, contact, at, means, note, event_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
                     .bind(id)
                     .bind(agreement_id.to_owned())
