@@ -12,7 +12,7 @@ use custodia_core::lifecycle::CaseState;
 use custodia_store::cases::{CaseRequest, CaseRow, PlacementRequest};
 use custodia_store::{Store, Timestamp};
 
-use crate::register_cmd::{RegisterArgs, actor, block_on, open};
+use crate::register_cmd::{RegisterArgs, actor, block_on, open, store_failure, stored_agreement};
 use crate::{CmdResult, Failure};
 
 /// Who acts and why (every transition records both).
@@ -312,13 +312,6 @@ fn run_request(register: &RegisterArgs, why: &Why, id: i64, action: &str, reques
     })
 }
 
-fn store_failure(e: custodia_store::StoreError) -> Failure {
-    match e {
-        custodia_store::StoreError::NotFound(message) => Failure::Input(message),
-        other => Failure::Other(other.into()),
-    }
-}
-
 pub(crate) fn run(command: &CaseCommand) -> CmdResult {
     use CaseCommand as C;
     let plain = |p: &Plain, action: &str, command: Command| {
@@ -451,13 +444,7 @@ fn projected_release(person: &custodia_store::PersonData, agreement: &custodia_c
 pub(crate) fn run_alerts(args: &AlertsArgs) -> CmdResult {
     block_on(async {
         let store: Store = open(&args.register).await?;
-        let (_, source) = store
-            .agreement_source(&args.agreement)
-            .await
-            .map_err(store_failure)?
-            .ok_or_else(|| Failure::Input(format!("--agreement: {} is not in the register", args.agreement)))?;
-        let agreement = custodia_core::Agreement::from_toml(&source)
-            .map_err(|e| Failure::Other(anyhow::anyhow!("stored agreement no longer loads: {e}")))?;
+        let agreement = stored_agreement(&store, &args.agreement).await?;
         let rows = store.cases_with_persons(&args.agreement).await.map_err(store_failure)?;
         let cells = store.cells(&args.agreement).await.map_err(store_failure)?;
         let incidents = store.incidents(&args.agreement).await.map_err(store_failure)?;
@@ -546,13 +533,7 @@ pub(crate) struct LegalBasisArgs {
 pub(crate) fn run_legal_basis(args: &LegalBasisArgs) -> CmdResult {
     block_on(async {
         let store: Store = open(&args.register).await?;
-        let (_, source) = store
-            .agreement_source(&args.agreement)
-            .await
-            .map_err(store_failure)?
-            .ok_or_else(|| Failure::Input(format!("--agreement: {} is not in the register", args.agreement)))?;
-        let agreement = custodia_core::Agreement::from_toml(&source)
-            .map_err(|e| Failure::Other(anyhow::anyhow!("stored agreement no longer loads: {e}")))?;
+        let agreement = stored_agreement(&store, &args.agreement).await?;
         let rows = store.cases_with_persons(&args.agreement).await.map_err(store_failure)?;
         store.close().await;
         let mut findings = Vec::new();

@@ -119,7 +119,7 @@ pub(crate) fn actor(register: &RegisterArgs) -> Result<Actor, Failure> {
 }
 
 /// The current version of an agreement in the register, loaded.
-async fn stored_agreement(store: &Store, id: &str) -> Result<custodia_core::Agreement, Failure> {
+pub(crate) async fn stored_agreement(store: &Store, id: &str) -> Result<custodia_core::Agreement, Failure> {
     let (_, source) = store.agreement_source(id).await.map_err(store_failure)?.ok_or_else(|| {
         Failure::Input(format!("--agreement: {id} is not in the register: import the agreement file first"))
     })?;
@@ -127,7 +127,7 @@ async fn stored_agreement(store: &Store, id: &str) -> Result<custodia_core::Agre
         .map_err(|e| Failure::Other(anyhow::anyhow!("stored agreement {id} no longer loads: {e}")))
 }
 
-fn store_failure(e: custodia_store::StoreError) -> Failure {
+pub(crate) fn store_failure(e: custodia_store::StoreError) -> Failure {
     match e {
         custodia_store::StoreError::NotFound(message) => Failure::Input(message),
         other => Failure::Other(other.into()),

@@ -70,13 +70,17 @@ where
     for<'r> &'r str: sqlx::ColumnIndex<R>,
 {
     let id: i64 = row.try_get("id")?;
-    let body: String = row.try_get("body")?;
-    let record = serde_json::from_str::<Value>(&body)
+    let data = person_from_event(id, &row.try_get::<String, _>("body")?)?;
+    Ok((id, row.try_get("version")?, row.try_get("record_sha256")?, data))
+}
+
+/// The person record carried as `data.record` by person `id`'s last event.
+fn person_from_event(id: i64, body: &str) -> Result<PersonData, StoreError> {
+    let record = serde_json::from_str::<Value>(body)
         .ok()
         .and_then(|event| event.get("data").and_then(|d| d.get("record")).cloned())
         .ok_or_else(|| StoreError::Inconsistent(format!("person {id}: the last event carries no record")))?;
-    let data = PersonData::from_value(&record).map_err(|e| StoreError::Inconsistent(format!("person {id}: {e}")))?;
-    Ok((id, row.try_get("version")?, row.try_get("record_sha256")?, data))
+    PersonData::from_value(&record).map_err(|e| StoreError::Inconsistent(format!("person {id}: {e}")))
 }
 
 fn event_from_row<R: Row>(row: &R) -> Result<StoredEvent, sqlx::Error>
@@ -505,12 +509,7 @@ macro_rules! backend {
                 .await?;
                 let mut out = Vec::with_capacity(rows.len());
                 for row in rows {
-                    let body: String = row.try_get("body")?;
-                    let record = serde_json::from_str::<Value>(&body)
-                        .ok()
-                        .and_then(|event| event.get("data").and_then(|d| d.get("record")).cloned())
-                        .ok_or_else(|| StoreError::Inconsistent("a person's last event carries no record".into()))?;
-                    let person = PersonData::from_value(&record).map_err(StoreError::Inconsistent)?;
+                    let person = person_from_event(row.try_get("person_id")?, &row.try_get::<String, _>("body")?)?;
                     out.push((
                         CaseRow {
                             id: row.try_get("id")?,
