@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use custodia_core::Date;
 use custodia_core::agreement::Agreement;
-use custodia_core::billing::{Extra, Invoice, Period, Stay, invoice};
+use custodia_core::billing::{Extra, Invoice, Period, Stay, invoice, invoices_for_term};
 use custodia_core::csv::{FieldSplitter, Records};
 use custodia_core::person::SecurityClass;
 use serde::Serialize;
@@ -14,6 +14,8 @@ use serde::Serialize;
 use crate::{CmdResult, Failure, agreement_cmd};
 
 const MAX_FILE_BYTES: u64 = 1 << 30;
+/// The most columns a caller of [`for_each_row`] asks for.
+const MAX_COLUMNS: usize = 8;
 
 const AFTER_HELP: &str = "\
 Stays CSV: person_id,facility_id,security_class,admitted_on,released_on (empty released_on = open;
@@ -74,11 +76,15 @@ struct InvoiceJson<'a> {
     warnings: &'a [String],
 }
 
-/// A CSV file: its header names and its rows with their line numbers.
-type Table = (Vec<String>, Vec<(u64, Vec<String>)>);
-
-/// Reads a CSV file; problems with single rows are collected.
-fn read_csv(path: &Path, problems: &mut Vec<String>) -> Result<Table, Failure> {
+/// Reads a CSV file row by row without copying its fields: `row` gets each data row's line number
+/// and fields (the header's columns `wanted`, in that order); problems with single rows are
+/// collected, a file that cannot be read at all is an error.
+fn for_each_row(
+    path: &Path,
+    wanted: &[&str],
+    problems: &mut Vec<String>,
+    mut row: impl FnMut(u64, &[&str], &mut Vec<String>),
+) -> Result<(), Failure> {
     let shown = path.display();
     let size = std::fs::metadata(path).map_err(|e| Failure::Input(format!("{shown}: cannot read: {e}")))?.len();
     if size > MAX_FILE_BYTES {
@@ -87,8 +93,7 @@ fn read_csv(path: &Path, problems: &mut Vec<String>) -> Result<Table, Failure> {
     let bytes = std::fs::read(path).map_err(|e| Failure::Input(format!("{shown}: cannot read: {e}")))?;
     let text = String::from_utf8(bytes).map_err(|_| Failure::Input(format!("{shown}: not valid UTF-8")))?;
     let mut splitter = FieldSplitter::new();
-    let mut header: Option<Vec<String>> = None;
-    let mut rows = Vec::new();
+    let mut at: Option<(usize, Vec<usize>)> = None;
     let mut line = 0u64;
     for record in Records::new(text.as_bytes()) {
         line += 1;
@@ -98,114 +103,112 @@ fn read_csv(path: &Path, problems: &mut Vec<String>) -> Result<Table, Failure> {
             continue;
         }
         let fields = match splitter.split(record.bytes) {
-            Ok(f) => f.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect::<Vec<_>>(),
+            Ok(f) => f,
             Err(e) => {
                 problems.push(format!("{shown}:{this_line}: {e}"));
                 continue;
             }
         };
-        if header.is_none() {
-            header = Some(fields);
-        } else {
-            rows.push((this_line, fields));
+        let text_of = |f: &[u8]| std::str::from_utf8(f).unwrap_or_default().to_owned();
+        let Some((width, columns)) = &at else {
+            let header: Vec<String> = fields.iter().map(text_of).collect();
+            let columns = wanted
+                .iter()
+                .map(|w| {
+                    header.iter().position(|h| h == w).ok_or_else(|| {
+                        Failure::Input(format!("{shown}: the header lacks column {w} (needs {})", wanted.join(",")))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            at = Some((header.len(), columns));
+            continue;
+        };
+        if fields.len() != *width {
+            problems.push(format!("{shown}:{this_line}: row has {} fields but the header has {width}", fields.len()));
+            continue;
+        }
+        let mut picked = [""; MAX_COLUMNS];
+        for (slot, c) in picked.iter_mut().zip(columns) {
+            *slot = fields.get(*c).and_then(|f| std::str::from_utf8(f).ok()).unwrap_or_default();
+        }
+        let before = problems.len();
+        row(this_line, picked.get(..columns.len()).unwrap_or_default(), problems);
+        for p in problems.iter_mut().skip(before) {
+            *p = format!("{shown}:{this_line}: {p}");
         }
     }
-    let header = header.ok_or_else(|| Failure::Input(format!("{shown}: the file has no header row")))?;
-    Ok((header, rows))
-}
-
-fn columns(path: &Path, header: &[String], wanted: &[&str]) -> Result<Vec<usize>, Failure> {
-    wanted
-        .iter()
-        .map(|w| {
-            header.iter().position(|h| h == w).ok_or_else(|| {
-                Failure::Input(format!("{}: the header lacks column {w} (needs {})", path.display(), wanted.join(",")))
-            })
-        })
-        .collect()
+    if at.is_none() {
+        return Err(Failure::Input(format!("{shown}: the file has no header row")));
+    }
+    Ok(())
 }
 
 fn read_stays(path: &Path, agreement: &Agreement, problems: &mut Vec<String>) -> Result<Vec<Stay>, Failure> {
-    let (header, rows) = read_csv(path, problems)?;
-    let at = columns(path, &header, &["person_id", "facility_id", "security_class", "admitted_on", "released_on"])?;
-    let mut stays = Vec::with_capacity(rows.len());
-    for (line, fields) in rows {
-        let here = format!("{}:{line}", path.display());
-        if fields.len() != header.len() {
-            problems.push(format!("{here}: row has {} fields but the header has {}", fields.len(), header.len()));
-            continue;
-        }
-        let get = |i: usize| at.get(i).and_then(|p| fields.get(*p)).map(String::as_str).unwrap_or_default();
-        let mut row_problems = Vec::new();
+    let mut stays = Vec::new();
+    let wanted = ["person_id", "facility_id", "security_class", "admitted_on", "released_on"];
+    for_each_row(path, &wanted, problems, |_, row, problems| {
+        let get = |i: usize| row.get(i).copied().unwrap_or_default();
+        let start = problems.len();
         if get(0).is_empty() {
-            row_problems.push("person_id: must not be empty".to_owned());
+            problems.push("person_id: must not be empty".to_owned());
         }
         if agreement.facility(get(1)).is_none() {
-            row_problems.push(format!("facility_id: {:?} is not a facility of agreement {}", get(1), agreement.id));
+            problems.push(format!("facility_id: {:?} is not a facility of agreement {}", get(1), agreement.id));
         }
         let class = SecurityClass::parse(get(2));
         if class.is_none() {
-            row_problems.push(format!("security_class: {:?} is not one of: {}", get(2), SecurityClass::allowed()));
+            problems.push(format!("security_class: {:?} is not one of: {}", get(2), SecurityClass::allowed()));
         }
         let admitted = Date::parse(get(3));
         if let Err(e) = &admitted {
-            row_problems.push(format!("admitted_on: {:?} {e}", get(3)));
+            problems.push(format!("admitted_on: {:?} {e}", get(3)));
         }
         let released = if get(4).is_empty() { Ok(None) } else { Date::parse(get(4)).map(Some) };
         if let Err(e) = &released {
-            row_problems.push(format!("released_on: {:?} {e}", get(4)));
+            problems.push(format!("released_on: {:?} {e}", get(4)));
         }
         if let (Ok(a), Ok(Some(r))) = (&admitted, &released)
             && r < a
         {
-            row_problems.push(format!("released_on: {r} is before admitted_on {a}"));
+            problems.push(format!("released_on: {r} is before admitted_on {a}"));
         }
-        match (row_problems.is_empty(), class, admitted, released) {
-            (true, Some(security_class), Ok(admitted_on), Ok(released_on)) => stays.push(Stay {
+        if let (true, Some(security_class), Ok(admitted_on), Ok(released_on)) =
+            (problems.len() == start, class, admitted, released)
+        {
+            stays.push(Stay {
                 person_id: get(0).to_owned(),
                 facility_id: get(1).to_owned(),
                 security_class,
                 admitted_on,
                 released_on,
-            }),
-            _ => problems.extend(row_problems.into_iter().map(|p| format!("{here}: {p}"))),
+            });
         }
-    }
+    })?;
     Ok(stays)
 }
 
 fn read_extras(path: &Path, agreement: &Agreement, problems: &mut Vec<String>) -> Result<Vec<Extra>, Failure> {
-    let (header, rows) = read_csv(path, problems)?;
-    let at = columns(path, &header, &["date", "code", "description", "amount_minor"])?;
-    let mut extras = Vec::with_capacity(rows.len());
-    for (line, fields) in rows {
-        let here = format!("{}:{line}", path.display());
-        if fields.len() != header.len() {
-            problems.push(format!("{here}: row has {} fields but the header has {}", fields.len(), header.len()));
-            continue;
-        }
-        let get = |i: usize| at.get(i).and_then(|p| fields.get(*p)).map(String::as_str).unwrap_or_default();
+    let mut extras = Vec::new();
+    for_each_row(path, &["date", "code", "description", "amount_minor"], problems, |_, row, problems| {
+        let get = |i: usize| row.get(i).copied().unwrap_or_default();
+        let start = problems.len();
         let date = Date::parse(get(0));
         let amount = get(3).parse::<i64>().ok().filter(|a| *a > 0 && get(3).bytes().all(|b| b.is_ascii_digit()));
-        let mut row_problems = Vec::new();
         match &date {
-            Err(e) => row_problems.push(format!("date: {:?} {e}", get(0))),
-            Ok(d) if !agreement.in_term(*d) => row_problems.push(format!("date: {d} is outside the agreement's term")),
+            Err(e) => problems.push(format!("date: {:?} {e}", get(0))),
+            Ok(d) if !agreement.in_term(*d) => problems.push(format!("date: {d} is outside the agreement's term")),
             Ok(_) => {}
         }
         if get(1).is_empty() {
-            row_problems.push("code: must not be empty".into());
+            problems.push("code: must not be empty".into());
         }
         if amount.is_none() {
-            row_problems.push(format!("amount_minor: {:?} is not a positive integer", get(3)));
+            problems.push(format!("amount_minor: {:?} is not a positive integer", get(3)));
         }
-        match (row_problems.is_empty(), date, amount) {
-            (true, Ok(date), Some(amount_minor)) => {
-                extras.push(Extra { date, code: get(1).to_owned(), description: get(2).to_owned(), amount_minor })
-            }
-            _ => problems.extend(row_problems.into_iter().map(|p| format!("{here}: {p}"))),
+        if let (true, Ok(date), Some(amount_minor)) = (problems.len() == start, date, amount) {
+            extras.push(Extra { date, code: get(1).to_owned(), description: get(2).to_owned(), amount_minor });
         }
-    }
+    })?;
     Ok(extras)
 }
 
@@ -226,31 +229,21 @@ pub(crate) fn run(args: &InvoiceArgs) -> CmdResult {
         Some(path) => read_extras(path, &agreement, &mut problems)?,
         None => Vec::new(),
     };
-    let periods: Vec<(String, i32, u32)> = match &args.period {
-        Some(text) => match parse_period(text) {
-            Some((y, m)) => vec![(text.clone(), y, m)],
-            None => {
-                problems.push(format!("--period: {text:?} must be YYYY-MM"));
-                Vec::new()
-            }
-        },
-        None => {
-            let mut out = Vec::new();
-            let (mut y, mut m, _) = agreement.starts.ymd();
-            let (end_y, end_m, _) = agreement.ends.ymd();
-            while (y, m) <= (end_y, end_m) {
-                out.push((format!("{y:04}-{m:02}"), y, m));
-                (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-            }
-            out
-        }
-    };
     let mut invoices: Vec<(String, Invoice)> = Vec::new();
-    for (label, y, m) in &periods {
-        match Period::new(&agreement, *y, *m).and_then(|p| invoice(&agreement, &stays, &extras, &p)) {
-            Ok(inv) => invoices.push((label.clone(), inv)),
-            Err(e) => problems.push(format!("--period: {e}")),
-        }
+    match &args.period {
+        Some(text) => match parse_period(text) {
+            Some((y, m)) => {
+                match Period::new(&agreement, y, m).and_then(|p| invoice(&agreement, &stays, &extras, &p)) {
+                    Ok(inv) => invoices.push((text.clone(), inv)),
+                    Err(e) => problems.push(format!("--period: {e}")),
+                }
+            }
+            None => problems.push(format!("--period: {text:?} must be YYYY-MM")),
+        },
+        None => match invoices_for_term(&agreement, &stays, &extras) {
+            Ok(all) => invoices.extend(all.into_iter().map(|(p, inv)| (format!("{:04}-{:02}", p.year, p.month), inv))),
+            Err(e) => problems.push(e.to_string()),
+        },
     }
     if !problems.is_empty() {
         return Err(Failure::Input(format!(

@@ -142,19 +142,15 @@ impl Period {
 }
 
 /// pop(d) for every day of the period, by a sweep over stay boundaries (never people × days).
-fn population(stays: &[Stay], period: &Period) -> Vec<i64> {
-    let len = usize::try_from(period.covered_days()).unwrap_or(0);
+fn population(stays: &[Stay], first: i64, end: i64) -> Vec<i64> {
+    let len = usize::try_from(end - first).unwrap_or(0);
     let mut delta = vec![0i64; len + 1];
     for stay in stays {
         let (a, b) = stay.days();
-        let (a, b) = (a.max(period.first), b.min(period.end));
+        let (a, b) = (a.max(first), b.min(end));
         if a < b {
-            if let Some(slot) = delta.get_mut(usize::try_from(a - period.first).unwrap_or(usize::MAX)) {
-                *slot += 1;
-            }
-            if let Some(slot) = delta.get_mut(usize::try_from(b - period.first).unwrap_or(usize::MAX)) {
-                *slot -= 1;
-            }
+            add(&mut delta, usize::try_from(a - first).unwrap_or(usize::MAX), 1);
+            add(&mut delta, usize::try_from(b - first).unwrap_or(usize::MAX), -1);
         }
     }
     let mut pop = Vec::with_capacity(len);
@@ -195,6 +191,22 @@ fn mul(a: i64, b: i64) -> Result<i64, BillingError> {
     a.checked_mul(b).ok_or(BillingError::Overflow)
 }
 
+/// The number of security classes.
+const CLASSES: usize = SecurityClass::ALL.len();
+
+/// What the lines of one period are computed from: the same facts whether one period is asked for
+/// or every period of the term in one pass ([`invoices_for_term`]).
+struct PeriodFacts<'a> {
+    /// pop(d) for each covered day.
+    pop: &'a [i64],
+    /// Person-days per security class, in `SecurityClass::ALL` order.
+    class_days: [i64; CLASSES],
+    /// Coverage periods starting in the period (per-capita).
+    capita_starts: i64,
+    /// Coverage periods starting between the agreement's start and the period (per-capita).
+    capita_starts_before: i64,
+}
+
 /// Computes the invoice of `period` (SPEC §8).
 pub fn invoice(
     agreement: &Agreement,
@@ -202,21 +214,200 @@ pub fn invoice(
     extras: &[Extra],
     period: &Period,
 ) -> Result<Invoice, BillingError> {
-    let pop = population(stays, period);
+    let pop = population(stays, period.first, period.end);
+    let mut class_days = [0i64; CLASSES];
+    for stay in stays {
+        let (a, b) = stay.days();
+        if let Some(slot) = class_days.get_mut(class_index(stay.security_class)) {
+            *slot += (b.min(period.end) - a.max(period.first)).max(0);
+        }
+    }
+    let (capita_starts, capita_starts_before) = match &agreement.fees {
+        Fees::PerCapita { coverage_days, .. } => {
+            let c = i64::from(*coverage_days);
+            let term_start = i64::from(agreement.starts.days_since_epoch());
+            (capita_starts(stays, c, period.first, period.end), capita_starts(stays, c, term_start, period.first))
+        }
+        _ => (0, 0),
+    };
+    let facts = PeriodFacts { pop: &pop, class_days, capita_starts, capita_starts_before };
+    let in_period: Vec<&Extra> = extras.iter().filter(|e| period.contains(e.date)).collect();
+    lines_for(agreement, period, &facts, &in_period)
+}
+
+fn class_index(class: SecurityClass) -> usize {
+    SecurityClass::ALL.iter().position(|c| *c == class).unwrap_or(0)
+}
+
+/// Every billing period of the agreement's term, in order.
+pub fn term_periods(agreement: &Agreement) -> Vec<Period> {
+    let mut out = Vec::new();
+    let (mut y, mut m, _) = agreement.starts.ymd();
+    let (end_y, end_m, _) = agreement.ends.ymd();
+    while (y, m) <= (end_y, end_m) {
+        if let Ok(period) = Period::new(agreement, y, m) {
+            out.push(period);
+        }
+        (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    }
+    out
+}
+
+/// Every monthly invoice of the term in one pass: one sweep over the stay boundaries for the whole
+/// term, so the work is proportional to the stays plus the term's days, never to person-days. Each
+/// invoice equals [`invoice`] for its period.
+pub fn invoices_for_term(
+    agreement: &Agreement,
+    stays: &[Stay],
+    extras: &[Extra],
+) -> Result<Vec<(Period, Invoice)>, BillingError> {
+    let periods = term_periods(agreement);
+    let (Some(first_period), Some(last_period)) = (periods.first(), periods.last()) else {
+        return Ok(Vec::new());
+    };
+    let (first, end) = (first_period.first, last_period.end);
+    let days = usize::try_from(end - first).map_err(|_| BillingError::Overflow)?;
+    // Which period each day of the term falls in.
+    let mut period_of_day = Vec::with_capacity(days);
+    for (i, p) in periods.iter().enumerate() {
+        let index = u32::try_from(i).map_err(|_| BillingError::Overflow)?;
+        period_of_day.extend(std::iter::repeat_n(index, usize::try_from(p.covered_days()).unwrap_or(0)));
+    }
+    let per_diem = matches!(agreement.fees, Fees::PerDiem { .. });
+    let classes = SecurityClass::ALL.len();
+    let mut delta = vec![0i64; days + 1];
+    let mut class_delta = if per_diem { vec![0i64; (days + 1) * classes] } else { Vec::new() };
+    let coverage = match &agreement.fees {
+        Fees::PerCapita { coverage_days, .. } => Some(i64::from(*coverage_days)),
+        _ => None,
+    };
+    let mut starts_in = vec![0i64; periods.len()];
+    for stay in stays {
+        let (a, b) = stay.days();
+        let (from, to) = (a.max(first), b.min(end));
+        if from >= to {
+            continue;
+        }
+        let (i, j) = (usize::try_from(from - first).unwrap_or(0), usize::try_from(to - first).unwrap_or(0));
+        add(&mut delta, i, 1);
+        add(&mut delta, j, -1);
+        if per_diem {
+            let c = class_index(stay.security_class);
+            add(&mut class_delta, i * classes + c, 1);
+            add(&mut class_delta, j * classes + c, -1);
+        }
+        if let Some(c) = coverage {
+            count_capita_starts(a, c, from, to, first, &periods, &period_of_day, &mut starts_in);
+        }
+    }
+    let mut pop = Vec::with_capacity(days);
+    let mut running = 0;
+    for d in delta.iter().take(days) {
+        running += d;
+        pop.push(running);
+    }
+    // Person-days per class and period: prefix sums of the per-class population.
+    let mut class_days = vec![[0i64; CLASSES]; periods.len()];
+    if per_diem {
+        let mut running = [0i64; CLASSES];
+        for (day, chunk) in class_delta.chunks_exact(classes).take(days).enumerate() {
+            let p = period_of_day.get(day).copied().unwrap_or(0) as usize;
+            for ((r, d), total) in running.iter_mut().zip(chunk).zip(class_days.get_mut(p).into_iter().flatten()) {
+                *r += d;
+                *total += *r;
+            }
+        }
+    }
+    let mut extras_by_period: Vec<Vec<&Extra>> = vec![Vec::new(); periods.len()];
+    for extra in extras {
+        let d = i64::from(extra.date.days_since_epoch());
+        if first <= d && d < end {
+            let p = period_of_day.get(usize::try_from(d - first).unwrap_or(usize::MAX)).copied().unwrap_or(0) as usize;
+            if let Some(bucket) = extras_by_period.get_mut(p) {
+                bucket.push(extra);
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(periods.len());
+    let mut before = 0i64;
+    for (i, period) in periods.iter().enumerate() {
+        let lo = usize::try_from(period.first - first).unwrap_or(0);
+        let hi = usize::try_from(period.end - first).unwrap_or(0);
+        let starts = starts_in.get(i).copied().unwrap_or(0);
+        let facts = PeriodFacts {
+            pop: pop.get(lo..hi).unwrap_or_default(),
+            class_days: class_days.get(i).copied().unwrap_or_default(),
+            capita_starts: starts,
+            capita_starts_before: before,
+        };
+        before += starts;
+        let bucket = extras_by_period.get(i).map(Vec::as_slice).unwrap_or_default();
+        out.push((*period, lines_for(agreement, period, &facts, bucket)?));
+    }
+    Ok(out)
+}
+
+fn add(slots: &mut [i64], at: usize, by: i64) {
+    if let Some(slot) = slots.get_mut(at) {
+        *slot += by;
+    }
+}
+
+/// Adds the coverage periods of a stay admitted on day `a` that start within `[from, to)` to the
+/// count of the period they start in: point by point when periods are at least four weeks long
+/// (at most one or two a month), else period by period with the closed form.
+#[allow(clippy::too_many_arguments)]
+fn count_capita_starts(
+    a: i64,
+    c: i64,
+    from: i64,
+    to: i64,
+    first: i64,
+    periods: &[Period],
+    period_of_day: &[u32],
+    starts_in: &mut [i64],
+) {
+    let k_first = (from - a + c - 1).div_euclid(c);
+    let k_last = (to - 1 - a).div_euclid(c);
+    if k_last < k_first {
+        return;
+    }
+    let at = |day: i64| period_of_day.get(usize::try_from(day - first).unwrap_or(usize::MAX)).copied();
+    if c >= 28 {
+        for k in k_first..=k_last {
+            if let Some(p) = at(a + k * c) {
+                add(starts_in, p as usize, 1);
+            }
+        }
+        return;
+    }
+    let (Some(p_from), Some(p_to)) = (at(from), at(to - 1)) else { return };
+    for p in p_from..=p_to {
+        if let Some(period) = periods.get(p as usize) {
+            let (lo, hi) = (period.first.max(from), period.end.min(to));
+            let k_lo = (lo - a + c - 1).div_euclid(c);
+            let k_hi = (hi - 1 - a).div_euclid(c);
+            if k_hi >= k_lo {
+                add(starts_in, p as usize, k_hi - k_lo + 1);
+            }
+        }
+    }
+}
+
+/// The lines of one period from its facts.
+fn lines_for(
+    agreement: &Agreement,
+    period: &Period,
+    facts: &PeriodFacts<'_>,
+    extras: &[&Extra],
+) -> Result<Invoice, BillingError> {
+    let pop = facts.pop;
     let person_days: i64 = pop.iter().sum();
     let mut lines = Vec::new();
     let mut warnings = Vec::new();
     match &agreement.fees {
         Fees::PerDiem { rate_minor, class_rates_minor, guaranteed_minimum_places } => {
-            for class in SecurityClass::ALL {
-                let days: i64 = stays
-                    .iter()
-                    .filter(|s| s.security_class == *class)
-                    .map(|s| {
-                        let (a, b) = s.days();
-                        (b.min(period.end) - a.max(period.first)).max(0)
-                    })
-                    .sum();
+            for (class, days) in SecurityClass::ALL.iter().zip(facts.class_days) {
                 if days > 0 {
                     let price = class_rates_minor.get(class).copied().unwrap_or(*rate_minor);
                     lines.push(line("PERSON_DAYS", format!("person-days, {class}"), days, price, mul(days, price)?));
@@ -257,8 +448,7 @@ pub fn invoice(
             ));
         }
         Fees::PerCapita { capita_minor, coverage_days, envelope_minor } => {
-            let c = i64::from(*coverage_days);
-            let count = capita_starts(stays, c, period.first, period.end);
+            let count = facts.capita_starts;
             let amount = mul(count, *capita_minor)?;
             lines.push(line(
                 "CAPITA",
@@ -269,8 +459,7 @@ pub fn invoice(
             ));
             if let Some(envelope) = envelope_minor {
                 // Charges before this period, since the agreement's start.
-                let term_start = i64::from(agreement.starts.days_since_epoch());
-                let before = mul(capita_starts(stays, c, term_start, period.first), *capita_minor)?;
+                let before = mul(facts.capita_starts_before, *capita_minor)?;
                 let after = before.checked_add(amount).ok_or(BillingError::Overflow)?;
                 if after > *envelope && amount > 0 {
                     let cut = (after - *envelope).min(amount);
@@ -288,7 +477,7 @@ pub fn invoice(
             lines.push(line("INSTALMENT", "monthly instalment".into(), 1, amount, amount));
         }
     }
-    for extra in extras.iter().filter(|e| period.contains(e.date)) {
+    for extra in extras {
         lines.push(line(
             &format!("EXTRA:{}", extra.code),
             extra.description.clone(),

@@ -427,6 +427,64 @@ impl TermPlan {
     }
 }
 
+/// The header line of a synthetic stays file (the `custodia invoice` columns, SPEC §12).
+pub const STAYS_HEADER: &str = "person_id,facility_id,security_class,admitted_on,released_on";
+
+/// What a synthetic stays file is drawn from: the agreement's term and facilities.
+#[derive(Clone, Debug)]
+pub struct StayPlan<'a> {
+    /// First day of the term.
+    pub starts: Date,
+    /// Last day of the term.
+    pub ends: Date,
+    /// Facility ids, chosen uniformly.
+    pub facilities: &'a [&'a str],
+}
+
+/// Appends stay rows `first..first + count` for `seed`: admissions uniform from 60 days before
+/// the term to its last day (so some stays began before it); 0.5 % released the day they came;
+/// 15 % still open; the rest held 30 to 1,800 days (skewed short). Security classes as in the
+/// person files. Each row depends on `(seed, index)` alone.
+pub fn write_stays(plan: &StayPlan<'_>, seed: u64, first: u64, count: u64, out: &mut Vec<u8>) {
+    let from = plan.starts.add_days(-60).unwrap_or(plan.starts);
+    let span = plan.ends.days_since(from).max(1) as u64 + 1;
+    let classes = [
+        (SecurityClass::Minimum, 15),
+        (SecurityClass::Low, 30),
+        (SecurityClass::Medium, 35),
+        (SecurityClass::High, 15),
+        (SecurityClass::Maximum, 5),
+    ];
+    for index in first..first.saturating_add(count) {
+        let mut rng = Rng::for_row(seed ^ 0x5354_4159, index);
+        out.extend_from_slice(b"S");
+        push_u64(out, index + 1);
+        out.push(b',');
+        out.extend_from_slice(rng.pick(plan.facilities).copied().unwrap_or_default().as_bytes());
+        out.push(b',');
+        out.extend_from_slice(rng.weighted(&classes).unwrap_or(SecurityClass::Medium).as_str().as_bytes());
+        out.push(b',');
+        let admitted = from.add_days(rng.below(span) as i64).unwrap_or(from);
+        push_date(out, admitted);
+        out.push(b',');
+        let roll = rng.below(1_000);
+        let held_days = match roll {
+            0..5 => Some(0),
+            5..155 => None,
+            _ => {
+                // The smaller of two draws: most stays are short, a few run for years.
+                let a = rng.below(1_771);
+                let b = rng.below(1_771);
+                Some(30 + a.min(b) as i64)
+            }
+        };
+        if let Some(days) = held_days {
+            push_date(out, admitted.add_days(days).unwrap_or(admitted));
+        }
+        out.push(b'\n');
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -470,5 +528,40 @@ mod tests {
         assert!((200..=600).contains(&life), "life {life}");
         assert!((6_000..=8_000).contains(&us), "US {us}");
         assert!((150..=500).contains(&missing_birth), "missing birth dates {missing_birth}");
+    }
+
+    #[test]
+    fn stays_are_deterministic_and_read_back() {
+        let starts = Date::from_ymd(2025, 3, 15).unwrap();
+        let ends = Date::from_ymd(2035, 3, 14).unwrap();
+        let plan = StayPlan { starts, ends, facilities: &["cecot", "izalco"] };
+        let mut whole = Vec::new();
+        write_stays(&plan, 3, 0, 2_000, &mut whole);
+        let mut parts = Vec::new();
+        write_stays(&plan, 3, 0, 700, &mut parts);
+        write_stays(&plan, 3, 700, 1_300, &mut parts);
+        assert_eq!(whole, parts);
+        let text = String::from_utf8(whole).unwrap();
+        let (mut open, mut same_day, mut before_term) = (0, 0, 0);
+        for line in text.lines() {
+            let f: Vec<&str> = line.split(',').collect();
+            assert_eq!(f.len(), 5, "{line}");
+            assert!(["cecot", "izalco"].contains(&f[1]));
+            assert!(SecurityClass::parse(f[2]).is_some());
+            let admitted = Date::parse(f[3]).unwrap();
+            assert!(admitted <= ends);
+            before_term += usize::from(admitted < starts);
+            match f[4] {
+                "" => open += 1,
+                r => {
+                    let released = Date::parse(r).unwrap();
+                    assert!(released >= admitted);
+                    same_day += usize::from(released == admitted);
+                }
+            }
+        }
+        assert!((200..=400).contains(&open), "open {open}");
+        assert!((1..=30).contains(&same_day), "same-day {same_day}");
+        assert!((10..=100).contains(&before_term), "before the term {before_term}");
     }
 }

@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use custodia_core::Agreement;
-use custodia_core::billing::{Extra, Period, Stay, div_round_half_even, invoice};
+use custodia_core::billing::{Extra, Period, Stay, div_round_half_even, invoice, invoices_for_term, term_periods};
 use custodia_core::date::Date;
 use custodia_core::person::SecurityClass;
 use proptest::prelude::*;
@@ -211,6 +211,40 @@ proptest! {
             cumulative += inv.lines.iter().filter(|l| l.code == "CAPITA" || l.code == "ENVELOPE_LIMIT").map(|l| l.amount_minor).sum::<i64>();
             prop_assert!(cumulative <= envelope * 100);
             prop_assert!(cumulative >= 0);
+        }
+    }
+
+    /// The one-pass computation of every period of the term gives exactly the invoice of each
+    /// period computed alone, for every fee model, with short and long coverage periods, a term
+    /// starting and ending mid-month, stays before and after the term, and extras.
+    #[test]
+    fn every_period_in_one_pass_equals_each_period_alone(
+        stays in arb_stays(),
+        model in 0usize..6,
+        extra_days in proptest::collection::vec(0i64..400, 0..6),
+    ) {
+        let fees = [
+            "model = \"per_diem\"\nrate_minor = 13290\nclass_rates_minor = { high = 15000, minimum = 9000 }\nguaranteed_minimum_places = 3",
+            "model = \"per_diem\"\nrate_minor = 16400",
+            "model = \"per_place_month\"\nplace_month_minor = 850000\nreserved_places = 4\nextra_person_day_minor = 30000",
+            "model = \"per_capita\"\ncapita_minor = 2000000\ncoverage_days = 45\nenvelope_minor = 9000000",
+            "model = \"per_capita\"\ncapita_minor = 1000\ncoverage_days = 7\nenvelope_minor = 50000",
+            "model = \"lump_sum_year\"\nyear_minor = 3000000001",
+        ];
+        let a = agreement(fees[model], "2025-02-11", "2026-01-20");
+        let extras: Vec<Extra> = extra_days
+            .iter()
+            .map(|day| d("2025-01-01").add_days(*day).unwrap())
+            .filter(|date| a.in_term(*date))
+            .map(|date| Extra { date, code: "MEDICAL".into(), description: "care".into(), amount_minor: 777 })
+            .collect();
+        let all = invoices_for_term(&a, &stays, &extras).unwrap();
+        let periods = term_periods(&a);
+        prop_assert_eq!(all.len(), periods.len());
+        prop_assert_eq!(periods.len(), 12);
+        for ((period, inv), expected_period) in all.iter().zip(&periods) {
+            prop_assert_eq!(period, expected_period);
+            prop_assert_eq!(inv, &invoice(&a, &stays, &extras, period).unwrap());
         }
     }
 }
