@@ -130,6 +130,12 @@ impl Period {
         self.end - self.first
     }
 
+    /// The first and last day of the period (clipped to the term).
+    pub fn bounds(&self) -> (Date, Date) {
+        let day = |n: i64| Date::from_days_since_epoch(n).unwrap_or(crate::date::EPOCH);
+        (day(self.first), day(self.end - 1))
+    }
+
     /// Days of the calendar month.
     pub fn month_days(&self) -> i64 {
         self.month_days

@@ -18,6 +18,7 @@ pub mod eligibility;
 pub mod holidays;
 pub mod ids;
 pub mod incidents;
+pub mod ledger;
 pub mod lifecycle;
 pub mod money;
 pub mod oversight;

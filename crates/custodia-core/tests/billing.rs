@@ -248,3 +248,105 @@ proptest! {
         }
     }
 }
+
+mod ledger_documents {
+    use super::*;
+    use custodia_core::ledger::{
+        ADJUSTMENT, Billed, Document, DocumentKind, InvoiceRequest, UNUSED_COVERAGE, credit_note_document,
+        invoice_document, sustainability,
+    };
+
+    fn codes_of(doc: &Document) -> Vec<(String, i64, i64, Option<String>)> {
+        doc.lines
+            .iter()
+            .map(|l| (l.line.code.clone(), l.line.quantity, l.line.amount_minor, l.refers_to.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_correction_to_a_billed_period_is_one_adjustment_on_the_next_invoice() {
+        let a = agreement("model = \"per_diem\"\nrate_minor = 10000", "2025-01-01", "2025-12-31");
+        // January was billed for a stay open all month (31 days); the records now say the person
+        // left on the 21st (20 days).
+        let now = [stay(SecurityClass::Low, "2025-01-01", Some("2025-01-21"))];
+        let billed = [Billed { period: "2025-01".into(), agreement: &a, billed_minor: 310_000 }];
+        let request =
+            InvoiceRequest { agreement: &a, version: 1, period: "2025-02", stays: &now, extras: &[], billed: &billed };
+        let feb = invoice_document(&request).unwrap();
+        assert_eq!(feb.number, "billing/2025-02");
+        assert_eq!(codes_of(&feb), [(ADJUSTMENT.into(), 1, -110_000, Some("2025-01".into()))]);
+        assert_eq!(feb.total_minor, -110_000);
+        // Once the adjustment is billed, nothing is corrected twice.
+        let billed = [Billed { period: "2025-01".into(), agreement: &a, billed_minor: 200_000 }];
+        let mar = invoice_document(&InvoiceRequest { period: "2025-03", billed: &billed, ..request }).unwrap();
+        assert_eq!(codes_of(&mar), []);
+    }
+
+    #[test]
+    fn the_credit_note_returns_coverage_paid_past_the_end_and_periods_cut_by_an_amendment() {
+        // Per-capita, 365-day coverage. The agreement was amended to end on 2025-11-30 instead of
+        // 2025-12-31; December had been billed $500.00 (an extra person's coverage period).
+        let full = agreement(
+            "model = \"per_capita\"\ncapita_minor = 2000000\ncoverage_days = 365",
+            "2025-01-01",
+            "2025-12-31",
+        );
+        let cut = agreement(
+            "model = \"per_capita\"\ncapita_minor = 2000000\ncoverage_days = 365",
+            "2025-01-01",
+            "2025-11-30",
+        );
+        let stays = [stay(SecurityClass::High, "2025-07-01", None)];
+        let billed = [
+            Billed { period: "2025-07".into(), agreement: &full, billed_minor: 2_000_000 },
+            Billed { period: "2025-12".into(), agreement: &full, billed_minor: 50_000 },
+        ];
+        let cn = credit_note_document(&cut, 2, &stays, &billed).unwrap();
+        assert_eq!(cn.kind, DocumentKind::CreditNote);
+        assert_eq!(cn.number, "billing/CN");
+        assert_eq!(cn.period, "2025-11");
+        // Coverage from 2025-07-01 runs to 2026-06-30; the term now ends 2025-11-30, so 212 days
+        // (2025-12-01 .. 2026-06-30) were paid for and not served: 2,000,000 × 212 / 365 =
+        // 1,161,643.83… → 1,161,644.
+        assert_eq!(
+            codes_of(&cn),
+            [(ADJUSTMENT.into(), 1, -50_000, Some("2025-12".into())), (UNUSED_COVERAGE.into(), 212, -1_161_644, None),]
+        );
+        assert_eq!(cn.total_minor, -1_211_644);
+        assert!(cn.warnings.is_empty());
+    }
+
+    #[test]
+    fn sustainability_sums_months_into_agreement_years() {
+        let a = agreement("model = \"lump_sum_year\"\nyear_minor = 1200000", "2025-03-15", "2026-03-14");
+        let doc = |period: &str, total: i64, days: i64| Document {
+            kind: DocumentKind::Invoice,
+            number: format!("billing/{period}"),
+            agreement_id: "billing".into(),
+            agreement_version: 1,
+            period: period.into(),
+            currency: "USD".into(),
+            lines: Vec::new(),
+            total_minor: total,
+            person_days: days,
+            warnings: Vec::new(),
+        };
+        let issued = [doc("2025-03", 54_839, 17), doc("2026-03", 45_161, 14), doc("2026-02", 100_000, 28)];
+        let report = sustainability(&a, &issued, 12_080, Some(12_000_000)).unwrap();
+        assert_eq!(report.months.len(), 13);
+        assert_eq!(report.months[0].label, "2025-03");
+        assert_eq!(report.months[0].from.to_string(), "2025-03-15");
+        assert_eq!(report.months[0].home_cost_minor, 17 * 12_080);
+        // 54,839 against a twelfth of 12,000,000 (1,000,000): 548.39 → 548 basis points.
+        assert_eq!(report.months[0].budget_share_bp, Some(548));
+        assert_eq!(report.years.len(), 1);
+        let year = &report.years[0];
+        assert_eq!((year.from.to_string(), year.to.to_string()), ("2025-03-15".into(), "2026-03-14".into()));
+        assert_eq!(year.invoiced_minor, 200_000);
+        assert_eq!(year.person_days, 59);
+        assert_eq!(year.sending_state_saving_minor, 59 * 12_080 - 200_000);
+        assert_eq!(year.budget_share_bp, Some(167), "200,000 / 12,000,000 = 1.666… % → 167 bp");
+        let none = sustainability(&a, &issued, 12_080, None).unwrap();
+        assert_eq!(none.years[0].budget_share_bp, None);
+    }
+}

@@ -1,0 +1,488 @@
+//! Issued invoices (SPEC §8): the documents the register draws from custody records, the
+//! `ADJUSTMENT` lines that carry a late correction of custody records onto the next invoice, and
+//! the credit note that settles an agreement when it ends.
+//!
+//! An issued document never changes. What was billed for a period is what its invoice said plus
+//! every adjustment since issued for it; the next document bills the difference between that and
+//! the period recomputed from the custody records as they stand now. Extras are not custody
+//! records: they are billed once, as issued, and never adjusted.
+
+use std::collections::BTreeMap;
+
+use crate::agreement::{Agreement, Fees};
+use crate::billing::{BillingError, Extra, Line, Period, Stay, div_round_half_even, invoice, term_periods};
+use crate::date::Date;
+use crate::person::SecurityClass;
+
+/// The code of a line correcting an earlier period.
+pub const ADJUSTMENT: &str = "ADJUSTMENT";
+/// The code of a credit note's line for per-capita coverage paid for days after the term.
+pub const UNUSED_COVERAGE: &str = "UNUSED_COVERAGE";
+
+/// Which document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DocumentKind {
+    /// The invoice of one billing period.
+    Invoice,
+    /// The credit note settling an agreement that has ended.
+    CreditNote,
+}
+
+impl DocumentKind {
+    /// `invoice` or `credit_note`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Invoice => "invoice",
+            Self::CreditNote => "credit_note",
+        }
+    }
+
+    /// Parses [`DocumentKind::as_str`].
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Invoice, Self::CreditNote].into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+/// One line of an issued document: an invoice line, and for an `ADJUSTMENT` the period it corrects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DocLine {
+    /// The line.
+    pub line: Line,
+    /// The period an `ADJUSTMENT` corrects (`YYYY-MM`).
+    pub refers_to: Option<String>,
+}
+
+/// An invoice or credit note as the register issues it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Document {
+    /// Which document.
+    pub kind: DocumentKind,
+    /// `<agreement>/<YYYY-MM>` for an invoice, `<agreement>/CN` for the credit note.
+    pub number: String,
+    /// The agreement.
+    pub agreement_id: String,
+    /// The agreement version it was computed under.
+    pub agreement_version: i64,
+    /// The billing period (`YYYY-MM`); for a credit note, the last period of the term.
+    pub period: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// The lines.
+    pub lines: Vec<DocLine>,
+    /// Sum of the lines.
+    pub total_minor: i64,
+    /// Σ pop(d) over the period's covered days (0 for a credit note).
+    pub person_days: i64,
+    /// Warnings (an envelope reached, a net debit on a credit note…).
+    pub warnings: Vec<String>,
+}
+
+/// A change to a person's custody, from the register's case events.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustodyEvent {
+    /// The case.
+    pub case_id: i64,
+    /// The person (sending state's id).
+    pub person_id: String,
+    /// The facility.
+    pub facility_id: String,
+    /// The person's security class.
+    pub security_class: SecurityClass,
+    /// Admitted or left.
+    pub change: CustodyChange,
+    /// The civil date it happened.
+    pub on: Date,
+}
+
+/// Admission to, or departure from, the receiving state's custody.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CustodyChange {
+    /// Admitted (the intake date).
+    Admitted,
+    /// Returned, released or died: the stay ends that day.
+    Left,
+}
+
+/// The stays the events describe, one per admitted case, in case order. A departure recorded
+/// before the admission date ends the stay on the admission date (a same-day stay).
+pub fn stays_from_events(events: &[CustodyEvent]) -> Vec<Stay> {
+    let mut stays: BTreeMap<i64, Stay> = BTreeMap::new();
+    for event in events {
+        match event.change {
+            CustodyChange::Admitted => {
+                stays.insert(
+                    event.case_id,
+                    Stay {
+                        person_id: event.person_id.clone(),
+                        facility_id: event.facility_id.clone(),
+                        security_class: event.security_class,
+                        admitted_on: event.on,
+                        released_on: None,
+                    },
+                );
+            }
+            CustodyChange::Left => {
+                if let Some(stay) = stays.get_mut(&event.case_id) {
+                    stay.released_on = Some(event.on.max(stay.admitted_on));
+                }
+            }
+        }
+    }
+    stays.into_values().collect()
+}
+
+/// Parses a billing period label `YYYY-MM`.
+pub fn parse_month(text: &str) -> Option<(i32, u32)> {
+    let (y, m) = text.split_once('-')?;
+    if y.len() != 4 || m.len() != 2 || !y.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let month: u32 = m.parse().ok()?;
+    (1..=12).contains(&month).then_some((y.parse().ok()?, month))
+}
+
+/// The label `YYYY-MM` of a period.
+pub fn label(period: &Period) -> String {
+    format!("{:04}-{:02}", period.year, period.month)
+}
+
+/// What was billed for an issued period so far.
+#[derive(Clone, Debug)]
+pub struct Billed<'a> {
+    /// The period (`YYYY-MM`).
+    pub period: String,
+    /// The agreement version its invoice was computed under.
+    pub agreement: &'a Agreement,
+    /// Custody amount billed for it: its invoice's custody lines plus every adjustment since
+    /// issued for it.
+    pub billed_minor: i64,
+}
+
+/// The custody part of lines: everything but extras, adjustments and credited coverage.
+pub fn custody_minor<'a>(lines: impl IntoIterator<Item = &'a Line>) -> i64 {
+    lines
+        .into_iter()
+        .filter(|l| !l.code.starts_with("EXTRA:") && l.code != ADJUSTMENT && l.code != UNUSED_COVERAGE)
+        .map(|l| l.amount_minor)
+        .sum()
+}
+
+/// The custody amount of a period recomputed from `stays` under `agreement`; 0 when the period is
+/// outside its term.
+fn recompute(agreement: &Agreement, stays: &[Stay], period: &str) -> Result<i64, BillingError> {
+    let (y, m) = parse_month(period).ok_or_else(|| BillingError::PeriodOutsideTerm(period.to_owned()))?;
+    match Period::new(agreement, y, m) {
+        Ok(p) => Ok(custody_minor(&invoice(agreement, stays, &[], &p)?.lines)),
+        Err(BillingError::PeriodOutsideTerm(_)) => Ok(0),
+        Err(e) => Err(e),
+    }
+}
+
+fn adjustment(period: &str, amount: i64) -> DocLine {
+    let direction = if amount > 0 { "debit" } else { "credit" };
+    DocLine {
+        line: Line {
+            code: ADJUSTMENT.to_owned(),
+            description: format!("{direction}: custody records for {period} corrected after its invoice was issued"),
+            quantity: 1,
+            unit_price_minor: amount,
+            amount_minor: amount,
+        },
+        refers_to: Some(period.to_owned()),
+    }
+}
+
+/// `ADJUSTMENT` lines for every issued period whose recomputed custody amount (under the version
+/// it was issued under, or `under` when given) differs from what was billed for it.
+fn adjustments(stays: &[Stay], billed: &[Billed<'_>], under: Option<&Agreement>) -> Result<Vec<DocLine>, BillingError> {
+    let mut out = Vec::new();
+    for b in billed {
+        let now = recompute(under.unwrap_or(b.agreement), stays, &b.period)?;
+        let diff = now.checked_sub(b.billed_minor).ok_or(BillingError::Overflow)?;
+        if diff != 0 {
+            out.push(adjustment(&b.period, diff));
+        }
+    }
+    Ok(out)
+}
+
+fn total(lines: &[DocLine]) -> Result<i64, BillingError> {
+    lines.iter().try_fold(0i64, |acc, l| acc.checked_add(l.line.amount_minor)).ok_or(BillingError::Overflow)
+}
+
+/// What an invoice document is drawn from.
+#[derive(Clone, Copy, Debug)]
+pub struct InvoiceRequest<'a> {
+    /// The agreement (the version in force).
+    pub agreement: &'a Agreement,
+    /// Its version number in the register.
+    pub version: i64,
+    /// The period (`YYYY-MM`).
+    pub period: &'a str,
+    /// Stays from the custody records as they stand.
+    pub stays: &'a [Stay],
+    /// Extras of the period.
+    pub extras: &'a [Extra],
+    /// Every period already issued.
+    pub billed: &'a [Billed<'a>],
+}
+
+/// The invoice of a period: its lines (SPEC §8) and an `ADJUSTMENT` line for each earlier period
+/// whose custody records changed since it was billed.
+pub fn invoice_document(request: &InvoiceRequest<'_>) -> Result<Document, BillingError> {
+    let agreement = request.agreement;
+    let (y, m) =
+        parse_month(request.period).ok_or_else(|| BillingError::PeriodOutsideTerm(request.period.to_owned()))?;
+    let period = Period::new(agreement, y, m)?;
+    let inv = invoice(agreement, request.stays, request.extras, &period)?;
+    let mut lines: Vec<DocLine> = inv.lines.into_iter().map(|line| DocLine { line, refers_to: None }).collect();
+    let earlier: Vec<Billed<'_>> = request.billed.iter().filter(|b| b.period != request.period).cloned().collect();
+    lines.extend(adjustments(request.stays, &earlier, None)?);
+    Ok(Document {
+        kind: DocumentKind::Invoice,
+        number: format!("{}/{}", agreement.id, request.period),
+        agreement_id: agreement.id.as_str().to_owned(),
+        agreement_version: request.version,
+        period: request.period.to_owned(),
+        currency: agreement.currency.as_str().to_owned(),
+        total_minor: total(&lines)?,
+        lines,
+        person_days: inv.person_days,
+        warnings: inv.warnings,
+    })
+}
+
+/// The credit note settling an agreement that has ended: every issued period recomputed under the
+/// agreement as it stands (a term shortened by an amendment leaves later periods at 0) against what
+/// was billed for it, and for per-capita fees the coverage paid for days after the term's end,
+/// prorated (capita × days / coverage_days, half to even) and never more than the coverage charged.
+pub fn credit_note_document(
+    agreement: &Agreement,
+    version: i64,
+    stays: &[Stay],
+    billed: &[Billed<'_>],
+) -> Result<Document, BillingError> {
+    let mut lines = adjustments(stays, billed, Some(agreement))?;
+    let mut warnings = Vec::new();
+    if let Fees::PerCapita { capita_minor, coverage_days, .. } = &agreement.fees {
+        let c = i64::from(*coverage_days);
+        let start = i64::from(agreement.starts.days_since_epoch());
+        let end = i64::from(agreement.ends.days_since_epoch()) + 1;
+        let mut unused_days = 0i64;
+        for stay in stays {
+            let a = i64::from(stay.admitted_on.days_since_epoch());
+            let b = match stay.released_on {
+                None => i64::MAX,
+                Some(r) if r == stay.admitted_on => a + 1,
+                Some(r) => i64::from(r.days_since_epoch()),
+            };
+            let (from, to) = (a.max(start), b.min(end));
+            if from >= to {
+                continue;
+            }
+            // The last coverage period starting within the stay and the term.
+            let k_last = (to - 1 - a).div_euclid(c);
+            let last_start = a + k_last * c;
+            if last_start >= from {
+                unused_days += (last_start + c - end).max(0);
+            }
+        }
+        let charged: i64 = term_periods(agreement)
+            .iter()
+            .map(|p| {
+                invoice(agreement, stays, &[], p).map(|inv| {
+                    inv.lines
+                        .iter()
+                        .filter(|l| l.code == "CAPITA" || l.code == "ENVELOPE_LIMIT")
+                        .map(|l| l.amount_minor)
+                        .sum::<i64>()
+                })
+            })
+            .sum::<Result<i64, _>>()?;
+        let prorated =
+            i64::try_from(div_round_half_even(i128::from(*capita_minor) * i128::from(unused_days), i128::from(c)))
+                .map_err(|_| BillingError::Overflow)?;
+        let credit = prorated.min(charged.max(0));
+        if credit > 0 {
+            lines.push(DocLine {
+                line: Line {
+                    code: UNUSED_COVERAGE.to_owned(),
+                    description: format!(
+                        "coverage days after the term's end ({}), capita × days / {coverage_days}",
+                        agreement.ends
+                    ),
+                    quantity: unused_days,
+                    unit_price_minor: *capita_minor,
+                    amount_minor: -credit,
+                },
+                refers_to: None,
+            });
+        }
+    }
+    let total_minor = total(&lines)?;
+    if total_minor > 0 {
+        warnings.push(format!(
+            "net debit: corrections since the last invoices exceed the credits by {total_minor} minor units"
+        ));
+    }
+    let last = term_periods(agreement).last().map(label).unwrap_or_default();
+    Ok(Document {
+        kind: DocumentKind::CreditNote,
+        number: format!("{}/CN", agreement.id),
+        agreement_id: agreement.id.as_str().to_owned(),
+        agreement_version: version,
+        period: last,
+        currency: agreement.currency.as_str().to_owned(),
+        lines,
+        total_minor,
+        person_days: 0,
+        warnings,
+    })
+}
+
+/// The US Bureau of Prisons' average cost of incarceration, FY2023: $120.80 a day (SPEC §8), the
+/// default cost of holding a person at home when the sending state is the US and fees are in USD.
+pub const US_BOP_FY2023_DAY_MINOR: i64 = 12_080;
+
+/// One row of the sustainability report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SustainabilityRow {
+    /// `YYYY-MM`, or `year N` for an agreement year.
+    pub label: String,
+    /// First day covered.
+    pub from: Date,
+    /// Last day covered.
+    pub to: Date,
+    /// Issued documents' totals (invoices with their adjustments and extras, credit notes).
+    pub invoiced_minor: i64,
+    /// Person-days billed by the invoices.
+    pub person_days: i64,
+    /// What holding the same person-days at home would have cost the sending state.
+    pub home_cost_minor: i64,
+    /// `home_cost_minor − invoiced_minor`: positive when the agreement costs the sending state less.
+    pub sending_state_saving_minor: i64,
+    /// Invoiced revenue as a share of the receiving state's prison budget for the same time
+    /// (a twelfth of the annual budget for a month), in basis points, half to even.
+    pub budget_share_bp: Option<i64>,
+}
+
+/// The sustainability report: invoiced revenue against the receiving state's prison budget and
+/// the sending state's cost of holding the same people at home, per month and per agreement year.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sustainability {
+    /// One row per period of the term.
+    pub months: Vec<SustainabilityRow>,
+    /// One row per agreement year (from the start date; the last may be short).
+    pub years: Vec<SustainabilityRow>,
+}
+
+/// Builds the sustainability report from the issued documents of an agreement.
+pub fn sustainability(
+    agreement: &Agreement,
+    issued: &[Document],
+    home_cost_day_minor: i64,
+    budget_year_minor: Option<i64>,
+) -> Result<Sustainability, BillingError> {
+    let share = |invoiced: i64, budget: i128| -> Option<i64> {
+        (budget > 0)
+            .then(|| i64::try_from(div_round_half_even(i128::from(invoiced) * 10_000, budget)).unwrap_or(i64::MAX))
+    };
+    let mut months = Vec::new();
+    for period in term_periods(agreement) {
+        let label = label(&period);
+        let docs = issued.iter().filter(|d| d.period == label);
+        let (mut invoiced, mut days) = (0i64, 0i64);
+        for doc in docs {
+            invoiced = invoiced.checked_add(doc.total_minor).ok_or(BillingError::Overflow)?;
+            days = days.checked_add(doc.person_days).ok_or(BillingError::Overflow)?;
+        }
+        let home = days.checked_mul(home_cost_day_minor).ok_or(BillingError::Overflow)?;
+        let (from, to) = period.bounds();
+        months.push(SustainabilityRow {
+            label,
+            from,
+            to,
+            invoiced_minor: invoiced,
+            person_days: days,
+            home_cost_minor: home,
+            sending_state_saving_minor: home - invoiced,
+            // A twelfth of the annual budget, kept exact: invoiced × 12 × 10,000 / budget.
+            budget_share_bp: budget_year_minor.and_then(|b| share(invoiced.saturating_mul(12), i128::from(b))),
+        });
+    }
+    let mut years: Vec<SustainabilityRow> = Vec::new();
+    let mut k = 0i64;
+    loop {
+        let from = agreement.starts.add_months(12 * k).map_err(|_| BillingError::Overflow)?;
+        if from > agreement.ends {
+            break;
+        }
+        let next = agreement.starts.add_months(12 * (k + 1)).map_err(|_| BillingError::Overflow)?;
+        let to = next.add_days(-1).map_err(|_| BillingError::Overflow)?.min(agreement.ends);
+        let mut row = SustainabilityRow {
+            label: format!("year {}", k + 1),
+            from,
+            to,
+            invoiced_minor: 0,
+            person_days: 0,
+            home_cost_minor: 0,
+            sending_state_saving_minor: 0,
+            budget_share_bp: None,
+        };
+        // A month belongs to the agreement year its first covered day falls in.
+        for m in months.iter().filter(|m| from <= m.from && m.from <= to) {
+            row.invoiced_minor += m.invoiced_minor;
+            row.person_days += m.person_days;
+            row.home_cost_minor += m.home_cost_minor;
+        }
+        row.sending_state_saving_minor = row.home_cost_minor - row.invoiced_minor;
+        row.budget_share_bp = budget_year_minor.and_then(|b| share(row.invoiced_minor, i128::from(b)));
+        years.push(row);
+        k += 1;
+    }
+    Ok(Sustainability { months, years })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Date {
+        Date::parse(s).unwrap()
+    }
+
+    fn event(case_id: i64, change: CustodyChange, on: &str) -> CustodyEvent {
+        CustodyEvent {
+            case_id,
+            person_id: format!("P{case_id}"),
+            facility_id: "f".into(),
+            security_class: SecurityClass::Medium,
+            change,
+            on: d(on),
+        }
+    }
+
+    #[test]
+    fn stays_follow_admissions_and_departures() {
+        let stays = stays_from_events(&[
+            event(2, CustodyChange::Admitted, "2025-04-02"),
+            event(1, CustodyChange::Admitted, "2025-04-01"),
+            event(1, CustodyChange::Left, "2025-05-10"),
+            event(3, CustodyChange::Left, "2025-05-10"),
+            event(4, CustodyChange::Admitted, "2025-06-10"),
+            event(4, CustodyChange::Left, "2025-06-01"),
+        ]);
+        assert_eq!(stays.len(), 3);
+        assert_eq!((stays[0].person_id.as_str(), stays[0].released_on), ("P1", Some(d("2025-05-10"))));
+        assert_eq!((stays[1].person_id.as_str(), stays[1].released_on), ("P2", None));
+        assert_eq!(stays[2].released_on, Some(d("2025-06-10")));
+    }
+
+    #[test]
+    fn periods_parse_strictly() {
+        assert_eq!(parse_month("2025-04"), Some((2025, 4)));
+        for bad in ["2025-4", "2025-13", "2025-00", "25-04", "2025/04", "2025-04-01", "abcd-ef", ""] {
+            assert_eq!(parse_month(bad), None, "{bad}");
+        }
+    }
+}
