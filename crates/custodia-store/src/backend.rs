@@ -19,6 +19,7 @@ use custodia_core::custody::{Case, Command, Occupancy, Placement};
 
 use crate::cases::{CaseOutcome, CaseRequest, CaseRow, case_from_json, case_json, has_legal_basis};
 use crate::incidents::{IncidentRow, incident_from_json, incident_json};
+use crate::invoices::{InvoiceDraft, InvoiceIssue, InvoiceRow};
 use crate::{IncidentUpdate, Timestamp};
 use custodia_core::incidents::{IncidentKind, Report};
 use custodia_core::oversight::{Contact, ContactMeans, Inspection, RecommendationState};
@@ -27,6 +28,42 @@ use crate::{
     Actor, AgreementFile, AgreementImport, BATCH_ROWS, CellsImport, PAGE_EVENTS, PersonsFile, PersonsImport,
     SQLITE_FILE, StoreError, Target,
 };
+
+const INVOICE_SELECT: &str = "SELECT i.id, i.agreement_id, i.kind, i.period, i.number, i.document, i.sha256, i.total_minor, \
+     i.prepared_by, i.prepared_seq, s.issued_by, s.issued_seq, e.recorded_at AS issued_at FROM invoices i \
+     LEFT JOIN invoice_issues s ON s.invoice_id = i.id LEFT JOIN events e ON e.seq = s.issued_seq";
+
+fn invoice_from_row<R: Row>(row: &R) -> Result<InvoiceRow, StoreError>
+where
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> &'r str: sqlx::ColumnIndex<R>,
+{
+    let issued_by: Option<String> = row.try_get("issued_by")?;
+    let issued_seq: Option<i64> = row.try_get("issued_seq")?;
+    let issued_at: Option<String> = row.try_get("issued_at")?;
+    Ok(InvoiceRow {
+        id: row.try_get("id")?,
+        agreement_id: row.try_get("agreement_id")?,
+        kind: row.try_get("kind")?,
+        period: row.try_get("period")?,
+        number: row.try_get("number")?,
+        document: row.try_get("document")?,
+        sha256: row.try_get("sha256")?,
+        total_minor: row.try_get("total_minor")?,
+        prepared_by: row.try_get("prepared_by")?,
+        prepared_seq: row.try_get("prepared_seq")?,
+        issued: match (issued_by, issued_seq) {
+            (Some(issued_by), Some(issued_seq)) => {
+                Some(InvoiceIssue { issued_by, issued_seq, issued_at: issued_at.unwrap_or_default() })
+            }
+            _ => None,
+        },
+    })
+}
 
 /// A person with the record carried by their last event.
 const PERSON_SELECT: &str =
@@ -644,6 +681,7 @@ macro_rules! backend {
                 let data = json!({
                     "receiving_id": receiving_id,
                     "case_id": id,
+                    "facility_id": facility_id,
                     "action": action,
                     "from": case.state.as_str(),
                     "to": next.state.as_str(),
@@ -839,6 +877,165 @@ macro_rules! backend {
                 Self::save_head(&mut tx, &head).await?;
                 tx.commit().await?;
                 Ok(inspection)
+            }
+
+            /// The source text of one version of an agreement.
+            pub async fn agreement_version_source(&self, id: &str, version: i64) -> Result<Option<String>, StoreError> {
+                let row = sqlx::query("SELECT source_toml FROM agreement_versions WHERE agreement_id = $1 AND version = $2")
+                    .bind(id.to_owned())
+                    .bind(version)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(match row {
+                    Some(row) => Some(row.try_get("source_toml")?),
+                    None => None,
+                })
+            }
+
+            /// The `case.transition` events of an agreement, in journal order: their bodies.
+            pub async fn case_transition_bodies(&self, agreement_id: &str) -> Result<Vec<String>, StoreError> {
+                let rows = sqlx::query("SELECT body FROM events WHERE agreement_id = $1 AND kind = 'case.transition' ORDER BY seq")
+                    .bind(agreement_id.to_owned())
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(|r| r.try_get::<String, _>("body").map_err(StoreError::from)).collect()
+            }
+
+            /// Stores a drafted document and its `invoice.drafted` event; refused when a document
+            /// with its number is already issued.
+            pub async fn insert_invoice_draft(&self, draft: &InvoiceDraft, actor: &Actor) -> Result<InvoiceRow, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                let issued = sqlx::query("SELECT invoice_id FROM invoice_issues WHERE number = $1")
+                    .bind(draft.number.clone())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if issued.is_some() {
+                    return Err(StoreError::Refused(format!("{} is already issued", draft.number)));
+                }
+                let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM invoices").fetch_one(&mut *tx).await?.try_get("next")?;
+                let document: Value = serde_json::from_str(&draft.document).map_err(|e| StoreError::Journal(e.to_string()))?;
+                let seq = Self::record_event(&mut tx, &mut head, NewEvent {
+                        kind: "invoice.drafted",
+                        agreement_id: Some(draft.agreement_id.clone()),
+                        person_id: None,
+                        data: EventData::Json(json!({
+                            "invoice_id": id,
+                            "number": draft.number,
+                            "kind": draft.kind,
+                            "period": draft.period,
+                            "sha256": hex(&draft.sha256),
+                            "document": document,
+                        })),
+                    }, actor).await?;
+                sqlx::query(
+                    "INSERT INTO invoices (id, agreement_id, kind, period, number, document, sha256, total_minor, prepared_by, prepared_seq) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(id)
+                .bind(draft.agreement_id.clone())
+                .bind(draft.kind.clone())
+                .bind(draft.period.clone())
+                .bind(draft.number.clone())
+                .bind(draft.document.clone())
+                .bind(draft.sha256.to_vec())
+                .bind(draft.total_minor)
+                .bind(actor.name.clone())
+                .bind(seq)
+                .execute(&mut *tx)
+                .await?;
+                Self::save_head(&mut tx, &head).await?;
+                tx.commit().await?;
+                Ok(InvoiceRow {
+                    id,
+                    agreement_id: draft.agreement_id.clone(),
+                    kind: draft.kind.clone(),
+                    period: draft.period.clone(),
+                    number: draft.number.clone(),
+                    document: draft.document.clone(),
+                    sha256: draft.sha256.to_vec(),
+                    total_minor: draft.total_minor,
+                    prepared_by: actor.name.clone(),
+                    prepared_seq: seq,
+                    issued: None,
+                })
+            }
+
+            /// Issues a drafted document: refused when the issuer prepared it (two-person rule),
+            /// when it is already issued, or when `current_sha256` (the document recomputed from
+            /// the records as they stand) differs from the draft's.
+            pub async fn issue_invoice(&self, id: i64, current_sha256: &[u8; 32], actor: &Actor) -> Result<InvoiceRow, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                let mut row = Self::invoice_in(&mut tx, id).await?.ok_or_else(|| StoreError::NotFound(format!("invoice draft {id} does not exist")))?;
+                if row.issued.is_some() {
+                    return Err(StoreError::Refused(format!("{} (draft {id}) is already issued", row.number)));
+                }
+                if row.prepared_by == actor.name {
+                    return Err(StoreError::Refused(format!(
+                        "two-person rule: {} prepared draft {id}; another user must issue it", row.prepared_by
+                    )));
+                }
+                let taken = sqlx::query("SELECT invoice_id FROM invoice_issues WHERE number = $1")
+                    .bind(row.number.clone())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if taken.is_some() {
+                    return Err(StoreError::Refused(format!("{} is already issued from another draft", row.number)));
+                }
+                if row.sha256.as_slice() != current_sha256.as_slice() {
+                    return Err(StoreError::Refused(format!(
+                        "draft {id} is stale: the custody records changed since it was prepared (its SHA-256 {}, now {}); prepare a new draft",
+                        hex(&row.sha256),
+                        hex(current_sha256)
+                    )));
+                }
+                let seq = Self::record_event(&mut tx, &mut head, NewEvent {
+                        kind: "invoice.issued",
+                        agreement_id: Some(row.agreement_id.clone()),
+                        person_id: None,
+                        data: EventData::Json(json!({
+                            "invoice_id": id,
+                            "number": row.number,
+                            "sha256": hex(&row.sha256),
+                            "prepared_by": row.prepared_by,
+                            "total_minor": row.total_minor,
+                        })),
+                    }, actor).await?;
+                sqlx::query("INSERT INTO invoice_issues (invoice_id, number, issued_by, issued_seq) VALUES ($1, $2, $3, $4)")
+                    .bind(id)
+                    .bind(row.number.clone())
+                    .bind(actor.name.clone())
+                    .bind(seq)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::save_head(&mut tx, &head).await?;
+                tx.commit().await?;
+                row.issued = Some(InvoiceIssue { issued_by: actor.name.clone(), issued_seq: seq, issued_at: actor.recorded_at.as_str().to_owned() });
+                Ok(row)
+            }
+
+            async fn invoice_in(tx: &mut sqlx::Transaction<'_, $db>, id: i64) -> Result<Option<InvoiceRow>, StoreError> {
+                let row = sqlx::query(&format!("{INVOICE_SELECT} WHERE i.id = $1"))
+                    .bind(id)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                row.as_ref().map(invoice_from_row).transpose()
+            }
+
+            /// One stored document, drafted or issued.
+            pub async fn invoice_row(&self, id: i64) -> Result<Option<InvoiceRow>, StoreError> {
+                let row = sqlx::query(&format!("{INVOICE_SELECT} WHERE i.id = $1")).bind(id).fetch_optional(&self.pool).await?;
+                row.as_ref().map(invoice_from_row).transpose()
+            }
+
+            /// Every document of an agreement (drafts and issued), in the order they were drafted.
+            pub async fn invoice_rows(&self, agreement_id: &str) -> Result<Vec<InvoiceRow>, StoreError> {
+                let rows = sqlx::query(&format!("{INVOICE_SELECT} WHERE i.agreement_id = $1 ORDER BY i.id"))
+                    .bind(agreement_id.to_owned())
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(invoice_from_row).collect()
             }
 
             /// Logs a consular or family contact.
@@ -1390,6 +1587,41 @@ impl Store {
         actor: &Actor,
     ) -> Result<Inspection, StoreError> {
         dispatch!(self, s => s.update_recommendation(id, index, to, actor).await)
+    }
+
+    /// The source text of one version of an agreement.
+    pub async fn agreement_version_source(&self, id: &str, version: i64) -> Result<Option<String>, StoreError> {
+        dispatch!(self, s => s.agreement_version_source(id, version).await)
+    }
+
+    /// See [`SqliteStore::case_transition_bodies`].
+    pub async fn case_transition_bodies(&self, agreement_id: &str) -> Result<Vec<String>, StoreError> {
+        dispatch!(self, s => s.case_transition_bodies(agreement_id).await)
+    }
+
+    /// See [`SqliteStore::insert_invoice_draft`].
+    pub async fn insert_invoice_draft(&self, draft: &InvoiceDraft, actor: &Actor) -> Result<InvoiceRow, StoreError> {
+        dispatch!(self, s => s.insert_invoice_draft(draft, actor).await)
+    }
+
+    /// See [`SqliteStore::issue_invoice`].
+    pub async fn issue_invoice(
+        &self,
+        id: i64,
+        current_sha256: &[u8; 32],
+        actor: &Actor,
+    ) -> Result<InvoiceRow, StoreError> {
+        dispatch!(self, s => s.issue_invoice(id, current_sha256, actor).await)
+    }
+
+    /// See [`SqliteStore::invoice_row`].
+    pub async fn invoice_row(&self, id: i64) -> Result<Option<InvoiceRow>, StoreError> {
+        dispatch!(self, s => s.invoice_row(id).await)
+    }
+
+    /// See [`SqliteStore::invoice_rows`].
+    pub async fn invoice_rows(&self, agreement_id: &str) -> Result<Vec<InvoiceRow>, StoreError> {
+        dispatch!(self, s => s.invoice_rows(agreement_id).await)
     }
 
     /// See [`SqliteStore::log_contact`].

@@ -13,6 +13,7 @@ mod bulk;
 pub mod cases;
 mod events;
 pub mod incidents;
+pub mod invoices;
 pub mod record;
 
 use std::path::{Path, PathBuf};
@@ -82,6 +83,10 @@ pub enum StoreError {
     /// The request refers to something the register does not hold.
     #[error("{0}")]
     NotFound(String),
+    /// A rule of the register refuses the request (a two-person rule, a stale draft…); nothing
+    /// was written.
+    #[error("refused: {0}")]
+    Refused(String),
 }
 
 /// Result of importing an agreement file.

@@ -428,6 +428,88 @@ on_every_backend!(
     cases_follow_the_lifecycle_and_occupancy_is_derived_on
 );
 
+async fn invoices_are_issued_by_two_people_and_never_change_on(f: &Fixture) {
+    use custodia_core::agreement::Party;
+    use custodia_core::capacity::{Cell, CellKind};
+    use custodia_core::custody::{Actor as CaseActor, Command, IntakeRecord};
+    use custodia_core::eligibility::Decision;
+    use custodia_store::cases::{CaseRequest, PlacementRequest};
+    let store = &f.store;
+    import_agreement(store, AGREEMENT).await;
+    let cell = Cell {
+        facility_id: custodia_core::FacilityId::parse("cecot").unwrap(),
+        cell_id: "c-1".into(),
+        unit: "u".into(),
+        kind: CellKind::Shared,
+        area_m2: custodia_core::Decimal::parse("40").unwrap(),
+        beds: 10,
+    };
+    store.import_cells("us-sv-cecot", &[cell], &actor()).await.unwrap();
+    import(store, &[person(1)]).await;
+    let by = |user: &str| CaseActor {
+        user: user.into(),
+        occurred_at: "2025-03-15T10:00:00Z".into(),
+        recorded_at: "2025-03-15T10:00:00Z".into(),
+        reason: "TEST".into(),
+    };
+    let row = store.propose_case("us-sv-cecot", "P000001", &actor()).await.unwrap();
+    for (command, user) in [
+        (Command::Screen { decision: Decision::Eligible }, "s"),
+        (Command::Approve { state: Party::Sending }, "a"),
+        (Command::Approve { state: Party::Receiving }, "b"),
+        (Command::Schedule, "a"),
+        (Command::Depart, "a"),
+    ] {
+        store.act_on_case(row.id, "step", &CaseRequest::Plain(command), &by(user), &actor()).await.unwrap().unwrap();
+    }
+    let admit = CaseRequest::Admit {
+        receiving_id: None,
+        commitment_order: "order".into(),
+        intake: IntakeRecord {
+            admitted_on: custodia_core::Date::parse("2025-03-16").unwrap(),
+            hour: 6,
+            visible_injuries: "none".into(),
+            property: "none".into(),
+            next_of_kin: "kin".into(),
+        },
+        placement: PlacementRequest { facility_id: "cecot".into(), cell_id: "c-1".into(), override_by: None },
+    };
+    store.act_on_case(row.id, "admit", &admit, &by("w"), &actor()).await.unwrap().unwrap();
+    let stays = store.stays("us-sv-cecot").await.unwrap();
+    assert_eq!(stays.len(), 1);
+    assert_eq!(stays[0].admitted_on.to_string(), "2025-03-16");
+    assert_eq!(stays[0].released_on, None);
+
+    let who = |name: &str| Actor { name: name.into(), ..actor() };
+    let on = custodia_core::Date::parse("2025-04-01").unwrap();
+    let draft = store.draft_invoice("us-sv-cecot", "2025-03", &[], on, &who("ana")).await.unwrap();
+    let doc = draft.parsed().unwrap();
+    assert_eq!(doc.number, "us-sv-cecot/2025-03");
+    assert_eq!(doc.total_minor, 2_000_000, "one coverage period of $20,000.00");
+    let refused = store.issue(draft.id, &who("ana")).await.unwrap_err();
+    assert!(refused.to_string().contains("two-person rule"), "{refused}");
+    let issued = store.issue(draft.id, &who("ben")).await.unwrap();
+    assert_eq!(issued.issued.as_ref().map(|i| i.issued_by.as_str()), Some("ben"));
+    assert!(store.issue(draft.id, &who("carl")).await.is_err());
+
+    // Neither the document nor its issue can be changed or removed, even with direct SQL.
+    for statement in [
+        "UPDATE invoices SET total_minor = 1",
+        "DELETE FROM invoices",
+        "UPDATE invoice_issues SET issued_by = 'mallory'",
+        "DELETE FROM invoice_issues",
+    ] {
+        let error = f.raw_sql(&[statement]).await.unwrap_err();
+        assert!(error.contains("immutable"), "{statement}: {error}");
+    }
+    assert_eq!(store.invoice_row(draft.id).await.unwrap().unwrap(), issued);
+    assert_eq!(store.verify_journal().await.unwrap().first_mismatch, None);
+}
+on_every_backend!(
+    invoices_are_issued_by_two_people_and_never_change,
+    invoices_are_issued_by_two_people_and_never_change_on
+);
+
 async fn incidents_keep_their_report_and_notifications_on(f: &Fixture) {
     use custodia_core::incidents::{IncidentKind, Recipient};
     use custodia_store::IncidentUpdate;
