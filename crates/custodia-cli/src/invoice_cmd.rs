@@ -187,7 +187,11 @@ fn read_stays(path: &Path, agreement: &Agreement, problems: &mut Vec<String>) ->
     Ok(stays)
 }
 
-fn read_extras(path: &Path, agreement: &Agreement, problems: &mut Vec<String>) -> Result<Vec<Extra>, Failure> {
+pub(crate) fn read_extras(
+    path: &Path,
+    agreement: &Agreement,
+    problems: &mut Vec<String>,
+) -> Result<Vec<Extra>, Failure> {
     let mut extras = Vec::new();
     for_each_row(path, &["date", "code", "description", "amount_minor"], problems, |_, row, problems| {
         let get = |i: usize| row.get(i).copied().unwrap_or_default();
@@ -212,15 +216,6 @@ fn read_extras(path: &Path, agreement: &Agreement, problems: &mut Vec<String>) -
     Ok(extras)
 }
 
-fn parse_period(text: &str) -> Option<(i32, u32)> {
-    let (y, m) = text.split_once('-')?;
-    if y.len() != 4 || m.len() != 2 || !y.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let month: u32 = m.parse().ok()?;
-    (1..=12).contains(&month).then_some((y.parse().ok()?, month))
-}
-
 pub(crate) fn run(args: &InvoiceArgs) -> CmdResult {
     let agreement = agreement_cmd::load(&args.agreement)?;
     let mut problems = Vec::new();
@@ -231,7 +226,7 @@ pub(crate) fn run(args: &InvoiceArgs) -> CmdResult {
     };
     let mut invoices: Vec<(String, Invoice)> = Vec::new();
     match &args.period {
-        Some(text) => match parse_period(text) {
+        Some(text) => match custodia_core::ledger::parse_month(text) {
             Some((y, m)) => {
                 match Period::new(&agreement, y, m).and_then(|p| invoice(&agreement, &stays, &extras, &p)) {
                     Ok(inv) => invoices.push((text.clone(), inv)),
@@ -277,23 +272,58 @@ pub(crate) fn run(args: &InvoiceArgs) -> CmdResult {
             writeln!(out, "{}", serde_json::to_string(&json).map_err(anyhow::Error::from)?)?;
         } else {
             let money = |m: i64| custodia_core::Money::new(m, agreement.currency).to_string();
-            writeln!(out, "invoice {} {label} — {} person-days", agreement.id, inv.person_days)?;
-            for l in &inv.lines {
-                writeln!(
-                    out,
-                    "  {:<20} {:>10} × {:>18} = {:>20}  {}",
-                    l.code,
-                    l.quantity,
-                    money(l.unit_price_minor),
-                    money(l.amount_minor),
-                    l.description
-                )?;
-            }
-            writeln!(out, "  {:<20} {:>53}", "TOTAL", money(inv.total_minor))?;
-            for w in &inv.warnings {
-                writeln!(out, "  warning: {w}")?;
-            }
+            writeln!(out, "invoice {} {label}", agreement.id)?;
+            let lines: Vec<TableLine<'_>> = inv
+                .lines
+                .iter()
+                .map(|l| TableLine {
+                    code: &l.code,
+                    quantity: l.quantity,
+                    unit_price_minor: l.unit_price_minor,
+                    amount_minor: l.amount_minor,
+                    description: l.description.clone(),
+                })
+                .collect();
+            write_table(&mut out, &lines, inv.total_minor, inv.person_days, &inv.warnings, &money)?;
         }
+    }
+    Ok(())
+}
+
+/// One line of a printed invoice.
+#[derive(Debug)]
+pub(crate) struct TableLine<'a> {
+    pub(crate) code: &'a str,
+    pub(crate) quantity: i64,
+    pub(crate) unit_price_minor: i64,
+    pub(crate) amount_minor: i64,
+    pub(crate) description: String,
+}
+
+/// Prints lines, the total, person-days and warnings as a table for people.
+pub(crate) fn write_table(
+    out: &mut impl Write,
+    lines: &[TableLine<'_>],
+    total_minor: i64,
+    person_days: i64,
+    warnings: &[String],
+    money: &dyn Fn(i64) -> String,
+) -> CmdResult {
+    for l in lines {
+        writeln!(
+            out,
+            "  {:<20} {:>10} × {:>18} = {:>20}  {}",
+            l.code,
+            l.quantity,
+            money(l.unit_price_minor),
+            money(l.amount_minor),
+            l.description
+        )?;
+    }
+    writeln!(out, "  {:<20} {:>53}", "TOTAL", money(total_minor))?;
+    writeln!(out, "  person-days: {person_days}")?;
+    for w in warnings {
+        writeln!(out, "  warning: {w}")?;
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ mod agreement_cmd;
 mod capacity_cmd;
 mod case_cmd;
 mod invoice_cmd;
+mod invoices_cmd;
 mod journal_cmd;
 mod output;
 mod register_cmd;
@@ -88,6 +89,10 @@ enum Command {
     Journal(journal_cmd::JournalCommand),
     /// Compute the invoice of a billing period from stays and extras (SPEC §8).
     Invoice(invoice_cmd::InvoiceArgs),
+    /// Invoices and credit notes issued in the register: draft, issue (two people), list, show,
+    /// export, verify (SPEC §8).
+    #[command(subcommand)]
+    Invoices(invoices_cmd::InvoicesCommand),
     /// Move a case through the transfer and custody lifecycle (SPEC §7).
     #[command(subcommand)]
     Case(Box<case_cmd::CaseCommand>),
@@ -120,6 +125,9 @@ enum Command {
 enum ReportCommand {
     /// Everyone held whose legal basis is missing, expired or on hold (SPEC §9.3).
     LegalBasis(case_cmd::LegalBasisArgs),
+    /// Invoiced revenue against the receiving state's prison budget and the sending state's cost
+    /// of holding the same people at home, per month and agreement year (SPEC §8).
+    Sustainability(invoices_cmd::SustainabilityArgs),
 }
 
 fn run(cli: Cli) -> CmdResult {
@@ -139,6 +147,8 @@ fn run(cli: Cli) -> CmdResult {
         Command::Inspection(command) => case_cmd::run_inspection(&command),
         Command::Contact(command) => case_cmd::run_contact(&command),
         Command::Report(ReportCommand::LegalBasis(args)) => case_cmd::run_legal_basis(&args),
+        Command::Report(ReportCommand::Sustainability(args)) => invoices_cmd::run_sustainability(&args),
+        Command::Invoices(command) => invoices_cmd::run(&command),
         Command::Completions { shell } => {
             let mut out = std::io::stdout().lock();
             clap_complete::generate(shell, &mut Cli::command(), "custodia", &mut out);

@@ -33,7 +33,9 @@ day they came; 15% still open; the rest held 30-1800 days, skewed short; securit
 
 /// Arguments of `custodia synth stays`.
 #[derive(Debug, Args)]
-#[command(after_help = "Example:\n  custodia synth stays --agreement examples/agreements/us-sv-cecot.toml --count 1000 --seed 1 --out stays.csv")]
+#[command(
+    after_help = "Example:\n  custodia synth stays --agreement examples/agreements/us-sv-cecot.toml --count 1000 --seed 1 --out stays.csv"
+)]
 pub(crate) struct StaysArgs {
     /// The agreement file (TOML) whose term and facilities the stays are drawn over.
     #[arg(long, value_name = "FILE")]
@@ -108,11 +110,7 @@ fn stays(args: &StaysArgs) -> CmdResult {
 }
 
 /// Writes `count` rows generated in blocks, in parallel, in order.
-fn write_blocks(
-    count: u64,
-    sink: &mut AtomicOutput,
-    generate: impl Fn(u64, u64, &mut Vec<u8>) + Sync,
-) -> CmdResult {
+fn write_blocks(count: u64, sink: &mut AtomicOutput, generate: impl Fn(u64, u64, &mut Vec<u8>) + Sync) -> CmdResult {
     let blocks = count.div_ceil(BLOCK_ROWS);
     let batch = (rayon::current_num_threads() * 4) as u64;
     let mut buffers: Vec<Vec<u8>> = (0..batch).map(|_| Vec::with_capacity(4 << 20)).collect();
