@@ -470,6 +470,7 @@ pub(crate) fn run_sustainability(args: &SustainabilityArgs) -> CmdResult {
                             "home_cost_minor": r.home_cost_minor,
                             "sending_state_saving_minor": r.sending_state_saving_minor,
                             "budget_share_bp": r.budget_share_bp,
+                            "documents": r.documents,
                         })
                     })
                     .collect()
@@ -501,6 +502,10 @@ pub(crate) fn run_sustainability(args: &SustainabilityArgs) -> CmdResult {
             "period", "invoiced", "person-days", "cost at home", "sending saves", "budget"
         )?;
         for r in report.months.iter().chain(&report.years) {
+            if r.documents == 0 {
+                writeln!(out, "  {:<8} not invoiced yet", r.label)?;
+                continue;
+            }
             let share =
                 r.budget_share_bp.map(|bp| format!("{}.{:02}%", bp / 100, bp % 100)).unwrap_or_else(|| "—".into());
             writeln!(

@@ -361,6 +361,8 @@ pub struct SustainabilityRow {
     pub home_cost_minor: i64,
     /// `home_cost_minor − invoiced_minor`: positive when the agreement costs the sending state less.
     pub sending_state_saving_minor: i64,
+    /// Issued documents counted (0: not invoiced yet).
+    pub documents: usize,
     /// Invoiced revenue as a share of the receiving state's prison budget for the same time
     /// (a twelfth of the annual budget for a month), in basis points, half to even.
     pub budget_share_bp: Option<i64>,
@@ -391,8 +393,9 @@ pub fn sustainability(
     for period in term_periods(agreement) {
         let label = label(&period);
         let docs = issued.iter().filter(|d| d.period == label);
-        let (mut invoiced, mut days) = (0i64, 0i64);
+        let (mut invoiced, mut days, mut documents) = (0i64, 0i64, 0usize);
         for doc in docs {
+            documents += 1;
             invoiced = invoiced.checked_add(doc.total_minor).ok_or(BillingError::Overflow)?;
             days = days.checked_add(doc.person_days).ok_or(BillingError::Overflow)?;
         }
@@ -406,6 +409,7 @@ pub fn sustainability(
             person_days: days,
             home_cost_minor: home,
             sending_state_saving_minor: home - invoiced,
+            documents,
             // A twelfth of the annual budget, kept exact: invoiced × 12 × 10,000 / budget.
             budget_share_bp: budget_year_minor.and_then(|b| share(invoiced.saturating_mul(12), i128::from(b))),
         });
@@ -427,6 +431,7 @@ pub fn sustainability(
             person_days: 0,
             home_cost_minor: 0,
             sending_state_saving_minor: 0,
+            documents: 0,
             budget_share_bp: None,
         };
         // A month belongs to the agreement year its first covered day falls in.
@@ -434,6 +439,7 @@ pub fn sustainability(
             row.invoiced_minor += m.invoiced_minor;
             row.person_days += m.person_days;
             row.home_cost_minor += m.home_cost_minor;
+            row.documents += m.documents;
         }
         row.sending_state_saving_minor = row.home_cost_minor - row.invoiced_minor;
         row.budget_share_bp = budget_year_minor.and_then(|b| share(row.invoiced_minor, i128::from(b)));

@@ -339,11 +339,13 @@ mod ledger_documents {
         assert_eq!(report.months[0].home_cost_minor, 17 * 12_080);
         // 54,839 against a twelfth of 12,000,000 (1,000,000): 548.39 → 548 basis points.
         assert_eq!(report.months[0].budget_share_bp, Some(548));
+        assert_eq!((report.months[0].documents, report.months[1].documents), (1, 0), "April is not invoiced");
         assert_eq!(report.years.len(), 1);
         let year = &report.years[0];
         assert_eq!((year.from.to_string(), year.to.to_string()), ("2025-03-15".into(), "2026-03-14".into()));
         assert_eq!(year.invoiced_minor, 200_000);
         assert_eq!(year.person_days, 59);
+        assert_eq!(year.documents, 3);
         assert_eq!(year.sending_state_saving_minor, 59 * 12_080 - 200_000);
         assert_eq!(year.budget_share_bp, Some(167), "200,000 / 12,000,000 = 1.666… % → 167 bp");
         let none = sustainability(&a, &issued, 12_080, None).unwrap();
