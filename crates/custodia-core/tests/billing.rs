@@ -246,6 +246,11 @@ proptest! {
             prop_assert_eq!(period, expected_period);
             prop_assert_eq!(inv, &invoice(&a, &stays, &extras, period).unwrap());
         }
+        // No amount depends on the order of the stays, for any model.
+        let mut reordered = stays.clone();
+        reordered.reverse();
+        reordered.rotate_left(stays.len() / 3);
+        prop_assert_eq!(&invoices_for_term(&a, &reordered, &extras).unwrap(), &all);
     }
 }
 
