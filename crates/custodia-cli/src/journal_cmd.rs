@@ -13,7 +13,7 @@ use crate::register_cmd::{RegisterArgs, block_on, open};
 use crate::{CmdResult, Failure};
 
 /// File in the data directory holding the journal signing key (hex of a 32-byte Ed25519 seed).
-pub(crate) const KEY_FILE: &str = "journal-signing.key";
+pub(crate) const KEY_FILE: &str = custodia_store::keyfile::KEY_FILE;
 /// Default checkpoint origin (and key name).
 pub(crate) const DEFAULT_ORIGIN: &str = "custodia.invalid/journal";
 
@@ -102,48 +102,11 @@ pub(crate) enum JournalCommand {
 /// Loads the signing key, generating one (owner-only permissions) on first use.
 pub(crate) fn signer(register: &RegisterArgs, key: &KeyArgs) -> Result<Signer, Failure> {
     let path = key.signing_key.clone().unwrap_or_else(|| register.data_dir.join(KEY_FILE));
-    let seed = match std::fs::read_to_string(&path) {
-        Ok(text) => parse_seed(text.trim()).ok_or_else(|| {
-            Failure::Input(format!("{}: signing key must be 64 hex digits (a 32-byte Ed25519 seed)", path.display()))
-        })?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && key.signing_key.is_none() => generate_key(&path)?,
-        Err(e) => return Err(Failure::Input(format!("{}: cannot read the signing key: {e}", path.display()))),
-    };
+    let seed = custodia_store::keyfile::load_or_create(&path, key.signing_key.is_none()).map_err(|e| match e {
+        custodia_store::keyfile::KeyError::Random(_) => Failure::Other(anyhow::anyhow!("{e}")),
+        other => Failure::Input(other.to_string()),
+    })?;
     Signer::from_seed(&key.origin, seed).map_err(|e| Failure::Input(format!("--origin: {e}")))
-}
-
-fn parse_seed(text: &str) -> Option<[u8; 32]> {
-    let bytes = text.as_bytes();
-    if bytes.len() != 64 {
-        return None;
-    }
-    let mut seed = [0u8; 32];
-    for (i, pair) in bytes.chunks(2).enumerate() {
-        let hex = std::str::from_utf8(pair).ok()?;
-        *seed.get_mut(i)? = u8::from_str_radix(hex, 16).ok()?;
-    }
-    Some(seed)
-}
-
-fn generate_key(path: &Path) -> Result<[u8; 32], Failure> {
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).map_err(|e| Failure::Other(anyhow::anyhow!("no system randomness: {e}")))?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let hex: String = seed.iter().map(|b| format!("{b:02x}")).collect();
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path).map_err(|e| Failure::Other(anyhow::anyhow!("{}: {e}", path.display())))?;
-    file.write_all(hex.as_bytes())?;
-    file.write_all(b"\n")?;
-    file.sync_all()?;
-    Ok(seed)
 }
 
 fn b64(hash: &merkle::Hash) -> String {

@@ -13,6 +13,7 @@ mod output;
 mod register_cmd;
 mod screen_cmd;
 mod sentence_cmd;
+mod serve_cmd;
 mod synth_cmd;
 
 use std::io::Write;
@@ -110,6 +111,12 @@ enum Command {
     /// Reports over the register.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Run the HTTP service (SPEC §13): prints `address: http://HOST:PORT` once ready; stops
+    /// cleanly on SIGINT/SIGTERM.
+    Serve(serve_cmd::ServeArgs),
+    /// Users, roles, scopes and API tokens (SPEC §11).
+    #[command(subcommand)]
+    User(serve_cmd::UserCommand),
     /// Generate synthetic data for demos and benchmarks.
     #[command(subcommand)]
     Synth(synth_cmd::SynthCommand),
@@ -149,6 +156,8 @@ fn run(cli: Cli) -> CmdResult {
         Command::Report(ReportCommand::LegalBasis(args)) => case_cmd::run_legal_basis(&args),
         Command::Report(ReportCommand::Sustainability(args)) => invoices_cmd::run_sustainability(&args),
         Command::Invoices(command) => invoices_cmd::run(&command),
+        Command::Serve(args) => serve_cmd::run_serve(&args),
+        Command::User(command) => serve_cmd::run_user(&command),
         Command::Completions { shell } => {
             let mut out = std::io::stdout().lock();
             clap_complete::generate(shell, &mut Cli::command(), "custodia", &mut out);

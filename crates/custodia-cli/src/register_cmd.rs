@@ -130,7 +130,9 @@ pub(crate) async fn stored_agreement(store: &Store, id: &str) -> Result<custodia
 pub(crate) fn store_failure(e: custodia_store::StoreError) -> Failure {
     match e {
         custodia_store::StoreError::NotFound(message) => Failure::Input(message),
-        e @ custodia_store::StoreError::Refused(_) => Failure::Input(e.to_string()),
+        e @ (custodia_store::StoreError::Refused(_) | custodia_store::StoreError::Stale(_)) => {
+            Failure::Input(e.to_string())
+        }
         other => Failure::Other(other.into()),
     }
 }

@@ -17,6 +17,7 @@ use crate::record::PersonData;
 use custodia_core::capacity::{Cell, CellKind};
 use custodia_core::custody::{Case, Command, Occupancy, Placement};
 
+use crate::access::{KeptAnswer, NewUser, PersonRead, TokenRow, UserRow, list_from_json, list_json};
 use crate::cases::{CaseOutcome, CaseRequest, CaseRow, case_from_json, case_json, has_legal_basis};
 use crate::incidents::{IncidentRow, incident_from_json, incident_json};
 use crate::invoices::{InvoiceDraft, InvoiceIssue, InvoiceRow};
@@ -504,7 +505,7 @@ macro_rules! backend {
                 .await?;
                 Self::save_head(&mut tx, &head).await?;
                 tx.commit().await?;
-                Ok(CaseRow { id, agreement_id: agreement_id.to_owned(), person_id, facility_id: None, case })
+                Ok(CaseRow { id, agreement_id: agreement_id.to_owned(), person_id, facility_id: None, version: 1, case })
             }
 
             /// A person's identifiers other than the export id: (state, scheme, value).
@@ -518,7 +519,7 @@ macro_rules! backend {
 
             /// A stored case.
             pub async fn case_row(&self, id: i64) -> Result<Option<CaseRow>, StoreError> {
-                let row = sqlx::query("SELECT id, agreement_id, person_id, facility_id, record FROM cases WHERE id = $1")
+                let row = sqlx::query("SELECT id, agreement_id, person_id, facility_id, version, record FROM cases WHERE id = $1")
                     .bind(id)
                     .fetch_optional(&self.pool)
                     .await?;
@@ -529,15 +530,46 @@ macro_rules! backend {
                         agreement_id: row.try_get("agreement_id")?,
                         person_id: row.try_get("person_id")?,
                         facility_id: row.try_get("facility_id")?,
+                        version: row.try_get("version")?,
                         case: case_from_json(&row.try_get::<String, _>("record")?)?,
                     })),
                 }
             }
 
+            /// Every agreement: its id and current version, by id.
+            pub async fn agreement_ids(&self) -> Result<Vec<(String, i64)>, StoreError> {
+                let rows = sqlx::query("SELECT id, current_version FROM agreements ORDER BY id").fetch_all(&self.pool).await?;
+                rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("current_version")?))).collect()
+            }
+
+            /// One case with the person's record.
+            pub async fn case_with_person(&self, id: i64) -> Result<Option<(CaseRow, PersonData)>, StoreError> {
+                let row = sqlx::query(
+                    "SELECT c.id, c.agreement_id, c.person_id, c.facility_id, c.version, c.record, e.body FROM cases c \
+                     JOIN persons p ON p.id = c.person_id JOIN events e ON e.seq = p.last_event_seq WHERE c.id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                let person = person_from_event(row.try_get("person_id")?, &row.try_get::<String, _>("body")?)?;
+                Ok(Some((
+                    CaseRow {
+                        id: row.try_get("id")?,
+                        agreement_id: row.try_get("agreement_id")?,
+                        person_id: row.try_get("person_id")?,
+                        facility_id: row.try_get("facility_id")?,
+                        version: row.try_get("version")?,
+                        case: case_from_json(&row.try_get::<String, _>("record")?)?,
+                    },
+                    person,
+                )))
+            }
+
             /// Every case of an agreement with the person's record, in case order.
             pub async fn cases_with_persons(&self, agreement_id: &str) -> Result<Vec<(CaseRow, PersonData)>, StoreError> {
                 let rows = sqlx::query(
-                    "SELECT c.id, c.agreement_id, c.person_id, c.facility_id, c.record, e.body FROM cases c \
+                    "SELECT c.id, c.agreement_id, c.person_id, c.facility_id, c.version, c.record, e.body FROM cases c \
                      JOIN persons p ON p.id = c.person_id JOIN events e ON e.seq = p.last_event_seq \
                      WHERE c.agreement_id = $1 ORDER BY c.id",
                 )
@@ -553,6 +585,7 @@ macro_rules! backend {
                             agreement_id: row.try_get("agreement_id")?,
                             person_id: row.try_get("person_id")?,
                             facility_id: row.try_get("facility_id")?,
+                            version: row.try_get("version")?,
                             case: case_from_json(&row.try_get::<String, _>("record")?)?,
                         },
                         person,
@@ -572,6 +605,20 @@ macro_rules! backend {
                 actor: &custodia_core::custody::Actor,
                 store_actor: &Actor,
             ) -> Result<CaseOutcome, StoreError> {
+                self.act_on_case_at(id, None, action, request, actor, store_actor).await
+            }
+
+            /// [`Self::act_on_case`], refused with [`StoreError::Stale`] unless the case is still at
+            /// `expected_version` (an HTTP `If-Match`).
+            pub async fn act_on_case_at(
+                &self,
+                id: i64,
+                expected_version: Option<i64>,
+                action: &str,
+                request: &CaseRequest,
+                actor: &custodia_core::custody::Actor,
+                store_actor: &Actor,
+            ) -> Result<CaseOutcome, StoreError> {
                 let mut tx = self.pool.begin().await?;
                 let mut head = Self::lock_head(&mut tx).await?;
                 let row = sqlx::query("SELECT agreement_id, person_id, facility_id, record, version FROM cases WHERE id = $1")
@@ -583,6 +630,11 @@ macro_rules! backend {
                 let person_id: i64 = row.try_get("person_id")?;
                 let mut facility_id: Option<String> = row.try_get("facility_id")?;
                 let version: i64 = row.try_get("version")?;
+                if let Some(expected) = expected_version
+                    && expected != version
+                {
+                    return Err(StoreError::Stale(format!("case {id} is at version {version}, not {expected}")));
+                }
                 let case = case_from_json(&row.try_get::<String, _>("record")?)?;
                 let agreement = Self::agreement_in(&mut tx, &agreement_id).await?;
                 let command = match request {
@@ -1036,6 +1088,216 @@ macro_rules! backend {
                     .fetch_all(&self.pool)
                     .await?;
                 rows.iter().map(invoice_from_row).collect()
+            }
+
+            /// Creates a user (`user.created` event; the password hash is not journaled).
+            pub async fn create_user(&self, user: &NewUser, actor: &Actor) -> Result<UserRow, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                let taken = sqlx::query("SELECT id FROM users WHERE name = $1").bind(user.name.clone()).fetch_optional(&mut *tx).await?;
+                if taken.is_some() {
+                    return Err(StoreError::Refused(format!("user {} already exists", user.name)));
+                }
+                let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM users").fetch_one(&mut *tx).await?.try_get("next")?;
+                let seq = Self::record_event(&mut tx, &mut head, NewEvent {
+                        kind: "user.created",
+                        agreement_id: None,
+                        person_id: None,
+                        data: EventData::Json(json!({
+                            "user_id": id,
+                            "name": user.name,
+                            "role": user.role,
+                            "agreements": user.agreements,
+                            "facilities": user.facilities,
+                            "password_login": user.password_hash.is_some(),
+                        })),
+                    }, actor).await?;
+                sqlx::query("INSERT INTO users (id, name, role, agreements, facilities, password_hash, created_seq) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(id)
+                    .bind(user.name.clone())
+                    .bind(user.role.clone())
+                    .bind(list_json(&user.agreements))
+                    .bind(list_json(&user.facilities))
+                    .bind(user.password_hash.clone())
+                    .bind(seq)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::save_head(&mut tx, &head).await?;
+                tx.commit().await?;
+                Ok(UserRow {
+                    id,
+                    name: user.name.clone(),
+                    role: user.role.clone(),
+                    agreements: user.agreements.clone(),
+                    facilities: user.facilities.clone(),
+                    password_hash: user.password_hash.clone(),
+                })
+            }
+
+            /// Every user, by id.
+            pub async fn users(&self) -> Result<Vec<UserRow>, StoreError> {
+                let rows = sqlx::query("SELECT id, name, role, agreements, facilities, password_hash FROM users ORDER BY id").fetch_all(&self.pool).await?;
+                rows.iter().map(|r| Ok(UserRow {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    role: r.try_get("role")?,
+                    agreements: list_from_json(&r.try_get::<String, _>("agreements")?),
+                    facilities: list_from_json(&r.try_get::<String, _>("facilities")?),
+                    password_hash: r.try_get("password_hash")?,
+                })).collect()
+            }
+
+            /// Stores a new API token's hash for a user (`token.created` event, without the hash).
+            pub async fn create_token(&self, user_name: &str, sha256: &[u8; 32], label: &str, actor: &Actor) -> Result<TokenRow, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                let user = sqlx::query("SELECT id FROM users WHERE name = $1").bind(user_name.to_owned()).fetch_optional(&mut *tx).await?
+                    .ok_or_else(|| StoreError::NotFound(format!("user {user_name} does not exist")))?;
+                let user_id: i64 = user.try_get("id")?;
+                let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM api_tokens").fetch_one(&mut *tx).await?.try_get("next")?;
+                Self::record_event(&mut tx, &mut head, NewEvent {
+                        kind: "token.created",
+                        agreement_id: None,
+                        person_id: None,
+                        data: EventData::Json(json!({"token_id": id, "user": user_name, "label": label})),
+                    }, actor).await?;
+                let created_at = actor.recorded_at.as_str().to_owned();
+                sqlx::query("INSERT INTO api_tokens (id, user_id, sha256, label, created_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(id)
+                    .bind(user_id)
+                    .bind(sha256.to_vec())
+                    .bind(label.to_owned())
+                    .bind(created_at.clone())
+                    .execute(&mut *tx)
+                    .await?;
+                Self::save_head(&mut tx, &head).await?;
+                tx.commit().await?;
+                Ok(TokenRow { id, user_name: user_name.to_owned(), label: label.to_owned(), created_at, revoked_at: None })
+            }
+
+            /// Revokes a token (`token.revoked` event); revoking twice is refused.
+            pub async fn revoke_token(&self, id: i64, actor: &Actor) -> Result<TokenRow, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                let row = sqlx::query("SELECT t.id, u.name, t.label, t.created_at, t.revoked_at FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = $1")
+                    .bind(id).fetch_optional(&mut *tx).await?
+                    .ok_or_else(|| StoreError::NotFound(format!("token {id} does not exist")))?;
+                let mut token = TokenRow {
+                    id,
+                    user_name: row.try_get("name")?,
+                    label: row.try_get("label")?,
+                    created_at: row.try_get("created_at")?,
+                    revoked_at: row.try_get("revoked_at")?,
+                };
+                if token.revoked_at.is_some() {
+                    return Err(StoreError::Refused(format!("token {id} is already revoked")));
+                }
+                Self::record_event(&mut tx, &mut head, NewEvent {
+                        kind: "token.revoked",
+                        agreement_id: None,
+                        person_id: None,
+                        data: EventData::Json(json!({"token_id": id, "user": token.user_name})),
+                    }, actor).await?;
+                let at = actor.recorded_at.as_str().to_owned();
+                sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2").bind(at.clone()).bind(id).execute(&mut *tx).await?;
+                Self::save_head(&mut tx, &head).await?;
+                tx.commit().await?;
+                token.revoked_at = Some(at);
+                Ok(token)
+            }
+
+            /// Every token (never the secret), by id.
+            pub async fn tokens(&self) -> Result<Vec<TokenRow>, StoreError> {
+                let rows = sqlx::query("SELECT t.id, u.name, t.label, t.created_at, t.revoked_at FROM api_tokens t JOIN users u ON u.id = t.user_id ORDER BY t.id")
+                    .fetch_all(&self.pool).await?;
+                rows.iter().map(|r| Ok(TokenRow {
+                    id: r.try_get("id")?,
+                    user_name: r.try_get("name")?,
+                    label: r.try_get("label")?,
+                    created_at: r.try_get("created_at")?,
+                    revoked_at: r.try_get("revoked_at")?,
+                })).collect()
+            }
+
+            /// The user holding a live token with this SHA-256, if any.
+            pub async fn user_by_token(&self, sha256: &[u8; 32]) -> Result<Option<UserRow>, StoreError> {
+                let row = sqlx::query(
+                    "SELECT u.id, u.name, u.role, u.agreements, u.facilities, u.password_hash FROM api_tokens t \
+                     JOIN users u ON u.id = t.user_id WHERE t.sha256 = $1 AND t.revoked_at IS NULL",
+                )
+                .bind(sha256.to_vec())
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|r| Ok(UserRow {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    role: r.try_get("role")?,
+                    agreements: list_from_json(&r.try_get::<String, _>("agreements")?),
+                    facilities: list_from_json(&r.try_get::<String, _>("facilities")?),
+                    password_hash: r.try_get("password_hash")?,
+                })).transpose()
+            }
+
+            /// Appends reads of persons' files to the read log, in one transaction.
+            pub async fn log_person_reads(&self, reads: &[PersonRead]) -> Result<(), StoreError> {
+                if reads.is_empty() {
+                    return Ok(());
+                }
+                let mut tx = self.pool.begin().await?;
+                let mut next: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM person_reads").fetch_one(&mut *tx).await?.try_get("next")?;
+                for read in reads {
+                    sqlx::query("INSERT INTO person_reads (id, user_name, person_id, route, at) VALUES ($1, $2, $3, $4, $5)")
+                        .bind(next)
+                        .bind(read.user_name.clone())
+                        .bind(read.person_id)
+                        .bind(read.route.clone())
+                        .bind(read.at.clone())
+                        .execute(&mut *tx)
+                        .await?;
+                    next += 1;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            /// The reads of one person's file, oldest first.
+            pub async fn person_reads(&self, person_id: i64) -> Result<Vec<PersonRead>, StoreError> {
+                let rows = sqlx::query("SELECT user_name, person_id, route, at FROM person_reads WHERE person_id = $1 ORDER BY id")
+                    .bind(person_id).fetch_all(&self.pool).await?;
+                rows.iter().map(|r| Ok(PersonRead {
+                    user_name: r.try_get("user_name")?,
+                    person_id: r.try_get("person_id")?,
+                    route: r.try_get("route")?,
+                    at: r.try_get("at")?,
+                })).collect()
+            }
+
+            /// The kept answer for a user's idempotency key.
+            pub async fn kept_answer(&self, user_name: &str, key: &str) -> Result<Option<KeptAnswer>, StoreError> {
+                let row = sqlx::query("SELECT request_sha256, status, response FROM idempotency_keys WHERE user_name = $1 AND key = $2")
+                    .bind(user_name.to_owned()).bind(key.to_owned()).fetch_optional(&self.pool).await?;
+                row.map(|r| Ok(KeptAnswer {
+                    request_sha256: r.try_get("request_sha256")?,
+                    status: u16::try_from(r.try_get::<i64, _>("status")?).unwrap_or(500),
+                    response: r.try_get("response")?,
+                })).transpose()
+            }
+
+            /// Keeps the first answer for a user's idempotency key (a second one is ignored).
+            pub async fn keep_answer(&self, user_name: &str, key: &str, answer: &KeptAnswer, at: &str) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO idempotency_keys (user_name, key, request_sha256, status, response, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_name, key) DO NOTHING",
+                )
+                .bind(user_name.to_owned())
+                .bind(key.to_owned())
+                .bind(answer.request_sha256.clone())
+                .bind(i64::from(answer.status))
+                .bind(answer.response.clone())
+                .bind(at.to_owned())
+                .execute(&self.pool)
+                .await?;
+                Ok(())
             }
 
             /// Logs a consular or family contact.
@@ -1528,6 +1790,29 @@ impl Store {
         dispatch!(self, s => s.cases_with_persons(agreement_id).await)
     }
 
+    /// See [`SqliteStore::agreement_ids`].
+    pub async fn agreement_ids(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        dispatch!(self, s => s.agreement_ids().await)
+    }
+
+    /// See [`SqliteStore::case_with_person`].
+    pub async fn case_with_person(&self, id: i64) -> Result<Option<(CaseRow, PersonData)>, StoreError> {
+        dispatch!(self, s => s.case_with_person(id).await)
+    }
+
+    /// See [`SqliteStore::act_on_case_at`].
+    pub async fn act_on_case_at(
+        &self,
+        id: i64,
+        expected_version: Option<i64>,
+        action: &str,
+        request: &CaseRequest,
+        actor: &custodia_core::custody::Actor,
+        store_actor: &Actor,
+    ) -> Result<CaseOutcome, StoreError> {
+        dispatch!(self, s => s.act_on_case_at(id, expected_version, action, request, actor, store_actor).await)
+    }
+
     /// See [`SqliteStore::act_on_case`].
     pub async fn act_on_case(
         &self,
@@ -1622,6 +1907,68 @@ impl Store {
     /// See [`SqliteStore::invoice_rows`].
     pub async fn invoice_rows(&self, agreement_id: &str) -> Result<Vec<InvoiceRow>, StoreError> {
         dispatch!(self, s => s.invoice_rows(agreement_id).await)
+    }
+
+    /// See [`SqliteStore::create_user`].
+    pub async fn create_user(&self, user: &NewUser, actor: &Actor) -> Result<UserRow, StoreError> {
+        dispatch!(self, s => s.create_user(user, actor).await)
+    }
+
+    /// See [`SqliteStore::users`].
+    pub async fn users(&self) -> Result<Vec<UserRow>, StoreError> {
+        dispatch!(self, s => s.users().await)
+    }
+
+    /// See [`SqliteStore::create_token`].
+    pub async fn create_token(
+        &self,
+        user_name: &str,
+        sha256: &[u8; 32],
+        label: &str,
+        actor: &Actor,
+    ) -> Result<TokenRow, StoreError> {
+        dispatch!(self, s => s.create_token(user_name, sha256, label, actor).await)
+    }
+
+    /// See [`SqliteStore::revoke_token`].
+    pub async fn revoke_token(&self, id: i64, actor: &Actor) -> Result<TokenRow, StoreError> {
+        dispatch!(self, s => s.revoke_token(id, actor).await)
+    }
+
+    /// See [`SqliteStore::tokens`].
+    pub async fn tokens(&self) -> Result<Vec<TokenRow>, StoreError> {
+        dispatch!(self, s => s.tokens().await)
+    }
+
+    /// See [`SqliteStore::user_by_token`].
+    pub async fn user_by_token(&self, sha256: &[u8; 32]) -> Result<Option<UserRow>, StoreError> {
+        dispatch!(self, s => s.user_by_token(sha256).await)
+    }
+
+    /// See [`SqliteStore::log_person_reads`].
+    pub async fn log_person_reads(&self, reads: &[PersonRead]) -> Result<(), StoreError> {
+        dispatch!(self, s => s.log_person_reads(reads).await)
+    }
+
+    /// See [`SqliteStore::person_reads`].
+    pub async fn person_reads(&self, person_id: i64) -> Result<Vec<PersonRead>, StoreError> {
+        dispatch!(self, s => s.person_reads(person_id).await)
+    }
+
+    /// See [`SqliteStore::kept_answer`].
+    pub async fn kept_answer(&self, user_name: &str, key: &str) -> Result<Option<KeptAnswer>, StoreError> {
+        dispatch!(self, s => s.kept_answer(user_name, key).await)
+    }
+
+    /// See [`SqliteStore::keep_answer`].
+    pub async fn keep_answer(
+        &self,
+        user_name: &str,
+        key: &str,
+        answer: &KeptAnswer,
+        at: &str,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.keep_answer(user_name, key, answer, at).await)
     }
 
     /// See [`SqliteStore::log_contact`].

@@ -130,6 +130,8 @@ pub struct CaseRow {
     pub person_id: i64,
     /// The facility while placed.
     pub facility_id: Option<String>,
+    /// Its version: 1 when proposed, one more with every transition (the HTTP `ETag`).
+    pub version: i64,
     /// The case.
     pub case: Case,
 }

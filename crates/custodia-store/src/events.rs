@@ -39,6 +39,11 @@ impl Timestamp {
         &self.0
     }
 
+    /// 1970-01-01T00:00:00Z.
+    pub fn epoch() -> Self {
+        Self("1970-01-01T00:00:00Z".to_owned())
+    }
+
     /// Seconds since 1970-01-01T00:00:00Z.
     pub fn unix_seconds(&self) -> i64 {
         let days = custodia_core::Date::parse(self.0.get(..10).unwrap_or_default())

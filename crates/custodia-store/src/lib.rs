@@ -8,12 +8,14 @@
 //! databases enforce with triggers.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
+pub mod access;
 mod backend;
 mod bulk;
 pub mod cases;
 mod events;
 pub mod incidents;
 pub mod invoices;
+pub mod keyfile;
 pub mod record;
 
 use std::path::{Path, PathBuf};
@@ -87,6 +89,9 @@ pub enum StoreError {
     /// was written.
     #[error("refused: {0}")]
     Refused(String),
+    /// The record changed since the version the request was based on; nothing was written.
+    #[error("stale: {0}")]
+    Stale(String),
 }
 
 /// Result of importing an agreement file.

@@ -1,0 +1,254 @@
+//! Server configuration: defaults, then `custodia.toml`, then `CUSTODIA_*` environment variables,
+//! validated once at start. Every problem is reported at once, naming the key and where it came
+//! from.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// The example configuration, with every key and its default, commented.
+pub const EXAMPLE: &str = include_str!("../custodia.example.toml");
+
+/// How logs are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    Text,
+    /// One JSON object per event.
+    Json,
+}
+
+/// The validated configuration.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Listen address (`127.0.0.1:8080`; port 0 picks a free one).
+    pub addr: SocketAddr,
+    /// Data directory: the SQLite database and the journal signing key.
+    pub data_dir: PathBuf,
+    /// Another database instead of SQLite in the data directory (`postgres://…`).
+    pub database_url: Option<String>,
+    /// The signer name in journal checkpoints (the C2SP origin line's key name).
+    pub journal_origin: String,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Largest page a list returns.
+    pub max_page_items: u32,
+    /// Requests per minute one client address may make to the public locator.
+    pub locator_per_minute: u32,
+    /// Failed logins or bad tokens per minute one client address may make before it is refused.
+    pub auth_failures_per_minute: u32,
+    /// How long a checked token is trusted without asking the database again, in milliseconds.
+    pub token_cache_ms: u64,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Log filter (`info`, `custodia_server=debug,info` …).
+    pub log_filter: String,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("addr", &self.addr)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_ref().map(|_| "<redacted>"))
+            .field("journal_origin", &self.journal_origin)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_page_items", &self.max_page_items)
+            .field("locator_per_minute", &self.locator_per_minute)
+            .field("auth_failures_per_minute", &self.auth_failures_per_minute)
+            .field("token_cache_ms", &self.token_cache_ms)
+            .field("log_format", &self.log_format)
+            .field("log_filter", &self.log_filter)
+            .finish()
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./custodia-data"),
+            database_url: None,
+            journal_origin: "custodia.invalid/journal".into(),
+            max_body_bytes: 16 << 20,
+            max_page_items: 1000,
+            locator_per_minute: 30,
+            auth_failures_per_minute: 10,
+            token_cache_ms: 2000,
+            log_format: LogFormat::Text,
+            log_filter: "info".into(),
+        }
+    }
+}
+
+/// The keys, as written in `custodia.toml`; the environment variable is `CUSTODIA_` + the key in
+/// upper case.
+pub const KEYS: [&str; 11] = [
+    "addr",
+    "data_dir",
+    "database_url",
+    "journal_origin",
+    "max_body_bytes",
+    "max_page_items",
+    "locator_per_minute",
+    "auth_failures_per_minute",
+    "token_cache_ms",
+    "log_format",
+    "log_filter",
+];
+
+/// Why the configuration cannot be used: every problem, each naming its key and source.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid configuration:\n  {}", .0.join("\n  "))]
+pub struct ConfigError(pub Vec<String>);
+
+impl Config {
+    /// Applies one setting (`source` names where it came from, for messages).
+    fn set(&mut self, key: &str, value: &str, source: &str, problems: &mut Vec<String>) {
+        let mut bad = |why: String| problems.push(format!("{source}: {key}: {why}"));
+        let number = |text: &str, min: u64, max: u64| -> Result<u64, String> {
+            let n: u64 = text.trim().parse().map_err(|_| format!("{text:?} is not a whole number"))?;
+            if n < min || n > max {
+                return Err(format!("{n} is outside {min}..={max}"));
+            }
+            Ok(n)
+        };
+        match key {
+            "addr" => match value.parse() {
+                Ok(a) => self.addr = a,
+                Err(_) => bad(format!("{value:?} is not HOST:PORT (e.g. 127.0.0.1:8080)")),
+            },
+            "data_dir" if value.trim().is_empty() => bad("must not be empty".into()),
+            "data_dir" => self.data_dir = PathBuf::from(value),
+            "database_url" if value.is_empty() => self.database_url = None,
+            "database_url"
+                if value.starts_with("postgres://")
+                    || value.starts_with("postgresql://")
+                    || value.starts_with("sqlite:") =>
+            {
+                self.database_url = Some(value.to_owned())
+            }
+            "database_url" => bad("must start with postgres://, postgresql:// or sqlite:".into()),
+            "journal_origin" if value.trim().is_empty() || value.contains(char::is_whitespace) => {
+                bad("must be a non-empty name without spaces".into())
+            }
+            "journal_origin" => self.journal_origin = value.to_owned(),
+            "max_body_bytes" => match number(value, 1024, 1 << 30) {
+                Ok(n) => self.max_body_bytes = usize::try_from(n).unwrap_or(usize::MAX),
+                Err(e) => bad(e),
+            },
+            "max_page_items" => match number(value, 1, 100_000) {
+                Ok(n) => self.max_page_items = u32::try_from(n).unwrap_or(u32::MAX),
+                Err(e) => bad(e),
+            },
+            "locator_per_minute" => match number(value, 1, 1_000_000) {
+                Ok(n) => self.locator_per_minute = u32::try_from(n).unwrap_or(u32::MAX),
+                Err(e) => bad(e),
+            },
+            "auth_failures_per_minute" => match number(value, 1, 1_000_000) {
+                Ok(n) => self.auth_failures_per_minute = u32::try_from(n).unwrap_or(u32::MAX),
+                Err(e) => bad(e),
+            },
+            "token_cache_ms" => match number(value, 0, 60_000) {
+                Ok(n) => self.token_cache_ms = n,
+                Err(e) => bad(e),
+            },
+            "log_format" => match value {
+                "text" => self.log_format = LogFormat::Text,
+                "json" => self.log_format = LogFormat::Json,
+                _ => bad(format!("{value:?} is not text or json")),
+            },
+            "log_filter" if value.trim().is_empty() => bad("must not be empty".into()),
+            "log_filter" => self.log_filter = value.to_owned(),
+            _ => bad(format!("unknown key (known: {})", KEYS.join(", "))),
+        }
+    }
+
+    /// Builds the configuration: defaults, then the TOML text of `custodia.toml` (if any, with its
+    /// path for messages), then the environment (`CUSTODIA_ADDR`, …; only variables whose
+    /// name is a known key are read). Every problem is reported.
+    pub fn load(
+        file: Option<(&str, &str)>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut config = Config::default();
+        let mut problems = Vec::new();
+        if let Some((path, text)) = file {
+            match text.parse::<toml_edit::DocumentMut>() {
+                Err(e) => problems.push(format!("{path}: not valid TOML: {}", e.to_string().trim())),
+                Ok(doc) => {
+                    for (key, item) in doc.iter() {
+                        let value = match item.as_value() {
+                            Some(toml_edit::Value::String(s)) => s.value().clone(),
+                            Some(toml_edit::Value::Integer(i)) => i.value().to_string(),
+                            _ => {
+                                problems.push(format!("{path}: {key}: must be a string or an integer"));
+                                continue;
+                            }
+                        };
+                        config.set(key, &value, path, &mut problems);
+                    }
+                }
+            }
+        }
+        let mut env: Vec<(String, String)> = env.into_iter().collect();
+        env.sort();
+        for (name, value) in env {
+            let Some(key) = name.strip_prefix("CUSTODIA_").map(str::to_ascii_lowercase) else { continue };
+            if KEYS.contains(&key.as_str()) {
+                config.set(&key, &value, &format!("environment {name}"), &mut problems);
+            }
+        }
+        if problems.is_empty() { Ok(config) } else { Err(ConfigError(problems)) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn defaults_then_file_then_environment() {
+        let file = "addr = \"0.0.0.0:9000\"\nmax_page_items = 50\nlog_format = \"json\"\n";
+        let config =
+            Config::load(Some(("custodia.toml", file)), env(&[("CUSTODIA_MAX_PAGE_ITEMS", "20"), ("HOME", "/root")]))
+                .unwrap();
+        assert_eq!(config.addr.to_string(), "0.0.0.0:9000");
+        assert_eq!(config.max_page_items, 20, "the environment wins over the file");
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(config.locator_per_minute, Config::default().locator_per_minute);
+    }
+
+    #[test]
+    fn every_problem_is_named_with_its_source() {
+        let file = "addr = \"nowhere\"\nmax_body_bytes = 3\ncolour = \"blue\"\n";
+        let err = Config::load(
+            Some(("custodia.toml", file)),
+            env(&[("CUSTODIA_DATABASE_URL", "mysql://x"), ("CUSTODIA_LOG_FORMAT", "xml")]),
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert_eq!(err.0.len(), 5, "{text}");
+        assert!(text.contains("custodia.toml: addr: \"nowhere\" is not HOST:PORT"), "{text}");
+        assert!(text.contains("custodia.toml: max_body_bytes: 3 is outside"), "{text}");
+        assert!(text.contains("custodia.toml: colour: unknown key"), "{text}");
+        assert!(text.contains("environment CUSTODIA_DATABASE_URL: database_url: must start with"), "{text}");
+        assert!(text.contains("environment CUSTODIA_LOG_FORMAT: log_format"), "{text}");
+        assert!(Config::load(Some(("c.toml", "addr = [")), env(&[])).is_err());
+    }
+
+    #[test]
+    fn the_example_is_the_defaults() {
+        let config = Config::load(Some(("custodia.example.toml", EXAMPLE)), env(&[])).unwrap();
+        assert_eq!(config, Config::default());
+    }
+
+    #[test]
+    fn debug_never_shows_the_database_url() {
+        let config = Config::load(None, env(&[("CUSTODIA_DATABASE_URL", "postgres://u:secret@h/db")])).unwrap();
+        assert!(!format!("{config:?}").contains("secret"));
+    }
+}

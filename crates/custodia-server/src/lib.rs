@@ -1,0 +1,145 @@
+//! Custodia's HTTP service (SPEC §11, §13): the REST API under `/api/v1`, access by role and
+//! scope, the public locator, OpenAPI, health and metrics.
+//!
+//! Requests are parsed at the edge into core types; the store decides and journals in one
+//! transaction; handlers render wire types (defined here, never the core's). Errors become
+//! `{code, message, field}` in one place ([`error`]).
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod idempotency;
+pub mod metrics;
+pub mod openapi;
+pub mod ratelimit;
+pub mod routes;
+pub mod state;
+pub mod wire;
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use custodia_store::Store;
+use tokio::net::TcpListener;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+pub use config::Config;
+pub use state::AppState;
+
+/// Header carrying the request id (set when the client sends none, echoed in the answer).
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    let request_id = axum::http::HeaderName::from_static(REQUEST_ID);
+    routes::router()
+        .layer(middleware::from_fn_with_state(state.clone(), idempotency::layer))
+        .layer(axum::extract::DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %request.method(), uri = %request.uri().path(), request_id = %id)
+        }))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Records every answer in the metrics, by route template.
+async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = crate::clock::instant();
+    let method = request.method().as_str().to_owned();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let response = next.run(request).await;
+    state.metrics.observe(&method, &route, response.status().as_u16(), started.elapsed());
+    response
+}
+
+/// Writes reads of persons' files to the read log in batches, until every sender is gone.
+pub async fn read_log_writer(store: Store, mut reads: tokio::sync::mpsc::Receiver<custodia_store::access::PersonRead>) {
+    const BATCH: usize = 1000;
+    let mut batch = Vec::with_capacity(BATCH);
+    while reads.recv_many(&mut batch, BATCH).await > 0 {
+        if let Err(e) = store.log_person_reads(&batch).await {
+            tracing::error!(error = %e, lost = batch.len(), "cannot write the read log");
+        }
+        batch.clear();
+    }
+}
+
+/// Opens the register named by the configuration (creating it on first use) and the signing key.
+pub async fn open(config: &Config) -> Result<(Store, [u8; 32]), String> {
+    let target = custodia_store::Target::new(&config.data_dir, config.database_url.as_deref());
+    let store = Store::open(&target).await.map_err(|e| format!("cannot open the register: {e}"))?;
+    let key = custodia_store::keyfile::load_or_create(&config.data_dir.join(custodia_store::keyfile::KEY_FILE), true)
+        .map_err(|e| e.to_string())?;
+    Ok((store, key))
+}
+
+/// Serves until `shutdown` resolves, then stops accepting, finishes the requests in flight, and
+/// flushes the read log. `ready` is called with the bound address once it accepts connections.
+pub async fn serve(
+    store: Store,
+    config: Config,
+    signing_key: [u8; 32],
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (state, reads) = AppState::new(store.clone(), config, signing_key);
+    let writer = tokio::spawn(read_log_writer(store.clone(), reads));
+    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    // The state (and with it the last sender) is dropped with the service: the writer drains.
+    if tokio::time::timeout(Duration::from_secs(10), writer).await.is_err() {
+        tracing::error!("the read log did not flush within 10 s");
+    }
+    store.close().await;
+    served
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Sets up logging (tracing) as configured.
+pub fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr);
+    let _ = match config.log_format {
+        config::LogFormat::Json => builder.json().try_init(),
+        config::LogFormat::Text => builder.try_init(),
+    };
+}

@@ -1,0 +1,67 @@
+//! Prometheus metrics: requests by route and status class, and a latency histogram.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Upper bounds of the latency buckets, in seconds.
+const BUCKETS_S: [f64; 10] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5];
+
+#[derive(Debug, Default)]
+struct Series {
+    count: u64,
+    sum_us: u64,
+    buckets: [u64; BUCKETS_S.len()],
+}
+
+/// Request metrics, keyed by method, route template and status class.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    series: Mutex<BTreeMap<(String, String, u16), Series>>,
+}
+
+impl Metrics {
+    /// Records one answered request.
+    pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        let Ok(mut series) = self.series.lock() else { return };
+        let s = series.entry((method.to_owned(), route.to_owned(), status / 100 * 100)).or_default();
+        s.count += 1;
+        let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        s.sum_us = s.sum_us.saturating_add(us);
+        let seconds = elapsed.as_secs_f64();
+        for (bound, n) in BUCKETS_S.iter().zip(s.buckets.iter_mut()) {
+            if seconds <= *bound {
+                *n += 1;
+            }
+        }
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "# HELP custodia_http_requests_total Answered HTTP requests.");
+        let _ = writeln!(out, "# TYPE custodia_http_requests_total counter");
+        let Ok(series) = self.series.lock() else { return out };
+        for ((method, route, class), s) in series.iter() {
+            let _ = writeln!(
+                out,
+                "custodia_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{}xx\"}} {}",
+                class / 100,
+                s.count
+            );
+        }
+        let _ = writeln!(out, "# HELP custodia_http_request_duration_seconds Time to answer, by route.");
+        let _ = writeln!(out, "# TYPE custodia_http_request_duration_seconds histogram");
+        for ((method, route, class), s) in series.iter() {
+            let labels = format!("method=\"{method}\",route=\"{route}\",status=\"{}xx\"", class / 100);
+            for (bound, n) in BUCKETS_S.iter().zip(s.buckets.iter()) {
+                let _ = writeln!(out, "custodia_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {n}");
+            }
+            let _ = writeln!(out, "custodia_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", s.count);
+            let _ = writeln!(out, "custodia_http_request_duration_seconds_sum{{{labels}}} {}", s.sum_us as f64 / 1e6);
+            let _ = writeln!(out, "custodia_http_request_duration_seconds_count{{{labels}}} {}", s.count);
+        }
+        out
+    }
+}

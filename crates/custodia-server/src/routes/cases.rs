@@ -1,0 +1,550 @@
+//! Cases and their transitions (SPEC §7), and legal holds.
+//!
+//! `GET /api/v1/cases/{id}` answers an `ETag` (the case's version); a transition sent with
+//! `If-Match` is refused with 412 when the case moved on meanwhile. A refused transition answers
+//! 409 with the rule's code (`ON_HOLD`, `SAME_APPROVER`, …) and changes nothing.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use custodia_core::agreement::Party;
+use custodia_core::custody::{Actor as CaseActor, Command, IntakeRecord, Override};
+use custodia_core::eligibility::Decision;
+use custodia_store::PersonData;
+use custodia_store::cases::{CaseRequest, CaseRow, PlacementRequest};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use crate::auth::{Capability, Principal};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{JsonBody as Json, PathParam as Path, QueryParams as Query};
+use crate::state::AppState;
+use crate::wire::{Page, PageQuery, date, text, timestamp};
+
+/// OpenAPI part.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    paths(list_cases, propose_case, get_case, transition, list_holds, place_hold, lift_hold),
+    components(schemas(CaseView, HoldView, ProposeCase, Transition, Admission, Placement, OverrideRequest, HoldRequest, Page<CaseView>)),
+    security(("bearer" = []))
+)]
+pub struct Api;
+
+/// Routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/cases", get(list_cases).post(propose_case))
+        .route("/api/v1/cases/{id}", get(get_case))
+        .route("/api/v1/cases/{id}/transitions", post(transition))
+        .route("/api/v1/holds", get(list_holds).post(place_hold))
+        .route("/api/v1/holds/lift", post(lift_hold))
+}
+
+/// A legal hold on a case.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct HoldView {
+    /// The case.
+    pub case_id: i64,
+    /// Reference of the court order.
+    pub reference: String,
+    /// Who placed it.
+    pub placed_by: String,
+    /// Who lifted it (null while it stands).
+    pub lifted_by: Option<String>,
+}
+
+/// A case as the API shows it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct CaseView {
+    /// The case id.
+    pub id: i64,
+    /// The agreement.
+    pub agreement_id: String,
+    /// The person's Custodia id.
+    pub person_id: i64,
+    /// The sending state's id of the person.
+    pub sending_person_id: String,
+    /// Lifecycle state (`proposed`, `screened`, …, `in_custody`, …).
+    pub state: String,
+    /// The screening decision, once screened.
+    pub decision: Option<String>,
+    /// Who gave the sending state's approval.
+    pub sending_approval: Option<String>,
+    /// Who gave the receiving state's approval.
+    pub receiving_approval: Option<String>,
+    /// A final conviction or removal order is on record.
+    pub legal_basis: bool,
+    /// Holds, lifted ones included.
+    pub holds: Vec<HoldView>,
+    /// The facility while placed.
+    pub facility_id: Option<String>,
+    /// The cell while placed.
+    pub cell_id: Option<String>,
+    /// The intake date, once admitted.
+    pub admitted_on: Option<String>,
+    /// The planned return.
+    pub return_on: Option<String>,
+    /// The version (also the `ETag`).
+    pub version: i64,
+}
+
+fn view(row: &CaseRow, person: &PersonData) -> CaseView {
+    let c = &row.case;
+    CaseView {
+        id: row.id,
+        agreement_id: row.agreement_id.clone(),
+        person_id: row.person_id,
+        sending_person_id: person.sending_id.clone(),
+        state: c.state.as_str().to_owned(),
+        decision: c.decision.map(|d| d.as_str().to_owned()),
+        sending_approval: c.sending_approval.clone(),
+        receiving_approval: c.receiving_approval.clone(),
+        legal_basis: c.legal_basis,
+        holds: holds(row),
+        facility_id: row.facility_id.clone(),
+        cell_id: c.cell_id.clone(),
+        admitted_on: c.intake.as_ref().map(|i| i.admitted_on.to_string()),
+        return_on: c.return_on.map(|d| d.to_string()),
+        version: row.version,
+    }
+}
+
+fn holds(row: &CaseRow) -> Vec<HoldView> {
+    row.case
+        .holds
+        .iter()
+        .map(|h| HoldView {
+            case_id: row.id,
+            reference: h.reference.clone(),
+            placed_by: h.placed_by.clone(),
+            lifted_by: h.lifted_by.clone(),
+        })
+        .collect()
+}
+
+fn etag(row: &CaseRow) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{}\"", row.version)).unwrap_or(HeaderValue::from_static("\"0\""))
+}
+
+fn with_etag(status: StatusCode, row: &CaseRow, person: &PersonData) -> Response {
+    let mut response = (status, axum::Json(view(row, person))).into_response();
+    response.headers_mut().insert(header::ETAG, etag(row));
+    response
+}
+
+/// The case, if it exists and is in the caller's scope (404 otherwise, alike).
+pub async fn case_in_scope(state: &AppState, who: &Principal, id: i64) -> ApiResult<(CaseRow, PersonData)> {
+    let found = state.store.case_with_person(id).await?;
+    match found {
+        Some((row, person)) if who.sees(&row.agreement_id, row.facility_id.as_deref()) => Ok((row, person)),
+        _ => Err(ApiError::not_found(format!("case {id} does not exist"))),
+    }
+}
+
+/// Filters of the case list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CaseQuery {
+    /// The agreement (required).
+    pub agreement: String,
+    /// Only cases in this state.
+    pub state: Option<String>,
+    /// Cursor.
+    pub after: Option<i64>,
+    /// Page size.
+    pub limit: Option<u32>,
+}
+
+/// The cases of an agreement, by id.
+#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(CaseQuery),
+    responses((status = 200, body = Page<CaseView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_cases(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(q): Query<CaseQuery>,
+) -> ApiResult<axum::Json<Page<CaseView>>> {
+    let (after, limit) = PageQuery { after: q.after, limit: q.limit }.resolve(state.config.max_page_items)?;
+    crate::routes::agreements::require_agreement(&state, &who, &q.agreement).await?;
+    if let Some(s) = &q.state
+        && custodia_core::lifecycle::CaseState::parse(s).is_none()
+    {
+        return Err(ApiError::invalid("state", format!("{s:?} is not a case state")));
+    }
+    let rows = state.store.cases_with_persons(&q.agreement).await?;
+    let items = rows
+        .iter()
+        .filter(|(r, _)| who.sees(&r.agreement_id, r.facility_id.as_deref()))
+        .filter(|(r, _)| q.state.as_deref().is_none_or(|s| r.case.state.as_str() == s))
+        .map(|(r, p)| view(r, p));
+    Ok(axum::Json(Page::of(items, |c| c.id, after, limit)))
+}
+
+/// Opening a case for a person of the sending state.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProposeCase {
+    /// The agreement.
+    pub agreement_id: String,
+    /// The sending state's id of the person (as in the imported person file).
+    pub person_id: String,
+}
+
+/// Opens a case (state `proposed`).
+#[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = ProposeCase,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
+    responses((status = 201, body = CaseView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn propose_case(
+    State(state): State<AppState>,
+    who: Principal,
+    Json(body): Json<ProposeCase>,
+) -> ApiResult<Response> {
+    crate::routes::agreements::require_agreement(&state, &who, &body.agreement_id).await?;
+    who.require(Capability::ProposeCase)?;
+    let person_id = text("person_id", &body.person_id, 256)?;
+    let actor = store_actor(&who, None);
+    let row = state.store.propose_case(&body.agreement_id, &person_id, &actor).await?;
+    let (row, person) = case_in_scope(&state, &who, row.id).await?;
+    Ok(with_etag(StatusCode::CREATED, &row, &person))
+}
+
+/// One case.
+#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = i64, Path, description = "Case id")),
+    responses((status = 200, body = CaseView, headers(("ETag" = String, description = "The case's version"))), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_case(State(state): State<AppState>, who: Principal, Path(id): Path<i64>) -> ApiResult<Response> {
+    let (row, person) = case_in_scope(&state, &who, id).await?;
+    Ok(with_etag(StatusCode::OK, &row, &person))
+}
+
+/// Where to place a person, with an override when the cell is above its standard capacity.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Placement {
+    /// The facility.
+    pub facility_id: String,
+    /// The cell.
+    pub cell_id: String,
+    /// Placing above the standard capacity needs a second user's name and a reason; the caller is
+    /// the first approver (SPEC §6).
+    pub override_by: Option<OverrideRequest>,
+}
+
+/// The second approver of a capacity override.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OverrideRequest {
+    /// Another user (not the caller) who approved it.
+    pub second: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// The admission record (SPEC §7; Nelson Mandela Rules 7–8).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Admission {
+    /// Commitment-order reference.
+    pub commitment_order: String,
+    /// The receiving state's identifier (inmate number).
+    pub receiving_id: Option<String>,
+    /// Admission date, YYYY-MM-DD.
+    pub admitted_on: String,
+    /// Hour of admission, 0–23.
+    pub hour: u8,
+    /// Visible injuries ("none" is an answer).
+    pub visible_injuries: String,
+    /// Property taken into safekeeping.
+    pub property: String,
+    /// Next of kin.
+    pub next_of_kin: String,
+}
+
+/// A transition of a case.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Transition {
+    /// `screen`, `resolve_review`, `confirm_review`, `approve`, `schedule`, `depart`, `admit`,
+    /// `move`, `schedule_return`, `return`, `release`, `record_death`, `withdraw`, `refuse`.
+    pub action: String,
+    /// A coded reason (`FLIGHT_LEFT`, `SENTENCE_SERVED`, …).
+    pub reason: String,
+    /// When it happened, YYYY-MM-DDTHH:MM:SSZ (default: now).
+    pub occurred_at: Option<String>,
+    /// `screen`: eligible, ineligible or review.
+    pub decision: Option<String>,
+    /// `resolve_review`: resolved to eligible (else ineligible).
+    pub eligible: Option<bool>,
+    /// `resolve_review`: the written justification.
+    pub justification: Option<String>,
+    /// `approve`: sending or receiving.
+    pub party: Option<String>,
+    /// `admit`: the admission record.
+    pub admission: Option<Admission>,
+    /// `admit` and `move`: where.
+    pub placement: Option<Placement>,
+    /// `schedule_return`: the planned date, YYYY-MM-DD.
+    pub return_on: Option<String>,
+}
+
+fn store_actor(who: &Principal, occurred_at: Option<custodia_store::Timestamp>) -> custodia_store::Actor {
+    custodia_store::Actor { name: who.name.clone(), recorded_at: crate::clock::now(), occurred_at }
+}
+
+fn missing(field: &str, action: &str) -> ApiError {
+    ApiError::invalid(field, format!("is required for {action}"))
+}
+
+async fn placement(
+    state: &AppState,
+    who: &Principal,
+    p: Option<Placement>,
+    action: &str,
+) -> ApiResult<PlacementRequest> {
+    let p = p.ok_or_else(|| missing("placement", action))?;
+    let override_by = match p.override_by {
+        None => None,
+        Some(o) => {
+            let second = text("placement.override_by.second", &o.second, 200)?;
+            if second == who.name {
+                return Err(ApiError::refused(
+                    "SAME_APPROVER",
+                    "the second approver of an override must be another user",
+                ));
+            }
+            if !state.store.users().await?.iter().any(|u| u.name == second) {
+                return Err(ApiError::invalid("placement.override_by.second", format!("{second} is not a user")));
+            }
+            Some(Override {
+                first: who.name.clone(),
+                second,
+                reason: text("placement.override_by.reason", &o.reason, 2000)?,
+            })
+        }
+    };
+    Ok(PlacementRequest {
+        facility_id: text("placement.facility_id", &p.facility_id, 64)?,
+        cell_id: text("placement.cell_id", &p.cell_id, 64)?,
+        override_by,
+    })
+}
+
+/// The request and the capability an action needs.
+async fn request_for(
+    state: &AppState,
+    who: &Principal,
+    t: Transition,
+) -> ApiResult<(&'static str, CaseRequest, Capability)> {
+    use Capability as C;
+    let plain = |c: Command| CaseRequest::Plain(c);
+    Ok(match t.action.as_str() {
+        "screen" => {
+            let d = t.decision.ok_or_else(|| missing("decision", "screen"))?;
+            let decision = [Decision::Eligible, Decision::Ineligible, Decision::Review]
+                .into_iter()
+                .find(|x| x.as_str() == d)
+                .ok_or_else(|| ApiError::invalid("decision", "must be eligible, ineligible or review"))?;
+            ("screen", plain(Command::Screen { decision }), C::SendingCaseStep)
+        }
+        "resolve_review" => (
+            "resolve_review",
+            plain(Command::ResolveReview {
+                eligible: t.eligible.ok_or_else(|| missing("eligible", "resolve_review"))?,
+                justification: text(
+                    "justification",
+                    t.justification.as_deref().ok_or_else(|| missing("justification", "resolve_review"))?,
+                    4000,
+                )?,
+            }),
+            C::LegalCaseStep,
+        ),
+        "confirm_review" => ("confirm_review", plain(Command::ConfirmReview), C::LegalCaseStep),
+        "approve" => match t.party.as_deref() {
+            Some("sending") => ("approve", plain(Command::Approve { state: Party::Sending }), C::SendingCaseStep),
+            Some("receiving") => ("approve", plain(Command::Approve { state: Party::Receiving }), C::ReceivingCaseStep),
+            _ => return Err(ApiError::invalid("party", "must be sending or receiving")),
+        },
+        "schedule" => ("schedule", plain(Command::Schedule), C::SendingCaseStep),
+        "depart" => ("depart", plain(Command::Depart), C::SendingCaseStep),
+        "admit" => {
+            let a = t.admission.ok_or_else(|| missing("admission", "admit"))?;
+            if a.hour > 23 {
+                return Err(ApiError::invalid("admission.hour", "must be 0 to 23"));
+            }
+            let request = CaseRequest::Admit {
+                receiving_id: a.receiving_id.filter(|r| !r.trim().is_empty()),
+                commitment_order: a.commitment_order,
+                intake: IntakeRecord {
+                    admitted_on: date("admission.admitted_on", &a.admitted_on)?,
+                    hour: a.hour,
+                    visible_injuries: a.visible_injuries,
+                    property: a.property,
+                    next_of_kin: a.next_of_kin,
+                },
+                placement: placement(state, who, t.placement, "admit").await?,
+            };
+            ("admit", request, C::FacilityCaseStep)
+        }
+        "move" => (
+            "move",
+            CaseRequest::Move { placement: placement(state, who, t.placement, "move").await? },
+            C::FacilityCaseStep,
+        ),
+        "schedule_return" => {
+            let on = date("return_on", t.return_on.as_deref().ok_or_else(|| missing("return_on", "schedule_return"))?)?;
+            ("schedule_return", plain(Command::ScheduleReturn { on }), C::SendingCaseStep)
+        }
+        "return" => ("return", plain(Command::Return), C::FacilityCaseStep),
+        "release" => ("release", plain(Command::Release), C::FacilityCaseStep),
+        "record_death" => ("record_death", plain(Command::RecordDeath), C::FacilityCaseStep),
+        "withdraw" => ("withdraw", plain(Command::Withdraw), C::SendingCaseStep),
+        "refuse" => ("refuse", plain(Command::Refuse), C::ReceivingCaseStep),
+        other => {
+            return Err(ApiError::invalid(
+                "action",
+                format!("{other:?} is not an action (place and lift holds at /api/v1/holds)"),
+            ));
+        }
+    })
+}
+
+fn if_match(headers: &HeaderMap) -> ApiResult<Option<i64>> {
+    let Some(value) = headers.get(header::IF_MATCH) else { return Ok(None) };
+    let text = value.to_str().map_err(|_| ApiError::invalid("If-Match", "must be an ETag"))?;
+    let inner = text.trim().trim_start_matches("W/").trim_matches('"');
+    inner
+        .parse::<i64>()
+        .map(Some)
+        .map_err(|_| ApiError::invalid("If-Match", format!("{text:?} is not an ETag of this API")))
+}
+
+/// Applies a request to a case the caller sees, mapping refusals to 409 with their code.
+#[allow(clippy::too_many_arguments)]
+async fn apply(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+    expected: Option<i64>,
+    action: &str,
+    request: CaseRequest,
+    occurred_at: Option<custodia_store::Timestamp>,
+    reason: &str,
+) -> ApiResult<Response> {
+    let actor = store_actor(who, occurred_at.clone());
+    let case_actor = CaseActor {
+        user: who.name.clone(),
+        occurred_at: occurred_at.as_ref().unwrap_or(&actor.recorded_at).as_str().to_owned(),
+        recorded_at: actor.recorded_at.as_str().to_owned(),
+        reason: reason.to_owned(),
+    };
+    let outcome =
+        state.store.act_on_case_at(id, expected, action, &request, &case_actor, &actor).await.map_err(|e| match e {
+            custodia_store::StoreError::Stale(m) => ApiError::precondition_failed(m),
+            other => ApiError::from(other),
+        })?;
+    match outcome {
+        Ok(_) => {
+            let (row, person) = case_in_scope(state, who, id).await?;
+            Ok(with_etag(StatusCode::OK, &row, &person))
+        }
+        Err(refusal) => Err(ApiError::refused(refusal.code(), format!("{action} refused: {}", refusal.code()))),
+    }
+}
+
+/// Moves a case through its lifecycle (SPEC §7); `If-Match` guards against a concurrent change.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/transitions", tag = "cases", request_body = Transition,
+    params(("id" = i64, Path, description = "Case id"), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
+    responses((status = 200, body = CaseView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "Refused by a rule; `code` names it"), (status = 412, body = ErrorBody)))]
+async fn transition(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Json(body): Json<Transition>,
+) -> ApiResult<Response> {
+    case_in_scope(&state, &who, id).await?;
+    let expected = if_match(&headers)?;
+    let reason = text("reason", &body.reason, 200)?;
+    let occurred_at = body.occurred_at.as_deref().map(|t| timestamp("occurred_at", t)).transpose()?;
+    let (action, request, capability) = request_for(&state, &who, body).await?;
+    who.require(capability)?;
+    apply(&state, &who, id, expected, action, request, occurred_at, &reason).await
+}
+
+/// Filter of the hold list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HoldQuery {
+    /// The agreement (required).
+    pub agreement: String,
+    /// Only holds that stand (default false: every hold, lifted ones too).
+    #[serde(default)]
+    pub standing: bool,
+}
+
+/// Legal holds of an agreement's cases.
+#[utoipa::path(get, path = "/api/v1/holds", tag = "holds", params(HoldQuery),
+    responses((status = 200, body = [HoldView]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_holds(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(q): Query<HoldQuery>,
+) -> ApiResult<axum::Json<Vec<HoldView>>> {
+    crate::routes::agreements::require_agreement(&state, &who, &q.agreement).await?;
+    let rows = state.store.cases_with_persons(&q.agreement).await?;
+    let items = rows
+        .iter()
+        .filter(|(r, _)| who.sees(&r.agreement_id, r.facility_id.as_deref()))
+        .flat_map(|(r, _)| holds(r))
+        .filter(|h| !q.standing || h.lifted_by.is_none())
+        .collect();
+    Ok(axum::Json(items))
+}
+
+/// Placing or lifting a hold.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HoldRequest {
+    /// The case.
+    pub case_id: i64,
+    /// Reference of the court order.
+    pub reference: String,
+    /// A coded reason (`COURT_ORDER`, `ORDER_VACATED`, …).
+    pub reason: String,
+}
+
+/// Places a legal hold: the case cannot be scheduled, depart or be admitted while it stands.
+#[utoipa::path(post, path = "/api/v1/holds", tag = "holds", request_body = HoldRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
+    responses((status = 200, body = CaseView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn place_hold(
+    State(state): State<AppState>,
+    who: Principal,
+    Json(body): Json<HoldRequest>,
+) -> ApiResult<Response> {
+    case_in_scope(&state, &who, body.case_id).await?;
+    who.require(Capability::LegalCaseStep)?;
+    let reference = text("reference", &body.reference, 200)?;
+    let reason = text("reason", &body.reason, 200)?;
+    let request = CaseRequest::Plain(Command::PlaceHold { reference });
+    apply(&state, &who, body.case_id, None, "place_hold", request, None, &reason).await
+}
+
+/// Lifts a legal hold (the record of it stays).
+#[utoipa::path(post, path = "/api/v1/holds/lift", tag = "holds", request_body = HoldRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
+    responses((status = 200, body = CaseView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn lift_hold(
+    State(state): State<AppState>,
+    who: Principal,
+    Json(body): Json<HoldRequest>,
+) -> ApiResult<Response> {
+    case_in_scope(&state, &who, body.case_id).await?;
+    who.require(Capability::LegalCaseStep)?;
+    let reference = text("reference", &body.reference, 200)?;
+    let reason = text("reason", &body.reason, 200)?;
+    let request = CaseRequest::Plain(Command::LiftHold { reference });
+    apply(&state, &who, body.case_id, None, "lift_hold", request, None, &reason).await
+}

@@ -1,0 +1,52 @@
+//! The routes: one module per resource group, each with its router and its OpenAPI part.
+
+use axum::Router;
+
+use crate::state::AppState;
+
+pub mod agreements;
+pub mod alerts;
+pub mod billing;
+pub mod cases;
+pub mod facilities;
+pub mod health;
+pub mod journal;
+pub mod locator;
+pub mod oversight;
+pub mod persons;
+pub mod users;
+
+/// Every route.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(health::routes())
+        .merge(locator::routes())
+        .merge(agreements::routes())
+        .merge(users::routes())
+        .merge(cases::routes())
+        .merge(persons::routes())
+        .merge(facilities::routes())
+        .merge(alerts::routes())
+        .merge(oversight::routes())
+        .merge(billing::routes())
+        .merge(journal::routes())
+        .fallback(|| async { crate::error::ApiError::not_found("no such resource") })
+}
+
+/// The OpenAPI parts of every module.
+pub fn apis() -> Vec<utoipa::openapi::OpenApi> {
+    use utoipa::OpenApi;
+    vec![
+        health::Api::openapi(),
+        locator::Api::openapi(),
+        agreements::Api::openapi(),
+        users::Api::openapi(),
+        cases::Api::openapi(),
+        persons::Api::openapi(),
+        facilities::Api::openapi(),
+        alerts::Api::openapi(),
+        oversight::Api::openapi(),
+        billing::Api::openapi(),
+        journal::Api::openapi(),
+    ]
+}
