@@ -18,7 +18,7 @@ use custodia_core::capacity::{Cell, CellKind};
 use custodia_core::custody::{Case, Command, Occupancy, Placement};
 
 use crate::access::{KeptAnswer, NewUser, PersonRead, TokenRow, UserRow, list_from_json, list_json};
-use crate::cases::{CaseOutcome, CaseRequest, CaseRow, case_from_json, case_json, has_legal_basis};
+use crate::cases::{CaseCall, CaseOutcome, CaseRequest, CaseRow, case_from_json, case_json, has_legal_basis};
 use crate::incidents::{IncidentRow, incident_from_json, incident_json};
 use crate::invoices::{InvoiceDraft, InvoiceIssue, InvoiceRow};
 use crate::{IncidentUpdate, Timestamp};
@@ -542,6 +542,74 @@ macro_rules! backend {
                 rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("current_version")?))).collect()
             }
 
+            /// One person by Custodia id: (sending state, version, sequence number of the journal
+            /// event that carries the current record, the record).
+            pub async fn person_by_id(&self, id: i64) -> Result<Option<(String, i64, i64, PersonData)>, StoreError> {
+                let row = sqlx::query(
+                    "SELECT p.id, p.sending_state, p.version, p.last_event_seq, e.body FROM persons p \
+                     JOIN events e ON e.seq = p.last_event_seq WHERE p.id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                let record = person_from_event(id, &row.try_get::<String, _>("body")?)?;
+                Ok(Some((row.try_get("sending_state")?, row.try_get("version")?, row.try_get("last_event_seq")?, record)))
+            }
+
+            /// People of one sending state with Custodia id greater than `after`, in id order, at
+            /// most `limit`.
+            pub async fn persons_of_state(&self, sending_state: &str, after: i64, limit: u32) -> Result<Vec<(i64, PersonData)>, StoreError> {
+                let rows = sqlx::query(&format!("{PERSON_SELECT} WHERE p.sending_state = $1 AND p.id > $2 ORDER BY p.id LIMIT $3"))
+                    .bind(sending_state.to_owned())
+                    .bind(after)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(|row| person_from_row(row).map(|(id, _, _, data)| (id, data))).collect()
+            }
+
+            /// Every case of one person (under any agreement), in case order.
+            pub async fn cases_of_person(&self, person_id: i64) -> Result<Vec<CaseRow>, StoreError> {
+                let rows = sqlx::query("SELECT id, agreement_id, person_id, facility_id, version, record FROM cases WHERE person_id = $1 ORDER BY id")
+                    .bind(person_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok(CaseRow {
+                            id: row.try_get("id")?,
+                            agreement_id: row.try_get("agreement_id")?,
+                            person_id: row.try_get("person_id")?,
+                            facility_id: row.try_get("facility_id")?,
+                            version: row.try_get("version")?,
+                            case: case_from_json(&row.try_get::<String, _>("record")?)?,
+                        })
+                    })
+                    .collect()
+            }
+
+            /// A person's aliases: (family name, given names), in order.
+            pub async fn aliases_of_person(&self, person_id: i64) -> Result<Vec<(String, String)>, StoreError> {
+                let rows = sqlx::query("SELECT family_name, given_names FROM person_aliases WHERE person_id = $1 ORDER BY family_name, given_names")
+                    .bind(person_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(|r| Ok((r.try_get("family_name")?, r.try_get("given_names")?))).collect()
+            }
+
+            /// Where the cases of an agreement are, without their records: (case id, person id,
+            /// facility, cell, state), in case order. Occupancy is counted from these.
+            pub async fn case_places(&self, agreement_id: &str) -> Result<Vec<(i64, i64, Option<String>, Option<String>, String)>, StoreError> {
+                let rows = sqlx::query("SELECT id, person_id, facility_id, cell_id, state FROM cases WHERE agreement_id = $1 ORDER BY id")
+                    .bind(agreement_id.to_owned())
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| Ok((r.try_get("id")?, r.try_get("person_id")?, r.try_get("facility_id")?, r.try_get("cell_id")?, r.try_get("state")?)))
+                    .collect()
+            }
+
             /// One case with the person's record.
             pub async fn case_with_person(&self, id: i64) -> Result<Option<(CaseRow, PersonData)>, StoreError> {
                 let row = sqlx::query(
@@ -621,9 +689,50 @@ macro_rules! backend {
             ) -> Result<CaseOutcome, StoreError> {
                 let mut tx = self.pool.begin().await?;
                 let mut head = Self::lock_head(&mut tx).await?;
+                let outcome = Self::act_in(&mut tx, &mut head, &CaseCall {
+                    id,
+                    expected_version,
+                    action: action.to_owned(),
+                    request: request.clone(),
+                    actor: actor.clone(),
+                    store_actor: store_actor.clone(),
+                }).await?;
+                if outcome.is_ok() {
+                    Self::save_head(&mut tx, &head).await?;
+                    tx.commit().await?;
+                }
+                Ok(outcome)
+            }
+
+            /// Several case commands in one transaction — group commit: each runs in its own
+            /// savepoint, so a refused or failed one leaves the others untouched, and all that
+            /// succeed are committed (one fsync) together, in order.
+            pub async fn act_on_cases(&self, calls: &[CaseCall]) -> Result<Vec<Result<CaseOutcome, StoreError>>, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                let mut out = Vec::with_capacity(calls.len());
+                for call in calls {
+                    sqlx::query("SAVEPOINT case_call").execute(&mut *tx).await?;
+                    let before = head.clone();
+                    let result = Self::act_in(&mut tx, &mut head, call).await;
+                    if !matches!(result, Ok(Ok(_))) {
+                        sqlx::query("ROLLBACK TO SAVEPOINT case_call").execute(&mut *tx).await?;
+                        head = before;
+                    }
+                    sqlx::query("RELEASE SAVEPOINT case_call").execute(&mut *tx).await?;
+                    out.push(result);
+                }
+                Self::save_head(&mut tx, &head).await?;
+                tx.commit().await?;
+                Ok(out)
+            }
+
+            async fn act_in(tx: &mut sqlx::Transaction<'_, $db>, head: &mut Head, call: &CaseCall) -> Result<CaseOutcome, StoreError> {
+                let CaseCall { id, expected_version, action, request, actor, store_actor } = call;
+                let (id, expected_version, action) = (*id, *expected_version, action.as_str());
                 let row = sqlx::query("SELECT agreement_id, person_id, facility_id, record, version FROM cases WHERE id = $1")
                     .bind(id)
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut **tx)
                     .await?
                     .ok_or_else(|| StoreError::NotFound(format!("case {id} does not exist")))?;
                 let agreement_id: String = row.try_get("agreement_id")?;
@@ -636,7 +745,7 @@ macro_rules! backend {
                     return Err(StoreError::Stale(format!("case {id} is at version {version}, not {expected}")));
                 }
                 let case = case_from_json(&row.try_get::<String, _>("record")?)?;
-                let agreement = Self::agreement_in(&mut tx, &agreement_id).await?;
+                let agreement = Self::agreement_in(tx, &agreement_id).await?;
                 let command = match request {
                     CaseRequest::Plain(command) => command.clone(),
                     CaseRequest::Admit { placement, .. } | CaseRequest::Move { placement } => {
@@ -644,7 +753,7 @@ macro_rules! backend {
                             .bind(agreement_id.clone())
                             .bind(placement.facility_id.clone())
                             .bind(placement.cell_id.clone())
-                            .fetch_optional(&mut *tx)
+                            .fetch_optional(&mut **tx)
                             .await?
                             .ok_or_else(|| StoreError::NotFound(format!(
                                 "cell {} of facility {} is not registered: import the cells first",
@@ -670,7 +779,7 @@ macro_rules! backend {
                             .bind(placement.facility_id.clone())
                             .bind(id)
                             .bind(placement.cell_id.clone())
-                            .fetch_one(&mut *tx)
+                            .fetch_one(&mut **tx)
                             .await?
                             .try_get::<i64, _>("n")?,
                         );
@@ -682,7 +791,7 @@ macro_rules! backend {
                             .bind(agreement_id.clone())
                             .bind(placement.facility_id.clone())
                             .bind(id)
-                            .fetch_one(&mut *tx)
+                            .fetch_one(&mut **tx)
                             .await?
                             .try_get::<i64, _>("n")?,
                         );
@@ -727,7 +836,7 @@ macro_rules! backend {
                     .bind(person_id)
                     .bind(agreement.receiving_state.as_str().to_owned())
                     .bind(value.clone())
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
                 }
                 let data = json!({
@@ -741,7 +850,7 @@ macro_rules! backend {
                     "occurred_at": actor.occurred_at,
                     "record": case_json(&next),
                 });
-                let seq = Self::record_event(&mut tx, &mut head, NewEvent { kind: "case.transition", agreement_id: Some(agreement_id.clone()), person_id: Some(person_id), data: EventData::Json(data) }, store_actor).await?;
+                let seq = Self::record_event(tx, head, NewEvent { kind: "case.transition", agreement_id: Some(agreement_id.clone()), person_id: Some(person_id), data: EventData::Json(data) }, store_actor).await?;
                 sqlx::query("UPDATE cases SET state = $1, facility_id = $2, cell_id = $3, record = $4, version = $5, last_event_seq = $6 WHERE id = $7")
                     .bind(next.state.as_str())
                     .bind(facility_id)
@@ -750,10 +859,8 @@ macro_rules! backend {
                     .bind(version + 1)
                     .bind(seq)
                     .bind(id)
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
-                Self::save_head(&mut tx, &head).await?;
-                tx.commit().await?;
                 Ok(Ok(next))
             }
 
@@ -1088,6 +1195,46 @@ macro_rules! backend {
                     .fetch_all(&self.pool)
                     .await?;
                 rows.iter().map(invoice_from_row).collect()
+            }
+
+            /// One incident, by id (whatever its agreement).
+            pub async fn incident(&self, id: i64) -> Result<Option<IncidentRow>, StoreError> {
+                let row = sqlx::query("SELECT id, agreement_id, case_id, kind, occurred_at, record FROM incidents WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                let Some(row) = row else { return Ok(None) };
+                let (report, notifications) = incident_from_json(&row.try_get::<String, _>("record")?)?;
+                Ok(Some(IncidentRow {
+                    id: row.try_get("id")?,
+                    agreement_id: row.try_get("agreement_id")?,
+                    case_id: row.try_get("case_id")?,
+                    kind: IncidentKind::parse(&row.try_get::<String, _>("kind")?).ok_or_else(|| StoreError::Inconsistent("incident kind".into()))?,
+                    occurred_at: row.try_get("occurred_at")?,
+                    report,
+                    notifications,
+                }))
+            }
+
+            /// Every inspection of an agreement, in id order: (id, inspection).
+            pub async fn inspections(&self, agreement_id: &str) -> Result<Vec<(i64, Inspection)>, StoreError> {
+                let rows = sqlx::query("SELECT id, record FROM inspections WHERE agreement_id = $1 ORDER BY id")
+                    .bind(agreement_id.to_owned())
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|row| Ok((row.try_get("id")?, inspection_from_json(&row.try_get::<String, _>("record")?)?)))
+                    .collect()
+            }
+
+            /// One inspection, by id (whatever its agreement): (agreement id, inspection).
+            pub async fn inspection(&self, id: i64) -> Result<Option<(String, Inspection)>, StoreError> {
+                let row = sqlx::query("SELECT agreement_id, record FROM inspections WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                let Some(row) = row else { return Ok(None) };
+                Ok(Some((row.try_get("agreement_id")?, inspection_from_json(&row.try_get::<String, _>("record")?)?)))
             }
 
             /// Creates a user (`user.created` event; the password hash is not journaled).
@@ -1712,7 +1859,9 @@ impl Store {
         let options = options
             .create_if_missing(true)
             .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-            .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+            // FULL: a commit is on disk before it is answered (WAL with NORMAL could lose the last
+            // commits on power loss). The server groups transitions so one fsync covers many.
+            .synchronous(sqlx::sqlite::SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             // A larger page cache keeps a big import's B-tree pages in memory instead of spilling them
@@ -1795,9 +1944,48 @@ impl Store {
         dispatch!(self, s => s.agreement_ids().await)
     }
 
+    /// See [`SqliteStore::person_by_id`].
+    pub async fn person_by_id(&self, id: i64) -> Result<Option<(String, i64, i64, PersonData)>, StoreError> {
+        dispatch!(self, s => s.person_by_id(id).await)
+    }
+
+    /// See [`SqliteStore::persons_of_state`].
+    pub async fn persons_of_state(
+        &self,
+        sending_state: &str,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, PersonData)>, StoreError> {
+        dispatch!(self, s => s.persons_of_state(sending_state, after, limit).await)
+    }
+
+    /// See [`SqliteStore::cases_of_person`].
+    pub async fn cases_of_person(&self, person_id: i64) -> Result<Vec<CaseRow>, StoreError> {
+        dispatch!(self, s => s.cases_of_person(person_id).await)
+    }
+
+    /// See [`SqliteStore::aliases_of_person`].
+    pub async fn aliases_of_person(&self, person_id: i64) -> Result<Vec<(String, String)>, StoreError> {
+        dispatch!(self, s => s.aliases_of_person(person_id).await)
+    }
+
+    /// See [`SqliteStore::case_places`].
+    #[allow(clippy::type_complexity)]
+    pub async fn case_places(
+        &self,
+        agreement_id: &str,
+    ) -> Result<Vec<(i64, i64, Option<String>, Option<String>, String)>, StoreError> {
+        dispatch!(self, s => s.case_places(agreement_id).await)
+    }
+
     /// See [`SqliteStore::case_with_person`].
     pub async fn case_with_person(&self, id: i64) -> Result<Option<(CaseRow, PersonData)>, StoreError> {
         dispatch!(self, s => s.case_with_person(id).await)
+    }
+
+    /// See [`SqliteStore::act_on_cases`].
+    pub async fn act_on_cases(&self, calls: &[CaseCall]) -> Result<Vec<Result<CaseOutcome, StoreError>>, StoreError> {
+        dispatch!(self, s => s.act_on_cases(calls).await)
     }
 
     /// See [`SqliteStore::act_on_case_at`].
@@ -1907,6 +2095,21 @@ impl Store {
     /// See [`SqliteStore::invoice_rows`].
     pub async fn invoice_rows(&self, agreement_id: &str) -> Result<Vec<InvoiceRow>, StoreError> {
         dispatch!(self, s => s.invoice_rows(agreement_id).await)
+    }
+
+    /// See [`SqliteStore::incident`].
+    pub async fn incident(&self, id: i64) -> Result<Option<IncidentRow>, StoreError> {
+        dispatch!(self, s => s.incident(id).await)
+    }
+
+    /// See [`SqliteStore::inspections`].
+    pub async fn inspections(&self, agreement_id: &str) -> Result<Vec<(i64, Inspection)>, StoreError> {
+        dispatch!(self, s => s.inspections(agreement_id).await)
+    }
+
+    /// See [`SqliteStore::inspection`].
+    pub async fn inspection(&self, id: i64) -> Result<Option<(String, Inspection)>, StoreError> {
+        dispatch!(self, s => s.inspection(id).await)
     }
 
     /// See [`SqliteStore::create_user`].

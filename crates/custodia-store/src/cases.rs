@@ -170,6 +170,23 @@ pub enum CaseRequest {
     },
 }
 
+/// One case command for [`crate::Store::act_on_cases`] (group commit).
+#[derive(Clone, Debug)]
+pub struct CaseCall {
+    /// The case.
+    pub id: i64,
+    /// Refused with `StoreError::Stale` unless the case is at this version.
+    pub expected_version: Option<i64>,
+    /// The action's name, recorded in the event.
+    pub action: String,
+    /// The command.
+    pub request: CaseRequest,
+    /// Who, when and why, for the rules.
+    pub actor: custodia_core::custody::Actor,
+    /// Who and when, for the journal.
+    pub store_actor: crate::Actor,
+}
+
 /// The outcome of a case command: the case after it, or the coded refusal (nothing written).
 pub type CaseOutcome = Result<Case, custodia_core::custody::Refusal>;
 

@@ -510,6 +510,50 @@ on_every_backend!(
     invoices_are_issued_by_two_people_and_never_change_on
 );
 
+async fn group_commits_keep_each_transition_separate_on(f: &Fixture) {
+    use custodia_core::custody::{Actor as CaseActor, Command, Refusal};
+    use custodia_core::eligibility::Decision;
+    use custodia_store::cases::{CaseCall, CaseRequest};
+    let store = &f.store;
+    import_agreement(store, AGREEMENT).await;
+    import(store, &[person(1), person(2), person(3)]).await;
+    for id in ["P000001", "P000002", "P000003"] {
+        store.propose_case("us-sv-cecot", id, &actor()).await.unwrap();
+    }
+    let call = |id: i64, expected: Option<i64>, command: Command| CaseCall {
+        id,
+        expected_version: expected,
+        action: "step".into(),
+        request: CaseRequest::Plain(command),
+        actor: CaseActor {
+            user: "u".into(),
+            occurred_at: "2025-03-15T10:00:00Z".into(),
+            recorded_at: "2025-03-15T10:00:00Z".into(),
+            reason: "TEST".into(),
+        },
+        store_actor: actor(),
+    };
+    let size = store.journal_size().await.unwrap();
+    let results = store
+        .act_on_cases(&[
+            call(1, None, Command::Screen { decision: Decision::Eligible }),
+            call(2, None, Command::Depart),
+            call(3, Some(7), Command::Screen { decision: Decision::Eligible }),
+            call(3, Some(1), Command::Screen { decision: Decision::Review }),
+        ])
+        .await
+        .unwrap();
+    assert!(matches!(results[0], Ok(Ok(_))));
+    assert!(matches!(results[1], Ok(Err(Refusal::InvalidTransition))));
+    assert!(matches!(results[2], Err(custodia_store::StoreError::Stale(_))));
+    assert!(matches!(results[3], Ok(Ok(_))));
+    assert_eq!(store.journal_size().await.unwrap(), size + 2, "only the two that passed were journaled");
+    assert_eq!(store.case_row(2).await.unwrap().unwrap().version, 1, "the refused one is untouched");
+    assert_eq!(store.case_row(3).await.unwrap().unwrap().version, 2);
+    assert_eq!(store.verify_journal().await.unwrap().first_mismatch, None);
+}
+on_every_backend!(group_commits_keep_each_transition_separate, group_commits_keep_each_transition_separate_on);
+
 async fn incidents_keep_their_report_and_notifications_on(f: &Fixture) {
     use custodia_core::incidents::{IncidentKind, Recipient};
     use custodia_store::IncidentUpdate;
