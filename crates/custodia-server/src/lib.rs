@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod clock;
+pub mod committer;
 pub mod config;
 pub mod error;
 pub mod extract;
@@ -97,13 +98,17 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let (state, reads) = AppState::new(store.clone(), config, signing_key);
+    let (state, reads, transitions) = AppState::new(store.clone(), config, signing_key);
     let writer = tokio::spawn(read_log_writer(store.clone(), reads));
+    let committer = tokio::spawn(committer::run(store.clone(), transitions));
     let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     // The state (and with it the last sender) is dropped with the service: the writer drains.
     if tokio::time::timeout(Duration::from_secs(10), writer).await.is_err() {
         tracing::error!("the read log did not flush within 10 s");
+    }
+    if tokio::time::timeout(Duration::from_secs(10), committer).await.is_err() {
+        tracing::error!("queued transitions did not finish within 10 s");
     }
     store.close().await;
     served

@@ -44,6 +44,8 @@ pub struct Inner {
     pub in_flight: Mutex<HashSet<(String, String)>>,
     /// The journal signing key (Ed25519 seed).
     pub signing_key: [u8; 32],
+    /// Case transitions, committed in groups.
+    pub committer: crate::committer::Committer,
 }
 
 impl std::ops::Deref for AppState {
@@ -54,9 +56,15 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    /// The state, and the receiving end of the read log (see [`crate::read_log_writer`]).
-    pub fn new(store: Store, config: Config, signing_key: [u8; 32]) -> (Self, mpsc::Receiver<PersonRead>) {
+    /// The state, the receiving end of the read log (see [`crate::read_log_writer`]) and the
+    /// transition queue (see [`crate::committer::run`]).
+    pub fn new(
+        store: Store,
+        config: Config,
+        signing_key: [u8; 32],
+    ) -> (Self, mpsc::Receiver<PersonRead>, crate::committer::Queue) {
         let (reads, receiver) = mpsc::channel(READ_LOG_QUEUE);
+        let (committer, queue) = crate::committer::channel();
         let inner = Inner {
             auth_failures: RateLimiter::per_minute(config.auth_failures_per_minute),
             locator: RateLimiter::per_minute(config.locator_per_minute),
@@ -67,8 +75,9 @@ impl AppState {
             reads,
             in_flight: Mutex::new(HashSet::new()),
             signing_key,
+            committer,
         };
-        (Self(Arc::new(inner)), receiver)
+        (Self(Arc::new(inner)), receiver, queue)
     }
 
     /// Logs a read of a person's file (SPEC §11); waits if the log is behind, never drops one.

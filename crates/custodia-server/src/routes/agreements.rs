@@ -179,15 +179,14 @@ async fn import_agreement(
     who: Principal,
     JsonBody(body): JsonBody<ImportAgreement>,
 ) -> ApiResult<(StatusCode, axum::Json<ImportedAgreement>)> {
-    who.require(Capability::ManageAgreements)?;
     let agreement = Agreement::from_toml(&body.source_toml).map_err(|e| {
         let field =
             e.problems.first().map(|p| format!("source_toml.{}", p.path)).unwrap_or_else(|| "source_toml".into());
         ApiError::invalid(&field, e.to_string())
     })?;
-    if !who.sees_agreement(agreement.id.as_str()) {
-        return Err(ApiError::forbidden(format!("agreement {} is outside your scope", agreement.id)));
-    }
+    // Out of scope answers 404 (as every record outside the caller's scope), before the role.
+    who.agreement_in_scope(agreement.id.as_str())?;
+    who.require(Capability::ManageAgreements)?;
     let effective_from = body.effective_from.as_deref().map(|d| crate::wire::date("effective_from", d)).transpose()?;
     let actor = custodia_store::Actor { name: who.name.clone(), recorded_at: crate::clock::now(), occurred_at: None };
     let file = custodia_store::AgreementFile { agreement: &agreement, source: &body.source_toml, effective_from };

@@ -1,16 +1,687 @@
-//! (to be written)
+//! Billing (SPEC §8, §11): invoices and credit notes drawn from the custody records, drafted by one
+//! finance officer and issued by another (the two-person rule), and the reports built on them —
+//! sustainability (§8) and the legal-basis audit (§9.3).
+//!
+//! A draft is recomputed at issue and issued only when it is the same byte for byte; an issued
+//! document never changes. `GET /api/v1/invoices/{id}?format=canonical` answers the stored
+//! canonical JSON, whose SHA-256 is the document's hash; `?format=csv` the CSV export of an issued
+//! document.
 
 use axum::Router;
-use utoipa::OpenApi;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use custodia_core::Date;
+use custodia_core::billing::{Extra, Period};
+use custodia_core::ledger::{self, Document, US_BOP_FY2023_DAY_MINOR};
+use custodia_store::StoreError;
+use custodia_store::invoices::InvoiceRow;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
+use crate::auth::{Capability, Principal};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{JsonBody as Json, PathParam as Path, QueryParams as Query};
+use crate::routes::agreements::agreement_in_scope;
 use crate::state::AppState;
+use crate::wire::{Page, PageQuery, date};
+
+/// Most extras rows of one draft.
+pub const MAX_EXTRAS: usize = 1_000;
+/// Longest extras code, in bytes.
+pub const MAX_EXTRA_CODE_BYTES: usize = 64;
+/// Longest extras description, in bytes.
+pub const MAX_EXTRA_DESCRIPTION_BYTES: usize = 500;
+/// Largest money amount accepted in a request (10^15 minor units).
+pub const MAX_AMOUNT_MINOR: i64 = 1_000_000_000_000_000;
 
 /// OpenAPI part.
 #[derive(Debug, OpenApi)]
-#[openapi()]
+#[openapi(
+    paths(list_invoices, get_invoice, draft_invoice, issue_invoice, draft_credit_note, sustainability, legal_basis),
+    components(schemas(
+        InvoiceView,
+        InvoiceDocumentView,
+        InvoiceLineView,
+        DraftInvoice,
+        ExtraRequest,
+        CreditNoteRequest,
+        SustainabilityReport,
+        SustainabilityRowView,
+        LegalBasisFinding,
+        Page<InvoiceView>
+    )),
+    security(("bearer" = []))
+)]
 pub struct Api;
 
 /// Routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/api/v1/invoices", get(list_invoices).post(draft_invoice))
+        .route("/api/v1/invoices/credit-notes", post(draft_credit_note))
+        .route("/api/v1/invoices/{id}", get(get_invoice))
+        .route("/api/v1/invoices/{id}/issue", post(issue_invoice))
+        .route("/api/v1/reports/sustainability", get(sustainability))
+        .route("/api/v1/reports/legal-basis", get(legal_basis))
+}
+
+fn store_actor(who: &Principal) -> custodia_store::Actor {
+    custodia_store::Actor { name: who.name.clone(), recorded_at: crate::clock::now(), occurred_at: None }
+}
+
+/// A refusal of the store as an answer: the two-person rule has its own code.
+fn refusal(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Refused(m) if m.contains("two-person rule") => ApiError::refused("TWO_PERSON_RULE", m),
+        other => ApiError::from(other),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wire types
+// ---------------------------------------------------------------------------------------------
+
+/// A line of a document.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct InvoiceLineView {
+    /// `PERSON_DAYS`, `CAPITA`, `ENVELOPE_LIMIT`, `ADJUSTMENT`, `EXTRA:<code>`, …
+    pub code: String,
+    /// For people.
+    pub description: String,
+    /// Quantity.
+    pub quantity: i64,
+    /// Unit price, minor units.
+    pub unit_price_minor: i64,
+    /// Amount, minor units (rounded once, half to even).
+    pub amount_minor: i64,
+    /// For an `ADJUSTMENT`, the period it corrects.
+    pub refers_to: Option<String>,
+}
+
+/// An invoice or credit note as drawn from the records.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct InvoiceDocumentView {
+    /// `invoice` or `credit_note`.
+    pub kind: String,
+    /// The document number.
+    pub number: String,
+    /// The agreement.
+    pub agreement_id: String,
+    /// The agreement version it was computed under.
+    pub agreement_version: i64,
+    /// `YYYY-MM`.
+    pub period: String,
+    /// ISO 4217 currency.
+    pub currency: String,
+    /// The lines.
+    pub lines: Vec<InvoiceLineView>,
+    /// The total, minor units.
+    pub total_minor: i64,
+    /// Σ pop(d) over the period's covered days.
+    pub person_days: i64,
+    /// Warnings (an envelope reached, …).
+    pub warnings: Vec<String>,
+}
+
+/// A stored document, drafted or issued.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct InvoiceView {
+    /// The draft id (the `{id}` of its paths).
+    pub id: i64,
+    /// The document number.
+    pub number: String,
+    /// `invoice` or `credit_note`.
+    pub kind: String,
+    /// `YYYY-MM`.
+    pub period: String,
+    /// `draft` or `issued`.
+    pub status: String,
+    /// The total, minor units.
+    pub total_minor: i64,
+    /// SHA-256 (lowercase hex) of the stored canonical JSON (`?format=canonical`).
+    pub sha256: String,
+    /// Who prepared it (the first person).
+    pub prepared_by: String,
+    /// The `invoice.drafted` journal event.
+    pub prepared_event: i64,
+    /// Who issued it (the second person); null for a draft.
+    pub issued_by: Option<String>,
+    /// When it was issued, RFC 3339 UTC.
+    pub issued_at: Option<String>,
+    /// The `invoice.issued` journal event.
+    pub issued_event: Option<i64>,
+    /// The document.
+    pub document: InvoiceDocumentView,
+}
+
+fn document_view(doc: &Document) -> InvoiceDocumentView {
+    InvoiceDocumentView {
+        kind: doc.kind.as_str().to_owned(),
+        number: doc.number.clone(),
+        agreement_id: doc.agreement_id.clone(),
+        agreement_version: doc.agreement_version,
+        period: doc.period.clone(),
+        currency: doc.currency.clone(),
+        lines: doc
+            .lines
+            .iter()
+            .map(|l| InvoiceLineView {
+                code: l.line.code.clone(),
+                description: l.line.description.clone(),
+                quantity: l.line.quantity,
+                unit_price_minor: l.line.unit_price_minor,
+                amount_minor: l.line.amount_minor,
+                refers_to: l.refers_to.clone(),
+            })
+            .collect(),
+        total_minor: doc.total_minor,
+        person_days: doc.person_days,
+        warnings: doc.warnings.clone(),
+    }
+}
+
+fn invoice_view(row: &InvoiceRow) -> ApiResult<InvoiceView> {
+    let doc = row.parsed().map_err(ApiError::internal)?;
+    Ok(InvoiceView {
+        id: row.id,
+        number: row.number.clone(),
+        kind: row.kind.clone(),
+        period: row.period.clone(),
+        status: if row.issued.is_some() { "issued" } else { "draft" }.to_owned(),
+        total_minor: row.total_minor,
+        sha256: row.sha256_hex(),
+        prepared_by: row.prepared_by.clone(),
+        prepared_event: row.prepared_seq,
+        issued_by: row.issued.as_ref().map(|i| i.issued_by.clone()),
+        issued_at: row.issued.as_ref().map(|i| i.issued_at.clone()),
+        issued_event: row.issued.as_ref().map(|i| i.issued_seq),
+        document: document_view(&doc),
+    })
+}
+
+/// The document, if it exists and its agreement is in the caller's scope (404 otherwise, alike).
+async fn invoice_in_scope(state: &AppState, who: &Principal, id: i64) -> ApiResult<InvoiceRow> {
+    match state.store.invoice_row(id).await? {
+        Some(row) if who.sees_agreement(&row.agreement_id) => Ok(row),
+        _ => Err(ApiError::not_found(format!("invoice {id} does not exist"))),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Invoices
+// ---------------------------------------------------------------------------------------------
+
+/// Filters of the invoice list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InvoiceQuery {
+    /// The agreement (required).
+    pub agreement: String,
+    /// Cursor: documents with a greater id.
+    pub after: Option<i64>,
+    /// Page size.
+    pub limit: Option<u32>,
+}
+
+/// The documents of an agreement, drafts and issued, in the order they were drafted.
+#[utoipa::path(get, path = "/api/v1/invoices", tag = "invoices", params(InvoiceQuery),
+    responses((status = 200, body = Page<InvoiceView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_invoices(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(q): Query<InvoiceQuery>,
+) -> ApiResult<axum::Json<Page<InvoiceView>>> {
+    let (after, limit) = PageQuery { after: q.after, limit: q.limit }.resolve(state.config.max_page_items)?;
+    crate::routes::agreements::require_agreement(&state, &who, &q.agreement).await?;
+    let rows = state.store.invoice_rows(&q.agreement).await?;
+    // Only the page is rendered (each document is parsed).
+    let page = Page::of(rows, |r| r.id, after, limit);
+    let items = page.items.iter().map(invoice_view).collect::<ApiResult<Vec<_>>>()?;
+    Ok(axum::Json(Page { items, next_after: page.next_after }))
+}
+
+/// How to answer a document.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InvoiceFormat {
+    /// `json` (default: the document with its hash and who prepared and issued it), `canonical`
+    /// (the stored canonical JSON, byte for byte: its SHA-256 is `sha256`) or `csv` (one row per
+    /// line; issued documents only).
+    pub format: Option<String>,
+}
+
+/// The CSV export: one row per line (as `custodia invoices export --format csv`).
+fn csv_export(doc: &Document) -> Vec<u8> {
+    use custodia_core::csv::write_field;
+    let mut out =
+        b"number,kind,agreement_id,period,currency,code,refers_to,description,quantity,unit_price_minor,amount_minor\n"
+            .to_vec();
+    for l in &doc.lines {
+        let fields: [&str; 8] = [
+            &doc.number,
+            doc.kind.as_str(),
+            &doc.agreement_id,
+            &doc.period,
+            &doc.currency,
+            &l.line.code,
+            l.refers_to.as_deref().unwrap_or_default(),
+            &l.line.description,
+        ];
+        for f in fields {
+            write_field(&mut out, f.as_bytes());
+            out.push(b',');
+        }
+        out.extend_from_slice(
+            format!("{},{},{}\n", l.line.quantity, l.line.unit_price_minor, l.line.amount_minor).as_bytes(),
+        );
+    }
+    out
+}
+
+fn with_type(body: Vec<u8>, content_type: &'static str, sha256: &str) -> Response {
+    let mut response = (StatusCode::OK, body).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(sha256) {
+        response.headers_mut().insert("x-document-sha256", v);
+    }
+    response
+}
+
+/// One document: the JSON view, the stored canonical JSON, or the CSV export.
+#[utoipa::path(get, path = "/api/v1/invoices/{id}", tag = "invoices",
+    params(("id" = i64, Path, description = "Draft id"), InvoiceFormat),
+    responses(
+        (status = 200, description = "The document", content(
+            (InvoiceView = "application/json"),
+            (String = "text/csv"))),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "`NOT_ISSUED`: only issued documents are exported as CSV")))]
+async fn get_invoice(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<i64>,
+    Query(q): Query<InvoiceFormat>,
+) -> ApiResult<Response> {
+    let row = invoice_in_scope(&state, &who, id).await?;
+    match q.format.as_deref().unwrap_or("json") {
+        "json" => Ok(axum::Json(invoice_view(&row)?).into_response()),
+        "canonical" => Ok(with_type(row.document.clone().into_bytes(), "application/json", &row.sha256_hex())),
+        "csv" => {
+            if row.issued.is_none() {
+                return Err(ApiError::refused(
+                    "NOT_ISSUED",
+                    format!("invoice {id} ({}) is a draft: only issued documents are exported", row.number),
+                ));
+            }
+            let doc = row.parsed().map_err(ApiError::internal)?;
+            Ok(with_type(csv_export(&doc), "text/csv; charset=utf-8", &row.sha256_hex()))
+        }
+        other => Err(ApiError::invalid("format", format!("{other:?} must be json, canonical or csv"))),
+    }
+}
+
+/// An extras row: billed as an `EXTRA:<code>` line in the month it occurred.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtraRequest {
+    /// When it occurred, YYYY-MM-DD (in the period).
+    pub date: String,
+    /// Its code (transport, medical, interpreter…).
+    pub code: String,
+    /// Description.
+    #[serde(default)]
+    pub description: String,
+    /// Amount, a positive integer of minor units.
+    pub amount_minor: i64,
+}
+
+/// Drafting the invoice of a period.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DraftInvoice {
+    /// The agreement.
+    pub agreement_id: String,
+    /// The billing period, YYYY-MM: in the term, and over (as of today, UTC).
+    pub period: String,
+    /// Extras of the period.
+    #[serde(default)]
+    pub extras: Vec<ExtraRequest>,
+}
+
+fn extras(agreement: &custodia_core::Agreement, y: i32, m: u32, rows: &[ExtraRequest]) -> ApiResult<Vec<Extra>> {
+    if rows.len() > MAX_EXTRAS {
+        return Err(ApiError::invalid("extras", format!("at most {MAX_EXTRAS} rows")));
+    }
+    rows.iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let field = |name: &str| format!("extras[{i}].{name}");
+            let on = date(&field("date"), &e.date)?;
+            if !(on.year() == y && on.month() == m && agreement.in_term(on)) {
+                return Err(ApiError::invalid(
+                    &field("date"),
+                    format!("{on} is not in the period {y:04}-{m:02} of the agreement's term"),
+                ));
+            }
+            let code = e.code.trim();
+            if code.is_empty() || code.len() > MAX_EXTRA_CODE_BYTES || code.chars().any(char::is_control) {
+                return Err(ApiError::invalid(
+                    &field("code"),
+                    format!("must be 1 to {MAX_EXTRA_CODE_BYTES} bytes without control characters"),
+                ));
+            }
+            if e.description.len() > MAX_EXTRA_DESCRIPTION_BYTES {
+                return Err(ApiError::invalid(
+                    &field("description"),
+                    format!("must be at most {MAX_EXTRA_DESCRIPTION_BYTES} bytes"),
+                ));
+            }
+            if e.amount_minor <= 0 || e.amount_minor > MAX_AMOUNT_MINOR {
+                return Err(ApiError::invalid(
+                    &field("amount_minor"),
+                    format!("must be a positive integer of at most {MAX_AMOUNT_MINOR}"),
+                ));
+            }
+            Ok(Extra {
+                date: on,
+                code: code.to_owned(),
+                description: e.description.trim().to_owned(),
+                amount_minor: e.amount_minor,
+            })
+        })
+        .collect()
+}
+
+/// Drafts the invoice of a period from the custody records (the first of two people). Refused
+/// (409) when the period is not over, already issued, or an earlier period is not issued yet.
+#[utoipa::path(post, path = "/api/v1/invoices", tag = "invoices", request_body = DraftInvoice,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
+    responses((status = 201, body = InvoiceView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn draft_invoice(
+    State(state): State<AppState>,
+    who: Principal,
+    Json(body): Json<DraftInvoice>,
+) -> ApiResult<(StatusCode, axum::Json<InvoiceView>)> {
+    let (_, agreement, _) = agreement_in_scope(&state, &who, &body.agreement_id).await?;
+    who.require(Capability::Invoices)?;
+    let (y, m) = ledger::parse_month(&body.period)
+        .ok_or_else(|| ApiError::invalid("period", format!("{:?} must be YYYY-MM", body.period)))?;
+    Period::new(&agreement, y, m).map_err(|e| ApiError::invalid("period", e.to_string()))?;
+    let extras = extras(&agreement, y, m, &body.extras)?;
+    let row = state
+        .store
+        .draft_invoice(&body.agreement_id, &body.period, &extras, crate::clock::today(), &store_actor(&who))
+        .await
+        .map_err(refusal)?;
+    Ok((StatusCode::CREATED, axum::Json(invoice_view(&row)?)))
+}
+
+/// Issues a draft (the second person): recomputed from the records as they stand and issued only
+/// when identical; then immutable. The user who prepared it may not issue it (`TWO_PERSON_RULE`).
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/issue", tag = "invoices",
+    params(("id" = i64, Path, description = "Draft id"), ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
+    responses((status = 200, body = InvoiceView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "`TWO_PERSON_RULE` (the preparer may not issue), or `REFUSED` (already issued, stale draft, …)")))]
+async fn issue_invoice(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<InvoiceView>> {
+    let row = invoice_in_scope(&state, &who, id).await?;
+    who.require(Capability::Invoices)?;
+    if row.prepared_by == who.name {
+        return Err(ApiError::refused(
+            "TWO_PERSON_RULE",
+            format!("two-person rule: {} prepared draft {id}; another user must issue it", row.prepared_by),
+        ));
+    }
+    let issued = state.store.issue(id, &store_actor(&who)).await.map_err(refusal)?;
+    Ok(axum::Json(invoice_view(&issued)?))
+}
+
+/// Drafting the credit note of an agreement that has ended.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreditNoteRequest {
+    /// The agreement.
+    pub agreement_id: String,
+}
+
+/// Drafts the credit note that settles an agreement once it has ended and every period is
+/// issued (issue it like an invoice).
+#[utoipa::path(post, path = "/api/v1/invoices/credit-notes", tag = "invoices", request_body = CreditNoteRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
+    responses((status = 201, body = InvoiceView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn draft_credit_note(
+    State(state): State<AppState>,
+    who: Principal,
+    Json(body): Json<CreditNoteRequest>,
+) -> ApiResult<(StatusCode, axum::Json<InvoiceView>)> {
+    crate::routes::agreements::require_agreement(&state, &who, &body.agreement_id).await?;
+    who.require(Capability::Invoices)?;
+    let row = state
+        .store
+        .draft_credit_note(&body.agreement_id, crate::clock::today(), &store_actor(&who))
+        .await
+        .map_err(refusal)?;
+    Ok((StatusCode::CREATED, axum::Json(invoice_view(&row)?)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reports
+// ---------------------------------------------------------------------------------------------
+
+/// Parameters of the sustainability report.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SustainabilityQuery {
+    /// The agreement (required).
+    pub agreement: String,
+    /// The receiving state's annual prison budget, minor units of the agreement's currency (≥ 1).
+    #[param(value_type = Option<i64>)]
+    pub receiving_budget_minor: Option<String>,
+    /// The sending state's cost of holding one person for a day at home, minor units (≥ 0); the
+    /// default, 12080 (US Bureau of Prisons FY2023), applies only to US agreements billed in USD.
+    #[param(value_type = Option<i64>)]
+    pub home_cost_per_day_minor: Option<String>,
+}
+
+/// An optional integer query parameter in `min..=MAX_AMOUNT_MINOR` (empty means absent).
+fn amount_param(field: &str, value: Option<&str>, min: i64) -> ApiResult<Option<i64>> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => v.parse::<i64>().ok().filter(|n| (min..=MAX_AMOUNT_MINOR).contains(n)).map(Some).ok_or_else(|| {
+            ApiError::invalid(field, format!("{v:?} must be an integer from {min} to {MAX_AMOUNT_MINOR}"))
+        }),
+    }
+}
+
+/// A row of the sustainability report (a month, or an agreement year).
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct SustainabilityRowView {
+    /// `YYYY-MM`, or `year N`.
+    pub label: String,
+    /// First day covered.
+    pub from: String,
+    /// Last day covered.
+    pub to: String,
+    /// Issued documents' totals.
+    pub invoiced_minor: i64,
+    /// Person-days billed.
+    pub person_days: i64,
+    /// What the same person-days would have cost at home.
+    pub home_cost_minor: i64,
+    /// `home_cost_minor − invoiced_minor`.
+    pub sending_state_saving_minor: i64,
+    /// Invoiced revenue as a share of the receiving state's prison budget, basis points (null
+    /// without a budget).
+    pub budget_share_bp: Option<i64>,
+    /// Issued documents counted (0: not invoiced yet).
+    pub documents: usize,
+}
+
+/// The sustainability report (as `custodia report sustainability --json`).
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct SustainabilityReport {
+    /// The agreement.
+    pub agreement_id: String,
+    /// ISO 4217 currency.
+    pub currency: String,
+    /// The home cost per person-day used.
+    pub home_cost_per_day_minor: i64,
+    /// The receiving state's annual prison budget, if given.
+    pub receiving_budget_minor: Option<i64>,
+    /// One row per period of the term.
+    pub months: Vec<SustainabilityRowView>,
+    /// One row per agreement year.
+    pub years: Vec<SustainabilityRowView>,
+}
+
+fn sustainability_rows(rows: &[ledger::SustainabilityRow]) -> Vec<SustainabilityRowView> {
+    rows.iter()
+        .map(|r| SustainabilityRowView {
+            label: r.label.clone(),
+            from: r.from.to_string(),
+            to: r.to.to_string(),
+            invoiced_minor: r.invoiced_minor,
+            person_days: r.person_days,
+            home_cost_minor: r.home_cost_minor,
+            sending_state_saving_minor: r.sending_state_saving_minor,
+            budget_share_bp: r.budget_share_bp,
+            documents: r.documents,
+        })
+        .collect()
+}
+
+/// Invoiced revenue (issued documents) against the receiving state's prison budget and the sending
+/// state's cost of holding the same person-days at home, per month and per agreement year.
+#[utoipa::path(get, path = "/api/v1/reports/sustainability", tag = "reports", params(SustainabilityQuery),
+    responses((status = 200, body = SustainabilityReport), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn sustainability(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(q): Query<SustainabilityQuery>,
+) -> ApiResult<axum::Json<SustainabilityReport>> {
+    let budget = amount_param("receiving_budget_minor", q.receiving_budget_minor.as_deref(), 1)?;
+    let home = amount_param("home_cost_per_day_minor", q.home_cost_per_day_minor.as_deref(), 0)?;
+    let (_, agreement, _) = agreement_in_scope(&state, &who, &q.agreement).await?;
+    let home = match home {
+        Some(h) => h,
+        None if agreement.sending_state.as_str() == "US" && agreement.currency.as_str() == "USD" => {
+            US_BOP_FY2023_DAY_MINOR
+        }
+        None => {
+            return Err(ApiError::invalid(
+                "home_cost_per_day_minor",
+                format!(
+                    "required (the default, $120.80 a day, is the US figure; {} sends and bills in {})",
+                    agreement.sending_state.as_str(),
+                    agreement.currency.as_str()
+                ),
+            ));
+        }
+    };
+    let issued: Vec<Document> = state
+        .store
+        .invoice_rows(&q.agreement)
+        .await?
+        .iter()
+        .filter(|r| r.issued.is_some())
+        .map(InvoiceRow::parsed)
+        .collect::<Result<_, _>>()
+        .map_err(ApiError::internal)?;
+    let report = ledger::sustainability(&agreement, &issued, home, budget)
+        .map_err(|e| ApiError::invalid("home_cost_per_day_minor", e.to_string()))?;
+    Ok(axum::Json(SustainabilityReport {
+        agreement_id: agreement.id.as_str().to_owned(),
+        currency: agreement.currency.as_str().to_owned(),
+        home_cost_per_day_minor: home,
+        receiving_budget_minor: budget,
+        months: sustainability_rows(&report.months),
+        years: sustainability_rows(&report.years),
+    }))
+}
+
+/// Parameters of the legal-basis audit.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LegalBasisQuery {
+    /// The agreement (required).
+    pub agreement: String,
+    /// The day of the audit, YYYY-MM-DD (default: today, UTC).
+    pub on: Option<String>,
+}
+
+/// A case whose legal basis is missing, expired or on hold.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct LegalBasisFinding {
+    /// The case.
+    pub case_id: i64,
+    /// The sending state's id of the person.
+    pub person_id: String,
+    /// The case's state (`in_transit`, `in_custody`, `return_scheduled`).
+    pub state: String,
+    /// What is wrong: `missing: …`, `expired: …`, `on hold: …`.
+    pub problems: Vec<String>,
+}
+
+fn projected_release(person: &custodia_store::PersonData, agreement: &custodia_core::Agreement) -> Option<Date> {
+    let start = Date::parse(person.sentence_start.as_deref()?).ok()?;
+    let term = custodia_core::Term::parse(person.sentence_term.as_deref()?).ok()?;
+    let input = custodia_core::SentenceInput {
+        start,
+        term,
+        jail_credit_days: person.jail_credit_days.unwrap_or(0).min(custodia_core::sentence::MAX_CREDIT_DAYS),
+        gct_rate: custodia_core::sentence::DEFAULT_GCT_RATE,
+        gct_disallowed_days: 0,
+        profile: agreement.sentence_profile,
+    };
+    custodia_core::sentence::compute(&input).ok()?.projected_release_date
+}
+
+/// The legal-basis audit (SPEC §9.3; as `custodia report legal-basis --json`): everyone held under
+/// the agreement, in the caller's scope, whose legal basis is missing, expired (past the projected
+/// release) or on hold.
+#[utoipa::path(get, path = "/api/v1/reports/legal-basis", tag = "reports", params(LegalBasisQuery),
+    responses((status = 200, body = [LegalBasisFinding]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn legal_basis(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(q): Query<LegalBasisQuery>,
+) -> ApiResult<axum::Json<Vec<LegalBasisFinding>>> {
+    let on = match q.on.as_deref() {
+        Some(d) => date("on", d)?,
+        None => crate::clock::today(),
+    };
+    let (_, agreement, _) = agreement_in_scope(&state, &who, &q.agreement).await?;
+    let rows = state.store.cases_with_persons(&q.agreement).await?;
+    let mut findings = Vec::new();
+    for (row, person) in rows.iter().filter(|(r, _)| who.sees(&r.agreement_id, r.facility_id.as_deref())) {
+        if !row.case.state.is_held() {
+            continue;
+        }
+        let mut problems = Vec::new();
+        if !row.case.legal_basis {
+            problems.push("missing: no final conviction or final removal order on record".to_owned());
+        }
+        if let Some(release) = projected_release(person, &agreement).filter(|r| on > *r) {
+            problems.push(format!("expired: projected release was {release}"));
+        }
+        for hold in row.case.holds.iter().filter(|h| h.lifted_by.is_none()) {
+            problems.push(format!("on hold: {} (placed by {})", hold.reference, hold.placed_by));
+        }
+        if !problems.is_empty() {
+            findings.push(LegalBasisFinding {
+                case_id: row.id,
+                person_id: person.sending_id.clone(),
+                state: row.case.state.as_str().to_owned(),
+                problems,
+            });
+        }
+    }
+    Ok(axum::Json(findings))
 }

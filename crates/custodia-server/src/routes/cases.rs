@@ -437,11 +437,18 @@ async fn apply(
         recorded_at: actor.recorded_at.as_str().to_owned(),
         reason: reason.to_owned(),
     };
-    let outcome =
-        state.store.act_on_case_at(id, expected, action, &request, &case_actor, &actor).await.map_err(|e| match e {
-            custodia_store::StoreError::Stale(m) => ApiError::precondition_failed(m),
-            other => ApiError::from(other),
-        })?;
+    let call = custodia_store::cases::CaseCall {
+        id,
+        expected_version: expected,
+        action: action.to_owned(),
+        request,
+        actor: case_actor,
+        store_actor: actor,
+    };
+    let outcome = state.committer.act(call).await.map_err(|e| match e {
+        custodia_store::StoreError::Stale(m) => ApiError::precondition_failed(m),
+        other => ApiError::from(other),
+    })?;
     match outcome {
         Ok(_) => {
             let (row, person) = case_in_scope(state, who, id).await?;

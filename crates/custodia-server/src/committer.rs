@@ -1,0 +1,66 @@
+//! Group commit of case transitions: requests queue here, one task applies whatever has queued as
+//! one transaction ([`custodia_store::Store::act_on_cases`], each in its own savepoint) and answers
+//! each caller. Under load many transitions share one commit (one fsync); alone, a transition
+//! commits at once.
+
+use custodia_store::cases::{CaseCall, CaseOutcome};
+use custodia_store::{Store, StoreError};
+use tokio::sync::{mpsc, oneshot};
+
+/// Most transitions in one commit.
+pub const MAX_BATCH: usize = 256;
+/// Most transitions waiting.
+pub const QUEUE: usize = 4096;
+
+type Reply = oneshot::Sender<Result<CaseOutcome, StoreError>>;
+
+/// The sending side, held by the state.
+#[derive(Clone, Debug)]
+pub struct Committer {
+    queue: mpsc::Sender<(CaseCall, Reply)>,
+}
+
+/// The receiving side, run by [`run`].
+#[derive(Debug)]
+pub struct Queue(mpsc::Receiver<(CaseCall, Reply)>);
+
+/// A committer and its queue.
+pub fn channel() -> (Committer, Queue) {
+    let (queue, receiver) = mpsc::channel(QUEUE);
+    (Committer { queue }, Queue(receiver))
+}
+
+impl Committer {
+    /// Applies one transition, committed with whatever else is queued.
+    pub async fn act(&self, call: CaseCall) -> Result<CaseOutcome, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send((call, reply))
+            .await
+            .map_err(|_| StoreError::Journal("the transition queue is closed".into()))?;
+        answer.await.map_err(|_| StoreError::Journal("the transition was dropped".into()))?
+    }
+}
+
+/// Applies queued transitions in batches until every [`Committer`] is gone.
+pub async fn run(store: Store, Queue(mut queue): Queue) {
+    let mut batch: Vec<(CaseCall, Reply)> = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let calls: Vec<CaseCall> = batch.iter().map(|(c, _)| c.clone()).collect();
+        match store.act_on_cases(&calls).await {
+            Ok(results) => {
+                for ((_, reply), result) in batch.drain(..).zip(results) {
+                    let _ = reply.send(result);
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, size = batch.len(), "a batch of transitions failed");
+                let message = e.to_string();
+                for (_, reply) in batch.drain(..) {
+                    let _ = reply.send(Err(StoreError::Journal(message.clone())));
+                }
+            }
+        }
+        batch.clear();
+    }
+}

@@ -1,0 +1,350 @@
+//! End to end against the real server on port 0: authentication, scopes, a case from proposal to
+//! custody through the API, ETag/If-Match, Idempotency-Key, the public locator, limits, health and
+//! metrics.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use common::{TestServer, import_cells, import_persons, person};
+use serde_json::{Value, json};
+
+const CECOT: &str = "examples/agreements/us-sv-cecot.toml";
+const GJILAN: &str = "examples/agreements/dk-xk-gjilan.toml";
+
+fn error_shape(body: &Value) {
+    let obj = body.as_object().unwrap_or_else(|| panic!("not an error body: {body}"));
+    assert!(obj.contains_key("code") && obj.contains_key("message") && obj.contains_key("field"), "{body}");
+    assert_eq!(obj.len(), 3, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_roles_and_scopes() {
+    let server = TestServer::start(&[CECOT, GJILAN]).await;
+    let admin = server.user("root", "admin", &["*"], &[]).await;
+    let auditor = server.user("aud", "auditor", &["us-sv-cecot"], &[]).await;
+
+    // No token, a malformed header, an unknown token: 401 with the error body.
+    let r = server.client.get(server.url("/api/v1/agreements")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    error_shape(&r.json().await.unwrap());
+    let r =
+        server.client.get(server.url("/api/v1/agreements")).header("Authorization", "Basic abc").send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let (status, body) = server.get("cst_not-a-token", "/api/v1/agreements").await;
+    assert_eq!(status, 401);
+    assert_eq!(body["code"], "UNAUTHENTICATED");
+
+    // Scope: the auditor sees one agreement; the other answers 404 exactly like a missing one.
+    let (_, list) = server.get(&admin, "/api/v1/agreements").await;
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    let (_, list) = server.get(&auditor, "/api/v1/agreements").await;
+    let ids: Vec<&str> = list.as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["us-sv-cecot"]);
+    let (hidden, hidden_body) = server.get(&auditor, "/api/v1/agreements/dk-xk-gjilan").await;
+    let (missing, missing_body) = server.get(&auditor, "/api/v1/agreements/nowhere").await;
+    assert_eq!((hidden, missing), (404, 404));
+    assert_eq!(hidden_body["code"], missing_body["code"]);
+    let (status, _) = server.get(&auditor, "/api/v1/cases?agreement=dk-xk-gjilan").await;
+    assert_eq!(status, 404);
+
+    // Roles: an auditor reads but may not write (403, in scope); users are for admins.
+    let (status, body) =
+        server.post(&auditor, "/api/v1/cases", json!({"agreement_id": "us-sv-cecot", "person_id": "X"})).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["code"], "FORBIDDEN");
+    let (status, _) = server.get(&auditor, "/api/v1/users").await;
+    assert_eq!(status, 403);
+
+    // Tokens through the API: created (secret once), listed without secrets, revoked at once.
+    let (status, created) = server
+        .post(&admin, "/api/v1/users", json!({"name": "fin", "role": "finance_officer", "agreements": ["us-sv-cecot"]}))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let (status, token) = server.post(&admin, "/api/v1/tokens", json!({"user": "fin", "label": "ledger"})).await;
+    assert_eq!(status, 201, "{token}");
+    let secret = token["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("cst_"));
+    let (status, _) = server.get(&secret, "/api/v1/agreements").await;
+    assert_eq!(status, 200);
+    let (_, tokens) = server.get(&secret, "/api/v1/tokens").await;
+    let listed = tokens.to_string();
+    assert!(!listed.contains(&secret), "secrets are never listed");
+    assert_eq!(tokens.as_array().unwrap().len(), 1, "a user lists only their own tokens");
+    let id = token["id"].as_i64().unwrap();
+    let (status, _) = server.post(&secret, &format!("/api/v1/tokens/{id}/revoke"), json!({})).await;
+    assert_eq!(status, 200);
+    let (status, _) = server.get(&secret, "/api/v1/agreements").await;
+    assert_eq!(status, 401, "a revoked token stops working");
+
+    // Bad input names the field.
+    let (status, body) =
+        server.post(&admin, "/api/v1/users", json!({"name": "x", "role": "emperor", "agreements": ["*"]})).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["field"], "role");
+    let (status, body) = server
+        .post(&admin, "/api/v1/users", json!({"name": "x", "role": "auditor", "agreements": ["*"], "colour": 1}))
+        .await;
+    assert_eq!(status, 400, "unknown fields are refused");
+    assert_eq!(body["field"], "colour");
+    let (status, body) = server.get(&admin, "/api/v1/cases?agreement=us-sv-cecot&limit=0").await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("limit")));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_logins_are_rate_limited_and_passwords_work() {
+    let server = TestServer::start_with(&[CECOT], |c| c.auth_failures_per_minute = 3).await;
+    let admin = server.user("root", "admin", &["*"], &[]).await;
+    let (status, _) = server
+        .post(
+            &admin,
+            "/api/v1/users",
+            json!({"name": "lin", "role": "auditor", "agreements": ["*"], "password": "a long enough passphrase"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let login = |password: &str| {
+        server.client.post(server.url("/api/v1/login")).json(&json!({"name": "lin", "password": password})).send()
+    };
+    let ok = login("a long enough passphrase").await.unwrap();
+    assert_eq!(ok.status().as_u16(), 201);
+    let token: Value = ok.json().await.unwrap();
+    assert_eq!(server.get(token["secret"].as_str().unwrap(), "/api/v1/agreements").await.0, 200);
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        statuses.push(login("wrong").await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 429, 429]);
+    assert_eq!(login("a long enough passphrase").await.unwrap().status().as_u16(), 429, "blocked for the minute");
+    let stored = server.store.users().await.unwrap();
+    let phc = stored.iter().find(|u| u.name == "lin").unwrap().password_hash.clone().unwrap();
+    assert!(phc.starts_with("$argon2id$"));
+    server.stop().await;
+}
+
+async fn transition(server: &TestServer, token: &str, case: i64, body: Value) -> (u16, Value) {
+    server.post(token, &format!("/api/v1/cases/{case}/transitions"), body).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_from_proposal_to_custody_with_etags_and_idempotency() {
+    let server = TestServer::start(&[CECOT]).await;
+    import_persons(
+        &server,
+        "us-sv-cecot",
+        "US",
+        vec![person("V1", "Reyes", "1990-04-02", "high"), person("V2", "Cruz", "1985-01-01", "low")],
+    )
+    .await;
+    import_cells(&server, "us-sv-cecot", &[("cecot", "B1-C01", "shared", "100", 80)]).await;
+    let us = server.user("us", "sending_officer", &["us-sv-cecot"], &[]).await;
+    let us2 = server.user("us2", "sending_officer", &["us-sv-cecot"], &[]).await;
+    let sv = server.user("sv", "receiving_officer", &["us-sv-cecot"], &[]).await;
+    let staff = server.user("staff", "facility_officer", &["us-sv-cecot"], &["cecot"]).await;
+    let other_staff = server.user("izalco", "facility_officer", &["us-sv-cecot"], &["izalco"]).await;
+    let legal = server.user("legal", "legal_officer", &["us-sv-cecot"], &[]).await;
+
+    // Idempotency: the same key and body gives the first answer again and opens one case.
+    let propose = |token: String, key: &'static str, person: &'static str| {
+        let client = server.client.clone();
+        let url = server.url("/api/v1/cases");
+        async move {
+            let r = client
+                .post(url)
+                .bearer_auth(token)
+                .header("Idempotency-Key", key)
+                .json(&json!({"agreement_id": "us-sv-cecot", "person_id": person}))
+                .send()
+                .await
+                .unwrap();
+            let replayed = r.headers().get("idempotent-replayed").is_some();
+            (r.status().as_u16(), replayed, r.json::<Value>().await.unwrap())
+        }
+    };
+    let (s1, replayed1, first) = propose(us.clone(), "k-1", "V1").await;
+    let size = server.store.journal_size().await.unwrap();
+    let (s2, replayed2, again) = propose(us.clone(), "k-1", "V1").await;
+    assert_eq!((s1, s2, replayed1, replayed2), (201, 201, false, true));
+    assert_eq!(first, again);
+    assert_eq!(server.store.journal_size().await.unwrap(), size, "a repeat changes nothing");
+    let (s3, _, conflict) = propose(us.clone(), "k-1", "V2").await;
+    assert_eq!(s3, 409, "same key, another body");
+    assert_eq!(conflict["field"], "Idempotency-Key");
+    let (s4, _, _) = propose(us2.clone(), "k-1", "V2").await;
+    assert_eq!(s4, 201, "keys are per user");
+    let id = first["id"].as_i64().unwrap();
+
+    // Transitions by role; the two approvals by two users of different states.
+    assert_eq!(
+        transition(&server, &us, id, json!({"action": "screen", "decision": "eligible", "reason": "SCREENED"})).await.0,
+        200
+    );
+    let (status, body) =
+        transition(&server, &us, id, json!({"action": "approve", "party": "receiving", "reason": "AGREED"})).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("FORBIDDEN")),
+        "a sending officer cannot approve for the receiving state"
+    );
+    assert_eq!(
+        transition(&server, &us, id, json!({"action": "approve", "party": "sending", "reason": "AGREED"})).await.0,
+        200
+    );
+    assert_eq!(
+        transition(&server, &sv, id, json!({"action": "approve", "party": "receiving", "reason": "AGREED"})).await.0,
+        200
+    );
+
+    // ETag / If-Match: a change based on an old version is refused with 412 and changes nothing.
+    let r = server.client.get(server.url(&format!("/api/v1/cases/{id}"))).bearer_auth(&us).send().await.unwrap();
+    let etag = r.headers().get("etag").unwrap().to_str().unwrap().to_owned();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["state"], "approved");
+    assert_eq!(etag, format!("\"{}\"", body["version"]));
+    let send = |if_match: String| {
+        server
+            .client
+            .post(server.url(&format!("/api/v1/cases/{id}/transitions")))
+            .bearer_auth(&us)
+            .header("If-Match", if_match)
+            .json(&json!({"action": "schedule", "reason": "FLIGHT_BOOKED"}))
+            .send()
+    };
+    let stale = send("\"1\"".into()).await.unwrap();
+    assert_eq!(stale.status().as_u16(), 412);
+    let fresh = send(etag.clone()).await.unwrap();
+    assert_eq!(fresh.status().as_u16(), 200);
+    assert_ne!(fresh.headers().get("etag").unwrap().to_str().unwrap(), etag);
+
+    // A legal hold blocks departure with its rule code; lifting it lets the case go.
+    let (status, _) = server
+        .post(&legal, "/api/v1/holds", json!({"case_id": id, "reference": "TRO-1", "reason": "COURT_ORDER"}))
+        .await;
+    assert_eq!(status, 200);
+    let (status, body) = transition(&server, &us, id, json!({"action": "depart", "reason": "FLIGHT_LEFT"})).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("ON_HOLD")), "{body}");
+    let (_, holds) = server.get(&us, "/api/v1/holds?agreement=us-sv-cecot&standing=true").await;
+    assert_eq!(holds.as_array().unwrap().len(), 1);
+    assert_eq!(
+        server
+            .post(&legal, "/api/v1/holds/lift", json!({"case_id": id, "reference": "TRO-1", "reason": "ORDER_VACATED"}))
+            .await
+            .0,
+        200
+    );
+    let (status, _) = transition(
+        &server,
+        &us,
+        id,
+        json!({"action": "depart", "reason": "FLIGHT_LEFT", "occurred_at": "2025-03-15T18:00:00Z"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    // Admission by facility staff; bad input names the field; a facility officer of another
+    // facility no longer sees the case once it is placed in CECOT.
+    let admit = |hour: u8| {
+        json!({"action": "admit", "reason": "ARRIVED", "admission": {"commitment_order": "US-DC-1", "admitted_on": "2025-03-16",
+            "hour": hour, "visible_injuries": "none", "property": "watch", "next_of_kin": "sister", "receiving_id": "CECOT-1"},
+            "placement": {"facility_id": "cecot", "cell_id": "B1-C01"}})
+    };
+    let (status, body) = transition(&server, &staff, id, admit(24)).await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("admission.hour")));
+    let (status, body) = transition(&server, &staff, id, admit(6)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["state"], "in_custody");
+    assert_eq!(body["cell_id"], "B1-C01");
+    assert_eq!(server.get(&other_staff, &format!("/api/v1/cases/{id}")).await.0, 404);
+    assert_eq!(server.get(&staff, &format!("/api/v1/cases/{id}")).await.0, 200);
+    let (_, page) = server.get(&us, "/api/v1/cases?agreement=us-sv-cecot&state=in_custody").await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    let (_, page) = server.get(&us, "/api/v1/cases?agreement=us-sv-cecot&limit=1").await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    assert!(page["next_after"].is_i64(), "{page}");
+
+    // The public locator: no login; by id, or by family name and birth year; nothing else.
+    let r = server.client.get(server.url("/locator?person_id=V1")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let found: Value = r.json().await.unwrap();
+    assert_eq!(
+        found,
+        json!([{"status": "in_custody", "facility": "Centro de Confinamiento del Terrorismo (CECOT)", "country": "SV", "since": "2025-03-16"}])
+    );
+    let by_name: Value = server
+        .client
+        .get(server.url("/locator?family_name=reyes&birth_year=1990"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(by_name, found);
+    let none: Value =
+        server.client.get(server.url("/locator?person_id=V2")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(none, json!([]), "a proposed case is not shown");
+    let bad = server.client.get(server.url("/locator?family_name=reyes")).send().await.unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
+    assert!(server.store.verify_journal().await.unwrap().first_mismatch.is_none());
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_health_metrics_and_the_locator_rate() {
+    let server = TestServer::start_with(&[CECOT], |c| {
+        c.locator_per_minute = 2;
+        c.max_body_bytes = 2048;
+    })
+    .await;
+    let admin = server.user("root", "admin", &["*"], &[]).await;
+    for path in ["/healthz", "/readyz"] {
+        let r = server.client.get(server.url(path)).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        assert!(r.headers().contains_key("x-request-id"), "every answer carries a request id");
+    }
+    let big = json!({"source_toml": "x".repeat(4096)});
+    let (status, body) = server.post(&admin, "/api/v1/agreements", big).await;
+    assert_eq!(status, 413, "{body}");
+    error_shape(&body);
+    let statuses: Vec<u16> = {
+        let mut v = Vec::new();
+        for _ in 0..3 {
+            v.push(server.client.get(server.url("/locator?person_id=nobody")).send().await.unwrap().status().as_u16());
+        }
+        v
+    };
+    assert_eq!(statuses, [200, 200, 429]);
+    let (status, body) = server.get(&admin, "/api/v1/nothing-here").await;
+    assert_eq!(status, 404);
+    error_shape(&body);
+    let metrics = server.client.get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        metrics.contains("custodia_http_requests_total{method=\"GET\",route=\"/locator\",status=\"2xx\"} 2"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("custodia_http_request_duration_seconds_bucket"), "{metrics}");
+    let docs = server.client.get(server.url("/docs")).send().await.unwrap().text().await.unwrap();
+    assert!(docs.contains("/openapi.json") && !docs.contains("https://"), "the page loads nothing from elsewhere");
+    server.stop().await;
+}
+
+/// The committed `docs/openapi.json` is what the code generates: change the code, regenerate it
+/// (`CUSTODIA_UPDATE_OPENAPI=1 cargo test -p custodia-server --test api openapi`), review the diff.
+#[test]
+fn the_committed_openapi_document_matches_the_code() {
+    let generated = custodia_server::openapi::json();
+    let path = common::repo().join("docs/openapi.json");
+    if std::env::var_os("CUSTODIA_UPDATE_OPENAPI").is_some() {
+        std::fs::write(&path, format!("{generated}\n")).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed.trim_end() == generated.trim_end(),
+        "docs/openapi.json is stale: run CUSTODIA_UPDATE_OPENAPI=1 cargo test -p custodia-server --test api openapi"
+    );
+    let doc: Value = serde_json::from_str(&generated).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for path in ["/api/v1/cases", "/api/v1/cases/{id}/transitions", "/locator", "/api/v1/agreements"] {
+        assert!(doc["paths"].get(path).is_some(), "{path} is documented");
+    }
+}

@@ -1,0 +1,481 @@
+//! The authorisation matrix (SPEC §11): every route × every role × a record in the caller's scope
+//! and one outside it, against a hand-written table of who may do what. Outside the scope every
+//! answer is 404 (as for a record that does not exist); inside, a role without the right answers
+//! 403 and a role with it gets past authorisation (neither 401, 403, 404 nor 5xx). The test also
+//! fails when a documented route is missing from the table.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{TestServer, actor, import_persons, person};
+use serde_json::{Value, json};
+
+const ROLES: [&str; 8] = [
+    "admin",
+    "sending_officer",
+    "receiving_officer",
+    "facility_officer",
+    "legal_officer",
+    "finance_officer",
+    "inspector",
+    "auditor",
+];
+
+/// Who may use a route (the expected answers, written from SPEC §11 — not read from the code).
+#[derive(Clone, Copy, Debug)]
+enum Who {
+    /// Every role (reads).
+    Everyone,
+    /// Only these roles.
+    Only(&'static [&'static str]),
+}
+
+/// One row: the request inside the scope, and the same request aimed outside it (`None` when
+/// the route has no agreement scope, e.g. users and tokens).
+struct Row {
+    method: &'static str,
+    route: &'static str,
+    inside: (String, Option<Value>),
+    outside: Option<(String, Option<Value>)>,
+    who: Who,
+}
+
+struct Ids {
+    case_in: i64,
+    case_out: i64,
+    person_in: i64,
+    person_out: i64,
+    incident_in: i64,
+    incident_out: i64,
+    inspection_in: i64,
+    inspection_out: i64,
+    invoice_in: i64,
+    invoice_out: i64,
+}
+
+const IN: &str = "us-sv-cecot";
+const OUT: &str = "dk-xk-gjilan";
+
+fn get(route: &'static str, inside: String, outside: Option<String>, who: Who) -> Row {
+    Row { method: "GET", route, inside: (inside, None), outside: outside.map(|p| (p, None)), who }
+}
+
+fn post(route: &'static str, inside: (String, Value), outside: Option<(String, Value)>, who: Who) -> Row {
+    Row { method: "POST", route, inside: (inside.0, Some(inside.1)), outside: outside.map(|(p, b)| (p, Some(b))), who }
+}
+
+fn table(ids: &Ids) -> Vec<Row> {
+    use Who::{Everyone, Only};
+    let cecot = std::fs::read_to_string(common::repo().join("examples/agreements/us-sv-cecot.toml")).unwrap();
+    let gjilan = std::fs::read_to_string(common::repo().join("examples/agreements/dk-xk-gjilan.toml")).unwrap();
+    let incident = |a: &str, case: i64| json!({"agreement_id": a, "case_id": case, "kind": "other", "occurred_at": "2025-06-01T10:00:00Z", "report": "r"});
+    let contact = |a: &str| json!({"agreement_id": a, "contact": "consul", "at": "2025-06-01T10:00:00Z", "means": "phone", "note": "n"});
+    let inspection =
+        |a: &str, body: &str| json!({"agreement_id": a, "body": body, "from": "2025-06-01", "to": "2025-06-02"});
+    let cells = |a: &str, f: &str| json!({"agreement_id": a, "csv": format!("facility_id,cell_id,unit,kind,area_m2,beds\n{f},Z-1,z,single,9,1\n")});
+    let persons_csv = "person_id,nationalities,conviction\nNEW1,VE,final\n";
+    let i = ids;
+    vec![
+        get("/api/v1/agreements", "/api/v1/agreements".into(), None, Everyone),
+        get(
+            "/api/v1/agreements/{id}",
+            format!("/api/v1/agreements/{IN}"),
+            Some(format!("/api/v1/agreements/{OUT}")),
+            Everyone,
+        ),
+        post(
+            "/api/v1/agreements",
+            ("/api/v1/agreements".into(), json!({"source_toml": cecot})),
+            Some(("/api/v1/agreements".into(), json!({"source_toml": gjilan}))),
+            Only(&["admin"]),
+        ),
+        get(
+            "/api/v1/alerts",
+            format!("/api/v1/alerts?agreement={IN}&on=2025-06-01"),
+            Some(format!("/api/v1/alerts?agreement={OUT}&on=2025-06-01")),
+            Everyone,
+        ),
+        get(
+            "/api/v1/cases",
+            format!("/api/v1/cases?agreement={IN}"),
+            Some(format!("/api/v1/cases?agreement={OUT}")),
+            Everyone,
+        ),
+        post(
+            "/api/v1/cases",
+            ("/api/v1/cases".into(), json!({"agreement_id": IN, "person_id": "V2"})),
+            Some(("/api/v1/cases".into(), json!({"agreement_id": OUT, "person_id": "D2"}))),
+            Only(&["admin", "sending_officer"]),
+        ),
+        get(
+            "/api/v1/cases/{id}",
+            format!("/api/v1/cases/{}", i.case_in),
+            Some(format!("/api/v1/cases/{}", i.case_out)),
+            Everyone,
+        ),
+        post(
+            "/api/v1/cases/{id}/transitions",
+            (
+                format!("/api/v1/cases/{}/transitions", i.case_in),
+                json!({"action": "screen", "decision": "eligible", "reason": "T"}),
+            ),
+            Some((
+                format!("/api/v1/cases/{}/transitions", i.case_out),
+                json!({"action": "screen", "decision": "eligible", "reason": "T"}),
+            )),
+            Only(&["admin", "sending_officer"]),
+        ),
+        get(
+            "/api/v1/contacts",
+            format!("/api/v1/contacts?agreement={IN}"),
+            Some(format!("/api/v1/contacts?agreement={OUT}")),
+            Everyone,
+        ),
+        post(
+            "/api/v1/contacts",
+            ("/api/v1/contacts".into(), contact(IN)),
+            Some(("/api/v1/contacts".into(), contact(OUT))),
+            Only(&["admin", "sending_officer", "receiving_officer"]),
+        ),
+        get(
+            "/api/v1/facilities",
+            format!("/api/v1/facilities?agreement={IN}"),
+            Some(format!("/api/v1/facilities?agreement={OUT}")),
+            Everyone,
+        ),
+        get(
+            "/api/v1/facilities/{id}/cells",
+            format!("/api/v1/facilities/cecot/cells?agreement={IN}"),
+            Some(format!("/api/v1/facilities/gjilan/cells?agreement={OUT}")),
+            Everyone,
+        ),
+        post(
+            "/api/v1/facilities/{id}/cells",
+            ("/api/v1/facilities/cecot/cells".into(), cells(IN, "cecot")),
+            Some(("/api/v1/facilities/gjilan/cells".into(), cells(OUT, "gjilan"))),
+            Only(&["admin", "facility_officer"]),
+        ),
+        get(
+            "/api/v1/holds",
+            format!("/api/v1/holds?agreement={IN}"),
+            Some(format!("/api/v1/holds?agreement={OUT}")),
+            Everyone,
+        ),
+        post(
+            "/api/v1/holds",
+            ("/api/v1/holds".into(), json!({"case_id": i.case_in, "reference": "R", "reason": "T"})),
+            Some(("/api/v1/holds".into(), json!({"case_id": i.case_out, "reference": "R", "reason": "T"}))),
+            Only(&["admin", "legal_officer"]),
+        ),
+        post(
+            "/api/v1/holds/lift",
+            ("/api/v1/holds/lift".into(), json!({"case_id": i.case_in, "reference": "none", "reason": "T"})),
+            Some(("/api/v1/holds/lift".into(), json!({"case_id": i.case_out, "reference": "none", "reason": "T"}))),
+            Only(&["admin", "legal_officer"]),
+        ),
+        get(
+            "/api/v1/incidents",
+            format!("/api/v1/incidents?agreement={IN}"),
+            Some(format!("/api/v1/incidents?agreement={OUT}")),
+            Everyone,
+        ),
+        post(
+            "/api/v1/incidents",
+            ("/api/v1/incidents".into(), incident(IN, i.case_in)),
+            Some(("/api/v1/incidents".into(), incident(OUT, i.case_out))),
+            Only(&["admin", "receiving_officer", "facility_officer", "inspector"]),
+        ),
+        get(
+            "/api/v1/incidents/{id}",
+            format!("/api/v1/incidents/{}", i.incident_in),
+            Some(format!("/api/v1/incidents/{}", i.incident_out)),
+            Everyone,
+        ),
+        post(
+            "/api/v1/incidents/{id}/addenda",
+            (format!("/api/v1/incidents/{}/addenda", i.incident_in), json!({"text": "more"})),
+            Some((format!("/api/v1/incidents/{}/addenda", i.incident_out), json!({"text": "more"}))),
+            Only(&["admin", "receiving_officer", "facility_officer", "inspector"]),
+        ),
+        post(
+            "/api/v1/incidents/{id}/notifications",
+            (
+                format!("/api/v1/incidents/{}/notifications", i.incident_in),
+                json!({"recipient": "next_of_kin", "at": "2025-06-01T11:00:00Z"}),
+            ),
+            Some((
+                format!("/api/v1/incidents/{}/notifications", i.incident_out),
+                json!({"recipient": "next_of_kin", "at": "2025-06-01T11:00:00Z"}),
+            )),
+            Only(&["admin", "receiving_officer", "facility_officer", "inspector"]),
+        ),
+        get(
+            "/api/v1/inspections",
+            format!("/api/v1/inspections?agreement={IN}"),
+            Some(format!("/api/v1/inspections?agreement={OUT}")),
+            Everyone,
+        ),
+        post(
+            "/api/v1/inspections",
+            ("/api/v1/inspections".into(), inspection(IN, "ICRC")),
+            Some((
+                "/api/v1/inspections".into(),
+                inspection(OUT, "Folketingets Ombudsmand (Danish Parliamentary Ombudsman)"),
+            )),
+            Only(&["admin", "inspector"]),
+        ),
+        post(
+            "/api/v1/inspections/{id}/recommendations/{index}",
+            (format!("/api/v1/inspections/{}/recommendations/0", i.inspection_in), json!({"state": "accepted"})),
+            Some((format!("/api/v1/inspections/{}/recommendations/0", i.inspection_out), json!({"state": "accepted"}))),
+            Only(&["admin", "inspector"]),
+        ),
+        get(
+            "/api/v1/invoices",
+            format!("/api/v1/invoices?agreement={IN}"),
+            Some(format!("/api/v1/invoices?agreement={OUT}")),
+            Everyone,
+        ),
+        post(
+            "/api/v1/invoices",
+            ("/api/v1/invoices".into(), json!({"agreement_id": IN, "period": "2025-04"})),
+            Some(("/api/v1/invoices".into(), json!({"agreement_id": OUT, "period": "2024-06"}))),
+            Only(&["admin", "finance_officer"]),
+        ),
+        post(
+            "/api/v1/invoices/credit-notes",
+            ("/api/v1/invoices/credit-notes".into(), json!({"agreement_id": IN})),
+            Some(("/api/v1/invoices/credit-notes".into(), json!({"agreement_id": OUT}))),
+            Only(&["admin", "finance_officer"]),
+        ),
+        get(
+            "/api/v1/invoices/{id}",
+            format!("/api/v1/invoices/{}", i.invoice_in),
+            Some(format!("/api/v1/invoices/{}", i.invoice_out)),
+            Everyone,
+        ),
+        post(
+            "/api/v1/invoices/{id}/issue",
+            (format!("/api/v1/invoices/{}/issue", i.invoice_in), json!({})),
+            Some((format!("/api/v1/invoices/{}/issue", i.invoice_out), json!({}))),
+            Only(&["admin", "finance_officer"]),
+        ),
+        get("/api/v1/journal/checkpoint", "/api/v1/journal/checkpoint".into(), None, Everyone),
+        get("/api/v1/journal/key", "/api/v1/journal/key".into(), None, Everyone),
+        get("/api/v1/journal/proofs/inclusion", "/api/v1/journal/proofs/inclusion?index=0".into(), None, Everyone),
+        get(
+            "/api/v1/journal/proofs/consistency",
+            "/api/v1/journal/proofs/consistency?old_size=1".into(),
+            None,
+            Everyone,
+        ),
+        get(
+            "/api/v1/persons",
+            format!("/api/v1/persons?agreement={IN}"),
+            Some(format!("/api/v1/persons?agreement={OUT}")),
+            Everyone,
+        ),
+        post(
+            "/api/v1/persons",
+            ("/api/v1/persons".into(), json!({"agreement_id": IN, "csv": persons_csv})),
+            Some(("/api/v1/persons".into(), json!({"agreement_id": OUT, "csv": persons_csv}))),
+            Only(&["admin", "sending_officer"]),
+        ),
+        get(
+            "/api/v1/persons/{id}",
+            format!("/api/v1/persons/{}", i.person_in),
+            Some(format!("/api/v1/persons/{}", i.person_out)),
+            Everyone,
+        ),
+        get(
+            "/api/v1/persons/{id}/legal-basis",
+            format!("/api/v1/persons/{}/legal-basis", i.person_in),
+            Some(format!("/api/v1/persons/{}/legal-basis", i.person_out)),
+            Everyone,
+        ),
+        post(
+            "/api/v1/persons/{id}/screening",
+            (format!("/api/v1/persons/{}/screening", i.person_in), json!({"agreement_id": IN, "as_of": "2025-06-01"})),
+            Some((
+                format!("/api/v1/persons/{}/screening", i.person_out),
+                json!({"agreement_id": OUT, "as_of": "2025-06-01"}),
+            )),
+            Only(&["admin", "sending_officer", "receiving_officer", "legal_officer"]),
+        ),
+        post(
+            "/api/v1/screenings",
+            ("/api/v1/screenings".into(), json!({"agreement_id": IN, "as_of": "2025-06-01", "csv": persons_csv})),
+            Some((
+                "/api/v1/screenings".into(),
+                json!({"agreement_id": OUT, "as_of": "2025-06-01", "csv": persons_csv}),
+            )),
+            Only(&["admin", "sending_officer", "receiving_officer", "legal_officer"]),
+        ),
+        get(
+            "/api/v1/reports/legal-basis",
+            format!("/api/v1/reports/legal-basis?agreement={IN}&on=2025-06-01"),
+            Some(format!("/api/v1/reports/legal-basis?agreement={OUT}&on=2025-06-01")),
+            Everyone,
+        ),
+        get(
+            "/api/v1/reports/sustainability",
+            format!("/api/v1/reports/sustainability?agreement={IN}"),
+            Some(format!("/api/v1/reports/sustainability?agreement={OUT}&home_cost_per_day_minor=100")),
+            Everyone,
+        ),
+        get("/api/v1/users", "/api/v1/users".into(), None, Only(&["admin"])),
+        post(
+            "/api/v1/users",
+            ("/api/v1/users".into(), json!({"name": "someone", "role": "auditor", "agreements": [IN]})),
+            None,
+            Only(&["admin"]),
+        ),
+        get("/api/v1/tokens", "/api/v1/tokens".into(), None, Everyone),
+        post("/api/v1/tokens", ("/api/v1/tokens".into(), json!({"label": "mine"})), None, Everyone),
+    ]
+}
+
+async fn send(server: &TestServer, token: &str, method: &str, path: &str, body: &Option<Value>) -> (u16, String) {
+    let request = match method {
+        "GET" => server.client.get(server.url(path)),
+        _ => server.client.post(server.url(path)).json(body.as_ref().unwrap_or(&json!({}))),
+    };
+    let r = request.bearer_auth(token).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_every_role_inside_and_outside_the_scope() {
+    let server =
+        TestServer::start(&["examples/agreements/us-sv-cecot.toml", "examples/agreements/dk-xk-gjilan.toml"]).await;
+    import_persons(
+        &server,
+        IN,
+        "US",
+        vec![person("V1", "Reyes", "1990-04-02", "high"), person("V2", "Cruz", "1985-01-01", "low")],
+    )
+    .await;
+    let mut dk = person("D1", "Jensen", "1980-02-02", "medium");
+    dk.nationalities = Some("SY".into());
+    let mut dk2 = person("D2", "Holm", "1981-02-02", "medium");
+    dk2.nationalities = Some("SY".into());
+    import_persons(&server, OUT, "DK", vec![dk, dk2]).await;
+    let store = &server.store;
+    let case_in = store.propose_case(IN, "V1", &actor("setup")).await.unwrap().id;
+    let case_out = store.propose_case(OUT, "D1", &actor("setup")).await.unwrap().id;
+    let ts = custodia_store::Timestamp::parse("2025-06-01T09:00:00Z").unwrap();
+    let incident_in = store
+        .file_incident(IN, Some(case_in), custodia_core::incidents::IncidentKind::Death, &ts, "r", &actor("setup"))
+        .await
+        .unwrap()
+        .id;
+    let incident_out = store
+        .file_incident(OUT, Some(case_out), custodia_core::incidents::IncidentKind::Death, &ts, "r", &actor("setup"))
+        .await
+        .unwrap()
+        .id;
+    let inspection = |body: &str| custodia_core::oversight::Inspection {
+        body: body.into(),
+        from: custodia_core::Date::parse("2025-05-01").unwrap(),
+        to: custodia_core::Date::parse("2025-05-02").unwrap(),
+        findings: vec!["f".into()],
+        recommendations: vec![("r".into(), custodia_core::oversight::RecommendationState::Open)],
+    };
+    let inspection_in = store.file_inspection(IN, &inspection("ICRC"), &actor("setup")).await.unwrap();
+    let inspection_out = store
+        .file_inspection(OUT, &inspection("Folketingets Ombudsmand (Danish Parliamentary Ombudsman)"), &actor("setup"))
+        .await
+        .unwrap();
+    let on = custodia_core::Date::parse("2030-01-01").unwrap();
+    let invoice_in = store.draft_invoice(IN, "2025-03", &[], on, &actor("ana")).await.unwrap().id;
+    let gjilan_first = {
+        let source = std::fs::read_to_string(common::repo().join("examples/agreements/dk-xk-gjilan.toml")).unwrap();
+        let a = custodia_core::Agreement::from_toml(&source).unwrap();
+        format!("{:04}-{:02}", a.starts.year(), a.starts.month())
+    };
+    let invoice_out = store.draft_invoice(OUT, &gjilan_first, &[], on, &actor("ana")).await.unwrap().id;
+    let persons = store.persons_page(0, 10).await.unwrap();
+    let id_of = |sending: &str| persons.iter().find(|(_, p)| p.sending_id == sending).unwrap().0;
+    let ids = Ids {
+        case_in,
+        case_out,
+        person_in: id_of("V1"),
+        person_out: id_of("D1"),
+        incident_in,
+        incident_out,
+        inspection_in,
+        inspection_out,
+        invoice_in,
+        invoice_out,
+    };
+    let mut tokens = Vec::new();
+    for role in ROLES {
+        tokens.push((role, server.user(&format!("{role}-user"), role, &[IN], &[]).await));
+    }
+
+    let rows = table(&ids);
+    // Every documented, authenticated operation is in the table.
+    let doc: Value = server.client.get(server.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let public: BTreeSet<&str> = ["/healthz", "/readyz", "/locator", "/api/v1/login"].into();
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if !public.contains(path.as_str()) && !path.contains("/revoke") {
+                documented.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    let covered: BTreeSet<(String, String)> = rows.iter().map(|r| (r.method.to_owned(), r.route.to_owned())).collect();
+    let missing: Vec<_> = documented.difference(&covered).collect();
+    assert!(missing.is_empty(), "routes missing from the authorisation table: {missing:?}");
+
+    let mut failures = Vec::new();
+    for row in &rows {
+        for (role, token) in &tokens {
+            let allowed = match row.who {
+                Who::Everyone => true,
+                Who::Only(roles) => roles.contains(role),
+            };
+            let (status, body) = send(&server, token, row.method, &row.inside.0, &row.inside.1).await;
+            let ok = if allowed { ![401, 403, 404].contains(&status) && status < 500 } else { status == 403 };
+            if !ok {
+                failures.push(format!(
+                    "{} {} as {role} inside the scope: {status} (expected {}) {body}",
+                    row.method,
+                    row.inside.0,
+                    if allowed { "to pass" } else { "403" }
+                ));
+            }
+            if let Some((path, body_out)) = &row.outside {
+                let (status, body) = send(&server, token, row.method, path, body_out).await;
+                if status != 404 {
+                    failures.push(format!(
+                        "{} {path} as {role} outside the scope: {status} (expected 404) {body}",
+                        row.method
+                    ));
+                }
+            }
+        }
+    }
+    // A token another user owns is not the caller's to revoke: 404 for all but an admin.
+    let (secret, hash) = custodia_server::auth::new_token().unwrap();
+    let _ = secret;
+    let other = store.create_token("auditor-user", &hash, "x", &actor("setup")).await.unwrap();
+    for (role, token) in &tokens {
+        if *role == "admin" || *role == "auditor" {
+            continue;
+        }
+        let (status, _) =
+            send(&server, token, "POST", &format!("/api/v1/tokens/{}/revoke", other.id), &Some(json!({}))).await;
+        if status != 404 {
+            failures.push(format!("revoke another user's token as {role}: {status} (expected 404)"));
+        }
+    }
+    let (status, _) =
+        send(&server, &tokens[0].1, "POST", &format!("/api/v1/tokens/{}/revoke", other.id), &Some(json!({}))).await;
+    assert_eq!(status, 200, "an admin revokes anyone's token");
+    assert!(failures.is_empty(), "{} unexpected answers:\n{}", failures.len(), failures.join("\n"));
+    server.stop().await;
+}

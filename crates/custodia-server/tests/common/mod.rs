@@ -1,0 +1,169 @@
+//! A real server on port 0 with a fresh SQLite register, for end-to-end tests.
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use custodia_server::Config;
+use custodia_store::access::NewUser;
+use custodia_store::{Actor, AgreementFile, Store, Timestamp};
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A running server and a way to reach its register directly.
+pub struct TestServer {
+    pub base: String,
+    pub store: Store,
+    pub dir: PathBuf,
+    pub client: reqwest::Client,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+pub fn actor(name: &str) -> Actor {
+    Actor { name: name.into(), recorded_at: Timestamp::parse("2026-11-28T00:00:00Z").unwrap(), occurred_at: None }
+}
+
+impl TestServer {
+    /// Starts a server with the given agreement files imported (paths relative to the repo root).
+    pub async fn start(agreements: &[&str]) -> Self {
+        Self::start_with(agreements, |_| {}).await
+    }
+
+    /// Starts a server, letting the test adjust the configuration.
+    pub async fn start_with(agreements: &[&str], adjust: impl FnOnce(&mut Config)) -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "custodia-server-test-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut config = Config { data_dir: dir.clone(), ..Config::default() };
+        config.addr = "127.0.0.1:0".parse().unwrap();
+        adjust(&mut config);
+        let (store, key) = custodia_server::open(&config).await.unwrap();
+        for path in agreements {
+            let source = std::fs::read_to_string(repo().join(path)).unwrap();
+            let agreement = custodia_core::Agreement::from_toml(&source).unwrap();
+            store
+                .import_agreement(
+                    &AgreementFile { agreement: &agreement, source: &source, effective_from: None },
+                    &actor("setup"),
+                )
+                .await
+                .unwrap();
+        }
+        let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let handle = tokio::spawn(custodia_server::serve(store.clone(), config, key, listener, async move {
+            let _ = rx.await;
+        }));
+        TestServer { base, store, dir, client: reqwest::Client::new(), shutdown: Some(tx), handle: Some(handle) }
+    }
+
+    /// Adds a user and returns a token for them.
+    pub async fn user(&self, name: &str, role: &str, agreements: &[&str], facilities: &[&str]) -> String {
+        let user = NewUser {
+            name: name.into(),
+            role: role.into(),
+            agreements: agreements.iter().map(|s| (*s).to_owned()).collect(),
+            facilities: if facilities.is_empty() {
+                vec!["*".into()]
+            } else {
+                facilities.iter().map(|s| (*s).to_owned()).collect()
+            },
+            password_hash: None,
+        };
+        self.store.create_user(&user, &actor("setup")).await.unwrap();
+        let (secret, hash) = custodia_server::auth::new_token().unwrap();
+        self.store.create_token(name, &hash, "test", &actor("setup")).await.unwrap();
+        secret
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> (u16, serde_json::Value) {
+        let r = self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let r = self.client.post(self.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Stops the server (graceful) and removes its data.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            h.await.unwrap().unwrap();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A person of the sending state with a final conviction and removal order, in `class`.
+pub fn person(sending_id: &str, family_name: &str, birth_date: &str, class: &str) -> custodia_store::PersonData {
+    custodia_store::PersonData {
+        sending_id: sending_id.into(),
+        family_name: family_name.into(),
+        given_names: "Given".into(),
+        birth_date: Some(birth_date.into()),
+        nationalities: Some("VE".into()),
+        conviction: Some("final".into()),
+        offence_category: Some("drug".into()),
+        sentence_start: Some("2024-01-01".into()),
+        sentence_term: Some("60m".into()),
+        jail_credit_days: Some(0),
+        security_class: Some(class.into()),
+        consent: None,
+        removal_order: Some("final".into()),
+        torture_risk: Some("no_risk".into()),
+        torture_risk_assessed_on: Some("2025-05-01".into()),
+        care_needs: Some("no".into()),
+    }
+}
+
+/// Imports persons for an agreement whose sending state is `sending_state`, directly.
+pub async fn import_persons(
+    server: &TestServer,
+    agreement: &str,
+    sending_state: &str,
+    persons: Vec<custodia_store::PersonData>,
+) {
+    let file = custodia_store::PersonsFile {
+        agreement_id: agreement,
+        sending_state: custodia_core::CountryCode::parse(sending_state).unwrap(),
+        persons: Box::new(persons.into_iter()),
+    };
+    server.store.import_persons(file, &actor("setup")).await.unwrap();
+}
+
+/// Imports cells (CSV text with the SPEC §6 header) for an agreement, directly.
+pub async fn import_cells(server: &TestServer, agreement: &str, cells: &[(&str, &str, &str, &str, u32)]) {
+    let cells: Vec<custodia_core::capacity::Cell> = cells
+        .iter()
+        .map(|(facility, cell, kind, area, beds)| custodia_core::capacity::Cell {
+            facility_id: custodia_core::FacilityId::parse(facility).unwrap(),
+            cell_id: (*cell).into(),
+            unit: "u".into(),
+            kind: custodia_core::capacity::CellKind::parse(kind).unwrap(),
+            area_m2: custodia_core::Decimal::parse(area).unwrap(),
+            beds: *beds,
+        })
+        .collect();
+    server.store.import_cells(agreement, &cells, &actor("setup")).await.unwrap();
+}
