@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Service load test (issue 7): `custodia demo` on loopback, then wrk from Debian on the same
+# machine —
+#   1. authenticated reads: GET /api/v1/cases/{id} (target ≥ 20,000/s, p99 < 10 ms);
+#   2. durable case transitions on SQLite: POST /api/v1/cases/{id}/transitions moving people
+#      between cells (target ≥ 3,000/s; group commit, synchronous=FULL).
+#
+#   bash bench/serve.sh          # SKIP_BUILD=1 to reuse target/release; DURATION=15s; CONNECTIONS=32
+#
+# Bounded in time; the demo's data directory is bench-data/demo (gitignored).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+BIN=target/release/custodia
+DATA=bench-data
+DURATION=${DURATION:-15s}
+CONNECTIONS=${CONNECTIONS:-32}
+THREADS=${THREADS:-2}
+mkdir -p "$DATA"
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+    log "cargo build --release"
+    timeout 1800 cargo build --release --quiet -p custodia-cli
+fi
+
+log "custodia demo (fresh data directory $DATA/demo)"
+rm -rf "$DATA/demo"
+CUSTODIA_LOG_FILTER=warn "$BIN" demo --addr 127.0.0.1:0 --data-dir "$DATA/demo" >"$DATA/demo.out" 2>"$DATA/demo.err" &
+PID=$!
+trap 'kill -TERM $PID 2>/dev/null || true; wait $PID 2>/dev/null || true' EXIT
+for _ in $(seq 1 600); do
+    grep -q '^address: ' "$DATA/demo.out" 2>/dev/null && break
+    kill -0 $PID 2>/dev/null || { cat "$DATA/demo.err" >&2; exit 1; }
+    sleep 0.2
+done
+ADDR=$(sed -n 's/^address: //p' "$DATA/demo.out")
+export CUSTODIA_TOKEN=$(sed -n 's/^admin token: //p' "$DATA/demo.out")
+[ -n "$ADDR" ] && [ -n "$CUSTODIA_TOKEN" ] || { echo "demo did not start" >&2; exit 1; }
+log "demo at $ADDR"
+
+# Case ids to read, and people in custody to move between their cell and a spare one.
+curl -sf -H "Authorization: Bearer $CUSTODIA_TOKEN" "$ADDR/api/v1/cases?agreement=us-sv-cecot&limit=1000" > "$DATA/cases.json"
+python3 - "$DATA" <<'PY'
+import json, sys
+data = sys.argv[1]
+items = json.load(open(f"{data}/cases.json"))["items"]
+ids = [c["id"] for c in items]
+held = [c for c in items if c["state"] == "in_custody" and c["cell_id"]]
+open(f"{data}/wrk-ids.lua", "w").write("return {" + ",".join(map(str, ids)) + "}\n")
+# Spare cells: building 8 of CECOT, 4 people per cell at most, far below its standard capacity.
+moves = [(c["id"], c["cell_id"], "B8-C%02d" % (i // 4 % 32 + 1)) for i, c in enumerate(held)]
+open(f"{data}/wrk-moves.lua", "w").write(
+    "return {" + ",".join('{%d,"%s","%s"}' % m for m in moves) + "}\n")
+print(f"{len(ids)} cases, {len(held)} in custody", file=sys.stderr)
+PY
+
+run() {
+    local name=$1 script=$2
+    log "wrk $name: $THREADS threads, $CONNECTIONS connections, $DURATION"
+    WRK_THREADS=$THREADS WRK_IDS=$DATA/wrk-ids.lua WRK_MOVES=$DATA/wrk-moves.lua \
+        timeout 120 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$script" "$ADDR" | tee "$DATA/wrk-$name.txt"
+    if grep -q "Non-2xx" "$DATA/wrk-$name.txt"; then
+        echo "non-2xx answers in $name" >&2
+        exit 1
+    fi
+}
+run reads bench/wrk/read.lua
+events_before=$("$BIN" journal verify --data-dir "$DATA/demo" 2>/dev/null | sed -E 's/.* ([0-9]+) events.*/\1/' || echo "?")
+run transitions bench/wrk/move.lua
+
+summary() {
+    local f=$DATA/wrk-$1.txt
+    printf '| %s | %s | %s | %s |\n' "$1" "$(awk '/Requests\/sec/ {print $2}' "$f")" \
+        "$(awk '$1=="50%" {print $2}' "$f")" "$(awk '$1=="99%" {print $2}' "$f")"
+}
+printf '\n| load | requests/s | p50 | p99 |\n|---|---:|---:|---:|\n'
+summary reads
+summary transitions
+printf '\nMachine: %s CPUs, %s; load average %s\n' "$(nproc)" "$(uname -m)" "$(cut -d' ' -f1-3 /proc/loadavg)"
