@@ -6,6 +6,7 @@
 mod agreement_cmd;
 mod capacity_cmd;
 mod case_cmd;
+mod demo_cmd;
 mod invoice_cmd;
 mod invoices_cmd;
 mod journal_cmd;
@@ -114,6 +115,9 @@ enum Command {
     /// Run the HTTP service (SPEC §13): prints `address: http://HOST:PORT` once ready; stops
     /// cleanly on SIGINT/SIGTERM.
     Serve(serve_cmd::ServeArgs),
+    /// A fresh register with a simulated year of the US–El Salvador (CECOT) agreement, served:
+    /// prints `admin token: TOKEN`, a walk-through and `address: http://HOST:PORT`.
+    Demo(demo_cmd::DemoArgs),
     /// Users, roles, scopes and API tokens (SPEC §11).
     #[command(subcommand)]
     User(serve_cmd::UserCommand),
@@ -157,6 +161,7 @@ fn run(cli: Cli) -> CmdResult {
         Command::Report(ReportCommand::Sustainability(args)) => invoices_cmd::run_sustainability(&args),
         Command::Invoices(command) => invoices_cmd::run(&command),
         Command::Serve(args) => serve_cmd::run_serve(&args),
+        Command::Demo(args) => demo_cmd::run(&args),
         Command::User(command) => serve_cmd::run_user(&command),
         Command::Completions { shell } => {
             let mut out = std::io::stdout().lock();

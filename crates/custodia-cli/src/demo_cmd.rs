@@ -1,0 +1,1155 @@
+//! `custodia demo`: a fresh register holding a simulated year of the US–El Salvador (CECOT)
+//! agreement, served over HTTP.
+//!
+//! Everything goes through the register's own commands — the same ones the API calls — so the
+//! journal is real: the agreement and its cells, a synthetic population of candidates screened
+//! against the rules, cases proposed, screened, reviewed, approved by both states, flown, admitted,
+//! moved, held, returned, released; a death with its three notifications (one late) and a use of
+//! force, an ICRC inspection, consular and family contacts, and the monthly invoices drafted and
+//! issued by two finance officers. The simulation reads no clock: every event carries a fixed
+//! simulated time, and everything but the admin token is the same for a seed.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use custodia_core::agreement::Party;
+use custodia_core::capacity::{Cell, CellHeader};
+use custodia_core::csv::{FieldSplitter, Records};
+use custodia_core::custody::{Actor as CaseActor, Command, IntakeRecord};
+use custodia_core::eligibility::{Decision, Outcome, Rule, Screener, SentenceFacts};
+use custodia_core::incidents::{IncidentKind, Recipient};
+use custodia_core::lifecycle::CaseState;
+use custodia_core::oversight::{Contact, ContactMeans, Inspection, RecommendationState};
+use custodia_core::person::{Column, PersonHeader, PersonRecord};
+use custodia_core::{Agreement, Date};
+use custodia_store::access::NewUser;
+use custodia_store::cases::{CaseRequest, PlacementRequest};
+use custodia_store::{Actor, AgreementFile, IncidentUpdate, PersonData, PersonsFile, Store, Timestamp};
+
+use crate::register_cmd::{block_on, store_failure};
+use crate::serve_cmd::{ServeArgs, load_config, run_server};
+use crate::{CmdResult, Failure};
+
+/// The example agreement, built in so the demo runs from any directory.
+const AGREEMENT_TOML: &str = include_str!("../../../examples/agreements/us-sv-cecot.toml");
+/// Its cells.
+const CELLS_CSV: &str = include_str!("../../../examples/cells/cecot.csv");
+
+/// The day the candidates are screened.
+const SCREENED_ON: (i32, u32, u32) = (2025, 3, 15);
+/// The last simulated day.
+const SIM_END: (i32, u32, u32) = (2026, 3, 10);
+/// Cases taken through the lifecycle at most.
+const TARGET_CASES: usize = 250;
+/// People admitted to one cell (its standard capacity is 25).
+const PER_CELL: usize = 20;
+/// Transfer flights: the first two weeks after the agreement starts (cases are opened on its first
+/// day), then about every four weeks.
+const FLIGHTS: [(i32, u32, u32); 12] = [
+    (2025, 3, 29),
+    (2025, 4, 26),
+    (2025, 5, 24),
+    (2025, 6, 21),
+    (2025, 7, 19),
+    (2025, 8, 16),
+    (2025, 9, 13),
+    (2025, 10, 11),
+    (2025, 11, 8),
+    (2025, 12, 6),
+    (2026, 1, 10),
+    (2026, 2, 7),
+];
+
+const AFTER_HELP: &str = "\
+Creates DIR (it must not exist or be empty; --reset first removes the data
+directory of an earlier demo), loads the US-El Salvador (CECOT) example
+agreement and its cells, generates N synthetic candidates and screens them as
+of 2025-03-15, then simulates the agreement year up to 2026-03-10: about 250
+people flown, admitted, moved, returned or released; a legal hold; a death with
+its three notifications (one late) and a use of force; an ICRC inspection;
+consular and family contacts; and the monthly invoices, drafted and issued by
+two finance officers. Every change goes through the register's own commands,
+so the journal is real and verifies. Everything but the token is the same for
+a seed.
+
+It then prints `admin token: TOKEN`, a few curl commands to try and
+`address: http://HOST:PORT`, and serves until SIGINT or SIGTERM.
+
+Users, one per role (two legal and two finance officers for the two-person
+rules): admin, us.officer, sv.officer, cecot.staff, dana.legal, eli.legal,
+ana.finance, ben.finance, icrc.inspector, oig.auditor.
+
+Example:
+  custodia demo --addr 127.0.0.1:8080 --reset";
+
+/// Arguments of `custodia demo`.
+#[derive(Debug, Args)]
+#[command(after_help = AFTER_HELP)]
+pub(crate) struct DemoArgs {
+    /// Listen address, HOST:PORT (port 0 picks a free one; default 127.0.0.1:8080).
+    #[arg(long, value_name = "HOST:PORT")]
+    addr: Option<String>,
+    /// Data directory to create; it must not exist or be empty.
+    #[arg(long, value_name = "DIR", default_value = "./custodia-demo")]
+    data_dir: PathBuf,
+    /// Remove the data directory of an earlier demo first.
+    #[arg(long)]
+    reset: bool,
+    /// Seed of the synthetic population and of the simulation.
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    seed: u64,
+    /// Synthetic candidates to generate and screen.
+    #[arg(long, value_name = "N", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    people: u64,
+}
+
+pub(crate) fn run(args: &DemoArgs) -> CmdResult {
+    prepare_dir(&args.data_dir, args.reset)?;
+    let mut config = load_config(&ServeArgs {
+        addr: args.addr.clone(),
+        config: None,
+        data_dir: Some(args.data_dir.clone()),
+        database: None,
+    })?;
+    // The demo always makes its own SQLite register, whatever the environment says.
+    config.database_url = None;
+    let seed = args.seed;
+    let people = args.people;
+    let dir = args.data_dir.clone();
+    block_on(run_server(config, async move |store: &Store, addr: SocketAddr| {
+        #[allow(clippy::disallowed_methods)] // how long the setup took, shown to the user only
+        let started = std::time::Instant::now();
+        let summary = simulate(store, seed, people).await?;
+        progress(&format!("ready in {:.1} s", started.elapsed().as_secs_f64()))?;
+        print_walkthrough(&summary, addr, &dir)
+    }))
+}
+
+/// Refuses a non-empty directory unless `reset`; with `reset`, removes an earlier demo's directory
+/// (never one that does not look like a Custodia data directory).
+fn prepare_dir(dir: &Path, reset: bool) -> CmdResult {
+    let shown = dir.display();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries.collect::<Result<Vec<_>, _>>()?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory || dir.is_file() => {
+            return Err(Failure::Input(format!("--data-dir: {shown} is a file, not a directory")));
+        }
+        Err(e) => return Err(Failure::Input(format!("--data-dir: {shown}: {e}"))),
+    };
+    if entries.is_empty() {
+        return Ok(());
+    }
+    if !reset {
+        return Err(Failure::Input(format!(
+            "--data-dir: {shown} exists and is not empty: pass --reset to remove it and start again, or choose another directory"
+        )));
+    }
+    let ours = entries.iter().any(|e| {
+        let name = e.file_name();
+        name == custodia_store::SQLITE_FILE || name == custodia_store::keyfile::KEY_FILE
+    });
+    if !ours {
+        return Err(Failure::Input(format!(
+            "--data-dir: {shown} does not look like a Custodia data directory (no {}): not removing it",
+            custodia_store::SQLITE_FILE
+        )));
+    }
+    progress(&format!("removing {shown}"))?;
+    std::fs::remove_dir_all(dir).map_err(|e| Failure::Other(anyhow::anyhow!("cannot remove {shown}: {e}")))?;
+    Ok(())
+}
+
+fn progress(message: &str) -> CmdResult {
+    writeln!(std::io::stderr().lock(), "demo: {message}")?;
+    Ok(())
+}
+
+fn other(message: impl std::fmt::Display) -> Failure {
+    Failure::Other(anyhow::anyhow!("demo: {message}"))
+}
+
+fn date(ymd: (i32, u32, u32)) -> Result<Date, Failure> {
+    Date::from_ymd(ymd.0, ymd.1, ymd.2).map_err(other)
+}
+
+/// `d` moved by `n` days (the simulation stays far inside the calendar).
+fn shift(d: Date, n: i64) -> Date {
+    d.add_days(n).unwrap_or(d)
+}
+
+/// Seconds since the epoch at `hour:minute` (minutes may run past 60) on `d`, UTC.
+fn at(d: Date, hour: i64, minute: i64) -> i64 {
+    i64::from(d.days_since_epoch()) * 86_400 + hour * 3600 + minute * 60
+}
+
+fn stamp(seconds: i64) -> Result<Timestamp, Failure> {
+    Timestamp::from_unix_seconds(seconds).map_err(other)
+}
+
+fn day_of(seconds: i64) -> Date {
+    Date::from_days_since_epoch(seconds.div_euclid(86_400)).unwrap_or(custodia_core::date::EPOCH)
+}
+
+/// A store actor at a simulated time (recorded when it happened).
+fn actor(name: &str, seconds: i64) -> Result<Actor, Failure> {
+    let t = stamp(seconds)?;
+    Ok(Actor { name: name.to_owned(), recorded_at: t.clone(), occurred_at: Some(t) })
+}
+
+/// SplitMix64: a small deterministic generator for the simulation's choices.
+#[derive(Debug)]
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64, stream: u64) -> Self {
+        Rng(seed ^ stream.wrapping_mul(0xA076_1D64_78BD_642F))
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        if n == 0 { 0 } else { self.next() % n }
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = usize::try_from(self.below(i as u64 + 1)).unwrap_or(0);
+            items.swap(i, j);
+        }
+    }
+}
+
+// Users, by role. Their names are the actors on the events.
+const ADMIN: &str = "admin";
+const US_OFFICER: &str = "us.officer";
+const SV_OFFICER: &str = "sv.officer";
+const STAFF: &str = "cecot.staff";
+const LEGAL: &str = "dana.legal";
+const LEGAL_2: &str = "eli.legal";
+const FINANCE_DRAFT: &str = "ana.finance";
+const FINANCE_ISSUE: &str = "ben.finance";
+const INSPECTOR: &str = "icrc.inspector";
+const AUDITOR: &str = "oig.auditor";
+
+const USERS: [(&str, &str, &str); 10] = [
+    (ADMIN, "admin", "*"),
+    (US_OFFICER, "sending_officer", "*"),
+    (SV_OFFICER, "receiving_officer", "*"),
+    (STAFF, "facility_officer", "cecot"),
+    (LEGAL, "legal_officer", "*"),
+    (LEGAL_2, "legal_officer", "*"),
+    (FINANCE_DRAFT, "finance_officer", "*"),
+    (FINANCE_ISSUE, "finance_officer", "*"),
+    (INSPECTOR, "inspector", "*"),
+    (AUDITOR, "auditor", "*"),
+];
+
+/// A screened candidate.
+#[derive(Debug)]
+struct Candidate {
+    sending_id: String,
+    family_name: String,
+    decision: Decision,
+    reasons: String,
+    /// Eligible, or in review only for want of a recent torture-risk assessment.
+    transferable: bool,
+    has_class: bool,
+    projected_release: Option<Date>,
+}
+
+/// The synthetic population, parsed, screened and ready to import.
+#[derive(Debug)]
+struct Population {
+    persons: Vec<PersonData>,
+    candidates: Vec<Candidate>,
+    counts: [u64; 4],
+}
+
+fn population(agreement: &Agreement, seed: u64, count: u64, as_of: Date) -> Result<Population, Failure> {
+    let mut bytes = Vec::with_capacity(usize::try_from(count).unwrap_or(0).saturating_mul(160));
+    custodia_core::synth::write_header(&mut bytes);
+    custodia_core::synth::write_rows(seed, 0, count, &mut bytes);
+    let screener = Screener::new(agreement);
+    let mut splitter = FieldSplitter::new();
+    let mut header: Option<PersonHeader> = None;
+    let mut out = Population { persons: Vec::new(), candidates: Vec::new(), counts: [0; 4] };
+    for record in Records::new(&bytes) {
+        if record.bytes.is_empty() {
+            continue;
+        }
+        let fields = splitter.split(record.bytes).map_err(other)?;
+        let Some(columns) = &header else {
+            header = Some(PersonHeader::from_names(fields.iter()).map_err(other)?);
+            continue;
+        };
+        let person = match PersonRecord::parse(columns, &fields) {
+            Ok(person) => person,
+            Err(_) => {
+                out.counts[3] += 1;
+                continue;
+            }
+        };
+        let credit_empty =
+            columns.position(Column::JailCreditDays).and_then(|i| fields.get(i)).is_none_or(<[u8]>::is_empty);
+        out.persons.push(PersonData::from_record(&person, credit_empty));
+        let Ok(screening) = screener.screen(&person, as_of) else {
+            out.counts[3] += 1;
+            continue;
+        };
+        let decision = screening.decision();
+        match decision {
+            Decision::Eligible => out.counts[0] += 1,
+            Decision::Ineligible => out.counts[1] += 1,
+            Decision::Review => out.counts[2] += 1,
+        }
+        let only_torture_risk_unknown = screening
+            .outcomes()
+            .filter(|(_, o)| *o != Outcome::Pass)
+            .all(|(rule, o)| rule == Rule::E15 && o == Outcome::Unknown);
+        let projected_release = match screener.sentence_facts(&person) {
+            Ok(SentenceFacts::Fixed { projected_release, .. }) => Some(projected_release),
+            _ => None,
+        };
+        out.candidates.push(Candidate {
+            sending_id: person.person_id.to_owned(),
+            family_name: person.family_name.to_owned(),
+            decision,
+            reasons: screening.reasons(),
+            transferable: decision != Decision::Ineligible && only_torture_risk_unknown,
+            has_class: person.security_class.is_some(),
+            projected_release,
+        });
+    }
+    Ok(out)
+}
+
+fn cells(agreement: &Agreement) -> Result<Vec<Cell>, Failure> {
+    let mut splitter = FieldSplitter::new();
+    let mut header: Option<CellHeader> = None;
+    let mut cells = Vec::new();
+    for record in Records::new(CELLS_CSV.as_bytes()) {
+        if record.bytes.is_empty() {
+            continue;
+        }
+        let fields = splitter.split(record.bytes).map_err(other)?;
+        let Some(columns) = &header else {
+            header = Some(CellHeader::from_names(fields.iter()).map_err(other)?);
+            continue;
+        };
+        cells.push(columns.parse(&fields, agreement).map_err(other)?);
+    }
+    Ok(cells)
+}
+
+/// How a case leaves custody before the end of the simulation, other than by a return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Exit {
+    Release(Date),
+    Death(i64),
+}
+
+/// One transferred person's year.
+#[derive(Debug)]
+struct CasePlan {
+    candidate: usize,
+    flight: Date,
+    /// Position on the flight (spreads the times of the day).
+    seat: i64,
+    admitted_on: Date,
+    hold: bool,
+    cell: usize,
+    /// When the return is scheduled, and the planned return date.
+    return_plan: Option<(Date, Date)>,
+    exit: Option<Exit>,
+    moves: Vec<(Date, usize)>,
+    use_of_force: bool,
+    consular_visit: Option<Date>,
+}
+
+impl CasePlan {
+    /// The last day the person is surely in custody (before any return, release or death).
+    fn last_day_held(&self, end: Date) -> Date {
+        let mut last = end;
+        if let Some((scheduled, _)) = self.return_plan {
+            last = last.min(shift(scheduled, -1));
+        }
+        match self.exit {
+            Some(Exit::Release(d)) => last = last.min(shift(d, -1)),
+            Some(Exit::Death(t)) => last = last.min(shift(day_of(t), -1)),
+            None => {}
+        }
+        last
+    }
+}
+
+/// What happens, in the order it happens.
+#[derive(Debug)]
+enum Step {
+    Propose { case: usize, sending_id: String },
+    Act { case: usize, action: &'static str, request: Box<CaseRequest>, user: &'static str, reason: &'static str },
+    Incident { case: usize, slot: usize, kind: IncidentKind, occurred: i64, report: String },
+    Notify { slot: usize, recipient: Recipient },
+    Inspection(Inspection),
+    Recommendation { index: usize, state: RecommendationState },
+    Contact { case: usize, contact: String, means: ContactMeans, note: String, user: &'static str },
+    Draft { period: String, on: Date },
+    Issue { period: String },
+}
+
+#[derive(Debug)]
+struct Timeline {
+    steps: Vec<(i64, u64, Step)>,
+}
+
+impl Timeline {
+    fn push(&mut self, when: i64, step: Step) {
+        let order = self.steps.len() as u64;
+        self.steps.push((when, order, step));
+    }
+}
+
+/// What the demo made, for the walk-through.
+#[derive(Debug)]
+struct Summary {
+    token: String,
+    locator_person: Option<String>,
+}
+
+const KIN: [&str; 6] = ["mother", "sister", "brother", "wife", "father", "daughter"];
+const PROPERTY: [&str; 4] = [
+    "clothing; wristwatch; 40 USD",
+    "clothing; wedding ring; 12 USD",
+    "clothing; rosary; reading glasses",
+    "clothing only",
+];
+
+async fn simulate(store: &Store, seed: u64, people: u64) -> Result<Summary, Failure> {
+    let agreement = Agreement::from_toml(AGREEMENT_TOML).map_err(other)?;
+    let agreement_id = agreement.id.as_str().to_owned();
+    let screened_on = date(SCREENED_ON)?;
+    let end = date(SIM_END)?;
+    let setup_day = shift(agreement.starts, -14);
+
+    // Users first: everything after is done by one of them.
+    for (i, (name, role, facilities)) in (0i64..).zip(USERS) {
+        let user = NewUser {
+            name: name.to_owned(),
+            role: role.to_owned(),
+            agreements: vec!["*".to_owned()],
+            facilities: vec![facilities.to_owned()],
+            password_hash: None,
+        };
+        store.create_user(&user, &actor(ADMIN, at(setup_day, 8, i))?).await.map_err(store_failure)?;
+    }
+    store
+        .import_agreement(
+            &AgreementFile { agreement: &agreement, source: AGREEMENT_TOML, effective_from: None },
+            &actor(ADMIN, at(setup_day, 9, 0))?,
+        )
+        .await
+        .map_err(store_failure)?;
+    let cells = cells(&agreement)?;
+    store.import_cells(&agreement_id, &cells, &actor(STAFF, at(setup_day, 10, 0))?).await.map_err(store_failure)?;
+    progress(&format!("agreement {agreement_id} and {} cells of CECOT loaded", cells.len()))?;
+
+    let pop = population(&agreement, seed, people, screened_on)?;
+    let imported = pop.persons.len();
+    store
+        .import_persons(
+            PersonsFile {
+                agreement_id: &agreement_id,
+                sending_state: agreement.sending_state,
+                persons: Box::new(pop.persons.into_iter()),
+            },
+            &actor(US_OFFICER, at(shift(setup_day, 2), 14, 0))?,
+        )
+        .await
+        .map_err(store_failure)?;
+    let [eligible, ineligible, review, invalid] = pop.counts;
+    progress(&format!(
+        "{imported} synthetic candidates imported (seed {seed}); screened as of {screened_on}: {eligible} eligible, \
+         {ineligible} ineligible, {review} review, {invalid} invalid"
+    ))?;
+
+    let candidates = pop.candidates;
+    let mut rng = Rng::new(seed, 0xDE40);
+    let plans = plan_cases(&candidates, &agreement, end, &mut rng)?;
+    let mut timeline = Timeline { steps: Vec::new() };
+    let case_count = schedule_cases(&mut timeline, &plans, &candidates, &cells, &agreement, end, &mut rng)?;
+    let (refused, withdrawn) = schedule_declined(&mut timeline, &candidates, case_count)?;
+    schedule_oversight(&mut timeline, end)?;
+    schedule_invoices(&mut timeline, &agreement, end)?;
+    timeline.steps.sort_by_key(|(when, order, _)| (*when, *order));
+    progress(&format!(
+        "simulating {} .. {end}: {} transfers, {refused} refused and {withdrawn} withdrawn cases, {} events to record",
+        agreement.starts,
+        plans.len(),
+        timeline.steps.len()
+    ))?;
+
+    let refusals = run_timeline(store, &agreement_id, timeline).await?;
+
+    // The admin's API token, shown once.
+    let (secret, hash) = custodia_server::auth::new_token().map_err(other)?;
+    store.create_token(ADMIN, &hash, "demo", &actor(ADMIN, at(end, 18, 0))?).await.map_err(store_failure)?;
+
+    let rows = store.cases_with_persons(&agreement_id).await.map_err(store_failure)?;
+    let mut states: BTreeMap<CaseState, usize> = BTreeMap::new();
+    for (row, _) in &rows {
+        *states.entry(row.case.state).or_default() += 1;
+    }
+    let shown: Vec<String> = states.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    let invoices = store.invoice_rows(&agreement_id).await.map_err(store_failure)?;
+    let issued: Vec<_> = invoices.iter().filter(|r| r.issued.is_some()).collect();
+    let billed: i64 = issued.iter().map(|r| r.total_minor).sum();
+    let incidents = store.incidents(&agreement_id).await.map_err(store_failure)?;
+    let contacts = store.contacts(&agreement_id).await.map_err(store_failure)?;
+    let events = store.journal_size().await.map_err(store_failure)?;
+    progress(&format!("{} cases: {}", rows.len(), shown.join(", ")))?;
+    progress(&format!(
+        "{} incidents, 1 inspection, {} contacts, {} invoices issued ({}.{:02} {}); journal of {events} events{}",
+        incidents.len(),
+        contacts.len(),
+        issued.len(),
+        billed / 100,
+        billed % 100,
+        agreement.currency,
+        if refusals > 0 { format!("; {refusals} steps refused (see above)") } else { String::new() }
+    ))?;
+    let locator_person = rows
+        .iter()
+        .find(|(row, _)| row.case.state == CaseState::InCustody)
+        .or_else(|| rows.first())
+        .map(|(_, person)| person.sending_id.clone());
+    Ok(Summary { token: secret, locator_person })
+}
+
+/// Chooses who is transferred on which flight, and what their year holds.
+fn plan_cases(
+    candidates: &[Candidate],
+    agreement: &Agreement,
+    end: Date,
+    rng: &mut Rng,
+) -> Result<Vec<CasePlan>, Failure> {
+    let flights: Vec<Date> = FLIGHTS.iter().map(|f| date(*f)).collect::<Result<_, _>>()?;
+    let mut pool: Vec<usize> = (0..candidates.len())
+        .filter(|i| candidates.get(*i).is_some_and(|c| c.transferable && c.has_class && c.projected_release.is_some()))
+        .collect();
+    rng.shuffle(&mut pool);
+    pool.truncate(TARGET_CASES);
+    let before_release = i64::from(agreement.return_before_release_days);
+    let mut plans: Vec<CasePlan> = Vec::with_capacity(pool.len());
+    for candidate in pool {
+        let release = candidates.get(candidate).and_then(|c| c.projected_release).unwrap_or(end);
+        // About a third on the first flight, the rest spread over the year; never so late that
+        // fewer than about six months remain before release.
+        let wanted = if rng.chance(30) { 0 } else { 1 + usize::try_from(rng.below(11)).unwrap_or(0) };
+        let flight_index =
+            (0..=wanted).rev().find(|f| flights.get(*f).is_some_and(|d| release.days_since(*d) >= 190)).unwrap_or(0);
+        let flight = flights.get(flight_index).copied().unwrap_or(agreement.starts);
+        let return_on = shift(release, -before_release);
+        let scheduled = shift(return_on, -21).max(shift(flight, 30));
+        plans.push(CasePlan {
+            candidate,
+            flight,
+            seat: 0,
+            admitted_on: flight,
+            hold: false,
+            cell: 0,
+            return_plan: (scheduled <= end).then_some((scheduled, return_on)),
+            exit: None,
+            moves: Vec::new(),
+            use_of_force: false,
+            consular_visit: None,
+        });
+    }
+    plans.sort_by_key(|p| p.flight);
+    let mut seats: HashMap<Date, i64> = HashMap::new();
+    for (i, plan) in plans.iter_mut().enumerate() {
+        let seat = seats.entry(plan.flight).or_default();
+        plan.seat = *seat;
+        *seat += 1;
+        plan.cell = i / PER_CELL;
+    }
+
+    // A legal hold on someone in transit (a court's temporary restraining order), lifted three
+    // days later: admission waits for it.
+    let hold_flight = flights.get(3).copied().unwrap_or(end);
+    let hold = plans.iter().position(|p| p.flight == hold_flight).or_else(|| plans.len().checked_sub(1));
+    if let Some(plan) = hold.and_then(|i| plans.get_mut(i)) {
+        plan.hold = true;
+        plan.admitted_on = shift(plan.flight, 3);
+    }
+    // One death in custody.
+    let death = at(date((2025, 9, 14))?, 3, 20);
+    if let Some(plan) =
+        plans.iter_mut().find(|p| !p.hold && p.admitted_on < day_of(death) && p.last_day_held(end) > day_of(death))
+    {
+        plan.exit = Some(Exit::Death(death));
+        plan.return_plan = None;
+    }
+    // A use of force.
+    let force_day = date((2025, 7, 21))?;
+    if let Some(plan) = plans
+        .iter_mut()
+        .find(|p| p.exit.is_none() && p.admitted_on < force_day && p.last_day_held(end) > shift(force_day, 1))
+    {
+        plan.use_of_force = true;
+    }
+    // A few releases by court order.
+    let mut released = 0;
+    for plan in plans.iter_mut().skip(7).step_by(37) {
+        if released == 3 || plan.exit.is_some() || plan.hold || plan.use_of_force {
+            continue;
+        }
+        let on = shift(plan.admitted_on, 60 + i64::try_from(rng.below(60)).unwrap_or(0));
+        if on < plan.last_day_held(end) {
+            plan.exit = Some(Exit::Release(on));
+            plan.return_plan = None;
+            released += 1;
+        }
+    }
+    // Cell moves and consular visits.
+    let mut moved = 0usize;
+    for plan in &mut plans {
+        let last = plan.last_day_held(end);
+        if rng.chance(8) {
+            let on = shift(plan.admitted_on, 30 + i64::try_from(rng.below(90)).unwrap_or(0));
+            if on < last {
+                plan.moves.push((on, moved));
+                moved += 1;
+            }
+        }
+        if rng.chance(12) {
+            let on = shift(plan.admitted_on, 14 + i64::try_from(rng.below(30)).unwrap_or(0));
+            if on < last {
+                plan.consular_visit = Some(on);
+            }
+        }
+    }
+    Ok(plans)
+}
+
+/// The steps of every transferred case.
+fn schedule_cases(
+    timeline: &mut Timeline,
+    plans: &[CasePlan],
+    candidates: &[Candidate],
+    cells: &[Cell],
+    agreement: &Agreement,
+    end: Date,
+    rng: &mut Rng,
+) -> Result<usize, Failure> {
+    let facility = agreement.facilities.first().map(|f| f.id.as_str().to_owned()).unwrap_or_default();
+    let cell_id = |index: usize| cells.get(index).map(|c| c.cell_id.clone()).unwrap_or_default();
+    let place =
+        |index: usize| PlacementRequest { facility_id: facility.clone(), cell_id: cell_id(index), override_by: None };
+    let plain = |c: Command| Box::new(CaseRequest::Plain(c));
+    let mut incident_slot = 0;
+    for (case, plan) in plans.iter().enumerate() {
+        let Some(who) = candidates.get(plan.candidate) else { continue };
+        let f = plan.flight;
+        let s = plan.seat;
+        timeline.push(at(shift(f, -14), 8, s), Step::Propose { case, sending_id: who.sending_id.clone() });
+        timeline.push(
+            at(shift(f, -13), 8, s),
+            Step::Act {
+                case,
+                action: "screen",
+                request: plain(Command::Screen { decision: who.decision }),
+                user: US_OFFICER,
+                reason: "ELIGIBILITY_SCREENING",
+            },
+        );
+        if who.decision == Decision::Review {
+            let assessed = shift(f, -12);
+            timeline.push(
+                at(shift(f, -11), 9, s),
+                Step::Act {
+                    case,
+                    action: "resolve_review",
+                    request: plain(Command::ResolveReview {
+                        eligible: true,
+                        justification: format!(
+                            "Screening left {}: torture-risk assessment renewed on {assessed}, no risk found \
+                             (Convention against Torture art. 3)",
+                            who.reasons
+                        ),
+                    }),
+                    user: LEGAL,
+                    reason: "TORTURE_RISK_ASSESSED",
+                },
+            );
+            timeline.push(
+                at(shift(f, -10), 9, s),
+                Step::Act {
+                    case,
+                    action: "confirm_review",
+                    request: plain(Command::ConfirmReview),
+                    user: LEGAL_2,
+                    reason: "REVIEW_CONFIRMED",
+                },
+            );
+        }
+        for (day, action, party, user) in
+            [(-8, "approve", Party::Sending, US_OFFICER), (-7, "approve", Party::Receiving, SV_OFFICER)]
+        {
+            timeline.push(
+                at(shift(f, day), 10, s),
+                Step::Act {
+                    case,
+                    action,
+                    request: plain(Command::Approve { state: party }),
+                    user,
+                    reason: "TRANSFER_AGREED",
+                },
+            );
+        }
+        timeline.push(
+            at(shift(f, -5), 11, s),
+            Step::Act {
+                case,
+                action: "schedule",
+                request: plain(Command::Schedule),
+                user: US_OFFICER,
+                reason: "FLIGHT_BOOKED",
+            },
+        );
+        timeline.push(
+            at(f, 2, s),
+            Step::Act { case, action: "depart", request: plain(Command::Depart), user: US_OFFICER, reason: "DEPARTED" },
+        );
+        let reference = format!("D.D.C. 25-cv-{:04} TRO", 766 + case);
+        if plan.hold {
+            timeline.push(
+                at(f, 9, 0),
+                Step::Act {
+                    case,
+                    action: "place_hold",
+                    request: plain(Command::PlaceHold { reference: reference.clone() }),
+                    user: LEGAL,
+                    reason: "COURT_ORDER",
+                },
+            );
+            timeline.push(
+                at(shift(f, 3), 9, 0),
+                Step::Act {
+                    case,
+                    action: "lift_hold",
+                    request: plain(Command::LiftHold { reference }),
+                    user: LEGAL,
+                    reason: "ORDER_VACATED",
+                },
+            );
+        }
+        let admit_hour = 12 + s * 2 / 60;
+        let kin = KIN.get(case % KIN.len()).copied().unwrap_or("sister");
+        timeline.push(
+            at(plan.admitted_on, 12, s * 2),
+            Step::Act {
+                case,
+                action: "admit",
+                request: Box::new(CaseRequest::Admit {
+                    receiving_id: Some(format!("SV-CECOT-{:05}", case + 1)),
+                    commitment_order: format!("US-DOJ-{}-{:05}", f.year(), case + 1),
+                    intake: IntakeRecord {
+                        admitted_on: plan.admitted_on,
+                        hour: u8::try_from(admit_hour.clamp(0, 23)).unwrap_or(12),
+                        visible_injuries: if rng.chance(6) {
+                            "bruising on both wrists (restraints during the flight)".to_owned()
+                        } else {
+                            "none".to_owned()
+                        },
+                        property: PROPERTY.get(case % PROPERTY.len()).copied().unwrap_or("clothing only").to_owned(),
+                        next_of_kin: format!("{} family ({kin}), reachable through the US consulate", who.family_name),
+                    },
+                    placement: place(plan.cell),
+                }),
+                user: STAFF,
+                reason: "ADMITTED",
+            },
+        );
+        timeline.push(
+            at(shift(plan.admitted_on, 1), 15, s),
+            Step::Contact {
+                case,
+                contact: format!("{} family ({kin})", who.family_name),
+                means: ContactMeans::Phone,
+                note: "told of the transfer and the admission to CECOT (Mandela Rule 68)".to_owned(),
+                user: SV_OFFICER,
+            },
+        );
+        for (on, n) in &plan.moves {
+            timeline.push(
+                at(*on, 10, s),
+                Step::Act {
+                    case,
+                    action: "move",
+                    request: Box::new(CaseRequest::Move {
+                        placement: place(cells.len().saturating_sub(1 + n / PER_CELL)),
+                    }),
+                    user: STAFF,
+                    reason: "CELL_REASSIGNMENT",
+                },
+            );
+        }
+        if let Some(on) = plan.consular_visit {
+            timeline.push(
+                at(on, 11, s),
+                Step::Contact {
+                    case,
+                    contact: "US consular section, San Salvador".to_owned(),
+                    means: ContactMeans::Visit,
+                    note: "welfare visit; asked about medical care and contact with family".to_owned(),
+                    user: US_OFFICER,
+                },
+            );
+        }
+        if plan.use_of_force {
+            let occurred = at(date((2025, 7, 21))?, 14, 5);
+            timeline.push(
+                occurred + 2 * 3600,
+                Step::Incident {
+                    case,
+                    slot: incident_slot,
+                    kind: IncidentKind::UseOfForce,
+                    occurred,
+                    report: "Riot-control spray used in building 1 to end a fight between two detainees; \
+                             both seen by the medical unit, no lasting injury."
+                        .to_owned(),
+                },
+            );
+            incident_slot += 1;
+        }
+        if let Some((scheduled, return_on)) = plan.return_plan {
+            timeline.push(
+                at(scheduled, 9, s),
+                Step::Act {
+                    case,
+                    action: "schedule_return",
+                    request: plain(Command::ScheduleReturn { on: return_on }),
+                    user: US_OFFICER,
+                    reason: "RETURN_BEFORE_RELEASE",
+                },
+            );
+            if return_on <= end {
+                timeline.push(
+                    at(return_on, 10, s),
+                    Step::Act {
+                        case,
+                        action: "return",
+                        request: plain(Command::Return),
+                        user: STAFF,
+                        reason: "RETURNED_TO_SENDING_STATE",
+                    },
+                );
+            }
+        }
+        match plan.exit {
+            Some(Exit::Release(on)) => timeline.push(
+                at(on, 16, s),
+                Step::Act {
+                    case,
+                    action: "release",
+                    request: plain(Command::Release),
+                    user: STAFF,
+                    reason: "COURT_ORDER",
+                },
+            ),
+            Some(Exit::Death(occurred)) => {
+                let slot = incident_slot;
+                incident_slot += 1;
+                timeline.push(
+                    occurred + 100 * 60,
+                    Step::Incident {
+                        case,
+                        slot,
+                        kind: IncidentKind::Death,
+                        occurred,
+                        report: "Found unresponsive in cell at the 03:20 count; resuscitation failed. \
+                                 Cause of death to be established by the forensic institute."
+                            .to_owned(),
+                    },
+                );
+                timeline.push(
+                    occurred + 110 * 60,
+                    Step::Act {
+                        case,
+                        action: "record_death",
+                        request: plain(Command::RecordDeath),
+                        user: STAFF,
+                        reason: "DIED_IN_CUSTODY",
+                    },
+                );
+                // Sending state and family in time; the independent authority a day late.
+                timeline.push(occurred + 5 * 3600 + 40 * 60, Step::Notify { slot, recipient: Recipient::SendingState });
+                timeline.push(occurred + 21 * 3600 + 40 * 60, Step::Notify { slot, recipient: Recipient::NextOfKin });
+                timeline.push(
+                    occurred + 96 * 3600 + 40 * 60,
+                    Step::Notify { slot, recipient: Recipient::IndependentAuthority },
+                );
+                timeline.push(
+                    occurred + 6 * 3600,
+                    Step::Contact {
+                        case,
+                        contact: "US consular section, San Salvador".to_owned(),
+                        means: ContactMeans::Phone,
+                        note: "consul told of the death; repatriation of the remains requested".to_owned(),
+                        user: SV_OFFICER,
+                    },
+                );
+            }
+            None => {}
+        }
+    }
+    Ok(plans.len())
+}
+
+/// Cases that never travel: people screened ineligible, refused by the receiving state or
+/// withdrawn by the sending state. Their case numbers follow the transfers'.
+fn schedule_declined(
+    timeline: &mut Timeline,
+    candidates: &[Candidate],
+    first_case: usize,
+) -> Result<(usize, usize), Failure> {
+    let ineligible: Vec<usize> = (0..candidates.len())
+        .filter(|i| candidates.get(*i).is_some_and(|c| c.decision == Decision::Ineligible))
+        .take(6)
+        .collect();
+    let day = date(FLIGHTS.get(1).copied().unwrap_or(SCREENED_ON))?;
+    let (mut refused, mut withdrawn) = (0, 0);
+    for (n, candidate) in ineligible.into_iter().enumerate() {
+        let case = first_case + n;
+        let seat = i64::try_from(n).unwrap_or(0);
+        let sending_id = candidates.get(candidate).map(|c| c.sending_id.clone()).unwrap_or_default();
+        timeline.push(at(shift(day, -12), 7, seat), Step::Propose { case, sending_id });
+        timeline.push(
+            at(shift(day, -11), 7, seat),
+            Step::Act {
+                case,
+                action: "screen",
+                request: Box::new(CaseRequest::Plain(Command::Screen { decision: Decision::Ineligible })),
+                user: US_OFFICER,
+                reason: "ELIGIBILITY_SCREENING",
+            },
+        );
+        let (action, command, user) = if n % 3 == 2 {
+            withdrawn += 1;
+            ("withdraw", Command::Withdraw, US_OFFICER)
+        } else {
+            refused += 1;
+            ("refuse", Command::Refuse, SV_OFFICER)
+        };
+        timeline.push(
+            at(shift(day, -10), 7, seat),
+            Step::Act { case, action, request: Box::new(CaseRequest::Plain(command)), user, reason: "NOT_ELIGIBLE" },
+        );
+    }
+    Ok((refused, withdrawn))
+}
+
+/// The ICRC's visit.
+fn schedule_oversight(timeline: &mut Timeline, end: Date) -> Result<(), Failure> {
+    let from = date((2025, 10, 6))?;
+    let to = date((2025, 10, 8))?;
+    if shift(to, 12) > end {
+        return Ok(());
+    }
+    timeline.push(
+        at(shift(to, 12), 10, 0),
+        Step::Inspection(Inspection {
+            body: "ICRC".to_owned(),
+            from,
+            to,
+            findings: vec![
+                "Shared cells of 100 m² hold at most 20 people from the agreement: within the CPT standard of 4 m² each."
+                    .to_owned(),
+                "Cell lights stay on day and night.".to_owned(),
+                "Two people said their families did not know where they were held.".to_owned(),
+            ],
+            recommendations: vec![
+                ("Switch cell lighting off at night (Nelson Mandela Rule 14).".to_owned(), RecommendationState::Open),
+                (
+                    "Allow every person held under the agreement a monthly video call with family (Rule 58)."
+                        .to_owned(),
+                    RecommendationState::Open,
+                ),
+            ],
+        }),
+    );
+    timeline.push(
+        at(date((2025, 11, 14))?, 10, 0),
+        Step::Recommendation { index: 0, state: RecommendationState::Accepted },
+    );
+    Ok(())
+}
+
+/// Each month of the agreement year that is over by the end of the simulation: drafted on the
+/// second day after it ends by one finance officer, issued the same afternoon by the other.
+fn schedule_invoices(timeline: &mut Timeline, agreement: &Agreement, end: Date) -> Result<(), Failure> {
+    let (mut y, mut m) = (agreement.starts.year(), agreement.starts.month());
+    loop {
+        let first = Date::from_ymd(y, m, 1).map_err(other)?;
+        if first > agreement.ends {
+            break;
+        }
+        let last = Date::from_ymd(y, m, custodia_core::date::days_in_month(y, m)).map_err(other)?.min(agreement.ends);
+        let on = shift(last, 2);
+        if on > end {
+            break;
+        }
+        let period = format!("{y:04}-{m:02}");
+        timeline.push(at(on, 9, 30), Step::Draft { period: period.clone(), on });
+        timeline.push(at(on, 15, 0), Step::Issue { period });
+        (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    }
+    Ok(())
+}
+
+/// Records every step in time order; returns how many were refused (each is reported).
+async fn run_timeline(store: &Store, agreement_id: &str, timeline: Timeline) -> Result<usize, Failure> {
+    let mut case_ids: HashMap<usize, i64> = HashMap::new();
+    let mut derailed: std::collections::HashSet<usize> = std::collections::HashSet::new();
+    let mut incidents: HashMap<usize, i64> = HashMap::new();
+    let mut inspection: Option<i64> = None;
+    let mut drafts: HashMap<String, i64> = HashMap::new();
+    let mut refusals = 0usize;
+    let total = timeline.steps.len();
+    let mut quarter = None;
+    for (done, (when, _, step)) in timeline.steps.into_iter().enumerate() {
+        let day = day_of(when);
+        let this_quarter = (day.year(), (day.month() - 1) / 3);
+        if quarter != Some(this_quarter) {
+            quarter = Some(this_quarter);
+            progress(&format!("… {:04}-{:02} ({done}/{total} steps)", day.year(), day.month()))?;
+        }
+        match step {
+            Step::Propose { case, sending_id } => {
+                let row = store
+                    .propose_case(agreement_id, &sending_id, &actor(US_OFFICER, when)?)
+                    .await
+                    .map_err(store_failure)?;
+                case_ids.insert(case, row.id);
+            }
+            Step::Act { case, action, request, user, reason } => {
+                if derailed.contains(&case) {
+                    continue;
+                }
+                let Some(id) = case_ids.get(&case).copied() else { continue };
+                let t = stamp(when)?;
+                let case_actor = CaseActor {
+                    user: user.to_owned(),
+                    occurred_at: t.as_str().to_owned(),
+                    recorded_at: t.as_str().to_owned(),
+                    reason: reason.to_owned(),
+                };
+                let outcome = store
+                    .act_on_case(id, action, &request, &case_actor, &actor(user, when)?)
+                    .await
+                    .map_err(store_failure)?;
+                if let Err(refusal) = outcome {
+                    refusals += 1;
+                    derailed.insert(case);
+                    progress(&format!(
+                        "warning: case {id}: {action} refused: {} (its later steps skipped)",
+                        refusal.code()
+                    ))?;
+                }
+            }
+            Step::Incident { case, slot, kind, occurred, report } => {
+                if derailed.contains(&case) {
+                    continue;
+                }
+                let Some(id) = case_ids.get(&case).copied() else { continue };
+                let row = store
+                    .file_incident(agreement_id, Some(id), kind, &stamp(occurred)?, &report, &actor(STAFF, when)?)
+                    .await
+                    .map_err(store_failure)?;
+                incidents.insert(slot, row.id);
+            }
+            Step::Notify { slot, recipient } => {
+                let Some(id) = incidents.get(&slot).copied() else { continue };
+                let update = IncidentUpdate::Notified { recipient, at: stamp(when)? };
+                store.update_incident(id, &update, &actor(STAFF, when)?).await.map_err(store_failure)?;
+            }
+            Step::Inspection(filed) => {
+                let id = store
+                    .file_inspection(agreement_id, &filed, &actor(INSPECTOR, when)?)
+                    .await
+                    .map_err(store_failure)?;
+                inspection = Some(id);
+            }
+            Step::Recommendation { index, state } => {
+                let Some(id) = inspection else { continue };
+                store.update_recommendation(id, index, state, &actor(INSPECTOR, when)?).await.map_err(store_failure)?;
+            }
+            Step::Contact { case, contact, means, note, user } => {
+                let Some(id) = case_ids.get(&case).copied() else { continue };
+                let entry = Contact { contact, at: stamp(when)?.as_str().to_owned(), means, note };
+                store.log_contact(agreement_id, Some(id), &entry, &actor(user, when)?).await.map_err(store_failure)?;
+            }
+            Step::Draft { period, on } => {
+                match store.draft_invoice(agreement_id, &period, &[], on, &actor(FINANCE_DRAFT, when)?).await {
+                    Ok(row) => {
+                        drafts.insert(period, row.id);
+                    }
+                    Err(e) => {
+                        refusals += 1;
+                        progress(&format!("warning: invoice {period} not drafted: {e}"))?;
+                    }
+                }
+            }
+            Step::Issue { period } => {
+                let Some(id) = drafts.get(&period).copied() else { continue };
+                if let Err(e) = store.issue(id, &actor(FINANCE_ISSUE, when)?).await {
+                    refusals += 1;
+                    progress(&format!("warning: invoice {period} not issued: {e}"))?;
+                }
+            }
+        }
+    }
+    Ok(refusals)
+}
+
+/// Prints the admin token and a walk-through (standard output); `run_server` then prints the
+/// address line.
+fn print_walkthrough(summary: &Summary, addr: SocketAddr, dir: &Path) -> CmdResult {
+    let base = format!("http://{addr}");
+    let token = &summary.token;
+    let auth = format!("-H 'Authorization: Bearer {token}'");
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "admin token: {token}")?;
+    writeln!(out)?;
+    writeln!(out, "Custodia demo: the US–El Salvador (CECOT) agreement, a year simulated up to 2026-03-10.")?;
+    writeln!(out, "Register and journal signing key in {}. Try:", dir.display())?;
+    writeln!(out, "  curl {auth} {base}/api/v1/agreements")?;
+    writeln!(out, "  curl {auth} '{base}/api/v1/cases?agreement=us-sv-cecot&limit=5'")?;
+    writeln!(out, "  curl {auth} '{base}/api/v1/alerts?agreement=us-sv-cecot&on=2026-03-10'")?;
+    writeln!(out, "  curl {auth} '{base}/api/v1/incidents?agreement=us-sv-cecot'")?;
+    writeln!(out, "  curl {auth} '{base}/api/v1/invoices?agreement=us-sv-cecot'")?;
+    writeln!(out, "  curl {auth} '{base}/api/v1/reports/sustainability?agreement=us-sv-cecot'")?;
+    writeln!(out, "  curl {auth} {base}/api/v1/journal/checkpoint")?;
+    if let Some(person) = &summary.locator_person {
+        writeln!(out, "  curl '{base}/locator?person_id={person}'        (public: no token)")?;
+    }
+    writeln!(out, "  open {base}/docs in a browser for the whole API")?;
+    writeln!(out, "  custodia journal verify --data-dir {}   (after stopping the demo)", dir.display())?;
+    writeln!(out, "Stop with Ctrl-C.")?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}

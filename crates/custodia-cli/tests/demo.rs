@@ -1,0 +1,158 @@
+//! `custodia demo`: one command makes a living register and serves it (SPEC §12).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(clippy::disallowed_methods)] // the test waits on the wall clock
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("custodia-demo-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn custodia() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_custodia"));
+    command.env_remove("CUSTODIA_DATABASE_URL").env_remove("CUSTODIA_ADDR").env_remove("CUSTODIA_DATA_DIR");
+    command.current_dir(std::env::temp_dir());
+    command
+}
+
+/// A plain HTTP/1.1 GET: the status and the body.
+fn get(addr: &str, path: &str, token: Option<&str>) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (status, body)
+}
+
+/// Stops the child on drop, so a failing test leaves no server behind.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn sigterm(child: &Child) {
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success(), "kill -TERM failed");
+}
+
+fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(started.elapsed() < limit, "the demo did not stop within {limit:?} of SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn demo_builds_a_living_register_and_serves_it() {
+    let dir = temp_dir("serve");
+    let child = custodia()
+        .args(["demo", "--addr", "127.0.0.1:0", "--people", "400", "--data-dir"])
+        .arg(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut running = Running(child);
+    let stdout = running.0.stdout.take().unwrap();
+    let stderr = running.0.stderr.take().unwrap();
+    let (lines, received) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if lines.send(line.unwrap_or_default()).is_err() {
+                break;
+            }
+        }
+    });
+    let errors = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = BufReader::new(stderr).read_to_string(&mut text);
+        text
+    });
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let mut seen = Vec::new();
+    let addr = loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let line = received
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no `address:` line within 120 s; standard output so far: {seen:#?}"));
+        if let Some(url) = line.strip_prefix("address: ") {
+            break url.strip_prefix("http://").expect("address: http://HOST:PORT").to_owned();
+        }
+        seen.push(line);
+    };
+    let token = seen
+        .iter()
+        .find_map(|l| l.strip_prefix("admin token: "))
+        .unwrap_or_else(|| panic!("no `admin token:` line before the address: {seen:#?}"))
+        .to_owned();
+    assert!(seen.iter().any(|l| l.contains("/api/v1/agreements") && l.contains(&token)), "walk-through: {seen:#?}");
+    assert!(seen.iter().any(|l| l.contains(&format!("http://{addr}/locator?person_id=P"))), "{seen:#?}");
+
+    let (status, _) = get(&addr, "/healthz", None);
+    assert_eq!(status, 200);
+    let (status, body) = get(&addr, "/api/v1/agreements", Some(&token));
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("us-sv-cecot"), "{body}");
+    let (status, _) = get(&addr, "/api/v1/agreements", None);
+    assert_eq!(status, 401, "the API needs the token");
+
+    sigterm(&running.0);
+    let status = wait_exit(&mut running.0, Duration::from_secs(30));
+    assert!(status.success(), "the demo exits 0 on SIGTERM: {status:?}");
+    let log = errors.join().unwrap();
+    assert!(log.contains("screened as of 2025-03-15"), "{log}");
+    assert!(!log.contains("warning:"), "every simulated step is accepted: {log}");
+    assert!(log.contains("12 invoices issued"), "{log}");
+
+    let verify = custodia().args(["journal", "verify", "--data-dir"]).arg(&dir).output().unwrap();
+    let text = String::from_utf8_lossy(&verify.stdout);
+    assert!(verify.status.success() && text.starts_with("ok:"), "{text}{}", String::from_utf8_lossy(&verify.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn demo_once(dir: &Path, extra: &[&str]) -> std::process::Output {
+    custodia()
+        .args(["demo", "--addr", "127.0.0.1:0", "--people", "10"])
+        .args(extra)
+        .arg("--data-dir")
+        .arg(dir)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_non_empty_data_dir_is_refused_without_reset() {
+    let dir = temp_dir("refuse");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("notes.txt"), "mine").unwrap();
+    let out = demo_once(&dir, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let message = String::from_utf8_lossy(&out.stderr);
+    assert!(message.contains("--data-dir") && message.contains("--reset"), "{message}");
+    assert!(out.stdout.is_empty());
+    // --reset never removes a directory that is not a Custodia data directory.
+    let out = demo_once(&dir, &["--reset"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read_to_string(dir.join("notes.txt")).unwrap(), "mine");
+    let _ = std::fs::remove_dir_all(&dir);
+}
