@@ -348,3 +348,40 @@ fn the_committed_openapi_document_matches_the_code() {
         assert!(doc["paths"].get(path).is_some(), "{path} is documented");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amendments_need_a_second_user() {
+    let server = TestServer::start(&[CECOT]).await;
+    let ana = server.user("ana", "admin", &["*"], &[]).await;
+    let ben = server.user("ben", "admin", &["*"], &[]).await;
+    let source = std::fs::read_to_string(common::repo().join(CECOT)).unwrap();
+    let (status, body) = server.post(&ana, "/api/v1/agreements", json!({"source_toml": source})).await;
+    assert_eq!((status, body["outcome"].as_str()), (200, Some("unchanged")));
+    let amended = source.replace("contracted_places = 300", "contracted_places = 350");
+    assert_ne!(amended, source);
+    let (status, body) =
+        server.post(&ana, "/api/v1/agreements", json!({"source_toml": amended, "effective_from": "2025-09-01"})).await;
+    assert_eq!((status, body["outcome"].as_str()), (202, Some("proposed")), "{body}");
+    assert_eq!(body["agreement"]["version"], 1, "nothing applies before the second user");
+    let proposal = body["proposal_id"].as_i64().unwrap();
+    let approve = format!("/api/v1/agreements/us-sv-cecot/amendments/{proposal}/approve");
+    let (status, body) = server.post(&ana, &approve, json!({})).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("TWO_PERSON_RULE")));
+    let (status, body) = server.post(&ben, &approve, json!({})).await;
+    assert_eq!((status, body["outcome"].as_str()), (200, Some("amended")), "{body}");
+    assert_eq!(body["agreement"]["version"], 2);
+    assert_eq!(body["agreement"]["facilities"][0]["contracted_places"], 350);
+    assert_eq!(server.post(&ben, &approve, json!({})).await.0, 409, "approved once");
+    let (status, _) = server.post(&ben, "/api/v1/agreements/us-sv-cecot/amendments/99/approve", json!({})).await;
+    assert_eq!(status, 404);
+    let events = server.store.events(0, server.store.journal_size().await.unwrap()).await.unwrap();
+    let kinds: Vec<String> = events
+        .iter()
+        .map(|e| serde_json::from_str::<Value>(&e.body).unwrap()["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        kinds.contains(&"agreement.amendment_proposed".to_owned())
+            && kinds.contains(&"agreement.amendment_approved".to_owned())
+    );
+    server.stop().await;
+}

@@ -79,6 +79,12 @@ fn table(ids: &Ids) -> Vec<Row> {
     let i = ids;
     vec![
         get("/api/v1/agreements", "/api/v1/agreements".into(), None, Everyone),
+        post(
+            "/api/v1/agreements/{id}/amendments/{proposal}/approve",
+            (format!("/api/v1/agreements/{IN}/amendments/1/approve"), json!({})),
+            Some((format!("/api/v1/agreements/{OUT}/amendments/2/approve"), json!({}))),
+            Only(&["admin"]),
+        ),
         get(
             "/api/v1/agreements/{id}",
             format!("/api/v1/agreements/{IN}"),
@@ -390,6 +396,17 @@ async fn every_route_every_role_inside_and_outside_the_scope() {
         .unwrap();
     let on = custodia_core::Date::parse("2030-01-01").unwrap();
     let invoice_in = store.draft_invoice(IN, "2025-03", &[], on, &actor("ana")).await.unwrap().id;
+    // Amendment proposals 1 (inside) and 2 (outside), by a user who is not in the table.
+    for path in ["examples/agreements/us-sv-cecot.toml", "examples/agreements/dk-xk-gjilan.toml"] {
+        let source = std::fs::read_to_string(common::repo().join(path)).unwrap().replacen(
+            "title = \"",
+            "title = \"Amended: ",
+            1,
+        );
+        let agreement = custodia_core::Agreement::from_toml(&source).unwrap();
+        let file = custodia_store::AgreementFile { agreement: &agreement, source: &source, effective_from: None };
+        store.propose_amendment(&file, &actor("setup")).await.unwrap();
+    }
     let gjilan_first = {
         let source = std::fs::read_to_string(common::repo().join("examples/agreements/dk-xk-gjilan.toml")).unwrap();
         let a = custodia_core::Agreement::from_toml(&source).unwrap();

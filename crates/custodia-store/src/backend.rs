@@ -190,16 +190,109 @@ macro_rules! backend {
             /// Imports an agreement file: a new agreement, an amendment (new version) when the file
             /// changed, or nothing when it is the current version already.
             pub async fn import_agreement(&self, file: &AgreementFile<'_>, actor: &Actor) -> Result<AgreementImport, StoreError> {
-                let id = file.agreement.id.as_str().to_owned();
-                let digest: Vec<u8> = Sha256::digest(file.source.as_bytes()).to_vec();
                 let mut tx = self.pool.begin().await?;
                 let mut head = Self::lock_head(&mut tx).await?;
+                let outcome = Self::import_agreement_in(&mut tx, &mut head, file, actor).await?;
+                if outcome.changed {
+                    Self::save_head(&mut tx, &head).await?;
+                    tx.commit().await?;
+                }
+                Ok(outcome)
+            }
+
+            /// Records a proposed amendment of an existing agreement (the first of two people);
+            /// nothing changes until another user approves it.
+            pub async fn propose_amendment(&self, file: &AgreementFile<'_>, actor: &Actor) -> Result<i64, StoreError> {
+                let id = file.agreement.id.as_str().to_owned();
+                let mut tx = self.pool.begin().await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                let known = sqlx::query("SELECT current_version FROM agreements WHERE id = $1").bind(id.clone()).fetch_optional(&mut *tx).await?;
+                if known.is_none() {
+                    return Err(StoreError::NotFound(format!("agreement {id} does not exist: import it first")));
+                }
+                let proposal: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM amendment_proposals").fetch_one(&mut *tx).await?.try_get("next")?;
+                let digest: Vec<u8> = Sha256::digest(file.source.as_bytes()).to_vec();
+                let effective_from = file.effective_from.map(|d| d.to_string());
+                let seq = Self::record_event(&mut tx, &mut head, NewEvent {
+                        kind: "agreement.amendment_proposed",
+                        agreement_id: Some(id.clone()),
+                        person_id: None,
+                        data: EventData::Json(json!({
+                            "proposal_id": proposal,
+                            "effective_from": effective_from,
+                            "source_sha256": hex(&digest),
+                            "source": file.source,
+                        })),
+                    }, actor).await?;
+                sqlx::query(
+                    "INSERT INTO amendment_proposals (id, agreement_id, source_toml, effective_from, proposed_by, proposed_seq) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(proposal)
+                .bind(id)
+                .bind(file.source.to_owned())
+                .bind(effective_from)
+                .bind(actor.name.clone())
+                .bind(seq)
+                .execute(&mut *tx)
+                .await?;
+                Self::save_head(&mut tx, &head).await?;
+                tx.commit().await?;
+                Ok(proposal)
+            }
+
+            /// Approves a proposed amendment (a second user) and applies it, in one transaction.
+            pub async fn approve_amendment(&self, agreement_id: &str, proposal: i64, actor: &Actor) -> Result<AgreementImport, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                let row = sqlx::query("SELECT source_toml, effective_from, proposed_by, approved_by FROM amendment_proposals WHERE id = $1 AND agreement_id = $2")
+                    .bind(proposal)
+                    .bind(agreement_id.to_owned())
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("amendment {proposal} of {agreement_id} does not exist")))?;
+                let source: String = row.try_get("source_toml")?;
+                let proposed_by: String = row.try_get("proposed_by")?;
+                let approved_by: Option<String> = row.try_get("approved_by")?;
+                if approved_by.is_some() {
+                    return Err(StoreError::Refused(format!("amendment {proposal} is already approved")));
+                }
+                if proposed_by == actor.name {
+                    return Err(StoreError::Refused(format!("two-person rule: {proposed_by} proposed amendment {proposal}; another user must approve it")));
+                }
+                let effective_from = row
+                    .try_get::<Option<String>, _>("effective_from")?
+                    .map(|d| custodia_core::Date::parse(&d).map_err(|e| StoreError::Inconsistent(e.to_string())))
+                    .transpose()?;
+                let agreement = custodia_core::Agreement::from_toml(&source)
+                    .map_err(|e| StoreError::Inconsistent(format!("amendment {proposal} no longer loads: {e}")))?;
+                let outcome = Self::import_agreement_in(&mut tx, &mut head, &AgreementFile { agreement: &agreement, source: &source, effective_from }, actor).await?;
+                let seq = Self::record_event(&mut tx, &mut head, NewEvent {
+                        kind: "agreement.amendment_approved",
+                        agreement_id: Some(agreement_id.to_owned()),
+                        person_id: None,
+                        data: EventData::Json(json!({"proposal_id": proposal, "proposed_by": proposed_by, "version": outcome.version})),
+                    }, actor).await?;
+                sqlx::query("UPDATE amendment_proposals SET approved_by = $1, approved_seq = $2 WHERE id = $3")
+                    .bind(actor.name.clone())
+                    .bind(seq)
+                    .bind(proposal)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::save_head(&mut tx, &head).await?;
+                tx.commit().await?;
+                Ok(outcome)
+            }
+
+            async fn import_agreement_in(tx: &mut sqlx::Transaction<'_, $db>, head: &mut Head, file: &AgreementFile<'_>, actor: &Actor) -> Result<AgreementImport, StoreError> {
+                let id = file.agreement.id.as_str().to_owned();
+                let digest: Vec<u8> = Sha256::digest(file.source.as_bytes()).to_vec();
                 let current: Option<(i64, Vec<u8>)> = sqlx::query(
                     "SELECT v.version, v.source_sha256 FROM agreements a JOIN agreement_versions v \
                      ON v.agreement_id = a.id AND v.version = a.current_version WHERE a.id = $1",
                 )
                 .bind(id.clone())
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut **tx)
                 .await?
                 .map(|row| Ok::<_, sqlx::Error>((row.try_get("version")?, row.try_get("source_sha256")?)))
                 .transpose()?;
@@ -224,12 +317,12 @@ macro_rules! backend {
                 };
                 let appended = head.append(event, actor)?;
                 let seq = appended.stored.seq as i64;
-                Self::insert_events(&mut tx, &[appended], actor).await?;
+                Self::insert_events(tx, &[appended], actor).await?;
                 if version == 1 {
                     sqlx::query("INSERT INTO agreements (id, current_version) VALUES ($1, $2)")
                         .bind(id.clone())
                         .bind(version)
-                        .execute(&mut *tx)
+                        .execute(&mut **tx)
                         .await?;
                 }
                 sqlx::query(
@@ -242,15 +335,13 @@ macro_rules! backend {
                 .bind(file.source.to_owned())
                 .bind(digest)
                 .bind(seq)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
                 sqlx::query("UPDATE agreements SET current_version = $1 WHERE id = $2")
                     .bind(version)
                     .bind(id.clone())
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
-                Self::save_head(&mut tx, &head).await?;
-                tx.commit().await?;
                 Ok(AgreementImport { agreement_id: id, version, changed: true })
             }
 
@@ -1887,6 +1978,21 @@ impl Store {
         actor: &Actor,
     ) -> Result<AgreementImport, StoreError> {
         dispatch!(self, s => s.import_agreement(file, actor).await)
+    }
+
+    /// See [`SqliteStore::propose_amendment`].
+    pub async fn propose_amendment(&self, file: &AgreementFile<'_>, actor: &Actor) -> Result<i64, StoreError> {
+        dispatch!(self, s => s.propose_amendment(file, actor).await)
+    }
+
+    /// See [`SqliteStore::approve_amendment`].
+    pub async fn approve_amendment(
+        &self,
+        agreement_id: &str,
+        proposal: i64,
+        actor: &Actor,
+    ) -> Result<AgreementImport, StoreError> {
+        dispatch!(self, s => s.approve_amendment(agreement_id, proposal, actor).await)
     }
 
     /// The current version and source text of an agreement.

@@ -17,7 +17,7 @@ use crate::state::AppState;
 /// OpenAPI part.
 #[derive(Debug, OpenApi)]
 #[openapi(
-    paths(list_agreements, get_agreement, import_agreement),
+    paths(list_agreements, get_agreement, import_agreement, approve_amendment),
     components(schemas(AgreementView, FacilityView, ImportAgreement, ImportedAgreement)),
     security(("bearer" = []))
 )]
@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/agreements", get(list_agreements).post(import_agreement))
         .route("/api/v1/agreements/{id}", get(get_agreement))
+        .route("/api/v1/agreements/{id}/amendments/{proposal}/approve", axum::routing::post(approve_amendment))
 }
 
 /// A facility of an agreement.
@@ -162,17 +163,21 @@ pub struct ImportAgreement {
 /// The outcome of an import.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImportedAgreement {
-    /// `created`, `amended` or `unchanged`.
+    /// `created`, `unchanged`, `proposed` (an amendment waiting for a second user) or `amended`.
     pub outcome: String,
+    /// The amendment proposal, when one was made or approved.
+    pub proposal_id: Option<i64>,
     /// The agreement.
     pub agreement: AgreementView,
 }
 
-/// Imports an agreement file: a new agreement, an amendment (a new version), or nothing when the
-/// file is unchanged. Every problem of the file is listed; nothing is written then.
+/// Imports an agreement file: a new agreement (201), nothing when the file is unchanged (200), or,
+/// for a changed file of an existing agreement, an amendment proposal (202) that another user
+/// approves at `/agreements/{id}/amendments/{proposal}/approve`. Every problem of the file is
+/// listed; nothing is written then.
 #[utoipa::path(post, path = "/api/v1/agreements", tag = "agreements", request_body = ImportAgreement,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
-    responses((status = 200, body = ImportedAgreement), (status = 201, body = ImportedAgreement), (status = 400, body = ErrorBody),
+    responses((status = 200, body = ImportedAgreement), (status = 201, body = ImportedAgreement), (status = 202, body = ImportedAgreement), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn import_agreement(
     State(state): State<AppState>,
@@ -190,12 +195,64 @@ async fn import_agreement(
     let effective_from = body.effective_from.as_deref().map(|d| crate::wire::date("effective_from", d)).transpose()?;
     let actor = custodia_store::Actor { name: who.name.clone(), recorded_at: crate::clock::now(), occurred_at: None };
     let file = custodia_store::AgreementFile { agreement: &agreement, source: &body.source_toml, effective_from };
-    let outcome = state.store.import_agreement(&file, &actor).await?;
-    let (version, stored, _) = agreement_in_scope(&state, &who, agreement.id.as_str()).await?;
-    let (status, word) = match (outcome.changed, outcome.version) {
-        (true, 1) => (StatusCode::CREATED, "created"),
-        (true, _) => (StatusCode::OK, "amended"),
-        (false, _) => (StatusCode::OK, "unchanged"),
-    };
-    Ok((status, axum::Json(ImportedAgreement { outcome: word.into(), agreement: view(&stored, version, None) })))
+    let id = agreement.id.as_str().to_owned();
+    match state.store.agreement_source(&id).await? {
+        // A changed file for an existing agreement is an amendment: proposed now, applied when
+        // another user approves it (SPEC §11).
+        Some((_, current)) if current != body.source_toml => {
+            let proposal = state.store.propose_amendment(&file, &actor).await?;
+            let (version, stored, _) = agreement_in_scope(&state, &who, &id).await?;
+            Ok((
+                StatusCode::ACCEPTED,
+                axum::Json(ImportedAgreement {
+                    outcome: "proposed".into(),
+                    proposal_id: Some(proposal),
+                    agreement: view(&stored, version, None),
+                }),
+            ))
+        }
+        _ => {
+            let outcome = state.store.import_agreement(&file, &actor).await?;
+            let (version, stored, _) = agreement_in_scope(&state, &who, &id).await?;
+            let (status, word) =
+                if outcome.changed { (StatusCode::CREATED, "created") } else { (StatusCode::OK, "unchanged") };
+            Ok((
+                status,
+                axum::Json(ImportedAgreement {
+                    outcome: word.into(),
+                    proposal_id: None,
+                    agreement: view(&stored, version, None),
+                }),
+            ))
+        }
+    }
+}
+
+/// Approves a proposed amendment: another user than its proposer; the new version applies at once.
+#[utoipa::path(post, path = "/api/v1/agreements/{id}/amendments/{proposal}/approve", tag = "agreements",
+    params(("id" = String, Path, description = "Agreement id"), ("proposal" = i64, Path, description = "Proposal id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
+    responses((status = 200, body = ImportedAgreement), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "TWO_PERSON_RULE, or already approved")))]
+async fn approve_amendment(
+    State(state): State<AppState>,
+    who: Principal,
+    PathParam((id, proposal)): PathParam<(String, i64)>,
+) -> ApiResult<axum::Json<ImportedAgreement>> {
+    require_agreement(&state, &who, &id).await?;
+    who.require(Capability::ManageAgreements)?;
+    let actor = custodia_store::Actor { name: who.name.clone(), recorded_at: crate::clock::now(), occurred_at: None };
+    let outcome = state.store.approve_amendment(&id, proposal, &actor).await.map_err(|e| match e {
+        custodia_store::StoreError::Refused(m) if m.starts_with("two-person rule") => {
+            ApiError::refused("TWO_PERSON_RULE", m)
+        }
+        other => ApiError::from(other),
+    })?;
+    let (version, stored, _) = agreement_in_scope(&state, &who, &id).await?;
+    let word = if outcome.changed { "amended" } else { "unchanged" };
+    Ok(axum::Json(ImportedAgreement {
+        outcome: word.into(),
+        proposal_id: Some(proposal),
+        agreement: view(&stored, version, None),
+    }))
 }
