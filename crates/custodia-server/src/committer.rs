@@ -3,7 +3,7 @@
 //! each caller. Under load many transitions share one commit (one fsync); alone, a transition
 //! commits at once.
 
-use custodia_store::cases::{CaseCall, CaseOutcome};
+use custodia_store::cases::{CaseCall, CaseRowOutcome};
 use custodia_store::{Store, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
@@ -12,7 +12,7 @@ pub const MAX_BATCH: usize = 256;
 /// Most transitions waiting.
 pub const QUEUE: usize = 4096;
 
-type Reply = oneshot::Sender<Result<CaseOutcome, StoreError>>;
+type Reply = oneshot::Sender<Result<CaseRowOutcome, StoreError>>;
 
 /// The sending side, held by the state.
 #[derive(Clone, Debug)]
@@ -32,7 +32,7 @@ pub fn channel() -> (Committer, Queue) {
 
 impl Committer {
     /// Applies one transition, committed with whatever else is queued.
-    pub async fn act(&self, call: CaseCall) -> Result<CaseOutcome, StoreError> {
+    pub async fn act(&self, call: CaseCall) -> Result<CaseRowOutcome, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.queue
             .send((call, reply))
@@ -47,7 +47,10 @@ pub async fn run(store: Store, Queue(mut queue): Queue) {
     let mut batch: Vec<(CaseCall, Reply)> = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let calls: Vec<CaseCall> = batch.iter().map(|(c, _)| c.clone()).collect();
-        match store.act_on_cases(&calls).await {
+        let started = crate::clock::instant();
+        let result = store.act_on_cases(&calls).await;
+        tracing::debug!(size = calls.len(), elapsed_us = started.elapsed().as_micros() as u64, "group commit");
+        match result {
             Ok(results) => {
                 for ((_, reply), result) in batch.drain(..).zip(results) {
                     let _ = reply.send(result);

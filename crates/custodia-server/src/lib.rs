@@ -57,14 +57,11 @@ pub fn app(state: AppState) -> Router {
 /// Records every answer in the metrics, by route template.
 async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = crate::clock::instant();
-    let method = request.method().as_str().to_owned();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = request.method().clone();
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let response = next.run(request).await;
-    state.metrics.observe(&method, &route, response.status().as_u16(), started.elapsed());
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    state.metrics.observe(method.as_str(), route, response.status().as_u16(), started.elapsed());
     response
 }
 

@@ -15,17 +15,33 @@ struct Series {
     buckets: [u64; BUCKETS_S.len()],
 }
 
-/// Request metrics, keyed by method, route template and status class.
+/// A method, a status class and its series.
+type ByMethod = (String, u16, Series);
+
+/// Request metrics, keyed by route template, then method and status class. Recording a request
+/// allocates nothing once its route has been seen.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    series: Mutex<BTreeMap<(String, String, u16), Series>>,
+    series: Mutex<BTreeMap<String, Vec<ByMethod>>>,
 }
 
 impl Metrics {
     /// Records one answered request.
     pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
         let Ok(mut series) = self.series.lock() else { return };
-        let s = series.entry((method.to_owned(), route.to_owned(), status / 100 * 100)).or_default();
+        let class = status / 100 * 100;
+        if !series.contains_key(route) {
+            series.insert(route.to_owned(), Vec::new());
+        }
+        let Some(by_route) = series.get_mut(route) else { return };
+        let at = match by_route.iter().position(|(m, c, _)| m == method && *c == class) {
+            Some(at) => at,
+            None => {
+                by_route.push((method.to_owned(), class, Series::default()));
+                by_route.len() - 1
+            }
+        };
+        let Some((_, _, s)) = by_route.get_mut(at) else { return };
         s.count += 1;
         let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
         s.sum_us = s.sum_us.saturating_add(us);
@@ -43,7 +59,8 @@ impl Metrics {
         let _ = writeln!(out, "# HELP custodia_http_requests_total Answered HTTP requests.");
         let _ = writeln!(out, "# TYPE custodia_http_requests_total counter");
         let Ok(series) = self.series.lock() else { return out };
-        for ((method, route, class), s) in series.iter() {
+        let flat = || series.iter().flat_map(|(route, v)| v.iter().map(move |(m, c, s)| (m, route, c, s)));
+        for (method, route, class, s) in flat() {
             let _ = writeln!(
                 out,
                 "custodia_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{}xx\"}} {}",
@@ -53,7 +70,7 @@ impl Metrics {
         }
         let _ = writeln!(out, "# HELP custodia_http_request_duration_seconds Time to answer, by route.");
         let _ = writeln!(out, "# TYPE custodia_http_request_duration_seconds histogram");
-        for ((method, route, class), s) in series.iter() {
+        for (method, route, class, s) in flat() {
             let labels = format!("method=\"{method}\",route=\"{route}\",status=\"{}xx\"", class / 100);
             for (bound, n) in BUCKETS_S.iter().zip(s.buckets.iter()) {
                 let _ = writeln!(out, "custodia_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {n}");

@@ -18,7 +18,9 @@ use custodia_core::capacity::{Cell, CellKind};
 use custodia_core::custody::{Case, Command, Occupancy, Placement};
 
 use crate::access::{KeptAnswer, NewUser, PersonRead, TokenRow, UserRow, list_from_json, list_json};
-use crate::cases::{CaseCall, CaseOutcome, CaseRequest, CaseRow, case_from_json, case_json, has_legal_basis};
+use crate::cases::{
+    CaseCall, CaseOutcome, CaseRequest, CaseRow, CaseRowOutcome, case_from_json, case_json, has_legal_basis,
+};
 use crate::incidents::{IncidentRow, incident_from_json, incident_json};
 use crate::invoices::{InvoiceDraft, InvoiceIssue, InvoiceRow};
 use crate::{IncidentUpdate, Timestamp};
@@ -110,6 +112,30 @@ where
     let id: i64 = row.try_get("id")?;
     let data = person_from_event(id, &row.try_get::<String, _>("body")?)?;
     Ok((id, row.try_get("version")?, row.try_get("record_sha256")?, data))
+}
+
+/// Agreements parsed from their source text, kept so that a busy register does not parse the same
+/// file for every command (keyed by the text itself, so two registers in one process never mix).
+static PARSED_AGREEMENTS: std::sync::OnceLock<
+    std::sync::Mutex<HashMap<String, std::sync::Arc<custodia_core::Agreement>>>,
+> = std::sync::OnceLock::new();
+/// Most parsed agreements kept (a limit: the cache is cleared when full).
+const MAX_PARSED_AGREEMENTS: usize = 64;
+
+fn parsed_agreement(id: &str, source: String) -> Result<custodia_core::Agreement, StoreError> {
+    let cache = PARSED_AGREEMENTS.get_or_init(Default::default);
+    if let Some(found) = cache.lock().ok().and_then(|c| c.get(&source).cloned()) {
+        return Ok((*found).clone());
+    }
+    let agreement = custodia_core::Agreement::from_toml(&source)
+        .map_err(|e| StoreError::Inconsistent(format!("stored agreement {id} no longer loads: {e}")))?;
+    if let Ok(mut c) = cache.lock() {
+        if c.len() >= MAX_PARSED_AGREEMENTS {
+            c.clear();
+        }
+        c.insert(source, std::sync::Arc::new(agreement.clone()));
+    }
+    Ok(agreement)
 }
 
 /// The person record carried as `data.record` by person `id`'s last event.
@@ -561,8 +587,7 @@ macro_rules! backend {
                 .await?
                 .ok_or_else(|| StoreError::NotFound(format!("agreement {id} is not in the register: import the agreement file first")))?;
                 let source: String = row.try_get("source_toml")?;
-                custodia_core::Agreement::from_toml(&source)
-                    .map_err(|e| StoreError::Inconsistent(format!("stored agreement {id} no longer loads: {e}")))
+                parsed_agreement(id, source)
             }
 
             /// Opens a case for a person of the agreement's sending state (by the sending state's
@@ -701,6 +726,30 @@ macro_rules! backend {
                     .collect()
             }
 
+            /// One case with the sending state's id of its person (no record parsed: the fast path
+            /// of case reads).
+            pub async fn case_with_sending_id(&self, id: i64) -> Result<Option<(CaseRow, String)>, StoreError> {
+                let row = sqlx::query(
+                    "SELECT c.id, c.agreement_id, c.person_id, c.facility_id, c.version, c.record, p.sending_id FROM cases c \
+                     JOIN persons p ON p.id = c.person_id WHERE c.id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                Ok(Some((
+                    CaseRow {
+                        id: row.try_get("id")?,
+                        agreement_id: row.try_get("agreement_id")?,
+                        person_id: row.try_get("person_id")?,
+                        facility_id: row.try_get("facility_id")?,
+                        version: row.try_get("version")?,
+                        case: case_from_json(&row.try_get::<String, _>("record")?)?,
+                    },
+                    row.try_get("sending_id")?,
+                )))
+            }
+
             /// One case with the person's record.
             pub async fn case_with_person(&self, id: i64) -> Result<Option<(CaseRow, PersonData)>, StoreError> {
                 let row = sqlx::query(
@@ -792,40 +841,82 @@ macro_rules! backend {
                     Self::save_head(&mut tx, &head).await?;
                     tx.commit().await?;
                 }
-                Ok(outcome)
+                Ok(outcome.map(|row| row.case))
             }
 
-            /// Several case commands in one transaction — group commit: each runs in its own
-            /// savepoint, so a refused or failed one leaves the others untouched, and all that
-            /// succeed are committed (one fsync) together, in order.
-            pub async fn act_on_cases(&self, calls: &[CaseCall]) -> Result<Vec<Result<CaseOutcome, StoreError>>, StoreError> {
+            /// Several case commands in one transaction — group commit: all that succeed are
+            /// committed (one fsync) together, in order. A command is checked before it writes
+            /// anything, so a refused one leaves nothing behind; if the database fails part-way
+            /// through a command, the whole batch is rolled back and each command is retried in a
+            /// transaction of its own, so one failure never takes the others with it.
+            pub async fn act_on_cases(&self, calls: &[CaseCall]) -> Result<Vec<Result<CaseRowOutcome, StoreError>>, StoreError> {
                 let mut tx = self.pool.begin().await?;
                 let mut head = Self::lock_head(&mut tx).await?;
                 let mut out = Vec::with_capacity(calls.len());
+                let mut failed = false;
                 for call in calls {
-                    sqlx::query("SAVEPOINT case_call").execute(&mut *tx).await?;
-                    let before = head.clone();
-                    let result = Self::act_in(&mut tx, &mut head, call).await;
-                    if !matches!(result, Ok(Ok(_))) {
-                        sqlx::query("ROLLBACK TO SAVEPOINT case_call").execute(&mut *tx).await?;
-                        head = before;
+                    match Self::act_in(&mut tx, &mut head, call).await {
+                        // Written, refused (nothing written) or stale (nothing written).
+                        result @ (Ok(_) | Err(StoreError::Stale(_)) | Err(StoreError::NotFound(_))) => out.push(result),
+                        Err(_) => {
+                            failed = true;
+                            break;
+                        }
                     }
-                    sqlx::query("RELEASE SAVEPOINT case_call").execute(&mut *tx).await?;
-                    out.push(result);
                 }
-                Self::save_head(&mut tx, &head).await?;
-                tx.commit().await?;
+                if !failed {
+                    Self::save_head(&mut tx, &head).await?;
+                    tx.commit().await?;
+                    return Ok(out);
+                }
+                tx.rollback().await?;
+                let mut out = Vec::with_capacity(calls.len());
+                for call in calls {
+                    let result = async {
+                        let mut tx = self.pool.begin().await?;
+                        let mut head = Self::lock_head(&mut tx).await?;
+                        let outcome = Self::act_in(&mut tx, &mut head, call).await?;
+                        if outcome.is_ok() {
+                            Self::save_head(&mut tx, &head).await?;
+                            tx.commit().await?;
+                        }
+                        Ok(outcome)
+                    };
+                    out.push(result.await);
+                }
                 Ok(out)
             }
 
-            async fn act_in(tx: &mut sqlx::Transaction<'_, $db>, head: &mut Head, call: &CaseCall) -> Result<CaseOutcome, StoreError> {
+            async fn act_in(tx: &mut sqlx::Transaction<'_, $db>, head: &mut Head, call: &CaseCall) -> Result<CaseRowOutcome, StoreError> {
                 let CaseCall { id, expected_version, action, request, actor, store_actor } = call;
                 let (id, expected_version, action) = (*id, *expected_version, action.as_str());
-                let row = sqlx::query("SELECT agreement_id, person_id, facility_id, record, version FROM cases WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&mut **tx)
-                    .await?
-                    .ok_or_else(|| StoreError::NotFound(format!("case {id} does not exist")))?;
+                let placement_of = match request {
+                    CaseRequest::Admit { placement, .. } | CaseRequest::Move { placement } => Some(placement),
+                    CaseRequest::Plain(_) => None,
+                };
+                // Everything the rules need, in one statement (each statement costs a round trip
+                // to the database's thread; a busy server runs thousands of these a second): the
+                // case, the current agreement's file, and for a placement the cell and the
+                // occupancy of the cell and of the facility, derived from the cases in custody.
+                let row = sqlx::query(
+                    "SELECT c.agreement_id, c.person_id, c.facility_id, c.record, c.version, \
+                       (SELECT v.source_toml FROM agreements a JOIN agreement_versions v \
+                          ON v.agreement_id = a.id AND v.version = a.current_version WHERE a.id = c.agreement_id) AS source_toml, \
+                       (SELECT k.kind FROM cells k WHERE k.agreement_id = c.agreement_id AND k.facility_id = $2 AND k.cell_id = $3) AS cell_kind, \
+                       (SELECT k.area_m2 FROM cells k WHERE k.agreement_id = c.agreement_id AND k.facility_id = $2 AND k.cell_id = $3) AS cell_area, \
+                       (SELECT k.beds FROM cells k WHERE k.agreement_id = c.agreement_id AND k.facility_id = $2 AND k.cell_id = $3) AS cell_beds, \
+                       (SELECT count(*) FROM cases x WHERE x.agreement_id = c.agreement_id AND x.facility_id = $2 AND x.id <> c.id \
+                          AND x.cell_id = $3 AND x.state IN ('in_custody', 'return_scheduled')) AS in_cell, \
+                       (SELECT count(*) FROM cases x WHERE x.agreement_id = c.agreement_id AND x.facility_id = $2 AND x.id <> c.id \
+                          AND x.state IN ('in_custody', 'return_scheduled')) AS in_facility \
+                     FROM cases c WHERE c.id = $1",
+                )
+                .bind(id)
+                .bind(placement_of.map(|p| p.facility_id.clone()))
+                .bind(placement_of.map(|p| p.cell_id.clone()))
+                .fetch_optional(&mut **tx)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("case {id} does not exist")))?;
                 let agreement_id: String = row.try_get("agreement_id")?;
                 let person_id: i64 = row.try_get("person_id")?;
                 let mut facility_id: Option<String> = row.try_get("facility_id")?;
@@ -836,56 +927,34 @@ macro_rules! backend {
                     return Err(StoreError::Stale(format!("case {id} is at version {version}, not {expected}")));
                 }
                 let case = case_from_json(&row.try_get::<String, _>("record")?)?;
-                let agreement = Self::agreement_in(tx, &agreement_id).await?;
+                let source: Option<String> = row.try_get("source_toml")?;
+                let source = source.ok_or_else(|| StoreError::NotFound(format!("agreement {agreement_id} is not in the register: import the agreement file first")))?;
+                let agreement = parsed_agreement(&agreement_id, source)?;
                 let command = match request {
                     CaseRequest::Plain(command) => command.clone(),
                     CaseRequest::Admit { placement, .. } | CaseRequest::Move { placement } => {
-                        let cell = sqlx::query("SELECT kind, area_m2, beds FROM cells WHERE agreement_id = $1 AND facility_id = $2 AND cell_id = $3")
-                            .bind(agreement_id.clone())
-                            .bind(placement.facility_id.clone())
-                            .bind(placement.cell_id.clone())
-                            .fetch_optional(&mut **tx)
-                            .await?
-                            .ok_or_else(|| StoreError::NotFound(format!(
+                        let kind: Option<String> = row.try_get("cell_kind")?;
+                        let Some(kind) = kind else {
+                            return Err(StoreError::NotFound(format!(
                                 "cell {} of facility {} is not registered: import the cells first",
                                 placement.cell_id, placement.facility_id
-                            )))?;
+                            )));
+                        };
                         let bad = |what: &str| StoreError::Inconsistent(format!("cell: {what}"));
+                        let area: Option<String> = row.try_get("cell_area")?;
+                        let beds: Option<i64> = row.try_get("cell_beds")?;
                         let cell = Cell {
                             facility_id: custodia_core::FacilityId::parse(&placement.facility_id).map_err(|e| bad(&e.to_string()))?,
                             cell_id: placement.cell_id.clone(),
                             unit: String::new(),
-                            kind: CellKind::parse(&cell.try_get::<String, _>("kind")?).ok_or_else(|| bad("kind"))?,
-                            area_m2: custodia_core::Decimal::parse(&cell.try_get::<String, _>("area_m2")?).map_err(|e| bad(&e.to_string()))?,
-                            beds: u32::try_from(cell.try_get::<i64, _>("beds")?).map_err(|_| bad("beds"))?,
+                            kind: CellKind::parse(&kind).ok_or_else(|| bad("kind"))?,
+                            area_m2: custodia_core::Decimal::parse(&area.unwrap_or_default()).map_err(|e| bad(&e.to_string()))?,
+                            beds: u32::try_from(beds.unwrap_or(-1)).map_err(|_| bad("beds"))?,
                         };
                         let capacity = cell.capacity(&agreement.standards);
                         let in_place = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
-                        let in_cell = in_place(
-                            sqlx::query(
-                                "SELECT count(*) AS n FROM cases WHERE agreement_id = $1 AND facility_id = $2 AND id <> $3 \
-                                 AND cell_id = $4 AND state IN ('in_custody', 'return_scheduled')",
-                            )
-                            .bind(agreement_id.clone())
-                            .bind(placement.facility_id.clone())
-                            .bind(id)
-                            .bind(placement.cell_id.clone())
-                            .fetch_one(&mut **tx)
-                            .await?
-                            .try_get::<i64, _>("n")?,
-                        );
-                        let in_facility = in_place(
-                            sqlx::query(
-                                "SELECT count(*) AS n FROM cases WHERE agreement_id = $1 AND facility_id = $2 AND id <> $3 \
-                                 AND state IN ('in_custody', 'return_scheduled')",
-                            )
-                            .bind(agreement_id.clone())
-                            .bind(placement.facility_id.clone())
-                            .bind(id)
-                            .fetch_one(&mut **tx)
-                            .await?
-                            .try_get::<i64, _>("n")?,
-                        );
+                        let in_cell = in_place(row.try_get::<i64, _>("in_cell")?);
+                        let in_facility = in_place(row.try_get::<i64, _>("in_facility")?);
                         let contracted = agreement
                             .facility(&placement.facility_id)
                             .map(|f| f.contracted_places)
@@ -942,6 +1011,7 @@ macro_rules! backend {
                     "record": case_json(&next),
                 });
                 let seq = Self::record_event(tx, head, NewEvent { kind: "case.transition", agreement_id: Some(agreement_id.clone()), person_id: Some(person_id), data: EventData::Json(data) }, store_actor).await?;
+                let new_facility = facility_id.clone();
                 sqlx::query("UPDATE cases SET state = $1, facility_id = $2, cell_id = $3, record = $4, version = $5, last_event_seq = $6 WHERE id = $7")
                     .bind(next.state.as_str())
                     .bind(facility_id)
@@ -952,7 +1022,7 @@ macro_rules! backend {
                     .bind(id)
                     .execute(&mut **tx)
                     .await?;
-                Ok(Ok(next))
+                Ok(Ok(CaseRow { id, agreement_id, person_id, facility_id: new_facility, version: version + 1, case: next }))
             }
 
             /// Files an incident; a death, disappearance or serious injury opens its notifications
@@ -2084,13 +2154,30 @@ impl Store {
         dispatch!(self, s => s.case_places(agreement_id).await)
     }
 
+    /// One case with the sending state's id of its person — the hot read of the API. On a SQLite
+    /// file it is answered on the calling thread from a read-only connection kept per thread
+    /// (an indexed read takes microseconds, less than handing it to the pool's thread and back);
+    /// otherwise through the pool.
+    pub async fn case_with_sending_id(&self, id: i64) -> Result<Option<(CaseRow, String)>, StoreError> {
+        match self {
+            Store::Sqlite(s) if s.file.is_some() => {
+                let path = s.file.clone().unwrap_or_default();
+                sqlite_case_with_sending_id(&path, id)
+            }
+            _ => dispatch!(self, s => s.case_with_sending_id(id).await),
+        }
+    }
+
     /// See [`SqliteStore::case_with_person`].
     pub async fn case_with_person(&self, id: i64) -> Result<Option<(CaseRow, PersonData)>, StoreError> {
         dispatch!(self, s => s.case_with_person(id).await)
     }
 
     /// See [`SqliteStore::act_on_cases`].
-    pub async fn act_on_cases(&self, calls: &[CaseCall]) -> Result<Vec<Result<CaseOutcome, StoreError>>, StoreError> {
+    pub async fn act_on_cases(
+        &self,
+        calls: &[CaseCall],
+    ) -> Result<Vec<Result<CaseRowOutcome, StoreError>>, StoreError> {
         dispatch!(self, s => s.act_on_cases(calls).await)
     }
 
@@ -2382,6 +2469,45 @@ impl SqliteStore {
             }
         }
     }
+}
+
+thread_local! {
+    /// A read-only connection to a SQLite file, per thread, for the hottest reads.
+    static READER: std::cell::RefCell<Option<(std::path::PathBuf, rusqlite::Connection)>> = const { std::cell::RefCell::new(None) };
+}
+
+fn sqlite_case_with_sending_id(path: &std::path::Path, id: i64) -> Result<Option<(CaseRow, String)>, StoreError> {
+    use rusqlite::OpenFlags;
+    READER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.as_ref().is_none_or(|(p, _)| p != path) {
+            let conn = rusqlite::Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            conn.busy_timeout(Duration::from_secs(10))?;
+            *slot = Some((path.to_path_buf(), conn));
+        }
+        let Some((_, conn)) = slot.as_ref() else { return Ok(None) };
+        let mut statement = conn.prepare_cached(
+            "SELECT c.id, c.agreement_id, c.person_id, c.facility_id, c.version, c.record, p.sending_id FROM cases c \
+             JOIN persons p ON p.id = c.person_id WHERE c.id = ?1",
+        )?;
+        let mut rows = statement.query([id])?;
+        let Some(row) = rows.next()? else { return Ok(None) };
+        let record: String = row.get(5)?;
+        Ok(Some((
+            CaseRow {
+                id: row.get(0)?,
+                agreement_id: row.get(1)?,
+                person_id: row.get(2)?,
+                facility_id: row.get(3)?,
+                version: row.get(4)?,
+                case: case_from_json(&record)?,
+            },
+            row.get(6)?,
+        )))
+    })
 }
 
 /// Leaf hashes of events `0..size`, read straight from the SQLite file in one snapshot.

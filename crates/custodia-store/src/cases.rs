@@ -187,6 +187,10 @@ pub struct CaseCall {
     pub store_actor: crate::Actor,
 }
 
+/// The outcome of a case command in a group commit: the stored case after it (with its new
+/// version), or the coded refusal (nothing written).
+pub type CaseRowOutcome = Result<CaseRow, custodia_core::custody::Refusal>;
+
 /// The outcome of a case command: the case after it, or the coded refusal (nothing written).
 pub type CaseOutcome = Result<Case, custodia_core::custody::Refusal>;
 

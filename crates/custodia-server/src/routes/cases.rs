@@ -12,7 +12,6 @@ use axum::routing::{get, post};
 use custodia_core::agreement::Party;
 use custodia_core::custody::{Actor as CaseActor, Command, IntakeRecord, Override};
 use custodia_core::eligibility::Decision;
-use custodia_store::PersonData;
 use custodia_store::cases::{CaseRequest, CaseRow, PlacementRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -90,13 +89,13 @@ pub struct CaseView {
     pub version: i64,
 }
 
-fn view(row: &CaseRow, person: &PersonData) -> CaseView {
+fn view(row: &CaseRow, sending_id: &str) -> CaseView {
     let c = &row.case;
     CaseView {
         id: row.id,
         agreement_id: row.agreement_id.clone(),
         person_id: row.person_id,
-        sending_person_id: person.sending_id.clone(),
+        sending_person_id: sending_id.to_owned(),
         state: c.state.as_str().to_owned(),
         decision: c.decision.map(|d| d.as_str().to_owned()),
         sending_approval: c.sending_approval.clone(),
@@ -128,17 +127,17 @@ fn etag(row: &CaseRow) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{}\"", row.version)).unwrap_or(HeaderValue::from_static("\"0\""))
 }
 
-fn with_etag(status: StatusCode, row: &CaseRow, person: &PersonData) -> Response {
-    let mut response = (status, axum::Json(view(row, person))).into_response();
+fn with_etag(status: StatusCode, row: &CaseRow, sending_id: &str) -> Response {
+    let mut response = (status, axum::Json(view(row, sending_id))).into_response();
     response.headers_mut().insert(header::ETAG, etag(row));
     response
 }
 
 /// The case, if it exists and is in the caller's scope (404 otherwise, alike).
-pub async fn case_in_scope(state: &AppState, who: &Principal, id: i64) -> ApiResult<(CaseRow, PersonData)> {
-    let found = state.store.case_with_person(id).await?;
+pub async fn case_in_scope(state: &AppState, who: &Principal, id: i64) -> ApiResult<(CaseRow, String)> {
+    let found = state.store.case_with_sending_id(id).await?;
     match found {
-        Some((row, person)) if who.sees(&row.agreement_id, row.facility_id.as_deref()) => Ok((row, person)),
+        Some((row, sending_id)) if who.sees(&row.agreement_id, row.facility_id.as_deref()) => Ok((row, sending_id)),
         _ => Err(ApiError::not_found(format!("case {id} does not exist"))),
     }
 }
@@ -177,7 +176,7 @@ async fn list_cases(
         .iter()
         .filter(|(r, _)| who.sees(&r.agreement_id, r.facility_id.as_deref()))
         .filter(|(r, _)| q.state.as_deref().is_none_or(|s| r.case.state.as_str() == s))
-        .map(|(r, p)| view(r, p));
+        .map(|(r, p)| view(r, &p.sending_id));
     Ok(axum::Json(Page::of(items, |c| c.id, after, limit)))
 }
 
@@ -429,6 +428,7 @@ async fn apply(
     request: CaseRequest,
     occurred_at: Option<custodia_store::Timestamp>,
     reason: &str,
+    sending_id: &str,
 ) -> ApiResult<Response> {
     let actor = store_actor(who, occurred_at.clone());
     let case_actor = CaseActor {
@@ -450,10 +450,8 @@ async fn apply(
         other => ApiError::from(other),
     })?;
     match outcome {
-        Ok(_) => {
-            let (row, person) = case_in_scope(state, who, id).await?;
-            Ok(with_etag(StatusCode::OK, &row, &person))
-        }
+        // The stored case after the transition, as the commit returned it (no second read).
+        Ok(row) => Ok(with_etag(StatusCode::OK, &row, sending_id)),
         Err(refusal) => Err(ApiError::refused(refusal.code(), format!("{action} refused: {}", refusal.code()))),
     }
 }
@@ -471,13 +469,13 @@ async fn transition(
     headers: HeaderMap,
     Json(body): Json<Transition>,
 ) -> ApiResult<Response> {
-    case_in_scope(&state, &who, id).await?;
+    let (_, sending_id) = case_in_scope(&state, &who, id).await?;
     let expected = if_match(&headers)?;
     let reason = text("reason", &body.reason, 200)?;
     let occurred_at = body.occurred_at.as_deref().map(|t| timestamp("occurred_at", t)).transpose()?;
     let (action, request, capability) = request_for(&state, &who, body).await?;
     who.require(capability)?;
-    apply(&state, &who, id, expected, action, request, occurred_at, &reason).await
+    apply(&state, &who, id, expected, action, request, occurred_at, &reason, &sending_id).await
 }
 
 /// Filter of the hold list.
@@ -531,12 +529,12 @@ async fn place_hold(
     who: Principal,
     Json(body): Json<HoldRequest>,
 ) -> ApiResult<Response> {
-    case_in_scope(&state, &who, body.case_id).await?;
+    let (_, sending_id) = case_in_scope(&state, &who, body.case_id).await?;
     who.require(Capability::LegalCaseStep)?;
     let reference = text("reference", &body.reference, 200)?;
     let reason = text("reason", &body.reason, 200)?;
     let request = CaseRequest::Plain(Command::PlaceHold { reference });
-    apply(&state, &who, body.case_id, None, "place_hold", request, None, &reason).await
+    apply(&state, &who, body.case_id, None, "place_hold", request, None, &reason, &sending_id).await
 }
 
 /// Lifts a legal hold (the record of it stays).
@@ -548,10 +546,10 @@ async fn lift_hold(
     who: Principal,
     Json(body): Json<HoldRequest>,
 ) -> ApiResult<Response> {
-    case_in_scope(&state, &who, body.case_id).await?;
+    let (_, sending_id) = case_in_scope(&state, &who, body.case_id).await?;
     who.require(Capability::LegalCaseStep)?;
     let reference = text("reference", &body.reference, 200)?;
     let reason = text("reason", &body.reason, 200)?;
     let request = CaseRequest::Plain(Command::LiftHold { reference });
-    apply(&state, &who, body.case_id, None, "lift_hold", request, None, &reason).await
+    apply(&state, &who, body.case_id, None, "lift_hold", request, None, &reason, &sending_id).await
 }

@@ -23,6 +23,19 @@ pub struct TestServer {
     pub client: reqwest::Client,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    pg_cleanup: Option<(String, String)>,
+}
+
+fn with_database(server: &str, name: &str) -> String {
+    let (base, query) = server.split_once('?').map_or((server, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
+    let mut url = format!("{}/{name}", &base[..path_start]);
+    if let Some(q) = query {
+        url.push('?');
+        url.push_str(q);
+    }
+    url
 }
 
 pub fn actor(name: &str) -> Actor {
@@ -46,6 +59,17 @@ impl TestServer {
         std::fs::create_dir_all(&dir).unwrap();
         let mut config = Config { data_dir: dir.clone(), ..Config::default() };
         config.addr = "127.0.0.1:0".parse().unwrap();
+        // With CUSTODIA_TEST_POSTGRES_URL (as in CI) every server test runs on a fresh PostgreSQL
+        // database; without it, on SQLite in the data directory.
+        let mut pg_cleanup = None;
+        if let Ok(server) = std::env::var("CUSTODIA_TEST_POSTGRES_URL") {
+            use sqlx::Connection;
+            let name = format!("custodia_srv_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
+            let mut admin = sqlx::PgConnection::connect(&server).await.unwrap();
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
+            config.database_url = Some(with_database(&server, &name));
+            pg_cleanup = Some((server, name));
+        }
         adjust(&mut config);
         let (store, key) = custodia_server::open(&config).await.unwrap();
         for path in agreements {
@@ -65,7 +89,15 @@ impl TestServer {
         let handle = tokio::spawn(custodia_server::serve(store.clone(), config, key, listener, async move {
             let _ = rx.await;
         }));
-        TestServer { base, store, dir, client: reqwest::Client::new(), shutdown: Some(tx), handle: Some(handle) }
+        TestServer {
+            base,
+            store,
+            dir,
+            client: reqwest::Client::new(),
+            shutdown: Some(tx),
+            handle: Some(handle),
+            pg_cleanup,
+        }
     }
 
     /// Adds a user and returns a token for them.
@@ -110,6 +142,12 @@ impl TestServer {
         }
         if let Some(h) = self.handle.take() {
             h.await.unwrap().unwrap();
+        }
+        self.store.close().await;
+        if let Some((server, name)) = self.pg_cleanup.take() {
+            use sqlx::Connection;
+            let mut admin = sqlx::PgConnection::connect(&server).await.unwrap();
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await.unwrap();
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
