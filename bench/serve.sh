@@ -66,8 +66,12 @@ run() {
     fi
 }
 run reads bench/wrk/read.lua
-events_before=$("$BIN" journal verify --data-dir "$DATA/demo" 2>/dev/null | sed -E 's/.* ([0-9]+) events.*/\1/' || echo "?")
 run transitions bench/wrk/move.lua
+
+# Every answered transition is a journal event on disk: stop the demo and verify the whole journal.
+kill -TERM $PID; wait $PID 2>/dev/null || true
+trap - EXIT
+log "journal verify after the load: $("$BIN" journal verify --data-dir "$DATA/demo" | head -1)"
 
 summary() {
     local f=$DATA/wrk-$1.txt
