@@ -426,21 +426,6 @@ pub(crate) fn run(command: &CaseCommand) -> CmdResult {
     }
 }
 
-/// Projected release of a person's record under the agreement's profile (GCT 54, the row's credit).
-fn projected_release(person: &custodia_store::PersonData, agreement: &custodia_core::Agreement) -> Option<Date> {
-    let start = Date::parse(person.sentence_start.as_deref()?).ok()?;
-    let term = custodia_core::Term::parse(person.sentence_term.as_deref()?).ok()?;
-    let input = custodia_core::SentenceInput {
-        start,
-        term,
-        jail_credit_days: person.jail_credit_days.unwrap_or(0).min(custodia_core::sentence::MAX_CREDIT_DAYS),
-        gct_rate: custodia_core::sentence::DEFAULT_GCT_RATE,
-        gct_disallowed_days: 0,
-        profile: agreement.sentence_profile,
-    };
-    custodia_core::sentence::compute(&input).ok()?.projected_release_date
-}
-
 pub(crate) fn run_alerts(args: &AlertsArgs) -> CmdResult {
     block_on(async {
         let store: Store = open(&args.register).await?;
@@ -458,7 +443,7 @@ pub(crate) fn run_alerts(args: &AlertsArgs) -> CmdResult {
             .map(|((row, person), id)| CaseFacts {
                 case_id: id,
                 case: &row.case,
-                projected_release: projected_release(person, &agreement),
+                projected_release: person.projected_release(&agreement),
                 return_before_release_days: agreement.return_before_release_days,
             })
             .collect();
@@ -541,7 +526,7 @@ pub(crate) fn run_legal_basis(args: &LegalBasisArgs) -> CmdResult {
             if !row.case.state.is_held() {
                 continue;
             }
-            let release = projected_release(person, &agreement);
+            let release = person.projected_release(&agreement);
             let mut problems = Vec::new();
             if !row.case.legal_basis {
                 problems.push("missing: no final conviction or final removal order on record".to_owned());

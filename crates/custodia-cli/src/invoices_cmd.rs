@@ -203,34 +203,6 @@ fn row_json(row: &InvoiceRow) -> Result<Value, Failure> {
     }))
 }
 
-/// The CSV export: one row per line.
-fn csv_export(doc: &Document) -> Vec<u8> {
-    use custodia_core::csv::write_field;
-    let mut out =
-        b"number,kind,agreement_id,period,currency,code,refers_to,description,quantity,unit_price_minor,amount_minor\n"
-            .to_vec();
-    for l in &doc.lines {
-        let fields: [&str; 8] = [
-            &doc.number,
-            doc.kind.as_str(),
-            &doc.agreement_id,
-            &doc.period,
-            &doc.currency,
-            &l.line.code,
-            l.refers_to.as_deref().unwrap_or_default(),
-            &l.line.description,
-        ];
-        for f in fields {
-            write_field(&mut out, f.as_bytes());
-            out.push(b',');
-        }
-        out.extend_from_slice(
-            format!("{},{},{}\n", l.line.quantity, l.line.unit_price_minor, l.line.amount_minor).as_bytes(),
-        );
-    }
-    out
-}
-
 pub(crate) fn run(command: &InvoicesCommand) -> CmdResult {
     match command {
         InvoicesCommand::Draft { agreement, period, extras, on, register } => {
@@ -344,7 +316,7 @@ pub(crate) fn run(command: &InvoicesCommand) -> CmdResult {
                     }
                     b
                 }
-                ExportFormat::Csv => csv_export(&row.parsed().map_err(store_failure)?),
+                ExportFormat::Csv => custodia_store::invoices::csv_export(&row.parsed().map_err(store_failure)?),
             };
             let mut sink = AtomicOutput::new(out.as_deref())?;
             sink.write_all(&bytes)?;

@@ -68,6 +68,24 @@ where
     })
 }
 
+/// A case from a row with the columns id, agreement_id, person_id, facility_id, version, record.
+fn case_row_from<R: Row>(row: &R) -> Result<CaseRow, StoreError>
+where
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> &'r str: sqlx::ColumnIndex<R>,
+{
+    Ok(CaseRow {
+        id: row.try_get("id")?,
+        agreement_id: row.try_get("agreement_id")?,
+        person_id: row.try_get("person_id")?,
+        facility_id: row.try_get("facility_id")?,
+        version: row.try_get("version")?,
+        case: case_from_json(&row.try_get::<String, _>("record")?)?,
+    })
+}
+
 /// A person with the record carried by their last event.
 const PERSON_SELECT: &str =
     "SELECT p.id, p.version, p.record_sha256, e.body FROM persons p JOIN events e ON e.seq = p.last_event_seq";
@@ -641,14 +659,7 @@ macro_rules! backend {
                     .await?;
                 match row {
                     None => Ok(None),
-                    Some(row) => Ok(Some(CaseRow {
-                        id: row.try_get("id")?,
-                        agreement_id: row.try_get("agreement_id")?,
-                        person_id: row.try_get("person_id")?,
-                        facility_id: row.try_get("facility_id")?,
-                        version: row.try_get("version")?,
-                        case: case_from_json(&row.try_get::<String, _>("record")?)?,
-                    })),
+                    Some(row) => Ok(Some(case_row_from(&row)?)),
                 }
             }
 
@@ -691,18 +702,7 @@ macro_rules! backend {
                     .bind(person_id)
                     .fetch_all(&self.pool)
                     .await?;
-                rows.iter()
-                    .map(|row| {
-                        Ok(CaseRow {
-                            id: row.try_get("id")?,
-                            agreement_id: row.try_get("agreement_id")?,
-                            person_id: row.try_get("person_id")?,
-                            facility_id: row.try_get("facility_id")?,
-                            version: row.try_get("version")?,
-                            case: case_from_json(&row.try_get::<String, _>("record")?)?,
-                        })
-                    })
-                    .collect()
+                rows.iter().map(case_row_from).collect()
             }
 
             /// A person's aliases: (family name, given names), in order.
@@ -738,14 +738,7 @@ macro_rules! backend {
                 .await?;
                 let Some(row) = row else { return Ok(None) };
                 Ok(Some((
-                    CaseRow {
-                        id: row.try_get("id")?,
-                        agreement_id: row.try_get("agreement_id")?,
-                        person_id: row.try_get("person_id")?,
-                        facility_id: row.try_get("facility_id")?,
-                        version: row.try_get("version")?,
-                        case: case_from_json(&row.try_get::<String, _>("record")?)?,
-                    },
+                    case_row_from(&row)?,
                     row.try_get("sending_id")?,
                 )))
             }
@@ -762,14 +755,7 @@ macro_rules! backend {
                 let Some(row) = row else { return Ok(None) };
                 let person = person_from_event(row.try_get("person_id")?, &row.try_get::<String, _>("body")?)?;
                 Ok(Some((
-                    CaseRow {
-                        id: row.try_get("id")?,
-                        agreement_id: row.try_get("agreement_id")?,
-                        person_id: row.try_get("person_id")?,
-                        facility_id: row.try_get("facility_id")?,
-                        version: row.try_get("version")?,
-                        case: case_from_json(&row.try_get::<String, _>("record")?)?,
-                    },
+                    case_row_from(&row)?,
                     person,
                 )))
             }
@@ -788,14 +774,7 @@ macro_rules! backend {
                 for row in rows {
                     let person = person_from_event(row.try_get("person_id")?, &row.try_get::<String, _>("body")?)?;
                     out.push((
-                        CaseRow {
-                            id: row.try_get("id")?,
-                            agreement_id: row.try_get("agreement_id")?,
-                            person_id: row.try_get("person_id")?,
-                            facility_id: row.try_get("facility_id")?,
-                            version: row.try_get("version")?,
-                            case: case_from_json(&row.try_get::<String, _>("record")?)?,
-                        },
+                        case_row_from(&row)?,
                         person,
                     ));
                 }

@@ -173,6 +173,35 @@ pub fn draft_of(doc: &Document) -> Result<InvoiceDraft, StoreError> {
     })
 }
 
+/// The CSV export of a document: a header and one row per line —
+/// `number,kind,agreement_id,period,currency,code,refers_to,description,quantity,unit_price_minor,amount_minor`.
+pub fn csv_export(doc: &Document) -> Vec<u8> {
+    use custodia_core::csv::write_field;
+    let mut out =
+        b"number,kind,agreement_id,period,currency,code,refers_to,description,quantity,unit_price_minor,amount_minor\n"
+            .to_vec();
+    for l in &doc.lines {
+        let fields: [&str; 8] = [
+            &doc.number,
+            doc.kind.as_str(),
+            &doc.agreement_id,
+            &doc.period,
+            &doc.currency,
+            &l.line.code,
+            l.refers_to.as_deref().unwrap_or_default(),
+            &l.line.description,
+        ];
+        for f in fields {
+            write_field(&mut out, f.as_bytes());
+            out.push(b',');
+        }
+        out.extend_from_slice(
+            format!("{},{},{}\n", l.line.quantity, l.line.unit_price_minor, l.line.amount_minor).as_bytes(),
+        );
+    }
+    out
+}
+
 fn billing(e: BillingError) -> StoreError {
     StoreError::Refused(e.to_string())
 }

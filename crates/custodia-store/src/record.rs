@@ -170,6 +170,23 @@ impl PersonData {
         })
     }
 
+    /// The projected release date of this record under the agreement's sentence profile (GCT at
+    /// the default rate, the record's jail credit), as the alerts and the legal-basis audit use it;
+    /// `None` when the record lacks a start or a term, or the term cannot be computed.
+    pub fn projected_release(&self, agreement: &custodia_core::Agreement) -> Option<custodia_core::Date> {
+        let start = custodia_core::Date::parse(self.sentence_start.as_deref()?).ok()?;
+        let term = custodia_core::Term::parse(self.sentence_term.as_deref()?).ok()?;
+        let input = custodia_core::SentenceInput {
+            start,
+            term,
+            jail_credit_days: self.jail_credit_days.unwrap_or(0).min(custodia_core::sentence::MAX_CREDIT_DAYS),
+            gct_rate: custodia_core::sentence::DEFAULT_GCT_RATE,
+            gct_disallowed_days: 0,
+            profile: agreement.sentence_profile,
+        };
+        custodia_core::sentence::compute(&input).ok()?.projected_release_date
+    }
+
     /// SHA-256 of the record's columns, used to make imports idempotent.
     pub fn sha256(&self) -> [u8; 32] {
         let mut hasher = Sha256::new();

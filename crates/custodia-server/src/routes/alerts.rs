@@ -13,8 +13,6 @@ use axum::extract::State;
 use axum::routing::get;
 use custodia_core::alerts::{CaseFacts, FacilityCount, IncidentFacts, open_alerts};
 use custodia_core::lifecycle::CaseState;
-use custodia_core::{Agreement, Date};
-use custodia_store::PersonData;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -59,22 +57,6 @@ pub struct AlertQuery {
     pub on: Option<String>,
 }
 
-/// Projected release of a person's record under the agreement's profile (GCT 54, the row's
-/// credit), as `custodia alerts` computes it.
-fn projected_release(person: &PersonData, agreement: &Agreement) -> Option<Date> {
-    let start = Date::parse(person.sentence_start.as_deref()?).ok()?;
-    let term = custodia_core::Term::parse(person.sentence_term.as_deref()?).ok()?;
-    let input = custodia_core::SentenceInput {
-        start,
-        term,
-        jail_credit_days: person.jail_credit_days.unwrap_or(0).min(custodia_core::sentence::MAX_CREDIT_DAYS),
-        gct_rate: custodia_core::sentence::DEFAULT_GCT_RATE,
-        gct_disallowed_days: 0,
-        profile: agreement.sentence_profile,
-    };
-    custodia_core::sentence::compute(&input).ok()?.projected_release_date
-}
-
 /// Every open alert of the agreement on the day, most severe first, limited to the caller's scope.
 #[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts", params(AlertQuery),
     responses((status = 200, body = [AlertView]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -102,7 +84,7 @@ async fn list_alerts(
         .map(|((row, person), case_id)| CaseFacts {
             case_id,
             case: &row.case,
-            projected_release: projected_release(person, &agreement),
+            projected_release: person.projected_release(&agreement),
             return_before_release_days: agreement.return_before_release_days,
         })
         .collect();

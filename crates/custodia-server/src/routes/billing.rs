@@ -12,7 +12,6 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use custodia_core::Date;
 use custodia_core::billing::{Extra, Period};
 use custodia_core::ledger::{self, Document, US_BOP_FY2023_DAY_MINOR};
 use custodia_store::StoreError;
@@ -252,34 +251,6 @@ pub struct InvoiceFormat {
     pub format: Option<String>,
 }
 
-/// The CSV export: one row per line (as `custodia invoices export --format csv`).
-fn csv_export(doc: &Document) -> Vec<u8> {
-    use custodia_core::csv::write_field;
-    let mut out =
-        b"number,kind,agreement_id,period,currency,code,refers_to,description,quantity,unit_price_minor,amount_minor\n"
-            .to_vec();
-    for l in &doc.lines {
-        let fields: [&str; 8] = [
-            &doc.number,
-            doc.kind.as_str(),
-            &doc.agreement_id,
-            &doc.period,
-            &doc.currency,
-            &l.line.code,
-            l.refers_to.as_deref().unwrap_or_default(),
-            &l.line.description,
-        ];
-        for f in fields {
-            write_field(&mut out, f.as_bytes());
-            out.push(b',');
-        }
-        out.extend_from_slice(
-            format!("{},{},{}\n", l.line.quantity, l.line.unit_price_minor, l.line.amount_minor).as_bytes(),
-        );
-    }
-    out
-}
-
 fn with_type(body: Vec<u8>, content_type: &'static str, sha256: &str) -> Response {
     let mut response = (StatusCode::OK, body).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -316,7 +287,7 @@ async fn get_invoice(
                 ));
             }
             let doc = row.parsed().map_err(ApiError::internal)?;
-            Ok(with_type(csv_export(&doc), "text/csv; charset=utf-8", &row.sha256_hex()))
+            Ok(with_type(custodia_store::invoices::csv_export(&doc), "text/csv; charset=utf-8", &row.sha256_hex()))
         }
         other => Err(ApiError::invalid("format", format!("{other:?} must be json, canonical or csv"))),
     }
@@ -629,20 +600,6 @@ pub struct LegalBasisFinding {
     pub problems: Vec<String>,
 }
 
-fn projected_release(person: &custodia_store::PersonData, agreement: &custodia_core::Agreement) -> Option<Date> {
-    let start = Date::parse(person.sentence_start.as_deref()?).ok()?;
-    let term = custodia_core::Term::parse(person.sentence_term.as_deref()?).ok()?;
-    let input = custodia_core::SentenceInput {
-        start,
-        term,
-        jail_credit_days: person.jail_credit_days.unwrap_or(0).min(custodia_core::sentence::MAX_CREDIT_DAYS),
-        gct_rate: custodia_core::sentence::DEFAULT_GCT_RATE,
-        gct_disallowed_days: 0,
-        profile: agreement.sentence_profile,
-    };
-    custodia_core::sentence::compute(&input).ok()?.projected_release_date
-}
-
 /// The legal-basis audit (SPEC §9.3; as `custodia report legal-basis --json`): everyone held under
 /// the agreement, in the caller's scope, whose legal basis is missing, expired (past the projected
 /// release) or on hold.
@@ -668,7 +625,7 @@ async fn legal_basis(
         if !row.case.legal_basis {
             problems.push("missing: no final conviction or final removal order on record".to_owned());
         }
-        if let Some(release) = projected_release(person, &agreement).filter(|r| on > *r) {
+        if let Some(release) = person.projected_release(&agreement).filter(|r| on > *r) {
             problems.push(format!("expired: projected release was {release}"));
         }
         for hold in row.case.holds.iter().filter(|h| h.lifted_by.is_none()) {

@@ -529,12 +529,7 @@ async fn place_hold(
     who: Principal,
     Json(body): Json<HoldRequest>,
 ) -> ApiResult<Response> {
-    let (_, sending_id) = case_in_scope(&state, &who, body.case_id).await?;
-    who.require(Capability::LegalCaseStep)?;
-    let reference = text("reference", &body.reference, 200)?;
-    let reason = text("reason", &body.reason, 200)?;
-    let request = CaseRequest::Plain(Command::PlaceHold { reference });
-    apply(&state, &who, body.case_id, None, "place_hold", request, None, &reason, &sending_id).await
+    hold(&state, &who, body, true).await
 }
 
 /// Lifts a legal hold (the record of it stays).
@@ -546,10 +541,19 @@ async fn lift_hold(
     who: Principal,
     Json(body): Json<HoldRequest>,
 ) -> ApiResult<Response> {
-    let (_, sending_id) = case_in_scope(&state, &who, body.case_id).await?;
+    hold(&state, &who, body, false).await
+}
+
+/// Places (`place`) or lifts a hold: legal officers, on a case in scope.
+async fn hold(state: &AppState, who: &Principal, body: HoldRequest, place: bool) -> ApiResult<Response> {
+    let (_, sending_id) = case_in_scope(state, who, body.case_id).await?;
     who.require(Capability::LegalCaseStep)?;
     let reference = text("reference", &body.reference, 200)?;
     let reason = text("reason", &body.reason, 200)?;
-    let request = CaseRequest::Plain(Command::LiftHold { reference });
-    apply(&state, &who, body.case_id, None, "lift_hold", request, None, &reason, &sending_id).await
+    let (action, command) = if place {
+        ("place_hold", Command::PlaceHold { reference })
+    } else {
+        ("lift_hold", Command::LiftHold { reference })
+    };
+    apply(state, who, body.case_id, None, action, CaseRequest::Plain(command), None, &reason, &sending_id).await
 }
