@@ -385,3 +385,74 @@ async fn amendments_need_a_second_user() {
     );
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cell_above_its_standard_needs_another_users_recorded_approval() {
+    let server = TestServer::start(&[CECOT]).await;
+    import_persons(
+        &server,
+        "us-sv-cecot",
+        "US",
+        vec![person("A1", "Ruiz", "1990-01-01", "low"), person("A2", "Soto", "1991-01-01", "low")],
+    )
+    .await;
+    // 6 m², shared: standard capacity 1 (4 m² each), floor 2 (3 m² each).
+    import_cells(&server, "us-sv-cecot", &[("cecot", "S-1", "shared", "6", 2)]).await;
+    let us = server.user("us", "sending_officer", &["us-sv-cecot"], &[]).await;
+    let sv = server.user("sv", "receiving_officer", &["us-sv-cecot"], &[]).await;
+    let staff = server.user("staff", "facility_officer", &["us-sv-cecot"], &["cecot"]).await;
+    let auditor = server.user("aud", "auditor", &["us-sv-cecot"], &[]).await;
+    let admit = |approval: Option<i64>| {
+        let mut placement = json!({"facility_id": "cecot", "cell_id": "S-1"});
+        if let Some(id) = approval {
+            placement["override_by"] = json!({"approval_id": id});
+        }
+        json!({"action": "admit", "reason": "ARRIVED", "placement": placement, "admission": {"commitment_order": "O", "admitted_on": "2025-04-01",
+            "hour": 8, "visible_injuries": "none", "property": "none", "next_of_kin": "none"}})
+    };
+    let mut ids = Vec::new();
+    for p in ["A1", "A2"] {
+        let (_, case) = server.post(&us, "/api/v1/cases", json!({"agreement_id": "us-sv-cecot", "person_id": p})).await;
+        let id = case["id"].as_i64().unwrap();
+        for (token, body) in [
+            (&us, json!({"action": "screen", "decision": "eligible", "reason": "S"})),
+            (&us, json!({"action": "approve", "party": "sending", "reason": "A"})),
+            (&sv, json!({"action": "approve", "party": "receiving", "reason": "A"})),
+            (&us, json!({"action": "schedule", "reason": "F"})),
+            (&us, json!({"action": "depart", "reason": "F"})),
+        ] {
+            assert_eq!(transition(&server, token, id, body).await.0, 200);
+        }
+        ids.push(id);
+    }
+    assert_eq!(transition(&server, &staff, ids[0], admit(None)).await.0, 200);
+    let (status, body) = transition(&server, &staff, ids[1], admit(None)).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("NEEDS_OVERRIDE")));
+    let approvals = format!("/api/v1/cases/{}/override-approvals", ids[1]);
+    let request =
+        json!({"facility_id": "cecot", "cell_id": "S-1", "reason": "flight arrived at night; move in the morning"});
+    assert_eq!(server.post(&auditor, &approvals, request.clone()).await.0, 403);
+    let (_, mine) = server.post(&staff, &approvals, request.clone()).await;
+    let (status, body) = transition(&server, &staff, ids[1], admit(mine["approval_id"].as_i64())).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("SAME_APPROVER")),
+        "one person cannot approve their own override"
+    );
+    let (status, theirs) = server.post(&sv, &approvals, request).await;
+    assert_eq!(status, 201, "{theirs}");
+    let (status, body) = transition(&server, &staff, ids[1], admit(Some(9_999))).await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("placement.override_by.approval_id")));
+    let (status, body) = transition(&server, &staff, ids[1], admit(theirs["approval_id"].as_i64())).await;
+    assert_eq!((status, body["state"].as_str()), (200, Some("in_custody")), "{body}");
+    let moved = json!({"action": "move", "reason": "M", "placement": {"facility_id": "cecot", "cell_id": "S-1",
+        "override_by": {"approval_id": theirs["approval_id"]}}});
+    let (status, body) = transition(&server, &staff, ids[1], moved).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("APPROVAL_USED")));
+    let journal = server.store.events(0, server.store.journal_size().await.unwrap()).await.unwrap();
+    let approved = journal.iter().filter(|e| e.body.contains("\"case.override_approved\"")).count();
+    assert_eq!(approved, 2);
+    let admitted = journal.iter().rev().find(|e| e.body.contains("\"action\":\"admit\"")).unwrap();
+    assert!(admitted.body.contains("\"sv\""), "the event names both approvers: {}", admitted.body);
+    server.stop().await;
+}

@@ -133,6 +133,18 @@ fn table(ids: &Ids) -> Vec<Row> {
             )),
             Only(&["admin", "sending_officer"]),
         ),
+        post(
+            "/api/v1/cases/{id}/override-approvals",
+            (
+                format!("/api/v1/cases/{}/override-approvals", i.case_in),
+                json!({"facility_id": "cecot", "cell_id": "B1-C01", "reason": "r"}),
+            ),
+            Some((
+                format!("/api/v1/cases/{}/override-approvals", i.case_out),
+                json!({"facility_id": "gjilan", "cell_id": "G-1", "reason": "r"}),
+            )),
+            Only(&["admin", "receiving_officer", "facility_officer"]),
+        ),
         get(
             "/api/v1/contacts",
             format!("/api/v1/contacts?agreement={IN}"),

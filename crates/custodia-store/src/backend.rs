@@ -19,7 +19,8 @@ use custodia_core::custody::{Case, Command, Occupancy, Placement};
 
 use crate::access::{KeptAnswer, NewUser, PersonRead, TokenRow, UserRow, list_from_json, list_json};
 use crate::cases::{
-    CaseCall, CaseOutcome, CaseRequest, CaseRow, CaseRowOutcome, case_from_json, case_json, has_legal_basis,
+    CaseCall, CaseOutcome, CaseRequest, CaseRow, CaseRowOutcome, OverrideApproval, case_from_json, case_json,
+    has_legal_basis,
 };
 use crate::incidents::{IncidentRow, incident_from_json, incident_json};
 use crate::invoices::{InvoiceDraft, InvoiceIssue, InvoiceRow};
@@ -726,6 +727,73 @@ macro_rules! backend {
                     .collect()
             }
 
+            /// Records a second user's approval of a placement above standard capacity, for one
+            /// case and cell (`case.override_approved` event).
+            pub async fn approve_override(&self, case_id: i64, facility_id: &str, cell_id: &str, reason: &str, actor: &Actor) -> Result<i64, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                let case = sqlx::query("SELECT agreement_id, person_id FROM cases WHERE id = $1")
+                    .bind(case_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("case {case_id} does not exist")))?;
+                let agreement_id: String = case.try_get("agreement_id")?;
+                let person_id: i64 = case.try_get("person_id")?;
+                let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM override_approvals").fetch_one(&mut *tx).await?.try_get("next")?;
+                let seq = Self::record_event(&mut tx, &mut head, NewEvent {
+                        kind: "case.override_approved",
+                        agreement_id: Some(agreement_id),
+                        person_id: Some(person_id),
+                        data: EventData::Json(json!({"approval_id": id, "case_id": case_id, "facility_id": facility_id, "cell_id": cell_id, "reason": reason})),
+                    }, actor).await?;
+                sqlx::query("INSERT INTO override_approvals (id, case_id, facility_id, cell_id, reason, approved_by, approved_seq) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(id)
+                    .bind(case_id)
+                    .bind(facility_id.to_owned())
+                    .bind(cell_id.to_owned())
+                    .bind(reason.to_owned())
+                    .bind(actor.name.clone())
+                    .bind(seq)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::save_head(&mut tx, &head).await?;
+                tx.commit().await?;
+                Ok(id)
+            }
+
+            /// An override approval: (case, facility, cell, reason, approved by, used).
+            pub async fn override_approval(&self, id: i64) -> Result<Option<OverrideApproval>, StoreError> {
+                let row = sqlx::query("SELECT case_id, facility_id, cell_id, reason, approved_by, used_seq FROM override_approvals WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| {
+                    Ok(OverrideApproval {
+                        id,
+                        case_id: r.try_get("case_id")?,
+                        facility_id: r.try_get("facility_id")?,
+                        cell_id: r.try_get("cell_id")?,
+                        reason: r.try_get("reason")?,
+                        approved_by: r.try_get("approved_by")?,
+                        used: r.try_get::<Option<i64>, _>("used_seq")?.is_some(),
+                    })
+                })
+                .transpose()
+            }
+
+            /// Marks an approval used by the case's last event; refused when it was used already.
+            pub async fn use_override_approval(&self, id: i64, case_id: i64) -> Result<(), StoreError> {
+                let done = sqlx::query(
+                    "UPDATE override_approvals SET used_seq = (SELECT last_event_seq FROM cases WHERE id = $2) \
+                     WHERE id = $1 AND case_id = $2 AND used_seq IS NULL",
+                )
+                .bind(id)
+                .bind(case_id)
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 1 { Ok(()) } else { Err(StoreError::Refused(format!("override approval {id} is already used"))) }
+            }
+
             /// One case with the sending state's id of its person (no record parsed: the fast path
             /// of case reads).
             pub async fn case_with_sending_id(&self, id: i64) -> Result<Option<(CaseRow, String)>, StoreError> {
@@ -978,8 +1046,13 @@ macro_rules! backend {
                     .execute(&mut **tx)
                     .await?;
                 }
+                // A placement above standard capacity records its two approvers (SPEC §6).
+                let override_by = placement_of.and_then(|p| p.override_by.as_ref()).map(|o| {
+                    json!({"first": o.first, "second": o.second, "reason": o.reason})
+                });
                 let data = json!({
                     "receiving_id": receiving_id,
+                    "override": override_by,
                     "case_id": id,
                     "facility_id": facility_id,
                     "action": action,
@@ -2145,6 +2218,28 @@ impl Store {
             }
             _ => dispatch!(self, s => s.case_with_sending_id(id).await),
         }
+    }
+
+    /// See [`SqliteStore::approve_override`].
+    pub async fn approve_override(
+        &self,
+        case_id: i64,
+        facility_id: &str,
+        cell_id: &str,
+        reason: &str,
+        actor: &Actor,
+    ) -> Result<i64, StoreError> {
+        dispatch!(self, s => s.approve_override(case_id, facility_id, cell_id, reason, actor).await)
+    }
+
+    /// See [`SqliteStore::override_approval`].
+    pub async fn override_approval(&self, id: i64) -> Result<Option<OverrideApproval>, StoreError> {
+        dispatch!(self, s => s.override_approval(id).await)
+    }
+
+    /// See [`SqliteStore::use_override_approval`].
+    pub async fn use_override_approval(&self, id: i64, case_id: i64) -> Result<(), StoreError> {
+        dispatch!(self, s => s.use_override_approval(id, case_id).await)
     }
 
     /// See [`SqliteStore::case_with_person`].

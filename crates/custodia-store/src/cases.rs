@@ -170,6 +170,25 @@ pub enum CaseRequest {
     },
 }
 
+/// A second user's approval of a placement above standard capacity, for one case and cell.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OverrideApproval {
+    /// Its id.
+    pub id: i64,
+    /// The case.
+    pub case_id: i64,
+    /// The facility.
+    pub facility_id: String,
+    /// The cell.
+    pub cell_id: String,
+    /// Why.
+    pub reason: String,
+    /// The approving user.
+    pub approved_by: String,
+    /// Whether a placement has used it.
+    pub used: bool,
+}
+
 /// One case command for [`crate::Store::act_on_cases`] (group commit).
 #[derive(Clone, Debug)]
 pub struct CaseCall {

@@ -25,8 +25,8 @@ use crate::wire::{Page, PageQuery, date, text, timestamp};
 /// OpenAPI part.
 #[derive(Debug, OpenApi)]
 #[openapi(
-    paths(list_cases, propose_case, get_case, transition, list_holds, place_hold, lift_hold),
-    components(schemas(CaseView, HoldView, ProposeCase, Transition, Admission, Placement, OverrideRequest, HoldRequest, Page<CaseView>)),
+    paths(list_cases, propose_case, get_case, transition, approve_override, list_holds, place_hold, lift_hold),
+    components(schemas(CaseView, HoldView, ProposeCase, Transition, Admission, Placement, OverrideRequest, ApproveOverride, OverrideApprovalView, HoldRequest, Page<CaseView>)),
     security(("bearer" = []))
 )]
 pub struct Api;
@@ -37,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/cases", get(list_cases).post(propose_case))
         .route("/api/v1/cases/{id}", get(get_case))
         .route("/api/v1/cases/{id}/transitions", post(transition))
+        .route("/api/v1/cases/{id}/override-approvals", post(approve_override))
         .route("/api/v1/holds", get(list_holds).post(place_hold))
         .route("/api/v1/holds/lift", post(lift_hold))
 }
@@ -224,19 +225,45 @@ pub struct Placement {
     pub facility_id: String,
     /// The cell.
     pub cell_id: String,
-    /// Placing above the standard capacity needs a second user's name and a reason; the caller is
-    /// the first approver (SPEC §6).
+    /// Placing above the standard capacity needs two people (SPEC §6): another user first records
+    /// an approval for this case and cell (`POST /api/v1/cases/{id}/override-approvals`); the
+    /// caller, the first approver, cites it here. An approval is used once.
     pub override_by: Option<OverrideRequest>,
 }
 
-/// The second approver of a capacity override.
+/// The approval a placement above standard capacity cites.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OverrideRequest {
-    /// Another user (not the caller) who approved it.
-    pub second: String,
-    /// Why.
+    /// The approval recorded by another user for this case and cell.
+    pub approval_id: i64,
+}
+
+/// A second user's approval of a placement above the cell's standard capacity.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveOverride {
+    /// The facility.
+    pub facility_id: String,
+    /// The cell.
+    pub cell_id: String,
+    /// Why the standard may be exceeded.
     pub reason: String,
+}
+
+/// A recorded override approval.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OverrideApprovalView {
+    /// Cite it as `placement.override_by.approval_id`.
+    pub approval_id: i64,
+    /// The case.
+    pub case_id: i64,
+    /// The facility.
+    pub facility_id: String,
+    /// The cell.
+    pub cell_id: String,
+    /// Who approved.
+    pub approved_by: String,
 }
 
 /// The admission record (SPEC §7; Nelson Mandela Rules 7–8).
@@ -297,46 +324,55 @@ fn missing(field: &str, action: &str) -> ApiError {
 async fn placement(
     state: &AppState,
     who: &Principal,
+    case_id: i64,
     p: Option<Placement>,
     action: &str,
-) -> ApiResult<PlacementRequest> {
+) -> ApiResult<(PlacementRequest, Option<i64>)> {
     let p = p.ok_or_else(|| missing("placement", action))?;
-    let override_by = match p.override_by {
-        None => None,
+    let facility_id = text("placement.facility_id", &p.facility_id, 64)?;
+    let cell_id = text("placement.cell_id", &p.cell_id, 64)?;
+    let (override_by, approval) = match p.override_by {
+        None => (None, None),
         Some(o) => {
-            let second = text("placement.override_by.second", &o.second, 200)?;
-            if second == who.name {
+            let field = "placement.override_by.approval_id";
+            let approval = state
+                .store
+                .override_approval(o.approval_id)
+                .await?
+                .filter(|a| a.case_id == case_id && a.facility_id == facility_id && a.cell_id == cell_id)
+                .ok_or_else(|| ApiError::invalid(field, "is not an approval for this case and cell"))?;
+            if approval.used {
                 return Err(ApiError::refused(
-                    "SAME_APPROVER",
-                    "the second approver of an override must be another user",
+                    "APPROVAL_USED",
+                    format!("override approval {} is already used", approval.id),
                 ));
             }
-            if !state.store.users().await?.iter().any(|u| u.name == second) {
-                return Err(ApiError::invalid("placement.override_by.second", format!("{second} is not a user")));
+            if approval.approved_by == who.name {
+                return Err(ApiError::refused(
+                    "SAME_APPROVER",
+                    "an override needs two people: the approval must be another user's",
+                ));
             }
-            Some(Override {
-                first: who.name.clone(),
-                second,
-                reason: text("placement.override_by.reason", &o.reason, 2000)?,
-            })
+            (
+                Some(Override { first: who.name.clone(), second: approval.approved_by, reason: approval.reason }),
+                Some(approval.id),
+            )
         }
     };
-    Ok(PlacementRequest {
-        facility_id: text("placement.facility_id", &p.facility_id, 64)?,
-        cell_id: text("placement.cell_id", &p.cell_id, 64)?,
-        override_by,
-    })
+    Ok((PlacementRequest { facility_id, cell_id, override_by }, approval))
 }
 
 /// The request and the capability an action needs.
 async fn request_for(
     state: &AppState,
     who: &Principal,
+    case_id: i64,
     t: Transition,
-) -> ApiResult<(&'static str, CaseRequest, Capability)> {
+) -> ApiResult<(&'static str, CaseRequest, Capability, Option<i64>)> {
     use Capability as C;
     let plain = |c: Command| CaseRequest::Plain(c);
-    Ok(match t.action.as_str() {
+    let mut approval = None;
+    let (action, request, capability) = match t.action.as_str() {
         "screen" => {
             let d = t.decision.ok_or_else(|| missing("decision", "screen"))?;
             let decision = [Decision::Eligible, Decision::Ineligible, Decision::Review]
@@ -380,13 +416,23 @@ async fn request_for(
                     property: a.property,
                     next_of_kin: a.next_of_kin,
                 },
-                placement: placement(state, who, t.placement, "admit").await?,
+                placement: {
+                    let (p, a) = placement(state, who, case_id, t.placement, "admit").await?;
+                    approval = a;
+                    p
+                },
             };
             ("admit", request, C::FacilityCaseStep)
         }
         "move" => (
             "move",
-            CaseRequest::Move { placement: placement(state, who, t.placement, "move").await? },
+            CaseRequest::Move {
+                placement: {
+                    let (p, a) = placement(state, who, case_id, t.placement, "move").await?;
+                    approval = a;
+                    p
+                },
+            },
             C::FacilityCaseStep,
         ),
         "schedule_return" => {
@@ -404,7 +450,8 @@ async fn request_for(
                 format!("{other:?} is not an action (place and lift holds at /api/v1/holds)"),
             ));
         }
-    })
+    };
+    Ok((action, request, capability, approval))
 }
 
 fn if_match(headers: &HeaderMap) -> ApiResult<Option<i64>> {
@@ -473,9 +520,51 @@ async fn transition(
     let expected = if_match(&headers)?;
     let reason = text("reason", &body.reason, 200)?;
     let occurred_at = body.occurred_at.as_deref().map(|t| timestamp("occurred_at", t)).transpose()?;
-    let (action, request, capability) = request_for(&state, &who, body).await?;
+    let (action, request, capability, approval) = request_for(&state, &who, id, body).await?;
     who.require(capability)?;
-    apply(&state, &who, id, expected, action, request, occurred_at, &reason, &sending_id).await
+    let response = apply(&state, &who, id, expected, action, request, occurred_at, &reason, &sending_id).await?;
+    if let Some(approval) = approval
+        && let Err(e) = state.store.use_override_approval(approval, id).await
+    {
+        // The transition stands (it was checked with the approval); a concurrent second use of
+        // the same approval is logged for review.
+        tracing::warn!(approval, case = id, error = %e, "override approval used twice");
+    }
+    Ok(response)
+}
+
+/// Records a second user's approval of placing this case's person above the cell's standard
+/// capacity (never above the floor: that is refused whatever the approvals). The user who then
+/// admits or moves the person cites it; the two must differ.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/override-approvals", tag = "cases", request_body = ApproveOverride,
+    params(("id" = i64, Path, description = "Case id"), ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
+    responses((status = 201, body = OverrideApprovalView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn approve_override(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<i64>,
+    Json(body): Json<ApproveOverride>,
+) -> ApiResult<(StatusCode, axum::Json<OverrideApprovalView>)> {
+    case_in_scope(&state, &who, id).await?;
+    if !(who.role.may(Capability::FacilityCaseStep) || who.role.may(Capability::ReceivingCaseStep)) {
+        return Err(ApiError::forbidden(format!("the {} role may not approve capacity overrides", who.role.as_str())));
+    }
+    let facility_id = text("facility_id", &body.facility_id, 64)?;
+    let cell_id = text("cell_id", &body.cell_id, 64)?;
+    let reason = text("reason", &body.reason, 2000)?;
+    let approval_id =
+        state.store.approve_override(id, &facility_id, &cell_id, &reason, &store_actor(&who, None)).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(OverrideApprovalView {
+            approval_id,
+            case_id: id,
+            facility_id,
+            cell_id,
+            approved_by: who.name.clone(),
+        }),
+    ))
 }
 
 /// Filter of the hold list.
