@@ -65,13 +65,22 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
     response
 }
 
-/// Writes reads of persons' files to the read log in batches, until every sender is gone.
+/// Writes reads of persons' files to the read log in batches, until every sender is gone. A batch
+/// that cannot be written is retried (a busy database) before it is reported as lost.
 pub async fn read_log_writer(store: Store, mut reads: tokio::sync::mpsc::Receiver<custodia_store::access::PersonRead>) {
     const BATCH: usize = 1000;
+    const ATTEMPTS: u64 = 8;
     let mut batch = Vec::with_capacity(BATCH);
     while reads.recv_many(&mut batch, BATCH).await > 0 {
-        if let Err(e) = store.log_person_reads(&batch).await {
-            tracing::error!(error = %e, lost = batch.len(), "cannot write the read log");
+        for attempt in 1..=ATTEMPTS {
+            match store.log_person_reads(&batch).await {
+                Ok(()) => break,
+                Err(e) if attempt < ATTEMPTS => {
+                    tracing::warn!(error = %e, attempt, "read log busy; retrying");
+                    tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
+                }
+                Err(e) => tracing::error!(error = %e, lost = batch.len(), "cannot write the read log"),
+            }
         }
         batch.clear();
     }

@@ -1604,17 +1604,19 @@ macro_rules! backend {
                     return Ok(());
                 }
                 let mut tx = self.pool.begin().await?;
-                let mut next: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM person_reads").fetch_one(&mut *tx).await?.try_get("next")?;
+                // Every statement writes, the first one included: on SQLite the transaction takes
+                // the write lock at once (waiting its turn) instead of failing to upgrade a read.
                 for read in reads {
-                    sqlx::query("INSERT INTO person_reads (id, user_name, person_id, route, at) VALUES ($1, $2, $3, $4, $5)")
-                        .bind(next)
-                        .bind(read.user_name.clone())
-                        .bind(read.person_id)
-                        .bind(read.route.clone())
-                        .bind(read.at.clone())
-                        .execute(&mut *tx)
-                        .await?;
-                    next += 1;
+                    sqlx::query(
+                        "INSERT INTO person_reads (id, user_name, person_id, route, at) \
+                         VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM person_reads), $1, $2, $3, $4)",
+                    )
+                    .bind(read.user_name.clone())
+                    .bind(read.person_id)
+                    .bind(read.route.clone())
+                    .bind(read.at.clone())
+                    .execute(&mut *tx)
+                    .await?;
                 }
                 tx.commit().await?;
                 Ok(())
