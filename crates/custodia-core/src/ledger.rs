@@ -10,7 +10,9 @@
 use std::collections::BTreeMap;
 
 use crate::agreement::{Agreement, Fees};
-use crate::billing::{BillingError, Extra, Line, Period, Stay, div_round_half_even, invoice, term_periods};
+use crate::billing::{
+    BillingError, Extra, Line, Period, Stay, div_round_half_even, invoice, invoices_for_term, term_periods,
+};
 use crate::date::Date;
 use crate::person::SecurityClass;
 
@@ -167,15 +169,12 @@ pub fn custody_minor<'a>(lines: impl IntoIterator<Item = &'a Line>) -> i64 {
         .sum()
 }
 
-/// The custody amount of a period recomputed from `stays` under `agreement`; 0 when the period is
-/// outside its term.
-fn recompute(agreement: &Agreement, stays: &[Stay], period: &str) -> Result<i64, BillingError> {
-    let (y, m) = parse_month(period).ok_or_else(|| BillingError::PeriodOutsideTerm(period.to_owned()))?;
-    match Period::new(agreement, y, m) {
-        Ok(p) => Ok(custody_minor(&invoice(agreement, stays, &[], &p)?.lines)),
-        Err(BillingError::PeriodOutsideTerm(_)) => Ok(0),
-        Err(e) => Err(e),
-    }
+/// The custody amount of every period of `agreement`'s term recomputed from `stays`, in one pass.
+fn custody_by_period(agreement: &Agreement, stays: &[Stay]) -> Result<BTreeMap<String, i64>, BillingError> {
+    Ok(invoices_for_term(agreement, stays, &[])?
+        .iter()
+        .map(|(period, inv)| (label(period), custody_minor(&inv.lines)))
+        .collect())
 }
 
 fn adjustment(period: &str, amount: i64) -> DocLine {
@@ -193,11 +192,21 @@ fn adjustment(period: &str, amount: i64) -> DocLine {
 }
 
 /// `ADJUSTMENT` lines for every issued period whose recomputed custody amount (under the version
-/// it was issued under, or `under` when given) differs from what was billed for it.
+/// it was issued under, or `under` when given; 0 for a period outside that version's term) differs
+/// from what was billed for it. Each agreement version's periods are recomputed once, in one pass.
 fn adjustments(stays: &[Stay], billed: &[Billed<'_>], under: Option<&Agreement>) -> Result<Vec<DocLine>, BillingError> {
+    let mut recomputed: Vec<(&Agreement, BTreeMap<String, i64>)> = Vec::new();
     let mut out = Vec::new();
     for b in billed {
-        let now = recompute(under.unwrap_or(b.agreement), stays, &b.period)?;
+        let agreement = under.unwrap_or(b.agreement);
+        let at = match recomputed.iter().position(|(a, _)| std::ptr::eq(*a, agreement)) {
+            Some(at) => at,
+            None => {
+                recomputed.push((agreement, custody_by_period(agreement, stays)?));
+                recomputed.len() - 1
+            }
+        };
+        let now = recomputed.get(at).and_then(|(_, by)| by.get(&b.period)).copied().unwrap_or(0);
         let diff = now.checked_sub(b.billed_minor).ok_or(BillingError::Overflow)?;
         if diff != 0 {
             out.push(adjustment(&b.period, diff));
@@ -287,18 +296,12 @@ pub fn credit_note_document(
                 unused_days += (last_start + c - end).max(0);
             }
         }
-        let charged: i64 = term_periods(agreement)
+        let charged: i64 = invoices_for_term(agreement, stays, &[])?
             .iter()
-            .map(|p| {
-                invoice(agreement, stays, &[], p).map(|inv| {
-                    inv.lines
-                        .iter()
-                        .filter(|l| l.code == "CAPITA" || l.code == "ENVELOPE_LIMIT")
-                        .map(|l| l.amount_minor)
-                        .sum::<i64>()
-                })
-            })
-            .sum::<Result<i64, _>>()?;
+            .flat_map(|(_, inv)| inv.lines.iter())
+            .filter(|l| l.code == "CAPITA" || l.code == "ENVELOPE_LIMIT")
+            .map(|l| l.amount_minor)
+            .sum();
         let prorated =
             i64::try_from(div_round_half_even(i128::from(*capita_minor) * i128::from(unused_days), i128::from(c)))
                 .map_err(|_| BillingError::Overflow)?;
