@@ -1,13 +1,11 @@
 //! `custodia capacity`: standard and floor capacity of each facility from its cells (SPEC §6, §12).
 
-use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 use custodia_core::Agreement;
-use custodia_core::capacity::{CellHeader, FacilityCapacity, facility_capacities};
-use custodia_core::csv::{FieldSplitter, Records};
+use custodia_core::capacity::{FacilityCapacity, facility_capacities, read_cells_file};
 use serde::Serialize;
 
 use crate::{CmdResult, Failure, agreement_cmd};
@@ -73,51 +71,8 @@ pub(crate) fn read_cells(path: &Path, agreement: &Agreement) -> Result<Vec<custo
         return Err(Failure::Input(format!("{shown}: larger than {} MiB", MAX_CELLS_FILE_BYTES >> 20)));
     }
     let bytes = std::fs::read(path).map_err(|e| Failure::Input(format!("{shown}: cannot read: {e}")))?;
-    let mut splitter = FieldSplitter::new();
-    let mut line = 0u64;
-    let mut header: Option<CellHeader> = None;
-    let mut cells = Vec::new();
-    let mut problems = Vec::new();
-    let mut seen = HashSet::new();
-    for record in Records::new(&bytes) {
-        line += 1;
-        let this_line = line;
-        line += record.bytes.iter().filter(|b| **b == b'\n').count() as u64;
-        if record.bytes.is_empty() {
-            continue;
-        }
-        let fields = match splitter.split(record.bytes) {
-            Ok(fields) => fields,
-            Err(e) => {
-                problems.push(format!("{shown}:{this_line}: {e}"));
-                continue;
-            }
-        };
-        let Some(columns) = &header else {
-            let names = fields
-                .iter()
-                .enumerate()
-                .map(|(i, f)| if i == 0 { f.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(f) } else { f });
-            header = Some(CellHeader::from_names(names).map_err(|e| Failure::Input(format!("{shown}: {e}")))?);
-            continue;
-        };
-        match columns.parse(&fields, agreement) {
-            Ok(cell) => {
-                if seen.insert((cell.facility_id.clone(), cell.cell_id.clone())) {
-                    cells.push(cell);
-                } else {
-                    problems.push(format!(
-                        "{shown}:{this_line}: cell_id: {} is listed twice for {}",
-                        cell.cell_id, cell.facility_id
-                    ));
-                }
-            }
-            Err(e) => problems.push(format!("{shown}:{this_line}: {e}")),
-        }
-    }
-    if header.is_none() {
-        return Err(Failure::Input(format!("{shown}: the file has no header row")));
-    }
+    let file = read_cells_file(&bytes, agreement).map_err(|e| Failure::Input(format!("{shown}: {e}")))?;
+    let problems: Vec<String> = file.problems.iter().map(|(line, p)| format!("{shown}:{line}: {p}")).collect();
     if !problems.is_empty() {
         let count = problems.len();
         let mut text: Vec<String> = problems.into_iter().take(MAX_PROBLEMS_SHOWN).collect();
@@ -126,7 +81,7 @@ pub(crate) fn read_cells(path: &Path, agreement: &Agreement) -> Result<Vec<custo
         }
         return Err(Failure::Input(format!("{count} cell rows cannot be used:\n  {}", text.join("\n  "))));
     }
-    Ok(cells)
+    Ok(file.cells.into_iter().map(|(_, cell)| cell).collect())
 }
 
 pub(crate) fn run(args: &CapacityArgs) -> CmdResult {

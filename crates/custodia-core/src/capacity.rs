@@ -96,6 +96,75 @@ impl Cell {
 /// The columns of a cells file.
 pub const CELL_COLUMNS: [&str; 6] = ["facility_id", "cell_id", "unit", "kind", "area_m2", "beds"];
 
+/// Most rows one cells file may have (a limit: a facility has hundreds of cells, not millions).
+pub const MAX_CELL_ROWS: usize = 100_000;
+
+/// A cells file read whole: the valid cells with their line numbers, and every row that cannot be
+/// used, by line, in file order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CellsFile {
+    /// Valid cells and the line each starts on.
+    pub cells: Vec<(u64, Cell)>,
+    /// Rows that cannot be used: the line and the problem (`column: …` when a column is at fault).
+    pub problems: Vec<(u64, String)>,
+}
+
+/// Reads a cells file (SPEC §6 columns, in any order; a byte-order mark and blank lines are
+/// skipped). A cell listed twice for a facility is a problem of the later row. Errors when the file
+/// cannot be read at all: no header, a bad header, or more than [`MAX_CELL_ROWS`] rows.
+pub fn read_cells_file(bytes: &[u8], agreement: &Agreement) -> Result<CellsFile, String> {
+    use crate::csv::{FieldSplitter, Records};
+    let mut splitter = FieldSplitter::new();
+    let mut line = 0u64;
+    let mut header: Option<CellHeader> = None;
+    let mut out = CellsFile::default();
+    let mut seen = std::collections::HashSet::new();
+    for record in Records::new(bytes) {
+        line += 1;
+        let this_line = line;
+        line += record.bytes.iter().filter(|b| **b == b'\n').count() as u64;
+        if record.bytes.is_empty() {
+            continue;
+        }
+        let fields = match splitter.split(record.bytes) {
+            Ok(fields) => fields,
+            Err(e) if header.is_none() => return Err(format!("line {this_line}: header row: {e}")),
+            Err(e) => {
+                out.problems.push((this_line, e.to_string()));
+                continue;
+            }
+        };
+        let Some(columns) = &header else {
+            let names = fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| if i == 0 { f.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(f) } else { f });
+            header = Some(CellHeader::from_names(names)?);
+            continue;
+        };
+        if out.cells.len() + out.problems.len() >= MAX_CELL_ROWS {
+            return Err(format!("more than {MAX_CELL_ROWS} rows: send the file in parts"));
+        }
+        match columns.parse(&fields, agreement) {
+            Ok(cell) => {
+                if seen.insert((cell.facility_id.clone(), cell.cell_id.clone())) {
+                    out.cells.push((this_line, cell));
+                } else {
+                    out.problems.push((
+                        this_line,
+                        format!("cell_id: {} is listed twice for {}", cell.cell_id, cell.facility_id),
+                    ));
+                }
+            }
+            Err(e) => out.problems.push((this_line, e)),
+        }
+    }
+    if header.is_none() {
+        return Err("the file has no header row".into());
+    }
+    Ok(out)
+}
+
 /// Where each column is in a cells file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CellHeader {

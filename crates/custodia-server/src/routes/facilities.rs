@@ -2,15 +2,12 @@
 //! beside the standard and floor capacities computed from the cells), its cells with their current
 //! occupants, and importing cells. Occupancy is derived from custody records, never typed in.
 
-use std::collections::HashSet;
-
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use custodia_core::Agreement;
-use custodia_core::capacity::{CELL_COLUMNS, Cell, CellHeader, facility_capacities};
-use custodia_core::csv::{FieldSplitter, Records};
+use custodia_core::capacity::{CELL_COLUMNS, Cell, facility_capacities, read_cells_file};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -20,8 +17,6 @@ use crate::extract::{JsonBody, PathParam, QueryParams};
 use crate::routes::agreements::agreement_in_scope;
 use crate::state::AppState;
 
-/// Most data rows one cells import may carry.
-pub const MAX_CELL_ROWS: usize = 100_000;
 /// Problems listed in an error message (the count is always given).
 const MAX_LISTED_PROBLEMS: usize = 100;
 
@@ -228,68 +223,26 @@ async fn list_cells(
     Ok(axum::Json(out))
 }
 
-fn newlines(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|b| **b == b'\n').count() as u64
-}
-
 /// Reads a cells file as `custodia import cells` does, for one facility: every row valid, or 400
 /// listing every bad row by line, `field` naming the first bad column.
 fn read_cells(csv: &[u8], agreement: &Agreement, facility_id: &str) -> ApiResult<Vec<Cell>> {
-    let mut splitter = FieldSplitter::new();
-    let mut line = 0u64;
-    let mut header: Option<CellHeader> = None;
-    let mut cells = Vec::new();
-    let mut problems: Vec<(u64, String)> = Vec::new();
-    let mut seen = HashSet::new();
-    for record in Records::new(csv) {
-        line += 1;
-        let this_line = line;
-        line += newlines(record.bytes);
-        if record.bytes.is_empty() {
-            continue;
-        }
-        let fields = match splitter.split(record.bytes) {
-            Ok(fields) => fields,
-            Err(e) if header.is_none() => {
-                return Err(ApiError::invalid("csv", format!("line {this_line}: header row: {e}")));
-            }
-            Err(e) => {
-                problems.push((this_line, e.to_string()));
-                continue;
-            }
-        };
-        let Some(columns) = &header else {
-            let names = fields
-                .iter()
-                .enumerate()
-                .map(|(i, f)| if i == 0 { f.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(f) } else { f });
-            header = Some(CellHeader::from_names(names).map_err(|e| ApiError::invalid("csv", e))?);
-            continue;
-        };
-        if cells.len() + problems.len() >= MAX_CELL_ROWS {
-            return Err(ApiError::invalid("csv", format!("more than {MAX_CELL_ROWS} rows: send the file in parts")));
-        }
-        match columns.parse(&fields, agreement) {
-            Ok(cell) if cell.facility_id.as_str() != facility_id => problems.push((
-                this_line,
+    let file = read_cells_file(csv, agreement).map_err(|e| ApiError::invalid("csv", e))?;
+    let mut problems = file.problems;
+    let mut cells = Vec::with_capacity(file.cells.len());
+    for (line, cell) in file.cells {
+        if cell.facility_id.as_str() == facility_id {
+            cells.push(cell);
+        } else {
+            problems.push((
+                line,
                 format!(
                     "facility_id: {:?} is not facility {facility_id} (import each facility's cells at its own path)",
                     cell.facility_id.as_str()
                 ),
-            )),
-            Ok(cell) => {
-                if seen.insert(cell.cell_id.clone()) {
-                    cells.push(cell);
-                } else {
-                    problems.push((this_line, format!("cell_id: {} is listed twice for {facility_id}", cell.cell_id)));
-                }
-            }
-            Err(e) => problems.push((this_line, e)),
+            ));
         }
     }
-    if header.is_none() {
-        return Err(ApiError::invalid("csv", "the file has no header row"));
-    }
+    problems.sort_by_key(|(line, _)| *line);
     if let Some((_, first)) = problems.first() {
         let field = CELL_COLUMNS.iter().find(|c| first.starts_with(&format!("{c}:"))).copied().unwrap_or("csv");
         let mut message = format!("{} cell rows cannot be used: nothing was imported", problems.len());
