@@ -125,6 +125,37 @@ fn actor() -> Actor {
     }
 }
 
+/// Who acts on a case in these tests, and when.
+fn case_actor(user: &str) -> custodia_core::custody::Actor {
+    custodia_core::custody::Actor {
+        user: user.into(),
+        occurred_at: "2025-03-15T10:00:00Z".into(),
+        recorded_at: "2025-03-15T10:00:00Z".into(),
+        reason: "TEST".into(),
+    }
+}
+
+/// Takes a proposed case to `in_transit`: screened eligible, approved by two users, scheduled, gone.
+async fn to_transit(store: &Store, case_id: i64) {
+    use custodia_core::agreement::Party;
+    use custodia_core::custody::Command;
+    use custodia_core::eligibility::Decision;
+    use custodia_store::cases::CaseRequest;
+    for (command, user) in [
+        (Command::Screen { decision: Decision::Eligible }, "s"),
+        (Command::Approve { state: Party::Sending }, "a"),
+        (Command::Approve { state: Party::Receiving }, "b"),
+        (Command::Schedule, "a"),
+        (Command::Depart, "a"),
+    ] {
+        store
+            .act_on_case(case_id, "step", &CaseRequest::Plain(command), &case_actor(user), &actor())
+            .await
+            .unwrap()
+            .unwrap();
+    }
+}
+
 fn agreement() -> Agreement {
     Agreement::from_toml(AGREEMENT).unwrap()
 }
@@ -355,10 +386,8 @@ async fn cells_are_registered_idempotently_on(f: &Fixture) {
 on_every_backend!(cells_are_registered_idempotently, cells_are_registered_idempotently_on);
 
 async fn cases_follow_the_lifecycle_and_occupancy_is_derived_on(f: &Fixture) {
-    use custodia_core::agreement::Party;
     use custodia_core::capacity::{Cell, CellKind};
-    use custodia_core::custody::{Actor as CaseActor, Command, IntakeRecord, Refusal};
-    use custodia_core::eligibility::Decision;
+    use custodia_core::custody::{IntakeRecord, Refusal};
     use custodia_store::cases::{CaseRequest, PlacementRequest};
     let store = &f.store;
     import_agreement(store, AGREEMENT).await;
@@ -372,13 +401,7 @@ async fn cases_follow_the_lifecycle_and_occupancy_is_derived_on(f: &Fixture) {
     };
     store.import_cells("us-sv-cecot", &[single], &actor()).await.unwrap();
     import(store, &[person(1), person(2)]).await;
-    let by = |user: &str| CaseActor {
-        user: user.into(),
-        occurred_at: "2025-03-15T10:00:00Z".into(),
-        recorded_at: "2025-03-15T10:00:00Z".into(),
-        reason: "TEST".into(),
-    };
-    let plain = |c: Command| CaseRequest::Plain(c);
+    let by = case_actor;
     let admit = CaseRequest::Admit {
         receiving_id: Some("SV-CECOT-0001".into()),
         commitment_order: "order".into(),
@@ -394,15 +417,7 @@ async fn cases_follow_the_lifecycle_and_occupancy_is_derived_on(f: &Fixture) {
     for sending_id in ["P000001", "P000002"] {
         let row = store.propose_case("us-sv-cecot", sending_id, &actor()).await.unwrap();
         assert!(row.case.legal_basis);
-        for (command, user) in [
-            (Command::Screen { decision: Decision::Eligible }, "s"),
-            (Command::Approve { state: Party::Sending }, "a"),
-            (Command::Approve { state: Party::Receiving }, "b"),
-            (Command::Schedule, "a"),
-            (Command::Depart, "a"),
-        ] {
-            store.act_on_case(row.id, "step", &plain(command), &by(user), &actor()).await.unwrap().unwrap();
-        }
+        to_transit(store, row.id).await;
     }
     let first = store.act_on_case(1, "admit", &admit, &by("w"), &actor()).await.unwrap().unwrap();
     assert_eq!(first.state, custodia_core::lifecycle::CaseState::InCustody);
@@ -429,10 +444,8 @@ on_every_backend!(
 );
 
 async fn invoices_are_issued_by_two_people_and_never_change_on(f: &Fixture) {
-    use custodia_core::agreement::Party;
     use custodia_core::capacity::{Cell, CellKind};
-    use custodia_core::custody::{Actor as CaseActor, Command, IntakeRecord};
-    use custodia_core::eligibility::Decision;
+    use custodia_core::custody::IntakeRecord;
     use custodia_store::cases::{CaseRequest, PlacementRequest};
     let store = &f.store;
     import_agreement(store, AGREEMENT).await;
@@ -446,22 +459,9 @@ async fn invoices_are_issued_by_two_people_and_never_change_on(f: &Fixture) {
     };
     store.import_cells("us-sv-cecot", &[cell], &actor()).await.unwrap();
     import(store, &[person(1)]).await;
-    let by = |user: &str| CaseActor {
-        user: user.into(),
-        occurred_at: "2025-03-15T10:00:00Z".into(),
-        recorded_at: "2025-03-15T10:00:00Z".into(),
-        reason: "TEST".into(),
-    };
+    let by = case_actor;
     let row = store.propose_case("us-sv-cecot", "P000001", &actor()).await.unwrap();
-    for (command, user) in [
-        (Command::Screen { decision: Decision::Eligible }, "s"),
-        (Command::Approve { state: Party::Sending }, "a"),
-        (Command::Approve { state: Party::Receiving }, "b"),
-        (Command::Schedule, "a"),
-        (Command::Depart, "a"),
-    ] {
-        store.act_on_case(row.id, "step", &CaseRequest::Plain(command), &by(user), &actor()).await.unwrap().unwrap();
-    }
+    to_transit(store, row.id).await;
     let admit = CaseRequest::Admit {
         receiving_id: None,
         commitment_order: "order".into(),
@@ -511,7 +511,7 @@ on_every_backend!(
 );
 
 async fn group_commits_keep_each_transition_separate_on(f: &Fixture) {
-    use custodia_core::custody::{Actor as CaseActor, Command, Refusal};
+    use custodia_core::custody::{Command, Refusal};
     use custodia_core::eligibility::Decision;
     use custodia_store::cases::{CaseCall, CaseRequest};
     let store = &f.store;
@@ -525,12 +525,7 @@ async fn group_commits_keep_each_transition_separate_on(f: &Fixture) {
         expected_version: expected,
         action: "step".into(),
         request: CaseRequest::Plain(command),
-        actor: CaseActor {
-            user: "u".into(),
-            occurred_at: "2025-03-15T10:00:00Z".into(),
-            recorded_at: "2025-03-15T10:00:00Z".into(),
-            reason: "TEST".into(),
-        },
+        actor: case_actor("u"),
         store_actor: actor(),
     };
     let size = store.journal_size().await.unwrap();
