@@ -9,10 +9,10 @@ use custodia_core::alerts::{CaseFacts, FacilityCount, open_alerts};
 use custodia_core::custody::{Actor as CaseActor, Command, IntakeRecord, Override};
 use custodia_core::eligibility::Decision;
 use custodia_core::lifecycle::CaseState;
+use custodia_store::Timestamp;
 use custodia_store::cases::{CaseRequest, CaseRow, PlacementRequest};
-use custodia_store::{Store, Timestamp};
 
-use crate::register_cmd::{RegisterArgs, actor, block_on, open, store_failure, stored_agreement};
+use crate::register_cmd::{RegisterArgs, block_on, open, store_failure, stored_agreement};
 use crate::{CmdResult, Failure};
 
 /// Who acts and why (every transition records both).
@@ -288,16 +288,16 @@ fn print_case(row: &CaseRow) -> CmdResult {
 }
 
 fn run_request(register: &RegisterArgs, why: &Why, id: i64, action: &str, request: CaseRequest) -> CmdResult {
-    let mut store_actor = actor(register)?;
-    store_actor.occurred_at = why.occurred_at.clone();
-    let case_actor = CaseActor {
-        user: store_actor.name.clone(),
-        occurred_at: why.occurred_at.as_ref().unwrap_or(&store_actor.recorded_at).as_str().to_owned(),
-        recorded_at: store_actor.recorded_at.as_str().to_owned(),
-        reason: why.reason.clone(),
-    };
     block_on(async {
         let store = open(register).await?;
+        let mut store_actor = store.actor();
+        store_actor.occurred_at = why.occurred_at.clone();
+        let case_actor = CaseActor {
+            user: store_actor.name.clone(),
+            occurred_at: why.occurred_at.as_ref().unwrap_or(&store_actor.recorded_at).as_str().to_owned(),
+            recorded_at: store_actor.recorded_at.as_str().to_owned(),
+            reason: why.reason.clone(),
+        };
         let outcome =
             store.act_on_case(id, action, &request, &case_actor, &store_actor).await.map_err(store_failure)?;
         let result = match outcome {
@@ -318,15 +318,13 @@ pub(crate) fn run(command: &CaseCommand) -> CmdResult {
         run_request(&p.register, &p.why, p.id, action, CaseRequest::Plain(command))
     };
     match command {
-        C::Propose { agreement, person, register } => {
-            let actor = actor(register)?;
-            block_on(async {
-                let store = open(register).await?;
-                let row = store.propose_case(agreement, person, &actor).await.map_err(store_failure)?;
-                store.close().await;
-                print_case(&row)
-            })
-        }
+        C::Propose { agreement, person, register } => block_on(async {
+            let store = open(register).await?;
+            let actor = store.actor();
+            let row = store.propose_case(agreement, person, &actor).await.map_err(store_failure)?;
+            store.close().await;
+            print_case(&row)
+        }),
         C::Show { id, register } => block_on(async {
             let store = open(register).await?;
             let row = store
@@ -428,7 +426,7 @@ pub(crate) fn run(command: &CaseCommand) -> CmdResult {
 
 pub(crate) fn run_alerts(args: &AlertsArgs) -> CmdResult {
     block_on(async {
-        let store: Store = open(&args.register).await?;
+        let store = open(&args.register).await?;
         let agreement = stored_agreement(&store, &args.agreement).await?;
         let rows = store.cases_with_persons(&args.agreement).await.map_err(store_failure)?;
         let cells = store.cells(&args.agreement).await.map_err(store_failure)?;
@@ -517,7 +515,7 @@ pub(crate) struct LegalBasisArgs {
 /// missing, expired (past the projected release) or on hold.
 pub(crate) fn run_legal_basis(args: &LegalBasisArgs) -> CmdResult {
     block_on(async {
-        let store: Store = open(&args.register).await?;
+        let store = open(&args.register).await?;
         let agreement = stored_agreement(&store, &args.agreement).await?;
         let rows = store.cases_with_persons(&args.agreement).await.map_err(store_failure)?;
         store.close().await;
@@ -652,12 +650,12 @@ fn print_incident(row: &custodia_store::incidents::IncidentRow) -> CmdResult {
 pub(crate) fn run_incident(command: &IncidentCommand) -> CmdResult {
     match command {
         IncidentCommand::File { agreement, case, kind, occurred_at, report, register } => {
-            let actor = actor(register)?;
             if report.trim().is_empty() {
                 return Err(Failure::Input("--report: must not be empty".into()));
             }
             block_on(async {
                 let store = open(register).await?;
+                let actor = store.actor();
                 let row = store
                     .file_incident(agreement, *case, *kind, occurred_at, report, &actor)
                     .await
@@ -667,20 +665,20 @@ pub(crate) fn run_incident(command: &IncidentCommand) -> CmdResult {
             })
         }
         IncidentCommand::Notify { id, recipient, at, register } => {
-            let actor = actor(register)?;
             let update = custodia_store::IncidentUpdate::Notified { recipient: *recipient, at: at.clone() };
             block_on(async {
                 let store = open(register).await?;
+                let actor = store.actor();
                 let row = store.update_incident(*id, &update, &actor).await.map_err(store_failure)?;
                 store.close().await;
                 print_incident(&row)
             })
         }
         IncidentCommand::Addendum { id, text, register } => {
-            let actor = actor(register)?;
             let update = custodia_store::IncidentUpdate::Addendum { text: text.clone() };
             block_on(async {
                 let store = open(register).await?;
+                let actor = store.actor();
                 let row = store.update_incident(*id, &update, &actor).await.map_err(store_failure)?;
                 store.close().await;
                 print_incident(&row)
@@ -780,7 +778,6 @@ pub(crate) fn run_inspection(command: &InspectionCommand) -> CmdResult {
     use custodia_core::oversight::{Inspection, RecommendationState};
     match command {
         InspectionCommand::File { agreement, body, from, to, finding, recommendation, register } => {
-            let actor = actor(register)?;
             let inspection = Inspection {
                 body: body.clone(),
                 from: *from,
@@ -790,6 +787,7 @@ pub(crate) fn run_inspection(command: &InspectionCommand) -> CmdResult {
             };
             block_on(async {
                 let store = open(register).await?;
+                let actor = store.actor();
                 let id = store.file_inspection(agreement, &inspection, &actor).await.map_err(store_failure)?;
                 store.close().await;
                 writeln!(
@@ -801,27 +799,23 @@ pub(crate) fn run_inspection(command: &InspectionCommand) -> CmdResult {
                 Ok(())
             })
         }
-        InspectionCommand::Recommendation { id, index, state, register } => {
-            let actor = actor(register)?;
-            block_on(async {
-                let store = open(register).await?;
-                let inspection =
-                    store.update_recommendation(*id, *index, *state, &actor).await.map_err(store_failure)?;
-                store.close().await;
-                let mut out = std::io::stdout().lock();
-                for (i, (text, state)) in inspection.recommendations.iter().enumerate() {
-                    writeln!(out, "{i}  {:<12} {text}", state.as_str())?;
-                }
-                Ok(())
-            })
-        }
+        InspectionCommand::Recommendation { id, index, state, register } => block_on(async {
+            let store = open(register).await?;
+            let actor = store.actor();
+            let inspection = store.update_recommendation(*id, *index, *state, &actor).await.map_err(store_failure)?;
+            store.close().await;
+            let mut out = std::io::stdout().lock();
+            for (i, (text, state)) in inspection.recommendations.iter().enumerate() {
+                writeln!(out, "{i}  {:<12} {text}", state.as_str())?;
+            }
+            Ok(())
+        }),
     }
 }
 
 pub(crate) fn run_contact(command: &ContactCommand) -> CmdResult {
     match command {
         ContactCommand::Log { agreement, case, contact, at, means, note, register } => {
-            let actor = actor(register)?;
             if contact.trim().is_empty() {
                 return Err(Failure::Input("--contact: must not be empty".into()));
             }
@@ -833,6 +827,7 @@ pub(crate) fn run_contact(command: &ContactCommand) -> CmdResult {
             };
             block_on(async {
                 let store = open(register).await?;
+                let actor = store.actor();
                 let id = store.log_contact(agreement, *case, &entry, &actor).await.map_err(store_failure)?;
                 store.close().await;
                 writeln!(std::io::stdout().lock(), "contact {id} logged")?;

@@ -29,9 +29,10 @@ use custodia_store::access::NewUser;
 use custodia_store::cases::{CaseRequest, PlacementRequest};
 use custodia_store::{Actor, AgreementFile, IncidentUpdate, PersonData, PersonsFile, Store, Timestamp};
 
-use crate::register_cmd::{block_on, store_failure};
-use crate::serve_cmd::{ServeArgs, load_config, run_server};
+use crate::register_cmd::{app_failure, block_on, store_failure};
+use crate::serve_cmd::{ServeArgs, bind, load_config, run_server};
 use crate::{CmdResult, Failure};
+use custodia_app::App;
 
 /// The example agreement, built in so the demo runs from any directory.
 const AGREEMENT_TOML: &str = include_str!("../../../examples/agreements/us-sv-cecot.toml");
@@ -119,13 +120,58 @@ pub(crate) fn run(args: &DemoArgs) -> CmdResult {
     let seed = args.seed;
     let people = args.people;
     let dir = args.data_dir.clone();
-    block_on(run_server(config, async move |store: &Store, addr: SocketAddr| {
-        #[allow(clippy::disallowed_methods)] // how long the setup took, shown to the user only
-        let started = std::time::Instant::now();
-        let summary = simulate(store, seed, people).await?;
-        progress(&format!("ready in {:.1} s", started.elapsed().as_secs_f64()))?;
-        print_walkthrough(&summary, addr, &dir)
-    }))
+    custodia_server::init_logging(&config);
+    block_on(async move {
+        // The port first: a busy port fails before anything is created.
+        let listener = bind(&config).await?;
+        let starts = Agreement::from_toml(AGREEMENT_TOML).map_err(other)?.starts;
+        let created = stamp(at(shift(starts, -14), 7, 0))?;
+        let (app, _) = App::init(&config, ADMIN, None, &created).await.map_err(app_failure)?;
+        run_server(app, config, listener, async move |app: &App, addr: SocketAddr| {
+            #[allow(clippy::disallowed_methods)] // how long the setup took, shown to the user only
+            let started = std::time::Instant::now();
+            let summary = simulate(app, seed, people).await?;
+            write_users_file(&dir, &summary.users)?;
+            progress(&format!("ready in {:.1} s", started.elapsed().as_secs_f64()))?;
+            print_walkthrough(&summary, addr, &dir)
+        })
+        .await
+    })
+}
+
+/// A user of the simulation with the token and password to act as them (`demo-users.json`).
+#[derive(Debug, serde::Serialize)]
+struct DemoUser {
+    name: String,
+    role: String,
+    token: String,
+    password: String,
+}
+
+/// Writes `DATA_DIR/demo-users.json` (owner-only), so scripts and browser tests can act as every
+/// user of the simulation.
+fn write_users_file(dir: &Path, users: &[DemoUser]) -> CmdResult {
+    let path = dir.join(DEMO_USERS_FILE);
+    let text = serde_json::to_string_pretty(users).map_err(other)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(&path).map_err(|e| Failure::Other(anyhow::anyhow!("{}: {e}", path.display())))?;
+    file.write_all(text.as_bytes())?;
+    file.write_all(b"\n")?;
+    Ok(())
+}
+
+/// A demo password: 16 random letters and digits (shown in demo-users.json only).
+fn demo_password() -> Result<String, Failure> {
+    const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(other)?;
+    Ok(bytes.iter().map(|b| char::from(*ALPHABET.get(usize::from(*b) % ALPHABET.len()).unwrap_or(&b'x'))).collect())
 }
 
 /// Refuses a non-empty directory unless `reset`; with `reset`, removes an earlier demo's directory
@@ -427,7 +473,11 @@ impl Timeline {
 struct Summary {
     token: String,
     locator_person: Option<String>,
+    users: Vec<DemoUser>,
 }
+
+/// File in the data directory listing every user of the simulation with a token and password.
+const DEMO_USERS_FILE: &str = "demo-users.json";
 
 const KIN: [&str; 6] = ["mother", "sister", "brother", "wife", "father", "daughter"];
 const PROPERTY: [&str; 4] = [
@@ -437,21 +487,29 @@ const PROPERTY: [&str; 4] = [
     "clothing only",
 ];
 
-async fn simulate(store: &Store, seed: u64, people: u64) -> Result<Summary, Failure> {
+async fn simulate(app: &App, seed: u64, people: u64) -> Result<Summary, Failure> {
+    let store = app.store();
     let agreement = Agreement::from_toml(AGREEMENT_TOML).map_err(other)?;
     let agreement_id = agreement.id.as_str().to_owned();
     let screened_on = date(SCREENED_ON)?;
     let end = date(SIM_END)?;
     let setup_day = shift(agreement.starts, -14);
 
-    // Users first: everything after is done by one of them.
+    // Users first (the admin was made by `init`): everything after is done by one of them.
+    let mut passwords = Vec::with_capacity(USERS.len());
     for (i, (name, role, facilities)) in (0i64..).zip(USERS) {
+        let password = demo_password()?;
+        let password_hash = Some(custodia_app::access::hash_password(&password).map_err(other)?);
+        passwords.push(password);
+        if name == ADMIN {
+            continue;
+        }
         let user = NewUser {
             name: name.to_owned(),
             role: role.to_owned(),
             agreements: vec!["*".to_owned()],
             facilities: vec![facilities.to_owned()],
-            password_hash: None,
+            password_hash,
         };
         store.create_user(&user, &actor(ADMIN, at(setup_day, 8, i))?).await.map_err(store_failure)?;
     }
@@ -503,9 +561,14 @@ async fn simulate(store: &Store, seed: u64, people: u64) -> Result<Summary, Fail
 
     let refusals = run_timeline(store, &agreement_id, timeline).await?;
 
-    // The admin's API token, shown once.
-    let (secret, hash) = custodia_server::auth::new_token().map_err(other)?;
-    store.create_token(ADMIN, &hash, "demo", &actor(ADMIN, at(end, 18, 0))?).await.map_err(store_failure)?;
+    // Every user's API token, issued on the host as `custodia user token` does; the admin's is
+    // shown, all are in demo-users.json.
+    let mut users = Vec::with_capacity(USERS.len());
+    for ((name, role, _), password) in USERS.iter().zip(passwords) {
+        let token = app.issue_token_on_host(name, "demo", &stamp(at(end, 18, 0))?).await.map_err(app_failure)?;
+        users.push(DemoUser { name: (*name).to_owned(), role: (*role).to_owned(), token: token.secret, password });
+    }
+    let secret = users.first().map(|u| u.token.clone()).unwrap_or_default();
 
     let rows = store.cases_with_persons(&agreement_id).await.map_err(store_failure)?;
     let mut states: BTreeMap<CaseState, usize> = BTreeMap::new();
@@ -535,7 +598,7 @@ async fn simulate(store: &Store, seed: u64, people: u64) -> Result<Summary, Fail
         .find(|(row, _)| row.case.state == CaseState::InCustody)
         .or_else(|| rows.first())
         .map(|(_, person)| person.sending_id.clone());
-    Ok(Summary { token: secret, locator_person })
+    Ok(Summary { token: secret, locator_person, users })
 }
 
 /// Chooses who is transferred on which flight, and what their year holds.

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::output::AtomicOutput;
-use crate::register_cmd::{RegisterArgs, actor, block_on, open, store_failure, stored_agreement};
+use crate::register_cmd::{RegisterArgs, block_on, open, store_failure, stored_agreement};
 use crate::{CmdResult, Failure, invoice_cmd};
 
 const AFTER_HELP: &str = "\
@@ -205,64 +205,58 @@ fn row_json(row: &InvoiceRow) -> Result<Value, Failure> {
 
 pub(crate) fn run(command: &InvoicesCommand) -> CmdResult {
     match command {
-        InvoicesCommand::Draft { agreement, period, extras, on, register } => {
-            let who = actor(register)?;
+        InvoicesCommand::Draft { agreement, period, extras, on, register } => block_on(async {
+            let store = open(register).await?;
+            let who = store.actor();
             let on = today(*on, &who.recorded_at)?;
-            block_on(async {
-                let store = open(register).await?;
-                let stored = stored_agreement(&store, agreement).await?;
-                let extras = match extras {
-                    Some(path) => {
-                        let mut problems = Vec::new();
-                        let read = invoice_cmd::read_extras(path, &stored, &mut problems)?;
-                        if !problems.is_empty() {
-                            return Err(Failure::Input(format!(
-                                "{} problem(s); nothing was drafted:\n  {}",
-                                problems.len(),
-                                problems.join("\n  ")
-                            )));
-                        }
-                        read
+            let stored = stored_agreement(&store, agreement).await?;
+            let extras = match extras {
+                Some(path) => {
+                    let mut problems = Vec::new();
+                    let read = invoice_cmd::read_extras(path, &stored, &mut problems)?;
+                    if !problems.is_empty() {
+                        return Err(Failure::Input(format!(
+                            "{} problem(s); nothing was drafted:\n  {}",
+                            problems.len(),
+                            problems.join("\n  ")
+                        )));
                     }
-                    None => Vec::new(),
-                };
-                let row = store.draft_invoice(agreement, period, &extras, on, &who).await.map_err(store_failure)?;
-                let doc = row.parsed().map_err(store_failure)?;
-                let mut out = std::io::stdout().lock();
-                write_document(&mut out, &row, &doc)?;
-                writeln!(out, "next: another user issues it with `custodia invoices issue {}`", row.id)?;
-                Ok(())
-            })
-        }
-        InvoicesCommand::CreditNote { agreement, on, register } => {
-            let who = actor(register)?;
+                    read
+                }
+                None => Vec::new(),
+            };
+            let row = store.draft_invoice(agreement, period, &extras, on, &who).await.map_err(store_failure)?;
+            let doc = row.parsed().map_err(store_failure)?;
+            let mut out = std::io::stdout().lock();
+            write_document(&mut out, &row, &doc)?;
+            writeln!(out, "next: another user issues it with `custodia invoices issue {}`", row.id)?;
+            Ok(())
+        }),
+        InvoicesCommand::CreditNote { agreement, on, register } => block_on(async {
+            let store = open(register).await?;
+            let who = store.actor();
             let on = today(*on, &who.recorded_at)?;
-            block_on(async {
-                let store = open(register).await?;
-                let row = store.draft_credit_note(agreement, on, &who).await.map_err(store_failure)?;
-                let doc = row.parsed().map_err(store_failure)?;
-                let mut out = std::io::stdout().lock();
-                write_document(&mut out, &row, &doc)?;
-                writeln!(out, "next: another user issues it with `custodia invoices issue {}`", row.id)?;
-                Ok(())
-            })
-        }
-        InvoicesCommand::Issue { id, register } => {
-            let who = actor(register)?;
-            block_on(async {
-                let store = open(register).await?;
-                let row = store.issue(*id, &who).await.map_err(store_failure)?;
-                writeln!(
-                    std::io::stdout().lock(),
-                    "issued {} (draft {}): total {}, sha256 {}",
-                    row.number,
-                    row.id,
-                    row.total_minor,
-                    row.sha256_hex()
-                )?;
-                Ok(())
-            })
-        }
+            let row = store.draft_credit_note(agreement, on, &who).await.map_err(store_failure)?;
+            let doc = row.parsed().map_err(store_failure)?;
+            let mut out = std::io::stdout().lock();
+            write_document(&mut out, &row, &doc)?;
+            writeln!(out, "next: another user issues it with `custodia invoices issue {}`", row.id)?;
+            Ok(())
+        }),
+        InvoicesCommand::Issue { id, register } => block_on(async {
+            let store = open(register).await?;
+            let who = store.actor();
+            let row = store.issue(*id, &who).await.map_err(store_failure)?;
+            writeln!(
+                std::io::stdout().lock(),
+                "issued {} (draft {}): total {}, sha256 {}",
+                row.number,
+                row.id,
+                row.total_minor,
+                row.sha256_hex()
+            )?;
+            Ok(())
+        }),
         InvoicesCommand::List { agreement, json, register } => block_on(async {
             let store = open(register).await?;
             let rows = store.invoice_rows(agreement).await.map_err(store_failure)?;

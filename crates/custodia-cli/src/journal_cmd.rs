@@ -9,22 +9,18 @@ use custodia_journal::merkle;
 use serde_json::{Value, json};
 
 use crate::output::AtomicOutput;
-use crate::register_cmd::{RegisterArgs, block_on, open};
+use crate::register_cmd::{RegisterArgs, block_on, open, open_app};
 use crate::{CmdResult, Failure};
 
-/// File in the data directory holding the journal signing key (hex of a 32-byte Ed25519 seed).
-pub(crate) const KEY_FILE: &str = custodia_store::keyfile::KEY_FILE;
-/// Default checkpoint origin (and key name).
-pub(crate) const DEFAULT_ORIGIN: &str = "custodia.invalid/journal";
-
-/// Signing configuration.
+/// Signing configuration; both are also configuration keys (`journal_origin`, `signing_key`,
+/// or CUSTODIA_JOURNAL_ORIGIN and CUSTODIA_SIGNING_KEY).
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct KeyArgs {
-    /// Checkpoint origin line and signing-key name.
-    #[arg(long, value_name = "ORIGIN", env = "CUSTODIA_JOURNAL_ORIGIN", default_value = DEFAULT_ORIGIN)]
-    origin: String,
-    /// Signing key file (hex Ed25519 seed); default DATA_DIR/journal-signing.key, generated on first use.
-    #[arg(long, value_name = "FILE", env = "CUSTODIA_SIGNING_KEY")]
+    /// Checkpoint origin line and signing-key name (default custodia.invalid/journal).
+    #[arg(long, value_name = "ORIGIN")]
+    origin: Option<String>,
+    /// Signing key file (hex Ed25519 seed); default DATA_DIR/journal-signing.key, made by `custodia init`.
+    #[arg(long, value_name = "FILE")]
     signing_key: Option<PathBuf>,
 }
 
@@ -99,14 +95,25 @@ pub(crate) enum JournalCommand {
     },
 }
 
-/// Loads the signing key, generating one (owner-only permissions) on first use.
+/// Loads the register's signing key (never creates one: `custodia init` does).
 pub(crate) fn signer(register: &RegisterArgs, key: &KeyArgs) -> Result<Signer, Failure> {
-    let path = key.signing_key.clone().unwrap_or_else(|| register.data_dir.join(KEY_FILE));
-    let seed = custodia_store::keyfile::load_or_create(&path, key.signing_key.is_none()).map_err(|e| match e {
-        custodia_store::keyfile::KeyError::Random(_) => Failure::Other(anyhow::anyhow!("{e}")),
+    let mut flags: Vec<(&str, String)> = Vec::new();
+    if let Some(origin) = &key.origin {
+        flags.push(("journal_origin", origin.clone()));
+    }
+    if let Some(path) = &key.signing_key {
+        flags.push(("signing_key", path.display().to_string()));
+    }
+    let config = register.config_with(&flags)?;
+    let seed = custodia_store::keyfile::load_or_create(&config.signing_key_path(), false).map_err(|e| match e {
+        custodia_store::keyfile::KeyError::Io(path, e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Failure::Input(format!(
+                "{path}: no journal signing key here: `custodia init` creates one, or name yours with --signing-key"
+            ))
+        }
         other => Failure::Input(other.to_string()),
     })?;
-    Signer::from_seed(&key.origin, seed).map_err(|e| Failure::Input(format!("--origin: {e}")))
+    Signer::from_seed(&config.journal_origin, seed).map_err(|e| Failure::Input(format!("--origin: {e}")))
 }
 
 fn b64(hash: &merkle::Hash) -> String {
@@ -120,7 +127,8 @@ fn read_text(path: &Path) -> Result<String, Failure> {
 pub(crate) fn run(command: &JournalCommand) -> CmdResult {
     match command {
         JournalCommand::Verify { register } => block_on(async {
-            let store = open(register).await?;
+            let app = open_app(register).await?;
+            let store = app.store();
             let report = store.verify_journal().await.map_err(|e| Failure::Other(e.into()))?;
             store.close().await;
             match report.first_mismatch {
@@ -141,12 +149,13 @@ pub(crate) fn run(command: &JournalCommand) -> CmdResult {
         JournalCommand::Checkpoint { register, key } => {
             let signer = signer(register, key)?;
             block_on(async {
-                let store = open(register).await?;
+                let app = open_app(register).await?;
+                let store = app.store();
                 let size = store.journal_size().await.map_err(|e| Failure::Other(e.into()))?;
-                let root = current_root(&store, size).await?;
+                let root = current_root(store, size).await?;
                 store.close().await;
                 let checkpoint =
-                    Checkpoint::new(&key.origin, size, root).map_err(|e| Failure::Input(format!("--origin: {e}")))?;
+                    Checkpoint::new(signer.name(), size, root).map_err(|e| Failure::Input(format!("--origin: {e}")))?;
                 write!(std::io::stdout().lock(), "{}", signer.sign_checkpoint(&checkpoint))?;
                 Ok(())
             })

@@ -16,6 +16,7 @@ mod screen_cmd;
 mod sentence_cmd;
 mod serve_cmd;
 mod synth_cmd;
+mod user_cmd;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -71,6 +72,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Create a register (database and journal signing key) with its first admin; prints
+    /// `admin token: TOKEN` once. The only command that creates a register.
+    Init(user_cmd::InitArgs),
     /// Compute release dates for one sentence (SPEC §4: us-federal or two-thirds).
     Sentence(sentence_cmd::SentenceArgs),
     /// Work with agreement files (SPEC §1).
@@ -120,7 +124,7 @@ enum Command {
     Demo(demo_cmd::DemoArgs),
     /// Users, roles, scopes and API tokens (SPEC §11).
     #[command(subcommand)]
-    User(serve_cmd::UserCommand),
+    User(user_cmd::UserCommand),
     /// Generate synthetic data for demos and benchmarks.
     #[command(subcommand)]
     Synth(synth_cmd::SynthCommand),
@@ -162,7 +166,8 @@ fn run(cli: Cli) -> CmdResult {
         Command::Invoices(command) => invoices_cmd::run(&command),
         Command::Serve(args) => serve_cmd::run_serve(&args),
         Command::Demo(args) => demo_cmd::run(&args),
-        Command::User(command) => serve_cmd::run_user(&command),
+        Command::User(command) => user_cmd::run_user(&command),
+        Command::Init(args) => user_cmd::run_init(&args),
         Command::Completions { shell } => {
             let mut out = std::io::stdout().lock();
             clap_complete::generate(shell, &mut Cli::command(), "custodia", &mut out);

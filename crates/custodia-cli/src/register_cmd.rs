@@ -6,29 +6,126 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use custodia_core::csv::{FieldSplitter, Records};
 use custodia_core::person::{Column, PersonHeader, PersonRecord};
-use custodia_store::{Actor, AgreementFile, PersonData, PersonsFile, Store, Target, Timestamp};
+use custodia_store::{Actor, AgreementFile, PersonData, PersonsFile, Store, Timestamp};
 
 use crate::output::AtomicOutput;
 use crate::{CmdResult, Failure, agreement_cmd};
 
-/// Where the register is (SPEC §12).
+/// Where the register is and who is acting (docs/command-line.md#register-commands). The register's
+/// place comes from the one configuration every command reads: these flags, then `CUSTODIA_*`
+/// variables, then `custodia.toml`.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct RegisterArgs {
-    /// Data directory: the SQLite database and the journal signing key live here.
-    #[arg(long, value_name = "DIR", env = "CUSTODIA_DATA_DIR", default_value = "./custodia-data")]
-    pub(crate) data_dir: PathBuf,
-    /// Use another store instead of SQLite in the data directory, e.g. postgres://user@host/db.
-    #[arg(long, value_name = "URL", env = "CUSTODIA_DATABASE_URL", hide_env_values = true)]
+    /// Configuration file (default: ./custodia.toml when it exists; see custodia.example.toml).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// Data directory: the SQLite database and the journal signing key (default ./custodia-data,
+    /// or CUSTODIA_DATA_DIR).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// Use another store instead of SQLite in the data directory, e.g. postgres://user@host/db
+    /// (or CUSTODIA_DATABASE_URL).
+    #[arg(long, value_name = "URL")]
     pub(crate) database: Option<String>,
-    /// Who is recorded as making the change.
-    #[arg(long, value_name = "NAME", env = "CUSTODIA_ACTOR", default_value = "cli")]
-    pub(crate) actor: String,
+    /// A file holding your API token (default: the CUSTODIA_TOKEN variable). Every register
+    /// command acts as the token's user, with that user's role and scope.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) token_file: Option<PathBuf>,
 }
 
 impl RegisterArgs {
-    pub(crate) fn target(&self) -> Target {
-        Target::new(&self.data_dir, self.database.as_deref())
+    /// The configuration: defaults, `custodia.toml`, `CUSTODIA_*`, then these flags.
+    pub(crate) fn config(&self) -> Result<custodia_app::Config, Failure> {
+        self.config_with(&[])
     }
+
+    /// The configuration with more of the command's own flags (`("journal_origin", …)`).
+    pub(crate) fn config_with(&self, more: &[(&str, String)]) -> Result<custodia_app::Config, Failure> {
+        let mut flags: Vec<(&str, String)> = more.to_vec();
+        if let Some(dir) = &self.data_dir {
+            flags.push(("data_dir", dir.display().to_string()));
+        }
+        if let Some(url) = &self.database {
+            flags.push(("database_url", url.clone()));
+        }
+        custodia_app::config::load(self.config.as_deref(), &flags).map_err(|e| Failure::Input(e.to_string()))
+    }
+
+    /// The caller's token: `--token-file`, else `CUSTODIA_TOKEN`.
+    fn token(&self) -> Result<String, Failure> {
+        let missing = || {
+            Failure::Input(
+                "a token is required: set CUSTODIA_TOKEN or pass --token-file FILE (on the register's host, \
+                 `custodia user token NAME` issues one); nothing was changed"
+                    .into(),
+            )
+        };
+        let text = match &self.token_file {
+            Some(path) => std::fs::read_to_string(path)
+                .map_err(|e| Failure::Input(format!("--token-file: {}: {e}", path.display())))?,
+            None => std::env::var("CUSTODIA_TOKEN").map_err(|_| missing())?,
+        };
+        let token = text.trim();
+        if token.is_empty() { Err(missing()) } else { Ok(token.to_owned()) }
+    }
+}
+
+/// An opened register and the user acting on it. Derefs to the store while commands move to the
+/// application layer.
+#[derive(Debug)]
+pub(crate) struct Session {
+    pub(crate) app: custodia_app::App,
+    pub(crate) who: custodia_app::Principal,
+    pub(crate) now: Timestamp,
+}
+
+impl Session {
+    /// The actor recorded on events: the token's user, now.
+    pub(crate) fn actor(&self) -> Actor {
+        custodia_app::actor(&self.who, &self.now, None)
+    }
+}
+
+impl std::ops::Deref for Session {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.app.store()
+    }
+}
+
+/// A failure of the application layer as the command line reports it: rule refusals, bad input,
+/// scope and role (exit 2); the register failing (exit 1).
+pub(crate) fn app_failure(e: custodia_app::AppError) -> Failure {
+    use custodia_app::AppError as E;
+    match e {
+        E::Internal(detail) => Failure::Other(anyhow::anyhow!(detail)),
+        E::Invalid { field, message } => Failure::Input(format!("{field}: {message}")),
+        E::Unauthenticated(message) => Failure::Input(format!("{message}; nothing was changed")),
+        other => Failure::Input(format!("{}: {other}", other.code())),
+    }
+}
+
+/// Opens the register (it must exist: `custodia init` creates it) without a user: for commands
+/// that act on the register's host, not as a user.
+pub(crate) async fn open_app(register: &RegisterArgs) -> Result<custodia_app::App, Failure> {
+    custodia_app::App::open(&register.config()?).await.map_err(app_failure)
+}
+
+/// Opens the register and identifies the acting user by their token.
+pub(crate) async fn open(register: &RegisterArgs) -> Result<Session, Failure> {
+    let token = register.token()?;
+    let app = open_app(register).await?;
+    let who = app.authenticate(&token).await.map_err(app_failure)?;
+    Ok(Session { app, who, now: now()? })
+}
+
+/// Now, read here at the edge.
+pub(crate) fn now() -> Result<Timestamp, Failure> {
+    #[allow(clippy::disallowed_methods)] // the binary is the edge: it reads the clock for recorded_at
+    let now = std::time::SystemTime::now();
+    let seconds = now.duration_since(std::time::UNIX_EPOCH).map_err(|e| Failure::Other(e.into()))?.as_secs();
+    Timestamp::from_unix_seconds(i64::try_from(seconds).unwrap_or(i64::MAX))
+        .map_err(|e| Failure::Other(anyhow::anyhow!("clock: {e}")))
 }
 
 /// `custodia import` subcommands.
@@ -98,26 +195,6 @@ pub(crate) fn block_on<F: std::future::Future<Output = CmdResult>>(future: F) ->
     runtime.block_on(future)
 }
 
-pub(crate) async fn open(register: &RegisterArgs) -> Result<Store, Failure> {
-    Store::open(&register.target()).await.map_err(|e| match e {
-        custodia_store::StoreError::UnsupportedUrl(_) => Failure::Input(format!("--database: {e}")),
-        other => Failure::Other(anyhow::anyhow!("cannot open the register: {other}")),
-    })
-}
-
-/// The actor, with the clock read here, at the edge.
-pub(crate) fn actor(register: &RegisterArgs) -> Result<Actor, Failure> {
-    if register.actor.trim().is_empty() || register.actor.len() > 200 {
-        return Err(Failure::Input("--actor: must be 1 to 200 characters".into()));
-    }
-    #[allow(clippy::disallowed_methods)] // the binary is the edge: it reads the clock for recorded_at
-    let now = std::time::SystemTime::now();
-    let seconds = now.duration_since(std::time::UNIX_EPOCH).map_err(|e| Failure::Other(e.into()))?.as_secs();
-    let recorded_at = Timestamp::from_unix_seconds(i64::try_from(seconds).unwrap_or(i64::MAX))
-        .map_err(|e| Failure::Other(anyhow::anyhow!("clock: {e}")))?;
-    Ok(Actor { name: register.actor.clone(), recorded_at, occurred_at: None })
-}
-
 /// The current version of an agreement in the register, loaded.
 pub(crate) async fn stored_agreement(store: &Store, id: &str) -> Result<custodia_core::Agreement, Failure> {
     let (_, source) = store.agreement_source(id).await.map_err(store_failure)?.ok_or_else(|| {
@@ -143,9 +220,9 @@ pub(crate) fn run_import(command: &ImportCommand) -> CmdResult {
             let agreement = agreement_cmd::load(file)?;
             let source =
                 std::fs::read_to_string(file).map_err(|e| Failure::Input(format!("{}: {e}", file.display())))?;
-            let actor = actor(register)?;
             block_on(async {
                 let store = open(register).await?;
+                let actor = store.actor();
                 let outcome = store
                     .import_agreement(
                         &AgreementFile { agreement: &agreement, source: &source, effective_from: *effective_from },
@@ -167,70 +244,66 @@ pub(crate) fn run_import(command: &ImportCommand) -> CmdResult {
                 Ok(())
             })
         }
-        ImportCommand::Cells { file, agreement, register } => {
-            let actor = actor(register)?;
-            block_on(async {
-                let store = open(register).await?;
-                let parsed = stored_agreement(&store, agreement).await?;
-                let cells = crate::capacity_cmd::read_cells(file, &parsed)?;
-                let outcome = store.import_cells(agreement, &cells, &actor).await.map_err(store_failure)?;
-                store.close().await;
-                writeln!(
-                    std::io::stdout().lock(),
-                    "cells: {} added, {} amended, {} unchanged",
-                    outcome.added,
-                    outcome.amended,
-                    outcome.unchanged
-                )?;
+        ImportCommand::Cells { file, agreement, register } => block_on(async {
+            let store = open(register).await?;
+            let actor = store.actor();
+            let parsed = stored_agreement(&store, agreement).await?;
+            let cells = crate::capacity_cmd::read_cells(file, &parsed)?;
+            let outcome = store.import_cells(agreement, &cells, &actor).await.map_err(store_failure)?;
+            store.close().await;
+            writeln!(
+                std::io::stdout().lock(),
+                "cells: {} added, {} amended, {} unchanged",
+                outcome.added,
+                outcome.amended,
+                outcome.unchanged
+            )?;
+            Ok(())
+        }),
+        ImportCommand::Persons { file, agreement, skip_invalid, register } => block_on(async {
+            let store = open(register).await?;
+            let actor = store.actor();
+            let parsed = stored_agreement(&store, agreement).await?;
+            let people = PersonFile::read(file)?;
+            let (valid, invalid) = check_persons(&people);
+            let mut err = std::io::stderr().lock();
+            for (line, message) in invalid.iter().take(1_000) {
+                writeln!(err, "{}:{line}: {message}", file.display())?;
+            }
+            if invalid.len() > 1_000 {
+                writeln!(err, "… and {} more invalid rows", invalid.len() - 1_000)?;
+            }
+            if !invalid.is_empty() && !skip_invalid {
+                return Err(Failure::Input(format!(
+                    "{} invalid rows: nothing was imported (fix them, or pass --skip-invalid to import the {valid} valid rows)",
+                    invalid.len()
+                )));
+            }
+            let outcome = store
+                .import_persons(
+                    PersonsFile {
+                        agreement_id: agreement,
+                        sending_state: parsed.sending_state,
+                        persons: Box::new(valid_persons(&people)),
+                    },
+                    &actor,
+                )
+                .await
+                .map_err(store_failure)?;
+            store.close().await;
+            writeln!(
+                std::io::stdout().lock(),
+                "persons: {} added, {} amended, {} unchanged",
+                outcome.added,
+                outcome.amended,
+                outcome.unchanged
+            )?;
+            if invalid.is_empty() {
                 Ok(())
-            })
-        }
-        ImportCommand::Persons { file, agreement, skip_invalid, register } => {
-            let actor = actor(register)?;
-            block_on(async {
-                let store = open(register).await?;
-                let parsed = stored_agreement(&store, agreement).await?;
-                let people = PersonFile::read(file)?;
-                let (valid, invalid) = check_persons(&people);
-                let mut err = std::io::stderr().lock();
-                for (line, message) in invalid.iter().take(1_000) {
-                    writeln!(err, "{}:{line}: {message}", file.display())?;
-                }
-                if invalid.len() > 1_000 {
-                    writeln!(err, "… and {} more invalid rows", invalid.len() - 1_000)?;
-                }
-                if !invalid.is_empty() && !skip_invalid {
-                    return Err(Failure::Input(format!(
-                        "{} invalid rows: nothing was imported (fix them, or pass --skip-invalid to import the {valid} valid rows)",
-                        invalid.len()
-                    )));
-                }
-                let outcome = store
-                    .import_persons(
-                        PersonsFile {
-                            agreement_id: agreement,
-                            sending_state: parsed.sending_state,
-                            persons: Box::new(valid_persons(&people)),
-                        },
-                        &actor,
-                    )
-                    .await
-                    .map_err(store_failure)?;
-                store.close().await;
-                writeln!(
-                    std::io::stdout().lock(),
-                    "persons: {} added, {} amended, {} unchanged",
-                    outcome.added,
-                    outcome.amended,
-                    outcome.unchanged
-                )?;
-                if invalid.is_empty() {
-                    Ok(())
-                } else {
-                    Err(Failure::Input(format!("{} invalid rows were not imported", invalid.len())))
-                }
-            })
-        }
+            } else {
+                Err(Failure::Input(format!("{} invalid rows were not imported", invalid.len())))
+            }
+        }),
     }
 }
 

@@ -107,6 +107,22 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<custodia_app::AppError> for ApiError {
+    fn from(e: custodia_app::AppError) -> Self {
+        use custodia_app::AppError as E;
+        match e {
+            E::Unauthenticated(message) => Self::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message, None),
+            E::NotFound(message) => Self::not_found(message),
+            E::Forbidden(message) => Self::forbidden(message),
+            E::Invalid { field, message } => Self::invalid(&field, message),
+            E::Refused { code, message } => Self::refused(&code, message),
+            E::Conflict { field, message } => Self::conflict(field.as_deref(), message),
+            E::Stale(message) => Self::precondition_failed(message),
+            E::Internal(detail) => Self::internal(detail),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (self.status, Json(self.body)).into_response()

@@ -9,7 +9,6 @@
 pub mod auth;
 pub mod clock;
 pub mod committer;
-pub mod config;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
@@ -32,7 +31,8 @@ use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-pub use config::Config;
+pub use custodia_app::config;
+pub use custodia_app::{App, Config};
 pub use state::AppState;
 
 /// Header carrying the request id (set when the client sends none, echoed in the answer).
@@ -86,25 +86,17 @@ pub async fn read_log_writer(store: Store, mut reads: tokio::sync::mpsc::Receive
     }
 }
 
-/// Opens the register named by the configuration (creating it on first use) and the signing key.
-pub async fn open(config: &Config) -> Result<(Store, [u8; 32]), String> {
-    let target = custodia_store::Target::new(&config.data_dir, config.database_url.as_deref());
-    let store = Store::open(&target).await.map_err(|e| format!("cannot open the register: {e}"))?;
-    let key = custodia_store::keyfile::load_or_create(&config.data_dir.join(custodia_store::keyfile::KEY_FILE), true)
-        .map_err(|e| e.to_string())?;
-    Ok((store, key))
-}
-
 /// Serves until `shutdown` resolves, then stops accepting, finishes the requests in flight, and
 /// flushes the read log. `ready` is called with the bound address once it accepts connections.
 pub async fn serve(
-    store: Store,
+    app: App,
     config: Config,
-    signing_key: [u8; 32],
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let (state, reads, transitions) = AppState::new(store.clone(), config, signing_key);
+    let store = app.store().clone();
+    let (state, reads, transitions) = AppState::new(app, config);
+    let app = self::app;
     let writer = tokio::spawn(read_log_writer(store.clone(), reads));
     let committer = tokio::spawn(committer::run(store.clone(), transitions));
     let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();

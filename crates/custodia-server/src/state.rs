@@ -11,10 +11,10 @@ use custodia_store::access::PersonRead;
 use tokio::sync::mpsc;
 
 use crate::auth::{Principal, TokenCache};
-use crate::config::Config;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
+use custodia_app::{App, Config};
 
 /// Most reads of persons' files waiting to be written to the read log.
 pub const READ_LOG_QUEUE: usize = 65_536;
@@ -26,7 +26,9 @@ pub struct AppState(Arc<Inner>);
 /// The state behind [`AppState`].
 #[derive(Debug)]
 pub struct Inner {
-    /// The register.
+    /// The application layer: every use case.
+    pub app: App,
+    /// The register, for the background writers (read log, group commit) only.
     pub store: Store,
     /// The configuration.
     pub config: Config,
@@ -42,8 +44,6 @@ pub struct Inner {
     pub reads: mpsc::Sender<PersonRead>,
     /// Idempotency keys being answered right now.
     pub in_flight: Mutex<HashSet<(String, String)>>,
-    /// The journal signing key (Ed25519 seed).
-    pub signing_key: [u8; 32],
     /// Case transitions, committed in groups.
     pub committer: crate::committer::Committer,
 }
@@ -58,23 +58,19 @@ impl std::ops::Deref for AppState {
 impl AppState {
     /// The state, the receiving end of the read log (see [`crate::read_log_writer`]) and the
     /// transition queue (see [`crate::committer::run`]).
-    pub fn new(
-        store: Store,
-        config: Config,
-        signing_key: [u8; 32],
-    ) -> (Self, mpsc::Receiver<PersonRead>, crate::committer::Queue) {
+    pub fn new(app: App, config: Config) -> (Self, mpsc::Receiver<PersonRead>, crate::committer::Queue) {
         let (reads, receiver) = mpsc::channel(READ_LOG_QUEUE);
         let (committer, queue) = crate::committer::channel();
         let inner = Inner {
             auth_failures: RateLimiter::per_minute(config.auth_failures_per_minute),
             locator: RateLimiter::per_minute(config.locator_per_minute),
-            store,
+            store: app.store().clone(),
+            app,
             config,
             tokens: TokenCache::default(),
             metrics: Metrics::default(),
             reads,
             in_flight: Mutex::new(HashSet::new()),
-            signing_key,
             committer,
         };
         (Self(Arc::new(inner)), receiver, queue)

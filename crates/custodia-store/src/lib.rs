@@ -53,6 +53,40 @@ impl Target {
     }
 }
 
+/// Whether a register exists at the target (a database with Custodia's tables). Opens nothing
+/// for writing and creates nothing: only `custodia init` creates a register.
+pub async fn register_exists(target: &Target) -> Result<bool, StoreError> {
+    use std::str::FromStr;
+    match target {
+        Target::DataDir(dir) => Ok(dir.join(SQLITE_FILE).is_file()),
+        Target::Url(url) if url.starts_with("sqlite:") => {
+            let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?;
+            Ok(options.get_filename().is_file())
+        }
+        Target::Url(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            use sqlx::Connection;
+            let mut conn = sqlx::postgres::PgConnection::connect(url).await?;
+            let exists: bool =
+                sqlx::query_scalar("SELECT to_regclass('journal_head') IS NOT NULL").fetch_one(&mut conn).await?;
+            conn.close().await?;
+            Ok(exists)
+        }
+        Target::Url(url) => Err(StoreError::UnsupportedUrl(url.clone())),
+    }
+}
+
+/// Creates a data directory readable only by its owner (it holds the register and the signing key).
+pub fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
+    let failed = |source| StoreError::DataDir { path: dir.to_path_buf(), source };
+    std::fs::create_dir_all(dir).map_err(failed)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(failed)?;
+    }
+    Ok(())
+}
+
 /// A failure of the register.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -45,7 +45,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn signer(state: &AppState) -> ApiResult<Signer> {
-    Signer::from_seed(&state.config.journal_origin, state.signing_key)
+    Signer::from_seed(state.app.journal_origin(), *state.app.signing_key())
         .map_err(|e| ApiError::internal(format!("journal signing key: {e}")))
 }
 

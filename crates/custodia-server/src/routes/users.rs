@@ -6,11 +6,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::routing::{get, post};
-use custodia_store::access::{NewUser, TokenRow, UserRow};
+use custodia_store::access::{TokenRow, UserRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
-use crate::auth::{Capability, Principal, Role, hash_password, new_token, verify_password};
+use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{JsonBody, PathParam};
 use crate::state::AppState;
@@ -19,7 +19,7 @@ use crate::state::AppState;
 #[derive(Debug, OpenApi)]
 #[openapi(
     paths(list_users, create_user, list_tokens, create_token, revoke_token, login),
-    components(schemas(UserView, CreateUser, TokenView, CreateToken, NewToken, Login, Role)),
+    components(schemas(UserView, CreateUser, TokenView, CreateToken, NewToken, Login)),
     security(("bearer" = []))
 )]
 pub struct Api;
@@ -65,8 +65,7 @@ fn user_view(u: &UserRow) -> UserView {
 #[utoipa::path(get, path = "/api/v1/users", tag = "access",
     responses((status = 200, body = [UserView]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn list_users(State(state): State<AppState>, who: Principal) -> ApiResult<axum::Json<Vec<UserView>>> {
-    who.require(Capability::ManageUsers)?;
-    Ok(axum::Json(state.store.users().await?.iter().map(user_view).collect()))
+    Ok(axum::Json(state.app.users(&who).await?.iter().map(user_view).collect()))
 }
 
 /// A new user.
@@ -86,37 +85,6 @@ pub struct CreateUser {
     pub password: Option<String>,
 }
 
-/// Checks a new user's fields (shared with `custodia user add`).
-pub fn validate_user(body: CreateUser) -> Result<NewUser, ApiError> {
-    let name = body.name.trim().to_owned();
-    if name.is_empty()
-        || name.len() > 100
-        || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
-    {
-        return Err(ApiError::invalid("name", "must be 1 to 100 letters, digits, '.', '_', '-' or '@'"));
-    }
-    if Role::parse(&body.role).is_none() {
-        let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
-        return Err(ApiError::invalid("role", format!("{:?} is not one of {}", body.role, roles.join(", "))));
-    }
-    if body.agreements.is_empty() || body.agreements.len() > 1000 || body.agreements.iter().any(|a| a.trim().is_empty())
-    {
-        return Err(ApiError::invalid("agreements", "must list 1 to 1000 agreement ids, or \"*\""));
-    }
-    let facilities = body.facilities.unwrap_or_else(|| vec!["*".into()]);
-    if facilities.is_empty() || facilities.len() > 1000 || facilities.iter().any(|f| f.trim().is_empty()) {
-        return Err(ApiError::invalid("facilities", "must list 1 to 1000 facility ids, or \"*\""));
-    }
-    let password_hash = match body.password {
-        None => None,
-        Some(p) if p.chars().count() < 12 || p.len() > 1024 => {
-            return Err(ApiError::invalid("password", "must be 12 to 1024 characters"));
-        }
-        Some(p) => Some(hash_password(&p).map_err(ApiError::internal)?),
-    };
-    Ok(NewUser { name, role: body.role, agreements: body.agreements, facilities, password_hash })
-}
-
 /// Creates a user (admins only).
 #[utoipa::path(post, path = "/api/v1/users", tag = "access", request_body = CreateUser,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
@@ -126,10 +94,14 @@ async fn create_user(
     who: Principal,
     JsonBody(body): JsonBody<CreateUser>,
 ) -> ApiResult<(StatusCode, axum::Json<UserView>)> {
-    who.require(Capability::ManageUsers)?;
-    let user = validate_user(body)?;
-    let actor = custodia_store::Actor { name: who.name.clone(), recorded_at: crate::clock::now(), occurred_at: None };
-    let row = state.store.create_user(&user, &actor).await?;
+    let request = custodia_app::users::UserRequest {
+        name: body.name,
+        role: body.role,
+        agreements: body.agreements,
+        facilities: body.facilities,
+        password: body.password,
+    };
+    let row = state.app.add_user(&who, request, &crate::clock::now()).await?;
     Ok((StatusCode::CREATED, axum::Json(user_view(&row))))
 }
 
@@ -162,17 +134,13 @@ fn token_view(t: &TokenRow) -> TokenView {
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "access",
     responses((status = 200, body = [TokenView]), (status = 401, body = ErrorBody)))]
 async fn list_tokens(State(state): State<AppState>, who: Principal) -> ApiResult<axum::Json<Vec<TokenView>>> {
-    let all = state.store.tokens().await?;
-    let admin = who.role.may(Capability::ManageUsers);
-    Ok(axum::Json(all.iter().filter(|t| admin || t.user_name == who.name).map(token_view).collect()))
+    Ok(axum::Json(state.app.tokens(&who).await?.iter().map(token_view).collect()))
 }
 
 /// A new token.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
-    /// For whom (admins only; default: the caller).
-    pub user: Option<String>,
     /// A label, e.g. what uses it.
     pub label: String,
 }
@@ -188,15 +156,11 @@ pub struct NewToken {
     pub secret: String,
 }
 
-async fn issue_token(state: &AppState, user: &str, label: &str, by: &str) -> ApiResult<NewToken> {
-    let label = crate::wire::text("label", label, 200)?;
-    let (secret, hash) = new_token().map_err(ApiError::internal)?;
-    let actor = custodia_store::Actor { name: by.to_owned(), recorded_at: crate::clock::now(), occurred_at: None };
-    let row = state.store.create_token(user, &hash, &label, &actor).await?;
-    Ok(NewToken { token: token_view(&row), secret })
+fn new_token_view(token: &custodia_app::users::IssuedToken) -> NewToken {
+    NewToken { token: token_view(&token.row), secret: token.secret.clone() }
 }
 
-/// Creates a token for the caller (or, for an admin, for any user).
+/// Creates a token for the caller. A token is never issued through the API for another user.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "access", request_body = CreateToken,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
     responses((status = 201, body = NewToken), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -205,11 +169,8 @@ async fn create_token(
     who: Principal,
     JsonBody(body): JsonBody<CreateToken>,
 ) -> ApiResult<(StatusCode, axum::Json<NewToken>)> {
-    let user = body.user.clone().unwrap_or_else(|| who.name.clone());
-    if user != who.name {
-        who.require(Capability::ManageUsers)?;
-    }
-    Ok((StatusCode::CREATED, axum::Json(issue_token(&state, &user, &body.label, &who.name).await?)))
+    let token = state.app.issue_own_token(&who, &body.label, &crate::clock::now()).await?;
+    Ok((StatusCode::CREATED, axum::Json(new_token_view(&token))))
 }
 
 /// Revokes a token (the caller's own, or any for an admin); it stops working at once on this
@@ -221,13 +182,7 @@ async fn revoke_token(
     who: Principal,
     PathParam(id): PathParam<i64>,
 ) -> ApiResult<axum::Json<TokenView>> {
-    let tokens = state.store.tokens().await?;
-    let admin = who.role.may(Capability::ManageUsers);
-    if !tokens.iter().any(|t| t.id == id && (admin || t.user_name == who.name)) {
-        return Err(ApiError::not_found(format!("token {id} does not exist")));
-    }
-    let actor = custodia_store::Actor { name: who.name.clone(), recorded_at: crate::clock::now(), occurred_at: None };
-    let row = state.store.revoke_token(id, &actor).await?;
+    let row = state.app.revoke_token(&who, id, &crate::clock::now()).await?;
     state.tokens.clear();
     Ok(axum::Json(token_view(&row)))
 }
@@ -256,21 +211,12 @@ async fn login(
     if state.auth_failures.is_blocked(client, now) {
         return Err(ApiError::rate_limited());
     }
-    let users = state.store.users().await?;
-    let user = users.iter().find(|u| u.name == body.name);
-    let ok = match user.and_then(|u| u.password_hash.as_deref()) {
-        Some(phc) => verify_password(&body.password, phc),
-        None => {
-            // Spend the same effort when the user is unknown, so timing does not tell names apart.
-            let _ = hash_password(&body.password);
-            false
-        }
-    };
-    match user {
-        Some(u) if ok => Ok((StatusCode::CREATED, axum::Json(issue_token(&state, &u.name, "login", &u.name).await?))),
-        _ => {
+    match state.app.sign_in(&body.name, &body.password, &crate::clock::now()).await {
+        Ok(token) => Ok((StatusCode::CREATED, axum::Json(new_token_view(&token)))),
+        Err(e @ custodia_app::AppError::Unauthenticated(_)) => {
             state.auth_failures.hit(client, now);
-            Err(ApiError::unauthenticated())
+            Err(e.into())
         }
+        Err(other) => Err(other.into()),
     }
 }

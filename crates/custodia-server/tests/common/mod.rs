@@ -71,7 +71,9 @@ impl TestServer {
             pg_cleanup = Some((server, name));
         }
         adjust(&mut config);
-        let (store, key) = custodia_server::open(&config).await.unwrap();
+        let now = Timestamp::parse("2026-11-28T00:00:00Z").unwrap();
+        let (app, _) = custodia_server::App::init(&config, "setup-admin", None, &now).await.unwrap();
+        let store = app.store().clone();
         for path in agreements {
             let source = std::fs::read_to_string(repo().join(path)).unwrap();
             let agreement = custodia_core::Agreement::from_toml(&source).unwrap();
@@ -86,7 +88,7 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let handle = tokio::spawn(custodia_server::serve(store.clone(), config, key, listener, async move {
+        let handle = tokio::spawn(custodia_server::serve(app, config, listener, async move {
             let _ = rx.await;
         }));
         TestServer {

@@ -1,12 +1,13 @@
-//! Server configuration: defaults, then `custodia.toml`, then `CUSTODIA_*` environment variables,
-//! validated once at start. Every problem is reported at once, naming the key and where it came
-//! from.
+//! The one configuration of every command: defaults, then `custodia.toml`, then `CUSTODIA_*`
+//! environment variables, then the command's flags (the command line passes them as the
+//! highest-priority settings), validated once at start. Every problem is reported at once, naming
+//! the key and where it came from.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// The example configuration, with every key and its default, commented.
-pub const EXAMPLE: &str = include_str!("../custodia.example.toml");
+pub const EXAMPLE: &str = include_str!("../../../custodia.example.toml");
 
 /// How logs are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,6 +27,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Another database instead of SQLite in the data directory (`postgres://…`).
     pub database_url: Option<String>,
+    /// The journal signing key file; `None` means `DATA_DIR/journal-signing.key`.
+    pub signing_key: Option<PathBuf>,
     /// The signer name in journal checkpoints (the C2SP origin line's key name).
     pub journal_origin: String,
     /// Largest request body accepted, in bytes.
@@ -50,6 +53,7 @@ impl std::fmt::Debug for Config {
             .field("addr", &self.addr)
             .field("data_dir", &self.data_dir)
             .field("database_url", &self.database_url.as_ref().map(|_| "<redacted>"))
+            .field("signing_key", &self.signing_key)
             .field("journal_origin", &self.journal_origin)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_page_items", &self.max_page_items)
@@ -68,6 +72,7 @@ impl Default for Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("./custodia-data"),
             database_url: None,
+            signing_key: None,
             journal_origin: "custodia.invalid/journal".into(),
             max_body_bytes: 16 << 20,
             max_page_items: 1000,
@@ -82,10 +87,11 @@ impl Default for Config {
 
 /// The keys, as written in `custodia.toml`; the environment variable is `CUSTODIA_` + the key in
 /// upper case.
-pub const KEYS: [&str; 11] = [
+pub const KEYS: [&str; 12] = [
     "addr",
     "data_dir",
     "database_url",
+    "signing_key",
     "journal_origin",
     "max_body_bytes",
     "max_page_items",
@@ -102,6 +108,16 @@ pub const KEYS: [&str; 11] = [
 pub struct ConfigError(pub Vec<String>);
 
 impl Config {
+    /// Where the register lives.
+    pub fn target(&self) -> custodia_store::Target {
+        custodia_store::Target::new(&self.data_dir, self.database_url.as_deref())
+    }
+
+    /// The journal signing key file.
+    pub fn signing_key_path(&self) -> PathBuf {
+        self.signing_key.clone().unwrap_or_else(|| self.data_dir.join(custodia_store::keyfile::KEY_FILE))
+    }
+
     /// Applies one setting (`source` names where it came from, for messages).
     fn set(&mut self, key: &str, value: &str, source: &str, problems: &mut Vec<String>) {
         let mut bad = |why: String| problems.push(format!("{source}: {key}: {why}"));
@@ -128,6 +144,8 @@ impl Config {
                 self.database_url = Some(value.to_owned())
             }
             "database_url" => bad("must start with postgres://, postgresql:// or sqlite:".into()),
+            "signing_key" if value.is_empty() => self.signing_key = None,
+            "signing_key" => self.signing_key = Some(PathBuf::from(value)),
             "journal_origin" if value.trim().is_empty() || value.contains(char::is_whitespace) => {
                 bad("must be a non-empty name without spaces".into())
             }
@@ -200,6 +218,29 @@ impl Config {
         }
         if problems.is_empty() { Ok(config) } else { Err(ConfigError(problems)) }
     }
+}
+
+/// Reads the configuration as every command does: defaults, then `custodia.toml` (the file given,
+/// or `./custodia.toml` when it exists), then the process's `CUSTODIA_*` variables, then `flags`
+/// (key and value pairs of the command's own options, e.g. `("data_dir", "/srv/custodia")`).
+pub fn load(config_file: Option<&std::path::Path>, flags: &[(&str, String)]) -> Result<Config, ConfigError> {
+    let (path, explicit) = match config_file {
+        Some(p) => (p.to_path_buf(), true),
+        None => (PathBuf::from("custodia.toml"), false),
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => Some(t),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => None,
+        Err(e) => return Err(ConfigError(vec![format!("--config: {}: {e}", path.display())])),
+    };
+    let shown = path.display().to_string();
+    let mut merged: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with("CUSTODIA_")).collect();
+    for (key, value) in flags {
+        let name = format!("CUSTODIA_{}", key.to_ascii_uppercase());
+        merged.retain(|(existing, _)| *existing != name);
+        merged.push((name, value.clone()));
+    }
+    Config::load(text.as_deref().map(|t| (shown.as_str(), t)), merged)
 }
 
 #[cfg(test)]

@@ -1,0 +1,62 @@
+//! Custodia's application layer: every use case written once. Each use case checks the acting
+//! user's capability and scope, loads the facts from the store, lets the core decide, and persists
+//! the decision with its journal event. The command line, the HTTP API and the web pages only parse
+//! their input, call this crate and render what it returns; none of them reaches the store around
+//! it, so no edge can skip a safeguard and none re-implements one.
+//!
+//! Time is a parameter: the edges read the clock and pass `now` in (`Timestamp`).
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+
+pub mod access;
+pub mod config;
+pub mod error;
+pub mod register;
+pub mod users;
+
+use custodia_store::{Actor, Store, Timestamp};
+
+pub use access::{Capability, Principal, Role};
+pub use config::Config;
+pub use error::{AppError, AppResult};
+
+/// The register as the use cases see it: the store, the journal signing key and the settings.
+#[derive(Clone, Debug)]
+pub struct App {
+    store: Store,
+    signing_key: [u8; 32],
+    journal_origin: String,
+}
+
+impl App {
+    /// The application over an opened store.
+    pub fn new(store: Store, signing_key: [u8; 32], journal_origin: String) -> Self {
+        Self { store, signing_key, journal_origin }
+    }
+
+    /// The store, for the edges' background work that is not a use case (the server's read-log
+    /// writer and group commit drain through it).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The journal signing key (Ed25519 seed).
+    pub fn signing_key(&self) -> &[u8; 32] {
+        &self.signing_key
+    }
+
+    /// The signer name of journal checkpoints.
+    pub fn journal_origin(&self) -> &str {
+        &self.journal_origin
+    }
+
+    /// Closes the store's connections.
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+}
+
+/// The actor recorded on events: the caller's name, when it is recorded and, if earlier, when it
+/// happened.
+pub fn actor(who: &Principal, now: &Timestamp, occurred_at: Option<Timestamp>) -> Actor {
+    Actor { name: who.name.clone(), recorded_at: now.clone(), occurred_at }
+}

@@ -1,0 +1,190 @@
+//! `custodia init` (the only command that creates a register) and `custodia user` (users, roles,
+//! scopes and tokens; docs/access.md).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use custodia_app::App;
+use custodia_app::users::UserRequest;
+
+use crate::register_cmd::{RegisterArgs, app_failure, block_on, now, open, open_app};
+use crate::{CmdResult, Failure};
+
+/// `custodia init`: a new register with its first admin.
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    /// The first admin's user name.
+    #[arg(long, value_name = "NAME")]
+    admin: String,
+    /// Read a password for the admin's sign-in from standard input (first line; 12 or more characters).
+    #[arg(long)]
+    password_stdin: bool,
+    /// Configuration file (default: ./custodia.toml when it exists).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Data directory to create the register in (default ./custodia-data, or CUSTODIA_DATA_DIR).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Create the register in this database instead (postgres://…, or CUSTODIA_DATABASE_URL).
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
+}
+
+fn read_password(wanted: bool) -> Result<Option<String>, Failure> {
+    if !wanted {
+        return Ok(None);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(Some(line.trim_end_matches(['\n', '\r']).to_owned()))
+}
+
+pub(crate) fn run_init(args: &InitArgs) -> CmdResult {
+    let register = RegisterArgs {
+        config: args.config.clone(),
+        data_dir: args.data_dir.clone(),
+        database: args.database.clone(),
+        token_file: None,
+    };
+    let config = register.config()?;
+    let password = read_password(args.password_stdin)?;
+    block_on(async {
+        let (app, token) = App::init(&config, &args.admin, password, &now()?).await.map_err(app_failure)?;
+        app.close().await;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "admin token: {}", token.secret)?;
+        writeln!(
+            out,
+            "register created at {} with admin {}",
+            custodia_app::register::place(&config),
+            token.row.user_name
+        )?;
+        writeln!(out, "keep the token now: only its SHA-256 is stored (export CUSTODIA_TOKEN=… to use it)")?;
+        Ok(())
+    })
+}
+
+/// `custodia user` subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum UserCommand {
+    /// Add a user with a role and scopes (admins; needs their token).
+    Add {
+        /// Unique name (compared after Unicode NFC normalisation, trimming and lower-casing).
+        name: String,
+        /// admin, sending_officer, receiving_officer, facility_officer, legal_officer,
+        /// finance_officer, inspector or auditor.
+        #[arg(long)]
+        role: String,
+        /// Agreement ids in scope, comma-separated, or * for all; each must be in the register.
+        #[arg(long, value_delimiter = ',', required = true)]
+        agreements: Vec<String>,
+        /// Facility ids in scope, comma-separated, or * for all (default).
+        #[arg(long, value_delimiter = ',')]
+        facilities: Vec<String>,
+        /// Read a password for sign-in from standard input (first line; at least 12 characters).
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+    /// List users (admins).
+    List {
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+    /// Issue an API token to a user and print its secret once (stored only as a hash). Run on the
+    /// register's host: it needs the database, not a token. This is how users get their first token.
+    Token {
+        /// The user.
+        name: String,
+        /// A label (what uses the token).
+        #[arg(long, default_value = "cli")]
+        label: String,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+    /// List API tokens (never their secrets): an admin sees everyone's, others their own.
+    Tokens {
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+    /// Revoke an API token (your own, or anyone's as an admin).
+    Revoke {
+        /// The token id.
+        id: i64,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+}
+
+pub(crate) fn run_user(command: &UserCommand) -> CmdResult {
+    match command {
+        UserCommand::Add { name, role, agreements, facilities, password_stdin, register } => {
+            let request = UserRequest {
+                name: name.clone(),
+                role: role.clone(),
+                agreements: agreements.clone(),
+                facilities: (!facilities.is_empty()).then(|| facilities.clone()),
+                password: read_password(*password_stdin)?,
+            };
+            block_on(async {
+                let s = open(register).await?;
+                let row = s.app.add_user(&s.who, request, &s.now).await.map_err(app_failure)?;
+                writeln!(std::io::stdout().lock(), "user {} ({}) added, id {}", row.name, row.role, row.id)?;
+                Ok(())
+            })
+        }
+        UserCommand::List { register } => block_on(async {
+            let s = open(register).await?;
+            let mut out = std::io::stdout().lock();
+            for u in s.app.users(&s.who).await.map_err(app_failure)? {
+                writeln!(
+                    out,
+                    "{:>4}  {:<24} {:<18} agreements {}  facilities {}{}",
+                    u.id,
+                    u.name,
+                    u.role,
+                    u.agreements.join(","),
+                    u.facilities.join(","),
+                    if u.password_hash.is_some() { "  (password sign-in)" } else { "" }
+                )?;
+            }
+            Ok(())
+        }),
+        UserCommand::Token { name, label, register } => block_on(async {
+            let app = open_app(register).await?;
+            let token = app.issue_token_on_host(name, label, &now()?).await.map_err(app_failure)?;
+            let mut out = std::io::stdout().lock();
+            writeln!(
+                out,
+                "token {} for {} ({}): {}",
+                token.row.id, token.row.user_name, token.row.label, token.secret
+            )?;
+            writeln!(out, "keep it now: only its SHA-256 is stored")?;
+            Ok(())
+        }),
+        UserCommand::Tokens { register } => block_on(async {
+            let s = open(register).await?;
+            let mut out = std::io::stdout().lock();
+            for t in s.app.tokens(&s.who).await.map_err(app_failure)? {
+                writeln!(
+                    out,
+                    "{:>4}  {:<24} {:<20} created {}{}",
+                    t.id,
+                    t.user_name,
+                    t.label,
+                    t.created_at,
+                    t.revoked_at.map(|r| format!("  revoked {r}")).unwrap_or_default()
+                )?;
+            }
+            Ok(())
+        }),
+        UserCommand::Revoke { id, register } => block_on(async {
+            let s = open(register).await?;
+            let row = s.app.revoke_token(&s.who, *id, &s.now).await.map_err(app_failure)?;
+            writeln!(std::io::stdout().lock(), "token {} of {} revoked", row.id, row.user_name)?;
+            Ok(())
+        }),
+    }
+}
