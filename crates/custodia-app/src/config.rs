@@ -234,13 +234,21 @@ pub fn load(config_file: Option<&std::path::Path>, flags: &[(&str, String)]) -> 
         Err(e) => return Err(ConfigError(vec![format!("--config: {}: {e}", path.display())])),
     };
     let shown = path.display().to_string();
-    let mut merged: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with("CUSTODIA_")).collect();
+    let env = std::env::vars().filter(|(k, _)| k.starts_with("CUSTODIA_"));
+    let mut config = Config::load(text.as_deref().map(|t| (shown.as_str(), t)), env)?;
+    let mut problems = Vec::new();
     for (key, value) in flags {
-        let name = format!("CUSTODIA_{}", key.to_ascii_uppercase());
-        merged.retain(|(existing, _)| *existing != name);
-        merged.push((name, value.clone()));
+        config.set(key, value, &flag_name(key), &mut problems);
     }
-    Config::load(text.as_deref().map(|t| (shown.as_str(), t)), merged)
+    if problems.is_empty() { Ok(config) } else { Err(ConfigError(problems)) }
+}
+
+/// The command-line flag that sets a key, for messages.
+fn flag_name(key: &str) -> String {
+    match key {
+        "database_url" => "--database".into(),
+        other => format!("--{}", other.replace('_', "-")),
+    }
 }
 
 #[cfg(test)]

@@ -3,73 +3,11 @@
 //! the sustainability report — as a finance officer runs them.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use sha2::{Digest, Sha256};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-struct Register {
-    dir: PathBuf,
-}
-
-impl Register {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("custodia-invoices-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Register { dir }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_custodia"))
-            .args(args)
-            .env("CUSTODIA_DATA_DIR", self.dir.join("data"))
-            .env_remove("CUSTODIA_DATABASE_URL")
-            .env_remove("CUSTODIA_ACTOR")
-            .current_dir(repo())
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let output = self.run(args);
-        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
-        String::from_utf8(output.stdout).unwrap()
-    }
-
-    /// Runs a command that must be refused (exit 2) and returns its message.
-    fn refused(&self, args: &[&str]) -> String {
-        let output = self.run(args);
-        assert_eq!(
-            output.status.code(),
-            Some(2),
-            "{args:?} should be refused: {}",
-            String::from_utf8_lossy(&output.stdout)
-        );
-        assert!(output.stdout.is_empty(), "{args:?} printed on a refusal");
-        String::from_utf8(output.stderr).unwrap()
-    }
-
-    fn file(&self, name: &str, contents: &str) -> String {
-        let path = self.dir.join(name);
-        std::fs::write(&path, contents).unwrap();
-        path.to_str().unwrap().to_owned()
-    }
-
-    fn journal_size(&self) -> usize {
-        self.ok(&["journal", "export"]).lines().count()
-    }
-}
-
-impl Drop for Register {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+mod common;
+use common::Register;
 
 /// A six-month per-diem agreement: $100.00 a day, $150.00 for high security.
 const AGREEMENT: &str = r#"
@@ -180,6 +118,7 @@ fn two_people_issue_invoices_in_order_and_corrections_become_adjustments() {
     };
 
     // Not before the month is over, not out of order, not outside the term; nothing written.
+    r.token("finance-officer", "finance_officer"); // made before counting: user creation is journaled
     let before = r.journal_size();
     let early =
         r.refused(&["invoices", "draft", "--agreement", "xx-test", "--period", "2025-01", "--on", "2025-01-31"]);

@@ -1,0 +1,169 @@
+//! A register for command-line tests: created with `custodia init`, with users made on demand,
+//! each command run as a registered user through `CUSTODIA_TOKEN` — as an operator would.
+//!
+//! A test names who acts with `--actor NAME` in its arguments (the harness takes it out and runs
+//! the command with NAME's token); the user is created the first time with the role the command
+//! needs. Without `--actor`, the command runs as a user of that role named after it.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The binary with a clean environment (no register settings or token from the caller's shell).
+pub fn custodia() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_custodia"));
+    for name in ["CUSTODIA_DATABASE_URL", "CUSTODIA_DATA_DIR", "CUSTODIA_TOKEN", "CUSTODIA_SIGNING_KEY", "CUSTODIA_ADDR"] {
+        command.env_remove(name);
+    }
+    command.current_dir(repo());
+    command
+}
+
+pub struct Register {
+    pub dir: PathBuf,
+    /// Tokens by user name.
+    tokens: RefCell<HashMap<String, String>>,
+}
+
+/// The operational roles, each with a user made when the register is.
+pub const ROLES: [&str; 7] =
+    ["sending_officer", "receiving_officer", "facility_officer", "legal_officer", "finance_officer", "inspector", "auditor"];
+
+/// The role a command needs (the capability table of docs/access.md, from the user's side).
+pub fn role_for(args: &[&str]) -> &'static str {
+    let word = |i: usize| args.get(i).copied().unwrap_or("");
+    match (word(0), word(1)) {
+        ("import", "agreement") | ("user", _) => "admin",
+        ("import", "persons") => "sending_officer",
+        ("import", "cells") => "facility_officer",
+        ("case", "approve") if args.contains(&"receiving") => "receiving_officer",
+        ("case", "refuse") => "receiving_officer",
+        ("case", "propose" | "screen" | "approve" | "schedule" | "depart" | "withdraw" | "schedule-return") => {
+            "sending_officer"
+        }
+        ("case", "admit" | "move" | "return" | "release" | "record-death") => "facility_officer",
+        ("case", "resolve-review" | "confirm-review" | "place-hold" | "lift-hold") => "legal_officer",
+        ("incident", "file" | "notify" | "addendum") => "facility_officer",
+        ("inspection", "file" | "recommendation") => "inspector",
+        ("contact", "log") => "sending_officer",
+        ("invoices", "draft" | "issue" | "credit-note") => "finance_officer",
+        _ => "auditor",
+    }
+}
+
+impl Register {
+    /// A new register in a fresh directory, made by `custodia init --admin root`.
+    pub fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("custodia-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let r = Register { dir, tokens: RefCell::new(HashMap::new()) };
+        let out = r.bare(&["init", "--admin", "root"]);
+        assert!(out.status.success(), "init: {}", String::from_utf8_lossy(&out.stderr));
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let token = stdout.lines().find_map(|l| l.strip_prefix("admin token: ")).unwrap().to_owned();
+        r.tokens.borrow_mut().insert("root".into(), token);
+        // One user per role up front, so the events a test counts are only its own.
+        for role in ROLES {
+            r.token(&role.replace('_', "-"), role);
+        }
+        r
+    }
+
+    /// The journal's size as `custodia journal verify` (run on the host, no token) reports it.
+    pub fn verified_events(&self) -> usize {
+        let out = self.bare(&["journal", "verify"]);
+        assert!(out.status.success(), "journal verify: {}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        text.strip_prefix("ok: ").and_then(|t| t.split(' ').next()).and_then(|n| n.parse().ok()).unwrap()
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    /// Runs the binary on this register without a token.
+    pub fn bare(&self, args: &[&str]) -> Output {
+        custodia().args(args).env("CUSTODIA_DATA_DIR", self.data_dir()).output().unwrap()
+    }
+
+    /// The token of a user, created with `role` (scoped to every agreement) if new.
+    pub fn token(&self, name: &str, role: &str) -> String {
+        if let Some(t) = self.tokens.borrow().get(name) {
+            return t.clone();
+        }
+        let root = self.tokens.borrow().get("root").unwrap().clone();
+        let add = custodia()
+            .args(["user", "add", name, "--role", role, "--agreements", "*"])
+            .env("CUSTODIA_DATA_DIR", self.data_dir())
+            .env("CUSTODIA_TOKEN", &root)
+            .output()
+            .unwrap();
+        assert!(add.status.success(), "user add {name}: {}", String::from_utf8_lossy(&add.stderr));
+        let issued = self.bare(&["user", "token", name]);
+        assert!(issued.status.success(), "user token {name}: {}", String::from_utf8_lossy(&issued.stderr));
+        let stdout = String::from_utf8(issued.stdout).unwrap();
+        let token = stdout.split_whitespace().find(|w| w.starts_with("cst_")).unwrap().to_owned();
+        self.tokens.borrow_mut().insert(name.to_owned(), token.clone());
+        token
+    }
+
+    /// Runs a command as `--actor NAME` when given (taken out of the arguments), else as a user
+    /// of the role the command needs.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let mut args: Vec<&str> = args.to_vec();
+        let role = role_for(&args);
+        let who = match args.iter().position(|a| *a == "--actor") {
+            Some(i) => {
+                let name = args[i + 1].to_owned();
+                args.drain(i..=i + 1);
+                name
+            }
+            None if role == "admin" => "root".to_owned(),
+            None => role.replace('_', "-"),
+        };
+        let token = self.token(&who, role);
+        self.run_with_token(&token, &args)
+    }
+
+    /// Runs a command with a given token.
+    pub fn run_with_token(&self, token: &str, args: &[&str]) -> Output {
+        custodia().args(args).env("CUSTODIA_DATA_DIR", self.data_dir()).env("CUSTODIA_TOKEN", token).output().unwrap()
+    }
+
+    pub fn ok(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// Runs a command that must be refused (exit 2) and returns its message.
+    pub fn refused(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?} should be refused: {}", String::from_utf8_lossy(&output.stdout));
+        assert!(output.stdout.is_empty(), "{args:?} printed on a refusal");
+        String::from_utf8(output.stderr).unwrap()
+    }
+
+    pub fn file(&self, name: &str, contents: &str) -> String {
+        let path = self.dir.join(name);
+        std::fs::write(&path, contents).unwrap();
+        path.to_str().unwrap().to_owned()
+    }
+
+    pub fn journal_size(&self) -> usize {
+        self.ok(&["journal", "export"]).lines().count()
+    }
+}
+
+impl Drop for Register {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
