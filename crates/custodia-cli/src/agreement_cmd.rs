@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::Subcommand;
 use custodia_core::agreement::{Agreement, Eligibility, Fees, MAX_AGREEMENT_FILE_BYTES, Party};
 
+use crate::register_cmd::{RegisterArgs, app_failure, block_on, open};
 use crate::{CmdResult, Failure};
 
 /// `custodia agreement` subcommands.
@@ -18,6 +19,16 @@ pub(crate) enum AgreementCommand {
     Check {
         /// The agreement file (TOML).
         file: PathBuf,
+    },
+    /// Approve an amendment another admin proposed with `custodia import agreement` (a changed
+    /// file); the new version applies at once. The proposer cannot approve (TWO_PERSON_RULE).
+    Approve {
+        /// The agreement id.
+        agreement: String,
+        /// The proposal number printed when it was proposed.
+        proposal: i64,
+        #[command(flatten)]
+        register: RegisterArgs,
     },
 }
 
@@ -47,6 +58,19 @@ pub(crate) fn run(command: &AgreementCommand) -> CmdResult {
             out.flush()?;
             Ok(())
         }
+        AgreementCommand::Approve { agreement, proposal, register } => block_on(async {
+            let s = open(register).await?;
+            let (changed, record) =
+                s.app.approve_amendment(&s.who, agreement, *proposal, &s.now).await.map_err(app_failure)?;
+            s.app.close().await;
+            let verb = if changed { "now in force" } else { "unchanged" };
+            writeln!(
+                std::io::stdout().lock(),
+                "agreement {agreement}: amendment {proposal} approved, version {} {verb}",
+                record.version
+            )?;
+            Ok(())
+        }),
     }
 }
 

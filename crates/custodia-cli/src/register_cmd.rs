@@ -6,9 +6,11 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use custodia_core::csv::{FieldSplitter, Records};
 use custodia_core::person::{Column, PersonHeader, PersonRecord};
-use custodia_store::{Actor, AgreementFile, PersonData, PersonsFile, Store, Timestamp};
+use custodia_store::{Actor, PersonData, PersonsFile, Store, Timestamp};
 
 use crate::output::AtomicOutput;
+use custodia_app::agreements::Imported;
+
 use crate::{CmdResult, Failure, agreement_cmd};
 
 /// Where the register is and who is acting (docs/command-line.md#register-commands). The register's
@@ -217,29 +219,28 @@ pub(crate) fn store_failure(e: custodia_store::StoreError) -> Failure {
 pub(crate) fn run_import(command: &ImportCommand) -> CmdResult {
     match command {
         ImportCommand::Agreement { file, effective_from, register } => {
-            let agreement = agreement_cmd::load(file)?;
+            // Read and checked here first, so a bad file lists every problem with its key path.
+            agreement_cmd::load(file)?;
             let source =
                 std::fs::read_to_string(file).map_err(|e| Failure::Input(format!("{}: {e}", file.display())))?;
             block_on(async {
-                let store = open(register).await?;
-                let actor = store.actor();
-                let outcome = store
-                    .import_agreement(
-                        &AgreementFile { agreement: &agreement, source: &source, effective_from: *effective_from },
-                        &actor,
-                    )
-                    .await
-                    .map_err(store_failure)?;
-                store.close().await;
+                let s = open(register).await?;
+                let (imported, record) =
+                    s.app.import_agreement(&s.who, &source, *effective_from, &s.now).await.map_err(app_failure)?;
+                s.app.close().await;
+                let id = record.agreement.id.as_str();
                 let mut out = std::io::stdout().lock();
-                if outcome.changed {
-                    writeln!(out, "imported agreement {} as version {}", outcome.agreement_id, outcome.version)?;
-                } else {
-                    writeln!(
+                match imported {
+                    Imported::Created => writeln!(out, "imported agreement {id} as version {}", record.version)?,
+                    Imported::Unchanged => {
+                        writeln!(out, "agreement {id} version {} is unchanged: nothing written", record.version)?
+                    }
+                    Imported::Proposed { proposal } => writeln!(
                         out,
-                        "agreement {} version {} is unchanged: nothing written",
-                        outcome.agreement_id, outcome.version
-                    )?;
+                        "amendment {proposal} of agreement {id} proposed (version {} stays in force until another admin \
+                         approves it: custodia agreement approve {id} {proposal})",
+                        record.version
+                    )?,
                 }
                 Ok(())
             })

@@ -3,7 +3,6 @@
 //! the sustainability report — as a finance officer runs them.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-
 use sha2::{Digest, Sha256};
 
 mod common;

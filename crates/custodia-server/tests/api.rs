@@ -55,13 +55,25 @@ async fn tokens_roles_and_scopes() {
     let (status, _) = server.get(&auditor, "/api/v1/users").await;
     assert_eq!(status, 403);
 
-    // Tokens through the API: created (secret once), listed without secrets, revoked at once.
+    // Tokens through the API: never minted for another user; a user signs in and makes their own
+    // (secret once), listed without secrets, revoked at once.
     let (status, created) = server
-        .post(&admin, "/api/v1/users", json!({"name": "fin", "role": "finance_officer", "agreements": ["us-sv-cecot"]}))
+        .post(
+            &admin,
+            "/api/v1/users",
+            json!({"name": "fin", "role": "finance_officer", "agreements": ["us-sv-cecot"], "password": "twelve chars or more"}),
+        )
         .await;
     assert_eq!(status, 201, "{created}");
-    let (status, token) = server.post(&admin, "/api/v1/tokens", json!({"user": "fin", "label": "ledger"})).await;
+    let (status, body) = server.post(&admin, "/api/v1/tokens", json!({"user": "fin", "label": "ledger"})).await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("user")), "no token for another user: {body}");
+    let (status, login) =
+        server.post("", "/api/v1/login", json!({"name": "FIN ", "password": "twelve chars or more"})).await;
+    assert_eq!(status, 201, "names compare trimmed and case-blind: {login}");
+    let (status, token) =
+        server.post(login["secret"].as_str().unwrap(), "/api/v1/tokens", json!({"label": "ledger"})).await;
     assert_eq!(status, 201, "{token}");
+    assert_eq!(token["user"], "fin");
     let secret = token["secret"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("cst_"));
     let (status, _) = server.get(&secret, "/api/v1/agreements").await;
@@ -69,7 +81,7 @@ async fn tokens_roles_and_scopes() {
     let (_, tokens) = server.get(&secret, "/api/v1/tokens").await;
     let listed = tokens.to_string();
     assert!(!listed.contains(&secret), "secrets are never listed");
-    assert_eq!(tokens.as_array().unwrap().len(), 1, "a user lists only their own tokens");
+    assert_eq!(tokens.as_array().unwrap().len(), 2, "a user lists only their own tokens (login and ledger)");
     let id = token["id"].as_i64().unwrap();
     let (status, _) = server.post(&secret, &format!("/api/v1/tokens/{id}/revoke"), json!({})).await;
     assert_eq!(status, 200);
@@ -110,11 +122,13 @@ async fn failed_logins_are_rate_limited_and_passwords_work() {
     assert_eq!(ok.status().as_u16(), 201);
     let token: Value = ok.json().await.unwrap();
     assert_eq!(server.get(token["secret"].as_str().unwrap(), "/api/v1/agreements").await.0, 200);
+    let wrong: Value = login("wrong").await.unwrap().json().await.unwrap();
+    assert_eq!(wrong["message"], "wrong user name or password", "{wrong}");
     let mut statuses = Vec::new();
-    for _ in 0..5 {
+    for _ in 0..4 {
         statuses.push(login("wrong").await.unwrap().status().as_u16());
     }
-    assert_eq!(statuses, [401, 401, 401, 429, 429]);
+    assert_eq!(statuses, [401, 401, 429, 429], "three failures a minute: the fourth is refused");
     assert_eq!(login("a long enough passphrase").await.unwrap().status().as_u16(), 429, "blocked for the minute");
     let stored = server.store.users().await.unwrap();
     let phc = stored.iter().find(|u| u.name == "lin").unwrap().password_hash.clone().unwrap();

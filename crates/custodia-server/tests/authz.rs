@@ -113,7 +113,7 @@ fn table(ids: &Ids) -> Vec<Row> {
             "/api/v1/cases",
             ("/api/v1/cases".into(), json!({"agreement_id": IN, "person_id": "V2"})),
             Some(("/api/v1/cases".into(), json!({"agreement_id": OUT, "person_id": "D2"}))),
-            Only(&["admin", "sending_officer"]),
+            Only(&["sending_officer"]),
         ),
         get(
             "/api/v1/cases/{id}",
@@ -131,7 +131,7 @@ fn table(ids: &Ids) -> Vec<Row> {
                 format!("/api/v1/cases/{}/transitions", i.case_out),
                 json!({"action": "screen", "decision": "eligible", "reason": "T"}),
             )),
-            Only(&["admin", "sending_officer"]),
+            Only(&["sending_officer"]),
         ),
         post(
             "/api/v1/cases/{id}/override-approvals",
@@ -143,7 +143,7 @@ fn table(ids: &Ids) -> Vec<Row> {
                 format!("/api/v1/cases/{}/override-approvals", i.case_out),
                 json!({"facility_id": "gjilan", "cell_id": "G-1", "reason": "r"}),
             )),
-            Only(&["admin", "receiving_officer", "facility_officer"]),
+            Only(&["receiving_officer", "facility_officer"]),
         ),
         get(
             "/api/v1/contacts",
@@ -155,7 +155,7 @@ fn table(ids: &Ids) -> Vec<Row> {
             "/api/v1/contacts",
             ("/api/v1/contacts".into(), contact(IN)),
             Some(("/api/v1/contacts".into(), contact(OUT))),
-            Only(&["admin", "sending_officer", "receiving_officer"]),
+            Only(&["sending_officer", "receiving_officer"]),
         ),
         get(
             "/api/v1/facilities",
@@ -173,7 +173,7 @@ fn table(ids: &Ids) -> Vec<Row> {
             "/api/v1/facilities/{id}/cells",
             ("/api/v1/facilities/cecot/cells".into(), cells(IN, "cecot")),
             Some(("/api/v1/facilities/gjilan/cells".into(), cells(OUT, "gjilan"))),
-            Only(&["admin", "facility_officer"]),
+            Only(&["facility_officer"]),
         ),
         get(
             "/api/v1/holds",
@@ -185,13 +185,13 @@ fn table(ids: &Ids) -> Vec<Row> {
             "/api/v1/holds",
             ("/api/v1/holds".into(), json!({"case_id": i.case_in, "reference": "R", "reason": "T"})),
             Some(("/api/v1/holds".into(), json!({"case_id": i.case_out, "reference": "R", "reason": "T"}))),
-            Only(&["admin", "legal_officer"]),
+            Only(&["legal_officer"]),
         ),
         post(
             "/api/v1/holds/lift",
             ("/api/v1/holds/lift".into(), json!({"case_id": i.case_in, "reference": "none", "reason": "T"})),
             Some(("/api/v1/holds/lift".into(), json!({"case_id": i.case_out, "reference": "none", "reason": "T"}))),
-            Only(&["admin", "legal_officer"]),
+            Only(&["legal_officer"]),
         ),
         get(
             "/api/v1/incidents",
@@ -203,7 +203,7 @@ fn table(ids: &Ids) -> Vec<Row> {
             "/api/v1/incidents",
             ("/api/v1/incidents".into(), incident(IN, i.case_in)),
             Some(("/api/v1/incidents".into(), incident(OUT, i.case_out))),
-            Only(&["admin", "receiving_officer", "facility_officer", "inspector"]),
+            Only(&["receiving_officer", "facility_officer", "inspector"]),
         ),
         get(
             "/api/v1/incidents/{id}",
@@ -215,7 +215,7 @@ fn table(ids: &Ids) -> Vec<Row> {
             "/api/v1/incidents/{id}/addenda",
             (format!("/api/v1/incidents/{}/addenda", i.incident_in), json!({"text": "more"})),
             Some((format!("/api/v1/incidents/{}/addenda", i.incident_out), json!({"text": "more"}))),
-            Only(&["admin", "receiving_officer", "facility_officer", "inspector"]),
+            Only(&["receiving_officer", "facility_officer", "inspector"]),
         ),
         post(
             "/api/v1/incidents/{id}/notifications",
@@ -227,7 +227,7 @@ fn table(ids: &Ids) -> Vec<Row> {
                 format!("/api/v1/incidents/{}/notifications", i.incident_out),
                 json!({"recipient": "next_of_kin", "at": "2025-06-01T11:00:00Z"}),
             )),
-            Only(&["admin", "receiving_officer", "facility_officer", "inspector"]),
+            Only(&["receiving_officer", "facility_officer", "inspector"]),
         ),
         get(
             "/api/v1/inspections",
@@ -242,13 +242,13 @@ fn table(ids: &Ids) -> Vec<Row> {
                 "/api/v1/inspections".into(),
                 inspection(OUT, "Folketingets Ombudsmand (Danish Parliamentary Ombudsman)"),
             )),
-            Only(&["admin", "inspector"]),
+            Only(&["inspector"]),
         ),
         post(
             "/api/v1/inspections/{id}/recommendations/{index}",
             (format!("/api/v1/inspections/{}/recommendations/0", i.inspection_in), json!({"state": "accepted"})),
             Some((format!("/api/v1/inspections/{}/recommendations/0", i.inspection_out), json!({"state": "accepted"}))),
-            Only(&["admin", "inspector"]),
+            Only(&["inspector"]),
         ),
         get(
             "/api/v1/invoices",
@@ -260,13 +260,13 @@ fn table(ids: &Ids) -> Vec<Row> {
             "/api/v1/invoices",
             ("/api/v1/invoices".into(), json!({"agreement_id": IN, "period": "2025-04"})),
             Some(("/api/v1/invoices".into(), json!({"agreement_id": OUT, "period": "2024-06"}))),
-            Only(&["admin", "finance_officer"]),
+            Only(&["finance_officer"]),
         ),
         post(
             "/api/v1/invoices/credit-notes",
             ("/api/v1/invoices/credit-notes".into(), json!({"agreement_id": IN})),
             Some(("/api/v1/invoices/credit-notes".into(), json!({"agreement_id": OUT}))),
-            Only(&["admin", "finance_officer"]),
+            Only(&["finance_officer"]),
         ),
         get(
             "/api/v1/invoices/{id}",
@@ -278,7 +278,7 @@ fn table(ids: &Ids) -> Vec<Row> {
             "/api/v1/invoices/{id}/issue",
             (format!("/api/v1/invoices/{}/issue", i.invoice_in), json!({})),
             Some((format!("/api/v1/invoices/{}/issue", i.invoice_out), json!({}))),
-            Only(&["admin", "finance_officer"]),
+            Only(&["finance_officer"]),
         ),
         get("/api/v1/journal/checkpoint", "/api/v1/journal/checkpoint".into(), None, Everyone),
         get("/api/v1/journal/key", "/api/v1/journal/key".into(), None, Everyone),
@@ -299,7 +299,7 @@ fn table(ids: &Ids) -> Vec<Row> {
             "/api/v1/persons",
             ("/api/v1/persons".into(), json!({"agreement_id": IN, "csv": persons_csv})),
             Some(("/api/v1/persons".into(), json!({"agreement_id": OUT, "csv": persons_csv}))),
-            Only(&["admin", "sending_officer"]),
+            Only(&["sending_officer"]),
         ),
         get(
             "/api/v1/persons/{id}",
@@ -320,7 +320,7 @@ fn table(ids: &Ids) -> Vec<Row> {
                 format!("/api/v1/persons/{}/screening", i.person_out),
                 json!({"agreement_id": OUT, "as_of": "2025-06-01"}),
             )),
-            Only(&["admin", "sending_officer", "receiving_officer", "legal_officer"]),
+            Only(&["sending_officer", "receiving_officer", "legal_officer"]),
         ),
         post(
             "/api/v1/screenings",
@@ -329,7 +329,7 @@ fn table(ids: &Ids) -> Vec<Row> {
                 "/api/v1/screenings".into(),
                 json!({"agreement_id": OUT, "as_of": "2025-06-01", "csv": persons_csv}),
             )),
-            Only(&["admin", "sending_officer", "receiving_officer", "legal_officer"]),
+            Only(&["sending_officer", "receiving_officer", "legal_officer"]),
         ),
         get(
             "/api/v1/reports/legal-basis",

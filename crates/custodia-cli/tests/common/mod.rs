@@ -18,7 +18,9 @@ pub fn repo() -> PathBuf {
 /// The binary with a clean environment (no register settings or token from the caller's shell).
 pub fn custodia() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_custodia"));
-    for name in ["CUSTODIA_DATABASE_URL", "CUSTODIA_DATA_DIR", "CUSTODIA_TOKEN", "CUSTODIA_SIGNING_KEY", "CUSTODIA_ADDR"] {
+    for name in
+        ["CUSTODIA_DATABASE_URL", "CUSTODIA_DATA_DIR", "CUSTODIA_TOKEN", "CUSTODIA_SIGNING_KEY", "CUSTODIA_ADDR"]
+    {
         command.env_remove(name);
     }
     command.current_dir(repo());
@@ -32,8 +34,15 @@ pub struct Register {
 }
 
 /// The operational roles, each with a user made when the register is.
-pub const ROLES: [&str; 7] =
-    ["sending_officer", "receiving_officer", "facility_officer", "legal_officer", "finance_officer", "inspector", "auditor"];
+pub const ROLES: [&str; 7] = [
+    "sending_officer",
+    "receiving_officer",
+    "facility_officer",
+    "legal_officer",
+    "finance_officer",
+    "inspector",
+    "auditor",
+];
 
 /// The role a command needs (the capability table of docs/access.md, from the user's side).
 pub fn role_for(args: &[&str]) -> &'static str {
@@ -146,7 +155,12 @@ impl Register {
     /// Runs a command that must be refused (exit 2) and returns its message.
     pub fn refused(&self, args: &[&str]) -> String {
         let output = self.run(args);
-        assert_eq!(output.status.code(), Some(2), "{args:?} should be refused: {}", String::from_utf8_lossy(&output.stdout));
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?} should be refused: {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
         assert!(output.stdout.is_empty(), "{args:?} printed on a refusal");
         String::from_utf8(output.stderr).unwrap()
     }

@@ -9,8 +9,10 @@ use custodia_core::Agreement;
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
-use crate::auth::{Capability, Principal};
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use custodia_app::agreements::Imported;
+
+use crate::auth::Principal;
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{JsonBody, PathParam};
 use crate::state::AppState;
 
@@ -102,40 +104,24 @@ fn view(a: &Agreement, version: i64, source: Option<String>) -> AgreementView {
     }
 }
 
-/// The current version of a stored agreement the caller sees (404 otherwise).
+/// The agreement, if it exists and is in the caller's scope (404 otherwise, alike).
 pub async fn agreement_in_scope(state: &AppState, who: &Principal, id: &str) -> ApiResult<(i64, Agreement, String)> {
-    who.agreement_in_scope(id)?;
-    let (version, source) = state
-        .store
-        .agreement_source(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("agreement {id} does not exist")))?;
-    let agreement =
-        Agreement::from_toml(&source).map_err(|e| ApiError::internal(format!("stored agreement {id}: {e}")))?;
-    Ok((version, agreement, source))
+    let record = state.app.agreement(who, id).await?;
+    Ok((record.version, record.agreement, record.source))
 }
 
-/// 404 unless the agreement exists and is in the caller's scope.
+/// 404 unless the agreement exists and is in scope.
 pub async fn require_agreement(state: &AppState, who: &Principal, id: &str) -> ApiResult<()> {
-    who.agreement_in_scope(id)?;
-    match state.store.agreement_source(id).await? {
-        Some(_) => Ok(()),
-        None => Err(ApiError::not_found(format!("agreement {id} does not exist"))),
-    }
+    state.app.agreement(who, id).await.map(|_| ())?;
+    Ok(())
 }
 
 /// The agreements in the caller's scope.
 #[utoipa::path(get, path = "/api/v1/agreements", tag = "agreements",
     responses((status = 200, body = [AgreementView]), (status = 401, body = ErrorBody)))]
 async fn list_agreements(State(state): State<AppState>, who: Principal) -> ApiResult<axum::Json<Vec<AgreementView>>> {
-    let mut out = Vec::new();
-    for (id, _) in state.store.agreement_ids().await? {
-        if who.sees_agreement(&id) {
-            let (version, agreement, _) = agreement_in_scope(&state, &who, &id).await?;
-            out.push(view(&agreement, version, None));
-        }
-    }
-    Ok(axum::Json(out))
+    let records = state.app.agreements(&who).await?;
+    Ok(axum::Json(records.iter().map(|r| view(&r.agreement, r.version, None)).collect()))
 }
 
 /// One agreement, with its file.
@@ -184,48 +170,22 @@ async fn import_agreement(
     who: Principal,
     JsonBody(body): JsonBody<ImportAgreement>,
 ) -> ApiResult<(StatusCode, axum::Json<ImportedAgreement>)> {
-    let agreement = Agreement::from_toml(&body.source_toml).map_err(|e| {
-        let field =
-            e.problems.first().map(|p| format!("source_toml.{}", p.path)).unwrap_or_else(|| "source_toml".into());
-        ApiError::invalid(&field, e.to_string())
-    })?;
-    // Out of scope answers 404 (as every record outside the caller's scope), before the role.
-    who.agreement_in_scope(agreement.id.as_str())?;
-    who.require(Capability::ManageAgreements)?;
     let effective_from = body.effective_from.as_deref().map(|d| crate::wire::date("effective_from", d)).transpose()?;
-    let actor = custodia_store::Actor { name: who.name.clone(), recorded_at: crate::clock::now(), occurred_at: None };
-    let file = custodia_store::AgreementFile { agreement: &agreement, source: &body.source_toml, effective_from };
-    let id = agreement.id.as_str().to_owned();
-    match state.store.agreement_source(&id).await? {
-        // A changed file for an existing agreement is an amendment: proposed now, applied when
-        // another user approves it (SPEC §11).
-        Some((_, current)) if current != body.source_toml => {
-            let proposal = state.store.propose_amendment(&file, &actor).await?;
-            let (version, stored, _) = agreement_in_scope(&state, &who, &id).await?;
-            Ok((
-                StatusCode::ACCEPTED,
-                axum::Json(ImportedAgreement {
-                    outcome: "proposed".into(),
-                    proposal_id: Some(proposal),
-                    agreement: view(&stored, version, None),
-                }),
-            ))
-        }
-        _ => {
-            let outcome = state.store.import_agreement(&file, &actor).await?;
-            let (version, stored, _) = agreement_in_scope(&state, &who, &id).await?;
-            let (status, word) =
-                if outcome.changed { (StatusCode::CREATED, "created") } else { (StatusCode::OK, "unchanged") };
-            Ok((
-                status,
-                axum::Json(ImportedAgreement {
-                    outcome: word.into(),
-                    proposal_id: None,
-                    agreement: view(&stored, version, None),
-                }),
-            ))
-        }
-    }
+    let (imported, record) =
+        state.app.import_agreement(&who, &body.source_toml, effective_from, &crate::clock::now()).await?;
+    let (status, outcome, proposal_id) = match imported {
+        Imported::Created => (StatusCode::CREATED, "created", None),
+        Imported::Unchanged => (StatusCode::OK, "unchanged", None),
+        Imported::Proposed { proposal } => (StatusCode::ACCEPTED, "proposed", Some(proposal)),
+    };
+    Ok((
+        status,
+        axum::Json(ImportedAgreement {
+            outcome: outcome.into(),
+            proposal_id,
+            agreement: view(&record.agreement, record.version, None),
+        }),
+    ))
 }
 
 /// Approves a proposed amendment: another user than its proposer; the new version applies at once.
@@ -239,20 +199,10 @@ async fn approve_amendment(
     who: Principal,
     PathParam((id, proposal)): PathParam<(String, i64)>,
 ) -> ApiResult<axum::Json<ImportedAgreement>> {
-    require_agreement(&state, &who, &id).await?;
-    who.require(Capability::ManageAgreements)?;
-    let actor = custodia_store::Actor { name: who.name.clone(), recorded_at: crate::clock::now(), occurred_at: None };
-    let outcome = state.store.approve_amendment(&id, proposal, &actor).await.map_err(|e| match e {
-        custodia_store::StoreError::Refused(m) if m.starts_with("two-person rule") => {
-            ApiError::refused("TWO_PERSON_RULE", m)
-        }
-        other => ApiError::from(other),
-    })?;
-    let (version, stored, _) = agreement_in_scope(&state, &who, &id).await?;
-    let word = if outcome.changed { "amended" } else { "unchanged" };
+    let (changed, record) = state.app.approve_amendment(&who, &id, proposal, &crate::clock::now()).await?;
     Ok(axum::Json(ImportedAgreement {
-        outcome: word.into(),
+        outcome: if changed { "amended" } else { "unchanged" }.into(),
         proposal_id: Some(proposal),
-        agreement: view(&stored, version, None),
+        agreement: view(&record.agreement, record.version, None),
     }))
 }
