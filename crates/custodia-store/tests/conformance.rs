@@ -100,6 +100,18 @@ fn with_database(server: &str, name: &str) -> String {
     url
 }
 
+/// The PostgreSQL server to test on, if any. Without one, says so once per test binary, so a
+/// run that skipped half the suite does not look like a full pass.
+#[allow(clippy::print_stderr)] // the test runner shows a test binary's standard error
+fn postgres_url() -> Option<String> {
+    static SKIPPED: std::sync::Once = std::sync::Once::new();
+    let url = std::env::var("CUSTODIA_TEST_POSTGRES_URL").ok();
+    if url.is_none() {
+        SKIPPED.call_once(|| eprintln!("PostgreSQL tests skipped: CUSTODIA_TEST_POSTGRES_URL is not set"));
+    }
+    url
+}
+
 /// Runs `test` on every available backend.
 macro_rules! on_every_backend {
     ($name:ident, $test:ident) => {
@@ -108,7 +120,7 @@ macro_rules! on_every_backend {
             let f = Fixture::sqlite().await;
             $test(&f).await;
             f.finish().await;
-            if let Ok(server) = std::env::var("CUSTODIA_TEST_POSTGRES_URL") {
+            if let Some(server) = postgres_url() {
                 let f = Fixture::postgres(&server).await;
                 $test(&f).await;
                 f.finish().await;
