@@ -164,12 +164,23 @@ fn run(cli: Cli) -> CmdResult {
         Command::Demo(args) => demo_cmd::run(&args),
         Command::User(command) => serve_cmd::run_user(&command),
         Command::Completions { shell } => {
+            // clap_complete panics when its writer fails; a buffer cannot fail, and a closed pipe
+            // on the real write is then an ordinary error (a quiet exit, see `main`).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "custodia", &mut script);
             let mut out = std::io::stdout().lock();
-            clap_complete::generate(shell, &mut Cli::command(), "custodia", &mut out);
+            out.write_all(&script)?;
             out.flush()?;
             Ok(())
         }
     }
+}
+
+/// Whether `error` is, or was caused by, a write to a closed pipe.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn main() -> ExitCode {
@@ -181,11 +192,7 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
         // The reader of our output went away (`custodia screen … | head`): stop quietly.
-        Err(Failure::Other(error))
-            if error.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
-        {
-            ExitCode::SUCCESS
-        }
+        Err(Failure::Other(error)) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(Failure::Other(error)) => {
             let _ = writeln!(std::io::stderr(), "error: {error:#}");
             ExitCode::from(1)
