@@ -471,3 +471,20 @@ fn inspections_and_the_contact_log() {
     );
     assert!(r.ok(&["journal", "verify"]).starts_with("ok: 5 events"));
 }
+
+/// Issue 11: `journal prove --index` is 0-based; the help, the proof and the range error say so,
+/// and the error names the journal's size.
+#[test]
+fn journal_prove_index_is_0_based() {
+    let r = Register::new("prove-index");
+    r.ok(&["import", "agreement", AGREEMENT]);
+    let help = r.ok(&["journal", "prove", "--help"]);
+    assert!(help.contains("0-based"), "{help}");
+    let proof: serde_json::Value = serde_json::from_str(&r.ok(&["journal", "prove", "--index", "0"])).unwrap();
+    assert_eq!(proof["leaf_index"], 0, "the first event is index 0");
+    assert_eq!(proof["leaf_index_base"], 0);
+    let output = r.run(&["journal", "prove", "--index", "1"]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = String::from_utf8(output.stderr).unwrap();
+    assert!(err.contains("--index: 1 is out of range: the journal has 1 event, indexed from 0 to 0 (0-based)"), "{err}");
+}
