@@ -240,6 +240,19 @@ fn closed_stdout_is_a_quiet_exit() {
     }
 }
 
+/// Issue 11: `--occurred-at 2015-02-30T08:00:00Z` got a format message; an instant that does not
+/// exist says which part does not, before anything is opened.
+#[test]
+fn impossible_occurred_at_says_no_such_day() {
+    let output = custodia(&["case", "depart", "1", "--reason", "FLIGHT_LEFT", "--occurred-at", "2015-02-30T08:00:00Z"]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.contains("no such calendar day (February 2015 has 28 days)"), "{err}");
+    let output = custodia(&["sentence", "--start", "2025-13-01", "--term", "60m"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("no such month: 13"), "{}", stderr(&output));
+}
+
 fn tempdir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "custodia-cli-test-{}-{:?}",

@@ -53,7 +53,7 @@ impl<T> Page<T> {
 
 /// Parses a civil date field.
 pub fn date(field: &str, text: &str) -> Result<custodia_core::Date, ApiError> {
-    custodia_core::Date::parse(text).map_err(|e| ApiError::invalid(field, format!("{text:?} {e}")))
+    custodia_core::Date::parse(text).map_err(|e| ApiError::invalid(field, format!("{text:?}: {e}")))
 }
 
 /// Parses an RFC 3339 UTC timestamp field (`YYYY-MM-DDTHH:MM:SSZ`).
