@@ -253,6 +253,15 @@ fn impossible_occurred_at_says_no_such_day() {
     assert!(stderr(&output).contains("no such month: 13"), "{}", stderr(&output));
 }
 
+/// Issue 11: `--reason` accepted any text where a coded reason is documented.
+#[test]
+fn reason_must_be_a_code() {
+    let output = custodia(&["case", "depart", "1", "--reason", "the flight left"]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.contains("reason: must be a code like FLIGHT_LEFT (capital letters, digits and _)"), "{err}");
+}
+
 fn tempdir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "custodia-cli-test-{}-{:?}",

@@ -73,6 +73,58 @@ impl From<LifecycleRefusal> for Refusal {
     }
 }
 
+/// A coded reason for a case step, such as `FLIGHT_LEFT` or `COURT_ORDER`: a capital letter, then
+/// capital letters, digits and `_`, at most 64 characters in all. Codes, not prose, so reports
+/// can count them and no personal detail slips into the journal through a free-text field.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ReasonCode(String);
+
+/// Why a reason code was rejected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ReasonCodeError {
+    /// Not of the form `[A-Z][A-Z0-9_]*`.
+    #[error("reason: must be a code like FLIGHT_LEFT (capital letters, digits and _)")]
+    NotACode,
+    /// Longer than [`ReasonCode::MAX_LEN`].
+    #[error("reason: must be a code of at most 64 characters")]
+    TooLong,
+}
+
+impl ReasonCode {
+    /// The longest code, in characters.
+    pub const MAX_LEN: usize = 64;
+
+    /// Checks `text` is a code: `[A-Z][A-Z0-9_]{0,63}`.
+    pub fn parse(text: &str) -> Result<Self, ReasonCodeError> {
+        let mut bytes = text.bytes();
+        let starts_with_letter = bytes.next().is_some_and(|b| b.is_ascii_uppercase());
+        if !starts_with_letter || !bytes.all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_') {
+            return Err(ReasonCodeError::NotACode);
+        }
+        if text.len() > Self::MAX_LEN {
+            return Err(ReasonCodeError::TooLong);
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    /// The code.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ReasonCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<ReasonCode> for String {
+    fn from(code: ReasonCode) -> Self {
+        code.0
+    }
+}
+
 /// The intake record of Nelson Mandela Rules 7–8.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IntakeRecord {
@@ -675,5 +727,18 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Issue 11: `--reason` accepted any text where a coded reason is documented.
+    #[test]
+    fn reason_must_be_a_code() {
+        for good in ["FLIGHT_LEFT", "A", "E01", "RETURNED_TO_SENDING_STATE", &"X".repeat(64)] {
+            assert_eq!(ReasonCode::parse(good).map(String::from).as_deref(), Ok(good), "{good}");
+        }
+        for bad in ["", "flight_left", "Flight", "_X", "1ABC", "FLIGHT LEFT", "FLIGHT-LEFT", "ÉTÉ", " X"] {
+            let error = ReasonCode::parse(bad).unwrap_err();
+            assert_eq!(error.to_string(), "reason: must be a code like FLIGHT_LEFT (capital letters, digits and _)");
+        }
+        assert_eq!(ReasonCode::parse(&"X".repeat(65)), Err(ReasonCodeError::TooLong));
     }
 }
