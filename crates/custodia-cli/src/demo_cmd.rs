@@ -29,8 +29,9 @@ use custodia_store::access::NewUser;
 use custodia_store::cases::{CaseRequest, PlacementRequest};
 use custodia_store::{Actor, AgreementFile, IncidentUpdate, PersonData, PersonsFile, Store, Timestamp};
 
+use crate::data_lock;
 use crate::register_cmd::{block_on, store_failure};
-use crate::serve_cmd::{ServeArgs, load_config, run_server};
+use crate::serve_cmd::{ServeArgs, bind, load_config, run_server};
 use crate::{CmdResult, Failure};
 
 /// The example agreement, built in so the demo runs from any directory.
@@ -107,19 +108,23 @@ pub(crate) struct DemoArgs {
 }
 
 pub(crate) fn run(args: &DemoArgs) -> CmdResult {
-    prepare_dir(&args.data_dir, args.reset)?;
     let mut config = load_config(&ServeArgs {
         addr: args.addr.clone(),
         config: None,
         data_dir: Some(args.data_dir.clone()),
         database: None,
     })?;
+    // In this order: a busy port or a directory another demo serves stops us before anything is
+    // deleted, and the lock is held while the directory is emptied, filled and served.
+    let listener = bind(&config)?;
+    let _lock = lock_dir(&args.data_dir)?;
+    prepare_dir(&args.data_dir, args.reset)?;
     // The demo always makes its own SQLite register, whatever the environment says.
     config.database_url = None;
     let seed = args.seed;
     let people = args.people;
     let dir = args.data_dir.clone();
-    block_on(run_server(config, async move |store: &Store, addr: SocketAddr| {
+    block_on(run_server(config, listener, async move |store: &Store, addr: SocketAddr| {
         #[allow(clippy::disallowed_methods)] // how long the setup took, shown to the user only
         let started = std::time::Instant::now();
         let summary = simulate(store, seed, people).await?;
@@ -128,12 +133,24 @@ pub(crate) fn run(args: &DemoArgs) -> CmdResult {
     }))
 }
 
-/// Refuses a non-empty directory unless `reset`; with `reset`, removes an earlier demo's directory
-/// (never one that does not look like a Custodia data directory).
+/// Locks `dir` (see `data_lock`), creating it when missing; a directory that is a file is left to
+/// [`prepare_dir`] to refuse.
+fn lock_dir(dir: &Path) -> Result<Option<data_lock::DataDirLock>, Failure> {
+    if dir.exists() && !dir.is_dir() {
+        return Ok(None);
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Failure::Input(format!("--data-dir: {}: {e}", dir.display())))?;
+    data_lock::lock(dir).map(Some)
+}
+
+/// Refuses a non-empty directory unless `reset`; with `reset`, empties an earlier demo's directory
+/// (never one that does not look like a Custodia data directory). The lock file stays: it is held.
 fn prepare_dir(dir: &Path, reset: bool) -> CmdResult {
     let shown = dir.display();
     let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries.collect::<Result<Vec<_>, _>>()?,
+        Ok(entries) => entries
+            .filter(|e| e.as_ref().map_or(true, |e| e.file_name() != data_lock::LOCK_FILE))
+            .collect::<Result<Vec<_>, _>>()?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotADirectory || dir.is_file() => {
             return Err(Failure::Input(format!("--data-dir: {shown} is a file, not a directory")));
@@ -158,8 +175,13 @@ fn prepare_dir(dir: &Path, reset: bool) -> CmdResult {
             custodia_store::SQLITE_FILE
         )));
     }
-    progress(&format!("removing {shown}"))?;
-    std::fs::remove_dir_all(dir).map_err(|e| Failure::Other(anyhow::anyhow!("cannot remove {shown}: {e}")))?;
+    progress(&format!("removing the register in {shown}"))?;
+    for entry in entries {
+        let path = entry.path();
+        let removed =
+            if entry.file_type()?.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+        removed.map_err(|e| Failure::Other(anyhow::anyhow!("cannot remove {}: {e}", path.display())))?;
+    }
     Ok(())
 }
 

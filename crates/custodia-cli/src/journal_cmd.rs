@@ -34,7 +34,9 @@ fn index_out_of_range(index: u64, size: u64) -> String {
         None => format!("--index: {index} is out of range: the journal has no events yet"),
         Some(last) => {
             let events = if size == 1 { "event" } else { "events" };
-            format!("--index: {index} is out of range: the journal has {size} {events}, indexed from 0 to {last} (0-based)")
+            format!(
+                "--index: {index} is out of range: the journal has {size} {events}, indexed from 0 to {last} (0-based)"
+            )
         }
     }
 }

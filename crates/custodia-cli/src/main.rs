@@ -6,6 +6,7 @@
 mod agreement_cmd;
 mod capacity_cmd;
 mod case_cmd;
+mod data_lock;
 mod demo_cmd;
 mod invoice_cmd;
 mod invoices_cmd;
@@ -178,9 +179,9 @@ fn run(cli: Cli) -> CmdResult {
 
 /// Whether `error` is, or was caused by, a write to a closed pipe.
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| {
-        cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-    })
+    error
+        .chain()
+        .any(|cause| cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
 }
 
 fn main() -> ExitCode {

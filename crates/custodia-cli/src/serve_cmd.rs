@@ -58,16 +58,24 @@ pub(crate) fn load_config(args: &ServeArgs) -> Result<Config, Failure> {
     Config::load(text.as_deref().map(|t| (shown.as_str(), t)), merged).map_err(|e| Failure::Input(e.to_string()))
 }
 
-/// Binds, prints `address: http://HOST:PORT`, runs `after_bind`, and serves until SIGINT/SIGTERM.
+/// Binds the configured address (before anything else happens, so a busy port changes nothing).
+pub(crate) fn bind(config: &Config) -> Result<std::net::TcpListener, Failure> {
+    let listener = std::net::TcpListener::bind(config.addr)
+        .map_err(|e| Failure::Input(format!("addr: cannot listen on {}: {e}", config.addr)))?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}
+
+/// Serves on `listener` (from [`bind`]): prints `address: http://HOST:PORT`, runs `after_bind`,
+/// and serves until SIGINT/SIGTERM.
 pub(crate) async fn run_server(
     config: Config,
+    listener: std::net::TcpListener,
     after_bind: impl AsyncFnOnce(&custodia_store::Store, std::net::SocketAddr) -> CmdResult,
 ) -> CmdResult {
     custodia_server::init_logging(&config);
     let (store, key) = custodia_server::open(&config).await.map_err(|e| Failure::Other(anyhow::anyhow!(e)))?;
-    let listener = tokio::net::TcpListener::bind(config.addr)
-        .await
-        .map_err(|e| Failure::Input(format!("addr: cannot listen on {}: {e}", config.addr)))?;
+    let listener = tokio::net::TcpListener::from_std(listener)?;
     let bound = listener.local_addr()?;
     after_bind(&store, bound).await?;
     {
@@ -82,7 +90,10 @@ pub(crate) async fn run_server(
 
 pub(crate) fn run_serve(args: &ServeArgs) -> CmdResult {
     let config = load_config(args)?;
-    block_on(run_server(config, async |_, _| Ok(())))
+    let listener = bind(&config)?;
+    // A SQLite register is served by one process at a time (see data_lock).
+    let _lock = if config.data_dir.is_dir() { Some(crate::data_lock::lock(&config.data_dir)?) } else { None };
+    block_on(run_server(config, listener, async |_, _| Ok(())))
 }
 
 /// `custodia user` subcommands (the register directly, no server needed).

@@ -486,5 +486,8 @@ fn journal_prove_index_is_0_based() {
     let output = r.run(&["journal", "prove", "--index", "1"]);
     assert_eq!(output.status.code(), Some(2));
     let err = String::from_utf8(output.stderr).unwrap();
-    assert!(err.contains("--index: 1 is out of range: the journal has 1 event, indexed from 0 to 0 (0-based)"), "{err}");
+    assert!(
+        err.contains("--index: 1 is out of range: the journal has 1 event, indexed from 0 to 0 (0-based)"),
+        "{err}"
+    );
 }

@@ -63,7 +63,9 @@ pub fn timestamp(field: &str, text: &str) -> Result<custodia_store::Timestamp, A
 
 /// A coded reason of a case step (`FLIGHT_LEFT`): see [`custodia_core::custody::ReasonCode`].
 pub fn reason_code(field: &str, value: &str) -> Result<String, ApiError> {
-    custodia_core::custody::ReasonCode::parse(value).map(String::from).map_err(|e| ApiError::invalid(field, e.to_string()))
+    custodia_core::custody::ReasonCode::parse(value)
+        .map(String::from)
+        .map_err(|e| ApiError::invalid(field, e.to_string()))
 }
 
 /// A required, non-empty text field of at most `max` bytes.
