@@ -310,7 +310,7 @@ fn run_request(register: &RegisterArgs, why: &Why, id: i64, action: &str, reques
                 writeln!(std::io::stdout().lock(), "case {id}: {action} → {}", case.state)?;
                 Ok(())
             }
-            Err(refusal) => Err(Failure::Input(format!("case {id}: {action} refused: {}", refusal.code()))),
+            Err(refusal) => Err(Failure::Input(format!("case {id}: {action} refused: {refusal}"))),
         };
         store.close().await;
         result

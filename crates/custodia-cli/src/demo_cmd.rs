@@ -1086,10 +1086,7 @@ async fn run_timeline(store: &Store, agreement_id: &str, timeline: Timeline) -> 
                 if let Err(refusal) = outcome {
                     refusals += 1;
                     derailed.insert(case);
-                    progress(&format!(
-                        "warning: case {id}: {action} refused: {} (its later steps skipped)",
-                        refusal.code()
-                    ))?;
+                    progress(&format!("warning: case {id}: {action} refused: {refusal} (its later steps skipped)"))?;
                 }
             }
             Step::Incident { case, slot, kind, occurred, report } => {

@@ -235,8 +235,20 @@ fn scenario_cecot_flight_with_a_hold_in_transit() {
     r.ok(&["case", "approve", "1", "--state", "sending", "--reason", "AGREED", "--actor", "us-officer"]);
     let same = r.run(&["case", "approve", "1", "--state", "receiving", "--reason", "AGREED", "--actor", "us-officer"]);
     assert_eq!(same.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&same.stderr).contains("SAME_APPROVER"));
+    // Issue 11: refusals print the code and the facts.
+    let message = String::from_utf8_lossy(&same.stderr);
+    assert!(
+        message
+            .contains("SAME_APPROVER: us-officer already gave the sending approval; the second needs a different user"),
+        "{message}"
+    );
     r.ok(&["case", "approve", "1", "--state", "receiving", "--reason", "AGREED", "--actor", "sv-officer"]);
+    let early = r.run(&["case", "depart", "1", "--reason", "FLIGHT_LEFT"]);
+    let message = String::from_utf8_lossy(&early.stderr);
+    assert!(
+        message.contains("case 1: depart refused: INVALID_TRANSITION: case is approved; depart needs scheduled"),
+        "{message}"
+    );
     r.ok(&["case", "schedule", "1", "--reason", "FLIGHT_BOOKED"]);
     r.ok(&["case", "depart", "1", "--reason", "FLIGHT_LEFT", "--occurred-at", "2025-03-15T18:00:00Z"]);
     r.ok(&["case", "place-hold", "1", "--reference", "TRO-2025-0315", "--reason", "COURT_ORDER", "--actor", "court"]);

@@ -499,7 +499,7 @@ async fn apply(
     match outcome {
         // The stored case after the transition, as the commit returned it (no second read).
         Ok(row) => Ok(with_etag(StatusCode::OK, &row, sending_id)),
-        Err(refusal) => Err(ApiError::refused(refusal.code(), format!("{action} refused: {}", refusal.code()))),
+        Err(refusal) => Err(ApiError::refused(refusal.code(), format!("{action} refused: {refusal}"))),
     }
 }
 
