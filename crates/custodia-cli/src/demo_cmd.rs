@@ -1077,7 +1077,8 @@ async fn run_timeline(store: &Store, agreement_id: &str, timeline: Timeline) -> 
                     user: user.to_owned(),
                     occurred_at: t.as_str().to_owned(),
                     recorded_at: t.as_str().to_owned(),
-                    reason: reason.to_owned(),
+                    // The same check as --reason, so the walk-through never shows a code users could not type.
+                    reason: custodia_core::custody::ReasonCode::parse(reason).map_err(other)?.into(),
                 };
                 let outcome = store
                     .act_on_case(id, action, &request, &case_actor, &actor(user, when)?)

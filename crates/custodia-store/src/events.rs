@@ -120,7 +120,7 @@ pub(crate) struct Head {
 impl Head {
     pub(crate) fn decode(size: i64, frontier: &[u8]) -> Result<Self, StoreError> {
         let size = u64::try_from(size).map_err(|_| StoreError::Inconsistent("negative journal size".into()))?;
-        if frontier.len() % 32 != 0 {
+        if !frontier.len().is_multiple_of(32) {
             return Err(StoreError::Inconsistent("journal head: frontier is not a list of 32-byte hashes".into()));
         }
         let roots = frontier
