@@ -18,12 +18,17 @@ use crate::{CmdResult, Failure};
 /// Who acts and why (every transition records both).
 #[derive(Debug, Clone, Args)]
 pub(crate) struct Why {
-    /// Coded reason for the transition (e.g. TRANSFER_AGREED, COURT_ORDER, SENTENCE_SERVED).
-    #[arg(long, value_name = "CODE")]
+    /// Coded reason for the transition: capital letters, digits and _ (e.g. TRANSFER_AGREED,
+    /// COURT_ORDER, SENTENCE_SERVED).
+    #[arg(long, value_name = "CODE", value_parser = parse_reason)]
     reason: String,
     /// When it happened, YYYY-MM-DDTHH:MM:SSZ (default: now, when it is recorded).
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     occurred_at: Option<Timestamp>,
+}
+
+fn parse_reason(text: &str) -> Result<String, String> {
+    custodia_core::custody::ReasonCode::parse(text).map(String::from).map_err(|e| e.to_string())
 }
 
 fn parse_time(text: &str) -> Result<Timestamp, String> {
@@ -305,7 +310,7 @@ fn run_request(register: &RegisterArgs, why: &Why, id: i64, action: &str, reques
                 writeln!(std::io::stdout().lock(), "case {id}: {action} → {}", case.state)?;
                 Ok(())
             }
-            Err(refusal) => Err(Failure::Input(format!("case {id}: {action} refused: {}", refusal.code()))),
+            Err(refusal) => Err(Failure::Input(format!("case {id}: {action} refused: {refusal}"))),
         };
         store.close().await;
         result

@@ -29,6 +29,7 @@ use custodia_store::access::NewUser;
 use custodia_store::cases::{CaseRequest, PlacementRequest};
 use custodia_store::{Actor, AgreementFile, IncidentUpdate, PersonData, PersonsFile, Store, Timestamp};
 
+use crate::data_lock;
 use crate::register_cmd::{app_failure, block_on, store_failure};
 use crate::serve_cmd::{ServeArgs, bind, load_config, run_server};
 use crate::{CmdResult, Failure};
@@ -108,13 +109,17 @@ pub(crate) struct DemoArgs {
 }
 
 pub(crate) fn run(args: &DemoArgs) -> CmdResult {
-    prepare_dir(&args.data_dir, args.reset)?;
     let mut config = load_config(&ServeArgs {
         addr: args.addr.clone(),
         config: None,
         data_dir: Some(args.data_dir.clone()),
         database: None,
     })?;
+    // In this order: a busy port or a directory another demo serves stops us before anything is
+    // deleted, and the lock is held while the directory is emptied, filled and served.
+    let listener = bind(&config)?;
+    let _lock = lock_dir(&args.data_dir)?;
+    prepare_dir(&args.data_dir, args.reset)?;
     // The demo always makes its own SQLite register, whatever the environment says.
     config.database_url = None;
     let seed = args.seed;
@@ -122,8 +127,6 @@ pub(crate) fn run(args: &DemoArgs) -> CmdResult {
     let dir = args.data_dir.clone();
     custodia_server::init_logging(&config);
     block_on(async move {
-        // The port first: a busy port fails before anything is created.
-        let listener = bind(&config).await?;
         let starts = Agreement::from_toml(AGREEMENT_TOML).map_err(other)?.starts;
         let created = stamp(at(shift(starts, -14), 7, 0))?;
         let (app, _) = App::init(&config, ADMIN, None, &created).await.map_err(app_failure)?;
@@ -174,12 +177,24 @@ fn demo_password() -> Result<String, Failure> {
     Ok(bytes.iter().map(|b| char::from(*ALPHABET.get(usize::from(*b) % ALPHABET.len()).unwrap_or(&b'x'))).collect())
 }
 
-/// Refuses a non-empty directory unless `reset`; with `reset`, removes an earlier demo's directory
-/// (never one that does not look like a Custodia data directory).
+/// Locks `dir` (see `data_lock`), creating it when missing; a directory that is a file is left to
+/// [`prepare_dir`] to refuse.
+fn lock_dir(dir: &Path) -> Result<Option<data_lock::DataDirLock>, Failure> {
+    if dir.exists() && !dir.is_dir() {
+        return Ok(None);
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Failure::Input(format!("--data-dir: {}: {e}", dir.display())))?;
+    data_lock::lock(dir).map(Some)
+}
+
+/// Refuses a non-empty directory unless `reset`; with `reset`, empties an earlier demo's directory
+/// (never one that does not look like a Custodia data directory). The lock file stays: it is held.
 fn prepare_dir(dir: &Path, reset: bool) -> CmdResult {
     let shown = dir.display();
     let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries.collect::<Result<Vec<_>, _>>()?,
+        Ok(entries) => entries
+            .filter(|e| e.as_ref().map_or(true, |e| e.file_name() != data_lock::LOCK_FILE))
+            .collect::<Result<Vec<_>, _>>()?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotADirectory || dir.is_file() => {
             return Err(Failure::Input(format!("--data-dir: {shown} is a file, not a directory")));
@@ -204,8 +219,13 @@ fn prepare_dir(dir: &Path, reset: bool) -> CmdResult {
             custodia_store::SQLITE_FILE
         )));
     }
-    progress(&format!("removing {shown}"))?;
-    std::fs::remove_dir_all(dir).map_err(|e| Failure::Other(anyhow::anyhow!("cannot remove {shown}: {e}")))?;
+    progress(&format!("removing the register in {shown}"))?;
+    for entry in entries {
+        let path = entry.path();
+        let removed =
+            if entry.file_type()?.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+        removed.map_err(|e| Failure::Other(anyhow::anyhow!("cannot remove {}: {e}", path.display())))?;
+    }
     Ok(())
 }
 
@@ -1118,7 +1138,8 @@ async fn run_timeline(store: &Store, agreement_id: &str, timeline: Timeline) -> 
                     user: user.to_owned(),
                     occurred_at: t.as_str().to_owned(),
                     recorded_at: t.as_str().to_owned(),
-                    reason: reason.to_owned(),
+                    // The same check as --reason, so the walk-through never shows a code users could not type.
+                    reason: custodia_core::custody::ReasonCode::parse(reason).map_err(other)?.into(),
                 };
                 let outcome = store
                     .act_on_case(id, action, &request, &case_actor, &actor(user, when)?)
@@ -1127,10 +1148,7 @@ async fn run_timeline(store: &Store, agreement_id: &str, timeline: Timeline) -> 
                 if let Err(refusal) = outcome {
                     refusals += 1;
                     derailed.insert(case);
-                    progress(&format!(
-                        "warning: case {id}: {action} refused: {} (its later steps skipped)",
-                        refusal.code()
-                    ))?;
+                    progress(&format!("warning: case {id}: {action} refused: {refusal} (its later steps skipped)"))?;
                 }
             }
             Step::Incident { case, slot, kind, occurred, report } => {

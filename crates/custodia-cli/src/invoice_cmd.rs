@@ -226,14 +226,12 @@ pub(crate) fn run(args: &InvoiceArgs) -> CmdResult {
     };
     let mut invoices: Vec<(String, Invoice)> = Vec::new();
     match &args.period {
-        Some(text) => match custodia_core::ledger::parse_month(text) {
-            Some((y, m)) => {
-                match Period::new(&agreement, y, m).and_then(|p| invoice(&agreement, &stays, &extras, &p)) {
-                    Ok(inv) => invoices.push((text.clone(), inv)),
-                    Err(e) => problems.push(format!("--period: {e}")),
-                }
-            }
-            None => problems.push(format!("--period: {text:?} must be YYYY-MM")),
+        Some(text) => match custodia_core::ledger::parse_period(text) {
+            Ok((y, m)) => match Period::new(&agreement, y, m).and_then(|p| invoice(&agreement, &stays, &extras, &p)) {
+                Ok(inv) => invoices.push((text.clone(), inv)),
+                Err(e) => problems.push(format!("--period: {e}")),
+            },
+            Err(e) => problems.push(format!("--period: {text:?}: {e}")),
         },
         None => match invoices_for_term(&agreement, &stays, &extras) {
             Ok(all) => invoices.extend(all.into_iter().map(|(p, inv)| (format!("{:04}-{:02}", p.year, p.month), inv))),

@@ -24,6 +24,19 @@ pub(crate) struct KeyArgs {
     signing_key: Option<PathBuf>,
 }
 
+/// The refusal of `--index` beyond the journal, naming its size and the 0-based numbering.
+fn index_out_of_range(index: u64, size: u64) -> String {
+    match size.checked_sub(1) {
+        None => format!("--index: {index} is out of range: the journal has no events yet"),
+        Some(last) => {
+            let events = if size == 1 { "event" } else { "events" };
+            format!(
+                "--index: {index} is out of range: the journal has {size} {events}, indexed from 0 to {last} (0-based)"
+            )
+        }
+    }
+}
+
 /// `custodia journal` subcommands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum JournalCommand {
@@ -48,9 +61,10 @@ pub(crate) enum JournalCommand {
         key: KeyArgs,
     },
     /// Print an inclusion proof for event N (or, with --old-size, a consistency proof) as JSON,
-    /// against the current tree size.
+    /// against the current tree size. Events are numbered from 0: the first event is index 0.
     Prove {
-        /// The event (leaf index) to prove.
+        /// The event to prove, as a 0-based leaf index (the first event is 0, the last is the
+        /// journal size minus 1).
         #[arg(long, value_name = "N", required_unless_present = "old_size")]
         index: Option<u64>,
         /// Prove that the tree of this size is a prefix of the current one.
@@ -174,13 +188,14 @@ pub(crate) fn run(command: &JournalCommand) -> CmdResult {
             let proof = match (index, old_size) {
                 (Some(index), _) => {
                     if *index >= size {
-                        return Err(Failure::Input(format!("--index: the journal has {size} events (0..{size})")));
+                        return Err(Failure::Input(index_out_of_range(*index, size)));
                     }
                     let path = merkle::inclusion_proof(*index, size, &leaves)
                         .map_err(|e| Failure::Input(format!("--index: {e}")))?;
                     json!({
                         "type": "inclusion",
                         "leaf_index": index,
+                        "leaf_index_base": 0,
                         "tree_size": size,
                                 "leaf_hash": leaves.get(usize::try_from(*index).unwrap_or(usize::MAX)).map(b64),
                         "root_hash": b64(&root),
@@ -310,7 +325,11 @@ fn check(checkpoint: &Path, proof: &Path, leaf: Option<&Path>, old_checkpoint: O
             let path = decode_path(&proof_json)?;
             merkle::verify_inclusion(&merkle::leaf_hash(&bytes), index, size, &path, &head.root())
                 .map_err(|e| fail(format!("inclusion of event {index}: {e}")))?;
-            writeln!(out, "ok: event {index} is in the journal of {size} events signed by {}", head.origin())?;
+            writeln!(
+                out,
+                "ok: event {index} (0-based) is in the journal of {size} events signed by {}",
+                head.origin()
+            )?;
         }
         Some("consistency") => {
             let old_size = number(&proof_json, "old_size")?;

@@ -6,6 +6,7 @@
 mod agreement_cmd;
 mod capacity_cmd;
 mod case_cmd;
+mod data_lock;
 mod demo_cmd;
 mod invoice_cmd;
 mod invoices_cmd;
@@ -169,12 +170,23 @@ fn run(cli: Cli) -> CmdResult {
         Command::User(command) => user_cmd::run_user(&command),
         Command::Init(args) => user_cmd::run_init(&args),
         Command::Completions { shell } => {
+            // clap_complete panics when its writer fails; a buffer cannot fail, and a closed pipe
+            // on the real write is then an ordinary error (a quiet exit, see `main`).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "custodia", &mut script);
             let mut out = std::io::stdout().lock();
-            clap_complete::generate(shell, &mut Cli::command(), "custodia", &mut out);
+            out.write_all(&script)?;
             out.flush()?;
             Ok(())
         }
     }
+}
+
+/// Whether `error` is, or was caused by, a write to a closed pipe.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .any(|cause| cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
 }
 
 fn main() -> ExitCode {
@@ -186,11 +198,7 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
         // The reader of our output went away (`custodia screen … | head`): stop quietly.
-        Err(Failure::Other(error))
-            if error.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
-        {
-            ExitCode::SUCCESS
-        }
+        Err(Failure::Other(error)) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(Failure::Other(error)) => {
             let _ = writeln!(std::io::stderr(), "error: {error:#}");
             ExitCode::from(1)

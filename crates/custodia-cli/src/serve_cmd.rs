@@ -41,13 +41,23 @@ pub(crate) fn load_config(args: &ServeArgs) -> Result<Config, Failure> {
     custodia_app::config::load(args.config.as_deref(), &flags).map_err(|e| Failure::Input(e.to_string()))
 }
 
-/// Binds, prints `address: http://HOST:PORT`, runs `after_bind`, and serves until SIGINT/SIGTERM.
+/// Binds the configured address (before anything else happens, so a busy port changes nothing).
+pub(crate) fn bind(config: &Config) -> Result<std::net::TcpListener, Failure> {
+    let listener = std::net::TcpListener::bind(config.addr)
+        .map_err(|e| Failure::Input(format!("addr: cannot listen on {}: {e}", config.addr)))?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}
+
+/// Serves on `listener` (from [`bind`]): prints `address: http://HOST:PORT`, runs `after_bind`,
+/// and serves until SIGINT/SIGTERM.
 pub(crate) async fn run_server(
     app: App,
     config: Config,
-    listener: tokio::net::TcpListener,
+    listener: std::net::TcpListener,
     after_bind: impl AsyncFnOnce(&App, std::net::SocketAddr) -> CmdResult,
 ) -> CmdResult {
+    let listener = tokio::net::TcpListener::from_std(listener)?;
     let bound = listener.local_addr()?;
     after_bind(&app, bound).await?;
     {
@@ -60,20 +70,18 @@ pub(crate) async fn run_server(
     Ok(())
 }
 
-/// Binds the configured address; a busy port is bad input (exit 2), found before anything else
-/// is done.
-pub(crate) async fn bind(config: &Config) -> Result<tokio::net::TcpListener, Failure> {
-    tokio::net::TcpListener::bind(config.addr)
-        .await
-        .map_err(|e| Failure::Input(format!("addr: cannot listen on {}: {e}", config.addr)))
-}
-
 pub(crate) fn run_serve(args: &ServeArgs) -> CmdResult {
     let config = load_config(args)?;
     custodia_server::init_logging(&config);
+    let listener = bind(&config)?;
+    // A SQLite register is served by one process at a time (see data_lock).
+    let _lock = if config.database_url.is_none() && config.data_dir.is_dir() {
+        Some(crate::data_lock::lock(&config.data_dir)?)
+    } else {
+        None
+    };
     block_on(async {
         let app = App::open(&config).await.map_err(app_failure)?;
-        let listener = bind(&config).await?;
         run_server(app, config, listener, async |_, _| Ok(())).await
     })
 }

@@ -212,6 +212,56 @@ fn version_help_and_completions() {
     assert!(stdout(&output).contains("custodia"), "bash completion script");
 }
 
+/// Issue 11: `custodia completions bash | head -3` panicked on the closed pipe. The reader going
+/// away is a quiet, successful end for every command that writes to standard output.
+#[test]
+fn closed_stdout_is_a_quiet_exit() {
+    let commands: [&[&str]; 4] = [
+        &["completions", "bash"],
+        &["sentence", "--start", "2025-01-01", "--term", "60m", "--json"],
+        &["agreement", "check", "examples/agreements/us-sv-cecot.toml"],
+        &["synth", "persons", "--count", "20000", "--seed", "1"],
+    ];
+    for args in commands {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_custodia"))
+            .args(args)
+            .current_dir(repo())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the reading end before the child writes anything.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let err = stderr(&output);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?} printed on a closed pipe: {err}");
+    }
+}
+
+/// Issue 11: `--occurred-at 2015-02-30T08:00:00Z` got a format message; an instant that does not
+/// exist says which part does not, before anything is opened.
+#[test]
+fn impossible_occurred_at_says_no_such_day() {
+    let output = custodia(&["case", "depart", "1", "--reason", "FLIGHT_LEFT", "--occurred-at", "2015-02-30T08:00:00Z"]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.contains("no such calendar day (February 2015 has 28 days)"), "{err}");
+    let output = custodia(&["sentence", "--start", "2025-13-01", "--term", "60m"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("no such month: 13"), "{}", stderr(&output));
+}
+
+/// Issue 11: `--reason` accepted any text where a coded reason is documented.
+#[test]
+fn reason_must_be_a_code() {
+    let output = custodia(&["case", "depart", "1", "--reason", "the flight left"]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.contains("reason: must be a code like FLIGHT_LEFT (capital letters, digits and _)"), "{err}");
+}
+
 fn tempdir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "custodia-cli-test-{}-{:?}",

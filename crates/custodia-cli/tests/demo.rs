@@ -156,3 +156,70 @@ fn a_non_empty_data_dir_is_refused_without_reset() {
     assert_eq!(std::fs::read_to_string(dir.join("notes.txt")).unwrap(), "mine");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 11: `demo --reset` deleted the old register before finding the port busy.
+#[test]
+fn demo_reset_finds_a_busy_port_before_deleting_anything() {
+    let dir = temp_dir("busy-port");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("custodia.db"), "the old register").unwrap();
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap().to_string();
+    let out = custodia()
+        .args(["demo", "--reset", "--people", "10", "--addr", &addr, "--data-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let message = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{message}");
+    assert!(message.contains("cannot listen on"), "{message}");
+    assert_eq!(std::fs::read_to_string(dir.join("custodia.db")).unwrap(), "the old register");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 11: `demo --reset` deleted the register a running demo still served; the running demo
+/// holds the data directory's lock and the second one refuses, naming the directory.
+#[test]
+fn demo_reset_refuses_a_directory_another_demo_serves() {
+    let dir = temp_dir("locked");
+    let child = custodia()
+        .args(["demo", "--addr", "127.0.0.1:0", "--people", "10", "--data-dir"])
+        .arg(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut running = Running(child);
+    let stdout = BufReader::new(running.0.stdout.take().unwrap());
+    let serving = stdout.lines().map_while(Result::ok).any(|line| line.starts_with("address: "));
+    assert!(serving, "the first demo never served");
+    let out = demo_once(&dir, &["--reset"]);
+    let message = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{message}");
+    assert!(message.contains(&dir.display().to_string()) && message.contains("another process"), "{message}");
+    assert!(dir.join("custodia.db").is_file(), "the served register is still there");
+    sigterm(&running.0);
+    let status = wait_exit(&mut running.0, Duration::from_secs(30));
+    assert!(status.success(), "{status:?}");
+    // Once the first demo has stopped, --reset may start again.
+    let out = demo_once_and_stop(&dir);
+    assert!(out, "a reset after the first demo stopped works");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Starts `demo --reset` on `dir`, waits until it serves, stops it; whether it served.
+fn demo_once_and_stop(dir: &Path) -> bool {
+    let child = custodia()
+        .args(["demo", "--reset", "--addr", "127.0.0.1:0", "--people", "10", "--data-dir"])
+        .arg(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut running = Running(child);
+    let stdout = BufReader::new(running.0.stdout.take().unwrap());
+    let served = stdout.lines().map_while(Result::ok).any(|line| line.starts_with("address: "));
+    sigterm(&running.0);
+    wait_exit(&mut running.0, Duration::from_secs(30));
+    served
+}

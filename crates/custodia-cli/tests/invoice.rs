@@ -111,3 +111,13 @@ fn bad_input_lists_every_problem_and_prints_nothing() {
     ]);
     assert_eq!(outside.status.code(), Some(2));
 }
+
+/// Issue 11: `--period 2025-13` said "must be YYYY-MM"; a month that does not exist says so.
+#[test]
+fn impossible_period_says_no_such_month() {
+    let stays = temp("stays-13.csv", "person_id,facility_id,security_class,admitted_on,released_on\n");
+    let output = custodia(&["invoice", "--agreement", CECOT, "--stays", &stays, "--period", "2025-13"]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = String::from_utf8(output.stderr).unwrap();
+    assert!(err.contains("--period: \"2025-13\": no such month: 13"), "{err}");
+}

@@ -198,8 +198,20 @@ fn scenario_cecot_flight_with_a_hold_in_transit() {
     r.ok(&["case", "approve", "1", "--state", "sending", "--reason", "AGREED", "--actor", "us-officer"]);
     let same = r.run(&["case", "approve", "1", "--state", "receiving", "--reason", "AGREED", "--actor", "us-officer"]);
     assert_eq!(same.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&same.stderr).contains("SAME_APPROVER"));
+    // Issue 11: refusals print the code and the facts.
+    let message = String::from_utf8_lossy(&same.stderr);
+    assert!(
+        message
+            .contains("SAME_APPROVER: us-officer already gave the sending approval; the second needs a different user"),
+        "{message}"
+    );
     r.ok(&["case", "approve", "1", "--state", "receiving", "--reason", "AGREED", "--actor", "sv-officer"]);
+    let early = r.run(&["case", "depart", "1", "--reason", "FLIGHT_LEFT"]);
+    let message = String::from_utf8_lossy(&early.stderr);
+    assert!(
+        message.contains("case 1: depart refused: INVALID_TRANSITION: case is approved; depart needs scheduled"),
+        "{message}"
+    );
     r.ok(&["case", "schedule", "1", "--reason", "FLIGHT_BOOKED"]);
     r.ok(&["case", "depart", "1", "--reason", "FLIGHT_LEFT", "--occurred-at", "2025-03-15T18:00:00Z"]);
     r.ok(&["case", "place-hold", "1", "--reference", "TRO-2025-0315", "--reason", "COURT_ORDER", "--actor", "court"]);
@@ -434,4 +446,24 @@ fn inspections_and_the_contact_log() {
         Some(2)
     );
     assert_eq!(r.verified_events(), base + 5);
+}
+
+/// Issue 11: `journal prove --index` is 0-based; the help, the proof and the range error say so,
+/// and the error names the journal's size.
+#[test]
+fn journal_prove_index_is_0_based() {
+    let r = Register::new("prove-index");
+    r.ok(&["import", "agreement", AGREEMENT]);
+    let help = r.ok(&["journal", "prove", "--help"]);
+    assert!(help.contains("0-based"), "{help}");
+    let proof: serde_json::Value = serde_json::from_str(&r.ok(&["journal", "prove", "--index", "0"])).unwrap();
+    assert_eq!(proof["leaf_index"], 0, "the first event is index 0");
+    assert_eq!(proof["leaf_index_base"], 0);
+    let output = r.run(&["journal", "prove", "--index", "1"]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        err.contains("--index: 1 is out of range: the journal has 1 event, indexed from 0 to 0 (0-based)"),
+        "{err}"
+    );
 }

@@ -7,69 +7,204 @@ use std::fmt;
 use crate::agreement::Party;
 use crate::date::Date;
 use crate::eligibility::Decision;
-use crate::lifecycle::{Action, CaseState, Refusal as LifecycleRefusal, next_state};
+use crate::lifecycle::{Action, CaseState, Refusal as LifecycleRefusal, next_state, states_allowing};
 
-/// Why a command is refused. Codes are stable: deprecated, never reused or deleted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// Why a command is refused, with the facts that refuse it. Codes are stable: deprecated, never
+/// reused or deleted; [`Refusal::code`] gives the code alone and `Display` gives `CODE: facts`
+/// (`INVALID_TRANSITION: case is in_custody; depart needs scheduled`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Refusal {
     /// The action is not allowed from the case's state.
-    InvalidTransition,
+    InvalidTransition {
+        /// Where the case is.
+        state: CaseState,
+        /// What was asked (`depart`, `confirm_review`…).
+        step: &'static str,
+        /// What the step needs instead (`scheduled`, `a review not yet confirmed`…).
+        needs: String,
+    },
     /// A legal hold stands.
-    OnHold,
+    OnHold {
+        /// What was asked.
+        step: &'static str,
+        /// The references of the standing holds.
+        holds: Vec<String>,
+    },
     /// Both states have not approved yet.
-    NotApproved,
+    NotApproved {
+        /// The states whose approval is missing (`sending`, `receiving`).
+        missing: Vec<&'static str>,
+    },
     /// The same user cannot give both approvals, or both halves of an override.
-    SameApprover,
+    SameApprover {
+        /// The user who already gave the first one.
+        user: String,
+        /// What that user gave (`the sending approval`, `the review resolution`…).
+        gave: &'static str,
+    },
     /// The screening decision is not eligible (nor a confirmed review).
-    NotEligible,
+    NotEligible {
+        /// The decision on record, if any.
+        decision: Option<Decision>,
+    },
     /// No final conviction or final removal order is on record.
     NoLegalBasis,
     /// No commitment-order reference (Nelson Mandela Rules 7).
     NoCommitmentOrder,
     /// The intake record is missing or incomplete (Nelson Mandela Rules 7–8).
-    NoIntakeRecord,
+    NoIntakeRecord {
+        /// The fields not answered.
+        missing: Vec<&'static str>,
+    },
     /// Placing would exceed the cell's floor capacity or the contracted places: never allowed.
-    CapacityFloor,
+    CapacityFloor {
+        /// `cell A-101`, or `the agreement` for its contracted places.
+        place: String,
+        /// People there now.
+        current: u32,
+        /// The floor capacity (contracted places for the agreement).
+        floor: u32,
+    },
     /// Placing would exceed the standard capacity: needs an override by two different users.
-    NeedsOverride,
+    NeedsOverride {
+        /// `cell A-101`, or `the agreement` for its contracted places.
+        place: String,
+        /// People there now.
+        current: u32,
+        /// The standard capacity.
+        standard: u32,
+        /// The floor capacity.
+        floor: u32,
+    },
     /// The hold does not exist or was already lifted.
-    UnknownHold,
+    UnknownHold {
+        /// The reference asked for.
+        reference: String,
+    },
     /// A written reason is required.
-    NoReason,
+    NoReason {
+        /// What is missing (`a reason`, `the review's justification`…).
+        what: &'static str,
+    },
 }
 
 impl Refusal {
     /// The stable code.
-    pub const fn code(self) -> &'static str {
+    pub const fn code(&self) -> &'static str {
         match self {
-            Self::InvalidTransition => "INVALID_TRANSITION",
-            Self::OnHold => "ON_HOLD",
-            Self::NotApproved => "NOT_APPROVED",
-            Self::SameApprover => "SAME_APPROVER",
-            Self::NotEligible => "NOT_ELIGIBLE",
+            Self::InvalidTransition { .. } => "INVALID_TRANSITION",
+            Self::OnHold { .. } => "ON_HOLD",
+            Self::NotApproved { .. } => "NOT_APPROVED",
+            Self::SameApprover { .. } => "SAME_APPROVER",
+            Self::NotEligible { .. } => "NOT_ELIGIBLE",
             Self::NoLegalBasis => "NO_LEGAL_BASIS",
             Self::NoCommitmentOrder => "NO_COMMITMENT_ORDER",
-            Self::NoIntakeRecord => "NO_INTAKE_RECORD",
-            Self::CapacityFloor => "CAPACITY_FLOOR",
-            Self::NeedsOverride => "NEEDS_OVERRIDE",
-            Self::UnknownHold => "UNKNOWN_HOLD",
-            Self::NoReason => "NO_REASON",
+            Self::NoIntakeRecord { .. } => "NO_INTAKE_RECORD",
+            Self::CapacityFloor { .. } => "CAPACITY_FLOOR",
+            Self::NeedsOverride { .. } => "NEEDS_OVERRIDE",
+            Self::UnknownHold { .. } => "UNKNOWN_HOLD",
+            Self::NoReason { .. } => "NO_REASON",
+        }
+    }
+
+    fn write_facts(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidTransition { state, step, needs } => write!(f, "case is {state}; {step} needs {needs}"),
+            Self::OnHold { step, holds } => {
+                write!(f, "a legal hold stands ({}); {step} waits until it is lifted", holds.join(", "))
+            }
+            Self::NotApproved { missing } => {
+                write!(f, "admission needs both states' approvals; missing: {}", missing.join(", "))
+            }
+            Self::SameApprover { user, gave } => {
+                write!(f, "{user} already gave {gave}; the second needs a different user")
+            }
+            Self::NotEligible { decision: None } => f.write_str("the case has not been screened"),
+            Self::NotEligible { decision: Some(Decision::Review) } => {
+                f.write_str("the screening decision is review, not yet resolved to eligible and confirmed")
+            }
+            Self::NotEligible { decision: Some(d) } => write!(f, "the screening decision is {d}"),
+            Self::NoLegalBasis => f.write_str("no final conviction or final removal order is on record"),
+            Self::NoCommitmentOrder => f.write_str("admission needs a commitment-order reference"),
+            Self::NoIntakeRecord { missing } => write!(f, "the intake record lacks {}", missing.join(", ")),
+            Self::CapacityFloor { place, current, floor } => write!(f, "{place} holds {current} of floor {floor}"),
+            Self::NeedsOverride { place, current, standard, floor } => write!(
+                f,
+                "{place} holds {current} of standard {standard} (floor {floor}); one more needs an override by two different users with a reason"
+            ),
+            Self::UnknownHold { reference } => write!(f, "no standing hold has the reference {reference:?}"),
+            Self::NoReason { what } => write!(f, "{what} must not be empty"),
         }
     }
 }
 
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
+        write!(f, "{}: ", self.code())?;
+        self.write_facts(f)
     }
 }
 
 impl From<LifecycleRefusal> for Refusal {
     fn from(r: LifecycleRefusal) -> Self {
         match r {
-            LifecycleRefusal::InvalidTransition => Self::InvalidTransition,
-            LifecycleRefusal::OnHold => Self::OnHold,
+            LifecycleRefusal::InvalidTransition { from, action } => {
+                Self::InvalidTransition { state: from, step: action.as_str(), needs: states_allowing(action) }
+            }
+            LifecycleRefusal::OnHold { action, .. } => Self::OnHold { step: action.as_str(), holds: Vec::new() },
         }
+    }
+}
+
+/// A coded reason for a case step, such as `FLIGHT_LEFT` or `COURT_ORDER`: a capital letter, then
+/// capital letters, digits and `_`, at most 64 characters in all. Codes, not prose, so reports
+/// can count them and no personal detail slips into the journal through a free-text field.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ReasonCode(String);
+
+/// Why a reason code was rejected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ReasonCodeError {
+    /// Not of the form `[A-Z][A-Z0-9_]*`.
+    #[error("reason: must be a code like FLIGHT_LEFT (capital letters, digits and _)")]
+    NotACode,
+    /// Longer than [`ReasonCode::MAX_LEN`].
+    #[error("reason: must be a code of at most 64 characters")]
+    TooLong,
+}
+
+impl ReasonCode {
+    /// The longest code, in characters.
+    pub const MAX_LEN: usize = 64;
+
+    /// Checks `text` is a code: `[A-Z][A-Z0-9_]{0,63}`.
+    pub fn parse(text: &str) -> Result<Self, ReasonCodeError> {
+        let mut bytes = text.bytes();
+        let starts_with_letter = bytes.next().is_some_and(|b| b.is_ascii_uppercase());
+        if !starts_with_letter || !bytes.all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_') {
+            return Err(ReasonCodeError::NotACode);
+        }
+        if text.len() > Self::MAX_LEN {
+            return Err(ReasonCodeError::TooLong);
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    /// The code.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ReasonCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<ReasonCode> for String {
+    fn from(code: ReasonCode) -> Self {
+        code.0
     }
 }
 
@@ -91,10 +226,18 @@ pub struct IntakeRecord {
 impl IntakeRecord {
     /// Every field answered.
     pub fn is_complete(&self) -> bool {
-        self.hour < 24
-            && !self.visible_injuries.trim().is_empty()
-            && !self.property.trim().is_empty()
-            && !self.next_of_kin.trim().is_empty()
+        self.missing().is_empty()
+    }
+
+    /// The fields not answered (an hour outside 0–23 is not an answer).
+    pub fn missing(&self) -> Vec<&'static str> {
+        let answered = [
+            ("hour", self.hour < 24),
+            ("visible_injuries", !self.visible_injuries.trim().is_empty()),
+            ("property", !self.property.trim().is_empty()),
+            ("next_of_kin", !self.next_of_kin.trim().is_empty()),
+        ];
+        answered.into_iter().filter(|(_, ok)| !ok).map(|(name, _)| name).collect()
     }
 }
 
@@ -139,16 +282,23 @@ pub struct Placement {
 /// standard and floor only with an override by two different users with a reason; beyond the
 /// floor never. The agreement's contracted places cap the number in custody the same way.
 pub fn check_placement(placement: &Placement) -> Result<(), Refusal> {
-    for occupancy in [placement.cell, placement.agreement] {
-        let after = occupancy.current.saturating_add(1);
-        if after > occupancy.floor {
-            return Err(Refusal::CapacityFloor);
+    let places =
+        [(format!("cell {}", placement.cell_id), placement.cell), ("the agreement".to_owned(), placement.agreement)];
+    for (place, occupancy) in places {
+        let Occupancy { current, standard, floor } = occupancy;
+        let after = current.saturating_add(1);
+        if after > floor {
+            return Err(Refusal::CapacityFloor { place, current, floor });
         }
-        if after > occupancy.standard {
+        if after > standard {
             match &placement.override_by {
-                None => return Err(Refusal::NeedsOverride),
-                Some(o) if o.reason.trim().is_empty() => return Err(Refusal::NoReason),
-                Some(o) if o.first == o.second => return Err(Refusal::SameApprover),
+                None => return Err(Refusal::NeedsOverride { place, current, standard, floor }),
+                Some(o) if o.reason.trim().is_empty() => {
+                    return Err(Refusal::NoReason { what: "the override's written reason" });
+                }
+                Some(o) if o.first == o.second => {
+                    return Err(Refusal::SameApprover { user: o.first.clone(), gave: "the first override approval" });
+                }
                 Some(_) => {}
             }
         }
@@ -320,14 +470,26 @@ impl Case {
     }
 
     fn transition(&self, action: Action) -> Result<CaseState, Refusal> {
-        Ok(next_state(self.state, action, self.on_hold())?)
+        next_state(self.state, action, self.on_hold()).map_err(|refusal| match Refusal::from(refusal) {
+            Refusal::OnHold { step, .. } => Refusal::OnHold { step, holds: self.standing_holds() },
+            other => other,
+        })
+    }
+
+    fn standing_holds(&self) -> Vec<String> {
+        self.holds.iter().filter(|h| h.lifted_by.is_none()).map(|h| h.reference.clone()).collect()
+    }
+
+    /// An invalid transition from the current state: `step` needs `needs`.
+    fn invalid(&self, step: &'static str, needs: &str) -> Refusal {
+        Refusal::InvalidTransition { state: self.state, step, needs: needs.to_owned() }
     }
 
     /// Checks `command` by `actor` and, if allowed, returns the case after it. The caller records the
     /// change (with `actor`) as an event in the same transaction; a refusal changes nothing.
     pub fn apply(&self, command: &Command, actor: &Actor) -> Result<Case, Refusal> {
         if actor.reason.trim().is_empty() {
-            return Err(Refusal::NoReason);
+            return Err(Refusal::NoReason { what: "the reason" });
         }
         let mut next = self.clone();
         match command {
@@ -339,10 +501,10 @@ impl Case {
                 if self.decision != Some(Decision::Review)
                     || self.review.as_ref().is_some_and(|r| r.confirmed_by.is_some())
                 {
-                    return Err(Refusal::InvalidTransition);
+                    return Err(self.invalid("resolve_review", "a review decision not yet confirmed"));
                 }
                 if justification.trim().is_empty() {
-                    return Err(Refusal::NoReason);
+                    return Err(Refusal::NoReason { what: "the review's justification" });
                 }
                 next.review = Some(ReviewResolution {
                     eligible: *eligible,
@@ -352,28 +514,29 @@ impl Case {
                 });
             }
             Command::ConfirmReview => {
-                let review = next.review.as_mut().ok_or(Refusal::InvalidTransition)?;
+                let needs = "a resolved review not yet confirmed";
+                let review = next.review.as_mut().ok_or_else(|| self.invalid("confirm_review", needs))?;
                 if review.confirmed_by.is_some() {
-                    return Err(Refusal::InvalidTransition);
+                    return Err(self.invalid("confirm_review", needs));
                 }
                 if review.reviewer == actor.user {
-                    return Err(Refusal::SameApprover);
+                    return Err(Refusal::SameApprover { user: actor.user.clone(), gave: "the review resolution" });
                 }
                 review.confirmed_by = Some(actor.user.clone());
             }
             Command::Approve { state } => {
                 if self.state != CaseState::Screened {
-                    return Err(Refusal::InvalidTransition);
+                    return Err(self.invalid("approve", "screened"));
                 }
                 if !self.eligible() {
-                    return Err(Refusal::NotEligible);
+                    return Err(Refusal::NotEligible { decision: self.decision });
                 }
-                let other = match state {
-                    Party::Sending => &self.receiving_approval,
-                    Party::Receiving => &self.sending_approval,
+                let (other, gave) = match state {
+                    Party::Sending => (&self.receiving_approval, "the receiving approval"),
+                    Party::Receiving => (&self.sending_approval, "the sending approval"),
                 };
                 if other.as_deref() == Some(actor.user.as_str()) {
-                    return Err(Refusal::SameApprover);
+                    return Err(Refusal::SameApprover { user: actor.user.clone(), gave });
                 }
                 match state {
                     Party::Sending => next.sending_approval = Some(actor.user.clone()),
@@ -393,10 +556,12 @@ impl Case {
             Command::Admit { commitment_order, intake, placement } => {
                 next.state = self.transition(Action::Admit)?;
                 if self.sending_approval.is_none() || self.receiving_approval.is_none() {
-                    return Err(Refusal::NotApproved);
+                    let missing = [("sending", &self.sending_approval), ("receiving", &self.receiving_approval)];
+                    let missing = missing.into_iter().filter(|(_, a)| a.is_none()).map(|(party, _)| party).collect();
+                    return Err(Refusal::NotApproved { missing });
                 }
                 if !self.eligible() {
-                    return Err(Refusal::NotEligible);
+                    return Err(Refusal::NotEligible { decision: self.decision });
                 }
                 if !self.legal_basis {
                     return Err(Refusal::NoLegalBasis);
@@ -405,7 +570,7 @@ impl Case {
                     return Err(Refusal::NoCommitmentOrder);
                 }
                 if !intake.is_complete() {
-                    return Err(Refusal::NoIntakeRecord);
+                    return Err(Refusal::NoIntakeRecord { missing: intake.missing() });
                 }
                 check_placement(placement)?;
                 next.commitment_order = Some(commitment_order.clone());
@@ -414,7 +579,7 @@ impl Case {
             }
             Command::Move { placement } => {
                 if !matches!(self.state, CaseState::InCustody | CaseState::ReturnScheduled) {
-                    return Err(Refusal::InvalidTransition);
+                    return Err(self.invalid("move", "in_custody or return_scheduled"));
                 }
                 check_placement(placement)?;
                 next.cell_id = Some(placement.cell_id.clone());
@@ -436,10 +601,10 @@ impl Case {
             Command::Refuse => next.state = self.transition(Action::Refuse)?,
             Command::PlaceHold { reference } => {
                 if self.state.is_final() {
-                    return Err(Refusal::InvalidTransition);
+                    return Err(self.invalid("place_hold", "a case that has not ended"));
                 }
                 if reference.trim().is_empty() {
-                    return Err(Refusal::NoReason);
+                    return Err(Refusal::NoReason { what: "the hold's reference" });
                 }
                 next.holds.push(Hold { reference: reference.clone(), placed_by: actor.user.clone(), lifted_by: None });
             }
@@ -448,7 +613,7 @@ impl Case {
                     .holds
                     .iter_mut()
                     .find(|h| &h.reference == reference && h.lifted_by.is_none())
-                    .ok_or(Refusal::UnknownHold)?;
+                    .ok_or_else(|| Refusal::UnknownHold { reference: reference.clone() })?;
                 hold.lifted_by = Some(actor.user.clone());
             }
         }
@@ -460,6 +625,11 @@ impl Case {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// The refusal's code, for tests about which rule refuses.
+    fn code(result: Result<Case, Refusal>) -> Result<Case, &'static str> {
+        result.map_err(|r| r.code())
+    }
 
     fn by(user: &str) -> Actor {
         Actor {
@@ -513,37 +683,37 @@ mod tests {
         let screened = Case::new(true).apply(&Command::Screen { decision: Decision::Eligible }, &by("s")).unwrap();
         let half = screened.apply(&Command::Approve { state: Party::Sending }, &by("alice")).unwrap();
         assert_eq!(half.state, CaseState::Screened);
-        assert_eq!(half.apply(&Command::Approve { state: Party::Receiving }, &by("alice")), Err(Refusal::SameApprover));
+        assert_eq!(code(half.apply(&Command::Approve { state: Party::Receiving }, &by("alice"))), Err("SAME_APPROVER"));
         let both = half.apply(&Command::Approve { state: Party::Receiving }, &by("bob")).unwrap();
         assert_eq!(both.state, CaseState::Approved);
         let ineligible = Case::new(true).apply(&Command::Screen { decision: Decision::Ineligible }, &by("s")).unwrap();
-        assert_eq!(ineligible.apply(&Command::Approve { state: Party::Sending }, &by("a")), Err(Refusal::NotEligible));
+        assert_eq!(code(ineligible.apply(&Command::Approve { state: Party::Sending }, &by("a"))), Err("NOT_ELIGIBLE"));
     }
 
     #[test]
     fn a_review_needs_a_justified_resolution_and_a_second_user() {
         let review = Case::new(true).apply(&Command::Screen { decision: Decision::Review }, &by("s")).unwrap();
-        assert_eq!(review.apply(&Command::Approve { state: Party::Sending }, &by("a")), Err(Refusal::NotEligible));
-        assert_eq!(review.apply(&Command::ConfirmReview, &by("a")), Err(Refusal::InvalidTransition));
+        assert_eq!(code(review.apply(&Command::Approve { state: Party::Sending }, &by("a"))), Err("NOT_ELIGIBLE"));
+        assert_eq!(code(review.apply(&Command::ConfirmReview, &by("a"))), Err("INVALID_TRANSITION"));
         let resolve = Command::ResolveReview { eligible: true, justification: " ".into() };
-        assert_eq!(review.apply(&resolve, &by("rev")), Err(Refusal::NoReason));
+        assert_eq!(code(review.apply(&resolve, &by("rev"))), Err("NO_REASON"));
         let resolve =
             Command::ResolveReview { eligible: true, justification: "assessment dated 2025-05-01 on file".into() };
         let resolved = review.apply(&resolve, &by("rev")).unwrap();
-        assert_eq!(resolved.apply(&Command::Approve { state: Party::Sending }, &by("a")), Err(Refusal::NotEligible));
-        assert_eq!(resolved.apply(&Command::ConfirmReview, &by("rev")), Err(Refusal::SameApprover));
+        assert_eq!(code(resolved.apply(&Command::Approve { state: Party::Sending }, &by("a"))), Err("NOT_ELIGIBLE"));
+        assert_eq!(code(resolved.apply(&Command::ConfirmReview, &by("rev"))), Err("SAME_APPROVER"));
         let confirmed = resolved.apply(&Command::ConfirmReview, &by("other")).unwrap();
         assert!(confirmed.apply(&Command::Approve { state: Party::Sending }, &by("a")).is_ok());
         assert_eq!(
-            confirmed.apply(&resolve, &by("rev")),
-            Err(Refusal::InvalidTransition),
+            code(confirmed.apply(&resolve, &by("rev"))),
+            Err("INVALID_TRANSITION"),
             "a confirmed resolution stands"
         );
         let no = review
             .apply(&Command::ResolveReview { eligible: false, justification: "risk".into() }, &by("rev"))
             .unwrap();
         let no = no.apply(&Command::ConfirmReview, &by("other")).unwrap();
-        assert_eq!(no.apply(&Command::Approve { state: Party::Sending }, &by("a")), Err(Refusal::NotEligible));
+        assert_eq!(code(no.apply(&Command::Approve { state: Party::Sending }, &by("a"))), Err("NOT_ELIGIBLE"));
     }
 
     #[test]
@@ -551,10 +721,10 @@ mod tests {
         let case =
             in_transit().apply(&Command::PlaceHold { reference: "J.G.G. v. Trump TRO".into() }, &by("court")).unwrap();
         assert!(case.on_hold());
-        assert_eq!(case.apply(&admit(room(0)), &by("warden")), Err(Refusal::OnHold));
+        assert_eq!(code(case.apply(&admit(room(0)), &by("warden"))), Err("ON_HOLD"));
         let lifted = case.apply(&Command::LiftHold { reference: "J.G.G. v. Trump TRO".into() }, &by("court")).unwrap();
         assert_eq!(lifted.apply(&admit(room(0)), &by("warden")).unwrap().state, CaseState::InCustody);
-        assert_eq!(lifted.apply(&Command::LiftHold { reference: "x".into() }, &by("c")), Err(Refusal::UnknownHold));
+        assert_eq!(code(lifted.apply(&Command::LiftHold { reference: "x".into() }, &by("c"))), Err("UNKNOWN_HOLD"));
     }
 
     #[test]
@@ -564,36 +734,36 @@ mod tests {
         if let Command::Admit { commitment_order, .. } = &mut no_order {
             commitment_order.clear();
         }
-        assert_eq!(case.apply(&no_order, &by("w")), Err(Refusal::NoCommitmentOrder));
+        assert_eq!(code(case.apply(&no_order, &by("w"))), Err("NO_COMMITMENT_ORDER"));
         let mut no_kin = admit(room(0));
         if let Command::Admit { intake, .. } = &mut no_kin {
             intake.next_of_kin = " ".into();
         }
-        assert_eq!(case.apply(&no_kin, &by("w")), Err(Refusal::NoIntakeRecord));
+        assert_eq!(code(case.apply(&no_kin, &by("w"))), Err("NO_INTAKE_RECORD"));
         let mut no_basis = case.clone();
         no_basis.legal_basis = false;
-        assert_eq!(no_basis.apply(&admit(room(0)), &by("w")), Err(Refusal::NoLegalBasis));
+        assert_eq!(code(no_basis.apply(&admit(room(0)), &by("w"))), Err("NO_LEGAL_BASIS"));
         let mut blank_reason = by("w");
         blank_reason.reason.clear();
-        assert_eq!(case.apply(&admit(room(0)), &blank_reason), Err(Refusal::NoReason));
+        assert_eq!(code(case.apply(&admit(room(0)), &blank_reason)), Err("NO_REASON"));
     }
 
     #[test]
     fn placement_between_standard_and_floor_needs_two_people() {
         let case = in_transit();
-        assert_eq!(case.apply(&admit(room(25)), &by("w")), Err(Refusal::NeedsOverride));
+        assert_eq!(code(case.apply(&admit(room(25)), &by("w"))), Err("NEEDS_OVERRIDE"));
         let mut same = room(25);
         same.override_by = Some(Override { first: "a".into(), second: "a".into(), reason: "surge".into() });
-        assert_eq!(case.apply(&admit(same), &by("w")), Err(Refusal::SameApprover));
+        assert_eq!(code(case.apply(&admit(same), &by("w"))), Err("SAME_APPROVER"));
         let mut two = room(25);
         two.override_by = Some(Override { first: "a".into(), second: "b".into(), reason: "surge".into() });
         assert_eq!(case.apply(&admit(two.clone()), &by("w")).unwrap().state, CaseState::InCustody);
         let mut full = two;
         full.cell.current = 33;
-        assert_eq!(case.apply(&admit(full), &by("w")), Err(Refusal::CapacityFloor));
+        assert_eq!(code(case.apply(&admit(full), &by("w"))), Err("CAPACITY_FLOOR"));
         let mut contracted = room(0);
         contracted.agreement.current = 300;
-        assert_eq!(case.apply(&admit(contracted), &by("w")), Err(Refusal::CapacityFloor));
+        assert_eq!(code(case.apply(&admit(contracted), &by("w"))), Err("CAPACITY_FLOOR"));
     }
 
     fn arb_command() -> impl Strategy<Value = (Command, u8)> {
@@ -675,5 +845,75 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Issue 11: refusals showed only the code; each carries and displays the facts.
+    #[test]
+    fn refusals_carry_the_facts() {
+        let message = |result: Result<Case, Refusal>| result.unwrap_err().to_string();
+        let custody = in_transit().apply(&admit(room(0)), &by("w")).unwrap();
+        assert_eq!(
+            message(custody.apply(&Command::Depart, &by("a"))),
+            "INVALID_TRANSITION: case is in_custody; depart needs scheduled"
+        );
+        let screened = Case::new(true).apply(&Command::Screen { decision: Decision::Eligible }, &by("s")).unwrap();
+        let half = screened.apply(&Command::Approve { state: Party::Sending }, &by("alice")).unwrap();
+        assert_eq!(
+            message(half.apply(&Command::Approve { state: Party::Receiving }, &by("alice"))),
+            "SAME_APPROVER: alice already gave the sending approval; the second needs a different user"
+        );
+        let mut full = room(3);
+        full.cell_id = "A-101".into();
+        full.cell = Occupancy { current: 3, standard: 2, floor: 3 };
+        assert_eq!(
+            message(in_transit().apply(&admit(full), &by("w"))),
+            "CAPACITY_FLOOR: cell A-101 holds 3 of floor 3"
+        );
+        assert_eq!(
+            message(in_transit().apply(&admit(room(25)), &by("w"))),
+            "NEEDS_OVERRIDE: cell B1-C01 holds 25 of standard 25 (floor 33); one more needs an override by two different users with a reason"
+        );
+        let mut contracted = room(0);
+        contracted.agreement.current = 300;
+        assert_eq!(
+            message(in_transit().apply(&admit(contracted), &by("w"))),
+            "CAPACITY_FLOOR: the agreement holds 300 of floor 300"
+        );
+        let held = screened.apply(&Command::PlaceHold { reference: "CO-7".into() }, &by("judge")).unwrap();
+        let approved = held
+            .apply(&Command::Approve { state: Party::Sending }, &by("a"))
+            .and_then(|c| c.apply(&Command::Approve { state: Party::Receiving }, &by("b")))
+            .unwrap();
+        assert_eq!(
+            message(approved.apply(&Command::Schedule, &by("a"))),
+            "ON_HOLD: a legal hold stands (CO-7); schedule waits until it is lifted"
+        );
+        assert_eq!(
+            message(in_transit().apply(
+                &Command::Admit {
+                    commitment_order: "o".into(),
+                    intake: IntakeRecord { next_of_kin: " ".into(), ..intake() },
+                    placement: room(0)
+                },
+                &by("w")
+            )),
+            "NO_INTAKE_RECORD: the intake record lacks next_of_kin"
+        );
+        let unapproved = half.apply(&Command::Schedule, &by("a"));
+        assert_eq!(unapproved.map_err(|r| r.code()), Err("INVALID_TRANSITION"));
+        assert_eq!(Refusal::NotApproved { missing: vec!["receiving"] }.code(), "NOT_APPROVED");
+    }
+
+    /// Issue 11: `--reason` accepted any text where a coded reason is documented.
+    #[test]
+    fn reason_must_be_a_code() {
+        for good in ["FLIGHT_LEFT", "A", "E01", "RETURNED_TO_SENDING_STATE", &"X".repeat(64)] {
+            assert_eq!(ReasonCode::parse(good).map(String::from).as_deref(), Ok(good), "{good}");
+        }
+        for bad in ["", "flight_left", "Flight", "_X", "1ABC", "FLIGHT LEFT", "FLIGHT-LEFT", "ÉTÉ", " X"] {
+            let error = ReasonCode::parse(bad).unwrap_err();
+            assert_eq!(error.to_string(), "reason: must be a code like FLIGHT_LEFT (capital letters, digits and _)");
+        }
+        assert_eq!(ReasonCode::parse(&"X".repeat(65)), Err(ReasonCodeError::TooLong));
     }
 }

@@ -37,9 +37,23 @@ pub enum DateError {
     /// Not of the form `YYYY-MM-DD` with ASCII digits.
     #[error("must be a date written YYYY-MM-DD")]
     Format,
-    /// Well formed, but no such day (e.g. 2023-02-29, month 13, year 0).
-    #[error("no such calendar day")]
-    NoSuchDay,
+    /// Well formed, but the month has no such day (e.g. 2023-02-29, 2025-04-00).
+    #[error("no such calendar day ({} {year} has {} days)", month_name(*.month), days_in_month(*.year, *.month))]
+    NoSuchDay {
+        /// The year written.
+        year: i32,
+        /// The month written (1..=12).
+        month: u32,
+    },
+    /// Well formed, but no such month (00 or above 12).
+    #[error("no such month: {month}")]
+    NoSuchMonth {
+        /// The month written.
+        month: u32,
+    },
+    /// Well formed, but year 0000: the calendar starts at year 1.
+    #[error("no such year: 0000 (years start at 0001)")]
+    NoSuchYear,
     /// Arithmetic left the supported range (years 1..=9999).
     #[error("date outside the supported range 0001-01-01..9999-12-31")]
     OutOfRange,
@@ -54,6 +68,25 @@ const MAX_YEAR: i32 = 9999;
 /// True for Gregorian leap years.
 pub const fn is_leap_year(year: i32) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+/// The English name of `month` (1..=12), for messages; "month" out of range.
+pub const fn month_name(month: u32) -> &'static str {
+    match month {
+        1 => "January",
+        2 => "February",
+        3 => "March",
+        4 => "April",
+        5 => "May",
+        6 => "June",
+        7 => "July",
+        8 => "August",
+        9 => "September",
+        10 => "October",
+        11 => "November",
+        12 => "December",
+        _ => "month",
+    }
 }
 
 /// Number of days in `month` (1..=12) of `year`; 0 for a month out of range.
@@ -100,8 +133,11 @@ impl Date {
         if year < MIN_YEAR || year > MAX_YEAR {
             return Err(DateError::OutOfRange);
         }
-        if month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) {
-            return Err(DateError::NoSuchDay);
+        if month < 1 || month > 12 {
+            return Err(DateError::NoSuchMonth { month });
+        }
+        if day < 1 || day > days_in_month(year, month) {
+            return Err(DateError::NoSuchDay { year, month });
         }
         Ok(Self { days: days_from_civil(year, month, day) })
     }
@@ -123,8 +159,9 @@ impl Date {
         let month = digit(m1)? * 10 + digit(m2)?;
         let day = digit(d1)? * 10 + digit(d2)?;
         // year < 10_000, so the cast is lossless.
+        // Four digits cannot exceed 9999, so the only year out of range is 0000.
         Self::from_ymd(year as i32, month, day).map_err(|e| match e {
-            DateError::OutOfRange => DateError::NoSuchDay,
+            DateError::OutOfRange => DateError::NoSuchYear,
             other => other,
         })
     }
@@ -212,7 +249,7 @@ impl Date {
         let first = Self::from_ymd(year, month, 1)?;
         let offset = (weekday as i64 - first.weekday() as i64).rem_euclid(7);
         let date = first.add_days(offset + 7 * (i64::from(n) - 1))?;
-        if date.month() == month { Ok(date) } else { Err(DateError::NoSuchDay) }
+        if date.month() == month { Ok(date) } else { Err(DateError::NoSuchDay { year, month }) }
     }
 
     /// The last given weekday of a month, e.g. the last Monday of May.
@@ -261,13 +298,27 @@ mod tests {
 
     #[test]
     fn rejects_malformed_and_impossible_dates() {
-        assert_eq!(Date::parse("2023-02-29"), Err(DateError::NoSuchDay));
-        assert_eq!(Date::parse("1900-02-29"), Err(DateError::NoSuchDay));
-        assert_eq!(Date::parse("2024-13-01"), Err(DateError::NoSuchDay));
-        assert_eq!(Date::parse("0000-01-01"), Err(DateError::NoSuchDay));
+        assert_eq!(Date::parse("2023-02-29"), Err(DateError::NoSuchDay { year: 2023, month: 2 }));
+        assert_eq!(Date::parse("1900-02-29"), Err(DateError::NoSuchDay { year: 1900, month: 2 }));
+        assert_eq!(Date::parse("2024-13-01"), Err(DateError::NoSuchMonth { month: 13 }));
+        assert_eq!(Date::parse("0000-01-01"), Err(DateError::NoSuchYear));
         for bad in ["2024-1-01", " 2024-01-01", "2024/01/01", "20240101", "", "2024-01-01T00", "+024-01-01"] {
             assert_eq!(Date::parse(bad), Err(DateError::Format), "{bad:?}");
         }
+    }
+
+    /// Issue 11: a well-formed but impossible date says which part does not exist.
+    #[test]
+    fn impossible_dates_say_no_such_day_or_month() {
+        let message = |text: &str| Date::parse(text).unwrap_err().to_string();
+        assert_eq!(message("2015-02-30"), "no such calendar day (February 2015 has 28 days)");
+        assert_eq!(message("2024-02-30"), "no such calendar day (February 2024 has 29 days)");
+        assert_eq!(message("2025-04-31"), "no such calendar day (April 2025 has 30 days)");
+        assert_eq!(message("2025-01-00"), "no such calendar day (January 2025 has 31 days)");
+        assert_eq!(message("2025-13-01"), "no such month: 13");
+        assert_eq!(message("2025-00-10"), "no such month: 0");
+        assert_eq!(message("0000-01-01"), "no such year: 0000 (years start at 0001)");
+        assert_eq!(message("2025-1-01"), "must be a date written YYYY-MM-DD");
     }
 
     #[test]

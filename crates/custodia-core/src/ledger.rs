@@ -133,14 +133,41 @@ pub fn stays_from_events(events: &[CustodyEvent]) -> Vec<Stay> {
     stays.into_values().collect()
 }
 
-/// Parses a billing period label `YYYY-MM`.
-pub fn parse_month(text: &str) -> Option<(i32, u32)> {
-    let (y, m) = text.split_once('-')?;
+/// Why a billing period label was rejected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PeriodError {
+    /// Not of the form `YYYY-MM` with ASCII digits.
+    #[error("must be a month written YYYY-MM")]
+    Format,
+    /// Well formed, but no such month (00 or above 12).
+    #[error("no such month: {0}")]
+    NoSuchMonth(u32),
+    /// Well formed, but year 0000: the calendar starts at year 1.
+    #[error("no such year: 0000 (years start at 0001)")]
+    NoSuchYear,
+}
+
+/// Parses a billing period label `YYYY-MM`, telling a malformed label from a month that does not
+/// exist.
+pub fn parse_period(text: &str) -> Result<(i32, u32), PeriodError> {
+    let (y, m) = text.split_once('-').ok_or(PeriodError::Format)?;
     if y.len() != 4 || m.len() != 2 || !y.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
-        return None;
+        return Err(PeriodError::Format);
     }
-    let month: u32 = m.parse().ok()?;
-    (1..=12).contains(&month).then_some((y.parse().ok()?, month))
+    let year: i32 = y.parse().map_err(|_| PeriodError::Format)?;
+    let month: u32 = m.parse().map_err(|_| PeriodError::Format)?;
+    if !(1..=12).contains(&month) {
+        return Err(PeriodError::NoSuchMonth(month));
+    }
+    if year == 0 {
+        return Err(PeriodError::NoSuchYear);
+    }
+    Ok((year, month))
+}
+
+/// Parses a billing period label `YYYY-MM` ([`parse_period`] without the reason).
+pub fn parse_month(text: &str) -> Option<(i32, u32)> {
+    parse_period(text).ok()
 }
 
 /// The label `YYYY-MM` of a period.
@@ -493,5 +520,17 @@ mod tests {
         for bad in ["2025-4", "2025-13", "2025-00", "25-04", "2025/04", "2025-04-01", "abcd-ef", ""] {
             assert_eq!(parse_month(bad), None, "{bad}");
         }
+    }
+
+    /// Issue 11: `--period 2025-13` said "must be YYYY-MM"; a well-formed label of a month that
+    /// does not exist says so.
+    #[test]
+    fn impossible_periods_say_no_such_month() {
+        let message = |text: &str| parse_period(text).unwrap_err().to_string();
+        assert_eq!(message("2025-13"), "no such month: 13");
+        assert_eq!(message("2025-00"), "no such month: 0");
+        assert_eq!(message("0000-05"), "no such year: 0000 (years start at 0001)");
+        assert_eq!(message("2025-4"), "must be a month written YYYY-MM");
+        assert_eq!(parse_period("2025-12"), Ok((2025, 12)));
     }
 }

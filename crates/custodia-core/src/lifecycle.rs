@@ -202,22 +202,62 @@ pub const TRANSITIONS: [Transition; 20] = {
     ]
 };
 
-/// Why a move is refused. Codes are stable: deprecated, never reused or deleted.
+/// Why a move is refused, with the facts. Codes are stable: deprecated, never reused or deleted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Refusal {
     /// The action is not allowed from the case's state.
-    InvalidTransition,
-    /// A legal hold stands (SPEC §7).
-    OnHold,
+    InvalidTransition {
+        /// Where the case is.
+        from: CaseState,
+        /// What was asked.
+        action: Action,
+    },
+    /// A legal hold stands (SPEC §7) and the action would lead to `to`.
+    OnHold {
+        /// What was asked.
+        action: Action,
+        /// Where it would lead.
+        to: CaseState,
+    },
 }
 
 impl Refusal {
     /// The stable code.
     pub const fn code(self) -> &'static str {
         match self {
-            Self::InvalidTransition => "INVALID_TRANSITION",
-            Self::OnHold => "ON_HOLD",
+            Self::InvalidTransition { .. } => "INVALID_TRANSITION",
+            Self::OnHold { .. } => "ON_HOLD",
         }
+    }
+}
+
+impl fmt::Display for Refusal {
+    /// `CODE: facts`, e.g. `INVALID_TRANSITION: case is in_custody; depart needs scheduled`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::InvalidTransition { from, action } => {
+                write!(f, "{}: case is {from}; {} needs {}", self.code(), action.as_str(), states_allowing(action))
+            }
+            Self::OnHold { action, to } => {
+                write!(
+                    f,
+                    "{}: a legal hold stands; {} (to {to}) waits until it is lifted",
+                    self.code(),
+                    action.as_str()
+                )
+            }
+        }
+    }
+}
+
+/// The states `action` is allowed from, for messages: `scheduled`, or `proposed, screened or
+/// approved`.
+pub fn states_allowing(action: Action) -> String {
+    let states: Vec<&str> = TRANSITIONS.iter().filter(|t| t.action == action).map(|t| t.from.as_str()).collect();
+    match states.split_last() {
+        None => "no state".to_owned(),
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
     }
 }
 
@@ -230,9 +270,9 @@ pub fn next_state(from: CaseState, action: Action, hold_standing: bool) -> Resul
         .iter()
         .find(|t| t.from == from && t.action == action)
         .map(|t| t.to)
-        .ok_or(Refusal::InvalidTransition)?;
+        .ok_or(Refusal::InvalidTransition { from, action })?;
     if hold_standing && to.blocked_by_hold() {
-        return Err(Refusal::OnHold);
+        return Err(Refusal::OnHold { action, to });
     }
     Ok(to)
 }
@@ -260,7 +300,7 @@ mod tests {
                 let allowed = TRANSITIONS.iter().find(|t| t.from == from && t.action == action);
                 match (allowed, next_state(from, action, false)) {
                     (Some(t), Ok(to)) => assert_eq!(to, t.to),
-                    (None, Err(Refusal::InvalidTransition)) => {}
+                    (None, Err(Refusal::InvalidTransition { .. })) => {}
                     (expected, got) => panic!("{from} {}: table says {expected:?}, got {got:?}", action.as_str()),
                 }
             }
@@ -286,9 +326,10 @@ mod tests {
     #[test]
     fn a_hold_blocks_scheduling_transit_and_admission_only() {
         use CaseState as S;
-        assert_eq!(next_state(S::Approved, Action::Schedule, true), Err(Refusal::OnHold));
-        assert_eq!(next_state(S::Scheduled, Action::Depart, true), Err(Refusal::OnHold));
-        assert_eq!(next_state(S::InTransit, Action::Admit, true), Err(Refusal::OnHold));
+        let on_hold = |from, action| next_state(from, action, true).map_err(Refusal::code);
+        assert_eq!(on_hold(S::Approved, Action::Schedule), Err("ON_HOLD"));
+        assert_eq!(on_hold(S::Scheduled, Action::Depart), Err("ON_HOLD"));
+        assert_eq!(on_hold(S::InTransit, Action::Admit), Err("ON_HOLD"));
         assert_eq!(next_state(S::Scheduled, Action::Withdraw, true), Ok(S::Withdrawn));
         assert_eq!(next_state(S::InCustody, Action::ScheduleReturn, true), Ok(S::ReturnScheduled));
         assert_eq!(next_state(S::InCustody, Action::Release, true), Ok(S::Released));
@@ -302,6 +343,26 @@ mod tests {
             assert!(s.is_final(), "{s}");
         }
         assert!(!CaseState::InCustody.is_final());
+    }
+
+    /// Issue 11: a refusal showed only its code; it names the case's state and what the action
+    /// needs.
+    #[test]
+    fn refusals_name_the_state_and_what_the_action_needs() {
+        use CaseState as S;
+        let message = |from, action| next_state(from, action, false).unwrap_err().to_string();
+        assert_eq!(
+            message(S::InCustody, Action::Depart),
+            "INVALID_TRANSITION: case is in_custody; depart needs scheduled"
+        );
+        assert_eq!(
+            message(S::InTransit, Action::Withdraw),
+            "INVALID_TRANSITION: case is in_transit; withdraw needs proposed, screened, approved or scheduled"
+        );
+        assert_eq!(
+            next_state(S::Approved, Action::Schedule, true).unwrap_err().to_string(),
+            "ON_HOLD: a legal hold stands; schedule (to scheduled) waits until it is lifted"
+        );
     }
 
     /// The committed diagram in docs/lifecycle.md must be the one the table generates.

@@ -53,12 +53,19 @@ impl<T> Page<T> {
 
 /// Parses a civil date field.
 pub fn date(field: &str, text: &str) -> Result<custodia_core::Date, ApiError> {
-    custodia_core::Date::parse(text).map_err(|e| ApiError::invalid(field, format!("{text:?} {e}")))
+    custodia_core::Date::parse(text).map_err(|e| ApiError::invalid(field, format!("{text:?}: {e}")))
 }
 
 /// Parses an RFC 3339 UTC timestamp field (`YYYY-MM-DDTHH:MM:SSZ`).
 pub fn timestamp(field: &str, text: &str) -> Result<custodia_store::Timestamp, ApiError> {
     custodia_store::Timestamp::parse(text).map_err(|e| ApiError::invalid(field, e))
+}
+
+/// A coded reason of a case step (`FLIGHT_LEFT`): see [`custodia_core::custody::ReasonCode`].
+pub fn reason_code(field: &str, value: &str) -> Result<String, ApiError> {
+    custodia_core::custody::ReasonCode::parse(value)
+        .map(String::from)
+        .map_err(|e| ApiError::invalid(field, e.to_string()))
 }
 
 /// A required, non-empty text field of at most `max` bytes.

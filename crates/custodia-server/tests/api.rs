@@ -237,6 +237,9 @@ async fn a_case_from_proposal_to_custody_with_etags_and_idempotency() {
     assert_eq!(status, 200);
     let (status, body) = transition(&server, &us, id, json!({"action": "depart", "reason": "FLIGHT_LEFT"})).await;
     assert_eq!((status, body["code"].as_str()), (409, Some("ON_HOLD")), "{body}");
+    // Issue 11: the message carries the facts, the code stays separate.
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(message.contains("ON_HOLD: a legal hold stands (TRO-1); depart waits until it is lifted"), "{body}");
     let (_, holds) = server.get(&us, "/api/v1/holds?agreement=us-sv-cecot&standing=true").await;
     assert_eq!(holds.as_array().unwrap().len(), 1);
     assert_eq!(

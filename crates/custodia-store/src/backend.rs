@@ -2669,7 +2669,7 @@ fn scan_sqlite_journal(path: &std::path::Path) -> Result<Scan, StoreError> {
             page.bodies.extend_from_slice(body);
             page.ends.push(page.bodies.len());
             page.last_root.copy_from_slice(root);
-            if next_seq % PAGE_EVENTS == 0 {
+            if next_seq.is_multiple_of(PAGE_EVENTS) {
                 let full = std::mem::replace(&mut page, new_page(next_seq, spare_rx.try_recv().ok()));
                 if pages_tx.send(full).is_err() {
                     return Ok(()); // the hasher stopped at a disagreement

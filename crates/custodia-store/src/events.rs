@@ -10,20 +10,35 @@ use crate::StoreError;
 pub struct Timestamp(String);
 
 impl Timestamp {
-    /// Parses `YYYY-MM-DDTHH:MM:SSZ`.
+    /// Parses `YYYY-MM-DDTHH:MM:SSZ`. A well-formed instant that does not exist says which part
+    /// does not (`no such calendar day (February 2015 has 28 days)`, `no such month: 13`).
     pub fn parse(text: &str) -> Result<Self, String> {
+        let format = || format!("must be YYYY-MM-DDTHH:MM:SSZ (got {text:?})");
         let bytes = text.as_bytes();
-        let ok = bytes.len() == 20
-            && custodia_core::Date::parse(text.get(..10).unwrap_or_default()).is_ok()
+        let digits = |a: usize| -> Option<u32> {
+            let pair = bytes.get(a..a + 2)?;
+            pair.iter().all(u8::is_ascii_digit).then(|| pair.iter().fold(0, |n, b| n * 10 + u32::from(b - b'0')))
+        };
+        let shaped = bytes.len() == 20
             && bytes.get(10) == Some(&b'T')
             && bytes.get(19) == Some(&b'Z')
-            && matches!(bytes.get(13), Some(b':'))
-            && matches!(bytes.get(16), Some(b':'))
-            && {
-                let num = |a: usize| -> Option<u32> { text.get(a..a + 2)?.parse().ok() };
-                matches!((num(11), num(14), num(17)), (Some(h), Some(m), Some(s)) if h < 24 && m < 60 && s < 60)
-            };
-        if ok { Ok(Self(text.to_owned())) } else { Err(format!("must be YYYY-MM-DDTHH:MM:SSZ (got {text:?})")) }
+            && bytes.get(13) == Some(&b':')
+            && bytes.get(16) == Some(&b':');
+        let (Some(hour), Some(minute), Some(second)) = (digits(11), digits(14), digits(17)) else {
+            return Err(format());
+        };
+        if !shaped {
+            return Err(format());
+        }
+        match custodia_core::Date::parse(text.get(..10).unwrap_or_default()) {
+            Err(custodia_core::date::DateError::Format) => return Err(format()),
+            Err(e) => return Err(e.to_string()),
+            Ok(_) => {}
+        }
+        if hour > 23 || minute > 59 || second > 59 {
+            return Err(format!("no such time of day: {hour:02}:{minute:02}:{second:02}"));
+        }
+        Ok(Self(text.to_owned()))
     }
 
     /// From seconds since 1970-01-01T00:00:00Z.
@@ -105,7 +120,7 @@ pub(crate) struct Head {
 impl Head {
     pub(crate) fn decode(size: i64, frontier: &[u8]) -> Result<Self, StoreError> {
         let size = u64::try_from(size).map_err(|_| StoreError::Inconsistent("negative journal size".into()))?;
-        if frontier.len() % 32 != 0 {
+        if !frontier.len().is_multiple_of(32) {
             return Err(StoreError::Inconsistent("journal head: frontier is not a list of 32-byte hashes".into()));
         }
         let roots = frontier
@@ -249,6 +264,20 @@ fn first_root_mismatch(range: &mut custodia_journal::merkle::Tree, events: &[Sto
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 11: a well-formed instant that does not exist says which part does not.
+    #[test]
+    fn impossible_timestamps_say_no_such_day_month_or_time() {
+        let message = |text: &str| Timestamp::parse(text).unwrap_err();
+        assert_eq!(message("2015-02-30T08:00:00Z"), "no such calendar day (February 2015 has 28 days)");
+        assert_eq!(message("2025-13-01T08:00:00Z"), "no such month: 13");
+        assert_eq!(message("2025-01-01T24:00:00Z"), "no such time of day: 24:00:00");
+        assert_eq!(message("2025-01-01T08:60:00Z"), "no such time of day: 08:60:00");
+        for bad in ["2025-01-01 08:00:00Z", "2025-01-01T08:00:00", "2025-1-01T08:00:00Z", "2025-01-01T8:00:00Z", ""] {
+            assert!(message(bad).starts_with("must be YYYY-MM-DDTHH:MM:SSZ"), "{bad:?}: {}", message(bad));
+        }
+        assert!(Timestamp::parse("2024-02-29T23:59:59Z").is_ok());
+    }
 
     #[test]
     fn timestamps_convert_to_unix_seconds_and_back() {

@@ -334,8 +334,7 @@ impl Store {
         on: Option<Date>,
     ) -> Result<Document, StoreError> {
         let (version, agreement) = self.current_agreement(agreement_id).await?;
-        let (y, m) =
-            ledger::parse_month(period).ok_or_else(|| refused(format!("period {period:?} must be YYYY-MM")))?;
+        let (y, m) = ledger::parse_period(period).map_err(|e| refused(format!("period {period:?}: {e}")))?;
         let this = Period::new(&agreement, y, m).map_err(billing)?;
         if let Some(on) = on {
             let last =

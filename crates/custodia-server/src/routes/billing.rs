@@ -378,8 +378,8 @@ async fn draft_invoice(
 ) -> ApiResult<(StatusCode, axum::Json<InvoiceView>)> {
     let (_, agreement, _) = agreement_in_scope(&state, &who, &body.agreement_id).await?;
     who.require(Capability::Invoices)?;
-    let (y, m) = ledger::parse_month(&body.period)
-        .ok_or_else(|| ApiError::invalid("period", format!("{:?} must be YYYY-MM", body.period)))?;
+    let (y, m) = ledger::parse_period(&body.period)
+        .map_err(|e| ApiError::invalid("period", format!("{:?}: {e}", body.period)))?;
     Period::new(&agreement, y, m).map_err(|e| ApiError::invalid("period", e.to_string()))?;
     let extras = extras(&agreement, y, m, &body.extras)?;
     let row = state

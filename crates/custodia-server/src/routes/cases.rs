@@ -499,7 +499,7 @@ async fn apply(
     match outcome {
         // The stored case after the transition, as the commit returned it (no second read).
         Ok(row) => Ok(with_etag(StatusCode::OK, &row, sending_id)),
-        Err(refusal) => Err(ApiError::refused(refusal.code(), format!("{action} refused: {}", refusal.code()))),
+        Err(refusal) => Err(ApiError::refused(refusal.code(), format!("{action} refused: {refusal}"))),
     }
 }
 
@@ -518,7 +518,7 @@ async fn transition(
 ) -> ApiResult<Response> {
     let (_, sending_id) = case_in_scope(&state, &who, id).await?;
     let expected = if_match(&headers)?;
-    let reason = text("reason", &body.reason, 200)?;
+    let reason = crate::wire::reason_code("reason", &body.reason)?;
     let occurred_at = body.occurred_at.as_deref().map(|t| timestamp("occurred_at", t)).transpose()?;
     let (action, request, capability, approval) = request_for(&state, &who, id, body).await?;
     who.require(capability)?;
@@ -638,7 +638,7 @@ async fn hold(state: &AppState, who: &Principal, body: HoldRequest, place: bool)
     let (_, sending_id) = case_in_scope(state, who, body.case_id).await?;
     who.require(Capability::LegalCaseStep)?;
     let reference = text("reference", &body.reference, 200)?;
-    let reason = text("reason", &body.reason, 200)?;
+    let reason = crate::wire::reason_code("reason", &body.reason)?;
     let (action, command) = if place {
         ("place_hold", Command::PlaceHold { reference })
     } else {
