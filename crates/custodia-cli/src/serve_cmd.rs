@@ -1,5 +1,6 @@
 //! `custodia serve` and `custodia user`: the HTTP service and its users and tokens.
 
+use custodia_store::prelude::*;
 use std::io::Write;
 use std::path::PathBuf;
 

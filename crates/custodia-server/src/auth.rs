@@ -5,6 +5,7 @@
 //! Argon2id PHC strings. A record outside the caller's scope answers 404, exactly like a record
 //! that does not exist; a role that may not do something in scope answers 403.
 
+use custodia_store::prelude::*;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};

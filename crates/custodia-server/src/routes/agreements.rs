@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use custodia_core::Agreement;
+use custodia_store::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
@@ -105,7 +106,7 @@ fn view(a: &Agreement, version: i64, source: Option<String>) -> AgreementView {
 /// The current version of a stored agreement the caller sees (404 otherwise).
 pub async fn agreement_in_scope(state: &AppState, who: &Principal, id: &str) -> ApiResult<(i64, Agreement, String)> {
     who.agreement_in_scope(id)?;
-    let (version, source) = state
+    let custodia_store::AgreementSource { version, source } = state
         .store
         .agreement_source(id)
         .await?
@@ -129,7 +130,7 @@ pub async fn require_agreement(state: &AppState, who: &Principal, id: &str) -> A
     responses((status = 200, body = [AgreementView]), (status = 401, body = ErrorBody)))]
 async fn list_agreements(State(state): State<AppState>, who: Principal) -> ApiResult<axum::Json<Vec<AgreementView>>> {
     let mut out = Vec::new();
-    for (id, _) in state.store.agreement_ids().await? {
+    for custodia_store::AgreementVersion { agreement_id: id, .. } in state.store.agreement_ids().await? {
         if who.sees_agreement(&id) {
             let (version, agreement, _) = agreement_in_scope(&state, &who, &id).await?;
             out.push(view(&agreement, version, None));
@@ -199,7 +200,7 @@ async fn import_agreement(
     match state.store.agreement_source(&id).await? {
         // A changed file for an existing agreement is an amendment: proposed now, applied when
         // another user approves it (SPEC §11).
-        Some((_, current)) if current != body.source_toml => {
+        Some(current) if current.source != body.source_toml => {
             let proposal = state.store.propose_amendment(&file, &actor).await?;
             let (version, stored, _) = agreement_in_scope(&state, &who, &id).await?;
             Ok((

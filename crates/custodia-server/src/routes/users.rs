@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::routing::{get, post};
 use custodia_store::access::{NewUser, TokenRow, UserRow};
+use custodia_store::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
