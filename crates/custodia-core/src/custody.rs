@@ -624,6 +624,96 @@ mod tests {
         }
     }
 
+    const AGREEMENT: &str = include_str!("../../../examples/agreements/us-sv-cecot.toml");
+
+    /// The facts of a case in transit whose admission names a registered single cell.
+    fn facts_in_transit(in_cell: u32) -> CaseFacts {
+        let mut case = Case::new(true);
+        for (command, user) in [
+            (Command::Screen { decision: Decision::Eligible }, "s"),
+            (Command::Approve { state: Party::Sending }, "a"),
+            (Command::Approve { state: Party::Receiving }, "b"),
+            (Command::Schedule, "a"),
+            (Command::Depart, "a"),
+        ] {
+            case = case.apply(&command, &by(user)).unwrap();
+        }
+        CaseFacts {
+            case,
+            agreement: crate::Agreement::from_toml(AGREEMENT).unwrap(),
+            facility_id: None,
+            cell: Some(crate::capacity::Cell {
+                facility_id: crate::FacilityId::parse("cecot").unwrap(),
+                cell_id: "iso-1".into(),
+                unit: "isolation".into(),
+                kind: crate::capacity::CellKind::Single,
+                area_m2: crate::Decimal::parse("6.5").unwrap(),
+                beds: 1,
+            }),
+            in_cell,
+            in_facility: 0,
+        }
+    }
+
+    fn admit_request(receiving_id: &str) -> CaseRequest {
+        CaseRequest::Admit {
+            receiving_id: Some(receiving_id.into()),
+            commitment_order: "order".into(),
+            intake: intake(),
+            placement: PlacementRequest { facility_id: "cecot".into(), cell_id: "iso-1".into(), override_by: None },
+        }
+    }
+
+    #[test]
+    fn decide_places_the_person_with_the_occupancy_the_register_holds() {
+        let change = decide(&facts_in_transit(0), &admit_request("SV-1"), &by("w")).unwrap();
+        assert_eq!(change.case.state, CaseState::InCustody);
+        assert_eq!(change.facility_id.as_deref(), Some("cecot"));
+        assert_eq!(change.receiving_id.as_deref(), Some("SV-1"));
+        let blank = decide(&facts_in_transit(0), &admit_request("  "), &by("w")).unwrap();
+        assert_eq!(blank.receiving_id, None, "a blank inmate number is not an identifier");
+        // The single cell already holds someone: beyond the floor, never allowed.
+        assert_eq!(
+            decide(&facts_in_transit(1), &admit_request("SV-1"), &by("w")),
+            Err(Decline::Refused(Refusal::CapacityFloor))
+        );
+    }
+
+    #[test]
+    fn decide_names_an_unregistered_cell_or_an_unknown_facility() {
+        let mut facts = facts_in_transit(0);
+        facts.cell = None;
+        let Err(Decline::Unknown(what)) = decide(&facts, &admit_request("SV-1"), &by("w")) else {
+            panic!("not declined")
+        };
+        assert!(what.contains("cell iso-1 of facility cecot is not registered"), "{what}");
+        let elsewhere = CaseRequest::Move {
+            placement: PlacementRequest { facility_id: "nowhere".into(), cell_id: "iso-1".into(), override_by: None },
+        };
+        let Err(Decline::Unknown(what)) = decide(&facts_in_transit(0), &elsewhere, &by("w")) else {
+            panic!("not declined")
+        };
+        assert!(what.contains("facility nowhere is not in agreement us-sv-cecot"), "{what}");
+    }
+
+    #[test]
+    fn a_plain_command_out_of_custody_leaves_no_facility() {
+        let mut facts = facts_in_transit(0);
+        facts.case = decide(&facts, &admit_request("SV-1"), &by("w")).unwrap().case;
+        facts.facility_id = Some("cecot".into());
+        let released = decide(&facts, &CaseRequest::Plain(Command::Release), &by("w")).unwrap();
+        assert_eq!(released.case.state, CaseState::Released);
+        assert_eq!(released.facility_id, None);
+    }
+
+    #[test]
+    fn only_a_final_conviction_or_removal_order_is_a_legal_basis() {
+        assert!(legal_basis_on_record(Some("final"), None));
+        assert!(legal_basis_on_record(None, Some("final")));
+        assert!(!legal_basis_on_record(Some("appeal_pending"), Some("pending")));
+        assert!(!legal_basis_on_record(None, None));
+    }
+
     fn room(current: u32) -> Placement {
         Placement {
             cell_id: "B1-C01".into(),

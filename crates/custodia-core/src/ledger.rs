@@ -513,6 +513,36 @@ pub fn credit_note_due(
 mod tests {
     use super::*;
 
+    const AGREEMENT: &str = include_str!("../../../examples/agreements/us-sv-cecot.toml");
+
+    #[test]
+    fn invoices_are_due_in_order_once_their_period_is_over() {
+        let a = Agreement::from_toml(AGREEMENT).unwrap();
+        assert_eq!(invoice_due(&a, "2025-03", None, &[]), Ok(()));
+        assert_eq!(
+            invoice_due(&a, "2025-04", None, &[]),
+            Err("issue us-sv-cecot/2025-03 first: invoices are issued in order".into())
+        );
+        let issued = vec!["2025-03".to_owned()];
+        assert_eq!(invoice_due(&a, "2025-04", None, &issued), Ok(()));
+        assert_eq!(invoice_due(&a, "2025-03", None, &issued), Err("us-sv-cecot/2025-03 is already issued".into()));
+        let early = invoice_due(&a, "2025-04", Some(d("2025-04-30")), &issued).unwrap_err();
+        assert!(early.contains("can be invoiced from 2025-05-01"), "{early}");
+        assert!(invoice_due(&a, "2024-01", None, &[]).is_err(), "outside the term");
+    }
+
+    #[test]
+    fn the_credit_note_comes_last_after_the_end() {
+        let a = Agreement::from_toml(AGREEMENT).unwrap();
+        let early = credit_note_due(&a, Some(d("2026-03-14")), false, &[]).unwrap_err();
+        assert!(early.contains("runs until 2026-03-14"), "{early}");
+        let missing = credit_note_due(&a, None, false, &[]).unwrap_err();
+        assert_eq!(missing, "issue us-sv-cecot/2025-03 first: the credit note comes last");
+        let all: Vec<String> = term_periods(&a).iter().map(label).collect();
+        assert_eq!(credit_note_due(&a, None, false, &all), Ok(()));
+        assert_eq!(credit_note_due(&a, None, true, &all), Err("us-sv-cecot/CN is already issued".into()));
+    }
+
     fn d(s: &str) -> Date {
         Date::parse(s).unwrap()
     }

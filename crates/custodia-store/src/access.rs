@@ -98,26 +98,26 @@ pub struct KeptAnswer {
 store_trait! {
     /// Access records: users, tokens, the read log and kept answers.
     pub trait Access {
-    /// Creates a user (`user.created` event; the password hash is not journaled).
-    fn create_user(&self, user: &NewUser, actor: &Actor) -> Result<UserRow, StoreError>;
-    /// Every user, by id.
-    fn users(&self) -> Result<Vec<UserRow>, StoreError>;
-    /// Stores a new API token's hash for a user (`token.created` event, without the hash).
-    fn create_token(&self, user_name: &str, sha256: &[u8; 32], label: &str, actor: &Actor) -> Result<TokenRow, StoreError>;
-    /// Revokes a token (`token.revoked` event); revoking twice is refused.
-    fn revoke_token(&self, id: i64, actor: &Actor) -> Result<TokenRow, StoreError>;
-    /// Every token (never the secret), by id.
-    fn tokens(&self) -> Result<Vec<TokenRow>, StoreError>;
-    /// The user holding a live token with this SHA-256, if any.
-    fn user_by_token(&self, sha256: &[u8; 32]) -> Result<Option<UserRow>, StoreError>;
-    /// Appends reads of persons' files to the read log, in one transaction.
-    fn log_person_reads(&self, reads: &[PersonRead]) -> Result<(), StoreError>;
-    /// The reads of one person's file, oldest first.
-    fn person_reads(&self, person_id: i64) -> Result<Vec<PersonRead>, StoreError>;
-    /// The kept answer for a user's idempotency key.
-    fn kept_answer(&self, user_name: &str, key: &str) -> Result<Option<KeptAnswer>, StoreError>;
-    /// Keeps the first answer for a user's idempotency key (a second one is ignored).
-    fn keep_answer(&self, user_name: &str, key: &str, answer: &KeptAnswer, at: &str) -> Result<(), StoreError>;
+        /// Creates a user (`user.created` event; the password hash is not journaled).
+        fn create_user(&self, user: &NewUser, actor: &Actor) -> Result<UserRow, StoreError>;
+        /// Every user, by id.
+        fn users(&self) -> Result<Vec<UserRow>, StoreError>;
+        /// Stores a new API token's hash for a user (`token.created` event, without the hash).
+        fn create_token(&self, user_name: &str, sha256: &[u8; 32], label: &str, actor: &Actor) -> Result<TokenRow, StoreError>;
+        /// Revokes a token (`token.revoked` event); revoking twice is refused.
+        fn revoke_token(&self, id: i64, actor: &Actor) -> Result<TokenRow, StoreError>;
+        /// Every token (never the secret), by id.
+        fn tokens(&self) -> Result<Vec<TokenRow>, StoreError>;
+        /// The user holding a live token with this SHA-256, if any.
+        fn user_by_token(&self, sha256: &[u8; 32]) -> Result<Option<UserRow>, StoreError>;
+        /// Appends reads of persons' files to the read log, in one transaction.
+        fn log_person_reads(&self, reads: &[PersonRead]) -> Result<(), StoreError>;
+        /// The reads of one person's file, oldest first.
+        fn person_reads(&self, person_id: i64) -> Result<Vec<PersonRead>, StoreError>;
+        /// The kept answer for a user's idempotency key.
+        fn kept_answer(&self, user_name: &str, key: &str) -> Result<Option<KeptAnswer>, StoreError>;
+        /// Keeps the first answer for a user's idempotency key (a second one is ignored).
+        fn keep_answer(&self, user_name: &str, key: &str, answer: &KeptAnswer, at: &str) -> Result<(), StoreError>;
     }
 }
 

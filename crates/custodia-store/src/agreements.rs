@@ -29,20 +29,20 @@ pub struct AgreementVersion {
 store_trait! {
     /// Agreements: import, two-person amendments, and their versions' source text.
     pub trait Agreements {
-    /// Imports an agreement file: a new agreement, an amendment (new version) when the file
-    /// changed, or nothing when it is the current version already.
-    fn import_agreement(&self, file: &AgreementFile<'_>, actor: &Actor) -> Result<AgreementImport, StoreError>;
-    /// Records a proposed amendment of an existing agreement (the first of two people);
-    /// nothing changes until another user approves it.
-    fn propose_amendment(&self, file: &AgreementFile<'_>, actor: &Actor) -> Result<i64, StoreError>;
-    /// Approves a proposed amendment (a second user) and applies it, in one transaction.
-    fn approve_amendment(&self, agreement_id: &str, proposal: i64, actor: &Actor) -> Result<AgreementImport, StoreError>;
-    /// The current version's source text of an agreement.
-    fn agreement_source(&self, id: &str) -> Result<Option<AgreementSource>, StoreError>;
-    /// The source text of one version of an agreement.
-    fn agreement_version_source(&self, id: &str, version: i64) -> Result<Option<String>, StoreError>;
-    /// Every agreement: its id and current version, by id.
-    fn agreement_ids(&self) -> Result<Vec<AgreementVersion>, StoreError>;
+        /// Imports an agreement file: a new agreement, an amendment (new version) when the file
+        /// changed, or nothing when it is the current version already.
+        fn import_agreement(&self, file: &AgreementFile<'_>, actor: &Actor) -> Result<AgreementImport, StoreError>;
+        /// Records a proposed amendment of an existing agreement (the first of two people);
+        /// nothing changes until another user approves it.
+        fn propose_amendment(&self, file: &AgreementFile<'_>, actor: &Actor) -> Result<i64, StoreError>;
+        /// Approves a proposed amendment (a second user) and applies it, in one transaction.
+        fn approve_amendment(&self, agreement_id: &str, proposal: i64, actor: &Actor) -> Result<AgreementImport, StoreError>;
+        /// The current version's source text of an agreement.
+        fn agreement_source(&self, id: &str) -> Result<Option<AgreementSource>, StoreError>;
+        /// The source text of one version of an agreement.
+        fn agreement_version_source(&self, id: &str, version: i64) -> Result<Option<String>, StoreError>;
+        /// Every agreement: its id and current version, by id.
+        fn agreement_ids(&self) -> Result<Vec<AgreementVersion>, StoreError>;
     }
 }
 

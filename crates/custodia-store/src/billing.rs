@@ -48,17 +48,17 @@ where
 store_trait! {
     /// Billing: invoice drafts and their issue by a second user.
     pub trait Billing {
-    /// Stores a drafted document and its `invoice.drafted` event; refused when a document
-    /// with its number is already issued.
-    fn insert_invoice_draft(&self, draft: &InvoiceDraft, actor: &Actor) -> Result<InvoiceRow, StoreError>;
-    /// Issues a drafted document: refused when the issuer prepared it (two-person rule),
-    /// when it is already issued, or when `current_sha256` (the document recomputed from
-    /// the records as they stand) differs from the draft's.
-    fn issue_invoice(&self, id: i64, current_sha256: &[u8; 32], actor: &Actor) -> Result<InvoiceRow, StoreError>;
-    /// One stored document, drafted or issued.
-    fn invoice_row(&self, id: i64) -> Result<Option<InvoiceRow>, StoreError>;
-    /// Every document of an agreement (drafts and issued), in the order they were drafted.
-    fn invoice_rows(&self, agreement_id: &str) -> Result<Vec<InvoiceRow>, StoreError>;
+        /// Stores a drafted document and its `invoice.drafted` event; refused when a document
+        /// with its number is already issued.
+        fn insert_invoice_draft(&self, draft: &InvoiceDraft, actor: &Actor) -> Result<InvoiceRow, StoreError>;
+        /// Issues a drafted document: refused when the issuer prepared it (two-person rule),
+        /// when it is already issued, or when `current_sha256` (the document recomputed from
+        /// the records as they stand) differs from the draft's.
+        fn issue_invoice(&self, id: i64, current_sha256: &[u8; 32], actor: &Actor) -> Result<InvoiceRow, StoreError>;
+        /// One stored document, drafted or issued.
+        fn invoice_row(&self, id: i64) -> Result<Option<InvoiceRow>, StoreError>;
+        /// Every document of an agreement (drafts and issued), in the order they were drafted.
+        fn invoice_rows(&self, agreement_id: &str) -> Result<Vec<InvoiceRow>, StoreError>;
     }
 }
 

@@ -241,43 +241,43 @@ pub type CaseRowOutcome = Result<CaseRow, custodia_core::custody::Refusal>;
 store_trait! {
     /// Cases: proposal, commands (decided by the caller), and reads.
     pub trait Cases {
-    /// Opens a case for a person of the agreement's sending state (by the sending state's
-    /// `person_id`); `open` makes the initial case from the person's record.
-    fn propose_case(&self, agreement_id: &str, sending_id: &str, open: &OpenCase, actor: &Actor) -> Result<CaseRow, StoreError>;
-    /// A stored case.
-    fn case_row(&self, id: i64) -> Result<Option<CaseRow>, StoreError>;
-    /// Every case of one person (under any agreement), in case order.
-    fn cases_of_person(&self, person_id: i64) -> Result<Vec<CaseRow>, StoreError>;
-    /// Where the cases of an agreement are, without their records: (case id, person id,
-    /// facility, cell, state), in case order. Occupancy is counted from these.
-    fn case_places(&self, agreement_id: &str) -> Result<Vec<CasePlace>, StoreError>;
-    /// One case with the sending state's id of its person (no record parsed: the fast path
-    /// of case reads).
-    fn case_with_sending_id(&self, id: i64) -> Result<Option<CaseWithSendingId>, StoreError>;
-    /// One case with the person's record.
-    fn case_with_person(&self, id: i64) -> Result<Option<CaseWithPerson>, StoreError>;
-    /// Every case of an agreement with the person's record, in case order.
-    fn cases_with_persons(&self, agreement_id: &str) -> Result<Vec<CaseWithPerson>, StoreError>;
-    /// Records a second user's approval of a placement above standard capacity, for one
-    /// case and cell (`case.override_approved` event).
-    fn approve_override(&self, case_id: i64, facility_id: &str, cell_id: &str, reason: &str, actor: &Actor) -> Result<i64, StoreError>;
-    /// An override approval: (case, facility, cell, reason, approved by, used).
-    fn override_approval(&self, id: i64) -> Result<Option<OverrideApproval>, StoreError>;
-    /// Marks an approval used by the case's last event; refused when it was used already.
-    fn use_override_approval(&self, id: i64, case_id: i64) -> Result<(), StoreError>;
-    /// One case command: reads the facts (the case, the agreement in force, the cell and the
-    /// occupancy of the cell and of the facility), asks `decide`, and records the change it
-    /// returns (the new state and a `case.transition` event) — or writes nothing when it declines.
-    /// Refused with [`StoreError::Stale`] unless the case is at `call.expected_version`.
-    fn act_on_case(&self, call: &CaseCall, decide: &Decide) -> Result<CaseRowOutcome, StoreError>;
-    /// Several case commands in one transaction — group commit: all that succeed are
-    /// committed (one fsync) together, in order. A command is checked before it writes
-    /// anything, so a refused one leaves nothing behind; if the database fails part-way
-    /// through a command, the whole batch is rolled back and each command is retried in a
-    /// transaction of its own, so one failure never takes the others with it.
-    fn act_on_cases(&self, calls: &[CaseCall], decide: &Decide) -> Result<Vec<Result<CaseRowOutcome, StoreError>>, StoreError>;
-    /// The `case.transition` events of an agreement, in journal order: their bodies.
-    fn case_transition_bodies(&self, agreement_id: &str) -> Result<Vec<String>, StoreError>;
+        /// Opens a case for a person of the agreement's sending state (by the sending state's
+        /// `person_id`); `open` makes the initial case from the person's record.
+        fn propose_case(&self, agreement_id: &str, sending_id: &str, open: &OpenCase, actor: &Actor) -> Result<CaseRow, StoreError>;
+        /// A stored case.
+        fn case_row(&self, id: i64) -> Result<Option<CaseRow>, StoreError>;
+        /// Every case of one person (under any agreement), in case order.
+        fn cases_of_person(&self, person_id: i64) -> Result<Vec<CaseRow>, StoreError>;
+        /// Where the cases of an agreement are, without their records: (case id, person id,
+        /// facility, cell, state), in case order. Occupancy is counted from these.
+        fn case_places(&self, agreement_id: &str) -> Result<Vec<CasePlace>, StoreError>;
+        /// One case with the sending state's id of its person (no record parsed: the fast path
+        /// of case reads).
+        fn case_with_sending_id(&self, id: i64) -> Result<Option<CaseWithSendingId>, StoreError>;
+        /// One case with the person's record.
+        fn case_with_person(&self, id: i64) -> Result<Option<CaseWithPerson>, StoreError>;
+        /// Every case of an agreement with the person's record, in case order.
+        fn cases_with_persons(&self, agreement_id: &str) -> Result<Vec<CaseWithPerson>, StoreError>;
+        /// Records a second user's approval of a placement above standard capacity, for one
+        /// case and cell (`case.override_approved` event).
+        fn approve_override(&self, case_id: i64, facility_id: &str, cell_id: &str, reason: &str, actor: &Actor) -> Result<i64, StoreError>;
+        /// An override approval: (case, facility, cell, reason, approved by, used).
+        fn override_approval(&self, id: i64) -> Result<Option<OverrideApproval>, StoreError>;
+        /// Marks an approval used by the case's last event; refused when it was used already.
+        fn use_override_approval(&self, id: i64, case_id: i64) -> Result<(), StoreError>;
+        /// One case command: reads the facts (the case, the agreement in force, the cell and the
+        /// occupancy of the cell and of the facility), asks `decide`, and records the change it
+        /// returns (the new state and a `case.transition` event) — or writes nothing when it declines.
+        /// Refused with [`StoreError::Stale`] unless the case is at `call.expected_version`.
+        fn act_on_case(&self, call: &CaseCall, decide: &Decide) -> Result<CaseRowOutcome, StoreError>;
+        /// Several case commands in one transaction — group commit: all that succeed are
+        /// committed (one fsync) together, in order. A command is checked before it writes
+        /// anything, so a refused one leaves nothing behind; if the database fails part-way
+        /// through a command, the whole batch is rolled back and each command is retried in a
+        /// transaction of its own, so one failure never takes the others with it.
+        fn act_on_cases(&self, calls: &[CaseCall], decide: &Decide) -> Result<Vec<Result<CaseRowOutcome, StoreError>>, StoreError>;
+        /// The `case.transition` events of an agreement, in journal order: their bodies.
+        fn case_transition_bodies(&self, agreement_id: &str) -> Result<Vec<String>, StoreError>;
     }
 }
 

@@ -13,11 +13,11 @@ use crate::{Actor, CellsImport, StoreError};
 store_trait! {
     /// Cells: import and listing.
     pub trait Cells {
-    /// Imports the cells of an agreement's facilities: new cells are registered, changed ones
-    /// amended, identical ones left alone; one event per cell written.
-    fn import_cells(&self, agreement_id: &str, cells: &[Cell], actor: &Actor) -> Result<CellsImport, StoreError>;
-    /// The registered cells of an agreement, in facility and cell order.
-    fn cells(&self, agreement_id: &str) -> Result<Vec<Cell>, StoreError>;
+        /// Imports the cells of an agreement's facilities: new cells are registered, changed ones
+        /// amended, identical ones left alone; one event per cell written.
+        fn import_cells(&self, agreement_id: &str, cells: &[Cell], actor: &Actor) -> Result<CellsImport, StoreError>;
+        /// The registered cells of an agreement, in facility and cell order.
+        fn cells(&self, agreement_id: &str) -> Result<Vec<Cell>, StoreError>;
     }
 }
 

@@ -1,7 +1,8 @@
 //! Invoices in the register (SPEC §8, §11): documents drawn from the custody records, drafted by
 //! one user and issued by another, stored immutably as canonical JSON with its SHA-256, and
-//! journaled. The arithmetic is the core's (`custodia_core::ledger`); this module gathers its
-//! inputs from the register and keeps the rules about order and issue.
+//! journaled. The arithmetic and the order rules are the core's (`custodia_core::ledger`); this
+//! module gathers their inputs from the register (caller-side code, kept here until the
+//! application layer takes it).
 
 use std::collections::BTreeMap;
 
@@ -323,10 +324,8 @@ impl Store {
         Ok((rows, periods))
     }
 
-    /// Computes the invoice of `period` from the register (without storing it). Refused when the
-    /// period is outside the term, not over on `on`, already issued, or when an earlier period of
-    /// the term has not been issued yet (invoices are issued in order, so an adjustment always
-    /// lands on the next one).
+    /// Computes the invoice of `period` from the register (without storing it). Refused when
+    /// the core's order rules (`ledger::invoice_due`) say it is not due.
     pub async fn compute_invoice(
         &self,
         agreement_id: &str,
@@ -374,8 +373,8 @@ impl Store {
     }
 
     /// Computes the credit note that settles an agreement which has ended by `on` (without
-    /// storing it). Refused before the end, while a period of the term is not issued, or when the
-    /// credit note is already issued.
+    /// storing it). Refused when the core's order rules (`ledger::credit_note_due`) say it is not
+    /// due.
     pub async fn compute_credit_note(&self, agreement_id: &str, on: Option<Date>) -> Result<Document, StoreError> {
         let (version, agreement) = self.current_agreement(agreement_id).await?;
         let (rows, issued) = self.issued(agreement_id).await?;

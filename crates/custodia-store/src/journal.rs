@@ -13,23 +13,23 @@ use crate::{PAGE_EVENTS, StoreError};
 store_trait! {
     /// The journal: size, events, verification.
     pub trait Journal {
-    /// Number of events in the journal.
-    fn journal_size(&self) -> Result<u64, StoreError>;
-    /// Events `from..to` (leaf order).
-    fn events(&self, from: u64, to: u64) -> Result<Vec<StoredEvent>, StoreError>;
-    /// Recomputes the whole tree from the stored events and reports the first mismatch.
-    ///
-    /// Each page of [`PAGE_EVENTS`] events arrives as one row — the bodies joined by line
-    /// breaks (canonical JSON has none) — so the database driver is crossed once per page,
-    /// not once per event, and the time goes to SHA-256. The tree is rebuilt from the bodies
-    /// and its root compared with the stored root at each page end; any disagreement re-reads
-    /// that page event by event (stored leaf hashes, bodies, roots) to name the first mismatch.
-    ///
-    /// On a SQLite file the events are read straight from the file instead (see
-    /// `verify_journal_file`).
-    fn verify_journal(&self) -> Result<VerifyReport, StoreError>;
-    /// The leaf hashes `0..size`, recomputed from the stored bodies (for proofs).
-    fn leaf_hashes(&self, size: u64) -> Result<Vec<custodia_journal::merkle::Hash>, StoreError>;
+        /// Number of events in the journal.
+        fn journal_size(&self) -> Result<u64, StoreError>;
+        /// Events `from..to` (leaf order).
+        fn events(&self, from: u64, to: u64) -> Result<Vec<StoredEvent>, StoreError>;
+        /// Recomputes the whole tree from the stored events and reports the first mismatch.
+        ///
+        /// Each page of [`PAGE_EVENTS`] events arrives as one row — the bodies joined by line
+        /// breaks (canonical JSON has none) — so the database driver is crossed once per page,
+        /// not once per event, and the time goes to SHA-256. The tree is rebuilt from the bodies
+        /// and its root compared with the stored root at each page end; any disagreement re-reads
+        /// that page event by event (stored leaf hashes, bodies, roots) to name the first mismatch.
+        ///
+        /// On a SQLite file the events are read straight from the file instead (see
+        /// `verify_journal_file`).
+        fn verify_journal(&self) -> Result<VerifyReport, StoreError>;
+        /// The leaf hashes `0..size`, recomputed from the stored bodies (for proofs).
+        fn leaf_hashes(&self, size: u64) -> Result<Vec<custodia_journal::merkle::Hash>, StoreError>;
     }
 }
 

@@ -36,29 +36,29 @@ pub struct ContactRow {
 store_trait! {
     /// Oversight: incidents, inspections and contacts.
     pub trait Oversight {
-    /// Files an incident; a death, disappearance or serious injury opens its notifications
-    /// with the agreement's deadlines.
-    fn file_incident(&self, agreement_id: &str, case_id: Option<i64>, kind: IncidentKind, occurred_at: &Timestamp, report: &str, actor: &Actor) -> Result<IncidentRow, StoreError>;
-    /// Records a notification as sent, or adds an addendum to the report (the report itself
-    /// is never edited).
-    fn update_incident(&self, id: i64, update: &IncidentUpdate, actor: &Actor) -> Result<IncidentRow, StoreError>;
-    /// Every incident of an agreement, in id order.
-    fn incidents(&self, agreement_id: &str) -> Result<Vec<IncidentRow>, StoreError>;
-    /// One incident, by id (whatever its agreement).
-    fn incident(&self, id: i64) -> Result<Option<IncidentRow>, StoreError>;
-    /// Files an inspection (its body must be one the agreement names).
-    fn file_inspection(&self, agreement_id: &str, inspection: &Inspection, actor: &Actor) -> Result<i64, StoreError>;
-    /// Moves a recommendation of an inspection to a new state (open → accepted |
-    /// rejected, accepted → implemented | rejected).
-    fn update_recommendation(&self, id: i64, index: usize, to: RecommendationState, actor: &Actor) -> Result<Inspection, StoreError>;
-    /// Every inspection of an agreement, in id order: (id, inspection).
-    fn inspections(&self, agreement_id: &str) -> Result<Vec<InspectionRow>, StoreError>;
-    /// One inspection, by id (whatever its agreement): (agreement id, inspection).
-    fn inspection(&self, id: i64) -> Result<Option<InspectionRow>, StoreError>;
-    /// Logs a consular or family contact.
-    fn log_contact(&self, agreement_id: &str, case_id: Option<i64>, contact: &Contact, actor: &Actor) -> Result<i64, StoreError>;
-    /// The contact log of an agreement: (id, case, contact), in order.
-    fn contacts(&self, agreement_id: &str) -> Result<Vec<ContactRow>, StoreError>;
+        /// Files an incident; a death, disappearance or serious injury opens its notifications
+        /// with the agreement's deadlines.
+        fn file_incident(&self, agreement_id: &str, case_id: Option<i64>, kind: IncidentKind, occurred_at: &Timestamp, report: &str, actor: &Actor) -> Result<IncidentRow, StoreError>;
+        /// Records a notification as sent, or adds an addendum to the report (the report itself
+        /// is never edited).
+        fn update_incident(&self, id: i64, update: &IncidentUpdate, actor: &Actor) -> Result<IncidentRow, StoreError>;
+        /// Every incident of an agreement, in id order.
+        fn incidents(&self, agreement_id: &str) -> Result<Vec<IncidentRow>, StoreError>;
+        /// One incident, by id (whatever its agreement).
+        fn incident(&self, id: i64) -> Result<Option<IncidentRow>, StoreError>;
+        /// Files an inspection (its body must be one the agreement names).
+        fn file_inspection(&self, agreement_id: &str, inspection: &Inspection, actor: &Actor) -> Result<i64, StoreError>;
+        /// Moves a recommendation of an inspection to a new state (open → accepted |
+        /// rejected, accepted → implemented | rejected).
+        fn update_recommendation(&self, id: i64, index: usize, to: RecommendationState, actor: &Actor) -> Result<Inspection, StoreError>;
+        /// Every inspection of an agreement, in id order: (id, inspection).
+        fn inspections(&self, agreement_id: &str) -> Result<Vec<InspectionRow>, StoreError>;
+        /// One inspection, by id (whatever its agreement): (agreement id, inspection).
+        fn inspection(&self, id: i64) -> Result<Option<InspectionRow>, StoreError>;
+        /// Logs a consular or family contact.
+        fn log_contact(&self, agreement_id: &str, case_id: Option<i64>, contact: &Contact, actor: &Actor) -> Result<i64, StoreError>;
+        /// The contact log of an agreement: (id, case, contact), in order.
+        fn contacts(&self, agreement_id: &str) -> Result<Vec<ContactRow>, StoreError>;
     }
 }
 

@@ -70,21 +70,21 @@ const PERSON_COLUMNS_SQL: [(&str, Kind); 6] = [
 store_trait! {
     /// People: bulk import of the sending state's records and reads of them.
     pub trait Persons {
-    /// Imports valid person rows: new people are registered, changed ones amended, identical
-    /// ones left alone. All in one transaction.
-    fn import_persons(&self, file: PersonsFile<'_>, actor: &Actor) -> Result<PersonsImport, StoreError>;
-    /// A person's identifiers other than the export id: (state, scheme, value).
-    fn identifiers(&self, person_id: i64) -> Result<Vec<Identifier>, StoreError>;
-    /// One person by Custodia id: (sending state, version, sequence number of the journal
-    /// event that carries the current record, the record).
-    fn person_by_id(&self, id: i64) -> Result<Option<PersonRow>, StoreError>;
-    /// People of one sending state with Custodia id greater than `after`, in id order, at
-    /// most `limit`.
-    fn persons_of_state(&self, sending_state: &str, after: i64, limit: u32) -> Result<Vec<PersonEntry>, StoreError>;
-    /// People with Custodia id greater than `after`, in id order, at most `limit`.
-    fn persons_page(&self, after: i64, limit: u32) -> Result<Vec<PersonEntry>, StoreError>;
-    /// A person's aliases: (family name, given names), in order.
-    fn aliases_of_person(&self, person_id: i64) -> Result<Vec<Alias>, StoreError>;
+        /// Imports valid person rows: new people are registered, changed ones amended, identical
+        /// ones left alone. All in one transaction.
+        fn import_persons(&self, file: PersonsFile<'_>, actor: &Actor) -> Result<PersonsImport, StoreError>;
+        /// A person's identifiers other than the export id: (state, scheme, value).
+        fn identifiers(&self, person_id: i64) -> Result<Vec<Identifier>, StoreError>;
+        /// One person by Custodia id: (sending state, version, sequence number of the journal
+        /// event that carries the current record, the record).
+        fn person_by_id(&self, id: i64) -> Result<Option<PersonRow>, StoreError>;
+        /// People of one sending state with Custodia id greater than `after`, in id order, at
+        /// most `limit`.
+        fn persons_of_state(&self, sending_state: &str, after: i64, limit: u32) -> Result<Vec<PersonEntry>, StoreError>;
+        /// People with Custodia id greater than `after`, in id order, at most `limit`.
+        fn persons_page(&self, after: i64, limit: u32) -> Result<Vec<PersonEntry>, StoreError>;
+        /// A person's aliases: (family name, given names), in order.
+        fn aliases_of_person(&self, person_id: i64) -> Result<Vec<Alias>, StoreError>;
     }
 }
 
