@@ -248,8 +248,8 @@ store_trait! {
         fn case_row(&self, id: i64) -> Result<Option<CaseRow>, StoreError>;
         /// Every case of one person (under any agreement), in case order.
         fn cases_of_person(&self, person_id: i64) -> Result<Vec<CaseRow>, StoreError>;
-        /// Where the cases of an agreement are, without their records: (case id, person id,
-        /// facility, cell, state), in case order. Occupancy is counted from these.
+        /// Where the cases of an agreement are, without their records, in case order. Occupancy
+        /// is counted from these.
         fn case_places(&self, agreement_id: &str) -> Result<Vec<CasePlace>, StoreError>;
         /// One case with the sending state's id of its person (no record parsed: the fast path
         /// of case reads).
@@ -261,7 +261,7 @@ store_trait! {
         /// Records a second user's approval of a placement above standard capacity, for one
         /// case and cell (`case.override_approved` event).
         fn approve_override(&self, case_id: i64, facility_id: &str, cell_id: &str, reason: &str, actor: &Actor) -> Result<i64, StoreError>;
-        /// An override approval: (case, facility, cell, reason, approved by, used).
+        /// An override approval, by id.
         fn override_approval(&self, id: i64) -> Result<Option<OverrideApproval>, StoreError>;
         /// Marks an approval used by the case's last event; refused when it was used already.
         fn use_override_approval(&self, id: i64, case_id: i64) -> Result<(), StoreError>;
