@@ -5,6 +5,7 @@
 //! when another approves it (docs/access.md#two-person).
 
 use custodia_core::{Agreement, Date};
+use custodia_store::prelude::*;
 use custodia_store::{AgreementFile, StoreError, Timestamp};
 
 use crate::access::{Capability, Principal};
@@ -45,7 +46,7 @@ impl App {
 
     /// The agreement as stored, whoever asks (for use cases that checked scope already).
     pub(crate) async fn stored_agreement(&self, id: &str) -> AppResult<AgreementRecord> {
-        let (version, source) = self
+        let custodia_store::AgreementSource { version, source } = self
             .store()
             .agreement_source(id)
             .await?
@@ -58,7 +59,7 @@ impl App {
     /// The agreements in the caller's scope, by id.
     pub async fn agreements(&self, who: &Principal) -> AppResult<Vec<AgreementRecord>> {
         let mut out = Vec::new();
-        for (id, _) in self.store().agreement_ids().await? {
+        for custodia_store::AgreementVersion { agreement_id: id, .. } in self.store().agreement_ids().await? {
             if who.sees_agreement(&id) {
                 out.push(self.stored_agreement(&id).await?);
             }
@@ -85,7 +86,7 @@ impl App {
         let by = actor(who, now, None);
         let file = AgreementFile { agreement: &agreement, source, effective_from };
         let imported = match self.store().agreement_source(&id).await? {
-            Some((_, current)) if current != source => {
+            Some(current) if current.source != source => {
                 Imported::Proposed { proposal: self.store().propose_amendment(&file, &by).await? }
             }
             _ if self.store().import_agreement(&file, &by).await?.changed => Imported::Created,

@@ -4,6 +4,7 @@
 //! `--data-dir` must not silently start an empty register with a new signing key.
 
 use custodia_store::access::NewUser;
+use custodia_store::prelude::*;
 use custodia_store::{Store, StoreError, Target, Timestamp};
 
 use crate::config::Config;

@@ -7,6 +7,7 @@
 
 use custodia_store::Timestamp;
 use custodia_store::access::{NewUser, TokenRow, UserRow};
+use custodia_store::prelude::*;
 
 use crate::access::{
     Capability, Principal, Role, check_user_name, hash_password, new_token, token_hash, user_name_key,
@@ -115,7 +116,7 @@ impl App {
             let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
             return Err(AppError::invalid("role", format!("{:?} is not one of {}", request.role, roles.join(", "))));
         }
-        let known: Vec<String> = self.store().agreement_ids().await?.into_iter().map(|(id, _)| id).collect();
+        let known: Vec<String> = self.store().agreement_ids().await?.into_iter().map(|a| a.agreement_id).collect();
         check_scope("agreements", &request.agreements, Some(&known))?;
         let facilities = request.facilities.unwrap_or_else(|| vec!["*".into()]);
         check_scope("facilities", &facilities, None)?;

@@ -1,5 +1,6 @@
 //! `custodia case …` and `custodia alerts`: the custody lifecycle from the command line (SPEC §7).
 
+use custodia_store::prelude::*;
 use std::io::Write;
 
 use clap::{Args, Subcommand, ValueEnum};
@@ -10,7 +11,7 @@ use custodia_core::custody::{Actor as CaseActor, Command, IntakeRecord, Override
 use custodia_core::eligibility::Decision;
 use custodia_core::lifecycle::CaseState;
 use custodia_store::Timestamp;
-use custodia_store::cases::{CaseRequest, CaseRow, PlacementRequest};
+use custodia_store::cases::{CaseCall, CaseRequest, CaseRow, PlacementRequest};
 
 use crate::register_cmd::{RegisterArgs, block_on, open, store_failure, stored_agreement};
 use crate::{CmdResult, Failure};
@@ -303,11 +304,11 @@ fn run_request(register: &RegisterArgs, why: &Why, id: i64, action: &str, reques
             recorded_at: store_actor.recorded_at.as_str().to_owned(),
             reason: why.reason.clone(),
         };
-        let outcome =
-            store.act_on_case(id, action, &request, &case_actor, &store_actor).await.map_err(store_failure)?;
+        let call = CaseCall::new(id, action, request, case_actor, store_actor);
+        let outcome = store.act_on_case(&call, &decide).await.map_err(store_failure)?;
         let result = match outcome {
-            Ok(case) => {
-                writeln!(std::io::stdout().lock(), "case {id}: {action} → {}", case.state)?;
+            Ok(row) => {
+                writeln!(std::io::stdout().lock(), "case {id}: {action} → {}", row.case.state)?;
                 Ok(())
             }
             Err(refusal) => Err(Failure::Input(format!("case {id}: {action} refused: {refusal}"))),
@@ -315,6 +316,22 @@ fn run_request(register: &RegisterArgs, why: &Why, id: i64, action: &str, reques
         store.close().await;
         result
     })
+}
+
+/// The rules of a case command: the core's, on the facts the register read.
+pub(crate) fn decide(
+    facts: &custodia_core::custody::CaseFacts,
+    call: &CaseCall,
+) -> Result<custodia_core::custody::CaseChange, custodia_core::custody::Decline> {
+    custodia_core::custody::decide(facts, &call.request, &call.actor)
+}
+
+/// A new case, with the legal basis the person's record gives (docs/lifecycle.md).
+pub(crate) fn open_case(person: &custodia_store::PersonData) -> custodia_core::custody::Case {
+    custodia_core::custody::Case::new(custodia_core::custody::legal_basis_on_record(
+        person.conviction.as_deref(),
+        person.removal_order.as_deref(),
+    ))
 }
 
 pub(crate) fn run(command: &CaseCommand) -> CmdResult {
@@ -326,7 +343,7 @@ pub(crate) fn run(command: &CaseCommand) -> CmdResult {
         C::Propose { agreement, person, register } => block_on(async {
             let store = open(register).await?;
             let actor = store.actor();
-            let row = store.propose_case(agreement, person, &actor).await.map_err(store_failure)?;
+            let row = store.propose_case(agreement, person, &open_case, &actor).await.map_err(store_failure)?;
             store.close().await;
             print_case(&row)
         }),
@@ -341,8 +358,8 @@ pub(crate) fn run(command: &CaseCommand) -> CmdResult {
             store.close().await;
             print_case(&row)?;
             let mut out = std::io::stdout().lock();
-            for (state, scheme, value) in identifiers {
-                writeln!(out, "  identifier {state} {scheme}: {value}")?;
+            for i in identifiers {
+                writeln!(out, "  identifier {} {}: {}", i.state, i.scheme, i.value)?;
             }
             Ok(())
         }),
@@ -438,15 +455,14 @@ pub(crate) fn run_alerts(args: &AlertsArgs) -> CmdResult {
         let incidents = store.incidents(&args.agreement).await.map_err(store_failure)?;
         store.close().await;
         // Each alert names the case and the person (the sending state's id).
-        let ids: Vec<String> =
-            rows.iter().map(|(row, person)| format!("case-{}/{}", row.id, person.sending_id)).collect();
+        let ids: Vec<String> = rows.iter().map(|r| format!("case-{}/{}", r.case.id, r.person.sending_id)).collect();
         let facts: Vec<CaseFacts<'_>> = rows
             .iter()
             .zip(&ids)
-            .map(|((row, person), id)| CaseFacts {
+            .map(|(r, id)| CaseFacts {
                 case_id: id,
-                case: &row.case,
-                projected_release: person.projected_release(&agreement),
+                case: &r.case.case,
+                projected_release: r.person.projected_release(&agreement),
                 return_before_release_days: agreement.return_before_release_days,
             })
             .collect();
@@ -457,9 +473,9 @@ pub(crate) fn run_alerts(args: &AlertsArgs) -> CmdResult {
                 facility_id: t.facility_id.as_str(),
                 in_custody: rows
                     .iter()
-                    .filter(|(row, _)| {
-                        row.facility_id.as_deref() == Some(t.facility_id.as_str())
-                            && matches!(row.case.state, CaseState::InCustody | CaseState::ReturnScheduled)
+                    .filter(|r| {
+                        r.case.facility_id.as_deref() == Some(t.facility_id.as_str())
+                            && matches!(r.case.case.state, CaseState::InCustody | CaseState::ReturnScheduled)
                     })
                     .count() as u32,
                 standard_capacity: u32::try_from(t.standard_capacity).unwrap_or(u32::MAX),
@@ -525,7 +541,7 @@ pub(crate) fn run_legal_basis(args: &LegalBasisArgs) -> CmdResult {
         let rows = store.cases_with_persons(&args.agreement).await.map_err(store_failure)?;
         store.close().await;
         let mut findings = Vec::new();
-        for (row, person) in &rows {
+        for custodia_store::CaseWithPerson { case: row, person } in &rows {
             if !row.case.state.is_held() {
                 continue;
             }
@@ -844,8 +860,8 @@ pub(crate) fn run_contact(command: &ContactCommand) -> CmdResult {
             let contacts = store.contacts(agreement).await.map_err(store_failure)?;
             store.close().await;
             let mut out = std::io::stdout().lock();
-            for (id, case, c) in contacts {
-                let case = case.map_or_else(|| "-".to_owned(), |c| c.to_string());
+            for custodia_store::ContactRow { id, case_id, contact: c } in contacts {
+                let case = case_id.map_or_else(|| "-".to_owned(), |c| c.to_string());
                 writeln!(out, "{id}  case {case:<5} {}  {:<7} {}  {}", c.at, c.means.as_str(), c.contact, c.note)?;
             }
             Ok(())

@@ -9,6 +9,7 @@
 //! issued by two finance officers. The simulation reads no clock: every event carries a fixed
 //! simulated time, and everything but the admin token is the same for a seed.
 
+use custodia_store::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::net::SocketAddr;
@@ -592,8 +593,8 @@ async fn simulate(app: &App, seed: u64, people: u64) -> Result<Summary, Failure>
 
     let rows = store.cases_with_persons(&agreement_id).await.map_err(store_failure)?;
     let mut states: BTreeMap<CaseState, usize> = BTreeMap::new();
-    for (row, _) in &rows {
-        *states.entry(row.case.state).or_default() += 1;
+    for r in &rows {
+        *states.entry(r.case.case.state).or_default() += 1;
     }
     let shown: Vec<String> = states.iter().map(|(s, n)| format!("{n} {s}")).collect();
     let invoices = store.invoice_rows(&agreement_id).await.map_err(store_failure)?;
@@ -615,9 +616,9 @@ async fn simulate(app: &App, seed: u64, people: u64) -> Result<Summary, Failure>
     ))?;
     let locator_person = rows
         .iter()
-        .find(|(row, _)| row.case.state == CaseState::InCustody)
+        .find(|r| r.case.case.state == CaseState::InCustody)
         .or_else(|| rows.first())
-        .map(|(_, person)| person.sending_id.clone());
+        .map(|r| r.person.sending_id.clone());
     Ok(Summary { token: secret, locator_person, users })
 }
 
@@ -1123,7 +1124,7 @@ async fn run_timeline(store: &Store, agreement_id: &str, timeline: Timeline) -> 
         match step {
             Step::Propose { case, sending_id } => {
                 let row = store
-                    .propose_case(agreement_id, &sending_id, &actor(US_OFFICER, when)?)
+                    .propose_case(agreement_id, &sending_id, &crate::case_cmd::open_case, &actor(US_OFFICER, when)?)
                     .await
                     .map_err(store_failure)?;
                 case_ids.insert(case, row.id);
@@ -1141,10 +1142,8 @@ async fn run_timeline(store: &Store, agreement_id: &str, timeline: Timeline) -> 
                     // The same check as --reason, so the walk-through never shows a code users could not type.
                     reason: custodia_core::custody::ReasonCode::parse(reason).map_err(other)?.into(),
                 };
-                let outcome = store
-                    .act_on_case(id, action, &request, &case_actor, &actor(user, when)?)
-                    .await
-                    .map_err(store_failure)?;
+                let call = custodia_store::cases::CaseCall::new(id, action, *request, case_actor, actor(user, when)?);
+                let outcome = store.act_on_case(&call, &crate::case_cmd::decide).await.map_err(store_failure)?;
                 if let Err(refusal) = outcome {
                     refusals += 1;
                     derailed.insert(case);

@@ -1,6 +1,7 @@
 //! `custodia invoices`: invoices and credit notes issued in the register (SPEC §8, §11), and
 //! `custodia report sustainability`.
 
+use custodia_store::prelude::*;
 use std::io::Write;
 use std::path::PathBuf;
 

@@ -1,5 +1,6 @@
 //! `custodia journal …`: verify, checkpoint, prove, check (offline), export, key (SPEC §10, §12).
 
+use custodia_store::prelude::*;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

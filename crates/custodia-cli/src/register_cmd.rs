@@ -1,5 +1,6 @@
 //! Commands that use the register: `import`, `export`, `journal`.
 
+use custodia_store::prelude::*;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -199,9 +200,10 @@ pub(crate) fn block_on<F: std::future::Future<Output = CmdResult>>(future: F) ->
 
 /// The current version of an agreement in the register, loaded.
 pub(crate) async fn stored_agreement(store: &Store, id: &str) -> Result<custodia_core::Agreement, Failure> {
-    let (_, source) = store.agreement_source(id).await.map_err(store_failure)?.ok_or_else(|| {
-        Failure::Input(format!("--agreement: {id} is not in the register: import the agreement file first"))
-    })?;
+    let custodia_store::AgreementSource { source, .. } =
+        store.agreement_source(id).await.map_err(store_failure)?.ok_or_else(|| {
+            Failure::Input(format!("--agreement: {id} is not in the register: import the agreement file first"))
+        })?;
     custodia_core::Agreement::from_toml(&source)
         .map_err(|e| Failure::Other(anyhow::anyhow!("stored agreement {id} no longer loads: {e}")))
 }
@@ -436,10 +438,10 @@ pub(crate) fn run_export(command: &ExportCommand) -> CmdResult {
             let mut after = 0i64;
             loop {
                 let page = store.persons_page(after, 10_000).await.map_err(store_failure)?;
-                let Some((last, _)) = page.last() else { break };
-                after = *last;
+                let Some(last) = page.last() else { break };
+                after = last.id;
                 line.clear();
-                for (id, person) in &page {
+                for custodia_store::PersonEntry { id, record: person } in &page {
                     for value in person.columns() {
                         custodia_core::csv::write_field(&mut line, value.as_bytes());
                         line.push(b',');

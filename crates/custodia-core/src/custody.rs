@@ -621,6 +621,160 @@ impl Case {
     }
 }
 
+/// Whether a person's exported record gives a legal basis for holding them: a final conviction
+/// or a final removal order (docs/lifecycle.md). Takes the two fields of the record as exported.
+pub fn legal_basis_on_record(conviction: Option<&str>, removal_order: Option<&str>) -> bool {
+    conviction == Some("final") || removal_order == Some("final")
+}
+
+/// Where a command places the person: a registered cell, and the override when one is needed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlacementRequest {
+    /// The facility.
+    pub facility_id: String,
+    /// The cell.
+    pub cell_id: String,
+    /// Override approvers and reason, for a placement above standard capacity.
+    pub override_by: Option<Override>,
+}
+
+/// What an operator asks of a stored case; the occupancy comes from the register's records
+/// ([`CaseFacts`]), never from the request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CaseRequest {
+    /// A command that needs no placement.
+    Plain(Command),
+    /// Admission to a cell.
+    Admit {
+        /// The receiving state's identifier of the person (inmate number), recorded at intake.
+        receiving_id: Option<String>,
+        /// Commitment order.
+        commitment_order: String,
+        /// Intake record.
+        intake: IntakeRecord,
+        /// Where.
+        placement: PlacementRequest,
+    },
+    /// A move to another cell.
+    Move {
+        /// Where.
+        placement: PlacementRequest,
+    },
+}
+
+impl CaseRequest {
+    /// The placement the request asks for, if any.
+    pub fn placement(&self) -> Option<&PlacementRequest> {
+        match self {
+            Self::Admit { placement, .. } | Self::Move { placement } => Some(placement),
+            Self::Plain(_) => None,
+        }
+    }
+}
+
+/// What the register holds about a case when a command on it arrives, read in the command's
+/// transaction so that the decision and the write see the same records.
+#[derive(Clone, Debug)]
+pub struct CaseFacts {
+    /// The case as stored.
+    pub case: Case,
+    /// The agreement in force.
+    pub agreement: crate::Agreement,
+    /// The facility the case is placed in now.
+    pub facility_id: Option<String>,
+    /// The cell the request names, when it names one and it is registered.
+    pub cell: Option<crate::capacity::Cell>,
+    /// Other people in custody in that cell.
+    pub in_cell: u32,
+    /// Other people in custody in that cell's facility under the agreement.
+    pub in_facility: u32,
+}
+
+/// What a decided command changes: the case after it and where it now is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseChange {
+    /// The case after the command.
+    pub case: Case,
+    /// The facility after the command (none once out of custody).
+    pub facility_id: Option<String>,
+    /// The receiving state's identifier given at intake, to join the person's identifiers.
+    pub receiving_id: Option<String>,
+    /// The two approvers of a placement above standard capacity (docs/capacity.md).
+    pub override_by: Option<Override>,
+}
+
+/// Why a command on a stored case is not carried out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decline {
+    /// A rule refuses it (a coded refusal).
+    Refused(Refusal),
+    /// It names something the agreement or the register does not hold (a cell, a facility).
+    Unknown(String),
+}
+
+impl From<Refusal> for Decline {
+    fn from(refusal: Refusal) -> Self {
+        Self::Refused(refusal)
+    }
+}
+
+/// Decides a command on a stored case from the facts the register holds: builds the core
+/// [`Command`] (with the occupancy of the cell and of the facility), applies the rules, and says
+/// what to record. Pure: the caller persists the change or the refusal.
+pub fn decide(facts: &CaseFacts, request: &CaseRequest, actor: &Actor) -> Result<CaseChange, Decline> {
+    let mut facility_id = facts.facility_id.clone();
+    let command = match request {
+        CaseRequest::Plain(command) => command.clone(),
+        CaseRequest::Admit { placement, .. } | CaseRequest::Move { placement } => {
+            let place = placement_of(facts, placement)?;
+            facility_id = Some(placement.facility_id.clone());
+            match request {
+                CaseRequest::Admit { commitment_order, intake, .. } => Command::Admit {
+                    commitment_order: commitment_order.clone(),
+                    intake: intake.clone(),
+                    placement: place,
+                },
+                _ => Command::Move { placement: place },
+            }
+        }
+    };
+    let next = facts.case.apply(&command, actor)?;
+    if next.cell_id.is_none() {
+        facility_id = None;
+    }
+    let receiving_id = match request {
+        CaseRequest::Admit { receiving_id: Some(value), .. } if !value.trim().is_empty() => Some(value.clone()),
+        _ => None,
+    };
+    Ok(CaseChange {
+        case: next,
+        facility_id,
+        receiving_id,
+        override_by: request.placement().and_then(|p| p.override_by.clone()),
+    })
+}
+
+/// The placement a request asks for, with the occupancy of the cell and of the facility.
+fn placement_of(facts: &CaseFacts, placement: &PlacementRequest) -> Result<Placement, Decline> {
+    let Some(cell) = &facts.cell else {
+        return Err(Decline::Unknown(format!(
+            "cell {} of facility {} is not registered: import the cells first",
+            placement.cell_id, placement.facility_id
+        )));
+    };
+    let capacity = cell.capacity(&facts.agreement.standards);
+    let contracted =
+        facts.agreement.facility(&placement.facility_id).map(|f| f.contracted_places).ok_or_else(|| {
+            Decline::Unknown(format!("facility {} is not in agreement {}", placement.facility_id, facts.agreement.id))
+        })?;
+    Ok(Placement {
+        cell_id: placement.cell_id.clone(),
+        cell: Occupancy { current: facts.in_cell, standard: capacity.standard, floor: capacity.floor },
+        agreement: Occupancy { current: facts.in_facility, standard: contracted, floor: contracted },
+        override_by: placement.override_by.clone(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -638,6 +792,94 @@ mod tests {
             recorded_at: "2025-03-15T10:05:00Z".into(),
             reason: "TEST".into(),
         }
+    }
+
+    const AGREEMENT: &str = include_str!("../../../examples/agreements/us-sv-cecot.toml");
+
+    /// The facts of a case in transit whose admission names a registered single cell.
+    fn facts_in_transit(in_cell: u32) -> CaseFacts {
+        let mut case = Case::new(true);
+        for (command, user) in [
+            (Command::Screen { decision: Decision::Eligible }, "s"),
+            (Command::Approve { state: Party::Sending }, "a"),
+            (Command::Approve { state: Party::Receiving }, "b"),
+            (Command::Schedule, "a"),
+            (Command::Depart, "a"),
+        ] {
+            case = case.apply(&command, &by(user)).unwrap();
+        }
+        CaseFacts {
+            case,
+            agreement: crate::Agreement::from_toml(AGREEMENT).unwrap(),
+            facility_id: None,
+            cell: Some(crate::capacity::Cell {
+                facility_id: crate::FacilityId::parse("cecot").unwrap(),
+                cell_id: "iso-1".into(),
+                unit: "isolation".into(),
+                kind: crate::capacity::CellKind::Single,
+                area_m2: crate::Decimal::parse("6.5").unwrap(),
+                beds: 1,
+            }),
+            in_cell,
+            in_facility: 0,
+        }
+    }
+
+    fn admit_request(receiving_id: &str) -> CaseRequest {
+        CaseRequest::Admit {
+            receiving_id: Some(receiving_id.into()),
+            commitment_order: "order".into(),
+            intake: intake(),
+            placement: PlacementRequest { facility_id: "cecot".into(), cell_id: "iso-1".into(), override_by: None },
+        }
+    }
+
+    #[test]
+    fn decide_places_the_person_with_the_occupancy_the_register_holds() {
+        let change = decide(&facts_in_transit(0), &admit_request("SV-1"), &by("w")).unwrap();
+        assert_eq!(change.case.state, CaseState::InCustody);
+        assert_eq!(change.facility_id.as_deref(), Some("cecot"));
+        assert_eq!(change.receiving_id.as_deref(), Some("SV-1"));
+        let blank = decide(&facts_in_transit(0), &admit_request("  "), &by("w")).unwrap();
+        assert_eq!(blank.receiving_id, None, "a blank inmate number is not an identifier");
+        // The single cell already holds someone: beyond the floor, never allowed.
+        let full = decide(&facts_in_transit(1), &admit_request("SV-1"), &by("w"));
+        assert!(matches!(full, Err(Decline::Refused(Refusal::CapacityFloor { .. }))), "{full:?}");
+    }
+
+    #[test]
+    fn decide_names_an_unregistered_cell_or_an_unknown_facility() {
+        let mut facts = facts_in_transit(0);
+        facts.cell = None;
+        let Err(Decline::Unknown(what)) = decide(&facts, &admit_request("SV-1"), &by("w")) else {
+            panic!("not declined")
+        };
+        assert!(what.contains("cell iso-1 of facility cecot is not registered"), "{what}");
+        let elsewhere = CaseRequest::Move {
+            placement: PlacementRequest { facility_id: "nowhere".into(), cell_id: "iso-1".into(), override_by: None },
+        };
+        let Err(Decline::Unknown(what)) = decide(&facts_in_transit(0), &elsewhere, &by("w")) else {
+            panic!("not declined")
+        };
+        assert!(what.contains("facility nowhere is not in agreement us-sv-cecot"), "{what}");
+    }
+
+    #[test]
+    fn a_plain_command_out_of_custody_leaves_no_facility() {
+        let mut facts = facts_in_transit(0);
+        facts.case = decide(&facts, &admit_request("SV-1"), &by("w")).unwrap().case;
+        facts.facility_id = Some("cecot".into());
+        let released = decide(&facts, &CaseRequest::Plain(Command::Release), &by("w")).unwrap();
+        assert_eq!(released.case.state, CaseState::Released);
+        assert_eq!(released.facility_id, None);
+    }
+
+    #[test]
+    fn only_a_final_conviction_or_removal_order_is_a_legal_basis() {
+        assert!(legal_basis_on_record(Some("final"), None));
+        assert!(legal_basis_on_record(None, Some("final")));
+        assert!(!legal_basis_on_record(Some("appeal_pending"), Some("pending")));
+        assert!(!legal_basis_on_record(None, None));
     }
 
     fn room(current: u32) -> Placement {

@@ -479,9 +479,96 @@ pub fn sustainability(
     Ok(Sustainability { months, years })
 }
 
+/// Whether the invoice of `period` (`YYYY-MM`) may be drawn (docs/billing.md): the period is in
+/// the term, over on `on` (when given), not issued yet, and every earlier period of the term is
+/// issued — invoices are issued in order, so an adjustment always lands on the next one. `issued`
+/// holds the labels of the periods whose invoice is issued. The error is the refusal, in words.
+pub fn invoice_due(agreement: &Agreement, period: &str, on: Option<Date>, issued: &[String]) -> Result<(), String> {
+    let id = &agreement.id;
+    let (y, m) = parse_period(period).map_err(|e| format!("period {period:?}: {e}"))?;
+    let this = Period::new(agreement, y, m).map_err(|e| e.to_string())?;
+    if let Some(on) = on {
+        let last = Date::from_ymd(y, m, crate::date::days_in_month(y, m)).map_err(|e| e.to_string())?;
+        if on <= last.min(agreement.ends) {
+            let from = last.min(agreement.ends).add_days(1).map(|d| d.to_string()).unwrap_or_default();
+            return Err(format!("period {period} is not over on {on}: it can be invoiced from {from}"));
+        }
+    }
+    if issued.iter().any(|p| p == period) {
+        return Err(format!("{id}/{period} is already issued"));
+    }
+    for earlier in term_periods(agreement).iter().take_while(|p| **p != this) {
+        let label = label(earlier);
+        if !issued.contains(&label) {
+            return Err(format!("issue {id}/{label} first: invoices are issued in order"));
+        }
+    }
+    Ok(())
+}
+
+/// Whether the credit note settling an agreement may be drawn (docs/billing.md): the agreement has
+/// ended by `on` (when given), no credit note is issued, and every period of the term is issued
+/// (the credit note comes last). `issued` holds the labels of the issued invoice periods.
+pub fn credit_note_due(
+    agreement: &Agreement,
+    on: Option<Date>,
+    credit_note_issued: bool,
+    issued: &[String],
+) -> Result<(), String> {
+    let id = &agreement.id;
+    if let Some(on) = on
+        && on <= agreement.ends
+    {
+        return Err(format!(
+            "agreement {id} runs until {}: a credit note settles it once it has ended",
+            agreement.ends
+        ));
+    }
+    if credit_note_issued {
+        return Err(format!("{id}/CN is already issued"));
+    }
+    for p in term_periods(agreement) {
+        let label = label(&p);
+        if !issued.contains(&label) {
+            return Err(format!("issue {id}/{label} first: the credit note comes last"));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const AGREEMENT: &str = include_str!("../../../examples/agreements/us-sv-cecot.toml");
+
+    #[test]
+    fn invoices_are_due_in_order_once_their_period_is_over() {
+        let a = Agreement::from_toml(AGREEMENT).unwrap();
+        assert_eq!(invoice_due(&a, "2025-03", None, &[]), Ok(()));
+        assert_eq!(
+            invoice_due(&a, "2025-04", None, &[]),
+            Err("issue us-sv-cecot/2025-03 first: invoices are issued in order".into())
+        );
+        let issued = vec!["2025-03".to_owned()];
+        assert_eq!(invoice_due(&a, "2025-04", None, &issued), Ok(()));
+        assert_eq!(invoice_due(&a, "2025-03", None, &issued), Err("us-sv-cecot/2025-03 is already issued".into()));
+        let early = invoice_due(&a, "2025-04", Some(d("2025-04-30")), &issued).unwrap_err();
+        assert!(early.contains("can be invoiced from 2025-05-01"), "{early}");
+        assert!(invoice_due(&a, "2024-01", None, &[]).is_err(), "outside the term");
+    }
+
+    #[test]
+    fn the_credit_note_comes_last_after_the_end() {
+        let a = Agreement::from_toml(AGREEMENT).unwrap();
+        let early = credit_note_due(&a, Some(d("2026-03-14")), false, &[]).unwrap_err();
+        assert!(early.contains("runs until 2026-03-14"), "{early}");
+        let missing = credit_note_due(&a, None, false, &[]).unwrap_err();
+        assert_eq!(missing, "issue us-sv-cecot/2025-03 first: the credit note comes last");
+        let all: Vec<String> = term_periods(&a).iter().map(label).collect();
+        assert_eq!(credit_note_due(&a, None, false, &all), Ok(()));
+        assert_eq!(credit_note_due(&a, None, true, &all), Err("us-sv-cecot/CN is already issued".into()));
+    }
 
     fn d(s: &str) -> Date {
         Date::parse(s).unwrap()

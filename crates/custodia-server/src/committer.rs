@@ -4,6 +4,7 @@
 //! commits at once.
 
 use custodia_store::cases::{CaseCall, CaseRowOutcome};
+use custodia_store::prelude::*;
 use custodia_store::{Store, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
@@ -42,13 +43,21 @@ impl Committer {
     }
 }
 
+/// The rules of a case command: the core's, on the facts the register read.
+pub fn decide(
+    facts: &custodia_core::custody::CaseFacts,
+    call: &CaseCall,
+) -> Result<custodia_core::custody::CaseChange, custodia_core::custody::Decline> {
+    custodia_core::custody::decide(facts, &call.request, &call.actor)
+}
+
 /// Applies queued transitions in batches until every [`Committer`] is gone.
 pub async fn run(store: Store, Queue(mut queue): Queue) {
     let mut batch: Vec<(CaseCall, Reply)> = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let calls: Vec<CaseCall> = batch.iter().map(|(c, _)| c.clone()).collect();
         let started = crate::clock::instant();
-        let result = store.act_on_cases(&calls).await;
+        let result = store.act_on_cases(&calls, &decide).await;
         tracing::debug!(size = calls.len(), elapsed_us = started.elapsed().as_micros() as u64, "group commit");
         match result {
             Ok(results) => {

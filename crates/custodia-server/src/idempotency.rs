@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use custodia_store::access::KeptAnswer;
+use custodia_store::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::auth::Principal;
@@ -95,7 +96,7 @@ async fn keyed(state: &AppState, request: Request, next: Next) -> Result<Respons
             )
             .into_response());
         }
-        let status = StatusCode::from_u16(kept.status).unwrap_or(StatusCode::OK);
+        let status = StatusCode::from_u16(kept.outcome).unwrap_or(StatusCode::OK);
         let mut response = (status, kept.response).into_response();
         response.headers_mut().insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         response.headers_mut().insert(REPLAYED, HeaderValue::from_static("true"));
@@ -109,7 +110,7 @@ async fn keyed(state: &AppState, request: Request, next: Next) -> Result<Respons
     let bytes = to_bytes(body, MAX_KEPT_BYTES).await.map_err(|e| ApiError::internal(e).into_response())?;
     let answer = KeptAnswer {
         request_sha256,
-        status: parts.status.as_u16(),
+        outcome: parts.status.as_u16(),
         response: String::from_utf8_lossy(&bytes).into_owned(),
     };
     state

@@ -19,6 +19,7 @@ pub mod routes;
 pub mod state;
 pub mod wire;
 
+use custodia_store::prelude::*;
 use std::future::Future;
 use std::time::Duration;
 

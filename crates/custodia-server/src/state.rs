@@ -81,7 +81,7 @@ impl AppState {
         let read = PersonRead {
             user_name: who.name.clone(),
             person_id,
-            route: route.to_owned(),
+            purpose: route.to_owned(),
             at: crate::clock::now().as_str().to_owned(),
         };
         self.reads.send(read).await.map_err(|_| ApiError::internal("the read log is closed"))

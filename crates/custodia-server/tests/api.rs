@@ -6,6 +6,7 @@
 mod common;
 
 use common::{TestServer, import_cells, import_persons, person};
+use custodia_store::prelude::*;
 use serde_json::{Value, json};
 
 const CECOT: &str = "examples/agreements/us-sv-cecot.toml";

@@ -7,6 +7,7 @@
 
 mod common;
 
+use custodia_store::prelude::*;
 use std::collections::BTreeSet;
 
 use common::{TestServer, actor, import_persons, person};
@@ -381,8 +382,10 @@ async fn every_route_every_role_inside_and_outside_the_scope() {
     dk2.nationalities = Some("SY".into());
     import_persons(&server, OUT, "DK", vec![dk, dk2]).await;
     let store = &server.store;
-    let case_in = store.propose_case(IN, "V1", &actor("setup")).await.unwrap().id;
-    let case_out = store.propose_case(OUT, "D1", &actor("setup")).await.unwrap().id;
+    let case_in =
+        store.propose_case(IN, "V1", &custodia_server::routes::cases::open_case, &actor("setup")).await.unwrap().id;
+    let case_out =
+        store.propose_case(OUT, "D1", &custodia_server::routes::cases::open_case, &actor("setup")).await.unwrap().id;
     let ts = custodia_store::Timestamp::parse("2025-06-01T09:00:00Z").unwrap();
     let incident_in = store
         .file_incident(IN, Some(case_in), custodia_core::incidents::IncidentKind::Death, &ts, "r", &actor("setup"))
@@ -426,7 +429,7 @@ async fn every_route_every_role_inside_and_outside_the_scope() {
     };
     let invoice_out = store.draft_invoice(OUT, &gjilan_first, &[], on, &actor("ana")).await.unwrap().id;
     let persons = store.persons_page(0, 10).await.unwrap();
-    let id_of = |sending: &str| persons.iter().find(|(_, p)| p.sending_id == sending).unwrap().0;
+    let id_of = |sending: &str| persons.iter().find(|p| p.record.sending_id == sending).unwrap().id;
     let ids = Ids {
         case_in,
         case_out,

@@ -7,6 +7,7 @@ mod common;
 use common::TestServer;
 use custodia_journal::checkpoint::{Verifier, open_checkpoint, open_note};
 use custodia_journal::merkle::{self, Hash};
+use custodia_store::prelude::*;
 use serde_json::{Value, json};
 
 const AGREEMENT: &str = "us-sv-cecot";

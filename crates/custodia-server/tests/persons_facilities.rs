@@ -4,6 +4,7 @@
 
 mod common;
 
+use custodia_store::prelude::*;
 use std::time::Duration;
 
 use common::{TestServer, import_cells, import_persons, person};
@@ -124,7 +125,7 @@ async fn person_files_are_scoped_and_every_read_is_logged() {
     let (status, _) = server.get(&officer, &format!("/api/v1/persons/{id}")).await;
     assert_eq!(status, 200);
     let log = reads(&server, id, 3).await;
-    let routes: Vec<(&str, &str)> = log.iter().map(|r| (r.user_name.as_str(), r.route.as_str())).collect();
+    let routes: Vec<(&str, &str)> = log.iter().map(|r| (r.user_name.as_str(), r.purpose.as_str())).collect();
     assert_eq!(
         routes,
         [
@@ -235,7 +236,7 @@ async fn screening_one_person_and_a_whole_file() {
     // Screening reads the person's file: logged.
     let log = reads(&server, id, 3).await;
     assert_eq!(log.len(), 3);
-    assert!(log.iter().all(|r| r.route == "POST /api/v1/persons/{id}/screening" && r.user_name == "legal"));
+    assert!(log.iter().all(|r| r.purpose == "POST /api/v1/persons/{id}/screening" && r.user_name == "legal"));
 
     let (status, e) = server.post(&legal, &path, json!({"agreement_id": "us-sv-cecot", "as_of": "2025-13-01"})).await;
     assert_eq!((status, e["field"].as_str()), (400, Some("as_of")), "{e}");

@@ -1,6 +1,13 @@
-//! Access records (SPEC §11): users with a role and scopes, API tokens (only their SHA-256 is
+//! Access records (docs/access.md): users with a role and scopes, API tokens (only their SHA-256 is
 //! stored), the log of reads of a person's file, and kept answers for idempotent requests. The
 //! rules that use them (roles, scopes, two-person checks) live in the server; this is storage.
+
+use serde_json::json;
+use sqlx::Row;
+
+use crate::backend::{PostgresStore, SqliteStore, store_trait};
+use crate::events::{EventData, NewEvent};
+use crate::{Actor, StoreError};
 
 /// A user as stored.
 #[derive(Clone, PartialEq, Eq)]
@@ -69,8 +76,9 @@ pub struct PersonRead {
     pub user_name: String,
     /// The person's Custodia id.
     pub person_id: i64,
-    /// The route (`GET /api/v1/persons/{id}`).
-    pub route: String,
+    /// What the file was read for, as the caller words it (the server records its route, e.g.
+    /// `GET /api/v1/persons/{id}`). Stored in the `route` column.
+    pub purpose: String,
     /// When (RFC 3339 UTC).
     pub at: String,
 }
@@ -80,11 +88,249 @@ pub struct PersonRead {
 pub struct KeptAnswer {
     /// SHA-256 of the method, path and body of the first request.
     pub request_sha256: Vec<u8>,
-    /// Its HTTP status.
-    pub status: u16,
+    /// The first request's outcome, as a code the caller chose (the server keeps its HTTP
+    /// status). Stored in the `status` column.
+    pub outcome: u16,
     /// Its body.
     pub response: String,
 }
+
+store_trait! {
+    /// Access records: users, tokens, the read log and kept answers.
+    pub trait Access {
+        /// Creates a user (`user.created` event; the password hash is not journaled).
+        fn create_user(&self, user: &NewUser, actor: &Actor) -> Result<UserRow, StoreError>;
+        /// Every user, by id.
+        fn users(&self) -> Result<Vec<UserRow>, StoreError>;
+        /// Stores a new API token's hash for a user (`token.created` event, without the hash).
+        fn create_token(&self, user_name: &str, sha256: &[u8; 32], label: &str, actor: &Actor) -> Result<TokenRow, StoreError>;
+        /// Revokes a token (`token.revoked` event); revoking twice is refused.
+        fn revoke_token(&self, id: i64, actor: &Actor) -> Result<TokenRow, StoreError>;
+        /// Every token (never the secret), by id.
+        fn tokens(&self) -> Result<Vec<TokenRow>, StoreError>;
+        /// The user holding a live token with this SHA-256, if any.
+        fn user_by_token(&self, sha256: &[u8; 32]) -> Result<Option<UserRow>, StoreError>;
+        /// Appends reads of persons' files to the read log, in one transaction.
+        fn log_person_reads(&self, reads: &[PersonRead]) -> Result<(), StoreError>;
+        /// The reads of one person's file, oldest first.
+        fn person_reads(&self, person_id: i64) -> Result<Vec<PersonRead>, StoreError>;
+        /// The kept answer for a user's idempotency key.
+        fn kept_answer(&self, user_name: &str, key: &str) -> Result<Option<KeptAnswer>, StoreError>;
+        /// Keeps the first answer for a user's idempotency key (a second one is ignored).
+        fn keep_answer(&self, user_name: &str, key: &str, answer: &KeptAnswer, at: &str) -> Result<(), StoreError>;
+    }
+}
+
+macro_rules! access_sql {
+    ($name:ident, $db:ty) => {
+        impl Access for $name {
+            async fn create_user(&self, user: &NewUser, actor: &Actor) -> Result<UserRow, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                let taken = sqlx::query("SELECT id FROM users WHERE name = $1").bind(user.name.clone()).fetch_optional(&mut *tx).await?;
+                if taken.is_some() {
+                    return Err(StoreError::Refused(format!("user {} already exists", user.name)));
+                }
+                let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM users").fetch_one(&mut *tx).await?.try_get("next")?;
+                let seq = Self::record_event(&mut tx, &mut head, NewEvent {
+                        kind: "user.created",
+                        agreement_id: None,
+                        person_id: None,
+                        data: EventData::Json(json!({
+                            "user_id": id,
+                            "name": user.name,
+                            "role": user.role,
+                            "agreements": user.agreements,
+                            "facilities": user.facilities,
+                            "password_login": user.password_hash.is_some(),
+                        })),
+                    }, actor).await?;
+                sqlx::query("INSERT INTO users (id, name, role, agreements, facilities, password_hash, created_seq) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(id)
+                    .bind(user.name.clone())
+                    .bind(user.role.clone())
+                    .bind(list_json(&user.agreements))
+                    .bind(list_json(&user.facilities))
+                    .bind(user.password_hash.clone())
+                    .bind(seq)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::save_head(&mut tx, &head).await?;
+                tx.commit().await?;
+                Ok(UserRow {
+                    id,
+                    name: user.name.clone(),
+                    role: user.role.clone(),
+                    agreements: user.agreements.clone(),
+                    facilities: user.facilities.clone(),
+                    password_hash: user.password_hash.clone(),
+                })
+            }
+
+            async fn users(&self) -> Result<Vec<UserRow>, StoreError> {
+                let rows = sqlx::query("SELECT id, name, role, agreements, facilities, password_hash FROM users ORDER BY id").fetch_all(&self.pool).await?;
+                rows.iter().map(|r| Ok(UserRow {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    role: r.try_get("role")?,
+                    agreements: list_from_json(&r.try_get::<String, _>("agreements")?),
+                    facilities: list_from_json(&r.try_get::<String, _>("facilities")?),
+                    password_hash: r.try_get("password_hash")?,
+                })).collect()
+            }
+
+            async fn create_token(&self, user_name: &str, sha256: &[u8; 32], label: &str, actor: &Actor) -> Result<TokenRow, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                let user = sqlx::query("SELECT id FROM users WHERE name = $1").bind(user_name.to_owned()).fetch_optional(&mut *tx).await?
+                    .ok_or_else(|| StoreError::NotFound(format!("user {user_name} does not exist")))?;
+                let user_id: i64 = user.try_get("id")?;
+                let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM api_tokens").fetch_one(&mut *tx).await?.try_get("next")?;
+                Self::record_event(&mut tx, &mut head, NewEvent {
+                        kind: "token.created",
+                        agreement_id: None,
+                        person_id: None,
+                        data: EventData::Json(json!({"token_id": id, "user": user_name, "label": label})),
+                    }, actor).await?;
+                let created_at = actor.recorded_at.as_str().to_owned();
+                sqlx::query("INSERT INTO api_tokens (id, user_id, sha256, label, created_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(id)
+                    .bind(user_id)
+                    .bind(sha256.to_vec())
+                    .bind(label.to_owned())
+                    .bind(created_at.clone())
+                    .execute(&mut *tx)
+                    .await?;
+                Self::save_head(&mut tx, &head).await?;
+                tx.commit().await?;
+                Ok(TokenRow { id, user_name: user_name.to_owned(), label: label.to_owned(), created_at, revoked_at: None })
+            }
+
+            async fn revoke_token(&self, id: i64, actor: &Actor) -> Result<TokenRow, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                let row = sqlx::query("SELECT t.id, u.name, t.label, t.created_at, t.revoked_at FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = $1")
+                    .bind(id).fetch_optional(&mut *tx).await?
+                    .ok_or_else(|| StoreError::NotFound(format!("token {id} does not exist")))?;
+                let mut token = TokenRow {
+                    id,
+                    user_name: row.try_get("name")?,
+                    label: row.try_get("label")?,
+                    created_at: row.try_get("created_at")?,
+                    revoked_at: row.try_get("revoked_at")?,
+                };
+                if token.revoked_at.is_some() {
+                    return Err(StoreError::Refused(format!("token {id} is already revoked")));
+                }
+                Self::record_event(&mut tx, &mut head, NewEvent {
+                        kind: "token.revoked",
+                        agreement_id: None,
+                        person_id: None,
+                        data: EventData::Json(json!({"token_id": id, "user": token.user_name})),
+                    }, actor).await?;
+                let at = actor.recorded_at.as_str().to_owned();
+                sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2").bind(at.clone()).bind(id).execute(&mut *tx).await?;
+                Self::save_head(&mut tx, &head).await?;
+                tx.commit().await?;
+                token.revoked_at = Some(at);
+                Ok(token)
+            }
+
+            async fn tokens(&self) -> Result<Vec<TokenRow>, StoreError> {
+                let rows = sqlx::query("SELECT t.id, u.name, t.label, t.created_at, t.revoked_at FROM api_tokens t JOIN users u ON u.id = t.user_id ORDER BY t.id")
+                    .fetch_all(&self.pool).await?;
+                rows.iter().map(|r| Ok(TokenRow {
+                    id: r.try_get("id")?,
+                    user_name: r.try_get("name")?,
+                    label: r.try_get("label")?,
+                    created_at: r.try_get("created_at")?,
+                    revoked_at: r.try_get("revoked_at")?,
+                })).collect()
+            }
+
+            async fn user_by_token(&self, sha256: &[u8; 32]) -> Result<Option<UserRow>, StoreError> {
+                let row = sqlx::query(
+                    "SELECT u.id, u.name, u.role, u.agreements, u.facilities, u.password_hash FROM api_tokens t \
+                     JOIN users u ON u.id = t.user_id WHERE t.sha256 = $1 AND t.revoked_at IS NULL",
+                )
+                .bind(sha256.to_vec())
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|r| Ok(UserRow {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    role: r.try_get("role")?,
+                    agreements: list_from_json(&r.try_get::<String, _>("agreements")?),
+                    facilities: list_from_json(&r.try_get::<String, _>("facilities")?),
+                    password_hash: r.try_get("password_hash")?,
+                })).transpose()
+            }
+
+            async fn log_person_reads(&self, reads: &[PersonRead]) -> Result<(), StoreError> {
+                if reads.is_empty() {
+                    return Ok(());
+                }
+                let mut tx = self.pool.begin().await?;
+                // Every statement writes, the first one included: on SQLite the transaction takes
+                // the write lock at once (waiting its turn) instead of failing to upgrade a read.
+                for read in reads {
+                    sqlx::query(
+                        "INSERT INTO person_reads (id, user_name, person_id, route, at) \
+                         VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM person_reads), $1, $2, $3, $4)",
+                    )
+                    .bind(read.user_name.clone())
+                    .bind(read.person_id)
+                    .bind(read.purpose.clone())
+                    .bind(read.at.clone())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn person_reads(&self, person_id: i64) -> Result<Vec<PersonRead>, StoreError> {
+                let rows = sqlx::query("SELECT user_name, person_id, route, at FROM person_reads WHERE person_id = $1 ORDER BY id")
+                    .bind(person_id).fetch_all(&self.pool).await?;
+                rows.iter().map(|r| Ok(PersonRead {
+                    user_name: r.try_get("user_name")?,
+                    person_id: r.try_get("person_id")?,
+                    purpose: r.try_get("route")?,
+                    at: r.try_get("at")?,
+                })).collect()
+            }
+
+            async fn kept_answer(&self, user_name: &str, key: &str) -> Result<Option<KeptAnswer>, StoreError> {
+                let row = sqlx::query("SELECT request_sha256, status, response FROM idempotency_keys WHERE user_name = $1 AND key = $2")
+                    .bind(user_name.to_owned()).bind(key.to_owned()).fetch_optional(&self.pool).await?;
+                row.map(|r| Ok(KeptAnswer {
+                    request_sha256: r.try_get("request_sha256")?,
+                    outcome: u16::try_from(r.try_get::<i64, _>("status")?).map_err(|_| StoreError::Inconsistent("kept answer: outcome out of range".into()))?,
+                    response: r.try_get("response")?,
+                })).transpose()
+            }
+
+            async fn keep_answer(&self, user_name: &str, key: &str, answer: &KeptAnswer, at: &str) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO idempotency_keys (user_name, key, request_sha256, status, response, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_name, key) DO NOTHING",
+                )
+                .bind(user_name.to_owned())
+                .bind(key.to_owned())
+                .bind(answer.request_sha256.clone())
+                .bind(i64::from(answer.outcome))
+                .bind(answer.response.clone())
+                .bind(at.to_owned())
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+access_sql!(SqliteStore, sqlx::Sqlite);
+access_sql!(PostgresStore, sqlx::Postgres);
 
 pub(crate) fn list_json(items: &[String]) -> String {
     serde_json::Value::from(items.to_vec()).to_string()

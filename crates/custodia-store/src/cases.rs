@@ -1,13 +1,25 @@
-//! Cases in the register: the core's [`Case`] as stored JSON, and what a command needs from the
-//! register (the person's legal basis, the occupancy of a cell and of a facility).
+//! Cases in the register: the core's [`Case`] as stored JSON, and the facts a command is decided
+//! on (the case, the agreement in force, the occupancy of a cell and of a facility), read in the
+//! command's transaction and handed to the caller's decision.
+
+use std::time::Duration;
 
 use custodia_core::Date;
-use custodia_core::custody::{Case, Hold, IntakeRecord, ReviewResolution};
+use custodia_core::capacity::{Cell, CellKind};
+use custodia_core::custody::{Case, CaseChange, CaseFacts, Decline, Hold, IntakeRecord, ReviewResolution};
+pub use custodia_core::custody::{CaseRequest, PlacementRequest};
 use custodia_core::eligibility::Decision;
 use custodia_core::lifecycle::CaseState;
 use serde_json::{Value, json};
+use sqlx::Row;
 
-use crate::StoreError;
+use crate::backend::{
+    PERSON_SELECT, PostgresStore, SqliteStore, case_row_from, parsed_agreement, person_from_event, person_from_row,
+    store_trait,
+};
+use crate::events::{EventData, Head, NewEvent};
+use crate::record::PersonData;
+use crate::{Actor, StoreError};
 
 fn decision_str(d: Decision) -> &'static str {
     d.as_str()
@@ -113,12 +125,6 @@ pub(crate) fn case_from_json(text: &str) -> Result<Case, StoreError> {
     })
 }
 
-/// Whether a person's exported record gives a legal basis for holding them: a final conviction
-/// or a final removal order (SPEC §7).
-pub(crate) fn has_legal_basis(record: &crate::PersonData) -> bool {
-    record.conviction.as_deref() == Some("final") || record.removal_order.as_deref() == Some("final")
-}
-
 /// A stored case.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CaseRow {
@@ -134,40 +140,6 @@ pub struct CaseRow {
     pub version: i64,
     /// The case.
     pub case: Case,
-}
-
-/// Where a command places the person: a registered cell, and the override when one is needed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PlacementRequest {
-    /// The facility.
-    pub facility_id: String,
-    /// The cell.
-    pub cell_id: String,
-    /// Override approvers and reason, for a placement above standard capacity.
-    pub override_by: Option<custodia_core::custody::Override>,
-}
-
-/// What an operator asks of a stored case; the register fills in the occupancy itself.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CaseRequest {
-    /// A command that needs no placement.
-    Plain(custodia_core::custody::Command),
-    /// Admission to a cell.
-    Admit {
-        /// The receiving state's identifier of the person (inmate number), recorded at intake.
-        receiving_id: Option<String>,
-        /// Commitment order.
-        commitment_order: String,
-        /// Intake record.
-        intake: IntakeRecord,
-        /// Where.
-        placement: PlacementRequest,
-    },
-    /// A move to another cell.
-    Move {
-        /// Where.
-        placement: PlacementRequest,
-    },
 }
 
 /// A second user's approval of a placement above standard capacity, for one case and cell.
@@ -189,7 +161,50 @@ pub struct OverrideApproval {
     pub used: bool,
 }
 
-/// One case command for [`crate::Store::act_on_cases`] (group commit).
+/// Where a case is, without its record (occupancy is counted from these).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CasePlace {
+    /// The case id.
+    pub case_id: i64,
+    /// The person's Custodia id.
+    pub person_id: i64,
+    /// The facility while placed.
+    pub facility_id: Option<String>,
+    /// The cell while placed.
+    pub cell_id: Option<String>,
+    /// The state's name (`in_custody`…).
+    pub state: String,
+}
+
+/// A case with the sending state's id of its person.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseWithSendingId {
+    /// The case.
+    pub case: CaseRow,
+    /// The person's id in the sending state.
+    pub sending_id: String,
+}
+
+/// A case with its person's record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseWithPerson {
+    /// The case.
+    pub case: CaseRow,
+    /// The person's record.
+    pub person: PersonData,
+}
+
+/// The caller's decision on a case command, from the facts the register read in the command's
+/// transaction: the change to record, or why not (nothing is written). Normally
+/// `|facts, call| custodia_core::custody::decide(facts, &call.request, &call.actor)`.
+pub type Decide = dyn Fn(&CaseFacts, &CaseCall) -> Result<CaseChange, Decline> + Sync;
+
+/// The caller's opening of a case for a person, from their record as the register holds it in
+/// the proposal's transaction (normally `Case::new` with
+/// `custodia_core::custody::legal_basis_on_record`).
+pub type OpenCase = dyn Fn(&PersonData) -> Case + Sync;
+
+/// One case command for [`Cases::act_on_cases`] (group commit).
 #[derive(Clone, Debug)]
 pub struct CaseCall {
     /// The case.
@@ -200,18 +215,484 @@ pub struct CaseCall {
     pub action: String,
     /// The command.
     pub request: CaseRequest,
-    /// Who, when and why, for the rules.
+    /// Who, when and why, for the decision (its reason and time are recorded in the event).
     pub actor: custodia_core::custody::Actor,
     /// Who and when, for the journal.
     pub store_actor: crate::Actor,
+}
+
+impl CaseCall {
+    /// A command on case `id` at whatever version it is.
+    pub fn new(
+        id: i64,
+        action: &str,
+        request: CaseRequest,
+        actor: custodia_core::custody::Actor,
+        store_actor: crate::Actor,
+    ) -> Self {
+        Self { id, expected_version: None, action: action.to_owned(), request, actor, store_actor }
+    }
 }
 
 /// The outcome of a case command in a group commit: the stored case after it (with its new
 /// version), or the coded refusal (nothing written).
 pub type CaseRowOutcome = Result<CaseRow, custodia_core::custody::Refusal>;
 
-/// The outcome of a case command: the case after it, or the coded refusal (nothing written).
-pub type CaseOutcome = Result<Case, custodia_core::custody::Refusal>;
+store_trait! {
+    /// Cases: proposal, commands (decided by the caller), and reads.
+    pub trait Cases {
+        /// Opens a case for a person of the agreement's sending state (by the sending state's
+        /// `person_id`); `open` makes the initial case from the person's record.
+        fn propose_case(&self, agreement_id: &str, sending_id: &str, open: &OpenCase, actor: &Actor) -> Result<CaseRow, StoreError>;
+        /// A stored case.
+        fn case_row(&self, id: i64) -> Result<Option<CaseRow>, StoreError>;
+        /// Every case of one person (under any agreement), in case order.
+        fn cases_of_person(&self, person_id: i64) -> Result<Vec<CaseRow>, StoreError>;
+        /// Where the cases of an agreement are, without their records, in case order. Occupancy
+        /// is counted from these.
+        fn case_places(&self, agreement_id: &str) -> Result<Vec<CasePlace>, StoreError>;
+        /// One case with the sending state's id of its person (no record parsed: the fast path
+        /// of case reads).
+        fn case_with_sending_id(&self, id: i64) -> Result<Option<CaseWithSendingId>, StoreError>;
+        /// One case with the person's record.
+        fn case_with_person(&self, id: i64) -> Result<Option<CaseWithPerson>, StoreError>;
+        /// Every case of an agreement with the person's record, in case order.
+        fn cases_with_persons(&self, agreement_id: &str) -> Result<Vec<CaseWithPerson>, StoreError>;
+        /// Records a second user's approval of a placement above standard capacity, for one
+        /// case and cell (`case.override_approved` event).
+        fn approve_override(&self, case_id: i64, facility_id: &str, cell_id: &str, reason: &str, actor: &Actor) -> Result<i64, StoreError>;
+        /// An override approval, by id.
+        fn override_approval(&self, id: i64) -> Result<Option<OverrideApproval>, StoreError>;
+        /// Marks an approval used by the case's last event; refused when it was used already.
+        fn use_override_approval(&self, id: i64, case_id: i64) -> Result<(), StoreError>;
+        /// One case command: reads the facts (the case, the agreement in force, the cell and the
+        /// occupancy of the cell and of the facility), asks `decide`, and records the change it
+        /// returns (the new state and a `case.transition` event) — or writes nothing when it declines.
+        /// Refused with [`StoreError::Stale`] unless the case is at `call.expected_version`.
+        fn act_on_case(&self, call: &CaseCall, decide: &Decide) -> Result<CaseRowOutcome, StoreError>;
+        /// Several case commands in one transaction — group commit: all that succeed are
+        /// committed (one fsync) together, in order. A command is checked before it writes
+        /// anything, so a refused one leaves nothing behind; if the database fails part-way
+        /// through a command, the whole batch is rolled back and each command is retried in a
+        /// transaction of its own, so one failure never takes the others with it.
+        fn act_on_cases(&self, calls: &[CaseCall], decide: &Decide) -> Result<Vec<Result<CaseRowOutcome, StoreError>>, StoreError>;
+        /// The `case.transition` events of an agreement, in journal order: their bodies.
+        fn case_transition_bodies(&self, agreement_id: &str) -> Result<Vec<String>, StoreError>;
+    }
+}
+
+macro_rules! cases_sql {
+    ($name:ident, $db:ty) => {
+        impl Cases for $name {
+            async fn propose_case(&self, agreement_id: &str, sending_id: &str, open: &OpenCase, actor: &Actor) -> Result<CaseRow, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                let agreement = Self::agreement_in(&mut tx, agreement_id).await?;
+                let found = sqlx::query(&format!("{PERSON_SELECT} WHERE p.sending_state = $1 AND p.sending_id = $2"))
+                    .bind(agreement.sending_state.as_str().to_owned())
+                    .bind(sending_id.to_owned())
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("person {sending_id} of {} is not in the register", agreement.sending_state)))?;
+                let (person_id, _, _, record) = person_from_row(&found)?;
+                let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM cases").fetch_one(&mut *tx).await?.try_get("next")?;
+                let case = open(&record);
+                let data = json!({"case_id": id, "record": case_json(&case)});
+                let seq = Self::record_event(&mut tx, &mut head, NewEvent { kind: "case.proposed", agreement_id: Some(agreement_id.to_owned()), person_id: Some(person_id), data: EventData::Json(data) }, actor).await?;
+                sqlx::query(
+                    "INSERT INTO cases (id, agreement_id, person_id, state, facility_id, cell_id, record, version, last_event_seq) \
+                     VALUES ($1, $2, $3, $4, NULL, NULL, $5, 1, $6)",
+                )
+                .bind(id)
+                .bind(agreement_id.to_owned())
+                .bind(person_id)
+                .bind(case.state.as_str())
+                .bind(case_json(&case).to_string())
+                .bind(seq)
+                .execute(&mut *tx)
+                .await?;
+                Self::save_head(&mut tx, &head).await?;
+                tx.commit().await?;
+                Ok(CaseRow { id, agreement_id: agreement_id.to_owned(), person_id, facility_id: None, version: 1, case })
+            }
+
+            async fn case_row(&self, id: i64) -> Result<Option<CaseRow>, StoreError> {
+                let row = sqlx::query("SELECT id, agreement_id, person_id, facility_id, version, record FROM cases WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                match row {
+                    None => Ok(None),
+                    Some(row) => Ok(Some(case_row_from(&row)?)),
+                }
+            }
+
+            async fn cases_of_person(&self, person_id: i64) -> Result<Vec<CaseRow>, StoreError> {
+                let rows = sqlx::query("SELECT id, agreement_id, person_id, facility_id, version, record FROM cases WHERE person_id = $1 ORDER BY id")
+                    .bind(person_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(case_row_from).collect()
+            }
+
+            async fn case_places(&self, agreement_id: &str) -> Result<Vec<CasePlace>, StoreError> {
+                let rows = sqlx::query("SELECT id, person_id, facility_id, cell_id, state FROM cases WHERE agreement_id = $1 ORDER BY id")
+                    .bind(agreement_id.to_owned())
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(CasePlace {
+                            case_id: r.try_get("id")?,
+                            person_id: r.try_get("person_id")?,
+                            facility_id: r.try_get("facility_id")?,
+                            cell_id: r.try_get("cell_id")?,
+                            state: r.try_get("state")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn case_with_sending_id(&self, id: i64) -> Result<Option<CaseWithSendingId>, StoreError> {
+                // The hot read of the API: on a SQLite file it is answered on the calling thread
+                // from a read-only connection kept per thread (an indexed read takes microseconds,
+                // less than handing it to the pool's thread and back).
+                if let Some(path) = &self.file {
+                    return sqlite_case_with_sending_id(path, id);
+                }
+                let row = sqlx::query(
+                    "SELECT c.id, c.agreement_id, c.person_id, c.facility_id, c.version, c.record, p.sending_id FROM cases c \
+                     JOIN persons p ON p.id = c.person_id WHERE c.id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                Ok(Some(CaseWithSendingId { case: case_row_from(&row)?, sending_id: row.try_get("sending_id")? }))
+            }
+
+            async fn case_with_person(&self, id: i64) -> Result<Option<CaseWithPerson>, StoreError> {
+                let row = sqlx::query(
+                    "SELECT c.id, c.agreement_id, c.person_id, c.facility_id, c.version, c.record, e.body FROM cases c \
+                     JOIN persons p ON p.id = c.person_id JOIN events e ON e.seq = p.last_event_seq WHERE c.id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                let person = person_from_event(row.try_get("person_id")?, &row.try_get::<String, _>("body")?)?;
+                Ok(Some(CaseWithPerson { case: case_row_from(&row)?, person }))
+            }
+
+            async fn cases_with_persons(&self, agreement_id: &str) -> Result<Vec<CaseWithPerson>, StoreError> {
+                let rows = sqlx::query(
+                    "SELECT c.id, c.agreement_id, c.person_id, c.facility_id, c.version, c.record, e.body FROM cases c \
+                     JOIN persons p ON p.id = c.person_id JOIN events e ON e.seq = p.last_event_seq \
+                     WHERE c.agreement_id = $1 ORDER BY c.id",
+                )
+                .bind(agreement_id.to_owned())
+                .fetch_all(&self.pool)
+                .await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let person = person_from_event(row.try_get("person_id")?, &row.try_get::<String, _>("body")?)?;
+                    out.push(CaseWithPerson { case: case_row_from(&row)?, person });
+                }
+                Ok(out)
+            }
+
+            async fn approve_override(&self, case_id: i64, facility_id: &str, cell_id: &str, reason: &str, actor: &Actor) -> Result<i64, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                let case = sqlx::query("SELECT agreement_id, person_id FROM cases WHERE id = $1")
+                    .bind(case_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("case {case_id} does not exist")))?;
+                let agreement_id: String = case.try_get("agreement_id")?;
+                let person_id: i64 = case.try_get("person_id")?;
+                let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM override_approvals").fetch_one(&mut *tx).await?.try_get("next")?;
+                let seq = Self::record_event(&mut tx, &mut head, NewEvent {
+                        kind: "case.override_approved",
+                        agreement_id: Some(agreement_id),
+                        person_id: Some(person_id),
+                        data: EventData::Json(json!({"approval_id": id, "case_id": case_id, "facility_id": facility_id, "cell_id": cell_id, "reason": reason})),
+                    }, actor).await?;
+                sqlx::query("INSERT INTO override_approvals (id, case_id, facility_id, cell_id, reason, approved_by, approved_seq) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(id)
+                    .bind(case_id)
+                    .bind(facility_id.to_owned())
+                    .bind(cell_id.to_owned())
+                    .bind(reason.to_owned())
+                    .bind(actor.name.clone())
+                    .bind(seq)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::save_head(&mut tx, &head).await?;
+                tx.commit().await?;
+                Ok(id)
+            }
+
+            async fn override_approval(&self, id: i64) -> Result<Option<OverrideApproval>, StoreError> {
+                let row = sqlx::query("SELECT case_id, facility_id, cell_id, reason, approved_by, used_seq FROM override_approvals WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| {
+                    Ok(OverrideApproval {
+                        id,
+                        case_id: r.try_get("case_id")?,
+                        facility_id: r.try_get("facility_id")?,
+                        cell_id: r.try_get("cell_id")?,
+                        reason: r.try_get("reason")?,
+                        approved_by: r.try_get("approved_by")?,
+                        used: r.try_get::<Option<i64>, _>("used_seq")?.is_some(),
+                    })
+                })
+                .transpose()
+            }
+
+            async fn use_override_approval(&self, id: i64, case_id: i64) -> Result<(), StoreError> {
+                let done = sqlx::query(
+                    "UPDATE override_approvals SET used_seq = (SELECT last_event_seq FROM cases WHERE id = $2) \
+                     WHERE id = $1 AND case_id = $2 AND used_seq IS NULL",
+                )
+                .bind(id)
+                .bind(case_id)
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 1 { Ok(()) } else { Err(StoreError::Refused(format!("override approval {id} is already used"))) }
+            }
+
+            async fn act_on_case(&self, call: &CaseCall, decide: &Decide) -> Result<CaseRowOutcome, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                let outcome = Self::act_in(&mut tx, &mut head, call, decide).await?;
+                if outcome.is_ok() {
+                    Self::save_head(&mut tx, &head).await?;
+                    tx.commit().await?;
+                }
+                Ok(outcome)
+            }
+
+            async fn act_on_cases(&self, calls: &[CaseCall], decide: &Decide) -> Result<Vec<Result<CaseRowOutcome, StoreError>>, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                let mut out = Vec::with_capacity(calls.len());
+                let mut failed = false;
+                for call in calls {
+                    match Self::act_in(&mut tx, &mut head, call, decide).await {
+                        // Written, refused (nothing written) or stale (nothing written).
+                        result @ (Ok(_) | Err(StoreError::Stale(_)) | Err(StoreError::NotFound(_))) => out.push(result),
+                        Err(_) => {
+                            failed = true;
+                            break;
+                        }
+                    }
+                }
+                if !failed {
+                    Self::save_head(&mut tx, &head).await?;
+                    tx.commit().await?;
+                    return Ok(out);
+                }
+                tx.rollback().await?;
+                let mut out = Vec::with_capacity(calls.len());
+                for call in calls {
+                    let result = async {
+                        let mut tx = self.pool.begin().await?;
+                        let mut head = Self::lock_head(&mut tx).await?;
+                        let outcome = Self::act_in(&mut tx, &mut head, call, decide).await?;
+                        if outcome.is_ok() {
+                            Self::save_head(&mut tx, &head).await?;
+                            tx.commit().await?;
+                        }
+                        Ok(outcome)
+                    };
+                    out.push(result.await);
+                }
+                Ok(out)
+            }
+
+            async fn case_transition_bodies(&self, agreement_id: &str) -> Result<Vec<String>, StoreError> {
+                let rows = sqlx::query("SELECT body FROM events WHERE agreement_id = $1 AND kind = 'case.transition' ORDER BY seq")
+                    .bind(agreement_id.to_owned())
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(|r| r.try_get::<String, _>("body").map_err(StoreError::from)).collect()
+            }
+        }
+
+        impl $name {
+            async fn act_in(tx: &mut sqlx::Transaction<'_, $db>, head: &mut Head, call: &CaseCall, decide: &Decide) -> Result<CaseRowOutcome, StoreError> {
+                let CaseCall { id, expected_version, action, request, actor, store_actor } = call;
+                let id = *id;
+                let placement_of = request.placement();
+                // Everything the decision needs, in one statement (each statement costs a round
+                // trip to the database's thread; a busy server runs thousands of these a second):
+                // the case, the current agreement's file, and for a placement the cell and the
+                // occupancy of the cell and of the facility, derived from the cases in custody.
+                let row = sqlx::query(
+                    "SELECT c.agreement_id, c.person_id, c.facility_id, c.record, c.version, \
+                       (SELECT v.source_toml FROM agreements a JOIN agreement_versions v \
+                          ON v.agreement_id = a.id AND v.version = a.current_version WHERE a.id = c.agreement_id) AS source_toml, \
+                       (SELECT k.kind FROM cells k WHERE k.agreement_id = c.agreement_id AND k.facility_id = $2 AND k.cell_id = $3) AS cell_kind, \
+                       (SELECT k.area_m2 FROM cells k WHERE k.agreement_id = c.agreement_id AND k.facility_id = $2 AND k.cell_id = $3) AS cell_area, \
+                       (SELECT k.beds FROM cells k WHERE k.agreement_id = c.agreement_id AND k.facility_id = $2 AND k.cell_id = $3) AS cell_beds, \
+                       (SELECT count(*) FROM cases x WHERE x.agreement_id = c.agreement_id AND x.facility_id = $2 AND x.id <> c.id \
+                          AND x.cell_id = $3 AND x.state IN ('in_custody', 'return_scheduled')) AS in_cell, \
+                       (SELECT count(*) FROM cases x WHERE x.agreement_id = c.agreement_id AND x.facility_id = $2 AND x.id <> c.id \
+                          AND x.state IN ('in_custody', 'return_scheduled')) AS in_facility \
+                     FROM cases c WHERE c.id = $1",
+                )
+                .bind(id)
+                .bind(placement_of.map(|p| p.facility_id.clone()))
+                .bind(placement_of.map(|p| p.cell_id.clone()))
+                .fetch_optional(&mut **tx)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("case {id} does not exist")))?;
+                let agreement_id: String = row.try_get("agreement_id")?;
+                let person_id: i64 = row.try_get("person_id")?;
+                let version: i64 = row.try_get("version")?;
+                if let Some(expected) = *expected_version
+                    && expected != version
+                {
+                    return Err(StoreError::Stale(format!("case {id} is at version {version}, not {expected}")));
+                }
+                let source: Option<String> = row.try_get("source_toml")?;
+                let source = source.ok_or_else(|| StoreError::NotFound(format!("agreement {agreement_id} is not in the register: import the agreement file first")))?;
+                let cell = match (placement_of, row.try_get::<Option<String>, _>("cell_kind")?) {
+                    (Some(placement), Some(kind)) => Some(cell_from(placement, &kind, row.try_get("cell_area")?, row.try_get("cell_beds")?)?),
+                    _ => None,
+                };
+                let in_place = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+                let facts = CaseFacts {
+                    case: case_from_json(&row.try_get::<String, _>("record")?)?,
+                    agreement: parsed_agreement(&agreement_id, source)?,
+                    facility_id: row.try_get("facility_id")?,
+                    cell,
+                    in_cell: in_place(row.try_get::<i64, _>("in_cell")?),
+                    in_facility: in_place(row.try_get::<i64, _>("in_facility")?),
+                };
+                let change = match decide(&facts, call) {
+                    Ok(change) => change,
+                    Err(Decline::Refused(refusal)) => return Ok(Err(refusal)),
+                    Err(Decline::Unknown(what)) => return Err(StoreError::NotFound(what)),
+                };
+                // The receiving state's identifier given at intake joins the person's identifiers.
+                if let Some(value) = &change.receiving_id {
+                    sqlx::query(
+                        "INSERT INTO person_identifiers (person_id, state, scheme, value) VALUES ($1, $2, 'inmate_number', $3) \
+                         ON CONFLICT (state, scheme, value) DO NOTHING",
+                    )
+                    .bind(person_id)
+                    .bind(facts.agreement.receiving_state.as_str().to_owned())
+                    .bind(value.clone())
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                let data = transition_json(id, action, &facts.case, &change, actor);
+                let seq = Self::record_event(tx, head, NewEvent { kind: "case.transition", agreement_id: Some(agreement_id.clone()), person_id: Some(person_id), data: EventData::Json(data) }, store_actor).await?;
+                let CaseChange { case: next, facility_id, .. } = change;
+                sqlx::query("UPDATE cases SET state = $1, facility_id = $2, cell_id = $3, record = $4, version = $5, last_event_seq = $6 WHERE id = $7")
+                    .bind(next.state.as_str())
+                    .bind(facility_id.clone())
+                    .bind(next.cell_id.clone())
+                    .bind(case_json(&next).to_string())
+                    .bind(version + 1)
+                    .bind(seq)
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(Ok(CaseRow { id, agreement_id, person_id, facility_id, version: version + 1, case: next }))
+            }
+        }
+    };
+}
+
+cases_sql!(SqliteStore, sqlx::Sqlite);
+cases_sql!(PostgresStore, sqlx::Postgres);
+
+thread_local! {
+    /// A read-only connection to a SQLite file, per thread, for the hottest reads.
+    static READER: std::cell::RefCell<Option<(std::path::PathBuf, rusqlite::Connection)>> = const { std::cell::RefCell::new(None) };
+}
+
+fn sqlite_case_with_sending_id(path: &std::path::Path, id: i64) -> Result<Option<CaseWithSendingId>, StoreError> {
+    use rusqlite::OpenFlags;
+    READER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.as_ref().is_none_or(|(p, _)| p != path) {
+            let conn = rusqlite::Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            conn.busy_timeout(Duration::from_secs(10))?;
+            *slot = Some((path.to_path_buf(), conn));
+        }
+        let Some((_, conn)) = slot.as_ref() else { return Ok(None) };
+        let mut statement = conn.prepare_cached(
+            "SELECT c.id, c.agreement_id, c.person_id, c.facility_id, c.version, c.record, p.sending_id FROM cases c \
+             JOIN persons p ON p.id = c.person_id WHERE c.id = ?1",
+        )?;
+        let mut rows = statement.query([id])?;
+        let Some(row) = rows.next()? else { return Ok(None) };
+        let record: String = row.get(5)?;
+        Ok(Some(CaseWithSendingId {
+            case: CaseRow {
+                id: row.get(0)?,
+                agreement_id: row.get(1)?,
+                person_id: row.get(2)?,
+                facility_id: row.get(3)?,
+                version: row.get(4)?,
+                case: case_from_json(&record)?,
+            },
+            sending_id: row.get(6)?,
+        }))
+    })
+}
+
+/// The cell a placement names, from its stored columns.
+fn cell_from(
+    placement: &PlacementRequest,
+    kind: &str,
+    area: Option<String>,
+    beds: Option<i64>,
+) -> Result<Cell, StoreError> {
+    let bad = |what: &str| StoreError::Inconsistent(format!("cell: {what}"));
+    Ok(Cell {
+        facility_id: custodia_core::FacilityId::parse(&placement.facility_id).map_err(|e| bad(&e.to_string()))?,
+        cell_id: placement.cell_id.clone(),
+        unit: String::new(),
+        kind: CellKind::parse(kind).ok_or_else(|| bad("kind"))?,
+        area_m2: custodia_core::Decimal::parse(&area.unwrap_or_default()).map_err(|e| bad(&e.to_string()))?,
+        beds: u32::try_from(beds.unwrap_or(-1)).map_err(|_| bad("beds"))?,
+    })
+}
+
+/// The data of a `case.transition` event (its shape is pinned by the journal's readers).
+fn transition_json(
+    id: i64,
+    action: &str,
+    before: &Case,
+    change: &CaseChange,
+    actor: &custodia_core::custody::Actor,
+) -> Value {
+    // A placement above standard capacity records its two approvers (docs/capacity.md).
+    let override_by =
+        change.override_by.as_ref().map(|o| json!({"first": o.first, "second": o.second, "reason": o.reason}));
+    json!({
+        "receiving_id": change.receiving_id,
+        "override": override_by,
+        "case_id": id,
+        "facility_id": change.facility_id,
+        "action": action,
+        "from": before.state.as_str(),
+        "to": change.case.state.as_str(),
+        "reason": actor.reason,
+        "occurred_at": actor.occurred_at,
+        "record": case_json(&change.case),
+    })
+}
 
 #[cfg(test)]
 mod tests {

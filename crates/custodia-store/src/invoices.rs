@@ -1,13 +1,14 @@
 //! Invoices in the register (SPEC §8, §11): documents drawn from the custody records, drafted by
 //! one user and issued by another, stored immutably as canonical JSON with its SHA-256, and
-//! journaled. The arithmetic is the core's (`custodia_core::ledger`); this module gathers its
-//! inputs from the register and keeps the rules about order and issue.
+//! journaled. The arithmetic and the order rules are the core's (`custodia_core::ledger`); this
+//! module gathers their inputs from the register (caller-side code, kept here until the
+//! application layer takes it).
 
 use std::collections::BTreeMap;
 
 use custodia_core::Date;
 use custodia_core::agreement::Agreement;
-use custodia_core::billing::{BillingError, Extra, Line, Period, term_periods};
+use custodia_core::billing::{BillingError, Extra, Line};
 use custodia_core::ledger::{
     self, ADJUSTMENT, Billed, CustodyChange, CustodyEvent, DocLine, Document, DocumentKind, InvoiceRequest,
 };
@@ -16,6 +17,7 @@ use custodia_core::person::SecurityClass;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::prelude::*;
 use crate::{Actor, Store, StoreError};
 
 /// A document ready to be stored as a draft.
@@ -228,7 +230,7 @@ impl Store {
     }
 
     async fn current_agreement(&self, id: &str) -> Result<(i64, Agreement), StoreError> {
-        let (version, source) = self.agreement_source(id).await?.ok_or_else(|| {
+        let crate::AgreementSource { version, source } = self.agreement_source(id).await?.ok_or_else(|| {
             StoreError::NotFound(format!("agreement {id} is not in the register: import the agreement file first"))
         })?;
         let agreement = Agreement::from_toml(&source)
@@ -244,7 +246,7 @@ impl Store {
             .cases_with_persons(agreement_id)
             .await?
             .into_iter()
-            .map(|(case, person)| (case.id, (person.sending_id, person.security_class)))
+            .map(|c| (c.case.id, (c.person.sending_id, c.person.security_class)))
             .collect();
         let mut events = Vec::new();
         let mut problems = Vec::new();
@@ -322,10 +324,8 @@ impl Store {
         Ok((rows, periods))
     }
 
-    /// Computes the invoice of `period` from the register (without storing it). Refused when the
-    /// period is outside the term, not over on `on`, already issued, or when an earlier period of
-    /// the term has not been issued yet (invoices are issued in order, so an adjustment always
-    /// lands on the next one).
+    /// Computes the invoice of `period` from the register (without storing it). Refused when
+    /// the core's order rules (`ledger::invoice_due`) say it is not due.
     pub async fn compute_invoice(
         &self,
         agreement_id: &str,
@@ -334,28 +334,10 @@ impl Store {
         on: Option<Date>,
     ) -> Result<Document, StoreError> {
         let (version, agreement) = self.current_agreement(agreement_id).await?;
-        let (y, m) = ledger::parse_period(period).map_err(|e| refused(format!("period {period:?}: {e}")))?;
-        let this = Period::new(&agreement, y, m).map_err(billing)?;
-        if let Some(on) = on {
-            let last =
-                Date::from_ymd(y, m, custodia_core::date::days_in_month(y, m)).map_err(|e| refused(e.to_string()))?;
-            if on <= last.min(agreement.ends) {
-                return Err(refused(format!(
-                    "period {period} is not over on {on}: it can be invoiced from {}",
-                    last.min(agreement.ends).add_days(1).map(|d| d.to_string()).unwrap_or_default()
-                )));
-            }
-        }
         let (_, issued) = self.issued(agreement_id).await?;
-        if issued.iter().any(|p| p.period == period) {
-            return Err(refused(format!("{agreement_id}/{period} is already issued")));
-        }
-        for earlier in term_periods(&agreement).iter().take_while(|p| **p != this) {
-            let label = ledger::label(earlier);
-            if !issued.iter().any(|p| p.period == label) {
-                return Err(refused(format!("issue {agreement_id}/{label} first: invoices are issued in order")));
-            }
-        }
+        let labels: Vec<String> = issued.iter().map(|p| p.period.clone()).collect();
+        ledger::invoice_due(&agreement, period, on, &labels).map_err(refused)?;
+        let (y, m) = ledger::parse_period(period).map_err(|e| refused(format!("period {period:?}: {e}")))?;
         for extra in extras {
             if !(extra.date.year() == y && extra.date.month() == m && agreement.in_term(extra.date)) {
                 return Err(refused(format!("extras: {} is not in period {period}", extra.date)));
@@ -390,28 +372,14 @@ impl Store {
     }
 
     /// Computes the credit note that settles an agreement which has ended by `on` (without
-    /// storing it). Refused before the end, while a period of the term is not issued, or when the
-    /// credit note is already issued.
+    /// storing it). Refused when the core's order rules (`ledger::credit_note_due`) say it is not
+    /// due.
     pub async fn compute_credit_note(&self, agreement_id: &str, on: Option<Date>) -> Result<Document, StoreError> {
         let (version, agreement) = self.current_agreement(agreement_id).await?;
-        if let Some(on) = on
-            && on <= agreement.ends
-        {
-            return Err(refused(format!(
-                "agreement {agreement_id} runs until {}: a credit note settles it once it has ended",
-                agreement.ends
-            )));
-        }
         let (rows, issued) = self.issued(agreement_id).await?;
-        if rows.iter().any(|r| r.kind == DocumentKind::CreditNote.as_str()) {
-            return Err(refused(format!("{agreement_id}/CN is already issued")));
-        }
-        for p in term_periods(&agreement) {
-            let label = ledger::label(&p);
-            if !issued.iter().any(|i| i.period == label) {
-                return Err(refused(format!("issue {agreement_id}/{label} first: the credit note comes last")));
-            }
-        }
+        let labels: Vec<String> = issued.iter().map(|p| p.period.clone()).collect();
+        let credit_note_issued = rows.iter().any(|r| r.kind == DocumentKind::CreditNote.as_str());
+        ledger::credit_note_due(&agreement, on, credit_note_issued, &labels).map_err(refused)?;
         let stays = self.stays(agreement_id).await?;
         let billed: Vec<Billed<'_>> = issued
             .iter()

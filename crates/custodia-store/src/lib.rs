@@ -3,19 +3,39 @@
 //! migrations, applied automatically when the store is opened.
 //!
 //! Every change is an event written in the same transaction as its effect and appended to the
-//! journal (SPEC §10). Appends are serialised — every writing transaction first locks the single
-//! `journal_head` row — so the chain can never fork; events are never updated or deleted, which the
-//! databases enforce with triggers.
+//! journal (docs/journal.md). Appends are serialised — every writing transaction first locks the
+//! single `journal_head` row — so the chain can never fork; events are never updated or deleted,
+//! which the databases enforce with triggers.
+//!
+//! The contract is a set of narrow traits, one per area — [`Agreements`], [`Persons`], [`Cells`],
+//! [`Cases`], [`Billing`], [`Oversight`], [`Access`], [`Journal`] — each returning named row types.
+//! Each area is one module holding its trait, its rows and ONE body of SQL, written once as
+//! ordinary `async fn`s inside a small `macro_rules!` and expanded for both [`SqliteStore`] and
+//! [`PostgresStore`]: the two databases run the same statements (the few dialect differences are
+//! `match $dialect` inside the body). [`Store`], the enum chosen by the URL, implements every trait
+//! by dispatch, generated from the trait's signatures. Bring the traits into scope with
+//! `use custodia_store::prelude::*`.
+//!
+//! The register stores and loads; it decides nothing. A case command's rules are a function the
+//! caller passes ([`cases::Decide`], normally `custodia_core::custody::decide`), called on the
+//! facts read in the command's transaction; billing order and a case's legal basis are the
+//! core's.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 pub mod access;
+pub mod agreements;
 mod backend;
+pub mod billing;
 mod bulk;
 pub mod cases;
+pub mod cells;
 mod events;
 pub mod incidents;
 pub mod invoices;
+pub mod journal;
 pub mod keyfile;
+pub mod oversight;
+pub mod persons;
 pub mod record;
 
 use std::path::{Path, PathBuf};
@@ -23,7 +43,20 @@ use std::path::{Path, PathBuf};
 use custodia_core::Date;
 use custodia_core::ids::CountryCode;
 
-pub use backend::Store;
+pub use access::Access;
+pub use agreements::{AgreementSource, AgreementVersion, Agreements};
+pub use backend::{PostgresStore, SqliteStore, Store};
+pub use billing::Billing;
+pub use cases::{CasePlace, CaseWithPerson, CaseWithSendingId, Cases};
+pub use cells::Cells;
+pub use journal::Journal;
+pub use oversight::{ContactRow, InspectionRow, Oversight};
+pub use persons::{Alias, Identifier, PersonEntry, PersonRow, Persons};
+
+/// The traits of the storage contract, to call its methods on a [`Store`].
+pub mod prelude {
+    pub use crate::{Access, Agreements, Billing, Cases, Cells, Journal, Oversight, Persons};
+}
 pub use events::{StoredEvent, Timestamp, VerifyReport};
 pub use record::{PERSON_COLUMNS, PersonData};
 

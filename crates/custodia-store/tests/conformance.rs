@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use custodia_core::Agreement;
 use custodia_core::ids::CountryCode;
+use custodia_store::prelude::*;
 use custodia_store::{Actor, AgreementFile, PersonData, PersonsFile, Store, Target, Timestamp};
 use sqlx::Connection;
 
@@ -156,7 +157,7 @@ async fn to_transit(store: &Store, case_id: i64) {
     use custodia_core::agreement::Party;
     use custodia_core::custody::Command;
     use custodia_core::eligibility::Decision;
-    use custodia_store::cases::CaseRequest;
+    use custodia_store::cases::{CaseCall, CaseRequest};
     for (command, user) in [
         (Command::Screen { decision: Decision::Eligible }, "s"),
         (Command::Approve { state: Party::Sending }, "a"),
@@ -165,11 +166,30 @@ async fn to_transit(store: &Store, case_id: i64) {
         (Command::Depart, "a"),
     ] {
         store
-            .act_on_case(case_id, "step", &CaseRequest::Plain(command), &case_actor(user), &actor())
+            .act_on_case(
+                &CaseCall::new(case_id, "step", CaseRequest::Plain(command), case_actor(user), actor()),
+                &decide,
+            )
             .await
             .unwrap()
             .unwrap();
     }
+}
+
+/// The core's rules, as the callers pass them.
+fn decide(
+    facts: &custodia_core::custody::CaseFacts,
+    call: &custodia_store::cases::CaseCall,
+) -> Result<custodia_core::custody::CaseChange, custodia_core::custody::Decline> {
+    custodia_core::custody::decide(facts, &call.request, &call.actor)
+}
+
+/// A new case with the legal basis the person's record gives.
+fn open(person: &PersonData) -> custodia_core::custody::Case {
+    custodia_core::custody::Case::new(custodia_core::custody::legal_basis_on_record(
+        person.conviction.as_deref(),
+        person.removal_order.as_deref(),
+    ))
 }
 
 fn agreement() -> Agreement {
@@ -228,7 +248,8 @@ async fn agreements_are_versioned_and_idempotent_on(f: &Fixture) {
     let amended = AGREEMENT.replace("contracted_places = 300", "contracted_places = 350");
     let second = import_agreement(store, &amended).await;
     assert_eq!((second.version, second.changed), (2, true));
-    let (version, source) = store.agreement_source("us-sv-cecot").await.unwrap().unwrap();
+    let custodia_store::AgreementSource { version, source } =
+        store.agreement_source("us-sv-cecot").await.unwrap().unwrap();
     assert_eq!(version, 2);
     assert!(source.contains("contracted_places = 350"));
     let events = store.events(0, 2).await.unwrap();
@@ -262,10 +283,10 @@ async fn person_imports_are_idempotent_and_changes_are_amendments_on(f: &Fixture
     // The register holds the latest record, in Custodia id order.
     let page = store.persons_page(0, 10_000).await.unwrap();
     assert_eq!(page.len(), 2_501);
-    assert!(page.windows(2).all(|w| w[0].0 < w[1].0));
-    let seventh = page.iter().find(|(_, p)| p.sending_id == "P000007").unwrap();
-    assert_eq!(seventh.1.conviction.as_deref(), Some("appeal_pending"));
-    assert_eq!(seventh.1, changed[7]);
+    assert!(page.windows(2).all(|w| w[0].id < w[1].id));
+    let seventh = page.iter().find(|p| p.record.sending_id == "P000007").unwrap();
+    assert_eq!(seventh.record.conviction.as_deref(), Some("appeal_pending"));
+    assert_eq!(seventh.record, changed[7]);
     let verify = store.verify_journal().await.unwrap();
     assert_eq!(verify.first_mismatch, None);
     assert_eq!(verify.size, 2_504);
@@ -404,7 +425,7 @@ on_every_backend!(cells_are_registered_idempotently, cells_are_registered_idempo
 async fn cases_follow_the_lifecycle_and_occupancy_is_derived_on(f: &Fixture) {
     use custodia_core::capacity::{Cell, CellKind};
     use custodia_core::custody::{IntakeRecord, Refusal};
-    use custodia_store::cases::{CaseRequest, PlacementRequest};
+    use custodia_store::cases::{CaseCall, CaseRequest, PlacementRequest};
     let store = &f.store;
     import_agreement(store, AGREEMENT).await;
     let single = Cell {
@@ -431,27 +452,32 @@ async fn cases_follow_the_lifecycle_and_occupancy_is_derived_on(f: &Fixture) {
         placement: PlacementRequest { facility_id: "cecot".into(), cell_id: "iso-1".into(), override_by: None },
     };
     for sending_id in ["P000001", "P000002"] {
-        let row = store.propose_case("us-sv-cecot", sending_id, &actor()).await.unwrap();
+        let row = store.propose_case("us-sv-cecot", sending_id, &open, &actor()).await.unwrap();
         assert!(row.case.legal_basis);
         to_transit(store, row.id).await;
     }
-    let first = store.act_on_case(1, "admit", &admit, &by("w"), &actor()).await.unwrap().unwrap();
+    let admit_case = |id: i64| CaseCall::new(id, "admit", admit.clone(), by("w"), actor());
+    let first = store.act_on_case(&admit_case(1), &decide).await.unwrap().unwrap().case;
     assert_eq!(first.state, custodia_core::lifecycle::CaseState::InCustody);
     assert_eq!(
         store.identifiers(1).await.unwrap(),
-        [("SV".to_owned(), "inmate_number".to_owned(), "SV-CECOT-0001".to_owned())]
+        [custodia_store::Identifier {
+            state: "SV".to_owned(),
+            scheme: "inmate_number".to_owned(),
+            value: "SV-CECOT-0001".to_owned()
+        }]
     );
     let size = store.journal_size().await.unwrap();
     // The single cell is full: the occupancy comes from the first case's custody record.
-    let second = store.act_on_case(2, "admit", &admit, &by("w"), &actor()).await.unwrap();
+    let second = store.act_on_case(&admit_case(2), &decide).await.unwrap();
     assert!(matches!(second, Err(Refusal::CapacityFloor { .. })), "{second:?}");
     assert_eq!(store.journal_size().await.unwrap(), size, "a refusal writes nothing");
-    let unknown = store.propose_case("us-sv-cecot", "nobody", &actor()).await.unwrap_err();
+    let unknown = store.propose_case("us-sv-cecot", "nobody", &open, &actor()).await.unwrap_err();
     assert!(unknown.to_string().contains("not in the register"), "{unknown}");
     let rows = store.cases_with_persons("us-sv-cecot").await.unwrap();
     assert_eq!(rows.len(), 2);
-    assert_eq!(rows[0].0.facility_id.as_deref(), Some("cecot"));
-    assert_eq!(rows[0].1.sending_id, "P000001");
+    assert_eq!(rows[0].case.facility_id.as_deref(), Some("cecot"));
+    assert_eq!(rows[0].person.sending_id, "P000001");
     assert_eq!(store.verify_journal().await.unwrap().first_mismatch, None);
 }
 on_every_backend!(
@@ -462,7 +488,7 @@ on_every_backend!(
 async fn invoices_are_issued_by_two_people_and_never_change_on(f: &Fixture) {
     use custodia_core::capacity::{Cell, CellKind};
     use custodia_core::custody::IntakeRecord;
-    use custodia_store::cases::{CaseRequest, PlacementRequest};
+    use custodia_store::cases::{CaseCall, CaseRequest, PlacementRequest};
     let store = &f.store;
     import_agreement(store, AGREEMENT).await;
     let cell = Cell {
@@ -476,7 +502,7 @@ async fn invoices_are_issued_by_two_people_and_never_change_on(f: &Fixture) {
     store.import_cells("us-sv-cecot", &[cell], &actor()).await.unwrap();
     import(store, &[person(1)]).await;
     let by = case_actor;
-    let row = store.propose_case("us-sv-cecot", "P000001", &actor()).await.unwrap();
+    let row = store.propose_case("us-sv-cecot", "P000001", &open, &actor()).await.unwrap();
     to_transit(store, row.id).await;
     let admit = CaseRequest::Admit {
         receiving_id: None,
@@ -490,7 +516,7 @@ async fn invoices_are_issued_by_two_people_and_never_change_on(f: &Fixture) {
         },
         placement: PlacementRequest { facility_id: "cecot".into(), cell_id: "c-1".into(), override_by: None },
     };
-    store.act_on_case(row.id, "admit", &admit, &by("w"), &actor()).await.unwrap().unwrap();
+    store.act_on_case(&CaseCall::new(row.id, "admit", admit, by("w"), actor()), &decide).await.unwrap().unwrap();
     let stays = store.stays("us-sv-cecot").await.unwrap();
     assert_eq!(stays.len(), 1);
     assert_eq!(stays[0].admitted_on.to_string(), "2025-03-16");
@@ -534,7 +560,7 @@ async fn group_commits_keep_each_transition_separate_on(f: &Fixture) {
     import_agreement(store, AGREEMENT).await;
     import(store, &[person(1), person(2), person(3)]).await;
     for id in ["P000001", "P000002", "P000003"] {
-        store.propose_case("us-sv-cecot", id, &actor()).await.unwrap();
+        store.propose_case("us-sv-cecot", id, &open, &actor()).await.unwrap();
     }
     let call = |id: i64, expected: Option<i64>, command: Command| CaseCall {
         id,
@@ -546,12 +572,15 @@ async fn group_commits_keep_each_transition_separate_on(f: &Fixture) {
     };
     let size = store.journal_size().await.unwrap();
     let results = store
-        .act_on_cases(&[
-            call(1, None, Command::Screen { decision: Decision::Eligible }),
-            call(2, None, Command::Depart),
-            call(3, Some(7), Command::Screen { decision: Decision::Eligible }),
-            call(3, Some(1), Command::Screen { decision: Decision::Review }),
-        ])
+        .act_on_cases(
+            &[
+                call(1, None, Command::Screen { decision: Decision::Eligible }),
+                call(2, None, Command::Depart),
+                call(3, Some(7), Command::Screen { decision: Decision::Eligible }),
+                call(3, Some(1), Command::Screen { decision: Decision::Review }),
+            ],
+            &decide,
+        )
         .await
         .unwrap();
     assert!(matches!(results[0], Ok(Ok(_))));
@@ -623,7 +652,10 @@ async fn inspections_and_contacts_on(f: &Fixture) {
         note: "n".into(),
     };
     store.log_contact("us-sv-cecot", None, &contact, &actor()).await.unwrap();
-    assert_eq!(store.contacts("us-sv-cecot").await.unwrap(), [(1, None, contact)]);
+    assert_eq!(
+        store.contacts("us-sv-cecot").await.unwrap(),
+        [custodia_store::ContactRow { id: 1, case_id: None, contact }]
+    );
     assert_eq!(store.verify_journal().await.unwrap().first_mismatch, None);
 }
 on_every_backend!(inspections_and_contacts, inspections_and_contacts_on);

@@ -4,7 +4,7 @@
 //! A test names who acts with `--actor NAME` in its arguments (the harness takes it out and runs
 //! the command with NAME's token); the user is created the first time with the role the command
 //! needs. Without `--actor`, the command runs as a user of that role named after it.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::cell::RefCell;
 use std::collections::HashMap;

@@ -6,6 +6,7 @@
 //! limited to what the caller sees: an alert about a case, a facility or an incident outside the
 //! caller's scope is left out.
 
+use custodia_store::prelude::*;
 use std::collections::HashSet;
 
 use axum::Router;
@@ -76,15 +77,14 @@ async fn list_alerts(
     let incidents = state.store.incidents(&q.agreement).await?;
     let id = agreement.id.as_str();
 
-    let case_ids: Vec<String> =
-        rows.iter().map(|(row, person)| format!("case-{}/{}", row.id, person.sending_id)).collect();
+    let case_ids: Vec<String> = rows.iter().map(|r| format!("case-{}/{}", r.case.id, r.person.sending_id)).collect();
     let facts: Vec<CaseFacts<'_>> = rows
         .iter()
         .zip(&case_ids)
-        .map(|((row, person), case_id)| CaseFacts {
+        .map(|(r, case_id)| CaseFacts {
             case_id,
-            case: &row.case,
-            projected_release: person.projected_release(&agreement),
+            case: &r.case.case,
+            projected_release: r.person.projected_release(&agreement),
             return_before_release_days: agreement.return_before_release_days,
         })
         .collect();
@@ -95,9 +95,9 @@ async fn list_alerts(
             facility_id: t.facility_id.as_str(),
             in_custody: u32::try_from(
                 rows.iter()
-                    .filter(|(row, _)| {
-                        row.facility_id.as_deref() == Some(t.facility_id.as_str())
-                            && matches!(row.case.state, CaseState::InCustody | CaseState::ReturnScheduled)
+                    .filter(|r| {
+                        r.case.facility_id.as_deref() == Some(t.facility_id.as_str())
+                            && matches!(r.case.case.state, CaseState::InCustody | CaseState::ReturnScheduled)
                     })
                     .count(),
             )
@@ -116,10 +116,10 @@ async fn list_alerts(
 
     // Subjects outside the caller's scope.
     let hidden_cases: HashSet<i64> =
-        rows.iter().filter(|(row, _)| !who.sees(id, row.facility_id.as_deref())).map(|(row, _)| row.id).collect();
+        rows.iter().filter(|r| !who.sees(id, r.case.facility_id.as_deref())).map(|r| r.case.id).collect();
     let mut hidden: HashSet<&str> = HashSet::new();
-    for ((row, _), subject) in rows.iter().zip(&case_ids) {
-        if hidden_cases.contains(&row.id) {
+    for (r, subject) in rows.iter().zip(&case_ids) {
+        if hidden_cases.contains(&r.case.id) {
             hidden.insert(subject);
         }
     }

@@ -16,6 +16,7 @@ use custodia_core::billing::{Extra, Period};
 use custodia_core::ledger::{self, Document, US_BOP_FY2023_DAY_MINOR};
 use custodia_store::StoreError;
 use custodia_store::invoices::InvoiceRow;
+use custodia_store::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -617,7 +618,9 @@ async fn legal_basis(
     let (_, agreement, _) = agreement_in_scope(&state, &who, &q.agreement).await?;
     let rows = state.store.cases_with_persons(&q.agreement).await?;
     let mut findings = Vec::new();
-    for (row, person) in rows.iter().filter(|(r, _)| who.sees(&r.agreement_id, r.facility_id.as_deref())) {
+    for custodia_store::CaseWithPerson { case: row, person } in
+        rows.iter().filter(|r| who.sees(&r.case.agreement_id, r.case.facility_id.as_deref()))
+    {
         if !row.case.state.is_held() {
             continue;
         }

@@ -13,6 +13,7 @@ use custodia_core::agreement::Party;
 use custodia_core::custody::{Actor as CaseActor, Command, IntakeRecord, Override};
 use custodia_core::eligibility::Decision;
 use custodia_store::cases::{CaseRequest, CaseRow, PlacementRequest};
+use custodia_store::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -138,7 +139,9 @@ fn with_etag(status: StatusCode, row: &CaseRow, sending_id: &str) -> Response {
 pub async fn case_in_scope(state: &AppState, who: &Principal, id: i64) -> ApiResult<(CaseRow, String)> {
     let found = state.store.case_with_sending_id(id).await?;
     match found {
-        Some((row, sending_id)) if who.sees(&row.agreement_id, row.facility_id.as_deref()) => Ok((row, sending_id)),
+        Some(found) if who.sees(&found.case.agreement_id, found.case.facility_id.as_deref()) => {
+            Ok((found.case, found.sending_id))
+        }
         _ => Err(ApiError::not_found(format!("case {id} does not exist"))),
     }
 }
@@ -175,10 +178,18 @@ async fn list_cases(
     let rows = state.store.cases_with_persons(&q.agreement).await?;
     let items = rows
         .iter()
-        .filter(|(r, _)| who.sees(&r.agreement_id, r.facility_id.as_deref()))
-        .filter(|(r, _)| q.state.as_deref().is_none_or(|s| r.case.state.as_str() == s))
-        .map(|(r, p)| view(r, &p.sending_id));
+        .filter(|r| who.sees(&r.case.agreement_id, r.case.facility_id.as_deref()))
+        .filter(|r| q.state.as_deref().is_none_or(|s| r.case.case.state.as_str() == s))
+        .map(|r| view(&r.case, &r.person.sending_id));
     Ok(axum::Json(Page::of(items, |c| c.id, after, limit)))
+}
+
+/// A new case, with the legal basis the person's record gives (docs/lifecycle.md).
+pub fn open_case(person: &custodia_store::PersonData) -> custodia_core::custody::Case {
+    custodia_core::custody::Case::new(custodia_core::custody::legal_basis_on_record(
+        person.conviction.as_deref(),
+        person.removal_order.as_deref(),
+    ))
 }
 
 /// Opening a case for a person of the sending state.
@@ -204,7 +215,7 @@ async fn propose_case(
     who.require(Capability::ProposeCase)?;
     let person_id = text("person_id", &body.person_id, 256)?;
     let actor = store_actor(&who, None);
-    let row = state.store.propose_case(&body.agreement_id, &person_id, &actor).await?;
+    let row = state.store.propose_case(&body.agreement_id, &person_id, &open_case, &actor).await?;
     let (row, person) = case_in_scope(&state, &who, row.id).await?;
     Ok(with_etag(StatusCode::CREATED, &row, &person))
 }
@@ -590,8 +601,8 @@ async fn list_holds(
     let rows = state.store.cases_with_persons(&q.agreement).await?;
     let items = rows
         .iter()
-        .filter(|(r, _)| who.sees(&r.agreement_id, r.facility_id.as_deref()))
-        .flat_map(|(r, _)| holds(r))
+        .filter(|r| who.sees(&r.case.agreement_id, r.case.facility_id.as_deref()))
+        .flat_map(|r| holds(&r.case))
         .filter(|h| !q.standing || h.lifted_by.is_none())
         .collect();
     Ok(axum::Json(items))

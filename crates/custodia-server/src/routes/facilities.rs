@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use custodia_core::Agreement;
 use custodia_core::capacity::{CELL_COLUMNS, Cell, facility_capacities, read_cells_file};
+use custodia_store::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -129,8 +130,8 @@ async fn occupants(state: &AppState, agreement_id: &str) -> ApiResult<Vec<(Strin
         .case_places(agreement_id)
         .await?
         .into_iter()
-        .filter(|(_, _, _, _, s)| s == "in_custody" || s == "return_scheduled")
-        .filter_map(|(_, _, facility, cell, _)| facility.map(|f| (f, cell)))
+        .filter(|p| p.state == "in_custody" || p.state == "return_scheduled")
+        .filter_map(|p| p.facility_id.map(|f| (f, p.cell_id)))
         .collect())
 }
 

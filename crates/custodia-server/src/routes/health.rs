@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
+use custodia_store::prelude::*;
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 

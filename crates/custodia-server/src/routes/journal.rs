@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use custodia_journal::checkpoint::{Checkpoint, Signer};
 use custodia_journal::merkle::{self, Hash};
+use custodia_store::prelude::*;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 use utoipa::{IntoParams, OpenApi, ToSchema};

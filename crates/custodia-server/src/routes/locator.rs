@@ -2,6 +2,7 @@
 //! with `public_locator = true`; by the sending state's person id, or family name plus birth year.
 //! It answers status, facility, country and since-date — nothing else about the person.
 
+use custodia_store::prelude::*;
 use std::collections::HashMap;
 
 use axum::Router;
@@ -85,8 +86,10 @@ async fn locate(
         }
     };
     let mut found = Vec::new();
-    for (id, _) in state.store.agreement_ids().await? {
-        let Some((_, source)) = state.store.agreement_source(&id).await? else { continue };
+    for custodia_store::AgreementVersion { agreement_id: id, .. } in state.store.agreement_ids().await? {
+        let Some(custodia_store::AgreementSource { source, .. }) = state.store.agreement_source(&id).await? else {
+            continue;
+        };
         let Ok(agreement) = custodia_core::Agreement::from_toml(&source) else { continue };
         if !agreement.public_locator {
             continue;
@@ -94,7 +97,7 @@ async fn locate(
         let cases = state.store.cases_with_persons(&id).await?;
         let matching: Vec<_> = cases
             .iter()
-            .filter(|(c, p)| {
+            .filter(|custodia_store::CaseWithPerson { case: c, person: p }| {
                 let public = matches!(
                     c.case.state,
                     CaseState::InTransit
@@ -131,7 +134,7 @@ async fn locate(
                 since.insert(case_id, at.get(..10).unwrap_or_default().to_owned());
             }
         }
-        for (c, _) in matching {
+        for custodia_store::CaseWithPerson { case: c, .. } in matching {
             let held = matches!(c.case.state, CaseState::InCustody | CaseState::ReturnScheduled);
             let facility = c.facility_id.as_deref().and_then(|f| agreement.facility(f));
             let country = match c.case.state {

@@ -6,6 +6,7 @@
 //! independent authority), each due within the agreement's `[oversight]` hours. A record of an
 //! agreement (or a facility) outside the caller's scope answers 404, like a missing one.
 
+use custodia_store::prelude::*;
 use std::collections::HashMap;
 
 use axum::Router;
@@ -484,7 +485,7 @@ async fn list_inspections(
     let (after, limit) = PageQuery { after: q.after, limit: q.limit }.resolve(state.config.max_page_items)?;
     require_agreement(&state, &who, &q.agreement).await?;
     let rows = state.store.inspections(&q.agreement).await?;
-    let items = rows.iter().map(|(id, i)| inspection_view(*id, &q.agreement, i));
+    let items = rows.iter().map(|r| inspection_view(r.id, &q.agreement, &r.inspection));
     Ok(axum::Json(Page::of(items, |i| i.id, after, limit)))
 }
 
@@ -577,7 +578,8 @@ async fn move_recommendation(
     Json(body): Json<RecommendationMove>,
 ) -> ApiResult<axum::Json<InspectionView>> {
     let missing = || ApiError::not_found(format!("inspection {id} does not exist"));
-    let (agreement_id, inspection) = state.store.inspection(id).await?.ok_or_else(missing)?;
+    let custodia_store::InspectionRow { agreement_id, inspection, .. } =
+        state.store.inspection(id).await?.ok_or_else(missing)?;
     if !who.sees_agreement(&agreement_id) {
         return Err(missing());
     }
@@ -652,8 +654,8 @@ async fn list_contacts(
     let (after, limit) = PageQuery { after: q.after, limit: q.limit }.resolve(state.config.max_page_items)?;
     require_agreement(&state, &who, &q.agreement).await?;
     let rows = state.store.contacts(&q.agreement).await?;
-    let rows = visible(&state, &who, &q.agreement, rows, |(_, case, _)| *case).await?;
-    let items = rows.iter().map(|(id, case, c)| contact_view(*id, &q.agreement, *case, c));
+    let rows = visible(&state, &who, &q.agreement, rows, |c| c.case_id).await?;
+    let items = rows.iter().map(|c| contact_view(c.id, &q.agreement, c.case_id, &c.contact));
     Ok(axum::Json(Page::of(items, |c| c.id, after, limit)))
 }
 

@@ -8,6 +8,7 @@
 //! that agreement is placed in a facility outside the caller's scope; anything out of scope answers
 //! 404 like a person that does not exist.
 
+use custodia_store::prelude::*;
 use std::collections::{HashMap, HashSet};
 
 use axum::Router;
@@ -426,12 +427,14 @@ impl ScopedPerson {
 /// otherwise, alike.
 async fn person_in_scope(state: &AppState, who: &Principal, id: i64, under: Option<&str>) -> ApiResult<ScopedPerson> {
     let missing = || ApiError::not_found(format!("person {id} does not exist"));
-    let Some((sending_state, version, event_seq, record)) = state.store.person_by_id(id).await? else {
+    let Some(custodia_store::PersonRow { sending_state, version, record_seq: event_seq, record, .. }) =
+        state.store.person_by_id(id).await?
+    else {
         return Err(missing());
     };
     let all_cases = state.store.cases_of_person(id).await?;
     let mut agreements = Vec::new();
-    for (agreement_id, _) in state.store.agreement_ids().await? {
+    for custodia_store::AgreementVersion { agreement_id, .. } in state.store.agreement_ids().await? {
         if under.is_some_and(|u| u != agreement_id) || !who.sees_agreement(&agreement_id) {
             continue;
         }
@@ -828,8 +831,8 @@ async fn list_persons(
         None => None,
         Some(_) => {
             let mut map: HashMap<i64, Vec<Option<String>>> = HashMap::new();
-            for (_, person_id, facility_id, _, _) in state.store.case_places(&q.agreement).await? {
-                map.entry(person_id).or_default().push(facility_id);
+            for place in state.store.case_places(&q.agreement).await? {
+                map.entry(place.person_id).or_default().push(place.facility_id);
             }
             Some(map)
         }
@@ -840,10 +843,10 @@ async fn list_persons(
     let mut cursor = after;
     'pages: loop {
         let rows = state.store.persons_of_state(agreement.sending_state.as_str(), cursor, batch).await?;
-        let Some((last, _)) = rows.last() else { break };
-        cursor = *last;
+        let Some(last) = rows.last() else { break };
+        cursor = last.id;
         let fetched = rows.len();
-        for (id, person) in &rows {
+        for custodia_store::PersonEntry { id, record: person } in &rows {
             let visible = places.as_ref().is_none_or(|m| {
                 visible_under(&who, &q.agreement, m.get(id).into_iter().flatten().map(Option::as_deref))
             });
@@ -877,17 +880,17 @@ async fn get_person(
         scheme: "person_id".into(),
         value: p.record.sending_id.clone(),
     }];
-    identifiers.extend(state.store.identifiers(id).await?.into_iter().map(|(state, scheme, value)| IdentifierView {
-        state,
-        scheme,
-        value,
+    identifiers.extend(state.store.identifiers(id).await?.into_iter().map(|i| IdentifierView {
+        state: i.state,
+        scheme: i.scheme,
+        value: i.value,
     }));
     let aliases = state
         .store
         .aliases_of_person(id)
         .await?
         .into_iter()
-        .map(|(family_name, given_names)| AliasView { family_name, given_names })
+        .map(|a| AliasView { family_name: a.family_name, given_names: a.given_names })
         .collect();
     let view = PersonFileView {
         id: p.id,

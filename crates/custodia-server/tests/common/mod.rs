@@ -1,6 +1,7 @@
 //! A real server on port 0 with a fresh SQLite register, for end-to-end tests.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+use custodia_store::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 

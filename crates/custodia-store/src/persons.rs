@@ -1,0 +1,328 @@
+//! People in the register: the sending state's records, imported in bulk, each change an event.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+use sqlx::Row;
+
+use crate::backend::{
+    EVENT_COLUMNS, PERSON_SELECT, PostgresStore, SqliteStore, events_json, person_from_event, person_from_row,
+    store_trait, text_list_sql,
+};
+use crate::bulk::{Dialect, JsonRows, Kind, insert_sql};
+use crate::events::{AppendedEvent, EventData, Head, NewEvent};
+use crate::record::PersonData;
+use crate::{Actor, BATCH_ROWS, PersonsFile, PersonsImport, StoreError};
+
+/// One person as stored: the record carried by their last event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PersonRow {
+    /// The Custodia id.
+    pub id: i64,
+    /// The state that sent the record.
+    pub sending_state: String,
+    /// 1 when registered, one more with every amendment.
+    pub version: i64,
+    /// The journal event carrying the current record.
+    pub record_seq: i64,
+    /// The record.
+    pub record: PersonData,
+}
+
+/// A person in a listing: Custodia id and record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PersonEntry {
+    /// The Custodia id.
+    pub id: i64,
+    /// The record.
+    pub record: PersonData,
+}
+
+/// One of a person's identifiers besides the sending state's (an inmate number…).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identifier {
+    /// The state that issued it.
+    pub state: String,
+    /// What kind of identifier (`inmate_number`).
+    pub scheme: String,
+    /// The identifier.
+    pub value: String,
+}
+
+/// A name a person is also known by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Alias {
+    /// Family name.
+    pub family_name: String,
+    /// Given names.
+    pub given_names: String,
+}
+
+const PERSON_COLUMNS_SQL: [(&str, Kind); 6] = [
+    ("id", Kind::Int),
+    ("sending_state", Kind::Text),
+    ("sending_id", Kind::Text),
+    ("record_sha256", Kind::Blob),
+    ("version", Kind::Int),
+    ("last_event_seq", Kind::Int),
+];
+
+store_trait! {
+    /// People: bulk import of the sending state's records and reads of them.
+    pub trait Persons {
+        /// Imports valid person rows: new people are registered, changed ones amended, identical
+        /// ones left alone. All in one transaction.
+        fn import_persons(&self, file: PersonsFile<'_>, actor: &Actor) -> Result<PersonsImport, StoreError>;
+        /// A person's identifiers other than the export id: (state, scheme, value).
+        fn identifiers(&self, person_id: i64) -> Result<Vec<Identifier>, StoreError>;
+        /// One person by Custodia id: (sending state, version, sequence number of the journal
+        /// event that carries the current record, the record).
+        fn person_by_id(&self, id: i64) -> Result<Option<PersonRow>, StoreError>;
+        /// People of one sending state with Custodia id greater than `after`, in id order, at
+        /// most `limit`.
+        fn persons_of_state(&self, sending_state: &str, after: i64, limit: u32) -> Result<Vec<PersonEntry>, StoreError>;
+        /// People with Custodia id greater than `after`, in id order, at most `limit`.
+        fn persons_page(&self, after: i64, limit: u32) -> Result<Vec<PersonEntry>, StoreError>;
+        /// A person's aliases: (family name, given names), in order.
+        fn aliases_of_person(&self, person_id: i64) -> Result<Vec<Alias>, StoreError>;
+    }
+}
+
+macro_rules! persons_sql {
+    ($name:ident, $db:ty, $dialect:expr) => {
+        impl Persons for $name {
+            async fn import_persons(&self, file: PersonsFile<'_>, actor: &Actor) -> Result<PersonsImport, StoreError> {
+                let PersonsFile { agreement_id, sending_state, mut persons } = file;
+                let state = sending_state.as_str().to_owned();
+                let mut tx = self.pool.begin().await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                let known: Option<i64> = sqlx::query("SELECT current_version FROM agreements WHERE id = $1")
+                    .bind(agreement_id.to_owned())
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|row| row.try_get("current_version"))
+                    .transpose()?;
+                if known.is_none() {
+                    return Err(StoreError::NotFound(format!(
+                        "agreement {} is not in the register: import the agreement file first",
+                        agreement_id
+                    )));
+                }
+                let mut next_id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) AS max_id FROM persons")
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get("max_id")?;
+                let mut outcome = PersonsImport::default();
+                let events_sql = insert_sql($dialect, "events", &EVENT_COLUMNS, "");
+                // New people are inserted; amended ones replace their row (same id).
+                let persons_sql = insert_sql(
+                    $dialect,
+                    "persons",
+                    &PERSON_COLUMNS_SQL,
+                    " ON CONFLICT (id) DO UPDATE SET record_sha256 = excluded.record_sha256, \
+                     version = excluded.version, last_event_seq = excluded.last_event_seq",
+                );
+                let lookup = format!(
+                    "{PERSON_SELECT} WHERE p.sending_state = $1 AND p.sending_id IN ({})",
+                    text_list_sql($dialect, "$2")
+                );
+                // Batch k is written by the database while batch k + 1 is built here: the two run on
+                // different threads, so an import costs about the larger of the two, not their sum.
+                let mut pending: Option<(String, String)> = None;
+                loop {
+                    let batch: Vec<PersonData> = persons.by_ref().take(BATCH_ROWS).collect();
+                    if batch.is_empty() {
+                        break;
+                    }
+                    let batch = batch.as_slice();
+                    let mut ids = JsonRows::with_capacity(batch.len() * 16);
+                    ids.row();
+                    for person in batch {
+                        ids.text(&person.sending_id);
+                    }
+                    let found = sqlx::query(&lookup).bind(state.clone()).bind(ids.finish()).fetch_all(&mut *tx).await?;
+                    let mut existing: HashMap<String, (i64, i64, Vec<u8>, PersonData)> = HashMap::new();
+                    for row in found {
+                        let found = person_from_row(&row)?;
+                        existing.insert(found.3.sending_id.clone(), found);
+                    }
+                    let previous = pending.take();
+                    let (written, built) = tokio::join!(
+                        async {
+                            if let Some((events, persons)) = previous {
+                                sqlx::query(&events_sql).bind(events).execute(&mut *tx).await?;
+                                sqlx::query(&persons_sql).bind(persons).execute(&mut *tx).await?;
+                            }
+                            Ok::<(), StoreError>(())
+                        },
+                        async {
+                            build_person_batch(
+                                batch,
+                                &existing,
+                                &state,
+                                agreement_id,
+                                &mut head,
+                                &mut next_id,
+                                &mut outcome,
+                                actor,
+                            )
+                        }
+                    );
+                    written?;
+                    pending = built?;
+                }
+                if let Some((events, persons)) = pending {
+                    sqlx::query(&events_sql).bind(events).execute(&mut *tx).await?;
+                    sqlx::query(&persons_sql).bind(persons).execute(&mut *tx).await?;
+                }
+                Self::save_head(&mut tx, &head).await?;
+                tx.commit().await?;
+                Ok(outcome)
+            }
+
+            async fn identifiers(&self, person_id: i64) -> Result<Vec<Identifier>, StoreError> {
+                let rows = sqlx::query("SELECT state, scheme, value FROM person_identifiers WHERE person_id = $1 ORDER BY state, scheme, value")
+                    .bind(person_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| Ok(Identifier { state: r.try_get("state")?, scheme: r.try_get("scheme")?, value: r.try_get("value")? }))
+                    .collect()
+            }
+
+            async fn person_by_id(&self, id: i64) -> Result<Option<PersonRow>, StoreError> {
+                let row = sqlx::query(
+                    "SELECT p.id, p.sending_state, p.version, p.last_event_seq, e.body FROM persons p \
+                     JOIN events e ON e.seq = p.last_event_seq WHERE p.id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                let record = person_from_event(id, &row.try_get::<String, _>("body")?)?;
+                Ok(Some(PersonRow {
+                    id,
+                    sending_state: row.try_get("sending_state")?,
+                    version: row.try_get("version")?,
+                    record_seq: row.try_get("last_event_seq")?,
+                    record,
+                }))
+            }
+
+            async fn persons_of_state(&self, sending_state: &str, after: i64, limit: u32) -> Result<Vec<PersonEntry>, StoreError> {
+                let rows = sqlx::query(&format!("{PERSON_SELECT} WHERE p.sending_state = $1 AND p.id > $2 ORDER BY p.id LIMIT $3"))
+                    .bind(sending_state.to_owned())
+                    .bind(after)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(|row| person_from_row(row).map(|(id, _, _, record)| PersonEntry { id, record })).collect()
+            }
+
+            async fn persons_page(&self, after: i64, limit: u32) -> Result<Vec<PersonEntry>, StoreError> {
+                let rows = sqlx::query(&format!("{PERSON_SELECT} WHERE p.id > $1 ORDER BY p.id LIMIT $2"))
+                    .bind(after)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(|row| person_from_row(row).map(|(id, _, _, record)| PersonEntry { id, record })).collect()
+            }
+
+            async fn aliases_of_person(&self, person_id: i64) -> Result<Vec<Alias>, StoreError> {
+                let rows = sqlx::query("SELECT family_name, given_names FROM person_aliases WHERE person_id = $1 ORDER BY family_name, given_names")
+                    .bind(person_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| Ok(Alias { family_name: r.try_get("family_name")?, given_names: r.try_get("given_names")? }))
+                    .collect()
+            }
+        }
+    };
+}
+
+persons_sql!(SqliteStore, sqlx::Sqlite, Dialect::Sqlite);
+persons_sql!(PostgresStore, sqlx::Postgres, Dialect::Postgres);
+
+type Existing = HashMap<String, (i64, i64, Vec<u8>, PersonData)>;
+
+/// Builds one batch of a person import: decides for each row whether it is new, amended or
+/// unchanged, appends the events to the journal head, and returns the JSON rows for the events
+/// and persons inserts (`None` when nothing changed).
+#[allow(clippy::too_many_arguments)]
+fn build_person_batch(
+    batch: &[PersonData],
+    existing: &Existing,
+    state: &str,
+    agreement_id: &str,
+    head: &mut Head,
+    next_id: &mut i64,
+    outcome: &mut PersonsImport,
+    actor: &Actor,
+) -> Result<Option<(String, String)>, StoreError> {
+    let mut events: Vec<AppendedEvent> = Vec::with_capacity(batch.len());
+    let mut persons = JsonRows::with_capacity(batch.len() * 500);
+    for person in batch {
+        let digest = person.sha256();
+        let (id, version, event) = match existing.get(&person.sending_id) {
+            Some((_, _, sha, _)) if sha.as_slice() == digest.as_slice() => {
+                outcome.unchanged += 1;
+                continue;
+            }
+            Some((id, version, _, old)) => {
+                let changes: Vec<Value> = person
+                    .changes_from(old)
+                    .into_iter()
+                    .map(|(column, from, to)| json!({"column": column, "from": from, "to": to}))
+                    .collect();
+                outcome.amended += 1;
+                // The amendment carries the whole new record too: a person's last event always does.
+                let event = NewEvent {
+                    kind: "person.amended",
+                    agreement_id: Some(agreement_id.to_owned()),
+                    person_id: Some(*id),
+                    data: EventData::Json(
+                        json!({"version": version + 1, "changes": changes, "record": person.to_json()}),
+                    ),
+                };
+                (*id, version + 1, event)
+            }
+            None => {
+                *next_id += 1;
+                outcome.added += 1;
+                let event = NewEvent {
+                    kind: "person.registered",
+                    agreement_id: Some(agreement_id.to_owned()),
+                    person_id: Some(*next_id),
+                    data: EventData::Canonical(registered_data(&person.canonical_json(), state)),
+                };
+                (*next_id, 1, event)
+            }
+        };
+        let appended = head.append(event, actor)?;
+        persons
+            .row()
+            .int(id)
+            .text(state)
+            .text(&person.sending_id)
+            .blob(&digest)
+            .int(version)
+            .int(appended.stored.seq as i64);
+        events.push(appended);
+    }
+    if events.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some((events_json(&events, actor), persons.finish())))
+}
+
+/// `{"record":<record>,"sending_state":"US"}` in canonical form, from the record's canonical JSON.
+fn registered_data(record: &str, state: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(record.len() + 40);
+    out.extend_from_slice(b"{\"record\":");
+    out.extend_from_slice(record.as_bytes());
+    out.extend_from_slice(b",\"sending_state\":");
+    custodia_journal::canonical::write_string(state, &mut out);
+    out.push(b'}');
+    out
+}
