@@ -79,6 +79,7 @@ impl App {
         let name = crate::access::check_user_name("--admin", admin)?;
         let password_hash = crate::users::check_password(password)?;
         let user = NewUser {
+            name_key: crate::access::user_name_key(&name),
             name,
             role: Role::Admin.as_str().into(),
             agreements: vec!["*".into()],

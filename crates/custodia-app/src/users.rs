@@ -6,7 +6,7 @@
 //! for another user.
 
 use custodia_store::Timestamp;
-use custodia_store::access::{NewUser, TokenRow, UserRow};
+use custodia_store::access::{NewUser, TokenRow, UserChange, UserChangeKind, UserChangeRow, UserRow};
 use custodia_store::prelude::*;
 
 use crate::access::{
@@ -33,6 +33,55 @@ pub struct UserRequest {
     pub facilities: Option<Vec<String>>,
     /// A password for sign-in, if any (12 to 1024 characters).
     pub password: Option<String>,
+}
+
+/// A change of a user's role or scopes, as an edge received it (`None`: unchanged).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserUpdate {
+    /// The user.
+    pub name: String,
+    /// A new role.
+    pub role: Option<String>,
+    /// New agreement scope.
+    pub agreements: Option<Vec<String>>,
+    /// New facility scope.
+    pub facilities: Option<Vec<String>>,
+}
+
+/// What proposing a user change did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserChangeOutcome {
+    /// The change as recorded.
+    pub change: UserChangeRow,
+    /// Whether it took effect already (a single admin's change).
+    pub applied: bool,
+    /// The register has a single admin (`SINGLE_ADMIN` stays open).
+    pub single_admin: bool,
+}
+
+/// An open warning about access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccessWarning {
+    /// One admin alone can create users and change roles: appoint a second.
+    SingleAdmin,
+}
+
+impl AccessWarning {
+    /// The stable code.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::SingleAdmin => "SINGLE_ADMIN",
+        }
+    }
+
+    /// For people.
+    pub const fn message(self) -> &'static str {
+        match self {
+            Self::SingleAdmin => {
+                "the register has a single admin, whose user changes take effect without a second admin's confirmation: add a second admin"
+            }
+        }
+    }
 }
 
 /// A token just issued: its row and the secret, shown once.
@@ -121,20 +170,148 @@ impl App {
         let facilities = request.facilities.unwrap_or_else(|| vec!["*".into()]);
         check_scope("facilities", &facilities, None)?;
         let password_hash = check_password(request.password)?;
-        Ok(NewUser { name, role: request.role, agreements: request.agreements, facilities, password_hash })
+        Ok(NewUser {
+            name_key: user_name_key(&name),
+            name,
+            role: request.role,
+            agreements: request.agreements,
+            facilities,
+            password_hash,
+        })
     }
 
-    /// Adds a user (admins only).
-    pub async fn add_user(&self, who: &Principal, request: UserRequest, now: &Timestamp) -> AppResult<UserRow> {
+    /// Proposes a new user (admins only). It takes effect when a second admin confirms it; while
+    /// the register has a single admin, at once (and `SINGLE_ADMIN` stays open).
+    pub async fn add_user(
+        &self,
+        who: &Principal,
+        request: UserRequest,
+        now: &Timestamp,
+    ) -> AppResult<UserChangeOutcome> {
         who.require(Capability::ManageUsers)?;
         let user = self.check_user_request(request).await?;
-        if self.user_named(&user.name).await?.is_some() {
+        self.refuse_taken_name(&user.name, None).await?;
+        let change = UserChange {
+            kind: UserChangeKind::Create,
+            name_key: user.name_key,
+            name: user.name,
+            role: user.role,
+            agreements: user.agreements,
+            facilities: user.facilities,
+            password_hash: user.password_hash,
+        };
+        self.record_change(who, change, now).await
+    }
+
+    /// Proposes a change of a user's role or scopes (admins only), confirmed like a new user.
+    pub async fn change_user(
+        &self,
+        who: &Principal,
+        request: UserUpdate,
+        now: &Timestamp,
+    ) -> AppResult<UserChangeOutcome> {
+        who.require(Capability::ManageUsers)?;
+        let current = self
+            .user_named(&request.name)
+            .await?
+            .ok_or_else(|| AppError::not_found(format!("user {} does not exist", request.name)))?;
+        let role = request.role.unwrap_or_else(|| current.role.clone());
+        if Role::parse(&role).is_none() {
+            let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+            return Err(AppError::invalid("role", format!("{role:?} is not one of {}", roles.join(", "))));
+        }
+        let agreements = request.agreements.unwrap_or_else(|| current.agreements.clone());
+        let known: Vec<String> = self.store().agreement_ids().await?.into_iter().map(|a| a.agreement_id).collect();
+        check_scope("agreements", &agreements, Some(&known))?;
+        let facilities = request.facilities.unwrap_or_else(|| current.facilities.clone());
+        check_scope("facilities", &facilities, None)?;
+        if role == current.role && agreements == current.agreements && facilities == current.facilities {
+            return Err(AppError::invalid("role", "changes nothing: give a new role, agreements or facilities"));
+        }
+        let change = UserChange {
+            kind: UserChangeKind::Update,
+            name_key: user_name_key(&current.name),
+            name: current.name,
+            role,
+            agreements,
+            facilities,
+            password_hash: None,
+        };
+        self.record_change(who, change, now).await
+    }
+
+    /// Confirms a pending user change (an admin other than its proposer); it takes effect at once.
+    pub async fn confirm_user_change(&self, who: &Principal, id: i64, now: &Timestamp) -> AppResult<UserChangeRow> {
+        who.require(Capability::ManageUsers)?;
+        let change = self
+            .store()
+            .user_changes()
+            .await?
+            .into_iter()
+            .find(|c| c.id == id)
+            .ok_or_else(|| AppError::not_found(format!("user change {id} does not exist")))?;
+        if let Some(by) = &change.confirmed_by {
+            return Err(AppError::refused("ALREADY_CONFIRMED", format!("user change {id} was confirmed by {by}")));
+        }
+        if user_name_key(&change.proposed_by) == user_name_key(&who.name) {
+            return Err(AppError::refused(
+                "TWO_PERSON_RULE",
+                format!("user change {id} was proposed by {}: another admin confirms it", change.proposed_by),
+            ));
+        }
+        if change.kind == UserChangeKind::Create {
+            self.refuse_taken_name(&change.name, Some(change.id)).await?;
+        }
+        Ok(self.store().confirm_user_change(id, &actor(who, now, None)).await?)
+    }
+
+    /// Every user change, pending ones first (admins and auditors: auditors read every access change).
+    pub async fn user_changes(&self, who: &Principal) -> AppResult<Vec<UserChangeRow>> {
+        if who.role != Role::Admin && who.role != Role::Auditor {
+            return Err(AppError::Forbidden(format!("the {} role may not read access changes", who.role.as_str())));
+        }
+        let mut changes = self.store().user_changes().await?;
+        changes.sort_by_key(|c| (c.confirmed_by.is_some(), c.id));
+        Ok(changes)
+    }
+
+    /// Open warnings about access: `SINGLE_ADMIN` while one admin alone can change users.
+    pub async fn access_warnings(&self) -> AppResult<Vec<AccessWarning>> {
+        let admins = self.store().users().await?.iter().filter(|u| u.role == Role::Admin.as_str()).count();
+        Ok(if admins == 1 { vec![AccessWarning::SingleAdmin] } else { Vec::new() })
+    }
+
+    /// Refuses a name that a user, or another pending new user, already has.
+    async fn refuse_taken_name(&self, name: &str, confirming: Option<i64>) -> AppResult<()> {
+        let key = user_name_key(name);
+        let pending = self.store().user_changes().await?;
+        let taken = self.user_named(name).await?.is_some()
+            || pending.iter().any(|c| {
+                c.kind == UserChangeKind::Create
+                    && c.confirmed_by.is_none()
+                    && c.name_key == key
+                    && Some(c.id) != confirming
+            });
+        if taken {
             return Err(AppError::Conflict {
                 field: Some("name".into()),
-                message: format!("user {} already exists", user.name),
+                message: format!("user {name} already exists (names compare ignoring case and surrounding spaces)"),
             });
         }
-        Ok(self.store().create_user(&user, &actor(who, now, None)).await?)
+        Ok(())
+    }
+
+    /// Records a change: pending while two or more admins exist, applied at once otherwise.
+    async fn record_change(
+        &self,
+        who: &Principal,
+        change: UserChange,
+        now: &Timestamp,
+    ) -> AppResult<UserChangeOutcome> {
+        let single = self.access_warnings().await?.contains(&AccessWarning::SingleAdmin);
+        let by = actor(who, now, None);
+        let row = self.store().propose_user_change(&change, &by, single).await?;
+        Ok(UserChangeOutcome { applied: row.confirmed_by.is_some(), change: row, single_admin: single })
     }
 
     /// Every user (admins only).

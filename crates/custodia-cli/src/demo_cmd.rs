@@ -527,6 +527,7 @@ async fn simulate(app: &App, seed: u64, people: u64) -> Result<Summary, Failure>
         }
         let user = NewUser {
             name: name.to_owned(),
+            name_key: custodia_app::access::user_name_key(name),
             role: role.to_owned(),
             agreements: vec!["*".to_owned()],
             facilities: vec![facilities.to_owned()],

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use custodia_app::App;
-use custodia_app::users::UserRequest;
+use custodia_app::users::{AccessWarning, UserChangeOutcome, UserRequest, UserUpdate};
 
 use crate::register_cmd::{RegisterArgs, app_failure, block_on, now, open, open_app};
 use crate::{CmdResult, Failure};
@@ -68,7 +68,8 @@ pub(crate) fn run_init(args: &InitArgs) -> CmdResult {
 /// `custodia user` subcommands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum UserCommand {
-    /// Add a user with a role and scopes (admins; needs their token).
+    /// Propose a user with a role and scopes (admins). A second admin confirms it with
+    /// `custodia user confirm ID`; while the register has a single admin it takes effect at once.
     Add {
         /// Unique name (compared after Unicode NFC normalisation, trimming and lower-casing).
         name: String,
@@ -85,6 +86,35 @@ pub(crate) enum UserCommand {
         /// Read a password for sign-in from standard input (first line; at least 12 characters).
         #[arg(long)]
         password_stdin: bool,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+    /// Propose a new role or scopes for a user (admins); confirmed like a new user.
+    Set {
+        /// The user.
+        name: String,
+        /// A new role.
+        #[arg(long)]
+        role: Option<String>,
+        /// New agreement ids in scope, comma-separated, or *.
+        #[arg(long, value_delimiter = ',')]
+        agreements: Option<Vec<String>>,
+        /// New facility ids in scope, comma-separated, or *.
+        #[arg(long, value_delimiter = ',')]
+        facilities: Option<Vec<String>>,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+    /// Confirm a user change another admin proposed; it takes effect at once.
+    Confirm {
+        /// The change id (`custodia user changes` lists them).
+        id: i64,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+    /// List user changes, pending first, and open access warnings such as SINGLE_ADMIN (admins and
+    /// auditors).
+    Changes {
         #[command(flatten)]
         register: RegisterArgs,
     },
@@ -118,6 +148,31 @@ pub(crate) enum UserCommand {
     },
 }
 
+fn print_outcome(outcome: &UserChangeOutcome) -> CmdResult {
+    let c = &outcome.change;
+    let mut out = std::io::stdout().lock();
+    if outcome.applied {
+        writeln!(
+            out,
+            "user change {} applied: {} is {} (agreements {})",
+            c.id,
+            c.name,
+            c.role,
+            c.agreements.join(",")
+        )?;
+    } else {
+        writeln!(
+            out,
+            "user change {} proposed: {} as {}; another admin confirms it with `custodia user confirm {}`",
+            c.id, c.name, c.role, c.id
+        )?;
+    }
+    if outcome.single_admin {
+        writeln!(out, "warning {}: {}", AccessWarning::SingleAdmin.code(), AccessWarning::SingleAdmin.message())?;
+    }
+    Ok(())
+}
+
 pub(crate) fn run_user(command: &UserCommand) -> CmdResult {
     match command {
         UserCommand::Add { name, role, agreements, facilities, password_stdin, register } => {
@@ -130,11 +185,62 @@ pub(crate) fn run_user(command: &UserCommand) -> CmdResult {
             };
             block_on(async {
                 let s = open(register).await?;
-                let row = s.app.add_user(&s.who, request, &s.now).await.map_err(app_failure)?;
-                writeln!(std::io::stdout().lock(), "user {} ({}) added, id {}", row.name, row.role, row.id)?;
-                Ok(())
+                let outcome = s.app.add_user(&s.who, request, &s.now).await.map_err(app_failure)?;
+                print_outcome(&outcome)
             })
         }
+        UserCommand::Set { name, role, agreements, facilities, register } => {
+            let update = UserUpdate {
+                name: name.clone(),
+                role: role.clone(),
+                agreements: agreements.clone(),
+                facilities: facilities.clone(),
+            };
+            block_on(async {
+                let s = open(register).await?;
+                let outcome = s.app.change_user(&s.who, update, &s.now).await.map_err(app_failure)?;
+                print_outcome(&outcome)
+            })
+        }
+        UserCommand::Confirm { id, register } => block_on(async {
+            let s = open(register).await?;
+            let change = s.app.confirm_user_change(&s.who, *id, &s.now).await.map_err(app_failure)?;
+            writeln!(
+                std::io::stdout().lock(),
+                "user change {} confirmed: {} is now {}",
+                change.id,
+                change.name,
+                change.role
+            )?;
+            Ok(())
+        }),
+        UserCommand::Changes { register } => block_on(async {
+            let s = open(register).await?;
+            let changes = s.app.user_changes(&s.who).await.map_err(app_failure)?;
+            let warnings = s.app.access_warnings().await.map_err(app_failure)?;
+            let mut out = std::io::stdout().lock();
+            for c in changes {
+                let state = match &c.confirmed_by {
+                    Some(by) => format!("confirmed by {by}"),
+                    None => "PENDING".into(),
+                };
+                writeln!(
+                    out,
+                    "{:>4}  {:<6} {:<24} {:<18} agreements {}  facilities {}  proposed by {}  {state}",
+                    c.id,
+                    c.kind.as_str(),
+                    c.name,
+                    c.role,
+                    c.agreements.join(","),
+                    c.facilities.join(","),
+                    c.proposed_by
+                )?;
+            }
+            for w in warnings {
+                writeln!(out, "warning {}: {}", w.code(), w.message())?;
+            }
+            Ok(())
+        }),
         UserCommand::List { register } => block_on(async {
             let s = open(register).await?;
             let mut out = std::io::stdout().lock();

@@ -91,3 +91,30 @@ fn user_names_are_unique_after_normalisation_and_scopes_must_exist() {
     let message = String::from_utf8(nope.stderr).unwrap();
     assert!(message.contains("agreements") && message.contains("\"nope\""), "{message}");
 }
+
+#[test]
+fn a_second_admin_confirms_user_changes_and_a_single_admin_is_warned() {
+    let r = Register::new("two-admins");
+    r.ok(&["import", "agreement", AGREEMENT]);
+    // One admin: a change takes effect at once, with the SINGLE_ADMIN warning.
+    let added = r.ok(&["user", "add", "ada", "--role", "admin", "--agreements", "*"]);
+    assert!(added.contains("applied") && added.contains("SINGLE_ADMIN"), "{added}");
+    let ada = r.host_token("ada");
+    // Two admins: root's next change waits for ada.
+    let proposed = r.ok(&["user", "add", "lin", "--role", "auditor", "--agreements", "us-sv-cecot"]);
+    assert!(proposed.contains("proposed") && !proposed.contains("SINGLE_ADMIN"), "{proposed}");
+    let id = proposed.split_whitespace().nth(2).unwrap().to_owned();
+    let not_yet = r.bare(&["user", "token", "lin"]);
+    assert_ne!(not_yet.status.code(), Some(0), "lin is not a user until confirmed");
+    let own = r.refused(&["user", "confirm", &id]);
+    assert!(own.contains("TWO_PERSON_RULE"), "{own}");
+    let confirmed = r.run_with_token(&ada, &["user", "confirm", &id]);
+    assert!(confirmed.status.success(), "{}", String::from_utf8_lossy(&confirmed.stderr));
+    assert!(r.bare(&["user", "token", "lin"]).status.success());
+    // A role change is a change like any other.
+    let change = r.ok(&["user", "set", "lin", "--role", "inspector"]);
+    assert!(change.contains("proposed"), "{change}");
+    let listed = r.run_with_token(&ada, &["user", "changes"]);
+    let listed = String::from_utf8(listed.stdout).unwrap();
+    assert!(listed.contains("PENDING") && listed.contains("inspector"), "{listed}");
+}

@@ -58,6 +58,7 @@ async fn tokens_roles_and_scopes() {
 
     // Tokens through the API: never minted for another user; a user signs in and makes their own
     // (secret once), listed without secrets, revoked at once.
+    // Two admins (init's and root): a new user waits for the second admin's confirmation.
     let (status, created) = server
         .post(
             &admin,
@@ -65,7 +66,31 @@ async fn tokens_roles_and_scopes() {
             json!({"name": "fin", "role": "finance_officer", "agreements": ["us-sv-cecot"], "password": "twelve chars or more"}),
         )
         .await;
-    assert_eq!(status, 201, "{created}");
+    assert_eq!(status, 202, "{created}");
+    assert_eq!(created["applied"], false);
+    let change = created["id"].as_i64().unwrap();
+    let (status, body) = server.post(&admin, &format!("/api/v1/user-changes/{change}/confirm"), json!({})).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("TWO_PERSON_RULE")), "{body}");
+    let (status, pending) =
+        server.post("", "/api/v1/login", json!({"name": "fin", "password": "twelve chars or more"})).await;
+    assert_eq!(status, 401, "not a user until confirmed: {pending}");
+    let (status, body) =
+        server.post(&server.first_admin, &format!("/api/v1/user-changes/{change}/confirm"), json!({})).await;
+    assert_eq!((status, body["applied"].as_bool()), (200, Some(true)), "{body}");
+    let (status, twin) =
+        server.post(&admin, "/api/v1/users", json!({"name": " FIN", "role": "auditor", "agreements": ["*"]})).await;
+    assert_eq!(
+        (status, twin["code"].as_str()),
+        (409, Some("CONFLICT")),
+        "names compare trimmed and case-blind: {twin}"
+    );
+    let (status, nope) =
+        server.post(&admin, "/api/v1/users", json!({"name": "x2", "role": "auditor", "agreements": ["nope"]})).await;
+    assert_eq!((status, nope["field"].as_str()), (400, Some("agreements")), "{nope}");
+    let (status, changes) = server.get(&auditor, "/api/v1/user-changes").await;
+    assert_eq!(status, 200, "auditors read every access change");
+    assert_eq!(changes["changes"][0]["name"], "fin");
+    assert_eq!(changes["warnings"].as_array().unwrap().len(), 0, "two admins: no SINGLE_ADMIN");
     let (status, body) = server.post(&admin, "/api/v1/tokens", json!({"user": "fin", "label": "ledger"})).await;
     assert_eq!((status, body["field"].as_str()), (400, Some("user")), "no token for another user: {body}");
     let (status, login) =
@@ -107,7 +132,10 @@ async fn tokens_roles_and_scopes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_logins_are_rate_limited_and_passwords_work() {
     let server = TestServer::start_with(&[CECOT], |c| c.auth_failures_per_minute = 3).await;
-    let admin = server.user("root", "admin", &["*"], &[]).await;
+    // The register's only admin: a user change takes effect at once, and SINGLE_ADMIN stays open.
+    let admin = server.first_admin.clone();
+    let (_, changes) = server.get(&admin, "/api/v1/user-changes").await;
+    assert_eq!(changes["warnings"][0]["code"], "SINGLE_ADMIN", "{changes}");
     let (status, _) = server
         .post(
             &admin,

@@ -351,6 +351,19 @@ fn table(ids: &Ids) -> Vec<Row> {
             None,
             Only(&["admin"]),
         ),
+        post(
+            "/api/v1/users/{name}/changes",
+            ("/api/v1/users/auditor-user/changes".into(), json!({"role": "inspector"})),
+            None,
+            Only(&["admin"]),
+        ),
+        get("/api/v1/user-changes", "/api/v1/user-changes".into(), None, Only(&["admin", "auditor"])),
+        post(
+            "/api/v1/user-changes/{id}/confirm",
+            ("/api/v1/user-changes/1/confirm".into(), json!({})),
+            None,
+            Only(&["admin"]),
+        ),
         get("/api/v1/tokens", "/api/v1/tokens".into(), None, Everyone),
         post("/api/v1/tokens", ("/api/v1/tokens".into(), json!({"label": "mine"})), None, Everyone),
     ]
@@ -447,6 +460,15 @@ async fn every_route_every_role_inside_and_outside_the_scope() {
         tokens.push((role, server.user(&format!("{role}-user"), role, &[IN], &[]).await));
     }
 
+    // A user change proposed by init's admin, for the other admin to confirm (change 1).
+    let (status, pending) = server
+        .post(
+            &server.first_admin,
+            "/api/v1/users",
+            json!({"name": "pending-one", "role": "auditor", "agreements": [IN]}),
+        )
+        .await;
+    assert_eq!((status, pending["id"].as_i64()), (202, Some(1)), "{pending}");
     let rows = table(&ids);
     // Every documented, authenticated operation is in the table.
     let doc: Value = server.client.get(server.url("/openapi.json")).send().await.unwrap().json().await.unwrap();

@@ -6,7 +6,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use crate::backend::{PostgresStore, SqliteStore, store_trait};
-use crate::events::{EventData, NewEvent};
+use crate::events::{EventData, Head, NewEvent};
 use crate::{Actor, StoreError};
 
 /// A user as stored.
@@ -42,8 +42,10 @@ impl std::fmt::Debug for UserRow {
 /// A new user.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewUser {
-    /// The unique name.
+    /// The name as shown.
     pub name: String,
+    /// The name as compared (the application layer's NFC, trimmed, lower-cased form); unique.
+    pub name_key: String,
     /// The role name.
     pub role: String,
     /// Agreement ids in scope (`*` for all).
@@ -52,6 +54,86 @@ pub struct NewUser {
     pub facilities: Vec<String>,
     /// Argon2id PHC string, if any.
     pub password_hash: Option<String>,
+}
+
+/// What a user change does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserChangeKind {
+    /// A new user.
+    Create,
+    /// A new role or scopes for an existing user.
+    Update,
+}
+
+impl UserChangeKind {
+    /// The stored word.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Update => "update",
+        }
+    }
+}
+
+/// A user change to record: created, or given a new role or scopes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UserChange {
+    /// Create or update.
+    pub kind: UserChangeKind,
+    /// The user's name as shown.
+    pub name: String,
+    /// The name as compared.
+    pub name_key: String,
+    /// The role.
+    pub role: String,
+    /// Agreement ids in scope.
+    pub agreements: Vec<String>,
+    /// Facility ids in scope.
+    pub facilities: Vec<String>,
+    /// Argon2id PHC string of a new user's password, if any (never journaled).
+    pub password_hash: Option<String>,
+}
+
+impl std::fmt::Debug for UserChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserChange")
+            .field("kind", &self.kind)
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .field("agreements", &self.agreements)
+            .field("facilities", &self.facilities)
+            .field("password_hash", &self.password_hash.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// A recorded user change: pending until a second admin confirms it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserChangeRow {
+    /// The change id.
+    pub id: i64,
+    /// Create or update.
+    pub kind: UserChangeKind,
+    /// The user's name as shown.
+    pub name: String,
+    /// The name as compared.
+    pub name_key: String,
+    /// The role.
+    pub role: String,
+    /// Agreement ids in scope.
+    pub agreements: Vec<String>,
+    /// Facility ids in scope.
+    pub facilities: Vec<String>,
+    /// Whether a new user gets a password sign-in.
+    pub password_login: bool,
+    /// Who proposed it.
+    pub proposed_by: String,
+    /// When.
+    pub proposed_at: String,
+    /// Who confirmed it (a change of a single admin: the same user), once confirmed.
+    pub confirmed_by: Option<String>,
+    /// When.
+    pub confirmed_at: Option<String>,
 }
 
 /// An API token as listed (never the secret).
@@ -114,6 +196,14 @@ store_trait! {
         fn log_person_reads(&self, reads: &[PersonRead]) -> Result<(), StoreError>;
         /// The reads of one person's file, oldest first.
         fn person_reads(&self, person_id: i64) -> Result<Vec<PersonRead>, StoreError>;
+        /// Records a user change (`user.change_proposed`); with `apply_now` (a register with a single
+        /// admin) it is confirmed by the same actor and applied in the same transaction.
+        fn propose_user_change(&self, change: &UserChange, actor: &Actor, apply_now: bool) -> Result<UserChangeRow, StoreError>;
+        /// Confirms a pending change and applies it (`user.change_confirmed`); a change already
+        /// confirmed is refused.
+        fn confirm_user_change(&self, id: i64, actor: &Actor) -> Result<UserChangeRow, StoreError>;
+        /// Every user change, by id.
+        fn user_changes(&self) -> Result<Vec<UserChangeRow>, StoreError>;
         /// The kept answer for a user's idempotency key.
         fn kept_answer(&self, user_name: &str, key: &str) -> Result<Option<KeptAnswer>, StoreError>;
         /// Keeps the first answer for a user's idempotency key (a second one is ignored).
@@ -123,11 +213,98 @@ store_trait! {
 
 macro_rules! access_sql {
     ($name:ident, $db:ty) => {
+        impl $name {
+            fn user_change_row(r: &<$db as sqlx::Database>::Row) -> Result<UserChangeRow, StoreError> {
+                let kind = match r.try_get::<String, _>("kind")?.as_str() {
+                    "create" => UserChangeKind::Create,
+                    "update" => UserChangeKind::Update,
+                    other => return Err(StoreError::Inconsistent(format!("user change kind {other:?}"))),
+                };
+                Ok(UserChangeRow {
+                    id: r.try_get("id")?,
+                    kind,
+                    name: r.try_get("name")?,
+                    name_key: r.try_get("name_key")?,
+                    role: r.try_get("role")?,
+                    agreements: list_from_json(&r.try_get::<String, _>("agreements")?),
+                    facilities: list_from_json(&r.try_get::<String, _>("facilities")?),
+                    password_login: r.try_get("password_login")?,
+                    proposed_by: r.try_get("proposed_by")?,
+                    proposed_at: r.try_get("proposed_at")?,
+                    confirmed_by: r.try_get("confirmed_by")?,
+                    confirmed_at: r.try_get("confirmed_at")?,
+                })
+            }
+
+            async fn user_change(&self, id: i64) -> Result<UserChangeRow, StoreError> {
+                let row = sqlx::query(&format!("{USER_CHANGE_COLUMNS} WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
+                let row = row.ok_or_else(|| StoreError::NotFound(format!("user change {id} does not exist")))?;
+                Self::user_change_row(&row)
+            }
+
+            /// Confirms and applies a pending change inside the caller's transaction.
+            async fn apply_user_change(tx: &mut sqlx::Transaction<'_, $db>, head: &mut Head, id: i64, actor: &Actor) -> Result<(), StoreError> {
+                let row = sqlx::query(&format!("{USER_CHANGE_COLUMNS} WHERE id = $1")).bind(id).fetch_optional(&mut **tx).await?;
+                let change = Self::user_change_row(&row.ok_or_else(|| StoreError::NotFound(format!("user change {id} does not exist")))?)?;
+                if let Some(by) = &change.confirmed_by {
+                    return Err(StoreError::Refused(format!("user change {id} was already confirmed by {by}")));
+                }
+                let seq = Self::record_event(tx, head, NewEvent {
+                        kind: "user.change_confirmed",
+                        agreement_id: None,
+                        person_id: None,
+                        data: EventData::Json(json!({"change_id": id, "name": change.name, "kind": change.kind.as_str()})),
+                    }, actor).await?;
+                let at = actor.recorded_at.as_str().to_owned();
+                sqlx::query("UPDATE user_changes SET confirmed_by = $1, confirmed_at = $2, confirmed_seq = $3 WHERE id = $4 AND confirmed_by IS NULL")
+                    .bind(actor.name.clone())
+                    .bind(at)
+                    .bind(seq)
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                match change.kind {
+                    UserChangeKind::Create => {
+                        let taken = sqlx::query("SELECT id FROM users WHERE name_key = $1").bind(change.name_key.clone()).fetch_optional(&mut **tx).await?;
+                        if taken.is_some() {
+                            return Err(StoreError::Refused(format!("user {} already exists", change.name)));
+                        }
+                        let user_id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM users").fetch_one(&mut **tx).await?.try_get("next")?;
+                        let hash: Option<String> = sqlx::query("SELECT password_hash FROM user_changes WHERE id = $1").bind(id).fetch_one(&mut **tx).await?.try_get("password_hash")?;
+                        sqlx::query("INSERT INTO users (id, name, name_key, role, agreements, facilities, password_hash, created_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                            .bind(user_id)
+                            .bind(change.name.clone())
+                            .bind(change.name_key.clone())
+                            .bind(change.role.clone())
+                            .bind(list_json(&change.agreements))
+                            .bind(list_json(&change.facilities))
+                            .bind(hash)
+                            .bind(seq)
+                            .execute(&mut **tx)
+                            .await?;
+                    }
+                    UserChangeKind::Update => {
+                        let done = sqlx::query("UPDATE users SET role = $1, agreements = $2, facilities = $3 WHERE name_key = $4")
+                            .bind(change.role.clone())
+                            .bind(list_json(&change.agreements))
+                            .bind(list_json(&change.facilities))
+                            .bind(change.name_key.clone())
+                            .execute(&mut **tx)
+                            .await?;
+                        if done.rows_affected() != 1 {
+                            return Err(StoreError::NotFound(format!("user {} does not exist", change.name)));
+                        }
+                    }
+                }
+                Ok(())
+            }
+        }
+
         impl Access for $name {
             async fn create_user(&self, user: &NewUser, actor: &Actor) -> Result<UserRow, StoreError> {
                 let mut tx = self.pool.begin().await?;
                 let mut head = Self::lock_head(&mut tx).await?;
-                let taken = sqlx::query("SELECT id FROM users WHERE name = $1").bind(user.name.clone()).fetch_optional(&mut *tx).await?;
+                let taken = sqlx::query("SELECT id FROM users WHERE name_key = $1").bind(user.name_key.clone()).fetch_optional(&mut *tx).await?;
                 if taken.is_some() {
                     return Err(StoreError::Refused(format!("user {} already exists", user.name)));
                 }
@@ -145,7 +322,7 @@ macro_rules! access_sql {
                             "password_login": user.password_hash.is_some(),
                         })),
                     }, actor).await?;
-                sqlx::query("INSERT INTO users (id, name, role, agreements, facilities, password_hash, created_seq) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                sqlx::query("INSERT INTO users (id, name, name_key, role, agreements, facilities, password_hash, created_seq) VALUES ($1, $2, $8, $3, $4, $5, $6, $7)")
                     .bind(id)
                     .bind(user.name.clone())
                     .bind(user.role.clone())
@@ -153,6 +330,7 @@ macro_rules! access_sql {
                     .bind(list_json(&user.facilities))
                     .bind(user.password_hash.clone())
                     .bind(seq)
+                    .bind(user.name_key.clone())
                     .execute(&mut *tx)
                     .await?;
                 Self::save_head(&mut tx, &head).await?;
@@ -300,6 +478,54 @@ macro_rules! access_sql {
                 })).collect()
             }
 
+            async fn propose_user_change(&self, change: &UserChange, actor: &Actor, apply_now: bool) -> Result<UserChangeRow, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM user_changes").fetch_one(&mut *tx).await?.try_get("next")?;
+                let seq = Self::record_event(&mut tx, &mut head, NewEvent {
+                        kind: "user.change_proposed",
+                        agreement_id: None,
+                        person_id: None,
+                        data: EventData::Json(user_change_json(id, change)),
+                    }, actor).await?;
+                let at = actor.recorded_at.as_str().to_owned();
+                sqlx::query("INSERT INTO user_changes (id, kind, name, name_key, role, agreements, facilities, password_hash, proposed_by, proposed_at, proposed_seq) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+                    .bind(id)
+                    .bind(change.kind.as_str())
+                    .bind(change.name.clone())
+                    .bind(change.name_key.clone())
+                    .bind(change.role.clone())
+                    .bind(list_json(&change.agreements))
+                    .bind(list_json(&change.facilities))
+                    .bind(change.password_hash.clone())
+                    .bind(actor.name.clone())
+                    .bind(at)
+                    .bind(seq)
+                    .execute(&mut *tx)
+                    .await?;
+                if apply_now {
+                    Self::apply_user_change(&mut tx, &mut head, id, actor).await?;
+                }
+                Self::save_head(&mut tx, &head).await?;
+                tx.commit().await?;
+                self.user_change(id).await
+            }
+
+            async fn confirm_user_change(&self, id: i64, actor: &Actor) -> Result<UserChangeRow, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                Self::apply_user_change(&mut tx, &mut head, id, actor).await?;
+                Self::save_head(&mut tx, &head).await?;
+                tx.commit().await?;
+                self.user_change(id).await
+            }
+
+            async fn user_changes(&self) -> Result<Vec<UserChangeRow>, StoreError> {
+                let rows = sqlx::query(&format!("{USER_CHANGE_COLUMNS} ORDER BY id")).fetch_all(&self.pool).await?;
+                rows.iter().map(Self::user_change_row).collect()
+            }
+
             async fn kept_answer(&self, user_name: &str, key: &str) -> Result<Option<KeptAnswer>, StoreError> {
                 let row = sqlx::query("SELECT request_sha256, status, response FROM idempotency_keys WHERE user_name = $1 AND key = $2")
                     .bind(user_name.to_owned()).bind(key.to_owned()).fetch_optional(&self.pool).await?;
@@ -331,6 +557,21 @@ macro_rules! access_sql {
 
 access_sql!(SqliteStore, sqlx::Sqlite);
 access_sql!(PostgresStore, sqlx::Postgres);
+
+const USER_CHANGE_COLUMNS: &str = "SELECT id, kind, name, name_key, role, agreements, facilities, password_hash IS NOT NULL AS password_login, \
+     proposed_by, proposed_at, confirmed_by, confirmed_at FROM user_changes";
+
+fn user_change_json(id: i64, change: &UserChange) -> serde_json::Value {
+    json!({
+        "change_id": id,
+        "kind": change.kind.as_str(),
+        "name": change.name,
+        "role": change.role,
+        "agreements": change.agreements,
+        "facilities": change.facilities,
+        "password_login": change.password_hash.is_some(),
+    })
+}
 
 pub(crate) fn list_json(items: &[String]) -> String {
     serde_json::Value::from(items.to_vec()).to_string()

@@ -115,6 +115,11 @@ impl Register {
             .output()
             .unwrap();
         assert!(add.status.success(), "user add {name}: {}", String::from_utf8_lossy(&add.stderr));
+        self.host_token(name)
+    }
+
+    /// A token for an existing user, issued on the host (`custodia user token NAME`).
+    pub fn host_token(&self, name: &str) -> String {
         let issued = self.bare(&["user", "token", name]);
         assert!(issued.status.success(), "user token {name}: {}", String::from_utf8_lossy(&issued.stderr));
         let stdout = String::from_utf8(issued.stdout).unwrap();

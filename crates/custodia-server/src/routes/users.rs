@@ -6,7 +6,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::routing::{get, post};
-use custodia_store::access::{TokenRow, UserRow};
+use custodia_app::users::{UserChangeOutcome, UserUpdate};
+use custodia_store::access::{TokenRow, UserChangeRow, UserRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
@@ -18,8 +19,8 @@ use crate::state::AppState;
 /// OpenAPI part.
 #[derive(Debug, OpenApi)]
 #[openapi(
-    paths(list_users, create_user, list_tokens, create_token, revoke_token, login),
-    components(schemas(UserView, CreateUser, TokenView, CreateToken, NewToken, Login)),
+    paths(list_users, create_user, change_user, list_user_changes, confirm_user_change, list_tokens, create_token, revoke_token, login),
+    components(schemas(UserView, CreateUser, ChangeUser, UserChangeView, UserChanges, AccessWarningView, TokenView, CreateToken, NewToken, Login)),
     security(("bearer" = []))
 )]
 pub struct Api;
@@ -28,6 +29,9 @@ pub struct Api;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/users", get(list_users).post(create_user))
+        .route("/api/v1/users/{name}/changes", post(change_user))
+        .route("/api/v1/user-changes", get(list_user_changes))
+        .route("/api/v1/user-changes/{id}/confirm", post(confirm_user_change))
         .route("/api/v1/tokens", get(list_tokens).post(create_token))
         .route("/api/v1/tokens/{id}/revoke", post(revoke_token))
         .route("/api/v1/login", post(login))
@@ -85,15 +89,83 @@ pub struct CreateUser {
     pub password: Option<String>,
 }
 
-/// Creates a user (admins only).
+/// A user change: proposed by one admin, in effect once a second confirms it (at once while the
+/// register has a single admin).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct UserChangeView {
+    /// The change id (confirm it with `POST /api/v1/user-changes/{id}/confirm`).
+    pub id: i64,
+    /// `create` or `update`.
+    pub kind: String,
+    /// The user.
+    pub name: String,
+    /// The role it gives.
+    pub role: String,
+    /// The agreements in scope it gives.
+    pub agreements: Vec<String>,
+    /// The facilities in scope it gives.
+    pub facilities: Vec<String>,
+    /// Who proposed it.
+    pub proposed_by: String,
+    /// When.
+    pub proposed_at: String,
+    /// Who confirmed it (null while pending).
+    pub confirmed_by: Option<String>,
+    /// When.
+    pub confirmed_at: Option<String>,
+    /// Whether it is in effect.
+    pub applied: bool,
+}
+
+fn change_view(c: &UserChangeRow) -> UserChangeView {
+    UserChangeView {
+        id: c.id,
+        kind: c.kind.as_str().into(),
+        name: c.name.clone(),
+        role: c.role.clone(),
+        agreements: c.agreements.clone(),
+        facilities: c.facilities.clone(),
+        proposed_by: c.proposed_by.clone(),
+        proposed_at: c.proposed_at.clone(),
+        confirmed_by: c.confirmed_by.clone(),
+        confirmed_at: c.confirmed_at.clone(),
+        applied: c.confirmed_by.is_some(),
+    }
+}
+
+/// An open warning about access (`SINGLE_ADMIN`).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AccessWarningView {
+    /// The stable code.
+    pub code: String,
+    /// For people.
+    pub message: String,
+}
+
+/// Every user change, pending first, and the open access warnings.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct UserChanges {
+    /// The changes.
+    pub changes: Vec<UserChangeView>,
+    /// Open warnings (`SINGLE_ADMIN` while one admin alone can change users).
+    pub warnings: Vec<AccessWarningView>,
+}
+
+fn outcome_answer(outcome: &UserChangeOutcome) -> (StatusCode, axum::Json<UserChangeView>) {
+    let status = if outcome.applied { StatusCode::CREATED } else { StatusCode::ACCEPTED };
+    (status, axum::Json(change_view(&outcome.change)))
+}
+
+/// Proposes a user (admins only): 202 while it waits for a second admin's confirmation, 201 when
+/// a single admin's change took effect at once (then `SINGLE_ADMIN` stays open).
 #[utoipa::path(post, path = "/api/v1/users", tag = "access", request_body = CreateUser,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
-    responses((status = 201, body = UserView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = UserChangeView), (status = 202, body = UserChangeView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_user(
     State(state): State<AppState>,
     who: Principal,
     JsonBody(body): JsonBody<CreateUser>,
-) -> ApiResult<(StatusCode, axum::Json<UserView>)> {
+) -> ApiResult<(StatusCode, axum::Json<UserChangeView>)> {
     let request = custodia_app::users::UserRequest {
         name: body.name,
         role: body.role,
@@ -101,8 +173,62 @@ async fn create_user(
         facilities: body.facilities,
         password: body.password,
     };
-    let row = state.app.add_user(&who, request, &crate::clock::now()).await?;
-    Ok((StatusCode::CREATED, axum::Json(user_view(&row))))
+    Ok(outcome_answer(&state.app.add_user(&who, request, &crate::clock::now()).await?))
+}
+
+/// A new role or scopes for a user (omitted fields stay as they are).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeUser {
+    /// A new role.
+    pub role: Option<String>,
+    /// New agreement ids in scope (`["*"]` for all).
+    pub agreements: Option<Vec<String>>,
+    /// New facility ids in scope (`["*"]` for all).
+    pub facilities: Option<Vec<String>>,
+}
+
+/// Proposes a change of a user's role or scopes (admins only); confirmed like a new user.
+#[utoipa::path(post, path = "/api/v1/users/{name}/changes", tag = "access", request_body = ChangeUser,
+    params(("name" = String, Path, description = "User name"), ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
+    responses((status = 201, body = UserChangeView), (status = 202, body = UserChangeView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn change_user(
+    State(state): State<AppState>,
+    who: Principal,
+    PathParam(name): PathParam<String>,
+    JsonBody(body): JsonBody<ChangeUser>,
+) -> ApiResult<(StatusCode, axum::Json<UserChangeView>)> {
+    let update = UserUpdate { name, role: body.role, agreements: body.agreements, facilities: body.facilities };
+    Ok(outcome_answer(&state.app.change_user(&who, update, &crate::clock::now()).await?))
+}
+
+/// Every user change and the open access warnings (admins and auditors).
+#[utoipa::path(get, path = "/api/v1/user-changes", tag = "access",
+    responses((status = 200, body = UserChanges), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn list_user_changes(State(state): State<AppState>, who: Principal) -> ApiResult<axum::Json<UserChanges>> {
+    let changes = state.app.user_changes(&who).await?;
+    let warnings = state.app.access_warnings().await?;
+    Ok(axum::Json(UserChanges {
+        changes: changes.iter().map(change_view).collect(),
+        warnings: warnings
+            .iter()
+            .map(|w| AccessWarningView { code: w.code().into(), message: w.message().into() })
+            .collect(),
+    }))
+}
+
+/// Confirms a pending user change: an admin other than its proposer (`TWO_PERSON_RULE`).
+#[utoipa::path(post, path = "/api/v1/user-changes/{id}/confirm", tag = "access",
+    params(("id" = i64, Path, description = "Change id"), ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
+    responses((status = 200, body = UserChangeView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn confirm_user_change(
+    State(state): State<AppState>,
+    who: Principal,
+    PathParam(id): PathParam<i64>,
+) -> ApiResult<axum::Json<UserChangeView>> {
+    let change = state.app.confirm_user_change(&who, id, &crate::clock::now()).await?;
+    state.tokens.clear();
+    Ok(axum::Json(change_view(&change)))
 }
 
 /// An API token (never its secret).

@@ -18,6 +18,8 @@ pub fn repo() -> PathBuf {
 
 /// A running server and a way to reach its register directly.
 pub struct TestServer {
+    /// The token of the admin `custodia init` made (`setup-admin`).
+    pub first_admin: String,
     pub base: String,
     pub store: Store,
     pub dir: PathBuf,
@@ -89,7 +91,7 @@ impl TestServer {
         }
         adjust(&mut config);
         let now = Timestamp::parse("2026-11-28T00:00:00Z").unwrap();
-        let (app, _) = custodia_server::App::init(&config, "setup-admin", None, &now).await.unwrap();
+        let (app, first_admin) = custodia_server::App::init(&config, "setup-admin", None, &now).await.unwrap();
         let store = app.store().clone();
         for path in agreements {
             let source = std::fs::read_to_string(repo().join(path)).unwrap();
@@ -109,6 +111,7 @@ impl TestServer {
             let _ = rx.await;
         }));
         TestServer {
+            first_admin: first_admin.secret,
             base,
             store,
             dir,
@@ -123,6 +126,7 @@ impl TestServer {
     pub async fn user(&self, name: &str, role: &str, agreements: &[&str], facilities: &[&str]) -> String {
         let user = NewUser {
             name: name.into(),
+            name_key: name.trim().to_lowercase(),
             role: role.into(),
             agreements: agreements.iter().map(|s| (*s).to_owned()).collect(),
             facilities: if facilities.is_empty() {
