@@ -25,6 +25,7 @@ pub mod oversight;
 pub mod person;
 pub mod sentence;
 pub mod synth;
+pub mod table;
 pub mod term;
 
 pub use agreement::{Agreement, AgreementError, Problem};

@@ -509,7 +509,7 @@ mod tests {
         let mut file = Vec::new();
         write_header(&mut file);
         write_rows(1, 0, 20_000, &mut file);
-        let mut records = Records::new(&file);
+        let mut records = Records::new(&file, crate::csv::Delimiter::Comma);
         let mut splitter = FieldSplitter::new();
         let header_record = records.next().unwrap();
         let header = PersonHeader::from_names(splitter.split(header_record.bytes).unwrap().iter()).unwrap();
