@@ -22,7 +22,7 @@ use custodia_core::eligibility::{Decision, Outcome, Rule, Screener, SentenceFact
 use custodia_core::incidents::{IncidentKind, Recipient};
 use custodia_core::lifecycle::CaseState;
 use custodia_core::oversight::{Contact, ContactMeans, Inspection, RecommendationState};
-use custodia_core::person::{Column, PersonHeader, PersonRecord};
+use custodia_core::person::{PersonHeader, PersonRecord};
 use custodia_core::table::Table;
 use custodia_core::{Agreement, Date};
 use custodia_store::access::NewUser;
@@ -289,7 +289,6 @@ fn population(agreement: &Agreement, seed: u64, count: u64, as_of: Date) -> Resu
     let mut out = Population { persons: Vec::new(), candidates: Vec::new(), counts: [0; 4] };
     let mut rows = table.rows();
     while let Some(row) = rows.next() {
-        let fields = row.fields;
         let person = match PersonRecord::from_row(&columns, &row) {
             Ok(person) => person,
             Err(_) => {
@@ -297,9 +296,7 @@ fn population(agreement: &Agreement, seed: u64, count: u64, as_of: Date) -> Resu
                 continue;
             }
         };
-        let credit_empty =
-            columns.position(Column::JailCreditDays).and_then(|i| fields.get(i)).is_none_or(<[u8]>::is_empty);
-        out.persons.push(PersonData::from_record(&person, credit_empty));
+        out.persons.push(PersonData::from_record(&person));
         let Ok(screening) = screener.screen(&person, as_of) else {
             out.counts[3] += 1;
             continue;

@@ -293,8 +293,7 @@ impl Iterator for PersonRows<'_, '_> {
             Err(e) => Err(e.to_string()),
             Ok(_) if !first => Err("person_id: the same person_id appears in an earlier row".into()),
             Ok(person) if self.build => {
-                let credit = header.position(Column::JailCreditDays).and_then(|i| row.fields.get(i));
-                Ok(Some(PersonData::from_record(&person, credit.is_none_or(<[u8]>::is_empty))))
+                Ok(Some(PersonData::from_record(&person)))
             }
             Ok(_) => Ok(None),
         };

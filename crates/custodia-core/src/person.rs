@@ -325,6 +325,8 @@ pub struct PersonRecord<'a> {
     pub sentence_term_text: &'a str,
     /// Prior-custody credit; an empty cell or a missing column means 0.
     pub jail_credit_days: u32,
+    /// Whether the credit was written (a non-empty cell), so an empty cell stays empty.
+    pub jail_credit_written: bool,
     /// Security class.
     pub security_class: Option<SecurityClass>,
     /// Consent.
@@ -533,6 +535,7 @@ impl<'a> PersonRecord<'a> {
                 ""
             },
             jail_credit_days: jail_credit_days.unwrap_or(0),
+            jail_credit_written: !get(Column::JailCreditDays).is_empty(),
             security_class: security_class.flatten(),
             consent: consent.flatten(),
             removal_order: removal_order.flatten(),

@@ -13,7 +13,7 @@ use sqlx::Row;
 use crate::bulk::{Dialect, JsonRows, Kind, insert_sql};
 
 use crate::events::{AppendedEvent, EventData, Head, NewEvent, StoredEvent, VerifyReport, verify_page};
-use crate::record::PersonData;
+use crate::record::{PersonData, PersonJson};
 use custodia_core::capacity::{Cell, CellKind};
 use custodia_core::custody::{Case, Command, Occupancy, Placement};
 

@@ -25,7 +25,7 @@ use custodia_core::ids::CountryCode;
 
 pub use backend::Store;
 pub use events::{StoredEvent, Timestamp, VerifyReport};
-pub use record::{PERSON_COLUMNS, PersonData};
+pub use record::{PERSON_COLUMNS, PersonData, PersonJson};
 
 /// Name of the SQLite file inside the data directory.
 pub const SQLITE_FILE: &str = "custodia.db";

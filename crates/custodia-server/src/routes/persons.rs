@@ -19,7 +19,7 @@ use custodia_core::person::{Column, PersonHeader, PersonRecord, RowError};
 use custodia_core::table::Table;
 use custodia_core::{Agreement, Date};
 use custodia_store::cases::CaseRow;
-use custodia_store::{PERSON_COLUMNS, PersonData, PersonsFile};
+use custodia_store::{PersonData, PersonsFile};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -520,15 +520,6 @@ fn case_view(row: &CaseRow) -> PersonCaseView {
     }
 }
 
-/// Runs `f` on the stored record read back as a SPEC §2 row (the same checks as an imported one).
-fn with_record<T>(data: &PersonData, f: impl FnOnce(&PersonRecord<'_>) -> T) -> Result<T, RowError> {
-    let header = PersonHeader::from_names(PERSON_COLUMNS.iter().map(|c| c.as_bytes()))
-        .map_err(|e| RowError { column: None, message: e.to_string() })?;
-    let columns = data.columns();
-    let fields: Vec<&[u8]> = columns.iter().map(|c| c.as_bytes()).collect();
-    let record = PersonRecord::parse(&header, fields.as_slice())?;
-    Ok(f(&record))
-}
 
 fn legal_basis(p: &ScopedPerson) -> LegalBasisView {
     let r = &p.record;
@@ -542,7 +533,7 @@ fn legal_basis(p: &ScopedPerson) -> LegalBasisView {
                 custodia_core::agreement::Party::Sending => agreement.sending_state.as_str().to_owned(),
                 custodia_core::agreement::Party::Receiving => agreement.receiving_state.as_str().to_owned(),
             };
-            let facts = with_record(r, |record| Screener::new(agreement).sentence_facts(record))
+            let facts = r.with_record(|record| Screener::new(agreement).sentence_facts(record))
                 .ok()
                 .and_then(Result::ok)
                 .unwrap_or(SentenceFacts::Unknown);
@@ -610,8 +601,6 @@ impl From<RowError> for RowIssue {
 /// A readable row.
 struct ReadRow<'r> {
     record: PersonRecord<'r>,
-    /// The `jail_credit_days` cell was empty or the column is missing.
-    credit_empty: bool,
     /// An earlier row has the same `person_id`.
     duplicate: bool,
 }
@@ -642,15 +631,11 @@ fn each_row(
 ) {
     let mut seen: HashSet<Vec<u8>> = HashSet::new();
     let id_position = header.position(Column::PersonId).unwrap_or(0);
-    let credit_position = header.position(Column::JailCreditDays);
     let mut rows = table.rows();
     while let Some(row) = rows.next() {
         let id = row.fields.get(id_position).unwrap_or_default();
         let duplicate = !id.is_empty() && !seen.insert(id.to_vec());
-        let read = PersonRecord::from_row(header, &row).map(|record| {
-            let credit_empty = credit_position.and_then(|i| row.fields.get(i)).is_none_or(<[u8]>::is_empty);
-            ReadRow { record, credit_empty, duplicate }
-        });
+        let read = PersonRecord::from_row(header, &row).map(|record| ReadRow { record, duplicate });
         if !visit(row.line, id, read.map_err(RowIssue::from)) {
             break;
         }
@@ -678,7 +663,7 @@ fn read_import(screener: &Screener, csv: &[u8]) -> ApiResult<(Vec<PersonData>, C
             }
             Ok(read) => {
                 if problems.is_empty() {
-                    persons.push(PersonData::from_record(&read.record, read.credit_empty));
+                    persons.push(PersonData::from_record(&read.record));
                 }
             }
         }
@@ -950,7 +935,7 @@ async fn screen_person(
     let as_of = date("as_of", &body.as_of)?;
     let language = language(body.lang.as_deref())?;
     let screener = Screener::new(&agreement);
-    let screening = with_record(&p.record, |record| screener.screen(record, as_of)).and_then(|r| r);
+    let screening = p.record.with_record(|record| screener.screen(record, as_of)).and_then(|r| r);
     let (decision, reasons, reasons_text) = match screening {
         Ok(s) => {
             let reasons = s
