@@ -292,9 +292,7 @@ impl Iterator for PersonRows<'_, '_> {
         let outcome = match read {
             Err(e) => Err(e.to_string()),
             Ok(_) if !first => Err("person_id: the same person_id appears in an earlier row".into()),
-            Ok(person) if self.build => {
-                Ok(Some(PersonData::from_record(&person)))
-            }
+            Ok(person) if self.build => Ok(Some(PersonData::from_record(&person))),
             Ok(_) => Ok(None),
         };
         Some((row.line, outcome))

@@ -194,7 +194,8 @@ mod tests {
     #[test]
     fn a_row_read_and_stored_reads_back_the_same() {
         let header = PersonHeader::from_names(PERSON_COLUMNS.iter().map(|c| c.as_bytes())).unwrap();
-        let row = "P1,Doe,Jane,1990-02-28,SV;US,final,drug,2024-01-01,8y0m21d,00012,medium,,final,no_risk,2025-01-01,no";
+        let row =
+            "P1,Doe,Jane,1990-02-28,SV;US,final,drug,2024-01-01,8y0m21d,00012,medium,,final,no_risk,2025-01-01,no";
         let fields: Vec<&[u8]> = row.split(',').map(str::as_bytes).collect();
         let record = PersonRecord::parse(&header, fields.as_slice()).unwrap();
         let person = Person::from_record(&record);

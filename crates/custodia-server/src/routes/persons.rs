@@ -520,7 +520,6 @@ fn case_view(row: &CaseRow) -> PersonCaseView {
     }
 }
 
-
 fn legal_basis(p: &ScopedPerson) -> LegalBasisView {
     let r = &p.record;
     let final_ = |v: &Option<String>| v.as_deref() == Some("final");
@@ -533,7 +532,8 @@ fn legal_basis(p: &ScopedPerson) -> LegalBasisView {
                 custodia_core::agreement::Party::Sending => agreement.sending_state.as_str().to_owned(),
                 custodia_core::agreement::Party::Receiving => agreement.receiving_state.as_str().to_owned(),
             };
-            let facts = r.with_record(|record| Screener::new(agreement).sentence_facts(record))
+            let facts = r
+                .with_record(|record| Screener::new(agreement).sentence_facts(record))
                 .ok()
                 .and_then(Result::ok)
                 .unwrap_or(SentenceFacts::Unknown);
