@@ -348,8 +348,11 @@ mod tests {
 
     const KNOWN: Columns<'static> = Columns { known: &["id", "name", "note"], required: &["id"] };
 
-    /// Every row as (line, fields as text, fault).
-    fn rows(bytes: &[u8], delimiter: Option<Delimiter>) -> (Table<'_>, Vec<(u64, Vec<String>, Option<RowFault>)>) {
+    /// A row as (line, fields as text, fault).
+    type Read = (u64, Vec<String>, Option<RowFault>);
+
+    /// Every row.
+    fn rows(bytes: &[u8], delimiter: Option<Delimiter>) -> (Table<'_>, Vec<Read>) {
         let table = Table::read(bytes, delimiter, KNOWN).unwrap();
         let mut out = Vec::new();
         let mut rows = table.rows();
