@@ -31,7 +31,9 @@ Output (SPEC §12), in input order: CSV `person_id,decision,reasons` with a head
 --format jsonl one JSON object per line with the same keys. decision is eligible, ineligible, review,
 or invalid for a row that cannot be read (reasons then starts with `INPUT:` and names the column).
 reasons lists every rule that did not pass, failures as E07 and unknowns as E02?, joined by `;`.
-A summary (counts per decision and per rule) goes to standard error.
+A summary (counts per decision and per rule, then header names that are no column and columns the
+header lacks) goes to standard error. The file may be comma- or semicolon-separated (--delimiter, or
+detected from the header), with LF, CRLF or CR line endings and an optional byte-order mark.
 
 Exit status: 0 whenever the agreement and the file could be read, even if rows are invalid; 2 when
 the agreement or the file itself cannot be read (missing file, no header, no person_id column).
