@@ -62,12 +62,29 @@ impl Delimiter {
 /// where the next record starts; `breaks`: line breaks inside the record's quoted fields) until
 /// `found` returns false. Returns whether the scan ended inside a quoted field. Only quotes and
 /// line breaks are visited (memchr), so this costs little more than finding the line breaks.
-fn scan_record_ends(buf: &[u8], delimiter: u8, mut found: impl FnMut(usize, usize, u32) -> bool) -> bool {
+///
+/// `has_cr` says whether `buf` may hold a `\r`; without one the scan visits only quotes and `\n`
+/// (the common case, and `screen`'s hot path).
+fn scan_record_ends(buf: &[u8], delimiter: u8, has_cr: bool, found: impl FnMut(usize, usize, u32) -> bool) -> bool {
+    if has_cr {
+        scan_hits(buf, delimiter, memchr::memchr3_iter(b'"', b'\n', b'\r', buf), found)
+    } else {
+        scan_hits(buf, delimiter, memchr::memchr2_iter(b'"', b'\n', buf), found)
+    }
+}
+
+/// [`scan_record_ends`] over the indexes of every quote and line break in `buf`.
+fn scan_hits(
+    buf: &[u8],
+    delimiter: u8,
+    hits: impl Iterator<Item = usize>,
+    mut found: impl FnMut(usize, usize, u32) -> bool,
+) -> bool {
     let mut in_quotes = false;
     // Quotes below this index were consumed as the second half of a `""` escape.
     let mut consumed_below = 0usize;
     let mut breaks = 0u32;
-    for i in memchr::memchr3_iter(b'"', b'\n', b'\r', buf) {
+    for i in hits {
         if i < consumed_below {
             continue;
         }
@@ -105,7 +122,8 @@ fn scan_record_ends(buf: &[u8], delimiter: u8, mut found: impl FnMut(usize, usiz
 /// record boundary; `None` if `buf` holds no complete record.
 pub fn last_record_end(buf: &[u8], delimiter: Delimiter) -> Option<usize> {
     let mut last = None;
-    scan_record_ends(buf, delimiter.byte(), |_, next, _| {
+    let has_cr = memchr::memchr(b'\r', buf).is_some();
+    scan_record_ends(buf, delimiter.byte(), has_cr, |_, next, _| {
         last = Some(next);
         true
     });
@@ -118,12 +136,14 @@ pub struct Records<'a> {
     buf: &'a [u8],
     pos: usize,
     delimiter: u8,
+    /// Whether `buf` holds a `\r` at all (checked once, so LF files never look for one).
+    has_cr: bool,
 }
 
 impl<'a> Records<'a> {
     /// Records of `buf`, fields separated by `delimiter`.
     pub fn new(buf: &'a [u8], delimiter: Delimiter) -> Self {
-        Self { buf, pos: 0, delimiter: delimiter.byte() }
+        Self { buf, pos: 0, delimiter: delimiter.byte(), has_cr: memchr::memchr(b'\r', buf).is_some() }
     }
 }
 
@@ -149,7 +169,7 @@ impl<'a> Iterator for Records<'a> {
             return None;
         }
         let mut end = None;
-        let in_quotes = scan_record_ends(rest, self.delimiter, |end_at, next, breaks| {
+        let in_quotes = scan_record_ends(rest, self.delimiter, self.has_cr, |end_at, next, breaks| {
             end = Some((end_at, next, breaks));
             false
         });
