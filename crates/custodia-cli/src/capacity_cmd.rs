@@ -45,6 +45,9 @@ pub(crate) struct CapacityArgs {
     /// Print the JSON contract of SPEC §12 instead of a table.
     #[arg(long)]
     json: bool,
+    /// Field delimiter of the cells file: `,` or `;` (default: detected from the header line).
+    #[arg(long, value_name = ",|;", value_parser = crate::screen_cmd::parse_delimiter_arg)]
+    delimiter: Option<custodia_core::csv::Delimiter>,
 }
 
 /// The JSON contract of SPEC §12, keys in this order.
@@ -64,14 +67,18 @@ struct FacilityJson<'a> {
     non_compliant_cells: u64,
 }
 
-pub(crate) fn read_cells(path: &Path, agreement: &Agreement) -> Result<Vec<custodia_core::capacity::Cell>, Failure> {
+pub(crate) fn read_cells(
+    path: &Path,
+    agreement: &Agreement,
+    delimiter: Option<custodia_core::csv::Delimiter>,
+) -> Result<Vec<custodia_core::capacity::Cell>, Failure> {
     let shown = path.display();
     let size = std::fs::metadata(path).map_err(|e| Failure::Input(format!("{shown}: cannot read: {e}")))?.len();
     if size > MAX_CELLS_FILE_BYTES {
         return Err(Failure::Input(format!("{shown}: larger than {} MiB", MAX_CELLS_FILE_BYTES >> 20)));
     }
     let bytes = std::fs::read(path).map_err(|e| Failure::Input(format!("{shown}: cannot read: {e}")))?;
-    let file = read_cells_file(&bytes, agreement).map_err(|e| Failure::Input(format!("{shown}: {e}")))?;
+    let file = read_cells_file(&bytes, agreement, delimiter).map_err(|e| Failure::Input(format!("{shown}: {e}")))?;
     let problems: Vec<String> = file.problems.iter().map(|(line, p)| format!("{shown}:{line}: {p}")).collect();
     if !problems.is_empty() {
         let count = problems.len();
@@ -86,7 +93,7 @@ pub(crate) fn read_cells(path: &Path, agreement: &Agreement) -> Result<Vec<custo
 
 pub(crate) fn run(args: &CapacityArgs) -> CmdResult {
     let agreement = agreement_cmd::load(&args.agreement)?;
-    let cells = read_cells(&args.cells, &agreement)?;
+    let cells = read_cells(&args.cells, &agreement, args.delimiter)?;
     let totals = facility_capacities(&agreement, &cells);
     let mut out = std::io::stdout().lock();
     if args.json {

@@ -17,14 +17,14 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use custodia_core::agreement::Party;
-use custodia_core::capacity::{Cell, CellHeader};
-use custodia_core::csv::{FieldSplitter, Records};
+use custodia_core::capacity::{Cell, read_cells_file};
 use custodia_core::custody::{Actor as CaseActor, Command, IntakeRecord};
 use custodia_core::eligibility::{Decision, Outcome, Rule, Screener, SentenceFacts};
 use custodia_core::incidents::{IncidentKind, Recipient};
 use custodia_core::lifecycle::CaseState;
 use custodia_core::oversight::{Contact, ContactMeans, Inspection, RecommendationState};
-use custodia_core::person::{Column, PersonHeader, PersonRecord};
+use custodia_core::person::{PersonHeader, PersonRecord};
+use custodia_core::table::Table;
 use custodia_core::{Agreement, Date};
 use custodia_store::access::NewUser;
 use custodia_store::cases::{CaseRequest, PlacementRequest};
@@ -351,28 +351,19 @@ fn population(agreement: &Agreement, seed: u64, count: u64, as_of: Date) -> Resu
     custodia_core::synth::write_header(&mut bytes);
     custodia_core::synth::write_rows(seed, 0, count, &mut bytes);
     let screener = Screener::new(agreement);
-    let mut splitter = FieldSplitter::new();
-    let mut header: Option<PersonHeader> = None;
+    let table = Table::read(&bytes, None, PersonHeader::COLUMNS).map_err(other)?;
+    let columns = PersonHeader::from_header(table.header().clone());
     let mut out = Population { persons: Vec::new(), candidates: Vec::new(), counts: [0; 4] };
-    for record in Records::new(&bytes) {
-        if record.bytes.is_empty() {
-            continue;
-        }
-        let fields = splitter.split(record.bytes).map_err(other)?;
-        let Some(columns) = &header else {
-            header = Some(PersonHeader::from_names(fields.iter()).map_err(other)?);
-            continue;
-        };
-        let person = match PersonRecord::parse(columns, &fields) {
+    let mut rows = table.rows();
+    while let Some(row) = rows.next() {
+        let person = match PersonRecord::from_row(&columns, &row) {
             Ok(person) => person,
             Err(_) => {
                 out.counts[3] += 1;
                 continue;
             }
         };
-        let credit_empty =
-            columns.position(Column::JailCreditDays).and_then(|i| fields.get(i)).is_none_or(<[u8]>::is_empty);
-        out.persons.push(PersonData::from_record(&person, credit_empty));
+        out.persons.push(PersonData::from_record(&person));
         let Ok(screening) = screener.screen(&person, as_of) else {
             out.counts[3] += 1;
             continue;
@@ -405,21 +396,11 @@ fn population(agreement: &Agreement, seed: u64, count: u64, as_of: Date) -> Resu
 }
 
 fn cells(agreement: &Agreement) -> Result<Vec<Cell>, Failure> {
-    let mut splitter = FieldSplitter::new();
-    let mut header: Option<CellHeader> = None;
-    let mut cells = Vec::new();
-    for record in Records::new(CELLS_CSV.as_bytes()) {
-        if record.bytes.is_empty() {
-            continue;
-        }
-        let fields = splitter.split(record.bytes).map_err(other)?;
-        let Some(columns) = &header else {
-            header = Some(CellHeader::from_names(fields.iter()).map_err(other)?);
-            continue;
-        };
-        cells.push(columns.parse(&fields, agreement).map_err(other)?);
+    let file = read_cells_file(CELLS_CSV.as_bytes(), agreement, None).map_err(other)?;
+    if let Some((line, problem)) = file.problems.first() {
+        return Err(other(format!("demo cells, line {line}: {problem}")));
     }
-    Ok(cells)
+    Ok(file.cells.into_iter().map(|(_, cell)| cell).collect())
 }
 
 /// How a case leaves custody before the end of the simulation, other than by a return.

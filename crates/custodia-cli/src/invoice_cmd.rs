@@ -7,8 +7,9 @@ use clap::Args;
 use custodia_core::Date;
 use custodia_core::agreement::Agreement;
 use custodia_core::billing::{Extra, Invoice, Period, Stay, invoice, invoices_for_term};
-use custodia_core::csv::{FieldSplitter, Records};
+use custodia_core::csv::Delimiter;
 use custodia_core::person::SecurityClass;
+use custodia_core::table::{Columns, Table};
 use serde::Serialize;
 
 use crate::{CmdResult, Failure, agreement_cmd};
@@ -54,6 +55,10 @@ pub(crate) struct InvoiceArgs {
     /// Print the JSON contract of SPEC §12 (one object per period with --all, one per line).
     #[arg(long)]
     json: bool,
+    /// Field delimiter of the stays and extras files: `,` or `;` (default: detected from each
+    /// file's header line).
+    #[arg(long, value_name = ",|;", value_parser = crate::screen_cmd::parse_delimiter_arg)]
+    delimiter: Option<Delimiter>,
 }
 
 #[derive(Debug, Serialize)]
@@ -76,12 +81,14 @@ struct InvoiceJson<'a> {
     warnings: &'a [String],
 }
 
-/// Reads a CSV file row by row without copying its fields: `row` gets each data row's line number
-/// and fields (the header's columns `wanted`, in that order); problems with single rows are
-/// collected, a file that cannot be read at all is an error.
+/// Reads a CSV file through the one table reader (`custodia_core::table`: byte-order mark, any
+/// line ending, `,` or `;`): `row` gets each data row's line number and the header's columns
+/// `wanted`, in that order; problems with single rows are collected, a file that cannot be read
+/// at all is an error.
 fn for_each_row(
     path: &Path,
-    wanted: &[&str],
+    wanted: &'static [&'static str],
+    delimiter: Option<Delimiter>,
     problems: &mut Vec<String>,
     mut row: impl FnMut(u64, &[&str], &mut Vec<String>),
 ) -> Result<(), Failure> {
@@ -92,61 +99,38 @@ fn for_each_row(
     }
     let bytes = std::fs::read(path).map_err(|e| Failure::Input(format!("{shown}: cannot read: {e}")))?;
     let text = String::from_utf8(bytes).map_err(|_| Failure::Input(format!("{shown}: not valid UTF-8")))?;
-    let mut splitter = FieldSplitter::new();
-    let mut at: Option<(usize, Vec<usize>)> = None;
-    let mut line = 0u64;
-    for record in Records::new(text.as_bytes()) {
-        line += 1;
-        let this_line = line;
-        line += record.bytes.iter().filter(|b| **b == b'\n').count() as u64;
-        if record.bytes.is_empty() {
-            continue;
-        }
-        let fields = match splitter.split(record.bytes) {
-            Ok(f) => f,
-            Err(e) => {
-                problems.push(format!("{shown}:{this_line}: {e}"));
-                continue;
-            }
-        };
-        let text_of = |f: &[u8]| std::str::from_utf8(f).unwrap_or_default().to_owned();
-        let Some((width, columns)) = &at else {
-            let header: Vec<String> = fields.iter().map(text_of).collect();
-            let columns = wanted
-                .iter()
-                .map(|w| {
-                    header.iter().position(|h| h == w).ok_or_else(|| {
-                        Failure::Input(format!("{shown}: the header lacks column {w} (needs {})", wanted.join(",")))
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            at = Some((header.len(), columns));
-            continue;
-        };
-        if fields.len() != *width {
-            problems.push(format!("{shown}:{this_line}: row has {} fields but the header has {width}", fields.len()));
+    let columns = Columns { known: wanted, required: wanted };
+    let table = Table::read(text.as_bytes(), delimiter, columns)
+        .map_err(|e| Failure::Input(format!("{shown}: {e} (needs {})", wanted.join(","))))?;
+    let mut rows = table.rows();
+    while let Some(data) = rows.next() {
+        if let Some(fault) = &data.fault {
+            problems.push(format!("{shown}:{}: {}", data.line, fault.message(table.header())));
             continue;
         }
         let mut picked = [""; MAX_COLUMNS];
-        for (slot, c) in picked.iter_mut().zip(columns) {
-            *slot = fields.get(*c).and_then(|f| std::str::from_utf8(f).ok()).unwrap_or_default();
+        for (i, slot) in picked.iter_mut().enumerate().take(wanted.len()) {
+            let field = table.header().position(i).and_then(|p| data.fields.get(p));
+            *slot = field.and_then(|f| std::str::from_utf8(f).ok()).unwrap_or_default();
         }
         let before = problems.len();
-        row(this_line, picked.get(..columns.len()).unwrap_or_default(), problems);
+        row(data.line, picked.get(..wanted.len()).unwrap_or_default(), problems);
         for p in problems.iter_mut().skip(before) {
-            *p = format!("{shown}:{this_line}: {p}");
+            *p = format!("{shown}:{}: {p}", data.line);
         }
-    }
-    if at.is_none() {
-        return Err(Failure::Input(format!("{shown}: the file has no header row")));
     }
     Ok(())
 }
 
-fn read_stays(path: &Path, agreement: &Agreement, problems: &mut Vec<String>) -> Result<Vec<Stay>, Failure> {
+fn read_stays(
+    path: &Path,
+    agreement: &Agreement,
+    delimiter: Option<Delimiter>,
+    problems: &mut Vec<String>,
+) -> Result<Vec<Stay>, Failure> {
     let mut stays = Vec::new();
-    let wanted = ["person_id", "facility_id", "security_class", "admitted_on", "released_on"];
-    for_each_row(path, &wanted, problems, |_, row, problems| {
+    const WANTED: &[&str] = &["person_id", "facility_id", "security_class", "admitted_on", "released_on"];
+    for_each_row(path, WANTED, delimiter, problems, |_, row, problems| {
         let get = |i: usize| row.get(i).copied().unwrap_or_default();
         let start = problems.len();
         if get(0).is_empty() {
@@ -192,8 +176,19 @@ pub(crate) fn read_extras(
     agreement: &Agreement,
     problems: &mut Vec<String>,
 ) -> Result<Vec<Extra>, Failure> {
+    read_extras_with(path, agreement, None, problems)
+}
+
+/// [`read_extras`] with a given delimiter (`None`: detected from the header line).
+pub(crate) fn read_extras_with(
+    path: &Path,
+    agreement: &Agreement,
+    delimiter: Option<Delimiter>,
+    problems: &mut Vec<String>,
+) -> Result<Vec<Extra>, Failure> {
     let mut extras = Vec::new();
-    for_each_row(path, &["date", "code", "description", "amount_minor"], problems, |_, row, problems| {
+    const WANTED: &[&str] = &["date", "code", "description", "amount_minor"];
+    for_each_row(path, WANTED, delimiter, problems, |_, row, problems| {
         let get = |i: usize| row.get(i).copied().unwrap_or_default();
         let start = problems.len();
         let date = Date::parse(get(0));
@@ -219,9 +214,9 @@ pub(crate) fn read_extras(
 pub(crate) fn run(args: &InvoiceArgs) -> CmdResult {
     let agreement = agreement_cmd::load(&args.agreement)?;
     let mut problems = Vec::new();
-    let stays = read_stays(&args.stays, &agreement, &mut problems)?;
+    let stays = read_stays(&args.stays, &agreement, args.delimiter, &mut problems)?;
     let extras = match &args.extras {
-        Some(path) => read_extras(path, &agreement, &mut problems)?,
+        Some(path) => read_extras_with(path, &agreement, args.delimiter, &mut problems)?,
         None => Vec::new(),
     };
     let mut invoices: Vec<(String, Invoice)> = Vec::new();

@@ -2,11 +2,13 @@
 
 use custodia_store::prelude::*;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use custodia_core::csv::{FieldSplitter, Records};
+use custodia_core::csv::Delimiter;
+use custodia_core::eligibility::Screener;
 use custodia_core::person::{Column, PersonHeader, PersonRecord};
+use custodia_core::table::{Rows, Table};
 use custodia_store::{Actor, PersonData, PersonsFile, Store, Timestamp};
 
 use crate::output::AtomicOutput;
@@ -154,6 +156,9 @@ pub(crate) enum ImportCommand {
         /// The agreement whose facilities the cells belong to (imported before).
         #[arg(long, value_name = "ID")]
         agreement: String,
+        /// Field delimiter: `,` or `;` (default: detected from the header line).
+        #[arg(long, value_name = ",|;", value_parser = crate::screen_cmd::parse_delimiter_arg)]
+        delimiter: Option<Delimiter>,
         #[command(flatten)]
         register: RegisterArgs,
     },
@@ -170,6 +175,9 @@ pub(crate) enum ImportCommand {
         /// Import the valid rows even when some rows are invalid (those are still listed, exit 2).
         #[arg(long)]
         skip_invalid: bool,
+        /// Field delimiter: `,` or `;` (default: detected from the header line).
+        #[arg(long, value_name = ",|;", value_parser = crate::screen_cmd::parse_delimiter_arg)]
+        delimiter: Option<Delimiter>,
         #[command(flatten)]
         register: RegisterArgs,
     },
@@ -247,11 +255,11 @@ pub(crate) fn run_import(command: &ImportCommand) -> CmdResult {
                 Ok(())
             })
         }
-        ImportCommand::Cells { file, agreement, register } => block_on(async {
+        ImportCommand::Cells { file, agreement, delimiter, register } => block_on(async {
             let store = open(register).await?;
             let actor = store.actor();
             let parsed = stored_agreement(&store, agreement).await?;
-            let cells = crate::capacity_cmd::read_cells(file, &parsed)?;
+            let cells = crate::capacity_cmd::read_cells(file, &parsed, *delimiter)?;
             let outcome = store.import_cells(agreement, &cells, &actor).await.map_err(store_failure)?;
             store.close().await;
             writeln!(
@@ -263,11 +271,14 @@ pub(crate) fn run_import(command: &ImportCommand) -> CmdResult {
             )?;
             Ok(())
         }),
-        ImportCommand::Persons { file, agreement, skip_invalid, register } => block_on(async {
+        ImportCommand::Persons { file, agreement, skip_invalid, delimiter, register } => block_on(async {
             let store = open(register).await?;
             let actor = store.actor();
             let parsed = stored_agreement(&store, agreement).await?;
-            let people = PersonFile::read(file)?;
+            let bytes =
+                std::fs::read(file).map_err(|e| Failure::Input(format!("{}: cannot read: {e}", file.display())))?;
+            let people = PersonFile::read(&bytes, *delimiter, Screener::new(&parsed))
+                .map_err(|e| Failure::Input(format!("{}: {e}", file.display())))?;
             let (valid, invalid) = check_persons(&people);
             let mut err = std::io::stderr().lock();
             for (line, message) in invalid.iter().take(1_000) {
@@ -294,13 +305,15 @@ pub(crate) fn run_import(command: &ImportCommand) -> CmdResult {
                 .await
                 .map_err(store_failure)?;
             store.close().await;
+            let mut out = std::io::stdout().lock();
             writeln!(
-                std::io::stdout().lock(),
+                out,
                 "persons: {} added, {} amended, {} unchanged",
-                outcome.added,
-                outcome.amended,
-                outcome.unchanged
+                outcome.added, outcome.amended, outcome.unchanged
             )?;
+            if let Some(notes) = people.header.table().column_notes() {
+                writeln!(out, "{notes}")?;
+            }
             if invalid.is_empty() {
                 Ok(())
             } else {
@@ -313,99 +326,57 @@ pub(crate) fn run_import(command: &ImportCommand) -> CmdResult {
 /// An invalid row: its line number and what is wrong.
 type InvalidRow = (u64, String);
 
-/// A person file in memory with its header; rows are parsed on demand.
-struct PersonFile {
-    bytes: Vec<u8>,
+/// A person file in memory with its header; rows are read on demand, as `screen` reads them.
+struct PersonFile<'a> {
+    table: Table<'a>,
     header: PersonHeader,
-    /// Offset of the first record after the header, and its line number.
-    body_start: usize,
-    body_line: u64,
+    screener: Screener,
 }
 
-impl PersonFile {
-    fn read(path: &Path) -> Result<Self, Failure> {
-        let shown = path.display();
-        let bytes = std::fs::read(path).map_err(|e| Failure::Input(format!("{shown}: cannot read: {e}")))?;
-        let mut splitter = FieldSplitter::new();
-        let mut line = 1u64;
-        let mut records = Records::new(&bytes);
-        loop {
-            let Some(record) = records.next() else {
-                return Err(Failure::Input(format!("{shown}: the file has no header row")));
-            };
-            let this_line = line;
-            line += 1 + record.bytes.iter().filter(|b| **b == b'\n').count() as u64;
-            if record.bytes.is_empty() {
-                continue;
-            }
-            let header_bytes = record.bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(record.bytes);
-            let names = splitter
-                .split(header_bytes)
-                .map_err(|e| Failure::Input(format!("{shown}:{this_line}: header row: {e}")))?;
-            let header = PersonHeader::from_names(names.iter()).map_err(|e| Failure::Input(format!("{shown}: {e}")))?;
-            let body_start = records.clone().next().map_or(bytes.len(), |r| r.offset);
-            return Ok(PersonFile { header, body_start, body_line: line, bytes });
-        }
+impl<'a> PersonFile<'a> {
+    fn read(bytes: &'a [u8], delimiter: Option<Delimiter>, screener: Screener) -> Result<Self, String> {
+        let table = Table::read(bytes, delimiter, PersonHeader::COLUMNS).map_err(|e| e.to_string())?;
+        let header = PersonHeader::from_header(table.header().clone());
+        Ok(Self { table, header, screener })
     }
 
     /// Every non-blank row after the header, in order: its line number and the owned record (when
     /// `build`), or why it is invalid (duplicates of an earlier id included).
-    fn rows(&self, build: bool) -> PersonRows<'_> {
-        PersonRows {
-            file: self,
-            records: Records::new(self.bytes.get(self.body_start..).unwrap_or_default()),
-            splitter: FieldSplitter::new(),
-            seen: std::collections::HashSet::new(),
-            line: self.body_line,
-            build,
-        }
+    fn rows(&self, build: bool) -> PersonRows<'_, 'a> {
+        PersonRows { file: self, rows: self.table.rows(), seen: std::collections::HashSet::new(), build }
     }
 }
 
 /// Iterator over a person file's rows (see [`PersonFile::rows`]).
-struct PersonRows<'a> {
-    file: &'a PersonFile,
-    records: Records<'a>,
-    splitter: FieldSplitter,
+struct PersonRows<'f, 'a> {
+    file: &'f PersonFile<'a>,
+    rows: Rows<'a>,
     seen: std::collections::HashSet<Vec<u8>>,
-    line: u64,
     build: bool,
 }
 
-impl Iterator for PersonRows<'_> {
+impl Iterator for PersonRows<'_, '_> {
     type Item = (u64, Result<Option<PersonData>, String>);
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            let record = self.records.next()?;
-            let this_line = self.line;
-            self.line += 1 + record.bytes.iter().filter(|b| **b == b'\n').count() as u64;
-            if record.bytes.is_empty() {
-                continue;
-            }
-            let header = &self.file.header;
-            let fields = match self.splitter.split(record.bytes) {
-                Ok(fields) => fields,
-                Err(e) => return Some((this_line, Err(e.to_string()))),
-            };
-            let id = header.position(Column::PersonId).and_then(|i| fields.get(i)).unwrap_or_default();
-            let first = id.is_empty() || self.seen.insert(id.to_vec());
-            let outcome = match PersonRecord::parse(header, &fields) {
-                Err(e) => Err(e.to_string()),
-                Ok(_) if !first => Err("person_id: the same person_id appears in an earlier row".into()),
-                Ok(person) if self.build => {
-                    let credit = header.position(Column::JailCreditDays).and_then(|i| fields.get(i));
-                    Ok(Some(PersonData::from_record(&person, credit.is_none_or(<[u8]>::is_empty))))
-                }
-                Ok(_) => Ok(None),
-            };
-            return Some((this_line, outcome));
-        }
+        let header = &self.file.header;
+        let row = self.rows.next()?;
+        let id = header.position(Column::PersonId).and_then(|i| row.fields.get(i)).unwrap_or_default();
+        // Every earlier row counts for duplicates, valid or not; empty ids are never duplicates.
+        let first = id.is_empty() || self.seen.insert(id.to_vec());
+        let read = PersonRecord::from_row(header, &row).and_then(|p| self.file.screener.check(&p).map(|()| p));
+        let outcome = match read {
+            Err(e) => Err(e.to_string()),
+            Ok(_) if !first => Err("person_id: the same person_id appears in an earlier row".into()),
+            Ok(person) if self.build => Ok(Some(PersonData::from_record(&person))),
+            Ok(_) => Ok(None),
+        };
+        Some((row.line, outcome))
     }
 }
 
 /// Checks every row of a person file: the number of valid rows and every invalid row.
-fn check_persons(file: &PersonFile) -> (u64, Vec<InvalidRow>) {
+fn check_persons(file: &PersonFile<'_>) -> (u64, Vec<InvalidRow>) {
     let (mut valid, mut invalid) = (0u64, Vec::new());
     for (line, row) in file.rows(false) {
         match row {
@@ -417,7 +388,7 @@ fn check_persons(file: &PersonFile) -> (u64, Vec<InvalidRow>) {
 }
 
 /// The valid rows as owned records, produced as the import consumes them.
-fn valid_persons(file: &PersonFile) -> impl Iterator<Item = PersonData> + Send + '_ {
+fn valid_persons<'f>(file: &'f PersonFile<'_>) -> impl Iterator<Item = PersonData> + Send + 'f {
     file.rows(true).filter_map(|(_, row)| row.ok().flatten())
 }
 

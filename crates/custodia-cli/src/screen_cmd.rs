@@ -10,9 +10,10 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use custodia_core::csv::{FieldSplitter, Fields, Records, SplitError, last_record_end, write_field, write_json_string};
+use custodia_core::csv::{Delimiter, last_record_end, write_field, write_json_string};
 use custodia_core::eligibility::{Decision, Language, Outcome, Rule, Screener, SentenceFacts};
 use custodia_core::person::{Column, PersonHeader, PersonRecord, RowError};
+use custodia_core::table::{self, Row, Rows};
 use custodia_core::{Agreement, Date};
 use rayon::prelude::*;
 
@@ -30,7 +31,9 @@ Output (SPEC §12), in input order: CSV `person_id,decision,reasons` with a head
 --format jsonl one JSON object per line with the same keys. decision is eligible, ineligible, review,
 or invalid for a row that cannot be read (reasons then starts with `INPUT:` and names the column).
 reasons lists every rule that did not pass, failures as E07 and unknowns as E02?, joined by `;`.
-A summary (counts per decision and per rule) goes to standard error.
+A summary (counts per decision and per rule, then header names that are no column and columns the
+header lacks) goes to standard error. The file may be comma- or semicolon-separated (--delimiter, or
+detected from the header), with LF, CRLF or CR line endings and an optional byte-order mark.
 
 Exit status: 0 whenever the agreement and the file could be read, even if rows are invalid; 2 when
 the agreement or the file itself cannot be read (missing file, no header, no person_id column).
@@ -86,6 +89,14 @@ pub(crate) struct ScreenArgs {
     /// Language of the rule messages printed by --explain.
     #[arg(long, value_enum, default_value_t = Lang::En, requires = "explain")]
     lang: Lang,
+    /// Field delimiter of the person file: `,` or `;` (default: detected from the header line).
+    #[arg(long, value_name = ",|;", value_parser = parse_delimiter_arg)]
+    delimiter: Option<Delimiter>,
+}
+
+/// Parses `--delimiter`: `,` or `;` (also `comma`, `semicolon`).
+pub(crate) fn parse_delimiter_arg(text: &str) -> Result<Delimiter, String> {
+    Delimiter::parse(text).ok_or_else(|| format!("{text:?} is not a delimiter: use , or ;"))
 }
 
 /// What the writer needs to know about one screened row.
@@ -119,6 +130,7 @@ struct ChunkOut {
 /// Shared, read-only context for workers.
 struct Context<'a> {
     header: &'a PersonHeader,
+    delimiter: Delimiter,
     screener: &'a Screener,
     as_of: Date,
     format: Format,
@@ -234,22 +246,6 @@ fn fingerprint(id: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(id).max(1)
 }
 
-fn column_of_field(header: &PersonHeader, index: usize) -> Option<Column> {
-    Column::ALL.into_iter().find(|c| header.position(*c) == Some(index))
-}
-
-fn split_error_message(header: &PersonHeader, e: &SplitError) -> String {
-    let detail = match e {
-        SplitError::TextAfterQuote(_) => "has text after its closing quote",
-        SplitError::UnterminatedQuote(_) => "has an opening quote that is never closed",
-        SplitError::TooManyFields => return e.to_string(),
-    };
-    match e.field().and_then(|i| column_of_field(header, i)) {
-        Some(column) => format!("{}: {detail}", column.name()),
-        None => format!("field {} {detail}", e.field().map_or(0, |i| i + 1)),
-    }
-}
-
 fn write_prefix(out: &mut Vec<u8>, format: Format, person_id: &[u8]) {
     match format {
         Format::Csv => {
@@ -290,25 +286,15 @@ fn invalid_reason(message: &str) -> Vec<u8> {
 fn screen_chunk(ctx: &Context<'_>, chunk: &[u8], result: &mut ChunkOut) {
     result.out.clear();
     result.rows.clear();
-    let mut splitter = FieldSplitter::new();
     let mut reasons: Vec<u8> = Vec::with_capacity(64);
     let pid_position = ctx.header.position(Column::PersonId).unwrap_or(0);
-    for record in Records::new(chunk) {
-        if record.bytes.is_empty() {
-            continue; // a blank line is skipped (SPEC §2)
-        }
+    // Chunks carry no line numbers: the output is in input order, one line per row.
+    let mut rows = Rows::new(chunk, ctx.delimiter, ctx.header.field_count(), 0);
+    while let Some(row) = rows.next() {
         let line_start = result.out.len();
         // A record that ends inside an open quote fails to split, like any other broken quoting.
-        let (person_id, outcome): (&[u8], Result<(Decision, u32), String>) = match splitter.split(record.bytes) {
-            Err(e) => {
-                let message = split_error_message(ctx.header, &e);
-                (splitter.partial(record.bytes).get(pid_position).unwrap_or_default(), Err(message))
-            }
-            Ok(fields) => {
-                let id = fields.get(pid_position).unwrap_or_default();
-                (id, screen_fields(ctx, &fields, &mut reasons))
-            }
-        };
+        let person_id = row.fields.get(pid_position).unwrap_or_default();
+        let outcome = screen_row(ctx, &row, &mut reasons);
         let fingerprint = fingerprint(person_id);
         write_prefix(&mut result.out, ctx.format, person_id);
         let prefix_len = result.out.len() - line_start;
@@ -333,10 +319,11 @@ fn screen_chunk(ctx: &Context<'_>, chunk: &[u8], result: &mut ChunkOut) {
     }
 }
 
-/// Parses and screens one split row; writes its reasons into `reasons`.
-fn screen_fields(ctx: &Context<'_>, fields: &Fields<'_>, reasons: &mut Vec<u8>) -> Result<(Decision, u32), String> {
+/// Reads and screens one row as every person reader does ([`PersonRecord::from_row`]); writes
+/// its reasons into `reasons`.
+fn screen_row(ctx: &Context<'_>, row: &Row<'_>, reasons: &mut Vec<u8>) -> Result<(Decision, u32), String> {
     reasons.clear();
-    let person = PersonRecord::parse(ctx.header, fields).map_err(|e| e.to_string())?;
+    let person = PersonRecord::from_row(ctx.header, row).map_err(|e| e.to_string())?;
     let screening = ctx.screener.screen(&person, ctx.as_of).map_err(|e: RowError| e.to_string())?;
     screening.write_reasons(reasons);
     let mut bits = 0u32;
@@ -354,6 +341,7 @@ fn screen_fields(ctx: &Context<'_>, fields: &Fields<'_>, reasons: &mut Vec<u8>) 
 /// Reads the file in chunks that end at record boundaries.
 struct ChunkReader {
     file: File,
+    delimiter: Delimiter,
     carry: Vec<u8>,
     eof: bool,
     bytes_read: u64,
@@ -371,7 +359,7 @@ impl ChunkReader {
             if self.eof {
                 return Ok(!buf.is_empty());
             }
-            if let Some(end) = last_record_end(buf) {
+            if let Some(end) = last_record_end(buf, self.delimiter) {
                 self.carry.extend_from_slice(buf.get(end..).unwrap_or_default());
                 buf.truncate(end);
                 return Ok(true);
@@ -402,31 +390,33 @@ impl ChunkReader {
     }
 }
 
-/// Opens the person file and reads its header. Everything that makes the *file* unreadable is
-/// reported here, before any output is written.
-fn open_persons(path: &Path) -> Result<(ChunkReader, PersonHeader, u64), Failure> {
+/// Opens the person file and reads its header (through [`table::read_start`]: byte-order mark,
+/// blank lines, delimiter). Everything that makes the *file* unreadable is reported here, before
+/// any output is written.
+fn open_persons(path: &Path, delimiter: Option<Delimiter>) -> Result<(ChunkReader, PersonHeader, u64), Failure> {
     let shown = path.display();
     let file = File::open(path).map_err(|e| Failure::Input(format!("{shown}: cannot open: {e}")))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut reader = ChunkReader { file, carry: Vec::new(), eof: false, bytes_read: 0 };
+    // Record ends do not depend on the delimiter unless a quoted field follows a `;`; the header
+    // decides, and chunks are cut with the delimiter it names.
+    let mut reader =
+        ChunkReader { file, delimiter: delimiter.unwrap_or_default(), carry: Vec::new(), eof: false, bytes_read: 0 };
     let mut first = Vec::new();
+    let mut held = Vec::new();
     loop {
         if !reader.next_chunk(&mut first)? {
             return Err(Failure::Input(format!("{shown}: the file has no header row")));
         }
-        let mut records = Records::new(&first);
-        // Blank lines before the header are skipped like any other blank line.
-        let Some(header_record) = records.find(|r| !r.bytes.is_empty()) else { continue };
-        let rest_start = records.next().map_or(first.len(), |r| r.offset);
-        let header_bytes = header_record.bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(header_record.bytes);
-        let mut splitter = FieldSplitter::new();
-        let names = splitter.split(header_bytes).map_err(|e| Failure::Input(format!("{shown}: header row: {e}")))?;
-        let header = PersonHeader::from_names(names.iter()).map_err(|e| Failure::Input(format!("{shown}: {e}")))?;
-        // Put the rest of the first chunk back in front of what the reader carries.
-        let mut carry = first.get(rest_start..).unwrap_or_default().to_vec();
+        held.append(&mut first);
+        let start = table::read_start(&held, delimiter, PersonHeader::COLUMNS)
+            .map_err(|e| Failure::Input(format!("{shown}: {e}")))?;
+        let Some(start) = start else { continue };
+        reader.delimiter = start.delimiter;
+        // Put the rest of what was read back in front of what the reader carries.
+        let mut carry = held.get(start.body_offset..).unwrap_or_default().to_vec();
         carry.append(&mut reader.carry);
         reader.carry = carry;
-        return Ok((reader, header, size));
+        return Ok((reader, PersonHeader::from_header(start.header), size));
     }
 }
 
@@ -436,8 +426,9 @@ pub(crate) fn run(args: &ScreenArgs) -> CmdResult {
         return explain(args, &agreement, id);
     }
     let screener = Screener::new(&agreement);
-    let (reader, header, file_size) = open_persons(&args.persons)?;
-    let ctx = Context { header: &header, screener: &screener, as_of: args.as_of, format: args.format };
+    let (reader, header, file_size) = open_persons(&args.persons, args.delimiter)?;
+    let delimiter = reader.delimiter;
+    let ctx = Context { header: &header, delimiter, screener: &screener, as_of: args.as_of, format: args.format };
     let mut sink = AtomicOutput::new(args.out.as_deref())?;
     if args.format == Format::Csv {
         sink.write_all(b"person_id,decision,reasons\n")?;
@@ -452,6 +443,9 @@ pub(crate) fn run(args: &ScreenArgs) -> CmdResult {
         let _ = writeln!(std::io::stderr());
     }
     print_summary(&agreement, args.as_of, &summary, started.elapsed());
+    if let Some(notes) = header.table().column_notes() {
+        let _ = writeln!(std::io::stderr(), "  {notes}");
+    }
     Ok(())
 }
 
@@ -624,30 +618,21 @@ fn print_summary(agreement: &Agreement, as_of: Date, s: &Summary, elapsed: std::
 
 /// `--explain`: every rule's outcome for the first row with this person id.
 fn explain(args: &ScreenArgs, agreement: &Agreement, id: &str) -> CmdResult {
-    let (mut reader, header, _) = open_persons(&args.persons)?;
+    let (mut reader, header, _) = open_persons(&args.persons, args.delimiter)?;
     let screener = Screener::new(agreement);
     let pid_position = header.position(Column::PersonId).unwrap_or(0);
     let mut chunk = Vec::new();
-    let mut splitter = FieldSplitter::new();
     let language = match args.lang {
         Lang::En => Language::En,
         Lang::Es => Language::Es,
     };
     while reader.next_chunk(&mut chunk)? {
-        for record in Records::new(&chunk) {
-            let fields = match splitter.split(record.bytes) {
-                Ok(fields) => fields,
-                Err(e) => {
-                    if splitter.partial(record.bytes).get(pid_position) == Some(id.as_bytes()) {
-                        return explain_invalid(id, &split_error_message(&header, &e));
-                    }
-                    continue;
-                }
-            };
-            if fields.get(pid_position) != Some(id.as_bytes()) {
+        let mut rows = Rows::new(&chunk, reader.delimiter, header.field_count(), 0);
+        while let Some(row) = rows.next() {
+            if row.fields.get(pid_position) != Some(id.as_bytes()) {
                 continue;
             }
-            let person = match PersonRecord::parse(&header, &fields) {
+            let person = match PersonRecord::from_row(&header, &row) {
                 Ok(p) => p,
                 Err(e) => return explain_invalid(id, &e.to_string()),
             };

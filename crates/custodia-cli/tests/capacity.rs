@@ -132,3 +132,23 @@ fn unusable_rows_exit_2_naming_every_row_and_print_nothing() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("unit, kind, area_m2, beds"));
 }
+
+/// A semicolon-separated cells file (decimal commas are not numbers, but the separator is
+/// read): detected from the header or named by --delimiter; CR line endings too.
+#[test]
+fn semicolon_cells_files_are_read() {
+    let comma = temp("cells-comma.csv", &std::fs::read_to_string(repo().join("examples/cells/cecot.csv")).unwrap());
+    let semi = std::fs::read_to_string(&comma).unwrap().replace(',', ";").replace('\n', "\r");
+    let semi = temp("cells-semi.csv", &semi);
+    let run = |cells: &str, extra: &[&str]| {
+        let mut args =
+            vec!["capacity", "--agreement", "examples/agreements/us-sv-cecot.toml", "--cells", cells, "--json"];
+        args.extend_from_slice(extra);
+        let output = custodia(&args);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let expected = run(&comma, &[]);
+    assert_eq!(run(&semi, &[]), expected);
+    assert_eq!(run(&semi, &["--delimiter", ";"]), expected);
+}

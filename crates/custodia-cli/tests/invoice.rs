@@ -121,3 +121,27 @@ fn impossible_period_says_no_such_month() {
     let err = String::from_utf8(output.stderr).unwrap();
     assert!(err.contains("--period: \"2025-13\": no such month: 13"), "{err}");
 }
+
+/// Regression: the stays reader was the one CSV reader that kept the byte-order mark, so a
+/// spreadsheet's stays file had no `person_id` column.
+#[test]
+fn stays_reader_drops_byte_order_mark() {
+    let plain = temp(
+        "stays-plain.csv",
+        "person_id,facility_id,security_class,admitted_on,released_on\nA,cecot,high,2025-03-16,\n",
+    );
+    let marked = temp(
+        "stays-bom.csv",
+        "\u{feff}person_id;facility_id;security_class;admitted_on;released_on\r\nA;cecot;high;2025-03-16;\r\n",
+    );
+    let run = |stays: &str, extra: &[&str]| {
+        let mut args = vec!["invoice", "--agreement", CECOT, "--stays", stays, "--period", "2025-04", "--json"];
+        args.extend_from_slice(extra);
+        let output = custodia(&args);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let expected = run(&plain, &[]);
+    assert_eq!(run(&marked, &[]), expected);
+    assert_eq!(run(&marked, &["--delimiter", ";"]), expected);
+}

@@ -36,7 +36,8 @@ fn imports_are_idempotent_and_export_round_trips() {
     let back = r.file("back.csv", &exported);
     assert_eq!(
         r.ok(&["import", "persons", &back, "--agreement", "us-sv-cecot"]).trim(),
-        "persons: 0 added, 0 amended, 500 unchanged"
+        "persons: 0 added, 0 amended, 500 unchanged\nunknown columns: custodia_id",
+        "the export's custodia_id column is ignored, and said so"
     );
     assert_eq!(r.verified_events(), base + 501);
 }
@@ -454,16 +455,91 @@ fn inspections_and_the_contact_log() {
 fn journal_prove_index_is_0_based() {
     let r = Register::new("prove-index");
     r.ok(&["import", "agreement", AGREEMENT]);
+    let size = r.verified_events();
     let help = r.ok(&["journal", "prove", "--help"]);
     assert!(help.contains("0-based"), "{help}");
     let proof: serde_json::Value = serde_json::from_str(&r.ok(&["journal", "prove", "--index", "0"])).unwrap();
     assert_eq!(proof["leaf_index"], 0, "the first event is index 0");
     assert_eq!(proof["leaf_index_base"], 0);
-    let output = r.run(&["journal", "prove", "--index", "1"]);
+    let output = r.run(&["journal", "prove", "--index", &size.to_string()]);
     assert_eq!(output.status.code(), Some(2));
     let err = String::from_utf8(output.stderr).unwrap();
-    assert!(
-        err.contains("--index: 1 is out of range: the journal has 1 event, indexed from 0 to 0 (0-based)"),
-        "{err}"
+    let expected = format!(
+        "--index: {size} is out of range: the journal has {size} events, indexed from 0 to {} (0-based)",
+        size - 1
     );
+    assert!(err.contains(&expected), "{err}");
+}
+
+const FULL_HEADER: &str = "person_id,family_name,given_names,birth_date,nationalities,conviction,offence_category,sentence_start,sentence_term,jail_credit_days,security_class,consent,removal_order,torture_risk,torture_risk_assessed_on,care_needs";
+
+/// Regression: a file with bare CR line endings (old spreadsheet exports) imported 0 rows and
+/// said nothing.
+#[test]
+fn bare_cr_line_endings_import_every_row() {
+    let r = Register::new("bare-cr");
+    r.ok(&["import", "agreement", AGREEMENT]);
+    let persons = r.dir.join("lf.csv");
+    r.ok(&["synth", "persons", "--count", "50", "--seed", "3", "--out", persons.to_str().unwrap()]);
+    let cr = std::fs::read_to_string(&persons).unwrap().replace('\n', "\r");
+    let cr = r.file("cr.csv", &cr);
+    assert_eq!(
+        r.ok(&["import", "persons", &cr, "--agreement", "us-sv-cecot"]).trim(),
+        "persons: 50 added, 0 amended, 0 unchanged"
+    );
+    // The same people with LF endings are the same records.
+    let lf = persons.to_str().unwrap();
+    assert_eq!(
+        r.ok(&["import", "persons", lf, "--agreement", "us-sv-cecot"]).trim(),
+        "persons: 0 added, 0 amended, 50 unchanged"
+    );
+}
+
+/// Regression: the import stored a jail credit of 99999999999999999999 as 4294967295; it now
+/// refuses the row with the message `screen` gives, with its line.
+#[test]
+fn import_rejects_jail_credit_that_screen_rejects() {
+    let r = Register::new("credit");
+    r.ok(&["import", "agreement", AGREEMENT]);
+    let base = r.verified_events();
+    let file = r.file("p.csv", "person_id,sentence_start,sentence_term,jail_credit_days\nA1,2024-01-01,5y,10\nA2,2024-01-01,5y,99999999999999999999\n");
+    let output = r.run(&["import", "persons", &file, "--agreement", "us-sv-cecot"]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = String::from_utf8(output.stderr).unwrap();
+    let listed = err.lines().find(|l| l.contains("p.csv:3: ")).unwrap_or_else(|| panic!("{err}"));
+    let message = listed.split_once("p.csv:3: ").unwrap().1;
+    assert!(message.starts_with("jail_credit_days: "), "{err}");
+    let screened = r.ok(&["screen", "--agreement", AGREEMENT, "--persons", &file, "--as-of", "2025-06-01"]);
+    let quoted = format!("\"INPUT: {}\"", message.replace('"', "\"\""));
+    assert!(screened.contains(&format!("A2,invalid,{quoted}")), "same message as screen: {screened}");
+    assert_eq!(r.verified_events(), base, "nothing written");
+}
+
+/// A header typo (`convction`) is visible in the import's summary, not silently "unknown".
+#[test]
+fn header_typo_is_listed_in_the_summary() {
+    let r = Register::new("typo");
+    r.ok(&["import", "agreement", AGREEMENT]);
+    let header = FULL_HEADER.replace(",conviction,", ",convction,");
+    let file =
+        r.file("p.csv", &format!("{header}\nA1,Doe,Ann,1990-01-01,SV,final,drug,2024-01-01,5y,,high,,final,,,no\n"));
+    let out = r.ok(&["import", "persons", &file, "--agreement", "us-sv-cecot"]);
+    assert!(out.contains("unknown columns: convction; missing columns: conviction (unknown for every row)"), "{out}");
+}
+
+/// Semicolon-separated files, as continental spreadsheet programs write them, by detection and
+/// by flag; the records are the same as from the comma file.
+#[test]
+fn semicolon_files_import_like_comma_files() {
+    let r = Register::new("semicolon");
+    r.ok(&["import", "agreement", AGREEMENT]);
+    let comma = r.file("c.csv", "person_id,family_name,nationalities\nA1,\"Doe, Jr\",US;SV\n");
+    let semi = r.file("s.csv", "\u{feff}person_id;family_name;nationalities\r\nA1;Doe, Jr;\"US;SV\"\r\n");
+    assert!(r.ok(&["import", "persons", &comma, "--agreement", "us-sv-cecot"]).contains("1 added"));
+    assert!(r.ok(&["import", "persons", &semi, "--agreement", "us-sv-cecot"]).contains("1 unchanged"));
+    let flagged = r.ok(&["import", "persons", &semi, "--agreement", "us-sv-cecot", "--delimiter", ";"]);
+    assert!(flagged.contains("1 unchanged"), "{flagged}");
+    let output = r.run(&["import", "persons", &semi, "--agreement", "us-sv-cecot", "--delimiter", ","]);
+    assert_eq!(output.status.code(), Some(2), "read as one column, the file has no person_id column");
+    assert!(String::from_utf8(output.stderr).unwrap().contains("no person_id column"));
 }

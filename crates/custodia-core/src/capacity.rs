@@ -5,9 +5,10 @@
 //! (Muršić v. Croatia, 2016). All divisions are exact decimal arithmetic.
 
 use crate::agreement::{Agreement, Standards};
-use crate::csv::Fields;
+use crate::csv::{Delimiter, Fields};
 use crate::decimal::Decimal;
 use crate::ids::FacilityId;
+use crate::table::{Columns, Header, Table};
 
 /// Whether a cell holds one person or several.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,58 +110,38 @@ pub struct CellsFile {
     pub problems: Vec<(u64, String)>,
 }
 
-/// Reads a cells file (SPEC §6 columns, in any order; a byte-order mark and blank lines are
-/// skipped). A cell listed twice for a facility is a problem of the later row. Errors when the file
-/// cannot be read at all: no header, a bad header, or more than [`MAX_CELL_ROWS`] rows.
-pub fn read_cells_file(bytes: &[u8], agreement: &Agreement) -> Result<CellsFile, String> {
-    use crate::csv::{FieldSplitter, Records};
-    let mut splitter = FieldSplitter::new();
-    let mut line = 0u64;
-    let mut header: Option<CellHeader> = None;
+/// Reads a cells file (`docs/capacity.md` columns, in any order) through [`crate::table`]: a
+/// byte-order mark, any line ending and blank lines are accepted, the delimiter is `delimiter` or
+/// detected from the header. A cell listed twice for a facility is a problem of the later row.
+/// Errors when the file cannot be read at all: no header, a bad header, or more than
+/// [`MAX_CELL_ROWS`] rows.
+pub fn read_cells_file(bytes: &[u8], agreement: &Agreement, delimiter: Option<Delimiter>) -> Result<CellsFile, String> {
+    let table = Table::read(bytes, delimiter, CellHeader::COLUMNS).map_err(|e| e.to_string())?;
+    let header = CellHeader { header: table.header().clone() };
     let mut out = CellsFile::default();
     let mut seen = std::collections::HashSet::new();
-    for record in Records::new(bytes) {
-        line += 1;
-        let this_line = line;
-        line += record.bytes.iter().filter(|b| **b == b'\n').count() as u64;
-        if record.bytes.is_empty() {
-            continue;
-        }
-        let fields = match splitter.split(record.bytes) {
-            Ok(fields) => fields,
-            Err(e) if header.is_none() => return Err(format!("line {this_line}: header row: {e}")),
-            Err(e) => {
-                out.problems.push((this_line, e.to_string()));
-                continue;
-            }
-        };
-        let Some(columns) = &header else {
-            let names = fields
-                .iter()
-                .enumerate()
-                .map(|(i, f)| if i == 0 { f.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(f) } else { f });
-            header = Some(CellHeader::from_names(names)?);
-            continue;
-        };
+    let mut rows = table.rows();
+    while let Some(row) = rows.next() {
         if out.cells.len() + out.problems.len() >= MAX_CELL_ROWS {
             return Err(format!("more than {MAX_CELL_ROWS} rows: send the file in parts"));
         }
-        match columns.parse(&fields, agreement) {
+        if let Some(fault) = &row.fault {
+            out.problems.push((row.line, fault.message(table.header())));
+            continue;
+        }
+        match header.parse(&row.fields, agreement) {
             Ok(cell) => {
                 if seen.insert((cell.facility_id.clone(), cell.cell_id.clone())) {
-                    out.cells.push((this_line, cell));
+                    out.cells.push((row.line, cell));
                 } else {
                     out.problems.push((
-                        this_line,
+                        row.line,
                         format!("cell_id: {} is listed twice for {}", cell.cell_id, cell.facility_id),
                     ));
                 }
             }
-            Err(e) => out.problems.push((this_line, e)),
+            Err(e) => out.problems.push((row.line, e)),
         }
-    }
-    if header.is_none() {
-        return Err("the file has no header row".into());
     }
     Ok(out)
 }
@@ -168,42 +149,27 @@ pub fn read_cells_file(bytes: &[u8], agreement: &Agreement) -> Result<CellsFile,
 /// Where each column is in a cells file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CellHeader {
-    positions: [usize; 6],
-    field_count: usize,
+    header: Header,
 }
 
 impl CellHeader {
-    /// Maps header names; every column of [`CELL_COLUMNS`] is required, others are ignored.
+    /// Every column of [`CELL_COLUMNS`] is required; others are ignored.
+    pub const COLUMNS: Columns<'static> = Columns { known: &CELL_COLUMNS, required: &CELL_COLUMNS };
+
+    /// Maps header names.
     pub fn from_names<'a, I: IntoIterator<Item = &'a [u8]>>(names: I) -> Result<Self, String> {
-        let mut positions = [usize::MAX; 6];
-        let mut field_count = 0;
-        for (index, name) in names.into_iter().enumerate() {
-            field_count = index + 1;
-            if let Some(column) = CELL_COLUMNS.iter().position(|c| c.as_bytes() == name)
-                && let Some(slot) = positions.get_mut(column)
-            {
-                if *slot != usize::MAX {
-                    return Err(format!("the header names column {} twice", CELL_COLUMNS.get(column).unwrap_or(&"?")));
-                }
-                *slot = index;
-            }
-        }
-        let missing: Vec<&str> =
-            CELL_COLUMNS.iter().zip(positions).filter(|(_, p)| *p == usize::MAX).map(|(c, _)| *c).collect();
-        if !missing.is_empty() {
-            return Err(format!("the header lacks column(s) {}", missing.join(", ")));
-        }
-        Ok(Self { positions, field_count })
+        Header::resolve(names, Self::COLUMNS).map(|header| Self { header }).map_err(|e| e.to_string())
     }
 
-    /// Parses one row against the agreement (its facility must be one the agreement names).
+    /// Parses one row (with the header's number of fields) against the agreement (its facility
+    /// must be one the agreement names).
     pub fn parse(&self, fields: &Fields<'_>, agreement: &Agreement) -> Result<Cell, String> {
-        if fields.len() != self.field_count {
-            return Err(format!("row has {} fields but the header has {}", fields.len(), self.field_count));
+        if fields.len() != self.header.field_count() {
+            return Err(format!("row has {} fields but the header has {}", fields.len(), self.header.field_count()));
         }
         let get = |i: usize| -> Result<&str, String> {
             let column = CELL_COLUMNS.get(i).copied().unwrap_or("?");
-            let raw = self.positions.get(i).and_then(|p| fields.get(*p)).unwrap_or_default();
+            let raw = self.header.position(i).and_then(|p| fields.get(p)).unwrap_or_default();
             let text = std::str::from_utf8(raw).map_err(|_| format!("{column}: is not valid UTF-8"))?;
             if text.len() > MAX_CELL_TEXT_BYTES {
                 return Err(format!("{column}: is longer than {MAX_CELL_TEXT_BYTES} bytes"));

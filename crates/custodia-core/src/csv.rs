@@ -1,32 +1,108 @@
 //! A small RFC 4180 CSV reader over byte slices, built for streaming millions of rows without
 //! allocating per row. Pure: the caller does the IO and hands over chunks that start at a record
-//! boundary.
+//! boundary. Files are read through [`crate::table`], which adds the header, line numbers and the
+//! byte-order mark on top of this splitter.
 //!
-//! Records end at `\n` outside quoted fields (a preceding `\r` is dropped). Fields are separated by
-//! `,`; a field that starts with `"` is quoted, `""` inside it is one `"`, and it may contain commas
-//! and line breaks. A quote anywhere else is an ordinary character (`O"Hara`), so a stray quote
-//! never swallows the lines after it. Record ends and fields follow the same rule.
+//! Records end at a line break outside quoted fields: `\n`, `\r\n` or a bare `\r` (old Mac
+//! spreadsheets still write those). Fields are separated by the delimiter (`,`, or `;` as
+//! continental-European spreadsheet programs write); a field that starts with `"` is quoted, `""`
+//! inside it is one `"`, and it may contain delimiters and line breaks. A quote anywhere else is an
+//! ordinary character (`O"Hara`), so a stray quote never swallows the lines after it. Record ends
+//! and fields follow the same rule.
 
 /// Largest number of fields in one record (a limit; person files have 16 known columns).
 pub const MAX_FIELDS: usize = 256;
 
-/// Scans `buf`, which starts at a record start, calling `found(i)` for every `\n` at index `i`
-/// that ends a record (outside a quoted field) until `found` returns false. Returns whether the
-/// scan ended inside a quoted field. Only quotes and line breaks are visited (memchr), so this
-/// costs little more than finding the line breaks.
-fn scan_record_ends(buf: &[u8], mut found: impl FnMut(usize) -> bool) -> bool {
+/// The byte between fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Delimiter {
+    /// `,` (RFC 4180).
+    #[default]
+    Comma,
+    /// `;`, as spreadsheet programs write CSV where `,` is the decimal separator.
+    Semicolon,
+}
+
+impl Delimiter {
+    /// The byte.
+    pub const fn byte(self) -> u8 {
+        match self {
+            Self::Comma => b',',
+            Self::Semicolon => b';',
+        }
+    }
+
+    /// Parses `,` or `;` (also `comma`, `semicolon`).
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "," | "comma" => Some(Self::Comma),
+            ";" | "semicolon" => Some(Self::Semicolon),
+            _ => None,
+        }
+    }
+
+    /// The delimiter of a file whose header line is `header`: `;` when the header has a `;` and
+    /// no `,` outside quotes, `,` otherwise.
+    pub fn detect(header: &[u8]) -> Self {
+        let (mut in_quotes, mut commas, mut semicolons) = (false, 0usize, 0usize);
+        for &b in header {
+            match b {
+                b'"' => in_quotes = !in_quotes,
+                b',' if !in_quotes => commas += 1,
+                b';' if !in_quotes => semicolons += 1,
+                _ => {}
+            }
+        }
+        if semicolons > 0 && commas == 0 { Self::Semicolon } else { Self::Comma }
+    }
+}
+
+/// Scans `buf`, which starts at a record start, calling `found(end, next, breaks)` for every
+/// record end outside a quoted field (`end`: index where the record's bytes stop; `next`: index
+/// where the next record starts; `breaks`: line breaks inside the record's quoted fields) until
+/// `found` returns false. Returns whether the scan ended inside a quoted field. Only quotes and
+/// line breaks are visited (memchr), so this costs little more than finding the line breaks.
+///
+/// `has_cr` says whether `buf` may hold a `\r`; without one the scan visits only quotes and `\n`
+/// (the common case, and `screen`'s hot path).
+fn scan_record_ends(buf: &[u8], delimiter: u8, has_cr: bool, found: impl FnMut(usize, usize, u32) -> bool) -> bool {
+    if has_cr {
+        scan_hits(buf, delimiter, memchr::memchr3_iter(b'"', b'\n', b'\r', buf), found)
+    } else {
+        scan_hits(buf, delimiter, memchr::memchr2_iter(b'"', b'\n', buf), found)
+    }
+}
+
+/// [`scan_record_ends`] over the indexes of every quote and line break in `buf`.
+fn scan_hits(
+    buf: &[u8],
+    delimiter: u8,
+    hits: impl Iterator<Item = usize>,
+    mut found: impl FnMut(usize, usize, u32) -> bool,
+) -> bool {
     let mut in_quotes = false;
     // Quotes below this index were consumed as the second half of a `""` escape.
     let mut consumed_below = 0usize;
-    for i in memchr::memchr2_iter(b'"', b'\n', buf) {
+    let mut breaks = 0u32;
+    for i in hits {
         if i < consumed_below {
             continue;
         }
-        if buf.get(i) == Some(&b'\n') {
-            if !in_quotes && !found(i) {
-                return false;
+        match buf.get(i) {
+            Some(b'\r') if buf.get(i + 1) == Some(&b'\n') => continue, // `\r\n` ends at the `\n`
+            Some(b'\n' | b'\r') => {
+                if in_quotes {
+                    breaks += 1;
+                    continue;
+                }
+                let end = if i > 0 && buf.get(i - 1) == Some(&b'\r') && buf.get(i) == Some(&b'\n') { i - 1 } else { i };
+                if !found(end, i + 1, breaks) {
+                    return false;
+                }
+                breaks = 0;
+                continue;
             }
-            continue;
+            _ => {}
         }
         if in_quotes {
             if buf.get(i + 1) == Some(&b'"') {
@@ -34,7 +110,7 @@ fn scan_record_ends(buf: &[u8], mut found: impl FnMut(usize) -> bool) -> bool {
             } else {
                 in_quotes = false;
             }
-        } else if i == 0 || matches!(buf.get(i - 1), Some(b',' | b'\n')) {
+        } else if i == 0 || buf.get(i - 1).is_some_and(|b| *b == delimiter || *b == b'\n' || *b == b'\r') {
             // Only a quote that starts a field opens a quoted field.
             in_quotes = true;
         }
@@ -42,12 +118,13 @@ fn scan_record_ends(buf: &[u8], mut found: impl FnMut(usize) -> bool) -> bool {
     in_quotes
 }
 
-/// Index just past the `\n` that ends the last complete record in `buf`, which must start at a
+/// Index just past the line break that ends the last complete record in `buf`, which must start at a
 /// record boundary; `None` if `buf` holds no complete record.
-pub fn last_record_end(buf: &[u8]) -> Option<usize> {
+pub fn last_record_end(buf: &[u8], delimiter: Delimiter) -> Option<usize> {
     let mut last = None;
-    scan_record_ends(buf, |i| {
-        last = Some(i + 1);
+    let has_cr = memchr::memchr(b'\r', buf).is_some();
+    scan_record_ends(buf, delimiter.byte(), has_cr, |_, next, _| {
+        last = Some(next);
         true
     });
     last
@@ -58,24 +135,29 @@ pub fn last_record_end(buf: &[u8]) -> Option<usize> {
 pub struct Records<'a> {
     buf: &'a [u8],
     pos: usize,
+    delimiter: u8,
+    /// Whether `buf` holds a `\r` at all (checked once, so LF files never look for one).
+    has_cr: bool,
 }
 
 impl<'a> Records<'a> {
-    /// Records of `buf`.
-    pub fn new(buf: &'a [u8]) -> Self {
-        Self { buf, pos: 0 }
+    /// Records of `buf`, fields separated by `delimiter`.
+    pub fn new(buf: &'a [u8], delimiter: Delimiter) -> Self {
+        Self { buf, pos: 0, delimiter: delimiter.byte(), has_cr: memchr::memchr(b'\r', buf).is_some() }
     }
 }
 
 /// One record: its bytes (without the line ending) and its offset in the buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Record<'a> {
-    /// The record's bytes, without `\n` or `\r\n`.
+    /// The record's bytes, without its line break.
     pub bytes: &'a [u8],
     /// Offset of the record in the buffer given to [`Records::new`].
     pub offset: usize,
     /// Whether the record ended inside an open quote (only possible for the final record).
     pub unterminated_quote: bool,
+    /// Line breaks inside the record's quoted fields (the record spans this many lines more).
+    pub inner_line_breaks: u32,
 }
 
 impl<'a> Iterator for Records<'a> {
@@ -87,18 +169,20 @@ impl<'a> Iterator for Records<'a> {
             return None;
         }
         let mut end = None;
-        let in_quotes = scan_record_ends(rest, |i| {
-            end = Some(i);
+        let in_quotes = scan_record_ends(rest, self.delimiter, self.has_cr, |end_at, next, breaks| {
+            end = Some((end_at, next, breaks));
             false
         });
         let offset = self.pos;
-        let (line, consumed) = match end {
-            Some(i) => (rest.get(..i).unwrap_or_default(), i + 1),
-            None => (rest, rest.len()),
+        let (bytes, consumed, inner_line_breaks) = match end {
+            Some((end_at, next, breaks)) => (rest.get(..end_at).unwrap_or_default(), next, breaks),
+            None => {
+                let breaks = rest.iter().filter(|b| matches!(b, b'\n' | b'\r')).count();
+                (rest, rest.len(), u32::try_from(breaks).unwrap_or(u32::MAX))
+            }
         };
         self.pos += consumed;
-        let bytes = line.strip_suffix(b"\r").unwrap_or(line);
-        Some(Record { bytes, offset, unterminated_quote: end.is_none() && in_quotes })
+        Some(Record { bytes, offset, unterminated_quote: end.is_none() && in_quotes, inner_line_breaks })
     }
 }
 
@@ -135,10 +219,11 @@ impl SplitError {
 }
 
 /// Reusable state for splitting records into fields without allocating per record.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct FieldSplitter {
     spans: Vec<Span>,
     scratch: Vec<u8>,
+    delimiter: u8,
 }
 
 /// The fields of one record, borrowed from the record and the splitter.
@@ -174,10 +259,21 @@ impl<'a> Fields<'a> {
     }
 }
 
+impl Default for FieldSplitter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl FieldSplitter {
-    /// A splitter with room for a typical record.
+    /// A splitter of comma-separated records with room for a typical record.
     pub fn new() -> Self {
-        Self { spans: Vec::with_capacity(32), scratch: Vec::with_capacity(256) }
+        Self::with_delimiter(Delimiter::Comma)
+    }
+
+    /// A splitter of records whose fields are separated by `delimiter`.
+    pub fn with_delimiter(delimiter: Delimiter) -> Self {
+        Self { spans: Vec::with_capacity(32), scratch: Vec::with_capacity(256), delimiter: delimiter.byte() }
     }
 
     /// Splits `record` into fields. An empty record has one empty field.
@@ -226,11 +322,11 @@ impl FieldSplitter {
                 let after = pos + 1 + close + 1;
                 match record.get(after) {
                     None => return Ok(self.fields(record)),
-                    Some(b',') => pos = after + 1,
+                    Some(b) if *b == self.delimiter => pos = after + 1,
                     Some(_) => return Err(SplitError::TextAfterQuote(index)),
                 }
             } else {
-                match memchr::memchr(b',', rest) {
+                match memchr::memchr(self.delimiter, rest) {
                     Some(j) => {
                         self.spans.push(Span::Record(pos, pos + j));
                         pos += j + 1;
@@ -332,17 +428,17 @@ mod tests {
     #[test]
     fn records_respect_quotes_and_crlf() {
         let text = b"h1,h2\r\n\"a\nb\",c\n\nlast";
-        let records: Vec<&[u8]> = Records::new(text).map(|r| r.bytes).collect();
+        let records: Vec<&[u8]> = Records::new(text, Delimiter::Comma).map(|r| r.bytes).collect();
         assert_eq!(records, [&b"h1,h2"[..], b"\"a\nb\",c", b"", b"last"]);
-        assert_eq!(last_record_end(text), Some(text.len() - 4));
-        assert_eq!(last_record_end(b"\"open\nquote"), None);
+        assert_eq!(last_record_end(text, Delimiter::Comma), Some(text.len() - 4));
+        assert_eq!(last_record_end(b"\"open\nquote", Delimiter::Comma), None);
         // A quote inside an unquoted field is an ordinary character: it never joins lines.
         let stray = b"P1,O\"Hara,x\nP2,b,c\nP3,\"q\"\"uote\nstill quoted\",d\n";
-        let records: Vec<&[u8]> = Records::new(stray).map(|r| r.bytes).collect();
+        let records: Vec<&[u8]> = Records::new(stray, Delimiter::Comma).map(|r| r.bytes).collect();
         assert_eq!(records, [&b"P1,O\"Hara,x"[..], b"P2,b,c", b"P3,\"q\"\"uote\nstill quoted\",d"]);
-        assert_eq!(last_record_end(stray), Some(stray.len()));
-        assert_eq!(last_record_end(b"a,\"b\nc"), None);
-        let unterminated: Vec<bool> = Records::new(b"a\n\"b").map(|r| r.unterminated_quote).collect();
+        assert_eq!(last_record_end(stray, Delimiter::Comma), Some(stray.len()));
+        assert_eq!(last_record_end(b"a,\"b\nc", Delimiter::Comma), None);
+        let unterminated: Vec<bool> = Records::new(b"a\n\"b", Delimiter::Comma).map(|r| r.unterminated_quote).collect();
         assert_eq!(unterminated, [false, true]);
     }
 

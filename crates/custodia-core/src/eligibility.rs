@@ -560,6 +560,13 @@ impl Screener {
         }
     }
 
+    /// Whether the row is readable beyond its values: its sentence can be computed under the
+    /// agreement's profile. `screen` reports the same error; the imports call this so they refuse
+    /// exactly the rows `screen` calls invalid.
+    pub fn check(&self, person: &PersonRecord<'_>) -> Result<(), RowError> {
+        self.sentence_facts(person).map(|_| ())
+    }
+
     /// Screens one person on `as_of`. Every configured rule is evaluated.
     pub fn screen(&self, person: &PersonRecord<'_>, as_of: Date) -> Result<Screening, RowError> {
         let r = &self.rules;

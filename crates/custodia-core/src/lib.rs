@@ -23,8 +23,10 @@ pub mod lifecycle;
 pub mod money;
 pub mod oversight;
 pub mod person;
+pub mod person_owned;
 pub mod sentence;
 pub mod synth;
+pub mod table;
 pub mod term;
 
 pub use agreement::{Agreement, AgreementError, Problem};
@@ -33,5 +35,6 @@ pub use decimal::Decimal;
 pub use ids::{AgreementId, CountryCode, CurrencyCode, FacilityId, PersonId};
 pub use money::Money;
 pub use person::{PersonHeader, PersonRecord, RowError};
+pub use person_owned::Person;
 pub use sentence::{SentenceDates, SentenceInput, SentenceProfile};
 pub use term::Term;

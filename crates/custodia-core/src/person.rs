@@ -5,6 +5,7 @@ use std::fmt;
 
 use crate::date::Date;
 use crate::ids::{CountryCode, IdError, PersonId};
+use crate::table::{Columns, Header, Row, RowFault, TableError};
 use crate::term::Term;
 
 macro_rules! value_enum {
@@ -217,59 +218,57 @@ impl Column {
     }
 }
 
-/// Why a header row was rejected (the whole file cannot be read).
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum HeaderError {
-    /// No `person_id` column.
-    #[error("the header has no person_id column")]
-    MissingPersonId,
-    /// A known column appears twice.
-    #[error("the header names column {0} twice")]
-    DuplicateColumn(&'static str),
-}
+/// The column names of a person file, in export order (`docs/person-file.md`).
+pub const PERSON_COLUMNS: [&str; Column::ALL.len()] = {
+    let mut names = [""; Column::ALL.len()];
+    let mut i = 0;
+    while i < names.len() {
+        #[allow(clippy::indexing_slicing)] // const context; both arrays have the same length
+        {
+            names[i] = Column::ALL[i].name();
+        }
+        i += 1;
+    }
+    names
+};
 
-/// Where each known column is in a file.
+/// Where each known column is in a person file, and which columns it lacks or adds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PersonHeader {
-    positions: [Option<usize>; 16],
-    field_count: usize,
+    header: Header,
 }
 
 impl PersonHeader {
-    /// Maps header names to columns. Names are exact (case-sensitive); unknown names are ignored.
-    pub fn from_names<'a, I>(names: I) -> Result<Self, HeaderError>
+    /// The columns a person file may have; only `person_id` is required.
+    pub const COLUMNS: Columns<'static> = Columns { known: &PERSON_COLUMNS, required: &["person_id"] };
+
+    /// Maps header names to columns. Names are exact (case-sensitive); unknown names are ignored
+    /// (and listed by [`Header::unknown`]).
+    pub fn from_names<'a, I>(names: I) -> Result<Self, TableError>
     where
         I: IntoIterator<Item = &'a [u8]>,
     {
-        let mut positions = [None; 16];
-        let mut field_count = 0;
-        for (index, name) in names.into_iter().enumerate() {
-            field_count = index + 1;
-            let Some(column) = Column::ALL.iter().position(|c| c.name().as_bytes() == name) else {
-                continue;
-            };
-            let Some(slot) = positions.get_mut(column) else {
-                continue;
-            };
-            if slot.is_some() {
-                return Err(HeaderError::DuplicateColumn(Column::ALL.get(column).map_or("?", |c| c.name())));
-            }
-            *slot = Some(index);
-        }
-        if positions.first().copied().flatten().is_none() {
-            return Err(HeaderError::MissingPersonId);
-        }
-        Ok(Self { positions, field_count })
+        Header::resolve(names, Self::COLUMNS).map(Self::from_header)
+    }
+
+    /// A header resolved by [`crate::table`] against [`PersonHeader::COLUMNS`].
+    pub fn from_header(header: Header) -> Self {
+        Self { header }
+    }
+
+    /// The header as the table reader resolved it (unknown and missing columns).
+    pub fn table(&self) -> &Header {
+        &self.header
     }
 
     /// Number of fields every row must have.
     pub fn field_count(&self) -> usize {
-        self.field_count
+        self.header.field_count()
     }
 
     /// Position of a column in a row, if the file has it.
     pub fn position(&self, column: Column) -> Option<usize> {
-        self.positions.get(column as usize).copied().flatten()
+        self.header.position(column as usize)
     }
 
     /// Whether the file has a column.
@@ -326,6 +325,8 @@ pub struct PersonRecord<'a> {
     pub sentence_term_text: &'a str,
     /// Prior-custody credit; an empty cell or a missing column means 0.
     pub jail_credit_days: u32,
+    /// Whether the credit was written (a non-empty cell), so an empty cell stays empty.
+    pub jail_credit_written: bool,
     /// Security class.
     pub security_class: Option<SecurityClass>,
     /// Consent.
@@ -370,7 +371,34 @@ impl<'a> RowFields<'a> for crate::csv::Fields<'a> {
     }
 }
 
+impl RowError {
+    /// The error of a row the table reader could not split into the header's fields.
+    pub fn from_fault(header: &PersonHeader, fault: &RowFault) -> Self {
+        let message = fault.message(header.table());
+        let column = fault.column(header.table()).and_then(|name| Column::ALL.into_iter().find(|c| c.name() == name));
+        match column {
+            Some(c) => {
+                let detail = message.strip_prefix(c.name()).and_then(|m| m.strip_prefix(": ")).unwrap_or(&message);
+                Self { column, message: detail.to_owned() }
+            }
+            None => Self { column: None, message },
+        }
+    }
+}
+
 impl<'a> PersonRecord<'a> {
+    /// Reads one row of a person file as every reader does (`custodia screen`, the imports, the
+    /// API): a row the table reader could not split, or with the wrong number of fields, is
+    /// invalid as a whole; otherwise every value is checked ([`PersonRecord::parse`]). Readers
+    /// that screen or store the row also check its sentence with
+    /// [`crate::eligibility::Screener::check`].
+    pub fn from_row(header: &PersonHeader, row: &Row<'a>) -> Result<Self, RowError> {
+        if let Some(fault) = &row.fault {
+            return Err(RowError::from_fault(header, fault));
+        }
+        Self::parse(header, &row.fields)
+    }
+
     /// Parses one data row. `fields` are the row's raw fields in file order; the row must have as
     /// many fields as the header. Every value is checked even when no rule reads it (SPEC §2).
     pub fn parse<F: RowFields<'a> + ?Sized>(header: &PersonHeader, fields: &F) -> Result<Self, RowError> {
@@ -420,8 +448,11 @@ impl<'a> PersonRecord<'a> {
             if !raw.iter().all(u8::is_ascii_digit) {
                 return Err(format!("{} is not a whole number of days (0 or more)", shown(raw)));
             }
-            // Any [0-9]+ is valid (SPEC §2); a credit beyond u32 is beyond every term anyway.
-            Ok(raw.iter().fold(0u32, |acc, b| acc.saturating_mul(10).saturating_add(u32::from(b - b'0'))))
+            // Any [0-9]+ spelling is valid (leading zeros too); a value the register cannot keep
+            // exactly (beyond u32, some 11 million years) is refused rather than changed.
+            raw.iter()
+                .try_fold(0u32, |acc, b| acc.checked_mul(10)?.checked_add(u32::from(b - b'0')))
+                .ok_or_else(|| format!("{} is more than {} days", shown(raw), u32::MAX))
         }
         macro_rules! field {
             ($column:expr, $result:expr) => {
@@ -504,6 +535,7 @@ impl<'a> PersonRecord<'a> {
                 ""
             },
             jail_credit_days: jail_credit_days.unwrap_or(0),
+            jail_credit_written: !get(Column::JailCreditDays).is_empty(),
             security_class: security_class.flatten(),
             consent: consent.flatten(),
             removal_order: removal_order.flatten(),
@@ -608,9 +640,12 @@ mod tests {
         let p = parse(&h, "P1,Doe,Jane,,,,,2024-01-01,00000000000000000005y,0000000000012,,,,,,").unwrap();
         assert_eq!(p.jail_credit_days, 12);
         assert_eq!(p.sentence_term, Some(Term::parse("5y").unwrap()));
-        let p = parse(&h, "P1,,,,US;SV;MX;GT;HN;CO;CU;DO;NI;EC,,,,,99999999999,,,,,,").unwrap();
+        let p = parse(&h, "P1,,,,US;SV;MX;GT;HN;CO;CU;DO;NI;EC,,,,,4294967295,,,,,,").unwrap();
         assert_eq!(p.nationalities.unwrap().iter().count(), 10);
-        assert_eq!(p.jail_credit_days, u32::MAX, "beyond every term: saturates");
+        assert_eq!(p.jail_credit_days, u32::MAX);
+        let err = parse(&h, "P1,,,,,,,,,99999999999999999999,,,,,,").unwrap_err();
+        assert_eq!(err.column, Some(Column::JailCreditDays), "never stored as another number: {err}");
+        assert!(err.message.contains("is more than 4294967295 days"), "{err}");
     }
 
     #[test]
@@ -623,10 +658,13 @@ mod tests {
 
     #[test]
     fn header_problems() {
-        assert_eq!(PersonHeader::from_names(["name".as_bytes()]), Err(HeaderError::MissingPersonId));
+        let err = PersonHeader::from_names(["name".as_bytes()]).unwrap_err();
+        assert_eq!(err.to_string(), "the header has no person_id column");
         assert_eq!(
             PersonHeader::from_names(["person_id".as_bytes(), b"consent", b"consent"]),
-            Err(HeaderError::DuplicateColumn("consent"))
+            Err(TableError::DuplicateColumn("consent"))
         );
+        assert_eq!(PERSON_COLUMNS[0], "person_id");
+        assert_eq!(PERSON_COLUMNS[15], "care_needs");
     }
 }

@@ -488,7 +488,6 @@ pub fn write_stays(plan: &StayPlan<'_>, seed: u64, first: u64, count: u64, out: 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::csv::{FieldSplitter, Records};
     use crate::person::{PersonHeader, PersonRecord};
 
     #[test]
@@ -509,14 +508,13 @@ mod tests {
         let mut file = Vec::new();
         write_header(&mut file);
         write_rows(1, 0, 20_000, &mut file);
-        let mut records = Records::new(&file);
-        let mut splitter = FieldSplitter::new();
-        let header_record = records.next().unwrap();
-        let header = PersonHeader::from_names(splitter.split(header_record.bytes).unwrap().iter()).unwrap();
+        let table = crate::table::Table::read(&file, None, PersonHeader::COLUMNS).unwrap();
+        assert_eq!(table.header().column_notes(), None, "every column, no other");
+        let header = PersonHeader::from_header(table.header().clone());
         let (mut rows, mut life, mut us, mut missing_birth) = (0, 0, 0, 0);
-        for record in records {
-            let fields = splitter.split(record.bytes).unwrap();
-            let person = PersonRecord::parse(&header, &fields).unwrap_or_else(|e| panic!("{e}"));
+        let mut data = table.rows();
+        while let Some(row) = data.next() {
+            let person = PersonRecord::from_row(&header, &row).unwrap_or_else(|e| panic!("{e}"));
             rows += 1;
             life += usize::from(person.sentence_term == Some(crate::term::Term::Life));
             us += usize::from(

@@ -12,7 +12,7 @@ use sqlx::Row;
 use crate::bulk::{Dialect, JsonRows, Kind, insert_sql};
 use crate::cases::{CaseRow, case_from_json};
 use crate::events::{AppendedEvent, Head, NewEvent, StoredEvent};
-use crate::record::PersonData;
+use crate::record::{PersonData, PersonJson};
 use crate::{Actor, BATCH_ROWS, SQLITE_FILE, StoreError, Target};
 
 /// A case from a row with the columns id, agreement_id, person_id, facility_id, version, record.

@@ -58,7 +58,7 @@ pub mod prelude {
     pub use crate::{Access, Agreements, Billing, Cases, Cells, Journal, Oversight, Persons};
 }
 pub use events::{StoredEvent, Timestamp, VerifyReport};
-pub use record::{PERSON_COLUMNS, PersonData};
+pub use record::{PERSON_COLUMNS, PersonData, PersonJson};
 
 /// Name of the SQLite file inside the data directory.
 pub const SQLITE_FILE: &str = "custodia.db";

@@ -11,7 +11,7 @@ use crate::backend::{
 };
 use crate::bulk::{Dialect, JsonRows, Kind, insert_sql};
 use crate::events::{AppendedEvent, EventData, Head, NewEvent};
-use crate::record::PersonData;
+use crate::record::{PersonData, PersonJson};
 use crate::{Actor, BATCH_ROWS, PersonsFile, PersonsImport, StoreError};
 
 /// One person as stored: the record carried by their last event.

@@ -227,7 +227,7 @@ async fn list_cells(
 /// Reads a cells file as `custodia import cells` does, for one facility: every row valid, or 400
 /// listing every bad row by line, `field` naming the first bad column.
 fn read_cells(csv: &[u8], agreement: &Agreement, facility_id: &str) -> ApiResult<Vec<Cell>> {
-    let file = read_cells_file(csv, agreement).map_err(|e| ApiError::invalid("csv", e))?;
+    let file = read_cells_file(csv, agreement, None).map_err(|e| ApiError::invalid("csv", e))?;
     let mut problems = file.problems;
     let mut cells = Vec::with_capacity(file.cells.len());
     for (line, cell) in file.cells {

@@ -15,12 +15,12 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use custodia_core::csv::{FieldSplitter, Records, SplitError};
 use custodia_core::eligibility::{Language, Outcome, Screener, SentenceFacts};
 use custodia_core::person::{Column, PersonHeader, PersonRecord, RowError};
+use custodia_core::table::Table;
 use custodia_core::{Agreement, Date};
 use custodia_store::cases::CaseRow;
-use custodia_store::{PERSON_COLUMNS, PersonData, PersonsFile};
+use custodia_store::{PersonData, PersonsFile};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -270,6 +270,10 @@ pub struct ImportedPersons {
     pub amended: u64,
     /// Rows identical to the register (nothing written).
     pub unchanged: u64,
+    /// Header names that are no column of a person file (ignored), in file order.
+    pub unknown_columns: Vec<String>,
+    /// Columns of a person file the header lacks (unknown for every row).
+    pub missing_columns: Vec<String>,
 }
 
 /// Screening one stored person.
@@ -380,6 +384,10 @@ pub struct BatchScreeningView {
     pub rows: Vec<ScreenRowView>,
     /// Counts.
     pub summary: ScreenSummary,
+    /// Header names that are no column of a person file (ignored), in file order.
+    pub unknown_columns: Vec<String>,
+    /// Columns of a person file the header lacks (unknown for every row).
+    pub missing_columns: Vec<String>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -515,16 +523,6 @@ fn case_view(row: &CaseRow) -> PersonCaseView {
     }
 }
 
-/// Runs `f` on the stored record read back as a SPEC §2 row (the same checks as an imported one).
-fn with_record<T>(data: &PersonData, f: impl FnOnce(&PersonRecord<'_>) -> T) -> Result<T, RowError> {
-    let header = PersonHeader::from_names(PERSON_COLUMNS.iter().map(|c| c.as_bytes()))
-        .map_err(|e| RowError { column: None, message: e.to_string() })?;
-    let columns = data.columns();
-    let fields: Vec<&[u8]> = columns.iter().map(|c| c.as_bytes()).collect();
-    let record = PersonRecord::parse(&header, fields.as_slice())?;
-    Ok(f(&record))
-}
-
 fn legal_basis(p: &ScopedPerson) -> LegalBasisView {
     let r = &p.record;
     let final_ = |v: &Option<String>| v.as_deref() == Some("final");
@@ -537,7 +535,8 @@ fn legal_basis(p: &ScopedPerson) -> LegalBasisView {
                 custodia_core::agreement::Party::Sending => agreement.sending_state.as_str().to_owned(),
                 custodia_core::agreement::Party::Receiving => agreement.receiving_state.as_str().to_owned(),
             };
-            let facts = with_record(r, |record| Screener::new(agreement).sentence_facts(record))
+            let facts = r
+                .with_record(|record| Screener::new(agreement).sentence_facts(record))
                 .ok()
                 .and_then(Result::ok)
                 .unwrap_or(SentenceFacts::Unknown);
@@ -605,121 +604,69 @@ impl From<RowError> for RowIssue {
 /// A readable row.
 struct ReadRow<'r> {
     record: PersonRecord<'r>,
-    /// The `jail_credit_days` cell was empty or the column is missing.
-    credit_empty: bool,
     /// An earlier row has the same `person_id`.
     duplicate: bool,
 }
 
-fn newlines(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|b| **b == b'\n').count() as u64
+/// Header names that are no column, and columns the header lacks, for the answers.
+type ColumnLists = (Vec<String>, Vec<String>);
+
+/// Reads a person file's header through the one table reader (`custodia_core::table`).
+fn read_table(csv: &[u8]) -> ApiResult<(Table<'_>, PersonHeader)> {
+    let table = Table::read(csv, None, PersonHeader::COLUMNS).map_err(|e| ApiError::invalid("csv", e.to_string()))?;
+    let header = PersonHeader::from_header(table.header().clone());
+    Ok((table, header))
 }
 
-/// The header of a person file: the header, the offset of the first data record, its line number.
-fn read_header(csv: &[u8]) -> ApiResult<(PersonHeader, usize, u64)> {
-    let mut splitter = FieldSplitter::new();
-    let mut line = 1u64;
-    let mut records = Records::new(csv);
-    loop {
-        let Some(record) = records.next() else {
-            return Err(ApiError::invalid("csv", "the file has no header row"));
-        };
-        let this_line = line;
-        line += 1 + newlines(record.bytes);
-        if record.bytes.is_empty() {
-            continue;
-        }
-        let bytes = record.bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(record.bytes);
-        let names = splitter
-            .split(bytes)
-            .map_err(|e| ApiError::invalid("csv", format!("line {this_line}: header row: {e}")))?;
-        let header = PersonHeader::from_names(names.iter()).map_err(|e| ApiError::invalid("csv", e.to_string()))?;
-        let start = records.clone().next().map_or(csv.len(), |r| r.offset);
-        return Ok((header, start, line));
-    }
-}
-
-fn split_issue(header: &PersonHeader, e: &SplitError) -> RowIssue {
-    let detail = match e {
-        SplitError::TextAfterQuote(_) => "has text after its closing quote",
-        SplitError::UnterminatedQuote(_) => "has an opening quote that is never closed",
-        SplitError::TooManyFields => return RowIssue { column: None, message: e.to_string() },
-    };
-    let column = e.field().and_then(|i| Column::ALL.into_iter().find(|c| header.position(*c) == Some(i)));
-    match column {
-        Some(c) => RowIssue { column: Some(c.name()), message: format!("{}: {detail}", c.name()) },
-        None => RowIssue { column: None, message: format!("field {} {detail}", e.field().map_or(0, |i| i + 1)) },
-    }
+fn column_lists(header: &PersonHeader) -> ColumnLists {
+    let table = header.table();
+    (table.unknown().to_vec(), table.missing().iter().map(|c| (*c).to_owned()).collect())
 }
 
 /// Visits every non-blank data row in order with its line number, its raw `person_id` and the
-/// row (or why it cannot be read), until `visit` answers false. Every earlier row counts for
-/// duplicates, valid or not; empty ids are never duplicates (SPEC §2).
+/// row (or why it cannot be read, exactly as `custodia screen` says), until `visit` answers
+/// false. Every earlier row counts for duplicates, valid or not; empty ids are never duplicates
+/// (`docs/person-file.md`).
 fn each_row(
-    csv: &[u8],
+    table: &Table<'_>,
     header: &PersonHeader,
-    start: usize,
-    first_line: u64,
     mut visit: impl FnMut(u64, &[u8], Result<ReadRow<'_>, RowIssue>) -> bool,
 ) {
-    let mut splitter = FieldSplitter::new();
     let mut seen: HashSet<Vec<u8>> = HashSet::new();
-    let mut line = first_line;
     let id_position = header.position(Column::PersonId).unwrap_or(0);
-    let credit_position = header.position(Column::JailCreditDays);
-    for record in Records::new(csv.get(start..).unwrap_or_default()) {
-        let this_line = line;
-        line += 1 + newlines(record.bytes);
-        if record.bytes.is_empty() {
-            continue;
-        }
-        let go_on = match splitter.split(record.bytes) {
-            Err(e) => {
-                let partial = splitter.partial(record.bytes);
-                let id = partial.get(id_position).unwrap_or_default();
-                if !id.is_empty() {
-                    seen.insert(id.to_vec());
-                }
-                visit(this_line, id, Err(split_issue(header, &e)))
-            }
-            Ok(fields) => {
-                let id = fields.get(id_position).unwrap_or_default();
-                let duplicate = !id.is_empty() && !seen.insert(id.to_vec());
-                match PersonRecord::parse(header, &fields) {
-                    Err(e) => visit(this_line, id, Err(e.into())),
-                    Ok(record) => {
-                        let credit_empty = credit_position.and_then(|i| fields.get(i)).is_none_or(<[u8]>::is_empty);
-                        visit(this_line, id, Ok(ReadRow { record, credit_empty, duplicate }))
-                    }
-                }
-            }
-        };
-        if !go_on {
+    let mut rows = table.rows();
+    while let Some(row) = rows.next() {
+        let id = row.fields.get(id_position).unwrap_or_default();
+        let duplicate = !id.is_empty() && !seen.insert(id.to_vec());
+        let read = PersonRecord::from_row(header, &row).map(|record| ReadRow { record, duplicate });
+        if !visit(row.line, id, read.map_err(RowIssue::from)) {
             break;
         }
     }
 }
 
-/// Reads a person file for import: every row valid, or 400 listing the invalid rows (by line) and
-/// naming the first bad column as `field`.
-fn read_import(csv: &[u8]) -> ApiResult<Vec<PersonData>> {
-    let (header, start, first_line) = read_header(csv)?;
+/// Reads a person file for import: every row valid as `custodia screen` reads it (values and
+/// sentence), or 400 listing the invalid rows (by line) and naming the first bad column as
+/// `field`.
+fn read_import(screener: &Screener, csv: &[u8]) -> ApiResult<(Vec<PersonData>, ColumnLists)> {
+    let (table, header) = read_table(csv)?;
     let mut persons = Vec::new();
     let mut problems: Vec<(u64, RowIssue)> = Vec::new();
     let mut rows = 0usize;
-    each_row(csv, &header, start, first_line, |line, _, row| {
+    each_row(&table, &header, |line, _, row| {
         rows += 1;
         if rows > MAX_IMPORT_ROWS {
             return false;
         }
-        match row {
+        let checked = row.and_then(|read| screener.check(&read.record).map(|()| read).map_err(RowIssue::from));
+        match checked {
             Err(issue) => problems.push((line, issue)),
             Ok(read) if read.duplicate => {
                 problems.push((line, RowIssue { column: Some("person_id"), message: DUPLICATE.into() }));
             }
             Ok(read) => {
                 if problems.is_empty() {
-                    persons.push(PersonData::from_record(&read.record, read.credit_empty));
+                    persons.push(PersonData::from_record(&read.record));
                 }
             }
         }
@@ -742,16 +689,20 @@ fn read_import(csv: &[u8]) -> ApiResult<Vec<PersonData>> {
         }
         return Err(ApiError::invalid(field, message));
     }
-    Ok(persons)
+    Ok((persons, column_lists(&header)))
 }
 
 /// Screens a person file as `custodia screen` does (SPEC §12): one row per data row, in order.
-fn screen_file(screener: &Screener, csv: &[u8], as_of: Date) -> ApiResult<(Vec<ScreenRowView>, ScreenSummary)> {
-    let (header, start, first_line) = read_header(csv)?;
+fn screen_file(
+    screener: &Screener,
+    csv: &[u8],
+    as_of: Date,
+) -> ApiResult<(Vec<ScreenRowView>, ScreenSummary, ColumnLists)> {
+    let (table, header) = read_table(csv)?;
     let mut rows = Vec::new();
     let mut summary = ScreenSummary::default();
     let mut too_many = false;
-    each_row(csv, &header, start, first_line, |_, id, row| {
+    each_row(&table, &header, |_, id, row| {
         if rows.len() >= MAX_SCREEN_ROWS {
             too_many = true;
             return false;
@@ -779,7 +730,7 @@ fn screen_file(screener: &Screener, csv: &[u8], as_of: Date) -> ApiResult<(Vec<S
             format!("more than {MAX_SCREEN_ROWS} rows: send the file in parts, or use custodia screen"),
         ));
     }
-    Ok((rows, summary))
+    Ok((rows, summary, column_lists(&header)))
 }
 
 fn language(lang: Option<&str>) -> ApiResult<Language> {
@@ -940,8 +891,11 @@ async fn import_persons(
     let (_, agreement, _) = agreement_in_scope(&state, &who, &body.agreement_id).await?;
     who.require(Capability::ImportPersons)?;
     let csv = body.csv;
-    let persons =
-        tokio::task::spawn_blocking(move || read_import(csv.as_bytes())).await.map_err(ApiError::internal)??;
+    let screener = Screener::new(&agreement);
+    let (persons, (unknown_columns, missing_columns)) =
+        tokio::task::spawn_blocking(move || read_import(&screener, csv.as_bytes()))
+            .await
+            .map_err(ApiError::internal)??;
     let rows = persons.len() as u64;
     let actor = custodia_store::Actor { name: who.name.clone(), recorded_at: crate::clock::now(), occurred_at: None };
     let file = PersonsFile {
@@ -959,6 +913,8 @@ async fn import_persons(
             added: outcome.added,
             amended: outcome.amended,
             unchanged: outcome.unchanged,
+            unknown_columns,
+            missing_columns,
         }),
     ))
 }
@@ -982,7 +938,7 @@ async fn screen_person(
     let as_of = date("as_of", &body.as_of)?;
     let language = language(body.lang.as_deref())?;
     let screener = Screener::new(&agreement);
-    let screening = with_record(&p.record, |record| screener.screen(record, as_of)).and_then(|r| r);
+    let screening = p.record.with_record(|record| screener.screen(record, as_of)).and_then(|r| r);
     let (decision, reasons, reasons_text) = match screening {
         Ok(s) => {
             let reasons = s
@@ -1044,20 +1000,30 @@ async fn screen_batch(
     let as_of = date("as_of", &body.as_of)?;
     let screener = Screener::new(&agreement);
     let csv = body.csv;
-    let (rows, summary) = tokio::task::spawn_blocking(move || screen_file(&screener, csv.as_bytes(), as_of))
-        .await
-        .map_err(ApiError::internal)??;
+    let (rows, summary, (unknown_columns, missing_columns)) =
+        tokio::task::spawn_blocking(move || screen_file(&screener, csv.as_bytes(), as_of))
+            .await
+            .map_err(ApiError::internal)??;
     Ok(axum::Json(BatchScreeningView {
         agreement_id: agreement.id.as_str().to_owned(),
         as_of: as_of.to_string(),
         rows,
         summary,
+        unknown_columns,
+        missing_columns,
     }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn cecot() -> Screener {
+        let source =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/agreements/us-sv-cecot.toml"))
+                .unwrap();
+        Screener::new(&Agreement::from_toml(&source).unwrap())
+    }
 
     const HEADER: &str = "person_id,family_name,given_names,birth_date,nationalities,conviction,offence_category,sentence_start,sentence_term,jail_credit_days,security_class,consent,removal_order,torture_risk,torture_risk_assessed_on,care_needs";
 
@@ -1068,7 +1034,7 @@ mod tests {
              P2,Roe,John,1990-02-30,VE,final,drug,2024-01-01,5y,,medium,,final,no_risk,2025-05-01,no\n\
              P1,Doe,Jane,1990-02-28,VE,final,drug,2024-01-01,5y,,medium,,final,no_risk,2025-05-01,no\n"
         );
-        let e = read_import(csv.as_bytes()).unwrap_err();
+        let e = read_import(&cecot(), csv.as_bytes()).unwrap_err();
         assert_eq!(e.body.field.as_deref(), Some("birth_date"), "{e:?}");
         assert!(e.body.message.starts_with("2 invalid rows"), "{}", e.body.message);
         assert!(e.body.message.contains("line 4: birth_date:"), "{}", e.body.message);
@@ -1078,21 +1044,45 @@ mod tests {
     #[test]
     fn import_reads_valid_rows_exactly() {
         let csv = format!("{HEADER}\nP1,Doe,Jane,1990-02-28,US;SV,final,drug,2024-01-01,5y,,medium,,final,,,no\n");
-        let persons = read_import(csv.as_bytes()).unwrap();
+        let (persons, (unknown, missing)) = read_import(&cecot(), csv.as_bytes()).unwrap();
+        assert!(unknown.is_empty() && missing.is_empty(), "{unknown:?} {missing:?}");
         assert_eq!(persons.len(), 1);
         assert_eq!(persons[0].nationalities.as_deref(), Some("US;SV"));
         assert_eq!(persons[0].jail_credit_days, None, "an empty credit stays empty");
-        assert_eq!(read_import(b"\n\n").unwrap_err().body.field.as_deref(), Some("csv"));
-        assert_eq!(read_import(b"name\nx\n").unwrap_err().body.field.as_deref(), Some("csv"));
+        assert_eq!(read_import(&cecot(), b"\n\n").unwrap_err().body.field.as_deref(), Some("csv"));
+        assert_eq!(read_import(&cecot(), b"name\nx\n").unwrap_err().body.field.as_deref(), Some("csv"));
+    }
+
+    #[test]
+    fn import_rejects_jail_credit_that_screen_rejects() {
+        let csv = "person_id,sentence_start,sentence_term,jail_credit_days\nP1,2024-01-01,5y,99999999999999999999\n";
+        let e = read_import(&cecot(), csv.as_bytes()).unwrap_err();
+        assert_eq!(e.body.field.as_deref(), Some("jail_credit_days"), "{e:?}");
+        assert!(e.body.message.contains("line 2: jail_credit_days: "), "{}", e.body.message);
+        let (rows, ..) = screen_file(&cecot(), csv.as_bytes(), Date::parse("2025-06-01").unwrap()).unwrap();
+        assert_eq!(rows[0].decision, "invalid");
+        let line = e.body.message.lines().nth(1).unwrap().trim_start_matches("line 2: ").to_owned();
+        assert_eq!(rows[0].reasons, format!("INPUT: {line}"), "the same message in both");
+        // A term that ends beyond the calendar: screen calls the row invalid, so does the import.
+        let csv = "person_id,sentence_start,sentence_term\nP1,9999-01-01,5y\n";
+        let e = read_import(&cecot(), csv.as_bytes()).unwrap_err();
+        assert_eq!(e.body.field.as_deref(), Some("sentence_term"), "{e:?}");
+    }
+
+    #[test]
+    fn header_typo_is_listed_in_the_answers() {
+        let csv = "person_id;convction;nationalities\nP1;final;\"US;SV\"\r";
+        let (persons, (unknown, missing)) = read_import(&cecot(), csv.as_bytes()).unwrap();
+        assert_eq!(persons[0].nationalities.as_deref(), Some("US;SV"), "semicolons detected, bare CR read");
+        assert_eq!(unknown, ["convction"]);
+        assert!(missing.contains(&"conviction".to_owned()), "{missing:?}");
+        let (_, _, (unknown, _)) = screen_file(&cecot(), csv.as_bytes(), Date::parse("2025-06-01").unwrap()).unwrap();
+        assert_eq!(unknown, ["convction"]);
     }
 
     #[test]
     fn screening_a_file_matches_the_cli_contract() {
-        let source =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/agreements/us-sv-cecot.toml"))
-                .unwrap();
-        let agreement = Agreement::from_toml(&source).unwrap();
-        let screener = Screener::new(&agreement);
+        let screener = cecot();
         let csv = format!(
             "{HEADER}\nP1,Doe,Jane,1990-02-28,VE,final,drug,2024-01-01,60m,0,medium,,final,no_risk,2025-05-01,no\n\
              P2,Roe,John,1990-02-28,US,final,drug,2024-01-01,60m,0,medium,,final,,,no\n\
@@ -1100,7 +1090,7 @@ mod tests {
              ,x\n\
              P4,\"a\"b,,,,,,,,,,,,,,\n"
         );
-        let (rows, summary) = screen_file(&screener, csv.as_bytes(), Date::parse("2025-06-01").unwrap()).unwrap();
+        let (rows, summary, _) = screen_file(&screener, csv.as_bytes(), Date::parse("2025-06-01").unwrap()).unwrap();
         let got: Vec<(&str, &str, &str)> =
             rows.iter().map(|r| (r.person_id.as_str(), r.decision.as_str(), r.reasons.as_str())).collect();
         assert_eq!(got[0], ("P1", "eligible", ""));
