@@ -12,6 +12,7 @@ mod invoice_cmd;
 mod invoices_cmd;
 mod journal_cmd;
 mod output;
+mod oversight_cmd;
 mod register_cmd;
 mod screen_cmd;
 mod sentence_cmd;
@@ -104,16 +105,16 @@ enum Command {
     #[command(subcommand)]
     Case(Box<case_cmd::CaseCommand>),
     /// Every open alert of an agreement on a given day (SPEC §7).
-    Alerts(case_cmd::AlertsArgs),
+    Alerts(oversight_cmd::AlertsArgs),
     /// Incidents and their mandatory notifications (SPEC §9.1).
     #[command(subcommand)]
-    Incident(case_cmd::IncidentCommand),
+    Incident(oversight_cmd::IncidentCommand),
     /// Inspections and their recommendations (SPEC §9.2).
     #[command(subcommand)]
-    Inspection(case_cmd::InspectionCommand),
+    Inspection(oversight_cmd::InspectionCommand),
     /// The consular and family contact log (SPEC §9.5).
     #[command(subcommand)]
-    Contact(case_cmd::ContactCommand),
+    Contact(oversight_cmd::ContactCommand),
     /// Reports over the register.
     #[command(subcommand)]
     Report(ReportCommand),
@@ -140,7 +141,7 @@ enum Command {
 #[derive(Debug, Subcommand)]
 enum ReportCommand {
     /// Everyone held whose legal basis is missing, expired or on hold (SPEC §9.3).
-    LegalBasis(case_cmd::LegalBasisArgs),
+    LegalBasis(oversight_cmd::LegalBasisArgs),
     /// Invoiced revenue against the receiving state's prison budget and the sending state's cost
     /// of holding the same people at home, per month and agreement year (SPEC §8).
     Sustainability(invoices_cmd::SustainabilityArgs),
@@ -158,11 +159,11 @@ fn run(cli: Cli) -> CmdResult {
         Command::Journal(command) => journal_cmd::run(&command),
         Command::Case(command) => case_cmd::run(&command),
         Command::Invoice(args) => invoice_cmd::run(&args),
-        Command::Alerts(args) => case_cmd::run_alerts(&args),
-        Command::Incident(command) => case_cmd::run_incident(&command),
-        Command::Inspection(command) => case_cmd::run_inspection(&command),
-        Command::Contact(command) => case_cmd::run_contact(&command),
-        Command::Report(ReportCommand::LegalBasis(args)) => case_cmd::run_legal_basis(&args),
+        Command::Alerts(args) => oversight_cmd::run_alerts(&args),
+        Command::Incident(command) => oversight_cmd::run_incident(&command),
+        Command::Inspection(command) => oversight_cmd::run_inspection(&command),
+        Command::Contact(command) => oversight_cmd::run_contact(&command),
+        Command::Report(ReportCommand::LegalBasis(args)) => oversight_cmd::run_legal_basis(&args),
         Command::Report(ReportCommand::Sustainability(args)) => invoices_cmd::run_sustainability(&args),
         Command::Invoices(command) => invoices_cmd::run(&command),
         Command::Serve(args) => serve_cmd::run_serve(&args),
