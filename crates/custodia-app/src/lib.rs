@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod agreements;
+pub mod cases;
 pub mod config;
 pub mod error;
 pub mod register;

@@ -137,13 +137,8 @@ fn with_etag(status: StatusCode, row: &CaseRow, sending_id: &str) -> Response {
 
 /// The case, if it exists and is in the caller's scope (404 otherwise, alike).
 pub async fn case_in_scope(state: &AppState, who: &Principal, id: i64) -> ApiResult<(CaseRow, String)> {
-    let found = state.store.case_with_sending_id(id).await?;
-    match found {
-        Some(found) if who.sees(&found.case.agreement_id, found.case.facility_id.as_deref()) => {
-            Ok((found.case, found.sending_id))
-        }
-        _ => Err(ApiError::not_found(format!("case {id} does not exist"))),
-    }
+    let found = state.app.case(who, id).await?;
+    Ok((found.case, found.sending_id))
 }
 
 /// Filters of the case list.
