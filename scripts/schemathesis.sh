@@ -28,12 +28,16 @@ cleanup() {
 }
 trap cleanup EXIT
 export CUSTODIA_DATA_DIR=$DIR/data
-"$BIN" import agreement examples/agreements/us-sv-cecot.toml >/dev/null
-"$BIN" import cells examples/cells/cecot.csv --agreement us-sv-cecot >/dev/null
+# A register with its first admin, and the users whose roles load the data (admins hold no
+# operational capability); every command acts as the user whose token it is given.
+TOKEN=$("$BIN" init --admin admin | sed -n 's/^admin token: //p')
+as() { local who=$1; shift; CUSTODIA_TOKEN=$("$BIN" user token "$who" | awk '{print $NF; exit}') "$BIN" "$@"; }
+CUSTODIA_TOKEN=$TOKEN "$BIN" import agreement examples/agreements/us-sv-cecot.toml >/dev/null
+CUSTODIA_TOKEN=$TOKEN "$BIN" user add staff --role facility_officer --agreements '*' >/dev/null
+CUSTODIA_TOKEN=$TOKEN "$BIN" user add officer --role sending_officer --agreements '*' >/dev/null
+as staff import cells examples/cells/cecot.csv --agreement us-sv-cecot >/dev/null
 "$BIN" synth persons --count 40 --seed 3 --out "$DIR/persons.csv"
-"$BIN" import persons "$DIR/persons.csv" --agreement us-sv-cecot --skip-invalid >/dev/null
-"$BIN" user add admin --role admin --agreements '*' >/dev/null
-TOKEN=$("$BIN" user token admin --label schemathesis | head -1 | awk '{print $NF}')
+as officer import persons "$DIR/persons.csv" --agreement us-sv-cecot --skip-invalid >/dev/null
 
 # Every request comes from 127.0.0.1, many deliberately without a valid token: lift the per-address
 # limits so the run tests the API, not the limiter (tests/api.rs covers the limits).
