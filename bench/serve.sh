@@ -66,7 +66,10 @@ run() {
     fi
 }
 run reads bench/wrk/read.lua
-run transitions bench/wrk/move.lua
+# Moves are the facility's step: the demo's facility officer makes them (admins hold no operational
+# capability); demo-users.json lists every simulated user's token.
+CUSTODIA_TOKEN=$(python3 -c 'import json, sys; print(next(u["token"] for u in json.load(open(sys.argv[1])) if u["role"] == "facility_officer"))' "$DATA/demo/demo-users.json") \
+    run transitions bench/wrk/move.lua
 
 # Every answered transition is a journal event on disk: stop the demo and verify the whole journal.
 kill -TERM $PID; wait $PID 2>/dev/null || true
