@@ -31,7 +31,7 @@ use custodia_store::cases::{CaseRequest, PlacementRequest};
 use custodia_store::{Actor, AgreementFile, IncidentUpdate, PersonData, PersonsFile, Store, Timestamp};
 
 use crate::data_lock;
-use crate::register_cmd::{app_failure, block_on, store_failure};
+use crate::register_cmd::{PlaceArgs, app_failure, block_on, store_failure};
 use crate::serve_cmd::{ServeArgs, bind, load_config, run_server};
 use crate::{CmdResult, Failure};
 use custodia_app::App;
@@ -110,12 +110,8 @@ pub(crate) struct DemoArgs {
 }
 
 pub(crate) fn run(args: &DemoArgs) -> CmdResult {
-    let mut config = load_config(&ServeArgs {
-        addr: args.addr.clone(),
-        config: None,
-        data_dir: Some(args.data_dir.clone()),
-        database: None,
-    })?;
+    let place = PlaceArgs { data_dir: Some(args.data_dir.clone()), ..PlaceArgs::default() };
+    let mut config = load_config(&ServeArgs { addr: args.addr.clone(), place })?;
     // In this order: a busy port or a directory another demo serves stops us before anything is
     // deleted, and the lock is held while the directory is emptied, filled and served.
     let listener = bind(&config)?;

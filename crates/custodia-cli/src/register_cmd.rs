@@ -16,11 +16,11 @@ use custodia_app::agreements::Imported;
 
 use crate::{CmdResult, Failure, agreement_cmd};
 
-/// Where the register is and who is acting (docs/command-line.md#register-commands). The register's
-/// place comes from the one configuration every command reads: these flags, then `CUSTODIA_*`
-/// variables, then `custodia.toml`.
-#[derive(Debug, Clone, Args)]
-pub(crate) struct RegisterArgs {
+/// Where the register is (docs/command-line.md#configuration): the one configuration every command
+/// reads — these flags, then `CUSTODIA_*` variables, then `custodia.toml`. Shared by the register
+/// commands, `init`, `serve` and `demo`.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct PlaceArgs {
     /// Configuration file (default: ./custodia.toml when it exists; see custodia.example.toml).
     #[arg(long, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
@@ -32,18 +32,9 @@ pub(crate) struct RegisterArgs {
     /// (or CUSTODIA_DATABASE_URL).
     #[arg(long, value_name = "URL")]
     pub(crate) database: Option<String>,
-    /// A file holding your API token (default: the CUSTODIA_TOKEN variable). Every register
-    /// command acts as the token's user, with that user's role and scope.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) token_file: Option<PathBuf>,
 }
 
-impl RegisterArgs {
-    /// The configuration: defaults, `custodia.toml`, `CUSTODIA_*`, then these flags.
-    pub(crate) fn config(&self) -> Result<custodia_app::Config, Failure> {
-        self.config_with(&[])
-    }
-
+impl PlaceArgs {
     /// The configuration with more of the command's own flags (`("journal_origin", …)`).
     pub(crate) fn config_with(&self, more: &[(&str, String)]) -> Result<custodia_app::Config, Failure> {
         let mut flags: Vec<(&str, String)> = more.to_vec();
@@ -54,6 +45,29 @@ impl RegisterArgs {
             flags.push(("database_url", url.clone()));
         }
         custodia_app::config::load(self.config.as_deref(), &flags).map_err(|e| Failure::Input(e.to_string()))
+    }
+}
+
+/// Where the register is and who is acting (docs/command-line.md#register-commands).
+#[derive(Debug, Clone, Args)]
+pub(crate) struct RegisterArgs {
+    #[command(flatten)]
+    pub(crate) place: PlaceArgs,
+    /// A file holding your API token (default: the CUSTODIA_TOKEN variable). Every register
+    /// command acts as the token's user, with that user's role and scope.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) token_file: Option<PathBuf>,
+}
+
+impl RegisterArgs {
+    /// The configuration: defaults, `custodia.toml`, `CUSTODIA_*`, then these flags.
+    pub(crate) fn config(&self) -> Result<custodia_app::Config, Failure> {
+        self.place.config_with(&[])
+    }
+
+    /// The configuration with more of the command's own flags (`("journal_origin", …)`).
+    pub(crate) fn config_with(&self, more: &[(&str, String)]) -> Result<custodia_app::Config, Failure> {
+        self.place.config_with(more)
     }
 
     /// The caller's token: `--token-file`, else `CUSTODIA_TOKEN`.

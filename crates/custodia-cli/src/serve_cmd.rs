@@ -1,12 +1,11 @@
 //! `custodia serve`: the HTTP service.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use clap::Args;
 use custodia_server::{App, Config};
 
-use crate::register_cmd::{app_failure, block_on};
+use crate::register_cmd::{PlaceArgs, app_failure, block_on};
 use crate::{CmdResult, Failure};
 
 /// Where the service's configuration comes from.
@@ -15,30 +14,14 @@ pub(crate) struct ServeArgs {
     /// Listen address, HOST:PORT (port 0 picks a free one); overrides the configuration.
     #[arg(long, value_name = "HOST:PORT")]
     pub(crate) addr: Option<String>,
-    /// Configuration file (default: ./custodia.toml when it exists). See custodia.example.toml.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) config: Option<PathBuf>,
-    /// Data directory; overrides the configuration.
-    #[arg(long, value_name = "DIR")]
-    pub(crate) data_dir: Option<PathBuf>,
-    /// Database URL (postgres://…); overrides the configuration.
-    #[arg(long, value_name = "URL")]
-    pub(crate) database: Option<String>,
+    #[command(flatten)]
+    pub(crate) place: PlaceArgs,
 }
 
 /// The one configuration loader (docs/command-line.md#configuration) with this command's flags.
 pub(crate) fn load_config(args: &ServeArgs) -> Result<Config, Failure> {
-    let mut flags: Vec<(&str, String)> = Vec::new();
-    if let Some(addr) = &args.addr {
-        flags.push(("addr", addr.clone()));
-    }
-    if let Some(dir) = &args.data_dir {
-        flags.push(("data_dir", dir.display().to_string()));
-    }
-    if let Some(url) = &args.database {
-        flags.push(("database_url", url.clone()));
-    }
-    custodia_app::config::load(args.config.as_deref(), &flags).map_err(|e| Failure::Input(e.to_string()))
+    let addr: Vec<(&str, String)> = args.addr.iter().map(|a| ("addr", a.clone())).collect();
+    args.place.config_with(&addr)
 }
 
 /// Binds the configured address (before anything else happens, so a busy port changes nothing).

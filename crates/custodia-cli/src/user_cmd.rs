@@ -2,13 +2,12 @@
 //! scopes and tokens; docs/access.md).
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use custodia_app::App;
 use custodia_app::users::{AccessWarning, UserChangeOutcome, UserRequest, UserUpdate};
 
-use crate::register_cmd::{RegisterArgs, app_failure, block_on, now, open, open_app};
+use crate::register_cmd::{PlaceArgs, RegisterArgs, app_failure, block_on, now, open, open_app};
 use crate::{CmdResult, Failure};
 
 /// `custodia init`: a new register with its first admin.
@@ -20,15 +19,8 @@ pub(crate) struct InitArgs {
     /// Read a password for the admin's sign-in from standard input (first line; 12 or more characters).
     #[arg(long)]
     password_stdin: bool,
-    /// Configuration file (default: ./custodia.toml when it exists).
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// Data directory to create the register in (default ./custodia-data, or CUSTODIA_DATA_DIR).
-    #[arg(long, value_name = "DIR")]
-    data_dir: Option<PathBuf>,
-    /// Create the register in this database instead (postgres://…, or CUSTODIA_DATABASE_URL).
-    #[arg(long, value_name = "URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    place: PlaceArgs,
 }
 
 fn read_password(wanted: bool) -> Result<Option<String>, Failure> {
@@ -41,13 +33,7 @@ fn read_password(wanted: bool) -> Result<Option<String>, Failure> {
 }
 
 pub(crate) fn run_init(args: &InitArgs) -> CmdResult {
-    let register = RegisterArgs {
-        config: args.config.clone(),
-        data_dir: args.data_dir.clone(),
-        database: args.database.clone(),
-        token_file: None,
-    };
-    let config = register.config()?;
+    let config = args.place.config_with(&[])?;
     let password = read_password(args.password_stdin)?;
     block_on(async {
         let (app, token) = App::init(&config, &args.admin, password, &now()?).await.map_err(app_failure)?;
