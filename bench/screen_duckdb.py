@@ -12,7 +12,7 @@ All the work on the rows happens in DuckDB SQL, with DuckDB's default thread cou
 the agreement (tomllib) and the CSV header line, and builds the SQL. The wall time of the SQL (CSV read,
 validation, sentence arithmetic, calendar, rules, CSV write) is printed on standard error.
 
-How the pieces map to the SPEC:
+How the pieces map to the reference (docs/person-file.md, docs/rules.md):
 - §2 The file is read by DuckDB's strict CSV reader with every column VARCHAR, no type sniffing,
   into a table whose rowid is the input order. An extra column is declared past the header and
   `null_padding` is on with an impossible `nullstr`, so a short row shows up as a NULL in its last
@@ -29,7 +29,7 @@ How the pieces map to the SPEC:
 - §5 Every configured rule gives pass (NULL), fail ('F') or unknown ('U'); `reasons` concatenates
   `Enn` / `Enn?` in rule order with `;`.
 
-Points the SPEC leaves open, read as tools/eligibility_reference.py reads them: a row with the wrong
+Points the reference leaves open, read as tools/eligibility_reference.py reads them: a row with the wrong
 number of fields reports only that; otherwise every problem of the row is listed (`; `-joined,
 person_id first, then the SPEC §2 column order); a row whose sentence dates leave the years 1-9999
 (the dates are written YYYY-MM-DD) is invalid under `sentence_term`. Term components, and jail

@@ -14,7 +14,7 @@
 Standard library only (Python 3.11+). Money is computed with integers and `fractions.Fraction`,
 never floating point; a prorated amount is rounded once per line, half to even.
 
-This is a second, independent reading of SPEC §8; it does not look at the Rust code. Where the SPEC
+This is a second, independent reading of SPEC §8; it does not look at the Rust code. Where the reference
 leaves room, the reading used is:
 
 - A stay covers admitted_on <= d < released_on; a stay with admitted_on == released_on covers that

@@ -59,10 +59,12 @@ Examples:
   custodia agreement check examples/agreements/us-sv-cecot.toml
   custodia synth persons --count 1000000 --seed 1 --out persons.csv
   custodia screen --agreement examples/agreements/us-sv-cecot.toml --persons persons.csv --as-of 2025-06-01
+  custodia init --admin kari.admin        # a register and its first admin; prints `admin token: …`
+  CUSTODIA_TOKEN=cst_… custodia import agreement examples/agreements/us-sv-cecot.toml
   custodia completions bash > /etc/bash_completion.d/custodia
 
 Exit status: 0 on success, 2 on bad input (the message names the field), 1 on other failures.
-Specification: SPEC.md; user guide: README.md.";
+Reference: docs/command-line.md (every command), docs/ (the reference pages); guides: README.md.";
 
 /// Custodia: the shared register, rulebook and ledger of a cross-border custody agreement.
 #[derive(Debug, Parser)]
