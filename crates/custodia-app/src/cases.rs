@@ -266,17 +266,22 @@ impl App {
         Ok(CaseDetail { case, identifiers })
     }
 
-    /// The agreement's cases the caller sees, in `state` if given, by id after `after`, at most
-    /// `limit`.
+    /// The agreement's cases the caller sees, in `state` if given (`in_custody` …), by id after
+    /// `after`, at most `limit`.
     pub async fn cases(
         &self,
         who: &Principal,
         agreement_id: &str,
-        state: Option<CaseState>,
+        state: Option<&str>,
         after: i64,
         limit: usize,
     ) -> AppResult<CasePage> {
         self.agreement(who, agreement_id).await?;
+        let state = state
+            .map(|s| {
+                CaseState::parse(s).ok_or_else(|| AppError::invalid("state", format!("{s:?} is not a case state")))
+            })
+            .transpose()?;
         let rows = self.store().cases_with_persons(agreement_id).await?;
         let mut items: Vec<CaseWithSendingId> = rows
             .into_iter()

@@ -212,6 +212,10 @@ fn scenario_cecot_flight_with_a_hold_in_transit() {
     );
     r.ok(&["case", "schedule", "1", "--reason", "FLIGHT_BOOKED"]);
     r.ok(&["case", "depart", "1", "--reason", "FLIGHT_LEFT", "--occurred-at", "2025-03-15T18:00:00Z"]);
+    // The same field checks as the API's.
+    let blank =
+        r.refused(&["case", "place-hold", "1", "--reference", " ", "--reason", "COURT_ORDER", "--actor", "court"]);
+    assert!(blank.contains("reference: must not be empty"), "{blank}");
     r.ok(&["case", "place-hold", "1", "--reference", "TRO-2025-0315", "--reason", "COURT_ORDER", "--actor", "court"]);
     let alerts = r.ok(&["alerts", "--agreement", "us-sv-cecot", "--on", "2025-03-15", "--json"]);
     let alerts: serde_json::Value = serde_json::from_str(&alerts).unwrap();
@@ -366,7 +370,7 @@ fn an_override_is_approved_by_another_officer_and_used_once() {
     assert!(r.refused(&cite("warden")).contains("SAME_APPROVER"), "the approval must be another user's");
     assert!(r.ok(&cite("facility-officer")).contains("→ in_custody"));
     let journal = r.ok(&["journal", "export"]);
-    let placed = journal.lines().filter(|l| l.contains("\"admit\"")).last().unwrap();
+    let placed = journal.lines().rfind(|l| l.contains("\"admit\"")).unwrap();
     assert!(placed.contains("warden") && placed.contains("facility-officer"), "{placed}");
     let again = ["case", "move", "2", "--facility", "norgerhaven", "--cell", "B-201", "--override-approval", "1"];
     let mut again = again.to_vec();

@@ -158,14 +158,7 @@ async fn list_cases(
     Query(q): Query<CaseQuery>,
 ) -> ApiResult<axum::Json<Page<CaseView>>> {
     let (after, limit) = PageQuery { after: q.after, limit: q.limit }.resolve(state.config.max_page_items)?;
-    let in_state = match &q.state {
-        Some(s) => Some(
-            custodia_core::lifecycle::CaseState::parse(s)
-                .ok_or_else(|| ApiError::invalid("state", format!("{s:?} is not a case state")))?,
-        ),
-        None => None,
-    };
-    let page = state.app.cases(&who, &q.agreement, in_state, after, limit).await?;
+    let page = state.app.cases(&who, &q.agreement, q.state.as_deref(), after, limit).await?;
     Ok(axum::Json(Page {
         items: page.items.iter().map(|c| view(&c.case, &c.sending_id)).collect(),
         next_after: page.next_after,
