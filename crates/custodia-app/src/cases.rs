@@ -511,3 +511,49 @@ impl App {
         Ok((PlacementRequest { facility_id, cell_id, override_by: Some(override_by) }, Some(approval.id)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::Role;
+
+    fn principal(name: &str, role: Role) -> Principal {
+        Principal { name: name.into(), role, agreements: None, facilities: None }
+    }
+
+    #[test]
+    fn each_action_needs_its_states_capability() {
+        let place = Placement { facility_id: "f".into(), cell_id: "c".into(), override_approval: None };
+        assert_eq!(CaseAction::Approve(Party::Sending).capability(), Capability::SendingCaseStep);
+        assert_eq!(CaseAction::Approve(Party::Receiving).capability(), Capability::ReceivingCaseStep);
+        assert_eq!(CaseAction::Refuse.capability(), Capability::ReceivingCaseStep);
+        assert_eq!(CaseAction::PlaceHold("TRO".into()).capability(), Capability::LegalCaseStep);
+        assert_eq!(CaseAction::ConfirmReview.capability(), Capability::LegalCaseStep);
+        assert_eq!(CaseAction::Move(place).capability(), Capability::FacilityCaseStep);
+        assert_eq!(CaseAction::Depart.capability(), Capability::SendingCaseStep);
+        assert_eq!(CaseAction::LiftHold("TRO".into()).name(), "lift_hold");
+    }
+
+    #[tokio::test]
+    async fn an_admin_proposes_no_case_and_an_unknown_agreement_is_not_found() {
+        let dir = std::env::temp_dir().join(format!("custodia-app-cases-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = custodia_store::Store::open(&custodia_store::Target::DataDir(dir.clone())).await.unwrap();
+        let app = App::new(store, [7; 32], "test".into());
+        let now = Timestamp::parse("2025-03-01T08:00:00Z").unwrap();
+        let admin = principal("root", Role::Admin);
+        let source = include_str!("../../../examples/agreements/us-sv-cecot.toml");
+        app.import_agreement(&admin, source, None, &now).await.unwrap();
+        let refused = app.propose_case(&admin, "us-sv-cecot", "V1", &now).await.unwrap_err();
+        assert_eq!(refused.code(), "FORBIDDEN");
+        let officer = principal("us.officer", Role::SendingOfficer);
+        let absent = app.propose_case(&officer, "xx-none", "V1", &now).await.unwrap_err();
+        assert_eq!(absent.code(), "NOT_FOUND");
+        let blank = app.propose_case(&officer, "us-sv-cecot", "  ", &now).await.unwrap_err();
+        assert_eq!(blank, AppError::invalid("person_id", "must not be empty"));
+        let missing = app.case(&officer, 1).await.unwrap_err();
+        assert_eq!(missing.code(), "NOT_FOUND");
+        app.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
