@@ -1,11 +1,253 @@
 //! Cases and their transitions, holds and override approvals (docs/lifecycle.md).
+//!
+//! A transition is prepared here (scope, capability, every field, the override approval it cites)
+//! and committed by the store with [`decide`], the core's rules on the facts read in the commit's
+//! transaction. The command line commits one prepared call at once ([`App::transition`]); the
+//! server queues prepared calls and commits many in one transaction (its group commit), then
+//! settles each with [`App::finish_transition`]. Both edges thus run the same checks.
 
-use custodia_store::CaseWithSendingId;
+use custodia_core::Date;
+use custodia_core::agreement::Party;
+use custodia_core::custody::{CaseChange, CaseFacts, Command, Decline, IntakeRecord, Override, ReasonCode};
+use custodia_core::eligibility::Decision;
+use custodia_core::lifecycle::CaseState;
+use custodia_store::cases::{CaseCall, CaseRequest, CaseRowOutcome, OverrideApproval, PlacementRequest};
 use custodia_store::prelude::*;
+use custodia_store::{CaseWithSendingId, Identifier, PersonData, StoreError, Timestamp};
 
-use crate::App;
-use crate::access::Principal;
+use crate::access::{Capability, Principal};
 use crate::error::{AppError, AppResult};
+use crate::{App, actor};
+
+/// Where to place a person (admission and moves).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Placement {
+    /// The facility.
+    pub facility_id: String,
+    /// The cell.
+    pub cell_id: String,
+    /// Above the cell's standard capacity: the approval another user recorded for this case and
+    /// cell ([`App::approve_override`]); used once (docs/capacity.md#override).
+    pub override_approval: Option<i64>,
+}
+
+/// The admission record (docs/lifecycle.md; Nelson Mandela Rules 7–8).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Admission {
+    /// Commitment-order reference.
+    pub commitment_order: String,
+    /// The receiving state's identifier (inmate number); blank is none.
+    pub receiving_id: Option<String>,
+    /// Admission date.
+    pub admitted_on: Date,
+    /// Hour of admission, 0–23.
+    pub hour: u8,
+    /// Visible injuries ("none" is an answer).
+    pub visible_injuries: String,
+    /// Property taken into safekeeping.
+    pub property: String,
+    /// Next of kin.
+    pub next_of_kin: String,
+}
+
+/// What a transition does, with its own facts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CaseAction {
+    /// The screening decision.
+    Screen(Decision),
+    /// A `review` decision resolved, with a written justification (the caller is the reviewer).
+    ResolveReview {
+        /// Resolved to eligible (else ineligible).
+        eligible: bool,
+        /// Why.
+        justification: String,
+    },
+    /// A second user confirms the review resolution.
+    ConfirmReview,
+    /// One state's approval.
+    Approve(Party),
+    /// The transfer is scheduled.
+    Schedule,
+    /// The transfer leaves.
+    Depart,
+    /// Admission to a cell.
+    Admit {
+        /// The admission record.
+        admission: Admission,
+        /// Where.
+        placement: Placement,
+    },
+    /// A move to another cell.
+    Move(Placement),
+    /// The return is planned for a date.
+    ScheduleReturn(Date),
+    /// Returned to the sending state.
+    Return,
+    /// Released.
+    Release,
+    /// A death is recorded.
+    RecordDeath,
+    /// The sending state withdraws the case.
+    Withdraw,
+    /// The receiving state refuses the case.
+    Refuse,
+    /// A legal hold (a court order's reference).
+    PlaceHold(String),
+    /// A hold lifted (the record of it stays).
+    LiftHold(String),
+}
+
+impl CaseAction {
+    /// The action's name, as recorded in the event (`screen`, `place_hold` …).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Screen(_) => "screen",
+            Self::ResolveReview { .. } => "resolve_review",
+            Self::ConfirmReview => "confirm_review",
+            Self::Approve(_) => "approve",
+            Self::Schedule => "schedule",
+            Self::Depart => "depart",
+            Self::Admit { .. } => "admit",
+            Self::Move(_) => "move",
+            Self::ScheduleReturn(_) => "schedule_return",
+            Self::Return => "return",
+            Self::Release => "release",
+            Self::RecordDeath => "record_death",
+            Self::Withdraw => "withdraw",
+            Self::Refuse => "refuse",
+            Self::PlaceHold(_) => "place_hold",
+            Self::LiftHold(_) => "lift_hold",
+        }
+    }
+
+    /// The capability the action needs (docs/access.md).
+    pub fn capability(&self) -> Capability {
+        use Capability as C;
+        match self {
+            Self::Screen(_) | Self::Schedule | Self::Depart | Self::ScheduleReturn(_) | Self::Withdraw => {
+                C::SendingCaseStep
+            }
+            Self::Approve(Party::Sending) => C::SendingCaseStep,
+            Self::Approve(Party::Receiving) | Self::Refuse => C::ReceivingCaseStep,
+            Self::ResolveReview { .. } | Self::ConfirmReview | Self::PlaceHold(_) | Self::LiftHold(_) => {
+                C::LegalCaseStep
+            }
+            Self::Admit { .. } | Self::Move(_) | Self::Return | Self::Release | Self::RecordDeath => {
+                C::FacilityCaseStep
+            }
+        }
+    }
+}
+
+/// A transition as a user asks for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransitionRequest {
+    /// What to do.
+    pub action: CaseAction,
+    /// A coded reason ([`ReasonCode`]: `FLIGHT_LEFT`, `COURT_ORDER` …).
+    pub reason: String,
+    /// When it happened, if earlier than now.
+    pub occurred_at: Option<Timestamp>,
+    /// Refused as stale unless the case is still at this version (HTTP `If-Match`).
+    pub expected_version: Option<i64>,
+}
+
+/// A checked transition, ready to commit ([`PreparedTransition::call`]) alone or in a group.
+#[derive(Clone, Debug)]
+pub struct PreparedTransition {
+    /// The store call; commit it with [`decide`].
+    pub call: CaseCall,
+    /// The sending state's id of the case's person (for rendering the result).
+    pub sending_id: String,
+    /// The override approval the placement cites, marked used once the transition is recorded.
+    approval: Option<i64>,
+}
+
+/// A recorded transition.
+#[derive(Clone, Debug)]
+pub struct Transitioned {
+    /// The case after it.
+    pub case: CaseWithSendingId,
+    /// Something the operator should review although the transition stands (an override
+    /// approval used twice concurrently).
+    pub warning: Option<String>,
+}
+
+/// A case with the identifiers of its person.
+#[derive(Clone, Debug)]
+pub struct CaseDetail {
+    /// The case.
+    pub case: CaseWithSendingId,
+    /// The person's identifiers in either state.
+    pub identifiers: Vec<Identifier>,
+}
+
+/// One page of an agreement's cases, by id.
+#[derive(Clone, Debug)]
+pub struct CasePage {
+    /// The cases.
+    pub items: Vec<CaseWithSendingId>,
+    /// The cursor of the next page, when there is one.
+    pub next_after: Option<i64>,
+}
+
+/// A legal hold on a case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HoldRecord {
+    /// The case.
+    pub case_id: i64,
+    /// Reference of the court order.
+    pub reference: String,
+    /// Who placed it.
+    pub placed_by: String,
+    /// Who lifted it (none while it stands).
+    pub lifted_by: Option<String>,
+}
+
+/// The rules of a case command: the core's, on the facts the register read in the commit's
+/// transaction. Every edge commits with this one.
+pub fn decide(facts: &CaseFacts, call: &CaseCall) -> Result<CaseChange, Decline> {
+    custodia_core::custody::decide(facts, &call.request, &call.actor)
+}
+
+/// A new case, with the legal basis the person's record gives (docs/lifecycle.md).
+pub fn open_case(person: &PersonData) -> custodia_core::custody::Case {
+    custodia_core::custody::Case::new(custodia_core::custody::legal_basis_on_record(
+        person.conviction.as_deref(),
+        person.removal_order.as_deref(),
+    ))
+}
+
+/// The holds of a case, lifted ones included.
+pub fn holds_of(case: &custodia_store::cases::CaseRow) -> Vec<HoldRecord> {
+    case.case
+        .holds
+        .iter()
+        .map(|h| HoldRecord {
+            case_id: case.id,
+            reference: h.reference.clone(),
+            placed_by: h.placed_by.clone(),
+            lifted_by: h.lifted_by.clone(),
+        })
+        .collect()
+}
+
+/// A required, non-empty text field of at most `max` bytes, trimmed.
+pub(crate) fn text(field: &str, value: &str, max: usize) -> AppResult<String> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(AppError::invalid(field, "must not be empty"));
+    }
+    if value.len() > max {
+        return Err(AppError::invalid(field, format!("must be at most {max} bytes")));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// A coded reason of a case step.
+pub fn reason_code(field: &str, value: &str) -> AppResult<String> {
+    ReasonCode::parse(value).map(String::from).map_err(|e| AppError::invalid(field, e.to_string()))
+}
 
 impl App {
     /// The case with the sending state's id of its person, if it exists and is in the caller's
@@ -15,5 +257,303 @@ impl App {
             Some(found) if who.sees(&found.case.agreement_id, found.case.facility_id.as_deref()) => Ok(found),
             _ => Err(AppError::not_found(format!("case {id} does not exist"))),
         }
+    }
+
+    /// The case and its person's identifiers.
+    pub async fn case_detail(&self, who: &Principal, id: i64) -> AppResult<CaseDetail> {
+        let case = self.case(who, id).await?;
+        let identifiers = self.store().identifiers(case.case.person_id).await?;
+        Ok(CaseDetail { case, identifiers })
+    }
+
+    /// The agreement's cases the caller sees, in `state` if given (`in_custody` …), by id after
+    /// `after`, at most `limit`.
+    pub async fn cases(
+        &self,
+        who: &Principal,
+        agreement_id: &str,
+        state: Option<&str>,
+        after: i64,
+        limit: usize,
+    ) -> AppResult<CasePage> {
+        self.agreement(who, agreement_id).await?;
+        let state = state
+            .map(|s| {
+                CaseState::parse(s).ok_or_else(|| AppError::invalid("state", format!("{s:?} is not a case state")))
+            })
+            .transpose()?;
+        let rows = self.store().cases_with_persons(agreement_id).await?;
+        let mut items: Vec<CaseWithSendingId> = rows
+            .into_iter()
+            .filter(|r| who.sees(&r.case.agreement_id, r.case.facility_id.as_deref()))
+            .filter(|r| state.is_none_or(|s| r.case.case.state == s))
+            .filter(|r| r.case.id > after)
+            .take(limit.saturating_add(1))
+            .map(|r| CaseWithSendingId { case: r.case, sending_id: r.person.sending_id })
+            .collect();
+        let next_after = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(|c| c.case.id)
+        } else {
+            None
+        };
+        Ok(CasePage { items, next_after })
+    }
+
+    /// The legal holds of the agreement's cases the caller sees; only standing ones if asked.
+    pub async fn holds(&self, who: &Principal, agreement_id: &str, standing_only: bool) -> AppResult<Vec<HoldRecord>> {
+        self.agreement(who, agreement_id).await?;
+        let rows = self.store().cases_with_persons(agreement_id).await?;
+        Ok(rows
+            .iter()
+            .filter(|r| who.sees(&r.case.agreement_id, r.case.facility_id.as_deref()))
+            .flat_map(|r| holds_of(&r.case))
+            .filter(|h| !standing_only || h.lifted_by.is_none())
+            .collect())
+    }
+
+    /// Opens a case (state `proposed`) for a person of the agreement's sending state, by the
+    /// sending state's id; its legal basis comes from the person's record.
+    pub async fn propose_case(
+        &self,
+        who: &Principal,
+        agreement_id: &str,
+        sending_person_id: &str,
+        now: &Timestamp,
+    ) -> AppResult<CaseWithSendingId> {
+        self.agreement(who, agreement_id).await?;
+        who.require(Capability::ProposeCase)?;
+        let person_id = text("person_id", sending_person_id, 256)?;
+        let row = self.store().propose_case(agreement_id, &person_id, &open_case, &actor(who, now, None)).await?;
+        self.case(who, row.id).await
+    }
+
+    /// Records the caller's approval of placing this case's person in a cell above its standard
+    /// capacity (never above the floor). The officer who then admits or moves the person cites it;
+    /// the two must differ. Facility and receiving officers approve.
+    pub async fn approve_override(
+        &self,
+        who: &Principal,
+        case_id: i64,
+        facility_id: &str,
+        cell_id: &str,
+        reason: &str,
+        now: &Timestamp,
+    ) -> AppResult<OverrideApproval> {
+        self.case(who, case_id).await?;
+        if !(who.role.may(Capability::FacilityCaseStep) || who.role.may(Capability::ReceivingCaseStep)) {
+            return Err(AppError::Forbidden(format!(
+                "the {} role may not approve capacity overrides",
+                who.role.as_str()
+            )));
+        }
+        let facility_id = text("facility_id", facility_id, 64)?;
+        let cell_id = text("cell_id", cell_id, 64)?;
+        let reason = text("reason", reason, 2000)?;
+        let id =
+            self.store().approve_override(case_id, &facility_id, &cell_id, &reason, &actor(who, now, None)).await?;
+        Ok(OverrideApproval { id, case_id, facility_id, cell_id, reason, approved_by: who.name.clone(), used: false })
+    }
+
+    /// Checks a transition (scope, then capability, then every field and the override approval
+    /// it cites) and builds the store call. Nothing is written.
+    pub async fn prepare_transition(
+        &self,
+        who: &Principal,
+        id: i64,
+        request: TransitionRequest,
+        now: &Timestamp,
+    ) -> AppResult<PreparedTransition> {
+        let found = self.case(who, id).await?;
+        who.require(request.action.capability())?;
+        let reason = reason_code("reason", &request.reason)?;
+        let action = request.action.name();
+        let (case_request, approval) = self.case_request(who, id, request.action).await?;
+        let store_actor = actor(who, now, request.occurred_at.clone());
+        let case_actor = custodia_core::custody::Actor {
+            user: who.name.clone(),
+            occurred_at: request.occurred_at.as_ref().unwrap_or(now).as_str().to_owned(),
+            recorded_at: now.as_str().to_owned(),
+            reason,
+        };
+        let mut call = CaseCall::new(id, action, case_request, case_actor, store_actor);
+        call.expected_version = request.expected_version;
+        Ok(PreparedTransition { call, sending_id: found.sending_id, approval })
+    }
+
+    /// Settles a committed transition: the case after it, or the rule's refusal (nothing
+    /// written); the cited override approval is marked used.
+    pub async fn finish_transition(
+        &self,
+        prepared: PreparedTransition,
+        outcome: Result<CaseRowOutcome, StoreError>,
+    ) -> AppResult<Transitioned> {
+        let PreparedTransition { call, sending_id, approval } = prepared;
+        let row = outcome?.map_err(|refusal| {
+            AppError::refused(refusal.code(), format!("case {}: {} refused: {refusal}", call.id, call.action))
+        })?;
+        // The transition stands (it was checked with the approval); a concurrent second use of
+        // the same approval is reported for review.
+        let warning = match approval {
+            Some(approval) => self
+                .store()
+                .use_override_approval(approval, call.id)
+                .await
+                .err()
+                .map(|e| format!("override approval {approval} used twice (case {}): {e}", call.id)),
+            None => None,
+        };
+        Ok(Transitioned { case: CaseWithSendingId { case: row, sending_id }, warning })
+    }
+
+    /// Checks and commits one transition at once.
+    pub async fn transition(
+        &self,
+        who: &Principal,
+        id: i64,
+        request: TransitionRequest,
+        now: &Timestamp,
+    ) -> AppResult<Transitioned> {
+        let prepared = self.prepare_transition(who, id, request, now).await?;
+        let outcome = self.store().act_on_case(&prepared.call, &decide).await;
+        self.finish_transition(prepared, outcome).await
+    }
+
+    /// The core's request for an action, its fields checked.
+    async fn case_request(
+        &self,
+        who: &Principal,
+        case_id: i64,
+        action: CaseAction,
+    ) -> AppResult<(CaseRequest, Option<i64>)> {
+        let plain = |c: Command| Ok((CaseRequest::Plain(c), None));
+        match action {
+            CaseAction::Screen(decision) => plain(Command::Screen { decision }),
+            CaseAction::ResolveReview { eligible, justification } => {
+                plain(Command::ResolveReview { eligible, justification: text("justification", &justification, 4000)? })
+            }
+            CaseAction::ConfirmReview => plain(Command::ConfirmReview),
+            CaseAction::Approve(state) => plain(Command::Approve { state }),
+            CaseAction::Schedule => plain(Command::Schedule),
+            CaseAction::Depart => plain(Command::Depart),
+            CaseAction::Admit { admission: a, placement } => {
+                if a.hour > 23 {
+                    return Err(AppError::invalid("admission.hour", "must be 0 to 23"));
+                }
+                let (placement, approval) = self.placement(who, case_id, placement).await?;
+                let request = CaseRequest::Admit {
+                    receiving_id: a.receiving_id.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()),
+                    commitment_order: a.commitment_order,
+                    intake: IntakeRecord {
+                        admitted_on: a.admitted_on,
+                        hour: a.hour,
+                        visible_injuries: a.visible_injuries,
+                        property: a.property,
+                        next_of_kin: a.next_of_kin,
+                    },
+                    placement,
+                };
+                Ok((request, approval))
+            }
+            CaseAction::Move(placement) => {
+                let (placement, approval) = self.placement(who, case_id, placement).await?;
+                Ok((CaseRequest::Move { placement }, approval))
+            }
+            CaseAction::ScheduleReturn(on) => plain(Command::ScheduleReturn { on }),
+            CaseAction::Return => plain(Command::Return),
+            CaseAction::Release => plain(Command::Release),
+            CaseAction::RecordDeath => plain(Command::RecordDeath),
+            CaseAction::Withdraw => plain(Command::Withdraw),
+            CaseAction::Refuse => plain(Command::Refuse),
+            CaseAction::PlaceHold(reference) => {
+                plain(Command::PlaceHold { reference: text("reference", &reference, 200)? })
+            }
+            CaseAction::LiftHold(reference) => {
+                plain(Command::LiftHold { reference: text("reference", &reference, 200)? })
+            }
+        }
+    }
+
+    /// A placement, with the override its cited approval gives: another user's, for this case and
+    /// cell, not used yet. The caller is the first approver, the approval's author the second.
+    async fn placement(
+        &self,
+        who: &Principal,
+        case_id: i64,
+        p: Placement,
+    ) -> AppResult<(PlacementRequest, Option<i64>)> {
+        let facility_id = text("placement.facility_id", &p.facility_id, 64)?;
+        let cell_id = text("placement.cell_id", &p.cell_id, 64)?;
+        let Some(approval_id) = p.override_approval else {
+            return Ok((PlacementRequest { facility_id, cell_id, override_by: None }, None));
+        };
+        let approval = self
+            .store()
+            .override_approval(approval_id)
+            .await?
+            .filter(|a| a.case_id == case_id && a.facility_id == facility_id && a.cell_id == cell_id)
+            .ok_or_else(|| {
+                AppError::invalid("placement.override_by.approval_id", "is not an approval for this case and cell")
+            })?;
+        if approval.used {
+            return Err(AppError::refused(
+                "APPROVAL_USED",
+                format!("override approval {} is already used", approval.id),
+            ));
+        }
+        if approval.approved_by == who.name {
+            return Err(AppError::refused(
+                "SAME_APPROVER",
+                "an override needs two people: the approval must be another user's",
+            ));
+        }
+        let override_by = Override { first: who.name.clone(), second: approval.approved_by, reason: approval.reason };
+        Ok((PlacementRequest { facility_id, cell_id, override_by: Some(override_by) }, Some(approval.id)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::Role;
+
+    fn principal(name: &str, role: Role) -> Principal {
+        Principal { name: name.into(), role, agreements: None, facilities: None }
+    }
+
+    #[test]
+    fn each_action_needs_its_states_capability() {
+        let place = Placement { facility_id: "f".into(), cell_id: "c".into(), override_approval: None };
+        assert_eq!(CaseAction::Approve(Party::Sending).capability(), Capability::SendingCaseStep);
+        assert_eq!(CaseAction::Approve(Party::Receiving).capability(), Capability::ReceivingCaseStep);
+        assert_eq!(CaseAction::Refuse.capability(), Capability::ReceivingCaseStep);
+        assert_eq!(CaseAction::PlaceHold("TRO".into()).capability(), Capability::LegalCaseStep);
+        assert_eq!(CaseAction::ConfirmReview.capability(), Capability::LegalCaseStep);
+        assert_eq!(CaseAction::Move(place).capability(), Capability::FacilityCaseStep);
+        assert_eq!(CaseAction::Depart.capability(), Capability::SendingCaseStep);
+        assert_eq!(CaseAction::LiftHold("TRO".into()).name(), "lift_hold");
+    }
+
+    #[tokio::test]
+    async fn an_admin_proposes_no_case_and_an_unknown_agreement_is_not_found() {
+        let dir = std::env::temp_dir().join(format!("custodia-app-cases-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = custodia_store::Store::open(&custodia_store::Target::DataDir(dir.clone())).await.unwrap();
+        let app = App::new(store, [7; 32], "test".into());
+        let now = Timestamp::parse("2025-03-01T08:00:00Z").unwrap();
+        let admin = principal("root", Role::Admin);
+        let source = include_str!("../../../examples/agreements/us-sv-cecot.toml");
+        app.import_agreement(&admin, source, None, &now).await.unwrap();
+        let refused = app.propose_case(&admin, "us-sv-cecot", "V1", &now).await.unwrap_err();
+        assert_eq!(refused.code(), "FORBIDDEN");
+        let officer = principal("us.officer", Role::SendingOfficer);
+        let absent = app.propose_case(&officer, "xx-none", "V1", &now).await.unwrap_err();
+        assert_eq!(absent.code(), "NOT_FOUND");
+        let blank = app.propose_case(&officer, "us-sv-cecot", "  ", &now).await.unwrap_err();
+        assert_eq!(blank, AppError::invalid("person_id", "must not be empty"));
+        let missing = app.case(&officer, 1).await.unwrap_err();
+        assert_eq!(missing.code(), "NOT_FOUND");
+        app.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -1,17 +1,17 @@
 //! `custodia case …`: the custody lifecycle from the command line (docs/lifecycle.md).
 
-use custodia_store::prelude::*;
 use std::io::Write;
 
 use clap::{Args, Subcommand, ValueEnum};
+use custodia_app::AppError;
+use custodia_app::cases::{Admission, CaseAction, Placement, TransitionRequest};
 use custodia_core::Date;
 use custodia_core::agreement::Party;
-use custodia_core::custody::{Actor as CaseActor, Command, IntakeRecord, Override};
 use custodia_core::eligibility::Decision;
 use custodia_store::Timestamp;
-use custodia_store::cases::{CaseCall, CaseRequest, CaseRow, PlacementRequest};
+use custodia_store::cases::CaseRow;
 
-use crate::register_cmd::{RegisterArgs, block_on, open, store_failure};
+use crate::register_cmd::{RegisterArgs, app_failure, block_on, open};
 use crate::{CmdResult, Failure};
 
 /// Who acts and why (every transition records both).
@@ -43,28 +43,19 @@ pub(crate) struct Place {
     /// The cell (registered with `custodia import cells`).
     #[arg(long, value_name = "ID")]
     cell: String,
-    /// First approver of an override above standard capacity.
-    #[arg(long, value_name = "USER", requires_all = ["override_second", "override_reason"])]
-    override_first: Option<String>,
-    /// Second approver: a different user.
-    #[arg(long, value_name = "USER")]
-    override_second: Option<String>,
-    /// Written reason for the override.
-    #[arg(long, value_name = "TEXT")]
-    override_reason: Option<String>,
+    /// Above the cell's standard capacity: the override approval another officer recorded for
+    /// this case and cell with `custodia case approve-override` (used once; you are the first
+    /// approver, its author the second).
+    #[arg(long, value_name = "N")]
+    override_approval: Option<i64>,
 }
 
 impl Place {
-    fn request(&self) -> PlacementRequest {
-        PlacementRequest {
+    fn placement(&self) -> Placement {
+        Placement {
             facility_id: self.facility.clone(),
             cell_id: self.cell.clone(),
-            override_by: match (&self.override_first, &self.override_second, &self.override_reason) {
-                (Some(first), Some(second), Some(reason)) => {
-                    Some(Override { first: first.clone(), second: second.clone(), reason: reason.clone() })
-                }
-                _ => None,
-            },
+            override_approval: self.override_approval,
         }
     }
 }
@@ -196,6 +187,24 @@ pub(crate) enum CaseCommand {
         #[command(flatten)]
         register: RegisterArgs,
     },
+    /// Approve placing this case's person in a cell above its standard capacity (never above
+    /// its floor): the officer who admits or moves the person cites the printed approval id with
+    /// `--override-approval`; the two must be different users.
+    ApproveOverride {
+        /// The case id.
+        id: i64,
+        /// The facility.
+        #[arg(long, value_name = "ID")]
+        facility: String,
+        /// The cell.
+        #[arg(long, value_name = "ID")]
+        cell: String,
+        /// Why the standard may be exceeded.
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
     /// Move to another cell.
     Move {
         /// The case id.
@@ -275,72 +284,54 @@ fn print_case(row: &CaseRow) -> CmdResult {
     Ok(())
 }
 
-fn run_request(register: &RegisterArgs, why: &Why, id: i64, action: &str, request: CaseRequest) -> CmdResult {
+/// A case command's failure: a refusal prints its own message (`case 1: depart refused: CODE:
+/// facts`), the rest as every register command does.
+fn case_failure(e: AppError) -> Failure {
+    match e {
+        AppError::Refused { message, .. } if message.starts_with("case ") => Failure::Input(message),
+        other => app_failure(other),
+    }
+}
+
+fn run_request(register: &RegisterArgs, why: &Why, id: i64, action: CaseAction) -> CmdResult {
     block_on(async {
-        let store = open(register).await?;
-        let mut store_actor = store.actor();
-        store_actor.occurred_at = why.occurred_at.clone();
-        let case_actor = CaseActor {
-            user: store_actor.name.clone(),
-            occurred_at: why.occurred_at.as_ref().unwrap_or(&store_actor.recorded_at).as_str().to_owned(),
-            recorded_at: store_actor.recorded_at.as_str().to_owned(),
+        let s = open(register).await?;
+        let name = action.name();
+        let request = TransitionRequest {
+            action,
             reason: why.reason.clone(),
+            occurred_at: why.occurred_at.clone(),
+            expected_version: None,
         };
-        let call = CaseCall::new(id, action, request, case_actor, store_actor);
-        let outcome = store.act_on_case(&call, &decide).await.map_err(store_failure)?;
-        let result = match outcome {
-            Ok(row) => {
-                writeln!(std::io::stdout().lock(), "case {id}: {action} → {}", row.case.state)?;
-                Ok(())
-            }
-            Err(refusal) => Err(Failure::Input(format!("case {id}: {action} refused: {refusal}"))),
-        };
-        store.close().await;
-        result
+        let done = s.app.transition(&s.who, id, request, &s.now).await;
+        s.app.close().await;
+        let done = done.map_err(case_failure)?;
+        if let Some(warning) = &done.warning {
+            writeln!(std::io::stderr().lock(), "warning: {warning}")?;
+        }
+        writeln!(std::io::stdout().lock(), "case {id}: {name} → {}", done.case.case.case.state)?;
+        Ok(())
     })
-}
-
-/// The rules of a case command: the core's, on the facts the register read.
-pub(crate) fn decide(
-    facts: &custodia_core::custody::CaseFacts,
-    call: &CaseCall,
-) -> Result<custodia_core::custody::CaseChange, custodia_core::custody::Decline> {
-    custodia_core::custody::decide(facts, &call.request, &call.actor)
-}
-
-/// A new case, with the legal basis the person's record gives (docs/lifecycle.md).
-pub(crate) fn open_case(person: &custodia_store::PersonData) -> custodia_core::custody::Case {
-    custodia_core::custody::Case::new(custodia_core::custody::legal_basis_on_record(
-        person.conviction.as_deref(),
-        person.removal_order.as_deref(),
-    ))
 }
 
 pub(crate) fn run(command: &CaseCommand) -> CmdResult {
     use CaseCommand as C;
-    let plain = |p: &Plain, action: &str, command: Command| {
-        run_request(&p.register, &p.why, p.id, action, CaseRequest::Plain(command))
-    };
+    let plain = |p: &Plain, action: CaseAction| run_request(&p.register, &p.why, p.id, action);
     match command {
         C::Propose { agreement, person, register } => block_on(async {
-            let store = open(register).await?;
-            let actor = store.actor();
-            let row = store.propose_case(agreement, person, &open_case, &actor).await.map_err(store_failure)?;
-            store.close().await;
-            print_case(&row)
+            let s = open(register).await?;
+            let case = s.app.propose_case(&s.who, agreement, person, &s.now).await;
+            s.app.close().await;
+            print_case(&case.map_err(app_failure)?.case)
         }),
         C::Show { id, register } => block_on(async {
-            let store = open(register).await?;
-            let row = store
-                .case_row(*id)
-                .await
-                .map_err(store_failure)?
-                .ok_or_else(|| Failure::Input(format!("case {id} does not exist")))?;
-            let identifiers = store.identifiers(row.person_id).await.map_err(store_failure)?;
-            store.close().await;
-            print_case(&row)?;
+            let s = open(register).await?;
+            let detail = s.app.case_detail(&s.who, *id).await;
+            s.app.close().await;
+            let detail = detail.map_err(app_failure)?;
+            print_case(&detail.case.case)?;
             let mut out = std::io::stdout().lock();
-            for i in identifiers {
+            for i in detail.identifiers {
                 writeln!(out, "  identifier {} {}: {}", i.state, i.scheme, i.value)?;
             }
             Ok(())
@@ -351,28 +342,25 @@ pub(crate) fn run(command: &CaseCommand) -> CmdResult {
                 DecisionArg::Ineligible => Decision::Ineligible,
                 DecisionArg::Review => Decision::Review,
             };
-            run_request(register, why, *id, "screen", CaseRequest::Plain(Command::Screen { decision }))
+            run_request(register, why, *id, CaseAction::Screen(decision))
         }
-        C::ResolveReview { id, to, justification, why, register } => run_request(
-            register,
-            why,
-            *id,
-            "resolve_review",
-            CaseRequest::Plain(Command::ResolveReview {
+        C::ResolveReview { id, to, justification, why, register } => {
+            let action = CaseAction::ResolveReview {
                 eligible: matches!(to, ResolutionArg::Eligible),
                 justification: justification.clone(),
-            }),
-        ),
-        C::ConfirmReview(p) => plain(p, "confirm_review", Command::ConfirmReview),
+            };
+            run_request(register, why, *id, action)
+        }
+        C::ConfirmReview(p) => plain(p, CaseAction::ConfirmReview),
         C::Approve { id, state, why, register } => {
             let state = match state {
                 StateArg::Sending => Party::Sending,
                 StateArg::Receiving => Party::Receiving,
             };
-            run_request(register, why, *id, "approve", CaseRequest::Plain(Command::Approve { state }))
+            run_request(register, why, *id, CaseAction::Approve(state))
         }
-        C::Schedule(p) => plain(p, "schedule", Command::Schedule),
-        C::Depart(p) => plain(p, "depart", Command::Depart),
+        C::Schedule(p) => plain(p, CaseAction::Schedule),
+        C::Depart(p) => plain(p, CaseAction::Depart),
         C::Admit {
             id,
             commitment_order,
@@ -386,44 +374,40 @@ pub(crate) fn run(command: &CaseCommand) -> CmdResult {
             why,
             register,
         } => {
-            let request = CaseRequest::Admit {
-                receiving_id: receiving_id.clone(),
+            let admission = Admission {
                 commitment_order: commitment_order.clone(),
-                intake: IntakeRecord {
-                    admitted_on: *admitted_on,
-                    hour: *hour,
-                    visible_injuries: injuries.clone(),
-                    property: property.clone(),
-                    next_of_kin: next_of_kin.clone(),
-                },
-                placement: place.request(),
+                receiving_id: receiving_id.clone(),
+                admitted_on: *admitted_on,
+                hour: *hour,
+                visible_injuries: injuries.clone(),
+                property: property.clone(),
+                next_of_kin: next_of_kin.clone(),
             };
-            run_request(register, why, *id, "admit", request)
+            run_request(register, why, *id, CaseAction::Admit { admission, placement: place.placement() })
         }
-        C::Move { id, place, why, register } => {
-            run_request(register, why, *id, "move", CaseRequest::Move { placement: place.request() })
-        }
-        C::ScheduleReturn { id, on, why, register } => {
-            run_request(register, why, *id, "schedule_return", CaseRequest::Plain(Command::ScheduleReturn { on: *on }))
-        }
-        C::Return(p) => plain(p, "return", Command::Return),
-        C::Release(p) => plain(p, "release", Command::Release),
-        C::RecordDeath(p) => plain(p, "record_death", Command::RecordDeath),
-        C::Withdraw(p) => plain(p, "withdraw", Command::Withdraw),
-        C::Refuse(p) => plain(p, "refuse", Command::Refuse),
-        C::PlaceHold(h) => run_request(
-            &h.register,
-            &h.why,
-            h.id,
-            "place_hold",
-            CaseRequest::Plain(Command::PlaceHold { reference: h.reference.clone() }),
-        ),
-        C::LiftHold(h) => run_request(
-            &h.register,
-            &h.why,
-            h.id,
-            "lift_hold",
-            CaseRequest::Plain(Command::LiftHold { reference: h.reference.clone() }),
-        ),
+        C::ApproveOverride { id, facility, cell, reason, register } => block_on(async {
+            let s = open(register).await?;
+            let approval = s.app.approve_override(&s.who, *id, facility, cell, reason, &s.now).await;
+            s.app.close().await;
+            let approval = approval.map_err(app_failure)?;
+            writeln!(
+                std::io::stdout().lock(),
+                "override approval {} for case {id} in {} / {} (cite it with --override-approval {})",
+                approval.id,
+                approval.facility_id,
+                approval.cell_id,
+                approval.id
+            )?;
+            Ok(())
+        }),
+        C::Move { id, place, why, register } => run_request(register, why, *id, CaseAction::Move(place.placement())),
+        C::ScheduleReturn { id, on, why, register } => run_request(register, why, *id, CaseAction::ScheduleReturn(*on)),
+        C::Return(p) => plain(p, CaseAction::Return),
+        C::Release(p) => plain(p, CaseAction::Release),
+        C::RecordDeath(p) => plain(p, CaseAction::RecordDeath),
+        C::Withdraw(p) => plain(p, CaseAction::Withdraw),
+        C::Refuse(p) => plain(p, CaseAction::Refuse),
+        C::PlaceHold(h) => run_request(&h.register, &h.why, h.id, CaseAction::PlaceHold(h.reference.clone())),
+        C::LiftHold(h) => run_request(&h.register, &h.why, h.id, CaseAction::LiftHold(h.reference.clone())),
     }
 }

@@ -18,7 +18,6 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use custodia_core::agreement::Party;
 use custodia_core::capacity::{Cell, read_cells_file};
-use custodia_core::custody::{Actor as CaseActor, Command, IntakeRecord};
 use custodia_core::eligibility::{Decision, Outcome, Rule, Screener, SentenceFacts};
 use custodia_core::incidents::{IncidentKind, Recipient};
 use custodia_core::lifecycle::CaseState;
@@ -27,14 +26,14 @@ use custodia_core::person::{PersonHeader, PersonRecord};
 use custodia_core::table::Table;
 use custodia_core::{Agreement, Date};
 use custodia_store::access::NewUser;
-use custodia_store::cases::{CaseRequest, PlacementRequest};
 use custodia_store::{Actor, AgreementFile, IncidentUpdate, PersonData, PersonsFile, Store, Timestamp};
 
 use crate::data_lock;
 use crate::register_cmd::{PlaceArgs, app_failure, block_on, store_failure};
 use crate::serve_cmd::{ServeArgs, bind, load_config, run_server};
 use crate::{CmdResult, Failure};
-use custodia_app::App;
+use custodia_app::cases::{Admission, CaseAction, Placement, TransitionRequest};
+use custodia_app::{App, AppError, Principal};
 
 /// The example agreement, built in so the demo runs from any directory.
 const AGREEMENT_TOML: &str = include_str!("../../../examples/agreements/us-sv-cecot.toml");
@@ -440,11 +439,26 @@ impl CasePlan {
     }
 }
 
+/// The simulation's users as the application sees them: their cases go through the same use
+/// cases, with the same checks, as the command line's and the API's.
+struct DemoPrincipals(HashMap<String, Principal>);
+
+impl DemoPrincipals {
+    async fn load(store: &Store) -> Result<Self, Failure> {
+        let users = store.users().await.map_err(store_failure)?;
+        Ok(Self(users.iter().filter_map(|u| Principal::from_user(u).map(|p| (u.name.clone(), p))).collect()))
+    }
+
+    fn get(&self, name: &str) -> Result<&Principal, Failure> {
+        self.0.get(name).ok_or_else(|| other(format!("demo user {name} is not registered")))
+    }
+}
+
 /// What happens, in the order it happens.
 #[derive(Debug)]
 enum Step {
     Propose { case: usize, sending_id: String },
-    Act { case: usize, action: &'static str, request: Box<CaseRequest>, user: &'static str, reason: &'static str },
+    Act { case: usize, request: Box<CaseAction>, user: &'static str, reason: &'static str },
     Incident { case: usize, slot: usize, kind: IncidentKind, occurred: i64, report: String },
     Notify { slot: usize, recipient: Recipient },
     Inspection(Inspection),
@@ -558,7 +572,7 @@ async fn simulate(app: &App, seed: u64, people: u64) -> Result<Summary, Failure>
         timeline.steps.len()
     ))?;
 
-    let refusals = run_timeline(store, &agreement_id, timeline).await?;
+    let refusals = run_timeline(app, &agreement_id, timeline).await?;
 
     // Every user's API token, issued on the host as `custodia user token` does; the admin's is
     // shown, all are in demo-users.json.
@@ -719,8 +733,8 @@ fn schedule_cases(
     let facility = agreement.facilities.first().map(|f| f.id.as_str().to_owned()).unwrap_or_default();
     let cell_id = |index: usize| cells.get(index).map(|c| c.cell_id.clone()).unwrap_or_default();
     let place =
-        |index: usize| PlacementRequest { facility_id: facility.clone(), cell_id: cell_id(index), override_by: None };
-    let plain = |c: Command| Box::new(CaseRequest::Plain(c));
+        |index: usize| Placement { facility_id: facility.clone(), cell_id: cell_id(index), override_approval: None };
+    let plain = Box::new;
     let mut incident_slot = 0;
     for (case, plan) in plans.iter().enumerate() {
         let Some(who) = candidates.get(plan.candidate) else { continue };
@@ -731,8 +745,7 @@ fn schedule_cases(
             at(shift(f, -13), 8, s),
             Step::Act {
                 case,
-                action: "screen",
-                request: plain(Command::Screen { decision: who.decision }),
+                request: plain(CaseAction::Screen(who.decision)),
                 user: US_OFFICER,
                 reason: "ELIGIBILITY_SCREENING",
             },
@@ -743,8 +756,7 @@ fn schedule_cases(
                 at(shift(f, -11), 9, s),
                 Step::Act {
                     case,
-                    action: "resolve_review",
-                    request: plain(Command::ResolveReview {
+                    request: plain(CaseAction::ResolveReview {
                         eligible: true,
                         justification: format!(
                             "Screening left {}: torture-risk assessment renewed on {assessed}, no risk found \
@@ -760,40 +772,25 @@ fn schedule_cases(
                 at(shift(f, -10), 9, s),
                 Step::Act {
                     case,
-                    action: "confirm_review",
-                    request: plain(Command::ConfirmReview),
+                    request: plain(CaseAction::ConfirmReview),
                     user: LEGAL_2,
                     reason: "REVIEW_CONFIRMED",
                 },
             );
         }
-        for (day, action, party, user) in
-            [(-8, "approve", Party::Sending, US_OFFICER), (-7, "approve", Party::Receiving, SV_OFFICER)]
-        {
+        for (day, party, user) in [(-8, Party::Sending, US_OFFICER), (-7, Party::Receiving, SV_OFFICER)] {
             timeline.push(
                 at(shift(f, day), 10, s),
-                Step::Act {
-                    case,
-                    action,
-                    request: plain(Command::Approve { state: party }),
-                    user,
-                    reason: "TRANSFER_AGREED",
-                },
+                Step::Act { case, request: plain(CaseAction::Approve(party)), user, reason: "TRANSFER_AGREED" },
             );
         }
         timeline.push(
             at(shift(f, -5), 11, s),
-            Step::Act {
-                case,
-                action: "schedule",
-                request: plain(Command::Schedule),
-                user: US_OFFICER,
-                reason: "FLIGHT_BOOKED",
-            },
+            Step::Act { case, request: plain(CaseAction::Schedule), user: US_OFFICER, reason: "FLIGHT_BOOKED" },
         );
         timeline.push(
             at(f, 2, s),
-            Step::Act { case, action: "depart", request: plain(Command::Depart), user: US_OFFICER, reason: "DEPARTED" },
+            Step::Act { case, request: plain(CaseAction::Depart), user: US_OFFICER, reason: "DEPARTED" },
         );
         let reference = format!("D.D.C. 25-cv-{:04} TRO", 766 + case);
         if plan.hold {
@@ -801,8 +798,7 @@ fn schedule_cases(
                 at(f, 9, 0),
                 Step::Act {
                     case,
-                    action: "place_hold",
-                    request: plain(Command::PlaceHold { reference: reference.clone() }),
+                    request: plain(CaseAction::PlaceHold(reference.clone())),
                     user: LEGAL,
                     reason: "COURT_ORDER",
                 },
@@ -811,8 +807,7 @@ fn schedule_cases(
                 at(shift(f, 3), 9, 0),
                 Step::Act {
                     case,
-                    action: "lift_hold",
-                    request: plain(Command::LiftHold { reference }),
+                    request: plain(CaseAction::LiftHold(reference)),
                     user: LEGAL,
                     reason: "ORDER_VACATED",
                 },
@@ -824,11 +819,10 @@ fn schedule_cases(
             at(plan.admitted_on, 12, s * 2),
             Step::Act {
                 case,
-                action: "admit",
-                request: Box::new(CaseRequest::Admit {
-                    receiving_id: Some(format!("SV-CECOT-{:05}", case + 1)),
-                    commitment_order: format!("US-DOJ-{}-{:05}", f.year(), case + 1),
-                    intake: IntakeRecord {
+                request: Box::new(CaseAction::Admit {
+                    admission: Admission {
+                        receiving_id: Some(format!("SV-CECOT-{:05}", case + 1)),
+                        commitment_order: format!("US-DOJ-{}-{:05}", f.year(), case + 1),
                         admitted_on: plan.admitted_on,
                         hour: u8::try_from(admit_hour.clamp(0, 23)).unwrap_or(12),
                         visible_injuries: if rng.chance(6) {
@@ -860,10 +854,7 @@ fn schedule_cases(
                 at(*on, 10, s),
                 Step::Act {
                     case,
-                    action: "move",
-                    request: Box::new(CaseRequest::Move {
-                        placement: place(cells.len().saturating_sub(1 + n / PER_CELL)),
-                    }),
+                    request: Box::new(CaseAction::Move(place(cells.len().saturating_sub(1 + n / PER_CELL)))),
                     user: STAFF,
                     reason: "CELL_REASSIGNMENT",
                 },
@@ -902,8 +893,7 @@ fn schedule_cases(
                 at(scheduled, 9, s),
                 Step::Act {
                     case,
-                    action: "schedule_return",
-                    request: plain(Command::ScheduleReturn { on: return_on }),
+                    request: plain(CaseAction::ScheduleReturn(return_on)),
                     user: US_OFFICER,
                     reason: "RETURN_BEFORE_RELEASE",
                 },
@@ -913,8 +903,7 @@ fn schedule_cases(
                     at(return_on, 10, s),
                     Step::Act {
                         case,
-                        action: "return",
-                        request: plain(Command::Return),
+                        request: plain(CaseAction::Return),
                         user: STAFF,
                         reason: "RETURNED_TO_SENDING_STATE",
                     },
@@ -924,13 +913,7 @@ fn schedule_cases(
         match plan.exit {
             Some(Exit::Release(on)) => timeline.push(
                 at(on, 16, s),
-                Step::Act {
-                    case,
-                    action: "release",
-                    request: plain(Command::Release),
-                    user: STAFF,
-                    reason: "COURT_ORDER",
-                },
+                Step::Act { case, request: plain(CaseAction::Release), user: STAFF, reason: "COURT_ORDER" },
             ),
             Some(Exit::Death(occurred)) => {
                 let slot = incident_slot;
@@ -949,13 +932,7 @@ fn schedule_cases(
                 );
                 timeline.push(
                     occurred + 110 * 60,
-                    Step::Act {
-                        case,
-                        action: "record_death",
-                        request: plain(Command::RecordDeath),
-                        user: STAFF,
-                        reason: "DIED_IN_CUSTODY",
-                    },
+                    Step::Act { case, request: plain(CaseAction::RecordDeath), user: STAFF, reason: "DIED_IN_CUSTODY" },
                 );
                 // Sending state and family in time; the independent authority a day late.
                 timeline.push(occurred + 5 * 3600 + 40 * 60, Step::Notify { slot, recipient: Recipient::SendingState });
@@ -1003,22 +980,21 @@ fn schedule_declined(
             at(shift(day, -11), 7, seat),
             Step::Act {
                 case,
-                action: "screen",
-                request: Box::new(CaseRequest::Plain(Command::Screen { decision: Decision::Ineligible })),
+                request: Box::new(CaseAction::Screen(Decision::Ineligible)),
                 user: US_OFFICER,
                 reason: "ELIGIBILITY_SCREENING",
             },
         );
-        let (action, command, user) = if n % 3 == 2 {
+        let (command, user) = if n % 3 == 2 {
             withdrawn += 1;
-            ("withdraw", Command::Withdraw, US_OFFICER)
+            (CaseAction::Withdraw, US_OFFICER)
         } else {
             refused += 1;
-            ("refuse", Command::Refuse, SV_OFFICER)
+            (CaseAction::Refuse, SV_OFFICER)
         };
         timeline.push(
             at(shift(day, -10), 7, seat),
-            Step::Act { case, action, request: Box::new(CaseRequest::Plain(command)), user, reason: "NOT_ELIGIBLE" },
+            Step::Act { case, request: Box::new(command), user, reason: "NOT_ELIGIBLE" },
         );
     }
     Ok((refused, withdrawn))
@@ -1083,7 +1059,9 @@ fn schedule_invoices(timeline: &mut Timeline, agreement: &Agreement, end: Date) 
 }
 
 /// Records every step in time order; returns how many were refused (each is reported).
-async fn run_timeline(store: &Store, agreement_id: &str, timeline: Timeline) -> Result<usize, Failure> {
+async fn run_timeline(app: &App, agreement_id: &str, timeline: Timeline) -> Result<usize, Failure> {
+    let store = app.store();
+    let users = DemoPrincipals::load(store).await?;
     let mut case_ids: HashMap<usize, i64> = HashMap::new();
     let mut derailed: std::collections::HashSet<usize> = std::collections::HashSet::new();
     let mut incidents: HashMap<usize, i64> = HashMap::new();
@@ -1101,31 +1079,32 @@ async fn run_timeline(store: &Store, agreement_id: &str, timeline: Timeline) -> 
         }
         match step {
             Step::Propose { case, sending_id } => {
-                let row = store
-                    .propose_case(agreement_id, &sending_id, &crate::case_cmd::open_case, &actor(US_OFFICER, when)?)
+                let row = app
+                    .propose_case(users.get(US_OFFICER)?, agreement_id, &sending_id, &stamp(when)?)
                     .await
-                    .map_err(store_failure)?;
-                case_ids.insert(case, row.id);
+                    .map_err(app_failure)?;
+                case_ids.insert(case, row.case.id);
             }
-            Step::Act { case, action, request, user, reason } => {
+            Step::Act { case, request, user, reason } => {
                 if derailed.contains(&case) {
                     continue;
                 }
                 let Some(id) = case_ids.get(&case).copied() else { continue };
                 let t = stamp(when)?;
-                let case_actor = CaseActor {
-                    user: user.to_owned(),
-                    occurred_at: t.as_str().to_owned(),
-                    recorded_at: t.as_str().to_owned(),
-                    // The same check as --reason, so the walk-through never shows a code users could not type.
-                    reason: custodia_core::custody::ReasonCode::parse(reason).map_err(other)?.into(),
+                let request = TransitionRequest {
+                    action: *request,
+                    reason: reason.to_owned(),
+                    occurred_at: Some(t.clone()),
+                    expected_version: None,
                 };
-                let call = custodia_store::cases::CaseCall::new(id, action, *request, case_actor, actor(user, when)?);
-                let outcome = store.act_on_case(&call, &crate::case_cmd::decide).await.map_err(store_failure)?;
-                if let Err(refusal) = outcome {
-                    refusals += 1;
-                    derailed.insert(case);
-                    progress(&format!("warning: case {id}: {action} refused: {refusal} (its later steps skipped)"))?;
+                match app.transition(users.get(user)?, id, request, &t).await {
+                    Ok(_) => {}
+                    Err(AppError::Refused { message, .. }) => {
+                        refusals += 1;
+                        derailed.insert(case);
+                        progress(&format!("warning: {message} (its later steps skipped)"))?;
+                    }
+                    Err(other) => return Err(app_failure(other)),
                 }
             }
             Step::Incident { case, slot, kind, occurred, report } => {

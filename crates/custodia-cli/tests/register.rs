@@ -197,15 +197,12 @@ fn scenario_cecot_flight_with_a_hold_in_transit() {
     );
     r.ok(&["case", "screen", "1", "--decision", "eligible", "--reason", "SCREENED"]);
     r.ok(&["case", "approve", "1", "--state", "sending", "--reason", "AGREED", "--actor", "us-officer"]);
+    // The receiving approval is a receiving officer's: the sending officer is refused by role, as
+    // the API refuses it, before any rule is asked.
     let same = r.run(&["case", "approve", "1", "--state", "receiving", "--reason", "AGREED", "--actor", "us-officer"]);
     assert_eq!(same.status.code(), Some(2));
-    // Issue 11: refusals print the code and the facts.
     let message = String::from_utf8_lossy(&same.stderr);
-    assert!(
-        message
-            .contains("SAME_APPROVER: us-officer already gave the sending approval; the second needs a different user"),
-        "{message}"
-    );
+    assert!(message.contains("FORBIDDEN: the sending_officer role may not do this"), "{message}");
     r.ok(&["case", "approve", "1", "--state", "receiving", "--reason", "AGREED", "--actor", "sv-officer"]);
     let early = r.run(&["case", "depart", "1", "--reason", "FLIGHT_LEFT"]);
     let message = String::from_utf8_lossy(&early.stderr);
@@ -215,6 +212,10 @@ fn scenario_cecot_flight_with_a_hold_in_transit() {
     );
     r.ok(&["case", "schedule", "1", "--reason", "FLIGHT_BOOKED"]);
     r.ok(&["case", "depart", "1", "--reason", "FLIGHT_LEFT", "--occurred-at", "2025-03-15T18:00:00Z"]);
+    // The same field checks as the API's.
+    let blank =
+        r.refused(&["case", "place-hold", "1", "--reference", " ", "--reason", "COURT_ORDER", "--actor", "court"]);
+    assert!(blank.contains("reference: must not be empty"), "{blank}");
     r.ok(&["case", "place-hold", "1", "--reference", "TRO-2025-0315", "--reason", "COURT_ORDER", "--actor", "court"]);
     let alerts = r.ok(&["alerts", "--agreement", "us-sv-cecot", "--on", "2025-03-15", "--json"]);
     let alerts: serde_json::Value = serde_json::from_str(&alerts).unwrap();
@@ -315,6 +316,68 @@ fn scenario_norgerhaven_return_two_months_before_release() {
     assert!(on("2017-07-10").starts_with("no open alerts"));
     r.ok(&["case", "return", "1", "--reason", "RETURNED"]);
     assert!(on("2017-10-01").starts_with("no open alerts"), "custody ended");
+}
+
+/// Placing above a cell's standard capacity: another officer records an approval for the case
+/// and cell, the placing officer cites it; it is another user's, used once, and both names are in
+/// the journal. Nobody names an approver on the command line.
+#[test]
+fn an_override_is_approved_by_another_officer_and_used_once() {
+    let r = Register::new("override");
+    r.ok(&["import", "agreement", "examples/agreements/no-nl-norgerhaven.toml"]);
+    let cells = r.file("cells.csv", "facility_id,cell_id,unit,kind,area_m2,beds\nnorgerhaven,B-201,B,shared,7.0,2\n");
+    r.ok(&["import", "cells", &cells, "--agreement", "no-nl-norgerhaven"]);
+    let persons = r.file(
+        "p.csv",
+        "person_id,conviction,sentence_start,sentence_term\nN1,final,2015-10-01,36m\nN2,final,2015-10-01,36m\n",
+    );
+    r.ok(&["import", "persons", &persons, "--agreement", "no-nl-norgerhaven"]);
+    for (id, person) in [("1", "N1"), ("2", "N2")] {
+        r.ok(&["case", "propose", "--agreement", "no-nl-norgerhaven", "--person", person]);
+        r.ok(&["case", "screen", id, "--decision", "eligible", "--reason", "SCREENED"]);
+        r.ok(&["case", "approve", id, "--state", "sending", "--reason", "AGREED"]);
+        r.ok(&["case", "approve", id, "--state", "receiving", "--reason", "AGREED"]);
+        r.ok(&["case", "schedule", id, "--reason", "FLIGHT_BOOKED"]);
+        r.ok(&["case", "depart", id, "--reason", "FLIGHT_LEFT"]);
+    }
+    let admit = |id: &'static str| {
+        let mut args = vec!["case", "admit", id, "--commitment-order", "NO-2015-77", "--admitted-on", "2015-10-20"];
+        args.extend(["--hour", "14", "--injuries", "none", "--property", "clothes", "--next-of-kin", "brother"]);
+        args.extend(["--facility", "norgerhaven", "--cell", "B-201", "--reason", "ARRIVED"]);
+        args
+    };
+    r.ok(&admit("1"));
+    assert!(r.refused(&admit("2")).contains("NEEDS_OVERRIDE"));
+    let approve = ["case", "approve-override", "2", "--facility", "norgerhaven", "--cell", "B-201"];
+    let with_reason = |actor: &'static str| {
+        let mut args = approve.to_vec();
+        args.extend(["--reason", "wing A closed for repairs", "--actor", actor]);
+        args
+    };
+    // Only facility and receiving officers approve overrides.
+    let sending = r.token("sending-officer", "sending_officer");
+    let mut args = approve.to_vec();
+    args.extend(["--reason", "x"]);
+    let forbidden = r.run_with_token(&sending, &args);
+    assert!(String::from_utf8_lossy(&forbidden.stderr).contains("FORBIDDEN"));
+    let approved = r.ok(&with_reason("warden"));
+    assert!(approved.starts_with("override approval 1 for case 2"), "{approved}");
+    let cite = |actor: &'static str| {
+        let mut args = admit("2");
+        args.extend(["--override-approval", "1", "--actor", actor]);
+        args
+    };
+    assert!(r.refused(&cite("warden")).contains("SAME_APPROVER"), "the approval must be another user's");
+    assert!(r.ok(&cite("facility-officer")).contains("→ in_custody"));
+    let journal = r.ok(&["journal", "export"]);
+    let placed = journal.lines().rfind(|l| l.contains("\"admit\"")).unwrap();
+    assert!(placed.contains("warden") && placed.contains("facility-officer"), "{placed}");
+    let again = ["case", "move", "2", "--facility", "norgerhaven", "--cell", "B-201", "--override-approval", "1"];
+    let mut again = again.to_vec();
+    again.extend(["--reason", "CELL_REASSIGNMENT"]);
+    assert!(r.refused(&again).contains("APPROVAL_USED"));
+    // The old flags that named both approvers are gone.
+    assert_eq!(r.run(&[&admit("2")[..], &["--override-first", "a"]].concat()).status.code(), Some(2));
 }
 
 /// A death opens three notifications with the agreement's deadlines (24 h, 24 h, 72 h); one not

@@ -1,7 +1,8 @@
 //! Group commit of case transitions: requests queue here, one task applies whatever has queued as
 //! one transaction ([`custodia_store::Store::act_on_cases`], each in its own savepoint) and answers
 //! each caller. Under load many transitions share one commit (one fsync); alone, a transition
-//! commits at once.
+//! commits at once. The transitions arrive checked by the application
+//! ([`custodia_app::App::prepare_transition`]) and are decided by its [`custodia_app::cases::decide`].
 
 use custodia_store::cases::{CaseCall, CaseRowOutcome};
 use custodia_store::prelude::*;
@@ -43,21 +44,13 @@ impl Committer {
     }
 }
 
-/// The rules of a case command: the core's, on the facts the register read.
-pub fn decide(
-    facts: &custodia_core::custody::CaseFacts,
-    call: &CaseCall,
-) -> Result<custodia_core::custody::CaseChange, custodia_core::custody::Decline> {
-    custodia_core::custody::decide(facts, &call.request, &call.actor)
-}
-
 /// Applies queued transitions in batches until every [`Committer`] is gone.
 pub async fn run(store: Store, Queue(mut queue): Queue) {
     let mut batch: Vec<(CaseCall, Reply)> = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let calls: Vec<CaseCall> = batch.iter().map(|(c, _)| c.clone()).collect();
         let started = crate::clock::instant();
-        let result = store.act_on_cases(&calls, &decide).await;
+        let result = store.act_on_cases(&calls, &custodia_app::cases::decide).await;
         tracing::debug!(size = calls.len(), elapsed_us = started.elapsed().as_micros() as u64, "group commit");
         match result {
             Ok(results) => {

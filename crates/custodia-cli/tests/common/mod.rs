@@ -56,7 +56,7 @@ pub fn role_for(args: &[&str]) -> &'static str {
         ("case", "propose" | "screen" | "approve" | "schedule" | "depart" | "withdraw" | "schedule-return") => {
             "sending_officer"
         }
-        ("case", "admit" | "move" | "return" | "release" | "record-death") => "facility_officer",
+        ("case", "admit" | "move" | "return" | "release" | "record-death" | "approve-override") => "facility_officer",
         ("case", "resolve-review" | "confirm-review" | "place-hold" | "lift-hold") => "legal_officer",
         ("incident", "file" | "notify" | "addendum") => "facility_officer",
         ("inspection", "file" | "recommendation") => "inspector",

@@ -9,19 +9,18 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use custodia_app::cases::{self as app, CaseAction, HoldRecord, TransitionRequest};
 use custodia_core::agreement::Party;
-use custodia_core::custody::{Actor as CaseActor, Command, IntakeRecord, Override};
 use custodia_core::eligibility::Decision;
-use custodia_store::cases::{CaseRequest, CaseRow, PlacementRequest};
-use custodia_store::prelude::*;
+use custodia_store::cases::CaseRow;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use crate::auth::{Capability, Principal};
+use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{JsonBody as Json, PathParam as Path, QueryParams as Query};
 use crate::state::AppState;
-use crate::wire::{Page, PageQuery, date, text, timestamp};
+use crate::wire::{Page, PageQuery, date, timestamp};
 
 /// OpenAPI part.
 #[derive(Debug, OpenApi)]
@@ -112,17 +111,12 @@ fn view(row: &CaseRow, sending_id: &str) -> CaseView {
     }
 }
 
+fn hold_view(h: HoldRecord) -> HoldView {
+    HoldView { case_id: h.case_id, reference: h.reference, placed_by: h.placed_by, lifted_by: h.lifted_by }
+}
+
 fn holds(row: &CaseRow) -> Vec<HoldView> {
-    row.case
-        .holds
-        .iter()
-        .map(|h| HoldView {
-            case_id: row.id,
-            reference: h.reference.clone(),
-            placed_by: h.placed_by.clone(),
-            lifted_by: h.lifted_by.clone(),
-        })
-        .collect()
+    app::holds_of(row).into_iter().map(hold_view).collect()
 }
 
 fn etag(row: &CaseRow) -> HeaderValue {
@@ -164,27 +158,11 @@ async fn list_cases(
     Query(q): Query<CaseQuery>,
 ) -> ApiResult<axum::Json<Page<CaseView>>> {
     let (after, limit) = PageQuery { after: q.after, limit: q.limit }.resolve(state.config.max_page_items)?;
-    crate::routes::agreements::require_agreement(&state, &who, &q.agreement).await?;
-    if let Some(s) = &q.state
-        && custodia_core::lifecycle::CaseState::parse(s).is_none()
-    {
-        return Err(ApiError::invalid("state", format!("{s:?} is not a case state")));
-    }
-    let rows = state.store.cases_with_persons(&q.agreement).await?;
-    let items = rows
-        .iter()
-        .filter(|r| who.sees(&r.case.agreement_id, r.case.facility_id.as_deref()))
-        .filter(|r| q.state.as_deref().is_none_or(|s| r.case.case.state.as_str() == s))
-        .map(|r| view(&r.case, &r.person.sending_id));
-    Ok(axum::Json(Page::of(items, |c| c.id, after, limit)))
-}
-
-/// A new case, with the legal basis the person's record gives (docs/lifecycle.md).
-pub fn open_case(person: &custodia_store::PersonData) -> custodia_core::custody::Case {
-    custodia_core::custody::Case::new(custodia_core::custody::legal_basis_on_record(
-        person.conviction.as_deref(),
-        person.removal_order.as_deref(),
-    ))
+    let page = state.app.cases(&who, &q.agreement, q.state.as_deref(), after, limit).await?;
+    Ok(axum::Json(Page {
+        items: page.items.iter().map(|c| view(&c.case, &c.sending_id)).collect(),
+        next_after: page.next_after,
+    }))
 }
 
 /// Opening a case for a person of the sending state.
@@ -206,13 +184,8 @@ async fn propose_case(
     who: Principal,
     Json(body): Json<ProposeCase>,
 ) -> ApiResult<Response> {
-    crate::routes::agreements::require_agreement(&state, &who, &body.agreement_id).await?;
-    who.require(Capability::ProposeCase)?;
-    let person_id = text("person_id", &body.person_id, 256)?;
-    let actor = store_actor(&who, None);
-    let row = state.store.propose_case(&body.agreement_id, &person_id, &open_case, &actor).await?;
-    let (row, person) = case_in_scope(&state, &who, row.id).await?;
-    Ok(with_etag(StatusCode::CREATED, &row, &person))
+    let case = state.app.propose_case(&who, &body.agreement_id, &body.person_id, &crate::clock::now()).await?;
+    Ok(with_etag(StatusCode::CREATED, &case.case, &case.sending_id))
 }
 
 /// One case.
@@ -319,145 +292,72 @@ pub struct Transition {
     pub return_on: Option<String>,
 }
 
-fn store_actor(who: &Principal, occurred_at: Option<custodia_store::Timestamp>) -> custodia_store::Actor {
-    custodia_store::Actor { name: who.name.clone(), recorded_at: crate::clock::now(), occurred_at }
-}
-
 fn missing(field: &str, action: &str) -> ApiError {
     ApiError::invalid(field, format!("is required for {action}"))
 }
 
-async fn placement(
-    state: &AppState,
-    who: &Principal,
-    case_id: i64,
-    p: Option<Placement>,
-    action: &str,
-) -> ApiResult<(PlacementRequest, Option<i64>)> {
+fn placement(p: Option<Placement>, action: &str) -> ApiResult<app::Placement> {
     let p = p.ok_or_else(|| missing("placement", action))?;
-    let facility_id = text("placement.facility_id", &p.facility_id, 64)?;
-    let cell_id = text("placement.cell_id", &p.cell_id, 64)?;
-    let (override_by, approval) = match p.override_by {
-        None => (None, None),
-        Some(o) => {
-            let field = "placement.override_by.approval_id";
-            let approval = state
-                .store
-                .override_approval(o.approval_id)
-                .await?
-                .filter(|a| a.case_id == case_id && a.facility_id == facility_id && a.cell_id == cell_id)
-                .ok_or_else(|| ApiError::invalid(field, "is not an approval for this case and cell"))?;
-            if approval.used {
-                return Err(ApiError::refused(
-                    "APPROVAL_USED",
-                    format!("override approval {} is already used", approval.id),
-                ));
-            }
-            if approval.approved_by == who.name {
-                return Err(ApiError::refused(
-                    "SAME_APPROVER",
-                    "an override needs two people: the approval must be another user's",
-                ));
-            }
-            (
-                Some(Override { first: who.name.clone(), second: approval.approved_by, reason: approval.reason }),
-                Some(approval.id),
-            )
-        }
-    };
-    Ok((PlacementRequest { facility_id, cell_id, override_by }, approval))
+    Ok(app::Placement {
+        facility_id: p.facility_id,
+        cell_id: p.cell_id,
+        override_approval: p.override_by.map(|o| o.approval_id),
+    })
 }
 
-/// The request and the capability an action needs.
-async fn request_for(
-    state: &AppState,
-    who: &Principal,
-    case_id: i64,
-    t: Transition,
-) -> ApiResult<(&'static str, CaseRequest, Capability, Option<i64>)> {
-    use Capability as C;
-    let plain = |c: Command| CaseRequest::Plain(c);
-    let mut approval = None;
-    let (action, request, capability) = match t.action.as_str() {
-        "screen" => {
-            let d = t.decision.ok_or_else(|| missing("decision", "screen"))?;
-            let decision = [Decision::Eligible, Decision::Ineligible, Decision::Review]
-                .into_iter()
-                .find(|x| x.as_str() == d)
-                .ok_or_else(|| ApiError::invalid("decision", "must be eligible, ineligible or review"))?;
-            ("screen", plain(Command::Screen { decision }), C::SendingCaseStep)
-        }
-        "resolve_review" => (
-            "resolve_review",
-            plain(Command::ResolveReview {
-                eligible: t.eligible.ok_or_else(|| missing("eligible", "resolve_review"))?,
-                justification: text(
-                    "justification",
-                    t.justification.as_deref().ok_or_else(|| missing("justification", "resolve_review"))?,
-                    4000,
-                )?,
-            }),
-            C::LegalCaseStep,
-        ),
-        "confirm_review" => ("confirm_review", plain(Command::ConfirmReview), C::LegalCaseStep),
+fn screening(d: &str) -> ApiResult<Decision> {
+    [Decision::Eligible, Decision::Ineligible, Decision::Review]
+        .into_iter()
+        .find(|x| x.as_str() == d)
+        .ok_or_else(|| ApiError::invalid("decision", "must be eligible, ineligible or review"))
+}
+
+/// The action a transition body asks for (its fields are checked by the application).
+fn action_of(t: Transition) -> ApiResult<CaseAction> {
+    Ok(match t.action.as_str() {
+        "screen" => CaseAction::Screen(screening(&t.decision.ok_or_else(|| missing("decision", "screen"))?)?),
+        "resolve_review" => CaseAction::ResolveReview {
+            eligible: t.eligible.ok_or_else(|| missing("eligible", "resolve_review"))?,
+            justification: t.justification.ok_or_else(|| missing("justification", "resolve_review"))?,
+        },
+        "confirm_review" => CaseAction::ConfirmReview,
         "approve" => match t.party.as_deref() {
-            Some("sending") => ("approve", plain(Command::Approve { state: Party::Sending }), C::SendingCaseStep),
-            Some("receiving") => ("approve", plain(Command::Approve { state: Party::Receiving }), C::ReceivingCaseStep),
+            Some("sending") => CaseAction::Approve(Party::Sending),
+            Some("receiving") => CaseAction::Approve(Party::Receiving),
             _ => return Err(ApiError::invalid("party", "must be sending or receiving")),
         },
-        "schedule" => ("schedule", plain(Command::Schedule), C::SendingCaseStep),
-        "depart" => ("depart", plain(Command::Depart), C::SendingCaseStep),
+        "schedule" => CaseAction::Schedule,
+        "depart" => CaseAction::Depart,
         "admit" => {
             let a = t.admission.ok_or_else(|| missing("admission", "admit"))?;
-            if a.hour > 23 {
-                return Err(ApiError::invalid("admission.hour", "must be 0 to 23"));
-            }
-            let request = CaseRequest::Admit {
-                receiving_id: a.receiving_id.filter(|r| !r.trim().is_empty()),
+            let admission = app::Admission {
                 commitment_order: a.commitment_order,
-                intake: IntakeRecord {
-                    admitted_on: date("admission.admitted_on", &a.admitted_on)?,
-                    hour: a.hour,
-                    visible_injuries: a.visible_injuries,
-                    property: a.property,
-                    next_of_kin: a.next_of_kin,
-                },
-                placement: {
-                    let (p, a) = placement(state, who, case_id, t.placement, "admit").await?;
-                    approval = a;
-                    p
-                },
+                receiving_id: a.receiving_id,
+                admitted_on: date("admission.admitted_on", &a.admitted_on)?,
+                hour: a.hour,
+                visible_injuries: a.visible_injuries,
+                property: a.property,
+                next_of_kin: a.next_of_kin,
             };
-            ("admit", request, C::FacilityCaseStep)
+            CaseAction::Admit { admission, placement: placement(t.placement, "admit")? }
         }
-        "move" => (
-            "move",
-            CaseRequest::Move {
-                placement: {
-                    let (p, a) = placement(state, who, case_id, t.placement, "move").await?;
-                    approval = a;
-                    p
-                },
-            },
-            C::FacilityCaseStep,
-        ),
-        "schedule_return" => {
-            let on = date("return_on", t.return_on.as_deref().ok_or_else(|| missing("return_on", "schedule_return"))?)?;
-            ("schedule_return", plain(Command::ScheduleReturn { on }), C::SendingCaseStep)
-        }
-        "return" => ("return", plain(Command::Return), C::FacilityCaseStep),
-        "release" => ("release", plain(Command::Release), C::FacilityCaseStep),
-        "record_death" => ("record_death", plain(Command::RecordDeath), C::FacilityCaseStep),
-        "withdraw" => ("withdraw", plain(Command::Withdraw), C::SendingCaseStep),
-        "refuse" => ("refuse", plain(Command::Refuse), C::ReceivingCaseStep),
+        "move" => CaseAction::Move(placement(t.placement, "move")?),
+        "schedule_return" => CaseAction::ScheduleReturn(date(
+            "return_on",
+            t.return_on.as_deref().ok_or_else(|| missing("return_on", "schedule_return"))?,
+        )?),
+        "return" => CaseAction::Return,
+        "release" => CaseAction::Release,
+        "record_death" => CaseAction::RecordDeath,
+        "withdraw" => CaseAction::Withdraw,
+        "refuse" => CaseAction::Refuse,
         other => {
             return Err(ApiError::invalid(
                 "action",
                 format!("{other:?} is not an action (place and lift holds at /api/v1/holds)"),
             ));
         }
-    };
-    Ok((action, request, capability, approval))
+    })
 }
 
 fn if_match(headers: &HeaderMap) -> ApiResult<Option<i64>> {
@@ -470,43 +370,17 @@ fn if_match(headers: &HeaderMap) -> ApiResult<Option<i64>> {
         .map_err(|_| ApiError::invalid("If-Match", format!("{text:?} is not an ETag of this API")))
 }
 
-/// Applies a request to a case the caller sees, mapping refusals to 409 with their code.
-#[allow(clippy::too_many_arguments)]
-async fn apply(
-    state: &AppState,
-    who: &Principal,
-    id: i64,
-    expected: Option<i64>,
-    action: &str,
-    request: CaseRequest,
-    occurred_at: Option<custodia_store::Timestamp>,
-    reason: &str,
-    sending_id: &str,
-) -> ApiResult<Response> {
-    let actor = store_actor(who, occurred_at.clone());
-    let case_actor = CaseActor {
-        user: who.name.clone(),
-        occurred_at: occurred_at.as_ref().unwrap_or(&actor.recorded_at).as_str().to_owned(),
-        recorded_at: actor.recorded_at.as_str().to_owned(),
-        reason: reason.to_owned(),
-    };
-    let call = custodia_store::cases::CaseCall {
-        id,
-        expected_version: expected,
-        action: action.to_owned(),
-        request,
-        actor: case_actor,
-        store_actor: actor,
-    };
-    let outcome = state.committer.act(call).await.map_err(|e| match e {
-        custodia_store::StoreError::Stale(m) => ApiError::precondition_failed(m),
-        other => ApiError::from(other),
-    })?;
-    match outcome {
-        // The stored case after the transition, as the commit returned it (no second read).
-        Ok(row) => Ok(with_etag(StatusCode::OK, &row, sending_id)),
-        Err(refusal) => Err(ApiError::refused(refusal.code(), format!("{action} refused: {refusal}"))),
+/// Checks a transition in the application, commits it with whatever else is queued (group
+/// commit) and answers the case after it.
+async fn apply(state: &AppState, who: &Principal, id: i64, request: TransitionRequest) -> ApiResult<Response> {
+    let prepared = state.app.prepare_transition(who, id, request, &crate::clock::now()).await?;
+    let outcome = state.committer.act(prepared.call.clone()).await;
+    let done = state.app.finish_transition(prepared, outcome).await?;
+    if let Some(warning) = &done.warning {
+        tracing::warn!(case = id, "{warning}");
     }
+    // The stored case after the transition, as the commit returned it (no second read).
+    Ok(with_etag(StatusCode::OK, &done.case.case, &done.case.sending_id))
 }
 
 /// Moves a case through its lifecycle (SPEC §7); `If-Match` guards against a concurrent change.
@@ -522,21 +396,11 @@ async fn transition(
     headers: HeaderMap,
     Json(body): Json<Transition>,
 ) -> ApiResult<Response> {
-    let (_, sending_id) = case_in_scope(&state, &who, id).await?;
-    let expected = if_match(&headers)?;
-    let reason = crate::wire::reason_code("reason", &body.reason)?;
+    let expected_version = if_match(&headers)?;
     let occurred_at = body.occurred_at.as_deref().map(|t| timestamp("occurred_at", t)).transpose()?;
-    let (action, request, capability, approval) = request_for(&state, &who, id, body).await?;
-    who.require(capability)?;
-    let response = apply(&state, &who, id, expected, action, request, occurred_at, &reason, &sending_id).await?;
-    if let Some(approval) = approval
-        && let Err(e) = state.store.use_override_approval(approval, id).await
-    {
-        // The transition stands (it was checked with the approval); a concurrent second use of
-        // the same approval is logged for review.
-        tracing::warn!(approval, case = id, error = %e, "override approval used twice");
-    }
-    Ok(response)
+    let reason = body.reason.clone();
+    let request = TransitionRequest { action: action_of(body)?, reason, occurred_at, expected_version };
+    apply(&state, &who, id, request).await
 }
 
 /// Records a second user's approval of placing this case's person above the cell's standard
@@ -552,23 +416,18 @@ async fn approve_override(
     Path(id): Path<i64>,
     Json(body): Json<ApproveOverride>,
 ) -> ApiResult<(StatusCode, axum::Json<OverrideApprovalView>)> {
-    case_in_scope(&state, &who, id).await?;
-    if !(who.role.may(Capability::FacilityCaseStep) || who.role.may(Capability::ReceivingCaseStep)) {
-        return Err(ApiError::forbidden(format!("the {} role may not approve capacity overrides", who.role.as_str())));
-    }
-    let facility_id = text("facility_id", &body.facility_id, 64)?;
-    let cell_id = text("cell_id", &body.cell_id, 64)?;
-    let reason = text("reason", &body.reason, 2000)?;
-    let approval_id =
-        state.store.approve_override(id, &facility_id, &cell_id, &reason, &store_actor(&who, None)).await?;
+    let approval = state
+        .app
+        .approve_override(&who, id, &body.facility_id, &body.cell_id, &body.reason, &crate::clock::now())
+        .await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(OverrideApprovalView {
-            approval_id,
-            case_id: id,
-            facility_id,
-            cell_id,
-            approved_by: who.name.clone(),
+            approval_id: approval.id,
+            case_id: approval.case_id,
+            facility_id: approval.facility_id,
+            cell_id: approval.cell_id,
+            approved_by: approval.approved_by,
         }),
     ))
 }
@@ -592,15 +451,8 @@ async fn list_holds(
     who: Principal,
     Query(q): Query<HoldQuery>,
 ) -> ApiResult<axum::Json<Vec<HoldView>>> {
-    crate::routes::agreements::require_agreement(&state, &who, &q.agreement).await?;
-    let rows = state.store.cases_with_persons(&q.agreement).await?;
-    let items = rows
-        .iter()
-        .filter(|r| who.sees(&r.case.agreement_id, r.case.facility_id.as_deref()))
-        .flat_map(|r| holds(&r.case))
-        .filter(|h| !q.standing || h.lifted_by.is_none())
-        .collect();
-    Ok(axum::Json(items))
+    let holds = state.app.holds(&who, &q.agreement, q.standing).await?;
+    Ok(axum::Json(holds.into_iter().map(hold_view).collect()))
 }
 
 /// Placing or lifting a hold.
@@ -641,14 +493,7 @@ async fn lift_hold(
 
 /// Places (`place`) or lifts a hold: legal officers, on a case in scope.
 async fn hold(state: &AppState, who: &Principal, body: HoldRequest, place: bool) -> ApiResult<Response> {
-    let (_, sending_id) = case_in_scope(state, who, body.case_id).await?;
-    who.require(Capability::LegalCaseStep)?;
-    let reference = text("reference", &body.reference, 200)?;
-    let reason = crate::wire::reason_code("reason", &body.reason)?;
-    let (action, command) = if place {
-        ("place_hold", Command::PlaceHold { reference })
-    } else {
-        ("lift_hold", Command::LiftHold { reference })
-    };
-    apply(state, who, body.case_id, None, action, CaseRequest::Plain(command), None, &reason, &sending_id).await
+    let action = if place { CaseAction::PlaceHold(body.reference) } else { CaseAction::LiftHold(body.reference) };
+    let request = TransitionRequest { action, reason: body.reason, occurred_at: None, expected_version: None };
+    apply(state, who, body.case_id, request).await
 }
