@@ -28,7 +28,7 @@ use custodia_core::table::Table;
 use custodia_core::{Agreement, Date};
 use custodia_store::access::NewUser;
 use custodia_store::cases::{CaseRequest, PlacementRequest};
-use custodia_store::{Actor, AgreementFile, IncidentUpdate, PersonData, PersonsFile, Store, Timestamp};
+use custodia_store::{Actor, AgreementFile, IncidentUpdate, PersonData, PersonsFile, Timestamp};
 
 use crate::data_lock;
 use crate::register_cmd::{app_failure, block_on, store_failure};
@@ -265,6 +265,16 @@ fn day_of(seconds: i64) -> Date {
 fn actor(name: &str, seconds: i64) -> Result<Actor, Failure> {
     let t = stamp(seconds)?;
     Ok(Actor { name: name.to_owned(), recorded_at: t.clone(), occurred_at: Some(t) })
+}
+
+/// A finance officer of the simulation, as the application layer sees them.
+fn finance(name: &str) -> custodia_app::Principal {
+    custodia_app::Principal {
+        name: name.to_owned(),
+        role: custodia_app::Role::FinanceOfficer,
+        agreements: None,
+        facilities: None,
+    }
 }
 
 /// SplitMix64: a small deterministic generator for the simulation's choices.
@@ -562,7 +572,7 @@ async fn simulate(app: &App, seed: u64, people: u64) -> Result<Summary, Failure>
         timeline.steps.len()
     ))?;
 
-    let refusals = run_timeline(store, &agreement_id, timeline).await?;
+    let refusals = run_timeline(app, &agreement_id, timeline).await?;
 
     // Every user's API token, issued on the host as `custodia user token` does; the admin's is
     // shown, all are in demo-users.json.
@@ -1087,7 +1097,8 @@ fn schedule_invoices(timeline: &mut Timeline, agreement: &Agreement, end: Date) 
 }
 
 /// Records every step in time order; returns how many were refused (each is reported).
-async fn run_timeline(store: &Store, agreement_id: &str, timeline: Timeline) -> Result<usize, Failure> {
+async fn run_timeline(app: &App, agreement_id: &str, timeline: Timeline) -> Result<usize, Failure> {
+    let store = app.store();
     let mut case_ids: HashMap<usize, i64> = HashMap::new();
     let mut derailed: std::collections::HashSet<usize> = std::collections::HashSet::new();
     let mut incidents: HashMap<usize, i64> = HashMap::new();
@@ -1165,9 +1176,15 @@ async fn run_timeline(store: &Store, agreement_id: &str, timeline: Timeline) -> 
                 store.log_contact(agreement_id, Some(id), &entry, &actor(user, when)?).await.map_err(store_failure)?;
             }
             Step::Draft { period, on } => {
-                match store.draft_invoice(agreement_id, &period, &[], on, &actor(FINANCE_DRAFT, when)?).await {
-                    Ok(row) => {
-                        drafts.insert(period, row.id);
+                let request = custodia_app::billing::DraftInvoice {
+                    agreement_id: agreement_id.to_owned(),
+                    period: period.clone(),
+                    extras: Vec::new(),
+                    on: Some(on),
+                };
+                match app.draft_invoice(&finance(FINANCE_DRAFT), &request, &stamp(when)?).await {
+                    Ok(drafted) => {
+                        drafts.insert(period, drafted.row.id);
                     }
                     Err(e) => {
                         refusals += 1;
@@ -1177,7 +1194,7 @@ async fn run_timeline(store: &Store, agreement_id: &str, timeline: Timeline) -> 
             }
             Step::Issue { period } => {
                 let Some(id) = drafts.get(&period).copied() else { continue };
-                if let Err(e) = store.issue(id, &actor(FINANCE_ISSUE, when)?).await {
+                if let Err(e) = app.issue_invoice(&finance(FINANCE_ISSUE), id, &stamp(when)?).await {
                     refusals += 1;
                     progress(&format!("warning: invoice {period} not issued: {e}"))?;
                 }
