@@ -371,8 +371,8 @@ impl App {
         let stays = self.stays(agreement_id).await?;
         let mut versions: BTreeMap<i64, Agreement> = BTreeMap::new();
         for p in &issued {
-            if !versions.contains_key(&p.version) {
-                versions.insert(p.version, self.agreement_version(agreement_id, p.version).await?);
+            if let std::collections::btree_map::Entry::Vacant(slot) = versions.entry(p.version) {
+                slot.insert(self.agreement_version(agreement_id, p.version).await?);
             }
         }
         let billed: Vec<Billed<'_>> = issued
