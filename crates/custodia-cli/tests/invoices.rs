@@ -353,8 +353,8 @@ fn the_credit_note_settles_the_agreement_and_the_sustainability_report_adds_up()
 #[test]
 fn drafting_applies_the_same_rules_as_the_api() {
     let r = setup("rules");
+    let auditor = r.token("audrey", "auditor"); // made before counting: user creation is journaled
     let before = r.journal_size();
-    let auditor = r.token("audrey", "auditor");
     let draft = ["invoices", "draft", "--agreement", "xx-test", "--period", "2025-01", "--on", "2025-02-01"];
     let output = r.run_with_token(&auditor, &draft);
     assert_eq!(output.status.code(), Some(2));
