@@ -9,9 +9,11 @@
 
 pub mod access;
 pub mod agreements;
+pub mod billing;
 pub mod cases;
 pub mod config;
 pub mod error;
+pub mod journal;
 pub mod register;
 pub mod users;
 

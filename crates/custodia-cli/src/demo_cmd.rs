@@ -1140,9 +1140,15 @@ async fn run_timeline(app: &App, agreement_id: &str, timeline: Timeline) -> Resu
                 store.log_contact(agreement_id, Some(id), &entry, &actor(user, when)?).await.map_err(store_failure)?;
             }
             Step::Draft { period, on } => {
-                match store.draft_invoice(agreement_id, &period, &[], on, &actor(FINANCE_DRAFT, when)?).await {
-                    Ok(row) => {
-                        drafts.insert(period, row.id);
+                let request = custodia_app::billing::DraftInvoice {
+                    agreement_id: agreement_id.to_owned(),
+                    period: period.clone(),
+                    extras: Vec::new(),
+                    on: Some(on),
+                };
+                match app.draft_invoice(users.get(FINANCE_DRAFT)?, &request, &stamp(when)?).await {
+                    Ok(drafted) => {
+                        drafts.insert(period, drafted.row.id);
                     }
                     Err(e) => {
                         refusals += 1;
@@ -1152,7 +1158,7 @@ async fn run_timeline(app: &App, agreement_id: &str, timeline: Timeline) -> Resu
             }
             Step::Issue { period } => {
                 let Some(id) = drafts.get(&period).copied() else { continue };
-                if let Err(e) = store.issue(id, &actor(FINANCE_ISSUE, when)?).await {
+                if let Err(e) = app.issue_invoice(users.get(FINANCE_ISSUE)?, id, &stamp(when)?).await {
                     refusals += 1;
                     progress(&format!("warning: invoice {period} not issued: {e}"))?;
                 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use custodia_core::Date;
 use custodia_core::agreement::Agreement;
-use custodia_core::billing::{Extra, Invoice, Period, Stay, invoice, invoices_for_term};
+use custodia_core::billing::{Extra, ExtraFields, Invoice, Period, Stay, check_extras, invoice, invoices_for_term};
 use custodia_core::csv::Delimiter;
 use custodia_core::person::SecurityClass;
 use custodia_core::table::{Columns, Table};
@@ -171,44 +171,45 @@ fn read_stays(
     Ok(stays)
 }
 
-pub(crate) fn read_extras(
+/// The rows of an extras file (CSV `date,code,description,amount_minor`) as given, each with its
+/// line number; rows the table reader cannot read are problems.
+pub(crate) fn read_extra_rows(
     path: &Path,
-    agreement: &Agreement,
+    delimiter: Option<Delimiter>,
     problems: &mut Vec<String>,
-) -> Result<Vec<Extra>, Failure> {
-    read_extras_with(path, agreement, None, problems)
+) -> Result<Vec<(u64, ExtraFields)>, Failure> {
+    let mut rows = Vec::new();
+    const WANTED: &[&str] = &["date", "code", "description", "amount_minor"];
+    for_each_row(path, WANTED, delimiter, problems, |line, row, _| {
+        let get = |i: usize| row.get(i).copied().unwrap_or_default().to_owned();
+        rows.push((line, ExtraFields { date: get(0), code: get(1), description: get(2), amount_minor: get(3) }));
+    })?;
+    Ok(rows)
 }
 
-/// [`read_extras`] with a given delimiter (`None`: detected from the header line).
-pub(crate) fn read_extras_with(
+/// Reads an extras file and checks its rows with the rules every edge shares
+/// ([`check_extras`]: in the term, sizes, positive integer amounts); each problem names its line.
+fn read_extras(
     path: &Path,
     agreement: &Agreement,
     delimiter: Option<Delimiter>,
     problems: &mut Vec<String>,
 ) -> Result<Vec<Extra>, Failure> {
-    let mut extras = Vec::new();
-    const WANTED: &[&str] = &["date", "code", "description", "amount_minor"];
-    for_each_row(path, WANTED, delimiter, problems, |_, row, problems| {
-        let get = |i: usize| row.get(i).copied().unwrap_or_default();
-        let start = problems.len();
-        let date = Date::parse(get(0));
-        let amount = get(3).parse::<i64>().ok().filter(|a| *a > 0 && get(3).bytes().all(|b| b.is_ascii_digit()));
-        match &date {
-            Err(e) => problems.push(format!("date: {:?} {e}", get(0))),
-            Ok(d) if !agreement.in_term(*d) => problems.push(format!("date: {d} is outside the agreement's term")),
-            Ok(_) => {}
+    let rows = read_extra_rows(path, delimiter, problems)?;
+    let fields: Vec<ExtraFields> = rows.iter().map(|(_, f)| f.clone()).collect();
+    match check_extras(agreement, None, &fields) {
+        Ok(extras) => Ok(extras),
+        Err(found) => {
+            let shown = path.display();
+            for p in found {
+                match p.row.and_then(|i| rows.get(i)) {
+                    Some((line, _)) => problems.push(format!("{shown}:{line}: {}: {}", p.field, p.message)),
+                    None => problems.push(format!("{shown}: {}: {}", p.field, p.message)),
+                }
+            }
+            Ok(Vec::new())
         }
-        if get(1).is_empty() {
-            problems.push("code: must not be empty".into());
-        }
-        if amount.is_none() {
-            problems.push(format!("amount_minor: {:?} is not a positive integer", get(3)));
-        }
-        if let (true, Ok(date), Some(amount_minor)) = (problems.len() == start, date, amount) {
-            extras.push(Extra { date, code: get(1).to_owned(), description: get(2).to_owned(), amount_minor });
-        }
-    })?;
-    Ok(extras)
+    }
 }
 
 pub(crate) fn run(args: &InvoiceArgs) -> CmdResult {
@@ -216,7 +217,7 @@ pub(crate) fn run(args: &InvoiceArgs) -> CmdResult {
     let mut problems = Vec::new();
     let stays = read_stays(&args.stays, &agreement, args.delimiter, &mut problems)?;
     let extras = match &args.extras {
-        Some(path) => read_extras_with(path, &agreement, args.delimiter, &mut problems)?,
+        Some(path) => read_extras(path, &agreement, args.delimiter, &mut problems)?,
         None => Vec::new(),
     };
     let mut invoices: Vec<(String, Invoice)> = Vec::new();

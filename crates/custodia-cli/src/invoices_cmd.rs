@@ -1,20 +1,19 @@
-//! `custodia invoices`: invoices and credit notes issued in the register (SPEC §8, §11), and
-//! `custodia report sustainability`.
+//! `custodia invoices`: invoices and credit notes issued in the register (docs/billing.md#register),
+//! and `custodia report sustainability`. The use cases are the application layer's
+//! (`custodia_app::billing`); these commands parse their arguments and print what it returns.
 
-use custodia_store::prelude::*;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
+use custodia_app::AppError;
+use custodia_app::billing::{self as app_billing, DraftInvoice, Invoice};
 use custodia_core::Date;
-use custodia_core::ledger::{self, Document, US_BOP_FY2023_DAY_MINOR};
-use custodia_store::invoices::{InvoiceRow, document_from_json};
-use custodia_store::{Store, Timestamp};
+use custodia_core::ledger;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::output::AtomicOutput;
-use crate::register_cmd::{RegisterArgs, block_on, open, store_failure, stored_agreement};
+use crate::register_cmd::{RegisterArgs, app_failure, block_on, open};
 use crate::{CmdResult, Failure, invoice_cmd};
 
 const AFTER_HELP: &str = "\
@@ -26,9 +25,9 @@ one. Periods are issued in order, once each, after the month is over. A correcti
 carries an ADJUSTMENT line for the corrected period. When the agreement has ended, a credit note
 settles the remaining corrections and, for per-capita fees, coverage paid for days after the end.
 
-Example (two finance officers):
-  custodia invoices draft --agreement us-sv-cecot --period 2025-04 --extras extras.csv --actor ana
-  custodia invoices issue 1 --actor ben
+Example (two finance officers, each with their own token in CUSTODIA_TOKEN):
+  custodia invoices draft --agreement us-sv-cecot --period 2025-04 --extras extras.csv   # ana
+  custodia invoices issue 1                                                              # ben
   custodia invoices export 1 --format csv --out us-sv-cecot-2025-04.csv
   custodia invoices verify 1";
 
@@ -124,25 +123,6 @@ pub(crate) enum ExportFormat {
     Csv,
 }
 
-fn today(on: Option<Date>, recorded_at: &Timestamp) -> Result<Date, Failure> {
-    match on {
-        Some(d) => Ok(d),
-        None => recorded_at
-            .as_str()
-            .get(..10)
-            .and_then(|t| Date::parse(t).ok())
-            .ok_or_else(|| Failure::Other(anyhow::anyhow!("clock: {}", recorded_at.as_str()))),
-    }
-}
-
-async fn row(store: &Store, id: i64) -> Result<InvoiceRow, Failure> {
-    store
-        .invoice_row(id)
-        .await
-        .map_err(store_failure)?
-        .ok_or_else(|| Failure::Input(format!("invoice {id} does not exist (see `custodia invoices list`)")))
-}
-
 fn money(amount: i64, currency: &str) -> String {
     match custodia_core::CurrencyCode::parse(currency) {
         Ok(c) => custodia_core::Money::new(amount, c).to_string(),
@@ -150,14 +130,15 @@ fn money(amount: i64, currency: &str) -> String {
     }
 }
 
-fn status(row: &InvoiceRow) -> String {
+fn status(row: &custodia_store::invoices::InvoiceRow) -> String {
     match &row.issued {
         Some(i) => format!("issued by {} at {} (journal event {})", i.issued_by, i.issued_at, i.issued_seq),
         None => format!("draft, prepared by {} (journal event {}); not issued", row.prepared_by, row.prepared_seq),
     }
 }
 
-fn write_document(out: &mut impl Write, row: &InvoiceRow, doc: &Document) -> CmdResult {
+fn write_document(out: &mut impl Write, invoice: &Invoice) -> CmdResult {
+    let (row, doc) = (&invoice.row, &invoice.document);
     writeln!(
         out,
         "{} {} — {} (draft {}; agreement version {})",
@@ -186,7 +167,8 @@ fn write_document(out: &mut impl Write, row: &InvoiceRow, doc: &Document) -> Cmd
     invoice_cmd::write_table(out, &lines, doc.total_minor, doc.person_days, &doc.warnings, &|m| money(m, &doc.currency))
 }
 
-fn row_json(row: &InvoiceRow) -> Result<Value, Failure> {
+fn row_json(invoice: &Invoice) -> Result<Value, Failure> {
+    let row = &invoice.row;
     let document: Value = serde_json::from_str(&row.document).map_err(anyhow::Error::from)?;
     Ok(json!({
         "id": row.id,
@@ -204,50 +186,65 @@ fn row_json(row: &InvoiceRow) -> Result<Value, Failure> {
     }))
 }
 
+/// Reads the extras file of a draft: its rows as given, with their lines (the rules are checked
+/// by the application layer, as for the API).
+fn extras_file(path: &Path) -> Result<Vec<(u64, custodia_core::billing::ExtraFields)>, Failure> {
+    let mut problems = Vec::new();
+    let rows = invoice_cmd::read_extra_rows(path, None, &mut problems)?;
+    if problems.is_empty() {
+        Ok(rows)
+    } else {
+        Err(Failure::Input(format!("{} problem(s); nothing was drafted:\n  {}", problems.len(), problems.join("\n  "))))
+    }
+}
+
+/// A failure of a draft with an extras file: problems of `extras[N]` name the file's line instead.
+fn draft_failure(e: AppError, path: Option<&Path>, lines: &[u64]) -> Failure {
+    match (e, path) {
+        (AppError::Invalid { field, message }, Some(path)) if field.starts_with("extras[") => {
+            let mut text = format!("{field}: {message}");
+            for (i, line) in lines.iter().enumerate() {
+                text = text.replace(&format!("extras[{i}]."), &format!("{}:{line}: ", path.display()));
+            }
+            Failure::Input(format!("nothing was drafted:\n  {text}"))
+        }
+        (other, _) => app_failure(other),
+    }
+}
+
+fn print_draft(invoice: &Invoice) -> CmdResult {
+    let mut out = std::io::stdout().lock();
+    write_document(&mut out, invoice)?;
+    writeln!(out, "next: another user issues it with `custodia invoices issue {}`", invoice.row.id)?;
+    Ok(())
+}
+
 pub(crate) fn run(command: &InvoicesCommand) -> CmdResult {
     match command {
         InvoicesCommand::Draft { agreement, period, extras, on, register } => block_on(async {
-            let store = open(register).await?;
-            let who = store.actor();
-            let on = today(*on, &who.recorded_at)?;
-            let stored = stored_agreement(&store, agreement).await?;
-            let extras = match extras {
-                Some(path) => {
-                    let mut problems = Vec::new();
-                    let read = invoice_cmd::read_extras(path, &stored, &mut problems)?;
-                    if !problems.is_empty() {
-                        return Err(Failure::Input(format!(
-                            "{} problem(s); nothing was drafted:\n  {}",
-                            problems.len(),
-                            problems.join("\n  ")
-                        )));
-                    }
-                    read
-                }
-                None => Vec::new(),
+            let rows = extras.as_deref().map(extras_file).transpose()?.unwrap_or_default();
+            let lines: Vec<u64> = rows.iter().map(|(line, _)| *line).collect();
+            let s = open(register).await?;
+            let request = DraftInvoice {
+                agreement_id: agreement.clone(),
+                period: period.clone(),
+                extras: rows.into_iter().map(|(_, fields)| fields).collect(),
+                on: *on,
             };
-            let row = store.draft_invoice(agreement, period, &extras, on, &who).await.map_err(store_failure)?;
-            let doc = row.parsed().map_err(store_failure)?;
-            let mut out = std::io::stdout().lock();
-            write_document(&mut out, &row, &doc)?;
-            writeln!(out, "next: another user issues it with `custodia invoices issue {}`", row.id)?;
-            Ok(())
+            let drafted = s
+                .app
+                .draft_invoice(&s.who, &request, &s.now)
+                .await
+                .map_err(|e| draft_failure(e, extras.as_deref(), &lines))?;
+            print_draft(&drafted)
         }),
         InvoicesCommand::CreditNote { agreement, on, register } => block_on(async {
-            let store = open(register).await?;
-            let who = store.actor();
-            let on = today(*on, &who.recorded_at)?;
-            let row = store.draft_credit_note(agreement, on, &who).await.map_err(store_failure)?;
-            let doc = row.parsed().map_err(store_failure)?;
-            let mut out = std::io::stdout().lock();
-            write_document(&mut out, &row, &doc)?;
-            writeln!(out, "next: another user issues it with `custodia invoices issue {}`", row.id)?;
-            Ok(())
+            let s = open(register).await?;
+            print_draft(&s.app.draft_credit_note(&s.who, agreement, *on, &s.now).await.map_err(app_failure)?)
         }),
         InvoicesCommand::Issue { id, register } => block_on(async {
-            let store = open(register).await?;
-            let who = store.actor();
-            let row = store.issue(*id, &who).await.map_err(store_failure)?;
+            let s = open(register).await?;
+            let row = s.app.issue_invoice(&s.who, *id, &s.now).await.map_err(app_failure)?.row;
             writeln!(
                 std::io::stdout().lock(),
                 "issued {} (draft {}): total {}, sha256 {}",
@@ -259,110 +256,77 @@ pub(crate) fn run(command: &InvoicesCommand) -> CmdResult {
             Ok(())
         }),
         InvoicesCommand::List { agreement, json, register } => block_on(async {
-            let store = open(register).await?;
-            let rows = store.invoice_rows(agreement).await.map_err(store_failure)?;
+            let s = open(register).await?;
+            let invoices = s.app.invoices(&s.who, agreement).await.map_err(app_failure)?;
             let mut out = std::io::stdout().lock();
             if *json {
-                let list = rows.iter().map(row_json).collect::<Result<Vec<_>, _>>()?;
+                let list = invoices.iter().map(row_json).collect::<Result<Vec<_>, _>>()?;
                 writeln!(out, "{}", serde_json::to_string(&list).map_err(anyhow::Error::from)?)?;
                 return Ok(());
             }
-            if rows.is_empty() {
+            if invoices.is_empty() {
                 writeln!(out, "no invoices for {agreement}")?;
             }
-            for row in &rows {
-                let currency = document_from_json(&row.document).map(|d| d.currency).unwrap_or_default();
+            for Invoice { row, document } in &invoices {
                 writeln!(
                     out,
                     "{:>5}  {:<28} {:>20}  {}",
                     row.id,
                     row.number,
-                    money(row.total_minor, &currency),
+                    money(row.total_minor, &document.currency),
                     if row.issued.is_some() { "issued" } else { "draft" }
                 )?;
             }
             Ok(())
         }),
         InvoicesCommand::Show { id, json, register } => block_on(async {
-            let store = open(register).await?;
-            let row = row(&store, *id).await?;
+            let s = open(register).await?;
+            let invoice = s.app.invoice(&s.who, *id).await.map_err(app_failure)?;
             let mut out = std::io::stdout().lock();
             if *json {
-                writeln!(out, "{}", serde_json::to_string(&row_json(&row)?).map_err(anyhow::Error::from)?)?;
+                writeln!(out, "{}", serde_json::to_string(&row_json(&invoice)?).map_err(anyhow::Error::from)?)?;
             } else {
-                write_document(&mut out, &row, &row.parsed().map_err(store_failure)?)?;
+                write_document(&mut out, &invoice)?;
             }
             Ok(())
         }),
         InvoicesCommand::Export { id, format, out, register } => block_on(async {
-            let store = open(register).await?;
-            let row = row(&store, *id).await?;
-            if row.issued.is_none() {
-                return Err(Failure::Input(format!(
-                    "invoice {id} ({}) is a draft: only issued documents are exported",
-                    row.number
-                )));
-            }
-            let bytes = match format {
-                ExportFormat::Json => {
-                    let mut b = row.document.clone().into_bytes();
-                    if out.is_none() {
-                        b.push(b'\n');
-                    }
-                    b
-                }
-                ExportFormat::Csv => custodia_store::invoices::csv_export(&row.parsed().map_err(store_failure)?),
+            let s = open(register).await?;
+            let format = match format {
+                ExportFormat::Json => app_billing::ExportFormat::Canonical,
+                ExportFormat::Csv => app_billing::ExportFormat::Csv,
             };
+            let mut bytes = s.app.export_invoice(&s.who, *id, format).await.map_err(app_failure)?.bytes;
+            // The canonical JSON has no final line break; a terminal gets one.
+            if out.is_none() && format == app_billing::ExportFormat::Canonical {
+                bytes.push(b'\n');
+            }
             let mut sink = AtomicOutput::new(out.as_deref())?;
             sink.write_all(&bytes)?;
             sink.commit()
         }),
         InvoicesCommand::Verify { id, register } => block_on(async {
-            let store = open(register).await?;
-            let row = row(&store, *id).await?;
-            let mut problems = Vec::new();
-            let digest: [u8; 32] = Sha256::digest(row.document.as_bytes()).into();
-            if digest.as_slice() != row.sha256.as_slice() {
-                problems.push("the stored document does not hash to its stored SHA-256".to_owned());
+            let s = open(register).await?;
+            let check = s.app.verify_invoice(&s.who, *id).await.map_err(app_failure)?;
+            if !check.problems.is_empty() {
+                return Err(Failure::Input(format!(
+                    "invoice {id} does not verify:\n  {}",
+                    check.problems.join("\n  ")
+                )));
             }
-            let stored: Value = serde_json::from_str(&row.document).map_err(anyhow::Error::from)?;
-            let mut checked = vec![("invoice.drafted", row.prepared_seq)];
-            if let Some(i) = &row.issued {
-                checked.push(("invoice.issued", i.issued_seq));
-            }
-            for (kind, seq) in &checked {
-                let seq_u = u64::try_from(*seq).unwrap_or(u64::MAX);
-                let events = store.events(seq_u, seq_u.saturating_add(1)).await.map_err(store_failure)?;
-                let event: Option<Value> = events.first().and_then(|e| serde_json::from_str(&e.body).ok());
-                let Some(event) = event else {
-                    problems.push(format!("journal event {seq} ({kind}) is missing"));
-                    continue;
-                };
-                if event.get("kind").and_then(Value::as_str) != Some(kind) {
-                    problems.push(format!("journal event {seq} is not {kind}"));
-                }
-                if event.pointer("/data/sha256").and_then(Value::as_str) != Some(row.sha256_hex().as_str()) {
-                    problems.push(format!("journal event {seq} ({kind}) records another SHA-256"));
-                }
-                if *kind == "invoice.drafted" && event.pointer("/data/document") != Some(&stored) {
-                    problems.push(format!("journal event {seq} records another document"));
-                }
-            }
+            let row = &check.invoice.row;
+            let events: Vec<String> = check.events.iter().map(i64::to_string).collect();
             let mut out = std::io::stdout().lock();
-            if problems.is_empty() {
-                writeln!(
-                    out,
-                    "ok: {} (draft {}) sha256 {} matches its document and journal events {}",
-                    row.number,
-                    row.id,
-                    row.sha256_hex(),
-                    checked.iter().map(|(_, s)| s.to_string()).collect::<Vec<_>>().join(", ")
-                )?;
-                writeln!(out, "prove the events are in the journal with `custodia journal prove`")?;
-                Ok(())
-            } else {
-                Err(Failure::Input(format!("invoice {id} does not verify:\n  {}", problems.join("\n  "))))
-            }
+            writeln!(
+                out,
+                "ok: {} (draft {}) sha256 {} matches its document and journal events {}",
+                row.number,
+                row.id,
+                row.sha256_hex(),
+                events.join(", ")
+            )?;
+            writeln!(out, "prove the events are in the journal with `custodia journal prove`")?;
+            Ok(())
         }),
     }
 }
@@ -382,10 +346,10 @@ pub(crate) struct SustainabilityArgs {
     #[arg(long, value_name = "ID")]
     agreement: String,
     /// The receiving state's annual prison budget, in minor units of the agreement's currency.
-    #[arg(long, value_name = "MINOR", value_parser = clap::value_parser!(i64).range(1..))]
+    #[arg(long, value_name = "MINOR", allow_negative_numbers = true)]
     receiving_budget_minor: Option<i64>,
     /// The sending state's cost of holding one person for a day at home, in minor units.
-    #[arg(long, value_name = "MINOR", value_parser = clap::value_parser!(i64).range(0..))]
+    #[arg(long, value_name = "MINOR", allow_negative_numbers = true)]
     home_cost_per_day_minor: Option<i64>,
     /// Print JSON instead of a table.
     #[arg(long)]
@@ -396,33 +360,14 @@ pub(crate) struct SustainabilityArgs {
 
 pub(crate) fn run_sustainability(args: &SustainabilityArgs) -> CmdResult {
     block_on(async {
-        let store = open(&args.register).await?;
-        let agreement = stored_agreement(&store, &args.agreement).await?;
-        let home = match args.home_cost_per_day_minor {
-            Some(h) => h,
-            None if agreement.sending_state.as_str() == "US" && agreement.currency.as_str() == "USD" => {
-                US_BOP_FY2023_DAY_MINOR
-            }
-            None => {
-                return Err(Failure::Input(format!(
-                    "--home-cost-per-day-minor: required (the default, $120.80 a day, is the US figure; {} sends and bills in {})",
-                    agreement.sending_state.as_str(),
-                    agreement.currency.as_str()
-                )));
-            }
+        let s = open(&args.register).await?;
+        let request = app_billing::SustainabilityRequest {
+            agreement_id: args.agreement.clone(),
+            receiving_budget_minor: args.receiving_budget_minor,
+            home_cost_per_day_minor: args.home_cost_per_day_minor,
         };
-        let issued: Vec<Document> = store
-            .invoice_rows(&args.agreement)
-            .await
-            .map_err(store_failure)?
-            .iter()
-            .filter(|r| r.issued.is_some())
-            .map(InvoiceRow::parsed)
-            .collect::<Result<_, _>>()
-            .map_err(store_failure)?;
-        let report = ledger::sustainability(&agreement, &issued, home, args.receiving_budget_minor)
-            .map_err(|e| Failure::Input(e.to_string()))?;
-        let currency = agreement.currency;
+        let app_billing::SustainabilityReport { agreement_id, currency, home_cost_per_day_minor: home, report, .. } =
+            s.app.sustainability(&s.who, &request).await.map_err(app_failure)?;
         let mut out = std::io::stdout().lock();
         if args.json {
             let rows = |rows: &[ledger::SustainabilityRow]| -> Vec<Value> {
@@ -443,8 +388,8 @@ pub(crate) fn run_sustainability(args: &SustainabilityArgs) -> CmdResult {
                     .collect()
             };
             let v = json!({
-                "agreement_id": agreement.id.as_str(),
-                "currency": currency.as_str(),
+                "agreement_id": agreement_id,
+                "currency": currency,
                 "home_cost_per_day_minor": home,
                 "receiving_budget_minor": args.receiving_budget_minor,
                 "months": rows(&report.months),
@@ -453,11 +398,11 @@ pub(crate) fn run_sustainability(args: &SustainabilityArgs) -> CmdResult {
             writeln!(out, "{}", serde_json::to_string(&v).map_err(anyhow::Error::from)?)?;
             return Ok(());
         }
-        let m = |x: i64| custodia_core::Money::new(x, currency).to_string();
+        let m = |x: i64| money(x, &currency);
         writeln!(
             out,
             "sustainability of {} — home cost {} a day{}",
-            agreement.id,
+            agreement_id,
             m(home),
             args.receiving_budget_minor
                 .map(|b| format!(", receiving-state prison budget {} a year", m(b)))

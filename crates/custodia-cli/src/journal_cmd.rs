@@ -1,16 +1,19 @@
-//! `custodia journal …`: verify, checkpoint, prove, check (offline), export, key (SPEC §10, §12).
+//! `custodia journal …`: verify, checkpoint, prove, check (offline), export, key
+//! (docs/command-line.md#journal). `verify`, `checkpoint` and `key` act on the register's host
+//! and need no user; `prove` and `export` act as the token's user. Those use cases are the
+//! application layer's (`custodia_app::journal`); `check` is a file tool that needs no register.
 
-use custodia_store::prelude::*;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
-use custodia_journal::checkpoint::{Checkpoint, Signer, Verifier, open_checkpoint};
+use custodia_app::AppError;
+use custodia_journal::checkpoint::{Verifier, open_checkpoint};
 use custodia_journal::merkle;
 use serde_json::{Value, json};
 
 use crate::output::AtomicOutput;
-use crate::register_cmd::{RegisterArgs, block_on, open, open_app};
+use crate::register_cmd::{RegisterArgs, app_failure, block_on, open};
 use crate::{CmdResult, Failure};
 
 /// Signing configuration; both are also configuration keys (`journal_origin`, `signing_key`,
@@ -23,19 +26,6 @@ pub(crate) struct KeyArgs {
     /// Signing key file (hex Ed25519 seed); default DATA_DIR/journal-signing.key, made by `custodia init`.
     #[arg(long, value_name = "FILE")]
     signing_key: Option<PathBuf>,
-}
-
-/// The refusal of `--index` beyond the journal, naming its size and the 0-based numbering.
-fn index_out_of_range(index: u64, size: u64) -> String {
-    match size.checked_sub(1) {
-        None => format!("--index: {index} is out of range: the journal has no events yet"),
-        Some(last) => {
-            let events = if size == 1 { "event" } else { "events" };
-            format!(
-                "--index: {index} is out of range: the journal has {size} {events}, indexed from 0 to {last} (0-based)"
-            )
-        }
-    }
 }
 
 /// `custodia journal` subcommands.
@@ -110,25 +100,33 @@ pub(crate) enum JournalCommand {
     },
 }
 
-/// Loads the register's signing key (never creates one: `custodia init` does).
-pub(crate) fn signer(register: &RegisterArgs, key: &KeyArgs) -> Result<Signer, Failure> {
+/// Opens the register on its host, with the signing key and origin of `key` when given (never
+/// creates a key: `custodia init` does).
+async fn open_host(register: &RegisterArgs, key: Option<&KeyArgs>) -> Result<custodia_app::App, Failure> {
     let mut flags: Vec<(&str, String)> = Vec::new();
-    if let Some(origin) = &key.origin {
+    if let Some(origin) = key.and_then(|k| k.origin.as_ref()) {
         flags.push(("journal_origin", origin.clone()));
     }
-    if let Some(path) = &key.signing_key {
+    if let Some(path) = key.and_then(|k| k.signing_key.as_ref()) {
         flags.push(("signing_key", path.display().to_string()));
     }
-    let config = register.config_with(&flags)?;
-    let seed = custodia_store::keyfile::load_or_create(&config.signing_key_path(), false).map_err(|e| match e {
-        custodia_store::keyfile::KeyError::Io(path, e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Failure::Input(format!(
-                "{path}: no journal signing key here: `custodia init` creates one, or name yours with --signing-key"
-            ))
-        }
-        other => Failure::Input(other.to_string()),
-    })?;
-    Signer::from_seed(&config.journal_origin, seed).map_err(|e| Failure::Input(format!("--origin: {e}")))
+    custodia_app::App::open(&register.config_with(&flags)?).await.map_err(|e| flag_failure(e, "--origin"))
+}
+
+/// A failure of the application layer, naming the command's flag instead of the request field.
+fn flag_failure(e: AppError, flag: &str) -> Failure {
+    match e {
+        AppError::Invalid { message, .. } => Failure::Input(format!("{flag}: {message}")),
+        other => app_failure(other),
+    }
+}
+
+/// A failure as text, for the application layer to report (a write to the output failing).
+fn failure_text(e: Failure) -> String {
+    match e {
+        Failure::Input(message) => message,
+        Failure::Other(e) => e.to_string(),
+    }
 }
 
 fn b64(hash: &merkle::Hash) -> String {
@@ -142,18 +140,13 @@ fn read_text(path: &Path) -> Result<String, Failure> {
 pub(crate) fn run(command: &JournalCommand) -> CmdResult {
     match command {
         JournalCommand::Verify { register } => block_on(async {
-            let app = open_app(register).await?;
-            let store = app.store();
-            let report = store.verify_journal().await.map_err(|e| Failure::Other(e.into()))?;
-            store.close().await;
+            let app = open_host(register, None).await?;
+            let report = app.verify_journal().await.map_err(app_failure)?;
+            app.close().await;
             match report.first_mismatch {
                 None => {
-                    writeln!(
-                        std::io::stdout().lock(),
-                        "ok: {} events verified; root {}",
-                        report.size,
-                        b64(&report.root)
-                    )?;
+                    let (size, root) = (report.size, b64(&report.root));
+                    writeln!(std::io::stdout().lock(), "ok: {size} events verified; root {root}")?;
                     Ok(())
                 }
                 Some((seq, reason)) => {
@@ -161,119 +154,69 @@ pub(crate) fn run(command: &JournalCommand) -> CmdResult {
                 }
             }
         }),
-        JournalCommand::Checkpoint { register, key } => {
-            let signer = signer(register, key)?;
-            block_on(async {
-                let app = open_app(register).await?;
-                let store = app.store();
-                let size = store.journal_size().await.map_err(|e| Failure::Other(e.into()))?;
-                let root = current_root(store, size).await?;
-                store.close().await;
-                let checkpoint =
-                    Checkpoint::new(signer.name(), size, root).map_err(|e| Failure::Input(format!("--origin: {e}")))?;
-                write!(std::io::stdout().lock(), "{}", signer.sign_checkpoint(&checkpoint))?;
-                Ok(())
-            })
-        }
-        JournalCommand::Key { register, key } => {
-            let signer = signer(register, key)?;
-            writeln!(std::io::stdout().lock(), "{}", signer.verifier_key())?;
+        JournalCommand::Checkpoint { register, key } => block_on(async {
+            let app = open_host(register, Some(key)).await?;
+            let note = app.checkpoint().await.map_err(|e| flag_failure(e, "--origin"))?;
+            app.close().await;
+            write!(std::io::stdout().lock(), "{note}")?;
             Ok(())
-        }
+        }),
+        JournalCommand::Key { register, key } => block_on(async {
+            let app = open_host(register, Some(key)).await?;
+            let verifier = app.verifier_key().map_err(|e| flag_failure(e, "--origin"))?;
+            app.close().await;
+            writeln!(std::io::stdout().lock(), "{verifier}")?;
+            Ok(())
+        }),
         JournalCommand::Prove { index, old_size, register } => block_on(async {
-            let store = open(register).await?;
-            let size = store.journal_size().await.map_err(|e| Failure::Other(e.into()))?;
-            let leaves = store.leaf_hashes(size).await.map_err(|e| Failure::Other(e.into()))?;
-            store.close().await;
-            let root = merkle::root(&leaves);
+            let s = open(register).await?;
             let proof = match (index, old_size) {
                 (Some(index), _) => {
-                    if *index >= size {
-                        return Err(Failure::Input(index_out_of_range(*index, size)));
-                    }
-                    let path = merkle::inclusion_proof(*index, size, &leaves)
-                        .map_err(|e| Failure::Input(format!("--index: {e}")))?;
+                    let p =
+                        s.app.inclusion_proof(&s.who, *index, None).await.map_err(|e| flag_failure(e, "--index"))?;
                     json!({
                         "type": "inclusion",
-                        "leaf_index": index,
+                        "leaf_index": p.leaf_index,
                         "leaf_index_base": 0,
-                        "tree_size": size,
-                                "leaf_hash": leaves.get(usize::try_from(*index).unwrap_or(usize::MAX)).map(b64),
-                        "root_hash": b64(&root),
-                        "proof": path.iter().map(b64).collect::<Vec<_>>(),
+                        "tree_size": p.tree_size,
+                        "leaf_hash": b64(&p.leaf_hash),
+                        "root_hash": b64(&p.root_hash),
+                        "proof": p.path.iter().map(b64).collect::<Vec<_>>(),
                     })
                 }
                 (None, Some(old)) => {
-                    if *old > size || *old == 0 {
-                        return Err(Failure::Input(format!(
-                            "--old-size: must be between 1 and the current size {size}"
-                        )));
-                    }
-                    let old_leaves = leaves.get(..usize::try_from(*old).unwrap_or(0)).unwrap_or_default();
-                    let path = merkle::consistency_proof(*old, size, &leaves)
-                        .map_err(|e| Failure::Input(format!("--old-size: {e}")))?;
+                    let p =
+                        s.app.consistency_proof(&s.who, *old, None).await.map_err(|e| flag_failure(e, "--old-size"))?;
                     json!({
                         "type": "consistency",
-                        "old_size": old,
-                        "new_size": size,
-                        "old_root_hash": b64(&merkle::root(old_leaves)),
-                        "new_root_hash": b64(&root),
-                        "proof": path.iter().map(b64).collect::<Vec<_>>(),
+                        "old_size": p.old_size,
+                        "new_size": p.new_size,
+                        "old_root_hash": b64(&p.old_root_hash),
+                        "new_root_hash": b64(&p.new_root_hash),
+                        "proof": p.path.iter().map(b64).collect::<Vec<_>>(),
                     })
                 }
                 (None, None) => return Err(Failure::Input("give --index N or --old-size M".into())),
             };
-            writeln!(
-                std::io::stdout().lock(),
-                "{}",
-                serde_json::to_string_pretty(&proof).map_err(anyhow::Error::from)?
-            )?;
+            s.app.close().await;
+            let text = serde_json::to_string_pretty(&proof).map_err(anyhow::Error::from)?;
+            writeln!(std::io::stdout().lock(), "{text}")?;
             Ok(())
         }),
         JournalCommand::Check { checkpoint, proof, leaf, old_checkpoint, key } => {
             check(checkpoint, proof, leaf.as_deref(), old_checkpoint.as_deref(), key)
         }
         JournalCommand::Export { from, to, out, register } => block_on(async {
-            let store = open(register).await?;
-            let size = store.journal_size().await.map_err(|e| Failure::Other(e.into()))?;
-            let end = to.unwrap_or(size).min(size);
-            if *from > end {
-                return Err(Failure::Input(format!("--from: must not be after --to ({end})")));
-            }
+            let s = open(register).await?;
             let mut sink = AtomicOutput::new(out.as_deref())?;
-            let mut at = *from;
-            let mut buf = Vec::with_capacity(1 << 20);
-            while at < end {
-                let page = store
-                    .events(at, (at + custodia_store::PAGE_EVENTS).min(end))
-                    .await
-                    .map_err(|e| Failure::Other(e.into()))?;
-                if page.is_empty() {
-                    return Err(Failure::Other(anyhow::anyhow!("event {at} is missing from the register")));
-                }
-                buf.clear();
-                for event in &page {
-                    buf.extend_from_slice(event.body.as_bytes());
-                    buf.push(b'\n');
-                }
-                sink.write_all(&buf)?;
-                at += page.len() as u64;
-            }
-            store.close().await;
+            s.app
+                .export_journal(&s.who, *from, *to, |page| sink.write_all(page).map_err(failure_text))
+                .await
+                .map_err(|e| flag_failure(e, "--from"))?;
+            s.app.close().await;
             sink.commit()
         }),
     }
-}
-
-async fn current_root(store: &custodia_store::Store, size: u64) -> Result<merkle::Hash, Failure> {
-    if size == 0 {
-        return Ok(merkle::root(&[]));
-    }
-    let last = store.events(size - 1, size).await.map_err(|e| Failure::Other(e.into()))?;
-    let root = last.first().map(|e| e.root_after.clone()).unwrap_or_default();
-    <[u8; 32]>::try_from(root)
-        .map(merkle::Hash::from_bytes)
-        .map_err(|_| Failure::Other(anyhow::anyhow!("stored root of event {} is not 32 bytes", size - 1)))
 }
 
 fn decode_hash(value: &Value, field: &str) -> Result<merkle::Hash, Failure> {

@@ -346,3 +346,41 @@ fn the_credit_note_settles_the_agreement_and_the_sustainability_report_adds_up()
     let table = r.ok(&["report", "sustainability", "--agreement", "xx-test"]);
     assert!(table.contains("120.80 a day") && table.contains("year 1"), "{table}");
 }
+
+/// The command line now applies the API's rules: the role's capability, the scope, and the one set
+/// of extras rules (a code of at most 64 bytes, an amount of at most 10^15, a date in the period),
+/// each problem named with its line; nothing is written.
+#[test]
+fn drafting_applies_the_same_rules_as_the_api() {
+    let r = setup("rules");
+    let auditor = r.token("audrey", "auditor"); // made before counting: user creation is journaled
+    let before = r.journal_size();
+    let draft = ["invoices", "draft", "--agreement", "xx-test", "--period", "2025-01", "--on", "2025-02-01"];
+    let output = r.run_with_token(&auditor, &draft);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8(output.stderr).unwrap().contains("FORBIDDEN"));
+    let long = "X".repeat(65);
+    let extras = r.file(
+        "bad-extras.csv",
+        &format!(
+            "date,code,description,amount_minor\n2025-01-03,{long},too long,100\n2025-02-03,LATE,next month,100\n2025-01-04,BIG,huge,1000000000000001\n"
+        ),
+    );
+    let mut args = draft.to_vec();
+    args.extend(["--extras", &extras]);
+    let refused = r.refused(&args);
+    for needle in [
+        "bad-extras.csv:2: code",
+        "bad-extras.csv:3: date",
+        "not in the period 2025-01",
+        "bad-extras.csv:4: amount_minor",
+    ] {
+        assert!(refused.contains(needle), "{needle} missing: {refused}");
+    }
+    let missing = r.refused(&["invoices", "show", "99"]);
+    assert!(missing.contains("NOT_FOUND") && missing.contains("invoice 99 does not exist"), "{missing}");
+    assert_eq!(r.journal_size(), before, "refusals write nothing");
+    r.ok(&draft);
+    let export = r.refused(&["invoices", "export", "1", "--format", "csv"]);
+    assert!(export.contains("NOT_ISSUED"), "{export}");
+}

@@ -47,6 +47,105 @@ pub struct Extra {
     pub amount_minor: i64,
 }
 
+/// Most extras rows in one list (a draft's extras, an extras file).
+pub const MAX_EXTRAS: usize = 1_000;
+/// Longest extras code, in bytes.
+pub const MAX_EXTRA_CODE_BYTES: usize = 64;
+/// Longest extras description, in bytes.
+pub const MAX_EXTRA_DESCRIPTION_BYTES: usize = 500;
+/// Largest money amount accepted as input (10^15 minor units).
+pub const MAX_AMOUNT_MINOR: i64 = 1_000_000_000_000_000;
+
+/// An extras row as given (a CSV row, a JSON object), before it is checked: the text of its
+/// fields. One set of rules ([`check_extras`]) serves every edge (docs/billing.md#extras).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExtraFields {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// The code (the line is `EXTRA:<code>`).
+    pub code: String,
+    /// Description.
+    pub description: String,
+    /// A positive integer of minor units, ASCII digits only.
+    pub amount_minor: String,
+}
+
+/// What is wrong with one extras row (or, with `row` `None`, with the list).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExtraProblem {
+    /// The row, from 0; `None` for the list as a whole.
+    pub row: Option<usize>,
+    /// The field at fault (`date`, `code`, `description`, `amount_minor`; `extras` for the list).
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// Checks extras rows against the agreement: at most [`MAX_EXTRAS`] rows; each date a real day in
+/// the term and, when `period` (`(year, month)`) is given, in that month; each code 1 to
+/// [`MAX_EXTRA_CODE_BYTES`] bytes once trimmed, without control characters; each description at
+/// most [`MAX_EXTRA_DESCRIPTION_BYTES`] bytes; each amount an integer from 1 to
+/// [`MAX_AMOUNT_MINOR`] written in ASCII digits. Codes and descriptions are trimmed. Every problem
+/// is reported, in row order.
+pub fn check_extras(
+    agreement: &Agreement,
+    period: Option<(i32, u32)>,
+    rows: &[ExtraFields],
+) -> Result<Vec<Extra>, Vec<ExtraProblem>> {
+    if rows.len() > MAX_EXTRAS {
+        let message = format!("{} rows: at most {MAX_EXTRAS}", rows.len());
+        return Err(vec![ExtraProblem { row: None, field: "extras", message }]);
+    }
+    let mut extras = Vec::with_capacity(rows.len());
+    let mut problems = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        let before = problems.len();
+        let mut problem = |field: &'static str, message: String| {
+            problems.push(ExtraProblem { row: Some(i), field, message });
+        };
+        let date = match Date::parse(row.date.trim()) {
+            Err(e) => {
+                problem("date", format!("{:?} {e}", row.date));
+                None
+            }
+            Ok(d) if !agreement.in_term(d) => {
+                problem("date", format!("{d} is outside the agreement's term"));
+                None
+            }
+            Ok(d) => match period {
+                Some((y, m)) if (d.year(), d.month()) != (y, m) => {
+                    problem("date", format!("{d} is not in the period {y:04}-{m:02}"));
+                    None
+                }
+                _ => Some(d),
+            },
+        };
+        let code = row.code.trim();
+        if code.is_empty() || code.len() > MAX_EXTRA_CODE_BYTES || code.chars().any(char::is_control) {
+            problem("code", format!("must be 1 to {MAX_EXTRA_CODE_BYTES} bytes without control characters"));
+        }
+        let description = row.description.trim();
+        if description.len() > MAX_EXTRA_DESCRIPTION_BYTES {
+            problem("description", format!("must be at most {MAX_EXTRA_DESCRIPTION_BYTES} bytes"));
+        }
+        let text = row.amount_minor.trim();
+        let amount = text
+            .parse::<i64>()
+            .ok()
+            .filter(|a| text.bytes().all(|b| b.is_ascii_digit()) && (1..=MAX_AMOUNT_MINOR).contains(a));
+        if amount.is_none() {
+            problem(
+                "amount_minor",
+                format!("{:?} is not a positive integer of at most {MAX_AMOUNT_MINOR}", row.amount_minor),
+            );
+        }
+        if let (true, Some(date), Some(amount_minor)) = (problems.len() == before, date, amount) {
+            extras.push(Extra { date, code: code.to_owned(), description: description.to_owned(), amount_minor });
+        }
+    }
+    if problems.is_empty() { Ok(extras) } else { Err(problems) }
+}
+
 /// One invoice line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Line {
@@ -509,5 +608,56 @@ mod tests {
         assert_eq!(div_round_half_even(-5, 2), -2);
         assert_eq!(div_round_half_even(10, 4), 2);
         assert_eq!(div_round_half_even(11, 4), 3);
+    }
+
+    fn extra(date: &str, code: &str, amount: &str) -> ExtraFields {
+        ExtraFields {
+            date: date.into(),
+            code: code.into(),
+            description: " flight ".into(),
+            amount_minor: amount.into(),
+        }
+    }
+
+    /// The one set of extras rules of the API and both commands: the stricter of the rules each
+    /// had before (sizes and the amount's bound from the API, digits only from the files).
+    #[test]
+    fn extras_follow_one_set_of_rules_and_every_problem_is_named() {
+        let agreement = Agreement::from_toml(include_str!("../../../examples/agreements/us-sv-cecot.toml")).unwrap();
+        let ok = check_extras(&agreement, Some((2025, 4)), &[extra("2025-04-02", " TRANSPORT ", "1250000")]).unwrap();
+        assert_eq!(
+            (ok[0].code.as_str(), ok[0].description.as_str(), ok[0].amount_minor),
+            ("TRANSPORT", "flight", 1_250_000)
+        );
+        let long = "X".repeat(MAX_EXTRA_CODE_BYTES + 1);
+        let rows = [
+            extra("2025-05-02", "A", "1"),
+            extra("2025-04-02", &long, "1"),
+            extra("2025-04-02", "B", "125.50"),
+            extra("2025-04-02", "C", "1000000000000001"),
+            extra("2025-04-02", "D\u{7}", "-5"),
+            extra("2020-01-01", "E", "1"),
+        ];
+        let problems = check_extras(&agreement, Some((2025, 4)), &rows).unwrap_err();
+        let found: Vec<(Option<usize>, &str)> = problems.iter().map(|p| (p.row, p.field)).collect();
+        assert_eq!(
+            found,
+            [
+                (Some(0), "date"),
+                (Some(1), "code"),
+                (Some(2), "amount_minor"),
+                (Some(3), "amount_minor"),
+                (Some(4), "code"),
+                (Some(4), "amount_minor"),
+                (Some(5), "date"),
+            ]
+        );
+        assert!(problems[0].message.contains("not in the period 2025-04"), "{problems:?}");
+        assert!(problems[6].message.contains("outside the agreement's term"), "{problems:?}");
+        // Without a period (the file tool's --all), any day of the term will do.
+        assert!(check_extras(&agreement, None, &rows[..1]).is_ok());
+        let many = vec![extra("2025-04-02", "A", "1"); MAX_EXTRAS + 1];
+        let too_many = check_extras(&agreement, None, &many).unwrap_err();
+        assert_eq!((too_many[0].row, too_many[0].field), (None, "extras"));
     }
 }

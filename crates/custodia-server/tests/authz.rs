@@ -420,8 +420,21 @@ async fn every_route_every_role_inside_and_outside_the_scope() {
         .file_inspection(OUT, &inspection("Folketingets Ombudsmand (Danish Parliamentary Ombudsman)"), &actor("setup"))
         .await
         .unwrap();
-    let on = custodia_core::Date::parse("2030-01-01").unwrap();
-    let invoice_in = store.draft_invoice(IN, "2025-03", &[], on, &actor("ana")).await.unwrap().id;
+    // Drafts through the application layer, by a finance officer outside the role table.
+    let app = custodia_app::App::new(store.clone(), [7; 32], "authz.test/journal".into());
+    let ana = custodia_app::Principal {
+        name: "ana".into(),
+        role: custodia_app::Role::FinanceOfficer,
+        agreements: None,
+        facilities: None,
+    };
+    let now = custodia_store::Timestamp::parse("2030-01-01T00:00:00Z").unwrap();
+    let draft = |agreement_id: &str, period: &str| custodia_app::billing::DraftInvoice {
+        agreement_id: agreement_id.into(),
+        period: period.into(),
+        ..Default::default()
+    };
+    let invoice_in = app.draft_invoice(&ana, &draft(IN, "2025-03"), &now).await.unwrap().row.id;
     // Amendment proposals 1 (inside) and 2 (outside), by a user who is not in the table.
     for path in ["examples/agreements/us-sv-cecot.toml", "examples/agreements/dk-xk-gjilan.toml"] {
         let source = std::fs::read_to_string(common::repo().join(path)).unwrap().replacen(
@@ -438,7 +451,7 @@ async fn every_route_every_role_inside_and_outside_the_scope() {
         let a = custodia_core::Agreement::from_toml(&source).unwrap();
         format!("{:04}-{:02}", a.starts.year(), a.starts.month())
     };
-    let invoice_out = store.draft_invoice(OUT, &gjilan_first, &[], on, &actor("ana")).await.unwrap().id;
+    let invoice_out = app.draft_invoice(&ana, &draft(OUT, &gjilan_first), &now).await.unwrap().row.id;
     let persons = store.persons_page(0, 10).await.unwrap();
     let id_of = |sending: &str| persons.iter().find(|p| p.record.sending_id == sending).unwrap().id;
     let ids = Ids {

@@ -428,6 +428,18 @@ async fn invoices_need_two_people_and_feed_the_reports() {
     assert_eq!(status, 201, "{april}");
     let (status, draft_csv) = server.get(&auditor, &format!("/api/v1/invoices/{}?format=csv", april["id"])).await;
     assert_eq!((status, draft_csv["code"].as_str()), (409, Some("NOT_ISSUED")));
+    // As on the command line, a draft's canonical JSON is not exported either.
+    let (status, draft_json) =
+        server.get(&auditor, &format!("/api/v1/invoices/{}?format=canonical", april["id"])).await;
+    assert_eq!((status, draft_json["code"].as_str()), (409, Some("NOT_ISSUED")));
+    // The extras rules the command line applies to a file: digits only is not an API concern (the
+    // body holds integers), but the code's size is the same rule.
+    let mut long_code = draft.clone();
+    long_code["period"] = json!("2025-04");
+    long_code["extras"][0]["date"] = json!("2025-04-02");
+    long_code["extras"][0]["code"] = json!("X".repeat(65));
+    let (status, answer) = server.post(&ana, "/api/v1/invoices", long_code).await;
+    assert_eq!((status, answer["field"].as_str()), (400, Some("extras[0].code")), "{answer}");
     let (status, cn) = server.post(&ana, "/api/v1/invoices/credit-notes", json!({"agreement_id": AGREEMENT})).await;
     assert_eq!(status, 409, "{cn}");
 

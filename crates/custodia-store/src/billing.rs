@@ -1,5 +1,5 @@
 //! Stored invoices and credit notes: drafts, issues, and reads. What a document says is the
-//! caller's (see [`crate::invoices`]); the register keeps it and enforces the two-person issue.
+//! application layer's (see [`crate::invoices`]); the register keeps it and enforces the two-person issue.
 
 use serde_json::{Value, json};
 use sqlx::Row;

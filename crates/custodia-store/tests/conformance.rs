@@ -486,53 +486,37 @@ on_every_backend!(
 );
 
 async fn invoices_are_issued_by_two_people_and_never_change_on(f: &Fixture) {
-    use custodia_core::capacity::{Cell, CellKind};
-    use custodia_core::custody::IntakeRecord;
-    use custodia_store::cases::{CaseCall, CaseRequest, PlacementRequest};
+    use custodia_store::invoices::InvoiceDraft;
+    use sha2::Digest;
     let store = &f.store;
     import_agreement(store, AGREEMENT).await;
-    let cell = Cell {
-        facility_id: custodia_core::FacilityId::parse("cecot").unwrap(),
-        cell_id: "c-1".into(),
-        unit: "u".into(),
-        kind: CellKind::Shared,
-        area_m2: custodia_core::Decimal::parse("40").unwrap(),
-        beds: 10,
+    // What a document says is the application layer's; the register stores it as given.
+    let document = r#"{"kind":"invoice","number":"us-sv-cecot/2025-03","total_minor":2000000}"#;
+    let sha256: [u8; 32] = sha2::Sha256::digest(document.as_bytes()).into();
+    let draft = InvoiceDraft {
+        agreement_id: "us-sv-cecot".into(),
+        kind: "invoice".into(),
+        period: "2025-03".into(),
+        number: "us-sv-cecot/2025-03".into(),
+        document: document.into(),
+        sha256,
+        total_minor: 2_000_000,
     };
-    store.import_cells("us-sv-cecot", &[cell], &actor()).await.unwrap();
-    import(store, &[person(1)]).await;
-    let by = case_actor;
-    let row = store.propose_case("us-sv-cecot", "P000001", &open, &actor()).await.unwrap();
-    to_transit(store, row.id).await;
-    let admit = CaseRequest::Admit {
-        receiving_id: None,
-        commitment_order: "order".into(),
-        intake: IntakeRecord {
-            admitted_on: custodia_core::Date::parse("2025-03-16").unwrap(),
-            hour: 6,
-            visible_injuries: "none".into(),
-            property: "none".into(),
-            next_of_kin: "kin".into(),
-        },
-        placement: PlacementRequest { facility_id: "cecot".into(), cell_id: "c-1".into(), override_by: None },
-    };
-    store.act_on_case(&CaseCall::new(row.id, "admit", admit, by("w"), actor()), &decide).await.unwrap().unwrap();
-    let stays = store.stays("us-sv-cecot").await.unwrap();
-    assert_eq!(stays.len(), 1);
-    assert_eq!(stays[0].admitted_on.to_string(), "2025-03-16");
-    assert_eq!(stays[0].released_on, None);
-
     let who = |name: &str| Actor { name: name.into(), ..actor() };
-    let on = custodia_core::Date::parse("2025-04-01").unwrap();
-    let draft = store.draft_invoice("us-sv-cecot", "2025-03", &[], on, &who("ana")).await.unwrap();
-    let doc = draft.parsed().unwrap();
-    assert_eq!(doc.number, "us-sv-cecot/2025-03");
-    assert_eq!(doc.total_minor, 2_000_000, "one coverage period of $20,000.00");
-    let refused = store.issue(draft.id, &who("ana")).await.unwrap_err();
+    let size = store.journal_size().await.unwrap();
+    let drafted = store.insert_invoice_draft(&draft, &who("ana")).await.unwrap();
+    assert_eq!((drafted.prepared_by.as_str(), drafted.issued.is_none()), ("ana", true));
+    assert_eq!(store.journal_size().await.unwrap(), size + 1, "invoice.drafted");
+    let refused = store.issue_invoice(drafted.id, &sha256, &who("ana")).await.unwrap_err();
     assert!(refused.to_string().contains("two-person rule"), "{refused}");
-    let issued = store.issue(draft.id, &who("ben")).await.unwrap();
+    let stale = store.issue_invoice(drafted.id, &[0; 32], &who("ben")).await.unwrap_err();
+    assert!(stale.to_string().contains("stale"), "{stale}");
+    assert_eq!(store.journal_size().await.unwrap(), size + 1, "refusals write nothing");
+    let issued = store.issue_invoice(drafted.id, &sha256, &who("ben")).await.unwrap();
     assert_eq!(issued.issued.as_ref().map(|i| i.issued_by.as_str()), Some("ben"));
-    assert!(store.issue(draft.id, &who("carl")).await.is_err());
+    assert!(store.issue_invoice(drafted.id, &sha256, &who("carl")).await.is_err());
+    let again = store.insert_invoice_draft(&draft, &who("ana")).await.unwrap_err();
+    assert!(again.to_string().contains("already issued"), "{again}");
 
     // Neither the document nor its issue can be changed or removed, even with direct SQL.
     for statement in [
@@ -544,7 +528,8 @@ async fn invoices_are_issued_by_two_people_and_never_change_on(f: &Fixture) {
         let error = f.raw_sql(&[statement]).await.unwrap_err();
         assert!(error.contains("immutable"), "{statement}: {error}");
     }
-    assert_eq!(store.invoice_row(draft.id).await.unwrap().unwrap(), issued);
+    assert_eq!(store.invoice_row(drafted.id).await.unwrap().unwrap(), issued);
+    assert_eq!(store.invoice_rows("us-sv-cecot").await.unwrap(), vec![issued]);
     assert_eq!(store.verify_journal().await.unwrap().first_mismatch, None);
 }
 on_every_backend!(

@@ -4,37 +4,28 @@
 //!
 //! A draft is recomputed at issue and issued only when it is the same byte for byte; an issued
 //! document never changes. `GET /api/v1/invoices/{id}?format=canonical` answers the stored
-//! canonical JSON, whose SHA-256 is the document's hash; `?format=csv` the CSV export of an issued
-//! document.
+//! canonical JSON of an issued document, whose SHA-256 is the document's hash; `?format=csv` its
+//! CSV export. The use cases are the application layer's (`custodia_app::billing`); this module
+//! parses the requests and renders the answers.
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use custodia_core::billing::{Extra, Period};
-use custodia_core::ledger::{self, Document, US_BOP_FY2023_DAY_MINOR};
-use custodia_store::StoreError;
-use custodia_store::invoices::InvoiceRow;
+use custodia_app::billing::{self as app_billing, DraftInvoice as DraftRequest, ExportFormat, Invoice};
+use custodia_core::billing::ExtraFields;
+use custodia_core::ledger::{self, Document};
 use custodia_store::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use crate::auth::{Capability, Principal};
+use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{JsonBody as Json, PathParam as Path, QueryParams as Query};
 use crate::routes::agreements::agreement_in_scope;
 use crate::state::AppState;
 use crate::wire::{Page, PageQuery, date};
-
-/// Most extras rows of one draft.
-pub const MAX_EXTRAS: usize = 1_000;
-/// Longest extras code, in bytes.
-pub const MAX_EXTRA_CODE_BYTES: usize = 64;
-/// Longest extras description, in bytes.
-pub const MAX_EXTRA_DESCRIPTION_BYTES: usize = 500;
-/// Largest money amount accepted in a request (10^15 minor units).
-pub const MAX_AMOUNT_MINOR: i64 = 1_000_000_000_000_000;
 
 /// OpenAPI part.
 #[derive(Debug, OpenApi)]
@@ -65,18 +56,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/invoices/{id}/issue", post(issue_invoice))
         .route("/api/v1/reports/sustainability", get(sustainability))
         .route("/api/v1/reports/legal-basis", get(legal_basis))
-}
-
-fn store_actor(who: &Principal) -> custodia_store::Actor {
-    custodia_store::Actor { name: who.name.clone(), recorded_at: crate::clock::now(), occurred_at: None }
-}
-
-/// A refusal of the store as an answer: the two-person rule has its own code.
-fn refusal(e: StoreError) -> ApiError {
-    match e {
-        StoreError::Refused(m) if m.contains("two-person rule") => ApiError::refused("TWO_PERSON_RULE", m),
-        other => ApiError::from(other),
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -182,9 +161,9 @@ fn document_view(doc: &Document) -> InvoiceDocumentView {
     }
 }
 
-fn invoice_view(row: &InvoiceRow) -> ApiResult<InvoiceView> {
-    let doc = row.parsed().map_err(ApiError::internal)?;
-    Ok(InvoiceView {
+fn invoice_view(invoice: &Invoice) -> InvoiceView {
+    let row = &invoice.row;
+    InvoiceView {
         id: row.id,
         number: row.number.clone(),
         kind: row.kind.clone(),
@@ -197,15 +176,7 @@ fn invoice_view(row: &InvoiceRow) -> ApiResult<InvoiceView> {
         issued_by: row.issued.as_ref().map(|i| i.issued_by.clone()),
         issued_at: row.issued.as_ref().map(|i| i.issued_at.clone()),
         issued_event: row.issued.as_ref().map(|i| i.issued_seq),
-        document: document_view(&doc),
-    })
-}
-
-/// The document, if it exists and its agreement is in the caller's scope (404 otherwise, alike).
-async fn invoice_in_scope(state: &AppState, who: &Principal, id: i64) -> ApiResult<InvoiceRow> {
-    match state.store.invoice_row(id).await? {
-        Some(row) if who.sees_agreement(&row.agreement_id) => Ok(row),
-        _ => Err(ApiError::not_found(format!("invoice {id} does not exist"))),
+        document: document_view(&invoice.document),
     }
 }
 
@@ -234,12 +205,9 @@ async fn list_invoices(
     Query(q): Query<InvoiceQuery>,
 ) -> ApiResult<axum::Json<Page<InvoiceView>>> {
     let (after, limit) = PageQuery { after: q.after, limit: q.limit }.resolve(state.config.max_page_items)?;
-    crate::routes::agreements::require_agreement(&state, &who, &q.agreement).await?;
-    let rows = state.store.invoice_rows(&q.agreement).await?;
-    // Only the page is rendered (each document is parsed).
-    let page = Page::of(rows, |r| r.id, after, limit);
-    let items = page.items.iter().map(invoice_view).collect::<ApiResult<Vec<_>>>()?;
-    Ok(axum::Json(Page { items, next_after: page.next_after }))
+    let invoices = state.app.invoices(&who, &q.agreement).await?;
+    let page = Page::of(invoices, |i| i.row.id, after, limit);
+    Ok(axum::Json(Page { items: page.items.iter().map(invoice_view).collect(), next_after: page.next_after }))
 }
 
 /// How to answer a document.
@@ -248,7 +216,7 @@ async fn list_invoices(
 pub struct InvoiceFormat {
     /// `json` (default: the document with its hash and who prepared and issued it), `canonical`
     /// (the stored canonical JSON, byte for byte: its SHA-256 is `sha256`) or `csv` (one row per
-    /// line; issued documents only).
+    /// line); `canonical` and `csv` export issued documents only.
     pub format: Option<String>,
 }
 
@@ -269,29 +237,21 @@ fn with_type(body: Vec<u8>, content_type: &'static str, sha256: &str) -> Respons
             (InvoiceView = "application/json"),
             (String = "text/csv"))),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "`NOT_ISSUED`: only issued documents are exported as CSV")))]
+        (status = 409, body = ErrorBody, description = "`NOT_ISSUED`: only issued documents are exported (canonical JSON or CSV)")))]
 async fn get_invoice(
     State(state): State<AppState>,
     who: Principal,
     Path(id): Path<i64>,
     Query(q): Query<InvoiceFormat>,
 ) -> ApiResult<Response> {
-    let row = invoice_in_scope(&state, &who, id).await?;
-    match q.format.as_deref().unwrap_or("json") {
-        "json" => Ok(axum::Json(invoice_view(&row)?).into_response()),
-        "canonical" => Ok(with_type(row.document.clone().into_bytes(), "application/json", &row.sha256_hex())),
-        "csv" => {
-            if row.issued.is_none() {
-                return Err(ApiError::refused(
-                    "NOT_ISSUED",
-                    format!("invoice {id} ({}) is a draft: only issued documents are exported", row.number),
-                ));
-            }
-            let doc = row.parsed().map_err(ApiError::internal)?;
-            Ok(with_type(custodia_store::invoices::csv_export(&doc), "text/csv; charset=utf-8", &row.sha256_hex()))
-        }
-        other => Err(ApiError::invalid("format", format!("{other:?} must be json, canonical or csv"))),
-    }
+    let (format, content_type) = match q.format.as_deref().unwrap_or("json") {
+        "json" => return Ok(axum::Json(invoice_view(&state.app.invoice(&who, id).await?)).into_response()),
+        "canonical" => (ExportFormat::Canonical, "application/json"),
+        "csv" => (ExportFormat::Csv, "text/csv; charset=utf-8"),
+        other => return Err(ApiError::invalid("format", format!("{other:?} must be json, canonical or csv"))),
+    };
+    let exported = state.app.export_invoice(&who, id, format).await?;
+    Ok(with_type(exported.bytes, content_type, &exported.sha256))
 }
 
 /// An extras row: billed as an `EXTRA:<code>` line in the month it occurred.
@@ -322,50 +282,6 @@ pub struct DraftInvoice {
     pub extras: Vec<ExtraRequest>,
 }
 
-fn extras(agreement: &custodia_core::Agreement, y: i32, m: u32, rows: &[ExtraRequest]) -> ApiResult<Vec<Extra>> {
-    if rows.len() > MAX_EXTRAS {
-        return Err(ApiError::invalid("extras", format!("at most {MAX_EXTRAS} rows")));
-    }
-    rows.iter()
-        .enumerate()
-        .map(|(i, e)| {
-            let field = |name: &str| format!("extras[{i}].{name}");
-            let on = date(&field("date"), &e.date)?;
-            if !(on.year() == y && on.month() == m && agreement.in_term(on)) {
-                return Err(ApiError::invalid(
-                    &field("date"),
-                    format!("{on} is not in the period {y:04}-{m:02} of the agreement's term"),
-                ));
-            }
-            let code = e.code.trim();
-            if code.is_empty() || code.len() > MAX_EXTRA_CODE_BYTES || code.chars().any(char::is_control) {
-                return Err(ApiError::invalid(
-                    &field("code"),
-                    format!("must be 1 to {MAX_EXTRA_CODE_BYTES} bytes without control characters"),
-                ));
-            }
-            if e.description.len() > MAX_EXTRA_DESCRIPTION_BYTES {
-                return Err(ApiError::invalid(
-                    &field("description"),
-                    format!("must be at most {MAX_EXTRA_DESCRIPTION_BYTES} bytes"),
-                ));
-            }
-            if e.amount_minor <= 0 || e.amount_minor > MAX_AMOUNT_MINOR {
-                return Err(ApiError::invalid(
-                    &field("amount_minor"),
-                    format!("must be a positive integer of at most {MAX_AMOUNT_MINOR}"),
-                ));
-            }
-            Ok(Extra {
-                date: on,
-                code: code.to_owned(),
-                description: e.description.trim().to_owned(),
-                amount_minor: e.amount_minor,
-            })
-        })
-        .collect()
-}
-
 /// Drafts the invoice of a period from the custody records (the first of two people). Refused
 /// (409) when the period is not over, already issued, or an earlier period is not issued yet.
 #[utoipa::path(post, path = "/api/v1/invoices", tag = "invoices", request_body = DraftInvoice,
@@ -377,18 +293,19 @@ async fn draft_invoice(
     who: Principal,
     Json(body): Json<DraftInvoice>,
 ) -> ApiResult<(StatusCode, axum::Json<InvoiceView>)> {
-    let (_, agreement, _) = agreement_in_scope(&state, &who, &body.agreement_id).await?;
-    who.require(Capability::Invoices)?;
-    let (y, m) = ledger::parse_period(&body.period)
-        .map_err(|e| ApiError::invalid("period", format!("{:?}: {e}", body.period)))?;
-    Period::new(&agreement, y, m).map_err(|e| ApiError::invalid("period", e.to_string()))?;
-    let extras = extras(&agreement, y, m, &body.extras)?;
-    let row = state
-        .store
-        .draft_invoice(&body.agreement_id, &body.period, &extras, crate::clock::today(), &store_actor(&who))
-        .await
-        .map_err(refusal)?;
-    Ok((StatusCode::CREATED, axum::Json(invoice_view(&row)?)))
+    let extras = body
+        .extras
+        .into_iter()
+        .map(|e| ExtraFields {
+            date: e.date,
+            code: e.code,
+            description: e.description,
+            amount_minor: e.amount_minor.to_string(),
+        })
+        .collect();
+    let request = DraftRequest { agreement_id: body.agreement_id, period: body.period, extras, on: None };
+    let drafted = state.app.draft_invoice(&who, &request, &crate::clock::now()).await?;
+    Ok((StatusCode::CREATED, axum::Json(invoice_view(&drafted))))
 }
 
 /// Issues a draft (the second person): recomputed from the records as they stand and issued only
@@ -402,16 +319,8 @@ async fn issue_invoice(
     who: Principal,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<InvoiceView>> {
-    let row = invoice_in_scope(&state, &who, id).await?;
-    who.require(Capability::Invoices)?;
-    if row.prepared_by == who.name {
-        return Err(ApiError::refused(
-            "TWO_PERSON_RULE",
-            format!("two-person rule: {} prepared draft {id}; another user must issue it", row.prepared_by),
-        ));
-    }
-    let issued = state.store.issue(id, &store_actor(&who)).await.map_err(refusal)?;
-    Ok(axum::Json(invoice_view(&issued)?))
+    let issued = state.app.issue_invoice(&who, id, &crate::clock::now()).await?;
+    Ok(axum::Json(invoice_view(&issued)))
 }
 
 /// Drafting the credit note of an agreement that has ended.
@@ -433,14 +342,8 @@ async fn draft_credit_note(
     who: Principal,
     Json(body): Json<CreditNoteRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<InvoiceView>)> {
-    crate::routes::agreements::require_agreement(&state, &who, &body.agreement_id).await?;
-    who.require(Capability::Invoices)?;
-    let row = state
-        .store
-        .draft_credit_note(&body.agreement_id, crate::clock::today(), &store_actor(&who))
-        .await
-        .map_err(refusal)?;
-    Ok((StatusCode::CREATED, axum::Json(invoice_view(&row)?)))
+    let drafted = state.app.draft_credit_note(&who, &body.agreement_id, None, &crate::clock::now()).await?;
+    Ok((StatusCode::CREATED, axum::Json(invoice_view(&drafted))))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -462,13 +365,13 @@ pub struct SustainabilityQuery {
     pub home_cost_per_day_minor: Option<String>,
 }
 
-/// An optional integer query parameter in `min..=MAX_AMOUNT_MINOR` (empty means absent).
-fn amount_param(field: &str, value: Option<&str>, min: i64) -> ApiResult<Option<i64>> {
+/// An optional integer query parameter (empty means absent); its range is the app's rule.
+fn amount_param(field: &str, value: Option<&str>) -> ApiResult<Option<i64>> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(v) => v.parse::<i64>().ok().filter(|n| (min..=MAX_AMOUNT_MINOR).contains(n)).map(Some).ok_or_else(|| {
-            ApiError::invalid(field, format!("{v:?} must be an integer from {min} to {MAX_AMOUNT_MINOR}"))
-        }),
+        Some(v) => {
+            v.parse::<i64>().map(Some).map_err(|_| ApiError::invalid(field, format!("{v:?} must be an integer")))
+        }
     }
 }
 
@@ -538,43 +441,19 @@ async fn sustainability(
     who: Principal,
     Query(q): Query<SustainabilityQuery>,
 ) -> ApiResult<axum::Json<SustainabilityReport>> {
-    let budget = amount_param("receiving_budget_minor", q.receiving_budget_minor.as_deref(), 1)?;
-    let home = amount_param("home_cost_per_day_minor", q.home_cost_per_day_minor.as_deref(), 0)?;
-    let (_, agreement, _) = agreement_in_scope(&state, &who, &q.agreement).await?;
-    let home = match home {
-        Some(h) => h,
-        None if agreement.sending_state.as_str() == "US" && agreement.currency.as_str() == "USD" => {
-            US_BOP_FY2023_DAY_MINOR
-        }
-        None => {
-            return Err(ApiError::invalid(
-                "home_cost_per_day_minor",
-                format!(
-                    "required (the default, $120.80 a day, is the US figure; {} sends and bills in {})",
-                    agreement.sending_state.as_str(),
-                    agreement.currency.as_str()
-                ),
-            ));
-        }
+    let request = app_billing::SustainabilityRequest {
+        agreement_id: q.agreement,
+        receiving_budget_minor: amount_param("receiving_budget_minor", q.receiving_budget_minor.as_deref())?,
+        home_cost_per_day_minor: amount_param("home_cost_per_day_minor", q.home_cost_per_day_minor.as_deref())?,
     };
-    let issued: Vec<Document> = state
-        .store
-        .invoice_rows(&q.agreement)
-        .await?
-        .iter()
-        .filter(|r| r.issued.is_some())
-        .map(InvoiceRow::parsed)
-        .collect::<Result<_, _>>()
-        .map_err(ApiError::internal)?;
-    let report = ledger::sustainability(&agreement, &issued, home, budget)
-        .map_err(|e| ApiError::invalid("home_cost_per_day_minor", e.to_string()))?;
+    let report = state.app.sustainability(&who, &request).await?;
     Ok(axum::Json(SustainabilityReport {
-        agreement_id: agreement.id.as_str().to_owned(),
-        currency: agreement.currency.as_str().to_owned(),
-        home_cost_per_day_minor: home,
-        receiving_budget_minor: budget,
-        months: sustainability_rows(&report.months),
-        years: sustainability_rows(&report.years),
+        agreement_id: report.agreement_id,
+        currency: report.currency,
+        home_cost_per_day_minor: report.home_cost_per_day_minor,
+        receiving_budget_minor: report.receiving_budget_minor,
+        months: sustainability_rows(&report.report.months),
+        years: sustainability_rows(&report.report.years),
     }))
 }
 

@@ -1,0 +1,664 @@
+//! Invoices in the register (docs/billing.md#register): documents drawn from the custody records,
+//! drafted by one finance officer and issued by another (the two-person rule), stored immutably as
+//! canonical JSON with its SHA-256 and journaled; their export and verification; and the
+//! sustainability report built on the issued ones.
+//!
+//! The arithmetic and the order rules are the core's (`custodia_core::ledger`, and
+//! `custodia_core::billing::check_extras` for extras); this module gathers their inputs from the
+//! register and stores what they decide. The store only loads rows and persists them with their
+//! events.
+
+use std::collections::BTreeMap;
+
+use custodia_core::Date;
+use custodia_core::agreement::Agreement;
+use custodia_core::billing::{self, BillingError, Extra, ExtraFields, Line, MAX_AMOUNT_MINOR, Period};
+use custodia_core::ledger::{
+    self, ADJUSTMENT, Billed, CustodyChange, CustodyEvent, DocLine, Document, DocumentKind, InvoiceRequest,
+};
+use custodia_core::lifecycle::CaseState;
+use custodia_core::person::SecurityClass;
+use custodia_store::invoices::{InvoiceDraft, InvoiceRow};
+use custodia_store::prelude::*;
+use custodia_store::{StoreError, Timestamp};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::access::{Capability, Principal};
+use crate::error::{AppError, AppResult};
+use crate::{App, actor};
+
+/// A stored document, drafted or issued, with its parsed content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invoice {
+    /// The stored row (who prepared and issued it, the canonical JSON and its hash).
+    pub row: InvoiceRow,
+    /// The document the canonical JSON holds.
+    pub document: Document,
+}
+
+impl Invoice {
+    fn from_row(row: InvoiceRow) -> AppResult<Self> {
+        let document = document_from_json(&row.document)?;
+        Ok(Self { row, document })
+    }
+
+    /// Whether it is issued (then it never changes).
+    pub fn is_issued(&self) -> bool {
+        self.row.issued.is_some()
+    }
+}
+
+/// Drafting the invoice of a period.
+#[derive(Clone, Debug, Default)]
+pub struct DraftInvoice {
+    /// The agreement.
+    pub agreement_id: String,
+    /// The billing period, `YYYY-MM`: in the term and over on `on`.
+    pub period: String,
+    /// Extras of the period, as given (checked here, the same for every edge).
+    pub extras: Vec<ExtraFields>,
+    /// Today (default: the date of `now`, UTC).
+    pub on: Option<Date>,
+}
+
+/// How an issued document is exported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// The stored canonical JSON, byte for byte: its SHA-256 is the document's hash.
+    Canonical,
+    /// CSV, a header and one row per line.
+    Csv,
+}
+
+/// An exported document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exported {
+    /// The bytes.
+    pub bytes: Vec<u8>,
+    /// SHA-256 (lowercase hex) of the stored canonical JSON.
+    pub sha256: String,
+}
+
+/// What checking a stored document found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvoiceCheck {
+    /// The document.
+    pub invoice: Invoice,
+    /// The journal events checked (`invoice.drafted`, then `invoice.issued` once issued).
+    pub events: Vec<i64>,
+    /// What does not match; empty when the document verifies.
+    pub problems: Vec<String>,
+}
+
+/// Asking for the sustainability report.
+#[derive(Clone, Debug, Default)]
+pub struct SustainabilityRequest {
+    /// The agreement.
+    pub agreement_id: String,
+    /// The receiving state's annual prison budget, minor units (1 to 10^15).
+    pub receiving_budget_minor: Option<i64>,
+    /// The sending state's cost of holding one person for a day at home, minor units (0 to
+    /// 10^15); default the US figure for US agreements billed in USD.
+    pub home_cost_per_day_minor: Option<i64>,
+}
+
+/// The sustainability report of an agreement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SustainabilityReport {
+    /// The agreement.
+    pub agreement_id: String,
+    /// ISO 4217 currency.
+    pub currency: String,
+    /// The home cost per person-day used.
+    pub home_cost_per_day_minor: i64,
+    /// The receiving state's annual prison budget, if given.
+    pub receiving_budget_minor: Option<i64>,
+    /// Rows per month and per agreement year.
+    pub report: ledger::Sustainability,
+}
+
+impl App {
+    /// The stored document, if it exists and its agreement is in the caller's scope ("not found"
+    /// otherwise, alike).
+    pub async fn invoice(&self, who: &Principal, id: i64) -> AppResult<Invoice> {
+        match self.store().invoice_row(id).await? {
+            Some(row) if who.sees_agreement(&row.agreement_id) => Invoice::from_row(row),
+            _ => Err(AppError::not_found(format!("invoice {id} does not exist"))),
+        }
+    }
+
+    /// The documents of an agreement in scope, drafts and issued, in the order they were drafted.
+    pub async fn invoices(&self, who: &Principal, agreement_id: &str) -> AppResult<Vec<Invoice>> {
+        self.agreement(who, agreement_id).await?;
+        self.store().invoice_rows(agreement_id).await?.into_iter().map(Invoice::from_row).collect()
+    }
+
+    /// Drafts the invoice of a period from the custody records (the first of two people).
+    /// Invalid: a malformed period or one outside the term, extras that break the rules of
+    /// `check_extras`; refused: a period not over, already issued, or after one not issued yet.
+    pub async fn draft_invoice(&self, who: &Principal, request: &DraftInvoice, now: &Timestamp) -> AppResult<Invoice> {
+        let record = self.agreement(who, &request.agreement_id).await?;
+        who.require(Capability::Invoices)?;
+        let period = &request.period;
+        let (y, m) =
+            ledger::parse_period(period).map_err(|e| AppError::invalid("period", format!("{period:?}: {e}")))?;
+        Period::new(&record.agreement, y, m).map_err(|e| AppError::invalid("period", e.to_string()))?;
+        let extras = billing::check_extras(&record.agreement, Some((y, m)), &request.extras).map_err(extras_invalid)?;
+        let on = request.on.unwrap_or(today(now)?);
+        let doc = self.compute_invoice(&request.agreement_id, period, &extras, Some(on)).await?;
+        self.store_draft(&doc, who, now).await
+    }
+
+    /// Drafts the credit note settling an agreement that has ended by `on` (default: the date of
+    /// `now`) and whose every period is issued.
+    pub async fn draft_credit_note(
+        &self,
+        who: &Principal,
+        agreement_id: &str,
+        on: Option<Date>,
+        now: &Timestamp,
+    ) -> AppResult<Invoice> {
+        self.agreement(who, agreement_id).await?;
+        who.require(Capability::Invoices)?;
+        let on = on.unwrap_or(today(now)?);
+        let doc = self.compute_credit_note(agreement_id, Some(on)).await?;
+        self.store_draft(&doc, who, now).await
+    }
+
+    /// Issues a draft (the second person): the document is computed again from the records as
+    /// they stand, with the draft's extras, and issued only if it is the same, byte for byte.
+    /// Refused: the caller prepared it (`TWO_PERSON_RULE`), it is already issued, or it is stale.
+    pub async fn issue_invoice(&self, who: &Principal, id: i64, now: &Timestamp) -> AppResult<Invoice> {
+        let draft = self.invoice(who, id).await?;
+        who.require(Capability::Invoices)?;
+        let row = &draft.row;
+        if row.prepared_by == who.name {
+            return Err(two_person(&row.prepared_by, id));
+        }
+        if row.issued.is_some() {
+            return Err(AppError::refused("REFUSED", format!("{} (draft {id}) is already issued", row.number)));
+        }
+        let current = match draft.document.kind {
+            DocumentKind::Invoice => {
+                let (_, agreement) = self.current_agreement(&row.agreement_id).await?;
+                let extras = draft_extras(&draft.document, &agreement)?;
+                self.compute_invoice(&row.agreement_id, &draft.document.period, &extras, None).await?
+            }
+            DocumentKind::CreditNote => self.compute_credit_note(&row.agreement_id, None).await?,
+        };
+        let current = draft_of(&current)?;
+        let issued = self.store().issue_invoice(id, &current.sha256, &actor(who, now, None)).await.map_err(refusal)?;
+        Invoice::from_row(issued)
+    }
+
+    /// Exports an issued document (drafts are refused, `NOT_ISSUED`, in every format).
+    pub async fn export_invoice(&self, who: &Principal, id: i64, format: ExportFormat) -> AppResult<Exported> {
+        let invoice = self.invoice(who, id).await?;
+        if !invoice.is_issued() {
+            return Err(AppError::refused(
+                "NOT_ISSUED",
+                format!("invoice {id} ({}) is a draft: only issued documents are exported", invoice.row.number),
+            ));
+        }
+        let bytes = match format {
+            ExportFormat::Canonical => invoice.row.document.clone().into_bytes(),
+            ExportFormat::Csv => csv_export(&invoice.document),
+        };
+        Ok(Exported { bytes, sha256: invoice.row.sha256_hex() })
+    }
+
+    /// Checks a stored document: that it hashes to its stored SHA-256, and that its journal events
+    /// (`invoice.drafted`, and `invoice.issued` once issued) carry the same hash and document.
+    pub async fn verify_invoice(&self, who: &Principal, id: i64) -> AppResult<InvoiceCheck> {
+        let invoice = self.invoice(who, id).await?;
+        let row = &invoice.row;
+        let mut problems = Vec::new();
+        let digest: [u8; 32] = Sha256::digest(row.document.as_bytes()).into();
+        if digest.as_slice() != row.sha256.as_slice() {
+            problems.push("the stored document does not hash to its stored SHA-256".to_owned());
+        }
+        let stored: Value = serde_json::from_str(&row.document).map_err(|e| inconsistent(&e.to_string()))?;
+        let mut checked = vec![("invoice.drafted", row.prepared_seq)];
+        if let Some(i) = &row.issued {
+            checked.push(("invoice.issued", i.issued_seq));
+        }
+        for (kind, seq) in &checked {
+            let at = u64::try_from(*seq).unwrap_or(u64::MAX);
+            let events = self.store().events(at, at.saturating_add(1)).await?;
+            let Some(event) = events.first().and_then(|e| serde_json::from_str::<Value>(&e.body).ok()) else {
+                problems.push(format!("journal event {seq} ({kind}) is missing"));
+                continue;
+            };
+            if event.get("kind").and_then(Value::as_str) != Some(kind) {
+                problems.push(format!("journal event {seq} is not {kind}"));
+            }
+            if event.pointer("/data/sha256").and_then(Value::as_str) != Some(row.sha256_hex().as_str()) {
+                problems.push(format!("journal event {seq} ({kind}) records another SHA-256"));
+            }
+            if *kind == "invoice.drafted" && event.pointer("/data/document") != Some(&stored) {
+                problems.push(format!("journal event {seq} records another document"));
+            }
+        }
+        let events = checked.iter().map(|(_, seq)| *seq).collect();
+        Ok(InvoiceCheck { invoice, events, problems })
+    }
+
+    /// Invoiced revenue (issued documents) against the receiving state's prison budget and the
+    /// sending state's cost of holding the same person-days at home, per month and agreement year.
+    pub async fn sustainability(
+        &self,
+        who: &Principal,
+        request: &SustainabilityRequest,
+    ) -> AppResult<SustainabilityReport> {
+        let budget = amount("receiving_budget_minor", request.receiving_budget_minor, 1)?;
+        let home = amount("home_cost_per_day_minor", request.home_cost_per_day_minor, 0)?;
+        let agreement = self.agreement(who, &request.agreement_id).await?.agreement;
+        let (sending, currency) = (agreement.sending_state.as_str(), agreement.currency.as_str());
+        let home = match home {
+            Some(h) => h,
+            None if sending == "US" && currency == "USD" => ledger::US_BOP_FY2023_DAY_MINOR,
+            None => {
+                return Err(AppError::invalid(
+                    "home_cost_per_day_minor",
+                    format!(
+                        "required (the default, $120.80 a day, is the US figure; {sending} sends and bills in {currency})"
+                    ),
+                ));
+            }
+        };
+        let issued: Vec<Document> = self
+            .store()
+            .invoice_rows(&request.agreement_id)
+            .await?
+            .iter()
+            .filter(|r| r.issued.is_some())
+            .map(|r| document_from_json(&r.document))
+            .collect::<AppResult<_>>()?;
+        let report = ledger::sustainability(&agreement, &issued, home, budget)
+            .map_err(|e| AppError::invalid("home_cost_per_day_minor", e.to_string()))?;
+        Ok(SustainabilityReport {
+            agreement_id: agreement.id.as_str().to_owned(),
+            currency: currency.to_owned(),
+            home_cost_per_day_minor: home,
+            receiving_budget_minor: budget,
+            report,
+        })
+    }
+
+    async fn store_draft(&self, doc: &Document, who: &Principal, now: &Timestamp) -> AppResult<Invoice> {
+        let row = self.store().insert_invoice_draft(&draft_of(doc)?, &actor(who, now, None)).await.map_err(refusal)?;
+        Invoice::from_row(row)
+    }
+
+    async fn agreement_version(&self, id: &str, version: i64) -> AppResult<Agreement> {
+        let source = self
+            .store()
+            .agreement_version_source(id, version)
+            .await?
+            .ok_or_else(|| AppError::Internal(format!("agreement {id} has no version {version}")))?;
+        Agreement::from_toml(&source)
+            .map_err(|e| AppError::Internal(format!("stored agreement {id} v{version} no longer loads: {e}")))
+    }
+
+    async fn current_agreement(&self, id: &str) -> AppResult<(i64, Agreement)> {
+        let record = self.stored_agreement(id).await?;
+        Ok((record.version, record.agreement))
+    }
+
+    /// The stays of an agreement from its custody records as they stand: one per admitted case,
+    /// from the intake date to the day the person was returned, released or died (the event's
+    /// `occurred_at` date, UTC). Refused when a person held has no readable security class.
+    pub(crate) async fn stays(&self, agreement_id: &str) -> AppResult<Vec<billing::Stay>> {
+        let persons: BTreeMap<i64, (String, Option<String>)> = self
+            .store()
+            .cases_with_persons(agreement_id)
+            .await?
+            .into_iter()
+            .map(|c| (c.case.id, (c.person.sending_id, c.person.security_class)))
+            .collect();
+        let mut events = Vec::new();
+        let mut problems = Vec::new();
+        for body in self.store().case_transition_bodies(agreement_id).await? {
+            let Some((case_id, facility_id, change, on)) = custody_change(&body)? else { continue };
+            let (person_id, class) = persons.get(&case_id).cloned().unwrap_or_default();
+            let Some(security_class) = class.as_deref().and_then(SecurityClass::parse) else {
+                problems.push(format!(
+                    "case {case_id} (person {person_id}): no security class in the person's record; amend the record first"
+                ));
+                continue;
+            };
+            events.push(CustodyEvent { case_id, person_id, facility_id, security_class, change, on });
+        }
+        if !problems.is_empty() {
+            problems.sort();
+            problems.dedup();
+            return Err(AppError::refused(
+                "REFUSED",
+                format!("cannot bill from incomplete records:\n  {}", problems.join("\n  ")),
+            ));
+        }
+        Ok(ledger::stays_from_events(&events))
+    }
+
+    /// Issued documents of an agreement and, per issued invoice period, what was billed for it.
+    async fn issued(&self, agreement_id: &str) -> AppResult<(Vec<Document>, Vec<IssuedPeriod>)> {
+        let docs = self
+            .store()
+            .invoice_rows(agreement_id)
+            .await?
+            .iter()
+            .filter(|r| r.issued.is_some())
+            .map(|r| document_from_json(&r.document))
+            .collect::<AppResult<Vec<_>>>()?;
+        let periods = issued_periods(&docs);
+        Ok((docs, periods))
+    }
+
+    /// Computes the invoice of `period` from the register (without storing it). Refused when the
+    /// core's order rules (`ledger::invoice_due`) say it is not due.
+    async fn compute_invoice(
+        &self,
+        agreement_id: &str,
+        period: &str,
+        extras: &[Extra],
+        on: Option<Date>,
+    ) -> AppResult<Document> {
+        let (version, agreement) = self.current_agreement(agreement_id).await?;
+        let (_, issued) = self.issued(agreement_id).await?;
+        let labels: Vec<String> = issued.iter().map(|p| p.period.clone()).collect();
+        ledger::invoice_due(&agreement, period, on, &labels).map_err(|m| AppError::refused("REFUSED", m))?;
+        let stays = self.stays(agreement_id).await?;
+        let mut versions: BTreeMap<i64, Agreement> = BTreeMap::new();
+        for p in &issued {
+            if let std::collections::btree_map::Entry::Vacant(slot) = versions.entry(p.version) {
+                slot.insert(self.agreement_version(agreement_id, p.version).await?);
+            }
+        }
+        let billed: Vec<Billed<'_>> = issued
+            .iter()
+            .filter_map(|p| {
+                versions.get(&p.version).map(|a| Billed {
+                    period: p.period.clone(),
+                    agreement: a,
+                    billed_minor: p.billed_minor,
+                })
+            })
+            .collect();
+        let request = InvoiceRequest { agreement: &agreement, version, period, stays: &stays, extras, billed: &billed };
+        ledger::invoice_document(&request).map_err(billing_refusal)
+    }
+
+    /// Computes the credit note settling an agreement which has ended by `on` (without storing
+    /// it). Refused when the core's order rules (`ledger::credit_note_due`) say it is not due.
+    async fn compute_credit_note(&self, agreement_id: &str, on: Option<Date>) -> AppResult<Document> {
+        let (version, agreement) = self.current_agreement(agreement_id).await?;
+        let (docs, issued) = self.issued(agreement_id).await?;
+        let labels: Vec<String> = issued.iter().map(|p| p.period.clone()).collect();
+        let credit_note_issued = docs.iter().any(|d| d.kind == DocumentKind::CreditNote);
+        ledger::credit_note_due(&agreement, on, credit_note_issued, &labels)
+            .map_err(|m| AppError::refused("REFUSED", m))?;
+        let stays = self.stays(agreement_id).await?;
+        let billed: Vec<Billed<'_>> = issued
+            .iter()
+            .map(|p| Billed { period: p.period.clone(), agreement: &agreement, billed_minor: p.billed_minor })
+            .collect();
+        ledger::credit_note_document(&agreement, version, &stays, &billed).map_err(billing_refusal)
+    }
+}
+
+/// An issued invoice period as the ledger needs it.
+struct IssuedPeriod {
+    period: String,
+    version: i64,
+    billed_minor: i64,
+}
+
+/// Per issued invoice, the custody amount billed for its period: its custody lines plus every
+/// adjustment since issued for it (by any later document).
+fn issued_periods(docs: &[Document]) -> Vec<IssuedPeriod> {
+    let mut adjusted: BTreeMap<&str, i64> = BTreeMap::new();
+    for l in docs.iter().flat_map(|d| &d.lines).filter(|l| l.line.code == ADJUSTMENT) {
+        if let Some(p) = &l.refers_to {
+            *adjusted.entry(p.as_str()).or_default() += l.line.amount_minor;
+        }
+    }
+    docs.iter()
+        .filter(|d| d.kind == DocumentKind::Invoice)
+        .map(|d| IssuedPeriod {
+            period: d.period.clone(),
+            version: d.agreement_version,
+            billed_minor: ledger::custody_minor(d.lines.iter().map(|l| &l.line))
+                + adjusted.get(d.period.as_str()).copied().unwrap_or(0),
+        })
+        .collect()
+}
+
+/// The extras a drafted invoice billed, to compute it again at issue: each `EXTRA:<code>` line,
+/// dated on the first day of its period within the term.
+fn draft_extras(draft: &Document, agreement: &Agreement) -> AppResult<Vec<Extra>> {
+    let (y, m) = ledger::parse_month(&draft.period).ok_or_else(|| inconsistent(&format!("period {}", draft.period)))?;
+    let day = Date::from_ymd(y, m, 1).map_err(|e| inconsistent(&e.to_string()))?.max(agreement.starts);
+    Ok(draft
+        .lines
+        .iter()
+        .filter_map(|l| {
+            l.line.code.strip_prefix("EXTRA:").map(|code| Extra {
+                date: day,
+                code: code.to_owned(),
+                description: l.line.description.clone(),
+                amount_minor: l.line.amount_minor,
+            })
+        })
+        .collect())
+}
+
+/// From one case event body: the case, facility, custody change and its date, when the event
+/// admits the person or ends their custody; `None` for other events.
+fn custody_change(body: &str) -> AppResult<Option<(i64, String, CustodyChange, Date)>> {
+    let bad = |what: String| AppError::Internal(format!("case event: {what}"));
+    let v: Value = serde_json::from_str(body).map_err(|e| bad(e.to_string()))?;
+    let data = v.get("data").ok_or_else(|| bad("no data".into()))?;
+    let case_id = data.get("case_id").and_then(Value::as_i64).ok_or_else(|| bad("case_id".into()))?;
+    let state = |key: &str| data.get(key).and_then(Value::as_str).and_then(CaseState::parse);
+    let held = |s: Option<CaseState>| matches!(s, Some(CaseState::InCustody | CaseState::ReturnScheduled));
+    let (change, on) = if data.get("action").and_then(Value::as_str) == Some("admit") {
+        let on = data
+            .pointer("/record/intake/admitted_on")
+            .and_then(Value::as_str)
+            .and_then(|t| Date::parse(t).ok())
+            .ok_or_else(|| bad(format!("case {case_id}: admission without an intake date")))?;
+        (CustodyChange::Admitted, on)
+    } else if held(state("from")) && !held(state("to")) {
+        let when = data
+            .get("occurred_at")
+            .and_then(Value::as_str)
+            .or_else(|| v.get("occurred_at").and_then(Value::as_str))
+            .unwrap_or_default();
+        let on = when
+            .get(..10)
+            .and_then(|t| Date::parse(t).ok())
+            .ok_or_else(|| bad(format!("case {case_id}: departure without a date")))?;
+        (CustodyChange::Left, on)
+    } else {
+        return Ok(None);
+    };
+    let facility_id = data.get("facility_id").and_then(Value::as_str).unwrap_or_default().to_owned();
+    Ok(Some((case_id, facility_id, change, on)))
+}
+
+/// Extras problems as one invalid field: the first problem's field (`extras[2].date`), and every
+/// other problem listed after its message.
+fn extras_invalid(problems: Vec<billing::ExtraProblem>) -> AppError {
+    let path = |p: &billing::ExtraProblem| match p.row {
+        Some(row) => format!("extras[{row}].{}", p.field),
+        None => p.field.to_owned(),
+    };
+    let mut all = problems.iter();
+    let Some(first) = all.next() else { return AppError::invalid("extras", "invalid") };
+    let mut message = first.message.clone();
+    for p in all {
+        message.push_str(&format!("\n  {}: {}", path(p), p.message));
+    }
+    AppError::invalid(&path(first), message)
+}
+
+/// An optional amount in `min..=MAX_AMOUNT_MINOR`.
+fn amount(field: &str, value: Option<i64>, min: i64) -> AppResult<Option<i64>> {
+    match value {
+        Some(v) if !(min..=MAX_AMOUNT_MINOR).contains(&v) => {
+            Err(AppError::invalid(field, format!("{v} must be an integer from {min} to {MAX_AMOUNT_MINOR}")))
+        }
+        other => Ok(other),
+    }
+}
+
+/// The UTC date of `now`.
+fn today(now: &Timestamp) -> AppResult<Date> {
+    now.as_str()
+        .get(..10)
+        .and_then(|t| Date::parse(t).ok())
+        .ok_or_else(|| AppError::Internal(format!("clock: {}", now.as_str())))
+}
+
+fn two_person(prepared_by: &str, id: i64) -> AppError {
+    AppError::refused(
+        "TWO_PERSON_RULE",
+        format!("two-person rule: {prepared_by} prepared draft {id}; another user must issue it"),
+    )
+}
+
+/// A refusal of the store: the two-person rule (checked again when issuing) has its own code.
+fn refusal(e: StoreError) -> AppError {
+    match e {
+        StoreError::Refused(m) if m.starts_with("two-person rule") => AppError::refused("TWO_PERSON_RULE", m),
+        other => AppError::from(other),
+    }
+}
+
+fn billing_refusal(e: BillingError) -> AppError {
+    AppError::refused("REFUSED", e.to_string())
+}
+
+fn inconsistent(what: &str) -> AppError {
+    AppError::Internal(format!("invoice document: {what}"))
+}
+
+/// The JSON of a document; its canonical form (RFC 8785) is what is stored and hashed.
+pub fn document_json(doc: &Document) -> Value {
+    let lines: Vec<Value> = doc
+        .lines
+        .iter()
+        .map(|l| {
+            let mut line = json!({
+                "code": l.line.code,
+                "description": l.line.description,
+                "quantity": l.line.quantity,
+                "unit_price_minor": l.line.unit_price_minor,
+                "amount_minor": l.line.amount_minor,
+            });
+            if let (Some(period), Some(obj)) = (&l.refers_to, line.as_object_mut()) {
+                obj.insert("refers_to".into(), Value::String(period.clone()));
+            }
+            line
+        })
+        .collect();
+    json!({
+        "kind": doc.kind.as_str(),
+        "number": doc.number,
+        "agreement_id": doc.agreement_id,
+        "agreement_version": doc.agreement_version,
+        "period": doc.period,
+        "currency": doc.currency,
+        "lines": lines,
+        "total_minor": doc.total_minor,
+        "person_days": doc.person_days,
+        "warnings": doc.warnings,
+    })
+}
+
+/// Reads [`document_json`] back.
+pub fn document_from_json(text: &str) -> AppResult<Document> {
+    let v: Value = serde_json::from_str(text).map_err(|e| inconsistent(&e.to_string()))?;
+    let text_of = |key: &str| v.get(key).and_then(Value::as_str).map(str::to_owned).ok_or_else(|| inconsistent(key));
+    let int_of = |value: &Value, key: &str| value.get(key).and_then(Value::as_i64).ok_or_else(|| inconsistent(key));
+    let lines = v
+        .get("lines")
+        .and_then(Value::as_array)
+        .ok_or_else(|| inconsistent("lines"))?
+        .iter()
+        .map(|l| {
+            Ok(DocLine {
+                line: Line {
+                    code: l.get("code").and_then(Value::as_str).ok_or_else(|| inconsistent("lines.code"))?.to_owned(),
+                    description: l.get("description").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                    quantity: int_of(l, "quantity")?,
+                    unit_price_minor: int_of(l, "unit_price_minor")?,
+                    amount_minor: int_of(l, "amount_minor")?,
+                },
+                refers_to: l.get("refers_to").and_then(Value::as_str).map(str::to_owned),
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(Document {
+        kind: DocumentKind::parse(&text_of("kind")?).ok_or_else(|| inconsistent("kind"))?,
+        number: text_of("number")?,
+        agreement_id: text_of("agreement_id")?,
+        agreement_version: int_of(&v, "agreement_version")?,
+        period: text_of("period")?,
+        currency: text_of("currency")?,
+        lines,
+        total_minor: int_of(&v, "total_minor")?,
+        person_days: int_of(&v, "person_days")?,
+        warnings: v
+            .get("warnings")
+            .and_then(Value::as_array)
+            .map(|w| w.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .unwrap_or_default(),
+    })
+}
+
+/// The draft of a document: canonical JSON and its SHA-256.
+fn draft_of(doc: &Document) -> AppResult<InvoiceDraft> {
+    let bytes = custodia_journal::canonical::canonicalize(&document_json(doc))
+        .map_err(|e| AppError::Internal(format!("canonical JSON: {e}")))?;
+    let document = String::from_utf8(bytes).map_err(|e| AppError::Internal(format!("canonical JSON: {e}")))?;
+    Ok(InvoiceDraft {
+        agreement_id: doc.agreement_id.clone(),
+        kind: doc.kind.as_str().to_owned(),
+        period: doc.period.clone(),
+        number: doc.number.clone(),
+        sha256: Sha256::digest(document.as_bytes()).into(),
+        document,
+        total_minor: doc.total_minor,
+    })
+}
+
+/// The CSV export of a document: a header and one row per line —
+/// `number,kind,agreement_id,period,currency,code,refers_to,description,quantity,unit_price_minor,amount_minor`.
+pub fn csv_export(doc: &Document) -> Vec<u8> {
+    use custodia_core::csv::write_field;
+    let mut out =
+        b"number,kind,agreement_id,period,currency,code,refers_to,description,quantity,unit_price_minor,amount_minor\n"
+            .to_vec();
+    for l in &doc.lines {
+        let fields: [&str; 8] = [
+            &doc.number,
+            doc.kind.as_str(),
+            &doc.agreement_id,
+            &doc.period,
+            &doc.currency,
+            &l.line.code,
+            l.refers_to.as_deref().unwrap_or_default(),
+            &l.line.description,
+        ];
+        for f in fields {
+            write_field(&mut out, f.as_bytes());
+            out.push(b',');
+        }
+        out.extend_from_slice(
+            format!("{},{},{}\n", l.line.quantity, l.line.unit_price_minor, l.line.amount_minor).as_bytes(),
+        );
+    }
+    out
+}
