@@ -9,9 +9,12 @@
 
 pub mod access;
 pub mod agreements;
+pub mod alerts;
 pub mod cases;
+pub mod cells;
 pub mod config;
 pub mod error;
+pub mod oversight;
 pub mod register;
 pub mod users;
 

@@ -13,6 +13,7 @@ use custodia_store::{Actor, PersonData, PersonsFile, Store, Timestamp};
 
 use crate::output::AtomicOutput;
 use custodia_app::agreements::Imported;
+use custodia_app::cells::CellsUpload;
 
 use crate::{CmdResult, Failure, agreement_cmd};
 
@@ -255,22 +256,31 @@ pub(crate) fn run_import(command: &ImportCommand) -> CmdResult {
                 Ok(())
             })
         }
-        ImportCommand::Cells { file, agreement, delimiter, register } => block_on(async {
-            let store = open(register).await?;
-            let actor = store.actor();
-            let parsed = stored_agreement(&store, agreement).await?;
-            let cells = crate::capacity_cmd::read_cells(file, &parsed, *delimiter)?;
-            let outcome = store.import_cells(agreement, &cells, &actor).await.map_err(store_failure)?;
-            store.close().await;
-            writeln!(
-                std::io::stdout().lock(),
-                "cells: {} added, {} amended, {} unchanged",
-                outcome.added,
-                outcome.amended,
-                outcome.unchanged
-            )?;
-            Ok(())
-        }),
+        ImportCommand::Cells { file, agreement, delimiter, register } => {
+            let bytes = crate::capacity_cmd::read_cells_bytes(file)?;
+            block_on(async {
+                let s = open(register).await?;
+                let upload =
+                    CellsUpload { agreement_id: agreement, facility_id: None, bytes: &bytes, delimiter: *delimiter };
+                let imported = s.app.import_cells(&s.who, &upload, &s.now).await;
+                s.app.close().await;
+                let outcome = imported.map_err(|e| match e {
+                    // The rows at fault are lines of the file: name it.
+                    custodia_app::AppError::Invalid { field, message } => {
+                        Failure::Input(format!("{}: {field}: {message}", file.display()))
+                    }
+                    other => app_failure(other),
+                })?;
+                writeln!(
+                    std::io::stdout().lock(),
+                    "cells: {} added, {} amended, {} unchanged",
+                    outcome.added,
+                    outcome.amended,
+                    outcome.unchanged
+                )?;
+                Ok(())
+            })
+        }
         ImportCommand::Persons { file, agreement, skip_invalid, delimiter, register } => block_on(async {
             let store = open(register).await?;
             let actor = store.actor();

@@ -615,33 +615,17 @@ async fn legal_basis(
         Some(d) => date("on", d)?,
         None => crate::clock::today(),
     };
-    let (_, agreement, _) = agreement_in_scope(&state, &who, &q.agreement).await?;
-    let rows = state.store.cases_with_persons(&q.agreement).await?;
-    let mut findings = Vec::new();
-    for custodia_store::CaseWithPerson { case: row, person } in
-        rows.iter().filter(|r| who.sees(&r.case.agreement_id, r.case.facility_id.as_deref()))
-    {
-        if !row.case.state.is_held() {
-            continue;
-        }
-        let mut problems = Vec::new();
-        if !row.case.legal_basis {
-            problems.push("missing: no final conviction or final removal order on record".to_owned());
-        }
-        if let Some(release) = person.projected_release(&agreement).filter(|r| on > *r) {
-            problems.push(format!("expired: projected release was {release}"));
-        }
-        for hold in row.case.holds.iter().filter(|h| h.lifted_by.is_none()) {
-            problems.push(format!("on hold: {} (placed by {})", hold.reference, hold.placed_by));
-        }
-        if !problems.is_empty() {
-            findings.push(LegalBasisFinding {
-                case_id: row.id,
-                person_id: person.sending_id.clone(),
-                state: row.case.state.as_str().to_owned(),
-                problems,
-            });
-        }
-    }
+    let findings = state
+        .app
+        .legal_basis_report(&who, &q.agreement, on)
+        .await?
+        .into_iter()
+        .map(|f| LegalBasisFinding {
+            case_id: f.case_id,
+            person_id: f.person_id,
+            state: f.state.as_str().to_owned(),
+            problems: f.problems,
+        })
+        .collect();
     Ok(axum::Json(findings))
 }
