@@ -227,6 +227,22 @@ pub(crate) fn store_failure(e: custodia_store::StoreError) -> Failure {
     }
 }
 
+/// A refused file import as the command line shows it: each bad row as `FILE:LINE: problem`, the
+/// form editors jump to.
+fn file_problems(file: &std::path::Path, e: custodia_app::AppError) -> Failure {
+    let custodia_app::AppError::Invalid { field, message } = e else { return app_failure(e) };
+    let shown = file.display();
+    let mut lines = message.lines();
+    let mut text = lines.next().map_or_else(|| format!("{shown}: {field}"), |first| format!("{shown}: {first}"));
+    for line in lines {
+        match line.strip_prefix("line ").and_then(|rest| rest.split_once(": ")) {
+            Some((number, problem)) => text.push_str(&format!("\n  {shown}:{number}: {problem}")),
+            None => text.push_str(&format!("\n  {line}")),
+        }
+    }
+    Failure::Input(text)
+}
+
 pub(crate) fn run_import(command: &ImportCommand) -> CmdResult {
     match command {
         ImportCommand::Agreement { file, effective_from, register } => {
@@ -264,13 +280,7 @@ pub(crate) fn run_import(command: &ImportCommand) -> CmdResult {
                     CellsUpload { agreement_id: agreement, facility_id: None, bytes: &bytes, delimiter: *delimiter };
                 let imported = s.app.import_cells(&s.who, &upload, &s.now).await;
                 s.app.close().await;
-                let outcome = imported.map_err(|e| match e {
-                    // The rows at fault are lines of the file: name it.
-                    custodia_app::AppError::Invalid { field, message } => {
-                        Failure::Input(format!("{}: {field}: {message}", file.display()))
-                    }
-                    other => app_failure(other),
-                })?;
+                let outcome = imported.map_err(|e| file_problems(file, e))?;
                 writeln!(
                     std::io::stdout().lock(),
                     "cells: {} added, {} amended, {} unchanged",
