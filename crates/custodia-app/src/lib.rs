@@ -9,11 +9,14 @@
 
 pub mod access;
 pub mod agreements;
+pub mod alerts;
 pub mod billing;
 pub mod cases;
+pub mod cells;
 pub mod config;
 pub mod error;
 pub mod journal;
+pub mod oversight;
 pub mod register;
 pub mod users;
 

@@ -67,17 +67,23 @@ struct FacilityJson<'a> {
     non_compliant_cells: u64,
 }
 
+/// The bytes of a cells file, refused when larger than the limit.
+pub(crate) fn read_cells_bytes(path: &Path) -> Result<Vec<u8>, Failure> {
+    let shown = path.display();
+    let size = std::fs::metadata(path).map_err(|e| Failure::Input(format!("{shown}: cannot read: {e}")))?.len();
+    if size > MAX_CELLS_FILE_BYTES {
+        return Err(Failure::Input(format!("{shown}: larger than {} MiB", MAX_CELLS_FILE_BYTES >> 20)));
+    }
+    std::fs::read(path).map_err(|e| Failure::Input(format!("{shown}: cannot read: {e}")))
+}
+
 pub(crate) fn read_cells(
     path: &Path,
     agreement: &Agreement,
     delimiter: Option<custodia_core::csv::Delimiter>,
 ) -> Result<Vec<custodia_core::capacity::Cell>, Failure> {
     let shown = path.display();
-    let size = std::fs::metadata(path).map_err(|e| Failure::Input(format!("{shown}: cannot read: {e}")))?.len();
-    if size > MAX_CELLS_FILE_BYTES {
-        return Err(Failure::Input(format!("{shown}: larger than {} MiB", MAX_CELLS_FILE_BYTES >> 20)));
-    }
-    let bytes = std::fs::read(path).map_err(|e| Failure::Input(format!("{shown}: cannot read: {e}")))?;
+    let bytes = read_cells_bytes(path)?;
     let file = read_cells_file(&bytes, agreement, delimiter).map_err(|e| Failure::Input(format!("{shown}: {e}")))?;
     let problems: Vec<String> = file.problems.iter().map(|(line, p)| format!("{shown}:{line}: {p}")).collect();
     if !problems.is_empty() {

@@ -1,18 +1,16 @@
 //! `custodia alerts`, `custodia report legal-basis`, `custodia incident`, `custodia inspection` and
 //! `custodia contact`: oversight from the command line (docs/oversight.md).
 
-use custodia_store::prelude::*;
 use std::io::Write;
 
 use clap::{Args, Subcommand};
+use custodia_app::oversight::{NewContact, NewIncident, NewInspection};
 use custodia_core::Date;
-use custodia_core::alerts::{CaseFacts, FacilityCount, open_alerts};
-use custodia_core::lifecycle::CaseState;
 use custodia_store::Timestamp;
 
+use crate::CmdResult;
 use crate::case_cmd::parse_time;
-use crate::register_cmd::{RegisterArgs, block_on, open, store_failure, stored_agreement};
-use crate::{CmdResult, Failure};
+use crate::register_cmd::{RegisterArgs, app_failure, block_on, open};
 
 /// `custodia alerts`.
 #[derive(Debug, Args)]
@@ -32,47 +30,9 @@ pub(crate) struct AlertsArgs {
 
 pub(crate) fn run_alerts(args: &AlertsArgs) -> CmdResult {
     block_on(async {
-        let store = open(&args.register).await?;
-        let agreement = stored_agreement(&store, &args.agreement).await?;
-        let rows = store.cases_with_persons(&args.agreement).await.map_err(store_failure)?;
-        let cells = store.cells(&args.agreement).await.map_err(store_failure)?;
-        let incidents = store.incidents(&args.agreement).await.map_err(store_failure)?;
-        store.close().await;
-        // Each alert names the case and the person (the sending state's id).
-        let ids: Vec<String> = rows.iter().map(|r| format!("case-{}/{}", r.case.id, r.person.sending_id)).collect();
-        let facts: Vec<CaseFacts<'_>> = rows
-            .iter()
-            .zip(&ids)
-            .map(|(r, id)| CaseFacts {
-                case_id: id,
-                case: &r.case.case,
-                projected_release: r.person.projected_release(&agreement),
-                return_before_release_days: agreement.return_before_release_days,
-            })
-            .collect();
-        let totals = custodia_core::capacity::facility_capacities(&agreement, &cells);
-        let counts: Vec<FacilityCount<'_>> = totals
-            .iter()
-            .map(|t| FacilityCount {
-                facility_id: t.facility_id.as_str(),
-                in_custody: rows
-                    .iter()
-                    .filter(|r| {
-                        r.case.facility_id.as_deref() == Some(t.facility_id.as_str())
-                            && matches!(r.case.case.state, CaseState::InCustody | CaseState::ReturnScheduled)
-                    })
-                    .count() as u32,
-                standard_capacity: u32::try_from(t.standard_capacity).unwrap_or(u32::MAX),
-            })
-            .collect();
-        let contracted: u32 = agreement.facilities.iter().map(|f| f.contracted_places).sum();
-        let incident_ids: Vec<String> = incidents.iter().map(|i| format!("incident-{}", i.id)).collect();
-        let incident_facts: Vec<custodia_core::alerts::IncidentFacts<'_>> = incidents
-            .iter()
-            .zip(&incident_ids)
-            .map(|(i, id)| custodia_core::alerts::IncidentFacts { incident_id: id, notifications: &i.notifications })
-            .collect();
-        let alerts = open_alerts(&facts, &counts, contracted, &incident_facts, args.on);
+        let s = open(&args.register).await?;
+        let alerts = s.app.alerts(&s.who, &args.agreement, args.on).await.map_err(app_failure)?;
+        s.app.close().await;
         let mut out = std::io::stdout().lock();
         if args.json {
             let list: Vec<serde_json::Value> = alerts
@@ -120,36 +80,15 @@ pub(crate) struct LegalBasisArgs {
 /// missing, expired (past the projected release) or on hold.
 pub(crate) fn run_legal_basis(args: &LegalBasisArgs) -> CmdResult {
     block_on(async {
-        let store = open(&args.register).await?;
-        let agreement = stored_agreement(&store, &args.agreement).await?;
-        let rows = store.cases_with_persons(&args.agreement).await.map_err(store_failure)?;
-        store.close().await;
-        let mut findings = Vec::new();
-        for custodia_store::CaseWithPerson { case: row, person } in &rows {
-            if !row.case.state.is_held() {
-                continue;
-            }
-            let release = person.projected_release(&agreement);
-            let mut problems = Vec::new();
-            if !row.case.legal_basis {
-                problems.push("missing: no final conviction or final removal order on record".to_owned());
-            }
-            if let Some(release) = release.filter(|r| args.on > *r) {
-                problems.push(format!("expired: projected release was {release}"));
-            }
-            for hold in row.case.holds.iter().filter(|h| h.lifted_by.is_none()) {
-                problems.push(format!("on hold: {} (placed by {})", hold.reference, hold.placed_by));
-            }
-            if !problems.is_empty() {
-                findings.push((row.id, person.sending_id.clone(), row.case.state, problems));
-            }
-        }
+        let s = open(&args.register).await?;
+        let findings = s.app.legal_basis_report(&s.who, &args.agreement, args.on).await.map_err(app_failure)?;
+        s.app.close().await;
         let mut out = std::io::stdout().lock();
         if args.json {
             let list: Vec<serde_json::Value> = findings
                 .iter()
-                .map(|(id, person, state, problems)| {
-                    serde_json::json!({"case_id": id, "person_id": person, "state": state.as_str(), "problems": problems})
+                .map(|f| {
+                    serde_json::json!({"case_id": f.case_id, "person_id": f.person_id, "state": f.state.as_str(), "problems": f.problems})
                 })
                 .collect();
             writeln!(out, "{}", serde_json::to_string(&list).map_err(anyhow::Error::from)?)?;
@@ -161,8 +100,8 @@ pub(crate) fn run_legal_basis(args: &LegalBasisArgs) -> CmdResult {
             )?;
         } else {
             writeln!(out, "legal-basis audit of {} on {}: {} case(s)", args.agreement, args.on, findings.len())?;
-            for (id, person, state, problems) in &findings {
-                writeln!(out, "case {id} (person {person}, {state}): {}", problems.join("; "))?;
+            for f in &findings {
+                writeln!(out, "case {} (person {}, {}): {}", f.case_id, f.person_id, f.state, f.problems.join("; "))?;
             }
         }
         Ok(())
@@ -253,43 +192,34 @@ fn print_incident(row: &custodia_store::incidents::IncidentRow) -> CmdResult {
 }
 
 pub(crate) fn run_incident(command: &IncidentCommand) -> CmdResult {
-    match command {
-        IncidentCommand::File { agreement, case, kind, occurred_at, report, register } => {
-            if report.trim().is_empty() {
-                return Err(Failure::Input("--report: must not be empty".into()));
+    block_on(async {
+        let (s, row) = match command {
+            IncidentCommand::File { agreement, case, kind, occurred_at, report, register } => {
+                let s = open(register).await?;
+                let new = NewIncident {
+                    agreement_id: agreement.clone(),
+                    case_id: *case,
+                    kind: *kind,
+                    occurred_at: occurred_at.clone(),
+                    report: report.clone(),
+                };
+                let row = s.app.file_incident(&s.who, &new, &s.now).await;
+                (s, row)
             }
-            block_on(async {
-                let store = open(register).await?;
-                let actor = store.actor();
-                let row = store
-                    .file_incident(agreement, *case, *kind, occurred_at, report, &actor)
-                    .await
-                    .map_err(store_failure)?;
-                store.close().await;
-                print_incident(&row)
-            })
-        }
-        IncidentCommand::Notify { id, recipient, at, register } => {
-            let update = custodia_store::IncidentUpdate::Notified { recipient: *recipient, at: at.clone() };
-            block_on(async {
-                let store = open(register).await?;
-                let actor = store.actor();
-                let row = store.update_incident(*id, &update, &actor).await.map_err(store_failure)?;
-                store.close().await;
-                print_incident(&row)
-            })
-        }
-        IncidentCommand::Addendum { id, text, register } => {
-            let update = custodia_store::IncidentUpdate::Addendum { text: text.clone() };
-            block_on(async {
-                let store = open(register).await?;
-                let actor = store.actor();
-                let row = store.update_incident(*id, &update, &actor).await.map_err(store_failure)?;
-                store.close().await;
-                print_incident(&row)
-            })
-        }
-    }
+            IncidentCommand::Notify { id, recipient, at, register } => {
+                let s = open(register).await?;
+                let row = s.app.notify_incident(&s.who, *id, *recipient, at, &s.now).await;
+                (s, row)
+            }
+            IncidentCommand::Addendum { id, text, register } => {
+                let s = open(register).await?;
+                let row = s.app.add_addendum(&s.who, *id, text, &s.now).await;
+                (s, row)
+            }
+        };
+        s.app.close().await;
+        print_incident(&row.map_err(app_failure)?)
+    })
 }
 
 /// `custodia inspection` subcommands (SPEC §9.2).
@@ -380,75 +310,72 @@ fn parse_means(text: &str) -> Result<custodia_core::oversight::ContactMeans, Str
 }
 
 pub(crate) fn run_inspection(command: &InspectionCommand) -> CmdResult {
-    use custodia_core::oversight::{Inspection, RecommendationState};
-    match command {
-        InspectionCommand::File { agreement, body, from, to, finding, recommendation, register } => {
-            let inspection = Inspection {
-                body: body.clone(),
-                from: *from,
-                to: *to,
-                findings: finding.clone(),
-                recommendations: recommendation.iter().map(|r| (r.clone(), RecommendationState::Open)).collect(),
-            };
-            block_on(async {
-                let store = open(register).await?;
-                let actor = store.actor();
-                let id = store.file_inspection(agreement, &inspection, &actor).await.map_err(store_failure)?;
-                store.close().await;
+    block_on(async {
+        match command {
+            InspectionCommand::File { agreement, body, from, to, finding, recommendation, register } => {
+                let s = open(register).await?;
+                let new = NewInspection {
+                    agreement_id: agreement.clone(),
+                    body: body.clone(),
+                    from: *from,
+                    to: *to,
+                    findings: finding.clone(),
+                    recommendations: recommendation.clone(),
+                };
+                let filed = s.app.file_inspection(&s.who, &new, &s.now).await;
+                s.app.close().await;
+                let row = filed.map_err(app_failure)?;
                 writeln!(
                     std::io::stdout().lock(),
-                    "inspection {id} filed: {} findings, {} recommendations",
-                    inspection.findings.len(),
-                    inspection.recommendations.len()
+                    "inspection {} filed: {} findings, {} recommendations",
+                    row.id,
+                    row.inspection.findings.len(),
+                    row.inspection.recommendations.len()
                 )?;
-                Ok(())
-            })
-        }
-        InspectionCommand::Recommendation { id, index, state, register } => block_on(async {
-            let store = open(register).await?;
-            let actor = store.actor();
-            let inspection = store.update_recommendation(*id, *index, *state, &actor).await.map_err(store_failure)?;
-            store.close().await;
-            let mut out = std::io::stdout().lock();
-            for (i, (text, state)) in inspection.recommendations.iter().enumerate() {
-                writeln!(out, "{i}  {:<12} {text}", state.as_str())?;
             }
-            Ok(())
-        }),
-    }
+            InspectionCommand::Recommendation { id, index, state, register } => {
+                let s = open(register).await?;
+                let moved = s.app.move_recommendation(&s.who, *id, *index, *state, &s.now).await;
+                s.app.close().await;
+                let row = moved.map_err(app_failure)?;
+                let mut out = std::io::stdout().lock();
+                for (i, (text, state)) in row.inspection.recommendations.iter().enumerate() {
+                    writeln!(out, "{i}  {:<12} {text}", state.as_str())?;
+                }
+            }
+        }
+        Ok(())
+    })
 }
 
 pub(crate) fn run_contact(command: &ContactCommand) -> CmdResult {
-    match command {
-        ContactCommand::Log { agreement, case, contact, at, means, note, register } => {
-            if contact.trim().is_empty() {
-                return Err(Failure::Input("--contact: must not be empty".into()));
+    block_on(async {
+        match command {
+            ContactCommand::Log { agreement, case, contact, at, means, note, register } => {
+                let s = open(register).await?;
+                let new = NewContact {
+                    agreement_id: agreement.clone(),
+                    case_id: *case,
+                    contact: contact.clone(),
+                    at: at.clone(),
+                    means: *means,
+                    note: note.clone(),
+                };
+                let logged = s.app.log_contact(&s.who, &new, &s.now).await;
+                s.app.close().await;
+                writeln!(std::io::stdout().lock(), "contact {} logged", logged.map_err(app_failure)?.id)?;
             }
-            let entry = custodia_core::oversight::Contact {
-                contact: contact.clone(),
-                at: at.as_str().to_owned(),
-                means: *means,
-                note: note.clone(),
-            };
-            block_on(async {
-                let store = open(register).await?;
-                let actor = store.actor();
-                let id = store.log_contact(agreement, *case, &entry, &actor).await.map_err(store_failure)?;
-                store.close().await;
-                writeln!(std::io::stdout().lock(), "contact {id} logged")?;
-                Ok(())
-            })
+            ContactCommand::List { agreement, register } => {
+                let s = open(register).await?;
+                let contacts = s.app.contacts(&s.who, agreement).await;
+                s.app.close().await;
+                let mut out = std::io::stdout().lock();
+                for custodia_store::ContactRow { id, case_id, contact: c } in contacts.map_err(app_failure)? {
+                    let case = case_id.map_or_else(|| "-".to_owned(), |c| c.to_string());
+                    writeln!(out, "{id}  case {case:<5} {}  {:<7} {}  {}", c.at, c.means.as_str(), c.contact, c.note)?;
+                }
+            }
         }
-        ContactCommand::List { agreement, register } => block_on(async {
-            let store = open(register).await?;
-            let contacts = store.contacts(agreement).await.map_err(store_failure)?;
-            store.close().await;
-            let mut out = std::io::stdout().lock();
-            for custodia_store::ContactRow { id, case_id, contact: c } in contacts {
-                let case = case_id.map_or_else(|| "-".to_owned(), |c| c.to_string());
-                writeln!(out, "{id}  case {case:<5} {}  {:<7} {}  {}", c.at, c.means.as_str(), c.contact, c.note)?;
-            }
-            Ok(())
-        }),
-    }
+        Ok(())
+    })
 }

@@ -13,6 +13,7 @@ use custodia_store::{Actor, PersonData, PersonsFile, Store, Timestamp};
 
 use crate::output::AtomicOutput;
 use custodia_app::agreements::Imported;
+use custodia_app::cells::CellsUpload;
 
 use crate::{CmdResult, Failure, agreement_cmd};
 
@@ -240,6 +241,22 @@ pub(crate) fn store_failure(e: custodia_store::StoreError) -> Failure {
     }
 }
 
+/// A refused file import as the command line shows it: each bad row as `FILE:LINE: problem`, the
+/// form editors jump to.
+fn file_problems(file: &std::path::Path, e: custodia_app::AppError) -> Failure {
+    let custodia_app::AppError::Invalid { field, message } = e else { return app_failure(e) };
+    let shown = file.display();
+    let mut lines = message.lines();
+    let mut text = lines.next().map_or_else(|| format!("{shown}: {field}"), |first| format!("{shown}: {first}"));
+    for line in lines {
+        match line.strip_prefix("line ").and_then(|rest| rest.split_once(": ")) {
+            Some((number, problem)) => text.push_str(&format!("\n  {shown}:{number}: {problem}")),
+            None => text.push_str(&format!("\n  {line}")),
+        }
+    }
+    Failure::Input(text)
+}
+
 pub(crate) fn run_import(command: &ImportCommand) -> CmdResult {
     match command {
         ImportCommand::Agreement { file, effective_from, register } => {
@@ -269,22 +286,25 @@ pub(crate) fn run_import(command: &ImportCommand) -> CmdResult {
                 Ok(())
             })
         }
-        ImportCommand::Cells { file, agreement, delimiter, register } => block_on(async {
-            let store = open(register).await?;
-            let actor = store.actor();
-            let parsed = stored_agreement(&store, agreement).await?;
-            let cells = crate::capacity_cmd::read_cells(file, &parsed, *delimiter)?;
-            let outcome = store.import_cells(agreement, &cells, &actor).await.map_err(store_failure)?;
-            store.close().await;
-            writeln!(
-                std::io::stdout().lock(),
-                "cells: {} added, {} amended, {} unchanged",
-                outcome.added,
-                outcome.amended,
-                outcome.unchanged
-            )?;
-            Ok(())
-        }),
+        ImportCommand::Cells { file, agreement, delimiter, register } => {
+            let bytes = crate::capacity_cmd::read_cells_bytes(file)?;
+            block_on(async {
+                let s = open(register).await?;
+                let upload =
+                    CellsUpload { agreement_id: agreement, facility_id: None, bytes: &bytes, delimiter: *delimiter };
+                let imported = s.app.import_cells(&s.who, &upload, &s.now).await;
+                s.app.close().await;
+                let outcome = imported.map_err(|e| file_problems(file, e))?;
+                writeln!(
+                    std::io::stdout().lock(),
+                    "cells: {} added, {} amended, {} unchanged",
+                    outcome.added,
+                    outcome.amended,
+                    outcome.unchanged
+                )?;
+                Ok(())
+            })
+        }
         ImportCommand::Persons { file, agreement, skip_invalid, delimiter, register } => block_on(async {
             let store = open(register).await?;
             let actor = store.actor();

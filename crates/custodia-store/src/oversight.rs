@@ -128,12 +128,12 @@ macro_rules! oversight_sql {
                         let n = notifications
                             .iter_mut()
                             .find(|n| n.recipient == *recipient && n.sent_at_unix.is_none())
-                            .ok_or_else(|| StoreError::NotFound(format!("incident {id} has no pending notification of {}", recipient.as_str())))?;
+                            .ok_or_else(|| StoreError::Refused(format!("incident {id} has no pending notification of {}", recipient.as_str())))?;
                         n.sent_at_unix = Some(at.unix_seconds());
                         ("incident.notified", json!({"recipient": recipient.as_str(), "at": at.as_str(), "late": n.was_late()}))
                     }
                     IncidentUpdate::Addendum { text } => {
-                        report.add_addendum(&actor.name, text).map_err(|e| StoreError::NotFound(e.to_owned()))?;
+                        report.add_addendum(&actor.name, text).map_err(|e| StoreError::Refused(e.to_owned()))?;
                         ("incident.addendum", json!({"text": text}))
                     }
                 };
@@ -201,7 +201,7 @@ macro_rules! oversight_sql {
                 let mut tx = self.pool.begin().await?;
                 let mut head = Self::lock_head(&mut tx).await?;
                 let agreement = Self::agreement_in(&mut tx, agreement_id).await?;
-                inspection.validate(&agreement.oversight.inspection_bodies).map_err(StoreError::NotFound)?;
+                inspection.validate(&agreement.oversight.inspection_bodies).map_err(StoreError::Refused)?;
                 let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM inspections").fetch_one(&mut *tx).await?.try_get("next")?;
                 let record = inspection_json(inspection);
                 let seq = Self::record_event(&mut tx, &mut head, NewEvent { kind: "inspection.filed", agreement_id: Some(agreement_id.to_owned()), person_id: None, data: EventData::Json(json!({"inspection_id": id, "record": record})) }, actor).await?;
@@ -230,7 +230,7 @@ macro_rules! oversight_sql {
                     .ok_or_else(|| StoreError::NotFound(format!("inspection {id} does not exist")))?;
                 let agreement_id: String = row.try_get("agreement_id")?;
                 let mut inspection = inspection_from_json(&row.try_get::<String, _>("record")?)?;
-                inspection.update_recommendation(index, to).map_err(StoreError::NotFound)?;
+                inspection.update_recommendation(index, to).map_err(StoreError::Refused)?;
                 let record = inspection_json(&inspection);
                 let seq = Self::record_event(&mut tx, &mut head, NewEvent {
                         kind: "inspection.recommendation",

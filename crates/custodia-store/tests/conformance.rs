@@ -599,6 +599,14 @@ async fn incidents_keep_their_report_and_notifications_on(f: &Fixture) {
         .update_incident(filed.id, &IncidentUpdate::Addendum { text: "found in the infirmary".into() }, &actor())
         .await
         .unwrap();
+    let again = IncidentUpdate::Notified {
+        recipient: Recipient::NextOfKin,
+        at: Timestamp::parse("2025-04-01T06:00:00Z").unwrap(),
+    };
+    assert!(
+        matches!(store.update_incident(filed.id, &again, &actor()).await, Err(custodia_store::StoreError::Refused(_))),
+        "a notification already sent is refused, not \"not found\""
+    );
     let listed = store.incidents("us-sv-cecot").await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].report.original, "missing at count");
@@ -627,7 +635,11 @@ async fn inspections_and_contacts_on(f: &Fixture) {
         recommendations: vec![("reduce occupancy".into(), RecommendationState::Open)],
     };
     let id = store.file_inspection("us-sv-cecot", &inspection, &actor()).await.unwrap();
-    assert!(store.update_recommendation(id, 0, RecommendationState::Implemented, &actor()).await.is_err());
+    // The store still guards the rule: a forbidden move is refused, not "not found".
+    assert!(matches!(
+        store.update_recommendation(id, 0, RecommendationState::Implemented, &actor()).await,
+        Err(custodia_store::StoreError::Refused(_))
+    ));
     let updated = store.update_recommendation(id, 0, RecommendationState::Rejected, &actor()).await.unwrap();
     assert_eq!(updated.recommendations[0].1, RecommendationState::Rejected);
     let contact = Contact {

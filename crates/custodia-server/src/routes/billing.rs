@@ -16,14 +16,12 @@ use axum::routing::{get, post};
 use custodia_app::billing::{self as app_billing, DraftInvoice as DraftRequest, ExportFormat, Invoice};
 use custodia_core::billing::ExtraFields;
 use custodia_core::ledger::{self, Document};
-use custodia_store::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{JsonBody as Json, PathParam as Path, QueryParams as Query};
-use crate::routes::agreements::agreement_in_scope;
 use crate::state::AppState;
 use crate::wire::{Page, PageQuery, date};
 
@@ -494,33 +492,17 @@ async fn legal_basis(
         Some(d) => date("on", d)?,
         None => crate::clock::today(),
     };
-    let (_, agreement, _) = agreement_in_scope(&state, &who, &q.agreement).await?;
-    let rows = state.store.cases_with_persons(&q.agreement).await?;
-    let mut findings = Vec::new();
-    for custodia_store::CaseWithPerson { case: row, person } in
-        rows.iter().filter(|r| who.sees(&r.case.agreement_id, r.case.facility_id.as_deref()))
-    {
-        if !row.case.state.is_held() {
-            continue;
-        }
-        let mut problems = Vec::new();
-        if !row.case.legal_basis {
-            problems.push("missing: no final conviction or final removal order on record".to_owned());
-        }
-        if let Some(release) = person.projected_release(&agreement).filter(|r| on > *r) {
-            problems.push(format!("expired: projected release was {release}"));
-        }
-        for hold in row.case.holds.iter().filter(|h| h.lifted_by.is_none()) {
-            problems.push(format!("on hold: {} (placed by {})", hold.reference, hold.placed_by));
-        }
-        if !problems.is_empty() {
-            findings.push(LegalBasisFinding {
-                case_id: row.id,
-                person_id: person.sending_id.clone(),
-                state: row.case.state.as_str().to_owned(),
-                problems,
-            });
-        }
-    }
+    let findings = state
+        .app
+        .legal_basis_report(&who, &q.agreement, on)
+        .await?
+        .into_iter()
+        .map(|f| LegalBasisFinding {
+            case_id: f.case_id,
+            person_id: f.person_id,
+            state: f.state.as_str().to_owned(),
+            problems: f.problems,
+        })
+        .collect();
     Ok(axum::Json(findings))
 }

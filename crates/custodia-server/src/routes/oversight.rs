@@ -6,37 +6,23 @@
 //! independent authority), each due within the agreement's `[oversight]` hours. A record of an
 //! agreement (or a facility) outside the caller's scope answers 404, like a missing one.
 
-use custodia_store::prelude::*;
-use std::collections::HashMap;
-
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
+use custodia_app::oversight::{NewContact, NewIncident, NewInspection};
 use custodia_core::incidents::{IncidentKind, Notification, Recipient};
-use custodia_core::oversight::{Contact, ContactMeans, Inspection, RecommendationState};
+use custodia_core::oversight::{ContactMeans, RecommendationState};
 use custodia_store::incidents::IncidentRow;
-use custodia_store::{IncidentUpdate, Timestamp};
+use custodia_store::{ContactRow, InspectionRow, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use crate::auth::{Capability, Principal};
+use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{JsonBody as Json, PathParam as Path, QueryParams as Query};
-use crate::routes::agreements::{agreement_in_scope, require_agreement};
 use crate::state::AppState;
-use crate::wire::{Page, PageQuery, date, text, timestamp};
-
-/// Longest report or addendum, in bytes.
-pub const MAX_REPORT_BYTES: usize = 20_000;
-/// Longest finding, recommendation or note, in bytes.
-pub const MAX_ITEM_BYTES: usize = 4_000;
-/// Most findings, and most recommendations, of one inspection.
-pub const MAX_ITEMS: usize = 200;
-/// Longest name (an inspecting body, a contact), in bytes.
-pub const MAX_NAME_BYTES: usize = 200;
-/// Tolerated clock skew for times reported by clients, in seconds.
-const CLOCK_SKEW_SECONDS: i64 = 300;
+use crate::wire::{Page, PageQuery, date, timestamp};
 
 /// OpenAPI part.
 #[derive(Debug, OpenApi)]
@@ -84,83 +70,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/inspections", get(list_inspections).post(file_inspection))
         .route("/api/v1/inspections/{id}/recommendations/{index}", post(move_recommendation))
         .route("/api/v1/contacts", get(list_contacts).post(log_contact))
-}
-
-fn store_actor(who: &Principal) -> custodia_store::Actor {
-    custodia_store::Actor { name: who.name.clone(), recorded_at: crate::clock::now(), occurred_at: None }
-}
-
-/// 400 when a reported time lies in the future (beyond a small clock skew).
-fn not_future(field: &str, at: &Timestamp) -> ApiResult<()> {
-    let now = crate::clock::now();
-    if at.unix_seconds() > now.unix_seconds().saturating_add(CLOCK_SKEW_SECONDS) {
-        return Err(ApiError::invalid(field, format!("{} is in the future (now is {})", at.as_str(), now.as_str())));
-    }
-    Ok(())
-}
-
-/// Whether a record of `agreement_id`, about case `case_id` if any, is in the caller's scope: the
-/// agreement must be, and a facility-scoped caller sees a case's records only when the case is
-/// placed in one of their facilities (or not placed at all).
-async fn sees_record(state: &AppState, who: &Principal, agreement_id: &str, case_id: Option<i64>) -> ApiResult<bool> {
-    if !who.sees_agreement(agreement_id) {
-        return Ok(false);
-    }
-    match (case_id, &who.facilities) {
-        (Some(case_id), Some(_)) => {
-            let facility = state.store.case_row(case_id).await?.and_then(|row| row.facility_id);
-            Ok(who.sees(agreement_id, facility.as_deref()))
-        }
-        _ => Ok(true),
-    }
-}
-
-/// Keeps the items whose case the caller sees (one case lookup per distinct case, and none at all
-/// for callers not scoped to facilities).
-async fn visible<T>(
-    state: &AppState,
-    who: &Principal,
-    agreement_id: &str,
-    items: Vec<T>,
-    case_of: impl Fn(&T) -> Option<i64>,
-) -> ApiResult<Vec<T>> {
-    if who.facilities.is_none() {
-        return Ok(items);
-    }
-    let mut seen: HashMap<i64, bool> = HashMap::new();
-    let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        let keep = match case_of(&item) {
-            None => true,
-            Some(case_id) => match seen.get(&case_id) {
-                Some(v) => *v,
-                None => {
-                    let v = sees_record(state, who, agreement_id, Some(case_id)).await?;
-                    seen.insert(case_id, v);
-                    v
-                }
-            },
-        };
-        if keep {
-            out.push(item);
-        }
-    }
-    Ok(out)
-}
-
-/// The case named by a request, checked: in the caller's scope (404 otherwise) and a case of the
-/// agreement (400 otherwise).
-async fn check_case(state: &AppState, who: &Principal, agreement_id: &str, case_id: Option<i64>) -> ApiResult<()> {
-    if let Some(case_id) = case_id {
-        let (row, _) = crate::routes::cases::case_in_scope(state, who, case_id).await?;
-        if row.agreement_id != agreement_id {
-            return Err(ApiError::invalid(
-                "case_id",
-                format!("case {case_id} is a case of {}, not of {agreement_id}", row.agreement_id),
-            ));
-        }
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -249,13 +158,6 @@ fn incident_view(row: &IncidentRow) -> IncidentView {
     }
 }
 
-/// The incident, if it exists and is in the caller's scope (404 otherwise, alike).
-async fn incident_in_scope(state: &AppState, who: &Principal, id: i64) -> ApiResult<IncidentRow> {
-    let missing = || ApiError::not_found(format!("incident {id} does not exist"));
-    let row = state.store.incident(id).await?.ok_or_else(missing)?;
-    if sees_record(state, who, &row.agreement_id, row.case_id).await? { Ok(row) } else { Err(missing()) }
-}
-
 /// Filters of a list of an agreement's records.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -277,9 +179,7 @@ async fn list_incidents(
     Query(q): Query<AgreementListQuery>,
 ) -> ApiResult<axum::Json<Page<IncidentView>>> {
     let (after, limit) = PageQuery { after: q.after, limit: q.limit }.resolve(state.config.max_page_items)?;
-    require_agreement(&state, &who, &q.agreement).await?;
-    let rows = state.store.incidents(&q.agreement).await?;
-    let rows = visible(&state, &who, &q.agreement, rows, |r| r.case_id).await?;
+    let rows = state.app.incidents(&who, &q.agreement).await?;
     Ok(axum::Json(Page::of(rows.iter().map(incident_view), |i| i.id, after, limit)))
 }
 
@@ -291,7 +191,7 @@ async fn get_incident(
     who: Principal,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<IncidentView>> {
-    Ok(axum::Json(incident_view(&incident_in_scope(&state, &who, id).await?)))
+    Ok(axum::Json(incident_view(&state.app.incident(&who, id).await?)))
 }
 
 /// Filing an incident.
@@ -322,22 +222,20 @@ async fn file_incident(
     who: Principal,
     Json(body): Json<FileIncident>,
 ) -> ApiResult<(StatusCode, axum::Json<IncidentView>)> {
-    require_agreement(&state, &who, &body.agreement_id).await?;
-    who.require(Capability::FileIncident)?;
     let kind = IncidentKind::parse(&body.kind).ok_or_else(|| {
         ApiError::invalid(
             "kind",
             "must be death, serious_injury, disappearance, use_of_force, torture_allegation, hunger_strike or other",
         )
     })?;
-    let occurred_at = timestamp("occurred_at", &body.occurred_at)?;
-    not_future("occurred_at", &occurred_at)?;
-    let report = text("report", &body.report, MAX_REPORT_BYTES)?;
-    check_case(&state, &who, &body.agreement_id, body.case_id).await?;
-    let row = state
-        .store
-        .file_incident(&body.agreement_id, body.case_id, kind, &occurred_at, &report, &store_actor(&who))
-        .await?;
+    let new = NewIncident {
+        agreement_id: body.agreement_id,
+        case_id: body.case_id,
+        kind,
+        occurred_at: timestamp("occurred_at", &body.occurred_at)?,
+        report: body.report,
+    };
+    let row = state.app.file_incident(&who, &new, &crate::clock::now()).await?;
     Ok((StatusCode::CREATED, axum::Json(incident_view(&row))))
 }
 
@@ -363,33 +261,10 @@ async fn notify_incident(
     Path(id): Path<i64>,
     Json(body): Json<NotificationSent>,
 ) -> ApiResult<axum::Json<IncidentView>> {
-    let row = incident_in_scope(&state, &who, id).await?;
-    who.require(Capability::FileIncident)?;
     let recipient: Recipient = custodia_store::incidents::parse_recipient(&body.recipient)
         .ok_or_else(|| ApiError::invalid("recipient", "must be next_of_kin, sending_state or independent_authority"))?;
     let at = timestamp("at", &body.at)?;
-    not_future("at", &at)?;
-    let occurred = Timestamp::parse(&row.occurred_at).map(|t| t.unix_seconds()).unwrap_or(i64::MIN);
-    if at.unix_seconds() < occurred {
-        return Err(ApiError::invalid("at", format!("is before the incident occurred ({})", row.occurred_at)));
-    }
-    let not_pending = || {
-        let why = if row.notifications.iter().any(|n| n.recipient == recipient) {
-            "was already recorded as sent"
-        } else {
-            "is not required for this incident"
-        };
-        ApiError::refused("NOT_PENDING", format!("the notification of {} {why}", recipient.as_str()))
-    };
-    if !row.notifications.iter().any(|n| n.recipient == recipient && n.sent_at_unix.is_none()) {
-        return Err(not_pending());
-    }
-    let update = IncidentUpdate::Notified { recipient, at };
-    let updated = state.store.update_incident(id, &update, &store_actor(&who)).await.map_err(|e| match e {
-        // Another request recorded it meanwhile.
-        custodia_store::StoreError::NotFound(_) => not_pending(),
-        other => ApiError::from(other),
-    })?;
+    let updated = state.app.notify_incident(&who, id, recipient, &at, &crate::clock::now()).await?;
     Ok(axum::Json(incident_view(&updated)))
 }
 
@@ -412,10 +287,7 @@ async fn add_addendum(
     Path(id): Path<i64>,
     Json(body): Json<AddendumRequest>,
 ) -> ApiResult<axum::Json<IncidentView>> {
-    incident_in_scope(&state, &who, id).await?;
-    who.require(Capability::FileIncident)?;
-    let text = text("text", &body.text, MAX_REPORT_BYTES)?;
-    let updated = state.store.update_incident(id, &IncidentUpdate::Addendum { text }, &store_actor(&who)).await?;
+    let updated = state.app.add_addendum(&who, id, &body.text, &crate::clock::now()).await?;
     Ok(axum::Json(incident_view(&updated)))
 }
 
@@ -453,10 +325,11 @@ pub struct InspectionView {
     pub recommendations: Vec<RecommendationView>,
 }
 
-fn inspection_view(id: i64, agreement_id: &str, i: &Inspection) -> InspectionView {
+fn inspection_view(row: &InspectionRow) -> InspectionView {
+    let i = &row.inspection;
     InspectionView {
-        id,
-        agreement_id: agreement_id.to_owned(),
+        id: row.id,
+        agreement_id: row.agreement_id.clone(),
         body: i.body.clone(),
         from: i.from.to_string(),
         to: i.to.to_string(),
@@ -483,10 +356,8 @@ async fn list_inspections(
     Query(q): Query<AgreementListQuery>,
 ) -> ApiResult<axum::Json<Page<InspectionView>>> {
     let (after, limit) = PageQuery { after: q.after, limit: q.limit }.resolve(state.config.max_page_items)?;
-    require_agreement(&state, &who, &q.agreement).await?;
-    let rows = state.store.inspections(&q.agreement).await?;
-    let items = rows.iter().map(|r| inspection_view(r.id, &q.agreement, &r.inspection));
-    Ok(axum::Json(Page::of(items, |i| i.id, after, limit)))
+    let rows = state.app.inspections(&who, &q.agreement).await?;
+    Ok(axum::Json(Page::of(rows.iter().map(inspection_view), |i| i.id, after, limit)))
 }
 
 /// Filing an inspection visit.
@@ -509,13 +380,6 @@ pub struct FileInspection {
     pub recommendations: Vec<String>,
 }
 
-fn items(field: &str, list: &[String]) -> ApiResult<Vec<String>> {
-    if list.len() > MAX_ITEMS {
-        return Err(ApiError::invalid(field, format!("at most {MAX_ITEMS} items")));
-    }
-    list.iter().enumerate().map(|(i, t)| text(&format!("{field}[{i}]"), t, MAX_ITEM_BYTES)).collect()
-}
-
 /// Files an inspection visit with its findings and recommendations (all `open`). The body must be
 /// one the agreement names.
 #[utoipa::path(post, path = "/api/v1/inspections", tag = "inspections", request_body = FileInspection,
@@ -527,32 +391,16 @@ async fn file_inspection(
     who: Principal,
     Json(body): Json<FileInspection>,
 ) -> ApiResult<(StatusCode, axum::Json<InspectionView>)> {
-    let (_, agreement, _) = agreement_in_scope(&state, &who, &body.agreement_id).await?;
-    who.require(Capability::FileInspection)?;
-    if body.body.len() > MAX_NAME_BYTES {
-        return Err(ApiError::invalid("body", format!("must be at most {MAX_NAME_BYTES} bytes")));
-    }
-    let inspection = Inspection {
-        body: body.body.clone(),
+    let new = NewInspection {
         from: date("from", &body.from)?,
         to: date("to", &body.to)?,
-        findings: items("findings", &body.findings)?,
-        recommendations: items("recommendations", &body.recommendations)?
-            .into_iter()
-            .map(|r| (r, RecommendationState::Open))
-            .collect(),
+        agreement_id: body.agreement_id,
+        body: body.body,
+        findings: body.findings,
+        recommendations: body.recommendations,
     };
-    if let Err(problem) = inspection.validate(&agreement.oversight.inspection_bodies) {
-        let field = problem.split(':').next().unwrap_or("body").to_owned();
-        let message = if field == "body" {
-            format!("{}; the agreement names: {}", problem, agreement.oversight.inspection_bodies.join(", "))
-        } else {
-            problem
-        };
-        return Err(ApiError::invalid(&field, message));
-    }
-    let id = state.store.file_inspection(&body.agreement_id, &inspection, &store_actor(&who)).await?;
-    Ok((StatusCode::CREATED, axum::Json(inspection_view(id, &body.agreement_id, &inspection))))
+    let row = state.app.file_inspection(&who, &new, &crate::clock::now()).await?;
+    Ok((StatusCode::CREATED, axum::Json(inspection_view(&row))))
 }
 
 /// A recommendation's new state.
@@ -577,35 +425,11 @@ async fn move_recommendation(
     Path((id, index)): Path<(i64, u32)>,
     Json(body): Json<RecommendationMove>,
 ) -> ApiResult<axum::Json<InspectionView>> {
-    let missing = || ApiError::not_found(format!("inspection {id} does not exist"));
-    let custodia_store::InspectionRow { agreement_id, inspection, .. } =
-        state.store.inspection(id).await?.ok_or_else(missing)?;
-    if !who.sees_agreement(&agreement_id) {
-        return Err(missing());
-    }
-    who.require(Capability::FileInspection)?;
     let to = RecommendationState::parse(&body.state)
         .ok_or_else(|| ApiError::invalid("state", "must be accepted, implemented or rejected"))?;
     let index = usize::try_from(index).map_err(|_| ApiError::invalid("index", "too large"))?;
-    let Some((_, from)) = inspection.recommendations.get(index) else {
-        return Err(ApiError::not_found(format!("inspection {id} has no recommendation {index}")));
-    };
-    let refused = |from: RecommendationState| {
-        ApiError::refused(
-            "RECOMMENDATION_STATE",
-            format!("a recommendation cannot go from {} to {}", from.as_str(), to.as_str()),
-        )
-    };
-    if !from.can_become(to) {
-        return Err(refused(*from));
-    }
-    let from = *from;
-    let updated = state.store.update_recommendation(id, index, to, &store_actor(&who)).await.map_err(|e| match e {
-        // Another request moved it meanwhile.
-        custodia_store::StoreError::NotFound(_) => refused(from),
-        other => ApiError::from(other),
-    })?;
-    Ok(axum::Json(inspection_view(id, &agreement_id, &updated)))
+    let updated = state.app.move_recommendation(&who, id, index, to, &crate::clock::now()).await?;
+    Ok(axum::Json(inspection_view(&updated)))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -631,11 +455,12 @@ pub struct ContactView {
     pub note: String,
 }
 
-fn contact_view(id: i64, agreement_id: &str, case_id: Option<i64>, c: &Contact) -> ContactView {
+fn contact_view(agreement_id: &str, row: &ContactRow) -> ContactView {
+    let c = &row.contact;
     ContactView {
-        id,
+        id: row.id,
         agreement_id: agreement_id.to_owned(),
-        case_id,
+        case_id: row.case_id,
         contact: c.contact.clone(),
         at: c.at.clone(),
         means: c.means.as_str().to_owned(),
@@ -652,10 +477,8 @@ async fn list_contacts(
     Query(q): Query<AgreementListQuery>,
 ) -> ApiResult<axum::Json<Page<ContactView>>> {
     let (after, limit) = PageQuery { after: q.after, limit: q.limit }.resolve(state.config.max_page_items)?;
-    require_agreement(&state, &who, &q.agreement).await?;
-    let rows = state.store.contacts(&q.agreement).await?;
-    let rows = visible(&state, &who, &q.agreement, rows, |c| c.case_id).await?;
-    let items = rows.iter().map(|c| contact_view(c.id, &q.agreement, c.case_id, &c.contact));
+    let rows = state.app.contacts(&who, &q.agreement).await?;
+    let items = rows.iter().map(|c| contact_view(&q.agreement, c));
     Ok(axum::Json(Page::of(items, |c| c.id, after, limit)))
 }
 
@@ -688,18 +511,16 @@ async fn log_contact(
     who: Principal,
     Json(body): Json<LogContact>,
 ) -> ApiResult<(StatusCode, axum::Json<ContactView>)> {
-    require_agreement(&state, &who, &body.agreement_id).await?;
-    who.require(Capability::LogContact)?;
-    let contact = text("contact", &body.contact, MAX_NAME_BYTES)?;
-    let at = timestamp("at", &body.at)?;
-    not_future("at", &at)?;
     let means = ContactMeans::parse(&body.means)
         .ok_or_else(|| ApiError::invalid("means", "must be visit, phone, video, letter or email"))?;
-    if body.note.len() > MAX_ITEM_BYTES {
-        return Err(ApiError::invalid("note", format!("must be at most {MAX_ITEM_BYTES} bytes")));
-    }
-    check_case(&state, &who, &body.agreement_id, body.case_id).await?;
-    let entry = Contact { contact, at: at.as_str().to_owned(), means, note: body.note.trim().to_owned() };
-    let id = state.store.log_contact(&body.agreement_id, body.case_id, &entry, &store_actor(&who)).await?;
-    Ok((StatusCode::CREATED, axum::Json(contact_view(id, &body.agreement_id, body.case_id, &entry))))
+    let new = NewContact {
+        at: timestamp("at", &body.at)?,
+        agreement_id: body.agreement_id,
+        case_id: body.case_id,
+        contact: body.contact,
+        means,
+        note: body.note,
+    };
+    let row = state.app.log_contact(&who, &new, &crate::clock::now()).await?;
+    Ok((StatusCode::CREATED, axum::Json(contact_view(&new.agreement_id, &row))))
 }

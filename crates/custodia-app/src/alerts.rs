@@ -1,0 +1,107 @@
+//! Open alerts of an agreement on a day (docs/oversight.md#alerts): returns not scheduled or
+//! overdue, people held beyond release or without a legal basis, holds in transit, places and
+//! standard capacity exceeded, overdue notifications.
+//!
+//! The alerts are computed over the whole agreement (so agreement-wide counts are right) and then
+//! limited to what the caller sees: an alert about a case, a facility or an incident outside the
+//! caller's scope is left out.
+
+use std::collections::HashSet;
+
+use custodia_core::Date;
+use custodia_core::alerts::{Alert, CaseFacts, FacilityCount, IncidentFacts, open_alerts};
+use custodia_core::lifecycle::CaseState;
+use custodia_store::CaseWithPerson;
+use custodia_store::prelude::*;
+
+use crate::App;
+use crate::access::Principal;
+use crate::error::AppResult;
+
+/// A count as the alert rules take it. Counts beyond `u32::MAX` cannot occur in a register, but
+/// if one did it saturates: it never wraps round to a small number that would hide an alert.
+fn saturating_u32(n: impl TryInto<u32>) -> u32 {
+    n.try_into().unwrap_or(u32::MAX)
+}
+
+/// Whether a case holds a place in its facility now.
+fn holds_place(row: &CaseWithPerson, facility_id: &str) -> bool {
+    row.case.facility_id.as_deref() == Some(facility_id)
+        && matches!(row.case.case.state, CaseState::InCustody | CaseState::ReturnScheduled)
+}
+
+impl App {
+    /// Every open alert of the agreement on `on`, most severe first, limited to the caller's scope.
+    /// Subjects are `case-<id>/<sending person id>`, a facility id, `incident-<id>` or `agreement`.
+    pub async fn alerts(&self, who: &Principal, agreement_id: &str, on: Date) -> AppResult<Vec<Alert>> {
+        let agreement = self.agreement(who, agreement_id).await?.agreement;
+        let rows = self.store().cases_with_persons(agreement_id).await?;
+        let cells = self.store().cells(agreement_id).await?;
+        let incidents = self.store().incidents(agreement_id).await?;
+
+        let case_ids: Vec<String> =
+            rows.iter().map(|r| format!("case-{}/{}", r.case.id, r.person.sending_id)).collect();
+        // A person whose projected release cannot be computed has none: the rules then raise
+        // no release-based alert for them, alike on every edge.
+        let facts: Vec<CaseFacts<'_>> = rows
+            .iter()
+            .zip(&case_ids)
+            .map(|(r, case_id)| CaseFacts {
+                case_id,
+                case: &r.case.case,
+                projected_release: r.person.projected_release(&agreement),
+                return_before_release_days: agreement.return_before_release_days,
+            })
+            .collect();
+        let totals = custodia_core::capacity::facility_capacities(&agreement, &cells);
+        let counts: Vec<FacilityCount<'_>> = totals
+            .iter()
+            .map(|t| FacilityCount {
+                facility_id: t.facility_id.as_str(),
+                in_custody: saturating_u32(rows.iter().filter(|r| holds_place(r, t.facility_id.as_str())).count()),
+                standard_capacity: saturating_u32(t.standard_capacity),
+            })
+            .collect();
+        let contracted = agreement.facilities.iter().map(|f| f.contracted_places).fold(0u32, u32::saturating_add);
+        let incident_ids: Vec<String> = incidents.iter().map(|i| format!("incident-{}", i.id)).collect();
+        let incident_facts: Vec<IncidentFacts<'_>> = incidents
+            .iter()
+            .zip(&incident_ids)
+            .map(|(i, incident_id)| IncidentFacts { incident_id, notifications: &i.notifications })
+            .collect();
+        let alerts = open_alerts(&facts, &counts, contracted, &incident_facts, on);
+
+        // Subjects outside the caller's scope.
+        let hidden_cases: HashSet<i64> =
+            rows.iter().filter(|r| !who.sees(agreement_id, r.case.facility_id.as_deref())).map(|r| r.case.id).collect();
+        let mut hidden: HashSet<&str> = HashSet::new();
+        for (r, subject) in rows.iter().zip(&case_ids) {
+            if hidden_cases.contains(&r.case.id) {
+                hidden.insert(subject);
+            }
+        }
+        for f in &agreement.facilities {
+            if !who.sees(agreement_id, Some(f.id.as_str())) {
+                hidden.insert(f.id.as_str());
+            }
+        }
+        for (incident, subject) in incidents.iter().zip(&incident_ids) {
+            if incident.case_id.is_some_and(|c| hidden_cases.contains(&c)) {
+                hidden.insert(subject);
+            }
+        }
+        Ok(alerts.into_iter().filter(|a| !hidden.contains(a.subject.as_str())).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_that_do_not_fit_saturate_instead_of_wrapping() {
+        assert_eq!(saturating_u32(7usize), 7);
+        assert_eq!(saturating_u32(u64::from(u32::MAX) + 1), u32::MAX);
+        assert_eq!(saturating_u32(u64::MAX), u32::MAX);
+    }
+}

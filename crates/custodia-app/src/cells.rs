@@ -1,0 +1,297 @@
+//! Facilities and cells (docs/capacity.md): each facility's figures (stated capacity beside the
+//! standard and floor capacities computed from its cells, and occupancy), its cells with their
+//! occupants, and importing cells. Occupancy is derived from custody records, never typed in.
+
+use custodia_core::Agreement;
+use custodia_core::capacity::{CELL_COLUMNS, Cell, facility_capacities, read_cells_file};
+use custodia_core::csv::Delimiter;
+use custodia_store::Timestamp;
+use custodia_store::prelude::*;
+
+use crate::access::{Capability, Principal};
+use crate::agreements::AgreementRecord;
+use crate::error::{AppError, AppResult};
+use crate::{App, actor};
+
+/// Problems listed in an error message (the count is always given).
+const MAX_LISTED_PROBLEMS: usize = 100;
+/// Longest agreement id, in bytes.
+const MAX_AGREEMENT_ID_BYTES: usize = 64;
+
+/// A facility's figures.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FacilityFigures {
+    /// The facility.
+    pub facility_id: String,
+    /// Its name.
+    pub name: String,
+    /// ISO 3166 country.
+    pub country: String,
+    /// What the operator states (from the agreement).
+    pub stated_capacity: u32,
+    /// Places the agreement contracts there.
+    pub contracted_places: u32,
+    /// Registered cells.
+    pub cells: u64,
+    /// Beds over all cells.
+    pub beds: u64,
+    /// Sum of the cells' standard capacities.
+    pub standard_capacity: u64,
+    /// Sum of the cells' floor capacities.
+    pub floor_capacity: u64,
+    /// Cells below the standard for their kind.
+    pub non_compliant_cells: u64,
+    /// People in custody there now (in custody or return scheduled).
+    pub in_custody: u64,
+}
+
+/// A cell with its capacities and current occupants.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CellFigures {
+    /// The cell as registered.
+    pub cell: Cell,
+    /// Places within the standard.
+    pub standard_capacity: u32,
+    /// Places within the absolute floor.
+    pub floor_capacity: u32,
+    /// Below the standard for its kind.
+    pub non_compliant: bool,
+    /// People in custody in the cell now.
+    pub occupants: u64,
+}
+
+/// A cells file to import.
+#[derive(Clone, Debug)]
+pub struct CellsUpload<'a> {
+    /// The agreement naming the facilities.
+    pub agreement_id: &'a str,
+    /// When given, every row must be a cell of this facility (the API's per-facility import);
+    /// otherwise rows may name any facility of the agreement in the caller's scope.
+    pub facility_id: Option<&'a str>,
+    /// The file's bytes (CSV with its header row).
+    pub bytes: &'a [u8],
+    /// The delimiter, or `None` to detect it from the header.
+    pub delimiter: Option<Delimiter>,
+}
+
+/// What an import of cells did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CellsImported {
+    /// Data rows read.
+    pub rows: u64,
+    /// New cells.
+    pub added: u64,
+    /// Changed cells (one amendment each).
+    pub amended: u64,
+    /// Identical cells (nothing written).
+    pub unchanged: u64,
+}
+
+/// Reads a cells file: every row valid and of a facility the caller may import for, or an
+/// `Invalid` error listing every bad row by line, `field` naming the first bad column.
+pub fn read_cells(who: &Principal, upload: &CellsUpload<'_>, agreement: &Agreement) -> AppResult<Vec<Cell>> {
+    let file = read_cells_file(upload.bytes, agreement, upload.delimiter).map_err(|e| AppError::invalid("csv", e))?;
+    let mut problems = file.problems;
+    let mut cells = Vec::with_capacity(file.cells.len());
+    for (line, cell) in file.cells {
+        let facility = cell.facility_id.as_str();
+        match upload.facility_id {
+            Some(wanted) if wanted != facility => problems.push((
+                line,
+                format!(
+                    "facility_id: {facility:?} is not facility {wanted} (import each facility's cells at its own path)"
+                ),
+            )),
+            _ if !who.sees(agreement.id.as_str(), Some(facility)) => {
+                problems.push((line, format!("facility_id: {facility:?} is outside your scope")))
+            }
+            _ => cells.push(cell),
+        }
+    }
+    problems.sort_by_key(|(line, _)| *line);
+    let Some((_, first)) = problems.first() else { return Ok(cells) };
+    let field = CELL_COLUMNS.iter().find(|c| first.starts_with(&format!("{c}:"))).copied().unwrap_or("csv");
+    let mut message = format!("{} cell rows cannot be used: nothing was imported", problems.len());
+    for (line, problem) in problems.iter().take(MAX_LISTED_PROBLEMS) {
+        message.push_str(&format!("\nline {line}: {problem}"));
+    }
+    if problems.len() > MAX_LISTED_PROBLEMS {
+        message.push_str(&format!("\n… and {} more", problems.len() - MAX_LISTED_PROBLEMS));
+    }
+    Err(AppError::invalid(field, message))
+}
+
+impl App {
+    /// The agreement, if the caller sees it and the facility it names ("not found" otherwise,
+    /// alike).
+    pub async fn facility_in_scope(
+        &self,
+        who: &Principal,
+        agreement_id: &str,
+        facility_id: &str,
+    ) -> AppResult<AgreementRecord> {
+        let record = self.agreement(who, agreement_id).await?;
+        if record.agreement.facility(facility_id).is_none() || !who.sees(agreement_id, Some(facility_id)) {
+            return Err(AppError::not_found(format!(
+                "facility {facility_id} of agreement {agreement_id} does not exist"
+            )));
+        }
+        Ok(record)
+    }
+
+    /// People in custody (in custody or return scheduled) per (facility, cell) of an agreement.
+    async fn occupants(&self, agreement_id: &str) -> AppResult<Vec<(String, Option<String>)>> {
+        Ok(self
+            .store()
+            .case_places(agreement_id)
+            .await?
+            .into_iter()
+            .filter(|p| p.state == "in_custody" || p.state == "return_scheduled")
+            .filter_map(|p| p.facility_id.map(|f| (f, p.cell_id)))
+            .collect())
+    }
+
+    /// The facilities of an agreement in the caller's scope, with their figures.
+    pub async fn facilities(&self, who: &Principal, agreement_id: &str) -> AppResult<Vec<FacilityFigures>> {
+        let agreement = self.agreement(who, agreement_id).await?.agreement;
+        let cells = self.store().cells(agreement_id).await?;
+        let held = self.occupants(agreement_id).await?;
+        let totals = facility_capacities(&agreement, &cells);
+        let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        Ok(agreement
+            .facilities
+            .iter()
+            .zip(&totals)
+            .filter(|(f, _)| who.sees(agreement_id, Some(f.id.as_str())))
+            .map(|(f, t)| FacilityFigures {
+                facility_id: f.id.as_str().to_owned(),
+                name: f.name.clone(),
+                country: f.country.as_str().to_owned(),
+                stated_capacity: t.stated_capacity,
+                contracted_places: f.contracted_places,
+                cells: count(cells.iter().filter(|c| c.facility_id == f.id).count()),
+                beds: t.beds,
+                standard_capacity: t.standard_capacity,
+                floor_capacity: t.floor_capacity,
+                non_compliant_cells: t.non_compliant_cells,
+                in_custody: count(held.iter().filter(|(h, _)| h == f.id.as_str()).count()),
+            })
+            .collect())
+    }
+
+    /// The cells of a facility with their capacities and occupants.
+    pub async fn facility_cells(
+        &self,
+        who: &Principal,
+        agreement_id: &str,
+        facility_id: &str,
+    ) -> AppResult<Vec<CellFigures>> {
+        let agreement = self.facility_in_scope(who, agreement_id, facility_id).await?.agreement;
+        let held = self.occupants(agreement_id).await?;
+        let cells = self.store().cells(agreement_id).await?;
+        Ok(cells
+            .into_iter()
+            .filter(|c| c.facility_id.as_str() == facility_id)
+            .map(|cell| {
+                let capacity = cell.capacity(&agreement.standards);
+                let here = held
+                    .iter()
+                    .filter(|(f, c)| f == facility_id && c.as_deref() == Some(cell.cell_id.as_str()))
+                    .count();
+                CellFigures {
+                    standard_capacity: capacity.standard,
+                    floor_capacity: capacity.floor,
+                    non_compliant: capacity.non_compliant,
+                    occupants: u64::try_from(here).unwrap_or(u64::MAX),
+                    cell,
+                }
+            })
+            .collect())
+    }
+
+    /// Imports a cells file (docs/capacity.md): new cells are registered, changed ones amended,
+    /// identical ones left alone. All or nothing: a bad row means nothing is written.
+    pub async fn import_cells(
+        &self,
+        who: &Principal,
+        upload: &CellsUpload<'_>,
+        now: &Timestamp,
+    ) -> AppResult<CellsImported> {
+        let agreement_id = upload.agreement_id;
+        if agreement_id.is_empty() || agreement_id.len() > MAX_AGREEMENT_ID_BYTES {
+            return Err(AppError::invalid("agreement_id", format!("must be 1 to {MAX_AGREEMENT_ID_BYTES} characters")));
+        }
+        let record = match upload.facility_id {
+            Some(facility) => self.facility_in_scope(who, agreement_id, facility).await?,
+            None => self.agreement(who, agreement_id).await?,
+        };
+        who.require(Capability::ManageCells)?;
+        let cells = read_cells(who, upload, &record.agreement)?;
+        let outcome = self.store().import_cells(agreement_id, &cells, &actor(who, now, None)).await?;
+        Ok(CellsImported {
+            rows: u64::try_from(cells.len()).unwrap_or(u64::MAX),
+            added: outcome.added,
+            amended: outcome.amended,
+            unchanged: outcome.unchanged,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::Role;
+
+    fn cecot() -> Agreement {
+        let source =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/agreements/us-sv-cecot.toml"))
+                .unwrap();
+        Agreement::from_toml(&source).unwrap()
+    }
+
+    fn officer(facilities: Option<Vec<String>>) -> Principal {
+        Principal { name: "officer".into(), role: Role::FacilityOfficer, agreements: None, facilities }
+    }
+
+    fn upload<'a>(bytes: &'a [u8], facility_id: Option<&'a str>) -> CellsUpload<'a> {
+        CellsUpload { agreement_id: "us-sv-cecot", facility_id, bytes, delimiter: None }
+    }
+
+    #[test]
+    fn every_bad_row_is_listed_by_line_and_the_first_column_at_fault_is_the_field() {
+        let (a, who) = (cecot(), officer(None));
+        let ok = "\u{feff}facility_id,cell_id,unit,kind,area_m2,beds\ncecot,B1,u,shared,100,80\n\ncecot,S1,u,single,5.99,1\n";
+        assert_eq!(read_cells(&who, &upload(ok.as_bytes(), Some("cecot")), &a).unwrap().len(), 2);
+        let bad = "facility_id,cell_id,unit,kind,area_m2,beds\ncecot,B1,u,shared,100,80\ncecot,B2,u,triple,100,80\n\
+                   izalco,B3,u,shared,100,80\ncecot,B1,u,shared,100,80\n";
+        let Err(AppError::Invalid { field, message }) = read_cells(&who, &upload(bad.as_bytes(), Some("cecot")), &a)
+        else {
+            panic!("bad rows must be refused")
+        };
+        assert_eq!(field, "kind");
+        assert!(message.starts_with("3 cell rows cannot be used: nothing was imported"), "{message}");
+        assert!(message.contains("line 3: kind:"), "{message}");
+        assert!(message.contains("line 4: facility_id:"), "{message}");
+        assert!(message.contains("line 5: cell_id: B1 is listed twice"), "{message}");
+        let field_of = |bytes: &[u8]| match read_cells(&who, &upload(bytes, None), &a) {
+            Err(AppError::Invalid { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(field_of(b""), "csv");
+        assert_eq!(field_of(b"facility_id,cell_id\n"), "csv");
+    }
+
+    #[test]
+    fn rows_of_a_facility_outside_the_caller_s_scope_are_refused() {
+        let a = cecot();
+        let csv = b"facility_id,cell_id,unit,kind,area_m2,beds\ncecot,B1,u,shared,100,80\n";
+        let elsewhere = officer(Some(vec!["izalco".into()]));
+        let Err(AppError::Invalid { field, message }) = read_cells(&elsewhere, &upload(csv, None), &a) else {
+            panic!("a cell outside the scope must be refused")
+        };
+        assert_eq!(field, "facility_id");
+        assert!(message.contains("line 2: facility_id: \"cecot\" is outside your scope"), "{message}");
+        let here = officer(Some(vec!["cecot".into()]));
+        assert_eq!(read_cells(&here, &upload(csv, None), &a).unwrap().len(), 1);
+    }
+}

@@ -1,0 +1,409 @@
+//! Oversight (docs/oversight.md): incidents and their mandatory notifications, inspections and the
+//! states of their recommendations, the consular and family contact log, and the legal-basis audit.
+//!
+//! Reports are never edited: a correction is an addendum. A record of an agreement outside the
+//! caller's scope, or about a case placed in a facility outside it, is "not found", like a missing
+//! one.
+
+use std::collections::HashMap;
+
+use custodia_core::Date;
+use custodia_core::incidents::{IncidentKind, Recipient};
+use custodia_core::lifecycle::CaseState;
+use custodia_core::oversight::{Contact, ContactMeans, Inspection, RecommendationState};
+use custodia_store::incidents::IncidentRow;
+use custodia_store::prelude::*;
+use custodia_store::{ContactRow, IncidentUpdate, InspectionRow, StoreError, Timestamp};
+
+use crate::access::{Capability, Principal};
+use crate::error::{AppError, AppResult};
+use crate::{App, actor};
+
+/// Longest report or addendum, in bytes.
+pub const MAX_REPORT_BYTES: usize = 20_000;
+/// Longest finding, recommendation or note, in bytes.
+pub const MAX_ITEM_BYTES: usize = 4_000;
+/// Most findings, and most recommendations, of one inspection.
+pub const MAX_ITEMS: usize = 200;
+/// Longest name (an inspecting body, a contact), in bytes.
+pub const MAX_NAME_BYTES: usize = 200;
+/// Tolerated clock skew for reported times, in seconds.
+const CLOCK_SKEW_SECONDS: i64 = 300;
+
+/// An incident to file.
+#[derive(Clone, Debug)]
+pub struct NewIncident {
+    /// The agreement.
+    pub agreement_id: String,
+    /// The case concerned, if any.
+    pub case_id: Option<i64>,
+    /// The kind.
+    pub kind: IncidentKind,
+    /// When it happened (not in the future).
+    pub occurred_at: Timestamp,
+    /// The report.
+    pub report: String,
+}
+
+/// An inspection visit to file (every recommendation starts `open`).
+#[derive(Clone, Debug)]
+pub struct NewInspection {
+    /// The agreement.
+    pub agreement_id: String,
+    /// The inspecting body: one the agreement names.
+    pub body: String,
+    /// First day of the visit.
+    pub from: Date,
+    /// Last day of the visit.
+    pub to: Date,
+    /// Findings.
+    pub findings: Vec<String>,
+    /// Recommendations.
+    pub recommendations: Vec<String>,
+}
+
+/// A contact to log.
+#[derive(Clone, Debug)]
+pub struct NewContact {
+    /// The agreement.
+    pub agreement_id: String,
+    /// The case concerned, if any.
+    pub case_id: Option<i64>,
+    /// Who was contacted.
+    pub contact: String,
+    /// When (not in the future).
+    pub at: Timestamp,
+    /// By what means.
+    pub means: ContactMeans,
+    /// What was said or arranged (may be empty).
+    pub note: String,
+}
+
+/// A case whose legal basis is missing, expired or on hold (docs/oversight.md#legal-basis).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LegalBasisFinding {
+    /// The case.
+    pub case_id: i64,
+    /// The sending state's id of the person.
+    pub person_id: String,
+    /// The case's state.
+    pub state: CaseState,
+    /// What is wrong: `missing: …`, `expired: …`, `on hold: …`.
+    pub problems: Vec<String>,
+}
+
+/// A required, non-empty text of at most `max` bytes, trimmed.
+pub(crate) fn required_text(field: &str, value: &str, max: usize) -> AppResult<String> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(AppError::invalid(field, "must not be empty"));
+    }
+    if value.len() > max {
+        return Err(AppError::invalid(field, format!("must be at most {max} bytes")));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// Refuses a reported time in the future (beyond a small clock skew).
+fn not_future(field: &str, at: &Timestamp, now: &Timestamp) -> AppResult<()> {
+    if at.unix_seconds() > now.unix_seconds().saturating_add(CLOCK_SKEW_SECONDS) {
+        return Err(AppError::invalid(field, format!("{} is in the future (now is {})", at.as_str(), now.as_str())));
+    }
+    Ok(())
+}
+
+fn list_items(field: &str, list: &[String]) -> AppResult<Vec<String>> {
+    if list.len() > MAX_ITEMS {
+        return Err(AppError::invalid(field, format!("at most {MAX_ITEMS} items")));
+    }
+    list.iter().enumerate().map(|(i, t)| required_text(&format!("{field}[{i}]"), t, MAX_ITEM_BYTES)).collect()
+}
+
+fn not_pending(row: &IncidentRow, recipient: Recipient) -> AppError {
+    let why = if row.notifications.iter().any(|n| n.recipient == recipient) {
+        "was already recorded as sent"
+    } else {
+        "is not required for this incident"
+    };
+    AppError::refused("NOT_PENDING", format!("the notification of {} {why}", recipient.as_str()))
+}
+
+fn recommendation_refused(from: RecommendationState, to: RecommendationState) -> AppError {
+    AppError::refused(
+        "RECOMMENDATION_STATE",
+        format!("a recommendation cannot go from {} to {}", from.as_str(), to.as_str()),
+    )
+}
+
+impl App {
+    /// Whether a record of `agreement_id`, about case `case_id` if any, is in the caller's scope: a
+    /// facility-scoped caller sees a case's records only while the case is unplaced or placed in
+    /// one of their facilities.
+    pub(crate) async fn sees_record(
+        &self,
+        who: &Principal,
+        agreement_id: &str,
+        case_id: Option<i64>,
+    ) -> AppResult<bool> {
+        if !who.sees_agreement(agreement_id) {
+            return Ok(false);
+        }
+        match (case_id, &who.facilities) {
+            (Some(case_id), Some(_)) => {
+                let facility = self.store().case_row(case_id).await?.and_then(|row| row.facility_id);
+                Ok(who.sees(agreement_id, facility.as_deref()))
+            }
+            _ => Ok(true),
+        }
+    }
+
+    /// Keeps the items whose case the caller sees (one lookup per distinct case, none for callers
+    /// not scoped to facilities).
+    async fn visible<T>(
+        &self,
+        who: &Principal,
+        agreement_id: &str,
+        items: Vec<T>,
+        case_of: impl Fn(&T) -> Option<i64>,
+    ) -> AppResult<Vec<T>> {
+        if who.facilities.is_none() {
+            return Ok(items);
+        }
+        let mut seen: HashMap<i64, bool> = HashMap::new();
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            let keep = match case_of(&item) {
+                None => true,
+                Some(case_id) => match seen.get(&case_id) {
+                    Some(v) => *v,
+                    None => {
+                        let v = self.sees_record(who, agreement_id, Some(case_id)).await?;
+                        seen.insert(case_id, v);
+                        v
+                    }
+                },
+            };
+            if keep {
+                out.push(item);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The case a request names: in the caller's scope (not found otherwise) and a case of the
+    /// agreement (invalid otherwise).
+    async fn check_case(&self, who: &Principal, agreement_id: &str, case_id: Option<i64>) -> AppResult<()> {
+        if let Some(case_id) = case_id {
+            let found = self.case(who, case_id).await?;
+            if found.case.agreement_id != agreement_id {
+                return Err(AppError::invalid(
+                    "case_id",
+                    format!("case {case_id} is a case of {}, not of {agreement_id}", found.case.agreement_id),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The incidents of an agreement the caller sees, by id.
+    pub async fn incidents(&self, who: &Principal, agreement_id: &str) -> AppResult<Vec<IncidentRow>> {
+        self.agreement(who, agreement_id).await?;
+        let rows = self.store().incidents(agreement_id).await?;
+        self.visible(who, agreement_id, rows, |r| r.case_id).await
+    }
+
+    /// The incident, if it exists and is in the caller's scope ("not found" otherwise, alike).
+    pub async fn incident(&self, who: &Principal, id: i64) -> AppResult<IncidentRow> {
+        let missing = || AppError::not_found(format!("incident {id} does not exist"));
+        let row = self.store().incident(id).await?.ok_or_else(missing)?;
+        if self.sees_record(who, &row.agreement_id, row.case_id).await? { Ok(row) } else { Err(missing()) }
+    }
+
+    /// Files an incident; a death, disappearance or serious injury opens its notifications with the
+    /// agreement's deadlines.
+    pub async fn file_incident(&self, who: &Principal, new: &NewIncident, now: &Timestamp) -> AppResult<IncidentRow> {
+        self.agreement(who, &new.agreement_id).await?;
+        who.require(Capability::FileIncident)?;
+        not_future("occurred_at", &new.occurred_at, now)?;
+        let report = required_text("report", &new.report, MAX_REPORT_BYTES)?;
+        self.check_case(who, &new.agreement_id, new.case_id).await?;
+        let by = actor(who, now, None);
+        Ok(self.store().file_incident(&new.agreement_id, new.case_id, new.kind, &new.occurred_at, &report, &by).await?)
+    }
+
+    /// Records a mandatory notification as sent (late when after its deadline). Refused with
+    /// `NOT_PENDING` unless that notification is pending.
+    pub async fn notify_incident(
+        &self,
+        who: &Principal,
+        id: i64,
+        recipient: Recipient,
+        at: &Timestamp,
+        now: &Timestamp,
+    ) -> AppResult<IncidentRow> {
+        let row = self.incident(who, id).await?;
+        who.require(Capability::FileIncident)?;
+        not_future("at", at, now)?;
+        let occurred = Timestamp::parse(&row.occurred_at).map(|t| t.unix_seconds()).unwrap_or(i64::MIN);
+        if at.unix_seconds() < occurred {
+            return Err(AppError::invalid("at", format!("is before the incident occurred ({})", row.occurred_at)));
+        }
+        if !row.notifications.iter().any(|n| n.recipient == recipient && n.sent_at_unix.is_none()) {
+            return Err(not_pending(&row, recipient));
+        }
+        let update = IncidentUpdate::Notified { recipient, at: at.clone() };
+        self.store().update_incident(id, &update, &actor(who, now, None)).await.map_err(|e| match e {
+            // Another request recorded it meanwhile.
+            StoreError::Refused(_) => not_pending(&row, recipient),
+            other => AppError::from(other),
+        })
+    }
+
+    /// Appends an addendum to an incident report; the report and earlier addenda stay as they were.
+    pub async fn add_addendum(&self, who: &Principal, id: i64, text: &str, now: &Timestamp) -> AppResult<IncidentRow> {
+        self.incident(who, id).await?;
+        who.require(Capability::FileIncident)?;
+        let text = required_text("text", text, MAX_REPORT_BYTES)?;
+        Ok(self.store().update_incident(id, &IncidentUpdate::Addendum { text }, &actor(who, now, None)).await?)
+    }
+
+    /// The inspections of an agreement, by id.
+    pub async fn inspections(&self, who: &Principal, agreement_id: &str) -> AppResult<Vec<InspectionRow>> {
+        self.agreement(who, agreement_id).await?;
+        Ok(self.store().inspections(agreement_id).await?)
+    }
+
+    /// The inspection, if it exists and its agreement is in the caller's scope.
+    pub async fn inspection(&self, who: &Principal, id: i64) -> AppResult<InspectionRow> {
+        let missing = || AppError::not_found(format!("inspection {id} does not exist"));
+        let row = self.store().inspection(id).await?.ok_or_else(missing)?;
+        if who.sees_agreement(&row.agreement_id) { Ok(row) } else { Err(missing()) }
+    }
+
+    /// Files an inspection visit with its findings and recommendations (all `open`); the body must
+    /// be one the agreement names.
+    pub async fn file_inspection(
+        &self,
+        who: &Principal,
+        new: &NewInspection,
+        now: &Timestamp,
+    ) -> AppResult<InspectionRow> {
+        let record = self.agreement(who, &new.agreement_id).await?;
+        who.require(Capability::FileInspection)?;
+        if new.body.len() > MAX_NAME_BYTES {
+            return Err(AppError::invalid("body", format!("must be at most {MAX_NAME_BYTES} bytes")));
+        }
+        let inspection = Inspection {
+            body: new.body.clone(),
+            from: new.from,
+            to: new.to,
+            findings: list_items("findings", &new.findings)?,
+            recommendations: list_items("recommendations", &new.recommendations)?
+                .into_iter()
+                .map(|r| (r, RecommendationState::Open))
+                .collect(),
+        };
+        let bodies = &record.agreement.oversight.inspection_bodies;
+        if let Err(problem) = inspection.validate(bodies) {
+            let field = problem.split(':').next().unwrap_or("body").to_owned();
+            let message = if field == "body" {
+                format!("{problem}; the agreement names: {}", bodies.join(", "))
+            } else {
+                problem
+            };
+            return Err(AppError::invalid(&field, message));
+        }
+        let id = self.store().file_inspection(&new.agreement_id, &inspection, &actor(who, now, None)).await?;
+        Ok(InspectionRow { id, agreement_id: new.agreement_id.clone(), inspection })
+    }
+
+    /// Moves recommendation `index` of an inspection: open → accepted | rejected, accepted →
+    /// implemented | rejected; any other move is refused with `RECOMMENDATION_STATE`.
+    pub async fn move_recommendation(
+        &self,
+        who: &Principal,
+        id: i64,
+        index: usize,
+        to: RecommendationState,
+        now: &Timestamp,
+    ) -> AppResult<InspectionRow> {
+        let row = self.inspection(who, id).await?;
+        who.require(Capability::FileInspection)?;
+        let Some((_, from)) = row.inspection.recommendations.get(index) else {
+            return Err(AppError::not_found(format!("inspection {id} has no recommendation {index}")));
+        };
+        let from = *from;
+        if !from.can_become(to) {
+            return Err(recommendation_refused(from, to));
+        }
+        let updated =
+            self.store().update_recommendation(id, index, to, &actor(who, now, None)).await.map_err(|e| match e {
+                // Another request moved it meanwhile.
+                StoreError::Refused(_) => recommendation_refused(from, to),
+                other => AppError::from(other),
+            })?;
+        Ok(InspectionRow { inspection: updated, ..row })
+    }
+
+    /// The contact log of an agreement the caller sees, by id.
+    pub async fn contacts(&self, who: &Principal, agreement_id: &str) -> AppResult<Vec<ContactRow>> {
+        self.agreement(who, agreement_id).await?;
+        let rows = self.store().contacts(agreement_id).await?;
+        self.visible(who, agreement_id, rows, |c| c.case_id).await
+    }
+
+    /// Logs who was contacted, when and by what means.
+    pub async fn log_contact(&self, who: &Principal, new: &NewContact, now: &Timestamp) -> AppResult<ContactRow> {
+        self.agreement(who, &new.agreement_id).await?;
+        who.require(Capability::LogContact)?;
+        let contact = required_text("contact", &new.contact, MAX_NAME_BYTES)?;
+        not_future("at", &new.at, now)?;
+        if new.note.len() > MAX_ITEM_BYTES {
+            return Err(AppError::invalid("note", format!("must be at most {MAX_ITEM_BYTES} bytes")));
+        }
+        self.check_case(who, &new.agreement_id, new.case_id).await?;
+        let entry =
+            Contact { contact, at: new.at.as_str().to_owned(), means: new.means, note: new.note.trim().to_owned() };
+        let id = self.store().log_contact(&new.agreement_id, new.case_id, &entry, &actor(who, now, None)).await?;
+        Ok(ContactRow { id, case_id: new.case_id, contact: entry })
+    }
+
+    /// The legal-basis audit of an agreement on a day: everyone held, in the caller's scope, whose
+    /// legal basis is missing, expired (past the projected release) or on hold.
+    pub async fn legal_basis_report(
+        &self,
+        who: &Principal,
+        agreement_id: &str,
+        on: Date,
+    ) -> AppResult<Vec<LegalBasisFinding>> {
+        let record = self.agreement(who, agreement_id).await?;
+        let rows = self.store().cases_with_persons(agreement_id).await?;
+        let mut findings = Vec::new();
+        for custodia_store::CaseWithPerson { case: row, person } in
+            rows.iter().filter(|r| who.sees(&r.case.agreement_id, r.case.facility_id.as_deref()))
+        {
+            if !row.case.state.is_held() {
+                continue;
+            }
+            let mut problems = Vec::new();
+            if !row.case.legal_basis {
+                problems.push("missing: no final conviction or final removal order on record".to_owned());
+            }
+            if let Some(release) = person.projected_release(&record.agreement).filter(|r| on > *r) {
+                problems.push(format!("expired: projected release was {release}"));
+            }
+            for hold in row.case.holds.iter().filter(|h| h.lifted_by.is_none()) {
+                problems.push(format!("on hold: {} (placed by {})", hold.reference, hold.placed_by));
+            }
+            if !problems.is_empty() {
+                findings.push(LegalBasisFinding {
+                    case_id: row.id,
+                    person_id: person.sending_id.clone(),
+                    state: row.case.state,
+                    problems,
+                });
+            }
+        }
+        Ok(findings)
+    }
+}
