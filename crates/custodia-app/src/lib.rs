@@ -12,6 +12,7 @@ pub mod agreements;
 pub mod cases;
 pub mod config;
 pub mod error;
+pub mod persons;
 pub mod register;
 pub mod users;
 
