@@ -441,13 +441,15 @@ impl App {
         who: &Principal,
         id: i64,
         agreement_id: &str,
-        as_of: Date,
-        language: Language,
+        as_of: &str,
+        lang: Option<&str>,
         log: &impl ReadLog,
     ) -> AppResult<PersonScreening> {
         let agreement = self.agreement(who, agreement_id).await?.agreement;
         let person = self.person_in_scope(who, id, Some(agreement_id)).await?;
         who.require(Capability::ScreenPersons)?;
+        let as_of = date("as_of", as_of)?;
+        let language = language(lang)?;
         let screener = Screener::new(&agreement);
         let screening = person.record.with_record(|record| screener.screen(record, as_of)).and_then(|r| r);
         let (decision, reasons, reasons_text) = match screening {
@@ -499,11 +501,12 @@ impl App {
         who: &Principal,
         agreement_id: &str,
         csv: &[u8],
-        as_of: Date,
+        as_of: &str,
         max_rows: Option<usize>,
     ) -> AppResult<FileScreening> {
         let agreement = self.agreement(who, agreement_id).await?.agreement;
         who.require(Capability::ScreenPersons)?;
+        let as_of = date("as_of", as_of)?;
         let screener = Screener::new(&agreement);
         let file = PersonTable::read(csv, None)?;
         let (rows, counts) = file.screen(&screener, as_of, max_rows)?;
@@ -801,8 +804,13 @@ fn custody_basis(agreement: &Agreement, record: &PersonData, row: &CaseRow) -> C
     }
 }
 
+/// A date field (`YYYY-MM-DD`).
+fn date(field: &str, text: &str) -> AppResult<Date> {
+    Date::parse(text).map_err(|e| AppError::invalid(field, format!("{text:?}: {e}")))
+}
+
 /// The language of screening messages: `en` (default) or `es`.
-pub fn language(lang: Option<&str>) -> AppResult<Language> {
+fn language(lang: Option<&str>) -> AppResult<Language> {
     match lang {
         None | Some("en") => Ok(Language::En),
         Some("es") => Ok(Language::Es),

@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use custodia_app::persons::{
-    FileScreening, LegalBasis, PersonFile, PersonScreening, PersonsImport, PersonsUpload, ReadLog, language,
+    FileScreening, LegalBasis, PersonFile, PersonScreening, PersonsImport, PersonsUpload, ReadLog,
 };
 use custodia_app::{AppError, AppResult};
 use custodia_store::PersonData;
@@ -25,7 +25,7 @@ use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{JsonBody, PathParam, QueryParams};
 use crate::state::AppState;
-use crate::wire::{Page, PageQuery, date};
+use crate::wire::{Page, PageQuery};
 
 /// Most data rows one import request may carry (larger files: `custodia import persons`).
 pub const MAX_IMPORT_ROWS: usize = 100_000;
@@ -657,9 +657,8 @@ async fn screen_person(
     JsonBody(body): JsonBody<ScreenPerson>,
 ) -> ApiResult<axum::Json<PersonScreeningView>> {
     short("agreement_id", &body.agreement_id)?;
-    let as_of = date("as_of", &body.as_of)?;
-    let language = language(body.lang.as_deref())?;
-    let screening = state.app.screen_person(&who, id, &body.agreement_id, as_of, language, &state).await?;
+    let screening =
+        state.app.screen_person(&who, id, &body.agreement_id, &body.as_of, body.lang.as_deref(), &state).await?;
     Ok(axum::Json(screening_view(screening)))
 }
 
@@ -676,8 +675,9 @@ async fn screen_batch(
     JsonBody(body): JsonBody<ScreenBatch>,
 ) -> ApiResult<axum::Json<BatchScreeningView>> {
     short("agreement_id", &body.agreement_id)?;
-    let as_of = date("as_of", &body.as_of)?;
-    let screening =
-        state.app.screen_file(&who, &body.agreement_id, body.csv.as_bytes(), as_of, Some(MAX_SCREEN_ROWS)).await?;
+    let screening = state
+        .app
+        .screen_file(&who, &body.agreement_id, body.csv.as_bytes(), &body.as_of, Some(MAX_SCREEN_ROWS))
+        .await?;
     Ok(axum::Json(batch_view(screening)))
 }
