@@ -638,8 +638,12 @@ impl App {
         let key = LocatorKey::from_query(query)?;
         let mut found = Vec::new();
         for custodia_store::AgreementVersion { agreement_id: id, .. } in self.store().agreement_ids().await? {
-            let Ok(record) = self.stored_agreement(&id).await else { continue };
-            if !record.agreement.public_locator {
+            let Some(custodia_store::AgreementSource { source, .. }) = self.store().agreement_source(&id).await? else {
+                continue;
+            };
+            // An agreement that no longer loads publishes nothing (the operator sees it elsewhere).
+            let Ok(agreement) = Agreement::from_toml(&source) else { continue };
+            if !agreement.public_locator {
                 continue;
             }
             let cases = self.store().cases_with_persons(&id).await?;
@@ -652,7 +656,7 @@ impl App {
                 continue;
             }
             let since = self.last_transitions(&id).await?;
-            found.extend(matching.into_iter().map(|c| located(&record.agreement, c, &since)));
+            found.extend(matching.into_iter().map(|c| located(&agreement, c, &since)));
         }
         Ok(found)
     }
