@@ -184,7 +184,8 @@ pub(crate) enum ImportCommand {
 /// `custodia export` subcommands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum ExportCommand {
-    /// Export every person as SPEC §2 CSV, in Custodia id order, with a trailing custodia_id column.
+    /// Export every person you see (of the agreements in your scope) as a person file
+    /// (docs/person-file.md), in Custodia id order, with a trailing custodia_id column.
     Persons {
         /// Output file (written atomically); standard output when absent.
         #[arg(long, value_name = "FILE")]
