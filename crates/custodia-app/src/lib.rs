@@ -17,6 +17,7 @@ pub mod config;
 pub mod error;
 pub mod journal;
 pub mod oversight;
+pub mod persons;
 pub mod register;
 pub mod users;
 

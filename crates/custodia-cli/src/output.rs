@@ -65,6 +65,25 @@ impl AtomicOutput {
     }
 }
 
+/// For writers that take any `Write` (the persons export); a failure is the caller's to report.
+impl Write for AtomicOutput {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Self::Stdout(w) => w.write(bytes),
+            Self::File { writer: Some(w), .. } => w.write(bytes),
+            Self::File { writer: None, .. } => Ok(bytes.len()),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Self::Stdout(w) => w.flush(),
+            Self::File { writer: Some(w), .. } => w.flush(),
+            Self::File { writer: None, .. } => Ok(()),
+        }
+    }
+}
+
 impl Drop for AtomicOutput {
     fn drop(&mut self) {
         if let Self::File { writer: Some(_), temp, .. } = self {

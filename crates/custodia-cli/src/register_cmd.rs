@@ -1,19 +1,16 @@
 //! Commands that use the register: `import`, `export`, `journal`.
 
-use custodia_store::prelude::*;
 use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use custodia_core::csv::Delimiter;
-use custodia_core::eligibility::Screener;
-use custodia_core::person::{Column, PersonHeader, PersonRecord};
-use custodia_core::table::{Rows, Table};
-use custodia_store::{Actor, PersonData, PersonsFile, Store, Timestamp};
+use custodia_store::Timestamp;
 
 use crate::output::AtomicOutput;
 use custodia_app::agreements::Imported;
 use custodia_app::cells::CellsUpload;
+use custodia_app::persons::{InvalidRow, PersonsImport, PersonsUpload};
 
 use crate::{CmdResult, Failure, agreement_cmd};
 
@@ -90,27 +87,12 @@ impl RegisterArgs {
     }
 }
 
-/// An opened register and the user acting on it. Derefs to the store while commands move to the
-/// application layer.
+/// An opened register and the user acting on it: every command goes through `app`'s use cases.
 #[derive(Debug)]
 pub(crate) struct Session {
     pub(crate) app: custodia_app::App,
     pub(crate) who: custodia_app::Principal,
     pub(crate) now: Timestamp,
-}
-
-impl Session {
-    /// The actor recorded on events: the token's user, now.
-    pub(crate) fn actor(&self) -> Actor {
-        custodia_app::actor(&self.who, &self.now, None)
-    }
-}
-
-impl std::ops::Deref for Session {
-    type Target = Store;
-    fn deref(&self) -> &Store {
-        self.app.store()
-    }
 }
 
 /// A failure of the application layer as the command line reports it: rule refusals, bad input,
@@ -201,7 +183,8 @@ pub(crate) enum ImportCommand {
 /// `custodia export` subcommands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum ExportCommand {
-    /// Export every person as SPEC §2 CSV, in Custodia id order, with a trailing custodia_id column.
+    /// Export every person you see (of the agreements in your scope) as a person file
+    /// (docs/person-file.md), in Custodia id order, with a trailing custodia_id column.
     Persons {
         /// Output file (written atomically); standard output when absent.
         #[arg(long, value_name = "FILE")]
@@ -219,16 +202,6 @@ pub(crate) fn block_on<F: std::future::Future<Output = CmdResult>>(future: F) ->
         .build()
         .map_err(|e| Failure::Other(e.into()))?;
     runtime.block_on(future)
-}
-
-/// The current version of an agreement in the register, loaded.
-pub(crate) async fn stored_agreement(store: &Store, id: &str) -> Result<custodia_core::Agreement, Failure> {
-    let custodia_store::AgreementSource { source, .. } =
-        store.agreement_source(id).await.map_err(store_failure)?.ok_or_else(|| {
-            Failure::Input(format!("--agreement: {id} is not in the register: import the agreement file first"))
-        })?;
-    custodia_core::Agreement::from_toml(&source)
-        .map_err(|e| Failure::Other(anyhow::anyhow!("stored agreement {id} no longer loads: {e}")))
 }
 
 pub(crate) fn store_failure(e: custodia_store::StoreError) -> Failure {
@@ -305,158 +278,85 @@ pub(crate) fn run_import(command: &ImportCommand) -> CmdResult {
                 Ok(())
             })
         }
-        ImportCommand::Persons { file, agreement, skip_invalid, delimiter, register } => block_on(async {
-            let store = open(register).await?;
-            let actor = store.actor();
-            let parsed = stored_agreement(&store, agreement).await?;
+        ImportCommand::Persons { file, agreement, skip_invalid, delimiter, register } => {
             let bytes =
                 std::fs::read(file).map_err(|e| Failure::Input(format!("{}: cannot read: {e}", file.display())))?;
-            let people = PersonFile::read(&bytes, *delimiter, Screener::new(&parsed))
-                .map_err(|e| Failure::Input(format!("{}: {e}", file.display())))?;
-            let (valid, invalid) = check_persons(&people);
-            let mut err = std::io::stderr().lock();
-            for (line, message) in invalid.iter().take(1_000) {
-                writeln!(err, "{}:{line}: {message}", file.display())?;
-            }
-            if invalid.len() > 1_000 {
-                writeln!(err, "… and {} more invalid rows", invalid.len() - 1_000)?;
-            }
-            if !invalid.is_empty() && !skip_invalid {
-                return Err(Failure::Input(format!(
-                    "{} invalid rows: nothing was imported (fix them, or pass --skip-invalid to import the {valid} valid rows)",
-                    invalid.len()
-                )));
-            }
-            let outcome = store
-                .import_persons(
-                    PersonsFile {
-                        agreement_id: agreement,
-                        sending_state: parsed.sending_state,
-                        persons: Box::new(valid_persons(&people)),
-                    },
-                    &actor,
-                )
-                .await
-                .map_err(store_failure)?;
-            store.close().await;
-            let mut out = std::io::stdout().lock();
-            writeln!(
-                out,
-                "persons: {} added, {} amended, {} unchanged",
-                outcome.added, outcome.amended, outcome.unchanged
-            )?;
-            if let Some(notes) = people.header.table().column_notes() {
-                writeln!(out, "{notes}")?;
-            }
-            if invalid.is_empty() {
-                Ok(())
-            } else {
-                Err(Failure::Input(format!("{} invalid rows were not imported", invalid.len())))
-            }
-        }),
-    }
-}
-
-/// An invalid row: its line number and what is wrong.
-type InvalidRow = (u64, String);
-
-/// A person file in memory with its header; rows are read on demand, as `screen` reads them.
-struct PersonFile<'a> {
-    table: Table<'a>,
-    header: PersonHeader,
-    screener: Screener,
-}
-
-impl<'a> PersonFile<'a> {
-    fn read(bytes: &'a [u8], delimiter: Option<Delimiter>, screener: Screener) -> Result<Self, String> {
-        let table = Table::read(bytes, delimiter, PersonHeader::COLUMNS).map_err(|e| e.to_string())?;
-        let header = PersonHeader::from_header(table.header().clone());
-        Ok(Self { table, header, screener })
-    }
-
-    /// Every non-blank row after the header, in order: its line number and the owned record (when
-    /// `build`), or why it is invalid (duplicates of an earlier id included).
-    fn rows(&self, build: bool) -> PersonRows<'_, 'a> {
-        PersonRows { file: self, rows: self.table.rows(), seen: std::collections::HashSet::new(), build }
-    }
-}
-
-/// Iterator over a person file's rows (see [`PersonFile::rows`]).
-struct PersonRows<'f, 'a> {
-    file: &'f PersonFile<'a>,
-    rows: Rows<'a>,
-    seen: std::collections::HashSet<Vec<u8>>,
-    build: bool,
-}
-
-impl Iterator for PersonRows<'_, '_> {
-    type Item = (u64, Result<Option<PersonData>, String>);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let header = &self.file.header;
-        let row = self.rows.next()?;
-        let id = header.position(Column::PersonId).and_then(|i| row.fields.get(i)).unwrap_or_default();
-        // Every earlier row counts for duplicates, valid or not; empty ids are never duplicates.
-        let first = id.is_empty() || self.seen.insert(id.to_vec());
-        let read = PersonRecord::from_row(header, &row).and_then(|p| self.file.screener.check(&p).map(|()| p));
-        let outcome = match read {
-            Err(e) => Err(e.to_string()),
-            Ok(_) if !first => Err("person_id: the same person_id appears in an earlier row".into()),
-            Ok(person) if self.build => Ok(Some(PersonData::from_record(&person))),
-            Ok(_) => Ok(None),
-        };
-        Some((row.line, outcome))
-    }
-}
-
-/// Checks every row of a person file: the number of valid rows and every invalid row.
-fn check_persons(file: &PersonFile<'_>) -> (u64, Vec<InvalidRow>) {
-    let (mut valid, mut invalid) = (0u64, Vec::new());
-    for (line, row) in file.rows(false) {
-        match row {
-            Ok(_) => valid += 1,
-            Err(message) => invalid.push((line, message)),
+            block_on(async {
+                let s = open(register).await?;
+                let upload = PersonsUpload {
+                    agreement_id: agreement,
+                    csv: &bytes,
+                    delimiter: *delimiter,
+                    skip_invalid: *skip_invalid,
+                    max_rows: None,
+                };
+                let outcome = s.app.import_persons(&s.who, upload, &s.now).await;
+                s.app.close().await;
+                match outcome.map_err(|e| import_failure(file, e))? {
+                    PersonsImport::Refused(refused) => {
+                        list_invalid(file, &refused.invalid)?;
+                        Err(Failure::Input(format!(
+                            "{} invalid rows: nothing was imported (fix them, or pass --skip-invalid to import the {} \
+                             valid rows)",
+                            refused.invalid.len(),
+                            refused.valid
+                        )))
+                    }
+                    PersonsImport::Imported(imported) => {
+                        list_invalid(file, &imported.invalid)?;
+                        let mut out = std::io::stdout().lock();
+                        writeln!(
+                            out,
+                            "persons: {} added, {} amended, {} unchanged",
+                            imported.added, imported.amended, imported.unchanged
+                        )?;
+                        if let Some(notes) = &imported.column_notes {
+                            writeln!(out, "{notes}")?;
+                        }
+                        if imported.invalid.is_empty() {
+                            Ok(())
+                        } else {
+                            Err(Failure::Input(format!("{} invalid rows were not imported", imported.invalid.len())))
+                        }
+                    }
+                }
+            })
         }
     }
-    (valid, invalid)
 }
 
-/// The valid rows as owned records, produced as the import consumes them.
-fn valid_persons<'f>(file: &'f PersonFile<'_>) -> impl Iterator<Item = PersonData> + Send + 'f {
-    file.rows(true).filter_map(|(_, row)| row.ok().flatten())
+/// A failure of `import persons`: the file's own problems name the file, the agreement's absence
+/// names `--agreement`.
+fn import_failure(file: &std::path::Path, e: custodia_app::AppError) -> Failure {
+    match e {
+        custodia_app::AppError::Invalid { field, message } if field == "csv" => {
+            Failure::Input(format!("{}: {message}", file.display()))
+        }
+        custodia_app::AppError::NotFound(message) => Failure::Input(format!("--agreement: {message}")),
+        other => app_failure(other),
+    }
+}
+
+/// Lists invalid rows on standard error as `FILE:LINE: message` (the first thousand).
+fn list_invalid(file: &std::path::Path, invalid: &[InvalidRow]) -> Result<(), Failure> {
+    let mut err = std::io::stderr().lock();
+    for row in invalid.iter().take(1_000) {
+        writeln!(err, "{}:{}: {}", file.display(), row.line, row.message)?;
+    }
+    if invalid.len() > 1_000 {
+        writeln!(err, "… and {} more invalid rows", invalid.len() - 1_000)?;
+    }
+    Ok(())
 }
 
 pub(crate) fn run_export(command: &ExportCommand) -> CmdResult {
     match command {
         ExportCommand::Persons { out, register } => block_on(async {
-            let store = open(register).await?;
+            let s = open(register).await?;
             let mut sink = AtomicOutput::new(out.as_deref())?;
-            let mut line = Vec::with_capacity(1 << 16);
-            for (i, name) in custodia_store::PERSON_COLUMNS.iter().enumerate() {
-                if i > 0 {
-                    line.push(b',');
-                }
-                line.extend_from_slice(name.as_bytes());
-            }
-            line.extend_from_slice(b",custodia_id\n");
-            sink.write_all(&line)?;
-            let mut after = 0i64;
-            loop {
-                let page = store.persons_page(after, 10_000).await.map_err(store_failure)?;
-                let Some(last) = page.last() else { break };
-                after = last.id;
-                line.clear();
-                for custodia_store::PersonEntry { id, record: person } in &page {
-                    for value in person.columns() {
-                        custodia_core::csv::write_field(&mut line, value.as_bytes());
-                        line.push(b',');
-                    }
-                    line.extend_from_slice(id.to_string().as_bytes());
-                    line.push(b'\n');
-                }
-                sink.write_all(&line)?;
-            }
-            store.close().await;
+            let written = s.app.export_persons(&s.who, &mut sink).await;
+            s.app.close().await;
+            written.map_err(app_failure)?;
             sink.commit()
         }),
     }

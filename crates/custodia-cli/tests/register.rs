@@ -606,3 +606,33 @@ fn semicolon_files_import_like_comma_files() {
     assert_eq!(output.status.code(), Some(2), "read as one column, the file has no person_id column");
     assert!(String::from_utf8(output.stderr).unwrap().contains("no person_id column"));
 }
+
+/// The command line applies the API's checks to person files: importing needs the role that may
+/// import them (FORBIDDEN otherwise, nothing written), and the export holds only the persons of
+/// agreements in the caller's scope.
+#[test]
+fn person_imports_and_exports_follow_role_and_scope() {
+    let r = Register::new("person-scope");
+    r.ok(&["import", "agreement", AGREEMENT]);
+    r.ok(&["import", "agreement", "examples/agreements/dk-xk-gjilan.toml"]);
+    let file = r.file("p.csv", "person_id,family_name\nA1,Doe\n");
+    let before = r.verified_events();
+    let auditor = r.token("auditor", "auditor");
+    let refused = r.run_with_token(&auditor, &["import", "persons", &file, "--agreement", "us-sv-cecot"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8(refused.stderr).unwrap().contains("FORBIDDEN"));
+    assert_eq!(r.verified_events(), before, "nothing written");
+    assert!(r.ok(&["import", "persons", &file, "--agreement", "us-sv-cecot"]).contains("1 added"));
+
+    let root = r.token("root", "admin");
+    let added =
+        r.run_with_token(&root, &["user", "add", "dk-auditor", "--role", "auditor", "--agreements", "dk-xk-gjilan"]);
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let danish = r.host_token("dk-auditor");
+    let export = r.run_with_token(&danish, &["export", "persons"]);
+    assert!(export.status.success(), "{}", String::from_utf8_lossy(&export.stderr));
+    let text = String::from_utf8(export.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1, "only the header: the person is under another state's agreement: {text}");
+    let everyone = r.run_with_token(&auditor, &["export", "persons"]);
+    assert!(String::from_utf8(everyone.stdout).unwrap().lines().any(|l| l.starts_with("A1,Doe,")));
+}

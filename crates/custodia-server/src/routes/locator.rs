@@ -2,14 +2,10 @@
 //! with `public_locator = true`; by the sending state's person id, or family name plus birth year.
 //! It answers status, facility, country and since-date — nothing else about the person.
 
-use custodia_store::prelude::*;
-use std::collections::HashMap;
-
 use axum::Router;
 use axum::extract::State;
 use axum::http::request::Parts;
 use axum::routing::get;
-use custodia_core::lifecycle::CaseState;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -63,97 +59,21 @@ async fn locate(
     if !state.locator.allow(crate::state::client_address(&parts), crate::clock::instant()) {
         return Err(ApiError::rate_limited());
     }
-    enum Key {
-        Id(String),
-        Name(String, i32),
-    }
-    let key = match (q.person_id, q.family_name, q.birth_year) {
-        (Some(id), None, None) if !id.trim().is_empty() && id.len() <= 256 => Key::Id(id),
-        (None, Some(name), Some(year))
-            if !name.trim().is_empty() && name.len() <= 200 && (1850..=2100).contains(&year) =>
-        {
-            Key::Name(name.trim().to_lowercase(), year)
-        }
-        (Some(_), _, _) => return Err(ApiError::invalid("person_id", "give person_id alone, 1 to 256 characters")),
-        (None, Some(_), None) | (None, None, Some(_)) => {
-            return Err(ApiError::invalid("birth_year", "give family_name and birth_year together"));
-        }
-        (None, Some(_), Some(_)) => {
-            return Err(ApiError::invalid("birth_year", "family_name of 1 to 200 characters and a year 1850 to 2100"));
-        }
-        (None, None, None) => {
-            return Err(ApiError::invalid("person_id", "give person_id, or family_name and birth_year"));
-        }
+    let query = custodia_app::persons::LocatorQuery {
+        person_id: q.person_id,
+        family_name: q.family_name,
+        birth_year: q.birth_year,
     };
-    let mut found = Vec::new();
-    for custodia_store::AgreementVersion { agreement_id: id, .. } in state.store.agreement_ids().await? {
-        let Some(custodia_store::AgreementSource { source, .. }) = state.store.agreement_source(&id).await? else {
-            continue;
-        };
-        let Ok(agreement) = custodia_core::Agreement::from_toml(&source) else { continue };
-        if !agreement.public_locator {
-            continue;
-        }
-        let cases = state.store.cases_with_persons(&id).await?;
-        let matching: Vec<_> = cases
-            .iter()
-            .filter(|custodia_store::CaseWithPerson { case: c, person: p }| {
-                let public = matches!(
-                    c.case.state,
-                    CaseState::InTransit
-                        | CaseState::InCustody
-                        | CaseState::ReturnScheduled
-                        | CaseState::Returned
-                        | CaseState::Released
-                        | CaseState::Deceased
-                );
-                public
-                    && match &key {
-                        Key::Id(wanted) => &p.sending_id == wanted,
-                        Key::Name(name, year) => {
-                            p.family_name.to_lowercase() == *name
-                                && p.birth_date.as_deref().and_then(|b| b.get(..4)).and_then(|y| y.parse::<i32>().ok())
-                                    == Some(*year)
-                        }
-                    }
+    let found = state.app.locate(query).await?;
+    Ok(axum::Json(
+        found
+            .into_iter()
+            .map(|l| Located {
+                status: l.status.as_str().to_owned(),
+                facility: l.facility,
+                country: l.country,
+                since: l.since,
             })
-            .collect();
-        if matching.is_empty() {
-            continue;
-        }
-        // The date of each case's last transition.
-        let mut since: HashMap<i64, String> = HashMap::new();
-        for body in state.store.case_transition_bodies(&id).await? {
-            let Ok(v) = serde_json::from_str::<serde_json::Value>(&body) else { continue };
-            let case_id = v.pointer("/data/case_id").and_then(serde_json::Value::as_i64);
-            let at = v
-                .pointer("/data/occurred_at")
-                .and_then(serde_json::Value::as_str)
-                .or_else(|| v.get("occurred_at").and_then(serde_json::Value::as_str));
-            if let (Some(case_id), Some(at)) = (case_id, at) {
-                since.insert(case_id, at.get(..10).unwrap_or_default().to_owned());
-            }
-        }
-        for custodia_store::CaseWithPerson { case: c, .. } in matching {
-            let held = matches!(c.case.state, CaseState::InCustody | CaseState::ReturnScheduled);
-            let facility = c.facility_id.as_deref().and_then(|f| agreement.facility(f));
-            let country = match c.case.state {
-                CaseState::InTransit | CaseState::Returned => agreement.sending_state.as_str().to_owned(),
-                _ => facility
-                    .map(|f| f.country.as_str().to_owned())
-                    .unwrap_or_else(|| agreement.receiving_state.as_str().to_owned()),
-            };
-            let since = match (held, c.case.intake.as_ref()) {
-                (true, Some(intake)) if c.case.state == CaseState::InCustody => intake.admitted_on.to_string(),
-                _ => since.get(&c.id).cloned().unwrap_or_default(),
-            };
-            found.push(Located {
-                status: c.case.state.as_str().to_owned(),
-                facility: if held { facility.map(|f| f.name.clone()) } else { None },
-                country,
-                since,
-            });
-        }
-    }
-    Ok(axum::Json(found))
+            .collect(),
+    ))
 }

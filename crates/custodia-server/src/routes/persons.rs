@@ -8,37 +8,29 @@
 //! that agreement is placed in a facility outside the caller's scope; anything out of scope answers
 //! 404 like a person that does not exist.
 
-use custodia_store::prelude::*;
-use std::collections::{HashMap, HashSet};
-
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use custodia_core::eligibility::{Language, Outcome, Screener, SentenceFacts};
-use custodia_core::person::{Column, PersonHeader, PersonRecord, RowError};
-use custodia_core::table::Table;
-use custodia_core::{Agreement, Date};
+use custodia_app::persons::{
+    FileScreening, LegalBasis, PersonFile, PersonScreening, PersonsImport, PersonsUpload, ReadLog,
+};
+use custodia_app::{AppError, AppResult};
+use custodia_store::PersonData;
 use custodia_store::cases::CaseRow;
-use custodia_store::{PersonData, PersonsFile};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use crate::auth::{Capability, Principal};
+use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{JsonBody, PathParam, QueryParams};
-use crate::routes::agreements::agreement_in_scope;
 use crate::state::AppState;
-use crate::wire::{Page, PageQuery, date};
+use crate::wire::{Page, PageQuery};
 
 /// Most data rows one import request may carry (larger files: `custodia import persons`).
 pub const MAX_IMPORT_ROWS: usize = 100_000;
 /// Most data rows one screening request may carry (larger files: `custodia screen`).
 pub const MAX_SCREEN_ROWS: usize = 250_000;
-/// Invalid rows listed in an error message (the count is always given).
-const MAX_LISTED_PROBLEMS: usize = 100;
-/// The reason of a row whose person_id an earlier row already used (SPEC §2, as `custodia screen`).
-const DUPLICATE: &str = "person_id: the same person_id appears in an earlier row";
 
 /// OpenAPI part.
 #[derive(Debug, OpenApi)]
@@ -361,18 +353,6 @@ pub struct ScreenSummary {
     pub invalid: u64,
 }
 
-impl ScreenSummary {
-    fn add(&mut self, decision: &str) {
-        self.rows += 1;
-        match decision {
-            "eligible" => self.eligible += 1,
-            "ineligible" => self.ineligible += 1,
-            "review" => self.review += 1,
-            _ => self.invalid += 1,
-        }
-    }
-}
-
 /// The screening of a person file.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct BatchScreeningView {
@@ -391,81 +371,14 @@ pub struct BatchScreeningView {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Scope
+// The read log
 // ---------------------------------------------------------------------------------------------
 
-/// Whether the caller sees a person under an agreement, given the facilities of the person's cases
-/// under it: the agreement must be in scope, and a person with cases is seen through at least one
-/// of them (a case not placed is seen by everyone scoped to the agreement).
-fn visible_under<'a>(who: &Principal, agreement_id: &str, places: impl IntoIterator<Item = Option<&'a str>>) -> bool {
-    if !who.sees_agreement(agreement_id) {
-        return false;
+/// The server's read log: the app decides that a read is logged, the state's writer batches it.
+impl ReadLog for AppState {
+    async fn log_read(&self, who: &Principal, person_id: i64, purpose: &'static str) -> AppResult<()> {
+        AppState::log_read(self, who, person_id, purpose).await.map_err(|e| AppError::Internal(e.body.message))
     }
-    let mut any = false;
-    for facility in places {
-        if who.sees(agreement_id, facility) {
-            return true;
-        }
-        any = true;
-    }
-    !any
-}
-
-/// A person the caller sees, with what their file needs.
-#[derive(Debug)]
-struct ScopedPerson {
-    id: i64,
-    sending_state: String,
-    version: i64,
-    event_seq: i64,
-    record: PersonData,
-    /// The agreements through which the caller sees the person.
-    agreements: Vec<Agreement>,
-    /// The person's cases the caller sees.
-    cases: Vec<CaseRow>,
-}
-
-impl ScopedPerson {
-    fn agreement(&self, id: &str) -> Option<&Agreement> {
-        self.agreements.iter().find(|a| a.id.as_str() == id)
-    }
-}
-
-/// The person, if they exist and the caller sees them (through `under` only, when given); 404
-/// otherwise, alike.
-async fn person_in_scope(state: &AppState, who: &Principal, id: i64, under: Option<&str>) -> ApiResult<ScopedPerson> {
-    let missing = || ApiError::not_found(format!("person {id} does not exist"));
-    let Some(custodia_store::PersonRow { sending_state, version, record_seq: event_seq, record, .. }) =
-        state.store.person_by_id(id).await?
-    else {
-        return Err(missing());
-    };
-    let all_cases = state.store.cases_of_person(id).await?;
-    let mut agreements = Vec::new();
-    for custodia_store::AgreementVersion { agreement_id, .. } in state.store.agreement_ids().await? {
-        if under.is_some_and(|u| u != agreement_id) || !who.sees_agreement(&agreement_id) {
-            continue;
-        }
-        let (_, agreement, _) = agreement_in_scope(state, who, &agreement_id).await?;
-        if agreement.sending_state.as_str() != sending_state {
-            continue;
-        }
-        let places = all_cases.iter().filter(|c| c.agreement_id == agreement_id).map(|c| c.facility_id.as_deref());
-        if visible_under(who, &agreement_id, places) {
-            agreements.push(agreement);
-        }
-    }
-    if agreements.is_empty() {
-        return Err(missing());
-    }
-    let cases = all_cases
-        .into_iter()
-        .filter(|c| {
-            who.sees(&c.agreement_id, c.facility_id.as_deref())
-                && agreements.iter().any(|a| a.id.as_str() == c.agreement_id)
-        })
-        .collect();
-    Ok(ScopedPerson { id, sending_state, version, event_seq, record, agreements, cases })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -523,221 +436,104 @@ fn case_view(row: &CaseRow) -> PersonCaseView {
     }
 }
 
-fn legal_basis(p: &ScopedPerson) -> LegalBasisView {
-    let r = &p.record;
-    let final_ = |v: &Option<String>| v.as_deref() == Some("final");
-    let custody = p
-        .cases
-        .iter()
-        .filter_map(|row| {
-            let agreement = p.agreement(&row.agreement_id)?;
-            let party_state = |party: custodia_core::agreement::Party| match party {
-                custodia_core::agreement::Party::Sending => agreement.sending_state.as_str().to_owned(),
-                custodia_core::agreement::Party::Receiving => agreement.receiving_state.as_str().to_owned(),
-            };
-            let facts = r
-                .with_record(|record| Screener::new(agreement).sentence_facts(record))
-                .ok()
-                .and_then(Result::ok)
-                .unwrap_or(SentenceFacts::Unknown);
-            let release = match facts {
-                SentenceFacts::Fixed { projected_release, .. } => Some(projected_release),
-                _ => None,
-            };
-            Some(CustodyBasisView {
-                case_id: row.id,
-                agreement_id: row.agreement_id.clone(),
-                state: row.case.state.as_str().to_owned(),
-                legal_custodian: party_state(agreement.legal_custodian),
-                governing_law: party_state(agreement.governing_law),
-                commitment_order: row.case.commitment_order.clone(),
-                standing_holds: row
-                    .case
-                    .holds
-                    .iter()
-                    .filter(|h| h.lifted_by.is_none())
-                    .map(|h| h.reference.clone())
-                    .collect(),
-                sentence_profile: agreement.sentence_profile.as_str().to_owned(),
-                life_sentence: facts == SentenceFacts::Life,
-                projected_release: release.map(|d| d.to_string()),
-                return_by: release
-                    .and_then(|d| custodia_core::alerts::return_by(d, agreement.return_before_release_days))
-                    .map(|d| d.to_string()),
-            })
-        })
-        .collect();
+fn legal_basis_view(b: LegalBasis) -> LegalBasisView {
+    let c = b.conviction;
     LegalBasisView {
-        person_id: p.id,
-        sending_state: p.sending_state.clone(),
-        on_record: final_(&r.conviction) || final_(&r.removal_order),
+        person_id: b.person_id,
+        sending_state: b.sending_state,
+        on_record: b.on_record,
         conviction: ConvictionView {
-            status: r.conviction.clone(),
-            offence_category: r.offence_category.clone(),
-            sentence_start: r.sentence_start.clone(),
-            sentence_term: r.sentence_term.clone(),
-            jail_credit_days: r.jail_credit_days,
+            status: c.status,
+            offence_category: c.offence_category,
+            sentence_start: c.sentence_start,
+            sentence_term: c.sentence_term,
+            jail_credit_days: c.jail_credit_days,
         },
-        removal_order: r.removal_order.clone(),
-        recorded_event_seq: p.event_seq,
-        custody,
+        removal_order: b.removal_order,
+        recorded_event_seq: b.recorded_event_seq,
+        custody: b
+            .custody
+            .into_iter()
+            .map(|k| CustodyBasisView {
+                case_id: k.case_id,
+                agreement_id: k.agreement_id,
+                state: k.state.as_str().to_owned(),
+                legal_custodian: k.legal_custodian,
+                governing_law: k.governing_law,
+                commitment_order: k.commitment_order,
+                standing_holds: k.standing_holds,
+                sentence_profile: k.sentence_profile,
+                life_sentence: k.life_sentence,
+                projected_release: k.projected_release.map(|d| d.to_string()),
+                return_by: k.return_by.map(|d| d.to_string()),
+            })
+            .collect(),
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Person files (CSV)
-// ---------------------------------------------------------------------------------------------
-
-/// Why a row cannot be read: the column at fault (if one is) and the message (`column: why`).
-#[derive(Clone, Debug)]
-struct RowIssue {
-    column: Option<&'static str>,
-    message: String,
-}
-
-impl From<RowError> for RowIssue {
-    fn from(e: RowError) -> Self {
-        Self { column: e.column.map(Column::name), message: e.to_string() }
+fn file_view(f: PersonFile) -> PersonFileView {
+    let p = &f.person;
+    PersonFileView {
+        id: p.id,
+        sending_state: p.sending_state.clone(),
+        version: p.version,
+        record: record_view(&p.record),
+        identifiers: f
+            .identifiers
+            .into_iter()
+            .map(|i| IdentifierView { state: i.state, scheme: i.scheme, value: i.value })
+            .collect(),
+        aliases: f
+            .aliases
+            .into_iter()
+            .map(|(family_name, given_names)| AliasView { family_name, given_names })
+            .collect(),
+        cases: p.cases.iter().map(case_view).collect(),
+        legal_basis: legal_basis_view(f.legal_basis),
     }
 }
 
-/// A readable row.
-struct ReadRow<'r> {
-    record: PersonRecord<'r>,
-    /// An earlier row has the same `person_id`.
-    duplicate: bool,
-}
-
-/// Header names that are no column, and columns the header lacks, for the answers.
-type ColumnLists = (Vec<String>, Vec<String>);
-
-/// Reads a person file's header through the one table reader (`custodia_core::table`).
-fn read_table(csv: &[u8]) -> ApiResult<(Table<'_>, PersonHeader)> {
-    let table = Table::read(csv, None, PersonHeader::COLUMNS).map_err(|e| ApiError::invalid("csv", e.to_string()))?;
-    let header = PersonHeader::from_header(table.header().clone());
-    Ok((table, header))
-}
-
-fn column_lists(header: &PersonHeader) -> ColumnLists {
-    let table = header.table();
-    (table.unknown().to_vec(), table.missing().iter().map(|c| (*c).to_owned()).collect())
-}
-
-/// Visits every non-blank data row in order with its line number, its raw `person_id` and the
-/// row (or why it cannot be read, exactly as `custodia screen` says), until `visit` answers
-/// false. Every earlier row counts for duplicates, valid or not; empty ids are never duplicates
-/// (`docs/person-file.md`).
-fn each_row(
-    table: &Table<'_>,
-    header: &PersonHeader,
-    mut visit: impl FnMut(u64, &[u8], Result<ReadRow<'_>, RowIssue>) -> bool,
-) {
-    let mut seen: HashSet<Vec<u8>> = HashSet::new();
-    let id_position = header.position(Column::PersonId).unwrap_or(0);
-    let mut rows = table.rows();
-    while let Some(row) = rows.next() {
-        let id = row.fields.get(id_position).unwrap_or_default();
-        let duplicate = !id.is_empty() && !seen.insert(id.to_vec());
-        let read = PersonRecord::from_row(header, &row).map(|record| ReadRow { record, duplicate });
-        if !visit(row.line, id, read.map_err(RowIssue::from)) {
-            break;
-        }
+fn screening_view(s: PersonScreening) -> PersonScreeningView {
+    PersonScreeningView {
+        person_id: s.person_id,
+        sending_id: s.sending_id,
+        agreement_id: s.agreement_id,
+        as_of: s.as_of.to_string(),
+        decision: s.decision,
+        reasons: s
+            .reasons
+            .into_iter()
+            .map(|r| ReasonView {
+                code: r.code,
+                rule: r.rule,
+                outcome: r.outcome,
+                message: r.message,
+                citation: r.citation,
+            })
+            .collect(),
+        reasons_text: s.reasons_text,
     }
 }
 
-/// Reads a person file for import: every row valid as `custodia screen` reads it (values and
-/// sentence), or 400 listing the invalid rows (by line) and naming the first bad column as
-/// `field`.
-fn read_import(screener: &Screener, csv: &[u8]) -> ApiResult<(Vec<PersonData>, ColumnLists)> {
-    let (table, header) = read_table(csv)?;
-    let mut persons = Vec::new();
-    let mut problems: Vec<(u64, RowIssue)> = Vec::new();
-    let mut rows = 0usize;
-    each_row(&table, &header, |line, _, row| {
-        rows += 1;
-        if rows > MAX_IMPORT_ROWS {
-            return false;
-        }
-        let checked = row.and_then(|read| screener.check(&read.record).map(|()| read).map_err(RowIssue::from));
-        match checked {
-            Err(issue) => problems.push((line, issue)),
-            Ok(read) if read.duplicate => {
-                problems.push((line, RowIssue { column: Some("person_id"), message: DUPLICATE.into() }));
-            }
-            Ok(read) => {
-                if problems.is_empty() {
-                    persons.push(PersonData::from_record(&read.record));
-                }
-            }
-        }
-        true
-    });
-    if rows > MAX_IMPORT_ROWS {
-        return Err(ApiError::invalid(
-            "csv",
-            format!("more than {MAX_IMPORT_ROWS} rows: send the file in parts, or use custodia import persons"),
-        ));
-    }
-    if let Some((_, first)) = problems.first() {
-        let field = first.column.unwrap_or("csv");
-        let mut message = format!("{} invalid rows: nothing was imported", problems.len());
-        for (line, issue) in problems.iter().take(MAX_LISTED_PROBLEMS) {
-            message.push_str(&format!("\nline {line}: {}", issue.message));
-        }
-        if problems.len() > MAX_LISTED_PROBLEMS {
-            message.push_str(&format!("\n… and {} more", problems.len() - MAX_LISTED_PROBLEMS));
-        }
-        return Err(ApiError::invalid(field, message));
-    }
-    Ok((persons, column_lists(&header)))
-}
-
-/// Screens a person file as `custodia screen` does (SPEC §12): one row per data row, in order.
-fn screen_file(
-    screener: &Screener,
-    csv: &[u8],
-    as_of: Date,
-) -> ApiResult<(Vec<ScreenRowView>, ScreenSummary, ColumnLists)> {
-    let (table, header) = read_table(csv)?;
-    let mut rows = Vec::new();
-    let mut summary = ScreenSummary::default();
-    let mut too_many = false;
-    each_row(&table, &header, |_, id, row| {
-        if rows.len() >= MAX_SCREEN_ROWS {
-            too_many = true;
-            return false;
-        }
-        let (decision, reasons) = match row {
-            Err(issue) => ("invalid", format!("INPUT: {}", issue.message)),
-            // A row that is already invalid keeps its own reason.
-            Ok(read) => match screener.screen(&read.record, as_of) {
-                Err(e) => ("invalid", format!("INPUT: {e}")),
-                Ok(_) if read.duplicate => ("invalid", format!("INPUT: {DUPLICATE}")),
-                Ok(s) => (s.decision().as_str(), s.reasons()),
-            },
-        };
-        summary.add(decision);
-        rows.push(ScreenRowView {
-            person_id: String::from_utf8_lossy(id).into_owned(),
-            decision: decision.to_owned(),
-            reasons,
-        });
-        true
-    });
-    if too_many {
-        return Err(ApiError::invalid(
-            "csv",
-            format!("more than {MAX_SCREEN_ROWS} rows: send the file in parts, or use custodia screen"),
-        ));
-    }
-    Ok((rows, summary, column_lists(&header)))
-}
-
-fn language(lang: Option<&str>) -> ApiResult<Language> {
-    match lang {
-        None | Some("en") => Ok(Language::En),
-        Some("es") => Ok(Language::Es),
-        Some(other) => Err(ApiError::invalid("lang", format!("{other:?} is not a language: en or es"))),
+fn batch_view(s: FileScreening) -> BatchScreeningView {
+    let c = s.counts;
+    BatchScreeningView {
+        agreement_id: s.agreement_id,
+        as_of: s.as_of.to_string(),
+        rows: s
+            .rows
+            .into_iter()
+            .map(|r| ScreenRowView { person_id: r.person_id, decision: r.decision.to_owned(), reasons: r.reasons })
+            .collect(),
+        summary: ScreenSummary {
+            rows: c.rows,
+            eligible: c.eligible,
+            ineligible: c.ineligible,
+            review: c.review,
+            invalid: c.invalid,
+        },
+        unknown_columns: s.unknown_columns,
+        missing_columns: s.missing_columns,
     }
 }
 
@@ -776,42 +572,8 @@ async fn list_persons(
     QueryParams(q): QueryParams<PersonQuery>,
 ) -> ApiResult<axum::Json<Page<PersonSummary>>> {
     let (after, limit) = PageQuery { after: q.after, limit: q.limit }.resolve(state.config.max_page_items)?;
-    let (_, agreement, _) = agreement_in_scope(&state, &who, &q.agreement).await?;
-    // Only a caller limited to some facilities needs to know where the persons' cases are.
-    let places: Option<HashMap<i64, Vec<Option<String>>>> = match who.facilities {
-        None => None,
-        Some(_) => {
-            let mut map: HashMap<i64, Vec<Option<String>>> = HashMap::new();
-            for place in state.store.case_places(&q.agreement).await? {
-                map.entry(place.person_id).or_default().push(place.facility_id);
-            }
-            Some(map)
-        }
-    };
-    let wanted = limit.saturating_add(1);
-    let batch = u32::try_from(wanted).unwrap_or(u32::MAX);
-    let mut items = Vec::with_capacity(wanted.min(1024));
-    let mut cursor = after;
-    'pages: loop {
-        let rows = state.store.persons_of_state(agreement.sending_state.as_str(), cursor, batch).await?;
-        let Some(last) = rows.last() else { break };
-        cursor = last.id;
-        let fetched = rows.len();
-        for custodia_store::PersonEntry { id, record: person } in &rows {
-            let visible = places.as_ref().is_none_or(|m| {
-                visible_under(&who, &q.agreement, m.get(id).into_iter().flatten().map(Option::as_deref))
-            });
-            if visible {
-                items.push(summary(*id, person));
-                if items.len() >= wanted {
-                    break 'pages;
-                }
-            }
-        }
-        if fetched < wanted {
-            break;
-        }
-    }
+    let entries = state.app.persons(&who, &q.agreement, after, limit.saturating_add(1)).await?;
+    let items: Vec<PersonSummary> = entries.iter().map(|e| summary(e.id, &e.record)).collect();
     Ok(axum::Json(Page::of(items, |p| p.id, after, limit)))
 }
 
@@ -825,36 +587,7 @@ async fn get_person(
     who: Principal,
     PathParam(id): PathParam<i64>,
 ) -> ApiResult<axum::Json<PersonFileView>> {
-    let p = person_in_scope(&state, &who, id, None).await?;
-    let mut identifiers = vec![IdentifierView {
-        state: p.sending_state.clone(),
-        scheme: "person_id".into(),
-        value: p.record.sending_id.clone(),
-    }];
-    identifiers.extend(state.store.identifiers(id).await?.into_iter().map(|i| IdentifierView {
-        state: i.state,
-        scheme: i.scheme,
-        value: i.value,
-    }));
-    let aliases = state
-        .store
-        .aliases_of_person(id)
-        .await?
-        .into_iter()
-        .map(|a| AliasView { family_name: a.family_name, given_names: a.given_names })
-        .collect();
-    let view = PersonFileView {
-        id: p.id,
-        sending_state: p.sending_state.clone(),
-        version: p.version,
-        record: record_view(&p.record),
-        identifiers,
-        aliases,
-        cases: p.cases.iter().map(case_view).collect(),
-        legal_basis: legal_basis(&p),
-    };
-    state.log_read(&who, id, "GET /api/v1/persons/{id}").await?;
-    Ok(axum::Json(view))
+    Ok(axum::Json(file_view(state.app.person_file(&who, id, &state).await?)))
 }
 
 /// The legal basis for holding a person: the conviction and removal order on record and, per
@@ -868,10 +601,7 @@ async fn get_legal_basis(
     who: Principal,
     PathParam(id): PathParam<i64>,
 ) -> ApiResult<axum::Json<LegalBasisView>> {
-    let p = person_in_scope(&state, &who, id, None).await?;
-    let view = legal_basis(&p);
-    state.log_read(&who, id, "GET /api/v1/persons/{id}/legal-basis").await?;
-    Ok(axum::Json(view))
+    Ok(axum::Json(legal_basis_view(state.app.legal_basis(&who, id, &state).await?)))
 }
 
 /// Imports a person file of the agreement's sending state (SPEC §2): new people are registered,
@@ -888,33 +618,28 @@ async fn import_persons(
     JsonBody(body): JsonBody<ImportPersons>,
 ) -> ApiResult<(StatusCode, axum::Json<ImportedPersons>)> {
     short("agreement_id", &body.agreement_id)?;
-    let (_, agreement, _) = agreement_in_scope(&state, &who, &body.agreement_id).await?;
-    who.require(Capability::ImportPersons)?;
-    let csv = body.csv;
-    let screener = Screener::new(&agreement);
-    let (persons, (unknown_columns, missing_columns)) =
-        tokio::task::spawn_blocking(move || read_import(&screener, csv.as_bytes()))
-            .await
-            .map_err(ApiError::internal)??;
-    let rows = persons.len() as u64;
-    let actor = custodia_store::Actor { name: who.name.clone(), recorded_at: crate::clock::now(), occurred_at: None };
-    let file = PersonsFile {
-        agreement_id: agreement.id.as_str(),
-        sending_state: agreement.sending_state,
-        persons: Box::new(persons.into_iter()),
+    let upload = PersonsUpload {
+        agreement_id: &body.agreement_id,
+        csv: body.csv.as_bytes(),
+        delimiter: None,
+        skip_invalid: false,
+        max_rows: Some(MAX_IMPORT_ROWS),
     };
-    let outcome = state.store.import_persons(file, &actor).await?;
-    let status = if outcome.added > 0 { StatusCode::CREATED } else { StatusCode::OK };
+    let imported = match state.app.import_persons(&who, upload, &crate::clock::now()).await? {
+        PersonsImport::Imported(imported) => imported,
+        PersonsImport::Refused(refused) => return Err(refused.error().into()),
+    };
+    let status = if imported.added > 0 { StatusCode::CREATED } else { StatusCode::OK };
     Ok((
         status,
         axum::Json(ImportedPersons {
-            agreement_id: agreement.id.as_str().to_owned(),
-            rows,
-            added: outcome.added,
-            amended: outcome.amended,
-            unchanged: outcome.unchanged,
-            unknown_columns,
-            missing_columns,
+            agreement_id: imported.agreement_id,
+            rows: imported.rows,
+            added: imported.added,
+            amended: imported.amended,
+            unchanged: imported.unchanged,
+            unknown_columns: imported.unknown_columns,
+            missing_columns: imported.missing_columns,
         }),
     ))
 }
@@ -932,54 +657,9 @@ async fn screen_person(
     JsonBody(body): JsonBody<ScreenPerson>,
 ) -> ApiResult<axum::Json<PersonScreeningView>> {
     short("agreement_id", &body.agreement_id)?;
-    let (_, agreement, _) = agreement_in_scope(&state, &who, &body.agreement_id).await?;
-    let p = person_in_scope(&state, &who, id, Some(agreement.id.as_str())).await?;
-    who.require(Capability::ScreenPersons)?;
-    let as_of = date("as_of", &body.as_of)?;
-    let language = language(body.lang.as_deref())?;
-    let screener = Screener::new(&agreement);
-    let screening = p.record.with_record(|record| screener.screen(record, as_of)).and_then(|r| r);
-    let (decision, reasons, reasons_text) = match screening {
-        Ok(s) => {
-            let reasons = s
-                .outcomes()
-                .filter(|(_, o)| *o != Outcome::Pass)
-                .map(|(rule, outcome)| ReasonView {
-                    code: match outcome {
-                        Outcome::Unknown => format!("{}?", rule.code()),
-                        _ => rule.code().to_owned(),
-                    },
-                    rule: Some(rule.code().to_owned()),
-                    outcome: outcome.as_str().to_owned(),
-                    message: rule.message(language).to_owned(),
-                    citation: Some(rule.citation().to_owned()),
-                })
-                .collect();
-            (s.decision().as_str().to_owned(), reasons, s.reasons())
-        }
-        Err(e) => {
-            let message = e.to_string();
-            let reason = ReasonView {
-                code: "INPUT".into(),
-                rule: None,
-                outcome: "invalid".into(),
-                message: message.clone(),
-                citation: None,
-            };
-            ("invalid".to_owned(), vec![reason], format!("INPUT: {message}"))
-        }
-    };
-    let view = PersonScreeningView {
-        person_id: p.id,
-        sending_id: p.record.sending_id.clone(),
-        agreement_id: agreement.id.as_str().to_owned(),
-        as_of: as_of.to_string(),
-        decision,
-        reasons,
-        reasons_text,
-    };
-    state.log_read(&who, id, "POST /api/v1/persons/{id}/screening").await?;
-    Ok(axum::Json(view))
+    let screening =
+        state.app.screen_person(&who, id, &body.agreement_id, &body.as_of, body.lang.as_deref(), &state).await?;
+    Ok(axum::Json(screening_view(screening)))
 }
 
 /// Screens a person file against the agreement's rules on `as_of` and answers the SPEC §12
@@ -995,110 +675,9 @@ async fn screen_batch(
     JsonBody(body): JsonBody<ScreenBatch>,
 ) -> ApiResult<axum::Json<BatchScreeningView>> {
     short("agreement_id", &body.agreement_id)?;
-    let (_, agreement, _) = agreement_in_scope(&state, &who, &body.agreement_id).await?;
-    who.require(Capability::ScreenPersons)?;
-    let as_of = date("as_of", &body.as_of)?;
-    let screener = Screener::new(&agreement);
-    let csv = body.csv;
-    let (rows, summary, (unknown_columns, missing_columns)) =
-        tokio::task::spawn_blocking(move || screen_file(&screener, csv.as_bytes(), as_of))
-            .await
-            .map_err(ApiError::internal)??;
-    Ok(axum::Json(BatchScreeningView {
-        agreement_id: agreement.id.as_str().to_owned(),
-        as_of: as_of.to_string(),
-        rows,
-        summary,
-        unknown_columns,
-        missing_columns,
-    }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn cecot() -> Screener {
-        let source =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/agreements/us-sv-cecot.toml"))
-                .unwrap();
-        Screener::new(&Agreement::from_toml(&source).unwrap())
-    }
-
-    const HEADER: &str = "person_id,family_name,given_names,birth_date,nationalities,conviction,offence_category,sentence_start,sentence_term,jail_credit_days,security_class,consent,removal_order,torture_risk,torture_risk_assessed_on,care_needs";
-
-    #[test]
-    fn import_lists_every_bad_row_by_line_and_names_the_first_column() {
-        let csv = format!(
-            "\u{feff}{HEADER}\n\nP1,Doe,Jane,1990-02-28,VE,final,drug,2024-01-01,5y,,medium,,final,no_risk,2025-05-01,no\n\
-             P2,Roe,John,1990-02-30,VE,final,drug,2024-01-01,5y,,medium,,final,no_risk,2025-05-01,no\n\
-             P1,Doe,Jane,1990-02-28,VE,final,drug,2024-01-01,5y,,medium,,final,no_risk,2025-05-01,no\n"
-        );
-        let e = read_import(&cecot(), csv.as_bytes()).unwrap_err();
-        assert_eq!(e.body.field.as_deref(), Some("birth_date"), "{e:?}");
-        assert!(e.body.message.starts_with("2 invalid rows"), "{}", e.body.message);
-        assert!(e.body.message.contains("line 4: birth_date:"), "{}", e.body.message);
-        assert!(e.body.message.contains("line 5: person_id: the same"), "{}", e.body.message);
-    }
-
-    #[test]
-    fn import_reads_valid_rows_exactly() {
-        let csv = format!("{HEADER}\nP1,Doe,Jane,1990-02-28,US;SV,final,drug,2024-01-01,5y,,medium,,final,,,no\n");
-        let (persons, (unknown, missing)) = read_import(&cecot(), csv.as_bytes()).unwrap();
-        assert!(unknown.is_empty() && missing.is_empty(), "{unknown:?} {missing:?}");
-        assert_eq!(persons.len(), 1);
-        assert_eq!(persons[0].nationalities.as_deref(), Some("US;SV"));
-        assert_eq!(persons[0].jail_credit_days, None, "an empty credit stays empty");
-        assert_eq!(read_import(&cecot(), b"\n\n").unwrap_err().body.field.as_deref(), Some("csv"));
-        assert_eq!(read_import(&cecot(), b"name\nx\n").unwrap_err().body.field.as_deref(), Some("csv"));
-    }
-
-    #[test]
-    fn import_rejects_jail_credit_that_screen_rejects() {
-        let csv = "person_id,sentence_start,sentence_term,jail_credit_days\nP1,2024-01-01,5y,99999999999999999999\n";
-        let e = read_import(&cecot(), csv.as_bytes()).unwrap_err();
-        assert_eq!(e.body.field.as_deref(), Some("jail_credit_days"), "{e:?}");
-        assert!(e.body.message.contains("line 2: jail_credit_days: "), "{}", e.body.message);
-        let (rows, ..) = screen_file(&cecot(), csv.as_bytes(), Date::parse("2025-06-01").unwrap()).unwrap();
-        assert_eq!(rows[0].decision, "invalid");
-        let line = e.body.message.lines().nth(1).unwrap().trim_start_matches("line 2: ").to_owned();
-        assert_eq!(rows[0].reasons, format!("INPUT: {line}"), "the same message in both");
-        // A term that ends beyond the calendar: screen calls the row invalid, so does the import.
-        let csv = "person_id,sentence_start,sentence_term\nP1,9999-01-01,5y\n";
-        let e = read_import(&cecot(), csv.as_bytes()).unwrap_err();
-        assert_eq!(e.body.field.as_deref(), Some("sentence_term"), "{e:?}");
-    }
-
-    #[test]
-    fn header_typo_is_listed_in_the_answers() {
-        let csv = "person_id;convction;nationalities\nP1;final;\"US;SV\"\r";
-        let (persons, (unknown, missing)) = read_import(&cecot(), csv.as_bytes()).unwrap();
-        assert_eq!(persons[0].nationalities.as_deref(), Some("US;SV"), "semicolons detected, bare CR read");
-        assert_eq!(unknown, ["convction"]);
-        assert!(missing.contains(&"conviction".to_owned()), "{missing:?}");
-        let (_, _, (unknown, _)) = screen_file(&cecot(), csv.as_bytes(), Date::parse("2025-06-01").unwrap()).unwrap();
-        assert_eq!(unknown, ["convction"]);
-    }
-
-    #[test]
-    fn screening_a_file_matches_the_cli_contract() {
-        let screener = cecot();
-        let csv = format!(
-            "{HEADER}\nP1,Doe,Jane,1990-02-28,VE,final,drug,2024-01-01,60m,0,medium,,final,no_risk,2025-05-01,no\n\
-             P2,Roe,John,1990-02-28,US,final,drug,2024-01-01,60m,0,medium,,final,,,no\n\
-             P1,Doe,Jane,1990-02-28,VE,final,drug,2024-01-01,60m,0,medium,,final,no_risk,2025-05-01,no\n\
-             ,x\n\
-             P4,\"a\"b,,,,,,,,,,,,,,\n"
-        );
-        let (rows, summary, _) = screen_file(&screener, csv.as_bytes(), Date::parse("2025-06-01").unwrap()).unwrap();
-        let got: Vec<(&str, &str, &str)> =
-            rows.iter().map(|r| (r.person_id.as_str(), r.decision.as_str(), r.reasons.as_str())).collect();
-        assert_eq!(got[0], ("P1", "eligible", ""));
-        assert_eq!(got[1], ("P2", "ineligible", "E07;E15?"));
-        assert_eq!(got[2], ("P1", "invalid", "INPUT: person_id: the same person_id appears in an earlier row"));
-        assert_eq!(got[3].1, "invalid");
-        assert!(got[3].2.starts_with("INPUT: row has 2 fields"), "{}", got[3].2);
-        assert_eq!(got[4], ("P4", "invalid", "INPUT: family_name: has text after its closing quote"));
-        assert_eq!((summary.rows, summary.eligible, summary.ineligible, summary.invalid), (5, 1, 1, 3));
-    }
+    let screening = state
+        .app
+        .screen_file(&who, &body.agreement_id, body.csv.as_bytes(), &body.as_of, Some(MAX_SCREEN_ROWS))
+        .await?;
+    Ok(axum::Json(batch_view(screening)))
 }
