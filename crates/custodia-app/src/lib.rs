@@ -68,3 +68,34 @@ impl App {
 pub fn actor(who: &Principal, now: &Timestamp, occurred_at: Option<Timestamp>) -> Actor {
     Actor { name: who.name.clone(), recorded_at: now.clone(), occurred_at }
 }
+
+impl App {
+    /// Whether the register answers (a query reaches the database), for readiness checks.
+    pub async fn ready(&self) -> AppResult<()> {
+        use custodia_store::prelude::*;
+        self.store.journal_size().await.map(|_| ()).map_err(AppError::from)
+    }
+
+    /// The answer kept for a user's repeat-safe request key, if any (the HTTP edge's
+    /// `Idempotency-Key`; the outcome is the edge's own code).
+    pub async fn kept_answer(
+        &self,
+        who: &Principal,
+        key: &str,
+    ) -> AppResult<Option<custodia_store::access::KeptAnswer>> {
+        use custodia_store::prelude::*;
+        Ok(self.store.kept_answer(&who.name, key).await?)
+    }
+
+    /// Keeps the first answer to a user's repeat-safe request key (a second is ignored).
+    pub async fn keep_answer(
+        &self,
+        who: &Principal,
+        key: &str,
+        answer: &custodia_store::access::KeptAnswer,
+        now: &Timestamp,
+    ) -> AppResult<()> {
+        use custodia_store::prelude::*;
+        Ok(self.store.keep_answer(&who.name, key, answer, now.as_str()).await?)
+    }
+}

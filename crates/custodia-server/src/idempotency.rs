@@ -8,7 +8,6 @@ use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use custodia_store::access::KeptAnswer;
-use custodia_store::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::auth::Principal;
@@ -88,7 +87,7 @@ async fn keyed(state: &AppState, request: Request, next: Next) -> Result<Respons
         }
     }
     let _guard = InFlight { state, key: slot };
-    if let Some(kept) = state.store.kept_answer(&who.name, &key).await.map_err(|e| ApiError::from(e).into_response())? {
+    if let Some(kept) = state.app.kept_answer(&who, &key).await.map_err(|e| ApiError::from(e).into_response())? {
         if kept.request_sha256 != request_sha256 {
             return Err(ApiError::conflict(
                 Some("Idempotency-Key"),
@@ -114,8 +113,8 @@ async fn keyed(state: &AppState, request: Request, next: Next) -> Result<Respons
         response: String::from_utf8_lossy(&bytes).into_owned(),
     };
     state
-        .store
-        .keep_answer(&who.name, &key, &answer, crate::clock::now().as_str())
+        .app
+        .keep_answer(&who, &key, &answer, &crate::clock::now())
         .await
         .map_err(|e| ApiError::from(e).into_response())?;
     Ok(Response::from_parts(parts, Body::from(bytes)))

@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
-use custodia_store::prelude::*;
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
@@ -43,7 +42,7 @@ async fn healthz() -> axum::Json<Health> {
 /// The register answers (a query reaches the database).
 #[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, body = Health), (status = 503, body = Health)))]
 async fn readyz(State(state): State<AppState>) -> (StatusCode, axum::Json<Health>) {
-    match state.store.journal_size().await {
+    match state.app.ready().await {
         Ok(_) => (StatusCode::OK, axum::Json(Health { status: "ok".into() })),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
