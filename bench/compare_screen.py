@@ -6,7 +6,7 @@ invalid rows.
 
 Every record must be byte-identical (header, quoting, line ends, order), with one exception: the
 `reasons` of an `invalid` row are compared only up to `INPUT: <column>:` (the column named by the
-first problem), or `INPUT:` when the first problem names no column, because SPEC §12 leaves the
+first problem), or `INPUT:` when the first problem names no column, because docs/command-line.md leaves the
 message text to the implementation. Exit 0 when they agree, 1 with the first differences (and the
 input row when --persons is given) when they do not, 2 when a file is not well-formed CSV.
 """

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark of `custodia screen` (SPEC §12) against an independent DuckDB implementation
+# Benchmark of `custodia screen` (docs/command-line.md) against an independent DuckDB implementation
 # (bench/screen_duckdb.py), with an output check and a peak-memory run.
 #
 #   bash bench/screen.sh            # from anywhere; works in the repository root

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""An independent DuckDB implementation of `custodia screen` (SPEC.md §2, §4, §5, §12), for benchmarks.
+"""An independent DuckDB implementation of `custodia screen` (docs/person-file.md, docs/sentence.md, docs/rules.md, docs/command-line.md), for benchmarks.
 
     python3 bench/screen_duckdb.py --agreement A.toml --persons P.csv --as-of YYYY-MM-DD --out O.csv
 
@@ -13,7 +13,7 @@ the agreement (tomllib) and the CSV header line, and builds the SQL. The wall ti
 validation, sentence arithmetic, calendar, rules, CSV write) is printed on standard error.
 
 How the pieces map to the reference (docs/person-file.md, docs/rules.md):
-- §2 The file is read by DuckDB's strict CSV reader with every column VARCHAR, no type sniffing,
+- docs/person-file.md The file is read by DuckDB's strict CSV reader with every column VARCHAR, no type sniffing,
   into a table whose rowid is the input order. An extra column is declared past the header and
   `null_padding` is on with an impossible `nullstr`, so a short row shows up as a NULL in its last
   real column and a long row as a non-NULL extra column (an empty field stays ''); see
@@ -22,16 +22,16 @@ How the pieces map to the reference (docs/person-file.md, docs/rules.md):
   (joined against a VALUES table parsed from crates/custodia-core/src/codes.rs), none repeated, an
   empty or repeated `person_id` (the first occurrence is screened normally). Problems are reported
   as `INPUT: <column>: <message>`.
-- §4 `add_months` is `date + to_months(n)` (DuckDB clamps a missing day to the month's end); whole
+- docs/sentence.md `add_months` is `date + to_months(n)` (DuckDB clamps a missing day to the month's end); whole
   years W are found exactly (one comparison, not a search); the weekday rule is one join with a
   calendar table that holds, for every day, the last business day on or before it (weekends and the
   eleven 5 U.S.C. 6103(a) holidays on observed dates, generated in SQL).
-- §5 Every configured rule gives pass (NULL), fail ('F') or unknown ('U'); `reasons` concatenates
+- docs/rules.md Every configured rule gives pass (NULL), fail ('F') or unknown ('U'); `reasons` concatenates
   `Enn` / `Enn?` in rule order with `;`.
 
 Points the reference leaves open, read as tools/eligibility_reference.py reads them: a row with the wrong
 number of fields reports only that; otherwise every problem of the row is listed (`; `-joined,
-person_id first, then the SPEC §2 column order); a row whose sentence dates leave the years 1-9999
+person_id first, then the docs/person-file.md column order); a row whose sentence dates leave the years 1-9999
 (the dates are written YYYY-MM-DD) is invalid under `sentence_term`. Term components, and jail
 credit, are capped before any date arithmetic (months at 1 200 000, days at 36 500 000, credit at
 10^8 days) so that DuckDB never overflows; every capped value is already far outside 1-9999, so the
@@ -56,7 +56,7 @@ from pathlib import Path
 
 import duckdb
 
-# SPEC §2, in the order of its table: also the order in which row problems are reported.
+# docs/person-file.md, in the order of its table: also the order in which row problems are reported.
 COLUMNS = (
     "person_id",
     "family_name",
@@ -107,7 +107,7 @@ ELIGIBILITY_KEYS = {
     "torture_risk_max_age_days": int,
 }
 
-GCT_RATE = 54  # SPEC §5: E04 and E05 use GCT rate 54.
+GCT_RATE = 54  # docs/rules.md: E04 and E05 use GCT rate 54.
 CAL_MIN_YEAR, CAL_MAX_YEAR = 1900, 2200  # the calendar always covers these; widened if the data needs it
 
 # Caps that keep every date inside DuckDB's TIMESTAMP range (see the module docstring).
@@ -268,7 +268,7 @@ CREATE OR REPLACE TEMP MACRO csv_field(v) AS
 
 
 def calendar_sql(lo: int, hi: int) -> str:
-    """Every day of years lo..hi with the last business day on or before it (SPEC §4 step 7)."""
+    """Every day of years lo..hi with the last business day on or before it (docs/sentence.md step 7)."""
     return f"""
 CREATE OR REPLACE TEMP TABLE calendar AS
 WITH years AS (SELECT CAST(range AS INTEGER) AS y FROM range({lo}, {min(hi + 2, 10000)})),
@@ -308,7 +308,7 @@ def calc_sql(header: list[str], agreement: dict) -> str:
     allowed_nat_sql = f"np.code IN {sql_list(allowed_nat)}" if allowed_nat else "false"
 
     # A row with the wrong number of fields reports only that; otherwise every problem is listed,
-    # person_id first, then the columns in the order of the SPEC §2 table.
+    # person_id first, then the columns in the order of the docs/person-file.md table.
     count_check = (f"CASE WHEN {last} IS NULL THEN 'INPUT: row has fewer fields than the header' "
                    f"WHEN c{width} IS NOT NULL THEN 'INPUT: row has more fields than the header' END")
     checks = [
@@ -401,7 +401,7 @@ v AS (
     LEFT JOIN nat ON nat.s = p.nationalities
     LEFT JOIN trm ON trm.t = p.sentence_term
 ),
--- SPEC §4 step 1: full term (only for valid rows with a known start and a fixed term)
+-- docs/sentence.md step 1: full term (only for valid rows with a known start and a fixed term)
 ft AS (
     SELECT *,
         CASE WHEN input_error IS NULL AND s IS NOT NULL AND NOT life THEN

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Independent reference for `custodia invoice` (SPEC.md §8 Billing, §12 the invoice contract).
+"""Independent reference for `custodia invoice` (docs/billing.md Billing, docs/command-line.md the invoice contract).
 
     python3 tools/billing_reference.py --agreement A.toml --stays S.csv --period 2025-04 [--extras E.csv]
-        # print the invoice JSON of SPEC §12 (exit 2 and nothing on stdout for bad input)
+        # print the invoice JSON of docs/command-line.md (exit 2 and nothing on stdout for bad input)
     python3 tools/billing_reference.py --check [FIXTURE.toml ...]
         # recompute every fixture in tests/fixtures/billing/ and report any difference
     python3 tools/billing_reference.py --check --cli target/debug/custodia
@@ -14,7 +14,7 @@
 Standard library only (Python 3.11+). Money is computed with integers and `fractions.Fraction`,
 never floating point; a prorated amount is rounded once per line, half to even.
 
-This is a second, independent reading of SPEC §8; it does not look at the Rust code. Where the reference
+This is a second, independent reading of docs/billing.md; it does not look at the Rust code. Where the reference
 leaves room, the reading used is:
 
 - A stay covers admitted_on <= d < released_on; a stay with admitted_on == released_on covers that
@@ -209,7 +209,7 @@ def billing_period(period: str, agreement: dict[str, Any], problems: list[str]) 
     return lo, hi, month_days
 
 
-# --------------------------------------------------------------------------- §8
+# --------------------------------------------------------------------------- docs/billing.md
 
 
 def days(lo: dt.date, hi: dt.date):

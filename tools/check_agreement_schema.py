@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Check Custodia agreement files (SPEC.md §1, docs/agreement-file.md) against the schema.
+"""Check Custodia agreement files (docs/agreement-file.md, docs/agreement-file.md) against the schema.
 
     python3 tools/check_agreement_schema.py examples/agreements/*.toml
 

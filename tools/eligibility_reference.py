@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Independent reference implementation of Custodia's eligibility screening.
 
-SPEC.md §2 (person CSV), §5 (eligibility rules E01-E15) and §12 (`custodia screen`).
+docs/person-file.md (person CSV), docs/rules.md (eligibility rules E01-E15) and docs/command-line.md (`custodia screen`).
 Python 3.11, standard library only. Written separately from the Rust code so that the two can be
 checked against each other through the data-driven fixtures in tests/fixtures/eligibility/.
-The sentence arithmetic of §4 (E03, E04, E05) is taken from tools/sentence_reference.py, the
-independent reference of §4.
+The sentence arithmetic of docs/sentence.md (E03, E04, E05) is taken from tools/sentence_reference.py, the
+independent reference of docs/sentence.md.
 
 Usage (same arguments as `custodia screen`):
     python3 tools/eligibility_reference.py --agreement FILE --persons FILE --as-of DATE \
@@ -26,7 +26,7 @@ fixtures):
 - A row with the wrong number of fields echoes the field at the `person_id` position when the row
   has one (else the empty string), and that value counts for later duplicates when non-empty.
 - A row with several problems reports all of them, `; `-joined, person_id first, then the columns
-  in the order of the SPEC §2 table. A leading UTF-8 byte-order mark is dropped.
+  in the order of the docs/person-file.md table. A leading UTF-8 byte-order mark is dropped.
 - A sentence whose dates fall outside the years 1-9999 makes the row invalid (`sentence_term`).
 - Age (E02) of a person born after `as_of` is negative, so E02 fails for any n >= 0.
 """
@@ -44,14 +44,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import sentence_reference as sr  # noqa: E402  (the independent §4 reference)
+import sentence_reference as sr  # noqa: E402  (the independent docs/sentence.md reference)
 
 Date = dt.date
 
 # ---------------------------------------------------------------------------------------------
-# Code lists (SPEC §1, §2)
+# Code lists (docs/agreement-file.md, docs/person-file.md)
 
-# Officially assigned ISO 3166-1 alpha-2 codes (249) plus XK (Kosovo, user-assigned, SPEC §1).
+# Officially assigned ISO 3166-1 alpha-2 codes (249) plus XK (Kosovo, user-assigned, docs/agreement-file.md).
 # tools/check_eligibility_fixtures.py compares this list with crates/custodia-core/src/codes.rs.
 COUNTRY_CODES = frozenset(
     """
@@ -79,7 +79,7 @@ REMOVAL_ORDER = ("final", "pending", "none")
 TORTURE_RISK = ("no_risk", "risk")
 CARE_NEEDS = ("yes", "no")
 
-# Columns of SPEC §2, in the order of its table (the order problems are reported in).
+# Columns of docs/person-file.md, in the order of its table (the order problems are reported in).
 COLUMNS = (
     "person_id", "family_name", "given_names", "birth_date", "nationalities", "conviction",
     "offence_category", "sentence_start", "sentence_term", "jail_credit_days", "security_class",
@@ -96,7 +96,7 @@ ENUM_COLUMNS = {
 }
 DATE_COLUMNS = ("birth_date", "sentence_start", "torture_risk_assessed_on")
 
-GCT_RATE = 54          # SPEC §5: E04/E05 use GCT rate 54 ...
+GCT_RATE = 54          # docs/rules.md: E04/E05 use GCT rate 54 ...
 GCT_DISALLOWED = 0     # ... and no disallowed days.
 
 
@@ -271,7 +271,7 @@ def csv_field(value: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Person rows (SPEC §2)
+# Person rows (docs/person-file.md)
 
 
 @dataclass
@@ -290,7 +290,7 @@ class Person:
     torture_risk: str | None = None
     torture_risk_assessed_on: Date | None = None
     care_needs: str | None = None
-    sentence: dict | None = None   # §4 output when start and term are known and not life
+    sentence: dict | None = None   # docs/sentence.md output when start and term are known and not life
 
 
 @dataclass
@@ -398,7 +398,7 @@ def read_persons(text: str, agreement: Agreement, as_of: Date) -> list[Result]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Rules (SPEC §5)
+# Rules (docs/rules.md)
 
 PASS, FAIL, UNKNOWN = "pass", "fail", "unknown"
 

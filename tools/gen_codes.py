@@ -11,7 +11,7 @@ Usage (from anywhere; paths are resolved from this file):
 Sources:
 - Countries: PyPI `pycountry` (ISO 3166-1 data of Debian's iso-codes). Only officially assigned
   alpha-2 codes are in that database (249 at pycountry 26.2.16); `XK` (Kosovo, a user-assigned code
-  in wide use, SPEC.md §1) is added by hand.
+  in wide use, docs/agreement-file.md) is added by hand.
 - Currencies: PyPI `iso4217`, which ships the ISO 4217 maintenance agency's List One (active codes,
   with minor units) as `table.xml` and states its publication date. The set of codes is cross-checked
   against pycountry's ISO 4217 database, and the minor units against the hand table of exceptions
@@ -133,7 +133,7 @@ def render() -> str:
 //!
 //! Source:
 //! - ISO 3166-1 alpha-2: the {len(countries) - len(EXTRA_COUNTRIES)} officially assigned codes of the Python package `pycountry`
-//!   {pycountry_version} (Debian iso-codes data), plus `XK` (Kosovo, user-assigned, in wide use; SPEC.md §1).
+//!   {pycountry_version} (Debian iso-codes data), plus `XK` (Kosovo, user-assigned, in wide use; docs/agreement-file.md).
 //!   Reserved, transitional and other user-assigned codes (`UK`, `EU`, `EL` …) are not country
 //!   codes here.
 //! - ISO 4217: List One (current currency and funds codes) published {published}, as shipped by the

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent reference implementation of Custodia's sentence computation.
 
-SPEC.md §4 ("Sentence computation") and §12 (`custodia sentence --json`).
+docs/sentence.md ("Sentence computation") and docs/command-line.md (`custodia sentence --json`).
 Python 3.11, standard library only. Written separately from the Rust code so the two can be
 checked against each other through the data-driven fixtures in tests/fixtures/sentence/.
 
@@ -15,7 +15,7 @@ Usage:
 
 The fixtures are hand-reviewed files; this tool only reads them, it never writes them.
 
-Holidays follow the rules as SPEC §4 states them (current 5 U.S.C. 6103(a), Monday holidays by
+Holidays follow the rules as docs/sentence.md states them (current 5 U.S.C. 6103(a), Monday holidays by
 rule, MLK Day from 1986, Juneteenth from 2021, Veterans Day on the fourth Monday of October in
 1971-1977). Dates before 1971 (Uniform Monday Holiday Act) are not modelled historically: the
 Monday rules are applied to them too.
@@ -53,7 +53,7 @@ class InputError(ValueError):
 
 
 # ---------------------------------------------------------------------------------------------
-# Terms (SPEC §2): `<n>y<n>m<n>d`, optional components in this order, at least one; every number
+# Terms (docs/person-file.md): `<n>y<n>m<n>d`, optional components in this order, at least one; every number
 # >= 0 and at least one > 0; `m` may exceed 11; neither `y` nor `m` written -> day-only; or `life`.
 
 _TERM_RE = re.compile(r"(?:([0-9]+)y)?(?:([0-9]+)m)?(?:([0-9]+)d)?")
@@ -192,7 +192,7 @@ def is_non_working(d: Date) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-# SPEC §4
+# docs/sentence.md
 
 
 def iso(d: Date | None) -> str | None:
@@ -316,7 +316,7 @@ def compute_from_input(inp: dict) -> dict:
 # ---------------------------------------------------------------------------------------------
 # Self-checks
 
-# SPEC §4 "Published checks it must reproduce": (start, term, J, {key: published value}).
+# docs/sentence.md "Published checks it must reproduce": (start, term, J, {key: published value}).
 PUBLISHED = [
     ("2018-03-08", "67m", 337, {"gct_days": 301}),  # Catlin v. Hudson (D. Kan. 2020)
     ("2025-01-01", "60m", 0, {"full_term_date": "2029-12-31", "gct_days": 270,

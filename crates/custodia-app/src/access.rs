@@ -13,7 +13,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::error::AppError;
 
-/// The roles of SPEC §11.
+/// The roles of docs/access.md.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Role {
     /// Manages users, scopes, tokens and agreements; nothing operational.

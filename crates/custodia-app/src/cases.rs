@@ -17,6 +17,7 @@ use custodia_store::{CaseWithSendingId, Identifier, PersonData, StoreError, Time
 
 use crate::access::{Capability, Principal};
 use crate::error::{AppError, AppResult};
+use crate::fields::required_text;
 use crate::{App, actor};
 
 /// Where to place a person (admission and moves).
@@ -232,18 +233,6 @@ pub fn holds_of(case: &custodia_store::cases::CaseRow) -> Vec<HoldRecord> {
         .collect()
 }
 
-/// A required, non-empty text field of at most `max` bytes, trimmed.
-pub(crate) fn text(field: &str, value: &str, max: usize) -> AppResult<String> {
-    let trimmed = value.trim();
-    if trimmed.is_empty() {
-        return Err(AppError::invalid(field, "must not be empty"));
-    }
-    if value.len() > max {
-        return Err(AppError::invalid(field, format!("must be at most {max} bytes")));
-    }
-    Ok(trimmed.to_owned())
-}
-
 /// A coded reason of a case step.
 pub fn reason_code(field: &str, value: &str) -> AppResult<String> {
     ReasonCode::parse(value).map(String::from).map_err(|e| AppError::invalid(field, e.to_string()))
@@ -323,7 +312,7 @@ impl App {
     ) -> AppResult<CaseWithSendingId> {
         self.agreement(who, agreement_id).await?;
         who.require(Capability::ProposeCase)?;
-        let person_id = text("person_id", sending_person_id, 256)?;
+        let person_id = required_text("person_id", sending_person_id, 256)?;
         let row = self.store().propose_case(agreement_id, &person_id, &open_case, &actor(who, now, None)).await?;
         self.case(who, row.id).await
     }
@@ -347,9 +336,9 @@ impl App {
                 who.role.as_str()
             )));
         }
-        let facility_id = text("facility_id", facility_id, 64)?;
-        let cell_id = text("cell_id", cell_id, 64)?;
-        let reason = text("reason", reason, 2000)?;
+        let facility_id = required_text("facility_id", facility_id, 64)?;
+        let cell_id = required_text("cell_id", cell_id, 64)?;
+        let reason = required_text("reason", reason, 2000)?;
         let id =
             self.store().approve_override(case_id, &facility_id, &cell_id, &reason, &actor(who, now, None)).await?;
         Ok(OverrideApproval { id, case_id, facility_id, cell_id, reason, approved_by: who.name.clone(), used: false })
@@ -429,9 +418,10 @@ impl App {
         let plain = |c: Command| Ok((CaseRequest::Plain(c), None));
         match action {
             CaseAction::Screen(decision) => plain(Command::Screen { decision }),
-            CaseAction::ResolveReview { eligible, justification } => {
-                plain(Command::ResolveReview { eligible, justification: text("justification", &justification, 4000)? })
-            }
+            CaseAction::ResolveReview { eligible, justification } => plain(Command::ResolveReview {
+                eligible,
+                justification: required_text("justification", &justification, 4000)?,
+            }),
             CaseAction::ConfirmReview => plain(Command::ConfirmReview),
             CaseAction::Approve(state) => plain(Command::Approve { state }),
             CaseAction::Schedule => plain(Command::Schedule),
@@ -466,10 +456,10 @@ impl App {
             CaseAction::Withdraw => plain(Command::Withdraw),
             CaseAction::Refuse => plain(Command::Refuse),
             CaseAction::PlaceHold(reference) => {
-                plain(Command::PlaceHold { reference: text("reference", &reference, 200)? })
+                plain(Command::PlaceHold { reference: required_text("reference", &reference, 200)? })
             }
             CaseAction::LiftHold(reference) => {
-                plain(Command::LiftHold { reference: text("reference", &reference, 200)? })
+                plain(Command::LiftHold { reference: required_text("reference", &reference, 200)? })
             }
         }
     }
@@ -482,8 +472,8 @@ impl App {
         case_id: i64,
         p: Placement,
     ) -> AppResult<(PlacementRequest, Option<i64>)> {
-        let facility_id = text("placement.facility_id", &p.facility_id, 64)?;
-        let cell_id = text("placement.cell_id", &p.cell_id, 64)?;
+        let facility_id = required_text("placement.facility_id", &p.facility_id, 64)?;
+        let cell_id = required_text("placement.cell_id", &p.cell_id, 64)?;
         let Some(approval_id) = p.override_approval else {
             return Ok((PlacementRequest { facility_id, cell_id, override_by: None }, None));
         };

@@ -15,6 +15,7 @@ pub mod cases;
 pub mod cells;
 pub mod config;
 pub mod error;
+pub mod fields;
 pub mod journal;
 pub mod oversight;
 pub mod persons;

@@ -17,6 +17,7 @@ use custodia_store::{ContactRow, IncidentUpdate, InspectionRow, StoreError, Time
 
 use crate::access::{Capability, Principal};
 use crate::error::{AppError, AppResult};
+pub(crate) use crate::fields::required_text;
 use crate::{App, actor};
 
 /// Longest report or addendum, in bytes.
@@ -90,18 +91,6 @@ pub struct LegalBasisFinding {
     pub state: CaseState,
     /// What is wrong: `missing: …`, `expired: …`, `on hold: …`.
     pub problems: Vec<String>,
-}
-
-/// A required, non-empty text of at most `max` bytes, trimmed.
-pub(crate) fn required_text(field: &str, value: &str, max: usize) -> AppResult<String> {
-    let trimmed = value.trim();
-    if trimmed.is_empty() {
-        return Err(AppError::invalid(field, "must not be empty"));
-    }
-    if value.len() > max {
-        return Err(AppError::invalid(field, format!("must be at most {max} bytes")));
-    }
-    Ok(trimmed.to_owned())
 }
 
 /// Refuses a reported time in the future (beyond a small clock skew).

@@ -1,4 +1,4 @@
-//! `custodia capacity`: standard and floor capacity of each facility from its cells (SPEC §6, §12).
+//! `custodia capacity`: standard and floor capacity of each facility from its cells (docs/capacity.md, docs/command-line.md).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -42,7 +42,7 @@ pub(crate) struct CapacityArgs {
     /// The cells file (CSV).
     #[arg(long, value_name = "FILE")]
     cells: PathBuf,
-    /// Print the JSON contract of SPEC §12 instead of a table.
+    /// Print the JSON contract of docs/command-line.md instead of a table.
     #[arg(long)]
     json: bool,
     /// Field delimiter of the cells file: `,` or `;` (default: detected from the header line).
@@ -50,7 +50,7 @@ pub(crate) struct CapacityArgs {
     delimiter: Option<custodia_core::csv::Delimiter>,
 }
 
-/// The JSON contract of SPEC §12, keys in this order.
+/// The JSON contract of docs/command-line.md, keys in this order.
 #[derive(Debug, Serialize)]
 struct CapacityJson<'a> {
     agreement_id: &'a str,

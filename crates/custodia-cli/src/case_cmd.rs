@@ -137,7 +137,7 @@ pub(crate) enum CaseCommand {
         #[command(flatten)]
         register: RegisterArgs,
     },
-    /// Confirm a review resolution: a second user, not the reviewer (SPEC §5).
+    /// Confirm a review resolution: a second user, not the reviewer (docs/rules.md).
     ConfirmReview(Plain),
     /// One state's approval; both states, by two different users, approve a case.
     Approve {
@@ -155,7 +155,7 @@ pub(crate) enum CaseCommand {
     Schedule(Plain),
     /// The transfer leaves.
     Depart(Plain),
-    /// Admit to a cell (SPEC §7: approvals, eligibility, no hold, commitment order, placement, intake).
+    /// Admit to a cell (docs/lifecycle.md: approvals, eligibility, no hold, commitment order, placement, intake).
     Admit {
         /// The case id.
         id: i64,

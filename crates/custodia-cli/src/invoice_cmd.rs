@@ -1,4 +1,4 @@
-//! `custodia invoice`: SPEC §8 with the output contract of SPEC §12.
+//! `custodia invoice`: docs/billing.md with the output contract of docs/command-line.md.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -52,7 +52,7 @@ pub(crate) struct InvoiceArgs {
     /// Extras (CSV).
     #[arg(long, value_name = "FILE")]
     extras: Option<PathBuf>,
-    /// Print the JSON contract of SPEC §12 (one object per period with --all, one per line).
+    /// Print the JSON contract of docs/command-line.md (one object per period with --all, one per line).
     #[arg(long)]
     json: bool,
     /// Field delimiter of the stays and extras files: `,` or `;` (default: detected from each

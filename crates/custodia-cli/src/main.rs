@@ -79,14 +79,14 @@ enum Command {
     /// Create a register (database and journal signing key) with its first admin; prints
     /// `admin token: TOKEN` once. The only command that creates a register.
     Init(user_cmd::InitArgs),
-    /// Compute release dates for one sentence (SPEC §4: us-federal or two-thirds).
+    /// Compute release dates for one sentence (docs/sentence.md: us-federal or two-thirds).
     Sentence(sentence_cmd::SentenceArgs),
-    /// Work with agreement files (SPEC §1).
+    /// Work with agreement files (docs/agreement-file.md).
     #[command(subcommand)]
     Agreement(agreement_cmd::AgreementCommand),
-    /// Standard and floor capacity of each facility from its cells (SPEC §6).
+    /// Standard and floor capacity of each facility from its cells (docs/capacity.md).
     Capacity(capacity_cmd::CapacityArgs),
-    /// Screen a person file against an agreement's eligibility rules (SPEC §5).
+    /// Screen a person file against an agreement's eligibility rules (docs/rules.md).
     Screen(screen_cmd::ScreenArgs),
     /// Import agreements and person files into the register.
     #[command(subcommand)]
@@ -94,39 +94,39 @@ enum Command {
     /// Export from the register.
     #[command(subcommand)]
     Export(register_cmd::ExportCommand),
-    /// The tamper-evident journal: verify, checkpoint, prove, check, export, key (SPEC §10).
+    /// The tamper-evident journal: verify, checkpoint, prove, check, export, key (docs/journal.md).
     #[command(subcommand)]
     Journal(journal_cmd::JournalCommand),
-    /// Compute the invoice of a billing period from stays and extras (SPEC §8).
+    /// Compute the invoice of a billing period from stays and extras (docs/billing.md).
     Invoice(invoice_cmd::InvoiceArgs),
     /// Invoices and credit notes issued in the register: draft, issue (two people), list, show,
-    /// export, verify (SPEC §8).
+    /// export, verify (docs/billing.md).
     #[command(subcommand)]
     Invoices(invoices_cmd::InvoicesCommand),
-    /// Move a case through the transfer and custody lifecycle (SPEC §7).
+    /// Move a case through the transfer and custody lifecycle (docs/lifecycle.md).
     #[command(subcommand)]
     Case(Box<case_cmd::CaseCommand>),
-    /// Every open alert of an agreement on a given day (SPEC §7).
+    /// Every open alert of an agreement on a given day (docs/lifecycle.md).
     Alerts(oversight_cmd::AlertsArgs),
-    /// Incidents and their mandatory notifications (SPEC §9.1).
+    /// Incidents and their mandatory notifications (docs/oversight.md#incidents).
     #[command(subcommand)]
     Incident(oversight_cmd::IncidentCommand),
-    /// Inspections and their recommendations (SPEC §9.2).
+    /// Inspections and their recommendations (docs/oversight.md#inspections).
     #[command(subcommand)]
     Inspection(oversight_cmd::InspectionCommand),
-    /// The consular and family contact log (SPEC §9.5).
+    /// The consular and family contact log (docs/oversight.md#contacts).
     #[command(subcommand)]
     Contact(oversight_cmd::ContactCommand),
     /// Reports over the register.
     #[command(subcommand)]
     Report(ReportCommand),
-    /// Run the HTTP service (SPEC §13): prints `address: http://HOST:PORT` once ready; stops
+    /// Run the HTTP service (docs/http-api.md): prints `address: http://HOST:PORT` once ready; stops
     /// cleanly on SIGINT/SIGTERM.
     Serve(serve_cmd::ServeArgs),
     /// A fresh register with a simulated year of the US–El Salvador (CECOT) agreement, served:
     /// prints `admin token: TOKEN`, a walk-through and `address: http://HOST:PORT`.
     Demo(demo_cmd::DemoArgs),
-    /// Users, roles, scopes and API tokens (SPEC §11).
+    /// Users, roles, scopes and API tokens (docs/access.md).
     #[command(subcommand)]
     User(user_cmd::UserCommand),
     /// Generate synthetic data for demos and benchmarks.
@@ -142,10 +142,10 @@ enum Command {
 /// `custodia report` subcommands.
 #[derive(Debug, Subcommand)]
 enum ReportCommand {
-    /// Everyone held whose legal basis is missing, expired or on hold (SPEC §9.3).
+    /// Everyone held whose legal basis is missing, expired or on hold (docs/oversight.md#legal-basis).
     LegalBasis(oversight_cmd::LegalBasisArgs),
     /// Invoiced revenue against the receiving state's prison budget and the sending state's cost
-    /// of holding the same people at home, per month and agreement year (SPEC §8).
+    /// of holding the same people at home, per month and agreement year (docs/billing.md).
     Sustainability(invoices_cmd::SustainabilityArgs),
 }
 

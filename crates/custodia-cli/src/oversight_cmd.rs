@@ -76,7 +76,7 @@ pub(crate) struct LegalBasisArgs {
     register: RegisterArgs,
 }
 
-/// The legal-basis audit (SPEC §9.3): everyone held under the agreement whose legal basis is
+/// The legal-basis audit (docs/oversight.md#legal-basis): everyone held under the agreement whose legal basis is
 /// missing, expired (past the projected release) or on hold.
 pub(crate) fn run_legal_basis(args: &LegalBasisArgs) -> CmdResult {
     block_on(async {
@@ -108,7 +108,7 @@ pub(crate) fn run_legal_basis(args: &LegalBasisArgs) -> CmdResult {
     })
 }
 
-/// `custodia incident` subcommands (SPEC §9.1).
+/// `custodia incident` subcommands (docs/oversight.md#incidents).
 #[derive(Debug, Subcommand)]
 pub(crate) enum IncidentCommand {
     /// File an incident; a death, disappearance or serious injury opens its notifications (next of
@@ -222,7 +222,7 @@ pub(crate) fn run_incident(command: &IncidentCommand) -> CmdResult {
     })
 }
 
-/// `custodia inspection` subcommands (SPEC §9.2).
+/// `custodia inspection` subcommands (docs/oversight.md#inspections).
 #[derive(Debug, Subcommand)]
 pub(crate) enum InspectionCommand {
     /// File an inspection visit with its findings and recommendations (all recommendations open).
@@ -268,7 +268,7 @@ fn parse_recommendation_state(text: &str) -> Result<custodia_core::oversight::Re
         .ok_or_else(|| "must be open, accepted, implemented or rejected".into())
 }
 
-/// `custodia contact` subcommands (SPEC §9.5).
+/// `custodia contact` subcommands (docs/oversight.md#contacts).
 #[derive(Debug, Subcommand)]
 pub(crate) enum ContactCommand {
     /// Log who was contacted, when and by what means.

@@ -144,7 +144,7 @@ pub(crate) enum ImportCommand {
         #[command(flatten)]
         register: RegisterArgs,
     },
-    /// Import the cells of an agreement's facilities (SPEC §6 CSV, as `custodia capacity` reads
+    /// Import the cells of an agreement's facilities (docs/capacity.md CSV, as `custodia capacity` reads
     /// it). Idempotent: an unchanged cell changes nothing, a changed cell becomes an amendment
     /// event. Any unusable row fails the import (exit 2) and nothing is written.
     Cells {
@@ -159,7 +159,7 @@ pub(crate) enum ImportCommand {
         #[command(flatten)]
         register: RegisterArgs,
     },
-    /// Import a person file (SPEC §2 CSV) sent under an agreement. Idempotent: an unchanged row
+    /// Import a person file (docs/person-file.md CSV) sent under an agreement. Idempotent: an unchanged row
     /// changes nothing, a changed row becomes an amendment event. If any row is invalid, every
     /// invalid row is listed with its line number and nothing is imported (exit 2), unless
     /// --skip-invalid is given.

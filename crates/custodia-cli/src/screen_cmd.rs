@@ -1,4 +1,4 @@
-//! `custodia screen`: SPEC §5 over a person file, with the output contract of SPEC §12.
+//! `custodia screen`: docs/rules.md over a person file, with the output contract of docs/command-line.md.
 //!
 //! Built to stream millions of rows: the file is read in 1 MiB chunks cut at record boundaries,
 //! chunks are parsed and screened in parallel on every core into per-chunk output buffers (no
@@ -27,7 +27,7 @@ const MAX_RECORD_BYTES: usize = 16 << 20;
 const PROGRESS_MIN_BYTES: u64 = 64 << 20;
 
 const AFTER_HELP: &str = "\
-Output (SPEC §12), in input order: CSV `person_id,decision,reasons` with a header, or with
+Output (docs/command-line.md), in input order: CSV `person_id,decision,reasons` with a header, or with
 --format jsonl one JSON object per line with the same keys. decision is eligible, ineligible, review,
 or invalid for a row that cannot be read (reasons then starts with `INPUT:` and names the column).
 reasons lists every rule that did not pass, failures as E07 and unknowns as E02?, joined by `;`.
@@ -70,7 +70,7 @@ pub(crate) struct ScreenArgs {
     /// The agreement file (TOML) whose eligibility rules apply.
     #[arg(long, value_name = "FILE")]
     agreement: PathBuf,
-    /// The sending state's person file (CSV, SPEC §2).
+    /// The sending state's person file (CSV, docs/person-file.md).
     #[arg(long, value_name = "FILE")]
     persons: PathBuf,
     /// The date the rules are evaluated on, YYYY-MM-DD.
@@ -564,7 +564,7 @@ fn write_in_order(
         if let Some(ahead) = out.rows.get(i + LOOKAHEAD) {
             seen.touch(ahead.fingerprint);
         }
-        // Every earlier row counts for duplicates, valid or not (SPEC §2); a row that is already
+        // Every earlier row counts for duplicates, valid or not (docs/person-file.md); a row that is already
         // invalid keeps its own reason.
         let seen_before = row.fingerprint != 0 && !seen.insert(row.fingerprint);
         let duplicate = seen_before && row.decision != RowDecision::Invalid;

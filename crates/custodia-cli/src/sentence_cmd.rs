@@ -1,4 +1,4 @@
-//! `custodia sentence`: SPEC §4 arithmetic with the output contract of SPEC §12.
+//! `custodia sentence`: docs/sentence.md arithmetic with the output contract of docs/command-line.md.
 
 use std::io::Write;
 
@@ -57,7 +57,7 @@ fn parse_profile(text: &str) -> Result<SentenceProfile, String> {
     SentenceProfile::parse(text).ok_or_else(|| "must be us-federal or two-thirds".to_owned())
 }
 
-/// The JSON contract of SPEC §12, keys in this order.
+/// The JSON contract of docs/command-line.md, keys in this order.
 #[derive(Debug, Serialize)]
 pub(crate) struct SentenceJson {
     start_date: String,

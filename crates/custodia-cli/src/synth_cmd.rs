@@ -14,7 +14,7 @@ const BLOCK_ROWS: u64 = 16_384;
 /// `custodia synth` subcommands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum SynthCommand {
-    /// Write a synthetic person file (SPEC §2 columns), identical for the same seed.
+    /// Write a synthetic person file (docs/person-file.md columns), identical for the same seed.
     #[command(long_about = PERSONS_ABOUT)]
     Persons(PersonsArgs),
     /// Write a synthetic stays file for `custodia invoice`, drawn over an agreement's term.
@@ -52,7 +52,7 @@ pub(crate) struct StaysArgs {
 }
 
 const PERSONS_ABOUT: &str = "\
-Write a synthetic person file (SPEC §2 columns) for demos, tests and benchmarks. The file is the
+Write a synthetic person file (docs/person-file.md columns) for demos, tests and benchmarks. The file is the
 same for the same --count and --seed on any machine, and the first N rows of a larger file equal
 the file of N rows.
 

@@ -1,4 +1,4 @@
-//! `custodia invoice`: the billing fixtures of `tests/fixtures/billing/` (SPEC §8, §12), whose
+//! `custodia invoice`: the billing fixtures of `tests/fixtures/billing/` (docs/billing.md, docs/command-line.md), whose
 //! expected outputs come from the independent reference `tools/billing_reference.py`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
@@ -46,7 +46,7 @@ impl Drop for TempDir {
 /// description is implementation-defined and not compared.
 type Line = (String, Option<i64>, Option<i64>, Option<i64>);
 
-/// The lines of an invoice as a multiset (line order is free, SPEC §8).
+/// The lines of an invoice as a multiset (line order is free, docs/billing.md).
 fn line_multiset(value: &Value) -> BTreeMap<Line, usize> {
     let mut lines = BTreeMap::new();
     for line in value["lines"].as_array().map(Vec::as_slice).unwrap_or_default() {

@@ -1,4 +1,4 @@
-//! `custodia capacity`: the SPEC §12 contract, exact arithmetic, and unusable rows.
+//! `custodia capacity`: the docs/command-line.md contract, exact arithmetic, and unusable rows.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::path::{Path, PathBuf};
@@ -83,7 +83,7 @@ fn cecot_example_reproduces_the_domain_figures() {
         "\"non_compliant_cells\"",
     ];
     let positions: Vec<usize> = keys.iter().map(|k| text.find(k).unwrap()).collect();
-    assert!(positions.windows(2).all(|w| w[0] < w[1]), "key order of SPEC §12: {text}");
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "key order of docs/command-line.md: {text}");
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! End-to-end tests of the `custodia` binary: the SPEC §12 contracts, the data-driven sentence
+//! End-to-end tests of the `custodia` binary: the docs/command-line.md contracts, the data-driven sentence
 //! fixtures, the shipped example agreements, and bad input.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 

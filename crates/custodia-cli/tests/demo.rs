@@ -1,4 +1,4 @@
-//! `custodia demo`: one command makes a living register and serves it (SPEC §12).
+//! `custodia demo`: one command makes a living register and serves it (docs/command-line.md).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 #![allow(clippy::disallowed_methods)] // the test waits on the wall clock
 

@@ -1,4 +1,4 @@
-//! `custodia invoice`: the SPEC §12 contract and input that must stop the computation.
+//! `custodia invoice`: the docs/command-line.md contract and input that must stop the computation.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::path::{Path, PathBuf};

@@ -1,4 +1,4 @@
-//! Invoices issued in the register (SPEC §8, §11): drawn from custody records, two people, in
+//! Invoices issued in the register (docs/billing.md, docs/access.md): drawn from custody records, two people, in
 //! order, immutable, adjustments for late corrections, a credit note at the end, export, verify and
 //! the sustainability report — as a finance officer runs them.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]

@@ -1,5 +1,5 @@
 //! `custodia screen` and `custodia synth`: the eligibility fixtures, the output contract of
-//! SPEC §12, and bad input.
+//! docs/command-line.md, and bad input.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::path::{Path, PathBuf};
@@ -273,7 +273,7 @@ fn synth_is_deterministic_and_prefix_stable() {
 }
 
 /// Regression: a stray `"` inside an unquoted field (`O"Hara`) made every later line part of one
-/// record, so those rows vanished from the output. SPEC §2: the rest of the file is still processed.
+/// record, so those rows vanished from the output. docs/person-file.md: the rest of the file is still processed.
 #[test]
 fn regression_stray_quote_does_not_swallow_later_rows() {
     let temp = TempDir::new("stray-quote");
@@ -292,7 +292,7 @@ fn regression_stray_quote_does_not_swallow_later_rows() {
 }
 
 /// Regression: values were limited by how they were spelled (leading zeros, nine nationalities,
-/// a tab in an id) where SPEC §2 accepts them.
+/// a tab in an id) where docs/person-file.md accepts them.
 #[test]
 fn regression_values_spec_allows_are_not_invalid() {
     let temp = TempDir::new("limits");
@@ -318,7 +318,7 @@ fn regression_values_spec_allows_are_not_invalid() {
     assert!(records[5].starts_with("A5,invalid,\"INPUT: jail_credit_days: "), "{}", records[5]);
 }
 
-/// A row with several problems names them all, in SPEC §2 column order; a duplicate of an earlier
+/// A row with several problems names them all, in docs/person-file.md column order; a duplicate of an earlier
 /// id that is itself invalid keeps its own reason.
 #[test]
 fn several_problems_and_invalid_duplicates() {

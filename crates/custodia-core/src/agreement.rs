@@ -1,4 +1,4 @@
-//! The agreement file (SPEC §1, with the keys of §5, §6, §8 and §9), loaded from TOML.
+//! The agreement file (docs/agreement-file.md, with the keys of docs/rules.md, docs/capacity.md, docs/billing.md and docs/oversight.md), loaded from TOML.
 //!
 //! Loading validates everything and reports *all* problems at once, each with its key path and the
 //! reason (`fees.capita_minor: must be a positive integer`). Unknown keys are errors, which catches
@@ -92,13 +92,13 @@ pub struct Facility {
     pub name: String,
     /// Country (the receiving state).
     pub country: CountryCode,
-    /// What the operator claims it holds; compared with the capacity computed from cells (§6).
+    /// What the operator claims it holds; compared with the capacity computed from cells (docs/capacity.md).
     pub stated_capacity: u32,
     /// Places under this agreement.
     pub contracted_places: u32,
 }
 
-/// Space standards (SPEC §6). Defaults are the CPT's: 4 m² shared, 6 m² single, 3 m² floor
+/// Space standards (docs/capacity.md). Defaults are the CPT's: 4 m² shared, 6 m² single, 3 m² floor
 /// (Muršić v. Croatia, ECtHR 2016: below 3 m² a strong presumption of degrading treatment).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Standards {
@@ -161,7 +161,7 @@ impl NationalsPolicy {
     }
 }
 
-/// Eligibility configuration (SPEC §5). A rule applies only when its key is present; a boolean
+/// Eligibility configuration (docs/rules.md). A rule applies only when its key is present; a boolean
 /// key set to `false` is the same as an absent one.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Eligibility {
@@ -197,7 +197,7 @@ pub struct Eligibility {
     pub torture_risk_max_age_days: Option<u32>,
 }
 
-/// The fee model (SPEC §8). Amounts in minor units of the agreement's currency.
+/// The fee model (docs/billing.md). Amounts in minor units of the agreement's currency.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fees {
     /// A rate per person-day, optionally by security class, optionally with guaranteed places.
@@ -246,7 +246,7 @@ impl Fees {
     }
 }
 
-/// Oversight configuration (SPEC §9).
+/// Oversight configuration (docs/oversight.md).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Oversight {
     /// Deadline to notify next of kin, hours.
@@ -854,7 +854,7 @@ impl Loader {
             opt!("allowed_security_classes", |e| self.list(e, &classes_hint, SecurityClass::parse));
         let exclude_care_needs = flag(self, &mut obj, "exclude_care_needs", &mut ok);
         let torture_risk_max_age_days = opt!("torture_risk_max_age_days", |e| self.u32_in(e, 0, MAX_DAYS));
-        self.finish(obj, " (eligibility rules are listed in SPEC §5)");
+        self.finish(obj, " (eligibility rules are listed in docs/rules.md)");
         ok.then_some(Eligibility {
             require_final_conviction,
             min_age,

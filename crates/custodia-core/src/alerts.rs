@@ -1,4 +1,4 @@
-//! Derived dates and open alerts for a given day (SPEC §7). The day is a parameter, never the
+//! Derived dates and open alerts for a given day (docs/lifecycle.md). The day is a parameter, never the
 //! clock, so the same records always give the same alerts for the same day.
 
 use crate::custody::Case;
@@ -41,7 +41,7 @@ pub enum AlertKind {
     ContractedPlacesExceeded,
     /// More people in a facility than its standard capacity.
     StandardCapacityExceeded,
-    /// A mandatory incident notification is past its deadline and not sent (SPEC §9.1).
+    /// A mandatory incident notification is past its deadline and not sent (docs/oversight.md#incidents).
     NotificationOverdue,
 }
 
@@ -85,7 +85,7 @@ pub struct Alert {
     pub reason: String,
 }
 
-/// Days before `return_by` from which an unscheduled return is an alert (SPEC §7).
+/// Days before `return_by` from which an unscheduled return is an alert (docs/lifecycle.md).
 pub const RETURN_WARNING_DAYS: i64 = 30;
 
 /// `return_by = projected release − return_before_release_days`.
@@ -113,7 +113,7 @@ pub struct FacilityCount<'a> {
     pub facility_id: &'a str,
     /// People in custody there.
     pub in_custody: u32,
-    /// Its standard capacity (SPEC §6).
+    /// Its standard capacity (docs/capacity.md).
     pub standard_capacity: u32,
 }
 

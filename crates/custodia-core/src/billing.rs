@@ -1,4 +1,4 @@
-//! Invoices, SPEC §8: day counting, population by a sweep over stay boundaries, the four fee
+//! Invoices, docs/billing.md: day counting, population by a sweep over stay boundaries, the four fee
 //! models, extras, exact proration with one half-to-even rounding per line.
 
 use crate::agreement::{Agreement, Fees};
@@ -312,7 +312,7 @@ struct PeriodFacts<'a> {
     capita_starts_before: i64,
 }
 
-/// Computes the invoice of `period` (SPEC §8).
+/// Computes the invoice of `period` (docs/billing.md).
 pub fn invoice(
     agreement: &Agreement,
     stays: &[Stay],

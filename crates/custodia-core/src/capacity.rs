@@ -1,4 +1,4 @@
-//! Cells and space standards, SPEC §6: standard and floor capacity from floor area, exactly.
+//! Cells and space standards, docs/capacity.md: standard and floor capacity from floor area, exactly.
 //!
 //! Standards: CPT 4 m² per person in a shared cell and 6 m² for a single cell (sanitary annex
 //! excluded); below 3 m² per person the European Court of Human Rights presumes degrading treatment
@@ -77,7 +77,7 @@ fn places(area: Decimal, per_person: Decimal) -> u32 {
 }
 
 impl Cell {
-    /// Capacities under `standards` (SPEC §6).
+    /// Capacities under `standards` (docs/capacity.md).
     pub fn capacity(&self, standards: &Standards) -> CellCapacity {
         match self.kind {
             CellKind::Single => {
@@ -201,7 +201,7 @@ impl CellHeader {
     }
 }
 
-/// A facility's figures (SPEC §6, §12 `capacity`).
+/// A facility's figures (docs/capacity.md, docs/command-line.md `capacity`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FacilityCapacity {
     /// The facility.

@@ -5,7 +5,7 @@
 //!
 //! Source:
 //! - ISO 3166-1 alpha-2: the 249 officially assigned codes of the Python package `pycountry`
-//!   26.2.16 (Debian iso-codes data), plus `XK` (Kosovo, user-assigned, in wide use; SPEC.md §1).
+//!   26.2.16 (Debian iso-codes data), plus `XK` (Kosovo, user-assigned, in wide use; docs/agreement-file.md).
 //!   Reserved, transitional and other user-assigned codes (`UK`, `EU`, `EL` …) are not country
 //!   codes here.
 //! - ISO 4217: List One (current currency and funds codes) published 2026-01-01, as shipped by the

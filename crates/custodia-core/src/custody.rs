@@ -1,4 +1,4 @@
-//! A case's custody rules, SPEC §7 and §6: each command is checked by a pure function that returns
+//! A case's custody rules, docs/lifecycle.md and docs/capacity.md: each command is checked by a pure function that returns
 //! the event to record or a coded refusal. Facts that live elsewhere — who the users are, how full
 //! a cell is, what the clock says — come in as parameters.
 
@@ -246,14 +246,14 @@ impl IntakeRecord {
 pub struct Occupancy {
     /// People there now.
     pub current: u32,
-    /// Standard capacity (SPEC §6).
+    /// Standard capacity (docs/capacity.md).
     pub standard: u32,
     /// Floor capacity: never exceeded.
     pub floor: u32,
 }
 
 /// An override allowing a placement between standard and floor capacity: two different users and a
-/// written reason (SPEC §6).
+/// written reason (docs/capacity.md).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Override {
     /// First approver.
@@ -278,7 +278,7 @@ pub struct Placement {
     pub override_by: Option<Override>,
 }
 
-/// Checks a placement of one more person (SPEC §6): up to the standard capacity is allowed; between
+/// Checks a placement of one more person (docs/capacity.md): up to the standard capacity is allowed; between
 /// standard and floor only with an override by two different users with a reason; beyond the
 /// floor never. The agreement's contracted places cap the number in custody the same way.
 pub fn check_placement(placement: &Placement) -> Result<(), Refusal> {
@@ -339,14 +339,14 @@ pub enum Command {
         decision: Decision,
     },
     /// Resolve a `review` decision to eligible or ineligible, with a written justification
-    /// (SPEC §5); the acting user is the reviewer.
+    /// (docs/rules.md); the acting user is the reviewer.
     ResolveReview {
         /// Resolved to eligible (else ineligible).
         eligible: bool,
         /// Why.
         justification: String,
     },
-    /// Confirm the resolution: a second user, not the reviewer (SPEC §5).
+    /// Confirm the resolution: a second user, not the reviewer (docs/rules.md).
     ConfirmReview,
     /// One state's approval; the case becomes approved when both states approved, by two users.
     Approve {
@@ -357,7 +357,7 @@ pub enum Command {
     Schedule,
     /// The transfer leaves.
     Depart,
-    /// Admission (SPEC §7).
+    /// Admission (docs/lifecycle.md).
     Admit {
         /// Commitment-order reference.
         commitment_order: String,

@@ -224,7 +224,7 @@ impl Date {
     }
 
     /// Adds calendar months, clamping a missing day to the month's last day
-    /// (Jan 31 + 1 month = Feb 28 or 29), as SPEC §4 step 1 requires.
+    /// (Jan 31 + 1 month = Feb 28 or 29), as docs/sentence.md step 1 requires.
     pub const fn add_months(self, months: i64) -> Result<Self, DateError> {
         Self::add_months_to_ymd(self.ymd(), months)
     }

@@ -1,4 +1,4 @@
-//! Exact non-negative decimals for areas and space standards (SPEC §6: "areas are decimals, never
+//! Exact non-negative decimals for areas and space standards (docs/capacity.md: "areas are decimals, never
 //! binary floating point, and the agreement's m² values are taken as the decimals written").
 
 use std::fmt;

@@ -1,4 +1,4 @@
-//! Eligibility screening, SPEC §5: rules E01–E15.
+//! Eligibility screening, docs/rules.md: rules E01–E15.
 //!
 //! Every configured rule is evaluated — there is no short-circuit — and gives `pass`, `fail` or
 //! `unknown` (the data it needs is missing). The decision is `ineligible` if any rule fails,
@@ -245,7 +245,7 @@ impl Rule {
                 "agreement key eligibility.min_sentence_days (Norway–Netherlands 2015: sentences over two years)"
             }
             Rule::E04 => "Council of Europe ETS 112 art. 3(1)(c): at least six months of the sentence left to serve",
-            Rule::E05 => "Nelson Mandela Rules 7: no one held without a valid commitment order; SPEC §5",
+            Rule::E05 => "Nelson Mandela Rules 7: no one held without a valid commitment order; docs/rules.md",
             Rule::E06 => "agreement key eligibility.exclude_life_sentences (Denmark–Kosovo 2024)",
             Rule::E07 => {
                 "Afroyim v. Rusk, 387 U.S. 253 (1967); 18 U.S.C. 4100(b): transfer only to a country of nationality, with consent"
@@ -315,7 +315,7 @@ impl Screening {
         if unknown { Decision::Review } else { Decision::Eligible }
     }
 
-    /// Appends the `reasons` string of SPEC §5 — every rule that did not pass, failures as `E07`,
+    /// Appends the `reasons` string of docs/rules.md — every rule that did not pass, failures as `E07`,
     /// unknowns as `E02?`, in number order, joined by `;` — without allocating.
     pub fn write_reasons(&self, out: &mut Vec<u8>) {
         let mut first = true;
@@ -532,7 +532,7 @@ impl Screener {
                 _ => SentenceFacts::Unknown,
             });
         };
-        // Credit beyond the whole term changes nothing (release is due at once, SPEC §4 step 6),
+        // Credit beyond the whole term changes nothing (release is due at once, docs/sentence.md step 6),
         // so a credit too large for the calendar is capped at the term's length. Ordinary credits
         // (under a century) are used as they are, which costs nothing on the hot path.
         let jail_credit_days = match term {
@@ -620,7 +620,7 @@ impl Screener {
     }
 }
 
-/// Screens one person against an agreement on `as_of` (SPEC §5). For many rows, build a
+/// Screens one person against an agreement on `as_of` (docs/rules.md). For many rows, build a
 /// [`Screener`] once.
 pub fn screen(agreement: &Agreement, person: &PersonRecord<'_>, as_of: Date) -> Result<Screening, RowError> {
     Screener::new(agreement).screen(person, as_of)

@@ -1,6 +1,6 @@
 //! US federal holidays of 5 U.S.C. 6103(a), on their observed dates, computed by rule.
 //!
-//! Used by the weekday rule of 18 U.S.C. 3624(a) (SPEC §4 step 7): a release that falls on a
+//! Used by the weekday rule of 18 U.S.C. 3624(a) (docs/sentence.md step 7): a release that falls on a
 //! Saturday, Sunday or legal holiday happens on the last preceding weekday.
 //!
 //! Rules as in force since the Uniform Monday Holiday Act took effect (1 January 1971): Washington's

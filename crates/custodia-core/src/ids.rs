@@ -53,7 +53,7 @@ pub enum IdError {
 pub const MAX_PERSON_ID_BYTES: usize = 4096;
 
 /// The sending state's identifier of a person, as it appears in its export: any non-empty text up
-/// to [`MAX_PERSON_ID_BYTES`] bytes (SPEC §2 constrains nothing else), exact and case-sensitive.
+/// to [`MAX_PERSON_ID_BYTES`] bytes (docs/person-file.md constrains nothing else), exact and case-sensitive.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PersonId(String);
 
@@ -237,7 +237,7 @@ mod tests {
     fn person_ids() {
         assert!(PersonId::parse("A-123 456").is_ok());
         assert_eq!(PersonId::parse(""), Err(IdError::Empty));
-        assert!(PersonId::parse("a\tb").is_ok(), "any text: SPEC §2 only forbids an empty id");
+        assert!(PersonId::parse("a\tb").is_ok(), "any text: docs/person-file.md only forbids an empty id");
         assert_eq!(PersonId::parse(&"x".repeat(4097)), Err(IdError::TooLong(4096)));
     }
 }

@@ -1,4 +1,4 @@
-//! Incidents and their mandatory notifications, SPEC §9.1 (Nelson Mandela Rules 69 and 71).
+//! Incidents and their mandatory notifications, docs/oversight.md#incidents (Nelson Mandela Rules 69 and 71).
 //!
 //! A death, a disappearance or a serious injury opens three notifications — next of kin, the sending
 //! state, an independent authority — each due within the agreement's `[oversight]` hours. Reports

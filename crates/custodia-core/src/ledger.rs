@@ -1,4 +1,4 @@
-//! Issued invoices (SPEC §8): the documents the register draws from custody records, the
+//! Issued invoices (docs/billing.md): the documents the register draws from custody records, the
 //! `ADJUSTMENT` lines that carry a late correction of custody records onto the next invoice, and
 //! the credit note that settles an agreement when it ends.
 //!
@@ -263,7 +263,7 @@ pub struct InvoiceRequest<'a> {
     pub billed: &'a [Billed<'a>],
 }
 
-/// The invoice of a period: its lines (SPEC §8) and an `ADJUSTMENT` line for each earlier period
+/// The invoice of a period: its lines (docs/billing.md) and an `ADJUSTMENT` line for each earlier period
 /// whose custody records changed since it was billed.
 pub fn invoice_document(request: &InvoiceRequest<'_>) -> Result<Document, BillingError> {
     let agreement = request.agreement;
@@ -370,7 +370,7 @@ pub fn credit_note_document(
     })
 }
 
-/// The US Bureau of Prisons' average cost of incarceration, FY2023: $120.80 a day (SPEC §8), the
+/// The US Bureau of Prisons' average cost of incarceration, FY2023: $120.80 a day (docs/billing.md), the
 /// default cost of holding a person at home when the sending state is the US and fees are in USD.
 pub const US_BOP_FY2023_DAY_MINOR: i64 = 12_080;
 

@@ -1,4 +1,4 @@
-//! The transfer and custody lifecycle of a case, SPEC §7: one state enum and one transition table.
+//! The transfer and custody lifecycle of a case, docs/lifecycle.md: one state enum and one transition table.
 //!
 //! Every allowed move is a row of [`TRANSITIONS`]; anything else is refused with
 //! [`Refusal::InvalidTransition`]. The state diagram in `docs/lifecycle.md` is generated from the
@@ -85,7 +85,7 @@ impl CaseState {
         matches!(self, Self::InTransit | Self::InCustody | Self::ReturnScheduled)
     }
 
-    /// A legal hold forbids entering this state (SPEC §7: scheduled, in transit, in custody).
+    /// A legal hold forbids entering this state (docs/lifecycle.md: scheduled, in transit, in custody).
     pub const fn blocked_by_hold(self) -> bool {
         matches!(self, Self::Scheduled | Self::InTransit | Self::InCustody)
     }
@@ -173,7 +173,7 @@ const fn t(from: CaseState, action: Action, to: CaseState) -> Transition {
     Transition { from, action, to }
 }
 
-/// The lifecycle of SPEC §7. Withdrawal and refusal end a case before transit; release and death
+/// The lifecycle of docs/lifecycle.md. Withdrawal and refusal end a case before transit; release and death
 /// end custody (a death may also happen in transit); return ends it in the sending state.
 pub const TRANSITIONS: [Transition; 20] = {
     use Action as A;
@@ -212,7 +212,7 @@ pub enum Refusal {
         /// What was asked.
         action: Action,
     },
-    /// A legal hold stands (SPEC §7) and the action would lead to `to`.
+    /// A legal hold stands (docs/lifecycle.md) and the action would lead to `to`.
     OnHold {
         /// What was asked.
         action: Action,

@@ -1,4 +1,4 @@
-//! Inspections and the consular and family contact log, SPEC §9.2 and §9.5.
+//! Inspections and the consular and family contact log, docs/oversight.md#inspections and docs/oversight.md#contacts.
 
 use crate::date::Date;
 

@@ -1,4 +1,4 @@
-//! Person records as the sending state exports them (SPEC §2), parsed row by row without
+//! Person records as the sending state exports them (docs/person-file.md), parsed row by row without
 //! allocating on the success path.
 
 use std::fmt;
@@ -400,7 +400,7 @@ impl<'a> PersonRecord<'a> {
     }
 
     /// Parses one data row. `fields` are the row's raw fields in file order; the row must have as
-    /// many fields as the header. Every value is checked even when no rule reads it (SPEC §2).
+    /// many fields as the header. Every value is checked even when no rule reads it (docs/person-file.md).
     pub fn parse<F: RowFields<'a> + ?Sized>(header: &PersonHeader, fields: &F) -> Result<Self, RowError> {
         if fields.count() != header.field_count() {
             return Err(RowError {
@@ -409,7 +409,7 @@ impl<'a> PersonRecord<'a> {
             });
         }
         let get = |column: Column| -> &'a [u8] { header.position(column).and_then(|i| fields.field(i)).unwrap_or(b"") };
-        // Every column is checked; all problems are reported together, in SPEC §2 column order.
+        // Every column is checked; all problems are reported together, in docs/person-file.md column order.
         let mut problems: Vec<(Column, String)> = Vec::new();
         let mut check = |column: Column, result: Result<(), String>| {
             if let Err(message) = result {

@@ -1,4 +1,4 @@
-//! Release-date arithmetic, SPEC §4.
+//! Release-date arithmetic, docs/sentence.md.
 //!
 //! Profile `us-federal` follows 18 U.S.C. 3585 (commencement and prior-custody credit), 3624(b) as
 //! amended by the First Step Act (up to 54 days of good conduct time per year of the sentence
@@ -124,7 +124,7 @@ pub fn full_term_date(start: Date, term: &FixedTerm) -> Result<Date, SentenceErr
     Ok(end)
 }
 
-/// Whether a term is "more than one year" (SPEC §4 step 3): months/years terms iff
+/// Whether a term is "more than one year" (docs/sentence.md step 3): months/years terms iff
 /// `FT ≥ add_months(S, 12)`, day-only terms iff `days > 365`.
 ///
 /// This is a cliff in the statute: a term of a year and a day earns 54 days of GCT and so releases
@@ -138,7 +138,7 @@ pub fn qualifies_for_gct(start: Date, term: &FixedTerm, full_term: Date) -> Resu
     })
 }
 
-/// Good conduct time before disallowance (SPEC §4 steps 3–5): `W·r + floor(P·r/365)`, or 0 for
+/// Good conduct time before disallowance (docs/sentence.md steps 3–5): `W·r + floor(P·r/365)`, or 0 for
 /// terms of one year or less.
 pub fn good_conduct_time(start: Date, term: &FixedTerm, full_term: Date, rate: u32) -> Result<u32, SentenceError> {
     if !qualifies_for_gct(start, term, full_term)? {
@@ -170,7 +170,7 @@ pub fn good_conduct_time(start: Date, term: &FixedTerm, full_term: Date, rate: u
 }
 
 /// Steps back over Saturdays, Sundays and observed federal holidays, never before `start`
-/// (18 U.S.C. 3624(a); SPEC §4 step 7).
+/// (18 U.S.C. 3624(a); docs/sentence.md step 7).
 pub fn last_preceding_business_day(date: Date, start: Date) -> Result<Date, SentenceError> {
     let mut day = date;
     while is_non_business_day(day) {
@@ -182,7 +182,7 @@ pub fn last_preceding_business_day(date: Date, start: Date) -> Result<Date, Sent
     Ok(day.max(start))
 }
 
-/// Computes the release dates of SPEC §4 for either profile.
+/// Computes the release dates of docs/sentence.md for either profile.
 pub fn compute(input: &SentenceInput) -> Result<SentenceDates, SentenceError> {
     if input.gct_rate > MAX_GCT_RATE {
         return Err(SentenceError::GctRate);

@@ -1,4 +1,4 @@
-//! Deterministic synthetic person files (SPEC §2 columns) for demos, tests and benchmarks.
+//! Deterministic synthetic person files (docs/person-file.md columns) for demos, tests and benchmarks.
 //!
 //! Each row is generated from `(seed, row index)` alone, so any range of rows can be generated
 //! independently (in parallel) and the file is identical for a seed whatever the thread count.
@@ -427,7 +427,7 @@ impl TermPlan {
     }
 }
 
-/// The header line of a synthetic stays file (the `custodia invoice` columns, SPEC §12).
+/// The header line of a synthetic stays file (the `custodia invoice` columns, docs/command-line.md).
 pub const STAYS_HEADER: &str = "person_id,facility_id,security_class,admitted_on,released_on";
 
 /// What a synthetic stays file is drawn from: the agreement's term and facilities.

@@ -1,4 +1,4 @@
-//! Sentence terms: `<n>y<n>m<n>d` or `life` (SPEC §2).
+//! Sentence terms: `<n>y<n>m<n>d` or `life` (docs/person-file.md).
 
 use std::fmt;
 
@@ -16,7 +16,7 @@ pub enum Term {
 }
 
 /// A fixed term. `day_only` is true when neither `y` nor `m` was written (`1291d`), which changes
-/// the arithmetic of SPEC §4 (days are not converted to calendar months).
+/// the arithmetic of docs/sentence.md (days are not converted to calendar months).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct FixedTerm {
     /// Years, as written.

@@ -1,4 +1,4 @@
-//! Billing (SPEC §8): every fee model, proration, envelopes, and properties of the arithmetic.
+//! Billing (docs/billing.md): every fee model, proration, envelopes, and properties of the arithmetic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use custodia_core::Agreement;

@@ -1,5 +1,5 @@
 //! Property: missing data never yields `eligible`. Blanking a value that a configured rule needs
-//! (a column where SPEC §2 says empty means unknown) always gives `review` or `ineligible`.
+//! (a column where docs/person-file.md says empty means unknown) always gives `review` or `ineligible`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use custodia_core::Agreement;
@@ -116,12 +116,12 @@ fn decide(screener: &Screener, header: &PersonHeader, values: &[String]) -> Deci
     screener.screen(&person, Date::parse("2025-06-01").unwrap()).unwrap().decision()
 }
 
-/// Whether some configured rule cannot be decided without `column` for this row (SPEC §5): the
+/// Whether some configured rule cannot be decided without `column` for this row (docs/rules.md): the
 /// only values a rule can do without are those the spec makes irrelevant.
 fn needed(column: Column, values: &[String], waiver: bool) -> bool {
     let value = |c: Column| values[COLUMNS.iter().position(|x| *x == c).unwrap()].as_str();
     match column {
-        // Empty jail credit means 0, not unknown (SPEC §2).
+        // Empty jail credit means 0, not unknown (docs/person-file.md).
         Column::JailCreditDays => false,
         // Life passes E03–E05 whatever the start date.
         Column::SentenceStart => value(Column::SentenceTerm) != "life",

@@ -1,6 +1,6 @@
 //! RFC 8785 JSON Canonicalization Scheme (JCS), restricted to integer numbers.
 //!
-//! The canonical form of an event is the exact byte string hashed into the journal (SPEC §10), so two
+//! The canonical form of an event is the exact byte string hashed into the journal (docs/journal.md), so two
 //! implementations must agree on it byte for byte. RFC 8785 §3.2 fixes it:
 //!
 //! - no whitespace between tokens (§3.2.1);

@@ -1,4 +1,4 @@
-//! Custodia's journal (SPEC §10): the tamper-evident, append-only record of every change.
+//! Custodia's journal (docs/journal.md): the tamper-evident, append-only record of every change.
 //!
 //! This crate is pure: no IO, no clock, no async, no randomness. Key material comes in as bytes the
 //! caller drew; every function that can meet bad data returns a typed `Result`.

@@ -9,7 +9,7 @@
 //! - for `n > 1`, with `k` the largest power of two smaller than `n`,
 //!   `MTH(D[n]) = HASH(0x01 ‖ MTH(D[0:k]) ‖ MTH(D[k:n]))`.
 //!
-//! Custodia's leaves are the canonical JSON bytes of events (SPEC §10). Everything here is bounded:
+//! Custodia's leaves are the canonical JSON bytes of events (docs/journal.md). Everything here is bounded:
 //! trees hold at most [`MAX_TREE_SIZE`] leaves and proofs at most [`MAX_PROOF_LEN`] hashes, and every
 //! function returns an error instead of panicking on bad input.
 

@@ -1,4 +1,4 @@
-//! Custodia's HTTP service (SPEC §11, §13): the REST API under `/api/v1`, access by role and
+//! Custodia's HTTP service (docs/access.md, docs/http-api.md): the REST API under `/api/v1`, access by role and
 //! scope, the public locator, OpenAPI, health and metrics.
 //!
 //! Requests are parsed at the edge into core types; the store decides and journals in one

@@ -76,7 +76,7 @@ impl AppState {
         (Self(Arc::new(inner)), receiver, queue)
     }
 
-    /// Logs a read of a person's file (SPEC §11); waits if the log is behind, never drops one.
+    /// Logs a read of a person's file (docs/access.md); waits if the log is behind, never drops one.
     pub async fn log_read(&self, who: &Principal, person_id: i64, route: &str) -> Result<(), ApiError> {
         let read = PersonRead {
             user_name: who.name.clone(),

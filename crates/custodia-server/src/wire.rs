@@ -70,12 +70,5 @@ pub fn reason_code(field: &str, value: &str) -> Result<String, ApiError> {
 
 /// A required, non-empty text field of at most `max` bytes.
 pub fn text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
-    let trimmed = value.trim();
-    if trimmed.is_empty() {
-        return Err(ApiError::invalid(field, "must not be empty"));
-    }
-    if value.len() > max {
-        return Err(ApiError::invalid(field, format!("must be at most {max} bytes")));
-    }
-    Ok(trimmed.to_owned())
+    custodia_app::fields::required_text(field, value, max).map_err(ApiError::from)
 }

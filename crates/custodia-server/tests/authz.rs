@@ -1,4 +1,4 @@
-//! The authorisation matrix (SPEC §11): every route × every role × a record in the caller's scope
+//! The authorisation matrix (docs/access.md): every route × every role × a record in the caller's scope
 //! and one outside it, against a hand-written table of who may do what. Outside the scope every
 //! answer is 404 (as for a record that does not exist); inside, a role without the right answers
 //! 403 and a role with it gets past authorisation (neither 401, 403, 404 nor 5xx). The test also
@@ -24,7 +24,7 @@ const ROLES: [&str; 8] = [
     "auditor",
 ];
 
-/// Who may use a route (the expected answers, written from SPEC §11 — not read from the code).
+/// Who may use a route (the expected answers, written from docs/access.md — not read from the code).
 #[derive(Clone, Copy, Debug)]
 enum Who {
     /// Every role (reads).

@@ -1,5 +1,5 @@
-//! End to end: incidents, inspections and contacts (SPEC §9), invoices under the two-person rule
-//! and the reports (§8, §9.3), and the signed journal with its proofs (§10), over real HTTP.
+//! End to end: incidents, inspections and contacts (docs/oversight.md), invoices under the two-person rule
+//! and the reports (docs/billing.md, docs/oversight.md#legal-basis), and the signed journal with its proofs (docs/journal.md), over real HTTP.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;

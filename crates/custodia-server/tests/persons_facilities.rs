@@ -88,7 +88,7 @@ async fn person_files_are_scoped_and_every_read_is_logged() {
     assert_eq!(file["record"]["sentence_term"], "60m");
     assert_eq!(file["record"]["jail_credit_days"], 0);
     assert!(file["record"]["consent"].is_null());
-    assert_eq!(file["record"].as_object().unwrap().len(), 16, "every SPEC §2 column");
+    assert_eq!(file["record"].as_object().unwrap().len(), 16, "every docs/person-file.md column");
     assert_eq!(file["identifiers"], json!([{"state": "US", "scheme": "person_id", "value": "P1"}]));
     assert_eq!(file["cases"], json!([]));
     assert_eq!(file["legal_basis"]["on_record"], true);
@@ -248,7 +248,7 @@ async fn screening_one_person_and_a_whole_file() {
     assert_eq!(status, 404);
     assert_eq!(reads(&server, id, 3).await.len(), 3, "refused screenings are not reads");
 
-    // A whole file, nothing stored: the SPEC §12 rows in input order, and the counts.
+    // A whole file, nothing stored: the docs/command-line.md rows in input order, and the counts.
     let csv = format!(
         "{HEADER}\nA1,Doe,Jane,1990-02-28,VE,final,drug,2024-01-01,60m,0,medium,,final,no_risk,2025-05-01,no\n\
          A2,Roe,John,1990-02-28,US,final,drug,2024-01-01,60m,0,medium,,final,,,no\n\n\

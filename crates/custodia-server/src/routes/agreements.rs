@@ -1,4 +1,4 @@
-//! Agreements (SPEC §1): list, read, import. A changed file for an existing agreement is an
+//! Agreements (docs/agreement-file.md): list, read, import. A changed file for an existing agreement is an
 //! amendment: a new version with an effective date.
 
 use axum::Router;
@@ -140,7 +140,7 @@ async fn get_agreement(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImportAgreement {
-    /// The agreement file (TOML, SPEC §1).
+    /// The agreement file (TOML, docs/agreement-file.md).
     pub source_toml: String,
     /// For an amendment, the day the new version takes effect (default: the agreement's start).
     pub effective_from: Option<String>,

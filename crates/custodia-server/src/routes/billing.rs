@@ -1,6 +1,6 @@
-//! Billing (SPEC §8, §11): invoices and credit notes drawn from the custody records, drafted by one
+//! Billing (docs/billing.md, docs/access.md): invoices and credit notes drawn from the custody records, drafted by one
 //! finance officer and issued by another (the two-person rule), and the reports built on them —
-//! sustainability (§8) and the legal-basis audit (§9.3).
+//! sustainability (docs/billing.md) and the legal-basis audit (docs/oversight.md#legal-basis).
 //!
 //! A draft is recomputed at issue and issued only when it is the same byte for byte; an issued
 //! document never changes. `GET /api/v1/invoices/{id}?format=canonical` answers the stored
@@ -478,7 +478,7 @@ pub struct LegalBasisFinding {
     pub problems: Vec<String>,
 }
 
-/// The legal-basis audit (SPEC §9.3; as `custodia report legal-basis --json`): everyone held under
+/// The legal-basis audit (docs/oversight.md#legal-basis; as `custodia report legal-basis --json`): everyone held under
 /// the agreement, in the caller's scope, whose legal basis is missing, expired (past the projected
 /// release) or on hold.
 #[utoipa::path(get, path = "/api/v1/reports/legal-basis", tag = "reports", params(LegalBasisQuery),

@@ -1,4 +1,4 @@
-//! Cases and their transitions (SPEC §7), and legal holds.
+//! Cases and their transitions (docs/lifecycle.md), and legal holds.
 //!
 //! `GET /api/v1/cases/{id}` answers an `ETag` (the case's version); a transition sent with
 //! `If-Match` is refused with 412 when the case moved on meanwhile. A refused transition answers
@@ -204,7 +204,7 @@ pub struct Placement {
     pub facility_id: String,
     /// The cell.
     pub cell_id: String,
-    /// Placing above the standard capacity needs two people (SPEC §6): another user first records
+    /// Placing above the standard capacity needs two people (docs/capacity.md): another user first records
     /// an approval for this case and cell (`POST /api/v1/cases/{id}/override-approvals`); the
     /// caller, the first approver, cites it here. An approval is used once.
     pub override_by: Option<OverrideRequest>,
@@ -245,7 +245,7 @@ pub struct OverrideApprovalView {
     pub approved_by: String,
 }
 
-/// The admission record (SPEC §7; Nelson Mandela Rules 7–8).
+/// The admission record (docs/lifecycle.md; Nelson Mandela Rules 7–8).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Admission {
@@ -383,7 +383,7 @@ async fn apply(state: &AppState, who: &Principal, id: i64, request: TransitionRe
     Ok(with_etag(StatusCode::OK, &done.case.case, &done.case.sending_id))
 }
 
-/// Moves a case through its lifecycle (SPEC §7); `If-Match` guards against a concurrent change.
+/// Moves a case through its lifecycle (docs/lifecycle.md); `If-Match` guards against a concurrent change.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/transitions", tag = "cases", request_body = Transition,
     params(("id" = i64, Path, description = "Case id"), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on"),
         ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),

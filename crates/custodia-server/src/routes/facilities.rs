@@ -31,7 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/facilities/{id}/cells", get(list_cells).post(import_cells))
 }
 
-/// A facility's figures (SPEC §6; the `custodia capacity` numbers plus occupancy).
+/// A facility's figures (docs/capacity.md; the `custodia capacity` numbers plus occupancy).
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct FacilityCapacityView {
     /// The facility.
@@ -95,7 +95,7 @@ pub struct FacilityQuery {
 pub struct ImportCells {
     /// The agreement naming the facility.
     pub agreement_id: String,
-    /// CSV `facility_id,cell_id,unit,kind,area_m2,beds` with its header row (SPEC §6); every row
+    /// CSV `facility_id,cell_id,unit,kind,area_m2,beds` with its header row (docs/capacity.md); every row
     /// must be a cell of the facility in the path.
     pub csv: String,
 }
@@ -180,7 +180,7 @@ async fn list_cells(
     Ok(axum::Json(out))
 }
 
-/// Imports the cells of a facility (SPEC §6): new cells are registered, changed ones amended,
+/// Imports the cells of a facility (docs/capacity.md): new cells are registered, changed ones amended,
 /// identical ones left alone. All or nothing: a bad row means nothing is written.
 #[utoipa::path(post, path = "/api/v1/facilities/{id}/cells", tag = "facilities", request_body = ImportCells,
     params(("id" = String, Path, description = "Facility id"), ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),

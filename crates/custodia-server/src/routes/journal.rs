@@ -1,4 +1,4 @@
-//! The journal (SPEC §10): the signed checkpoint (a C2SP `tlog-checkpoint` body as a C2SP signed
+//! The journal (docs/journal.md): the signed checkpoint (a C2SP `tlog-checkpoint` body as a C2SP signed
 //! note, Ed25519), the verifier key, and inclusion and consistency proofs (RFC 9162), as
 //! `custodia journal checkpoint | key | prove` print them. Readable by every role. The use cases
 //! are the application layer's (`custodia_app::journal`, which also bounds how many proofs are

@@ -1,4 +1,4 @@
-//! The public locator (SPEC §9.4): no login; rate-limited per client address; only agreements
+//! The public locator (docs/oversight.md#locator): no login; rate-limited per client address; only agreements
 //! with `public_locator = true`; by the sending state's person id, or family name plus birth year.
 //! It answers status, facility, country and since-date — nothing else about the person.
 

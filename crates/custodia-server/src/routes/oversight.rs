@@ -1,5 +1,5 @@
-//! Oversight (SPEC §9): incidents and their mandatory notifications (§9.1), inspections and the
-//! states of their recommendations (§9.2), and the consular and family contact log (§9.5).
+//! Oversight (docs/oversight.md): incidents and their mandatory notifications (docs/oversight.md#incidents), inspections and the
+//! states of their recommendations (docs/oversight.md#inspections), and the consular and family contact log (docs/oversight.md#contacts).
 //!
 //! Reports are never edited: a correction is an addendum appended to the report. A death, a
 //! disappearance or a serious injury opens three notifications (next of kin, the sending state, an
@@ -73,7 +73,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Incidents (§9.1)
+// Incidents (docs/oversight.md#incidents)
 // ---------------------------------------------------------------------------------------------
 
 /// A mandatory notification of an incident.
@@ -292,7 +292,7 @@ async fn add_addendum(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Inspections (§9.2)
+// Inspections (docs/oversight.md#inspections)
 // ---------------------------------------------------------------------------------------------
 
 /// A recommendation of an inspection.
@@ -433,7 +433,7 @@ async fn move_recommendation(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Contacts (§9.5)
+// Contacts (docs/oversight.md#contacts)
 // ---------------------------------------------------------------------------------------------
 
 /// An entry of the consular and family contact log.

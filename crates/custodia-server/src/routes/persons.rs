@@ -1,4 +1,4 @@
-//! Persons (SPEC §2, §3, §5, §11): the sending state's person files, each person's whole file
+//! Persons (docs/person-file.md, docs/person-file.md#identity, docs/rules.md, docs/access.md): the sending state's person files, each person's whole file
 //! with the identifiers of both states, their cases and legal basis, and eligibility screening —
 //! of one stored person, or of a whole person file (nothing stored).
 //!
@@ -77,7 +77,7 @@ pub struct PersonSummary {
     pub security_class: Option<String>,
 }
 
-/// Every SPEC §2 column as the register holds it: text exactly as written, null for unknown.
+/// Every docs/person-file.md column as the register holds it: text exactly as written, null for unknown.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct PersonRecordView {
     /// The sending state's `person_id`.
@@ -199,7 +199,7 @@ pub struct CustodyBasisView {
     pub return_by: Option<String>,
 }
 
-/// The legal basis for holding a person (SPEC §3, §7, §9.3).
+/// The legal basis for holding a person (docs/person-file.md#identity, docs/lifecycle.md, docs/oversight.md#legal-basis).
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct LegalBasisView {
     /// The Custodia id.
@@ -227,7 +227,7 @@ pub struct PersonFileView {
     pub sending_state: String,
     /// The record's version (1, then one more per amendment).
     pub version: i64,
-    /// Every SPEC §2 column, as stored.
+    /// Every docs/person-file.md column, as stored.
     pub record: PersonRecordView,
     /// Identifiers of both states (the sending state's `person_id` first).
     pub identifiers: Vec<IdentifierView>,
@@ -239,7 +239,7 @@ pub struct PersonFileView {
     pub legal_basis: LegalBasisView,
 }
 
-/// A person file to import (SPEC §2 CSV).
+/// A person file to import (docs/person-file.md CSV).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImportPersons {
@@ -283,7 +283,7 @@ pub struct ScreenPerson {
 /// A rule that did not pass.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct ReasonView {
-    /// As in the SPEC §5 reasons: `E07` for a failure, `E02?` for an unknown; `INPUT` when the
+    /// As in the docs/rules.md reasons: `E07` for a failure, `E02?` for an unknown; `INPUT` when the
     /// record cannot be read.
     pub code: String,
     /// The rule (`E07`), null for `INPUT`.
@@ -311,7 +311,7 @@ pub struct PersonScreeningView {
     pub decision: String,
     /// Every rule that did not pass, by number.
     pub reasons: Vec<ReasonView>,
-    /// The SPEC §5 reasons string (`E07;E15?`), empty when eligible.
+    /// The docs/rules.md reasons string (`E07;E15?`), empty when eligible.
     pub reasons_text: String,
 }
 
@@ -323,11 +323,11 @@ pub struct ScreenBatch {
     pub agreement_id: String,
     /// The day the rules are evaluated on, YYYY-MM-DD.
     pub as_of: String,
-    /// The person file (SPEC §2 CSV with its header row).
+    /// The person file (docs/person-file.md CSV with its header row).
     pub csv: String,
 }
 
-/// One row's outcome, exactly as a line of `custodia screen --format jsonl` (SPEC §12).
+/// One row's outcome, exactly as a line of `custodia screen --format jsonl` (docs/command-line.md).
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct ScreenRowView {
     /// The row's `person_id` as it was (even empty).
@@ -577,8 +577,8 @@ async fn list_persons(
     Ok(axum::Json(Page::of(items, |p| p.id, after, limit)))
 }
 
-/// A person's whole file: every SPEC §2 column as stored, the identifiers of both states, the
-/// aliases, the cases and the legal basis. Every read is logged (SPEC §11).
+/// A person's whole file: every docs/person-file.md column as stored, the identifiers of both states, the
+/// aliases, the cases and the legal basis. Every read is logged (docs/access.md).
 #[utoipa::path(get, path = "/api/v1/persons/{id}", tag = "persons", params(("id" = i64, Path, description = "Custodia id")),
     responses((status = 200, body = PersonFileView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
@@ -592,7 +592,7 @@ async fn get_person(
 
 /// The legal basis for holding a person: the conviction and removal order on record and, per
 /// case, the custodian state, the governing law, the commitment order, the holds and the dates.
-/// Every read is logged (SPEC §11).
+/// Every read is logged (docs/access.md).
 #[utoipa::path(get, path = "/api/v1/persons/{id}/legal-basis", tag = "persons", params(("id" = i64, Path, description = "Custodia id")),
     responses((status = 200, body = LegalBasisView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
@@ -604,7 +604,7 @@ async fn get_legal_basis(
     Ok(axum::Json(legal_basis_view(state.app.legal_basis(&who, id, &state).await?)))
 }
 
-/// Imports a person file of the agreement's sending state (SPEC §2): new people are registered,
+/// Imports a person file of the agreement's sending state (docs/person-file.md): new people are registered,
 /// changed ones amended, identical ones left alone. All or nothing: an invalid row (listed with
 /// its line number and column) means nothing is written, and `field` names the first bad column.
 #[utoipa::path(post, path = "/api/v1/persons", tag = "persons", request_body = ImportPersons,
@@ -644,7 +644,7 @@ async fn import_persons(
     ))
 }
 
-/// Screens one stored person against the agreement's rules on `as_of` (SPEC §5). Nothing is
+/// Screens one stored person against the agreement's rules on `as_of` (docs/rules.md). Nothing is
 /// recorded on a case (that is the case's `screen` transition); the read is logged.
 #[utoipa::path(post, path = "/api/v1/persons/{id}/screening", tag = "persons", request_body = ScreenPerson,
     params(("id" = i64, Path, description = "Custodia id"), ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
@@ -662,7 +662,7 @@ async fn screen_person(
     Ok(axum::Json(screening_view(screening)))
 }
 
-/// Screens a person file against the agreement's rules on `as_of` and answers the SPEC §12
+/// Screens a person file against the agreement's rules on `as_of` and answers the docs/command-line.md
 /// `screen` output — one `{person_id, decision, reasons}` per data row, in input order — with the
 /// counts. Nothing is stored. Bodies above the server's `max_body_bytes` answer 413.
 #[utoipa::path(post, path = "/api/v1/screenings", tag = "persons", request_body = ScreenBatch,

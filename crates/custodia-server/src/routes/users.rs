@@ -1,4 +1,4 @@
-//! Users and API tokens (SPEC §11), and the password login. Admins manage users and everyone's
+//! Users and API tokens (docs/access.md), and the password login. Admins manage users and everyone's
 //! tokens; every user may list, create and revoke their own tokens. A token's secret is shown once.
 
 use axum::Router;
@@ -78,7 +78,7 @@ async fn list_users(State(state): State<AppState>, who: Principal) -> ApiResult<
 pub struct CreateUser {
     /// Unique name, 1–100 characters of letters, digits, `.`, `_`, `-`, `@`.
     pub name: String,
-    /// One of the roles of SPEC §11.
+    /// One of the roles of docs/access.md.
     pub role: String,
     /// Agreement ids in scope, or `["*"]`.
     pub agreements: Vec<String>,

@@ -213,7 +213,7 @@ pub async fn import_persons(
     server.store.import_persons(file, &actor("setup")).await.unwrap();
 }
 
-/// Imports cells (CSV text with the SPEC §6 header) for an agreement, directly.
+/// Imports cells (CSV text with the docs/capacity.md header) for an agreement, directly.
 pub async fn import_cells(server: &TestServer, agreement: &str, cells: &[(&str, &str, &str, &str, u32)]) {
     let cells: Vec<custodia_core::capacity::Cell> = cells
         .iter()

@@ -1,4 +1,4 @@
--- Cells of the agreement's facilities (SPEC §6); see the SQLite migration for the contract.
+-- Cells of the agreement's facilities (docs/capacity.md); see the SQLite migration for the contract.
 CREATE TABLE cells (
     agreement_id   TEXT   NOT NULL REFERENCES agreements (id),
     facility_id    TEXT   NOT NULL,

@@ -1,4 +1,4 @@
--- Incidents (SPEC §9.1): the report is never edited — corrections are addenda — and a death,
+-- Incidents (docs/oversight.md#incidents): the report is never edited — corrections are addenda — and a death,
 -- disappearance or serious injury opens notifications with deadlines. The record (report,
 -- addenda, notifications) is JSON; every change is an event.
 CREATE TABLE incidents (

@@ -1,4 +1,4 @@
--- Access (SPEC §11): users with a role and scopes, API tokens stored only as SHA-256 hashes,
+-- Access (docs/access.md): users with a role and scopes, API tokens stored only as SHA-256 hashes,
 -- the log of every read of a person's file, and the answers kept for Idempotency-Key.
 CREATE TABLE users (
     id            BIGINT PRIMARY KEY,
@@ -19,7 +19,7 @@ CREATE TABLE api_tokens (
     revoked_at  TEXT
 );
 
--- Every read of a person's file (SPEC §11), written in batches by the server.
+-- Every read of a person's file (docs/access.md), written in batches by the server.
 CREATE TABLE person_reads (
     id          BIGINT PRIMARY KEY,
     user_name   TEXT    NOT NULL,

@@ -1,4 +1,4 @@
--- Amendments through the service need two people (SPEC §11): one proposes, another approves, and
+-- Amendments through the service need two people (docs/access.md): one proposes, another approves, and
 -- only the approval applies the new version (in the same transaction). Both steps are events.
 CREATE TABLE amendment_proposals (
     id             BIGINT PRIMARY KEY,

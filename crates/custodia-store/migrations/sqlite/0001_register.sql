@@ -44,7 +44,7 @@ CREATE TABLE agreement_versions (
 ) STRICT;
 
 -- A person has one Custodia id; the sending state's export id identifies the row it came from.
--- The record itself (SPEC §2 columns, exactly as written) lives in the journal: the person's last
+-- The record itself (docs/person-file.md columns, exactly as written) lives in the journal: the person's last
 -- event (`person.registered` or `person.amended`) carries the whole current record as
 -- `data.record`, so it is stored once, and this table indexes it.
 CREATE TABLE persons (

@@ -1,4 +1,4 @@
--- Cells of the agreement's facilities (SPEC §6). Occupancy is never stored: it is derived from
+-- Cells of the agreement's facilities (docs/capacity.md). Occupancy is never stored: it is derived from
 -- custody records. Each cell's latest record is also in its last event (`cell.registered` or
 -- `cell.amended`).
 CREATE TABLE cells (

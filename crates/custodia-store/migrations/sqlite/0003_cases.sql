@@ -1,4 +1,4 @@
--- Cases (SPEC §7): one row per case with its current state; the record (screening decision,
+-- Cases (docs/lifecycle.md): one row per case with its current state; the record (screening decision,
 -- approvals, holds, commitment order, intake record, planned return) is JSON, and every change is
 -- an event. Occupancy is derived from the in-custody rows here, never typed in.
 CREATE TABLE cases (

@@ -1,4 +1,4 @@
--- Inspections (SPEC §9.2) and the consular and family contact log (§9.5). Every change is an event.
+-- Inspections (docs/oversight.md#inspections) and the consular and family contact log (docs/oversight.md#contacts). Every change is an event.
 CREATE TABLE inspections (
     id             INTEGER PRIMARY KEY,
     agreement_id   TEXT    NOT NULL REFERENCES agreements (id),

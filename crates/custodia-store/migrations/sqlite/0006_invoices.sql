@@ -1,5 +1,5 @@
--- Invoices and credit notes (SPEC §8). A document is drafted by one user and issued by another
--- (the two-person rule, SPEC §11). Both tables are insert-only: a draft is never edited (a new
+-- Invoices and credit notes (docs/billing.md). A document is drafted by one user and issued by another
+-- (the two-person rule, docs/access.md). Both tables are insert-only: a draft is never edited (a new
 -- draft is prepared instead) and an issued document never changes; corrections are ADJUSTMENT
 -- lines on the next invoice. `document` is the canonical JSON (RFC 8785) whose SHA-256 is `sha256`.
 CREATE TABLE invoices (

@@ -1,4 +1,4 @@
--- A placement above a cell's standard capacity needs two people (SPEC §6, §11): through the
+-- A placement above a cell's standard capacity needs two people (docs/capacity.md, docs/access.md): through the
 -- service, a second user first records an approval for this case and cell; the user who places
 -- the person then cites it. An approval is used once.
 CREATE TABLE override_approvals (
