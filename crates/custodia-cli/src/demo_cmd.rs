@@ -21,18 +21,21 @@ use custodia_core::capacity::{Cell, read_cells_file};
 use custodia_core::eligibility::{Decision, Outcome, Rule, Screener, SentenceFacts};
 use custodia_core::incidents::{IncidentKind, Recipient};
 use custodia_core::lifecycle::CaseState;
-use custodia_core::oversight::{Contact, ContactMeans, Inspection, RecommendationState};
+use custodia_core::oversight::{ContactMeans, RecommendationState};
 use custodia_core::person::{PersonHeader, PersonRecord};
 use custodia_core::table::Table;
 use custodia_core::{Agreement, Date};
-use custodia_store::access::NewUser;
-use custodia_store::{Actor, AgreementFile, IncidentUpdate, PersonData, PersonsFile, Store, Timestamp};
+use custodia_store::{Store, Timestamp};
 
 use crate::data_lock;
 use crate::register_cmd::{PlaceArgs, app_failure, block_on, store_failure};
 use crate::serve_cmd::{ServeArgs, bind, load_config, run_server};
 use crate::{CmdResult, Failure};
 use custodia_app::cases::{Admission, CaseAction, Placement, TransitionRequest};
+use custodia_app::cells::CellsUpload;
+use custodia_app::oversight::{NewContact, NewIncident, NewInspection};
+use custodia_app::persons::{PersonsImport, PersonsUpload};
+use custodia_app::users::UserRequest;
 use custodia_app::{App, AppError, Principal};
 
 /// The example agreement, built in so the demo runs from any directory.
@@ -125,11 +128,13 @@ pub(crate) fn run(args: &DemoArgs) -> CmdResult {
     block_on(async move {
         let starts = Agreement::from_toml(AGREEMENT_TOML).map_err(other)?.starts;
         let created = stamp(at(shift(starts, -14), 7, 0))?;
-        let (app, _) = App::init(&config, ADMIN, None, &created).await.map_err(app_failure)?;
+        // The admin's password is set here: `init` makes the admin, the simulation the others.
+        let admin_password = demo_password()?;
+        let (app, _) = App::init(&config, ADMIN, Some(admin_password.clone()), &created).await.map_err(app_failure)?;
         run_server(app, config, listener, async move |app: &App, addr: SocketAddr| {
             #[allow(clippy::disallowed_methods)] // how long the setup took, shown to the user only
             let started = std::time::Instant::now();
-            let summary = simulate(app, seed, people).await?;
+            let summary = simulate(app, seed, people, admin_password).await?;
             write_users_file(&dir, &summary.users)?;
             progress(&format!("ready in {:.1} s", started.elapsed().as_secs_f64()))?;
             print_walkthrough(&summary, addr, &dir)
@@ -256,12 +261,6 @@ fn day_of(seconds: i64) -> Date {
     Date::from_days_since_epoch(seconds.div_euclid(86_400)).unwrap_or(custodia_core::date::EPOCH)
 }
 
-/// A store actor at a simulated time (recorded when it happened).
-fn actor(name: &str, seconds: i64) -> Result<Actor, Failure> {
-    let t = stamp(seconds)?;
-    Ok(Actor { name: name.to_owned(), recorded_at: t.clone(), occurred_at: Some(t) })
-}
-
 /// SplitMix64: a small deterministic generator for the simulation's choices.
 #[derive(Debug)]
 struct Rng(u64);
@@ -333,10 +332,10 @@ struct Candidate {
     projected_release: Option<Date>,
 }
 
-/// The synthetic population, parsed, screened and ready to import.
+/// The synthetic population, screened, with the person file (CSV) to import.
 #[derive(Debug)]
 struct Population {
-    persons: Vec<PersonData>,
+    csv: Vec<u8>,
     candidates: Vec<Candidate>,
     counts: [u64; 4],
 }
@@ -348,7 +347,7 @@ fn population(agreement: &Agreement, seed: u64, count: u64, as_of: Date) -> Resu
     let screener = Screener::new(agreement);
     let table = Table::read(&bytes, None, PersonHeader::COLUMNS).map_err(other)?;
     let columns = PersonHeader::from_header(table.header().clone());
-    let mut out = Population { persons: Vec::new(), candidates: Vec::new(), counts: [0; 4] };
+    let mut out = Population { csv: Vec::new(), candidates: Vec::new(), counts: [0; 4] };
     let mut rows = table.rows();
     while let Some(row) = rows.next() {
         let person = match PersonRecord::from_row(&columns, &row) {
@@ -358,7 +357,6 @@ fn population(agreement: &Agreement, seed: u64, count: u64, as_of: Date) -> Resu
                 continue;
             }
         };
-        out.persons.push(PersonData::from_record(&person));
         let Ok(screening) = screener.screen(&person, as_of) else {
             out.counts[3] += 1;
             continue;
@@ -387,6 +385,7 @@ fn population(agreement: &Agreement, seed: u64, count: u64, as_of: Date) -> Resu
             projected_release,
         });
     }
+    out.csv = bytes;
     Ok(out)
 }
 
@@ -439,8 +438,9 @@ impl CasePlan {
     }
 }
 
-/// The simulation's users as the application sees them: their cases go through the same use
-/// cases, with the same checks, as the command line's and the API's.
+/// The simulation's users as the application sees them: everything they do goes through the same
+/// use cases, with the same checks, as the command line's and the API's. (Loading them is a store
+/// read: the app knows a user from a token, and the demo holds no token until the end.)
 struct DemoPrincipals(HashMap<String, Principal>);
 
 impl DemoPrincipals {
@@ -461,7 +461,7 @@ enum Step {
     Act { case: usize, request: Box<CaseAction>, user: &'static str, reason: &'static str },
     Incident { case: usize, slot: usize, kind: IncidentKind, occurred: i64, report: String },
     Notify { slot: usize, recipient: Recipient },
-    Inspection(Inspection),
+    Inspection(NewInspection),
     Recommendation { index: usize, state: RecommendationState },
     Contact { case: usize, contact: String, means: ContactMeans, note: String, user: &'static str },
     Draft { period: String, on: Date },
@@ -499,7 +499,7 @@ const PROPERTY: [&str; 4] = [
     "clothing only",
 ];
 
-async fn simulate(app: &App, seed: u64, people: u64) -> Result<Summary, Failure> {
+async fn simulate(app: &App, seed: u64, people: u64, admin_password: String) -> Result<Summary, Failure> {
     let store = app.store();
     let agreement = Agreement::from_toml(AGREEMENT_TOML).map_err(other)?;
     let agreement_id = agreement.id.as_str().to_owned();
@@ -507,49 +507,61 @@ async fn simulate(app: &App, seed: u64, people: u64) -> Result<Summary, Failure>
     let end = date(SIM_END)?;
     let setup_day = shift(agreement.starts, -14);
 
-    // Users first (the admin was made by `init`): everything after is done by one of them.
+    // Users first (the admin was made by `init`): everything after is done by one of them. While
+    // the admin is the only one, each new user applies at once.
+    let only_admin = DemoPrincipals::load(store).await?;
+    let admin = only_admin.get(ADMIN)?;
     let mut passwords = Vec::with_capacity(USERS.len());
     for (i, (name, role, facilities)) in (0i64..).zip(USERS) {
-        let password = demo_password()?;
-        let password_hash = Some(custodia_app::access::hash_password(&password).map_err(other)?);
-        passwords.push(password);
         if name == ADMIN {
+            passwords.push(admin_password.clone());
             continue;
         }
-        let user = NewUser {
+        let password = demo_password()?;
+        let request = UserRequest {
             name: name.to_owned(),
-            name_key: custodia_app::access::user_name_key(name),
             role: role.to_owned(),
             agreements: vec!["*".to_owned()],
-            facilities: vec![facilities.to_owned()],
-            password_hash,
+            facilities: Some(vec![facilities.to_owned()]),
+            password: Some(password.clone()),
         };
-        store.create_user(&user, &actor(ADMIN, at(setup_day, 8, i))?).await.map_err(store_failure)?;
+        let added = app.add_user(admin, request, &stamp(at(setup_day, 8, i))?).await.map_err(app_failure)?;
+        if !added.applied {
+            return Err(other(format!("user {name} awaits a second admin's confirmation")));
+        }
+        passwords.push(password);
     }
-    store
-        .import_agreement(
-            &AgreementFile { agreement: &agreement, source: AGREEMENT_TOML, effective_from: None },
-            &actor(ADMIN, at(setup_day, 9, 0))?,
-        )
+    let principals = DemoPrincipals::load(store).await?;
+    app.import_agreement(principals.get(ADMIN)?, AGREEMENT_TOML, None, &stamp(at(setup_day, 9, 0))?)
         .await
-        .map_err(store_failure)?;
+        .map_err(app_failure)?;
     let cells = cells(&agreement)?;
-    store.import_cells(&agreement_id, &cells, &actor(STAFF, at(setup_day, 10, 0))?).await.map_err(store_failure)?;
+    let upload =
+        CellsUpload { agreement_id: &agreement_id, facility_id: None, bytes: CELLS_CSV.as_bytes(), delimiter: None };
+    app.import_cells(principals.get(STAFF)?, &upload, &stamp(at(setup_day, 10, 0))?).await.map_err(app_failure)?;
     progress(&format!("agreement {agreement_id} and {} cells of CECOT loaded", cells.len()))?;
 
     let pop = population(&agreement, seed, people, screened_on)?;
-    let imported = pop.persons.len();
-    store
-        .import_persons(
-            PersonsFile {
-                agreement_id: &agreement_id,
-                sending_state: agreement.sending_state,
-                persons: Box::new(pop.persons.into_iter()),
-            },
-            &actor(US_OFFICER, at(shift(setup_day, 2), 14, 0))?,
-        )
+    let upload = PersonsUpload {
+        agreement_id: &agreement_id,
+        csv: &pop.csv,
+        delimiter: None,
+        skip_invalid: true,
+        max_rows: None,
+    };
+    let imported = match app
+        .import_persons(principals.get(US_OFFICER)?, upload, &stamp(at(shift(setup_day, 2), 14, 0))?)
         .await
-        .map_err(store_failure)?;
+        .map_err(app_failure)?
+    {
+        PersonsImport::Imported(done) => done.rows,
+        PersonsImport::Refused(refused) => {
+            return Err(other(format!(
+                "the synthetic person file was refused: {} invalid rows",
+                refused.invalid.len()
+            )));
+        }
+    };
     let [eligible, ineligible, review, invalid] = pop.counts;
     progress(&format!(
         "{imported} synthetic candidates imported (seed {seed}); screened as of {screened_on}: {eligible} eligible, \
@@ -583,17 +595,20 @@ async fn simulate(app: &App, seed: u64, people: u64) -> Result<Summary, Failure>
     }
     let secret = users.first().map(|u| u.token.clone()).unwrap_or_default();
 
-    let rows = store.cases_with_persons(&agreement_id).await.map_err(store_failure)?;
+    // The summary is what the auditor sees (every case, facility and record of the agreement).
+    let auditor = principals.get(AUDITOR)?;
+    let rows = app.cases(auditor, &agreement_id, None, 0, usize::MAX).await.map_err(app_failure)?.items;
     let mut states: BTreeMap<CaseState, usize> = BTreeMap::new();
     for r in &rows {
         *states.entry(r.case.case.state).or_default() += 1;
     }
     let shown: Vec<String> = states.iter().map(|(s, n)| format!("{n} {s}")).collect();
-    let invoices = store.invoice_rows(&agreement_id).await.map_err(store_failure)?;
-    let issued: Vec<_> = invoices.iter().filter(|r| r.issued.is_some()).collect();
-    let billed: i64 = issued.iter().map(|r| r.total_minor).sum();
-    let incidents = store.incidents(&agreement_id).await.map_err(store_failure)?;
-    let contacts = store.contacts(&agreement_id).await.map_err(store_failure)?;
+    let invoices = app.invoices(auditor, &agreement_id).await.map_err(app_failure)?;
+    let issued: Vec<_> = invoices.iter().filter(|i| i.is_issued()).collect();
+    let billed: i64 = issued.iter().map(|i| i.row.total_minor).sum();
+    let incidents = app.incidents(auditor, &agreement_id).await.map_err(app_failure)?;
+    let contacts = app.contacts(auditor, &agreement_id).await.map_err(app_failure)?;
+    // No use case reads the journal's size alone (the checkpoint signs it): a plain store read.
     let events = store.journal_size().await.map_err(store_failure)?;
     progress(&format!("{} cases: {}", rows.len(), shown.join(", ")))?;
     progress(&format!(
@@ -610,7 +625,7 @@ async fn simulate(app: &App, seed: u64, people: u64) -> Result<Summary, Failure>
         .iter()
         .find(|r| r.case.case.state == CaseState::InCustody)
         .or_else(|| rows.first())
-        .map(|r| r.person.sending_id.clone());
+        .map(|r| r.sending_id.clone());
     Ok(Summary { token: secret, locator_person, users })
 }
 
@@ -1009,7 +1024,8 @@ fn schedule_oversight(timeline: &mut Timeline, end: Date) -> Result<(), Failure>
     }
     timeline.push(
         at(shift(to, 12), 10, 0),
-        Step::Inspection(Inspection {
+        Step::Inspection(NewInspection {
+            agreement_id: String::new(),
             body: "ICRC".to_owned(),
             from,
             to,
@@ -1020,12 +1036,8 @@ fn schedule_oversight(timeline: &mut Timeline, end: Date) -> Result<(), Failure>
                 "Two people said their families did not know where they were held.".to_owned(),
             ],
             recommendations: vec![
-                ("Switch cell lighting off at night (Nelson Mandela Rule 14).".to_owned(), RecommendationState::Open),
-                (
-                    "Allow every person held under the agreement a monthly video call with family (Rule 58)."
-                        .to_owned(),
-                    RecommendationState::Open,
-                ),
+                "Switch cell lighting off at night (Nelson Mandela Rule 14).".to_owned(),
+                "Allow every person held under the agreement a monthly video call with family (Rule 58).".to_owned(),
             ],
         }),
     );
@@ -1112,32 +1124,45 @@ async fn run_timeline(app: &App, agreement_id: &str, timeline: Timeline) -> Resu
                     continue;
                 }
                 let Some(id) = case_ids.get(&case).copied() else { continue };
-                let row = store
-                    .file_incident(agreement_id, Some(id), kind, &stamp(occurred)?, &report, &actor(STAFF, when)?)
-                    .await
-                    .map_err(store_failure)?;
+                let new = NewIncident {
+                    agreement_id: agreement_id.to_owned(),
+                    case_id: Some(id),
+                    kind,
+                    occurred_at: stamp(occurred)?,
+                    report,
+                };
+                let row = app.file_incident(users.get(STAFF)?, &new, &stamp(when)?).await.map_err(app_failure)?;
                 incidents.insert(slot, row.id);
             }
             Step::Notify { slot, recipient } => {
                 let Some(id) = incidents.get(&slot).copied() else { continue };
-                let update = IncidentUpdate::Notified { recipient, at: stamp(when)? };
-                store.update_incident(id, &update, &actor(STAFF, when)?).await.map_err(store_failure)?;
+                let t = stamp(when)?;
+                app.notify_incident(users.get(STAFF)?, id, recipient, &t, &t).await.map_err(app_failure)?;
             }
             Step::Inspection(filed) => {
-                let id = store
-                    .file_inspection(agreement_id, &filed, &actor(INSPECTOR, when)?)
-                    .await
-                    .map_err(store_failure)?;
-                inspection = Some(id);
+                // Scheduled without the agreement id, which only the timeline's runner knows.
+                let new = NewInspection { agreement_id: agreement_id.to_owned(), ..filed };
+                let row = app.file_inspection(users.get(INSPECTOR)?, &new, &stamp(when)?).await.map_err(app_failure)?;
+                inspection = Some(row.id);
             }
             Step::Recommendation { index, state } => {
                 let Some(id) = inspection else { continue };
-                store.update_recommendation(id, index, state, &actor(INSPECTOR, when)?).await.map_err(store_failure)?;
+                app.move_recommendation(users.get(INSPECTOR)?, id, index, state, &stamp(when)?)
+                    .await
+                    .map_err(app_failure)?;
             }
             Step::Contact { case, contact, means, note, user } => {
                 let Some(id) = case_ids.get(&case).copied() else { continue };
-                let entry = Contact { contact, at: stamp(when)?.as_str().to_owned(), means, note };
-                store.log_contact(agreement_id, Some(id), &entry, &actor(user, when)?).await.map_err(store_failure)?;
+                let t = stamp(when)?;
+                let new = NewContact {
+                    agreement_id: agreement_id.to_owned(),
+                    case_id: Some(id),
+                    contact,
+                    at: t.clone(),
+                    means,
+                    note,
+                };
+                app.log_contact(users.get(user)?, &new, &t).await.map_err(app_failure)?;
             }
             Step::Draft { period, on } => {
                 let request = custodia_app::billing::DraftInvoice {

@@ -24,10 +24,25 @@ fn custodia() -> Command {
 
 /// A plain HTTP/1.1 GET: the status and the body.
 fn get(addr: &str, path: &str, token: Option<&str>) -> (u16, String) {
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    request(addr, &format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n"))
+}
+
+/// A plain HTTP/1.1 POST of a JSON body: the status and the body.
+fn post_json(addr: &str, path: &str, json: &str) -> (u16, String) {
+    let length = json.len();
+    request(
+        addr,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n{json}"
+        ),
+    )
+}
+
+fn request(addr: &str, text: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n").unwrap();
+    stream.write_all(text.as_bytes()).unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
@@ -115,6 +130,7 @@ fn demo_builds_a_living_register_and_serves_it() {
     assert!(body.contains("us-sv-cecot"), "{body}");
     let (status, _) = get(&addr, "/api/v1/agreements", None);
     assert_eq!(status, 401, "the API needs the token");
+    every_demo_user_signs_in(&addr, &dir);
 
     sigterm(&running.0);
     let status = wait_exit(&mut running.0, Duration::from_secs(30));
@@ -128,6 +144,23 @@ fn demo_builds_a_living_register_and_serves_it() {
     let text = String::from_utf8_lossy(&verify.stdout);
     assert!(verify.status.success() && text.starts_with("ok:"), "{text}{}", String::from_utf8_lossy(&verify.stderr));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// demo-users.json lists every user of the simulation with a token and a password that both work.
+fn every_demo_user_signs_in(addr: &str, dir: &Path) {
+    let text = std::fs::read_to_string(dir.join("demo-users.json")).unwrap();
+    let users: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+    let names: Vec<&str> = users.iter().map(|u| u["name"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), 10, "one user per role, two legal and two finance officers: {names:?}");
+    assert!(names.contains(&"admin") && names.contains(&"cecot.staff"), "{names:?}");
+    for user in &users {
+        let (name, token) = (user["name"].as_str().unwrap(), user["token"].as_str().unwrap());
+        let (status, body) = get(addr, "/api/v1/agreements", Some(token));
+        assert_eq!(status, 200, "{name}'s token: {body}");
+        let login = serde_json::json!({ "name": name, "password": user["password"] }).to_string();
+        let (status, body) = post_json(addr, "/api/v1/login", &login);
+        assert_eq!(status, 201, "{name}'s password: {body}");
+    }
 }
 
 fn demo_once(dir: &Path, extra: &[&str]) -> std::process::Output {
