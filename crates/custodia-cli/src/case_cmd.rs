@@ -21,7 +21,7 @@ pub(crate) struct Why {
     /// COURT_ORDER, SENTENCE_SERVED).
     #[arg(long, value_name = "CODE", value_parser = parse_reason)]
     reason: String,
-    /// When it happened, YYYY-MM-DDTHH:MM:SSZ (default: now, when it is recorded).
+    /// When it happened, RFC 3339 with any offset, kept in UTC (default: now, when it is recorded).
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     occurred_at: Option<Timestamp>,
 }

@@ -123,7 +123,7 @@ pub(crate) enum IncidentCommand {
         /// death, serious_injury, disappearance, use_of_force, torture_allegation, hunger_strike or other.
         #[arg(long, value_name = "KIND", value_parser = parse_kind)]
         kind: custodia_core::incidents::IncidentKind,
-        /// When it happened, YYYY-MM-DDTHH:MM:SSZ.
+        /// When it happened, RFC 3339 with any offset (2025-03-31T19:00:00-06:00).
         #[arg(long, value_name = "TIME", value_parser = parse_time)]
         occurred_at: Timestamp,
         /// The report (never edited afterwards: corrections are addenda).
@@ -139,7 +139,7 @@ pub(crate) enum IncidentCommand {
         /// next_of_kin, sending_state or independent_authority.
         #[arg(long, value_name = "WHO", value_parser = parse_recipient)]
         recipient: custodia_core::incidents::Recipient,
-        /// When it was sent, YYYY-MM-DDTHH:MM:SSZ.
+        /// When it was sent, RFC 3339 with any offset.
         #[arg(long, value_name = "TIME", value_parser = parse_time)]
         at: Timestamp,
         #[command(flatten)]
@@ -282,7 +282,7 @@ pub(crate) enum ContactCommand {
         /// Who was contacted (a consul, a family member…).
         #[arg(long, value_name = "WHO")]
         contact: String,
-        /// When, YYYY-MM-DDTHH:MM:SSZ.
+        /// When, RFC 3339 with any offset.
         #[arg(long, value_name = "TIME", value_parser = parse_time)]
         at: Timestamp,
         /// visit, phone, video, letter or email.

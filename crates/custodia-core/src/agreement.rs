@@ -96,6 +96,9 @@ pub struct Facility {
     pub stated_capacity: u32,
     /// Places under this agreement.
     pub contracted_places: u32,
+    /// The facility's days: stays, deadlines and alerts are counted in this IANA zone
+    /// (docs/lifecycle.md#days); `UTC` by default.
+    pub time_zone: crate::zone::TimeZone,
 }
 
 /// Space standards (docs/capacity.md). Defaults are the CPT's: 4 m² shared, 6 m² single, 3 m² floor
@@ -255,8 +258,58 @@ pub struct Oversight {
     pub sending_state_hours: u32,
     /// Deadline to notify an independent authority, hours.
     pub independent_authority_hours: u32,
+    /// Deadline to notify the independent authority of a torture allegation, hours.
+    pub torture_allegation_hours: u32,
     /// Bodies entitled to inspect.
     pub inspection_bodies: Vec<String>,
+    /// Whom a family can call, shown by the public locator with a result (optional).
+    pub family_contact: Option<String>,
+}
+
+/// May a person be held on a final removal order alone (docs/lifecycle.md#legal-basis)?
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RemovalCustody {
+    /// Only a final conviction is a legal basis.
+    Forbidden,
+    /// A final removal order with a known destination is one too, for a limited time.
+    Allowed,
+}
+
+impl RemovalCustody {
+    /// `forbidden` or `allowed`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Forbidden => "forbidden",
+            Self::Allowed => "allowed",
+        }
+    }
+}
+
+/// The `[custody]` safeguards (docs/lifecycle.md#safeguards).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Custody {
+    /// Whether a final removal order alone is a legal basis.
+    pub removal_custody: RemovalCustody,
+    /// Days a person may be held on a removal order alone; set exactly when allowed.
+    pub removal_custody_max_days: Option<u32>,
+    /// A court-ordered return must be scheduled within this many days.
+    pub court_return_days: u32,
+    /// Longer in transit is a critical alert.
+    pub transit_max_hours: u32,
+    /// A cell may stay above its standard capacity this long after the override that took it there.
+    pub override_max_days: u32,
+}
+
+impl Default for Custody {
+    fn default() -> Self {
+        Self {
+            removal_custody: RemovalCustody::Forbidden,
+            removal_custody_max_days: None,
+            court_return_days: 7,
+            transit_max_hours: 48,
+            override_max_days: 30,
+        }
+    }
 }
 
 impl Default for Oversight {
@@ -265,7 +318,9 @@ impl Default for Oversight {
             next_of_kin_hours: 24,
             sending_state_hours: 24,
             independent_authority_hours: 72,
+            torture_allegation_hours: 24,
             inspection_bodies: Vec::new(),
+            family_contact: None,
         }
     }
 }
@@ -308,6 +363,8 @@ pub struct Agreement {
     pub fees: Fees,
     /// Oversight deadlines.
     pub oversight: Oversight,
+    /// Custody safeguards.
+    pub custody: Custody,
 }
 
 impl Agreement {
@@ -344,6 +401,16 @@ impl Agreement {
     /// The facility with this id.
     pub fn facility(&self, id: &str) -> Option<&Facility> {
         self.facilities.iter().find(|f| f.id.as_str() == id)
+    }
+
+    /// The time zone of a facility (UTC for a facility the agreement does not name).
+    pub fn time_zone_of(&self, facility_id: &str) -> crate::zone::TimeZone {
+        self.facility(facility_id).map_or_else(crate::zone::TimeZone::utc, |f| f.time_zone.clone())
+    }
+
+    /// The zone of steps that happen before a facility is known: the first facility's.
+    pub fn default_time_zone(&self) -> crate::zone::TimeZone {
+        self.facilities.first().map_or_else(crate::zone::TimeZone::utc, |f| f.time_zone.clone())
     }
 
     /// Whether `date` lies within the term.
@@ -698,6 +765,10 @@ impl Loader {
             Some((path, node)) => self.oversight(path, node),
             None => Some(Oversight::default()),
         };
+        let custody = match top.take("custody") {
+            Some((path, node)) => self.custody(path, node),
+            None => Some(Custody::default()),
+        };
         self.finish(top, "");
 
         Some(Agreement {
@@ -718,6 +789,7 @@ impl Loader {
             eligibility: eligibility?,
             fees: fees?,
             oversight: oversight?,
+            custody: custody?,
         })
     }
 
@@ -768,10 +840,21 @@ impl Loader {
                 self.required(&mut obj, "stated_capacity").and_then(|e| self.u32_in(e, 1, MAX_PLACES));
             let contracted_places =
                 self.required(&mut obj, "contracted_places").and_then(|e| self.u32_in(e, 1, MAX_PLACES));
+            let time_zone = match obj.take("time_zone") {
+                Some(e) => self.parsed(e, crate::zone::TimeZone::parse),
+                None => Some(crate::zone::TimeZone::utc()),
+            };
             self.finish(obj, "");
-            match (id, name, country, stated_capacity, contracted_places) {
-                (Some(id), Some(name), Some(country), Some(stated_capacity), Some(contracted_places)) => {
-                    out.push(Facility { id, name, country, stated_capacity, contracted_places });
+            match (id, name, country, stated_capacity, contracted_places, time_zone) {
+                (
+                    Some(id),
+                    Some(name),
+                    Some(country),
+                    Some(stated_capacity),
+                    Some(contracted_places),
+                    Some(time_zone),
+                ) => {
+                    out.push(Facility { id, name, country, stated_capacity, contracted_places, time_zone });
                 }
                 _ => ok = false,
             }
@@ -980,6 +1063,12 @@ impl Loader {
         let sending_state_hours = hours(self, &mut obj, "sending_state_hours", defaults.sending_state_hours);
         let independent_authority_hours =
             hours(self, &mut obj, "independent_authority_hours", defaults.independent_authority_hours);
+        let torture_allegation_hours =
+            hours(self, &mut obj, "torture_allegation_hours", defaults.torture_allegation_hours);
+        let family_contact = match obj.take("family_contact") {
+            Some(e) => self.string(e).map(Some),
+            None => Some(None),
+        };
         let inspection_bodies = match obj.take("inspection_bodies") {
             Some((p, Node::Array(items))) => {
                 let mut bodies = Vec::with_capacity(items.len());
@@ -1003,7 +1092,49 @@ impl Loader {
             next_of_kin_hours: next_of_kin_hours?,
             sending_state_hours: sending_state_hours?,
             independent_authority_hours: independent_authority_hours?,
+            torture_allegation_hours: torture_allegation_hours?,
             inspection_bodies: inspection_bodies?,
+            family_contact: family_contact?,
+        })
+    }
+
+    fn custody(&mut self, path: String, node: &Node) -> Option<Custody> {
+        let mut obj = self.obj(path, node)?;
+        let defaults = Custody::default();
+        let choices = [("forbidden", RemovalCustody::Forbidden), ("allowed", RemovalCustody::Allowed)];
+        let removal_custody = match obj.take("removal_custody") {
+            Some(e) => self.choice(e, &choices),
+            None => Some(defaults.removal_custody),
+        };
+        let max_days_entry = obj.take("removal_custody_max_days");
+        let max_days_path = obj.child_path("removal_custody_max_days");
+        let removal_custody_max_days = match (removal_custody, max_days_entry) {
+            (Some(RemovalCustody::Allowed), Some(e)) => self.u32_in(e, 1, MAX_DAYS).map(Some),
+            (Some(RemovalCustody::Allowed), None) => {
+                self.problem(max_days_path, "is required when removal_custody = \"allowed\"");
+                None
+            }
+            (Some(RemovalCustody::Forbidden), Some(_)) => {
+                self.problem(max_days_path, "applies only when removal_custody = \"allowed\"");
+                None
+            }
+            (_, _) => Some(None),
+        };
+        let number = |this: &mut Self, obj: &mut Obj<'_>, key: &str, default: u32, max: i64| match obj.take(key) {
+            Some(e) => this.u32_in(e, 1, max),
+            None => Some(default),
+        };
+        let court_return_days = number(self, &mut obj, "court_return_days", defaults.court_return_days, MAX_DAYS);
+        let transit_max_hours =
+            number(self, &mut obj, "transit_max_hours", defaults.transit_max_hours, MAX_NOTIFICATION_HOURS);
+        let override_max_days = number(self, &mut obj, "override_max_days", defaults.override_max_days, MAX_DAYS);
+        self.finish(obj, "");
+        Some(Custody {
+            removal_custody: removal_custody?,
+            removal_custody_max_days: removal_custody_max_days?,
+            court_return_days: court_return_days?,
+            transit_max_hours: transit_max_hours?,
+            override_max_days: override_max_days?,
         })
     }
 }

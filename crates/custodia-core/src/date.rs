@@ -128,6 +128,11 @@ const MIN_DAYS: i32 = days_from_civil(MIN_YEAR, 1, 1);
 const MAX_DAYS: i32 = days_from_civil(MAX_YEAR, 12, 31);
 
 impl Date {
+    /// The earliest supported date, 0001-01-01.
+    pub const MIN: Date = Date { days: MIN_DAYS };
+    /// The latest supported date, 9999-12-31.
+    pub const MAX: Date = Date { days: MAX_DAYS };
+
     /// The date `year-month-day`, or an error if there is no such day in the supported range.
     pub const fn from_ymd(year: i32, month: u32, day: u32) -> Result<Self, DateError> {
         if year < MIN_YEAR || year > MAX_YEAR {

@@ -28,6 +28,7 @@ pub mod sentence;
 pub mod synth;
 pub mod table;
 pub mod term;
+pub mod zone;
 
 pub use agreement::{Agreement, AgreementError, Problem};
 pub use date::Date;
@@ -38,3 +39,4 @@ pub use person::{PersonHeader, PersonRecord, RowError};
 pub use person_owned::Person;
 pub use sentence::{SentenceDates, SentenceInput, SentenceProfile};
 pub use term::Term;
+pub use zone::TimeZone;

@@ -172,11 +172,13 @@ pub enum Column {
     TortureRiskAssessedOn,
     /// `care_needs`.
     CareNeeds,
+    /// `removal_destination`: the country the removal order sends the person to.
+    RemovalDestination,
 }
 
 impl Column {
     /// Every column.
-    pub const ALL: [Column; 16] = [
+    pub const ALL: [Column; 17] = [
         Self::PersonId,
         Self::FamilyName,
         Self::GivenNames,
@@ -193,6 +195,7 @@ impl Column {
         Self::TortureRisk,
         Self::TortureRiskAssessedOn,
         Self::CareNeeds,
+        Self::RemovalDestination,
     ];
 
     /// The header name.
@@ -214,6 +217,7 @@ impl Column {
             Self::TortureRisk => "torture_risk",
             Self::TortureRiskAssessedOn => "torture_risk_assessed_on",
             Self::CareNeeds => "care_needs",
+            Self::RemovalDestination => "removal_destination",
         }
     }
 }
@@ -339,6 +343,8 @@ pub struct PersonRecord<'a> {
     pub torture_risk_assessed_on: Option<Date>,
     /// Care needs.
     pub care_needs: Option<CareNeeds>,
+    /// The country a removal order sends the person to.
+    pub removal_destination: Option<crate::CountryCode>,
 }
 
 fn shown(bytes: &[u8]) -> String {
@@ -501,6 +507,15 @@ impl<'a> PersonRecord<'a> {
             field!(Column::TortureRiskAssessedOn, optional(get(Column::TortureRiskAssessedOn), date));
         let care_needs =
             field!(Column::CareNeeds, choice(get(Column::CareNeeds), CareNeeds::parse_bytes, CareNeeds::allowed));
+        let removal_destination = field!(
+            Column::RemovalDestination,
+            optional(get(Column::RemovalDestination), |raw| {
+                std::str::from_utf8(raw)
+                    .ok()
+                    .and_then(|text| crate::CountryCode::parse(text).ok())
+                    .ok_or_else(|| format!("{} is not an ISO 3166-1 alpha-2 country code", shown(raw)))
+            })
+        );
 
         if let Some((first, _)) = problems.first() {
             let column = *first;
@@ -542,6 +557,7 @@ impl<'a> PersonRecord<'a> {
             torture_risk: torture_risk.flatten(),
             torture_risk_assessed_on: torture_risk_assessed_on.flatten(),
             care_needs: care_needs.flatten(),
+            removal_destination: removal_destination.flatten(),
         })
     }
 }

@@ -43,6 +43,8 @@ pub struct Person {
     pub torture_risk_assessed_on: Option<String>,
     /// `care_needs`.
     pub care_needs: Option<String>,
+    /// `removal_destination`.
+    pub removal_destination: Option<String>,
 }
 
 /// How a column's value is written in the register's JSON.
@@ -88,6 +90,7 @@ impl Person {
             torture_risk: text(record.torture_risk.map(|v| v.as_str())),
             torture_risk_assessed_on: record.torture_risk_assessed_on.map(|d| d.to_string()),
             care_needs: text(record.care_needs.map(|v| v.as_str())),
+            removal_destination: record.removal_destination.map(|c| c.as_str().to_owned()),
         }
     }
 
@@ -111,6 +114,7 @@ impl Person {
             Column::TortureRisk => o(&self.torture_risk),
             Column::TortureRiskAssessedOn => o(&self.torture_risk_assessed_on),
             Column::CareNeeds => o(&self.care_needs),
+            Column::RemovalDestination => o(&self.removal_destination),
         }
     }
 
@@ -139,6 +143,7 @@ impl Person {
             Column::TortureRisk => self.torture_risk = value,
             Column::TortureRiskAssessedOn => self.torture_risk_assessed_on = value,
             Column::CareNeeds => self.care_needs = value,
+            Column::RemovalDestination => self.removal_destination = value,
         }
         Ok(())
     }
@@ -195,7 +200,7 @@ mod tests {
     fn a_row_read_and_stored_reads_back_the_same() {
         let header = PersonHeader::from_names(PERSON_COLUMNS.iter().map(|c| c.as_bytes())).unwrap();
         let row =
-            "P1,Doe,Jane,1990-02-28,SV;US,final,drug,2024-01-01,8y0m21d,00012,medium,,final,no_risk,2025-01-01,no";
+            "P1,Doe,Jane,1990-02-28,SV;US,final,drug,2024-01-01,8y0m21d,00012,medium,,final,no_risk,2025-01-01,no,VE";
         let fields: Vec<&[u8]> = row.split(',').map(str::as_bytes).collect();
         let record = PersonRecord::parse(&header, fields.as_slice()).unwrap();
         let person = Person::from_record(&record);
@@ -203,6 +208,7 @@ mod tests {
         assert_eq!(person.sentence_term.as_deref(), Some("8y0m21d"), "term as written");
         assert_eq!(person.jail_credit_days, Some(12));
         assert_eq!(person.consent, None);
+        assert_eq!(person.removal_destination.as_deref(), Some("VE"));
         let back = person.with_record(|r| (r.person_id.to_owned(), r.jail_credit_days)).unwrap();
         assert_eq!(back, ("P1".to_owned(), 12));
         let mut copy = Person::default();

@@ -31,7 +31,7 @@ use crate::person::{Column, OffenceCategory, SecurityClass};
 /// The header line written by [`write_header`].
 pub const HEADER: &str = "person_id,family_name,given_names,birth_date,nationalities,conviction,offence_category,\
 sentence_start,sentence_term,jail_credit_days,security_class,consent,removal_order,torture_risk,\
-torture_risk_assessed_on,care_needs";
+torture_risk_assessed_on,care_needs,removal_destination";
 
 /// Probability, in parts per ten thousand, that an optional value is left empty.
 pub const MISSING_PER_10K: u64 = 150;
@@ -357,6 +357,10 @@ fn write_value(
             push_date(out, reference.add_days(-(rng.below(401) as i64)).unwrap_or(reference));
         }
         Column::CareNeeds => out.extend_from_slice(if rng.below(100) < 12 { b"yes" } else { b"no" }),
+        // Where a removal order would send the person: one of the nationalities' weights.
+        Column::RemovalDestination => {
+            out.extend_from_slice(rng.weighted(NATIONALITIES).unwrap_or("SV").as_bytes());
+        }
     }
 }
 

@@ -56,7 +56,7 @@ pub fn date(field: &str, text: &str) -> Result<custodia_core::Date, ApiError> {
     custodia_core::Date::parse(text).map_err(|e| ApiError::invalid(field, format!("{text:?}: {e}")))
 }
 
-/// Parses an RFC 3339 UTC timestamp field (`YYYY-MM-DDTHH:MM:SSZ`).
+/// Parses an RFC 3339 timestamp field with any offset; it is kept in UTC.
 pub fn timestamp(field: &str, text: &str) -> Result<custodia_store::Timestamp, ApiError> {
     custodia_store::Timestamp::parse(text).map_err(|e| ApiError::invalid(field, e))
 }

@@ -10,18 +10,22 @@ use crate::StoreError;
 pub struct Timestamp(String);
 
 impl Timestamp {
-    /// Parses `YYYY-MM-DDTHH:MM:SSZ`. A well-formed instant that does not exist says which part
-    /// does not (`no such calendar day (February 2015 has 28 days)`, `no such month: 13`).
+    /// Parses an RFC 3339 instant with any offset (`2025-03-31T19:00:00-06:00`,
+    /// `2025-04-01T01:00:00Z`, fractions of a second allowed and dropped) and keeps it in UTC
+    /// (`2025-04-01T01:00:00Z`). A well-formed instant that does not exist says which part does not
+    /// (`no such calendar day (February 2015 has 28 days)`, `no such month: 13`).
     pub fn parse(text: &str) -> Result<Self, String> {
-        let format = || format!("must be YYYY-MM-DDTHH:MM:SSZ (got {text:?})");
-        let bytes = text.as_bytes();
-        let digits = |a: usize| -> Option<u32> {
-            let pair = bytes.get(a..a + 2)?;
-            pair.iter().all(u8::is_ascii_digit).then(|| pair.iter().fold(0, |n, b| n * 10 + u32::from(b - b'0')))
+        let format = || {
+            format!("must be an RFC 3339 time such as 2025-03-31T19:00:00-06:00 or YYYY-MM-DDTHH:MM:SSZ (got {text:?})")
         };
-        let shaped = bytes.len() == 20
-            && bytes.get(10) == Some(&b'T')
-            && bytes.get(19) == Some(&b'Z')
+        let bytes = text.as_bytes();
+        let digits = |a: usize| -> Option<i64> {
+            let pair = bytes.get(a..a + 2)?;
+            pair.iter().all(u8::is_ascii_digit).then(|| pair.iter().fold(0, |n, b| n * 10 + i64::from(b - b'0')))
+        };
+        let shaped = bytes.len() >= 20
+            && bytes.len() <= 64
+            && matches!(bytes.get(10), Some(b'T' | b't'))
             && bytes.get(13) == Some(&b':')
             && bytes.get(16) == Some(&b':');
         let (Some(hour), Some(minute), Some(second)) = (digits(11), digits(14), digits(17)) else {
@@ -30,15 +34,40 @@ impl Timestamp {
         if !shaped {
             return Err(format());
         }
-        match custodia_core::Date::parse(text.get(..10).unwrap_or_default()) {
+        // Fractions of a second, then the offset.
+        let mut at = 19;
+        if bytes.get(at) == Some(&b'.') {
+            at += 1;
+            let first = at;
+            while bytes.get(at).is_some_and(u8::is_ascii_digit) {
+                at += 1;
+            }
+            if at == first {
+                return Err(format());
+            }
+        }
+        let offset_seconds = match bytes.get(at..) {
+            Some(b"Z" | b"z") => 0,
+            Some([sign @ (b'+' | b'-'), _, _, b':', _, _]) => {
+                let (Some(h), Some(m)) = (digits(at + 1), digits(at + 4)) else { return Err(format()) };
+                if h > 23 || m > 59 {
+                    return Err(format!("no such offset: {}", text.get(at..).unwrap_or_default()));
+                }
+                let magnitude = h * 3600 + m * 60;
+                if *sign == b'-' { -magnitude } else { magnitude }
+            }
+            _ => return Err(format()),
+        };
+        let date = match custodia_core::Date::parse(text.get(..10).unwrap_or_default()) {
             Err(custodia_core::date::DateError::Format) => return Err(format()),
             Err(e) => return Err(e.to_string()),
-            Ok(_) => {}
-        }
+            Ok(date) => date,
+        };
         if hour > 23 || minute > 59 || second > 59 {
             return Err(format!("no such time of day: {hour:02}:{minute:02}:{second:02}"));
         }
-        Ok(Self(text.to_owned()))
+        let local = i64::from(date.days_since_epoch()) * 86_400 + hour * 3600 + minute * 60 + second;
+        Self::from_unix_seconds(local - offset_seconds)
     }
 
     /// From seconds since 1970-01-01T00:00:00Z.
@@ -265,6 +294,22 @@ fn first_root_mismatch(range: &mut custodia_journal::merkle::Tree, events: &[Sto
 mod tests {
     use super::*;
 
+    /// Issue 12 (docs/lifecycle.md#days): any RFC 3339 offset is accepted and kept in UTC.
+    #[test]
+    fn timestamps_with_any_offset_are_kept_in_utc() {
+        let utc = |text: &str| Timestamp::parse(text).map(|t| t.as_str().to_owned());
+        assert_eq!(utc("2025-03-31T19:00:00-06:00").as_deref(), Ok("2025-04-01T01:00:00Z"));
+        assert_eq!(utc("2025-04-01T03:30:00+02:30").as_deref(), Ok("2025-04-01T01:00:00Z"));
+        assert_eq!(utc("2025-04-01T01:00:00.123Z").as_deref(), Ok("2025-04-01T01:00:00Z"));
+        assert_eq!(utc("2025-04-01t01:00:00z").as_deref(), Ok("2025-04-01T01:00:00Z"));
+        assert_eq!(utc("2024-12-31T23:30:00-01:00").as_deref(), Ok("2025-01-01T00:30:00Z"));
+        for bad in ["2025-04-01T01:00:00", "2025-04-01T01:00:00+0600", "2025-04-01T01:00:00.Z", "2025-04-01 01:00:00Z"]
+        {
+            assert!(utc(bad).unwrap_err().contains("RFC 3339"), "{bad}");
+        }
+        assert_eq!(utc("2025-04-01T01:00:00+24:00").unwrap_err(), "no such offset: +24:00");
+    }
+
     /// Issue 11: a well-formed instant that does not exist says which part does not.
     #[test]
     fn impossible_timestamps_say_no_such_day_month_or_time() {
@@ -274,7 +319,7 @@ mod tests {
         assert_eq!(message("2025-01-01T24:00:00Z"), "no such time of day: 24:00:00");
         assert_eq!(message("2025-01-01T08:60:00Z"), "no such time of day: 08:60:00");
         for bad in ["2025-01-01 08:00:00Z", "2025-01-01T08:00:00", "2025-1-01T08:00:00Z", "2025-01-01T8:00:00Z", ""] {
-            assert!(message(bad).starts_with("must be YYYY-MM-DDTHH:MM:SSZ"), "{bad:?}: {}", message(bad));
+            assert!(message(bad).starts_with("must be an RFC 3339 time"), "{bad:?}: {}", message(bad));
         }
         assert!(Timestamp::parse("2024-02-29T23:59:59Z").is_ok());
     }

@@ -274,7 +274,7 @@ pub struct Transition {
     pub action: String,
     /// A coded reason (`FLIGHT_LEFT`, `SENTENCE_SERVED`, …).
     pub reason: String,
-    /// When it happened, YYYY-MM-DDTHH:MM:SSZ (default: now).
+    /// When it happened, RFC 3339 with any offset, kept in UTC (default: now).
     pub occurred_at: Option<String>,
     /// `screen`: eligible, ineligible or review.
     pub decision: Option<String>,

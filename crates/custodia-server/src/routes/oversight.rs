@@ -205,7 +205,7 @@ pub struct FileIncident {
     /// `death`, `serious_injury`, `disappearance`, `use_of_force`, `torture_allegation`,
     /// `hunger_strike` or `other`.
     pub kind: String,
-    /// When it happened, YYYY-MM-DDTHH:MM:SSZ (not in the future).
+    /// When it happened, RFC 3339 with any offset (not in the future).
     pub occurred_at: String,
     /// The report (never edited afterwards: corrections are addenda).
     pub report: String,
@@ -245,7 +245,7 @@ async fn file_incident(
 pub struct NotificationSent {
     /// `next_of_kin`, `sending_state` or `independent_authority`.
     pub recipient: String,
-    /// When it was sent, YYYY-MM-DDTHH:MM:SSZ (not before the incident, not in the future).
+    /// When it was sent, RFC 3339 with any offset (not before the incident, not in the future).
     pub at: String,
 }
 
@@ -492,7 +492,7 @@ pub struct LogContact {
     pub case_id: Option<i64>,
     /// Who was contacted (a consul, a family member…).
     pub contact: String,
-    /// When, YYYY-MM-DDTHH:MM:SSZ (not in the future).
+    /// When, RFC 3339 with any offset (not in the future).
     pub at: String,
     /// `visit`, `phone`, `video`, `letter` or `email`.
     pub means: String,

@@ -112,6 +112,8 @@ pub struct PersonRecordView {
     pub torture_risk_assessed_on: Option<String>,
     /// `care_needs`.
     pub care_needs: Option<String>,
+    /// `removal_destination`: the country a removal order sends the person to.
+    pub removal_destination: Option<String>,
 }
 
 /// An identifier of the person in one state's registers.
@@ -418,6 +420,7 @@ fn record_view(p: &PersonData) -> PersonRecordView {
         torture_risk: p.torture_risk.clone(),
         torture_risk_assessed_on: p.torture_risk_assessed_on.clone(),
         care_needs: p.care_needs.clone(),
+        removal_destination: p.removal_destination.clone(),
     }
 }
 
