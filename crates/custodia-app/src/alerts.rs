@@ -41,16 +41,17 @@ impl App {
 
         let case_ids: Vec<String> =
             rows.iter().map(|r| format!("case-{}/{}", r.case.id, r.person.sending_id)).collect();
-        // A person whose projected release cannot be computed has none: the rules then raise
-        // no release-based alert for them, alike on every edge.
+        // The day asked about is a calendar day of each case's facility (docs/lifecycle.md#days);
+        // limits in hours are judged at its end in that facility's zone.
         let facts: Vec<CaseFacts<'_>> = rows
             .iter()
             .zip(&case_ids)
-            .map(|(r, case_id)| CaseFacts {
-                case_id,
-                case: &r.case.case,
-                projected_release: r.person.projected_release(&agreement),
-                return_before_release_days: agreement.return_before_release_days,
+            .map(|(r, case_id)| {
+                let zone = match r.case.facility_id.as_deref() {
+                    Some(f) => agreement.time_zone_of(f),
+                    None => agreement.default_time_zone(),
+                };
+                CaseFacts { case_id, case: &r.case.case, person: &r.person, zone_day: on, now_unix: zone.end_of_day(on) }
             })
             .collect();
         let totals = custodia_core::capacity::facility_capacities(&agreement, &cells);
@@ -62,14 +63,13 @@ impl App {
                 standard_capacity: saturating_u32(t.standard_capacity),
             })
             .collect();
-        let contracted = agreement.facilities.iter().map(|f| f.contracted_places).fold(0u32, u32::saturating_add);
         let incident_ids: Vec<String> = incidents.iter().map(|i| format!("incident-{}", i.id)).collect();
         let incident_facts: Vec<IncidentFacts<'_>> = incidents
             .iter()
             .zip(&incident_ids)
             .map(|(i, incident_id)| IncidentFacts { incident_id, notifications: &i.notifications })
             .collect();
-        let alerts = open_alerts(&facts, &counts, contracted, &incident_facts, on);
+        let alerts = open_alerts(&agreement, &facts, &counts, &incident_facts, on);
 
         // Subjects outside the caller's scope.
         let hidden_cases: HashSet<i64> =

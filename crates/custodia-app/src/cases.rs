@@ -8,8 +8,10 @@
 
 use custodia_core::Date;
 use custodia_core::agreement::Party;
-use custodia_core::custody::{CaseChange, CaseFacts, Command, Decline, IntakeRecord, Override, ReasonCode};
-use custodia_core::eligibility::Decision;
+use custodia_core::custody::{
+    CaseChange, CaseFacts, Command, Decline, Finding, HoldOrder, IntakeRecord, Override, ReasonCode,
+};
+use custodia_core::eligibility::Rule;
 use custodia_core::lifecycle::CaseState;
 use custodia_store::cases::{CaseCall, CaseRequest, CaseRowOutcome, OverrideApproval, PlacementRequest};
 use custodia_store::prelude::*;
@@ -51,18 +53,36 @@ pub struct Admission {
     pub next_of_kin: String,
 }
 
-/// What a transition does, with its own facts.
+/// A reviewer's finding as a user states it: the rule's code, `pass` or `fail`, and the evidence.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FindingRequest {
+    /// The rule's code (`E02`).
+    pub rule: String,
+    /// `pass` or `fail`.
+    pub finding: String,
+    /// What the reviewer saw (`birth certificate seen`).
+    pub evidence: String,
+}
+
+/// A court order as a legal officer records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HoldRequest {
+    /// The court or authority.
+    pub authority: String,
+    /// The order's reference.
+    pub reference: String,
+    /// `stop` or `return`.
+    pub order: String,
+}
+
+/// What a transition does, with its own facts. No action states a screening decision: the
+/// register computes it (docs/lifecycle.md#safeguards).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CaseAction {
-    /// The screening decision.
-    Screen(Decision),
-    /// A `review` decision resolved, with a written justification (the caller is the reviewer).
-    ResolveReview {
-        /// Resolved to eligible (else ineligible).
-        eligible: bool,
-        /// Why.
-        justification: String,
-    },
+    /// Screen the case on the step's day.
+    Screen,
+    /// Resolve the unknown rules, each with a finding and its evidence (the caller is the reviewer).
+    ResolveReview(Vec<FindingRequest>),
     /// A second user confirms the review resolution.
     ConfirmReview,
     /// One state's approval.
@@ -84,26 +104,37 @@ pub enum CaseAction {
     ScheduleReturn(Date),
     /// Returned to the sending state.
     Return,
-    /// Released.
-    Release,
-    /// A death is recorded.
-    RecordDeath,
+    /// A transfer in transit turned back to the sending state (allowed under any hold).
+    TurnBack,
+    /// Released, to a country (ISO 3166-1 alpha-2).
+    Release(String),
+    /// Removed to the destination of the removal order (ISO 3166-1 alpha-2).
+    Remove(String),
+    /// A death is recorded, with the report of its incident.
+    RecordDeath(String),
     /// The sending state withdraws the case.
     Withdraw,
     /// The receiving state refuses the case.
     Refuse,
-    /// A legal hold (a court order's reference).
-    PlaceHold(String),
-    /// A hold lifted (the record of it stays).
-    LiftHold(String),
+    /// A legal hold: a court order.
+    PlaceHold(HoldRequest),
+    /// A legal officer asks to lift a hold, citing the lifting decision's reference.
+    LiftHold {
+        /// The hold's reference.
+        reference: String,
+        /// The lifting decision's reference.
+        decision_reference: String,
+    },
+    /// A second legal officer confirms the lifting.
+    ConfirmLift(String),
 }
 
 impl CaseAction {
     /// The action's name, as recorded in the event (`screen`, `place_hold` …).
     pub fn name(&self) -> &'static str {
         match self {
-            Self::Screen(_) => "screen",
-            Self::ResolveReview { .. } => "resolve_review",
+            Self::Screen => "screen",
+            Self::ResolveReview(_) => "resolve_review",
             Self::ConfirmReview => "confirm_review",
             Self::Approve(_) => "approve",
             Self::Schedule => "schedule",
@@ -112,12 +143,15 @@ impl CaseAction {
             Self::Move(_) => "move",
             Self::ScheduleReturn(_) => "schedule_return",
             Self::Return => "return",
-            Self::Release => "release",
-            Self::RecordDeath => "record_death",
+            Self::TurnBack => "turn_back",
+            Self::Release(_) => "release",
+            Self::Remove(_) => "remove",
+            Self::RecordDeath(_) => "record_death",
             Self::Withdraw => "withdraw",
             Self::Refuse => "refuse",
             Self::PlaceHold(_) => "place_hold",
-            Self::LiftHold(_) => "lift_hold",
+            Self::LiftHold { .. } => "lift_hold",
+            Self::ConfirmLift(_) => "confirm_lift",
         }
     }
 
@@ -125,17 +159,25 @@ impl CaseAction {
     pub fn capability(&self) -> Capability {
         use Capability as C;
         match self {
-            Self::Screen(_) | Self::Schedule | Self::Depart | Self::ScheduleReturn(_) | Self::Withdraw => {
-                C::SendingCaseStep
-            }
-            Self::Approve(Party::Sending) => C::SendingCaseStep,
+            Self::Screen
+            | Self::Schedule
+            | Self::Depart
+            | Self::ScheduleReturn(_)
+            | Self::Withdraw
+            | Self::TurnBack
+            | Self::Approve(Party::Sending) => C::SendingCaseStep,
             Self::Approve(Party::Receiving) | Self::Refuse => C::ReceivingCaseStep,
-            Self::ResolveReview { .. } | Self::ConfirmReview | Self::PlaceHold(_) | Self::LiftHold(_) => {
-                C::LegalCaseStep
-            }
-            Self::Admit { .. } | Self::Move(_) | Self::Return | Self::Release | Self::RecordDeath => {
-                C::FacilityCaseStep
-            }
+            Self::ResolveReview(_)
+            | Self::ConfirmReview
+            | Self::PlaceHold(_)
+            | Self::LiftHold { .. }
+            | Self::ConfirmLift(_) => C::LegalCaseStep,
+            Self::Admit { .. }
+            | Self::Move(_)
+            | Self::Return
+            | Self::Release(_)
+            | Self::Remove(_)
+            | Self::RecordDeath(_) => C::FacilityCaseStep,
         }
     }
 }
@@ -197,12 +239,29 @@ pub struct CasePage {
 pub struct HoldRecord {
     /// The case.
     pub case_id: i64,
+    /// The court or authority.
+    pub authority: String,
     /// Reference of the court order.
     pub reference: String,
-    /// Who placed it.
+    /// `stop` or `return`.
+    pub order: String,
+    /// Who recorded it.
     pub placed_by: String,
-    /// Who lifted it (none while it stands).
+    /// The day it was recorded.
+    pub placed_on: Date,
+    /// The lifting decision's reference, once a legal officer asked to lift it.
+    pub lifting_reference: Option<String>,
+    /// Who asked to lift it.
+    pub lifting_by: Option<String>,
+    /// The second legal officer who confirmed the lifting (none while it stands).
     pub lifted_by: Option<String>,
+}
+
+impl HoldRecord {
+    /// The hold stands until its lifting is confirmed.
+    pub fn stands(&self) -> bool {
+        self.lifted_by.is_none()
+    }
 }
 
 /// The rules of a case command: the core's, on the facts the register read in the commit's
@@ -211,13 +270,17 @@ pub fn decide(facts: &CaseFacts, call: &CaseCall) -> Result<CaseChange, Decline>
     custodia_core::custody::decide(facts, &call.request, &call.actor)
 }
 
-/// A new case, with the legal basis the person's record gives (docs/lifecycle.md).
-pub fn open_case(person: &PersonData) -> custodia_core::custody::Case {
-    custodia_core::custody::Case::new(custodia_core::custody::legal_basis_on_record(
-        person.conviction.as_deref(),
-        person.removal_order.as_deref(),
-    ))
+/// Opens a case on the day of `now` in the agreement's first facility's zone: refused when the
+/// agreement has ended or the person's current record gives no legal basis that day.
+pub fn opener(now: &Timestamp) -> impl Fn(&custodia_core::Agreement, &PersonData) -> OpenOutcome + Sync + use<> {
+    let now_unix = now.unix_seconds();
+    move |agreement, person| {
+        custodia_core::custody::open_case(agreement, person, agreement.default_time_zone().local_date(now_unix))
+    }
 }
+
+/// What opening a case gives.
+pub type OpenOutcome = Result<custodia_core::custody::Case, custodia_core::custody::Refusal>;
 
 /// The holds of a case, lifted ones included.
 pub fn holds_of(case: &custodia_store::cases::CaseRow) -> Vec<HoldRecord> {
@@ -226,9 +289,14 @@ pub fn holds_of(case: &custodia_store::cases::CaseRow) -> Vec<HoldRecord> {
         .iter()
         .map(|h| HoldRecord {
             case_id: case.id,
+            authority: h.authority.clone(),
             reference: h.reference.clone(),
+            order: h.order.as_str().to_owned(),
             placed_by: h.placed_by.clone(),
-            lifted_by: h.lifted_by.clone(),
+            placed_on: h.placed_on,
+            lifting_reference: h.lifting.as_ref().map(|l| l.decision_reference.clone()),
+            lifting_by: h.lifting.as_ref().map(|l| l.by.clone()),
+            lifted_by: h.lifting.as_ref().and_then(|l| l.confirmed_by.clone()),
         })
         .collect()
 }
@@ -297,12 +365,13 @@ impl App {
             .iter()
             .filter(|r| who.sees(&r.case.agreement_id, r.case.facility_id.as_deref()))
             .flat_map(|r| holds_of(&r.case))
-            .filter(|h| !standing_only || h.lifted_by.is_none())
+            .filter(|h| !standing_only || h.stands())
             .collect())
     }
 
     /// Opens a case (state `proposed`) for a person of the agreement's sending state, by the
-    /// sending state's id; its legal basis comes from the person's record.
+    /// sending state's id: refused `NO_LEGAL_BASIS` when the person's current record gives none
+    /// today, `AGREEMENT_ENDED` after the agreement's end (nothing written).
     pub async fn propose_case(
         &self,
         who: &Principal,
@@ -313,7 +382,13 @@ impl App {
         self.agreement(who, agreement_id).await?;
         who.require(Capability::ProposeCase)?;
         let person_id = required_text("person_id", sending_person_id, 256)?;
-        let row = self.store().propose_case(agreement_id, &person_id, &open_case, &actor(who, now, None)).await?;
+        let row = self
+            .store()
+            .propose_case(agreement_id, &person_id, &opener(now), &actor(who, now, None))
+            .await?
+            .map_err(|refusal| {
+                AppError::refused(refusal.code(), format!("person {person_id}: propose refused: {refusal}"))
+            })?;
         self.case(who, row.id).await
     }
 
@@ -329,7 +404,7 @@ impl App {
         reason: &str,
         now: &Timestamp,
     ) -> AppResult<OverrideApproval> {
-        self.case(who, case_id).await?;
+        let found = self.case(who, case_id).await?;
         if !(who.role.may(Capability::FacilityCaseStep) || who.role.may(Capability::ReceivingCaseStep)) {
             return Err(AppError::Forbidden(format!(
                 "the {} role may not approve capacity overrides",
@@ -337,6 +412,7 @@ impl App {
             )));
         }
         let facility_id = required_text("facility_id", facility_id, 64)?;
+        in_facility_scope(who, &found.case.agreement_id, &facility_id)?;
         let cell_id = required_text("cell_id", cell_id, 64)?;
         let reason = required_text("reason", reason, 2000)?;
         let id =
@@ -357,11 +433,13 @@ impl App {
         who.require(request.action.capability())?;
         let reason = reason_code("reason", &request.reason)?;
         let action = request.action.name();
-        let (case_request, approval) = self.case_request(who, id, request.action).await?;
+        let (case_request, approval) = self.case_request(who, &found.case, request.action).await?;
         let store_actor = actor(who, now, request.occurred_at.clone());
+        let occurred_at = request.occurred_at.as_ref().unwrap_or(now);
         let case_actor = custodia_core::custody::Actor {
             user: who.name.clone(),
-            occurred_at: request.occurred_at.as_ref().unwrap_or(now).as_str().to_owned(),
+            occurred_at: occurred_at.as_str().to_owned(),
+            occurred_at_unix: occurred_at.unix_seconds(),
             recorded_at: now.as_str().to_owned(),
             reason,
         };
@@ -412,16 +490,13 @@ impl App {
     async fn case_request(
         &self,
         who: &Principal,
-        case_id: i64,
+        case: &custodia_store::cases::CaseRow,
         action: CaseAction,
     ) -> AppResult<(CaseRequest, Option<i64>)> {
         let plain = |c: Command| Ok((CaseRequest::Plain(c), None));
         match action {
-            CaseAction::Screen(decision) => plain(Command::Screen { decision }),
-            CaseAction::ResolveReview { eligible, justification } => plain(Command::ResolveReview {
-                eligible,
-                justification: required_text("justification", &justification, 4000)?,
-            }),
+            CaseAction::Screen => plain(Command::Screen),
+            CaseAction::ResolveReview(findings) => plain(Command::ResolveReview { findings: findings_of(findings)? }),
             CaseAction::ConfirmReview => plain(Command::ConfirmReview),
             CaseAction::Approve(state) => plain(Command::Approve { state }),
             CaseAction::Schedule => plain(Command::Schedule),
@@ -430,7 +505,7 @@ impl App {
                 if a.hour > 23 {
                     return Err(AppError::invalid("admission.hour", "must be 0 to 23"));
                 }
-                let (placement, approval) = self.placement(who, case_id, placement).await?;
+                let (placement, approval) = self.placement(who, case, placement).await?;
                 let request = CaseRequest::Admit {
                     receiving_id: a.receiving_id.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()),
                     commitment_order: a.commitment_order,
@@ -446,20 +521,32 @@ impl App {
                 Ok((request, approval))
             }
             CaseAction::Move(placement) => {
-                let (placement, approval) = self.placement(who, case_id, placement).await?;
+                let (placement, approval) = self.placement(who, case, placement).await?;
                 Ok((CaseRequest::Move { placement }, approval))
             }
             CaseAction::ScheduleReturn(on) => plain(Command::ScheduleReturn { on }),
             CaseAction::Return => plain(Command::Return),
-            CaseAction::Release => plain(Command::Release),
-            CaseAction::RecordDeath => plain(Command::RecordDeath),
+            CaseAction::TurnBack => plain(Command::TurnBack),
+            CaseAction::Release(to) => plain(Command::Release { to: country("to", &to)? }),
+            CaseAction::Remove(to) => plain(Command::Remove { to: country("to", &to)? }),
+            CaseAction::RecordDeath(report) => {
+                required_text("report", &report, 8000)?;
+                plain(Command::RecordDeath)
+            }
             CaseAction::Withdraw => plain(Command::Withdraw),
             CaseAction::Refuse => plain(Command::Refuse),
-            CaseAction::PlaceHold(reference) => {
-                plain(Command::PlaceHold { reference: required_text("reference", &reference, 200)? })
-            }
-            CaseAction::LiftHold(reference) => {
-                plain(Command::LiftHold { reference: required_text("reference", &reference, 200)? })
+            CaseAction::PlaceHold(h) => plain(Command::PlaceHold {
+                authority: required_text("authority", &h.authority, 200)?,
+                reference: required_text("reference", &h.reference, 200)?,
+                order: HoldOrder::parse(&h.order)
+                    .ok_or_else(|| AppError::invalid("order", format!("{:?} is not stop or return", h.order)))?,
+            }),
+            CaseAction::LiftHold { reference, decision_reference } => plain(Command::LiftHold {
+                reference: required_text("reference", &reference, 200)?,
+                decision_reference: required_text("decision_reference", &decision_reference, 200)?,
+            }),
+            CaseAction::ConfirmLift(reference) => {
+                plain(Command::ConfirmLift { reference: required_text("reference", &reference, 200)? })
             }
         }
     }
@@ -469,10 +556,12 @@ impl App {
     async fn placement(
         &self,
         who: &Principal,
-        case_id: i64,
+        case: &custodia_store::cases::CaseRow,
         p: Placement,
     ) -> AppResult<(PlacementRequest, Option<i64>)> {
+        let case_id = case.id;
         let facility_id = required_text("placement.facility_id", &p.facility_id, 64)?;
+        in_facility_scope(who, &case.agreement_id, &facility_id)?;
         let cell_id = required_text("placement.cell_id", &p.cell_id, 64)?;
         let Some(approval_id) = p.override_approval else {
             return Ok((PlacementRequest { facility_id, cell_id, override_by: None }, None));
@@ -502,6 +591,46 @@ impl App {
     }
 }
 
+/// A placement or an override approval is possible only in a facility within the user's scope
+/// (docs/capacity.md#override): another facility answers as if it did not exist.
+fn in_facility_scope(who: &Principal, agreement_id: &str, facility_id: &str) -> AppResult<()> {
+    if who.sees(agreement_id, Some(facility_id)) {
+        Ok(())
+    } else {
+        Err(AppError::not_found(format!("facility {facility_id} does not exist")))
+    }
+}
+
+/// An ISO 3166-1 alpha-2 country field.
+fn country(field: &str, value: &str) -> AppResult<String> {
+    custodia_core::CountryCode::parse(value.trim())
+        .map(|c| c.as_str().to_owned())
+        .map_err(|e| AppError::invalid(field, e.to_string()))
+}
+
+/// A review's findings, each with a known rule, `pass` or `fail`, and evidence; at most one per rule.
+fn findings_of(requests: Vec<FindingRequest>) -> AppResult<Vec<Finding>> {
+    if requests.len() > Rule::ALL.len() {
+        return Err(AppError::invalid("findings", "at most one finding per rule"));
+    }
+    let mut out: Vec<Finding> = Vec::with_capacity(requests.len());
+    for (i, f) in requests.into_iter().enumerate() {
+        let rule = Rule::parse(f.rule.trim())
+            .ok_or_else(|| AppError::invalid(&format!("findings[{i}].rule"), format!("{:?} is not a rule code (E01 to E15)", f.rule)))?;
+        let passes = match f.finding.trim() {
+            "pass" => true,
+            "fail" => false,
+            other => return Err(AppError::invalid(&format!("findings[{i}].finding"), format!("{other:?} is not pass or fail"))),
+        };
+        let evidence = required_text(&format!("findings[{i}].evidence"), &f.evidence, 2000)?;
+        if out.iter().any(|o| o.rule == rule) {
+            return Err(AppError::invalid(&format!("findings[{i}].rule"), format!("{} has two findings", rule.code())));
+        }
+        out.push(Finding { rule, passes, evidence });
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -517,11 +646,16 @@ mod tests {
         assert_eq!(CaseAction::Approve(Party::Sending).capability(), Capability::SendingCaseStep);
         assert_eq!(CaseAction::Approve(Party::Receiving).capability(), Capability::ReceivingCaseStep);
         assert_eq!(CaseAction::Refuse.capability(), Capability::ReceivingCaseStep);
-        assert_eq!(CaseAction::PlaceHold("TRO".into()).capability(), Capability::LegalCaseStep);
+        let hold = HoldRequest { authority: "D.D.C.".into(), reference: "TRO".into(), order: "stop".into() };
+        assert_eq!(CaseAction::PlaceHold(hold).capability(), Capability::LegalCaseStep);
+        assert_eq!(CaseAction::ConfirmLift("TRO".into()).capability(), Capability::LegalCaseStep);
+        assert_eq!(CaseAction::TurnBack.capability(), Capability::SendingCaseStep);
+        assert_eq!(CaseAction::Remove("VE".into()).capability(), Capability::FacilityCaseStep);
         assert_eq!(CaseAction::ConfirmReview.capability(), Capability::LegalCaseStep);
         assert_eq!(CaseAction::Move(place).capability(), Capability::FacilityCaseStep);
         assert_eq!(CaseAction::Depart.capability(), Capability::SendingCaseStep);
-        assert_eq!(CaseAction::LiftHold("TRO".into()).name(), "lift_hold");
+        let lift = CaseAction::LiftHold { reference: "TRO".into(), decision_reference: "stay".into() };
+        assert_eq!(lift.name(), "lift_hold");
     }
 
     #[tokio::test]

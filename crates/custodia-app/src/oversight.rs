@@ -375,14 +375,21 @@ impl App {
                 continue;
             }
             let mut problems = Vec::new();
-            if !row.case.legal_basis {
-                problems.push("missing: no final conviction or final removal order on record".to_owned());
+            // Computed on the day from the current record (docs/lifecycle.md#legal-basis): a person
+            // whose release cannot be computed is listed as missing, never skipped.
+            match custodia_core::safeguards::legal_basis(&record.agreement, person, on, row.case.custody_since()) {
+                Ok(_) => {}
+                Err(no @ custodia_core::safeguards::NoBasis::Served { .. }) => problems.push(format!("expired: {no}")),
+                Err(no) => problems.push(format!("missing: {no}")),
             }
-            if let Some(release) = person.projected_release(&record.agreement).filter(|r| on > *r) {
-                problems.push(format!("expired: projected release was {release}"));
-            }
-            for hold in row.case.holds.iter().filter(|h| h.lifted_by.is_none()) {
-                problems.push(format!("on hold: {} (placed by {})", hold.reference, hold.placed_by));
+            for hold in row.case.holds.iter().filter(|h| h.stands()) {
+                problems.push(format!(
+                    "on hold: {} by {} ({}; placed by {})",
+                    hold.reference,
+                    hold.authority,
+                    hold.order.as_str(),
+                    hold.placed_by
+                ));
             }
             if !problems.is_empty() {
                 findings.push(LegalBasisFinding {

@@ -303,6 +303,24 @@ pub struct ImportedPersons {
     pub missing_columns: Vec<String>,
     /// Both lists as one line for people (`unknown columns: …; missing columns: …`), if any.
     pub column_notes: Option<String>,
+    /// The open cases of amended people, re-screened with their new record
+    /// (docs/lifecycle.md#rescreening).
+    pub rescreened: Vec<Rescreened>,
+}
+
+/// An open case re-screened after its person's record was amended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rescreened {
+    /// The case.
+    pub case_id: i64,
+    /// The sending state's id of the person.
+    pub person_id: String,
+    /// The case's state.
+    pub state: custodia_core::lifecycle::CaseState,
+    /// The new decision.
+    pub decision: custodia_core::eligibility::Decision,
+    /// The failing rules (`E07`); held with any is the critical alert `INELIGIBLE_IN_CUSTODY`.
+    pub failed: Vec<String>,
 }
 
 /// A file refused because of invalid rows: nothing was written.
@@ -554,6 +572,7 @@ impl App {
             .await?;
         let (unknown_columns, missing_columns) = file.column_lists();
         let column_notes = file.header.table().column_notes();
+        let rescreened = self.rescreen(who, &outcome.amended_ids, now).await?;
         Ok(PersonsImport::Imported(ImportedPersons {
             agreement_id: agreement.id.as_str().to_owned(),
             rows: valid,
@@ -564,7 +583,44 @@ impl App {
             unknown_columns,
             missing_columns,
             column_notes,
+            rescreened,
         }))
+    }
+
+    /// Re-screens every open case of the amended people with their new record, each as a
+    /// `rescreen` step of the importing user (a `case.transition` event that leaves the state
+    /// as it is). The alerts compute the same screening from the current record, so a person held
+    /// who is now ineligible is flagged even if this step were interrupted.
+    async fn rescreen(&self, who: &Principal, amended: &[i64], now: &Timestamp) -> AppResult<Vec<Rescreened>> {
+        let mut out = Vec::new();
+        for person_id in amended {
+            for row in self.store().cases_of_person(*person_id).await? {
+                if row.case.state.is_final() {
+                    continue;
+                }
+                let case_actor = custodia_core::custody::Actor {
+                    user: who.name.clone(),
+                    occurred_at: now.as_str().to_owned(),
+                    occurred_at_unix: now.unix_seconds(),
+                    recorded_at: now.as_str().to_owned(),
+                    reason: "RECORD_AMENDED".to_owned(),
+                };
+                let request = custodia_core::custody::CaseRequest::Plain(custodia_core::custody::Command::Rescreen);
+                let call = custodia_store::cases::CaseCall::new(row.id, "rescreen", request, case_actor, actor(who, now, None));
+                let Ok(stored) = self.store().act_on_case(&call, &crate::cases::decide).await? else { continue };
+                let Some(screening) = stored.case.screening.as_ref() else { continue };
+                let sending_id =
+                    self.store().case_with_sending_id(stored.id).await?.map(|c| c.sending_id).unwrap_or_default();
+                out.push(Rescreened {
+                    case_id: stored.id,
+                    person_id: sending_id,
+                    state: stored.case.state,
+                    decision: screening.decision(),
+                    failed: screening.rules(custodia_core::eligibility::Outcome::Fail).iter().map(|r| r.code().to_owned()).collect(),
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// Up to `count` persons of the agreement's sending state the caller sees, by Custodia id
@@ -800,7 +856,7 @@ fn custody_basis(agreement: &Agreement, record: &PersonData, row: &CaseRow) -> C
         legal_custodian: party_state(agreement.legal_custodian),
         governing_law: party_state(agreement.governing_law),
         commitment_order: row.case.commitment_order.clone(),
-        standing_holds: row.case.holds.iter().filter(|h| h.lifted_by.is_none()).map(|h| h.reference.clone()).collect(),
+        standing_holds: row.case.holds.iter().filter(|h| h.stands()).map(|h| h.reference.clone()).collect(),
         sentence_profile: agreement.sentence_profile.as_str().to_owned(),
         life_sentence: facts == SentenceFacts::Life,
         projected_release: release,

@@ -4,10 +4,9 @@ use std::io::Write;
 
 use clap::{Args, Subcommand, ValueEnum};
 use custodia_app::AppError;
-use custodia_app::cases::{Admission, CaseAction, Placement, TransitionRequest};
+use custodia_app::cases::{Admission, CaseAction, FindingRequest, HoldRequest, Placement, TransitionRequest};
 use custodia_core::Date;
 use custodia_core::agreement::Party;
-use custodia_core::eligibility::Decision;
 use custodia_store::Timestamp;
 use custodia_store::cases::CaseRow;
 
@@ -60,24 +59,21 @@ impl Place {
     }
 }
 
-/// A screening decision on the command line.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub(crate) enum DecisionArg {
-    /// Every rule passes.
-    Eligible,
-    /// A rule fails.
-    Ineligible,
-    /// Data is missing: needs a confirmed review before admission.
-    Review,
+/// A reviewer's finding on the command line: `E02=pass:birth certificate seen`.
+fn parse_finding(text: &str) -> Result<FindingRequest, String> {
+    let shape = || format!("{text:?}: a finding is RULE=pass:EVIDENCE or RULE=fail:EVIDENCE (E02=pass:birth certificate seen)");
+    let (rule, rest) = text.split_once('=').ok_or_else(shape)?;
+    let (finding, evidence) = rest.split_once(':').ok_or_else(shape)?;
+    Ok(FindingRequest { rule: rule.trim().to_owned(), finding: finding.trim().to_owned(), evidence: evidence.trim().to_owned() })
 }
 
-/// A review resolution on the command line.
+/// What a court order demands, on the command line.
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub(crate) enum ResolutionArg {
-    /// Resolved eligible.
-    Eligible,
-    /// Resolved ineligible.
-    Ineligible,
+pub(crate) enum OrderArg {
+    /// No scheduling, departure or admission while it stands.
+    Stop,
+    /// As stop, and the person must be brought back (turn back, schedule the return).
+    Return,
 }
 
 /// A state on the command line.
@@ -110,28 +106,18 @@ pub(crate) enum CaseCommand {
         #[command(flatten)]
         register: RegisterArgs,
     },
-    /// Record the screening decision.
-    Screen {
-        /// The case id.
-        id: i64,
-        /// The decision.
-        #[arg(long, value_enum)]
-        decision: DecisionArg,
-        #[command(flatten)]
-        why: Why,
-        #[command(flatten)]
-        register: RegisterArgs,
-    },
-    /// Resolve a `review` decision with a written justification (you are the reviewer).
+    /// Screen the case: the register computes the decision from the person's current record on
+    /// the step's day and stores every rule's outcome (no decision is typed in).
+    Screen(Plain),
+    /// Resolve the unknown rules of the screening, each with a finding and its evidence (you are
+    /// the reviewer; a second legal officer confirms). A failed rule cannot be resolved.
     ResolveReview {
         /// The case id.
         id: i64,
-        /// Resolve to eligible or ineligible.
-        #[arg(long, value_enum)]
-        to: ResolutionArg,
-        /// The written justification.
-        #[arg(long, value_name = "TEXT")]
-        justification: String,
+        /// One per unknown rule: RULE=pass:EVIDENCE or RULE=fail:EVIDENCE
+        /// (`--finding "E02=pass:birth certificate seen"`).
+        #[arg(long = "finding", value_name = "FINDING", value_parser = parse_finding, required = true)]
+        findings: Vec<FindingRequest>,
         #[command(flatten)]
         why: Why,
         #[command(flatten)]
@@ -230,18 +216,79 @@ pub(crate) enum CaseCommand {
     },
     /// Returned to the sending state.
     Return(Plain),
-    /// Released.
-    Release(Plain),
-    /// Record a death (open an incident too).
-    RecordDeath(Plain),
+    /// Turn a transfer in transit back to the sending state (allowed under any hold).
+    TurnBack(Plain),
+    /// Released, to a country.
+    Release(ToCountry),
+    /// Removed to the destination of the person's removal order (any other is refused
+    /// WRONG_DESTINATION).
+    Remove(ToCountry),
+    /// Record a death: files the death incident and its notifications in the same step.
+    RecordDeath {
+        /// The case id.
+        id: i64,
+        /// The incident report.
+        #[arg(long, value_name = "TEXT")]
+        report: String,
+        #[command(flatten)]
+        why: Why,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
     /// Withdraw the case.
     Withdraw(Plain),
     /// Refuse the case.
     Refuse(Plain),
-    /// Place a legal hold (e.g. a court order).
-    PlaceHold(HoldArgs),
-    /// Lift a legal hold.
-    LiftHold(HoldArgs),
+    /// Place a legal hold: a court order, `stop` or `return`.
+    PlaceHold {
+        /// The case id.
+        id: i64,
+        /// The court or authority.
+        #[arg(long, value_name = "NAME")]
+        authority: String,
+        /// Reference of the order (court order number…).
+        #[arg(long, value_name = "REF")]
+        reference: String,
+        /// What it orders.
+        #[arg(long, value_enum)]
+        order: OrderArg,
+        #[command(flatten)]
+        why: Why,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+    /// Ask to lift a legal hold, citing the lifting decision; it stands until a second legal
+    /// officer confirms with `confirm-lift`.
+    LiftHold {
+        /// The case id.
+        id: i64,
+        /// Reference of the hold's order.
+        #[arg(long, value_name = "REF")]
+        reference: String,
+        /// Reference of the decision that lifts it.
+        #[arg(long, value_name = "REF")]
+        decision: String,
+        #[command(flatten)]
+        why: Why,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+    /// Confirm the lifting of a hold (a second legal officer).
+    ConfirmLift(HoldArgs),
+}
+
+/// A release or removal: where the person goes.
+#[derive(Debug, Args)]
+pub(crate) struct ToCountry {
+    /// The case id.
+    id: i64,
+    /// The country (ISO 3166-1 alpha-2).
+    #[arg(long, value_name = "CC")]
+    to: String,
+    #[command(flatten)]
+    why: Why,
+    #[command(flatten)]
+    register: RegisterArgs,
 }
 
 /// A command with no options of its own.
@@ -277,9 +324,20 @@ fn print_case(row: &CaseRow) -> CmdResult {
     if let Some((facility, cell)) = place {
         writeln!(out, "  placed in {facility} / {cell}")?;
     }
-    writeln!(out, "  legal basis on record: {}", if case.legal_basis { "yes" } else { "NO" })?;
-    if case.on_hold() {
-        writeln!(out, "  ON HOLD")?;
+    if let Some(screening) = &case.screening {
+        let reasons: Vec<String> = screening
+            .outcomes
+            .iter()
+            .filter(|(_, o)| o.as_str() != "pass")
+            .map(|(r, o)| if o.as_str() == "unknown" { format!("{}?", r.code()) } else { r.code().to_owned() })
+            .collect();
+        writeln!(out, "  screened {} on {}: {}", screening.decision(), screening.on, reasons.join(";"))?;
+    }
+    for hold in case.holds.iter().filter(|h| h.stands()) {
+        writeln!(out, "  ON HOLD: {} by {} ({})", hold.reference, hold.authority, hold.order.as_str())?;
+    }
+    if let Some(to) = &case.destination {
+        writeln!(out, "  to {to}")?;
     }
     Ok(())
 }
@@ -336,20 +394,9 @@ pub(crate) fn run(command: &CaseCommand) -> CmdResult {
             }
             Ok(())
         }),
-        C::Screen { id, decision, why, register } => {
-            let decision = match decision {
-                DecisionArg::Eligible => Decision::Eligible,
-                DecisionArg::Ineligible => Decision::Ineligible,
-                DecisionArg::Review => Decision::Review,
-            };
-            run_request(register, why, *id, CaseAction::Screen(decision))
-        }
-        C::ResolveReview { id, to, justification, why, register } => {
-            let action = CaseAction::ResolveReview {
-                eligible: matches!(to, ResolutionArg::Eligible),
-                justification: justification.clone(),
-            };
-            run_request(register, why, *id, action)
+        C::Screen(p) => plain(p, CaseAction::Screen),
+        C::ResolveReview { id, findings, why, register } => {
+            run_request(register, why, *id, CaseAction::ResolveReview(findings.clone()))
         }
         C::ConfirmReview(p) => plain(p, CaseAction::ConfirmReview),
         C::Approve { id, state, why, register } => {
@@ -403,11 +450,26 @@ pub(crate) fn run(command: &CaseCommand) -> CmdResult {
         C::Move { id, place, why, register } => run_request(register, why, *id, CaseAction::Move(place.placement())),
         C::ScheduleReturn { id, on, why, register } => run_request(register, why, *id, CaseAction::ScheduleReturn(*on)),
         C::Return(p) => plain(p, CaseAction::Return),
-        C::Release(p) => plain(p, CaseAction::Release),
-        C::RecordDeath(p) => plain(p, CaseAction::RecordDeath),
+        C::TurnBack(p) => plain(p, CaseAction::TurnBack),
+        C::Release(t) => run_request(&t.register, &t.why, t.id, CaseAction::Release(t.to.clone())),
+        C::Remove(t) => run_request(&t.register, &t.why, t.id, CaseAction::Remove(t.to.clone())),
+        C::RecordDeath { id, report, why, register } => {
+            run_request(register, why, *id, CaseAction::RecordDeath(report.clone()))
+        }
         C::Withdraw(p) => plain(p, CaseAction::Withdraw),
         C::Refuse(p) => plain(p, CaseAction::Refuse),
-        C::PlaceHold(h) => run_request(&h.register, &h.why, h.id, CaseAction::PlaceHold(h.reference.clone())),
-        C::LiftHold(h) => run_request(&h.register, &h.why, h.id, CaseAction::LiftHold(h.reference.clone())),
+        C::PlaceHold { id, authority, reference, order, why, register } => {
+            let order = match order {
+                OrderArg::Stop => "stop",
+                OrderArg::Return => "return",
+            };
+            let hold = HoldRequest { authority: authority.clone(), reference: reference.clone(), order: order.to_owned() };
+            run_request(register, why, *id, CaseAction::PlaceHold(hold))
+        }
+        C::LiftHold { id, reference, decision, why, register } => {
+            let action = CaseAction::LiftHold { reference: reference.clone(), decision_reference: decision.clone() };
+            run_request(register, why, *id, action)
+        }
+        C::ConfirmLift(h) => run_request(&h.register, &h.why, h.id, CaseAction::ConfirmLift(h.reference.clone())),
     }
 }

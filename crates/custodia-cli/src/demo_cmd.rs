@@ -31,7 +31,7 @@ use crate::data_lock;
 use crate::register_cmd::{PlaceArgs, app_failure, block_on, store_failure};
 use crate::serve_cmd::{ServeArgs, bind, load_config, run_server};
 use crate::{CmdResult, Failure};
-use custodia_app::cases::{Admission, CaseAction, Placement, TransitionRequest};
+use custodia_app::cases::{Admission, CaseAction, FindingRequest, HoldRequest, Placement, TransitionRequest};
 use custodia_app::cells::CellsUpload;
 use custodia_app::oversight::{NewContact, NewIncident, NewInspection};
 use custodia_app::persons::{PersonsImport, PersonsUpload};
@@ -760,7 +760,7 @@ fn schedule_cases(
             at(shift(f, -13), 8, s),
             Step::Act {
                 case,
-                request: plain(CaseAction::Screen(who.decision)),
+                request: plain(CaseAction::Screen),
                 user: US_OFFICER,
                 reason: "ELIGIBILITY_SCREENING",
             },
@@ -771,14 +771,20 @@ fn schedule_cases(
                 at(shift(f, -11), 9, s),
                 Step::Act {
                     case,
-                    request: plain(CaseAction::ResolveReview {
-                        eligible: true,
-                        justification: format!(
-                            "Screening left {}: torture-risk assessment renewed on {assessed}, no risk found \
-                             (Convention against Torture art. 3)",
-                            who.reasons
-                        ),
-                    }),
+                    request: plain(CaseAction::ResolveReview(
+                        who.reasons
+                            .split(';')
+                            .filter_map(|r| r.strip_suffix('?'))
+                            .map(|rule| FindingRequest {
+                                rule: rule.to_owned(),
+                                finding: "pass".to_owned(),
+                                evidence: format!(
+                                    "torture-risk assessment renewed on {assessed}, no risk found \
+                                     (Convention against Torture art. 3)"
+                                ),
+                            })
+                            .collect(),
+                    )),
                     user: LEGAL,
                     reason: "TORTURE_RISK_ASSESSED",
                 },
@@ -813,7 +819,11 @@ fn schedule_cases(
                 at(f, 9, 0),
                 Step::Act {
                     case,
-                    request: plain(CaseAction::PlaceHold(reference.clone())),
+                    request: plain(CaseAction::PlaceHold(HoldRequest {
+                        authority: "US District Court for the District of Columbia".to_owned(),
+                        reference: reference.clone(),
+                        order: "stop".to_owned(),
+                    })),
                     user: LEGAL,
                     reason: "COURT_ORDER",
                 },
@@ -822,8 +832,20 @@ fn schedule_cases(
                 at(shift(f, 3), 9, 0),
                 Step::Act {
                     case,
-                    request: plain(CaseAction::LiftHold(reference)),
+                    request: plain(CaseAction::LiftHold {
+                        reference: reference.clone(),
+                        decision_reference: format!("{reference} vacated"),
+                    }),
                     user: LEGAL,
+                    reason: "ORDER_VACATED",
+                },
+            );
+            timeline.push(
+                at(shift(f, 3), 10, 0),
+                Step::Act {
+                    case,
+                    request: plain(CaseAction::ConfirmLift(reference)),
+                    user: LEGAL_2,
                     reason: "ORDER_VACATED",
                 },
             );
@@ -928,7 +950,12 @@ fn schedule_cases(
         match plan.exit {
             Some(Exit::Release(on)) => timeline.push(
                 at(on, 16, s),
-                Step::Act { case, request: plain(CaseAction::Release), user: STAFF, reason: "COURT_ORDER" },
+                Step::Act {
+                    case,
+                    request: plain(CaseAction::Release("US".to_owned())),
+                    user: STAFF,
+                    reason: "COURT_ORDER",
+                },
             ),
             Some(Exit::Death(occurred)) => {
                 let slot = incident_slot;
@@ -947,7 +974,12 @@ fn schedule_cases(
                 );
                 timeline.push(
                     occurred + 110 * 60,
-                    Step::Act { case, request: plain(CaseAction::RecordDeath), user: STAFF, reason: "DIED_IN_CUSTODY" },
+                    Step::Act {
+                        case,
+                        request: plain(CaseAction::RecordDeath("Found unresponsive in cell at the 03:20 count".to_owned())),
+                        user: STAFF,
+                        reason: "DIED_IN_CUSTODY",
+                    },
                 );
                 // Sending state and family in time; the independent authority a day late.
                 timeline.push(occurred + 5 * 3600 + 40 * 60, Step::Notify { slot, recipient: Recipient::SendingState });
@@ -980,8 +1012,15 @@ fn schedule_declined(
     candidates: &[Candidate],
     first_case: usize,
 ) -> Result<(usize, usize), Failure> {
+    // People with a legal basis (a final conviction and a sentence still running, so neither E01
+    // nor E05 in their reasons) whom another rule excludes: their cases can be opened, and the
+    // register's screening then refuses them.
     let ineligible: Vec<usize> = (0..candidates.len())
-        .filter(|i| candidates.get(*i).is_some_and(|c| c.decision == Decision::Ineligible))
+        .filter(|i| {
+            candidates.get(*i).is_some_and(|c| {
+                c.decision == Decision::Ineligible && !c.reasons.contains("E01") && !c.reasons.contains("E05")
+            })
+        })
         .take(6)
         .collect();
     let day = date(FLIGHTS.get(1).copied().unwrap_or(SCREENED_ON))?;
@@ -995,7 +1034,7 @@ fn schedule_declined(
             at(shift(day, -11), 7, seat),
             Step::Act {
                 case,
-                request: Box::new(CaseAction::Screen(Decision::Ineligible)),
+                request: Box::new(CaseAction::Screen),
                 user: US_OFFICER,
                 reason: "ELIGIBILITY_SCREENING",
             },

@@ -1,9 +1,13 @@
 //! Derived dates and open alerts for a given day (docs/lifecycle.md). The day is a parameter, never the
 //! clock, so the same records always give the same alerts for the same day.
 
+use crate::agreement::Agreement;
 use crate::custody::Case;
 use crate::date::Date;
+use crate::eligibility::{Outcome, Rule};
 use crate::lifecycle::CaseState;
+use crate::person_owned::Person;
+use crate::safeguards::{NoBasis, legal_basis, screen_on};
 
 /// How urgent an alert is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -43,6 +47,16 @@ pub enum AlertKind {
     StandardCapacityExceeded,
     /// A mandatory incident notification is past its deadline and not sent (docs/oversight.md#incidents).
     NotificationOverdue,
+    /// Held while the current record fails a rule (docs/lifecycle.md#rescreening).
+    IneligibleInCustody,
+    /// A court order to return the person, and no return scheduled within `court_return_days`.
+    CourtReturnOverdue,
+    /// The agreement ends soon and the return is not scheduled.
+    AgreementEnding,
+    /// Still held after the agreement's end.
+    HeldAfterAgreementEnd,
+    /// In transit longer than `transit_max_hours`.
+    StuckInTransit,
 }
 
 impl AlertKind {
@@ -57,19 +71,28 @@ impl AlertKind {
             Self::ContractedPlacesExceeded => "CONTRACTED_PLACES_EXCEEDED",
             Self::StandardCapacityExceeded => "STANDARD_CAPACITY_EXCEEDED",
             Self::NotificationOverdue => "NOTIFICATION_OVERDUE",
+            Self::IneligibleInCustody => "INELIGIBLE_IN_CUSTODY",
+            Self::CourtReturnOverdue => "COURT_RETURN_OVERDUE",
+            Self::AgreementEnding => "AGREEMENT_ENDING",
+            Self::HeldAfterAgreementEnd => "HELD_AFTER_AGREEMENT_END",
+            Self::StuckInTransit => "STUCK_IN_TRANSIT",
         }
     }
 
     /// Its severity.
     pub const fn severity(self) -> Severity {
         match self {
-            Self::ReturnNotScheduled | Self::StandardCapacityExceeded => Severity::Warning,
+            Self::ReturnNotScheduled | Self::StandardCapacityExceeded | Self::AgreementEnding => Severity::Warning,
             Self::ReturnOverdue
             | Self::HeldBeyondRelease
             | Self::NoLegalBasis
             | Self::HoldInTransit
             | Self::ContractedPlacesExceeded
-            | Self::NotificationOverdue => Severity::Critical,
+            | Self::NotificationOverdue
+            | Self::IneligibleInCustody
+            | Self::CourtReturnOverdue
+            | Self::HeldAfterAgreementEnd
+            | Self::StuckInTransit => Severity::Critical,
         }
     }
 }
@@ -100,10 +123,101 @@ pub struct CaseFacts<'a> {
     pub case_id: &'a str,
     /// The case.
     pub case: &'a Case,
-    /// Projected release (`None` for life or unknown).
-    pub projected_release: Option<Date>,
-    /// The agreement's `return_before_release_days`.
-    pub return_before_release_days: u32,
+    /// The person's current record.
+    pub person: &'a Person,
+    /// The day asked about, as a calendar day of the case's facility (docs/lifecycle.md#days).
+    pub zone_day: Date,
+    /// The instant the day is judged at (the end of `zone_day` in the facility's zone), for
+    /// limits in hours.
+    pub now_unix: i64,
+}
+
+/// The day a held person's screening is recomputed on for [`AlertKind::IneligibleInCustody`]:
+/// the day of the step that last screened them (departure or admission), so that an amended
+/// record is judged as of the transfer and time passing in custody (remaining time, a release
+/// reached) is left to the release and legal-basis alerts. Not yet held: `today`.
+pub fn held_screening_day(case: &Case, today: Date) -> Date {
+    match &case.screening {
+        Some(s) if case.state.is_held() => s.on,
+        _ => today,
+    }
+}
+
+/// The open alerts of held cases on their day (docs/lifecycle.md#safeguards): the legal basis
+/// computed from the current record (a person whose release cannot be computed is flagged, never
+/// skipped), re-screening, court orders, the agreement's end, transit time and returns.
+pub fn case_alerts(agreement: &Agreement, cases: &[CaseFacts<'_>]) -> Vec<Alert> {
+    let mut out = Vec::new();
+    for facts in cases.iter().filter(|f| f.case.state.is_held()) {
+        case_alerts_of(agreement, facts, &mut out);
+    }
+    out
+}
+
+fn case_alerts_of(agreement: &Agreement, facts: &CaseFacts<'_>, out: &mut Vec<Alert>) {
+    let (case, day) = (facts.case, facts.zone_day);
+    let mut alert =
+        |kind: AlertKind, reason: String| out.push(Alert { kind, subject: facts.case_id.to_owned(), reason });
+    if case.state == CaseState::InTransit && case.on_hold() {
+        alert(AlertKind::HoldInTransit, "a legal hold stands while the person is in transit".into());
+    }
+    match legal_basis(agreement, facts.person, day, case.custody_since()) {
+        Ok(_) => {}
+        Err(NoBasis::Served { release }) => {
+            alert(AlertKind::HeldBeyondRelease, format!("projected release was {release}"));
+        }
+        Err(no) => alert(AlertKind::NoLegalBasis, format!("on {day}: {no}")),
+    }
+    let screened_on = held_screening_day(case, day);
+    let failed = screen_on(agreement, facts.person, screened_on).rules(Outcome::Fail);
+    if !failed.is_empty() {
+        let codes: Vec<&str> = failed.iter().map(|r: &Rule| r.code()).collect();
+        alert(
+            AlertKind::IneligibleInCustody,
+            format!("the current record fails {} (screened as of {screened_on})", codes.join(";")),
+        );
+    }
+    let custody = agreement.custody;
+    if case.state == CaseState::InCustody {
+        for hold in case.return_orders() {
+            let due = hold.placed_on.add_days(i64::from(custody.court_return_days)).unwrap_or(Date::MAX);
+            if day > due {
+                alert(
+                    AlertKind::CourtReturnOverdue,
+                    format!("court order {} ({}) orders a return; none scheduled by {due}", hold.reference, hold.authority),
+                );
+            }
+        }
+    }
+    if day > agreement.ends {
+        alert(AlertKind::HeldAfterAgreementEnd, format!("the agreement ended on {}", agreement.ends));
+    } else if case.state == CaseState::InCustody {
+        let warn_from = agreement
+            .ends
+            .add_days(-(i64::from(agreement.return_before_release_days) + RETURN_WARNING_DAYS))
+            .unwrap_or(Date::MIN);
+        if day >= warn_from {
+            alert(AlertKind::AgreementEnding, format!("the agreement ends on {} and no return is scheduled", agreement.ends));
+        }
+    }
+    if case.state == CaseState::InTransit
+        && let Some(departed) = case.departed_at_unix
+    {
+        let hours = (facts.now_unix - departed) / 3600;
+        if hours > i64::from(custody.transit_max_hours) {
+            alert(
+                AlertKind::StuckInTransit,
+                format!("in transit for {hours} hours (limit {} hours)", custody.transit_max_hours),
+            );
+        }
+    }
+    let Some(release) = facts.person.projected_release(agreement) else { return };
+    let Some(by) = return_by(release, agreement.return_before_release_days) else { return };
+    if day > by {
+        alert(AlertKind::ReturnOverdue, format!("return was due by {by}"));
+    } else if case.state == CaseState::InCustody && day.days_since(by) >= -RETURN_WARNING_DAYS {
+        alert(AlertKind::ReturnNotScheduled, format!("return is due by {by} and not scheduled"));
+    }
 }
 
 /// A facility's headcount (derived from custody records).
@@ -140,46 +254,24 @@ pub fn overdue_notifications(incidents: &[IncidentFacts<'_>], now_unix: i64) -> 
         .collect()
 }
 
-/// Every open alert on `on` — cases, facilities, the agreement's contracted places and incident
-/// notifications — most severe first, then in input order.
+/// Every open alert — cases (each on its facility's day), facilities, the agreement's contracted
+/// places and incident notifications — most severe first, then in input order.
 pub fn open_alerts(
+    agreement: &Agreement,
     cases: &[CaseFacts<'_>],
     facilities: &[FacilityCount<'_>],
-    contracted_places: u32,
     incidents: &[IncidentFacts<'_>],
     on: Date,
 ) -> Vec<Alert> {
-    let mut out = Vec::new();
+    let mut out = case_alerts(agreement, cases);
+    let in_custody = cases
+        .iter()
+        .filter(|f| matches!(f.case.state, CaseState::InCustody | CaseState::ReturnScheduled))
+        .count();
+    let in_custody = u32::try_from(in_custody).unwrap_or(u32::MAX);
+    let contracted_places = agreement.facilities.iter().map(|f| f.contracted_places).fold(0u32, u32::saturating_add);
     let mut alert =
         |kind: AlertKind, subject: &str, reason: String| out.push(Alert { kind, subject: subject.to_owned(), reason });
-    let mut in_custody = 0u32;
-    for facts in cases {
-        let case = facts.case;
-        let held = case.state.is_held();
-        if matches!(case.state, CaseState::InCustody | CaseState::ReturnScheduled) {
-            in_custody += 1;
-        }
-        if case.state == CaseState::InTransit && case.on_hold() {
-            alert(AlertKind::HoldInTransit, facts.case_id, "a legal hold stands while the person is in transit".into());
-        }
-        if held && !case.legal_basis {
-            alert(
-                AlertKind::NoLegalBasis,
-                facts.case_id,
-                "held without a final conviction or final removal order on record".into(),
-            );
-        }
-        let Some(release) = facts.projected_release else { continue };
-        if held && on > release {
-            alert(AlertKind::HeldBeyondRelease, facts.case_id, format!("projected release was {release}"));
-        }
-        let Some(by) = return_by(release, facts.return_before_release_days) else { continue };
-        if held && on > by {
-            alert(AlertKind::ReturnOverdue, facts.case_id, format!("return was due by {by}"));
-        } else if case.state == CaseState::InCustody && on.days_since(by) >= -RETURN_WARNING_DAYS {
-            alert(AlertKind::ReturnNotScheduled, facts.case_id, format!("return is due by {by} and not scheduled"));
-        }
-    }
     if in_custody > contracted_places {
         alert(
             AlertKind::ContractedPlacesExceeded,
@@ -206,14 +298,34 @@ pub fn open_alerts(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::custody::Hold;
+    use crate::custody::{Hold, HoldOrder};
+
+    const CECOT: &str = include_str!("../../../examples/agreements/us-sv-cecot.toml");
 
     fn d(s: &str) -> Date {
         Date::parse(s).unwrap()
     }
 
+    fn agreement() -> Agreement {
+        Agreement::from_toml(CECOT).unwrap()
+    }
+
+    fn person() -> Person {
+        Person {
+            sending_id: "V1".into(),
+            birth_date: Some("1990-05-01".into()),
+            nationalities: Some("VE".into()),
+            conviction: Some("final".into()),
+            sentence_start: Some("2024-01-01".into()),
+            sentence_term: Some("10y".into()),
+            torture_risk: Some("no_risk".into()),
+            torture_risk_assessed_on: Some("2025-03-01".into()),
+            ..Person::default()
+        }
+    }
+
     fn case(state: CaseState) -> Case {
-        let mut c = Case::new(true);
+        let mut c = Case::new();
         c.state = state;
         c
     }
@@ -222,42 +334,116 @@ mod tests {
         alerts.iter().map(|a| a.kind).collect()
     }
 
+    fn on<'a>(case: &'a Case, person: &'a Person, day: &str) -> CaseFacts<'a> {
+        let day = d(day);
+        CaseFacts { case_id: "case-1", case, person, zone_day: day, now_unix: i64::from(day.days_since_epoch()) * 86_400 + 86_399 }
+    }
+
+    fn hold(order: HoldOrder, placed_on: &str) -> Hold {
+        Hold {
+            reference: "TRO".into(),
+            authority: "D.D.C.".into(),
+            order,
+            placed_by: "legal".into(),
+            placed_on: d(placed_on),
+            lifting: None,
+        }
+    }
+
     #[test]
     fn cecot_flight_with_a_hold_in_transit_is_critical() {
-        // March 2025: a court order was issued while planes were in the air.
         let mut c = case(CaseState::InTransit);
-        c.holds.push(Hold { reference: "TRO".into(), placed_by: "court".into(), lifted_by: None });
-        let facts =
-            [CaseFacts { case_id: "case-1", case: &c, projected_release: None, return_before_release_days: 30 }];
-        let alerts = open_alerts(&facts, &[], 300, &[], d("2025-03-15"));
+        c.holds.push(hold(HoldOrder::Stop, "2025-03-15"));
+        let p = person();
+        let alerts = case_alerts(&agreement(), &[on(&c, &p, "2025-03-15")]);
         assert_eq!(kinds(&alerts), [AlertKind::HoldInTransit]);
         assert_eq!(alerts[0].kind.severity(), Severity::Critical);
     }
 
+    /// Issue 12: legal basis is computed on the day from the current record; a deportee with no
+    /// release date and a record amended to appeal_pending are both flagged.
+    #[test]
+    fn no_legal_basis_is_computed_from_the_current_record() {
+        let c = case(CaseState::InCustody);
+        let amended = Person { conviction: Some("appeal_pending".into()), ..person() };
+        let alerts = case_alerts(&agreement(), &[on(&c, &amended, "2025-06-01")]);
+        assert!(kinds(&alerts).contains(&AlertKind::NoLegalBasis), "{alerts:?}");
+        let deportee = Person { conviction: None, sentence_start: None, sentence_term: None, removal_order: Some("final".into()), ..person() };
+        let alerts = case_alerts(&agreement(), &[on(&c, &deportee, "2025-06-01")]);
+        assert!(kinds(&alerts).contains(&AlertKind::NoLegalBasis), "never silently skipped: {alerts:?}");
+        assert!(case_alerts(&agreement(), &[on(&c, &person(), "2025-06-01")]).is_empty());
+    }
+
+    #[test]
+    fn an_amended_record_that_fails_a_rule_is_ineligible_in_custody() {
+        let mut c = case(CaseState::InCustody);
+        c.screening = Some(crate::safeguards::screen_on(&agreement(), &person(), d("2025-03-16")));
+        let citizen = Person { nationalities: Some("VE;US".into()), ..person() };
+        let alerts = case_alerts(&agreement(), &[on(&c, &citizen, "2025-06-01")]);
+        assert_eq!(kinds(&alerts), [AlertKind::IneligibleInCustody]);
+        assert!(alerts[0].reason.contains("E07"), "{}", alerts[0].reason);
+        // Time passing is not an amendment: near release E04 (six months left) is not re-judged.
+        let p = person();
+        let near_release = on(&c, &p, "2033-01-02");
+        assert!(!kinds(&case_alerts(&agreement(), &[near_release])).contains(&AlertKind::IneligibleInCustody));
+    }
+
+    #[test]
+    fn a_court_return_order_must_be_followed_by_a_scheduled_return() {
+        let mut c = case(CaseState::InCustody);
+        c.holds.push(hold(HoldOrder::Return, "2025-04-01"));
+        let p = person();
+        assert!(case_alerts(&agreement(), &[on(&c, &p, "2025-04-08")]).is_empty(), "seven days to schedule");
+        assert_eq!(kinds(&case_alerts(&agreement(), &[on(&c, &p, "2025-04-09")])), [AlertKind::CourtReturnOverdue]);
+        c.state = CaseState::ReturnScheduled;
+        assert!(case_alerts(&agreement(), &[on(&c, &p, "2025-04-09")]).is_empty(), "scheduled: done");
+        let mut stop = case(CaseState::InCustody);
+        stop.holds.push(hold(HoldOrder::Stop, "2025-04-01"));
+        assert!(case_alerts(&agreement(), &[on(&stop, &p, "2025-05-01")]).is_empty(), "a stop order orders no return");
+    }
+
+    #[test]
+    fn the_end_of_the_agreement_warns_then_is_critical() {
+        let c = case(CaseState::InCustody);
+        let p = person();
+        // ends 2026-03-14, return_before_release_days 30: warnings from 2026-01-13.
+        assert!(case_alerts(&agreement(), &[on(&c, &p, "2026-01-12")]).is_empty());
+        assert_eq!(kinds(&case_alerts(&agreement(), &[on(&c, &p, "2026-01-13")])), [AlertKind::AgreementEnding]);
+        assert_eq!(kinds(&case_alerts(&agreement(), &[on(&c, &p, "2026-03-15")])), [AlertKind::HeldAfterAgreementEnd]);
+        let scheduled = case(CaseState::ReturnScheduled);
+        assert!(case_alerts(&agreement(), &[on(&scheduled, &p, "2026-03-01")]).is_empty());
+        assert_eq!(kinds(&case_alerts(&agreement(), &[on(&scheduled, &p, "2026-03-15")])), [AlertKind::HeldAfterAgreementEnd]);
+    }
+
+    #[test]
+    fn a_transfer_stuck_in_transit_is_critical_after_the_limit() {
+        let mut c = case(CaseState::InTransit);
+        let p = person();
+        let now = on(&c, &p, "2025-04-03").now_unix;
+        c.departed_at_unix = Some(now - 48 * 3600);
+        assert!(case_alerts(&agreement(), &[on(&c, &p, "2025-04-03")]).is_empty(), "48 hours is the limit");
+        c.departed_at_unix = Some(now - 49 * 3600);
+        assert_eq!(kinds(&case_alerts(&agreement(), &[on(&c, &p, "2025-04-03")])), [AlertKind::StuckInTransit]);
+    }
+
     #[test]
     fn norgerhaven_style_return_two_months_before_release() {
-        // Norway → Netherlands: back in Norway at least two months before release.
+        let a = Agreement::from_toml(include_str!("../../../examples/agreements/no-nl-norgerhaven.toml")).unwrap();
         let c = case(CaseState::InCustody);
-        let release = d("2026-06-30");
-        let facts =
-            [CaseFacts { case_id: "no-1", case: &c, projected_release: Some(release), return_before_release_days: 60 }];
-        assert_eq!(return_by(release, 60), Some(d("2026-05-01")));
-        assert!(open_alerts(&facts, &[], 242, &[], d("2026-03-31")).is_empty(), "31 days before return_by: quiet");
-        assert_eq!(kinds(&open_alerts(&facts, &[], 242, &[], d("2026-04-01"))), [AlertKind::ReturnNotScheduled]);
-        assert_eq!(kinds(&open_alerts(&facts, &[], 242, &[], d("2026-05-01"))), [AlertKind::ReturnNotScheduled]);
-        assert_eq!(kinds(&open_alerts(&facts, &[], 242, &[], d("2026-05-02"))), [AlertKind::ReturnOverdue]);
-        let both = open_alerts(&facts, &[], 242, &[], d("2026-07-01"));
-        assert_eq!(kinds(&both), [AlertKind::HeldBeyondRelease, AlertKind::ReturnOverdue]);
-        // Once the return is scheduled, only an overdue return is an alert.
-        let scheduled = case(CaseState::ReturnScheduled);
-        let facts = [CaseFacts {
-            case_id: "no-1",
-            case: &scheduled,
-            projected_release: Some(release),
-            return_before_release_days: 60,
-        }];
-        assert!(open_alerts(&facts, &[], 242, &[], d("2026-04-15")).is_empty());
-        assert_eq!(kinds(&open_alerts(&facts, &[], 242, &[], d("2026-05-02"))), [AlertKind::ReturnOverdue]);
+        let p = Person { sentence_start: Some("2024-01-01".into()), sentence_term: Some("2y".into()), ..person() };
+        let release = p.projected_release(&a).unwrap();
+        let by = return_by(release, a.return_before_release_days).unwrap();
+        let day = |offset: i64| by.add_days(offset).unwrap().to_string();
+        let only = |d: &str| {
+            kinds(&case_alerts(&a, &[on(&c, &p, d)]))
+                .into_iter()
+                .filter(|k| matches!(k, AlertKind::ReturnNotScheduled | AlertKind::ReturnOverdue))
+                .collect::<Vec<_>>()
+        };
+        assert!(only(&day(-31)).is_empty(), "31 days before return_by: quiet");
+        assert_eq!(only(&day(-30)), [AlertKind::ReturnNotScheduled]);
+        assert_eq!(only(&day(0)), [AlertKind::ReturnNotScheduled]);
+        assert_eq!(only(&day(1)), [AlertKind::ReturnOverdue]);
     }
 
     #[test]
@@ -276,27 +462,17 @@ mod tests {
     }
 
     #[test]
-    fn no_legal_basis_and_capacity() {
-        let mut c = case(CaseState::InCustody);
-        c.legal_basis = false;
-        let d2 = case(CaseState::InCustody);
-        let facts = [
-            CaseFacts { case_id: "a", case: &c, projected_release: None, return_before_release_days: 0 },
-            CaseFacts { case_id: "b", case: &d2, projected_release: None, return_before_release_days: 0 },
-        ];
+    fn capacity_and_ended_custody() {
+        let c = case(CaseState::InCustody);
+        let p = person();
+        let facts = [on(&c, &p, "2025-06-01"), on(&c, &p, "2025-06-01")];
         let facility = [FacilityCount { facility_id: "cecot", in_custody: 2, standard_capacity: 1 }];
-        let alerts = open_alerts(&facts, &facility, 1, &[], d("2025-06-01"));
-        assert_eq!(
-            kinds(&alerts),
-            [AlertKind::NoLegalBasis, AlertKind::ContractedPlacesExceeded, AlertKind::StandardCapacityExceeded]
-        );
+        let mut small = agreement();
+        small.facilities[0].contracted_places = 1;
+        let alerts = open_alerts(&small, &facts, &facility, &[], d("2025-06-01"));
+        assert_eq!(kinds(&alerts), [AlertKind::ContractedPlacesExceeded, AlertKind::StandardCapacityExceeded]);
         let ended = case(CaseState::Released);
-        let facts = [CaseFacts {
-            case_id: "c",
-            case: &ended,
-            projected_release: Some(d("2020-01-01")),
-            return_before_release_days: 0,
-        }];
-        assert!(open_alerts(&facts, &[], 1, &[], d("2025-06-01")).is_empty(), "custody ended: nothing open");
+        let old = Person { sentence_start: Some("2010-01-01".into()), ..person() };
+        assert!(open_alerts(&agreement(), &[on(&ended, &old, "2025-06-01")], &[], &[], d("2025-06-01")).is_empty(), "custody ended: nothing open");
     }
 }

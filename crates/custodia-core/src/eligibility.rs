@@ -65,6 +65,11 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The outcome named `pass`, `fail` or `unknown`.
+    pub fn parse(text: &str) -> Option<Outcome> {
+        [Outcome::Pass, Outcome::Fail, Outcome::Unknown].into_iter().find(|o| o.as_str() == text)
+    }
+
     /// `pass`, `fail` or `unknown`.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -131,6 +136,11 @@ impl Rule {
         Rule::E14,
         Rule::E15,
     ];
+
+    /// The rule with this code (`E07`).
+    pub fn parse(code: &str) -> Option<Rule> {
+        Rule::ALL.into_iter().find(|r| r.code() == code)
+    }
 
     /// The stable code, `E01`…`E15`.
     pub const fn code(self) -> &'static str {

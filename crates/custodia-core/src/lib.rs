@@ -27,6 +27,7 @@ pub mod person_owned;
 pub mod sentence;
 pub mod synth;
 pub mod table;
+pub mod safeguards;
 pub mod term;
 pub mod zone;
 

@@ -29,6 +29,8 @@ pub enum CaseState {
     Released,
     /// Died: custody ended.
     Deceased,
+    /// Removed to the destination of a removal order: custody ended.
+    Removed,
     /// Withdrawn before transit.
     Withdrawn,
     /// Refused before transit.
@@ -37,7 +39,7 @@ pub enum CaseState {
 
 impl CaseState {
     /// Every state, in lifecycle order.
-    pub const ALL: [CaseState; 12] = [
+    pub const ALL: [CaseState; 13] = [
         Self::Proposed,
         Self::Screened,
         Self::Approved,
@@ -48,6 +50,7 @@ impl CaseState {
         Self::Returned,
         Self::Released,
         Self::Deceased,
+        Self::Removed,
         Self::Withdrawn,
         Self::Refused,
     ];
@@ -65,6 +68,7 @@ impl CaseState {
             Self::Returned => "returned",
             Self::Released => "released",
             Self::Deceased => "deceased",
+            Self::Removed => "removed",
             Self::Withdrawn => "withdrawn",
             Self::Refused => "refused",
         }
@@ -120,13 +124,17 @@ pub enum Action {
     RecordDeath,
     /// Withdraw the case.
     Withdraw,
+    /// Bring a person in transit back to the sending state (allowed under any hold).
+    TurnBack,
+    /// Remove the person to the destination of their removal order.
+    Remove,
     /// Refuse the case.
     Refuse,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 13] = [
         Self::Screen,
         Self::Approve,
         Self::Schedule,
@@ -138,6 +146,8 @@ impl Action {
         Self::RecordDeath,
         Self::Withdraw,
         Self::Refuse,
+        Self::TurnBack,
+        Self::Remove,
     ];
 
     /// The name used on the command line and in the API.
@@ -154,6 +164,8 @@ impl Action {
             Self::RecordDeath => "record_death",
             Self::Withdraw => "withdraw",
             Self::Refuse => "refuse",
+            Self::TurnBack => "turn_back",
+            Self::Remove => "remove",
         }
     }
 }
@@ -173,9 +185,10 @@ const fn t(from: CaseState, action: Action, to: CaseState) -> Transition {
     Transition { from, action, to }
 }
 
-/// The lifecycle of docs/lifecycle.md. Withdrawal and refusal end a case before transit; release and death
-/// end custody (a death may also happen in transit); return ends it in the sending state.
-pub const TRANSITIONS: [Transition; 20] = {
+/// The lifecycle of docs/lifecycle.md. Withdrawal and refusal end a case before transit; release,
+/// removal and death end custody (a death may also happen in transit); return ends it in the
+/// sending state, and so does turning a transfer back while it is in transit.
+pub const TRANSITIONS: [Transition; 23] = {
     use Action as A;
     use CaseState as S;
     [
@@ -188,6 +201,9 @@ pub const TRANSITIONS: [Transition; 20] = {
         t(S::ReturnScheduled, A::Return, S::Returned),
         t(S::InCustody, A::Release, S::Released),
         t(S::ReturnScheduled, A::Release, S::Released),
+        t(S::InTransit, A::TurnBack, S::Returned),
+        t(S::InCustody, A::Remove, S::Removed),
+        t(S::ReturnScheduled, A::Remove, S::Removed),
         t(S::InTransit, A::RecordDeath, S::Deceased),
         t(S::InCustody, A::RecordDeath, S::Deceased),
         t(S::ReturnScheduled, A::RecordDeath, S::Deceased),
@@ -333,13 +349,22 @@ mod tests {
         assert_eq!(next_state(S::Scheduled, Action::Withdraw, true), Ok(S::Withdrawn));
         assert_eq!(next_state(S::InCustody, Action::ScheduleReturn, true), Ok(S::ReturnScheduled));
         assert_eq!(next_state(S::InCustody, Action::Release, true), Ok(S::Released));
+        // Issue 12: a court order that arrives while the plane is in the air can end in the
+        // sending state: turning back is allowed under any hold.
+        assert_eq!(next_state(S::InTransit, Action::TurnBack, true), Ok(S::Returned));
+        assert_eq!(next_state(S::InTransit, Action::Withdraw, true).map_err(Refusal::code), Err("INVALID_TRANSITION"));
     }
 
     #[test]
     fn ends_are_final() {
-        for s in
-            [CaseState::Returned, CaseState::Released, CaseState::Deceased, CaseState::Withdrawn, CaseState::Refused]
-        {
+        for s in [
+            CaseState::Returned,
+            CaseState::Released,
+            CaseState::Deceased,
+            CaseState::Removed,
+            CaseState::Withdrawn,
+            CaseState::Refused,
+        ] {
             assert!(s.is_final(), "{s}");
         }
         assert!(!CaseState::InCustody.is_final());

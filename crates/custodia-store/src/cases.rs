@@ -6,9 +6,12 @@ use std::time::Duration;
 
 use custodia_core::Date;
 use custodia_core::capacity::{Cell, CellKind};
-use custodia_core::custody::{Case, CaseChange, CaseFacts, Decline, Hold, IntakeRecord, ReviewResolution};
+use custodia_core::custody::{
+    Case, CaseChange, CaseFacts, Decline, Finding, Hold, HoldOrder, IntakeRecord, Lifting, ReviewResolution,
+};
 pub use custodia_core::custody::{CaseRequest, PlacementRequest};
-use custodia_core::eligibility::Decision;
+use custodia_core::eligibility::{Decision, Outcome, Rule};
+use custodia_core::safeguards::ScreeningRecord;
 use custodia_core::lifecycle::CaseState;
 use serde_json::{Value, json};
 use sqlx::Row;
@@ -21,29 +24,35 @@ use crate::events::{EventData, Head, NewEvent};
 use crate::record::PersonData;
 use crate::{Actor, StoreError};
 
-fn decision_str(d: Decision) -> &'static str {
-    d.as_str()
-}
-
-fn decision_parse(text: &str) -> Option<Decision> {
-    [Decision::Eligible, Decision::Ineligible, Decision::Review].into_iter().find(|d| d.as_str() == text)
-}
-
-/// The case as the JSON stored in `cases.record` and carried by its events.
+/// The case as the JSON stored in `cases.record` and carried by its events: the register's
+/// screening with every rule's outcome, the review's findings, the holds with their authority,
+/// order and lifting.
 pub(crate) fn case_json(case: &Case) -> Value {
+    let date = |d: &Date| d.to_string();
     json!({
         "state": case.state.as_str(),
-        "decision": case.decision.map(decision_str),
+        "decision": case.decision().map(Decision::as_str),
+        "screening": case.screening.as_ref().map(|s| json!({
+            "on": date(&s.on),
+            "outcomes": s.outcomes.iter().map(|(rule, outcome)| (rule.code().to_owned(), Value::from(outcome.as_str()))).collect::<serde_json::Map<_, _>>(),
+        })),
         "review": case.review.as_ref().map(|r| json!({
-            "eligible": r.eligible,
-            "justification": r.justification,
+            "findings": r.findings.iter().map(|f| json!({"rule": f.rule.code(), "finding": if f.passes { "pass" } else { "fail" }, "evidence": f.evidence})).collect::<Vec<_>>(),
+            "on": date(&r.on),
             "reviewer": r.reviewer,
             "confirmed_by": r.confirmed_by,
         })),
         "sending_approval": case.sending_approval,
         "receiving_approval": case.receiving_approval,
-        "legal_basis": case.legal_basis,
-        "holds": case.holds.iter().map(|h| json!({"reference": h.reference, "placed_by": h.placed_by, "lifted_by": h.lifted_by})).collect::<Vec<_>>(),
+        "holds": case.holds.iter().map(|h| json!({
+            "reference": h.reference,
+            "authority": h.authority,
+            "order": h.order.as_str(),
+            "placed_by": h.placed_by,
+            "placed_on": date(&h.placed_on),
+            "lifting": h.lifting.as_ref().map(|l| json!({"decision_reference": l.decision_reference, "by": l.by, "confirmed_by": l.confirmed_by})),
+        })).collect::<Vec<_>>(),
+        "departed_at_unix": case.departed_at_unix,
         "commitment_order": case.commitment_order,
         "intake": case.intake.as_ref().map(|i| json!({
             "admitted_on": i.admitted_on.to_string(),
@@ -54,74 +63,104 @@ pub(crate) fn case_json(case: &Case) -> Value {
         })),
         "cell_id": case.cell_id,
         "return_on": case.return_on.map(|d| d.to_string()),
+        "destination": case.destination,
     })
+}
+
+fn bad_record(what: &str) -> StoreError {
+    StoreError::Inconsistent(format!("case record: {what}"))
+}
+
+fn text_in(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+fn date_in(v: &Value, key: &str) -> Result<Option<Date>, StoreError> {
+    text_in(v, key).map(|t| Date::parse(&t).map_err(|e| bad_record(&format!("{key}: {e}")))).transpose()
+}
+
+fn screening_from(v: &Value) -> Result<Option<ScreeningRecord>, StoreError> {
+    let Some(s) = v.get("screening").filter(|s| !s.is_null()) else { return Ok(None) };
+    let on = date_in(s, "on")?.ok_or_else(|| bad_record("screening.on"))?;
+    let mut outcomes = Vec::new();
+    for (code, outcome) in s.get("outcomes").and_then(Value::as_object).into_iter().flatten() {
+        let rule = Rule::parse(code).ok_or_else(|| bad_record("screening.outcomes"))?;
+        let outcome = outcome.as_str().and_then(Outcome::parse).ok_or_else(|| bad_record("screening.outcomes"))?;
+        outcomes.push((rule, outcome));
+    }
+    outcomes.sort_by_key(|(rule, _)| *rule);
+    Ok(Some(ScreeningRecord { on, outcomes }))
+}
+
+fn review_from(v: &Value) -> Result<Option<ReviewResolution>, StoreError> {
+    let Some(r) = v.get("review").filter(|r| !r.is_null()) else { return Ok(None) };
+    let mut findings = Vec::new();
+    for f in r.get("findings").and_then(Value::as_array).into_iter().flatten() {
+        findings.push(Finding {
+            rule: text_in(f, "rule").and_then(|c| Rule::parse(&c)).ok_or_else(|| bad_record("review.findings.rule"))?,
+            passes: text_in(f, "finding").as_deref() == Some("pass"),
+            evidence: text_in(f, "evidence").unwrap_or_default(),
+        });
+    }
+    Ok(Some(ReviewResolution {
+        findings,
+        on: date_in(r, "on")?.ok_or_else(|| bad_record("review.on"))?,
+        reviewer: text_in(r, "reviewer").unwrap_or_default(),
+        confirmed_by: text_in(r, "confirmed_by"),
+    }))
+}
+
+fn holds_from(v: &Value) -> Result<Vec<Hold>, StoreError> {
+    let mut holds = Vec::new();
+    for h in v.get("holds").and_then(Value::as_array).into_iter().flatten() {
+        let lifting = h.get("lifting").filter(|l| !l.is_null()).map(|l| Lifting {
+            decision_reference: text_in(l, "decision_reference").unwrap_or_default(),
+            by: text_in(l, "by").unwrap_or_default(),
+            confirmed_by: text_in(l, "confirmed_by"),
+        });
+        holds.push(Hold {
+            reference: text_in(h, "reference").unwrap_or_default(),
+            authority: text_in(h, "authority").unwrap_or_default(),
+            order: text_in(h, "order").and_then(|o| HoldOrder::parse(&o)).ok_or_else(|| bad_record("holds.order"))?,
+            placed_by: text_in(h, "placed_by").unwrap_or_default(),
+            placed_on: date_in(h, "placed_on")?.ok_or_else(|| bad_record("holds.placed_on"))?,
+            lifting,
+        });
+    }
+    Ok(holds)
+}
+
+fn intake_from(v: &Value) -> Result<Option<IntakeRecord>, StoreError> {
+    let Some(i) = v.get("intake").filter(|i| !i.is_null()) else { return Ok(None) };
+    Ok(Some(IntakeRecord {
+        admitted_on: date_in(i, "admitted_on")?.ok_or_else(|| bad_record("intake.admitted_on"))?,
+        hour: i
+            .get("hour")
+            .and_then(Value::as_u64)
+            .and_then(|h| u8::try_from(h).ok())
+            .ok_or_else(|| bad_record("intake.hour"))?,
+        visible_injuries: text_in(i, "visible_injuries").unwrap_or_default(),
+        property: text_in(i, "property").unwrap_or_default(),
+        next_of_kin: text_in(i, "next_of_kin").unwrap_or_default(),
+    }))
 }
 
 /// Reads a case written by [`case_json`].
 pub(crate) fn case_from_json(text: &str) -> Result<Case, StoreError> {
-    let bad = |what: &str| StoreError::Inconsistent(format!("case record: {what}"));
-    let v: Value = serde_json::from_str(text).map_err(|e| bad(&e.to_string()))?;
-    let text_of = |key: &str| v.get(key).and_then(Value::as_str).map(str::to_owned);
-    let date_of = |key: &str| -> Result<Option<Date>, StoreError> {
-        text_of(key).map(|t| Date::parse(&t).map_err(|e| bad(&format!("{key}: {e}")))).transpose()
-    };
-    let state = text_of("state").and_then(|s| CaseState::parse(&s)).ok_or_else(|| bad("state"))?;
-    let decision = match text_of("decision") {
-        Some(t) => Some(decision_parse(&t).ok_or_else(|| bad("decision"))?),
-        None => None,
-    };
-    let holds = v
-        .get("holds")
-        .and_then(Value::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .map(|h| Hold {
-                    reference: h.get("reference").and_then(Value::as_str).unwrap_or_default().to_owned(),
-                    placed_by: h.get("placed_by").and_then(Value::as_str).unwrap_or_default().to_owned(),
-                    lifted_by: h.get("lifted_by").and_then(Value::as_str).map(str::to_owned),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let intake = match v.get("intake") {
-        Some(i) if !i.is_null() => Some(IntakeRecord {
-            admitted_on: i
-                .get("admitted_on")
-                .and_then(Value::as_str)
-                .and_then(|t| Date::parse(t).ok())
-                .ok_or_else(|| bad("intake.admitted_on"))?,
-            hour: i
-                .get("hour")
-                .and_then(Value::as_u64)
-                .and_then(|h| u8::try_from(h).ok())
-                .ok_or_else(|| bad("intake.hour"))?,
-            visible_injuries: i.get("visible_injuries").and_then(Value::as_str).unwrap_or_default().to_owned(),
-            property: i.get("property").and_then(Value::as_str).unwrap_or_default().to_owned(),
-            next_of_kin: i.get("next_of_kin").and_then(Value::as_str).unwrap_or_default().to_owned(),
-        }),
-        _ => None,
-    };
+    let v: Value = serde_json::from_str(text).map_err(|e| bad_record(&e.to_string()))?;
     Ok(Case {
-        state,
-        decision,
-        review: match v.get("review") {
-            Some(r) if !r.is_null() => Some(ReviewResolution {
-                eligible: r.get("eligible").and_then(Value::as_bool).ok_or_else(|| bad("review.eligible"))?,
-                justification: r.get("justification").and_then(Value::as_str).unwrap_or_default().to_owned(),
-                reviewer: r.get("reviewer").and_then(Value::as_str).unwrap_or_default().to_owned(),
-                confirmed_by: r.get("confirmed_by").and_then(Value::as_str).map(str::to_owned),
-            }),
-            _ => None,
-        },
-        sending_approval: text_of("sending_approval"),
-        receiving_approval: text_of("receiving_approval"),
-        legal_basis: v.get("legal_basis").and_then(Value::as_bool).unwrap_or(false),
-        holds,
-        commitment_order: text_of("commitment_order"),
-        intake,
-        cell_id: text_of("cell_id"),
-        return_on: date_of("return_on")?,
+        state: text_in(&v, "state").and_then(|s| CaseState::parse(&s)).ok_or_else(|| bad_record("state"))?,
+        screening: screening_from(&v)?,
+        review: review_from(&v)?,
+        sending_approval: text_in(&v, "sending_approval"),
+        receiving_approval: text_in(&v, "receiving_approval"),
+        holds: holds_from(&v)?,
+        departed_at_unix: v.get("departed_at_unix").and_then(Value::as_i64),
+        commitment_order: text_in(&v, "commitment_order"),
+        intake: intake_from(&v)?,
+        cell_id: text_in(&v, "cell_id"),
+        return_on: date_in(&v, "return_on")?,
+        destination: text_in(&v, "destination"),
     })
 }
 
@@ -199,10 +238,10 @@ pub struct CaseWithPerson {
 /// `|facts, call| custodia_core::custody::decide(facts, &call.request, &call.actor)`.
 pub type Decide = dyn Fn(&CaseFacts, &CaseCall) -> Result<CaseChange, Decline> + Sync;
 
-/// The caller's opening of a case for a person, from their record as the register holds it in
-/// the proposal's transaction (normally `Case::new` with
-/// `custodia_core::custody::legal_basis_on_record`).
-pub type OpenCase = dyn Fn(&PersonData) -> Case + Sync;
+/// The caller's opening of a case for a person, from the agreement in force and the person's
+/// record as the register holds them in the proposal's transaction (normally
+/// `custodia_core::custody::open_case` on the proposal's day): the new case, or the refusal.
+pub type OpenCase = dyn Fn(&custodia_core::Agreement, &PersonData) -> Result<Case, custodia_core::custody::Refusal> + Sync;
 
 /// One case command for [`Cases::act_on_cases`] (group commit).
 #[derive(Clone, Debug)]
@@ -243,7 +282,8 @@ store_trait! {
     pub trait Cases {
         /// Opens a case for a person of the agreement's sending state (by the sending state's
         /// `person_id`); `open` makes the initial case from the person's record.
-        fn propose_case(&self, agreement_id: &str, sending_id: &str, open: &OpenCase, actor: &Actor) -> Result<CaseRow, StoreError>;
+        /// A refused proposal writes nothing.
+        fn propose_case(&self, agreement_id: &str, sending_id: &str, open: &OpenCase, actor: &Actor) -> Result<CaseRowOutcome, StoreError>;
         /// A stored case.
         fn case_row(&self, id: i64) -> Result<Option<CaseRow>, StoreError>;
         /// Every case of one person (under any agreement), in case order.
@@ -284,7 +324,7 @@ store_trait! {
 macro_rules! cases_sql {
     ($name:ident, $db:ty) => {
         impl Cases for $name {
-            async fn propose_case(&self, agreement_id: &str, sending_id: &str, open: &OpenCase, actor: &Actor) -> Result<CaseRow, StoreError> {
+            async fn propose_case(&self, agreement_id: &str, sending_id: &str, open: &OpenCase, actor: &Actor) -> Result<CaseRowOutcome, StoreError> {
                 let mut tx = self.pool.begin().await?;
                 let mut head = Self::lock_head(&mut tx).await?;
                 let agreement = Self::agreement_in(&mut tx, agreement_id).await?;
@@ -296,7 +336,10 @@ macro_rules! cases_sql {
                     .ok_or_else(|| StoreError::NotFound(format!("person {sending_id} of {} is not in the register", agreement.sending_state)))?;
                 let (person_id, _, _, record) = person_from_row(&found)?;
                 let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM cases").fetch_one(&mut *tx).await?.try_get("next")?;
-                let case = open(&record);
+                let case = match open(&agreement, &record) {
+                    Ok(case) => case,
+                    Err(refusal) => return Ok(Err(refusal)),
+                };
                 let data = json!({"case_id": id, "record": case_json(&case)});
                 let seq = Self::record_event(&mut tx, &mut head, NewEvent { kind: "case.proposed", agreement_id: Some(agreement_id.to_owned()), person_id: Some(person_id), data: EventData::Json(data) }, actor).await?;
                 sqlx::query(
@@ -313,7 +356,7 @@ macro_rules! cases_sql {
                 .await?;
                 Self::save_head(&mut tx, &head).await?;
                 tx.commit().await?;
-                Ok(CaseRow { id, agreement_id: agreement_id.to_owned(), person_id, facility_id: None, version: 1, case })
+                Ok(Ok(CaseRow { id, agreement_id: agreement_id.to_owned(), person_id, facility_id: None, version: 1, case }))
             }
 
             async fn case_row(&self, id: i64) -> Result<Option<CaseRow>, StoreError> {
@@ -535,6 +578,7 @@ macro_rules! cases_sql {
                     "SELECT c.agreement_id, c.person_id, c.facility_id, c.record, c.version, \
                        (SELECT v.source_toml FROM agreements a JOIN agreement_versions v \
                           ON v.agreement_id = a.id AND v.version = a.current_version WHERE a.id = c.agreement_id) AS source_toml, \
+                       (SELECT e.body FROM persons p JOIN events e ON e.seq = p.last_event_seq WHERE p.id = c.person_id) AS person_body, \
                        (SELECT k.kind FROM cells k WHERE k.agreement_id = c.agreement_id AND k.facility_id = $2 AND k.cell_id = $3) AS cell_kind, \
                        (SELECT k.area_m2 FROM cells k WHERE k.agreement_id = c.agreement_id AND k.facility_id = $2 AND k.cell_id = $3) AS cell_area, \
                        (SELECT k.beds FROM cells k WHERE k.agreement_id = c.agreement_id AND k.facility_id = $2 AND k.cell_id = $3) AS cell_beds, \
@@ -565,9 +609,12 @@ macro_rules! cases_sql {
                     _ => None,
                 };
                 let in_place = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+                let person_body: Option<String> = row.try_get("person_body")?;
+                let person_body = person_body.ok_or_else(|| StoreError::Inconsistent(format!("case {id}: its person has no record")))?;
                 let facts = CaseFacts {
                     case: case_from_json(&row.try_get::<String, _>("record")?)?,
                     agreement: parsed_agreement(&agreement_id, source)?,
+                    person: person_from_event(person_id, &person_body)?,
                     facility_id: row.try_get("facility_id")?,
                     cell,
                     in_cell: in_place(row.try_get::<i64, _>("in_cell")?),
@@ -690,6 +737,7 @@ fn transition_json(
         "to": change.case.state.as_str(),
         "reason": actor.reason,
         "occurred_at": actor.occurred_at,
+        "day": change.day.to_string(),
         "record": case_json(&change.case),
     })
 }
@@ -700,21 +748,30 @@ mod tests {
 
     #[test]
     fn cases_round_trip_through_json() {
-        let mut case = Case::new(true);
+        let day = Date::parse("2025-03-16").unwrap();
+        let mut case = Case::new();
         case.state = CaseState::InCustody;
-        case.decision = Some(Decision::Review);
+        case.screening = Some(ScreeningRecord { on: day, outcomes: vec![(Rule::E01, Outcome::Pass), (Rule::E02, Outcome::Unknown)] });
         case.review = Some(ReviewResolution {
-            eligible: true,
-            justification: "checked".into(),
+            findings: vec![Finding { rule: Rule::E02, passes: true, evidence: "birth certificate seen".into() }],
+            on: day,
             reviewer: "r1".into(),
             confirmed_by: Some("r2".into()),
         });
         case.sending_approval = Some("us".into());
         case.receiving_approval = Some("sv".into());
-        case.holds.push(Hold { reference: "TRO".into(), placed_by: "court".into(), lifted_by: Some("court".into()) });
+        case.holds.push(Hold {
+            reference: "TRO".into(),
+            authority: "D.D.C.".into(),
+            order: HoldOrder::Return,
+            placed_by: "legal".into(),
+            placed_on: day,
+            lifting: Some(Lifting { decision_reference: "stay".into(), by: "l1".into(), confirmed_by: Some("l2".into()) }),
+        });
+        case.departed_at_unix = Some(1_742_000_000);
         case.commitment_order = Some("order-1".into());
         case.intake = Some(IntakeRecord {
-            admitted_on: Date::parse("2025-03-16").unwrap(),
+            admitted_on: day,
             hour: 6,
             visible_injuries: "none".into(),
             property: "watch".into(),
@@ -722,8 +779,9 @@ mod tests {
         });
         case.cell_id = Some("B1-C01".into());
         case.return_on = Some(Date::parse("2026-01-01").unwrap());
+        case.destination = Some("VE".into());
         let text = case_json(&case).to_string();
         assert_eq!(case_from_json(&text).unwrap(), case);
-        assert_eq!(case_from_json(&case_json(&Case::new(false)).to_string()).unwrap(), Case::new(false));
+        assert_eq!(case_from_json(&case_json(&Case::new()).to_string()).unwrap(), Case::new());
     }
 }

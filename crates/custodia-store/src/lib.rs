@@ -173,7 +173,7 @@ pub struct AgreementImport {
 }
 
 /// What an import of persons did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PersonsImport {
     /// New people registered.
     pub added: u64,
@@ -181,6 +181,8 @@ pub struct PersonsImport {
     pub amended: u64,
     /// Rows identical to what the register holds (nothing written).
     pub unchanged: u64,
+    /// The Custodia ids of the amended people, in file order (their open cases are re-screened).
+    pub amended_ids: Vec<i64>,
 }
 
 impl std::fmt::Debug for PersonsFile<'_> {

@@ -276,6 +276,7 @@ fn build_person_batch(
                     .map(|(column, from, to)| json!({"column": column, "from": from, "to": to}))
                     .collect();
                 outcome.amended += 1;
+                outcome.amended_ids.push(*id);
                 // The amendment carries the whole new record too: a person's last event always does.
                 let event = NewEvent {
                     kind: "person.amended",

@@ -9,9 +9,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use custodia_app::cases::{self as app, CaseAction, HoldRecord, TransitionRequest};
+use custodia_app::cases::{self as app, CaseAction, FindingRequest, HoldRecord, TransitionRequest};
 use custodia_core::agreement::Party;
-use custodia_core::eligibility::Decision;
 use custodia_store::cases::CaseRow;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -25,8 +24,8 @@ use crate::wire::{Page, PageQuery, date, timestamp};
 /// OpenAPI part.
 #[derive(Debug, OpenApi)]
 #[openapi(
-    paths(list_cases, propose_case, get_case, transition, approve_override, list_holds, place_hold, lift_hold),
-    components(schemas(CaseView, HoldView, ProposeCase, Transition, Admission, Placement, OverrideRequest, ApproveOverride, OverrideApprovalView, HoldRequest, Page<CaseView>)),
+    paths(list_cases, propose_case, get_case, transition, approve_override, list_holds, place_hold, lift_hold, confirm_lift),
+    components(schemas(CaseView, HoldView, ScreeningView, RuleOutcomeView, ReviewView, FindingView, ProposeCase, Transition, Admission, Placement, OverrideRequest, ApproveOverride, OverrideApprovalView, HoldRequest, LiftRequest, ConfirmLiftRequest, Page<CaseView>)),
     security(("bearer" = []))
 )]
 pub struct Api;
@@ -40,19 +39,77 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/cases/{id}/override-approvals", post(approve_override))
         .route("/api/v1/holds", get(list_holds).post(place_hold))
         .route("/api/v1/holds/lift", post(lift_hold))
+        .route("/api/v1/holds/confirm-lift", post(confirm_lift))
 }
 
-/// A legal hold on a case.
+/// A legal hold on a case: a court order.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct HoldView {
     /// The case.
     pub case_id: i64,
+    /// The court or authority.
+    pub authority: String,
     /// Reference of the court order.
     pub reference: String,
-    /// Who placed it.
+    /// `stop` (no scheduling, departure or admission) or `return` (and the person must be brought back).
+    pub order: String,
+    /// Who recorded it.
     pub placed_by: String,
-    /// Who lifted it (null while it stands).
+    /// The day it was recorded (the facility's day).
+    pub placed_on: String,
+    /// The lifting decision's reference, once a legal officer asked to lift it.
+    pub lifting_reference: Option<String>,
+    /// Who asked to lift it.
+    pub lifting_by: Option<String>,
+    /// The second legal officer who confirmed the lifting (null while the hold stands).
     pub lifted_by: Option<String>,
+    /// Whether it stands.
+    pub stands: bool,
+}
+
+/// One rule's outcome in the register's screening.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct RuleOutcomeView {
+    /// The rule (`E07`).
+    pub rule: String,
+    /// `pass`, `fail` or `unknown`.
+    pub outcome: String,
+}
+
+/// The screening the register computed at the case's last screening step.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ScreeningView {
+    /// The day screened (the facility's day).
+    pub on: String,
+    /// `eligible`, `ineligible` or `review`.
+    pub decision: String,
+    /// The `reasons` string (`E02?;E07`).
+    pub reasons: String,
+    /// Every configured rule's outcome.
+    pub outcomes: Vec<RuleOutcomeView>,
+}
+
+/// A reviewer's finding on an unknown rule.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FindingView {
+    /// The rule (`E02`).
+    pub rule: String,
+    /// `pass` or `fail`.
+    pub finding: String,
+    /// The evidence (`birth certificate seen`).
+    pub evidence: String,
+}
+
+/// The resolution of a review.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ReviewView {
+    /// One finding per unknown rule.
+    pub findings: Vec<FindingView>,
+    /// Who resolved it.
+    pub reviewer: String,
+    /// Who confirmed it (null until a second user does).
+    pub confirmed_by: Option<String>,
 }
 
 /// A case as the API shows it.
@@ -68,14 +125,16 @@ pub struct CaseView {
     pub sending_person_id: String,
     /// Lifecycle state (`proposed`, `screened`, …, `in_custody`, …).
     pub state: String,
-    /// The screening decision, once screened.
+    /// The decision the register computed at the last screening step.
     pub decision: Option<String>,
+    /// That screening, with every rule's outcome.
+    pub screening: Option<ScreeningView>,
+    /// The review of unknown rules, if any.
+    pub review: Option<ReviewView>,
     /// Who gave the sending state's approval.
     pub sending_approval: Option<String>,
     /// Who gave the receiving state's approval.
     pub receiving_approval: Option<String>,
-    /// A final conviction or removal order is on record.
-    pub legal_basis: bool,
     /// Holds, lifted ones included.
     pub holds: Vec<HoldView>,
     /// The facility while placed.
@@ -86,6 +145,8 @@ pub struct CaseView {
     pub admitted_on: Option<String>,
     /// The planned return.
     pub return_on: Option<String>,
+    /// The country a release or removal sent the person to.
+    pub destination: Option<String>,
     /// The version (also the `ETag`).
     pub version: i64,
 }
@@ -98,21 +159,62 @@ fn view(row: &CaseRow, sending_id: &str) -> CaseView {
         person_id: row.person_id,
         sending_person_id: sending_id.to_owned(),
         state: c.state.as_str().to_owned(),
-        decision: c.decision.map(|d| d.as_str().to_owned()),
+        decision: c.decision().map(|d| d.as_str().to_owned()),
+        screening: c.screening.as_ref().map(|s| ScreeningView {
+            on: s.on.to_string(),
+            decision: s.decision().as_str().to_owned(),
+            reasons: s
+                .outcomes
+                .iter()
+                .filter(|(_, o)| o.as_str() != "pass")
+                .map(|(r, o)| if o.as_str() == "unknown" { format!("{}?", r.code()) } else { r.code().to_owned() })
+                .collect::<Vec<_>>()
+                .join(";"),
+            outcomes: s
+                .outcomes
+                .iter()
+                .map(|(r, o)| RuleOutcomeView { rule: r.code().to_owned(), outcome: o.as_str().to_owned() })
+                .collect(),
+        }),
+        review: c.review.as_ref().map(|r| ReviewView {
+            findings: r
+                .findings
+                .iter()
+                .map(|f| FindingView {
+                    rule: f.rule.code().to_owned(),
+                    finding: if f.passes { "pass" } else { "fail" }.to_owned(),
+                    evidence: f.evidence.clone(),
+                })
+                .collect(),
+            reviewer: r.reviewer.clone(),
+            confirmed_by: r.confirmed_by.clone(),
+        }),
         sending_approval: c.sending_approval.clone(),
         receiving_approval: c.receiving_approval.clone(),
-        legal_basis: c.legal_basis,
         holds: holds(row),
         facility_id: row.facility_id.clone(),
         cell_id: c.cell_id.clone(),
         admitted_on: c.intake.as_ref().map(|i| i.admitted_on.to_string()),
         return_on: c.return_on.map(|d| d.to_string()),
+        destination: c.destination.clone(),
         version: row.version,
     }
 }
 
 fn hold_view(h: HoldRecord) -> HoldView {
-    HoldView { case_id: h.case_id, reference: h.reference, placed_by: h.placed_by, lifted_by: h.lifted_by }
+    let stands = h.stands();
+    HoldView {
+        case_id: h.case_id,
+        authority: h.authority,
+        reference: h.reference,
+        order: h.order,
+        placed_by: h.placed_by,
+        placed_on: h.placed_on.to_string(),
+        lifting_reference: h.lifting_reference,
+        lifting_by: h.lifting_by,
+        lifted_by: h.lifted_by,
+        stands,
+    }
 }
 
 fn holds(row: &CaseRow) -> Vec<HoldView> {
@@ -270,18 +372,19 @@ pub struct Admission {
 #[serde(deny_unknown_fields)]
 pub struct Transition {
     /// `screen`, `resolve_review`, `confirm_review`, `approve`, `schedule`, `depart`, `admit`,
-    /// `move`, `schedule_return`, `return`, `release`, `record_death`, `withdraw`, `refuse`.
+    /// `move`, `schedule_return`, `return`, `turn_back`, `release`, `remove`, `record_death`,
+    /// `withdraw`, `refuse`. No action states a decision: the register computes it.
     pub action: String,
     /// A coded reason (`FLIGHT_LEFT`, `SENTENCE_SERVED`, …).
     pub reason: String,
     /// When it happened, RFC 3339 with any offset, kept in UTC (default: now).
     pub occurred_at: Option<String>,
-    /// `screen`: eligible, ineligible or review.
-    pub decision: Option<String>,
-    /// `resolve_review`: resolved to eligible (else ineligible).
-    pub eligible: Option<bool>,
-    /// `resolve_review`: the written justification.
-    pub justification: Option<String>,
+    /// `resolve_review`: one finding (pass or fail, with evidence) per unknown rule.
+    pub findings: Option<Vec<FindingView>>,
+    /// `release` and `remove`: the country (ISO 3166-1 alpha-2) the person goes to.
+    pub to: Option<String>,
+    /// `record_death`: the report of the death incident filed with it.
+    pub report: Option<String>,
     /// `approve`: sending or receiving.
     pub party: Option<String>,
     /// `admit`: the admission record.
@@ -305,21 +408,17 @@ fn placement(p: Option<Placement>, action: &str) -> ApiResult<app::Placement> {
     })
 }
 
-fn screening(d: &str) -> ApiResult<Decision> {
-    [Decision::Eligible, Decision::Ineligible, Decision::Review]
-        .into_iter()
-        .find(|x| x.as_str() == d)
-        .ok_or_else(|| ApiError::invalid("decision", "must be eligible, ineligible or review"))
-}
-
 /// The action a transition body asks for (its fields are checked by the application).
 fn action_of(t: Transition) -> ApiResult<CaseAction> {
     Ok(match t.action.as_str() {
-        "screen" => CaseAction::Screen(screening(&t.decision.ok_or_else(|| missing("decision", "screen"))?)?),
-        "resolve_review" => CaseAction::ResolveReview {
-            eligible: t.eligible.ok_or_else(|| missing("eligible", "resolve_review"))?,
-            justification: t.justification.ok_or_else(|| missing("justification", "resolve_review"))?,
-        },
+        "screen" => CaseAction::Screen,
+        "resolve_review" => CaseAction::ResolveReview(
+            t.findings
+                .ok_or_else(|| missing("findings", "resolve_review"))?
+                .into_iter()
+                .map(|f| FindingRequest { rule: f.rule, finding: f.finding, evidence: f.evidence })
+                .collect(),
+        ),
         "confirm_review" => CaseAction::ConfirmReview,
         "approve" => match t.party.as_deref() {
             Some("sending") => CaseAction::Approve(Party::Sending),
@@ -347,8 +446,10 @@ fn action_of(t: Transition) -> ApiResult<CaseAction> {
             t.return_on.as_deref().ok_or_else(|| missing("return_on", "schedule_return"))?,
         )?),
         "return" => CaseAction::Return,
-        "release" => CaseAction::Release,
-        "record_death" => CaseAction::RecordDeath,
+        "turn_back" => CaseAction::TurnBack,
+        "release" => CaseAction::Release(t.to.ok_or_else(|| missing("to", "release"))?),
+        "remove" => CaseAction::Remove(t.to.ok_or_else(|| missing("to", "remove"))?),
+        "record_death" => CaseAction::RecordDeath(t.report.ok_or_else(|| missing("report", "record_death"))?),
         "withdraw" => CaseAction::Withdraw,
         "refuse" => CaseAction::Refuse,
         other => {
@@ -455,19 +556,50 @@ async fn list_holds(
     Ok(axum::Json(holds.into_iter().map(hold_view).collect()))
 }
 
-/// Placing or lifting a hold.
+/// A court order placed as a legal hold.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HoldRequest {
     /// The case.
     pub case_id: i64,
+    /// The court or authority that made the order.
+    pub authority: String,
     /// Reference of the court order.
     pub reference: String,
-    /// A coded reason (`COURT_ORDER`, `ORDER_VACATED`, …).
+    /// `stop` (no scheduling, departure or admission) or `return` (as stop, and bring the person back).
+    pub order: String,
+    /// A coded reason (`COURT_ORDER`, …).
     pub reason: String,
 }
 
-/// Places a legal hold: the case cannot be scheduled, depart or be admitted while it stands.
+/// A legal officer's request to lift a hold, citing the lifting decision.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LiftRequest {
+    /// The case.
+    pub case_id: i64,
+    /// Reference of the hold's court order.
+    pub reference: String,
+    /// Reference of the decision that lifts it.
+    pub decision_reference: String,
+    /// A coded reason (`ORDER_VACATED`, …).
+    pub reason: String,
+}
+
+/// A second legal officer's confirmation of a lifting.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmLiftRequest {
+    /// The case.
+    pub case_id: i64,
+    /// Reference of the hold's court order.
+    pub reference: String,
+    /// A coded reason (`ORDER_VACATED`, …).
+    pub reason: String,
+}
+
+/// Places a legal hold (a court order): the case cannot be scheduled, depart or be admitted while
+/// it stands; a `return` order also wants the person brought back (turn back, schedule the return).
 #[utoipa::path(post, path = "/api/v1/holds", tag = "holds", request_body = HoldRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
     responses((status = 200, body = CaseView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
@@ -476,24 +608,41 @@ async fn place_hold(
     who: Principal,
     Json(body): Json<HoldRequest>,
 ) -> ApiResult<Response> {
-    hold(&state, &who, body, true).await
+    let action = CaseAction::PlaceHold(app::HoldRequest {
+        authority: body.authority,
+        reference: body.reference,
+        order: body.order,
+    });
+    let request = TransitionRequest { action, reason: body.reason, occurred_at: None, expected_version: None };
+    apply(&state, &who, body.case_id, request).await
 }
 
-/// Lifts a legal hold (the record of it stays).
-#[utoipa::path(post, path = "/api/v1/holds/lift", tag = "holds", request_body = HoldRequest,
+/// Asks to lift a legal hold, citing the lifting decision; the hold stands until a second legal
+/// officer confirms (`/api/v1/holds/confirm-lift`).
+#[utoipa::path(post, path = "/api/v1/holds/lift", tag = "holds", request_body = LiftRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
     responses((status = 200, body = CaseView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn lift_hold(
     State(state): State<AppState>,
     who: Principal,
-    Json(body): Json<HoldRequest>,
+    Json(body): Json<LiftRequest>,
 ) -> ApiResult<Response> {
-    hold(&state, &who, body, false).await
+    let action = CaseAction::LiftHold { reference: body.reference, decision_reference: body.decision_reference };
+    let request = TransitionRequest { action, reason: body.reason, occurred_at: None, expected_version: None };
+    apply(&state, &who, body.case_id, request).await
 }
 
-/// Places (`place`) or lifts a hold: legal officers, on a case in scope.
-async fn hold(state: &AppState, who: &Principal, body: HoldRequest, place: bool) -> ApiResult<Response> {
-    let action = if place { CaseAction::PlaceHold(body.reference) } else { CaseAction::LiftHold(body.reference) };
+/// Confirms the lifting of a hold: a second legal officer, not the one who asked (the record of
+/// the hold stays).
+#[utoipa::path(post, path = "/api/v1/holds/confirm-lift", tag = "holds", request_body = ConfirmLiftRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
+    responses((status = 200, body = CaseView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn confirm_lift(
+    State(state): State<AppState>,
+    who: Principal,
+    Json(body): Json<ConfirmLiftRequest>,
+) -> ApiResult<Response> {
+    let action = CaseAction::ConfirmLift(body.reference);
     let request = TransitionRequest { action, reason: body.reason, occurred_at: None, expected_version: None };
-    apply(state, who, body.case_id, request).await
+    apply(&state, &who, body.case_id, request).await
 }

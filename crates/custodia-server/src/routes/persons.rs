@@ -430,7 +430,7 @@ fn case_view(row: &CaseRow) -> PersonCaseView {
         id: row.id,
         agreement_id: row.agreement_id.clone(),
         state: c.state.as_str().to_owned(),
-        decision: c.decision.map(|d| d.as_str().to_owned()),
+        decision: c.decision().map(|d| d.as_str().to_owned()),
         facility_id: row.facility_id.clone(),
         cell_id: c.cell_id.clone(),
         admitted_on: c.intake.as_ref().map(|i| i.admitted_on.to_string()),
