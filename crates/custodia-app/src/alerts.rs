@@ -51,7 +51,13 @@ impl App {
                     Some(f) => agreement.time_zone_of(f),
                     None => agreement.default_time_zone(),
                 };
-                CaseFacts { case_id, case: &r.case.case, person: &r.person, zone_day: on, now_unix: zone.end_of_day(on) }
+                CaseFacts {
+                    case_id,
+                    case: &r.case.case,
+                    person: &r.person,
+                    zone_day: on,
+                    now_unix: zone.end_of_day(on),
+                }
             })
             .collect();
         let totals = custodia_core::capacity::facility_capacities(&agreement, &cells);

@@ -382,13 +382,10 @@ impl App {
         self.agreement(who, agreement_id).await?;
         who.require(Capability::ProposeCase)?;
         let person_id = required_text("person_id", sending_person_id, 256)?;
-        let row = self
-            .store()
-            .propose_case(agreement_id, &person_id, &opener(now), &actor(who, now, None))
-            .await?
-            .map_err(|refusal| {
-                AppError::refused(refusal.code(), format!("person {person_id}: propose refused: {refusal}"))
-            })?;
+        let row =
+            self.store().propose_case(agreement_id, &person_id, &opener(now), &actor(who, now, None)).await?.map_err(
+                |refusal| AppError::refused(refusal.code(), format!("person {person_id}: propose refused: {refusal}")),
+            )?;
         self.case(who, row.id).await
     }
 
@@ -615,12 +612,18 @@ fn findings_of(requests: Vec<FindingRequest>) -> AppResult<Vec<Finding>> {
     }
     let mut out: Vec<Finding> = Vec::with_capacity(requests.len());
     for (i, f) in requests.into_iter().enumerate() {
-        let rule = Rule::parse(f.rule.trim())
-            .ok_or_else(|| AppError::invalid(&format!("findings[{i}].rule"), format!("{:?} is not a rule code (E01 to E15)", f.rule)))?;
+        let rule = Rule::parse(f.rule.trim()).ok_or_else(|| {
+            AppError::invalid(&format!("findings[{i}].rule"), format!("{:?} is not a rule code (E01 to E15)", f.rule))
+        })?;
         let passes = match f.finding.trim() {
             "pass" => true,
             "fail" => false,
-            other => return Err(AppError::invalid(&format!("findings[{i}].finding"), format!("{other:?} is not pass or fail"))),
+            other => {
+                return Err(AppError::invalid(
+                    &format!("findings[{i}].finding"),
+                    format!("{other:?} is not pass or fail"),
+                ));
+            }
         };
         let evidence = required_text(&format!("findings[{i}].evidence"), &f.evidence, 2000)?;
         if out.iter().any(|o| o.rule == rule) {

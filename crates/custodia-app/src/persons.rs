@@ -606,7 +606,13 @@ impl App {
                     reason: "RECORD_AMENDED".to_owned(),
                 };
                 let request = custodia_core::custody::CaseRequest::Plain(custodia_core::custody::Command::Rescreen);
-                let call = custodia_store::cases::CaseCall::new(row.id, "rescreen", request, case_actor, actor(who, now, None));
+                let call = custodia_store::cases::CaseCall::new(
+                    row.id,
+                    "rescreen",
+                    request,
+                    case_actor,
+                    actor(who, now, None),
+                );
                 let Ok(stored) = self.store().act_on_case(&call, &crate::cases::decide).await? else { continue };
                 let Some(screening) = stored.case.screening.as_ref() else { continue };
                 let sending_id =
@@ -616,7 +622,11 @@ impl App {
                     person_id: sending_id,
                     state: stored.case.state,
                     decision: screening.decision(),
-                    failed: screening.rules(custodia_core::eligibility::Outcome::Fail).iter().map(|r| r.code().to_owned()).collect(),
+                    failed: screening
+                        .rules(custodia_core::eligibility::Outcome::Fail)
+                        .iter()
+                        .map(|r| r.code().to_owned())
+                        .collect(),
                 });
             }
         }

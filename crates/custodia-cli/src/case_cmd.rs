@@ -61,10 +61,15 @@ impl Place {
 
 /// A reviewer's finding on the command line: `E02=pass:birth certificate seen`.
 fn parse_finding(text: &str) -> Result<FindingRequest, String> {
-    let shape = || format!("{text:?}: a finding is RULE=pass:EVIDENCE or RULE=fail:EVIDENCE (E02=pass:birth certificate seen)");
+    let shape =
+        || format!("{text:?}: a finding is RULE=pass:EVIDENCE or RULE=fail:EVIDENCE (E02=pass:birth certificate seen)");
     let (rule, rest) = text.split_once('=').ok_or_else(shape)?;
     let (finding, evidence) = rest.split_once(':').ok_or_else(shape)?;
-    Ok(FindingRequest { rule: rule.trim().to_owned(), finding: finding.trim().to_owned(), evidence: evidence.trim().to_owned() })
+    Ok(FindingRequest {
+        rule: rule.trim().to_owned(),
+        finding: finding.trim().to_owned(),
+        evidence: evidence.trim().to_owned(),
+    })
 }
 
 /// What a court order demands, on the command line.
@@ -463,7 +468,8 @@ pub(crate) fn run(command: &CaseCommand) -> CmdResult {
                 OrderArg::Stop => "stop",
                 OrderArg::Return => "return",
             };
-            let hold = HoldRequest { authority: authority.clone(), reference: reference.clone(), order: order.to_owned() };
+            let hold =
+                HoldRequest { authority: authority.clone(), reference: reference.clone(), order: order.to_owned() };
             run_request(register, why, *id, CaseAction::PlaceHold(hold))
         }
         C::LiftHold { id, reference, decision, why, register } => {

@@ -330,6 +330,8 @@ struct Candidate {
     transferable: bool,
     has_class: bool,
     projected_release: Option<Date>,
+    /// The record, to screen on the days of the case's steps as the register will.
+    person: custodia_core::Person,
 }
 
 /// The synthetic population, screened, with the person file (CSV) to import.
@@ -383,6 +385,7 @@ fn population(agreement: &Agreement, seed: u64, count: u64, as_of: Date) -> Resu
             transferable: decision != Decision::Ineligible && only_torture_risk_unknown,
             has_class: person.security_class.is_some(),
             projected_release,
+            person: custodia_core::Person::from_record(&person),
         });
     }
     out.csv = bytes;
@@ -629,6 +632,21 @@ async fn simulate(app: &App, seed: u64, people: u64, admin_password: String) -> 
     Ok(Summary { token: secret, locator_person, users })
 }
 
+/// Whether the register's screening of `person` is the same on every step of a transfer on
+/// `flight` (screening, review, approvals, departure, a held admission), with no failed rule and
+/// at most the torture-risk assessment unknown: the demo's transfers then go through, and a
+/// review resolves exactly the unknown rule.
+fn steady_screening(agreement: &Agreement, person: &custodia_core::Person, flight: Date) -> bool {
+    use custodia_core::safeguards::screen_on;
+    let first = screen_on(agreement, person, shift(flight, -13));
+    let only_e15 =
+        first.outcomes.iter().all(|(rule, o)| *o == Outcome::Pass || (*rule == Rule::E15 && *o == Outcome::Unknown));
+    only_e15
+        && [-11, -8, -7, 0, 4]
+            .iter()
+            .all(|d| screen_on(agreement, person, shift(flight, *d)).outcomes == first.outcomes)
+}
+
 /// Chooses who is transferred on which flight, and what their year holds.
 fn plan_cases(
     candidates: &[Candidate],
@@ -645,13 +663,19 @@ fn plan_cases(
     let before_release = i64::from(agreement.return_before_release_days);
     let mut plans: Vec<CasePlan> = Vec::with_capacity(pool.len());
     for candidate in pool {
-        let release = candidates.get(candidate).and_then(|c| c.projected_release).unwrap_or(end);
+        let Some(c) = candidates.get(candidate) else { continue };
+        let release = c.projected_release.unwrap_or(end);
         // About a third on the first flight, the rest spread over the year; never so late that
-        // fewer than about six months remain before release.
+        // fewer than about six months remain before release, and only on a flight whose steps
+        // the register's screening lets through (it screens again at each step).
         let wanted = if rng.chance(30) { 0 } else { 1 + usize::try_from(rng.below(11)).unwrap_or(0) };
-        let flight_index =
-            (0..=wanted).rev().find(|f| flights.get(*f).is_some_and(|d| release.days_since(*d) >= 190)).unwrap_or(0);
-        let flight = flights.get(flight_index).copied().unwrap_or(agreement.starts);
+        let Some(flight) = (0..=wanted)
+            .rev()
+            .filter_map(|f| flights.get(f).copied())
+            .find(|d| release.days_since(*d) >= 190 && steady_screening(agreement, &c.person, *d))
+        else {
+            continue;
+        };
         let return_on = shift(release, -before_release);
         let scheduled = shift(return_on, -21).max(shift(flight, 30));
         plans.push(CasePlan {
@@ -758,25 +782,21 @@ fn schedule_cases(
         timeline.push(at(shift(f, -14), 8, s), Step::Propose { case, sending_id: who.sending_id.clone() });
         timeline.push(
             at(shift(f, -13), 8, s),
-            Step::Act {
-                case,
-                request: plain(CaseAction::Screen),
-                user: US_OFFICER,
-                reason: "ELIGIBILITY_SCREENING",
-            },
+            Step::Act { case, request: plain(CaseAction::Screen), user: US_OFFICER, reason: "ELIGIBILITY_SCREENING" },
         );
-        if who.decision == Decision::Review {
+        let screened = custodia_core::safeguards::screen_on(agreement, &who.person, shift(f, -13));
+        if screened.decision() == Decision::Review {
             let assessed = shift(f, -12);
             timeline.push(
                 at(shift(f, -11), 9, s),
                 Step::Act {
                     case,
                     request: plain(CaseAction::ResolveReview(
-                        who.reasons
-                            .split(';')
-                            .filter_map(|r| r.strip_suffix('?'))
+                        screened
+                            .rules(Outcome::Unknown)
+                            .into_iter()
                             .map(|rule| FindingRequest {
-                                rule: rule.to_owned(),
+                                rule: rule.code().to_owned(),
                                 finding: "pass".to_owned(),
                                 evidence: format!(
                                     "torture-risk assessment renewed on {assessed}, no risk found \
@@ -976,7 +996,9 @@ fn schedule_cases(
                     occurred + 110 * 60,
                     Step::Act {
                         case,
-                        request: plain(CaseAction::RecordDeath("Found unresponsive in cell at the 03:20 count".to_owned())),
+                        request: plain(CaseAction::RecordDeath(
+                            "Found unresponsive in cell at the 03:20 count".to_owned(),
+                        )),
                         user: STAFF,
                         reason: "DIED_IN_CUSTODY",
                     },

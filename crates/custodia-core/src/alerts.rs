@@ -184,7 +184,10 @@ fn case_alerts_of(agreement: &Agreement, facts: &CaseFacts<'_>, out: &mut Vec<Al
             if day > due {
                 alert(
                     AlertKind::CourtReturnOverdue,
-                    format!("court order {} ({}) orders a return; none scheduled by {due}", hold.reference, hold.authority),
+                    format!(
+                        "court order {} ({}) orders a return; none scheduled by {due}",
+                        hold.reference, hold.authority
+                    ),
                 );
             }
         }
@@ -197,7 +200,10 @@ fn case_alerts_of(agreement: &Agreement, facts: &CaseFacts<'_>, out: &mut Vec<Al
             .add_days(-(i64::from(agreement.return_before_release_days) + RETURN_WARNING_DAYS))
             .unwrap_or(Date::MIN);
         if day >= warn_from {
-            alert(AlertKind::AgreementEnding, format!("the agreement ends on {} and no return is scheduled", agreement.ends));
+            alert(
+                AlertKind::AgreementEnding,
+                format!("the agreement ends on {} and no return is scheduled", agreement.ends),
+            );
         }
     }
     if case.state == CaseState::InTransit
@@ -264,10 +270,8 @@ pub fn open_alerts(
     on: Date,
 ) -> Vec<Alert> {
     let mut out = case_alerts(agreement, cases);
-    let in_custody = cases
-        .iter()
-        .filter(|f| matches!(f.case.state, CaseState::InCustody | CaseState::ReturnScheduled))
-        .count();
+    let in_custody =
+        cases.iter().filter(|f| matches!(f.case.state, CaseState::InCustody | CaseState::ReturnScheduled)).count();
     let in_custody = u32::try_from(in_custody).unwrap_or(u32::MAX);
     let contracted_places = agreement.facilities.iter().map(|f| f.contracted_places).fold(0u32, u32::saturating_add);
     let mut alert =
@@ -336,7 +340,13 @@ mod tests {
 
     fn on<'a>(case: &'a Case, person: &'a Person, day: &str) -> CaseFacts<'a> {
         let day = d(day);
-        CaseFacts { case_id: "case-1", case, person, zone_day: day, now_unix: i64::from(day.days_since_epoch()) * 86_400 + 86_399 }
+        CaseFacts {
+            case_id: "case-1",
+            case,
+            person,
+            zone_day: day,
+            now_unix: i64::from(day.days_since_epoch()) * 86_400 + 86_399,
+        }
     }
 
     fn hold(order: HoldOrder, placed_on: &str) -> Hold {
@@ -368,7 +378,13 @@ mod tests {
         let amended = Person { conviction: Some("appeal_pending".into()), ..person() };
         let alerts = case_alerts(&agreement(), &[on(&c, &amended, "2025-06-01")]);
         assert!(kinds(&alerts).contains(&AlertKind::NoLegalBasis), "{alerts:?}");
-        let deportee = Person { conviction: None, sentence_start: None, sentence_term: None, removal_order: Some("final".into()), ..person() };
+        let deportee = Person {
+            conviction: None,
+            sentence_start: None,
+            sentence_term: None,
+            removal_order: Some("final".into()),
+            ..person()
+        };
         let alerts = case_alerts(&agreement(), &[on(&c, &deportee, "2025-06-01")]);
         assert!(kinds(&alerts).contains(&AlertKind::NoLegalBasis), "never silently skipped: {alerts:?}");
         assert!(case_alerts(&agreement(), &[on(&c, &person(), "2025-06-01")]).is_empty());
@@ -412,7 +428,10 @@ mod tests {
         assert_eq!(kinds(&case_alerts(&agreement(), &[on(&c, &p, "2026-03-15")])), [AlertKind::HeldAfterAgreementEnd]);
         let scheduled = case(CaseState::ReturnScheduled);
         assert!(case_alerts(&agreement(), &[on(&scheduled, &p, "2026-03-01")]).is_empty());
-        assert_eq!(kinds(&case_alerts(&agreement(), &[on(&scheduled, &p, "2026-03-15")])), [AlertKind::HeldAfterAgreementEnd]);
+        assert_eq!(
+            kinds(&case_alerts(&agreement(), &[on(&scheduled, &p, "2026-03-15")])),
+            [AlertKind::HeldAfterAgreementEnd]
+        );
     }
 
     #[test]
@@ -473,6 +492,9 @@ mod tests {
         assert_eq!(kinds(&alerts), [AlertKind::ContractedPlacesExceeded, AlertKind::StandardCapacityExceeded]);
         let ended = case(CaseState::Released);
         let old = Person { sentence_start: Some("2010-01-01".into()), ..person() };
-        assert!(open_alerts(&agreement(), &[on(&ended, &old, "2025-06-01")], &[], &[], d("2025-06-01")).is_empty(), "custody ended: nothing open");
+        assert!(
+            open_alerts(&agreement(), &[on(&ended, &old, "2025-06-01")], &[], &[], d("2025-06-01")).is_empty(),
+            "custody ended: nothing open"
+        );
     }
 }

@@ -890,8 +890,12 @@ impl Case {
         }
         let mut next = self.clone();
         next.screening = Some(screening);
-        next.review =
-            Some(ReviewResolution { findings: findings.to_vec(), on: ctx.day, reviewer: actor.user.clone(), confirmed_by: None });
+        next.review = Some(ReviewResolution {
+            findings: findings.to_vec(),
+            on: ctx.day,
+            reviewer: actor.user.clone(),
+            confirmed_by: None,
+        });
         Ok(next)
     }
 
@@ -1134,7 +1138,11 @@ fn placement_of(facts: &CaseFacts, placement: &PlacementRequest) -> Result<Place
         facility_id: placement.facility_id.clone(),
         cell_id: placement.cell_id.clone(),
         cell: Occupancy { current: facts.in_cell, standard: capacity.standard, floor: capacity.floor },
-        contracted: entering.then_some(Occupancy { current: facts.in_facility, standard: contracted, floor: contracted }),
+        contracted: entering.then_some(Occupancy {
+            current: facts.in_facility,
+            standard: contracted,
+            floor: contracted,
+        }),
         override_by: placement.override_by.clone(),
     })
 }
@@ -1243,13 +1251,13 @@ mod tests {
         let case = in_transit(&venezuelan());
         assert_eq!(code(step(&case, admit(room(0)), "w", &citizen)), Err("NOT_ELIGIBLE"));
         // A 14-year-old US citizen with a torture risk fails three rules at once.
-        let child = Person {
-            birth_date: Some("2011-01-01".into()),
-            torture_risk: Some("risk".into()),
-            ..citizen.clone()
-        };
+        let child =
+            Person { birth_date: Some("2011-01-01".into()), torture_risk: Some("risk".into()), ..citizen.clone() };
         let refused = step(&screened, Command::Approve { state: Party::Sending }, "a", &child).unwrap_err();
-        assert_eq!(refused, Refusal::NotEligible { failed: vec![Rule::E02, Rule::E07, Rule::E15], on: d("2025-03-16") });
+        assert_eq!(
+            refused,
+            Refusal::NotEligible { failed: vec![Rule::E02, Rule::E07, Rule::E15], on: d("2025-03-16") }
+        );
     }
 
     /// Issue 12: a review resolves unknowns only, rule by rule, with evidence; a failed rule can
@@ -1260,18 +1268,29 @@ mod tests {
         let screened = step(&Case::new(), Command::Screen, "s", &undated).unwrap();
         assert_eq!(screened.decision(), Some(Decision::Review));
         let approve = Command::Approve { state: Party::Sending };
-        assert_eq!(step(&screened, approve.clone(), "a", &undated).unwrap_err().to_string(),
-            "NEEDS_REVIEW: E02? (screened on 2025-03-16); a confirmed review must resolve every unknown rule");
+        assert_eq!(
+            step(&screened, approve.clone(), "a", &undated).unwrap_err().to_string(),
+            "NEEDS_REVIEW: E02? (screened on 2025-03-16); a confirmed review must resolve every unknown rule"
+        );
         let finding = |rule, passes, evidence: &str| Finding { rule, passes, evidence: evidence.into() };
         let resolve = |findings| Command::ResolveReview { findings };
         assert_eq!(code(step(&screened, resolve(vec![]), "rev", &undated)), Err("INCOMPLETE_REVIEW"));
         assert_eq!(
-            code(step(&screened, resolve(vec![finding(Rule::E02, true, "x"), finding(Rule::E07, true, "x")]), "rev", &undated)),
+            code(step(
+                &screened,
+                resolve(vec![finding(Rule::E02, true, "x"), finding(Rule::E07, true, "x")]),
+                "rev",
+                &undated
+            )),
             Err("NOT_UNKNOWN")
         );
-        assert_eq!(code(step(&screened, resolve(vec![finding(Rule::E02, true, " ")]), "rev", &undated)), Err("NO_REASON"));
+        assert_eq!(
+            code(step(&screened, resolve(vec![finding(Rule::E02, true, " ")]), "rev", &undated)),
+            Err("NO_REASON")
+        );
         let resolved =
-            step(&screened, resolve(vec![finding(Rule::E02, true, "birth certificate seen")]), "rev", &undated).unwrap();
+            step(&screened, resolve(vec![finding(Rule::E02, true, "birth certificate seen")]), "rev", &undated)
+                .unwrap();
         assert_eq!(code(step(&resolved, approve.clone(), "a", &undated)), Err("NEEDS_REVIEW"), "not yet confirmed");
         assert_eq!(code(step(&resolved, Command::ConfirmReview, "rev", &undated)), Err("SAME_APPROVER"));
         let confirmed = step(&resolved, Command::ConfirmReview, "other", &undated).unwrap();
@@ -1283,7 +1302,10 @@ mod tests {
         // A negative finding makes the case ineligible on that rule.
         let no = step(&screened, resolve(vec![finding(Rule::E02, false, "minor")]), "rev", &undated).unwrap();
         let no = step(&no, Command::ConfirmReview, "other", &undated).unwrap();
-        assert_eq!(step(&no, approve, "a", &undated).unwrap_err(), Refusal::NotEligible { failed: vec![Rule::E02], on: d("2025-03-16") });
+        assert_eq!(
+            step(&no, approve, "a", &undated).unwrap_err(),
+            Refusal::NotEligible { failed: vec![Rule::E02], on: d("2025-03-16") }
+        );
     }
 
     /// Issue 12: the decision is computed again at admission on that day; one that turned from
@@ -1308,7 +1330,12 @@ mod tests {
         let case = in_transit(&venezuelan());
         let after_end = StepContext { agreement: &a, person: &venezuelan(), day: d("2026-03-15") };
         assert_eq!(code(case.apply(&admit(room(0)), &by("w"), &after_end)), Err("AGREEMENT_ENDED"));
-        let deportee = Person { conviction: None, removal_order: Some("final".into()), removal_destination: Some("VE".into()), ..venezuelan() };
+        let deportee = Person {
+            conviction: None,
+            removal_order: Some("final".into()),
+            removal_destination: Some("VE".into()),
+            ..venezuelan()
+        };
         assert_eq!(code(step(&case, admit(room(0)), "w", &deportee)), Err("NO_LEGAL_BASIS"));
     }
 
@@ -1317,13 +1344,18 @@ mod tests {
     #[test]
     fn a_court_order_in_transit_turns_the_flight_back_and_lifting_needs_two() {
         let p = venezuelan();
-        let order = Command::PlaceHold { authority: "D.D.C.".into(), reference: "J.G.G. v. Trump TRO".into(), order: HoldOrder::Return };
+        let order = Command::PlaceHold {
+            authority: "D.D.C.".into(),
+            reference: "J.G.G. v. Trump TRO".into(),
+            order: HoldOrder::Return,
+        };
         let held = step(&in_transit(&p), order, "judge-clerk", &p).unwrap();
         assert!(held.on_hold());
         assert_eq!(code(step(&held, admit(room(0)), "w", &p)), Err("ON_HOLD"));
         assert_eq!(code(step(&held, Command::Withdraw, "us", &p)), Err("INVALID_TRANSITION"));
         assert_eq!(step(&held, Command::TurnBack, "us", &p).unwrap().state, CaseState::Returned);
-        let lift = Command::LiftHold { reference: "J.G.G. v. Trump TRO".into(), decision_reference: "stay 25-5067".into() };
+        let lift =
+            Command::LiftHold { reference: "J.G.G. v. Trump TRO".into(), decision_reference: "stay 25-5067".into() };
         let lifting = step(&held, lift, "legal-1", &p).unwrap();
         assert!(lifting.on_hold(), "a hold stands until a second legal officer confirms the lifting");
         let confirm = Command::ConfirmLift { reference: "J.G.G. v. Trump TRO".into() };
@@ -1341,7 +1373,10 @@ mod tests {
         let wrong = step(&custody, Command::Remove { to: "SV".into() }, "w", &p).unwrap_err();
         assert_eq!(wrong.to_string(), "WRONG_DESTINATION: the removal order sends the person to VE, not SV");
         let removed = step(&custody, Command::Remove { to: "VE".into() }, "w", &p).unwrap();
-        assert_eq!((removed.state, removed.destination.as_deref(), removed.cell_id.as_deref()), (CaseState::Removed, Some("VE"), None));
+        assert_eq!(
+            (removed.state, removed.destination.as_deref(), removed.cell_id.as_deref()),
+            (CaseState::Removed, Some("VE"), None)
+        );
         let released = step(&custody, Command::Release { to: "US".into() }, "w", &p).unwrap();
         assert_eq!(released.destination.as_deref(), Some("US"));
     }
@@ -1452,19 +1487,20 @@ mod tests {
     }
 
     fn arb_command() -> impl Strategy<Value = Command> {
-        let placement = (0u32..40, 295u32..302, any::<bool>(), any::<bool>()).prop_map(|(cell, places, has_override, same)| {
-            Placement {
-                facility_id: "cecot".into(),
-                cell_id: "c".into(),
-                cell: Occupancy { current: cell, standard: 25, floor: 33 },
-                contracted: Some(Occupancy { current: places, standard: 300, floor: 300 }),
-                override_by: has_override.then(|| Override {
-                    first: "a".into(),
-                    second: if same { "a".into() } else { "b".into() },
-                    reason: "r".into(),
-                }),
-            }
-        });
+        let placement =
+            (0u32..40, 295u32..302, any::<bool>(), any::<bool>()).prop_map(|(cell, places, has_override, same)| {
+                Placement {
+                    facility_id: "cecot".into(),
+                    cell_id: "c".into(),
+                    cell: Occupancy { current: cell, standard: 25, floor: 33 },
+                    contracted: Some(Occupancy { current: places, standard: 300, floor: 300 }),
+                    override_by: has_override.then(|| Override {
+                        first: "a".into(),
+                        second: if same { "a".into() } else { "b".into() },
+                        reason: "r".into(),
+                    }),
+                }
+            });
         let findings = prop::collection::vec((0usize..15, any::<bool>()), 0..3).prop_map(|v| {
             v.into_iter().map(|(i, passes)| Finding { rule: Rule::ALL[i], passes, evidence: "seen".into() }).collect()
         });

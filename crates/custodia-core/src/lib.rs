@@ -24,10 +24,10 @@ pub mod money;
 pub mod oversight;
 pub mod person;
 pub mod person_owned;
+pub mod safeguards;
 pub mod sentence;
 pub mod synth;
 pub mod table;
-pub mod safeguards;
 pub mod term;
 pub mod zone;
 

@@ -395,9 +395,10 @@ async fn every_route_every_role_inside_and_outside_the_scope() {
     dk2.nationalities = Some("SY".into());
     import_persons(&server, OUT, "DK", vec![dk, dk2]).await;
     let store = &server.store;
-    let case_in = store.propose_case(IN, "V1", &custodia_app::cases::open_case, &actor("setup")).await.unwrap().id;
-    let case_out = store.propose_case(OUT, "D1", &custodia_app::cases::open_case, &actor("setup")).await.unwrap().id;
     let ts = custodia_store::Timestamp::parse("2025-06-01T09:00:00Z").unwrap();
+    let open = custodia_app::cases::opener(&ts);
+    let case_in = store.propose_case(IN, "V1", &open, &actor("setup")).await.unwrap().unwrap().id;
+    let case_out = store.propose_case(OUT, "D1", &open, &actor("setup")).await.unwrap().unwrap().id;
     let incident_in = store
         .file_incident(IN, Some(case_in), custodia_core::incidents::IncidentKind::Death, &ts, "r", &actor("setup"))
         .await

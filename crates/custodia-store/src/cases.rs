@@ -11,8 +11,8 @@ use custodia_core::custody::{
 };
 pub use custodia_core::custody::{CaseRequest, PlacementRequest};
 use custodia_core::eligibility::{Decision, Outcome, Rule};
-use custodia_core::safeguards::ScreeningRecord;
 use custodia_core::lifecycle::CaseState;
+use custodia_core::safeguards::ScreeningRecord;
 use serde_json::{Value, json};
 use sqlx::Row;
 
@@ -241,7 +241,8 @@ pub type Decide = dyn Fn(&CaseFacts, &CaseCall) -> Result<CaseChange, Decline> +
 /// The caller's opening of a case for a person, from the agreement in force and the person's
 /// record as the register holds them in the proposal's transaction (normally
 /// `custodia_core::custody::open_case` on the proposal's day): the new case, or the refusal.
-pub type OpenCase = dyn Fn(&custodia_core::Agreement, &PersonData) -> Result<Case, custodia_core::custody::Refusal> + Sync;
+pub type OpenCase =
+    dyn Fn(&custodia_core::Agreement, &PersonData) -> Result<Case, custodia_core::custody::Refusal> + Sync;
 
 /// One case command for [`Cases::act_on_cases`] (group commit).
 #[derive(Clone, Debug)]
@@ -751,7 +752,10 @@ mod tests {
         let day = Date::parse("2025-03-16").unwrap();
         let mut case = Case::new();
         case.state = CaseState::InCustody;
-        case.screening = Some(ScreeningRecord { on: day, outcomes: vec![(Rule::E01, Outcome::Pass), (Rule::E02, Outcome::Unknown)] });
+        case.screening = Some(ScreeningRecord {
+            on: day,
+            outcomes: vec![(Rule::E01, Outcome::Pass), (Rule::E02, Outcome::Unknown)],
+        });
         case.review = Some(ReviewResolution {
             findings: vec![Finding { rule: Rule::E02, passes: true, evidence: "birth certificate seen".into() }],
             on: day,
@@ -766,7 +770,11 @@ mod tests {
             order: HoldOrder::Return,
             placed_by: "legal".into(),
             placed_on: day,
-            lifting: Some(Lifting { decision_reference: "stay".into(), by: "l1".into(), confirmed_by: Some("l2".into()) }),
+            lifting: Some(Lifting {
+                decision_reference: "stay".into(),
+                by: "l1".into(),
+                confirmed_by: Some("l2".into()),
+            }),
         });
         case.departed_at_unix = Some(1_742_000_000);
         case.commitment_order = Some("order-1".into());

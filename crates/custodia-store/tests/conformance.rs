@@ -146,8 +146,11 @@ fn actor() -> Actor {
 fn case_actor(user: &str) -> custodia_core::custody::Actor {
     custodia_core::custody::Actor {
         user: user.into(),
-        occurred_at: "2025-03-15T10:00:00Z".into(),
-        recorded_at: "2025-03-15T10:00:00Z".into(),
+        // Within 90 days of the records' torture-risk assessment (2025-05-01), so the register's
+        // screening on the step's day is eligible.
+        occurred_at: "2025-06-01T10:00:00Z".into(),
+        occurred_at_unix: Timestamp::parse("2025-06-01T10:00:00Z").unwrap().unix_seconds(),
+        recorded_at: "2025-06-01T10:00:00Z".into(),
         reason: "TEST".into(),
     }
 }
@@ -156,10 +159,9 @@ fn case_actor(user: &str) -> custodia_core::custody::Actor {
 async fn to_transit(store: &Store, case_id: i64) {
     use custodia_core::agreement::Party;
     use custodia_core::custody::Command;
-    use custodia_core::eligibility::Decision;
     use custodia_store::cases::{CaseCall, CaseRequest};
     for (command, user) in [
-        (Command::Screen { decision: Decision::Eligible }, "s"),
+        (Command::Screen, "s"),
         (Command::Approve { state: Party::Sending }, "a"),
         (Command::Approve { state: Party::Receiving }, "b"),
         (Command::Schedule, "a"),
@@ -184,12 +186,12 @@ fn decide(
     custodia_core::custody::decide(facts, &call.request, &call.actor)
 }
 
-/// A new case with the legal basis the person's record gives.
-fn open(person: &PersonData) -> custodia_core::custody::Case {
-    custodia_core::custody::Case::new(custodia_core::custody::legal_basis_on_record(
-        person.conviction.as_deref(),
-        person.removal_order.as_deref(),
-    ))
+/// A new case, refused without a legal basis on the proposal's day (2025-06-01).
+fn open(
+    agreement: &Agreement,
+    person: &PersonData,
+) -> Result<custodia_core::custody::Case, custodia_core::custody::Refusal> {
+    custodia_core::custody::open_case(agreement, person, custodia_core::Date::parse("2025-06-01").unwrap())
 }
 
 fn agreement() -> Agreement {
@@ -213,6 +215,7 @@ fn person(i: u32) -> PersonData {
         removal_order: Some("final".into()),
         torture_risk: Some("no_risk".into()),
         torture_risk_assessed_on: Some("2025-05-01".into()),
+        removal_destination: Some("VE".into()),
         care_needs: Some("no".into()),
     }
 }
@@ -452,8 +455,7 @@ async fn cases_follow_the_lifecycle_and_occupancy_is_derived_on(f: &Fixture) {
         placement: PlacementRequest { facility_id: "cecot".into(), cell_id: "iso-1".into(), override_by: None },
     };
     for sending_id in ["P000001", "P000002"] {
-        let row = store.propose_case("us-sv-cecot", sending_id, &open, &actor()).await.unwrap();
-        assert!(row.case.legal_basis);
+        let row = store.propose_case("us-sv-cecot", sending_id, &open, &actor()).await.unwrap().unwrap();
         to_transit(store, row.id).await;
     }
     let admit_case = |id: i64| CaseCall::new(id, "admit", admit.clone(), by("w"), actor());
@@ -539,13 +541,12 @@ on_every_backend!(
 
 async fn group_commits_keep_each_transition_separate_on(f: &Fixture) {
     use custodia_core::custody::{Command, Refusal};
-    use custodia_core::eligibility::Decision;
     use custodia_store::cases::{CaseCall, CaseRequest};
     let store = &f.store;
     import_agreement(store, AGREEMENT).await;
     import(store, &[person(1), person(2), person(3)]).await;
     for id in ["P000001", "P000002", "P000003"] {
-        store.propose_case("us-sv-cecot", id, &open, &actor()).await.unwrap();
+        store.propose_case("us-sv-cecot", id, &open, &actor()).await.unwrap().unwrap();
     }
     let call = |id: i64, expected: Option<i64>, command: Command| CaseCall {
         id,
@@ -559,10 +560,10 @@ async fn group_commits_keep_each_transition_separate_on(f: &Fixture) {
     let results = store
         .act_on_cases(
             &[
-                call(1, None, Command::Screen { decision: Decision::Eligible }),
+                call(1, None, Command::Screen),
                 call(2, None, Command::Depart),
-                call(3, Some(7), Command::Screen { decision: Decision::Eligible }),
-                call(3, Some(1), Command::Screen { decision: Decision::Review }),
+                call(3, Some(7), Command::Screen),
+                call(3, Some(1), Command::Screen),
             ],
             &decide,
         )
