@@ -172,8 +172,8 @@ fn write_summary(out: &mut impl Write, a: &Agreement) -> std::io::Result<()> {
     for f in &a.facilities {
         writeln!(
             out,
-            "  facility         {} — {} ({}): {} places contracted, stated capacity {}",
-            f.id, f.name, f.country, f.contracted_places, f.stated_capacity
+            "  facility         {} — {} ({}): {} places contracted, stated capacity {}, days in {}",
+            f.id, f.name, f.country, f.contracted_places, f.stated_capacity, f.time_zone
         )?;
     }
     let s = &a.standards;
@@ -184,14 +184,27 @@ fn write_summary(out: &mut impl Write, a: &Agreement) -> std::io::Result<()> {
     )?;
     writeln!(out, "  eligibility      {}", rules(&a.eligibility).join("; "))?;
     writeln!(out, "  fees             {} ({})", fees(a), a.currency)?;
+    let c = &a.custody;
+    let removal = match c.removal_custody_max_days {
+        Some(days) => format!("allowed for at most {days} days"),
+        None => c.removal_custody.as_str().to_owned(),
+    };
+    writeln!(
+        out,
+        "  custody          removal custody {removal}; court-ordered return within {} days; transit at most {} h; override at most {} days",
+        c.court_return_days, c.transit_max_hours, c.override_max_days
+    )?;
     let o = &a.oversight;
     writeln!(
         out,
-        "  notifications    next of kin {} h, sending state {} h, independent authority {} h",
-        o.next_of_kin_hours, o.sending_state_hours, o.independent_authority_hours
+        "  notifications    next of kin {} h, sending state {} h, independent authority {} h, torture allegation {} h",
+        o.next_of_kin_hours, o.sending_state_hours, o.independent_authority_hours, o.torture_allegation_hours
     )?;
     if !o.inspection_bodies.is_empty() {
         writeln!(out, "  inspection       {}", o.inspection_bodies.join(", "))?;
+    }
+    if let Some(contact) = &o.family_contact {
+        writeln!(out, "  family contact   {contact}")?;
     }
     Ok(())
 }

@@ -1336,7 +1336,16 @@ mod tests {
             removal_destination: Some("VE".into()),
             ..venezuelan()
         };
-        assert_eq!(code(step(&case, admit(room(0)), "w", &deportee)), Err("NO_LEGAL_BASIS"));
+        // No basis where removal custody is forbidden; where the agreement allows it (the CECOT
+        // example), the basis holds but the screening's E01 (final conviction) is unknown.
+        let mut forbidding = agreement();
+        forbidding.custody = crate::agreement::Custody::default();
+        let ctx = StepContext { agreement: &forbidding, person: &deportee, day: d("2025-03-16") };
+        assert_eq!(code(case.apply(&admit(room(0)), &by("w"), &ctx)), Err("NO_LEGAL_BASIS"));
+        assert_eq!(
+            step(&case, admit(room(0)), "w", &deportee).unwrap_err(),
+            Refusal::NeedsReview { unknown: vec![Rule::E01], on: d("2025-03-16") }
+        );
     }
 
     /// Issue 12: a court order that arrives while the plane is in the air: the flight can be

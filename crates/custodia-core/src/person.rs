@@ -566,7 +566,7 @@ impl<'a> PersonRecord<'a> {
 mod tests {
     use super::*;
 
-    const HEADER: &str = "person_id,family_name,given_names,birth_date,nationalities,conviction,offence_category,sentence_start,sentence_term,jail_credit_days,security_class,consent,removal_order,torture_risk,torture_risk_assessed_on,care_needs";
+    const HEADER: &str = "person_id,family_name,given_names,birth_date,nationalities,conviction,offence_category,sentence_start,sentence_term,jail_credit_days,security_class,consent,removal_order,torture_risk,torture_risk_assessed_on,care_needs,removal_destination";
 
     fn header(line: &str) -> PersonHeader {
         PersonHeader::from_names(line.split(',').map(str::as_bytes)).unwrap()
@@ -582,9 +582,10 @@ mod tests {
         let h = header(HEADER);
         let p = parse(
             &h,
-            "P1,Doe,Jane,1990-02-28,US;SV,final,drug,2024-01-01,5y,10,medium,given,final,no_risk,2025-01-01,no",
+            "P1,Doe,Jane,1990-02-28,US;SV,final,drug,2024-01-01,5y,10,medium,given,final,no_risk,2025-01-01,no,VE",
         )
         .unwrap();
+        assert_eq!(p.removal_destination.map(|c| c.to_string()).as_deref(), Some("VE"));
         assert_eq!(p.person_id, "P1");
         assert_eq!(p.nationalities.unwrap().iter().map(|c| c.to_string()).collect::<Vec<_>>(), ["SV", "US"]);
         assert_eq!(p.nationalities_text, "US;SV", "the text keeps the order written");
@@ -605,7 +606,8 @@ mod tests {
     #[test]
     fn every_bad_value_names_its_column() {
         let h = header(HEADER);
-        let good = "P1,Doe,Jane,1990-02-28,US;SV,final,drug,2024-01-01,5y,10,medium,given,final,no_risk,2025-01-01,no";
+        let good =
+            "P1,Doe,Jane,1990-02-28,US;SV,final,drug,2024-01-01,5y,10,medium,given,final,no_risk,2025-01-01,no,VE";
         let cases: &[(usize, &str, Column)] = &[
             (0, "", Column::PersonId),
             (3, "1990-02-30", Column::BirthDate),
@@ -628,6 +630,8 @@ mod tests {
             (13, "low", Column::TortureRisk),
             (14, "2025-13-01", Column::TortureRiskAssessedOn),
             (15, "maybe", Column::CareNeeds),
+            (16, "Venezuela", Column::RemovalDestination),
+            (16, "ve", Column::RemovalDestination),
         ];
         for (index, value, column) in cases {
             let mut fields: Vec<&str> = good.split(',').collect();
@@ -643,7 +647,7 @@ mod tests {
     fn every_problem_is_reported_in_column_order() {
         let h = header(HEADER);
         let err =
-            parse(&h, "P1,Doe,Jane,1990-02-30,US,final,drug,2024-01-01,5y,x,medium,given,final,no_risk,2025-01-01,no")
+            parse(&h, "P1,Doe,Jane,1990-02-30,US,final,drug,2024-01-01,5y,x,medium,given,final,no_risk,2025-01-01,no,")
                 .unwrap_err();
         assert_eq!(err.column, Some(Column::BirthDate));
         assert!(err.to_string().starts_with("birth_date: "), "{err}");
@@ -653,13 +657,13 @@ mod tests {
     #[test]
     fn values_are_limited_by_value_not_by_spelling() {
         let h = header(HEADER);
-        let p = parse(&h, "P1,Doe,Jane,,,,,2024-01-01,00000000000000000005y,0000000000012,,,,,,").unwrap();
+        let p = parse(&h, "P1,Doe,Jane,,,,,2024-01-01,00000000000000000005y,0000000000012,,,,,,,").unwrap();
         assert_eq!(p.jail_credit_days, 12);
         assert_eq!(p.sentence_term, Some(Term::parse("5y").unwrap()));
-        let p = parse(&h, "P1,,,,US;SV;MX;GT;HN;CO;CU;DO;NI;EC,,,,,4294967295,,,,,,").unwrap();
+        let p = parse(&h, "P1,,,,US;SV;MX;GT;HN;CO;CU;DO;NI;EC,,,,,4294967295,,,,,,,").unwrap();
         assert_eq!(p.nationalities.unwrap().iter().count(), 10);
         assert_eq!(p.jail_credit_days, u32::MAX);
-        let err = parse(&h, "P1,,,,,,,,,99999999999999999999,,,,,,").unwrap_err();
+        let err = parse(&h, "P1,,,,,,,,,99999999999999999999,,,,,,,").unwrap_err();
         assert_eq!(err.column, Some(Column::JailCreditDays), "never stored as another number: {err}");
         assert!(err.message.contains("is more than 4294967295 days"), "{err}");
     }

@@ -188,8 +188,10 @@ mod tests {
         }
     }
 
+    /// The CECOT example allows 125 days of removal custody, as the 2025 arrangement practised it.
     fn allowing_removal(max_days: u32) -> Agreement {
         let mut a = Agreement::from_toml(CECOT).unwrap();
+        assert_eq!(a.custody.removal_custody_max_days, Some(125));
         a.custody.removal_custody = RemovalCustody::Allowed;
         a.custody.removal_custody_max_days = Some(max_days);
         a
@@ -229,7 +231,8 @@ mod tests {
             removal_destination: Some("VE".into()),
             ..Person::default()
         };
-        let forbidding = Agreement::from_toml(CECOT).unwrap();
+        let mut forbidding = Agreement::from_toml(CECOT).unwrap();
+        forbidding.custody = crate::agreement::Custody::default();
         assert_eq!(legal_basis(&forbidding, &deportee, d("2025-04-01"), None).unwrap_err().code(), "NO_LEGAL_BASIS");
         let a = allowing_removal(90);
         let since = d("2025-04-01");

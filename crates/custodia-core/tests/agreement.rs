@@ -344,3 +344,37 @@ fn per_diem_class_rates_are_checked() {
         "{found:#?}"
     );
 }
+
+/// Issue 12: the `[custody]` keys, facility time zones and the oversight additions, with their
+/// defaults and their problems named by key path (docs/agreement-file.md).
+#[test]
+fn custody_keys_time_zones_and_family_contact() {
+    use custodia_core::agreement::RemovalCustody;
+    let a = Agreement::from_toml(MINIMAL).unwrap();
+    assert_eq!(a.custody.removal_custody, RemovalCustody::Forbidden);
+    assert_eq!(a.custody.removal_custody_max_days, None);
+    assert_eq!((a.custody.court_return_days, a.custody.transit_max_hours, a.custody.override_max_days), (7, 48, 30));
+    assert_eq!(a.oversight.torture_allegation_hours, 24);
+    assert_eq!(a.oversight.family_contact, None);
+    assert_eq!(a.facilities[0].time_zone.name(), "UTC");
+
+    let allowed = with(
+        "[custody]\nremoval_custody = \"allowed\"\nremoval_custody_max_days = 90\ntransit_max_hours = 12\n\
+         [oversight]\ntorture_allegation_hours = 12\nfamily_contact = \"Llame al consulado.\"",
+    );
+    let a = Agreement::from_toml(&allowed).unwrap();
+    assert_eq!((a.custody.removal_custody, a.custody.removal_custody_max_days), (RemovalCustody::Allowed, Some(90)));
+    assert_eq!(a.custody.transit_max_hours, 12);
+    assert_eq!(a.oversight.torture_allegation_hours, 12);
+    assert_eq!(a.oversight.family_contact.as_deref(), Some("Llame al consulado."));
+
+    single(&with("[custody]\nremoval_custody = \"allowed\""), "custody.removal_custody_max_days", "is required");
+    single(&with("[custody]\nremoval_custody_max_days = 90"), "custody.removal_custody_max_days", "only when");
+    single(&with("[custody]\nremoval_custody = \"sometimes\""), "custody.removal_custody", "sometimes");
+    single(&with("[custody]\ncourt_return_day = 7"), "custody.court_return_day", "unknown");
+    single(&with("[custody]\ntransit_max_hours = 0"), "custody.transit_max_hours", "");
+    let zoned = replace("contracted_places = 300", "contracted_places = 300\ntime_zone = \"America/El_Salvador\"");
+    assert_eq!(Agreement::from_toml(&zoned).unwrap().facilities[0].time_zone.name(), "America/El_Salvador");
+    let bad = replace("contracted_places = 300", "contracted_places = 300\ntime_zone = \"America/San_Salvador\"");
+    single(&bad, "facilities[0].time_zone", "America/San_Salvador");
+}
