@@ -671,12 +671,12 @@ mod tests {
         let admin = principal("root", Role::Admin);
         let source = include_str!("../../../examples/agreements/us-sv-cecot.toml");
         app.import_agreement(&admin, source, None, &now).await.unwrap();
-        let refused = app.propose_case(&admin, "us-sv-cecot", "V1", &now).await.unwrap_err();
+        let refused = app.propose_case(&admin, "us-sv-cecot", "V1", None, &now).await.unwrap_err();
         assert_eq!(refused.code(), "FORBIDDEN");
         let officer = principal("us.officer", Role::SendingOfficer);
-        let absent = app.propose_case(&officer, "xx-none", "V1", &now).await.unwrap_err();
+        let absent = app.propose_case(&officer, "xx-none", "V1", None, &now).await.unwrap_err();
         assert_eq!(absent.code(), "NOT_FOUND");
-        let blank = app.propose_case(&officer, "us-sv-cecot", "  ", &now).await.unwrap_err();
+        let blank = app.propose_case(&officer, "us-sv-cecot", "  ", None, &now).await.unwrap_err();
         assert_eq!(blank, AppError::invalid("person_id", "must not be empty"));
         let missing = app.case(&officer, 1).await.unwrap_err();
         assert_eq!(missing.code(), "NOT_FOUND");

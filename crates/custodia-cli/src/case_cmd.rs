@@ -101,6 +101,10 @@ pub(crate) enum CaseCommand {
         /// The sending state's person_id.
         #[arg(long, value_name = "PERSON_ID")]
         person: String,
+        /// When it happened, RFC 3339 with any offset (default: now): its day is the proposal's
+        /// day for the legal basis and the agreement's term.
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        occurred_at: Option<Timestamp>,
         #[command(flatten)]
         register: RegisterArgs,
     },
@@ -381,9 +385,9 @@ pub(crate) fn run(command: &CaseCommand) -> CmdResult {
     use CaseCommand as C;
     let plain = |p: &Plain, action: CaseAction| run_request(&p.register, &p.why, p.id, action);
     match command {
-        C::Propose { agreement, person, register } => block_on(async {
+        C::Propose { agreement, person, occurred_at, register } => block_on(async {
             let s = open(register).await?;
-            let case = s.app.propose_case(&s.who, agreement, person, &s.now).await;
+            let case = s.app.propose_case(&s.who, agreement, person, occurred_at.as_ref(), &s.now).await;
             s.app.close().await;
             print_case(&case.map_err(app_failure)?.case)
         }),

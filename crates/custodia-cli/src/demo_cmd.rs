@@ -1153,7 +1153,7 @@ async fn run_timeline(app: &App, agreement_id: &str, timeline: Timeline) -> Resu
         match step {
             Step::Propose { case, sending_id } => {
                 let row = app
-                    .propose_case(users.get(US_OFFICER)?, agreement_id, &sending_id, &stamp(when)?)
+                    .propose_case(users.get(US_OFFICER)?, agreement_id, &sending_id, None, &stamp(when)?)
                     .await
                     .map_err(app_failure)?;
                 case_ids.insert(case, row.case.id);

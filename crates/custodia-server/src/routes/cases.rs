@@ -275,6 +275,9 @@ pub struct ProposeCase {
     pub agreement_id: String,
     /// The sending state's id of the person (as in the imported person file).
     pub person_id: String,
+    /// When it happened, RFC 3339 with any offset (default: now): its day is the proposal's day
+    /// for the legal basis and the agreement's term.
+    pub occurred_at: Option<String>,
 }
 
 /// Opens a case (state `proposed`).
@@ -286,7 +289,11 @@ async fn propose_case(
     who: Principal,
     Json(body): Json<ProposeCase>,
 ) -> ApiResult<Response> {
-    let case = state.app.propose_case(&who, &body.agreement_id, &body.person_id, &crate::clock::now()).await?;
+    let occurred_at = body.occurred_at.as_deref().map(|t| timestamp("occurred_at", t)).transpose()?;
+    let case = state
+        .app
+        .propose_case(&who, &body.agreement_id, &body.person_id, occurred_at.as_ref(), &crate::clock::now())
+        .await?;
     Ok(with_etag(StatusCode::CREATED, &case.case, &case.sending_id))
 }
 
