@@ -377,15 +377,21 @@ impl App {
         who: &Principal,
         agreement_id: &str,
         sending_person_id: &str,
+        occurred_at: Option<&Timestamp>,
         now: &Timestamp,
     ) -> AppResult<CaseWithSendingId> {
         self.agreement(who, agreement_id).await?;
         who.require(Capability::ProposeCase)?;
         let person_id = required_text("person_id", sending_person_id, 256)?;
-        let row =
-            self.store().propose_case(agreement_id, &person_id, &opener(now), &actor(who, now, None)).await?.map_err(
-                |refusal| AppError::refused(refusal.code(), format!("person {person_id}: propose refused: {refusal}")),
-            )?;
+        // The proposal's day is when it happened (a proposal recorded late keeps its day).
+        let open = opener(occurred_at.unwrap_or(now));
+        let row = self
+            .store()
+            .propose_case(agreement_id, &person_id, &open, &actor(who, now, occurred_at.cloned()))
+            .await?
+            .map_err(|refusal| {
+                AppError::refused(refusal.code(), format!("person {person_id}: propose refused: {refusal}"))
+            })?;
         self.case(who, row.id).await
     }
 
