@@ -313,6 +313,20 @@ pub(crate) fn run_import(command: &ImportCommand) -> CmdResult {
                         if let Some(notes) = &imported.column_notes {
                             writeln!(out, "{notes}")?;
                         }
+                        // Open cases of amended people, screened again (docs/lifecycle.md#rescreening).
+                        for r in &imported.rescreened {
+                            let held = r.state.is_held() && !r.failed.is_empty();
+                            writeln!(
+                                out,
+                                "rescreened: case {} (person {}, {}): {}{}{}",
+                                r.case_id,
+                                r.person_id,
+                                r.state,
+                                r.decision,
+                                if r.failed.is_empty() { String::new() } else { format!(" {}", r.failed.join(";")) },
+                                if held { " — INELIGIBLE_IN_CUSTODY" } else { "" }
+                            )?;
+                        }
                         if imported.invalid.is_empty() {
                             Ok(())
                         } else {

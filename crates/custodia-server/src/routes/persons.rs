@@ -268,6 +268,24 @@ pub struct ImportedPersons {
     pub unknown_columns: Vec<String>,
     /// Columns of a person file the header lacks (unknown for every row).
     pub missing_columns: Vec<String>,
+    /// Open cases of amended people, screened again with the new record
+    /// (docs/lifecycle.md#rescreening).
+    pub rescreened: Vec<RescreenedView>,
+}
+
+/// An open case screened again after its person's record was amended.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct RescreenedView {
+    /// The case.
+    pub case_id: i64,
+    /// The sending state's id of the person.
+    pub person_id: String,
+    /// The case's state.
+    pub state: String,
+    /// The new decision.
+    pub decision: String,
+    /// The failing rules; held with any is the critical alert `INELIGIBLE_IN_CUSTODY`.
+    pub failed: Vec<String>,
 }
 
 /// Screening one stored person.
@@ -643,6 +661,17 @@ async fn import_persons(
             unchanged: imported.unchanged,
             unknown_columns: imported.unknown_columns,
             missing_columns: imported.missing_columns,
+            rescreened: imported
+                .rescreened
+                .into_iter()
+                .map(|r| RescreenedView {
+                    case_id: r.case_id,
+                    person_id: r.person_id,
+                    state: r.state.as_str().to_owned(),
+                    decision: r.decision.as_str().to_owned(),
+                    failed: r.failed,
+                })
+                .collect(),
         }),
     ))
 }
