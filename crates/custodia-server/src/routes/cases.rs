@@ -577,6 +577,8 @@ pub struct HoldRequest {
     pub order: String,
     /// A coded reason (`COURT_ORDER`, …).
     pub reason: String,
+    /// When it happened, RFC 3339 with any offset (default: now).
+    pub occurred_at: Option<String>,
 }
 
 /// A legal officer's request to lift a hold, citing the lifting decision.
@@ -591,6 +593,8 @@ pub struct LiftRequest {
     pub decision_reference: String,
     /// A coded reason (`ORDER_VACATED`, …).
     pub reason: String,
+    /// When it happened, RFC 3339 with any offset (default: now).
+    pub occurred_at: Option<String>,
 }
 
 /// A second legal officer's confirmation of a lifting.
@@ -603,6 +607,8 @@ pub struct ConfirmLiftRequest {
     pub reference: String,
     /// A coded reason (`ORDER_VACATED`, …).
     pub reason: String,
+    /// When it happened, RFC 3339 with any offset (default: now).
+    pub occurred_at: Option<String>,
 }
 
 /// Places a legal hold (a court order): the case cannot be scheduled, depart or be admitted while
@@ -620,7 +626,8 @@ async fn place_hold(
         reference: body.reference,
         order: body.order,
     });
-    let request = TransitionRequest { action, reason: body.reason, occurred_at: None, expected_version: None };
+    let occurred_at = body.occurred_at.as_deref().map(|t| timestamp("occurred_at", t)).transpose()?;
+    let request = TransitionRequest { action, reason: body.reason, occurred_at, expected_version: None };
     apply(&state, &who, body.case_id, request).await
 }
 
@@ -635,7 +642,8 @@ async fn lift_hold(
     Json(body): Json<LiftRequest>,
 ) -> ApiResult<Response> {
     let action = CaseAction::LiftHold { reference: body.reference, decision_reference: body.decision_reference };
-    let request = TransitionRequest { action, reason: body.reason, occurred_at: None, expected_version: None };
+    let occurred_at = body.occurred_at.as_deref().map(|t| timestamp("occurred_at", t)).transpose()?;
+    let request = TransitionRequest { action, reason: body.reason, occurred_at, expected_version: None };
     apply(&state, &who, body.case_id, request).await
 }
 
@@ -650,6 +658,7 @@ async fn confirm_lift(
     Json(body): Json<ConfirmLiftRequest>,
 ) -> ApiResult<Response> {
     let action = CaseAction::ConfirmLift(body.reference);
-    let request = TransitionRequest { action, reason: body.reason, occurred_at: None, expected_version: None };
+    let occurred_at = body.occurred_at.as_deref().map(|t| timestamp("occurred_at", t)).transpose()?;
+    let request = TransitionRequest { action, reason: body.reason, occurred_at, expected_version: None };
     apply(&state, &who, body.case_id, request).await
 }
