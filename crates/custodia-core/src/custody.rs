@@ -442,7 +442,7 @@ pub struct Hold {
 impl Hold {
     /// The hold stands until a second legal officer confirms its lifting.
     pub fn stands(&self) -> bool {
-        !self.lifting.as_ref().is_some_and(|l| l.confirmed_by.is_some())
+        self.lifting.as_ref().is_none_or(|l| l.confirmed_by.is_none())
     }
 }
 

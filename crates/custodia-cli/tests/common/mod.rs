@@ -56,8 +56,11 @@ pub fn role_for(args: &[&str]) -> &'static str {
         ("case", "propose" | "screen" | "approve" | "schedule" | "depart" | "withdraw" | "schedule-return") => {
             "sending_officer"
         }
-        ("case", "admit" | "move" | "return" | "release" | "record-death" | "approve-override") => "facility_officer",
-        ("case", "resolve-review" | "confirm-review" | "place-hold" | "lift-hold") => "legal_officer",
+        ("case", "turn-back") => "sending_officer",
+        ("case", "admit" | "move" | "return" | "release" | "remove" | "record-death" | "approve-override") => {
+            "facility_officer"
+        }
+        ("case", "resolve-review" | "confirm-review" | "place-hold" | "lift-hold" | "confirm-lift") => "legal_officer",
         ("incident", "file" | "notify" | "addendum") => "facility_officer",
         ("inspection", "file" | "recommendation") => "inspector",
         ("contact", "log") => "sending_officer",

@@ -1,0 +1,325 @@
+//! Issue 12 through the command line: the safeguards of docs/lifecycle.md#safeguards bind every
+//! case. Each scenario shows the refusal code or the alert, and that a refused step wrote nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use common::Register;
+
+const AGREEMENT: &str = "examples/agreements/us-sv-cecot.toml";
+const A: &str = "us-sv-cecot";
+const HEADER: &str = "person_id,family_name,birth_date,nationalities,conviction,sentence_start,sentence_term,\
+                      removal_order,removal_destination,torture_risk,torture_risk_assessed_on";
+
+/// A Venezuelan adult with a final conviction and a no-risk assessment of 2025-05-01: eligible
+/// under the CECOT example on days within 90 days of it.
+fn venezuelan(id: &str) -> String {
+    format!("{id},Reyes,1990-04-02,VE,final,2024-01-01,60m,final,VE,no_risk,2025-05-01")
+}
+
+/// A day within the term and the assessment's 90 days, in San Salvador's time.
+fn at(day: &str) -> String {
+    format!("{day}T10:00:00-06:00")
+}
+
+fn register(name: &str, rows: &[String]) -> Register {
+    let r = Register::new(name);
+    r.ok(&["import", "agreement", AGREEMENT]);
+    r.ok(&["import", "cells", "examples/cells/cecot.csv", "--agreement", A]);
+    let persons = r.file("persons.csv", &format!("{HEADER}\n{}\n", rows.join("\n")));
+    r.ok(&["import", "persons", &persons, "--agreement", A]);
+    // The two legal officers of the two-person steps, made before any journal size is counted.
+    r.token("dana", "legal_officer");
+    r.token("eli", "legal_officer");
+    r
+}
+
+/// A refused step: exit 2, the code in the message, and nothing written.
+fn refused(r: &Register, args: &[&str], code: &str) -> String {
+    let size = r.journal_size();
+    let message = r.refused(args);
+    assert!(message.contains(code), "{args:?}: expected {code}: {message}");
+    assert_eq!(r.journal_size(), size, "{args:?}: a refused step writes nothing");
+    message
+}
+
+fn propose(r: &Register, person: &str, day: &str) -> String {
+    let out = r.ok(&["case", "propose", "--agreement", A, "--person", person, "--occurred-at", &at(day)]);
+    out.split_whitespace().nth(1).unwrap().to_owned()
+}
+
+fn step(r: &Register, args: &[&str], day: &str) -> String {
+    let when = at(day);
+    let mut args = args.to_vec();
+    args.extend(["--occurred-at", when.as_str()]);
+    r.ok(&args)
+}
+
+/// Takes a new case for `person` to in_transit; returns its id.
+fn to_transit(r: &Register, person: &str) -> String {
+    let id = propose(r, person, "2025-06-01");
+    step(r, &["case", "screen", &id, "--reason", "SCREENING"], "2025-06-01");
+    step(r, &["case", "approve", &id, "--state", "sending", "--reason", "AGREED"], "2025-06-02");
+    step(r, &["case", "approve", &id, "--state", "receiving", "--reason", "AGREED"], "2025-06-02");
+    step(r, &["case", "schedule", &id, "--reason", "BOOKED"], "2025-06-03");
+    step(r, &["case", "depart", &id, "--reason", "LEFT"], "2025-06-04");
+    id
+}
+
+fn admit_args(id: &str) -> Vec<String> {
+    [
+        "case",
+        "admit",
+        id,
+        "--commitment-order",
+        "US-DOJ-1",
+        "--admitted-on",
+        "2025-06-04",
+        "--hour",
+        "12",
+        "--injuries",
+        "none",
+        "--property",
+        "clothing",
+        "--next-of-kin",
+        "sister",
+        "--facility",
+        "cecot",
+        "--cell",
+        "B1-C01",
+        "--reason",
+        "ADMITTED",
+        "--occurred-at",
+        "2025-06-04T12:00:00-06:00",
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+fn admit(r: &Register, id: &str) -> String {
+    let args = admit_args(id);
+    r.ok(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+fn alerts(r: &Register, day: &str) -> Vec<(String, String)> {
+    let out = r.ok(&["alerts", "--agreement", A, "--on", day, "--json"]);
+    let alerts: serde_json::Value = serde_json::from_str(&out).unwrap();
+    alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["code"].as_str().unwrap().to_owned(), a["subject"].as_str().unwrap().to_owned()))
+        .collect()
+}
+
+/// Bullet 1: the decision is computed; a review resolves unknowns only; an amended record
+/// re-screens the case of someone held.
+#[test]
+fn safeguard_decisions_are_computed_and_bind_every_step() {
+    let citizen = "C1,Smith,1990-01-01,US,final,2024-01-01,60m,none,,no_risk,2025-05-01".to_owned();
+    let undated = "R1,Rivas,,VE,final,2024-01-01,60m,none,,no_risk,2025-05-01".to_owned();
+    let r = register("safeguard-decisions", &[citizen, undated, venezuelan("V1")]);
+
+    let id = propose(&r, "C1", "2025-06-01");
+    // No decision can be typed in.
+    let typed = r.run(&["case", "screen", &id, "--decision", "eligible", "--reason", "SCREENING"]);
+    assert_eq!(typed.status.code(), Some(2));
+    let screened = step(&r, &["case", "screen", &id, "--reason", "SCREENING"], "2025-06-01");
+    assert!(screened.contains("screened"), "{screened}");
+    let shown = r.ok(&["case", "show", &id]);
+    assert!(shown.contains("screened ineligible on 2025-06-01: E07"), "{shown}");
+    let approve = [
+        "case",
+        "approve",
+        &id,
+        "--state",
+        "sending",
+        "--reason",
+        "AGREED",
+        "--occurred-at",
+        "2025-06-02T10:00:00-06:00",
+    ];
+    let message = refused(&r, &approve, "NOT_ELIGIBLE");
+    assert!(message.contains("NOT_ELIGIBLE: E07"), "{message}");
+
+    let id = propose(&r, "R1", "2025-06-01");
+    step(&r, &["case", "screen", &id, "--reason", "SCREENING"], "2025-06-01");
+    let approve = [
+        "case",
+        "approve",
+        &id,
+        "--state",
+        "sending",
+        "--reason",
+        "AGREED",
+        "--occurred-at",
+        "2025-06-02T10:00:00-06:00",
+    ];
+    refused(&r, &approve, "NEEDS_REVIEW: E02?");
+    let when = at("2025-06-01");
+    let resolve = |finding: &str, actor: &str| {
+        vec![
+            "case",
+            "resolve-review",
+            &id,
+            "--finding",
+            finding,
+            "--reason",
+            "REVIEWED",
+            "--occurred-at",
+            &when,
+            "--actor",
+            actor,
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<String>>()
+    };
+    let args = resolve("E01=pass:judgment seen", "dana");
+    refused(&r, &args.iter().map(String::as_str).collect::<Vec<_>>(), "NOT_UNKNOWN");
+    let args = resolve("E02=pass:birth certificate seen", "dana");
+    r.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    refused(&r, &["case", "confirm-review", &id, "--reason", "CONFIRMED", "--actor", "dana"], "SAME_APPROVER");
+    r.ok(&["case", "confirm-review", &id, "--reason", "CONFIRMED", "--actor", "eli"]);
+    r.ok(&approve);
+
+    // Held, then amended to a US citizen: re-screened, and flagged.
+    let held = to_transit(&r, "V1");
+    admit(&r, &held);
+    let amended = r.file(
+        "amended.csv",
+        &format!("{HEADER}\nV1,Reyes,1990-04-02,VE;US,final,2024-01-01,60m,final,VE,no_risk,2025-05-01\n"),
+    );
+    let out = r.ok(&["import", "persons", &amended, "--agreement", A]);
+    assert!(
+        out.contains(&format!(
+            "rescreened: case {held} (person V1, in_custody): ineligible E07 — INELIGIBLE_IN_CUSTODY"
+        )),
+        "{out}"
+    );
+    assert!(alerts(&r, "2025-06-10").contains(&("INELIGIBLE_IN_CUSTODY".into(), format!("case-{held}/V1"))));
+}
+
+/// Bullet 2: legal basis computed on the day; removal to the record's destination; turning back.
+#[test]
+fn safeguard_legal_basis_removal_and_turning_back() {
+    let appealing = "P1,Lopez,1990-01-01,VE,appeal_pending,2024-01-01,60m,none,,no_risk,2025-05-01".to_owned();
+    let r = register("safeguard-basis", &[appealing, venezuelan("V1"), venezuelan("V2")]);
+    let size = r.journal_size();
+    let message =
+        r.refused(&["case", "propose", "--agreement", A, "--person", "P1", "--occurred-at", &at("2025-06-01")]);
+    assert!(message.contains("NO_LEGAL_BASIS") && message.contains("appeal_pending"), "{message}");
+    assert_eq!(r.journal_size(), size);
+
+    let held = to_transit(&r, "V1");
+    admit(&r, &held);
+    refused(&r, &["case", "remove", &held, "--to", "SV", "--reason", "REMOVED"], "WRONG_DESTINATION");
+    let removed =
+        r.ok(&["case", "remove", &held, "--to", "VE", "--reason", "REMOVED", "--occurred-at", &at("2025-07-01")]);
+    assert!(removed.contains("remove → removed"), "{removed}");
+
+    let flying = to_transit(&r, "V2");
+    let hold = [
+        "case",
+        "place-hold",
+        &flying,
+        "--authority",
+        "D.D.C.",
+        "--reference",
+        "TRO-1",
+        "--order",
+        "return",
+        "--reason",
+        "COURT_ORDER",
+    ];
+    r.ok(&hold);
+    let args = admit_args(&flying);
+    refused(&r, &args.iter().map(String::as_str).collect::<Vec<_>>(), "ON_HOLD");
+    refused(&r, &["case", "withdraw", &flying, "--reason", "COURT_ORDER"], "INVALID_TRANSITION");
+    let back = r.ok(&["case", "turn-back", &flying, "--reason", "COURT_ORDER"]);
+    assert!(back.contains("turn_back → returned"), "{back}");
+}
+
+/// Bullet 3: court orders with authority, reference and order; lifting by two legal officers;
+/// COURT_RETURN_OVERDUE.
+#[test]
+fn safeguard_court_orders_and_two_person_lifting() {
+    let r = register("safeguard-orders", &[venezuelan("V1")]);
+    let id = to_transit(&r, "V1");
+    let when = at("2025-06-04");
+    r.ok(&[
+        "case",
+        "place-hold",
+        &id,
+        "--authority",
+        "D.D.C.",
+        "--reference",
+        "TRO-1",
+        "--order",
+        "stop",
+        "--reason",
+        "COURT_ORDER",
+        "--occurred-at",
+        &when,
+    ]);
+    let args = admit_args(&id);
+    let admit_refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    refused(&r, &admit_refs, "ON_HOLD");
+    r.ok(&[
+        "case",
+        "lift-hold",
+        &id,
+        "--reference",
+        "TRO-1",
+        "--decision",
+        "stay 25-5067",
+        "--reason",
+        "ORDER_VACATED",
+        "--actor",
+        "dana",
+    ]);
+    refused(&r, &admit_refs, "ON_HOLD");
+    refused(
+        &r,
+        &["case", "confirm-lift", &id, "--reference", "TRO-1", "--reason", "ORDER_VACATED", "--actor", "dana"],
+        "SAME_APPROVER",
+    );
+    r.ok(&["case", "confirm-lift", &id, "--reference", "TRO-1", "--reason", "ORDER_VACATED", "--actor", "eli"]);
+    r.ok(&admit_refs);
+
+    r.ok(&[
+        "case",
+        "place-hold",
+        &id,
+        "--authority",
+        "D.D.C.",
+        "--reference",
+        "ORDER-2",
+        "--order",
+        "return",
+        "--reason",
+        "COURT_ORDER",
+        "--occurred-at",
+        &at("2025-06-10"),
+    ]);
+    let subject = format!("case-{id}/V1");
+    assert!(!alerts(&r, "2025-06-17").contains(&("COURT_RETURN_OVERDUE".into(), subject.clone())));
+    assert!(alerts(&r, "2025-06-18").contains(&("COURT_RETURN_OVERDUE".into(), subject)));
+}
+
+/// Bullet 4: the end of the agreement, transit time, contracted places.
+#[test]
+fn safeguard_the_end_of_the_agreement_and_transit() {
+    let r = register("safeguard-end", &[venezuelan("V1"), venezuelan("V2")]);
+    let size = r.journal_size();
+    let message =
+        r.refused(&["case", "propose", "--agreement", A, "--person", "V2", "--occurred-at", &at("2026-03-15")]);
+    assert!(message.contains("AGREEMENT_ENDED"), "{message}");
+    assert_eq!(r.journal_size(), size);
+    let id = to_transit(&r, "V1");
+    let subject = format!("case-{id}/V1");
+    assert!(alerts(&r, "2025-06-06").contains(&("STUCK_IN_TRANSIT".into(), subject.clone())));
+    admit(&r, &id);
+    assert!(alerts(&r, "2026-01-13").contains(&("AGREEMENT_ENDING".into(), subject.clone())));
+    assert!(alerts(&r, "2026-03-15").contains(&("HELD_AFTER_AGREEMENT_END".into(), subject)));
+}
