@@ -171,14 +171,20 @@ async fn transition(server: &TestServer, token: &str, case: i64, body: Value) ->
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_case_from_proposal_to_custody_with_etags_and_idempotency() {
-    let server = TestServer::start(&[CECOT]).await;
-    import_persons(
-        &server,
-        "us-sv-cecot",
-        "US",
-        vec![person("V1", "Reyes", "1990-04-02", "high"), person("V2", "Cruz", "1985-01-01", "low")],
-    )
-    .await;
+    // The API opens a case on the wall clock's day, and the example agreement ended on 2026-03-14
+    // (a proposal after the end is refused: see the next test). Here its term runs on, and the
+    // sentences are long enough for a legal basis on any day the test may run.
+    let source = common::amended_example(CECOT, "ends = 2026-03-14", "ends = 2099-12-31");
+    let server = TestServer::start_sources(vec![source], |_| {}).await;
+    // Every later step is on a day in March 2025, when the torture-risk assessment is at most 90
+    // days old: the register screens the person on each step's day.
+    let persons =
+        [person("V1", "Reyes", "1990-04-02", "high"), person("V2", "Cruz", "1985-01-01", "low")].map(|mut p| {
+            p.sentence_term = Some("30y".into());
+            p.torture_risk_assessed_on = Some("2025-03-01".into());
+            p
+        });
+    import_persons(&server, "us-sv-cecot", "US", persons.into()).await;
     import_cells(&server, "us-sv-cecot", &[("cecot", "B1-C01", "shared", "100", 80)]).await;
     let us = server.user("us", "sending_officer", &["us-sv-cecot"], &[]).await;
     let us2 = server.user("us2", "sending_officer", &["us-sv-cecot"], &[]).await;
@@ -186,6 +192,7 @@ async fn a_case_from_proposal_to_custody_with_etags_and_idempotency() {
     let staff = server.user("staff", "facility_officer", &["us-sv-cecot"], &["cecot"]).await;
     let other_staff = server.user("izalco", "facility_officer", &["us-sv-cecot"], &["izalco"]).await;
     let legal = server.user("legal", "legal_officer", &["us-sv-cecot"], &[]).await;
+    let legal2 = server.user("legal2", "legal_officer", &["us-sv-cecot"], &[]).await;
 
     // Idempotency: the same key and body gives the first answer again and opens one case.
     let propose = |token: String, key: &'static str, person: &'static str| {
@@ -217,26 +224,38 @@ async fn a_case_from_proposal_to_custody_with_etags_and_idempotency() {
     assert_eq!(s4, 201, "keys are per user");
     let id = first["id"].as_i64().unwrap();
 
-    // Transitions by role; the two approvals by two users of different states.
-    assert_eq!(
-        transition(&server, &us, id, json!({"action": "screen", "decision": "eligible", "reason": "SCREENED"})).await.0,
-        200
-    );
+    // Transitions by role; the two approvals by two users of different states. No caller states
+    // the decision: the register computes it from the person's record on the step's day.
+    let on = |time: &str| format!("2025-03-15T{time}:00Z");
+    let (status, body) = transition(
+        &server,
+        &us,
+        id,
+        json!({"action": "screen", "decision": "eligible", "reason": "SCREENED", "occurred_at": on("15:00")}),
+    )
+    .await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("decision")), "a decision is not the caller's: {body}");
     let (status, body) =
-        transition(&server, &us, id, json!({"action": "approve", "party": "receiving", "reason": "AGREED"})).await;
+        transition(&server, &us, id, json!({"action": "screen", "reason": "SCREENED", "occurred_at": on("15:00")}))
+            .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!((body["decision"].as_str(), body["screening"]["on"].as_str()), (Some("eligible"), Some("2025-03-15")));
+    assert_eq!(body["screening"]["reasons"], "", "{body}");
+    let (status, body) = transition(
+        &server,
+        &us,
+        id,
+        json!({"action": "approve", "party": "receiving", "reason": "AGREED", "occurred_at": on("15:10")}),
+    )
+    .await;
     assert_eq!(
         (status, body["code"].as_str()),
         (403, Some("FORBIDDEN")),
         "a sending officer cannot approve for the receiving state"
     );
-    assert_eq!(
-        transition(&server, &us, id, json!({"action": "approve", "party": "sending", "reason": "AGREED"})).await.0,
-        200
-    );
-    assert_eq!(
-        transition(&server, &sv, id, json!({"action": "approve", "party": "receiving", "reason": "AGREED"})).await.0,
-        200
-    );
+    let approve = |party: &str, time: &str| json!({"action": "approve", "party": party, "reason": "AGREED", "occurred_at": on(time)});
+    assert_eq!(transition(&server, &us, id, approve("sending", "15:10")).await.0, 200);
+    assert_eq!(transition(&server, &sv, id, approve("receiving", "15:20")).await.0, 200);
 
     // ETag / If-Match: a change based on an old version is refused with 412 and changes nothing.
     let r = server.client.get(server.url(&format!("/api/v1/cases/{id}"))).bearer_auth(&us).send().await.unwrap();
@@ -250,7 +269,7 @@ async fn a_case_from_proposal_to_custody_with_etags_and_idempotency() {
             .post(server.url(&format!("/api/v1/cases/{id}/transitions")))
             .bearer_auth(&us)
             .header("If-Match", if_match)
-            .json(&json!({"action": "schedule", "reason": "FLIGHT_BOOKED"}))
+            .json(&json!({"action": "schedule", "reason": "FLIGHT_BOOKED", "occurred_at": on("15:30")}))
             .send()
     };
     let stale = send("\"1\"".into()).await.unwrap();
@@ -259,38 +278,47 @@ async fn a_case_from_proposal_to_custody_with_etags_and_idempotency() {
     assert_eq!(fresh.status().as_u16(), 200);
     assert_ne!(fresh.headers().get("etag").unwrap().to_str().unwrap(), etag);
 
-    // A legal hold blocks departure with its rule code; lifting it lets the case go.
-    let (status, _) = server
-        .post(&legal, "/api/v1/holds", json!({"case_id": id, "reference": "TRO-1", "reason": "COURT_ORDER"}))
-        .await;
-    assert_eq!(status, 200);
-    let (status, body) = transition(&server, &us, id, json!({"action": "depart", "reason": "FLIGHT_LEFT"})).await;
+    // A court order blocks departure with its rule code; lifting it takes a second legal officer.
+    let depart = json!({"action": "depart", "reason": "FLIGHT_LEFT", "occurred_at": on("18:00")});
+    let order = json!({"case_id": id, "authority": "US District Court, D.D.C.", "reference": "TRO-1", "order": "stop",
+        "reason": "COURT_ORDER"});
+    let (status, body) = server.post(&legal, "/api/v1/holds", order).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["holds"][0]["authority"], "US District Court, D.D.C.", "{body}");
+    assert_eq!((body["holds"][0]["order"].as_str(), body["holds"][0]["stands"].as_bool()), (Some("stop"), Some(true)));
+    let (status, body) = transition(&server, &us, id, depart.clone()).await;
     assert_eq!((status, body["code"].as_str()), (409, Some("ON_HOLD")), "{body}");
     // Issue 11: the message carries the facts, the code stays separate.
     let message = body["message"].as_str().unwrap_or_default();
     assert!(message.contains("ON_HOLD: a legal hold stands (TRO-1); depart waits until it is lifted"), "{body}");
     let (_, holds) = server.get(&us, "/api/v1/holds?agreement=us-sv-cecot&standing=true").await;
     assert_eq!(holds.as_array().unwrap().len(), 1);
+    let lift = json!({"case_id": id, "reference": "TRO-1", "decision_reference": "ORDER-VACATED-1", "reason": "ORDER_VACATED"});
+    let (status, body) = server.post(&legal, "/api/v1/holds/lift", lift).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["holds"][0]["lifting_reference"], "ORDER-VACATED-1", "{body}");
+    assert_eq!(body["holds"][0]["stands"], true, "one legal officer asked; the hold stands: {body}");
+    let (status, body) = transition(&server, &us, id, depart.clone()).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("ON_HOLD")), "{body}");
+    let confirm = json!({"case_id": id, "reference": "TRO-1", "reason": "ORDER_VACATED"});
+    let (status, body) = server.post(&legal, "/api/v1/holds/confirm-lift", confirm.clone()).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("SAME_APPROVER")), "{body}");
+    let (status, body) = server.post(&legal2, "/api/v1/holds/confirm-lift", confirm).await;
+    assert_eq!(status, 200, "{body}");
     assert_eq!(
-        server
-            .post(&legal, "/api/v1/holds/lift", json!({"case_id": id, "reference": "TRO-1", "reason": "ORDER_VACATED"}))
-            .await
-            .0,
-        200
+        (body["holds"][0]["lifted_by"].as_str(), body["holds"][0]["stands"].as_bool()),
+        (Some("legal2"), Some(false))
     );
-    let (status, _) = transition(
-        &server,
-        &us,
-        id,
-        json!({"action": "depart", "reason": "FLIGHT_LEFT", "occurred_at": "2025-03-15T18:00:00Z"}),
-    )
-    .await;
-    assert_eq!(status, 200);
+    let (_, holds) = server.get(&us, "/api/v1/holds?agreement=us-sv-cecot&standing=true").await;
+    assert_eq!(holds, json!([]));
+    let (status, body) = transition(&server, &us, id, depart).await;
+    assert_eq!(status, 200, "{body}");
 
     // Admission by facility staff; bad input names the field; a facility officer of another
     // facility no longer sees the case once it is placed in CECOT.
     let admit = |hour: u8| {
-        json!({"action": "admit", "reason": "ARRIVED", "admission": {"commitment_order": "US-DC-1", "admitted_on": "2025-03-16",
+        json!({"action": "admit", "reason": "ARRIVED", "occurred_at": "2025-03-16T12:00:00Z",
+            "admission": {"commitment_order": "US-DC-1", "admitted_on": "2025-03-16",
             "hour": hour, "visible_injuries": "none", "property": "watch", "next_of_kin": "sister", "receiving_id": "CECOT-1"},
             "placement": {"facility_id": "cecot", "cell_id": "B1-C01"}})
     };
@@ -435,13 +463,13 @@ async fn amendments_need_a_second_user() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cell_above_its_standard_needs_another_users_recorded_approval() {
     let server = TestServer::start(&[CECOT]).await;
-    import_persons(
-        &server,
-        "us-sv-cecot",
-        "US",
-        vec![person("A1", "Ruiz", "1990-01-01", "low"), person("A2", "Soto", "1991-01-01", "low")],
-    )
-    .await;
+    // Admitted on 2025-04-01: the torture-risk assessment must be at most 90 days old on each step's day.
+    let persons =
+        [person("A1", "Ruiz", "1990-01-01", "low"), person("A2", "Soto", "1991-01-01", "low")].map(|mut p| {
+            p.torture_risk_assessed_on = Some("2025-03-01".into());
+            p
+        });
+    import_persons(&server, "us-sv-cecot", "US", persons.into()).await;
     // 6 m², shared: standard capacity 1 (4 m² each), floor 2 (3 m² each).
     import_cells(&server, "us-sv-cecot", &[("cecot", "S-1", "shared", "6", 2)]).await;
     let us = server.user("us", "sending_officer", &["us-sv-cecot"], &[]).await;
@@ -453,21 +481,25 @@ async fn a_cell_above_its_standard_needs_another_users_recorded_approval() {
         if let Some(id) = approval {
             placement["override_by"] = json!({"approval_id": id});
         }
-        json!({"action": "admit", "reason": "ARRIVED", "placement": placement, "admission": {"commitment_order": "O", "admitted_on": "2025-04-01",
+        json!({"action": "admit", "reason": "ARRIVED", "occurred_at": "2025-04-01T14:00:00Z", "placement": placement,
+            "admission": {"commitment_order": "O", "admitted_on": "2025-04-01",
             "hour": 8, "visible_injuries": "none", "property": "none", "next_of_kin": "none"}})
     };
     let mut ids = Vec::new();
+    // Opened in the register on a day within the agreement's term (the API opens cases on the
+    // wall clock's day, after the example agreement's end).
     for p in ["A1", "A2"] {
-        let (_, case) = server.post(&us, "/api/v1/cases", json!({"agreement_id": "us-sv-cecot", "person_id": p})).await;
-        let id = case["id"].as_i64().unwrap();
+        let id = common::propose_on(&server, "us-sv-cecot", p, "us", "2025-03-28T15:00:00Z").await;
+        let at = |day: &str| format!("{day}T15:00:00Z");
         for (token, body) in [
-            (&us, json!({"action": "screen", "decision": "eligible", "reason": "S"})),
-            (&us, json!({"action": "approve", "party": "sending", "reason": "A"})),
-            (&sv, json!({"action": "approve", "party": "receiving", "reason": "A"})),
-            (&us, json!({"action": "schedule", "reason": "F"})),
-            (&us, json!({"action": "depart", "reason": "F"})),
+            (&us, json!({"action": "screen", "reason": "S", "occurred_at": at("2025-03-28")})),
+            (&us, json!({"action": "approve", "party": "sending", "reason": "A", "occurred_at": at("2025-03-29")})),
+            (&sv, json!({"action": "approve", "party": "receiving", "reason": "A", "occurred_at": at("2025-03-30")})),
+            (&us, json!({"action": "schedule", "reason": "F", "occurred_at": at("2025-03-30")})),
+            (&us, json!({"action": "depart", "reason": "F", "occurred_at": at("2025-03-31")})),
         ] {
-            assert_eq!(transition(&server, token, id, body).await.0, 200);
+            let (status, answer) = transition(&server, token, id, body.clone()).await;
+            assert_eq!(status, 200, "{body} → {answer}");
         }
         ids.push(id);
     }

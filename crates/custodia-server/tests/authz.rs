@@ -77,6 +77,9 @@ fn table(ids: &Ids) -> Vec<Row> {
         |a: &str, body: &str| json!({"agreement_id": a, "body": body, "from": "2025-06-01", "to": "2025-06-02"});
     let cells = |a: &str, f: &str| json!({"agreement_id": a, "csv": format!("facility_id,cell_id,unit,kind,area_m2,beds\n{f},Z-1,z,single,9,1\n")});
     let persons_csv = "person_id,nationalities,conviction\nNEW1,VE,final\n";
+    let hold =
+        |case: i64| json!({"case_id": case, "authority": "court", "reference": "R", "order": "stop", "reason": "T"});
+    let lift = |case: i64| json!({"case_id": case, "reference": "none", "decision_reference": "D", "reason": "T"});
     let i = ids;
     vec![
         get("/api/v1/agreements", "/api/v1/agreements".into(), None, Everyone),
@@ -124,14 +127,8 @@ fn table(ids: &Ids) -> Vec<Row> {
         ),
         post(
             "/api/v1/cases/{id}/transitions",
-            (
-                format!("/api/v1/cases/{}/transitions", i.case_in),
-                json!({"action": "screen", "decision": "eligible", "reason": "T"}),
-            ),
-            Some((
-                format!("/api/v1/cases/{}/transitions", i.case_out),
-                json!({"action": "screen", "decision": "eligible", "reason": "T"}),
-            )),
+            (format!("/api/v1/cases/{}/transitions", i.case_in), json!({"action": "screen", "reason": "T"})),
+            Some((format!("/api/v1/cases/{}/transitions", i.case_out), json!({"action": "screen", "reason": "T"}))),
             Only(&["sending_officer"]),
         ),
         post(
@@ -184,14 +181,23 @@ fn table(ids: &Ids) -> Vec<Row> {
         ),
         post(
             "/api/v1/holds",
-            ("/api/v1/holds".into(), json!({"case_id": i.case_in, "reference": "R", "reason": "T"})),
-            Some(("/api/v1/holds".into(), json!({"case_id": i.case_out, "reference": "R", "reason": "T"}))),
+            ("/api/v1/holds".into(), hold(i.case_in)),
+            Some(("/api/v1/holds".into(), hold(i.case_out))),
             Only(&["legal_officer"]),
         ),
         post(
             "/api/v1/holds/lift",
-            ("/api/v1/holds/lift".into(), json!({"case_id": i.case_in, "reference": "none", "reason": "T"})),
-            Some(("/api/v1/holds/lift".into(), json!({"case_id": i.case_out, "reference": "none", "reason": "T"}))),
+            ("/api/v1/holds/lift".into(), lift(i.case_in)),
+            Some(("/api/v1/holds/lift".into(), lift(i.case_out))),
+            Only(&["legal_officer"]),
+        ),
+        post(
+            "/api/v1/holds/confirm-lift",
+            ("/api/v1/holds/confirm-lift".into(), json!({"case_id": i.case_in, "reference": "none", "reason": "T"})),
+            Some((
+                "/api/v1/holds/confirm-lift".into(),
+                json!({"case_id": i.case_out, "reference": "none", "reason": "T"}),
+            )),
             Only(&["legal_officer"]),
         ),
         get(

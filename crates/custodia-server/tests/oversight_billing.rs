@@ -31,17 +31,28 @@ async fn step(server: &TestServer, token: &str, case: i64, body: Value) {
     assert_eq!(status, 200, "{body} → {answer}");
 }
 
-/// Drives a case for `person` from proposal to custody, admitted on `admitted_on`.
+/// Drives a case for `person` from proposal to custody, all on `admitted_on` (the register
+/// screens the person on each step's day): opened in the register on that day, since the API
+/// opens cases on the wall clock's day and the example agreement has ended.
 async fn admit(server: &TestServer, staff: &Staff, person: &str, cell: &str, admitted_on: &str) -> i64 {
-    let (status, case) =
-        server.post(&staff.sender, "/api/v1/cases", json!({"agreement_id": AGREEMENT, "person_id": person})).await;
-    assert_eq!(status, 201, "{case}");
-    let id = case["id"].as_i64().unwrap();
-    step(server, &staff.sender, id, json!({"action": "screen", "reason": "SCREENED", "decision": "eligible"})).await;
-    step(server, &staff.sender, id, json!({"action": "approve", "reason": "APPROVED", "party": "sending"})).await;
-    step(server, &staff.receiver, id, json!({"action": "approve", "reason": "APPROVED", "party": "receiving"})).await;
-    step(server, &staff.sender, id, json!({"action": "schedule", "reason": "FLIGHT_BOOKED"})).await;
-    step(server, &staff.sender, id, json!({"action": "depart", "reason": "FLIGHT_LEFT"})).await;
+    let at = |time: &str| format!("{admitted_on}T{time}:00Z");
+    let id = common::propose_on(server, AGREEMENT, person, "sam", &at("14:00")).await;
+    let steps = [
+        (&staff.sender, json!({"action": "screen", "reason": "SCREENED", "occurred_at": at("14:10")})),
+        (
+            &staff.sender,
+            json!({"action": "approve", "reason": "APPROVED", "party": "sending", "occurred_at": at("14:20")}),
+        ),
+        (
+            &staff.receiver,
+            json!({"action": "approve", "reason": "APPROVED", "party": "receiving", "occurred_at": at("14:30")}),
+        ),
+        (&staff.sender, json!({"action": "schedule", "reason": "FLIGHT_BOOKED", "occurred_at": at("14:40")})),
+        (&staff.sender, json!({"action": "depart", "reason": "FLIGHT_LEFT", "occurred_at": at("15:00")})),
+    ];
+    for (token, body) in steps {
+        step(server, token, id, body).await;
+    }
     step(
         server,
         &staff.facility,
@@ -49,6 +60,7 @@ async fn admit(server: &TestServer, staff: &Staff, person: &str, cell: &str, adm
         json!({
             "action": "admit",
             "reason": "ARRIVED",
+            "occurred_at": at("16:00"),
             "admission": {
                 "commitment_order": "CO-2025-0001",
                 "admitted_on": admitted_on,
@@ -70,13 +82,15 @@ async fn admit(server: &TestServer, staff: &Staff, person: &str, cell: &str, adm
 async fn setup() -> (TestServer, Staff, i64) {
     let server =
         TestServer::start(&["examples/agreements/us-sv-cecot.toml", "examples/agreements/dk-xk-gjilan.toml"]).await;
-    common::import_persons(
-        &server,
-        AGREEMENT,
-        "US",
-        vec![common::person("P-1", "Doe", "1990-01-01", "high"), common::person("P-2", "Roe", "1985-06-30", "medium")],
-    )
-    .await;
+    // Admitted on 2025-03-20: the torture-risk assessment must be at most 90 days old on each step's day.
+    let persons =
+        [common::person("P-1", "Doe", "1990-01-01", "high"), common::person("P-2", "Roe", "1985-06-30", "medium")].map(
+            |mut p| {
+                p.torture_risk_assessed_on = Some("2025-03-01".into());
+                p
+            },
+        );
+    common::import_persons(&server, AGREEMENT, "US", persons.into()).await;
     common::import_cells(&server, AGREEMENT, &[("cecot", "C-1", "shared", "100", 20)]).await;
     let staff = staff(&server).await;
     let case = admit(&server, &staff, "P-1", "C-1", "2025-03-20").await;
@@ -474,7 +488,13 @@ async fn invoices_need_two_people_and_feed_the_reports() {
     assert_eq!(status, 200);
     assert_eq!(audit[0]["person_id"], "P-1");
     assert_eq!(audit[0]["state"], "in_custody");
-    assert!(audit[0]["problems"][0].as_str().unwrap().starts_with("expired: projected release was "), "{audit}");
+    assert!(
+        audit[0]["problems"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("expired: the sentence was served: projected release 2028-04-"),
+        "{audit}"
+    );
     let (status, bad) =
         server.get(&auditor, &format!("/api/v1/reports/legal-basis?agreement={AGREEMENT}&on=June")).await;
     assert_eq!((status, bad["field"].as_str()), (400, Some("on")));

@@ -88,7 +88,8 @@ async fn person_files_are_scoped_and_every_read_is_logged() {
     assert_eq!(file["record"]["sentence_term"], "60m");
     assert_eq!(file["record"]["jail_credit_days"], 0);
     assert!(file["record"]["consent"].is_null());
-    assert_eq!(file["record"].as_object().unwrap().len(), 16, "every docs/person-file.md column");
+    assert_eq!(file["record"].as_object().unwrap().len(), 17, "every docs/person-file.md column");
+    assert_eq!(file["record"]["removal_destination"], "VE", "the country the removal order names");
     assert_eq!(file["identifiers"], json!([{"state": "US", "scheme": "person_id", "value": "P1"}]));
     assert_eq!(file["cases"], json!([]));
     assert_eq!(file["legal_basis"]["on_record"], true);
@@ -384,7 +385,10 @@ async fn facilities_and_cells_show_the_space_standards() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alerts_show_an_overdue_return_and_occupancy_follows_custody() {
     let server = TestServer::start(&[CECOT]).await;
-    import_persons(&server, "us-sv-cecot", "US", vec![person("P1", "Doe", "1990-02-28", "medium")]).await;
+    // Admitted on 2025-04-01: the torture-risk assessment must be at most 90 days old on each step's day.
+    let mut p1 = person("P1", "Doe", "1990-02-28", "medium");
+    p1.torture_risk_assessed_on = Some("2025-03-01".into());
+    import_persons(&server, "us-sv-cecot", "US", vec![p1]).await;
     import_cells(&server, "us-sv-cecot", &[("cecot", "B1-C01", "shared", "100", 80)]).await;
     let us = server.user("us", "sending_officer", &["us-sv-cecot"], &[]).await;
     let sv = server.user("sv", "receiving_officer", &["us-sv-cecot"], &[]).await;
@@ -392,20 +396,37 @@ async fn alerts_show_an_overdue_return_and_occupancy_follows_custody() {
     let elsewhere = server.user("izalco-staff", "facility_officer", &["us-sv-cecot"], &["izalco"]).await;
     let auditor = server.user("auditor", "auditor", &["us-sv-cecot"], &[]).await;
 
-    let (status, case) =
+    // The API opens cases on the wall clock's day, after the example agreement's end: refused.
+    let (status, refused) =
         server.post(&us, "/api/v1/cases", json!({"agreement_id": "us-sv-cecot", "person_id": "P1"})).await;
-    assert_eq!(status, 201, "{case}");
-    let case = case["id"].as_i64().unwrap();
-    step(&server, &us, case, json!({"action": "screen", "reason": "SCREENED", "decision": "eligible"})).await;
-    step(&server, &us, case, json!({"action": "approve", "reason": "TRANSFER_AGREED", "party": "sending"})).await;
-    step(&server, &sv, case, json!({"action": "approve", "reason": "TRANSFER_AGREED", "party": "receiving"})).await;
-    step(&server, &us, case, json!({"action": "schedule", "reason": "FLIGHT_BOOKED"})).await;
-    step(&server, &us, case, json!({"action": "depart", "reason": "FLIGHT_LEFT"})).await;
+    assert_eq!((status, refused["code"].as_str()), (409, Some("AGREEMENT_ENDED")), "{refused}");
+    // Opened in the register on a day within the term, and driven to custody through the API.
+    let case = common::propose_on(&server, "us-sv-cecot", "P1", "us", "2025-03-28T15:00:00Z").await;
+    let at = |day: &str| json!(format!("{day}T15:00:00Z"));
+    step(&server, &us, case, json!({"action": "screen", "reason": "SCREENED", "occurred_at": at("2025-03-28")})).await;
+    step(
+        &server,
+        &us,
+        case,
+        json!({"action": "approve", "reason": "TRANSFER_AGREED", "party": "sending", "occurred_at": at("2025-03-29")}),
+    )
+    .await;
+    step(
+        &server,
+        &sv,
+        case,
+        json!({"action": "approve", "reason": "TRANSFER_AGREED", "party": "receiving", "occurred_at": at("2025-03-30")}),
+    )
+    .await;
+    step(&server, &us, case, json!({"action": "schedule", "reason": "FLIGHT_BOOKED", "occurred_at": at("2025-03-30")}))
+        .await;
+    step(&server, &us, case, json!({"action": "depart", "reason": "FLIGHT_LEFT", "occurred_at": at("2025-03-31")}))
+        .await;
     step(
         &server,
         &staff,
         case,
-        json!({"action": "admit", "reason": "ARRIVED",
+        json!({"action": "admit", "reason": "ARRIVED", "occurred_at": "2025-04-01T12:00:00Z",
                "admission": {"commitment_order": "CO-2025-001", "receiving_id": "SV-77", "admitted_on": "2025-04-01",
                              "hour": 6, "visible_injuries": "none", "property": "watch", "next_of_kin": "sister"},
                "placement": {"facility_id": "cecot", "cell_id": "B1-C01"}}),

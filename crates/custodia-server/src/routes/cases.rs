@@ -283,7 +283,8 @@ pub struct ProposeCase {
 /// Opens a case (state `proposed`).
 #[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = ProposeCase,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
-    responses((status = 201, body = CaseView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 201, body = CaseView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "Refused by a rule (`AGREEMENT_ENDED`, `NO_LEGAL_BASIS`; `code` names it), or an `Idempotency-Key` reused with another body")))]
 async fn propose_case(
     State(state): State<AppState>,
     who: Principal,

@@ -69,6 +69,12 @@ impl TestServer {
 
     /// Starts a server, letting the test adjust the configuration.
     pub async fn start_with(agreements: &[&str], adjust: impl FnOnce(&mut Config)) -> Self {
+        let sources = agreements.iter().map(|path| std::fs::read_to_string(repo().join(path)).unwrap()).collect();
+        Self::start_sources(sources, adjust).await
+    }
+
+    /// Starts a server with agreements given as TOML text (an example amended for the test).
+    pub async fn start_sources(sources: Vec<String>, adjust: impl FnOnce(&mut Config)) -> Self {
         let dir = std::env::temp_dir().join(format!(
             "custodia-server-test-{}-{}",
             std::process::id(),
@@ -93,8 +99,7 @@ impl TestServer {
         let now = Timestamp::parse("2026-11-28T00:00:00Z").unwrap();
         let (app, first_admin) = custodia_server::App::init(&config, "setup-admin", None, &now).await.unwrap();
         let store = app.store().clone();
-        for path in agreements {
-            let source = std::fs::read_to_string(repo().join(path)).unwrap();
+        for source in sources {
             let agreement = custodia_core::Agreement::from_toml(&source).unwrap();
             store
                 .import_agreement(
@@ -174,6 +179,24 @@ impl TestServer {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Opens a case for `person` directly in the register, on the day of `at` (RFC 3339) in the
+/// agreement's zone, by `user`: the same rules as `POST /api/v1/cases` on that day. The API opens
+/// cases on the wall clock's day, and the example agreements' terms do not follow the wall clock
+/// (CECOT's ended on 2026-03-14), so tests that need a case on a fixed day open it here.
+pub async fn propose_on(server: &TestServer, agreement: &str, person: &str, user: &str, at: &str) -> i64 {
+    let at = Timestamp::parse(at).unwrap();
+    let by = Actor { name: user.into(), recorded_at: at.clone(), occurred_at: None };
+    let opened = server.store.propose_case(agreement, person, &custodia_app::cases::opener(&at), &by).await.unwrap();
+    opened.unwrap_or_else(|refusal| panic!("person {person}: propose refused: {refusal}")).id
+}
+
+/// An example agreement (path relative to the repository root) with `from` replaced by `to`.
+pub fn amended_example(path: &str, from: &str, to: &str) -> String {
+    let source = std::fs::read_to_string(repo().join(path)).unwrap();
+    assert!(source.contains(from), "{path} has no {from:?}");
+    source.replacen(from, to, 1)
 }
 
 /// A person of the sending state with a final conviction and removal order, in `class`.
