@@ -1101,7 +1101,7 @@ mod tests {
         Screener::new(&Agreement::from_toml(&source).unwrap())
     }
 
-    const HEADER: &str = "person_id,family_name,given_names,birth_date,nationalities,conviction,offence_category,sentence_start,sentence_term,jail_credit_days,security_class,consent,removal_order,torture_risk,torture_risk_assessed_on,care_needs";
+    const HEADER: &str = "person_id,family_name,given_names,birth_date,nationalities,conviction,offence_category,sentence_start,sentence_term,jail_credit_days,security_class,consent,removal_order,torture_risk,torture_risk_assessed_on,care_needs,removal_destination";
 
     /// Checks a file for import as the use case does: the refusal, or the valid records.
     fn import(screener: &Screener, csv: &[u8]) -> Result<Vec<PersonData>, AppError> {
@@ -1129,9 +1129,9 @@ mod tests {
     #[test]
     fn import_lists_every_bad_row_by_line_and_names_the_first_column() {
         let csv = format!(
-            "\u{feff}{HEADER}\n\nP1,Doe,Jane,1990-02-28,VE,final,drug,2024-01-01,5y,,medium,,final,no_risk,2025-05-01,no\n\
-             P2,Roe,John,1990-02-30,VE,final,drug,2024-01-01,5y,,medium,,final,no_risk,2025-05-01,no\n\
-             P1,Doe,Jane,1990-02-28,VE,final,drug,2024-01-01,5y,,medium,,final,no_risk,2025-05-01,no\n"
+            "\u{feff}{HEADER}\n\nP1,Doe,Jane,1990-02-28,VE,final,drug,2024-01-01,5y,,medium,,final,no_risk,2025-05-01,no,VE\n\
+             P2,Roe,John,1990-02-30,VE,final,drug,2024-01-01,5y,,medium,,final,no_risk,2025-05-01,no,VE\n\
+             P1,Doe,Jane,1990-02-28,VE,final,drug,2024-01-01,5y,,medium,,final,no_risk,2025-05-01,no,VE\n"
         );
         let (field, message) = invalid(import(&cecot(), csv.as_bytes()).unwrap_err());
         assert_eq!(field, "birth_date");
@@ -1142,7 +1142,7 @@ mod tests {
 
     #[test]
     fn import_reads_valid_rows_exactly() {
-        let csv = format!("{HEADER}\nP1,Doe,Jane,1990-02-28,US;SV,final,drug,2024-01-01,5y,,medium,,final,,,no\n");
+        let csv = format!("{HEADER}\nP1,Doe,Jane,1990-02-28,US;SV,final,drug,2024-01-01,5y,,medium,,final,,,no,SV\n");
         let file = PersonTable::read(csv.as_bytes(), None).unwrap();
         let (unknown, missing) = file.column_lists();
         assert!(unknown.is_empty() && missing.is_empty(), "{unknown:?} {missing:?}");
@@ -1150,6 +1150,7 @@ mod tests {
         assert_eq!(persons.len(), 1);
         assert_eq!(persons[0].nationalities.as_deref(), Some("US;SV"));
         assert_eq!(persons[0].jail_credit_days, None, "an empty credit stays empty");
+        assert_eq!(persons[0].removal_destination.as_deref(), Some("SV"), "the last column is read");
         assert_eq!(invalid(import(&cecot(), b"\n\n").unwrap_err()).0, "csv");
         assert_eq!(invalid(import(&cecot(), b"name\nx\n").unwrap_err()).0, "csv");
     }
@@ -1205,11 +1206,11 @@ mod tests {
     #[test]
     fn screening_a_file_matches_the_cli_contract() {
         let csv = format!(
-            "{HEADER}\nP1,Doe,Jane,1990-02-28,VE,final,drug,2024-01-01,60m,0,medium,,final,no_risk,2025-05-01,no\n\
-             P2,Roe,John,1990-02-28,US,final,drug,2024-01-01,60m,0,medium,,final,,,no\n\
-             P1,Doe,Jane,1990-02-28,VE,final,drug,2024-01-01,60m,0,medium,,final,no_risk,2025-05-01,no\n\
+            "{HEADER}\nP1,Doe,Jane,1990-02-28,VE,final,drug,2024-01-01,60m,0,medium,,final,no_risk,2025-05-01,no,VE\n\
+             P2,Roe,John,1990-02-28,US,final,drug,2024-01-01,60m,0,medium,,final,,,no,US\n\
+             P1,Doe,Jane,1990-02-28,VE,final,drug,2024-01-01,60m,0,medium,,final,no_risk,2025-05-01,no,VE\n\
              ,x\n\
-             P4,\"a\"b,,,,,,,,,,,,,,\n"
+             P4,\"a\"b,,,,,,,,,,,,,,,\n"
         );
         let (rows, counts) = screen(csv.as_bytes());
         let got: Vec<(&str, &str, &str)> =

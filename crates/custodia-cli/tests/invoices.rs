@@ -32,14 +32,22 @@ rate_minor = 10000
 class_rates_minor = { high = 15000 }
 "#;
 
+/// Transfers `person` (case `case`) and admits them on `on`: every step taken on that day, the
+/// screening computed by the register.
 fn admit(r: &Register, case: &str, person: &str, on: &str) {
-    r.ok(&["case", "propose", "--agreement", "xx-test", "--person", person]);
-    r.ok(&["case", "screen", case, "--decision", "eligible", "--reason", "SCREENED"]);
-    r.ok(&["case", "approve", case, "--state", "sending", "--reason", "AGREED", "--actor", "us-officer"]);
-    r.ok(&["case", "approve", case, "--state", "receiving", "--reason", "AGREED", "--actor", "sv-officer"]);
-    r.ok(&["case", "schedule", case, "--reason", "FLIGHT_BOOKED"]);
-    r.ok(&["case", "depart", case, "--reason", "FLIGHT_LEFT"]);
-    r.ok(&[
+    let at = format!("{on}T08:00:00Z");
+    assert_eq!(r.propose_on("xx-test", person, "sending-officer", &at).to_string(), case);
+    let step = |args: &[&str]| {
+        let mut args = args.to_vec();
+        args.extend(["--occurred-at", &at]);
+        r.ok(&args)
+    };
+    step(&["case", "screen", case, "--reason", "SCREENED"]);
+    step(&["case", "approve", case, "--state", "sending", "--reason", "AGREED", "--actor", "us-officer"]);
+    step(&["case", "approve", case, "--state", "receiving", "--reason", "AGREED", "--actor", "sv-officer"]);
+    step(&["case", "schedule", case, "--reason", "FLIGHT_BOOKED"]);
+    step(&["case", "depart", case, "--reason", "FLIGHT_LEFT"]);
+    step(&[
         "case",
         "admit",
         case,
@@ -167,7 +175,17 @@ fn two_people_issue_invoices_in_order_and_corrections_become_adjustments() {
     );
 
     // A late correction: P1 was in fact released on 2025-01-20 (recorded in February).
-    r.ok(&["case", "release", "1", "--reason", "SENTENCE_SERVED", "--occurred-at", "2025-01-20T12:00:00Z"]);
+    r.ok(&[
+        "case",
+        "release",
+        "1",
+        "--to",
+        "US",
+        "--reason",
+        "SENTENCE_SERVED",
+        "--occurred-at",
+        "2025-01-20T12:00:00Z",
+    ]);
     let issued_jan = show(&r, "1");
     assert_eq!(issued_jan["document"], jan["document"], "an issued invoice never changes");
 
@@ -199,7 +217,17 @@ fn two_people_issue_invoices_in_order_and_corrections_become_adjustments() {
     assert_eq!(feb["document"]["total_minor"], 550000);
 
     // Another correction before February is issued makes the draft stale: it cannot be issued.
-    r.ok(&["case", "release", "2", "--reason", "SENTENCE_SERVED", "--occurred-at", "2025-02-15T08:00:00Z"]);
+    r.ok(&[
+        "case",
+        "release",
+        "2",
+        "--to",
+        "US",
+        "--reason",
+        "SENTENCE_SERVED",
+        "--occurred-at",
+        "2025-02-15T08:00:00Z",
+    ]);
     let stale = r.refused(&["invoices", "issue", "2", "--actor", "ben"]);
     assert!(stale.contains("stale"), "{stale}");
     r.ok(&[
@@ -267,7 +295,17 @@ fn two_people_issue_invoices_in_order_and_corrections_become_adjustments() {
 #[test]
 fn the_credit_note_settles_the_agreement_and_the_sustainability_report_adds_up() {
     let r = setup("credit");
-    r.ok(&["case", "release", "1", "--reason", "SENTENCE_SERVED", "--occurred-at", "2025-03-01T12:00:00Z"]);
+    r.ok(&[
+        "case",
+        "release",
+        "1",
+        "--to",
+        "US",
+        "--reason",
+        "SENTENCE_SERVED",
+        "--occurred-at",
+        "2025-03-01T12:00:00Z",
+    ]);
     let mut id = 0;
     for (period, on) in [
         ("2025-01", "2025-02-01"),
@@ -302,7 +340,17 @@ fn the_credit_note_settles_the_agreement_and_the_sustainability_report_adds_up()
 
     // After the end, P2 is found to have left on 2025-06-21, not still held on the 30th:
     // June billed 30 days at $150.00, but only 20 were due → a credit of 10 × $150.00.
-    r.ok(&["case", "release", "2", "--reason", "SENTENCE_SERVED", "--occurred-at", "2025-06-21T08:00:00Z"]);
+    r.ok(&[
+        "case",
+        "release",
+        "2",
+        "--to",
+        "US",
+        "--reason",
+        "SENTENCE_SERVED",
+        "--occurred-at",
+        "2025-06-21T08:00:00Z",
+    ]);
     r.ok(&["invoices", "credit-note", "--agreement", "xx-test", "--on", "2025-07-02", "--actor", "ana"]);
     assert!(r.refused(&["invoices", "issue", "7", "--actor", "ana"]).contains("two-person rule"));
     r.ok(&["invoices", "issue", "7", "--actor", "ben"]);

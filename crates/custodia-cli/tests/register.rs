@@ -180,87 +180,156 @@ fn cells_import_into_the_register() {
     assert_eq!(r.verified_events(), base + 257);
 }
 
-/// Scenario: the March 2025 CECOT flights. A court order arrives while the plane is in the air:
-/// the critical alert is raised and admission is refused until the hold is lifted.
+/// Scenario: the March 2025 CECOT flights. A court order to bring the people back arrives while
+/// the plane is in the air: the critical alert is raised, admission is refused and writes nothing,
+/// the flight is turned back, and the order is lifted only when a second legal officer confirms.
+/// Nobody states a screening decision: the register computes it on each step's day.
 #[test]
 fn scenario_cecot_flight_with_a_hold_in_transit() {
     let r = Register::new("cecot-flight");
     r.ok(&["import", "agreement", AGREEMENT]);
     r.ok(&["import", "cells", "examples/cells/cecot.csv", "--agreement", "us-sv-cecot"]);
+    // Torture-risk assessments within CECOT's 90 days before every step (15 and 16 March 2025).
     let persons = r.file(
         "p.csv",
-        "person_id,nationalities,conviction,sentence_start,sentence_term,removal_order\nV001,VE,final,2024-01-01,5y,final\n",
+        "person_id,birth_date,nationalities,conviction,sentence_start,sentence_term,removal_order,torture_risk,torture_risk_assessed_on,removal_destination\n\
+         V001,1995-04-02,VE,final,2024-01-01,5y,final,no_risk,2025-03-01,VE\n\
+         V002,1993-07-19,VE,final,2024-01-01,5y,final,no_risk,2025-03-01,VE\n",
     );
     r.ok(&["import", "persons", &persons, "--agreement", "us-sv-cecot"]);
+    // Both on the flight of 15 March 2025, every step taken that day.
+    let on_the_day = |args: &[&str], at: &str| {
+        let mut args = args.to_vec();
+        args.extend(["--occurred-at", at]);
+        r.run(&args)
+    };
+    let ok_on_the_day = |args: &[&str], at: &str| {
+        let output = on_the_day(args, at);
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let morning = "2025-03-15T10:00:00Z";
+    for (id, person) in [("1", "V001"), ("2", "V002")] {
+        assert_eq!(r.propose_on("us-sv-cecot", person, "us-officer", morning).to_string(), id);
+        assert!(r.ok(&["case", "show", id]).starts_with(&format!("case {id} — proposed")));
+        // A decision cannot be typed in: the flag is gone.
+        let stated = r.run(&["case", "screen", id, "--decision", "eligible", "--reason", "SCREENED"]);
+        assert_eq!(stated.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&stated.stderr).contains("--decision"));
+        ok_on_the_day(&["case", "screen", id, "--reason", "SCREENED"], morning);
+        let shown = r.ok(&["case", "show", id]);
+        assert!(shown.contains("screened eligible on 2025-03-15"), "computed by the register: {shown}");
+        ok_on_the_day(
+            &["case", "approve", id, "--state", "sending", "--reason", "AGREED", "--actor", "us-officer"],
+            morning,
+        );
+        // The receiving approval is a receiving officer's: the sending officer is refused by
+        // role, as the API refuses it, before any rule is asked.
+        let same = on_the_day(
+            &["case", "approve", id, "--state", "receiving", "--reason", "AGREED", "--actor", "us-officer"],
+            morning,
+        );
+        assert_eq!(same.status.code(), Some(2));
+        let message = String::from_utf8_lossy(&same.stderr);
+        assert!(message.contains("FORBIDDEN: the sending_officer role may not do this"), "{message}");
+        ok_on_the_day(
+            &["case", "approve", id, "--state", "receiving", "--reason", "AGREED", "--actor", "sv-officer"],
+            morning,
+        );
+        let early = on_the_day(&["case", "depart", id, "--reason", "FLIGHT_LEFT"], morning);
+        let message = String::from_utf8_lossy(&early.stderr);
+        assert!(
+            message.contains(&format!(
+                "case {id}: depart refused: INVALID_TRANSITION: case is approved; depart needs scheduled"
+            )),
+            "{message}"
+        );
+        ok_on_the_day(&["case", "schedule", id, "--reason", "FLIGHT_BOOKED"], morning);
+        ok_on_the_day(&["case", "depart", id, "--reason", "FLIGHT_LEFT"], "2025-03-15T18:00:00Z");
+    }
+    // The court orders V001 brought back while the plane is in the air. The same field checks as
+    // the API's.
+    let order = |reference: &'static str| {
+        vec![
+            "case",
+            "place-hold",
+            "1",
+            "--authority",
+            "US District Court for the District of Columbia",
+            "--reference",
+            reference,
+            "--order",
+            "return",
+            "--reason",
+            "COURT_ORDER",
+            "--actor",
+            "court",
+        ]
+    };
+    let blank = on_the_day(&order(" "), "2025-03-15T19:00:00Z");
+    assert_eq!(blank.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&blank.stderr);
+    assert!(message.contains("reference: must not be empty"), "{message}");
+    ok_on_the_day(&order("TRO-2025-0315"), "2025-03-15T19:00:00Z");
+    let shown = r.ok(&["case", "show", "1"]);
     assert!(
-        r.ok(&["case", "propose", "--agreement", "us-sv-cecot", "--person", "V001"]).starts_with("case 1 — proposed")
+        shown.contains("ON HOLD: TRO-2025-0315 by US District Court for the District of Columbia (return)"),
+        "{shown}"
     );
-    r.ok(&["case", "screen", "1", "--decision", "eligible", "--reason", "SCREENED"]);
-    r.ok(&["case", "approve", "1", "--state", "sending", "--reason", "AGREED", "--actor", "us-officer"]);
-    // The receiving approval is a receiving officer's: the sending officer is refused by role, as
-    // the API refuses it, before any rule is asked.
-    let same = r.run(&["case", "approve", "1", "--state", "receiving", "--reason", "AGREED", "--actor", "us-officer"]);
-    assert_eq!(same.status.code(), Some(2));
-    let message = String::from_utf8_lossy(&same.stderr);
-    assert!(message.contains("FORBIDDEN: the sending_officer role may not do this"), "{message}");
-    r.ok(&["case", "approve", "1", "--state", "receiving", "--reason", "AGREED", "--actor", "sv-officer"]);
-    let early = r.run(&["case", "depart", "1", "--reason", "FLIGHT_LEFT"]);
-    let message = String::from_utf8_lossy(&early.stderr);
-    assert!(
-        message.contains("case 1: depart refused: INVALID_TRANSITION: case is approved; depart needs scheduled"),
-        "{message}"
-    );
-    r.ok(&["case", "schedule", "1", "--reason", "FLIGHT_BOOKED"]);
-    r.ok(&["case", "depart", "1", "--reason", "FLIGHT_LEFT", "--occurred-at", "2025-03-15T18:00:00Z"]);
-    // The same field checks as the API's.
-    let blank =
-        r.refused(&["case", "place-hold", "1", "--reference", " ", "--reason", "COURT_ORDER", "--actor", "court"]);
-    assert!(blank.contains("reference: must not be empty"), "{blank}");
-    r.ok(&["case", "place-hold", "1", "--reference", "TRO-2025-0315", "--reason", "COURT_ORDER", "--actor", "court"]);
     let alerts = r.ok(&["alerts", "--agreement", "us-sv-cecot", "--on", "2025-03-15", "--json"]);
     let alerts: serde_json::Value = serde_json::from_str(&alerts).unwrap();
-    assert_eq!(alerts[0]["code"], "HOLD_IN_TRANSIT");
-    assert_eq!(alerts[0]["severity"], "critical");
-    let admit = [
-        "case",
-        "admit",
-        "1",
-        "--receiving-id",
-        "CECOT-2025-00417",
-        "--commitment-order",
-        "US-DC-117",
-        "--admitted-on",
-        "2025-03-16",
-        "--hour",
-        "6",
-        "--injuries",
-        "none",
-        "--property",
-        "watch",
-        "--next-of-kin",
-        "sister",
-        "--facility",
-        "cecot",
-        "--cell",
-        "B1-C01",
-        "--reason",
-        "ARRIVED",
-    ];
-    let refused = r.run(&admit);
-    assert_eq!(refused.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("ON_HOLD"));
+    let in_transit: Vec<&serde_json::Value> =
+        alerts.as_array().unwrap().iter().filter(|a| a["code"] == "HOLD_IN_TRANSIT").collect();
+    assert_eq!(in_transit.len(), 1, "only the case under the order: {alerts}");
+    assert_eq!(in_transit[0]["severity"], "critical");
+    // Admission is refused while the order stands, and writes nothing.
+    let admit = |id: &'static str, receiving_id: &'static str| {
+        let mut args = vec!["case", "admit", id, "--receiving-id", receiving_id, "--commitment-order", "US-DC-117"];
+        args.extend(["--admitted-on", "2025-03-16", "--hour", "6", "--injuries", "none", "--property", "watch"]);
+        args.extend(["--next-of-kin", "sister", "--facility", "cecot", "--cell", "B1-C01", "--reason", "ARRIVED"]);
+        args.extend(["--occurred-at", "2025-03-16T12:00:00Z"]);
+        args
+    };
+    let before = r.verified_events();
+    let refused = r.refused(&admit("1", "CECOT-2025-00417"));
+    assert!(refused.contains("ON_HOLD"), "{refused}");
+    assert_eq!(r.verified_events(), before, "a refusal writes nothing");
     assert!(r.ok(&["case", "show", "1"]).contains("in_transit"), "a refusal changes nothing");
     let audit = r.ok(&["report", "legal-basis", "--agreement", "us-sv-cecot", "--on", "2025-03-15"]);
-    assert!(audit.contains("case 1 (person V001, in_transit): on hold: TRO-2025-0315 (placed by court)"), "{audit}");
-    r.ok(&["case", "lift-hold", "1", "--reference", "TRO-2025-0315", "--reason", "ORDER_VACATED", "--actor", "court"]);
-    let audit = r.ok(&["report", "legal-basis", "--agreement", "us-sv-cecot", "--on", "2025-03-15"]);
+    assert!(
+        audit.contains(
+            "case 1 (person V001, in_transit): on hold: TRO-2025-0315 by US District Court for the District of \
+             Columbia (return; placed by court)"
+        ),
+        "{audit}"
+    );
+    // The order does not touch the other person on the flight.
+    assert!(r.ok(&admit("2", "CECOT-2025-00418")).contains("→ in_custody"));
+    let shown = r.ok(&["case", "show", "2"]);
+    assert!(shown.contains("placed in cecot / B1-C01"), "{shown}");
+    assert!(shown.contains("identifier SV inmate_number: CECOT-2025-00418"), "both states' identifiers: {shown}");
+    // The plane turns back, as the order demands; turning back is allowed under any hold.
+    let turned = ok_on_the_day(&["case", "turn-back", "1", "--reason", "COURT_ORDER"], "2025-03-15T21:00:00Z");
+    assert!(turned.contains("→ returned"), "{turned}");
+    assert!(r.refused(&admit("1", "CECOT-2025-00417")).contains("INVALID_TRANSITION"), "returned, not admitted");
+    let audit = r.ok(&["report", "legal-basis", "--agreement", "us-sv-cecot", "--on", "2025-03-16"]);
     assert!(audit.contains("everyone held has a current legal basis"), "{audit}");
     let audit = r.ok(&["report", "legal-basis", "--agreement", "us-sv-cecot", "--on", "2030-01-01", "--json"]);
-    assert!(audit.contains("expired: projected release was"), "{audit}");
-    assert!(r.ok(&admit).contains("→ in_custody"));
-    let shown = r.ok(&["case", "show", "1"]);
-    assert!(shown.contains("placed in cecot / B1-C01"), "{shown}");
-    assert!(shown.contains("identifier SV inmate_number: CECOT-2025-00417"), "both states' identifiers: {shown}");
+    assert!(audit.contains("expired: the sentence was served: projected release 2028-04-05"), "{audit}");
+    // Lifting the order takes two legal officers: one cites the lifting decision, another confirms.
+    let lift = ["case", "lift-hold", "1", "--reference", "TRO-2025-0315", "--decision", "APPEAL-2025-0407"];
+    ok_on_the_day(&[&lift[..], &["--reason", "ORDER_VACATED", "--actor", "court"]].concat(), "2025-04-07T15:00:00Z");
+    assert!(r.ok(&["case", "show", "1"]).contains("ON HOLD: TRO-2025-0315"), "it stands until confirmed");
+    let confirm = |actor: &'static str| {
+        vec!["case", "confirm-lift", "1", "--reference", "TRO-2025-0315", "--reason", "ORDER_VACATED", "--actor", actor]
+    };
+    let before = r.verified_events();
+    let same = r.refused(&confirm("court"));
+    assert!(same.contains("SAME_APPROVER"), "the confirmation must be another legal officer's: {same}");
+    assert_eq!(r.verified_events(), before, "a refusal writes nothing");
+    assert!(r.ok(&["case", "show", "1"]).contains("ON HOLD: TRO-2025-0315"), "still standing");
+    r.ok(&confirm("second-judge"));
+    assert!(!r.ok(&["case", "show", "1"]).contains("ON HOLD"), "lifted once confirmed");
     let events = r.ok(&["journal", "export"]);
     assert!(events.contains("\"occurred_at\":\"2025-03-15T18:00:00Z\""), "occurred_at is recorded beside recorded_at");
     assert!(events.contains("\"reason\":\"COURT_ORDER\""));
@@ -276,46 +345,59 @@ fn scenario_norgerhaven_return_two_months_before_release() {
     let cells = r.file("cells.csv", "facility_id,cell_id,unit,kind,area_m2,beds\nnorgerhaven,A-101,A,single,9.5,1\n");
     r.ok(&["import", "cells", &cells, "--agreement", "no-nl-norgerhaven"]);
     // 36 months from 2015-10-01, two-thirds release: T = 1096 days, ceil(2T/3) = 731 → 2017-09-30.
-    let persons = r.file("p.csv", "person_id,conviction,sentence_start,sentence_term\nN1,final,2015-10-01,36m\n");
+    let persons = r.file(
+        "p.csv",
+        "person_id,birth_date,conviction,sentence_start,sentence_term\nN1,1980-05-01,final,2015-10-01,36m\n",
+    );
     r.ok(&["import", "persons", &persons, "--agreement", "no-nl-norgerhaven"]);
-    r.ok(&["case", "propose", "--agreement", "no-nl-norgerhaven", "--person", "N1"]);
-    r.ok(&["case", "screen", "1", "--decision", "eligible", "--reason", "SCREENED"]);
-    r.ok(&["case", "approve", "1", "--state", "sending", "--reason", "AGREED", "--actor", "kdi"]);
-    r.ok(&["case", "approve", "1", "--state", "receiving", "--reason", "AGREED", "--actor", "dji"]);
-    r.ok(&["case", "schedule", "1", "--reason", "FLIGHT_BOOKED"]);
-    r.ok(&["case", "depart", "1", "--reason", "FLIGHT_LEFT"]);
-    r.ok(&[
-        "case",
-        "admit",
-        "1",
-        "--commitment-order",
-        "NO-2015-77",
-        "--admitted-on",
-        "2015-10-20",
-        "--hour",
-        "14",
-        "--injuries",
-        "none",
-        "--property",
-        "clothes",
-        "--next-of-kin",
-        "brother",
-        "--facility",
-        "norgerhaven",
-        "--cell",
-        "A-101",
-        "--reason",
-        "ARRIVED",
-    ]);
-    let on = |day: &str| r.ok(&["alerts", "--agreement", "no-nl-norgerhaven", "--on", day]);
+    // The transfer of October 2015, each step on its day; the register screens on each.
+    let on = |args: &[&str], at: &str| {
+        let mut args = args.to_vec();
+        args.extend(["--occurred-at", at]);
+        r.ok(&args)
+    };
+    let day = "2015-10-15T09:00:00Z";
+    assert_eq!(r.propose_on("no-nl-norgerhaven", "N1", "kdi", day), 1);
+    on(&["case", "screen", "1", "--reason", "SCREENED"], day);
+    on(&["case", "approve", "1", "--state", "sending", "--reason", "AGREED", "--actor", "kdi"], day);
+    on(&["case", "approve", "1", "--state", "receiving", "--reason", "AGREED", "--actor", "dji"], day);
+    on(&["case", "schedule", "1", "--reason", "FLIGHT_BOOKED"], day);
+    on(&["case", "depart", "1", "--reason", "FLIGHT_LEFT"], "2015-10-20T08:00:00Z");
+    on(
+        &[
+            "case",
+            "admit",
+            "1",
+            "--commitment-order",
+            "NO-2015-77",
+            "--admitted-on",
+            "2015-10-20",
+            "--hour",
+            "14",
+            "--injuries",
+            "none",
+            "--property",
+            "clothes",
+            "--next-of-kin",
+            "brother",
+            "--facility",
+            "norgerhaven",
+            "--cell",
+            "A-101",
+            "--reason",
+            "ARRIVED",
+        ],
+        "2015-10-20T14:00:00Z",
+    );
+    let alerts_on = |day: &str| r.ok(&["alerts", "--agreement", "no-nl-norgerhaven", "--on", day]);
     // return_by = 2017-09-30 − 60 days = 2017-08-01.
-    assert!(on("2017-07-01").starts_with("no open alerts"));
-    assert!(on("2017-07-02").contains("RETURN_NOT_SCHEDULED"));
-    assert!(on("2017-08-02").contains("RETURN_OVERDUE"));
-    r.ok(&["case", "schedule-return", "1", "--on", "2017-07-25", "--reason", "RETURN_PLANNED"]);
-    assert!(on("2017-07-10").starts_with("no open alerts"));
-    r.ok(&["case", "return", "1", "--reason", "RETURNED"]);
-    assert!(on("2017-10-01").starts_with("no open alerts"), "custody ended");
+    assert!(alerts_on("2017-07-01").starts_with("no open alerts"));
+    assert!(alerts_on("2017-07-02").contains("RETURN_NOT_SCHEDULED"));
+    assert!(alerts_on("2017-08-02").contains("RETURN_OVERDUE"));
+    on(&["case", "schedule-return", "1", "--on", "2017-07-25", "--reason", "RETURN_PLANNED"], "2017-07-05T09:00:00Z");
+    assert!(alerts_on("2017-07-10").starts_with("no open alerts"));
+    on(&["case", "return", "1", "--reason", "RETURNED"], "2017-07-25T12:00:00Z");
+    assert!(alerts_on("2017-10-01").starts_with("no open alerts"), "custody ended");
 }
 
 /// Placing above a cell's standard capacity: another officer records an approval for the case
@@ -329,21 +411,30 @@ fn an_override_is_approved_by_another_officer_and_used_once() {
     r.ok(&["import", "cells", &cells, "--agreement", "no-nl-norgerhaven"]);
     let persons = r.file(
         "p.csv",
-        "person_id,conviction,sentence_start,sentence_term\nN1,final,2015-10-01,36m\nN2,final,2015-10-01,36m\n",
+        "person_id,birth_date,conviction,sentence_start,sentence_term\n\
+         N1,1980-05-01,final,2015-10-01,36m\nN2,1982-11-12,final,2015-10-01,36m\n",
     );
     r.ok(&["import", "persons", &persons, "--agreement", "no-nl-norgerhaven"]);
-    for (id, person) in [("1", "N1"), ("2", "N2")] {
-        r.ok(&["case", "propose", "--agreement", "no-nl-norgerhaven", "--person", person]);
-        r.ok(&["case", "screen", id, "--decision", "eligible", "--reason", "SCREENED"]);
-        r.ok(&["case", "approve", id, "--state", "sending", "--reason", "AGREED"]);
-        r.ok(&["case", "approve", id, "--state", "receiving", "--reason", "AGREED"]);
-        r.ok(&["case", "schedule", id, "--reason", "FLIGHT_BOOKED"]);
-        r.ok(&["case", "depart", id, "--reason", "FLIGHT_LEFT"]);
+    // Transferred in October 2015, each step on its day.
+    let day = "2015-10-15T09:00:00Z";
+    for (id, person) in [(1, "N1"), (2, "N2")] {
+        assert_eq!(r.propose_on("no-nl-norgerhaven", person, "sending-officer", day), id);
+        let id = id.to_string();
+        for step in [
+            &["screen", &id, "--reason", "SCREENED"][..],
+            &["approve", &id, "--state", "sending", "--reason", "AGREED"],
+            &["approve", &id, "--state", "receiving", "--reason", "AGREED"],
+            &["schedule", &id, "--reason", "FLIGHT_BOOKED"],
+            &["depart", &id, "--reason", "FLIGHT_LEFT"],
+        ] {
+            r.ok(&[&["case"][..], step, &["--occurred-at", day]].concat());
+        }
     }
     let admit = |id: &'static str| {
         let mut args = vec!["case", "admit", id, "--commitment-order", "NO-2015-77", "--admitted-on", "2015-10-20"];
         args.extend(["--hour", "14", "--injuries", "none", "--property", "clothes", "--next-of-kin", "brother"]);
         args.extend(["--facility", "norgerhaven", "--cell", "B-201", "--reason", "ARRIVED"]);
+        args.extend(["--occurred-at", "2015-10-20T14:00:00Z"]);
         args
     };
     r.ok(&admit("1"));
@@ -534,7 +625,7 @@ fn journal_prove_index_is_0_based() {
     assert!(err.contains(&expected), "{err}");
 }
 
-const FULL_HEADER: &str = "person_id,family_name,given_names,birth_date,nationalities,conviction,offence_category,sentence_start,sentence_term,jail_credit_days,security_class,consent,removal_order,torture_risk,torture_risk_assessed_on,care_needs";
+const FULL_HEADER: &str = "person_id,family_name,given_names,birth_date,nationalities,conviction,offence_category,sentence_start,sentence_term,jail_credit_days,security_class,consent,removal_order,torture_risk,torture_risk_assessed_on,care_needs,removal_destination";
 
 /// Regression: a file with bare CR line endings (old spreadsheet exports) imported 0 rows and
 /// said nothing.
@@ -585,7 +676,7 @@ fn header_typo_is_listed_in_the_summary() {
     r.ok(&["import", "agreement", AGREEMENT]);
     let header = FULL_HEADER.replace(",conviction,", ",convction,");
     let file =
-        r.file("p.csv", &format!("{header}\nA1,Doe,Ann,1990-01-01,SV,final,drug,2024-01-01,5y,,high,,final,,,no\n"));
+        r.file("p.csv", &format!("{header}\nA1,Doe,Ann,1990-01-01,SV,final,drug,2024-01-01,5y,,high,,final,,,no,SV\n"));
     let out = r.ok(&["import", "persons", &file, "--agreement", "us-sv-cecot"]);
     assert!(out.contains("unknown columns: convction; missing columns: conviction (unknown for every row)"), "{out}");
 }

@@ -53,10 +53,10 @@ pub fn role_for(args: &[&str]) -> &'static str {
         ("import", "cells") => "facility_officer",
         ("case", "approve") if args.contains(&"receiving") => "receiving_officer",
         ("case", "refuse") => "receiving_officer",
-        ("case", "propose" | "screen" | "approve" | "schedule" | "depart" | "withdraw" | "schedule-return") => {
-            "sending_officer"
-        }
-        ("case", "turn-back") => "sending_officer",
+        (
+            "case",
+            "propose" | "screen" | "approve" | "schedule" | "depart" | "withdraw" | "schedule-return" | "turn-back",
+        ) => "sending_officer",
         ("case", "admit" | "move" | "return" | "release" | "remove" | "record-death" | "approve-override") => {
             "facility_officer"
         }
@@ -181,6 +181,28 @@ impl Register {
 
     pub fn journal_size(&self) -> usize {
         self.ok(&["journal", "export"]).lines().count()
+    }
+
+    /// Opens a case for `person` in the register as `user`, on the day of `at` (RFC 3339) in the
+    /// agreement's zone, with the rules `custodia case propose` applies on that day; returns its
+    /// id. The command opens cases on the wall clock's day, and the terms of the agreements these
+    /// tests replay do not follow the wall clock (CECOT's ended on 2026-03-14, Norgerhaven's in
+    /// 2018), so a test that replays a past transfer opens its case here and takes every later
+    /// step with `--occurred-at`. Recorded now, occurred at `at`.
+    pub fn propose_on(&self, agreement: &str, person: &str, user: &str, at: &str) -> i64 {
+        use custodia_store::prelude::*;
+        let at = custodia_store::Timestamp::parse(at).unwrap();
+        #[allow(clippy::disallowed_methods)] // recorded_at is the wall clock's, as the command's
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        let recorded_at = custodia_store::Timestamp::from_unix_seconds(i64::try_from(now).unwrap()).unwrap();
+        let by = custodia_store::Actor { name: user.into(), recorded_at, occurred_at: Some(at.clone()) };
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let store = custodia_store::Store::open(&custodia_store::Target::DataDir(self.data_dir())).await.unwrap();
+            let opened = store.propose_case(agreement, person, &custodia_app::cases::opener(&at), &by).await;
+            store.close().await;
+            opened.unwrap().unwrap_or_else(|refusal| panic!("person {person}: propose refused: {refusal}")).id
+        })
     }
 }
 
