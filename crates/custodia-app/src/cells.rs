@@ -351,15 +351,15 @@ impl App {
         for body in self.store().case_transition_bodies(agreement.id.as_str()).await? {
             let event: serde_json::Value = serde_json::from_str(&body)
                 .map_err(|e| AppError::Internal(format!("a case.transition event does not read: {e}")))?;
-            let data = &event["data"];
-            if data["override"].is_null() {
+            // Serde's `Value::pointer` never panics; a member that is absent reads as None.
+            let text = |pointer: &str| event.pointer(pointer).and_then(serde_json::Value::as_str);
+            if event.pointer("/data/override").is_none_or(serde_json::Value::is_null) {
                 continue;
             }
-            let (Some(facility), Some(cell)) = (data["facility_id"].as_str(), data["record"]["cell_id"].as_str())
-            else {
+            let (Some(facility), Some(cell)) = (text("/data/facility_id"), text("/data/record/cell_id")) else {
                 continue;
             };
-            let at = data["occurred_at"].as_str().or_else(|| event["occurred_at"].as_str()).unwrap_or_default();
+            let at = text("/data/occurred_at").or_else(|| text("/occurred_at")).unwrap_or_default();
             let at = Timestamp::parse(at)
                 .map_err(|e| AppError::Internal(format!("a case.transition event has no readable occurred_at: {e}")))?;
             let day = agreement.time_zone_of(facility).local_date(at.unix_seconds());

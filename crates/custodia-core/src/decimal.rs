@@ -80,7 +80,7 @@ impl Decimal {
     pub fn div_by_count(self, count: u32) -> Option<(Decimal, bool)> {
         let count = u64::from(count);
         let millionths = self.millionths.checked_div(count)?;
-        Some((Decimal { millionths }, self.millionths % count == 0))
+        Some((Decimal { millionths }, self.millionths.is_multiple_of(count)))
     }
 
     /// `floor(self / divisor)`, exactly; `None` when dividing by zero.

@@ -45,7 +45,7 @@ pub enum CellsSubmitted {
         added: u64,
     },
     /// A change waiting for a second user's confirmation.
-    Proposed(CellChangeRow),
+    Proposed(Box<CellChangeRow>),
 }
 
 /// A recorded cell change: pending until a second user confirms it.
@@ -216,7 +216,7 @@ macro_rules! cells_sql {
                 Self::save_head(&mut tx, &head).await?;
                 tx.commit().await?;
                 let row = self.cell_change(id).await?;
-                row.map(CellsSubmitted::Proposed).ok_or_else(|| StoreError::Inconsistent(format!("cell change {id} vanished")))
+                row.map(|r| CellsSubmitted::Proposed(Box::new(r))).ok_or_else(|| StoreError::Inconsistent(format!("cell change {id} vanished")))
             }
 
             async fn confirm_cell_change(&self, id: i64, actor: &Actor) -> Result<CellChangeRow, StoreError> {
