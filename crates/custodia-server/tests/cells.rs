@@ -221,6 +221,15 @@ async fn a_cell_change_needs_a_second_user_and_cells_above_capacity_raise_alerts
         s.cell_alerts(&elsewhere, "2025-04-12").await.is_empty(),
         "cells out of scope raise no alert for the caller"
     );
+
+    // A change that removes a cell people are held in is refused until they are moved.
+    let (status, gone) = s.upload(&ana, "cecot,B-1,b2,shared,6,4\n").await;
+    assert_eq!((status, gone["removed"].as_u64()), (202, Some(1)), "{gone}");
+    let size = s.size().await;
+    let (status, body) = s.server.post(&ben, &path_of(&gone), json!({})).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("CELL_OCCUPIED")), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("S-1"), "{body}");
+    assert_eq!(s.size().await, size);
     s.server.stop().await;
     let _ = std::fs::remove_file(path);
 }
