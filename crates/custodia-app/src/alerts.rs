@@ -32,7 +32,8 @@ fn holds_place(row: &CaseWithPerson, facility_id: &str) -> bool {
 
 impl App {
     /// Every open alert of the agreement on `on`, most severe first, limited to the caller's scope.
-    /// Subjects are `case-<id>/<sending person id>`, a facility id, `incident-<id>` or `agreement`.
+    /// Subjects are `case-<id>/<sending person id>`, a facility id, `cell-<facility>/<cell>`,
+    /// `incident-<id>` or `agreement`.
     pub async fn alerts(&self, who: &Principal, agreement_id: &str, on: Date) -> AppResult<Vec<Alert>> {
         let agreement = self.agreement(who, agreement_id).await?.agreement;
         let rows = self.store().cases_with_persons(agreement_id).await?;
@@ -96,7 +97,11 @@ impl App {
                 hidden.insert(subject);
             }
         }
-        Ok(alerts.into_iter().filter(|a| !hidden.contains(a.subject.as_str())).collect())
+        let mut alerts: Vec<Alert> = alerts.into_iter().filter(|a| !hidden.contains(a.subject.as_str())).collect();
+        // Per-cell alerts (docs/capacity.md#alerts-per-cell), already limited to the caller's scope.
+        alerts.extend(self.cell_alerts(who, &agreement, &rows, &cells, on).await?);
+        alerts.sort_by_key(|a| a.kind.severity());
+        Ok(alerts)
     }
 }
 

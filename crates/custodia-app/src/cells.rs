@@ -2,13 +2,17 @@
 //! standard and floor capacities computed from its cells, and occupancy), its cells with their
 //! occupants, and importing cells. Occupancy is derived from custody records, never typed in.
 
-use custodia_core::Agreement;
+use std::collections::HashMap;
+
+use custodia_core::alerts::{Alert, CellFacts, cell_alerts};
 use custodia_core::capacity::{CELL_COLUMNS, Cell, facility_capacities, read_cells_file};
 use custodia_core::csv::Delimiter;
-use custodia_store::Timestamp;
+use custodia_core::lifecycle::CaseState;
+use custodia_core::{Agreement, Date};
 use custodia_store::prelude::*;
+use custodia_store::{CaseWithPerson, CellChangeRow, CellsSubmitted, StoreError, Timestamp};
 
-use crate::access::{Capability, Principal};
+use crate::access::{Capability, Principal, user_name_key};
 use crate::agreements::AgreementRecord;
 use crate::error::{AppError, AppResult};
 use crate::{App, actor};
@@ -74,17 +78,14 @@ pub struct CellsUpload<'a> {
     pub delimiter: Option<Delimiter>,
 }
 
-/// What an import of cells did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What an import of cells did, per facility (docs/capacity.md#cell-changes).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CellsImported {
     /// Data rows read.
     pub rows: u64,
-    /// New cells.
-    pub added: u64,
-    /// Changed cells (one amendment each).
-    pub amended: u64,
-    /// Identical cells (nothing written).
-    pub unchanged: u64,
+    /// Each facility the import concerned, in the agreement's order, with what happened to it:
+    /// unchanged, registered at once (its first cells) or a change proposed.
+    pub facilities: Vec<(String, CellsSubmitted)>,
 }
 
 /// Reads a cells file: every row valid and of a facility the caller may import for, or an
@@ -209,8 +210,11 @@ impl App {
             .collect())
     }
 
-    /// Imports a cells file (docs/capacity.md): new cells are registered, changed ones amended,
-    /// identical ones left alone. All or nothing: a bad row means nothing is written.
+    /// Imports a cells file (docs/capacity.md#cell-changes). The file lists all the cells of each
+    /// facility it names (with a facility given, of that facility): a facility without cells has
+    /// them registered at once; for one with cells, any difference (added, changed or removed
+    /// cells) is proposed and takes effect only when a second user confirms it; the same cells
+    /// write nothing. A bad row means nothing is written.
     pub async fn import_cells(
         &self,
         who: &Principal,
@@ -227,13 +231,141 @@ impl App {
         };
         who.require(Capability::ManageCells)?;
         let cells = read_cells(who, upload, &record.agreement)?;
-        let outcome = self.store().import_cells(agreement_id, &cells, &actor(who, now, None)).await?;
-        Ok(CellsImported {
-            rows: u64::try_from(cells.len()).unwrap_or(u64::MAX),
-            added: outcome.added,
-            amended: outcome.amended,
-            unchanged: outcome.unchanged,
+        let by = actor(who, now, None);
+        let mut facilities = Vec::new();
+        for facility in &record.agreement.facilities {
+            let id = facility.id.as_str();
+            let of_facility: Vec<Cell> = cells.iter().filter(|c| c.facility_id.as_str() == id).cloned().collect();
+            if upload.facility_id != Some(id) && of_facility.is_empty() {
+                continue;
+            }
+            let outcome = self.store().submit_cells(agreement_id, id, &of_facility, &by).await?;
+            facilities.push((id.to_owned(), outcome));
+        }
+        Ok(CellsImported { rows: u64::try_from(cells.len()).unwrap_or(u64::MAX), facilities })
+    }
+
+    /// The cell changes of an agreement in the caller's facility scope, pending ones first.
+    pub async fn cell_changes(&self, who: &Principal, agreement_id: &str) -> AppResult<Vec<CellChangeRow>> {
+        self.agreement(who, agreement_id).await?;
+        let mut changes: Vec<CellChangeRow> = self
+            .store()
+            .cell_changes(agreement_id)
+            .await?
+            .into_iter()
+            .filter(|c| who.sees(agreement_id, Some(c.facility_id.as_str())))
+            .collect();
+        changes.sort_by_key(|c| (c.confirmed_by.is_some(), c.id));
+        Ok(changes)
+    }
+
+    /// Confirms a pending cell change (docs/capacity.md#cell-changes): a user other than its
+    /// proposer, who may change cells in that facility; it takes effect at once. Refused
+    /// `TWO_PERSON_RULE` for the proposer, `ALREADY_CONFIRMED`, `STALE` when the facility's cells
+    /// changed since it was proposed, `CELL_OCCUPIED` when it removes a cell someone is held in.
+    pub async fn confirm_cell_change(&self, who: &Principal, id: i64, now: &Timestamp) -> AppResult<CellChangeRow> {
+        let missing = || AppError::not_found(format!("cell change {id} does not exist"));
+        let change = self.store().cell_change(id).await?.ok_or_else(missing)?;
+        match self.facility_in_scope(who, &change.agreement_id, &change.facility_id).await {
+            Err(AppError::NotFound(_)) => return Err(missing()),
+            other => other?,
+        };
+        who.require(Capability::ManageCells)?;
+        if let Some(by) = &change.confirmed_by {
+            return Err(AppError::refused("ALREADY_CONFIRMED", format!("cell change {id} was confirmed by {by}")));
+        }
+        if user_name_key(&change.proposed_by) == user_name_key(&who.name) {
+            return Err(AppError::refused(
+                "TWO_PERSON_RULE",
+                format!("cell change {id} was proposed by {}: another user confirms it", change.proposed_by),
+            ));
+        }
+        let held = self.occupants(&change.agreement_id).await?;
+        let occupied: Vec<&str> = change
+            .diff
+            .removed
+            .iter()
+            .filter(|c| held.iter().any(|(f, h)| *f == change.facility_id && h.as_deref() == Some(c.cell_id.as_str())))
+            .map(|c| c.cell_id.as_str())
+            .collect();
+        if !occupied.is_empty() {
+            return Err(AppError::refused(
+                "CELL_OCCUPIED",
+                format!("cell change {id} removes cells people are held in: {}; move them first", occupied.join(", ")),
+            ));
+        }
+        self.store().confirm_cell_change(id, &actor(who, now, None)).await.map_err(|e| match e {
+            StoreError::Refused(m) if m.starts_with("two-person rule") => AppError::refused("TWO_PERSON_RULE", m),
+            StoreError::Refused(m) if m.contains("already confirmed") => AppError::refused("ALREADY_CONFIRMED", m),
+            StoreError::Stale(m) => AppError::refused("STALE", m),
+            other => other.into(),
         })
+    }
+
+    /// The per-cell alerts on `on` (docs/capacity.md#alerts-per-cell) of the cells in the caller's
+    /// scope; subjects are `cell-<facility>/<cell>`. Occupancy comes from the cases held now; the
+    /// override of a cell is the latest placement into it made with an override, dated in the
+    /// facility's time zone.
+    pub(crate) async fn cell_alerts(
+        &self,
+        who: &Principal,
+        agreement: &Agreement,
+        rows: &[CaseWithPerson],
+        cells: &[Cell],
+        on: Date,
+    ) -> AppResult<Vec<Alert>> {
+        let agreement_id = agreement.id.as_str();
+        let overrides = self.override_days(agreement).await?;
+        let mut occupants: HashMap<(&str, &str), u32> = HashMap::new();
+        let held = |r: &&CaseWithPerson| matches!(r.case.case.state, CaseState::InCustody | CaseState::ReturnScheduled);
+        for r in rows.iter().filter(held) {
+            if let (Some(f), Some(c)) = (r.case.facility_id.as_deref(), r.case.case.cell_id.as_deref()) {
+                let n = occupants.entry((f, c)).or_insert(0);
+                *n = n.saturating_add(1);
+            }
+        }
+        let seen: Vec<&Cell> = cells.iter().filter(|c| who.sees(agreement_id, Some(c.facility_id.as_str()))).collect();
+        let subjects: Vec<String> =
+            seen.iter().map(|c| format!("cell-{}/{}", c.facility_id.as_str(), c.cell_id)).collect();
+        let facts: Vec<CellFacts<'_>> = seen
+            .iter()
+            .zip(&subjects)
+            .map(|(c, subject)| {
+                let key = (c.facility_id.as_str(), c.cell_id.as_str());
+                CellFacts {
+                    subject,
+                    area_m2: c.area_m2,
+                    capacity: c.capacity(&agreement.standards),
+                    occupants: occupants.get(&key).copied().unwrap_or(0),
+                    override_on: overrides.get(&(key.0.to_owned(), key.1.to_owned())).copied(),
+                }
+            })
+            .collect();
+        Ok(cell_alerts(&facts, agreement.custody.override_max_days, on))
+    }
+
+    /// The day of the latest placement made with an override, per (facility, cell), from the
+    /// `case.transition` events: the `occurred_at` instant's calendar day in the facility's zone.
+    async fn override_days(&self, agreement: &Agreement) -> AppResult<HashMap<(String, String), Date>> {
+        let mut days = HashMap::new();
+        for body in self.store().case_transition_bodies(agreement.id.as_str()).await? {
+            let event: serde_json::Value = serde_json::from_str(&body)
+                .map_err(|e| AppError::Internal(format!("a case.transition event does not read: {e}")))?;
+            // Serde's `Value::pointer` never panics; a member that is absent reads as None.
+            let text = |pointer: &str| event.pointer(pointer).and_then(serde_json::Value::as_str);
+            if event.pointer("/data/override").is_none_or(serde_json::Value::is_null) {
+                continue;
+            }
+            let (Some(facility), Some(cell)) = (text("/data/facility_id"), text("/data/record/cell_id")) else {
+                continue;
+            };
+            let at = text("/data/occurred_at").or_else(|| text("/occurred_at")).unwrap_or_default();
+            let at = Timestamp::parse(at)
+                .map_err(|e| AppError::Internal(format!("a case.transition event has no readable occurred_at: {e}")))?;
+            let day = agreement.time_zone_of(facility).local_date(at.unix_seconds());
+            days.insert((facility.to_owned(), cell.to_owned()), day);
+        }
+        Ok(days)
     }
 }
 

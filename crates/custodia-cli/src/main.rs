@@ -6,6 +6,7 @@
 mod agreement_cmd;
 mod capacity_cmd;
 mod case_cmd;
+mod cells_cmd;
 mod data_lock;
 mod demo_cmd;
 mod invoice_cmd;
@@ -86,6 +87,9 @@ enum Command {
     Agreement(agreement_cmd::AgreementCommand),
     /// Standard and floor capacity of each facility from its cells (docs/capacity.md).
     Capacity(capacity_cmd::CapacityArgs),
+    /// Cell changes: list them, confirm one another user proposed (docs/capacity.md#cell-changes).
+    #[command(subcommand)]
+    Cells(cells_cmd::CellsCommand),
     /// Screen a person file against an agreement's eligibility rules (docs/rules.md).
     Screen(screen_cmd::ScreenArgs),
     /// Import agreements and person files into the register.
@@ -155,6 +159,7 @@ fn run(cli: Cli) -> CmdResult {
         Command::Agreement(command) => agreement_cmd::run(&command),
         Command::Screen(args) => screen_cmd::run(&args),
         Command::Capacity(args) => capacity_cmd::run(&args),
+        Command::Cells(command) => cells_cmd::run(&command),
         Command::Synth(command) => synth_cmd::run(&command),
         Command::Import(command) => register_cmd::run_import(&command),
         Command::Export(command) => register_cmd::run_export(&command),

@@ -145,8 +145,10 @@ pub(crate) enum ImportCommand {
         register: RegisterArgs,
     },
     /// Import the cells of an agreement's facilities (docs/capacity.md CSV, as `custodia capacity` reads
-    /// it). Idempotent: an unchanged cell changes nothing, a changed cell becomes an amendment
-    /// event. Any unusable row fails the import (exit 2) and nothing is written.
+    /// it); the file lists all the cells of each facility it names. A facility's first cells are
+    /// registered at once; any later difference (added, changed or removed cells) is proposed and
+    /// takes effect when another user confirms it (`custodia cells confirm ID`); the same cells
+    /// change nothing. Any unusable row fails the import (exit 2) and nothing is written.
     Cells {
         /// The cells file (CSV `facility_id,cell_id,unit,kind,area_m2,beds`).
         file: PathBuf,
@@ -268,13 +270,7 @@ pub(crate) fn run_import(command: &ImportCommand) -> CmdResult {
                 let imported = s.app.import_cells(&s.who, &upload, &s.now).await;
                 s.app.close().await;
                 let outcome = imported.map_err(|e| file_problems(file, e))?;
-                writeln!(
-                    std::io::stdout().lock(),
-                    "cells: {} added, {} amended, {} unchanged",
-                    outcome.added,
-                    outcome.amended,
-                    outcome.unchanged
-                )?;
+                crate::cells_cmd::write_imported(&mut std::io::stdout().lock(), &outcome)?;
                 Ok(())
             })
         }

@@ -123,7 +123,7 @@ fn cells_are_imported_only_for_facilities_in_scope() {
     assert!(out.contains("FORBIDDEN"), "{out}");
     assert_eq!(r.verified_events(), before, "nothing was written");
     let imported = r.ok(&["import", "cells", "examples/cells/cecot.csv", "--agreement", "us-sv-cecot"]);
-    assert!(imported.starts_with("cells: "), "{imported}");
+    assert!(imported.starts_with("cells of cecot: 256 registered"), "{imported}");
     let bad = r.file("bad.csv", "facility_id,cell_id,unit,kind,area_m2,beds\ncecot,B1,u,triple,100,80\n");
     let out = r.refused(&["import", "cells", &bad, "--agreement", "us-sv-cecot"]);
     assert!(out.contains("bad.csv: 1 cell rows cannot be used: nothing was imported\n  "), "{out}");

@@ -167,11 +167,11 @@ fn cells_import_into_the_register() {
     r.ok(&["import", "agreement", AGREEMENT]);
     assert_eq!(
         r.ok(&["import", "cells", "examples/cells/cecot.csv", "--agreement", "us-sv-cecot"]).trim(),
-        "cells: 256 added, 0 amended, 0 unchanged"
+        "cells of cecot: 256 registered"
     );
     assert_eq!(
         r.ok(&["import", "cells", "examples/cells/cecot.csv", "--agreement", "us-sv-cecot"]).trim(),
-        "cells: 0 added, 0 amended, 256 unchanged"
+        "cells of cecot: unchanged"
     );
     let bad = r.file("bad.csv", "facility_id,cell_id,unit,kind,area_m2,beds\nsomewhere,1,A,shared,10,2\n");
     let output = r.run(&["import", "cells", &bad, "--agreement", "us-sv-cecot"]);

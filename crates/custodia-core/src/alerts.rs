@@ -57,6 +57,13 @@ pub enum AlertKind {
     HeldAfterAgreementEnd,
     /// In transit longer than `transit_max_hours`.
     StuckInTransit,
+    /// More people in a cell than its standard capacity (docs/capacity.md#alerts-per-cell).
+    CellAboveStandard,
+    /// A cell above its standard capacity for longer than `override_max_days` since the override
+    /// that took it there.
+    OverrideExpired,
+    /// More people in a cell than its floor capacity (after a cell change shrank it, say).
+    CellAboveFloor,
 }
 
 impl AlertKind {
@@ -76,13 +83,19 @@ impl AlertKind {
             Self::AgreementEnding => "AGREEMENT_ENDING",
             Self::HeldAfterAgreementEnd => "HELD_AFTER_AGREEMENT_END",
             Self::StuckInTransit => "STUCK_IN_TRANSIT",
+            Self::CellAboveStandard => "CELL_ABOVE_STANDARD",
+            Self::OverrideExpired => "OVERRIDE_EXPIRED",
+            Self::CellAboveFloor => "CELL_ABOVE_FLOOR",
         }
     }
 
     /// Its severity.
     pub const fn severity(self) -> Severity {
         match self {
-            Self::ReturnNotScheduled | Self::StandardCapacityExceeded | Self::AgreementEnding => Severity::Warning,
+            Self::ReturnNotScheduled
+            | Self::StandardCapacityExceeded
+            | Self::AgreementEnding
+            | Self::CellAboveStandard => Severity::Warning,
             Self::ReturnOverdue
             | Self::HeldBeyondRelease
             | Self::NoLegalBasis
@@ -92,7 +105,9 @@ impl AlertKind {
             | Self::IneligibleInCustody
             | Self::CourtReturnOverdue
             | Self::HeldAfterAgreementEnd
-            | Self::StuckInTransit => Severity::Critical,
+            | Self::StuckInTransit
+            | Self::OverrideExpired
+            | Self::CellAboveFloor => Severity::Critical,
         }
     }
 }
@@ -299,6 +314,69 @@ pub fn open_alerts(
     out
 }
 
+/// A cell with what the per-cell alerts need; occupancy is derived from custody records.
+#[derive(Clone, Debug)]
+pub struct CellFacts<'a> {
+    /// `cell-<facility>/<cell>`.
+    pub subject: &'a str,
+    /// Net floor area.
+    pub area_m2: crate::decimal::Decimal,
+    /// Its capacities under the agreement's standards.
+    pub capacity: crate::capacity::CellCapacity,
+    /// People in custody in the cell (in custody or return scheduled).
+    pub occupants: u32,
+    /// The day, in the facility's time zone, of the latest placement into the cell made with an
+    /// override (the one that took it above its standard capacity); `None` when there was none.
+    pub override_on: Option<Date>,
+}
+
+/// The per-cell alerts on `on` (docs/capacity.md#alerts-per-cell), most severe first, then in input
+/// order: `CELL_ABOVE_FLOOR` above the floor capacity, `OVERRIDE_EXPIRED` above the standard for more
+/// than `override_max_days` days since the override that took it there, and `CELL_ABOVE_STANDARD`
+/// for every cell above its standard capacity.
+pub fn cell_alerts(cells: &[CellFacts<'_>], override_max_days: u32, on: Date) -> Vec<Alert> {
+    let mut out = Vec::new();
+    for cell in cells.iter().filter(|c| c.occupants > c.capacity.standard) {
+        let space = space_per_person(cell);
+        let alert = |kind: AlertKind, reason: String| Alert { kind, subject: cell.subject.to_owned(), reason };
+        if cell.occupants > cell.capacity.floor {
+            out.push(alert(
+                AlertKind::CellAboveFloor,
+                format!("{} held against a floor capacity of {}: {space}", cell.occupants, cell.capacity.floor),
+            ));
+        }
+        if let Some(day) = cell.override_on
+            && on.days_since(day) > i64::from(override_max_days)
+        {
+            out.push(alert(
+                AlertKind::OverrideExpired,
+                format!(
+                    "above its standard capacity of {} since the override of {day}, more than {override_max_days} days",
+                    cell.capacity.standard
+                ),
+            ));
+        }
+        out.push(alert(
+            AlertKind::CellAboveStandard,
+            format!("{} held against a standard capacity of {}: {space}", cell.occupants, cell.capacity.standard),
+        ));
+    }
+    out.sort_by_key(|a| a.kind.severity());
+    out
+}
+
+/// `9 m² for 4: 2.25 m² per person`, exactly; a share that does not end within six decimals is
+/// rounded down and said so.
+fn space_per_person(cell: &CellFacts<'_>) -> String {
+    match cell.area_m2.div_by_count(cell.occupants) {
+        Some((each, true)) => format!("{} m² for {}: {each} m² per person", cell.area_m2, cell.occupants),
+        Some((each, false)) => {
+            format!("{} m² for {}: {each} m² per person (rounded down)", cell.area_m2, cell.occupants)
+        }
+        None => format!("{} m², nobody held", cell.area_m2),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -496,5 +574,54 @@ mod tests {
             open_alerts(&agreement(), &[on(&ended, &old, "2025-06-01")], &[], &[], d("2025-06-01")).is_empty(),
             "custody ended: nothing open"
         );
+    }
+
+    fn cell_at(subject: &'static str, area: &str, standard: u32, floor: u32, occupants: u32) -> CellFacts<'static> {
+        CellFacts {
+            subject,
+            area_m2: crate::decimal::Decimal::parse(area).unwrap(),
+            capacity: crate::capacity::CellCapacity { standard, floor, non_compliant: false },
+            occupants,
+            override_on: None,
+        }
+    }
+
+    #[test]
+    fn a_cell_above_its_standard_capacity_is_a_warning_with_exact_space_per_person() {
+        let cells = [cell_at("cell-n/full", "9", 2, 3, 2), cell_at("cell-n/over", "9", 2, 3, 3)];
+        let alerts = cell_alerts(&cells, 30, d("2025-06-01"));
+        assert_eq!(kinds(&alerts), [AlertKind::CellAboveStandard], "at capacity is not above it");
+        assert_eq!(alerts[0].subject, "cell-n/over");
+        assert_eq!(alerts[0].kind.severity(), Severity::Warning);
+        assert_eq!(alerts[0].reason, "3 held against a standard capacity of 2: 9 m² for 3: 3 m² per person");
+        let odd = cell_alerts(&[cell_at("c", "10", 2, 3, 3)], 30, d("2025-06-01"));
+        assert!(odd[0].reason.ends_with("3.333333 m² per person (rounded down)"), "{}", odd[0].reason);
+        let quarter = cell_alerts(&[cell_at("c", "9", 2, 4, 4)], 30, d("2025-06-01"));
+        assert!(quarter[0].reason.ends_with("2.25 m² per person"), "{}", quarter[0].reason);
+    }
+
+    #[test]
+    fn an_override_expires_the_day_after_override_max_days() {
+        let mut cell = cell_at("cell-n/b", "9", 2, 3, 3);
+        cell.override_on = Some(d("2025-06-01"));
+        let on = |cell: &CellFacts<'_>, day: &str| kinds(&cell_alerts(std::slice::from_ref(cell), 30, d(day)));
+        assert_eq!(on(&cell, "2025-06-01"), [AlertKind::CellAboveStandard]);
+        assert_eq!(on(&cell, "2025-07-01"), [AlertKind::CellAboveStandard], "30 days: still within the override");
+        assert_eq!(on(&cell, "2025-07-02"), [AlertKind::OverrideExpired, AlertKind::CellAboveStandard]);
+        assert_eq!(AlertKind::OverrideExpired.severity(), Severity::Critical);
+        // Back within its standard capacity: the old override no longer matters.
+        cell.occupants = 2;
+        assert!(on(&cell, "2025-09-01").is_empty());
+    }
+
+    #[test]
+    fn a_cell_above_its_floor_is_critical_and_no_override_means_no_expiry() {
+        // A cell change shrank the cell under three people: no override took it there.
+        let cells = [cell_at("cell-n/shrunk", "6", 1, 2, 3)];
+        let alerts = cell_alerts(&cells, 0, d("2030-01-01"));
+        assert_eq!(kinds(&alerts), [AlertKind::CellAboveFloor, AlertKind::CellAboveStandard]);
+        assert_eq!(alerts[0].reason, "3 held against a floor capacity of 2: 6 m² for 3: 2 m² per person");
+        assert_eq!(alerts[0].kind.severity(), Severity::Critical);
+        assert_eq!(AlertKind::CellAboveFloor.code(), "CELL_ABOVE_FLOOR");
     }
 }

@@ -248,6 +248,43 @@ pub fn facility_capacities<'a>(
     out
 }
 
+/// A change to one facility's cells (docs/capacity.md#cell-changes): what a cells file would do
+/// to the cells registered there, each list in cell-id order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CellsDiff {
+    /// Cells in the file and not registered.
+    pub added: Vec<Cell>,
+    /// Registered cells the file changes (unit, kind, area or beds): `(before, after)`.
+    pub changed: Vec<(Cell, Cell)>,
+    /// Registered cells the file no longer lists.
+    pub removed: Vec<Cell>,
+}
+
+impl CellsDiff {
+    /// True when the file is what is registered.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.changed.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// The change that turns a facility's registered cells (`before`) into the cells of a file listing
+/// all of that facility's cells (`after`). Cells are matched by id; both lists are of one facility.
+pub fn cells_diff(before: &[Cell], after: &[Cell]) -> CellsDiff {
+    use std::collections::BTreeMap;
+    let old: BTreeMap<&str, &Cell> = before.iter().map(|c| (c.cell_id.as_str(), c)).collect();
+    let new: BTreeMap<&str, &Cell> = after.iter().map(|c| (c.cell_id.as_str(), c)).collect();
+    let mut diff = CellsDiff::default();
+    for (id, cell) in &new {
+        match old.get(id) {
+            None => diff.added.push((*cell).clone()),
+            Some(was) if *was != *cell => diff.changed.push(((*was).clone(), (*cell).clone())),
+            Some(_) => {}
+        }
+    }
+    diff.removed = old.iter().filter(|(id, _)| !new.contains_key(*id)).map(|(_, c)| (*c).clone()).collect();
+    diff
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,5 +338,19 @@ mod tests {
         assert_eq!((ok.standard, ok.floor, ok.non_compliant), (1, 1, false));
         let tiny = cell(CellKind::Shared, "3.99", 4).capacity(&s);
         assert_eq!((tiny.standard, tiny.floor, tiny.non_compliant), (0, 1, true));
+    }
+
+    #[test]
+    fn a_cells_file_is_diffed_against_the_registered_cells_by_id() {
+        let named = |id: &str, area: &str, beds: u32| Cell { cell_id: id.into(), ..cell(CellKind::Shared, area, beds) };
+        let before = [named("a", "9", 4), named("b", "20", 5), named("c", "12", 3)];
+        assert!(cells_diff(&before, &before).is_empty(), "the same cells change nothing");
+        let after = [named("c", "12", 3), named("a", "100", 4), named("d", "8", 2)];
+        let diff = cells_diff(&before, &after);
+        assert_eq!(diff.added, [named("d", "8", 2)]);
+        assert_eq!(diff.changed, [(named("a", "9", 4), named("a", "100", 4))]);
+        assert_eq!(diff.removed, [named("b", "20", 5)]);
+        let first = cells_diff(&[], &before);
+        assert_eq!((first.added.len(), first.changed.len(), first.removed.len()), (3, 0, 0));
     }
 }

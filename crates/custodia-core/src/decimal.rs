@@ -75,6 +75,14 @@ impl Decimal {
         self.millionths == 0
     }
 
+    /// `self / count` rounded down to the millionth, and whether that is exact; `None` when the
+    /// count is zero (m² per person of a cell).
+    pub fn div_by_count(self, count: u32) -> Option<(Decimal, bool)> {
+        let count = u64::from(count);
+        let millionths = self.millionths.checked_div(count)?;
+        Some((Decimal { millionths }, self.millionths.is_multiple_of(count)))
+    }
+
     /// `floor(self / divisor)`, exactly; `None` when dividing by zero.
     pub fn div_floor(self, divisor: Decimal) -> Option<u64> {
         self.millionths.checked_div(divisor.millionths)

@@ -54,6 +54,8 @@ struct Ids {
     inspection_out: i64,
     invoice_in: i64,
     invoice_out: i64,
+    cell_change_in: i64,
+    cell_change_out: i64,
 }
 
 const IN: &str = "us-sv-cecot";
@@ -171,6 +173,18 @@ fn table(ids: &Ids) -> Vec<Row> {
             "/api/v1/facilities/{id}/cells",
             ("/api/v1/facilities/cecot/cells".into(), cells(IN, "cecot")),
             Some(("/api/v1/facilities/gjilan/cells".into(), cells(OUT, "gjilan"))),
+            Only(&["facility_officer"]),
+        ),
+        get(
+            "/api/v1/cell-changes",
+            format!("/api/v1/cell-changes?agreement_id={IN}"),
+            Some(format!("/api/v1/cell-changes?agreement_id={OUT}")),
+            Everyone,
+        ),
+        post(
+            "/api/v1/cell-changes/{id}/confirm",
+            (format!("/api/v1/cell-changes/{}/confirm", ids.cell_change_in), json!({})),
+            Some((format!("/api/v1/cell-changes/{}/confirm", ids.cell_change_out), json!({}))),
             Only(&["facility_officer"]),
         ),
         get(
@@ -459,6 +473,23 @@ async fn every_route_every_role_inside_and_outside_the_scope() {
         format!("{:04}-{:02}", a.starts.year(), a.starts.month())
     };
     let invoice_out = app.draft_invoice(&ana, &draft(OUT, &gjilan_first), &now).await.unwrap().row.id;
+    // Cell changes 1 (inside) and 2 (outside), proposed by a user who is not in the table.
+    let cell = |f: &str, area: &str| custodia_core::capacity::Cell {
+        facility_id: custodia_core::FacilityId::parse(f).unwrap(),
+        cell_id: "Q-1".into(),
+        unit: "q".into(),
+        kind: custodia_core::capacity::CellKind::Shared,
+        area_m2: custodia_core::Decimal::parse(area).unwrap(),
+        beds: 2,
+    };
+    let mut cell_changes = Vec::new();
+    for (a, f) in [(IN, "cecot"), (OUT, "gjilan")] {
+        store.submit_cells(a, f, &[cell(f, "9")], &actor("setup")).await.unwrap();
+        match store.submit_cells(a, f, &[cell(f, "12")], &actor("setup")).await.unwrap() {
+            custodia_store::CellsSubmitted::Proposed(c) => cell_changes.push(c.id),
+            other => panic!("a change to registered cells is proposed: {other:?}"),
+        }
+    }
     let persons = store.persons_page(0, 10).await.unwrap();
     let id_of = |sending: &str| persons.iter().find(|p| p.record.sending_id == sending).unwrap().id;
     let ids = Ids {
@@ -472,6 +503,8 @@ async fn every_route_every_role_inside_and_outside_the_scope() {
         inspection_out,
         invoice_in,
         invoice_out,
+        cell_change_in: cell_changes[0],
+        cell_change_out: cell_changes[1],
     };
     let mut tokens = Vec::new();
     for role in ROLES {

@@ -338,11 +338,13 @@ async fn facilities_and_cells_show_the_space_standards() {
     let (status, out) = server
         .post(&staff, "/api/v1/facilities/cecot/cells", json!({"agreement_id": "us-sv-cecot", "csv": cells}))
         .await;
-    assert_eq!((status, out["added"].as_u64()), (201, Some(3)), "{out}");
+    assert_eq!((status, out["outcome"].as_str(), out["added"].as_u64()), (201, Some("registered"), Some(3)), "{out}");
+    let before = server.store.journal_size().await.unwrap();
     let (status, out) = server
         .post(&staff, "/api/v1/facilities/cecot/cells", json!({"agreement_id": "us-sv-cecot", "csv": cells}))
         .await;
-    assert_eq!((status, out["unchanged"].as_u64()), (200, Some(3)), "{out}");
+    assert_eq!((status, out["outcome"].as_str()), (200, Some("unchanged")), "{out}");
+    assert_eq!(server.store.journal_size().await.unwrap(), before);
 
     // The known CECOT cell: 100 m², 80 bunks → 25 at 4 m², 33 at the 3 m² floor.
     let (status, list) = server.get(&auditor, "/api/v1/facilities/cecot/cells?agreement=us-sv-cecot").await;
@@ -506,6 +508,8 @@ async fn the_openapi_document_describes_these_routes() {
         ("/api/v1/screenings", &["post"][..]),
         ("/api/v1/facilities", &["get"][..]),
         ("/api/v1/facilities/{id}/cells", &["get", "post"][..]),
+        ("/api/v1/cell-changes", &["get"][..]),
+        ("/api/v1/cell-changes/{id}/confirm", &["post"][..]),
         ("/api/v1/alerts", &["get"][..]),
     ] {
         for method in methods {

@@ -48,7 +48,7 @@ pub use agreements::{AgreementSource, AgreementVersion, Agreements};
 pub use backend::{PostgresStore, SqliteStore, Store};
 pub use billing::Billing;
 pub use cases::{CasePlace, CaseWithPerson, CaseWithSendingId, Cases};
-pub use cells::Cells;
+pub use cells::{CellChangeRow, Cells, CellsSubmitted};
 pub use journal::Journal;
 pub use oversight::{ContactRow, InspectionRow, Oversight};
 pub use persons::{Alias, Identifier, PersonEntry, PersonRow, Persons};

@@ -213,6 +213,7 @@ fn person(i: u32) -> PersonData {
         security_class: Some("medium".into()),
         consent: None,
         removal_order: Some("final".into()),
+        removal_destination: None,
         torture_risk: Some("no_risk".into()),
         torture_risk_assessed_on: Some("2025-05-01".into()),
         removal_destination: Some("VE".into()),
@@ -424,6 +425,90 @@ async fn cells_are_registered_idempotently_on(f: &Fixture) {
     assert_eq!(store.verify_journal().await.unwrap().first_mismatch, None);
 }
 on_every_backend!(cells_are_registered_idempotently, cells_are_registered_idempotently_on);
+
+/// Cell changes (docs/capacity.md#cell-changes): the first cells of a facility are registered at
+/// once; every later change is proposed by one user and applied only when another confirms it.
+async fn a_cell_change_takes_effect_only_when_a_second_user_confirms_it_on(f: &Fixture) {
+    use custodia_core::capacity::{Cell, CellKind};
+    use custodia_store::{CellsSubmitted, StoreError};
+    let store = &f.store;
+    let cell = |id: &str, area: &str, beds: u32| Cell {
+        facility_id: custodia_core::FacilityId::parse("cecot").unwrap(),
+        cell_id: id.into(),
+        unit: "building-1".into(),
+        kind: CellKind::Shared,
+        area_m2: custodia_core::Decimal::parse(area).unwrap(),
+        beds,
+    };
+    let by = |name: &str| Actor { name: name.into(), ..actor() };
+    import_agreement(store, AGREEMENT).await;
+    let first = [cell("a", "9", 4), cell("b", "12.5", 3)];
+    let registered = store.submit_cells("us-sv-cecot", "cecot", &first, &by("ana")).await.unwrap();
+    assert_eq!(registered, CellsSubmitted::Registered { added: 2 });
+    let size = store.journal_size().await.unwrap();
+    assert_eq!(
+        store.submit_cells("us-sv-cecot", "cecot", &first, &by("ana")).await.unwrap(),
+        CellsSubmitted::Unchanged
+    );
+    assert_eq!(store.journal_size().await.unwrap(), size, "an unchanged import writes nothing");
+
+    let wanted = [cell("a", "100", 4), cell("c", "8", 2)];
+    let CellsSubmitted::Proposed(change) =
+        store.submit_cells("us-sv-cecot", "cecot", &wanted, &by("ana")).await.unwrap()
+    else {
+        panic!("a change to registered cells is a proposal")
+    };
+    assert_eq!(change.diff.added, [cell("c", "8", 2)]);
+    assert_eq!(change.diff.changed, [(cell("a", "9", 4), cell("a", "100", 4))]);
+    assert_eq!(change.diff.removed, [cell("b", "12.5", 3)]);
+    assert_eq!((change.proposed_by.as_str(), change.confirmed_by.as_deref()), ("ana", None));
+    assert_eq!(store.cells("us-sv-cecot").await.unwrap(), first, "a proposal changes no cell");
+    let size = store.journal_size().await.unwrap();
+    let proposed = store.events(size - 1, size).await.unwrap();
+    assert!(proposed[0].body.contains("\"kind\":\"cells.change_proposed\""), "{}", proposed[0].body);
+    assert!(proposed[0].body.contains("\"before\""), "the journal holds before and after");
+
+    let same = store.confirm_cell_change(change.id, &by("ana")).await.unwrap_err();
+    assert!(matches!(&same, StoreError::Refused(m) if m.starts_with("two-person rule")), "{same}");
+    assert_eq!(store.journal_size().await.unwrap(), size, "a refused confirmation writes nothing");
+    assert_eq!(store.cells("us-sv-cecot").await.unwrap(), first);
+
+    let confirmed = store.confirm_cell_change(change.id, &by("ben")).await.unwrap();
+    assert_eq!(confirmed.confirmed_by.as_deref(), Some("ben"));
+    assert_eq!(store.cells("us-sv-cecot").await.unwrap(), wanted);
+    assert_eq!(store.journal_size().await.unwrap(), size + 1, "one cells.change_confirmed event");
+    let again = store.confirm_cell_change(change.id, &by("carla")).await.unwrap_err();
+    assert!(matches!(&again, StoreError::Refused(m) if m.contains("already confirmed by ben")), "{again}");
+
+    // Two pending changes: once one is confirmed, the other was made against cells that are gone.
+    let one = [cell("a", "100", 4), cell("c", "8", 3)];
+    let two = [cell("a", "100", 5), cell("c", "8", 2)];
+    let CellsSubmitted::Proposed(p1) = store.submit_cells("us-sv-cecot", "cecot", &one, &by("ana")).await.unwrap()
+    else {
+        panic!("proposal")
+    };
+    let CellsSubmitted::Proposed(p2) = store.submit_cells("us-sv-cecot", "cecot", &two, &by("ana")).await.unwrap()
+    else {
+        panic!("proposal")
+    };
+    store.confirm_cell_change(p1.id, &by("ben")).await.unwrap();
+    let size = store.journal_size().await.unwrap();
+    let stale = store.confirm_cell_change(p2.id, &by("ben")).await.unwrap_err();
+    assert!(matches!(&stale, StoreError::Stale(m) if m.contains("changed since it was proposed")), "{stale}");
+    assert_eq!(store.journal_size().await.unwrap(), size);
+    assert_eq!(store.cells("us-sv-cecot").await.unwrap(), one);
+    let listed = store.cell_changes("us-sv-cecot").await.unwrap();
+    assert_eq!(
+        listed.iter().map(|c| (c.id, c.confirmed_by.is_some())).collect::<Vec<_>>(),
+        [(change.id, true), (p1.id, true), (p2.id, false)]
+    );
+    assert!(matches!(store.confirm_cell_change(999, &by("ben")).await, Err(StoreError::NotFound(_))));
+    assert_eq!(store.verify_journal().await.unwrap().first_mismatch, None);
+}
+on_every_backend!(
+    a_cell_change_takes_effect_only_when_a_second_user_confirms_it,
+    a_cell_change_takes_effect_only_when_a_second_user_confirms_it_on
+);
 
 async fn cases_follow_the_lifecycle_and_occupancy_is_derived_on(f: &Fixture) {
     use custodia_core::capacity::{Cell, CellKind};

@@ -31,6 +31,38 @@ pub struct Register {
     pub dir: PathBuf,
     /// Tokens by user name.
     tokens: RefCell<HashMap<String, String>>,
+    /// On PostgreSQL: the server's URL and the test's own database there (dropped at the end).
+    postgres: Option<(String, String)>,
+}
+
+/// The PostgreSQL server the tests may use (`CUSTODIA_TEST_POSTGRES_URL`), if any.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("CUSTODIA_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())
+}
+
+/// `postgres://user@host:port/db?params` with another database.
+fn with_database(server: &str, name: &str) -> String {
+    let (base, query) = server.split_once('?').map_or((server, None), |(b, q)| (b, Some(q)));
+    let authority_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[authority_end..].find('/') {
+        Some(slash) => &base[..authority_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// Runs one statement on the PostgreSQL server (creating or dropping a test database).
+fn on_postgres_server(server: &str, statement: &str) -> Result<(), String> {
+    use sqlx::Connection;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let mut admin = sqlx::PgConnection::connect(server).await.map_err(|e| e.to_string())?;
+        sqlx::query(statement).execute(&mut admin).await.map_err(|e| e.to_string())?;
+        admin.close().await.map_err(|e| e.to_string())
+    })
 }
 
 /// The operational roles, each with a user made when the register is.
@@ -50,7 +82,7 @@ pub fn role_for(args: &[&str]) -> &'static str {
     match (word(0), word(1)) {
         ("import", "agreement") | ("user", _) => "admin",
         ("import", "persons") => "sending_officer",
-        ("import", "cells") => "facility_officer",
+        ("import", "cells") | ("cells", "confirm") => "facility_officer",
         ("case", "approve") if args.contains(&"receiving") => "receiving_officer",
         ("case", "refuse") => "receiving_officer",
         (
@@ -72,10 +104,24 @@ pub fn role_for(args: &[&str]) -> &'static str {
 impl Register {
     /// A new register in a fresh directory, made by `custodia init --admin root`.
     pub fn new(name: &str) -> Self {
+        Self::create(name, None)
+    }
+
+    /// The same register on a fresh PostgreSQL database (`--database URL`, here through
+    /// `CUSTODIA_DATABASE_URL`), when `CUSTODIA_TEST_POSTGRES_URL` names a server; `None` otherwise.
+    pub fn new_on_postgres(name: &str) -> Option<Self> {
+        let server = postgres_url()?;
+        let database = format!("custodia_cli_{}_{}", name.replace('-', "_"), std::process::id());
+        on_postgres_server(&server, &format!("DROP DATABASE IF EXISTS {database}")).unwrap();
+        on_postgres_server(&server, &format!("CREATE DATABASE {database}")).unwrap();
+        Some(Self::create(&format!("{name}-pg"), Some((server, database))))
+    }
+
+    fn create(name: &str, postgres: Option<(String, String)>) -> Self {
         let dir = std::env::temp_dir().join(format!("custodia-cli-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let r = Register { dir, tokens: RefCell::new(HashMap::new()) };
+        let r = Register { dir, tokens: RefCell::new(HashMap::new()), postgres };
         let out = r.bare(&["init", "--admin", "root"]);
         assert!(out.status.success(), "init: {}", String::from_utf8_lossy(&out.stderr));
         let stdout = String::from_utf8(out.stdout).unwrap();
@@ -100,9 +146,19 @@ impl Register {
         self.dir.join("data")
     }
 
+    /// The binary on this register (its data directory, and its database when on PostgreSQL).
+    fn command(&self) -> Command {
+        let mut command = custodia();
+        command.env("CUSTODIA_DATA_DIR", self.data_dir());
+        if let Some((server, database)) = &self.postgres {
+            command.env("CUSTODIA_DATABASE_URL", with_database(server, database));
+        }
+        command
+    }
+
     /// Runs the binary on this register without a token.
     pub fn bare(&self, args: &[&str]) -> Output {
-        custodia().args(args).env("CUSTODIA_DATA_DIR", self.data_dir()).output().unwrap()
+        self.command().args(args).output().unwrap()
     }
 
     /// The token of a user, created with `role` (scoped to every agreement) if new.
@@ -111,9 +167,9 @@ impl Register {
             return t.clone();
         }
         let root = self.tokens.borrow().get("root").unwrap().clone();
-        let add = custodia()
+        let add = self
+            .command()
             .args(["user", "add", name, "--role", role, "--agreements", "*"])
-            .env("CUSTODIA_DATA_DIR", self.data_dir())
             .env("CUSTODIA_TOKEN", &root)
             .output()
             .unwrap();
@@ -151,7 +207,7 @@ impl Register {
 
     /// Runs a command with a given token.
     pub fn run_with_token(&self, token: &str, args: &[&str]) -> Output {
-        custodia().args(args).env("CUSTODIA_DATA_DIR", self.data_dir()).env("CUSTODIA_TOKEN", token).output().unwrap()
+        self.command().args(args).env("CUSTODIA_TOKEN", token).output().unwrap()
     }
 
     pub fn ok(&self, args: &[&str]) -> String {
@@ -209,5 +265,9 @@ impl Register {
 impl Drop for Register {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some((server, database)) = &self.postgres {
+            // Best effort: a test that failed must still report its own failure.
+            let _ = on_postgres_server(server, &format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"));
+        }
     }
 }

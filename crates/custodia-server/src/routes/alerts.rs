@@ -27,11 +27,13 @@ pub fn routes() -> Router<AppState> {
 pub struct AlertView {
     /// Stable code: `RETURN_NOT_SCHEDULED`, `RETURN_OVERDUE`, `HELD_BEYOND_RELEASE`,
     /// `NO_LEGAL_BASIS`, `HOLD_IN_TRANSIT`, `CONTRACTED_PLACES_EXCEEDED`,
-    /// `STANDARD_CAPACITY_EXCEEDED`, `NOTIFICATION_OVERDUE`.
+    /// `STANDARD_CAPACITY_EXCEEDED`, `NOTIFICATION_OVERDUE`, `CELL_ABOVE_STANDARD`,
+    /// `OVERRIDE_EXPIRED`, `CELL_ABOVE_FLOOR`.
     pub code: String,
     /// `critical` or `warning`.
     pub severity: String,
-    /// `case-<id>/<sending person_id>`, a facility id, `incident-<id>`, or `agreement`.
+    /// `case-<id>/<sending person_id>`, a facility id, `cell-<facility>/<cell>`, `incident-<id>`, or
+    /// `agreement`.
     pub subject: String,
     /// Why, for a person to read.
     pub reason: String,
