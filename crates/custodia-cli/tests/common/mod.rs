@@ -31,6 +31,47 @@ pub struct Register {
     pub dir: PathBuf,
     /// Tokens by user name.
     tokens: RefCell<HashMap<String, String>>,
+    /// On PostgreSQL: the server's URL, the test database's name and its URL (dropped with the
+    /// register). `None`: SQLite in `dir`.
+    postgres: Option<(String, String, String)>,
+}
+
+/// The PostgreSQL server to test on (`CUSTODIA_TEST_POSTGRES_URL`), if any. Without one, says so
+/// once per test binary, so a run that skipped the PostgreSQL half does not look like a full pass.
+pub fn postgres_server() -> Option<String> {
+    static SKIPPED: std::sync::Once = std::sync::Once::new();
+    let url = std::env::var("CUSTODIA_TEST_POSTGRES_URL").ok();
+    if url.is_none() {
+        SKIPPED.call_once(|| {
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "PostgreSQL tests skipped: CUSTODIA_TEST_POSTGRES_URL is not set");
+        });
+    }
+    url
+}
+
+/// `server` (postgres://user@host:port/db?params) with another database.
+fn with_database(server: &str, name: &str) -> String {
+    let (base, query) = server.split_once('?').map_or((server, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
+    let mut url = format!("{}/{name}", &base[..path_start]);
+    if let Some(q) = query {
+        url.push('?');
+        url.push_str(q);
+    }
+    url
+}
+
+/// Runs one SQL statement on the PostgreSQL server (to create or drop a test database).
+fn postgres_admin(server: &str, statement: &str) -> Result<(), sqlx::Error> {
+    use sqlx::Connection;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let mut admin = sqlx::PgConnection::connect(server).await?;
+        sqlx::query(statement).execute(&mut admin).await?;
+        admin.close().await
+    })
 }
 
 /// The operational roles, each with a user made when the register is.
@@ -59,6 +100,7 @@ pub fn role_for(args: &[&str]) -> &'static str {
         ("case", "admit" | "move" | "return" | "release" | "record-death" | "approve-override") => "facility_officer",
         ("case", "resolve-review" | "confirm-review" | "place-hold" | "lift-hold") => "legal_officer",
         ("incident", "file" | "notify" | "addendum") => "facility_officer",
+        ("incident", "investigate") => "legal_officer",
         ("inspection", "file" | "recommendation") => "inspector",
         ("contact", "log") => "sending_officer",
         ("invoices", "draft" | "issue" | "credit-note") => "finance_officer",
@@ -69,10 +111,39 @@ pub fn role_for(args: &[&str]) -> &'static str {
 impl Register {
     /// A new register in a fresh directory, made by `custodia init --admin root`.
     pub fn new(name: &str) -> Self {
+        Self::create(name, None)
+    }
+
+    /// A new register on a fresh PostgreSQL database of the test server (the signing key in a
+    /// fresh directory), when `CUSTODIA_TEST_POSTGRES_URL` is set; every command then runs with
+    /// `CUSTODIA_DATABASE_URL` naming it.
+    pub fn new_on_postgres(name: &str) -> Option<Self> {
+        let server = postgres_server()?;
+        let database = format!("custodia_cli_{}_{}", name.replace('-', "_"), std::process::id());
+        postgres_admin(&server, &format!("DROP DATABASE IF EXISTS {database}")).unwrap();
+        postgres_admin(&server, &format!("CREATE DATABASE {database}")).unwrap();
+        let url = with_database(&server, &database);
+        Some(Self::create(&format!("{name}-pg"), Some((server, database, url))))
+    }
+
+    /// The register on SQLite, then (when a test server is set) on PostgreSQL: what a scenario
+    /// runs on.
+    pub fn on_every_database(name: &str) -> Vec<Self> {
+        let mut registers = vec![Self::new(name)];
+        registers.extend(Self::new_on_postgres(name));
+        registers
+    }
+
+    /// Which database this register is on, for messages.
+    pub fn database(&self) -> &'static str {
+        if self.postgres.is_some() { "postgres" } else { "sqlite" }
+    }
+
+    fn create(name: &str, postgres: Option<(String, String, String)>) -> Self {
         let dir = std::env::temp_dir().join(format!("custodia-cli-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let r = Register { dir, tokens: RefCell::new(HashMap::new()) };
+        let r = Register { dir, tokens: RefCell::new(HashMap::new()), postgres };
         let out = r.bare(&["init", "--admin", "root"]);
         assert!(out.status.success(), "init: {}", String::from_utf8_lossy(&out.stderr));
         let stdout = String::from_utf8(out.stdout).unwrap();
@@ -97,9 +168,19 @@ impl Register {
         self.dir.join("data")
     }
 
+    /// The binary, pointed at this register (its data directory and, on PostgreSQL, its database).
+    fn command(&self) -> Command {
+        let mut command = custodia();
+        command.env("CUSTODIA_DATA_DIR", self.data_dir());
+        if let Some((_, _, url)) = &self.postgres {
+            command.env("CUSTODIA_DATABASE_URL", url);
+        }
+        command
+    }
+
     /// Runs the binary on this register without a token.
     pub fn bare(&self, args: &[&str]) -> Output {
-        custodia().args(args).env("CUSTODIA_DATA_DIR", self.data_dir()).output().unwrap()
+        self.command().args(args).output().unwrap()
     }
 
     /// The token of a user, created with `role` (scoped to every agreement) if new.
@@ -108,9 +189,9 @@ impl Register {
             return t.clone();
         }
         let root = self.tokens.borrow().get("root").unwrap().clone();
-        let add = custodia()
+        let add = self
+            .command()
             .args(["user", "add", name, "--role", role, "--agreements", "*"])
-            .env("CUSTODIA_DATA_DIR", self.data_dir())
             .env("CUSTODIA_TOKEN", &root)
             .output()
             .unwrap();
@@ -148,7 +229,7 @@ impl Register {
 
     /// Runs a command with a given token.
     pub fn run_with_token(&self, token: &str, args: &[&str]) -> Output {
-        custodia().args(args).env("CUSTODIA_DATA_DIR", self.data_dir()).env("CUSTODIA_TOKEN", token).output().unwrap()
+        self.command().args(args).env("CUSTODIA_TOKEN", token).output().unwrap()
     }
 
     pub fn ok(&self, args: &[&str]) -> String {
@@ -184,5 +265,9 @@ impl Register {
 impl Drop for Register {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some((server, database, _)) = &self.postgres {
+            // Best effort: a failing drop must not turn a test's own failure into an abort.
+            let _ = postgres_admin(server, &format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"));
+        }
     }
 }
