@@ -27,7 +27,7 @@ pub fn routes() -> Router<AppState> {
 pub struct AlertView {
     /// Stable code: `RETURN_NOT_SCHEDULED`, `RETURN_OVERDUE`, `HELD_BEYOND_RELEASE`,
     /// `NO_LEGAL_BASIS`, `HOLD_IN_TRANSIT`, `CONTRACTED_PLACES_EXCEEDED`,
-    /// `STANDARD_CAPACITY_EXCEEDED`, `NOTIFICATION_OVERDUE`.
+    /// `STANDARD_CAPACITY_EXCEEDED`, `NOTIFICATION_OVERDUE`, `INVESTIGATION_OVERDUE`.
     pub code: String,
     /// `critical` or `warning`.
     pub severity: String,
