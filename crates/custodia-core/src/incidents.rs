@@ -437,8 +437,7 @@ mod tests {
 
     #[test]
     fn a_torture_allegation_opens_a_notification_to_the_independent_authority_and_an_investigation() {
-        let mut oversight = Oversight::default();
-        oversight.torture_allegation_hours = 12;
+        let oversight = Oversight { torture_allegation_hours: 12, ..Oversight::default() };
         let n = notifications_for(IncidentKind::TortureAllegation, 1_000_000, &oversight);
         assert_eq!(
             n,
