@@ -303,6 +303,9 @@ impl App {
     ) -> AppResult<IncidentRow> {
         let row = self.incident(who, id).await?;
         who.require(Capability::InvestigateAllegation)?;
+        if finding.is_some() && to != InvestigationState::Closed {
+            return Err(investigation_refused(InvestigationRefusal::FindingWithoutClosing));
+        }
         let Some(investigation) = &row.investigation else {
             return Err(AppError::refused(
                 "NO_INVESTIGATION",
