@@ -73,7 +73,7 @@ impl Role {
         match self {
             R::Admin => matches!(capability, C::ManageAgreements | C::ManageUsers),
             R::Auditor => false,
-            R::Inspector => matches!(capability, C::FileInspection | C::FileIncident),
+            R::Inspector => matches!(capability, C::FileInspection | C::FileIncident | C::InvestigateAllegation),
             R::SendingOfficer => matches!(
                 capability,
                 C::ProposeCase | C::SendingCaseStep | C::LogContact | C::ScreenPersons | C::ImportPersons
@@ -82,7 +82,7 @@ impl Role {
                 matches!(capability, C::ReceivingCaseStep | C::LogContact | C::FileIncident | C::ScreenPersons)
             }
             R::FacilityOfficer => matches!(capability, C::FacilityCaseStep | C::FileIncident | C::ManageCells),
-            R::LegalOfficer => matches!(capability, C::LegalCaseStep | C::ScreenPersons),
+            R::LegalOfficer => matches!(capability, C::LegalCaseStep | C::ScreenPersons | C::InvestigateAllegation),
             R::FinanceOfficer => matches!(capability, C::Invoices),
         }
     }
@@ -116,6 +116,9 @@ pub enum Capability {
     FileIncident,
     /// File inspections and update recommendations.
     FileInspection,
+    /// Move the investigation of an allegation (open → investigating → closed with a finding):
+    /// legal officers and inspectors, never the facility staff an allegation may be about.
+    InvestigateAllegation,
     /// Log consular and family contacts.
     LogContact,
     /// Draft and issue invoices.
@@ -138,6 +141,7 @@ impl Capability {
             Self::ManageCells => "change cells",
             Self::FileIncident => "file or update incidents",
             Self::FileInspection => "file inspections",
+            Self::InvestigateAllegation => "move the investigation of an allegation",
             Self::LogContact => "log contacts",
             Self::Invoices => "draft and issue invoices",
         }

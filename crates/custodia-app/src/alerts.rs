@@ -1,6 +1,6 @@
 //! Open alerts of an agreement on a day (docs/oversight.md#alerts): returns not scheduled or
 //! overdue, people held beyond release or without a legal basis, holds in transit, places and
-//! standard capacity exceeded, overdue notifications.
+//! standard capacity exceeded, overdue notifications and investigations.
 //!
 //! The alerts are computed over the whole agreement (so agreement-wide counts are right) and then
 //! limited to what the caller sees: an alert about a case, a facility or an incident outside the
@@ -9,9 +9,12 @@
 use std::collections::HashSet;
 
 use custodia_core::Date;
-use custodia_core::alerts::{Alert, CaseFacts, FacilityCount, IncidentFacts, open_alerts};
+use custodia_core::alerts::{
+    Alert, CaseFacts, FacilityCount, IncidentFacts, InvestigationFacts, open_alerts, overdue_investigations,
+};
 use custodia_core::lifecycle::CaseState;
 use custodia_store::CaseWithPerson;
+use custodia_store::incidents::IncidentRow;
 use custodia_store::prelude::*;
 
 use crate::App;
@@ -28,6 +31,20 @@ fn saturating_u32(n: impl TryInto<u32>) -> u32 {
 fn holds_place(row: &CaseWithPerson, facility_id: &str) -> bool {
     row.case.facility_id.as_deref() == Some(facility_id)
         && matches!(row.case.case.state, CaseState::InCustody | CaseState::ReturnScheduled)
+}
+
+/// `INVESTIGATION_OVERDUE` warnings: investigations still open at the end of `on` (UTC, as the
+/// notifications are judged) more than 30 days after their allegation.
+fn investigation_alerts(incidents: &[IncidentRow], incident_ids: &[String], on: Date) -> Vec<Alert> {
+    let end_of_day = i64::from(on.days_since_epoch()) * 86_400 + 86_399;
+    let facts: Vec<InvestigationFacts<'_>> = incidents
+        .iter()
+        .zip(incident_ids)
+        .filter_map(|(i, incident_id)| {
+            i.investigation.as_ref().map(|investigation| InvestigationFacts { incident_id, investigation })
+        })
+        .collect();
+    overdue_investigations(&facts, end_of_day)
 }
 
 impl App {
@@ -76,7 +93,10 @@ impl App {
             .zip(&incident_ids)
             .map(|(i, incident_id)| IncidentFacts { incident_id, notifications: &i.notifications })
             .collect();
-        let alerts = open_alerts(&agreement, &facts, &counts, &incident_facts, on);
+        let mut alerts = open_alerts(&agreement, &facts, &counts, &incident_facts, on);
+        // Investigations of allegations not closed within 30 days (docs/oversight.md#investigations).
+        alerts.extend(investigation_alerts(&incidents, &incident_ids, on));
+        alerts.sort_by_key(|a| a.kind.severity());
 
         // Subjects outside the caller's scope.
         let hidden_cases: HashSet<i64> =

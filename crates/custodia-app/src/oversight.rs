@@ -8,7 +8,9 @@
 use std::collections::HashMap;
 
 use custodia_core::Date;
-use custodia_core::incidents::{IncidentKind, Recipient};
+use custodia_core::incidents::{
+    Finding, IncidentKind, InvestigationRefusal, InvestigationState, NotificationStatus, Recipient,
+};
 use custodia_core::lifecycle::CaseState;
 use custodia_core::oversight::{Contact, ContactMeans, Inspection, RecommendationState};
 use custodia_store::incidents::IncidentRow;
@@ -80,6 +82,28 @@ pub struct NewContact {
     pub note: String,
 }
 
+/// One line of the notifications report (docs/oversight.md#notifications-report): a notification an
+/// incident owes, where it stands, and how late it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotificationLine {
+    /// The incident.
+    pub incident_id: i64,
+    /// Its kind.
+    pub kind: IncidentKind,
+    /// The case concerned, if any.
+    pub case_id: Option<i64>,
+    /// Who is owed it.
+    pub recipient: Recipient,
+    /// Its deadline, Unix seconds.
+    pub due_at_unix: i64,
+    /// When it was sent, Unix seconds.
+    pub sent_at_unix: Option<i64>,
+    /// `pending`, `overdue`, `sent_on_time` or `sent_late` at the time of the report.
+    pub status: NotificationStatus,
+    /// How late: sent late — deadline to sending; overdue — deadline to the report's time.
+    pub late_by_seconds: Option<i64>,
+}
+
 /// A case whose legal basis is missing, expired or on hold (docs/oversight.md#legal-basis).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LegalBasisFinding {
@@ -122,6 +146,14 @@ fn recommendation_refused(from: RecommendationState, to: RecommendationState) ->
         "RECOMMENDATION_STATE",
         format!("a recommendation cannot go from {} to {}", from.as_str(), to.as_str()),
     )
+}
+
+fn investigation_refused(refusal: InvestigationRefusal) -> AppError {
+    match refusal {
+        // A finding on a move that is not closing is a wrong field, not a rule.
+        InvestigationRefusal::FindingWithoutClosing => AppError::invalid("finding", refusal.message()),
+        _ => AppError::refused(refusal.code(), refusal.message()),
+    }
 }
 
 impl App {
@@ -254,6 +286,73 @@ impl App {
         who.require(Capability::FileIncident)?;
         let text = required_text("text", text, MAX_REPORT_BYTES)?;
         Ok(self.store().update_incident(id, &IncidentUpdate::Addendum { text }, &actor(who, now, None)).await?)
+    }
+
+    /// Moves the investigation of an allegation: `open → investigating → closed`, closing with a
+    /// finding. Refused with `NO_INVESTIGATION` on an incident that has none,
+    /// `INVESTIGATION_STATE` for any other move, `FINDING_REQUIRED` when closing without a
+    /// finding; a finding on a move that does not close is invalid (`finding`). Nothing is written
+    /// when refused; each move is a journal event naming who moved it and when.
+    pub async fn move_investigation(
+        &self,
+        who: &Principal,
+        id: i64,
+        to: InvestigationState,
+        finding: Option<Finding>,
+        now: &Timestamp,
+    ) -> AppResult<IncidentRow> {
+        let row = self.incident(who, id).await?;
+        who.require(Capability::InvestigateAllegation)?;
+        if finding.is_some() && to != InvestigationState::Closed {
+            return Err(investigation_refused(InvestigationRefusal::FindingWithoutClosing));
+        }
+        let Some(investigation) = &row.investigation else {
+            return Err(AppError::refused(
+                "NO_INVESTIGATION",
+                format!(
+                    "incident {id} is a {} and has no investigation (only a torture allegation opens one)",
+                    row.kind.as_str()
+                ),
+            ));
+        };
+        investigation.check_move(to, finding).map_err(investigation_refused)?;
+        let update = IncidentUpdate::Investigation { to, finding };
+        self.store().update_incident(id, &update, &actor(who, now, None)).await.map_err(|e| match e {
+            // Another request moved it meanwhile; the store's refusal reads `CODE: message`.
+            StoreError::Refused(text) => match text.split_once(": ") {
+                Some((code, message)) => AppError::refused(code, message),
+                None => AppError::refused("INVESTIGATION_STATE", text),
+            },
+            other => AppError::from(other),
+        })
+    }
+
+    /// The notifications report of an agreement at `now`: every notification of every incident the
+    /// caller sees, in incident order, with its status and how late it is. A notification sent
+    /// late stays in it as `sent_late` with its lateness for good.
+    pub async fn notifications_report(
+        &self,
+        who: &Principal,
+        agreement_id: &str,
+        now: &Timestamp,
+    ) -> AppResult<Vec<NotificationLine>> {
+        let now = now.unix_seconds();
+        let incidents = self.incidents(who, agreement_id).await?;
+        Ok(incidents
+            .iter()
+            .flat_map(|i| {
+                i.notifications.iter().map(move |n| NotificationLine {
+                    incident_id: i.id,
+                    kind: i.kind,
+                    case_id: i.case_id,
+                    recipient: n.recipient,
+                    due_at_unix: n.due_at_unix,
+                    sent_at_unix: n.sent_at_unix,
+                    status: n.status(now),
+                    late_by_seconds: n.late_by_seconds(now),
+                })
+            })
+            .collect())
     }
 
     /// The inspections of an agreement, by id.

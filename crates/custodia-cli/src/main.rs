@@ -148,6 +148,10 @@ enum Command {
 enum ReportCommand {
     /// Everyone held whose legal basis is missing, expired or on hold (docs/oversight.md#legal-basis).
     LegalBasis(oversight_cmd::LegalBasisArgs),
+    /// Every notification the agreement's incidents owe: deadline, when sent, `sent_on_time`,
+    /// `sent_late`, `overdue` or `pending`, and how late in hours and minutes
+    /// (docs/oversight.md#notifications-report).
+    Notifications(oversight_cmd::NotificationsArgs),
     /// Invoiced revenue against the receiving state's prison budget and the sending state's cost
     /// of holding the same people at home, per month and agreement year (docs/billing.md).
     Sustainability(invoices_cmd::SustainabilityArgs),
@@ -171,6 +175,7 @@ fn run(cli: Cli) -> CmdResult {
         Command::Inspection(command) => oversight_cmd::run_inspection(&command),
         Command::Contact(command) => oversight_cmd::run_contact(&command),
         Command::Report(ReportCommand::LegalBasis(args)) => oversight_cmd::run_legal_basis(&args),
+        Command::Report(ReportCommand::Notifications(args)) => oversight_cmd::run_notifications(&args),
         Command::Report(ReportCommand::Sustainability(args)) => invoices_cmd::run_sustainability(&args),
         Command::Invoices(command) => invoices_cmd::run(&command),
         Command::Serve(args) => serve_cmd::run_serve(&args),

@@ -1,12 +1,15 @@
-//! `custodia alerts`, `custodia report legal-basis`, `custodia incident`, `custodia inspection` and
-//! `custodia contact`: oversight from the command line (docs/oversight.md).
+//! `custodia alerts`, `custodia report legal-basis`, `custodia report notifications`, `custodia
+//! incident`, `custodia inspection` and `custodia contact`: oversight from the command line
+//! (docs/oversight.md).
 
 use std::io::Write;
 
 use clap::{Args, Subcommand};
 use custodia_app::oversight::{NewContact, NewIncident, NewInspection};
 use custodia_core::Date;
+use custodia_core::incidents::{Notification, NotificationStatus, hours_minutes};
 use custodia_store::Timestamp;
+use custodia_store::incidents::IncidentRow;
 
 use crate::CmdResult;
 use crate::case_cmd::parse_time;
@@ -155,6 +158,46 @@ pub(crate) enum IncidentCommand {
         #[command(flatten)]
         register: RegisterArgs,
     },
+    /// Move the investigation of a torture allegation: open → investigating → closed (closing
+    /// needs --finding). Legal officers and inspectors.
+    Investigate {
+        /// The incident id.
+        id: i64,
+        /// investigating or closed.
+        #[arg(long, value_name = "STATE", value_parser = parse_investigation_state)]
+        status: custodia_core::incidents::InvestigationState,
+        /// substantiated, unsubstantiated or inconclusive (required with --status closed).
+        #[arg(long, value_name = "FINDING", value_parser = parse_finding)]
+        finding: Option<custodia_core::incidents::Finding>,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+    /// Show an incident: its notifications (late ones with how late) and its investigation.
+    Show {
+        /// The incident id.
+        id: i64,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+    /// List the incidents of an agreement, each as `show` prints it.
+    List {
+        /// The agreement.
+        #[arg(long, value_name = "ID")]
+        agreement: String,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+}
+
+fn parse_investigation_state(text: &str) -> Result<custodia_core::incidents::InvestigationState, String> {
+    custodia_core::incidents::InvestigationState::parse(text)
+        .filter(|s| *s != custodia_core::incidents::InvestigationState::Open)
+        .ok_or_else(|| "must be investigating or closed".into())
+}
+
+fn parse_finding(text: &str) -> Result<custodia_core::incidents::Finding, String> {
+    custodia_core::incidents::Finding::parse(text)
+        .ok_or_else(|| "must be substantiated, unsubstantiated or inconclusive".into())
 }
 
 fn parse_kind(text: &str) -> Result<custodia_core::incidents::IncidentKind, String> {
@@ -168,8 +211,24 @@ fn parse_recipient(text: &str) -> Result<custodia_core::incidents::Recipient, St
         .ok_or_else(|| "must be next_of_kin, sending_state or independent_authority".into())
 }
 
-fn print_incident(row: &custodia_store::incidents::IncidentRow) -> CmdResult {
-    let mut out = std::io::stdout().lock();
+fn unix_text(seconds: i64) -> String {
+    Timestamp::from_unix_seconds(seconds).map(|t| t.as_str().to_owned()).unwrap_or_else(|_| seconds.to_string())
+}
+
+/// Where a notification stands at `now_unix`, as people read it: a late one says how late.
+fn notification_state(n: &Notification, now_unix: i64) -> String {
+    let late = n.late_by_seconds(now_unix).map(hours_minutes).unwrap_or_default();
+    match n.status(now_unix) {
+        NotificationStatus::Pending => "pending".into(),
+        NotificationStatus::Overdue => format!("overdue by {late}"),
+        NotificationStatus::SentOnTime => format!("sent on time at {}", unix_text(n.sent_at_unix.unwrap_or_default())),
+        NotificationStatus::SentLate => {
+            format!("sent late by {late} at {}", unix_text(n.sent_at_unix.unwrap_or_default()))
+        }
+    }
+}
+
+fn write_incident(out: &mut impl Write, row: &IncidentRow, now_unix: i64) -> std::io::Result<()> {
     writeln!(
         out,
         "incident {} — {} at {} (agreement {})",
@@ -179,15 +238,26 @@ fn print_incident(row: &custodia_store::incidents::IncidentRow) -> CmdResult {
         row.agreement_id
     )?;
     for n in &row.notifications {
-        let due = Timestamp::from_unix_seconds(n.due_at_unix).map(|t| t.as_str().to_owned()).unwrap_or_default();
-        let state = match n.sent_at_unix {
-            Some(_) if n.was_late() => "sent late",
-            Some(_) => "sent",
-            None => "pending",
-        };
-        writeln!(out, "  notify {:<22} due {due}  {state}", n.recipient.as_str())?;
+        let due = unix_text(n.due_at_unix);
+        writeln!(out, "  notify {:<22} due {due}  {}", n.recipient.as_str(), notification_state(n, now_unix))?;
     }
-    writeln!(out, "  addenda: {}", row.report.addenda.len())?;
+    if let Some(i) = &row.investigation {
+        let finding = i.finding().map(|f| format!(", finding {}", f.as_str())).unwrap_or_default();
+        writeln!(
+            out,
+            "  investigation {}{finding}  to be closed by {}",
+            i.state().as_str(),
+            unix_text(i.due_at_unix())
+        )?;
+        for step in &i.steps {
+            writeln!(out, "    {} by {} at {}", step.state.as_str(), step.by, unix_text(step.at_unix))?;
+        }
+    }
+    writeln!(out, "  addenda: {}", row.report.addenda.len())
+}
+
+fn print_incident(row: &IncidentRow, now: &Timestamp) -> CmdResult {
+    write_incident(&mut std::io::stdout().lock(), row, now.unix_seconds())?;
     Ok(())
 }
 
@@ -216,9 +286,95 @@ pub(crate) fn run_incident(command: &IncidentCommand) -> CmdResult {
                 let row = s.app.add_addendum(&s.who, *id, text, &s.now).await;
                 (s, row)
             }
+            IncidentCommand::Investigate { id, status, finding, register } => {
+                let s = open(register).await?;
+                let row = s.app.move_investigation(&s.who, *id, *status, *finding, &s.now).await;
+                (s, row)
+            }
+            IncidentCommand::Show { id, register } => {
+                let s = open(register).await?;
+                let row = s.app.incident(&s.who, *id).await;
+                (s, row)
+            }
+            IncidentCommand::List { agreement, register } => {
+                let s = open(register).await?;
+                let rows = s.app.incidents(&s.who, agreement).await;
+                s.app.close().await;
+                let mut out = std::io::stdout().lock();
+                for row in rows.map_err(app_failure)? {
+                    write_incident(&mut out, &row, s.now.unix_seconds())?;
+                }
+                return Ok(());
+            }
         };
         s.app.close().await;
-        print_incident(&row.map_err(app_failure)?)
+        print_incident(&row.map_err(app_failure)?, &s.now)
+    })
+}
+
+/// `custodia report notifications`.
+#[derive(Debug, Args)]
+pub(crate) struct NotificationsArgs {
+    /// The agreement.
+    #[arg(long, value_name = "ID")]
+    agreement: String,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    register: RegisterArgs,
+}
+
+/// The notifications report (docs/oversight.md#notifications-report): every notification of the
+/// agreement's incidents, with its deadline, when it was sent, its status now and how late it is.
+pub(crate) fn run_notifications(args: &NotificationsArgs) -> CmdResult {
+    block_on(async {
+        let s = open(&args.register).await?;
+        let lines = s.app.notifications_report(&s.who, &args.agreement, &s.now).await.map_err(app_failure)?;
+        s.app.close().await;
+        let mut out = std::io::stdout().lock();
+        if args.json {
+            let list: Vec<serde_json::Value> = lines
+                .iter()
+                .map(|l| {
+                    serde_json::json!({
+                        "incident_id": l.incident_id,
+                        "kind": l.kind.as_str(),
+                        "case_id": l.case_id,
+                        "recipient": l.recipient.as_str(),
+                        "due_at": unix_text(l.due_at_unix),
+                        "sent_at": l.sent_at_unix.map(unix_text),
+                        "status": l.status.as_str(),
+                        "late_by": l.late_by_seconds.map(hours_minutes),
+                        "late_by_seconds": l.late_by_seconds,
+                    })
+                })
+                .collect();
+            writeln!(out, "{}", serde_json::to_string(&list).map_err(anyhow::Error::from)?)?;
+            return Ok(());
+        }
+        writeln!(out, "notifications of {} at {}: {}", args.agreement, s.now.as_str(), lines.len())?;
+        if !lines.is_empty() {
+            writeln!(
+                out,
+                "{:<8} {:<18} {:<21} {:<20} {:<20} {:<12} late by",
+                "incident", "kind", "recipient", "due", "sent", "status"
+            )?;
+        }
+        for l in &lines {
+            writeln!(
+                out,
+                "{:<8} {:<18} {:<21} {:<20} {:<20} {:<12} {}",
+                l.incident_id,
+                l.kind.as_str(),
+                l.recipient.as_str(),
+                unix_text(l.due_at_unix),
+                l.sent_at_unix.map_or_else(|| "-".to_owned(), unix_text),
+                l.status.as_str(),
+                l.late_by_seconds.map_or_else(|| "-".to_owned(), hours_minutes)
+            )?;
+        }
+        Ok(())
     })
 }
 

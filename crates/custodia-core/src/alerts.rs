@@ -64,6 +64,9 @@ pub enum AlertKind {
     OverrideExpired,
     /// More people in a cell than its floor capacity (after a cell change shrank it, say).
     CellAboveFloor,
+    /// The investigation of an allegation is not closed within 30 days of it
+    /// (docs/oversight.md#investigations).
+    InvestigationOverdue,
 }
 
 impl AlertKind {
@@ -86,6 +89,7 @@ impl AlertKind {
             Self::CellAboveStandard => "CELL_ABOVE_STANDARD",
             Self::OverrideExpired => "OVERRIDE_EXPIRED",
             Self::CellAboveFloor => "CELL_ABOVE_FLOOR",
+            Self::InvestigationOverdue => "INVESTIGATION_OVERDUE",
         }
     }
 
@@ -95,7 +99,8 @@ impl AlertKind {
             Self::ReturnNotScheduled
             | Self::StandardCapacityExceeded
             | Self::AgreementEnding
-            | Self::CellAboveStandard => Severity::Warning,
+            | Self::CellAboveStandard
+            | Self::InvestigationOverdue => Severity::Warning,
             Self::ReturnOverdue
             | Self::HeldBeyondRelease
             | Self::NoLegalBasis
@@ -269,8 +274,40 @@ pub fn overdue_notifications(incidents: &[IncidentFacts<'_>], now_unix: i64) -> 
             i.notifications.iter().filter(|n| n.is_overdue(now_unix)).map(|n| Alert {
                 kind: AlertKind::NotificationOverdue,
                 subject: i.incident_id.to_owned(),
-                reason: format!("{} not notified; due {} s before now", n.recipient.as_str(), now_unix - n.due_at_unix),
+                reason: format!(
+                    "{} not notified; overdue by {}",
+                    n.recipient.as_str(),
+                    crate::incidents::hours_minutes(now_unix.saturating_sub(n.due_at_unix))
+                ),
             })
+        })
+        .collect()
+}
+
+/// An incident's investigation, for the overdue check.
+#[derive(Clone, Debug)]
+pub struct InvestigationFacts<'a> {
+    /// The incident's id.
+    pub incident_id: &'a str,
+    /// Its investigation.
+    pub investigation: &'a crate::incidents::Investigation,
+}
+
+/// Every investigation still open at `now_unix` more than 30 days after its allegation (a warning;
+/// `now_unix` is a parameter, never the clock).
+pub fn overdue_investigations(investigations: &[InvestigationFacts<'_>], now_unix: i64) -> Vec<Alert> {
+    investigations
+        .iter()
+        .filter(|i| i.investigation.is_overdue(now_unix))
+        .map(|i| Alert {
+            kind: AlertKind::InvestigationOverdue,
+            subject: i.incident_id.to_owned(),
+            reason: format!(
+                "investigation {} {} days after the allegation (to be closed within {})",
+                i.investigation.state().as_str(),
+                now_unix.saturating_sub(i.investigation.opened_at_unix) / 86_400,
+                crate::incidents::INVESTIGATION_DAYS
+            ),
         })
         .collect()
 }
@@ -553,9 +590,27 @@ mod tests {
         assert!(overdue_notifications(&incidents, 24 * 3600).is_empty());
         let overdue = overdue_notifications(&incidents, 24 * 3600 + 1);
         assert_eq!(overdue.len(), 1, "next of kin was told; the sending state was not");
-        assert!(overdue[0].reason.starts_with("sending_state"));
+        assert_eq!(overdue[0].reason, "sending_state not notified; overdue by 0h 01m");
         assert_eq!(overdue[0].kind.severity(), Severity::Critical);
         assert_eq!(overdue_notifications(&incidents, 72 * 3600 + 1).len(), 2);
+    }
+
+    #[test]
+    fn an_investigation_open_31_days_is_a_warning() {
+        use crate::incidents::{Finding, Investigation, InvestigationState};
+        let mut investigation = Investigation::open(0);
+        let facts = [InvestigationFacts { incident_id: "incident-7", investigation: &investigation }];
+        assert!(overdue_investigations(&facts, 30 * 86_400).is_empty());
+        let overdue = overdue_investigations(&facts, 31 * 86_400);
+        assert_eq!(kinds(&overdue), [AlertKind::InvestigationOverdue]);
+        assert_eq!(overdue[0].kind.code(), "INVESTIGATION_OVERDUE");
+        assert_eq!(overdue[0].kind.severity(), Severity::Warning);
+        assert_eq!(overdue[0].subject, "incident-7");
+        assert_eq!(overdue[0].reason, "investigation open 31 days after the allegation (to be closed within 30)");
+        investigation.advance(InvestigationState::Investigating, None, "lo", 1).unwrap();
+        investigation.advance(InvestigationState::Closed, Some(Finding::Inconclusive), "lo", 2).unwrap();
+        let facts = [InvestigationFacts { incident_id: "incident-7", investigation: &investigation }];
+        assert!(overdue_investigations(&facts, 31 * 86_400).is_empty(), "closed in time");
     }
 
     #[test]

@@ -50,6 +50,8 @@ struct Ids {
     person_out: i64,
     incident_in: i64,
     incident_out: i64,
+    allegation_in: i64,
+    allegation_out: i64,
     inspection_in: i64,
     inspection_out: i64,
     invoice_in: i64,
@@ -250,6 +252,18 @@ fn table(ids: &Ids) -> Vec<Row> {
             )),
             Only(&["receiving_officer", "facility_officer", "inspector"]),
         ),
+        post(
+            "/api/v1/incidents/{id}/investigation",
+            (format!("/api/v1/incidents/{}/investigation", i.allegation_in), json!({"status": "investigating"})),
+            Some((format!("/api/v1/incidents/{}/investigation", i.allegation_out), json!({"status": "investigating"}))),
+            Only(&["legal_officer", "inspector"]),
+        ),
+        get(
+            "/api/v1/reports/notifications",
+            format!("/api/v1/reports/notifications?agreement={IN}"),
+            Some(format!("/api/v1/reports/notifications?agreement={OUT}")),
+            Everyone,
+        ),
         get(
             "/api/v1/inspections",
             format!("/api/v1/inspections?agreement={IN}"),
@@ -429,6 +443,13 @@ async fn every_route_every_role_inside_and_outside_the_scope() {
         .await
         .unwrap()
         .id;
+    let setup = actor("setup");
+    let allegation = |agreement: &'static str, case: i64| {
+        let kind = custodia_core::incidents::IncidentKind::TortureAllegation;
+        store.file_incident(agreement, Some(case), kind, &ts, "r", &setup)
+    };
+    let allegation_in = allegation(IN, case_in).await.unwrap().id;
+    let allegation_out = allegation(OUT, case_out).await.unwrap().id;
     let inspection = |body: &str| custodia_core::oversight::Inspection {
         body: body.into(),
         from: custodia_core::Date::parse("2025-05-01").unwrap(),
@@ -499,6 +520,8 @@ async fn every_route_every_role_inside_and_outside_the_scope() {
         person_out: id_of("D1"),
         incident_in,
         incident_out,
+        allegation_in,
+        allegation_out,
         inspection_in,
         inspection_out,
         invoice_in,

@@ -135,7 +135,7 @@ async fn incidents_open_notifications_and_only_grow() {
     let (status, after) =
         server.post(&staff.facility, &notify, json!({"recipient": "next_of_kin", "at": "2026-01-10T12:00:00Z"})).await;
     assert_eq!(status, 200, "{after}");
-    assert_eq!(after["notifications"][0]["status"], "sent");
+    assert_eq!(after["notifications"][0]["status"], "sent_on_time");
     assert_eq!(after["notifications"][0]["sent_at"], "2026-01-10T12:00:00Z");
     let (status, after) = server
         .post(&staff.facility, &notify, json!({"recipient": "independent_authority", "at": "2026-01-14T00:00:00Z"}))

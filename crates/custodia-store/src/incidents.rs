@@ -1,6 +1,8 @@
 //! Incidents in the register: the core's notifications and report, stored as JSON.
 
-use custodia_core::incidents::{IncidentKind, Notification, Recipient, Report};
+use custodia_core::incidents::{
+    Finding, IncidentKind, Investigation, InvestigationState, InvestigationStep, Notification, Recipient, Report,
+};
 use serde_json::{Value, json};
 
 use crate::StoreError;
@@ -22,6 +24,16 @@ pub struct IncidentRow {
     pub report: Report,
     /// The mandatory notifications.
     pub notifications: Vec<Notification>,
+    /// The investigation of an allegation (a torture allegation opens one).
+    pub investigation: Option<Investigation>,
+}
+
+/// What an incident's stored record holds besides its columns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct IncidentRecord {
+    pub(crate) report: Report,
+    pub(crate) notifications: Vec<Notification>,
+    pub(crate) investigation: Option<Investigation>,
 }
 
 fn recipient_parse(text: &str) -> Option<Recipient> {
@@ -35,8 +47,9 @@ pub fn parse_recipient(text: &str) -> Option<Recipient> {
     recipient_parse(text)
 }
 
-pub(crate) fn incident_json(report: &Report, notifications: &[Notification]) -> Value {
-    json!({
+pub(crate) fn incident_json(record: &IncidentRecord) -> Value {
+    let IncidentRecord { report, notifications, investigation } = record;
+    let mut value = json!({
         "report": report.original,
         "addenda": report.addenda.iter().map(|(author, text)| json!({"author": author, "text": text})).collect::<Vec<_>>(),
         "notifications": notifications.iter().map(|n| json!({
@@ -44,10 +57,59 @@ pub(crate) fn incident_json(report: &Report, notifications: &[Notification]) -> 
             "due_at_unix": n.due_at_unix,
             "sent_at_unix": n.sent_at_unix,
         })).collect::<Vec<_>>(),
+    });
+    // Only allegations carry the key, so every other incident's record is as it always was.
+    if let (Some(i), Some(map)) = (investigation, value.as_object_mut()) {
+        map.insert("investigation".into(), investigation_json(i));
+    }
+    value
+}
+
+pub(crate) fn investigation_json(i: &Investigation) -> Value {
+    json!({
+        "opened_at_unix": i.opened_at_unix,
+        "state": i.state().as_str(),
+        "finding": i.finding().map(Finding::as_str),
+        "steps": i.steps.iter().map(|s| json!({
+            "state": s.state.as_str(),
+            "finding": s.finding.map(Finding::as_str),
+            "by": s.by,
+            "at_unix": s.at_unix,
+        })).collect::<Vec<_>>(),
     })
 }
 
-pub(crate) fn incident_from_json(text: &str) -> Result<(Report, Vec<Notification>), StoreError> {
+fn investigation_from_json(v: &Value) -> Result<Investigation, StoreError> {
+    let bad = |what: &str| StoreError::Inconsistent(format!("incident record: investigation {what}"));
+    let steps = v
+        .get("steps")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("steps"))?
+        .iter()
+        .map(|s| {
+            let finding = match s.get("finding").and_then(Value::as_str) {
+                Some(text) => Some(Finding::parse(text).ok_or_else(|| bad("finding"))?),
+                None => None,
+            };
+            Ok(InvestigationStep {
+                state: s
+                    .get("state")
+                    .and_then(Value::as_str)
+                    .and_then(InvestigationState::parse)
+                    .ok_or_else(|| bad("state"))?,
+                finding,
+                by: s.get("by").and_then(Value::as_str).ok_or_else(|| bad("by"))?.to_owned(),
+                at_unix: s.get("at_unix").and_then(Value::as_i64).ok_or_else(|| bad("at_unix"))?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Investigation {
+        opened_at_unix: v.get("opened_at_unix").and_then(Value::as_i64).ok_or_else(|| bad("opened_at_unix"))?,
+        steps,
+    })
+}
+
+pub(crate) fn incident_from_json(text: &str) -> Result<IncidentRecord, StoreError> {
     let bad = |what: &str| StoreError::Inconsistent(format!("incident record: {what}"));
     let v: Value = serde_json::from_str(text).map_err(|e| bad(&e.to_string()))?;
     let report = Report {
@@ -89,5 +151,6 @@ pub(crate) fn incident_from_json(text: &str) -> Result<(Report, Vec<Notification
         })
         .transpose()?
         .unwrap_or_default();
-    Ok((report, notifications))
+    let investigation = v.get("investigation").map(investigation_from_json).transpose()?;
+    Ok(IncidentRecord { report, notifications, investigation })
 }

@@ -209,6 +209,14 @@ pub enum IncidentUpdate {
         /// The text.
         text: String,
     },
+    /// The investigation of an allegation moves (`open → investigating → closed`), recorded as
+    /// done by the actor at the actor's `occurred_at` (else `recorded_at`).
+    Investigation {
+        /// The state entered.
+        to: custodia_core::incidents::InvestigationState,
+        /// The finding: required to close, refused otherwise.
+        finding: Option<custodia_core::incidents::Finding>,
+    },
 }
 
 /// What an import of cells did.

@@ -1,14 +1,14 @@
 //! Oversight in the register: incidents and their notifications, inspections and their
 //! recommendations, consular and family contacts.
 
-use custodia_core::incidents::{IncidentKind, Report};
+use custodia_core::incidents::{Finding, IncidentKind, Investigation, Report};
 use custodia_core::oversight::{Contact, ContactMeans, Inspection, RecommendationState};
 use serde_json::{Value, json};
 use sqlx::Row;
 
 use crate::backend::{PostgresStore, SqliteStore, store_trait};
-use crate::events::{EventData, NewEvent};
-use crate::incidents::{IncidentRow, incident_from_json, incident_json};
+use crate::events::{EventData, Head, NewEvent};
+use crate::incidents::{IncidentRecord, IncidentRow, incident_from_json, incident_json};
 use crate::{Actor, IncidentUpdate, StoreError, Timestamp};
 
 /// A stored inspection.
@@ -33,14 +33,33 @@ pub struct ContactRow {
     pub contact: Contact,
 }
 
+/// An incident to file inside another change's transaction (`file_incident_in`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct IncidentFiling<'a> {
+    /// The agreement.
+    pub(crate) agreement_id: &'a str,
+    /// The case concerned, if any (must be a case of the agreement).
+    pub(crate) case_id: Option<i64>,
+    /// The person concerned, if known: the event is then indexed under them.
+    pub(crate) person_id: Option<i64>,
+    /// The kind.
+    pub(crate) kind: IncidentKind,
+    /// When it happened (for an allegation: when it was made).
+    pub(crate) occurred_at: &'a Timestamp,
+    /// The report.
+    pub(crate) report: &'a str,
+}
+
 store_trait! {
     /// Oversight: incidents, inspections and contacts.
     pub trait Oversight {
         /// Files an incident; a death, disappearance or serious injury opens its notifications
-        /// with the agreement's deadlines.
+        /// with the agreement's deadlines, a torture allegation its notification to the
+        /// independent authority and an investigation.
         fn file_incident(&self, agreement_id: &str, case_id: Option<i64>, kind: IncidentKind, occurred_at: &Timestamp, report: &str, actor: &Actor) -> Result<IncidentRow, StoreError>;
-        /// Records a notification as sent, or adds an addendum to the report (the report itself
-        /// is never edited).
+        /// Records a notification as sent, adds an addendum to the report (the report itself is
+        /// never edited), or moves the investigation of an allegation (refused, writing nothing,
+        /// with `Refused("CODE: …")` when the move is not allowed).
         fn update_incident(&self, id: i64, update: &IncidentUpdate, actor: &Actor) -> Result<IncidentRow, StoreError>;
         /// Every incident of an agreement, in id order.
         fn incidents(&self, agreement_id: &str) -> Result<Vec<IncidentRow>, StoreError>;
@@ -76,40 +95,11 @@ macro_rules! oversight_sql {
             ) -> Result<IncidentRow, StoreError> {
                 let mut tx = self.pool.begin().await?;
                 let mut head = Self::lock_head(&mut tx).await?;
-                let agreement = Self::agreement_in(&mut tx, agreement_id).await?;
-                if let Some(case_id) = case_id {
-                    let found = sqlx::query("SELECT id FROM cases WHERE id = $1 AND agreement_id = $2")
-                        .bind(case_id)
-                        .bind(agreement_id.to_owned())
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    if found.is_none() {
-                        return Err(StoreError::NotFound(format!("case {case_id} is not a case of {agreement_id}")));
-                    }
-                }
-                let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM incidents").fetch_one(&mut *tx).await?.try_get("next")?;
-                let notifications = custodia_core::incidents::notifications_for(kind, occurred_at.unix_seconds(), &agreement.oversight);
-                let report = Report { original: report.to_owned(), addenda: Vec::new() };
-                let record = incident_json(&report, &notifications);
-                let seq = Self::record_event(&mut tx, &mut head, NewEvent {
-                        kind: "incident.filed",
-                        agreement_id: Some(agreement_id.to_owned()),
-                        person_id: None,
-                        data: EventData::Json(json!({"incident_id": id, "case_id": case_id, "kind": kind.as_str(), "occurred_at": occurred_at.as_str(), "record": record})),
-                    }, actor).await?;
-                sqlx::query("INSERT INTO incidents (id, agreement_id, case_id, kind, occurred_at, record, last_event_seq) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                    .bind(id)
-                    .bind(agreement_id.to_owned())
-                    .bind(case_id)
-                    .bind(kind.as_str())
-                    .bind(occurred_at.as_str().to_owned())
-                    .bind(record.to_string())
-                    .bind(seq)
-                    .execute(&mut *tx)
-                    .await?;
+                let filing = IncidentFiling { agreement_id, case_id, person_id: None, kind, occurred_at, report };
+                let row = Self::file_incident_in(&mut tx, &mut head, &filing, actor).await?;
                 Self::save_head(&mut tx, &head).await?;
                 tx.commit().await?;
-                Ok(IncidentRow { id, agreement_id: agreement_id.to_owned(), case_id, kind, occurred_at: occurred_at.as_str().to_owned(), report, notifications })
+                Ok(row)
             }
 
             async fn update_incident(&self, id: i64, update: &IncidentUpdate, actor: &Actor) -> Result<IncidentRow, StoreError> {
@@ -122,7 +112,7 @@ macro_rules! oversight_sql {
                     .ok_or_else(|| StoreError::NotFound(format!("incident {id} does not exist")))?;
                 let agreement_id: String = row.try_get("agreement_id")?;
                 let kind = IncidentKind::parse(&row.try_get::<String, _>("kind")?).ok_or_else(|| StoreError::Inconsistent("incident kind".into()))?;
-                let (mut report, mut notifications) = incident_from_json(&row.try_get::<String, _>("record")?)?;
+                let IncidentRecord { mut report, mut notifications, mut investigation } = incident_from_json(&row.try_get::<String, _>("record")?)?;
                 let (event_kind, detail) = match update {
                     IncidentUpdate::Notified { recipient, at } => {
                         let n = notifications
@@ -136,11 +126,20 @@ macro_rules! oversight_sql {
                         report.add_addendum(&actor.name, text).map_err(|e| StoreError::Refused(e.to_owned()))?;
                         ("incident.addendum", json!({"text": text}))
                     }
+                    IncidentUpdate::Investigation { to, finding } => {
+                        let i = investigation.as_mut().ok_or_else(|| StoreError::Refused(format!("NO_INVESTIGATION: incident {id} has no investigation")))?;
+                        let from = i.state();
+                        // When it happened, if the caller says; else when it is recorded.
+                        let at = actor.occurred_at.as_ref().unwrap_or(&actor.recorded_at);
+                        i.advance(*to, *finding, &actor.name, at.unix_seconds()).map_err(|r| StoreError::Refused(format!("{}: {}", r.code(), r.message())))?;
+                        ("incident.investigation", json!({"from": from.as_str(), "to": to.as_str(), "finding": finding.map(Finding::as_str), "at": at.as_str()}))
+                    }
                 };
-                let record = incident_json(&report, &notifications);
-                let seq = Self::record_event(&mut tx, &mut head, NewEvent { kind: event_kind, agreement_id: Some(agreement_id.clone()), person_id: None, data: EventData::Json(json!({"incident_id": id, "update": detail, "record": record})) }, actor).await?;
+                let record = IncidentRecord { report, notifications, investigation };
+                let json_record = incident_json(&record);
+                let seq = Self::record_event(&mut tx, &mut head, NewEvent { kind: event_kind, agreement_id: Some(agreement_id.clone()), person_id: None, data: EventData::Json(json!({"incident_id": id, "update": detail, "record": json_record})) }, actor).await?;
                 sqlx::query("UPDATE incidents SET record = $1, last_event_seq = $2 WHERE id = $3")
-                    .bind(record.to_string())
+                    .bind(json_record.to_string())
                     .bind(seq)
                     .bind(id)
                     .execute(&mut *tx)
@@ -153,8 +152,9 @@ macro_rules! oversight_sql {
                     case_id: row.try_get("case_id")?,
                     kind,
                     occurred_at: row.try_get("occurred_at")?,
-                    report,
-                    notifications,
+                    report: record.report,
+                    notifications: record.notifications,
+                    investigation: record.investigation,
                 })
             }
 
@@ -165,7 +165,7 @@ macro_rules! oversight_sql {
                     .await?;
                 rows.iter()
                     .map(|row| {
-                        let (report, notifications) = incident_from_json(&row.try_get::<String, _>("record")?)?;
+                        let IncidentRecord { report, notifications, investigation } = incident_from_json(&row.try_get::<String, _>("record")?)?;
                         Ok(IncidentRow {
                             id: row.try_get("id")?,
                             agreement_id: agreement_id.to_owned(),
@@ -174,6 +174,7 @@ macro_rules! oversight_sql {
                             occurred_at: row.try_get("occurred_at")?,
                             report,
                             notifications,
+                            investigation,
                         })
                     })
                     .collect()
@@ -185,7 +186,7 @@ macro_rules! oversight_sql {
                     .fetch_optional(&self.pool)
                     .await?;
                 let Some(row) = row else { return Ok(None) };
-                let (report, notifications) = incident_from_json(&row.try_get::<String, _>("record")?)?;
+                let IncidentRecord { report, notifications, investigation } = incident_from_json(&row.try_get::<String, _>("record")?)?;
                 Ok(Some(IncidentRow {
                     id: row.try_get("id")?,
                     agreement_id: row.try_get("agreement_id")?,
@@ -194,6 +195,7 @@ macro_rules! oversight_sql {
                     occurred_at: row.try_get("occurred_at")?,
                     report,
                     notifications,
+                    investigation,
                 }))
             }
 
@@ -323,6 +325,59 @@ macro_rules! oversight_sql {
                         })
                     })
                     .collect()
+            }
+        }
+
+        impl $name {
+            /// Files an incident inside an open transaction whose journal head is locked, so that
+            /// another change (a case entering `deceased`) and its incident land together or not
+            /// at all. A death, disappearance or serious injury opens its three notifications, a
+            /// torture allegation its notification to the independent authority and an
+            /// investigation, each with the agreement's deadlines. The caller saves the head and
+            /// commits.
+            pub(crate) async fn file_incident_in(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                head: &mut Head,
+                filing: &IncidentFiling<'_>,
+                actor: &Actor,
+            ) -> Result<IncidentRow, StoreError> {
+                let IncidentFiling { agreement_id, case_id, person_id, kind, occurred_at, report } = *filing;
+                let agreement = Self::agreement_in(tx, agreement_id).await?;
+                if let Some(case_id) = case_id {
+                    let found = sqlx::query("SELECT id FROM cases WHERE id = $1 AND agreement_id = $2")
+                        .bind(case_id)
+                        .bind(agreement_id.to_owned())
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                    if found.is_none() {
+                        return Err(StoreError::NotFound(format!("case {case_id} is not a case of {agreement_id}")));
+                    }
+                }
+                let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM incidents").fetch_one(&mut **tx).await?.try_get("next")?;
+                let record = IncidentRecord {
+                    report: Report { original: report.to_owned(), addenda: Vec::new() },
+                    notifications: custodia_core::incidents::notifications_for(kind, occurred_at.unix_seconds(), &agreement.oversight),
+                    investigation: Investigation::for_incident(kind, occurred_at.unix_seconds()),
+                };
+                let json_record = incident_json(&record);
+                let seq = Self::record_event(tx, head, NewEvent {
+                        kind: "incident.filed",
+                        agreement_id: Some(agreement_id.to_owned()),
+                        person_id,
+                        data: EventData::Json(json!({"incident_id": id, "case_id": case_id, "kind": kind.as_str(), "occurred_at": occurred_at.as_str(), "record": json_record})),
+                    }, actor).await?;
+                sqlx::query("INSERT INTO incidents (id, agreement_id, case_id, kind, occurred_at, record, last_event_seq) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(id)
+                    .bind(agreement_id.to_owned())
+                    .bind(case_id)
+                    .bind(kind.as_str())
+                    .bind(occurred_at.as_str().to_owned())
+                    .bind(json_record.to_string())
+                    .bind(seq)
+                    .execute(&mut **tx)
+                    .await?;
+                let IncidentRecord { report, notifications, investigation } = record;
+                Ok(IncidentRow { id, agreement_id: agreement_id.to_owned(), case_id, kind, occurred_at: occurred_at.as_str().to_owned(), report, notifications, investigation })
             }
         }
     };

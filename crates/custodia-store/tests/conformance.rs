@@ -709,6 +709,70 @@ async fn incidents_keep_their_report_and_notifications_on(f: &Fixture) {
 }
 on_every_backend!(incidents_keep_their_report_and_notifications, incidents_keep_their_report_and_notifications_on);
 
+async fn a_torture_allegation_opens_its_notification_and_investigation_on(f: &Fixture) {
+    use custodia_core::incidents::{Finding, IncidentKind, InvestigationState, NotificationStatus, Recipient};
+    use custodia_store::{IncidentUpdate, StoreError};
+    let store = &f.store;
+    import_agreement(store, AGREEMENT).await;
+    let at = Timestamp::parse("2025-05-01T10:00:00Z").unwrap();
+    let filed = store
+        .file_incident("us-sv-cecot", None, IncidentKind::TortureAllegation, &at, "beaten during the count", &actor())
+        .await
+        .unwrap();
+    let hours = i64::from(agreement().oversight.torture_allegation_hours);
+    assert_eq!(filed.notifications.len(), 1, "{filed:?}");
+    assert_eq!(filed.notifications[0].recipient, Recipient::IndependentAuthority);
+    assert_eq!(filed.notifications[0].due_at_unix, at.unix_seconds() + hours * 3600);
+    let investigation = filed.investigation.clone().unwrap();
+    assert_eq!((investigation.state(), investigation.opened_at_unix), (InvestigationState::Open, at.unix_seconds()));
+
+    // Closing without a finding, or straight from open, is refused and writes nothing.
+    let size = store.journal_size().await.unwrap();
+    for refused in [
+        IncidentUpdate::Investigation { to: InvestigationState::Closed, finding: Some(Finding::Inconclusive) },
+        IncidentUpdate::Investigation { to: InvestigationState::Investigating, finding: Some(Finding::Substantiated) },
+    ] {
+        let out = store.update_incident(filed.id, &refused, &actor()).await;
+        assert!(matches!(&out, Err(StoreError::Refused(_))), "{out:?}");
+    }
+    let moved = IncidentUpdate::Investigation { to: InvestigationState::Investigating, finding: None };
+    store.update_incident(filed.id, &moved, &actor()).await.unwrap();
+    let no_finding = IncidentUpdate::Investigation { to: InvestigationState::Closed, finding: None };
+    match store.update_incident(filed.id, &no_finding, &actor()).await {
+        Err(StoreError::Refused(text)) => assert!(text.starts_with("FINDING_REQUIRED: "), "{text}"),
+        other => panic!("closing without a finding: {other:?}"),
+    }
+    assert_eq!(store.journal_size().await.unwrap(), size + 1, "only the move to investigating was journaled");
+    let close = IncidentUpdate::Investigation { to: InvestigationState::Closed, finding: Some(Finding::Substantiated) };
+    store.update_incident(filed.id, &close, &actor()).await.unwrap();
+
+    // A notification sent late is still late when read back.
+    let late = Timestamp::from_unix_seconds(at.unix_seconds() + hours * 3600 + 26 * 3600 + 5 * 60).unwrap();
+    let sent = IncidentUpdate::Notified { recipient: Recipient::IndependentAuthority, at: late };
+    store.update_incident(filed.id, &sent, &actor()).await.unwrap();
+    let read = store.incident(filed.id).await.unwrap().unwrap();
+    assert_eq!(read, store.incidents("us-sv-cecot").await.unwrap()[0]);
+    let n = read.notifications[0];
+    assert_eq!((n.status(i64::MAX), n.late_by_seconds(0)), (NotificationStatus::SentLate, Some(26 * 3600 + 300)));
+    let investigation = read.investigation.unwrap();
+    assert_eq!(investigation.state(), InvestigationState::Closed);
+    assert_eq!(investigation.finding(), Some(Finding::Substantiated));
+    assert_eq!(investigation.steps.len(), 2);
+    assert_eq!(investigation.steps[1].by, "conformance");
+    assert_eq!(investigation.steps[1].at_unix, actor().recorded_at.unix_seconds(), "when the move was recorded");
+    assert_eq!(store.journal_size().await.unwrap(), size + 3);
+
+    // Other kinds have no investigation to move.
+    let death = store.file_incident("us-sv-cecot", None, IncidentKind::Death, &at, "died", &actor()).await.unwrap();
+    assert_eq!((death.notifications.len(), death.investigation.is_none()), (3, true));
+    assert!(matches!(store.update_incident(death.id, &moved, &actor()).await, Err(StoreError::Refused(_))));
+    assert_eq!(store.verify_journal().await.unwrap().first_mismatch, None);
+}
+on_every_backend!(
+    a_torture_allegation_opens_its_notification_and_investigation,
+    a_torture_allegation_opens_its_notification_and_investigation_on
+);
+
 async fn inspections_and_contacts_on(f: &Fixture) {
     use custodia_core::oversight::{Contact, ContactMeans, Inspection, RecommendationState};
     let store = &f.store;

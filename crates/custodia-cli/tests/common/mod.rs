@@ -31,37 +31,46 @@ pub struct Register {
     pub dir: PathBuf,
     /// Tokens by user name.
     tokens: RefCell<HashMap<String, String>>,
-    /// On PostgreSQL: the server's URL and the test's own database there (dropped at the end).
-    postgres: Option<(String, String)>,
+    /// On PostgreSQL: the server's URL, the test database's name and its URL (dropped with the
+    /// register). `None`: SQLite in `dir`.
+    postgres: Option<(String, String, String)>,
 }
 
-/// The PostgreSQL server the tests may use (`CUSTODIA_TEST_POSTGRES_URL`), if any.
-pub fn postgres_url() -> Option<String> {
-    std::env::var("CUSTODIA_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())
+/// The PostgreSQL server to test on (`CUSTODIA_TEST_POSTGRES_URL`), if any. Without one, says so
+/// once per test binary, so a run that skipped the PostgreSQL half does not look like a full pass.
+pub fn postgres_server() -> Option<String> {
+    static SKIPPED: std::sync::Once = std::sync::Once::new();
+    let url = std::env::var("CUSTODIA_TEST_POSTGRES_URL").ok();
+    if url.is_none() {
+        SKIPPED.call_once(|| {
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "PostgreSQL tests skipped: CUSTODIA_TEST_POSTGRES_URL is not set");
+        });
+    }
+    url
 }
 
-/// `postgres://user@host:port/db?params` with another database.
+/// `server` (postgres://user@host:port/db?params) with another database.
 fn with_database(server: &str, name: &str) -> String {
     let (base, query) = server.split_once('?').map_or((server, None), |(b, q)| (b, Some(q)));
-    let authority_end = base.find("://").map_or(0, |i| i + 3);
-    let base = match base[authority_end..].find('/') {
-        Some(slash) => &base[..authority_end + slash],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{base}/{name}?{q}"),
-        None => format!("{base}/{name}"),
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
+    let mut url = format!("{}/{name}", &base[..path_start]);
+    if let Some(q) = query {
+        url.push('?');
+        url.push_str(q);
     }
+    url
 }
 
-/// Runs one statement on the PostgreSQL server (creating or dropping a test database).
-fn on_postgres_server(server: &str, statement: &str) -> Result<(), String> {
+/// Runs one SQL statement on the PostgreSQL server (to create or drop a test database).
+fn postgres_admin(server: &str, statement: &str) -> Result<(), sqlx::Error> {
     use sqlx::Connection;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
-        let mut admin = sqlx::PgConnection::connect(server).await.map_err(|e| e.to_string())?;
-        sqlx::query(statement).execute(&mut admin).await.map_err(|e| e.to_string())?;
-        admin.close().await.map_err(|e| e.to_string())
+        let mut admin = sqlx::PgConnection::connect(server).await?;
+        sqlx::query(statement).execute(&mut admin).await?;
+        admin.close().await
     })
 }
 
@@ -94,6 +103,7 @@ pub fn role_for(args: &[&str]) -> &'static str {
         }
         ("case", "resolve-review" | "confirm-review" | "place-hold" | "lift-hold" | "confirm-lift") => "legal_officer",
         ("incident", "file" | "notify" | "addendum") => "facility_officer",
+        ("incident", "investigate") => "legal_officer",
         ("inspection", "file" | "recommendation") => "inspector",
         ("contact", "log") => "sending_officer",
         ("invoices", "draft" | "issue" | "credit-note") => "finance_officer",
@@ -107,17 +117,32 @@ impl Register {
         Self::create(name, None)
     }
 
-    /// The same register on a fresh PostgreSQL database (`--database URL`, here through
-    /// `CUSTODIA_DATABASE_URL`), when `CUSTODIA_TEST_POSTGRES_URL` names a server; `None` otherwise.
+    /// A new register on a fresh PostgreSQL database of the test server (the signing key in a
+    /// fresh directory), when `CUSTODIA_TEST_POSTGRES_URL` is set; every command then runs with
+    /// `CUSTODIA_DATABASE_URL` naming it.
     pub fn new_on_postgres(name: &str) -> Option<Self> {
-        let server = postgres_url()?;
+        let server = postgres_server()?;
         let database = format!("custodia_cli_{}_{}", name.replace('-', "_"), std::process::id());
-        on_postgres_server(&server, &format!("DROP DATABASE IF EXISTS {database}")).unwrap();
-        on_postgres_server(&server, &format!("CREATE DATABASE {database}")).unwrap();
-        Some(Self::create(&format!("{name}-pg"), Some((server, database))))
+        postgres_admin(&server, &format!("DROP DATABASE IF EXISTS {database}")).unwrap();
+        postgres_admin(&server, &format!("CREATE DATABASE {database}")).unwrap();
+        let url = with_database(&server, &database);
+        Some(Self::create(&format!("{name}-pg"), Some((server, database, url))))
     }
 
-    fn create(name: &str, postgres: Option<(String, String)>) -> Self {
+    /// The register on SQLite, then (when a test server is set) on PostgreSQL: what a scenario
+    /// runs on.
+    pub fn on_every_database(name: &str) -> Vec<Self> {
+        let mut registers = vec![Self::new(name)];
+        registers.extend(Self::new_on_postgres(name));
+        registers
+    }
+
+    /// Which database this register is on, for messages.
+    pub fn database(&self) -> &'static str {
+        if self.postgres.is_some() { "postgres" } else { "sqlite" }
+    }
+
+    fn create(name: &str, postgres: Option<(String, String, String)>) -> Self {
         let dir = std::env::temp_dir().join(format!("custodia-cli-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -146,12 +171,12 @@ impl Register {
         self.dir.join("data")
     }
 
-    /// The binary on this register (its data directory, and its database when on PostgreSQL).
+    /// The binary, pointed at this register (its data directory and, on PostgreSQL, its database).
     fn command(&self) -> Command {
         let mut command = custodia();
         command.env("CUSTODIA_DATA_DIR", self.data_dir());
-        if let Some((server, database)) = &self.postgres {
-            command.env("CUSTODIA_DATABASE_URL", with_database(server, database));
+        if let Some((_, _, url)) = &self.postgres {
+            command.env("CUSTODIA_DATABASE_URL", url);
         }
         command
     }
@@ -265,9 +290,9 @@ impl Register {
 impl Drop for Register {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
-        if let Some((server, database)) = &self.postgres {
-            // Best effort: a test that failed must still report its own failure.
-            let _ = on_postgres_server(server, &format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"));
+        if let Some((server, database, _)) = &self.postgres {
+            // Best effort: a failing drop must not turn a test's own failure into an abort.
+            let _ = postgres_admin(server, &format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"));
         }
     }
 }

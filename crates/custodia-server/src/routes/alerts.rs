@@ -27,8 +27,8 @@ pub fn routes() -> Router<AppState> {
 pub struct AlertView {
     /// Stable code: `RETURN_NOT_SCHEDULED`, `RETURN_OVERDUE`, `HELD_BEYOND_RELEASE`,
     /// `NO_LEGAL_BASIS`, `HOLD_IN_TRANSIT`, `CONTRACTED_PLACES_EXCEEDED`,
-    /// `STANDARD_CAPACITY_EXCEEDED`, `NOTIFICATION_OVERDUE`, `CELL_ABOVE_STANDARD`,
-    /// `OVERRIDE_EXPIRED`, `CELL_ABOVE_FLOOR`.
+    /// `STANDARD_CAPACITY_EXCEEDED`, `NOTIFICATION_OVERDUE`, `INVESTIGATION_OVERDUE`, `CELL_ABOVE_STANDARD`,
+    /// `OVERRIDE_EXPIRED`, `CELL_ABOVE_FLOOR`, and the case alerts of docs/lifecycle.md#alerts.
     pub code: String,
     /// `critical` or `warning`.
     pub severity: String,

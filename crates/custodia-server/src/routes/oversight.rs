@@ -11,7 +11,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use custodia_app::oversight::{NewContact, NewIncident, NewInspection};
-use custodia_core::incidents::{IncidentKind, Notification, Recipient};
+use custodia_core::incidents::{
+    Finding, IncidentKind, Investigation, InvestigationState, Notification, Recipient, hours_minutes,
+};
 use custodia_core::oversight::{ContactMeans, RecommendationState};
 use custodia_store::incidents::IncidentRow;
 use custodia_store::{ContactRow, InspectionRow, Timestamp};
@@ -33,6 +35,8 @@ use crate::wire::{Page, PageQuery, date, timestamp};
         file_incident,
         notify_incident,
         add_addendum,
+        move_investigation,
+        notifications_report,
         list_inspections,
         file_inspection,
         move_recommendation,
@@ -46,6 +50,10 @@ use crate::wire::{Page, PageQuery, date, timestamp};
         FileIncident,
         NotificationSent,
         AddendumRequest,
+        InvestigationView,
+        InvestigationStepView,
+        InvestigationMove,
+        NotificationReportLine,
         InspectionView,
         RecommendationView,
         FileInspection,
@@ -67,6 +75,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/incidents/{id}", get(get_incident))
         .route("/api/v1/incidents/{id}/notifications", post(notify_incident))
         .route("/api/v1/incidents/{id}/addenda", post(add_addendum))
+        .route("/api/v1/incidents/{id}/investigation", post(move_investigation))
+        .route("/api/v1/reports/notifications", get(notifications_report))
         .route("/api/v1/inspections", get(list_inspections).post(file_inspection))
         .route("/api/v1/inspections/{id}/recommendations/{index}", post(move_recommendation))
         .route("/api/v1/contacts", get(list_contacts).post(log_contact))
@@ -85,8 +95,42 @@ pub struct NotificationView {
     pub due_at: String,
     /// When it was sent (null while pending).
     pub sent_at: Option<String>,
-    /// `pending`, `overdue` (pending and past its deadline now), `sent` or `sent_late`.
+    /// `pending`, `overdue` (not sent and past its deadline now), `sent_on_time` or `sent_late`
+    /// (sent after its deadline: it stays late).
     pub status: String,
+    /// How late, in hours and minutes (`26h 05m`): from the deadline to when it was sent
+    /// (`sent_late`) or to now (`overdue`); null otherwise.
+    pub late_by: Option<String>,
+    /// The same lateness in seconds.
+    pub late_by_seconds: Option<i64>,
+}
+
+/// One move of an investigation.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct InvestigationStepView {
+    /// The state entered: `investigating` or `closed`.
+    pub state: String,
+    /// The finding (closing only).
+    pub finding: Option<String>,
+    /// Who recorded the move.
+    pub by: String,
+    /// When, RFC 3339 UTC.
+    pub at: String,
+}
+
+/// The investigation of an allegation.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct InvestigationView {
+    /// `open`, `investigating` or `closed`.
+    pub state: String,
+    /// `substantiated`, `unsubstantiated` or `inconclusive` once closed; null before.
+    pub finding: Option<String>,
+    /// To be closed by (30 days after the allegation), RFC 3339 UTC.
+    pub due_at: String,
+    /// Not closed and past `due_at` now (the `INVESTIGATION_OVERDUE` warning).
+    pub overdue: bool,
+    /// The moves, in order.
+    pub steps: Vec<InvestigationStepView>,
 }
 
 /// A correction or addition to an incident report.
@@ -118,6 +162,8 @@ pub struct IncidentView {
     pub addenda: Vec<AddendumView>,
     /// The mandatory notifications (empty for kinds that open none).
     pub notifications: Vec<NotificationView>,
+    /// The investigation (a torture allegation opens one; null for other kinds).
+    pub investigation: Option<InvestigationView>,
 }
 
 fn unix_text(seconds: i64) -> String {
@@ -125,17 +171,33 @@ fn unix_text(seconds: i64) -> String {
 }
 
 fn notification_view(n: &Notification, now_unix: i64) -> NotificationView {
-    let status = match n.sent_at_unix {
-        Some(_) if n.was_late() => "sent_late",
-        Some(_) => "sent",
-        None if n.is_overdue(now_unix) => "overdue",
-        None => "pending",
-    };
+    let late_by_seconds = n.late_by_seconds(now_unix);
     NotificationView {
         recipient: n.recipient.as_str().to_owned(),
         due_at: unix_text(n.due_at_unix),
         sent_at: n.sent_at_unix.map(unix_text),
-        status: status.to_owned(),
+        status: n.status(now_unix).as_str().to_owned(),
+        late_by: late_by_seconds.map(hours_minutes),
+        late_by_seconds,
+    }
+}
+
+fn investigation_view(i: &Investigation, now_unix: i64) -> InvestigationView {
+    InvestigationView {
+        state: i.state().as_str().to_owned(),
+        finding: i.finding().map(|f| f.as_str().to_owned()),
+        due_at: unix_text(i.due_at_unix()),
+        overdue: i.is_overdue(now_unix),
+        steps: i
+            .steps
+            .iter()
+            .map(|s| InvestigationStepView {
+                state: s.state.as_str().to_owned(),
+                finding: s.finding.map(|f| f.as_str().to_owned()),
+                by: s.by.clone(),
+                at: unix_text(s.at_unix),
+            })
+            .collect(),
     }
 }
 
@@ -155,6 +217,7 @@ fn incident_view(row: &IncidentRow) -> IncidentView {
             .map(|(author, text)| AddendumView { author: author.clone(), text: text.clone() })
             .collect(),
         notifications: row.notifications.iter().map(|n| notification_view(n, now)).collect(),
+        investigation: row.investigation.as_ref().map(|i| investigation_view(i, now)),
     }
 }
 
@@ -289,6 +352,106 @@ async fn add_addendum(
 ) -> ApiResult<axum::Json<IncidentView>> {
     let updated = state.app.add_addendum(&who, id, &body.text, &crate::clock::now()).await?;
     Ok(axum::Json(incident_view(&updated)))
+}
+
+/// A move of an investigation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvestigationMove {
+    /// `investigating` (from `open`) or `closed` (from `investigating`).
+    pub status: String,
+    /// `substantiated`, `unsubstantiated` or `inconclusive`: required to close, refused otherwise.
+    pub finding: Option<String>,
+}
+
+/// Moves the investigation of a torture allegation: `open → investigating → closed`, closing with a
+/// finding. Legal officers and inspectors; each move is a journal event naming who and when.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/investigation", tag = "incidents", request_body = InvestigationMove,
+    params(("id" = i64, Path, description = "Incident id"), ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
+    responses((status = 200, body = IncidentView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "`INVESTIGATION_STATE`: not a move of open → investigating → closed; \
+            `FINDING_REQUIRED`: closing without a finding; `NO_INVESTIGATION`: the incident has none")))]
+async fn move_investigation(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<i64>,
+    Json(body): Json<InvestigationMove>,
+) -> ApiResult<axum::Json<IncidentView>> {
+    let to = InvestigationState::parse(&body.status)
+        .filter(|s| *s != InvestigationState::Open)
+        .ok_or_else(|| ApiError::invalid("status", "must be investigating or closed"))?;
+    let finding = body
+        .finding
+        .as_deref()
+        .map(|f| {
+            Finding::parse(f)
+                .ok_or_else(|| ApiError::invalid("finding", "must be substantiated, unsubstantiated or inconclusive"))
+        })
+        .transpose()?;
+    let updated = state.app.move_investigation(&who, id, to, finding, &crate::clock::now()).await?;
+    Ok(axum::Json(incident_view(&updated)))
+}
+
+/// Parameters of the notifications report.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NotificationsQuery {
+    /// The agreement (required).
+    pub agreement: String,
+}
+
+/// One notification an incident owes, where it stands now and how late it is.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct NotificationReportLine {
+    /// The incident.
+    pub incident_id: i64,
+    /// The incident's kind.
+    pub kind: String,
+    /// The case concerned, if any.
+    pub case_id: Option<i64>,
+    /// `next_of_kin`, `sending_state` or `independent_authority`.
+    pub recipient: String,
+    /// Deadline, RFC 3339 UTC.
+    pub due_at: String,
+    /// When it was sent (null while not sent).
+    pub sent_at: Option<String>,
+    /// `sent_on_time`, `sent_late`, `overdue` or `pending`.
+    pub status: String,
+    /// How late, in hours and minutes (`26h 05m`): sent late — deadline to sending; overdue —
+    /// deadline to now; null otherwise.
+    pub late_by: Option<String>,
+    /// The same lateness in seconds.
+    pub late_by_seconds: Option<i64>,
+}
+
+/// The notifications report (as `custodia report notifications --json`): every notification of the
+/// agreement's incidents in the caller's scope, in incident order. A notification sent late stays
+/// `sent_late` with its lateness.
+#[utoipa::path(get, path = "/api/v1/reports/notifications", tag = "reports", params(NotificationsQuery),
+    responses((status = 200, body = [NotificationReportLine]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn notifications_report(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(q): Query<NotificationsQuery>,
+) -> ApiResult<axum::Json<Vec<NotificationReportLine>>> {
+    let lines = state.app.notifications_report(&who, &q.agreement, &crate::clock::now()).await?;
+    Ok(axum::Json(
+        lines
+            .into_iter()
+            .map(|l| NotificationReportLine {
+                incident_id: l.incident_id,
+                kind: l.kind.as_str().to_owned(),
+                case_id: l.case_id,
+                recipient: l.recipient.as_str().to_owned(),
+                due_at: unix_text(l.due_at_unix),
+                sent_at: l.sent_at_unix.map(unix_text),
+                status: l.status.as_str().to_owned(),
+                late_by: l.late_by_seconds.map(hours_minutes),
+                late_by_seconds: l.late_by_seconds,
+            })
+            .collect(),
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
