@@ -32,6 +32,8 @@ fn holds_place(row: &CaseWithPerson, facility_id: &str) -> bool {
 
 impl App {
     /// Every open alert of the agreement on `on`, most severe first, limited to the caller's scope.
+    /// A notification deadline counts as passed when it falls before the end of `on` in its
+    /// facility's time zone ([`crate::days`]); with no day given, edges ask [`App::today_at`].
     /// Subjects are `case-<id>/<sending person id>`, a facility id, `incident-<id>` or `agreement`.
     pub async fn alerts(&self, who: &Principal, agreement_id: &str, on: Date) -> AppResult<Vec<Alert>> {
         let agreement = self.agreement(who, agreement_id).await?.agreement;
@@ -64,10 +66,19 @@ impl App {
             .collect();
         let contracted = agreement.facilities.iter().map(|f| f.contracted_places).fold(0u32, u32::saturating_add);
         let incident_ids: Vec<String> = incidents.iter().map(|i| format!("incident-{}", i.id)).collect();
+        // A notification deadline is judged on the facility's day (docs/oversight.md#incidents): the
+        // zone of the facility holding the incident's case, else the agreement's default zone.
+        let facility_of = |case_id: Option<i64>| {
+            case_id.and_then(|c| rows.iter().find(|r| r.case.id == c)).and_then(|r| r.case.facility_id.as_deref())
+        };
         let incident_facts: Vec<IncidentFacts<'_>> = incidents
             .iter()
             .zip(&incident_ids)
-            .map(|(i, incident_id)| IncidentFacts { incident_id, notifications: &i.notifications })
+            .map(|(i, incident_id)| IncidentFacts {
+                incident_id,
+                notifications: &i.notifications,
+                time_zone: crate::days::zone_of(&agreement, facility_of(i.case_id)),
+            })
             .collect();
         let alerts = open_alerts(&facts, &counts, contracted, &incident_facts, on);
 
