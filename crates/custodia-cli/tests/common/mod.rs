@@ -31,6 +31,8 @@ pub struct Register {
     pub dir: PathBuf,
     /// Tokens by user name.
     tokens: RefCell<HashMap<String, String>>,
+    /// On PostgreSQL ([`Register::new_on_postgres`]): the server's URL and this register's database.
+    postgres: Option<(String, String)>,
 }
 
 /// The operational roles, each with a user made when the register is.
@@ -69,10 +71,44 @@ pub fn role_for(args: &[&str]) -> &'static str {
 impl Register {
     /// A new register in a fresh directory, made by `custodia init --admin root`.
     pub fn new(name: &str) -> Self {
+        Self::create(name, None)
+    }
+
+    /// The registers a scenario runs on: SQLite always, and a fresh PostgreSQL database too when
+    /// `CUSTODIA_TEST_POSTGRES_URL` is set (as in CI); without it, says so on standard error.
+    pub fn on_each_database(name: &str) -> Vec<Self> {
+        let mut all = vec![Self::new(name)];
+        match Self::new_on_postgres(name) {
+            Some(r) => all.push(r),
+            None => {
+                use std::io::Write;
+                let _ =
+                    writeln!(std::io::stderr(), "{name}: PostgreSQL skipped: CUSTODIA_TEST_POSTGRES_URL is not set");
+            }
+        }
+        all
+    }
+
+    /// A new register on a fresh PostgreSQL database (`CUSTODIA_DATABASE_URL`), when
+    /// `CUSTODIA_TEST_POSTGRES_URL` names a server; `None` otherwise.
+    pub fn new_on_postgres(name: &str) -> Option<Self> {
+        let server = std::env::var("CUSTODIA_TEST_POSTGRES_URL").ok()?;
+        let database = format!("custodia_cli_{}_{}", name.replace('-', "_"), std::process::id());
+        postgres_admin(&server, &format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"));
+        postgres_admin(&server, &format!("CREATE DATABASE {database}"));
+        Some(Self::create(&format!("{name}-pg"), Some((server, database))))
+    }
+
+    /// `sqlite` or `postgres`, for messages.
+    pub fn backend(&self) -> &'static str {
+        if self.postgres.is_some() { "postgres" } else { "sqlite" }
+    }
+
+    fn create(name: &str, postgres: Option<(String, String)>) -> Self {
         let dir = std::env::temp_dir().join(format!("custodia-cli-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let r = Register { dir, tokens: RefCell::new(HashMap::new()) };
+        let r = Register { dir, tokens: RefCell::new(HashMap::new()), postgres };
         let out = r.bare(&["init", "--admin", "root"]);
         assert!(out.status.success(), "init: {}", String::from_utf8_lossy(&out.stderr));
         let stdout = String::from_utf8(out.stdout).unwrap();
@@ -97,9 +133,19 @@ impl Register {
         self.dir.join("data")
     }
 
+    /// The binary pointed at this register (its data directory, and its database on PostgreSQL).
+    fn command(&self) -> Command {
+        let mut command = custodia();
+        command.env("CUSTODIA_DATA_DIR", self.data_dir());
+        if let Some((server, database)) = &self.postgres {
+            command.env("CUSTODIA_DATABASE_URL", with_database(server, database));
+        }
+        command
+    }
+
     /// Runs the binary on this register without a token.
     pub fn bare(&self, args: &[&str]) -> Output {
-        custodia().args(args).env("CUSTODIA_DATA_DIR", self.data_dir()).output().unwrap()
+        self.command().args(args).output().unwrap()
     }
 
     /// The token of a user, created with `role` (scoped to every agreement) if new.
@@ -108,9 +154,9 @@ impl Register {
             return t.clone();
         }
         let root = self.tokens.borrow().get("root").unwrap().clone();
-        let add = custodia()
+        let add = self
+            .command()
             .args(["user", "add", name, "--role", role, "--agreements", "*"])
-            .env("CUSTODIA_DATA_DIR", self.data_dir())
             .env("CUSTODIA_TOKEN", &root)
             .output()
             .unwrap();
@@ -148,7 +194,7 @@ impl Register {
 
     /// Runs a command with a given token.
     pub fn run_with_token(&self, token: &str, args: &[&str]) -> Output {
-        custodia().args(args).env("CUSTODIA_DATA_DIR", self.data_dir()).env("CUSTODIA_TOKEN", token).output().unwrap()
+        self.command().args(args).env("CUSTODIA_TOKEN", token).output().unwrap()
     }
 
     pub fn ok(&self, args: &[&str]) -> String {
@@ -184,5 +230,32 @@ impl Register {
 impl Drop for Register {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some((server, database)) = &self.postgres {
+            postgres_admin(server, &format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"));
+        }
     }
+}
+
+/// Runs one administrative statement on the PostgreSQL server.
+fn postgres_admin(server: &str, statement: &str) {
+    use sqlx::Connection;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let mut admin = sqlx::PgConnection::connect(server).await.unwrap();
+        sqlx::query(statement).execute(&mut admin).await.unwrap();
+        admin.close().await.unwrap();
+    });
+}
+
+/// The server URL with its database replaced by `name`.
+fn with_database(server: &str, name: &str) -> String {
+    let (base, query) = server.split_once('?').map_or((server, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
+    let mut url = format!("{}/{name}", &base[..path_start]);
+    if let Some(q) = query {
+        url.push('?');
+        url.push_str(q);
+    }
+    url
 }
