@@ -195,6 +195,7 @@ pub fn person(sending_id: &str, family_name: &str, birth_date: &str, class: &str
         torture_risk: Some("no_risk".into()),
         torture_risk_assessed_on: Some("2025-05-01".into()),
         care_needs: Some("no".into()),
+        removal_destination: None,
     }
 }
 
