@@ -678,3 +678,78 @@ pub fn csv_export(doc: &Document) -> Vec<u8> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const AGREEMENT: &str = r#"
+id = "xx-days"
+title = "Days"
+sending_state = "US"
+receiving_state = "SV"
+legal_custodian = "sending"
+governing_law = "sending"
+currency = "USD"
+starts = 2025-01-01
+ends = 2025-12-31
+sentence_profile = "us-federal"
+[[facilities]]
+id = "f1"
+name = "Facility one"
+country = "SV"
+stated_capacity = 100
+contracted_places = 50
+time_zone = "America/El_Salvador"
+[[facilities]]
+id = "f2"
+name = "Facility two"
+country = "SV"
+stated_capacity = 100
+contracted_places = 50
+[fees]
+model = "per_diem"
+rate_minor = 10000
+"#;
+
+    fn event(action: &str, from: &str, to: &str, facility: Option<&str>, occurred_at: &str) -> String {
+        json!({"kind": "case.transition", "data": {
+            "case_id": 7, "action": action, "from": from, "to": to, "facility_id": facility,
+            "occurred_at": occurred_at, "record": {"intake": {"admitted_on": "2025-03-10"}}
+        }})
+        .to_string()
+    }
+
+    fn day(text: &str) -> Date {
+        Date::parse(text).unwrap()
+    }
+
+    /// docs/billing.md#stay-days: the intake date starts the stay; a departure is dated in the zone
+    /// of the facility the person was held in (its event names no facility).
+    #[test]
+    fn a_departure_is_dated_in_the_zone_of_the_facility_left() {
+        let agreement = Agreement::from_toml(AGREEMENT).unwrap();
+        let mut held_in = HeldIn::default();
+        let admit = event("admit", "in_transit", "in_custody", Some("f1"), "2025-03-11T15:00:00Z");
+        let (_, facility, change, on) = custody_change(&admit, &agreement, &mut held_in).unwrap().unwrap();
+        assert_eq!((facility.as_str(), change, on), ("f1", CustodyChange::Admitted, day("2025-03-10")));
+        let release = event("release", "in_custody", "released", None, "2025-04-01T01:00:00Z");
+        let (_, _, change, on) = custody_change(&release, &agreement, &mut held_in).unwrap().unwrap();
+        assert_eq!((change, on), (CustodyChange::Left, day("2025-03-31")), "19:00 on 31 March in San Salvador");
+
+        // Moved to f2 (UTC) first: the same instant is 1 April there.
+        let mut held_in = HeldIn::default();
+        custody_change(&admit, &agreement, &mut held_in).unwrap();
+        let moved = event("move", "in_custody", "in_custody", Some("f2"), "2025-03-20T12:00:00Z");
+        assert!(custody_change(&moved, &agreement, &mut held_in).unwrap().is_none());
+        let (_, _, _, on) = custody_change(&release, &agreement, &mut held_in).unwrap().unwrap();
+        assert_eq!(on, day("2025-04-01"));
+    }
+
+    #[test]
+    fn a_departure_without_a_readable_time_is_an_error_not_a_guess() {
+        let agreement = Agreement::from_toml(AGREEMENT).unwrap();
+        let release = event("release", "in_custody", "released", None, "31 March");
+        assert!(custody_change(&release, &agreement, &mut HeldIn::default()).is_err());
+    }
+}

@@ -214,6 +214,7 @@ fn person(i: u32) -> PersonData {
         torture_risk: Some("no_risk".into()),
         torture_risk_assessed_on: Some("2025-05-01".into()),
         care_needs: Some("no".into()),
+        removal_destination: None,
     }
 }
 
