@@ -49,6 +49,8 @@ fn investigation_alerts(incidents: &[IncidentRow], incident_ids: &[String], on: 
 
 impl App {
     /// Every open alert of the agreement on `on`, most severe first, limited to the caller's scope.
+    /// A notification deadline counts as passed when it falls before the end of `on` in its
+    /// facility's time zone ([`crate::days`]); with no day given, edges ask [`App::today_at`].
     /// Subjects are `case-<id>/<sending person id>`, a facility id, `cell-<facility>/<cell>`,
     /// `incident-<id>` or `agreement`.
     pub async fn alerts(&self, who: &Principal, agreement_id: &str, on: Date) -> AppResult<Vec<Alert>> {
@@ -88,10 +90,19 @@ impl App {
             })
             .collect();
         let incident_ids: Vec<String> = incidents.iter().map(|i| format!("incident-{}", i.id)).collect();
+        // A notification deadline is judged on the facility's day (docs/oversight.md#incidents): the
+        // zone of the facility holding the incident's case, else the agreement's default zone.
+        let facility_of = |case_id: Option<i64>| {
+            case_id.and_then(|c| rows.iter().find(|r| r.case.id == c)).and_then(|r| r.case.facility_id.as_deref())
+        };
         let incident_facts: Vec<IncidentFacts<'_>> = incidents
             .iter()
             .zip(&incident_ids)
-            .map(|(i, incident_id)| IncidentFacts { incident_id, notifications: &i.notifications })
+            .map(|(i, incident_id)| IncidentFacts {
+                incident_id,
+                notifications: &i.notifications,
+                time_zone: crate::days::zone_of(&agreement, facility_of(i.case_id)),
+            })
             .collect();
         let mut alerts = open_alerts(&agreement, &facts, &counts, &incident_facts, on);
         // Investigations of allegations not closed within 30 days (docs/oversight.md#investigations).

@@ -58,7 +58,8 @@ pub struct DraftInvoice {
     pub period: String,
     /// Extras of the period, as given (checked here, the same for every edge).
     pub extras: Vec<ExtraFields>,
-    /// Today (default: the date of `now`, UTC).
+    /// Today (default: the day of `now` in the agreement's default time zone, its first
+    /// facility's; docs/lifecycle.md#days).
     pub on: Option<Date>,
 }
 
@@ -145,13 +146,13 @@ impl App {
             ledger::parse_period(period).map_err(|e| AppError::invalid("period", format!("{period:?}: {e}")))?;
         Period::new(&record.agreement, y, m).map_err(|e| AppError::invalid("period", e.to_string()))?;
         let extras = billing::check_extras(&record.agreement, Some((y, m)), &request.extras).map_err(extras_invalid)?;
-        let on = request.on.unwrap_or(today(now)?);
+        let on = request.on.unwrap_or_else(|| crate::days::today_in(&record.agreement, None, now));
         let doc = self.compute_invoice(&request.agreement_id, period, &extras, Some(on)).await?;
         self.store_draft(&doc, who, now).await
     }
 
-    /// Drafts the credit note settling an agreement that has ended by `on` (default: the date of
-    /// `now`) and whose every period is issued.
+    /// Drafts the credit note settling an agreement that has ended by `on` (default: the day of
+    /// `now` in the agreement's default time zone) and whose every period is issued.
     pub async fn draft_credit_note(
         &self,
         who: &Principal,
@@ -159,9 +160,9 @@ impl App {
         on: Option<Date>,
         now: &Timestamp,
     ) -> AppResult<Invoice> {
-        self.agreement(who, agreement_id).await?;
+        let record = self.agreement(who, agreement_id).await?;
         who.require(Capability::Invoices)?;
-        let on = on.unwrap_or(today(now)?);
+        let on = on.unwrap_or_else(|| crate::days::today_in(&record.agreement, None, now));
         let doc = self.compute_credit_note(agreement_id, Some(on)).await?;
         self.store_draft(&doc, who, now).await
     }
@@ -307,9 +308,11 @@ impl App {
     }
 
     /// The stays of an agreement from its custody records as they stand: one per admitted case,
-    /// from the intake date to the day the person was returned, released or died (the event's
-    /// `occurred_at` date, UTC). Refused when a person held has no readable security class.
+    /// from the intake date to the day the person was returned, released or died — the calendar
+    /// day of the step's `occurred_at` in the facility's time zone (docs/billing.md#stay-days).
+    /// Refused when a person held has no readable security class.
     pub(crate) async fn stays(&self, agreement_id: &str) -> AppResult<Vec<billing::Stay>> {
+        let (_, agreement) = self.current_agreement(agreement_id).await?;
         let persons: BTreeMap<i64, (String, Option<String>)> = self
             .store()
             .cases_with_persons(agreement_id)
@@ -319,8 +322,11 @@ impl App {
             .collect();
         let mut events = Vec::new();
         let mut problems = Vec::new();
+        let mut held_in = HeldIn::default();
         for body in self.store().case_transition_bodies(agreement_id).await? {
-            let Some((case_id, facility_id, change, on)) = custody_change(&body)? else { continue };
+            let Some((case_id, facility_id, change, on)) = custody_change(&body, &agreement, &mut held_in)? else {
+                continue;
+            };
             let (person_id, class) = persons.get(&case_id).cloned().unwrap_or_default();
             let Some(security_class) = class.as_deref().and_then(SecurityClass::parse) else {
                 problems.push(format!(
@@ -453,15 +459,34 @@ fn draft_extras(draft: &Document, agreement: &Agreement) -> AppResult<Vec<Extra>
         .collect())
 }
 
+/// Per case, the facility it was last placed in (a departure's event names none: the person has
+/// left it), so that a departure is dated in that facility's days.
+type HeldIn = BTreeMap<i64, String>;
+
 /// From one case event body: the case, facility, custody change and its date, when the event
 /// admits the person or ends their custody; `None` for other events.
-fn custody_change(body: &str) -> AppResult<Option<(i64, String, CustodyChange, Date)>> {
+///
+/// Days are the facility's (docs/billing.md#stay-days). The stay starts on the intake date
+/// (`admitted_on`): the intake record's own civil date, written with its hour in the facility's
+/// days, which stands even when the admission was recorded later (then `occurred_at` is the
+/// recording time). A departure has no such date: it ends on the calendar day of its
+/// `occurred_at` in the time zone of the facility the person was held in.
+fn custody_change(
+    body: &str,
+    agreement: &Agreement,
+    held_in: &mut HeldIn,
+) -> AppResult<Option<(i64, String, CustodyChange, Date)>> {
     let bad = |what: String| AppError::Internal(format!("case event: {what}"));
     let v: Value = serde_json::from_str(body).map_err(|e| bad(e.to_string()))?;
     let data = v.get("data").ok_or_else(|| bad("no data".into()))?;
     let case_id = data.get("case_id").and_then(Value::as_i64).ok_or_else(|| bad("case_id".into()))?;
     let state = |key: &str| data.get(key).and_then(Value::as_str).and_then(CaseState::parse);
     let held = |s: Option<CaseState>| matches!(s, Some(CaseState::InCustody | CaseState::ReturnScheduled));
+    let placed_in = data.get("facility_id").and_then(Value::as_str).filter(|f| !f.is_empty());
+    let last_facility = held_in.get(&case_id).cloned();
+    if let Some(f) = placed_in {
+        held_in.insert(case_id, f.to_owned());
+    }
     let (change, on) = if data.get("action").and_then(Value::as_str) == Some("admit") {
         let on = data
             .pointer("/record/intake/admitted_on")
@@ -475,15 +500,14 @@ fn custody_change(body: &str) -> AppResult<Option<(i64, String, CustodyChange, D
             .and_then(Value::as_str)
             .or_else(|| v.get("occurred_at").and_then(Value::as_str))
             .unwrap_or_default();
-        let on = when
-            .get(..10)
-            .and_then(|t| Date::parse(t).ok())
-            .ok_or_else(|| bad(format!("case {case_id}: departure without a date")))?;
-        (CustodyChange::Left, on)
+        let instant =
+            Timestamp::parse(when).map_err(|e| bad(format!("case {case_id}: departure without a time: {e}")))?;
+        let zone = crate::days::zone_of(agreement, last_facility.as_deref());
+        (CustodyChange::Left, zone.local_date(instant.unix_seconds()))
     } else {
         return Ok(None);
     };
-    let facility_id = data.get("facility_id").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let facility_id = placed_in.unwrap_or_default().to_owned();
     Ok(Some((case_id, facility_id, change, on)))
 }
 
@@ -511,14 +535,6 @@ fn amount(field: &str, value: Option<i64>, min: i64) -> AppResult<Option<i64>> {
         }
         other => Ok(other),
     }
-}
-
-/// The UTC date of `now`.
-fn today(now: &Timestamp) -> AppResult<Date> {
-    now.as_str()
-        .get(..10)
-        .and_then(|t| Date::parse(t).ok())
-        .ok_or_else(|| AppError::Internal(format!("clock: {}", now.as_str())))
 }
 
 fn two_person(prepared_by: &str, id: i64) -> AppError {
@@ -661,4 +677,79 @@ pub fn csv_export(doc: &Document) -> Vec<u8> {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const AGREEMENT: &str = r#"
+id = "xx-days"
+title = "Days"
+sending_state = "US"
+receiving_state = "SV"
+legal_custodian = "sending"
+governing_law = "sending"
+currency = "USD"
+starts = 2025-01-01
+ends = 2025-12-31
+sentence_profile = "us-federal"
+[[facilities]]
+id = "f1"
+name = "Facility one"
+country = "SV"
+stated_capacity = 100
+contracted_places = 50
+time_zone = "America/El_Salvador"
+[[facilities]]
+id = "f2"
+name = "Facility two"
+country = "SV"
+stated_capacity = 100
+contracted_places = 50
+[fees]
+model = "per_diem"
+rate_minor = 10000
+"#;
+
+    fn event(action: &str, from: &str, to: &str, facility: Option<&str>, occurred_at: &str) -> String {
+        json!({"kind": "case.transition", "data": {
+            "case_id": 7, "action": action, "from": from, "to": to, "facility_id": facility,
+            "occurred_at": occurred_at, "record": {"intake": {"admitted_on": "2025-03-10"}}
+        }})
+        .to_string()
+    }
+
+    fn day(text: &str) -> Date {
+        Date::parse(text).unwrap()
+    }
+
+    /// docs/billing.md#stay-days: the intake date starts the stay; a departure is dated in the zone
+    /// of the facility the person was held in (its event names no facility).
+    #[test]
+    fn a_departure_is_dated_in_the_zone_of_the_facility_left() {
+        let agreement = Agreement::from_toml(AGREEMENT).unwrap();
+        let mut held_in = HeldIn::default();
+        let admit = event("admit", "in_transit", "in_custody", Some("f1"), "2025-03-11T15:00:00Z");
+        let (_, facility, change, on) = custody_change(&admit, &agreement, &mut held_in).unwrap().unwrap();
+        assert_eq!((facility.as_str(), change, on), ("f1", CustodyChange::Admitted, day("2025-03-10")));
+        let release = event("release", "in_custody", "released", None, "2025-04-01T01:00:00Z");
+        let (_, _, change, on) = custody_change(&release, &agreement, &mut held_in).unwrap().unwrap();
+        assert_eq!((change, on), (CustodyChange::Left, day("2025-03-31")), "19:00 on 31 March in San Salvador");
+
+        // Moved to f2 (UTC) first: the same instant is 1 April there.
+        let mut held_in = HeldIn::default();
+        custody_change(&admit, &agreement, &mut held_in).unwrap();
+        let moved = event("move", "in_custody", "in_custody", Some("f2"), "2025-03-20T12:00:00Z");
+        assert!(custody_change(&moved, &agreement, &mut held_in).unwrap().is_none());
+        let (_, _, _, on) = custody_change(&release, &agreement, &mut held_in).unwrap().unwrap();
+        assert_eq!(on, day("2025-04-01"));
+    }
+
+    #[test]
+    fn a_departure_without_a_readable_time_is_an_error_not_a_guess() {
+        let agreement = Agreement::from_toml(AGREEMENT).unwrap();
+        let release = event("release", "in_custody", "released", None, "31 March");
+        assert!(custody_change(&release, &agreement, &mut HeldIn::default()).is_err());
+    }
 }

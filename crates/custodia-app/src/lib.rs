@@ -14,6 +14,7 @@ pub mod billing;
 pub mod cases;
 pub mod cells;
 pub mod config;
+pub mod days;
 pub mod error;
 pub mod fields;
 pub mod journal;

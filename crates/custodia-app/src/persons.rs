@@ -721,7 +721,7 @@ impl App {
             if matching.is_empty() {
                 continue;
             }
-            let since = self.last_transitions(&id).await?;
+            let since = self.last_transitions(&agreement, &id).await?;
             found.extend(matching.into_iter().map(|c| located(&agreement, c, &since)));
         }
         Ok(found)
@@ -769,9 +769,12 @@ impl App {
         Ok(seen)
     }
 
-    /// The date of each case's last transition under an agreement.
-    async fn last_transitions(&self, agreement_id: &str) -> AppResult<HashMap<i64, String>> {
+    /// The day of each case's last transition under an agreement: the calendar day of its
+    /// `occurred_at` in the time zone of the facility the case was last placed in (the agreement's
+    /// default zone before any placement; docs/lifecycle.md#days).
+    async fn last_transitions(&self, agreement: &Agreement, agreement_id: &str) -> AppResult<HashMap<i64, String>> {
         let mut since = HashMap::new();
+        let mut placed: HashMap<i64, String> = HashMap::new();
         for body in self.store().case_transition_bodies(agreement_id).await? {
             let Ok(v) = serde_json::from_str::<serde_json::Value>(&body) else { continue };
             let case_id = v.pointer("/data/case_id").and_then(serde_json::Value::as_i64);
@@ -779,9 +782,14 @@ impl App {
                 .pointer("/data/occurred_at")
                 .and_then(serde_json::Value::as_str)
                 .or_else(|| v.get("occurred_at").and_then(serde_json::Value::as_str));
-            if let (Some(case_id), Some(at)) = (case_id, at) {
-                since.insert(case_id, at.get(..10).unwrap_or_default().to_owned());
+            let facility = v.pointer("/data/facility_id").and_then(serde_json::Value::as_str);
+            let (Some(case_id), Some(at)) = (case_id, at) else { continue };
+            if let Some(f) = facility {
+                placed.insert(case_id, f.to_owned());
             }
+            let Ok(instant) = Timestamp::parse(at) else { continue };
+            let zone = crate::days::zone_of(agreement, placed.get(&case_id).map(String::as_str));
+            since.insert(case_id, zone.local_date(instant.unix_seconds()).to_string());
         }
         Ok(since)
     }

@@ -46,7 +46,7 @@ pub(crate) enum InvoicesCommand {
         /// Extras of the period (CSV: date,code,description,amount_minor).
         #[arg(long, value_name = "FILE")]
         extras: Option<PathBuf>,
-        /// Today (default: the UTC date now); the period must be over.
+        /// Today (default: today in the agreement's time zone, its first facility's); the period must be over.
         #[arg(long, value_name = "DATE", value_parser = crate::parse_date_arg)]
         on: Option<Date>,
         #[command(flatten)]
@@ -64,7 +64,7 @@ pub(crate) enum InvoicesCommand {
         /// The agreement.
         #[arg(long, value_name = "ID")]
         agreement: String,
-        /// Today (default: the UTC date now); must be after the agreement's end.
+        /// Today (default: today in the agreement's time zone, its first facility's); must be after the agreement's end.
         #[arg(long, value_name = "DATE", value_parser = crate::parse_date_arg)]
         on: Option<Date>,
         #[command(flatten)]

@@ -13,7 +13,7 @@ use custodia_store::incidents::IncidentRow;
 
 use crate::CmdResult;
 use crate::case_cmd::parse_time;
-use crate::register_cmd::{RegisterArgs, app_failure, block_on, open};
+use crate::register_cmd::{RegisterArgs, Session, app_failure, block_on, open};
 
 /// `custodia alerts`.
 #[derive(Debug, Args)]
@@ -21,9 +21,10 @@ pub(crate) struct AlertsArgs {
     /// The agreement.
     #[arg(long, value_name = "ID")]
     agreement: String,
-    /// The day the alerts are computed for (a parameter, never the clock).
+    /// The day the alerts are computed for (default: today in the agreement's time zone, its first
+    /// facility's; docs/lifecycle.md#days).
     #[arg(long, value_name = "DATE", value_parser = crate::parse_date_arg)]
-    on: Date,
+    on: Option<Date>,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -31,10 +32,19 @@ pub(crate) struct AlertsArgs {
     register: RegisterArgs,
 }
 
+/// The day given, or today in the agreement's time zone (`App::today_at`).
+async fn day_or_today(s: &Session, agreement: &str, on: Option<Date>) -> Result<Date, crate::Failure> {
+    match on {
+        Some(day) => Ok(day),
+        None => s.app.today_at(&s.who, agreement, None, &s.now).await.map_err(app_failure),
+    }
+}
+
 pub(crate) fn run_alerts(args: &AlertsArgs) -> CmdResult {
     block_on(async {
         let s = open(&args.register).await?;
-        let alerts = s.app.alerts(&s.who, &args.agreement, args.on).await.map_err(app_failure)?;
+        let on = day_or_today(&s, &args.agreement, args.on).await?;
+        let alerts = s.app.alerts(&s.who, &args.agreement, on).await.map_err(app_failure)?;
         s.app.close().await;
         let mut out = std::io::stdout().lock();
         if args.json {
@@ -46,7 +56,7 @@ pub(crate) fn run_alerts(args: &AlertsArgs) -> CmdResult {
                 .collect();
             writeln!(out, "{}", serde_json::to_string(&list).map_err(anyhow::Error::from)?)?;
         } else if alerts.is_empty() {
-            writeln!(out, "no open alerts for {} on {}", args.agreement, args.on)?;
+            writeln!(out, "no open alerts for {} on {on}", args.agreement)?;
         } else {
             for a in &alerts {
                 writeln!(
@@ -69,9 +79,10 @@ pub(crate) struct LegalBasisArgs {
     /// The agreement.
     #[arg(long, value_name = "ID")]
     agreement: String,
-    /// The day of the audit (a parameter, never the clock).
+    /// The day of the audit (default: today in the agreement's time zone, its first facility's;
+    /// docs/lifecycle.md#days).
     #[arg(long, value_name = "DATE", value_parser = crate::parse_date_arg)]
-    on: Date,
+    on: Option<Date>,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -84,7 +95,8 @@ pub(crate) struct LegalBasisArgs {
 pub(crate) fn run_legal_basis(args: &LegalBasisArgs) -> CmdResult {
     block_on(async {
         let s = open(&args.register).await?;
-        let findings = s.app.legal_basis_report(&s.who, &args.agreement, args.on).await.map_err(app_failure)?;
+        let on = day_or_today(&s, &args.agreement, args.on).await?;
+        let findings = s.app.legal_basis_report(&s.who, &args.agreement, on).await.map_err(app_failure)?;
         s.app.close().await;
         let mut out = std::io::stdout().lock();
         if args.json {
@@ -96,13 +108,9 @@ pub(crate) fn run_legal_basis(args: &LegalBasisArgs) -> CmdResult {
                 .collect();
             writeln!(out, "{}", serde_json::to_string(&list).map_err(anyhow::Error::from)?)?;
         } else if findings.is_empty() {
-            writeln!(
-                out,
-                "legal-basis audit of {} on {}: everyone held has a current legal basis",
-                args.agreement, args.on
-            )?;
+            writeln!(out, "legal-basis audit of {} on {on}: everyone held has a current legal basis", args.agreement)?;
         } else {
-            writeln!(out, "legal-basis audit of {} on {}: {} case(s)", args.agreement, args.on, findings.len())?;
+            writeln!(out, "legal-basis audit of {} on {on}: {} case(s)", args.agreement, findings.len())?;
             for f in &findings {
                 writeln!(out, "case {} (person {}, {}): {}", f.case_id, f.person_id, f.state, f.problems.join("; "))?;
             }

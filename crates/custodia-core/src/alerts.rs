@@ -264,6 +264,9 @@ pub struct IncidentFacts<'a> {
     pub incident_id: &'a str,
     /// Its notifications.
     pub notifications: &'a [crate::incidents::Notification],
+    /// The time zone whose day it is judged on: its case's facility's, or the agreement's default
+    /// zone for an incident without one (docs/oversight.md#incidents).
+    pub time_zone: crate::zone::TimeZone,
 }
 
 /// Every notification past its deadline and not sent at `now_unix` (a parameter, never the clock).
@@ -312,6 +315,12 @@ pub fn overdue_investigations(investigations: &[InvestigationFacts<'_>], now_uni
         .collect()
 }
 
+/// Every notification past its deadline and not sent at the end of `on` — its last second in the
+/// incident's time zone, so a deadline is judged on the facility's day (docs/oversight.md#incidents).
+pub fn overdue_notifications_on(incidents: &[IncidentFacts<'_>], on: Date) -> Vec<Alert> {
+    incidents.iter().flat_map(|i| overdue_notifications(std::slice::from_ref(i), i.time_zone.end_of_day(on))).collect()
+}
+
 /// Every open alert — cases (each on its facility's day), facilities, the agreement's contracted
 /// places and incident notifications — most severe first, then in input order.
 pub fn open_alerts(
@@ -344,9 +353,7 @@ pub fn open_alerts(
             );
         }
     }
-    // Notifications are judged at the end of the day asked about (23:59:59 UTC).
-    let end_of_day = i64::from(on.days_since_epoch()) * 86_400 + 86_399;
-    out.extend(overdue_notifications(incidents, end_of_day));
+    out.extend(overdue_notifications_on(incidents, on));
     out.sort_by_key(|a| a.kind.severity());
     out
 }
@@ -420,6 +427,7 @@ mod tests {
     use crate::custody::{Hold, HoldOrder};
 
     const CECOT: &str = include_str!("../../../examples/agreements/us-sv-cecot.toml");
+    use crate::zone::TimeZone;
 
     fn d(s: &str) -> Date {
         Date::parse(s).unwrap()
@@ -586,13 +594,42 @@ mod tests {
         let mut notifications =
             crate::incidents::notifications_for(crate::incidents::IncidentKind::Death, 0, &oversight);
         notifications[0].sent_at_unix = Some(3_600);
-        let incidents = [IncidentFacts { incident_id: "inc-1", notifications: &notifications }];
+        let incidents =
+            [IncidentFacts { incident_id: "inc-1", notifications: &notifications, time_zone: TimeZone::utc() }];
         assert!(overdue_notifications(&incidents, 24 * 3600).is_empty());
         let overdue = overdue_notifications(&incidents, 24 * 3600 + 1);
         assert_eq!(overdue.len(), 1, "next of kin was told; the sending state was not");
         assert_eq!(overdue[0].reason, "sending_state not notified; overdue by 0h 01m");
         assert_eq!(overdue[0].kind.severity(), Severity::Critical);
         assert_eq!(overdue_notifications(&incidents, 72 * 3600 + 1).len(), 2);
+    }
+
+    /// docs/oversight.md#incidents: a deadline at 02:00 UTC on 1 April is still 31 March (20:00) in
+    /// San Salvador, so asked about 31 March the notification is overdue there, not in Oslo.
+    #[test]
+    fn notification_deadlines_are_judged_on_the_facility_day() {
+        let oversight = crate::agreement::Oversight::default();
+        let apr_1 = i64::from(d("2025-04-01").days_since_epoch()) * 86_400;
+        let occurred = apr_1 + 2 * 3600 - 24 * 3600; // next of kin due 24 h later: 02:00Z on 1 April
+        let notifications =
+            crate::incidents::notifications_for(crate::incidents::IncidentKind::Death, occurred, &oversight);
+        let next_of_kin_due = notifications.iter().map(|n| n.due_at_unix).min().unwrap();
+        assert_eq!(next_of_kin_due, apr_1 + 2 * 3600);
+        let at = |zone: &str| IncidentFacts {
+            incident_id: "inc-1",
+            notifications: &notifications,
+            time_zone: TimeZone::parse(zone).unwrap(),
+        };
+        let in_sv = open_alerts(&[], &[], 1, &[at("America/El_Salvador")], d("2025-03-31"));
+        // Next of kin and the sending state (24 h each); the independent authority has 72 h.
+        assert_eq!(
+            kinds(&in_sv),
+            [AlertKind::NotificationOverdue, AlertKind::NotificationOverdue],
+            "20:00 on 31 March in San Salvador"
+        );
+        assert!(open_alerts(&[], &[], 1, &[at("UTC")], d("2025-03-31")).is_empty(), "01 April in UTC");
+        assert!(open_alerts(&[], &[], 1, &[at("Europe/Oslo")], d("2025-03-31")).is_empty(), "04:00 on 1 April");
+        assert!(overdue_notifications_on(&[at("America/El_Salvador")], d("2025-03-30")).is_empty());
     }
 
     #[test]

@@ -377,4 +377,20 @@ fn custody_keys_time_zones_and_family_contact() {
     assert_eq!(Agreement::from_toml(&zoned).unwrap().facilities[0].time_zone.name(), "America/El_Salvador");
     let bad = replace("contracted_places = 300", "contracted_places = 300\ntime_zone = \"America/San_Salvador\"");
     single(&bad, "facilities[0].time_zone", "America/San_Salvador");
+/// docs/agreement-file.md: a facility's `time_zone` is an IANA name (default UTC); an unknown or
+/// mistyped one is an error at its key path, naming the value.
+#[test]
+fn a_facility_time_zone_is_an_iana_name_reported_at_its_key() {
+    let zoned = replace("contracted_places = 300\n", "contracted_places = 300\ntime_zone = \"America/El_Salvador\"\n");
+    let a = Agreement::from_toml(&zoned).unwrap();
+    assert_eq!(a.time_zone_of("cecot").name(), "America/El_Salvador");
+    assert_eq!(a.default_time_zone().name(), "America/El_Salvador");
+    assert_eq!(Agreement::from_toml(MINIMAL).unwrap().time_zone_of("cecot").name(), "UTC", "default UTC");
+    let unknown =
+        replace("contracted_places = 300\n", "contracted_places = 300\ntime_zone = \"America/San_Salvador\"\n");
+    single(&unknown, "facilities[0].time_zone", "\"America/San_Salvador\" is not an IANA time-zone name");
+    let offset = replace("contracted_places = 300\n", "contracted_places = 300\ntime_zone = \"-06:00\"\n");
+    single(&offset, "facilities[0].time_zone", "IANA");
+    let number = replace("contracted_places = 300\n", "contracted_places = 300\ntime_zone = 6\n");
+    single(&number, "facilities[0].time_zone", "string");
 }

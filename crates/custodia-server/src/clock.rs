@@ -1,7 +1,7 @@
 //! The server is an edge: it reads the wall clock here, and only here, and passes the time on as
-//! a parameter (the core and the store never read it).
+//! a parameter (the core and the store never read it). There is no "today" here: a day is a
+//! facility's (`App::today_at`, docs/lifecycle.md#days), never the UTC date.
 
-use custodia_core::Date;
 use custodia_store::Timestamp;
 
 /// Now, as an RFC 3339 UTC timestamp.
@@ -12,11 +12,6 @@ pub fn now() -> Timestamp {
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
         .unwrap_or(0);
     Timestamp::from_unix_seconds(seconds).unwrap_or_else(|_| Timestamp::epoch())
-}
-
-/// Today (UTC).
-pub fn today() -> Date {
-    now().as_str().get(..10).and_then(|d| Date::parse(d).ok()).unwrap_or(custodia_core::date::EPOCH)
 }
 
 /// A monotonic instant, for rate limits, caches and latencies.

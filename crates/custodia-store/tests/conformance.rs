@@ -218,6 +218,7 @@ fn person(i: u32) -> PersonData {
         torture_risk_assessed_on: Some("2025-05-01".into()),
         removal_destination: Some("VE".into()),
         care_needs: Some("no".into()),
+        removal_destination: None,
     }
 }
 

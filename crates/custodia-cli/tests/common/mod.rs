@@ -142,6 +142,16 @@ impl Register {
         if self.postgres.is_some() { "postgres" } else { "sqlite" }
     }
 
+    /// The same as [`Register::on_every_database`].
+    pub fn on_each_database(name: &str) -> Vec<Self> {
+        Self::on_every_database(name)
+    }
+
+    /// `sqlite` or `postgres`, for messages.
+    pub fn backend(&self) -> &'static str {
+        self.database()
+    }
+
     fn create(name: &str, postgres: Option<(String, String, String)>) -> Self {
         let dir = std::env::temp_dir().join(format!("custodia-cli-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -295,4 +305,28 @@ impl Drop for Register {
             let _ = postgres_admin(server, &format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"));
         }
     }
+}
+
+/// Runs one administrative statement on the PostgreSQL server.
+fn postgres_admin(server: &str, statement: &str) {
+    use sqlx::Connection;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let mut admin = sqlx::PgConnection::connect(server).await.unwrap();
+        sqlx::query(statement).execute(&mut admin).await.unwrap();
+        admin.close().await.unwrap();
+    });
+}
+
+/// The server URL with its database replaced by `name`.
+fn with_database(server: &str, name: &str) -> String {
+    let (base, query) = server.split_once('?').map_or((server, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
+    let mut url = format!("{}/{name}", &base[..path_start]);
+    if let Some(q) = query {
+        url.push('?');
+        url.push_str(q);
+    }
+    url
 }

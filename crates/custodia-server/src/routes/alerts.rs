@@ -45,7 +45,7 @@ pub struct AlertView {
 pub struct AlertQuery {
     /// The agreement (required).
     pub agreement: String,
-    /// The day, YYYY-MM-DD (default: today, UTC).
+    /// The day, YYYY-MM-DD (default: today in the agreement's time zone, its first facility's).
     pub on: Option<String>,
 }
 
@@ -60,7 +60,7 @@ async fn list_alerts(
 ) -> ApiResult<axum::Json<Vec<AlertView>>> {
     let on = match q.on.as_deref() {
         Some(text) => crate::wire::date("on", text)?,
-        None => crate::clock::today(),
+        None => state.app.today_at(&who, &q.agreement, None, &crate::clock::now()).await?,
     };
     let alerts = state.app.alerts(&who, &q.agreement, on).await?;
     let out = alerts

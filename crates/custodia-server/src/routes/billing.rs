@@ -273,7 +273,8 @@ pub struct ExtraRequest {
 pub struct DraftInvoice {
     /// The agreement.
     pub agreement_id: String,
-    /// The billing period, YYYY-MM: in the term, and over (as of today, UTC).
+    /// The billing period, YYYY-MM: in the term, and over (as of today in the agreement's time
+    /// zone, its first facility's).
     pub period: String,
     /// Extras of the period.
     #[serde(default)]
@@ -461,7 +462,8 @@ async fn sustainability(
 pub struct LegalBasisQuery {
     /// The agreement (required).
     pub agreement: String,
-    /// The day of the audit, YYYY-MM-DD (default: today, UTC).
+    /// The day of the audit, YYYY-MM-DD (default: today in the agreement's time zone, its first
+    /// facility's).
     pub on: Option<String>,
 }
 
@@ -490,7 +492,7 @@ async fn legal_basis(
 ) -> ApiResult<axum::Json<Vec<LegalBasisFinding>>> {
     let on = match q.on.as_deref() {
         Some(d) => date("on", d)?,
-        None => crate::clock::today(),
+        None => state.app.today_at(&who, &q.agreement, None, &crate::clock::now()).await?,
     };
     let findings = state
         .app
