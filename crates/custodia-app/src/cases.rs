@@ -436,6 +436,10 @@ impl App {
         who.require(request.action.capability())?;
         let reason = reason_code("reason", &request.reason)?;
         let action = request.action.name();
+        let report = match &request.action {
+            CaseAction::RecordDeath(report) => Some(required_text("report", report, 8000)?),
+            _ => None,
+        };
         let (case_request, approval) = self.case_request(who, &found.case, request.action).await?;
         let store_actor = actor(who, now, request.occurred_at.clone());
         let occurred_at = request.occurred_at.as_ref().unwrap_or(now);
@@ -448,6 +452,7 @@ impl App {
         };
         let mut call = CaseCall::new(id, action, case_request, case_actor, store_actor);
         call.expected_version = request.expected_version;
+        call.report = report;
         Ok(PreparedTransition { call, sending_id: found.sending_id, approval })
     }
 

@@ -980,8 +980,9 @@ fn schedule_cases(
             Some(Exit::Death(occurred)) => {
                 let slot = incident_slot;
                 incident_slot += 1;
+                // `record-death` files the death incident; this step finds it for the notifications.
                 timeline.push(
-                    occurred + 100 * 60,
+                    occurred + 120 * 60,
                     Step::Incident {
                         case,
                         slot,
@@ -1185,6 +1186,14 @@ async fn run_timeline(app: &App, agreement_id: &str, timeline: Timeline) -> Resu
                     continue;
                 }
                 let Some(id) = case_ids.get(&case).copied() else { continue };
+                if kind == IncidentKind::Death {
+                    // Filed by `record-death` in the same transaction as the death.
+                    let filed = app.incidents(users.get(STAFF)?, agreement_id).await.map_err(app_failure)?;
+                    if let Some(found) = filed.iter().find(|i| i.case_id == Some(id) && i.kind == IncidentKind::Death) {
+                        incidents.insert(slot, found.id);
+                    }
+                    continue;
+                }
                 let new = NewIncident {
                     agreement_id: agreement_id.to_owned(),
                     case_id: Some(id),

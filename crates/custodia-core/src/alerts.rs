@@ -620,15 +620,18 @@ mod tests {
             notifications: &notifications,
             time_zone: TimeZone::parse(zone).unwrap(),
         };
-        let in_sv = open_alerts(&[], &[], 1, &[at("America/El_Salvador")], d("2025-03-31"));
+        let in_sv = open_alerts(&agreement(), &[], &[], &[at("America/El_Salvador")], d("2025-03-31"));
         // Next of kin and the sending state (24 h each); the independent authority has 72 h.
         assert_eq!(
             kinds(&in_sv),
             [AlertKind::NotificationOverdue, AlertKind::NotificationOverdue],
             "20:00 on 31 March in San Salvador"
         );
-        assert!(open_alerts(&[], &[], 1, &[at("UTC")], d("2025-03-31")).is_empty(), "01 April in UTC");
-        assert!(open_alerts(&[], &[], 1, &[at("Europe/Oslo")], d("2025-03-31")).is_empty(), "04:00 on 1 April");
+        assert!(open_alerts(&agreement(), &[], &[], &[at("UTC")], d("2025-03-31")).is_empty(), "01 April in UTC");
+        assert!(
+            open_alerts(&agreement(), &[], &[], &[at("Europe/Oslo")], d("2025-03-31")).is_empty(),
+            "04:00 on 1 April"
+        );
         assert!(overdue_notifications_on(&[at("America/El_Salvador")], d("2025-03-30")).is_empty());
     }
 

@@ -377,6 +377,8 @@ fn custody_keys_time_zones_and_family_contact() {
     assert_eq!(Agreement::from_toml(&zoned).unwrap().facilities[0].time_zone.name(), "America/El_Salvador");
     let bad = replace("contracted_places = 300", "contracted_places = 300\ntime_zone = \"America/San_Salvador\"");
     single(&bad, "facilities[0].time_zone", "America/San_Salvador");
+}
+
 /// docs/agreement-file.md: a facility's `time_zone` is an IANA name (default UTC); an unknown or
 /// mistyped one is an error at its key path, naming the value.
 #[test]

@@ -259,6 +259,8 @@ pub struct CaseCall {
     pub actor: custodia_core::custody::Actor,
     /// Who and when, for the journal.
     pub store_actor: crate::Actor,
+    /// For `record_death`: the report of the death incident filed in the same transaction.
+    pub report: Option<String>,
 }
 
 impl CaseCall {
@@ -270,7 +272,7 @@ impl CaseCall {
         actor: custodia_core::custody::Actor,
         store_actor: crate::Actor,
     ) -> Self {
-        Self { id, expected_version: None, action: action.to_owned(), request, actor, store_actor }
+        Self { id, expected_version: None, action: action.to_owned(), request, actor, store_actor, report: None }
     }
 }
 
@@ -568,7 +570,7 @@ macro_rules! cases_sql {
 
         impl $name {
             async fn act_in(tx: &mut sqlx::Transaction<'_, $db>, head: &mut Head, call: &CaseCall, decide: &Decide) -> Result<CaseRowOutcome, StoreError> {
-                let CaseCall { id, expected_version, action, request, actor, store_actor } = call;
+                let CaseCall { id, expected_version, action, request, actor, store_actor, report } = call;
                 let id = *id;
                 let placement_of = request.placement();
                 // Everything the decision needs, in one statement (each statement costs a round
@@ -651,6 +653,21 @@ macro_rules! cases_sql {
                     .bind(id)
                     .execute(&mut **tx)
                     .await?;
+                // No death without its incident: filed with its notifications in this transaction
+                // (docs/oversight.md#incidents).
+                if next.state == CaseState::Deceased && facts.case.state != CaseState::Deceased {
+                    let occurred_at = store_actor.occurred_at.as_ref().unwrap_or(&store_actor.recorded_at);
+                    let report = report.as_deref().unwrap_or("death recorded on the case; no report given");
+                    let filing = crate::oversight::IncidentFiling {
+                        agreement_id: &agreement_id,
+                        case_id: Some(id),
+                        person_id: Some(person_id),
+                        kind: custodia_core::incidents::IncidentKind::Death,
+                        occurred_at,
+                        report,
+                    };
+                    Self::file_incident_in(tx, head, &filing, store_actor).await?;
+                }
                 Ok(Ok(CaseRow { id, agreement_id, person_id, facility_id, version: version + 1, case: next }))
             }
         }

@@ -213,12 +213,10 @@ fn person(i: u32) -> PersonData {
         security_class: Some("medium".into()),
         consent: None,
         removal_order: Some("final".into()),
-        removal_destination: None,
         torture_risk: Some("no_risk".into()),
         torture_risk_assessed_on: Some("2025-05-01".into()),
         removal_destination: Some("VE".into()),
         care_needs: Some("no".into()),
-        removal_destination: None,
     }
 }
 
@@ -641,6 +639,7 @@ async fn group_commits_keep_each_transition_separate_on(f: &Fixture) {
         request: CaseRequest::Plain(command),
         actor: case_actor("u"),
         store_actor: actor(),
+        report: None,
     };
     let size = store.journal_size().await.unwrap();
     let results = store

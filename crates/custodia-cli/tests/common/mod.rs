@@ -38,6 +38,12 @@ pub struct Register {
 
 /// The PostgreSQL server to test on (`CUSTODIA_TEST_POSTGRES_URL`), if any. Without one, says so
 /// once per test binary, so a run that skipped the PostgreSQL half does not look like a full pass.
+/// The same as [`postgres_server`].
+#[allow(dead_code)]
+pub fn postgres_url() -> Option<String> {
+    postgres_server()
+}
+
 pub fn postgres_server() -> Option<String> {
     static SKIPPED: std::sync::Once = std::sync::Once::new();
     let url = std::env::var("CUSTODIA_TEST_POSTGRES_URL").ok();
@@ -307,26 +313,3 @@ impl Drop for Register {
     }
 }
 
-/// Runs one administrative statement on the PostgreSQL server.
-fn postgres_admin(server: &str, statement: &str) {
-    use sqlx::Connection;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    runtime.block_on(async {
-        let mut admin = sqlx::PgConnection::connect(server).await.unwrap();
-        sqlx::query(statement).execute(&mut admin).await.unwrap();
-        admin.close().await.unwrap();
-    });
-}
-
-/// The server URL with its database replaced by `name`.
-fn with_database(server: &str, name: &str) -> String {
-    let (base, query) = server.split_once('?').map_or((server, None), |(b, q)| (b, Some(q)));
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let path_start = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
-    let mut url = format!("{}/{name}", &base[..path_start]);
-    if let Some(q) = query {
-        url.push('?');
-        url.push_str(q);
-    }
-    url
-}

@@ -215,7 +215,6 @@ pub fn person(sending_id: &str, family_name: &str, birth_date: &str, class: &str
         security_class: Some(class.into()),
         consent: None,
         removal_order: Some("final".into()),
-        removal_destination: None,
         torture_risk: Some("no_risk".into()),
         torture_risk_assessed_on: Some("2025-05-01".into()),
         care_needs: Some("no".into()),
