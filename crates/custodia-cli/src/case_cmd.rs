@@ -334,13 +334,7 @@ fn print_case(row: &CaseRow) -> CmdResult {
         writeln!(out, "  placed in {facility} / {cell}")?;
     }
     if let Some(screening) = &case.screening {
-        let reasons: Vec<String> = screening
-            .outcomes
-            .iter()
-            .filter(|(_, o)| o.as_str() != "pass")
-            .map(|(r, o)| if o.as_str() == "unknown" { format!("{}?", r.code()) } else { r.code().to_owned() })
-            .collect();
-        writeln!(out, "  screened {} on {}: {}", screening.decision(), screening.on, reasons.join(";"))?;
+        writeln!(out, "  screened {} on {}: {}", screening.decision(), screening.on, screening.reasons())?;
     }
     for hold in case.holds.iter().filter(|h| h.stands()) {
         writeln!(out, "  ON HOLD: {} by {} ({})", hold.reference, hold.authority, hold.order.as_str())?;

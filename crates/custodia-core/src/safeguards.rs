@@ -32,6 +32,17 @@ impl ScreeningRecord {
         }
     }
 
+    /// The `reasons` string of docs/rules.md: every rule that did not pass, failures as `E07`,
+    /// unknowns as `E02?`, in number order, joined by `;` (empty when eligible).
+    pub fn reasons(&self) -> String {
+        let reason = |(rule, outcome): &(Rule, Outcome)| match outcome {
+            Outcome::Pass => None,
+            Outcome::Fail => Some(rule.code().to_owned()),
+            Outcome::Unknown => Some(format!("{}?", rule.code())),
+        };
+        self.outcomes.iter().filter_map(reason).collect::<Vec<_>>().join(";")
+    }
+
     /// The rules with this outcome, in number order.
     pub fn rules(&self, outcome: Outcome) -> Vec<Rule> {
         self.outcomes.iter().filter(|(_, o)| *o == outcome).map(|(r, _)| *r).collect()
@@ -255,5 +266,8 @@ mod tests {
         assert_eq!(s.decision(), Decision::Ineligible);
         assert!(s.rules(Outcome::Fail).contains(&Rule::E07));
         assert_eq!(s.on, d("2025-04-01"));
+        let unassessed = Person { torture_risk: None, ..citizen };
+        // No birth date on record (E02 unknown), a citizen (E07 fails), no assessment (E15 unknown).
+        assert_eq!(screen_on(&a, &unassessed, d("2025-04-01")).reasons(), "E02?;E07;E15?");
     }
 }

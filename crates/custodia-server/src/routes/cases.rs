@@ -163,13 +163,7 @@ fn view(row: &CaseRow, sending_id: &str) -> CaseView {
         screening: c.screening.as_ref().map(|s| ScreeningView {
             on: s.on.to_string(),
             decision: s.decision().as_str().to_owned(),
-            reasons: s
-                .outcomes
-                .iter()
-                .filter(|(_, o)| o.as_str() != "pass")
-                .map(|(r, o)| if o.as_str() == "unknown" { format!("{}?", r.code()) } else { r.code().to_owned() })
-                .collect::<Vec<_>>()
-                .join(";"),
+            reasons: s.reasons(),
             outcomes: s
                 .outcomes
                 .iter()
