@@ -13,8 +13,7 @@ const HEADER: &str = "facility_id,cell_id,unit,kind,area_m2,beds\n";
 /// 10 days.
 fn agreement_file(r: &Register) -> String {
     let source = std::fs::read_to_string(common::repo().join("examples/agreements/no-nl-norgerhaven.toml")).unwrap();
-    let source = source.replacen("country = \"NL\"\n", "country = \"NL\"\ntime_zone = \"Europe/Amsterdam\"\n", 1);
-    assert!(source.contains("Europe/Amsterdam"), "the facility has a country line to extend");
+    assert!(source.contains("time_zone = \"Europe/Amsterdam\""), "the example's facility keeps Amsterdam's days");
     r.file("agreement.toml", &format!("{source}\n[custody]\noverride_max_days = 10\n"))
 }
 
@@ -22,14 +21,15 @@ fn cells(r: &Register, rows: &str) -> String {
     r.file("cells.csv", &format!("{HEADER}{rows}"))
 }
 
-/// Takes case `id` of `person` to in_transit.
+/// Takes case `id` of `person` to in_transit in October 2015, the register screening them.
 fn in_transit(r: &Register, id: &str, person: &str) {
-    r.ok(&["case", "propose", "--agreement", AGREEMENT, "--person", person]);
-    r.ok(&["case", "screen", id, "--decision", "eligible", "--reason", "SCREENED"]);
-    r.ok(&["case", "approve", id, "--state", "sending", "--reason", "AGREED"]);
-    r.ok(&["case", "approve", id, "--state", "receiving", "--reason", "AGREED"]);
-    r.ok(&["case", "schedule", id, "--reason", "FLIGHT_BOOKED"]);
-    r.ok(&["case", "depart", id, "--reason", "FLIGHT_LEFT"]);
+    const AT: [&str; 2] = ["--occurred-at", "2015-10-19T10:00:00+02:00"];
+    r.ok(&[&["case", "propose", "--agreement", AGREEMENT, "--person", person][..], &AT].concat());
+    r.ok(&[&["case", "screen", id, "--reason", "SCREENED"][..], &AT].concat());
+    r.ok(&[&["case", "approve", id, "--state", "sending", "--reason", "AGREED"][..], &AT].concat());
+    r.ok(&[&["case", "approve", id, "--state", "receiving", "--reason", "AGREED"][..], &AT].concat());
+    r.ok(&[&["case", "schedule", id, "--reason", "FLIGHT_BOOKED"][..], &AT].concat());
+    r.ok(&[&["case", "depart", id, "--reason", "FLIGHT_LEFT"][..], &AT].concat());
 }
 
 fn admit<'a>(id: &'a str, cell: &'a str, at: &'a str) -> Vec<&'a str> {
@@ -53,8 +53,9 @@ fn a_cell_change_needs_a_second_user(r: &Register) {
     r.ok(&["import", "agreement", &agreement_file(r)]);
     let persons = r.file(
         "p.csv",
-        "person_id,conviction,sentence_start,sentence_term\nN1,final,2015-10-01,36m\nN2,final,2015-10-01,36m\n\
-         N3,final,2015-10-01,36m\nN4,final,2015-10-01,36m\nN5,final,2015-10-01,36m\n",
+        &(1..=5).fold("person_id,birth_date,conviction,sentence_start,sentence_term\n".to_owned(), |rows, n| {
+            rows + &format!("N{n},1980-01-01,final,2015-10-01,36m\n")
+        }),
     );
     r.ok(&["import", "persons", &persons, "--agreement", AGREEMENT]);
     r.token("warden", "facility_officer"); // the second facility officer

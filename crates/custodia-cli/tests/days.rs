@@ -32,13 +32,17 @@ model = "per_diem"
 rate_minor = 10000
 "#;
 
+/// Takes a new case of `person` from proposal to admission on day `on`, the register screening
+/// them on that day.
 fn admit(r: &Register, case: &str, person: &str, on: &str) {
-    r.ok(&["case", "propose", "--agreement", "xx-days", "--person", person]);
-    r.ok(&["case", "screen", case, "--decision", "eligible", "--reason", "SCREENED"]);
-    r.ok(&["case", "approve", case, "--state", "sending", "--reason", "AGREED"]);
-    r.ok(&["case", "approve", case, "--state", "receiving", "--reason", "AGREED"]);
-    r.ok(&["case", "schedule", case, "--reason", "FLIGHT_BOOKED"]);
-    r.ok(&["case", "depart", case, "--reason", "FLIGHT_LEFT"]);
+    let early = format!("{on}T08:00:00-06:00");
+    let when = ["--occurred-at", early.as_str()];
+    r.ok(&[&["case", "propose", "--agreement", "xx-days", "--person", person][..], &when].concat());
+    r.ok(&[&["case", "screen", case, "--reason", "SCREENED"][..], &when].concat());
+    r.ok(&[&["case", "approve", case, "--state", "sending", "--reason", "AGREED"][..], &when].concat());
+    r.ok(&[&["case", "approve", case, "--state", "receiving", "--reason", "AGREED"][..], &when].concat());
+    r.ok(&[&["case", "schedule", case, "--reason", "FLIGHT_BOOKED"][..], &when].concat());
+    r.ok(&[&["case", "depart", case, "--reason", "FLIGHT_LEFT"][..], &when].concat());
     let at = format!("{on}T09:00:00-06:00");
     r.ok(&[
         "case",
@@ -101,8 +105,28 @@ fn a_release_at_19_00_on_31_march_in_san_salvador_is_a_march_release() {
         setup(&r);
         // P1 leaves at 19:00 on 31 March in San Salvador (01:00 on 1 April in UTC); P2 half an
         // hour after midnight on 1 April there (06:30 UTC): an April release.
-        r.ok(&["case", "release", "1", "--reason", "SENTENCE_SERVED", "--occurred-at", "2025-03-31T19:00:00-06:00"]);
-        r.ok(&["case", "release", "2", "--reason", "SENTENCE_SERVED", "--occurred-at", "2025-04-01T00:30:00-06:00"]);
+        r.ok(&[
+            "case",
+            "release",
+            "1",
+            "--to",
+            "VE",
+            "--reason",
+            "SENTENCE_SERVED",
+            "--occurred-at",
+            "2025-03-31T19:00:00-06:00",
+        ]);
+        r.ok(&[
+            "case",
+            "release",
+            "2",
+            "--to",
+            "VE",
+            "--reason",
+            "SENTENCE_SERVED",
+            "--occurred-at",
+            "2025-04-01T00:30:00-06:00",
+        ]);
         let release = transitions(&r, 1).into_iter().find(|e| e["data"]["action"] == "release").unwrap();
         assert_eq!(release["data"]["occurred_at"], "2025-04-01T01:00:00Z", "{db}: kept in UTC");
 
@@ -146,7 +170,17 @@ fn a_release_at_19_00_on_31_march_in_san_salvador_is_a_march_release() {
         // admitted 30 March and recorded as released at 18:00 on 31 March (00:00 UTC on 1 April)
         // only after March was issued, adds one day (30 March) to March.
         admit(&r, "3", "P3", "2025-03-30");
-        r.ok(&["case", "release", "3", "--reason", "SENTENCE_SERVED", "--occurred-at", "2025-03-31T18:00:00-06:00"]);
+        r.ok(&[
+            "case",
+            "release",
+            "3",
+            "--to",
+            "VE",
+            "--reason",
+            "SENTENCE_SERVED",
+            "--occurred-at",
+            "2025-03-31T18:00:00-06:00",
+        ]);
         r.ok(&[
             "invoices",
             "draft",

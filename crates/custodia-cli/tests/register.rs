@@ -499,7 +499,11 @@ fn a_death_opens_notifications_and_an_overdue_one_is_an_alert() {
     let alerts = r.ok(&["alerts", "--agreement", "us-sv-cecot", "--on", "2025-04-04", "--json"]);
     assert!(alerts.contains("NOTIFICATION_OVERDUE"), "{alerts}");
     assert!(alerts.contains("independent_authority"), "{alerts}");
-    let earlier = r.ok(&["alerts", "--agreement", "us-sv-cecot", "--on", "2025-04-03"]);
+    // Days are San Salvador's: the authority's deadline, 03:00 UTC on 4 April, is 21:00 on 3 April
+    // there, so 3 April already shows it overdue and 2 April does not.
+    let on_the_day = r.ok(&["alerts", "--agreement", "us-sv-cecot", "--on", "2025-04-03"]);
+    assert!(on_the_day.contains("independent_authority not notified; overdue by 3h 00m"), "{on_the_day}");
+    let earlier = r.ok(&["alerts", "--agreement", "us-sv-cecot", "--on", "2025-04-02"]);
     assert!(!earlier.contains("NOTIFICATION_OVERDUE"), "not yet due: {earlier}");
     assert!(r.ok(&["incident", "addendum", "1", "--text", "time of death corrected to 02:40"]).contains("addenda: 1"));
     let unknown = r.run(&["incident", "notify", "1", "--recipient", "next_of_kin", "--at", "2025-04-05T00:00:00Z"]);

@@ -176,11 +176,12 @@ async fn a_notification_sent_late_stays_listed_as_sent_late_with_its_lateness() 
     assert_eq!((lines[2]["status"].as_str(), lines[2]["sent_at"].is_null()), (Some("overdue"), true));
     assert!(lines[2]["late_by"].as_str().unwrap().contains("h "), "{report}");
 
+    // Alerts of 5 April are judged at the end of that day in San Salvador (06:00 UTC on 6 April).
     let (status, alerts) = server.get(&auditor, &format!("/api/v1/alerts?agreement={AGREEMENT}&on=2025-04-05")).await;
     assert_eq!(status, 200);
     assert!(
         alerts.as_array().unwrap().iter().any(|a| a["code"] == "NOTIFICATION_OVERDUE"
-            && a["reason"] == "independent_authority not notified; overdue by 45h 00m"),
+            && a["reason"] == "independent_authority not notified; overdue by 51h 00m"),
         "{alerts}"
     );
     let (status, _) = server.get(&outsider, &format!("/api/v1/reports/notifications?agreement={AGREEMENT}")).await;

@@ -15,9 +15,12 @@ const CELLS: &str = "/api/v1/facilities/cecot/cells";
 /// The CECOT agreement with its facility in El Salvador's time zone (UTC−6) and overrides allowed
 /// for 10 days, written to a file of its own.
 fn agreement_file() -> String {
-    let source = std::fs::read_to_string(common::repo().join("examples/agreements/us-sv-cecot.toml")).unwrap();
-    let source = source.replacen("country = \"SV\"\n", "country = \"SV\"\ntime_zone = \"America/El_Salvador\"\n", 1);
-    let source = format!("{source}\n[custody]\noverride_max_days = 10\n");
+    let source = common::amended_example(
+        "examples/agreements/us-sv-cecot.toml",
+        "override_max_days = 30",
+        "override_max_days = 10",
+    );
+    assert!(source.contains("time_zone = \"America/El_Salvador\""), "the example keeps San Salvador's days");
     let path = std::env::temp_dir().join(format!("custodia-cells-api-{}.toml", std::process::id()));
     std::fs::write(&path, source).unwrap();
     path.to_str().unwrap().to_owned()
@@ -30,20 +33,19 @@ struct Setup {
 }
 
 impl Setup {
-    /// Takes a person's new case to `in_transit` and returns its id.
+    /// Takes a person's new case to `in_transit` on 31 March 2025 and returns its id; the register
+    /// screens the person on that day.
     async fn in_transit(&self, person: &str) -> i64 {
-        let (_, case) = self
-            .server
-            .post(&self.us, "/api/v1/cases", json!({"agreement_id": "us-sv-cecot", "person_id": person}))
-            .await;
-        let id = case["id"].as_i64().unwrap_or_else(|| panic!("{case}"));
-        for (token, body) in [
-            (&self.us, json!({"action": "screen", "decision": "eligible", "reason": "S"})),
+        const AT: &str = "2025-03-31T10:00:00-06:00";
+        let id = common::propose_on(&self.server, "us-sv-cecot", person, "us", AT).await;
+        for (token, mut body) in [
+            (&self.us, json!({"action": "screen", "reason": "S"})),
             (&self.us, json!({"action": "approve", "party": "sending", "reason": "A"})),
             (&self.sv, json!({"action": "approve", "party": "receiving", "reason": "A"})),
             (&self.us, json!({"action": "schedule", "reason": "F"})),
             (&self.us, json!({"action": "depart", "reason": "F"})),
         ] {
+            body["occurred_at"] = json!(AT);
             let (status, body) = self.transition(token, id, body).await;
             assert_eq!(status, 200, "{body}");
         }
@@ -102,7 +104,12 @@ fn alert(code: &str, subject: &str) -> (String, String) {
 async fn a_cell_change_needs_a_second_user_and_cells_above_capacity_raise_alerts() {
     let path = agreement_file();
     let server = TestServer::start(&[&path]).await;
-    let persons = ["A1", "A2", "A3", "A4", "A5"].map(|p| person(p, "Ruiz", "1990-01-01", "low")).to_vec();
+    // Assessed free of a torture risk on 15 March 2025, so eligible in the days of this test.
+    let assessed = |p| custodia_store::PersonData {
+        torture_risk_assessed_on: Some("2025-03-15".into()),
+        ..person(p, "Ruiz", "1990-01-01", "low")
+    };
+    let persons = ["A1", "A2", "A3", "A4", "A5"].map(assessed).to_vec();
     import_persons(&server, "us-sv-cecot", "US", persons).await;
     let us = server.user("us", "sending_officer", &["us-sv-cecot"], &[]).await;
     let sv = server.user("sv", "receiving_officer", &["us-sv-cecot"], &[]).await;

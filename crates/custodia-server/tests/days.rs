@@ -49,15 +49,19 @@ async fn step(server: &TestServer, token: &str, case: i64, body: Value) {
 
 /// Drives a case for `person` from proposal to custody, admitted at 09:00 local on `admitted_on`.
 async fn admit(server: &TestServer, staff: &Staff, person: &str, admitted_on: &str) -> i64 {
-    let (status, case) =
-        server.post(&staff.sender, "/api/v1/cases", json!({"agreement_id": AGREEMENT, "person_id": person})).await;
-    assert_eq!(status, 201, "{case}");
-    let id = case["id"].as_i64().unwrap();
-    step(server, &staff.sender, id, json!({"action": "screen", "reason": "SCREENED", "decision": "eligible"})).await;
-    step(server, &staff.sender, id, json!({"action": "approve", "reason": "APPROVED", "party": "sending"})).await;
-    step(server, &staff.receiver, id, json!({"action": "approve", "reason": "APPROVED", "party": "receiving"})).await;
-    step(server, &staff.sender, id, json!({"action": "schedule", "reason": "FLIGHT_BOOKED"})).await;
-    step(server, &staff.sender, id, json!({"action": "depart", "reason": "FLIGHT_LEFT"})).await;
+    // Every step before admission on the admission day, so the register screens the person then.
+    let early = format!("{admitted_on}T08:00:00-06:00");
+    let id = common::propose_on(server, AGREEMENT, person, "sam", &early).await;
+    for (token, mut body) in [
+        (&staff.sender, json!({"action": "screen", "reason": "SCREENED"})),
+        (&staff.sender, json!({"action": "approve", "reason": "APPROVED", "party": "sending"})),
+        (&staff.receiver, json!({"action": "approve", "reason": "APPROVED", "party": "receiving"})),
+        (&staff.sender, json!({"action": "schedule", "reason": "FLIGHT_BOOKED"})),
+        (&staff.sender, json!({"action": "depart", "reason": "FLIGHT_LEFT"})),
+    ] {
+        body["occurred_at"] = json!(early);
+        step(server, token, id, body).await;
+    }
     let admission = json!({
         "action": "admit",
         "reason": "ARRIVED",
@@ -108,7 +112,7 @@ async fn a_release_at_19_00_on_31_march_in_san_salvador_is_a_march_release() {
     let p2 = admit(&server, &staff, "P-2", "2025-03-10").await;
     // P-1 leaves at 19:00 on 31 March in San Salvador (01:00 on 1 April UTC); P-2 at 00:30 on
     // 1 April there.
-    let release = |at: &str| json!({"action": "release", "reason": "SENTENCE_SERVED", "occurred_at": at});
+    let release = |at: &str| json!({"action": "release", "to": "VE", "reason": "SENTENCE_SERVED", "occurred_at": at});
     step(&server, &staff.facility, p1, release("2025-03-31T19:00:00-06:00")).await;
     step(&server, &staff.facility, p2, release("2025-04-01T00:30:00-06:00")).await;
     let bodies = server.store.case_transition_bodies(AGREEMENT).await.unwrap();
