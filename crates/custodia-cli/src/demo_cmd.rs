@@ -6,7 +6,11 @@
 //! against the rules, cases proposed, screened, reviewed, approved by both states, flown, admitted,
 //! moved, held, returned, released; a death with its three notifications (one late) and a use of
 //! force, an ICRC inspection, consular and family contacts, and the monthly invoices drafted and
-//! issued by two finance officers. The simulation reads no clock: every event carries a fixed
+//! issued by two finance officers. Three safeguards are shown refusing a step
+//! (docs/lifecycle.md#safeguards): a citizen of the sending state refused `NOT_ELIGIBLE`, a flight
+//! in the air under a court's return order refused admission `ON_HOLD` and turned back, and an
+//! admission above a cell's standard capacity refused `NEEDS_OVERRIDE`, then made with a
+//! two-person override that expires (`OVERRIDE_EXPIRED` at the end). The simulation reads no clock: every event carries a fixed
 //! simulated time, and everything but the admin token is the same for a seed.
 
 use custodia_store::prelude::*;
@@ -51,6 +55,8 @@ const SIM_END: (i32, u32, u32) = (2026, 3, 10);
 const TARGET_CASES: usize = 250;
 /// People admitted to one cell (its standard capacity is 25).
 const PER_CELL: usize = 20;
+/// People in the crowded cell: its standard capacity, 25, and one more over it.
+const CROWDED_CELL_HOLDS: usize = 26;
 /// Transfer flights: the first two weeks after the agreement starts (cases are opened on its first
 /// day), then about every four weeks.
 const FLIGHTS: [(i32, u32, u32); 12] = [
@@ -79,6 +85,12 @@ consular and family contacts; and the monthly invoices, drafted and issued by
 two finance officers. Every change goes through the register's own commands,
 so the journal is real and verifies. Everything but the token is the same for
 a seed.
+
+Three safeguards are shown refusing a step, each printed as `safeguard held`:
+a citizen of the sending state (NOT_ELIGIBLE: E07), a flight in the air under
+a court's return order (admission ON_HOLD, then turned back), and a 26th
+person for a cell of standard capacity 25 (NEEDS_OVERRIDE, then admitted with
+a two-person override that expires: OVERRIDE_EXPIRED among the alerts).
 
 It then prints `admin token: TOKEN`, a few curl commands to try and
 `address: http://HOST:PORT`, and serves until SIGINT or SIGTERM.
@@ -423,6 +435,12 @@ struct CasePlan {
     moves: Vec<(Date, usize)>,
     use_of_force: bool,
     consular_visit: Option<Date>,
+    /// Turned back in the air under a court's return order: never admitted.
+    turned_back: bool,
+    /// Held in the crowded cell for the whole year (no return, release, death or move).
+    stays: bool,
+    /// Admitted above the cell's standard capacity with a two-person override.
+    over_standard: bool,
 }
 
 impl CasePlan {
@@ -460,15 +478,61 @@ impl DemoPrincipals {
 /// What happens, in the order it happens.
 #[derive(Debug)]
 enum Step {
-    Propose { case: usize, sending_id: String },
-    Act { case: usize, request: Box<CaseAction>, user: &'static str, reason: &'static str },
-    Incident { case: usize, slot: usize, kind: IncidentKind, occurred: i64, report: String },
-    Notify { slot: usize, recipient: Recipient },
+    Propose {
+        case: usize,
+        sending_id: String,
+    },
+    Act {
+        case: usize,
+        request: Box<CaseAction>,
+        user: &'static str,
+        reason: &'static str,
+    },
+    /// A step the register must refuse with `code`: a safeguard shown working.
+    Expect {
+        case: usize,
+        request: Box<CaseAction>,
+        user: &'static str,
+        reason: &'static str,
+        code: &'static str,
+    },
+    /// A receiving officer's approval of placing the case's person above the cell's standard
+    /// capacity; the case's next admission cites it.
+    ApproveOverride {
+        case: usize,
+        facility_id: String,
+        cell_id: String,
+    },
+    Incident {
+        case: usize,
+        slot: usize,
+        kind: IncidentKind,
+        occurred: i64,
+        report: String,
+    },
+    Notify {
+        slot: usize,
+        recipient: Recipient,
+    },
     Inspection(NewInspection),
-    Recommendation { index: usize, state: RecommendationState },
-    Contact { case: usize, contact: String, means: ContactMeans, note: String, user: &'static str },
-    Draft { period: String, on: Date },
-    Issue { period: String },
+    Recommendation {
+        index: usize,
+        state: RecommendationState,
+    },
+    Contact {
+        case: usize,
+        contact: String,
+        means: ContactMeans,
+        note: String,
+        user: &'static str,
+    },
+    Draft {
+        period: String,
+        on: Date,
+    },
+    Issue {
+        period: String,
+    },
 }
 
 #[derive(Debug)]
@@ -576,7 +640,7 @@ async fn simulate(app: &App, seed: u64, people: u64, admin_password: String) -> 
     let plans = plan_cases(&candidates, &agreement, end, &mut rng)?;
     let mut timeline = Timeline { steps: Vec::new() };
     let case_count = schedule_cases(&mut timeline, &plans, &candidates, &cells, &agreement, end, &mut rng)?;
-    let (refused, withdrawn) = schedule_declined(&mut timeline, &candidates, case_count)?;
+    let (refused, withdrawn) = schedule_declined(&mut timeline, &candidates, &agreement, case_count)?;
     schedule_oversight(&mut timeline, end)?;
     schedule_invoices(&mut timeline, &agreement, end)?;
     timeline.steps.sort_by_key(|(when, order, _)| (*when, *order));
@@ -690,45 +754,74 @@ fn plan_cases(
             moves: Vec::new(),
             use_of_force: false,
             consular_visit: None,
+            turned_back: false,
+            stays: false,
+            over_standard: false,
         });
     }
     plans.sort_by_key(|p| p.flight);
     let mut seats: HashMap<Date, i64> = HashMap::new();
-    for (i, plan) in plans.iter_mut().enumerate() {
+    for plan in &mut plans {
         let seat = seats.entry(plan.flight).or_default();
         plan.seat = *seat;
         *seat += 1;
-        plan.cell = i / PER_CELL;
+    }
+    // A turned-back flight: the first person on the first flight is in the air when a court
+    // orders them returned (as a US district court ordered on 15 March 2025, J.G.G. v. Trump);
+    // admission is refused under the order, and the plane turns back.
+    if let Some(plan) = plans.first_mut() {
+        plan.turned_back = true;
+    }
+    // The crowded cell: the first people who stay all year fill the first cell to its standard
+    // capacity, and one more is admitted over it with a two-person override, which expires.
+    let stayers: Vec<usize> = (0..plans.len())
+        .filter(|i| plans.get(*i).is_some_and(|p| !p.turned_back && p.return_plan.is_none()))
+        .take(CROWDED_CELL_HOLDS)
+        .collect();
+    let overflow_by = shift(end, -i64::from(agreement.custody.override_max_days) - 2);
+    let crowded = stayers.len() == CROWDED_CELL_HOLDS
+        && stayers.last().and_then(|i| plans.get(*i)).is_some_and(|p| p.admitted_on <= overflow_by);
+    let mut others = 0;
+    for (i, plan) in plans.iter_mut().enumerate() {
+        if crowded && stayers.contains(&i) {
+            plan.stays = true;
+            plan.over_standard = stayers.last() == Some(&i);
+            plan.cell = 0;
+        } else {
+            plan.cell = usize::from(crowded) + others / PER_CELL;
+            others += usize::from(!plan.turned_back);
+        }
     }
 
     // A legal hold on someone in transit (a court's temporary restraining order), lifted three
     // days later: admission waits for it.
     let hold_flight = flights.get(3).copied().unwrap_or(end);
-    let hold = plans.iter().position(|p| p.flight == hold_flight).or_else(|| plans.len().checked_sub(1));
+    let free = |p: &CasePlan| !p.stays && !p.turned_back;
+    let hold = plans.iter().position(|p| p.flight == hold_flight && free(p));
     if let Some(plan) = hold.and_then(|i| plans.get_mut(i)) {
         plan.hold = true;
         plan.admitted_on = shift(plan.flight, 3);
     }
     // One death in custody.
     let death = at(date((2025, 9, 14))?, 3, 20);
-    if let Some(plan) =
-        plans.iter_mut().find(|p| !p.hold && p.admitted_on < day_of(death) && p.last_day_held(end) > day_of(death))
+    if let Some(plan) = plans
+        .iter_mut()
+        .find(|p| free(p) && !p.hold && p.admitted_on < day_of(death) && p.last_day_held(end) > day_of(death))
     {
         plan.exit = Some(Exit::Death(death));
         plan.return_plan = None;
     }
     // A use of force.
     let force_day = date((2025, 7, 21))?;
-    if let Some(plan) = plans
-        .iter_mut()
-        .find(|p| p.exit.is_none() && p.admitted_on < force_day && p.last_day_held(end) > shift(force_day, 1))
-    {
+    if let Some(plan) = plans.iter_mut().find(|p| {
+        free(p) && p.exit.is_none() && p.admitted_on < force_day && p.last_day_held(end) > shift(force_day, 1)
+    }) {
         plan.use_of_force = true;
     }
     // A few releases by court order.
     let mut released = 0;
     for plan in plans.iter_mut().skip(7).step_by(37) {
-        if released == 3 || plan.exit.is_some() || plan.hold || plan.use_of_force {
+        if released == 3 || plan.exit.is_some() || plan.hold || plan.use_of_force || !free(plan) {
             continue;
         }
         let on = shift(plan.admitted_on, 60 + i64::try_from(rng.below(60)).unwrap_or(0));
@@ -741,6 +834,9 @@ fn plan_cases(
     // Cell moves and consular visits.
     let mut moved = 0usize;
     for plan in &mut plans {
+        if !free(plan) {
+            continue;
+        }
         let last = plan.last_day_held(end);
         if rng.chance(8) {
             let on = shift(plan.admitted_on, 30 + i64::try_from(rng.below(90)).unwrap_or(0));
@@ -834,6 +930,10 @@ fn schedule_cases(
             Step::Act { case, request: plain(CaseAction::Depart), user: US_OFFICER, reason: "DEPARTED" },
         );
         let reference = format!("D.D.C. 25-cv-{:04} TRO", 766 + case);
+        if plan.turned_back {
+            schedule_turn_back(timeline, case, plan, agreement)?;
+            continue;
+        }
         if plan.hold {
             timeline.push(
                 at(f, 9, 0),
@@ -872,29 +972,43 @@ fn schedule_cases(
         }
         let admit_hour = 12 + s * 2 / 60;
         let kin = KIN.get(case % KIN.len()).copied().unwrap_or("sister");
+        let injuries = if rng.chance(6) { "bruising on both wrists (restraints during the flight)" } else { "none" };
+        let admission = |placement: Placement| {
+            Box::new(CaseAction::Admit {
+                admission: Admission {
+                    receiving_id: Some(format!("SV-CECOT-{:05}", case + 1)),
+                    commitment_order: format!("US-DOJ-{}-{:05}", f.year(), case + 1),
+                    admitted_on: plan.admitted_on,
+                    hour: u8::try_from(admit_hour.clamp(0, 23)).unwrap_or(12),
+                    visible_injuries: injuries.to_owned(),
+                    property: PROPERTY.get(case % PROPERTY.len()).copied().unwrap_or("clothing only").to_owned(),
+                    next_of_kin: format!("{} family ({kin}), reachable through the US consulate", who.family_name),
+                },
+                placement,
+            })
+        };
+        let admitted_at = at(plan.admitted_on, 12, s * 2);
+        if plan.over_standard {
+            // The cell is at its standard capacity: refused without an override, then approved
+            // by a receiving officer and admitted by the facility's staff citing it.
+            timeline.push(
+                admitted_at,
+                Step::Expect {
+                    case,
+                    request: admission(place(plan.cell)),
+                    user: STAFF,
+                    reason: "ADMITTED",
+                    code: "NEEDS_OVERRIDE",
+                },
+            );
+            timeline.push(
+                admitted_at,
+                Step::ApproveOverride { case, facility_id: facility.clone(), cell_id: cell_id(plan.cell) },
+            );
+        }
         timeline.push(
-            at(plan.admitted_on, 12, s * 2),
-            Step::Act {
-                case,
-                request: Box::new(CaseAction::Admit {
-                    admission: Admission {
-                        receiving_id: Some(format!("SV-CECOT-{:05}", case + 1)),
-                        commitment_order: format!("US-DOJ-{}-{:05}", f.year(), case + 1),
-                        admitted_on: plan.admitted_on,
-                        hour: u8::try_from(admit_hour.clamp(0, 23)).unwrap_or(12),
-                        visible_injuries: if rng.chance(6) {
-                            "bruising on both wrists (restraints during the flight)".to_owned()
-                        } else {
-                            "none".to_owned()
-                        },
-                        property: PROPERTY.get(case % PROPERTY.len()).copied().unwrap_or("clothing only").to_owned(),
-                        next_of_kin: format!("{} family ({kin}), reachable through the US consulate", who.family_name),
-                    },
-                    placement: place(plan.cell),
-                }),
-                user: STAFF,
-                reason: "ADMITTED",
-            },
+            admitted_at,
+            Step::Act { case, request: admission(place(plan.cell)), user: STAFF, reason: "ADMITTED" },
         );
         timeline.push(
             at(shift(plan.admitted_on, 1), 15, s),
@@ -1028,25 +1142,84 @@ fn schedule_cases(
     Ok(plans.len())
 }
 
+/// A flight in the air when a court orders the person returned: the register refuses the
+/// admission under the order (`ON_HOLD`) and the sending state turns the flight back.
+fn schedule_turn_back(timeline: &mut Timeline, case: usize, plan: &CasePlan, agreement: &Agreement) -> CmdResult {
+    let (f, s) = (plan.flight, plan.seat);
+    let facility_id = agreement.facilities.first().map(|f| f.id.as_str().to_owned()).unwrap_or_default();
+    timeline.push(
+        at(f, 4, 0),
+        Step::Act {
+            case,
+            request: Box::new(CaseAction::PlaceHold(HoldRequest {
+                authority: "US District Court for the District of Columbia".to_owned(),
+                reference: "D.D.C. 25-cv-0766 order to return the flight".to_owned(),
+                order: "return".to_owned(),
+            })),
+            user: LEGAL,
+            reason: "COURT_ORDER",
+        },
+    );
+    let admission = Admission {
+        receiving_id: None,
+        commitment_order: format!("US-DOJ-{}-{:05}", f.year(), case + 1),
+        admitted_on: f,
+        hour: 12,
+        visible_injuries: "none".to_owned(),
+        property: "clothing only".to_owned(),
+        next_of_kin: "family, reachable through the US consulate".to_owned(),
+    };
+    let placement = Placement { facility_id, cell_id: "B1-C01".to_owned(), override_approval: None };
+    timeline.push(
+        at(f, 12, s * 2),
+        Step::Expect {
+            case,
+            request: Box::new(CaseAction::Admit { admission, placement }),
+            user: STAFF,
+            reason: "ADMITTED",
+            code: "ON_HOLD",
+        },
+    );
+    timeline.push(
+        at(f, 13, 0),
+        Step::Act { case, request: Box::new(CaseAction::TurnBack), user: US_OFFICER, reason: "COURT_ORDERED_RETURN" },
+    );
+    Ok(())
+}
+
 /// Cases that never travel: people screened ineligible, refused by the receiving state or
 /// withdrawn by the sending state. Their case numbers follow the transfers'.
 fn schedule_declined(
     timeline: &mut Timeline,
     candidates: &[Candidate],
+    agreement: &Agreement,
     first_case: usize,
 ) -> Result<(usize, usize), Failure> {
     // People with a legal basis (a final conviction and a sentence still running, so neither E01
     // nor E05 in their reasons) whom another rule excludes: their cases can be opened, and the
     // register's screening then refuses them.
-    let ineligible: Vec<usize> = (0..candidates.len())
-        .filter(|i| {
-            candidates.get(*i).is_some_and(|c| {
-                c.decision == Decision::Ineligible && !c.reasons.contains("E01") && !c.reasons.contains("E05")
-            })
-        })
-        .take(6)
-        .collect();
     let day = date(FLIGHTS.get(1).copied().unwrap_or(SCREENED_ON))?;
+    let with_basis = |i: &usize| {
+        candidates.get(*i).is_some_and(|c| {
+            c.decision == Decision::Ineligible && !c.reasons.contains("E01") && !c.reasons.contains("E05")
+        })
+    };
+    let mut ineligible: Vec<usize> = (0..candidates.len()).filter(with_basis).take(6).collect();
+    // A citizen of the sending state (E07) first: the sending state's approval is refused
+    // NOT_ELIGIBLE before the case is refused.
+    let citizen = |i: &usize| {
+        candidates.get(*i).is_some_and(|c| {
+            custodia_core::safeguards::screen_on(agreement, &c.person, shift(day, -10))
+                .rules(Outcome::Fail)
+                .contains(&Rule::E07)
+        })
+    };
+    let first_citizen = (0..candidates.len()).find(|i| with_basis(i) && citizen(i));
+    if let Some(found) = first_citizen {
+        ineligible.retain(|i| *i != found);
+        ineligible.insert(0, found);
+        ineligible.truncate(6);
+    }
     let (mut refused, mut withdrawn) = (0, 0);
     for (n, candidate) in ineligible.into_iter().enumerate() {
         let case = first_case + n;
@@ -1062,6 +1235,18 @@ fn schedule_declined(
                 reason: "ELIGIBILITY_SCREENING",
             },
         );
+        if n == 0 && first_citizen.is_some() {
+            timeline.push(
+                at(shift(day, -10), 6, seat),
+                Step::Expect {
+                    case,
+                    request: Box::new(CaseAction::Approve(Party::Sending)),
+                    user: US_OFFICER,
+                    reason: "TRANSFER_AGREED",
+                    code: "NOT_ELIGIBLE",
+                },
+            );
+        }
         let (command, user) = if n % 3 == 2 {
             withdrawn += 1;
             (CaseAction::Withdraw, US_OFFICER)
@@ -1141,6 +1326,7 @@ async fn run_timeline(app: &App, agreement_id: &str, timeline: Timeline) -> Resu
     let mut incidents: HashMap<usize, i64> = HashMap::new();
     let mut inspection: Option<i64> = None;
     let mut drafts: HashMap<String, i64> = HashMap::new();
+    let mut approvals: HashMap<usize, i64> = HashMap::new();
     let mut refusals = 0usize;
     let total = timeline.steps.len();
     let mut quarter = None;
@@ -1165,8 +1351,12 @@ async fn run_timeline(app: &App, agreement_id: &str, timeline: Timeline) -> Resu
                 }
                 let Some(id) = case_ids.get(&case).copied() else { continue };
                 let t = stamp(when)?;
+                let mut action = *request;
+                if let CaseAction::Admit { placement, .. } | CaseAction::Move(placement) = &mut action {
+                    placement.override_approval = approvals.get(&case).copied();
+                }
                 let request = TransitionRequest {
-                    action: *request,
+                    action,
                     reason: reason.to_owned(),
                     occurred_at: Some(t.clone()),
                     expected_version: None,
@@ -1180,6 +1370,34 @@ async fn run_timeline(app: &App, agreement_id: &str, timeline: Timeline) -> Resu
                     }
                     Err(other) => return Err(app_failure(other)),
                 }
+            }
+            Step::Expect { case, request, user, reason, code } => {
+                let Some(id) = case_ids.get(&case).copied() else { continue };
+                let t = stamp(when)?;
+                let request = TransitionRequest {
+                    action: *request,
+                    reason: reason.to_owned(),
+                    occurred_at: Some(t.clone()),
+                    expected_version: None,
+                };
+                match app.transition(users.get(user)?, id, request, &t).await {
+                    Err(AppError::Refused { code: refused, message }) if refused == code => {
+                        progress(&format!("safeguard held on {day}: {message}"))?;
+                    }
+                    Ok(_) => {
+                        return Err(other(format!("case {id}: the register accepted a step it must refuse {code}")));
+                    }
+                    Err(e) => return Err(other(format!("case {id}: expected {code}, got {e}"))),
+                }
+            }
+            Step::ApproveOverride { case, facility_id, cell_id } => {
+                let Some(id) = case_ids.get(&case).copied() else { continue };
+                let reason = "flight arrived with the cell at its standard capacity; no other cell of the unit free";
+                let approval = app
+                    .approve_override(users.get(SV_OFFICER)?, id, &facility_id, &cell_id, reason, &stamp(when)?)
+                    .await
+                    .map_err(app_failure)?;
+                approvals.insert(case, approval.id);
             }
             Step::Incident { case, slot, kind, occurred, report } => {
                 if derailed.contains(&case) {
@@ -1277,6 +1495,8 @@ fn print_walkthrough(summary: &Summary, addr: SocketAddr, dir: &Path) -> CmdResu
     writeln!(out, "  curl {auth} {base}/api/v1/agreements")?;
     writeln!(out, "  curl {auth} '{base}/api/v1/cases?agreement=us-sv-cecot&limit=5'")?;
     writeln!(out, "  curl {auth} '{base}/api/v1/alerts?agreement=us-sv-cecot&on=2026-03-10'")?;
+    writeln!(out, "      (OVERRIDE_EXPIRED: cell B1-C01 above its standard since the override of its 26th person)")?;
+    writeln!(out, "  curl {auth} {base}/api/v1/cases/1   (turned back in the air under a court's return order)")?;
     writeln!(out, "  curl {auth} '{base}/api/v1/incidents?agreement=us-sv-cecot'")?;
     writeln!(out, "  curl {auth} '{base}/api/v1/invoices?agreement=us-sv-cecot'")?;
     writeln!(out, "  curl {auth} '{base}/api/v1/reports/sustainability?agreement=us-sv-cecot'")?;

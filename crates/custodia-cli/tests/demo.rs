@@ -131,6 +131,18 @@ fn demo_builds_a_living_register_and_serves_it() {
     let (status, _) = get(&addr, "/api/v1/agreements", None);
     assert_eq!(status, 401, "the API needs the token");
     every_demo_user_signs_in(&addr, &dir);
+    let (status, body) = get(&addr, "/api/v1/alerts?agreement=us-sv-cecot&on=2026-03-10", Some(&token));
+    assert_eq!(status, 200, "{body}");
+    let alerts: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
+    assert!(
+        alerts.iter().any(|a| a["code"] == "OVERRIDE_EXPIRED" && a["subject"] == "cell-cecot/B1-C01"),
+        "the override of the crowded cell has expired by the end: {body}"
+    );
+    let (status, body) = get(&addr, "/api/v1/cases/1", Some(&token));
+    assert_eq!(status, 200, "{body}");
+    let turned: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(turned["state"], "returned", "turned back in the air: {body}");
+    assert_eq!(turned["holds"][0]["order"], "return", "{body}");
 
     sigterm(&running.0);
     let status = wait_exit(&mut running.0, Duration::from_secs(30));
@@ -139,6 +151,11 @@ fn demo_builds_a_living_register_and_serves_it() {
     assert!(log.contains("screened as of 2025-03-15"), "{log}");
     assert!(!log.contains("warning:"), "every simulated step is accepted: {log}");
     assert!(log.contains("12 invoices issued"), "{log}");
+    // The three safeguards the demo shows (docs/lifecycle.md#safeguards), each refused by the
+    // register itself.
+    for refusal in ["approve refused: NOT_ELIGIBLE: E07", "admit refused: ON_HOLD", "admit refused: NEEDS_OVERRIDE"] {
+        assert!(log.lines().any(|l| l.contains("safeguard held on") && l.contains(refusal)), "{refusal}: {log}");
+    }
 
     let verify = custodia().args(["journal", "verify", "--data-dir"]).arg(&dir).output().unwrap();
     let text = String::from_utf8_lossy(&verify.stdout);
