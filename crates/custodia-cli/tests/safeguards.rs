@@ -1,5 +1,6 @@
 //! Issue 12 through the command line: the safeguards of docs/lifecycle.md#safeguards bind every
-//! case. Each scenario shows the refusal code or the alert, and that a refused step wrote nothing.
+//! case. Each scenario shows the refusal code or the alert, and that a refused step wrote nothing,
+//! on SQLite and, when CUSTODIA_TEST_POSTGRES_URL is set (as in CI), on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
@@ -22,8 +23,13 @@ fn at(day: &str) -> String {
     format!("{day}T10:00:00-06:00")
 }
 
-fn register(name: &str, rows: &[String]) -> Register {
-    let r = Register::new(name);
+/// The scenario's register on SQLite, then on PostgreSQL when CUSTODIA_TEST_POSTGRES_URL names a
+/// server (as in CI).
+fn registers(name: &str, rows: &[String]) -> Vec<Register> {
+    Register::on_every_database(name).into_iter().map(|r| prepared(r, rows)).collect()
+}
+
+fn prepared(r: Register, rows: &[String]) -> Register {
     r.ok(&["import", "agreement", AGREEMENT]);
     r.ok(&["import", "cells", "examples/cells/cecot.csv", "--agreement", A]);
     let persons = r.file("persons.csv", &format!("{HEADER}\n{}\n", rows.join("\n")));
@@ -118,208 +124,211 @@ fn alerts(r: &Register, day: &str) -> Vec<(String, String)> {
 fn safeguard_decisions_are_computed_and_bind_every_step() {
     let citizen = "C1,Smith,1990-01-01,US,final,2024-01-01,60m,none,,no_risk,2025-05-01".to_owned();
     let undated = "R1,Rivas,,VE,final,2024-01-01,60m,none,,no_risk,2025-05-01".to_owned();
-    let r = register("safeguard-decisions", &[citizen, undated, venezuelan("V1")]);
-
-    let id = propose(&r, "C1", "2025-06-01");
-    // No decision can be typed in.
-    let typed = r.run(&["case", "screen", &id, "--decision", "eligible", "--reason", "SCREENING"]);
-    assert_eq!(typed.status.code(), Some(2));
-    let screened = step(&r, &["case", "screen", &id, "--reason", "SCREENING"], "2025-06-01");
-    assert!(screened.contains("screened"), "{screened}");
-    let shown = r.ok(&["case", "show", &id]);
-    assert!(shown.contains("screened ineligible on 2025-06-01: E07"), "{shown}");
-    let approve = [
-        "case",
-        "approve",
-        &id,
-        "--state",
-        "sending",
-        "--reason",
-        "AGREED",
-        "--occurred-at",
-        "2025-06-02T10:00:00-06:00",
-    ];
-    let message = refused(&r, &approve, "NOT_ELIGIBLE");
-    assert!(message.contains("NOT_ELIGIBLE: E07"), "{message}");
-
-    let id = propose(&r, "R1", "2025-06-01");
-    step(&r, &["case", "screen", &id, "--reason", "SCREENING"], "2025-06-01");
-    let approve = [
-        "case",
-        "approve",
-        &id,
-        "--state",
-        "sending",
-        "--reason",
-        "AGREED",
-        "--occurred-at",
-        "2025-06-02T10:00:00-06:00",
-    ];
-    refused(&r, &approve, "NEEDS_REVIEW: E02?");
-    let when = at("2025-06-01");
-    let resolve = |finding: &str, actor: &str| {
-        vec![
+    for r in registers("safeguard-decisions", &[citizen, undated, venezuelan("V1")]) {
+        let id = propose(&r, "C1", "2025-06-01");
+        // No decision can be typed in.
+        let typed = r.run(&["case", "screen", &id, "--decision", "eligible", "--reason", "SCREENING"]);
+        assert_eq!(typed.status.code(), Some(2));
+        let screened = step(&r, &["case", "screen", &id, "--reason", "SCREENING"], "2025-06-01");
+        assert!(screened.contains("screened"), "{screened}");
+        let shown = r.ok(&["case", "show", &id]);
+        assert!(shown.contains("screened ineligible on 2025-06-01: E07"), "{shown}");
+        let approve = [
             "case",
-            "resolve-review",
+            "approve",
             &id,
-            "--finding",
-            finding,
+            "--state",
+            "sending",
             "--reason",
-            "REVIEWED",
+            "AGREED",
             "--occurred-at",
-            &when,
-            "--actor",
-            actor,
-        ]
-        .into_iter()
-        .map(str::to_owned)
-        .collect::<Vec<String>>()
-    };
-    let args = resolve("E01=pass:judgment seen", "dana");
-    refused(&r, &args.iter().map(String::as_str).collect::<Vec<_>>(), "NOT_UNKNOWN");
-    let args = resolve("E02=pass:birth certificate seen", "dana");
-    r.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
-    refused(&r, &["case", "confirm-review", &id, "--reason", "CONFIRMED", "--actor", "dana"], "SAME_APPROVER");
-    r.ok(&["case", "confirm-review", &id, "--reason", "CONFIRMED", "--actor", "eli"]);
-    r.ok(&approve);
+            "2025-06-02T10:00:00-06:00",
+        ];
+        let message = refused(&r, &approve, "NOT_ELIGIBLE");
+        assert!(message.contains("NOT_ELIGIBLE: E07"), "{message}");
 
-    // Held, then amended to a US citizen: re-screened, and flagged.
-    let held = to_transit(&r, "V1");
-    admit(&r, &held);
-    let amended = r.file(
-        "amended.csv",
-        &format!("{HEADER}\nV1,Reyes,1990-04-02,VE;US,final,2024-01-01,60m,final,VE,no_risk,2025-05-01\n"),
-    );
-    let out = r.ok(&["import", "persons", &amended, "--agreement", A]);
-    assert!(
-        out.contains(&format!(
-            "rescreened: case {held} (person V1, in_custody): ineligible E07 — INELIGIBLE_IN_CUSTODY"
-        )),
-        "{out}"
-    );
-    assert!(alerts(&r, "2025-06-10").contains(&("INELIGIBLE_IN_CUSTODY".into(), format!("case-{held}/V1"))));
+        let id = propose(&r, "R1", "2025-06-01");
+        step(&r, &["case", "screen", &id, "--reason", "SCREENING"], "2025-06-01");
+        let approve = [
+            "case",
+            "approve",
+            &id,
+            "--state",
+            "sending",
+            "--reason",
+            "AGREED",
+            "--occurred-at",
+            "2025-06-02T10:00:00-06:00",
+        ];
+        refused(&r, &approve, "NEEDS_REVIEW: E02?");
+        let when = at("2025-06-01");
+        let resolve = |finding: &str, actor: &str| {
+            vec![
+                "case",
+                "resolve-review",
+                &id,
+                "--finding",
+                finding,
+                "--reason",
+                "REVIEWED",
+                "--occurred-at",
+                &when,
+                "--actor",
+                actor,
+            ]
+            .into_iter()
+            .map(str::to_owned)
+            .collect::<Vec<String>>()
+        };
+        let args = resolve("E01=pass:judgment seen", "dana");
+        refused(&r, &args.iter().map(String::as_str).collect::<Vec<_>>(), "NOT_UNKNOWN");
+        let args = resolve("E02=pass:birth certificate seen", "dana");
+        r.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        refused(&r, &["case", "confirm-review", &id, "--reason", "CONFIRMED", "--actor", "dana"], "SAME_APPROVER");
+        r.ok(&["case", "confirm-review", &id, "--reason", "CONFIRMED", "--actor", "eli"]);
+        r.ok(&approve);
+
+        // Held, then amended to a US citizen: re-screened, and flagged.
+        let held = to_transit(&r, "V1");
+        admit(&r, &held);
+        let amended = r.file(
+            "amended.csv",
+            &format!("{HEADER}\nV1,Reyes,1990-04-02,VE;US,final,2024-01-01,60m,final,VE,no_risk,2025-05-01\n"),
+        );
+        let out = r.ok(&["import", "persons", &amended, "--agreement", A]);
+        assert!(
+            out.contains(&format!(
+                "rescreened: case {held} (person V1, in_custody): ineligible E07 — INELIGIBLE_IN_CUSTODY"
+            )),
+            "{out}"
+        );
+        assert!(alerts(&r, "2025-06-10").contains(&("INELIGIBLE_IN_CUSTODY".into(), format!("case-{held}/V1"))));
+    }
 }
 
 /// Bullet 2: legal basis computed on the day; removal to the record's destination; turning back.
 #[test]
 fn safeguard_legal_basis_removal_and_turning_back() {
     let appealing = "P1,Lopez,1990-01-01,VE,appeal_pending,2024-01-01,60m,none,,no_risk,2025-05-01".to_owned();
-    let r = register("safeguard-basis", &[appealing, venezuelan("V1"), venezuelan("V2")]);
-    let size = r.journal_size();
-    let message =
-        r.refused(&["case", "propose", "--agreement", A, "--person", "P1", "--occurred-at", &at("2025-06-01")]);
-    assert!(message.contains("NO_LEGAL_BASIS") && message.contains("appeal_pending"), "{message}");
-    assert_eq!(r.journal_size(), size);
+    for r in registers("safeguard-basis", &[appealing, venezuelan("V1"), venezuelan("V2")]) {
+        let size = r.journal_size();
+        let message =
+            r.refused(&["case", "propose", "--agreement", A, "--person", "P1", "--occurred-at", &at("2025-06-01")]);
+        assert!(message.contains("NO_LEGAL_BASIS") && message.contains("appeal_pending"), "{message}");
+        assert_eq!(r.journal_size(), size);
 
-    let held = to_transit(&r, "V1");
-    admit(&r, &held);
-    refused(&r, &["case", "remove", &held, "--to", "SV", "--reason", "REMOVED"], "WRONG_DESTINATION");
-    let removed =
-        r.ok(&["case", "remove", &held, "--to", "VE", "--reason", "REMOVED", "--occurred-at", &at("2025-07-01")]);
-    assert!(removed.contains("remove → removed"), "{removed}");
+        let held = to_transit(&r, "V1");
+        admit(&r, &held);
+        refused(&r, &["case", "remove", &held, "--to", "SV", "--reason", "REMOVED"], "WRONG_DESTINATION");
+        let removed =
+            r.ok(&["case", "remove", &held, "--to", "VE", "--reason", "REMOVED", "--occurred-at", &at("2025-07-01")]);
+        assert!(removed.contains("remove → removed"), "{removed}");
 
-    let flying = to_transit(&r, "V2");
-    let hold = [
-        "case",
-        "place-hold",
-        &flying,
-        "--authority",
-        "D.D.C.",
-        "--reference",
-        "TRO-1",
-        "--order",
-        "return",
-        "--reason",
-        "COURT_ORDER",
-    ];
-    r.ok(&hold);
-    let args = admit_args(&flying);
-    refused(&r, &args.iter().map(String::as_str).collect::<Vec<_>>(), "ON_HOLD");
-    refused(&r, &["case", "withdraw", &flying, "--reason", "COURT_ORDER"], "INVALID_TRANSITION");
-    let back = r.ok(&["case", "turn-back", &flying, "--reason", "COURT_ORDER"]);
-    assert!(back.contains("turn_back → returned"), "{back}");
+        let flying = to_transit(&r, "V2");
+        let hold = [
+            "case",
+            "place-hold",
+            &flying,
+            "--authority",
+            "D.D.C.",
+            "--reference",
+            "TRO-1",
+            "--order",
+            "return",
+            "--reason",
+            "COURT_ORDER",
+        ];
+        r.ok(&hold);
+        let args = admit_args(&flying);
+        refused(&r, &args.iter().map(String::as_str).collect::<Vec<_>>(), "ON_HOLD");
+        refused(&r, &["case", "withdraw", &flying, "--reason", "COURT_ORDER"], "INVALID_TRANSITION");
+        let back = r.ok(&["case", "turn-back", &flying, "--reason", "COURT_ORDER"]);
+        assert!(back.contains("turn_back → returned"), "{back}");
+    }
 }
 
 /// Bullet 3: court orders with authority, reference and order; lifting by two legal officers;
 /// COURT_RETURN_OVERDUE.
 #[test]
 fn safeguard_court_orders_and_two_person_lifting() {
-    let r = register("safeguard-orders", &[venezuelan("V1")]);
-    let id = to_transit(&r, "V1");
-    let when = at("2025-06-04");
-    r.ok(&[
-        "case",
-        "place-hold",
-        &id,
-        "--authority",
-        "D.D.C.",
-        "--reference",
-        "TRO-1",
-        "--order",
-        "stop",
-        "--reason",
-        "COURT_ORDER",
-        "--occurred-at",
-        &when,
-    ]);
-    let args = admit_args(&id);
-    let admit_refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    refused(&r, &admit_refs, "ON_HOLD");
-    r.ok(&[
-        "case",
-        "lift-hold",
-        &id,
-        "--reference",
-        "TRO-1",
-        "--decision",
-        "stay 25-5067",
-        "--reason",
-        "ORDER_VACATED",
-        "--actor",
-        "dana",
-    ]);
-    refused(&r, &admit_refs, "ON_HOLD");
-    refused(
-        &r,
-        &["case", "confirm-lift", &id, "--reference", "TRO-1", "--reason", "ORDER_VACATED", "--actor", "dana"],
-        "SAME_APPROVER",
-    );
-    r.ok(&["case", "confirm-lift", &id, "--reference", "TRO-1", "--reason", "ORDER_VACATED", "--actor", "eli"]);
-    r.ok(&admit_refs);
+    for r in registers("safeguard-orders", &[venezuelan("V1")]) {
+        let id = to_transit(&r, "V1");
+        let when = at("2025-06-04");
+        r.ok(&[
+            "case",
+            "place-hold",
+            &id,
+            "--authority",
+            "D.D.C.",
+            "--reference",
+            "TRO-1",
+            "--order",
+            "stop",
+            "--reason",
+            "COURT_ORDER",
+            "--occurred-at",
+            &when,
+        ]);
+        let args = admit_args(&id);
+        let admit_refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        refused(&r, &admit_refs, "ON_HOLD");
+        r.ok(&[
+            "case",
+            "lift-hold",
+            &id,
+            "--reference",
+            "TRO-1",
+            "--decision",
+            "stay 25-5067",
+            "--reason",
+            "ORDER_VACATED",
+            "--actor",
+            "dana",
+        ]);
+        refused(&r, &admit_refs, "ON_HOLD");
+        refused(
+            &r,
+            &["case", "confirm-lift", &id, "--reference", "TRO-1", "--reason", "ORDER_VACATED", "--actor", "dana"],
+            "SAME_APPROVER",
+        );
+        r.ok(&["case", "confirm-lift", &id, "--reference", "TRO-1", "--reason", "ORDER_VACATED", "--actor", "eli"]);
+        r.ok(&admit_refs);
 
-    r.ok(&[
-        "case",
-        "place-hold",
-        &id,
-        "--authority",
-        "D.D.C.",
-        "--reference",
-        "ORDER-2",
-        "--order",
-        "return",
-        "--reason",
-        "COURT_ORDER",
-        "--occurred-at",
-        &at("2025-06-10"),
-    ]);
-    let subject = format!("case-{id}/V1");
-    assert!(!alerts(&r, "2025-06-17").contains(&("COURT_RETURN_OVERDUE".into(), subject.clone())));
-    assert!(alerts(&r, "2025-06-18").contains(&("COURT_RETURN_OVERDUE".into(), subject)));
+        r.ok(&[
+            "case",
+            "place-hold",
+            &id,
+            "--authority",
+            "D.D.C.",
+            "--reference",
+            "ORDER-2",
+            "--order",
+            "return",
+            "--reason",
+            "COURT_ORDER",
+            "--occurred-at",
+            &at("2025-06-10"),
+        ]);
+        let subject = format!("case-{id}/V1");
+        assert!(!alerts(&r, "2025-06-17").contains(&("COURT_RETURN_OVERDUE".into(), subject.clone())));
+        assert!(alerts(&r, "2025-06-18").contains(&("COURT_RETURN_OVERDUE".into(), subject)));
+    }
 }
 
 /// Bullet 4: the end of the agreement, transit time, contracted places.
 #[test]
 fn safeguard_the_end_of_the_agreement_and_transit() {
-    let r = register("safeguard-end", &[venezuelan("V1"), venezuelan("V2")]);
-    let size = r.journal_size();
-    let message =
-        r.refused(&["case", "propose", "--agreement", A, "--person", "V2", "--occurred-at", &at("2026-03-15")]);
-    assert!(message.contains("AGREEMENT_ENDED"), "{message}");
-    assert_eq!(r.journal_size(), size);
-    let id = to_transit(&r, "V1");
-    let subject = format!("case-{id}/V1");
-    assert!(alerts(&r, "2025-06-06").contains(&("STUCK_IN_TRANSIT".into(), subject.clone())));
-    admit(&r, &id);
-    assert!(alerts(&r, "2026-01-13").contains(&("AGREEMENT_ENDING".into(), subject.clone())));
-    assert!(alerts(&r, "2026-03-15").contains(&("HELD_AFTER_AGREEMENT_END".into(), subject)));
+    for r in registers("safeguard-end", &[venezuelan("V1"), venezuelan("V2")]) {
+        let size = r.journal_size();
+        let message =
+            r.refused(&["case", "propose", "--agreement", A, "--person", "V2", "--occurred-at", &at("2026-03-15")]);
+        assert!(message.contains("AGREEMENT_ENDED"), "{message}");
+        assert_eq!(r.journal_size(), size);
+        let id = to_transit(&r, "V1");
+        let subject = format!("case-{id}/V1");
+        assert!(alerts(&r, "2025-06-06").contains(&("STUCK_IN_TRANSIT".into(), subject.clone())));
+        admit(&r, &id);
+        assert!(alerts(&r, "2026-01-13").contains(&("AGREEMENT_ENDING".into(), subject.clone())));
+        assert!(alerts(&r, "2026-03-15").contains(&("HELD_AFTER_AGREEMENT_END".into(), subject)));
+    }
 }
