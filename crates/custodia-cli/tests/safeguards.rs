@@ -30,7 +30,13 @@ fn registers(name: &str, rows: &[String]) -> Vec<Register> {
 }
 
 fn prepared(r: Register, rows: &[String]) -> Register {
-    r.ok(&["import", "agreement", AGREEMENT]);
+    prepared_with(r, AGREEMENT, rows)
+}
+
+/// A register with `agreement` (a path) imported, CECOT's cells, the persons `rows` and the two
+/// legal officers.
+fn prepared_with(r: Register, agreement: &str, rows: &[String]) -> Register {
+    r.ok(&["import", "agreement", agreement]);
     r.ok(&["import", "cells", "examples/cells/cecot.csv", "--agreement", A]);
     let persons = r.file("persons.csv", &format!("{HEADER}\n{}\n", rows.join("\n")));
     r.ok(&["import", "persons", &persons, "--agreement", A]);
@@ -330,5 +336,64 @@ fn safeguard_the_end_of_the_agreement_and_transit() {
         admit(&r, &id);
         assert!(alerts(&r, "2026-01-13").contains(&("AGREEMENT_ENDING".into(), subject.clone())));
         assert!(alerts(&r, "2026-03-15").contains(&("HELD_AFTER_AGREEMENT_END".into(), subject)));
+    }
+}
+
+/// Bullet 4: the contracted places bind. With CECOT's 300 places cut to 1, a second admission is
+/// refused CONTRACTED_PLACES (never the floor's code) and writes nothing.
+#[test]
+fn safeguard_contracted_places_bind() {
+    for r in Register::on_every_database("safeguard-places") {
+        let source = std::fs::read_to_string(common::repo().join(AGREEMENT)).unwrap();
+        assert!(source.contains("contracted_places = 300"), "the example's contracted places");
+        let one_place =
+            r.file("one-place.toml", &source.replacen("contracted_places = 300", "contracted_places = 1", 1));
+        let r = prepared_with(r, &one_place, &[venezuelan("V1"), venezuelan("V2")]);
+        let first = to_transit(&r, "V1");
+        admit(&r, &first);
+        let second = to_transit(&r, "V2");
+        let args = admit_args(&second);
+        let message = refused(&r, &args.iter().map(String::as_str).collect::<Vec<_>>(), "CONTRACTED_PLACES");
+        assert!(message.contains("1 held in cecot for 1 contracted places"), "{message}");
+        assert!(!message.contains("CAPACITY_FLOOR"), "{message}");
+    }
+}
+
+/// Bullet 6: a death is recorded with its incident and its three notifications in one step; a
+/// record-death without a report, or on a case not held, is refused and writes nothing.
+#[test]
+fn safeguard_a_death_is_recorded_with_its_incident() {
+    for r in registers("safeguard-death", &[venezuelan("V1"), venezuelan("V2")]) {
+        let db = r.database();
+        let id = to_transit(&r, "V1");
+        admit(&r, &id);
+        let proposed = propose(&r, "V2", "2025-06-01");
+        let size = r.journal_size();
+        let blank = r.run(&["case", "record-death", &id, "--report", " ", "--reason", "DIED_IN_CUSTODY"]);
+        assert_eq!(blank.status.code(), Some(2), "{db}: a death needs its report");
+        assert!(String::from_utf8_lossy(&blank.stderr).contains("report"), "{db}");
+        let args = ["case", "record-death", &proposed, "--report", "x", "--reason", "DIED_IN_CUSTODY"];
+        refused(&r, &args, "INVALID_TRANSITION");
+        assert_eq!(r.journal_size(), size, "{db}: refused steps write nothing");
+        assert_eq!(r.ok(&["incident", "list", "--agreement", A]).trim(), "", "{db}: no incident yet");
+
+        let report = "found unresponsive in cell B1-C01 at the 03:20 count";
+        step(&r, &["case", "record-death", &id, "--report", report, "--reason", "DIED_IN_CUSTODY"], "2025-09-14");
+        let listed = r.ok(&["incident", "list", "--agreement", A]);
+        assert!(listed.contains("death at 2025-09-14T16:00:00Z"), "{db}: {listed}");
+        // The incident's event, in the journal with the death: its case and its report.
+        let journal = r.ok(&["journal", "export"]);
+        let filed: Vec<serde_json::Value> = journal
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|e| e.to_string().contains(report) && e.to_string().contains("incident"))
+            .collect();
+        assert!(!filed.is_empty(), "{db}: no incident event with the report: {journal}");
+        assert!(filed[0].to_string().contains(&format!("\"case_id\":{id}")), "{db}: {}", filed[0]);
+        for recipient in ["next_of_kin", "sending_state", "independent_authority"] {
+            assert!(listed.contains(&format!("notify {recipient}")), "{db}: {recipient}: {listed}");
+        }
+        let shown = r.ok(&["case", "show", &id]);
+        assert!(shown.contains("deceased"), "{db}: {shown}");
     }
 }

@@ -347,3 +347,60 @@ async fn safeguard_the_end_of_the_agreement_transit_and_contracted_places() {
     assert!(after.contains(&("HELD_AFTER_AGREEMENT_END".into(), subject.clone())), "{after:?}");
     server.stop().await;
 }
+
+/// Bullet 4: the contracted places bind. With CECOT's 300 places cut to 1, a second admission is
+/// refused CONTRACTED_PLACES (never the floor's code) and writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn safeguard_contracted_places_bind() {
+    let source = common::amended_example(CECOT, "contracted_places = 300", "contracted_places = 1");
+    let server = TestServer::start_sources(vec![source], |_| {}).await;
+    let persons = vec![person("V1", "Reyes", "1990-04-02", "high"), person("V2", "Cruz", "1985-01-01", "low")];
+    import_persons(&server, A, "US", persons).await;
+    import_cells(&server, A, &[("cecot", "B1-C01", "shared", "100", 80)]).await;
+    let s = staff(&server).await;
+    let first = to_transit(&server, &s, "V1").await;
+    ok(&server, &s.facility, first, admission("B1-C01")).await;
+    let second = to_transit(&server, &s, "V2").await;
+    let message = refused(&server, &s.facility, second, admission("B1-C01"), "CONTRACTED_PLACES").await;
+    assert!(message.contains("1 held in cecot for 1 contracted places"), "{message}");
+    server.stop().await;
+}
+
+/// Bullet 6: a death is recorded with its incident and its three notifications in one step; a
+/// record_death without a report, or on a case not held, is refused and writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn safeguard_a_death_is_recorded_with_its_incident() {
+    let server = TestServer::start(&[CECOT]).await;
+    let persons = vec![person("V1", "Reyes", "1990-04-02", "high"), person("V2", "Cruz", "1985-01-01", "low")];
+    import_persons(&server, A, "US", persons).await;
+    import_cells(&server, A, &[("cecot", "B1-C01", "shared", "100", 80)]).await;
+    let s = staff(&server).await;
+    let held = to_transit(&server, &s, "V1").await;
+    ok(&server, &s.facility, held, admission("B1-C01")).await;
+    let proposed = propose(&server, &s, "V2", "2025-06-01").await;
+    let report = "found unresponsive in cell B1-C01 at the 03:20 count";
+    let death = |report: &str| json!({"action": "record_death", "reason": "DIED_IN_CUSTODY", "report": report, "occurred_at": at("2025-09-14")});
+
+    let size = server.store.journal_size().await.unwrap();
+    let (status, answer) = step(&server, &s.facility, held, death(" ")).await;
+    assert_eq!((status, answer["field"].as_str()), (400, Some("report")), "{answer}");
+    refused(&server, &s.facility, proposed, death(report), "INVALID_TRANSITION").await;
+    assert_eq!(server.store.journal_size().await.unwrap(), size, "refused steps write nothing");
+    let (_, none) = server.get(&s.auditor, &format!("/api/v1/incidents?agreement={A}")).await;
+    assert_eq!(none["items"], json!([]));
+
+    let case = ok(&server, &s.facility, held, death(report)).await;
+    assert_eq!(case["state"], "deceased", "{case}");
+    let (status, incidents) = server.get(&s.auditor, &format!("/api/v1/incidents?agreement={A}")).await;
+    assert_eq!(status, 200, "{incidents}");
+    let incidents = incidents["items"].as_array().unwrap();
+    assert_eq!(incidents.len(), 1, "{incidents:?}");
+    let incident = &incidents[0];
+    assert_eq!((incident["kind"].as_str(), incident["case_id"].as_i64()), (Some("death"), Some(held)));
+    assert_eq!(incident["report"], report);
+    assert_eq!(incident["occurred_at"], "2025-09-14T16:00:00Z");
+    let recipients: Vec<&str> =
+        incident["notifications"].as_array().unwrap().iter().map(|n| n["recipient"].as_str().unwrap()).collect();
+    assert_eq!(recipients, ["next_of_kin", "sending_state", "independent_authority"]);
+    server.stop().await;
+}
