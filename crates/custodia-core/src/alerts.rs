@@ -719,4 +719,33 @@ mod tests {
         assert_eq!(alerts[0].kind.severity(), Severity::Critical);
         assert_eq!(AlertKind::CellAboveFloor.code(), "CELL_ABOVE_FLOOR");
     }
+
+    proptest::proptest! {
+        /// Issue 12: whatever a cell's area, capacities, occupants and override, it is flagged
+        /// CELL_ABOVE_FLOOR exactly when more people are held in it than its floor capacity, and
+        /// OVERRIDE_EXPIRED only above its standard, more than `override_max_days` after the override.
+        #[test]
+        fn a_cell_above_its_floor_is_always_flagged(
+            standard in 0u32..40,
+            extra in 0u32..20,
+            occupants in 0u32..80,
+            override_days_ago in proptest::option::of(0i64..90),
+            max_days in 1u32..60,
+        ) {
+            let on = d("2025-06-01");
+            let capacity = crate::capacity::CellCapacity { standard, floor: standard + extra, non_compliant: false };
+            let facts = [CellFacts {
+                subject: "cell-cecot/B1-C01",
+                area_m2: crate::decimal::Decimal::parse("100").unwrap(),
+                capacity,
+                occupants,
+                override_on: override_days_ago.map(|n| on.add_days(-n).unwrap()),
+            }];
+            let codes: Vec<&str> = cell_alerts(&facts, max_days, on).iter().map(|a| a.kind.code()).collect();
+            proptest::prop_assert_eq!(codes.contains(&"CELL_ABOVE_FLOOR"), occupants > capacity.floor, "{:?}", codes);
+            proptest::prop_assert_eq!(codes.contains(&"CELL_ABOVE_STANDARD"), occupants > standard, "{:?}", codes);
+            let expired = occupants > standard && override_days_ago.is_some_and(|n| n > i64::from(max_days));
+            proptest::prop_assert_eq!(codes.contains(&"OVERRIDE_EXPIRED"), expired, "{:?}", codes);
+        }
+    }
 }
