@@ -10,8 +10,9 @@
 //! (docs/lifecycle.md#safeguards): a citizen of the sending state refused `NOT_ELIGIBLE`, a flight
 //! in the air under a court's return order refused admission `ON_HOLD` and turned back, and an
 //! admission above a cell's standard capacity refused `NEEDS_OVERRIDE`, then made with a
-//! two-person override that expires (`OVERRIDE_EXPIRED` at the end). The simulation reads no clock: every event carries a fixed
-//! simulated time, and everything but the admin token is the same for a seed.
+//! two-person override that expires (`OVERRIDE_EXPIRED` at the end). The simulation reads no
+//! clock: every event carries a fixed simulated time, and everything but the admin token is the
+//! same for a seed.
 
 use custodia_store::prelude::*;
 use std::collections::{BTreeMap, HashMap};
