@@ -62,9 +62,14 @@ impl App {
     /// The current signed checkpoint: the checkpoint body (origin, tree size, base64 root hash), a
     /// blank line, and the signature line `— <origin> <base64(key id ‖ signature)>`.
     pub async fn checkpoint(&self) -> AppResult<String> {
-        let signer = self.signer()?;
         let size = self.store().journal_size().await?;
         let root = self.stored_root(size).await?;
+        self.sign_checkpoint(size, root)
+    }
+
+    /// The signed checkpoint of a tree of `size` events with root `root` (a backup's copy).
+    pub fn sign_checkpoint(&self, size: u64, root: Hash) -> AppResult<String> {
+        let signer = self.signer()?;
         let checkpoint = Checkpoint::new(signer.name(), size, root)
             .map_err(|e| AppError::invalid("journal_origin", e.to_string()))?;
         Ok(signer.sign_checkpoint(&checkpoint))

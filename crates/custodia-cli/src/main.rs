@@ -4,6 +4,7 @@
 //! always with a message naming the field), 1 on any other failure.
 
 mod agreement_cmd;
+mod backup_cmd;
 mod capacity_cmd;
 mod case_cmd;
 mod cells_cmd;
@@ -101,6 +102,9 @@ enum Command {
     /// The tamper-evident journal: verify, checkpoint, prove, check, export, key (docs/journal.md).
     #[command(subcommand)]
     Journal(journal_cmd::JournalCommand),
+    /// Write a consistent copy of the register with its signing key, checkpoint and manifest to a
+    /// new directory, on the register's host (docs/operations.md#backup-and-restore).
+    Backup(backup_cmd::BackupArgs),
     /// Compute the invoice of a billing period from stays and extras (docs/billing.md).
     Invoice(invoice_cmd::InvoiceArgs),
     /// Invoices and credit notes issued in the register: draft, issue (two people), list, show,
@@ -168,6 +172,7 @@ fn run(cli: Cli) -> CmdResult {
         Command::Import(command) => register_cmd::run_import(&command),
         Command::Export(command) => register_cmd::run_export(&command),
         Command::Journal(command) => journal_cmd::run(&command),
+        Command::Backup(args) => backup_cmd::run(&args),
         Command::Case(command) => case_cmd::run(&command),
         Command::Invoice(args) => invoice_cmd::run(&args),
         Command::Alerts(args) => oversight_cmd::run_alerts(&args),

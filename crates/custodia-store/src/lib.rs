@@ -37,6 +37,7 @@ pub mod keyfile;
 pub mod oversight;
 pub mod persons;
 pub mod record;
+pub mod snapshot;
 
 use std::path::{Path, PathBuf};
 

@@ -69,6 +69,18 @@ fn with_database(server: &str, name: &str) -> String {
     url
 }
 
+/// A fresh, empty database `name` on the PostgreSQL server `server`; returns its URL.
+pub fn fresh_postgres_database(server: &str, name: &str) -> String {
+    postgres_admin(server, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).unwrap();
+    postgres_admin(server, &format!("CREATE DATABASE {name}")).unwrap();
+    with_database(server, name)
+}
+
+/// Drops a database made by [`fresh_postgres_database`] (best effort).
+pub fn drop_postgres_database(server: &str, name: &str) {
+    let _ = postgres_admin(server, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+}
+
 /// Runs one SQL statement on the PostgreSQL server (to create or drop a test database).
 fn postgres_admin(server: &str, statement: &str) -> Result<(), sqlx::Error> {
     use sqlx::Connection;
@@ -183,6 +195,11 @@ impl Register {
         text.strip_prefix("ok: ").and_then(|t| t.split(' ').next()).and_then(|n| n.parse().ok()).unwrap()
     }
 
+    /// On PostgreSQL: the test server's URL and this register's database URL.
+    pub fn postgres(&self) -> Option<(&str, &str)> {
+        self.postgres.as_ref().map(|(server, _, url)| (server.as_str(), url.as_str()))
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.dir.join("data")
     }
@@ -195,6 +212,11 @@ impl Register {
             command.env("CUSTODIA_DATABASE_URL", url);
         }
         command
+    }
+
+    /// The binary pointed at this register, without a token, for a test to add to.
+    pub fn command_bare(&self) -> Command {
+        self.command()
     }
 
     /// Runs the binary on this register without a token.
