@@ -104,7 +104,7 @@ async fn write_copy(
         .map_err(|e| Failure::Other(anyhow::anyhow!("{}: {e}", config.signing_key_path().display())))?;
     write_private(&dir.join(KEY_COPY), &key)?;
     let root = root_hash(&head)?;
-    let note = app.sign_checkpoint(head.size, root.clone()).map_err(app_failure)?;
+    let note = app.sign_checkpoint(head.size, root).map_err(app_failure)?;
     write_private(&dir.join("checkpoint"), note.as_bytes())?;
     let manifest = json!({
         "format": 1,
