@@ -391,6 +391,8 @@ fn table(ids: &Ids) -> Vec<Row> {
             None,
             Only(&["admin"]),
         ),
+        post("/api/v1/users/{name}/disable", ("/api/v1/users/spare-user/disable".into(), json!({})), None, Only(&["admin"])),
+        post("/api/v1/users/{name}/enable", ("/api/v1/users/spare-user/enable".into(), json!({})), None, Only(&["admin"])),
         get("/api/v1/user-changes", "/api/v1/user-changes".into(), None, Only(&["admin", "auditor"])),
         post(
             "/api/v1/user-changes/{id}/confirm",
@@ -529,6 +531,7 @@ async fn every_route_every_role_inside_and_outside_the_scope() {
         cell_change_in: cell_changes[0],
         cell_change_out: cell_changes[1],
     };
+    server.user("spare-user", "auditor", &[IN], &[]).await;
     let mut tokens = Vec::new();
     for role in ROLES {
         tokens.push((role, server.user(&format!("{role}-user"), role, &[IN], &[]).await));
@@ -590,7 +593,7 @@ async fn every_route_every_role_inside_and_outside_the_scope() {
     // A token another user owns is not the caller's to revoke: 404 for all but an admin.
     let (secret, hash) = custodia_server::auth::new_token().unwrap();
     let _ = secret;
-    let other = store.create_token("auditor-user", &hash, "x", &actor("setup")).await.unwrap();
+    let other = store.create_token("auditor-user", &hash, "x", None, &actor("setup")).await.unwrap();
     for (role, token) in &tokens {
         if *role == "admin" || *role == "auditor" {
             continue;

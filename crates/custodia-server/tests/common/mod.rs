@@ -143,7 +143,7 @@ impl TestServer {
         };
         self.store.create_user(&user, &actor("setup")).await.unwrap();
         let (secret, hash) = custodia_server::auth::new_token().unwrap();
-        self.store.create_token(name, &hash, "test", &actor("setup")).await.unwrap();
+        self.store.create_token(name, &hash, "test", None, &actor("setup")).await.unwrap();
         secret
     }
 
