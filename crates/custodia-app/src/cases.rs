@@ -409,7 +409,8 @@ impl App {
         agreement: &custodia_core::Agreement,
         sending_id: &str,
     ) -> AppResult<()> {
-        let missing = || AppError::not_found(format!("person {sending_id} of {} does not exist", agreement.sending_state));
+        let missing =
+            || AppError::not_found(format!("person {sending_id} of {} does not exist", agreement.sending_state));
         let person_id =
             self.store().person_id_of(agreement.sending_state.as_str(), sending_id).await?.ok_or_else(missing)?;
         self.person_in_scope(who, person_id, None).await.map_err(|_| missing())?;

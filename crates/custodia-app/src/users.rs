@@ -34,7 +34,11 @@ pub struct Authenticated {
 /// When a new token expires: after a lifetime (`30d`, `8h`, `90m`, `3600s`) or at an instant
 /// (RFC 3339 UTC), never when neither is given. Both at once, a past instant or a lifetime above
 /// ten years are refused, naming the field.
-pub fn token_expiry(now: &Timestamp, expires_in: Option<&str>, expires_at: Option<&str>) -> AppResult<Option<Timestamp>> {
+pub fn token_expiry(
+    now: &Timestamp,
+    expires_in: Option<&str>,
+    expires_at: Option<&str>,
+) -> AppResult<Option<Timestamp>> {
     let at = match (expires_in, expires_at) {
         (None, None) => return Ok(None),
         (Some(_), Some(_)) => return Err(AppError::invalid("expires_in", "give expires_in or expires_at, not both")),
@@ -475,7 +479,10 @@ impl App {
         let user =
             self.user_named(name).await?.ok_or_else(|| AppError::not_found(format!("user {name} does not exist")))?;
         if user.disabled_at.is_some() {
-            return Err(AppError::refused("USER_DISABLED", format!("user {} is disabled: no token is issued", user.name)));
+            return Err(AppError::refused(
+                "USER_DISABLED",
+                format!("user {} is disabled: no token is issued", user.name),
+            ));
         }
         let host = custodia_store::Actor { name: "host".into(), recorded_at: now.clone(), occurred_at: None };
         self.issue(&user.name, &label, expires_at, &host).await
@@ -528,5 +535,30 @@ impl App {
             }
             _ => Err(AppError::Unauthenticated("wrong user name or password".into())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_expiry_is_a_lifetime_or_an_instant_in_the_next_ten_years() {
+        let now = Timestamp::parse("2026-12-05T08:00:00Z").unwrap();
+        let at = |text: &str| Some(Timestamp::parse(text).unwrap());
+        assert_eq!(token_expiry(&now, None, None).unwrap(), None);
+        assert_eq!(token_expiry(&now, Some("8h"), None).unwrap(), at("2026-12-05T16:00:00Z"));
+        assert_eq!(token_expiry(&now, Some("30d"), None).unwrap(), at("2027-01-04T08:00:00Z"));
+        assert_eq!(token_expiry(&now, Some("90m"), None).unwrap(), at("2026-12-05T09:30:00Z"));
+        assert_eq!(token_expiry(&now, None, Some("2027-01-01T00:00:00Z")).unwrap(), at("2027-01-01T00:00:00Z"));
+        for bad in ["0d", "8", "h", "-1h", "1w", "1.5h", "9999999999d", "3651d"] {
+            let err = token_expiry(&now, Some(bad), None).unwrap_err();
+            assert_eq!(err.code(), "INVALID", "{bad}");
+        }
+        let past = token_expiry(&now, None, Some("2026-12-05T08:00:00Z")).unwrap_err();
+        assert_eq!(past, AppError::invalid("expires_at", "must be in the future"));
+        assert!(token_expiry(&now, None, Some("2037-01-01T00:00:00Z")).is_err(), "more than ten years");
+        assert!(token_expiry(&now, None, Some("tomorrow")).is_err());
+        assert!(token_expiry(&now, Some("1h"), Some("2027-01-01T00:00:00Z")).is_err(), "not both");
     }
 }

@@ -104,3 +104,24 @@ impl FromRequestParts<AppState> for Principal {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cached_token_is_used_for_the_cache_time_and_never_past_its_expiry() {
+        let cache = TokenCache::default();
+        let who = Principal { name: "ana".into(), role: Role::Auditor, agreements: None, facilities: None };
+        let t = crate::clock::instant();
+        let ttl = Duration::from_secs(2);
+        cache.put([1; 32], who.clone(), Some(1_000), t);
+        cache.put([2; 32], who.clone(), None, t);
+        assert_eq!(cache.get(&[1; 32], ttl, t, 999), Some(who.clone()));
+        assert_eq!(cache.get(&[1; 32], ttl, t, 1_000), None, "expired while cached");
+        assert_eq!(cache.get(&[2; 32], ttl, t + Duration::from_millis(1999), 5_000), Some(who));
+        assert_eq!(cache.get(&[2; 32], ttl, t + ttl, 5_000), None, "the cache time is over");
+        cache.clear();
+        assert_eq!(cache.get(&[1; 32], ttl, t, 0), None);
+    }
+}

@@ -62,8 +62,7 @@ impl ApiError {
         let message = message.into();
         let description: String = message.chars().filter(|c| *c != '"' && *c != '\\' && !c.is_control()).collect();
         let mut e = Self::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message, None);
-        e.www_authenticate =
-            Some(format!("{BEARER}, error=\"invalid_token\", error_description=\"{description}\""));
+        e.www_authenticate = Some(format!("{BEARER}, error=\"invalid_token\", error_description=\"{description}\""));
         e
     }
 

@@ -116,11 +116,7 @@ const MAX_FORWARDED_HOPS: usize = 32;
 /// The client behind a chain of proxies: walking `X-Forwarded-For` from the right (the hop
 /// nearest to us) while the current hop is a trusted proxy. The header is ignored unless the
 /// peer is trusted; an unreadable entry stops the walk at the last proxy seen.
-pub fn forwarded_client<'a>(
-    peer: IpAddr,
-    headers: impl Iterator<Item = &'a str>,
-    trusted: &[ipnet::IpNet],
-) -> IpAddr {
+pub fn forwarded_client<'a>(peer: IpAddr, headers: impl Iterator<Item = &'a str>, trusted: &[ipnet::IpNet]) -> IpAddr {
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
     if !is_trusted(&peer) {
         return peer;
@@ -176,6 +172,9 @@ mod tests {
         assert_eq!(forwarded_client(ip("10.0.0.1"), std::iter::empty(), &trusted), ip("10.0.0.1"));
         // Every hop a proxy: the left-most.
         assert_eq!(forwarded_client(ip("10.0.0.1"), ["10.9.9.9, 10.8.8.8"].into_iter(), &trusted), ip("10.9.9.9"));
-        assert_eq!(forwarded_client(ip("::1"), ["2001:db8::1"].into_iter(), &["::1/128".parse().unwrap()]), ip("2001:db8::1"));
+        assert_eq!(
+            forwarded_client(ip("::1"), ["2001:db8::1"].into_iter(), &["::1/128".parse().unwrap()]),
+            ip("2001:db8::1")
+        );
     }
 }

@@ -391,8 +391,18 @@ fn table(ids: &Ids) -> Vec<Row> {
             None,
             Only(&["admin"]),
         ),
-        post("/api/v1/users/{name}/disable", ("/api/v1/users/spare-user/disable".into(), json!({})), None, Only(&["admin"])),
-        post("/api/v1/users/{name}/enable", ("/api/v1/users/spare-user/enable".into(), json!({})), None, Only(&["admin"])),
+        post(
+            "/api/v1/users/{name}/disable",
+            ("/api/v1/users/spare-user/disable".into(), json!({})),
+            None,
+            Only(&["admin"]),
+        ),
+        post(
+            "/api/v1/users/{name}/enable",
+            ("/api/v1/users/spare-user/enable".into(), json!({})),
+            None,
+            Only(&["admin"]),
+        ),
         get("/api/v1/user-changes", "/api/v1/user-changes".into(), None, Only(&["admin", "auditor"])),
         post(
             "/api/v1/user-changes/{id}/confirm",

@@ -143,7 +143,11 @@ fn table(i: &Ids) -> Vec<Row> {
             json!({"agreement_id": A, "csv": "facility_id,cell_id,unit,kind,area_m2,beds\nizalco,Z-1,z,single,9,1\n"}),
         ),
         get("/api/v1/cell-changes", format!("/api/v1/cell-changes?agreement_id={B}")),
-        post("/api/v1/cell-changes/{id}/confirm", format!("/api/v1/cell-changes/{}/confirm", i.cell_change_b), json!({})),
+        post(
+            "/api/v1/cell-changes/{id}/confirm",
+            format!("/api/v1/cell-changes/{}/confirm", i.cell_change_b),
+            json!({}),
+        ),
         get("/api/v1/holds", format!("/api/v1/holds?agreement={B}")),
         post("/api/v1/holds", "/api/v1/holds".into(), hold),
         post(
@@ -164,7 +168,11 @@ fn table(i: &Ids) -> Vec<Row> {
             json!({"agreement_id": A, "case_id": i.case_b, "kind": "other", "occurred_at": "2025-06-01T10:00:00Z", "report": "r"}),
         ),
         get("/api/v1/incidents/{id}", format!("/api/v1/incidents/{}", i.incident_b)),
-        post("/api/v1/incidents/{id}/addenda", format!("/api/v1/incidents/{}/addenda", i.incident_b), json!({"text": "t"})),
+        post(
+            "/api/v1/incidents/{id}/addenda",
+            format!("/api/v1/incidents/{}/addenda", i.incident_b),
+            json!({"text": "t"}),
+        ),
         post(
             "/api/v1/incidents/{id}/notifications",
             format!("/api/v1/incidents/{}/notifications", i.incident_b),
@@ -206,7 +214,11 @@ fn table(i: &Ids) -> Vec<Row> {
             format!("/api/v1/persons/{}/screening", i.w1),
             json!({"agreement_id": A, "as_of": "2025-06-01"}),
         ),
-        post("/api/v1/screenings", "/api/v1/screenings".into(), json!({"agreement_id": B, "as_of": "2025-06-01", "csv": csv})),
+        post(
+            "/api/v1/screenings",
+            "/api/v1/screenings".into(),
+            json!({"agreement_id": B, "as_of": "2025-06-01", "csv": csv}),
+        ),
         get("/api/v1/reports/legal-basis", format!("/api/v1/reports/legal-basis?agreement={B}&on=2025-06-01")),
         get("/api/v1/reports/sustainability", format!("/api/v1/reports/sustainability?agreement={B}")),
         unscoped("GET", "/api/v1/users"),
@@ -244,12 +256,23 @@ fn role_for(method: &str, route: &str) -> &'static str {
 
 async fn setup(server: &TestServer) -> Ids {
     let store = &server.store;
-    import_persons(server, A, "US", vec![person("V1", "Reyes", "1990-04-02", "low"), person("S1", "Both", "1991-01-01", "low")])
-        .await;
-    import_persons(server, B, "US", vec![person("W1", "Other", "1985-01-01", "low"), person("S1", "Both", "1991-01-01", "low")])
-        .await;
+    import_persons(
+        server,
+        A,
+        "US",
+        vec![person("V1", "Reyes", "1990-04-02", "low"), person("S1", "Both", "1991-01-01", "low")],
+    )
+    .await;
+    import_persons(
+        server,
+        B,
+        "US",
+        vec![person("W1", "Other", "1985-01-01", "low"), person("S1", "Both", "1991-01-01", "low")],
+    )
+    .await;
     common::import_cells(server, A, &[("cecot", "B1-C01", "single", "9", 1)]).await;
-    common::import_cells(server, B, &[("izalco", "IZ-1", "single", "9", 1), ("izalco", "IZ-2", "single", "9", 1)]).await;
+    common::import_cells(server, B, &[("izalco", "IZ-1", "single", "9", 1), ("izalco", "IZ-2", "single", "9", 1)])
+        .await;
     let ts = custodia_store::Timestamp::parse("2025-06-01T09:00:00Z").unwrap();
     let open = custodia_app::cases::opener(&ts);
     let case_a = store.propose_case(A, "V1", &open, &actor("setup")).await.unwrap().unwrap().id;
@@ -293,7 +316,8 @@ async fn setup(server: &TestServer) -> Ids {
         facilities: None,
     };
     let now = custodia_store::Timestamp::parse("2030-01-01T00:00:00Z").unwrap();
-    let draft = custodia_app::billing::DraftInvoice { agreement_id: B.into(), period: "2025-03".into(), ..Default::default() };
+    let draft =
+        custodia_app::billing::DraftInvoice { agreement_id: B.into(), period: "2025-03".into(), ..Default::default() };
     let invoice_b = app.draft_invoice(&finance, &draft, &now).await.unwrap().row.id;
     let w1 = store.person_id_of("US", "W1").await.unwrap().unwrap();
     Ids { case_a, case_b, w1, incident_b, allegation_b, inspection_b, invoice_b, cell_change_b }
@@ -408,7 +432,8 @@ async fn persons_and_identifiers_follow_the_agreement_they_were_imported_or_held
     assert_eq!(server.store.journal_size().await.unwrap(), size, "a refusal writes nothing");
     // Imported under A too, the person may have a case under A (refused here only by the agreement's
     // end: the API opens cases on the wall clock's day).
-    let (status, other) = server.post(&officer_both, "/api/v1/cases", json!({"agreement_id": A, "person_id": "S1"})).await;
+    let (status, other) =
+        server.post(&officer_both, "/api/v1/cases", json!({"agreement_id": A, "person_id": "S1"})).await;
     assert_ne!(other["code"].as_str(), Some("NOT_IMPORTED_UNDER_AGREEMENT"), "{status} {other}");
     server.stop().await;
 }

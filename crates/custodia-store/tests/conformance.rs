@@ -361,7 +361,8 @@ async fn tokens_expire_and_users_are_disabled_and_enabled_by_two_admins_on(f: &F
     let found = store.user_by_token(&expiring).await.unwrap().unwrap();
     assert_eq!((found.user.name.as_str(), found.expires_at.as_deref()), ("ana", Some("2030-01-01T00:00:00Z")));
     assert_eq!(store.user_by_token(&forever).await.unwrap().unwrap().expires_at, None);
-    let last = store.events(store.journal_size().await.unwrap() - 2, store.journal_size().await.unwrap()).await.unwrap();
+    let last =
+        store.events(store.journal_size().await.unwrap() - 2, store.journal_size().await.unwrap()).await.unwrap();
     assert!(last[0].body.contains("\"expires_at\":\"2030-01-01T00:00:00Z\""), "{}", last[0].body);
 
     let by = |name: &str| Actor { name: name.into(), ..actor() };
