@@ -365,8 +365,7 @@ impl App {
     /// last enabled admin cannot be disabled (`LAST_ADMIN`).
     pub async fn disable_user(&self, who: &Principal, name: &str, now: &Timestamp) -> AppResult<UserRow> {
         who.require(Capability::ManageUsers)?;
-        let user =
-            self.user_named(name).await?.ok_or_else(|| AppError::not_found(format!("user {name} does not exist")))?;
+        let user = self.existing_user(name).await?;
         if user.disabled_at.is_some() {
             return Err(AppError::refused("ALREADY_DISABLED", format!("user {} is already disabled", user.name)));
         }
@@ -385,8 +384,7 @@ impl App {
     /// who is not disabled, `TWO_PERSON_RULE` when the proposer confirms.
     pub async fn enable_user(&self, who: &Principal, name: &str, now: &Timestamp) -> AppResult<Enabling> {
         who.require(Capability::ManageUsers)?;
-        let user =
-            self.user_named(name).await?.ok_or_else(|| AppError::not_found(format!("user {name} does not exist")))?;
+        let user = self.existing_user(name).await?;
         if user.disabled_at.is_none() {
             return Err(AppError::refused("NOT_DISABLED", format!("user {} is not disabled", user.name)));
         }
@@ -439,6 +437,11 @@ impl App {
         Ok(self.store().users().await?)
     }
 
+    /// The user with this name, or "not found".
+    async fn existing_user(&self, name: &str) -> AppResult<UserRow> {
+        self.user_named(name).await?.ok_or_else(|| AppError::not_found(format!("user {name} does not exist")))
+    }
+
     /// The user with this name (compared as names are: NFC, trimmed, lower-cased).
     async fn user_named(&self, name: &str) -> AppResult<Option<UserRow>> {
         let key = user_name_key(name);
@@ -476,8 +479,7 @@ impl App {
         now: &Timestamp,
     ) -> AppResult<IssuedToken> {
         let label = check_label(label)?;
-        let user =
-            self.user_named(name).await?.ok_or_else(|| AppError::not_found(format!("user {name} does not exist")))?;
+        let user = self.existing_user(name).await?;
         if user.disabled_at.is_some() {
             return Err(AppError::refused(
                 "USER_DISABLED",

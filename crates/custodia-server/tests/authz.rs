@@ -10,7 +10,7 @@ mod common;
 use custodia_store::prelude::*;
 use std::collections::BTreeSet;
 
-use common::{TestServer, actor, import_persons, person};
+use common::{TestServer, actor, import_persons, person, send};
 use serde_json::{Value, json};
 
 const ROLES: [&str; 8] = [
@@ -413,15 +413,6 @@ fn table(ids: &Ids) -> Vec<Row> {
         get("/api/v1/tokens", "/api/v1/tokens".into(), None, Everyone),
         post("/api/v1/tokens", ("/api/v1/tokens".into(), json!({"label": "mine"})), None, Everyone),
     ]
-}
-
-async fn send(server: &TestServer, token: &str, method: &str, path: &str, body: &Option<Value>) -> (u16, String) {
-    let request = match method {
-        "GET" => server.client.get(server.url(path)),
-        _ => server.client.post(server.url(path)).json(body.as_ref().unwrap_or(&json!({}))),
-    };
-    let r = request.bearer_auth(token).send().await.unwrap();
-    (r.status().as_u16(), r.text().await.unwrap_or_default())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

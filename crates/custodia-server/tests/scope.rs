@@ -10,7 +10,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{TestServer, actor, import_persons, person};
+use common::{TestServer, actor, import_persons, person, send};
 use custodia_store::prelude::*;
 use serde_json::{Value, json};
 
@@ -321,15 +321,6 @@ async fn setup(server: &TestServer) -> Ids {
     let invoice_b = app.draft_invoice(&finance, &draft, &now).await.unwrap().row.id;
     let w1 = store.person_id_of("US", "W1").await.unwrap().unwrap();
     Ids { case_a, case_b, w1, incident_b, allegation_b, inspection_b, invoice_b, cell_change_b }
-}
-
-async fn send(server: &TestServer, token: &str, method: &str, path: &str, body: &Option<Value>) -> (u16, String) {
-    let request = match method {
-        "GET" => server.client.get(server.url(path)),
-        _ => server.client.post(server.url(path)).json(body.as_ref().unwrap_or(&json!({}))),
-    };
-    let r = request.bearer_auth(token).send().await.unwrap();
-    (r.status().as_u16(), r.text().await.unwrap_or_default())
 }
 
 async fn id_of(server: &TestServer, sending_id: &str) -> i64 {

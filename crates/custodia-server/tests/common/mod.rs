@@ -252,3 +252,19 @@ pub async fn import_cells(server: &TestServer, agreement: &str, cells: &[(&str, 
         .collect();
     server.store.import_cells(agreement, &cells, &actor("setup")).await.unwrap();
 }
+
+/// Sends a GET, or a POST with `body` (`{}` when none), as `token`: the status and the body's text.
+pub async fn send(
+    server: &TestServer,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: &Option<serde_json::Value>,
+) -> (u16, String) {
+    let request = match method {
+        "GET" => server.client.get(server.url(path)),
+        _ => server.client.post(server.url(path)).json(body.as_ref().unwrap_or(&serde_json::json!({}))),
+    };
+    let r = request.bearer_auth(token).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap_or_default())
+}
