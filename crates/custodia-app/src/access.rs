@@ -191,6 +191,16 @@ impl Principal {
             }
     }
 
+    /// Whether a record kept under an agreement (an identifier recorded at an intake) is shown:
+    /// the agreement is in scope; a record whose agreement is not known only to callers who see
+    /// every agreement.
+    pub fn sees_recorded_under(&self, agreement_id: Option<&str>) -> bool {
+        match agreement_id {
+            Some(a) => self.sees_agreement(a),
+            None => self.agreements.is_none(),
+        }
+    }
+
     /// Not found unless the agreement is in scope.
     pub fn agreement_in_scope(&self, agreement_id: &str) -> Result<(), AppError> {
         if self.sees_agreement(agreement_id) {

@@ -216,6 +216,9 @@ pub struct Transitioned {
     pub warning: Option<String>,
 }
 
+/// The refusal of opening a case under an agreement for a person not imported under it.
+pub const NOT_IMPORTED_UNDER_AGREEMENT: &str = "NOT_IMPORTED_UNDER_AGREEMENT";
+
 /// A case with the identifiers of its person.
 #[derive(Clone, Debug)]
 pub struct CaseDetail {
@@ -319,7 +322,7 @@ impl App {
     /// The case and its person's identifiers.
     pub async fn case_detail(&self, who: &Principal, id: i64) -> AppResult<CaseDetail> {
         let case = self.case(who, id).await?;
-        let identifiers = self.store().identifiers(case.case.person_id).await?;
+        let identifiers = self.visible_identifiers(who, case.case.person_id).await?;
         Ok(CaseDetail { case, identifiers })
     }
 
@@ -380,9 +383,10 @@ impl App {
         occurred_at: Option<&Timestamp>,
         now: &Timestamp,
     ) -> AppResult<CaseWithSendingId> {
-        self.agreement(who, agreement_id).await?;
+        let agreement = self.agreement(who, agreement_id).await?.agreement;
         who.require(Capability::ProposeCase)?;
         let person_id = required_text("person_id", sending_person_id, 256)?;
+        self.refuse_person_not_imported(who, &agreement, &person_id).await?;
         // The proposal's day is when it happened (a proposal recorded late keeps its day).
         let open = opener(occurred_at.unwrap_or(now));
         let row = self
@@ -393,6 +397,33 @@ impl App {
                 AppError::refused(refusal.code(), format!("person {person_id}: propose refused: {refusal}"))
             })?;
         self.case(who, row.id).await
+    }
+
+    /// A case under an agreement is opened only for a person imported under it (docs/access.md):
+    /// a person outside the caller's scope is "not found"; one in scope but imported under other
+    /// agreements only is refused `NOT_IMPORTED_UNDER_AGREEMENT`. (A person is never unlinked from
+    /// an agreement, so checking before the store's transaction cannot race.)
+    async fn refuse_person_not_imported(
+        &self,
+        who: &Principal,
+        agreement: &custodia_core::Agreement,
+        sending_id: &str,
+    ) -> AppResult<()> {
+        let missing =
+            || AppError::not_found(format!("person {sending_id} of {} does not exist", agreement.sending_state));
+        let person_id =
+            self.store().person_id_of(agreement.sending_state.as_str(), sending_id).await?.ok_or_else(missing)?;
+        self.person_in_scope(who, person_id, None).await.map_err(|_| missing())?;
+        if self.store().person_agreements(person_id).await?.iter().any(|a| a == agreement.id.as_str()) {
+            return Ok(());
+        }
+        Err(AppError::refused(
+            NOT_IMPORTED_UNDER_AGREEMENT,
+            format!(
+                "person {sending_id} was not imported under agreement {}: import their record under it first",
+                agreement.id.as_str()
+            ),
+        ))
     }
 
     /// Records the caller's approval of placing this case's person in a cell above its standard
@@ -415,7 +446,8 @@ impl App {
             )));
         }
         let facility_id = required_text("facility_id", facility_id, 64)?;
-        in_facility_scope(who, &found.case.agreement_id, &facility_id)?;
+        // The facility must be one of the case's agreement, and in the caller's scope.
+        self.facility_in_scope(who, &found.case.agreement_id, &facility_id).await?;
         let cell_id = required_text("cell_id", cell_id, 64)?;
         let reason = required_text("reason", reason, 2000)?;
         let id =
@@ -569,7 +601,7 @@ impl App {
     ) -> AppResult<(PlacementRequest, Option<i64>)> {
         let case_id = case.id;
         let facility_id = required_text("placement.facility_id", &p.facility_id, 64)?;
-        in_facility_scope(who, &case.agreement_id, &facility_id)?;
+        self.facility_in_scope(who, &case.agreement_id, &facility_id).await?;
         let cell_id = required_text("placement.cell_id", &p.cell_id, 64)?;
         let Some(approval_id) = p.override_approval else {
             return Ok((PlacementRequest { facility_id, cell_id, override_by: None }, None));
@@ -601,14 +633,6 @@ impl App {
 
 /// A placement or an override approval is possible only in a facility within the user's scope
 /// (docs/capacity.md#override): another facility answers as if it did not exist.
-fn in_facility_scope(who: &Principal, agreement_id: &str, facility_id: &str) -> AppResult<()> {
-    if who.sees(agreement_id, Some(facility_id)) {
-        Ok(())
-    } else {
-        Err(AppError::not_found(format!("facility {facility_id} does not exist")))
-    }
-}
-
 /// An ISO 3166-1 alpha-2 country field.
 fn country(field: &str, value: &str) -> AppResult<String> {
     custodia_core::CountryCode::parse(value.trim())

@@ -41,6 +41,9 @@ pub struct Config {
     pub auth_failures_per_minute: u32,
     /// How long a checked token is trusted without asking the database again, in milliseconds.
     pub token_cache_ms: u64,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (addresses or CIDR blocks); the client
+    /// address is otherwise the connection's peer (docs/access.md#client-address).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Log format.
     pub log_format: LogFormat,
     /// Log filter (`info`, `custodia_server=debug,info` …).
@@ -60,6 +63,7 @@ impl std::fmt::Debug for Config {
             .field("locator_per_minute", &self.locator_per_minute)
             .field("auth_failures_per_minute", &self.auth_failures_per_minute)
             .field("token_cache_ms", &self.token_cache_ms)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("log_format", &self.log_format)
             .field("log_filter", &self.log_filter)
             .finish()
@@ -79,6 +83,7 @@ impl Default for Config {
             locator_per_minute: 30,
             auth_failures_per_minute: 10,
             token_cache_ms: 2000,
+            trusted_proxies: Vec::new(),
             log_format: LogFormat::Text,
             log_filter: "info".into(),
         }
@@ -87,7 +92,7 @@ impl Default for Config {
 
 /// The keys, as written in `custodia.toml`; the environment variable is `CUSTODIA_` + the key in
 /// upper case.
-pub const KEYS: [&str; 12] = [
+pub const KEYS: [&str; 13] = [
     "addr",
     "data_dir",
     "database_url",
@@ -98,6 +103,7 @@ pub const KEYS: [&str; 12] = [
     "locator_per_minute",
     "auth_failures_per_minute",
     "token_cache_ms",
+    "trusted_proxies",
     "log_format",
     "log_filter",
 ];
@@ -168,6 +174,10 @@ impl Config {
             },
             "token_cache_ms" => match number(value, 0, 60_000) {
                 Ok(n) => self.token_cache_ms = n,
+                Err(e) => bad(e),
+            },
+            "trusted_proxies" => match trusted_proxies(value) {
+                Ok(list) => self.trusted_proxies = list,
                 Err(e) => bad(e),
             },
             "log_format" => match value {
@@ -243,6 +253,27 @@ pub fn load(config_file: Option<&std::path::Path>, flags: &[(&str, String)]) -> 
     if problems.is_empty() { Ok(config) } else { Err(ConfigError(problems)) }
 }
 
+/// Most trusted proxies (addresses or blocks) in the setting.
+pub const MAX_TRUSTED_PROXIES: usize = 100;
+
+/// `trusted_proxies`: addresses or CIDR blocks separated by commas (`10.0.0.1, 192.168.0.0/16`),
+/// or empty for none.
+fn trusted_proxies(value: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    let items: Vec<&str> = value.split(',').map(str::trim).filter(|i| !i.is_empty()).collect();
+    if items.len() > MAX_TRUSTED_PROXIES {
+        return Err(format!("at most {MAX_TRUSTED_PROXIES} addresses or blocks"));
+    }
+    items
+        .into_iter()
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map(|net| net.trunc())
+                .map_err(|_| format!("{item:?} is not an IP address or CIDR block (e.g. 10.0.0.1 or 10.0.0.0/8)"))
+        })
+        .collect()
+}
+
 /// The command-line flag that sets a key, for messages.
 fn flag_name(key: &str) -> String {
     match key {
@@ -293,6 +324,19 @@ mod tests {
     fn the_example_is_the_defaults() {
         let config = Config::load(Some(("custodia.example.toml", EXAMPLE)), env(&[])).unwrap();
         assert_eq!(config, Config::default());
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_blocks() {
+        let file = "trusted_proxies = \"10.0.0.1, 192.168.0.0/16,::1\"\n";
+        let config = Config::load(Some(("custodia.toml", file)), env(&[])).unwrap();
+        let shown: Vec<String> = config.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["10.0.0.1/32", "192.168.0.0/16", "::1/128"]);
+        let from_env = Config::load(Some(("custodia.toml", file)), env(&[("CUSTODIA_TRUSTED_PROXIES", "")])).unwrap();
+        assert!(from_env.trusted_proxies.is_empty(), "the environment wins, and empty means none");
+        let err = Config::load(None, env(&[("CUSTODIA_TRUSTED_PROXIES", "10.0.0.1, proxy.local")])).unwrap_err();
+        assert!(err.to_string().contains("trusted_proxies: \"proxy.local\" is not an IP address"), "{err}");
+        assert!(Config::load(None, env(&[("CUSTODIA_TRUSTED_PROXIES", "10.0.0.0/33")])).is_err());
     }
 
     #[test]

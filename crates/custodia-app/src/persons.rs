@@ -2,9 +2,10 @@
 //! person's whole file and legal basis, eligibility screening of one stored person or of a whole
 //! file (nothing stored), listing persons, and the public locator (docs/oversight.md).
 //!
-//! A person is in the caller's scope through an agreement in scope whose sending state is the
-//! person's, unless every case of the person under that agreement is placed in a facility outside
-//! the caller's scope; anything out of scope is "not found" like a person that does not exist.
+//! A person is in the caller's scope through an agreement in scope under which the person was
+//! imported or has a case, unless every case of the person under that agreement is placed in a
+//! facility outside the caller's scope; anything out of scope is "not found" like a person that
+//! does not exist. Identifiers recorded under agreements outside the scope are not shown.
 //!
 //! Every read of a person's file (the file, its legal basis, a screening of the stored person) is
 //! written to the read log (docs/access.md) before the use case returns: the use cases take the
@@ -22,7 +23,7 @@ use custodia_core::table::{Rows, Table};
 use custodia_core::{Agreement, Date};
 use custodia_store::cases::CaseRow;
 use custodia_store::prelude::*;
-use custodia_store::{PersonData, PersonEntry, PersonsFile, Timestamp};
+use custodia_store::{Identifier, PersonData, PersonEntry, PersonsFile, Timestamp};
 
 use crate::access::{Capability, Principal};
 use crate::error::{AppError, AppResult};
@@ -396,15 +397,17 @@ impl App {
             return Err(missing());
         };
         let all_cases = self.store().cases_of_person(id).await?;
+        let imported = self.store().person_agreements(id).await?;
         let mut agreements = Vec::new();
         for custodia_store::AgreementVersion { agreement_id, .. } in self.store().agreement_ids().await? {
             if under.is_some_and(|u| u != agreement_id) || !who.sees_agreement(&agreement_id) {
                 continue;
             }
-            let agreement = self.stored_agreement(&agreement_id).await?.agreement;
-            if agreement.sending_state.as_str() != sending_state {
+            // Imported under the agreement, or with a case under it (docs/access.md).
+            if !imported.contains(&agreement_id) && !all_cases.iter().any(|c| c.agreement_id == agreement_id) {
                 continue;
             }
+            let agreement = self.stored_agreement(&agreement_id).await?.agreement;
             let places = all_cases.iter().filter(|c| c.agreement_id == agreement_id).map(|c| c.facility_id.as_deref());
             if visible_under(who, &agreement_id, places) {
                 agreements.push(agreement);
@@ -432,7 +435,7 @@ impl App {
             scheme: "person_id".into(),
             value: person.record.sending_id.clone(),
         }];
-        identifiers.extend(self.store().identifiers(id).await?.into_iter().map(|i| PersonIdentifier {
+        identifiers.extend(self.visible_identifiers(who, id).await?.into_iter().map(|i| PersonIdentifier {
             state: i.state,
             scheme: i.scheme,
             value: i.value,
@@ -648,7 +651,7 @@ impl App {
         let mut items = Vec::with_capacity(count.min(1024));
         let mut cursor = after;
         loop {
-            let rows = self.store().persons_of_state(agreement.sending_state.as_str(), cursor, batch).await?;
+            let rows = self.store().persons_of_agreement(agreement.id.as_str(), cursor, batch).await?;
             let Some(last) = rows.last() else { break };
             cursor = last.id;
             let fetched = rows.len();
@@ -748,6 +751,13 @@ impl App {
         Ok(Some(map))
     }
 
+    /// A person's identifiers recorded under agreements in the caller's scope (docs/access.md):
+    /// one recorded under another agreement is not shown.
+    pub async fn visible_identifiers(&self, who: &Principal, person_id: i64) -> AppResult<Vec<Identifier>> {
+        let all = self.store().identifiers(person_id).await?;
+        Ok(all.into_iter().filter(|i| who.sees_recorded_under(i.agreement_id.as_deref())).collect())
+    }
+
     /// Every person the caller sees, by Custodia id (for a caller with a limited scope).
     async fn persons_in_scope(&self, who: &Principal) -> AppResult<BTreeMap<i64, PersonEntry>> {
         let mut seen = BTreeMap::new();
@@ -756,7 +766,7 @@ impl App {
             let places = self.places(who, id).await?;
             let mut after = 0i64;
             loop {
-                let page = self.store().persons_of_state(record.agreement.sending_state.as_str(), after, PAGE).await?;
+                let page = self.store().persons_of_agreement(id, after, PAGE).await?;
                 let Some(last) = page.last() else { break };
                 after = last.id;
                 for entry in page {

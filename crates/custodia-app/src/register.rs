@@ -88,7 +88,7 @@ impl App {
         };
         let by = custodia_store::Actor { name: "init".into(), recorded_at: now.clone(), occurred_at: None };
         let row = app.store().create_user(&user, &by).await?;
-        let token = app.issue_token_on_host(&row.name, "init", now).await?;
+        let token = app.issue_token_on_host(&row.name, "init", None, now).await?;
         Ok((app, token))
     }
 }

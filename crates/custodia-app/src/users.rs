@@ -6,7 +6,7 @@
 //! for another user.
 
 use custodia_store::Timestamp;
-use custodia_store::access::{NewUser, TokenRow, UserChange, UserChangeKind, UserChangeRow, UserRow};
+use custodia_store::access::{Enabling, NewUser, TokenRow, UserChange, UserChangeKind, UserChangeRow, UserRow};
 use custodia_store::prelude::*;
 
 use crate::access::{
@@ -19,6 +19,69 @@ use crate::{App, actor};
 pub const MAX_SCOPE_ITEMS: usize = 1000;
 /// Longest token label, in bytes.
 pub const MAX_LABEL_BYTES: usize = 200;
+/// Longest token lifetime, in seconds (ten years of 365 days).
+pub const MAX_TOKEN_LIFETIME_SECONDS: i64 = 10 * 365 * 86_400;
+
+/// The user a token identifies, and when the token expires.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Authenticated {
+    /// The user.
+    pub principal: Principal,
+    /// When the token stops working (Unix seconds), if it expires.
+    pub expires_at_unix: Option<i64>,
+}
+
+/// When a new token expires: after a lifetime (`30d`, `8h`, `90m`, `3600s`) or at an instant
+/// (RFC 3339 UTC), never when neither is given. Both at once, a past instant or a lifetime above
+/// ten years are refused, naming the field.
+pub fn token_expiry(
+    now: &Timestamp,
+    expires_in: Option<&str>,
+    expires_at: Option<&str>,
+) -> AppResult<Option<Timestamp>> {
+    let at = match (expires_in, expires_at) {
+        (None, None) => return Ok(None),
+        (Some(_), Some(_)) => return Err(AppError::invalid("expires_in", "give expires_in or expires_at, not both")),
+        (Some(text), None) => {
+            let seconds = lifetime_seconds(text).ok_or_else(|| {
+                AppError::invalid("expires_in", format!("{text:?} is not a lifetime such as 30d, 8h, 90m or 3600s"))
+            })?;
+            if seconds > MAX_TOKEN_LIFETIME_SECONDS {
+                return Err(AppError::invalid("expires_in", "must be at most ten years"));
+            }
+            Timestamp::from_unix_seconds(now.unix_seconds().saturating_add(seconds))
+                .map_err(|e| AppError::invalid("expires_in", e))?
+        }
+        (None, Some(text)) => Timestamp::parse(text.trim()).map_err(|e| AppError::invalid("expires_at", e))?,
+    };
+    let field = if expires_in.is_some() { "expires_in" } else { "expires_at" };
+    if at.unix_seconds() <= now.unix_seconds() {
+        return Err(AppError::invalid(field, "must be in the future"));
+    }
+    if at.unix_seconds() - now.unix_seconds() > MAX_TOKEN_LIFETIME_SECONDS {
+        return Err(AppError::invalid(field, "must be at most ten years away"));
+    }
+    Ok(Some(at))
+}
+
+/// `30d`, `8h`, `90m`, `3600s` in seconds (positive, at most 9 digits).
+fn lifetime_seconds(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let unit = text.chars().last()?;
+    let number = text.get(..text.len() - unit.len_utf8())?;
+    if number.is_empty() || number.len() > 9 || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: i64 = number.parse().ok()?;
+    let per = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        _ => return None,
+    };
+    (n > 0).then_some(n * per)
+}
 
 /// A user to create, as an edge received it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -144,17 +207,29 @@ fn check_label(label: &str) -> AppResult<String> {
 }
 
 impl App {
-    /// The user a token identifies.
-    pub async fn authenticate(&self, token: &str) -> AppResult<Principal> {
-        self.user_for_token_hash(&token_hash(token.trim())).await
+    /// The user a token identifies at `now`.
+    pub async fn authenticate(&self, token: &str, now: &Timestamp) -> AppResult<Principal> {
+        Ok(self.user_for_token_hash(&token_hash(token.trim()), now).await?.principal)
     }
 
-    /// The user whose token has this SHA-256 (the server caches checked hashes).
-    pub async fn user_for_token_hash(&self, hash: &[u8; 32]) -> AppResult<Principal> {
-        let user = self.store().user_by_token(hash).await?;
-        user.as_ref()
-            .and_then(Principal::from_user)
-            .ok_or_else(|| AppError::Unauthenticated("the token is not valid (unknown or revoked)".into()))
+    /// The user whose token has this SHA-256, at `now` (the server caches the answer until the
+    /// token's expiry, for at most `token_cache_ms`). An unknown, revoked or expired token, or one
+    /// of a disabled user, identifies nobody.
+    pub async fn user_for_token_hash(&self, hash: &[u8; 32], now: &Timestamp) -> AppResult<Authenticated> {
+        let refused = |why: &str| AppError::Unauthenticated(format!("the token is not valid ({why})"));
+        let found = self.store().user_by_token(hash).await?.ok_or_else(|| refused("unknown or revoked"))?;
+        let expires_at_unix = match found.expires_at.as_deref() {
+            None => None,
+            Some(text) => Some(Timestamp::parse(text).map_err(AppError::Internal)?.unix_seconds()),
+        };
+        if expires_at_unix.is_some_and(|at| at <= now.unix_seconds()) {
+            return Err(refused("expired"));
+        }
+        if found.user.disabled_at.is_some() {
+            return Err(refused("the user is disabled"));
+        }
+        let principal = Principal::from_user(&found.user).ok_or_else(|| refused("unknown role"))?;
+        Ok(Authenticated { principal, expires_at_unix })
     }
 
     /// Checks a user request against the register: name, role, scopes (agreements must exist),
@@ -275,10 +350,52 @@ impl App {
         Ok(changes)
     }
 
-    /// Open warnings about access: `SINGLE_ADMIN` while one admin alone can change users.
+    /// Open warnings about access: `SINGLE_ADMIN` while one enabled admin alone can change users.
     pub async fn access_warnings(&self) -> AppResult<Vec<AccessWarning>> {
-        let admins = self.store().users().await?.iter().filter(|u| u.role == Role::Admin.as_str()).count();
-        Ok(if admins == 1 { vec![AccessWarning::SingleAdmin] } else { Vec::new() })
+        Ok(if self.enabled_admins().await? == 1 { vec![AccessWarning::SingleAdmin] } else { Vec::new() })
+    }
+
+    async fn enabled_admins(&self) -> AppResult<usize> {
+        let users = self.store().users().await?;
+        Ok(users.iter().filter(|u| u.role == Role::Admin.as_str() && u.disabled_at.is_none()).count())
+    }
+
+    /// Disables a user (admins): at once, like revoking a token — their tokens and password are
+    /// refused from then on (within `token_cache_ms` on a server that did not disable them). The
+    /// last enabled admin cannot be disabled (`LAST_ADMIN`).
+    pub async fn disable_user(&self, who: &Principal, name: &str, now: &Timestamp) -> AppResult<UserRow> {
+        who.require(Capability::ManageUsers)?;
+        let user = self.existing_user(name).await?;
+        if user.disabled_at.is_some() {
+            return Err(AppError::refused("ALREADY_DISABLED", format!("user {} is already disabled", user.name)));
+        }
+        if user.role == Role::Admin.as_str() && self.enabled_admins().await? <= 1 {
+            return Err(AppError::refused(
+                "LAST_ADMIN",
+                format!("user {} is the last enabled admin: appoint another admin first", user.name),
+            ));
+        }
+        Ok(self.store().disable_user(&user_name_key(&user.name), &actor(who, now, None)).await?)
+    }
+
+    /// Enables a disabled user again (admins). Like other user changes it takes a second admin:
+    /// the first call proposes, another admin's call confirms; while the register has a single
+    /// enabled admin it takes effect at once (`SINGLE_ADMIN`). Refused `NOT_DISABLED` for a user
+    /// who is not disabled, `TWO_PERSON_RULE` when the proposer confirms.
+    pub async fn enable_user(&self, who: &Principal, name: &str, now: &Timestamp) -> AppResult<Enabling> {
+        who.require(Capability::ManageUsers)?;
+        let user = self.existing_user(name).await?;
+        if user.disabled_at.is_none() {
+            return Err(AppError::refused("NOT_DISABLED", format!("user {} is not disabled", user.name)));
+        }
+        if user.enable_proposed_by.as_deref().is_some_and(|by| user_name_key(by) == user_name_key(&who.name)) {
+            return Err(AppError::refused(
+                "TWO_PERSON_RULE",
+                format!("enabling user {} was proposed by {}: another admin confirms it", user.name, who.name),
+            ));
+        }
+        let single = self.enabled_admins().await? <= 1;
+        Ok(self.store().enable_user(&user_name_key(&user.name), &actor(who, now, None), single).await?)
     }
 
     /// Refuses a name that a user, or another pending new user, already has.
@@ -320,6 +437,11 @@ impl App {
         Ok(self.store().users().await?)
     }
 
+    /// The user with this name, or "not found".
+    async fn existing_user(&self, name: &str) -> AppResult<UserRow> {
+        self.user_named(name).await?.ok_or_else(|| AppError::not_found(format!("user {name} does not exist")))
+    }
+
     /// The user with this name (compared as names are: NFC, trimmed, lower-cased).
     async fn user_named(&self, name: &str) -> AppResult<Option<UserRow>> {
         let key = user_name_key(name);
@@ -333,26 +455,50 @@ impl App {
         Ok(all.into_iter().filter(|t| admin || t.user_name == who.name).collect())
     }
 
-    /// A new token for the caller themself.
-    pub async fn issue_own_token(&self, who: &Principal, label: &str, now: &Timestamp) -> AppResult<IssuedToken> {
+    /// A new token for the caller themself, expiring at `expires_at` if given (see
+    /// [`token_expiry`]).
+    pub async fn issue_own_token(
+        &self,
+        who: &Principal,
+        label: &str,
+        expires_at: Option<&Timestamp>,
+        now: &Timestamp,
+    ) -> AppResult<IssuedToken> {
         let label = check_label(label)?;
-        self.issue(&who.name, &label, &actor(who, now, None)).await
+        self.issue(&who.name, &label, expires_at, &actor(who, now, None)).await
     }
 
     /// A new token for a user, issued on the register's host (`custodia user token NAME`): whoever
     /// runs it has the database and the data directory, so no token is asked for; the event
     /// records `host` as the actor.
-    pub async fn issue_token_on_host(&self, name: &str, label: &str, now: &Timestamp) -> AppResult<IssuedToken> {
+    pub async fn issue_token_on_host(
+        &self,
+        name: &str,
+        label: &str,
+        expires_at: Option<&Timestamp>,
+        now: &Timestamp,
+    ) -> AppResult<IssuedToken> {
         let label = check_label(label)?;
-        let user =
-            self.user_named(name).await?.ok_or_else(|| AppError::not_found(format!("user {name} does not exist")))?;
+        let user = self.existing_user(name).await?;
+        if user.disabled_at.is_some() {
+            return Err(AppError::refused(
+                "USER_DISABLED",
+                format!("user {} is disabled: no token is issued", user.name),
+            ));
+        }
         let host = custodia_store::Actor { name: "host".into(), recorded_at: now.clone(), occurred_at: None };
-        self.issue(&user.name, &label, &host).await
+        self.issue(&user.name, &label, expires_at, &host).await
     }
 
-    async fn issue(&self, user: &str, label: &str, by: &custodia_store::Actor) -> AppResult<IssuedToken> {
+    async fn issue(
+        &self,
+        user: &str,
+        label: &str,
+        expires_at: Option<&Timestamp>,
+        by: &custodia_store::Actor,
+    ) -> AppResult<IssuedToken> {
         let (secret, hash) = new_token().map_err(|e| AppError::Internal(e.to_string()))?;
-        let row = self.store().create_token(user, &hash, label, by).await?;
+        let row = self.store().create_token(user, &hash, label, expires_at.map(Timestamp::as_str), by).await?;
         Ok(IssuedToken { row, secret })
     }
 
@@ -365,9 +511,16 @@ impl App {
         Ok(self.store().revoke_token(id, &actor(who, now, None)).await?)
     }
 
-    /// Signs in with a password and issues a token labelled `login`. A wrong name and a wrong
-    /// password are one answer, and cost the same time.
-    pub async fn sign_in(&self, name: &str, password: &str, now: &Timestamp) -> AppResult<IssuedToken> {
+    /// Signs in with a password and issues a token labelled `login`, expiring at `expires_at` if
+    /// given. A wrong name, a wrong password and a disabled user are one answer, and cost the same
+    /// time.
+    pub async fn sign_in(
+        &self,
+        name: &str,
+        password: &str,
+        expires_at: Option<&Timestamp>,
+        now: &Timestamp,
+    ) -> AppResult<IssuedToken> {
         let user = self.user_named(name).await?;
         let ok = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
             Some(phc) => crate::access::verify_password(password, phc),
@@ -378,11 +531,36 @@ impl App {
             }
         };
         match user {
-            Some(u) if ok => {
+            Some(u) if ok && u.disabled_at.is_none() => {
                 let by = custodia_store::Actor { name: u.name.clone(), recorded_at: now.clone(), occurred_at: None };
-                self.issue(&u.name, "login", &by).await
+                self.issue(&u.name, "login", expires_at, &by).await
             }
             _ => Err(AppError::Unauthenticated("wrong user name or password".into())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_expiry_is_a_lifetime_or_an_instant_in_the_next_ten_years() {
+        let now = Timestamp::parse("2026-12-05T08:00:00Z").unwrap();
+        let at = |text: &str| Some(Timestamp::parse(text).unwrap());
+        assert_eq!(token_expiry(&now, None, None).unwrap(), None);
+        assert_eq!(token_expiry(&now, Some("8h"), None).unwrap(), at("2026-12-05T16:00:00Z"));
+        assert_eq!(token_expiry(&now, Some("30d"), None).unwrap(), at("2027-01-04T08:00:00Z"));
+        assert_eq!(token_expiry(&now, Some("90m"), None).unwrap(), at("2026-12-05T09:30:00Z"));
+        assert_eq!(token_expiry(&now, None, Some("2027-01-01T00:00:00Z")).unwrap(), at("2027-01-01T00:00:00Z"));
+        for bad in ["0d", "8", "h", "-1h", "1w", "1.5h", "9999999999d", "3651d"] {
+            let err = token_expiry(&now, Some(bad), None).unwrap_err();
+            assert_eq!(err.code(), "INVALID", "{bad}");
+        }
+        let past = token_expiry(&now, None, Some("2026-12-05T08:00:00Z")).unwrap_err();
+        assert_eq!(past, AppError::invalid("expires_at", "must be in the future"));
+        assert!(token_expiry(&now, None, Some("2037-01-01T00:00:00Z")).is_err(), "more than ten years");
+        assert!(token_expiry(&now, None, Some("tomorrow")).is_err());
+        assert!(token_expiry(&now, Some("1h"), Some("2027-01-01T00:00:00Z")).is_err(), "not both");
     }
 }

@@ -126,7 +126,7 @@ pub(crate) struct DemoArgs {
 
 pub(crate) fn run(args: &DemoArgs) -> CmdResult {
     let place = PlaceArgs { data_dir: Some(args.data_dir.clone()), ..PlaceArgs::default() };
-    let mut config = load_config(&ServeArgs { addr: args.addr.clone(), place })?;
+    let mut config = load_config(&ServeArgs { addr: args.addr.clone(), trusted_proxies: None, place })?;
     // In this order: a busy port or a directory another demo serves stops us before anything is
     // deleted, and the lock is held while the directory is emptied, filled and served.
     let listener = bind(&config)?;
@@ -658,7 +658,7 @@ async fn simulate(app: &App, seed: u64, people: u64, admin_password: String) -> 
     // shown, all are in demo-users.json.
     let mut users = Vec::with_capacity(USERS.len());
     for ((name, role, _), password) in USERS.iter().zip(passwords) {
-        let token = app.issue_token_on_host(name, "demo", &stamp(at(end, 18, 0))?).await.map_err(app_failure)?;
+        let token = app.issue_token_on_host(name, "demo", None, &stamp(at(end, 18, 0))?).await.map_err(app_failure)?;
         users.push(DemoUser { name: (*name).to_owned(), role: (*role).to_owned(), token: token.secret, password });
     }
     let secret = users.first().map(|u| u.token.clone()).unwrap_or_default();

@@ -117,8 +117,9 @@ pub(crate) async fn open_app(register: &RegisterArgs) -> Result<custodia_app::Ap
 pub(crate) async fn open(register: &RegisterArgs) -> Result<Session, Failure> {
     let token = register.token()?;
     let app = open_app(register).await?;
-    let who = app.authenticate(&token).await.map_err(app_failure)?;
-    Ok(Session { app, who, now: now()? })
+    let now = now()?;
+    let who = app.authenticate(&token, &now).await.map_err(app_failure)?;
+    Ok(Session { app, who, now })
 }
 
 /// Now, read here at the edge.

@@ -14,14 +14,19 @@ pub(crate) struct ServeArgs {
     /// Listen address, HOST:PORT (port 0 picks a free one); overrides the configuration.
     #[arg(long, value_name = "HOST:PORT")]
     pub(crate) addr: Option<String>,
+    /// Reverse proxies whose X-Forwarded-For is believed: IP addresses or CIDR blocks, separated
+    /// by commas; overrides the configuration (docs/access.md#client-address).
+    #[arg(long, value_name = "LIST")]
+    pub(crate) trusted_proxies: Option<String>,
     #[command(flatten)]
     pub(crate) place: PlaceArgs,
 }
 
 /// The one configuration loader (docs/command-line.md#configuration) with this command's flags.
 pub(crate) fn load_config(args: &ServeArgs) -> Result<Config, Failure> {
-    let addr: Vec<(&str, String)> = args.addr.iter().map(|a| ("addr", a.clone())).collect();
-    args.place.config_with(&addr)
+    let mut flags: Vec<(&str, String)> = args.addr.iter().map(|a| ("addr", a.clone())).collect();
+    flags.extend(args.trusted_proxies.iter().map(|p| ("trusted_proxies", p.clone())));
+    args.place.config_with(&flags)
 }
 
 /// Binds the configured address (before anything else happens, so a busy port changes nothing).

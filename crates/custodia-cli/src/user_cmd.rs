@@ -117,6 +117,28 @@ pub(crate) enum UserCommand {
         /// A label (what uses the token).
         #[arg(long, default_value = "cli")]
         label: String,
+        /// The token stops working after this long: 30d, 8h, 90m or 3600s (at most ten years).
+        #[arg(long, value_name = "LIFETIME", conflicts_with = "expires_at")]
+        expires_in: Option<String>,
+        /// The token stops working at this instant (RFC 3339, e.g. 2027-01-01T00:00:00Z).
+        #[arg(long, value_name = "INSTANT")]
+        expires_at: Option<String>,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+    /// Disable a user (admins): at once, their tokens and password are refused. The last enabled
+    /// admin cannot be disabled.
+    Disable {
+        /// The user.
+        name: String,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
+    /// Enable a disabled user again (admins): one admin proposes, a second confirms by running the
+    /// same command; with a single enabled admin it takes effect at once.
+    Enable {
+        /// The user.
+        name: String,
         #[command(flatten)]
         register: RegisterArgs,
     },
@@ -244,15 +266,21 @@ pub(crate) fn run_user(command: &UserCommand) -> CmdResult {
             }
             Ok(())
         }),
-        UserCommand::Token { name, label, register } => block_on(async {
+        UserCommand::Token { name, label, expires_in, expires_at, register } => block_on(async {
             let app = open_app(register).await?;
-            let token = app.issue_token_on_host(name, label, &now()?).await.map_err(app_failure)?;
+            let now = now()?;
+            let expiry = custodia_app::users::token_expiry(&now, expires_in.as_deref(), expires_at.as_deref())
+                .map_err(app_failure)?;
+            let token = app.issue_token_on_host(name, label, expiry.as_ref(), &now).await.map_err(app_failure)?;
             let mut out = std::io::stdout().lock();
             writeln!(
                 out,
                 "token {} for {} ({}): {}",
                 token.row.id, token.row.user_name, token.row.label, token.secret
             )?;
+            if let Some(at) = &token.row.expires_at {
+                writeln!(out, "expires at {at}")?;
+            }
             writeln!(out, "keep it now: only its SHA-256 is stored")?;
             Ok(())
         }),
@@ -262,14 +290,33 @@ pub(crate) fn run_user(command: &UserCommand) -> CmdResult {
             for t in s.app.tokens(&s.who).await.map_err(app_failure)? {
                 writeln!(
                     out,
-                    "{:>4}  {:<24} {:<20} created {}{}",
+                    "{:>4}  {:<24} {:<20} created {}{}{}",
                     t.id,
                     t.user_name,
                     t.label,
                     t.created_at,
+                    t.expires_at.map(|e| format!("  expires {e}")).unwrap_or_default(),
                     t.revoked_at.map(|r| format!("  revoked {r}")).unwrap_or_default()
                 )?;
             }
+            Ok(())
+        }),
+        UserCommand::Disable { name, register } => block_on(async {
+            let s = open(register).await?;
+            let user = s.app.disable_user(&s.who, name, &s.now).await.map_err(app_failure)?;
+            writeln!(std::io::stdout().lock(), "user {} disabled: their tokens and password are refused", user.name)?;
+            Ok(())
+        }),
+        UserCommand::Enable { name, register } => block_on(async {
+            let s = open(register).await?;
+            let outcome = s.app.enable_user(&s.who, name, &s.now).await.map_err(app_failure)?;
+            let text = match outcome {
+                custodia_store::access::Enabling::Enabled => format!("user {name} enabled"),
+                custodia_store::access::Enabling::Proposed => format!(
+                    "enabling user {name} proposed; another admin confirms it with `custodia user enable {name}`"
+                ),
+            };
+            writeln!(std::io::stdout().lock(), "{text}")?;
             Ok(())
         }),
         UserCommand::Revoke { id, register } => block_on(async {

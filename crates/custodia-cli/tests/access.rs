@@ -118,3 +118,127 @@ fn a_second_admin_confirms_user_changes_and_a_single_admin_is_warned() {
     let listed = String::from_utf8(listed.stdout).unwrap();
     assert!(listed.contains("PENDING") && listed.contains("inspector"), "{listed}");
 }
+
+/// Two agreements of one sending state (docs/access.md#persons-and-agreements): every register
+/// command that takes a person, a facility or a cell of the other agreement answers as for
+/// something that does not exist (`NOT_FOUND`, exit 2) and writes nothing.
+#[test]
+fn commands_aimed_at_another_agreement_of_the_same_sending_state_find_nothing_and_write_nothing() {
+    let r = Register::new("scope");
+    let cecot = std::fs::read_to_string(common::repo().join(AGREEMENT)).unwrap();
+    let izalco = r.file(
+        "izalco.toml",
+        &cecot.replacen("id = \"us-sv-cecot\"", "id = \"us-sv-izalco\"", 1).replacen(
+            "id = \"cecot\"",
+            "id = \"izalco\"",
+            1,
+        ),
+    );
+    r.ok(&["import", "agreement", AGREEMENT]);
+    r.ok(&["import", "agreement", &izalco]);
+    let header = "person_id,birth_date,conviction,sentence_start,sentence_term,removal_order\n";
+    let a = r.file("a.csv", &format!("{header}V1,1980-01-01,final,2024-01-01,60m,final\n"));
+    let b = r.file("b.csv", &format!("{header}W1,1981-01-01,final,2024-01-01,60m,final\n"));
+    r.ok(&["import", "persons", &a, "--agreement", "us-sv-cecot"]);
+    r.ok(&["import", "persons", &b, "--agreement", "us-sv-izalco"]);
+    let cells = |facility: &str| {
+        r.file(
+            &format!("{facility}.csv"),
+            &format!("facility_id,cell_id,unit,kind,area_m2,beds\n{facility},C-1,u,single,9,1\n"),
+        )
+    };
+    r.ok(&["import", "cells", &cells("cecot"), "--agreement", "us-sv-cecot"]);
+    r.ok(&["import", "cells", &cells("izalco"), "--agreement", "us-sv-izalco"]);
+    let changed = r.file("izalco-2.csv", "facility_id,cell_id,unit,kind,area_m2,beds\nizalco,C-1,u,single,12,1\n");
+    let proposed = r.ok(&["import", "cells", &changed, "--agreement", "us-sv-izalco"]);
+    let change_b = proposed
+        .split_whitespace()
+        .find_map(|w| w.trim_matches(|c: char| !c.is_ascii_digit()).parse::<i64>().ok())
+        .unwrap();
+    let case_a = r.propose_on("us-sv-cecot", "V1", "setup", "2025-06-01T09:00:00Z").to_string();
+    let case_b = r.propose_on("us-sv-izalco", "W1", "setup", "2025-06-01T09:00:00Z").to_string();
+    // Users of every role the commands need, scoped to the first agreement only.
+    let root = r.token("root", "admin");
+    let scoped = |name: &str, role: &str| {
+        let add = r.run_with_token(&root, &["user", "add", name, "--role", role, "--agreements", "us-sv-cecot"]);
+        assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
+        r.host_token(name)
+    };
+    let sending = scoped("us-a", "sending_officer");
+    let facility = scoped("staff-a", "facility_officer");
+    let auditor = scoped("reader-a", "auditor");
+    let admit = [
+        "--commitment-order",
+        "CO",
+        "--admitted-on",
+        "2025-06-02",
+        "--hour",
+        "6",
+        "--injuries",
+        "none",
+        "--property",
+        "none",
+        "--next-of-kin",
+        "kin",
+        "--reason",
+        "ARRIVED",
+    ];
+    let admit_args: Vec<&str> =
+        ["case", "admit", case_a.as_str(), "--facility", "izalco", "--cell", "C-1"].into_iter().chain(admit).collect();
+    let commands: Vec<(&str, Vec<&str>)> = vec![
+        (&sending, vec!["case", "propose", "--agreement", "us-sv-cecot", "--person", "W1"]),
+        (&auditor, vec!["case", "show", &case_b]),
+        (&sending, vec!["case", "screen", &case_b, "--reason", "SCREENED"]),
+        (
+            &facility,
+            vec!["case", "approve-override", &case_a, "--facility", "izalco", "--cell", "C-1", "--reason", "r"],
+        ),
+        (&facility, admit_args),
+        (&facility, vec!["case", "move", &case_a, "--facility", "izalco", "--cell", "C-1", "--reason", "MOVED"]),
+        (&facility, vec!["import", "cells", &changed, "--agreement", "us-sv-cecot"]),
+    ];
+    let change_b = change_b.to_string();
+    let mut commands = commands;
+    commands.push((&facility, vec!["cells", "confirm", change_b.as_str()]));
+    let before = r.verified_events();
+    for (token, args) in &commands {
+        let out = r.run_with_token(token, args);
+        let message = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {message}");
+        // A cells file naming another agreement's facility is a bad row of the user's own
+        // agreement (it says nothing about the other one); everything else is not found.
+        let found_nothing = message.contains("NOT_FOUND")
+            || message.contains("does not exist")
+            || message.contains("\"izalco\" is not a facility of agreement us-sv-cecot");
+        assert!(found_nothing, "{args:?}: {message}");
+        assert_eq!(r.verified_events(), before, "{args:?} wrote nothing");
+    }
+    // The export lists the persons of the user's agreements only.
+    let exported = String::from_utf8(r.run_with_token(&auditor, &["export", "persons"]).stdout).unwrap();
+    assert!(exported.contains("\nV1,") && !exported.contains("W1"), "{exported}");
+}
+
+/// Tokens with an expiry; disabled users are refused until two admins enable them.
+#[test]
+fn tokens_expire_and_disabled_users_are_refused() {
+    let r = Register::new("disable");
+    let issued = r.bare(&["user", "token", "auditor", "--expires-in", "8h"]);
+    assert!(issued.status.success(), "{}", String::from_utf8_lossy(&issued.stderr));
+    let issued = String::from_utf8(issued.stdout).unwrap();
+    assert!(issued.contains("expires at "), "{issued}");
+    let refused = r.bare(&["user", "token", "auditor", "--expires-in", "forever"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("expires_in"));
+    let auditor = r.token("auditor", "auditor");
+    assert!(r.run_with_token(&auditor, &["user", "tokens"]).status.success());
+    let disabled = r.ok(&["user", "disable", "auditor"]);
+    assert!(disabled.contains("disabled"), "{disabled}");
+    let out = r.run_with_token(&auditor, &["user", "tokens"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("disabled"), "a disabled user's token is refused");
+    assert_ne!(r.bare(&["user", "token", "auditor"]).status.code(), Some(0), "no new token on the host either");
+    // One admin (root): enabling takes effect at once; the last admin cannot be disabled.
+    assert!(r.ok(&["user", "enable", "auditor"]).contains("enabled"));
+    assert!(r.run_with_token(&auditor, &["user", "tokens"]).status.success());
+    assert!(r.refused(&["user", "disable", "root"]).contains("LAST_ADMIN"));
+}

@@ -10,7 +10,7 @@ mod common;
 use custodia_store::prelude::*;
 use std::collections::BTreeSet;
 
-use common::{TestServer, actor, import_persons, person};
+use common::{TestServer, actor, import_persons, person, send};
 use serde_json::{Value, json};
 
 const ROLES: [&str; 8] = [
@@ -391,6 +391,18 @@ fn table(ids: &Ids) -> Vec<Row> {
             None,
             Only(&["admin"]),
         ),
+        post(
+            "/api/v1/users/{name}/disable",
+            ("/api/v1/users/spare-user/disable".into(), json!({})),
+            None,
+            Only(&["admin"]),
+        ),
+        post(
+            "/api/v1/users/{name}/enable",
+            ("/api/v1/users/spare-user/enable".into(), json!({})),
+            None,
+            Only(&["admin"]),
+        ),
         get("/api/v1/user-changes", "/api/v1/user-changes".into(), None, Only(&["admin", "auditor"])),
         post(
             "/api/v1/user-changes/{id}/confirm",
@@ -401,15 +413,6 @@ fn table(ids: &Ids) -> Vec<Row> {
         get("/api/v1/tokens", "/api/v1/tokens".into(), None, Everyone),
         post("/api/v1/tokens", ("/api/v1/tokens".into(), json!({"label": "mine"})), None, Everyone),
     ]
-}
-
-async fn send(server: &TestServer, token: &str, method: &str, path: &str, body: &Option<Value>) -> (u16, String) {
-    let request = match method {
-        "GET" => server.client.get(server.url(path)),
-        _ => server.client.post(server.url(path)).json(body.as_ref().unwrap_or(&json!({}))),
-    };
-    let r = request.bearer_auth(token).send().await.unwrap();
-    (r.status().as_u16(), r.text().await.unwrap_or_default())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -529,6 +532,7 @@ async fn every_route_every_role_inside_and_outside_the_scope() {
         cell_change_in: cell_changes[0],
         cell_change_out: cell_changes[1],
     };
+    server.user("spare-user", "auditor", &[IN], &[]).await;
     let mut tokens = Vec::new();
     for role in ROLES {
         tokens.push((role, server.user(&format!("{role}-user"), role, &[IN], &[]).await));
@@ -590,7 +594,7 @@ async fn every_route_every_role_inside_and_outside_the_scope() {
     // A token another user owns is not the caller's to revoke: 404 for all but an admin.
     let (secret, hash) = custodia_server::auth::new_token().unwrap();
     let _ = secret;
-    let other = store.create_token("auditor-user", &hash, "x", &actor("setup")).await.unwrap();
+    let other = store.create_token("auditor-user", &hash, "x", None, &actor("setup")).await.unwrap();
     for (role, token) in &tokens {
         if *role == "admin" || *role == "auditor" {
             continue;

@@ -24,6 +24,10 @@ pub struct UserRow {
     pub facilities: Vec<String>,
     /// Argon2id PHC string, when the user may log in with a password.
     pub password_hash: Option<String>,
+    /// When an admin disabled the user (their tokens and password are refused), if disabled.
+    pub disabled_at: Option<String>,
+    /// The admin who proposed enabling the disabled user again, until a second admin confirms.
+    pub enable_proposed_by: Option<String>,
 }
 
 impl std::fmt::Debug for UserRow {
@@ -35,8 +39,28 @@ impl std::fmt::Debug for UserRow {
             .field("agreements", &self.agreements)
             .field("facilities", &self.facilities)
             .field("password_hash", &self.password_hash.as_ref().map(|_| "<redacted>"))
+            .field("disabled_at", &self.disabled_at)
+            .field("enable_proposed_by", &self.enable_proposed_by)
             .finish()
     }
+}
+
+/// The user a token identifies, with the token's expiry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenUser {
+    /// The user.
+    pub user: UserRow,
+    /// When the token stops working (RFC 3339 UTC), if it expires.
+    pub expires_at: Option<String>,
+}
+
+/// What enabling a disabled user did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Enabling {
+    /// The user is enabled (`user.enabled`).
+    Enabled,
+    /// Proposed, waiting for a second admin (`user.enable_proposed`).
+    Proposed,
 }
 
 /// A new user.
@@ -149,6 +173,8 @@ pub struct TokenRow {
     pub created_at: String,
     /// When it was revoked.
     pub revoked_at: Option<String>,
+    /// When it stops working (RFC 3339 UTC), if it expires.
+    pub expires_at: Option<String>,
 }
 
 /// One read of a person's file.
@@ -185,13 +211,20 @@ store_trait! {
         /// Every user, by id.
         fn users(&self) -> Result<Vec<UserRow>, StoreError>;
         /// Stores a new API token's hash for a user (`token.created` event, without the hash).
-        fn create_token(&self, user_name: &str, sha256: &[u8; 32], label: &str, actor: &Actor) -> Result<TokenRow, StoreError>;
+        fn create_token(&self, user_name: &str, sha256: &[u8; 32], label: &str, expires_at: Option<&str>, actor: &Actor) -> Result<TokenRow, StoreError>;
         /// Revokes a token (`token.revoked` event); revoking twice is refused.
         fn revoke_token(&self, id: i64, actor: &Actor) -> Result<TokenRow, StoreError>;
         /// Every token (never the secret), by id.
         fn tokens(&self) -> Result<Vec<TokenRow>, StoreError>;
         /// The user holding a live token with this SHA-256, if any.
-        fn user_by_token(&self, sha256: &[u8; 32]) -> Result<Option<UserRow>, StoreError>;
+        fn user_by_token(&self, sha256: &[u8; 32]) -> Result<Option<TokenUser>, StoreError>;
+        /// Disables a user at once (`user.disabled`): their tokens and password stop working; a
+        /// pending proposal to enable them is dropped.
+        fn disable_user(&self, name_key: &str, actor: &Actor) -> Result<UserRow, StoreError>;
+        /// Enables a disabled user: at once with `apply_now` or when another admin proposed it
+        /// (`user.enabled`), otherwise records the proposal (`user.enable_proposed`). Refused when
+        /// the user is not disabled, or when the proposer confirms their own proposal.
+        fn enable_user(&self, name_key: &str, actor: &Actor, apply_now: bool) -> Result<Enabling, StoreError>;
         /// Appends reads of persons' files to the read log, in one transaction.
         fn log_person_reads(&self, reads: &[PersonRead]) -> Result<(), StoreError>;
         /// The reads of one person's file, oldest first.
@@ -234,6 +267,29 @@ macro_rules! access_sql {
                     confirmed_by: r.try_get("confirmed_by")?,
                     confirmed_at: r.try_get("confirmed_at")?,
                 })
+            }
+
+            fn user_row(r: &<$db as sqlx::Database>::Row) -> Result<UserRow, StoreError> {
+                Ok(UserRow {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    role: r.try_get("role")?,
+                    agreements: list_from_json(&r.try_get::<String, _>("agreements")?),
+                    facilities: list_from_json(&r.try_get::<String, _>("facilities")?),
+                    password_hash: r.try_get("password_hash")?,
+                    disabled_at: r.try_get("disabled_at")?,
+                    enable_proposed_by: r.try_get("enable_proposed_by")?,
+                })
+            }
+
+            /// The user with this compared name, inside a transaction.
+            async fn user_in(tx: &mut sqlx::Transaction<'_, $db>, name_key: &str) -> Result<UserRow, StoreError> {
+                let row = sqlx::query(&format!("SELECT {USER_FIELDS} FROM users u WHERE u.name_key = $1"))
+                    .bind(name_key.to_owned())
+                    .fetch_optional(&mut **tx)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("user {name_key} does not exist")))?;
+                Self::user_row(&row)
             }
 
             async fn user_change(&self, id: i64) -> Result<UserChangeRow, StoreError> {
@@ -342,22 +398,17 @@ macro_rules! access_sql {
                     agreements: user.agreements.clone(),
                     facilities: user.facilities.clone(),
                     password_hash: user.password_hash.clone(),
+                    disabled_at: None,
+                    enable_proposed_by: None,
                 })
             }
 
             async fn users(&self) -> Result<Vec<UserRow>, StoreError> {
-                let rows = sqlx::query("SELECT id, name, role, agreements, facilities, password_hash FROM users ORDER BY id").fetch_all(&self.pool).await?;
-                rows.iter().map(|r| Ok(UserRow {
-                    id: r.try_get("id")?,
-                    name: r.try_get("name")?,
-                    role: r.try_get("role")?,
-                    agreements: list_from_json(&r.try_get::<String, _>("agreements")?),
-                    facilities: list_from_json(&r.try_get::<String, _>("facilities")?),
-                    password_hash: r.try_get("password_hash")?,
-                })).collect()
+                let rows = sqlx::query(&format!("SELECT {USER_FIELDS} FROM users u ORDER BY u.id")).fetch_all(&self.pool).await?;
+                rows.iter().map(|r| Self::user_row(r)).collect()
             }
 
-            async fn create_token(&self, user_name: &str, sha256: &[u8; 32], label: &str, actor: &Actor) -> Result<TokenRow, StoreError> {
+            async fn create_token(&self, user_name: &str, sha256: &[u8; 32], label: &str, expires_at: Option<&str>, actor: &Actor) -> Result<TokenRow, StoreError> {
                 let mut tx = self.pool.begin().await?;
                 let mut head = Self::lock_head(&mut tx).await?;
                 let user = sqlx::query("SELECT id FROM users WHERE name = $1").bind(user_name.to_owned()).fetch_optional(&mut *tx).await?
@@ -368,26 +419,28 @@ macro_rules! access_sql {
                         kind: "token.created",
                         agreement_id: None,
                         person_id: None,
-                        data: EventData::Json(json!({"token_id": id, "user": user_name, "label": label})),
+                        data: EventData::Json(json!({"token_id": id, "user": user_name, "label": label, "expires_at": expires_at})),
                     }, actor).await?;
                 let created_at = actor.recorded_at.as_str().to_owned();
-                sqlx::query("INSERT INTO api_tokens (id, user_id, sha256, label, created_at) VALUES ($1, $2, $3, $4, $5)")
+                sqlx::query("INSERT INTO api_tokens (id, user_id, sha256, label, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
                     .bind(id)
                     .bind(user_id)
                     .bind(sha256.to_vec())
                     .bind(label.to_owned())
                     .bind(created_at.clone())
+                    .bind(expires_at.map(str::to_owned))
                     .execute(&mut *tx)
                     .await?;
                 Self::save_head(&mut tx, &head).await?;
                 tx.commit().await?;
-                Ok(TokenRow { id, user_name: user_name.to_owned(), label: label.to_owned(), created_at, revoked_at: None })
+                let expires_at = expires_at.map(str::to_owned);
+                Ok(TokenRow { id, user_name: user_name.to_owned(), label: label.to_owned(), created_at, revoked_at: None, expires_at })
             }
 
             async fn revoke_token(&self, id: i64, actor: &Actor) -> Result<TokenRow, StoreError> {
                 let mut tx = self.pool.begin().await?;
                 let mut head = Self::lock_head(&mut tx).await?;
-                let row = sqlx::query("SELECT t.id, u.name, t.label, t.created_at, t.revoked_at FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = $1")
+                let row = sqlx::query("SELECT t.id, u.name, t.label, t.created_at, t.revoked_at, t.expires_at FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = $1")
                     .bind(id).fetch_optional(&mut *tx).await?
                     .ok_or_else(|| StoreError::NotFound(format!("token {id} does not exist")))?;
                 let mut token = TokenRow {
@@ -396,6 +449,7 @@ macro_rules! access_sql {
                     label: row.try_get("label")?,
                     created_at: row.try_get("created_at")?,
                     revoked_at: row.try_get("revoked_at")?,
+                    expires_at: row.try_get("expires_at")?,
                 };
                 if token.revoked_at.is_some() {
                     return Err(StoreError::Refused(format!("token {id} is already revoked")));
@@ -415,7 +469,7 @@ macro_rules! access_sql {
             }
 
             async fn tokens(&self) -> Result<Vec<TokenRow>, StoreError> {
-                let rows = sqlx::query("SELECT t.id, u.name, t.label, t.created_at, t.revoked_at FROM api_tokens t JOIN users u ON u.id = t.user_id ORDER BY t.id")
+                let rows = sqlx::query("SELECT t.id, u.name, t.label, t.created_at, t.revoked_at, t.expires_at FROM api_tokens t JOIN users u ON u.id = t.user_id ORDER BY t.id")
                     .fetch_all(&self.pool).await?;
                 rows.iter().map(|r| Ok(TokenRow {
                     id: r.try_get("id")?,
@@ -423,25 +477,86 @@ macro_rules! access_sql {
                     label: r.try_get("label")?,
                     created_at: r.try_get("created_at")?,
                     revoked_at: r.try_get("revoked_at")?,
+                    expires_at: r.try_get("expires_at")?,
                 })).collect()
             }
 
-            async fn user_by_token(&self, sha256: &[u8; 32]) -> Result<Option<UserRow>, StoreError> {
-                let row = sqlx::query(
-                    "SELECT u.id, u.name, u.role, u.agreements, u.facilities, u.password_hash FROM api_tokens t \
-                     JOIN users u ON u.id = t.user_id WHERE t.sha256 = $1 AND t.revoked_at IS NULL",
-                )
+            async fn user_by_token(&self, sha256: &[u8; 32]) -> Result<Option<TokenUser>, StoreError> {
+                let row = sqlx::query(&format!(
+                    "SELECT {USER_FIELDS}, t.expires_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                     WHERE t.sha256 = $1 AND t.revoked_at IS NULL"
+                ))
                 .bind(sha256.to_vec())
                 .fetch_optional(&self.pool)
                 .await?;
-                row.map(|r| Ok(UserRow {
-                    id: r.try_get("id")?,
-                    name: r.try_get("name")?,
-                    role: r.try_get("role")?,
-                    agreements: list_from_json(&r.try_get::<String, _>("agreements")?),
-                    facilities: list_from_json(&r.try_get::<String, _>("facilities")?),
-                    password_hash: r.try_get("password_hash")?,
-                })).transpose()
+                row.map(|r| Ok(TokenUser { user: Self::user_row(&r)?, expires_at: r.try_get("expires_at")? })).transpose()
+            }
+
+            async fn disable_user(&self, name_key: &str, actor: &Actor) -> Result<UserRow, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                let user = Self::user_in(&mut tx, name_key).await?;
+                if user.disabled_at.is_some() {
+                    return Err(StoreError::Refused(format!("user {} is already disabled", user.name)));
+                }
+                Self::record_event(&mut tx, &mut head, NewEvent {
+                        kind: "user.disabled",
+                        agreement_id: None,
+                        person_id: None,
+                        data: EventData::Json(json!({"user_id": user.id, "name": user.name})),
+                    }, actor).await?;
+                let at = actor.recorded_at.as_str().to_owned();
+                sqlx::query("UPDATE users SET disabled_at = $1, enable_proposed_by = NULL WHERE id = $2")
+                    .bind(at.clone())
+                    .bind(user.id)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::save_head(&mut tx, &head).await?;
+                tx.commit().await?;
+                Ok(UserRow { disabled_at: Some(at), enable_proposed_by: None, ..user })
+            }
+
+            async fn enable_user(&self, name_key: &str, actor: &Actor, apply_now: bool) -> Result<Enabling, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                let user = Self::user_in(&mut tx, name_key).await?;
+                if user.disabled_at.is_none() {
+                    return Err(StoreError::Refused(format!("user {} is not disabled", user.name)));
+                }
+                let outcome = match &user.enable_proposed_by {
+                    Some(by) if by == &actor.name => {
+                        return Err(StoreError::Refused(format!(
+                            "enabling user {} was proposed by {by}: another admin confirms it",
+                            user.name
+                        )));
+                    }
+                    Some(_) => Enabling::Enabled,
+                    None if apply_now => Enabling::Enabled,
+                    None => Enabling::Proposed,
+                };
+                let (kind, proposed_by) = match outcome {
+                    Enabling::Enabled => ("user.enabled", None),
+                    Enabling::Proposed => ("user.enable_proposed", Some(actor.name.clone())),
+                };
+                Self::record_event(&mut tx, &mut head, NewEvent {
+                        kind,
+                        agreement_id: None,
+                        person_id: None,
+                        data: EventData::Json(json!({"user_id": user.id, "name": user.name, "proposed_by": user.enable_proposed_by})),
+                    }, actor).await?;
+                let disabled_at = match outcome {
+                    Enabling::Enabled => None,
+                    Enabling::Proposed => user.disabled_at.clone(),
+                };
+                sqlx::query("UPDATE users SET disabled_at = $1, enable_proposed_by = $2 WHERE id = $3")
+                    .bind(disabled_at)
+                    .bind(proposed_by)
+                    .bind(user.id)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::save_head(&mut tx, &head).await?;
+                tx.commit().await?;
+                Ok(outcome)
             }
 
             async fn log_person_reads(&self, reads: &[PersonRead]) -> Result<(), StoreError> {
@@ -557,6 +672,9 @@ macro_rules! access_sql {
 
 access_sql!(SqliteStore, sqlx::Sqlite);
 access_sql!(PostgresStore, sqlx::Postgres);
+
+const USER_FIELDS: &str =
+    "u.id, u.name, u.role, u.agreements, u.facilities, u.password_hash, u.disabled_at, u.enable_proposed_by";
 
 const USER_CHANGE_COLUMNS: &str = "SELECT id, kind, name, name_key, role, agreements, facilities, password_hash IS NOT NULL AS password_login, \
      proposed_by, proposed_at, confirmed_by, confirmed_at FROM user_changes";

@@ -631,12 +631,13 @@ macro_rules! cases_sql {
                 // The receiving state's identifier given at intake joins the person's identifiers.
                 if let Some(value) = &change.receiving_id {
                     sqlx::query(
-                        "INSERT INTO person_identifiers (person_id, state, scheme, value) VALUES ($1, $2, 'inmate_number', $3) \
+                        "INSERT INTO person_identifiers (person_id, state, scheme, value, agreement_id) VALUES ($1, $2, 'inmate_number', $3, $4) \
                          ON CONFLICT (state, scheme, value) DO NOTHING",
                     )
                     .bind(person_id)
                     .bind(facts.agreement.receiving_state.as_str().to_owned())
                     .bind(value.clone())
+                    .bind(agreement_id.clone())
                     .execute(&mut **tx)
                     .await?;
                 }

@@ -47,6 +47,9 @@ pub struct Identifier {
     pub scheme: String,
     /// The identifier.
     pub value: String,
+    /// The agreement under which it was recorded (`None` for an identifier recorded before the
+    /// register kept this; shown only to callers who see every agreement).
+    pub agreement_id: Option<String>,
 }
 
 /// A name a person is also known by.
@@ -85,6 +88,13 @@ store_trait! {
         fn persons_page(&self, after: i64, limit: u32) -> Result<Vec<PersonEntry>, StoreError>;
         /// A person's aliases: (family name, given names), in order.
         fn aliases_of_person(&self, person_id: i64) -> Result<Vec<Alias>, StoreError>;
+        /// The agreements a person was imported under, in id order.
+        fn person_agreements(&self, person_id: i64) -> Result<Vec<String>, StoreError>;
+        /// The Custodia id of the sending state's person, if registered.
+        fn person_id_of(&self, sending_state: &str, sending_id: &str) -> Result<Option<i64>, StoreError>;
+        /// People imported under an agreement or with a case under it, with Custodia id greater
+        /// than `after`, in id order, at most `limit`.
+        fn persons_of_agreement(&self, agreement_id: &str, after: i64, limit: u32) -> Result<Vec<PersonEntry>, StoreError>;
     }
 }
 
@@ -123,12 +133,21 @@ macro_rules! persons_sql {
                      version = excluded.version, last_event_seq = excluded.last_event_seq",
                 );
                 let lookup = format!(
-                    "{PERSON_SELECT} WHERE p.sending_state = $1 AND p.sending_id IN ({})",
+                    "SELECT p.id, p.version, p.record_sha256, e.body, pa.person_id AS linked FROM persons p \
+                     JOIN events e ON e.seq = p.last_event_seq \
+                     LEFT JOIN person_agreements pa ON pa.person_id = p.id AND pa.agreement_id = $3 \
+                     WHERE p.sending_state = $1 AND p.sending_id IN ({})",
                     text_list_sql($dialect, "$2")
+                );
+                let links_sql = insert_sql(
+                    $dialect,
+                    "person_agreements",
+                    &[("person_id", Kind::Int), ("agreement_id", Kind::Text)],
+                    " ON CONFLICT (person_id, agreement_id) DO NOTHING",
                 );
                 // Batch k is written by the database while batch k + 1 is built here: the two run on
                 // different threads, so an import costs about the larger of the two, not their sum.
-                let mut pending: Option<(String, String)> = None;
+                let mut pending: Option<Batch> = None;
                 loop {
                     let batch: Vec<PersonData> = persons.by_ref().take(BATCH_ROWS).collect();
                     if batch.is_empty() {
@@ -140,18 +159,25 @@ macro_rules! persons_sql {
                     for person in batch {
                         ids.text(&person.sending_id);
                     }
-                    let found = sqlx::query(&lookup).bind(state.clone()).bind(ids.finish()).fetch_all(&mut *tx).await?;
-                    let mut existing: HashMap<String, (i64, i64, Vec<u8>, PersonData)> = HashMap::new();
+                    let found = sqlx::query(&lookup)
+                        .bind(state.clone())
+                        .bind(ids.finish())
+                        .bind(agreement_id.to_owned())
+                        .fetch_all(&mut *tx)
+                        .await?;
+                    let mut existing: Existing = HashMap::new();
                     for row in found {
-                        let found = person_from_row(&row)?;
-                        existing.insert(found.3.sending_id.clone(), found);
+                        let (id, version, sha, record) = person_from_row(&row)?;
+                        let linked = row.try_get::<Option<i64>, _>("linked")?.is_some();
+                        existing.insert(record.sending_id.clone(), Found { id, version, sha, record, linked });
                     }
                     let previous = pending.take();
                     let (written, built) = tokio::join!(
                         async {
-                            if let Some((events, persons)) = previous {
-                                sqlx::query(&events_sql).bind(events).execute(&mut *tx).await?;
-                                sqlx::query(&persons_sql).bind(persons).execute(&mut *tx).await?;
+                            if let Some(batch) = previous {
+                                sqlx::query(&events_sql).bind(batch.events).execute(&mut *tx).await?;
+                                sqlx::query(&persons_sql).bind(batch.persons).execute(&mut *tx).await?;
+                                sqlx::query(&links_sql).bind(batch.links).execute(&mut *tx).await?;
                             }
                             Ok::<(), StoreError>(())
                         },
@@ -171,9 +197,10 @@ macro_rules! persons_sql {
                     written?;
                     pending = built?;
                 }
-                if let Some((events, persons)) = pending {
-                    sqlx::query(&events_sql).bind(events).execute(&mut *tx).await?;
-                    sqlx::query(&persons_sql).bind(persons).execute(&mut *tx).await?;
+                if let Some(batch) = pending {
+                    sqlx::query(&events_sql).bind(batch.events).execute(&mut *tx).await?;
+                    sqlx::query(&persons_sql).bind(batch.persons).execute(&mut *tx).await?;
+                    sqlx::query(&links_sql).bind(batch.links).execute(&mut *tx).await?;
                 }
                 Self::save_head(&mut tx, &head).await?;
                 tx.commit().await?;
@@ -181,12 +208,19 @@ macro_rules! persons_sql {
             }
 
             async fn identifiers(&self, person_id: i64) -> Result<Vec<Identifier>, StoreError> {
-                let rows = sqlx::query("SELECT state, scheme, value FROM person_identifiers WHERE person_id = $1 ORDER BY state, scheme, value")
+                let rows = sqlx::query("SELECT state, scheme, value, agreement_id FROM person_identifiers WHERE person_id = $1 ORDER BY state, scheme, value")
                     .bind(person_id)
                     .fetch_all(&self.pool)
                     .await?;
                 rows.iter()
-                    .map(|r| Ok(Identifier { state: r.try_get("state")?, scheme: r.try_get("scheme")?, value: r.try_get("value")? }))
+                    .map(|r| {
+                        Ok(Identifier {
+                            state: r.try_get("state")?,
+                            scheme: r.try_get("scheme")?,
+                            value: r.try_get("value")?,
+                            agreement_id: r.try_get("agreement_id")?,
+                        })
+                    })
                     .collect()
             }
 
@@ -228,6 +262,36 @@ macro_rules! persons_sql {
                 rows.iter().map(|row| person_from_row(row).map(|(id, _, _, record)| PersonEntry { id, record })).collect()
             }
 
+            async fn person_agreements(&self, person_id: i64) -> Result<Vec<String>, StoreError> {
+                let rows = sqlx::query("SELECT agreement_id FROM person_agreements WHERE person_id = $1 ORDER BY agreement_id")
+                    .bind(person_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(|r| Ok(r.try_get("agreement_id")?)).collect()
+            }
+
+            async fn person_id_of(&self, sending_state: &str, sending_id: &str) -> Result<Option<i64>, StoreError> {
+                let row = sqlx::query("SELECT id FROM persons WHERE sending_state = $1 AND sending_id = $2")
+                    .bind(sending_state.to_owned())
+                    .bind(sending_id.to_owned())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| r.try_get("id")).transpose().map_err(Into::into)
+            }
+
+            async fn persons_of_agreement(&self, agreement_id: &str, after: i64, limit: u32) -> Result<Vec<PersonEntry>, StoreError> {
+                let rows = sqlx::query(&format!(
+                    "{PERSON_SELECT} WHERE p.id IN (SELECT person_id FROM person_agreements WHERE agreement_id = $1 \
+                     UNION SELECT person_id FROM cases WHERE agreement_id = $1) AND p.id > $2 ORDER BY p.id LIMIT $3"
+                ))
+                .bind(agreement_id.to_owned())
+                .bind(after)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(|row| person_from_row(row).map(|(id, _, _, record)| PersonEntry { id, record })).collect()
+            }
+
             async fn aliases_of_person(&self, person_id: i64) -> Result<Vec<Alias>, StoreError> {
                 let rows = sqlx::query("SELECT family_name, given_names FROM person_aliases WHERE person_id = $1 ORDER BY family_name, given_names")
                     .bind(person_id)
@@ -244,11 +308,31 @@ macro_rules! persons_sql {
 persons_sql!(SqliteStore, sqlx::Sqlite, Dialect::Sqlite);
 persons_sql!(PostgresStore, sqlx::Postgres, Dialect::Postgres);
 
-type Existing = HashMap<String, (i64, i64, Vec<u8>, PersonData)>;
+/// A person already in the register, as an import batch finds them.
+struct Found {
+    id: i64,
+    version: i64,
+    sha: Vec<u8>,
+    record: PersonData,
+    /// Already imported under the importing agreement.
+    linked: bool,
+}
+
+type Existing = HashMap<String, Found>;
+
+/// The JSON rows of one import batch: events, persons, and the agreements persons are imported
+/// under.
+struct Batch {
+    events: String,
+    persons: String,
+    links: String,
+}
 
 /// Builds one batch of a person import: decides for each row whether it is new, amended or
-/// unchanged, appends the events to the journal head, and returns the JSON rows for the events
-/// and persons inserts (`None` when nothing changed).
+/// unchanged, appends the events to the journal head, and returns the JSON rows for the events,
+/// persons and person-agreement inserts (`None` when nothing changed). An unchanged person not yet
+/// imported under this agreement gets a `person.linked` event (the record stays as it is), so the
+/// agreements a person was imported under are a projection of the journal.
 #[allow(clippy::too_many_arguments)]
 fn build_person_batch(
     batch: &[PersonData],
@@ -259,17 +343,29 @@ fn build_person_batch(
     next_id: &mut i64,
     outcome: &mut PersonsImport,
     actor: &Actor,
-) -> Result<Option<(String, String)>, StoreError> {
+) -> Result<Option<Batch>, StoreError> {
     let mut events: Vec<AppendedEvent> = Vec::with_capacity(batch.len());
     let mut persons = JsonRows::with_capacity(batch.len() * 500);
+    let mut links = JsonRows::with_capacity(batch.len() * 32);
     for person in batch {
         let digest = person.sha256();
         let (id, version, event) = match existing.get(&person.sending_id) {
-            Some((_, _, sha, _)) if sha.as_slice() == digest.as_slice() => {
+            Some(found) if found.sha.as_slice() == digest.as_slice() => {
                 outcome.unchanged += 1;
+                if !found.linked {
+                    let event = NewEvent {
+                        kind: "person.linked",
+                        agreement_id: Some(agreement_id.to_owned()),
+                        person_id: Some(found.id),
+                        data: EventData::Json(json!({"sending_id": person.sending_id, "sending_state": state})),
+                    };
+                    let appended = head.append(event, actor)?;
+                    links.row().int(found.id).text(agreement_id);
+                    events.push(appended);
+                }
                 continue;
             }
-            Some((id, version, _, old)) => {
+            Some(Found { id, version, record: old, .. }) => {
                 let changes: Vec<Value> = person
                     .changes_from(old)
                     .into_iter()
@@ -301,6 +397,9 @@ fn build_person_batch(
             }
         };
         let appended = head.append(event, actor)?;
+        if !existing.get(&person.sending_id).is_some_and(|f| f.linked) {
+            links.row().int(id).text(agreement_id);
+        }
         persons
             .row()
             .int(id)
@@ -314,7 +413,7 @@ fn build_person_batch(
     if events.is_empty() {
         return Ok(None);
     }
-    Ok(Some((events_json(&events, actor), persons.finish())))
+    Ok(Some(Batch { events: events_json(&events, actor), persons: persons.finish(), links: links.finish() }))
 }
 
 /// `{"record":<record>,"sending_state":"US"}` in canonical form, from the record's canonical JSON.

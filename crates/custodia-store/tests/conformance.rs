@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use custodia_core::Agreement;
 use custodia_core::ids::CountryCode;
 use custodia_store::prelude::*;
-use custodia_store::{Actor, AgreementFile, PersonData, PersonsFile, Store, Target, Timestamp};
+use custodia_store::{Actor, AgreementFile, PersonData, PersonsFile, Store, StoreError, Target, Timestamp};
 use sqlx::Connection;
 
 const AGREEMENT: &str = include_str!("../../../examples/agreements/us-sv-cecot.toml");
@@ -299,6 +299,102 @@ on_every_backend!(
     person_imports_are_idempotent_and_changes_are_amendments_on
 );
 
+async fn persons_remember_the_agreements_they_were_imported_under_on(f: &Fixture) {
+    let store = &f.store;
+    import_agreement(store, AGREEMENT).await;
+    // A second agreement of the same sending state.
+    let second = AGREEMENT.replace("id = \"us-sv-cecot\"", "id = \"us-sv-second\"");
+    import_agreement(store, &second).await;
+    import(store, &[person(1), person(2)]).await;
+    let under_second = |persons: Vec<PersonData>| PersonsFile {
+        agreement_id: "us-sv-second",
+        sending_state: CountryCode::parse("US").unwrap(),
+        persons: Box::new(persons.into_iter()),
+    };
+    let size = store.journal_size().await.unwrap();
+    let outcome = store.import_persons(under_second(vec![person(2), person(3)]), &actor()).await.unwrap();
+    assert_eq!((outcome.added, outcome.amended, outcome.unchanged), (1, 0, 1));
+    let events = store.events(size, size + 2).await.unwrap();
+    assert_eq!(events.len(), 2, "one person.linked for the unchanged person, one person.registered");
+    assert!(events.iter().any(|e| e.body.contains("\"kind\":\"person.linked\"")), "{events:?}");
+    let id = |sending: &'static str| async move { store.person_id_of("US", sending).await.unwrap().unwrap() };
+    assert_eq!(store.person_agreements(id("P000001").await).await.unwrap(), ["us-sv-cecot"]);
+    assert_eq!(store.person_agreements(id("P000002").await).await.unwrap(), ["us-sv-cecot", "us-sv-second"]);
+    assert_eq!(store.person_agreements(id("P000003").await).await.unwrap(), ["us-sv-second"]);
+    assert_eq!(store.person_id_of("US", "P999999").await.unwrap(), None);
+    let size = store.journal_size().await.unwrap();
+    store.import_persons(under_second(vec![person(2), person(3)]), &actor()).await.unwrap();
+    assert_eq!(store.journal_size().await.unwrap(), size, "a person already linked is not linked again");
+    let listed = |agreement: &'static str| async move {
+        let page = store.persons_of_agreement(agreement, 0, 100).await.unwrap();
+        page.into_iter().map(|p| p.record.sending_id).collect::<Vec<_>>()
+    };
+    assert_eq!(listed("us-sv-cecot").await, ["P000001", "P000002"]);
+    assert_eq!(listed("us-sv-second").await, ["P000002", "P000003"]);
+    // A case under an agreement brings the person into its listing too.
+    let row = store.propose_case("us-sv-second", "P000001", &open, &actor()).await.unwrap().unwrap();
+    assert_eq!(row.agreement_id, "us-sv-second");
+    assert_eq!(listed("us-sv-second").await, ["P000001", "P000002", "P000003"]);
+    assert_eq!(store.verify_journal().await.unwrap().first_mismatch, None);
+}
+on_every_backend!(
+    persons_remember_the_agreements_they_were_imported_under,
+    persons_remember_the_agreements_they_were_imported_under_on
+);
+
+async fn tokens_expire_and_users_are_disabled_and_enabled_by_two_admins_on(f: &Fixture) {
+    use custodia_store::access::{Enabling, NewUser};
+    let store = &f.store;
+    let user = |name: &str| NewUser {
+        name: name.into(),
+        name_key: name.into(),
+        role: "auditor".into(),
+        agreements: vec!["*".into()],
+        facilities: vec!["*".into()],
+        password_hash: None,
+    };
+    store.create_user(&user("ana"), &actor()).await.unwrap();
+    let (expiring, forever) = ([1u8; 32], [2u8; 32]);
+    let row = store.create_token("ana", &expiring, "t", Some("2030-01-01T00:00:00Z"), &actor()).await.unwrap();
+    assert_eq!(row.expires_at.as_deref(), Some("2030-01-01T00:00:00Z"));
+    store.create_token("ana", &forever, "t", None, &actor()).await.unwrap();
+    let found = store.user_by_token(&expiring).await.unwrap().unwrap();
+    assert_eq!((found.user.name.as_str(), found.expires_at.as_deref()), ("ana", Some("2030-01-01T00:00:00Z")));
+    assert_eq!(store.user_by_token(&forever).await.unwrap().unwrap().expires_at, None);
+    let last =
+        store.events(store.journal_size().await.unwrap() - 2, store.journal_size().await.unwrap()).await.unwrap();
+    assert!(last[0].body.contains("\"expires_at\":\"2030-01-01T00:00:00Z\""), "{}", last[0].body);
+
+    let by = |name: &str| Actor { name: name.into(), ..actor() };
+    let disabled = store.disable_user("ana", &by("root")).await.unwrap();
+    assert!(disabled.disabled_at.is_some());
+    assert!(store.user_by_token(&forever).await.unwrap().unwrap().user.disabled_at.is_some());
+    assert!(matches!(store.disable_user("ana", &by("root")).await, Err(StoreError::Refused(_))));
+    // Enabling takes a proposal and another admin's confirmation.
+    assert_eq!(store.enable_user("ana", &by("root"), false).await.unwrap(), Enabling::Proposed);
+    let size = store.journal_size().await.unwrap();
+    assert!(matches!(store.enable_user("ana", &by("root"), false).await, Err(StoreError::Refused(_))));
+    assert_eq!(store.journal_size().await.unwrap(), size, "a refusal writes nothing");
+    assert!(store.users().await.unwrap()[0].disabled_at.is_some(), "still disabled while proposed");
+    assert_eq!(store.enable_user("ana", &by("ada"), false).await.unwrap(), Enabling::Enabled);
+    let ana = &store.users().await.unwrap()[0];
+    assert_eq!((ana.disabled_at.as_deref(), ana.enable_proposed_by.as_deref()), (None, None));
+    assert!(matches!(store.enable_user("ana", &by("ada"), true).await, Err(StoreError::Refused(_))));
+    let kinds: Vec<String> = store
+        .events(size - 2, store.journal_size().await.unwrap())
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| serde_json::from_str::<serde_json::Value>(&e.body).unwrap()["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(kinds, ["user.disabled", "user.enable_proposed", "user.enabled"]);
+    assert!(matches!(store.disable_user("nobody", &by("root")).await, Err(StoreError::NotFound(_))));
+}
+on_every_backend!(
+    tokens_expire_and_users_are_disabled_and_enabled_by_two_admins,
+    tokens_expire_and_users_are_disabled_and_enabled_by_two_admins_on
+);
+
 async fn persons_need_a_known_agreement_on(f: &Fixture) {
     let err = f.store.import_persons(file(&[person(1)]), &actor()).await.unwrap_err();
     assert!(err.to_string().contains("import the agreement file first"), "{err}");
@@ -550,7 +646,8 @@ async fn cases_follow_the_lifecycle_and_occupancy_is_derived_on(f: &Fixture) {
         [custodia_store::Identifier {
             state: "SV".to_owned(),
             scheme: "inmate_number".to_owned(),
-            value: "SV-CECOT-0001".to_owned()
+            value: "SV-CECOT-0001".to_owned(),
+            agreement_id: Some("us-sv-cecot".to_owned()),
         }]
     );
     let size = store.journal_size().await.unwrap();

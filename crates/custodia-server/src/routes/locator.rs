@@ -56,8 +56,8 @@ async fn locate(
     parts: Parts,
     QueryParams(q): QueryParams<LocatorQuery>,
 ) -> ApiResult<axum::Json<Vec<Located>>> {
-    if !state.locator.allow(crate::state::client_address(&parts), crate::clock::instant()) {
-        return Err(ApiError::rate_limited());
+    if let Err(retry_after) = state.locator.take(&state.client(&parts), crate::clock::instant()) {
+        return Err(ApiError::rate_limited(retry_after));
     }
     let query = custodia_app::persons::LocatorQuery {
         person_id: q.person_id,

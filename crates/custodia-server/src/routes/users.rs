@@ -19,8 +19,8 @@ use crate::state::AppState;
 /// OpenAPI part.
 #[derive(Debug, OpenApi)]
 #[openapi(
-    paths(list_users, create_user, change_user, list_user_changes, confirm_user_change, list_tokens, create_token, revoke_token, login),
-    components(schemas(UserView, CreateUser, ChangeUser, UserChangeView, UserChanges, AccessWarningView, TokenView, CreateToken, NewToken, Login)),
+    paths(list_users, create_user, change_user, disable_user, enable_user, list_user_changes, confirm_user_change, list_tokens, create_token, revoke_token, login),
+    components(schemas(UserView, CreateUser, ChangeUser, EnableOutcome, UserChangeView, UserChanges, AccessWarningView, TokenView, CreateToken, NewToken, Login)),
     security(("bearer" = []))
 )]
 pub struct Api;
@@ -30,6 +30,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/users", get(list_users).post(create_user))
         .route("/api/v1/users/{name}/changes", post(change_user))
+        .route("/api/v1/users/{name}/disable", post(disable_user))
+        .route("/api/v1/users/{name}/enable", post(enable_user))
         .route("/api/v1/user-changes", get(list_user_changes))
         .route("/api/v1/user-changes/{id}/confirm", post(confirm_user_change))
         .route("/api/v1/tokens", get(list_tokens).post(create_token))
@@ -52,6 +54,11 @@ pub struct UserView {
     pub facilities: Vec<String>,
     /// Whether the user may log in with a password.
     pub password_login: bool,
+    /// When an admin disabled the user (RFC 3339 UTC), if disabled: their tokens and password are
+    /// refused.
+    pub disabled_at: Option<String>,
+    /// The admin who proposed enabling the disabled user, while a second admin has not confirmed.
+    pub enable_proposed_by: Option<String>,
 }
 
 fn user_view(u: &UserRow) -> UserView {
@@ -62,6 +69,8 @@ fn user_view(u: &UserRow) -> UserView {
         agreements: u.agreements.clone(),
         facilities: u.facilities.clone(),
         password_login: u.password_hash.is_some(),
+        disabled_at: u.disabled_at.clone(),
+        enable_proposed_by: u.enable_proposed_by.clone(),
     }
 }
 
@@ -202,6 +211,50 @@ async fn change_user(
     Ok(outcome_answer(&state.app.change_user(&who, update, &crate::clock::now()).await?))
 }
 
+/// Disables a user (admins only), at once, like revoking a token: their tokens and password are
+/// refused from then on (on this server at once, on others within `token_cache_ms`). The last
+/// enabled admin cannot be disabled (`LAST_ADMIN`).
+#[utoipa::path(post, path = "/api/v1/users/{name}/disable", tag = "access",
+    params(("name" = String, Path, description = "User name")),
+    responses((status = 200, body = UserView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn disable_user(
+    State(state): State<AppState>,
+    who: Principal,
+    PathParam(name): PathParam<String>,
+) -> ApiResult<axum::Json<UserView>> {
+    let user = state.app.disable_user(&who, &name, &crate::clock::now()).await?;
+    state.tokens.clear();
+    Ok(axum::Json(user_view(&user)))
+}
+
+/// What enabling a user did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EnableOutcome {
+    /// The user.
+    pub name: String,
+    /// `enabled`, or `proposed` (a second admin confirms with the same request).
+    pub outcome: String,
+}
+
+/// Enables a disabled user (admins only). It takes two admins: the first request proposes (202),
+/// another admin's request enables (200); with a single enabled admin, at once (200).
+/// `TWO_PERSON_RULE` when the proposer asks again, `NOT_DISABLED` for a user who is not disabled.
+#[utoipa::path(post, path = "/api/v1/users/{name}/enable", tag = "access",
+    params(("name" = String, Path, description = "User name")),
+    responses((status = 200, body = EnableOutcome), (status = 202, body = EnableOutcome), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn enable_user(
+    State(state): State<AppState>,
+    who: Principal,
+    PathParam(name): PathParam<String>,
+) -> ApiResult<(StatusCode, axum::Json<EnableOutcome>)> {
+    use custodia_store::access::Enabling;
+    let (status, outcome) = match state.app.enable_user(&who, &name, &crate::clock::now()).await? {
+        Enabling::Enabled => (StatusCode::OK, "enabled"),
+        Enabling::Proposed => (StatusCode::ACCEPTED, "proposed"),
+    };
+    Ok((status, axum::Json(EnableOutcome { name, outcome: outcome.to_owned() })))
+}
+
 /// Every user change and the open access warnings (admins and auditors).
 #[utoipa::path(get, path = "/api/v1/user-changes", tag = "access",
     responses((status = 200, body = UserChanges), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
@@ -244,6 +297,8 @@ pub struct TokenView {
     pub created_at: String,
     /// Revoked, if it was.
     pub revoked_at: Option<String>,
+    /// When it stops working (RFC 3339 UTC), if it expires.
+    pub expires_at: Option<String>,
 }
 
 fn token_view(t: &TokenRow) -> TokenView {
@@ -253,6 +308,7 @@ fn token_view(t: &TokenRow) -> TokenView {
         label: t.label.clone(),
         created_at: t.created_at.clone(),
         revoked_at: t.revoked_at.clone(),
+        expires_at: t.expires_at.clone(),
     }
 }
 
@@ -269,6 +325,10 @@ async fn list_tokens(State(state): State<AppState>, who: Principal) -> ApiResult
 pub struct CreateToken {
     /// A label, e.g. what uses it.
     pub label: String,
+    /// The token stops working after this long: `30d`, `8h`, `90m`, `3600s` (at most ten years).
+    pub expires_in: Option<String>,
+    /// The token stops working at this instant (RFC 3339). Not with `expires_in`.
+    pub expires_at: Option<String>,
 }
 
 /// A token's secret, shown once.
@@ -295,7 +355,9 @@ async fn create_token(
     who: Principal,
     JsonBody(body): JsonBody<CreateToken>,
 ) -> ApiResult<(StatusCode, axum::Json<NewToken>)> {
-    let token = state.app.issue_own_token(&who, &body.label, &crate::clock::now()).await?;
+    let now = crate::clock::now();
+    let expiry = custodia_app::users::token_expiry(&now, body.expires_in.as_deref(), body.expires_at.as_deref())?;
+    let token = state.app.issue_own_token(&who, &body.label, expiry.as_ref(), &now).await?;
     Ok((StatusCode::CREATED, axum::Json(new_token_view(&token))))
 }
 
@@ -321,10 +383,17 @@ pub struct Login {
     pub name: String,
     /// Password.
     pub password: String,
+    /// The new token stops working after this long: `30d`, `8h`, `90m`, `3600s`.
+    pub expires_in: Option<String>,
+    /// The new token stops working at this instant (RFC 3339). Not with `expires_in`.
+    pub expires_at: Option<String>,
 }
 
-/// Exchanges a name and password for a new token labelled `login`. Failures are counted per
-/// client address and answered 429 beyond `auth_failures_per_minute`.
+/// Exchanges a name and password for a new token labelled `login`. Failures count per user and
+/// client address (`auth_failures_per_minute`) and per address (ten times that): beyond either,
+/// the password is not checked and the answer is 429 with `Retry-After`. Attempts are counted
+/// before the password is checked, so parallel guesses check no more than the limit; a success
+/// does not count (docs/access.md#failed-attempts).
 #[utoipa::path(post, path = "/api/v1/login", tag = "access", request_body = Login, security(()),
     responses((status = 201, body = NewToken), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn login(
@@ -332,17 +401,25 @@ async fn login(
     parts: Parts,
     JsonBody(body): JsonBody<Login>,
 ) -> ApiResult<(StatusCode, axum::Json<NewToken>)> {
-    let client = crate::state::client_address(&parts);
+    let wall = crate::clock::now();
+    let expiry = custodia_app::users::token_expiry(&wall, body.expires_in.as_deref(), body.expires_at.as_deref())?;
+    let client = state.client(&parts);
     let now = crate::clock::instant();
-    if state.auth_failures.is_blocked(client, now) {
-        return Err(ApiError::rate_limited());
-    }
-    match state.app.sign_in(&body.name, &body.password, &crate::clock::now()).await {
-        Ok(token) => Ok((StatusCode::CREATED, axum::Json(new_token_view(&token)))),
-        Err(e @ custodia_app::AppError::Unauthenticated(_)) => {
-            state.auth_failures.hit(client, now);
-            Err(e.into())
+    let user_key = (custodia_app::access::token_hash(&custodia_app::access::user_name_key(&body.name)), client);
+    let for_user = state.sign_in_failures.take(&user_key, now).map_err(ApiError::rate_limited)?;
+    let for_address = match state.sign_in_address_failures.take(&client, now) {
+        Ok(ticket) => ticket,
+        Err(retry_after) => {
+            state.sign_in_failures.give_back(&user_key, for_user);
+            return Err(ApiError::rate_limited(retry_after));
         }
-        Err(other) => Err(other.into()),
+    };
+    let outcome = state.app.sign_in(&body.name, &body.password, expiry.as_ref(), &wall).await;
+    if let Err(custodia_app::AppError::Unauthenticated(message)) = outcome {
+        tracing::warn!(%client, "sign-in refused");
+        return Err(ApiError::sign_in_refused(message));
     }
+    state.sign_in_failures.give_back(&user_key, for_user);
+    state.sign_in_address_failures.give_back(&client, for_address);
+    Ok((StatusCode::CREATED, axum::Json(new_token_view(&outcome?))))
 }

@@ -143,7 +143,7 @@ impl TestServer {
         };
         self.store.create_user(&user, &actor("setup")).await.unwrap();
         let (secret, hash) = custodia_server::auth::new_token().unwrap();
-        self.store.create_token(name, &hash, "test", &actor("setup")).await.unwrap();
+        self.store.create_token(name, &hash, "test", None, &actor("setup")).await.unwrap();
         secret
     }
 
@@ -251,4 +251,20 @@ pub async fn import_cells(server: &TestServer, agreement: &str, cells: &[(&str, 
         })
         .collect();
     server.store.import_cells(agreement, &cells, &actor("setup")).await.unwrap();
+}
+
+/// Sends a GET, or a POST with `body` (`{}` when none), as `token`: the status and the body's text.
+pub async fn send(
+    server: &TestServer,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: &Option<serde_json::Value>,
+) -> (u16, String) {
+    let request = match method {
+        "GET" => server.client.get(server.url(path)),
+        _ => server.client.post(server.url(path)).json(body.as_ref().unwrap_or(&serde_json::json!({}))),
+    };
+    let r = request.bearer_auth(token).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap_or_default())
 }
