@@ -60,6 +60,7 @@ impl FromRequestParts<AppState> for Principal {
         let now = crate::clock::instant();
         let ttl = Duration::from_millis(state.config.token_cache_ms);
         if let Some(p) = state.tokens.get(&hash, ttl, now) {
+            crate::hardening::note_user(&parts.extensions, &p.name);
             return Ok(p);
         }
         if state.auth_failures.is_blocked(client, now) {
@@ -68,6 +69,7 @@ impl FromRequestParts<AppState> for Principal {
         match state.app.user_for_token_hash(&hash).await {
             Ok(p) => {
                 state.tokens.put(hash, p.clone(), now);
+                crate::hardening::note_user(&parts.extensions, &p.name);
                 Ok(p)
             }
             Err(custodia_app::AppError::Unauthenticated(_)) => {
