@@ -193,15 +193,15 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
     response
 }
 
-/// Whether this request may read `/metrics` (docs/http-api.md#metrics): from a loopback peer, or
-/// with the metrics token, as configured. Refused as if the route did not exist (404), or 401
-/// without the token.
-pub fn metrics_allowed(state: &AppState, peer: Option<SocketAddr>, headers: &HeaderMap) -> Result<(), Response> {
-    let not_found = || error(StatusCode::NOT_FOUND, "NOT_FOUND", "no such route".to_owned());
+/// The refusal of a request that may not read `/metrics` (docs/http-api.md#metrics), or `None`
+/// when it may: from a loopback peer, or with the metrics token, as configured. Refused as if the
+/// route did not exist (404), or 401 without the token.
+pub fn metrics_refusal(state: &AppState, peer: Option<SocketAddr>, headers: &HeaderMap) -> Option<Response> {
+    let not_found = || Some(error(StatusCode::NOT_FOUND, "NOT_FOUND", "no such route".to_owned()));
     match state.config.metrics {
-        MetricsAccess::Off => Err(not_found()),
-        MetricsAccess::Loopback if peer.is_some_and(|p| p.ip().is_loopback()) => Ok(()),
-        MetricsAccess::Loopback => Err(not_found()),
+        MetricsAccess::Off => not_found(),
+        MetricsAccess::Loopback if peer.is_some_and(|p| p.ip().is_loopback()) => None,
+        MetricsAccess::Loopback => not_found(),
         MetricsAccess::Token => {
             let sent = headers
                 .get(header::AUTHORIZATION)
@@ -210,14 +210,14 @@ pub fn metrics_allowed(state: &AppState, peer: Option<SocketAddr>, headers: &Hea
             let wanted = state.config.metrics_token.as_deref();
             // Compared as hashes, so the time taken does not depend on where they differ.
             match (sent, wanted) {
-                (Some(sent), Some(wanted)) if Sha256::digest(sent.trim()) == Sha256::digest(wanted) => Ok(()),
+                (Some(sent), Some(wanted)) if Sha256::digest(sent.trim()) == Sha256::digest(wanted) => None,
                 _ => {
                     let mut refused =
                         error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "the metrics token is required".to_owned());
                     refused
                         .headers_mut()
                         .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"metrics\""));
-                    Err(refused)
+                    Some(refused)
                 }
             }
         }

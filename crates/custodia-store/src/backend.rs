@@ -286,7 +286,13 @@ fn private_sqlite_files(file: &std::path::Path) -> Result<(), StoreError> {
             let path = path.to_path_buf();
             move |source| StoreError::DataDir { path, source }
         };
-        std::fs::OpenOptions::new().write(true).create(true).mode(0o600).open(file).map_err(failed(file))?;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(file)
+            .map_err(failed(file))?;
         for suffix in ["", "-wal", "-shm"] {
             let mut name = file.as_os_str().to_owned();
             name.push(suffix);

@@ -31,10 +31,10 @@ async fn sslmode_is_honoured_against_a_server_that_requires_tls() {
         assert!(store.journal_size().await.is_ok(), "sslmode={mode}: the register answers");
         store.close().await;
     }
-    let refused = open(&format!("{base}?sslmode=disable")).await.err().expect("without TLS the server refuses");
+    let refused = open(&format!("{base}?sslmode=disable")).await.expect_err("without TLS the server refuses");
     let message = refused.to_string();
     assert!(message.contains("no encryption") && message.contains("pg_hba.conf"), "{message}");
     // Verification needs the server's certificate authority: the system's roots do not have it.
-    let unverified = open(&format!("{base}?sslmode=verify-full")).await.err().expect("an unknown issuer is refused");
+    let unverified = open(&format!("{base}?sslmode=verify-full")).await.expect_err("an unknown issuer is refused");
     assert!(unverified.to_string().to_lowercase().contains("certificate"), "{unverified}");
 }

@@ -56,7 +56,7 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, axum::Json<Health
 /// The Prometheus metrics, to whom the `metrics` setting allows (docs/http-api.md#metrics).
 async fn metrics(State(state): State<AppState>, request: axum::extract::Request) -> axum::response::Response {
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(p)| *p);
-    if let Err(refused) = crate::hardening::metrics_allowed(&state, peer, request.headers()) {
+    if let Some(refused) = crate::hardening::metrics_refusal(&state, peer, request.headers()) {
         return refused;
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
