@@ -4,6 +4,13 @@
 #   eval "$(scripts/pg-cluster.sh start)"   # exports CUSTODIA_TEST_POSTGRES_URL and PG_CLUSTER_DIR
 #   scripts/pg-cluster.sh stop "$PG_CLUSTER_DIR"
 #
+#   eval "$(scripts/pg-cluster.sh start-tls)"
+#       a cluster that accepts TLS connections only (ssl = on, `hostssl` alone in pg_hba.conf),
+#       with a certificate for 127.0.0.1 signed by a throwaway authority made at start (openssl;
+#       the keys never leave the cluster's folder and the authority's is deleted at once); exports
+#       CUSTODIA_TEST_POSTGRES_TLS_URL (no sslmode: the test adds it), CUSTODIA_TEST_POSTGRES_TLS_ROOT
+#       (the authority's certificate, for sslrootcert) and PG_CLUSTER_DIR.
+#
 # Uses Debian's PostgreSQL binaries (/usr/lib/postgresql/<version>/bin), installing the
 # `postgresql` package if they are missing. initdb refuses to run as root, so as root the cluster
 # is created and run as the `postgres` user in a folder that user owns. Trust authentication on
@@ -32,7 +39,8 @@ s.close()
 PY
 }
 
-start() {
+start() { # [tls]
+    local tls=${1:-}
     local bin
     if ! bin=$(find_bin); then
         echo "pg-cluster: PostgreSQL binaries missing; installing the postgresql package" >&2
@@ -51,12 +59,39 @@ start() {
     as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
         || as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust --encoding=UTF8 >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; exit 1; }
-    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >&2 \
+    local options="-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+    [ "$tls" = tls ] && options="$options $(tls_only "$dir")"
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$options" start >&2 \
         || { cat "$dir/server.log" >&2; exit 1; }
     echo "export PG_CLUSTER_DIR=$dir"
     echo "export PG_CLUSTER_BIN=$bin"
-    echo "export CUSTODIA_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$port/postgres"
+    if [ "$tls" = tls ]; then
+        echo "export CUSTODIA_TEST_POSTGRES_TLS_URL=postgres://postgres@127.0.0.1:$port/postgres"
+        echo "export CUSTODIA_TEST_POSTGRES_TLS_ROOT=$dir/ca.crt"
+    else
+        echo "export CUSTODIA_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$port/postgres"
+    fi
+}
+
+tls_only() { # DIR: a certificate authority, a server certificate it signs, pg_hba.conf of hostssl only; prints the server options
+    local dir=$1
+    # The authority's key signs the one certificate and is deleted; clients trust ca.crt.
+    {
+        openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=custodia test CA" \
+            -keyout "$dir/ca.key" -out "$dir/ca.crt" &&
+        openssl req -new -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+            -keyout "$dir/server.key" -out "$dir/server.csr" &&
+        printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost" "basicConstraints=CA:FALSE" \
+            "extendedKeyUsage=serverAuth" > "$dir/server.ext" &&
+        openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial \
+            -days 2 -extfile "$dir/server.ext" -out "$dir/server.crt"
+    } >"$dir/openssl.log" 2>&1 || { cat "$dir/openssl.log" >&2; exit 1; }
+    rm -f "$dir/ca.key" "$dir/server.csr"
+    chmod 600 "$dir/server.key"
+    chmod 644 "$dir/server.crt" "$dir/ca.crt"
+    printf '%s\n' "local all all trust" "hostssl all all 127.0.0.1/32 trust" > "$dir/pg_hba.conf"
+    [ "$(id -u)" = 0 ] && chown postgres "$dir/server.key" "$dir/server.crt" "$dir/pg_hba.conf"
+    echo "-c ssl=on -c ssl_cert_file=$dir/server.crt -c ssl_key_file=$dir/server.key -c hba_file=$dir/pg_hba.conf"
 }
 
 stop() {
@@ -70,6 +105,7 @@ stop() {
 
 case "${1:-}" in
     start) start ;;
+    start-tls) start tls ;;
     stop) stop "${2:-}" ;;
-    *) echo "usage: $0 start | stop DIR" >&2; exit 2 ;;
+    *) echo "usage: $0 start | start-tls | stop DIR" >&2; exit 2 ;;
 esac

@@ -256,6 +256,17 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc).is_ok_and(|h| argon2::Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
+/// [`hash_password`] on a blocking thread: Argon2 takes tens of milliseconds of CPU by design
+/// and must never hold up the async workers that answer other requests.
+pub async fn hash_password_blocking(password: String) -> Result<String, String> {
+    tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(|e| e.to_string())?
+}
+
+/// [`verify_password`] on a blocking thread (see [`hash_password_blocking`]).
+pub async fn verify_password_blocking(password: String, phc: String) -> bool {
+    tokio::task::spawn_blocking(move || verify_password(&password, &phc)).await.unwrap_or(false)
+}
+
 /// A user name in the form names are compared and kept unique in: Unicode NFC, trimmed,
 /// lower-cased (`" Ana.Finance"` and `"ana.finance"` are one user).
 pub fn user_name_key(name: &str) -> String {

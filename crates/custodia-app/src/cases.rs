@@ -19,7 +19,7 @@ use custodia_store::{CaseWithSendingId, Identifier, PersonData, StoreError, Time
 
 use crate::access::{Capability, Principal};
 use crate::error::{AppError, AppResult};
-use crate::fields::required_text;
+use crate::fields::{MAX_ID_BYTES, MAX_NOTE_BYTES, MAX_SHORT_TEXT_BYTES, at_most, required_text};
 use crate::{App, actor};
 
 /// Where to place a person (admission and moves).
@@ -385,7 +385,7 @@ impl App {
     ) -> AppResult<CaseWithSendingId> {
         let agreement = self.agreement(who, agreement_id).await?.agreement;
         who.require(Capability::ProposeCase)?;
-        let person_id = required_text("person_id", sending_person_id, 256)?;
+        let person_id = required_text("person_id", sending_person_id, MAX_ID_BYTES)?;
         self.refuse_person_not_imported(who, &agreement, &person_id).await?;
         // The proposal's day is when it happened (a proposal recorded late keeps its day).
         let open = opener(occurred_at.unwrap_or(now));
@@ -449,7 +449,7 @@ impl App {
         // The facility must be one of the case's agreement, and in the caller's scope.
         self.facility_in_scope(who, &found.case.agreement_id, &facility_id).await?;
         let cell_id = required_text("cell_id", cell_id, 64)?;
-        let reason = required_text("reason", reason, 2000)?;
+        let reason = required_text("reason", reason, MAX_NOTE_BYTES)?;
         let id =
             self.store().approve_override(case_id, &facility_id, &cell_id, &reason, &actor(who, now, None)).await?;
         Ok(OverrideApproval { id, case_id, facility_id, cell_id, reason, approved_by: who.name.clone(), used: false })
@@ -545,6 +545,7 @@ impl App {
                 if a.hour > 23 {
                     return Err(AppError::invalid("admission.hour", "must be 0 to 23"));
                 }
+                admission_within_limits(&a)?;
                 let (placement, approval) = self.placement(who, case, placement).await?;
                 let request = CaseRequest::Admit {
                     receiving_id: a.receiving_id.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()),
@@ -576,17 +577,17 @@ impl App {
             CaseAction::Withdraw => plain(Command::Withdraw),
             CaseAction::Refuse => plain(Command::Refuse),
             CaseAction::PlaceHold(h) => plain(Command::PlaceHold {
-                authority: required_text("authority", &h.authority, 200)?,
-                reference: required_text("reference", &h.reference, 200)?,
+                authority: required_text("authority", &h.authority, MAX_SHORT_TEXT_BYTES)?,
+                reference: required_text("reference", &h.reference, MAX_SHORT_TEXT_BYTES)?,
                 order: HoldOrder::parse(&h.order)
                     .ok_or_else(|| AppError::invalid("order", format!("{:?} is not stop or return", h.order)))?,
             }),
             CaseAction::LiftHold { reference, decision_reference } => plain(Command::LiftHold {
-                reference: required_text("reference", &reference, 200)?,
-                decision_reference: required_text("decision_reference", &decision_reference, 200)?,
+                reference: required_text("reference", &reference, MAX_SHORT_TEXT_BYTES)?,
+                decision_reference: required_text("decision_reference", &decision_reference, MAX_SHORT_TEXT_BYTES)?,
             }),
             CaseAction::ConfirmLift(reference) => {
-                plain(Command::ConfirmLift { reference: required_text("reference", &reference, 200)? })
+                plain(Command::ConfirmLift { reference: required_text("reference", &reference, MAX_SHORT_TEXT_BYTES)? })
             }
         }
     }
@@ -631,8 +632,15 @@ impl App {
     }
 }
 
-/// A placement or an override approval is possible only in a facility within the user's scope
-/// (docs/capacity.md#override): another facility answers as if it did not exist.
+/// The admission record's texts are within their limits (they are kept in the journal for good).
+fn admission_within_limits(a: &Admission) -> AppResult<()> {
+    at_most("admission.commitment_order", &a.commitment_order, MAX_SHORT_TEXT_BYTES)?;
+    at_most("admission.receiving_id", a.receiving_id.as_deref().unwrap_or_default(), MAX_ID_BYTES)?;
+    at_most("admission.visible_injuries", &a.visible_injuries, MAX_NOTE_BYTES)?;
+    at_most("admission.property", &a.property, MAX_NOTE_BYTES)?;
+    at_most("admission.next_of_kin", &a.next_of_kin, MAX_NOTE_BYTES)
+}
+
 /// An ISO 3166-1 alpha-2 country field.
 fn country(field: &str, value: &str) -> AppResult<String> {
     custodia_core::CountryCode::parse(value.trim())
@@ -660,7 +668,7 @@ fn findings_of(requests: Vec<FindingRequest>) -> AppResult<Vec<Finding>> {
                 ));
             }
         };
-        let evidence = required_text(&format!("findings[{i}].evidence"), &f.evidence, 2000)?;
+        let evidence = required_text(&format!("findings[{i}].evidence"), &f.evidence, MAX_NOTE_BYTES)?;
         if out.iter().any(|o| o.rule == rule) {
             return Err(AppError::invalid(&format!("findings[{i}].rule"), format!("{} has two findings", rule.code())));
         }

@@ -18,6 +18,17 @@ pub enum LogFormat {
     Json,
 }
 
+/// Who may read `/metrics` (docs/http-api.md#metrics).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetricsAccess {
+    /// Only clients connecting from a loopback address (the default).
+    Loopback,
+    /// Clients sending `Authorization: Bearer` with the `metrics_token` setting.
+    Token,
+    /// Nobody: `/metrics` answers 404.
+    Off,
+}
+
 /// The validated configuration.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Config {
@@ -48,6 +59,16 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Log filter (`info`, `custodia_server=debug,info` …).
     pub log_filter: String,
+    /// Longest time to read a request's headers before the connection is closed, in milliseconds.
+    pub header_read_timeout_ms: u64,
+    /// Largest request head (request line and headers), in bytes.
+    pub max_header_bytes: usize,
+    /// Longest time to read a request's body and answer it, in milliseconds.
+    pub request_timeout_ms: u64,
+    /// Who may read `/metrics`.
+    pub metrics: MetricsAccess,
+    /// The bearer token `/metrics` wants when `metrics = "token"` (never logged).
+    pub metrics_token: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -66,6 +87,11 @@ impl std::fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("log_format", &self.log_format)
             .field("log_filter", &self.log_filter)
+            .field("header_read_timeout_ms", &self.header_read_timeout_ms)
+            .field("max_header_bytes", &self.max_header_bytes)
+            .field("request_timeout_ms", &self.request_timeout_ms)
+            .field("metrics", &self.metrics)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<redacted>"))
             .finish()
     }
 }
@@ -86,13 +112,18 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             log_format: LogFormat::Text,
             log_filter: "info".into(),
+            header_read_timeout_ms: 10_000,
+            max_header_bytes: 16 << 10,
+            request_timeout_ms: 30_000,
+            metrics: MetricsAccess::Loopback,
+            metrics_token: None,
         }
     }
 }
 
 /// The keys, as written in `custodia.toml`; the environment variable is `CUSTODIA_` + the key in
 /// upper case.
-pub const KEYS: [&str; 13] = [
+pub const KEYS: [&str; 18] = [
     "addr",
     "data_dir",
     "database_url",
@@ -106,6 +137,11 @@ pub const KEYS: [&str; 13] = [
     "trusted_proxies",
     "log_format",
     "log_filter",
+    "header_read_timeout_ms",
+    "max_header_bytes",
+    "request_timeout_ms",
+    "metrics",
+    "metrics_token",
 ];
 
 /// Why the configuration cannot be used: every problem, each naming its key and source.
@@ -187,6 +223,31 @@ impl Config {
             },
             "log_filter" if value.trim().is_empty() => bad("must not be empty".into()),
             "log_filter" => self.log_filter = value.to_owned(),
+            "header_read_timeout_ms" => match number(value, 100, 600_000) {
+                Ok(n) => self.header_read_timeout_ms = n,
+                Err(e) => bad(e),
+            },
+            "max_header_bytes" => match number(value, 1024, 1 << 20) {
+                Ok(n) => self.max_header_bytes = usize::try_from(n).unwrap_or(usize::MAX),
+                Err(e) => bad(e),
+            },
+            "request_timeout_ms" => match number(value, 100, 3_600_000) {
+                Ok(n) => self.request_timeout_ms = n,
+                Err(e) => bad(e),
+            },
+            "metrics" => match value {
+                "loopback" => self.metrics = MetricsAccess::Loopback,
+                "token" => self.metrics = MetricsAccess::Token,
+                "off" => self.metrics = MetricsAccess::Off,
+                _ => bad(format!("{value:?} is not loopback, token or off")),
+            },
+            "metrics_token" if value.is_empty() => self.metrics_token = None,
+            "metrics_token"
+                if value.len() < 32 || value.len() > 512 || !value.bytes().all(|b| b.is_ascii_graphic()) =>
+            {
+                bad("must be 32 to 512 printable ASCII characters without spaces".into())
+            }
+            "metrics_token" => self.metrics_token = Some(value.to_owned()),
             _ => bad(format!("unknown key (known: {})", KEYS.join(", "))),
         }
     }
@@ -226,7 +287,15 @@ impl Config {
                 config.set(&key, &value, &format!("environment {name}"), &mut problems);
             }
         }
+        config.check(&mut problems);
         if problems.is_empty() { Ok(config) } else { Err(ConfigError(problems)) }
+    }
+
+    /// Checks that hold between keys.
+    fn check(&self, problems: &mut Vec<String>) {
+        if self.metrics == MetricsAccess::Token && self.metrics_token.is_none() {
+            problems.push("metrics: \"token\" needs the metrics_token setting".into());
+        }
     }
 }
 
@@ -250,6 +319,7 @@ pub fn load(config_file: Option<&std::path::Path>, flags: &[(&str, String)]) -> 
     for (key, value) in flags {
         config.set(key, value, &flag_name(key), &mut problems);
     }
+    config.check(&mut problems);
     if problems.is_empty() { Ok(config) } else { Err(ConfigError(problems)) }
 }
 
@@ -340,8 +410,34 @@ mod tests {
     }
 
     #[test]
-    fn debug_never_shows_the_database_url() {
-        let config = Config::load(None, env(&[("CUSTODIA_DATABASE_URL", "postgres://u:secret@h/db")])).unwrap();
-        assert!(!format!("{config:?}").contains("secret"));
+    fn debug_never_shows_the_database_url_or_the_metrics_token() {
+        let token = "m".repeat(40);
+        let config = Config::load(
+            None,
+            env(&[
+                ("CUSTODIA_DATABASE_URL", "postgres://u:secret@h/db"),
+                ("CUSTODIA_METRICS", "token"),
+                ("CUSTODIA_METRICS_TOKEN", &token),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.metrics, MetricsAccess::Token);
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("secret") && !shown.contains(&token), "{shown}");
+    }
+
+    #[test]
+    fn request_limits_and_metrics_access_are_checked() {
+        let file =
+            "metrics = \"token\"\nrequest_timeout_ms = 5\nmax_header_bytes = 99999999\nmetrics_token = \"short\"\n";
+        let err = Config::load(Some(("custodia.toml", file)), env(&[])).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("custodia.toml: request_timeout_ms: 5 is outside 100..=3600000"), "{text}");
+        assert!(text.contains("custodia.toml: max_header_bytes: 99999999 is outside"), "{text}");
+        assert!(text.contains("custodia.toml: metrics_token: must be 32 to 512"), "{text}");
+        assert!(text.contains("metrics: \"token\" needs the metrics_token setting"), "{text}");
+        let off =
+            Config::load(Some(("c.toml", "metrics = \"off\"\nheader_read_timeout_ms = 500\n")), env(&[])).unwrap();
+        assert_eq!((off.metrics, off.header_read_timeout_ms), (MetricsAccess::Off, 500));
     }
 }

@@ -378,9 +378,7 @@ impl App {
     ) -> AppResult<InspectionRow> {
         let record = self.agreement(who, &new.agreement_id).await?;
         who.require(Capability::FileInspection)?;
-        if new.body.len() > MAX_NAME_BYTES {
-            return Err(AppError::invalid("body", format!("must be at most {MAX_NAME_BYTES} bytes")));
-        }
+        crate::fields::at_most("body", &new.body, MAX_NAME_BYTES)?;
         let inspection = Inspection {
             body: new.body.clone(),
             from: new.from,
@@ -446,9 +444,7 @@ impl App {
         who.require(Capability::LogContact)?;
         let contact = required_text("contact", &new.contact, MAX_NAME_BYTES)?;
         not_future("at", &new.at, now)?;
-        if new.note.len() > MAX_ITEM_BYTES {
-            return Err(AppError::invalid("note", format!("must be at most {MAX_ITEM_BYTES} bytes")));
-        }
+        crate::fields::at_most("note", &new.note, MAX_ITEM_BYTES)?;
         self.check_case(who, &new.agreement_id, new.case_id).await?;
         let entry =
             Contact { contact, at: new.at.as_str().to_owned(), means: new.means, note: new.note.trim().to_owned() };

@@ -35,6 +35,9 @@ const DUPLICATE: &str = "person_id: the same person_id appears in an earlier row
 const MAX_LISTED_PROBLEMS: usize = 100;
 /// Persons read from the store per page.
 const PAGE: u32 = 10_000;
+/// Most data rows of one person file imported, on every edge (an edge may ask for fewer:
+/// the API's request limit).
+pub const MAX_IMPORT_ROWS: usize = 10_000_000;
 
 /// Where the edges write the read log (docs/access.md): who read which person's file, and why.
 pub trait ReadLog {
@@ -268,7 +271,8 @@ pub struct PersonsUpload<'a> {
     pub delimiter: Option<Delimiter>,
     /// Import the valid rows even when some are invalid (those are listed in the result).
     pub skip_invalid: bool,
-    /// Refuse files with more data rows than this (the API's request limit).
+    /// Refuse files with more data rows than this (the API's request limit); never more than
+    /// [`MAX_IMPORT_ROWS`].
     pub max_rows: Option<usize>,
 }
 
@@ -557,7 +561,8 @@ impl App {
         who.require(Capability::ImportPersons)?;
         let screener = Screener::new(&agreement);
         let file = PersonTable::read(upload.csv, upload.delimiter)?;
-        let (valid, invalid) = file.check(&screener, upload.max_rows)?;
+        let max_rows = upload.max_rows.map_or(MAX_IMPORT_ROWS, |max| max.min(MAX_IMPORT_ROWS));
+        let (valid, invalid) = file.check(&screener, Some(max_rows))?;
         if !invalid.is_empty() && !upload.skip_invalid {
             return Ok(PersonsImport::Refused(RefusedPersons { valid, invalid }));
         }

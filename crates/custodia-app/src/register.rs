@@ -77,7 +77,7 @@ impl App {
         let store = Store::open(&target).await.map_err(|e| store_error(config, e))?;
         let app = Self::new(store, key, config.journal_origin.clone());
         let name = crate::access::check_user_name("--admin", admin)?;
-        let password_hash = crate::users::check_password(password)?;
+        let password_hash = crate::users::check_password(password).await?;
         let user = NewUser {
             name_key: crate::access::user_name_key(&name),
             name,

@@ -10,7 +10,7 @@ use custodia_store::access::{Enabling, NewUser, TokenRow, UserChange, UserChange
 use custodia_store::prelude::*;
 
 use crate::access::{
-    Capability, Principal, Role, check_user_name, hash_password, new_token, token_hash, user_name_key,
+    Capability, Principal, Role, check_user_name, hash_password_blocking, new_token, token_hash, user_name_key,
 };
 use crate::error::{AppError, AppResult};
 use crate::{App, actor};
@@ -185,13 +185,17 @@ fn check_scope(field: &str, items: &[String], known: Option<&[String]>) -> AppRe
     Ok(())
 }
 
-pub(crate) fn check_password(password: Option<String>) -> AppResult<Option<String>> {
+/// Most bytes of a password (Argon2 reads all of it).
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// A new password's Argon2id hash, computed on a blocking thread.
+pub(crate) async fn check_password(password: Option<String>) -> AppResult<Option<String>> {
     match password {
         None => Ok(None),
-        Some(p) if p.chars().count() < 12 || p.len() > 1024 => {
-            Err(AppError::invalid("password", "must be 12 to 1024 characters"))
+        Some(p) if p.chars().count() < 12 || p.len() > MAX_PASSWORD_BYTES => {
+            Err(AppError::invalid("password", format!("must be 12 characters to {MAX_PASSWORD_BYTES} bytes")))
         }
-        Some(p) => hash_password(&p).map(Some).map_err(AppError::Internal),
+        Some(p) => hash_password_blocking(p).await.map(Some).map_err(AppError::Internal),
     }
 }
 
@@ -244,7 +248,7 @@ impl App {
         check_scope("agreements", &request.agreements, Some(&known))?;
         let facilities = request.facilities.unwrap_or_else(|| vec!["*".into()]);
         check_scope("facilities", &facilities, None)?;
-        let password_hash = check_password(request.password)?;
+        let password_hash = check_password(request.password).await?;
         Ok(NewUser {
             name_key: user_name_key(&name),
             name,
@@ -521,12 +525,14 @@ impl App {
         expires_at: Option<&Timestamp>,
         now: &Timestamp,
     ) -> AppResult<IssuedToken> {
+        crate::fields::at_most("password", password, MAX_PASSWORD_BYTES)?;
         let user = self.user_named(name).await?;
-        let ok = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
-            Some(phc) => crate::access::verify_password(password, phc),
+        // Argon2 runs on a blocking thread, never on the async workers.
+        let ok = match user.as_ref().and_then(|u| u.password_hash.clone()) {
+            Some(phc) => crate::access::verify_password_blocking(password.to_owned(), phc).await,
             None => {
                 // Spend the same effort when the user is unknown, so timing does not tell names apart.
-                let _ = hash_password(password);
+                let _ = hash_password_blocking(password.to_owned()).await;
                 false
             }
         };

@@ -177,7 +177,14 @@ fn write_users_file(dir: &Path, users: &[DemoUser]) -> CmdResult {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(&path).map_err(|e| Failure::Other(anyhow::anyhow!("{}: {e}", path.display())))?;
+    let failed = |e: std::io::Error| Failure::Other(anyhow::anyhow!("{}: {e}", path.display()));
+    let mut file = options.open(&path).map_err(failed)?;
+    // An older file keeps its mode when truncated: make it owner-only as well.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(failed)?;
+    }
     file.write_all(text.as_bytes())?;
     file.write_all(b"\n")?;
     Ok(())

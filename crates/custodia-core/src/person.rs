@@ -78,6 +78,11 @@ value_enum!(
     CareNeeds { Yes = "yes", No = "no" }
 );
 
+/// Most bytes of a name column (`family_name`, `given_names`).
+pub const MAX_NAME_BYTES: usize = 200;
+/// Most nationalities of one person.
+pub const MAX_NATIONALITIES: usize = 8;
+
 /// A person's nationalities: a set of distinct country codes (a 26×26 bitmap, so any number of
 /// codes fits without allocating; the text as written is kept beside it in [`PersonRecord`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -119,10 +124,14 @@ impl Nationalities {
         })
     }
 
-    /// Parses `US;SV`: codes joined by `;`, none repeated, at least one.
+    /// Parses `US;SV`: codes joined by `;`, none repeated, at least one, at most
+    /// [`MAX_NATIONALITIES`].
     pub fn parse_bytes(bytes: &[u8]) -> Result<Self, String> {
         let mut out = Self::default();
-        for part in bytes.split(|b| *b == b';') {
+        for (i, part) in bytes.split(|b| *b == b';').enumerate() {
+            if i == MAX_NATIONALITIES {
+                return Err(format!("lists more than {MAX_NATIONALITIES} nationalities"));
+            }
             let code = CountryCode::parse_bytes(part).ok_or_else(|| {
                 format!(
                     "{:?} is not an ISO 3166-1 alpha-2 country code; write codes such as US or US;SV",
@@ -431,8 +440,12 @@ impl<'a> PersonRecord<'a> {
                 Ok(id) => PersonId::validate(id).map_err(|e: IdError| e.to_string()),
             },
         );
-        let text_of = |column: Column| -> Result<&'a str, String> {
-            std::str::from_utf8(get(column)).map_err(|_| "is not valid UTF-8".to_owned())
+        let name_of = |column: Column| -> Result<&'a str, String> {
+            let raw = get(column);
+            if raw.len() > MAX_NAME_BYTES {
+                return Err(format!("must be at most {MAX_NAME_BYTES} bytes (it has {})", raw.len()));
+            }
+            std::str::from_utf8(raw).map_err(|_| "is not valid UTF-8".to_owned())
         };
         fn optional<T>(raw: &[u8], parse: impl FnOnce(&[u8]) -> Result<T, String>) -> Result<Option<T>, String> {
             if raw.is_empty() { Ok(None) } else { parse(raw).map(Some) }
@@ -472,8 +485,8 @@ impl<'a> PersonRecord<'a> {
             };
         }
 
-        let family_name = field!(Column::FamilyName, text_of(Column::FamilyName));
-        let given_names = field!(Column::GivenNames, text_of(Column::GivenNames));
+        let family_name = field!(Column::FamilyName, name_of(Column::FamilyName));
+        let given_names = field!(Column::GivenNames, name_of(Column::GivenNames));
         let birth_date = field!(Column::BirthDate, optional(get(Column::BirthDate), date));
         let nationalities =
             field!(Column::Nationalities, optional(get(Column::Nationalities), Nationalities::parse_bytes));
@@ -644,6 +657,27 @@ mod tests {
     }
 
     #[test]
+    fn names_and_nationalities_are_limited() {
+        let h = header(HEADER);
+        let row = |family: &str, given: &str, nationalities: &str| {
+            format!(
+                "P1,{family},{given},1990-02-28,{nationalities},final,drug,2024-01-01,5y,10,medium,given,final,no_risk,2025-01-01,no,VE"
+            )
+        };
+        let longest = "é".repeat(MAX_NAME_BYTES / 2);
+        let eight = "AR;BR;CL;CO;EC;PE;UY;VE";
+        let ok = row(&longest, &longest, eight);
+        let p = parse(&h, &ok).unwrap();
+        assert_eq!((p.family_name.len(), p.nationalities.unwrap().iter().count()), (MAX_NAME_BYTES, 8));
+        let err = parse(&h, &row(&"x".repeat(MAX_NAME_BYTES + 1), "Jane", "US")).unwrap_err();
+        assert_eq!(err.to_string(), "family_name: must be at most 200 bytes (it has 201)");
+        let err = parse(&h, &row("Doe", &"x".repeat(1 << 20), "US")).unwrap_err();
+        assert_eq!(err.column, Some(Column::GivenNames), "{err}");
+        let err = parse(&h, &row("Doe", "Jane", &format!("{eight};BO"))).unwrap_err();
+        assert_eq!(err.to_string(), "nationalities: lists more than 8 nationalities");
+    }
+
+    #[test]
     fn every_problem_is_reported_in_column_order() {
         let h = header(HEADER);
         let err =
@@ -660,8 +694,8 @@ mod tests {
         let p = parse(&h, "P1,Doe,Jane,,,,,2024-01-01,00000000000000000005y,0000000000012,,,,,,,").unwrap();
         assert_eq!(p.jail_credit_days, 12);
         assert_eq!(p.sentence_term, Some(Term::parse("5y").unwrap()));
-        let p = parse(&h, "P1,,,,US;SV;MX;GT;HN;CO;CU;DO;NI;EC,,,,,4294967295,,,,,,,").unwrap();
-        assert_eq!(p.nationalities.unwrap().iter().count(), 10);
+        let p = parse(&h, "P1,,,,US;SV;MX;GT;HN;CO;CU;DO,,,,,4294967295,,,,,,,").unwrap();
+        assert_eq!(p.nationalities.unwrap().iter().count(), 8);
         assert_eq!(p.jail_credit_days, u32::MAX);
         let err = parse(&h, "P1,,,,,,,,,99999999999999999999,,,,,,,").unwrap_err();
         assert_eq!(err.column, Some(Column::JailCreditDays), "never stored as another number: {err}");

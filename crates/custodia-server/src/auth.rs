@@ -76,6 +76,7 @@ impl FromRequestParts<AppState> for Principal {
         let wall = crate::clock::now();
         let ttl = Duration::from_millis(state.config.token_cache_ms);
         if let Some(p) = state.tokens.get(&hash, ttl, now, wall.unix_seconds()) {
+            crate::hardening::note_user(&parts.extensions, &p.name);
             return Ok(p);
         }
         let client = state.client(parts);
@@ -86,6 +87,7 @@ impl FromRequestParts<AppState> for Principal {
                     state.token_failures.give_back(&client, ticket);
                 }
                 state.tokens.put(hash, found.principal.clone(), found.expires_at_unix, now);
+                crate::hardening::note_user(&parts.extensions, &found.principal.name);
                 Ok(found.principal)
             }
             Err(custodia_app::AppError::Unauthenticated(message)) => {

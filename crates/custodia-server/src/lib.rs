@@ -9,8 +9,10 @@
 pub mod auth;
 pub mod clock;
 pub mod committer;
+pub mod connections;
 pub mod error;
 pub mod extract;
+pub mod hardening;
 pub mod idempotency;
 pub mod metrics;
 pub mod openapi;
@@ -24,9 +26,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::extract::Request;
+use axum::middleware;
 use custodia_store::Store;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -46,7 +47,10 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn(error::json_errors))
         .layer(middleware::from_fn_with_state(state.clone(), idempotency::layer))
         .layer(axum::extract::DefaultBodyLimit::max(state.config.max_body_bytes))
-        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(middleware::from_fn_with_state(state.clone(), hardening::deadline))
+        .layer(middleware::from_fn_with_state(state.clone(), hardening::request_limits))
+        .layer(middleware::from_fn(hardening::security_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), hardening::observe))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
             let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
             tracing::info_span!("request", method = %request.method(), uri = %request.uri().path(), request_id = %id)
@@ -54,17 +58,6 @@ pub fn app(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(state)
-}
-
-/// Records every answer in the metrics, by route template.
-async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let started = crate::clock::instant();
-    let method = request.method().clone();
-    let route = request.extensions().get::<MatchedPath>().cloned();
-    let response = next.run(request).await;
-    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
-    state.metrics.observe(method.as_str(), route, response.status().as_u16(), started.elapsed());
-    response
 }
 
 /// Writes reads of persons' files to the read log in batches, until every sender is gone. A batch
@@ -101,8 +94,11 @@ pub async fn serve(
     let app = self::app;
     let writer = tokio::spawn(read_log_writer(store.clone(), reads));
     let committer = tokio::spawn(committer::run(store.clone(), transitions));
-    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let limits = connections::ConnectionLimits {
+        header_read_timeout: Duration::from_millis(state.config.header_read_timeout_ms),
+        max_header_bytes: state.config.max_header_bytes,
+    };
+    let served = connections::serve(listener, app(state), limits, shutdown).await;
     // The state (and with it the last sender) is dropped with the service: the writer drains.
     if tokio::time::timeout(Duration::from_secs(10), writer).await.is_err() {
         tracing::error!("the read log did not flush within 10 s");

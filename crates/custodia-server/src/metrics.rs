@@ -15,6 +15,14 @@ struct Series {
     buckets: [u64; BUCKETS_S.len()],
 }
 
+/// The methods counted by name; any other is `other`.
+const METHODS: [&str; 9] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"];
+
+/// The label of a request method: a standard method's name, or `other`.
+pub fn method_label(method: &str) -> &'static str {
+    METHODS.into_iter().find(|m| *m == method).unwrap_or("other")
+}
+
 /// A method, a status class and its series.
 type ByMethod = (String, u16, Series);
 
@@ -26,8 +34,10 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// Records one answered request.
+    /// Records one answered request. Methods outside the standard ones are counted as `other`;
+    /// routes are templates (the router's, or `unmatched`), so made-up requests add no series.
     pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        let method = method_label(method);
         let Ok(mut series) = self.series.lock() else { return };
         let class = status / 100 * 100;
         if !series.contains_key(route) {

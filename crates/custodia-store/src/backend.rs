@@ -275,12 +275,45 @@ pub enum Store {
     Postgres(PostgresStore),
 }
 
+/// Makes the SQLite database readable and writable by its owner only (0600), creating it empty
+/// if needed, and tightens its `-wal` and `-shm` files if they exist. SQLite creates those with
+/// the database file's mode, so they are 0600 from then on.
+fn private_sqlite_files(file: &std::path::Path) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let failed = |path: &std::path::Path| {
+            let path = path.to_path_buf();
+            move |source| StoreError::DataDir { path, source }
+        };
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(file)
+            .map_err(failed(file))?;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = file.as_os_str().to_owned();
+            name.push(suffix);
+            let path = std::path::Path::new(&name);
+            match std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !suffix.is_empty() => {}
+                other => other.map_err(failed(path))?,
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = file;
+    Ok(())
+}
+
 impl Store {
     /// Opens (creating if needed) the register and applies its migrations.
     pub async fn open(target: &Target) -> Result<Self, StoreError> {
         match target {
             Target::DataDir(dir) => {
-                std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir { path: dir.clone(), source })?;
+                crate::create_private_dir(dir)?;
                 let options = sqlx::sqlite::SqliteConnectOptions::new().filename(dir.join(SQLITE_FILE));
                 Self::open_sqlite(options).await
             }
@@ -302,6 +335,9 @@ impl Store {
 
     async fn open_sqlite(options: sqlx::sqlite::SqliteConnectOptions) -> Result<Self, StoreError> {
         let file = Some(options.get_filename().to_path_buf()).filter(|f| f.as_os_str() != ":memory:");
+        if let Some(file) = &file {
+            private_sqlite_files(file)?;
+        }
         let options = options
             .create_if_missing(true)
             .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)

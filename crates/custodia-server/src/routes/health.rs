@@ -1,7 +1,9 @@
 //! Outside `/api/v1`: liveness, readiness, Prometheus metrics, the OpenAPI document and its page.
 
 use axum::Router;
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
@@ -51,8 +53,13 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, axum::Json<Health
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+/// The Prometheus metrics, to whom the `metrics` setting allows (docs/http-api.md#metrics).
+async fn metrics(State(state): State<AppState>, request: axum::extract::Request) -> axum::response::Response {
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(p)| *p);
+    if let Some(refused) = crate::hardening::metrics_refusal(&state, peer, request.headers()) {
+        return refused;
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
 }
 
 async fn openapi() -> impl IntoResponse {
@@ -61,5 +68,5 @@ async fn openapi() -> impl IntoResponse {
 
 /// The documentation page: served from the binary (no CDN), it reads `/openapi.json`.
 async fn docs() -> Html<&'static str> {
-    Html(include_str!("../../assets/docs.html"))
+    Html(crate::hardening::DOCS_PAGE)
 }

@@ -1,0 +1,74 @@
+//! The register's files are its owner's only (issue 13, bullet 5): the data directory 0700, the
+//! SQLite database and its `-wal` and `-shm` files 0600 — even where they existed with looser
+//! modes — and the signing key 0600.
+#![cfg(unix)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use custodia_store::access::NewUser;
+use custodia_store::prelude::*;
+use custodia_store::{Actor, Store, Target, Timestamp};
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).permissions().mode() & 0o777
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+async fn write_something(store: &Store, name: &str) {
+    let user = NewUser {
+        name: name.into(),
+        name_key: name.into(),
+        role: "auditor".into(),
+        agreements: vec!["*".into()],
+        facilities: vec!["*".into()],
+        password_hash: None,
+    };
+    let by = Actor {
+        name: "setup".into(),
+        recorded_at: Timestamp::parse("2026-12-05T00:00:00Z").unwrap(),
+        occurred_at: None,
+    };
+    store.create_user(&user, &by).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_data_directory_the_database_and_the_key_are_owner_only() {
+    let dir = std::env::temp_dir().join(format!("custodia-files-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    set_mode(&dir, 0o755);
+    let store = Store::open(&Target::DataDir(dir.clone())).await.unwrap();
+    write_something(&store, "first").await;
+    let db = dir.join(custodia_store::SQLITE_FILE);
+    let (wal, shm) = (dir.join("custodia.db-wal"), dir.join("custodia.db-shm"));
+    assert_eq!(mode(&dir), 0o700);
+    for file in [&db, &wal, &shm] {
+        assert_eq!(mode(file), 0o600, "{}", file.display());
+    }
+    store.close().await;
+
+    // Files left with looser modes (an older version, a copy) are tightened when opened again.
+    for file in [&db, &wal, &shm] {
+        if file.exists() {
+            set_mode(file, 0o644);
+        }
+    }
+    set_mode(&dir, 0o755);
+    let store = Store::open(&Target::DataDir(dir.clone())).await.unwrap();
+    write_something(&store, "second").await;
+    assert_eq!(mode(&dir), 0o700);
+    for file in [&db, &wal, &shm] {
+        assert_eq!(mode(file), 0o600, "{}", file.display());
+    }
+    store.close().await;
+
+    let key = dir.join(custodia_store::keyfile::KEY_FILE);
+    custodia_store::keyfile::load_or_create(&key, true).unwrap();
+    assert_eq!(mode(&key), 0o600);
+    let _ = std::fs::remove_dir_all(&dir);
+}
