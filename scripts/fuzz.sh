@@ -23,6 +23,11 @@ ALL=(agreement persons term cells billing canonical checkpoint note proofs)
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=("${ALL[@]}")
 FUZZ=(cargo +nightly fuzz)
+if ! "${FUZZ[@]}" --version > /dev/null 2>&1; then
+    echo "scripts/fuzz.sh needs the nightly toolchain and cargo-fuzz:" >&2
+    echo "  rustup toolchain install nightly --profile minimal && cargo install cargo-fuzz --locked" >&2
+    exit 1
+fi
 
 # The body of the TOML multi-line literal `key = '''…'''` in a fixture file.
 block() { # file key

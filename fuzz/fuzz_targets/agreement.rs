@@ -8,9 +8,11 @@
 
 use custodia_core::Agreement;
 use custodia_core::agreement::{MAX_FACILITIES, MAX_TEXT_BYTES};
+use custodia_fuzz::allow_caught_panics;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
+    allow_caught_panics();
     let Ok(text) = std::str::from_utf8(data) else { return };
     match Agreement::from_toml(text) {
         Ok(agreement) => check_loaded(text, &agreement),

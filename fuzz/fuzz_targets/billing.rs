@@ -10,6 +10,7 @@
 //! is the sum of its lines, its person-days are not negative, and no line is all zero.
 #![no_main]
 
+use custodia_core::Agreement;
 use custodia_core::Date;
 use custodia_core::billing::{
     Extra, ExtraFields, MAX_AMOUNT_MINOR, MAX_EXTRA_CODE_BYTES, MAX_EXTRA_DESCRIPTION_BYTES, Stay, check_extras,
@@ -18,7 +19,6 @@ use custodia_core::billing::{
 use custodia_core::csv::Delimiter;
 use custodia_core::person::SecurityClass;
 use custodia_core::table::{Columns, Table};
-use custodia_core::Agreement;
 use custodia_fuzz::{agreement, delimiter, sections};
 use libfuzzer_sys::fuzz_target;
 
@@ -36,7 +36,12 @@ fuzz_target!(|data: &[u8]| {
         rows(stays_text, STAY_COLUMNS, delimiter).iter().filter_map(|row| stay(&agreement, row)).collect();
     let extra_rows: Vec<ExtraFields> = rows(extras_text, EXTRA_COLUMNS, delimiter)
         .into_iter()
-        .map(|r| ExtraFields { date: r[0].clone(), code: r[1].clone(), description: r[2].clone(), amount_minor: r[3].clone() })
+        .map(|r| ExtraFields {
+            date: r[0].clone(),
+            code: r[1].clone(),
+            description: r[2].clone(),
+            amount_minor: r[3].clone(),
+        })
         .collect();
     let extras = match check_extras(&agreement, None, &extra_rows) {
         Ok(extras) => extras,
@@ -84,7 +89,13 @@ fn stay(agreement: &Agreement, row: &[String]) -> Option<Stay> {
     if released_on.is_some_and(|r| r < admitted_on) {
         return None;
     }
-    Some(Stay { person_id: person_id.clone(), facility_id: facility_id.clone(), security_class, admitted_on, released_on })
+    Some(Stay {
+        person_id: person_id.clone(),
+        facility_id: facility_id.clone(),
+        security_class,
+        admitted_on,
+        released_on,
+    })
 }
 
 fn check_extra(agreement: &Agreement, extra: &Extra) {
@@ -100,7 +111,13 @@ fn check_invoices(agreement: &Agreement, stays: &[Stay], extras: &[Extra]) {
     let Ok(all) = invoices_for_term(agreement, stays, extras) else { return };
     for (period, one_pass) in &all {
         let alone = invoice(agreement, stays, extras, period);
-        assert_eq!(alone.as_ref(), Ok(one_pass), "{}-{:02}: the term's pass and the period alone differ", period.year, period.month);
+        assert_eq!(
+            alone.as_ref(),
+            Ok(one_pass),
+            "{}-{:02}: the term's pass and the period alone differ",
+            period.year,
+            period.month
+        );
         let sum = one_pass.lines.iter().try_fold(0i64, |acc, l| acc.checked_add(l.amount_minor));
         assert_eq!(sum, Some(one_pass.total_minor), "the total is not the sum of the lines");
         assert!(one_pass.person_days >= 0, "negative person-days");

@@ -20,7 +20,11 @@ fuzz_target!(|data: &[u8]| {
     match canonicalize(&value) {
         Ok(bytes) => {
             assert_eq!(into, Ok(()));
-            assert_eq!(buffer.strip_prefix(b"prefix"), Some(bytes.as_slice()), "canonicalize_into appended other bytes");
+            assert_eq!(
+                buffer.strip_prefix(b"prefix"),
+                Some(bytes.as_slice()),
+                "canonicalize_into appended other bytes"
+            );
             assert!(!bytes.contains(&b'\n'), "a newline in canonical bytes");
             let reparsed: Value = serde_json::from_slice(&bytes).expect("canonical bytes are JSON");
             assert_eq!(reparsed, value, "canonical form changed the value");

@@ -16,9 +16,8 @@ use std::sync::LazyLock;
 static SIGNER: LazyLock<Signer> =
     LazyLock::new(|| Signer::from_seed("custodia.example/journal", [7; 32]).expect("a valid key name"));
 /// Same name, another key: it signed nothing, so nothing may verify under it.
-static STRANGER: LazyLock<Verifier> = LazyLock::new(|| {
-    Signer::from_seed("custodia.example/journal", [9; 32]).expect("a valid key name").verifier()
-});
+static STRANGER: LazyLock<Verifier> =
+    LazyLock::new(|| Signer::from_seed("custodia.example/journal", [9; 32]).expect("a valid key name").verifier());
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = open_note(data, &SIGNER.verifier()) {

@@ -8,10 +8,10 @@
 //! proof loses or gains a hash.
 #![no_main]
 
+use custodia_journal::Hash;
 use custodia_journal::merkle::{
     consistency_proof, inclusion_proof, leaf_hash, root, verify_consistency, verify_inclusion,
 };
-use custodia_journal::Hash;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -58,9 +58,7 @@ fn honest(data: &[u8]) {
     let mut input = Input(data);
     let size = u64::from(input.byte() % 64) + 1;
     let (pick_a, pick_b, what, pick_hash) = (input.byte(), input.byte(), input.byte(), input.hash());
-    let leaves: Vec<Hash> = (0..size)
-        .map(|i| leaf_hash(&[input.0, &i.to_be_bytes()].concat()))
-        .collect();
+    let leaves: Vec<Hash> = (0..size).map(|i| leaf_hash(&[input.0, &i.to_be_bytes()].concat())).collect();
     let top = root(&leaves);
     let index = u64::from(pick_a) % size;
     let proof = inclusion_proof(index, size, &leaves).expect("an index inside the tree has a proof");
