@@ -54,7 +54,7 @@ fn check_row(parsed: Result<PersonRecord<'_>, custodia_core::RowError>) {
         Ok(record) => {
             assert!(!record.person_id.is_empty(), "a parsed row without a person id");
             let person = Person::from_record(&record);
-            let again = person.with_record(|r| Person::from_record(r));
+            let again = person.with_record(Person::from_record);
             assert_eq!(again.as_ref(), Ok(&person), "the owned person does not read back as itself");
             let mut rebuilt = Person::default();
             for column in Column::ALL {
