@@ -262,8 +262,8 @@ impl Config {
         let mut config = Config::default();
         let mut problems = Vec::new();
         if let Some((path, text)) = file {
-            match text.parse::<toml_edit::DocumentMut>() {
-                Err(e) => problems.push(format!("{path}: not valid TOML: {}", e.to_string().trim())),
+            match custodia_core::toml_document::parse(text) {
+                Err(e) => problems.push(format!("{path}: not valid TOML: {e}")),
                 Ok(doc) => {
                     for (key, item) in doc.iter() {
                         let value = match item.as_value() {
@@ -388,6 +388,14 @@ mod tests {
         assert!(text.contains("environment CUSTODIA_DATABASE_URL: database_url: must start with"), "{text}");
         assert!(text.contains("environment CUSTODIA_LOG_FORMAT: log_format"), "{text}");
         assert!(Config::load(Some(("c.toml", "addr = [")), env(&[])).is_err());
+    }
+
+    /// Found by the `agreement` fuzz target (docs/fuzzing.md): toml_edit panicked on this text.
+    #[test]
+    fn a_keyless_line_then_a_dotted_key_is_refused_as_invalid_toml_not_a_panic() {
+        let err = Config::load(Some(("custodia.toml", "==\n.=")), env(&[])).unwrap_err();
+        assert_eq!(err.0.len(), 1, "{err}");
+        assert!(err.0[0].starts_with("custodia.toml: not valid TOML: "), "{err}");
     }
 
     #[test]

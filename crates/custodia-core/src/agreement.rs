@@ -378,11 +378,8 @@ impl Agreement {
                 }],
             });
         }
-        let document: toml_edit::DocumentMut = source.parse().map_err(|e: toml_edit::TomlError| AgreementError {
-            problems: vec![Problem {
-                path: String::new(),
-                reason: format!("not valid TOML: {}", e.to_string().trim_end()),
-            }],
+        let document = crate::toml_document::parse(source).map_err(|e| AgreementError {
+            problems: vec![Problem { path: String::new(), reason: format!("not valid TOML: {e}") }],
         })?;
         let root = Node::from_table(document.as_table());
         let mut loader = Loader { problems: Vec::new() };

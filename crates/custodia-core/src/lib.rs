@@ -29,6 +29,7 @@ pub mod sentence;
 pub mod synth;
 pub mod table;
 pub mod term;
+pub mod toml_document;
 pub mod zone;
 
 pub use agreement::{Agreement, AgreementError, Problem};
