@@ -660,7 +660,8 @@ mod tests {
             )
         };
         let longest = "é".repeat(MAX_NAME_BYTES / 2);
-        let p = parse(&h, &row(&longest, &longest)).unwrap();
+        let ok = row(&longest, &longest);
+        let p = parse(&h, &ok).unwrap();
         assert_eq!((p.family_name.len(), p.given_names.len()), (MAX_NAME_BYTES, MAX_NAME_BYTES));
         let err = parse(&h, &row(&"x".repeat(MAX_NAME_BYTES + 1), "Jane")).unwrap_err();
         assert_eq!(err.to_string(), "family_name: must be at most 200 bytes (it has 201)");
