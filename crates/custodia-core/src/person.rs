@@ -80,8 +80,6 @@ value_enum!(
 
 /// Most bytes of a name column (`family_name`, `given_names`).
 pub const MAX_NAME_BYTES: usize = 200;
-/// Most nationalities of one person.
-pub const MAX_NATIONALITIES: usize = 8;
 
 /// A person's nationalities: a set of distinct country codes (a 26×26 bitmap, so any number of
 /// codes fits without allocating; the text as written is kept beside it in [`PersonRecord`]).
@@ -124,14 +122,11 @@ impl Nationalities {
         })
     }
 
-    /// Parses `US;SV`: codes joined by `;`, none repeated, at least one, at most
-    /// [`MAX_NATIONALITIES`].
+    /// Parses `US;SV`: codes joined by `;`, none repeated (so at most the 250 codes), at least
+    /// one.
     pub fn parse_bytes(bytes: &[u8]) -> Result<Self, String> {
         let mut out = Self::default();
-        for (i, part) in bytes.split(|b| *b == b';').enumerate() {
-            if i == MAX_NATIONALITIES {
-                return Err(format!("lists more than {MAX_NATIONALITIES} nationalities"));
-            }
+        for part in bytes.split(|b| *b == b';') {
             let code = CountryCode::parse_bytes(part).ok_or_else(|| {
                 format!(
                     "{:?} is not an ISO 3166-1 alpha-2 country code; write codes such as US or US;SV",
@@ -657,24 +652,21 @@ mod tests {
     }
 
     #[test]
-    fn names_and_nationalities_are_limited() {
+    fn names_are_limited() {
         let h = header(HEADER);
-        let row = |family: &str, given: &str, nationalities: &str| {
+        let row = |family: &str, given: &str| {
             format!(
-                "P1,{family},{given},1990-02-28,{nationalities},final,drug,2024-01-01,5y,10,medium,given,final,no_risk,2025-01-01,no,VE"
+                "P1,{family},{given},1990-02-28,US,final,drug,2024-01-01,5y,10,medium,given,final,no_risk,2025-01-01,no,VE"
             )
         };
         let longest = "é".repeat(MAX_NAME_BYTES / 2);
-        let eight = "AR;BR;CL;CO;EC;PE;UY;VE";
-        let ok = row(&longest, &longest, eight);
+        let ok = row(&longest, &longest);
         let p = parse(&h, &ok).unwrap();
-        assert_eq!((p.family_name.len(), p.nationalities.unwrap().iter().count()), (MAX_NAME_BYTES, 8));
-        let err = parse(&h, &row(&"x".repeat(MAX_NAME_BYTES + 1), "Jane", "US")).unwrap_err();
+        assert_eq!((p.family_name.len(), p.given_names.len()), (MAX_NAME_BYTES, MAX_NAME_BYTES));
+        let err = parse(&h, &row(&"x".repeat(MAX_NAME_BYTES + 1), "Jane")).unwrap_err();
         assert_eq!(err.to_string(), "family_name: must be at most 200 bytes (it has 201)");
-        let err = parse(&h, &row("Doe", &"x".repeat(1 << 20), "US")).unwrap_err();
+        let err = parse(&h, &row("Doe", &"x".repeat(1 << 20))).unwrap_err();
         assert_eq!(err.column, Some(Column::GivenNames), "{err}");
-        let err = parse(&h, &row("Doe", "Jane", &format!("{eight};BO"))).unwrap_err();
-        assert_eq!(err.to_string(), "nationalities: lists more than 8 nationalities");
     }
 
     #[test]
@@ -694,8 +686,8 @@ mod tests {
         let p = parse(&h, "P1,Doe,Jane,,,,,2024-01-01,00000000000000000005y,0000000000012,,,,,,,").unwrap();
         assert_eq!(p.jail_credit_days, 12);
         assert_eq!(p.sentence_term, Some(Term::parse("5y").unwrap()));
-        let p = parse(&h, "P1,,,,US;SV;MX;GT;HN;CO;CU;DO,,,,,4294967295,,,,,,,").unwrap();
-        assert_eq!(p.nationalities.unwrap().iter().count(), 8);
+        let p = parse(&h, "P1,,,,US;SV;MX;GT;HN;CO;CU;DO;NI;EC,,,,,4294967295,,,,,,,").unwrap();
+        assert_eq!(p.nationalities.unwrap().iter().count(), 10);
         assert_eq!(p.jail_credit_days, u32::MAX);
         let err = parse(&h, "P1,,,,,,,,,99999999999999999999,,,,,,,").unwrap_err();
         assert_eq!(err.column, Some(Column::JailCreditDays), "never stored as another number: {err}");
