@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 pub struct ErrorBody {
     /// Stable code: `UNAUTHENTICATED`, `NOT_FOUND`, `FORBIDDEN`, `INVALID`, `REFUSED`,
     /// `CONFLICT`, `PRECONDITION_FAILED`, `RATE_LIMITED`, `PAYLOAD_TOO_LARGE`,
-    /// `METHOD_NOT_ALLOWED`, `UNSUPPORTED_MEDIA_TYPE`, `HEADERS_TOO_LARGE`, `INTERNAL`, or a
+    /// `METHOD_NOT_ALLOWED`, `UNSUPPORTED_MEDIA_TYPE`, `HEADERS_TOO_LARGE`, `TIMEOUT`, `INTERNAL`, or a
     /// domain refusal code such as `ON_HOLD` or `SAME_APPROVER`.
     pub code: String,
     /// For people.
