@@ -9,30 +9,12 @@
 mod common;
 use common::Register;
 
-/// A per-diem agreement whose public locator answers.
-const AGREEMENT: &str = r#"
-id = "xx-test"
-title = "Per-diem test agreement"
-sending_state = "US"
-receiving_state = "SV"
-legal_custodian = "sending"
-governing_law = "sending"
-currency = "USD"
-starts = 2025-01-01
-ends = 2025-06-30
-sentence_profile = "us-federal"
-public_locator = true
-[[facilities]]
-id = "f1"
-name = "Facility one"
-country = "SV"
-stated_capacity = 100
-contracted_places = 50
-[fees]
-model = "per_diem"
-rate_minor = 10000
-class_rates_minor = { high = 15000 }
-"#;
+/// The per-diem agreement of the invoice tests, its public locator answering.
+fn agreement() -> String {
+    let with = common::PER_DIEM_AGREEMENT.replace("\n[[facilities]]", "\npublic_locator = true\n[[facilities]]");
+    assert!(with.contains("public_locator = true"));
+    with
+}
 
 const AT: [&str; 2] = ["--occurred-at", "2025-01-10T08:00:00Z"];
 
@@ -40,7 +22,7 @@ const AT: [&str; 2] = ["--occurred-at", "2025-01-10T08:00:00Z"];
 /// state's number), the other's case under a court order, an incident, users with tokens, and
 /// January's invoice drafted by one finance officer and issued by another.
 fn build(r: &Register) {
-    r.ok(&["import", "agreement", &r.file("agreement.toml", AGREEMENT)]);
+    r.ok(&["import", "agreement", &r.file("agreement.toml", &agreement())]);
     let cells = r.file("cells.csv", "facility_id,cell_id,unit,kind,area_m2,beds\nf1,A-1,A,shared,40,10\n");
     r.ok(&["import", "cells", &cells, "--agreement", "xx-test"]);
     let persons = r.file(

@@ -285,15 +285,22 @@ macro_rules! journal_sql {
 journal_sql!(SqliteStore, sqlx::Sqlite, Dialect::Sqlite);
 journal_sql!(PostgresStore, sqlx::Postgres, Dialect::Postgres);
 
-/// The replay of a SQLite file (see [`Journal::replay_journal`]), read with SQLite's C API in one
-/// read transaction: the events, then each table, streamed row by row.
-fn replay_sqlite_file(path: &std::path::Path) -> Result<(Expected, Vec<Option<String>>), StoreError> {
+/// A read-only connection of SQLite's C API to the register's file (the long reads of the
+/// journal).
+fn read_only(path: &std::path::Path) -> Result<rusqlite::Connection, StoreError> {
     use rusqlite::OpenFlags;
     let conn = rusqlite::Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_timeout(Duration::from_secs(10))?;
+    Ok(conn)
+}
+
+/// The replay of a SQLite file (see [`Journal::replay_journal`]), read with SQLite's C API in one
+/// read transaction: the events, then each table, streamed row by row.
+fn replay_sqlite_file(path: &std::path::Path) -> Result<(Expected, Vec<Option<String>>), StoreError> {
+    let conn = read_only(path)?;
     conn.execute_batch("BEGIN")?;
     let mut replay = Replay::new();
     {
@@ -366,12 +373,7 @@ enum Scan {
 
 /// Leaf hashes of events `0..size`, read straight from the SQLite file in one snapshot.
 fn sqlite_leaf_hashes(path: &std::path::Path, size: u64) -> Result<Vec<custodia_journal::merkle::Hash>, StoreError> {
-    use rusqlite::OpenFlags;
-    let conn = rusqlite::Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    conn.busy_timeout(Duration::from_secs(10))?;
+    let conn = read_only(path)?;
     let mut statement = conn.prepare("SELECT seq, body FROM events WHERE seq < ?1 ORDER BY seq")?;
     let mut rows = statement.query([i64::try_from(size).unwrap_or(i64::MAX)])?;
     let mut out = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
@@ -403,12 +405,7 @@ struct FilePage {
 /// Reads the events into pages on this thread while another thread hashes them: reading a page
 /// out of SQLite and hashing it take about the same time, so the two cores share the work.
 fn scan_sqlite_journal(path: &std::path::Path) -> Result<Scan, StoreError> {
-    use rusqlite::OpenFlags;
-    let conn = rusqlite::Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    conn.busy_timeout(Duration::from_secs(10))?;
+    let conn = read_only(path)?;
     // One read transaction: the head and the events come from the same snapshot.
     conn.execute_batch("BEGIN")?;
     let size = u64::try_from(conn.query_row("SELECT size FROM journal_head WHERE id = 1", [], |r| r.get::<_, i64>(0))?)

@@ -483,12 +483,9 @@ impl Replay {
                     ("last_event_seq", V::int(e.seq_i64())),
                 ],
             ),
-            "incident.notified" | "incident.addendum" | "incident.investigation" => self.update(
-                "incidents",
-                &d.key("incident_id")?,
-                seq,
-                &[("record", d.raw("record")?), ("last_event_seq", V::int(e.seq_i64()))],
-            ),
+            "incident.notified" | "incident.addendum" | "incident.investigation" => {
+                self.new_record("incidents", &d.key("incident_id")?, &e, &d)
+            }
             "inspection.filed" => {
                 let record = d.get("record")?;
                 let r = Data { v: record };
@@ -506,12 +503,7 @@ impl Replay {
                     ],
                 )
             }
-            "inspection.recommendation" => self.update(
-                "inspections",
-                &d.key("inspection_id")?,
-                seq,
-                &[("record", d.raw("record")?), ("last_event_seq", V::int(e.seq_i64()))],
-            ),
+            "inspection.recommendation" => self.new_record("inspections", &d.key("inspection_id")?, &e, &d),
             "contact.logged" => self.put(
                 "contacts",
                 seq,
@@ -614,6 +606,11 @@ impl Replay {
         }
         entry.seq = seq;
         Ok(())
+    }
+
+    /// A row whose whole record an event replaces (`record`, `last_event_seq`).
+    fn new_record(&mut self, table: &'static str, key: &str, e: &Ev<'_>, d: &Data<'_>) -> Result<(), String> {
+        self.update(table, key, e.seq, &[("record", d.raw("record")?), ("last_event_seq", V::int(e.seq_i64()))])
     }
 
     fn get(&self, table: &str, key: &str, name: &str) -> Option<&V> {

@@ -80,6 +80,30 @@ fn postgres_admin(server: &str, statement: &str) -> Result<(), sqlx::Error> {
     })
 }
 
+/// A six-month per-diem agreement: $100.00 a day, $150.00 for high security.
+pub const PER_DIEM_AGREEMENT: &str = r#"
+id = "xx-test"
+title = "Per-diem test agreement"
+sending_state = "US"
+receiving_state = "SV"
+legal_custodian = "sending"
+governing_law = "sending"
+currency = "USD"
+starts = 2025-01-01
+ends = 2025-06-30
+sentence_profile = "us-federal"
+[[facilities]]
+id = "f1"
+name = "Facility one"
+country = "SV"
+stated_capacity = 100
+contracted_places = 50
+[fees]
+model = "per_diem"
+rate_minor = 10000
+class_rates_minor = { high = 15000 }
+"#;
+
 /// The operational roles, each with a user made when the register is.
 pub const ROLES: [&str; 7] = [
     "sending_officer",
