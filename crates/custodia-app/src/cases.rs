@@ -504,7 +504,7 @@ impl App {
         let warning = match approval {
             Some(approval) => self
                 .store()
-                .use_override_approval(approval, call.id)
+                .use_override_approval(approval, call.id, &call.store_actor)
                 .await
                 .err()
                 .map(|e| format!("override approval {approval} used twice (case {}): {e}", call.id)),

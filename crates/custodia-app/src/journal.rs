@@ -10,7 +10,7 @@
 use custodia_journal::checkpoint::{Checkpoint, Signer};
 use custodia_journal::merkle::{self, Hash};
 use custodia_store::prelude::*;
-use custodia_store::{PAGE_EVENTS, VerifyReport};
+use custodia_store::{PAGE_EVENTS, ReplayReport, VerifyReport};
 use tokio::sync::Semaphore;
 
 use crate::App;
@@ -57,6 +57,13 @@ impl App {
     /// register's host).
     pub async fn verify_journal(&self) -> AppResult<VerifyReport> {
         Ok(self.store().verify_journal().await?)
+    }
+
+    /// `journal verify` in full (on the register's host): the tree check and, in the same run,
+    /// the replay — every table rebuilt from the events and compared with the stored one
+    /// (docs/journal.md#replay). The register's state is the journal's only when both hold.
+    pub async fn replay_journal(&self) -> AppResult<(VerifyReport, ReplayReport)> {
+        Ok(self.store().replay_journal().await?)
     }
 
     /// The current signed checkpoint: the checkpoint body (origin, tree size, base64 root hash), a

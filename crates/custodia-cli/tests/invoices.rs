@@ -8,29 +8,7 @@ use sha2::{Digest, Sha256};
 mod common;
 use common::Register;
 
-/// A six-month per-diem agreement: $100.00 a day, $150.00 for high security.
-const AGREEMENT: &str = r#"
-id = "xx-test"
-title = "Per-diem test agreement"
-sending_state = "US"
-receiving_state = "SV"
-legal_custodian = "sending"
-governing_law = "sending"
-currency = "USD"
-starts = 2025-01-01
-ends = 2025-06-30
-sentence_profile = "us-federal"
-[[facilities]]
-id = "f1"
-name = "Facility one"
-country = "SV"
-stated_capacity = 100
-contracted_places = 50
-[fees]
-model = "per_diem"
-rate_minor = 10000
-class_rates_minor = { high = 15000 }
-"#;
+use common::PER_DIEM_AGREEMENT as AGREEMENT;
 
 /// Transfers `person` (case `case`) and admits them on `on`: every step taken on that day, the
 /// screening computed by the register.

@@ -2,12 +2,16 @@
 //! stored), the log of reads of a person's file, and kept answers for idempotent requests. The
 //! rules that use them (roles, scopes, two-person checks) live in the server; this is storage.
 
-use serde_json::json;
+use serde_json::{Value, json};
+use sha2::Digest;
 use sqlx::Row;
 
 use crate::backend::{PostgresStore, SqliteStore, store_trait};
-use crate::events::{EventData, Head, NewEvent};
+use crate::events::{EventData, Head, NewEvent, Timestamp};
 use crate::{Actor, StoreError};
+
+/// The actor of a `reads.logged` event: a batch holds reads by several users, each named in it.
+pub const READ_LOG_ACTOR: &str = "custodia (read log)";
 
 /// A user as stored.
 #[derive(Clone, PartialEq, Eq)]
@@ -372,10 +376,12 @@ macro_rules! access_sql {
                         data: EventData::Json(json!({
                             "user_id": id,
                             "name": user.name,
+                            "name_key": user.name_key,
                             "role": user.role,
                             "agreements": user.agreements,
                             "facilities": user.facilities,
                             "password_login": user.password_hash.is_some(),
+                            "password_sha256": password_commitment(user.password_hash.as_deref()),
                         })),
                     }, actor).await?;
                 sqlx::query("INSERT INTO users (id, name, name_key, role, agreements, facilities, password_hash, created_seq) VALUES ($1, $2, $8, $3, $4, $5, $6, $7)")
@@ -419,7 +425,7 @@ macro_rules! access_sql {
                         kind: "token.created",
                         agreement_id: None,
                         person_id: None,
-                        data: EventData::Json(json!({"token_id": id, "user": user_name, "label": label, "expires_at": expires_at})),
+                        data: EventData::Json(json!({"token_id": id, "user": user_name, "label": label, "expires_at": expires_at, "sha256": crate::backend::hex(sha256)})),
                     }, actor).await?;
                 let created_at = actor.recorded_at.as_str().to_owned();
                 sqlx::query("INSERT INTO api_tokens (id, user_id, sha256, label, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
@@ -560,24 +566,35 @@ macro_rules! access_sql {
             }
 
             async fn log_person_reads(&self, reads: &[PersonRead]) -> Result<(), StoreError> {
-                if reads.is_empty() {
-                    return Ok(());
-                }
+                let Some(last) = reads.last() else { return Ok(()) };
                 let mut tx = self.pool.begin().await?;
-                // Every statement writes, the first one included: on SQLite the transaction takes
-                // the write lock at once (waiting its turn) instead of failing to upgrade a read.
-                for read in reads {
-                    sqlx::query(
-                        "INSERT INTO person_reads (id, user_name, person_id, route, at) \
-                         VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM person_reads), $1, $2, $3, $4)",
-                    )
-                    .bind(read.user_name.clone())
-                    .bind(read.person_id)
-                    .bind(read.purpose.clone())
-                    .bind(read.at.clone())
-                    .execute(&mut *tx)
-                    .await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                let first_id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM person_reads").fetch_one(&mut *tx).await?.try_get("next")?;
+                // One event per logged batch carries every read, so the read log is a projection
+                // of the journal (docs/journal.md#replay).
+                let logged: Vec<Value> = reads
+                    .iter()
+                    .map(|r| json!({"user_name": r.user_name, "person_id": r.person_id, "purpose": r.purpose, "at": r.at}))
+                    .collect();
+                let recorded_at = Timestamp::parse(&last.at).map_err(StoreError::Inconsistent)?;
+                let actor = Actor { name: READ_LOG_ACTOR.to_owned(), recorded_at, occurred_at: None };
+                Self::record_event(&mut tx, &mut head, NewEvent {
+                        kind: "reads.logged",
+                        agreement_id: None,
+                        person_id: None,
+                        data: EventData::Json(json!({"first_id": first_id, "reads": logged})),
+                    }, &actor).await?;
+                for (id, read) in (first_id..).zip(reads) {
+                    sqlx::query("INSERT INTO person_reads (id, user_name, person_id, route, at) VALUES ($1, $2, $3, $4, $5)")
+                        .bind(id)
+                        .bind(read.user_name.clone())
+                        .bind(read.person_id)
+                        .bind(read.purpose.clone())
+                        .bind(read.at.clone())
+                        .execute(&mut *tx)
+                        .await?;
                 }
+                Self::save_head(&mut tx, &head).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -652,7 +669,9 @@ macro_rules! access_sql {
             }
 
             async fn keep_answer(&self, user_name: &str, key: &str, answer: &KeptAnswer, at: &str) -> Result<(), StoreError> {
-                sqlx::query(
+                let mut tx = self.pool.begin().await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                let kept = sqlx::query(
                     "INSERT INTO idempotency_keys (user_name, key, request_sha256, status, response, created_at) \
                      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_name, key) DO NOTHING",
                 )
@@ -662,8 +681,30 @@ macro_rules! access_sql {
                 .bind(i64::from(answer.outcome))
                 .bind(answer.response.clone())
                 .bind(at.to_owned())
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+                if kept.rows_affected() == 0 {
+                    return Ok(()); // the first answer stays; nothing written
+                }
+                // The answer itself repeats what the request's own events recorded; the journal
+                // keeps its SHA-256, enough for `journal verify` to detect a changed answer.
+                let recorded_at = Timestamp::parse(at).map_err(StoreError::Inconsistent)?;
+                let actor = Actor { name: user_name.to_owned(), recorded_at, occurred_at: None };
+                Self::record_event(&mut tx, &mut head, NewEvent {
+                        kind: "answer.kept",
+                        agreement_id: None,
+                        person_id: None,
+                        data: EventData::Json(json!({
+                            "user_name": user_name,
+                            "key": key,
+                            "request_sha256": crate::backend::hex(&answer.request_sha256),
+                            "outcome": answer.outcome,
+                            "response_sha256": crate::backend::hex(&sha2::Sha256::digest(answer.response.as_bytes())),
+                            "created_at": at,
+                        })),
+                    }, &actor).await?;
+                Self::save_head(&mut tx, &head).await?;
+                tx.commit().await?;
                 Ok(())
             }
         }
@@ -684,11 +725,20 @@ fn user_change_json(id: i64, change: &UserChange) -> serde_json::Value {
         "change_id": id,
         "kind": change.kind.as_str(),
         "name": change.name,
+        "name_key": change.name_key,
         "role": change.role,
         "agreements": change.agreements,
         "facilities": change.facilities,
         "password_login": change.password_hash.is_some(),
+        "password_sha256": password_commitment(change.password_hash.as_deref()),
     })
+}
+
+/// What the journal keeps of a password hash: the SHA-256 (hex) of the stored Argon2 PHC string,
+/// never the string itself — enough for `journal verify` to detect a changed hash, nothing to
+/// attack offline. `None` for a user without password login.
+pub(crate) fn password_commitment(phc: Option<&str>) -> Option<String> {
+    phc.map(|phc| crate::backend::hex(&sha2::Sha256::digest(phc.as_bytes())))
 }
 
 pub(crate) fn list_json(items: &[String]) -> String {

@@ -87,6 +87,7 @@ macro_rules! billing_sql {
                             "kind": draft.kind,
                             "period": draft.period,
                             "sha256": hex(&draft.sha256),
+                            "total_minor": draft.total_minor,
                             "document": document,
                         })),
                     }, actor).await?;

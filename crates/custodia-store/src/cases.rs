@@ -306,8 +306,9 @@ store_trait! {
         fn approve_override(&self, case_id: i64, facility_id: &str, cell_id: &str, reason: &str, actor: &Actor) -> Result<i64, StoreError>;
         /// An override approval, by id.
         fn override_approval(&self, id: i64) -> Result<Option<OverrideApproval>, StoreError>;
-        /// Marks an approval used by the case's last event; refused when it was used already.
-        fn use_override_approval(&self, id: i64, case_id: i64) -> Result<(), StoreError>;
+        /// Marks an approval used by the case's last event (`case.override_used`); refused when it
+        /// was used already.
+        fn use_override_approval(&self, id: i64, case_id: i64, actor: &Actor) -> Result<(), StoreError>;
         /// One case command: reads the facts (the case, the agreement in force, the cell and the
         /// occupancy of the cell and of the facility), asks `decide`, and records the change it
         /// returns (the new state and a `case.transition` event) — or writes nothing when it declines.
@@ -498,16 +499,33 @@ macro_rules! cases_sql {
                 .transpose()
             }
 
-            async fn use_override_approval(&self, id: i64, case_id: i64) -> Result<(), StoreError> {
-                let done = sqlx::query(
-                    "UPDATE override_approvals SET used_seq = (SELECT last_event_seq FROM cases WHERE id = $2) \
-                     WHERE id = $1 AND case_id = $2 AND used_seq IS NULL",
-                )
-                .bind(id)
-                .bind(case_id)
-                .execute(&self.pool)
-                .await?;
-                if done.rows_affected() == 1 { Ok(()) } else { Err(StoreError::Refused(format!("override approval {id} is already used"))) }
+            async fn use_override_approval(&self, id: i64, case_id: i64, actor: &Actor) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                let case = sqlx::query("SELECT agreement_id, person_id, last_event_seq FROM cases WHERE id = $1")
+                    .bind(case_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("case {case_id} does not exist")))?;
+                let used_seq: i64 = case.try_get("last_event_seq")?;
+                let done = sqlx::query("UPDATE override_approvals SET used_seq = $3 WHERE id = $1 AND case_id = $2 AND used_seq IS NULL")
+                    .bind(id)
+                    .bind(case_id)
+                    .bind(used_seq)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() != 1 {
+                    return Err(StoreError::Refused(format!("override approval {id} is already used")));
+                }
+                Self::record_event(&mut tx, &mut head, NewEvent {
+                        kind: "case.override_used",
+                        agreement_id: Some(case.try_get("agreement_id")?),
+                        person_id: Some(case.try_get("person_id")?),
+                        data: EventData::Json(json!({"approval_id": id, "case_id": case_id, "used_seq": used_seq})),
+                    }, actor).await?;
+                Self::save_head(&mut tx, &head).await?;
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn act_on_case(&self, call: &CaseCall, decide: &Decide) -> Result<CaseRowOutcome, StoreError> {

@@ -134,6 +134,8 @@ pub struct VerifyReport {
     pub size: u64,
     /// The recomputed root of the whole tree.
     pub root: custodia_journal::merkle::Hash,
+    /// The recomputed tree's compact range (what `journal_head.frontier` must hold).
+    pub frontier: Vec<custodia_journal::merkle::Hash>,
     /// Leaf bytes hashed.
     pub bytes: u64,
     /// The first event that does not match, with the reason; `None` when all match.

@@ -8,6 +8,9 @@ use sqlx::Row;
 use crate::backend::{PostgresStore, SqliteStore, event_from_row, store_trait};
 use crate::bulk::Dialect;
 use crate::events::{StoredEvent, VerifyReport, verify_page};
+use crate::replay::{
+    EVENTS_PAGE_SQL, EVENTS_SQL, EventRow, Expected, HEAD_TABLE, Replay, ReplayReport, TABLES, table_sql,
+};
 use crate::{PAGE_EVENTS, StoreError};
 
 store_trait! {
@@ -30,6 +33,10 @@ store_trait! {
         fn verify_journal(&self) -> Result<VerifyReport, StoreError>;
         /// The leaf hashes `0..size`, recomputed from the stored bodies (for proofs).
         fn leaf_hashes(&self, size: u64) -> Result<Vec<custodia_journal::merkle::Hash>, StoreError>;
+        /// `journal verify` with replay (docs/journal.md#replay): the tree check of
+        /// [`Journal::verify_journal`] and, at the same time, every table rebuilt from the events
+        /// (in one read snapshot) and compared with the stored one; both reports.
+        fn replay_journal(&self) -> Result<(VerifyReport, ReplayReport), StoreError>;
     }
 }
 
@@ -81,9 +88,74 @@ macro_rules! journal_sql {
                 }
                 Ok(out)
             }
+
+            async fn replay_journal(&self) -> Result<(VerifyReport, ReplayReport), StoreError> {
+                let replay = async {
+                    match self.file.clone() {
+                        Some(path) => tokio::task::spawn_blocking(move || replay_sqlite_file(&path))
+                            .await
+                            .map_err(|e| StoreError::Inconsistent(format!("replay thread failed: {e}")))?,
+                        None => self.replay_pool().await,
+                    }
+                };
+                let (tree, replayed) = tokio::join!(self.verify_journal(), replay);
+                let tree = tree?;
+                let (mut expected, head) = replayed?;
+                expected.compare_head(&tree, &head);
+                Ok((tree, expected.report()))
+            }
         }
 
         impl $name {
+            /// The replay through the connection pool, in one read-only snapshot: the events page
+            /// by page, then each table.
+            async fn replay_pool(&self) -> Result<(Expected, Vec<Option<String>>), StoreError> {
+                let mut tx = self.pool.begin().await?;
+                if $dialect == Dialect::Postgres {
+                    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+                }
+                let mut replay = Replay::new();
+                let mut from = 0i64;
+                while replay.wants_more() {
+                    let rows =
+                        sqlx::query(EVENTS_PAGE_SQL).bind(from).bind(PAGE_EVENTS as i64).fetch_all(&mut *tx).await?;
+                    let Some(last) = rows.last() else { break };
+                    from = last.try_get::<i64, _>("seq")? + 1;
+                    for row in &rows {
+                        replay.event(&EventRow {
+                            seq: row.try_get("seq")?,
+                            kind: row.try_get("kind")?,
+                            actor: row.try_get("actor")?,
+                            occurred_at: row.try_get("occurred_at")?,
+                            recorded_at: row.try_get("recorded_at")?,
+                            agreement_id: row.try_get("agreement_id")?,
+                            person_id: row.try_get("person_id")?,
+                            body: row.try_get("body")?,
+                        });
+                    }
+                }
+                let mut expected = replay.finish();
+                let mut head = Vec::new();
+                for table in TABLES {
+                    let rows = sqlx::query(&table_sql($dialect, table)).fetch_all(&mut *tx).await?;
+                    for row in &rows {
+                        let cells = (0..table.columns.len())
+                            .map(|i| row.try_get::<Option<String>, _>(i))
+                            .collect::<Result<Vec<_>, _>>()?;
+                        if table.name == HEAD_TABLE {
+                            head = cells;
+                        } else if expected.wants_more() {
+                            expected.compare(table, &cells);
+                        }
+                    }
+                    if table.name != HEAD_TABLE {
+                        expected.finish_table(table);
+                    }
+                }
+                tx.rollback().await?;
+                Ok((expected, head))
+            }
+
             /// [`Journal::verify_journal`] through the connection pool.
             async fn verify_journal_pool(&self) -> Result<VerifyReport, StoreError> {
                 let size = self.journal_size().await?;
@@ -154,6 +226,7 @@ macro_rules! journal_sql {
                             return Ok(VerifyReport {
                                 size: tree.size(),
                                 root: tree.root(),
+                                frontier: tree.subtree_roots().to_vec(),
                                 bytes,
                                 first_mismatch: Some(found),
                             });
@@ -168,7 +241,13 @@ macro_rules! journal_sql {
                 }
                 let first_mismatch = (tree.size() != size)
                     .then(|| (tree.size(), format!("journal head says {size} events but {} are stored", tree.size())));
-                Ok(VerifyReport { size: tree.size(), root: tree.root(), bytes, first_mismatch })
+                Ok(VerifyReport {
+                    size: tree.size(),
+                    root: tree.root(),
+                    frontier: tree.subtree_roots().to_vec(),
+                    bytes,
+                    first_mismatch,
+                })
             }
 
             /// `journal verify` on SQLite: the events are read straight from the database file with a
@@ -189,6 +268,7 @@ macro_rules! journal_sql {
                             Some(found) => Ok(VerifyReport {
                                 size: tree.size(),
                                 root: tree.root(),
+                                frontier: tree.subtree_roots().to_vec(),
                                 bytes,
                                 first_mismatch: Some(found),
                             }),
@@ -204,6 +284,74 @@ macro_rules! journal_sql {
 
 journal_sql!(SqliteStore, sqlx::Sqlite, Dialect::Sqlite);
 journal_sql!(PostgresStore, sqlx::Postgres, Dialect::Postgres);
+
+/// A read-only connection of SQLite's C API to the register's file (the long reads of the
+/// journal).
+fn read_only(path: &std::path::Path) -> Result<rusqlite::Connection, StoreError> {
+    use rusqlite::OpenFlags;
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    Ok(conn)
+}
+
+/// The replay of a SQLite file (see [`Journal::replay_journal`]), read with SQLite's C API in one
+/// read transaction: the events, then each table, streamed row by row.
+fn replay_sqlite_file(path: &std::path::Path) -> Result<(Expected, Vec<Option<String>>), StoreError> {
+    let conn = read_only(path)?;
+    conn.execute_batch("BEGIN")?;
+    let mut replay = Replay::new();
+    {
+        let mut statement = conn.prepare(EVENTS_SQL)?;
+        let mut rows = statement.query([])?;
+        let text = |row: &rusqlite::Row<'_>, i: usize| -> Result<String, StoreError> {
+            Ok(row.get_ref(i)?.as_str().map_err(|e| StoreError::Inconsistent(format!("events: {e}")))?.to_owned())
+        };
+        while replay.wants_more()
+            && let Some(row) = rows.next()?
+        {
+            let body = row.get_ref(7)?.as_str().map_err(|e| StoreError::Inconsistent(format!("events: {e}")))?;
+            let agreement: Option<String> = row.get(5)?;
+            replay.event(&EventRow {
+                seq: row.get(0)?,
+                kind: &text(row, 1)?,
+                actor: &text(row, 2)?,
+                occurred_at: &text(row, 3)?,
+                recorded_at: &text(row, 4)?,
+                agreement_id: agreement.as_deref(),
+                person_id: row.get(6)?,
+                body,
+            });
+        }
+    }
+    let mut expected = replay.finish();
+    let mut head = Vec::new();
+    for table in TABLES {
+        let mut statement = conn.prepare(&table_sql(Dialect::Sqlite, table))?;
+        let mut rows = statement.query([])?;
+        let mut cells: Vec<Option<String>> = Vec::with_capacity(table.columns.len());
+        while let Some(row) = rows.next()? {
+            cells.clear();
+            for i in 0..table.columns.len() {
+                cells.push(row.get(i)?);
+            }
+            if table.name == HEAD_TABLE {
+                head = cells.clone();
+            } else if expected.wants_more() {
+                expected.compare(table, &cells);
+            } else {
+                break;
+            }
+        }
+        if table.name != HEAD_TABLE {
+            expected.finish_table(table);
+        }
+    }
+    conn.execute_batch("COMMIT")?;
+    Ok((expected, head))
+}
 
 /// Uppercase hex of `bytes` into `out` (as SQLite's `hex()` writes it).
 fn hex_upper(bytes: &[u8], out: &mut String) {
@@ -225,12 +373,7 @@ enum Scan {
 
 /// Leaf hashes of events `0..size`, read straight from the SQLite file in one snapshot.
 fn sqlite_leaf_hashes(path: &std::path::Path, size: u64) -> Result<Vec<custodia_journal::merkle::Hash>, StoreError> {
-    use rusqlite::OpenFlags;
-    let conn = rusqlite::Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    conn.busy_timeout(Duration::from_secs(10))?;
+    let conn = read_only(path)?;
     let mut statement = conn.prepare("SELECT seq, body FROM events WHERE seq < ?1 ORDER BY seq")?;
     let mut rows = statement.query([i64::try_from(size).unwrap_or(i64::MAX)])?;
     let mut out = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
@@ -262,12 +405,7 @@ struct FilePage {
 /// Reads the events into pages on this thread while another thread hashes them: reading a page
 /// out of SQLite and hashing it take about the same time, so the two cores share the work.
 fn scan_sqlite_journal(path: &std::path::Path) -> Result<Scan, StoreError> {
-    use rusqlite::OpenFlags;
-    let conn = rusqlite::Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    conn.busy_timeout(Duration::from_secs(10))?;
+    let conn = read_only(path)?;
     // One read transaction: the head and the events come from the same snapshot.
     conn.execute_batch("BEGIN")?;
     let size = u64::try_from(conn.query_row("SELECT size FROM journal_head WHERE id = 1", [], |r| r.get::<_, i64>(0))?)
@@ -350,5 +488,11 @@ fn hash_pages(pages: std::sync::mpsc::Receiver<FilePage>, spare: std::sync::mpsc
     }
     let first_mismatch = (tree.size() != size)
         .then(|| (tree.size(), format!("journal head says {size} events but {} are stored", tree.size())));
-    Scan::Verified(VerifyReport { size: tree.size(), root: tree.root(), bytes, first_mismatch })
+    Scan::Verified(VerifyReport {
+        size: tree.size(),
+        root: tree.root(),
+        frontier: tree.subtree_roots().to_vec(),
+        bytes,
+        first_mismatch,
+    })
 }

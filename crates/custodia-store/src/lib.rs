@@ -37,6 +37,7 @@ pub mod keyfile;
 pub mod oversight;
 pub mod persons;
 pub mod record;
+pub mod replay;
 pub mod snapshot;
 
 use std::path::{Path, PathBuf};
@@ -60,6 +61,7 @@ pub mod prelude {
 }
 pub use events::{StoredEvent, Timestamp, VerifyReport};
 pub use record::{PERSON_COLUMNS, PersonData, PersonJson};
+pub use replay::{Difference, ReplayReport};
 
 /// Name of the SQLite file inside the data directory.
 pub const SQLITE_FILE: &str = "custodia.db";

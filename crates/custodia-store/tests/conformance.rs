@@ -915,3 +915,118 @@ fn urls_are_rewritten_to_the_test_database() {
     assert_eq!(with_database("postgres://u@h:5", "x"), "postgres://u@h:5/x");
     assert_eq!(with_database("postgres://u@h/db?sslmode=disable", "x"), "postgres://u@h/x?sslmode=disable");
 }
+
+/// The replay's difference, or `None`; a replay of a register written by this version checks
+/// every value (nothing `unchecked`).
+async fn replay_difference(store: &Store) -> Option<custodia_store::Difference> {
+    let (tree, replay) = store.replay_journal().await.unwrap();
+    assert_eq!(tree.first_mismatch, None);
+    assert!(replay.unchecked.is_empty(), "{:?}", replay.unchecked);
+    if replay.difference.is_none() {
+        assert_eq!(replay.events, tree.size, "every event replayed");
+    }
+    replay.difference
+}
+
+async fn every_column_of_the_schema_is_replayed_on(f: &Fixture) {
+    let sql = if f.is_postgres() {
+        "SELECT c.table_name::text AS t, c.column_name::text AS c FROM information_schema.columns c \
+         JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name \
+         WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' ORDER BY 1, 2"
+    } else {
+        "SELECT m.name AS t, p.name AS c FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY 1, 2"
+    };
+    let url = match &f.raw {
+        Raw::Sqlite(path) => format!("sqlite://{}", path.display()),
+        Raw::Postgres(url) => url.clone(),
+    };
+    let columns: Vec<(String, String)> = if f.is_postgres() {
+        let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+        sqlx::query_as(sql).fetch_all(&mut c).await.unwrap()
+    } else {
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query_as(sql).fetch_all(&mut c).await.unwrap()
+    };
+    let projected = custodia_store::replay::projected_columns();
+    let exempt = custodia_store::replay::NOT_PROJECTED;
+    assert!(!columns.is_empty());
+    for (table, column) in &columns {
+        let replayed = projected.iter().any(|(t, cs)| t == table && cs.contains(&column.as_str()));
+        let listed = exempt.iter().any(|(t, _)| t == table);
+        assert!(
+            replayed || listed,
+            "{table}.{column} is neither rebuilt by the replay (replay::TABLES) nor listed in replay::NOT_PROJECTED"
+        );
+    }
+    for (table, cs) in &projected {
+        for c in cs {
+            assert!(
+                columns.iter().any(|(t, col)| t == table && col == c),
+                "replay::TABLES names {table}.{c}, not in the schema"
+            );
+        }
+    }
+}
+on_every_backend!(every_column_of_the_schema_is_replayed, every_column_of_the_schema_is_replayed_on);
+
+async fn the_read_log_and_kept_answers_are_projections_of_the_journal_on(f: &Fixture) {
+    let store = &f.store;
+    import_agreement(store, AGREEMENT).await;
+    import(store, &(0..3).map(person).collect::<Vec<_>>()).await;
+    let read = |user: &str, person_id: i64| custodia_store::access::PersonRead {
+        user_name: user.into(),
+        person_id,
+        purpose: "GET /api/v1/persons/{id}".into(),
+        at: "2025-03-01T10:00:00Z".into(),
+    };
+    let before = store.journal_size().await.unwrap();
+    store.log_person_reads(&[read("ana", 1), read("ben", 2)]).await.unwrap();
+    assert_eq!(store.journal_size().await.unwrap(), before + 1, "one event per logged batch");
+    let answer =
+        custodia_store::access::KeptAnswer { request_sha256: vec![7; 32], outcome: 201, response: "{\"id\":1}".into() };
+    store.keep_answer("ana", "key-1", &answer, "2025-03-01T10:00:01Z").await.unwrap();
+    store.keep_answer("ana", "key-1", &answer, "2025-03-01T10:00:02Z").await.unwrap();
+    assert_eq!(store.journal_size().await.unwrap(), before + 2, "a second answer for a key writes nothing");
+    assert_eq!(replay_difference(store).await, None);
+
+    f.raw_sql(&["UPDATE idempotency_keys SET response = '{\"id\":2}'"]).await.unwrap();
+    let d = replay_difference(store).await.expect("a changed kept answer");
+    assert_eq!(
+        (d.table.as_str(), d.key.as_str(), d.column.as_str()),
+        ("idempotency_keys", "ana / key-1", "response"),
+        "{d}"
+    );
+    f.raw_sql(&["UPDATE idempotency_keys SET response = '{\"id\":1}'"]).await.unwrap();
+    assert_eq!(replay_difference(store).await, None, "put back as it was");
+
+    f.raw_sql(&["INSERT INTO person_reads (id, user_name, person_id, route, at) VALUES (3, 'ana', 3, 'x', '2025-03-01T10:00:00Z')"])
+        .await
+        .unwrap();
+    let d = replay_difference(store).await.expect("a read no event records");
+    assert_eq!((d.table.as_str(), d.key.as_str(), d.column.as_str()), ("person_reads", "3", "(row)"), "{d}");
+}
+on_every_backend!(
+    the_read_log_and_kept_answers_are_projections_of_the_journal,
+    the_read_log_and_kept_answers_are_projections_of_the_journal_on
+);
+
+async fn the_columns_beside_an_event_are_checked_against_its_body_on(f: &Fixture) {
+    let store = &f.store;
+    import_agreement(store, AGREEMENT).await;
+    assert_eq!(replay_difference(store).await, None);
+    // Hiding an event from the queries that select by kind, without touching its body.
+    let edit = "UPDATE events SET kind = 'nothing.happened' WHERE seq = 0";
+    let statements: Vec<&str> = if f.is_postgres() {
+        vec!["ALTER TABLE events DISABLE TRIGGER USER", edit, "ALTER TABLE events ENABLE TRIGGER USER"]
+    } else {
+        vec!["DROP TRIGGER events_are_never_updated", edit]
+    };
+    f.raw_sql(&statements).await.unwrap();
+    let d = replay_difference(store).await.expect("a changed kind column");
+    assert_eq!((d.table.as_str(), d.key.as_str(), d.column.as_str()), ("events", "0", "kind"), "{d}");
+}
+on_every_backend!(
+    the_columns_beside_an_event_are_checked_against_its_body,
+    the_columns_beside_an_event_are_checked_against_its_body_on
+);

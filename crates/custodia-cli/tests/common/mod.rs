@@ -92,6 +92,30 @@ fn postgres_admin(server: &str, statement: &str) -> Result<(), sqlx::Error> {
     })
 }
 
+/// A six-month per-diem agreement: $100.00 a day, $150.00 for high security.
+pub const PER_DIEM_AGREEMENT: &str = r#"
+id = "xx-test"
+title = "Per-diem test agreement"
+sending_state = "US"
+receiving_state = "SV"
+legal_custodian = "sending"
+governing_law = "sending"
+currency = "USD"
+starts = 2025-01-01
+ends = 2025-06-30
+sentence_profile = "us-federal"
+[[facilities]]
+id = "f1"
+name = "Facility one"
+country = "SV"
+stated_capacity = 100
+contracted_places = 50
+[fees]
+model = "per_diem"
+rate_minor = 10000
+class_rates_minor = { high = 15000 }
+"#;
+
 /// The operational roles, each with a user made when the register is.
 pub const ROLES: [&str; 7] = [
     "sending_officer",
@@ -322,6 +346,68 @@ impl Register {
             store.close().await;
             opened.unwrap().unwrap_or_else(|refusal| panic!("person {person}: propose refused: {refusal}")).id
         })
+    }
+}
+
+impl Register {
+    /// The register's database: the SQLite file's URL, or the PostgreSQL test database's.
+    pub fn database_url(&self) -> String {
+        match &self.postgres {
+            Some((_, _, url)) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir().join(custodia_store::SQLITE_FILE).display()),
+        }
+    }
+
+    /// A copy of this register — its directory (data, signing key) and, on PostgreSQL, its
+    /// database (`CREATE DATABASE … TEMPLATE`) — for a test to damage; removed when dropped.
+    pub fn copy(&self, name: &str) -> Register {
+        let dir = std::env::temp_dir().join(format!("custodia-cli-copy-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        copy_dir(&self.dir, &dir);
+        let postgres = self.postgres.as_ref().map(|(server, database, _)| {
+            let copy = format!("{database}_{}", name.replace('-', "_"));
+            postgres_admin(server, &format!("DROP DATABASE IF EXISTS {copy}")).unwrap();
+            postgres_admin(server, &format!("CREATE DATABASE {copy} TEMPLATE {database}")).unwrap();
+            let url = with_database(server, &copy);
+            (server.clone(), copy, url)
+        });
+        Register { dir, tokens: RefCell::new(self.tokens.borrow().clone()), postgres }
+    }
+
+    /// Runs SQL statements on the register's database directly, around Custodia (as someone with
+    /// the database's password would).
+    pub fn sql(&self, statements: &[&str]) {
+        use sqlx::Connection;
+        let url = self.database_url();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            if self.postgres.is_some() {
+                let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+                for s in statements {
+                    sqlx::query(s).execute(&mut c).await.unwrap_or_else(|e| panic!("{s}: {e}"));
+                }
+                c.close().await.unwrap();
+            } else {
+                let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+                for s in statements {
+                    sqlx::query(s).execute(&mut c).await.unwrap_or_else(|e| panic!("{s}: {e}"));
+                }
+                c.close().await.unwrap();
+            }
+        });
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
     }
 }
 
