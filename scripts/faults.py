@@ -625,6 +625,7 @@ def check(model: Model, reader: Client) -> dict:
                 u = pending_amend.get(sending_id)
                 if u and found["given_names"] == u["given"]:
                     model.persons[sending_id] = u["given"]
+                    u["outcome"] = "applied"
                 else:
                     problems.append(f"person {sending_id}: given names {found['given_names']!r}, acknowledged {given!r}")
             checked += 1
@@ -636,6 +637,7 @@ def check(model: Model, reader: Client) -> dict:
             elif got != want:
                 if u and got["version"] == want["version"] + 1 and u["applied"](got):
                     model.cases[case_id] = got  # the write without an answer was applied, whole
+                    u["outcome"] = "applied"
                 else:
                     problems.append(f"case {case_id}: {got} differs from the acknowledged {want}")
             checked += 1
@@ -649,6 +651,7 @@ def check(model: Model, reader: Client) -> dict:
             if got != want:
                 if got is not None and u and u["applied"](got):
                     model.incidents[incident_id] = got
+                    u["outcome"] = "applied"
                 else:
                     problems.append(f"incident {incident_id}: {got} differs from the acknowledged {want}")
             checked += 1
@@ -665,6 +668,7 @@ def check(model: Model, reader: Client) -> dict:
                     problems.append(f"import: persons {bad} differ from the rows sent")
                 model.persons.update(u["rows"])
                 u["resolved"] = list(u["rows"])
+                u["outcome"] = "applied"
         for sending_id in persons:
             if sending_id not in model.persons:
                 problems.append(f"person {sending_id}: present, never written by the load")
@@ -676,13 +680,17 @@ def check(model: Model, reader: Client) -> dict:
             if u and got["state"] == "proposed" and got["holds"] == []:
                 model.cases[case_id] = got
                 u["resolved"] = case_id
+                u["outcome"] = "applied"
             else:
                 problems.append(f"case {case_id}: present, never acknowledged: {got}")
         unsure_notes = {u["note"]: u for u in uncertain if u["kind"] == "contact"}
         for contact_id, got in contacts.items():
             if contact_id not in model.contacts:
-                if unsure_notes.pop(got["note"], None) is None:
+                u = unsure_notes.pop(got["note"], None)
+                if u is None:
                     problems.append(f"contact {contact_id}: present, never acknowledged: {got}")
+                else:
+                    u["outcome"] = "applied"
                 model.contacts[contact_id] = got
         unsure_reports = {u["report"]: u for u in uncertain if u["kind"] == "incident"}
         for incident_id, got in incidents.items():
@@ -694,10 +702,12 @@ def check(model: Model, reader: Client) -> dict:
                     problems.append(f"incident {incident_id}: half applied: {got}")
                 else:
                     u["resolved"] = incident_id
+                    u["outcome"] = "applied"
                 model.incidents[incident_id] = got
     if problems:
         raise Failed(f"{len(problems)} differences; first ones:\n  " + "\n  ".join(problems[:20]))
-    return {"checked": checked, "uncertain": len(uncertain), "uncertain_list": uncertain}
+    applied = sum(1 for u in uncertain if u.get("outcome") == "applied")
+    return {"checked": checked, "uncertain": len(uncertain), "applied": applied, "uncertain_list": uncertain}
 
 
 def hand_back(workers: list[Worker], uncertain: list[dict]) -> None:
@@ -757,7 +767,7 @@ def kill_rounds(args, register: Register) -> dict:
     model = Model()
     reader = Client(server, register.tokens["auditor"])
     workers: list[Worker] | None = None
-    totals = {"kills": 0, "acks": 0, "checked": 0, "uncertain": 0}
+    totals = {"kills": 0, "acks": 0, "checked": 0, "uncertain": 0, "applied": 0}
     try:
         for round_no in range(1, args.rounds + 1):
             stop = threading.Event()
@@ -777,9 +787,10 @@ def kill_rounds(args, register: Register) -> dict:
             totals["kills"] += 1
             totals["checked"] = result["checked"]
             totals["uncertain"] += result["uncertain"]
+            totals["applied"] += result["applied"]
             log(f"round {round_no}/{args.rounds}: SIGKILL after {delay:.2f} s; {model.acks} writes acknowledged so far; "
-                f"{result['checked']} records checked, {result['uncertain']} writes without an answer resolved; "
-                f"journal verify: {verified}")
+                f"{result['checked']} records checked; {result['uncertain']} writes without an answer, "
+                f"{result['applied']} of them applied whole; journal verify: {verified}")
         totals["acks"] = model.acks
     finally:
         reader.close()
@@ -795,7 +806,7 @@ def pg_restarts(args, register: Register) -> dict:
     model = Model()
     reader = Client(server, register.tokens["auditor"])
     workers: list[Worker] | None = None
-    totals = {"restarts": 0, "acks": 0, "checked": 0, "uncertain": 0}
+    totals = {"restarts": 0, "acks": 0, "checked": 0, "uncertain": 0, "applied": 0}
     try:
         for round_no in range(1, args.restarts + 1):
             mode = "fast" if round_no % 2 else "immediate"
@@ -827,9 +838,11 @@ def pg_restarts(args, register: Register) -> dict:
             totals["restarts"] += 1
             totals["checked"] = result["checked"]
             totals["uncertain"] += result["uncertain"]
-            log(f"restart {round_no}/{args.restarts} (-m {mode}): {before} writes acknowledged before it, "
-                f"{model.acks - after_restart} after on the same server process; {result['checked']} records checked, "
-                f"{result['uncertain']} writes without an answer resolved; journal verify: {verified}")
+            totals["applied"] += result["applied"]
+            log(f"restart {round_no}/{args.restarts} (-m {mode}): {before} writes acknowledged so far before it, "
+                f"{model.acks - after_restart} after it by the same server process; {result['checked']} records "
+                f"checked; {result['uncertain']} writes without an answer, {result['applied']} of them applied whole; "
+                f"journal verify: {verified}")
         totals["acks"] = model.acks
     finally:
         reader.close()
@@ -944,13 +957,14 @@ def main() -> int:
         if args.test == "kill":
             totals = kill_rounds(args, register)
             print(f"kill on {database}: {totals['kills']} SIGKILLs survived, {totals['acks']} acknowledged writes, "
-                  f"{totals['checked']} records checked after each kill, {totals['uncertain']} writes without an "
-                  f"answer each found applied whole or not at all; machine: {machine()}")
+                  f"{totals['checked']} records checked after the last kill; {totals['uncertain']} writes without an "
+                  f"answer, each applied whole ({totals['applied']}) or not at all; machine: {machine()}")
         elif args.test == "pg-restart":
             totals = pg_restarts(args, register)
             print(f"pg-restart: {totals['restarts']} PostgreSQL restarts survived by one server process, "
-                  f"{totals['acks']} acknowledged writes, {totals['checked']} records checked after each, "
-                  f"{totals['uncertain']} writes without an answer resolved; machine: {machine()}")
+                  f"{totals['acks']} acknowledged writes, {totals['checked']} records checked after the last; "
+                  f"{totals['uncertain']} writes without an answer, each applied whole ({totals['applied']}) or not "
+                  f"at all; machine: {machine()}")
         else:
             v = soak(args, register)
             mib = lambda kib: f"{kib / 1024:.1f} MiB"  # noqa: E731
