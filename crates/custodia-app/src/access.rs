@@ -206,7 +206,7 @@ impl Principal {
         if self.sees_agreement(agreement_id) {
             Ok(())
         } else {
-            Err(AppError::not_found(format!("agreement {agreement_id} does not exist")))
+            Err(AppError::no_such("agreement", agreement_id))
         }
     }
 
@@ -215,11 +215,11 @@ impl Principal {
         if self.role.may(capability) {
             Ok(())
         } else {
-            Err(AppError::Forbidden(format!(
-                "the {} role may not do this ({})",
-                self.role.as_str(),
-                capability.as_str()
-            )))
+            Err(AppError::Forbidden(
+                custodia_i18n::Text::new("FORBIDDEN")
+                    .arg("role", self.role.as_str())
+                    .arg("capability", capability.as_str()),
+            ))
         }
     }
 }

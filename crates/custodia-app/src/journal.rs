@@ -187,7 +187,7 @@ impl App {
     async fn tree_size(&self, requested: Option<u64>) -> AppResult<u64> {
         let current = self.store().journal_size().await?;
         match requested {
-            None if current == 0 => Err(AppError::refused("EMPTY_JOURNAL", "the journal has no events yet")),
+            None if current == 0 => Err(AppError::rule("EMPTY_JOURNAL", custodia_i18n::Text::new("EMPTY_JOURNAL"))),
             None => Ok(current),
             Some(0) => Err(AppError::invalid("size", "must be at least 1")),
             Some(size) if size > current => {

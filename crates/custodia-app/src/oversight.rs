@@ -19,6 +19,7 @@ use custodia_store::{ContactRow, IncidentUpdate, InspectionRow, StoreError, Time
 
 use crate::access::{Capability, Principal};
 use crate::error::{AppError, AppResult};
+use custodia_i18n::Text;
 pub(crate) use crate::fields::required_text;
 use crate::{App, actor};
 
@@ -127,24 +128,20 @@ fn not_future(field: &str, at: &Timestamp, now: &Timestamp) -> AppResult<()> {
 
 fn list_items(field: &str, list: &[String]) -> AppResult<Vec<String>> {
     if list.len() > MAX_ITEMS {
-        return Err(AppError::invalid(field, format!("at most {MAX_ITEMS} items")));
+        return Err(AppError::invalid(field, crate::fields::items(MAX_ITEMS)));
     }
     list.iter().enumerate().map(|(i, t)| required_text(&format!("{field}[{i}]"), t, MAX_ITEM_BYTES)).collect()
 }
 
 fn not_pending(row: &IncidentRow, recipient: Recipient) -> AppError {
-    let why = if row.notifications.iter().any(|n| n.recipient == recipient) {
-        "was already recorded as sent"
-    } else {
-        "is not required for this incident"
-    };
-    AppError::refused("NOT_PENDING", format!("the notification of {} {why}", recipient.as_str()))
+    let why = if row.notifications.iter().any(|n| n.recipient == recipient) { "sent" } else { "not-required" };
+    AppError::rule("NOT_PENDING", Text::new("NOT_PENDING").arg("recipient", recipient.as_str()).arg("why", why))
 }
 
 fn recommendation_refused(from: RecommendationState, to: RecommendationState) -> AppError {
-    AppError::refused(
+    AppError::rule(
         "RECOMMENDATION_STATE",
-        format!("a recommendation cannot go from {} to {}", from.as_str(), to.as_str()),
+        Text::new("RECOMMENDATION_STATE").arg("from", from.as_str()).arg("to", to.as_str()),
     )
 }
 
@@ -235,7 +232,7 @@ impl App {
 
     /// The incident, if it exists and is in the caller's scope ("not found" otherwise, alike).
     pub async fn incident(&self, who: &Principal, id: i64) -> AppResult<IncidentRow> {
-        let missing = || AppError::not_found(format!("incident {id} does not exist"));
+        let missing = || AppError::no_such("incident", id);
         let row = self.store().incident(id).await?.ok_or_else(missing)?;
         if self.sees_record(who, &row.agreement_id, row.case_id).await? { Ok(row) } else { Err(missing()) }
     }
@@ -307,12 +304,9 @@ impl App {
             return Err(investigation_refused(InvestigationRefusal::FindingWithoutClosing));
         }
         let Some(investigation) = &row.investigation else {
-            return Err(AppError::refused(
+            return Err(AppError::rule(
                 "NO_INVESTIGATION",
-                format!(
-                    "incident {id} is a {} and has no investigation (only a torture allegation opens one)",
-                    row.kind.as_str()
-                ),
+                Text::new("NO_INVESTIGATION").arg("id", id.to_string()).arg("kind", row.kind.as_str()),
             ));
         };
         investigation.check_move(to, finding).map_err(investigation_refused)?;
@@ -363,7 +357,7 @@ impl App {
 
     /// The inspection, if it exists and its agreement is in the caller's scope.
     pub async fn inspection(&self, who: &Principal, id: i64) -> AppResult<InspectionRow> {
-        let missing = || AppError::not_found(format!("inspection {id} does not exist"));
+        let missing = || AppError::no_such("inspection", id);
         let row = self.store().inspection(id).await?.ok_or_else(missing)?;
         if who.sees_agreement(&row.agreement_id) { Ok(row) } else { Err(missing()) }
     }
@@ -416,7 +410,9 @@ impl App {
         let row = self.inspection(who, id).await?;
         who.require(Capability::FileInspection)?;
         let Some((_, from)) = row.inspection.recommendations.get(index) else {
-            return Err(AppError::not_found(format!("inspection {id} has no recommendation {index}")));
+            return Err(AppError::NotFound(
+                Text::new("NOT_FOUND.recommendation").arg("id", id.to_string()).arg("index", index.to_string()),
+            ));
         };
         let from = *from;
         if !from.can_become(to) {

@@ -394,7 +394,7 @@ impl App {
     /// The person, if they exist and the caller sees them (through `under` only, when given);
     /// "not found" otherwise, alike.
     pub async fn person_in_scope(&self, who: &Principal, id: i64, under: Option<&str>) -> AppResult<PersonInScope> {
-        let missing = || AppError::not_found(format!("person {id} does not exist"));
+        let missing = || AppError::no_such("person", id);
         let Some(custodia_store::PersonRow { sending_state, version, record_seq: event_seq, record, .. }) =
             self.store().person_by_id(id).await?
         else {
@@ -899,7 +899,7 @@ fn custody_basis(agreement: &Agreement, record: &PersonData, row: &CaseRow) -> C
 
 /// A date field (`YYYY-MM-DD`).
 fn date(field: &str, text: &str) -> AppResult<Date> {
-    Date::parse(text).map_err(|e| AppError::invalid(field, format!("{text:?}: {e}")))
+    crate::fields::date(field, text)
 }
 
 /// The language of screening messages: `en` (default) or `es`.
@@ -907,7 +907,7 @@ fn language(lang: Option<&str>) -> AppResult<Language> {
     match lang {
         None | Some("en") => Ok(Language::En),
         Some("es") => Ok(Language::Es),
-        Some(other) => Err(AppError::invalid("lang", format!("{other:?} is not a language: en or es"))),
+        Some(other) => Err(AppError::invalid("lang", crate::fields::not_one_of(other, &["en", "es"]))),
     }
 }
 
@@ -1144,7 +1144,7 @@ mod tests {
 
     fn invalid(e: AppError) -> (String, String) {
         match e {
-            AppError::Invalid { field, message } => (field, message),
+            AppError::Invalid { field, message } => (field, message.to_string()),
             other => panic!("{other:?}"),
         }
     }

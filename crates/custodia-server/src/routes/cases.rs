@@ -425,7 +425,7 @@ fn action_of(t: Transition) -> ApiResult<CaseAction> {
         "approve" => match t.party.as_deref() {
             Some("sending") => CaseAction::Approve(Party::Sending),
             Some("receiving") => CaseAction::Approve(Party::Receiving),
-            _ => return Err(ApiError::invalid("party", "must be sending or receiving")),
+            _ => return Err(ApiError::invalid("party", custodia_app::fields::must_be(&["sending", "receiving"]))),
         },
         "schedule" => CaseAction::Schedule,
         "depart" => CaseAction::Depart,
@@ -465,7 +465,7 @@ fn action_of(t: Transition) -> ApiResult<CaseAction> {
 
 fn if_match(headers: &HeaderMap) -> ApiResult<Option<i64>> {
     let Some(value) = headers.get(header::IF_MATCH) else { return Ok(None) };
-    let text = value.to_str().map_err(|_| ApiError::invalid("If-Match", "must be an ETag"))?;
+    let text = value.to_str().map_err(|_| ApiError::invalid("If-Match", custodia_i18n::Text::new("INVALID.etag")))?;
     let inner = text.trim().trim_start_matches("W/").trim_matches('"');
     inner
         .parse::<i64>()
