@@ -138,5 +138,31 @@ pub(crate) fn two_person_detail(detail: String) -> AppError {
     AppError::rule("TWO_PERSON_RULE", Text::new("TWO_PERSON_RULE.detail").arg("detail", detail))
 }
 
+/// Every stable code an edge can answer or show (docs/languages.md): the generic codes of the API
+/// and the command line, every refusal, every alert and warning, every eligibility rule. Each
+/// has a message in both catalogues, and a code the source emits that is missing here fails the
+/// tests (`tests/messages.rs`).
+pub const STABLE_CODES: &[&str] = &[
+    // Generic codes.
+    "UNAUTHENTICATED", "NOT_FOUND", "FORBIDDEN", "INVALID", "CONFLICT", "PRECONDITION_FAILED", "INTERNAL",
+    "TIMEOUT", "RATE_LIMITED", "HEADERS_TOO_LARGE", "PAYLOAD_TOO_LARGE", "METHOD_NOT_ALLOWED",
+    "UNSUPPORTED_MEDIA_TYPE", "REFUSED", "INPUT",
+    // Refusals of case steps (core).
+    "INVALID_TRANSITION", "ON_HOLD", "NOT_APPROVED", "SAME_APPROVER", "NOT_ELIGIBLE", "NEEDS_REVIEW", "NOT_UNKNOWN",
+    "INCOMPLETE_REVIEW", "NO_LEGAL_BASIS", "AGREEMENT_ENDED", "NO_COMMITMENT_ORDER", "NO_INTAKE_RECORD",
+    "CAPACITY_FLOOR", "CONTRACTED_PLACES", "NEEDS_OVERRIDE", "UNKNOWN_HOLD", "NO_REASON", "WRONG_DESTINATION",
+    // Refusals of the application layer.
+    "NOT_IMPORTED_UNDER_AGREEMENT", "APPROVAL_USED", "ALREADY_CONFIRMED", "TWO_PERSON_RULE", "CELL_OCCUPIED", "STALE",
+    "ALREADY_DISABLED", "NOT_DISABLED", "LAST_ADMIN", "USER_DISABLED", "EMPTY_JOURNAL", "NOT_ISSUED", "NOT_PENDING",
+    "RECOMMENDATION_STATE", "NO_INVESTIGATION", "INVESTIGATION_STATE", "FINDING_REQUIRED", "FINDING_NOT_CLOSING",
+    // Alerts and warnings.
+    "RETURN_NOT_SCHEDULED", "RETURN_OVERDUE", "HELD_BEYOND_RELEASE", "HOLD_IN_TRANSIT", "CONTRACTED_PLACES_EXCEEDED",
+    "STANDARD_CAPACITY_EXCEEDED", "NOTIFICATION_OVERDUE", "INELIGIBLE_IN_CUSTODY", "COURT_RETURN_OVERDUE",
+    "AGREEMENT_ENDING", "HELD_AFTER_AGREEMENT_END", "STUCK_IN_TRANSIT", "CELL_ABOVE_STANDARD", "OVERRIDE_EXPIRED",
+    "CELL_ABOVE_FLOOR", "INVESTIGATION_OVERDUE", "SINGLE_ADMIN",
+    // Eligibility rules (docs/rules.md).
+    "E01", "E02", "E03", "E04", "E05", "E06", "E07", "E08", "E09", "E10", "E11", "E12", "E13", "E14", "E15",
+];
+
 /// What use cases return.
 pub type AppResult<T> = Result<T, AppError>;

@@ -138,7 +138,12 @@ impl AccessWarning {
         }
     }
 
-    /// For people.
+    /// For people, in `language` (the catalogue's message of the code).
+    pub fn text(self, language: custodia_i18n::Language) -> String {
+        custodia_i18n::text(language, self.code(), &[])
+    }
+
+    /// For people, in English.
     pub const fn message(self) -> &'static str {
         match self {
             Self::SingleAdmin => {

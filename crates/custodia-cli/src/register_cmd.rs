@@ -110,7 +110,8 @@ pub(crate) fn app_failure(e: custodia_app::AppError) -> Failure {
             "msg-cli-nothing-changed",
             &[("message", custodia_i18n::Arg::Text(message))],
         )),
-        E::Refused { code, .. } => Failure::Input(format!("{code}: {code}: {message}")),
+        // `CODE: message`, the code once (a core refusal's message starts with it already).
+        other if message.starts_with(&format!("{}: ", other.code())) => Failure::Input(message),
         other => Failure::Input(format!("{}: {message}", other.code())),
     }
 }

@@ -408,7 +408,9 @@ pub fn cell_alerts(cells: &[CellFacts<'_>], override_max_days: u32, on: Date) ->
     for cell in cells.iter().filter(|c| c.occupants > c.capacity.standard) {
         let (space, space_facts) = space_per_person(cell);
         let alert = |kind: AlertKind, reason: String, mut facts: Facts| {
-            facts.extend(space_facts.iter().cloned());
+            if kind != AlertKind::OverrideExpired {
+                facts.extend(space_facts.iter().cloned());
+            }
             Alert { kind, subject: cell.subject.to_owned(), reason, facts }
         };
         if cell.occupants > cell.capacity.floor {

@@ -126,7 +126,8 @@ NOT_ELIGIBLE = { $rules } (screened on { $on })
 NEEDS_REVIEW = { $rules } (screened on { $on }); a confirmed review must resolve every unknown rule
 NOT_UNKNOWN = { $rule } is not unknown in the case's screening; a review resolves unknowns only
 INCOMPLETE_REVIEW = no finding for { $rules }; a review states a finding for every unknown rule
-NO_LEGAL_BASIS = { $why }
+NO_LEGAL_BASIS = on { $day }: { $why }
+    .refusal = { $why }
 AGREEMENT_ENDED = the agreement ended on { $ends }; the step's day is { $on }
 NO_COMMITMENT_ORDER = admission needs a commitment-order reference
 NO_INTAKE_RECORD = the intake record lacks { $missing }
@@ -171,6 +172,9 @@ INVESTIGATION_STATE = an investigation cannot go from { $from } to { $to } (open
     .detail = { $detail }
 FINDING_REQUIRED = closing an investigation needs a finding: substantiated, unsubstantiated or inconclusive
 FINDING_NOT_CLOSING = only closing an investigation records a finding
+
+SINGLE_ADMIN = the register has a single admin, whose user changes take effect without a second admin's confirmation: add a second admin
+INPUT = { $detail }
 
 # Alerts: the code, with the alert's facts.
 RETURN_NOT_SCHEDULED = return is due by { $by } and not scheduled

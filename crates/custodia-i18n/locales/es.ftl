@@ -126,7 +126,8 @@ NOT_ELIGIBLE = { $rules } (evaluado el { $on })
 NEEDS_REVIEW = { $rules } (evaluado el { $on }); una revisión confirmada debe resolver cada regla desconocida
 NOT_UNKNOWN = { $rule } no es desconocida en la evaluación del caso; una revisión solo resuelve reglas desconocidas
 INCOMPLETE_REVIEW = no hay conclusión para { $rules }; una revisión da una conclusión para cada regla desconocida
-NO_LEGAL_BASIS = sin base legal: { $why }
+NO_LEGAL_BASIS = sin base legal el { $day }: { $why }
+    .refusal = sin base legal: { $why }
 AGREEMENT_ENDED = el acuerdo terminó el { $ends }; el día del paso es el { $on }
 NO_COMMITMENT_ORDER = el ingreso requiere la referencia de una orden de internamiento
 NO_INTAKE_RECORD = al registro de ingreso le falta: { $missing }
@@ -171,6 +172,9 @@ INVESTIGATION_STATE = una investigación no puede pasar de { $from } a { $to } (
     .detail = { $detail }
 FINDING_REQUIRED = cerrar una investigación requiere una conclusión: substantiated, unsubstantiated o inconclusive
 FINDING_NOT_CLOSING = solo el cierre de una investigación registra una conclusión
+
+SINGLE_ADMIN = el registro tiene un solo administrador, cuyos cambios de usuarios surten efecto sin la confirmación de un segundo administrador: añada un segundo administrador
+INPUT = datos no válidos: { $detail }
 
 # Alertas: el código, con los hechos de la alerta.
 RETURN_NOT_SCHEDULED = el retorno vence el { $by } y no está programado

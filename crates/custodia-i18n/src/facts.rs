@@ -72,7 +72,7 @@ pub fn refusal_facts(refusal: &Refusal) -> Text {
         }
         Refusal::NotUnknown { rule } => Text::new(code).arg("rule", rule.code()),
         Refusal::IncompleteReview { missing } => Text::new(code).arg("rules", rule_codes(missing, "?")),
-        Refusal::NoLegalBasis { why } => Text::new(code).arg("why", why),
+        Refusal::NoLegalBasis { why } => Text::new("NO_LEGAL_BASIS.refusal").arg("why", why),
         Refusal::AgreementEnded { ends, on } => Text::new(code).arg("ends", *ends).arg("on", *on),
         Refusal::NoCommitmentOrder => Text::new(code),
         Refusal::NoIntakeRecord { missing } => Text::new(code).arg("missing", missing.join(", ")),
@@ -118,6 +118,7 @@ mod tests {
     use crate::{LANGUAGES, Language, has};
     use custodia_core::date::Date;
     use custodia_core::lifecycle::CaseState;
+    use std::collections::BTreeSet;
 
     fn every_refusal() -> Vec<Refusal> {
         let on = Date::parse("2026-12-05").unwrap();
@@ -180,6 +181,162 @@ mod tests {
             for language in LANGUAGES {
                 assert_eq!(crate::text(language, rule.code(), &[]), rule.message(language), "{}", rule.code());
             }
+        }
+    }
+
+    mod alerts {
+        use super::*;
+        use custodia_core::agreement::Agreement;
+        use custodia_core::alerts::{
+            AlertKind, CaseFacts, CellFacts, FacilityCount, IncidentFacts, InvestigationFacts, case_alerts, cell_alerts,
+            open_alerts, overdue_investigations, overdue_notifications,
+        };
+        use custodia_core::capacity::CellCapacity;
+        use custodia_core::custody::{Case, Hold, HoldOrder};
+        use custodia_core::decimal::Decimal;
+        use custodia_core::incidents::{Investigation, Notification, Recipient};
+        use custodia_core::person_owned::Person;
+
+        const CECOT: &str = include_str!("../../../examples/agreements/us-sv-cecot.toml");
+
+        fn d(text: &str) -> Date {
+            Date::parse(text).unwrap()
+        }
+
+        fn person(conviction: &str, term: &str) -> Person {
+            Person {
+                sending_id: "V1".into(),
+                birth_date: Some("1990-05-01".into()),
+                nationalities: Some("VE".into()),
+                conviction: Some(conviction.into()),
+                sentence_start: Some("2024-01-01".into()),
+                sentence_term: Some(term.into()),
+                torture_risk: Some("no_risk".into()),
+                torture_risk_assessed_on: Some("2025-03-01".into()),
+                ..Person::default()
+            }
+        }
+
+        fn case(state: CaseState, holds: Vec<Hold>, departed_at_unix: Option<i64>) -> Case {
+            let mut c = Case::new();
+            c.state = state;
+            c.holds = holds;
+            c.departed_at_unix = departed_at_unix;
+            c
+        }
+
+        fn hold(order: HoldOrder) -> Hold {
+            Hold {
+                reference: "TRO-1".into(),
+                authority: "D.D.C.".into(),
+                order,
+                placed_by: "legal".into(),
+                placed_on: d("2025-04-01"),
+                lifting: None,
+            }
+        }
+
+        /// Alerts of every kind the core raises, from ordinary facts.
+        fn every_kind_of_alert() -> Vec<Alert> {
+            let agreement = Agreement::from_toml(CECOT).unwrap();
+            let end = |day: &str| i64::from(d(day).days_since_epoch()) * 86_400 + 86_399;
+            let facts = |case_id, case, person, day: &str| CaseFacts {
+                case_id,
+                case,
+                person,
+                zone_day: d(day),
+                now_unix: end(day),
+            };
+            let served = person("final", "18m");
+            let appeal = person("appeal_pending", "10y");
+            let long = person("final", "10y");
+            let transit = case(CaseState::InTransit, vec![hold(HoldOrder::Stop)], Some(end("2025-04-01") - 86_400 * 3));
+            let custody = case(CaseState::InCustody, vec![hold(HoldOrder::Return)], None);
+            let due_soon = served.projected_release(&agreement).unwrap().add_days(-45).unwrap().to_string();
+            let mut alerts = case_alerts(
+                &agreement,
+                &[
+                    facts("case-1", &transit, &long, "2025-04-01"),
+                    facts("case-2", &custody, &served, "2025-06-20"),
+                    facts("case-3", &custody, &appeal, "2025-06-20"),
+                    facts("case-4", &custody, &long, "2026-02-20"),
+                    facts("case-5", &custody, &long, "2026-04-01"),
+                    facts("case-6", &custody, &served, &due_soon),
+                ],
+            );
+            let capacity = CellCapacity { standard: 2, floor: 3, non_compliant: false };
+            let cell = |subject, area: &str, occupants| CellFacts {
+                subject,
+                area_m2: Decimal::parse(area).unwrap(),
+                capacity,
+                occupants,
+                override_on: Some(d("2025-04-01")),
+            };
+            let cells = [cell("cell-cecot/A1", "9", 4), cell("cell-cecot/A2", "10", 3)];
+            alerts.extend(cell_alerts(&cells, 30, d("2025-06-01")));
+            let facility = [FacilityCount { facility_id: "cecot", in_custody: 5, standard_capacity: 4 }];
+            alerts.extend(open_alerts(&agreement, &[], &facility, &[], d("2025-06-01")));
+            let notifications = [Notification { recipient: Recipient::NextOfKin, due_at_unix: 1_000, sent_at_unix: None }];
+            let zone = custodia_core::zone::TimeZone::parse("America/El_Salvador").unwrap();
+            let incidents = [IncidentFacts { incident_id: "incident-7", notifications: &notifications, time_zone: zone }];
+            alerts.extend(overdue_notifications(&incidents, 1_000 + 3 * 3600 + 5 * 60));
+            let investigation = Investigation { opened_at_unix: 0, steps: Vec::new() };
+            let open = [InvestigationFacts { incident_id: "incident-8", investigation: &investigation }];
+            alerts.extend(overdue_investigations(&open, 40 * 86_400));
+            alerts
+        }
+
+        #[test]
+        fn the_english_catalogue_says_exactly_what_the_core_says_of_every_alert() {
+            let alerts = every_kind_of_alert();
+            let kinds: BTreeSet<&str> = alerts.iter().map(|a| a.kind.code()).collect();
+            let all: BTreeSet<&str> = [
+                AlertKind::ReturnNotScheduled,
+                AlertKind::ReturnOverdue,
+                AlertKind::HeldBeyondRelease,
+                AlertKind::NoLegalBasis,
+                AlertKind::HoldInTransit,
+                AlertKind::StandardCapacityExceeded,
+                AlertKind::NotificationOverdue,
+                AlertKind::IneligibleInCustody,
+                AlertKind::CourtReturnOverdue,
+                AlertKind::AgreementEnding,
+                AlertKind::HeldAfterAgreementEnd,
+                AlertKind::StuckInTransit,
+                AlertKind::CellAboveStandard,
+                AlertKind::OverrideExpired,
+                AlertKind::CellAboveFloor,
+                AlertKind::InvestigationOverdue,
+            ]
+            .iter()
+            .map(|k| k.code())
+            .collect();
+            let missing: Vec<_> = all.difference(&kinds).collect();
+            assert!(missing.is_empty(), "no alert of {missing:?} was raised: {alerts:#?}");
+            for alert in &alerts {
+                let text = alert_reason(alert);
+                assert_eq!(text.render(Language::En), alert.reason, "{alert:?}");
+                let es = text.render(Language::Es);
+                assert_ne!(es, alert.reason, "{alert:?}");
+                for (name, value) in &alert.facts {
+                    // Every fact a Spanish reader needs is in the Spanish text (words such as the
+                    // kind of space share select the wording instead).
+                    if value.chars().any(|c| c.is_ascii_digit()) {
+                        assert!(es.contains(value.as_str()), "{name}={value} missing from {es:?}");
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn an_alert_reads_in_spanish() {
+            let alert = Alert {
+                kind: AlertKind::HeldBeyondRelease,
+                subject: "case-1/V1".into(),
+                reason: "projected release was 2025-06-01".into(),
+                facts: vec![("release", "2025-06-01".into())],
+            };
+            assert_eq!(alert_reason(&alert).render(Language::Es), "la excarcelación prevista era el 2025-06-01");
         }
     }
 }
