@@ -46,11 +46,8 @@ impl App {
 
     /// The agreement as stored, whoever asks (for use cases that checked scope already).
     pub(crate) async fn stored_agreement(&self, id: &str) -> AppResult<AgreementRecord> {
-        let custodia_store::AgreementSource { version, source } = self
-            .store()
-            .agreement_source(id)
-            .await?
-            .ok_or_else(|| AppError::no_such("agreement", id))?;
+        let custodia_store::AgreementSource { version, source } =
+            self.store().agreement_source(id).await?.ok_or_else(|| AppError::no_such("agreement", id))?;
         let agreement =
             Agreement::from_toml(&source).map_err(|e| AppError::Internal(format!("stored agreement {id}: {e}")))?;
         Ok(AgreementRecord { version, agreement, source })

@@ -26,8 +26,8 @@ use sha2::{Digest, Sha256};
 
 use crate::access::{Capability, Principal};
 use crate::error::{AppError, AppResult};
-use custodia_i18n::Text;
 use crate::{App, actor};
+use custodia_i18n::Text;
 
 /// A stored document, drafted or issued, with its parsed content.
 #[derive(Clone, Debug, PartialEq, Eq)]

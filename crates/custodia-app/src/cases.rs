@@ -19,9 +19,9 @@ use custodia_store::{CaseWithSendingId, Identifier, PersonData, StoreError, Time
 
 use crate::access::{Capability, Principal};
 use crate::error::{AppError, AppResult};
-use custodia_i18n::Text;
 use crate::fields::{MAX_ID_BYTES, MAX_NOTE_BYTES, MAX_SHORT_TEXT_BYTES, at_most, required_text};
 use crate::{App, actor};
+use custodia_i18n::Text;
 
 /// Where to place a person (admission and moves).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -340,7 +340,9 @@ impl App {
         self.agreement(who, agreement_id).await?;
         let state = state
             .map(|s| {
-                CaseState::parse(s).ok_or_else(|| AppError::invalid("state", format!("{s:?} is not a case state")))
+                CaseState::parse(s).ok_or_else(|| {
+                    AppError::invalid("state", Text::new("INVALID.case-state").arg("value", format!("{s:?}")))
+                })
             })
             .transpose()?;
         let rows = self.store().cases_with_persons(agreement_id).await?;
@@ -552,7 +554,10 @@ impl App {
             CaseAction::Depart => plain(Command::Depart),
             CaseAction::Admit { admission: a, placement } => {
                 if a.hour > 23 {
-                    return Err(AppError::invalid("admission.hour", "must be 0 to 23"));
+                    return Err(AppError::invalid(
+                        "admission.hour",
+                        Text::new("INVALID.between").count("min", 0).count("max", 23),
+                    ));
                 }
                 admission_within_limits(&a)?;
                 let (placement, approval) = self.placement(who, case, placement).await?;
@@ -589,7 +594,7 @@ impl App {
                 authority: required_text("authority", &h.authority, MAX_SHORT_TEXT_BYTES)?,
                 reference: required_text("reference", &h.reference, MAX_SHORT_TEXT_BYTES)?,
                 order: HoldOrder::parse(&h.order)
-                    .ok_or_else(|| AppError::invalid("order", format!("{:?} is not stop or return", h.order)))?,
+                    .ok_or_else(|| AppError::invalid("order", crate::fields::is_not(&h.order, &["stop", "return"])))?,
             }),
             CaseAction::LiftHold { reference, decision_reference } => plain(Command::LiftHold {
                 reference: required_text("reference", &reference, MAX_SHORT_TEXT_BYTES)?,
@@ -621,9 +626,7 @@ impl App {
             .override_approval(approval_id)
             .await?
             .filter(|a| a.case_id == case_id && a.facility_id == facility_id && a.cell_id == cell_id)
-            .ok_or_else(|| {
-                AppError::invalid("placement.override_by.approval_id", "is not an approval for this case and cell")
-            })?;
+            .ok_or_else(|| AppError::invalid("placement.override_by.approval_id", Text::new("INVALID.approval")))?;
         if approval.used {
             return Err(AppError::rule("APPROVAL_USED", Text::new("APPROVAL_USED").arg("id", approval.id.to_string())));
         }
@@ -654,12 +657,15 @@ fn country(field: &str, value: &str) -> AppResult<String> {
 /// A review's findings, each with a known rule, `pass` or `fail`, and evidence; at most one per rule.
 fn findings_of(requests: Vec<FindingRequest>) -> AppResult<Vec<Finding>> {
     if requests.len() > Rule::ALL.len() {
-        return Err(AppError::invalid("findings", "at most one finding per rule"));
+        return Err(AppError::invalid("findings", Text::new("INVALID.one-finding")));
     }
     let mut out: Vec<Finding> = Vec::with_capacity(requests.len());
     for (i, f) in requests.into_iter().enumerate() {
         let rule = Rule::parse(f.rule.trim()).ok_or_else(|| {
-            AppError::invalid(&format!("findings[{i}].rule"), format!("{:?} is not a rule code (E01 to E15)", f.rule))
+            AppError::invalid(
+                &format!("findings[{i}].rule"),
+                Text::new("INVALID.rule").arg("value", format!("{:?}", f.rule)),
+            )
         })?;
         let passes = match f.finding.trim() {
             "pass" => true,
@@ -667,13 +673,16 @@ fn findings_of(requests: Vec<FindingRequest>) -> AppResult<Vec<Finding>> {
             other => {
                 return Err(AppError::invalid(
                     &format!("findings[{i}].finding"),
-                    format!("{other:?} is not pass or fail"),
+                    crate::fields::is_not(other, &["pass", "fail"]),
                 ));
             }
         };
         let evidence = required_text(&format!("findings[{i}].evidence"), &f.evidence, MAX_NOTE_BYTES)?;
         if out.iter().any(|o| o.rule == rule) {
-            return Err(AppError::invalid(&format!("findings[{i}].rule"), format!("{} has two findings", rule.code())));
+            return Err(AppError::invalid(
+                &format!("findings[{i}].rule"),
+                Text::new("INVALID.two-findings").arg("rule", rule.code()),
+            ));
         }
         out.push(Finding { rule, passes, evidence });
     }

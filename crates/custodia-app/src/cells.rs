@@ -15,8 +15,8 @@ use custodia_store::{CaseWithPerson, CellChangeRow, CellsSubmitted, StoreError, 
 use crate::access::{Capability, Principal, user_name_key};
 use crate::agreements::AgreementRecord;
 use crate::error::{AppError, AppResult};
-use custodia_i18n::Text;
 use crate::{App, actor};
+use custodia_i18n::Text;
 
 /// Problems listed in an error message (the count is always given).
 const MAX_LISTED_PROBLEMS: usize = 100;

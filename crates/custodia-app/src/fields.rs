@@ -63,6 +63,18 @@ pub fn must_be(values: &[&str]) -> Text {
     Text::new("INVALID.must-be").arg("allowed", english).arg("list", values.join(", "))
 }
 
+/// `"VALUE" is not A or B` (the values are codes, kept as they are in every language).
+pub fn is_not(value: &str, values: &[&str]) -> Text {
+    let english = match values.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => values.join(""),
+    };
+    Text::new("INVALID.is-not")
+        .arg("value", format!("{value:?}"))
+        .arg("allowed", english)
+        .arg("list", values.join(", "))
+}
+
 /// `must be in the future`.
 pub fn future() -> Text {
     Text::new("INVALID.future")
@@ -76,8 +88,10 @@ pub fn items(max: usize) -> Text {
 /// `"TEXT": why it is not a date` (`YYYY-MM-DD`, no such day …).
 pub fn not_a_date(text: &str, error: &custodia_core::date::DateError) -> Text {
     use custodia_core::date::{DateError, days_in_month, month_name};
-    const MONTHS: [&str; 12] =
-        ["month-1", "month-2", "month-3", "month-4", "month-5", "month-6", "month-7", "month-8", "month-9", "month-10", "month-11", "month-12"];
+    const MONTHS: [&str; 12] = [
+        "month-1", "month-2", "month-3", "month-4", "month-5", "month-6", "month-7", "month-8", "month-9", "month-10",
+        "month-11", "month-12",
+    ];
     let month_key = |m: u32| usize::try_from(m).ok().and_then(|m| MONTHS.get(m.checked_sub(1)?)).copied();
     let base = Text::new("INVALID.date").arg("value", format!("{text:?}"));
     match error {

@@ -19,9 +19,9 @@ use custodia_store::{ContactRow, IncidentUpdate, InspectionRow, StoreError, Time
 
 use crate::access::{Capability, Principal};
 use crate::error::{AppError, AppResult};
-use custodia_i18n::Text;
 pub(crate) use crate::fields::required_text;
 use crate::{App, actor};
+use custodia_i18n::Text;
 
 /// Longest report or addendum, in bytes.
 pub const MAX_REPORT_BYTES: usize = 20_000;
@@ -121,7 +121,10 @@ pub struct LegalBasisFinding {
 /// Refuses a reported time in the future (beyond a small clock skew).
 fn not_future(field: &str, at: &Timestamp, now: &Timestamp) -> AppResult<()> {
     if at.unix_seconds() > now.unix_seconds().saturating_add(CLOCK_SKEW_SECONDS) {
-        return Err(AppError::invalid(field, format!("{} is in the future (now is {})", at.as_str(), now.as_str())));
+        return Err(AppError::invalid(
+            field,
+            Text::new("INVALID.in-future").arg("at", at.as_str()).arg("now", now.as_str()),
+        ));
     }
     Ok(())
 }
@@ -148,8 +151,12 @@ fn recommendation_refused(from: RecommendationState, to: RecommendationState) ->
 fn investigation_refused(refusal: InvestigationRefusal) -> AppError {
     match refusal {
         // A finding on a move that is not closing is a wrong field, not a rule.
-        InvestigationRefusal::FindingWithoutClosing => AppError::invalid("finding", refusal.message()),
-        _ => AppError::refused(refusal.code(), refusal.message()),
+        InvestigationRefusal::FindingWithoutClosing => AppError::invalid("finding", Text::new("FINDING_NOT_CLOSING")),
+        InvestigationRefusal::FindingRequired => AppError::rule("FINDING_REQUIRED", Text::new("FINDING_REQUIRED")),
+        InvestigationRefusal::IllegalMove { from, to } => AppError::rule(
+            "INVESTIGATION_STATE",
+            Text::new("INVESTIGATION_STATE").arg("from", from.as_str()).arg("to", to.as_str()),
+        ),
     }
 }
 
@@ -216,7 +223,10 @@ impl App {
             if found.case.agreement_id != agreement_id {
                 return Err(AppError::invalid(
                     "case_id",
-                    format!("case {case_id} is a case of {}, not of {agreement_id}", found.case.agreement_id),
+                    Text::new("INVALID.other-agreement")
+                        .arg("case", case_id.to_string())
+                        .arg("of", &found.case.agreement_id)
+                        .arg("agreement", agreement_id),
                 ));
             }
         }
@@ -264,7 +274,10 @@ impl App {
         not_future("at", at, now)?;
         let occurred = Timestamp::parse(&row.occurred_at).map(|t| t.unix_seconds()).unwrap_or(i64::MIN);
         if at.unix_seconds() < occurred {
-            return Err(AppError::invalid("at", format!("is before the incident occurred ({})", row.occurred_at)));
+            return Err(AppError::invalid(
+                "at",
+                Text::new("INVALID.before-incident").arg("occurred", &row.occurred_at),
+            ));
         }
         if !row.notifications.iter().any(|n| n.recipient == recipient && n.sent_at_unix.is_none()) {
             return Err(not_pending(&row, recipient));
@@ -314,8 +327,12 @@ impl App {
         self.store().update_incident(id, &update, &actor(who, now, None)).await.map_err(|e| match e {
             // Another request moved it meanwhile; the store's refusal reads `CODE: message`.
             StoreError::Refused(text) => match text.split_once(": ") {
-                Some((code, message)) => AppError::refused(code, message),
-                None => AppError::refused("INVESTIGATION_STATE", text),
+                Some((code, message)) => {
+                    AppError::refused(code, Text::new("INVESTIGATION_STATE.detail").arg("detail", message))
+                }
+                None => {
+                    AppError::rule("INVESTIGATION_STATE", Text::new("INVESTIGATION_STATE.detail").arg("detail", text))
+                }
             },
             other => AppError::from(other),
         })

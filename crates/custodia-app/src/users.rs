@@ -13,8 +13,8 @@ use crate::access::{
     Capability, Principal, Role, check_user_name, hash_password_blocking, new_token, token_hash, user_name_key,
 };
 use crate::error::{AppError, AppResult};
-use custodia_i18n::Text;
 use crate::{App, actor};
+use custodia_i18n::Text;
 
 /// Most agreement or facility ids in one user's scope.
 pub const MAX_SCOPE_ITEMS: usize = 1000;
@@ -42,13 +42,18 @@ pub fn token_expiry(
 ) -> AppResult<Option<Timestamp>> {
     let at = match (expires_in, expires_at) {
         (None, None) => return Ok(None),
-        (Some(_), Some(_)) => return Err(AppError::invalid("expires_in", "give expires_in or expires_at, not both")),
+        (Some(_), Some(_)) => {
+            return Err(AppError::invalid(
+                "expires_in",
+                Text::new("INVALID.not-both").arg("a", "expires_in").arg("b", "expires_at"),
+            ));
+        }
         (Some(text), None) => {
             let seconds = lifetime_seconds(text).ok_or_else(|| {
-                AppError::invalid("expires_in", format!("{text:?} is not a lifetime such as 30d, 8h, 90m or 3600s"))
+                AppError::invalid("expires_in", Text::new("INVALID.lifetime").arg("value", format!("{text:?}")))
             })?;
             if seconds > MAX_TOKEN_LIFETIME_SECONDS {
-                return Err(AppError::invalid("expires_in", "must be at most ten years"));
+                return Err(AppError::invalid("expires_in", Text::new("INVALID.ten-years")));
             }
             Timestamp::from_unix_seconds(now.unix_seconds().saturating_add(seconds))
                 .map_err(|e| AppError::invalid("expires_in", e))?
@@ -60,7 +65,7 @@ pub fn token_expiry(
         return Err(AppError::invalid(field, crate::fields::future()));
     }
     if at.unix_seconds() - now.unix_seconds() > MAX_TOKEN_LIFETIME_SECONDS {
-        return Err(AppError::invalid(field, "must be at most ten years away"));
+        return Err(AppError::invalid(field, Text::new("INVALID.ten-years-away")));
     }
     Ok(Some(at))
 }
@@ -170,21 +175,21 @@ impl std::fmt::Debug for IssuedToken {
 
 fn check_scope(field: &str, items: &[String], known: Option<&[String]>) -> AppResult<()> {
     if items.is_empty() || items.len() > MAX_SCOPE_ITEMS {
-        return Err(AppError::invalid(field, format!("must list 1 to {MAX_SCOPE_ITEMS} ids, or \"*\"")));
+        return Err(AppError::invalid(field, Text::new("INVALID.scope").count("max", MAX_SCOPE_ITEMS)));
     }
     for item in items {
         if item == "*" {
             continue;
         }
         if item.trim().is_empty() || item.len() > 64 {
-            return Err(AppError::invalid(field, format!("{item:?} is not an id")));
+            return Err(AppError::invalid(field, Text::new("INVALID.not-an-id").arg("value", format!("{item:?}"))));
         }
         if let Some(known) = known
             && !known.iter().any(|k| k == item)
         {
             return Err(AppError::invalid(
                 field,
-                format!("{item:?} is not an agreement of this register (known: {})", known.join(", ")),
+                Text::new("INVALID.unknown-agreement").arg("value", format!("{item:?}")).arg("known", known.join(", ")),
             ));
         }
     }
@@ -199,7 +204,7 @@ pub(crate) async fn check_password(password: Option<String>) -> AppResult<Option
     match password {
         None => Ok(None),
         Some(p) if p.chars().count() < 12 || p.len() > MAX_PASSWORD_BYTES => {
-            Err(AppError::invalid("password", format!("must be 12 characters to {MAX_PASSWORD_BYTES} bytes")))
+            Err(AppError::invalid("password", Text::new("INVALID.password").count("max", MAX_PASSWORD_BYTES)))
         }
         Some(p) => hash_password_blocking(p).await.map(Some).map_err(AppError::Internal),
     }
@@ -208,10 +213,7 @@ pub(crate) async fn check_password(password: Option<String>) -> AppResult<Option
 fn check_label(label: &str) -> AppResult<String> {
     let label = label.trim();
     if label.is_empty() || label.len() > MAX_LABEL_BYTES || label.chars().any(char::is_control) {
-        return Err(AppError::invalid(
-            "label",
-            format!("must be 1 to {MAX_LABEL_BYTES} bytes without control characters"),
-        ));
+        return Err(AppError::invalid("label", Text::new("INVALID.label").count("max", MAX_LABEL_BYTES)));
     }
     Ok(label.to_owned())
 }
@@ -296,10 +298,7 @@ impl App {
         now: &Timestamp,
     ) -> AppResult<UserChangeOutcome> {
         who.require(Capability::ManageUsers)?;
-        let current = self
-            .user_named(&request.name)
-            .await?
-            .ok_or_else(|| AppError::no_such("user", &request.name))?;
+        let current = self.user_named(&request.name).await?.ok_or_else(|| AppError::no_such("user", &request.name))?;
         let role = request.role.unwrap_or_else(|| current.role.clone());
         if Role::parse(&role).is_none() {
             let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
@@ -311,7 +310,7 @@ impl App {
         let facilities = request.facilities.unwrap_or_else(|| current.facilities.clone());
         check_scope("facilities", &facilities, None)?;
         if role == current.role && agreements == current.agreements && facilities == current.facilities {
-            return Err(AppError::invalid("role", "changes nothing: give a new role, agreements or facilities"));
+            return Err(AppError::invalid("role", Text::new("INVALID.no-change")));
         }
         let change = UserChange {
             kind: UserChangeKind::Update,

@@ -80,7 +80,11 @@ fn literals(source: &str) -> Vec<(String, String)> {
             i += end;
         } else if rest.starts_with("'\\") {
             i += rest[2..].find('\'').map_or(rest.len(), |at| at + 3);
-        } else if rest.len() >= 3 && rest.is_char_boundary(1) && rest[1..].chars().nth(1) == Some('\'') && rest.starts_with('\'') {
+        } else if rest.len() >= 3
+            && rest.is_char_boundary(1)
+            && rest[1..].chars().nth(1) == Some('\'')
+            && rest.starts_with('\'')
+        {
             i += 1 + rest[1..].chars().next().map_or(1, char::len_utf8) + 1;
         } else {
             let c = rest.chars().next().unwrap_or(' ');
@@ -110,7 +114,8 @@ fn emitted_codes() -> BTreeSet<String> {
     let mut codes = BTreeSet::new();
     for (_, source) in sources() {
         for (literal, before) in literals(&source) {
-            let after_status = before.rsplit('(').next().is_some_and(|t| t.starts_with("StatusCode::") && t.ends_with(','));
+            let after_status =
+                before.rsplit('(').next().is_some_and(|t| t.starts_with("StatusCode::") && t.ends_with(','));
             let context = CONTEXTS.iter().any(|c| before.ends_with(c)) || after_status;
             if is_code(&literal) && context {
                 codes.insert(literal);
@@ -134,12 +139,17 @@ fn every_stable_code_has_a_message_in_both_catalogues() {
 #[test]
 fn every_code_the_source_emits_is_a_listed_stable_code() {
     let emitted = emitted_codes();
-    for expected in ["ON_HOLD", "HELD_BEYOND_RELEASE", "CELL_OCCUPIED", "E07", "TIMEOUT", "NOT_IMPORTED_UNDER_AGREEMENT"] {
+    for expected in
+        ["ON_HOLD", "HELD_BEYOND_RELEASE", "CELL_OCCUPIED", "E07", "TIMEOUT", "NOT_IMPORTED_UNDER_AGREEMENT"]
+    {
         assert!(emitted.contains(expected), "the scan misses {expected}: {emitted:?}");
     }
     let unlisted: Vec<_> =
         emitted.iter().filter(|c| !STABLE_CODES.contains(&c.as_str()) && !NOT_MESSAGES.contains(&c.as_str())).collect();
-    assert!(unlisted.is_empty(), "codes without a listed message: {unlisted:?} (add them to STABLE_CODES and both catalogues)");
+    assert!(
+        unlisted.is_empty(),
+        "codes without a listed message: {unlisted:?} (add them to STABLE_CODES and both catalogues)"
+    );
     let never: Vec<_> = STABLE_CODES.iter().filter(|c| !emitted.contains(**c)).collect();
     assert!(never.is_empty(), "listed codes the source never emits: {never:?}");
 }

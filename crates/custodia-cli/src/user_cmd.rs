@@ -176,7 +176,12 @@ fn print_outcome(outcome: &UserChangeOutcome) -> CmdResult {
         )?;
     }
     if outcome.single_admin {
-        writeln!(out, "warning {}: {}", AccessWarning::SingleAdmin.code(), AccessWarning::SingleAdmin.text(crate::language()))?;
+        writeln!(
+            out,
+            "warning {}: {}",
+            AccessWarning::SingleAdmin.code(),
+            AccessWarning::SingleAdmin.text(crate::language())
+        )?;
     }
     Ok(())
 }

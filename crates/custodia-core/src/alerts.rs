@@ -187,17 +187,20 @@ pub fn case_alerts(agreement: &Agreement, cases: &[CaseFacts<'_>]) -> Vec<Alert>
 
 fn case_alerts_of(agreement: &Agreement, facts: &CaseFacts<'_>, out: &mut Vec<Alert>) {
     let (case, day) = (facts.case, facts.zone_day);
-    let mut alert =
-        |kind: AlertKind, reason: String, facts_of: Facts| {
-            out.push(Alert { kind, subject: facts.case_id.to_owned(), reason, facts: facts_of });
-        };
+    let mut alert = |kind: AlertKind, reason: String, facts_of: Facts| {
+        out.push(Alert { kind, subject: facts.case_id.to_owned(), reason, facts: facts_of });
+    };
     if case.state == CaseState::InTransit && case.on_hold() {
         alert(AlertKind::HoldInTransit, "a legal hold stands while the person is in transit".into(), Facts::new());
     }
     match legal_basis(agreement, facts.person, day, case.custody_since()) {
         Ok(_) => {}
         Err(NoBasis::Served { release }) => {
-            alert(AlertKind::HeldBeyondRelease, format!("projected release was {release}"), facts!["release" => release]);
+            alert(
+                AlertKind::HeldBeyondRelease,
+                format!("projected release was {release}"),
+                facts!["release" => release],
+            );
         }
         Err(no) => alert(AlertKind::NoLegalBasis, format!("on {day}: {no}"), facts!["day" => day, "why" => no]),
     }
@@ -455,7 +458,10 @@ fn space_per_person(cell: &CellFacts<'_>) -> (String, Facts) {
             format!("{area} m² for {count}: {each} m² per person (rounded down)"),
             facts!["count" => count, "area" => area, "each" => each, "share" => "rounded"],
         ),
-        None => (format!("{area} m², nobody held"), facts!["count" => count, "area" => area, "each" => "", "share" => "none"]),
+        None => (
+            format!("{area} m², nobody held"),
+            facts!["count" => count, "area" => area, "each" => "", "share" => "none"],
+        ),
     }
 }
 

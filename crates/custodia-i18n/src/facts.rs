@@ -67,9 +67,7 @@ pub fn refusal_facts(refusal: &Refusal) -> Text {
         Refusal::NotApproved { missing } => Text::new(code).arg("missing", missing.join(", ")),
         Refusal::SameApprover { user, gave } => Text::new(code).arg("user", user).nest("gave", phrase(gave)),
         Refusal::NotEligible { failed, on } => Text::new(code).arg("rules", rule_codes(failed, "")).arg("on", *on),
-        Refusal::NeedsReview { unknown, on } => {
-            Text::new(code).arg("rules", rule_codes(unknown, "?")).arg("on", *on)
-        }
+        Refusal::NeedsReview { unknown, on } => Text::new(code).arg("rules", rule_codes(unknown, "?")).arg("on", *on),
         Refusal::NotUnknown { rule } => Text::new(code).arg("rule", rule.code()),
         Refusal::IncompleteReview { missing } => Text::new(code).arg("rules", rule_codes(missing, "?")),
         Refusal::NoLegalBasis { why } => Text::new("NO_LEGAL_BASIS.refusal").arg("why", why),
@@ -172,7 +170,11 @@ mod tests {
             assert!(phrase(p).key().is_some(), "{p}");
             assert_eq!(phrase(p).render(Language::En), p);
         }
-        assert_eq!(phrase("a new phrase").render(Language::Es), "a new phrase", "unknown phrases are shown as they are");
+        assert_eq!(
+            phrase("a new phrase").render(Language::Es),
+            "a new phrase",
+            "unknown phrases are shown as they are"
+        );
     }
 
     #[test]
@@ -188,8 +190,8 @@ mod tests {
         use super::*;
         use custodia_core::agreement::Agreement;
         use custodia_core::alerts::{
-            AlertKind, CaseFacts, CellFacts, FacilityCount, IncidentFacts, InvestigationFacts, case_alerts, cell_alerts,
-            open_alerts, overdue_investigations, overdue_notifications,
+            AlertKind, CaseFacts, CellFacts, FacilityCount, IncidentFacts, InvestigationFacts, case_alerts,
+            cell_alerts, open_alerts, overdue_investigations, overdue_notifications,
         };
         use custodia_core::capacity::CellCapacity;
         use custodia_core::custody::{Case, Hold, HoldOrder};
@@ -276,9 +278,11 @@ mod tests {
             alerts.extend(cell_alerts(&cells, 30, d("2025-06-01")));
             let facility = [FacilityCount { facility_id: "cecot", in_custody: 5, standard_capacity: 4 }];
             alerts.extend(open_alerts(&agreement, &[], &facility, &[], d("2025-06-01")));
-            let notifications = [Notification { recipient: Recipient::NextOfKin, due_at_unix: 1_000, sent_at_unix: None }];
+            let notifications =
+                [Notification { recipient: Recipient::NextOfKin, due_at_unix: 1_000, sent_at_unix: None }];
             let zone = custodia_core::zone::TimeZone::parse("America/El_Salvador").unwrap();
-            let incidents = [IncidentFacts { incident_id: "incident-7", notifications: &notifications, time_zone: zone }];
+            let incidents =
+                [IncidentFacts { incident_id: "incident-7", notifications: &notifications, time_zone: zone }];
             alerts.extend(overdue_notifications(&incidents, 1_000 + 3 * 3600 + 5 * 60));
             let investigation = Investigation { opened_at_unix: 0, steps: Vec::new() };
             let open = [InvestigationFacts { incident_id: "incident-8", investigation: &investigation }];

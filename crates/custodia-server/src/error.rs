@@ -49,7 +49,11 @@ impl ApiError {
         let text = message.into();
         Self {
             status,
-            body: ErrorBody { code: code.to_owned(), message: text.render(Language::En), field: field.map(str::to_owned) },
+            body: ErrorBody {
+                code: code.to_owned(),
+                message: text.render(Language::En),
+                field: field.map(str::to_owned),
+            },
             retry_after_secs: None,
             www_authenticate: None,
             text,

@@ -13,8 +13,8 @@ use axum::response::Response;
 use custodia_app::config::MetricsAccess;
 use sha2::{Digest, Sha256};
 
-use custodia_i18n::Text;
 use crate::state::AppState;
+use custodia_i18n::Text;
 
 /// The documentation page (`/docs`); its inline script and style are allowed by their hashes.
 pub const DOCS_PAGE: &str = include_str!("../assets/docs.html");

@@ -303,7 +303,10 @@ async fn a_case_from_proposal_to_custody_with_etags_and_idempotency() {
             .send()
     };
     let es = in_language("es-SV,es;q=0.9,en;q=0.5").await.unwrap();
-    assert_eq!(es.headers().get("vary").map(|v| v.to_str().unwrap().to_ascii_lowercase().contains("accept-language")), Some(true));
+    assert_eq!(
+        es.headers().get("vary").map(|v| v.to_str().unwrap().to_ascii_lowercase().contains("accept-language")),
+        Some(true)
+    );
     let es: Value = es.json().await.unwrap();
     let en: Value = in_language("en-US").await.unwrap().json().await.unwrap();
     assert_eq!((es["code"].as_str(), &es["field"]), (Some("ON_HOLD"), &Value::Null), "{es}");

@@ -332,11 +332,12 @@ async fn notify_incident(
     Path(id): Path<i64>,
     Json(body): Json<NotificationSent>,
 ) -> ApiResult<axum::Json<IncidentView>> {
-    let recipient: Recipient = custodia_store::incidents::parse_recipient(&body.recipient)
-        .ok_or_else(|| ApiError::invalid(
+    let recipient: Recipient = custodia_store::incidents::parse_recipient(&body.recipient).ok_or_else(|| {
+        ApiError::invalid(
             "recipient",
             custodia_app::fields::must_be(&["next_of_kin", "sending_state", "independent_authority"]),
-        ))?;
+        )
+    })?;
     let at = timestamp("at", &body.at)?;
     let updated = state.app.notify_incident(&who, id, recipient, &at, &crate::clock::now()).await?;
     Ok(axum::Json(incident_view(&updated)))
@@ -396,11 +397,12 @@ async fn move_investigation(
         .finding
         .as_deref()
         .map(|f| {
-            Finding::parse(f)
-                .ok_or_else(|| ApiError::invalid(
+            Finding::parse(f).ok_or_else(|| {
+                ApiError::invalid(
                     "finding",
                     custodia_app::fields::must_be(&["substantiated", "unsubstantiated", "inconclusive"]),
-                ))
+                )
+            })
         })
         .transpose()?;
     let updated = state.app.move_investigation(&who, id, to, finding, &crate::clock::now()).await?;
@@ -602,8 +604,9 @@ async fn move_recommendation(
     Path((id, index)): Path<(i64, u32)>,
     Json(body): Json<RecommendationMove>,
 ) -> ApiResult<axum::Json<InspectionView>> {
-    let to = RecommendationState::parse(&body.state)
-        .ok_or_else(|| ApiError::invalid("state", custodia_app::fields::must_be(&["accepted", "implemented", "rejected"])))?;
+    let to = RecommendationState::parse(&body.state).ok_or_else(|| {
+        ApiError::invalid("state", custodia_app::fields::must_be(&["accepted", "implemented", "rejected"]))
+    })?;
     let index = usize::try_from(index).map_err(|_| ApiError::invalid("index", "too large"))?;
     let updated = state.app.move_recommendation(&who, id, index, to, &crate::clock::now()).await?;
     Ok(axum::Json(inspection_view(&updated)))
@@ -688,8 +691,9 @@ async fn log_contact(
     who: Principal,
     Json(body): Json<LogContact>,
 ) -> ApiResult<(StatusCode, axum::Json<ContactView>)> {
-    let means = ContactMeans::parse(&body.means)
-        .ok_or_else(|| ApiError::invalid("means", custodia_app::fields::must_be(&["visit", "phone", "video", "letter", "email"])))?;
+    let means = ContactMeans::parse(&body.means).ok_or_else(|| {
+        ApiError::invalid("means", custodia_app::fields::must_be(&["visit", "phone", "video", "letter", "email"]))
+    })?;
     let new = NewContact {
         at: timestamp("at", &body.at)?,
         agreement_id: body.agreement_id,
