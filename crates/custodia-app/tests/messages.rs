@@ -57,9 +57,9 @@ fn literals(source: &str) -> Vec<(String, String)> {
             out.push((body[..len].to_owned(), collapse(&code)));
             code.push_str("\"\"");
             i += 2 + hashes + len + close.len();
-        } else if rest.starts_with('"') {
+        } else if let Some(body) = rest.strip_prefix('"') {
             let mut literal = String::new();
-            let mut chars = rest[1..].char_indices();
+            let mut chars = body.char_indices();
             let mut end = rest.len();
             while let Some((at, c)) = chars.next() {
                 match c {
@@ -78,8 +78,8 @@ fn literals(source: &str) -> Vec<(String, String)> {
             out.push((literal, collapse(&code)));
             code.push_str("\"\"");
             i += end;
-        } else if rest.starts_with("'\\") {
-            i += rest[2..].find('\'').map_or(rest.len(), |at| at + 3);
+        } else if let Some(escaped) = rest.strip_prefix("'\\") {
+            i += escaped.find('\'').map_or(rest.len(), |at| at + 3);
         } else if rest.len() >= 3
             && rest.is_char_boundary(1)
             && rest[1..].chars().nth(1) == Some('\'')

@@ -34,11 +34,12 @@ pub struct ApiError {
     /// The body.
     pub body: ErrorBody,
     /// `Retry-After`, in seconds (429).
-    pub retry_after_secs: Option<u64>,
+    pub retry_after_secs: Option<u32>,
     /// `WWW-Authenticate` (401).
     pub www_authenticate: Option<String>,
-    /// The message as a catalogue key and its facts, rendered in the request's language.
-    pub text: Text,
+    /// The message as a catalogue key and its facts, rendered in the request's language (boxed:
+    /// errors travel in `Result`s and stay small).
+    pub text: Box<Text>,
 }
 
 /// The `WWW-Authenticate` challenge of a request without a token (RFC 6750).
@@ -56,7 +57,7 @@ impl ApiError {
             },
             retry_after_secs: None,
             www_authenticate: None,
-            text,
+            text: Box::new(text),
         }
     }
 
@@ -125,7 +126,7 @@ impl ApiError {
         let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
         let text = Text::new("RATE_LIMITED").arg("seconds", seconds.to_string());
         let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", text, None);
-        e.retry_after_secs = Some(seconds.max(1));
+        e.retry_after_secs = Some(u32::try_from(seconds).unwrap_or(u32::MAX).max(1));
         e
     }
 
@@ -166,7 +167,7 @@ impl From<custodia_app::AppError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, Json(self.body)).into_response();
-        response.extensions_mut().insert(Localizable(self.text));
+        response.extensions_mut().insert(Localizable(*self.text));
         let headers = response.headers_mut();
         if let Some(seconds) = self.retry_after_secs {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
