@@ -912,7 +912,7 @@ fn language(lang: Option<&str>) -> AppResult<Language> {
 }
 
 fn too_many_rows(max: usize, command: &str) -> AppError {
-    AppError::invalid("csv", format!("more than {max} rows: send the file in parts, or use {command}"))
+    AppError::invalid("csv", custodia_i18n::Text::new("INVALID.rows").count("max", max).arg("command", command))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1056,14 +1056,14 @@ impl LocatorKey {
             {
                 Ok(Self::Name(name.trim().to_lowercase(), year))
             }
-            (Some(_), _, _) => Err(AppError::invalid("person_id", "give person_id alone, 1 to 256 characters")),
+            (Some(_), _, _) => Err(AppError::invalid("person_id", custodia_i18n::Text::new("INVALID.locator-id"))),
             (None, Some(_), None) | (None, None, Some(_)) => {
-                Err(AppError::invalid("birth_year", "give family_name and birth_year together"))
+                Err(AppError::invalid("birth_year", custodia_i18n::Text::new("INVALID.locator-together")))
             }
             (None, Some(_), Some(_)) => {
-                Err(AppError::invalid("birth_year", "family_name of 1 to 200 characters and a year 1850 to 2100"))
+                Err(AppError::invalid("birth_year", custodia_i18n::Text::new("INVALID.locator-name")))
             }
-            (None, None, None) => Err(AppError::invalid("person_id", "give person_id, or family_name and birth_year")),
+            (None, None, None) => Err(AppError::invalid("person_id", custodia_i18n::Text::new("INVALID.locator-none"))),
         }
     }
 

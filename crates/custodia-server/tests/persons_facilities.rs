@@ -467,17 +467,8 @@ async fn alerts_show_an_overdue_return_and_occupancy_follows_custody() {
     let english = held(&alerts);
     let release = english.strip_prefix("projected release was ").expect(&english).to_owned();
     assert!(release.starts_with("2028-"), "{english}");
-    let spanish: Value = server
-        .client
-        .get(server.url("/api/v1/alerts?agreement=us-sv-cecot&on=2029-01-01"))
-        .bearer_auth(&auditor)
-        .header("Accept-Language", "es")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (status, spanish) = server.get_in(&auditor, "/api/v1/alerts?agreement=us-sv-cecot&on=2029-01-01", "es").await;
+    assert_eq!(status, 200, "{spanish}");
     assert_eq!(held(&spanish), format!("la excarcelación prevista era el {release}"), "{spanish}");
     let codes_of = |list: &Value| list.as_array().unwrap().iter().map(|a| a["code"].clone()).collect::<Vec<_>>();
     assert_eq!(codes_of(&spanish), codes_of(&alerts), "codes never change with the language");

@@ -607,7 +607,8 @@ async fn move_recommendation(
     let to = RecommendationState::parse(&body.state).ok_or_else(|| {
         ApiError::invalid("state", custodia_app::fields::must_be(&["accepted", "implemented", "rejected"]))
     })?;
-    let index = usize::try_from(index).map_err(|_| ApiError::invalid("index", "too large"))?;
+    let index = usize::try_from(index)
+        .map_err(|_| ApiError::invalid("index", custodia_i18n::Text::new("INVALID.too-large")))?;
     let updated = state.app.move_recommendation(&who, id, index, to, &crate::clock::now()).await?;
     Ok(axum::Json(inspection_view(&updated)))
 }
