@@ -203,11 +203,7 @@ impl Principal {
 
     /// Not found unless the agreement is in scope.
     pub fn agreement_in_scope(&self, agreement_id: &str) -> Result<(), AppError> {
-        if self.sees_agreement(agreement_id) {
-            Ok(())
-        } else {
-            Err(AppError::not_found(format!("agreement {agreement_id} does not exist")))
-        }
+        if self.sees_agreement(agreement_id) { Ok(()) } else { Err(AppError::no_such("agreement", agreement_id)) }
     }
 
     /// Forbidden unless the role has the capability.
@@ -215,11 +211,11 @@ impl Principal {
         if self.role.may(capability) {
             Ok(())
         } else {
-            Err(AppError::Forbidden(format!(
-                "the {} role may not do this ({})",
-                self.role.as_str(),
-                capability.as_str()
-            )))
+            Err(AppError::Forbidden(
+                custodia_i18n::Text::new("FORBIDDEN")
+                    .arg("role", self.role.as_str())
+                    .arg("capability", capability.as_str()),
+            ))
         }
     }
 }
@@ -278,10 +274,10 @@ pub fn user_name_key(name: &str) -> String {
 pub fn check_user_name(field: &str, name: &str) -> Result<String, AppError> {
     let shown: String = name.trim().nfc().collect();
     if shown.is_empty() || shown.len() > 200 {
-        return Err(AppError::invalid(field, "must be 1 to 200 bytes long"));
+        return Err(AppError::invalid(field, custodia_i18n::Text::new("INVALID.bytes").count("max", 200)));
     }
     if shown.chars().any(char::is_control) {
-        return Err(AppError::invalid(field, "must not contain control characters"));
+        return Err(AppError::invalid(field, custodia_i18n::Text::new("INVALID.control")));
     }
     Ok(shown)
 }

@@ -46,11 +46,8 @@ impl App {
 
     /// The agreement as stored, whoever asks (for use cases that checked scope already).
     pub(crate) async fn stored_agreement(&self, id: &str) -> AppResult<AgreementRecord> {
-        let custodia_store::AgreementSource { version, source } = self
-            .store()
-            .agreement_source(id)
-            .await?
-            .ok_or_else(|| AppError::not_found(format!("agreement {id} does not exist")))?;
+        let custodia_store::AgreementSource { version, source } =
+            self.store().agreement_source(id).await?.ok_or_else(|| AppError::no_such("agreement", id))?;
         let agreement =
             Agreement::from_toml(&source).map_err(|e| AppError::Internal(format!("stored agreement {id}: {e}")))?;
         Ok(AgreementRecord { version, agreement, source })
@@ -108,7 +105,7 @@ impl App {
         who.require(Capability::ManageAgreements)?;
         let outcome =
             self.store().approve_amendment(id, proposal, &actor(who, now, None)).await.map_err(|e| match e {
-                StoreError::Refused(m) if m.starts_with("two-person rule") => AppError::refused("TWO_PERSON_RULE", m),
+                StoreError::Refused(m) if m.starts_with("two-person rule") => crate::error::two_person_detail(m),
                 other => AppError::from(other),
             })?;
         Ok((outcome.changed, self.stored_agreement(id).await?))

@@ -27,6 +27,7 @@ use sha2::{Digest, Sha256};
 use crate::access::{Capability, Principal};
 use crate::error::{AppError, AppResult};
 use crate::{App, actor};
+use custodia_i18n::Text;
 
 /// A stored document, drafted or issued, with its parsed content.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,7 +126,7 @@ impl App {
     pub async fn invoice(&self, who: &Principal, id: i64) -> AppResult<Invoice> {
         match self.store().invoice_row(id).await? {
             Some(row) if who.sees_agreement(&row.agreement_id) => Invoice::from_row(row),
-            _ => Err(AppError::not_found(format!("invoice {id} does not exist"))),
+            _ => Err(AppError::no_such("invoice", id)),
         }
     }
 
@@ -178,7 +179,10 @@ impl App {
             return Err(two_person(&row.prepared_by, id));
         }
         if row.issued.is_some() {
-            return Err(AppError::refused("REFUSED", format!("{} (draft {id}) is already issued", row.number)));
+            return Err(AppError::rule(
+                "REFUSED",
+                Text::new("REFUSED.issued").arg("number", &row.number).arg("id", id.to_string()),
+            ));
         }
         let current = match draft.document.kind {
             DocumentKind::Invoice => {
@@ -197,9 +201,9 @@ impl App {
     pub async fn export_invoice(&self, who: &Principal, id: i64, format: ExportFormat) -> AppResult<Exported> {
         let invoice = self.invoice(who, id).await?;
         if !invoice.is_issued() {
-            return Err(AppError::refused(
+            return Err(AppError::rule(
                 "NOT_ISSUED",
-                format!("invoice {id} ({}) is a draft: only issued documents are exported", invoice.row.number),
+                Text::new("NOT_ISSUED").arg("id", id.to_string()).arg("number", &invoice.row.number),
             ));
         }
         let bytes = match format {
@@ -576,16 +580,16 @@ fn amount(field: &str, value: Option<i64>, min: i64) -> AppResult<Option<i64>> {
 }
 
 fn two_person(prepared_by: &str, id: i64) -> AppError {
-    AppError::refused(
+    AppError::rule(
         "TWO_PERSON_RULE",
-        format!("two-person rule: {prepared_by} prepared draft {id}; another user must issue it"),
+        Text::new("TWO_PERSON_RULE").arg("what", "draft").arg("id", id.to_string()).arg("by", prepared_by),
     )
 }
 
 /// A refusal of the store: the two-person rule (checked again when issuing) has its own code.
 fn refusal(e: StoreError) -> AppError {
     match e {
-        StoreError::Refused(m) if m.starts_with("two-person rule") => AppError::refused("TWO_PERSON_RULE", m),
+        StoreError::Refused(m) if m.starts_with("two-person rule") => crate::error::two_person_detail(m),
         other => AppError::from(other),
     }
 }

@@ -21,6 +21,7 @@ use crate::access::{Capability, Principal};
 use crate::error::{AppError, AppResult};
 use crate::fields::{MAX_ID_BYTES, MAX_NOTE_BYTES, MAX_SHORT_TEXT_BYTES, at_most, required_text};
 use crate::{App, actor};
+use custodia_i18n::Text;
 
 /// Where to place a person (admission and moves).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -315,7 +316,7 @@ impl App {
     pub async fn case(&self, who: &Principal, id: i64) -> AppResult<CaseWithSendingId> {
         match self.store().case_with_sending_id(id).await? {
             Some(found) if who.sees(&found.case.agreement_id, found.case.facility_id.as_deref()) => Ok(found),
-            _ => Err(AppError::not_found(format!("case {id} does not exist"))),
+            _ => Err(AppError::no_such("case", id)),
         }
     }
 
@@ -339,7 +340,9 @@ impl App {
         self.agreement(who, agreement_id).await?;
         let state = state
             .map(|s| {
-                CaseState::parse(s).ok_or_else(|| AppError::invalid("state", format!("{s:?} is not a case state")))
+                CaseState::parse(s).ok_or_else(|| {
+                    AppError::invalid("state", Text::new("INVALID.case-state").arg("value", format!("{s:?}")))
+                })
             })
             .transpose()?;
         let rows = self.store().cases_with_persons(agreement_id).await?;
@@ -394,7 +397,12 @@ impl App {
             .propose_case(agreement_id, &person_id, &open, &actor(who, now, occurred_at.cloned()))
             .await?
             .map_err(|refusal| {
-                AppError::refused(refusal.code(), format!("person {person_id}: propose refused: {refusal}"))
+                AppError::rule(
+                    refusal.code(),
+                    Text::new("msg-person-propose-refused")
+                        .arg("person", person_id.to_string())
+                        .nest("reason", custodia_i18n::facts::refusal(&refusal)),
+                )
             })?;
         self.case(who, row.id).await
     }
@@ -409,20 +417,20 @@ impl App {
         agreement: &custodia_core::Agreement,
         sending_id: &str,
     ) -> AppResult<()> {
-        let missing =
-            || AppError::not_found(format!("person {sending_id} of {} does not exist", agreement.sending_state));
+        let missing = || {
+            AppError::NotFound(
+                Text::new("NOT_FOUND.person-of").arg("id", sending_id).arg("state", agreement.sending_state.as_str()),
+            )
+        };
         let person_id =
             self.store().person_id_of(agreement.sending_state.as_str(), sending_id).await?.ok_or_else(missing)?;
         self.person_in_scope(who, person_id, None).await.map_err(|_| missing())?;
         if self.store().person_agreements(person_id).await?.iter().any(|a| a == agreement.id.as_str()) {
             return Ok(());
         }
-        Err(AppError::refused(
+        Err(AppError::rule(
             NOT_IMPORTED_UNDER_AGREEMENT,
-            format!(
-                "person {sending_id} was not imported under agreement {}: import their record under it first",
-                agreement.id.as_str()
-            ),
+            Text::new(NOT_IMPORTED_UNDER_AGREEMENT).arg("person", sending_id).arg("agreement", agreement.id.as_str()),
         ))
     }
 
@@ -440,10 +448,7 @@ impl App {
     ) -> AppResult<OverrideApproval> {
         let found = self.case(who, case_id).await?;
         if !(who.role.may(Capability::FacilityCaseStep) || who.role.may(Capability::ReceivingCaseStep)) {
-            return Err(AppError::Forbidden(format!(
-                "the {} role may not approve capacity overrides",
-                who.role.as_str()
-            )));
+            return Err(AppError::Forbidden(Text::new("FORBIDDEN.overrides").arg("role", who.role.as_str())));
         }
         let facility_id = required_text("facility_id", facility_id, 64)?;
         // The facility must be one of the case's agreement, and in the caller's scope.
@@ -497,7 +502,13 @@ impl App {
     ) -> AppResult<Transitioned> {
         let PreparedTransition { call, sending_id, approval } = prepared;
         let row = outcome?.map_err(|refusal| {
-            AppError::refused(refusal.code(), format!("case {}: {} refused: {refusal}", call.id, call.action))
+            AppError::rule(
+                refusal.code(),
+                Text::new("msg-case-step-refused")
+                    .arg("case", call.id.to_string())
+                    .arg("step", call.action.to_string())
+                    .nest("reason", custodia_i18n::facts::refusal(&refusal)),
+            )
         })?;
         // The transition stands (it was checked with the approval); a concurrent second use of
         // the same approval is reported for review.
@@ -543,7 +554,10 @@ impl App {
             CaseAction::Depart => plain(Command::Depart),
             CaseAction::Admit { admission: a, placement } => {
                 if a.hour > 23 {
-                    return Err(AppError::invalid("admission.hour", "must be 0 to 23"));
+                    return Err(AppError::invalid(
+                        "admission.hour",
+                        Text::new("INVALID.between").count("min", 0).count("max", 23),
+                    ));
                 }
                 admission_within_limits(&a)?;
                 let (placement, approval) = self.placement(who, case, placement).await?;
@@ -580,7 +594,7 @@ impl App {
                 authority: required_text("authority", &h.authority, MAX_SHORT_TEXT_BYTES)?,
                 reference: required_text("reference", &h.reference, MAX_SHORT_TEXT_BYTES)?,
                 order: HoldOrder::parse(&h.order)
-                    .ok_or_else(|| AppError::invalid("order", format!("{:?} is not stop or return", h.order)))?,
+                    .ok_or_else(|| AppError::invalid("order", crate::fields::is_not(&h.order, &["stop", "return"])))?,
             }),
             CaseAction::LiftHold { reference, decision_reference } => plain(Command::LiftHold {
                 reference: required_text("reference", &reference, MAX_SHORT_TEXT_BYTES)?,
@@ -612,20 +626,12 @@ impl App {
             .override_approval(approval_id)
             .await?
             .filter(|a| a.case_id == case_id && a.facility_id == facility_id && a.cell_id == cell_id)
-            .ok_or_else(|| {
-                AppError::invalid("placement.override_by.approval_id", "is not an approval for this case and cell")
-            })?;
+            .ok_or_else(|| AppError::invalid("placement.override_by.approval_id", Text::new("INVALID.approval")))?;
         if approval.used {
-            return Err(AppError::refused(
-                "APPROVAL_USED",
-                format!("override approval {} is already used", approval.id),
-            ));
+            return Err(AppError::rule("APPROVAL_USED", Text::new("APPROVAL_USED").arg("id", approval.id.to_string())));
         }
         if approval.approved_by == who.name {
-            return Err(AppError::refused(
-                "SAME_APPROVER",
-                "an override needs two people: the approval must be another user's",
-            ));
+            return Err(AppError::rule("SAME_APPROVER", Text::new("SAME_APPROVER.override")));
         }
         let override_by = Override { first: who.name.clone(), second: approval.approved_by, reason: approval.reason };
         Ok((PlacementRequest { facility_id, cell_id, override_by: Some(override_by) }, Some(approval.id)))
@@ -651,12 +657,15 @@ fn country(field: &str, value: &str) -> AppResult<String> {
 /// A review's findings, each with a known rule, `pass` or `fail`, and evidence; at most one per rule.
 fn findings_of(requests: Vec<FindingRequest>) -> AppResult<Vec<Finding>> {
     if requests.len() > Rule::ALL.len() {
-        return Err(AppError::invalid("findings", "at most one finding per rule"));
+        return Err(AppError::invalid("findings", Text::new("INVALID.one-finding")));
     }
     let mut out: Vec<Finding> = Vec::with_capacity(requests.len());
     for (i, f) in requests.into_iter().enumerate() {
         let rule = Rule::parse(f.rule.trim()).ok_or_else(|| {
-            AppError::invalid(&format!("findings[{i}].rule"), format!("{:?} is not a rule code (E01 to E15)", f.rule))
+            AppError::invalid(
+                &format!("findings[{i}].rule"),
+                Text::new("INVALID.rule").arg("value", format!("{:?}", f.rule)),
+            )
         })?;
         let passes = match f.finding.trim() {
             "pass" => true,
@@ -664,13 +673,16 @@ fn findings_of(requests: Vec<FindingRequest>) -> AppResult<Vec<Finding>> {
             other => {
                 return Err(AppError::invalid(
                     &format!("findings[{i}].finding"),
-                    format!("{other:?} is not pass or fail"),
+                    crate::fields::is_not(other, &["pass", "fail"]),
                 ));
             }
         };
         let evidence = required_text(&format!("findings[{i}].evidence"), &f.evidence, MAX_NOTE_BYTES)?;
         if out.iter().any(|o| o.rule == rule) {
-            return Err(AppError::invalid(&format!("findings[{i}].rule"), format!("{} has two findings", rule.code())));
+            return Err(AppError::invalid(
+                &format!("findings[{i}].rule"),
+                Text::new("INVALID.two-findings").arg("rule", rule.code()),
+            ));
         }
         out.push(Finding { rule, passes, evidence });
     }
@@ -720,7 +732,7 @@ mod tests {
         let absent = app.propose_case(&officer, "xx-none", "V1", None, &now).await.unwrap_err();
         assert_eq!(absent.code(), "NOT_FOUND");
         let blank = app.propose_case(&officer, "us-sv-cecot", "  ", None, &now).await.unwrap_err();
-        assert_eq!(blank, AppError::invalid("person_id", "must not be empty"));
+        assert_eq!(blank, AppError::invalid("person_id", crate::fields::required()));
         let missing = app.case(&officer, 1).await.unwrap_err();
         assert_eq!(missing.code(), "NOT_FOUND");
         app.close().await;

@@ -16,6 +16,7 @@ use crate::access::{Capability, Principal, user_name_key};
 use crate::agreements::AgreementRecord;
 use crate::error::{AppError, AppResult};
 use crate::{App, actor};
+use custodia_i18n::Text;
 
 /// Problems listed in an error message (the count is always given).
 const MAX_LISTED_PROBLEMS: usize = 100;
@@ -133,9 +134,9 @@ impl App {
     ) -> AppResult<AgreementRecord> {
         let record = self.agreement(who, agreement_id).await?;
         if record.agreement.facility(facility_id).is_none() || !who.sees(agreement_id, Some(facility_id)) {
-            return Err(AppError::not_found(format!(
-                "facility {facility_id} of agreement {agreement_id} does not exist"
-            )));
+            return Err(AppError::NotFound(
+                Text::new("NOT_FOUND.facility").arg("facility", facility_id).arg("agreement", agreement_id),
+            ));
         }
         Ok(record)
     }
@@ -223,7 +224,7 @@ impl App {
     ) -> AppResult<CellsImported> {
         let agreement_id = upload.agreement_id;
         if agreement_id.is_empty() || agreement_id.len() > MAX_AGREEMENT_ID_BYTES {
-            return Err(AppError::invalid("agreement_id", format!("must be 1 to {MAX_AGREEMENT_ID_BYTES} characters")));
+            return Err(AppError::invalid("agreement_id", crate::fields::length(MAX_AGREEMENT_ID_BYTES)));
         }
         let record = match upload.facility_id {
             Some(facility) => self.facility_in_scope(who, agreement_id, facility).await?,
@@ -264,7 +265,7 @@ impl App {
     /// `TWO_PERSON_RULE` for the proposer, `ALREADY_CONFIRMED`, `STALE` when the facility's cells
     /// changed since it was proposed, `CELL_OCCUPIED` when it removes a cell someone is held in.
     pub async fn confirm_cell_change(&self, who: &Principal, id: i64, now: &Timestamp) -> AppResult<CellChangeRow> {
-        let missing = || AppError::not_found(format!("cell change {id} does not exist"));
+        let missing = || AppError::no_such("cell-change", id);
         let change = self.store().cell_change(id).await?.ok_or_else(missing)?;
         match self.facility_in_scope(who, &change.agreement_id, &change.facility_id).await {
             Err(AppError::NotFound(_)) => return Err(missing()),
@@ -272,12 +273,18 @@ impl App {
         };
         who.require(Capability::ManageCells)?;
         if let Some(by) = &change.confirmed_by {
-            return Err(AppError::refused("ALREADY_CONFIRMED", format!("cell change {id} was confirmed by {by}")));
+            return Err(AppError::rule(
+                "ALREADY_CONFIRMED",
+                Text::new("ALREADY_CONFIRMED").arg("what", "cell-change").arg("id", id.to_string()).arg("by", by),
+            ));
         }
         if user_name_key(&change.proposed_by) == user_name_key(&who.name) {
-            return Err(AppError::refused(
+            return Err(AppError::rule(
                 "TWO_PERSON_RULE",
-                format!("cell change {id} was proposed by {}: another user confirms it", change.proposed_by),
+                Text::new("TWO_PERSON_RULE")
+                    .arg("what", "cell-change")
+                    .arg("id", id.to_string())
+                    .arg("by", &change.proposed_by),
             ));
         }
         let held = self.occupants(&change.agreement_id).await?;
@@ -289,15 +296,17 @@ impl App {
             .map(|c| c.cell_id.as_str())
             .collect();
         if !occupied.is_empty() {
-            return Err(AppError::refused(
+            return Err(AppError::rule(
                 "CELL_OCCUPIED",
-                format!("cell change {id} removes cells people are held in: {}; move them first", occupied.join(", ")),
+                Text::new("CELL_OCCUPIED").arg("id", id.to_string()).arg("cells", occupied.join(", ")),
             ));
         }
         self.store().confirm_cell_change(id, &actor(who, now, None)).await.map_err(|e| match e {
-            StoreError::Refused(m) if m.starts_with("two-person rule") => AppError::refused("TWO_PERSON_RULE", m),
-            StoreError::Refused(m) if m.contains("already confirmed") => AppError::refused("ALREADY_CONFIRMED", m),
-            StoreError::Stale(m) => AppError::refused("STALE", m),
+            StoreError::Refused(m) if m.starts_with("two-person rule") => crate::error::two_person_detail(m),
+            StoreError::Refused(m) if m.contains("already confirmed") => {
+                AppError::rule("ALREADY_CONFIRMED", Text::new("ALREADY_CONFIRMED.detail").arg("detail", m))
+            }
+            StoreError::Stale(m) => AppError::rule("STALE", Text::new("STALE").arg("detail", m)),
             other => other.into(),
         })
     }
@@ -401,10 +410,10 @@ mod tests {
             panic!("bad rows must be refused")
         };
         assert_eq!(field, "kind");
-        assert!(message.starts_with("3 cell rows cannot be used: nothing was imported"), "{message}");
-        assert!(message.contains("line 3: kind:"), "{message}");
-        assert!(message.contains("line 4: facility_id:"), "{message}");
-        assert!(message.contains("line 5: cell_id: B1 is listed twice"), "{message}");
+        assert!(message.to_string().starts_with("3 cell rows cannot be used: nothing was imported"), "{message}");
+        assert!(message.to_string().contains("line 3: kind:"), "{message}");
+        assert!(message.to_string().contains("line 4: facility_id:"), "{message}");
+        assert!(message.to_string().contains("line 5: cell_id: B1 is listed twice"), "{message}");
         let field_of = |bytes: &[u8]| match read_cells(&who, &upload(bytes, None), &a) {
             Err(AppError::Invalid { field, .. }) => field,
             other => panic!("{other:?}"),
@@ -422,7 +431,7 @@ mod tests {
             panic!("a cell outside the scope must be refused")
         };
         assert_eq!(field, "facility_id");
-        assert!(message.contains("line 2: facility_id: \"cecot\" is outside your scope"), "{message}");
+        assert!(message.to_string().contains("line 2: facility_id: \"cecot\" is outside your scope"), "{message}");
         let here = officer(Some(vec!["cecot".into()]));
         assert_eq!(read_cells(&here, &upload(csv, None), &a).unwrap().len(), 1);
     }

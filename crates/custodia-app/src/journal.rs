@@ -118,7 +118,10 @@ impl App {
     ) -> AppResult<ConsistencyProof> {
         let new_size = self.tree_size(size).await?;
         if old_size == 0 || old_size > new_size {
-            return Err(AppError::invalid("old_size", format!("must be between 1 and the tree size {new_size}")));
+            return Err(AppError::invalid(
+                "old_size",
+                custodia_i18n::Text::new("INVALID.old-size").arg("size", new_size.to_string()),
+            ));
         }
         self.with_leaves(new_size, move |leaves| {
             let path = merkle::consistency_proof(old_size, new_size, leaves)
@@ -148,7 +151,10 @@ impl App {
         let size = self.store().journal_size().await?;
         let end = to.unwrap_or(size).min(size);
         if from > end {
-            return Err(AppError::invalid("from", format!("must not be after the end of the export ({end})")));
+            return Err(AppError::invalid(
+                "from",
+                custodia_i18n::Text::new("INVALID.after-end").arg("end", end.to_string()),
+            ));
         }
         let mut at = from;
         let mut buf = Vec::with_capacity(1 << 20);
@@ -187,11 +193,12 @@ impl App {
     async fn tree_size(&self, requested: Option<u64>) -> AppResult<u64> {
         let current = self.store().journal_size().await?;
         match requested {
-            None if current == 0 => Err(AppError::refused("EMPTY_JOURNAL", "the journal has no events yet")),
+            None if current == 0 => Err(AppError::rule("EMPTY_JOURNAL", custodia_i18n::Text::new("EMPTY_JOURNAL"))),
             None => Ok(current),
-            Some(0) => Err(AppError::invalid("size", "must be at least 1")),
+            Some(0) => Err(AppError::invalid("size", custodia_i18n::Text::new("INVALID.at-least").count("min", 1))),
             Some(size) if size > current => {
-                Err(AppError::invalid("size", format!("{size} is beyond the journal, which has {current} events")))
+                let text = custodia_i18n::Text::new("INVALID.beyond-journal").arg("size", size.to_string());
+                Err(AppError::invalid("size", text.arg("events", current.to_string())))
             }
             Some(size) => Ok(size),
         }

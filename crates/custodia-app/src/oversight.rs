@@ -21,6 +21,7 @@ use crate::access::{Capability, Principal};
 use crate::error::{AppError, AppResult};
 pub(crate) use crate::fields::required_text;
 use crate::{App, actor};
+use custodia_i18n::Text;
 
 /// Longest report or addendum, in bytes.
 pub const MAX_REPORT_BYTES: usize = 20_000;
@@ -120,39 +121,42 @@ pub struct LegalBasisFinding {
 /// Refuses a reported time in the future (beyond a small clock skew).
 fn not_future(field: &str, at: &Timestamp, now: &Timestamp) -> AppResult<()> {
     if at.unix_seconds() > now.unix_seconds().saturating_add(CLOCK_SKEW_SECONDS) {
-        return Err(AppError::invalid(field, format!("{} is in the future (now is {})", at.as_str(), now.as_str())));
+        return Err(AppError::invalid(
+            field,
+            Text::new("INVALID.in-future").arg("at", at.as_str()).arg("now", now.as_str()),
+        ));
     }
     Ok(())
 }
 
 fn list_items(field: &str, list: &[String]) -> AppResult<Vec<String>> {
     if list.len() > MAX_ITEMS {
-        return Err(AppError::invalid(field, format!("at most {MAX_ITEMS} items")));
+        return Err(AppError::invalid(field, crate::fields::items(MAX_ITEMS)));
     }
     list.iter().enumerate().map(|(i, t)| required_text(&format!("{field}[{i}]"), t, MAX_ITEM_BYTES)).collect()
 }
 
 fn not_pending(row: &IncidentRow, recipient: Recipient) -> AppError {
-    let why = if row.notifications.iter().any(|n| n.recipient == recipient) {
-        "was already recorded as sent"
-    } else {
-        "is not required for this incident"
-    };
-    AppError::refused("NOT_PENDING", format!("the notification of {} {why}", recipient.as_str()))
+    let why = if row.notifications.iter().any(|n| n.recipient == recipient) { "sent" } else { "not-required" };
+    AppError::rule("NOT_PENDING", Text::new("NOT_PENDING").arg("recipient", recipient.as_str()).arg("why", why))
 }
 
 fn recommendation_refused(from: RecommendationState, to: RecommendationState) -> AppError {
-    AppError::refused(
+    AppError::rule(
         "RECOMMENDATION_STATE",
-        format!("a recommendation cannot go from {} to {}", from.as_str(), to.as_str()),
+        Text::new("RECOMMENDATION_STATE").arg("from", from.as_str()).arg("to", to.as_str()),
     )
 }
 
 fn investigation_refused(refusal: InvestigationRefusal) -> AppError {
     match refusal {
         // A finding on a move that is not closing is a wrong field, not a rule.
-        InvestigationRefusal::FindingWithoutClosing => AppError::invalid("finding", refusal.message()),
-        _ => AppError::refused(refusal.code(), refusal.message()),
+        InvestigationRefusal::FindingWithoutClosing => AppError::invalid("finding", Text::new("FINDING_NOT_CLOSING")),
+        InvestigationRefusal::FindingRequired => AppError::rule("FINDING_REQUIRED", Text::new("FINDING_REQUIRED")),
+        InvestigationRefusal::IllegalMove { from, to } => AppError::rule(
+            "INVESTIGATION_STATE",
+            Text::new("INVESTIGATION_STATE").arg("from", from.as_str()).arg("to", to.as_str()),
+        ),
     }
 }
 
@@ -219,7 +223,10 @@ impl App {
             if found.case.agreement_id != agreement_id {
                 return Err(AppError::invalid(
                     "case_id",
-                    format!("case {case_id} is a case of {}, not of {agreement_id}", found.case.agreement_id),
+                    Text::new("INVALID.other-agreement")
+                        .arg("case", case_id.to_string())
+                        .arg("of", &found.case.agreement_id)
+                        .arg("agreement", agreement_id),
                 ));
             }
         }
@@ -235,7 +242,7 @@ impl App {
 
     /// The incident, if it exists and is in the caller's scope ("not found" otherwise, alike).
     pub async fn incident(&self, who: &Principal, id: i64) -> AppResult<IncidentRow> {
-        let missing = || AppError::not_found(format!("incident {id} does not exist"));
+        let missing = || AppError::no_such("incident", id);
         let row = self.store().incident(id).await?.ok_or_else(missing)?;
         if self.sees_record(who, &row.agreement_id, row.case_id).await? { Ok(row) } else { Err(missing()) }
     }
@@ -267,7 +274,10 @@ impl App {
         not_future("at", at, now)?;
         let occurred = Timestamp::parse(&row.occurred_at).map(|t| t.unix_seconds()).unwrap_or(i64::MIN);
         if at.unix_seconds() < occurred {
-            return Err(AppError::invalid("at", format!("is before the incident occurred ({})", row.occurred_at)));
+            return Err(AppError::invalid(
+                "at",
+                Text::new("INVALID.before-incident").arg("occurred", &row.occurred_at),
+            ));
         }
         if !row.notifications.iter().any(|n| n.recipient == recipient && n.sent_at_unix.is_none()) {
             return Err(not_pending(&row, recipient));
@@ -307,12 +317,9 @@ impl App {
             return Err(investigation_refused(InvestigationRefusal::FindingWithoutClosing));
         }
         let Some(investigation) = &row.investigation else {
-            return Err(AppError::refused(
+            return Err(AppError::rule(
                 "NO_INVESTIGATION",
-                format!(
-                    "incident {id} is a {} and has no investigation (only a torture allegation opens one)",
-                    row.kind.as_str()
-                ),
+                Text::new("NO_INVESTIGATION").arg("id", id.to_string()).arg("kind", row.kind.as_str()),
             ));
         };
         investigation.check_move(to, finding).map_err(investigation_refused)?;
@@ -320,8 +327,12 @@ impl App {
         self.store().update_incident(id, &update, &actor(who, now, None)).await.map_err(|e| match e {
             // Another request moved it meanwhile; the store's refusal reads `CODE: message`.
             StoreError::Refused(text) => match text.split_once(": ") {
-                Some((code, message)) => AppError::refused(code, message),
-                None => AppError::refused("INVESTIGATION_STATE", text),
+                Some((code, message)) => {
+                    AppError::refused(code, Text::new("INVESTIGATION_STATE.detail").arg("detail", message))
+                }
+                None => {
+                    AppError::rule("INVESTIGATION_STATE", Text::new("INVESTIGATION_STATE.detail").arg("detail", text))
+                }
             },
             other => AppError::from(other),
         })
@@ -363,7 +374,7 @@ impl App {
 
     /// The inspection, if it exists and its agreement is in the caller's scope.
     pub async fn inspection(&self, who: &Principal, id: i64) -> AppResult<InspectionRow> {
-        let missing = || AppError::not_found(format!("inspection {id} does not exist"));
+        let missing = || AppError::no_such("inspection", id);
         let row = self.store().inspection(id).await?.ok_or_else(missing)?;
         if who.sees_agreement(&row.agreement_id) { Ok(row) } else { Err(missing()) }
     }
@@ -416,7 +427,9 @@ impl App {
         let row = self.inspection(who, id).await?;
         who.require(Capability::FileInspection)?;
         let Some((_, from)) = row.inspection.recommendations.get(index) else {
-            return Err(AppError::not_found(format!("inspection {id} has no recommendation {index}")));
+            return Err(AppError::NotFound(
+                Text::new("NOT_FOUND.recommendation").arg("id", id.to_string()).arg("index", index.to_string()),
+            ));
         };
         let from = *from;
         if !from.can_become(to) {

@@ -394,7 +394,7 @@ impl App {
     /// The person, if they exist and the caller sees them (through `under` only, when given);
     /// "not found" otherwise, alike.
     pub async fn person_in_scope(&self, who: &Principal, id: i64, under: Option<&str>) -> AppResult<PersonInScope> {
-        let missing = || AppError::not_found(format!("person {id} does not exist"));
+        let missing = || AppError::no_such("person", id);
         let Some(custodia_store::PersonRow { sending_state, version, record_seq: event_seq, record, .. }) =
             self.store().person_by_id(id).await?
         else {
@@ -899,7 +899,7 @@ fn custody_basis(agreement: &Agreement, record: &PersonData, row: &CaseRow) -> C
 
 /// A date field (`YYYY-MM-DD`).
 fn date(field: &str, text: &str) -> AppResult<Date> {
-    Date::parse(text).map_err(|e| AppError::invalid(field, format!("{text:?}: {e}")))
+    crate::fields::date(field, text)
 }
 
 /// The language of screening messages: `en` (default) or `es`.
@@ -907,12 +907,12 @@ fn language(lang: Option<&str>) -> AppResult<Language> {
     match lang {
         None | Some("en") => Ok(Language::En),
         Some("es") => Ok(Language::Es),
-        Some(other) => Err(AppError::invalid("lang", format!("{other:?} is not a language: en or es"))),
+        Some(other) => Err(AppError::invalid("lang", crate::fields::not_one_of(other, &["en", "es"]))),
     }
 }
 
 fn too_many_rows(max: usize, command: &str) -> AppError {
-    AppError::invalid("csv", format!("more than {max} rows: send the file in parts, or use {command}"))
+    AppError::invalid("csv", custodia_i18n::Text::new("INVALID.rows").count("max", max).arg("command", command))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1056,14 +1056,14 @@ impl LocatorKey {
             {
                 Ok(Self::Name(name.trim().to_lowercase(), year))
             }
-            (Some(_), _, _) => Err(AppError::invalid("person_id", "give person_id alone, 1 to 256 characters")),
+            (Some(_), _, _) => Err(AppError::invalid("person_id", custodia_i18n::Text::new("INVALID.locator-id"))),
             (None, Some(_), None) | (None, None, Some(_)) => {
-                Err(AppError::invalid("birth_year", "give family_name and birth_year together"))
+                Err(AppError::invalid("birth_year", custodia_i18n::Text::new("INVALID.locator-together")))
             }
             (None, Some(_), Some(_)) => {
-                Err(AppError::invalid("birth_year", "family_name of 1 to 200 characters and a year 1850 to 2100"))
+                Err(AppError::invalid("birth_year", custodia_i18n::Text::new("INVALID.locator-name")))
             }
-            (None, None, None) => Err(AppError::invalid("person_id", "give person_id, or family_name and birth_year")),
+            (None, None, None) => Err(AppError::invalid("person_id", custodia_i18n::Text::new("INVALID.locator-none"))),
         }
     }
 
@@ -1144,7 +1144,7 @@ mod tests {
 
     fn invalid(e: AppError) -> (String, String) {
         match e {
-            AppError::Invalid { field, message } => (field, message),
+            AppError::Invalid { field, message } => (field, message.to_string()),
             other => panic!("{other:?}"),
         }
     }

@@ -45,10 +45,9 @@ impl App {
     pub async fn open(config: &Config) -> AppResult<Self> {
         let target = config.target();
         if !custodia_store::register_exists(&target).await.map_err(|e| store_error(config, e))? {
-            return Err(AppError::NotFound(format!(
-                "no register at {}: create one with `custodia init --admin NAME` (or point --data-dir / --database at an existing one)",
-                place(config)
-            )));
+            return Err(AppError::NotFound(
+                custodia_i18n::Text::new("NOT_FOUND.register").arg("place", place(config).to_string()),
+            ));
         }
         let store = Store::open(&target).await.map_err(|e| store_error(config, e))?;
         let key = custodia_store::keyfile::load_or_create(&config.signing_key_path(), false).map_err(key_error)?;
@@ -67,7 +66,7 @@ impl App {
         if custodia_store::register_exists(&target).await.map_err(|e| store_error(config, e))? {
             return Err(AppError::Conflict {
                 field: None,
-                message: format!("a register already exists at {}: nothing was changed", place(config)),
+                message: custodia_i18n::Text::new("CONFLICT.register-exists").arg("place", place(config).to_string()),
             });
         }
         if let Target::DataDir(dir) = &target {

@@ -14,6 +14,7 @@ use crate::access::{
 };
 use crate::error::{AppError, AppResult};
 use crate::{App, actor};
+use custodia_i18n::Text;
 
 /// Most agreement or facility ids in one user's scope.
 pub const MAX_SCOPE_ITEMS: usize = 1000;
@@ -41,13 +42,18 @@ pub fn token_expiry(
 ) -> AppResult<Option<Timestamp>> {
     let at = match (expires_in, expires_at) {
         (None, None) => return Ok(None),
-        (Some(_), Some(_)) => return Err(AppError::invalid("expires_in", "give expires_in or expires_at, not both")),
+        (Some(_), Some(_)) => {
+            return Err(AppError::invalid(
+                "expires_in",
+                Text::new("INVALID.not-both").arg("a", "expires_in").arg("b", "expires_at"),
+            ));
+        }
         (Some(text), None) => {
             let seconds = lifetime_seconds(text).ok_or_else(|| {
-                AppError::invalid("expires_in", format!("{text:?} is not a lifetime such as 30d, 8h, 90m or 3600s"))
+                AppError::invalid("expires_in", Text::new("INVALID.lifetime").arg("value", format!("{text:?}")))
             })?;
             if seconds > MAX_TOKEN_LIFETIME_SECONDS {
-                return Err(AppError::invalid("expires_in", "must be at most ten years"));
+                return Err(AppError::invalid("expires_in", Text::new("INVALID.ten-years")));
             }
             Timestamp::from_unix_seconds(now.unix_seconds().saturating_add(seconds))
                 .map_err(|e| AppError::invalid("expires_in", e))?
@@ -56,10 +62,10 @@ pub fn token_expiry(
     };
     let field = if expires_in.is_some() { "expires_in" } else { "expires_at" };
     if at.unix_seconds() <= now.unix_seconds() {
-        return Err(AppError::invalid(field, "must be in the future"));
+        return Err(AppError::invalid(field, crate::fields::future()));
     }
     if at.unix_seconds() - now.unix_seconds() > MAX_TOKEN_LIFETIME_SECONDS {
-        return Err(AppError::invalid(field, "must be at most ten years away"));
+        return Err(AppError::invalid(field, Text::new("INVALID.ten-years-away")));
     }
     Ok(Some(at))
 }
@@ -137,7 +143,12 @@ impl AccessWarning {
         }
     }
 
-    /// For people.
+    /// For people, in `language` (the catalogue's message of the code).
+    pub fn text(self, language: custodia_i18n::Language) -> String {
+        custodia_i18n::text(language, self.code(), &[])
+    }
+
+    /// For people, in English.
     pub const fn message(self) -> &'static str {
         match self {
             Self::SingleAdmin => {
@@ -164,21 +175,21 @@ impl std::fmt::Debug for IssuedToken {
 
 fn check_scope(field: &str, items: &[String], known: Option<&[String]>) -> AppResult<()> {
     if items.is_empty() || items.len() > MAX_SCOPE_ITEMS {
-        return Err(AppError::invalid(field, format!("must list 1 to {MAX_SCOPE_ITEMS} ids, or \"*\"")));
+        return Err(AppError::invalid(field, Text::new("INVALID.scope").count("max", MAX_SCOPE_ITEMS)));
     }
     for item in items {
         if item == "*" {
             continue;
         }
         if item.trim().is_empty() || item.len() > 64 {
-            return Err(AppError::invalid(field, format!("{item:?} is not an id")));
+            return Err(AppError::invalid(field, Text::new("INVALID.not-an-id").arg("value", format!("{item:?}"))));
         }
         if let Some(known) = known
             && !known.iter().any(|k| k == item)
         {
             return Err(AppError::invalid(
                 field,
-                format!("{item:?} is not an agreement of this register (known: {})", known.join(", ")),
+                Text::new("INVALID.unknown-agreement").arg("value", format!("{item:?}")).arg("known", known.join(", ")),
             ));
         }
     }
@@ -193,7 +204,7 @@ pub(crate) async fn check_password(password: Option<String>) -> AppResult<Option
     match password {
         None => Ok(None),
         Some(p) if p.chars().count() < 12 || p.len() > MAX_PASSWORD_BYTES => {
-            Err(AppError::invalid("password", format!("must be 12 characters to {MAX_PASSWORD_BYTES} bytes")))
+            Err(AppError::invalid("password", Text::new("INVALID.password").count("max", MAX_PASSWORD_BYTES)))
         }
         Some(p) => hash_password_blocking(p).await.map(Some).map_err(AppError::Internal),
     }
@@ -202,10 +213,7 @@ pub(crate) async fn check_password(password: Option<String>) -> AppResult<Option
 fn check_label(label: &str) -> AppResult<String> {
     let label = label.trim();
     if label.is_empty() || label.len() > MAX_LABEL_BYTES || label.chars().any(char::is_control) {
-        return Err(AppError::invalid(
-            "label",
-            format!("must be 1 to {MAX_LABEL_BYTES} bytes without control characters"),
-        ));
+        return Err(AppError::invalid("label", Text::new("INVALID.label").count("max", MAX_LABEL_BYTES)));
     }
     Ok(label.to_owned())
 }
@@ -220,8 +228,8 @@ impl App {
     /// token's expiry, for at most `token_cache_ms`). An unknown, revoked or expired token, or one
     /// of a disabled user, identifies nobody.
     pub async fn user_for_token_hash(&self, hash: &[u8; 32], now: &Timestamp) -> AppResult<Authenticated> {
-        let refused = |why: &str| AppError::Unauthenticated(format!("the token is not valid ({why})"));
-        let found = self.store().user_by_token(hash).await?.ok_or_else(|| refused("unknown or revoked"))?;
+        let refused = |why: &'static str| AppError::Unauthenticated(Text::new("UNAUTHENTICATED.token").arg("why", why));
+        let found = self.store().user_by_token(hash).await?.ok_or_else(|| refused("unknown"))?;
         let expires_at_unix = match found.expires_at.as_deref() {
             None => None,
             Some(text) => Some(Timestamp::parse(text).map_err(AppError::Internal)?.unix_seconds()),
@@ -230,9 +238,9 @@ impl App {
             return Err(refused("expired"));
         }
         if found.user.disabled_at.is_some() {
-            return Err(refused("the user is disabled"));
+            return Err(refused("disabled"));
         }
-        let principal = Principal::from_user(&found.user).ok_or_else(|| refused("unknown role"))?;
+        let principal = Principal::from_user(&found.user).ok_or_else(|| refused("role"))?;
         Ok(Authenticated { principal, expires_at_unix })
     }
 
@@ -242,7 +250,7 @@ impl App {
         let name = check_user_name("name", &request.name)?;
         if Role::parse(&request.role).is_none() {
             let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
-            return Err(AppError::invalid("role", format!("{:?} is not one of {}", request.role, roles.join(", "))));
+            return Err(AppError::invalid("role", crate::fields::not_one_of(&request.role, &roles)));
         }
         let known: Vec<String> = self.store().agreement_ids().await?.into_iter().map(|a| a.agreement_id).collect();
         check_scope("agreements", &request.agreements, Some(&known))?;
@@ -290,14 +298,11 @@ impl App {
         now: &Timestamp,
     ) -> AppResult<UserChangeOutcome> {
         who.require(Capability::ManageUsers)?;
-        let current = self
-            .user_named(&request.name)
-            .await?
-            .ok_or_else(|| AppError::not_found(format!("user {} does not exist", request.name)))?;
+        let current = self.user_named(&request.name).await?.ok_or_else(|| AppError::no_such("user", &request.name))?;
         let role = request.role.unwrap_or_else(|| current.role.clone());
         if Role::parse(&role).is_none() {
             let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
-            return Err(AppError::invalid("role", format!("{role:?} is not one of {}", roles.join(", "))));
+            return Err(AppError::invalid("role", crate::fields::not_one_of(&role, &roles)));
         }
         let agreements = request.agreements.unwrap_or_else(|| current.agreements.clone());
         let known: Vec<String> = self.store().agreement_ids().await?.into_iter().map(|a| a.agreement_id).collect();
@@ -305,7 +310,7 @@ impl App {
         let facilities = request.facilities.unwrap_or_else(|| current.facilities.clone());
         check_scope("facilities", &facilities, None)?;
         if role == current.role && agreements == current.agreements && facilities == current.facilities {
-            return Err(AppError::invalid("role", "changes nothing: give a new role, agreements or facilities"));
+            return Err(AppError::invalid("role", Text::new("INVALID.no-change")));
         }
         let change = UserChange {
             kind: UserChangeKind::Update,
@@ -328,14 +333,20 @@ impl App {
             .await?
             .into_iter()
             .find(|c| c.id == id)
-            .ok_or_else(|| AppError::not_found(format!("user change {id} does not exist")))?;
+            .ok_or_else(|| AppError::no_such("user-change", id))?;
         if let Some(by) = &change.confirmed_by {
-            return Err(AppError::refused("ALREADY_CONFIRMED", format!("user change {id} was confirmed by {by}")));
+            return Err(AppError::rule(
+                "ALREADY_CONFIRMED",
+                Text::new("ALREADY_CONFIRMED").arg("what", "user-change").arg("id", id.to_string()).arg("by", by),
+            ));
         }
         if user_name_key(&change.proposed_by) == user_name_key(&who.name) {
-            return Err(AppError::refused(
+            return Err(AppError::rule(
                 "TWO_PERSON_RULE",
-                format!("user change {id} was proposed by {}: another admin confirms it", change.proposed_by),
+                Text::new("TWO_PERSON_RULE")
+                    .arg("what", "user-change")
+                    .arg("id", id.to_string())
+                    .arg("by", &change.proposed_by),
             ));
         }
         if change.kind == UserChangeKind::Create {
@@ -347,7 +358,7 @@ impl App {
     /// Every user change, pending ones first (admins and auditors: auditors read every access change).
     pub async fn user_changes(&self, who: &Principal) -> AppResult<Vec<UserChangeRow>> {
         if who.role != Role::Admin && who.role != Role::Auditor {
-            return Err(AppError::Forbidden(format!("the {} role may not read access changes", who.role.as_str())));
+            return Err(AppError::Forbidden(Text::new("FORBIDDEN.access-changes").arg("role", who.role.as_str())));
         }
         let mut changes = self.store().user_changes().await?;
         changes.sort_by_key(|c| (c.confirmed_by.is_some(), c.id));
@@ -371,13 +382,10 @@ impl App {
         who.require(Capability::ManageUsers)?;
         let user = self.existing_user(name).await?;
         if user.disabled_at.is_some() {
-            return Err(AppError::refused("ALREADY_DISABLED", format!("user {} is already disabled", user.name)));
+            return Err(AppError::rule("ALREADY_DISABLED", Text::new("ALREADY_DISABLED").arg("name", &user.name)));
         }
         if user.role == Role::Admin.as_str() && self.enabled_admins().await? <= 1 {
-            return Err(AppError::refused(
-                "LAST_ADMIN",
-                format!("user {} is the last enabled admin: appoint another admin first", user.name),
-            ));
+            return Err(AppError::rule("LAST_ADMIN", Text::new("LAST_ADMIN").arg("name", &user.name)));
         }
         Ok(self.store().disable_user(&user_name_key(&user.name), &actor(who, now, None)).await?)
     }
@@ -390,12 +398,12 @@ impl App {
         who.require(Capability::ManageUsers)?;
         let user = self.existing_user(name).await?;
         if user.disabled_at.is_none() {
-            return Err(AppError::refused("NOT_DISABLED", format!("user {} is not disabled", user.name)));
+            return Err(AppError::rule("NOT_DISABLED", Text::new("NOT_DISABLED").arg("name", &user.name)));
         }
         if user.enable_proposed_by.as_deref().is_some_and(|by| user_name_key(by) == user_name_key(&who.name)) {
-            return Err(AppError::refused(
+            return Err(AppError::rule(
                 "TWO_PERSON_RULE",
-                format!("enabling user {} was proposed by {}: another admin confirms it", user.name, who.name),
+                Text::new("TWO_PERSON_RULE").arg("what", "enable").arg("id", &user.name).arg("by", &who.name),
             ));
         }
         let single = self.enabled_admins().await? <= 1;
@@ -416,7 +424,7 @@ impl App {
         if taken {
             return Err(AppError::Conflict {
                 field: Some("name".into()),
-                message: format!("user {name} already exists (names compare ignoring case and surrounding spaces)"),
+                message: Text::new("CONFLICT.user-exists").arg("name", name),
             });
         }
         Ok(())
@@ -443,7 +451,7 @@ impl App {
 
     /// The user with this name, or "not found".
     async fn existing_user(&self, name: &str) -> AppResult<UserRow> {
-        self.user_named(name).await?.ok_or_else(|| AppError::not_found(format!("user {name} does not exist")))
+        self.user_named(name).await?.ok_or_else(|| AppError::no_such("user", name))
     }
 
     /// The user with this name (compared as names are: NFC, trimmed, lower-cased).
@@ -485,10 +493,7 @@ impl App {
         let label = check_label(label)?;
         let user = self.existing_user(name).await?;
         if user.disabled_at.is_some() {
-            return Err(AppError::refused(
-                "USER_DISABLED",
-                format!("user {} is disabled: no token is issued", user.name),
-            ));
+            return Err(AppError::rule("USER_DISABLED", Text::new("USER_DISABLED").arg("name", &user.name)));
         }
         let host = custodia_store::Actor { name: "host".into(), recorded_at: now.clone(), occurred_at: None };
         self.issue(&user.name, &label, expires_at, &host).await
@@ -510,7 +515,7 @@ impl App {
     pub async fn revoke_token(&self, who: &Principal, id: i64, now: &Timestamp) -> AppResult<TokenRow> {
         let visible = self.tokens(who).await?;
         if !visible.iter().any(|t| t.id == id) {
-            return Err(AppError::not_found(format!("token {id} does not exist")));
+            return Err(AppError::no_such("token", id));
         }
         Ok(self.store().revoke_token(id, &actor(who, now, None)).await?)
     }
@@ -541,7 +546,7 @@ impl App {
                 let by = custodia_store::Actor { name: u.name.clone(), recorded_at: now.clone(), occurred_at: None };
                 self.issue(&u.name, "login", expires_at, &by).await
             }
-            _ => Err(AppError::Unauthenticated("wrong user name or password".into())),
+            _ => Err(AppError::Unauthenticated(Text::new("UNAUTHENTICATED.sign-in"))),
         }
     }
 }
@@ -564,7 +569,8 @@ mod tests {
             assert_eq!(err.code(), "INVALID", "{bad}");
         }
         let past = token_expiry(&now, None, Some("2026-12-05T08:00:00Z")).unwrap_err();
-        assert_eq!(past, AppError::invalid("expires_at", "must be in the future"));
+        assert_eq!(past, AppError::invalid("expires_at", crate::fields::future()));
+        assert_eq!(past.message(custodia_i18n::Language::Es), "debe estar en el futuro");
         assert!(token_expiry(&now, None, Some("2037-01-01T00:00:00Z")).is_err(), "more than ten years");
         assert!(token_expiry(&now, None, Some("tomorrow")).is_err());
         assert!(token_expiry(&now, Some("1h"), Some("2027-01-01T00:00:00Z")).is_err(), "not both");

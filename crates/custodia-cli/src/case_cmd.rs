@@ -349,7 +349,9 @@ fn print_case(row: &CaseRow) -> CmdResult {
 /// facts`), the rest as every register command does.
 fn case_failure(e: AppError) -> Failure {
     match e {
-        AppError::Refused { message, .. } if message.starts_with("case ") => Failure::Input(message),
+        AppError::Refused { message, .. } if message.key() == Some("msg-case-step-refused") => {
+            Failure::Input(message.render(crate::language()))
+        }
         other => app_failure(other),
     }
 }

@@ -202,7 +202,7 @@ fn extras_file(path: &Path) -> Result<Vec<(u64, custodia_core::billing::ExtraFie
 fn draft_failure(e: AppError, path: Option<&Path>, lines: &[u64]) -> Failure {
     match (e, path) {
         (AppError::Invalid { field, message }, Some(path)) if field.starts_with("extras[") => {
-            let mut text = format!("{field}: {message}");
+            let mut text = format!("{field}: {}", message.render(crate::language()));
             for (i, line) in lines.iter().enumerate() {
                 text = text.replace(&format!("extras[{i}]."), &format!("{}:{line}: ", path.display()));
             }

@@ -120,7 +120,7 @@ async fn open_host(register: &RegisterArgs, key: Option<&KeyArgs>) -> Result<cus
 /// A failure of the application layer, naming the command's flag instead of the request field.
 fn flag_failure(e: AppError, flag: &str) -> Failure {
     match e {
-        AppError::Invalid { message, .. } => Failure::Input(format!("{flag}: {message}")),
+        AppError::Invalid { message, .. } => Failure::Input(format!("{flag}: {}", message.render(crate::language()))),
         other => app_failure(other),
     }
 }

@@ -25,7 +25,8 @@ mod user_cmd;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use custodia_i18n::Language;
 
 /// An error that ends the command, with the exit status it deserves.
 #[derive(Debug)]
@@ -50,6 +51,24 @@ impl From<std::io::Error> for Failure {
 
 pub(crate) type CmdResult = Result<(), Failure>;
 
+/// The language of the messages people read (`--lang`, `CUSTODIA_LANG`; docs/languages.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Lang {
+    /// English.
+    En,
+    /// Spanish.
+    Es,
+}
+
+/// The language chosen for this run (set once, in `main`, from `--lang` / `CUSTODIA_LANG`).
+static LANGUAGE: std::sync::OnceLock<Language> = std::sync::OnceLock::new();
+
+/// The language of error, refusal and alert messages and of `screen --explain` (English unless
+/// `--lang es` or `CUSTODIA_LANG=es`).
+pub(crate) fn language() -> Language {
+    LANGUAGE.get().copied().unwrap_or(Language::En)
+}
+
 /// Parses a `YYYY-MM-DD` command-line value.
 pub(crate) fn parse_date_arg(text: &str) -> Result<custodia_core::Date, String> {
     custodia_core::Date::parse(text).map_err(|e| e.to_string())
@@ -72,6 +91,10 @@ Reference: docs/command-line.md (every command), docs/ (the reference pages); gu
 #[derive(Debug, Parser)]
 #[command(name = "custodia", version, about, long_about = None, after_help = AFTER_HELP, propagate_version = true)]
 struct Cli {
+    /// Language of error, refusal and alert messages and of `screen --explain`: en or es.
+    /// Codes (`ON_HOLD`, `E07`) and machine output (CSV, JSON fields) never change with it.
+    #[arg(long, global = true, value_enum, env = "CUSTODIA_LANG", default_value_t = Lang::En)]
+    lang: Lang,
     #[command(subcommand)]
     command: Command,
 }
@@ -209,6 +232,10 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let _ = LANGUAGE.set(match cli.lang {
+        Lang::En => Language::En,
+        Lang::Es => Language::Es,
+    });
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Input(message)) => {

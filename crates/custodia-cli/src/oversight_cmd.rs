@@ -51,12 +51,16 @@ pub(crate) fn run_alerts(args: &AlertsArgs) -> CmdResult {
             let list: Vec<serde_json::Value> = alerts
                 .iter()
                 .map(|a| {
-                    serde_json::json!({"code": a.kind.code(), "severity": a.kind.severity().as_str(), "subject": a.subject, "reason": a.reason})
+                    serde_json::json!({"code": a.kind.code(), "severity": a.kind.severity().as_str(), "subject": a.subject, "reason": custodia_i18n::facts::alert_reason(a).render(crate::language())})
                 })
                 .collect();
             writeln!(out, "{}", serde_json::to_string(&list).map_err(anyhow::Error::from)?)?;
         } else if alerts.is_empty() {
-            writeln!(out, "no open alerts for {} on {on}", args.agreement)?;
+            let args = [
+                ("agreement", custodia_i18n::Arg::from(args.agreement.as_str())),
+                ("on", custodia_i18n::Arg::from(on.to_string())),
+            ];
+            writeln!(out, "{}", custodia_i18n::text(crate::language(), "msg-cli-no-alerts", &args))?;
         } else {
             for a in &alerts {
                 writeln!(
@@ -65,7 +69,7 @@ pub(crate) fn run_alerts(args: &AlertsArgs) -> CmdResult {
                     a.kind.severity().as_str(),
                     a.kind.code(),
                     a.subject,
-                    a.reason
+                    custodia_i18n::facts::alert_reason(a).render(crate::language())
                 )?;
             }
         }

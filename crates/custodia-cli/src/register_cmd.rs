@@ -97,13 +97,22 @@ pub(crate) struct Session {
 
 /// A failure of the application layer as the command line reports it: rule refusals, bad input,
 /// scope and role (exit 2); the register failing (exit 1).
+/// Messages are in the language of `--lang` / `CUSTODIA_LANG`; codes never change with it.
 pub(crate) fn app_failure(e: custodia_app::AppError) -> Failure {
     use custodia_app::AppError as E;
+    let language = crate::language();
+    let message = e.message(language);
     match e {
         E::Internal(detail) => Failure::Other(anyhow::anyhow!(detail)),
-        E::Invalid { field, message } => Failure::Input(format!("{field}: {message}")),
-        E::Unauthenticated(message) => Failure::Input(format!("{message}; nothing was changed")),
-        other => Failure::Input(format!("{}: {other}", other.code())),
+        E::Invalid { field, .. } => Failure::Input(format!("{field}: {message}")),
+        E::Unauthenticated(_) => Failure::Input(custodia_i18n::text(
+            language,
+            "msg-cli-nothing-changed",
+            &[("message", custodia_i18n::Arg::Text(message))],
+        )),
+        // `CODE: message`, the code once (a core refusal's message starts with it already).
+        other if message.starts_with(&format!("{}: ", other.code())) => Failure::Input(message),
+        other => Failure::Input(format!("{}: {message}", other.code())),
     }
 }
 
@@ -221,6 +230,7 @@ pub(crate) fn store_failure(e: custodia_store::StoreError) -> Failure {
 /// form editors jump to.
 fn file_problems(file: &std::path::Path, e: custodia_app::AppError) -> Failure {
     let custodia_app::AppError::Invalid { field, message } = e else { return app_failure(e) };
+    let message = message.render(crate::language());
     let shown = file.display();
     let mut lines = message.lines();
     let mut text = lines.next().map_or_else(|| format!("{shown}: {field}"), |first| format!("{shown}: {first}"));
@@ -341,9 +351,11 @@ pub(crate) fn run_import(command: &ImportCommand) -> CmdResult {
 fn import_failure(file: &std::path::Path, e: custodia_app::AppError) -> Failure {
     match e {
         custodia_app::AppError::Invalid { field, message } if field == "csv" => {
-            Failure::Input(format!("{}: {message}", file.display()))
+            Failure::Input(format!("{}: {}", file.display(), message.render(crate::language())))
         }
-        custodia_app::AppError::NotFound(message) => Failure::Input(format!("--agreement: {message}")),
+        custodia_app::AppError::NotFound(message) => {
+            Failure::Input(format!("--agreement: {}", message.render(crate::language())))
+        }
         other => app_failure(other),
     }
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use custodia_core::csv::{Delimiter, last_record_end, write_field, write_json_string};
-use custodia_core::eligibility::{Decision, Language, Outcome, Rule, Screener, SentenceFacts};
+use custodia_core::eligibility::{Decision, Outcome, Rule, Screener, SentenceFacts};
 use custodia_core::person::{Column, PersonHeader, PersonRecord, RowError};
 use custodia_core::table::{self, Row, Rows};
 use custodia_core::{Agreement, Date};
@@ -54,15 +54,6 @@ pub(crate) enum Format {
     Jsonl,
 }
 
-/// Message language for --explain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum Lang {
-    /// English.
-    En,
-    /// Spanish.
-    Es,
-}
-
 /// Arguments of `custodia screen`.
 #[derive(Debug, Args)]
 #[command(after_help = AFTER_HELP)]
@@ -86,9 +77,6 @@ pub(crate) struct ScreenArgs {
     /// this person_id).
     #[arg(long, value_name = "PERSON_ID", conflicts_with_all = ["out", "format"])]
     explain: Option<String>,
-    /// Language of the rule messages printed by --explain.
-    #[arg(long, value_enum, default_value_t = Lang::En, requires = "explain")]
-    lang: Lang,
     /// Field delimiter of the person file: `,` or `;` (default: detected from the header line).
     #[arg(long, value_name = ",|;", value_parser = parse_delimiter_arg)]
     delimiter: Option<Delimiter>,
@@ -622,10 +610,7 @@ fn explain(args: &ScreenArgs, agreement: &Agreement, id: &str) -> CmdResult {
     let screener = Screener::new(agreement);
     let pid_position = header.position(Column::PersonId).unwrap_or(0);
     let mut chunk = Vec::new();
-    let language = match args.lang {
-        Lang::En => Language::En,
-        Lang::Es => Language::Es,
-    };
+    let language = crate::language();
     while reader.next_chunk(&mut chunk)? {
         let mut rows = Rows::new(&chunk, reader.delimiter, header.field_count(), 0);
         while let Some(row) = rows.next() {

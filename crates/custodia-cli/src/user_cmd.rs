@@ -176,7 +176,12 @@ fn print_outcome(outcome: &UserChangeOutcome) -> CmdResult {
         )?;
     }
     if outcome.single_admin {
-        writeln!(out, "warning {}: {}", AccessWarning::SingleAdmin.code(), AccessWarning::SingleAdmin.message())?;
+        writeln!(
+            out,
+            "warning {}: {}",
+            AccessWarning::SingleAdmin.code(),
+            AccessWarning::SingleAdmin.text(crate::language())
+        )?;
     }
     Ok(())
 }
@@ -245,7 +250,7 @@ pub(crate) fn run_user(command: &UserCommand) -> CmdResult {
                 )?;
             }
             for w in warnings {
-                writeln!(out, "warning {}: {}", w.code(), w.message())?;
+                writeln!(out, "warning {}: {}", w.code(), w.text(crate::language()))?;
             }
             Ok(())
         }),

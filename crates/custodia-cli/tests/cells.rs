@@ -100,7 +100,29 @@ fn a_cell_change_needs_a_second_user(r: &Register) {
     let confirmed = r.ok(&["cells", "confirm", "1", "--actor", "warden"]);
     assert!(confirmed.starts_with("cell change 1 confirmed"), "{confirmed}");
     assert_eq!(r.verified_events(), size + 1);
-    assert!(r.refused(&["cells", "confirm", "1", "--actor", "warden"]).contains("ALREADY_CONFIRMED"));
+    let again = r.refused(&["cells", "confirm", "1", "--actor", "warden"]);
+    assert_eq!(again, "error: ALREADY_CONFIRMED: cell change 1 was confirmed by warden\n");
+    // Issue 14: the same refusal in Spanish, by `--lang es` or `CUSTODIA_LANG=es`: the code, the
+    // facts and the exit status stay; `--lang` wins over the environment.
+    let warden = r.token("warden", "prison_staff");
+    let spanish = "error: ALREADY_CONFIRMED: el cambio de celdas 1 ya lo confirmó warden\n";
+    let confirm = |lang: Option<&str>, env: Option<&str>| {
+        let mut command = r.command_bare();
+        command.args(["cells", "confirm", "1"]).env("CUSTODIA_TOKEN", &warden).env_remove("CUSTODIA_LANG");
+        if let Some(lang) = lang {
+            command.args(["--lang", lang]);
+        }
+        if let Some(env) = env {
+            command.env("CUSTODIA_LANG", env);
+        }
+        let out = command.output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        String::from_utf8(out.stderr).unwrap()
+    };
+    assert_eq!(confirm(Some("es"), None), spanish);
+    assert_eq!(confirm(None, Some("es")), spanish);
+    assert_eq!(confirm(Some("en"), Some("es")), again);
+    assert!(confirm(Some("fr"), None).contains("invalid value 'fr'"), "only en and es");
     assert!(r.ok(&admit("3", "B-201", "2015-10-20T12:00:00Z")).contains("→ in_custody"), "now within the standard");
     let listed = r.ok(&["cells", "changes", "--agreement", AGREEMENT]);
     assert!(listed.contains("confirmed by warden"), "{listed}");
@@ -114,6 +136,13 @@ fn a_cell_change_needs_a_second_user(r: &Register) {
     assert!(has(&shrunk, "CELL_ABOVE_FLOOR", "cell-norgerhaven/B-201"), "{shrunk:?}");
     assert!(shrunk.iter().any(|l| l.contains("3 held against a floor capacity of 2: 6 m² for 3: 2 m² per person")));
     assert!(has(&shrunk, "CELL_ABOVE_STANDARD", "cell-norgerhaven/B-201"), "{shrunk:?}");
+    let spanish = r.ok(&["alerts", "--agreement", AGREEMENT, "--on", "2015-10-21", "--lang", "es"]);
+    assert!(
+        spanish.lines().any(|l| l.contains("CELL_ABOVE_FLOOR")
+            && l.contains("cell-norgerhaven/B-201")
+            && l.contains("3 detenidos frente a un mínimo absoluto de 2: 6 m² para 3: 2 m² por persona")),
+        "{spanish}"
+    );
     assert!(!has(&cell_alerts(r, "2016-06-01"), "OVERRIDE_EXPIRED", "B-201"), "no override took it there");
 
     // (c) S-1 takes a second person with an override at 22:30 UTC on 20 October, which is

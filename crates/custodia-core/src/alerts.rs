@@ -124,8 +124,19 @@ pub struct Alert {
     pub kind: AlertKind,
     /// The case (or facility) concerned.
     pub subject: String,
-    /// Why, for a person to read.
+    /// Why, for a person to read (English).
     pub reason: String,
+    /// The facts `reason` states, by name (`release`, `hours` …): the catalogues (keyed by the
+    /// kind's code) write the same reason in every language from them (docs/languages.md).
+    pub facts: Vec<(&'static str, String)>,
+}
+
+/// Named facts of an alert.
+type Facts = Vec<(&'static str, String)>;
+
+/// `[("name", value.to_string()), …]`.
+macro_rules! facts {
+    ($($name:literal => $value:expr),* $(,)?) => { vec![$(($name, $value.to_string())),*] };
 }
 
 /// Days before `return_by` from which an unscheduled return is an alert (docs/lifecycle.md).
@@ -176,17 +187,22 @@ pub fn case_alerts(agreement: &Agreement, cases: &[CaseFacts<'_>]) -> Vec<Alert>
 
 fn case_alerts_of(agreement: &Agreement, facts: &CaseFacts<'_>, out: &mut Vec<Alert>) {
     let (case, day) = (facts.case, facts.zone_day);
-    let mut alert =
-        |kind: AlertKind, reason: String| out.push(Alert { kind, subject: facts.case_id.to_owned(), reason });
+    let mut alert = |kind: AlertKind, reason: String, facts_of: Facts| {
+        out.push(Alert { kind, subject: facts.case_id.to_owned(), reason, facts: facts_of });
+    };
     if case.state == CaseState::InTransit && case.on_hold() {
-        alert(AlertKind::HoldInTransit, "a legal hold stands while the person is in transit".into());
+        alert(AlertKind::HoldInTransit, "a legal hold stands while the person is in transit".into(), Facts::new());
     }
     match legal_basis(agreement, facts.person, day, case.custody_since()) {
         Ok(_) => {}
         Err(NoBasis::Served { release }) => {
-            alert(AlertKind::HeldBeyondRelease, format!("projected release was {release}"));
+            alert(
+                AlertKind::HeldBeyondRelease,
+                format!("projected release was {release}"),
+                facts!["release" => release],
+            );
         }
-        Err(no) => alert(AlertKind::NoLegalBasis, format!("on {day}: {no}")),
+        Err(no) => alert(AlertKind::NoLegalBasis, format!("on {day}: {no}"), facts!["day" => day, "why" => no]),
     }
     let screened_on = held_screening_day(case, day);
     let failed = screen_on(agreement, facts.person, screened_on).rules(Outcome::Fail);
@@ -195,6 +211,7 @@ fn case_alerts_of(agreement: &Agreement, facts: &CaseFacts<'_>, out: &mut Vec<Al
         alert(
             AlertKind::IneligibleInCustody,
             format!("the current record fails {} (screened as of {screened_on})", codes.join(";")),
+            facts!["rules" => codes.join(";"), "on" => screened_on],
         );
     }
     let custody = agreement.custody;
@@ -208,12 +225,17 @@ fn case_alerts_of(agreement: &Agreement, facts: &CaseFacts<'_>, out: &mut Vec<Al
                         "court order {} ({}) orders a return; none scheduled by {due}",
                         hold.reference, hold.authority
                     ),
+                    facts!["reference" => hold.reference, "authority" => hold.authority, "due" => due],
                 );
             }
         }
     }
     if day > agreement.ends {
-        alert(AlertKind::HeldAfterAgreementEnd, format!("the agreement ended on {}", agreement.ends));
+        alert(
+            AlertKind::HeldAfterAgreementEnd,
+            format!("the agreement ended on {}", agreement.ends),
+            facts!["ends" => agreement.ends],
+        );
     } else if case.state == CaseState::InCustody {
         let warn_from = agreement
             .ends
@@ -223,6 +245,7 @@ fn case_alerts_of(agreement: &Agreement, facts: &CaseFacts<'_>, out: &mut Vec<Al
             alert(
                 AlertKind::AgreementEnding,
                 format!("the agreement ends on {} and no return is scheduled", agreement.ends),
+                facts!["ends" => agreement.ends],
             );
         }
     }
@@ -234,15 +257,16 @@ fn case_alerts_of(agreement: &Agreement, facts: &CaseFacts<'_>, out: &mut Vec<Al
             alert(
                 AlertKind::StuckInTransit,
                 format!("in transit for {hours} hours (limit {} hours)", custody.transit_max_hours),
+                facts!["hours" => hours, "limit" => custody.transit_max_hours],
             );
         }
     }
     let Some(release) = facts.person.projected_release(agreement) else { return };
     let Some(by) = return_by(release, agreement.return_before_release_days) else { return };
     if day > by {
-        alert(AlertKind::ReturnOverdue, format!("return was due by {by}"));
+        alert(AlertKind::ReturnOverdue, format!("return was due by {by}"), facts!["by" => by]);
     } else if case.state == CaseState::InCustody && day.days_since(by) >= -RETURN_WARNING_DAYS {
-        alert(AlertKind::ReturnNotScheduled, format!("return is due by {by} and not scheduled"));
+        alert(AlertKind::ReturnNotScheduled, format!("return is due by {by} and not scheduled"), facts!["by" => by]);
     }
 }
 
@@ -274,14 +298,14 @@ pub fn overdue_notifications(incidents: &[IncidentFacts<'_>], now_unix: i64) -> 
     incidents
         .iter()
         .flat_map(|i| {
-            i.notifications.iter().filter(|n| n.is_overdue(now_unix)).map(|n| Alert {
-                kind: AlertKind::NotificationOverdue,
-                subject: i.incident_id.to_owned(),
-                reason: format!(
-                    "{} not notified; overdue by {}",
-                    n.recipient.as_str(),
-                    crate::incidents::hours_minutes(now_unix.saturating_sub(n.due_at_unix))
-                ),
+            i.notifications.iter().filter(|n| n.is_overdue(now_unix)).map(|n| {
+                let late = crate::incidents::hours_minutes(now_unix.saturating_sub(n.due_at_unix));
+                Alert {
+                    kind: AlertKind::NotificationOverdue,
+                    subject: i.incident_id.to_owned(),
+                    reason: format!("{} not notified; overdue by {late}", n.recipient.as_str()),
+                    facts: facts!["recipient" => n.recipient.as_str(), "late" => late],
+                }
             })
         })
         .collect()
@@ -302,15 +326,16 @@ pub fn overdue_investigations(investigations: &[InvestigationFacts<'_>], now_uni
     investigations
         .iter()
         .filter(|i| i.investigation.is_overdue(now_unix))
-        .map(|i| Alert {
-            kind: AlertKind::InvestigationOverdue,
-            subject: i.incident_id.to_owned(),
-            reason: format!(
-                "investigation {} {} days after the allegation (to be closed within {})",
-                i.investigation.state().as_str(),
-                now_unix.saturating_sub(i.investigation.opened_at_unix) / 86_400,
-                crate::incidents::INVESTIGATION_DAYS
-            ),
+        .map(|i| {
+            let (state, days) =
+                (i.investigation.state().as_str(), now_unix.saturating_sub(i.investigation.opened_at_unix) / 86_400);
+            let limit = crate::incidents::INVESTIGATION_DAYS;
+            Alert {
+                kind: AlertKind::InvestigationOverdue,
+                subject: i.incident_id.to_owned(),
+                reason: format!("investigation {state} {days} days after the allegation (to be closed within {limit})"),
+                facts: facts!["state" => state, "days" => days, "limit" => limit],
+            }
         })
         .collect()
 }
@@ -335,13 +360,15 @@ pub fn open_alerts(
         cases.iter().filter(|f| matches!(f.case.state, CaseState::InCustody | CaseState::ReturnScheduled)).count();
     let in_custody = u32::try_from(in_custody).unwrap_or(u32::MAX);
     let contracted_places = agreement.facilities.iter().map(|f| f.contracted_places).fold(0u32, u32::saturating_add);
-    let mut alert =
-        |kind: AlertKind, subject: &str, reason: String| out.push(Alert { kind, subject: subject.to_owned(), reason });
+    let mut alert = |kind: AlertKind, subject: &str, reason: String, facts: Facts| {
+        out.push(Alert { kind, subject: subject.to_owned(), reason, facts });
+    };
     if in_custody > contracted_places {
         alert(
             AlertKind::ContractedPlacesExceeded,
             "agreement",
             format!("{in_custody} in custody for {contracted_places} contracted places"),
+            facts!["count" => in_custody, "places" => contracted_places],
         );
     }
     for f in facilities {
@@ -350,6 +377,7 @@ pub fn open_alerts(
                 AlertKind::StandardCapacityExceeded,
                 f.facility_id,
                 format!("{} held against a standard capacity of {}", f.in_custody, f.standard_capacity),
+                facts!["count" => f.in_custody, "standard" => f.standard_capacity],
             );
         }
     }
@@ -381,12 +409,18 @@ pub struct CellFacts<'a> {
 pub fn cell_alerts(cells: &[CellFacts<'_>], override_max_days: u32, on: Date) -> Vec<Alert> {
     let mut out = Vec::new();
     for cell in cells.iter().filter(|c| c.occupants > c.capacity.standard) {
-        let space = space_per_person(cell);
-        let alert = |kind: AlertKind, reason: String| Alert { kind, subject: cell.subject.to_owned(), reason };
+        let (space, space_facts) = space_per_person(cell);
+        let alert = |kind: AlertKind, reason: String, mut facts: Facts| {
+            if kind != AlertKind::OverrideExpired {
+                facts.extend(space_facts.iter().cloned());
+            }
+            Alert { kind, subject: cell.subject.to_owned(), reason, facts }
+        };
         if cell.occupants > cell.capacity.floor {
             out.push(alert(
                 AlertKind::CellAboveFloor,
                 format!("{} held against a floor capacity of {}: {space}", cell.occupants, cell.capacity.floor),
+                facts!["floor" => cell.capacity.floor],
             ));
         }
         if let Some(day) = cell.override_on
@@ -398,11 +432,13 @@ pub fn cell_alerts(cells: &[CellFacts<'_>], override_max_days: u32, on: Date) ->
                     "above its standard capacity of {} since the override of {day}, more than {override_max_days} days",
                     cell.capacity.standard
                 ),
+                facts!["standard" => cell.capacity.standard, "day" => day, "max" => override_max_days],
             ));
         }
         out.push(alert(
             AlertKind::CellAboveStandard,
             format!("{} held against a standard capacity of {}: {space}", cell.occupants, cell.capacity.standard),
+            facts!["standard" => cell.capacity.standard],
         ));
     }
     out.sort_by_key(|a| a.kind.severity());
@@ -411,13 +447,21 @@ pub fn cell_alerts(cells: &[CellFacts<'_>], override_max_days: u32, on: Date) ->
 
 /// `9 m² for 4: 2.25 m² per person`, exactly; a share that does not end within six decimals is
 /// rounded down and said so.
-fn space_per_person(cell: &CellFacts<'_>) -> String {
-    match cell.area_m2.div_by_count(cell.occupants) {
-        Some((each, true)) => format!("{} m² for {}: {each} m² per person", cell.area_m2, cell.occupants),
-        Some((each, false)) => {
-            format!("{} m² for {}: {each} m² per person (rounded down)", cell.area_m2, cell.occupants)
-        }
-        None => format!("{} m², nobody held", cell.area_m2),
+fn space_per_person(cell: &CellFacts<'_>) -> (String, Facts) {
+    let (area, count) = (cell.area_m2, cell.occupants);
+    match area.div_by_count(count) {
+        Some((each, true)) => (
+            format!("{area} m² for {count}: {each} m² per person"),
+            facts!["count" => count, "area" => area, "each" => each, "share" => "exact"],
+        ),
+        Some((each, false)) => (
+            format!("{area} m² for {count}: {each} m² per person (rounded down)"),
+            facts!["count" => count, "area" => area, "each" => each, "share" => "rounded"],
+        ),
+        None => (
+            format!("{area} m², nobody held"),
+            facts!["count" => count, "area" => area, "each" => "", "share" => "none"],
+        ),
     }
 }
 

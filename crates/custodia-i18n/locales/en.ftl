@@ -22,3 +22,241 @@ month-9 = September
 month-10 = October
 month-11 = November
 month-12 = December
+
+## Messages of the stable codes (API errors, refusals, alerts, rule texts, command-line messages).
+## The key is the code; attributes are the code's particular forms (`NOT_FOUND.record`). The
+## English texts are the ones the code wrote before the catalogues; tests keep them identical.
+
+# The generic codes of the API and the command line.
+UNAUTHENTICATED = a valid bearer token is required
+    .token = the token is not valid ({ $why ->
+        [expired] expired
+        [disabled] the user is disabled
+        [role] unknown role
+       *[unknown] unknown or revoked
+    })
+    .sign-in = wrong user name or password
+    .metrics = the metrics token is required
+NOT_FOUND = no such resource
+    .route = no such route
+    .record = { $what ->
+        [person] person
+        [case] case
+        [agreement] agreement
+        [invoice] invoice
+        [user] user
+        [user-change] user change
+        [cell-change] cell change
+        [incident] incident
+        [inspection] inspection
+        [token] token
+       *[other] { $what }
+    } { $id } does not exist
+    .recommendation = inspection { $id } has no recommendation { $index }
+    .person-of = person { $id } of { $state } does not exist
+    .facility = facility { $facility } of agreement { $agreement } does not exist
+    .register = no register at { $place }: create one with `custodia init --admin NAME` (or point --data-dir / --database at an existing one)
+    .detail = { $detail }
+FORBIDDEN = the { $role } role may not do this ({ $capability })
+    .overrides = the { $role } role may not approve capacity overrides
+    .access-changes = the { $role } role may not read access changes
+INVALID = the request was refused
+    .unreadable = the request could not be read
+    .required = must not be empty
+    .too-long = must be at most { $max } bytes (it has { $length })
+    .length = must be 1 to { $max } characters
+    .date = { $value }: { $why ->
+        [no-such-day] no such calendar day ({ $month } { $year } has { $days } days)
+        [no-such-month] no such month: { $month }
+        [no-such-year] no such year: 0000 (years start at 0001)
+        [range] date outside the supported range 0001-01-01..9999-12-31
+       *[format] must be a date written YYYY-MM-DD
+    }
+    .not-one-of = { $value } is not one of { $allowed }
+    .must-be = must be { $allowed }
+    .range = must be 1 to { $max }
+    .future = must be in the future
+    .items = at most { $max } items
+    .json = must be application/json
+    .etag = must be an ETag
+    .not-both = give { $a } or { $b }, not both
+    .lifetime = { $value } is not a lifetime such as 30d, 8h, 90m or 3600s
+    .ten-years = must be at most ten years
+    .ten-years-away = must be at most ten years away
+    .scope = must list 1 to { $max } ids, or "*"
+    .not-an-id = { $value } is not an id
+    .unknown-agreement = { $value } is not an agreement of this register (known: { $known })
+    .password = must be 12 characters to { $max } bytes
+    .label = must be 1 to { $max } bytes without control characters
+    .no-change = changes nothing: give a new role, agreements or facilities
+    .bytes = must be 1 to { $max } bytes long
+    .control = must not contain control characters
+    .at-least = must be at least { $min }
+    .beyond-journal = { $size } is beyond the journal, which has { $events } events
+    .old-size = must be between 1 and the tree size { $size }
+    .after-end = must not be after the end of the export ({ $end })
+    .between = must be { $min } to { $max }
+    .is-not = { $value } is not { $allowed }
+    .approval = is not an approval for this case and cell
+    .one-finding = at most one finding per rule
+    .rule = { $value } is not a rule code (E01 to E15)
+    .two-findings = { $rule } has two findings
+    .case-state = { $value } is not a case state
+    .in-future = { $at } is in the future (now is { $now })
+    .other-agreement = case { $case } is a case of { $of }, not of { $agreement }
+    .before-incident = is before the incident occurred ({ $occurred })
+    .key = must be 1 to { $max } visible ASCII characters
+    .required-for = is required for { $action }
+    .action = { $value } is not an action (place and lift holds at /api/v1/holds)
+    .etag-of = { $value } is not an ETag of this API
+    .format = { $value } must be json, canonical or csv
+    .integer = { $value } must be an integer
+    .too-large = too large
+    .rows = more than { $max } rows: send the file in parts, or use { $command }
+    .locator-id = give person_id alone, 1 to 256 characters
+    .locator-together = give family_name and birth_year together
+    .locator-name = family_name of 1 to 200 characters and a year 1850 to 2100
+    .locator-none = give person_id, or family_name and birth_year
+    .detail = { $detail }
+CONFLICT = the request conflicts with another
+    .user-exists = user { $name } already exists (names compare ignoring case and surrounding spaces)
+    .register-exists = a register already exists at { $place }: nothing was changed
+    .key-in-flight = a request with this key is being answered
+    .key-reused = this key was used for another request (method, path or body differ)
+PRECONDITION_FAILED = the case changed since the version named in If-Match
+    .detail = { $detail }
+INTERNAL = internal error (logged)
+    .framework = internal error
+TIMEOUT = the request took too long
+    .deadline = the request was not answered within { $ms } ms; a write it asked for may still complete: look before retrying, or retry with the same Idempotency-Key
+RATE_LIMITED = too many attempts from this address; retry in { $seconds } s
+    .framework = too many requests; retry later
+HEADERS_TOO_LARGE = the request headers are too large
+    .count = at most { $max } headers of { $bytes } bytes in all
+    .size = the request line and headers have { $size } bytes; at most { $max } are accepted
+PAYLOAD_TOO_LARGE = the request body is too large
+    .limit = the request body is larger than { $max } bytes (the max_body_bytes setting)
+METHOD_NOT_ALLOWED = the resource does not allow this method (see Allow)
+UNSUPPORTED_MEDIA_TYPE = the body must be application/json
+
+# Refusals: the code, then its facts.
+msg-refusal = { $code }: { $facts }
+msg-case-step-refused = case { $case }: { $step } refused: { $reason }
+msg-person-propose-refused = person { $person }: propose refused: { $reason }
+msg-place-cell = cell { $cell }
+msg-phrase-receiving-approval = the receiving approval
+msg-phrase-sending-approval = the sending approval
+msg-phrase-first-override-approval = the first override approval
+msg-phrase-review-resolution = the review resolution
+msg-phrase-hold-lifting = the lifting of the hold
+msg-phrase-override-reason = the override's written reason
+msg-phrase-reason = the reason
+msg-phrase-hold-reference = the hold's reference
+msg-phrase-hold-authority = the hold's authority
+msg-phrase-lifting-reference = the lifting decision's reference
+msg-phrase-finding-evidence = each finding's evidence
+INVALID_TRANSITION = case is { $state }; { $step } needs { $needs }
+ON_HOLD = a legal hold stands ({ $holds }); { $step } waits until it is lifted
+NOT_APPROVED = admission needs both states' approvals; missing: { $missing }
+SAME_APPROVER = { $user } already gave { $gave }; the second needs a different user
+    .override = an override needs two people: the approval must be another user's
+NOT_ELIGIBLE = { $rules } (screened on { $on })
+NEEDS_REVIEW = { $rules } (screened on { $on }); a confirmed review must resolve every unknown rule
+NOT_UNKNOWN = { $rule } is not unknown in the case's screening; a review resolves unknowns only
+INCOMPLETE_REVIEW = no finding for { $rules }; a review states a finding for every unknown rule
+NO_LEGAL_BASIS = on { $day }: { $why }
+    .refusal = { $why }
+AGREEMENT_ENDED = the agreement ended on { $ends }; the step's day is { $on }
+NO_COMMITMENT_ORDER = admission needs a commitment-order reference
+NO_INTAKE_RECORD = the intake record lacks { $missing }
+CAPACITY_FLOOR = { $place } holds { $current } of floor { $floor }
+CONTRACTED_PLACES = { $current } held in { $facility } for { $places } contracted places
+NEEDS_OVERRIDE = { $place } holds { $current } of standard { $standard } (floor { $floor }); one more needs an override by two different users with a reason
+UNKNOWN_HOLD = no standing hold has the reference { $reference }
+NO_REASON = { $what } must not be empty
+WRONG_DESTINATION = the removal order sends the person to { $record }, not { $asked }
+    .no-record = no final removal order with a destination is on record (asked: { $asked })
+NOT_IMPORTED_UNDER_AGREEMENT = person { $person } was not imported under agreement { $agreement }: import their record under it first
+APPROVAL_USED = override approval { $id } is already used
+ALREADY_CONFIRMED = { $what ->
+        [user-change] user change
+       *[cell-change] cell change
+    } { $id } was confirmed by { $by }
+    .detail = { $detail }
+TWO_PERSON_RULE = { $what ->
+        [user-change] user change { $id } was proposed by { $by }: another admin confirms it
+        [enable] enabling user { $id } was proposed by { $by }: another admin confirms it
+        [draft] two-person rule: { $by } prepared draft { $id }; another user must issue it
+       *[cell-change] cell change { $id } was proposed by { $by }: another user confirms it
+    }
+    .detail = { $detail }
+CELL_OCCUPIED = cell change { $id } removes cells people are held in: { $cells }; move them first
+STALE = { $detail }
+ALREADY_DISABLED = user { $name } is already disabled
+NOT_DISABLED = user { $name } is not disabled
+LAST_ADMIN = user { $name } is the last enabled admin: appoint another admin first
+USER_DISABLED = user { $name } is disabled: no token is issued
+EMPTY_JOURNAL = the journal has no events yet
+REFUSED = { $detail }
+    .issued = { $number } (draft { $id }) is already issued
+NOT_ISSUED = invoice { $id } ({ $number }) is a draft: only issued documents are exported
+NOT_PENDING = the notification of { $recipient } { $why ->
+        [sent] was already recorded as sent
+       *[not-required] is not required for this incident
+    }
+RECOMMENDATION_STATE = a recommendation cannot go from { $from } to { $to }
+NO_INVESTIGATION = incident { $id } is a { $kind } and has no investigation (only a torture allegation opens one)
+INVESTIGATION_STATE = an investigation cannot go from { $from } to { $to } (open → investigating → closed)
+    .detail = { $detail }
+FINDING_REQUIRED = closing an investigation needs a finding: substantiated, unsubstantiated or inconclusive
+FINDING_NOT_CLOSING = only closing an investigation records a finding
+
+SINGLE_ADMIN = the register has a single admin, whose user changes take effect without a second admin's confirmation: add a second admin
+INPUT = { $detail }
+
+# Alerts: the code, with the alert's facts.
+RETURN_NOT_SCHEDULED = return is due by { $by } and not scheduled
+RETURN_OVERDUE = return was due by { $by }
+HELD_BEYOND_RELEASE = projected release was { $release }
+HOLD_IN_TRANSIT = a legal hold stands while the person is in transit
+CONTRACTED_PLACES_EXCEEDED = { $count } in custody for { $places } contracted places
+STANDARD_CAPACITY_EXCEEDED = { $count } held against a standard capacity of { $standard }
+NOTIFICATION_OVERDUE = { $recipient } not notified; overdue by { $late }
+INELIGIBLE_IN_CUSTODY = the current record fails { $rules } (screened as of { $on })
+COURT_RETURN_OVERDUE = court order { $reference } ({ $authority }) orders a return; none scheduled by { $due }
+AGREEMENT_ENDING = the agreement ends on { $ends } and no return is scheduled
+HELD_AFTER_AGREEMENT_END = the agreement ended on { $ends }
+STUCK_IN_TRANSIT = in transit for { $hours } hours (limit { $limit } hours)
+CELL_ABOVE_STANDARD = { $count } held against a standard capacity of { $standard }: { $share ->
+        [none] { $area } m², nobody held
+        [rounded] { $area } m² for { $count }: { $each } m² per person (rounded down)
+       *[exact] { $area } m² for { $count }: { $each } m² per person
+    }
+OVERRIDE_EXPIRED = above its standard capacity of { $standard } since the override of { $day }, more than { $max } days
+CELL_ABOVE_FLOOR = { $count } held against a floor capacity of { $floor }: { $share ->
+        [none] { $area } m², nobody held
+        [rounded] { $area } m² for { $count }: { $each } m² per person (rounded down)
+       *[exact] { $area } m² for { $count }: { $each } m² per person
+    }
+INVESTIGATION_OVERDUE = investigation { $state } { $days } days after the allegation (to be closed within { $limit })
+
+# The eligibility rules (docs/rules.md): the same texts as `custodia screen --explain` prints.
+E01 = The conviction must be final: no appeal pending.
+E02 = The person must have reached the agreement's minimum age on the screening date.
+E03 = The sentence imposed must be at least the agreement's minimum length.
+E04 = At least the agreement's minimum number of days must remain before projected release.
+E05 = The sentence must not already be served: projected release must be after the screening date.
+E06 = Life sentences are excluded by the agreement.
+E07 = A state may not banish its own citizens: nationals of the sending state are excluded or need consent.
+E08 = Nationals of the receiving state are excluded by the agreement.
+E09 = At least one nationality must be among those the agreement allows.
+E10 = The person must consent to the transfer (where the agreement allows, a final removal order replaces consent).
+E11 = A final removal (expulsion) order is required.
+E12 = The offence category is excluded by the agreement.
+E13 = The security class must be one the agreement allows.
+E14 = People with care needs the facility cannot meet are excluded.
+E15 = A current assessment must find no risk of torture in the receiving state (non-refoulement).
+
+# The command line.
+msg-cli-nothing-changed = { $message }; nothing was changed
+msg-cli-no-alerts = no open alerts for { $agreement } on { $on }

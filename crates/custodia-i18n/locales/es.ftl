@@ -22,3 +22,241 @@ month-9 = septiembre
 month-10 = octubre
 month-11 = noviembre
 month-12 = diciembre
+
+## Mensajes de los códigos estables (errores de la API, rechazos, alertas, textos de las reglas,
+## mensajes de la línea de órdenes). La clave es el código; los atributos son sus formas
+## particulares (`NOT_FOUND.record`).
+
+# Los códigos genéricos de la API y de la línea de órdenes.
+UNAUTHENTICATED = se requiere un token de portador válido
+    .token = el token no es válido ({ $why ->
+        [expired] ha caducado
+        [disabled] el usuario está desactivado
+        [role] rol desconocido
+       *[unknown] desconocido o revocado
+    })
+    .sign-in = nombre de usuario o contraseña incorrectos
+    .metrics = se requiere el token de métricas
+NOT_FOUND = no existe tal recurso
+    .route = no existe tal ruta
+    .record = { $what ->
+        [person] la persona
+        [case] el caso
+        [agreement] el acuerdo
+        [invoice] la factura
+        [user] el usuario
+        [user-change] el cambio de usuario
+        [cell-change] el cambio de celdas
+        [incident] el incidente
+        [inspection] la inspección
+        [token] el token
+       *[other] { $what }
+    } { $id } no existe
+    .recommendation = la inspección { $id } no tiene la recomendación { $index }
+    .person-of = la persona { $id } de { $state } no existe
+    .facility = la instalación { $facility } del acuerdo { $agreement } no existe
+    .register = no hay ningún registro en { $place }: créelo con `custodia init --admin NOMBRE` (o indique con --data-dir / --database uno existente)
+    .detail = no encontrado: { $detail }
+FORBIDDEN = el rol { $role } no puede hacer esto ({ $capability })
+    .overrides = el rol { $role } no puede aprobar excepciones de capacidad
+    .access-changes = el rol { $role } no puede consultar los cambios de acceso
+INVALID = la solicitud fue rechazada
+    .unreadable = no se pudo leer la solicitud
+    .required = no debe estar vacío
+    .too-long = debe tener como máximo { $max } bytes (tiene { $length })
+    .length = debe tener de 1 a { $max } caracteres
+    .date = { $value }: { $why ->
+        [no-such-day] no existe ese día del calendario ({ $month } de { $year } tiene { $days } días)
+        [no-such-month] no existe el mes { $month }
+        [no-such-year] no existe el año 0000 (los años empiezan en 0001)
+        [range] fecha fuera del intervalo admitido 0001-01-01..9999-12-31
+       *[format] debe ser una fecha escrita AAAA-MM-DD
+    }
+    .not-one-of = { $value } no es ninguno de estos: { $allowed }
+    .must-be = debe ser uno de estos: { $list }
+    .range = debe estar entre 1 y { $max }
+    .future = debe estar en el futuro
+    .items = como máximo { $max } elementos
+    .json = debe ser application/json
+    .etag = debe ser una ETag
+    .not-both = indique { $a } o { $b }, no ambos
+    .lifetime = { $value } no es una duración como 30d, 8h, 90m o 3600s
+    .ten-years = debe ser como máximo diez años
+    .ten-years-away = debe estar como máximo a diez años
+    .scope = debe enumerar de 1 a { $max } identificadores, o "*"
+    .not-an-id = { $value } no es un identificador
+    .unknown-agreement = { $value } no es un acuerdo de este registro (conocidos: { $known })
+    .password = debe tener de 12 caracteres a { $max } bytes
+    .label = debe tener de 1 a { $max } bytes sin caracteres de control
+    .no-change = no cambia nada: indique un nuevo rol, acuerdos o centros
+    .bytes = debe tener de 1 a { $max } bytes
+    .control = no debe contener caracteres de control
+    .at-least = debe ser como mínimo { $min }
+    .beyond-journal = { $size } va más allá del diario, que tiene { $events } eventos
+    .old-size = debe estar entre 1 y el tamaño del árbol, { $size }
+    .after-end = no debe ser posterior al final de la exportación ({ $end })
+    .between = debe estar entre { $min } y { $max }
+    .is-not = { $value } no es ninguno de estos: { $list }
+    .approval = no es una aprobación para este caso y esta celda
+    .one-finding = como máximo una conclusión por regla
+    .rule = { $value } no es un código de regla (E01 a E15)
+    .two-findings = { $rule } tiene dos conclusiones
+    .case-state = { $value } no es un estado de caso
+    .in-future = { $at } está en el futuro (ahora es { $now })
+    .other-agreement = el caso { $case } es del acuerdo { $of }, no de { $agreement }
+    .before-incident = es anterior al incidente ({ $occurred })
+    .key = debe tener de 1 a { $max } caracteres ASCII visibles
+    .required-for = es obligatorio para { $action }
+    .action = { $value } no es una acción (las retenciones se imponen y levantan en /api/v1/holds)
+    .etag-of = { $value } no es una ETag de esta API
+    .format = { $value } debe ser json, canonical o csv
+    .integer = { $value } debe ser un número entero
+    .too-large = demasiado grande
+    .rows = más de { $max } filas: envíe el archivo por partes, o use { $command }
+    .locator-id = indique solo person_id, de 1 a 256 caracteres
+    .locator-together = indique family_name y birth_year juntos
+    .locator-name = family_name de 1 a 200 caracteres y un año de 1850 a 2100
+    .locator-none = indique person_id, o family_name y birth_year
+    .detail = dato no válido: { $detail }
+CONFLICT = la solicitud entra en conflicto con otra
+    .user-exists = el usuario { $name } ya existe (los nombres se comparan sin distinguir mayúsculas ni espacios alrededor)
+    .register-exists = ya existe un registro en { $place }: no se ha cambiado nada
+    .key-in-flight = se está respondiendo a una solicitud con esta clave
+    .key-reused = esta clave se usó para otra solicitud (difieren el método, la ruta o el cuerpo)
+PRECONDITION_FAILED = el caso cambió desde la versión indicada en If-Match
+    .detail = versión desactualizada: { $detail }
+INTERNAL = error interno (registrado)
+    .framework = error interno
+TIMEOUT = la solicitud tardó demasiado
+    .deadline = la solicitud no se respondió en { $ms } ms; una escritura que pedía aún puede completarse: compruébelo antes de reintentar, o reintente con la misma Idempotency-Key
+RATE_LIMITED = demasiados intentos desde esta dirección; reintente dentro de { $seconds } s
+    .framework = demasiadas solicitudes; reintente más tarde
+HEADERS_TOO_LARGE = las cabeceras de la solicitud son demasiado grandes
+    .count = como máximo { $max } cabeceras de { $bytes } bytes en total
+    .size = la línea de solicitud y las cabeceras tienen { $size } bytes; se aceptan como máximo { $max }
+PAYLOAD_TOO_LARGE = el cuerpo de la solicitud es demasiado grande
+    .limit = el cuerpo de la solicitud supera los { $max } bytes (el ajuste max_body_bytes)
+METHOD_NOT_ALLOWED = el recurso no admite este método (véase Allow)
+UNSUPPORTED_MEDIA_TYPE = el cuerpo debe ser application/json
+
+# Rechazos: el código y sus hechos.
+msg-refusal = { $code }: { $facts }
+msg-case-step-refused = caso { $case }: { $step } rechazado: { $reason }
+msg-person-propose-refused = persona { $person }: propuesta rechazada: { $reason }
+msg-place-cell = la celda { $cell }
+msg-phrase-receiving-approval = la aprobación del Estado receptor
+msg-phrase-sending-approval = la aprobación del Estado remitente
+msg-phrase-first-override-approval = la primera aprobación de la excepción
+msg-phrase-review-resolution = la resolución de la revisión
+msg-phrase-hold-lifting = el levantamiento de la retención
+msg-phrase-override-reason = el motivo escrito de la excepción
+msg-phrase-reason = el motivo
+msg-phrase-hold-reference = la referencia de la retención
+msg-phrase-hold-authority = la autoridad de la retención
+msg-phrase-lifting-reference = la referencia de la decisión de levantamiento
+msg-phrase-finding-evidence = la prueba de cada conclusión
+INVALID_TRANSITION = el caso está en { $state }; { $step } requiere el estado { $needs }
+ON_HOLD = hay una retención judicial vigente ({ $holds }); { $step } espera a que se levante
+NOT_APPROVED = el ingreso requiere la aprobación de ambos Estados; falta: { $missing }
+SAME_APPROVER = { $user } ya dio { $gave }; la segunda requiere otro usuario
+    .override = una excepción requiere dos personas: la aprobación debe ser de otro usuario
+NOT_ELIGIBLE = { $rules } (evaluado el { $on })
+NEEDS_REVIEW = { $rules } (evaluado el { $on }); una revisión confirmada debe resolver cada regla desconocida
+NOT_UNKNOWN = { $rule } no es desconocida en la evaluación del caso; una revisión solo resuelve reglas desconocidas
+INCOMPLETE_REVIEW = no hay conclusión para { $rules }; una revisión da una conclusión para cada regla desconocida
+NO_LEGAL_BASIS = sin base legal el { $day }: { $why }
+    .refusal = sin base legal: { $why }
+AGREEMENT_ENDED = el acuerdo terminó el { $ends }; el día del paso es el { $on }
+NO_COMMITMENT_ORDER = el ingreso requiere la referencia de una orden de internamiento
+NO_INTAKE_RECORD = al registro de ingreso le falta: { $missing }
+CAPACITY_FLOOR = { $place } aloja a { $current } con un mínimo absoluto de { $floor }
+CONTRACTED_PLACES = { $current } detenidos en { $facility } para { $places } plazas contratadas
+NEEDS_OVERRIDE = { $place } aloja a { $current } con una capacidad estándar de { $standard } (mínimo absoluto { $floor }); una persona más requiere una excepción de dos usuarios distintos con un motivo
+UNKNOWN_HOLD = ninguna retención vigente tiene la referencia { $reference }
+NO_REASON = { $what } no debe estar vacío
+WRONG_DESTINATION = la orden de expulsión envía a la persona a { $record }, no a { $asked }
+    .no-record = no consta ninguna orden de expulsión firme con destino (pedido: { $asked })
+NOT_IMPORTED_UNDER_AGREEMENT = la persona { $person } no se importó bajo el acuerdo { $agreement }: importe antes su expediente bajo ese acuerdo
+APPROVAL_USED = la aprobación de excepción { $id } ya se usó
+ALREADY_CONFIRMED = el { $what ->
+        [user-change] cambio de usuario
+       *[cell-change] cambio de celdas
+    } { $id } ya lo confirmó { $by }
+    .detail = ya confirmado: { $detail }
+TWO_PERSON_RULE = { $what ->
+        [user-change] el cambio de usuario { $id } lo propuso { $by }: lo confirma otro administrador
+        [enable] la reactivación del usuario { $id } la propuso { $by }: la confirma otro administrador
+        [draft] regla de dos personas: { $by } preparó el borrador { $id }; otro usuario debe emitirlo
+       *[cell-change] el cambio de celdas { $id } lo propuso { $by }: lo confirma otro usuario
+    }
+    .detail = regla de dos personas: { $detail }
+CELL_OCCUPIED = el cambio de celdas { $id } elimina celdas en las que hay personas: { $cells }; trasládelas antes
+STALE = versión desactualizada: { $detail }
+ALREADY_DISABLED = el usuario { $name } ya está desactivado
+NOT_DISABLED = el usuario { $name } no está desactivado
+LAST_ADMIN = el usuario { $name } es el último administrador activo: nombre antes a otro administrador
+USER_DISABLED = el usuario { $name } está desactivado: no se emite ningún token
+EMPTY_JOURNAL = el diario aún no tiene eventos
+REFUSED = rechazado: { $detail }
+    .issued = { $number } (borrador { $id }) ya está emitida
+NOT_ISSUED = la factura { $id } ({ $number }) es un borrador: solo se exportan documentos emitidos
+NOT_PENDING = la notificación a { $recipient } { $why ->
+        [sent] ya consta como enviada
+       *[not-required] no es obligatoria para este incidente
+    }
+RECOMMENDATION_STATE = una recomendación no puede pasar de { $from } a { $to }
+NO_INVESTIGATION = el incidente { $id } es de tipo { $kind } y no tiene investigación (solo una denuncia de tortura la abre)
+INVESTIGATION_STATE = una investigación no puede pasar de { $from } a { $to } (open → investigating → closed)
+    .detail = { $detail }
+FINDING_REQUIRED = cerrar una investigación requiere una conclusión: substantiated, unsubstantiated o inconclusive
+FINDING_NOT_CLOSING = solo el cierre de una investigación registra una conclusión
+
+SINGLE_ADMIN = el registro tiene un solo administrador, cuyos cambios de usuarios surten efecto sin la confirmación de un segundo administrador: añada un segundo administrador
+INPUT = datos no válidos: { $detail }
+
+# Alertas: el código, con los hechos de la alerta.
+RETURN_NOT_SCHEDULED = el retorno vence el { $by } y no está programado
+RETURN_OVERDUE = el retorno vencía el { $by }
+HELD_BEYOND_RELEASE = la excarcelación prevista era el { $release }
+HOLD_IN_TRANSIT = hay una retención judicial vigente mientras la persona está en tránsito
+CONTRACTED_PLACES_EXCEEDED = { $count } bajo custodia para { $places } plazas contratadas
+STANDARD_CAPACITY_EXCEEDED = { $count } detenidos frente a una capacidad estándar de { $standard }
+NOTIFICATION_OVERDUE = { $recipient } no notificado; con un retraso de { $late }
+INELIGIBLE_IN_CUSTODY = el expediente actual no cumple { $rules } (evaluado a fecha { $on })
+COURT_RETURN_OVERDUE = la orden judicial { $reference } ({ $authority }) ordena un retorno; ninguno programado antes del { $due }
+AGREEMENT_ENDING = el acuerdo termina el { $ends } y no hay ningún retorno programado
+HELD_AFTER_AGREEMENT_END = el acuerdo terminó el { $ends }
+STUCK_IN_TRANSIT = en tránsito desde hace { $hours } horas (límite { $limit } horas)
+CELL_ABOVE_STANDARD = { $count } detenidos frente a una capacidad estándar de { $standard }: { $share ->
+        [none] { $area } m², nadie detenido
+        [rounded] { $area } m² para { $count }: { $each } m² por persona (redondeado a la baja)
+       *[exact] { $area } m² para { $count }: { $each } m² por persona
+    }
+OVERRIDE_EXPIRED = por encima de su capacidad estándar de { $standard } desde la excepción del { $day }, más de { $max } días
+CELL_ABOVE_FLOOR = { $count } detenidos frente a un mínimo absoluto de { $floor }: { $share ->
+        [none] { $area } m², nadie detenido
+        [rounded] { $area } m² para { $count }: { $each } m² por persona (redondeado a la baja)
+       *[exact] { $area } m² para { $count }: { $each } m² por persona
+    }
+INVESTIGATION_OVERDUE = investigación { $state } { $days } días después de la denuncia (debe cerrarse en { $limit })
+
+# Las reglas de elegibilidad (docs/rules.md): los mismos textos que imprime `custodia screen --explain`.
+E01 = La condena debe ser firme: sin recurso pendiente.
+E02 = La persona debe haber cumplido la edad mínima del acuerdo en la fecha de evaluación.
+E03 = La pena impuesta debe tener al menos la duración mínima del acuerdo.
+E04 = Deben quedar al menos los días mínimos del acuerdo antes de la excarcelación prevista.
+E05 = La pena no debe estar ya cumplida: la excarcelación prevista debe ser posterior a la fecha de evaluación.
+E06 = El acuerdo excluye las penas de cadena perpetua.
+E07 = Un Estado no puede desterrar a sus propios ciudadanos: los nacionales del Estado remitente están excluidos o necesitan consentimiento.
+E08 = El acuerdo excluye a los nacionales del Estado receptor.
+E09 = Al menos una nacionalidad debe figurar entre las que permite el acuerdo.
+E10 = La persona debe consentir el traslado (si el acuerdo lo permite, una orden de expulsión firme sustituye al consentimiento).
+E11 = Se requiere una orden de expulsión firme.
+E12 = El acuerdo excluye esta categoría de delito.
+E13 = La clasificación de seguridad debe ser una de las que permite el acuerdo.
+E14 = Se excluye a las personas con necesidades de atención que el centro no puede cubrir.
+E15 = Una evaluación vigente debe descartar el riesgo de tortura en el Estado receptor (no devolución).
+
+# La línea de órdenes.
+msg-cli-nothing-changed = { $message }; no se ha cambiado nada
+msg-cli-no-alerts = no hay alertas abiertas de { $agreement } el { $on }

@@ -18,11 +18,14 @@ use unic_langid::LanguageIdentifier;
 
 pub use custodia_core::eligibility::Language;
 
+pub mod facts;
 mod format;
 mod negotiate;
+mod text;
 
 pub use format::{format_date, format_money, month_name};
 pub use negotiate::{from_accept_language, parse_language};
+pub use text::Text;
 
 /// The English catalogue, as shipped.
 pub const EN_FTL: &str = include_str!("../locales/en.ftl");

@@ -1,10 +1,13 @@
 //! The one place where failures become HTTP answers. Every error body is
 //! `{"code": …, "message": …, "field": …}` with a stable `code`; internal details are logged,
-//! never sent.
+//! never sent. The `message` is in the language of the request's `Accept-Language` (English when
+//! it names neither Spanish nor English; docs/languages.md): every error carries its message as a
+//! [`Text`] and [`localize`] renders it; the code and the field never change with the language.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use custodia_i18n::{Language, Text};
 use custodia_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -17,7 +20,7 @@ pub struct ErrorBody {
     /// `METHOD_NOT_ALLOWED`, `UNSUPPORTED_MEDIA_TYPE`, `HEADERS_TOO_LARGE`, `TIMEOUT`, `INTERNAL`, or a
     /// domain refusal code such as `ON_HOLD` or `SAME_APPROVER`.
     pub code: String,
-    /// For people.
+    /// For people, in the language of `Accept-Language` (Spanish or English; English by default).
     pub message: String,
     /// The request field at fault, when there is one.
     pub field: Option<String>,
@@ -31,109 +34,115 @@ pub struct ApiError {
     /// The body.
     pub body: ErrorBody,
     /// `Retry-After`, in seconds (429).
-    pub retry_after_secs: Option<u64>,
+    pub retry_after_secs: Option<u32>,
     /// `WWW-Authenticate` (401).
     pub www_authenticate: Option<String>,
+    /// The message as a catalogue key and its facts, rendered in the request's language (boxed:
+    /// errors travel in `Result`s and stay small).
+    pub text: Box<Text>,
 }
 
 /// The `WWW-Authenticate` challenge of a request without a token (RFC 6750).
 const BEARER: &str = "Bearer realm=\"custodia\"";
 
 impl ApiError {
-    fn new(status: StatusCode, code: &str, message: impl Into<String>, field: Option<&str>) -> Self {
+    fn new(status: StatusCode, code: &str, message: impl Into<Text>, field: Option<&str>) -> Self {
+        let text = message.into();
         Self {
             status,
-            body: ErrorBody { code: code.to_owned(), message: message.into(), field: field.map(str::to_owned) },
+            body: ErrorBody {
+                code: code.to_owned(),
+                message: text.render(Language::En),
+                field: field.map(str::to_owned),
+            },
             retry_after_secs: None,
             www_authenticate: None,
+            text: Box::new(text),
         }
     }
 
     /// 401: no token (`WWW-Authenticate: Bearer`, no error attribute, as RFC 6750 §3.1 asks).
     pub fn unauthenticated() -> Self {
-        let mut e = Self::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "a valid bearer token is required", None);
+        let mut e = Self::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", Text::new("UNAUTHENTICATED"), None);
         e.www_authenticate = Some(BEARER.to_owned());
         e
     }
 
     /// 401: a token that identifies nobody (unknown, revoked, expired, a disabled user's):
     /// `WWW-Authenticate: Bearer … error="invalid_token"`.
-    pub fn invalid_token(message: impl Into<String>) -> Self {
+    pub fn invalid_token(message: impl Into<Text>) -> Self {
         let message = message.into();
-        let description: String = message.chars().filter(|c| *c != '"' && *c != '\\' && !c.is_control()).collect();
+        let english = message.render(Language::En);
+        let description: String = english.chars().filter(|c| *c != '"' && *c != '\\' && !c.is_control()).collect();
         let mut e = Self::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message, None);
         e.www_authenticate = Some(format!("{BEARER}, error=\"invalid_token\", error_description=\"{description}\""));
         e
     }
 
     /// 401: a wrong user name or password at sign-in.
-    pub fn sign_in_refused(message: impl Into<String>) -> Self {
+    pub fn sign_in_refused(message: impl Into<Text>) -> Self {
         let mut e = Self::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message, None);
         e.www_authenticate = Some(BEARER.to_owned());
         e
     }
 
     /// 404: absent, or out of the caller's scope (never told apart).
-    pub fn not_found(what: impl Into<String>) -> Self {
+    pub fn not_found(what: impl Into<Text>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", what, None)
     }
 
     /// 403: in scope, but the role may not do this.
-    pub fn forbidden(message: impl Into<String>) -> Self {
+    pub fn forbidden(message: impl Into<Text>) -> Self {
         Self::new(StatusCode::FORBIDDEN, "FORBIDDEN", message, None)
     }
 
     /// 400: a field of the request is wrong.
-    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+    pub fn invalid(field: &str, message: impl Into<Text>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "INVALID", message, Some(field))
     }
 
     /// 409: a rule refuses the request; `code` is the rule's own code.
-    pub fn refused(code: &str, message: impl Into<String>) -> Self {
+    pub fn refused(code: &str, message: impl Into<Text>) -> Self {
         Self::new(StatusCode::CONFLICT, code, message, None)
     }
 
     /// 409: the request conflicts with another (an idempotency key reused with another body).
-    pub fn conflict(field: Option<&str>, message: impl Into<String>) -> Self {
+    pub fn conflict(field: Option<&str>, message: impl Into<Text>) -> Self {
         Self::new(StatusCode::CONFLICT, "CONFLICT", message, field)
     }
 
     /// 412: `If-Match` names an older version.
-    pub fn precondition_failed(message: impl Into<String>) -> Self {
+    pub fn precondition_failed(message: impl Into<Text>) -> Self {
         Self::new(StatusCode::PRECONDITION_FAILED, "PRECONDITION_FAILED", message, Some("If-Match"))
     }
 
     /// 413.
     pub fn payload_too_large() -> Self {
-        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "the request body is too large", None)
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", Text::new("PAYLOAD_TOO_LARGE"), None)
     }
 
     /// 429, with `Retry-After` (whole seconds, rounded up).
     pub fn rate_limited(retry_after: std::time::Duration) -> Self {
         let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
-        let mut e = Self::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "RATE_LIMITED",
-            format!("too many attempts from this address; retry in {seconds} s"),
-            None,
-        );
-        e.retry_after_secs = Some(seconds.max(1));
+        let text = Text::new("RATE_LIMITED").arg("seconds", seconds.to_string());
+        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", text, None);
+        e.retry_after_secs = Some(u32::try_from(seconds).unwrap_or(u32::MAX).max(1));
         e
     }
 
     /// 500: logged with its detail; the client gets none.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error (logged)", None)
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", Text::new("INTERNAL"), None)
     }
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NotFound(message) => Self::not_found(message),
-            StoreError::Refused(message) => Self::refused("REFUSED", message),
-            StoreError::Stale(message) => Self::precondition_failed(message),
+            StoreError::NotFound(_) | StoreError::Refused(_) | StoreError::Stale(_) => {
+                Self::from(custodia_app::AppError::from(e))
+            }
             other => Self::internal(other),
         }
     }
@@ -158,6 +167,7 @@ impl From<custodia_app::AppError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, Json(self.body)).into_response();
+        response.extensions_mut().insert(Localizable(*self.text));
         let headers = response.headers_mut();
         if let Some(seconds) = self.retry_after_secs {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
@@ -182,13 +192,9 @@ pub async fn json_errors(request: axum::extract::Request, next: axum::middleware
     let headers = request.headers();
     let bytes: usize = headers.iter().map(|(name, value)| name.as_str().len() + value.len()).sum();
     if headers.len() > MAX_HEADERS || bytes > MAX_HEADER_BYTES {
-        return ApiError::new(
-            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            "HEADERS_TOO_LARGE",
-            format!("at most {MAX_HEADERS} headers of {MAX_HEADER_BYTES} bytes in all"),
-            None,
-        )
-        .into_response();
+        let text = Text::new("HEADERS_TOO_LARGE.count").count("max", MAX_HEADERS).count("bytes", MAX_HEADER_BYTES);
+        return ApiError::new(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "HEADERS_TOO_LARGE", text, None)
+            .into_response();
     }
     let response = next.run(request).await;
     let status = response.status();
@@ -200,29 +206,72 @@ pub async fn json_errors(request: axum::extract::Request, next: axum::middleware
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
     }
-    let (code, message) = status_code_and_message(status);
+    let (code, key) = status_code_and_message(status);
     let (mut parts, _) = response.into_parts();
-    let body = ErrorBody { code: code.to_owned(), message: message.to_owned(), field: None };
+    let text = Text::new(key);
+    let body = ErrorBody { code: code.to_owned(), message: text.render(Language::En), field: None };
     let fresh = Json(body).into_response();
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.extensions.insert(Localizable(text));
     Response::from_parts(parts, fresh.into_body())
 }
 
-/// The code and message of an error status the framework answered by itself.
+/// The code and message key of an error status the framework answered by itself.
 fn status_code_and_message(status: StatusCode) -> (&'static str, &'static str) {
     match status {
-        StatusCode::NOT_FOUND => ("NOT_FOUND", "no such resource"),
-        StatusCode::METHOD_NOT_ALLOWED => ("METHOD_NOT_ALLOWED", "the resource does not allow this method (see Allow)"),
-        StatusCode::PAYLOAD_TOO_LARGE => ("PAYLOAD_TOO_LARGE", "the request body is too large"),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("UNSUPPORTED_MEDIA_TYPE", "the body must be application/json"),
-        StatusCode::UNPROCESSABLE_ENTITY => ("INVALID", "the request could not be read"),
-        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => ("HEADERS_TOO_LARGE", "the request headers are too large"),
-        StatusCode::TOO_MANY_REQUESTS => ("RATE_LIMITED", "too many requests; retry later"),
-        StatusCode::REQUEST_TIMEOUT => ("TIMEOUT", "the request took too long"),
-        s if s.is_server_error() => ("INTERNAL", "internal error"),
-        _ => ("INVALID", "the request was refused"),
+        StatusCode::NOT_FOUND => ("NOT_FOUND", "NOT_FOUND"),
+        StatusCode::METHOD_NOT_ALLOWED => ("METHOD_NOT_ALLOWED", "METHOD_NOT_ALLOWED"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("PAYLOAD_TOO_LARGE", "PAYLOAD_TOO_LARGE"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("UNSUPPORTED_MEDIA_TYPE", "UNSUPPORTED_MEDIA_TYPE"),
+        StatusCode::UNPROCESSABLE_ENTITY => ("INVALID", "INVALID.unreadable"),
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => ("HEADERS_TOO_LARGE", "HEADERS_TOO_LARGE"),
+        StatusCode::TOO_MANY_REQUESTS => ("RATE_LIMITED", "RATE_LIMITED.framework"),
+        StatusCode::REQUEST_TIMEOUT => ("TIMEOUT", "TIMEOUT"),
+        s if s.is_server_error() => ("INTERNAL", "INTERNAL.framework"),
+        _ => ("INVALID", "INVALID"),
     }
+}
+
+/// The message of an error answer, kept with the response until [`localize`] renders it.
+#[derive(Clone, Debug)]
+pub struct Localizable(pub Text);
+
+/// An error answer whose message is `text` (for the layers that answer outside the handlers).
+pub fn error_response(status: StatusCode, code: &str, text: Text) -> Response {
+    ApiError::new(status, code, text, None).into_response()
+}
+
+/// Most bytes of an error body [`localize`] rewrites (error bodies are a few hundred bytes).
+const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
+
+/// A layer that writes every error answer's `message` in the language of the request's
+/// `Accept-Language` (docs/languages.md): `code` and `field` stay as they are. Answers that
+/// carry no [`Localizable`] (successes, streamed exports) pass untouched. Error answers say
+/// `Vary: Accept-Language`.
+pub async fn localize(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let language = request
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map_or(Language::En, custodia_i18n::from_accept_language);
+    let mut response = next.run(request).await;
+    let Some(Localizable(text)) = response.extensions_mut().remove::<Localizable>() else { return response };
+    response.headers_mut().append(header::VARY, HeaderValue::from_static("accept-language"));
+    if language == Language::En {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_ERROR_BODY_BYTES).await else {
+        return ApiError::internal("an error body could not be read").into_response();
+    };
+    let Ok(mut error) = serde_json::from_slice::<ErrorBody>(&bytes) else {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    };
+    error.message = text.render(language);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let fresh = Json(error).into_response();
+    Response::from_parts(parts, fresh.into_body())
 }
 
 /// What handlers return.

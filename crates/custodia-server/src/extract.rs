@@ -25,18 +25,23 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             Ok(axum::Json(value)) => Ok(Self(value)),
             Err(JsonRejection::JsonDataError(e)) => {
                 let text = e.body_text();
-                Err(ApiError::invalid(&field_of(&text), text))
+                Err(ApiError::invalid(&field_of(&text), detail(text)))
             }
-            Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::invalid("body", e.body_text())),
+            Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::invalid("body", detail(e.body_text()))),
             Err(JsonRejection::MissingJsonContentType(_)) => {
-                Err(ApiError::invalid("Content-Type", "must be application/json"))
+                Err(ApiError::invalid("Content-Type", custodia_i18n::Text::new("INVALID.json")))
             }
             Err(JsonRejection::BytesRejection(e)) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
                 Err(ApiError::payload_too_large())
             }
-            Err(other) => Err(ApiError::invalid("body", other.body_text())),
+            Err(other) => Err(ApiError::invalid("body", detail(other.body_text()))),
         }
     }
+}
+
+/// The JSON reader's own words about a field (English), framed in the reader's language.
+fn detail(text: String) -> custodia_i18n::Text {
+    custodia_i18n::Text::new("INVALID.detail").arg("detail", text)
 }
 
 /// Query parameters.
@@ -50,7 +55,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
         axum::extract::Query::<T>::from_request_parts(parts, state).await.map(|q| Self(q.0)).map_err(
             |e: QueryRejection| {
                 let text = e.body_text();
-                ApiError::invalid(&field_of(&text).replace("body", "query"), text)
+                ApiError::invalid(&field_of(&text).replace("body", "query"), detail(text))
             },
         )
     }
@@ -67,6 +72,20 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for PathPar
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| Self(p.0))
-            .map_err(|e: PathRejection| ApiError::invalid("path", e.body_text()))
+            .map_err(|e: PathRejection| ApiError::invalid("path", detail(e.body_text())))
+    }
+}
+
+/// The reader's language, from `Accept-Language` (English when it names neither Spanish nor
+/// English; docs/languages.md). Never refuses a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lang(pub custodia_i18n::Language);
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+        Ok(Self(header.map_or(custodia_i18n::Language::En, custodia_i18n::from_accept_language)))
     }
 }

@@ -6,16 +6,15 @@ use std::net::SocketAddr;
 use std::sync::{Arc, LazyLock, OnceLock};
 use std::time::Duration;
 
-use axum::Json;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use custodia_app::config::MetricsAccess;
 use sha2::{Digest, Sha256};
 
-use crate::error::ErrorBody;
 use crate::state::AppState;
+use custodia_i18n::Text;
 
 /// The documentation page (`/docs`); its inline script and style are allowed by their hashes.
 pub const DOCS_PAGE: &str = include_str!("../assets/docs.html");
@@ -63,8 +62,8 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
 }
 
 /// An error answer outside the application's errors (`{code, message, field}`).
-fn error(status: StatusCode, code: &str, message: String) -> Response {
-    (status, Json(ErrorBody { code: code.to_owned(), message, field: None })).into_response()
+fn error(status: StatusCode, code: &str, message: Text) -> Response {
+    crate::error::error_response(status, code, message)
 }
 
 /// The size of a request's head as sent: request line and header lines.
@@ -82,13 +81,13 @@ pub async fn request_limits(State(state): State<AppState>, request: Request, nex
     let size = head_bytes(&request);
     let max = state.config.max_header_bytes;
     if size > max {
-        let message = format!("the request line and headers have {size} bytes; at most {max} are accepted");
+        let message = Text::new("HEADERS_TOO_LARGE.size").count("size", size).count("max", max);
         return error(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "HEADERS_TOO_LARGE", message);
     }
     let announced = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     let max = state.config.max_body_bytes;
     if announced.is_some_and(|n| n > u64::try_from(max).unwrap_or(u64::MAX)) {
-        let message = format!("the request body is larger than {max} bytes (the max_body_bytes setting)");
+        let message = Text::new("PAYLOAD_TOO_LARGE.limit").count("max", max);
         return error(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", message);
     }
     next.run(request).await
@@ -102,11 +101,7 @@ pub async fn deadline(State(state): State<AppState>, request: Request, next: Nex
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
-            let message = format!(
-                "the request was not answered within {} ms; a write it asked for may still complete: look before \
-                 retrying, or retry with the same Idempotency-Key",
-                limit.as_millis()
-            );
+            let message = Text::new("TIMEOUT.deadline").arg("ms", limit.as_millis().to_string());
             let mut response = error(StatusCode::SERVICE_UNAVAILABLE, "TIMEOUT", message);
             response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
             response
@@ -197,7 +192,7 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
 /// when it may: from a loopback peer, or with the metrics token, as configured. Refused as if the
 /// route did not exist (404), or 401 without the token.
 pub fn metrics_refusal(state: &AppState, peer: Option<SocketAddr>, headers: &HeaderMap) -> Option<Response> {
-    let not_found = || Some(error(StatusCode::NOT_FOUND, "NOT_FOUND", "no such route".to_owned()));
+    let not_found = || Some(error(StatusCode::NOT_FOUND, "NOT_FOUND", Text::new("NOT_FOUND.route")));
     match state.config.metrics {
         MetricsAccess::Off => not_found(),
         MetricsAccess::Loopback if peer.is_some_and(|p| p.ip().is_loopback()) => None,
@@ -213,7 +208,7 @@ pub fn metrics_refusal(state: &AppState, peer: Option<SocketAddr>, headers: &Hea
                 (Some(sent), Some(wanted)) if Sha256::digest(sent.trim()) == Sha256::digest(wanted) => None,
                 _ => {
                     let mut refused =
-                        error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "the metrics token is required".to_owned());
+                        error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", Text::new("UNAUTHENTICATED.metrics"));
                     refused
                         .headers_mut()
                         .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"metrics\""));

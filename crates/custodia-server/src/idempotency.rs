@@ -7,6 +7,7 @@ use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use custodia_i18n::Text;
 use custodia_store::access::KeptAnswer;
 use sha2::{Digest, Sha256};
 
@@ -54,8 +55,7 @@ async fn keyed(state: &AppState, request: Request, next: Next) -> Result<Respons
         .map(str::to_owned)
         .filter(|k| !k.is_empty() && k.len() <= MAX_KEY_BYTES && k.bytes().all(|b| b.is_ascii_graphic()))
         .ok_or_else(|| {
-            ApiError::invalid("Idempotency-Key", format!("must be 1 to {MAX_KEY_BYTES} visible ASCII characters"))
-                .into_response()
+            ApiError::invalid("Idempotency-Key", Text::new("INVALID.key").count("max", MAX_KEY_BYTES)).into_response()
         })?;
     let (mut parts, body) = request.into_parts();
     let who = Principal::from_request_parts(&mut parts, state).await.map_err(IntoResponse::into_response)?;
@@ -82,18 +82,15 @@ async fn keyed(state: &AppState, request: Request, next: Next) -> Result<Respons
     {
         let mut set = state.in_flight.lock().map_err(|_| ApiError::internal("lock").into_response())?;
         if !set.insert(slot.clone()) {
-            return Err(ApiError::conflict(Some("Idempotency-Key"), "a request with this key is being answered")
-                .into_response());
+            return Err(
+                ApiError::conflict(Some("Idempotency-Key"), Text::new("CONFLICT.key-in-flight")).into_response()
+            );
         }
     }
     let _guard = InFlight { state, key: slot };
     if let Some(kept) = state.app.kept_answer(&who, &key).await.map_err(|e| ApiError::from(e).into_response())? {
         if kept.request_sha256 != request_sha256 {
-            return Err(ApiError::conflict(
-                Some("Idempotency-Key"),
-                "this key was used for another request (method, path or body differ)",
-            )
-            .into_response());
+            return Err(ApiError::conflict(Some("Idempotency-Key"), Text::new("CONFLICT.key-reused")).into_response());
         }
         let status = StatusCode::from_u16(kept.outcome).unwrap_or(StatusCode::OK);
         let mut response = (status, kept.response).into_response();

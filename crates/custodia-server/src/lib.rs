@@ -51,6 +51,7 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), hardening::request_limits))
         .layer(middleware::from_fn(hardening::security_headers))
         .layer(middleware::from_fn_with_state(state.clone(), hardening::observe))
+        .layer(middleware::from_fn(error::localize))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
             let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
             tracing::info_span!("request", method = %request.method(), uri = %request.uri().path(), request_id = %id)

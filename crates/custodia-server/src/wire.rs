@@ -22,7 +22,7 @@ impl PageQuery {
     pub fn resolve(&self, max: u32) -> Result<(i64, usize), ApiError> {
         let limit = self.limit.unwrap_or(100.min(max));
         if limit == 0 || limit > max {
-            return Err(ApiError::invalid("limit", format!("must be 1 to {max}")));
+            return Err(ApiError::invalid("limit", custodia_i18n::Text::new("INVALID.range").count("max", max)));
         }
         Ok((self.after.unwrap_or(0), usize::try_from(limit).unwrap_or(usize::MAX)))
     }
@@ -53,7 +53,7 @@ impl<T> Page<T> {
 
 /// Parses a civil date field.
 pub fn date(field: &str, text: &str) -> Result<custodia_core::Date, ApiError> {
-    custodia_core::Date::parse(text).map_err(|e| ApiError::invalid(field, format!("{text:?}: {e}")))
+    custodia_app::fields::date(field, text).map_err(ApiError::from)
 }
 
 /// Parses an RFC 3339 timestamp field with any offset; it is kept in UTC.

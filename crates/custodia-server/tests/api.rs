@@ -291,6 +291,32 @@ async fn a_case_from_proposal_to_custody_with_etags_and_idempotency() {
     // Issue 11: the message carries the facts, the code stays separate.
     let message = body["message"].as_str().unwrap_or_default();
     assert!(message.contains("ON_HOLD: a legal hold stands (TRO-1); depart waits until it is lifted"), "{body}");
+    // Issue 14: the same refusal asked for in Spanish (and in English by name): the same code and
+    // field, the same facts, Spanish words; error answers vary by Accept-Language.
+    let in_language = |language: &'static str| {
+        server
+            .client
+            .post(server.url(&format!("/api/v1/cases/{id}/transitions")))
+            .bearer_auth(&us)
+            .header("Accept-Language", language)
+            .json(&depart)
+            .send()
+    };
+    let es = in_language("es-SV,es;q=0.9,en;q=0.5").await.unwrap();
+    assert_eq!(
+        es.headers().get("vary").map(|v| v.to_str().unwrap().to_ascii_lowercase().contains("accept-language")),
+        Some(true)
+    );
+    let es: Value = es.json().await.unwrap();
+    let en: Value = in_language("en-US").await.unwrap().json().await.unwrap();
+    assert_eq!((es["code"].as_str(), &es["field"]), (Some("ON_HOLD"), &Value::Null), "{es}");
+    assert_eq!((en["code"].as_str(), &en["message"]), (Some("ON_HOLD"), &body["message"]), "{en}");
+    let spanish = es["message"].as_str().unwrap_or_default();
+    assert!(
+        spanish.contains("ON_HOLD: hay una retención judicial vigente (TRO-1); depart espera a que se levante"),
+        "{es}"
+    );
+    assert!(spanish.contains(&format!("caso {id}: depart rechazado")), "{es}");
     let (_, holds) = server.get(&us, "/api/v1/holds?agreement=us-sv-cecot&standing=true").await;
     assert_eq!(holds.as_array().unwrap().len(), 1);
     let lift = json!({"case_id": id, "reference": "TRO-1", "decision_reference": "ORDER-VACATED-1", "reason": "ORDER_VACATED"});

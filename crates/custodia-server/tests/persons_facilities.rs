@@ -457,6 +457,21 @@ async fn alerts_show_an_overdue_return_and_occupancy_follows_custody() {
         .collect();
     assert!(codes.contains(&("RETURN_OVERDUE", "critical", subject.as_str())), "{alerts}");
     assert!(codes.contains(&("HELD_BEYOND_RELEASE", "critical", subject.as_str())), "{alerts}");
+    // Issue 14: the reason in the reader's language, with the same facts (the release date).
+    let held = |list: &Value| {
+        list.as_array().unwrap().iter().find(|a| a["code"] == "HELD_BEYOND_RELEASE").unwrap()["reason"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let english = held(&alerts);
+    let release = english.strip_prefix("projected release was ").expect(&english).to_owned();
+    assert!(release.starts_with("2028-"), "{english}");
+    let (status, spanish) = server.get_in(&auditor, "/api/v1/alerts?agreement=us-sv-cecot&on=2029-01-01", "es").await;
+    assert_eq!(status, 200, "{spanish}");
+    assert_eq!(held(&spanish), format!("la excarcelación prevista era el {release}"), "{spanish}");
+    let codes_of = |list: &Value| list.as_array().unwrap().iter().map(|a| a["code"].clone()).collect::<Vec<_>>();
+    assert_eq!(codes_of(&spanish), codes_of(&alerts), "codes never change with the language");
     assert!(alerts[0]["reason"].as_str().is_some_and(|r| !r.is_empty()));
     // Those whose scope excludes the facility do not see the case's alerts; bad days are refused.
     let (_, hidden) = server.get(&elsewhere, "/api/v1/alerts?agreement=us-sv-cecot&on=2029-01-01").await;

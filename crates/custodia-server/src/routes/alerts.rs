@@ -9,7 +9,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::auth::Principal;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::QueryParams;
+use crate::extract::{Lang, QueryParams};
 use crate::state::AppState;
 
 /// OpenAPI part.
@@ -35,7 +35,7 @@ pub struct AlertView {
     /// `case-<id>/<sending person_id>`, a facility id, `cell-<facility>/<cell>`, `incident-<id>`, or
     /// `agreement`.
     pub subject: String,
-    /// Why, for a person to read.
+    /// Why, for a person to read, in the language of `Accept-Language` (Spanish or English).
     pub reason: String,
 }
 
@@ -56,6 +56,7 @@ pub struct AlertQuery {
 async fn list_alerts(
     State(state): State<AppState>,
     who: Principal,
+    Lang(language): Lang,
     QueryParams(q): QueryParams<AlertQuery>,
 ) -> ApiResult<axum::Json<Vec<AlertView>>> {
     let on = match q.on.as_deref() {
@@ -68,8 +69,8 @@ async fn list_alerts(
         .map(|a| AlertView {
             code: a.kind.code().to_owned(),
             severity: a.kind.severity().as_str().to_owned(),
+            reason: custodia_i18n::facts::alert_reason(&a).render(language),
             subject: a.subject,
-            reason: a.reason,
         })
         .collect();
     Ok(axum::Json(out))

@@ -246,7 +246,12 @@ async fn get_invoice(
         "json" => return Ok(axum::Json(invoice_view(&state.app.invoice(&who, id).await?)).into_response()),
         "canonical" => (ExportFormat::Canonical, "application/json"),
         "csv" => (ExportFormat::Csv, "text/csv; charset=utf-8"),
-        other => return Err(ApiError::invalid("format", format!("{other:?} must be json, canonical or csv"))),
+        other => {
+            return Err(ApiError::invalid(
+                "format",
+                custodia_i18n::Text::new("INVALID.format").arg("value", format!("{other:?}")),
+            ));
+        }
     };
     let exported = state.app.export_invoice(&who, id, format).await?;
     Ok(with_type(exported.bytes, content_type, &exported.sha256))
@@ -368,9 +373,9 @@ pub struct SustainabilityQuery {
 fn amount_param(field: &str, value: Option<&str>) -> ApiResult<Option<i64>> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(v) => {
-            v.parse::<i64>().map(Some).map_err(|_| ApiError::invalid(field, format!("{v:?} must be an integer")))
-        }
+        Some(v) => v.parse::<i64>().map(Some).map_err(|_| {
+            ApiError::invalid(field, custodia_i18n::Text::new("INVALID.integer").arg("value", format!("{v:?}")))
+        }),
     }
 }
 

@@ -398,7 +398,7 @@ pub struct Transition {
 }
 
 fn missing(field: &str, action: &str) -> ApiError {
-    ApiError::invalid(field, format!("is required for {action}"))
+    ApiError::invalid(field, custodia_i18n::Text::new("INVALID.required-for").arg("action", action))
 }
 
 fn placement(p: Option<Placement>, action: &str) -> ApiResult<app::Placement> {
@@ -425,7 +425,7 @@ fn action_of(t: Transition) -> ApiResult<CaseAction> {
         "approve" => match t.party.as_deref() {
             Some("sending") => CaseAction::Approve(Party::Sending),
             Some("receiving") => CaseAction::Approve(Party::Receiving),
-            _ => return Err(ApiError::invalid("party", "must be sending or receiving")),
+            _ => return Err(ApiError::invalid("party", custodia_app::fields::must_be(&["sending", "receiving"]))),
         },
         "schedule" => CaseAction::Schedule,
         "depart" => CaseAction::Depart,
@@ -457,7 +457,7 @@ fn action_of(t: Transition) -> ApiResult<CaseAction> {
         other => {
             return Err(ApiError::invalid(
                 "action",
-                format!("{other:?} is not an action (place and lift holds at /api/v1/holds)"),
+                custodia_i18n::Text::new("INVALID.action").arg("value", format!("{other:?}")),
             ));
         }
     })
@@ -465,12 +465,11 @@ fn action_of(t: Transition) -> ApiResult<CaseAction> {
 
 fn if_match(headers: &HeaderMap) -> ApiResult<Option<i64>> {
     let Some(value) = headers.get(header::IF_MATCH) else { return Ok(None) };
-    let text = value.to_str().map_err(|_| ApiError::invalid("If-Match", "must be an ETag"))?;
+    let text = value.to_str().map_err(|_| ApiError::invalid("If-Match", custodia_i18n::Text::new("INVALID.etag")))?;
     let inner = text.trim().trim_start_matches("W/").trim_matches('"');
-    inner
-        .parse::<i64>()
-        .map(Some)
-        .map_err(|_| ApiError::invalid("If-Match", format!("{text:?} is not an ETag of this API")))
+    inner.parse::<i64>().map(Some).map_err(|_| {
+        ApiError::invalid("If-Match", custodia_i18n::Text::new("INVALID.etag-of").arg("value", format!("{text:?}")))
+    })
 }
 
 /// Checks a transition in the application, commits it with whatever else is queued (group

@@ -288,7 +288,15 @@ async fn file_incident(
     let kind = IncidentKind::parse(&body.kind).ok_or_else(|| {
         ApiError::invalid(
             "kind",
-            "must be death, serious_injury, disappearance, use_of_force, torture_allegation, hunger_strike or other",
+            custodia_app::fields::must_be(&[
+                "death",
+                "serious_injury",
+                "disappearance",
+                "use_of_force",
+                "torture_allegation",
+                "hunger_strike",
+                "other",
+            ]),
         )
     })?;
     let new = NewIncident {
@@ -324,8 +332,12 @@ async fn notify_incident(
     Path(id): Path<i64>,
     Json(body): Json<NotificationSent>,
 ) -> ApiResult<axum::Json<IncidentView>> {
-    let recipient: Recipient = custodia_store::incidents::parse_recipient(&body.recipient)
-        .ok_or_else(|| ApiError::invalid("recipient", "must be next_of_kin, sending_state or independent_authority"))?;
+    let recipient: Recipient = custodia_store::incidents::parse_recipient(&body.recipient).ok_or_else(|| {
+        ApiError::invalid(
+            "recipient",
+            custodia_app::fields::must_be(&["next_of_kin", "sending_state", "independent_authority"]),
+        )
+    })?;
     let at = timestamp("at", &body.at)?;
     let updated = state.app.notify_incident(&who, id, recipient, &at, &crate::clock::now()).await?;
     Ok(axum::Json(incident_view(&updated)))
@@ -380,13 +392,17 @@ async fn move_investigation(
 ) -> ApiResult<axum::Json<IncidentView>> {
     let to = InvestigationState::parse(&body.status)
         .filter(|s| *s != InvestigationState::Open)
-        .ok_or_else(|| ApiError::invalid("status", "must be investigating or closed"))?;
+        .ok_or_else(|| ApiError::invalid("status", custodia_app::fields::must_be(&["investigating", "closed"])))?;
     let finding = body
         .finding
         .as_deref()
         .map(|f| {
-            Finding::parse(f)
-                .ok_or_else(|| ApiError::invalid("finding", "must be substantiated, unsubstantiated or inconclusive"))
+            Finding::parse(f).ok_or_else(|| {
+                ApiError::invalid(
+                    "finding",
+                    custodia_app::fields::must_be(&["substantiated", "unsubstantiated", "inconclusive"]),
+                )
+            })
         })
         .transpose()?;
     let updated = state.app.move_investigation(&who, id, to, finding, &crate::clock::now()).await?;
@@ -588,9 +604,11 @@ async fn move_recommendation(
     Path((id, index)): Path<(i64, u32)>,
     Json(body): Json<RecommendationMove>,
 ) -> ApiResult<axum::Json<InspectionView>> {
-    let to = RecommendationState::parse(&body.state)
-        .ok_or_else(|| ApiError::invalid("state", "must be accepted, implemented or rejected"))?;
-    let index = usize::try_from(index).map_err(|_| ApiError::invalid("index", "too large"))?;
+    let to = RecommendationState::parse(&body.state).ok_or_else(|| {
+        ApiError::invalid("state", custodia_app::fields::must_be(&["accepted", "implemented", "rejected"]))
+    })?;
+    let index = usize::try_from(index)
+        .map_err(|_| ApiError::invalid("index", custodia_i18n::Text::new("INVALID.too-large")))?;
     let updated = state.app.move_recommendation(&who, id, index, to, &crate::clock::now()).await?;
     Ok(axum::Json(inspection_view(&updated)))
 }
@@ -674,8 +692,9 @@ async fn log_contact(
     who: Principal,
     Json(body): Json<LogContact>,
 ) -> ApiResult<(StatusCode, axum::Json<ContactView>)> {
-    let means = ContactMeans::parse(&body.means)
-        .ok_or_else(|| ApiError::invalid("means", "must be visit, phone, video, letter or email"))?;
+    let means = ContactMeans::parse(&body.means).ok_or_else(|| {
+        ApiError::invalid("means", custodia_app::fields::must_be(&["visit", "phone", "video", "letter", "email"]))
+    })?;
     let new = NewContact {
         at: timestamp("at", &body.at)?,
         agreement_id: body.agreement_id,

@@ -561,7 +561,7 @@ fn batch_view(s: FileScreening) -> BatchScreeningView {
 /// At most this many bytes in an id field of a body (agreement ids are at most 64).
 fn short(field: &str, value: &str) -> ApiResult<()> {
     if value.is_empty() || value.len() > 64 {
-        return Err(ApiError::invalid(field, "must be 1 to 64 characters"));
+        return Err(ApiError::invalid(field, custodia_app::fields::length(64)));
     }
     Ok(())
 }

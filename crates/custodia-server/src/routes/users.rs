@@ -258,14 +258,18 @@ async fn enable_user(
 /// Every user change and the open access warnings (admins and auditors).
 #[utoipa::path(get, path = "/api/v1/user-changes", tag = "access",
     responses((status = 200, body = UserChanges), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn list_user_changes(State(state): State<AppState>, who: Principal) -> ApiResult<axum::Json<UserChanges>> {
+async fn list_user_changes(
+    State(state): State<AppState>,
+    who: Principal,
+    crate::extract::Lang(language): crate::extract::Lang,
+) -> ApiResult<axum::Json<UserChanges>> {
     let changes = state.app.user_changes(&who).await?;
     let warnings = state.app.access_warnings().await?;
     Ok(axum::Json(UserChanges {
         changes: changes.iter().map(change_view).collect(),
         warnings: warnings
             .iter()
-            .map(|w| AccessWarningView { code: w.code().into(), message: w.message().into() })
+            .map(|w| AccessWarningView { code: w.code().into(), message: w.text(language) })
             .collect(),
     }))
 }

@@ -157,6 +157,20 @@ impl TestServer {
         (status, r.json().await.unwrap_or(serde_json::Value::Null))
     }
 
+    /// A GET asking for answers in `language` (`Accept-Language`).
+    pub async fn get_in(&self, token: &str, path: &str, language: &str) -> (u16, serde_json::Value) {
+        let r = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .header("Accept-Language", language)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
     pub async fn post(&self, token: &str, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
         let r = self.client.post(self.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
         let status = r.status().as_u16();
