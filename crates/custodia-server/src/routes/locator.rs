@@ -59,7 +59,7 @@ async fn locate(
     if let Err(retry_after) = state.locator.take(&state.client(&parts), crate::clock::instant()) {
         return Err(ApiError::rate_limited(retry_after));
     }
-    let query = custodia_app::persons::LocatorQuery {
+    let query = custodia_app::locator::LocatorQuery {
         person_id: q.person_id,
         family_name: q.family_name,
         birth_year: q.birth_year,
