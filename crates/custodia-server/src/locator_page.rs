@@ -13,6 +13,10 @@ use maud::{DOCTYPE, Markup, html};
 pub const CSS: &str = include_str!("../assets/locator.css");
 /// Where the binary serves it.
 pub const CSS_PATH: &str = "/assets/locator.css";
+/// The page's icon (browsers ask for one), as shipped.
+pub const ICON: &str = include_str!("../assets/locator-icon.svg");
+/// Where the binary serves it.
+pub const ICON_PATH: &str = "/assets/locator-icon.svg";
 
 /// The page's policy: its own stylesheet, a form sent to itself; no script, no framing.
 pub const PAGE_CSP: &str =
@@ -55,6 +59,11 @@ pub async fn stylesheet() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS)
 }
 
+/// The icon.
+pub async fn icon() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "image/svg+xml")], ICON)
+}
+
 /// The page's language: `?lang=es|en` when given, else the best of `Accept-Language`.
 pub fn language(lang: Option<&str>, headers: &HeaderMap) -> Language {
     lang.and_then(custodia_i18n::parse_language).unwrap_or_else(|| {
@@ -77,6 +86,7 @@ fn page(l: Language, fields: &Fields, outcome: &Outcome) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (t(l, "locator-title")) " · Custodia" }
                 link rel="stylesheet" href=(CSS_PATH);
+                link rel="icon" href=(ICON_PATH) type="image/svg+xml";
             }
             body {
                 a.skip href="#search" { (t(l, "locator-skip")) }

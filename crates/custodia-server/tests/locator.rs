@@ -164,6 +164,8 @@ async fn people_get_a_page_in_their_language_with_whom_to_call() {
     assert_eq!(css.status().as_u16(), 200);
     assert!(css.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
     assert!(css.text().await.unwrap().contains("caption"));
+    let icon = server.client.get(server.url("/assets/locator-icon.svg")).send().await.unwrap();
+    assert_eq!((icon.status().as_u16(), icon.headers()["content-type"].to_str().unwrap()), (200, "image/svg+xml"));
     server.stop().await;
 }
 

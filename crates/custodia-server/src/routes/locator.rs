@@ -26,7 +26,10 @@ pub struct Api;
 
 /// Routes.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/locator", get(locate)).route(locator_page::CSS_PATH, get(locator_page::stylesheet))
+    Router::new()
+        .route("/locator", get(locate))
+        .route(locator_page::CSS_PATH, get(locator_page::stylesheet))
+        .route(locator_page::ICON_PATH, get(locator_page::icon))
 }
 
 /// What the locator may say about a person.
