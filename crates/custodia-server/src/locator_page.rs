@@ -121,25 +121,30 @@ fn form(l: Language, fields: &Fields) -> Markup {
             input type="hidden" name="lang" value=(code(l));
             fieldset {
                 legend { (t(l, "locator-by-id")) }
-                label for="person_id" { (t(l, "locator-person-id")) }
-                span.hint #person_id-hint { (t(l, "locator-person-id-hint")) }
-                input #person_id type="text" name="person_id" maxlength="256" autocomplete="off"
-                    aria-describedby="person_id-hint" value=[fields.person_id.as_deref()];
+                (field(l, "person_id", fields.person_id.as_deref(), 256))
             }
             p.or { (t(l, "locator-or")) }
             fieldset {
                 legend { (t(l, "locator-by-name")) }
-                label for="family_name" { (t(l, "locator-family-name")) }
-                span.hint #family_name-hint { (t(l, "locator-family-name-hint")) }
-                input #family_name type="text" name="family_name" maxlength="200" autocomplete="off"
-                    aria-describedby="family_name-hint" value=[fields.family_name.as_deref()];
-                label for="birth_year" { (t(l, "locator-birth-year")) }
-                span.hint #birth_year-hint { (t(l, "locator-birth-year-hint")) }
-                input #birth_year type="text" name="birth_year" inputmode="numeric" maxlength="4" pattern="[0-9]{4}"
-                    autocomplete="off" aria-describedby="birth_year-hint" value=[fields.birth_year.as_deref()];
+                (field(l, "family_name", fields.family_name.as_deref(), 200))
+                (field(l, "birth_year", fields.birth_year.as_deref(), 4))
             }
             button type="submit" { (t(l, "locator-search")) }
         }
+    }
+}
+
+/// One labelled text field with its hint (`locator-NAME` and `locator-NAME-hint`, `_` as `-`);
+/// `name` is the query parameter and the element's id. The year takes four digits.
+fn field(l: Language, name: &str, value: Option<&str>, max_chars: usize) -> Markup {
+    let key = format!("locator-{}", name.replace('_', "-"));
+    let hint = format!("{name}-hint");
+    let year = name == "birth_year";
+    html! {
+        label for=(name) { (t(l, &key)) }
+        span.hint id=(hint) { (t(l, &format!("{key}-hint"))) }
+        input id=(name) type="text" name=(name) maxlength=(max_chars) autocomplete="off" aria-describedby=(hint)
+            inputmode=[year.then_some("numeric")] pattern=[year.then_some("[0-9]{4}")] value=[value];
     }
 }
 
