@@ -28,7 +28,7 @@ export async function startDemo({ bin, dataDir, people, timeoutMs = 600_000 }) {
   rmSync(dataDir, { recursive: true, force: true });
   const args = ['demo', '--addr', '127.0.0.1:0', '--data-dir', dataDir, '--reset'];
   if (people) args.push('--people', String(people));
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CUSTODIA_LOG: 'warn' } });
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CUSTODIA_LOG_FILTER: 'warn' } });
   const stderr = [];
   child.stderr.on('data', (chunk) => stderr.push(chunk));
   const base = await new Promise((resolve, reject) => {
