@@ -196,9 +196,10 @@ fn found_table(l: Language, found: &[Located]) -> Markup {
                     }
                 }
             }
-            @for contact in contacts {
-                section.contact aria-labelledby="contact-title" {
-                    h3 #contact-title { (t(l, "locator-contact")) }
+            // One box per agreement's text (the ids stay unique when several agreements answer).
+            @for (i, contact) in contacts.iter().enumerate() {
+                section.contact aria-labelledby=(format!("contact-{i}")) {
+                    h3 id=(format!("contact-{i}")) { (t(l, "locator-contact")) }
                     p { (contact) }
                 }
             }

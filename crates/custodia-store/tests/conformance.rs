@@ -1074,6 +1074,13 @@ async fn the_locator_reads_only_the_candidates_of_a_question_on(f: &Fixture) {
     );
     assert!(store.locator_candidates("us-sv-cecot", &by_id("VE", "P000004")).await.unwrap().is_empty());
     assert!(store.locator_candidates("us-sv-cecot", &by_id("US", "P000005")).await.unwrap().is_empty());
+    // An amended record counts as it now stands: person 3, re-exported born in 1990.
+    import(store, &[born(3, "García", Some("1990-01-01"))]).await;
+    assert!(store.locator_candidates("us-sv-cecot", &year(1991)).await.unwrap().is_empty());
+    assert_eq!(
+        ids(store.locator_candidates("us-sv-cecot", &year(1990)).await.unwrap()),
+        [(1, "P000001".to_owned()), (2, "P000002".to_owned()), (3, "P000003".to_owned())]
+    );
     // A person's transitions: exactly the agreement's `case.transition` events of their case.
     let of_case = |case_id: i64, bodies: &[String]| {
         bodies
