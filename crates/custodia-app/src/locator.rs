@@ -7,8 +7,9 @@
 //! (`Garcia` finds `García`, `Torres` or `rivas` find `Torres Rivas`): both sides are folded by
 //! [`name_words`] and the question's words must appear, in order and side by side, among the
 //! person's. The comparison runs at query time over a bounded candidate set — the store reads only
-//! the people of the agreement born in the asked year (or the one person with the asked id) — so
-//! nothing is stored beside the journal and no projection has to be replayed.
+//! the people born in the asked year (or the one person with the asked id), through indexes the
+//! database keeps on the journal's person events — so nothing is stored beside the journal and no
+//! projection has to be replayed.
 
 use custodia_core::Agreement;
 use custodia_core::lifecycle::CaseState;

@@ -3,8 +3,10 @@
 //!
 //! The store narrows; it does not match names. Family names are compared by the application
 //! (`custodia_app::locator`), ignoring case and accents, over the candidates read here: the people
-//! of the agreement born in the asked year (the `birth_date` of the record their last event
-//! carries), or the one person with the asked sending-state identifier.
+//! with a case under the agreement born in the asked year (the `birth_date` of the record their
+//! last event carries, found through the partial expression index `events_person_birth_year`), or
+//! the one person with the asked sending-state identifier. Indexes are no columns: the journal's
+//! replay has nothing more to reproduce.
 
 use sqlx::Row;
 
