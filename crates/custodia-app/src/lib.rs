@@ -18,6 +18,7 @@ pub mod days;
 pub mod error;
 pub mod fields;
 pub mod journal;
+pub mod locator;
 pub mod oversight;
 pub mod persons;
 pub mod register;

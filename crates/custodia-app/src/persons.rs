@@ -362,30 +362,6 @@ pub enum PersonsImport {
     Refused(RefusedPersons),
 }
 
-/// The locator's question: a person id, or a family name and birth year.
-#[derive(Clone, Debug, Default)]
-pub struct LocatorQuery {
-    /// The sending state's person id.
-    pub person_id: Option<String>,
-    /// Family name (case-insensitive, exact).
-    pub family_name: Option<String>,
-    /// Year of birth, with `family_name`.
-    pub birth_year: Option<i32>,
-}
-
-/// What the public locator may say about a person: status, facility, country, since.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Located {
-    /// The case's state (only the public ones: in transit to deceased).
-    pub status: CaseState,
-    /// The facility's name (while held there).
-    pub facility: Option<String>,
-    /// ISO 3166 country where the person is, or was last held.
-    pub country: String,
-    /// The date of the last change of status (YYYY-MM-DD).
-    pub since: String,
-}
-
 // ---------------------------------------------------------------------------------------------
 // Use cases
 // ---------------------------------------------------------------------------------------------
@@ -705,35 +681,6 @@ impl App {
         }
         Ok(written)
     }
-
-    /// The public locator (docs/oversight.md): no caller; only agreements with
-    /// `public_locator = true`; it answers status, facility, country and since-date only.
-    pub async fn locate(&self, query: LocatorQuery) -> AppResult<Vec<Located>> {
-        let key = LocatorKey::from_query(query)?;
-        let mut found = Vec::new();
-        for custodia_store::AgreementVersion { agreement_id: id, .. } in self.store().agreement_ids().await? {
-            let Some(custodia_store::AgreementSource { source, .. }) = self.store().agreement_source(&id).await? else {
-                continue;
-            };
-            // An agreement that no longer loads publishes nothing (the operator sees it elsewhere).
-            let Ok(agreement) = Agreement::from_toml(&source) else { continue };
-            if !agreement.public_locator {
-                continue;
-            }
-            let cases = self.store().cases_with_persons(&id).await?;
-            let matching: Vec<&CaseRow> = cases
-                .iter()
-                .filter(|c| is_public(c.case.case.state) && key.matches(&c.person))
-                .map(|c| &c.case)
-                .collect();
-            if matching.is_empty() {
-                continue;
-            }
-            let since = self.last_transitions(&agreement, &id).await?;
-            found.extend(matching.into_iter().map(|c| located(&agreement, c, &since)));
-        }
-        Ok(found)
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -782,31 +729,6 @@ impl App {
             }
         }
         Ok(seen)
-    }
-
-    /// The day of each case's last transition under an agreement: the calendar day of its
-    /// `occurred_at` in the time zone of the facility the case was last placed in (the agreement's
-    /// default zone before any placement; docs/lifecycle.md#days).
-    async fn last_transitions(&self, agreement: &Agreement, agreement_id: &str) -> AppResult<HashMap<i64, String>> {
-        let mut since = HashMap::new();
-        let mut placed: HashMap<i64, String> = HashMap::new();
-        for body in self.store().case_transition_bodies(agreement_id).await? {
-            let Ok(v) = serde_json::from_str::<serde_json::Value>(&body) else { continue };
-            let case_id = v.pointer("/data/case_id").and_then(serde_json::Value::as_i64);
-            let at = v
-                .pointer("/data/occurred_at")
-                .and_then(serde_json::Value::as_str)
-                .or_else(|| v.get("occurred_at").and_then(serde_json::Value::as_str));
-            let facility = v.pointer("/data/facility_id").and_then(serde_json::Value::as_str);
-            let (Some(case_id), Some(at)) = (case_id, at) else { continue };
-            if let Some(f) = facility {
-                placed.insert(case_id, f.to_owned());
-            }
-            let Ok(instant) = Timestamp::parse(at) else { continue };
-            let zone = crate::days::zone_of(agreement, placed.get(&case_id).map(String::as_str));
-            since.insert(case_id, zone.local_date(instant.unix_seconds()).to_string());
-        }
-        Ok(since)
     }
 }
 
@@ -1038,81 +960,6 @@ impl Iterator for ValidPersons<'_, '_> {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// The locator
-// ---------------------------------------------------------------------------------------------
-
-enum LocatorKey {
-    Id(String),
-    Name(String, i32),
-}
-
-impl LocatorKey {
-    fn from_query(q: LocatorQuery) -> AppResult<Self> {
-        match (q.person_id, q.family_name, q.birth_year) {
-            (Some(id), None, None) if !id.trim().is_empty() && id.len() <= 256 => Ok(Self::Id(id)),
-            (None, Some(name), Some(year))
-                if !name.trim().is_empty() && name.len() <= 200 && (1850..=2100).contains(&year) =>
-            {
-                Ok(Self::Name(name.trim().to_lowercase(), year))
-            }
-            (Some(_), _, _) => Err(AppError::invalid("person_id", custodia_i18n::Text::new("INVALID.locator-id"))),
-            (None, Some(_), None) | (None, None, Some(_)) => {
-                Err(AppError::invalid("birth_year", custodia_i18n::Text::new("INVALID.locator-together")))
-            }
-            (None, Some(_), Some(_)) => {
-                Err(AppError::invalid("birth_year", custodia_i18n::Text::new("INVALID.locator-name")))
-            }
-            (None, None, None) => Err(AppError::invalid("person_id", custodia_i18n::Text::new("INVALID.locator-none"))),
-        }
-    }
-
-    fn matches(&self, p: &PersonData) -> bool {
-        match self {
-            Self::Id(wanted) => &p.sending_id == wanted,
-            Self::Name(name, year) => {
-                p.family_name.to_lowercase() == *name
-                    && p.birth_date.as_deref().and_then(|b| b.get(..4)).and_then(|y| y.parse::<i32>().ok())
-                        == Some(*year)
-            }
-        }
-    }
-}
-
-/// The states the locator answers for: from the journey out to the end of custody.
-fn is_public(state: CaseState) -> bool {
-    matches!(
-        state,
-        CaseState::InTransit
-            | CaseState::InCustody
-            | CaseState::ReturnScheduled
-            | CaseState::Returned
-            | CaseState::Released
-            | CaseState::Deceased
-    )
-}
-
-fn located(agreement: &Agreement, c: &CaseRow, since: &HashMap<i64, String>) -> Located {
-    let held = matches!(c.case.state, CaseState::InCustody | CaseState::ReturnScheduled);
-    let facility = c.facility_id.as_deref().and_then(|f| agreement.facility(f));
-    let country = match c.case.state {
-        CaseState::InTransit | CaseState::Returned => agreement.sending_state.as_str().to_owned(),
-        _ => facility
-            .map(|f| f.country.as_str().to_owned())
-            .unwrap_or_else(|| agreement.receiving_state.as_str().to_owned()),
-    };
-    let since = match (held, c.case.intake.as_ref()) {
-        (true, Some(intake)) if c.case.state == CaseState::InCustody => intake.admitted_on.to_string(),
-        _ => since.get(&c.id).cloned().unwrap_or_default(),
-    };
-    Located {
-        status: c.case.state,
-        facility: if held { facility.map(|f| f.name.clone()) } else { None },
-        country,
-        since,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1245,22 +1092,5 @@ mod tests {
         assert!(got[3].2.starts_with("INPUT: row has 2 fields"), "{}", got[3].2);
         assert_eq!(got[4], ("P4", "invalid", "INPUT: family_name: has text after its closing quote"));
         assert_eq!((counts.rows, counts.eligible, counts.ineligible, counts.invalid), (5, 1, 1, 3));
-    }
-
-    #[test]
-    fn the_locator_takes_an_id_or_a_name_and_year() {
-        let q = |id: Option<&str>, name: Option<&str>, year: Option<i32>| {
-            LocatorKey::from_query(LocatorQuery {
-                person_id: id.map(str::to_owned),
-                family_name: name.map(str::to_owned),
-                birth_year: year,
-            })
-        };
-        assert!(matches!(q(Some("P1"), None, None), Ok(LocatorKey::Id(_))));
-        assert!(matches!(q(None, Some(" Doe "), Some(1990)), Ok(LocatorKey::Name(n, 1990)) if n == "doe"));
-        assert_eq!(invalid(q(None, None, None).err().unwrap()).0, "person_id");
-        assert_eq!(invalid(q(None, Some("Doe"), None).err().unwrap()).0, "birth_year");
-        assert_eq!(invalid(q(None, Some("Doe"), Some(1700)).err().unwrap()).0, "birth_year");
-        assert_eq!(invalid(q(Some("P1"), Some("Doe"), Some(1990)).err().unwrap()).0, "person_id");
     }
 }

@@ -1512,6 +1512,7 @@ fn print_walkthrough(summary: &Summary, addr: SocketAddr, dir: &Path) -> CmdResu
     if let Some(person) = &summary.locator_person {
         writeln!(out, "  curl '{base}/locator?person_id={person}'        (public: no token)")?;
     }
+    writeln!(out, "  open {base}/locator in a browser: the public locator for families (Spanish and English)")?;
     writeln!(out, "  open {base}/docs in a browser for the whole API")?;
     writeln!(out, "  custodia journal verify --data-dir {}   (after stopping the demo)", dir.display())?;
     writeln!(out, "Stop with Ctrl-C.")?;

@@ -396,3 +396,15 @@ fn a_facility_time_zone_is_an_iana_name_reported_at_its_key() {
     let number = replace("contracted_places = 300\n", "contracted_places = 300\ntime_zone = 6\n");
     single(&number, "facilities[0].time_zone", "string");
 }
+
+/// Issue 14: the locator's `family_contact` text has limits, each named by its key path.
+#[test]
+fn family_contact_is_one_line_of_at_most_500_bytes() {
+    let contact = |value: &str| with(&format!("[oversight]\nfamily_contact = {value}"));
+    let longest = format!("\"{}\"", "é".repeat(250));
+    assert_eq!(Agreement::from_toml(&contact(&longest)).unwrap().oversight.family_contact.map(|c| c.len()), Some(500));
+    single(&contact(&format!("\"{}\"", "a".repeat(501))), "oversight.family_contact", "at most 500 bytes");
+    single(&contact("\"   \""), "oversight.family_contact", "must not be empty");
+    single(&contact("\"Llame\\nal consulado\""), "oversight.family_contact", "control characters");
+    single(&contact("42"), "oversight.family_contact", "");
+}

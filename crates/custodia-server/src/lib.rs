@@ -14,6 +14,7 @@ pub mod error;
 pub mod extract;
 pub mod hardening;
 pub mod idempotency;
+pub mod locator_page;
 pub mod metrics;
 pub mod openapi;
 pub mod ratelimit;

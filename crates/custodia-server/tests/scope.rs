@@ -10,7 +10,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{TestServer, actor, import_persons, person, send};
+use common::{TestServer, actor, case_actor, import_persons, person, send};
 use custodia_store::prelude::*;
 use serde_json::{Value, json};
 
@@ -26,17 +26,6 @@ fn second_agreement() -> String {
 
 fn first_agreement() -> String {
     std::fs::read_to_string(common::repo().join("examples/agreements/us-sv-cecot.toml")).unwrap()
-}
-
-/// Who acts on a case in the register, on a day within the agreements' term.
-fn case_actor(user: &str) -> custodia_core::custody::Actor {
-    custodia_core::custody::Actor {
-        user: user.into(),
-        occurred_at: "2025-06-01T10:00:00Z".into(),
-        occurred_at_unix: custodia_store::Timestamp::parse("2025-06-01T10:00:00Z").unwrap().unix_seconds(),
-        recorded_at: "2025-06-01T10:00:00Z".into(),
-        reason: "TEST".into(),
-    }
 }
 
 /// Takes a case through to custody in `facility`'s cell `cell`, recording `receiving_id`.

@@ -34,6 +34,7 @@ pub mod incidents;
 pub mod invoices;
 pub mod journal;
 pub mod keyfile;
+pub mod locator;
 pub mod oversight;
 pub mod persons;
 pub mod record;
@@ -52,12 +53,13 @@ pub use billing::Billing;
 pub use cases::{CasePlace, CaseWithPerson, CaseWithSendingId, Cases};
 pub use cells::{CellChangeRow, Cells, CellsSubmitted};
 pub use journal::Journal;
+pub use locator::{Locator, LocatorFilter};
 pub use oversight::{ContactRow, InspectionRow, Oversight};
 pub use persons::{Alias, Identifier, PersonEntry, PersonRow, Persons};
 
 /// The traits of the storage contract, to call its methods on a [`Store`].
 pub mod prelude {
-    pub use crate::{Access, Agreements, Billing, Cases, Cells, Journal, Oversight, Persons};
+    pub use crate::{Access, Agreements, Billing, Cases, Cells, Journal, Locator, Oversight, Persons};
 }
 pub use events::{StoredEvent, Timestamp, VerifyReport};
 pub use record::{PERSON_COLUMNS, PersonData, PersonJson};

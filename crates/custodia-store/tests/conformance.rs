@@ -1030,3 +1030,73 @@ on_every_backend!(
     the_columns_beside_an_event_are_checked_against_its_body,
     the_columns_beside_an_event_are_checked_against_its_body_on
 );
+
+async fn the_locator_reads_only_the_candidates_of_a_question_on(f: &Fixture) {
+    use custodia_store::LocatorFilter;
+    let store = &f.store;
+    import_agreement(store, AGREEMENT).await;
+    let born = |i: u32, name: &str, date: Option<&str>| PersonData {
+        family_name: name.into(),
+        birth_date: date.map(str::to_owned),
+        ..person(i)
+    };
+    import(
+        store,
+        &[
+            born(1, "García", Some("1990-05-01")),
+            born(2, "Torres Rivas", Some("1990-12-31")),
+            born(3, "García", Some("1991-01-01")),
+            born(4, "Garcia", None),
+            born(5, "García", Some("1990-02-02")),
+        ],
+    )
+    .await;
+    // Persons 1 to 4 have cases (case ids 1 to 4); person 5 has none.
+    for i in 1..=4 {
+        store.propose_case("us-sv-cecot", &format!("P{i:06}"), &open, &actor()).await.unwrap().unwrap();
+    }
+    to_transit(store, 2).await;
+    let ids = |rows: Vec<custodia_store::CaseWithPerson>| {
+        rows.iter().map(|r| (r.case.id, r.person.sending_id.clone())).collect::<Vec<_>>()
+    };
+    let year = |y| LocatorFilter::BirthYear(y);
+    assert_eq!(
+        ids(store.locator_candidates("us-sv-cecot", &year(1990)).await.unwrap()),
+        [(1, "P000001".to_owned()), (2, "P000002".to_owned())]
+    );
+    assert_eq!(ids(store.locator_candidates("us-sv-cecot", &year(1991)).await.unwrap()), [(3, "P000003".to_owned())]);
+    assert!(store.locator_candidates("us-sv-cecot", &year(1989)).await.unwrap().is_empty());
+    assert!(store.locator_candidates("other", &year(1990)).await.unwrap().is_empty());
+    let by_id = |state: &str, id: &str| LocatorFilter::SendingId { sending_state: state.into(), sending_id: id.into() };
+    assert_eq!(
+        ids(store.locator_candidates("us-sv-cecot", &by_id("US", "P000004")).await.unwrap()),
+        [(4, "P000004".to_owned())]
+    );
+    assert!(store.locator_candidates("us-sv-cecot", &by_id("VE", "P000004")).await.unwrap().is_empty());
+    assert!(store.locator_candidates("us-sv-cecot", &by_id("US", "P000005")).await.unwrap().is_empty());
+    // An amended record counts as it now stands: person 3, re-exported born in 1990.
+    import(store, &[born(3, "García", Some("1990-01-01"))]).await;
+    assert!(store.locator_candidates("us-sv-cecot", &year(1991)).await.unwrap().is_empty());
+    assert_eq!(
+        ids(store.locator_candidates("us-sv-cecot", &year(1990)).await.unwrap()),
+        [(1, "P000001".to_owned()), (2, "P000002".to_owned()), (3, "P000003".to_owned())]
+    );
+    // A person's transitions: exactly the agreement's `case.transition` events of their case.
+    let of_case = |case_id: i64, bodies: &[String]| {
+        bodies
+            .iter()
+            .filter(|b| serde_json::from_str::<serde_json::Value>(b).unwrap()["data"]["case_id"] == case_id)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let all = store.case_transition_bodies("us-sv-cecot").await.unwrap();
+    let mine = store.transitions_of_person("us-sv-cecot", 2).await.unwrap();
+    assert!(!mine.is_empty());
+    assert_eq!(mine, of_case(2, &all));
+    assert_eq!(store.transitions_of_person("us-sv-cecot", 1).await.unwrap(), of_case(1, &all));
+    assert!(store.transitions_of_person("other", 2).await.unwrap().is_empty());
+}
+on_every_backend!(
+    the_locator_reads_only_the_candidates_of_a_question,
+    the_locator_reads_only_the_candidates_of_a_question_on
+);

@@ -282,3 +282,15 @@ pub async fn send(
     let r = request.bearer_auth(token).send().await.unwrap();
     (r.status().as_u16(), r.text().await.unwrap_or_default())
 }
+
+/// Who acts on a case in the server tests that drive the store directly, and when (2025-06-01,
+/// within 90 days of the records' torture-risk assessment).
+pub fn case_actor(user: &str) -> custodia_core::custody::Actor {
+    custodia_core::custody::Actor {
+        user: user.into(),
+        occurred_at: "2025-06-01T10:00:00Z".into(),
+        occurred_at_unix: custodia_store::Timestamp::parse("2025-06-01T10:00:00Z").unwrap().unix_seconds(),
+        recorded_at: "2025-06-01T10:00:00Z".into(),
+        reason: "TEST".into(),
+    }
+}
