@@ -196,7 +196,8 @@ pub async fn json_errors(request: axum::extract::Request, next: axum::middleware
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+    // Pages of the web interface explain their refusals in HTML.
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
     }

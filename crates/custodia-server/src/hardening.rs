@@ -56,7 +56,8 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     let csp = if docs { HeaderValue::from_str(&DOCS_CSP).ok() } else { Some(HeaderValue::from_static(CSP)) };
-    if let Some(csp) = csp {
+    // A page of the web interface sets its own policy (crate::web::PAGE_CSP).
+    if let Some(csp) = csp.filter(|_| !headers.contains_key(header::CONTENT_SECURITY_POLICY)) {
         headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     }
     response

@@ -1,0 +1,276 @@
+//! The web interface (docs/web.md) on a real server: the sign-in page for anyone not signed in,
+//! session cookies, CSRF on every form, the page policy, languages without missing texts,
+//! landmarks and labelled fields, and the role checks of the application layer behind the forms.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{TestServer, actor};
+use custodia_store::prelude::*;
+
+const CECOT: &str = "examples/agreements/us-sv-cecot.toml";
+const PASSWORD: &str = "a long enough passphrase";
+
+/// A browser without JavaScript: keeps cookies, follows no redirect by itself.
+struct Browser {
+    base: String,
+    client: reqwest::Client,
+    cookies: BTreeMap<String, String>,
+    accept_language: Option<&'static str>,
+}
+
+/// An answer: status, `Set-Cookie` lines, the policy, `Location`, the body.
+struct Page {
+    status: u16,
+    set_cookies: Vec<String>,
+    csp: String,
+    location: String,
+    html: String,
+}
+
+impl Browser {
+    fn new(server: &TestServer) -> Self {
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Self { base: server.base.clone(), client, cookies: BTreeMap::new(), accept_language: None }
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
+        let mut request = request;
+        if !self.cookies.is_empty() {
+            let jar: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            request = request.header("cookie", jar.join("; "));
+        }
+        if let Some(lang) = self.accept_language {
+            request = request.header("accept-language", lang);
+        }
+        let response = request.send().await.unwrap();
+        let header =
+            |name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        let (csp, location) = (header("content-security-policy"), header("location"));
+        let set_cookies: Vec<String> =
+            response.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+        for line in &set_cookies {
+            let (pair, attributes) = line.split_once(';').unwrap_or((line, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            if attributes.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let status = response.status().as_u16();
+        Page { status, set_cookies, csp, location, html: response.text().await.unwrap() }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let request = self.client.get(format!("{}{path}", self.base));
+        self.send(request).await
+    }
+
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+        let request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        self.send(request).await
+    }
+
+    /// Signs in through the sign-in form.
+    async fn sign_in(&mut self, name: &str, password: &str) -> Page {
+        let form = self.get("/").await;
+        let csrf = csrf_of(&form.html);
+        self.post("/sign-in", &[("csrf", &csrf), ("name", name), ("password", password)]).await
+    }
+}
+
+/// The value of the first hidden `csrf` field of a page.
+fn csrf_of(html: &str) -> String {
+    let start = html.find(r#"name="csrf" value=""#).expect("a CSRF field") + r#"name="csrf" value=""#.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+/// Catalogue keys of the web interface shown instead of a text (`web-…`): keys without a message.
+fn unresolved_keys(html: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut rest = html;
+    while let Some(at) = rest.find("web-") {
+        let before = rest[..at].chars().next_back();
+        let key: String = rest[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c)).collect();
+        if !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '/') {
+            found.push(key.clone());
+        }
+        rest = &rest[at + key.len().max(4)..];
+    }
+    found
+}
+
+/// The value of attribute `name` in a tag's text.
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let marker = format!(" {name}=\"");
+    tag.find(&marker).map(|at| tag[at + marker.len()..].split('"').next().unwrap().to_owned())
+}
+
+/// Every form field a person fills in (not hidden) that no `<label for>` names.
+fn unlabelled_fields(html: &str) -> Vec<String> {
+    let mut unlabelled = Vec::new();
+    for tag_name in ["<input", "<select", "<textarea"] {
+        for (at, _) in html.match_indices(tag_name) {
+            let tag = html[at..].split('>').next().unwrap();
+            if attribute(tag, "type").as_deref() == Some("hidden") {
+                continue;
+            }
+            let labelled = attribute(tag, "id").is_some_and(|id| html.contains(&format!("<label for=\"{id}\"")));
+            if !labelled {
+                unlabelled.push(tag.to_owned());
+            }
+        }
+    }
+    unlabelled
+}
+
+/// What every page must be: one `<main>`, a language, labelled fields, no missing text, the
+/// page policy (no script, no framing).
+fn assert_sound_page(page: &Page, lang: &str) {
+    assert_eq!(page.html.matches("<main").count(), 1, "exactly one <main>: {}", page.html);
+    assert!(page.html.contains(&format!("<html lang=\"{lang}\"")), "{}", &page.html[..200.min(page.html.len())]);
+    assert!(page.html.contains("href=\"#main\""), "a skip link");
+    assert_eq!(unresolved_keys(&page.html), Vec::<String>::new(), "texts without a message");
+    assert_eq!(unlabelled_fields(&page.html), Vec::<String>::new(), "fields without a label");
+    assert!(!page.html.contains("<script"), "no script");
+    assert!(!page.html.contains(" style=\""), "no inline style");
+    assert!(page.csp.contains("frame-ancestors 'none'"), "{}", page.csp);
+    assert!(!page.csp.contains("unsafe-inline") && !page.csp.contains("script-src"), "{}", page.csp);
+}
+
+async fn user_with_password(server: &TestServer, name: &str, role: &str) {
+    let user = custodia_store::access::NewUser {
+        name: name.into(),
+        name_key: name.into(),
+        role: role.into(),
+        agreements: vec!["*".into()],
+        facilities: vec!["*".into()],
+        password_hash: Some(custodia_server::auth::hash_password(PASSWORD).unwrap()),
+    };
+    server.store.create_user(&user, &actor("setup")).await.unwrap();
+}
+
+async fn lin_tokens(server: &TestServer) -> Vec<custodia_store::access::TokenRow> {
+    server.store.tokens().await.unwrap().into_iter().filter(|t| t.user_name == "lin").collect()
+}
+
+fn session_cookie(page: &Page) -> String {
+    page.set_cookies.iter().find(|c| c.starts_with("custodia_session=")).cloned().expect("a session cookie")
+}
+
+#[tokio::test]
+async fn anyone_not_signed_in_gets_the_sign_in_page() {
+    let server = TestServer::start(&[CECOT]).await;
+    let mut browser = Browser::new(&server);
+    let page = browser.get("/").await;
+    assert_eq!(page.status, 200);
+    assert!(page.html.contains("action=\"/sign-in\"") && page.html.contains("type=\"password\""));
+    assert!(!page.html.contains("action=\"/sign-out\""), "nobody to sign out");
+    assert_sound_page(&page, "en");
+    browser.accept_language = Some("es-SV,es;q=0.9,en;q=0.5");
+    let page = browser.get("/").await;
+    assert!(page.html.contains("Iniciar sesión"), "Spanish from Accept-Language");
+    assert_sound_page(&page, "es");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn signing_in_sets_a_strict_http_only_session_cookie_and_signing_out_ends_it() {
+    let server = TestServer::start(&[CECOT]).await;
+    user_with_password(&server, "lin", "auditor").await;
+    let mut browser = Browser::new(&server);
+    let wrong = browser.sign_in("lin", "not the password").await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.html.contains("UNAUTHENTICATED") && wrong.html.contains("Wrong user name or password"));
+    assert!(!browser.cookies.contains_key("custodia_session"));
+    let signed = browser.sign_in("lin", PASSWORD).await;
+    assert_eq!((signed.status, signed.location.as_str()), (303, "/"));
+    let cookie = session_cookie(&signed);
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "plain HTTP from an untrusted peer: {cookie}");
+    let home = browser.get("/").await;
+    assert!(home.html.contains("Signed in as lin") && home.html.contains("action=\"/sign-out\""), "{}", home.html);
+    assert_sound_page(&home, "en");
+    // The session is the user's: the application layer issued a `login` token for it.
+    let tokens = lin_tokens(&server).await;
+    assert_eq!(tokens.iter().filter(|t| t.label == "login" && t.revoked_at.is_none()).count(), 1);
+    let csrf = csrf_of(&home.html);
+    let out = browser.post("/sign-out", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, 303);
+    assert!(browser.get("/").await.html.contains("action=\"/sign-in\""), "signed out");
+    let tokens = lin_tokens(&server).await;
+    assert!(tokens.iter().all(|t| t.revoked_at.is_some()), "the session's token is revoked");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn cookies_are_secure_behind_a_trusted_proxy_speaking_https() {
+    let server = TestServer::start_with(&[CECOT], |c| c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()]).await;
+    user_with_password(&server, "lin", "auditor").await;
+    let mut browser = Browser::new(&server);
+    let form = browser.get("/").await;
+    let csrf = csrf_of(&form.html);
+    let fields = [("csrf", csrf.as_str()), ("name", "lin"), ("password", PASSWORD)];
+    let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+    let request = browser
+        .client
+        .post(format!("{}/sign-in", browser.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-forwarded-proto", "https")
+        .body(body);
+    let signed = browser.send(request).await;
+    assert!(session_cookie(&signed).contains("; Secure"), "{:?}", signed.set_cookies);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_post_without_the_sessions_csrf_token_is_refused_and_changes_nothing() {
+    let server = TestServer::start(&[CECOT]).await;
+    user_with_password(&server, "lin", "auditor").await;
+    let mut browser = Browser::new(&server);
+    browser.sign_in("lin", PASSWORD).await;
+    for fields in [vec![], vec![("csrf", "forged-token")]] {
+        let refused = browser.post("/sign-out", &fields).await;
+        assert_eq!(refused.status, 403);
+        assert!(refused.html.contains("CSRF_TOKEN") && refused.html.contains("Nothing was changed"));
+        assert_sound_page(&refused, "en");
+        assert!(browser.get("/").await.html.contains("Signed in as lin"), "still signed in");
+    }
+    let tokens = lin_tokens(&server).await;
+    assert!(tokens.iter().all(|t| t.revoked_at.is_none()), "no token was revoked");
+    // The sign-in form itself: without the token of the form that was shown, no sign-in.
+    let mut other = Browser::new(&server);
+    let refused = other.post("/sign-in", &[("csrf", "x"), ("name", "lin"), ("password", PASSWORD)]).await;
+    assert_eq!(refused.status, 403);
+    assert!(!other.cookies.contains_key("custodia_session"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_language_switch_remembers_the_choice_and_goes_back() {
+    let server = TestServer::start(&[CECOT]).await;
+    user_with_password(&server, "lin", "auditor").await;
+    let mut browser = Browser::new(&server);
+    browser.accept_language = Some("en");
+    browser.sign_in("lin", PASSWORD).await;
+    let switched = browser.get("/language?to=es&back=%2F").await;
+    assert_eq!((switched.status, switched.location.as_str()), (303, "/"));
+    assert!(switched.set_cookies.iter().any(|c| c.starts_with("lang=es;") && c.contains("SameSite=Strict")));
+    let home = browser.get("/").await;
+    assert!(home.html.contains("Sesión iniciada como lin"), "the cookie wins over Accept-Language");
+    assert_sound_page(&home, "es");
+    let away = browser.get("/language?to=en&back=https%3A%2F%2Fevil.example%2F").await;
+    assert_eq!(away.location, "/", "never back to another site");
+    assert_eq!(browser.get("/language?to=fr").await.status, 400);
+    server.stop().await;
+}
