@@ -274,3 +274,163 @@ async fn the_language_switch_remembers_the_choice_and_goes_back() {
     assert_eq!(browser.get("/language?to=fr").await.status, 400);
     server.stop().await;
 }
+
+/// CECOT with P-1 admitted on 2025-03-20 to a cell of 100 m² with 20 beds, and `ana`, an auditor
+/// with a password.
+async fn cecot_with_one_in_custody() -> TestServer {
+    let server = TestServer::start(&[CECOT]).await;
+    let persons =
+        [common::person("P-1", "Doe", "1990-01-01", "high"), common::person("P-2", "Roe", "1985-06-30", "medium")].map(
+            |mut p| {
+                p.torture_risk_assessed_on = Some("2025-03-01".into());
+                p
+            },
+        );
+    common::import_persons(&server, common::CECOT_ID, "US", persons.into()).await;
+    common::import_cells(&server, common::CECOT_ID, &[("cecot", "C-1", "shared", "100", 20)]).await;
+    let staff = common::staff(&server).await;
+    common::admit(&server, &staff, "P-1", "C-1", "2025-03-20").await;
+    user_with_password(&server, "ana", "auditor").await;
+    server
+}
+
+#[tokio::test]
+async fn the_agreement_overview_charts_the_population_against_the_capacities_with_a_table() {
+    let server = cecot_with_one_in_custody().await;
+    let mut browser = Browser::new(&server);
+    browser.sign_in("ana", PASSWORD).await;
+    let page = browser.get("/agreements/us-sv-cecot").await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert_sound_page(&page, "en");
+    let html = &page.html;
+    assert!(html.contains(r#"<svg class="chart" role="img""#) && html.contains("<desc id=\"population-desc\">"));
+    // The table: nobody on the first day of the term (15 March 2025), P-1 from 20 March on.
+    assert!(html.contains(r#"<th scope="row">15 March 2025</th><td class="number">0</td>"#), "{html}");
+    assert!(html.contains(r#"<th scope="row">1 April 2025</th><td class="number">1</td>"#), "{html}");
+    // Stated capacity against contracted places, both in the table and labelled on the chart.
+    assert!(html.contains(r#"<td class="number">300</td><td class="number">"#));
+    assert!(html.contains("Stated capacity 40000") && html.contains("Contracted places 300"));
+    // The term ended on 2026-03-14 with P-1 still held: a critical alert, counted and listed.
+    assert!(html.contains("HELD_AFTER_AGREEMENT_END"), "{html}");
+    assert!(!html.contains(r#"class="critical">Critical</th><td class="number">0<"#), "critical alerts counted");
+    assert!(html.contains("Invoiced to date"), "revenue");
+    browser.accept_language = Some("es");
+    let es = browser.get("/agreements/us-sv-cecot").await;
+    assert_sound_page(&es, "es");
+    assert!(es.html.contains(r#"<th scope="row">1 de abril de 2025</th><td class="number">1</td>"#), "{}", es.html);
+    assert!(es.html.contains("Capacidad declarada 40000"));
+    // An agreement not in the register (or outside the scope) is "not found", as in the API.
+    let missing = browser.get("/agreements/dk-xk-gjilan").await;
+    assert_eq!(missing.status, 404);
+    assert!(missing.html.contains("NOT_FOUND"));
+    assert_sound_page(&missing, "es");
+    // Not signed in: to the sign-in page.
+    let mut stranger = Browser::new(&server);
+    let away = stranger.get("/agreements/us-sv-cecot").await;
+    assert_eq!((away.status, away.location.as_str()), (303, "/"));
+    server.stop().await;
+}
+
+/// CECOT with its term extended past today (the web steps happen now), P-1 imported with a
+/// torture-risk assessment from today, a case proposed for P-1 today, and `sam` (sending), `rosa`
+/// (receiving) and `ana` (auditor) with passwords. The case's id.
+async fn cecot_with_a_proposed_case() -> (TestServer, i64) {
+    let source = common::amended_example(CECOT, "ends = 2026-03-14", "ends = 2036-03-14");
+    let server = TestServer::start_sources(vec![source], |_| {}).await;
+    let now = custodia_server::clock::now();
+    let mut person = common::person("P-1", "Doe", "1990-01-01", "high");
+    person.torture_risk_assessed_on = Some(now.as_str()[..10].to_owned());
+    common::import_persons(&server, common::CECOT_ID, "US", vec![person]).await;
+    for (name, role) in [("sam", "sending_officer"), ("rosa", "receiving_officer"), ("ana", "auditor")] {
+        user_with_password(&server, name, role).await;
+    }
+    let case = common::propose_on(&server, common::CECOT_ID, "P-1", "sam", now.as_str()).await;
+    (server, case)
+}
+
+async fn case_state(server: &TestServer, case: i64) -> String {
+    let found = server.store.case_with_sending_id(case).await.unwrap().unwrap();
+    found.case.case.state.as_str().to_owned()
+}
+
+/// Posts an action form of a case page as the page shows it (its CSRF token and version).
+async fn act(browser: &mut Browser, case: i64, action: &str, fields: &[(&str, &str)]) -> Page {
+    let page = browser.get(&format!("/cases/{case}")).await;
+    assert!(page.html.contains(&format!(r#"name="action" value="{action}""#)), "no {action} form: {}", page.html);
+    let csrf = csrf_of(&page.html);
+    let mut all = vec![("csrf", csrf.as_str()), ("action", action)];
+    all.extend_from_slice(fields);
+    browser.post(&format!("/cases/{case}/actions"), &all).await
+}
+
+#[tokio::test]
+async fn both_approvals_through_waiting_for_you_and_the_case_page() {
+    let (server, case) = cecot_with_a_proposed_case().await;
+    let mut sam = Browser::new(&server);
+    sam.sign_in("sam", PASSWORD).await;
+    let page = sam.get(&format!("/cases/{case}")).await;
+    assert_sound_page(&page, "en");
+    assert_eq!(act(&mut sam, case, "screen", &[("reason", "SCREENED")]).await.status, 303);
+    assert_eq!(case_state(&server, case).await, "screened");
+    let screened = sam.get(&format!("/cases/{case}")).await;
+    assert!(screened.html.contains("<code>E07</code>"), "the rule outcomes of the decision");
+    assert!(screened.html.contains("<td>screen</td><td>proposed → screened</td>"), "the timeline: {}", screened.html);
+    assert_eq!(act(&mut sam, case, "approve", &[("party", "sending"), ("reason", "APPROVED")]).await.status, 303);
+    // Rosa, of the receiving state, finds it waiting for her, one click from its form.
+    let mut rosa = Browser::new(&server);
+    rosa.accept_language = Some("es");
+    rosa.sign_in("rosa", PASSWORD).await;
+    let waiting = rosa.get("/waiting").await;
+    assert_sound_page(&waiting, "es");
+    assert!(waiting.html.contains(&format!(r#"href="/cases/{case}#actions""#)), "{}", waiting.html);
+    assert!(waiting.html.contains("<td>sam</td>"), "started by sam");
+    // Without the session's CSRF token nothing happens.
+    let forged = rosa
+        .post(
+            &format!("/cases/{case}/actions"),
+            &[("action", "approve"), ("party", "receiving"), ("reason", "APPROVED")],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    assert_eq!(case_state(&server, case).await, "screened");
+    let approved = act(&mut rosa, case, "approve", &[("party", "receiving"), ("reason", "APPROVED")]).await;
+    assert_eq!(approved.status, 303, "{}", approved.html);
+    assert_eq!(case_state(&server, case).await, "approved");
+    assert!(!rosa.get("/waiting").await.html.contains(&format!("/cases/{case}#")), "no longer waiting");
+    // A step the rules refuse shows its code and changes nothing.
+    let page = sam.get(&format!("/cases/{case}")).await;
+    let csrf = csrf_of(&page.html);
+    let again = sam
+        .post(&format!("/cases/{case}/actions"), &[("csrf", &csrf), ("action", "screen"), ("reason", "SCREENED")])
+        .await;
+    assert_eq!(again.status, 409, "{}", again.html);
+    assert!(again.html.contains("INVALID_TRANSITION"), "{}", again.html);
+    assert_sound_page(&again, "en");
+    assert_eq!(case_state(&server, case).await, "approved");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_role_that_may_not_act_sees_no_form_and_a_forged_post_is_refused_by_the_application() {
+    let (server, case) = cecot_with_a_proposed_case().await;
+    let mut ana = Browser::new(&server);
+    ana.sign_in("ana", PASSWORD).await;
+    let page = ana.get(&format!("/cases/{case}")).await;
+    assert_sound_page(&page, "en");
+    assert!(page.html.contains("Your role may take no action"));
+    assert!(!page.html.contains(r#"name="action""#), "no action form for an auditor");
+    let csrf = csrf_of(&page.html);
+    let forged = ana
+        .post(&format!("/cases/{case}/actions"), &[("csrf", &csrf), ("action", "screen"), ("reason", "SCREENED")])
+        .await;
+    assert_eq!(forged.status, 403, "{}", forged.html);
+    assert!(forged.html.contains("FORBIDDEN"), "{}", forged.html);
+    assert_eq!(case_state(&server, case).await, "proposed");
+    let list = ana.get("/cases?agreement=us-sv-cecot&state=proposed").await;
+    assert_sound_page(&list, "en");
+    assert!(list.html.contains(&format!(r#"<a href="/cases/{case}">"#)));
+    let none = ana.get("/cases?agreement=us-sv-cecot&state=in_custody").await;
+    assert!(!none.html.contains(&format!(r#"<a href="/cases/{case}">"#)), "filtered by state");
+    assert!(ana.get("/waiting").await.html.contains("Nothing is waiting for you"));
+    server.stop().await;
+}

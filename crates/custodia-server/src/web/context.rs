@@ -111,16 +111,20 @@ impl Web {
     }
 
     /// The signed-in user, or the sign-in page's address to go to.
-    pub fn user(&self) -> Result<&SignedIn, Response> {
-        self.signed_in.as_ref().ok_or_else(|| axum::response::Redirect::to("/").into_response())
+    pub fn user(&self) -> Result<&SignedIn, Box<Response>> {
+        self.signed_in.as_ref().ok_or_else(|| Box::new(axum::response::Redirect::to("/").into_response()))
     }
 
     /// The signed-in user whose form carries the session's CSRF token; a refusal page naming the
     /// rule otherwise (nothing is done).
-    pub fn user_with_csrf(&self, fields: &Fields) -> Result<&SignedIn, Response> {
+    pub fn user_with_csrf(&self, fields: &Fields) -> Result<&SignedIn, Box<Response>> {
         let user = self.user()?;
         let sent = fields.get("csrf").unwrap_or_default();
-        if session::same_secret(sent, &user.session.csrf) { Ok(user) } else { Err(layout::csrf_refusal(self)) }
+        if session::same_secret(sent, &user.session.csrf) {
+            Ok(user)
+        } else {
+            Err(Box::new(layout::csrf_refusal(self)))
+        }
     }
 
     /// A `Set-Cookie` value: `HttpOnly; SameSite=Strict; Path=/`, and `Secure` over TLS.

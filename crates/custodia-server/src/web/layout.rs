@@ -111,7 +111,11 @@ pub(crate) fn csrf_refusal(web: &Web) -> Response {
 
 /// The refusal of an application-layer error: its code and its message.
 pub(crate) fn app_refusal(web: &Web, error: &custodia_app::AppError) -> Response {
-    let api = crate::error::ApiError::from(error.clone());
+    api_refusal(web, &crate::error::ApiError::from(error.clone()))
+}
+
+/// The refusal of an edge error (a form the API's reading refuses): its code and message.
+pub(crate) fn api_refusal(web: &Web, api: &crate::error::ApiError) -> Response {
     let message = custodia_i18n::for_code(web.lang, &api.body.code, &[], &api.body.message).into_owned();
     let explained = match &api.body.field {
         Some(field) => format!("{message} ({}: {field})", web.t("web-field")),

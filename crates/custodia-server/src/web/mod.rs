@@ -4,11 +4,16 @@
 //! Pages work without JavaScript (plain forms, full-page posts). Every form posts the session's
 //! CSRF token; every page carries a policy without inline script or style.
 
+mod case_forms;
+mod cases;
+mod chart;
 mod context;
 mod layout;
+mod overview;
 mod pages;
 pub mod session;
 mod signin;
+mod waiting;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -32,6 +37,15 @@ pub fn routes() -> Router<AppState> {
         .route("/language", get(signin::switch_language))
         .route("/sign-in", post(signin::sign_in))
         .route("/sign-out", post(signin::sign_out))
+        .route("/agreements/{id}", get(overview::overview))
+        .route("/waiting", get(waiting::waiting))
+        .route("/invoices/{id}/issue", post(waiting::issue_invoice))
+        .route("/cell-changes/{id}/confirm", post(waiting::confirm_cells))
+        .route("/user-changes/{id}/confirm", post(waiting::confirm_user))
+        .route("/users/{name}/enable", post(waiting::enable_user))
+        .route("/cases", get(cases::list))
+        .route("/cases/{id}", get(cases::show))
+        .route("/cases/{id}/actions", post(cases::act))
 }
 
 async fn stylesheet() -> axum::response::Response {

@@ -114,7 +114,7 @@ mod tests {
     #[test]
     fn a_session_ends_when_idle_or_old_and_at_sign_out() {
         let sessions = Sessions::default();
-        let t = Instant::now();
+        let t = crate::clock::instant();
         let (id, s) = sessions.start([7; 32], 3, t).unwrap();
         assert_eq!(id.len(), 43, "256 bits in base64url");
         assert_ne!(id, s.csrf);

@@ -93,7 +93,7 @@ pub(crate) async fn sign_in(State(state): State<AppState>, web: Web, parts: Part
 pub(crate) async fn sign_out(State(state): State<AppState>, web: Web, fields: Fields) -> Response {
     let user = match web.user_with_csrf(&fields) {
         Ok(user) => user,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     state.web_sessions.end(&user.id);
     if let Err(e) = state.app.revoke_token(&user.who, user.session.token_id, &crate::clock::now()).await {
