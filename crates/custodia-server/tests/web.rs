@@ -434,3 +434,36 @@ async fn a_role_that_may_not_act_sees_no_form_and_a_forged_post_is_refused_by_th
     assert!(ana.get("/waiting").await.html.contains("Nothing is waiting for you"));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_cell_change_waiting_for_a_second_officer_is_confirmed_with_one_click() {
+    let server = TestServer::start(&[CECOT]).await;
+    let ana = server.user("ana", "facility_officer", &[common::CECOT_ID], &["cecot"]).await;
+    user_with_password(&server, "ben", "facility_officer").await;
+    let header = "facility_id,cell_id,unit,kind,area_m2,beds\n";
+    let upload = |rows: &str| serde_json::json!({"agreement_id": "us-sv-cecot", "csv": format!("{header}{rows}")});
+    let path = "/api/v1/facilities/cecot/cells";
+    assert_eq!(server.post(&ana, path, upload("cecot,B-1,b,shared,9,4\n")).await.0, 201);
+    let (status, proposed) = server.post(&ana, path, upload("cecot,B-1,b,shared,100,4\n")).await;
+    assert_eq!(status, 202, "{proposed}");
+    let change = proposed["change_id"].as_i64().unwrap();
+    let mut ben = Browser::new(&server);
+    ben.sign_in("ben", PASSWORD).await;
+    let waiting = ben.get("/waiting").await;
+    assert_sound_page(&waiting, "en");
+    let action = format!(r#"action="/cell-changes/{change}/confirm""#);
+    assert!(waiting.html.contains(&action) && waiting.html.contains("<td>ana</td>"), "{}", waiting.html);
+    let csrf = csrf_of(&waiting.html);
+    let done = ben.post(&format!("/cell-changes/{change}/confirm"), &[("csrf", &csrf)]).await;
+    assert_eq!((done.status, done.location.as_str()), (303, "/waiting"), "{}", done.html);
+    let (_, cells) = server.get(&ana, "/api/v1/facilities/cecot/cells?agreement=us-sv-cecot").await;
+    assert_eq!(cells[0]["area_m2"], "100", "{cells}");
+    assert!(ben.get("/waiting").await.html.contains("Nothing is waiting for you"));
+    // Posting the same confirmation again is refused by the application layer, with its code.
+    let page = ben.get("/waiting").await;
+    let again = ben.post(&format!("/cell-changes/{change}/confirm"), &[("csrf", &csrf_of(&page.html))]).await;
+    assert_eq!(again.status, 409, "{}", again.html);
+    assert!(again.html.contains("ALREADY_CONFIRMED"), "{}", again.html);
+    assert_sound_page(&again, "en");
+    server.stop().await;
+}
