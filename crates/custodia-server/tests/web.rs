@@ -319,6 +319,19 @@ async fn the_agreement_overview_charts_the_population_against_the_capacities_wit
     assert_sound_page(&es, "es");
     assert!(es.html.contains(r#"<th scope="row">1 de abril de 2025</th><td class="number">1</td>"#), "{}", es.html);
     assert!(es.html.contains("Capacidad declarada 40000"));
+    // The facility's cells: P-1 alone in C-1 (100 m²), within the standard, in the grid and table.
+    let cells = browser.get("/agreements/us-sv-cecot/facilities/cecot").await;
+    assert_sound_page(&cells, "es");
+    browser.accept_language = Some("en");
+    let cells = browser.get("/agreements/us-sv-cecot/facilities/cecot").await;
+    assert_sound_page(&cells, "en");
+    assert!(cells.html.contains("<title>Cell C-1: 100 m², 1 held, standard capacity"), "{}", cells.html);
+    assert!(cells.html.contains(r#"<th scope="row">C-1</th><td class="number">100</td><td class="number">1</td>"#));
+    assert!(
+        cells.html.contains("<td>within the standard</td>") && cells.html.contains(r#"<rect class="within-standard""#)
+    );
+    assert!(html.contains(r#"href="/agreements/us-sv-cecot/facilities/cecot""#), "linked from the overview");
+    browser.accept_language = Some("es");
     // An agreement not in the register (or outside the scope) is "not found", as in the API.
     let missing = browser.get("/agreements/dk-xk-gjilan").await;
     assert_eq!(missing.status, 404);

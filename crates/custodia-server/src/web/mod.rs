@@ -8,6 +8,7 @@ mod case_forms;
 mod cases;
 mod chart;
 mod context;
+mod facility;
 mod layout;
 mod overview;
 mod pages;
@@ -38,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/sign-in", post(signin::sign_in))
         .route("/sign-out", post(signin::sign_out))
         .route("/agreements/{id}", get(overview::overview))
+        .route("/agreements/{id}/facilities/{facility}", get(facility::cells))
         .route("/waiting", get(waiting::waiting))
         .route("/invoices/{id}/issue", post(waiting::issue_invoice))
         .route("/cell-changes/{id}/confirm", post(waiting::confirm_cells))

@@ -219,6 +219,8 @@ async fn overview_body(
             ("today", custodia_i18n::format_date(web.lang, today).into()),
         ])) }
         p { a href={ "/cases?agreement=" (id) } { (web.t("web-home-cases-of")) } }
+        h2 { (web.t("web-overview-facilities")) }
+        ul { @for f in &figures { li { a href={ "/agreements/" (id) "/facilities/" (f.facility_id) } { (f.name) } } } }
         h2 { (web.t("web-overview-population")) }
         (population(state, web, id, &days, &t).await)
         (alerts_section(web, &alerts))
