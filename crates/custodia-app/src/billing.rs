@@ -349,6 +349,19 @@ impl App {
         Ok((record.version, record.agreement))
     }
 
+    /// The people in custody under an agreement on each of `days`, from its custody records as
+    /// they stand (the stays billing counts), in the caller's facilities only.
+    pub async fn population_history(&self, who: &Principal, agreement_id: &str, days: &[Date]) -> AppResult<Vec<i64>> {
+        self.agreement(who, agreement_id).await?;
+        let stays: Vec<billing::Stay> = self
+            .stays(agreement_id)
+            .await?
+            .into_iter()
+            .filter(|s| who.sees(agreement_id, Some(s.facility_id.as_str())))
+            .collect();
+        Ok(billing::population_on_days(&stays, days))
+    }
+
     /// The stays of an agreement from its custody records as they stand: one per admitted case,
     /// from the intake date to the day the person was returned, released or died — the calendar
     /// day of the step's `occurred_at` in the facility's time zone (docs/billing.md#stay-days).

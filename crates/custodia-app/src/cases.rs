@@ -286,6 +286,41 @@ pub fn opener(now: &Timestamp) -> impl Fn(&custodia_core::Agreement, &PersonData
 /// What opening a case gives.
 pub type OpenOutcome = Result<custodia_core::custody::Case, custodia_core::custody::Refusal>;
 
+/// One recorded step of a case (from its `case.transition` event).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimelineEntry {
+    /// The action (`screen`, `approve` …).
+    pub action: String,
+    /// The state before.
+    pub from: String,
+    /// The state after.
+    pub to: String,
+    /// The coded reason.
+    pub reason: String,
+    /// Who.
+    pub by: String,
+    /// The step's day.
+    pub day: String,
+}
+
+/// The entry of a `case.transition` event body, if it is about case `id`.
+fn timeline_entry(body: &str, id: i64) -> Option<TimelineEntry> {
+    let event: serde_json::Value = serde_json::from_str(body).ok()?;
+    let data = event.get("data")?;
+    if data.get("case_id")?.as_i64()? != id {
+        return None;
+    }
+    let text = |v: Option<&serde_json::Value>| v.and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+    Some(TimelineEntry {
+        action: text(data.get("action")),
+        from: text(data.get("from")),
+        to: text(data.get("to")),
+        reason: text(data.get("reason")),
+        by: text(event.get("actor")),
+        day: text(data.get("day")),
+    })
+}
+
 /// The holds of a case, lifted ones included.
 pub fn holds_of(case: &custodia_store::cases::CaseRow) -> Vec<HoldRecord> {
     case.case
@@ -318,6 +353,13 @@ impl App {
             Some(found) if who.sees(&found.case.agreement_id, found.case.facility_id.as_deref()) => Ok(found),
             _ => Err(AppError::no_such("case", id)),
         }
+    }
+
+    /// Every recorded step of a case, in journal order.
+    pub async fn case_timeline(&self, who: &Principal, id: i64) -> AppResult<Vec<TimelineEntry>> {
+        let found = self.case(who, id).await?;
+        let bodies = self.store().case_transition_bodies(&found.case.agreement_id).await?;
+        Ok(bodies.iter().filter_map(|body| timeline_entry(body, id)).collect())
     }
 
     /// The case and its person's identifiers.

@@ -69,6 +69,9 @@ pub struct Config {
     pub metrics: MetricsAccess,
     /// The bearer token `/metrics` wants when `metrics = "token"` (never logged).
     pub metrics_token: Option<String>,
+    /// Whether the web interface's cookies always get `Secure` (served over TLS by a proxy that
+    /// does not send `X-Forwarded-Proto`); docs/web.md#cookies.
+    pub web_secure_cookies: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -92,6 +95,7 @@ impl std::fmt::Debug for Config {
             .field("request_timeout_ms", &self.request_timeout_ms)
             .field("metrics", &self.metrics)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<redacted>"))
+            .field("web_secure_cookies", &self.web_secure_cookies)
             .finish()
     }
 }
@@ -117,13 +121,14 @@ impl Default for Config {
             request_timeout_ms: 30_000,
             metrics: MetricsAccess::Loopback,
             metrics_token: None,
+            web_secure_cookies: false,
         }
     }
 }
 
 /// The keys, as written in `custodia.toml`; the environment variable is `CUSTODIA_` + the key in
 /// upper case.
-pub const KEYS: [&str; 18] = [
+pub const KEYS: [&str; 19] = [
     "addr",
     "data_dir",
     "database_url",
@@ -142,6 +147,7 @@ pub const KEYS: [&str; 18] = [
     "request_timeout_ms",
     "metrics",
     "metrics_token",
+    "web_secure_cookies",
 ];
 
 /// Why the configuration cannot be used: every problem, each naming its key and source.
@@ -248,6 +254,11 @@ impl Config {
                 bad("must be 32 to 512 printable ASCII characters without spaces".into())
             }
             "metrics_token" => self.metrics_token = Some(value.to_owned()),
+            "web_secure_cookies" => match value {
+                "true" => self.web_secure_cookies = true,
+                "false" => self.web_secure_cookies = false,
+                _ => bad(format!("{value:?} is not true or false")),
+            },
             _ => bad(format!("unknown key (known: {})", KEYS.join(", "))),
         }
     }
@@ -269,8 +280,9 @@ impl Config {
                         let value = match item.as_value() {
                             Some(toml_edit::Value::String(s)) => s.value().clone(),
                             Some(toml_edit::Value::Integer(i)) => i.value().to_string(),
+                            Some(toml_edit::Value::Boolean(b)) => b.value().to_string(),
                             _ => {
-                                problems.push(format!("{path}: {key}: must be a string or an integer"));
+                                problems.push(format!("{path}: {key}: must be a string, an integer or a boolean"));
                                 continue;
                             }
                         };

@@ -23,6 +23,7 @@ pub mod oversight;
 pub mod persons;
 pub mod register;
 pub mod users;
+pub mod waiting;
 
 use custodia_store::{Actor, Store, Timestamp};
 

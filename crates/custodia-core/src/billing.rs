@@ -267,6 +267,23 @@ fn population(stays: &[Stay], first: i64, end: i64) -> Vec<i64> {
     pop
 }
 
+/// The people in custody on each of `days` (a stay covers its admission day up to, not including,
+/// its release day), by the same sweep as billing: one pass over the stays and the span of days.
+/// At most [`MAX_POPULATION_SPAN_DAYS`] from the earliest day to the latest; days beyond count 0.
+pub fn population_on_days(stays: &[Stay], days: &[Date]) -> Vec<i64> {
+    let day_number = |d: &Date| i64::from(d.days_since_epoch());
+    let Some(first) = days.iter().map(day_number).min() else { return Vec::new() };
+    let last = days.iter().map(day_number).max().unwrap_or(first);
+    let end = last.min(first + MAX_POPULATION_SPAN_DAYS) + 1;
+    let pop = population(stays, first, end);
+    days.iter()
+        .map(|d| usize::try_from(day_number(d) - first).ok().and_then(|i| pop.get(i)).copied().unwrap_or(0))
+        .collect()
+}
+
+/// The longest span [`population_on_days`] counts over (100 years).
+pub const MAX_POPULATION_SPAN_DAYS: i64 = 36_525;
+
 /// Coverage periods of `coverage_days` starting within `[first, end)`, over every stay: a stay
 /// starts one on `admitted_on` and another every `coverage_days` while it lasts.
 fn capita_starts(stays: &[Stay], coverage_days: i64, first: i64, end: i64) -> i64 {
@@ -600,6 +617,23 @@ fn lines_for(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_population_on_a_day_counts_the_stays_covering_it() {
+        let day = |t: &str| Date::parse(t).unwrap();
+        let stay = |from: &str, to: Option<&str>| Stay {
+            person_id: "p".into(),
+            facility_id: "f".into(),
+            security_class: SecurityClass::ALL[0],
+            admitted_on: day(from),
+            released_on: to.map(day),
+        };
+        let stays =
+            [stay("2025-01-10", Some("2025-02-01")), stay("2025-01-20", None), stay("2025-03-01", Some("2025-03-01"))];
+        let days = ["2025-02-01", "2025-01-09", "2025-01-10", "2025-01-31", "2025-03-01", "2025-03-02"].map(day);
+        assert_eq!(population_on_days(&stays, &days), vec![1, 0, 1, 2, 2, 1]);
+        assert_eq!(population_on_days(&stays, &[]), Vec::<i64>::new());
+    }
 
     #[test]
     fn half_to_even() {

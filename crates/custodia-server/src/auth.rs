@@ -71,38 +71,47 @@ impl FromRequestParts<AppState> for Principal {
         else {
             return Err(ApiError::unauthenticated());
         };
-        let hash = token_hash(token);
-        let now = crate::clock::instant();
-        let wall = crate::clock::now();
-        let ttl = Duration::from_millis(state.config.token_cache_ms);
-        if let Some(p) = state.tokens.get(&hash, ttl, now, wall.unix_seconds()) {
-            crate::hardening::note_user(&parts.extensions, &p.name);
-            return Ok(p);
+        principal_for_hash(state, parts, &token_hash(token)).await
+    }
+}
+
+/// The user a token's hash identifies (through the cache), as every edge resolves it: the bearer
+/// token of the API and the session of the web interface.
+pub(crate) async fn principal_for_hash(
+    state: &AppState,
+    parts: &Parts,
+    hash: &[u8; 32],
+) -> Result<Principal, ApiError> {
+    let now = crate::clock::instant();
+    let wall = crate::clock::now();
+    let ttl = Duration::from_millis(state.config.token_cache_ms);
+    if let Some(p) = state.tokens.get(hash, ttl, now, wall.unix_seconds()) {
+        crate::hardening::note_user(&parts.extensions, &p.name);
+        return Ok(p);
+    }
+    let client = state.client(parts);
+    let attempt = state.token_failures.take(&client, now);
+    match state.app.user_for_token_hash(hash, &wall).await {
+        Ok(found) => {
+            if let Ok(ticket) = attempt {
+                state.token_failures.give_back(&client, ticket);
+            }
+            state.tokens.put(*hash, found.principal.clone(), found.expires_at_unix, now);
+            crate::hardening::note_user(&parts.extensions, &found.principal.name);
+            Ok(found.principal)
         }
-        let client = state.client(parts);
-        let attempt = state.token_failures.take(&client, now);
-        match state.app.user_for_token_hash(&hash, &wall).await {
-            Ok(found) => {
-                if let Ok(ticket) = attempt {
-                    state.token_failures.give_back(&client, ticket);
-                }
-                state.tokens.put(hash, found.principal.clone(), found.expires_at_unix, now);
-                crate::hardening::note_user(&parts.extensions, &found.principal.name);
-                Ok(found.principal)
+        Err(custodia_app::AppError::Unauthenticated(message)) => {
+            tracing::warn!(%client, reason = %message, "bearer token refused");
+            match attempt {
+                Ok(_) => Err(ApiError::invalid_token(message)),
+                Err(retry_after) => Err(ApiError::rate_limited(retry_after)),
             }
-            Err(custodia_app::AppError::Unauthenticated(message)) => {
-                tracing::warn!(%client, reason = %message, "bearer token refused");
-                match attempt {
-                    Ok(_) => Err(ApiError::invalid_token(message)),
-                    Err(retry_after) => Err(ApiError::rate_limited(retry_after)),
-                }
+        }
+        Err(other) => {
+            if let Ok(ticket) = attempt {
+                state.token_failures.give_back(&client, ticket);
             }
-            Err(other) => {
-                if let Ok(ticket) = attempt {
-                    state.token_failures.give_back(&client, ticket);
-                }
-                Err(other.into())
-            }
+            Err(other.into())
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod openapi;
 pub mod ratelimit;
 pub mod routes;
 pub mod state;
+pub mod web;
 pub mod wire;
 
 use custodia_store::prelude::*;

@@ -53,6 +53,8 @@ pub struct Inner {
     pub in_flight: Mutex<HashSet<(String, String)>>,
     /// Case transitions, committed in groups.
     pub committer: crate::committer::Committer,
+    /// The web interface's sessions (in memory: a restart signs everyone out).
+    pub web_sessions: crate::web::session::Sessions,
 }
 
 impl std::ops::Deref for AppState {
@@ -83,6 +85,7 @@ impl AppState {
             reads,
             in_flight: Mutex::new(HashSet::new()),
             committer,
+            web_sessions: crate::web::session::Sessions::default(),
         };
         (Self(Arc::new(inner)), receiver, queue)
     }

@@ -12,72 +12,7 @@ use serde_json::{Value, json};
 
 const AGREEMENT: &str = "us-sv-cecot";
 
-struct Staff {
-    sender: String,
-    receiver: String,
-    facility: String,
-}
-
-async fn staff(server: &TestServer) -> Staff {
-    Staff {
-        sender: server.user("sam", "sending_officer", &[AGREEMENT], &[]).await,
-        receiver: server.user("rosa", "receiving_officer", &[AGREEMENT], &[]).await,
-        facility: server.user("fred", "facility_officer", &[AGREEMENT], &["cecot"]).await,
-    }
-}
-
-async fn step(server: &TestServer, token: &str, case: i64, body: Value) {
-    let (status, answer) = server.post(token, &format!("/api/v1/cases/{case}/transitions"), body.clone()).await;
-    assert_eq!(status, 200, "{body} → {answer}");
-}
-
-/// Drives a case for `person` from proposal to custody, all on `admitted_on` (the register
-/// screens the person on each step's day): opened in the register on that day, since the API
-/// opens cases on the wall clock's day and the example agreement has ended.
-async fn admit(server: &TestServer, staff: &Staff, person: &str, cell: &str, admitted_on: &str) -> i64 {
-    let at = |time: &str| format!("{admitted_on}T{time}:00Z");
-    let id = common::propose_on(server, AGREEMENT, person, "sam", &at("14:00")).await;
-    let steps = [
-        (&staff.sender, json!({"action": "screen", "reason": "SCREENED", "occurred_at": at("14:10")})),
-        (
-            &staff.sender,
-            json!({"action": "approve", "reason": "APPROVED", "party": "sending", "occurred_at": at("14:20")}),
-        ),
-        (
-            &staff.receiver,
-            json!({"action": "approve", "reason": "APPROVED", "party": "receiving", "occurred_at": at("14:30")}),
-        ),
-        (&staff.sender, json!({"action": "schedule", "reason": "FLIGHT_BOOKED", "occurred_at": at("14:40")})),
-        (&staff.sender, json!({"action": "depart", "reason": "FLIGHT_LEFT", "occurred_at": at("15:00")})),
-    ];
-    for (token, body) in steps {
-        step(server, token, id, body).await;
-    }
-    step(
-        server,
-        &staff.facility,
-        id,
-        json!({
-            "action": "admit",
-            "reason": "ARRIVED",
-            "occurred_at": at("16:00"),
-            "admission": {
-                "commitment_order": "CO-2025-0001",
-                "admitted_on": admitted_on,
-                "hour": 10,
-                "visible_injuries": "none",
-                "property": "clothes, a watch",
-                "next_of_kin": "Maria Doe, +58 212 555 0100"
-            },
-            "placement": {"facility_id": "cecot", "cell_id": cell}
-        }),
-    )
-    .await;
-    let (status, case) = server.get(&staff.sender, &format!("/api/v1/cases/{id}")).await;
-    assert_eq!(status, 200);
-    assert_eq!(case["state"], "in_custody", "{case}");
-    id
-}
+use common::{Staff, admit, staff};
 
 async fn setup() -> (TestServer, Staff, i64) {
     let server =

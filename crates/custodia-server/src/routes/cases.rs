@@ -411,7 +411,7 @@ fn placement(p: Option<Placement>, action: &str) -> ApiResult<app::Placement> {
 }
 
 /// The action a transition body asks for (its fields are checked by the application).
-fn action_of(t: Transition) -> ApiResult<CaseAction> {
+pub(crate) fn action_of(t: Transition) -> ApiResult<CaseAction> {
     Ok(match t.action.as_str() {
         "screen" => CaseAction::Screen,
         "resolve_review" => CaseAction::ResolveReview(

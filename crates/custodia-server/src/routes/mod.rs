@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .merge(oversight::routes())
         .merge(billing::routes())
         .merge(journal::routes())
+        .merge(crate::web::routes())
         .fallback(|| async { crate::error::ApiError::not_found("no such resource") })
 }
 

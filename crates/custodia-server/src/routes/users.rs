@@ -407,9 +407,24 @@ async fn login(
 ) -> ApiResult<(StatusCode, axum::Json<NewToken>)> {
     let wall = crate::clock::now();
     let expiry = custodia_app::users::token_expiry(&wall, body.expires_in.as_deref(), body.expires_at.as_deref())?;
-    let client = state.client(&parts);
+    let issued = limited_sign_in(&state, &parts, &body.name, &body.password, expiry.as_ref()).await?;
+    Ok((StatusCode::CREATED, axum::Json(new_token_view(&issued))))
+}
+
+/// Signs in with a password under the failed-attempt limits (docs/access.md#failed-attempts):
+/// failures count per user and address and per address; beyond the limit a sign-in is refused
+/// (429) before the password is checked. The API's login and the web interface's sign-in.
+pub(crate) async fn limited_sign_in(
+    state: &AppState,
+    parts: &Parts,
+    name: &str,
+    password: &str,
+    expiry: Option<&custodia_store::Timestamp>,
+) -> ApiResult<custodia_app::users::IssuedToken> {
+    let wall = crate::clock::now();
+    let client = state.client(parts);
     let now = crate::clock::instant();
-    let user_key = (custodia_app::access::token_hash(&custodia_app::access::user_name_key(&body.name)), client);
+    let user_key = (custodia_app::access::token_hash(&custodia_app::access::user_name_key(name)), client);
     let for_user = state.sign_in_failures.take(&user_key, now).map_err(ApiError::rate_limited)?;
     let for_address = match state.sign_in_address_failures.take(&client, now) {
         Ok(ticket) => ticket,
@@ -418,12 +433,12 @@ async fn login(
             return Err(ApiError::rate_limited(retry_after));
         }
     };
-    let outcome = state.app.sign_in(&body.name, &body.password, expiry.as_ref(), &wall).await;
+    let outcome = state.app.sign_in(name, password, expiry, &wall).await;
     if let Err(custodia_app::AppError::Unauthenticated(message)) = outcome {
         tracing::warn!(%client, "sign-in refused");
         return Err(ApiError::sign_in_refused(message));
     }
     state.sign_in_failures.give_back(&user_key, for_user);
     state.sign_in_address_failures.give_back(&client, for_address);
-    Ok((StatusCode::CREATED, axum::Json(new_token_view(&outcome?))))
+    Ok(outcome?)
 }

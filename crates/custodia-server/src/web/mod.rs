@@ -1,0 +1,56 @@
+//! The web interface for staff (docs/web.md): server-rendered pages at `/`, in Spanish and English,
+//! calling the application layer with the same roles, scopes and two-person rules as the API.
+//!
+//! Pages work without JavaScript (plain forms, full-page posts). Every form posts the session's
+//! CSRF token; every page carries a policy without inline script or style.
+
+mod case_forms;
+mod cases;
+mod chart;
+mod context;
+mod facility;
+mod layout;
+mod overview;
+mod pages;
+pub mod session;
+mod signin;
+mod waiting;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::state::AppState;
+
+pub use context::{Fields, SignedIn, Web};
+
+/// The web interface's stylesheet, embedded.
+pub const CSS: &str = include_str!("../../assets/web.css");
+
+/// The policy of every page: own stylesheet and forms to this server only; no script at all.
+pub const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+                            frame-ancestors 'none'; base-uri 'none'";
+
+/// The web routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/assets/web.css", get(stylesheet))
+        .route("/language", get(signin::switch_language))
+        .route("/sign-in", post(signin::sign_in))
+        .route("/sign-out", post(signin::sign_out))
+        .route("/agreements/{id}", get(overview::overview))
+        .route("/agreements/{id}/facilities/{facility}", get(facility::cells))
+        .route("/waiting", get(waiting::waiting))
+        .route("/invoices/{id}/issue", post(waiting::issue_invoice))
+        .route("/cell-changes/{id}/confirm", post(waiting::confirm_cells))
+        .route("/user-changes/{id}/confirm", post(waiting::confirm_user))
+        .route("/users/{name}/enable", post(waiting::enable_user))
+        .route("/cases", get(cases::list))
+        .route("/cases/{id}", get(cases::show))
+        .route("/cases/{id}/actions", post(cases::act))
+}
+
+async fn stylesheet() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    ([(axum::http::header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS).into_response()
+}

@@ -1,0 +1,482 @@
+//! The web interface (docs/web.md) on a real server: the sign-in page for anyone not signed in,
+//! session cookies, CSRF on every form, the page policy, languages without missing texts,
+//! landmarks and labelled fields, and the role checks of the application layer behind the forms.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{TestServer, actor};
+use custodia_store::prelude::*;
+
+const CECOT: &str = "examples/agreements/us-sv-cecot.toml";
+const PASSWORD: &str = "a long enough passphrase";
+
+/// A browser without JavaScript: keeps cookies, follows no redirect by itself.
+struct Browser {
+    base: String,
+    client: reqwest::Client,
+    cookies: BTreeMap<String, String>,
+    accept_language: Option<&'static str>,
+}
+
+/// An answer: status, `Set-Cookie` lines, the policy, `Location`, the body.
+struct Page {
+    status: u16,
+    set_cookies: Vec<String>,
+    csp: String,
+    location: String,
+    html: String,
+}
+
+impl Browser {
+    fn new(server: &TestServer) -> Self {
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Self { base: server.base.clone(), client, cookies: BTreeMap::new(), accept_language: None }
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
+        let mut request = request;
+        if !self.cookies.is_empty() {
+            let jar: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            request = request.header("cookie", jar.join("; "));
+        }
+        if let Some(lang) = self.accept_language {
+            request = request.header("accept-language", lang);
+        }
+        let response = request.send().await.unwrap();
+        let header =
+            |name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        let (csp, location) = (header("content-security-policy"), header("location"));
+        let set_cookies: Vec<String> =
+            response.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+        for line in &set_cookies {
+            let (pair, attributes) = line.split_once(';').unwrap_or((line, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            if attributes.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let status = response.status().as_u16();
+        Page { status, set_cookies, csp, location, html: response.text().await.unwrap() }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let request = self.client.get(format!("{}{path}", self.base));
+        self.send(request).await
+    }
+
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+        let request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        self.send(request).await
+    }
+
+    /// Signs in through the sign-in form.
+    async fn sign_in(&mut self, name: &str, password: &str) -> Page {
+        let form = self.get("/").await;
+        let csrf = csrf_of(&form.html);
+        self.post("/sign-in", &[("csrf", &csrf), ("name", name), ("password", password)]).await
+    }
+}
+
+/// The value of the first hidden `csrf` field of a page.
+fn csrf_of(html: &str) -> String {
+    let start = html.find(r#"name="csrf" value=""#).expect("a CSRF field") + r#"name="csrf" value=""#.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+/// Catalogue keys of the web interface shown instead of a text (`web-…`): keys without a message.
+fn unresolved_keys(html: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut rest = html;
+    while let Some(at) = rest.find("web-") {
+        let before = rest[..at].chars().next_back();
+        let key: String = rest[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c)).collect();
+        if !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '/') {
+            found.push(key.clone());
+        }
+        rest = &rest[at + key.len().max(4)..];
+    }
+    found
+}
+
+/// The value of attribute `name` in a tag's text.
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let marker = format!(" {name}=\"");
+    tag.find(&marker).map(|at| tag[at + marker.len()..].split('"').next().unwrap().to_owned())
+}
+
+/// Every form field a person fills in (not hidden) that no `<label for>` names.
+fn unlabelled_fields(html: &str) -> Vec<String> {
+    let mut unlabelled = Vec::new();
+    for tag_name in ["<input", "<select", "<textarea"] {
+        for (at, _) in html.match_indices(tag_name) {
+            let tag = html[at..].split('>').next().unwrap();
+            if attribute(tag, "type").as_deref() == Some("hidden") {
+                continue;
+            }
+            let labelled = attribute(tag, "id").is_some_and(|id| html.contains(&format!("<label for=\"{id}\"")));
+            if !labelled {
+                unlabelled.push(tag.to_owned());
+            }
+        }
+    }
+    unlabelled
+}
+
+/// What every page must be: one `<main>`, a language, labelled fields, no missing text, the
+/// page policy (no script, no framing).
+fn assert_sound_page(page: &Page, lang: &str) {
+    assert_eq!(page.html.matches("<main").count(), 1, "exactly one <main>: {}", page.html);
+    assert!(page.html.contains(&format!("<html lang=\"{lang}\"")), "{}", &page.html[..200.min(page.html.len())]);
+    assert!(page.html.contains("href=\"#main\""), "a skip link");
+    assert_eq!(unresolved_keys(&page.html), Vec::<String>::new(), "texts without a message");
+    assert_eq!(unlabelled_fields(&page.html), Vec::<String>::new(), "fields without a label");
+    assert!(!page.html.contains("<script"), "no script");
+    assert!(!page.html.contains(" style=\""), "no inline style");
+    assert!(page.csp.contains("frame-ancestors 'none'"), "{}", page.csp);
+    assert!(!page.csp.contains("unsafe-inline") && !page.csp.contains("script-src"), "{}", page.csp);
+}
+
+async fn user_with_password(server: &TestServer, name: &str, role: &str) {
+    let user = custodia_store::access::NewUser {
+        name: name.into(),
+        name_key: name.into(),
+        role: role.into(),
+        agreements: vec!["*".into()],
+        facilities: vec!["*".into()],
+        password_hash: Some(custodia_server::auth::hash_password(PASSWORD).unwrap()),
+    };
+    server.store.create_user(&user, &actor("setup")).await.unwrap();
+}
+
+async fn lin_tokens(server: &TestServer) -> Vec<custodia_store::access::TokenRow> {
+    server.store.tokens().await.unwrap().into_iter().filter(|t| t.user_name == "lin").collect()
+}
+
+fn session_cookie(page: &Page) -> String {
+    page.set_cookies.iter().find(|c| c.starts_with("custodia_session=")).cloned().expect("a session cookie")
+}
+
+#[tokio::test]
+async fn anyone_not_signed_in_gets_the_sign_in_page() {
+    let server = TestServer::start(&[CECOT]).await;
+    let mut browser = Browser::new(&server);
+    let page = browser.get("/").await;
+    assert_eq!(page.status, 200);
+    assert!(page.html.contains("action=\"/sign-in\"") && page.html.contains("type=\"password\""));
+    assert!(!page.html.contains("action=\"/sign-out\""), "nobody to sign out");
+    assert_sound_page(&page, "en");
+    browser.accept_language = Some("es-SV,es;q=0.9,en;q=0.5");
+    let page = browser.get("/").await;
+    assert!(page.html.contains("Iniciar sesión"), "Spanish from Accept-Language");
+    assert_sound_page(&page, "es");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn signing_in_sets_a_strict_http_only_session_cookie_and_signing_out_ends_it() {
+    let server = TestServer::start(&[CECOT]).await;
+    user_with_password(&server, "lin", "auditor").await;
+    let mut browser = Browser::new(&server);
+    let wrong = browser.sign_in("lin", "not the password").await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.html.contains("UNAUTHENTICATED") && wrong.html.contains("Wrong user name or password"));
+    assert!(!browser.cookies.contains_key("custodia_session"));
+    let signed = browser.sign_in("lin", PASSWORD).await;
+    assert_eq!((signed.status, signed.location.as_str()), (303, "/"));
+    let cookie = session_cookie(&signed);
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "plain HTTP from an untrusted peer: {cookie}");
+    let home = browser.get("/").await;
+    assert!(home.html.contains("Signed in as lin") && home.html.contains("action=\"/sign-out\""), "{}", home.html);
+    assert_sound_page(&home, "en");
+    // The session is the user's: the application layer issued a `login` token for it.
+    let tokens = lin_tokens(&server).await;
+    assert_eq!(tokens.iter().filter(|t| t.label == "login" && t.revoked_at.is_none()).count(), 1);
+    let csrf = csrf_of(&home.html);
+    let out = browser.post("/sign-out", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, 303);
+    assert!(browser.get("/").await.html.contains("action=\"/sign-in\""), "signed out");
+    let tokens = lin_tokens(&server).await;
+    assert!(tokens.iter().all(|t| t.revoked_at.is_some()), "the session's token is revoked");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn cookies_are_secure_behind_a_trusted_proxy_speaking_https() {
+    let server = TestServer::start_with(&[CECOT], |c| c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()]).await;
+    user_with_password(&server, "lin", "auditor").await;
+    let mut browser = Browser::new(&server);
+    let form = browser.get("/").await;
+    let csrf = csrf_of(&form.html);
+    let fields = [("csrf", csrf.as_str()), ("name", "lin"), ("password", PASSWORD)];
+    let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+    let request = browser
+        .client
+        .post(format!("{}/sign-in", browser.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-forwarded-proto", "https")
+        .body(body);
+    let signed = browser.send(request).await;
+    assert!(session_cookie(&signed).contains("; Secure"), "{:?}", signed.set_cookies);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_post_without_the_sessions_csrf_token_is_refused_and_changes_nothing() {
+    let server = TestServer::start(&[CECOT]).await;
+    user_with_password(&server, "lin", "auditor").await;
+    let mut browser = Browser::new(&server);
+    browser.sign_in("lin", PASSWORD).await;
+    for fields in [vec![], vec![("csrf", "forged-token")]] {
+        let refused = browser.post("/sign-out", &fields).await;
+        assert_eq!(refused.status, 403);
+        assert!(refused.html.contains("CSRF_TOKEN") && refused.html.contains("Nothing was changed"));
+        assert_sound_page(&refused, "en");
+        assert!(browser.get("/").await.html.contains("Signed in as lin"), "still signed in");
+    }
+    let tokens = lin_tokens(&server).await;
+    assert!(tokens.iter().all(|t| t.revoked_at.is_none()), "no token was revoked");
+    // The sign-in form itself: without the token of the form that was shown, no sign-in.
+    let mut other = Browser::new(&server);
+    let refused = other.post("/sign-in", &[("csrf", "x"), ("name", "lin"), ("password", PASSWORD)]).await;
+    assert_eq!(refused.status, 403);
+    assert!(!other.cookies.contains_key("custodia_session"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_language_switch_remembers_the_choice_and_goes_back() {
+    let server = TestServer::start(&[CECOT]).await;
+    user_with_password(&server, "lin", "auditor").await;
+    let mut browser = Browser::new(&server);
+    browser.accept_language = Some("en");
+    browser.sign_in("lin", PASSWORD).await;
+    let switched = browser.get("/language?to=es&back=%2F").await;
+    assert_eq!((switched.status, switched.location.as_str()), (303, "/"));
+    assert!(switched.set_cookies.iter().any(|c| c.starts_with("lang=es;") && c.contains("SameSite=Strict")));
+    let home = browser.get("/").await;
+    assert!(home.html.contains("Sesión iniciada como lin"), "the cookie wins over Accept-Language");
+    assert_sound_page(&home, "es");
+    let away = browser.get("/language?to=en&back=https%3A%2F%2Fevil.example%2F").await;
+    assert_eq!(away.location, "/", "never back to another site");
+    assert_eq!(browser.get("/language?to=fr").await.status, 400);
+    server.stop().await;
+}
+
+/// CECOT with P-1 admitted on 2025-03-20 to a cell of 100 m² with 20 beds, and `ana`, an auditor
+/// with a password.
+async fn cecot_with_one_in_custody() -> TestServer {
+    let server = TestServer::start(&[CECOT]).await;
+    let persons =
+        [common::person("P-1", "Doe", "1990-01-01", "high"), common::person("P-2", "Roe", "1985-06-30", "medium")].map(
+            |mut p| {
+                p.torture_risk_assessed_on = Some("2025-03-01".into());
+                p
+            },
+        );
+    common::import_persons(&server, common::CECOT_ID, "US", persons.into()).await;
+    common::import_cells(&server, common::CECOT_ID, &[("cecot", "C-1", "shared", "100", 20)]).await;
+    let staff = common::staff(&server).await;
+    common::admit(&server, &staff, "P-1", "C-1", "2025-03-20").await;
+    user_with_password(&server, "ana", "auditor").await;
+    server
+}
+
+#[tokio::test]
+async fn the_agreement_overview_charts_the_population_against_the_capacities_with_a_table() {
+    let server = cecot_with_one_in_custody().await;
+    let mut browser = Browser::new(&server);
+    browser.sign_in("ana", PASSWORD).await;
+    let page = browser.get("/agreements/us-sv-cecot").await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert_sound_page(&page, "en");
+    let html = &page.html;
+    assert!(html.contains(r#"<svg class="chart" role="img""#) && html.contains("<desc id=\"population-desc\">"));
+    // The table: nobody on the first day of the term (15 March 2025), P-1 from 20 March on.
+    assert!(html.contains(r#"<th scope="row">15 March 2025</th><td class="number">0</td>"#), "{html}");
+    assert!(html.contains(r#"<th scope="row">1 April 2025</th><td class="number">1</td>"#), "{html}");
+    // Stated capacity against contracted places, both in the table and labelled on the chart.
+    assert!(html.contains(r#"<td class="number">300</td><td class="number">"#));
+    assert!(html.contains("Stated capacity 40000") && html.contains("Contracted places 300"));
+    // The term ended on 2026-03-14 with P-1 still held: a critical alert, counted and listed.
+    assert!(html.contains("HELD_AFTER_AGREEMENT_END"), "{html}");
+    assert!(!html.contains(r#"class="critical">Critical</th><td class="number">0<"#), "critical alerts counted");
+    assert!(html.contains("Invoiced to date"), "revenue");
+    browser.accept_language = Some("es");
+    let es = browser.get("/agreements/us-sv-cecot").await;
+    assert_sound_page(&es, "es");
+    assert!(es.html.contains(r#"<th scope="row">1 de abril de 2025</th><td class="number">1</td>"#), "{}", es.html);
+    assert!(es.html.contains("Capacidad declarada 40000"));
+    // The facility's cells: P-1 alone in C-1 (100 m²), within the standard, in the grid and table.
+    let cells = browser.get("/agreements/us-sv-cecot/facilities/cecot").await;
+    assert_sound_page(&cells, "es");
+    browser.accept_language = Some("en");
+    let cells = browser.get("/agreements/us-sv-cecot/facilities/cecot").await;
+    assert_sound_page(&cells, "en");
+    assert!(cells.html.contains("<title>Cell C-1: 100 m², 1 held, standard capacity"), "{}", cells.html);
+    assert!(cells.html.contains(r#"<th scope="row">C-1</th><td class="number">100</td><td class="number">1</td>"#));
+    assert!(
+        cells.html.contains("<td>within the standard</td>") && cells.html.contains(r#"<rect class="within-standard""#)
+    );
+    assert!(html.contains(r#"href="/agreements/us-sv-cecot/facilities/cecot""#), "linked from the overview");
+    browser.accept_language = Some("es");
+    // An agreement not in the register (or outside the scope) is "not found", as in the API.
+    let missing = browser.get("/agreements/dk-xk-gjilan").await;
+    assert_eq!(missing.status, 404);
+    assert!(missing.html.contains("NOT_FOUND"));
+    assert_sound_page(&missing, "es");
+    // Not signed in: to the sign-in page.
+    let mut stranger = Browser::new(&server);
+    let away = stranger.get("/agreements/us-sv-cecot").await;
+    assert_eq!((away.status, away.location.as_str()), (303, "/"));
+    server.stop().await;
+}
+
+/// CECOT with its term extended past today (the web steps happen now), P-1 imported with a
+/// torture-risk assessment from today, a case proposed for P-1 today, and `sam` (sending), `rosa`
+/// (receiving) and `ana` (auditor) with passwords. The case's id.
+async fn cecot_with_a_proposed_case() -> (TestServer, i64) {
+    let source = common::amended_example(CECOT, "ends = 2026-03-14", "ends = 2036-03-14");
+    let server = TestServer::start_sources(vec![source], |_| {}).await;
+    let now = custodia_server::clock::now();
+    let mut person = common::person("P-1", "Doe", "1990-01-01", "high");
+    person.torture_risk_assessed_on = Some(now.as_str()[..10].to_owned());
+    common::import_persons(&server, common::CECOT_ID, "US", vec![person]).await;
+    for (name, role) in [("sam", "sending_officer"), ("rosa", "receiving_officer"), ("ana", "auditor")] {
+        user_with_password(&server, name, role).await;
+    }
+    let case = common::propose_on(&server, common::CECOT_ID, "P-1", "sam", now.as_str()).await;
+    (server, case)
+}
+
+async fn case_state(server: &TestServer, case: i64) -> String {
+    let found = server.store.case_with_sending_id(case).await.unwrap().unwrap();
+    found.case.case.state.as_str().to_owned()
+}
+
+/// Posts an action form of a case page as the page shows it (its CSRF token and version).
+async fn act(browser: &mut Browser, case: i64, action: &str, fields: &[(&str, &str)]) -> Page {
+    let page = browser.get(&format!("/cases/{case}")).await;
+    assert!(page.html.contains(&format!(r#"name="action" value="{action}""#)), "no {action} form: {}", page.html);
+    let csrf = csrf_of(&page.html);
+    let mut all = vec![("csrf", csrf.as_str()), ("action", action)];
+    all.extend_from_slice(fields);
+    browser.post(&format!("/cases/{case}/actions"), &all).await
+}
+
+#[tokio::test]
+async fn both_approvals_through_waiting_for_you_and_the_case_page() {
+    let (server, case) = cecot_with_a_proposed_case().await;
+    let mut sam = Browser::new(&server);
+    sam.sign_in("sam", PASSWORD).await;
+    let page = sam.get(&format!("/cases/{case}")).await;
+    assert_sound_page(&page, "en");
+    assert_eq!(act(&mut sam, case, "screen", &[("reason", "SCREENED")]).await.status, 303);
+    assert_eq!(case_state(&server, case).await, "screened");
+    let screened = sam.get(&format!("/cases/{case}")).await;
+    assert!(screened.html.contains("<code>E07</code>"), "the rule outcomes of the decision");
+    assert!(screened.html.contains("<td>screen</td><td>proposed → screened</td>"), "the timeline: {}", screened.html);
+    assert_eq!(act(&mut sam, case, "approve", &[("party", "sending"), ("reason", "APPROVED")]).await.status, 303);
+    // Rosa, of the receiving state, finds it waiting for her, one click from its form.
+    let mut rosa = Browser::new(&server);
+    rosa.accept_language = Some("es");
+    rosa.sign_in("rosa", PASSWORD).await;
+    let waiting = rosa.get("/waiting").await;
+    assert_sound_page(&waiting, "es");
+    assert!(waiting.html.contains(&format!(r#"href="/cases/{case}#actions""#)), "{}", waiting.html);
+    assert!(waiting.html.contains("<td>sam</td>"), "started by sam");
+    // Without the session's CSRF token nothing happens.
+    let forged = rosa
+        .post(
+            &format!("/cases/{case}/actions"),
+            &[("action", "approve"), ("party", "receiving"), ("reason", "APPROVED")],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    assert_eq!(case_state(&server, case).await, "screened");
+    let approved = act(&mut rosa, case, "approve", &[("party", "receiving"), ("reason", "APPROVED")]).await;
+    assert_eq!(approved.status, 303, "{}", approved.html);
+    assert_eq!(case_state(&server, case).await, "approved");
+    assert!(!rosa.get("/waiting").await.html.contains(&format!("/cases/{case}#")), "no longer waiting");
+    // A step the rules refuse shows its code and changes nothing.
+    let page = sam.get(&format!("/cases/{case}")).await;
+    let csrf = csrf_of(&page.html);
+    let again = sam
+        .post(&format!("/cases/{case}/actions"), &[("csrf", &csrf), ("action", "screen"), ("reason", "SCREENED")])
+        .await;
+    assert_eq!(again.status, 409, "{}", again.html);
+    assert!(again.html.contains("INVALID_TRANSITION"), "{}", again.html);
+    assert_sound_page(&again, "en");
+    assert_eq!(case_state(&server, case).await, "approved");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_role_that_may_not_act_sees_no_form_and_a_forged_post_is_refused_by_the_application() {
+    let (server, case) = cecot_with_a_proposed_case().await;
+    let mut ana = Browser::new(&server);
+    ana.sign_in("ana", PASSWORD).await;
+    let page = ana.get(&format!("/cases/{case}")).await;
+    assert_sound_page(&page, "en");
+    assert!(page.html.contains("Your role may take no action"));
+    assert!(!page.html.contains(r#"name="action""#), "no action form for an auditor");
+    let csrf = csrf_of(&page.html);
+    let forged = ana
+        .post(&format!("/cases/{case}/actions"), &[("csrf", &csrf), ("action", "screen"), ("reason", "SCREENED")])
+        .await;
+    assert_eq!(forged.status, 403, "{}", forged.html);
+    assert!(forged.html.contains("FORBIDDEN"), "{}", forged.html);
+    assert_eq!(case_state(&server, case).await, "proposed");
+    let list = ana.get("/cases?agreement=us-sv-cecot&state=proposed").await;
+    assert_sound_page(&list, "en");
+    assert!(list.html.contains(&format!(r#"<a href="/cases/{case}">"#)));
+    let none = ana.get("/cases?agreement=us-sv-cecot&state=in_custody").await;
+    assert!(!none.html.contains(&format!(r#"<a href="/cases/{case}">"#)), "filtered by state");
+    assert!(ana.get("/waiting").await.html.contains("Nothing is waiting for you"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_cell_change_waiting_for_a_second_officer_is_confirmed_with_one_click() {
+    let server = TestServer::start(&[CECOT]).await;
+    let ana = server.user("ana", "facility_officer", &[common::CECOT_ID], &["cecot"]).await;
+    user_with_password(&server, "ben", "facility_officer").await;
+    let header = "facility_id,cell_id,unit,kind,area_m2,beds\n";
+    let upload = |rows: &str| serde_json::json!({"agreement_id": "us-sv-cecot", "csv": format!("{header}{rows}")});
+    let path = "/api/v1/facilities/cecot/cells";
+    assert_eq!(server.post(&ana, path, upload("cecot,B-1,b,shared,9,4\n")).await.0, 201);
+    let (status, proposed) = server.post(&ana, path, upload("cecot,B-1,b,shared,100,4\n")).await;
+    assert_eq!(status, 202, "{proposed}");
+    let change = proposed["change_id"].as_i64().unwrap();
+    let mut ben = Browser::new(&server);
+    ben.sign_in("ben", PASSWORD).await;
+    let waiting = ben.get("/waiting").await;
+    assert_sound_page(&waiting, "en");
+    let action = format!(r#"action="/cell-changes/{change}/confirm""#);
+    assert!(waiting.html.contains(&action) && waiting.html.contains("<td>ana</td>"), "{}", waiting.html);
+    let csrf = csrf_of(&waiting.html);
+    let done = ben.post(&format!("/cell-changes/{change}/confirm"), &[("csrf", &csrf)]).await;
+    assert_eq!((done.status, done.location.as_str()), (303, "/waiting"), "{}", done.html);
+    let (_, cells) = server.get(&ana, "/api/v1/facilities/cecot/cells?agreement=us-sv-cecot").await;
+    assert_eq!(cells[0]["area_m2"], "100", "{cells}");
+    assert!(ben.get("/waiting").await.html.contains("Nothing is waiting for you"));
+    // Posting the same confirmation again is refused by the application layer, with its code.
+    let page = ben.get("/waiting").await;
+    let again = ben.post(&format!("/cell-changes/{change}/confirm"), &[("csrf", &csrf_of(&page.html))]).await;
+    assert_eq!(again.status, 409, "{}", again.html);
+    assert!(again.html.contains("ALREADY_CONFIRMED"), "{}", again.html);
+    assert_sound_page(&again, "en");
+    server.stop().await;
+}
