@@ -101,6 +101,7 @@ macro_rules! journal_sql {
                 let (tree, replayed) = tokio::join!(self.verify_journal(), replay);
                 let tree = tree?;
                 let (mut expected, head) = replayed?;
+                let head: Vec<Option<&str>> = head.iter().map(Option::as_deref).collect();
                 expected.compare_head(&tree, &head);
                 Ok((tree, expected.report()))
             }
@@ -145,6 +146,7 @@ macro_rules! journal_sql {
                         if table.name == HEAD_TABLE {
                             head = cells;
                         } else if expected.wants_more() {
+                            let cells: Vec<Option<&str>> = cells.iter().map(Option::as_deref).collect();
                             expected.compare(table, &cells);
                         }
                     }
@@ -306,23 +308,25 @@ fn replay_sqlite_file(path: &std::path::Path) -> Result<(Expected, Vec<Option<St
     {
         let mut statement = conn.prepare(EVENTS_SQL)?;
         let mut rows = statement.query([])?;
-        let text = |row: &rusqlite::Row<'_>, i: usize| -> Result<String, StoreError> {
-            Ok(row.get_ref(i)?.as_str().map_err(|e| StoreError::Inconsistent(format!("events: {e}")))?.to_owned())
-        };
+        // Every text is borrowed from SQLite's row buffer: no allocation per event.
+        fn text<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> Result<&'r str, StoreError> {
+            row.get_ref(i)?.as_str().map_err(|e| StoreError::Inconsistent(format!("events: {e}")))
+        }
         while replay.wants_more()
             && let Some(row) = rows.next()?
         {
-            let body = row.get_ref(7)?.as_str().map_err(|e| StoreError::Inconsistent(format!("events: {e}")))?;
-            let agreement: Option<String> = row.get(5)?;
             replay.event(&EventRow {
                 seq: row.get(0)?,
-                kind: &text(row, 1)?,
-                actor: &text(row, 2)?,
-                occurred_at: &text(row, 3)?,
-                recorded_at: &text(row, 4)?,
-                agreement_id: agreement.as_deref(),
+                kind: text(row, 1)?,
+                actor: text(row, 2)?,
+                occurred_at: text(row, 3)?,
+                recorded_at: text(row, 4)?,
+                agreement_id: row
+                    .get_ref(5)?
+                    .as_str_or_null()
+                    .map_err(|e| StoreError::Inconsistent(format!("events: {e}")))?,
                 person_id: row.get(6)?,
-                body,
+                body: text(row, 7)?,
             });
         }
     }
@@ -331,16 +335,24 @@ fn replay_sqlite_file(path: &std::path::Path) -> Result<(Expected, Vec<Option<St
     for table in TABLES {
         let mut statement = conn.prepare(&table_sql(Dialect::Sqlite, table))?;
         let mut rows = statement.query([])?;
-        let mut cells: Vec<Option<String>> = Vec::with_capacity(table.columns.len());
+        let width = table.columns.len();
+        if width > MAX_COLUMNS {
+            return Err(StoreError::Inconsistent(format!("{}: more than {MAX_COLUMNS} columns", table.name)));
+        }
         while let Some(row) = rows.next()? {
-            cells.clear();
-            for i in 0..table.columns.len() {
-                cells.push(row.get(i)?);
+            // The cells are borrowed from SQLite's row buffer, valid until the next row.
+            let mut all = [None; MAX_COLUMNS];
+            for (i, cell) in all.iter_mut().enumerate().take(width) {
+                *cell = row
+                    .get_ref(i)?
+                    .as_str_or_null()
+                    .map_err(|e| StoreError::Inconsistent(format!("{}: {e}", table.name)))?;
             }
+            let cells = all.get(..width).unwrap_or_default();
             if table.name == HEAD_TABLE {
-                head = cells.clone();
+                head = cells.iter().map(|c| c.map(str::to_owned)).collect();
             } else if expected.wants_more() {
-                expected.compare(table, &cells);
+                expected.compare(table, cells);
             } else {
                 break;
             }
@@ -352,6 +364,9 @@ fn replay_sqlite_file(path: &std::path::Path) -> Result<(Expected, Vec<Option<St
     conn.execute_batch("COMMIT")?;
     Ok((expected, head))
 }
+
+/// The most columns a replayed table has (the stored row is read into an array of this size).
+const MAX_COLUMNS: usize = 16;
 
 /// Uppercase hex of `bytes` into `out` (as SQLite's `hex()` writes it).
 fn hex_upper(bytes: &[u8], out: &mut String) {

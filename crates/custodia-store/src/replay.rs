@@ -22,7 +22,7 @@
 //! [`V::Unknown`]: it is not compared, and the report lists it as unchecked with the reason.
 
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -30,6 +30,9 @@ use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use crate::backend::hex;
+
+/// Maps with a fast (randomly seeded) hash: the replay keeps a row per person, millions of them.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use crate::bulk::Dialect;
 
 /// How a column is read and compared.
@@ -171,6 +174,8 @@ pub struct ReplayReport {
 pub(crate) enum V {
     Null,
     Text(String),
+    /// An integer, compared as its decimal text (kept as a number: no allocation per cell).
+    Int(i64),
     /// Not recorded by the event that wrote it (an older event format): not compared.
     Unknown(&'static str),
 }
@@ -180,7 +185,7 @@ impl V {
         V::Text(s.into())
     }
     fn int(n: i64) -> Self {
-        V::Text(n.to_string())
+        V::Int(n)
     }
     fn json(v: Option<&Value>) -> Self {
         match v {
@@ -195,6 +200,7 @@ impl V {
         match self {
             V::Null => "NULL".into(),
             V::Text(t) => show_text(t),
+            V::Int(n) => show_text(&n.to_string()),
             V::Unknown(why) => format!("(unknown: {why})"),
         }
     }
@@ -343,15 +349,15 @@ const BEFORE_FORMAT: &str = "recorded by an event older than the replay's format
 impl Replay {
     pub(crate) fn new() -> Self {
         Self {
-            tables: TABLES.iter().map(|t| (t.name, HashMap::new())).collect(),
+            tables: TABLES.iter().map(|t| (t.name, HashMap::default())).collect(),
             events: 0,
             made: 0,
             difference: None,
             unchecked: BTreeSet::new(),
             legacy: false,
-            receiving_state: HashMap::new(),
-            user_ids: HashMap::new(),
-            user_changes: HashMap::new(),
+            receiving_state: HashMap::default(),
+            user_ids: HashMap::default(),
+            user_changes: HashMap::default(),
         }
     }
 
@@ -444,7 +450,7 @@ impl Replay {
                 "amendment_proposals",
                 &d.key("proposal_id")?,
                 seq,
-                &[("approved_by", V::text(e.actor)), ("approved_seq", V::int(e.seq_i64()))],
+                [("approved_by", V::text(e.actor)), ("approved_seq", V::int(e.seq_i64()))],
             ),
             "cell.registered" | "cell.amended" => {
                 let cell = d.get("cell")?;
@@ -457,7 +463,7 @@ impl Replay {
             "case.override_approved" => self.put(
                 "override_approvals",
                 seq,
-                &[
+                [
                     ("id", d.int("approval_id")?),
                     ("case_id", d.int("case_id")?),
                     ("facility_id", d.text("facility_id")?),
@@ -469,12 +475,12 @@ impl Replay {
                 ],
             ),
             "case.override_used" => {
-                self.update("override_approvals", &d.key("approval_id")?, seq, &[("used_seq", d.int("used_seq")?)])
+                self.update("override_approvals", &d.key("approval_id")?, seq, [("used_seq", d.int("used_seq")?)])
             }
             "incident.filed" => self.put(
                 "incidents",
                 seq,
-                &[
+                [
                     ("id", d.int("incident_id")?),
                     ("agreement_id", e.agreement()?),
                     ("case_id", V::json(d.v.get("case_id"))),
@@ -493,7 +499,7 @@ impl Replay {
                 self.put(
                     "inspections",
                     seq,
-                    &[
+                    [
                         ("id", d.int("inspection_id")?),
                         ("agreement_id", e.agreement()?),
                         ("body", r.text("body")?),
@@ -508,7 +514,7 @@ impl Replay {
             "contact.logged" => self.put(
                 "contacts",
                 seq,
-                &[
+                [
                     ("id", d.int("contact_id")?),
                     ("agreement_id", e.agreement()?),
                     ("case_id", V::json(d.v.get("case_id"))),
@@ -523,7 +529,7 @@ impl Replay {
             "invoice.issued" => self.put(
                 "invoice_issues",
                 seq,
-                &[
+                [
                     ("invoice_id", d.int("invoice_id")?),
                     ("number", d.text("number")?),
                     ("issued_by", V::text(e.actor)),
@@ -535,29 +541,29 @@ impl Replay {
             "user.change_confirmed" => self.user_change_confirmed(&e, &d),
             "token.created" => self.token_created(&e, &d),
             "token.revoked" => {
-                self.update("api_tokens", &d.key("token_id")?, seq, &[("revoked_at", V::text(e.recorded_at))])
+                self.update("api_tokens", &d.key("token_id")?, seq, [("revoked_at", V::text(e.recorded_at))])
             }
             "person.linked" => self.person_agreement(env.person_id, &e),
             "user.disabled" => self.update(
                 "users",
                 &d.key("user_id")?,
                 seq,
-                &[("disabled_at", V::text(e.recorded_at)), ("enable_proposed_by", V::Null)],
+                [("disabled_at", V::text(e.recorded_at)), ("enable_proposed_by", V::Null)],
             ),
             "user.enable_proposed" => {
-                self.update("users", &d.key("user_id")?, seq, &[("enable_proposed_by", V::text(e.actor))])
+                self.update("users", &d.key("user_id")?, seq, [("enable_proposed_by", V::text(e.actor))])
             }
             "user.enabled" => self.update(
                 "users",
                 &d.key("user_id")?,
                 seq,
-                &[("disabled_at", V::Null), ("enable_proposed_by", V::Null)],
+                [("disabled_at", V::Null), ("enable_proposed_by", V::Null)],
             ),
             "reads.logged" => self.reads_logged(&e, &d),
             "answer.kept" => self.put(
                 "idempotency_keys",
                 seq,
-                &[
+                [
                     ("user_name", d.text("user_name")?),
                     ("key", d.text("key")?),
                     ("request_sha256", d.text("request_sha256")?),
@@ -577,7 +583,7 @@ impl Replay {
         let _ = self.put(
             "journal_head",
             self.events.saturating_sub(1),
-            &[("id", V::int(1)), ("size", V::int(size)), ("frontier", V::Unknown("no tree check"))],
+            [("id", V::int(1)), ("size", V::int(size)), ("frontier", V::Unknown("no tree check"))],
         );
         Expected {
             tables: self.tables,
@@ -586,39 +592,59 @@ impl Replay {
             difference: self.difference,
             unchecked: self.unchecked,
             legacy: self.legacy,
-            late_rows: HashMap::new(),
+            late_rows: HashMap::default(),
+            key: String::new(),
         }
     }
 
     // ---- rows ----
 
     /// Makes (or replaces) a row; columns not named are NULL.
-    fn put(&mut self, table: &'static str, seq: u64, values: &[(&str, V)]) -> Result<(), String> {
+    fn put<'n>(
+        &mut self,
+        table: &'static str,
+        seq: u64,
+        values: impl IntoIterator<Item = (&'n str, V)>,
+    ) -> Result<(), String> {
         let spec = spec(table)?;
         let mut cells = vec![V::Null; spec.columns.len()];
         for (name, value) in values {
             let at = column(spec, name)?;
             if let Some(cell) = cells.get_mut(at) {
-                *cell = value.clone();
+                *cell = value;
             }
         }
         let key = key_of(spec, &cells);
         self.made += 1;
         let order = self.made;
         let rows = self.tables.get_mut(table).ok_or_else(|| format!("table {table}"))?;
-        let order = rows.get(&key).map_or(order, |old| old.order);
-        rows.insert(key, Entry { cells, seq, order });
+        match rows.entry(key) {
+            std::collections::hash_map::Entry::Occupied(mut old) => {
+                let old = old.get_mut();
+                old.cells = cells;
+                old.seq = seq;
+            }
+            std::collections::hash_map::Entry::Vacant(new) => {
+                new.insert(Entry { cells, seq, order });
+            }
+        }
         Ok(())
     }
 
     /// Changes columns of an existing row.
-    fn update(&mut self, table: &'static str, key: &str, seq: u64, values: &[(&str, V)]) -> Result<(), String> {
+    fn update<'n>(
+        &mut self,
+        table: &'static str,
+        key: &str,
+        seq: u64,
+        values: impl IntoIterator<Item = (&'n str, V)>,
+    ) -> Result<(), String> {
         let spec = spec(table)?;
         let rows = self.tables.get_mut(table).ok_or_else(|| format!("table {table}"))?;
         let entry = rows.get_mut(key).ok_or_else(|| format!("{table} row {key} made by an earlier event"))?;
         for (name, value) in values {
             if let Some(cell) = entry.cells.get_mut(column(spec, name)?) {
-                *cell = value.clone();
+                *cell = value;
             }
         }
         entry.seq = seq;
@@ -627,7 +653,7 @@ impl Replay {
 
     /// A row whose whole record an event replaces (`record`, `last_event_seq`).
     fn new_record(&mut self, table: &'static str, key: &str, e: &Ev<'_>, d: &Data<'_>) -> Result<(), String> {
-        self.update(table, key, e.seq, &[("record", d.raw("record")?), ("last_event_seq", V::int(e.seq_i64()))])
+        self.update(table, key, e.seq, [("record", d.raw("record")?), ("last_event_seq", V::int(e.seq_i64()))])
     }
 
     fn get(&self, table: &str, key: &str, name: &str) -> Option<&V> {
@@ -642,11 +668,11 @@ impl Replay {
         let source = d.str("source")?;
         let receiving = custodia_core::Agreement::from_toml(source).ok().map(|a| a.receiving_state.as_str().to_owned());
         self.receiving_state.insert(id.to_owned(), receiving);
-        self.put("agreements", e.seq, &[("id", V::text(id)), ("current_version", d.int("version")?)])?;
+        self.put("agreements", e.seq, [("id", V::text(id)), ("current_version", d.int("version")?)])?;
         self.put(
             "agreement_versions",
             e.seq,
-            &[
+            [
                 ("agreement_id", V::text(id)),
                 ("version", d.int("version")?),
                 ("effective_from", d.text("effective_from")?),
@@ -661,7 +687,7 @@ impl Replay {
         self.put(
             "amendment_proposals",
             e.seq,
-            &[
+            [
                 ("id", d.int("proposal_id")?),
                 ("agreement_id", e.agreement()?),
                 ("source_toml", d.text("source")?),
@@ -700,7 +726,7 @@ impl Replay {
         self.put(
             "persons",
             seq,
-            &[
+            [
                 ("id", V::int(id)),
                 ("sending_state", sending_state),
                 ("sending_id", V::text(sending_id)),
@@ -715,7 +741,7 @@ impl Replay {
     /// `person.linked`.
     fn person_agreement(&mut self, person: Option<i64>, e: &Ev<'_>) -> Result<(), String> {
         let person = person.ok_or("the person's id (person_id)")?;
-        self.put("person_agreements", e.seq, &[("person_id", V::int(person)), ("agreement_id", e.agreement()?)])
+        self.put("person_agreements", e.seq, [("person_id", V::int(person)), ("agreement_id", e.agreement()?)])
     }
 
     fn put_cell(&mut self, e: &Ev<'_>, cell: &Value) -> Result<(), String> {
@@ -723,7 +749,7 @@ impl Replay {
         self.put(
             "cells",
             e.seq,
-            &[
+            [
                 ("agreement_id", e.agreement()?),
                 ("facility_id", c.text("facility_id")?),
                 ("cell_id", c.text("cell_id")?),
@@ -746,7 +772,11 @@ impl Replay {
                     _ => "",
                 };
                 if text("agreement_id") == agreement && text("facility_id") == facility {
-                    let beds = text("beds").parse::<u64>().map_or(Value::Null, Value::from);
+                    let beds = match column(spec, "beds").ok().and_then(|i| entry.cells.get(i)) {
+                        Some(V::Int(n)) => u64::try_from(*n).map_or(Value::Null, Value::from),
+                        Some(V::Text(t)) => t.parse::<u64>().map_or(Value::Null, Value::from),
+                        _ => Value::Null,
+                    };
                     let cell = serde_json::json!({
                         "facility_id": facility, "cell_id": text("cell_id"), "unit": text("unit"),
                         "kind": text("kind"), "area_m2": text("area_m2"), "beds": beds,
@@ -768,7 +798,7 @@ impl Replay {
         self.put(
             "cell_changes",
             e.seq,
-            &[
+            [
                 ("id", d.int("change_id")?),
                 ("agreement_id", V::text(agreement)),
                 ("facility_id", V::text(facility)),
@@ -801,7 +831,7 @@ impl Replay {
             "cell_changes",
             &d.key("change_id")?,
             e.seq,
-            &[
+            [
                 ("confirmed_by", V::text(e.actor)),
                 ("confirmed_at", V::text(e.recorded_at)),
                 ("confirmed_seq", V::int(e.seq_i64())),
@@ -814,7 +844,7 @@ impl Replay {
         self.put(
             "cases",
             e.seq,
-            &[
+            [
                 ("id", d.int("case_id")?),
                 ("agreement_id", e.agreement()?),
                 ("person_id", V::int(person.ok_or("the case's person (person_id)")?)),
@@ -831,6 +861,7 @@ impl Replay {
         let record = d.get("record")?;
         let r = Data { v: record };
         let version = match self.get("cases", &key, "version") {
+            Some(V::Int(v)) => v.checked_add(1).map_or(V::Unknown("an unreadable version"), V::int),
             Some(V::Text(v)) => v.parse::<i64>().map_or(V::Unknown("an unreadable version"), |v| V::int(v + 1)),
             _ => return Err(format!("case {key} proposed by an earlier event")),
         };
@@ -838,7 +869,7 @@ impl Replay {
             "cases",
             &key,
             e.seq,
-            &[
+            [
                 ("state", r.text("state")?),
                 ("facility_id", V::json(d.v.get("facility_id"))),
                 ("cell_id", V::json(record.get("cell_id"))),
@@ -860,7 +891,7 @@ impl Replay {
                 self.put(
                     "person_identifiers",
                     e.seq,
-                    &[
+                    [
                         ("state", V::text(state)),
                         ("scheme", V::text("inmate_number")),
                         ("value", V::text(value)),
@@ -881,7 +912,7 @@ impl Replay {
         self.put(
             "invoices",
             e.seq,
-            &[
+            [
                 ("id", d.int("invoice_id")?),
                 ("agreement_id", e.agreement()?),
                 ("kind", d.text("kind")?),
@@ -904,7 +935,7 @@ impl Replay {
         self.put(
             "users",
             e.seq,
-            &[
+            [
                 ("id", V::int(id)),
                 ("name", V::text(name)),
                 ("name_key", name_key),
@@ -937,7 +968,7 @@ impl Replay {
         self.put(
             "user_changes",
             e.seq,
-            &[
+            [
                 ("id", V::int(id)),
                 ("kind", d.text("kind")?),
                 ("name", d.text("name")?),
@@ -961,7 +992,7 @@ impl Replay {
             "user_changes",
             &id.to_string(),
             e.seq,
-            &[
+            [
                 ("confirmed_by", V::text(e.actor)),
                 ("confirmed_at", V::text(e.recorded_at)),
                 ("confirmed_seq", V::int(e.seq_i64())),
@@ -988,7 +1019,7 @@ impl Replay {
                     ("created_seq", V::int(e.seq_i64())),
                 ];
                 row.extend(values);
-                self.put("users", e.seq, &row)
+                self.put("users", e.seq, row)
             }
             _ => {
                 // The user whose compared name is the change's (`name_key`; an older change
@@ -1008,7 +1039,7 @@ impl Replay {
                     })
                 });
                 let user = user.ok_or_else(|| format!("user {name} created by an earlier event"))?;
-                self.update("users", &user, e.seq, &values)
+                self.update("users", &user, e.seq, values)
             }
         }
     }
@@ -1027,7 +1058,7 @@ impl Replay {
         self.put(
             "api_tokens",
             e.seq,
-            &[
+            [
                 ("id", d.int("token_id")?),
                 ("user_id", V::int(user_id)),
                 ("sha256", sha256),
@@ -1047,7 +1078,7 @@ impl Replay {
             self.put(
                 "person_reads",
                 e.seq,
-                &[
+                [
                     ("id", V::int(id)),
                     ("user_name", r.text("user_name")?),
                     ("person_id", r.int("person_id")?),
@@ -1174,6 +1205,18 @@ impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
 
 const KEY_SEPARATOR: &str = " / ";
 
+/// Whether `text` is `n` in decimal, exactly as `CAST(n AS TEXT)` writes it.
+fn decimal_is(n: i64, text: &str) -> bool {
+    use std::io::Write;
+    let mut buf = [0u8; 24];
+    let mut out = &mut buf[..];
+    if write!(out, "{n}").is_err() {
+        return false;
+    }
+    let written = 24 - out.len();
+    buf.get(..written) == Some(text.as_bytes())
+}
+
 fn spec(table: &str) -> Result<&'static TableSpec, String> {
     TABLES.iter().find(|t| t.name == table).ok_or_else(|| format!("a table {table} in the replay's list"))
 }
@@ -1183,16 +1226,19 @@ fn column(spec: &TableSpec, name: &str) -> Result<usize, String> {
 }
 
 fn key_of(spec: &TableSpec, cells: &[V]) -> String {
-    let parts: Vec<String> = cells
-        .iter()
-        .take(spec.keys)
-        .map(|c| match c {
-            V::Text(t) => t.clone(),
-            V::Null => "NULL".into(),
-            V::Unknown(_) => "?".into(),
-        })
-        .collect();
-    parts.join(KEY_SEPARATOR)
+    let mut key = String::new();
+    for (i, c) in cells.iter().take(spec.keys).enumerate() {
+        if i > 0 {
+            key.push_str(KEY_SEPARATOR);
+        }
+        match c {
+            V::Text(t) => key.push_str(t),
+            V::Int(n) => key.push_str(&n.to_string()),
+            V::Null => key.push_str("NULL"),
+            V::Unknown(_) => key.push('?'),
+        }
+    }
+    key
 }
 
 /// The journal's rows, compared table by table with the stored ones.
@@ -1205,6 +1251,8 @@ pub(crate) struct Expected {
     unchecked: BTreeSet<String>,
     legacy: bool,
     late_rows: HashMap<&'static str, u64>,
+    /// The key of the row being compared (kept to spare an allocation per row).
+    key: String,
 }
 
 impl Expected {
@@ -1214,37 +1262,30 @@ impl Expected {
     }
 
     /// Compares one stored row of `table` (its columns as text, in [`TableSpec::columns`] order).
-    pub(crate) fn compare(&mut self, table: &'static TableSpec, found: &[Option<String>]) {
+    pub(crate) fn compare(&mut self, table: &'static TableSpec, found: &[Option<&str>]) {
         if self.difference.is_some() {
             return;
         }
         self.rows += 1;
-        let key = found
-            .iter()
-            .take(table.keys)
-            .map(|c| c.clone().unwrap_or_else(|| "NULL".into()))
-            .collect::<Vec<_>>()
-            .join(KEY_SEPARATOR);
+        let mut key = std::mem::take(&mut self.key);
+        key.clear();
+        for (i, c) in found.iter().take(table.keys).enumerate() {
+            if i > 0 {
+                key.push_str(KEY_SEPARATOR);
+            }
+            key.push_str(c.unwrap_or("NULL"));
+        }
         let entry = self.tables.get_mut(table.name).and_then(|rows| rows.remove(&key));
         let Some(entry) = entry else {
-            if table.journaled_late && self.legacy {
-                *self.late_rows.entry(table.name).or_default() += 1;
-                return;
-            }
-            self.difference = Some(Difference {
-                table: table.name.into(),
-                key,
-                column: "(row)".into(),
-                expected: "no such row (no event records it)".into(),
-                found: "a row".into(),
-            });
+            self.missing_row(table, key);
             return;
         };
         for (at, ((name, kind), expected)) in table.columns.iter().zip(&entry.cells).enumerate().skip(table.keys) {
-            let found = found.get(at).cloned().flatten();
+            let found = found.get(at).copied().flatten();
             if let Some(found) = self.differs(table.name, name, *kind, expected, found) {
                 let (expected, found) = match (expected, found) {
                     (V::Text(e), Found::Text(f)) => around_first_difference(e, &f),
+                    (V::Int(n), Found::Text(f)) => around_first_difference(&n.to_string(), &f),
                     (e, f) => (e.show(), f.show()),
                 };
                 self.difference = Some(Difference {
@@ -1257,13 +1298,30 @@ impl Expected {
                 return;
             }
         }
+        self.key = key;
+    }
+
+    /// A stored row that no event made.
+    fn missing_row(&mut self, table: &'static TableSpec, key: String) {
+        if table.journaled_late && self.legacy {
+            *self.late_rows.entry(table.name).or_default() += 1;
+            self.key = key;
+            return;
+        }
+        self.difference = Some(Difference {
+            table: table.name.into(),
+            key,
+            column: "(row)".into(),
+            expected: "no such row (no event records it)".into(),
+            found: "a row".into(),
+        });
     }
 
     /// `Some(found)` when the stored value is not the expected one.
-    fn differs(&mut self, table: &str, name: &str, kind: Col, expected: &V, found: Option<String>) -> Option<Found> {
-        let found = match (kind, found) {
-            (Col::Commitment, Some(text)) => Some(hex(&Sha256::digest(text.as_bytes()))),
-            (_, found) => found,
+    fn differs(&mut self, table: &str, name: &str, kind: Col, expected: &V, found: Option<&str>) -> Option<Found> {
+        let found: Option<Cow<'_, str>> = match (kind, found) {
+            (Col::Commitment, Some(text)) => Some(Cow::Owned(hex(&Sha256::digest(text.as_bytes())))),
+            (_, found) => found.map(Cow::Borrowed),
         };
         let same = match (expected, &found) {
             (V::Unknown(_), _) => {
@@ -1273,7 +1331,8 @@ impl Expected {
                 true
             }
             (V::Null, None) => true,
-            (V::Text(e), Some(f)) if e == f => true,
+            (V::Text(e), Some(f)) if e == f.as_ref() => true,
+            (V::Int(n), Some(f)) => decimal_is(*n, f),
             (V::Text(e), Some(f)) if kind == Col::Json => serde_json::from_str::<Value>(e)
                 .ok()
                 .zip(serde_json::from_str::<Value>(f).ok())
@@ -1286,7 +1345,7 @@ impl Expected {
         Some(match found {
             None => Found::Null,
             Some(f) if kind == Col::Commitment => Found::Shown(format!("a value whose SHA-256 is {f}")),
-            Some(f) => Found::Text(f),
+            Some(f) => Found::Text(f.into_owned()),
         })
     }
 
@@ -1309,7 +1368,7 @@ impl Expected {
 
     /// Compares the stored journal head (read in the replay's snapshot) with the events replayed
     /// and the tree the tree check rebuilt.
-    pub(crate) fn compare_head(&mut self, tree: &crate::events::VerifyReport, stored: &[Option<String>]) {
+    pub(crate) fn compare_head(&mut self, tree: &crate::events::VerifyReport, stored: &[Option<&str>]) {
         let Ok(head) = spec(HEAD_TABLE) else { return };
         let frontier = if tree.size == self.events && tree.first_mismatch.is_none() {
             V::Text(tree.frontier.iter().map(|h| hex(h.as_bytes())).collect())
