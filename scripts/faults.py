@@ -65,6 +65,10 @@ SQLITE_POOL_CONNECTIONS = 4
 # How long to wait for the server to come back or for writes to resume: a bound so that a
 # broken run ends, never a measured figure (nothing here asserts on time).
 LIVENESS_S = 180
+# The server closes a keep-alive connection left idle for its header_read_timeout_ms (10 s by
+# default); a client that reused it later would write into a closed socket and could not tell that
+# from a crash. Like any pooling client, ours drops a connection idle for longer than this first.
+IDLE_REUSE_S = 4.0
 
 
 class Failed(Exception):
@@ -281,8 +285,11 @@ class Client:
         self.server = server
         self.token = token
         self.conn: http.client.HTTPConnection | None = None
+        self.used = 0.0  # time.monotonic() of the last answer on self.conn
 
     def request(self, method: str, path: str, body: object | None = None) -> tuple[int, object]:
+        if self.conn is not None and time.monotonic() - self.used > IDLE_REUSE_S:
+            self.close()
         if self.conn is None:
             self.conn = http.client.HTTPConnection(self.server.host, self.server.port, timeout=60)
         headers = {"Authorization": f"Bearer {self.token}"}
@@ -297,6 +304,7 @@ class Client:
         except (OSError, http.client.HTTPException) as e:
             self.close()
             raise NoAnswer(f"{method} {path}: {e!r}") from None
+        self.used = time.monotonic()
         is_json = (response.getheader("Content-Type") or "").startswith("application/json")
         payload = json.loads(raw) if raw and is_json else raw.decode(errors="replace")
         if response.status >= 500:

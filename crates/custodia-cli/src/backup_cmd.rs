@@ -122,15 +122,18 @@ async fn write_copy(
     Ok((head.size, root.to_base64()))
 }
 
-/// Opens the SQLite copy as a register and checks its journal: a copy that does not verify is no
-/// backup.
+/// Opens the SQLite copy as a register and verifies it as `journal verify` does (the tree, and
+/// every table replayed from the journal): a copy that does not verify is no backup.
 async fn check_sqlite_copy(dir: &Path) -> Result<SnapshotHead, Failure> {
     let store = custodia_store::Store::open(&Target::DataDir(dir.to_path_buf())).await.map_err(store_failure)?;
-    let report = custodia_store::prelude::Journal::verify_journal(&store).await.map_err(store_failure)?;
+    let (tree, replay) = custodia_store::prelude::Journal::replay_journal(&store).await.map_err(store_failure)?;
     let head = store.snapshot_head().await.map_err(store_failure)?;
     store.close().await;
-    if let Some((seq, reason)) = report.first_mismatch {
+    if let Some((seq, reason)) = tree.first_mismatch {
         return Err(Failure::Other(anyhow::anyhow!("the copy does not verify: event {seq}: {reason}")));
+    }
+    if let Some(difference) = replay.difference {
+        return Err(Failure::Other(anyhow::anyhow!("the copy does not verify: {difference}")));
     }
     for suffix in ["-wal", "-shm"] {
         let side = dir.join(format!("{SQLITE_COPY}{suffix}"));
