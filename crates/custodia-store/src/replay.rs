@@ -270,7 +270,8 @@ struct Entry {
     order: u64,
 }
 
-/// One stored event as read with [`EVENTS_SQL`]: the columns beside the body, and the body.
+/// One stored event as read with [`EVENTS_PAGE_SQL`] (or, from a SQLite file, with the tree
+/// check's scan): the columns beside the body, and the body.
 #[derive(Debug)]
 pub(crate) struct EventRow<'a> {
     pub(crate) seq: i64,
@@ -286,10 +287,6 @@ pub(crate) struct EventRow<'a> {
 /// The events in leaf order from `$1`, with the columns stored beside each body, at most `$2`.
 pub(crate) const EVENTS_PAGE_SQL: &str = "SELECT seq, kind, actor, occurred_at, recorded_at, agreement_id, person_id, body \
      FROM events WHERE seq >= $1 ORDER BY seq LIMIT $2";
-
-/// Every event in leaf order (a SQLite file is read in one statement).
-pub(crate) const EVENTS_SQL: &str =
-    "SELECT seq, kind, actor, occurred_at, recorded_at, agreement_id, person_id, body FROM events ORDER BY seq";
 
 /// The table [`Expected::compare_head`] checks after the tree check.
 pub(crate) const HEAD_TABLE: &str = "journal_head";
@@ -1195,11 +1192,32 @@ impl<'de: 'a, 'a> Deserialize<'de> for Record<'a> {
 
 /// A value of a person record: text, a day count, or null (empty).
 #[derive(Debug)]
-struct Scalar<'a>(Cow<'a, str>);
+enum Scalar<'a> {
+    Text(Cow<'a, str>),
+    /// A number's decimal digits, kept inline (no allocation per record for its day count).
+    Number {
+        digits: [u8; 20],
+        len: u8,
+    },
+}
 
 impl Scalar<'_> {
     fn as_str(&self) -> &str {
-        &self.0
+        match self {
+            Scalar::Text(text) => text,
+            Scalar::Number { digits, len } => {
+                digits.get(..usize::from(*len)).and_then(|d| std::str::from_utf8(d).ok()).unwrap_or_default()
+            }
+        }
+    }
+
+    /// A whole number in decimal, as JSON wrote it (at most 20 characters).
+    fn number(n: impl std::fmt::Display) -> Self {
+        use std::io::Write;
+        let mut digits = [0u8; 20];
+        let mut out = &mut digits[..];
+        let written = if write!(out, "{n}").is_ok() { 20 - out.len() } else { 0 };
+        Scalar::Number { digits, len: u8::try_from(written).unwrap_or(0) }
     }
 }
 
@@ -1212,22 +1230,22 @@ impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
                 f.write_str("a string, a whole number or null")
             }
             fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Scalar(Cow::Borrowed(v)))
+                Ok(Scalar::Text(Cow::Borrowed(v)))
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Scalar(Cow::Owned(v.to_owned())))
+                Ok(Scalar::Text(Cow::Owned(v.to_owned())))
             }
             fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(Scalar(Cow::Owned(v)))
+                Ok(Scalar::Text(Cow::Owned(v)))
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Ok(Scalar(Cow::Owned(v.to_string())))
+                Ok(Scalar::number(v))
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                Ok(Scalar(Cow::Owned(v.to_string())))
+                Ok(Scalar::number(v))
             }
             fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Scalar(Cow::Borrowed("")))
+                Ok(Scalar::Text(Cow::Borrowed("")))
             }
         }
         deserializer.deserialize_any(Visit)
@@ -1476,6 +1494,8 @@ mod tests {
             hasher.update(value.as_bytes());
         }
         assert_eq!(<[u8; 32]>::from(hasher.finalize()), person.sha256());
+        assert_eq!(Scalar::number(u64::MAX).as_str(), "18446744073709551615");
+        assert_eq!(Scalar::number(i64::MIN).as_str(), "-9223372036854775808");
     }
 
     #[test]

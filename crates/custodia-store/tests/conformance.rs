@@ -1115,3 +1115,29 @@ async fn person_rows_are_replayed_column_by_column_on(f: &Fixture) {
     assert_eq!((table.as_str(), key.as_str(), column.as_str()), ("persons", p4.to_string().as_str(), "(row)"));
 }
 on_every_backend!(person_rows_are_replayed_column_by_column, person_rows_are_replayed_column_by_column_on);
+
+/// An event deleted from the middle of the journal: the tree check stops at the gap and names it,
+/// and the replay (fed by the same read on SQLite) still applies every remaining event and names
+/// the row that no event explains any more.
+async fn a_deleted_event_is_named_by_the_tree_and_the_replay_on(f: &Fixture) {
+    let store = &f.store;
+    import_agreement(store, AGREEMENT).await;
+    import(store, &(0..20).map(person).collect::<Vec<_>>()).await;
+    let size = store.journal_size().await.unwrap();
+    let statements: &[&str] = if f.is_postgres() {
+        &["SET session_replication_role = replica", "DELETE FROM events WHERE seq = 10"]
+    } else {
+        &["PRAGMA foreign_keys = OFF", "DROP TRIGGER events_are_never_deleted", "DELETE FROM events WHERE seq = 10"]
+    };
+    f.raw_sql(statements).await.unwrap();
+    let (tree, replay) = store.replay_journal().await.unwrap();
+    let (seq, reason) = tree.first_mismatch.expect("the gap is found");
+    assert_eq!(seq, 10, "{reason}");
+    assert_eq!(replay.events, size - 1, "every remaining event replayed");
+    let d = replay.difference.expect("the person of event 10 has no event");
+    assert_eq!((d.table.as_str(), d.column.as_str()), ("persons", "(row)"), "{d}");
+}
+on_every_backend!(
+    a_deleted_event_is_named_by_the_tree_and_the_replay,
+    a_deleted_event_is_named_by_the_tree_and_the_replay_on
+);
