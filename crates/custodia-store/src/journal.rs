@@ -570,10 +570,10 @@ fn read_pages(
     let mut send = |page: FilePage, tree: &mut Option<_>, last_for_tree: bool| {
         let page = std::sync::Arc::new(page);
         for (to, last) in [(&mut *tree, last_for_tree), (&mut replay, false)] {
-            if let Some(channel) = to.as_ref() {
-                if channel.send(std::sync::Arc::clone(&page)).is_err() || last {
-                    *to = None;
-                }
+            if let Some(channel) = to.as_ref()
+                && (channel.send(std::sync::Arc::clone(&page)).is_err() || last)
+            {
+                *to = None;
             }
         }
         tree.is_some() || replay.is_some()
