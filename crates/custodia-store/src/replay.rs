@@ -22,7 +22,7 @@
 //! [`V::Unknown`]: it is not compared, and the report lists it as unchecked with the reason.
 
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -30,6 +30,12 @@ use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use crate::backend::hex;
+
+mod persons;
+use persons::{Check, PERSON_AGREEMENTS, PERSONS, Persons};
+
+/// Maps with a fast (randomly seeded) hash: the replay keeps a row per person, millions of them.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use crate::bulk::Dialect;
 
 /// How a column is read and compared.
@@ -171,6 +177,8 @@ pub struct ReplayReport {
 pub(crate) enum V {
     Null,
     Text(String),
+    /// An integer, compared as its decimal text (kept as a number: no allocation per cell).
+    Int(i64),
     /// Not recorded by the event that wrote it (an older event format): not compared.
     Unknown(&'static str),
 }
@@ -180,7 +188,7 @@ impl V {
         V::Text(s.into())
     }
     fn int(n: i64) -> Self {
-        V::Text(n.to_string())
+        V::Int(n)
     }
     fn json(v: Option<&Value>) -> Self {
         match v {
@@ -195,6 +203,7 @@ impl V {
         match self {
             V::Null => "NULL".into(),
             V::Text(t) => show_text(t),
+            V::Int(n) => show_text(&n.to_string()),
             V::Unknown(why) => format!("(unknown: {why})"),
         }
     }
@@ -261,7 +270,8 @@ struct Entry {
     order: u64,
 }
 
-/// One stored event as read with [`EVENTS_SQL`]: the columns beside the body, and the body.
+/// One stored event as read with [`EVENTS_PAGE_SQL`] (or, from a SQLite file, with the tree
+/// check's scan): the columns beside the body, and the body.
 #[derive(Debug)]
 pub(crate) struct EventRow<'a> {
     pub(crate) seq: i64,
@@ -277,10 +287,6 @@ pub(crate) struct EventRow<'a> {
 /// The events in leaf order from `$1`, with the columns stored beside each body, at most `$2`.
 pub(crate) const EVENTS_PAGE_SQL: &str = "SELECT seq, kind, actor, occurred_at, recorded_at, agreement_id, person_id, body \
      FROM events WHERE seq >= $1 ORDER BY seq LIMIT $2";
-
-/// Every event in leaf order (a SQLite file is read in one statement).
-pub(crate) const EVENTS_SQL: &str =
-    "SELECT seq, kind, actor, occurred_at, recorded_at, agreement_id, person_id, body FROM events ORDER BY seq";
 
 /// The table [`Expected::compare_head`] checks after the tree check.
 pub(crate) const HEAD_TABLE: &str = "journal_head";
@@ -332,6 +338,8 @@ pub(crate) struct Replay {
     unchecked: BTreeSet<String>,
     /// The register has events written before the replay's format.
     legacy: bool,
+    /// The `persons` and `person_agreements` rows.
+    persons: Persons,
     // What later events need of earlier ones.
     receiving_state: HashMap<String, Option<String>>,
     user_ids: HashMap<String, i64>,
@@ -343,15 +351,16 @@ const BEFORE_FORMAT: &str = "recorded by an event older than the replay's format
 impl Replay {
     pub(crate) fn new() -> Self {
         Self {
-            tables: TABLES.iter().map(|t| (t.name, HashMap::new())).collect(),
+            tables: TABLES.iter().map(|t| (t.name, HashMap::default())).collect(),
             events: 0,
             made: 0,
             difference: None,
             unchecked: BTreeSet::new(),
             legacy: false,
-            receiving_state: HashMap::new(),
-            user_ids: HashMap::new(),
-            user_changes: HashMap::new(),
+            persons: Persons::default(),
+            receiving_state: HashMap::default(),
+            user_ids: HashMap::default(),
+            user_changes: HashMap::default(),
         }
     }
 
@@ -444,7 +453,7 @@ impl Replay {
                 "amendment_proposals",
                 &d.key("proposal_id")?,
                 seq,
-                &[("approved_by", V::text(e.actor)), ("approved_seq", V::int(e.seq_i64()))],
+                [("approved_by", V::text(e.actor)), ("approved_seq", V::int(e.seq_i64()))],
             ),
             "cell.registered" | "cell.amended" => {
                 let cell = d.get("cell")?;
@@ -457,7 +466,7 @@ impl Replay {
             "case.override_approved" => self.put(
                 "override_approvals",
                 seq,
-                &[
+                [
                     ("id", d.int("approval_id")?),
                     ("case_id", d.int("case_id")?),
                     ("facility_id", d.text("facility_id")?),
@@ -469,12 +478,12 @@ impl Replay {
                 ],
             ),
             "case.override_used" => {
-                self.update("override_approvals", &d.key("approval_id")?, seq, &[("used_seq", d.int("used_seq")?)])
+                self.update("override_approvals", &d.key("approval_id")?, seq, [("used_seq", d.int("used_seq")?)])
             }
             "incident.filed" => self.put(
                 "incidents",
                 seq,
-                &[
+                [
                     ("id", d.int("incident_id")?),
                     ("agreement_id", e.agreement()?),
                     ("case_id", V::json(d.v.get("case_id"))),
@@ -493,7 +502,7 @@ impl Replay {
                 self.put(
                     "inspections",
                     seq,
-                    &[
+                    [
                         ("id", d.int("inspection_id")?),
                         ("agreement_id", e.agreement()?),
                         ("body", r.text("body")?),
@@ -508,7 +517,7 @@ impl Replay {
             "contact.logged" => self.put(
                 "contacts",
                 seq,
-                &[
+                [
                     ("id", d.int("contact_id")?),
                     ("agreement_id", e.agreement()?),
                     ("case_id", V::json(d.v.get("case_id"))),
@@ -523,7 +532,7 @@ impl Replay {
             "invoice.issued" => self.put(
                 "invoice_issues",
                 seq,
-                &[
+                [
                     ("invoice_id", d.int("invoice_id")?),
                     ("number", d.text("number")?),
                     ("issued_by", V::text(e.actor)),
@@ -535,29 +544,29 @@ impl Replay {
             "user.change_confirmed" => self.user_change_confirmed(&e, &d),
             "token.created" => self.token_created(&e, &d),
             "token.revoked" => {
-                self.update("api_tokens", &d.key("token_id")?, seq, &[("revoked_at", V::text(e.recorded_at))])
+                self.update("api_tokens", &d.key("token_id")?, seq, [("revoked_at", V::text(e.recorded_at))])
             }
             "person.linked" => self.person_agreement(env.person_id, &e),
             "user.disabled" => self.update(
                 "users",
                 &d.key("user_id")?,
                 seq,
-                &[("disabled_at", V::text(e.recorded_at)), ("enable_proposed_by", V::Null)],
+                [("disabled_at", V::text(e.recorded_at)), ("enable_proposed_by", V::Null)],
             ),
             "user.enable_proposed" => {
-                self.update("users", &d.key("user_id")?, seq, &[("enable_proposed_by", V::text(e.actor))])
+                self.update("users", &d.key("user_id")?, seq, [("enable_proposed_by", V::text(e.actor))])
             }
             "user.enabled" => self.update(
                 "users",
                 &d.key("user_id")?,
                 seq,
-                &[("disabled_at", V::Null), ("enable_proposed_by", V::Null)],
+                [("disabled_at", V::Null), ("enable_proposed_by", V::Null)],
             ),
             "reads.logged" => self.reads_logged(&e, &d),
             "answer.kept" => self.put(
                 "idempotency_keys",
                 seq,
-                &[
+                [
                     ("user_name", d.text("user_name")?),
                     ("key", d.text("key")?),
                     ("request_sha256", d.text("request_sha256")?),
@@ -577,7 +586,7 @@ impl Replay {
         let _ = self.put(
             "journal_head",
             self.events.saturating_sub(1),
-            &[("id", V::int(1)), ("size", V::int(size)), ("frontier", V::Unknown("no tree check"))],
+            [("id", V::int(1)), ("size", V::int(size)), ("frontier", V::Unknown("no tree check"))],
         );
         Expected {
             tables: self.tables,
@@ -586,39 +595,60 @@ impl Replay {
             difference: self.difference,
             unchecked: self.unchecked,
             legacy: self.legacy,
-            late_rows: HashMap::new(),
+            persons: self.persons,
+            late_rows: HashMap::default(),
+            key: String::new(),
         }
     }
 
     // ---- rows ----
 
     /// Makes (or replaces) a row; columns not named are NULL.
-    fn put(&mut self, table: &'static str, seq: u64, values: &[(&str, V)]) -> Result<(), String> {
+    fn put<'n>(
+        &mut self,
+        table: &'static str,
+        seq: u64,
+        values: impl IntoIterator<Item = (&'n str, V)>,
+    ) -> Result<(), String> {
         let spec = spec(table)?;
         let mut cells = vec![V::Null; spec.columns.len()];
         for (name, value) in values {
             let at = column(spec, name)?;
             if let Some(cell) = cells.get_mut(at) {
-                *cell = value.clone();
+                *cell = value;
             }
         }
         let key = key_of(spec, &cells);
         self.made += 1;
         let order = self.made;
         let rows = self.tables.get_mut(table).ok_or_else(|| format!("table {table}"))?;
-        let order = rows.get(&key).map_or(order, |old| old.order);
-        rows.insert(key, Entry { cells, seq, order });
+        match rows.entry(key) {
+            std::collections::hash_map::Entry::Occupied(mut old) => {
+                let old = old.get_mut();
+                old.cells = cells;
+                old.seq = seq;
+            }
+            std::collections::hash_map::Entry::Vacant(new) => {
+                new.insert(Entry { cells, seq, order });
+            }
+        }
         Ok(())
     }
 
     /// Changes columns of an existing row.
-    fn update(&mut self, table: &'static str, key: &str, seq: u64, values: &[(&str, V)]) -> Result<(), String> {
+    fn update<'n>(
+        &mut self,
+        table: &'static str,
+        key: &str,
+        seq: u64,
+        values: impl IntoIterator<Item = (&'n str, V)>,
+    ) -> Result<(), String> {
         let spec = spec(table)?;
         let rows = self.tables.get_mut(table).ok_or_else(|| format!("table {table}"))?;
         let entry = rows.get_mut(key).ok_or_else(|| format!("{table} row {key} made by an earlier event"))?;
         for (name, value) in values {
             if let Some(cell) = entry.cells.get_mut(column(spec, name)?) {
-                *cell = value.clone();
+                *cell = value;
             }
         }
         entry.seq = seq;
@@ -627,7 +657,7 @@ impl Replay {
 
     /// A row whose whole record an event replaces (`record`, `last_event_seq`).
     fn new_record(&mut self, table: &'static str, key: &str, e: &Ev<'_>, d: &Data<'_>) -> Result<(), String> {
-        self.update(table, key, e.seq, &[("record", d.raw("record")?), ("last_event_seq", V::int(e.seq_i64()))])
+        self.update(table, key, e.seq, [("record", d.raw("record")?), ("last_event_seq", V::int(e.seq_i64()))])
     }
 
     fn get(&self, table: &str, key: &str, name: &str) -> Option<&V> {
@@ -642,11 +672,11 @@ impl Replay {
         let source = d.str("source")?;
         let receiving = custodia_core::Agreement::from_toml(source).ok().map(|a| a.receiving_state.as_str().to_owned());
         self.receiving_state.insert(id.to_owned(), receiving);
-        self.put("agreements", e.seq, &[("id", V::text(id)), ("current_version", d.int("version")?)])?;
+        self.put("agreements", e.seq, [("id", V::text(id)), ("current_version", d.int("version")?)])?;
         self.put(
             "agreement_versions",
             e.seq,
-            &[
+            [
                 ("agreement_id", V::text(id)),
                 ("version", d.int("version")?),
                 ("effective_from", d.text("effective_from")?),
@@ -661,7 +691,7 @@ impl Replay {
         self.put(
             "amendment_proposals",
             e.seq,
-            &[
+            [
                 ("id", d.int("proposal_id")?),
                 ("agreement_id", e.agreement()?),
                 ("source_toml", d.text("source")?),
@@ -673,49 +703,31 @@ impl Replay {
     }
 
     /// `person.registered` and `person.amended`: the record is parsed without building a JSON
-    /// tree (a register holds millions of people).
+    /// tree, and the rows are kept compactly (a register holds millions of people).
     fn person(&mut self, seq: u64, env: &Envelope<'_, PersonEvent<'_>>) -> Result<(), String> {
         let data = &env.data;
         let id = env.person_id.ok_or("the person's id (person_id)")?;
         let record = &data.record;
         let mut hasher = Sha256::new();
-        for column in crate::record::PERSON_COLUMNS {
-            let value = record.get(column).map_or("", Scalar::as_str);
+        for value in record.values() {
             hasher.update((value.len() as u64).to_be_bytes());
             hasher.update(value.as_bytes());
         }
-        let sending_id = record.get("person_id").map(Scalar::as_str).ok_or("the record's person_id")?;
-        let key = id.to_string();
-        let sending_state = match (&data.sending_state, env.kind.as_ref()) {
-            (Some(state), _) => V::text(state.as_ref()),
-            (None, _) => self.get("persons", &key, "sending_state").cloned().ok_or("the person registered before")?,
-        };
-        let version = match data.version {
-            Some(v) => V::int(v),
-            None => V::int(1),
-        };
+        let sending_id = record.get("person_id").ok_or("the record's person_id")?;
         let agreement = env.agreement_id.as_deref();
         let e = Ev { seq, actor: &env.actor, recorded_at: &env.recorded_at, agreement };
         self.person_agreement(Some(id), &e)?;
-        self.put(
-            "persons",
-            seq,
-            &[
-                ("id", V::int(id)),
-                ("sending_state", sending_state),
-                ("sending_id", V::text(sending_id)),
-                ("record_sha256", V::Text(hex(&hasher.finalize()))),
-                ("version", version),
-                ("last_event_seq", V::int(i64::try_from(seq).unwrap_or(i64::MAX))),
-            ],
-        )
+        self.made += 1;
+        let (state, version) = (data.sending_state.as_deref(), data.version.unwrap_or(1));
+        self.persons.put_person(id, state, sending_id, hasher.finalize().into(), version, seq, self.made)
     }
 
     /// A person imported (or linked) under an agreement: `person.registered`, `person.amended`,
     /// `person.linked`.
     fn person_agreement(&mut self, person: Option<i64>, e: &Ev<'_>) -> Result<(), String> {
         let person = person.ok_or("the person's id (person_id)")?;
-        self.put("person_agreements", e.seq, &[("person_id", V::int(person)), ("agreement_id", e.agreement()?)])
+        self.made += 1;
+        self.persons.put_link(person, e.agreement_text()?, e.seq, self.made)
     }
 
     fn put_cell(&mut self, e: &Ev<'_>, cell: &Value) -> Result<(), String> {
@@ -723,7 +735,7 @@ impl Replay {
         self.put(
             "cells",
             e.seq,
-            &[
+            [
                 ("agreement_id", e.agreement()?),
                 ("facility_id", c.text("facility_id")?),
                 ("cell_id", c.text("cell_id")?),
@@ -746,7 +758,11 @@ impl Replay {
                     _ => "",
                 };
                 if text("agreement_id") == agreement && text("facility_id") == facility {
-                    let beds = text("beds").parse::<u64>().map_or(Value::Null, Value::from);
+                    let beds = match column(spec, "beds").ok().and_then(|i| entry.cells.get(i)) {
+                        Some(V::Int(n)) => u64::try_from(*n).map_or(Value::Null, Value::from),
+                        Some(V::Text(t)) => t.parse::<u64>().map_or(Value::Null, Value::from),
+                        _ => Value::Null,
+                    };
                     let cell = serde_json::json!({
                         "facility_id": facility, "cell_id": text("cell_id"), "unit": text("unit"),
                         "kind": text("kind"), "area_m2": text("area_m2"), "beds": beds,
@@ -768,7 +784,7 @@ impl Replay {
         self.put(
             "cell_changes",
             e.seq,
-            &[
+            [
                 ("id", d.int("change_id")?),
                 ("agreement_id", V::text(agreement)),
                 ("facility_id", V::text(facility)),
@@ -801,7 +817,7 @@ impl Replay {
             "cell_changes",
             &d.key("change_id")?,
             e.seq,
-            &[
+            [
                 ("confirmed_by", V::text(e.actor)),
                 ("confirmed_at", V::text(e.recorded_at)),
                 ("confirmed_seq", V::int(e.seq_i64())),
@@ -814,7 +830,7 @@ impl Replay {
         self.put(
             "cases",
             e.seq,
-            &[
+            [
                 ("id", d.int("case_id")?),
                 ("agreement_id", e.agreement()?),
                 ("person_id", V::int(person.ok_or("the case's person (person_id)")?)),
@@ -831,6 +847,7 @@ impl Replay {
         let record = d.get("record")?;
         let r = Data { v: record };
         let version = match self.get("cases", &key, "version") {
+            Some(V::Int(v)) => v.checked_add(1).map_or(V::Unknown("an unreadable version"), V::int),
             Some(V::Text(v)) => v.parse::<i64>().map_or(V::Unknown("an unreadable version"), |v| V::int(v + 1)),
             _ => return Err(format!("case {key} proposed by an earlier event")),
         };
@@ -838,7 +855,7 @@ impl Replay {
             "cases",
             &key,
             e.seq,
-            &[
+            [
                 ("state", r.text("state")?),
                 ("facility_id", V::json(d.v.get("facility_id"))),
                 ("cell_id", V::json(record.get("cell_id"))),
@@ -860,7 +877,7 @@ impl Replay {
                 self.put(
                     "person_identifiers",
                     e.seq,
-                    &[
+                    [
                         ("state", V::text(state)),
                         ("scheme", V::text("inmate_number")),
                         ("value", V::text(value)),
@@ -881,7 +898,7 @@ impl Replay {
         self.put(
             "invoices",
             e.seq,
-            &[
+            [
                 ("id", d.int("invoice_id")?),
                 ("agreement_id", e.agreement()?),
                 ("kind", d.text("kind")?),
@@ -904,7 +921,7 @@ impl Replay {
         self.put(
             "users",
             e.seq,
-            &[
+            [
                 ("id", V::int(id)),
                 ("name", V::text(name)),
                 ("name_key", name_key),
@@ -937,7 +954,7 @@ impl Replay {
         self.put(
             "user_changes",
             e.seq,
-            &[
+            [
                 ("id", V::int(id)),
                 ("kind", d.text("kind")?),
                 ("name", d.text("name")?),
@@ -961,7 +978,7 @@ impl Replay {
             "user_changes",
             &id.to_string(),
             e.seq,
-            &[
+            [
                 ("confirmed_by", V::text(e.actor)),
                 ("confirmed_at", V::text(e.recorded_at)),
                 ("confirmed_seq", V::int(e.seq_i64())),
@@ -988,7 +1005,7 @@ impl Replay {
                     ("created_seq", V::int(e.seq_i64())),
                 ];
                 row.extend(values);
-                self.put("users", e.seq, &row)
+                self.put("users", e.seq, row)
             }
             _ => {
                 // The user whose compared name is the change's (`name_key`; an older change
@@ -1008,7 +1025,7 @@ impl Replay {
                     })
                 });
                 let user = user.ok_or_else(|| format!("user {name} created by an earlier event"))?;
-                self.update("users", &user, e.seq, &values)
+                self.update("users", &user, e.seq, values)
             }
         }
     }
@@ -1027,7 +1044,7 @@ impl Replay {
         self.put(
             "api_tokens",
             e.seq,
-            &[
+            [
                 ("id", d.int("token_id")?),
                 ("user_id", V::int(user_id)),
                 ("sha256", sha256),
@@ -1047,7 +1064,7 @@ impl Replay {
             self.put(
                 "person_reads",
                 e.seq,
-                &[
+                [
                     ("id", V::int(id)),
                     ("user_name", r.text("user_name")?),
                     ("person_id", r.int("person_id")?),
@@ -1124,20 +1141,83 @@ impl Ev<'_> {
 #[derive(Deserialize)]
 struct PersonEvent<'a> {
     #[serde(borrow)]
-    record: HashMap<Cow<'a, str>, Scalar<'a>>,
+    record: Record<'a>,
     #[serde(borrow, default)]
     sending_state: Option<Cow<'a, str>>,
     #[serde(default)]
     version: Option<i64>,
 }
 
+/// A person record: its values in [`crate::record::PERSON_COLUMNS`] order, read without a map.
+/// A member of another name is read (it must be a value too) and left out, as the import's
+/// digest leaves it out.
+#[derive(Debug, Default)]
+struct Record<'a>([Option<Scalar<'a>>; crate::record::PERSON_COLUMNS.len()]);
+
+impl Record<'_> {
+    /// The values in column order (a missing or null value is empty).
+    fn values(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|v| v.as_ref().map_or("", Scalar::as_str))
+    }
+    /// The value of a column present in the record.
+    fn get(&self, column: &str) -> Option<&str> {
+        let at = crate::record::PERSON_COLUMNS.iter().position(|c| *c == column)?;
+        self.0.get(at)?.as_ref().map(Scalar::as_str)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Record<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Record<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a person record (an object)")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+                let mut record = Record::default();
+                while let Some(name) = map.next_key::<Cow<'de, str>>()? {
+                    let value = map.next_value::<Scalar<'de>>()?;
+                    let at = crate::record::PERSON_COLUMNS.iter().position(|c| *c == name);
+                    if let Some(slot) = at.and_then(|at| record.0.get_mut(at)) {
+                        *slot = Some(value);
+                    }
+                }
+                Ok(record)
+            }
+        }
+        deserializer.deserialize_map(Visit)
+    }
+}
+
 /// A value of a person record: text, a day count, or null (empty).
 #[derive(Debug)]
-struct Scalar<'a>(Cow<'a, str>);
+enum Scalar<'a> {
+    Text(Cow<'a, str>),
+    /// A number's decimal digits, kept inline (no allocation per record for its day count).
+    Number {
+        digits: [u8; 20],
+        len: u8,
+    },
+}
 
 impl Scalar<'_> {
     fn as_str(&self) -> &str {
-        &self.0
+        match self {
+            Scalar::Text(text) => text,
+            Scalar::Number { digits, len } => {
+                digits.get(..usize::from(*len)).and_then(|d| std::str::from_utf8(d).ok()).unwrap_or_default()
+            }
+        }
+    }
+
+    /// A whole number in decimal, as JSON wrote it (at most 20 characters).
+    fn number(n: impl std::fmt::Display) -> Self {
+        use std::io::Write;
+        let mut digits = [0u8; 20];
+        let mut out = &mut digits[..];
+        let written = if write!(out, "{n}").is_ok() { 20 - out.len() } else { 0 };
+        Scalar::Number { digits, len: u8::try_from(written).unwrap_or(0) }
     }
 }
 
@@ -1150,22 +1230,22 @@ impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
                 f.write_str("a string, a whole number or null")
             }
             fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Scalar(Cow::Borrowed(v)))
+                Ok(Scalar::Text(Cow::Borrowed(v)))
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Scalar(Cow::Owned(v.to_owned())))
+                Ok(Scalar::Text(Cow::Owned(v.to_owned())))
             }
             fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(Scalar(Cow::Owned(v)))
+                Ok(Scalar::Text(Cow::Owned(v)))
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Ok(Scalar(Cow::Owned(v.to_string())))
+                Ok(Scalar::number(v))
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                Ok(Scalar(Cow::Owned(v.to_string())))
+                Ok(Scalar::number(v))
             }
             fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Scalar(Cow::Borrowed("")))
+                Ok(Scalar::Text(Cow::Borrowed("")))
             }
         }
         deserializer.deserialize_any(Visit)
@@ -1173,6 +1253,18 @@ impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
 }
 
 const KEY_SEPARATOR: &str = " / ";
+
+/// Whether `text` is `n` in decimal, exactly as `CAST(n AS TEXT)` writes it.
+fn decimal_is(n: i64, text: &str) -> bool {
+    use std::io::Write;
+    let mut buf = [0u8; 24];
+    let mut out = &mut buf[..];
+    if write!(out, "{n}").is_err() {
+        return false;
+    }
+    let written = 24 - out.len();
+    buf.get(..written) == Some(text.as_bytes())
+}
 
 fn spec(table: &str) -> Result<&'static TableSpec, String> {
     TABLES.iter().find(|t| t.name == table).ok_or_else(|| format!("a table {table} in the replay's list"))
@@ -1183,16 +1275,19 @@ fn column(spec: &TableSpec, name: &str) -> Result<usize, String> {
 }
 
 fn key_of(spec: &TableSpec, cells: &[V]) -> String {
-    let parts: Vec<String> = cells
-        .iter()
-        .take(spec.keys)
-        .map(|c| match c {
-            V::Text(t) => t.clone(),
-            V::Null => "NULL".into(),
-            V::Unknown(_) => "?".into(),
-        })
-        .collect();
-    parts.join(KEY_SEPARATOR)
+    let mut key = String::new();
+    for (i, c) in cells.iter().take(spec.keys).enumerate() {
+        if i > 0 {
+            key.push_str(KEY_SEPARATOR);
+        }
+        match c {
+            V::Text(t) => key.push_str(t),
+            V::Int(n) => key.push_str(&n.to_string()),
+            V::Null => key.push_str("NULL"),
+            V::Unknown(_) => key.push('?'),
+        }
+    }
+    key
 }
 
 /// The journal's rows, compared table by table with the stored ones.
@@ -1204,7 +1299,10 @@ pub(crate) struct Expected {
     difference: Option<Difference>,
     unchecked: BTreeSet<String>,
     legacy: bool,
+    persons: Persons,
     late_rows: HashMap<&'static str, u64>,
+    /// The key of the row being compared (kept to spare an allocation per row).
+    key: String,
 }
 
 impl Expected {
@@ -1214,37 +1312,46 @@ impl Expected {
     }
 
     /// Compares one stored row of `table` (its columns as text, in [`TableSpec::columns`] order).
-    pub(crate) fn compare(&mut self, table: &'static TableSpec, found: &[Option<String>]) {
+    pub(crate) fn compare(&mut self, table: &'static TableSpec, found: &[Option<&str>]) {
         if self.difference.is_some() {
             return;
         }
         self.rows += 1;
-        let key = found
-            .iter()
-            .take(table.keys)
-            .map(|c| c.clone().unwrap_or_else(|| "NULL".into()))
-            .collect::<Vec<_>>()
-            .join(KEY_SEPARATOR);
-        let entry = self.tables.get_mut(table.name).and_then(|rows| rows.remove(&key));
-        let Some(entry) = entry else {
-            if table.journaled_late && self.legacy {
-                *self.late_rows.entry(table.name).or_default() += 1;
-                return;
+        let mut key = std::mem::take(&mut self.key);
+        key.clear();
+        for (i, c) in found.iter().take(table.keys).enumerate() {
+            if i > 0 {
+                key.push_str(KEY_SEPARATOR);
             }
-            self.difference = Some(Difference {
-                table: table.name.into(),
-                key,
-                column: "(row)".into(),
-                expected: "no such row (no event records it)".into(),
-                found: "a row".into(),
-            });
+            key.push_str(c.unwrap_or("NULL"));
+        }
+        let entry = match table.name {
+            PERSONS | PERSON_AGREEMENTS => {
+                let check = match table.name {
+                    PERSONS => self.persons.check_person(found),
+                    _ => self.persons.check_link(found),
+                };
+                match check {
+                    Check::Same => {
+                        self.key = key;
+                        return;
+                    }
+                    Check::Differs(entry) => Some(entry),
+                    Check::NoRow => None,
+                }
+            }
+            _ => self.tables.get_mut(table.name).and_then(|rows| rows.remove(&key)),
+        };
+        let Some(entry) = entry else {
+            self.missing_row(table, key);
             return;
         };
         for (at, ((name, kind), expected)) in table.columns.iter().zip(&entry.cells).enumerate().skip(table.keys) {
-            let found = found.get(at).cloned().flatten();
+            let found = found.get(at).copied().flatten();
             if let Some(found) = self.differs(table.name, name, *kind, expected, found) {
                 let (expected, found) = match (expected, found) {
                     (V::Text(e), Found::Text(f)) => around_first_difference(e, &f),
+                    (V::Int(n), Found::Text(f)) => around_first_difference(&n.to_string(), &f),
                     (e, f) => (e.show(), f.show()),
                 };
                 self.difference = Some(Difference {
@@ -1257,13 +1364,30 @@ impl Expected {
                 return;
             }
         }
+        self.key = key;
+    }
+
+    /// A stored row that no event made.
+    fn missing_row(&mut self, table: &'static TableSpec, key: String) {
+        if table.journaled_late && self.legacy {
+            *self.late_rows.entry(table.name).or_default() += 1;
+            self.key = key;
+            return;
+        }
+        self.difference = Some(Difference {
+            table: table.name.into(),
+            key,
+            column: "(row)".into(),
+            expected: "no such row (no event records it)".into(),
+            found: "a row".into(),
+        });
     }
 
     /// `Some(found)` when the stored value is not the expected one.
-    fn differs(&mut self, table: &str, name: &str, kind: Col, expected: &V, found: Option<String>) -> Option<Found> {
-        let found = match (kind, found) {
-            (Col::Commitment, Some(text)) => Some(hex(&Sha256::digest(text.as_bytes()))),
-            (_, found) => found,
+    fn differs(&mut self, table: &str, name: &str, kind: Col, expected: &V, found: Option<&str>) -> Option<Found> {
+        let found: Option<Cow<'_, str>> = match (kind, found) {
+            (Col::Commitment, Some(text)) => Some(Cow::Owned(hex(&Sha256::digest(text.as_bytes())))),
+            (_, found) => found.map(Cow::Borrowed),
         };
         let same = match (expected, &found) {
             (V::Unknown(_), _) => {
@@ -1273,7 +1397,8 @@ impl Expected {
                 true
             }
             (V::Null, None) => true,
-            (V::Text(e), Some(f)) if e == f => true,
+            (V::Text(e), Some(f)) if e == f.as_ref() => true,
+            (V::Int(n), Some(f)) => decimal_is(*n, f),
             (V::Text(e), Some(f)) if kind == Col::Json => serde_json::from_str::<Value>(e)
                 .ok()
                 .zip(serde_json::from_str::<Value>(f).ok())
@@ -1286,7 +1411,7 @@ impl Expected {
         Some(match found {
             None => Found::Null,
             Some(f) if kind == Col::Commitment => Found::Shown(format!("a value whose SHA-256 is {f}")),
-            Some(f) => Found::Text(f),
+            Some(f) => Found::Text(f.into_owned()),
         })
     }
 
@@ -1295,13 +1420,20 @@ impl Expected {
         if self.difference.is_some() {
             return;
         }
-        let missing = self.tables.get(table.name).and_then(|rows| rows.iter().min_by_key(|(_, e)| e.order));
-        if let Some((key, entry)) = missing {
+        let missing = match table.name {
+            PERSONS | PERSON_AGREEMENTS => self.persons.first_missing(table.name),
+            _ => self
+                .tables
+                .get(table.name)
+                .and_then(|rows| rows.iter().min_by_key(|(_, e)| e.order))
+                .map(|(key, entry)| (key.clone(), entry.seq)),
+        };
+        if let Some((key, seq)) = missing {
             self.difference = Some(Difference {
                 table: table.name.into(),
-                key: key.clone(),
+                key,
                 column: "(row)".into(),
-                expected: format!("a row (event {})", entry.seq),
+                expected: format!("a row (event {seq})"),
                 found: "no row".into(),
             });
         }
@@ -1309,7 +1441,7 @@ impl Expected {
 
     /// Compares the stored journal head (read in the replay's snapshot) with the events replayed
     /// and the tree the tree check rebuilt.
-    pub(crate) fn compare_head(&mut self, tree: &crate::events::VerifyReport, stored: &[Option<String>]) {
+    pub(crate) fn compare_head(&mut self, tree: &crate::events::VerifyReport, stored: &[Option<&str>]) {
         let Ok(head) = spec(HEAD_TABLE) else { return };
         let frontier = if tree.size == self.events && tree.first_mismatch.is_none() {
             V::Text(tree.frontier.iter().map(|h| hex(h.as_bytes())).collect())
@@ -1354,14 +1486,16 @@ mod tests {
         person.jail_credit_days = Some(12);
         person.birth_date = Some("1990-01-02".into());
         let record = person.canonical_json();
-        let parsed: HashMap<Cow<'_, str>, Scalar<'_>> = serde_json::from_str(&record).unwrap();
+        let parsed: Record<'_> = serde_json::from_str(&record).unwrap();
+        assert_eq!(parsed.get("person_id"), Some("P-1"));
         let mut hasher = Sha256::new();
-        for column in crate::record::PERSON_COLUMNS {
-            let value = parsed.get(column).map_or("", Scalar::as_str);
+        for value in parsed.values() {
             hasher.update((value.len() as u64).to_be_bytes());
             hasher.update(value.as_bytes());
         }
         assert_eq!(<[u8; 32]>::from(hasher.finalize()), person.sha256());
+        assert_eq!(Scalar::number(u64::MAX).as_str(), "18446744073709551615");
+        assert_eq!(Scalar::number(i64::MIN).as_str(), "-9223372036854775808");
     }
 
     #[test]
