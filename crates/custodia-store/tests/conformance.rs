@@ -1099,6 +1099,7 @@ async fn the_locator_reads_only_the_candidates_of_a_question_on(f: &Fixture) {
 on_every_backend!(
     the_locator_reads_only_the_candidates_of_a_question,
     the_locator_reads_only_the_candidates_of_a_question_on
+);
 
 /// The `persons` and `person_agreements` rows (kept compactly by the replay, a register holds
 /// millions): each column changed, a row added and a row removed is named, and the register put
