@@ -449,6 +449,44 @@ async fn a_role_that_may_not_act_sees_no_form_and_a_forged_post_is_refused_by_th
 }
 
 #[tokio::test]
+async fn the_sending_officer_proposes_a_case_from_the_list_and_others_see_no_form() {
+    let (server, first) = cecot_with_a_proposed_case().await;
+    let mut person = common::person("P-2", "Roe", "1991-01-01", "high");
+    person.torture_risk_assessed_on = Some(custodia_server::clock::now().as_str()[..10].to_owned());
+    common::import_persons(&server, common::CECOT_ID, "US", vec![person]).await;
+    let mut sam = Browser::new(&server);
+    sam.sign_in("sam", PASSWORD).await;
+    let list = sam.get("/cases?agreement=us-sv-cecot").await;
+    assert_sound_page(&list, "en");
+    assert!(list.html.contains(r#"<form method="post" action="/cases""#), "{}", list.html);
+    let csrf = csrf_of(&list.html);
+    let opened = sam.post("/cases", &[("csrf", &csrf), ("agreement", "us-sv-cecot"), ("person_id", "P-2")]).await;
+    assert_eq!(opened.status, 303, "{}", opened.html);
+    let case: i64 = opened.location.trim_start_matches("/cases/").parse().unwrap();
+    assert_ne!(case, first);
+    assert_eq!(case_state(&server, case).await, "proposed");
+    // A person the register does not hold: refused with its code, nothing opened.
+    let before = server.store.journal_size().await.unwrap();
+    let refused = sam.post("/cases", &[("csrf", &csrf), ("agreement", "us-sv-cecot"), ("person_id", "P-404")]).await;
+    assert_eq!(refused.status, 404, "{}", refused.html);
+    assert!(refused.html.contains("NOT_FOUND"), "{}", refused.html);
+    assert_sound_page(&refused, "en");
+    // An auditor is offered no form, and a forged one is refused by the application layer.
+    let mut ana = Browser::new(&server);
+    ana.sign_in("ana", PASSWORD).await;
+    let list = ana.get("/cases?agreement=us-sv-cecot").await;
+    assert!(!list.html.contains(r#"method="post" action="/cases""#), "no proposal form for an auditor");
+    let csrf = csrf_of(&list.html);
+    let forged = ana.post("/cases", &[("csrf", &csrf), ("agreement", "us-sv-cecot"), ("person_id", "P-2")]).await;
+    assert_eq!(forged.status, 403, "{}", forged.html);
+    assert!(forged.html.contains("FORBIDDEN"));
+    // Only the sign-ins were journalled since.
+    let events = server.store.events(before, server.store.journal_size().await.unwrap()).await.unwrap();
+    assert!(events.iter().all(|e| !e.body.contains("case.proposed")), "nothing proposed by a refused post");
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn a_cell_change_waiting_for_a_second_officer_is_confirmed_with_one_click() {
     let server = TestServer::start(&[CECOT]).await;
     let ana = server.user("ana", "facility_officer", &[common::CECOT_ID], &["cecot"]).await;

@@ -48,6 +48,37 @@ fn filter_form(web: &Web, agreements: &[String], filter: &CaseFilter) -> Markup 
     }
 }
 
+/// The form that opens a case for a person of the agreement, by the sending state's id (the
+/// application layer refuses a person not imported, no legal basis today, or an ended agreement).
+fn propose_form(web: &Web, user: &super::SignedIn, agreement: &str) -> Markup {
+    html! {
+        form method="post" action="/cases" class="propose" {
+            h2 { (web.t("web-cases-propose")) }
+            (layout::csrf_field(user))
+            input type="hidden" name="agreement" value=(agreement);
+            p {
+                label for="propose-person" { (web.t("web-cases-propose-person")) }
+                input id="propose-person" name="person_id" type="text" required maxlength="64";
+            }
+            p { button type="submit" { (web.t("web-cases-propose")) } }
+        }
+    }
+}
+
+/// `POST /cases`: opens a case (state `proposed`), then its page.
+pub(crate) async fn propose(State(state): State<AppState>, web: Web, fields: Fields) -> Response {
+    let user = match web.user_with_csrf(&fields) {
+        Ok(user) => user,
+        Err(refused) => return *refused,
+    };
+    let agreement = fields.get("agreement").unwrap_or_default();
+    let person = fields.get("person_id").unwrap_or_default();
+    match state.app.propose_case(&user.who, agreement, person, None, &crate::clock::now()).await {
+        Ok(opened) => Redirect::to(&format!("/cases/{}", opened.case.id)).into_response(),
+        Err(e) => layout::app_refusal(&web, &e),
+    }
+}
+
 /// `GET /cases?agreement=…&state=…`.
 pub(crate) async fn list(State(state): State<AppState>, web: Web, Query(filter): Query<CaseFilter>) -> Response {
     let user = match web.user() {
@@ -66,9 +97,11 @@ pub(crate) async fn list(State(state): State<AppState>, web: Web, Query(filter):
         Ok(page) => page,
         Err(e) => return layout::app_refusal(&web, &e),
     };
+    let may_propose = user.who.role.may(custodia_app::access::Capability::ProposeCase);
     let filter = CaseFilter { agreement: Some(agreement), ..filter };
     let body = html! {
         (filter_form(&web, &agreements, &filter))
+        @if may_propose { (propose_form(&web, user, filter.agreement.as_deref().unwrap_or_default())) }
         table {
             caption { (web.ta("web-cases-caption", &[("count", i64::try_from(page.items.len()).unwrap_or(0).into())])) }
             thead { tr {
