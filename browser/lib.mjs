@@ -126,6 +126,8 @@ export class Tester {
       // eslint-disable-next-line no-undef
       axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } }),
     );
+    const text = await page.textContent('body');
+    this.check(!text.includes('{$'), `every message on ${label} has its facts (no "{$…}" left)`);
     this.check(result.passes.length > 0, `axe-core ran its rules on ${label}`);
     const violations = result.violations.map((v) => `${v.id} (${v.nodes.length}): ${v.help}`);
     this.check(violations.length === 0, `axe-core finds no violation on ${label}: ${violations.join('; ')}`);
@@ -139,11 +141,25 @@ export class Tester {
     const user = this.demo.users[userName];
     if (!this.check(Boolean(user), `demo-users.json has ${userName}`)) return null;
     const page = await this.newPage(options);
-    await this.visit(page, '/sign-in', `sign-in-${userName}`);
+    await this.visit(page, '/', `sign-in-${userName}`);
     await page.fill('#name', user.name);
     await page.fill('#password', user.password);
     await Promise.all([page.waitForLoadState('load'), page.locator('form button[type=submit]').click()]);
     return page;
+  }
+
+  /** A POST to the demo's API as a user (bearer token), JSON both ways; the status and body. */
+  async apiPost(userName, pathAndQuery, body) {
+    const r = await fetch(this.url(pathAndQuery), {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${this.demo.users[userName].token}`,
+        accept: 'application/json',
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify(body),
+    });
+    return { status: r.status, body: await r.json().catch(() => null) };
   }
 
   /** The demo's API as a user (bearer token), JSON. */

@@ -139,6 +139,7 @@ fn assert_sound_page(page: &Page, lang: &str) {
     assert!(page.html.contains(&format!("<html lang=\"{lang}\"")), "{}", &page.html[..200.min(page.html.len())]);
     assert!(page.html.contains("href=\"#main\""), "a skip link");
     assert_eq!(unresolved_keys(&page.html), Vec::<String>::new(), "texts without a message");
+    assert!(!page.html.contains("{$"), "a message rendered without its facts: {}", page.html);
     assert_eq!(unlabelled_fields(&page.html), Vec::<String>::new(), "fields without a label");
     assert!(!page.html.contains("<script"), "no script");
     assert!(!page.html.contains(" style=\""), "no inline style");
@@ -313,6 +314,11 @@ async fn the_agreement_overview_charts_the_population_against_the_capacities_wit
     // The term ended on 2026-03-14 with P-1 still held: a critical alert, counted and listed.
     assert!(html.contains("HELD_AFTER_AGREEMENT_END"), "{html}");
     assert!(!html.contains(r#"class="critical">Critical</th><td class="number">0<"#), "critical alerts counted");
+    assert!(
+        html.contains(r#"<td><code>HELD_AFTER_AGREEMENT_END</code></td><td class="critical">Critical</td><td class="number">1</td>"#),
+        "counted by code: {html}"
+    );
+    assert!(html.contains("2026-03-14"), "the alert states the day the term ended");
     assert!(html.contains("Invoiced to date"), "revenue");
     browser.accept_language = Some("es");
     let es = browser.get("/agreements/us-sv-cecot").await;

@@ -61,6 +61,7 @@ pub(crate) fn document(web: &Web, title: &str, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Custodia" }
                 link rel="stylesheet" href="/assets/web.css";
+                link rel="icon" href=(crate::locator_page::ICON_PATH) type="image/svg+xml";
             }
             body {
                 a class="skip" href="#main" { (web.t("web-skip-to-content")) }
@@ -116,7 +117,7 @@ pub(crate) fn app_refusal(web: &Web, error: &custodia_app::AppError) -> Response
 
 /// The refusal of an edge error (a form the API's reading refuses): its code and message.
 pub(crate) fn api_refusal(web: &Web, api: &crate::error::ApiError) -> Response {
-    let message = custodia_i18n::for_code(web.lang, &api.body.code, &[], &api.body.message).into_owned();
+    let message = api.text.render(web.lang);
     let explained = match &api.body.field {
         Some(field) => format!("{message} ({}: {field})", web.t("web-field")),
         None => message,

@@ -116,7 +116,18 @@ fn population_table(web: &Web, days: &[Date], values: &[i64], t: &Totals) -> Mar
 }
 
 fn alert_text(web: &Web, alert: &Alert) -> String {
-    custodia_i18n::for_code(web.lang, alert.kind.code(), &[], &alert.reason).into_owned()
+    custodia_i18n::facts::alert_reason(alert).render(web.lang)
+}
+
+/// The open alerts counted by code, critical first, then by code.
+fn by_code(alerts: &[Alert]) -> Vec<(&'static str, Severity, i64)> {
+    let mut counts: std::collections::BTreeMap<(bool, &'static str), (Severity, i64)> = Default::default();
+    for alert in alerts {
+        let severity = alert.kind.severity();
+        let entry = counts.entry((severity != Severity::Critical, alert.kind.code())).or_insert((severity, 0));
+        entry.1 += 1;
+    }
+    counts.into_iter().map(|((_, code), (severity, n))| (code, severity, n)).collect()
 }
 
 fn alerts_section(web: &Web, alerts: &[Alert]) -> Markup {
@@ -131,6 +142,27 @@ fn alerts_section(web: &Web, alerts: &[Alert]) -> Markup {
             }
         }
         @if !alerts.is_empty() {
+            table {
+                caption { (web.t("web-overview-alerts-by-code")) }
+                thead { tr {
+                    th scope="col" { (web.t("web-overview-alert-code")) }
+                    th scope="col" { (web.t("web-overview-alert-severity")) }
+                    th scope="col" { (web.t("web-overview-alert-count")) }
+                } }
+                tbody {
+                    @for (code, severity, n) in by_code(alerts) {
+                        tr {
+                            td { code { (code) } }
+                            @if severity == Severity::Critical {
+                                td class="critical" { (web.t("web-severity-critical")) }
+                            } @else {
+                                td { (web.t("web-severity-warning")) }
+                            }
+                            td class="number" { (n) }
+                        }
+                    }
+                }
+            }
             ul {
                 @for alert in alerts.iter().take(MAX_ALERTS_LISTED) {
                     li {
@@ -180,7 +212,7 @@ async fn population(state: &AppState, web: &Web, id: &str, days: &[Date], t: &To
 
 fn refused_part(web: &Web, error: &AppError) -> Markup {
     let api = crate::error::ApiError::from(error.clone());
-    let message = custodia_i18n::for_code(web.lang, &api.body.code, &[], &api.body.message);
+    let message = api.text.render(web.lang);
     html! { p class="refusal" { code { (api.body.code) } " " (message) } }
 }
 
