@@ -1499,7 +1499,13 @@ fn print_walkthrough(summary: &Summary, addr: SocketAddr, dir: &Path) -> CmdResu
     writeln!(out, "admin token: {token}")?;
     writeln!(out)?;
     writeln!(out, "Custodia demo: the US–El Salvador (CECOT) agreement, a year simulated up to 2026-03-10.")?;
-    writeln!(out, "Register and journal signing key in {}. Try:", dir.display())?;
+    writeln!(out, "Register and journal signing key in {}.", dir.display())?;
+    writeln!(out)?;
+    writeln!(out, "Open {base}/ in a browser and sign in with a user and password from")?;
+    writeln!(out, "{}: admin, us.officer, sv.officer, cecot.staff, …", dir.join("demo-users.json").display())?;
+    writeln!(out, "(the overview of the agreement, what waits for you, cases, people, invoices; Español / English).")?;
+    writeln!(out)?;
+    writeln!(out, "The API, with the admin's token:")?;
     writeln!(out, "  curl {auth} {base}/api/v1/agreements")?;
     writeln!(out, "  curl {auth} '{base}/api/v1/cases?agreement=us-sv-cecot&limit=5'")?;
     writeln!(out, "  curl {auth} '{base}/api/v1/alerts?agreement=us-sv-cecot&on=2026-03-10'")?;
