@@ -159,6 +159,8 @@ pub struct Principal {
     pub agreements: Option<Vec<String>>,
     /// Facility ids in scope, or `None` for every facility.
     pub facilities: Option<Vec<String>>,
+    /// The language the user chose for the pages, if any (docs/languages.md#choice).
+    pub language: Option<custodia_i18n::Language>,
 }
 
 fn scope(items: &[String]) -> Option<Vec<String>> {
@@ -173,6 +175,7 @@ impl Principal {
             role: Role::parse(&user.role)?,
             agreements: scope(&user.agreements),
             facilities: scope(&user.facilities),
+            language: user.language.as_deref().and_then(custodia_i18n::parse_language),
         })
     }
 
@@ -323,6 +326,7 @@ mod tests {
             role: Role::FacilityOfficer,
             agreements: Some(vec!["us-sv-cecot".into()]),
             facilities: Some(vec!["cecot".into()]),
+            language: None,
         };
         assert!(p.sees("us-sv-cecot", Some("cecot")));
         assert!(p.sees("us-sv-cecot", None), "a case not yet placed");

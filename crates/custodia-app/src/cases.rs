@@ -737,7 +737,7 @@ mod tests {
     use crate::access::Role;
 
     fn principal(name: &str, role: Role) -> Principal {
-        Principal { name: name.into(), role, agreements: None, facilities: None }
+        Principal { name: name.into(), role, agreements: None, facilities: None, language: None }
     }
 
     #[test]

@@ -391,7 +391,7 @@ mod tests {
     }
 
     fn officer(facilities: Option<Vec<String>>) -> Principal {
-        Principal { name: "officer".into(), role: Role::FacilityOfficer, agreements: None, facilities }
+        Principal { name: "officer".into(), role: Role::FacilityOfficer, agreements: None, facilities, language: None }
     }
 
     fn upload<'a>(bytes: &'a [u8], facility_id: Option<&'a str>) -> CellsUpload<'a> {

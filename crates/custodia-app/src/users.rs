@@ -375,6 +375,19 @@ impl App {
         Ok(users.iter().filter(|u| u.role == Role::Admin.as_str() && u.disabled_at.is_none()).count())
     }
 
+    /// Records the language the user chose for the pages (docs/languages.md#choice): everyone
+    /// chooses their own, nobody anyone else's; `None` forgets the choice. Journalled
+    /// (`user.language_set`); the same choice again writes nothing.
+    pub async fn set_own_language(
+        &self,
+        who: &Principal,
+        language: Option<custodia_i18n::Language>,
+        now: &Timestamp,
+    ) -> AppResult<UserRow> {
+        let code = language.map(custodia_i18n::code);
+        Ok(self.store().set_user_language(&user_name_key(&who.name), code, &actor(who, now, None)).await?)
+    }
+
     /// Disables a user (admins): at once, like revoking a token — their tokens and password are
     /// refused from then on (within `token_cache_ms` on a server that did not disable them). The
     /// last enabled admin cannot be disabled (`LAST_ADMIN`).

@@ -123,7 +123,8 @@ mod tests {
     #[test]
     fn a_cached_token_is_used_for_the_cache_time_and_never_past_its_expiry() {
         let cache = TokenCache::default();
-        let who = Principal { name: "ana".into(), role: Role::Auditor, agreements: None, facilities: None };
+        let who =
+            Principal { name: "ana".into(), role: Role::Auditor, agreements: None, facilities: None, language: None };
         let t = crate::clock::instant();
         let ttl = Duration::from_secs(2);
         cache.put([1; 32], who.clone(), Some(1_000), t);

@@ -472,6 +472,7 @@ async fn every_route_every_role_inside_and_outside_the_scope() {
         role: custodia_app::Role::FinanceOfficer,
         agreements: None,
         facilities: None,
+        language: None,
     };
     let now = custodia_store::Timestamp::parse("2030-01-01T00:00:00Z").unwrap();
     let draft = |agreement_id: &str, period: &str| custodia_app::billing::DraftInvoice {

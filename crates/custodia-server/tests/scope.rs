@@ -303,6 +303,7 @@ async fn setup(server: &TestServer) -> Ids {
         role: custodia_app::Role::FinanceOfficer,
         agreements: None,
         facilities: None,
+        language: None,
     };
     let now = custodia_store::Timestamp::parse("2030-01-01T00:00:00Z").unwrap();
     let draft =
@@ -391,6 +392,7 @@ async fn persons_and_identifiers_follow_the_agreement_they_were_imported_or_held
         role: custodia_app::Role::Auditor,
         agreements,
         facilities: None,
+        language: None,
     };
     let detail = app.case_detail(&scoped(Some(vec![B.into()])), case_b).await.unwrap();
     assert!(detail.identifiers.iter().any(|i| i.value == "SV-IZ-0002"), "{:?}", detail.identifiers);

@@ -276,6 +276,43 @@ async fn the_language_switch_remembers_the_choice_and_goes_back() {
     server.stop().await;
 }
 
+#[tokio::test]
+async fn a_users_own_language_is_journalled_and_follows_them_to_another_browser() {
+    let server = TestServer::start(&[CECOT]).await;
+    user_with_password(&server, "lin", "auditor").await;
+    let mut desk = Browser::new(&server);
+    desk.accept_language = Some("en");
+    let home = desk.sign_in("lin", PASSWORD).await;
+    assert_eq!(home.status, 303);
+    let home = desk.get("/").await;
+    assert!(home.html.contains(r#"<form method="post" action="/language""#), "{}", home.html);
+    let csrf = csrf_of(&home.html);
+    assert_eq!(desk.post("/language", &[("language", "es")]).await.status, 403, "no CSRF token, no change");
+    assert_eq!(desk.post("/language", &[("csrf", &csrf), ("language", "fr")]).await.status, 400);
+    assert_eq!(server.store.users().await.unwrap()[0].language, None, "nothing chosen by refused posts");
+    let saved = desk.post("/language", &[("csrf", &csrf), ("language", "es")]).await;
+    assert_eq!((saved.status, saved.location.as_str()), (303, "/"));
+    assert!(saved.set_cookies.iter().any(|c| c.starts_with("lang=es;")));
+    let events = server.store.events(0, server.store.journal_size().await.unwrap()).await.unwrap();
+    assert!(events.iter().any(|e| e.body.contains("user.language_set")), "journalled");
+    // Another browser asking for English: signed in, the pages are in lin's own language.
+    let mut laptop = Browser::new(&server);
+    laptop.accept_language = Some("en");
+    assert!(laptop.get("/").await.html.contains("Sign in"), "English before signing in");
+    let signed = laptop.sign_in("lin", PASSWORD).await;
+    assert!(signed.set_cookies.iter().any(|c| c.starts_with("lang=es;")), "{:?}", signed.set_cookies);
+    let home = laptop.get("/").await;
+    assert_sound_page(&home, "es");
+    assert!(home.html.contains(r#"<option value="es" lang="es" selected>"#), "{}", home.html);
+    // Following the browser again: the choice is forgotten, and the cookie with it.
+    let csrf = csrf_of(&home.html);
+    let cleared = laptop.post("/language", &[("csrf", &csrf), ("language", "")]).await;
+    assert!(cleared.set_cookies.iter().any(|c| c.starts_with("lang=;") && c.contains("Max-Age=0")));
+    assert_eq!(server.store.users().await.unwrap()[0].language, None);
+    assert_sound_page(&laptop.get("/").await, "en");
+    server.stop().await;
+}
+
 /// CECOT with P-1 admitted on 2025-03-20 to a cell of 100 m² with 20 beds, and `ana`, an auditor
 /// with a password.
 async fn cecot_with_one_in_custody() -> TestServer {

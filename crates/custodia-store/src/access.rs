@@ -32,6 +32,8 @@ pub struct UserRow {
     pub disabled_at: Option<String>,
     /// The admin who proposed enabling the disabled user again, until a second admin confirms.
     pub enable_proposed_by: Option<String>,
+    /// The language the user chose for the pages (`es`, `en`), if any.
+    pub language: Option<String>,
 }
 
 impl std::fmt::Debug for UserRow {
@@ -45,6 +47,7 @@ impl std::fmt::Debug for UserRow {
             .field("password_hash", &self.password_hash.as_ref().map(|_| "<redacted>"))
             .field("disabled_at", &self.disabled_at)
             .field("enable_proposed_by", &self.enable_proposed_by)
+            .field("language", &self.language)
             .finish()
     }
 }
@@ -225,6 +228,9 @@ store_trait! {
         /// Disables a user at once (`user.disabled`): their tokens and password stop working; a
         /// pending proposal to enable them is dropped.
         fn disable_user(&self, name_key: &str, actor: &Actor) -> Result<UserRow, StoreError>;
+        /// Records the language a user chose for the pages (`user.language_set`; `None` forgets
+        /// the choice). Unchanged when it is already the user's (no event).
+        fn set_user_language(&self, name_key: &str, language: Option<&str>, actor: &Actor) -> Result<UserRow, StoreError>;
         /// Enables a disabled user: at once with `apply_now` or when another admin proposed it
         /// (`user.enabled`), otherwise records the proposal (`user.enable_proposed`). Refused when
         /// the user is not disabled, or when the proposer confirms their own proposal.
@@ -283,6 +289,7 @@ macro_rules! access_sql {
                     password_hash: r.try_get("password_hash")?,
                     disabled_at: r.try_get("disabled_at")?,
                     enable_proposed_by: r.try_get("enable_proposed_by")?,
+                    language: r.try_get("language")?,
                 })
             }
 
@@ -406,6 +413,7 @@ macro_rules! access_sql {
                     password_hash: user.password_hash.clone(),
                     disabled_at: None,
                     enable_proposed_by: None,
+                    language: None,
                 })
             }
 
@@ -520,6 +528,29 @@ macro_rules! access_sql {
                 Self::save_head(&mut tx, &head).await?;
                 tx.commit().await?;
                 Ok(UserRow { disabled_at: Some(at), enable_proposed_by: None, ..user })
+            }
+
+            async fn set_user_language(&self, name_key: &str, language: Option<&str>, actor: &Actor) -> Result<UserRow, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut head = Self::lock_head(&mut tx).await?;
+                let user = Self::user_in(&mut tx, name_key).await?;
+                if user.language.as_deref() == language {
+                    return Ok(user);
+                }
+                Self::record_event(&mut tx, &mut head, NewEvent {
+                        kind: "user.language_set",
+                        agreement_id: None,
+                        person_id: None,
+                        data: EventData::Json(json!({"user_id": user.id, "name": user.name, "language": language})),
+                    }, actor).await?;
+                sqlx::query("UPDATE users SET language = $1 WHERE id = $2")
+                    .bind(language.map(str::to_owned))
+                    .bind(user.id)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::save_head(&mut tx, &head).await?;
+                tx.commit().await?;
+                Ok(UserRow { language: language.map(str::to_owned), ..user })
             }
 
             async fn enable_user(&self, name_key: &str, actor: &Actor, apply_now: bool) -> Result<Enabling, StoreError> {
@@ -714,8 +745,7 @@ macro_rules! access_sql {
 access_sql!(SqliteStore, sqlx::Sqlite);
 access_sql!(PostgresStore, sqlx::Postgres);
 
-const USER_FIELDS: &str =
-    "u.id, u.name, u.role, u.agreements, u.facilities, u.password_hash, u.disabled_at, u.enable_proposed_by";
+const USER_FIELDS: &str = "u.id, u.name, u.role, u.agreements, u.facilities, u.password_hash, u.disabled_at, u.enable_proposed_by, u.language";
 
 const USER_CHANGE_COLUMNS: &str = "SELECT id, kind, name, name_key, role, agreements, facilities, password_hash IS NOT NULL AS password_login, \
      proposed_by, proposed_at, confirmed_by, confirmed_at FROM user_changes";

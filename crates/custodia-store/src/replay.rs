@@ -110,7 +110,8 @@ tables! {
         "document" Text, "sha256" Blob, "total_minor" Int, "prepared_by" Text, "prepared_seq" Int];
     "invoice_issues" keys 1: ["invoice_id" Int, "number" Text, "issued_by" Text, "issued_seq" Int];
     "users" keys 1: ["id" Int, "name" Text, "name_key" Text, "role" Text, "agreements" Json, "facilities" Json,
-        "password_hash" Commitment, "created_seq" Int, "disabled_at" Text, "enable_proposed_by" Text];
+        "password_hash" Commitment, "created_seq" Int, "disabled_at" Text, "enable_proposed_by" Text,
+        "language" Text];
     "api_tokens" keys 1: ["id" Int, "user_id" Int, "sha256" Blob, "label" Text, "created_at" Text,
         "revoked_at" Text, "expires_at" Text];
     "user_changes" keys 1: ["id" Int, "kind" Text, "name" Text, "name_key" Text, "role" Text,
@@ -562,6 +563,10 @@ impl Replay {
                 seq,
                 [("disabled_at", V::Null), ("enable_proposed_by", V::Null)],
             ),
+            "user.language_set" => {
+                let language = d.v.get("language").and_then(Value::as_str).map_or(V::Null, V::text);
+                self.update("users", &d.key("user_id")?, seq, [("language", language)])
+            }
             "reads.logged" => self.reads_logged(&e, &d),
             "answer.kept" => self.put(
                 "idempotency_keys",

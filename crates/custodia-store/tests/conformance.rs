@@ -342,6 +342,44 @@ on_every_backend!(
     persons_remember_the_agreements_they_were_imported_under_on
 );
 
+/// A user's language: journalled (`user.language_set`), kept on the user, unchanged without an
+/// event, forgotten with `None`; the column is a projection the replay checks.
+async fn a_users_language_is_journalled_and_replayed_on(f: &Fixture) {
+    use custodia_store::access::NewUser;
+    let store = &f.store;
+    let ana = NewUser {
+        name: "Ana".into(),
+        name_key: "ana".into(),
+        role: "auditor".into(),
+        agreements: vec!["*".into()],
+        facilities: vec!["*".into()],
+        password_hash: None,
+    };
+    store.create_user(&ana, &actor()).await.unwrap();
+    assert_eq!(store.users().await.unwrap()[0].language, None);
+    let size = store.journal_size().await.unwrap();
+    assert_eq!(store.set_user_language("ana", Some("es"), &actor()).await.unwrap().language.as_deref(), Some("es"));
+    assert_eq!(store.journal_size().await.unwrap(), size + 1);
+    let event = store.events(size, size + 1).await.unwrap();
+    assert!(event[0].body.contains(r#""kind":"user.language_set""#), "{}", event[0].body);
+    store.set_user_language("ana", Some("es"), &actor()).await.unwrap();
+    assert_eq!(store.journal_size().await.unwrap(), size + 1, "the same choice again writes nothing");
+    assert_eq!(store.users().await.unwrap()[0].language.as_deref(), Some("es"));
+    assert_eq!(replay_difference(store).await, None);
+    f.raw_sql(&["UPDATE users SET language = 'en'"]).await.unwrap();
+    let d = replay_difference(store).await.expect("a language no event chose");
+    assert_eq!((d.table.as_str(), d.column.as_str()), ("users", "language"), "{d}");
+    f.raw_sql(&["UPDATE users SET language = 'es'"]).await.unwrap();
+    store.set_user_language("ana", None, &actor()).await.unwrap();
+    assert_eq!(store.users().await.unwrap()[0].language, None);
+    assert_eq!(replay_difference(store).await, None);
+    assert!(matches!(
+        store.set_user_language("nobody", Some("es"), &actor()).await,
+        Err(custodia_store::StoreError::NotFound(_))
+    ));
+}
+on_every_backend!(a_users_language_is_journalled_and_replayed, a_users_language_is_journalled_and_replayed_on);
+
 async fn tokens_expire_and_users_are_disabled_and_enabled_by_two_admins_on(f: &Fixture) {
     use custodia_store::access::{Enabling, NewUser};
     let store = &f.store;

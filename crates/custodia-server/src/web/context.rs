@@ -51,9 +51,10 @@ pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
         .map(|(_, v)| v)
 }
 
-/// The language: the switch's cookie, else `Accept-Language`, else English.
-pub(crate) fn language(headers: &HeaderMap) -> Language {
-    if let Some(chosen) = cookie(headers, LANG_COOKIE).and_then(custodia_i18n::parse_language) {
+/// The language: the switch's cookie, else the signed-in user's own choice, else
+/// `Accept-Language`, else English (docs/languages.md#choice).
+pub(crate) fn language(headers: &HeaderMap, own: Option<Language>) -> Language {
+    if let Some(chosen) = cookie(headers, LANG_COOKIE).and_then(custodia_i18n::parse_language).or(own) {
         return chosen;
     }
     let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or_default();
@@ -90,9 +91,10 @@ impl FromRequestParts<AppState> for Web {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let path = parts.uri.path_and_query().map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+        let signed_in = signed_in(state, parts).await;
         Ok(Self {
-            lang: language(&parts.headers),
-            signed_in: signed_in(state, parts).await,
+            lang: language(&parts.headers, signed_in.as_ref().and_then(|u| u.who.language)),
+            signed_in,
             path,
             secure: over_tls(state, parts),
         })

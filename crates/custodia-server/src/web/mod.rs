@@ -35,7 +35,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(pages::home))
         .route("/assets/web.css", get(stylesheet))
-        .route("/language", get(signin::switch_language))
+        .route("/language", get(signin::switch_language).post(signin::save_language))
         .route("/sign-in", post(signin::sign_in))
         .route("/sign-out", post(signin::sign_out))
         .route("/agreements/{id}", get(overview::overview))

@@ -36,6 +36,30 @@ pub(crate) async fn home(State(state): State<AppState>, web: Web) -> Response {
             }
         }
         p { a href="/waiting" { (web.t("web-nav-waiting")) } }
+        (own_language_form(&web, user))
     };
     layout::page(&web, &web.t("web-home-title"), body)
+}
+
+/// The user's own language for the pages, kept in the register so it follows them to any browser
+/// (the switch at the top changes only this browser).
+fn own_language_form(web: &Web, user: &super::SignedIn) -> maud::Markup {
+    let own = user.who.language;
+    html! {
+        form method="post" action="/language" class="own-language" {
+            h2 { (web.t("web-own-language")) }
+            (layout::csrf_field(user))
+            p {
+                label for="own-language" { (web.t("web-own-language-label")) }
+                select id="own-language" name="language" {
+                    option value="" selected[own.is_none()] { (web.t("web-own-language-browser")) }
+                    @for language in custodia_i18n::LANGUAGES {
+                        option value=(custodia_i18n::code(language)) lang=(custodia_i18n::code(language))
+                            selected[own == Some(language)] { (custodia_i18n::own_name(language)) }
+                    }
+                }
+            }
+            p { button type="submit" { (web.t("web-own-language-save")) } }
+        }
+    }
 }

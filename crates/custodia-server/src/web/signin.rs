@@ -84,9 +84,43 @@ pub(crate) async fn sign_in(State(state): State<AppState>, web: Web, parts: Part
     let Ok((id, _)) = state.web_sessions.start(hash, issued.row.id, crate::clock::instant()) else {
         return layout::refusal(&web, StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", &web.t("web-no-randomness"));
     };
-    let response =
+    let mut response =
         with_cookie(Redirect::to("/").into_response(), &web.cookie(session::COOKIE, &id, ABSOLUTE.as_secs()));
+    // The user's own language (docs/languages.md#choice) follows them to this browser.
+    if let Some(language) = crate::auth::principal_for_hash(&state, &parts, &hash).await.ok().and_then(|w| w.language) {
+        response = with_cookie(response, &web.cookie(LANG_COOKIE, custodia_i18n::code(language), LANG_COOKIE_SECS));
+    }
     with_cookie(response, &web.cookie(SIGN_IN_COOKIE, "", 0))
+}
+
+/// How long the language cookie lasts: a year.
+const LANG_COOKIE_SECS: u64 = 365 * 24 * 3600;
+
+/// `POST /language`: the signed-in user's own language for the pages (`language` = `es`, `en`, or
+/// empty to follow the browser), journalled through the application layer and applied to this
+/// browser at once; then back to the home page.
+pub(crate) async fn save_language(State(state): State<AppState>, web: Web, fields: Fields) -> Response {
+    let user = match web.user_with_csrf(&fields) {
+        Ok(user) => user,
+        Err(refused) => return *refused,
+    };
+    let chosen = match fields.get("language").unwrap_or_default() {
+        "" => None,
+        other => match custodia_i18n::parse_language(other) {
+            Some(language) => Some(language),
+            None => return layout::refusal(&web, StatusCode::BAD_REQUEST, "INVALID", &web.t("web-language-unknown")),
+        },
+    };
+    if let Err(e) = state.app.set_own_language(&user.who, chosen, &crate::clock::now()).await {
+        return layout::app_refusal(&web, &e);
+    }
+    // Cached principals carry the old choice: forget them on this server.
+    state.tokens.clear();
+    let cookie = match chosen {
+        Some(language) => web.cookie(LANG_COOKIE, custodia_i18n::code(language), LANG_COOKIE_SECS),
+        None => web.cookie(LANG_COOKIE, "", 0),
+    };
+    with_cookie(Redirect::to("/").into_response(), &cookie)
 }
 
 /// `POST /sign-out`: ends the session and revokes its token.
@@ -124,7 +158,7 @@ pub(crate) async fn switch_language(web: Web, Query(switch): Query<Switch>) -> R
         return layout::refusal(&web, StatusCode::BAD_REQUEST, "INVALID", &web.t("web-language-unknown"));
     };
     let back = local_path(switch.back.as_deref());
-    let cookie = web.cookie(LANG_COOKIE, custodia_i18n::code(language), 365 * 24 * 3600);
+    let cookie = web.cookie(LANG_COOKIE, custodia_i18n::code(language), LANG_COOKIE_SECS);
     with_cookie(Redirect::to(back).into_response(), &cookie)
 }
 
