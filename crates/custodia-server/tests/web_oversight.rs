@@ -366,6 +366,29 @@ async fn incidents_show_their_notification_deadlines_and_whether_each_was_sent_o
     let one = ines.get(&format!("/incidents/{id}")).await;
     assert_sound_page(&one, "en");
     assert!(one.html.contains("found unresponsive in cell C-1") && one.html.contains("11 January 2026, 08:00 UTC"));
+
+    // Recording a notification as sent through the incident's page: late, by the application's
+    // reckoning; a second time is refused with its code. A finance officer has no such form.
+    let incident = format!("/incidents/{id}");
+    let notify = format!("/incidents/{id}/notifications");
+    assert!(!one.html.contains(r#"name="recipient" value="next_of_kin""#), "already sent: no form");
+    let sent = [("recipient", "sending_state"), ("at", "2026-01-12T08:00")];
+    let recorded = ines.submit(&incident, &notify, &sent).await;
+    assert_eq!((recorded.status, recorded.location.as_str()), (303, incident.as_str()), "{}", recorded.html);
+    let after = ines.get(&incident).await;
+    assert_sound_page(&after, "en");
+    assert!(
+        after.html.contains("<th scope=\"row\">Sending state</th><td>11 January 2026, 08:00 UTC</td><td>12 January 2026, 08:00 UTC</td><td><strong class=\"critical\">sent late</strong> (late by 24h 00m)</td>"),
+        "{}",
+        after.html
+    );
+    let page = ines.get(&incident).await;
+    let again = ines.post(&notify, &[("csrf", &csrf_of(&page.html)), sent[0], sent[1]]).await;
+    assert_eq!(again.status, 409, "{}", again.html);
+    assert!(again.html.contains("NOT_PENDING"), "{}", again.html);
+    let mut fiona = Browser::sign_in(&server, "fiona").await;
+    let seen = fiona.get(&incident).await;
+    assert!(seen.html.contains("overdue, not sent") && !seen.html.contains(&format!(r#"action="{notify}""#)));
     server.stop().await;
 }
 

@@ -1,17 +1,19 @@
 //! `/agreements/{id}/incidents` (the incidents of an agreement in the user's scope, and every
 //! mandatory notification they owe with its deadline and where it stands — the application
 //! layer's notifications report) and `/incidents/{id}` (an incident: its report and addenda, its
-//! notifications, its investigation).
+//! notifications, its investigation), where a role that files incidents records a notification
+//! as sent through the application layer (late when after its deadline).
 
 use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
+use custodia_app::access::Capability;
 use custodia_app::oversight::NotificationLine;
 use custodia_core::incidents::{NotificationStatus, hours_minutes};
 use custodia_store::incidents::IncidentRow;
 use maud::{Markup, html};
 
-use super::context::Web;
-use super::layout;
+use super::context::{Fields, SignedIn, Web};
+use super::layout::{self, csrf_field};
 use super::oversight_format::{moment_text, moment_unix};
 use crate::state::AppState;
 
@@ -124,7 +126,29 @@ pub(crate) async fn list(State(state): State<AppState>, web: Web, Path(id): Path
     layout::page(&web, &web.ta("web-incidents-title", &[("agreement", id.as_str().into())]), body)
 }
 
-fn incident_body(web: &Web, row: &IncidentRow, now_unix: i64) -> Markup {
+/// The form recording a notification as sent (for a role that files incidents, while it is not).
+fn notify_form(
+    web: &Web,
+    user: &SignedIn,
+    row: &IncidentRow,
+    recipient: custodia_core::incidents::Recipient,
+) -> Markup {
+    let field = format!("sent-{}", recipient.as_str());
+    html! {
+        form method="post" action={ "/incidents/" (row.id) "/notifications" } {
+            (csrf_field(user))
+            input type="hidden" name="recipient" value=(recipient.as_str());
+            label for=(field) { (web.t("web-incident-sent-at")) }
+            " "
+            input id=(field) name="at" type="datetime-local" required;
+            " "
+            button type="submit" { (web.t("web-incident-record-sent")) }
+        }
+    }
+}
+
+fn incident_body(web: &Web, user: &SignedIn, row: &IncidentRow, now_unix: i64) -> Markup {
+    let may_record = user.who.role.may(Capability::FileIncident);
     html! {
         p { a href={ "/agreements/" (row.agreement_id) "/incidents" } { (web.t("web-incident-back-to-list")) } }
         table {
@@ -151,6 +175,7 @@ fn incident_body(web: &Web, row: &IncidentRow, now_unix: i64) -> Markup {
                     th scope="col" { (web.t("web-incidents-deadline")) }
                     th scope="col" { (web.t("web-incidents-sent")) }
                     th scope="col" { (web.t("web-incidents-status")) }
+                    @if may_record { th scope="col" { (web.t("web-incident-record")) } }
                 } }
                 tbody {
                     @for n in &row.notifications {
@@ -159,6 +184,9 @@ fn incident_body(web: &Web, row: &IncidentRow, now_unix: i64) -> Markup {
                             td { (moment_unix(web, n.due_at_unix)) }
                             td { (n.sent_at_unix.map_or_else(|| "—".to_owned(), |s| moment_unix(web, s))) }
                             td { (status_cell(web, n.status(now_unix), n.late_by_seconds(now_unix))) }
+                            @if may_record {
+                                td { @if n.sent_at_unix.is_none() { (notify_form(web, user, row, n.recipient)) } }
+                            }
                         }
                     }
                 }
@@ -183,10 +211,54 @@ pub(crate) async fn show(State(state): State<AppState>, web: Web, Path(id): Path
     };
     match state.app.incident(&user.who, id).await {
         Ok(row) => {
-            let body = incident_body(&web, &row, crate::clock::now().unix_seconds());
+            let body = incident_body(&web, user, &row, crate::clock::now().unix_seconds());
             let title = web.ta("web-incident-title", &[("id", id.into()), ("kind", kind_text(&web, row.kind).into())]);
             layout::page(&web, &title, body)
         }
         Err(e) => layout::app_refusal(&web, &e),
+    }
+}
+
+/// A moment from a form: `YYYY-MM-DDTHH:MM` (a `datetime-local` field, read as UTC), with
+/// seconds, or RFC 3339 as the API takes it.
+fn form_moment(value: &str) -> String {
+    let value = value.trim();
+    match value.len() {
+        16 => format!("{value}:00Z"),
+        19 => format!("{value}Z"),
+        _ => value.to_owned(),
+    }
+}
+
+/// `POST /incidents/{id}/notifications`: records a notification as sent, then back to the incident.
+pub(crate) async fn notify(State(state): State<AppState>, web: Web, Path(id): Path<i64>, fields: Fields) -> Response {
+    let user = match web.user_with_csrf(&fields) {
+        Ok(user) => user,
+        Err(refused) => return *refused,
+    };
+    let asked = fields.get("recipient").unwrap_or_default();
+    let Some(recipient) = custodia_store::incidents::parse_recipient(asked) else {
+        let text = custodia_app::fields::must_be(&["next_of_kin", "sending_state", "independent_authority"]);
+        return layout::api_refusal(&web, &crate::error::ApiError::invalid("recipient", text));
+    };
+    let at = match crate::wire::timestamp("at", &form_moment(fields.get("at").unwrap_or_default())) {
+        Ok(at) => at,
+        Err(e) => return layout::api_refusal(&web, &e),
+    };
+    match state.app.notify_incident(&user.who, id, recipient, &at, &crate::clock::now()).await {
+        Ok(_) => Redirect::to(&format!("/incidents/{id}")).into_response(),
+        Err(e) => layout::app_refusal(&web, &e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::form_moment;
+
+    #[test]
+    fn a_datetime_local_field_is_read_as_utc() {
+        assert_eq!(form_moment("2026-01-10T12:00"), "2026-01-10T12:00:00Z");
+        assert_eq!(form_moment(" 2026-01-10T12:00:30 "), "2026-01-10T12:00:30Z");
+        assert_eq!(form_moment("2026-01-10T12:00:00+02:00"), "2026-01-10T12:00:00+02:00");
     }
 }

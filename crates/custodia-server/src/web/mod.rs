@@ -52,6 +52,7 @@ pub fn routes() -> Router<AppState> {
         .route("/agreements/{id}/sustainability", get(sustainability::report))
         .route("/agreements/{id}/incidents", get(incidents::list))
         .route("/incidents/{id}", get(incidents::show))
+        .route("/incidents/{id}/notifications", post(incidents::notify))
         .route("/agreements/{id}/inspections", get(inspections::list))
         .route("/inspections/{id}/recommendations/{index}", post(inspections::move_recommendation))
         .route("/waiting", get(waiting::waiting))
