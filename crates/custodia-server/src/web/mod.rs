@@ -9,11 +9,16 @@ mod cases;
 mod chart;
 mod context;
 mod facility;
+mod incidents;
+mod inspections;
+mod invoices;
 mod layout;
+mod oversight_format;
 mod overview;
 mod pages;
 pub mod session;
 mod signin;
+mod sustainability;
 mod waiting;
 
 use axum::Router;
@@ -40,6 +45,16 @@ pub fn routes() -> Router<AppState> {
         .route("/sign-out", post(signin::sign_out))
         .route("/agreements/{id}", get(overview::overview))
         .route("/agreements/{id}/facilities/{facility}", get(facility::cells))
+        .route("/agreements/{id}/invoices", get(invoices::list).post(invoices::draft))
+        .route("/invoices/{id}", get(invoices::show))
+        .route("/invoices/{id}/verify", post(invoices::verify))
+        .route("/invoices/{id}/export", get(invoices::export))
+        .route("/agreements/{id}/sustainability", get(sustainability::report))
+        .route("/agreements/{id}/incidents", get(incidents::list))
+        .route("/incidents/{id}", get(incidents::show))
+        .route("/incidents/{id}/notifications", post(incidents::notify))
+        .route("/agreements/{id}/inspections", get(inspections::list))
+        .route("/inspections/{id}/recommendations/{index}", post(inspections::move_recommendation))
         .route("/waiting", get(waiting::waiting))
         .route("/invoices/{id}/issue", post(waiting::issue_invoice))
         .route("/cell-changes/{id}/confirm", post(waiting::confirm_cells))

@@ -216,6 +216,21 @@ fn refused_part(web: &Web, error: &AppError) -> Markup {
     html! { p class="refusal" { code { (api.body.code) } " " (message) } }
 }
 
+/// Links to the agreement's invoices, sustainability report, incidents and inspections.
+fn oversight_links(web: &Web, id: &str) -> Markup {
+    let pages = [
+        ("invoices", "web-overview-link-invoices"),
+        ("sustainability", "web-overview-link-sustainability"),
+        ("incidents", "web-overview-link-incidents"),
+        ("inspections", "web-overview-link-inspections"),
+    ];
+    html! {
+        nav aria-label=(web.t("web-overview-oversight-nav")) {
+            ul { @for (page, key) in pages { li { a href={ "/agreements/" (id) "/" (page) } { (web.t(key)) } } } }
+        }
+    }
+}
+
 /// `GET /agreements/{id}`.
 pub(crate) async fn overview(State(state): State<AppState>, web: Web, Path(id): Path<String>) -> Response {
     let user = match web.user() {
@@ -251,6 +266,7 @@ async fn overview_body(
             ("today", custodia_i18n::format_date(web.lang, today).into()),
         ])) }
         p { a href={ "/cases?agreement=" (id) } { (web.t("web-home-cases-of")) } }
+        (oversight_links(web, id))
         h2 { (web.t("web-overview-facilities")) }
         ul { @for f in &figures { li { a href={ "/agreements/" (id) "/facilities/" (f.facility_id) } { (f.name) } } } }
         h2 { (web.t("web-overview-population")) }

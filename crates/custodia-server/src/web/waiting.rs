@@ -96,9 +96,16 @@ where
     }
 }
 
-/// `POST /invoices/{id}/issue`.
+/// `POST /invoices/{id}/issue` (from "waiting for you", or from the invoice's page with
+/// `back=invoice`, which goes back to that page once issued).
 pub(crate) async fn issue_invoice(State(s): State<AppState>, web: Web, Path(id): Path<i64>, f: Fields) -> Response {
-    complete(web, f, |who| async move { s.app.issue_invoice(&who, id, &crate::clock::now()).await }).await
+    let to_invoice = f.get("back") == Some("invoice");
+    let done = complete(web, f, |who| async move { s.app.issue_invoice(&who, id, &crate::clock::now()).await }).await;
+    let issued = done.headers().get(axum::http::header::LOCATION).is_some_and(|to| to == "/waiting");
+    if to_invoice && issued {
+        return Redirect::to(&format!("/invoices/{id}")).into_response();
+    }
+    done
 }
 
 /// `POST /cell-changes/{id}/confirm`.
