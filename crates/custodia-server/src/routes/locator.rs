@@ -143,10 +143,7 @@ async fn page(
     if let Some(retry_after) = limited {
         let e = ApiError::rate_limited(retry_after);
         let seconds = e.retry_after_secs.unwrap_or(1);
-        let outcome = Outcome::Refused(
-            "locator-rate-limited",
-            vec![("seconds", Arg::Int(i64::try_from(seconds).unwrap_or(i64::MAX)))],
-        );
+        let outcome = Outcome::Refused("locator-rate-limited", vec![("seconds", Arg::Int(i64::from(seconds)))]);
         let mut response = locator_page::answer(e.status, language, &fields, &outcome);
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         return response;
