@@ -9,9 +9,11 @@ mod cases;
 mod chart;
 mod context;
 mod facility;
+mod journal;
 mod layout;
 mod overview;
 mod pages;
+mod person;
 pub mod session;
 mod signin;
 mod waiting;
@@ -48,6 +50,8 @@ pub fn routes() -> Router<AppState> {
         .route("/cases", get(cases::list))
         .route("/cases/{id}", get(cases::show))
         .route("/cases/{id}/actions", post(cases::act))
+        .route("/persons/{id}", get(person::show))
+        .route("/journal", get(journal::show))
 }
 
 async fn stylesheet() -> axum::response::Response {
