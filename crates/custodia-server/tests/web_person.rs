@@ -9,7 +9,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::{TestServer, actor};
-use custodia_core::sentence::{self, SentenceInput};
+use custodia_core::sentence::{self, SentenceInput, SentenceProfile};
 use custodia_core::{Date, Term};
 use custodia_i18n::Language;
 use custodia_journal::merkle::{self, Hash};
@@ -299,5 +299,44 @@ async fn the_inclusion_proof_on_the_page_verifies_against_the_signed_checkpoint(
     let es = ana.get("/journal").await;
     assert_sound_page(&es, "es");
     assert!(es.html.contains("Último punto de control del registro de eventos"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_two_thirds_profile_shows_its_own_steps_and_a_served_sentence_has_no_legal_basis() {
+    let (server, _, _) = cecot_with_p1_admitted().await;
+    let mut q1 = common::person("Q-1", "Berg", "1980-05-05", "medium");
+    q1.sentence_term = Some("6y".into());
+    q1.jail_credit_days = Some(10);
+    let mut q2 = common::person("Q-2", "Lund", "1970-07-07", "medium");
+    (q2.sentence_start, q2.removal_order, q2.removal_destination) = (Some("2010-01-01".into()), None, None);
+    common::import_persons(&server, "dk-xk-gjilan", "DK", vec![q1, q2]).await;
+    let persons = server.store.persons_of_agreement("dk-xk-gjilan", 0, 10).await.unwrap();
+    let id_of = |sending: &str| persons.iter().find(|p| p.record.sending_id == sending).unwrap().id;
+    let mut dan = Browser::new(&server);
+    dan.sign_in("dan").await;
+    // Gjilan's profile is two-thirds: the core's dates, and the profile's own steps.
+    let page = dan.get(&format!("/persons/{}", id_of("Q-1"))).await;
+    assert_sound_page(&page, "en");
+    let input = SentenceInput {
+        jail_credit_days: 10,
+        profile: SentenceProfile::TwoThirds,
+        ..SentenceInput::new(Date::parse("2024-01-01").unwrap(), Term::parse("6y").unwrap())
+    };
+    let dates = sentence::compute(&input).unwrap();
+    let en = |d: Option<Date>| custodia_i18n::format_date(Language::En, d.unwrap());
+    assert!(page.html.contains("Release date step by step (profile two-thirds)"), "{}", page.html);
+    assert!(page.html.contains("<th scope=\"row\">Two thirds of the term</th>"));
+    assert!(page.html.contains(&format!("<td>{}</td></tr>", en(dates.statutory_release_date))));
+    assert!(page.html.contains(&format!("<strong>{}</strong>", en(dates.projected_release_date))), "{}", page.html);
+    assert!(page.html.contains("No case of this person is in your scope."));
+    // A sentence served long ago, no removal order: no legal basis today, with its code.
+    let served = dan.get(&format!("/persons/{}", id_of("Q-2"))).await;
+    assert_sound_page(&served, "en");
+    assert!(served.html.contains("<code>HELD_BEYOND_RELEASE</code>"), "{}", served.html);
+    dan.accept_language = Some("es");
+    let es = dan.get(&format!("/persons/{}", id_of("Q-2"))).await;
+    assert_sound_page(&es, "es");
+    assert!(es.html.contains("la excarcelación prevista era el"), "{}", es.html);
     server.stop().await;
 }
