@@ -84,6 +84,35 @@ impl PersonInScope {
     fn agreement(&self, id: &str) -> Option<&Agreement> {
         self.agreements.iter().find(|a| a.id.as_str() == id)
     }
+
+    /// The legal basis for holding the person on `day` under an agreement through which the
+    /// caller sees them, and a case of theirs (its admission starts the count of custody on a
+    /// removal order): computed from the current record exactly as the alerts compute
+    /// `NO_LEGAL_BASIS` and `HELD_BEYOND_RELEASE` (docs/lifecycle.md#legal-basis). `None` for an
+    /// agreement the caller does not see the person through.
+    pub fn basis_on(
+        &self,
+        agreement_id: &str,
+        case: Option<&CaseRow>,
+        day: Date,
+    ) -> Option<Result<custodia_core::safeguards::Basis, custodia_core::safeguards::NoBasis>> {
+        let agreement = self.agreement(agreement_id)?;
+        let since = case.and_then(|c| c.case.custody_since());
+        Some(custodia_core::safeguards::legal_basis(agreement, &self.record, day, since))
+    }
+
+    /// The sentence arithmetic of the current record under an agreement's sentence profile
+    /// (docs/sentence.md): its inputs and every date the core computes from them, the same
+    /// computation as the projected release of the legal basis. `None` for an agreement the
+    /// caller does not see the person through, or a record without a start or a term (or whose
+    /// term leaves the calendar).
+    pub fn sentence_under(
+        &self,
+        agreement_id: &str,
+    ) -> Option<(custodia_core::SentenceInput, custodia_core::sentence::SentenceDates)> {
+        let agreement = self.agreement(agreement_id)?;
+        Some((self.record.sentence_input(agreement)?, self.record.sentence_dates(agreement)?))
+    }
 }
 
 /// An identifier of the person in one state's registers.

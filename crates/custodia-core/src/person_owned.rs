@@ -164,21 +164,33 @@ impl Person {
         Ok(f(&record))
     }
 
-    /// The projected release date of this record under the agreement's sentence profile (GCT at
-    /// the default rate, the record's jail credit), as the alerts and the legal-basis audit use it;
-    /// `None` when the record lacks a start or a term, or the term cannot be computed.
-    pub fn projected_release(&self, agreement: &Agreement) -> Option<Date> {
+    /// The inputs of this record's sentence arithmetic under the agreement's sentence profile
+    /// (GCT at the default rate, the record's jail credit); `None` when the record lacks a start or
+    /// a term.
+    pub fn sentence_input(&self, agreement: &Agreement) -> Option<SentenceInput> {
         let start = Date::parse(self.sentence_start.as_deref()?).ok()?;
         let term = Term::parse(self.sentence_term.as_deref()?).ok()?;
-        let input = SentenceInput {
+        Some(SentenceInput {
             start,
             term,
             jail_credit_days: self.jail_credit_days.unwrap_or(0).min(sentence::MAX_CREDIT_DAYS),
             gct_rate: sentence::DEFAULT_GCT_RATE,
             gct_disallowed_days: 0,
             profile: agreement.sentence_profile,
-        };
-        sentence::compute(&input).ok()?.projected_release_date
+        })
+    }
+
+    /// Every date of this record's sentence arithmetic ([`sentence::compute`] of
+    /// [`Self::sentence_input`]): the steps behind [`Self::projected_release`].
+    pub fn sentence_dates(&self, agreement: &Agreement) -> Option<sentence::SentenceDates> {
+        sentence::compute(&self.sentence_input(agreement)?).ok()
+    }
+
+    /// The projected release date of this record under the agreement's sentence profile (GCT at
+    /// the default rate, the record's jail credit), as the alerts and the legal-basis audit use it;
+    /// `None` when the record lacks a start or a term, or the term cannot be computed.
+    pub fn projected_release(&self, agreement: &Agreement) -> Option<Date> {
+        self.sentence_dates(agreement)?.projected_release_date
     }
 
     /// Columns whose values differ, with (old, new) values.

@@ -632,3 +632,118 @@ web-recommendation-open = open
 web-recommendation-accepted = accepted
 web-recommendation-implemented = implemented
 web-recommendation-rejected = rejected
+
+## Person file and journal pages (web-person-…, web-journal-…)
+
+web-nav-journal = Journal
+web-case-person-file = The file of person { $person }
+web-person-title = { $name } ({ $id })
+web-person-unknown = unknown
+web-person-identity = Identity
+web-person-sending-id = Sending state's id
+web-person-family-name = Family name
+web-person-given-names = Given names
+web-person-birth-date = Date of birth
+web-person-nationalities = Nationalities
+web-person-sending-state = Sending state
+web-person-security-class = Security class
+web-person-care-needs = Care needs
+web-person-version = Version of the record
+web-person-aliases = Also known as
+web-person-identifiers = Identifiers
+web-person-identifiers-caption = Identifiers in the registers of each state you may see
+web-person-identifier-state = State
+web-person-identifier-scheme = Scheme
+web-person-identifier-value = Identifier
+web-person-legal-basis = Legal basis today
+web-person-on-record = A final conviction or a final removal order is on record.
+web-person-not-on-record = Neither a final conviction nor a final removal order is on record.
+web-person-legal-basis-caption = The legal basis for holding the person today, computed from the current record as the alerts compute it
+web-person-case = Case
+web-person-agreement = Agreement
+web-person-day = Day
+web-person-basis = Basis
+web-person-custodian = Legal custodian
+web-person-return-by = Back in the sending state by
+web-person-basis-conviction = Final conviction, until the projected release on { $release }.
+web-person-basis-life = Final conviction to a life sentence.
+web-person-basis-removal = Final removal order to { $destination }, until { $until }.
+web-person-sentence = Sentence arithmetic
+web-person-sentence-record = Conviction: { $conviction }; sentence start: { $start }; term: { $term }; jail credit: { $credit } days.
+web-person-sentence-caption = Release date step by step (profile { $profile })
+web-person-step = Step
+web-person-operation = Operation
+web-person-result = Result
+web-person-step-start = Sentence start
+web-person-step-full-term = Full term
+web-person-op-term = + term { $term }, the start being day 1
+web-person-step-credit = Less jail credit
+web-person-days = { $days ->
+    [one] { $days } day
+   *[other] { $days } days
+}
+web-person-step-gct = Statutory release
+web-person-op-gct = − { $days } days of good conduct time ({ $rate } days a year)
+web-person-step-weekday = Projected release
+web-person-op-weekday = = the last weekday that is no federal holiday, never before the start
+web-person-step-two-thirds = Two thirds of the term
+web-person-op-two-thirds = = start + two thirds of the term, less the credit
+web-person-step-not-before-start = Projected release
+web-person-op-not-before-start = = never before the start
+web-person-already-due = The release was due at commencement: the projected release is the start.
+web-person-release = Projected release under { $agreement }: { $release }.
+web-person-life = A life sentence: no release date.
+web-person-no-sentence = The sentence's start or term is unknown: no release date can be computed.
+web-person-history = Custody history
+web-person-no-cases = No case of this person is in your scope.
+web-person-case-summary = Agreement { $agreement }; state: { $state }; facility: { $facility }; cell: { $cell }.
+web-person-case-steps = Steps of case { $case }
+web-person-state = State before → after
+web-person-intake-caption = Intake record of case { $case }
+web-person-no-intake = Not admitted: no intake record.
+web-person-incidents = Incidents
+web-person-no-incidents = No incident is recorded for this person's cases.
+web-person-incident = Incident
+web-person-incident-kind = Kind
+web-person-occurred = Occurred
+web-person-report = Report
+web-person-contacts = Contacts
+web-person-no-contacts = No contact is logged for this person's cases.
+web-person-contact-at = When
+web-person-contact-who = Who
+web-person-contact-means = Means
+web-person-contact-note = Note
+web-person-family-contact = How the family may ask
+web-person-no-family-contact = The agreement gives no contact for families.
+web-person-proof = Proof in the journal
+web-person-proof-intro = Event { $index } of the journal carries this person's current record. Its inclusion proof against the latest checkpoint:
+web-person-proof-checkpoint-link = the journal's latest checkpoint
+web-person-proof-caption = Inclusion proof (RFC 9162)
+web-person-proof-index = Event (leaf index, from 0)
+web-person-proof-leaf = Leaf hash
+web-person-proof-step = Audit path, step { $step }
+web-person-proof-verified = The proof verifies: the event is in the signed tree.
+web-person-proof-failed = The proof does not verify against the checkpoint.
+web-journal-title = The journal's latest checkpoint
+web-journal-intro = Every change to the register is an event in the journal, a Merkle tree whose head the register signs. Anyone holding this checkpoint can later prove that history was only appended to.
+web-journal-checkpoint = Checkpoint
+web-journal-origin = Origin
+web-journal-tree-size = Tree size (events)
+web-journal-root-hash = Root hash
+web-journal-signed-at = Signed (on request) at
+web-journal-last-event = Last event recorded at
+web-journal-verifier-key = Verifier key
+web-journal-signatures = Signatures
+web-journal-key-name = Key name
+web-journal-key-id = Key id
+web-journal-signed-by = Signed by
+web-journal-signature = Signature
+web-journal-register-key = the register's key
+web-journal-witness = a witness (cosignature)
+web-journal-no-witnesses = No witness has cosigned this checkpoint: the register signs it alone.
+web-journal-witnesses = { $count ->
+    [one] One witness has cosigned this checkpoint.
+   *[other] { $count } witnesses have cosigned this checkpoint.
+}
+web-journal-note = The signed note
+web-journal-note-help = Exactly as the API serves it at /api/v1/journal/checkpoint.

@@ -632,3 +632,118 @@ web-recommendation-open = abierta
 web-recommendation-accepted = aceptada
 web-recommendation-implemented = aplicada
 web-recommendation-rejected = rechazada
+
+## Person file and journal pages (web-person-…, web-journal-…)
+
+web-nav-journal = Registro de eventos
+web-case-person-file = Expediente de la persona { $person }
+web-person-title = { $name } ({ $id })
+web-person-unknown = desconocido
+web-person-identity = Identidad
+web-person-sending-id = Identificador del Estado remitente
+web-person-family-name = Apellidos
+web-person-given-names = Nombre
+web-person-birth-date = Fecha de nacimiento
+web-person-nationalities = Nacionalidades
+web-person-sending-state = Estado remitente
+web-person-security-class = Clasificación de seguridad
+web-person-care-needs = Necesidades de atención
+web-person-version = Versión del registro
+web-person-aliases = También conocido como
+web-person-identifiers = Identificadores
+web-person-identifiers-caption = Identificadores en los registros de cada Estado que usted puede ver
+web-person-identifier-state = Estado
+web-person-identifier-scheme = Tipo
+web-person-identifier-value = Identificador
+web-person-legal-basis = Base legal hoy
+web-person-on-record = Consta una condena firme o una orden de expulsión firme.
+web-person-not-on-record = No consta ni una condena firme ni una orden de expulsión firme.
+web-person-legal-basis-caption = La base legal para mantener a la persona bajo custodia hoy, calculada a partir del registro vigente como la calculan las alertas
+web-person-case = Caso
+web-person-agreement = Acuerdo
+web-person-day = Día
+web-person-basis = Base
+web-person-custodian = Custodio legal
+web-person-return-by = De vuelta en el Estado remitente a más tardar
+web-person-basis-conviction = Condena firme, hasta la excarcelación prevista el { $release }.
+web-person-basis-life = Condena firme a cadena perpetua.
+web-person-basis-removal = Orden de expulsión firme hacia { $destination }, hasta el { $until }.
+web-person-sentence = Cómputo de la condena
+web-person-sentence-record = Condena: { $conviction }; inicio de la condena: { $start }; duración: { $term }; abono de prisión preventiva: { $credit } días.
+web-person-sentence-caption = Fecha de excarcelación paso a paso (perfil { $profile })
+web-person-step = Paso
+web-person-operation = Operación
+web-person-result = Resultado
+web-person-step-start = Inicio de la condena
+web-person-step-full-term = Extinción de la condena
+web-person-op-term = + duración { $term }, contando el día de inicio como el primero
+web-person-step-credit = Menos el abono de prisión preventiva
+web-person-days = { $days ->
+    [one] { $days } día
+   *[other] { $days } días
+}
+web-person-step-gct = Excarcelación legal
+web-person-op-gct = − { $days } días de redención por buena conducta ({ $rate } días por año)
+web-person-step-weekday = Excarcelación prevista
+web-person-op-weekday = = el último día laborable que no sea festivo federal, nunca antes del inicio
+web-person-step-two-thirds = Dos tercios de la condena
+web-person-op-two-thirds = = inicio + dos tercios de la duración, menos el abono
+web-person-step-not-before-start = Excarcelación prevista
+web-person-op-not-before-start = = nunca antes del inicio
+web-person-already-due = La excarcelación procedía ya al inicio: la excarcelación prevista es la fecha de inicio.
+web-person-release = Excarcelación prevista según { $agreement }: { $release }.
+web-person-life = Cadena perpetua: sin fecha de excarcelación.
+web-person-no-sentence = Se desconoce el inicio o la duración de la condena: no se puede calcular la fecha de excarcelación.
+web-person-history = Historial de custodia
+web-person-no-cases = Ningún caso de esta persona está dentro de su ámbito.
+web-person-case-summary = Acuerdo { $agreement }; estado: { $state }; centro: { $facility }; celda: { $cell }.
+web-person-case-steps = Pasos del caso { $case }
+web-person-state = Estado antes → después
+web-person-intake-caption = Registro de ingreso del caso { $case }
+web-person-no-intake = Sin ingreso: no hay registro de ingreso.
+web-person-incidents = Incidentes
+web-person-no-incidents = No consta ningún incidente en los casos de esta persona.
+web-person-incident = Incidente
+web-person-incident-kind = Tipo
+web-person-occurred = Ocurrido
+web-person-report = Informe
+web-person-contacts = Contactos
+web-person-no-contacts = No consta ningún contacto en los casos de esta persona.
+web-person-contact-at = Cuándo
+web-person-contact-who = Con quién
+web-person-contact-means = Medio
+web-person-contact-note = Nota
+web-person-family-contact = Cómo puede preguntar la familia
+web-person-no-family-contact = El acuerdo no indica ningún contacto para las familias.
+web-person-proof = Prueba en el registro de eventos
+web-person-proof-intro = El evento { $index } del registro de eventos contiene el registro vigente de esta persona. Su prueba de inclusión frente al último punto de control:
+web-person-proof-checkpoint-link = el último punto de control del registro de eventos
+web-person-proof-caption = Prueba de inclusión (RFC 9162)
+web-person-proof-index = Evento (índice de hoja, desde 0)
+web-person-proof-leaf = Hash de la hoja
+web-person-proof-step = Ruta de auditoría, paso { $step }
+web-person-proof-verified = La prueba se verifica: el evento está en el árbol firmado.
+web-person-proof-failed = La prueba no se verifica frente al punto de control.
+web-journal-title = Último punto de control del registro de eventos
+web-journal-intro = Cada cambio en el registro es un evento del registro de eventos, un árbol de Merkle cuya cabeza firma el registro. Quien conserve este punto de control podrá demostrar más adelante que la historia solo se ha ampliado.
+web-journal-checkpoint = Punto de control
+web-journal-origin = Origen
+web-journal-tree-size = Tamaño del árbol (eventos)
+web-journal-root-hash = Hash raíz
+web-journal-signed-at = Firmado (a petición) el
+web-journal-last-event = Último evento registrado el
+web-journal-verifier-key = Clave de verificación
+web-journal-signatures = Firmas
+web-journal-key-name = Nombre de la clave
+web-journal-key-id = Identificador de la clave
+web-journal-signed-by = Firmado por
+web-journal-signature = Firma
+web-journal-register-key = la clave del registro
+web-journal-witness = un testigo (cofirma)
+web-journal-no-witnesses = Ningún testigo ha cofirmado este punto de control: lo firma solo el registro.
+web-journal-witnesses = { $count ->
+    [one] Un testigo ha cofirmado este punto de control.
+   *[other] { $count } testigos han cofirmado este punto de control.
+}
+web-journal-note = La nota firmada
+web-journal-note-help = Exactamente como la sirve la API en /api/v1/journal/checkpoint.

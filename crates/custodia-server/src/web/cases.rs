@@ -114,7 +114,7 @@ pub(crate) async fn list(State(state): State<AppState>, web: Web, Query(filter):
                 @for c in &page.items {
                     tr {
                         td { a href={ "/cases/" (c.case.id) } { (c.case.id) } }
-                        td { (c.sending_id) }
+                        td { a href={ "/persons/" (c.case.person_id) } { (c.sending_id) } }
                         td { (c.case.case.state.as_str()) }
                         td { (c.case.facility_id.as_deref().unwrap_or("—")) }
                     }
@@ -227,6 +227,7 @@ pub(crate) async fn show(State(state): State<AppState>, web: Web, Path(id): Path
             ("agreement", row.agreement_id.as_str().into()),
             ("state", row.case.state.as_str().into()),
         ])) }
+        p { a href={ "/persons/" (row.person_id) } { (web.ta("web-case-person-file", &[("person", found.sending_id.as_str().into())])) } }
         (timeline(&web, &entries))
         (decision(&web, &row.case))
         (approvals_and_holds(&web, &row.case))

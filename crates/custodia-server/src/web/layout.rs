@@ -41,6 +41,7 @@ fn user_bar(web: &Web, user: &SignedIn) -> Markup {
                 li { a href="/" { (web.t("web-nav-home")) } }
                 li { a href="/waiting" { (web.t("web-nav-waiting")) } }
                 li { a href="/cases" { (web.t("web-nav-cases")) } }
+                li { a href="/journal" { (web.t("web-nav-journal")) } }
             }
         }
         form class="sign-out" method="post" action="/sign-out" {

@@ -12,10 +12,12 @@ mod facility;
 mod incidents;
 mod inspections;
 mod invoices;
+mod journal;
 mod layout;
 mod oversight_format;
 mod overview;
 mod pages;
+mod person;
 pub mod session;
 mod signin;
 mod sustainability;
@@ -63,6 +65,8 @@ pub fn routes() -> Router<AppState> {
         .route("/cases", get(cases::list).post(cases::propose))
         .route("/cases/{id}", get(cases::show))
         .route("/cases/{id}/actions", post(cases::act))
+        .route("/persons/{id}", get(person::show))
+        .route("/journal", get(journal::show))
 }
 
 async fn stylesheet() -> axum::response::Response {
