@@ -43,10 +43,33 @@ export default async function staff(t) {
   // The overview: a person held beyond their release raises a critical alert, named by its code.
   const admin = await t.signIn('admin');
   await t.visit(admin, `/agreements/${DEMO}`, 'overview');
+  // The first screen of the overview, as the README shows it (docs/images/overview.png).
+  await admin.screenshot({ path: `${t.screenshotDir}/overview-first-screen.png` });
   const overview = await admin.textContent('main');
   t.check(overview.includes('HELD_BEYOND_RELEASE'), 'the overview names HELD_BEYOND_RELEASE');
   t.check((await admin.locator('svg[role=img] title').count()) > 0, 'the population chart has a title');
   await t.visit(admin, `/agreements/${DEMO}/facilities/cecot`, 'facility-cells');
+
+  // Billing and oversight pages, the journal's checkpoint, a person's file.
+  for (const [path, label] of [
+    [`/agreements/${DEMO}/invoices`, 'invoices'], [`/agreements/${DEMO}/sustainability`, 'sustainability'],
+    [`/agreements/${DEMO}/incidents`, 'incidents'], [`/agreements/${DEMO}/inspections`, 'inspections'],
+    ['/journal', 'journal'],
+  ]) {
+    const r = await t.visit(admin, path, label);
+    t.check(r.status() === 200, `${label} answers 200 (${r.status()})`);
+  }
+  const invoices = (await t.api('admin', `/api/v1/invoices?agreement=${DEMO}`));
+  const firstInvoice = (invoices.items || invoices)[0];
+  if (t.check(Boolean(firstInvoice), 'the demo has invoices')) {
+    await t.visit(admin, `/invoices/${firstInvoice.id}`, 'invoice');
+  }
+  const held = (await t.api('admin', `/api/v1/cases?agreement=${DEMO}&state=in_custody&limit=1`)).items[0];
+  if (t.check(Boolean(held), 'someone is in custody')) {
+    const r = await t.visit(admin, `/persons/${held.person_id}`, 'person-file');
+    t.check(r.status() === 200 && (await admin.textContent('main')).includes(held.sending_person_id),
+      'the person file names the person');
+  }
 
   // A citizen of the sending state, refused: the case page shows E07 among its rule outcomes.
   const refused = (await t.api('admin', `/api/v1/cases?agreement=${DEMO}&state=refused&limit=50`)).items;
