@@ -55,85 +55,146 @@ impl App {
     /// `incident-<id>` or `agreement`.
     pub async fn alerts(&self, who: &Principal, agreement_id: &str, on: Date) -> AppResult<Vec<Alert>> {
         let agreement = self.agreement(who, agreement_id).await?.agreement;
-        let rows = self.store().cases_with_persons(agreement_id).await?;
-        let cells = self.store().cells(agreement_id).await?;
-        let incidents = self.store().incidents(agreement_id).await?;
-
-        let case_ids: Vec<String> =
-            rows.iter().map(|r| format!("case-{}/{}", r.case.id, r.person.sending_id)).collect();
-        // The day asked about is a calendar day of each case's facility (docs/lifecycle.md#days);
-        // limits in hours are judged at its end in that facility's zone.
-        let facts: Vec<CaseFacts<'_>> = rows
-            .iter()
-            .zip(&case_ids)
-            .map(|(r, case_id)| {
-                let zone = match r.case.facility_id.as_deref() {
-                    Some(f) => agreement.time_zone_of(f),
-                    None => agreement.default_time_zone(),
-                };
-                CaseFacts {
-                    case_id,
-                    case: &r.case.case,
-                    person: &r.person,
-                    zone_day: on,
-                    now_unix: zone.end_of_day(on),
-                }
-            })
-            .collect();
-        let totals = custodia_core::capacity::facility_capacities(&agreement, &cells);
-        let counts: Vec<FacilityCount<'_>> = totals
-            .iter()
-            .map(|t| FacilityCount {
-                facility_id: t.facility_id.as_str(),
-                in_custody: saturating_u32(rows.iter().filter(|r| holds_place(r, t.facility_id.as_str())).count()),
-                standard_capacity: saturating_u32(t.standard_capacity),
-            })
-            .collect();
-        let incident_ids: Vec<String> = incidents.iter().map(|i| format!("incident-{}", i.id)).collect();
-        // A notification deadline is judged on the facility's day (docs/oversight.md#incidents): the
-        // zone of the facility holding the incident's case, else the agreement's default zone.
-        let facility_of = |case_id: Option<i64>| {
-            case_id.and_then(|c| rows.iter().find(|r| r.case.id == c)).and_then(|r| r.case.facility_id.as_deref())
-        };
-        let incident_facts: Vec<IncidentFacts<'_>> = incidents
-            .iter()
-            .zip(&incident_ids)
-            .map(|(i, incident_id)| IncidentFacts {
-                incident_id,
-                notifications: &i.notifications,
-                time_zone: crate::days::zone_of(&agreement, facility_of(i.case_id)),
-            })
-            .collect();
-        let mut alerts = open_alerts(&agreement, &facts, &counts, &incident_facts, on);
-        // Investigations of allegations not closed within 30 days (docs/oversight.md#investigations).
-        alerts.extend(investigation_alerts(&incidents, &incident_ids, on));
-        alerts.sort_by_key(|a| a.kind.severity());
-
-        // Subjects outside the caller's scope.
-        let hidden_cases: HashSet<i64> =
-            rows.iter().filter(|r| !who.sees(agreement_id, r.case.facility_id.as_deref())).map(|r| r.case.id).collect();
-        let mut hidden: HashSet<&str> = HashSet::new();
-        for (r, subject) in rows.iter().zip(&case_ids) {
-            if hidden_cases.contains(&r.case.id) {
-                hidden.insert(subject);
-            }
-        }
-        for f in &agreement.facilities {
-            if !who.sees(agreement_id, Some(f.id.as_str())) {
-                hidden.insert(f.id.as_str());
-            }
-        }
-        for (incident, subject) in incidents.iter().zip(&incident_ids) {
-            if incident.case_id.is_some_and(|c| hidden_cases.contains(&c)) {
-                hidden.insert(subject);
-            }
-        }
-        let mut alerts: Vec<Alert> = alerts.into_iter().filter(|a| !hidden.contains(a.subject.as_str())).collect();
-        // Per-cell alerts (docs/capacity.md#alerts-per-cell), already limited to the caller's scope.
-        alerts.extend(self.cell_alerts(who, &agreement, &rows, &cells, on).await?);
-        alerts.sort_by_key(|a| a.kind.severity());
-        Ok(alerts)
+        let facts = self.alert_facts(agreement_id).await?;
+        alerts_from(who, &agreement, &facts, on)
     }
+
+    /// What the alerts are computed from, read from the register.
+    async fn alert_facts(&self, agreement_id: &str) -> AppResult<AlertFacts> {
+        Ok(AlertFacts {
+            rows: self.store().cases_with_persons(agreement_id).await?,
+            cells: self.store().cells(agreement_id).await?,
+            incidents: self.store().incidents(agreement_id).await?,
+            transitions: self.store().case_transition_bodies(agreement_id).await?,
+        })
+    }
+
+    /// An agreement at a glance on `on` (the web overview): its open alerts in the caller's scope,
+    /// the people in custody in the caller's facilities on each of `days` (refused on its own, as
+    /// [`App::population_history`] is), and the returns scheduled. The register is read once for
+    /// all three.
+    pub async fn agreement_overview(
+        &self,
+        who: &Principal,
+        agreement_id: &str,
+        on: Date,
+        days: &[Date],
+    ) -> AppResult<AgreementOverview> {
+        let agreement = self.agreement(who, agreement_id).await?.agreement;
+        let facts = self.alert_facts(agreement_id).await?;
+        let alerts = alerts_from(who, &agreement, &facts, on)?;
+        let population = crate::billing::stays_from(&agreement, &facts.rows, &facts.transitions).map(|stays| {
+            let seen: Vec<_> =
+                stays.into_iter().filter(|s| who.sees(agreement_id, Some(s.facility_id.as_str()))).collect();
+            custodia_core::billing::population_on_days(&seen, days)
+        });
+        let returns_scheduled = facts
+            .rows
+            .iter()
+            .filter(|r| who.sees(&r.case.agreement_id, r.case.facility_id.as_deref()))
+            .filter(|r| r.case.case.state == CaseState::ReturnScheduled)
+            .count();
+        Ok(AgreementOverview { alerts, population, returns_scheduled })
+    }
+}
+
+/// What an agreement's alerts are computed from.
+struct AlertFacts {
+    rows: Vec<CaseWithPerson>,
+    cells: Vec<custodia_core::capacity::Cell>,
+    incidents: Vec<IncidentRow>,
+    /// The `case.transition` event bodies, in journal order.
+    transitions: Vec<String>,
+}
+
+/// An agreement at a glance ([`App::agreement_overview`]).
+#[derive(Debug)]
+pub struct AgreementOverview {
+    /// Open alerts in the caller's scope, most severe first.
+    pub alerts: Vec<Alert>,
+    /// People in custody in the caller's facilities on each day asked for, or why not.
+    pub population: AppResult<Vec<i64>>,
+    /// Cases in the caller's scope whose return is scheduled.
+    pub returns_scheduled: usize,
+}
+
+/// The open alerts of `facts` on `on`, limited to what `who` sees.
+fn alerts_from(
+    who: &Principal,
+    agreement: &custodia_core::Agreement,
+    facts: &AlertFacts,
+    on: Date,
+) -> AppResult<Vec<Alert>> {
+    let agreement_id = agreement.id.as_str();
+    let AlertFacts { rows, cells, incidents, transitions } = facts;
+
+    let case_ids: Vec<String> = rows.iter().map(|r| format!("case-{}/{}", r.case.id, r.person.sending_id)).collect();
+    // The day asked about is a calendar day of each case's facility (docs/lifecycle.md#days);
+    // limits in hours are judged at its end in that facility's zone.
+    let case_facts: Vec<CaseFacts<'_>> = rows
+        .iter()
+        .zip(&case_ids)
+        .map(|(r, case_id)| {
+            let zone = match r.case.facility_id.as_deref() {
+                Some(f) => agreement.time_zone_of(f),
+                None => agreement.default_time_zone(),
+            };
+            CaseFacts { case_id, case: &r.case.case, person: &r.person, zone_day: on, now_unix: zone.end_of_day(on) }
+        })
+        .collect();
+    let totals = custodia_core::capacity::facility_capacities(agreement, cells);
+    let counts: Vec<FacilityCount<'_>> = totals
+        .iter()
+        .map(|t| FacilityCount {
+            facility_id: t.facility_id.as_str(),
+            in_custody: saturating_u32(rows.iter().filter(|r| holds_place(r, t.facility_id.as_str())).count()),
+            standard_capacity: saturating_u32(t.standard_capacity),
+        })
+        .collect();
+    let incident_ids: Vec<String> = incidents.iter().map(|i| format!("incident-{}", i.id)).collect();
+    // A notification deadline is judged on the facility's day (docs/oversight.md#incidents): the
+    // zone of the facility holding the incident's case, else the agreement's default zone.
+    let facility_of = |case_id: Option<i64>| {
+        case_id.and_then(|c| rows.iter().find(|r| r.case.id == c)).and_then(|r| r.case.facility_id.as_deref())
+    };
+    let incident_facts: Vec<IncidentFacts<'_>> = incidents
+        .iter()
+        .zip(&incident_ids)
+        .map(|(i, incident_id)| IncidentFacts {
+            incident_id,
+            notifications: &i.notifications,
+            time_zone: crate::days::zone_of(&agreement, facility_of(i.case_id)),
+        })
+        .collect();
+    let mut alerts = open_alerts(agreement, &case_facts, &counts, &incident_facts, on);
+    // Investigations of allegations not closed within 30 days (docs/oversight.md#investigations).
+    alerts.extend(investigation_alerts(incidents, &incident_ids, on));
+    alerts.sort_by_key(|a| a.kind.severity());
+
+    // Subjects outside the caller's scope.
+    let hidden_cases: HashSet<i64> =
+        rows.iter().filter(|r| !who.sees(agreement_id, r.case.facility_id.as_deref())).map(|r| r.case.id).collect();
+    let mut hidden: HashSet<&str> = HashSet::new();
+    for (r, subject) in rows.iter().zip(&case_ids) {
+        if hidden_cases.contains(&r.case.id) {
+            hidden.insert(subject);
+        }
+    }
+    for f in &agreement.facilities {
+        if !who.sees(agreement_id, Some(f.id.as_str())) {
+            hidden.insert(f.id.as_str());
+        }
+    }
+    for (incident, subject) in incidents.iter().zip(&incident_ids) {
+        if incident.case_id.is_some_and(|c| hidden_cases.contains(&c)) {
+            hidden.insert(subject);
+        }
+    }
+    let mut alerts: Vec<Alert> = alerts.into_iter().filter(|a| !hidden.contains(a.subject.as_str())).collect();
+    // Per-cell alerts (docs/capacity.md#alerts-per-cell), already limited to the caller's scope.
+    alerts.extend(App::cell_alerts(who, agreement, rows, cells, transitions, on)?);
+    alerts.sort_by_key(|a| a.kind.severity());
+    Ok(alerts)
 }
 
 #[cfg(test)]

@@ -368,38 +368,9 @@ impl App {
     /// Refused when a person held has no readable security class.
     pub(crate) async fn stays(&self, agreement_id: &str) -> AppResult<Vec<billing::Stay>> {
         let (_, agreement) = self.current_agreement(agreement_id).await?;
-        let persons: BTreeMap<i64, (String, Option<String>)> = self
-            .store()
-            .cases_with_persons(agreement_id)
-            .await?
-            .into_iter()
-            .map(|c| (c.case.id, (c.person.sending_id, c.person.security_class)))
-            .collect();
-        let mut events = Vec::new();
-        let mut problems = Vec::new();
-        let mut held_in = HeldIn::default();
-        for body in self.store().case_transition_bodies(agreement_id).await? {
-            let Some((case_id, facility_id, change, on)) = custody_change(&body, &agreement, &mut held_in)? else {
-                continue;
-            };
-            let (person_id, class) = persons.get(&case_id).cloned().unwrap_or_default();
-            let Some(security_class) = class.as_deref().and_then(SecurityClass::parse) else {
-                problems.push(format!(
-                    "case {case_id} (person {person_id}): no security class in the person's record; amend the record first"
-                ));
-                continue;
-            };
-            events.push(CustodyEvent { case_id, person_id, facility_id, security_class, change, on });
-        }
-        if !problems.is_empty() {
-            problems.sort();
-            problems.dedup();
-            return Err(AppError::refused(
-                "REFUSED",
-                format!("cannot bill from incomplete records:\n  {}", problems.join("\n  ")),
-            ));
-        }
-        Ok(ledger::stays_from_events(&events))
+        let rows = self.store().cases_with_persons(agreement_id).await?;
+        let bodies = self.store().case_transition_bodies(agreement_id).await?;
+        stays_from(&agreement, &rows, &bodies)
     }
 
     /// Issued documents of an agreement and, per issued invoice period, what was billed for it.
@@ -518,6 +489,42 @@ fn draft_extras(draft: &Document, agreement: &Agreement) -> AppResult<Vec<Extra>
 /// left it), so that a departure is dated in that facility's days.
 type HeldIn = BTreeMap<i64, String>;
 
+/// The stays of an agreement from its cases with their persons and its transition events as read
+/// (see [`App::stays`]).
+pub(crate) fn stays_from(
+    agreement: &Agreement,
+    rows: &[custodia_store::CaseWithPerson],
+    bodies: &[String],
+) -> AppResult<Vec<billing::Stay>> {
+    let persons: BTreeMap<i64, (&str, Option<&str>)> =
+        rows.iter().map(|c| (c.case.id, (c.person.sending_id.as_str(), c.person.security_class.as_deref()))).collect();
+    let mut events = Vec::new();
+    let mut problems = Vec::new();
+    let mut held_in = HeldIn::default();
+    for body in bodies {
+        let Some((case_id, facility_id, change, on)) = custody_change(body, agreement, &mut held_in)? else {
+            continue;
+        };
+        let (person_id, class) = persons.get(&case_id).copied().unwrap_or_default();
+        let Some(security_class) = class.and_then(SecurityClass::parse) else {
+            problems.push(format!(
+                "case {case_id} (person {person_id}): no security class in the person's record; amend the record first"
+            ));
+            continue;
+        };
+        events.push(CustodyEvent { case_id, person_id: person_id.to_owned(), facility_id, security_class, change, on });
+    }
+    if !problems.is_empty() {
+        problems.sort();
+        problems.dedup();
+        return Err(AppError::refused(
+            "REFUSED",
+            format!("cannot bill from incomplete records:\n  {}", problems.join("\n  ")),
+        ));
+    }
+    Ok(ledger::stays_from_events(&events))
+}
+
 /// From one case event body: the case, facility, custody change and its date, when the event
 /// admits the person or ends their custody; `None` for other events.
 ///
@@ -532,29 +539,25 @@ fn custody_change(
     held_in: &mut HeldIn,
 ) -> AppResult<Option<(i64, String, CustodyChange, Date)>> {
     let bad = |what: String| AppError::Internal(format!("case event: {what}"));
-    let v: Value = serde_json::from_str(body).map_err(|e| bad(e.to_string()))?;
-    let data = v.get("data").ok_or_else(|| bad("no data".into()))?;
-    let case_id = data.get("case_id").and_then(Value::as_i64).ok_or_else(|| bad("case_id".into()))?;
-    let state = |key: &str| data.get(key).and_then(Value::as_str).and_then(CaseState::parse);
+    let t = crate::transition::Transition::read(body)?;
+    let case_id = t.data.case_id.ok_or_else(|| bad("case_id".into()))?;
+    let state = |s: &Option<std::borrow::Cow<'_, str>>| s.as_deref().and_then(CaseState::parse);
     let held = |s: Option<CaseState>| matches!(s, Some(CaseState::InCustody | CaseState::ReturnScheduled));
-    let placed_in = data.get("facility_id").and_then(Value::as_str).filter(|f| !f.is_empty());
+    let placed_in = t.data.facility_id.as_deref().filter(|f| !f.is_empty());
     let last_facility = held_in.get(&case_id).cloned();
     if let Some(f) = placed_in {
         held_in.insert(case_id, f.to_owned());
     }
-    let (change, on) = if data.get("action").and_then(Value::as_str) == Some("admit") {
-        let on = data
-            .pointer("/record/intake/admitted_on")
-            .and_then(Value::as_str)
-            .and_then(|t| Date::parse(t).ok())
+    let (change, on) = if t.data.action.as_deref() == Some("admit") {
+        let on = t
+            .record()?
+            .intake
+            .and_then(|i| i.admitted_on)
+            .and_then(|day| Date::parse(&day).ok())
             .ok_or_else(|| bad(format!("case {case_id}: admission without an intake date")))?;
         (CustodyChange::Admitted, on)
-    } else if held(state("from")) && !held(state("to")) {
-        let when = data
-            .get("occurred_at")
-            .and_then(Value::as_str)
-            .or_else(|| v.get("occurred_at").and_then(Value::as_str))
-            .unwrap_or_default();
+    } else if held(state(&t.data.from)) && !held(state(&t.data.to)) {
+        let when = t.occurred_at().unwrap_or_default();
         let instant =
             Timestamp::parse(when).map_err(|e| bad(format!("case {case_id}: departure without a time: {e}")))?;
         let zone = crate::days::zone_of(agreement, last_facility.as_deref());

@@ -315,16 +315,16 @@ impl App {
     /// scope; subjects are `cell-<facility>/<cell>`. Occupancy comes from the cases held now; the
     /// override of a cell is the latest placement into it made with an override, dated in the
     /// facility's time zone.
-    pub(crate) async fn cell_alerts(
-        &self,
+    pub(crate) fn cell_alerts(
         who: &Principal,
         agreement: &Agreement,
         rows: &[CaseWithPerson],
         cells: &[Cell],
+        transitions: &[String],
         on: Date,
     ) -> AppResult<Vec<Alert>> {
         let agreement_id = agreement.id.as_str();
-        let overrides = self.override_days(agreement).await?;
+        let overrides = Self::override_days(agreement, transitions)?;
         let mut occupants: HashMap<(&str, &str), u32> = HashMap::new();
         let held = |r: &&CaseWithPerson| matches!(r.case.case.state, CaseState::InCustody | CaseState::ReturnScheduled);
         for r in rows.iter().filter(held) {
@@ -355,24 +355,20 @@ impl App {
 
     /// The day of the latest placement made with an override, per (facility, cell), from the
     /// `case.transition` events: the `occurred_at` instant's calendar day in the facility's zone.
-    async fn override_days(&self, agreement: &Agreement) -> AppResult<HashMap<(String, String), Date>> {
+    fn override_days(agreement: &Agreement, transitions: &[String]) -> AppResult<HashMap<(String, String), Date>> {
         let mut days = HashMap::new();
-        for body in self.store().case_transition_bodies(agreement.id.as_str()).await? {
-            let event: serde_json::Value = serde_json::from_str(&body)
-                .map_err(|e| AppError::Internal(format!("a case.transition event does not read: {e}")))?;
-            // Serde's `Value::pointer` never panics; a member that is absent reads as None.
-            let text = |pointer: &str| event.pointer(pointer).and_then(serde_json::Value::as_str);
-            if event.pointer("/data/override").is_none_or(serde_json::Value::is_null) {
+        for body in transitions {
+            let event = crate::transition::Transition::read(body)?;
+            if !event.has_override() {
                 continue;
             }
-            let (Some(facility), Some(cell)) = (text("/data/facility_id"), text("/data/record/cell_id")) else {
+            let (Some(facility), Some(cell)) = (event.data.facility_id.as_deref(), event.record()?.cell_id) else {
                 continue;
             };
-            let at = text("/data/occurred_at").or_else(|| text("/occurred_at")).unwrap_or_default();
-            let at = Timestamp::parse(at)
+            let at = Timestamp::parse(event.occurred_at().unwrap_or_default())
                 .map_err(|e| AppError::Internal(format!("a case.transition event has no readable occurred_at: {e}")))?;
             let day = agreement.time_zone_of(facility).local_date(at.unix_seconds());
-            days.insert((facility.to_owned(), cell.to_owned()), day);
+            days.insert((facility.to_owned(), cell.into_owned()), day);
         }
         Ok(days)
     }

@@ -22,6 +22,7 @@ pub mod locator;
 pub mod oversight;
 pub mod persons;
 pub mod register;
+mod transition;
 pub mod users;
 pub mod waiting;
 

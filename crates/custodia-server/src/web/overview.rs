@@ -18,8 +18,6 @@ use crate::state::AppState;
 const MAX_POINTS: usize = 60;
 /// Most alerts listed (all are counted).
 const MAX_ALERTS_LISTED: usize = 50;
-/// Most scheduled returns counted.
-const MAX_RETURNS: usize = 10_000;
 
 /// The first day of each month from `starts` to `until`, then `until` itself; at most
 /// [`MAX_POINTS`] (every k-th month for a long term).
@@ -196,9 +194,8 @@ fn returns_section(web: &Web, scheduled: usize, alerts: &[Alert]) -> Markup {
 
 /// The parts that can each be refused on their own (a register with a person lacking a security
 /// class cannot count stays; the page still shows the rest and says why).
-async fn population(state: &AppState, web: &Web, id: &str, days: &[Date], t: &Totals) -> Markup {
-    let Some(user) = &web.signed_in else { return html! {} };
-    match state.app.population_history(&user.who, id, days).await {
+fn population(web: &Web, days: &[Date], values: Result<Vec<i64>, AppError>, t: &Totals) -> Markup {
+    match values {
         Ok(values) => html! {
             figure {
                 (population_chart(web, days, values.clone(), t).svg())
@@ -254,8 +251,8 @@ async fn overview_body(
     let figures = state.app.facilities(who, id).await?;
     let t = totals(&figures);
     let days = sample_days(agreement.starts, today.min(agreement.ends));
-    let alerts = state.app.alerts(who, id, today).await?;
-    let scheduled = state.app.cases(who, id, Some("return_scheduled"), 0, MAX_RETURNS).await?.items.len();
+    let glance = state.app.agreement_overview(who, id, today, &days).await?;
+    let (alerts, scheduled) = (glance.alerts, glance.returns_scheduled);
     let invoices = state.app.invoices(who, id).await?;
     let revenue = invoices.iter().filter(|i| i.is_issued()).fold(0i64, |a, i| a.saturating_add(i.row.total_minor));
     let currency = agreement.currency.as_str();
@@ -270,7 +267,7 @@ async fn overview_body(
         h2 { (web.t("web-overview-facilities")) }
         ul { @for f in &figures { li { a href={ "/agreements/" (id) "/facilities/" (f.facility_id) } { (f.name) } } } }
         h2 { (web.t("web-overview-population")) }
-        (population(state, web, id, &days, &t).await)
+        (population(web, &days, glance.population, &t))
         (alerts_section(web, &alerts))
         (returns_section(web, scheduled, &alerts))
         h2 { (web.t("web-overview-revenue")) }
