@@ -163,7 +163,7 @@ fn alerts_from(
         .map(|(i, incident_id)| IncidentFacts {
             incident_id,
             notifications: &i.notifications,
-            time_zone: crate::days::zone_of(&agreement, facility_of(i.case_id)),
+            time_zone: crate::days::zone_of(agreement, facility_of(i.case_id)),
         })
         .collect();
     let mut alerts = open_alerts(agreement, &case_facts, &counts, &incident_facts, on);
