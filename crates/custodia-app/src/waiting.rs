@@ -27,6 +27,11 @@ pub enum StepKind {
     UserChange,
     /// A disabled user another admin proposed to enable.
     UserEnable,
+    /// A capacity override another officer approved for a case in the user's facilities, to
+    /// cite in its admission or move (docs/capacity.md#override); the record is the case.
+    OverrideToUse,
+    /// An agreement amendment another admin proposed, to approve; the record is its number.
+    AmendmentToApprove,
 }
 
 impl StepKind {
@@ -40,6 +45,8 @@ impl StepKind {
             Self::CellChange => "cell_change",
             Self::UserChange => "user_change",
             Self::UserEnable => "user_enable",
+            Self::OverrideToUse => "override_to_use",
+            Self::AmendmentToApprove => "amendment_to_approve",
         }
     }
 }
@@ -108,8 +115,9 @@ fn case_steps(who: &Principal, agreement: &str, rows: &[custodia_store::CaseWith
 impl App {
     /// Every two-person step the user may complete, in their scope: case approvals of their
     /// state, reviews to confirm and hold liftings (legal officers), invoices to issue (finance
-    /// officers), cell changes to confirm (who may change cells), user changes and enablings to
-    /// confirm (admins). Never a step the user started.
+    /// officers), capacity overrides to cite (facility officers), cell changes to confirm (who may
+    /// change cells), amendments to approve, user changes and enablings to confirm (admins).
+    /// Never a step the user started.
     pub async fn waiting_for(&self, who: &Principal) -> AppResult<Vec<WaitingStep>> {
         let mut steps = Vec::new();
         for record in self.agreements(who).await? {
@@ -121,6 +129,16 @@ impl App {
                 for invoice in self.invoices(who, id).await?.iter().filter(|i| !i.is_issued()) {
                     if invoice.row.prepared_by != who.name {
                         steps.push(step(StepKind::InvoiceToIssue, id, invoice.row.id, Some(&invoice.row.prepared_by)));
+                    }
+                }
+            }
+            if who.role.may(Capability::FacilityCaseStep) {
+                steps.extend(self.override_steps(who, id).await?);
+            }
+            if who.role.may(Capability::ManageAgreements) {
+                for amendment in self.store().pending_amendments(id).await? {
+                    if amendment.proposed_by != who.name {
+                        steps.push(step(StepKind::AmendmentToApprove, id, amendment.id, Some(&amendment.proposed_by)));
                     }
                 }
             }
@@ -136,6 +154,29 @@ impl App {
             steps.extend(self.user_steps(who).await?);
         }
         Ok(steps)
+    }
+
+    /// Override approvals another officer gave for a case the user may place now (admit from
+    /// transit, move in custody) in a facility of their scope.
+    async fn override_steps(&self, who: &Principal, agreement: &str) -> AppResult<Vec<WaitingStep>> {
+        let approvals = self.store().unused_override_approvals(agreement).await?;
+        if approvals.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeable: std::collections::HashSet<i64> = self
+            .store()
+            .cases_with_persons(agreement)
+            .await?
+            .iter()
+            .filter(|r| matches!(r.case.case.state, CaseState::InTransit | CaseState::InCustody))
+            .map(|r| r.case.id)
+            .collect();
+        Ok(approvals
+            .iter()
+            .filter(|a| a.approved_by != who.name && placeable.contains(&a.case_id))
+            .filter(|a| who.sees(agreement, Some(a.facility_id.as_str())))
+            .map(|a| step(StepKind::OverrideToUse, agreement, a.case_id, Some(&a.approved_by)))
+            .collect())
     }
 
     async fn user_steps(&self, who: &Principal) -> AppResult<Vec<WaitingStep>> {

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use common::{TestServer, actor};
 use custodia_store::prelude::*;
+use serde_json::json;
 
 const CECOT: &str = "examples/agreements/us-sv-cecot.toml";
 const PASSWORD: &str = "a long enough passphrase";
@@ -387,6 +388,13 @@ async fn the_agreement_overview_charts_the_population_against_the_capacities_wit
     server.stop().await;
 }
 
+/// Today in San Salvador (UTC−6 all year), CECOT's day: the register judges a step's day in the
+/// facility's zone, so a date from the UTC clock is tomorrow there for six hours of every day.
+fn san_salvador_today() -> String {
+    let unix_seconds = custodia_server::clock::now().unix_seconds() - 6 * 3600;
+    custodia_core::Date::from_days_since_epoch(unix_seconds.div_euclid(86_400)).unwrap().to_string()
+}
+
 /// CECOT with its term extended past today (the web steps happen now), P-1 imported with a
 /// torture-risk assessment from today, a case proposed for P-1 today, and `sam` (sending), `rosa`
 /// (receiving) and `ana` (auditor) with passwords. The case's id.
@@ -395,7 +403,7 @@ async fn cecot_with_a_proposed_case() -> (TestServer, i64) {
     let server = TestServer::start_sources(vec![source], |_| {}).await;
     let now = custodia_server::clock::now();
     let mut person = common::person("P-1", "Doe", "1990-01-01", "high");
-    person.torture_risk_assessed_on = Some(now.as_str()[..10].to_owned());
+    person.torture_risk_assessed_on = Some(san_salvador_today());
     common::import_persons(&server, common::CECOT_ID, "US", vec![person]).await;
     for (name, role) in [("sam", "sending_officer"), ("rosa", "receiving_officer"), ("ana", "auditor")] {
         user_with_password(&server, name, role).await;
@@ -495,7 +503,7 @@ async fn a_role_that_may_not_act_sees_no_form_and_a_forged_post_is_refused_by_th
 async fn the_sending_officer_proposes_a_case_from_the_list_and_others_see_no_form() {
     let (server, first) = cecot_with_a_proposed_case().await;
     let mut person = common::person("P-2", "Roe", "1991-01-01", "high");
-    person.torture_risk_assessed_on = Some(custodia_server::clock::now().as_str()[..10].to_owned());
+    person.torture_risk_assessed_on = Some(san_salvador_today());
     common::import_persons(&server, common::CECOT_ID, "US", vec![person]).await;
     let mut sam = Browser::new(&server);
     sam.sign_in("sam", PASSWORD).await;
@@ -559,5 +567,102 @@ async fn a_cell_change_waiting_for_a_second_officer_is_confirmed_with_one_click(
     assert_eq!(again.status, 409, "{}", again.html);
     assert!(again.html.contains("ALREADY_CONFIRMED"), "{}", again.html);
     assert_sound_page(&again, "en");
+    server.stop().await;
+}
+
+/// A user with a password, scoped to the CECOT agreement and the facilities given.
+async fn scoped_user_with_password(server: &TestServer, name: &str, role: &str, facilities: &[&str]) {
+    let user = custodia_store::access::NewUser {
+        name: name.into(),
+        name_key: name.into(),
+        role: role.into(),
+        agreements: vec![common::CECOT_ID.into()],
+        facilities: facilities.iter().map(|f| (*f).to_owned()).collect(),
+        password_hash: Some(custodia_server::auth::hash_password(PASSWORD).unwrap()),
+    };
+    server.store.create_user(&user, &actor("setup")).await.unwrap();
+}
+
+#[tokio::test]
+async fn an_override_approved_by_another_officer_waits_for_the_facility_officers_of_its_facility() {
+    let (server, case) = cecot_with_a_proposed_case().await;
+    common::import_cells(&server, common::CECOT_ID, &[("cecot", "C-1", "shared", "100", 4)]).await;
+    let us = server.user("us", "sending_officer", &[common::CECOT_ID], &[]).await;
+    let sv = server.user("sv", "receiving_officer", &[common::CECOT_ID], &[]).await;
+    let fay = server.user("fay", "facility_officer", &[common::CECOT_ID], &["cecot"]).await;
+    scoped_user_with_password(&server, "fred", "facility_officer", &["cecot"]).await;
+    scoped_user_with_password(&server, "carla", "facility_officer", &["izalco"]).await;
+    let approvals = format!("/api/v1/cases/{case}/override-approvals");
+    let approve = json!({"facility_id": "cecot", "cell_id": "C-1", "reason": "night arrival"});
+    let mut fred = Browser::new(&server);
+    fred.sign_in("fred", PASSWORD).await;
+    let link = format!(r#"href="/cases/{case}#actions""#);
+    for (token, body) in [
+        (&us, json!({"action": "screen", "reason": "S"})),
+        (&us, json!({"action": "approve", "party": "sending", "reason": "A"})),
+        (&sv, json!({"action": "approve", "party": "receiving", "reason": "A"})),
+        (&us, json!({"action": "schedule", "reason": "F"})),
+    ] {
+        common::step(&server, token, case, body).await;
+    }
+    // An approval for a case not yet on its way is nothing a facility officer can use today.
+    let (status, early) = server.post(&sv, &approvals, approve.clone()).await;
+    assert_eq!(status, 201, "{early}");
+    assert!(!fred.get("/waiting").await.html.contains(&link), "not placeable while scheduled");
+    common::step(&server, &us, case, json!({"action": "depart", "reason": "F"})).await;
+    // In transit: the approval waits for fred, who works in CECOT, and names who gave it.
+    let waiting = fred.get("/waiting").await;
+    assert_sound_page(&waiting, "en");
+    assert!(waiting.html.contains(&link) && waiting.html.contains("<td>sv</td>"), "{}", waiting.html);
+    assert!(waiting.html.contains("A capacity override approved for you to use"), "{}", waiting.html);
+    fred.accept_language = Some("es");
+    assert_sound_page(&fred.get("/waiting").await, "es");
+    // Carla's facilities are elsewhere: nothing waits for her.
+    let mut carla = Browser::new(&server);
+    carla.sign_in("carla", PASSWORD).await;
+    assert!(carla.get("/waiting").await.html.contains("Nothing is waiting for you"));
+    // Once cited in the admission, the approval is used and waits for nobody.
+    let admit = json!({"action": "admit", "reason": "ARRIVED",
+        "placement": {"facility_id": "cecot", "cell_id": "C-1", "override_by": {"approval_id": early["approval_id"]}},
+        "admission": {"commitment_order": "O", "admitted_on": san_salvador_today(),
+            "hour": 8, "visible_injuries": "none", "property": "none", "next_of_kin": "none"}});
+    common::step(&server, &fay, case, admit).await;
+    assert!(!fred.get("/waiting").await.html.contains(&link), "used");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_amendment_waits_for_a_second_admin_and_is_approved_with_one_click() {
+    let (server, _) = cecot_with_a_proposed_case().await;
+    user_with_password(&server, "ada", "admin").await;
+    user_with_password(&server, "bea", "admin").await;
+    let source = common::amended_example(CECOT, "ends = 2026-03-14", "ends = 2036-03-14").replacen(
+        "contracted_places = 300",
+        "contracted_places = 350",
+        1,
+    );
+    let agreement = custodia_core::Agreement::from_toml(&source).unwrap();
+    let file = custodia_store::AgreementFile { agreement: &agreement, source: &source, effective_from: None };
+    let proposal = server.store.propose_amendment(&file, &actor("ada")).await.unwrap();
+    let action = format!(r#"action="/agreements/us-sv-cecot/amendments/{proposal}/approve""#);
+    // Not for the admin who proposed it.
+    let mut ada = Browser::new(&server);
+    ada.sign_in("ada", PASSWORD).await;
+    assert!(!ada.get("/waiting").await.html.contains(&action), "never a step the user started");
+    let mut bea = Browser::new(&server);
+    bea.accept_language = Some("es");
+    bea.sign_in("bea", PASSWORD).await;
+    let waiting = bea.get("/waiting").await;
+    assert_sound_page(&waiting, "es");
+    assert!(waiting.html.contains(&action) && waiting.html.contains("<td>ada</td>"), "{}", waiting.html);
+    let path = format!("/agreements/us-sv-cecot/amendments/{proposal}/approve");
+    let done = bea.post(&path, &[("csrf", &csrf_of(&waiting.html))]).await;
+    assert_eq!((done.status, done.location.as_str()), (303, "/waiting"), "{}", done.html);
+    let stored = server.store.agreement_source(common::CECOT_ID).await.unwrap().unwrap();
+    assert_eq!(stored.version, 2, "the amendment applies");
+    assert!(!bea.get("/waiting").await.html.contains(&action), "approved once");
+    let csrf = csrf_of(&bea.get("/waiting").await.html);
+    let again = bea.post(&path, &[("csrf", &csrf)]).await;
+    assert_eq!(again.status, 409, "{}", again.html);
     server.stop().await;
 }

@@ -26,6 +26,19 @@ pub struct AgreementVersion {
     pub version: i64,
 }
 
+/// An amendment proposed by one user and not yet approved by another.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingAmendment {
+    /// The proposal's number.
+    pub id: i64,
+    /// The agreement it amends.
+    pub agreement_id: String,
+    /// The day the new version takes effect, when the file says.
+    pub effective_from: Option<String>,
+    /// Who proposed it.
+    pub proposed_by: String,
+}
+
 store_trait! {
     /// Agreements: import, two-person amendments, and their versions' source text.
     pub trait Agreements {
@@ -43,6 +56,8 @@ store_trait! {
         fn agreement_version_source(&self, id: &str, version: i64) -> Result<Option<String>, StoreError>;
         /// Every agreement: its id and current version, by id.
         fn agreement_ids(&self) -> Result<Vec<AgreementVersion>, StoreError>;
+        /// The amendments of an agreement proposed and not yet approved, by number.
+        fn pending_amendments(&self, agreement_id: &str) -> Result<Vec<PendingAmendment>, StoreError>;
     }
 }
 
@@ -171,6 +186,26 @@ macro_rules! agreements_sql {
                 let rows = sqlx::query("SELECT id, current_version FROM agreements ORDER BY id").fetch_all(&self.pool).await?;
                 rows.iter()
                     .map(|r| Ok(AgreementVersion { agreement_id: r.try_get("id")?, version: r.try_get("current_version")? }))
+                    .collect()
+            }
+
+            async fn pending_amendments(&self, agreement_id: &str) -> Result<Vec<PendingAmendment>, StoreError> {
+                let rows = sqlx::query(
+                    "SELECT id, effective_from, proposed_by FROM amendment_proposals \
+                     WHERE agreement_id = $1 AND approved_by IS NULL ORDER BY id",
+                )
+                .bind(agreement_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(PendingAmendment {
+                            id: r.try_get("id")?,
+                            agreement_id: agreement_id.to_owned(),
+                            effective_from: r.try_get("effective_from")?,
+                            proposed_by: r.try_get("proposed_by")?,
+                        })
+                    })
                     .collect()
             }
         }

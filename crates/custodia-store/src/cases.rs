@@ -306,6 +306,8 @@ store_trait! {
         fn approve_override(&self, case_id: i64, facility_id: &str, cell_id: &str, reason: &str, actor: &Actor) -> Result<i64, StoreError>;
         /// An override approval, by id.
         fn override_approval(&self, id: i64) -> Result<Option<OverrideApproval>, StoreError>;
+        /// The override approvals of an agreement's cases that no placement has used yet, by id.
+        fn unused_override_approvals(&self, agreement_id: &str) -> Result<Vec<OverrideApproval>, StoreError>;
         /// Marks an approval used by the case's last event (`case.override_used`); refused when it
         /// was used already.
         fn use_override_approval(&self, id: i64, case_id: i64, actor: &Actor) -> Result<(), StoreError>;
@@ -497,6 +499,29 @@ macro_rules! cases_sql {
                     })
                 })
                 .transpose()
+            }
+
+            async fn unused_override_approvals(&self, agreement_id: &str) -> Result<Vec<OverrideApproval>, StoreError> {
+                let rows = sqlx::query(
+                    "SELECT o.id, o.case_id, o.facility_id, o.cell_id, o.reason, o.approved_by FROM override_approvals o \
+                     JOIN cases c ON c.id = o.case_id WHERE c.agreement_id = $1 AND o.used_seq IS NULL ORDER BY o.id",
+                )
+                .bind(agreement_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(OverrideApproval {
+                            id: r.try_get("id")?,
+                            case_id: r.try_get("case_id")?,
+                            facility_id: r.try_get("facility_id")?,
+                            cell_id: r.try_get("cell_id")?,
+                            reason: r.try_get("reason")?,
+                            approved_by: r.try_get("approved_by")?,
+                            used: false,
+                        })
+                    })
+                    .collect()
             }
 
             async fn use_override_approval(&self, id: i64, case_id: i64, actor: &Actor) -> Result<(), StoreError> {

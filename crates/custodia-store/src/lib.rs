@@ -47,7 +47,7 @@ use custodia_core::Date;
 use custodia_core::ids::CountryCode;
 
 pub use access::Access;
-pub use agreements::{AgreementSource, AgreementVersion, Agreements};
+pub use agreements::{AgreementSource, AgreementVersion, Agreements, PendingAmendment};
 pub use backend::{PostgresStore, SqliteStore, Store};
 pub use billing::Billing;
 pub use cases::{CasePlace, CaseWithPerson, CaseWithSendingId, Cases};

@@ -62,6 +62,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cell-changes/{id}/confirm", post(waiting::confirm_cells))
         .route("/user-changes/{id}/confirm", post(waiting::confirm_user))
         .route("/users/{name}/enable", post(waiting::enable_user))
+        .route("/agreements/{id}/amendments/{proposal}/approve", post(waiting::approve_amendment))
         .route("/cases", get(cases::list).post(cases::propose))
         .route("/cases/{id}", get(cases::show))
         .route("/cases/{id}/actions", post(cases::act))

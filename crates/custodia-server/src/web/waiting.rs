@@ -26,13 +26,17 @@ fn button(user: &SignedIn, action: &str, label: &str) -> Markup {
 fn step_action(web: &Web, user: &SignedIn, step: &WaitingStep) -> Markup {
     let r = &step.record;
     match step.kind {
-        StepKind::CaseApproval | StepKind::ReviewToConfirm | StepKind::HoldLift => {
+        StepKind::CaseApproval | StepKind::ReviewToConfirm | StepKind::HoldLift | StepKind::OverrideToUse => {
             html! { a href={ "/cases/" (r) "#actions" } { (web.t("web-waiting-open-case")) } }
         }
         StepKind::InvoiceToIssue => button(user, &format!("/invoices/{r}/issue"), &web.t("web-waiting-issue")),
         StepKind::CellChange => button(user, &format!("/cell-changes/{r}/confirm"), &web.t("web-waiting-confirm")),
         StepKind::UserChange => button(user, &format!("/user-changes/{r}/confirm"), &web.t("web-waiting-confirm")),
         StepKind::UserEnable => button(user, &format!("/users/{r}/enable"), &web.t("web-waiting-confirm")),
+        StepKind::AmendmentToApprove => {
+            let agreement = step.agreement_id.as_deref().unwrap_or_default();
+            button(user, &format!("/agreements/{agreement}/amendments/{r}/approve"), &web.t("web-waiting-approve"))
+        }
     }
 }
 
@@ -126,4 +130,15 @@ pub(crate) async fn confirm_user(State(s): State<AppState>, web: Web, Path(id): 
 /// `POST /users/{name}/enable`.
 pub(crate) async fn enable_user(State(s): State<AppState>, web: Web, Path(name): Path<String>, f: Fields) -> Response {
     complete(web, f, |who| async move { s.app.enable_user(&who, &name, &crate::clock::now()).await }).await
+}
+
+/// `POST /agreements/{id}/amendments/{proposal}/approve`.
+pub(crate) async fn approve_amendment(
+    State(s): State<AppState>,
+    web: Web,
+    Path((id, proposal)): Path<(String, i64)>,
+    f: Fields,
+) -> Response {
+    complete(web, f, |who| async move { s.app.approve_amendment(&who, &id, proposal, &crate::clock::now()).await })
+        .await
 }
