@@ -6,7 +6,8 @@
 //! limited to what the caller sees: an alert about a case, a facility or an incident outside the
 //! caller's scope is left out.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use custodia_core::Date;
 use custodia_core::alerts::{
@@ -59,14 +60,28 @@ impl App {
         alerts_from(who, &agreement, &facts, on)
     }
 
-    /// What the alerts are computed from, read from the register.
-    async fn alert_facts(&self, agreement_id: &str) -> AppResult<AlertFacts> {
-        Ok(AlertFacts {
-            rows: self.store().cases_with_persons(agreement_id).await?,
-            cells: self.store().cells(agreement_id).await?,
-            incidents: self.store().incidents(agreement_id).await?,
-            transitions: self.store().case_transition_bodies(agreement_id).await?,
-        })
+    /// What the alerts are computed from, read from the register — or, when the journal has not
+    /// grown since they were last read for this agreement, as they were read then
+    /// ([`FactsMemo`]).
+    async fn alert_facts(&self, agreement_id: &str) -> AppResult<Arc<AlertFacts>> {
+        // The size first: facts read after it are at least as new, so a later request that finds
+        // the same size finds the facts of exactly that journal.
+        let journal_size = self.store().journal_size().await?;
+        if let Some(facts) = self.facts_memo.get(agreement_id, journal_size) {
+            return Ok(facts);
+        }
+        // Four reads on as many connections at once: the database works on the small ones while
+        // the cases are decoded.
+        let store = self.store();
+        let (rows, cells, incidents, transitions) = tokio::try_join!(
+            store.cases_with_persons(agreement_id),
+            store.cells(agreement_id),
+            store.incidents(agreement_id),
+            store.custody_step_bodies(agreement_id),
+        )?;
+        let facts = Arc::new(AlertFacts { rows, cells, incidents, transitions });
+        self.facts_memo.put(agreement_id, journal_size, Arc::clone(&facts));
+        Ok(facts)
     }
 
     /// An agreement at a glance on `on` (the web overview): its open alerts in the caller's scope,
@@ -98,12 +113,46 @@ impl App {
     }
 }
 
+/// The last [`AlertFacts`] read per agreement, with the journal size they were read at. Every
+/// table they come from is a projection of the journal (docs/integrity.md), so while the journal
+/// has the same size they are the same: an agreement's overview or alerts asked for again read
+/// nothing but the journal's size. At most [`FactsMemo::AGREEMENTS`] agreements are kept; a poisoned
+/// lock only means reading again.
+#[derive(Clone, Default)]
+pub(crate) struct FactsMemo(Arc<Mutex<HashMap<String, (u64, Arc<AlertFacts>)>>>);
+
+impl std::fmt::Debug for FactsMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FactsMemo")
+    }
+}
+
+impl FactsMemo {
+    /// Agreements kept at most: a register holds a handful.
+    const AGREEMENTS: usize = 16;
+
+    fn get(&self, agreement_id: &str, journal_size: u64) -> Option<Arc<AlertFacts>> {
+        let memo = self.0.lock().ok()?;
+        memo.get(agreement_id).filter(|(size, _)| *size == journal_size).map(|(_, facts)| Arc::clone(facts))
+    }
+
+    fn put(&self, agreement_id: &str, journal_size: u64, facts: Arc<AlertFacts>) {
+        if let Ok(mut memo) = self.0.lock() {
+            if memo.len() >= Self::AGREEMENTS && !memo.contains_key(agreement_id) {
+                memo.clear();
+            }
+            memo.insert(agreement_id.to_owned(), (journal_size, facts));
+        }
+    }
+}
+
 /// What an agreement's alerts are computed from.
 struct AlertFacts {
     rows: Vec<CaseWithPerson>,
     cells: Vec<custodia_core::capacity::Cell>,
     incidents: Vec<IncidentRow>,
-    /// The `case.transition` event bodies, in journal order.
+    /// The custody steps' `case.transition` event bodies (from or to a custody state), in journal
+    /// order: all that stays and override days are computed from.
     transitions: Vec<String>,
 }
 

@@ -369,7 +369,7 @@ impl App {
     pub(crate) async fn stays(&self, agreement_id: &str) -> AppResult<Vec<billing::Stay>> {
         let (_, agreement) = self.current_agreement(agreement_id).await?;
         let rows = self.store().cases_with_persons(agreement_id).await?;
-        let bodies = self.store().case_transition_bodies(agreement_id).await?;
+        let bodies = self.store().custody_step_bodies(agreement_id).await?;
         stays_from(&agreement, &rows, &bodies)
     }
 

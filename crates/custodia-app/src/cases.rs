@@ -358,7 +358,8 @@ impl App {
     /// Every recorded step of a case, in journal order.
     pub async fn case_timeline(&self, who: &Principal, id: i64) -> AppResult<Vec<TimelineEntry>> {
         let found = self.case(who, id).await?;
-        let bodies = self.store().case_transition_bodies(&found.case.agreement_id).await?;
+        // The person's transitions (index `events_by_person`), not the whole agreement's.
+        let bodies = self.store().transitions_of_person(&found.case.agreement_id, found.case.person_id).await?;
         Ok(bodies.iter().filter_map(|body| timeline_entry(body, id)).collect())
     }
 

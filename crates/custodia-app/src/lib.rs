@@ -38,12 +38,15 @@ pub struct App {
     store: Store,
     signing_key: [u8; 32],
     journal_origin: String,
+    /// What each agreement's alerts were last computed from, with the journal size it was read
+    /// at ([`alerts::FactsMemo`]); shared by the clones of the application.
+    facts_memo: alerts::FactsMemo,
 }
 
 impl App {
     /// The application over an opened store.
     pub fn new(store: Store, signing_key: [u8; 32], journal_origin: String) -> Self {
-        Self { store, signing_key, journal_origin }
+        Self { store, signing_key, journal_origin, facts_memo: alerts::FactsMemo::default() }
     }
 
     /// The store, for the edges' background work that is not a use case (the server's read-log

@@ -96,9 +96,22 @@ pub(crate) fn parsed_agreement(id: &str, source: String) -> Result<custodia_core
 
 /// The person record carried as `data.record` by person `id`'s last event.
 pub(crate) fn person_from_event(id: i64, body: &str) -> Result<PersonData, StoreError> {
-    let record = serde_json::from_str::<Value>(body)
+    // Only the record is built as a value: the envelope around it is skipped, not copied.
+    #[derive(serde::Deserialize)]
+    struct Envelope<'a> {
+        #[serde(borrow)]
+        data: Data<'a>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Data<'a> {
+        #[serde(borrow)]
+        record: Option<&'a serde_json::value::RawValue>,
+    }
+    let record = serde_json::from_str::<Envelope<'_>>(body)
         .ok()
-        .and_then(|event| event.get("data").and_then(|d| d.get("record")).cloned())
+        .and_then(|event| event.data.record)
+        .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
+        .filter(|record| !record.is_null())
         .ok_or_else(|| StoreError::Inconsistent(format!("person {id}: the last event carries no record")))?;
     PersonData::from_value(&record).map_err(|e| StoreError::Inconsistent(format!("person {id}: {e}")))
 }

@@ -20,6 +20,7 @@ use crate::backend::{
     PERSON_SELECT, PostgresStore, SqliteStore, case_row_from, parsed_agreement, person_from_event, person_from_row,
     store_trait,
 };
+use crate::bulk::Dialect;
 use crate::events::{EventData, Head, NewEvent};
 use crate::record::PersonData;
 use crate::{Actor, StoreError};
@@ -324,11 +325,33 @@ store_trait! {
         fn act_on_cases(&self, calls: &[CaseCall], decide: &Decide) -> Result<Vec<Result<CaseRowOutcome, StoreError>>, StoreError>;
         /// The `case.transition` events of an agreement, in journal order: their bodies.
         fn case_transition_bodies(&self, agreement_id: &str) -> Result<Vec<String>, StoreError>;
+        /// The custody steps of an agreement, in journal order: the bodies of its `case.transition`
+        /// events from or to `in_custody` or `return_scheduled` (every admission, move, return,
+        /// release, death and removal), read through the partial index `events_custody_steps`
+        /// (migration 0016) — a subsequence of [`Cases::case_transition_bodies`].
+        fn custody_step_bodies(&self, agreement_id: &str) -> Result<Vec<String>, StoreError>;
+    }
+}
+
+/// [`Cases::custody_step_bodies`]: the condition repeats the partial index's exactly, so the
+/// database reads only the index's events.
+fn custody_steps_sql(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => {
+            "SELECT body FROM events WHERE agreement_id = $1 AND kind = 'case.transition' \
+             AND (body ->> '$.data.from' IN ('in_custody', 'return_scheduled') \
+             OR body ->> '$.data.to' IN ('in_custody', 'return_scheduled')) ORDER BY seq"
+        }
+        Dialect::Postgres => {
+            "SELECT body FROM events WHERE agreement_id = $1 AND kind = 'case.transition' \
+             AND (((body::json) #>> '{data,from}') IN ('in_custody', 'return_scheduled') \
+             OR ((body::json) #>> '{data,to}') IN ('in_custody', 'return_scheduled')) ORDER BY seq"
+        }
     }
 }
 
 macro_rules! cases_sql {
-    ($name:ident, $db:ty) => {
+    ($name:ident, $db:ty, $dialect:expr) => {
         impl Cases for $name {
             async fn propose_case(&self, agreement_id: &str, sending_id: &str, open: &OpenCase, actor: &Actor) -> Result<CaseRowOutcome, StoreError> {
                 let mut tx = self.pool.begin().await?;
@@ -609,6 +632,11 @@ macro_rules! cases_sql {
                     .await?;
                 rows.iter().map(|r| r.try_get::<String, _>("body").map_err(StoreError::from)).collect()
             }
+
+            async fn custody_step_bodies(&self, agreement_id: &str) -> Result<Vec<String>, StoreError> {
+                let rows = sqlx::query(custody_steps_sql($dialect)).bind(agreement_id.to_owned()).fetch_all(&self.pool).await?;
+                rows.iter().map(|r| r.try_get::<String, _>("body").map_err(StoreError::from)).collect()
+            }
         }
 
         impl $name {
@@ -718,8 +746,8 @@ macro_rules! cases_sql {
     };
 }
 
-cases_sql!(SqliteStore, sqlx::Sqlite);
-cases_sql!(PostgresStore, sqlx::Postgres);
+cases_sql!(SqliteStore, sqlx::Sqlite, Dialect::Sqlite);
+cases_sql!(PostgresStore, sqlx::Postgres, Dialect::Postgres);
 
 thread_local! {
     /// A read-only connection to a SQLite file, per thread, for the hottest reads.

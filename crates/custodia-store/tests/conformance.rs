@@ -699,6 +699,24 @@ async fn cases_follow_the_lifecycle_and_occupancy_is_derived_on(f: &Fixture) {
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0].case.facility_id.as_deref(), Some("cecot"));
     assert_eq!(rows[0].person.sending_id, "P000001");
+    // The custody steps: of all the transitions, exactly those from or to a custody state, in
+    // order — here the admission and the return's scheduling and the return of case 1.
+    for command in [
+        custodia_core::custody::Command::ScheduleReturn { on: custodia_core::Date::parse("2025-05-01").unwrap() },
+        custodia_core::custody::Command::Return,
+    ] {
+        let call = CaseCall::new(1, "step", CaseRequest::Plain(command), by("w"), actor());
+        store.act_on_case(&call, &decide).await.unwrap().unwrap();
+    }
+    let all = store.case_transition_bodies("us-sv-cecot").await.unwrap();
+    let in_custody = |body: &&String| {
+        let v: serde_json::Value = serde_json::from_str(body).unwrap();
+        ["from", "to"].iter().any(|k| matches!(v["data"][k].as_str(), Some("in_custody" | "return_scheduled")))
+    };
+    let expected: Vec<String> = all.iter().filter(in_custody).cloned().collect();
+    assert_eq!((all.len(), expected.len()), (13, 3), "ten steps to transit, three in custody");
+    assert_eq!(store.custody_step_bodies("us-sv-cecot").await.unwrap(), expected);
+    assert!(store.custody_step_bodies("other").await.unwrap().is_empty());
     assert_eq!(store.verify_journal().await.unwrap().first_mismatch, None);
 }
 on_every_backend!(
