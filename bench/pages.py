@@ -10,8 +10,8 @@ invoices, an invoice, sustainability, incidents, inspections and the journal's c
 
   python3 bench/pages.py            # BIN=target/release/custodia REQUESTS=200 PEOPLE=2000
 
-Not measured here: the overview of an agreement with 10,000 people in custody (the demo holds
-about 170; see BENCHMARKS.md).
+The overview of an agreement with 10,000 people in custody (the demo holds about 170) is
+bench/overview.py's.
 """
 import http.client
 import json
