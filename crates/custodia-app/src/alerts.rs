@@ -6,8 +6,7 @@
 //! limited to what the caller sees: an alert about a case, a facility or an incident outside the
 //! caller's scope is left out.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::collections::HashSet;
 
 use custodia_core::Date;
 use custodia_core::alerts::{
@@ -16,11 +15,11 @@ use custodia_core::alerts::{
 use custodia_core::lifecycle::CaseState;
 use custodia_store::CaseWithPerson;
 use custodia_store::incidents::IncidentRow;
-use custodia_store::prelude::*;
 
 use crate::App;
 use crate::access::Principal;
 use crate::error::AppResult;
+use crate::facts::AlertFacts;
 
 /// A count as the alert rules take it. Counts beyond `u32::MAX` cannot occur in a register, but
 /// if one did it saturates: it never wraps round to a small number that would hide an alert.
@@ -60,30 +59,6 @@ impl App {
         alerts_from(who, &agreement, &facts, on)
     }
 
-    /// What the alerts are computed from, read from the register — or, when the journal has not
-    /// grown since they were last read for this agreement, as they were read then
-    /// ([`FactsMemo`]).
-    async fn alert_facts(&self, agreement_id: &str) -> AppResult<Arc<AlertFacts>> {
-        // The size first: facts read after it are at least as new, so a later request that finds
-        // the same size finds the facts of exactly that journal.
-        let journal_size = self.store().journal_size().await?;
-        if let Some(facts) = self.facts_memo.get(agreement_id, journal_size) {
-            return Ok(facts);
-        }
-        // Four reads on as many connections at once: the database works on the small ones while
-        // the cases are decoded.
-        let store = self.store();
-        let (rows, cells, incidents, transitions) = tokio::try_join!(
-            store.cases_with_persons(agreement_id),
-            store.cells(agreement_id),
-            store.incidents(agreement_id),
-            store.custody_step_bodies(agreement_id),
-        )?;
-        let facts = Arc::new(AlertFacts { rows, cells, incidents, transitions });
-        self.facts_memo.put(agreement_id, journal_size, Arc::clone(&facts));
-        Ok(facts)
-    }
-
     /// An agreement at a glance on `on` (the web overview): its open alerts in the caller's scope,
     /// the people in custody in the caller's facilities on each of `days` (refused on its own, as
     /// [`App::population_history`] is), and the returns scheduled. The register is read once for
@@ -111,49 +86,6 @@ impl App {
             .count();
         Ok(AgreementOverview { alerts, population, returns_scheduled })
     }
-}
-
-/// The last [`AlertFacts`] read per agreement, with the journal size they were read at. Every
-/// table they come from is a projection of the journal (docs/integrity.md), so while the journal
-/// has the same size they are the same: an agreement's overview or alerts asked for again read
-/// nothing but the journal's size. At most [`FactsMemo::AGREEMENTS`] agreements are kept; a poisoned
-/// lock only means reading again.
-#[derive(Clone, Default)]
-pub(crate) struct FactsMemo(Arc<Mutex<HashMap<String, (u64, Arc<AlertFacts>)>>>);
-
-impl std::fmt::Debug for FactsMemo {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("FactsMemo")
-    }
-}
-
-impl FactsMemo {
-    /// Agreements kept at most: a register holds a handful.
-    const AGREEMENTS: usize = 16;
-
-    fn get(&self, agreement_id: &str, journal_size: u64) -> Option<Arc<AlertFacts>> {
-        let memo = self.0.lock().ok()?;
-        memo.get(agreement_id).filter(|(size, _)| *size == journal_size).map(|(_, facts)| Arc::clone(facts))
-    }
-
-    fn put(&self, agreement_id: &str, journal_size: u64, facts: Arc<AlertFacts>) {
-        if let Ok(mut memo) = self.0.lock() {
-            if memo.len() >= Self::AGREEMENTS && !memo.contains_key(agreement_id) {
-                memo.clear();
-            }
-            memo.insert(agreement_id.to_owned(), (journal_size, facts));
-        }
-    }
-}
-
-/// What an agreement's alerts are computed from.
-struct AlertFacts {
-    rows: Vec<CaseWithPerson>,
-    cells: Vec<custodia_core::capacity::Cell>,
-    incidents: Vec<IncidentRow>,
-    /// The custody steps' `case.transition` event bodies (from or to a custody state), in journal
-    /// order: all that stays and override days are computed from.
-    transitions: Vec<String>,
 }
 
 /// An agreement at a glance ([`App::agreement_overview`]).

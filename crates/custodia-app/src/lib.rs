@@ -16,6 +16,7 @@ pub mod cells;
 pub mod config;
 pub mod days;
 pub mod error;
+mod facts;
 pub mod fields;
 pub mod journal;
 pub mod locator;
@@ -39,14 +40,14 @@ pub struct App {
     signing_key: [u8; 32],
     journal_origin: String,
     /// What each agreement's alerts were last computed from, with the journal size it was read
-    /// at ([`alerts::FactsMemo`]); shared by the clones of the application.
-    facts_memo: alerts::FactsMemo,
+    /// at ([`facts::FactsMemo`]); shared by the clones of the application.
+    facts_memo: facts::FactsMemo,
 }
 
 impl App {
     /// The application over an opened store.
     pub fn new(store: Store, signing_key: [u8; 32], journal_origin: String) -> Self {
-        Self { store, signing_key, journal_origin, facts_memo: alerts::FactsMemo::default() }
+        Self { store, signing_key, journal_origin, facts_memo: facts::FactsMemo::default() }
     }
 
     /// The store, for the edges' background work that is not a use case (the server's read-log

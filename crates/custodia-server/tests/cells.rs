@@ -76,10 +76,33 @@ impl Setup {
         self.server.store.journal_size().await.unwrap()
     }
 
-    /// The cell alerts (code, subject) on a day, as `token` sees them.
+    /// The cell alerts (code, subject) on a day, as `token` sees them. Every alert the server
+    /// answers — computed from the facts it remembers by journal size, caught up on since the
+    /// last write — must be what a fresh application computes from the register read whole.
     async fn cell_alerts(&self, token: &str, on: &str) -> Vec<(String, String)> {
         let (status, alerts) = self.server.get(token, &format!("/api/v1/alerts?agreement=us-sv-cecot&on={on}")).await;
         assert_eq!(status, 200, "{alerts}");
+        let fresh = custodia_app::App::new(self.server.store.clone(), [7; 32], "fresh.test/journal".into());
+        let now = custodia_server::clock::now();
+        let who = fresh.authenticate(token, &now).await.unwrap();
+        let day = custodia_core::Date::parse(on).unwrap();
+        let read_whole: Vec<(String, String, String)> = fresh
+            .alerts(&who, "us-sv-cecot", day)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| (a.kind.code().to_owned(), a.subject, a.reason))
+            .collect();
+        let answered: Vec<(String, String, String)> = alerts
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                let text = |k: &str| a[k].as_str().unwrap().to_owned();
+                (text("code"), text("subject"), text("reason"))
+            })
+            .collect();
+        assert_eq!(answered, read_whole, "remembered facts are the register's on {on}");
         alerts
             .as_array()
             .unwrap()
