@@ -37,7 +37,13 @@ pub(crate) struct AlertFacts {
 /// The last [`AlertFacts`] read per agreement, with the journal size they stand for. At most
 /// [`FactsMemo::AGREEMENTS`] agreements are kept; a poisoned lock only means reading again.
 #[derive(Clone, Default)]
-pub(crate) struct FactsMemo(Arc<Mutex<HashMap<String, Remembered>>>);
+pub(crate) struct FactsMemo {
+    remembered: Arc<Mutex<HashMap<String, Remembered>>>,
+    /// Held while facts are read or caught up on: one reading at a time, and a request that
+    /// arrives meanwhile waits for it and then finds its result (the first view after a start
+    /// waits for the read-ahead instead of reading everything a second time beside it).
+    reading: Arc<tokio::sync::Mutex<()>>,
+}
 
 /// Facts and the journal size they stand for.
 type Remembered = (u64, Arc<AlertFacts>);
@@ -53,12 +59,12 @@ impl FactsMemo {
     const AGREEMENTS: usize = 16;
 
     fn get(&self, agreement_id: &str) -> Option<Remembered> {
-        let memo = self.0.lock().ok()?;
+        let memo = self.remembered.lock().ok()?;
         memo.get(agreement_id).map(|(size, facts)| (*size, Arc::clone(facts)))
     }
 
     fn put(&self, agreement_id: &str, journal_size: u64, facts: Arc<AlertFacts>) {
-        if let Ok(mut memo) = self.0.lock() {
+        if let Ok(mut memo) = self.remembered.lock() {
             if memo.len() >= Self::AGREEMENTS && !memo.contains_key(agreement_id) {
                 memo.clear();
             }
@@ -163,10 +169,26 @@ fn rereads<'a>(bodies: impl IntoIterator<Item = &'a str>, agreement_id: &str) ->
 }
 
 impl App {
+    /// Reads every agreement's facts once, so that the first overview or alerts after the server
+    /// starts find them remembered (the server calls this in the background as it starts). The
+    /// number of agreements read.
+    pub async fn remember_facts(&self) -> AppResult<usize> {
+        let agreements = self.store().agreement_ids().await?;
+        for agreement in &agreements {
+            self.alert_facts(&agreement.agreement_id).await?;
+        }
+        Ok(agreements.len())
+    }
+
     /// What the alerts of an agreement are computed from, as the journal stands now: remembered
     /// when the journal has not grown, caught up on when it grew by a few known events, else
     /// read whole (see the module's invariant).
     pub(crate) async fn alert_facts(&self, agreement_id: &str) -> AppResult<Arc<AlertFacts>> {
+        if let Some(facts) = self.remembered_facts(agreement_id).await? {
+            return Ok(facts);
+        }
+        let _reading = self.facts_memo.reading.lock().await;
+        // Read again under the lock: the reading waited for may have brought them up to date.
         let journal_size = self.store().journal_size().await?;
         let known = self.facts_memo.get(agreement_id);
         if let Some((size, facts)) = &known
@@ -187,6 +209,12 @@ impl App {
         let facts = Arc::new(facts);
         self.facts_memo.put(agreement_id, journal_size, Arc::clone(&facts));
         Ok(facts)
+    }
+
+    /// The remembered facts, if the journal has not grown since they were read.
+    async fn remembered_facts(&self, agreement_id: &str) -> AppResult<Option<Arc<AlertFacts>>> {
+        let journal_size = self.store().journal_size().await?;
+        Ok(self.facts_memo.get(agreement_id).filter(|(size, _)| *size == journal_size).map(|(_, facts)| facts))
     }
 
     /// Everything, read on four connections at once: the database works on the small reads

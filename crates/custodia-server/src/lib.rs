@@ -93,6 +93,17 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let store = app.store().clone();
+    // Each agreement's alert facts, read once in the background: the first overview after a
+    // start finds them remembered (custodia-app's facts module).
+    let remembered = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            match app.remember_facts().await {
+                Ok(agreements) => tracing::info!(agreements, "alert facts read"),
+                Err(e) => tracing::warn!(error = %e, "alert facts not read ahead: read on first use"),
+            }
+        })
+    };
     let (state, reads, transitions) = AppState::new(app, config);
     let app = self::app;
     let writer = tokio::spawn(read_log_writer(store.clone(), reads));
@@ -102,6 +113,7 @@ pub async fn serve(
         max_header_bytes: state.config.max_header_bytes,
     };
     let served = connections::serve(listener, app(state), limits, shutdown).await;
+    remembered.abort();
     // The state (and with it the last sender) is dropped with the service: the writer drains.
     if tokio::time::timeout(Duration::from_secs(10), writer).await.is_err() {
         tracing::error!("the read log did not flush within 10 s");
