@@ -15,6 +15,8 @@ const BOTTOM: i64 = 40;
 const LABEL_GAP: i64 = 15;
 /// Most labels on the time axis.
 const MAX_X_LABELS: usize = 8;
+/// Closest two time-axis labels may be, horizontally (a date as `2025-03-15` is about 64 wide).
+const X_LABEL_GAP: i64 = 72;
 
 /// A constant level drawn across the chart (contracted places, capacities).
 #[derive(Clone, Debug)]
@@ -69,6 +71,22 @@ fn spread(mut ys: Vec<(i64, usize)>) -> Vec<(i64, usize)> {
     ys
 }
 
+/// Which of `n` time-axis labels are written: at most about [`MAX_X_LABELS`] evenly spaced, always
+/// the last (today), and none closer than [`X_LABEL_GAP`] to the one before it or to the last.
+fn shown_x_labels(n: usize) -> Vec<usize> {
+    let Some(last) = n.checked_sub(1) else { return Vec::new() };
+    let every = n.div_ceil(MAX_X_LABELS).max(1);
+    let mut shown: Vec<usize> = Vec::new();
+    for i in (0..last).step_by(every) {
+        let clear_of_previous = shown.last().is_none_or(|&p| x_of(i, n) - x_of(p, n) >= X_LABEL_GAP);
+        if clear_of_previous && x_of(last, n) - x_of(i, n) >= X_LABEL_GAP {
+            shown.push(i);
+        }
+    }
+    shown.push(last);
+    shown
+}
+
 impl LineChart {
     fn top(&self) -> i64 {
         let max = self.values.iter().chain(self.levels.iter().map(|l| &l.value)).copied().max().unwrap_or(0);
@@ -77,14 +95,11 @@ impl LineChart {
 
     fn x_axis(&self) -> Markup {
         let n = self.x_labels.len();
-        let every = n.div_ceil(MAX_X_LABELS).max(1);
         let baseline = HEIGHT - BOTTOM;
         html! {
             line class="axis" x1=(LEFT) y1=(baseline) x2=(WIDTH - RIGHT) y2=(baseline) {}
-            @for (i, label) in self.x_labels.iter().enumerate() {
-                @if i % every == 0 || i + 1 == n {
-                    text x=(x_of(i, n)) y=(baseline + 18) text-anchor="middle" { (label) }
-                }
+            @for i in shown_x_labels(n) {
+                text x=(x_of(i, n)) y=(baseline + 18) text-anchor="middle" { (self.x_labels.get(i).map_or("", String::as_str)) }
             }
         }
     }
@@ -187,6 +202,22 @@ mod tests {
         for pair in placed.windows(2) {
             assert!(pair[1].0 - pair[0].0 >= LABEL_GAP, "{placed:?}");
         }
+    }
+
+    #[test]
+    fn time_axis_labels_keep_the_first_and_last_and_never_overlap() {
+        for n in 1..=200 {
+            let shown = shown_x_labels(n);
+            assert_eq!(shown.last(), Some(&(n - 1)), "today is always labelled ({n} points)");
+            assert!(shown.len() <= MAX_X_LABELS + 1, "{n}: {shown:?}");
+            if n > 1 {
+                assert_eq!(shown.first(), Some(&0), "the first day too ({n} points)");
+            }
+            for pair in shown.windows(2) {
+                assert!(x_of(pair[1], n) - x_of(pair[0], n) >= X_LABEL_GAP, "{n}: {shown:?}");
+            }
+        }
+        assert!(shown_x_labels(0).is_empty());
     }
 
     #[test]
