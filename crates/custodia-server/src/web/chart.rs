@@ -17,6 +17,9 @@ const LABEL_GAP: i64 = 15;
 const MAX_X_LABELS: usize = 8;
 /// Closest two time-axis labels may be, horizontally (a date as `2025-03-15` is about 64 wide).
 const X_LABEL_GAP: i64 = 72;
+/// Closest a label may be to the last, which is anchored at its end (it takes its full width to
+/// the left).
+const LAST_X_LABEL_GAP: i64 = 104;
 
 /// A constant level drawn across the chart (contracted places, capacities).
 #[derive(Clone, Debug)]
@@ -72,14 +75,15 @@ fn spread(mut ys: Vec<(i64, usize)>) -> Vec<(i64, usize)> {
 }
 
 /// Which of `n` time-axis labels are written: at most about [`MAX_X_LABELS`] evenly spaced, always
-/// the last (today), and none closer than [`X_LABEL_GAP`] to the one before it or to the last.
+/// the last (today), and none closer than [`X_LABEL_GAP`] to the one before it or than
+/// [`LAST_X_LABEL_GAP`] to the last.
 fn shown_x_labels(n: usize) -> Vec<usize> {
     let Some(last) = n.checked_sub(1) else { return Vec::new() };
     let every = n.div_ceil(MAX_X_LABELS).max(1);
     let mut shown: Vec<usize> = Vec::new();
     for i in (0..last).step_by(every) {
         let clear_of_previous = shown.last().is_none_or(|&p| x_of(i, n) - x_of(p, n) >= X_LABEL_GAP);
-        if clear_of_previous && x_of(last, n) - x_of(i, n) >= X_LABEL_GAP {
+        if clear_of_previous && x_of(last, n) - x_of(i, n) >= LAST_X_LABEL_GAP {
             shown.push(i);
         }
     }
@@ -99,7 +103,9 @@ impl LineChart {
         html! {
             line class="axis" x1=(LEFT) y1=(baseline) x2=(WIDTH - RIGHT) y2=(baseline) {}
             @for i in shown_x_labels(n) {
-                text x=(x_of(i, n)) y=(baseline + 18) text-anchor="middle" { (self.x_labels.get(i).map_or("", String::as_str)) }
+                // The last ends at the axis's end, clear of the direct labels to its right.
+                @let anchor = if i + 1 == n && n > 1 { "end" } else { "middle" };
+                text x=(x_of(i, n)) y=(baseline + 18) text-anchor=(anchor) { (self.x_labels.get(i).map_or("", String::as_str)) }
             }
         }
     }
@@ -214,7 +220,8 @@ mod tests {
                 assert_eq!(shown.first(), Some(&0), "the first day too ({n} points)");
             }
             for pair in shown.windows(2) {
-                assert!(x_of(pair[1], n) - x_of(pair[0], n) >= X_LABEL_GAP, "{n}: {shown:?}");
+                let gap = if pair[1] == n - 1 { LAST_X_LABEL_GAP } else { X_LABEL_GAP };
+                assert!(x_of(pair[1], n) - x_of(pair[0], n) >= gap, "{n}: {shown:?}");
             }
         }
         assert!(shown_x_labels(0).is_empty());
