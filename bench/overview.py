@@ -23,7 +23,6 @@ Everything is on loopback and bounded in time; the data stays in bench-data/ (gi
 import concurrent.futures
 import csv
 import datetime
-import http.client
 import json
 import os
 import re
@@ -34,6 +33,8 @@ import subprocess
 import sys
 import time
 import urllib.parse
+
+import pages  # bench/pages.py, beside this script
 
 BIN = os.environ.get("BIN", "target/release/custodia")
 HELD = int(os.environ.get("HELD", "10000"))
@@ -73,29 +74,19 @@ def san_salvador_today():
     return (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=6)).date().isoformat()
 
 
-class Client:
-    """One keep-alive connection; cookies for the web pages, a bearer token for the API."""
+class Client(pages.Browser):
+    """bench/pages.py's browser (one keep-alive connection that keeps cookies), with a bearer
+    token for the API when given."""
 
     def __init__(self, hostport, token=None):
-        self.conn = http.client.HTTPConnection(hostport, timeout=60)
+        super().__init__(hostport)
         self.token = token
-        self.cookies = {}
 
     def send(self, method, path, body=None, headers=None):
         headers = dict(headers or {})
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        started = time.perf_counter()
-        self.conn.request(method, path, body=body, headers=headers)
-        r = self.conn.getresponse()
-        data = r.read()
-        elapsed = (time.perf_counter() - started) * 1000
-        for value in r.headers.get_all("Set-Cookie") or []:
-            name, rest = value.split("=", 1)
-            self.cookies[name] = rest.split(";", 1)[0]
-        return r.status, data, elapsed
+        return super().send(method, path, body, headers)
 
     def post(self, path, body):
         status, data, _ = self.send("POST", path, json.dumps(body), {"Content-Type": "application/json"})
@@ -189,15 +180,6 @@ def build():
         proc.wait()
 
 
-def sign_in(client):
-    _, body, _ = client.send("GET", "/")
-    csrf = re.search(rb'name="csrf" value="([^"]+)"', body).group(1).decode()
-    form = urllib.parse.urlencode({"csrf": csrf, "name": "bench.admin", "password": PASSWORD})
-    status, body, _ = client.send("POST", "/sign-in", form, {"Content-Type": "application/x-www-form-urlencoded"})
-    if status != 303:
-        sys.exit(f"sign-in: {status} {body[:200]!r}")
-
-
 def timed_overview(browser, write_first):
     """One overview, timed; first, when asked, a write that grows the journal (the signed-in user
     saves a language other than their last), so the register is read again, not remembered."""
@@ -232,7 +214,7 @@ def main():
         proc, hostport = serve()
         try:
             browser = Client(hostport)
-            sign_in(browser)
+            pages.sign_in(browser, "bench.admin", PASSWORD)
             if start % 2 == 0:
                 time.sleep(2)
             (later if start % 2 == 0 else at_once).append(timed_overview(browser, False)[0])
@@ -243,7 +225,7 @@ def main():
     proc, hostport = serve()
     try:
         browser = Client(hostport)
-        sign_in(browser)
+        pages.sign_in(browser, "bench.admin", PASSWORD)
         timed_overview(browser, False)
         after_write = [timed_overview(browser, True)[0] for _ in range(REQUESTS)]
         unchanged = [timed_overview(browser, False)[0] for _ in range(REQUESTS)]

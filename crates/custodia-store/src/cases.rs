@@ -333,6 +333,29 @@ store_trait! {
     }
 }
 
+/// An override approval's columns ([`override_approval_from`]), from `override_approvals o`.
+const OVERRIDE_APPROVAL_SELECT: &str =
+    "SELECT o.id, o.case_id, o.facility_id, o.cell_id, o.reason, o.approved_by, o.used_seq FROM override_approvals o";
+
+/// An override approval from a row of [`OVERRIDE_APPROVAL_SELECT`].
+fn override_approval_from<R: sqlx::Row>(r: &R) -> Result<OverrideApproval, StoreError>
+where
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> &'r str: sqlx::ColumnIndex<R>,
+{
+    Ok(OverrideApproval {
+        id: r.try_get("id")?,
+        case_id: r.try_get("case_id")?,
+        facility_id: r.try_get("facility_id")?,
+        cell_id: r.try_get("cell_id")?,
+        reason: r.try_get("reason")?,
+        approved_by: r.try_get("approved_by")?,
+        used: r.try_get::<Option<i64>, _>("used_seq")?.is_some(),
+    })
+}
+
 /// [`Cases::custody_step_bodies`]: the condition repeats the partial index's exactly, so the
 /// database reads only the index's events.
 fn custody_steps_sql(dialect: Dialect) -> &'static str {
@@ -506,45 +529,22 @@ macro_rules! cases_sql {
             }
 
             async fn override_approval(&self, id: i64) -> Result<Option<OverrideApproval>, StoreError> {
-                let row = sqlx::query("SELECT case_id, facility_id, cell_id, reason, approved_by, used_seq FROM override_approvals WHERE id = $1")
+                let row = sqlx::query(&format!("{OVERRIDE_APPROVAL_SELECT} WHERE o.id = $1"))
                     .bind(id)
                     .fetch_optional(&self.pool)
                     .await?;
-                row.map(|r| {
-                    Ok(OverrideApproval {
-                        id,
-                        case_id: r.try_get("case_id")?,
-                        facility_id: r.try_get("facility_id")?,
-                        cell_id: r.try_get("cell_id")?,
-                        reason: r.try_get("reason")?,
-                        approved_by: r.try_get("approved_by")?,
-                        used: r.try_get::<Option<i64>, _>("used_seq")?.is_some(),
-                    })
-                })
-                .transpose()
+                row.as_ref().map(override_approval_from).transpose()
             }
 
             async fn unused_override_approvals(&self, agreement_id: &str) -> Result<Vec<OverrideApproval>, StoreError> {
-                let rows = sqlx::query(
-                    "SELECT o.id, o.case_id, o.facility_id, o.cell_id, o.reason, o.approved_by FROM override_approvals o \
-                     JOIN cases c ON c.id = o.case_id WHERE c.agreement_id = $1 AND o.used_seq IS NULL ORDER BY o.id",
-                )
+                let rows = sqlx::query(&format!(
+                    "{OVERRIDE_APPROVAL_SELECT} JOIN cases c ON c.id = o.case_id \
+                     WHERE c.agreement_id = $1 AND o.used_seq IS NULL ORDER BY o.id"
+                ))
                 .bind(agreement_id)
                 .fetch_all(&self.pool)
                 .await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok(OverrideApproval {
-                            id: r.try_get("id")?,
-                            case_id: r.try_get("case_id")?,
-                            facility_id: r.try_get("facility_id")?,
-                            cell_id: r.try_get("cell_id")?,
-                            reason: r.try_get("reason")?,
-                            approved_by: r.try_get("approved_by")?,
-                            used: false,
-                        })
-                    })
-                    .collect()
+                rows.iter().map(override_approval_from).collect()
             }
 
             async fn use_override_approval(&self, id: i64, case_id: i64, actor: &Actor) -> Result<(), StoreError> {
