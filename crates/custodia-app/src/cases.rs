@@ -467,7 +467,10 @@ impl App {
         };
         let person_id =
             self.store().person_id_of(agreement.sending_state.as_str(), sending_id).await?.ok_or_else(missing)?;
-        self.person_in_scope(who, person_id, None).await.map_err(|_| missing())?;
+        // Out of scope reads as not found; anything else (the database failing) stays what it is.
+        if let Err(e) = self.person_in_scope(who, person_id, None).await {
+            return Err(if matches!(e, AppError::NotFound(_)) { missing() } else { e });
+        }
         if self.store().person_agreements(person_id).await?.iter().any(|a| a == agreement.id.as_str()) {
             return Ok(());
         }
