@@ -107,6 +107,36 @@ const TAMPERINGS: &[Tampering] = &[
         invoice: false,
     },
     Tampering {
+        name: "a person's record digest replaced",
+        sqlite: &["UPDATE persons SET record_sha256 = zeroblob(32) WHERE id = 2"],
+        postgres: &["UPDATE persons SET record_sha256 = decode(repeat('00', 32), 'hex') WHERE id = 2"],
+        names: "table persons, row 2, column record_sha256",
+        invoice: false,
+    },
+    Tampering {
+        name: "a person taken out of the agreement",
+        sqlite: &["DELETE FROM person_agreements WHERE person_id = 2"],
+        postgres: &["DELETE FROM person_agreements WHERE person_id = 2"],
+        names: "table person_agreements, row 2 / xx-test, column (row)",
+        invoice: false,
+    },
+    Tampering {
+        // The persons table is compared beside the others (on SQLite, in a thread of its own): of
+        // two differences, the one in the replay's table order is named, whichever is found first.
+        name: "a cell and a person changed: the person named",
+        sqlite: &["UPDATE cells SET beds = 99 WHERE cell_id = 'A-1'", "UPDATE persons SET version = 7 WHERE id = 1"],
+        postgres: &["UPDATE cells SET beds = 99 WHERE cell_id = 'A-1'", "UPDATE persons SET version = 7 WHERE id = 1"],
+        names: "table persons, row 1, column version",
+        invoice: false,
+    },
+    Tampering {
+        name: "an agreement and a person changed: the agreement named",
+        sqlite: &["UPDATE agreements SET current_version = 5", "UPDATE persons SET version = 7 WHERE id = 1"],
+        postgres: &["UPDATE agreements SET current_version = 5", "UPDATE persons SET version = 7 WHERE id = 1"],
+        names: "table agreements, row xx-test, column current_version",
+        invoice: false,
+    },
+    Tampering {
         name: "a cell made 1,000 m²",
         sqlite: &["UPDATE cells SET area_m2 = '1000' WHERE cell_id = 'A-1'"],
         postgres: &["UPDATE cells SET area_m2 = '1000' WHERE cell_id = 'A-1'"],

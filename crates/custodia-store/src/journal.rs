@@ -8,7 +8,9 @@ use sqlx::Row;
 use crate::backend::{PostgresStore, SqliteStore, event_from_row, store_trait};
 use crate::bulk::Dialect;
 use crate::events::{StoredEvent, VerifyReport, verify_page};
-use crate::replay::{EVENTS_PAGE_SQL, EventRow, Expected, HEAD_TABLE, Replay, ReplayReport, TABLES, table_sql};
+use crate::replay::{
+    Col, EVENTS_PAGE_SQL, EventRow, Expected, HEAD_TABLE, Replay, ReplayReport, TABLES, TableSpec, table_sql,
+};
 use crate::{PAGE_EVENTS, StoreError};
 
 store_trait! {
@@ -304,30 +306,41 @@ fn read_only(path: &std::path::Path) -> Result<rusqlite::Connection, StoreError>
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_timeout(Duration::from_secs(10))?;
+    // Pages read through a memory map: a full scan without copying every page out of the kernel.
+    conn.pragma_update(None, "mmap_size", 1i64 << 40)?;
     Ok(conn)
 }
 
 /// The replay's comparison of every table with the stored rows, read with SQLite's C API in the
 /// read transaction the events were read in, row by row; the stored journal head's row.
-fn compare_tables(conn: &rusqlite::Connection, expected: &mut Expected) -> Result<Vec<Option<String>>, StoreError> {
+fn compare_tables(
+    conn: &rusqlite::Connection,
+    expected: &mut Expected,
+    only: impl Fn(&TableSpec) -> bool,
+) -> Result<Vec<Option<String>>, StoreError> {
     let mut head = Vec::new();
-    for table in TABLES {
-        let mut statement = conn.prepare(&table_sql(Dialect::Sqlite, table))?;
+    let mut scratch = String::new();
+    for table in TABLES.iter().filter(|t| only(t)) {
+        let mut statement = conn.prepare(&table_sql_native(table))?;
         let mut rows = statement.query([])?;
         let width = table.columns.len();
         if width > MAX_COLUMNS {
             return Err(StoreError::Inconsistent(format!("{}: more than {MAX_COLUMNS} columns", table.name)));
         }
+        let native = matches!(table.name, "persons" | "person_agreements");
         while let Some(row) = rows.next()? {
-            // The cells are borrowed from SQLite's row buffer, valid until the next row.
-            let mut all = [None; MAX_COLUMNS];
-            for (i, cell) in all.iter_mut().enumerate().take(width) {
-                *cell = row
-                    .get_ref(i)?
-                    .as_str_or_null()
-                    .map_err(|e| StoreError::Inconsistent(format!("{}: {e}", table.name)))?;
+            if native && expected.wants_more() {
+                // Millions of rows: first compared as read, written as text only if they differ.
+                let mut read = [rusqlite::types::ValueRef::Null; MAX_COLUMNS];
+                for (at, cell) in read.iter_mut().enumerate().take(width) {
+                    *cell = row.get_ref(at)?;
+                }
+                if expected.same_as_made(table, read.get(..width).unwrap_or_default()) {
+                    continue;
+                }
             }
-            let cells = all.get(..width).unwrap_or_default();
+            let mut all = [None; MAX_COLUMNS];
+            let cells = stored_cells(table, row, &mut scratch, &mut all)?;
             if table.name == HEAD_TABLE {
                 head = cells.iter().map(|c| c.map(str::to_owned)).collect();
             } else if expected.wants_more() {
@@ -341,6 +354,110 @@ fn compare_tables(conn: &rusqlite::Connection, expected: &mut Expected) -> Resul
         }
     }
     Ok(head)
+}
+
+/// The comparison of every table with the stored rows on two cores: the `persons` table (as many
+/// rows as the rest together) on a second connection, in a thread of its own, the other tables
+/// on `conn`; both connections read the same snapshot (see [`second_reader`]).
+fn compare_tables_beside(
+    conn: &rusqlite::Connection,
+    second: rusqlite::Connection,
+    expected: &mut Expected,
+) -> Result<Vec<Option<String>>, StoreError> {
+    const APART: &str = "persons";
+    let mut fork = expected.fork(&[APART]);
+    let (head, fork) = std::thread::scope(|scope| {
+        let apart = scope.spawn(move || compare_tables(&second, &mut fork, |t| t.name == APART).map(|_| fork));
+        let head = compare_tables(conn, expected, |t| t.name != APART);
+        let fork = apart.join().map_err(|_| StoreError::Inconsistent("the comparing thread panicked".into()));
+        (head, fork)
+    });
+    expected.absorb(fork??);
+    head
+}
+
+/// The journal head as a connection's snapshot sees it.
+fn snapshot_head(conn: &rusqlite::Connection) -> Result<(i64, String), StoreError> {
+    Ok(conn
+        .query_row("SELECT size, quote(frontier) FROM journal_head WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))?)
+}
+
+/// A second read-only connection whose read transaction sees what `head` (the first's) saw:
+/// every write to the register appends an event, so the same journal head is the same snapshot.
+/// `None` when a write came between the two (the comparison then runs on one connection).
+fn second_reader(path: &std::path::Path, head: &(i64, String)) -> Result<Option<rusqlite::Connection>, StoreError> {
+    let second = read_only(path)?;
+    second.execute_batch("BEGIN")?;
+    Ok((snapshot_head(&second)? == *head).then_some(second))
+}
+
+/// `SELECT` of a table's compared columns as stored, in key order: read natively and written as
+/// text by [`stored_cells`] (SQLite's `CAST` and `hex()` cost more than the rest of the read).
+fn table_sql_native(table: &TableSpec) -> String {
+    let names =
+        |columns: &[(&str, Col)]| columns.iter().map(|(n, _)| format!("\"{n}\"")).collect::<Vec<_>>().join(", ");
+    let keys = table.columns.get(..table.keys).unwrap_or_default();
+    format!("SELECT {} FROM {} ORDER BY {}", names(table.columns), table.name, names(keys))
+}
+
+/// A stored row's cells as the text [`table_sql`] would give for them — an integer in decimal
+/// (`CAST(n AS TEXT)`), a `Col::Blob` column's bytes in lowercase hex (`lower(hex(b))`), text as
+/// it is — borrowed from the row, or written into `scratch`.
+fn stored_cells<'a>(
+    table: &TableSpec,
+    row: &'a rusqlite::Row<'_>,
+    scratch: &'a mut String,
+    all: &'a mut [Option<&'a str>; MAX_COLUMNS],
+) -> Result<&'a [Option<&'a str>], StoreError> {
+    use rusqlite::types::ValueRef;
+    use std::fmt::Write;
+    enum Cell<'r> {
+        Null,
+        Row(&'r str),
+        Scratch(usize, usize),
+    }
+    let text = |bytes: &'a [u8]| {
+        std::str::from_utf8(bytes).map_err(|e| StoreError::Inconsistent(format!("{}: {e}", table.name)))
+    };
+    scratch.clear();
+    let mut read = [const { Cell::Null }; MAX_COLUMNS];
+    for (at, ((_, kind), cell)) in table.columns.iter().zip(read.iter_mut()).enumerate() {
+        let start = scratch.len();
+        *cell = match (row.get_ref(at)?, kind) {
+            (ValueRef::Null, _) => Cell::Null,
+            (ValueRef::Integer(n), _) => {
+                let _ = write!(scratch, "{n}");
+                Cell::Scratch(start, scratch.len())
+            }
+            (ValueRef::Real(f), _) => {
+                let _ = write!(scratch, "{f:?}");
+                Cell::Scratch(start, scratch.len())
+            }
+            (ValueRef::Blob(bytes) | ValueRef::Text(bytes), Col::Blob) => {
+                hex_lower_into(bytes, scratch);
+                Cell::Scratch(start, scratch.len())
+            }
+            (ValueRef::Blob(bytes) | ValueRef::Text(bytes), _) => Cell::Row(text(bytes)?),
+        };
+    }
+    let scratch: &'a str = scratch;
+    for (out, cell) in all.iter_mut().zip(&read).take(table.columns.len()) {
+        *out = match *cell {
+            Cell::Null => None,
+            Cell::Row(text) => Some(text),
+            Cell::Scratch(from, to) => scratch.get(from..to),
+        };
+    }
+    Ok(all.get(..table.columns.len()).unwrap_or_default())
+}
+
+/// Lowercase hex of `bytes`, appended to `out` (as SQLite's `lower(hex())` writes it).
+fn hex_lower_into(bytes: &[u8], out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(char::from(HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0')));
+        out.push(char::from(HEX.get(usize::from(b & 15)).copied().unwrap_or(b'0')));
+    }
 }
 
 /// The most columns a replayed table has (the stored row is read into an array of this size).
@@ -505,8 +622,10 @@ fn scan_sqlite_journal(path: &std::path::Path, replay: bool) -> Result<(Scan, Op
     let conn = read_only(path)?;
     // One read transaction: the head, the events and the tables come from the same snapshot.
     conn.execute_batch("BEGIN")?;
-    let size = u64::try_from(conn.query_row("SELECT size FROM journal_head WHERE id = 1", [], |r| r.get::<_, i64>(0))?)
-        .map_err(|_| StoreError::Inconsistent("negative journal size".into()))?;
+    let head = snapshot_head(&conn)?;
+    let size = u64::try_from(head.0).map_err(|_| StoreError::Inconsistent("negative journal size".into()))?;
+    // With the replay, the tables are compared on two connections in this same snapshot.
+    let second = if replay { second_reader(path, &head)? } else { None };
     let (spare_tx, spare_rx) = channel::<FilePage>();
     let (tree_tx, tree_rx) = sync_channel(2);
     let hasher = {
@@ -544,7 +663,10 @@ fn scan_sqlite_journal(path: &std::path::Path, replay: bool) -> Result<(Scan, Op
     let replayed = match replay {
         Some(replay) => {
             let mut expected = replay.finish();
-            let head = compare_tables(&conn, &mut expected)?;
+            let head = match second {
+                Some(second) => compare_tables_beside(&conn, second, &mut expected)?,
+                None => compare_tables(&conn, &mut expected, |_| true)?,
+            };
             Some((expected, head))
         }
         None => None,

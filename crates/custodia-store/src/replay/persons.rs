@@ -53,7 +53,6 @@ struct Person {
     version: i64,
     seq: u64,
     order: u64,
-    seen: bool,
 }
 
 /// A `person_agreements` row as the journal made it.
@@ -62,7 +61,6 @@ struct Link {
     agreement: u32,
     seq: u64,
     order: u64,
-    seen: bool,
 }
 
 /// Everything the journal says about one person id. Nearly every person has one agreement, kept
@@ -82,6 +80,46 @@ impl Slot {
         self.first.iter_mut().chain(&mut self.more)
     }
 }
+
+/// The rows of one table that stored rows matched, kept apart from [`Persons`] so that the two
+/// tables can be compared at once (by two threads) against the same expected rows.
+#[derive(Debug, Default)]
+pub(super) struct Seen {
+    /// One bit per id of the dense vector: its person, or its first link.
+    dense: Vec<u64>,
+    /// Any other row: (id, interned agreement; `u32::MAX` for a person row).
+    other: std::collections::HashSet<(i64, u32), foldhash::fast::RandomState>,
+    count: usize,
+}
+
+impl Seen {
+    /// Marks a row; false when it was marked before.
+    fn mark(&mut self, id: i64, agreement: u32, dense: Option<usize>) -> bool {
+        let new = match dense {
+            Some(at) => {
+                if self.dense.len() <= at / 64 {
+                    self.dense.resize(at / 64 + 1, 0);
+                }
+                let word = self.dense.get_mut(at / 64);
+                let bit = 1u64 << (at % 64);
+                word.is_some_and(|w| std::mem::replace(w, *w | bit) & bit == 0)
+            }
+            None => self.other.insert((id, agreement)),
+        };
+        self.count += usize::from(new);
+        new
+    }
+
+    fn has(&self, id: i64, agreement: u32, dense: Option<usize>) -> bool {
+        match dense {
+            Some(at) => self.dense.get(at / 64).is_some_and(|w| w & (1 << (at % 64)) != 0),
+            None => self.other.contains(&(id, agreement)),
+        }
+    }
+}
+
+/// A person row's mark in [`Seen`].
+const PERSON_ROW: u32 = u32::MAX;
 
 /// A stored row compared with the journal's.
 pub(super) enum Check {
@@ -103,10 +141,9 @@ pub(super) struct Persons {
     names: Names,
     /// The sending ids, one after another.
     text: String,
-    /// Rows made and rows a stored row matched, `persons` then `person_agreements`: when every
-    /// row was matched, none is missing.
+    /// Rows made, `persons` then `person_agreements`: when a table's [`Seen`] counts as many,
+    /// none is missing.
     made: [usize; 2],
-    seen: [usize; 2],
 }
 
 impl Persons {
@@ -114,13 +151,6 @@ impl Persons {
         match usize::try_from(id).ok().and_then(|at| self.dense.get(at)) {
             Some(slot) => Some(slot),
             None => self.sparse.get(&id),
-        }
-    }
-
-    fn slot_mut(&mut self, id: i64) -> Option<&mut Slot> {
-        match usize::try_from(id) {
-            Ok(at) if at < self.dense.len() => self.dense.get_mut(at),
-            _ => self.sparse.get_mut(&id),
         }
     }
 
@@ -176,8 +206,7 @@ impl Persons {
         let slot = self.slot_or_new(id)?;
         let order = slot.person.as_ref().map_or(order, |p| p.order);
         let new = usize::from(slot.person.is_none());
-        slot.person =
-            Some(Person { sending_state: state, sending_id, record_sha256, version, seq, order, seen: false });
+        slot.person = Some(Person { sending_state: state, sending_id, record_sha256, version, seq, order });
         self.made[0] += new;
         Ok(())
     }
@@ -190,7 +219,7 @@ impl Persons {
             link.seq = seq;
             return Ok(());
         }
-        let link = Link { agreement, seq, order, seen: false };
+        let link = Link { agreement, seq, order };
         match slot.first {
             None => slot.first = Some(link),
             Some(_) => slot.more.push(link),
@@ -199,14 +228,51 @@ impl Persons {
         Ok(())
     }
 
-    /// A stored `persons` row (its columns as text in `TABLES` order), marked as seen.
-    pub(super) fn check_person(&mut self, found: &[Option<&str>]) -> Check {
+    /// Where `id`'s slot is in the dense vector, if there.
+    fn dense_at(&self, id: i64) -> Option<usize> {
+        usize::try_from(id).ok().filter(|&at| at < self.dense.len())
+    }
+
+    /// A stored `persons` row read natively (its columns in `TABLES` order) that is exactly the
+    /// journal's, marked in `seen`; false for any other (which [`Persons::check_person`] then
+    /// names).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn same_person(
+        &self,
+        id: i64,
+        sending_state: &[u8],
+        sending_id: &[u8],
+        record_sha256: &[u8],
+        version: i64,
+        last_event_seq: i64,
+        seen: &mut Seen,
+    ) -> bool {
+        let Some(person) = self.slot(id).and_then(|s| s.person.as_ref()) else { return false };
+        let same = self.names.name(person.sending_state).as_bytes() == sending_state
+            && self.text.as_bytes().get(person.sending_id.0..person.sending_id.1) == Some(sending_id)
+            && person.record_sha256 == record_sha256
+            && person.version == version
+            && seq_i64(person.seq) == last_event_seq;
+        same && seen.mark(id, PERSON_ROW, self.dense_at(id))
+    }
+
+    /// A stored `person_agreements` row read natively that the journal made, marked in `seen`;
+    /// false for any other.
+    pub(super) fn same_link(&self, id: i64, agreement: &[u8], seen: &mut Seen) -> bool {
+        let Some(agreement) = std::str::from_utf8(agreement).ok().and_then(|a| self.names.find(a)) else {
+            return false;
+        };
+        let place = self.slot(id).and_then(|slot| Self::link_place(slot, agreement, self.dense_at(id)));
+        place.is_some_and(|place| seen.mark(id, agreement, place))
+    }
+
+    /// A stored `persons` row (its columns as text in `TABLES` order), marked in `seen`.
+    pub(super) fn check_person(&self, found: &[Option<&str>], seen: &mut Seen) -> Check {
         let Some(id) = key_id(found.first().copied().flatten()) else { return Check::NoRow };
-        let Some(slot) = self.slot_mut(id) else { return Check::NoRow };
-        let Some(person) = slot.person.as_mut().filter(|p| !p.seen) else { return Check::NoRow };
-        person.seen = true;
-        let person = *person;
-        self.seen[0] += 1;
+        let Some(person) = self.slot(id).and_then(|s| s.person.as_ref()) else { return Check::NoRow };
+        if !seen.mark(id, PERSON_ROW, self.dense_at(id)) {
+            return Check::NoRow;
+        }
         let sending_id = self.text.get(person.sending_id.0..person.sending_id.1).unwrap_or_default();
         let state = self.names.name(person.sending_state);
         let mut digest = [0u8; 64];
@@ -233,27 +299,30 @@ impl Persons {
         })
     }
 
-    /// A stored `person_agreements` row (both its columns are its key), marked as seen.
-    pub(super) fn check_link(&mut self, found: &[Option<&str>]) -> Check {
+    /// A stored `person_agreements` row (both its columns are its key), marked in `seen`.
+    pub(super) fn check_link(&self, found: &[Option<&str>], seen: &mut Seen) -> Check {
         let Some(id) = key_id(found.first().copied().flatten()) else { return Check::NoRow };
         let Some(agreement) = found.get(1).copied().flatten().and_then(|a| self.names.find(a)) else {
             return Check::NoRow;
         };
-        let link = self.slot_mut(id).and_then(|s| s.links_mut().find(|l| l.agreement == agreement && !l.seen));
-        match link {
-            Some(link) => {
-                link.seen = true;
-                self.seen[1] += 1;
-                Check::Same
-            }
-            None => Check::NoRow,
+        let Some(slot) = self.slot(id) else { return Check::NoRow };
+        let Some(place) = Self::link_place(slot, agreement, self.dense_at(id)) else { return Check::NoRow };
+        if seen.mark(id, agreement, place) { Check::Same } else { Check::NoRow }
+    }
+
+    /// Where a link of `slot` is marked in [`Seen`]: `Some(Some(at))` for the first link of a
+    /// dense slot, `Some(None)` for any other link; `None` when the slot has no such link.
+    fn link_place(slot: &Slot, agreement: u32, dense: Option<usize>) -> Option<Option<usize>> {
+        match slot.first {
+            Some(first) if first.agreement == agreement => Some(dense),
+            _ => slot.more.iter().any(|l| l.agreement == agreement).then_some(None),
         }
     }
 
     /// The key and the event of the first-made row of `table` that no stored row matched.
-    pub(super) fn first_missing(&self, table: &str) -> Option<(String, u64)> {
+    pub(super) fn first_missing(&self, table: &str, seen: &Seen) -> Option<(String, u64)> {
         let at = usize::from(table != PERSONS);
-        if self.made.get(at) == self.seen.get(at) {
+        if self.made.get(at) == Some(&seen.count) {
             return None;
         }
         let slots = self.dense.iter().enumerate().filter_map(|(id, s)| Some((i64::try_from(id).ok()?, s)));
@@ -265,17 +334,21 @@ impl Persons {
             }
         };
         for (id, slot) in slots {
+            let dense = self.dense_at(id);
             if table == PERSONS {
-                if let Some(p) = slot.person.as_ref().filter(|p| !p.seen) {
+                if let Some(p) = slot.person.as_ref().filter(|_| !seen.has(id, PERSON_ROW, dense)) {
                     consider(p.order, &|| id.to_string(), p.seq);
                 }
             } else {
-                for l in slot.links().filter(|l| !l.seen) {
-                    consider(
-                        l.order,
-                        &|| format!("{id}{}{}", super::KEY_SEPARATOR, self.names.name(l.agreement)),
-                        l.seq,
-                    );
+                for l in slot.links() {
+                    let place = Self::link_place(slot, l.agreement, dense).flatten();
+                    if !seen.has(id, l.agreement, place) {
+                        consider(
+                            l.order,
+                            &|| format!("{id}{}{}", super::KEY_SEPARATOR, self.names.name(l.agreement)),
+                            l.seq,
+                        );
+                    }
                 }
             }
         }
@@ -322,9 +395,9 @@ mod tests {
         ]
     }
 
-    fn check(persons: &mut Persons, row: &[Option<String>]) -> Check {
+    fn check(persons: &Persons, seen: &mut Seen, row: &[Option<String>]) -> Check {
         let row: Vec<Option<&str>> = row.iter().map(Option::as_deref).collect();
-        persons.check_person(&row)
+        persons.check_person(&row, seen)
     }
 
     #[test]
@@ -339,20 +412,30 @@ mod tests {
         persons.put_person(70_000, None, "P70000", [8; 32], 2, 100, 100).unwrap();
         assert!(persons.dense.len() < 200_000, "far ids stay out of the vector: {}", persons.dense.len());
         assert!(persons.sparse.contains_key(&(1 << 40)) && persons.sparse.contains_key(&-3));
-        assert_eq!(persons.first_missing(PERSONS), Some(("5".into(), 1)));
+        let (mut people, mut links) = (Seen::default(), Seen::default());
+        assert_eq!(persons.first_missing(PERSONS, &people), Some(("5".into(), 1)));
         for id in ids {
             let row = stored(id, &persons);
-            assert!(matches!(check(&mut persons, &row), Check::Same), "{id}");
-            assert!(matches!(check(&mut persons, &row), Check::NoRow), "{id} twice");
+            assert!(matches!(check(&persons, &mut people, &row), Check::Same), "{id}");
+            assert!(matches!(check(&persons, &mut people, &row), Check::NoRow), "{id} twice");
         }
-        assert_eq!(persons.first_missing(PERSONS), None);
-        assert_eq!(persons.first_missing(PERSON_AGREEMENTS), Some(("5 / a".into(), 1)));
+        assert_eq!(persons.first_missing(PERSONS, &people), None);
+        assert_eq!(persons.first_missing(PERSON_AGREEMENTS, &links), Some(("5 / a".into(), 1)));
         fn link<'a>(id: &'a str, a: &'a str) -> [Option<&'a str>; 2] {
             [Some(id), Some(a)]
         }
-        assert!(matches!(persons.check_link(&link("-3", "a")), Check::Same));
-        assert!(matches!(persons.check_link(&link("-3", "b")), Check::NoRow));
-        assert!(matches!(persons.check_link(&link("+5", "a")), Check::NoRow), "only the form CAST writes");
+        assert!(matches!(persons.check_link(&link("-3", "a"), &mut links), Check::Same));
+        assert!(matches!(persons.check_link(&link("-3", "b"), &mut links), Check::NoRow));
+        assert!(matches!(persons.check_link(&link("+5", "a"), &mut links), Check::NoRow), "only the form CAST writes");
+        // A second agreement's link is kept apart from the first's, and found once.
+        persons.put_link(70_000, "b", 101, 101).unwrap();
+        assert!(matches!(persons.check_link(&link("70000", "b"), &mut links), Check::Same));
+        assert!(matches!(persons.check_link(&link("70000", "b"), &mut links), Check::NoRow));
+        assert_eq!(persons.first_missing(PERSON_AGREEMENTS, &links), Some(("5 / a".into(), 1)));
+        for id in ids.iter().filter(|&&id| id != -3) {
+            assert!(matches!(persons.check_link(&link(&id.to_string(), "a"), &mut links), Check::Same), "{id}");
+        }
+        assert_eq!(persons.first_missing(PERSON_AGREEMENTS, &links), None);
     }
 
     #[test]
@@ -361,7 +444,7 @@ mod tests {
         persons.put_person(1, Some("US"), "P1", [1; 32], 3, 9, 1).unwrap();
         let mut row = stored(1, &persons);
         row[4] = Some("4".into());
-        let Check::Differs(entry) = check(&mut persons, &row) else { panic!("a different version") };
+        let Check::Differs(entry) = check(&persons, &mut Seen::default(), &row) else { panic!("a different version") };
         assert_eq!(entry.cells[4], V::Int(3));
         assert_eq!(entry.cells[2], V::text("P1"));
         assert_eq!((entry.seq, entry.order), (9, 1));
