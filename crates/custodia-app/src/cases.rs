@@ -126,8 +126,18 @@ pub enum CaseAction {
         /// The lifting decision's reference.
         decision_reference: String,
     },
-    /// A second legal officer confirms the lifting.
+    /// A second legal officer confirms the lifting, or the decision of a challenge.
     ConfirmLift(String),
+    /// A legal officer decides the person's challenge (docs/rights.md#challenges) with written
+    /// reasons; a second confirms it with `ConfirmLift`.
+    DecideChallenge {
+        /// The challenge's reference.
+        reference: String,
+        /// `upheld` (the transfer does not go ahead) or `dismissed`.
+        outcome: String,
+        /// The written reasons.
+        reasons: String,
+    },
 }
 
 impl CaseAction {
@@ -153,6 +163,7 @@ impl CaseAction {
             Self::PlaceHold(_) => "place_hold",
             Self::LiftHold { .. } => "lift_hold",
             Self::ConfirmLift(_) => "confirm_lift",
+            Self::DecideChallenge { .. } => "decide_challenge",
         }
     }
 
@@ -172,7 +183,8 @@ impl CaseAction {
             | Self::ConfirmReview
             | Self::PlaceHold(_)
             | Self::LiftHold { .. }
-            | Self::ConfirmLift(_) => C::LegalCaseStep,
+            | Self::ConfirmLift(_)
+            | Self::DecideChallenge { .. } => C::LegalCaseStep,
             Self::Admit { .. }
             | Self::Move(_)
             | Self::Return
@@ -259,6 +271,8 @@ pub struct HoldRecord {
     pub lifting_by: Option<String>,
     /// The second legal officer who confirmed the lifting (none while it stands).
     pub lifted_by: Option<String>,
+    /// A challenge's decision, once a legal officer gave it: `upheld` or `dismissed`.
+    pub decision: Option<&'static str>,
 }
 
 impl HoldRecord {
@@ -336,6 +350,11 @@ pub fn holds_of(case: &custodia_store::cases::CaseRow) -> Vec<HoldRecord> {
             lifting_reference: h.lifting.as_ref().map(|l| l.decision_reference.clone()),
             lifting_by: h.lifting.as_ref().map(|l| l.by.clone()),
             lifted_by: h.lifting.as_ref().and_then(|l| l.confirmed_by.clone()),
+            decision: h
+                .lifting
+                .as_ref()
+                .filter(|_| h.order == HoldOrder::Challenge)
+                .map(|l| if l.upheld { "upheld" } else { "dismissed" }),
         })
         .collect()
 }
@@ -639,8 +658,9 @@ impl App {
             CaseAction::PlaceHold(h) => plain(Command::PlaceHold {
                 authority: required_text("authority", &h.authority, MAX_SHORT_TEXT_BYTES)?,
                 reference: required_text("reference", &h.reference, MAX_SHORT_TEXT_BYTES)?,
-                order: HoldOrder::parse(&h.order)
-                    .ok_or_else(|| AppError::invalid("order", crate::fields::is_not(&h.order, &["stop", "return"])))?,
+                order: HoldOrder::parse(&h.order).ok_or_else(|| {
+                    AppError::invalid("order", crate::fields::is_not(&h.order, &["stop", "return", "challenge"]))
+                })?,
             }),
             CaseAction::LiftHold { reference, decision_reference } => plain(Command::LiftHold {
                 reference: required_text("reference", &reference, MAX_SHORT_TEXT_BYTES)?,
@@ -649,6 +669,20 @@ impl App {
             CaseAction::ConfirmLift(reference) => {
                 plain(Command::ConfirmLift { reference: required_text("reference", &reference, MAX_SHORT_TEXT_BYTES)? })
             }
+            CaseAction::DecideChallenge { reference, outcome, reasons } => plain(Command::DecideChallenge {
+                reference: required_text("reference", &reference, MAX_SHORT_TEXT_BYTES)?,
+                upheld: match outcome.as_str() {
+                    "upheld" => true,
+                    "dismissed" => false,
+                    other => {
+                        return Err(AppError::invalid(
+                            "outcome",
+                            crate::fields::is_not(other, &["upheld", "dismissed"]),
+                        ));
+                    }
+                },
+                reasons: required_text("reasons", &reasons, MAX_NOTE_BYTES)?,
+            }),
         }
     }
 

@@ -79,6 +79,18 @@ pub(crate) enum OrderArg {
     Stop,
     /// As stop, and the person must be brought back (turn back, schedule the return).
     Return,
+    /// The person's challenge of the screening decision or the transfer, before departure: as
+    /// stop until two legal officers decide it (`decide-challenge`, `confirm-lift`).
+    Challenge,
+}
+
+/// How a challenge is decided.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum OutcomeArg {
+    /// The transfer does not go ahead: once confirmed, the case is withdrawn.
+    Upheld,
+    /// The transfer may go ahead once confirmed.
+    Dismissed,
 }
 
 /// A state on the command line.
@@ -282,8 +294,27 @@ pub(crate) enum CaseCommand {
         #[command(flatten)]
         register: RegisterArgs,
     },
-    /// Confirm the lifting of a hold (a second legal officer).
+    /// Confirm the lifting of a hold, or the decision of a challenge (a second legal officer).
     ConfirmLift(HoldArgs),
+    /// Decide the person's challenge with written reasons; it stands until a second legal
+    /// officer confirms with `confirm-lift` (docs/rights.md#challenges).
+    DecideChallenge {
+        /// The case id.
+        id: i64,
+        /// Reference of the challenge.
+        #[arg(long, value_name = "REF")]
+        reference: String,
+        /// Upheld or dismissed.
+        #[arg(long, value_enum)]
+        outcome: OutcomeArg,
+        /// The decision's written reasons.
+        #[arg(long, value_name = "TEXT")]
+        reasons: String,
+        #[command(flatten)]
+        why: Why,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
 }
 
 /// A release or removal: where the person goes.
@@ -467,6 +498,7 @@ pub(crate) fn run(command: &CaseCommand) -> CmdResult {
             let order = match order {
                 OrderArg::Stop => "stop",
                 OrderArg::Return => "return",
+                OrderArg::Challenge => "challenge",
             };
             let hold =
                 HoldRequest { authority: authority.clone(), reference: reference.clone(), order: order.to_owned() };
@@ -477,5 +509,17 @@ pub(crate) fn run(command: &CaseCommand) -> CmdResult {
             run_request(register, why, *id, action)
         }
         C::ConfirmLift(h) => run_request(&h.register, &h.why, h.id, CaseAction::ConfirmLift(h.reference.clone())),
+        C::DecideChallenge { id, reference, outcome, reasons, why, register } => {
+            let outcome = match outcome {
+                OutcomeArg::Upheld => "upheld",
+                OutcomeArg::Dismissed => "dismissed",
+            };
+            let action = CaseAction::DecideChallenge {
+                reference: reference.clone(),
+                outcome: outcome.to_owned(),
+                reasons: reasons.clone(),
+            };
+            run_request(register, why, *id, action)
+        }
     }
 }

@@ -397,3 +397,89 @@ fn safeguard_a_death_is_recorded_with_its_incident() {
         assert!(shown.contains("deceased"), "{db}: {shown}");
     }
 }
+
+fn refs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
+/// Issue 15, bullet 5: the person contests the transfer before departure. The challenge blocks
+/// the departure (`CHALLENGE_PENDING`, nothing written) until one legal officer decides it with
+/// written reasons and a second confirms; dismissed, the flight leaves; upheld, the case is
+/// withdrawn. After departure a challenge is refused.
+#[test]
+fn safeguard_a_challenge_blocks_departure_until_two_legal_officers_decide_it() {
+    for r in registers("safeguard-challenge", &[venezuelan("V1"), venezuelan("V2")]) {
+        let scheduled = |person: &str| {
+            let id = propose(&r, person, "2025-06-01");
+            step(&r, &["case", "screen", &id, "--reason", "SCREENING"], "2025-06-01");
+            step(&r, &["case", "approve", &id, "--state", "sending", "--reason", "AGREED"], "2025-06-02");
+            step(&r, &["case", "approve", &id, "--state", "receiving", "--reason", "AGREED"], "2025-06-02");
+            step(&r, &["case", "schedule", &id, "--reason", "BOOKED"], "2025-06-03");
+            id
+        };
+        let challenge = |id: &str, reference: &str| {
+            r.ok(&[
+                "case",
+                "place-hold",
+                id,
+                "--authority",
+                "the person, by counsel",
+                "--reference",
+                reference,
+                "--order",
+                "challenge",
+                "--reason",
+                "CHALLENGE_FILED",
+                "--actor",
+                "dana",
+            ])
+        };
+        let decide = |id: &str, reference: &str, outcome: &str, who: &str| -> Vec<String> {
+            ["case", "decide-challenge", id, "--reference", reference, "--outcome", outcome]
+                .into_iter()
+                .chain(["--reasons", "written reasons on the file", "--reason", "CHALLENGE_DECIDED", "--actor", who])
+                .map(str::to_owned)
+                .collect()
+        };
+        let confirm = |id: &str, reference: &str, who: &str| -> Vec<String> {
+            ["case", "confirm-lift", id, "--reference", reference, "--reason", "CHALLENGE_DECIDED", "--actor", who]
+                .map(str::to_owned)
+                .to_vec()
+        };
+
+        let first = scheduled("V1");
+        challenge(&first, "CH-1");
+        let when = at("2025-06-04");
+        let depart = ["case", "depart", first.as_str(), "--reason", "LEFT", "--occurred-at", when.as_str()];
+        let message = refused(&r, &depart, "CHALLENGE_PENDING");
+        assert!(message.contains("CH-1"), "{message}");
+        r.ok(&refs(&decide(&first, "CH-1", "dismissed", "dana")));
+        refused(&r, &depart, "CHALLENGE_PENDING");
+        refused(&r, &refs(&confirm(&first, "CH-1", "dana")), "SAME_APPROVER");
+        r.ok(&refs(&confirm(&first, "CH-1", "eli")));
+        let left = r.ok(&depart);
+        assert!(left.contains("depart → in_transit"), "{left}");
+        let late = [
+            "case",
+            "place-hold",
+            first.as_str(),
+            "--authority",
+            "the person",
+            "--reference",
+            "CH-2",
+            "--order",
+            "challenge",
+            "--reason",
+            "CHALLENGE_FILED",
+        ];
+        refused(&r, &late, "INVALID_TRANSITION");
+
+        let second = scheduled("V2");
+        challenge(&second, "CH-3");
+        r.ok(&refs(&decide(&second, "CH-3", "upheld", "eli")));
+        let withdrawn = r.ok(&refs(&confirm(&second, "CH-3", "dana")));
+        assert!(withdrawn.contains("withdrawn"), "{withdrawn}");
+        let shown = r.ok(&["case", "show", &second]);
+        assert!(shown.contains("withdrawn"), "{shown}");
+    }
+}

@@ -32,6 +32,14 @@ pub enum Refusal {
         /// The references of the standing holds.
         holds: Vec<String>,
     },
+    /// The person's challenge of the transfer is not decided (docs/rights.md#challenges): it
+    /// blocks like a hold, until two legal officers decide it.
+    ChallengePending {
+        /// What was asked.
+        step: &'static str,
+        /// The references of the pending challenges.
+        challenges: Vec<String>,
+    },
     /// Both states have not approved yet.
     NotApproved {
         /// The states whose approval is missing (`sending`, `receiving`).
@@ -142,6 +150,7 @@ impl Refusal {
         match self {
             Self::InvalidTransition { .. } => "INVALID_TRANSITION",
             Self::OnHold { .. } => "ON_HOLD",
+            Self::ChallengePending { .. } => "CHALLENGE_PENDING",
             Self::NotApproved { .. } => "NOT_APPROVED",
             Self::SameApprover { .. } => "SAME_APPROVER",
             Self::NotEligible { .. } => "NOT_ELIGIBLE",
@@ -167,6 +176,11 @@ impl Refusal {
             Self::OnHold { step, holds } => {
                 write!(f, "a legal hold stands ({}); {step} waits until it is lifted", holds.join(", "))
             }
+            Self::ChallengePending { step, challenges } => write!(
+                f,
+                "the person's challenge ({}) is not decided; {step} waits until two legal officers decide it",
+                challenges.join(", ")
+            ),
             Self::NotApproved { missing } => {
                 write!(f, "admission needs both states' approvals; missing: {}", missing.join(", "))
             }
@@ -387,35 +401,45 @@ pub fn check_placement(placement: &Placement) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// What a court order demands (docs/lifecycle.md#court-orders).
+/// What a court order demands (docs/lifecycle.md#court-orders), or the person's own challenge
+/// (docs/rights.md#challenges).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum HoldOrder {
     /// No scheduling, departure or admission.
     Stop,
     /// As `stop`, and the person must be brought back (turn back, schedule the return, return).
     Return,
+    /// The person contests the screening decision or the transfer, before departure: as `stop`
+    /// until two legal officers decide it (`decide_challenge`, `confirm_lift`); upheld, the case is
+    /// withdrawn.
+    Challenge,
 }
 
 impl HoldOrder {
-    /// `stop` or `return`.
+    /// `stop`, `return` or `challenge`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Stop => "stop",
             Self::Return => "return",
+            Self::Challenge => "challenge",
         }
     }
 
-    /// The order named `stop` or `return`.
+    /// The order named `stop`, `return` or `challenge`.
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Stop, Self::Return].into_iter().find(|o| o.as_str() == text)
+        [Self::Stop, Self::Return, Self::Challenge].into_iter().find(|o| o.as_str() == text)
     }
 }
 
-/// The lifting of a hold: one legal officer cites the lifting decision, a second confirms.
+/// The lifting of a hold: one legal officer cites the lifting decision, a second confirms. For a
+/// challenge, the decision's written reasons and whether it is upheld.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Lifting {
-    /// The lifting decision's reference.
+    /// The lifting decision's reference (a challenge: the decision's written reasons).
     pub decision_reference: String,
+    /// A challenge decided in the person's favour: confirmed, the case is withdrawn. Always false
+    /// for a court order.
+    pub upheld: bool,
     /// The legal officer who asked to lift it.
     pub by: String,
     /// The second legal officer who confirmed; the hold stands until then.
@@ -552,10 +576,20 @@ pub enum Command {
         /// The lifting decision's reference.
         decision_reference: String,
     },
-    /// Confirm the lifting of a hold (a second legal officer).
+    /// Confirm the lifting of a hold or the decision of a challenge (a second legal officer).
     ConfirmLift {
         /// The hold's reference.
         reference: String,
+    },
+    /// Decide the person's challenge with written reasons (docs/rights.md#challenges); it stands
+    /// until a second legal officer confirms.
+    DecideChallenge {
+        /// The challenge's reference.
+        reference: String,
+        /// Upheld (the transfer does not go ahead) or dismissed (it may).
+        upheld: bool,
+        /// The written reasons.
+        reasons: String,
     },
 }
 
@@ -667,7 +701,19 @@ impl Case {
 
     fn transition(&self, action: Action) -> Result<CaseState, Refusal> {
         next_state(self.state, action, self.on_hold()).map_err(|refusal| match Refusal::from(refusal) {
-            Refusal::OnHold { step, .. } => Refusal::OnHold { step, holds: self.standing_holds() },
+            Refusal::OnHold { step, .. } => {
+                let challenges: Vec<String> = self
+                    .holds
+                    .iter()
+                    .filter(|h| h.stands() && h.order == HoldOrder::Challenge)
+                    .map(|h| h.reference.clone())
+                    .collect();
+                if challenges.is_empty() {
+                    Refusal::OnHold { step, holds: self.standing_holds() }
+                } else {
+                    Refusal::ChallengePending { step, challenges }
+                }
+            }
             other => other,
         })
     }
@@ -818,6 +864,15 @@ impl Case {
                 if self.state.is_final() {
                     return Err(self.invalid("place_hold", "a case that has not ended"));
                 }
+                let departed = !matches!(
+                    self.state,
+                    CaseState::Proposed | CaseState::Screened | CaseState::Approved | CaseState::Scheduled
+                );
+                if *order == HoldOrder::Challenge && departed {
+                    return Err(
+                        self.invalid("place_hold", "a case not yet departed (a challenge comes before departure)")
+                    );
+                }
                 if reference.trim().is_empty() {
                     return Err(Refusal::NoReason { what: "the hold's reference" });
                 }
@@ -837,13 +892,31 @@ impl Case {
                 if decision_reference.trim().is_empty() {
                     return Err(Refusal::NoReason { what: "the lifting decision's reference" });
                 }
+                // A challenge is decided, with reasons, not lifted (`DecideChallenge`).
                 let hold = next
                     .holds
                     .iter_mut()
-                    .find(|h| &h.reference == reference && h.lifting.is_none())
+                    .find(|h| &h.reference == reference && h.lifting.is_none() && h.order != HoldOrder::Challenge)
                     .ok_or_else(|| Refusal::UnknownHold { reference: reference.clone() })?;
                 hold.lifting = Some(Lifting {
                     decision_reference: decision_reference.clone(),
+                    upheld: false,
+                    by: actor.user.clone(),
+                    confirmed_by: None,
+                });
+            }
+            Command::DecideChallenge { reference, upheld, reasons } => {
+                if reasons.trim().is_empty() {
+                    return Err(Refusal::NoReason { what: "the decision's written reasons" });
+                }
+                let challenge = next
+                    .holds
+                    .iter_mut()
+                    .find(|h| &h.reference == reference && h.lifting.is_none() && h.order == HoldOrder::Challenge)
+                    .ok_or_else(|| Refusal::UnknownHold { reference: reference.clone() })?;
+                challenge.lifting = Some(Lifting {
+                    decision_reference: reasons.clone(),
+                    upheld: *upheld,
                     by: actor.user.clone(),
                     confirmed_by: None,
                 });
@@ -859,6 +932,10 @@ impl Case {
                     return Err(Refusal::SameApprover { user: actor.user.clone(), gave: "the lifting of the hold" });
                 }
                 lifting.confirmed_by = Some(actor.user.clone());
+                // An upheld challenge, confirmed: the transfer does not go ahead.
+                if lifting.upheld {
+                    next.state = self.transition(Action::Withdraw)?;
+                }
             }
         }
         Ok(next)
@@ -1375,6 +1452,57 @@ mod tests {
         assert_eq!(code(step(&lifted, confirm, "legal-3", &p)), Err("UNKNOWN_HOLD"));
     }
 
+    /// Issue 15: the person contests the transfer before departure. The challenge blocks the
+    /// departure (CHALLENGE_PENDING) until one legal officer decides it with written reasons and
+    /// a second confirms; dismissed, the transfer goes on; upheld, the case is withdrawn.
+    #[test]
+    fn a_challenge_blocks_departure_until_two_legal_officers_decide_it() {
+        let p = venezuelan();
+        let mut scheduled = Case::new();
+        for (command, user) in [
+            (Command::Screen, "screener"),
+            (Command::Approve { state: Party::Sending }, "us-officer"),
+            (Command::Approve { state: Party::Receiving }, "sv-officer"),
+            (Command::Schedule, "us-officer"),
+        ] {
+            scheduled = step(&scheduled, command, user, &p).unwrap();
+        }
+        let challenge = |reference: &str| Command::PlaceHold {
+            authority: "the person, by counsel".into(),
+            reference: reference.into(),
+            order: HoldOrder::Challenge,
+        };
+        let challenged = step(&scheduled, challenge("CH-1"), "legal-1", &p).unwrap();
+        let refused = step(&challenged, Command::Depart, "us-officer", &p).unwrap_err();
+        assert_eq!(refused, Refusal::ChallengePending { step: "depart", challenges: vec!["CH-1".into()] });
+        // A court order's lifting does not decide a challenge; a decision needs written reasons.
+        let lift = Command::LiftHold { reference: "CH-1".into(), decision_reference: "stay".into() };
+        assert_eq!(code(step(&challenged, lift, "legal-1", &p)), Err("UNKNOWN_HOLD"));
+        let decide = |upheld: bool, reasons: &str| Command::DecideChallenge {
+            reference: "CH-1".into(),
+            upheld,
+            reasons: reasons.into(),
+        };
+        assert_eq!(code(step(&challenged, decide(false, " "), "legal-1", &p)), Err("NO_REASON"));
+        let dismissed = step(&challenged, decide(false, "the screening stands: E15 assessed"), "legal-1", &p).unwrap();
+        assert_eq!(code(step(&dismissed, Command::Depart, "us-officer", &p)), Err("CHALLENGE_PENDING"));
+        let confirm = Command::ConfirmLift { reference: "CH-1".into() };
+        assert_eq!(code(step(&dismissed, confirm.clone(), "legal-1", &p)), Err("SAME_APPROVER"));
+        let decided = step(&dismissed, confirm.clone(), "legal-2", &p).unwrap();
+        assert_eq!(step(&decided, Command::Depart, "us-officer", &p).unwrap().state, CaseState::InTransit);
+        // Upheld and confirmed: the transfer does not go ahead.
+        let upheld = step(&challenged, decide(true, "risk of torture not assessed"), "legal-1", &p).unwrap();
+        let withdrawn = step(&upheld, confirm, "legal-2", &p).unwrap();
+        assert_eq!(withdrawn.state, CaseState::Withdrawn);
+        // A challenge comes before departure; a court order still may come later.
+        let departed = step(&decided, Command::Depart, "us-officer", &p).unwrap();
+        assert_eq!(code(step(&departed, challenge("CH-2"), "legal-1", &p)), Err("INVALID_TRANSITION"));
+        // With a court order and a challenge standing, the challenge is named.
+        let order = Command::PlaceHold { authority: "court".into(), reference: "TRO".into(), order: HoldOrder::Stop };
+        let both = step(&step(&scheduled, order, "legal-1", &p).unwrap(), challenge("CH-3"), "legal-1", &p).unwrap();
+        assert_eq!(code(step(&both, Command::Depart, "us-officer", &p)), Err("CHALLENGE_PENDING"));
+    }
+
     #[test]
     fn removal_goes_to_the_record_destination_only_and_release_records_the_country() {
         let p = Person { removal_order: Some("final".into()), removal_destination: Some("VE".into()), ..venezuelan() };
@@ -1534,6 +1662,10 @@ mod tests {
             Just(Command::PlaceHold { authority: "court".into(), reference: "h".into(), order: HoldOrder::Stop }),
             Just(Command::LiftHold { reference: "h".into(), decision_reference: "l".into() }),
             Just(Command::ConfirmLift { reference: "h".into() }),
+            Just(Command::PlaceHold { authority: "person".into(), reference: "c".into(), order: HoldOrder::Challenge }),
+            Just(Command::DecideChallenge { reference: "c".into(), upheld: false, reasons: "r".into() }),
+            Just(Command::DecideChallenge { reference: "c".into(), upheld: true, reasons: "r".into() }),
+            Just(Command::ConfirmLift { reference: "c".into() }),
         ]
     }
 
@@ -1563,6 +1695,11 @@ mod tests {
                         prop_assert!(day <= a.ends, "admitted after the agreement's end");
                         prop_assert!(next.sending_approval.is_some() && next.receiving_approval.is_some());
                         prop_assert_ne!(&next.sending_approval, &next.receiving_approval);
+                    }
+                    // Issue 15: nobody departs while their challenge is undecided.
+                    if next.state == CaseState::InTransit && case.state != CaseState::InTransit {
+                        let undecided = case.holds.iter().any(|h| h.stands() && h.order == HoldOrder::Challenge);
+                        prop_assert!(!undecided, "departed with a challenge pending");
                     }
                     if let Command::Admit { placement, .. } | Command::Move { placement } = &command {
                         prop_assert!(placement.cell.current < placement.cell.floor, "beyond the floor");

@@ -28,13 +28,14 @@ fn phrase(english: &'static str) -> Text {
         "the hold's authority" => "msg-phrase-hold-authority",
         "the lifting decision's reference" => "msg-phrase-lifting-reference",
         "each finding's evidence" => "msg-phrase-finding-evidence",
+        "the decision's written reasons" => "msg-phrase-challenge-reasons",
         _ => return Text::plain(english),
     };
     Text::new(key)
 }
 
 /// Every fixed phrase [`phrase`] knows (for the tests).
-pub const PHRASES: [&str; 11] = [
+pub const PHRASES: [&str; 12] = [
     "the receiving approval",
     "the sending approval",
     "the first override approval",
@@ -46,6 +47,7 @@ pub const PHRASES: [&str; 11] = [
     "the hold's authority",
     "the lifting decision's reference",
     "each finding's evidence",
+    "the decision's written reasons",
 ];
 
 /// `cell A-101` as a message (`celda A-101`); any other place as it is.
@@ -64,6 +66,9 @@ pub fn refusal_facts(refusal: &Refusal) -> Text {
             Text::new(code).arg("state", state.as_str()).arg("step", *step).arg("needs", needs.as_str())
         }
         Refusal::OnHold { step, holds } => Text::new(code).arg("step", *step).arg("holds", holds.join(", ")),
+        Refusal::ChallengePending { step, challenges } => {
+            Text::new(code).arg("step", *step).arg("challenges", challenges.join(", "))
+        }
         Refusal::NotApproved { missing } => Text::new(code).arg("missing", missing.join(", ")),
         Refusal::SameApprover { user, gave } => Text::new(code).arg("user", user).nest("gave", phrase(gave)),
         Refusal::NotEligible { failed, on } => Text::new(code).arg("rules", rule_codes(failed, "")).arg("on", *on),

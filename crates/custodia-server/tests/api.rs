@@ -337,6 +337,36 @@ async fn a_case_from_proposal_to_custody_with_etags_and_idempotency() {
     );
     let (_, holds) = server.get(&us, "/api/v1/holds?agreement=us-sv-cecot&standing=true").await;
     assert_eq!(holds, json!([]));
+
+    // Issue 15: the person contests the transfer; the challenge blocks departure with its own code
+    // until one legal officer decides it with written reasons and a second confirms.
+    let challenge = json!({"case_id": id, "authority": "the person, by counsel", "reference": "CH-1",
+        "order": "challenge", "reason": "CHALLENGE_FILED"});
+    let (status, body) = server.post(&legal, "/api/v1/holds", challenge).await;
+    assert_eq!((status, body["holds"][1]["order"].as_str()), (200, Some("challenge")), "{body}");
+    let (status, body) = transition(&server, &us, id, depart.clone()).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("CHALLENGE_PENDING")), "{body}");
+    let decide = |outcome: &str| {
+        json!({"case_id": id, "reference": "CH-1", "outcome": outcome,
+            "reasons": "E15 was assessed on the record; the transfer is lawful", "reason": "CHALLENGE_DECIDED"})
+    };
+    let (status, body) = server.post(&legal, "/api/v1/holds/decide-challenge", decide("maybe")).await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("outcome")), "{body}");
+    let (status, body) = server.post(&us, "/api/v1/holds/decide-challenge", decide("dismissed")).await;
+    assert_eq!(status, 403, "only a legal officer decides: {body}");
+    let (status, body) = server.post(&legal, "/api/v1/holds/decide-challenge", decide("dismissed")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (body["holds"][1]["decision"].as_str(), body["holds"][1]["stands"].as_bool()),
+        (Some("dismissed"), Some(true))
+    );
+    let (status, body) = transition(&server, &us, id, depart.clone()).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("CHALLENGE_PENDING")), "{body}");
+    let confirm = json!({"case_id": id, "reference": "CH-1", "reason": "CHALLENGE_DECIDED"});
+    let (status, body) = server.post(&legal, "/api/v1/holds/confirm-lift", confirm.clone()).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("SAME_APPROVER")), "{body}");
+    let (status, body) = server.post(&legal2, "/api/v1/holds/confirm-lift", confirm).await;
+    assert_eq!((status, body["holds"][1]["stands"].as_bool()), (200, Some(false)), "{body}");
     let (status, body) = transition(&server, &us, id, depart).await;
     assert_eq!(status, 200, "{body}");
 

@@ -84,6 +84,7 @@ fn table(ids: &Ids) -> Vec<Row> {
     let hold =
         |case: i64| json!({"case_id": case, "authority": "court", "reference": "R", "order": "stop", "reason": "T"});
     let lift = |case: i64| json!({"case_id": case, "reference": "none", "decision_reference": "D", "reason": "T"});
+    let decide_challenge = |case: i64| json!({"case_id": case, "reference": "none", "outcome": "dismissed", "reasons": "R", "reason": "T"});
     let i = ids;
     vec![
         get("/api/v1/agreements", "/api/v1/agreements".into(), None, Everyone),
@@ -214,6 +215,12 @@ fn table(ids: &Ids) -> Vec<Row> {
                 "/api/v1/holds/confirm-lift".into(),
                 json!({"case_id": i.case_out, "reference": "none", "reason": "T"}),
             )),
+            Only(&["legal_officer"]),
+        ),
+        post(
+            "/api/v1/holds/decide-challenge",
+            ("/api/v1/holds/decide-challenge".into(), decide_challenge(i.case_in)),
+            Some(("/api/v1/holds/decide-challenge".into(), decide_challenge(i.case_out))),
             Only(&["legal_officer"]),
         ),
         get(

@@ -51,7 +51,16 @@ pub(crate) fn case_json(case: &Case) -> Value {
             "order": h.order.as_str(),
             "placed_by": h.placed_by,
             "placed_on": date(&h.placed_on),
-            "lifting": h.lifting.as_ref().map(|l| json!({"decision_reference": l.decision_reference, "by": l.by, "confirmed_by": l.confirmed_by})),
+            "lifting": h.lifting.as_ref().map(|l| {
+                let mut lifting = json!({"decision_reference": l.decision_reference, "by": l.by, "confirmed_by": l.confirmed_by});
+                // Only a challenge's decision is upheld or not (docs/rights.md#challenges).
+                if h.order == HoldOrder::Challenge
+                    && let Some(members) = lifting.as_object_mut()
+                {
+                    members.insert("upheld".into(), json!(l.upheld));
+                }
+                lifting
+            }),
         })).collect::<Vec<_>>(),
         "departed_at_unix": case.departed_at_unix,
         "commitment_order": case.commitment_order,
@@ -116,6 +125,7 @@ fn holds_from(v: &Value) -> Result<Vec<Hold>, StoreError> {
     for h in v.get("holds").and_then(Value::as_array).into_iter().flatten() {
         let lifting = h.get("lifting").filter(|l| !l.is_null()).map(|l| Lifting {
             decision_reference: text_in(l, "decision_reference").unwrap_or_default(),
+            upheld: l.get("upheld").and_then(Value::as_bool).unwrap_or(false),
             by: text_in(l, "by").unwrap_or_default(),
             confirmed_by: text_in(l, "confirmed_by"),
         });
@@ -861,6 +871,7 @@ mod tests {
             placed_on: day,
             lifting: Some(Lifting {
                 decision_reference: "stay".into(),
+                upheld: false,
                 by: "l1".into(),
                 confirmed_by: Some("l2".into()),
             }),

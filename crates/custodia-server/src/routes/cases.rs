@@ -24,8 +24,8 @@ use crate::wire::{Page, PageQuery, date, timestamp};
 /// OpenAPI part.
 #[derive(Debug, OpenApi)]
 #[openapi(
-    paths(list_cases, propose_case, get_case, transition, approve_override, list_holds, place_hold, lift_hold, confirm_lift),
-    components(schemas(CaseView, HoldView, ScreeningView, RuleOutcomeView, ReviewView, FindingView, ProposeCase, Transition, Admission, Placement, OverrideRequest, ApproveOverride, OverrideApprovalView, HoldRequest, LiftRequest, ConfirmLiftRequest, Page<CaseView>)),
+    paths(list_cases, propose_case, get_case, transition, approve_override, list_holds, place_hold, lift_hold, confirm_lift, decide_challenge),
+    components(schemas(CaseView, HoldView, ScreeningView, RuleOutcomeView, ReviewView, FindingView, ProposeCase, Transition, Admission, Placement, OverrideRequest, ApproveOverride, OverrideApprovalView, HoldRequest, LiftRequest, ConfirmLiftRequest, DecideChallengeRequest, Page<CaseView>)),
     security(("bearer" = []))
 )]
 pub struct Api;
@@ -40,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/holds", get(list_holds).post(place_hold))
         .route("/api/v1/holds/lift", post(lift_hold))
         .route("/api/v1/holds/confirm-lift", post(confirm_lift))
+        .route("/api/v1/holds/decide-challenge", post(decide_challenge))
 }
 
 /// A legal hold on a case: a court order.
@@ -51,14 +52,19 @@ pub struct HoldView {
     pub authority: String,
     /// Reference of the court order.
     pub reference: String,
-    /// `stop` (no scheduling, departure or admission) or `return` (and the person must be brought back).
+    /// `stop` (no scheduling, departure or admission), `return` (and the person must be brought
+    /// back) or `challenge` (the person contests the transfer; as `stop` until decided).
     pub order: String,
     /// Who recorded it.
     pub placed_by: String,
     /// The day it was recorded (the facility's day).
     pub placed_on: String,
-    /// The lifting decision's reference, once a legal officer asked to lift it.
+    /// The lifting decision's reference, once a legal officer asked to lift it (a challenge:
+    /// the decision's written reasons).
     pub lifting_reference: Option<String>,
+    /// A challenge's decision, once given: `upheld` (confirmed, the case is withdrawn) or
+    /// `dismissed`.
+    pub decision: Option<String>,
     /// Who asked to lift it.
     pub lifting_by: Option<String>,
     /// The second legal officer who confirmed the lifting (null while the hold stands).
@@ -205,6 +211,7 @@ fn hold_view(h: HoldRecord) -> HoldView {
         placed_by: h.placed_by,
         placed_on: h.placed_on.to_string(),
         lifting_reference: h.lifting_reference,
+        decision: h.decision.map(str::to_owned),
         lifting_by: h.lifting_by,
         lifted_by: h.lifted_by,
         stands,
@@ -591,6 +598,24 @@ pub struct LiftRequest {
     pub occurred_at: Option<String>,
 }
 
+/// A legal officer's decision of the person's challenge (docs/rights.md#challenges).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecideChallengeRequest {
+    /// The case.
+    pub case_id: i64,
+    /// Reference of the challenge.
+    pub reference: String,
+    /// `upheld` (the transfer does not go ahead: confirmed, the case is withdrawn) or `dismissed`.
+    pub outcome: String,
+    /// The decision's written reasons.
+    pub reasons: String,
+    /// A coded reason (`CHALLENGE_DECIDED`, …).
+    pub reason: String,
+    /// When it happened, RFC 3339 with any offset (default: now).
+    pub occurred_at: Option<String>,
+}
+
 /// A second legal officer's confirmation of a lifting.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -620,9 +645,7 @@ async fn place_hold(
         reference: body.reference,
         order: body.order,
     });
-    let occurred_at = body.occurred_at.as_deref().map(|t| timestamp("occurred_at", t)).transpose()?;
-    let request = TransitionRequest { action, reason: body.reason, occurred_at, expected_version: None };
-    apply(&state, &who, body.case_id, request).await
+    hold_step(&state, &who, body.case_id, action, body.reason, body.occurred_at.as_deref()).await
 }
 
 /// Asks to lift a legal hold, citing the lifting decision; the hold stands until a second legal
@@ -636,9 +659,23 @@ async fn lift_hold(
     Json(body): Json<LiftRequest>,
 ) -> ApiResult<Response> {
     let action = CaseAction::LiftHold { reference: body.reference, decision_reference: body.decision_reference };
-    let occurred_at = body.occurred_at.as_deref().map(|t| timestamp("occurred_at", t)).transpose()?;
-    let request = TransitionRequest { action, reason: body.reason, occurred_at, expected_version: None };
-    apply(&state, &who, body.case_id, request).await
+    hold_step(&state, &who, body.case_id, action, body.reason, body.occurred_at.as_deref()).await
+}
+
+/// Decides the person's challenge with written reasons; it stands until a second legal officer
+/// confirms (`/api/v1/holds/confirm-lift`): dismissed, the transfer may go ahead; upheld, the case
+/// is withdrawn.
+#[utoipa::path(post, path = "/api/v1/holds/decide-challenge", tag = "holds", request_body = DecideChallengeRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
+    responses((status = 200, body = CaseView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn decide_challenge(
+    State(state): State<AppState>,
+    who: Principal,
+    Json(body): Json<DecideChallengeRequest>,
+) -> ApiResult<Response> {
+    let action =
+        CaseAction::DecideChallenge { reference: body.reference, outcome: body.outcome, reasons: body.reasons };
+    hold_step(&state, &who, body.case_id, action, body.reason, body.occurred_at.as_deref()).await
 }
 
 /// Confirms the lifting of a hold: a second legal officer, not the one who asked (the record of
@@ -652,7 +689,19 @@ async fn confirm_lift(
     Json(body): Json<ConfirmLiftRequest>,
 ) -> ApiResult<Response> {
     let action = CaseAction::ConfirmLift(body.reference);
-    let occurred_at = body.occurred_at.as_deref().map(|t| timestamp("occurred_at", t)).transpose()?;
-    let request = TransitionRequest { action, reason: body.reason, occurred_at, expected_version: None };
-    apply(&state, &who, body.case_id, request).await
+    hold_step(&state, &who, body.case_id, action, body.reason, body.occurred_at.as_deref()).await
+}
+
+/// A hold's step (place, lift, decide, confirm) on `case_id`, as a case transition.
+async fn hold_step(
+    state: &AppState,
+    who: &Principal,
+    case_id: i64,
+    action: CaseAction,
+    reason: String,
+    occurred_at: Option<&str>,
+) -> ApiResult<Response> {
+    let occurred_at = occurred_at.map(|t| timestamp("occurred_at", t)).transpose()?;
+    let request = TransitionRequest { action, reason, occurred_at, expected_version: None };
+    apply(state, who, case_id, request).await
 }
