@@ -474,6 +474,66 @@ async fn both_approvals_through_waiting_for_you_and_the_case_page() {
     server.stop().await;
 }
 
+/// Issue 15: the person's challenge through the case page — recorded, decided with written
+/// reasons by one legal officer, confirmed by a second (in Spanish), the deciding officer's own
+/// confirmation refused.
+#[tokio::test]
+async fn a_challenge_is_recorded_decided_and_confirmed_on_the_case_page() {
+    let (server, case) = cecot_with_a_proposed_case().await;
+    for name in ["lena", "leo"] {
+        user_with_password(&server, name, "legal_officer").await;
+    }
+    let mut lena = Browser::new(&server);
+    lena.sign_in("lena", PASSWORD).await;
+    let placed = act(
+        &mut lena,
+        case,
+        "place_hold",
+        &[
+            ("authority", "the person, by counsel"),
+            ("reference", "CH-1"),
+            ("order", "challenge"),
+            ("reason", "CHALLENGE_FILED"),
+        ],
+    )
+    .await;
+    assert_eq!(placed.status, 303, "{}", placed.html);
+    let page = lena.get(&format!("/cases/{case}")).await;
+    assert_sound_page(&page, "en");
+    assert!(
+        page.html.contains("the person&#39;s challenge") || page.html.contains("the person's challenge"),
+        "{}",
+        page.html
+    );
+    let reasons = "E15 was assessed on the record; the transfer is lawful";
+    let decided = act(
+        &mut lena,
+        case,
+        "decide_challenge",
+        &[("reference", "CH-1"), ("outcome", "dismissed"), ("reasons", reasons), ("reason", "CHALLENGE_DECIDED")],
+    )
+    .await;
+    assert_eq!(decided.status, 303, "{}", decided.html);
+    let page = lena.get(&format!("/cases/{case}")).await;
+    assert!(page.html.contains(&format!("dismissed: {reasons}")), "{}", page.html);
+    let own = act(&mut lena, case, "confirm_lift", &[("reference", "CH-1"), ("reason", "CHALLENGE_DECIDED")]).await;
+    assert_eq!(own.status, 409, "{}", own.html);
+    assert!(own.html.contains("SAME_APPROVER"), "{}", own.html);
+    let mut leo = Browser::new(&server);
+    leo.accept_language = Some("es");
+    leo.sign_in("leo", PASSWORD).await;
+    let page = leo.get(&format!("/cases/{case}")).await;
+    assert_sound_page(&page, "es");
+    assert!(page.html.contains("desestimada"), "{}", page.html);
+    let confirmed =
+        act(&mut leo, case, "confirm_lift", &[("reference", "CH-1"), ("reason", "CHALLENGE_DECIDED")]).await;
+    assert_eq!(confirmed.status, 303, "{}", confirmed.html);
+    let found = server.store.case_with_sending_id(case).await.unwrap().unwrap();
+    assert!(found.case.case.holds.iter().all(|h| !h.stands()), "decided and confirmed, the challenge no longer stands");
+    assert_eq!(case_state(&server, case).await, "proposed", "dismissed: the case goes on");
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn a_role_that_may_not_act_sees_no_form_and_a_forged_post_is_refused_by_the_application() {
     let (server, case) = cecot_with_a_proposed_case().await;

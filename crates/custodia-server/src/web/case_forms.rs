@@ -5,6 +5,7 @@
 use custodia_app::access::Capability;
 use custodia_app::cases::{Admission, CaseAction, HoldRequest, Placement};
 use custodia_core::agreement::Party;
+use custodia_core::custody::HoldOrder;
 use custodia_core::eligibility::{Decision, Outcome};
 use custodia_core::lifecycle::{CaseState, TRANSITIONS};
 use custodia_store::cases::CaseRow;
@@ -57,9 +58,14 @@ fn inputs(action: &str) -> Vec<Input> {
         "release" | "remove" => vec![Input::Text("to")],
         "record_death" => vec![Input::LongText("report")],
         "place_hold" => {
-            vec![Input::Text("authority"), Input::Text("reference"), Input::Choice("order", &["stop", "return"])]
+            vec![
+                Input::Text("authority"),
+                Input::Text("reference"),
+                Input::Choice("order", &["stop", "return", "challenge"]),
+            ]
         }
         "lift_hold" => vec![Input::Text("decision_reference")],
+        "decide_challenge" => vec![Input::Choice("outcome", &["dismissed", "upheld"]), Input::LongText("reasons")],
         _ => Vec::new(),
     }
 }
@@ -103,6 +109,9 @@ fn sample(action: &str, party: Party) -> Option<CaseAction> {
         }),
         "lift_hold" => CaseAction::LiftHold { reference: String::new(), decision_reference: String::new() },
         "confirm_lift" => CaseAction::ConfirmLift(String::new()),
+        "decide_challenge" => {
+            CaseAction::DecideChallenge { reference: String::new(), outcome: String::new(), reasons: String::new() }
+        }
         _ => return None,
     })
 }
@@ -147,10 +156,19 @@ fn input(web: &Web, form: &str, field: Input) -> Markup {
                 Input::Number(n) => input id=(id) name=(n) type="number" min="0";,
                 Input::LongText(n) => textarea id=(id) name=(n) maxlength="8000" {},
                 Input::Choice(n, options) => select id=(id) name=(n) {
-                    @for o in options { option value=(o) { (web.t(&format!("web-hold-order-{o}"))) } }
+                    @for o in options { option value=(o) { (web.t(&choice_key(n, o))) } }
                 },
             }
         }
+    }
+}
+
+/// The message naming option `option` of the choice `name` (`web-hold-order-stop`,
+/// `web-outcome-upheld`).
+fn choice_key(name: &str, option: &str) -> String {
+    match name {
+        "order" => format!("web-hold-order-{option}"),
+        _ => format!("web-{name}-{option}"),
     }
 }
 
@@ -204,7 +222,8 @@ fn findings(web: &Web, form_id: &str, row: &CaseRow) -> Markup {
     }
 }
 
-/// Forms to lift a standing hold, or to confirm another officer's lifting.
+/// Forms to lift a standing hold or decide a challenge, or to confirm another officer's lifting or
+/// decision.
 fn hold_forms(web: &Web, user: &SignedIn, row: &CaseRow) -> Markup {
     if !sample("lift_hold", Party::Sending).is_some_and(|a| user.who.role.may(a.capability())) {
         return html! {};
@@ -213,7 +232,8 @@ fn hold_forms(web: &Web, user: &SignedIn, row: &CaseRow) -> Markup {
         @for (i, hold) in row.case.holds.iter().enumerate().filter(|(_, h)| h.stands()) {
             @let key = format!("-{i}");
             @let reference = [("reference", hold.reference.as_str())];
-            @if hold.lifting.is_none() { (form(web, user, row, "lift_hold", &key, &reference)) }
+            @let first = if hold.order == HoldOrder::Challenge { "decide_challenge" } else { "lift_hold" };
+            @if hold.lifting.is_none() { (form(web, user, row, first, &key, &reference)) }
             @else { (form(web, user, row, "confirm_lift", &key, &reference)) }
         }
     }

@@ -198,7 +198,12 @@ fn approvals_and_holds(web: &Web, case: &Case) -> Markup {
                             td { (web.t(&format!("web-hold-order-{}", h.order.as_str()))) }
                             td { (h.placed_by) ", " (custodia_i18n::format_date(web.lang, h.placed_on)) }
                             td { @match &h.lifting {
-                                Some(l) => { (l.decision_reference) " · " (l.by) " · " (l.confirmed_by.as_deref().unwrap_or("—")) },
+                                Some(l) => {
+                                    @if h.order == custodia_core::custody::HoldOrder::Challenge {
+                                        (web.t(if l.upheld { "web-outcome-upheld" } else { "web-outcome-dismissed" })) ": "
+                                    }
+                                    (l.decision_reference) " · " (l.by) " · " (l.confirmed_by.as_deref().unwrap_or("—"))
+                                },
                                 None => { "—" },
                             } }
                         }
@@ -249,6 +254,11 @@ fn action_of(fields: &Fields) -> Result<CaseAction, crate::error::ApiError> {
             CaseAction::LiftHold { reference: text("reference"), decision_reference: text("decision_reference") }
         }
         "confirm_lift" => CaseAction::ConfirmLift(text("reference")),
+        "decide_challenge" => CaseAction::DecideChallenge {
+            reference: text("reference"),
+            outcome: text("outcome"),
+            reasons: text("reasons"),
+        },
         _ => case_forms::lifecycle_action(fields)?,
     })
 }
