@@ -445,6 +445,9 @@ struct CasePlan {
     consular_visit: Option<Date>,
     /// Turned back in the air under a court's return order: never admitted.
     turned_back: bool,
+    /// The person challenged the transfer before departure (docs/rights.md#challenges):
+    /// scheduling refused `CHALLENGE_PENDING` until two legal officers dismissed it.
+    challenged: bool,
     /// Held in the crowded cell for the whole year (no return, release, death or move).
     stays: bool,
     /// Admitted above the cell's standard capacity with a two-person override.
@@ -763,6 +766,7 @@ fn plan_cases(
             use_of_force: false,
             consular_visit: None,
             turned_back: false,
+            challenged: false,
             stays: false,
             over_standard: false,
         });
@@ -779,6 +783,11 @@ fn plan_cases(
     // admission is refused under the order, and the plane turns back.
     if let Some(plan) = plans.first_mut() {
         plan.turned_back = true;
+    }
+    // A challenge: the second person contests the transfer after both approvals; it is
+    // dismissed with written reasons by two legal officers, and the flight is booked a day late.
+    if let Some(plan) = plans.get_mut(1) {
+        plan.challenged = true;
     }
     // The crowded cell: the first people who stay all year fill the first cell to its standard
     // capacity, and one more is admitted over it with a two-person override, which expires.
@@ -928,6 +937,9 @@ fn schedule_cases(
                 at(shift(f, day), 10, s),
                 Step::Act { case, request: plain(CaseAction::Approve(party)), user, reason: "TRANSFER_AGREED" },
             );
+        }
+        if plan.challenged {
+            schedule_challenge(timeline, case, f, s);
         }
         timeline.push(
             at(shift(f, -5), 11, s),
@@ -1152,6 +1164,53 @@ fn schedule_cases(
 
 /// A flight in the air when a court orders the person returned: the register refuses the
 /// admission under the order (`ON_HOLD`) and the sending state turns the flight back.
+/// The person's challenge of the transfer, between the approvals and the booking: recorded,
+/// scheduling refused while it is undecided, dismissed with written reasons and confirmed by a
+/// second legal officer (docs/rights.md#challenges).
+fn schedule_challenge(timeline: &mut Timeline, case: usize, flight: Date, seat: i64) {
+    let reference = format!("CH-{}-{:04}", flight.year(), case + 1);
+    let challenge = HoldRequest {
+        authority: "the person, by counsel".to_owned(),
+        reference: reference.clone(),
+        order: "challenge".to_owned(),
+    };
+    let day = shift(flight, -6);
+    timeline.push(
+        at(day, 9, seat),
+        Step::Act { case, request: Box::new(CaseAction::PlaceHold(challenge)), user: LEGAL, reason: "CHALLENGE_FILED" },
+    );
+    timeline.push(
+        at(day, 10, seat),
+        Step::Expect {
+            case,
+            request: Box::new(CaseAction::Schedule),
+            user: US_OFFICER,
+            reason: "FLIGHT_BOOKED",
+            code: "CHALLENGE_PENDING",
+        },
+    );
+    let decision = CaseAction::DecideChallenge {
+        reference: reference.clone(),
+        outcome: "dismissed".to_owned(),
+        reasons: "the torture-risk assessment on record is current and found no risk; the conviction is \
+                  final; the transfer is lawful under the agreement"
+            .to_owned(),
+    };
+    timeline.push(
+        at(day, 15, seat),
+        Step::Act { case, request: Box::new(decision), user: LEGAL, reason: "CHALLENGE_DISMISSED" },
+    );
+    timeline.push(
+        at(shift(flight, -5), 9, seat),
+        Step::Act {
+            case,
+            request: Box::new(CaseAction::ConfirmLift(reference)),
+            user: LEGAL_2,
+            reason: "CHALLENGE_DISMISSED",
+        },
+    );
+}
+
 fn schedule_turn_back(timeline: &mut Timeline, case: usize, plan: &CasePlan, agreement: &Agreement) -> CmdResult {
     let (f, s) = (plan.flight, plan.seat);
     let facility_id = agreement.facilities.first().map(|f| f.id.as_str().to_owned()).unwrap_or_default();

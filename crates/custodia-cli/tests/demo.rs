@@ -143,6 +143,14 @@ fn demo_builds_a_living_register_and_serves_it() {
     let turned: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(turned["state"], "returned", "turned back in the air: {body}");
     assert_eq!(turned["holds"][0]["order"], "return", "{body}");
+    // The year's challenge of a transfer, dismissed by two legal officers (docs/rights.md#challenges).
+    let (status, body) = get(&addr, "/api/v1/holds?agreement=us-sv-cecot", Some(&token));
+    assert_eq!(status, 200, "{body}");
+    let holds: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
+    assert!(
+        holds.iter().any(|h| h["order"] == "challenge" && h["decision"] == "dismissed" && h["stands"] == false),
+        "{body}"
+    );
 
     sigterm(&running.0);
     let status = wait_exit(&mut running.0, Duration::from_secs(30));
@@ -153,7 +161,12 @@ fn demo_builds_a_living_register_and_serves_it() {
     assert!(log.contains("12 invoices issued"), "{log}");
     // The three safeguards the demo shows (docs/lifecycle.md#safeguards), each refused by the
     // register itself.
-    for refusal in ["approve refused: NOT_ELIGIBLE: E07", "admit refused: ON_HOLD", "admit refused: NEEDS_OVERRIDE"] {
+    for refusal in [
+        "approve refused: NOT_ELIGIBLE: E07",
+        "admit refused: ON_HOLD",
+        "admit refused: NEEDS_OVERRIDE",
+        "schedule refused: CHALLENGE_PENDING",
+    ] {
         assert!(log.lines().any(|l| l.contains("safeguard held on") && l.contains(refusal)), "{refusal}: {log}");
     }
 
