@@ -73,16 +73,36 @@ impl Role {
         match self {
             R::Admin => matches!(capability, C::ManageAgreements | C::ManageUsers),
             R::Auditor => false,
-            R::Inspector => matches!(capability, C::FileInspection | C::FileIncident | C::InvestigateAllegation),
+            R::Inspector => {
+                matches!(capability, C::FileInspection | C::FileIncident | C::InvestigateAllegation | C::FileComplaint)
+            }
             R::SendingOfficer => matches!(
                 capability,
-                C::ProposeCase | C::SendingCaseStep | C::LogContact | C::ScreenPersons | C::ImportPersons
+                C::ProposeCase
+                    | C::SendingCaseStep
+                    | C::LogContact
+                    | C::ScreenPersons
+                    | C::ImportPersons
+                    | C::FileComplaint
+                    | C::AnswerComplaint
             ),
-            R::ReceivingOfficer => {
-                matches!(capability, C::ReceivingCaseStep | C::LogContact | C::FileIncident | C::ScreenPersons)
-            }
-            R::FacilityOfficer => matches!(capability, C::FacilityCaseStep | C::FileIncident | C::ManageCells),
-            R::LegalOfficer => matches!(capability, C::LegalCaseStep | C::ScreenPersons | C::InvestigateAllegation),
+            R::ReceivingOfficer => matches!(
+                capability,
+                C::ReceivingCaseStep
+                    | C::LogContact
+                    | C::FileIncident
+                    | C::ScreenPersons
+                    | C::FileComplaint
+                    | C::AnswerComplaint
+            ),
+            R::FacilityOfficer => matches!(
+                capability,
+                C::FacilityCaseStep | C::FileIncident | C::ManageCells | C::FileComplaint | C::AnswerComplaint
+            ),
+            R::LegalOfficer => matches!(
+                capability,
+                C::LegalCaseStep | C::ScreenPersons | C::InvestigateAllegation | C::FileComplaint | C::AnswerComplaint
+            ),
             R::FinanceOfficer => matches!(capability, C::Invoices),
         }
     }
@@ -121,6 +141,10 @@ pub enum Capability {
     InvestigateAllegation,
     /// Log consular and family contacts.
     LogContact,
+    /// Record a detainee's request or complaint, and escalate one (docs/rights.md#complaints).
+    FileComplaint,
+    /// Answer a complaint.
+    AnswerComplaint,
     /// Draft and issue invoices.
     Invoices,
 }
@@ -143,6 +167,8 @@ impl Capability {
             Self::FileInspection => "file inspections",
             Self::InvestigateAllegation => "move the investigation of an allegation",
             Self::LogContact => "log contacts",
+            Self::FileComplaint => "record and escalate complaints",
+            Self::AnswerComplaint => "answer complaints",
             Self::Invoices => "draft and issue invoices",
         }
     }

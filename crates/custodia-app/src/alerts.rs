@@ -27,6 +27,12 @@ fn saturating_u32(n: impl TryInto<u32>) -> u32 {
     n.try_into().unwrap_or(u32::MAX)
 }
 
+/// The last second of `on` in UTC, Unix seconds (complaint deadlines are counted in whole days
+/// from the time the complaint was made, like investigations).
+fn end_of_utc_day(on: Date) -> i64 {
+    i64::from(on.days_since_epoch()) * 86_400 + 86_399
+}
+
 /// Whether a case holds a place in its facility now.
 fn holds_place(row: &CaseWithPerson, facility_id: &str) -> bool {
     row.case.facility_id.as_deref() == Some(facility_id)
@@ -56,7 +62,10 @@ impl App {
     pub async fn alerts(&self, who: &Principal, agreement_id: &str, on: Date) -> AppResult<Vec<Alert>> {
         let agreement = self.agreement(who, agreement_id).await?.agreement;
         let facts = self.alert_facts(agreement_id).await?;
-        alerts_from(who, &agreement, &facts, on)
+        let mut alerts = alerts_from(who, &agreement, &facts, on)?;
+        alerts.extend(self.complaint_alerts(who, agreement_id, end_of_utc_day(on)).await?);
+        alerts.sort_by_key(|a| a.kind.severity());
+        Ok(alerts)
     }
 
     /// An agreement at a glance on `on` (the web overview): its open alerts in the caller's scope,
@@ -72,7 +81,9 @@ impl App {
     ) -> AppResult<AgreementOverview> {
         let agreement = self.agreement(who, agreement_id).await?.agreement;
         let facts = self.alert_facts(agreement_id).await?;
-        let alerts = alerts_from(who, &agreement, &facts, on)?;
+        let mut alerts = alerts_from(who, &agreement, &facts, on)?;
+        alerts.extend(self.complaint_alerts(who, agreement_id, end_of_utc_day(on)).await?);
+        alerts.sort_by_key(|a| a.kind.severity());
         let population = crate::billing::stays_from(&agreement, &facts.rows, &facts.transitions).map(|stays| {
             let seen: Vec<_> =
                 stays.into_iter().filter(|s| who.sees(agreement_id, Some(s.facility_id.as_str()))).collect();

@@ -162,6 +162,7 @@ pub const STABLE_CODES: &[&str] = &[
     // Refusals of case steps (core).
     "INVALID_TRANSITION",
     "ON_HOLD",
+    "CHALLENGE_PENDING",
     "NOT_APPROVED",
     "SAME_APPROVER",
     "NOT_ELIGIBLE",
@@ -197,6 +198,9 @@ pub const STABLE_CODES: &[&str] = &[
     "INVESTIGATION_STATE",
     "FINDING_REQUIRED",
     "FINDING_NOT_CLOSING",
+    "ALREADY_ANSWERED",
+    "ALREADY_ESCALATED",
+    "UNKNOWN_BODY",
     // Alerts and warnings.
     "RETURN_NOT_SCHEDULED",
     "RETURN_OVERDUE",
@@ -214,6 +218,7 @@ pub const STABLE_CODES: &[&str] = &[
     "OVERRIDE_EXPIRED",
     "CELL_ABOVE_FLOOR",
     "INVESTIGATION_OVERDUE",
+    "COMPLAINT_UNANSWERED",
     "SINGLE_ADMIN",
     // Eligibility rules (docs/rules.md).
     "E01",

@@ -132,7 +132,7 @@ fn effect_of(body: &str, agreement_id: &str) -> Effect {
         }
         ("cell" | "cells", _) => Effect::Cells,
         ("incident", _) => Effect::Incidents,
-        ("user" | "token" | "invoice" | "contact" | "inspection", _)
+        ("user" | "token" | "invoice" | "contact" | "inspection" | "complaint", _)
         | (_, "reads.logged" | "answer.kept" | "agreement.amendment_proposed") => Effect::Nothing,
         _ => Effect::Everything,
     }

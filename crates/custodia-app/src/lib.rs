@@ -23,6 +23,7 @@ pub mod locator;
 pub mod oversight;
 pub mod persons;
 pub mod register;
+pub mod rights;
 mod transition;
 pub mod users;
 pub mod waiting;

@@ -8,6 +8,7 @@ mod backup_cmd;
 mod capacity_cmd;
 mod case_cmd;
 mod cells_cmd;
+mod complaint_cmd;
 mod data_lock;
 mod demo_cmd;
 mod invoice_cmd;
@@ -148,6 +149,9 @@ enum Command {
     /// The consular and family contact log (docs/oversight.md#contacts).
     #[command(subcommand)]
     Contact(oversight_cmd::ContactCommand),
+    /// A detainee's requests and complaints, their answers and escalations (docs/rights.md#complaints).
+    #[command(subcommand)]
+    Complaint(complaint_cmd::ComplaintCommand),
     /// Reports over the register.
     #[command(subcommand)]
     Report(ReportCommand),
@@ -202,6 +206,7 @@ fn run(cli: Cli) -> CmdResult {
         Command::Incident(command) => oversight_cmd::run_incident(&command),
         Command::Inspection(command) => oversight_cmd::run_inspection(&command),
         Command::Contact(command) => oversight_cmd::run_contact(&command),
+        Command::Complaint(command) => complaint_cmd::run(&command),
         Command::Report(ReportCommand::LegalBasis(args)) => oversight_cmd::run_legal_basis(&args),
         Command::Report(ReportCommand::Notifications(args)) => oversight_cmd::run_notifications(&args),
         Command::Report(ReportCommand::Sustainability(args)) => invoices_cmd::run_sustainability(&args),

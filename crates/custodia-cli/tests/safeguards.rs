@@ -483,3 +483,58 @@ fn safeguard_a_challenge_blocks_departure_until_two_legal_officers_decide_it() {
         assert!(shown.contains("withdrawn"), "{shown}");
     }
 }
+
+/// Issue 15, bullet 1: a complaint's answer is due `complaint_answer_days` (14 by default) after it
+/// was made (`COMPLAINT_UNANSWERED` from the day after); a confidential one is read only by the
+/// inspecting bodies and the sending state's officers — the facility neither lists it, nor sees
+/// its alert, nor records one; an allegation of ill-treatment opens its incident; the journal
+/// replays it all.
+#[test]
+fn complaints_are_answered_in_time_and_confidential_ones_never_reach_the_facility() {
+    for r in registers("rights-complaints", &[venezuelan("V1")]) {
+        let case = to_transit(&r, "V1");
+        r.token("fiona", "facility_officer");
+        r.token("ines", "inspector");
+        r.token("sam", "sending_officer");
+        let file = |extra: &[&str], text: &str, who: &str| {
+            let mut args = vec!["complaint", "file", "--agreement", A, "--case", case.as_str(), "--text", text];
+            args.extend_from_slice(extra);
+            args.extend(["--made-at", "2025-06-05T10:00:00-06:00", "--actor", who]);
+            args.iter().map(|a| (*a).to_owned()).collect::<Vec<String>>()
+        };
+        let secret =
+            file(&["--category", "treatment", "--confidential"], "guards took my letters to the consul", "sam");
+        assert!(r.ok(&refs(&secret)).contains("complaint 1 filed"));
+        let list = |who: &str| r.ok(&["complaint", "list", "--agreement", A, "--actor", who]);
+        assert!(list("ines").contains("guards took my letters"), "the inspector reads it");
+        assert!(!list("fiona").contains("guards took my letters"), "the facility never reads it");
+        let by_facility = file(&["--category", "treatment", "--confidential"], "a second secret", "fiona");
+        refused(&r, &refs(&by_facility), "confidential");
+
+        let open = file(&["--category", "conditions"], "no water in the cell for two days", "fiona");
+        assert!(r.ok(&refs(&open)).contains("complaint 2 filed"));
+        let alerts = |on: &str, who: &str| r.ok(&["alerts", "--agreement", A, "--on", on, "--actor", who]);
+        // Made on 5 June (16:00 UTC): due on 19 June at 16:00 UTC, overdue at the end of that day.
+        assert!(!alerts("2025-06-18", "ines").contains("COMPLAINT_UNANSWERED"), "not yet due");
+        let due = alerts("2025-06-19", "ines");
+        assert!(due.contains("complaint-1") && due.contains("complaint-2"), "{due}");
+        let facility = alerts("2025-06-19", "fiona");
+        assert!(facility.contains("complaint-2") && !facility.contains("complaint-1"), "{facility}");
+        let answered = r.ok(&["complaint", "answer", "2", "--text", "water restored on 7 June", "--actor", "fiona"]);
+        assert!(answered.contains("answered late"), "{answered}");
+        assert!(!alerts("2025-06-19", "ines").contains("complaint-2"), "answered: no longer an alert");
+        refused(&r, &["complaint", "answer", "2", "--text", "again", "--actor", "fiona"], "ALREADY_ANSWERED");
+        refused(&r, &["complaint", "escalate", "1", "--body", "a newspaper", "--actor", "sam"], "body");
+        let escalated = r.ok(&["complaint", "escalate", "1", "--body", "ICRC", "--actor", "sam"]);
+        assert!(escalated.contains("escalated"), "{escalated}");
+        // The facility cannot answer or escalate what it may not read: not found.
+        let message = r.refused(&["complaint", "answer", "1", "--text", "no", "--actor", "fiona"]);
+        assert!(message.contains("complaint 1 does not exist"), "{message}");
+
+        let allegation = file(&["--category", "treatment", "--alleges-ill-treatment"], "beaten at intake", "ines");
+        let filed = r.ok(&refs(&allegation));
+        assert!(filed.contains("complaint 3 filed") && filed.contains("opened (torture_allegation)"), "{filed}");
+        let verify = r.ok(&["journal", "verify"]);
+        assert!(verify.starts_with("ok"), "{verify}");
+    }
+}

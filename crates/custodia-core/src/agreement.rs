@@ -266,6 +266,22 @@ pub struct Oversight {
     pub family_contact: Option<String>,
 }
 
+/// The detainee's rights the agreement sets deadlines for (docs/rights.md).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rights {
+    /// Days within which a complaint must be answered (`complaint_answer_days`, default 14).
+    pub complaint_answer_days: u32,
+}
+
+impl Default for Rights {
+    fn default() -> Self {
+        Self { complaint_answer_days: 14 }
+    }
+}
+
+/// The longest answer deadline of a complaint, days.
+pub const MAX_COMPLAINT_ANSWER_DAYS: i64 = 365;
+
 /// May a person be held on a final removal order alone (docs/lifecycle.md#legal-basis)?
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RemovalCustody {
@@ -365,6 +381,8 @@ pub struct Agreement {
     pub oversight: Oversight,
     /// Custody safeguards.
     pub custody: Custody,
+    /// The detainee's rights (`[rights]`).
+    pub rights: Rights,
 }
 
 impl Agreement {
@@ -766,6 +784,10 @@ impl Loader {
             Some((path, node)) => self.custody(path, node),
             None => Some(Custody::default()),
         };
+        let rights = match top.take("rights") {
+            Some((path, node)) => self.rights(path, node),
+            None => Some(Rights::default()),
+        };
         self.finish(top, "");
 
         Some(Agreement {
@@ -787,6 +809,7 @@ impl Loader {
             fees: fees?,
             oversight: oversight?,
             custody: custody?,
+            rights: rights?,
         })
     }
 
@@ -1047,6 +1070,16 @@ impl Loader {
         let hint = format!(" (security classes are {})", SecurityClass::allowed());
         self.finish(obj, &hint);
         ok.then_some(out)
+    }
+
+    fn rights(&mut self, path: String, node: &Node) -> Option<Rights> {
+        let mut obj = self.obj(path, node)?;
+        let complaint_answer_days = match obj.take("complaint_answer_days") {
+            Some(e) => self.u32_in(e, 1, MAX_COMPLAINT_ANSWER_DAYS),
+            None => Some(Rights::default().complaint_answer_days),
+        };
+        self.finish(obj, "");
+        Some(Rights { complaint_answer_days: complaint_answer_days? })
     }
 
     fn oversight(&mut self, path: String, node: &Node) -> Option<Oversight> {

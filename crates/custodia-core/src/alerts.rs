@@ -67,6 +67,8 @@ pub enum AlertKind {
     /// The investigation of an allegation is not closed within 30 days of it
     /// (docs/oversight.md#investigations).
     InvestigationOverdue,
+    /// A complaint unanswered past the agreement's `complaint_answer_days` (docs/rights.md#complaints).
+    ComplaintUnanswered,
 }
 
 impl AlertKind {
@@ -90,6 +92,7 @@ impl AlertKind {
             Self::OverrideExpired => "OVERRIDE_EXPIRED",
             Self::CellAboveFloor => "CELL_ABOVE_FLOOR",
             Self::InvestigationOverdue => "INVESTIGATION_OVERDUE",
+            Self::ComplaintUnanswered => "COMPLAINT_UNANSWERED",
         }
     }
 
@@ -100,7 +103,8 @@ impl AlertKind {
             | Self::StandardCapacityExceeded
             | Self::AgreementEnding
             | Self::CellAboveStandard
-            | Self::InvestigationOverdue => Severity::Warning,
+            | Self::InvestigationOverdue
+            | Self::ComplaintUnanswered => Severity::Warning,
             Self::ReturnOverdue
             | Self::HeldBeyondRelease
             | Self::NoLegalBasis

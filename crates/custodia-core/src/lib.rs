@@ -24,6 +24,7 @@ pub mod money;
 pub mod oversight;
 pub mod person;
 pub mod person_owned;
+pub mod rights;
 pub mod safeguards;
 pub mod sentence;
 pub mod synth;

@@ -48,6 +48,7 @@ NOT_FOUND = no such resource
         [user-change] user change
         [cell-change] cell change
         [incident] incident
+        [complaint] complaint
         [inspection] inspection
         [token] token
        *[other] { $what }
@@ -103,6 +104,7 @@ INVALID = the request was refused
     .two-findings = { $rule } has two findings
     .case-state = { $value } is not a case state
     .in-future = { $at } is in the future (now is { $now })
+    .confidential-filer = a confidential complaint is recorded by an inspector or an officer of the sending state (the facility never reads it)
     .other-agreement = case { $case } is a case of { $of }, not of { $agreement }
     .before-incident = is before the incident occurred ({ $occurred })
     .key = must be 1 to { $max } visible ASCII characters
@@ -241,6 +243,10 @@ CELL_ABOVE_FLOOR = { $count } held against a floor capacity of { $floor }: { $sh
        *[exact] { $area } m² for { $count }: { $each } m² per person
     }
 INVESTIGATION_OVERDUE = investigation { $state } { $days } days after the allegation (to be closed within { $limit })
+COMPLAINT_UNANSWERED = a { $category } complaint is unanswered { $days } days past its deadline
+ALREADY_ANSWERED = the complaint was answered before; an answer is never replaced
+ALREADY_ESCALATED = the complaint was escalated before
+UNKNOWN_BODY = not an inspecting body the agreement names (`inspection_bodies`)
 
 # The eligibility rules (docs/rules.md): the same texts as `custodia screen --explain` prints.
 E01 = The conviction must be final: no appeal pending.

@@ -48,6 +48,7 @@ NOT_FOUND = no existe tal recurso
         [user-change] el cambio de usuario
         [cell-change] el cambio de celdas
         [incident] el incidente
+        [complaint] la queja
         [inspection] la inspección
         [token] el token
        *[other] { $what }
@@ -103,6 +104,7 @@ INVALID = la solicitud fue rechazada
     .two-findings = { $rule } tiene dos conclusiones
     .case-state = { $value } no es un estado de caso
     .in-future = { $at } está en el futuro (ahora es { $now })
+    .confidential-filer = una queja confidencial la registra un inspector o un funcionario del Estado remitente (el centro nunca la lee)
     .other-agreement = el caso { $case } es del acuerdo { $of }, no de { $agreement }
     .before-incident = es anterior al incidente ({ $occurred })
     .key = debe tener de 1 a { $max } caracteres ASCII visibles
@@ -241,6 +243,10 @@ CELL_ABOVE_FLOOR = { $count } detenidos frente a un mínimo absoluto de { $floor
        *[exact] { $area } m² para { $count }: { $each } m² por persona
     }
 INVESTIGATION_OVERDUE = investigación { $state } { $days } días después de la denuncia (debe cerrarse en { $limit })
+COMPLAINT_UNANSWERED = una queja ({ $category }) sigue sin respuesta { $days } días después del plazo
+ALREADY_ANSWERED = la queja ya tiene respuesta; una respuesta nunca se reemplaza
+ALREADY_ESCALATED = la queja ya fue elevada
+UNKNOWN_BODY = no es un órgano de inspección que el acuerdo nombre (`inspection_bodies`)
 
 # Las reglas de elegibilidad (docs/rules.md): los mismos textos que imprime `custodia screen --explain`.
 E01 = La condena debe ser firme: sin recurso pendiente.

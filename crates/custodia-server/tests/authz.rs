@@ -58,6 +58,8 @@ struct Ids {
     invoice_out: i64,
     cell_change_in: i64,
     cell_change_out: i64,
+    complaint_in: i64,
+    complaint_out: i64,
 }
 
 const IN: &str = "us-sv-cecot";
@@ -84,6 +86,7 @@ fn table(ids: &Ids) -> Vec<Row> {
     let hold =
         |case: i64| json!({"case_id": case, "authority": "court", "reference": "R", "order": "stop", "reason": "T"});
     let lift = |case: i64| json!({"case_id": case, "reference": "none", "decision_reference": "D", "reason": "T"});
+    let complaint = |a: &str, case: i64| json!({"agreement_id": a, "case_id": case, "category": "family", "text": "no visit in two months"});
     let decide_challenge = |case: i64| json!({"case_id": case, "reference": "none", "outcome": "dismissed", "reasons": "R", "reason": "T"});
     let i = ids;
     vec![
@@ -222,6 +225,36 @@ fn table(ids: &Ids) -> Vec<Row> {
             ("/api/v1/holds/decide-challenge".into(), decide_challenge(i.case_in)),
             Some(("/api/v1/holds/decide-challenge".into(), decide_challenge(i.case_out))),
             Only(&["legal_officer"]),
+        ),
+        get(
+            "/api/v1/complaints",
+            format!("/api/v1/complaints?agreement={IN}"),
+            Some(format!("/api/v1/complaints?agreement={OUT}")),
+            Everyone,
+        ),
+        post(
+            "/api/v1/complaints",
+            ("/api/v1/complaints".into(), complaint(IN, i.case_in)),
+            Some(("/api/v1/complaints".into(), complaint(OUT, i.case_out))),
+            Only(&["sending_officer", "receiving_officer", "facility_officer", "legal_officer", "inspector"]),
+        ),
+        get(
+            "/api/v1/complaints/{id}",
+            format!("/api/v1/complaints/{}", i.complaint_in),
+            Some(format!("/api/v1/complaints/{}", i.complaint_out)),
+            Everyone,
+        ),
+        post(
+            "/api/v1/complaints/{id}/answer",
+            (format!("/api/v1/complaints/{}/answer", i.complaint_in), json!({"text": "answered"})),
+            Some((format!("/api/v1/complaints/{}/answer", i.complaint_out), json!({"text": "answered"}))),
+            Only(&["sending_officer", "receiving_officer", "facility_officer", "legal_officer"]),
+        ),
+        post(
+            "/api/v1/complaints/{id}/escalate",
+            (format!("/api/v1/complaints/{}/escalate", i.complaint_in), json!({"body": "ICRC"})),
+            Some((format!("/api/v1/complaints/{}/escalate", i.complaint_out), json!({"body": "ICRC"}))),
+            Only(&["sending_officer", "receiving_officer", "facility_officer", "legal_officer", "inspector"]),
         ),
         get(
             "/api/v1/incidents",
@@ -522,6 +555,24 @@ async fn every_route_every_role_inside_and_outside_the_scope() {
             other => panic!("a change to registered cells is proposed: {other:?}"),
         }
     }
+    // A complaint (not confidential) per agreement, made now.
+    let complaint = |agreement: &'static str, case: i64| async move {
+        let now = custodia_server::clock::now();
+        let c = custodia_core::rights::Complaint {
+            category: custodia_core::rights::ComplaintCategory::Conditions,
+            confidential: false,
+            text: "t".into(),
+            filed_by: "setup".into(),
+            filed_at: now.as_str().to_owned(),
+            filed_at_unix: now.unix_seconds(),
+            due_at_unix: now.unix_seconds() + 14 * 86_400,
+            alleges_ill_treatment: false,
+            incident_id: None,
+            answer: None,
+            escalation: None,
+        };
+        store.file_complaint(agreement, case, &c, &actor("setup")).await.unwrap().id
+    };
     let persons = store.persons_page(0, 10).await.unwrap();
     let id_of = |sending: &str| persons.iter().find(|p| p.record.sending_id == sending).unwrap().id;
     let ids = Ids {
@@ -539,6 +590,8 @@ async fn every_route_every_role_inside_and_outside_the_scope() {
         invoice_out,
         cell_change_in: cell_changes[0],
         cell_change_out: cell_changes[1],
+        complaint_in: complaint(IN, case_in).await,
+        complaint_out: complaint(OUT, case_out).await,
     };
     server.user("spare-user", "auditor", &[IN], &[]).await;
     let mut tokens = Vec::new();

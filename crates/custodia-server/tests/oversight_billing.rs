@@ -176,6 +176,66 @@ async fn incidents_open_notifications_and_only_grow() {
     server.stop().await;
 }
 
+/// Issue 15: complaints over HTTP — the facility neither lists nor reads a confidential one (404,
+/// like a record out of scope), nor sees its alert; the deadline (`complaint_answer_days`, 14)
+/// raises `COMPLAINT_UNANSWERED` the day after; an allegation of ill-treatment opens its incident,
+/// which names the complaint but never repeats its words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn complaints_keep_their_deadline_and_their_confidence() {
+    let (server, staff, case) = setup().await;
+    let inspector = server.user("ines", "inspector", &[AGREEMENT], &[]).await;
+    let file = |confidential: bool, alleges: bool, text: &str| {
+        json!({"agreement_id": AGREEMENT, "case_id": case, "category": "treatment", "confidential": confidential,
+            "alleges_ill_treatment": alleges, "text": text, "made_at": "2026-01-05T10:00:00-06:00"})
+    };
+    let secret = "the guards read my letters to my lawyer";
+    let (status, filed) = server.post(&staff.sender, "/api/v1/complaints", file(true, true, secret)).await;
+    assert_eq!(status, 201, "{filed}");
+    let id = filed["id"].as_i64().unwrap();
+    assert_eq!(filed["due_at"], "2026-01-19T16:00:00Z", "14 days after it was made: {filed}");
+    let incident = filed["incident_id"].as_i64().expect("the allegation's incident");
+    let (status, opened) = server.get(&staff.facility, &format!("/api/v1/incidents/{incident}")).await;
+    assert_eq!((status, opened["kind"].as_str()), (200, Some("torture_allegation")), "{opened}");
+    assert!(!opened.to_string().contains(secret), "the incident never repeats a confidential complaint: {opened}");
+    // The facility: not listed, not found, not alerted; the inspector: all three.
+    let (status, none) = server.get(&staff.facility, &format!("/api/v1/complaints?agreement={AGREEMENT}")).await;
+    assert_eq!((status, none["items"].as_array().map(Vec::len)), (200, Some(0)), "{none}");
+    let (status, body) = server.get(&staff.facility, &format!("/api/v1/complaints/{id}")).await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = server.get(&inspector, &format!("/api/v1/complaints/{id}")).await;
+    assert_eq!((status, body["text"].as_str()), (200, Some(secret)), "{body}");
+    let (status, body) = server.post(&staff.facility, "/api/v1/complaints", file(true, false, "another")).await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("confidential")), "{body}");
+    let alerts_of = |token: String, on: &'static str| {
+        let server = &server;
+        async move {
+            let (_, alerts) = server.get(&token, &format!("/api/v1/alerts?agreement={AGREEMENT}&on={on}")).await;
+            alerts.as_array().unwrap().iter().filter(|a| a["code"] == "COMPLAINT_UNANSWERED").count()
+        }
+    };
+    assert_eq!(alerts_of(inspector.clone(), "2026-01-18").await, 0, "not yet due");
+    assert_eq!(alerts_of(inspector.clone(), "2026-01-19").await, 1, "due at 16:00, overdue by the end of the day");
+    assert_eq!(alerts_of(staff.facility.clone(), "2026-01-19").await, 0, "the facility does not see its alert");
+    // An open complaint the facility answers; a second answer is refused.
+    let (status, open) = server.post(&staff.facility, "/api/v1/complaints", file(false, false, "no water")).await;
+    assert_eq!(status, 201, "{open}");
+    let open_id = open["id"].as_i64().unwrap();
+    assert_eq!(alerts_of(staff.facility.clone(), "2026-01-19").await, 1);
+    let answer = json!({"text": "water restored on 6 January"});
+    let path = format!("/api/v1/complaints/{open_id}/answer");
+    let (status, answered) = server.post(&staff.facility, &path, answer.clone()).await;
+    assert_eq!((status, answered["answer"]["late"].as_bool()), (200, Some(true)), "answered now, after 19 January");
+    let (status, again) = server.post(&staff.facility, &path, answer).await;
+    assert_eq!((status, again["code"].as_str()), (409, Some("ALREADY_ANSWERED")), "{again}");
+    assert_eq!(alerts_of(staff.facility.clone(), "2026-01-19").await, 0, "answered: no alert");
+    let escalate = format!("/api/v1/complaints/{id}/escalate");
+    let (status, body) = server.post(&inspector, &escalate, json!({"body": "a newspaper"})).await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("body")), "{body}");
+    let (status, body) = server.post(&inspector, &escalate, json!({"body": "ICRC"})).await;
+    assert_eq!((status, body["escalation"]["body"].as_str()), (200, Some("ICRC")), "{body}");
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inspections_and_contacts() {
     let (server, staff, case) = setup().await;

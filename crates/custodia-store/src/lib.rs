@@ -39,6 +39,7 @@ pub mod oversight;
 pub mod persons;
 pub mod record;
 pub mod replay;
+pub mod rights;
 pub mod snapshot;
 
 use std::path::{Path, PathBuf};
@@ -56,10 +57,11 @@ pub use journal::Journal;
 pub use locator::{Locator, LocatorFilter};
 pub use oversight::{ContactRow, InspectionRow, Oversight};
 pub use persons::{Alias, Identifier, PersonEntry, PersonRow, Persons};
+pub use rights::{ComplaintChange, ComplaintRow, Rights};
 
 /// The traits of the storage contract, to call its methods on a [`Store`].
 pub mod prelude {
-    pub use crate::{Access, Agreements, Billing, Cases, Cells, Journal, Locator, Oversight, Persons};
+    pub use crate::{Access, Agreements, Billing, Cases, Cells, Journal, Locator, Oversight, Persons, Rights};
 }
 pub use events::{StoredEvent, Timestamp, VerifyReport};
 pub use record::{PERSON_COLUMNS, PersonData, PersonJson};

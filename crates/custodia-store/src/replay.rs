@@ -107,6 +107,8 @@ tables! {
         "record" Json, "last_event_seq" Int];
     "contacts" keys 1: ["id" Int, "agreement_id" Text, "case_id" Int, "contact" Text, "at" Text, "means" Text,
         "note" Text, "event_seq" Int];
+    "complaints" keys 1: ["id" Int, "agreement_id" Text, "case_id" Int, "category" Text, "confidential" Int,
+        "record" Json, "last_event_seq" Int];
     "invoices" keys 1: ["id" Int, "agreement_id" Text, "kind" Text, "period" Text, "number" Text,
         "document" Text, "sha256" Blob, "total_minor" Int, "prepared_by" Text, "prepared_seq" Int];
     "invoice_issues" keys 1: ["invoice_id" Int, "number" Text, "issued_by" Text, "issued_seq" Int];
@@ -534,6 +536,22 @@ impl Replay {
                     ("event_seq", V::int(e.seq_i64())),
                 ],
             ),
+            "complaint.filed" => self.put(
+                "complaints",
+                seq,
+                [
+                    ("id", d.int("complaint_id")?),
+                    ("agreement_id", e.agreement()?),
+                    ("case_id", d.int("case_id")?),
+                    ("category", d.text("category")?),
+                    ("confidential", V::int(i64::from(d.get("confidential")?.as_bool().ok_or("data.confidential")?))),
+                    ("record", d.raw("record")?),
+                    ("last_event_seq", V::int(e.seq_i64())),
+                ],
+            ),
+            "complaint.answered" | "complaint.escalated" => {
+                self.new_record("complaints", &d.key("complaint_id")?, &e, &d)
+            }
             "invoice.drafted" => self.invoice_drafted(&e, &d),
             "invoice.issued" => self.put(
                 "invoice_issues",

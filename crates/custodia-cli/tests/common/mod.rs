@@ -143,7 +143,12 @@ pub fn role_for(args: &[&str]) -> &'static str {
         ("case", "admit" | "move" | "return" | "release" | "remove" | "record-death" | "approve-override") => {
             "facility_officer"
         }
-        ("case", "resolve-review" | "confirm-review" | "place-hold" | "lift-hold" | "confirm-lift") => "legal_officer",
+        (
+            "case",
+            "resolve-review" | "confirm-review" | "place-hold" | "lift-hold" | "confirm-lift" | "decide-challenge",
+        ) => "legal_officer",
+        ("complaint", "file" | "escalate") => "sending_officer",
+        ("complaint", "answer") => "facility_officer",
         ("incident", "file" | "notify" | "addendum") => "facility_officer",
         ("incident", "investigate") => "legal_officer",
         ("inspection", "file" | "recommendation") => "inspector",

@@ -14,6 +14,7 @@ pub mod journal;
 pub mod locator;
 pub mod oversight;
 pub mod persons;
+pub mod rights;
 pub mod users;
 
 /// Every route.
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .merge(facilities::routes())
         .merge(alerts::routes())
         .merge(oversight::routes())
+        .merge(rights::routes())
         .merge(billing::routes())
         .merge(journal::routes())
         .merge(crate::web::routes())
@@ -47,6 +49,7 @@ pub fn apis() -> Vec<utoipa::openapi::OpenApi> {
         facilities::Api::openapi(),
         alerts::Api::openapi(),
         oversight::Api::openapi(),
+        rights::Api::openapi(),
         billing::Api::openapi(),
         journal::Api::openapi(),
     ]
