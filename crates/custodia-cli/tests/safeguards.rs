@@ -536,5 +536,11 @@ fn complaints_are_answered_in_time_and_confidential_ones_never_reach_the_facilit
         assert!(filed.contains("complaint 3 filed") && filed.contains("opened (torture_allegation)"), "{filed}");
         let verify = r.ok(&["journal", "verify"]);
         assert!(verify.starts_with("ok"), "{verify}");
+        // The journal, which any user may export, keeps a complaint's words only as their SHA-256.
+        let journal = r.ok(&["journal", "export", "--actor", "fiona"]);
+        assert!(
+            journal.contains("complaint.filed") && !journal.contains("guards took my letters"),
+            "the words stay out"
+        );
     }
 }

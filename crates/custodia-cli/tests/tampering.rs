@@ -49,6 +49,9 @@ fn build(r: &Register) {
     let mut incident = vec!["incident", "file", "--agreement", "xx-test", "--kind", "torture_allegation"];
     incident.extend(["--occurred-at", "2025-01-20T10:00:00Z", "--report", "beaten during the night count"]);
     r.ok(&incident);
+    let mut complaint = vec!["complaint", "file", "--agreement", "xx-test", "--case", "1", "--category", "conditions"];
+    complaint.extend(["--text", "no water for two days", "--made-at", "2025-01-20T10:00:00Z"]);
+    r.ok(&complaint);
     let draft = ["invoices", "draft", "--agreement", "xx-test", "--period", "2025-01", "--on", "2025-02-01"];
     r.ok(&[&draft[..], &["--actor", "ana"]].concat());
     r.ok(&["invoices", "issue", "1", "--actor", "ben"]);
@@ -134,6 +137,14 @@ const TAMPERINGS: &[Tampering] = &[
         sqlite: &["UPDATE agreements SET current_version = 5", "UPDATE persons SET version = 7 WHERE id = 1"],
         postgres: &["UPDATE agreements SET current_version = 5", "UPDATE persons SET version = 7 WHERE id = 1"],
         names: "table agreements, row xx-test, column current_version",
+        invoice: false,
+    },
+    Tampering {
+        // The journal keeps only the words' SHA-256 (a complaint may be confidential).
+        name: "a complaint's words rewritten",
+        sqlite: &["UPDATE complaints SET text = 'all is well' WHERE id = 1"],
+        postgres: &["UPDATE complaints SET text = 'all is well' WHERE id = 1"],
+        names: "table complaints, row 1, column text",
         invoice: false,
     },
     Tampering {

@@ -68,6 +68,7 @@ struct Ids {
     inspection_b: i64,
     invoice_b: i64,
     cell_change_b: i64,
+    complaint_b: i64,
 }
 
 /// One documented operation: the request a user scoped to A sends aimed at B's records, or `None`
@@ -148,6 +149,29 @@ fn table(i: &Ids) -> Vec<Row> {
             "/api/v1/holds/confirm-lift",
             "/api/v1/holds/confirm-lift".into(),
             json!({"case_id": i.case_b, "reference": "none", "reason": "T"}),
+        ),
+        post(
+            "/api/v1/holds/decide-challenge",
+            "/api/v1/holds/decide-challenge".into(),
+            json!({"case_id": i.case_b, "reference": "none", "outcome": "dismissed", "reasons": "R", "reason": "T"}),
+        ),
+        get("/api/v1/complaints", format!("/api/v1/complaints?agreement={B}")),
+        // B's case, a complaint filed under A.
+        post(
+            "/api/v1/complaints",
+            "/api/v1/complaints".into(),
+            json!({"agreement_id": A, "case_id": i.case_b, "category": "family", "text": "t"}),
+        ),
+        get("/api/v1/complaints/{id}", format!("/api/v1/complaints/{}", i.complaint_b)),
+        post(
+            "/api/v1/complaints/{id}/answer",
+            format!("/api/v1/complaints/{}/answer", i.complaint_b),
+            json!({"text": "a"}),
+        ),
+        post(
+            "/api/v1/complaints/{id}/escalate",
+            format!("/api/v1/complaints/{}/escalate", i.complaint_b),
+            json!({"body": "ICRC"}),
         ),
         get("/api/v1/incidents", format!("/api/v1/incidents?agreement={B}")),
         // B's case, filed under A.
@@ -310,7 +334,21 @@ async fn setup(server: &TestServer) -> Ids {
         custodia_app::billing::DraftInvoice { agreement_id: B.into(), period: "2025-03".into(), ..Default::default() };
     let invoice_b = app.draft_invoice(&finance, &draft, &now).await.unwrap().row.id;
     let w1 = store.person_id_of("US", "W1").await.unwrap().unwrap();
-    Ids { case_a, case_b, w1, incident_b, allegation_b, inspection_b, invoice_b, cell_change_b }
+    let complaint = custodia_core::rights::Complaint {
+        category: custodia_core::rights::ComplaintCategory::Family,
+        confidential: false,
+        text: "no visit".into(),
+        filed_by: "setup".into(),
+        filed_at: ts.as_str().to_owned(),
+        filed_at_unix: ts.unix_seconds(),
+        due_at_unix: ts.unix_seconds() + 14 * 86_400,
+        alleges_ill_treatment: false,
+        incident_id: None,
+        answer: None,
+        escalation: None,
+    };
+    let complaint_b = store.file_complaint(B, case_b, &complaint, &actor("setup")).await.unwrap().id;
+    Ids { case_a, case_b, w1, incident_b, allegation_b, inspection_b, invoice_b, cell_change_b, complaint_b }
 }
 
 async fn id_of(server: &TestServer, sending_id: &str) -> i64 {

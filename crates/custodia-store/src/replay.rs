@@ -108,7 +108,7 @@ tables! {
     "contacts" keys 1: ["id" Int, "agreement_id" Text, "case_id" Int, "contact" Text, "at" Text, "means" Text,
         "note" Text, "event_seq" Int];
     "complaints" keys 1: ["id" Int, "agreement_id" Text, "case_id" Int, "category" Text, "confidential" Int,
-        "record" Json, "last_event_seq" Int];
+        "text" Commitment, "answer_text" Commitment, "record" Json, "last_event_seq" Int];
     "invoices" keys 1: ["id" Int, "agreement_id" Text, "kind" Text, "period" Text, "number" Text,
         "document" Text, "sha256" Blob, "total_minor" Int, "prepared_by" Text, "prepared_seq" Int];
     "invoice_issues" keys 1: ["invoice_id" Int, "number" Text, "issued_by" Text, "issued_seq" Int];
@@ -545,13 +545,20 @@ impl Replay {
                     ("case_id", d.int("case_id")?),
                     ("category", d.text("category")?),
                     ("confidential", V::int(i64::from(d.get("confidential")?.as_bool().ok_or("data.confidential")?))),
+                    ("text", Data { v: d.get("record")? }.text("text_sha256")?),
+                    ("answer_text", V::Null),
                     ("record", d.raw("record")?),
                     ("last_event_seq", V::int(e.seq_i64())),
                 ],
             ),
-            "complaint.answered" | "complaint.escalated" => {
-                self.new_record("complaints", &d.key("complaint_id")?, &e, &d)
+            "complaint.answered" => {
+                let answer = Data { v: d.get("record")? }.get("answer")?;
+                let words = Data { v: answer }.text("text_sha256")?;
+                let key = d.key("complaint_id")?;
+                self.update("complaints", &key, seq, [("answer_text", words)])?;
+                self.new_record("complaints", &key, &e, &d)
             }
+            "complaint.escalated" => self.new_record("complaints", &d.key("complaint_id")?, &e, &d),
             "invoice.drafted" => self.invoice_drafted(&e, &d),
             "invoice.issued" => self.put(
                 "invoice_issues",

@@ -87,12 +87,13 @@ macro_rules! rights_sql {
                         "confidential": complaint.confidential, "record": record,
                     })),
                 }, actor).await?;
-                sqlx::query("INSERT INTO complaints (id, agreement_id, case_id, category, confidential, record, last_event_seq) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                sqlx::query("INSERT INTO complaints (id, agreement_id, case_id, category, confidential, text, record, last_event_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
                     .bind(id)
                     .bind(agreement_id.to_owned())
                     .bind(case_id)
                     .bind(complaint.category.as_str())
                     .bind(i64::from(complaint.confidential))
+                    .bind(complaint.text.clone())
                     .bind(record.to_string())
                     .bind(seq)
                     .execute(&mut *tx)
@@ -105,7 +106,7 @@ macro_rules! rights_sql {
             async fn change_complaint(&self, id: i64, change: &ComplaintChange, actor: &Actor) -> Result<ComplaintRow, StoreError> {
                 let mut tx = self.pool.begin().await?;
                 let mut head = Self::lock_head(&mut tx).await?;
-                let row = sqlx::query("SELECT id, agreement_id, case_id, record FROM complaints WHERE id = $1")
+                let row = sqlx::query("SELECT id, agreement_id, case_id, text, answer_text, record FROM complaints WHERE id = $1")
                     .bind(id)
                     .fetch_optional(&mut *tx)
                     .await?
@@ -127,9 +128,10 @@ macro_rules! rights_sql {
                     person_id: None,
                     data: EventData::Json(json!({"complaint_id": id, "record": record})),
                 }, actor).await?;
-                sqlx::query("UPDATE complaints SET record = $1, last_event_seq = $2 WHERE id = $3")
+                sqlx::query("UPDATE complaints SET record = $1, last_event_seq = $2, answer_text = $3 WHERE id = $4")
                     .bind(record.to_string())
                     .bind(seq)
+                    .bind(changed.answer.as_ref().map(|a| a.text.clone()))
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
@@ -139,7 +141,7 @@ macro_rules! rights_sql {
             }
 
             async fn complaints(&self, agreement_id: &str) -> Result<Vec<ComplaintRow>, StoreError> {
-                let rows = sqlx::query("SELECT id, agreement_id, case_id, record FROM complaints WHERE agreement_id = $1 ORDER BY id")
+                let rows = sqlx::query("SELECT id, agreement_id, case_id, text, answer_text, record FROM complaints WHERE agreement_id = $1 ORDER BY id")
                     .bind(agreement_id.to_owned())
                     .fetch_all(&self.pool)
                     .await?;
@@ -147,7 +149,7 @@ macro_rules! rights_sql {
             }
 
             async fn complaint(&self, id: i64) -> Result<Option<ComplaintRow>, StoreError> {
-                let row = sqlx::query("SELECT id, agreement_id, case_id, record FROM complaints WHERE id = $1")
+                let row = sqlx::query("SELECT id, agreement_id, case_id, text, answer_text, record FROM complaints WHERE id = $1")
                     .bind(id)
                     .fetch_optional(&self.pool)
                     .await?;
@@ -160,19 +162,26 @@ macro_rules! rights_sql {
 rights_sql!(SqliteStore);
 rights_sql!(PostgresStore);
 
-/// A complaint as stored JSON (and as its events carry it).
+/// The SHA-256 of a text, lowercase hex: what the journal keeps of a complaint's words.
+fn commitment(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    crate::backend::hex(&Sha256::digest(text.as_bytes()))
+}
+
+/// A complaint as stored JSON (and as its events carry it): its words and its answer's only by
+/// their SHA-256 (the words are in the `text` and `answer_text` columns).
 fn complaint_json(c: &Complaint) -> Value {
     json!({
         "category": c.category.as_str(),
         "confidential": c.confidential,
-        "text": c.text,
+        "text_sha256": commitment(&c.text),
         "filed_by": c.filed_by,
         "filed_at": c.filed_at,
         "filed_at_unix": c.filed_at_unix,
         "due_at_unix": c.due_at_unix,
         "alleges_ill_treatment": c.alleges_ill_treatment,
         "incident_id": c.incident_id,
-        "answer": c.answer.as_ref().map(|a| json!({"text": a.text, "by": a.by, "at": a.at, "at_unix": a.at_unix})),
+        "answer": c.answer.as_ref().map(|a| json!({"text_sha256": commitment(&a.text), "by": a.by, "at": a.at, "at_unix": a.at_unix})),
         "escalation": c.escalation.as_ref().map(|e| json!({"body": e.body, "by": e.by, "at": e.at})),
     })
 }
@@ -189,13 +198,14 @@ fn int(v: &Value, key: &str) -> Result<i64, StoreError> {
     v.get(key).and_then(Value::as_i64).ok_or_else(|| bad(key))
 }
 
-fn complaint_from_json(v: &Value) -> Result<Complaint, StoreError> {
+fn complaint_from_json(v: &Value, words: String, answer_words: Option<String>) -> Result<Complaint, StoreError> {
     let category = ComplaintCategory::parse(&text(v, "category")?).ok_or_else(|| bad("category"))?;
-    let answer = match v.get("answer").filter(|a| !a.is_null()) {
-        Some(a) => {
-            Some(Answer { text: text(a, "text")?, by: text(a, "by")?, at: text(a, "at")?, at_unix: int(a, "at_unix")? })
+    let answer = match (v.get("answer").filter(|a| !a.is_null()), answer_words) {
+        (Some(a), Some(words)) => {
+            Some(Answer { text: words, by: text(a, "by")?, at: text(a, "at")?, at_unix: int(a, "at_unix")? })
         }
-        None => None,
+        (None, None) => None,
+        _ => return Err(bad("answer and answer_text disagree")),
     };
     let escalation = match v.get("escalation").filter(|e| !e.is_null()) {
         Some(e) => Some(Escalation { body: text(e, "body")?, by: text(e, "by")?, at: text(e, "at")? }),
@@ -204,7 +214,7 @@ fn complaint_from_json(v: &Value) -> Result<Complaint, StoreError> {
     Ok(Complaint {
         category,
         confidential: v.get("confidential").and_then(Value::as_bool).ok_or_else(|| bad("confidential"))?,
-        text: text(v, "text")?,
+        text: words,
         filed_by: text(v, "filed_by")?,
         filed_at: text(v, "filed_at")?,
         filed_at_unix: int(v, "filed_at_unix")?,
@@ -221,6 +231,7 @@ where
     for<'r> &'r str: sqlx::ColumnIndex<R>,
     for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     let record: String = row.try_get("record")?;
     let value: Value = serde_json::from_str(&record).map_err(|e| bad(&e.to_string()))?;
@@ -228,6 +239,6 @@ where
         id: row.try_get("id")?,
         agreement_id: row.try_get("agreement_id")?,
         case_id: row.try_get("case_id")?,
-        complaint: complaint_from_json(&value)?,
+        complaint: complaint_from_json(&value, row.try_get("text")?, row.try_get("answer_text")?)?,
     })
 }
