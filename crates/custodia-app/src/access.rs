@@ -32,11 +32,14 @@ pub enum Role {
     Inspector,
     /// Reads.
     Auditor,
+    /// Medical staff: records examinations; the only role that reads the health file
+    /// (docs/rights.md#health).
+    MedicalOfficer,
 }
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 9] = [
         Role::Admin,
         Role::SendingOfficer,
         Role::ReceivingOfficer,
@@ -45,6 +48,7 @@ impl Role {
         Role::FinanceOfficer,
         Role::Inspector,
         Role::Auditor,
+        Role::MedicalOfficer,
     ];
 
     /// The role's name.
@@ -58,6 +62,7 @@ impl Role {
             Role::FinanceOfficer => "finance_officer",
             Role::Inspector => "inspector",
             Role::Auditor => "auditor",
+            Role::MedicalOfficer => "medical_officer",
         }
     }
 
@@ -81,6 +86,7 @@ impl Role {
                 C::ProposeCase
                     | C::SendingCaseStep
                     | C::LogContact
+                    | C::RecordVisit
                     | C::ScreenPersons
                     | C::ImportPersons
                     | C::FileComplaint
@@ -97,13 +103,20 @@ impl Role {
             ),
             R::FacilityOfficer => matches!(
                 capability,
-                C::FacilityCaseStep | C::FileIncident | C::ManageCells | C::FileComplaint | C::AnswerComplaint
+                C::FacilityCaseStep
+                    | C::FileIncident
+                    | C::ManageCells
+                    | C::FileComplaint
+                    | C::AnswerComplaint
+                    | C::RecordVisit
+                    | C::Segregation
             ),
             R::LegalOfficer => matches!(
                 capability,
                 C::LegalCaseStep | C::ScreenPersons | C::InvestigateAllegation | C::FileComplaint | C::AnswerComplaint
             ),
             R::FinanceOfficer => matches!(capability, C::Invoices),
+            R::MedicalOfficer => matches!(capability, C::RecordExamination | C::FileIncident | C::FileComplaint),
         }
     }
 }
@@ -145,6 +158,12 @@ pub enum Capability {
     FileComplaint,
     /// Answer a complaint.
     AnswerComplaint,
+    /// Record a medical examination (docs/rights.md#health).
+    RecordExamination,
+    /// Record a visit or call, held or refused (docs/rights.md#visits).
+    RecordVisit,
+    /// Place a person in solitary confinement and end it (docs/rights.md#solitary).
+    Segregation,
     /// Draft and issue invoices.
     Invoices,
 }
@@ -169,6 +188,9 @@ impl Capability {
             Self::LogContact => "log contacts",
             Self::FileComplaint => "record and escalate complaints",
             Self::AnswerComplaint => "answer complaints",
+            Self::RecordExamination => "record medical examinations",
+            Self::RecordVisit => "record visits and calls",
+            Self::Segregation => "place in and end solitary confinement",
             Self::Invoices => "draft and issue invoices",
         }
     }

@@ -64,6 +64,7 @@ impl App {
         let facts = self.alert_facts(agreement_id).await?;
         let mut alerts = alerts_from(who, &agreement, &facts, on)?;
         alerts.extend(self.complaint_alerts(who, agreement_id, end_of_utc_day(on)).await?);
+        alerts.extend(self.care_alerts(who, &agreement, &facts.rows, on).await?);
         alerts.sort_by_key(|a| a.kind.severity());
         Ok(alerts)
     }
@@ -83,6 +84,7 @@ impl App {
         let facts = self.alert_facts(agreement_id).await?;
         let mut alerts = alerts_from(who, &agreement, &facts, on)?;
         alerts.extend(self.complaint_alerts(who, agreement_id, end_of_utc_day(on)).await?);
+        alerts.extend(self.care_alerts(who, &agreement, &facts.rows, on).await?);
         alerts.sort_by_key(|a| a.kind.severity());
         let population = crate::billing::stays_from(&agreement, &facts.rows, &facts.transitions).map(|stays| {
             let seen: Vec<_> =

@@ -11,6 +11,7 @@ pub mod access;
 pub mod agreements;
 pub mod alerts;
 pub mod billing;
+pub mod care;
 pub mod cases;
 pub mod cells;
 pub mod config;

@@ -184,7 +184,7 @@ impl App {
 
     /// Keeps the items whose case the caller sees (one lookup per distinct case, none for callers
     /// not scoped to facilities).
-    async fn visible<T>(
+    pub(crate) async fn visible<T>(
         &self,
         who: &Principal,
         agreement_id: &str,

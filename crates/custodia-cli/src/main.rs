@@ -6,6 +6,7 @@
 mod agreement_cmd;
 mod backup_cmd;
 mod capacity_cmd;
+mod care_cmd;
 mod case_cmd;
 mod cells_cmd;
 mod complaint_cmd;
@@ -152,6 +153,9 @@ enum Command {
     /// A detainee's requests and complaints, their answers and escalations (docs/rights.md#complaints).
     #[command(subcommand)]
     Complaint(complaint_cmd::ComplaintCommand),
+    /// Medical examinations, visits and calls, and solitary confinement (docs/rights.md#health).
+    #[command(subcommand)]
+    Care(care_cmd::CareCommand),
     /// Reports over the register.
     #[command(subcommand)]
     Report(ReportCommand),
@@ -207,6 +211,7 @@ fn run(cli: Cli) -> CmdResult {
         Command::Inspection(command) => oversight_cmd::run_inspection(&command),
         Command::Contact(command) => oversight_cmd::run_contact(&command),
         Command::Complaint(command) => complaint_cmd::run(&command),
+        Command::Care(command) => care_cmd::run(&command),
         Command::Report(ReportCommand::LegalBasis(args)) => oversight_cmd::run_legal_basis(&args),
         Command::Report(ReportCommand::Notifications(args)) => oversight_cmd::run_notifications(&args),
         Command::Report(ReportCommand::Sustainability(args)) => invoices_cmd::run_sustainability(&args),

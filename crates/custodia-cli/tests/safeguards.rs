@@ -544,3 +544,108 @@ fn complaints_are_answered_in_time_and_confidential_ones_never_reach_the_facilit
         );
     }
 }
+
+/// Issue 15, bullets 2–4 through the command line, on both databases: the medical examination
+/// due within 24 hours of admission (`MEDICAL_EXAM_OVERDUE`) that must document the injuries the
+/// intake saw; the health file read by medical officers only (a finance officer and the facility
+/// read the fitness, never the findings, and the journal keeps only their SHA-256); counsel never
+/// refused for capacity; family visits below the monthly minimum and consular access overdue after
+/// a quarter; solitary confinement refused for a person found unfit, reviewed every day, and
+/// critical after 15 consecutive days.
+#[test]
+fn care_examinations_visits_and_solitary_keep_their_deadlines() {
+    for r in registers("rights-care", &[venezuelan("V1")]) {
+        let case = to_transit(&r, "V1");
+        let subject = format!("case-{case}/V1");
+        let mut admission = admit_args(&case);
+        let injuries = admission.iter().position(|a| a == "--injuries").unwrap() + 1;
+        admission[injuries] = "bruise under the left eye".into();
+        r.ok(&refs(&admission));
+        let has = |day: &str, code: &str| alerts(&r, day).contains(&(code.to_owned(), subject.clone()));
+        // Admitted 2025-06-04 at 12:00 in San Salvador: due by 12:00 the next day.
+        assert!(!has("2025-06-04", "MEDICAL_EXAM_OVERDUE"), "within 24 hours");
+        assert!(has("2025-06-05", "MEDICAL_EXAM_OVERDUE"), "{:?}", alerts(&r, "2025-06-05"));
+
+        let examine = |purpose: &str, solitary: &str, at: &str, injuries: Option<&str>, who: &str| {
+            let mut args = vec!["care", "examine", "--agreement", A, "--case", case.as_str(), "--purpose", purpose];
+            args.extend(["--examiner", "Dr. Ana Ruiz, MD", "--custody", "fit", "--transfer", "fit"]);
+            args.extend(["--solitary", solitary, "--findings", "hypertension, on enalapril", "--at", at]);
+            if let Some(i) = injuries {
+                args.extend(["--injuries", i]);
+            }
+            args.extend(["--actor", who]);
+            args.iter().map(|a| (*a).to_owned()).collect::<Vec<String>>()
+        };
+        let on_the_5th = "2025-06-05T09:00:00-06:00";
+        let facility_examines = examine("admission", "unfit", on_the_5th, Some("x"), "facility-officer");
+        refused(&r, &refs(&facility_examines), "FORBIDDEN");
+        refused(
+            &r,
+            &refs(&examine("admission", "unfit", on_the_5th, None, "medical-officer")),
+            "INJURIES_UNDOCUMENTED",
+        );
+        let documented =
+            examine("admission", "unfit", on_the_5th, Some("haematoma 3 cm, left orbit"), "medical-officer");
+        r.ok(&refs(&documented));
+        assert!(!has("2025-06-05", "MEDICAL_EXAM_OVERDUE"), "examined in time");
+        let list = |who: &str| r.ok(&["care", "list", "--agreement", A, "--actor", who]);
+        assert!(list("medical-officer").contains("hypertension"), "medical staff read the health file");
+        for who in ["finance-officer", "facility-officer", "inspector"] {
+            let shown = list(who);
+            assert!(shown.contains("health file withheld") && !shown.contains("hypertension"), "{who}: {shown}");
+            assert!(shown.contains("solitary unfit"), "{who} reads the fitness: {shown}");
+        }
+        let journal = r.ok(&["journal", "export", "--actor", "finance-officer"]);
+        assert!(journal.contains("examination.recorded") && !journal.contains("hypertension"), "the findings stay out");
+
+        // Solitary confinement: refused while unfit; after a new examination, placed once.
+        let place = |at: &str| {
+            let args = ["care", "place", "--agreement", A, "--case", &case, "--reason", "fight", "--at", at];
+            args.map(str::to_owned).to_vec()
+        };
+        refused(&r, &refs(&place("2025-06-06T10:00:00-06:00")), "UNFIT_FOR_SOLITARY");
+        r.ok(&refs(&examine("other", "fit", "2025-06-06T08:00:00-06:00", None, "medical-officer")));
+        let placed = r.ok(&refs(&place("2025-06-06T10:00:00-06:00")));
+        let placement = placed.split_whitespace().next().unwrap().to_owned();
+        refused(&r, &refs(&place("2025-06-06T11:00:00-06:00")), "ALREADY_IN_SOLITARY");
+        assert!(has("2025-06-07", "SOLITARY_REVIEW_OVERDUE"), "no review on the first day");
+        r.ok(&refs(&examine("solitary_review", "fit", "2025-06-07T09:00:00-06:00", None, "medical-officer")));
+        assert!(!has("2025-06-07", "SOLITARY_REVIEW_OVERDUE"), "reviewed");
+        // Placed 6 June at 10:00: 15 whole days at the end of 21 June, 16 at the end of 22 June.
+        assert!(!has("2025-06-21", "PROLONGED_SOLITARY"));
+        assert!(has("2025-06-22", "PROLONGED_SOLITARY"), "{:?}", alerts(&r, "2025-06-22"));
+        let end = ["care", "end-solitary", placement.as_str(), "--at", "2025-06-23T10:00:00-06:00"];
+        assert!(r.ok(&end).contains("ended"));
+        refused(&r, &end, "ALREADY_ENDED");
+        assert!(has("2025-06-22", "PROLONGED_SOLITARY"), "on that day it still was");
+        assert!(!has("2025-06-24", "PROLONGED_SOLITARY"), "ended");
+
+        // Visits: counsel never refused for capacity; a family minimum of 4 a month (the default).
+        let visit = |kind: &str, outcome: &[&str], at: &str| {
+            let mut args = vec!["care", "visit", "--agreement", A, "--case", case.as_str(), "--kind", kind];
+            args.extend(["--visitor", "María Reyes", "--at", at]);
+            args.extend_from_slice(outcome);
+            args.iter().map(|a| (*a).to_owned()).collect::<Vec<String>>()
+        };
+        let capacity = ["--outcome", "refused", "--ground", "capacity", "--reason", "visiting room full"];
+        refused(&r, &refs(&visit("counsel_visit", &capacity, "2025-07-02T10:00:00-06:00")), "COUNSEL_NOT_REFUSABLE");
+        r.ok(&refs(&visit("family_visit", &capacity, "2025-07-02T10:00:00-06:00")));
+        r.ok(&refs(&visit("family_call", &["--outcome", "held"], "2025-07-09T10:00:00-06:00")));
+        refused(
+            &r,
+            &refs(&visit("family_call", &["--outcome", "held", "--ground", "security"], "2025-07-10T10:00:00Z")),
+            "ground",
+        );
+        assert!(!has("2025-07-31", "VISITS_BELOW_MINIMUM"), "June was not a whole month in custody");
+        let august = alerts(&r, "2025-08-01");
+        assert!(august.contains(&("VISITS_BELOW_MINIMUM".into(), subject.clone())), "1 of 4 in July: {august:?}");
+        // Consular access: none held in the 91 days since admission.
+        assert!(!has("2025-09-02", "CONSULAR_ACCESS_OVERDUE"));
+        assert!(has("2025-09-03", "CONSULAR_ACCESS_OVERDUE"));
+        r.ok(&refs(&visit("consular_visit", &["--outcome", "held"], "2025-08-20T10:00:00-06:00")));
+        assert!(!has("2025-09-03", "CONSULAR_ACCESS_OVERDUE"), "visited on 20 August");
+
+        let verify = r.ok(&["journal", "verify"]);
+        assert!(verify.starts_with("ok"), "{verify}");
+    }
+}

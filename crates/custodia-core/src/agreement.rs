@@ -271,13 +271,24 @@ pub struct Oversight {
 pub struct Rights {
     /// Days within which a complaint must be answered (`complaint_answer_days`, default 14).
     pub complaint_answer_days: u32,
+    /// Family visits or calls held per calendar month at the least (`family_contacts_per_month`,
+    /// default 4; 0 sets no minimum).
+    pub family_contacts_per_month: u32,
+    /// Consular visits held per quarter (91 days) at the least (`consular_visits_per_quarter`,
+    /// default 1; 0 sets no minimum).
+    pub consular_visits_per_quarter: u32,
 }
 
 impl Default for Rights {
     fn default() -> Self {
-        Self { complaint_answer_days: 14 }
+        Self { complaint_answer_days: 14, family_contacts_per_month: 4, consular_visits_per_quarter: 1 }
     }
 }
+
+/// The most family visits or calls a month the agreement may require.
+pub const MAX_FAMILY_CONTACTS_PER_MONTH: i64 = 62;
+/// The most consular visits a quarter the agreement may require.
+pub const MAX_CONSULAR_VISITS_PER_QUARTER: i64 = 91;
 
 /// The longest answer deadline of a complaint, days.
 pub const MAX_COMPLAINT_ANSWER_DAYS: i64 = 365;
@@ -1074,12 +1085,25 @@ impl Loader {
 
     fn rights(&mut self, path: String, node: &Node) -> Option<Rights> {
         let mut obj = self.obj(path, node)?;
+        let defaults = Rights::default();
         let complaint_answer_days = match obj.take("complaint_answer_days") {
             Some(e) => self.u32_in(e, 1, MAX_COMPLAINT_ANSWER_DAYS),
-            None => Some(Rights::default().complaint_answer_days),
+            None => Some(defaults.complaint_answer_days),
+        };
+        let family_contacts_per_month = match obj.take("family_contacts_per_month") {
+            Some(e) => self.u32_in(e, 0, MAX_FAMILY_CONTACTS_PER_MONTH),
+            None => Some(defaults.family_contacts_per_month),
+        };
+        let consular_visits_per_quarter = match obj.take("consular_visits_per_quarter") {
+            Some(e) => self.u32_in(e, 0, MAX_CONSULAR_VISITS_PER_QUARTER),
+            None => Some(defaults.consular_visits_per_quarter),
         };
         self.finish(obj, "");
-        Some(Rights { complaint_answer_days: complaint_answer_days? })
+        Some(Rights {
+            complaint_answer_days: complaint_answer_days?,
+            family_contacts_per_month: family_contacts_per_month?,
+            consular_visits_per_quarter: consular_visits_per_quarter?,
+        })
     }
 
     fn oversight(&mut self, path: String, node: &Node) -> Option<Oversight> {

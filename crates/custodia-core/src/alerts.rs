@@ -69,6 +69,16 @@ pub enum AlertKind {
     InvestigationOverdue,
     /// A complaint unanswered past the agreement's `complaint_answer_days` (docs/rights.md#complaints).
     ComplaintUnanswered,
+    /// Admitted more than 24 hours ago and not examined by a doctor (docs/rights.md#health).
+    MedicalExamOverdue,
+    /// Fewer family visits or calls last month than the agreement's minimum (docs/rights.md#visits).
+    VisitsBelowMinimum,
+    /// Fewer consular visits in the last 91 days than the agreement's minimum (docs/rights.md#visits).
+    ConsularAccessOverdue,
+    /// In solitary confinement more than 15 consecutive days (docs/rights.md#solitary).
+    ProlongedSolitary,
+    /// In solitary confinement with no medical review in the last 24 hours (docs/rights.md#solitary).
+    SolitaryReviewOverdue,
 }
 
 impl AlertKind {
@@ -93,6 +103,11 @@ impl AlertKind {
             Self::CellAboveFloor => "CELL_ABOVE_FLOOR",
             Self::InvestigationOverdue => "INVESTIGATION_OVERDUE",
             Self::ComplaintUnanswered => "COMPLAINT_UNANSWERED",
+            Self::MedicalExamOverdue => "MEDICAL_EXAM_OVERDUE",
+            Self::VisitsBelowMinimum => "VISITS_BELOW_MINIMUM",
+            Self::ConsularAccessOverdue => "CONSULAR_ACCESS_OVERDUE",
+            Self::ProlongedSolitary => "PROLONGED_SOLITARY",
+            Self::SolitaryReviewOverdue => "SOLITARY_REVIEW_OVERDUE",
         }
     }
 
@@ -104,7 +119,11 @@ impl AlertKind {
             | Self::AgreementEnding
             | Self::CellAboveStandard
             | Self::InvestigationOverdue
-            | Self::ComplaintUnanswered => Severity::Warning,
+            | Self::ComplaintUnanswered
+            | Self::MedicalExamOverdue
+            | Self::VisitsBelowMinimum
+            | Self::ConsularAccessOverdue
+            | Self::SolitaryReviewOverdue => Severity::Warning,
             Self::ReturnOverdue
             | Self::HeldBeyondRelease
             | Self::NoLegalBasis
@@ -116,7 +135,8 @@ impl AlertKind {
             | Self::HeldAfterAgreementEnd
             | Self::StuckInTransit
             | Self::OverrideExpired
-            | Self::CellAboveFloor => Severity::Critical,
+            | Self::CellAboveFloor
+            | Self::ProlongedSolitary => Severity::Critical,
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod agreement;
 pub mod alerts;
 pub mod billing;
 pub mod capacity;
+pub mod care;
 pub mod codes;
 pub mod csv;
 pub mod custody;

@@ -49,6 +49,8 @@ NOT_FOUND = no such resource
         [cell-change] cell change
         [incident] incident
         [complaint] complaint
+        [care-record] record of care
+        [placement] placement in solitary confinement
         [inspection] inspection
         [token] token
        *[other] { $what }
@@ -104,6 +106,13 @@ INVALID = the request was refused
     .two-findings = { $rule } has two findings
     .case-state = { $value } is not a case state
     .in-future = { $at } is in the future (now is { $now })
+    .not-admitted = an admission examination is of a person admitted: this case has no intake record
+    .only-refused = only a refused visit has a ground and a reason
+    .not-placement = record { $id } is { $kind ->
+        [examination] an examination
+        [visit] a visit
+       *[other] { $kind }
+    }, not a placement in solitary confinement
     .confidential-filer = a confidential complaint is recorded by an inspector or an officer of the sending state (the facility never reads it)
     .other-agreement = case { $case } is a case of { $of }, not of { $agreement }
     .before-incident = is before the incident occurred ({ $occurred })
@@ -247,6 +256,18 @@ COMPLAINT_UNANSWERED = a { $category } complaint is unanswered { $days } days pa
 ALREADY_ANSWERED = the complaint was answered before; an answer is never replaced
 ALREADY_ESCALATED = the complaint was escalated before
 UNKNOWN_BODY = not an inspecting body the agreement names (`inspection_bodies`)
+MEDICAL_EXAM_OVERDUE = admitted { $hours } hours ago and not examined by a doctor (due within 24 hours of admission)
+VISITS_BELOW_MINIMUM = { $held } family visits or calls held in { $month }, below the agreement's minimum of { $minimum }
+CONSULAR_ACCESS_OVERDUE = { $held } consular visits held in the last 91 days, below the agreement's minimum of { $minimum } (last: { $last })
+PROLONGED_SOLITARY = in solitary confinement for { $days } consecutive days: more than 15 is prolonged solitary confinement (Mandela Rule 44)
+SOLITARY_REVIEW_OVERDUE = in solitary confinement with no medical review for { $hours } hours (one is due every day)
+NOT_IN_CUSTODY = the person is not held in a facility under this case
+COUNSEL_NOT_REFUSABLE = a visit by counsel is never refused for lack of capacity
+INJURIES_UNDOCUMENTED = the intake recorded visible injuries: the admission examination must document them (`injuries`)
+UNFIT_FOR_SOLITARY = the latest medical examination found the person unfit for solitary confinement
+ALREADY_IN_SOLITARY = the person is in solitary confinement already
+ALREADY_ENDED = the placement ended before
+END_BEFORE_START = the end is before the placement's start
 
 # The eligibility rules (docs/rules.md): the same texts as `custodia screen --explain` prints.
 E01 = The conviction must be final: no appeal pending.
@@ -352,6 +373,7 @@ web-role-legal_officer = legal officer
 web-role-finance_officer = finance officer
 web-role-inspector = inspector
 web-role-auditor = auditor
+web-role-medical_officer = medical officer
 web-overview-term = In force from { $starts } to { $ends }. Today: { $today }.
 web-overview-population = Population over time
 web-overview-chart-title = People in custody against contracted places and capacities

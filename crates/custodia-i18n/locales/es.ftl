@@ -49,6 +49,8 @@ NOT_FOUND = no existe tal recurso
         [cell-change] el cambio de celdas
         [incident] el incidente
         [complaint] la queja
+        [care-record] el registro de atención
+        [placement] el aislamiento
         [inspection] la inspección
         [token] el token
        *[other] { $what }
@@ -104,6 +106,13 @@ INVALID = la solicitud fue rechazada
     .two-findings = { $rule } tiene dos conclusiones
     .case-state = { $value } no es un estado de caso
     .in-future = { $at } está en el futuro (ahora es { $now })
+    .not-admitted = un examen de ingreso es de una persona ingresada: este caso no tiene acta de ingreso
+    .only-refused = solo una visita denegada tiene motivo y razón
+    .not-placement = el registro { $id } es { $kind ->
+        [examination] un examen
+        [visit] una visita
+       *[other] { $kind }
+    }, no un aislamiento
     .confidential-filer = una queja confidencial la registra un inspector o un funcionario del Estado remitente (el centro nunca la lee)
     .other-agreement = el caso { $case } es del acuerdo { $of }, no de { $agreement }
     .before-incident = es anterior al incidente ({ $occurred })
@@ -247,6 +256,18 @@ COMPLAINT_UNANSWERED = una queja ({ $category }) sigue sin respuesta { $days } d
 ALREADY_ANSWERED = la queja ya tiene respuesta; una respuesta nunca se reemplaza
 ALREADY_ESCALATED = la queja ya fue elevada
 UNKNOWN_BODY = no es un órgano de inspección que el acuerdo nombre (`inspection_bodies`)
+MEDICAL_EXAM_OVERDUE = ingresó hace { $hours } horas y ningún médico la ha examinado (se debe examinar en las 24 horas siguientes al ingreso)
+VISITS_BELOW_MINIMUM = { $held } visitas o llamadas familiares en { $month }, por debajo del mínimo de { $minimum } del acuerdo
+CONSULAR_ACCESS_OVERDUE = { $held } visitas consulares en los últimos 91 días, por debajo del mínimo de { $minimum } del acuerdo (última: { $last })
+PROLONGED_SOLITARY = en aislamiento desde hace { $days } días consecutivos: más de 15 es aislamiento prolongado (Regla Mandela 44)
+SOLITARY_REVIEW_OVERDUE = en aislamiento sin revisión médica desde hace { $hours } horas (se debe una cada día)
+NOT_IN_CUSTODY = la persona no está recluida en un centro bajo este caso
+COUNSEL_NOT_REFUSABLE = la visita de un abogado nunca se deniega por falta de capacidad
+INJURIES_UNDOCUMENTED = el acta de ingreso registró lesiones visibles: el examen de ingreso debe documentarlas (`injuries`)
+UNFIT_FOR_SOLITARY = el último examen médico declaró a la persona no apta para el aislamiento
+ALREADY_IN_SOLITARY = la persona ya está en aislamiento
+ALREADY_ENDED = el aislamiento ya terminó
+END_BEFORE_START = el fin es anterior al inicio del aislamiento
 
 # Las reglas de elegibilidad (docs/rules.md): los mismos textos que imprime `custodia screen --explain`.
 E01 = La condena debe ser firme: sin recurso pendiente.
@@ -352,6 +373,7 @@ web-role-legal_officer = oficial jurídico
 web-role-finance_officer = oficial de finanzas
 web-role-inspector = inspector
 web-role-auditor = auditor
+web-role-medical_officer = personal médico
 web-overview-term = En vigor del { $starts } al { $ends }. Hoy: { $today }.
 web-overview-population = Población a lo largo del tiempo
 web-overview-chart-title = Personas en custodia frente a plazas contratadas y capacidades

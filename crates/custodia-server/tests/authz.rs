@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use common::{TestServer, actor, import_persons, person, send};
 use serde_json::{Value, json};
 
-const ROLES: [&str; 8] = [
+const ROLES: [&str; 9] = [
     "admin",
     "sending_officer",
     "receiving_officer",
@@ -22,6 +22,7 @@ const ROLES: [&str; 8] = [
     "finance_officer",
     "inspector",
     "auditor",
+    "medical_officer",
 ];
 
 /// Who may use a route (the expected answers, written from docs/access.md — not read from the code).
@@ -60,6 +61,8 @@ struct Ids {
     cell_change_out: i64,
     complaint_in: i64,
     complaint_out: i64,
+    care_in: i64,
+    care_out: i64,
 }
 
 const IN: &str = "us-sv-cecot";
@@ -87,6 +90,12 @@ fn table(ids: &Ids) -> Vec<Row> {
         |case: i64| json!({"case_id": case, "authority": "court", "reference": "R", "order": "stop", "reason": "T"});
     let lift = |case: i64| json!({"case_id": case, "reference": "none", "decision_reference": "D", "reason": "T"});
     let complaint = |a: &str, case: i64| json!({"agreement_id": a, "case_id": case, "category": "family", "text": "no visit in two months"});
+    let examination = |a: &str, case: i64| {
+        json!({"agreement_id": a, "case_id": case, "purpose": "other",
+        "examiner": "Dr. R", "fit_for_custody": "fit", "fit_for_transfer": "fit", "fit_for_solitary": "fit", "findings": "f"})
+    };
+    let visit = |a: &str, case: i64| json!({"agreement_id": a, "case_id": case, "kind": "family_call", "visitor": "V", "outcome": "held"});
+    let solitary = |a: &str, case: i64| json!({"agreement_id": a, "case_id": case, "reason": "R"});
     let decide_challenge = |case: i64| json!({"case_id": case, "reference": "none", "outcome": "dismissed", "reasons": "R", "reason": "T"});
     let i = ids;
     vec![
@@ -227,6 +236,44 @@ fn table(ids: &Ids) -> Vec<Row> {
             Only(&["legal_officer"]),
         ),
         get(
+            "/api/v1/care",
+            format!("/api/v1/care?agreement={IN}"),
+            Some(format!("/api/v1/care?agreement={OUT}")),
+            Everyone,
+        ),
+        get(
+            "/api/v1/care/{id}",
+            format!("/api/v1/care/{}", i.care_in),
+            Some(format!("/api/v1/care/{}", i.care_out)),
+            Everyone,
+        ),
+        post(
+            "/api/v1/examinations",
+            ("/api/v1/examinations".into(), examination(IN, i.case_in)),
+            Some(("/api/v1/examinations".into(), examination(OUT, i.case_out))),
+            Only(&["medical_officer"]),
+        ),
+        // The cases are proposed, not held: an allowed role is refused NOT_IN_CUSTODY (409).
+        post(
+            "/api/v1/visits",
+            ("/api/v1/visits".into(), visit(IN, i.case_in)),
+            Some(("/api/v1/visits".into(), visit(OUT, i.case_out))),
+            Only(&["sending_officer", "facility_officer"]),
+        ),
+        post(
+            "/api/v1/solitary",
+            ("/api/v1/solitary".into(), solitary(IN, i.case_in)),
+            Some(("/api/v1/solitary".into(), solitary(OUT, i.case_out))),
+            Only(&["facility_officer"]),
+        ),
+        // The record is an examination: an allowed role is refused 400 (not a placement).
+        post(
+            "/api/v1/solitary/{id}/end",
+            (format!("/api/v1/solitary/{}/end", i.care_in), json!({})),
+            Some((format!("/api/v1/solitary/{}/end", i.care_out), json!({}))),
+            Only(&["facility_officer"]),
+        ),
+        get(
             "/api/v1/complaints",
             format!("/api/v1/complaints?agreement={IN}"),
             Some(format!("/api/v1/complaints?agreement={OUT}")),
@@ -236,7 +283,14 @@ fn table(ids: &Ids) -> Vec<Row> {
             "/api/v1/complaints",
             ("/api/v1/complaints".into(), complaint(IN, i.case_in)),
             Some(("/api/v1/complaints".into(), complaint(OUT, i.case_out))),
-            Only(&["sending_officer", "receiving_officer", "facility_officer", "legal_officer", "inspector"]),
+            Only(&[
+                "sending_officer",
+                "receiving_officer",
+                "facility_officer",
+                "legal_officer",
+                "inspector",
+                "medical_officer",
+            ]),
         ),
         get(
             "/api/v1/complaints/{id}",
@@ -254,7 +308,14 @@ fn table(ids: &Ids) -> Vec<Row> {
             "/api/v1/complaints/{id}/escalate",
             (format!("/api/v1/complaints/{}/escalate", i.complaint_in), json!({"body": "ICRC"})),
             Some((format!("/api/v1/complaints/{}/escalate", i.complaint_out), json!({"body": "ICRC"}))),
-            Only(&["sending_officer", "receiving_officer", "facility_officer", "legal_officer", "inspector"]),
+            Only(&[
+                "sending_officer",
+                "receiving_officer",
+                "facility_officer",
+                "legal_officer",
+                "inspector",
+                "medical_officer",
+            ]),
         ),
         get(
             "/api/v1/incidents",
@@ -266,7 +327,7 @@ fn table(ids: &Ids) -> Vec<Row> {
             "/api/v1/incidents",
             ("/api/v1/incidents".into(), incident(IN, i.case_in)),
             Some(("/api/v1/incidents".into(), incident(OUT, i.case_out))),
-            Only(&["receiving_officer", "facility_officer", "inspector"]),
+            Only(&["receiving_officer", "facility_officer", "inspector", "medical_officer"]),
         ),
         get(
             "/api/v1/incidents/{id}",
@@ -278,7 +339,7 @@ fn table(ids: &Ids) -> Vec<Row> {
             "/api/v1/incidents/{id}/addenda",
             (format!("/api/v1/incidents/{}/addenda", i.incident_in), json!({"text": "more"})),
             Some((format!("/api/v1/incidents/{}/addenda", i.incident_out), json!({"text": "more"}))),
-            Only(&["receiving_officer", "facility_officer", "inspector"]),
+            Only(&["receiving_officer", "facility_officer", "inspector", "medical_officer"]),
         ),
         post(
             "/api/v1/incidents/{id}/notifications",
@@ -290,7 +351,7 @@ fn table(ids: &Ids) -> Vec<Row> {
                 format!("/api/v1/incidents/{}/notifications", i.incident_out),
                 json!({"recipient": "next_of_kin", "at": "2025-06-01T11:00:00Z"}),
             )),
-            Only(&["receiving_officer", "facility_officer", "inspector"]),
+            Only(&["receiving_officer", "facility_officer", "inspector", "medical_officer"]),
         ),
         post(
             "/api/v1/incidents/{id}/investigation",
@@ -573,6 +634,28 @@ async fn every_route_every_role_inside_and_outside_the_scope() {
         };
         store.file_complaint(agreement, case, &c, &actor("setup")).await.unwrap().id
     };
+    // An examination per agreement (a proposed case may be examined, for a transfer).
+    let care = |agreement: &'static str, case: i64| {
+        let ts = ts.clone();
+        async move {
+            let exam = custodia_core::care::Examination {
+                purpose: custodia_core::care::ExamPurpose::Transfer,
+                examiner: "Dr. R".into(),
+                examined_at: ts.as_str().to_owned(),
+                examined_at_unix: ts.unix_seconds(),
+                fitness: custodia_core::care::FitnessFor {
+                    custody: custodia_core::care::Fitness::Fit,
+                    transfer: custodia_core::care::Fitness::Fit,
+                    solitary: custodia_core::care::Fitness::Fit,
+                },
+                findings: "f".into(),
+                injuries: None,
+                intake: None,
+            };
+            let item = custodia_store::CareItem::Examination(exam);
+            store.record_care(agreement, case, &item, &actor("setup")).await.unwrap().id
+        }
+    };
     let persons = store.persons_page(0, 10).await.unwrap();
     let id_of = |sending: &str| persons.iter().find(|p| p.record.sending_id == sending).unwrap().id;
     let ids = Ids {
@@ -592,6 +675,8 @@ async fn every_route_every_role_inside_and_outside_the_scope() {
         cell_change_out: cell_changes[1],
         complaint_in: complaint(IN, case_in).await,
         complaint_out: complaint(OUT, case_out).await,
+        care_in: care(IN, case_in).await,
+        care_out: care(OUT, case_out).await,
     };
     server.user("spare-user", "auditor", &[IN], &[]).await;
     let mut tokens = Vec::new();

@@ -595,3 +595,56 @@ async fn the_signed_checkpoint_and_proofs_verify() {
 
     server.stop().await;
 }
+
+/// Issue 15, bullets 2–4 over HTTP: only a medical officer records an examination and reads its
+/// findings (a finance officer and the facility read the fitness, never the findings); an
+/// admission examination links the intake; counsel is never refused for capacity; solitary
+/// confinement is refused for a person found unfit; a death names the last examination.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_health_file_stays_with_medical_staff_and_care_binds() {
+    let (server, staff, case) = setup().await;
+    let doctor = server.user("mona", "medical_officer", &[AGREEMENT], &["cecot"]).await;
+    let finance = server.user("finn", "finance_officer", &[AGREEMENT], &[]).await;
+    let findings = "type 2 diabetes, insulin twice a day";
+    let exam = json!({"agreement_id": AGREEMENT, "case_id": case, "purpose": "admission", "examiner": "Dr. Mona Paz, MD",
+        "fit_for_custody": "fit", "fit_for_transfer": "fit", "fit_for_solitary": "unfit", "findings": findings,
+        "examined_at": "2025-03-20T18:00:00Z"});
+    let (status, body) = server.post(&staff.facility, "/api/v1/examinations", exam.clone()).await;
+    assert_eq!(status, 403, "the facility does not examine: {body}");
+    let (status, recorded) = server.post(&doctor, "/api/v1/examinations", exam).await;
+    assert_eq!(status, 201, "{recorded}");
+    assert_eq!(recorded["examination"]["findings"], findings, "{recorded}");
+    assert_eq!(recorded["examination"]["intake_visible_injuries"], "none", "the intake is linked: {recorded}");
+    let id = recorded["id"].as_i64().unwrap();
+    for token in [&finance, &staff.facility] {
+        let (status, seen) = server.get(token, &format!("/api/v1/care/{id}")).await;
+        assert_eq!(status, 200, "{seen}");
+        assert!(!seen.to_string().contains(findings), "{seen}");
+        assert_eq!(seen["examination"]["health_file_withheld"], true);
+        assert_eq!(seen["examination"]["fit_for_solitary"], "unfit", "the fitness is disclosed");
+        let (_, list) = server.get(token, &format!("/api/v1/care?agreement={AGREEMENT}")).await;
+        assert!(!list.to_string().contains(findings), "{list}");
+    }
+    let (_, mine) = server.get(&doctor, &format!("/api/v1/care/{id}")).await;
+    assert_eq!(mine["examination"]["findings"], findings);
+
+    let place = json!({"agreement_id": AGREEMENT, "case_id": case, "reason": "fight in the yard"});
+    let (status, body) = server.post(&staff.facility, "/api/v1/solitary", place).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("UNFIT_FOR_SOLITARY")), "{body}");
+    let counsel = json!({"agreement_id": AGREEMENT, "case_id": case, "kind": "counsel_visit", "visitor": "Lic. Ortega",
+        "outcome": "refused", "ground": "capacity", "reason": "visiting room full"});
+    let (status, body) = server.post(&staff.facility, "/api/v1/visits", counsel).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("COUNSEL_NOT_REFUSABLE")), "{body}");
+    let note = json!({"agreement_id": AGREEMENT, "case_id": case, "kind": "counsel_visit", "visitor": "Lic. Ortega",
+        "outcome": "held", "note": "discussed the appeal"});
+    let (status, body) = server.post(&staff.facility, "/api/v1/visits", note).await;
+    assert_eq!(status, 400, "no field holds what was said: {body}");
+
+    let death = json!({"agreement_id": AGREEMENT, "case_id": case, "kind": "death",
+        "occurred_at": "2026-01-10T08:00:00Z", "report": "found unresponsive"});
+    let (status, incident) = server.post(&staff.facility, "/api/v1/incidents", death).await;
+    assert_eq!(status, 201, "{incident}");
+    assert_eq!(incident["medical_record"]["examination_id"], id, "{incident}");
+    assert!(!incident.to_string().contains(findings));
+    server.stop().await;
+}

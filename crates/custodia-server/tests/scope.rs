@@ -69,6 +69,8 @@ struct Ids {
     invoice_b: i64,
     cell_change_b: i64,
     complaint_b: i64,
+    examination_b: i64,
+    placement_b: i64,
 }
 
 /// One documented operation: the request a user scoped to A sends aimed at B's records, or `None`
@@ -155,6 +157,26 @@ fn table(i: &Ids) -> Vec<Row> {
             "/api/v1/holds/decide-challenge".into(),
             json!({"case_id": i.case_b, "reference": "none", "outcome": "dismissed", "reasons": "R", "reason": "T"}),
         ),
+        get("/api/v1/care", format!("/api/v1/care?agreement={B}")),
+        get("/api/v1/care/{id}", format!("/api/v1/care/{}", i.examination_b)),
+        // B's case, recorded under A.
+        post(
+            "/api/v1/examinations",
+            "/api/v1/examinations".into(),
+            json!({"agreement_id": A, "case_id": i.case_b, "purpose": "other", "examiner": "Dr. R", "fit_for_custody": "fit",
+                "fit_for_transfer": "fit", "fit_for_solitary": "fit", "findings": "f"}),
+        ),
+        post(
+            "/api/v1/visits",
+            "/api/v1/visits".into(),
+            json!({"agreement_id": A, "case_id": i.case_b, "kind": "family_call", "visitor": "V", "outcome": "held"}),
+        ),
+        post(
+            "/api/v1/solitary",
+            "/api/v1/solitary".into(),
+            json!({"agreement_id": A, "case_id": i.case_b, "reason": "R"}),
+        ),
+        post("/api/v1/solitary/{id}/end", format!("/api/v1/solitary/{}/end", i.placement_b), json!({})),
         get("/api/v1/complaints", format!("/api/v1/complaints?agreement={B}")),
         // B's case, a complaint filed under A.
         post(
@@ -263,6 +285,8 @@ fn role_for(method: &str, route: &str) -> &'static str {
         r if r.contains("investigation") || r.starts_with("/api/v1/inspections") => "inspector",
         r if r.starts_with("/api/v1/incidents") => "facility_officer",
         r if r.starts_with("/api/v1/invoices") => "finance_officer",
+        "/api/v1/examinations" => "medical_officer",
+        r if r.starts_with("/api/v1/visits") || r.starts_with("/api/v1/solitary") => "facility_officer",
         _ => "sending_officer",
     }
 }
@@ -348,7 +372,45 @@ async fn setup(server: &TestServer) -> Ids {
         escalation: None,
     };
     let complaint_b = store.file_complaint(B, case_b, &complaint, &actor("setup")).await.unwrap().id;
-    Ids { case_a, case_b, w1, incident_b, allegation_b, inspection_b, invoice_b, cell_change_b, complaint_b }
+    let exam = custodia_core::care::Examination {
+        purpose: custodia_core::care::ExamPurpose::Other,
+        examiner: "Dr. R".into(),
+        examined_at: ts.as_str().to_owned(),
+        examined_at_unix: ts.unix_seconds(),
+        fitness: custodia_core::care::FitnessFor {
+            custody: custodia_core::care::Fitness::Fit,
+            transfer: custodia_core::care::Fitness::Fit,
+            solitary: custodia_core::care::Fitness::Fit,
+        },
+        findings: "f".into(),
+        injuries: None,
+        intake: None,
+    };
+    let item = custodia_store::CareItem::Examination(exam);
+    let examination_b = store.record_care(B, case_b, &item, &actor("setup")).await.unwrap().id;
+    // S1 is held under B: placed in solitary confinement there.
+    let placement = custodia_core::care::Placement {
+        start_at: ts.as_str().to_owned(),
+        start_at_unix: ts.unix_seconds(),
+        reason: "r".into(),
+        authorised_by: "setup".into(),
+        end: None,
+    };
+    let item = custodia_store::CareItem::Placement(placement);
+    let placement_b = store.record_care(B, shared, &item, &actor("setup")).await.unwrap().id;
+    Ids {
+        case_a,
+        case_b,
+        w1,
+        incident_b,
+        allegation_b,
+        inspection_b,
+        invoice_b,
+        cell_change_b,
+        complaint_b,
+        examination_b,
+        placement_b,
+    }
 }
 
 async fn id_of(server: &TestServer, sending_id: &str) -> i64 {

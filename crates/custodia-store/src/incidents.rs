@@ -6,6 +6,7 @@ use custodia_core::incidents::{
 use serde_json::{Value, json};
 
 use crate::StoreError;
+use crate::care::ExaminationLink;
 
 /// A stored incident.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,6 +27,9 @@ pub struct IncidentRow {
     pub notifications: Vec<Notification>,
     /// The investigation of an allegation (a torture allegation opens one).
     pub investigation: Option<Investigation>,
+    /// For a death in custody, the person's last medical examination (`None` inside when none
+    /// was ever recorded); `None` for every other kind (docs/rights.md#health).
+    pub last_examination: Option<Option<ExaminationLink>>,
 }
 
 /// What an incident's stored record holds besides its columns.
@@ -34,6 +38,7 @@ pub(crate) struct IncidentRecord {
     pub(crate) report: Report,
     pub(crate) notifications: Vec<Notification>,
     pub(crate) investigation: Option<Investigation>,
+    pub(crate) last_examination: Option<Option<ExaminationLink>>,
 }
 
 fn recipient_parse(text: &str) -> Option<Recipient> {
@@ -48,7 +53,7 @@ pub fn parse_recipient(text: &str) -> Option<Recipient> {
 }
 
 pub(crate) fn incident_json(record: &IncidentRecord) -> Value {
-    let IncidentRecord { report, notifications, investigation } = record;
+    let IncidentRecord { report, notifications, investigation, last_examination } = record;
     let mut value = json!({
         "report": report.original,
         "addenda": report.addenda.iter().map(|(author, text)| json!({"author": author, "text": text})).collect::<Vec<_>>(),
@@ -61,6 +66,11 @@ pub(crate) fn incident_json(record: &IncidentRecord) -> Value {
     // Only allegations carry the key, so every other incident's record is as it always was.
     if let (Some(i), Some(map)) = (investigation, value.as_object_mut()) {
         map.insert("investigation".into(), investigation_json(i));
+    }
+    // Likewise only deaths carry their last examination (null when there was none).
+    if let (Some(link), Some(map)) = (last_examination, value.as_object_mut()) {
+        let link = link.as_ref().map(|l| json!({"id": l.id, "examined_at": l.examined_at, "examiner": l.examiner}));
+        map.insert("last_examination".into(), link.unwrap_or(Value::Null));
     }
     value
 }
@@ -152,5 +162,22 @@ pub(crate) fn incident_from_json(text: &str) -> Result<IncidentRecord, StoreErro
         .transpose()?
         .unwrap_or_default();
     let investigation = v.get("investigation").map(investigation_from_json).transpose()?;
-    Ok(IncidentRecord { report, notifications, investigation })
+    let last_examination = match v.get("last_examination") {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(l) => Some(Some(ExaminationLink {
+            id: l.get("id").and_then(Value::as_i64).ok_or_else(|| bad("last_examination.id"))?,
+            examined_at: l
+                .get("examined_at")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad("last_examination.examined_at"))?
+                .to_owned(),
+            examiner: l
+                .get("examiner")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad("last_examination.examiner"))?
+                .to_owned(),
+        })),
+    };
+    Ok(IncidentRecord { report, notifications, investigation, last_examination })
 }

@@ -27,6 +27,7 @@ pub mod agreements;
 mod backend;
 pub mod billing;
 mod bulk;
+pub mod care;
 pub mod cases;
 pub mod cells;
 mod events;
@@ -51,6 +52,7 @@ pub use access::Access;
 pub use agreements::{AgreementSource, AgreementVersion, Agreements, PendingAmendment};
 pub use backend::{PostgresStore, SqliteStore, Store};
 pub use billing::Billing;
+pub use care::{Care, CareItem, CareRow, ExaminationLink};
 pub use cases::{CasePlace, CaseWithPerson, CaseWithSendingId, Cases};
 pub use cells::{CellChangeRow, Cells, CellsSubmitted};
 pub use journal::Journal;
@@ -61,7 +63,7 @@ pub use rights::{ComplaintChange, ComplaintRow, Rights};
 
 /// The traits of the storage contract, to call its methods on a [`Store`].
 pub mod prelude {
-    pub use crate::{Access, Agreements, Billing, Cases, Cells, Journal, Locator, Oversight, Persons, Rights};
+    pub use crate::{Access, Agreements, Billing, Care, Cases, Cells, Journal, Locator, Oversight, Persons, Rights};
 }
 pub use events::{StoredEvent, Timestamp, VerifyReport};
 pub use record::{PERSON_COLUMNS, PersonData, PersonJson};

@@ -112,7 +112,7 @@ macro_rules! oversight_sql {
                     .ok_or_else(|| StoreError::NotFound(format!("incident {id} does not exist")))?;
                 let agreement_id: String = row.try_get("agreement_id")?;
                 let kind = IncidentKind::parse(&row.try_get::<String, _>("kind")?).ok_or_else(|| StoreError::Inconsistent("incident kind".into()))?;
-                let IncidentRecord { mut report, mut notifications, mut investigation } = incident_from_json(&row.try_get::<String, _>("record")?)?;
+                let IncidentRecord { mut report, mut notifications, mut investigation, last_examination } = incident_from_json(&row.try_get::<String, _>("record")?)?;
                 let (event_kind, detail) = match update {
                     IncidentUpdate::Notified { recipient, at } => {
                         let n = notifications
@@ -135,7 +135,7 @@ macro_rules! oversight_sql {
                         ("incident.investigation", json!({"from": from.as_str(), "to": to.as_str(), "finding": finding.map(Finding::as_str), "at": at.as_str()}))
                     }
                 };
-                let record = IncidentRecord { report, notifications, investigation };
+                let record = IncidentRecord { report, notifications, investigation, last_examination };
                 let json_record = incident_json(&record);
                 let seq = Self::record_event(&mut tx, &mut head, NewEvent { kind: event_kind, agreement_id: Some(agreement_id.clone()), person_id: None, data: EventData::Json(json!({"incident_id": id, "update": detail, "record": json_record})) }, actor).await?;
                 sqlx::query("UPDATE incidents SET record = $1, last_event_seq = $2 WHERE id = $3")
@@ -155,6 +155,7 @@ macro_rules! oversight_sql {
                     report: record.report,
                     notifications: record.notifications,
                     investigation: record.investigation,
+                    last_examination: record.last_examination,
                 })
             }
 
@@ -165,7 +166,7 @@ macro_rules! oversight_sql {
                     .await?;
                 rows.iter()
                     .map(|row| {
-                        let IncidentRecord { report, notifications, investigation } = incident_from_json(&row.try_get::<String, _>("record")?)?;
+                        let IncidentRecord { report, notifications, investigation, last_examination } = incident_from_json(&row.try_get::<String, _>("record")?)?;
                         Ok(IncidentRow {
                             id: row.try_get("id")?,
                             agreement_id: agreement_id.to_owned(),
@@ -175,6 +176,7 @@ macro_rules! oversight_sql {
                             report,
                             notifications,
                             investigation,
+                            last_examination,
                         })
                     })
                     .collect()
@@ -186,7 +188,7 @@ macro_rules! oversight_sql {
                     .fetch_optional(&self.pool)
                     .await?;
                 let Some(row) = row else { return Ok(None) };
-                let IncidentRecord { report, notifications, investigation } = incident_from_json(&row.try_get::<String, _>("record")?)?;
+                let IncidentRecord { report, notifications, investigation, last_examination } = incident_from_json(&row.try_get::<String, _>("record")?)?;
                 Ok(Some(IncidentRow {
                     id: row.try_get("id")?,
                     agreement_id: row.try_get("agreement_id")?,
@@ -196,6 +198,7 @@ macro_rules! oversight_sql {
                     report,
                     notifications,
                     investigation,
+                    last_examination,
                 }))
             }
 
@@ -354,10 +357,16 @@ macro_rules! oversight_sql {
                     }
                 }
                 let id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM incidents").fetch_one(&mut **tx).await?.try_get("next")?;
+                // A death names the person's last medical examination (docs/rights.md#health).
+                let last_examination = match (kind, case_id) {
+                    (IncidentKind::Death, Some(case_id)) => Some(Self::last_examination_in(tx, case_id).await?),
+                    _ => None,
+                };
                 let record = IncidentRecord {
                     report: Report { original: report.to_owned(), addenda: Vec::new() },
                     notifications: custodia_core::incidents::notifications_for(kind, occurred_at.unix_seconds(), &agreement.oversight),
                     investigation: Investigation::for_incident(kind, occurred_at.unix_seconds()),
+                    last_examination,
                 };
                 let json_record = incident_json(&record);
                 let seq = Self::record_event(tx, head, NewEvent {
@@ -376,8 +385,8 @@ macro_rules! oversight_sql {
                     .bind(seq)
                     .execute(&mut **tx)
                     .await?;
-                let IncidentRecord { report, notifications, investigation } = record;
-                Ok(IncidentRow { id, agreement_id: agreement_id.to_owned(), case_id, kind, occurred_at: occurred_at.as_str().to_owned(), report, notifications, investigation })
+                let IncidentRecord { report, notifications, investigation, last_examination } = record;
+                Ok(IncidentRow { id, agreement_id: agreement_id.to_owned(), case_id, kind, occurred_at: occurred_at.as_str().to_owned(), report, notifications, investigation, last_examination })
             }
         }
     };

@@ -109,6 +109,8 @@ tables! {
         "note" Text, "event_seq" Int];
     "complaints" keys 1: ["id" Int, "agreement_id" Text, "case_id" Int, "category" Text, "confidential" Int,
         "text" Commitment, "answer_text" Commitment, "record" Json, "last_event_seq" Int];
+    "care_records" keys 1: ["id" Int, "agreement_id" Text, "case_id" Int, "kind" Text, "health_file" Commitment,
+        "record" Json, "last_event_seq" Int];
     "invoices" keys 1: ["id" Int, "agreement_id" Text, "kind" Text, "period" Text, "number" Text,
         "document" Text, "sha256" Blob, "total_minor" Int, "prepared_by" Text, "prepared_seq" Int];
     "invoice_issues" keys 1: ["invoice_id" Int, "number" Text, "issued_by" Text, "issued_seq" Int];
@@ -559,6 +561,27 @@ impl Replay {
                 self.new_record("complaints", &key, &e, &d)
             }
             "complaint.escalated" => self.new_record("complaints", &d.key("complaint_id")?, &e, &d),
+            "examination.recorded" | "visit.recorded" | "solitary.placed" => {
+                let record = Data { v: d.get("record")? };
+                let health_file = match record.v.get("health_file_sha256") {
+                    Some(_) => record.text("health_file_sha256")?,
+                    None => V::Null,
+                };
+                self.put(
+                    "care_records",
+                    seq,
+                    [
+                        ("id", d.int("record_id")?),
+                        ("agreement_id", e.agreement()?),
+                        ("case_id", d.int("case_id")?),
+                        ("kind", d.text("kind")?),
+                        ("health_file", health_file),
+                        ("record", d.raw("record")?),
+                        ("last_event_seq", V::int(e.seq_i64())),
+                    ],
+                )
+            }
+            "solitary.ended" => self.new_record("care_records", &d.key("record_id")?, &e, &d),
             "invoice.drafted" => self.invoice_drafted(&e, &d),
             "invoice.issued" => self.put(
                 "invoice_issues",

@@ -117,7 +117,7 @@ class_rates_minor = { high = 15000 }
 "#;
 
 /// The operational roles, each with a user made when the register is.
-pub const ROLES: [&str; 7] = [
+pub const ROLES: [&str; 8] = [
     "sending_officer",
     "receiving_officer",
     "facility_officer",
@@ -125,6 +125,7 @@ pub const ROLES: [&str; 7] = [
     "finance_officer",
     "inspector",
     "auditor",
+    "medical_officer",
 ];
 
 /// The role a command needs (the capability table of docs/access.md, from the user's side).
@@ -149,6 +150,8 @@ pub fn role_for(args: &[&str]) -> &'static str {
         ) => "legal_officer",
         ("complaint", "file" | "escalate") => "sending_officer",
         ("complaint", "answer") => "facility_officer",
+        ("care", "examine") => "medical_officer",
+        ("care", "visit" | "place" | "end-solitary") => "facility_officer",
         ("incident", "file" | "notify" | "addendum") => "facility_officer",
         ("incident", "investigate") => "legal_officer",
         ("inspection", "file" | "recommendation") => "inspector",

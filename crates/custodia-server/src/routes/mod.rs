@@ -7,6 +7,7 @@ use crate::state::AppState;
 pub mod agreements;
 pub mod alerts;
 pub mod billing;
+pub mod care;
 pub mod cases;
 pub mod facilities;
 pub mod health;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(alerts::routes())
         .merge(oversight::routes())
         .merge(rights::routes())
+        .merge(care::routes())
         .merge(billing::routes())
         .merge(journal::routes())
         .merge(crate::web::routes())
@@ -50,6 +52,7 @@ pub fn apis() -> Vec<utoipa::openapi::OpenApi> {
         alerts::Api::openapi(),
         oversight::Api::openapi(),
         rights::Api::openapi(),
+        care::Api::openapi(),
         billing::Api::openapi(),
         journal::Api::openapi(),
     ]

@@ -45,6 +45,7 @@ use crate::wire::{Page, PageQuery, date, timestamp};
     ),
     components(schemas(
         IncidentView,
+        MedicalRecordView,
         NotificationView,
         AddendumView,
         FileIncident,
@@ -164,6 +165,21 @@ pub struct IncidentView {
     pub notifications: Vec<NotificationView>,
     /// The investigation (a torture allegation opens one; null for other kinds).
     pub investigation: Option<InvestigationView>,
+    /// For a death in custody: the person's last medical examination (docs/rights.md#health);
+    /// null for other kinds.
+    pub medical_record: Option<MedicalRecordView>,
+}
+
+/// The last medical examination a death names; its findings are read by medical officers at
+/// `/api/v1/care/{examination_id}`.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct MedicalRecordView {
+    /// The examination's record id; null when no examination was ever recorded.
+    pub examination_id: Option<i64>,
+    /// When it was made, RFC 3339 UTC.
+    pub examined_at: Option<String>,
+    /// Who examined.
+    pub examiner: Option<String>,
 }
 
 fn unix_text(seconds: i64) -> String {
@@ -218,6 +234,11 @@ fn incident_view(row: &IncidentRow) -> IncidentView {
             .collect(),
         notifications: row.notifications.iter().map(|n| notification_view(n, now)).collect(),
         investigation: row.investigation.as_ref().map(|i| investigation_view(i, now)),
+        medical_record: row.last_examination.as_ref().map(|link| MedicalRecordView {
+            examination_id: link.as_ref().map(|l| l.id),
+            examined_at: link.as_ref().map(|l| l.examined_at.clone()),
+            examiner: link.as_ref().map(|l| l.examiner.clone()),
+        }),
     }
 }
 
