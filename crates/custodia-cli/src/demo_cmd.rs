@@ -36,10 +36,12 @@ use crate::data_lock;
 use crate::register_cmd::{PlaceArgs, app_failure, block_on, store_failure};
 use crate::serve_cmd::{ServeArgs, bind, load_config, run_server};
 use crate::{CmdResult, Failure};
+use custodia_app::care::{NewExamination, NewVisit};
 use custodia_app::cases::{Admission, CaseAction, FindingRequest, HoldRequest, Placement, TransitionRequest};
 use custodia_app::cells::CellsUpload;
 use custodia_app::oversight::{NewContact, NewIncident, NewInspection};
 use custodia_app::persons::{PersonsImport, PersonsUpload};
+use custodia_app::rights::NewComplaint;
 use custodia_app::users::UserRequest;
 use custodia_app::{App, AppError, Principal};
 
@@ -325,8 +327,9 @@ const FINANCE_DRAFT: &str = "ana.finance";
 const FINANCE_ISSUE: &str = "ben.finance";
 const INSPECTOR: &str = "icrc.inspector";
 const AUDITOR: &str = "oig.auditor";
+const DOCTOR: &str = "dr.flores";
 
-const USERS: [(&str, &str, &str); 10] = [
+const USERS: [(&str, &str, &str); 11] = [
     (ADMIN, "admin", "*"),
     (US_OFFICER, "sending_officer", "*"),
     (SV_OFFICER, "receiving_officer", "*"),
@@ -337,6 +340,7 @@ const USERS: [(&str, &str, &str); 10] = [
     (FINANCE_ISSUE, "finance_officer", "*"),
     (INSPECTOR, "inspector", "*"),
     (AUDITOR, "auditor", "*"),
+    (DOCTOR, "medical_officer", "cecot"),
 ];
 
 /// A screened candidate.
@@ -452,6 +456,8 @@ struct CasePlan {
     stays: bool,
     /// Admitted above the cell's standard capacity with a two-person override.
     over_standard: bool,
+    /// From October on, fewer family calls than the agreement's minimum (docs/rights.md#visits).
+    calls_cut: bool,
 }
 
 impl CasePlan {
@@ -536,6 +542,27 @@ enum Step {
         means: ContactMeans,
         note: String,
         user: &'static str,
+    },
+    Examine {
+        case: usize,
+        injuries: Option<String>,
+    },
+    Visit {
+        case: usize,
+        kind: &'static str,
+        visitor: String,
+        refusal: Option<(&'static str, &'static str)>,
+        user: &'static str,
+    },
+    Complain {
+        case: usize,
+        slot: usize,
+        category: &'static str,
+        text: &'static str,
+    },
+    Answer {
+        slot: usize,
+        text: &'static str,
     },
     Draft {
         period: String,
@@ -653,6 +680,7 @@ async fn simulate(app: &App, seed: u64, people: u64, admin_password: String) -> 
     let case_count = schedule_cases(&mut timeline, &plans, &candidates, &cells, &agreement, end, &mut rng)?;
     let (refused, withdrawn) = schedule_declined(&mut timeline, &candidates, &agreement, case_count)?;
     schedule_oversight(&mut timeline, end)?;
+    schedule_complaints(&mut timeline, &plans, end)?;
     schedule_invoices(&mut timeline, &agreement, end)?;
     timeline.steps.sort_by_key(|(when, order, _)| (*when, *order));
     progress(&format!(
@@ -769,6 +797,7 @@ fn plan_cases(
             challenged: false,
             stays: false,
             over_standard: false,
+            calls_cut: false,
         });
     }
     plans.sort_by_key(|p| p.flight);
@@ -810,6 +839,10 @@ fn plan_cases(
         }
     }
 
+    // One person who stays all year has family calls cut from October (VISITS_BELOW_MINIMUM).
+    if let Some(plan) = plans.iter_mut().filter(|p| p.stays).nth(2) {
+        plan.calls_cut = true;
+    }
     // A legal hold on someone in transit (a court's temporary restraining order), lifted three
     // days later: admission waits for it.
     let hold_flight = flights.get(3).copied().unwrap_or(end);
@@ -1040,6 +1073,7 @@ fn schedule_cases(
                 user: SV_OFFICER,
             },
         );
+        schedule_care(timeline, case, plan, admitted_at, injuries, end)?;
         for (on, n) in &plan.moves {
             timeline.push(
                 at(*on, 10, s),
@@ -1164,6 +1198,71 @@ fn schedule_cases(
 
 /// A flight in the air when a court orders the person returned: the register refuses the
 /// admission under the order (`ON_HOLD`) and the sending state turns the flight back.
+/// The person's care in custody (docs/rights.md): a doctor's examination three hours after
+/// admission (documenting the injuries the intake saw), a family call on the 10th of every month
+/// and a consular visit every 80 days while held. One person's calls are cut from October
+/// (`VISITS_BELOW_MINIMUM`): refused for "security", then held only every other month.
+fn schedule_care(
+    timeline: &mut Timeline,
+    case: usize,
+    plan: &CasePlan,
+    admitted_at: i64,
+    injuries: &str,
+    end: Date,
+) -> CmdResult {
+    let documented = (injuries != "none").then(|| format!("{injuries}; consistent with the account given"));
+    // The intake's hour is San Salvador's (UTC−6) and `admitted_at` is UTC: three hours after
+    // the admission is nine after `admitted_at`.
+    timeline.push(admitted_at + 9 * 3600, Step::Examine { case, injuries: documented });
+    let last = plan.last_day_held(end);
+    let cut_from = date((2025, 10, 1))?;
+    let mut call = Date::from_ymd(plan.admitted_on.year(), plan.admitted_on.month(), 10).map_err(other)?;
+    if call <= plan.admitted_on {
+        call = call.add_months(1).map_err(other)?;
+    }
+    while call <= last {
+        let cut = plan.calls_cut && call >= cut_from;
+        let refusal = (cut && call.month() % 2 == 0).then_some(("security", "lockdown of building 1"));
+        if !cut || refusal.is_some() || call.month() % 2 == 1 {
+            let visitor = "family, through the US consulate's call line".to_owned();
+            let user = STAFF;
+            timeline.push(at(call, 16, 0), Step::Visit { case, kind: "family_call", visitor, refusal, user });
+        }
+        call = call.add_months(1).map_err(other)?;
+    }
+    let mut visit = shift(plan.admitted_on, 20);
+    while visit <= last {
+        let visitor = "US consular section, San Salvador".to_owned();
+        timeline.push(
+            at(visit, 11, 0),
+            Step::Visit { case, kind: "consular_visit", visitor, refusal: None, user: US_OFFICER },
+        );
+        visit = shift(visit, 80);
+    }
+    Ok(())
+}
+
+/// Two complaints of people who stay all year: one about water answered within three days, one
+/// about the lights answered 21 days after it was made, late (`complaint_answer_days` is 14).
+fn schedule_complaints(timeline: &mut Timeline, plans: &[CasePlan], end: Date) -> CmdResult {
+    let mut stayers = plans.iter().enumerate().filter(|(_, p)| p.stays).map(|(i, _)| i);
+    let (Some(first), Some(second)) = (stayers.next(), stayers.next()) else { return Ok(()) };
+    let made = date((2025, 11, 3))?;
+    if shift(made, 21) > end {
+        return Ok(());
+    }
+    let water = "no drinking water in the cell for two days";
+    timeline.push(at(made, 9, 0), Step::Complain { case: first, slot: 0, category: "conditions", text: water });
+    timeline.push(at(shift(made, 3), 9, 0), Step::Answer { slot: 0, text: "pump replaced; water restored" });
+    let lights = "the lights stay on all night; I cannot sleep";
+    timeline.push(at(made, 10, 0), Step::Complain { case: second, slot: 1, category: "conditions", text: lights });
+    timeline.push(
+        at(shift(made, 21), 9, 0),
+        Step::Answer { slot: 1, text: "lights dimmed from 22:00 to 06:00 (ICRC recommendation accepted)" },
+    );
+    Ok(())
+}
+
 /// The person's challenge of the transfer, between the approvals and the booking: recorded,
 /// scheduling refused while it is undecided, dismissed with written reasons and confirmed by a
 /// second legal officer (docs/rights.md#challenges).
@@ -1393,6 +1492,7 @@ async fn run_timeline(app: &App, agreement_id: &str, timeline: Timeline) -> Resu
     let mut incidents: HashMap<usize, i64> = HashMap::new();
     let mut inspection: Option<i64> = None;
     let mut drafts: HashMap<String, i64> = HashMap::new();
+    let mut complaints: HashMap<usize, i64> = HashMap::new();
     let mut approvals: HashMap<usize, i64> = HashMap::new();
     let mut refusals = 0usize;
     let total = timeline.steps.len();
@@ -1518,6 +1618,57 @@ async fn run_timeline(app: &App, agreement_id: &str, timeline: Timeline) -> Resu
                     note,
                 };
                 app.log_contact(users.get(user)?, &new, &t).await.map_err(app_failure)?;
+            }
+            Step::Examine { case, injuries } => {
+                let Some(id) = case_ids.get(&case).copied().filter(|_| !derailed.contains(&case)) else { continue };
+                let t = stamp(when)?;
+                let new = NewExamination {
+                    agreement_id: agreement_id.to_owned(),
+                    case_id: id,
+                    purpose: "admission".to_owned(),
+                    examiner: "Dr. Lucía Flores, MD (CECOT medical unit)".to_owned(),
+                    examined_at: Some(t.clone()),
+                    fit_for_custody: "fit".to_owned(),
+                    fit_for_transfer: "fit".to_owned(),
+                    fit_for_solitary: "fit".to_owned(),
+                    findings: "general condition good; no acute findings; TB screening negative".to_owned(),
+                    injuries,
+                };
+                app.record_examination(users.get(DOCTOR)?, &new, &t).await.map_err(app_failure)?;
+            }
+            Step::Visit { case, kind, visitor, refusal, user } => {
+                let Some(id) = case_ids.get(&case).copied().filter(|_| !derailed.contains(&case)) else { continue };
+                let t = stamp(when)?;
+                let new = NewVisit {
+                    agreement_id: agreement_id.to_owned(),
+                    case_id: id,
+                    kind: kind.to_owned(),
+                    visitor,
+                    at: Some(t.clone()),
+                    outcome: if refusal.is_some() { "refused" } else { "held" }.to_owned(),
+                    ground: refusal.map(|(ground, _)| ground.to_owned()),
+                    reason: refusal.map(|(_, reason)| reason.to_owned()),
+                };
+                app.record_visit(users.get(user)?, &new, &t).await.map_err(app_failure)?;
+            }
+            Step::Complain { case, slot, category, text } => {
+                let Some(id) = case_ids.get(&case).copied().filter(|_| !derailed.contains(&case)) else { continue };
+                let t = stamp(when)?;
+                let new = NewComplaint {
+                    agreement_id: agreement_id.to_owned(),
+                    case_id: id,
+                    category: category.to_owned(),
+                    confidential: false,
+                    text: text.to_owned(),
+                    alleges_ill_treatment: false,
+                    made_at: Some(t.clone()),
+                };
+                let row = app.file_complaint(users.get(STAFF)?, &new, &t).await.map_err(app_failure)?;
+                complaints.insert(slot, row.id);
+            }
+            Step::Answer { slot, text } => {
+                let Some(id) = complaints.get(&slot).copied() else { continue };
+                app.answer_complaint(users.get(STAFF)?, id, text, &stamp(when)?).await.map_err(app_failure)?;
             }
             Step::Draft { period, on } => {
                 let request = custodia_app::billing::DraftInvoice {

@@ -138,6 +138,25 @@ fn demo_builds_a_living_register_and_serves_it() {
         alerts.iter().any(|a| a["code"] == "OVERRIDE_EXPIRED" && a["subject"] == "cell-cecot/B1-C01"),
         "the override of the crowded cell has expired by the end: {body}"
     );
+    // The detainee's side (docs/rights.md): everyone admitted was examined in time and visited by
+    // the consul; one person's family calls were cut below the minimum.
+    let count = |code: &str| alerts.iter().filter(|a| a["code"] == code).count();
+    assert_eq!(count("VISITS_BELOW_MINIMUM"), 1, "{body}");
+    assert_eq!((count("MEDICAL_EXAM_OVERDUE"), count("CONSULAR_ACCESS_OVERDUE")), (0, 0), "{body}");
+    let (status, body) = get(&addr, "/api/v1/care?agreement=us-sv-cecot&limit=1000", Some(&token));
+    assert_eq!(status, 200, "{body}");
+    let care: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let items = care["items"].as_array().unwrap();
+    assert!(
+        items.iter().any(|c| c["kind"] == "examination" && c["examination"]["health_file_withheld"] == true),
+        "{body}"
+    );
+    assert!(!body.contains("TB screening"), "the admin never reads a health file");
+    let (status, body) = get(&addr, "/api/v1/complaints?agreement=us-sv-cecot", Some(&token));
+    assert_eq!(status, 200, "{body}");
+    let complaints: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let late: Vec<bool> = complaints["items"].as_array().unwrap().iter().map(|c| c["answer"]["late"] == true).collect();
+    assert_eq!(late, [false, true], "two complaints answered, one late: {body}");
     let (status, body) = get(&addr, "/api/v1/cases/1", Some(&token));
     assert_eq!(status, 200, "{body}");
     let turned: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -181,7 +200,7 @@ fn every_demo_user_signs_in(addr: &str, dir: &Path) {
     let text = std::fs::read_to_string(dir.join("demo-users.json")).unwrap();
     let users: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
     let names: Vec<&str> = users.iter().map(|u| u["name"].as_str().unwrap()).collect();
-    assert_eq!(names.len(), 10, "one user per role, two legal and two finance officers: {names:?}");
+    assert_eq!(names.len(), 11, "one user per role, two legal and two finance officers: {names:?}");
     assert!(names.contains(&"admin") && names.contains(&"cecot.staff"), "{names:?}");
     for user in &users {
         let (name, token) = (user["name"].as_str().unwrap(), user["token"].as_str().unwrap());

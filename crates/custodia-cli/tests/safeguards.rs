@@ -620,7 +620,8 @@ fn care_examinations_visits_and_solitary_keep_their_deadlines() {
         assert!(has("2025-06-22", "PROLONGED_SOLITARY"), "on that day it still was");
         assert!(!has("2025-06-24", "PROLONGED_SOLITARY"), "ended");
 
-        // Visits: counsel never refused for capacity; a family minimum of 4 a month (the default).
+        // Visits: counsel never refused for capacity; a family minimum of 1 a month (the CECOT
+        // example's `family_contacts_per_month`), and refused contacts do not count.
         let visit = |kind: &str, outcome: &[&str], at: &str| {
             let mut args = vec!["care", "visit", "--agreement", A, "--case", case.as_str(), "--kind", kind];
             args.extend(["--visitor", "María Reyes", "--at", at]);
@@ -630,15 +631,18 @@ fn care_examinations_visits_and_solitary_keep_their_deadlines() {
         let capacity = ["--outcome", "refused", "--ground", "capacity", "--reason", "visiting room full"];
         refused(&r, &refs(&visit("counsel_visit", &capacity, "2025-07-02T10:00:00-06:00")), "COUNSEL_NOT_REFUSABLE");
         r.ok(&refs(&visit("family_visit", &capacity, "2025-07-02T10:00:00-06:00")));
-        r.ok(&refs(&visit("family_call", &["--outcome", "held"], "2025-07-09T10:00:00-06:00")));
+        let no_line = ["--outcome", "refused", "--ground", "other", "--reason", "telephone line down"];
+        r.ok(&refs(&visit("family_call", &no_line, "2025-07-09T10:00:00-06:00")));
         refused(
             &r,
             &refs(&visit("family_call", &["--outcome", "held", "--ground", "security"], "2025-07-10T10:00:00Z")),
             "ground",
         );
         assert!(!has("2025-07-31", "VISITS_BELOW_MINIMUM"), "June was not a whole month in custody");
+        r.ok(&refs(&visit("family_call", &["--outcome", "held"], "2025-08-09T10:00:00-06:00")));
+        assert!(!has("2025-09-01", "VISITS_BELOW_MINIMUM"), "one held in August");
         let august = alerts(&r, "2025-08-01");
-        assert!(august.contains(&("VISITS_BELOW_MINIMUM".into(), subject.clone())), "1 of 4 in July: {august:?}");
+        assert!(august.contains(&("VISITS_BELOW_MINIMUM".into(), subject.clone())), "none held in July: {august:?}");
         // Consular access: none held in the 91 days since admission.
         assert!(!has("2025-09-02", "CONSULAR_ACCESS_OVERDUE"));
         assert!(has("2025-09-03", "CONSULAR_ACCESS_OVERDUE"));

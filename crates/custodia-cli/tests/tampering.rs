@@ -52,6 +52,10 @@ fn build(r: &Register) {
     let mut complaint = vec!["complaint", "file", "--agreement", "xx-test", "--case", "1", "--category", "conditions"];
     complaint.extend(["--text", "no water for two days", "--made-at", "2025-01-20T10:00:00Z"]);
     r.ok(&complaint);
+    let mut exam = vec!["care", "examine", "--agreement", "xx-test", "--case", "1", "--purpose", "admission"];
+    exam.extend(["--examiner", "Dr. R", "--custody", "fit", "--transfer", "fit", "--solitary", "unfit"]);
+    exam.extend(["--findings", "severe asthma", "--at", "2025-01-10T12:00:00Z"]);
+    r.ok(&exam);
     let draft = ["invoices", "draft", "--agreement", "xx-test", "--period", "2025-01", "--on", "2025-02-01"];
     r.ok(&[&draft[..], &["--actor", "ana"]].concat());
     r.ok(&["invoices", "issue", "1", "--actor", "ben"]);
@@ -87,7 +91,7 @@ const TAMPERINGS: &[Tampering] = &[
         name: "an auditor made admin",
         sqlite: &["UPDATE users SET role = 'admin' WHERE name = 'auditor'"],
         postgres: &["UPDATE users SET role = 'admin' WHERE name = 'auditor'"],
-        // Users 2–8 are the harness's, one per role in `common::ROLES` order after root: 8 is the auditor.
+        // Users 2–9 are the harness's, one per role in `common::ROLES` order after root: 8 is the auditor.
         names: "table users, row 8, column role",
         invoice: false,
     },
@@ -145,6 +149,28 @@ const TAMPERINGS: &[Tampering] = &[
         sqlite: &["UPDATE complaints SET text = 'all is well' WHERE id = 1"],
         postgres: &["UPDATE complaints SET text = 'all is well' WHERE id = 1"],
         names: "table complaints, row 1, column text",
+        invoice: false,
+    },
+    Tampering {
+        // The journal keeps only the health file's SHA-256 (findings are for medical staff).
+        name: "an examination's findings rewritten",
+        sqlite: &["UPDATE care_records SET health_file = '{\"findings\":\"healthy\",\"injuries\":null}' WHERE id = 1"],
+        postgres: &[
+            "UPDATE care_records SET health_file = '{\"findings\":\"healthy\",\"injuries\":null}' WHERE id = 1",
+        ],
+        names: "table care_records, row 1, column health_file",
+        invoice: false,
+    },
+    Tampering {
+        // Found fit for solitary confinement, so a placement would no longer be refused.
+        name: "an examination's fitness for solitary confinement changed",
+        sqlite: &[
+            "UPDATE care_records SET record = replace(record, '\"solitary\":\"unfit\"', '\"solitary\":\"fit\"') WHERE id = 1",
+        ],
+        postgres: &[
+            "UPDATE care_records SET record = replace(record, '\"solitary\":\"unfit\"', '\"solitary\":\"fit\"') WHERE id = 1",
+        ],
+        names: "table care_records, row 1, column record",
         invoice: false,
     },
     Tampering {

@@ -754,4 +754,164 @@ mod tests {
         assert_eq!(Fitness::parse("unfit"), Some(Fitness::Unfit));
         assert_eq!(Fitness::parse("Fit"), None);
     }
+
+    /// One step of a person's care in custody, in hours after admission.
+    #[derive(Clone, Debug)]
+    enum Event {
+        Examined { purpose: ExamPurpose },
+        Contact { kind: ContactKind, held: bool },
+        Placed,
+        Ended,
+    }
+
+    fn event() -> impl proptest::strategy::Strategy<Value = (u32, Event)> {
+        use proptest::prelude::*;
+        let purpose =
+            prop_oneof![Just(ExamPurpose::Admission), Just(ExamPurpose::SolitaryReview), Just(ExamPurpose::Other)];
+        let kind = prop_oneof![
+            Just(ContactKind::FamilyVisit),
+            Just(ContactKind::FamilyCall),
+            Just(ContactKind::ConsularVisit),
+            Just(ContactKind::CounselVisit)
+        ];
+        let step = prop_oneof![
+            purpose.prop_map(|purpose| Event::Examined { purpose }),
+            (kind, any::<bool>()).prop_map(|(kind, held)| Event::Contact { kind, held }),
+            Just(Event::Placed),
+            Just(Event::Ended),
+        ];
+        // Short gaps as often as long ones: placements a few hours apart, reviews on time.
+        (prop_oneof![1u32..30, 30u32..400], step)
+    }
+
+    /// The records a sequence of steps leaves (gaps in hours), as the register would accept them:
+    /// a placement only when none is open, an end only of an open one.
+    fn records(admitted: i64, steps: &[(u32, Event)]) -> (Vec<Examination>, Vec<Contact>, Vec<Placement>) {
+        let (mut exams, mut contacts, mut placements) = (Vec::new(), Vec::new(), Vec::<Placement>::new());
+        let mut t = admitted;
+        for (gap, step) in steps {
+            t += i64::from(*gap) * 3_600;
+            match step {
+                Event::Examined { purpose } => exams.push(exam(*purpose, t)),
+                Event::Contact { kind, held } => contacts.push(contact(*kind, t, !held)),
+                Event::Placed if placements.iter().all(|p| p.end.is_some()) => placements.push(placement(t, None)),
+                Event::Ended => {
+                    if let Some(open) = placements.iter_mut().find(|p| p.end.is_none()) {
+                        *open = open.ended(PlacementEnd { at: String::new(), at_unix: t, by: "w".into() }).unwrap();
+                    }
+                }
+                Event::Placed => {}
+            }
+        }
+        (exams, contacts, placements)
+    }
+
+    /// What should be raised, worked out hour by hour from the records (not from the rules'
+    /// own arithmetic).
+    fn expected(
+        admitted: i64,
+        on: Date,
+        now: i64,
+        rights: &Rights,
+        (exams, contacts, placements): &(Vec<Examination>, Vec<Contact>, Vec<Placement>),
+    ) -> std::collections::BTreeSet<&'static str> {
+        let mut out = std::collections::BTreeSet::new();
+        let examined = exams.iter().any(|e| e.examined_at_unix >= admitted && e.examined_at_unix <= now);
+        if now - admitted > 86_400 && !examined {
+            out.insert("MEDICAL_EXAM_OVERDUE");
+        }
+        // Family contacts held in the month before `on`, for someone held since its first day.
+        let (y, m) = if on.month() == 1 { (on.year() - 1, 12) } else { (on.year(), on.month() - 1) };
+        let first = Date::from_ymd(y, m, 1).unwrap();
+        let in_month = |t: i64| {
+            let d = Date::from_days_since_epoch(t.div_euclid(86_400)).unwrap();
+            (d.year(), d.month()) == (y, m)
+        };
+        let family = contacts.iter().filter(|c| c.kind.is_family() && c.held() && in_month(c.at_unix)).count();
+        let admitted_on = Date::from_days_since_epoch(admitted.div_euclid(86_400)).unwrap();
+        if rights.family_contacts_per_month > 0
+            && admitted_on <= first
+            && family < rights.family_contacts_per_month as usize
+        {
+            out.insert("VISITS_BELOW_MINIMUM");
+        }
+        let quarter = 91 * 86_400;
+        let consular = contacts
+            .iter()
+            .filter(|c| {
+                c.kind == ContactKind::ConsularVisit && c.held() && c.at_unix > now - quarter && c.at_unix <= now
+            })
+            .count();
+        if rights.consular_visits_per_quarter > 0
+            && now - admitted >= quarter
+            && consular < rights.consular_visits_per_quarter as usize
+        {
+            out.insert("CONSULAR_ACCESS_OVERDUE");
+        }
+        // In solitary now: go back from the open placement to every earlier one that ended at
+        // most a day before the confinement found so far began.
+        let inside =
+            |t: i64| placements.iter().any(|p| p.start_at_unix <= t && p.end.as_ref().is_none_or(|e| e.at_unix > t));
+        if inside(now) {
+            let open = placements
+                .iter()
+                .find(|p| p.start_at_unix <= now && p.end.as_ref().is_none_or(|e| e.at_unix > now))
+                .unwrap();
+            let mut start = open.start_at_unix;
+            while let Some(earlier) = placements
+                .iter()
+                .filter(|p| p.start_at_unix < start)
+                .filter(|p| p.end.as_ref().is_some_and(|e| e.at_unix <= start && e.at_unix + 86_400 >= start))
+                .map(|p| p.start_at_unix)
+                .min()
+            {
+                start = earlier;
+            }
+            if (now - start) / 86_400 > PROLONGED_SOLITARY_DAYS {
+                out.insert("PROLONGED_SOLITARY");
+            }
+            let reviewed = exams
+                .iter()
+                .filter(|e| {
+                    e.purpose == ExamPurpose::SolitaryReview
+                        && e.examined_at_unix >= open.start_at_unix
+                        && e.examined_at_unix <= now
+                })
+                .map(|e| e.examined_at_unix)
+                .max()
+                .unwrap_or(open.start_at_unix);
+            if now - reviewed > 86_400 {
+                out.insert("SOLITARY_REVIEW_OVERDUE");
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1_000))]
+
+        /// Issue 15: no care alert can be missed (or raised wrongly) by any sequence of
+        /// examinations, visits, calls and placements, judged on any day after admission.
+        #[test]
+        fn no_care_alert_is_missed_by_any_sequence_of_events(
+            steps in proptest::collection::vec(event(), 0..40),
+            admitted_day in 0i64..60,
+            asked_hours in 0i64..6_000,
+            family in 0u32..4,
+            consular in 0u32..3,
+        ) {
+            let admitted_on = day("2026-01-01").add_days(admitted_day).unwrap();
+            let admitted = unix(admitted_on) + 10 * 3_600;
+            let now = admitted + asked_hours * 3_600 + 1_800;
+            let on = Date::from_days_since_epoch(now.div_euclid(86_400)).unwrap();
+            let rights = Rights { family_contacts_per_month: family, consular_visits_per_quarter: consular, ..Rights::default() };
+            let records = records(admitted, &steps);
+            let want = expected(admitted, on, now, &rights, &records);
+            let (exams, contacts, placements) = &records;
+            let facts = CareFacts { subject: "case-1/P1", admitted_at_unix: admitted, admitted_on, examinations: exams, contacts, placements };
+            let got: std::collections::BTreeSet<&'static str> =
+                care_alerts(&[facts], &rights, on, now).iter().map(|a| a.kind.code()).collect();
+            proptest::prop_assert_eq!(got, want);
+        }
+    }
 }
