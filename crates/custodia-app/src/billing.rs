@@ -496,6 +496,26 @@ pub(crate) fn stays_from(
     rows: &[custodia_store::CaseWithPerson],
     bodies: &[String],
 ) -> AppResult<Vec<billing::Stay>> {
+    stays_with(agreement, rows, bodies, None)
+}
+
+/// The stays as spans of custody only, for counting days rather than billing them: a person's
+/// missing security class (which only a rate needs) is no reason to refuse; their stays carry
+/// `medium`, which nothing reading spans looks at.
+pub(crate) fn custody_spans(
+    agreement: &Agreement,
+    rows: &[custodia_store::CaseWithPerson],
+    bodies: &[String],
+) -> AppResult<Vec<billing::Stay>> {
+    stays_with(agreement, rows, bodies, Some(SecurityClass::Medium))
+}
+
+fn stays_with(
+    agreement: &Agreement,
+    rows: &[custodia_store::CaseWithPerson],
+    bodies: &[String],
+    class_if_missing: Option<SecurityClass>,
+) -> AppResult<Vec<billing::Stay>> {
     let persons: BTreeMap<i64, (&str, Option<&str>)> =
         rows.iter().map(|c| (c.case.id, (c.person.sending_id.as_str(), c.person.security_class.as_deref()))).collect();
     let mut events = Vec::new();
@@ -506,7 +526,7 @@ pub(crate) fn stays_from(
             continue;
         };
         let (person_id, class) = persons.get(&case_id).copied().unwrap_or_default();
-        let Some(security_class) = class.and_then(SecurityClass::parse) else {
+        let Some(security_class) = class.and_then(SecurityClass::parse).or(class_if_missing) else {
             problems.push(format!(
                 "case {case_id} (person {person_id}): no security class in the person's record; amend the record first"
             ));

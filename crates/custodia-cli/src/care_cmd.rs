@@ -235,3 +235,44 @@ pub(crate) fn run(command: &CareCommand) -> CmdResult {
         Ok(())
     })
 }
+
+/// `custodia report inspection`: the inspector's report for a facility and a period
+/// (docs/rights.md#report).
+#[derive(Debug, clap::Args)]
+pub(crate) struct InspectionArgs {
+    /// The agreement.
+    #[arg(long, value_name = "ID")]
+    agreement: String,
+    /// The facility.
+    #[arg(long, value_name = "ID")]
+    facility: String,
+    /// First day of the period, YYYY-MM-DD.
+    #[arg(long, value_name = "DAY")]
+    from: custodia_core::Date,
+    /// Last day of the period, YYYY-MM-DD.
+    #[arg(long, value_name = "DAY")]
+    to: custodia_core::Date,
+    /// table (default), csv or svg; labels in the language of `--lang`.
+    #[arg(long, value_name = "FORMAT", default_value = "table", value_parser = ["table", "csv", "svg"])]
+    format: String,
+    #[command(flatten)]
+    register: RegisterArgs,
+}
+
+pub(crate) fn run_inspection(args: &InspectionArgs) -> CmdResult {
+    use custodia_app::inspection::{report_csv, report_svg, report_table};
+    block_on(async {
+        let s = open(&args.register).await?;
+        let report = s.app.inspection_report(&s.who, &args.agreement, &args.facility, args.from, args.to).await;
+        s.app.close().await;
+        let report = report.map_err(app_failure)?;
+        let language = crate::language();
+        let text = match args.format.as_str() {
+            "csv" => report_csv(&report, language),
+            "svg" => report_svg(&report, language),
+            _ => report_table(&report, language),
+        };
+        std::io::stdout().lock().write_all(text.as_bytes())?;
+        Ok(())
+    })
+}

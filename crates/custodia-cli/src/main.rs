@@ -190,6 +190,10 @@ enum ReportCommand {
     /// Invoiced revenue against the receiving state's prison budget and the sending state's cost
     /// of holding the same people at home, per month and agreement year (docs/billing.md).
     Sustainability(invoices_cmd::SustainabilityArgs),
+    /// The inspector's report for a facility and a period: complaints by category and their
+    /// answers, examinations on time, visits against the minimum, solitary confinement,
+    /// allegations (docs/rights.md#report); as a table, CSV or an SVG chart.
+    Inspection(care_cmd::InspectionArgs),
 }
 
 fn run(cli: Cli) -> CmdResult {
@@ -213,6 +217,7 @@ fn run(cli: Cli) -> CmdResult {
         Command::Complaint(command) => complaint_cmd::run(&command),
         Command::Care(command) => care_cmd::run(&command),
         Command::Report(ReportCommand::LegalBasis(args)) => oversight_cmd::run_legal_basis(&args),
+        Command::Report(ReportCommand::Inspection(args)) => care_cmd::run_inspection(&args),
         Command::Report(ReportCommand::Notifications(args)) => oversight_cmd::run_notifications(&args),
         Command::Report(ReportCommand::Sustainability(args)) => invoices_cmd::run_sustainability(&args),
         Command::Invoices(command) => invoices_cmd::run(&command),

@@ -649,6 +649,34 @@ fn care_examinations_visits_and_solitary_keep_their_deadlines() {
         r.ok(&refs(&visit("consular_visit", &["--outcome", "held"], "2025-08-20T10:00:00-06:00")));
         assert!(!has("2025-09-03", "CONSULAR_ACCESS_OVERDUE"), "visited on 20 August");
 
+        // The inspector's report of CECOT for June to September (issue 15, bullet 6).
+        let report = |language: &str, format: &str| {
+            let period = ["--from", "2025-06-01", "--to", "2025-09-30", "--format", format, "--actor", "inspector"];
+            let args =
+                [&["--lang", language, "report", "inspection", "--agreement", A, "--facility", "cecot"][..], &period]
+                    .concat();
+            r.ok(&args)
+        };
+        let csv = report("en", "csv");
+        let value = |metric: &str| {
+            let line = csv
+                .lines()
+                .find(|l| l.starts_with(&format!("{metric},,")))
+                .unwrap_or_else(|| panic!("{metric}: {csv}"));
+            line.rsplit(',').next().unwrap().parse::<i64>().unwrap()
+        };
+        assert_eq!((value("admissions"), value("examined-on-time")), (1, 1), "{csv}");
+        assert_eq!((value("solitary-placements"), value("prolonged-solitary")), (1, 1), "{csv}");
+        assert_eq!(value("solitary-days"), 17, "6 June 10:00 to 23 June 10:00: {csv}");
+        assert_eq!((value("contacts-refused"), value("consular-visits-held")), (2, 1), "{csv}");
+        // July, August and September in custody; the minimum of 1 held in August only.
+        assert_eq!((value("person-months"), value("person-months-at-minimum")), (3, 1), "{csv}");
+        assert!(csv.contains("examined within 24 hours of admission"), "{csv}");
+        let spanish = report("es", "csv");
+        assert!(spanish.contains("examinados en las 24 horas siguientes al ingreso"), "{spanish}");
+        let svg = report("es", "svg");
+        assert!(svg.starts_with("<svg") && svg.contains("Quejas por categoría"), "{svg}");
+
         let verify = r.ok(&["journal", "verify"]);
         assert!(verify.starts_with("ok"), "{verify}");
     }

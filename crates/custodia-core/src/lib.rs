@@ -19,6 +19,7 @@ pub mod eligibility;
 pub mod holidays;
 pub mod ids;
 pub mod incidents;
+pub mod inspection;
 pub mod ledger;
 pub mod lifecycle;
 pub mod money;

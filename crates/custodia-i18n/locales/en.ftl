@@ -113,6 +113,8 @@ INVALID = the request was refused
         [visit] a visit
        *[other] { $kind }
     }, not a placement in solitary confinement
+    .before-from = must not be before `from`
+    .period-too-long = the period must be shorter than { $max } days
     .confidential-filer = a confidential complaint is recorded by an inspector or an officer of the sending state (the facility never reads it)
     .other-agreement = case { $case } is a case of { $of }, not of { $agreement }
     .before-incident = is before the incident occurred ({ $occurred })
@@ -786,3 +788,30 @@ web-journal-witnesses = { $count ->
 }
 web-journal-note = The signed note
 web-journal-note-help = Exactly as the API serves it at /api/v1/journal/checkpoint.
+
+# The inspector's report (docs/rights.md#report).
+report-complaints-filed = complaints filed
+report-complaints-answered-on-time = answered on time
+report-complaints-answered-late = answered late
+report-complaints-unanswered = unanswered
+report-admissions = admissions
+report-examined-on-time = examined within 24 hours of admission
+report-person-months = whole months in custody (person-months)
+report-person-months-at-minimum = person-months with the family contact minimum held
+report-family-contacts-held = family visits and calls held
+report-contacts-refused = visits and calls refused
+report-consular-visits-held = consular visits held
+report-solitary-placements = placements in solitary confinement
+report-solitary-days = days in solitary confinement
+report-prolonged-solitary = confinements of more than 15 consecutive days
+report-allegations = allegations of torture or ill-treatment
+report-investigations-closed = investigations closed
+report-investigations-open = investigations open
+report-chart-title = Complaints by category and their answers
+complaint-category-conditions = conditions
+complaint-category-treatment = treatment
+complaint-category-health = health
+complaint-category-legal = legal
+complaint-category-family = family
+complaint-category-property = property
+complaint-category-other = other

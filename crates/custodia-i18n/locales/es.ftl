@@ -113,6 +113,8 @@ INVALID = la solicitud fue rechazada
         [visit] una visita
        *[other] { $kind }
     }, no un aislamiento
+    .before-from = no puede ser anterior a `from`
+    .period-too-long = el periodo debe ser menor de { $max } días
     .confidential-filer = una queja confidencial la registra un inspector o un funcionario del Estado remitente (el centro nunca la lee)
     .other-agreement = el caso { $case } es del acuerdo { $of }, no de { $agreement }
     .before-incident = es anterior al incidente ({ $occurred })
@@ -786,3 +788,30 @@ web-journal-witnesses = { $count ->
 }
 web-journal-note = La nota firmada
 web-journal-note-help = Exactamente como la sirve la API en /api/v1/journal/checkpoint.
+
+# The inspector's report (docs/rights.md#report).
+report-complaints-filed = quejas presentadas
+report-complaints-answered-on-time = respondidas a tiempo
+report-complaints-answered-late = respondidas tarde
+report-complaints-unanswered = sin respuesta
+report-admissions = ingresos
+report-examined-on-time = examinados en las 24 horas siguientes al ingreso
+report-person-months = meses completos en custodia (persona-mes)
+report-person-months-at-minimum = persona-mes con el mínimo de contacto familiar
+report-family-contacts-held = visitas y llamadas familiares realizadas
+report-contacts-refused = visitas y llamadas denegadas
+report-consular-visits-held = visitas consulares realizadas
+report-solitary-placements = aislamientos
+report-solitary-days = días en aislamiento
+report-prolonged-solitary = aislamientos de más de 15 días consecutivos
+report-allegations = denuncias de tortura o malos tratos
+report-investigations-closed = investigaciones cerradas
+report-investigations-open = investigaciones abiertas
+report-chart-title = Quejas por categoría y sus respuestas
+complaint-category-conditions = condiciones
+complaint-category-treatment = trato
+complaint-category-health = salud
+complaint-category-legal = asuntos jurídicos
+complaint-category-family = familia
+complaint-category-property = pertenencias
+complaint-category-other = otros

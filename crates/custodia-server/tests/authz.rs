@@ -242,6 +242,12 @@ fn table(ids: &Ids) -> Vec<Row> {
             Everyone,
         ),
         get(
+            "/api/v1/reports/inspection",
+            format!("/api/v1/reports/inspection?agreement={IN}&facility=cecot&from=2025-01-01&to=2025-12-31"),
+            Some(format!("/api/v1/reports/inspection?agreement={OUT}&facility=gjilan&from=2025-01-01&to=2025-12-31")),
+            Everyone,
+        ),
+        get(
             "/api/v1/care/{id}",
             format!("/api/v1/care/{}", i.care_in),
             Some(format!("/api/v1/care/{}", i.care_out)),

@@ -646,5 +646,22 @@ async fn the_health_file_stays_with_medical_staff_and_care_binds() {
     assert_eq!(status, 201, "{incident}");
     assert_eq!(incident["medical_record"]["examination_id"], id, "{incident}");
     assert!(!incident.to_string().contains(findings));
+
+    // The inspector's report of CECOT for 2025 (docs/rights.md#report): the March admission,
+    // examined within 24 hours; the refused counsel visit was never recorded.
+    let path = format!("/api/v1/reports/inspection?agreement={AGREEMENT}&facility=cecot&from=2025-01-01&to=2025-12-31");
+    let (status, lines) = server.get(&finance, &path).await;
+    assert_eq!(status, 200, "{lines}");
+    let value =
+        |metric: &str| lines.as_array().unwrap().iter().find(|l| l["metric"] == metric).unwrap()["value"].clone();
+    assert_eq!((value("admissions"), value("examined-on-time")), (json!(1), json!(1)), "{lines}");
+    assert_eq!(value("contacts-refused"), json!(0), "{lines}");
+    let (status, spanish) = server.get_in(&finance, &path, "es").await;
+    assert_eq!(status, 200);
+    assert!(spanish.to_string().contains("ingresos"), "{spanish}");
+    let (status, body) = server.get(&finance, &format!("{path}&format=pdf")).await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("format")), "{body}");
+    let (status, body) = server.get(&finance, &path.replace("to=2025-12-31", "to=2024-12-31")).await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("to")), "{body}");
     server.stop().await;
 }

@@ -159,6 +159,10 @@ fn table(i: &Ids) -> Vec<Row> {
         ),
         get("/api/v1/care", format!("/api/v1/care?agreement={B}")),
         get("/api/v1/care/{id}", format!("/api/v1/care/{}", i.examination_b)),
+        get(
+            "/api/v1/reports/inspection",
+            format!("/api/v1/reports/inspection?agreement={B}&facility=izalco&from=2025-01-01&to=2025-12-31"),
+        ),
         // B's case, recorded under A.
         post(
             "/api/v1/examinations",

@@ -11,11 +11,11 @@ use axum::routing::{get, post};
 use custodia_app::care::{CareRecord, NewExamination, NewPlacement, NewVisit};
 use custodia_store::CareItem;
 use serde::{Deserialize, Serialize};
-use utoipa::{OpenApi, ToSchema};
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::auth::Principal;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{JsonBody as Json, PathParam as Path, QueryParams as Query};
+use crate::extract::{JsonBody as Json, Lang, PathParam as Path, QueryParams as Query};
 use crate::routes::oversight::AgreementListQuery;
 use crate::state::AppState;
 use crate::wire::{Page, PageQuery, timestamp};
@@ -23,8 +23,8 @@ use crate::wire::{Page, PageQuery, timestamp};
 /// OpenAPI part.
 #[derive(Debug, OpenApi)]
 #[openapi(
-    paths(list_care, get_care, record_examination, record_visit, place_in_solitary, end_solitary),
-    components(schemas(CareView, ExaminationView, VisitView, PlacementView, RecordExamination, RecordVisit,
+    paths(list_care, get_care, record_examination, record_visit, place_in_solitary, end_solitary, inspection_report),
+    components(schemas(ReportLineView, CareView, ExaminationView, VisitView, PlacementView, RecordExamination, RecordVisit,
         PlaceInSolitary, EndSolitary, Page<CareView>)),
     security(("bearer" = []))
 )]
@@ -39,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/visits", post(record_visit))
         .route("/api/v1/solitary", post(place_in_solitary))
         .route("/api/v1/solitary/{id}/end", post(end_solitary))
+        .route("/api/v1/reports/inspection", get(inspection_report))
 }
 
 /// A medical examination.
@@ -349,4 +350,76 @@ async fn end_solitary(
 ) -> ApiResult<axum::Json<CareView>> {
     let at = body.at.as_deref().map(|t| timestamp("at", t)).transpose()?;
     Ok(axum::Json(care_view(&state.app.end_solitary(&who, id, at.as_ref(), &crate::clock::now()).await?)))
+}
+
+/// The facility, the period and the format of an inspector's report.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InspectionQuery {
+    /// The agreement (required).
+    pub agreement: String,
+    /// The facility (required).
+    pub facility: String,
+    /// First day, YYYY-MM-DD.
+    pub from: String,
+    /// Last day, YYYY-MM-DD (the period is at most 3,660 days).
+    pub to: String,
+    /// `json` (default), `csv` or `svg`; labels in the language of `Accept-Language`.
+    pub format: Option<String>,
+}
+
+/// One figure of the report.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReportLineView {
+    /// Stable key: `complaints-filed`, `admissions`, `solitary-days`, … (docs/rights.md#report).
+    pub metric: String,
+    /// The complaint category of the complaint lines.
+    pub category: Option<String>,
+    /// The label, in the language of `Accept-Language`.
+    pub label: String,
+    /// The figure.
+    pub value: i64,
+}
+
+/// The inspector's report for a facility and a period (docs/rights.md#report): complaints by
+/// category and their answers, examinations on time, visits against the minimum, solitary
+/// confinement, allegations and their investigations; as JSON lines, CSV or an SVG chart.
+#[utoipa::path(get, path = "/api/v1/reports/inspection", tag = "care", params(InspectionQuery),
+    responses((status = 200, body = [ReportLineView]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+async fn inspection_report(
+    State(state): State<AppState>,
+    who: Principal,
+    Lang(language): Lang,
+    Query(q): Query<InspectionQuery>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    use custodia_app::inspection::{report_csv, report_lines, report_svg};
+    let from = crate::wire::date("from", &q.from)?;
+    let to = crate::wire::date("to", &q.to)?;
+    let format = q.format.as_deref().unwrap_or("json");
+    if !["json", "csv", "svg"].contains(&format) {
+        let text = custodia_app::fields::is_not(format, &["json", "csv", "svg"]);
+        return Err(custodia_app::AppError::invalid("format", text).into());
+    }
+    let report = state.app.inspection_report(&who, &q.agreement, &q.facility, from, to).await?;
+    let typed = |content_type: &'static str, body: String| {
+        ([(axum::http::header::CONTENT_TYPE, content_type)], body).into_response()
+    };
+    Ok(match format {
+        "csv" => typed("text/csv; charset=utf-8", report_csv(&report, language)),
+        "svg" => typed("image/svg+xml", report_svg(&report, language)),
+        _ => {
+            let lines: Vec<ReportLineView> = report_lines(&report)
+                .into_iter()
+                .map(|l| ReportLineView {
+                    label: custodia_app::inspection::report_label(language, &l),
+                    metric: l.metric.to_owned(),
+                    category: l.category.map(str::to_owned),
+                    value: l.value,
+                })
+                .collect();
+            axum::Json(lines).into_response()
+        }
+    })
 }
