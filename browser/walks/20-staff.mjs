@@ -54,6 +54,7 @@ export default async function staff(t) {
   for (const [path, label] of [
     [`/agreements/${DEMO}/invoices`, 'invoices'], [`/agreements/${DEMO}/sustainability`, 'sustainability'],
     [`/agreements/${DEMO}/incidents`, 'incidents'], [`/agreements/${DEMO}/inspections`, 'inspections'],
+    [`/agreements/${DEMO}/rights`, 'rights'],
     ['/journal', 'journal'],
   ]) {
     const r = await t.visit(admin, path, label);

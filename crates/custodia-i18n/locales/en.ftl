@@ -49,6 +49,7 @@ NOT_FOUND = no such resource
         [cell-change] cell change
         [incident] incident
         [complaint] complaint
+        [facility] facility
         [care-record] record of care
         [placement] placement in solitary confinement
         [inspection] inspection
@@ -815,3 +816,39 @@ complaint-category-legal = legal
 complaint-category-family = family
 complaint-category-property = property
 complaint-category-other = other
+
+# The detainee's side page (web-rights-…, docs/rights.md).
+web-overview-link-rights = The detainee's side: complaints, care, the inspector's report
+web-rights-title = The detainee's side under { $agreement }
+web-rights-intro = Requests and complaints, medical examinations, visits and calls, solitary confinement, and the inspector's report. Findings of examinations are shown to medical officers only.
+web-rights-report = The inspector's report
+web-rights-facility = Facility
+web-rights-from = From
+web-rights-to = To
+web-rights-show = Show
+web-rights-chart-caption = Complaints made in the period by category: answered on time, late, or not at all.
+web-rights-report-caption = Figures for the facility and the period
+web-rights-complaints = Requests and complaints
+web-rights-no-complaints = No complaint you may read.
+web-rights-complaints-caption = Complaints you may read, by number
+web-rights-id = No.
+web-rights-case = Case
+web-rights-category = Category
+web-rights-made = Made
+web-rights-state = State
+web-rights-answered = answered
+web-rights-answered-late = answered late
+web-rights-unanswered = unanswered
+web-rights-care = Examinations, visits and solitary confinement
+web-rights-no-care = No record of care.
+web-rights-care-caption = Records of care, by number
+web-rights-kind = Kind
+web-rights-when = When
+web-rights-what = What
+web-rights-examination = medical examination
+web-rights-fitness = custody { $custody }, transfer { $transfer }, solitary confinement { $solitary }
+web-rights-health-file-withheld = health file for medical staff only
+web-rights-refused = refused
+web-rights-held = held
+web-rights-solitary = solitary confinement
+web-rights-ongoing = ongoing

@@ -49,6 +49,7 @@ NOT_FOUND = no existe tal recurso
         [cell-change] el cambio de celdas
         [incident] el incidente
         [complaint] la queja
+        [facility] el centro
         [care-record] el registro de atención
         [placement] el aislamiento
         [inspection] la inspección
@@ -815,3 +816,39 @@ complaint-category-legal = asuntos jurídicos
 complaint-category-family = familia
 complaint-category-property = pertenencias
 complaint-category-other = otros
+
+# The detainee's side page (web-rights-…, docs/rights.md).
+web-overview-link-rights = La persona detenida: quejas, atención, informe de inspección
+web-rights-title = La persona detenida bajo { $agreement }
+web-rights-intro = Solicitudes y quejas, exámenes médicos, visitas y llamadas, aislamiento, y el informe de inspección. Los hallazgos de los exámenes solo los ve el personal médico.
+web-rights-report = El informe de inspección
+web-rights-facility = Centro
+web-rights-from = Desde
+web-rights-to = Hasta
+web-rights-show = Mostrar
+web-rights-chart-caption = Quejas del periodo por categoría: respondidas a tiempo, tarde o sin respuesta.
+web-rights-report-caption = Cifras del centro y del periodo
+web-rights-complaints = Solicitudes y quejas
+web-rights-no-complaints = Ninguna queja que usted pueda leer.
+web-rights-complaints-caption = Quejas que usted puede leer, por número
+web-rights-id = N.º
+web-rights-case = Caso
+web-rights-category = Categoría
+web-rights-made = Presentada
+web-rights-state = Estado
+web-rights-answered = respondida
+web-rights-answered-late = respondida tarde
+web-rights-unanswered = sin respuesta
+web-rights-care = Exámenes, visitas y aislamiento
+web-rights-no-care = Ningún registro de atención.
+web-rights-care-caption = Registros de atención, por número
+web-rights-kind = Tipo
+web-rights-when = Cuándo
+web-rights-what = Qué
+web-rights-examination = examen médico
+web-rights-fitness = custodia { $custody }, traslado { $transfer }, aislamiento { $solitary }
+web-rights-health-file-withheld = historia clínica solo para el personal médico
+web-rights-refused = denegada
+web-rights-held = realizada
+web-rights-solitary = aislamiento
+web-rights-ongoing = en curso

@@ -726,3 +726,46 @@ async fn an_amendment_waits_for_a_second_admin_and_is_approved_with_one_click() 
     assert_eq!(again.status, 409, "{}", again.html);
     server.stop().await;
 }
+
+/// Issue 15 on the web: the detainee's side page shows the inspector's report (a table and its
+/// chart) for the facility and period asked for, in the reader's language, and the records of
+/// care — an examination's findings to medical officers only.
+#[tokio::test]
+async fn the_detainees_side_page_reports_and_keeps_the_health_file_for_medical_staff() {
+    let server = TestServer::start(&[CECOT]).await;
+    let mut p = common::person("P-1", "Doe", "1990-01-01", "high");
+    p.torture_risk_assessed_on = Some("2025-03-01".into());
+    common::import_persons(&server, common::CECOT_ID, "US", vec![p]).await;
+    common::import_cells(&server, common::CECOT_ID, &[("cecot", "C-1", "shared", "100", 20)]).await;
+    let staff = common::staff(&server).await;
+    let case = common::admit(&server, &staff, "P-1", "C-1", "2025-03-20").await;
+    let doctor = server.user("mona-api", "medical_officer", &[common::CECOT_ID], &["cecot"]).await;
+    let findings = "asthma, salbutamol as needed";
+    let exam = json!({"agreement_id": common::CECOT_ID, "case_id": case, "purpose": "admission", "examiner": "Dr. Paz",
+        "fit_for_custody": "fit", "fit_for_transfer": "fit", "fit_for_solitary": "fit", "findings": findings,
+        "examined_at": "2025-03-20T18:00:00Z"});
+    let (status, body) = server.post(&doctor, "/api/v1/examinations", exam).await;
+    assert_eq!(status, 201, "{body}");
+    scoped_user_with_password(&server, "mona", "medical_officer", &["cecot"]).await;
+    user_with_password(&server, "finn", "finance_officer").await;
+    let path = format!("/agreements/{}/rights?facility=cecot&from=2025-01-01&to=2025-12-31", common::CECOT_ID);
+    let mut finn = Browser::new(&server);
+    finn.sign_in("finn", PASSWORD).await;
+    let page = finn.get(&path).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert_sound_page(&page, "en");
+    assert!(page.html.contains("examined within 24 hours of admission") && page.html.contains("<svg"), "{}", page.html);
+    assert!(!page.html.contains(findings) && page.html.contains("health file for medical staff only"));
+    finn.accept_language = Some("es");
+    let spanish = finn.get(&path).await;
+    assert_sound_page(&spanish, "es");
+    assert!(spanish.html.contains("Quejas por categoría"), "{}", spanish.html);
+    let mut mona = Browser::new(&server);
+    mona.sign_in("mona", PASSWORD).await;
+    assert!(mona.get(&path).await.html.contains(findings), "medical staff read the findings");
+    let bad = finn
+        .get(&format!("/agreements/{}/rights?facility=cecot&from=2025-12-31&to=2025-01-01", common::CECOT_ID))
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.html);
+    server.stop().await;
+}

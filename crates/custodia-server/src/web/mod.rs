@@ -18,6 +18,7 @@ mod oversight_format;
 mod overview;
 mod pages;
 mod person;
+mod rights;
 pub mod session;
 mod signin;
 mod sustainability;
@@ -56,6 +57,7 @@ pub fn routes() -> Router<AppState> {
         .route("/incidents/{id}", get(incidents::show))
         .route("/incidents/{id}/notifications", post(incidents::notify))
         .route("/agreements/{id}/inspections", get(inspections::list))
+        .route("/agreements/{id}/rights", get(rights::page))
         .route("/inspections/{id}/recommendations/{index}", post(inspections::move_recommendation))
         .route("/waiting", get(waiting::waiting))
         .route("/invoices/{id}/issue", post(waiting::issue_invoice))

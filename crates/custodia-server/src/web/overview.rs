@@ -220,6 +220,7 @@ fn oversight_links(web: &Web, id: &str) -> Markup {
         ("sustainability", "web-overview-link-sustainability"),
         ("incidents", "web-overview-link-incidents"),
         ("inspections", "web-overview-link-inspections"),
+        ("rights", "web-overview-link-rights"),
     ];
     html! {
         nav aria-label=(web.t("web-overview-oversight-nav")) {
