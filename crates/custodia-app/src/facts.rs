@@ -132,7 +132,12 @@ fn effect_of(body: &str, agreement_id: &str) -> Effect {
         }
         ("cell" | "cells", _) => Effect::Cells,
         ("incident", _) => Effect::Incidents,
-        ("user" | "token" | "invoice" | "contact" | "inspection" | "complaint", _)
+        // Care records (examinations, visits, placements) are read apart by the care alerts.
+        (
+            "user" | "token" | "invoice" | "contact" | "inspection" | "complaint" | "examination" | "visit"
+            | "solitary",
+            _,
+        )
         | (_, "reads.logged" | "answer.kept" | "agreement.amendment_proposed") => Effect::Nothing,
         _ => Effect::Everything,
     }
@@ -299,7 +304,17 @@ mod tests {
         assert_eq!(effect_of(&event("cells.change_confirmed", Some(a), None, None), a), Effect::Cells);
         assert_eq!(effect_of(&event("cell.registered", Some(a), None, None), a), Effect::Cells);
         assert_eq!(effect_of(&event("incident.filed", Some(a), None, Some(9)), a), Effect::Incidents);
-        for nothing in ["user.language_set", "token.created", "reads.logged", "invoice.issued", "contact.logged"] {
+        for nothing in [
+            "user.language_set",
+            "token.created",
+            "reads.logged",
+            "invoice.issued",
+            "contact.logged",
+            "examination.recorded",
+            "visit.recorded",
+            "solitary.placed",
+            "solitary.ended",
+        ] {
             assert_eq!(effect_of(&event(nothing, Some(a), None, None), a), Effect::Nothing, "{nothing}");
         }
         for everything in ["agreement.amendment_approved", "agreement.imported", "something.new"] {
