@@ -767,5 +767,43 @@ async fn the_detainees_side_page_reports_and_keeps_the_health_file_for_medical_s
         .get(&format!("/agreements/{}/rights?facility=cecot&from=2025-12-31&to=2025-01-01", common::CECOT_ID))
         .await;
     assert_eq!(bad.status, 400, "{}", bad.html);
+    assert!(!page.html.contains("Record a medical examination"), "a finance officer records no care");
+
+    // The forms post to the application layer: counsel refused for capacity is refused there,
+    // and writes nothing; a held family call is recorded.
+    scoped_user_with_password(&server, "farah", "facility_officer", &["cecot"]).await;
+    let mut fred = Browser::new(&server);
+    fred.sign_in("farah", PASSWORD).await;
+    let form = fred.get(&path).await;
+    assert_sound_page(&form, "en");
+    assert!(form.html.contains("Record a visit or call") && !form.html.contains("Record a medical examination"));
+    let csrf = csrf_of(&form.html);
+    let action = format!("/agreements/{}/rights", common::CECOT_ID);
+    let case_text = case.to_string();
+    let visit = |kind: &str, outcome: &str, ground: &str| -> Vec<(&'static str, String)> {
+        let reason = if ground.is_empty() { "" } else { "room full" };
+        vec![
+            ("csrf", csrf.clone()),
+            ("form", "visit".into()),
+            ("case_id", case_text.clone()),
+            ("kind", kind.into()),
+            ("visitor", "Lic. Ortega".into()),
+            ("outcome", outcome.into()),
+            ("ground", ground.into()),
+            ("reason", reason.into()),
+        ]
+    };
+    let size = server.store.journal_size().await.unwrap();
+    let fields = visit("counsel_visit", "refused", "capacity");
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = fred.post(&action, &pairs).await;
+    assert_eq!(refused.status, 409, "{}", refused.html);
+    assert!(refused.html.contains("COUNSEL_NOT_REFUSABLE"), "{}", refused.html);
+    assert_eq!(server.store.journal_size().await.unwrap(), size, "a refused form writes nothing");
+    let fields = visit("family_call", "held", "");
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let recorded = fred.post(&action, &pairs).await;
+    assert_eq!((recorded.status, recorded.location.as_str()), (303, action.as_str()), "{}", recorded.html);
+    assert!(fred.get(&path).await.html.contains("family_call"));
     server.stop().await;
 }

@@ -57,7 +57,7 @@ pub fn routes() -> Router<AppState> {
         .route("/incidents/{id}", get(incidents::show))
         .route("/incidents/{id}/notifications", post(incidents::notify))
         .route("/agreements/{id}/inspections", get(inspections::list))
-        .route("/agreements/{id}/rights", get(rights::page))
+        .route("/agreements/{id}/rights", get(rights::page).post(rights::post))
         .route("/inspections/{id}/recommendations/{index}", post(inspections::move_recommendation))
         .route("/waiting", get(waiting::waiting))
         .route("/invoices/{id}/issue", post(waiting::issue_invoice))

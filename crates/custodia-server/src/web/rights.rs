@@ -5,15 +5,18 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
+use custodia_app::access::{Capability, Principal};
+use custodia_app::care::{NewExamination, NewPlacement, NewVisit};
 use custodia_app::inspection::{report_label, report_lines, report_svg};
+use custodia_app::rights::NewComplaint;
 use custodia_core::Date;
 use custodia_store::CareItem;
 use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 
-use super::context::Web;
-use super::layout;
+use super::context::{Fields, SignedIn, Web};
+use super::layout::{self, csrf_field};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -135,7 +138,23 @@ fn care_summary(web: &Web, record: &custodia_app::care::CareRecord) -> (String, 
     }
 }
 
-fn care_table(web: &Web, records: &[custodia_app::care::CareRecord]) -> Markup {
+/// For a facility officer, a button ending an ongoing placement.
+fn end_form(web: &Web, user: &SignedIn, record: &custodia_app::care::CareRecord) -> Markup {
+    let ongoing = matches!(&record.row.item, CareItem::Placement(p) if p.end.is_none());
+    if !ongoing || !user.who.role.may(Capability::Segregation) {
+        return html! {};
+    }
+    html! {
+        form class="inline" method="post" action={ "/agreements/" (record.row.agreement_id) "/rights" } {
+            (csrf_field(user))
+            input type="hidden" name="form" value="end";
+            input type="hidden" name="id" value=(record.row.id);
+            button type="submit" { (web.t("web-rights-end")) }
+        }
+    }
+}
+
+fn care_table(web: &Web, user: &SignedIn, records: &[custodia_app::care::CareRecord]) -> Markup {
     if records.is_empty() {
         return html! { p { (web.t("web-rights-no-care")) } };
     }
@@ -148,6 +167,7 @@ fn care_table(web: &Web, records: &[custodia_app::care::CareRecord]) -> Markup {
                 th scope="col" { (web.t("web-rights-kind")) }
                 th scope="col" { (web.t("web-rights-when")) }
                 th scope="col" { (web.t("web-rights-what")) }
+                th scope="col" { (web.t("web-rights-action")) }
             } }
             tbody {
                 @for record in records {
@@ -158,6 +178,7 @@ fn care_table(web: &Web, records: &[custodia_app::care::CareRecord]) -> Markup {
                         td { (kind) }
                         td { (when) }
                         td { (what) }
+                        td { (end_form(web, user, record)) }
                     }
                 }
             }
@@ -211,7 +232,8 @@ pub(crate) async fn page(
         h2 { (web.t("web-rights-complaints")) }
         (complaints_table(&web, &complaints))
         h2 { (web.t("web-rights-care")) }
-        (care_table(&web, &care))
+        (care_table(&web, user, &care))
+        (forms(&web, user, &id))
     };
     let title = web.ta("web-rights-title", &[("agreement", id.as_str().into())]);
     (status, layout::page(&web, &title, body)).into_response()
@@ -219,4 +241,190 @@ pub(crate) async fn page(
 
 fn refused(web: &Web, api: &ApiError) -> Markup {
     html! { p class="refusal" { code { (api.body.code) } " " (api.text.render(web.lang)) } }
+}
+
+fn select(web: &Web, id: &str, name: &str, label: &str, options: &[&str], prefix: Option<&str>) -> Markup {
+    html! {
+        p {
+            label for=(id) { (web.t(label)) }
+            " "
+            select id=(id) name=(name) {
+                @for o in options {
+                    option value=(o) { @if let Some(p) = prefix { (web.t(&format!("{p}{o}"))) } @else { (o) } }
+                }
+            }
+        }
+    }
+}
+
+fn text_field(web: &Web, id: &str, name: &str, label: &str, required: bool) -> Markup {
+    html! {
+        p {
+            label for=(id) { (web.t(label)) }
+            " "
+            input id=(id) name=(name) type="text" required[required];
+        }
+    }
+}
+
+/// The forms the reader's role may use: record a visit or call, an examination, a complaint, a
+/// placement in solitary confinement. Each posts to the application layer, which refuses as it
+/// refuses the API.
+fn forms(web: &Web, user: &SignedIn, id: &str) -> Markup {
+    let who: &Principal = &user.who;
+    let action = format!("/agreements/{id}/rights");
+    html! {
+        @if who.role.may(Capability::RecordVisit) {
+            h2 { (web.t("web-rights-record-visit")) }
+            form method="post" action=(action) {
+                (csrf_field(user))
+                input type="hidden" name="form" value="visit";
+                (text_field(web, "visit-case", "case_id", "web-rights-case", true))
+                (select(web, "visit-kind", "kind", "web-rights-kind", &["family_visit", "family_call", "consular_visit", "counsel_visit"], None))
+                (text_field(web, "visit-visitor", "visitor", "web-rights-visitor", true))
+                (select(web, "visit-outcome", "outcome", "web-rights-outcome", &["held", "refused"], Some("web-rights-")))
+                (select(web, "visit-ground", "ground", "web-rights-ground", &["", "capacity", "security", "discipline", "declined", "visitor_absent", "other"], None))
+                (text_field(web, "visit-reason", "reason", "web-rights-reason", false))
+                button type="submit" { (web.t("web-rights-record")) }
+            }
+        }
+        @if who.role.may(Capability::RecordExamination) {
+            h2 { (web.t("web-rights-record-examination")) }
+            form method="post" action=(action) {
+                (csrf_field(user))
+                input type="hidden" name="form" value="examination";
+                (text_field(web, "exam-case", "case_id", "web-rights-case", true))
+                (select(web, "exam-purpose", "purpose", "web-rights-purpose", &["admission", "solitary_review", "transfer", "other"], None))
+                (text_field(web, "exam-examiner", "examiner", "web-rights-examiner", true))
+                (select(web, "exam-custody", "fit_for_custody", "web-rights-fit-custody", &["fit", "unfit"], None))
+                (select(web, "exam-transfer", "fit_for_transfer", "web-rights-fit-transfer", &["fit", "unfit"], None))
+                (select(web, "exam-solitary", "fit_for_solitary", "web-rights-fit-solitary", &["fit", "unfit"], None))
+                (text_field(web, "exam-findings", "findings", "web-rights-findings", true))
+                (text_field(web, "exam-injuries", "injuries", "web-rights-injuries", false))
+                button type="submit" { (web.t("web-rights-record")) }
+            }
+        }
+        @if who.role.may(Capability::FileComplaint) {
+            h2 { (web.t("web-rights-file-complaint")) }
+            form method="post" action=(action) {
+                (csrf_field(user))
+                input type="hidden" name="form" value="complaint";
+                (text_field(web, "complaint-case", "case_id", "web-rights-case", true))
+                (select(web, "complaint-category", "category", "web-rights-category", &["conditions", "treatment", "health", "legal", "family", "property", "other"], Some("complaint-category-")))
+                (text_field(web, "complaint-text", "text", "web-rights-words", true))
+                button type="submit" { (web.t("web-rights-record")) }
+            }
+        }
+        @if who.role.may(Capability::Segregation) {
+            h2 { (web.t("web-rights-place")) }
+            form method="post" action=(action) {
+                (csrf_field(user))
+                input type="hidden" name="form" value="placement";
+                (text_field(web, "place-case", "case_id", "web-rights-case", true))
+                (text_field(web, "place-reason", "reason", "web-rights-reason", true))
+                button type="submit" { (web.t("web-rights-record")) }
+            }
+        }
+    }
+}
+
+fn number(fields: &Fields, name: &str) -> Result<i64, ApiError> {
+    let text = fields.get(name).unwrap_or_default().trim();
+    text.parse().map_err(|_| {
+        ApiError::invalid(name, custodia_i18n::Text::new("INVALID.integer").arg("value", format!("{text:?}")))
+    })
+}
+
+fn optional(fields: &Fields, name: &str) -> Option<String> {
+    fields.get(name).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
+}
+
+fn field(fields: &Fields, name: &str) -> String {
+    fields.get(name).unwrap_or_default().to_owned()
+}
+
+/// `POST /agreements/{id}/rights`: one of the page's forms (`form` names which), then back to
+/// the page; a refusal is shown with its code, and nothing is written.
+pub(crate) async fn post(State(state): State<AppState>, web: Web, Path(id): Path<String>, fields: Fields) -> Response {
+    let user = match web.user_with_csrf(&fields) {
+        Ok(user) => user,
+        Err(refused) => return *refused,
+    };
+    let (who, now) = (&user.who, crate::clock::now());
+    let app = &state.app;
+    let done = match fields.get("form").unwrap_or_default() {
+        "visit" => match number(&fields, "case_id") {
+            Ok(case_id) => {
+                let new = NewVisit {
+                    agreement_id: id.clone(),
+                    case_id,
+                    kind: field(&fields, "kind"),
+                    visitor: field(&fields, "visitor"),
+                    at: None,
+                    outcome: field(&fields, "outcome"),
+                    ground: optional(&fields, "ground"),
+                    reason: optional(&fields, "reason"),
+                };
+                app.record_visit(who, &new, &now).await.map(|_| ()).map_err(ApiError::from)
+            }
+            Err(e) => Err(e),
+        },
+        "examination" => match number(&fields, "case_id") {
+            Ok(case_id) => {
+                let new = NewExamination {
+                    agreement_id: id.clone(),
+                    case_id,
+                    purpose: field(&fields, "purpose"),
+                    examiner: field(&fields, "examiner"),
+                    examined_at: None,
+                    fit_for_custody: field(&fields, "fit_for_custody"),
+                    fit_for_transfer: field(&fields, "fit_for_transfer"),
+                    fit_for_solitary: field(&fields, "fit_for_solitary"),
+                    findings: field(&fields, "findings"),
+                    injuries: optional(&fields, "injuries"),
+                };
+                app.record_examination(who, &new, &now).await.map(|_| ()).map_err(ApiError::from)
+            }
+            Err(e) => Err(e),
+        },
+        "complaint" => match number(&fields, "case_id") {
+            Ok(case_id) => {
+                let new = NewComplaint {
+                    agreement_id: id.clone(),
+                    case_id,
+                    category: field(&fields, "category"),
+                    confidential: false,
+                    text: field(&fields, "text"),
+                    alleges_ill_treatment: false,
+                    made_at: None,
+                };
+                app.file_complaint(who, &new, &now).await.map(|_| ()).map_err(ApiError::from)
+            }
+            Err(e) => Err(e),
+        },
+        "placement" => match number(&fields, "case_id") {
+            Ok(case_id) => {
+                let new = NewPlacement {
+                    agreement_id: id.clone(),
+                    case_id,
+                    reason: field(&fields, "reason"),
+                    start_at: None,
+                };
+                app.place_in_solitary(who, &new, &now).await.map(|_| ()).map_err(ApiError::from)
+            }
+            Err(e) => Err(e),
+        },
+        "end" => match number(&fields, "id") {
+            Ok(record) => app.end_solitary(who, record, None, &now).await.map(|_| ()).map_err(ApiError::from),
+            Err(e) => Err(e),
+        },
+        other => Err(ApiError::invalid(
+            "form",
+            custodia_app::fields::is_not(other, &["visit", "examination", "complaint", "placement", "end"]),
+        )),
+    };
+    match done {
+        Ok(()) => Redirect::to(&format!("/agreements/{id}/rights")).into_response(),
+        Err(e) => layout::api_refusal(&web, &e),
+    }
 }
