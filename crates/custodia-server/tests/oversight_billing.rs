@@ -611,6 +611,21 @@ async fn the_health_file_stays_with_medical_staff_and_care_binds() {
         "examined_at": "2025-03-20T18:00:00Z"});
     let (status, body) = server.post(&staff.facility, "/api/v1/examinations", exam.clone()).await;
     assert_eq!(status, 403, "the facility does not examine: {body}");
+    // The deadlines over HTTP (admitted 2025-03-20 at 10:00 in San Salvador, 16:00 UTC).
+    let alerts_on = |on: &'static str| {
+        let (server, token) = (&server, finance.clone());
+        async move {
+            let path = format!("/api/v1/alerts?agreement={AGREEMENT}&on={on}");
+            let (_, alerts) = server.get(&token, &path).await;
+            alerts.as_array().unwrap().iter().map(|a| a["code"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+        }
+    };
+    assert!(!alerts_on("2025-03-20").await.contains(&"MEDICAL_EXAM_OVERDUE".to_owned()), "within 24 hours");
+    assert!(alerts_on("2025-03-21").await.contains(&"MEDICAL_EXAM_OVERDUE".to_owned()), "not examined");
+    // No family contact in April (the CECOT example's minimum is 1), no consul in 91 days.
+    assert!(alerts_on("2025-05-01").await.contains(&"VISITS_BELOW_MINIMUM".to_owned()));
+    assert!(!alerts_on("2025-06-18").await.contains(&"CONSULAR_ACCESS_OVERDUE".to_owned()));
+    assert!(alerts_on("2025-06-19").await.contains(&"CONSULAR_ACCESS_OVERDUE".to_owned()));
     let (status, recorded) = server.post(&doctor, "/api/v1/examinations", exam).await;
     assert_eq!(status, 201, "{recorded}");
     assert_eq!(recorded["examination"]["findings"], findings, "{recorded}");
@@ -628,9 +643,31 @@ async fn the_health_file_stays_with_medical_staff_and_care_binds() {
     let (_, mine) = server.get(&doctor, &format!("/api/v1/care/{id}")).await;
     assert_eq!(mine["examination"]["findings"], findings);
 
+    assert!(!alerts_on("2025-03-21").await.contains(&"MEDICAL_EXAM_OVERDUE".to_owned()), "examined");
+    let call = json!({"agreement_id": AGREEMENT, "case_id": case, "kind": "family_call", "visitor": "Ana Doe",
+        "outcome": "held", "at": "2025-04-10T16:00:00Z"});
+    let (status, body) = server.post(&staff.facility, "/api/v1/visits", call).await;
+    assert_eq!(status, 201, "{body}");
+    assert!(!alerts_on("2025-05-01").await.contains(&"VISITS_BELOW_MINIMUM".to_owned()), "one call in April");
     let place = json!({"agreement_id": AGREEMENT, "case_id": case, "reason": "fight in the yard"});
     let (status, body) = server.post(&staff.facility, "/api/v1/solitary", place).await;
     assert_eq!((status, body["code"].as_str()), (409, Some("UNFIT_FOR_SOLITARY")), "{body}");
+    // Found fit again: placed on 1 May, critical after 15 consecutive days, reviewed every day.
+    let refit = json!({"agreement_id": AGREEMENT, "case_id": case, "purpose": "other", "examiner": "Dr. Mona Paz, MD",
+        "fit_for_custody": "fit", "fit_for_transfer": "fit", "fit_for_solitary": "fit", "findings": "asthma controlled",
+        "examined_at": "2025-04-30T15:00:00Z"});
+    let (status, refit) = server.post(&doctor, "/api/v1/examinations", refit).await;
+    assert_eq!(status, 201, "{refit}");
+    let place = json!({"agreement_id": AGREEMENT, "case_id": case, "reason": "fight in the yard", "start_at": "2025-05-01T16:00:00Z"});
+    let (status, placed) = server.post(&staff.facility, "/api/v1/solitary", place).await;
+    assert_eq!(status, 201, "{placed}");
+    assert!(alerts_on("2025-05-02").await.contains(&"SOLITARY_REVIEW_OVERDUE".to_owned()));
+    assert!(!alerts_on("2025-05-16").await.contains(&"PROLONGED_SOLITARY".to_owned()));
+    assert!(alerts_on("2025-05-17").await.contains(&"PROLONGED_SOLITARY".to_owned()));
+    let end = format!("/api/v1/solitary/{}/end", placed["id"]);
+    let (status, ended) = server.post(&staff.facility, &end, json!({"at": "2025-05-18T16:00:00Z"})).await;
+    assert_eq!((status, ended["placement"]["ended_at"].as_str()), (200, Some("2025-05-18T16:00:00Z")), "{ended}");
+    assert!(!alerts_on("2025-05-20").await.contains(&"PROLONGED_SOLITARY".to_owned()), "ended");
     let counsel = json!({"agreement_id": AGREEMENT, "case_id": case, "kind": "counsel_visit", "visitor": "Lic. Ortega",
         "outcome": "refused", "ground": "capacity", "reason": "visiting room full"});
     let (status, body) = server.post(&staff.facility, "/api/v1/visits", counsel).await;
@@ -644,7 +681,7 @@ async fn the_health_file_stays_with_medical_staff_and_care_binds() {
         "occurred_at": "2026-01-10T08:00:00Z", "report": "found unresponsive"});
     let (status, incident) = server.post(&staff.facility, "/api/v1/incidents", death).await;
     assert_eq!(status, 201, "{incident}");
-    assert_eq!(incident["medical_record"]["examination_id"], id, "{incident}");
+    assert_eq!(incident["medical_record"]["examination_id"], refit["id"], "the last examination: {incident}");
     assert!(!incident.to_string().contains(findings));
 
     // The inspector's report of CECOT for 2025 (docs/rights.md#report): the March admission,
