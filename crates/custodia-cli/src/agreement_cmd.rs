@@ -206,5 +206,11 @@ fn write_summary(out: &mut impl Write, a: &Agreement) -> std::io::Result<()> {
     if let Some(contact) = &o.family_contact {
         writeln!(out, "  family contact   {contact}")?;
     }
+    let r = &a.rights;
+    writeln!(
+        out,
+        "  rights           complaints answered within {} days; at least {} family visits or calls a month, {} consular visits a quarter",
+        r.complaint_answer_days, r.family_contacts_per_month, r.consular_visits_per_quarter
+    )?;
     Ok(())
 }

@@ -171,6 +171,13 @@ fn every_example_agreement_passes_check() {
         let output = custodia(&["agreement", "check", path.to_str().unwrap()]);
         assert!(output.status.success(), "{}: {}", path.display(), stderr(&output));
         assert!(stdout(&output).starts_with("ok: agreement "), "{}", stdout(&output));
+        // Issue 15: each precedent states the detainee's rights it kept (docs/rights.md), and
+        // the summary shows the terms in force.
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("\n[rights]\n"), "{}: no [rights] table", path.display());
+        let family = if path.ends_with("us-sv-cecot.toml") { 1 } else { 4 };
+        let expected = format!("complaints answered within 14 days; at least {family} family visits or calls a month");
+        assert!(stdout(&output).contains(&expected), "{}", stdout(&output));
     }
     assert_eq!(count, 5, "the five precedents of DOMAIN-FACTS.md");
 }

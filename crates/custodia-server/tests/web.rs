@@ -805,5 +805,73 @@ async fn the_detainees_side_page_reports_and_keeps_the_health_file_for_medical_s
     let recorded = fred.post(&action, &pairs).await;
     assert_eq!((recorded.status, recorded.location.as_str()), (303, action.as_str()), "{}", recorded.html);
     assert!(fred.get(&path).await.html.contains("family_call"));
+
+    // Complaints on the page: the facility files an open one (it is offered no confidential
+    // box); a sending officer files a confidential allegation, which opens its incident and
+    // stays out of the facility's sight; the facility answers its own, the officer escalates.
+    let complaint = |csrf: &str, text: &str, extra: &[(&'static str, &'static str)]| {
+        let mut fields: Vec<(&'static str, String)> = vec![
+            ("csrf", csrf.to_owned()),
+            ("form", "complaint".into()),
+            ("case_id", case_text.clone()),
+            ("category", "treatment".into()),
+            ("text", text.to_owned()),
+        ];
+        fields.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        fields
+    };
+    let page = fred.get(&path).await;
+    assert!(page.html.contains("Record a request or complaint") && !page.html.contains("name=\"confidential\""));
+    let fields = complaint(&csrf_of(&page.html), "no water since Monday", &[]);
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let filed = fred.post(&action, &pairs).await;
+    assert_eq!(filed.status, 303, "{}", filed.html);
+    user_with_password(&server, "sol", "sending_officer").await;
+    let mut sol = Browser::new(&server);
+    sol.sign_in("sol", PASSWORD).await;
+    let page = sol.get(&path).await;
+    assert_sound_page(&page, "en");
+    assert!(page.html.contains("name=\"confidential\""), "the sending state may file in confidence");
+    let fields = complaint(
+        &csrf_of(&page.html),
+        "beaten on arrival",
+        &[("confidential", "yes"), ("alleges_ill_treatment", "yes")],
+    );
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(sol.post(&action, &pairs).await.status, 303);
+    let list = format!("/api/v1/complaints?agreement={}", common::CECOT_ID);
+    let (_, all) = server.get(&staff.sender, &list).await;
+    let items = all["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{all}");
+    let secret = items.iter().find(|c| c["confidential"] == true).expect("the confidential complaint");
+    assert!(secret["incident_id"].as_i64().is_some(), "the allegation opened its incident: {secret}");
+    let open = items.iter().find(|c| c["confidential"] == false).unwrap()["id"].as_i64().unwrap();
+    let (_, seen) = server.get(&staff.facility, &list).await;
+    assert_eq!(seen["items"].as_array().map(Vec::len), Some(1), "the facility never lists it: {seen}");
+    let page = fred.get(&path).await;
+    assert!(page.html.contains("Answer a complaint"));
+    let open_text = open.to_string();
+    let answer = [
+        ("csrf", csrf_of(&page.html)),
+        ("form", "answer".into()),
+        ("id", open_text.clone()),
+        ("text", "water restored".into()),
+    ];
+    let pairs: Vec<(&str, &str)> = answer.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(fred.post(&action, &pairs).await.status, 303);
+    let page = fred.get(&path).await;
+    assert!(page.html.contains("<td>answered</td>") && !page.html.contains("<td>unanswered</td>"), "{}", page.html);
+    assert!(!page.html.contains("Answer a complaint"), "nothing left to answer");
+    let again = fred.post(&action, &pairs).await;
+    assert_eq!(again.status, 409, "{}", again.html);
+    assert!(again.html.contains("ALREADY_ANSWERED"), "{}", again.html);
+    let page = sol.get(&path).await;
+    assert!(page.html.contains("<td>unanswered</td>"), "the sending officer sees the confidential one");
+    let escalate =
+        [("csrf", csrf_of(&page.html)), ("form", "escalate".into()), ("id", open_text), ("body", "ICRC".into())];
+    let pairs: Vec<(&str, &str)> = escalate.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(sol.post(&action, &pairs).await.status, 303);
+    let (_, row) = server.get(&staff.sender, &format!("/api/v1/complaints/{open}")).await;
+    assert_eq!(row["escalation"]["body"], "ICRC", "{row}");
     server.stop().await;
 }

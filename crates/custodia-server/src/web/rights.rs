@@ -11,7 +11,7 @@ use custodia_app::care::{NewExamination, NewPlacement, NewVisit};
 use custodia_app::inspection::{report_label, report_lines, report_svg};
 use custodia_app::rights::NewComplaint;
 use custodia_core::Date;
-use custodia_store::CareItem;
+use custodia_store::{CareItem, ComplaintRow};
 use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 
@@ -74,7 +74,7 @@ fn report_table(web: &Web, report: &custodia_core::inspection::InspectionReport)
     }
 }
 
-fn complaints_table(web: &Web, rows: &[custodia_store::ComplaintRow]) -> Markup {
+fn complaints_table(web: &Web, rows: &[ComplaintRow]) -> Markup {
     if rows.is_empty() {
         return html! { p { (web.t("web-rights-no-complaints")) } };
     }
@@ -223,6 +223,7 @@ pub(crate) async fn page(
     let (shown, from, to) = report;
     let complaints = state.app.complaints(&user.who, &id).await.unwrap_or_default();
     let care = state.app.care_records(&user.who, &id).await.unwrap_or_default();
+    let bodies: Vec<&str> = agreement.oversight.inspection_bodies.iter().map(String::as_str).collect();
     let body = html! {
         p { a href={ "/agreements/" (id) } { (web.t("web-oversight-back-to-agreement")) } }
         p { (web.t("web-rights-intro")) }
@@ -233,7 +234,7 @@ pub(crate) async fn page(
         (complaints_table(&web, &complaints))
         h2 { (web.t("web-rights-care")) }
         (care_table(&web, user, &care))
-        (forms(&web, user, &id))
+        (forms(&web, user, &id, &complaints, &bodies))
     };
     let title = web.ta("web-rights-title", &[("agreement", id.as_str().into())]);
     (status, layout::page(&web, &title, body)).into_response()
@@ -270,8 +271,13 @@ fn text_field(web: &Web, id: &str, name: &str, label: &str, required: bool) -> M
 /// The forms the reader's role may use: record a visit or call, an examination, a complaint, a
 /// placement in solitary confinement. Each posts to the application layer, which refuses as it
 /// refuses the API.
-fn forms(web: &Web, user: &SignedIn, id: &str) -> Markup {
+fn forms(web: &Web, user: &SignedIn, id: &str, complaints: &[ComplaintRow], bodies: &[&str]) -> Markup {
     let who: &Principal = &user.who;
+    let open: Vec<i64> = complaints.iter().filter(|r| r.complaint.answer.is_none()).map(|r| r.id).collect();
+    let (open, unescalated) = (
+        open.as_slice(),
+        &complaints.iter().filter(|r| r.complaint.escalation.is_none()).map(|r| r.id).collect::<Vec<_>>()[..],
+    );
     let action = format!("/agreements/{id}/rights");
     html! {
         @if who.role.may(Capability::RecordVisit) {
@@ -312,7 +318,31 @@ fn forms(web: &Web, user: &SignedIn, id: &str) -> Markup {
                 (text_field(web, "complaint-case", "case_id", "web-rights-case", true))
                 (select(web, "complaint-category", "category", "web-rights-category", &["conditions", "treatment", "health", "legal", "family", "property", "other"], Some("complaint-category-")))
                 (text_field(web, "complaint-text", "text", "web-rights-words", true))
+                @if custodia_app::rights::reads_confidential(who.role) {
+                    (checkbox(web, "complaint-confidential", "confidential", "web-rights-confidential"))
+                }
+                (checkbox(web, "complaint-alleges", "alleges_ill_treatment", "web-rights-alleges"))
                 button type="submit" { (web.t("web-rights-record")) }
+            }
+        }
+        @if !open.is_empty() && who.role.may(Capability::AnswerComplaint) {
+            h2 { (web.t("web-rights-answer")) }
+            form method="post" action=(action) {
+                (csrf_field(user))
+                input type="hidden" name="form" value="answer";
+                (complaint_choice(web, "answer-id", open))
+                (text_field(web, "answer-text", "text", "web-rights-answer-text", true))
+                button type="submit" { (web.t("web-rights-record")) }
+            }
+        }
+        @if !unescalated.is_empty() && !bodies.is_empty() && who.role.may(Capability::FileComplaint) {
+            h2 { (web.t("web-rights-escalate")) }
+            form method="post" action=(action) {
+                (csrf_field(user))
+                input type="hidden" name="form" value="escalate";
+                (complaint_choice(web, "escalate-id", unescalated))
+                (select(web, "escalate-body", "body", "web-rights-body", bodies, None))
+                button type="submit" { (web.t("web-rights-escalate-button")) }
             }
         }
         @if who.role.may(Capability::Segregation) {
@@ -323,6 +353,29 @@ fn forms(web: &Web, user: &SignedIn, id: &str) -> Markup {
                 (text_field(web, "place-case", "case_id", "web-rights-case", true))
                 (text_field(web, "place-reason", "reason", "web-rights-reason", true))
                 button type="submit" { (web.t("web-rights-record")) }
+            }
+        }
+    }
+}
+
+fn checkbox(web: &Web, id: &str, name: &str, label: &str) -> Markup {
+    html! {
+        p {
+            input id=(id) name=(name) type="checkbox" value="yes";
+            " "
+            label for=(id) { (web.t(label)) }
+        }
+    }
+}
+
+/// A choice among the complaints a form may act on, by number.
+fn complaint_choice(web: &Web, id: &str, complaints: &[i64]) -> Markup {
+    html! {
+        p {
+            label for=(id) { (web.t("web-rights-complaint-no")) }
+            " "
+            select id=(id) name="id" {
+                @for n in complaints { option value=(n) { (n) } }
             }
         }
     }
@@ -393,9 +446,9 @@ pub(crate) async fn post(State(state): State<AppState>, web: Web, Path(id): Path
                     agreement_id: id.clone(),
                     case_id,
                     category: field(&fields, "category"),
-                    confidential: false,
+                    confidential: fields.get("confidential").is_some(),
                     text: field(&fields, "text"),
-                    alleges_ill_treatment: false,
+                    alleges_ill_treatment: fields.get("alleges_ill_treatment").is_some(),
                     made_at: None,
                 };
                 app.file_complaint(who, &new, &now).await.map(|_| ()).map_err(ApiError::from)
@@ -414,13 +467,32 @@ pub(crate) async fn post(State(state): State<AppState>, web: Web, Path(id): Path
             }
             Err(e) => Err(e),
         },
+        "answer" => match number(&fields, "id") {
+            Ok(complaint) => app
+                .answer_complaint(who, complaint, &field(&fields, "text"), &now)
+                .await
+                .map(|_| ())
+                .map_err(ApiError::from),
+            Err(e) => Err(e),
+        },
+        "escalate" => match number(&fields, "id") {
+            Ok(complaint) => app
+                .escalate_complaint(who, complaint, &field(&fields, "body"), &now)
+                .await
+                .map(|_| ())
+                .map_err(ApiError::from),
+            Err(e) => Err(e),
+        },
         "end" => match number(&fields, "id") {
             Ok(record) => app.end_solitary(who, record, None, &now).await.map(|_| ()).map_err(ApiError::from),
             Err(e) => Err(e),
         },
         other => Err(ApiError::invalid(
             "form",
-            custodia_app::fields::is_not(other, &["visit", "examination", "complaint", "placement", "end"]),
+            custodia_app::fields::is_not(
+                other,
+                &["visit", "examination", "complaint", "answer", "escalate", "placement", "end"],
+            ),
         )),
     };
     match done {
