@@ -13,6 +13,8 @@
 //!   consistency proofs and their verification exactly as RFC 9162 §2.1.3.2 and §2.1.4.2 state them.
 //! - [`checkpoint`]: the service commits to a tree head by signing a C2SP `tlog-checkpoint` body
 //!   (origin, size, base64 root) as a C2SP `signed-note` with Ed25519.
+//! - [`tiles`]: the same tree as a C2SP `tlog-tiles` log — hash tiles and entry bundles — and
+//!   proofs computed from a few tiles instead of every leaf.
 //!
 //! # How an inspector verifies, offline
 //!
@@ -59,6 +61,7 @@
 pub mod canonical;
 pub mod checkpoint;
 pub mod merkle;
+pub mod tiles;
 
 pub use canonical::{CanonicalError, canonicalize};
 pub use checkpoint::{Checkpoint, CheckpointError, Signer, Verifier, open_checkpoint};

@@ -299,13 +299,22 @@ impl Stack {
     /// Appends the leaf with index `size` (the tree's size before the append): it merges with one
     /// subtree root per trailing one bit of `size`.
     fn push(&mut self, size: u64, leaf: Hash) {
+        self.push_observed(size, leaf, |_, _| {});
+    }
+
+    /// [`Stack::push`], calling `merged(height, hash)` for every perfect subtree the append
+    /// completes (height 1 for two leaves, 2 for four, …).
+    fn push_observed(&mut self, size: u64, leaf: Hash, mut merged: impl FnMut(u32, &Hash)) {
         let mut hash = leaf;
         let mut carry = size;
+        let mut height = 0;
         while carry & 1 == 1 {
             match self.0.pop() {
                 Some(left) => hash = node_hash(&left, &hash),
                 None => break, // unreachable while the invariant holds
             }
+            height += 1;
+            merged(height, &hash);
             carry >>= 1;
         }
         self.0.push(hash);
@@ -388,6 +397,35 @@ impl Tree {
         Ok(())
     }
 
+    /// [`Tree::push`], adding to `completed` the C2SP tlog-tiles hashes of level 1 and above that
+    /// this leaf completes: the root of every perfect subtree of 256^L leaves (L ≥ 1) that ends
+    /// with it (see [`crate::tiles`]). Level-0 hashes are the leaf hashes themselves.
+    ///
+    /// # Errors
+    ///
+    /// As [`Tree::push`]; nothing is added then.
+    pub fn push_tiled(
+        &mut self,
+        leaf_hash: Hash,
+        completed: &mut Vec<crate::tiles::TileHash>,
+    ) -> Result<(), MerkleError> {
+        if self.size >= MAX_TREE_SIZE {
+            return Err(MerkleError::TreeTooLarge { size: self.size.saturating_add(1) });
+        }
+        let new_size = self.size + 1;
+        self.stack.push_observed(self.size, leaf_hash, |height, hash| {
+            if height % crate::tiles::TILE_HEIGHT == 0 {
+                completed.push(crate::tiles::TileHash {
+                    level: (height / crate::tiles::TILE_HEIGHT) as u8,
+                    index: (new_size >> height) - 1,
+                    hash: *hash,
+                });
+            }
+        });
+        self.size = new_size;
+        Ok(())
+    }
+
     /// Appends leaf data: `push(leaf_hash(data))`.
     ///
     /// # Errors
@@ -438,20 +476,36 @@ fn check_tree(size: u64, leaf_hashes: &[Hash]) -> Result<(), MerkleError> {
 /// `tree_size`), [`MerkleError::IndexOutOfRange`] (`leaf_index ≥ tree_size`).
 pub fn inclusion_proof(leaf_index: u64, tree_size: u64, leaf_hashes: &[Hash]) -> Result<Vec<Hash>, MerkleError> {
     check_tree(tree_size, leaf_hashes)?;
+    let ranges = inclusion_ranges(leaf_index, tree_size)?;
+    Ok(ranges.into_iter().map(|(lo, hi)| subtree_root(leaf_hashes, lo, hi)).collect())
+}
+
+/// The leaf ranges `[lo, hi)` whose `MTH`s make the inclusion proof of leaf `leaf_index` in the
+/// tree of `tree_size` leaves, leaf side first: `PATH(m, D[n])` of RFC 9162 §2.1.3.1 without the
+/// hashing, so that the hashes can come from a tree's leaves or from its tiles
+/// ([`crate::tiles`]).
+///
+/// # Errors
+///
+/// [`MerkleError::TreeTooLarge`], [`MerkleError::IndexOutOfRange`] (`leaf_index ≥ tree_size`).
+pub fn inclusion_ranges(leaf_index: u64, tree_size: u64) -> Result<Vec<(u64, u64)>, MerkleError> {
+    if tree_size > MAX_TREE_SIZE {
+        return Err(MerkleError::TreeTooLarge { size: tree_size });
+    }
     if leaf_index >= tree_size {
         return Err(MerkleError::IndexOutOfRange { index: leaf_index, size: tree_size });
     }
     // PATH(m, D[lo:hi]) for n = hi − lo > 1: with k the split, recurse into the half holding m and
-    // append the other half's MTH. Walking down collects the hashes root-first; reverse at the end.
+    // append the other half's MTH. Walking down collects the ranges root-first; reverse at the end.
     let mut path = Vec::new();
     let (mut lo, mut hi) = (0, tree_size);
     while hi - lo > 1 {
         let k = split_point(hi - lo);
         if leaf_index < lo + k {
-            path.push(subtree_root(leaf_hashes, lo + k, hi));
+            path.push((lo + k, hi));
             hi = lo + k;
         } else {
-            path.push(subtree_root(leaf_hashes, lo, lo + k));
+            path.push((lo, lo + k));
             lo += k;
         }
     }
@@ -471,6 +525,20 @@ pub fn inclusion_proof(leaf_index: u64, tree_size: u64, leaf_hashes: &[Hash]) ->
 /// `new_size`), [`MerkleError::SizesOutOfOrder`] (`old_size > new_size`).
 pub fn consistency_proof(old_size: u64, new_size: u64, leaf_hashes: &[Hash]) -> Result<Vec<Hash>, MerkleError> {
     check_tree(new_size, leaf_hashes)?;
+    let ranges = consistency_ranges(old_size, new_size)?;
+    Ok(ranges.into_iter().map(|(lo, hi)| subtree_root(leaf_hashes, lo, hi)).collect())
+}
+
+/// The leaf ranges `[lo, hi)` whose `MTH`s make the consistency proof from `old_size` to
+/// `new_size`, leaf side first ([`consistency_proof`] without the hashing).
+///
+/// # Errors
+///
+/// [`MerkleError::TreeTooLarge`], [`MerkleError::SizesOutOfOrder`] (`old_size > new_size`).
+pub fn consistency_ranges(old_size: u64, new_size: u64) -> Result<Vec<(u64, u64)>, MerkleError> {
+    if new_size > MAX_TREE_SIZE {
+        return Err(MerkleError::TreeTooLarge { size: new_size });
+    }
     if old_size > new_size {
         return Err(MerkleError::SizesOutOfOrder { old_size, new_size });
     }
@@ -487,16 +555,16 @@ pub fn consistency_proof(old_size: u64, new_size: u64, leaf_hashes: &[Hash]) -> 
         let n = hi - lo;
         if m == n {
             if !complete {
-                proof.push(subtree_root(leaf_hashes, lo, hi));
+                proof.push((lo, hi));
             }
             break;
         }
         let k = split_point(n);
         if m <= k {
-            proof.push(subtree_root(leaf_hashes, lo + k, hi));
+            proof.push((lo + k, hi));
             hi = lo + k;
         } else {
-            proof.push(subtree_root(leaf_hashes, lo, lo + k));
+            proof.push((lo, lo + k));
             m -= k;
             lo += k;
             complete = false;
