@@ -1,26 +1,57 @@
 //! The journal (docs/journal.md): its verification, the signed checkpoint (a C2SP
 //! `tlog-checkpoint` body as a C2SP signed note, Ed25519), the verifier key, inclusion and
-//! consistency proofs (RFC 9162), and the export of its events, exactly the leaf bytes.
+//! consistency proofs (RFC 9162), the export of its events, exactly the leaf bytes, and the journal
+//! as C2SP `tlog-tiles` (hash tiles and entry bundles).
 //!
-//! Verification, the checkpoint and the key act on the register's host and need no user; proofs
-//! and the export act as a user, and every role may read the journal (docs/access.md). A proof is
-//! computed from the leaf hashes of the requested tree: linear work, done off the async workers and
-//! at most [`MAX_CONCURRENT_PROOFS`] at a time.
+//! Verification, the checkpoint and the key act on the register's host and need no user; proofs,
+//! tiles and the export act as a user (docs/access.md). A proof reads the few tiles it needs
+//! (O(log n) hashes stored as the events were appended, [`custodia_journal::tiles`]), never every
+//! leaf; tiles never change once written, so they are kept in memory ([`MAX_CACHED_TILES`]), and
+//! every proof is checked against the stored root before it is answered.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use custodia_journal::checkpoint::{Checkpoint, Signer};
 use custodia_journal::merkle::{self, Hash};
+use custodia_journal::tiles::{self, TileId, TileTree};
 use custodia_store::prelude::*;
 use custodia_store::{PAGE_EVENTS, ReplayReport, VerifyReport};
-use tokio::sync::Semaphore;
 
 use crate::App;
-use crate::access::Principal;
+use crate::access::{Principal, Role};
 use crate::error::{AppError, AppResult};
 
-/// Most proofs computed at the same time (each hashes up to the whole journal).
-pub const MAX_CONCURRENT_PROOFS: usize = 2;
+/// Most tiles kept in memory (each about 16 KiB with its inner nodes: 64 MiB at most).
+pub const MAX_CACHED_TILES: usize = 4096;
 
-static PROOFS: Semaphore = Semaphore::const_new(MAX_CONCURRENT_PROOFS);
+/// Tiles already read, shared by the clones of the application. A tile of a given width never
+/// changes (a partial tile is a prefix of the full one), so entries are never stale; when the
+/// cache is full, partial tiles go first, then leaf tiles.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct TileCache(Arc<Mutex<HashMap<TileId, Arc<TileTree>>>>);
+
+impl TileCache {
+    fn get(&self, id: &TileId) -> Option<Arc<TileTree>> {
+        self.0.lock().ok().and_then(|cache| cache.get(id).cloned())
+    }
+
+    fn put(&self, tile: Arc<TileTree>) {
+        let Ok(mut cache) = self.0.lock() else { return };
+        if cache.len() >= MAX_CACHED_TILES {
+            let victim = cache
+                .keys()
+                .find(|id| !id.is_full())
+                .or_else(|| cache.keys().find(|id| id.level == 0))
+                .or_else(|| cache.keys().next())
+                .copied();
+            if let Some(victim) = victim {
+                cache.remove(&victim);
+            }
+        }
+        cache.insert(tile.id(), tile);
+    }
+}
 
 /// An inclusion proof: event `leaf_index` is in the tree of `tree_size` events.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,23 +120,20 @@ impl App {
     }
 
     /// Proves that event `index` (0-based) is in the tree of `size` events (default: the
-    /// journal's current size). Every role may ask.
+    /// journal's current size), from the tiles the proof needs. Every role may ask.
     pub async fn inclusion_proof(&self, _who: &Principal, index: u64, size: Option<u64>) -> AppResult<InclusionProof> {
         let tree_size = self.tree_size(size).await?;
         if index >= tree_size {
             return Err(AppError::invalid("index", index_out_of_range(index, tree_size, size.is_some())));
         }
-        self.with_leaves(tree_size, move |leaves| {
-            let path = merkle::inclusion_proof(index, tree_size, leaves)
-                .map_err(|e| AppError::invalid("index", e.to_string()))?;
-            let leaf_hash = usize::try_from(index)
-                .ok()
-                .and_then(|i| leaves.get(i))
-                .copied()
-                .ok_or_else(|| AppError::Internal(format!("no leaf hash for event {index}")))?;
-            Ok(InclusionProof { leaf_index: index, tree_size, leaf_hash, root_hash: merkle::root(leaves), path })
-        })
-        .await
+        let needed = tiles::inclusion_tiles(index, tree_size).map_err(|e| AppError::invalid("index", e.to_string()))?;
+        let read = self.read_tiles(&needed).await?;
+        let (leaf_hash, path) = tiles::inclusion_proof(&read, index, tree_size).map_err(tile_fault)?;
+        let root_hash = self.stored_root(tree_size).await?;
+        merkle::verify_inclusion(&leaf_hash, index, tree_size, &path, &root_hash).map_err(|e| {
+            AppError::Internal(format!("the stored tiles disagree with the stored root of {tree_size} events: {e}"))
+        })?;
+        Ok(InclusionProof { leaf_index: index, tree_size, leaf_hash, root_hash, path })
     }
 
     /// Proves that the tree of `old_size` events is a prefix of the tree of `size` events
@@ -123,19 +151,128 @@ impl App {
                 custodia_i18n::Text::new("INVALID.old-size").arg("size", new_size.to_string()),
             ));
         }
-        self.with_leaves(new_size, move |leaves| {
-            let path = merkle::consistency_proof(old_size, new_size, leaves)
-                .map_err(|e| AppError::invalid("old_size", e.to_string()))?;
-            let old_leaves = usize::try_from(old_size).ok().and_then(|n| leaves.get(..n)).unwrap_or_default();
-            Ok(ConsistencyProof {
-                old_size,
-                new_size,
-                old_root_hash: merkle::root(old_leaves),
-                new_root_hash: merkle::root(leaves),
-                path,
+        let needed =
+            tiles::consistency_tiles(old_size, new_size).map_err(|e| AppError::invalid("old_size", e.to_string()))?;
+        let read = self.read_tiles(&needed).await?;
+        let path = tiles::consistency_proof(&read, old_size, new_size).map_err(tile_fault)?;
+        let (old_root_hash, new_root_hash) = (self.stored_root(old_size).await?, self.stored_root(new_size).await?);
+        merkle::verify_consistency(old_size, new_size, &old_root_hash, &new_root_hash, &path)
+            .map_err(|e| AppError::Internal(format!("the stored tiles disagree with the stored roots: {e}")))?;
+        Ok(ConsistencyProof { old_size, new_size, old_root_hash, new_root_hash, path })
+    }
+
+    /// The journal's current size (what the served checkpoint covers).
+    pub async fn journal_size(&self) -> AppResult<u64> {
+        Ok(self.store().journal_size().await?)
+    }
+
+    /// A hash tile (C2SP tlog-tiles `tile/<L>/<N>[.p/<W>]`): its bytes, when the journal of
+    /// the current size has it at that width. Hash tiles reveal nothing about people; the edge
+    /// decides who may fetch them (docs/journal.md#tiles).
+    pub async fn hash_tile(&self, id: TileId) -> AppResult<Vec<u8>> {
+        let size = self.store().journal_size().await?;
+        if !id.exists_in(size) {
+            return Err(tile_not_in_tree(id.path(), size));
+        }
+        Ok(self.read_tiles(&[id]).await?.get(&id).map(|t| t.to_bytes()).unwrap_or_default())
+    }
+
+    /// An entry bundle (C2SP tlog-tiles `tile/entries/<N>[.p/<W>]`): the events of a level-0
+    /// tile, each its canonical JSON with a big-endian `uint16` length. Entry bundles carry the
+    /// events themselves, so only users who may read every event fetch them: inspectors and
+    /// auditors whose scope covers every agreement in the register.
+    pub async fn entry_bundle(&self, who: &Principal, id: TileId) -> AppResult<Vec<u8>> {
+        self.require_whole_journal(who).await?;
+        let size = self.store().journal_size().await?;
+        if id.level != 0 || !id.exists_in(size) {
+            return Err(tile_not_in_tree(id.entries_path(), size));
+        }
+        let events = self.store().events(id.first(), id.first() + u64::from(id.width)).await?;
+        if events.len() != usize::from(id.width) {
+            return Err(AppError::Internal(format!("events of {} are missing", id.entries_path())));
+        }
+        tiles::entry_bundle(events.iter().map(|e| e.body.as_bytes())).map_err(|e| AppError::Internal(e.to_string()))
+    }
+
+    /// Events `from..to` for an inspector or an auditor (`to` at most [`MAX_EVENTS_PAGE`] after
+    /// `from`, and at most the journal's size): each event of an agreement in the reader's scope
+    /// as its canonical JSON; every other one withheld, as its leaf hash only, so that the page
+    /// still rebuilds its part of the tree (docs/journal.md#events). A reader scoped to
+    /// facilities reads no events: an event's facility is inside its data.
+    pub async fn journal_events(&self, who: &Principal, from: u64, to: Option<u64>) -> AppResult<JournalPage> {
+        if !matches!(who.role, Role::Inspector | Role::Auditor) {
+            return Err(AppError::Forbidden(
+                custodia_i18n::Text::new("FORBIDDEN.journal-events").arg("role", who.role.as_str()),
+            ));
+        }
+        if who.facilities.is_some() {
+            return Err(whole_journal_refused(who));
+        }
+        let size = self.store().journal_size().await?;
+        if from > size {
+            return Err(AppError::invalid(
+                "from",
+                custodia_i18n::Text::new("INVALID.after-end").arg("end", size.to_string()),
+            ));
+        }
+        let limit = from.saturating_add(MAX_EVENTS_PAGE).min(size);
+        let to = match to {
+            Some(to) if to < from => {
+                return Err(AppError::invalid(
+                    "to",
+                    custodia_i18n::Text::new("INVALID.at-least").count("min", from as i64),
+                ));
+            }
+            Some(to) => to.min(limit),
+            None => limit,
+        };
+        let events = self.store().events(from, to).await?;
+        let items = events
+            .into_iter()
+            .map(|event| {
+                let agreement = event_agreement(&event.body);
+                if who.sees_recorded_under(agreement.as_deref()) {
+                    JournalItem::Event { seq: event.seq, body: event.body }
+                } else {
+                    let leaf = merkle::leaf_hash(event.body.as_bytes());
+                    JournalItem::Withheld { seq: event.seq, leaf_hash: leaf }
+                }
             })
-        })
-        .await
+            .collect();
+        Ok(JournalPage { from, to, size, items })
+    }
+
+    /// Inspectors and auditors whose scope covers every agreement in the register, and no
+    /// facility scope: they may read every event.
+    async fn require_whole_journal(&self, who: &Principal) -> AppResult<()> {
+        if !matches!(who.role, Role::Inspector | Role::Auditor) || who.facilities.is_some() {
+            return Err(whole_journal_refused(who));
+        }
+        let agreements = self.store().agreement_ids().await?;
+        if agreements.iter().all(|a| who.sees_agreement(&a.agreement_id)) {
+            Ok(())
+        } else {
+            Err(whole_journal_refused(who))
+        }
+    }
+
+    /// The tiles `ids`, from memory or from the store.
+    async fn read_tiles(&self, ids: &[TileId]) -> AppResult<HashMap<TileId, Arc<TileTree>>> {
+        let mut out = HashMap::with_capacity(ids.len());
+        for id in ids {
+            let tile = match self.tile_cache().get(id) {
+                Some(tile) => tile,
+                None => {
+                    let hashes =
+                        self.store().tile_hashes(id.level, id.first(), id.first() + u64::from(id.width)).await?;
+                    let tile = Arc::new(TileTree::new(*id, hashes).map_err(tile_fault)?);
+                    self.tile_cache().put(Arc::clone(&tile));
+                    tile
+                }
+            };
+            out.insert(*id, tile);
+        }
+        Ok(out)
     }
 
     /// Exports events `from..to` (`to` default and at most the current size), each exactly its
@@ -203,18 +340,71 @@ impl App {
             Some(size) => Ok(size),
         }
     }
+}
 
-    /// The leaf hashes of the first `size` events, then `work` on them off the async workers, with
-    /// at most [`MAX_CONCURRENT_PROOFS`] running.
-    async fn with_leaves<T: Send + 'static>(
-        &self,
-        size: u64,
-        work: impl FnOnce(&[Hash]) -> AppResult<T> + Send + 'static,
-    ) -> AppResult<T> {
-        let _permit = PROOFS.acquire().await.map_err(|e| AppError::Internal(e.to_string()))?;
-        let leaves = self.store().leaf_hashes(size).await?;
-        tokio::task::spawn_blocking(move || work(&leaves)).await.map_err(|e| AppError::Internal(e.to_string()))?
+/// Most events one page of [`App::journal_events`] carries.
+pub const MAX_EVENTS_PAGE: u64 = 1000;
+
+/// A page of the journal as an inspector reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JournalPage {
+    /// The first event.
+    pub from: u64,
+    /// One past the last event.
+    pub to: u64,
+    /// The journal's size when read.
+    pub size: u64,
+    /// The events `from..to`, in order.
+    pub items: Vec<JournalItem>,
+}
+
+/// One event of a [`JournalPage`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JournalItem {
+    /// An event in the reader's scope: its canonical JSON, exactly the leaf's bytes.
+    Event {
+        /// Its leaf index.
+        seq: u64,
+        /// The canonical JSON.
+        body: String,
+    },
+    /// An event outside the reader's scope: only its leaf hash.
+    Withheld {
+        /// Its leaf index.
+        seq: u64,
+        /// SHA-256(0x00 ‖ its canonical JSON).
+        leaf_hash: Hash,
+    },
+}
+
+/// The agreement an event was recorded under (its envelope's `agreement_id`).
+fn event_agreement(body: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        agreement_id: Option<String>,
     }
+    serde_json::from_str::<Envelope>(body).ok().and_then(|e| e.agreement_id)
+}
+
+fn whole_journal_refused(who: &Principal) -> AppError {
+    let scope = match (&who.agreements, &who.facilities) {
+        (_, Some(f)) => format!("facilities {}", f.join(", ")),
+        (Some(a), None) => format!("agreements {}", a.join(", ")),
+        (None, None) => "every agreement".to_owned(),
+    };
+    AppError::Forbidden(
+        custodia_i18n::Text::new("FORBIDDEN.whole-journal").arg("role", who.role.as_str()).arg("scope", scope),
+    )
+}
+
+/// A tile-based proof that could not be computed from the stored tiles: the register is
+/// inconsistent (`journal verify` names where).
+fn tile_fault(e: tiles::TileError) -> AppError {
+    AppError::Internal(format!("the journal's tiles: {e}"))
+}
+
+fn tile_not_in_tree(path: String, size: u64) -> AppError {
+    AppError::NotFound(custodia_i18n::Text::new("NOT_FOUND.tile").arg("tile", path).arg("size", size.to_string()))
 }
 
 /// The refusal of a leaf index beyond the tree, naming its size and the 0-based numbering.

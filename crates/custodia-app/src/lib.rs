@@ -45,18 +45,30 @@ pub struct App {
     /// What each agreement's alerts were last computed from, with the journal size it was read
     /// at ([`facts::FactsMemo`]); shared by the clones of the application.
     facts_memo: facts::FactsMemo,
+    /// The journal's tiles already read ([`journal::MAX_CACHED_TILES`]); shared by the clones.
+    tile_cache: journal::TileCache,
 }
 
 impl App {
     /// The application over an opened store.
     pub fn new(store: Store, signing_key: [u8; 32], journal_origin: String) -> Self {
-        Self { store, signing_key, journal_origin, facts_memo: facts::FactsMemo::default() }
+        Self {
+            store,
+            signing_key,
+            journal_origin,
+            facts_memo: facts::FactsMemo::default(),
+            tile_cache: journal::TileCache::default(),
+        }
     }
 
     /// The store, for the edges' background work that is not a use case (the server's read-log
     /// writer and group commit drain through it).
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    pub(crate) fn tile_cache(&self) -> &journal::TileCache {
+        &self.tile_cache
     }
 
     /// The journal signing key (Ed25519 seed).

@@ -242,3 +242,46 @@ fn every_tampering_of_issue_13_is_named_by_journal_verify() {
         every_tampering_is_named_by_journal_verify(&r);
     }
 }
+
+/// Issue 16: the stored tile hashes (docs/journal.md#tiles) are the journal's too. One altered
+/// around Custodia is named by `journal verify`, `--tree-only` included (the tree check
+/// recomputes them), and no proof is answered from it.
+#[test]
+fn an_altered_tile_hash_is_named_by_journal_verify_and_refused_to_proofs() {
+    for r in Register::on_every_database("tiles") {
+        r.ok(&["import", "agreement", &r.file("agreement.toml", &agreement())]);
+        let mut csv = String::from("person_id,nationalities,conviction,sentence_start,sentence_term,security_class\n");
+        for i in 0..300 {
+            csv.push_str(&format!("P{i},VE,final,2024-01-01,10y,medium\n"));
+        }
+        r.ok(&["import", "persons", &r.file("p.csv", &csv), "--agreement", "xx-test"]);
+        let db = r.database();
+        assert!(r.ok(&["journal", "verify", "--tree-only"]).starts_with("ok: "), "{db}");
+        assert!(r.ok(&["journal", "prove", "--index", "7"]).contains("\"inclusion\""), "{db}");
+        let copy = r.copy("altered");
+        copy.sql(if db == "postgres" {
+            &[
+                "DROP TRIGGER tile_hashes_are_never_updated ON tile_hashes",
+                "UPDATE tile_hashes SET hash = decode(repeat('00', 32), 'hex') WHERE level = 1 AND idx = 0",
+            ]
+        } else {
+            &[
+                "DROP TRIGGER tile_hashes_are_never_updated",
+                "UPDATE tile_hashes SET hash = zeroblob(32) WHERE level = 1 AND idx = 0",
+            ]
+        });
+        for args in [&["journal", "verify"][..], &["journal", "verify", "--tree-only"]] {
+            let verify = copy.bare(args);
+            let stderr = String::from_utf8_lossy(&verify.stderr);
+            assert_eq!(verify.status.code(), Some(1), "{db}: {args:?} must fail: {stderr}");
+            assert!(stderr.contains("tile hash 1/0 (level 1, index 0) does not match the events"), "{db}: {stderr}");
+            assert!(stderr.contains("255"), "{db}: named by the event that completes it: {stderr}");
+        }
+        let prove = copy.run(&["journal", "prove", "--index", "7", "--size", "300"]);
+        let stdout = String::from_utf8_lossy(&prove.stdout);
+        assert!(
+            !prove.status.success() && !stdout.contains("inclusion"),
+            "{db}: no proof from altered tiles: {stdout}"
+        );
+    }
+}

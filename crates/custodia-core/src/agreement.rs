@@ -13,8 +13,10 @@ use crate::ids::{AgreementId, CountryCode, CurrencyCode, FacilityId};
 use crate::person::{OffenceCategory, SecurityClass};
 use crate::sentence::SentenceProfile;
 
-/// Largest accepted agreement file, bytes (a limit: real ones are a few kilobytes).
-pub const MAX_AGREEMENT_FILE_BYTES: usize = 1 << 20;
+/// Largest accepted agreement file, bytes (a limit: real ones are a few kilobytes). Its journal
+/// event carries it, escaped as a JSON string (at most twice as long), and one event must fit an
+/// entry of the journal's tlog-tiles entry bundles (65,535 bytes).
+pub const MAX_AGREEMENT_FILE_BYTES: usize = 30 * 1024;
 /// Most facilities in one agreement.
 pub const MAX_FACILITIES: usize = 1_000;
 /// Longest free-text value (titles, names), bytes.

@@ -343,6 +343,24 @@ impl TileTree {
 /// The tiles a computation may read, by id.
 pub type Tiles = HashMap<TileId, TileTree>;
 
+/// Where a proof finds its tiles: a map of owned tiles, or of shared ones (a cache's).
+pub trait TileSource {
+    /// The tile `id`, if supplied.
+    fn tile(&self, id: &TileId) -> Option<&TileTree>;
+}
+
+impl TileSource for HashMap<TileId, TileTree> {
+    fn tile(&self, id: &TileId) -> Option<&TileTree> {
+        self.get(id)
+    }
+}
+
+impl TileSource for HashMap<TileId, std::sync::Arc<TileTree>> {
+    fn tile(&self, id: &TileId) -> Option<&TileTree> {
+        self.get(id).map(std::sync::Arc::as_ref)
+    }
+}
+
 /// The perfect subtrees `(height, first leaf)` whose roots make `MTH(D[lo:hi])`, left to right:
 /// RFC 9162's split puts the largest power of two first, and every range a proof asks for starts
 /// at a multiple of it.
@@ -390,13 +408,13 @@ fn tiles_for(ranges: &[(u64, u64)], size: u64) -> Result<Vec<TileId>, TileError>
 /// # Errors
 ///
 /// [`TileError::Missing`] when `tiles` lacks a tile the range needs.
-pub fn range_hash(tiles: &Tiles, lo: u64, hi: u64, size: u64) -> Result<Hash, TileError> {
+pub fn range_hash(tiles: &impl TileSource, lo: u64, hi: u64, size: u64) -> Result<Hash, TileError> {
     let mut roots = Vec::new();
     for (height, first) in perfect_subtrees(lo, hi)? {
         let (tile, within, offset) =
             locate(height, first, size).ok_or(MerkleError::IndexOutOfRange { index: hi, size })?;
         let missing = || TileError::Missing { path: tile.path() };
-        roots.push(tiles.get(&tile).ok_or_else(missing)?.node(within, offset).ok_or_else(missing)?);
+        roots.push(tiles.tile(&tile).ok_or_else(missing)?.node(within, offset).ok_or_else(missing)?);
     }
     let mut iter = roots.into_iter().rev();
     let last = iter.next().unwrap_or_else(merkle::empty_root);
@@ -421,7 +439,7 @@ pub fn inclusion_tiles(index: u64, size: u64) -> Result<Vec<TileId>, TileError> 
 /// # Errors
 ///
 /// As [`inclusion_tiles`], and [`TileError::Missing`].
-pub fn inclusion_proof(tiles: &Tiles, index: u64, size: u64) -> Result<(Hash, Vec<Hash>), TileError> {
+pub fn inclusion_proof(tiles: &impl TileSource, index: u64, size: u64) -> Result<(Hash, Vec<Hash>), TileError> {
     let path = merkle::inclusion_ranges(index, size)?
         .into_iter()
         .map(|(lo, hi)| range_hash(tiles, lo, hi, size))
@@ -444,7 +462,7 @@ pub fn consistency_tiles(old_size: u64, new_size: u64) -> Result<Vec<TileId>, Ti
 /// # Errors
 ///
 /// As [`consistency_tiles`], and [`TileError::Missing`].
-pub fn consistency_proof(tiles: &Tiles, old_size: u64, new_size: u64) -> Result<Vec<Hash>, TileError> {
+pub fn consistency_proof(tiles: &impl TileSource, old_size: u64, new_size: u64) -> Result<Vec<Hash>, TileError> {
     merkle::consistency_ranges(old_size, new_size)?
         .into_iter()
         .map(|(lo, hi)| range_hash(tiles, lo, hi, new_size))
@@ -468,7 +486,7 @@ pub fn root_tiles(size: u64) -> Result<Vec<TileId>, TileError> {
 /// # Errors
 ///
 /// [`TileError::Missing`].
-pub fn tree_root(tiles: &Tiles, size: u64) -> Result<Hash, TileError> {
+pub fn tree_root(tiles: &impl TileSource, size: u64) -> Result<Hash, TileError> {
     range_hash(tiles, 0, size, size)
 }
 

@@ -45,7 +45,9 @@ fn inline_hash(page: &str, tag: &str) -> String {
 
 /// Adds the security headers and `Cache-Control: no-store` to every answer. Every answer may
 /// carry personal data or a token (the API, the locator, errors naming records), so none is
-/// stored by a browser or a proxy.
+/// stored by a browser or a proxy — except what the journal's tlog-tiles routes mark themselves
+/// (the checkpoint and the hash tiles, which name nobody, and the immutable entry bundles as
+/// `private`): a handler's own `Cache-Control` is kept.
 pub async fn security_headers(request: Request, next: Next) -> Response {
     let docs = matches!(request.uri().path(), "/docs" | "/docs/");
     let mut response = next.run(request).await;
@@ -53,7 +55,9 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     let csp = if docs { HeaderValue::from_str(&DOCS_CSP).ok() } else { Some(HeaderValue::from_static(CSP)) };
     // A page of the web interface sets its own policy (crate::web::PAGE_CSP).
     if let Some(csp) = csp.filter(|_| !headers.contains_key(header::CONTENT_SECURITY_POLICY)) {

@@ -50,6 +50,9 @@ pub(crate) const EVENT_COLUMNS: [(&str, Kind); 10] = [
     ("root_after", Kind::Blob),
 ];
 
+pub(crate) const TILE_HASH_COLUMNS: [(&str, Kind); 3] =
+    [("level", Kind::Int), ("idx", Kind::Int), ("hash", Kind::Blob)];
+
 /// `SELECT` of the strings in a JSON array parameter, for `IN (…)`.
 pub(crate) fn text_list_sql(dialect: Dialect, param: &str) -> String {
     match dialect {
@@ -182,6 +185,7 @@ macro_rules! backend {
             }
 
             pub(crate) async fn save_head(tx: &mut sqlx::Transaction<'_, $db>, head: &Head) -> Result<(), StoreError> {
+                Self::insert_tile_hashes(tx, &head.completed).await?;
                 let (size, frontier) = head.encode();
                 sqlx::query("UPDATE journal_head SET size = $1, frontier = $2 WHERE id = 1")
                     .bind(size)
@@ -202,6 +206,24 @@ macro_rules! backend {
                 let seq = appended.stored.seq as i64;
                 Self::insert_events(tx, std::slice::from_ref(&appended), actor).await?;
                 Ok(seq)
+            }
+
+            /// Stores tile hashes of level 1 and above (an existing one is kept: the backfill may
+            /// meet rows already there, and `journal verify` compares them all with the events).
+            pub(crate) async fn insert_tile_hashes(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                hashes: &[custodia_journal::tiles::TileHash],
+            ) -> Result<(), StoreError> {
+                let sql =
+                    insert_sql($dialect, "tile_hashes", &TILE_HASH_COLUMNS, " ON CONFLICT (level, idx) DO NOTHING");
+                for chunk in hashes.chunks(BATCH_ROWS) {
+                    let mut rows = JsonRows::with_capacity(chunk.len() * 96);
+                    for h in chunk {
+                        rows.row().int(i64::from(h.level)).int(h.index as i64).blob(h.hash.as_bytes());
+                    }
+                    sqlx::query(&sql).bind(rows.finish()).execute(&mut **tx).await?;
+                }
+                Ok(())
             }
 
             pub(crate) async fn insert_events(
@@ -337,7 +359,9 @@ impl Store {
                     .connect(url)
                     .await?;
                 sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-                Ok(Store::Postgres(PostgresStore { pool, file: None }))
+                let store = PostgresStore { pool, file: None };
+                crate::journal::Journal::backfill_tile_hashes(&store).await?;
+                Ok(Store::Postgres(store))
             }
             Target::Url(url) if url.starts_with("sqlite:") => {
                 Self::open_sqlite(sqlx::sqlite::SqliteConnectOptions::from_str(url)?).await
@@ -364,7 +388,9 @@ impl Store {
             .pragma("cache_size", "-65536");
         let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Store::Sqlite(SqliteStore { pool, file }))
+        let store = SqliteStore { pool, file };
+        crate::journal::Journal::backfill_tile_hashes(&store).await?;
+        Ok(Store::Sqlite(store))
     }
 
     /// Which database this is: `sqlite` or `postgres`.

@@ -140,12 +140,17 @@ pub struct VerifyReport {
     pub bytes: u64,
     /// The first event that does not match, with the reason; `None` when all match.
     pub first_mismatch: Option<(u64, String)>,
+    /// The recomputed tile hashes of level 1 and above, in order of completion (what the table
+    /// `tile_hashes` must hold).
+    pub tiles: Vec<custodia_journal::tiles::TileHash>,
 }
 
-/// The journal's head: tree size and compact range.
+/// The journal's head: tree size and compact range, and the tile hashes of level 1 and above
+/// that the events appended in this transaction completed (stored with the head).
 #[derive(Clone, Debug)]
 pub(crate) struct Head {
     pub(crate) range: custodia_journal::merkle::Tree,
+    pub(crate) completed: Vec<custodia_journal::tiles::TileHash>,
 }
 
 impl Head {
@@ -161,7 +166,7 @@ impl Head {
             .map_err(|e| StoreError::Inconsistent(format!("journal head: {e}")))?;
         let range = custodia_journal::merkle::Tree::from_parts(size, roots)
             .map_err(|e| StoreError::Inconsistent(format!("journal head: {e}")))?;
-        Ok(Self { range })
+        Ok(Self { range, completed: Vec::new() })
     }
 
     pub(crate) fn encode(&self) -> (i64, Vec<u8>) {
@@ -175,8 +180,16 @@ impl Head {
         let seq = self.range.size();
         let NewEvent { kind, agreement_id, person_id, data } = event;
         let body = event_body(seq, kind, agreement_id.as_deref(), person_id, data, actor)?;
+        if body.len() > custodia_journal::tiles::MAX_ENTRY_BYTES {
+            return Err(StoreError::Refused(format!(
+                "EVENT_TOO_LARGE: the {kind} event would be {} bytes; one journal entry holds at most {} \
+                 (a C2SP tlog-tiles entry bundle)",
+                body.len(),
+                custodia_journal::tiles::MAX_ENTRY_BYTES
+            )));
+        }
         let leaf = custodia_journal::merkle::leaf_hash(body.as_bytes());
-        self.range.push(leaf).map_err(|e| StoreError::Journal(e.to_string()))?;
+        self.range.push_tiled(leaf, &mut self.completed).map_err(|e| StoreError::Journal(e.to_string()))?;
         let stored = StoredEvent {
             seq,
             body,
@@ -250,8 +263,13 @@ fn event_body(
 /// page's last event — that is all the hashing integrity needs, and it keeps verification close to
 /// the speed of SHA-256 itself. When the page's root disagrees, the page is checked again event by
 /// event to name the first one.
-pub(crate) fn verify_page(range: &mut custodia_journal::merkle::Tree, events: &[StoredEvent]) -> Option<(u64, String)> {
+pub(crate) fn verify_page(
+    range: &mut custodia_journal::merkle::Tree,
+    tiles: &mut Vec<custodia_journal::tiles::TileHash>,
+    events: &[StoredEvent],
+) -> Option<(u64, String)> {
     let at_start = range.clone();
+    let tiles_at_start = tiles.len();
     for event in events {
         if event.seq != range.size() {
             return Some((range.size(), format!("event {} is missing (found {} next)", range.size(), event.seq)));
@@ -260,13 +278,14 @@ pub(crate) fn verify_page(range: &mut custodia_journal::merkle::Tree, events: &[
         if leaf.as_bytes().as_slice() != event.leaf_hash.as_slice() {
             return Some((event.seq, "leaf hash does not match the body: the event was altered".into()));
         }
-        if range.push(leaf).is_err() {
+        if range.push_tiled(leaf, tiles).is_err() {
             return Some((event.seq, "journal is larger than the tree limit".into()));
         }
     }
     match events.last() {
         Some(last) if range.root().as_bytes().as_slice() != last.root_after.as_slice() => {
             *range = at_start;
+            tiles.truncate(tiles_at_start);
             Some(first_root_mismatch(range, events))
         }
         _ => None,
@@ -331,6 +350,29 @@ mod tests {
         for seconds in [0i64, 86_399, 1_742_061_600, 4_102_444_799] {
             assert_eq!(Timestamp::from_unix_seconds(seconds).unwrap().unix_seconds(), seconds);
         }
+    }
+
+    /// Issue 16: an event must fit one entry of a tlog-tiles entry bundle (65,535 bytes); a
+    /// longer one is refused, and the head is unchanged.
+    #[test]
+    fn an_event_longer_than_an_entry_bundle_entry_is_refused() {
+        let actor = crate::Actor {
+            name: "setup".into(),
+            recorded_at: Timestamp::parse("2026-11-27T12:00:00Z").unwrap(),
+            occurred_at: None,
+        };
+        let mut head = Head::decode(0, &[]).unwrap();
+        let event = |len: usize| NewEvent {
+            kind: "agreement.registered",
+            agreement_id: None,
+            person_id: None,
+            data: EventData::Json(serde_json::json!({"source": "x".repeat(len)})),
+        };
+        let fits = head.append(event(60_000), &actor).unwrap();
+        assert!(fits.stored.body.len() <= custodia_journal::tiles::MAX_ENTRY_BYTES);
+        let refused = head.append(event(custodia_journal::tiles::MAX_ENTRY_BYTES), &actor).unwrap_err();
+        assert!(matches!(&refused, StoreError::Refused(why) if why.starts_with("EVENT_TOO_LARGE: ")), "{refused}");
+        assert_eq!(head.range.size(), 1, "nothing appended");
     }
 
     #[test]

@@ -31,8 +31,12 @@ store_trait! {
         /// On a SQLite file the events are read straight from the file instead (see
         /// `verify_journal_file`).
         fn verify_journal(&self) -> Result<VerifyReport, StoreError>;
-        /// The leaf hashes `0..size`, recomputed from the stored bodies (for proofs).
-        fn leaf_hashes(&self, size: u64) -> Result<Vec<custodia_journal::merkle::Hash>, StoreError>;
+        /// Hashes `from..to` of tile level `level` (C2SP tlog-tiles): the events' leaf hashes at
+        /// level 0, the stored `tile_hashes` above; all of them or an error.
+        fn tile_hashes(&self, level: u8, from: u64, to: u64) -> Result<Vec<custodia_journal::merkle::Hash>, StoreError>;
+        /// Computes and stores the tile hashes of level 1 and above a register made before they
+        /// were kept lacks (run when the register opens); how many were added.
+        fn backfill_tile_hashes(&self) -> Result<u64, StoreError>;
         /// `journal verify` with replay (docs/journal.md#replay): the tree check of
         /// [`Journal::verify_journal`] and, at the same time, every table rebuilt from the events
         /// (in one read snapshot) and compared with the stored one; both reports.
@@ -61,32 +65,88 @@ macro_rules! journal_sql {
             }
 
             async fn verify_journal(&self) -> Result<VerifyReport, StoreError> {
-                if self.file.is_some() {
-                    return self.verify_journal_file().await;
-                }
-                self.verify_journal_pool().await
+                let report = match self.file.is_some() {
+                    true => self.verify_journal_file().await?,
+                    false => self.verify_journal_pool().await?,
+                };
+                self.compare_tile_hashes(report).await
             }
 
-            async fn leaf_hashes(&self, size: u64) -> Result<Vec<custodia_journal::merkle::Hash>, StoreError> {
-                if let Some(path) = self.file.clone() {
-                    // The same direct read as `journal verify`: the async driver's per-row cost dominates.
-                    return tokio::task::spawn_blocking(move || sqlite_leaf_hashes(&path, size))
-                        .await
-                        .map_err(|e| StoreError::Inconsistent(format!("reading thread failed: {e}")))?;
+            async fn tile_hashes(
+                &self,
+                level: u8,
+                from: u64,
+                to: u64,
+            ) -> Result<Vec<custodia_journal::merkle::Hash>, StoreError> {
+                let rows = if level == 0 {
+                    sqlx::query("SELECT leaf_hash AS hash FROM events WHERE seq >= $1 AND seq < $2 ORDER BY seq")
+                        .bind(from as i64)
+                        .bind(to as i64)
+                        .fetch_all(&self.pool)
+                        .await?
+                } else {
+                    sqlx::query("SELECT hash FROM tile_hashes WHERE level = $1 AND idx >= $2 AND idx < $3 ORDER BY idx")
+                        .bind(i16::from(level))
+                        .bind(from as i64)
+                        .bind(to as i64)
+                        .fetch_all(&self.pool)
+                        .await?
+                };
+                let hashes = rows
+                    .iter()
+                    .map(|row| {
+                        let bytes: Vec<u8> = row.try_get("hash")?;
+                        <[u8; 32]>::try_from(bytes.as_slice()).map(custodia_journal::merkle::Hash::from_bytes).map_err(
+                            |_| StoreError::Inconsistent(format!("a tile hash of level {level} is not 32 bytes")),
+                        )
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()?;
+                if hashes.len() as u64 != to.saturating_sub(from) {
+                    return Err(StoreError::Inconsistent(format!(
+                        "tile hashes {from}..{to} of level {level}: {} stored",
+                        hashes.len()
+                    )));
                 }
-                let mut out = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+                Ok(hashes)
+            }
+
+            async fn backfill_tile_hashes(&self) -> Result<u64, StoreError> {
+                let size = self.journal_size().await?;
+                let expected: u64 = (1..=custodia_journal::tiles::MAX_LEVEL)
+                    .map(|level| custodia_journal::tiles::hashes_at_level(level, size))
+                    .sum();
+                let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM tile_hashes").fetch_one(&self.pool).await?;
+                if stored as u64 >= expected {
+                    return Ok(0);
+                }
+                let mut tx = self.pool.begin().await?;
+                let head = Self::lock_head(&mut tx).await?;
+                let size = head.range.size();
+                let mut tree = custodia_journal::merkle::Tree::new();
+                let mut tiles = Vec::new();
                 let mut from = 0;
                 while from < size {
-                    let page = self.events(from, (from + PAGE_EVENTS).min(size)).await?;
-                    if page.is_empty() {
-                        return Err(StoreError::Inconsistent(format!("event {from} is missing")));
+                    let to = (from + PAGE_EVENTS).min(size);
+                    let rows = sqlx::query("SELECT leaf_hash FROM events WHERE seq >= $1 AND seq < $2 ORDER BY seq")
+                        .bind(from as i64)
+                        .bind(to as i64)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                    if rows.len() as u64 != to - from {
+                        return Err(StoreError::Inconsistent(format!("events {from}..{to} are not all stored")));
                     }
-                    for event in &page {
-                        out.push(custodia_journal::merkle::leaf_hash(event.body.as_bytes()));
+                    for row in &rows {
+                        let bytes: Vec<u8> = row.try_get("leaf_hash")?;
+                        let leaf = <[u8; 32]>::try_from(bytes.as_slice())
+                            .map(custodia_journal::merkle::Hash::from_bytes)
+                            .map_err(|_| StoreError::Inconsistent("a stored leaf hash is not 32 bytes".into()))?;
+                        tree.push_tiled(leaf, &mut tiles).map_err(|e| StoreError::Journal(e.to_string()))?;
                     }
-                    from += page.len() as u64;
+                    from = to;
                 }
-                Ok(out)
+                Self::insert_tile_hashes(&mut tx, &tiles).await?;
+                tx.commit().await?;
+                Ok(tiles.len() as u64)
             }
 
             async fn replay_journal(&self) -> Result<(VerifyReport, ReplayReport), StoreError> {
@@ -105,6 +165,7 @@ macro_rules! journal_sql {
                         (tree?, replayed?)
                     }
                 };
+                let tree = self.compare_tile_hashes(tree).await?;
                 let head: Vec<Option<&str>> = head.iter().map(Option::as_deref).collect();
                 expected.compare_head(&tree, &head);
                 Ok((tree, expected.report()))
@@ -112,6 +173,28 @@ macro_rules! journal_sql {
         }
 
         impl $name {
+            /// The tree check's report with the stored tile hashes compared with the recomputed
+            /// ones: the first that differs, is missing or should not exist is named by the event
+            /// that completes it (when the events themselves all matched).
+            async fn compare_tile_hashes(&self, mut report: VerifyReport) -> Result<VerifyReport, StoreError> {
+                if report.first_mismatch.is_some() {
+                    return Ok(report);
+                }
+                let rows = sqlx::query("SELECT level, idx, hash FROM tile_hashes ORDER BY level, idx")
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut stored = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    let level: i64 = match $dialect {
+                        Dialect::Postgres => i64::from(row.try_get::<i16, _>("level")?),
+                        Dialect::Sqlite => row.try_get("level")?,
+                    };
+                    stored.push((level, row.try_get::<i64, _>("idx")?, row.try_get::<Vec<u8>, _>("hash")?));
+                }
+                report.first_mismatch = first_tile_difference(&report.tiles, &stored);
+                Ok(report)
+            }
+
             /// The replay through the connection pool, in one read-only snapshot: the events page
             /// by page, then each table.
             async fn replay_pool(&self) -> Result<(Expected, Vec<Option<String>>), StoreError> {
@@ -181,6 +264,7 @@ macro_rules! journal_sql {
                     }
                 };
                 let mut tree = custodia_journal::merkle::Tree::new();
+                let mut tiles = Vec::new();
                 let mut bytes = 0u64;
                 let mut hex = String::with_capacity(64);
                 let page_end =
@@ -204,6 +288,7 @@ macro_rules! journal_sql {
                 let mut next = fetch(0).await?;
                 while let Some((from, to, count, bodies, root)) = next.take() {
                     let page_start = tree.clone();
+                    let tiles_at_start = tiles.len();
                     let (fetched, ok) = tokio::join!(fetch(to), async {
                         // A body or stored leaf hash that was changed changes the recomputed root, so
                         // comparing the page's last root is enough here; the slow path below names
@@ -214,7 +299,10 @@ macro_rules! journal_sql {
                             for body in bodies.split('\n') {
                                 lines += 1;
                                 bytes += body.len() as u64;
-                                if tree.push(custodia_journal::merkle::leaf_hash(body.as_bytes())).is_err() {
+                                if tree
+                                    .push_tiled(custodia_journal::merkle::leaf_hash(body.as_bytes()), &mut tiles)
+                                    .is_err()
+                                {
                                     ok = false;
                                     break;
                                 }
@@ -228,13 +316,15 @@ macro_rules! journal_sql {
                         // Name the first event that does not match, from the events themselves.
                         let events = self.events(from, to).await?;
                         tree = page_start;
-                        if let Some(found) = verify_page(&mut tree, &events) {
+                        tiles.truncate(tiles_at_start);
+                        if let Some(found) = verify_page(&mut tree, &mut tiles, &events) {
                             return Ok(VerifyReport {
                                 size: tree.size(),
                                 root: tree.root(),
                                 frontier: tree.subtree_roots().to_vec(),
                                 bytes,
                                 first_mismatch: Some(found),
+                                tiles,
                             });
                         }
                         if events.is_empty() {
@@ -253,6 +343,7 @@ macro_rules! journal_sql {
                     frontier: tree.subtree_roots().to_vec(),
                     bytes,
                     first_mismatch,
+                    tiles,
                 })
             }
 
@@ -276,13 +367,15 @@ macro_rules! journal_sql {
                     Scan::Verified(report) => Ok(report),
                     Scan::Disagrees { mut tree, from, to, bytes } => {
                         let events = self.events(from, to).await?;
-                        match verify_page(&mut tree, &events) {
+                        let mut tiles = Vec::new();
+                        match verify_page(&mut tree, &mut tiles, &events) {
                             Some(found) => Ok(VerifyReport {
                                 size: tree.size(),
                                 root: tree.root(),
                                 frontier: tree.subtree_roots().to_vec(),
                                 bytes,
                                 first_mismatch: Some(found),
+                                tiles,
                             }),
                             // The two reads disagree with each other (a write in between): check again, slowly.
                             None => self.verify_journal_pool().await,
@@ -296,6 +389,42 @@ macro_rules! journal_sql {
 
 journal_sql!(SqliteStore, sqlx::Sqlite, Dialect::Sqlite);
 journal_sql!(PostgresStore, sqlx::Postgres, Dialect::Postgres);
+
+/// The first stored tile hash (level, index, hash) that differs from the recomputed ones, as the
+/// event that completes it and why.
+fn first_tile_difference(
+    computed: &[custodia_journal::tiles::TileHash],
+    stored: &[(i64, i64, Vec<u8>)],
+) -> Option<(u64, String)> {
+    let mut computed: Vec<&custodia_journal::tiles::TileHash> = computed.iter().collect();
+    computed.sort_by_key(|t| (t.level, t.index));
+    let completing = |level: u8, index: u64| ((index + 1) << (8 * u32::from(level))).saturating_sub(1);
+    for (i, want) in computed.iter().enumerate() {
+        let path = format!("tile hash {}/{} (level {}, index {})", want.level, want.index, want.level, want.index);
+        match stored.get(i) {
+            Some((level, idx, hash))
+                if *level == i64::from(want.level)
+                    && *idx == want.index as i64
+                    && hash.as_slice() == want.hash.as_bytes() => {}
+            Some((level, idx, _)) if *level == i64::from(want.level) && *idx == want.index as i64 => {
+                return Some((
+                    completing(want.level, want.index),
+                    format!("{path} does not match the events: the tiles were altered"),
+                ));
+            }
+            _ => {
+                return Some((
+                    completing(want.level, want.index),
+                    format!("{path} is missing or out of place in table tile_hashes"),
+                ));
+            }
+        }
+    }
+    stored.get(computed.len()).map(|(level, idx, _)| {
+        let seq = ((*idx as u64 + 1) << (8 * (*level).clamp(0, 5) as u32)).saturating_sub(1);
+        (seq, format!("table tile_hashes holds a hash {level}/{idx} that no run of events completes"))
+    })
+}
 
 /// A read-only connection of SQLite's C API to the register's file (the long reads of the
 /// journal).
@@ -481,26 +610,6 @@ enum Scan {
     Verified(VerifyReport),
     /// Events `from..to` disagree somewhere; `tree` holds the leaves before `from`.
     Disagrees { tree: custodia_journal::merkle::Tree, from: u64, to: u64, bytes: u64 },
-}
-
-/// Leaf hashes of events `0..size`, read straight from the SQLite file in one snapshot.
-fn sqlite_leaf_hashes(path: &std::path::Path, size: u64) -> Result<Vec<custodia_journal::merkle::Hash>, StoreError> {
-    let conn = read_only(path)?;
-    let mut statement = conn.prepare("SELECT seq, body FROM events WHERE seq < ?1 ORDER BY seq")?;
-    let mut rows = statement.query([i64::try_from(size).unwrap_or(i64::MAX)])?;
-    let mut out = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    while let Some(row) = rows.next()? {
-        let seq = u64::try_from(row.get::<_, i64>(0)?).unwrap_or(u64::MAX);
-        if seq != out.len() as u64 {
-            return Err(StoreError::Inconsistent(format!("event {} is missing", out.len())));
-        }
-        let body = row.get_ref(1)?.as_bytes().map_err(|e| StoreError::Inconsistent(format!("event {seq}: {e}")))?;
-        out.push(custodia_journal::merkle::leaf_hash(body));
-    }
-    if (out.len() as u64) < size {
-        return Err(StoreError::Inconsistent(format!("event {} is missing", out.len())));
-    }
-    Ok(out)
 }
 
 /// One page of events as read from the file: the bodies back to back, where each ends, and the
@@ -745,6 +854,7 @@ fn hash_pages(
     size: u64,
 ) -> Scan {
     let mut tree = custodia_journal::merkle::Tree::new();
+    let mut tiles = Vec::new();
     let mut bytes = 0u64;
     for page in pages {
         let page_start = tree.clone();
@@ -753,7 +863,7 @@ fn hash_pages(
         for &end in &page.ends {
             let body = page.bodies.get(start..end).unwrap_or_default();
             bytes += body.len() as u64;
-            if tree.push(custodia_journal::merkle::leaf_hash(body)).is_err() {
+            if tree.push_tiled(custodia_journal::merkle::leaf_hash(body), &mut tiles).is_err() {
                 ok = false;
                 break;
             }
@@ -774,5 +884,6 @@ fn hash_pages(
         frontier: tree.subtree_roots().to_vec(),
         bytes,
         first_mismatch,
+        tiles,
     })
 }

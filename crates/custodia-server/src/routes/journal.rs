@@ -1,28 +1,32 @@
 //! The journal (docs/journal.md): the signed checkpoint (a C2SP `tlog-checkpoint` body as a C2SP signed
 //! note, Ed25519), the verifier key, and inclusion and consistency proofs (RFC 9162), as
-//! `custodia journal checkpoint | key | prove` print them. Readable by every role. The use cases
-//! are the application layer's (`custodia_app::journal`, which also bounds how many proofs are
-//! computed at once); this module parses the requests and renders the answers.
+//! `custodia journal checkpoint | key | prove` print them, readable by every role; the events for
+//! inspectors and auditors; and the journal as a C2SP `tlog-tiles` log — `/checkpoint` and the
+//! hash tiles with no login, the entry bundles for readers of the whole register. The use cases
+//! are the application layer's (`custodia_app::journal`); this module parses the requests and
+//! renders the answers.
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use custodia_app::journal::JournalItem;
 use custodia_journal::merkle::Hash;
+use custodia_journal::tiles::{self, TileKind};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::auth::Principal;
-use crate::error::{ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::QueryParams as Query;
 use crate::state::AppState;
 
 /// OpenAPI part.
 #[derive(Debug, OpenApi)]
 #[openapi(
-    paths(checkpoint, key, inclusion, consistency),
-    components(schemas(InclusionProof, ConsistencyProof)),
+    paths(checkpoint, key, inclusion, consistency, events, tlog_checkpoint, hash_tile, entry_bundle),
+    components(schemas(InclusionProof, ConsistencyProof, EventsPage, EventItem)),
     security(("bearer" = []))
 )]
 pub struct Api;
@@ -34,7 +38,14 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/journal/key", get(key))
         .route("/api/v1/journal/proofs/inclusion", get(inclusion))
         .route("/api/v1/journal/proofs/consistency", get(consistency))
+        .route("/api/v1/journal/events", get(events))
+        .route("/checkpoint", get(tlog_checkpoint))
+        .route("/tile/entries/{*path}", get(entry_bundle))
+        .route("/tile/{*path}", get(hash_tile))
 }
+
+/// `Cache-Control` of what never changes.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 fn plain(text: String) -> Response {
     let mut response = (StatusCode::OK, text).into_response();
@@ -155,4 +166,128 @@ async fn consistency(
         new_root_hash: proof.new_root_hash.to_base64(),
         proof: proof.path.iter().map(Hash::to_base64).collect(),
     }))
+}
+
+/// Parameters of a page of events.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventsQuery {
+    /// The first event (leaf index, from 0).
+    pub from: u64,
+    /// One past the last event (default and at most `from` + 1,000, and at most the journal's size).
+    pub to: Option<u64>,
+}
+
+/// A page of the journal.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct EventsPage {
+    /// The first event.
+    pub from: u64,
+    /// One past the last event.
+    pub to: u64,
+    /// The journal's size when read.
+    pub size: u64,
+    /// The next page's `from`, while there is one.
+    pub next: Option<u64>,
+    /// The events, in order.
+    pub items: Vec<EventItem>,
+}
+
+/// One event: in the reader's scope, its canonical JSON (exactly the leaf's bytes, as
+/// `journal export` prints it); outside it, only its leaf hash.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct EventItem {
+    /// The leaf index.
+    pub seq: u64,
+    /// The event's canonical JSON, a string (absent when withheld).
+    pub event: Option<String>,
+    /// SHA-256(0x00 ‖ the canonical JSON), base64 (only when withheld).
+    pub leaf_hash: Option<String>,
+    /// Whether the event is outside the reader's scope.
+    pub withheld: bool,
+}
+
+/// Events `from..to` for inspectors and auditors scoped to agreements (docs/journal.md#events):
+/// each event of an agreement in scope as its canonical JSON, every other as its leaf hash, so the
+/// page still rebuilds its part of the tree.
+#[utoipa::path(get, path = "/api/v1/journal/events", tag = "journal", params(EventsQuery),
+    responses((status = 200, body = EventsPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
+async fn events(State(state): State<AppState>, who: Principal, Query(q): Query<EventsQuery>) -> ApiResult<Response> {
+    let page = state.app.journal_events(&who, q.from, q.to).await?;
+    let items = page
+        .items
+        .into_iter()
+        .map(|item| match item {
+            JournalItem::Event { seq, body } => EventItem { seq, event: Some(body), leaf_hash: None, withheld: false },
+            JournalItem::Withheld { seq, leaf_hash } => {
+                EventItem { seq, event: None, leaf_hash: Some(leaf_hash.to_base64()), withheld: true }
+            }
+        })
+        .collect();
+    let next = (page.to < page.size).then_some(page.to);
+    Ok(axum::Json(EventsPage { from: page.from, to: page.to, size: page.size, next, items }).into_response())
+}
+
+/// The signed checkpoint at the C2SP tlog-tiles location, with no login: it reveals only the
+/// journal's size and root. Mutable: cached for a few seconds at most.
+#[utoipa::path(get, path = "/checkpoint", tag = "journal",
+    responses((status = 200, description = "The signed note (C2SP tlog-checkpoint)", body = String, content_type = "text/plain")))]
+async fn tlog_checkpoint(State(state): State<AppState>) -> ApiResult<Response> {
+    let mut response = plain(state.app.checkpoint().await?);
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=2"));
+    Ok(response)
+}
+
+fn octets(bytes: Vec<u8>, full: bool, private: bool) -> Response {
+    let mut response = (StatusCode::OK, bytes).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    let cache = match (full, private) {
+        (true, false) => IMMUTABLE,
+        (true, true) => "private, max-age=31536000, immutable",
+        // A partial tile never changes either, but is served only while the tree is that wide.
+        (false, false) => "public, max-age=60",
+        (false, true) => "private, max-age=60",
+    };
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    response
+}
+
+fn tile_path(kind: TileKind, path: &str) -> Result<tiles::TileId, ApiError> {
+    let full = match kind {
+        TileKind::Entries => format!("entries/{path}"),
+        TileKind::Hashes => path.to_owned(),
+    };
+    match tiles::parse_path(&full) {
+        Ok((found, id)) if found == kind => Ok(id),
+        Ok(_) => Err(ApiError::not_found(custodia_i18n::Text::new("NOT_FOUND.route"))),
+        Err(e) => Err(ApiError::invalid("path", e.to_string())),
+    }
+}
+
+/// A hash tile, `tile/<L>/<N>[.p/<W>]` (C2SP tlog-tiles), with no login: Merkle tree hashes
+/// reveal nothing about people. A full tile never changes and is served as immutable.
+#[utoipa::path(get, path = "/tile/{path}", tag = "journal",
+    params(("path" = String, Path, description = "`<L>/<N>[.p/<W>]`, e.g. `0/x001/234/067` or `1/000.p/17`")),
+    responses((status = 200, description = "The tile's hashes, 32 bytes each", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn hash_tile(State(state): State<AppState>, Path(path): Path<String>) -> ApiResult<Response> {
+    let id = tile_path(TileKind::Hashes, &path)?;
+    let bytes = state.app.hash_tile(id).await?;
+    Ok(octets(bytes, id.is_full(), false))
+}
+
+/// An entry bundle, `tile/entries/<N>[.p/<W>]` (C2SP tlog-tiles): the events of a level-0 tile,
+/// each as a big-endian `uint16` length and its canonical JSON. For inspectors and auditors whose
+/// scope covers every agreement in the register.
+#[utoipa::path(get, path = "/tile/entries/{path}", tag = "journal",
+    params(("path" = String, Path, description = "`<N>[.p/<W>]`, e.g. `x001/234/067` or `000.p/7`")),
+    responses((status = 200, description = "The entry bundle", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+async fn entry_bundle(State(state): State<AppState>, who: Principal, Path(path): Path<String>) -> ApiResult<Response> {
+    let id = tile_path(TileKind::Entries, &path)?;
+    let bytes = state.app.entry_bundle(&who, id).await?;
+    Ok(octets(bytes, id.is_full(), true))
 }
