@@ -65,6 +65,7 @@ impl App {
         let mut alerts = alerts_from(who, &agreement, &facts, on)?;
         alerts.extend(self.complaint_alerts(who, agreement_id, end_of_utc_day(on)).await?);
         alerts.extend(self.care_alerts(who, &agreement, &facts.rows, on).await?);
+        alerts.extend(self.witness_alerts(end_of_utc_day(on)).await?);
         alerts.sort_by_key(|a| a.kind.severity());
         Ok(alerts)
     }
@@ -85,6 +86,7 @@ impl App {
         let mut alerts = alerts_from(who, &agreement, &facts, on)?;
         alerts.extend(self.complaint_alerts(who, agreement_id, end_of_utc_day(on)).await?);
         alerts.extend(self.care_alerts(who, &agreement, &facts.rows, on).await?);
+        alerts.extend(self.witness_alerts(end_of_utc_day(on)).await?);
         alerts.sort_by_key(|a| a.kind.severity());
         let population = crate::billing::stays_from(&agreement, &facts.rows, &facts.transitions).map(|stays| {
             let seen: Vec<_> =

@@ -72,6 +72,51 @@ pub struct Config {
     /// Whether the web interface's cookies always get `Secure` (served over TLS by a proxy that
     /// does not send `X-Forwarded-Proto`); docs/web.md#cookies.
     pub web_secure_cookies: bool,
+    /// The witnesses the register asks to cosign its checkpoints (docs/journal.md#witnesses).
+    pub witnesses: Vec<WitnessEndpoint>,
+    /// How often the register offers its checkpoint to each witness, in milliseconds.
+    pub witness_interval_ms: u64,
+    /// How long an event may wait for a witness's cosignature before `WITNESS_COSIGNATURE_OVERDUE`,
+    /// in seconds.
+    pub witness_max_delay_s: u64,
+}
+
+/// A witness of the journal: where it listens (its C2SP tlog-witness submission prefix) and its
+/// cosignature verifier key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WitnessEndpoint {
+    /// The submission prefix, `http://…` or `https://…` without a trailing slash.
+    pub url: String,
+    /// The witness's name and public key.
+    pub key: custodia_journal::witness::CosignatureVerifier,
+}
+
+/// Most witnesses in the setting.
+pub const MAX_WITNESSES: usize = 16;
+
+/// `witnesses`: `URL KEY` pairs separated by commas, or empty for none.
+fn witnesses(value: &str) -> Result<Vec<WitnessEndpoint>, String> {
+    let items: Vec<&str> = value.split(',').map(str::trim).filter(|i| !i.is_empty()).collect();
+    if items.len() > MAX_WITNESSES {
+        return Err(format!("at most {MAX_WITNESSES} witnesses"));
+    }
+    let mut out: Vec<WitnessEndpoint> = Vec::new();
+    for item in items {
+        let (url, key) = item
+            .split_once(char::is_whitespace)
+            .ok_or_else(|| format!("{item:?} is not \"URL KEY\" (e.g. \"https://w1.example witness.example/w1+…\")"))?;
+        let url = url.trim_end_matches('/');
+        if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 2000 {
+            return Err(format!("{url:?} is not an http:// or https:// address"));
+        }
+        let key = custodia_journal::witness::CosignatureVerifier::parse(key.trim())
+            .map_err(|e| format!("the key of {url}: {e}"))?;
+        if out.iter().any(|w| w.key.name() == key.name()) {
+            return Err(format!("witness {} is listed twice", key.name()));
+        }
+        out.push(WitnessEndpoint { url: url.to_owned(), key });
+    }
+    Ok(out)
 }
 
 impl std::fmt::Debug for Config {
@@ -96,6 +141,9 @@ impl std::fmt::Debug for Config {
             .field("metrics", &self.metrics)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<redacted>"))
             .field("web_secure_cookies", &self.web_secure_cookies)
+            .field("witnesses", &self.witnesses)
+            .field("witness_interval_ms", &self.witness_interval_ms)
+            .field("witness_max_delay_s", &self.witness_max_delay_s)
             .finish()
     }
 }
@@ -122,13 +170,16 @@ impl Default for Config {
             metrics: MetricsAccess::Loopback,
             metrics_token: None,
             web_secure_cookies: false,
+            witnesses: Vec::new(),
+            witness_interval_ms: 10_000,
+            witness_max_delay_s: 3_600,
         }
     }
 }
 
 /// The keys, as written in `custodia.toml`; the environment variable is `CUSTODIA_` + the key in
 /// upper case.
-pub const KEYS: [&str; 19] = [
+pub const KEYS: [&str; 22] = [
     "addr",
     "data_dir",
     "database_url",
@@ -148,6 +199,9 @@ pub const KEYS: [&str; 19] = [
     "metrics",
     "metrics_token",
     "web_secure_cookies",
+    "witnesses",
+    "witness_interval_ms",
+    "witness_max_delay_s",
 ];
 
 /// Why the configuration cannot be used: every problem, each naming its key and source.
@@ -258,6 +312,18 @@ impl Config {
                 "true" => self.web_secure_cookies = true,
                 "false" => self.web_secure_cookies = false,
                 _ => bad(format!("{value:?} is not true or false")),
+            },
+            "witnesses" => match witnesses(value) {
+                Ok(list) => self.witnesses = list,
+                Err(e) => bad(e),
+            },
+            "witness_interval_ms" => match number(value, 100, 86_400_000) {
+                Ok(n) => self.witness_interval_ms = n,
+                Err(e) => bad(e),
+            },
+            "witness_max_delay_s" => match number(value, 1, 31 * 86_400) {
+                Ok(n) => self.witness_max_delay_s = n,
+                Err(e) => bad(e),
             },
             _ => bad(format!("unknown key (known: {})", KEYS.join(", "))),
         }

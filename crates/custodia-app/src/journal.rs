@@ -102,7 +102,10 @@ impl App {
     pub async fn checkpoint(&self) -> AppResult<String> {
         let size = self.store().journal_size().await?;
         let root = self.stored_root(size).await?;
-        self.sign_checkpoint(size, root)
+        let note = self.sign_checkpoint(size, root)?;
+        // The witnesses' cosignatures of this very tree follow the register's own signature
+        // (docs/journal.md#witnesses).
+        Ok(note + &self.cosignature_lines(size, root).await?)
     }
 
     /// The signed checkpoint of a tree of `size` events with root `root` (a backup's copy).
@@ -151,14 +154,20 @@ impl App {
                 custodia_i18n::Text::new("INVALID.old-size").arg("size", new_size.to_string()),
             ));
         }
-        let needed =
-            tiles::consistency_tiles(old_size, new_size).map_err(|e| AppError::invalid("old_size", e.to_string()))?;
-        let read = self.read_tiles(&needed).await?;
-        let path = tiles::consistency_proof(&read, old_size, new_size).map_err(tile_fault)?;
+        let path = self.consistency_path(old_size, new_size).await?;
         let (old_root_hash, new_root_hash) = (self.stored_root(old_size).await?, self.stored_root(new_size).await?);
         merkle::verify_consistency(old_size, new_size, &old_root_hash, &new_root_hash, &path)
             .map_err(|e| AppError::Internal(format!("the stored tiles disagree with the stored roots: {e}")))?;
         Ok(ConsistencyProof { old_size, new_size, old_root_hash, new_root_hash, path })
+    }
+
+    /// The consistency proof from `old_size` to `new_size` (`0 < old_size ≤ new_size ≤ size`),
+    /// from the tiles it needs.
+    pub(crate) async fn consistency_path(&self, old_size: u64, new_size: u64) -> AppResult<Vec<Hash>> {
+        let needed =
+            tiles::consistency_tiles(old_size, new_size).map_err(|e| AppError::invalid("old_size", e.to_string()))?;
+        let read = self.read_tiles(&needed).await?;
+        tiles::consistency_proof(&read, old_size, new_size).map_err(tile_fault)
     }
 
     /// The journal's current size (what the served checkpoint covers).
@@ -317,7 +326,7 @@ impl App {
     }
 
     /// The root of the tree of the first `size` events: the root stored with event `size − 1`.
-    async fn stored_root(&self, size: u64) -> AppResult<Hash> {
+    pub(crate) async fn stored_root(&self, size: u64) -> AppResult<Hash> {
         let Some(last) = size.checked_sub(1) else { return Ok(merkle::empty_root()) };
         let events = self.store().events(last, size).await?;
         let root = events.first().map(|e| e.root_after.clone()).unwrap_or_default();

@@ -29,6 +29,7 @@ pub mod rights;
 mod transition;
 pub mod users;
 pub mod waiting;
+pub mod witness;
 
 use custodia_store::{Actor, Store, Timestamp};
 
@@ -47,6 +48,9 @@ pub struct App {
     facts_memo: facts::FactsMemo,
     /// The journal's tiles already read ([`journal::MAX_CACHED_TILES`]); shared by the clones.
     tile_cache: journal::TileCache,
+    /// The configured witnesses and the delay before `WITNESS_COSIGNATURE_OVERDUE`.
+    witnesses: std::sync::Arc<Vec<custodia_journal::witness::CosignatureVerifier>>,
+    witness_max_delay_s: u64,
 }
 
 impl App {
@@ -58,6 +62,8 @@ impl App {
             journal_origin,
             facts_memo: facts::FactsMemo::default(),
             tile_cache: journal::TileCache::default(),
+            witnesses: std::sync::Arc::default(),
+            witness_max_delay_s: 3_600,
         }
     }
 
@@ -65,6 +71,23 @@ impl App {
     /// writer and group commit drain through it).
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The application with the journal's witnesses (docs/journal.md#witnesses): their keys,
+    /// and how long an event may wait for each one's cosignature.
+    #[must_use]
+    pub fn with_witnesses(
+        mut self,
+        witnesses: Vec<custodia_journal::witness::CosignatureVerifier>,
+        max_delay_s: u64,
+    ) -> Self {
+        self.witnesses = std::sync::Arc::new(witnesses);
+        self.witness_max_delay_s = max_delay_s;
+        self
+    }
+
+    pub(crate) fn witnesses(&self) -> (&[custodia_journal::witness::CosignatureVerifier], u64) {
+        (&self.witnesses, self.witness_max_delay_s)
     }
 
     pub(crate) fn tile_cache(&self) -> &journal::TileCache {

@@ -10,6 +10,7 @@ use clap::Subcommand;
 use custodia_app::AppError;
 use custodia_journal::checkpoint::{Verifier, open_checkpoint};
 use custodia_journal::merkle;
+use custodia_journal::witness::{CosignatureVerifier, count_cosignatures};
 use serde_json::{Value, json};
 
 use crate::output::AtomicOutput;
@@ -75,9 +76,10 @@ pub(crate) enum JournalCommand {
         /// The signed checkpoint (output of `journal checkpoint`).
         #[arg(long, value_name = "FILE")]
         checkpoint: PathBuf,
-        /// The proof (output of `journal prove`).
+        /// The proof (output of `journal prove`); without one, only the checkpoint's signature
+        /// and its witnesses' cosignatures are checked.
         #[arg(long, value_name = "FILE")]
-        proof: PathBuf,
+        proof: Option<PathBuf>,
         /// For an inclusion proof: the event's leaf bytes (its line of `journal export`).
         #[arg(long, value_name = "FILE")]
         leaf: Option<PathBuf>,
@@ -87,6 +89,13 @@ pub(crate) enum JournalCommand {
         /// The verifier key (`<name>+<id>+<key>`), or a file containing it.
         #[arg(long, value_name = "KEY")]
         key: String,
+        /// A witness whose cosignature counts (its cosignature key `<name>+<id>+<key>`, or a file
+        /// containing it). Repeat for several (docs/journal.md#witnesses).
+        #[arg(long = "witness", value_name = "KEY")]
+        witnesses: Vec<String>,
+        /// How many of the --witness keys must have cosigned the checkpoint (default: all of them).
+        #[arg(long, value_name = "K")]
+        witnesses_required: Option<usize>,
     },
     /// Write one line per event — exactly the leaf bytes (canonical JSON) — in leaf order.
     Export {
@@ -231,8 +240,16 @@ pub(crate) fn run(command: &JournalCommand) -> CmdResult {
             writeln!(std::io::stdout().lock(), "{text}")?;
             Ok(())
         }),
-        JournalCommand::Check { checkpoint, proof, leaf, old_checkpoint, key } => {
-            check(checkpoint, proof, leaf.as_deref(), old_checkpoint.as_deref(), key)
+        JournalCommand::Check { checkpoint, proof, leaf, old_checkpoint, key, witnesses, witnesses_required } => {
+            let quorum = check_witnesses(checkpoint, witnesses, *witnesses_required)?;
+            match proof {
+                Some(proof) => check(checkpoint, proof, leaf.as_deref(), old_checkpoint.as_deref(), key)?,
+                None => check_signature(checkpoint, key)?,
+            }
+            if let Some((cosigned, of)) = quorum {
+                writeln!(std::io::stdout().lock(), "ok: cosigned by {cosigned} of {of} witnesses")?;
+            }
+            Ok(())
         }
         JournalCommand::Export { from, to, out, register } => block_on(async {
             let s = open(register).await?;
@@ -273,8 +290,61 @@ fn number(value: &Value, field: &str) -> Result<u64, Failure> {
         .ok_or_else(|| Failure::Input(format!("proof: {field} is missing or not a number")))
 }
 
+/// A key given on the command line, or the file holding it.
+fn key_or_file(key: &str) -> Result<String, Failure> {
+    Ok(if Path::new(key).is_file() { read_text(Path::new(key))?.trim().to_owned() } else { key.to_owned() })
+}
+
+/// The witnesses' quorum on the checkpoint: at least `required` (default: all) of `witnesses`
+/// cosigned it; `(cosigned, given)`, or `None` when no witness is given.
+fn check_witnesses(
+    checkpoint: &Path,
+    witnesses: &[String],
+    required: Option<usize>,
+) -> Result<Option<(usize, usize)>, Failure> {
+    if witnesses.is_empty() {
+        return match required {
+            Some(k) if k > 0 => Err(Failure::Input("--witnesses-required: name the witnesses with --witness".into())),
+            _ => Ok(None),
+        };
+    }
+    let keys = witnesses
+        .iter()
+        .map(|w| {
+            let text = key_or_file(w)?;
+            CosignatureVerifier::parse(&text).map_err(|e| Failure::Input(format!("--witness {w}: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let required = required.unwrap_or(keys.len());
+    if required > keys.len() {
+        return Err(Failure::Input(format!(
+            "--witnesses-required: {required} is more than the {} witnesses given",
+            keys.len()
+        )));
+    }
+    let note = read_text(checkpoint)?;
+    let (cosigned, missing) = count_cosignatures(&note, &keys);
+    if cosigned < required {
+        return Err(Failure::Other(anyhow::anyhow!(
+            "check failed: {required} of {} witnesses must have cosigned the checkpoint; {cosigned} did (missing: {})",
+            keys.len(),
+            missing.join(", ")
+        )));
+    }
+    Ok(Some((cosigned, keys.len())))
+}
+
+/// The checkpoint's signature alone.
+fn check_signature(checkpoint: &Path, key: &str) -> CmdResult {
+    let verifier = Verifier::parse(&key_or_file(key)?).map_err(|e| Failure::Input(format!("--key: {e}")))?;
+    let head = open_checkpoint(read_text(checkpoint)?, &verifier)
+        .map_err(|e| Failure::Other(anyhow::anyhow!("check failed: checkpoint: {e}")))?;
+    writeln!(std::io::stdout().lock(), "ok: checkpoint of {} events signed by {}", head.size(), head.origin())?;
+    Ok(())
+}
+
 fn check(checkpoint: &Path, proof: &Path, leaf: Option<&Path>, old_checkpoint: Option<&Path>, key: &str) -> CmdResult {
-    let key_text = if Path::new(key).is_file() { read_text(Path::new(key))?.trim().to_owned() } else { key.to_owned() };
+    let key_text = key_or_file(key)?;
     let verifier = Verifier::parse(&key_text).map_err(|e| Failure::Input(format!("--key: {e}")))?;
     let fail = |what: String| Failure::Other(anyhow::anyhow!("check failed: {what}"));
     let note = read_text(checkpoint)?;

@@ -23,6 +23,7 @@ mod sentence_cmd;
 mod serve_cmd;
 mod synth_cmd;
 mod user_cmd;
+mod witness_cmd;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -171,6 +172,10 @@ enum Command {
     /// Generate synthetic data for demos and benchmarks.
     #[command(subcommand)]
     Synth(synth_cmd::SynthCommand),
+    /// A witness of registers' journals (C2SP tlog-witness): its key, and the service that
+    /// cosigns checkpoints extending what it saw (docs/journal.md#witnesses).
+    #[command(subcommand)]
+    Witness(witness_cmd::WitnessCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard output.
     Completions {
         /// The shell to complete for.
@@ -204,6 +209,7 @@ fn run(cli: Cli) -> CmdResult {
         Command::Capacity(args) => capacity_cmd::run(&args),
         Command::Cells(command) => cells_cmd::run(&command),
         Command::Synth(command) => synth_cmd::run(&command),
+        Command::Witness(command) => witness_cmd::run(&command),
         Command::Import(command) => register_cmd::run_import(&command),
         Command::Export(command) => register_cmd::run_export(&command),
         Command::Journal(command) => journal_cmd::run(&command),

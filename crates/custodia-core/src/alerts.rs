@@ -79,6 +79,9 @@ pub enum AlertKind {
     ProlongedSolitary,
     /// In solitary confinement with no medical review in the last 24 hours (docs/rights.md#solitary).
     SolitaryReviewOverdue,
+    /// A configured witness has not cosigned the journal's events of longer ago than the
+    /// configured delay (docs/journal.md#witnesses).
+    WitnessCosignatureOverdue,
 }
 
 impl AlertKind {
@@ -108,6 +111,7 @@ impl AlertKind {
             Self::ConsularAccessOverdue => "CONSULAR_ACCESS_OVERDUE",
             Self::ProlongedSolitary => "PROLONGED_SOLITARY",
             Self::SolitaryReviewOverdue => "SOLITARY_REVIEW_OVERDUE",
+            Self::WitnessCosignatureOverdue => "WITNESS_COSIGNATURE_OVERDUE",
         }
     }
 
@@ -123,7 +127,8 @@ impl AlertKind {
             | Self::MedicalExamOverdue
             | Self::VisitsBelowMinimum
             | Self::ConsularAccessOverdue
-            | Self::SolitaryReviewOverdue => Severity::Warning,
+            | Self::SolitaryReviewOverdue
+            | Self::WitnessCosignatureOverdue => Severity::Warning,
             Self::ReturnOverdue
             | Self::HeldBeyondRelease
             | Self::NoLegalBasis
@@ -489,6 +494,47 @@ fn space_per_person(cell: &CellFacts<'_>) -> (String, Facts) {
     }
 }
 
+/// What the register knows of one configured witness (docs/journal.md#witnesses).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WitnessFacts<'a> {
+    /// The witness's name.
+    pub name: &'a str,
+    /// The size of the largest checkpoint it cosigned (0 when none).
+    pub cosigned_size: u64,
+    /// When the first event it has not cosigned was recorded (POSIX seconds); `None` when it has
+    /// cosigned every event.
+    pub first_uncovered_at_unix: Option<i64>,
+}
+
+/// `WITNESS_COSIGNATURE_OVERDUE`: each witness that, at `at_unix`, has left an event recorded
+/// more than `max_delay_s` earlier without a cosignature (subject `witness-<name>`).
+pub fn unwitnessed(witnesses: &[WitnessFacts<'_>], at_unix: i64, max_delay_s: u64) -> Vec<Alert> {
+    let delay = i64::try_from(max_delay_s).unwrap_or(i64::MAX);
+    witnesses
+        .iter()
+        .filter_map(|w| {
+            let since = w.first_uncovered_at_unix?;
+            let late = at_unix.saturating_sub(since);
+            (late > delay).then(|| {
+                let hours = late / 3_600;
+                Alert {
+                    kind: AlertKind::WitnessCosignatureOverdue,
+                    subject: format!("witness-{}", w.name),
+                    reason: format!(
+                        "witness {} has cosigned only the first {} events; later ones wait {hours} hours",
+                        w.name, w.cosigned_size
+                    ),
+                    facts: vec![
+                        ("witness", w.name.to_owned()),
+                        ("size", w.cosigned_size.to_string()),
+                        ("hours", hours.to_string()),
+                    ],
+                }
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -815,5 +861,17 @@ mod tests {
             let expired = occupants > standard && override_days_ago.is_some_and(|n| n > i64::from(max_days));
             proptest::prop_assert_eq!(codes.contains(&"OVERRIDE_EXPIRED"), expired, "{:?}", codes);
         }
+    }
+
+    #[test]
+    fn a_witness_is_overdue_only_past_the_delay() {
+        let facts = |at: Option<i64>| WitnessFacts { name: "w1", cosigned_size: 41, first_uncovered_at_unix: at };
+        assert!(unwitnessed(&[facts(None)], 10_000, 3_600).is_empty(), "everything cosigned");
+        assert!(unwitnessed(&[facts(Some(10_000 - 3_600))], 10_000, 3_600).is_empty(), "exactly the delay");
+        let late = unwitnessed(&[facts(Some(10_000 - 7_201))], 10_000, 3_600);
+        assert_eq!(late.len(), 1);
+        assert_eq!((late[0].kind.code(), late[0].subject.as_str()), ("WITNESS_COSIGNATURE_OVERDUE", "witness-w1"));
+        assert_eq!(late[0].kind.severity(), Severity::Warning);
+        assert!(late[0].facts.contains(&("hours", "2".to_owned())), "{:?}", late[0].facts);
     }
 }

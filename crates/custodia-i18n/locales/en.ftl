@@ -259,6 +259,7 @@ CELL_ABOVE_FLOOR = { $count } held against a floor capacity of { $floor }: { $sh
     }
 INVESTIGATION_OVERDUE = investigation { $state } { $days } days after the allegation (to be closed within { $limit })
 COMPLAINT_UNANSWERED = a { $category } complaint is unanswered { $days } days past its deadline
+WITNESS_COSIGNATURE_OVERDUE = witness { $witness } has cosigned only the first { $size } events; later ones wait { $hours } hours
 ALREADY_ANSWERED = the complaint was answered before; an answer is never replaced
 ALREADY_ESCALATED = the complaint was escalated before
 UNKNOWN_BODY = not an inspecting body the agreement names (`inspection_bodies`)

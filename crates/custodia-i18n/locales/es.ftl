@@ -259,6 +259,7 @@ CELL_ABOVE_FLOOR = { $count } detenidos frente a un mínimo absoluto de { $floor
     }
 INVESTIGATION_OVERDUE = investigación { $state } { $days } días después de la denuncia (debe cerrarse en { $limit })
 COMPLAINT_UNANSWERED = una queja ({ $category }) sigue sin respuesta { $days } días después del plazo
+WITNESS_COSIGNATURE_OVERDUE = el testigo { $witness } solo ha refrendado los primeros { $size } eventos; los siguientes esperan desde hace { $hours } horas
 ALREADY_ANSWERED = la queja ya tiene respuesta; una respuesta nunca se reemplaza
 ALREADY_ESCALATED = la queja ya fue elevada
 UNKNOWN_BODY = no es un órgano de inspección que el acuerdo nombre (`inspection_bodies`)

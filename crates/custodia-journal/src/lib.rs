@@ -15,6 +15,8 @@
 //!   (origin, size, base64 root) as a C2SP `signed-note` with Ed25519.
 //! - [`tiles`]: the same tree as a C2SP `tlog-tiles` log — hash tiles and entry bundles — and
 //!   proofs computed from a few tiles instead of every leaf.
+//! - [`witness`]: C2SP `tlog-cosignature` and the checks of a `tlog-witness`, so that witnesses
+//!   cosign only histories that extend what they saw.
 //!
 //! # How an inspector verifies, offline
 //!
@@ -62,6 +64,7 @@ pub mod canonical;
 pub mod checkpoint;
 pub mod merkle;
 pub mod tiles;
+pub mod witness;
 
 pub use canonical::{CanonicalError, canonicalize};
 pub use checkpoint::{Checkpoint, CheckpointError, Signer, Verifier, open_checkpoint};

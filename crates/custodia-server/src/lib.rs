@@ -22,6 +22,8 @@ pub mod routes;
 pub mod state;
 pub mod web;
 pub mod wire;
+pub mod witness;
+pub mod witnessing;
 
 use custodia_store::prelude::*;
 use std::future::Future;
@@ -104,6 +106,11 @@ pub async fn serve(
             }
         })
     };
+    // The witnesses, offered the checkpoint in the background (docs/journal.md#witnesses).
+    let witnessing = (!config.witnesses.is_empty()).then(|| {
+        let interval = Duration::from_millis(config.witness_interval_ms);
+        tokio::spawn(witnessing::run(app.clone(), config.witnesses.clone(), interval))
+    });
     let (state, reads, transitions) = AppState::new(app, config);
     let app = self::app;
     let writer = tokio::spawn(read_log_writer(store.clone(), reads));
@@ -114,6 +121,9 @@ pub async fn serve(
     };
     let served = connections::serve(listener, app(state), limits, shutdown).await;
     remembered.abort();
+    if let Some(task) = witnessing {
+        task.abort();
+    }
     // The state (and with it the last sender) is dropped with the service: the writer drains.
     if tokio::time::timeout(Duration::from_secs(10), writer).await.is_err() {
         tracing::error!("the read log did not flush within 10 s");

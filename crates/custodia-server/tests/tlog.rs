@@ -4,6 +4,7 @@
 //! the ones the client computes from the tiles, entry bundles for readers of the whole register,
 //! and the events for inspectors within their scope.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(clippy::disallowed_methods)] // the witness test waits on the wall clock
 
 mod common;
 
@@ -213,4 +214,70 @@ async fn inspectors_read_the_events_of_their_scope_and_the_leaf_hashes_of_the_re
         assert_eq!(status, 403, "{body}");
     }
     server.stop().await;
+}
+
+/// Issue 16: `WITNESS_COSIGNATURE_OVERDUE` — with a witness configured that never answers, the
+/// events of a day wait past the delay by its end; once the witness runs and cosigns, the
+/// alert clears and `/checkpoint` carries its cosignature.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_witness_that_falls_behind_is_an_alert_until_it_cosigns() {
+    let cosigner = custodia_journal::witness::Cosigner::from_seed("ombudsman.example/witness", [5; 32]).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let key = cosigner.verifier();
+    let server = TestServer::start_with(&[CECOT], |c| {
+        c.witnesses = vec![custodia_app::config::WitnessEndpoint { url, key }];
+        c.witness_interval_ms = 100;
+        c.witness_max_delay_s = 3_600;
+    })
+    .await;
+    let auditor = server.user("audrey", "auditor", &["*"], &[]).await;
+    let codes = |body: &Value| -> Vec<String> {
+        body.as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["code"] == "WITNESS_COSIGNATURE_OVERDUE")
+            .map(|a| a["subject"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // The events were recorded on 2026-11-28 (the test clock): by the end of that day they have
+    // waited more than an hour; at the end of the day before, nothing waited yet.
+    let path = |on: &str| format!("/api/v1/alerts?agreement={}&on={on}", common::CECOT_ID);
+    let (status, body) = server.get(&auditor, &path("2026-11-28")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(codes(&body), ["witness-ombudsman.example/witness"], "{body}");
+    let (_, body) = server.get(&auditor, &path("2026-11-27")).await;
+    assert!(codes(&body).is_empty(), "{body}");
+
+    // The witness starts, trusting the register's key: it cosigns, and the alert clears.
+    let response = fetch(&server, "/api/v1/journal/key", Some(&auditor)).await;
+    let log = custodia_journal::checkpoint::Verifier::parse(response.text().await.unwrap().trim()).unwrap();
+    let state = std::env::temp_dir().join(format!("custodia-witness-state-{}", std::process::id()));
+    let _ = std::fs::remove_file(&state);
+    let witness = custodia_server::witness::Witness::open(cosigner, vec![log], state.clone()).unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(custodia_server::witness::serve(witness, listener, async move {
+        let _ = stopped.await;
+    }));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let note = loop {
+        let note = fetch(&server, "/checkpoint", None).await.text().await.unwrap();
+        if note.contains("\u{2014} ombudsman.example/witness ") {
+            break note;
+        }
+        assert!(std::time::Instant::now() < deadline, "no cosignature within 30 s: {note}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(key_cosigned(&note));
+    let (_, body) = server.get(&auditor, &path("2026-11-28")).await;
+    assert!(codes(&body).is_empty(), "cosigned: {body}");
+    let _ = stop.send(());
+    let _ = serving.await;
+    let _ = std::fs::remove_file(&state);
+    server.stop().await;
+}
+
+fn key_cosigned(note: &str) -> bool {
+    let cosigner = custodia_journal::witness::Cosigner::from_seed("ombudsman.example/witness", [5; 32]).unwrap();
+    cosigner.verifier().cosigned_at(note).is_some()
 }

@@ -37,6 +37,14 @@ store_trait! {
         /// Computes and stores the tile hashes of level 1 and above a register made before they
         /// were kept lacks (run when the register opens); how many were added.
         fn backfill_tile_hashes(&self) -> Result<u64, StoreError>;
+        /// Keeps a witness's cosignature of the tree of `size` events (once per witness and size).
+        fn record_cosignature(&self, cosignature: &Cosignature) -> Result<(), StoreError>;
+        /// Each witness's cosignature of the largest tree it cosigned.
+        fn latest_cosignatures(&self) -> Result<Vec<Cosignature>, StoreError>;
+        /// The cosignatures of the tree of exactly `size` events.
+        fn cosignatures_of(&self, size: u64) -> Result<Vec<Cosignature>, StoreError>;
+        /// When event `seq` was recorded (POSIX seconds), if it exists.
+        fn event_recorded_at(&self, seq: u64) -> Result<Option<i64>, StoreError>;
         /// `journal verify` with replay (docs/journal.md#replay): the tree check of
         /// [`Journal::verify_journal`] and, at the same time, every table rebuilt from the events
         /// (in one read snapshot) and compared with the stored one; both reports.
@@ -108,6 +116,57 @@ macro_rules! journal_sql {
                     )));
                 }
                 Ok(hashes)
+            }
+
+            async fn record_cosignature(&self, c: &Cosignature) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO cosignatures (witness, size, root, timestamp, line, received_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (witness, size) DO NOTHING",
+                )
+                .bind(c.witness.clone())
+                .bind(c.size as i64)
+                .bind(c.root.to_bytes().to_vec())
+                .bind(c.timestamp as i64)
+                .bind(c.line.clone())
+                .bind(c.received_at.clone())
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn latest_cosignatures(&self) -> Result<Vec<Cosignature>, StoreError> {
+                let rows = sqlx::query(
+                    "SELECT c.witness, c.size, c.root, c.timestamp, c.line, c.received_at FROM cosignatures c \
+                     JOIN (SELECT witness, max(size) AS size FROM cosignatures GROUP BY witness) m \
+                     ON m.witness = c.witness AND m.size = c.size ORDER BY c.witness",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(cosignature_from_row).collect()
+            }
+
+            async fn cosignatures_of(&self, size: u64) -> Result<Vec<Cosignature>, StoreError> {
+                let rows = sqlx::query(
+                    "SELECT witness, size, root, timestamp, line, received_at FROM cosignatures \
+                     WHERE size = $1 ORDER BY witness",
+                )
+                .bind(size as i64)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(cosignature_from_row).collect()
+            }
+
+            async fn event_recorded_at(&self, seq: u64) -> Result<Option<i64>, StoreError> {
+                let at: Option<String> = sqlx::query_scalar("SELECT recorded_at FROM events WHERE seq = $1")
+                    .bind(seq as i64)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                at.map(|t| {
+                    crate::Timestamp::parse(&t)
+                        .map(|t| t.unix_seconds())
+                        .map_err(|e| StoreError::Inconsistent(format!("event {seq}: recorded_at: {e}")))
+                })
+                .transpose()
             }
 
             async fn backfill_tile_hashes(&self) -> Result<u64, StoreError> {
@@ -389,6 +448,44 @@ macro_rules! journal_sql {
 
 journal_sql!(SqliteStore, sqlx::Sqlite, Dialect::Sqlite);
 journal_sql!(PostgresStore, sqlx::Postgres, Dialect::Postgres);
+
+/// A witness's cosignature of a checkpoint (docs/journal.md#witnesses).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cosignature {
+    /// The witness's key name.
+    pub witness: String,
+    /// The tree size cosigned.
+    pub size: u64,
+    /// Its root hash.
+    pub root: custodia_journal::merkle::Hash,
+    /// The witness's time in the cosignature (POSIX seconds).
+    pub timestamp: u64,
+    /// The signature line, with its newline.
+    pub line: String,
+    /// When the register received it (RFC 3339 UTC).
+    pub received_at: String,
+}
+
+fn cosignature_from_row<R: Row>(row: &R) -> Result<Cosignature, StoreError>
+where
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> &'r str: sqlx::ColumnIndex<R>,
+{
+    let root: Vec<u8> = row.try_get("root")?;
+    let root = <[u8; 32]>::try_from(root.as_slice())
+        .map(custodia_journal::merkle::Hash::from_bytes)
+        .map_err(|_| StoreError::Inconsistent("a cosigned root is not 32 bytes".into()))?;
+    Ok(Cosignature {
+        witness: row.try_get("witness")?,
+        size: u64::try_from(row.try_get::<i64, _>("size")?).unwrap_or(0),
+        root,
+        timestamp: u64::try_from(row.try_get::<i64, _>("timestamp")?).unwrap_or(0),
+        line: row.try_get("line")?,
+        received_at: row.try_get("received_at")?,
+    })
+}
 
 /// The first stored tile hash (level, index, hash) that differs from the recomputed ones, as the
 /// event that completes it and why.

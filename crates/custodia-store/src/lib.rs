@@ -55,7 +55,7 @@ pub use billing::Billing;
 pub use care::{Care, CareItem, CareRow, ExaminationLink};
 pub use cases::{CasePlace, CaseWithPerson, CaseWithSendingId, Cases};
 pub use cells::{CellChangeRow, Cells, CellsSubmitted};
-pub use journal::Journal;
+pub use journal::{Cosignature, Journal};
 pub use locator::{Locator, LocatorFilter};
 pub use oversight::{ContactRow, InspectionRow, Oversight};
 pub use persons::{Alias, Identifier, PersonEntry, PersonRow, Persons};

@@ -134,6 +134,7 @@ pub const NOT_PROJECTED: &[(&str, &str)] = &[
     ("events", "the journal itself: bodies by the tree check, the other columns against the bodies"),
     ("_sqlx_migrations", "the schema's version, written by the migrations"),
     ("tile_hashes", "the journal's tiles: recomputed from the bodies by the tree check"),
+    ("cosignatures", "witnesses' signatures over checkpoints: checked with the witnesses' keys, not events"),
 ];
 
 /// The tables and columns the replay compares: (table, columns).
