@@ -407,15 +407,18 @@ impl App {
                 })
             })
             .transpose()?;
-        let rows = self.store().cases_with_persons(agreement_id).await?;
-        let mut items: Vec<CaseWithSendingId> = rows
-            .into_iter()
-            .filter(|r| who.sees(&r.case.agreement_id, r.case.facility_id.as_deref()))
-            .filter(|r| state.is_none_or(|s| r.case.case.state == s))
-            .filter(|r| r.case.id > after)
-            .take(limit.saturating_add(1))
-            .map(|r| CaseWithSendingId { case: r.case, sending_id: r.person.sending_id })
-            .collect();
+        // Keyset paging, scope and filter in SQL: one page read, whatever the agreement's size.
+        let page = custodia_store::CasesPage {
+            agreement_id,
+            state: state.map(CaseState::as_str),
+            facilities: who.facilities.as_deref(),
+            after,
+            limit: u32::try_from(limit.saturating_add(1)).unwrap_or(u32::MAX),
+        };
+        let rows = self.store().cases_page(&page).await?;
+        debug_assert!(rows.iter().all(|r| who.sees(&r.case.agreement_id, r.case.facility_id.as_deref())));
+        let mut items: Vec<CaseWithSendingId> =
+            rows.into_iter().map(|r| CaseWithSendingId { case: r.case, sending_id: r.person.sending_id }).collect();
         let next_after = if items.len() > limit {
             items.truncate(limit);
             items.last().map(|c| c.case.id)

@@ -391,6 +391,24 @@ async fn a_case_from_proposal_to_custody_with_etags_and_idempotency() {
     let (_, page) = server.get(&us, "/api/v1/cases?agreement=us-sv-cecot&limit=1").await;
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
     assert!(page["next_after"].is_i64(), "{page}");
+    // Issue 16: the list is paged in SQL by its key, with the scope and the filter in the query:
+    // walking the pages one case at a time gives the whole list, and a user of another facility
+    // never sees the case placed here.
+    let (_, all) = server.get(&us, "/api/v1/cases?agreement=us-sv-cecot").await;
+    let all: Vec<i64> = all["items"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect();
+    let (mut walked, mut after) = (Vec::new(), 0);
+    loop {
+        let (_, page) = server.get(&us, &format!("/api/v1/cases?agreement=us-sv-cecot&limit=1&after={after}")).await;
+        walked.extend(page["items"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()));
+        match page["next_after"].as_i64() {
+            Some(next) => after = next,
+            None => break,
+        }
+    }
+    assert_eq!(walked, all);
+    let (_, theirs) = server.get(&other_staff, "/api/v1/cases?agreement=us-sv-cecot").await;
+    let theirs: Vec<i64> = theirs["items"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect();
+    assert!(!theirs.contains(&id) && all.contains(&id), "{theirs:?} / {all:?}");
 
     // The public locator: no login; by id, or by family name and birth year; nothing else.
     let r = server.client.get(server.url("/locator?person_id=V1")).send().await.unwrap();

@@ -25,6 +25,21 @@ use crate::events::{EventData, Head, NewEvent};
 use crate::record::PersonData;
 use crate::{Actor, StoreError};
 
+/// What [`Cases::cases_page`] reads.
+#[derive(Clone, Copy, Debug)]
+pub struct CasesPage<'a> {
+    /// The agreement.
+    pub agreement_id: &'a str,
+    /// Only cases in this state (its stored name, e.g. `in_custody`).
+    pub state: Option<&'a str>,
+    /// Only cases placed in these facilities, or not placed yet; `None` for every facility.
+    pub facilities: Option<&'a [String]>,
+    /// Case ids above this one.
+    pub after: i64,
+    /// At most this many.
+    pub limit: u32,
+}
+
 /// The case as the JSON stored in `cases.record` and carried by its events: the register's
 /// screening with every rule's outcome, the review's findings, the holds with their authority,
 /// order and lifting.
@@ -312,6 +327,10 @@ store_trait! {
         fn case_with_person(&self, id: i64) -> Result<Option<CaseWithPerson>, StoreError>;
         /// Every case of an agreement with the person's record, in case order.
         fn cases_with_persons(&self, agreement_id: &str) -> Result<Vec<CaseWithPerson>, StoreError>;
+        /// One page of an agreement's cases in case order, keyset-paged in SQL: ids above `after`,
+        /// in `state` if given, placed in one of `facilities` (or not placed yet) if given; at most
+        /// `limit`.
+        fn cases_page(&self, page: &CasesPage<'_>) -> Result<Vec<CaseWithPerson>, StoreError>;
         /// Records a second user's approval of a placement above standard capacity, for one
         /// case and cell (`case.override_approved` event).
         fn approve_override(&self, case_id: i64, facility_id: &str, cell_id: &str, reason: &str, actor: &Actor) -> Result<i64, StoreError>;
@@ -487,6 +506,43 @@ macro_rules! cases_sql {
                 let Some(row) = row else { return Ok(None) };
                 let person = person_from_event(row.try_get("person_id")?, &row.try_get::<String, _>("body")?)?;
                 Ok(Some(CaseWithPerson { case: case_row_from(&row)?, person }))
+            }
+
+            async fn cases_page(&self, page: &CasesPage<'_>) -> Result<Vec<CaseWithPerson>, StoreError> {
+                let facilities = page.facilities.map(|list| {
+                    let mut rows = crate::bulk::JsonRows::with_capacity(list.len() * 16 + 8);
+                    rows.row();
+                    for f in list {
+                        rows.text(f);
+                    }
+                    rows.finish()
+                });
+                let (state_is_null, facilities_is_null) = match $dialect {
+                    Dialect::Postgres => ("$3::text IS NULL", "$4::text IS NULL"),
+                    Dialect::Sqlite => ("$3 IS NULL", "$4 IS NULL"),
+                };
+                let sql = format!(
+                    "SELECT c.id, c.agreement_id, c.person_id, c.facility_id, c.version, c.record, e.body FROM cases c \
+                     JOIN persons p ON p.id = c.person_id JOIN events e ON e.seq = p.last_event_seq \
+                     WHERE c.agreement_id = $1 AND c.id > $2 AND ({state_is_null} OR c.state = $3) \
+                     AND ({facilities_is_null} OR c.facility_id IS NULL OR c.facility_id IN ({})) \
+                     ORDER BY c.id LIMIT $5",
+                    crate::backend::text_list_sql($dialect, "$4")
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(page.agreement_id.to_owned())
+                    .bind(page.after)
+                    .bind(page.state.map(str::to_owned))
+                    .bind(facilities)
+                    .bind(i64::from(page.limit))
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let person = person_from_event(row.try_get("person_id")?, &row.try_get::<String, _>("body")?)?;
+                    out.push(CaseWithPerson { case: case_row_from(&row)?, person });
+                }
+                Ok(out)
             }
 
             async fn cases_with_persons(&self, agreement_id: &str) -> Result<Vec<CaseWithPerson>, StoreError> {

@@ -53,7 +53,7 @@ pub use agreements::{AgreementSource, AgreementVersion, Agreements, PendingAmend
 pub use backend::{PostgresStore, SqliteStore, Store};
 pub use billing::Billing;
 pub use care::{Care, CareItem, CareRow, ExaminationLink};
-pub use cases::{CasePlace, CaseWithPerson, CaseWithSendingId, Cases};
+pub use cases::{CasePlace, CaseWithPerson, CaseWithSendingId, Cases, CasesPage};
 pub use cells::{CellChangeRow, Cells, CellsSubmitted};
 pub use journal::{Cosignature, Journal};
 pub use locator::{Locator, LocatorFilter};
