@@ -321,6 +321,37 @@ impl App {
         Ok(rows.into_iter().map(|r| as_read_by(who, r)).collect())
     }
 
+    /// A page of the records of care the caller sees: at most `count` with ids above `after`,
+    /// read from the store a keyset page at a time.
+    pub async fn care_page(
+        &self,
+        who: &Principal,
+        agreement_id: &str,
+        after: i64,
+        count: usize,
+    ) -> AppResult<Vec<CareRecord>> {
+        self.agreement(who, agreement_id).await?;
+        let batch = u32::try_from(count.clamp(1, 1000)).unwrap_or(1000);
+        let (mut out, mut cursor) = (Vec::new(), after);
+        loop {
+            let rows = self.store().care_records_after(agreement_id, cursor, batch).await?;
+            let fetched = rows.len();
+            let Some(last) = rows.last().map(|r| r.id) else { break };
+            cursor = last;
+            let seen = self.visible(who, agreement_id, rows, |r| Some(r.case_id)).await?;
+            for row in seen {
+                out.push(as_read_by(who, row));
+                if out.len() >= count {
+                    return Ok(out);
+                }
+            }
+            if fetched < usize::try_from(batch).unwrap_or(usize::MAX) {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
     /// One record of care, if the caller sees it ("not found" otherwise).
     pub async fn care_record(&self, who: &Principal, id: i64) -> AppResult<CareRecord> {
         let missing = || AppError::no_such("care-record", id);

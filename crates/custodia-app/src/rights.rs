@@ -84,6 +84,38 @@ impl App {
         Ok(out)
     }
 
+    /// A page of the complaints the caller may read: at most `count` with ids above `after`, read
+    /// from the store a keyset page at a time (never the agreement's every complaint).
+    pub async fn complaints_page(
+        &self,
+        who: &Principal,
+        agreement_id: &str,
+        after: i64,
+        count: usize,
+    ) -> AppResult<Vec<ComplaintRow>> {
+        self.agreement(who, agreement_id).await?;
+        let batch = u32::try_from(count.clamp(1, 1000)).unwrap_or(1000);
+        let (mut out, mut cursor) = (Vec::new(), after);
+        loop {
+            let rows = self.store().complaints_after(agreement_id, cursor, batch).await?;
+            let fetched = rows.len();
+            let Some(last) = rows.last().map(|r| r.id) else { break };
+            cursor = last;
+            for row in rows {
+                if self.reads_complaint(who, &row).await? {
+                    out.push(row);
+                    if out.len() >= count {
+                        return Ok(out);
+                    }
+                }
+            }
+            if fetched < usize::try_from(batch).unwrap_or(usize::MAX) {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
     /// One complaint, if the caller may read it ("not found" otherwise, alike).
     pub async fn complaint(&self, who: &Principal, id: i64) -> AppResult<ComplaintRow> {
         let missing = || AppError::no_such("complaint", id);

@@ -221,6 +221,26 @@ async fn complaints_keep_their_deadline_and_their_confidence() {
     assert_eq!(status, 201, "{open}");
     let open_id = open["id"].as_i64().unwrap();
     assert_eq!(alerts_of(staff.facility.clone(), "2026-01-19").await, 1);
+    // Paged a keyset page at a time (issue 16): walking one item per page, the inspector meets
+    // both, the facility only the open one — the confidential one is skipped, not a short page.
+    let walk = |token: String| {
+        let server = &server;
+        async move {
+            let (mut ids, mut after) = (Vec::new(), 0);
+            loop {
+                let path = format!("/api/v1/complaints?agreement={AGREEMENT}&limit=1&after={after}");
+                let (status, page) = server.get(&token, &path).await;
+                assert_eq!(status, 200, "{page}");
+                ids.extend(page["items"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()));
+                match page["next_after"].as_i64() {
+                    Some(next) => after = next,
+                    None => return ids,
+                }
+            }
+        }
+    };
+    assert_eq!(walk(inspector.clone()).await, [id, open_id]);
+    assert_eq!(walk(staff.facility.clone()).await, [open_id]);
     let answer = json!({"text": "water restored on 6 January"});
     let path = format!("/api/v1/complaints/{open_id}/answer");
     let (status, answered) = server.post(&staff.facility, &path, answer.clone()).await;

@@ -83,6 +83,9 @@ store_trait! {
         fn end_placement(&self, id: i64, end: &PlacementEnd, actor: &Actor) -> Result<CareRow, StoreError>;
         /// Every record of care of an agreement, in id order.
         fn care_records(&self, agreement_id: &str) -> Result<Vec<CareRow>, StoreError>;
+        /// At most `limit` records of care of an agreement with ids above `after`, in id order
+        /// (keyset).
+        fn care_records_after(&self, agreement_id: &str, after: i64, limit: u32) -> Result<Vec<CareRow>, StoreError>;
         /// One record of care, by id (whatever its agreement).
         fn care_record(&self, id: i64) -> Result<Option<CareRow>, StoreError>;
     }
@@ -205,6 +208,12 @@ macro_rules! care_sql {
             async fn care_records(&self, agreement_id: &str) -> Result<Vec<CareRow>, StoreError> {
                 let sql = format!("SELECT {COLUMNS} FROM care_records WHERE agreement_id = $1 ORDER BY id");
                 let rows = sqlx::query(&sql).bind(agreement_id.to_owned()).fetch_all(&self.pool).await?;
+                rows.iter().map(|row| care_row(row)).collect()
+            }
+
+            async fn care_records_after(&self, agreement_id: &str, after: i64, limit: u32) -> Result<Vec<CareRow>, StoreError> {
+                let sql = format!("SELECT {COLUMNS} FROM care_records WHERE agreement_id = $1 AND id > $2 ORDER BY id LIMIT $3");
+                let rows = sqlx::query(&sql).bind(agreement_id.to_owned()).bind(after).bind(i64::from(limit)).fetch_all(&self.pool).await?;
                 rows.iter().map(|row| care_row(row)).collect()
             }
 

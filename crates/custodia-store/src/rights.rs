@@ -46,6 +46,8 @@ store_trait! {
         fn change_complaint(&self, id: i64, change: &ComplaintChange, actor: &Actor) -> Result<ComplaintRow, StoreError>;
         /// Every complaint of an agreement, in id order.
         fn complaints(&self, agreement_id: &str) -> Result<Vec<ComplaintRow>, StoreError>;
+        /// At most `limit` complaints of an agreement with ids above `after`, in id order (keyset).
+        fn complaints_after(&self, agreement_id: &str, after: i64, limit: u32) -> Result<Vec<ComplaintRow>, StoreError>;
         /// One complaint, by id (whatever its agreement).
         fn complaint(&self, id: i64) -> Result<Option<ComplaintRow>, StoreError>;
     }
@@ -145,6 +147,19 @@ macro_rules! rights_sql {
                     .bind(agreement_id.to_owned())
                     .fetch_all(&self.pool)
                     .await?;
+                rows.iter().map(|row| complaint_row(row)).collect()
+            }
+
+            async fn complaints_after(&self, agreement_id: &str, after: i64, limit: u32) -> Result<Vec<ComplaintRow>, StoreError> {
+                let rows = sqlx::query(
+                    "SELECT id, agreement_id, case_id, text, answer_text, record FROM complaints \
+                     WHERE agreement_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+                )
+                .bind(agreement_id.to_owned())
+                .bind(after)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
                 rows.iter().map(|row| complaint_row(row)).collect()
             }
 

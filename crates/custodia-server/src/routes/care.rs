@@ -180,7 +180,7 @@ async fn list_care(
     Query(q): Query<AgreementListQuery>,
 ) -> ApiResult<axum::Json<Page<CareView>>> {
     let (after, limit) = PageQuery { after: q.after, limit: q.limit }.resolve(state.config.max_page_items)?;
-    let rows = state.app.care_records(&who, &q.agreement).await?;
+    let rows = state.app.care_page(&who, &q.agreement, after, limit.saturating_add(1)).await?;
     Ok(axum::Json(Page::of(rows.iter().map(care_view), |c| c.id, after, limit)))
 }
 

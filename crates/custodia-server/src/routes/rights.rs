@@ -131,7 +131,7 @@ async fn list_complaints(
     Query(q): Query<AgreementListQuery>,
 ) -> ApiResult<axum::Json<Page<ComplaintView>>> {
     let (after, limit) = PageQuery { after: q.after, limit: q.limit }.resolve(state.config.max_page_items)?;
-    let rows = state.app.complaints(&who, &q.agreement).await?;
+    let rows = state.app.complaints_page(&who, &q.agreement, after, limit.saturating_add(1)).await?;
     Ok(axum::Json(Page::of(rows.iter().map(complaint_view), |c| c.id, after, limit)))
 }
 
