@@ -285,3 +285,45 @@ fn an_altered_tile_hash_is_named_by_journal_verify_and_refused_to_proofs() {
         );
     }
 }
+
+/// Issue 16: the tree check of every database — on PostgreSQL a binary `COPY` of the bodies —
+/// names an event edited around Custodia, and a removed one.
+#[test]
+fn an_edited_or_removed_event_is_named_by_the_tree_check_on_every_database() {
+    for r in Register::on_every_database("events") {
+        r.ok(&["import", "agreement", &r.file("agreement.toml", &agreement())]);
+        let mut csv = String::from("person_id,nationalities,conviction,sentence_start,sentence_term,security_class\n");
+        for i in 0..300 {
+            csv.push_str(&format!("P{i},VE,final,2024-01-01,10y,medium\n"));
+        }
+        r.ok(&["import", "persons", &r.file("p.csv", &csv), "--agreement", "xx-test"]);
+        let db = r.database();
+        let size: u64 = r.ok(&["journal", "verify", "--tree-only"]).split_whitespace().nth(1).unwrap().parse().unwrap();
+        let edited = size / 2;
+        let drop = if db == "postgres" {
+            "DROP TRIGGER events_are_never_updated ON events"
+        } else {
+            "DROP TRIGGER events_are_never_updated"
+        };
+        let edit = format!("UPDATE events SET body = replace(body, '\"P', '\"Q') WHERE seq = {edited}");
+        let copy = r.copy("edited");
+        copy.sql(&[drop, &edit]);
+        let verify = copy.bare(&["journal", "verify", "--tree-only"]);
+        let stderr = String::from_utf8_lossy(&verify.stderr);
+        assert_eq!(verify.status.code(), Some(1), "{db}: {stderr}");
+        assert!(stderr.contains(&format!("event {edited}")), "{db}: {stderr}");
+        let removed = r.copy("removed");
+        let delete = format!("DELETE FROM events WHERE seq = {}", size - 1);
+        // As an attacker would: around the append-only triggers and the foreign keys.
+        let around: &[&str] = if db == "postgres" {
+            &["SET session_replication_role = replica"]
+        } else {
+            &["PRAGMA foreign_keys = OFF", "DROP TRIGGER events_are_never_deleted"]
+        };
+        removed.sql(&[around, &[delete.as_str()]].concat());
+        let verify = removed.bare(&["journal", "verify", "--tree-only"]);
+        let stderr = String::from_utf8_lossy(&verify.stderr);
+        assert_eq!(verify.status.code(), Some(1), "{db}: {stderr}");
+        assert!(stderr.contains(&format!("{size} events")), "{db}: the head's count is named: {stderr}");
+    }
+}
