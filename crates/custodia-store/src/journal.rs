@@ -550,6 +550,9 @@ struct CopyRows {
     trailer_seen: bool,
 }
 
+/// One row of the COPY: the body, the stored root, and where the row ends in the buffer.
+type CopyRow<'a> = (&'a [u8], &'a [u8], usize);
+
 const COPY_SIGNATURE: &[u8; 11] = b"PGCOPY\n\xff\r\n\0";
 
 impl CopyRows {
@@ -571,7 +574,7 @@ impl CopyRows {
 
     /// The next complete row at `at`: its body, its root and where the row ends; `None` when the
     /// buffer holds no complete row (or only the trailer).
-    fn next_row(&mut self, mut at: usize) -> Result<Option<(&[u8], &[u8], usize)>, StoreError> {
+    fn next_row(&mut self, mut at: usize) -> Result<Option<CopyRow<'_>>, StoreError> {
         let bad = |why: &str| StoreError::Inconsistent(format!("the COPY of the events: {why}"));
         if !self.header_done {
             let Some(ext) = Self::be_u32(&self.buf, 15) else { return Ok(None) };
@@ -586,7 +589,8 @@ impl CopyRows {
             self.header_done = true;
             at = 0;
         }
-        let Some(count) = self.buf.get(at..at + 2).map(|b| i16::from_be_bytes([b[0], b[1]])) else { return Ok(None) };
+        let count = self.buf.get(at..at + 2).and_then(|b| <[u8; 2]>::try_from(b).ok()).map(i16::from_be_bytes);
+        let Some(count) = count else { return Ok(None) };
         if count == -1 {
             self.trailer_seen = true;
             self.buf.truncate(at);
