@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 use sqlx::Row;
 
 use crate::backend::{
-    EVENT_COLUMNS, PERSON_SELECT, PostgresStore, SqliteStore, events_json, person_from_event, person_from_row,
-    store_trait, text_list_sql,
+    EVENT_COLUMNS, PERSON_SELECT, PostgresStore, SqliteStore, person_from_event, person_from_row, store_trait,
+    text_list_sql,
 };
 use crate::bulk::{Dialect, JsonRows, Kind, insert_sql};
 use crate::events::{AppendedEvent, EventData, Head, NewEvent};
@@ -175,7 +175,7 @@ macro_rules! persons_sql {
                     let (written, built) = tokio::join!(
                         async {
                             if let Some(batch) = previous {
-                                sqlx::query(&events_sql).bind(batch.events).execute(&mut *tx).await?;
+                                Self::write_event_rows(&mut tx, &events_sql, batch.events).await?;
                                 sqlx::query(&persons_sql).bind(batch.persons).execute(&mut *tx).await?;
                                 sqlx::query(&links_sql).bind(batch.links).execute(&mut *tx).await?;
                             }
@@ -191,6 +191,7 @@ macro_rules! persons_sql {
                                 &mut next_id,
                                 &mut outcome,
                                 actor,
+                                $dialect,
                             )
                         }
                     );
@@ -198,7 +199,7 @@ macro_rules! persons_sql {
                     pending = built?;
                 }
                 if let Some(batch) = pending {
-                    sqlx::query(&events_sql).bind(batch.events).execute(&mut *tx).await?;
+                    Self::write_event_rows(&mut tx, &events_sql, batch.events).await?;
                     sqlx::query(&persons_sql).bind(batch.persons).execute(&mut *tx).await?;
                     sqlx::query(&links_sql).bind(batch.links).execute(&mut *tx).await?;
                 }
@@ -323,7 +324,7 @@ type Existing = HashMap<String, Found>;
 /// The JSON rows of one import batch: events, persons, and the agreements persons are imported
 /// under.
 struct Batch {
-    events: String,
+    events: crate::backend::EventRows,
     persons: String,
     links: String,
 }
@@ -343,6 +344,7 @@ fn build_person_batch(
     next_id: &mut i64,
     outcome: &mut PersonsImport,
     actor: &Actor,
+    dialect: Dialect,
 ) -> Result<Option<Batch>, StoreError> {
     let mut events: Vec<AppendedEvent> = Vec::with_capacity(batch.len());
     let mut persons = JsonRows::with_capacity(batch.len() * 500);
@@ -413,7 +415,8 @@ fn build_person_batch(
     if events.is_empty() {
         return Ok(None);
     }
-    Ok(Some(Batch { events: events_json(&events, actor), persons: persons.finish(), links: links.finish() }))
+    let events = crate::backend::EventRows::of(dialect, &events, actor);
+    Ok(Some(Batch { events, persons: persons.finish(), links: links.finish() }))
 }
 
 /// `{"record":<record>,"sending_state":"US"}` in canonical form, from the record's canonical JSON.
