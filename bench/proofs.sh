@@ -63,7 +63,7 @@ for n in $EVENTS; do
         --checkpoint "$DATA/proofs-checkpoint.note" --proof "$DATA/proofs-one.json" --leaf "$DATA/proofs-leaf.json" >&2
     for c in 1 32; do
         log "wrk: $c connection(s), $DURATION"
-        WRK_EVENTS=$size timeout 120 wrk -t2 -c"$c" -d"$DURATION" --latency -s bench/wrk/proof.lua "$ADDR" > "$DATA/wrk-proofs-$n-$c.txt"
+        WRK_EVENTS=$size timeout 120 wrk -t"$(( c < 2 ? 1 : 2 ))" -c"$c" -d"$DURATION" --latency -s bench/wrk/proof.lua "$ADDR" > "$DATA/wrk-proofs-$n-$c.txt"
         if grep -q "Non-2xx" "$DATA/wrk-proofs-$n-$c.txt"; then cat "$DATA/wrk-proofs-$n-$c.txt" >&2; exit 1; fi
         f=$DATA/wrk-proofs-$n-$c.txt
         rows+=("| $size | $c | $(awk '/Requests\/sec/ {print $2}' "$f") | $(awk '$1=="50%" {print $2}' "$f") | $(awk '$1=="99%" {print $2}' "$f") |")

@@ -7,7 +7,8 @@
 //! tiles and the export act as a user (docs/access.md). A proof reads the few tiles it needs
 //! (O(log n) hashes stored as the events were appended, [`custodia_journal::tiles`]), never every
 //! leaf; tiles never change once written, so they are kept in memory ([`MAX_CACHED_TILES`]), and
-//! every proof is checked against the stored root before it is answered.
+//! every proof is checked against the stored root before it is answered. The root of each size is
+//! kept too (it never changes either).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -29,9 +30,24 @@ pub const MAX_CACHED_TILES: usize = 4096;
 /// changes (a partial tile is a prefix of the full one), so entries are never stale; when the
 /// cache is full, partial tiles go first, then leaf tiles.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct TileCache(Arc<Mutex<HashMap<TileId, Arc<TileTree>>>>);
+pub(crate) struct TileCache(Arc<Mutex<HashMap<TileId, Arc<TileTree>>>>, Arc<Mutex<HashMap<u64, Hash>>>);
+
+/// Most tree roots kept in memory (a root of a given size never changes).
+const MAX_CACHED_ROOTS: usize = 4096;
 
 impl TileCache {
+    fn root(&self, size: u64) -> Option<Hash> {
+        self.1.lock().ok().and_then(|roots| roots.get(&size).copied())
+    }
+
+    fn put_root(&self, size: u64, root: Hash) {
+        let Ok(mut roots) = self.1.lock() else { return };
+        if roots.len() >= MAX_CACHED_ROOTS {
+            roots.clear();
+        }
+        roots.insert(size, root);
+    }
+
     fn get(&self, id: &TileId) -> Option<Arc<TileTree>> {
         self.0.lock().ok().and_then(|cache| cache.get(id).cloned())
     }
@@ -328,11 +344,16 @@ impl App {
     /// The root of the tree of the first `size` events: the root stored with event `size − 1`.
     pub(crate) async fn stored_root(&self, size: u64) -> AppResult<Hash> {
         let Some(last) = size.checked_sub(1) else { return Ok(merkle::empty_root()) };
+        if let Some(root) = self.tile_cache().root(size) {
+            return Ok(root);
+        }
         let events = self.store().events(last, size).await?;
         let root = events.first().map(|e| e.root_after.clone()).unwrap_or_default();
-        <[u8; 32]>::try_from(root)
+        let root = <[u8; 32]>::try_from(root)
             .map(Hash::from_bytes)
-            .map_err(|_| AppError::Internal(format!("stored root of event {last} is not 32 bytes")))
+            .map_err(|_| AppError::Internal(format!("stored root of event {last} is not 32 bytes")))?;
+        self.tile_cache().put_root(size, root);
+        Ok(root)
     }
 
     /// The tree size a proof is for: `requested`, or the journal's size; never beyond the journal.
