@@ -136,6 +136,20 @@ impl App {
         self.store().invoice_rows(agreement_id).await?.into_iter().map(Invoice::from_row).collect()
     }
 
+    /// A page of the agreement's invoices and credit notes: at most `count` with ids above
+    /// `after`, in SQL.
+    pub async fn invoices_page(
+        &self,
+        who: &Principal,
+        agreement_id: &str,
+        after: i64,
+        count: usize,
+    ) -> AppResult<Vec<Invoice>> {
+        self.agreement(who, agreement_id).await?;
+        let n = u32::try_from(count).unwrap_or(u32::MAX);
+        self.store().invoice_rows_after(agreement_id, after, n).await?.into_iter().map(Invoice::from_row).collect()
+    }
+
     /// Drafts the invoice of a period from the custody records (the first of two people).
     /// Invalid: a malformed period or one outside the term, extras that break the rules of
     /// `check_extras`; refused: a period not over, already issued, or after one not issued yet.

@@ -331,25 +331,10 @@ impl App {
         count: usize,
     ) -> AppResult<Vec<CareRecord>> {
         self.agreement(who, agreement_id).await?;
-        let batch = u32::try_from(count.clamp(1, 1000)).unwrap_or(1000);
-        let (mut out, mut cursor) = (Vec::new(), after);
-        loop {
-            let rows = self.store().care_records_after(agreement_id, cursor, batch).await?;
-            let fetched = rows.len();
-            let Some(last) = rows.last().map(|r| r.id) else { break };
-            cursor = last;
-            let seen = self.visible(who, agreement_id, rows, |r| Some(r.case_id)).await?;
-            for row in seen {
-                out.push(as_read_by(who, row));
-                if out.len() >= count {
-                    return Ok(out);
-                }
-            }
-            if fetched < usize::try_from(batch).unwrap_or(usize::MAX) {
-                break;
-            }
-        }
-        Ok(out)
+        let fetch = |from, n| async move { Ok(self.store().care_records_after(agreement_id, from, n).await?) };
+        let keep = |rows| self.visible(who, agreement_id, rows, |r: &CareRow| Some(r.case_id));
+        let rows = crate::paging::keyset(after, count, fetch, |r: &CareRow| r.id, keep).await?;
+        Ok(rows.into_iter().map(|r| as_read_by(who, r)).collect())
     }
 
     /// One record of care, if the caller sees it ("not found" otherwise).

@@ -23,6 +23,7 @@ pub mod inspection;
 pub mod journal;
 pub mod locator;
 pub mod oversight;
+mod paging;
 pub mod persons;
 pub mod register;
 pub mod rights;

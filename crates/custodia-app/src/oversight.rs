@@ -240,6 +240,21 @@ impl App {
         self.visible(who, agreement_id, rows, |r| r.case_id).await
     }
 
+    /// A page of the incidents the caller sees: at most `count` with ids above `after`, read a
+    /// keyset page at a time.
+    pub async fn incidents_page(
+        &self,
+        who: &Principal,
+        agreement_id: &str,
+        after: i64,
+        count: usize,
+    ) -> AppResult<Vec<IncidentRow>> {
+        self.agreement(who, agreement_id).await?;
+        let fetch = |from, n| async move { Ok(self.store().incidents_after(agreement_id, from, n).await?) };
+        let keep = |rows| self.visible(who, agreement_id, rows, |r: &IncidentRow| r.case_id);
+        crate::paging::keyset(after, count, fetch, |r: &IncidentRow| r.id, keep).await
+    }
+
     /// The incident, if it exists and is in the caller's scope ("not found" otherwise, alike).
     pub async fn incident(&self, who: &Principal, id: i64) -> AppResult<IncidentRow> {
         let missing = || AppError::no_such("incident", id);
@@ -372,6 +387,19 @@ impl App {
         Ok(self.store().inspections(agreement_id).await?)
     }
 
+    /// A page of the agreement's inspections: at most `count` with ids above `after`, in SQL.
+    pub async fn inspections_page(
+        &self,
+        who: &Principal,
+        agreement_id: &str,
+        after: i64,
+        count: usize,
+    ) -> AppResult<Vec<InspectionRow>> {
+        self.agreement(who, agreement_id).await?;
+        let n = u32::try_from(count).unwrap_or(u32::MAX);
+        Ok(self.store().inspections_after(agreement_id, after, n).await?)
+    }
+
     /// The inspection, if it exists and its agreement is in the caller's scope.
     pub async fn inspection(&self, who: &Principal, id: i64) -> AppResult<InspectionRow> {
         let missing = || AppError::no_such("inspection", id);
@@ -449,6 +477,21 @@ impl App {
         self.agreement(who, agreement_id).await?;
         let rows = self.store().contacts(agreement_id).await?;
         self.visible(who, agreement_id, rows, |c| c.case_id).await
+    }
+
+    /// A page of the contacts the caller sees: at most `count` with ids above `after`, read a
+    /// keyset page at a time.
+    pub async fn contacts_page(
+        &self,
+        who: &Principal,
+        agreement_id: &str,
+        after: i64,
+        count: usize,
+    ) -> AppResult<Vec<ContactRow>> {
+        self.agreement(who, agreement_id).await?;
+        let fetch = |from, n| async move { Ok(self.store().contacts_after(agreement_id, from, n).await?) };
+        let keep = |rows| self.visible(who, agreement_id, rows, |c: &ContactRow| c.case_id);
+        crate::paging::keyset(after, count, fetch, |c: &ContactRow| c.id, keep).await
     }
 
     /// Logs who was contacted, when and by what means.

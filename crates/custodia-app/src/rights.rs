@@ -94,26 +94,17 @@ impl App {
         count: usize,
     ) -> AppResult<Vec<ComplaintRow>> {
         self.agreement(who, agreement_id).await?;
-        let batch = u32::try_from(count.clamp(1, 1000)).unwrap_or(1000);
-        let (mut out, mut cursor) = (Vec::new(), after);
-        loop {
-            let rows = self.store().complaints_after(agreement_id, cursor, batch).await?;
-            let fetched = rows.len();
-            let Some(last) = rows.last().map(|r| r.id) else { break };
-            cursor = last;
+        let fetch = |from, n| async move { Ok(self.store().complaints_after(agreement_id, from, n).await?) };
+        let keep = |rows: Vec<ComplaintRow>| async move {
+            let mut kept = Vec::with_capacity(rows.len());
             for row in rows {
                 if self.reads_complaint(who, &row).await? {
-                    out.push(row);
-                    if out.len() >= count {
-                        return Ok(out);
-                    }
+                    kept.push(row);
                 }
             }
-            if fetched < usize::try_from(batch).unwrap_or(usize::MAX) {
-                break;
-            }
-        }
-        Ok(out)
+            Ok(kept)
+        };
+        crate::paging::keyset(after, count, fetch, |r: &ComplaintRow| r.id, keep).await
     }
 
     /// One complaint, if the caller may read it ("not found" otherwise, alike).

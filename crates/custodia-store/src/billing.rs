@@ -59,6 +59,8 @@ store_trait! {
         fn invoice_row(&self, id: i64) -> Result<Option<InvoiceRow>, StoreError>;
         /// Every document of an agreement (drafts and issued), in the order they were drafted.
         fn invoice_rows(&self, agreement_id: &str) -> Result<Vec<InvoiceRow>, StoreError>;
+        /// At most `limit` invoices of an agreement with ids above `after`, in id order (keyset).
+        fn invoice_rows_after(&self, agreement_id: &str, after: i64, limit: u32) -> Result<Vec<InvoiceRow>, StoreError>;
     }
 }
 
@@ -181,8 +183,14 @@ macro_rules! billing_sql {
             }
 
             async fn invoice_rows(&self, agreement_id: &str) -> Result<Vec<InvoiceRow>, StoreError> {
-                let rows = sqlx::query(&format!("{INVOICE_SELECT} WHERE i.agreement_id = $1 ORDER BY i.id"))
+                self.invoice_rows_after(agreement_id, 0, u32::MAX).await
+            }
+
+            async fn invoice_rows_after(&self, agreement_id: &str, after: i64, limit: u32) -> Result<Vec<InvoiceRow>, StoreError> {
+                let rows = sqlx::query(&format!("{INVOICE_SELECT} WHERE i.agreement_id = $1 AND i.id > $2 ORDER BY i.id LIMIT $3"))
                     .bind(agreement_id.to_owned())
+                    .bind(after)
+                    .bind(i64::from(limit))
                     .fetch_all(&self.pool)
                     .await?;
                 rows.iter().map(invoice_from_row).collect()

@@ -63,6 +63,8 @@ store_trait! {
         fn update_incident(&self, id: i64, update: &IncidentUpdate, actor: &Actor) -> Result<IncidentRow, StoreError>;
         /// Every incident of an agreement, in id order.
         fn incidents(&self, agreement_id: &str) -> Result<Vec<IncidentRow>, StoreError>;
+        /// At most `limit` incidents of an agreement with ids above `after`, in id order (keyset).
+        fn incidents_after(&self, agreement_id: &str, after: i64, limit: u32) -> Result<Vec<IncidentRow>, StoreError>;
         /// One incident, by id (whatever its agreement).
         fn incident(&self, id: i64) -> Result<Option<IncidentRow>, StoreError>;
         /// Files an inspection (its body must be one the agreement names).
@@ -72,12 +74,16 @@ store_trait! {
         fn update_recommendation(&self, id: i64, index: usize, to: RecommendationState, actor: &Actor) -> Result<Inspection, StoreError>;
         /// Every inspection of an agreement, in id order: (id, inspection).
         fn inspections(&self, agreement_id: &str) -> Result<Vec<InspectionRow>, StoreError>;
+        /// At most `limit` inspections of an agreement with ids above `after`, in id order (keyset).
+        fn inspections_after(&self, agreement_id: &str, after: i64, limit: u32) -> Result<Vec<InspectionRow>, StoreError>;
         /// One inspection, by id (whatever its agreement): (agreement id, inspection).
         fn inspection(&self, id: i64) -> Result<Option<InspectionRow>, StoreError>;
         /// Logs a consular or family contact.
         fn log_contact(&self, agreement_id: &str, case_id: Option<i64>, contact: &Contact, actor: &Actor) -> Result<i64, StoreError>;
         /// The contact log of an agreement: (id, case, contact), in order.
         fn contacts(&self, agreement_id: &str) -> Result<Vec<ContactRow>, StoreError>;
+        /// At most `limit` contacts of an agreement with ids above `after`, in id order (keyset).
+        fn contacts_after(&self, agreement_id: &str, after: i64, limit: u32) -> Result<Vec<ContactRow>, StoreError>;
     }
 }
 
@@ -160,8 +166,14 @@ macro_rules! oversight_sql {
             }
 
             async fn incidents(&self, agreement_id: &str) -> Result<Vec<IncidentRow>, StoreError> {
-                let rows = sqlx::query("SELECT id, case_id, kind, occurred_at, record FROM incidents WHERE agreement_id = $1 ORDER BY id")
+                self.incidents_after(agreement_id, 0, u32::MAX).await
+            }
+
+            async fn incidents_after(&self, agreement_id: &str, after: i64, limit: u32) -> Result<Vec<IncidentRow>, StoreError> {
+                let rows = sqlx::query("SELECT id, case_id, kind, occurred_at, record FROM incidents WHERE agreement_id = $1 AND id > $2 ORDER BY id LIMIT $3")
                     .bind(agreement_id.to_owned())
+                    .bind(after)
+                    .bind(i64::from(limit))
                     .fetch_all(&self.pool)
                     .await?;
                 rows.iter()
@@ -255,8 +267,14 @@ macro_rules! oversight_sql {
             }
 
             async fn inspections(&self, agreement_id: &str) -> Result<Vec<InspectionRow>, StoreError> {
-                let rows = sqlx::query("SELECT id, agreement_id, record FROM inspections WHERE agreement_id = $1 ORDER BY id")
+                self.inspections_after(agreement_id, 0, u32::MAX).await
+            }
+
+            async fn inspections_after(&self, agreement_id: &str, after: i64, limit: u32) -> Result<Vec<InspectionRow>, StoreError> {
+                let rows = sqlx::query("SELECT id, agreement_id, record FROM inspections WHERE agreement_id = $1 AND id > $2 ORDER BY id LIMIT $3")
                     .bind(agreement_id.to_owned())
+                    .bind(after)
+                    .bind(i64::from(limit))
                     .fetch_all(&self.pool)
                     .await?;
                 rows.iter()
@@ -310,8 +328,14 @@ macro_rules! oversight_sql {
             }
 
             async fn contacts(&self, agreement_id: &str) -> Result<Vec<ContactRow>, StoreError> {
-                let rows = sqlx::query("SELECT id, case_id, contact, at, means, note FROM contacts WHERE agreement_id = $1 ORDER BY id")
+                self.contacts_after(agreement_id, 0, u32::MAX).await
+            }
+
+            async fn contacts_after(&self, agreement_id: &str, after: i64, limit: u32) -> Result<Vec<ContactRow>, StoreError> {
+                let rows = sqlx::query("SELECT id, case_id, contact, at, means, note FROM contacts WHERE agreement_id = $1 AND id > $2 ORDER BY id LIMIT $3")
                     .bind(agreement_id.to_owned())
+                    .bind(after)
+                    .bind(i64::from(limit))
                     .fetch_all(&self.pool)
                     .await?;
                 rows.iter()

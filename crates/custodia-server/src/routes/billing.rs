@@ -203,7 +203,7 @@ async fn list_invoices(
     Query(q): Query<InvoiceQuery>,
 ) -> ApiResult<axum::Json<Page<InvoiceView>>> {
     let (after, limit) = PageQuery { after: q.after, limit: q.limit }.resolve(state.config.max_page_items)?;
-    let invoices = state.app.invoices(&who, &q.agreement).await?;
+    let invoices = state.app.invoices_page(&who, &q.agreement, after, limit.saturating_add(1)).await?;
     let page = Page::of(invoices, |i| i.row.id, after, limit);
     Ok(axum::Json(Page { items: page.items.iter().map(invoice_view).collect(), next_after: page.next_after }))
 }

@@ -263,7 +263,7 @@ async fn list_incidents(
     Query(q): Query<AgreementListQuery>,
 ) -> ApiResult<axum::Json<Page<IncidentView>>> {
     let (after, limit) = PageQuery { after: q.after, limit: q.limit }.resolve(state.config.max_page_items)?;
-    let rows = state.app.incidents(&who, &q.agreement).await?;
+    let rows = state.app.incidents_page(&who, &q.agreement, after, limit.saturating_add(1)).await?;
     Ok(axum::Json(Page::of(rows.iter().map(incident_view), |i| i.id, after, limit)))
 }
 
@@ -556,7 +556,7 @@ async fn list_inspections(
     Query(q): Query<AgreementListQuery>,
 ) -> ApiResult<axum::Json<Page<InspectionView>>> {
     let (after, limit) = PageQuery { after: q.after, limit: q.limit }.resolve(state.config.max_page_items)?;
-    let rows = state.app.inspections(&who, &q.agreement).await?;
+    let rows = state.app.inspections_page(&who, &q.agreement, after, limit.saturating_add(1)).await?;
     Ok(axum::Json(Page::of(rows.iter().map(inspection_view), |i| i.id, after, limit)))
 }
 
@@ -679,7 +679,7 @@ async fn list_contacts(
     Query(q): Query<AgreementListQuery>,
 ) -> ApiResult<axum::Json<Page<ContactView>>> {
     let (after, limit) = PageQuery { after: q.after, limit: q.limit }.resolve(state.config.max_page_items)?;
-    let rows = state.app.contacts(&who, &q.agreement).await?;
+    let rows = state.app.contacts_page(&who, &q.agreement, after, limit.saturating_add(1)).await?;
     let items = rows.iter().map(|c| contact_view(&q.agreement, c));
     Ok(axum::Json(Page::of(items, |c| c.id, after, limit)))
 }
