@@ -165,7 +165,12 @@ impl Date {
                 (y1 < 10) & (y2 < 10) & (y3 < 10) & (y4 < 10) & (m1 < 10) & (m2 < 10) & (d1 < 10) & (d2 < 10);
             let year = (y1 * 1000 + y2 * 100 + y3 * 10 + y4) as i32;
             let (month, day) = (m1 * 10 + m2, d1 * 10 + d2);
-            if all_digits && year >= MIN_YEAR && month.wrapping_sub(1) < 12 && day >= 1 && day <= days_in_month(year, month) {
+            if all_digits
+                && year >= MIN_YEAR
+                && month.wrapping_sub(1) < 12
+                && day >= 1
+                && day <= days_in_month(year, month)
+            {
                 return Ok(Self { days: days_from_civil(year, month, day) });
             }
         }

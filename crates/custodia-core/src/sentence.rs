@@ -138,7 +138,11 @@ pub fn qualifies_for_gct(start: Date, term: &FixedTerm, full_term: Date) -> Resu
     qualifies_for_gct_from(start.ymd(), term, full_term)
 }
 
-fn qualifies_for_gct_from(start_ymd: (i32, u32, u32), term: &FixedTerm, full_term: Date) -> Result<bool, SentenceError> {
+fn qualifies_for_gct_from(
+    start_ymd: (i32, u32, u32),
+    term: &FixedTerm,
+    full_term: Date,
+) -> Result<bool, SentenceError> {
     Ok(if term.day_only {
         term.days > 365
     } else {
