@@ -285,13 +285,13 @@ impl<'a> Records<'a> {
             base += 8;
         }
         for (k, &b) in words.remainder().iter().enumerate() {
-            if matches!(b, b'"' | b'\n' | b'\r') || b == delimiter {
-                if let Some(found) = stop(base + k, b, &mut splitter.spans) {
-                    if found == Unquoted::Quoted {
-                        splitter.spans.clear();
-                    }
-                    return found;
+            if (matches!(b, b'"' | b'\n' | b'\r') || b == delimiter)
+                && let Some(found) = stop(base + k, b, &mut splitter.spans)
+            {
+                if found == Unquoted::Quoted {
+                    splitter.spans.clear();
                 }
+                return found;
             }
         }
         splitter.spans.push(Span::Record(field_start, rest.len()));
