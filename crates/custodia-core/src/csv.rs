@@ -121,6 +121,37 @@ fn scan_hits(
 /// Index just past the line break that ends the last complete record in `buf`, which must start at a
 /// record boundary; `None` if `buf` holds no complete record.
 pub fn last_record_end(buf: &[u8], delimiter: Delimiter) -> Option<usize> {
+    // Whether a line break is inside a quoted field changes only at quotes, which are rare: walk
+    // the quotes alone (the same rules as `scan_hits`), then take the last line break after the
+    // last quoted field closed and before one that is still open.
+    let delimiter_byte = delimiter.byte();
+    let (mut in_quotes, mut consumed_below, mut closed_at, mut opened_at) = (false, 0usize, 0usize, buf.len());
+    for i in memchr::memchr_iter(b'"', buf) {
+        if i < consumed_below {
+            continue;
+        }
+        if in_quotes {
+            if buf.get(i + 1) == Some(&b'"') {
+                consumed_below = i + 2;
+            } else {
+                in_quotes = false;
+                closed_at = i + 1;
+                opened_at = buf.len();
+            }
+        } else if i == 0 || buf.get(i - 1).is_some_and(|b| *b == delimiter_byte || *b == b'\n' || *b == b'\r') {
+            in_quotes = true;
+            opened_at = i;
+        }
+    }
+    if let Some(p) = buf.get(closed_at..opened_at).and_then(|outside| memchr::memrchr2(b'\n', b'\r', outside)) {
+        return Some(closed_at + p + 1);
+    }
+    // The last line break is inside or before a quoted field: scan every record end.
+    last_record_end_by_scan(buf, delimiter)
+}
+
+/// [`last_record_end`] by visiting every record end.
+fn last_record_end_by_scan(buf: &[u8], delimiter: Delimiter) -> Option<usize> {
     let mut last = None;
     let has_cr = memchr::memchr(b'\r', buf).is_some();
     scan_record_ends(buf, delimiter.byte(), has_cr, |_, next, _| {
@@ -144,6 +175,133 @@ impl<'a> Records<'a> {
     /// Records of `buf`, fields separated by `delimiter`.
     pub fn new(buf: &'a [u8], delimiter: Delimiter) -> Self {
         Self { buf, pos: 0, delimiter: delimiter.byte(), has_cr: memchr::memchr(b'\r', buf).is_some() }
+    }
+}
+
+/// What [`Records::next_unquoted`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unquoted {
+    /// A record without quotes, `bytes[start..end]` of the buffer, already split into the
+    /// splitter's fields (one empty field for a blank line).
+    Record {
+        /// Offset of the record's first byte.
+        start: usize,
+        /// Offset just past its last byte (before the line break).
+        end: usize,
+    },
+    /// The next record holds a quote: nothing was consumed; read it with [`Iterator::next`] and
+    /// [`FieldSplitter::split`].
+    Quoted,
+    /// No record left.
+    End,
+}
+
+/// `0x01` in every byte of a word.
+const ONES: u64 = 0x0101_0101_0101_0101;
+/// `0x80` in every byte of a word.
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The bytes of `word` equal to `byte`, as their high bits (exact: no carry crosses bytes).
+#[inline(always)]
+fn bytes_equal(word: u64, byte: u8) -> u64 {
+    let x = word ^ (ONES * u64::from(byte));
+    // High bit of each byte of `x` that is not zero, then inverted.
+    !((((x & !HIGHS) + !HIGHS) | x) & HIGHS) & HIGHS
+}
+
+/// The bytes of `word` below `limit` (at most 0x80), as their high bits (exact: no carry
+/// crosses bytes; bytes of 0x80 and above are never below).
+#[inline(always)]
+fn bytes_below(word: u64, limit: u8) -> u64 {
+    // A byte under 0x80 plus (0x80 − limit) reaches 0x80 exactly when it is at least `limit`.
+    let at_least = ((word & !HIGHS) + ONES * u64::from(0x80 - limit)) | word;
+    !at_least & HIGHS
+}
+
+impl<'a> Records<'a> {
+    /// The fast path for the common record with no quote in it: one pass over its bytes, eight at
+    /// a time, finds both the record's end and its fields, which go into `splitter` (as
+    /// [`FieldSplitter::split`] would put them). A record with a quote anywhere, or with more than
+    /// [`MAX_FIELDS`] fields, is left unread ([`Unquoted::Quoted`]) for the general path, so the
+    /// results are the same.
+    pub fn next_unquoted(&mut self, splitter: &mut FieldSplitter) -> Unquoted {
+        let start = self.pos;
+        let Some(rest) = self.buf.get(start..) else { return Unquoted::End };
+        if rest.is_empty() {
+            return Unquoted::End;
+        }
+        splitter.spans.clear();
+        splitter.scratch.clear();
+        let delimiter = self.delimiter;
+        let mut field_start = 0usize;
+        // Handles the stop byte at `i`; `Some` ends the scan.
+        let mut stop = |i: usize, b: u8, spans: &mut Vec<Span>| -> Option<Unquoted> {
+            if b == delimiter {
+                if spans.len() + 1 >= MAX_FIELDS {
+                    return Some(Unquoted::Quoted); // too many fields: the general path reports it
+                }
+                spans.push(Span::Record(field_start, i));
+                field_start = i + 1;
+                None
+            } else if b == b'"' {
+                Some(Unquoted::Quoted)
+            } else {
+                // `\n`, `\r\n` or a bare `\r` ends the record.
+                spans.push(Span::Record(field_start, i));
+                let next = if b == b'\r' && rest.get(i + 1) == Some(&b'\n') { i + 2 } else { i + 1 };
+                self.pos = start + next;
+                Some(Unquoted::Record { start, end: start + i })
+            }
+        };
+        let mut words = rest.chunks_exact(8);
+        let mut base = 0usize;
+        let comma = delimiter == b',';
+        for chunk in words.by_ref() {
+            let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+            // With a comma every stop byte is below `-` (0x2D): one comparison finds them all, with
+            // a few false hits (spaces, punctuation) skipped below. Otherwise, exact matches.
+            let mut hits = if comma {
+                bytes_below(word, b'-')
+            } else {
+                bytes_equal(word, delimiter)
+                    | bytes_equal(word, b'"')
+                    | bytes_equal(word, b'\n')
+                    | bytes_equal(word, b'\r')
+            };
+            while hits != 0 {
+                let k = (hits.trailing_zeros() / 8) as usize;
+                hits &= hits - 1;
+                let b = chunk.get(k).copied().unwrap_or(0);
+                if b != delimiter && !matches!(b, b'"' | b'\n' | b'\r') {
+                    continue;
+                }
+                if let Some(found) = stop(base + k, b, &mut splitter.spans) {
+                    if found == Unquoted::Quoted {
+                        splitter.spans.clear();
+                    }
+                    return found;
+                }
+            }
+            base += 8;
+        }
+        for (k, &b) in words.remainder().iter().enumerate() {
+            if (matches!(b, b'"' | b'\n' | b'\r') || b == delimiter)
+                && let Some(found) = stop(base + k, b, &mut splitter.spans)
+            {
+                if found == Unquoted::Quoted {
+                    splitter.spans.clear();
+                }
+                return found;
+            }
+        }
+        splitter.spans.push(Span::Record(field_start, rest.len()));
+        self.pos = self.buf.len();
+        Unquoted::Record { start, end: self.buf.len() }
+    }
+
+    /// The buffer the records are read from.
+    pub fn buffer(&self) -> &'a [u8] {
+        self.buf
     }
 }
 
@@ -253,6 +411,20 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// The whole record as text, if it is valid UTF-8 (checked once for every field).
+    pub fn record_text(&self) -> Option<&'a str> {
+        std::str::from_utf8(self.record).ok()
+    }
+
+    /// Field `index` as a slice of `record_text` (the text [`Fields::record_text`] returned), or
+    /// `None` for a field unescaped into the splitter's scratch buffer.
+    pub fn text_in(&self, record_text: &'a str, index: usize) -> Option<&'a str> {
+        match *self.spans.get(index)? {
+            Span::Record(a, b) => record_text.get(a..b),
+            Span::Scratch(..) => None,
+        }
+    }
+
     /// All fields in order.
     pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
         (0..self.len()).filter_map(|i| self.get(i))
@@ -353,6 +525,10 @@ impl FieldSplitter {
 
 /// Whether a value must be quoted in CSV output.
 pub fn needs_quotes(value: &[u8]) -> bool {
+    if value.len() <= 32 {
+        // Ids and reasons are short: a plain loop beats two vector searches' set-up.
+        return value.iter().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
+    }
     memchr::memchr3(b',', b'"', b'\n', value).is_some() || memchr::memchr(b'\r', value).is_some()
 }
 
@@ -450,6 +626,49 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn last_record_end_agrees_with_the_full_scan(text in "[a,;\"\r\n]{0,40}") {
+            for delimiter in [Delimiter::Comma, Delimiter::Semicolon] {
+                prop_assert_eq!(
+                    last_record_end(text.as_bytes(), delimiter),
+                    last_record_end_by_scan(text.as_bytes(), delimiter),
+                    "{:?}", text
+                );
+            }
+        }
+
+        #[test]
+        fn the_unquoted_fast_path_reads_as_the_general_one(text in "[ab ,;+é\"\r\n-]{0,60}") {
+            for delimiter in [Delimiter::Comma, Delimiter::Semicolon] {
+                // General path: every record, split.
+                let mut general = Vec::new();
+                let mut splitter = FieldSplitter::with_delimiter(delimiter);
+                for record in Records::new(text.as_bytes(), delimiter) {
+                    let fields = splitter.split(record.bytes).map(|f| f.iter().map(<[u8]>::to_vec).collect::<Vec<_>>());
+                    general.push((record.bytes.to_vec(), fields));
+                }
+                // Fast path where it applies, the general one where it does not.
+                let mut mixed = Vec::new();
+                let mut records = Records::new(text.as_bytes(), delimiter);
+                loop {
+                    match records.next_unquoted(&mut splitter) {
+                        Unquoted::Record { start, end } => {
+                            let bytes = text.as_bytes()[start..end].to_vec();
+                            let fields = splitter.partial(&text.as_bytes()[start..end]).iter().map(<[u8]>::to_vec).collect();
+                            mixed.push((bytes, Ok(fields)));
+                        }
+                        Unquoted::Quoted => {
+                            let record = records.next().unwrap();
+                            let fields = splitter.split(record.bytes).map(|f| f.iter().map(<[u8]>::to_vec).collect::<Vec<_>>());
+                            mixed.push((record.bytes.to_vec(), fields));
+                        }
+                        Unquoted::End => break,
+                    }
+                }
+                prop_assert_eq!(&mixed, &general, "{:?}", text);
+            }
+        }
+
         #[test]
         fn written_fields_split_back(values in proptest::collection::vec(".{0,12}", 1..8)) {
             let mut line = Vec::new();

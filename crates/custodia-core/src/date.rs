@@ -154,6 +154,26 @@ impl Date {
 
     /// Like [`Date::parse`], on raw bytes (for allocation-free CSV parsing).
     pub fn parse_bytes(bytes: &[u8]) -> Result<Self, DateError> {
+        // Fast path for a valid date (the hot path of every person file); anything else goes
+        // the long way below, which says what is wrong.
+        if let &[y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2] = bytes {
+            let digit = |b: u8| u32::from(b.wrapping_sub(b'0'));
+            let (y1, y2, y3, y4) = (digit(y1), digit(y2), digit(y3), digit(y4));
+            let (m1, m2, d1, d2) = (digit(m1), digit(m2), digit(d1), digit(d2));
+            // `&` rather than `&&`: one branch for all eight.
+            let all_digits =
+                (y1 < 10) & (y2 < 10) & (y3 < 10) & (y4 < 10) & (m1 < 10) & (m2 < 10) & (d1 < 10) & (d2 < 10);
+            let year = (y1 * 1000 + y2 * 100 + y3 * 10 + y4) as i32;
+            let (month, day) = (m1 * 10 + m2, d1 * 10 + d2);
+            if all_digits
+                && year >= MIN_YEAR
+                && month.wrapping_sub(1) < 12
+                && day >= 1
+                && day <= days_in_month(year, month)
+            {
+                return Ok(Self { days: days_from_civil(year, month, day) });
+            }
+        }
         let &[y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2] = bytes else {
             return Err(DateError::Format);
         };
@@ -358,6 +378,15 @@ mod tests {
             let (y, m, dd) = date.ymd();
             prop_assert_eq!(Date::from_ymd(y, m, dd).unwrap(), date);
             prop_assert_eq!(Date::parse(&date.to_string()).unwrap(), date);
+        }
+
+        #[test]
+        fn every_well_formed_text_parses_as_from_ymd_says(y in 0i32..=9999, m in 0u32..=13, dd in 0u32..=32) {
+            let expected = Date::from_ymd(y, m, dd).map_err(|e| match e {
+                DateError::OutOfRange => DateError::NoSuchYear,
+                other => other,
+            });
+            prop_assert_eq!(Date::parse(&format!("{y:04}-{m:02}-{dd:02}")), expected);
         }
 
         #[test]

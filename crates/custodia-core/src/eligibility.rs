@@ -361,6 +361,18 @@ pub fn age_in_years(birth: Date, on: Date) -> i64 {
     if (m, d) < birthday_this_year { years - 1 } else { years }
 }
 
+/// The latest birth date of someone aged at least `min_age` whole years on `on` ([`age_in_years`]),
+/// `None` when no date of the calendar is early enough. Age never grows with a later birth date, so
+/// `age_in_years(b, on) >= min_age` exactly when `b <= cutoff`: one comparison per row instead of
+/// two dates split into years, months and days.
+pub fn min_age_cutoff(on: Date, min_age: u32) -> Option<Date> {
+    let (y, m, d) = on.ymd();
+    let year = i32::try_from(i64::from(y) - i64::from(min_age)).ok()?;
+    // (year, m, d) itself, or 28 February when `on` is 29 February and `year` is a common year
+    // (born 29 February, one comes of age on 1 March then).
+    Date::from_ymd(year, m, d).or_else(|_| Date::from_ymd(year, m, d - 1)).ok()
+}
+
 fn check(condition: bool) -> Outcome {
     if condition { Outcome::Pass } else { Outcome::Fail }
 }
@@ -519,6 +531,8 @@ pub struct Screener {
     sending_state: CountryCode,
     receiving_state: CountryCode,
     profile: SentenceProfile,
+    /// The E02 cutoff for one screening date ([`Screener::for_date`]).
+    age_cutoff: Option<(Date, Option<Date>)>,
 }
 
 impl Screener {
@@ -529,7 +543,15 @@ impl Screener {
             sending_state: agreement.sending_state,
             receiving_state: agreement.receiving_state,
             profile: agreement.sentence_profile,
+            age_cutoff: None,
         }
+    }
+
+    /// The same rules, prepared for screening many rows on `as_of` (the results are those of
+    /// [`Screener::screen`] on any date; rows screened on `as_of` skip some per-date work).
+    pub fn for_date(mut self, as_of: Date) -> Self {
+        self.age_cutoff = self.rules.min_age.map(|min_age| (as_of, min_age_cutoff(as_of, min_age)));
+        self
     }
 
     /// Facts about the sentence for E03–E05: the agreement's profile, GCT rate 54, no
@@ -586,7 +608,12 @@ impl Screener {
             s.set(Rule::E01, e01_final_conviction(person.conviction));
         }
         if let Some(min_age) = r.min_age {
-            s.set(Rule::E02, e02_min_age(person.birth_date, as_of, min_age));
+            // e02_min_age, with the cutoff computed once per date rather than per row.
+            let cutoff = match self.age_cutoff {
+                Some((date, cutoff)) if date == as_of => cutoff,
+                _ => min_age_cutoff(as_of, min_age),
+            };
+            s.set(Rule::E02, person.birth_date.map_or(Outcome::Unknown, |b| check(cutoff.is_some_and(|c| b <= c))));
         }
         let facts = self.sentence_facts(person)?;
         if let Some(min_days) = r.min_sentence_days {
@@ -653,6 +680,33 @@ mod tests {
         assert_eq!(age_in_years(born, d("2028-02-29")), 20);
         assert_eq!(age_in_years(d("2007-06-01"), d("2025-06-01")), 18);
         assert_eq!(age_in_years(d("2007-06-02"), d("2025-06-01")), 17);
+    }
+
+    #[test]
+    fn the_age_cutoff_agrees_with_age_in_years() {
+        // Every birth date around the cutoff, for screening dates around the end of February of
+        // leap and common years and a few others, and ages from 0 to 120.
+        let mut on_dates = Vec::new();
+        for year in [1999, 2000, 2023, 2024, 2025, 2100] {
+            for (m, dd) in [(2, 27), (2, 28), (2, 29), (3, 1), (3, 2), (1, 1), (12, 31), (6, 15)] {
+                if let Ok(on) = Date::from_ymd(year, m, dd) {
+                    on_dates.push(on);
+                }
+            }
+        }
+        for on in on_dates {
+            for min_age in [0u32, 1, 3, 4, 17, 18, 21, 100, 120] {
+                let cutoff = min_age_cutoff(on, min_age);
+                let centre = cutoff.unwrap_or(Date::MIN);
+                for offset in -800..=800 {
+                    let Ok(birth) = centre.add_days(offset) else { continue };
+                    let by_age = age_in_years(birth, on) >= i64::from(min_age);
+                    assert_eq!(cutoff.is_some_and(|c| birth <= c), by_age, "{birth} on {on}, min age {min_age}");
+                }
+            }
+        }
+        assert_eq!(min_age_cutoff(d("0005-06-01"), 18), None);
+        assert_eq!(min_age_cutoff(d("2025-06-01"), u32::MAX), None);
     }
 
     #[test]

@@ -118,8 +118,26 @@ pub fn federal_holiday_on(date: Date) -> Option<FederalHoliday> {
     if (month, day) == (12, 31) && NewYearsDay.observed_in(year + 1) == Some(date) {
         return Some(NewYearsDay);
     }
+    // Every holiday is observed within a few days of a fixed date or in a seven-day window (the
+    // n-th or last weekday of its month), so most days are ruled out without computing any
+    // holiday: this is on the screening hot path.
+    let possible = match month {
+        1 => day <= 2 || (15..=21).contains(&day),
+        2 => (15..=21).contains(&day),
+        5 => day >= 25,
+        6 => (18..=20).contains(&day),
+        7 => (3..=5).contains(&day),
+        9 => day <= 7,
+        10 => (8..=14).contains(&day) || (22..=28).contains(&day),
+        11 => (10..=12).contains(&day) || (22..=28).contains(&day),
+        12 => (24..=26).contains(&day),
+        _ => false,
+    };
+    if !possible {
+        return None;
+    }
     // Observance never moves a holiday into another month (except New Year's Day, handled above),
-    // so only the month's own holidays need computing: this is on the screening hot path.
+    // so only the month's own holidays need computing.
     let candidates: &[FederalHoliday] = match month {
         1 => &[NewYearsDay, MartinLutherKingJrDay],
         2 => &[WashingtonsBirthday],

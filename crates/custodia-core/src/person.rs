@@ -361,6 +361,15 @@ pub trait RowFields<'a> {
     fn count(&self) -> usize;
     /// Field `index`, unquoted.
     fn field(&self, index: usize) -> Option<&'a [u8]>;
+    /// The whole row as text when that is cheaper than checking field by field (one UTF-8
+    /// check per row), for [`RowFields::text_in`].
+    fn row_text(&self) -> Option<&'a str> {
+        None
+    }
+    /// Field `index` as a slice of `row_text`, if it is one.
+    fn text_in(&self, _row_text: &'a str, _index: usize) -> Option<&'a str> {
+        None
+    }
 }
 
 impl<'a> RowFields<'a> for [&'a [u8]] {
@@ -378,6 +387,12 @@ impl<'a> RowFields<'a> for crate::csv::Fields<'a> {
     }
     fn field(&self, index: usize) -> Option<&'a [u8]> {
         self.get(index)
+    }
+    fn row_text(&self) -> Option<&'a str> {
+        self.record_text()
+    }
+    fn text_in(&self, row_text: &'a str, index: usize) -> Option<&'a str> {
+        crate::csv::Fields::text_in(self, row_text, index)
     }
 }
 
@@ -427,12 +442,23 @@ impl<'a> PersonRecord<'a> {
             }
         };
 
-        let person_id = std::str::from_utf8(get(Column::PersonId)).unwrap_or_default();
+        // A valid UTF-8 row has valid UTF-8 fields: one check per row instead of one per field.
+        let row_text = fields.row_text();
+        let text_of = |column: Column| -> Option<&'a str> {
+            if let (Some(row_text), Some(i)) = (row_text, header.position(column))
+                && let Some(text) = fields.text_in(row_text, i)
+            {
+                return Some(text);
+            }
+            std::str::from_utf8(get(column)).ok()
+        };
+        let person_id_text = text_of(Column::PersonId);
+        let person_id = person_id_text.unwrap_or_default();
         check(
             Column::PersonId,
-            match std::str::from_utf8(get(Column::PersonId)) {
-                Err(_) => Err("is not valid UTF-8".to_owned()),
-                Ok(id) => PersonId::validate(id).map_err(|e: IdError| e.to_string()),
+            match person_id_text {
+                None => Err("is not valid UTF-8".to_owned()),
+                Some(id) => PersonId::validate(id).map_err(|e: IdError| e.to_string()),
             },
         );
         let name_of = |column: Column| -> Result<&'a str, String> {
@@ -440,7 +466,7 @@ impl<'a> PersonRecord<'a> {
             if raw.len() > MAX_NAME_BYTES {
                 return Err(format!("must be at most {MAX_NAME_BYTES} bytes (it has {})", raw.len()));
             }
-            std::str::from_utf8(raw).map_err(|_| "is not valid UTF-8".to_owned())
+            text_of(column).ok_or_else(|| "is not valid UTF-8".to_owned())
         };
         fn optional<T>(raw: &[u8], parse: impl FnOnce(&[u8]) -> Result<T, String>) -> Result<Option<T>, String> {
             if raw.is_empty() { Ok(None) } else { parse(raw).map(Some) }
@@ -518,9 +544,7 @@ impl<'a> PersonRecord<'a> {
         let removal_destination = field!(
             Column::RemovalDestination,
             optional(get(Column::RemovalDestination), |raw| {
-                std::str::from_utf8(raw)
-                    .ok()
-                    .and_then(|text| crate::CountryCode::parse(text).ok())
+                crate::CountryCode::parse_bytes(raw)
                     .ok_or_else(|| format!("{} is not an ISO 3166-1 alpha-2 country code", shown(raw)))
             })
         );
@@ -544,7 +568,7 @@ impl<'a> PersonRecord<'a> {
             birth_date: birth_date.flatten(),
             nationalities: nationalities.flatten(),
             nationalities_text: if nationalities.flatten().is_some() {
-                std::str::from_utf8(get(Column::Nationalities)).unwrap_or_default()
+                text_of(Column::Nationalities).unwrap_or_default()
             } else {
                 ""
             },
@@ -553,7 +577,7 @@ impl<'a> PersonRecord<'a> {
             sentence_start: sentence_start.flatten(),
             sentence_term: sentence_term.flatten(),
             sentence_term_text: if sentence_term.flatten().is_some() {
-                std::str::from_utf8(get(Column::SentenceTerm)).unwrap_or_default()
+                text_of(Column::SentenceTerm).unwrap_or_default()
             } else {
                 ""
             },

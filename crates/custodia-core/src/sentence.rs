@@ -116,10 +116,15 @@ impl From<DateError> for SentenceError {
 
 /// `FT`: the last day of the full term (the commencement day is day 1).
 pub fn full_term_date(start: Date, term: &FixedTerm) -> Result<Date, SentenceError> {
+    full_term_date_from(start, start.ymd(), term)
+}
+
+/// [`full_term_date`] with `start` already split into (year, month, day).
+fn full_term_date_from(start: Date, start_ymd: (i32, u32, u32), term: &FixedTerm) -> Result<Date, SentenceError> {
     let end = if term.day_only {
         start.add_days(i64::from(term.days) - 1)?
     } else {
-        start.add_months(term.total_months())?.add_days(i64::from(term.days) - 1)?
+        Date::add_months_to_ymd(start_ymd, term.total_months())?.add_days(i64::from(term.days) - 1)?
     };
     Ok(end)
 }
@@ -130,18 +135,35 @@ pub fn full_term_date(start: Date, term: &FixedTerm) -> Result<Date, SentenceErr
 /// This is a cliff in the statute: a term of a year and a day earns 54 days of GCT and so releases
 /// earlier than a term of exactly one year, which earns none.
 pub fn qualifies_for_gct(start: Date, term: &FixedTerm, full_term: Date) -> Result<bool, SentenceError> {
+    qualifies_for_gct_from(start.ymd(), term, full_term)
+}
+
+fn qualifies_for_gct_from(
+    start_ymd: (i32, u32, u32),
+    term: &FixedTerm,
+    full_term: Date,
+) -> Result<bool, SentenceError> {
     Ok(if term.day_only {
         term.days > 365
     } else {
         // Thirteen months or more always exceed a year: add_months is strictly increasing.
-        term.total_months() >= 13 || full_term >= start.add_months(12)?
+        term.total_months() >= 13 || full_term >= Date::add_months_to_ymd(start_ymd, 12)?
     })
 }
 
 /// Good conduct time before disallowance (docs/sentence.md steps 3–5): `W·r + floor(P·r/365)`, or 0 for
 /// terms of one year or less.
 pub fn good_conduct_time(start: Date, term: &FixedTerm, full_term: Date, rate: u32) -> Result<u32, SentenceError> {
-    if !qualifies_for_gct(start, term, full_term)? {
+    good_conduct_time_from(start.ymd(), term, full_term, rate)
+}
+
+fn good_conduct_time_from(
+    start_ymd: (i32, u32, u32),
+    term: &FixedTerm,
+    full_term: Date,
+    rate: u32,
+) -> Result<u32, SentenceError> {
+    if !qualifies_for_gct_from(start_ymd, term, full_term)? {
         return Ok(0);
     }
     let rate = i64::from(rate);
@@ -153,7 +175,6 @@ pub fn good_conduct_time(start: Date, term: &FixedTerm, full_term: Date, rate: u
         // still fits (more than once only when the days of an `<n>m<n>d` term span years). An
         // anniversary beyond the calendar does not fit.
         let day_after = full_term.add_days(1)?;
-        let start_ymd = start.ymd();
         let mut k = term.total_months() / 12;
         let mut anniversary = Date::add_months_to_ymd(start_ymd, 12 * k)?;
         while let Ok(next) = Date::add_months_to_ymd(start_ymd, 12 * (k + 1)) {
@@ -206,11 +227,13 @@ pub fn compute(input: &SentenceInput) -> Result<SentenceDates, SentenceError> {
         Term::Fixed(term) => term,
     };
     let credit = i64::from(input.jail_credit_days);
-    let full_term = full_term_date(start, &term)?;
+    // Split once: the full term and good conduct time both add months to the start.
+    let start_ymd = start.ymd();
+    let full_term = full_term_date_from(start, start_ymd, &term)?;
     let adjusted = full_term.add_days(-credit)?;
     let (gct_days, statutory, projected, already_due) = match input.profile {
         SentenceProfile::UsFederal => {
-            let gct = good_conduct_time(start, &term, full_term, input.gct_rate)?;
+            let gct = good_conduct_time_from(start_ymd, &term, full_term, input.gct_rate)?;
             let applied = gct - input.gct_disallowed_days.min(gct);
             let statutory = adjusted.add_days(-i64::from(applied))?;
             if statutory < start {

@@ -15,7 +15,7 @@
 use std::fmt;
 
 pub use crate::csv::Delimiter;
-use crate::csv::{FieldSplitter, Fields, Records, SplitError};
+use crate::csv::{FieldSplitter, Fields, Records, SplitError, Unquoted};
 
 /// The UTF-8 byte-order mark some spreadsheet programs put before the header.
 pub const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
@@ -290,6 +290,27 @@ impl<'a> Rows<'a> {
     /// The next non-blank row.
     #[allow(clippy::should_implement_trait)] // lending: a row borrows the splitter
     pub fn next(&mut self) -> Option<Row<'_>> {
+        // Fast path: records without quotes are found and split in one pass.
+        let unquoted = loop {
+            match self.records.next_unquoted(&mut self.splitter) {
+                Unquoted::Record { start, end } => {
+                    let line = self.line;
+                    self.line += 1;
+                    if end > start {
+                        break Some((start, end, line));
+                    }
+                }
+                Unquoted::Quoted => break None,
+                Unquoted::End => return None,
+            }
+        };
+        if let Some((start, end, line)) = unquoted {
+            let record = self.records.buffer().get(start..end).unwrap_or_default();
+            let fields = self.splitter.partial(record);
+            let expected = self.field_count;
+            let fault = (fields.len() != expected).then_some(RowFault::FieldCount { found: fields.len(), expected });
+            return Some(Row { line, fields, fault });
+        }
         let record = loop {
             let record = self.records.next()?;
             let line = self.line;
