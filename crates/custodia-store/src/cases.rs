@@ -546,20 +546,8 @@ macro_rules! cases_sql {
             }
 
             async fn cases_with_persons(&self, agreement_id: &str) -> Result<Vec<CaseWithPerson>, StoreError> {
-                let rows = sqlx::query(
-                    "SELECT c.id, c.agreement_id, c.person_id, c.facility_id, c.version, c.record, e.body FROM cases c \
-                     JOIN persons p ON p.id = c.person_id JOIN events e ON e.seq = p.last_event_seq \
-                     WHERE c.agreement_id = $1 ORDER BY c.id",
-                )
-                .bind(agreement_id.to_owned())
-                .fetch_all(&self.pool)
-                .await?;
-                let mut out = Vec::with_capacity(rows.len());
-                for row in rows {
-                    let person = person_from_event(row.try_get("person_id")?, &row.try_get::<String, _>("body")?)?;
-                    out.push(CaseWithPerson { case: case_row_from(&row)?, person });
-                }
-                Ok(out)
+                let all = CasesPage { agreement_id, state: None, facilities: None, after: 0, limit: u32::MAX };
+                self.cases_page(&all).await
             }
 
             async fn approve_override(&self, case_id: i64, facility_id: &str, cell_id: &str, reason: &str, actor: &Actor) -> Result<i64, StoreError> {

@@ -145,6 +145,25 @@ pub struct VerifyReport {
     pub tiles: Vec<custodia_journal::tiles::TileHash>,
 }
 
+impl VerifyReport {
+    /// The report of a tree check that rebuilt `tree` from `bytes` of leaves.
+    pub(crate) fn of(
+        tree: &custodia_journal::merkle::Tree,
+        bytes: u64,
+        first_mismatch: Option<(u64, String)>,
+        tiles: Vec<custodia_journal::tiles::TileHash>,
+    ) -> Self {
+        Self {
+            size: tree.size(),
+            root: tree.root(),
+            frontier: tree.subtree_roots().to_vec(),
+            bytes,
+            first_mismatch,
+            tiles,
+        }
+    }
+}
+
 /// The journal's head: tree size and compact range, and the tile hashes of level 1 and above
 /// that the events appended in this transaction completed (stored with the head).
 #[derive(Clone, Debug)]

@@ -374,14 +374,7 @@ macro_rules! journal_sql {
                         tree = page_start;
                         tiles.truncate(tiles_at_start);
                         if let Some(found) = verify_page(&mut tree, &mut tiles, &events) {
-                            return Ok(VerifyReport {
-                                size: tree.size(),
-                                root: tree.root(),
-                                frontier: tree.subtree_roots().to_vec(),
-                                bytes,
-                                first_mismatch: Some(found),
-                                tiles,
-                            });
+                            return Ok(VerifyReport::of(&tree, bytes, Some(found), tiles));
                         }
                         if events.is_empty() {
                             break;
@@ -393,14 +386,7 @@ macro_rules! journal_sql {
                 }
                 let first_mismatch = (tree.size() != size)
                     .then(|| (tree.size(), format!("journal head says {size} events but {} are stored", tree.size())));
-                Ok(VerifyReport {
-                    size: tree.size(),
-                    root: tree.root(),
-                    frontier: tree.subtree_roots().to_vec(),
-                    bytes,
-                    first_mismatch,
-                    tiles,
-                })
+                Ok(VerifyReport::of(&tree, bytes, first_mismatch, tiles))
             }
 
             /// `journal verify` on SQLite: the events are read straight from the database file with a
@@ -426,14 +412,7 @@ macro_rules! journal_sql {
                         let events = self.events(from, to).await?;
                         let mut tiles = Vec::new();
                         match verify_page(&mut tree, &mut tiles, &events) {
-                            Some(found) => Ok(VerifyReport {
-                                size: tree.size(),
-                                root: tree.root(),
-                                frontier: tree.subtree_roots().to_vec(),
-                                bytes,
-                                first_mismatch: Some(found),
-                                tiles,
-                            }),
+                            Some(found) => Ok(VerifyReport::of(&tree, bytes, Some(found), tiles)),
                             // The two reads disagree with each other (a write in between): check again, slowly.
                             None => self.verify_journal_pool().await,
                         }
@@ -516,27 +495,13 @@ impl PostgresStore {
             tiles.truncate(tiles_at_page_start);
             let events = self.events(from, from + PAGE_EVENTS).await?;
             if let Some(found) = verify_page(&mut tree, &mut tiles, &events) {
-                return Ok(VerifyReport {
-                    size: tree.size(),
-                    root: tree.root(),
-                    frontier: tree.subtree_roots().to_vec(),
-                    bytes,
-                    first_mismatch: Some(found),
-                    tiles,
-                });
+                return Ok(VerifyReport::of(&tree, bytes, Some(found), tiles));
             }
             // The page holds up event by event: the difference is the head's count, or a write
             // between the two reads; the page-by-page check says which.
             return self.verify_journal_pool().await;
         }
-        Ok(VerifyReport {
-            size: tree.size(),
-            root: tree.root(),
-            frontier: tree.subtree_roots().to_vec(),
-            bytes,
-            first_mismatch: None,
-            tiles,
-        })
+        Ok(VerifyReport::of(&tree, bytes, None, tiles))
     }
 }
 
@@ -1139,12 +1104,5 @@ fn hash_pages(
     }
     let first_mismatch = (tree.size() != size)
         .then(|| (tree.size(), format!("journal head says {size} events but {} are stored", tree.size())));
-    Scan::Verified(VerifyReport {
-        size: tree.size(),
-        root: tree.root(),
-        frontier: tree.subtree_roots().to_vec(),
-        bytes,
-        first_mismatch,
-        tiles,
-    })
+    Scan::Verified(VerifyReport::of(&tree, bytes, first_mismatch, tiles))
 }
