@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::Value;
 use sqlx::Row;
 
-use crate::bulk::{Dialect, JsonRows, Kind, insert_sql};
+use crate::bulk::{BulkSql, Dialect, JsonRows, Kind, Rows, RowsData, insert_sql};
 use crate::cases::{CaseRow, case_from_json};
 use crate::events::{AppendedEvent, Head, NewEvent, StoredEvent};
 use crate::record::{PersonData, PersonJson};
@@ -231,9 +231,12 @@ macro_rules! backend {
                 events: &[AppendedEvent],
                 actor: &Actor,
             ) -> Result<(), StoreError> {
-                let sql = insert_sql($dialect, "events", &EVENT_COLUMNS, "");
+                let sql = BulkSql::new($dialect, "events", &EVENT_COLUMNS, "");
                 for chunk in events.chunks(BATCH_ROWS) {
-                    sqlx::query(&sql).bind(events_json(chunk, actor)).execute(&mut **tx).await?;
+                    // A few events at a time (a transition, a form): one INSERT, not a COPY's
+                    // extra round trip.
+                    let rows = Rows::Json(JsonRows::with_capacity(event_rows_bytes(chunk)));
+                    Self::write_rows(tx, &sql, event_rows(rows, chunk, actor)).await?;
                 }
                 Ok(())
             }
@@ -277,116 +280,65 @@ backend!(
     "SELECT size FROM journal_head WHERE id = 1 FOR UPDATE"
 );
 
-/// Events ready to be written in bulk: JSON rows for an `INSERT … SELECT` from `json_each` on
-/// SQLite, or a binary `COPY` stream on PostgreSQL (no JSON to build or parse, no escaping).
-#[derive(Debug)]
-pub(crate) enum EventRows {
-    Json(String),
-    Copy(Vec<u8>),
-}
-
-impl EventRows {
-    pub(crate) fn of(dialect: Dialect, events: &[AppendedEvent], actor: &Actor) -> Self {
-        match dialect {
-            Dialect::Sqlite => Self::Json(events_json(events, actor)),
-            Dialect::Postgres => Self::Copy(events_copy(events, actor)),
-        }
-    }
-}
-
-/// `COPY events (…) FROM STDIN (FORMAT binary)` of [`events_copy`]'s rows.
-pub(crate) const EVENTS_COPY_SQL: &str = "COPY events (seq, kind, actor, occurred_at, recorded_at, agreement_id, \
-     person_id, body, leaf_hash, root_after) FROM STDIN (FORMAT binary)";
-
-/// The PostgreSQL binary COPY of `events` (see [`EVENT_COLUMNS`]): the signature, flags and an
-/// empty header extension, then per row a 16-bit field count and each field as a 32-bit length
-/// (-1 for NULL) and its bytes (`bigint` as 8 bytes big-endian), then the trailer -1.
-pub(crate) fn events_copy(events: &[AppendedEvent], actor: &Actor) -> Vec<u8> {
-    fn field(out: &mut Vec<u8>, bytes: &[u8]) {
-        out.extend_from_slice(&u32::try_from(bytes.len()).unwrap_or(u32::MAX).to_be_bytes());
-        out.extend_from_slice(bytes);
-    }
-    fn null(out: &mut Vec<u8>) {
-        out.extend_from_slice(&(-1i32).to_be_bytes());
-    }
-    let mut out = Vec::with_capacity(32 + events.iter().map(|e| e.stored.body.len() + 200).sum::<usize>());
-    out.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
-    out.extend_from_slice(&0u32.to_be_bytes());
-    out.extend_from_slice(&0u32.to_be_bytes());
-    let occurred = actor.occurred_at.as_ref().unwrap_or(&actor.recorded_at).as_str();
-    for event in events {
-        let stored = &event.stored;
-        out.extend_from_slice(&10i16.to_be_bytes());
-        field(&mut out, &(stored.seq as i64).to_be_bytes());
-        field(&mut out, event.kind.as_bytes());
-        field(&mut out, actor.name.as_bytes());
-        field(&mut out, occurred.as_bytes());
-        field(&mut out, actor.recorded_at.as_str().as_bytes());
-        match &event.agreement_id {
-            Some(a) => field(&mut out, a.as_bytes()),
-            None => null(&mut out),
-        }
-        match event.person_id {
-            Some(p) => field(&mut out, &p.to_be_bytes()),
-            None => null(&mut out),
-        }
-        field(&mut out, stored.body.as_bytes());
-        field(&mut out, &stored.leaf_hash);
-        field(&mut out, &stored.root_after);
-    }
-    out.extend_from_slice(&(-1i16).to_be_bytes());
-    out
-}
-
 impl SqliteStore {
-    /// Writes a batch of events (JSON rows through `json_each`).
-    pub(crate) async fn write_event_rows(
+    /// Writes bulk rows in the transaction: each chunk of parameters through the prepared
+    /// multi-row insert (cached by the connection), or JSON rows (SQLite reads no `COPY`).
+    pub(crate) async fn write_rows(
         tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-        insert_sql: &str,
-        rows: EventRows,
+        sql: &BulkSql,
+        rows: RowsData,
     ) -> Result<(), StoreError> {
         match rows {
-            EventRows::Json(json) => sqlx::query(insert_sql).bind(json).execute(&mut **tx).await.map(|_| ())?,
-            EventRows::Copy(_) => return Err(StoreError::Inconsistent("a COPY stream for SQLite".into())),
+            RowsData::Values(chunks) => {
+                for (args, count) in chunks {
+                    sqlx::query_with(&sql.values(count), args).execute(&mut **tx).await?;
+                }
+            }
+            RowsData::Json(json) => {
+                sqlx::query(&sql.json).bind(json).execute(&mut **tx).await?;
+            }
+            RowsData::Copy(_) => return Err(StoreError::Inconsistent("a COPY stream for SQLite".into())),
         }
         Ok(())
     }
 }
 
 impl PostgresStore {
-    /// Writes a batch of events through a binary `COPY` in the transaction.
-    pub(crate) async fn write_event_rows(
+    /// Writes bulk rows in the transaction: a binary `COPY`, or JSON rows through one
+    /// `INSERT … SELECT`.
+    pub(crate) async fn write_rows(
         tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-        insert_sql: &str,
-        rows: EventRows,
+        sql: &BulkSql,
+        rows: RowsData,
     ) -> Result<(), StoreError> {
         match rows {
-            EventRows::Copy(bytes) => {
-                let mut copy = tx.copy_in_raw(EVENTS_COPY_SQL).await?;
+            RowsData::Copy(bytes) => {
+                let mut copy = tx.copy_in_raw(&sql.copy).await?;
                 if let Err(e) = copy.send(bytes).await {
                     let _ = copy.abort("the import failed").await;
                     return Err(e.into());
                 }
                 copy.finish().await?;
             }
-            EventRows::Json(json) => {
-                sqlx::query(insert_sql).bind(json).execute(&mut **tx).await?;
+            RowsData::Json(json) => {
+                sqlx::query(&sql.json).bind(json).execute(&mut **tx).await?;
             }
+            RowsData::Values(_) => return Err(StoreError::Inconsistent("SQLite parameters for PostgreSQL".into())),
         }
         Ok(())
     }
 }
 
-/// The JSON rows for inserting `events` (see [`EVENT_COLUMNS`]).
-pub(crate) fn events_json(events: &[AppendedEvent], actor: &Actor) -> String {
-    let mut rows = JsonRows::with_capacity(events.len() * 800);
+/// The rows for inserting `events` (see [`EVENT_COLUMNS`]), appended to `rows`.
+pub(crate) fn event_rows(mut rows: Rows, events: &[AppendedEvent], actor: &Actor) -> RowsData {
+    let occurred = actor.occurred_at.as_ref().unwrap_or(&actor.recorded_at).as_str();
     for event in events {
         let stored = &event.stored;
         rows.row()
             .int(stored.seq as i64)
             .text(event.kind)
             .text(&actor.name)
-            .text(actor.occurred_at.as_ref().unwrap_or(&actor.recorded_at).as_str())
+            .text(occurred)
             .text(actor.recorded_at.as_str())
             .opt_text(event.agreement_id.as_deref())
             .opt_int(event.person_id)
@@ -395,6 +347,11 @@ pub(crate) fn events_json(events: &[AppendedEvent], actor: &Actor) -> String {
             .blob(&stored.root_after);
     }
     rows.finish()
+}
+
+/// Room for the rows of `events` (bodies plus the other columns, as JSON or `COPY`).
+pub(crate) fn event_rows_bytes(events: &[AppendedEvent]) -> usize {
+    events.iter().map(|e| e.stored.body.len() + 300).sum()
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
