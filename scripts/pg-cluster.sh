@@ -15,6 +15,8 @@
 # `postgresql` package if they are missing. initdb refuses to run as root, so as root the cluster
 # is created and run as the `postgres` user in a folder that user owns. Trust authentication on
 # 127.0.0.1 only; the cluster lives in a temporary folder and is deleted by `stop`.
+# Tests run with fsync off; PG_OPTIONS adds server options (`-c name=value …`) after the defaults,
+# so a benchmark can run as a deployment would (bench/journal_pg.sh: fsync on, a larger cache).
 set -euo pipefail
 
 find_bin() {
@@ -61,6 +63,8 @@ start() { # [tls]
         || { cat "$dir/initdb.log" >&2; exit 1; }
     local options="-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
     [ "$tls" = tls ] && options="$options $(tls_only "$dir")"
+    # PG_OPTIONS: more server options (benchmarks run with fsync on and a production-sized cache).
+    options="$options ${PG_OPTIONS:-}"
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$options" start >&2 \
         || { cat "$dir/server.log" >&2; exit 1; }
     echo "export PG_CLUSTER_DIR=$dir"
