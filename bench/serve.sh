@@ -2,10 +2,13 @@
 # Service load test (issue 7): `custodia demo` on loopback, then wrk from Debian on the same
 # machine —
 #   1. authenticated reads: GET /api/v1/cases/{id} (target ≥ 20,000/s, p99 < 10 ms);
-#   2. durable case transitions on SQLite: POST /api/v1/cases/{id}/transitions moving people
-#      between cells (target ≥ 3,000/s; group commit, synchronous=FULL).
+#   2. durable case transitions: POST /api/v1/cases/{id}/transitions moving people between cells
+#      (targets: ≥ 5,000/s on SQLite, group commit, synchronous=FULL; ≥ 2,000/s on PostgreSQL).
 #
 #   bash bench/serve.sh          # SKIP_BUILD=1 to reuse target/release; DURATION=15s; CONNECTIONS=32
+#   DATABASE=postgres bash bench/serve.sh
+#       the same on PostgreSQL: a throwaway cluster (scripts/pg-cluster.sh) run as a deployment
+#       would (fsync on, synchronous_commit on, PG_OPTIONS to change), the demo's register in it.
 #
 # Bounded in time; the demo's data directory is bench-data/demo (gitignored).
 set -euo pipefail
@@ -24,11 +27,22 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
     timeout 1800 cargo build --release --quiet -p custodia-cli
 fi
 
-log "custodia demo (fresh data directory $DATA/demo)"
+PLACE=()
+if [ "${DATABASE:-sqlite}" = postgres ]; then
+    export PG_OPTIONS=${PG_OPTIONS:--c fsync=on -c synchronous_commit=on -c shared_buffers=2GB -c max_wal_size=8GB}
+    eval "$(scripts/pg-cluster.sh start)"
+    PLACE=(--database "$CUSTODIA_TEST_POSTGRES_URL")
+fi
+stop_all() {
+    kill -TERM "${PID:-0}" 2>/dev/null || true; wait "${PID:-0}" 2>/dev/null || true
+    [ -z "${PG_CLUSTER_DIR:-}" ] || scripts/pg-cluster.sh stop "$PG_CLUSTER_DIR" >/dev/null 2>&1 || true
+}
+trap stop_all EXIT
+
+log "custodia demo (fresh data directory $DATA/demo${PLACE:+, register on PostgreSQL})"
 rm -rf "$DATA/demo"
-CUSTODIA_LOG_FILTER=warn "$BIN" demo --addr 127.0.0.1:0 --data-dir "$DATA/demo" >"$DATA/demo.out" 2>"$DATA/demo.err" &
+CUSTODIA_LOG_FILTER=warn "$BIN" demo --addr 127.0.0.1:0 --data-dir "$DATA/demo" "${PLACE[@]}" >"$DATA/demo.out" 2>"$DATA/demo.err" &
 PID=$!
-trap 'kill -TERM $PID 2>/dev/null || true; wait $PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 600); do
     grep -q '^address: ' "$DATA/demo.out" 2>/dev/null && break
     kill -0 $PID 2>/dev/null || { cat "$DATA/demo.err" >&2; exit 1; }
@@ -78,8 +92,7 @@ CUSTODIA_TOKEN=$(python3 -c 'import json, sys; print(next(u["token"] for u in js
 
 # Every answered transition is a journal event on disk: stop the demo and verify the whole journal.
 kill -TERM $PID; wait $PID 2>/dev/null || true
-trap - EXIT
-log "journal verify after the load: $("$BIN" journal verify --data-dir "$DATA/demo" | head -1)"
+log "journal verify after the load: $("$BIN" journal verify --data-dir "$DATA/demo" "${PLACE[@]}" | head -1)"
 
 summary() {
     local f=$DATA/wrk-$1.txt
@@ -89,4 +102,5 @@ summary() {
 printf '\n| load | requests/s | p50 | p99 |\n|---|---:|---:|---:|\n'
 summary reads
 summary transitions
-printf '\nMachine: %s CPUs, %s; load average %s\n' "$(nproc)" "$(uname -m)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf '\nDatabase: %s. Machine: %s CPUs, %s; load average %s\n' "${DATABASE:-sqlite}${PG_OPTIONS:+ ($PG_OPTIONS)}" \
+    "$(nproc)" "$(uname -m)" "$(cut -d' ' -f1-3 /proc/loadavg)"

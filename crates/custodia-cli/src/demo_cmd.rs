@@ -79,7 +79,8 @@ const FLIGHTS: [(i32, u32, u32); 12] = [
 
 const AFTER_HELP: &str = "\
 Creates DIR (it must not exist or be empty; --reset first removes the data
-directory of an earlier demo), loads the US-El Salvador (CECOT) example
+directory of an earlier demo; with --database URL the register itself goes into
+that empty PostgreSQL database), loads the US-El Salvador (CECOT) example
 agreement and its cells, generates N synthetic candidates and screens them as
 of 2025-03-15, then simulates the agreement year up to 2026-03-10: about 250
 people flown, admitted, moved, returned or released; a legal hold; a death with
@@ -124,6 +125,10 @@ pub(crate) struct DemoArgs {
     /// Synthetic candidates to generate and screen.
     #[arg(long, value_name = "N", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     people: u64,
+    /// Keep the register in this empty PostgreSQL database instead of a SQLite file in DIR (the
+    /// journal key stays in DIR); the environment's CUSTODIA_DATABASE_URL is never used.
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
 }
 
 pub(crate) fn run(args: &DemoArgs) -> CmdResult {
@@ -134,8 +139,9 @@ pub(crate) fn run(args: &DemoArgs) -> CmdResult {
     let listener = bind(&config)?;
     let _lock = lock_dir(&args.data_dir)?;
     prepare_dir(&args.data_dir, args.reset)?;
-    // The demo always makes its own SQLite register, whatever the environment says.
-    config.database_url = None;
+    // The demo makes its own register: a SQLite file unless --database names one, whatever the
+    // environment says.
+    config.database_url = args.database.clone();
     let seed = args.seed;
     let people = args.people;
     let dir = args.data_dir.clone();

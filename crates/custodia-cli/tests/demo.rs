@@ -9,6 +9,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+mod common;
+
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("custodia-demo-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -291,8 +293,16 @@ fn demo_reset_refuses_a_directory_another_demo_serves() {
 
 /// Starts `demo --reset` on `dir`, waits until it serves, stops it; whether it served.
 fn demo_once_and_stop(dir: &Path) -> bool {
+    demo_with_and_stop(dir, &[])
+}
+
+/// Starts `demo --reset` on `dir` with `extra` arguments, waits until it serves, stops it; whether
+/// it served.
+fn demo_with_and_stop(dir: &Path, extra: &[&str]) -> bool {
     let child = custodia()
-        .args(["demo", "--reset", "--addr", "127.0.0.1:0", "--people", "10", "--data-dir"])
+        .args(["demo", "--reset", "--addr", "127.0.0.1:0", "--people", "10"])
+        .args(extra)
+        .arg("--data-dir")
         .arg(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -304,4 +314,21 @@ fn demo_once_and_stop(dir: &Path) -> bool {
     sigterm(&running.0);
     wait_exit(&mut running.0, Duration::from_secs(30));
     served
+}
+
+/// `demo --database URL` keeps the register in that PostgreSQL database (the service benchmark on
+/// PostgreSQL runs on it): the journal there verifies, and the data directory holds no SQLite file.
+#[test]
+fn demo_on_postgres_keeps_its_register_there() {
+    let Some(server) = common::postgres_server() else { return };
+    let url = common::fresh_postgres_database(&server, "custodia_demo_pg");
+    let dir = temp_dir("postgres");
+    assert!(demo_with_and_stop(&dir, &["--database", &url]), "the demo served on PostgreSQL");
+    assert!(!dir.join(custodia_store::SQLITE_FILE).exists(), "no SQLite register beside it");
+    let verify = custodia().args(["journal", "verify", "--database", &url, "--data-dir"]).arg(&dir).output().unwrap();
+    let shown = String::from_utf8_lossy(&verify.stdout);
+    assert!(verify.status.success(), "{shown}{}", String::from_utf8_lossy(&verify.stderr));
+    assert!(shown.contains("events"), "{shown}");
+    common::drop_postgres_database(&server, "custodia_demo_pg");
+    let _ = std::fs::remove_dir_all(&dir);
 }
