@@ -19,6 +19,7 @@ pub mod days;
 pub mod error;
 mod facts;
 pub mod fields;
+pub mod forecast;
 pub mod inspection;
 pub mod journal;
 pub mod locator;
