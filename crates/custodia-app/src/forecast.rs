@@ -150,6 +150,27 @@ impl crate::App {
     }
 }
 
+impl crate::App {
+    /// The forecast of an agreement in the caller's scope from the register (the API's and the
+    /// web page's): the request checked, at most [`MAX_ARRIVALS_PER_REQUEST`] arrivals, the
+    /// population read, and the runs computed on every core on a blocking thread, off the
+    /// asynchronous workers.
+    pub async fn forecast(
+        &self,
+        who: &crate::Principal,
+        agreement_id: &str,
+        request: &ForecastRequest,
+    ) -> AppResult<ForecastReport> {
+        check_request(request)?;
+        check_work(request, MAX_ARRIVALS_PER_REQUEST)?;
+        let (agreement, population) = self.forecast_population(who, agreement_id, request.from).await?;
+        let request = *request;
+        tokio::task::spawn_blocking(move || run(&agreement, &population, &request, every_core(), &|_| {}))
+            .await
+            .map_err(|e| AppError::Internal(format!("the forecast's task failed: {e}")))?
+    }
+}
+
 /// Refuses a request whose runs × months × intake is above `max` arrivals (`FORECAST_TOO_LARGE`).
 pub fn check_work(request: &ForecastRequest, max: u64) -> AppResult<()> {
     let work = arrivals(request);
