@@ -476,16 +476,14 @@ const CHART_RIGHT: i64 = 170;
 const CHART_TOP: i64 = 40;
 const CHART_BOTTOM: i64 = 40;
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
 /// The people in custody per month as an SVG chart, labels in `language`: the band from the 5th
 /// to the 95th percentile, the median as a line with markers, and each known capacity limit as
 /// a dashed level labelled at its end; a `<title>` and a `<desc>` say the same in words.
 pub fn report_svg(report: &ForecastReport, language: custodia_i18n::Language) -> String {
     use std::fmt::Write as _;
-    let t = |key: &str, args: &[(&str, custodia_i18n::Arg)]| escape(&custodia_i18n::text(language, key, args));
+    let t = |key: &str, args: &[(&str, custodia_i18n::Arg)]| {
+        crate::inspection::escape(&custodia_i18n::text(language, key, args))
+    };
     let levels: Vec<(String, i64, &str)> = report
         .limits
         .iter()

@@ -319,6 +319,12 @@ pub struct Model<'a> {
     /// Day index of the agreement's first day, and of the day after its last.
     term: (i64, i64),
     horizon_days: i64,
+    /// Per-capita coverage: its length in days, and per day index of an arrival the first day of
+    /// its coverage chain (`a + k·c`) on or after the end of the term.
+    coverage: Option<(i64, Vec<i64>)>,
+    /// Per candidate (per-capita): the first day of its coverage chain on or after its return,
+    /// counted from its arrival (`⌈held/c⌉·c`).
+    chain_days: Vec<i64>,
 }
 
 impl<'a> Model<'a> {
@@ -362,6 +368,14 @@ impl<'a> Model<'a> {
             Fees::PerCapita { envelope_minor, .. } => envelope_minor,
             _ => None,
         };
+        let coverage = match agreement.fees {
+            Fees::PerCapita { coverage_days, .. } => Some(i64::from(coverage_days).max(1)),
+            _ => None,
+        };
+        let chain_end = |c: i64, from: i64, to: i64| from + ((to - from).max(0) + c - 1) / c * c;
+        let chain_days =
+            coverage.map_or_else(Vec::new, |c| pool.iter().map(|p| chain_end(c, 0, i64::from(p.held_days))).collect());
+        let coverage = coverage.map(|c| (c, (0..start).map(|day| chain_end(c, day, term.1)).collect()));
         Ok(Self {
             agreement,
             params,
@@ -372,6 +386,8 @@ impl<'a> Model<'a> {
             month_of_day,
             term,
             horizon_days: start,
+            coverage,
+            chain_days,
         })
     }
 
@@ -548,6 +564,11 @@ struct RunBuffers {
     class_delta: Vec<i64>,
     pop: Vec<i64>,
     returns: Vec<i64>,
+    /// Arrivals' returns per day index (summed into `returns` per month).
+    returns_day: Vec<i64>,
+    /// Arrivals' per-capita coverage chains as changes per day index, then (propagated every
+    /// `c` days) the coverage periods starting on each day.
+    chain_delta: Vec<i64>,
     /// Per-capita coverage periods starting in each month, and before the horizon.
     capita: Vec<i64>,
     capita_before: i64,
@@ -569,6 +590,8 @@ impl RunBuffers {
             class_delta: if per_diem { vec![0; (days + 1) * CLASSES] } else { Vec::new() },
             pop: vec![0; days],
             returns: vec![0; months],
+            returns_day: vec![0; days + 1],
+            chain_delta: if model.coverage.is_some() { vec![0; days + 1] } else { Vec::new() },
             capita: vec![0; months],
             capita_before: 0,
             class_days: vec![[0; CLASSES]; months],
@@ -581,6 +604,8 @@ impl RunBuffers {
         self.delta.fill(0);
         self.class_delta.fill(0);
         self.returns.fill(0);
+        self.returns_day.fill(0);
+        self.chain_delta.fill(0);
         self.capita.fill(0);
         self.capita_before = 0;
         let mut rng = Rng::for_run(model.params.seed, run);
@@ -596,7 +621,7 @@ impl RunBuffers {
             stays.add(day(held.admitted_on), end, held.class);
         }
         for span in &model.spans {
-            arrivals(&mut stays, &mut rng, span)?;
+            arrivals(self, model, &mut rng, span)?;
         }
         self.count(model)
     }
@@ -609,6 +634,7 @@ impl RunBuffers {
             *p = running;
         }
         self.class_days_per_month(model);
+        self.arrivals_per_month(model);
         let mut capita_so_far = self.capita_before;
         for (i, span) in model.spans.iter().enumerate() {
             let days = self.pop.get(index(span.start)..index(span.end)).unwrap_or_default();
@@ -647,6 +673,26 @@ impl RunBuffers {
         Ok(())
     }
 
+    /// Adds the arrivals' returns and coverage periods, counted per day, to their months.
+    fn arrivals_per_month(&mut self, model: &Model<'_>) {
+        if let Some((c, _)) = &model.coverage {
+            let c = index(*c);
+            for d in c..self.chain_delta.len() {
+                let before = self.chain_delta.get(d - c).copied().unwrap_or(0);
+                if let Some(now) = self.chain_delta.get_mut(d) {
+                    *now += before;
+                }
+            }
+        }
+        for (i, span) in model.spans.iter().enumerate() {
+            let days = index(span.start)..index(span.end);
+            let returns: i64 = self.returns_day.get(days.clone()).unwrap_or_default().iter().sum();
+            let starts: i64 = self.chain_delta.get(days).unwrap_or_default().iter().sum();
+            add(&mut self.returns, i, returns);
+            add(&mut self.capita, i, starts);
+        }
+    }
+
     /// Person-days per security class and month (per-diem only; days outside the term hold
     /// nobody, so a month's days are its billing period's).
     fn class_days_per_month(&mut self, model: &Model<'_>) {
@@ -677,7 +723,8 @@ impl Model<'_> {
     }
 }
 
-/// Adds stays to a run's day changes.
+/// Adds the stays of the people held at the start to a run's day changes, one by one (they are
+/// few and may have begun before the horizon; the arrivals take the faster path of [`arrivals`]).
 struct Stays<'m, 'b> {
     model: &'m Model<'m>,
     buffers: &'b mut RunBuffers,
@@ -740,10 +787,12 @@ fn add(slots: &mut [i64], at: usize, by: i64) {
 }
 
 /// The month's arrivals: their count (fixed or binomial), each on the day
-/// `lo + ⌊i·(hi − lo)/n⌋` of the month's arrival days `[lo, hi)`, each a candidate drawn uniformly.
-fn arrivals(stays: &mut Stays<'_, '_>, rng: &mut Rng, span: &MonthSpan) -> Result<(), BillingError> {
+/// `lo + ⌊i·(hi − lo)/n⌋` of the month's arrival days `[lo, hi)`, each a candidate drawn uniformly,
+/// held from that day until their return is due or the term ends. The hot loop of a forecast: a
+/// stay is a few additions to per-day changes (its population, its return, the start and end of
+/// its per-capita coverage chain), nothing per day held.
+fn arrivals(run: &mut RunBuffers, model: &Model<'_>, rng: &mut Rng, span: &MonthSpan) -> Result<(), BillingError> {
     let (lo, hi) = span.arrivals;
-    let model = stays.model;
     if hi <= lo || model.pool.is_empty() {
         return Ok(());
     }
@@ -751,14 +800,41 @@ fn arrivals(stays: &mut Stays<'_, '_>, rng: &mut Rng, span: &MonthSpan) -> Resul
         IntakeModel::Fixed => model.params.intake_per_month,
         IntakeModel::Binomial => rng.binomial_eighth(model.params.intake_per_month),
     };
-    let days = hi - lo;
-    for i in 0..n {
-        let day = lo + i * days / n;
-        let Some(candidate) = model.pool.get(rng.below(model.pool.len())) else {
-            return Err(BillingError::Overflow);
-        };
-        let return_day = if candidate.held_days == u32::MAX { i64::MAX } else { day + i64::from(candidate.held_days) };
-        stays.add(day, return_day, candidate.class);
+    if n <= 0 {
+        return Ok(());
+    }
+    let (term_end, horizon) = (model.term.1, model.horizon_days);
+    let (step, remainder) = ((hi - lo) / n, (hi - lo) % n);
+    let (mut day, mut carried) = (lo, 0);
+    for _ in 0..n {
+        let drawn = rng.below(model.pool.len());
+        let Some(candidate) = model.pool.get(drawn) else { return Err(BillingError::Overflow) };
+        let leaves = (day + i64::from(candidate.held_days)).min(term_end);
+        add(&mut run.delta, index(day), 1);
+        add(&mut run.delta, index(leaves.min(horizon)), -1);
+        if !run.class_delta.is_empty() {
+            let k = billing::class_index(candidate.class);
+            add(&mut run.class_delta, index(day) * CLASSES + k, 1);
+            add(&mut run.class_delta, index(leaves.min(horizon)) * CLASSES + k, -1);
+        }
+        if leaves < horizon {
+            add(&mut run.returns_day, index(leaves), 1);
+        }
+        if let Some((_, clipped)) = &model.coverage {
+            let chain = model.chain_days.get(drawn).copied().unwrap_or(0);
+            let end = (day + chain).min(clipped.get(index(day)).copied().unwrap_or(i64::MAX));
+            add(&mut run.chain_delta, index(day), 1);
+            if end < horizon {
+                add(&mut run.chain_delta, index(end), -1);
+            }
+        }
+        // The next day: lo + ⌊(i + 1)·(hi − lo)/n⌋, without a division.
+        day += step;
+        carried += remainder;
+        if carried >= n {
+            carried -= n;
+            day += 1;
+        }
     }
     Ok(())
 }
