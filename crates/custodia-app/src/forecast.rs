@@ -568,15 +568,6 @@ pub fn report_svg(report: &ForecastReport, language: custodia_i18n::Language) ->
             yv = y(*value)
         );
     }
-    if let Some(last) = report.months.last() {
-        let ly = label(y(last.population.p50) + 4);
-        let _ = writeln!(
-            out,
-            "<text x=\"{}\" y=\"{ly}\" fill=\"#08519c\">{}</text>",
-            right + 6,
-            t("forecast-chart-median", &[])
-        );
-    }
     let _ = writeln!(
         out,
         "<rect x=\"{CHART_LEFT}\" y=\"28\" width=\"14\" height=\"8\" fill=\"#9ecae1\"/><text x=\"{}\" y=\"36\">{}</text>",

@@ -818,7 +818,6 @@ report-investigations-open = investigations open
 report-chart-title = Complaints by category and their answers
 forecast-chart-title = People in custody per month (peak of the month)
 forecast-chart-desc = The 5th to 95th percentile of the runs as a band and the median as a line, for each of the { $months } months, against the limits that are known; the median peaks at { $peak }. The exact figures are in the table.
-forecast-chart-median = median
 forecast-chart-band = 5th to 95th percentile of the runs; the median as a line
 forecast-limit-contracted_places = contracted places
 forecast-limit-standard_capacity = standard capacity

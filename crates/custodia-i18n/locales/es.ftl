@@ -818,7 +818,6 @@ report-investigations-open = investigaciones abiertas
 report-chart-title = Quejas por categoría y sus respuestas
 forecast-chart-title = Personas bajo custodia por mes (máximo del mes)
 forecast-chart-desc = Del percentil 5 al 95 de las corridas como banda y la mediana como línea, en cada uno de los { $months } meses, frente a los límites conocidos; la mediana alcanza { $peak } como máximo. Las cifras exactas están en la tabla.
-forecast-chart-median = mediana
 forecast-chart-band = percentiles 5 a 95 de las corridas; la mediana como línea
 forecast-limit-contracted_places = plazas contratadas
 forecast-limit-standard_capacity = capacidad según la norma
