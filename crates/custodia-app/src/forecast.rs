@@ -97,10 +97,11 @@ const PERSONS_PAGE: usize = 10_000;
 
 impl crate::App {
     /// What a forecast of an agreement in the caller's scope starts from on `from`: the people of
-    /// the register imported under it who are eligible that day and not in custody (screened by
-    /// the same rules as a person file), the people in custody that day, each until their return
-    /// is due (`projected release − return_before_release_days`, or the end of the agreement when
-    /// it cannot be computed), and the cells of its facilities.
+    /// the register imported under it whom the caller sees, eligible that day and not in custody
+    /// (screened by the same rules as a person file), the people in custody that day in the
+    /// caller's facilities, each until their return is due (`projected release −
+    /// return_before_release_days`, or the end of the agreement when it cannot be computed), and
+    /// the cells of those facilities.
     pub async fn forecast_population(
         &self,
         who: &crate::Principal,
@@ -112,8 +113,12 @@ impl crate::App {
         let stays = crate::billing::custody_spans(&agreement, &facts.rows, &facts.transitions)?;
         let in_custody: std::collections::BTreeMap<&str, &custodia_store::PersonData> =
             facts.rows.iter().map(|r| (r.person.sending_id.as_str(), &r.person)).collect();
-        let open: Vec<&custodia_core::billing::Stay> =
-            stays.iter().filter(|s| s.admitted_on <= from && s.released_on.is_none_or(|r| r > from)).collect();
+        // In the caller's facilities only, as the population history of the overview.
+        let open: Vec<&custodia_core::billing::Stay> = stays
+            .iter()
+            .filter(|s| who.sees(agreement_id, Some(s.facility_id.as_str())))
+            .filter(|s| s.admitted_on <= from && s.released_on.is_none_or(|r| r > from))
+            .collect();
         let mut held = Vec::new();
         for stay in &open {
             let person = in_custody.get(stay.person_id.as_str());
@@ -145,7 +150,8 @@ impl crate::App {
                 break;
             }
         }
-        let cells = Some(facts.cells.clone());
+        let cells = facts.cells.iter().filter(|c| who.sees(agreement_id, Some(c.facility_id.as_str()))).cloned();
+        let cells = Some(cells.collect());
         Ok((agreement, Population { candidates, held, cells, screened }))
     }
 }

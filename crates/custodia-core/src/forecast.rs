@@ -943,48 +943,68 @@ mod tests {
         Percentiles { p5: value, p50: value, p95: value }
     }
 
+    /// A forecast with a fixed intake of people whose terms are all equal against the exact
+    /// computation: every percentile of every month, and the month each limit is reached.
+    fn assert_exact(agreement: &Agreement, p: Params, held_days: u32) {
+        // Several people, all with the same term: whoever is drawn, every run is the same.
+        let pool = vec![Candidate { held_days, class: SecurityClass::High }; 5];
+        let held =
+            [Held { admitted_on: day("2025-03-20"), return_on: Some(day("2025-07-02")), class: SecurityClass::High }];
+        let held_stay = Stay {
+            person_id: "held".into(),
+            facility_id: "cecot".into(),
+            security_class: SecurityClass::High,
+            admitted_on: held[0].admitted_on,
+            released_on: held[0].return_on,
+        };
+        let model = Model::new(agreement, p, &pool, &held, limits()).unwrap();
+        let forecast = forecast(&model).unwrap();
+        let expected = exact(agreement, &p, i64::from(held_days), &[held_stay]);
+        assert_eq!(forecast.months.len(), expected.len());
+        for (month, exact) in forecast.months.iter().zip(&expected) {
+            let label = format!("{:?} {p:?} {}-{}", agreement.fees, month.year, month.month);
+            assert_eq!(month.population, all(exact.population), "{label}");
+            assert_eq!(month.returns_due, all(exact.returns), "{label}");
+            assert_eq!(month.person_days, all(exact.person_days), "{label}");
+            assert_eq!(month.invoiced_minor, all(exact.invoiced_minor), "{label}");
+            assert_eq!(month.home_cost_minor, all(exact.person_days * 12_080), "{label}");
+        }
+        // Every run alike: a limit is reached in the first month the exact population is above it,
+        // by every run.
+        let first_above = |limit: i64| expected.iter().position(|e| e.population > limit);
+        let ex = &forecast.exceedances;
+        for (k, limit) in [300, 450, 600].into_iter().enumerate() {
+            assert_eq!(ex[k].first_month, first_above(limit), "{p:?}");
+            let runs = if ex[k].first_month.is_some() { p.runs } else { 0 };
+            assert_eq!(i64::from(ex[k].runs_exceeding), runs);
+        }
+    }
+
     #[test]
     fn a_fixed_intake_of_equal_terms_gives_the_exact_computation_under_every_fee_model() {
         for agreement in fee_models() {
             for (intake, held_days, from) in [(40, 200, "2025-03-15"), (23, 45, "2025-05-20"), (0, 10, "2025-04-01")] {
-                let p = params(intake, 15, 9, from);
-                // Several people, all with the same term: whoever is drawn, every run is the same.
-                let pool = vec![Candidate { held_days, class: SecurityClass::High }; 5];
-                let held = [Held {
-                    admitted_on: day("2025-03-20"),
-                    return_on: Some(day("2025-07-02")),
-                    class: SecurityClass::High,
-                }];
-                let held_stay = Stay {
-                    person_id: "held".into(),
-                    facility_id: "cecot".into(),
-                    security_class: SecurityClass::High,
-                    admitted_on: held[0].admitted_on,
-                    released_on: held[0].return_on,
-                };
-                let model = Model::new(&agreement, p, &pool, &held, limits()).unwrap();
-                let forecast = forecast(&model).unwrap();
-                let expected = exact(&agreement, &p, i64::from(held_days), &[held_stay]);
-                assert_eq!(forecast.months.len(), expected.len());
-                for (month, exact) in forecast.months.iter().zip(&expected) {
-                    let label = format!("{:?} {}-{}", agreement.fees, month.year, month.month);
-                    assert_eq!(month.population, all(exact.population), "{label}");
-                    assert_eq!(month.returns_due, all(exact.returns), "{label}");
-                    assert_eq!(month.person_days, all(exact.person_days), "{label}");
-                    assert_eq!(month.invoiced_minor, all(exact.invoiced_minor), "{label}");
-                    assert_eq!(month.home_cost_minor, all(exact.person_days * 12_080), "{label}");
-                }
-                // Every run alike: a limit is reached in the first month the exact population is above it.
-                let first_above = |limit: i64| expected.iter().position(|e| e.population > limit);
-                let ex = &forecast.exceedances;
-                assert_eq!(ex[0].first_month, first_above(300));
-                assert_eq!(ex[1].first_month, first_above(450));
-                assert_eq!(ex[2].first_month, first_above(600));
-                if let Some(m) = ex[0].first_month {
-                    assert_eq!(ex[0].runs_exceeding, 9);
-                    assert!(m > 0 || intake > 0);
-                }
+                assert_exact(&agreement, params(intake, 15, 9, from), held_days);
             }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+        /// Any fee model, intake, term, first day (before, in and after the term) and horizon.
+        #[test]
+        fn any_fixed_intake_of_equal_terms_is_exact(
+            model in 0usize..5,
+            intake in 0i64..60,
+            held_days in 1u32..900,
+            from_offset in -40i64..420,
+            months in 1i64..18,
+            runs in 1i64..5,
+        ) {
+            let agreement = &fee_models()[model];
+            let from = agreement.starts.add_days(from_offset).unwrap().to_string();
+            assert_exact(agreement, params(intake, months, runs, &from), held_days);
         }
     }
 
