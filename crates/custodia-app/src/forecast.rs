@@ -101,7 +101,7 @@ impl crate::App {
     /// (screened by the same rules as a person file), the people in custody that day in the
     /// caller's facilities, each until their return is due (`projected release −
     /// return_before_release_days`, or the end of the agreement when it cannot be computed), and
-    /// the cells of those facilities.
+    /// the cells of those facilities (none registered: the capacities are not known).
     pub async fn forecast_population(
         &self,
         who: &crate::Principal,
@@ -150,8 +150,10 @@ impl crate::App {
                 break;
             }
         }
-        let cells = facts.cells.iter().filter(|c| who.sees(agreement_id, Some(c.facility_id.as_str()))).cloned();
-        let cells = Some(cells.collect());
+        // No cells registered: the capacities are not known (rather than zero).
+        let cells: Vec<_> =
+            facts.cells.iter().filter(|c| who.sees(agreement_id, Some(c.facility_id.as_str()))).cloned().collect();
+        let cells = (!cells.is_empty()).then_some(cells);
         Ok((agreement, Population { candidates, held, cells, screened }))
     }
 }

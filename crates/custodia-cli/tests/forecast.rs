@@ -3,19 +3,18 @@
 //! the formats, and bad parameters exit 2 naming their field.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::path::PathBuf;
+use std::process::Output;
+
+use common::Register;
 use serde_json::Value;
 
 const CECOT: &str = "examples/agreements/us-sv-cecot.toml";
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 fn custodia(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_custodia")).args(args).current_dir(repo()).output().unwrap()
+    common::custodia().args(args).output().unwrap()
 }
 
 fn temp_dir() -> PathBuf {
@@ -201,4 +200,25 @@ fn bad_parameters_exit_2_naming_the_field() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn over_the_register_the_forecast_is_the_person_files() {
+    let r = Register::new("forecast");
+    r.ok(&["import", "agreement", CECOT]);
+    let persons = r.file("alike.csv", ALIKE);
+    r.ok(&["import", "persons", &persons, "--agreement", "us-sv-cecot"]);
+    let asked = ["--intake-per-month", "10", "--months", "14", "--runs", "6", "--from", "2025-03-15", "--json"];
+    let register: Value = serde_json::from_str(
+        &r.ok(&[&["forecast", "--register", "--agreement", "us-sv-cecot"][..], &asked[..]].concat()),
+    )
+    .unwrap();
+    let file = json(&custodia(&[&["forecast", "--agreement", CECOT, "--persons", &persons][..], &asked[..]].concat()));
+    assert_eq!((register["eligible"].as_u64(), register["in_custody"].as_u64()), (Some(3), Some(0)), "{register}");
+    assert_eq!(register["months"], file["months"]);
+    assert_eq!(register["limits"], file["limits"]);
+    // Without a token nothing is read.
+    let bare = r.bare(&[&["forecast", "--register", "--agreement", "us-sv-cecot"][..], &asked[..]].concat());
+    assert_eq!(bare.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bare.stderr).contains("token"));
 }
