@@ -477,12 +477,13 @@ fn limit_value(limit: &Exceedance, value: i64, money: &dyn Fn(i64) -> String) ->
 }
 
 /// The chart's drawing area, in SVG units.
-const CHART_WIDTH: i64 = 760;
-const CHART_HEIGHT: i64 = 340;
-const CHART_LEFT: i64 = 64;
-const CHART_RIGHT: i64 = 170;
-const CHART_TOP: i64 = 40;
-const CHART_BOTTOM: i64 = 40;
+const AREA: crate::chart::Area =
+    crate::chart::Area { width: 760, height: 340, left: 64, right: 170, top: 40, bottom: 40 };
+const CHART_WIDTH: i64 = AREA.width;
+const CHART_HEIGHT: i64 = AREA.height;
+const CHART_LEFT: i64 = AREA.left;
+const CHART_RIGHT: i64 = AREA.right;
+const CHART_BOTTOM: i64 = AREA.bottom;
 
 /// The people in custody per month as an SVG chart, labels in `language`: the band from the 5th
 /// to the 95th percentile, the median as a line with markers, and each known capacity limit as
@@ -501,15 +502,8 @@ pub fn report_svg(report: &ForecastReport, language: custodia_i18n::Language) ->
     let most = report.months.iter().map(|m| m.population.p95).chain(levels.iter().map(|l| l.1)).max().unwrap_or(0);
     let top = nice_top(most);
     let n = report.months.len();
-    let x = |i: usize| {
-        let span = CHART_WIDTH - CHART_LEFT - CHART_RIGHT;
-        let (i, n) = (i64::try_from(i).unwrap_or(0), i64::try_from(n).unwrap_or(1));
-        if n <= 1 { CHART_LEFT + span / 2 } else { CHART_LEFT + i * span / (n - 1) }
-    };
-    let y = |v: i64| {
-        let span = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM;
-        CHART_TOP + span - v.clamp(0, top) * span / top.max(1)
-    };
+    let x = |i: usize| AREA.x(i, n);
+    let y = |v: i64| AREA.y(v, top);
     let title = t("forecast-chart-title", &[]);
     let peak = report.months.iter().map(|m| m.population.p50).max().unwrap_or(0);
     let desc = t(

@@ -14,6 +14,7 @@ pub mod billing;
 pub mod care;
 pub mod cases;
 pub mod cells;
+pub mod chart;
 pub mod config;
 pub mod days;
 pub mod error;
