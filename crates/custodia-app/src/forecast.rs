@@ -266,7 +266,8 @@ fn in_parallel(model: &Model<'_>, threads: usize, progress: &(dyn Fn(u32) + Sync
                 }
                 Err(e) => {
                     if let Ok(mut slot) = failure.lock() {
-                        *slot = Some(AppError::invalid("months", e.to_string()));
+                        // Amounts beyond 64 bits: the intake times the fees is too large.
+                        *slot = Some(AppError::invalid("intake_per_month", e.to_string()));
                     }
                     return;
                 }
