@@ -120,6 +120,20 @@ pub struct SustainabilityReport {
     pub report: ledger::Sustainability,
 }
 
+/// The sending state's cost of one person-day at home: the one given, or the US Bureau of
+/// Prisons' figure for a US agreement billed in USD (docs/billing.md); required otherwise.
+pub(crate) fn home_cost_per_day(agreement: &Agreement, given: Option<i64>) -> AppResult<i64> {
+    let (sending, currency) = (agreement.sending_state.as_str(), agreement.currency.as_str());
+    match given {
+        Some(h) => Ok(h),
+        None if sending == "US" && currency == "USD" => Ok(ledger::US_BOP_FY2023_DAY_MINOR),
+        None => Err(AppError::invalid(
+            "home_cost_per_day_minor",
+            format!("required (the default, $120.80 a day, is the US figure; {sending} sends and bills in {currency})"),
+        )),
+    }
+}
+
 impl App {
     /// The stored document, if it exists and its agreement is in the caller's scope ("not found"
     /// otherwise, alike).
@@ -311,19 +325,8 @@ impl App {
         let budget = amount("receiving_budget_minor", request.receiving_budget_minor, 1)?;
         let home = amount("home_cost_per_day_minor", request.home_cost_per_day_minor, 0)?;
         let agreement = self.agreement(who, &request.agreement_id).await?.agreement;
-        let (sending, currency) = (agreement.sending_state.as_str(), agreement.currency.as_str());
-        let home = match home {
-            Some(h) => h,
-            None if sending == "US" && currency == "USD" => ledger::US_BOP_FY2023_DAY_MINOR,
-            None => {
-                return Err(AppError::invalid(
-                    "home_cost_per_day_minor",
-                    format!(
-                        "required (the default, $120.80 a day, is the US figure; {sending} sends and bills in {currency})"
-                    ),
-                ));
-            }
-        };
+        let currency = agreement.currency.as_str();
+        let home = home_cost_per_day(&agreement, home)?;
         let issued: Vec<Document> = self
             .store()
             .invoice_rows(&request.agreement_id)

@@ -113,7 +113,8 @@ pub fn report_table(r: &InspectionReport, language: Language) -> String {
     out
 }
 
-fn escape(text: &str) -> String {
+/// `text` escaped for XML (SVG) text and attribute values.
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 

@@ -16,7 +16,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use custodia_core::agreement::Party;
 use custodia_core::csv::Delimiter;
-use custodia_core::eligibility::{Language, Outcome, Screener, SentenceFacts};
+use custodia_core::eligibility::{Decision, Language, Outcome, Screener, SentenceFacts};
+use custodia_core::forecast::Candidate;
 use custodia_core::lifecycle::CaseState;
 use custodia_core::person::{Column, PersonHeader, PersonRecord, RowError};
 use custodia_core::table::{Rows, Table};
@@ -962,6 +963,49 @@ impl PersonTable<'_> {
         }
         Ok((rows, counts))
     }
+}
+
+/// Most rows of a person file a forecast draws from (the import's limit).
+pub const MAX_FORECAST_ROWS: usize = 10_000_000;
+
+/// The eligible people of a person file on `as_of`, as the forecast draws its arrivals from them
+/// (docs/forecast.md): every row screened as `custodia screen` screens it (the same reader, the
+/// same duplicates rule, the same `Screener`); each eligible one becomes a candidate held from
+/// arrival until their return is due. Also the number of rows read.
+pub fn forecast_candidates(agreement: &Agreement, csv: &[u8], as_of: Date) -> AppResult<(Vec<Candidate>, u64)> {
+    let file = PersonTable::read(csv, None)?;
+    let screener = Screener::new(agreement).for_date(as_of);
+    let (mut candidates, mut rows) = (Vec::new(), 0u64);
+    file.each_row(|_, _, row| {
+        rows += 1;
+        if let Ok((record, false)) = row
+            && let Some(candidate) = forecast_candidate(agreement, &screener, &record, as_of)
+        {
+            candidates.push(candidate);
+        }
+        rows <= MAX_FORECAST_ROWS as u64
+    });
+    if rows > MAX_FORECAST_ROWS as u64 {
+        return Err(too_many_rows(MAX_FORECAST_ROWS, "custodia forecast"));
+    }
+    Ok((candidates, rows))
+}
+
+/// A person as the forecast draws them, if eligible on `as_of` under `screener` (the agreement's
+/// rules): held from arrival until their return is due. The one test of the file's rows and the
+/// register's people.
+pub(crate) fn forecast_candidate(
+    agreement: &Agreement,
+    screener: &Screener,
+    record: &PersonRecord<'_>,
+    as_of: Date,
+) -> Option<Candidate> {
+    let screening = screener.screen(record, as_of).ok()?;
+    if screening.decision() != Decision::Eligible {
+        return None;
+    }
+    let facts = screener.sentence_facts(record).ok()?;
+    Candidate::from_facts(agreement, facts, as_of, record.security_class)
 }
 
 /// The valid rows of a checked file as owned records, produced as the store consumes them.

@@ -123,7 +123,7 @@ pub(crate) enum ExportFormat {
     Csv,
 }
 
-fn money(amount: i64, currency: &str) -> String {
+pub(crate) fn money(amount: i64, currency: &str) -> String {
     match custodia_core::CurrencyCode::parse(currency) {
         Ok(c) => custodia_core::Money::new(amount, c).to_string(),
         Err(_) => format!("{amount} {currency} minor units"),

@@ -12,6 +12,7 @@ mod cells_cmd;
 mod complaint_cmd;
 mod data_lock;
 mod demo_cmd;
+mod forecast_cmd;
 mod invoice_cmd;
 mod invoices_cmd;
 mod journal_cmd;
@@ -166,6 +167,9 @@ enum Command {
     /// A fresh register with a simulated year of the US–El Salvador (CECOT) agreement, served:
     /// prints `admin token: TOKEN`, a walk-through and `address: http://HOST:PORT`.
     Demo(demo_cmd::DemoArgs),
+    /// A Monte Carlo projection of an agreement month by month: population, returns, person-days,
+    /// amounts invoiced and the cost at home, and when each limit is reached (docs/forecast.md).
+    Forecast(Box<forecast_cmd::ForecastArgs>),
     /// Users, roles, scopes and API tokens (docs/access.md).
     #[command(subcommand)]
     User(user_cmd::UserCommand),
@@ -229,6 +233,7 @@ fn run(cli: Cli) -> CmdResult {
         Command::Invoices(command) => invoices_cmd::run(&command),
         Command::Serve(args) => serve_cmd::run_serve(&args),
         Command::Demo(args) => demo_cmd::run(&args),
+        Command::Forecast(args) => forecast_cmd::run(&args),
         Command::User(command) => user_cmd::run_user(&command),
         Command::Init(args) => user_cmd::run_init(&args),
         Command::Completions { shell } => {

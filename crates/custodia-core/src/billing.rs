@@ -240,6 +240,11 @@ impl Period {
         self.month_days
     }
 
+    /// The covered days as day numbers `[first, end)`.
+    pub(crate) fn day_numbers(&self) -> (i64, i64) {
+        (self.first, self.end)
+    }
+
     fn contains(&self, date: Date) -> bool {
         let d = i64::from(date.days_since_epoch());
         self.first <= d && d < self.end
@@ -314,19 +319,19 @@ fn mul(a: i64, b: i64) -> Result<i64, BillingError> {
 }
 
 /// The number of security classes.
-const CLASSES: usize = SecurityClass::ALL.len();
+pub(crate) const CLASSES: usize = SecurityClass::ALL.len();
 
 /// What the lines of one period are computed from: the same facts whether one period is asked for
 /// or every period of the term in one pass ([`invoices_for_term`]).
-struct PeriodFacts<'a> {
+pub(crate) struct PeriodFacts<'a> {
     /// pop(d) for each covered day.
-    pop: &'a [i64],
+    pub(crate) pop: &'a [i64],
     /// Person-days per security class, in `SecurityClass::ALL` order.
-    class_days: [i64; CLASSES],
+    pub(crate) class_days: [i64; CLASSES],
     /// Coverage periods starting in the period (per-capita).
-    capita_starts: i64,
+    pub(crate) capita_starts: i64,
     /// Coverage periods starting between the agreement's start and the period (per-capita).
-    capita_starts_before: i64,
+    pub(crate) capita_starts_before: i64,
 }
 
 /// Computes the invoice of `period` (docs/billing.md).
@@ -357,7 +362,7 @@ pub fn invoice(
     lines_for(agreement, period, &facts, &in_period)
 }
 
-fn class_index(class: SecurityClass) -> usize {
+pub(crate) fn class_index(class: SecurityClass) -> usize {
     SecurityClass::ALL.iter().position(|c| *c == class).unwrap_or(0)
 }
 
@@ -516,8 +521,8 @@ fn count_capita_starts(
     }
 }
 
-/// The lines of one period from its facts.
-fn lines_for(
+/// The lines of one period from its facts (also the forecast's, docs/forecast.md).
+pub(crate) fn lines_for(
     agreement: &Agreement,
     period: &Period,
     facts: &PeriodFacts<'_>,

@@ -16,6 +16,7 @@ pub mod custody;
 pub mod date;
 pub mod decimal;
 pub mod eligibility;
+pub mod forecast;
 pub mod holidays;
 pub mod ids;
 pub mod incidents;

@@ -491,6 +491,12 @@ fn table(ids: &Ids) -> Vec<Row> {
             Some(format!("/api/v1/reports/sustainability?agreement={OUT}&home_cost_per_day_minor=100")),
             Everyone,
         ),
+        get(
+            "/api/v1/agreements/{id}/forecast",
+            format!("/api/v1/agreements/{IN}/forecast?intake_per_month=5&months=2&runs=3&from=2025-06-01"),
+            Some(format!("/api/v1/agreements/{OUT}/forecast?intake_per_month=5&months=2&runs=3&from=2025-06-01")),
+            Everyone,
+        ),
         get("/api/v1/users", "/api/v1/users".into(), None, Only(&["admin"])),
         post(
             "/api/v1/users",

@@ -264,6 +264,10 @@ fn table(i: &Ids) -> Vec<Row> {
         ),
         get("/api/v1/reports/legal-basis", format!("/api/v1/reports/legal-basis?agreement={B}&on=2025-06-01")),
         get("/api/v1/reports/sustainability", format!("/api/v1/reports/sustainability?agreement={B}")),
+        get(
+            "/api/v1/agreements/{id}/forecast",
+            format!("/api/v1/agreements/{B}/forecast?intake_per_month=5&months=2&runs=3&from=2025-06-01"),
+        ),
         unscoped("GET", "/api/v1/users"),
         unscoped("POST", "/api/v1/users"),
         unscoped("POST", "/api/v1/users/{name}/changes"),

@@ -339,6 +339,51 @@ async fn the_sustainability_report_charts_the_issued_invoices_with_the_same_numb
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_forecast_page_asks_for_intake_and_horizon_and_shows_the_apis_numbers_with_the_chart() {
+    let (server, _case, _facility, auditor) = setup().await;
+    let people = ["W-1", "W-2"].map(|id| common::person(id, "Roe", "1990-01-01", "medium"));
+    common::import_persons(&server, AGREEMENT, "US", people.into()).await;
+    let mut ines = Browser::sign_in(&server, "ines").await;
+    let form = ines.get(&format!("/agreements/{AGREEMENT}/forecast")).await;
+    assert_eq!(form.status, 200, "{}", form.html);
+    assert_sound_page(&form, "en");
+    assert!(form.html.contains(r#"name="intake_per_month""#) && form.html.contains(r#"name="months""#));
+    assert!(!form.html.contains("<svg"), "nothing is computed before an intake is given");
+    let query = "intake_per_month=8&months=6&runs=30&seed=2&from=2025-06-01";
+    let page = ines.get(&format!("/agreements/{AGREEMENT}/forecast?{query}")).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert_sound_page(&page, "en");
+    let (status, api) = server.get(&auditor, &format!("/api/v1/agreements/{AGREEMENT}/forecast?{query}")).await;
+    assert_eq!(status, 200, "{api}");
+    assert_eq!((api["eligible"].as_u64(), api["in_custody"].as_u64()), (Some(2), Some(1)), "{api}");
+    let html = &page.html;
+    assert!(html.contains(r#"<title id="forecast-title">People in custody per month"#), "{html}");
+    for month in api["months"].as_array().unwrap() {
+        let q = &month["population"];
+        let row = format!(
+            r#"<th scope="row">{}</th><td class="number">{} / {} / {}</td>"#,
+            month["month"].as_str().unwrap(),
+            q["p5"],
+            q["p50"],
+            q["p95"]
+        );
+        assert!(html.contains(&row), "{row} in {html}");
+    }
+    // The cell holds 20 at the standard: P-1 and 8 more a month pass it in August, in every run.
+    assert_eq!(api["limits"][1]["first_month"], "2025-08");
+    assert!(html.contains("2025-08 (30 of 30 runs)"), "{html}");
+    ines.accept_language = Some("es");
+    let spanish = ines.get(&format!("/agreements/{AGREEMENT}/forecast?{query}")).await;
+    assert_sound_page(&spanish, "es");
+    assert!(spanish.html.contains("Personas bajo custodia por mes") && spanish.html.contains("plazas contratadas"));
+    // A parameter the application refuses: its code beside the form, no chart.
+    let bad = ines.get(&format!("/agreements/{AGREEMENT}/forecast?intake_per_month=5&months=0")).await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.html.contains("<code>INVALID</code>") && !bad.html.contains("<svg"), "{}", bad.html);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn incidents_show_their_notification_deadlines_and_whether_each_was_sent_on_time() {
     let (server, case, facility, _auditor) = setup().await;
     let filed = json!({"agreement_id": AGREEMENT, "case_id": case, "kind": "death",
@@ -468,6 +513,7 @@ async fn the_pages_read_in_spanish_and_another_scope_gets_not_found() {
         format!("/agreements/{AGREEMENT}/sustainability"),
         format!("/agreements/{AGREEMENT}/incidents"),
         format!("/incidents/{incident}"),
+        format!("/agreements/{AGREEMENT}/forecast"),
         format!("/agreements/{AGREEMENT}/inspections"),
     ];
     for who in ["fiona", "ines"] {

@@ -370,7 +370,7 @@ pub struct SustainabilityQuery {
 }
 
 /// An optional integer query parameter (empty means absent); its range is the app's rule.
-fn amount_param(field: &str, value: Option<&str>) -> ApiResult<Option<i64>> {
+pub(crate) fn amount_param(field: &str, value: Option<&str>) -> ApiResult<Option<i64>> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
         Some(v) => v.parse::<i64>().map(Some).map_err(|_| {

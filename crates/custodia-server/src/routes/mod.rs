@@ -10,6 +10,7 @@ pub mod billing;
 pub mod care;
 pub mod cases;
 pub mod facilities;
+pub mod forecast;
 pub mod health;
 pub mod journal;
 pub mod locator;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(rights::routes())
         .merge(care::routes())
         .merge(billing::routes())
+        .merge(forecast::routes())
         .merge(journal::routes())
         .merge(crate::web::routes())
         .fallback(|| async { crate::error::ApiError::not_found("no such resource") })
@@ -54,6 +56,7 @@ pub fn apis() -> Vec<utoipa::openapi::OpenApi> {
         rights::Api::openapi(),
         care::Api::openapi(),
         billing::Api::openapi(),
+        forecast::Api::openapi(),
         journal::Api::openapi(),
     ]
 }

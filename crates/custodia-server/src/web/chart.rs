@@ -51,15 +51,16 @@ pub(crate) struct LineChart {
     pub levels: Vec<Level>,
 }
 
+/// The drawing area (its geometry is the application layer's, shared with the forecast's chart).
+const AREA: custodia_app::chart::Area =
+    custodia_app::chart::Area { width: WIDTH, height: HEIGHT, left: LEFT, right: RIGHT, top: TOP, bottom: BOTTOM };
+
 fn x_of(i: usize, n: usize) -> i64 {
-    let span = WIDTH - LEFT - RIGHT;
-    let (i, n) = (i64::try_from(i).unwrap_or(0), i64::try_from(n).unwrap_or(1));
-    if n <= 1 { LEFT + span / 2 } else { LEFT + i * span / (n - 1) }
+    AREA.x(i, n)
 }
 
 fn y_of(value: i64, top: i64) -> i64 {
-    let span = HEIGHT - TOP - BOTTOM;
-    TOP + span - value.clamp(0, top) * span / top.max(1)
+    AREA.y(value, top)
 }
 
 /// Moves label positions apart so that no two are closer than [`LABEL_GAP`] (keeping order).

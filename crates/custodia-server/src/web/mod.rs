@@ -9,6 +9,7 @@ mod cases;
 mod chart;
 mod context;
 mod facility;
+mod forecast;
 mod incidents;
 mod inspections;
 mod invoices;
@@ -53,6 +54,7 @@ pub fn routes() -> Router<AppState> {
         .route("/invoices/{id}/verify", post(invoices::verify))
         .route("/invoices/{id}/export", get(invoices::export))
         .route("/agreements/{id}/sustainability", get(sustainability::report))
+        .route("/agreements/{id}/forecast", get(forecast::page))
         .route("/agreements/{id}/incidents", get(incidents::list))
         .route("/incidents/{id}", get(incidents::show))
         .route("/incidents/{id}/notifications", post(incidents::notify))

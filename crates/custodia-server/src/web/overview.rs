@@ -213,11 +213,12 @@ fn refused_part(web: &Web, error: &AppError) -> Markup {
     html! { p class="refusal" { code { (api.body.code) } " " (message) } }
 }
 
-/// Links to the agreement's invoices, sustainability report, incidents and inspections.
+/// Links to the agreement's invoices, sustainability report, forecast, incidents and inspections.
 fn oversight_links(web: &Web, id: &str) -> Markup {
     let pages = [
         ("invoices", "web-overview-link-invoices"),
         ("sustainability", "web-overview-link-sustainability"),
+        ("forecast", "web-overview-link-forecast"),
         ("incidents", "web-overview-link-incidents"),
         ("inspections", "web-overview-link-inspections"),
         ("rights", "web-overview-link-rights"),

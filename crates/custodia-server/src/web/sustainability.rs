@@ -177,7 +177,7 @@ pub(crate) async fn report(
 }
 
 /// A refused report: its code and explanation, beside the form to ask again.
-fn refused_part(web: &Web, api: &ApiError) -> Markup {
+pub(crate) fn refused_part(web: &Web, api: &ApiError) -> Markup {
     let message = custodia_i18n::for_code(web.lang, &api.body.code, &[], &api.body.message);
     html! {
         div class="refusal" role="alert" {
