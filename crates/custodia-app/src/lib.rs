@@ -22,6 +22,7 @@ pub mod fields;
 pub mod inspection;
 pub mod journal;
 pub mod locator;
+pub mod notify;
 pub mod oversight;
 mod paging;
 pub mod persons;
