@@ -198,7 +198,7 @@ store_trait! {
         /// Records a subscription (`subscription.created`).
         fn create_subscription(&self, new: &NewSubscription<'_>, actor: &Actor) -> Result<SubscriptionRow, StoreError>;
         /// Ends a subscription of the agreement (`subscription.removed`); its pending deliveries
-        /// are no longer sent.
+        /// are no longer sent. Ending one already ended writes nothing.
         fn remove_subscription(&self, agreement_id: &str, id: i64, actor: &Actor) -> Result<SubscriptionRow, StoreError>;
         /// The agreement's subscriptions in force, in id order.
         fn subscriptions(&self, agreement_id: &str) -> Result<Vec<SubscriptionRow>, StoreError>;
@@ -276,8 +276,8 @@ macro_rules! notifications_sql {
                 let mut tx = self.pool.begin().await?;
                 let mut head = Self::lock_head(&mut tx).await?;
                 let row = sqlx::query(&format!(
-                    "SELECT {SUBSCRIPTION_COLUMNS} FROM alert_subscriptions s \
-                     WHERE s.id = $1 AND s.agreement_id = $2 AND s.removed_seq IS NULL"
+                    "SELECT {SUBSCRIPTION_COLUMNS}, s.removed_seq FROM alert_subscriptions s \
+                     WHERE s.id = $1 AND s.agreement_id = $2"
                 ))
                 .bind(id)
                 .bind(agreement_id.to_owned())
@@ -285,6 +285,9 @@ macro_rules! notifications_sql {
                 .await?
                 .ok_or_else(|| StoreError::NotFound(format!("subscription {id} of {agreement_id}")))?;
                 let subscription = subscription_from_row(&row)?;
+                if row.try_get::<Option<i64>, _>("removed_seq")?.is_some() {
+                    return Ok(subscription);
+                }
                 let seq = Self::record_event(&mut tx, &mut head, NewEvent {
                     kind: "subscription.removed",
                     agreement_id: Some(agreement_id.to_owned()),
