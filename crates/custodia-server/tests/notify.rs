@@ -279,7 +279,8 @@ async fn attempts_stop_after_the_limit_and_the_delivery_is_marked_failed() {
 }
 
 /// An SMTP server (aiosmtpd) writing what it receives to a maildir, or `None` (with a line
-/// saying why) when Python or aiosmtpd is missing here; CI installs it (`.ci/run`).
+/// saying why) when Python or aiosmtpd is missing here; CI installs it and sets
+/// `CUSTODIA_REQUIRE_SMTP_TEST`, which turns the skip into a failure (`.ci/run`).
 fn smtp_server(dir: &std::path::Path) -> Option<(Stopped, u16)> {
     // The interpreter itself, not a wrapper script (pyenv's shims), so that killing it stops it.
     let probe = std::process::Command::new("python3")
@@ -291,6 +292,11 @@ fn smtp_server(dir: &std::path::Path) -> Option<(Stopped, u16)> {
         _ => String::new(),
     };
     if python.is_empty() {
+        // CI installs aiosmtpd and sets this: there the test must run.
+        assert!(
+            std::env::var_os("CUSTODIA_REQUIRE_SMTP_TEST").is_none(),
+            "CUSTODIA_REQUIRE_SMTP_TEST: aiosmtpd missing"
+        );
         use std::io::Write;
         let _ = writeln!(
             std::io::stderr(),
