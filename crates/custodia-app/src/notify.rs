@@ -376,7 +376,8 @@ mod tests {
     fn fields_are_refused_by_name() {
         let field = |request: SubscriptionRequest| match check_subscription(&request) {
             Err(AppError::Invalid { field, .. }) => field,
-            other => panic!("{other:?}"),
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("accepted"),
         };
         let webhook = |url: &str| SubscriptionRequest {
             channel: "webhook".into(),

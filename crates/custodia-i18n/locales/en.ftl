@@ -54,6 +54,7 @@ NOT_FOUND = no such resource
         [placement] placement in solitary confinement
         [inspection] inspection
         [token] token
+        [subscription] subscription
        *[other] { $what }
     } { $id } does not exist
     .recommendation = inspection { $id } has no recommendation { $index }

@@ -54,6 +54,7 @@ NOT_FOUND = no existe tal recurso
         [placement] el aislamiento
         [inspection] la inspección
         [token] el token
+        [subscription] la suscripción
        *[other] { $what }
     } { $id } no existe
     .recommendation = la inspección { $id } no tiene la recomendación { $index }
