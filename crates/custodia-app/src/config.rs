@@ -478,10 +478,8 @@ impl Config {
 
     /// Checks that hold between keys.
     fn check(&self, problems: &mut Vec<String>) {
-        if let Some(relay) = &self.smtp {
-            if relay.host.is_empty() || relay.from.is_empty() {
-                problems.push("smtp_host: e-mail needs both smtp_host and smtp_from".into());
-            }
+        if self.smtp.as_ref().is_some_and(|relay| relay.host.is_empty() || relay.from.is_empty()) {
+            problems.push("smtp_host: e-mail needs both smtp_host and smtp_from".into());
         }
         if self.metrics == MetricsAccess::Token && self.metrics_token.is_none() {
             problems.push("metrics: \"token\" needs the metrics_token setting".into());
@@ -586,6 +584,26 @@ mod tests {
         let err = Config::load(Some(("custodia.toml", "==\n.=")), env(&[])).unwrap_err();
         assert_eq!(err.0.len(), 1, "{err}");
         assert!(err.0[0].starts_with("custodia.toml: not valid TOML: "), "{err}");
+    }
+
+    #[test]
+    fn the_smtp_relay_needs_a_host_and_a_sender_and_hides_its_password() {
+        let file = "smtp_host = \"mail.example.org\"\nsmtp_port = 587\nsmtp_from = \"custodia@example.org\"\n\
+                    smtp_starttls = true\nsmtp_username = \"c\"\nsmtp_password = \"hunter2-hunter2\"\n";
+        let config = Config::load(Some(("custodia.toml", file)), env(&[])).unwrap();
+        let relay = config.smtp.clone().unwrap();
+        assert_eq!(
+            (relay.host.as_str(), relay.port, relay.from.as_str(), relay.starttls),
+            ("mail.example.org", 587, "custodia@example.org", true)
+        );
+        assert_eq!(relay.credentials, Some(("c".into(), "hunter2-hunter2".into())));
+        assert!(!format!("{config:?}").contains("hunter2"), "{config:?}");
+        let err = Config::load(Some(("custodia.toml", "smtp_host = \"mail.example.org\"\n")), env(&[])).unwrap_err();
+        assert!(err.to_string().contains("smtp_host: e-mail needs both smtp_host and smtp_from"), "{err}");
+        let err = Config::load(None, env(&[("CUSTODIA_SMTP_FROM", "nobody")])).unwrap_err();
+        assert!(err.to_string().contains("smtp_from"), "{err}");
+        let err = Config::load(None, env(&[("CUSTODIA_ALERTS_INTERVAL_MS", "60001")])).unwrap_err();
+        assert!(err.to_string().contains("alerts_interval_ms: 60001 is outside 10..=60000"), "{err}");
     }
 
     #[test]
