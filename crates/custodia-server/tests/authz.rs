@@ -65,17 +65,8 @@ struct Ids {
     care_out: i64,
 }
 
-/// Every role but admin.
-const SUBSCRIBERS: &[&str] = &[
-    "sending_officer",
-    "receiving_officer",
-    "facility_officer",
-    "legal_officer",
-    "finance_officer",
-    "inspector",
-    "auditor",
-    "medical_officer",
-];
+/// Every role but admin (the first).
+const SUBSCRIBERS: &[&str] = ROLES.split_at(1).1;
 
 const IN: &str = "us-sv-cecot";
 const OUT: &str = "dk-xk-gjilan";
