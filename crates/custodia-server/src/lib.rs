@@ -125,11 +125,13 @@ pub async fn serve_with_clock(
     });
     // The alert scheduler (docs/alerts.md), woken early by every committed case transition.
     let case_changed = std::sync::Arc::new(tokio::sync::Notify::new());
+    let stop_scheduler = std::sync::Arc::new(tokio::sync::Notify::new());
     let scheduler = tokio::spawn(notifying::run(
         app.clone(),
         notifying::Settings::from_config(&config),
         clock,
         case_changed.clone(),
+        stop_scheduler.clone(),
     ));
     let (state, reads, transitions) = AppState::new(app, config);
     let app = self::app;
@@ -141,8 +143,13 @@ pub async fn serve_with_clock(
     };
     let served = connections::serve(listener, app(state), limits, shutdown).await;
     remembered.abort();
-    scheduler.abort();
-    let _ = scheduler.await;
+    // The scheduler finishes its round, so that every attempt it made is recorded.
+    stop_scheduler.notify_one();
+    let scheduler_abort = scheduler.abort_handle();
+    if tokio::time::timeout(Duration::from_secs(10), scheduler).await.is_err() {
+        tracing::warn!("the alert scheduler did not finish its round within 10 s: stopped");
+        scheduler_abort.abort();
+    }
     if let Some(task) = witnessing {
         task.abort();
     }

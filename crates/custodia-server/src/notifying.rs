@@ -100,9 +100,10 @@ pub fn payload(delivery: &DueDelivery) -> serde_json::Value {
     })
 }
 
-/// Evaluates and delivers until aborted: every `settings.interval`, or sooner when `changed` is
-/// notified (a case changed); due deliveries are looked for at least every second.
-pub async fn run(app: App, settings: Settings, clock: Clock, changed: Arc<Notify>) {
+/// Evaluates and delivers until `stop` is notified (it finishes the round it is in, so every
+/// attempt made is recorded): every `settings.interval`, or sooner when `changed` is notified (a
+/// case changed); due deliveries are looked for at least every second.
+pub async fn run(app: App, settings: Settings, clock: Clock, changed: Arc<Notify>, stop: Arc<Notify>) {
     let client = match reqwest::Client::builder().timeout(SEND_TIMEOUT).build() {
         Ok(client) => client,
         Err(e) => {
@@ -122,6 +123,7 @@ pub async fn run(app: App, settings: Settings, clock: Clock, changed: Arc<Notify
         case_changed = tokio::select! {
             () = tokio::time::sleep(poll) => false,
             () = changed.notified() => true,
+            () = stop.notified() => return,
         };
     }
 }

@@ -152,6 +152,19 @@ async fn deliveries(server: &TestServer, token: &str) -> Value {
     server.get(token, &format!("/api/v1/agreements/{AGREEMENT}/deliveries")).await.1
 }
 
+/// The delivery log once its newest delivery has been attempted `attempts` times (the receiver
+/// answers before the scheduler records the attempt).
+async fn log_after(server: &TestServer, token: &str, attempts: i64) -> Value {
+    let started = Instant::now();
+    loop {
+        let log = deliveries(server, token).await;
+        if log[0]["attempts"].as_i64() >= Some(attempts) || started.elapsed() > Duration::from_secs(10) {
+            return log;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 fn webhook(url: &str) -> Value {
     json!({"channel": "webhook", "url": url, "secret": SECRET, "kinds": ["HELD_BEYOND_RELEASE"]})
 }
@@ -232,7 +245,7 @@ async fn a_failing_receiver_gets_the_same_delivery_again_with_backoff_across_a_r
     receiver.wait_for(1, Duration::from_secs(10)).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(receiver.got().len(), 1, "not again before the first wait (1 s) has passed");
-    let first = deliveries(&server, &staff.sender).await;
+    let first = log_after(&server, &staff.sender, 1).await;
     assert_eq!(first[0]["status"], "pending", "{first}");
     assert_eq!(first[0]["attempts"], 1, "{first}");
     assert_eq!(first[0]["last_error"], "the receiver answered 500", "{first}");
@@ -240,7 +253,7 @@ async fn a_failing_receiver_gets_the_same_delivery_again_with_backoff_across_a_r
 
     server.clock.set(at(&release, "12:00:01"));
     receiver.wait_for(2, Duration::from_secs(10)).await;
-    let second = deliveries(&server, &staff.sender).await;
+    let second = log_after(&server, &staff.sender, 2).await;
     assert_eq!(second[0]["next_attempt_at"], at(&release, "12:00:03").unix_seconds(), "twice as long: {second}");
 
     // Restarted while the delivery is pending: it resumes when due, not before.
@@ -255,7 +268,7 @@ async fn a_failing_receiver_gets_the_same_delivery_again_with_backoff_across_a_r
     assert_eq!(got.len(), 3, "{got:?}");
     assert_eq!(got.iter().map(|r| r.accepted).collect::<Vec<_>>(), [false, false, true]);
     assert!(got.iter().all(|r| r.delivery == got[0].delivery && signature_holds(r)), "one delivery id: {got:?}");
-    let done = deliveries(&server, &staff.sender).await;
+    let done = log_after(&server, &staff.sender, 3).await;
     assert_eq!((done[0]["status"].as_str(), done[0]["attempts"].as_i64()), (Some("delivered"), Some(3)), "{done}");
     server.stop().await;
 }
@@ -272,7 +285,7 @@ async fn attempts_stop_after_the_limit_and_the_delivery_is_marked_failed() {
     server.clock.set(at(&release, "23:00:00"));
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(receiver.got().len(), 2);
-    let (_, log) = server.get(&staff.sender, &format!("/api/v1/agreements/{AGREEMENT}/deliveries")).await;
+    let log = log_after(&server, &staff.sender, 2).await;
     assert_eq!((log[0]["status"].as_str(), log[0]["attempts"].as_i64()), (Some("failed"), Some(2)), "{log}");
     assert!(log[0]["next_attempt_at"].is_null(), "{log}");
     server.stop().await;
@@ -366,7 +379,7 @@ async fn an_email_subscription_receives_the_alert_through_the_smtp_relay() {
     assert!(mail.contains(&subject), "{mail}");
     assert!(mail.contains(&format!("projected release was {release}")), "{mail}");
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let (_, log) = server.get(&staff.sender, &format!("/api/v1/agreements/{AGREEMENT}/deliveries")).await;
+    let log = log_after(&server, &staff.sender, 1).await;
     assert_eq!(log[0]["status"], "delivered", "{log}");
     server.stop().await;
     drop(smtp);
