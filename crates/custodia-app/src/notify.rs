@@ -147,6 +147,16 @@ impl App {
         Ok(evaluation)
     }
 
+    /// Scope first and an agreement that exists (not found), then the role and the whole
+    /// agreement in scope (forbidden).
+    async fn may_subscribe(&self, who: &Principal, agreement_id: &str) -> AppResult<()> {
+        self.agreement(who, agreement_id).await?;
+        if who.role == Role::Admin || who.facilities.is_some() {
+            return Err(AppError::Forbidden(Text::new("FORBIDDEN.subscriptions").arg("role", who.role.as_str())));
+        }
+        Ok(())
+    }
+
     /// Deliveries due at `now`, at most `limit` (the scheduler's).
     pub async fn due_deliveries(&self, now: &Timestamp, limit: u32) -> AppResult<Vec<DueDelivery>> {
         Ok(self.store().due_deliveries(now.unix_seconds(), limit).await?)
@@ -164,7 +174,7 @@ impl App {
 
     /// The agreement's subscriptions in force (scope, then role; secrets are never answered).
     pub async fn subscriptions(&self, who: &Principal, agreement_id: &str) -> AppResult<Vec<SubscriptionRow>> {
-        may_subscribe(who, agreement_id)?;
+        self.may_subscribe(who, agreement_id).await?;
         let rows = self.store().subscriptions(agreement_id).await?;
         Ok(rows.into_iter().map(|s| SubscriptionRow { secret: None, ..s }).collect())
     }
@@ -177,8 +187,7 @@ impl App {
         request: &SubscriptionRequest,
         now: &Timestamp,
     ) -> AppResult<SubscriptionRow> {
-        may_subscribe(who, agreement_id)?;
-        self.agreement(who, agreement_id).await?;
+        self.may_subscribe(who, agreement_id).await?;
         let checked = check_subscription(request)?;
         if self.store().subscriptions(agreement_id).await?.len() >= MAX_SUBSCRIPTIONS {
             return Err(AppError::invalid("channel", fields::items(MAX_SUBSCRIPTIONS)));
@@ -197,7 +206,7 @@ impl App {
 
     /// Ends a subscription (`subscription.removed`); what it still owed is not sent.
     pub async fn unsubscribe(&self, who: &Principal, agreement_id: &str, id: i64, now: &Timestamp) -> AppResult<()> {
-        may_subscribe(who, agreement_id)?;
+        self.may_subscribe(who, agreement_id).await?;
         let gone = self.store().remove_subscription(agreement_id, id, &actor(who, now, None)).await;
         match gone {
             Ok(_) => Ok(()),
@@ -208,18 +217,9 @@ impl App {
 
     /// The agreement's delivery log, newest first.
     pub async fn deliveries(&self, who: &Principal, agreement_id: &str) -> AppResult<Vec<DeliveryRow>> {
-        may_subscribe(who, agreement_id)?;
+        self.may_subscribe(who, agreement_id).await?;
         Ok(self.store().deliveries(agreement_id, DELIVERY_LOG_LINES).await?)
     }
-}
-
-/// Scope first (not found), then the role and the whole agreement in scope (forbidden).
-fn may_subscribe(who: &Principal, agreement_id: &str) -> AppResult<()> {
-    who.agreement_in_scope(agreement_id)?;
-    if who.role == Role::Admin || who.facilities.is_some() {
-        return Err(AppError::Forbidden(Text::new("FORBIDDEN.subscriptions").arg("role", who.role.as_str())));
-    }
-    Ok(())
 }
 
 /// A subscription's checked fields.

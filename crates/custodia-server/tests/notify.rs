@@ -421,6 +421,9 @@ async fn subscriptions_are_checked_by_field_role_and_scope() {
     assert_eq!(server.get(&other, &path).await.0, 404);
     assert_eq!(server.post(&other, &path, hook(json!({}))).await.0, 404);
     assert_eq!(server.get(&other, &format!("/api/v1/agreements/{AGREEMENT}/deliveries")).await.0, 404);
+    // An agreement that does not exist is not found, even for a user of every agreement.
+    let everywhere = server.user("eve", "auditor", &["*"], &[]).await;
+    assert_eq!(server.get(&everywhere, "/api/v1/agreements/xx-none/subscriptions").await.0, 404);
     // A facility-bound officer and an admin may not (a notification names cases of every facility).
     assert_eq!(server.post(&staff.facility, &path, hook(json!({}))).await.0, 403);
     assert_eq!(server.post(&server.first_admin, &path, hook(json!({}))).await.0, 403);
