@@ -79,6 +79,44 @@ pub struct Config {
     /// How long an event may wait for a witness's cosignature before `WITNESS_COSIGNATURE_OVERDUE`,
     /// in seconds.
     pub witness_max_delay_s: u64,
+    /// How often the server evaluates every agreement's alerts and sends what is due, in
+    /// milliseconds (at most a minute; docs/alerts.md).
+    pub alerts_interval_ms: u64,
+    /// The first retry of a failed delivery waits this long; each next one twice as long.
+    pub alert_retry_base_s: u64,
+    /// The longest wait between two attempts of a delivery.
+    pub alert_retry_max_s: u64,
+    /// Attempts of a delivery before it is marked failed.
+    pub alert_max_attempts: u32,
+    /// The SMTP relay e-mail subscriptions are sent through; `None` sends no e-mail.
+    pub smtp: Option<SmtpRelay>,
+}
+
+/// The SMTP relay of e-mail subscriptions (docs/alerts.md#e-mail).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpRelay {
+    /// Host name or address.
+    pub host: String,
+    /// Port (25, 587 …).
+    pub port: u16,
+    /// The sender address.
+    pub from: String,
+    /// Whether to require STARTTLS before sending.
+    pub starttls: bool,
+    /// User name and password, when the relay wants them.
+    pub credentials: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for SmtpRelay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpRelay")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("from", &self.from)
+            .field("starttls", &self.starttls)
+            .field("credentials", &self.credentials.as_ref().map(|(user, _)| (user, "<redacted>")))
+            .finish()
+    }
 }
 
 /// A witness of the journal: where it listens (its C2SP tlog-witness submission prefix) and its
@@ -144,6 +182,11 @@ impl std::fmt::Debug for Config {
             .field("witnesses", &self.witnesses)
             .field("witness_interval_ms", &self.witness_interval_ms)
             .field("witness_max_delay_s", &self.witness_max_delay_s)
+            .field("alerts_interval_ms", &self.alerts_interval_ms)
+            .field("alert_retry_base_s", &self.alert_retry_base_s)
+            .field("alert_retry_max_s", &self.alert_retry_max_s)
+            .field("alert_max_attempts", &self.alert_max_attempts)
+            .field("smtp", &self.smtp)
             .finish()
     }
 }
@@ -173,13 +216,18 @@ impl Default for Config {
             witnesses: Vec::new(),
             witness_interval_ms: 10_000,
             witness_max_delay_s: 3_600,
+            alerts_interval_ms: 60_000,
+            alert_retry_base_s: 10,
+            alert_retry_max_s: 3_600,
+            alert_max_attempts: 12,
+            smtp: None,
         }
     }
 }
 
 /// The keys, as written in `custodia.toml`; the environment variable is `CUSTODIA_` + the key in
 /// upper case.
-pub const KEYS: [&str; 22] = [
+pub const KEYS: [&str; 32] = [
     "addr",
     "data_dir",
     "database_url",
@@ -202,6 +250,16 @@ pub const KEYS: [&str; 22] = [
     "witnesses",
     "witness_interval_ms",
     "witness_max_delay_s",
+    "alerts_interval_ms",
+    "alert_retry_base_s",
+    "alert_retry_max_s",
+    "alert_max_attempts",
+    "smtp_host",
+    "smtp_port",
+    "smtp_from",
+    "smtp_starttls",
+    "smtp_username",
+    "smtp_password",
 ];
 
 /// Why the configuration cannot be used: every problem, each naming its key and source.
@@ -325,6 +383,27 @@ impl Config {
                 Ok(n) => self.witness_max_delay_s = n,
                 Err(e) => bad(e),
             },
+            "alerts_interval_ms" => match number(value, 10, 60_000) {
+                Ok(n) => self.alerts_interval_ms = n,
+                Err(e) => bad(e),
+            },
+            "alert_retry_base_s" => match number(value, 1, 3_600) {
+                Ok(n) => self.alert_retry_base_s = n,
+                Err(e) => bad(e),
+            },
+            "alert_retry_max_s" => match number(value, 1, 86_400) {
+                Ok(n) => self.alert_retry_max_s = n,
+                Err(e) => bad(e),
+            },
+            "alert_max_attempts" => match number(value, 1, 100) {
+                Ok(n) => self.alert_max_attempts = u32::try_from(n).unwrap_or(u32::MAX),
+                Err(e) => bad(e),
+            },
+            "smtp_host" | "smtp_port" | "smtp_from" | "smtp_starttls" | "smtp_username" | "smtp_password" => {
+                if let Err(e) = self.set_smtp(key, value) {
+                    bad(e);
+                }
+            }
             _ => bad(format!("unknown key (known: {})", KEYS.join(", "))),
         }
     }
@@ -369,8 +448,39 @@ impl Config {
         if problems.is_empty() { Ok(config) } else { Err(ConfigError(problems)) }
     }
 
+    /// One `smtp_*` key: `smtp_host` (empty: no e-mail) makes the relay, the others adjust it.
+    fn set_smtp(&mut self, key: &str, value: &str) -> Result<(), String> {
+        let relay = self.smtp.get_or_insert_with(|| SmtpRelay {
+            host: String::new(),
+            port: 25,
+            from: String::new(),
+            starttls: false,
+            credentials: None,
+        });
+        match key {
+            "smtp_host" if value.contains(char::is_whitespace) => return Err("must be a host name".into()),
+            "smtp_host" => relay.host = value.to_owned(),
+            "smtp_port" => relay.port = value.trim().parse().map_err(|_| format!("{value:?} is not a port"))?,
+            "smtp_from" => relay.from = crate::notify::check_email(Some(value)).map_err(|e| e.to_string())?,
+            "smtp_starttls" => relay.starttls = value.parse().map_err(|_| format!("{value:?} is not true or false"))?,
+            "smtp_username" => {
+                let password = relay.credentials.take().map(|(_, p)| p).unwrap_or_default();
+                relay.credentials = Some((value.to_owned(), password));
+            }
+            "smtp_password" => {
+                let user = relay.credentials.take().map(|(u, _)| u).unwrap_or_default();
+                relay.credentials = Some((user, value.to_owned()));
+            }
+            _ => return Err("unknown SMTP key".into()),
+        }
+        Ok(())
+    }
+
     /// Checks that hold between keys.
     fn check(&self, problems: &mut Vec<String>) {
+        if self.smtp.as_ref().is_some_and(|relay| relay.host.is_empty() || relay.from.is_empty()) {
+            problems.push("smtp_host: e-mail needs both smtp_host and smtp_from".into());
+        }
         if self.metrics == MetricsAccess::Token && self.metrics_token.is_none() {
             problems.push("metrics: \"token\" needs the metrics_token setting".into());
         }
@@ -474,6 +584,26 @@ mod tests {
         let err = Config::load(Some(("custodia.toml", "==\n.=")), env(&[])).unwrap_err();
         assert_eq!(err.0.len(), 1, "{err}");
         assert!(err.0[0].starts_with("custodia.toml: not valid TOML: "), "{err}");
+    }
+
+    #[test]
+    fn the_smtp_relay_needs_a_host_and_a_sender_and_hides_its_password() {
+        let file = "smtp_host = \"mail.example.org\"\nsmtp_port = 587\nsmtp_from = \"custodia@example.org\"\n\
+                    smtp_starttls = true\nsmtp_username = \"c\"\nsmtp_password = \"hunter2-hunter2\"\n";
+        let config = Config::load(Some(("custodia.toml", file)), env(&[])).unwrap();
+        let relay = config.smtp.clone().unwrap();
+        assert_eq!(
+            (relay.host.as_str(), relay.port, relay.from.as_str(), relay.starttls),
+            ("mail.example.org", 587, "custodia@example.org", true)
+        );
+        assert_eq!(relay.credentials, Some(("c".into(), "hunter2-hunter2".into())));
+        assert!(!format!("{config:?}").contains("hunter2"), "{config:?}");
+        let err = Config::load(Some(("custodia.toml", "smtp_host = \"mail.example.org\"\n")), env(&[])).unwrap_err();
+        assert!(err.to_string().contains("smtp_host: e-mail needs both smtp_host and smtp_from"), "{err}");
+        let err = Config::load(None, env(&[("CUSTODIA_SMTP_FROM", "nobody")])).unwrap_err();
+        assert!(err.to_string().contains("smtp_from"), "{err}");
+        let err = Config::load(None, env(&[("CUSTODIA_ALERTS_INTERVAL_MS", "60001")])).unwrap_err();
+        assert!(err.to_string().contains("alerts_interval_ms: 60001 is outside 10..=60000"), "{err}");
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod forecast;
 pub mod inspection;
 pub mod journal;
 pub mod locator;
+pub mod notify;
 pub mod oversight;
 mod paging;
 pub mod persons;

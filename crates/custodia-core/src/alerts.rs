@@ -85,6 +85,39 @@ pub enum AlertKind {
 }
 
 impl AlertKind {
+    /// Every kind.
+    pub const ALL: [AlertKind; 24] = [
+        Self::ReturnNotScheduled,
+        Self::ReturnOverdue,
+        Self::HeldBeyondRelease,
+        Self::NoLegalBasis,
+        Self::HoldInTransit,
+        Self::ContractedPlacesExceeded,
+        Self::StandardCapacityExceeded,
+        Self::NotificationOverdue,
+        Self::IneligibleInCustody,
+        Self::CourtReturnOverdue,
+        Self::AgreementEnding,
+        Self::HeldAfterAgreementEnd,
+        Self::StuckInTransit,
+        Self::CellAboveStandard,
+        Self::OverrideExpired,
+        Self::CellAboveFloor,
+        Self::InvestigationOverdue,
+        Self::ComplaintUnanswered,
+        Self::MedicalExamOverdue,
+        Self::VisitsBelowMinimum,
+        Self::ConsularAccessOverdue,
+        Self::ProlongedSolitary,
+        Self::SolitaryReviewOverdue,
+        Self::WitnessCosignatureOverdue,
+    ];
+
+    /// The kind of a stable code.
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+
     /// The stable code.
     pub const fn code(self) -> &'static str {
         match self {
@@ -537,6 +570,16 @@ pub fn unwitnessed(witnesses: &[WitnessFacts<'_>], at_unix: i64, max_delay_s: u6
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_kind_parses_from_its_code_once() {
+        let codes: std::collections::BTreeSet<&str> = super::AlertKind::ALL.iter().map(|k| k.code()).collect();
+        assert_eq!(codes.len(), super::AlertKind::ALL.len());
+        for kind in super::AlertKind::ALL {
+            assert_eq!(super::AlertKind::parse(kind.code()), Some(kind));
+        }
+        assert_eq!(super::AlertKind::parse("held_beyond_release"), None);
+    }
+
     use super::*;
     use crate::custody::{Hold, HoldOrder};
 

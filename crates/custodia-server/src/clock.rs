@@ -19,3 +19,35 @@ pub fn now() -> Timestamp {
 pub fn instant() -> std::time::Instant {
     std::time::Instant::now()
 }
+
+/// The time the alert scheduler judges by: the wall clock, or one a test sets (days pass in a
+/// test without waiting for them).
+#[derive(Clone, Debug, Default)]
+pub struct Clock(Option<std::sync::Arc<std::sync::Mutex<Timestamp>>>);
+
+impl Clock {
+    /// The wall clock.
+    pub fn system() -> Self {
+        Self(None)
+    }
+
+    /// A clock that stands at `at` until [`Clock::set`] moves it.
+    pub fn manual(at: Timestamp) -> Self {
+        Self(Some(std::sync::Arc::new(std::sync::Mutex::new(at))))
+    }
+
+    /// Moves a manual clock (the wall clock is not moved).
+    pub fn set(&self, at: Timestamp) {
+        if let Some(Ok(mut now)) = self.0.as_ref().map(|m| m.lock()) {
+            *now = at;
+        }
+    }
+
+    /// Now.
+    pub fn now(&self) -> Timestamp {
+        match self.0.as_ref().map(|m| m.lock()) {
+            Some(Ok(now)) => now.clone(),
+            _ => now(),
+        }
+    }
+}

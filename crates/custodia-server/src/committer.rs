@@ -44,8 +44,9 @@ impl Committer {
     }
 }
 
-/// Applies queued transitions in batches until every [`Committer`] is gone.
-pub async fn run(store: Store, Queue(mut queue): Queue) {
+/// Applies queued transitions in batches until every [`Committer`] is gone; `changed` is notified
+/// after each commit (the alert scheduler evaluates at once).
+pub async fn run(store: Store, Queue(mut queue): Queue, changed: std::sync::Arc<tokio::sync::Notify>) {
     let mut batch: Vec<(CaseCall, Reply)> = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let calls: Vec<CaseCall> = batch.iter().map(|(c, _)| c.clone()).collect();
@@ -54,6 +55,7 @@ pub async fn run(store: Store, Queue(mut queue): Queue) {
         tracing::debug!(size = calls.len(), elapsed_us = started.elapsed().as_micros() as u64, "group commit");
         match result {
             Ok(results) => {
+                changed.notify_one();
                 for ((_, reply), result) in batch.drain(..).zip(results) {
                     let _ = reply.send(result);
                 }

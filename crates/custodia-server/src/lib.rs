@@ -16,6 +16,7 @@ pub mod hardening;
 pub mod idempotency;
 pub mod locator_page;
 pub mod metrics;
+pub mod notifying;
 pub mod openapi;
 pub mod ratelimit;
 pub mod routes;
@@ -94,6 +95,17 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with_clock(app, config, listener, shutdown, clock::Clock::system()).await
+}
+
+/// [`serve`], with the alert scheduler judging by `clock` (a test's, to let days pass).
+pub async fn serve_with_clock(
+    app: App,
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    clock: clock::Clock,
+) -> std::io::Result<()> {
     let store = app.store().clone();
     // Each agreement's alert facts, read once in the background: the first overview after a
     // start finds them remembered (custodia-app's facts module).
@@ -111,16 +123,33 @@ pub async fn serve(
         let interval = Duration::from_millis(config.witness_interval_ms);
         tokio::spawn(witnessing::run(app.clone(), config.witnesses.clone(), interval))
     });
+    // The alert scheduler (docs/alerts.md), woken early by every committed case transition.
+    let case_changed = std::sync::Arc::new(tokio::sync::Notify::new());
+    let stop_scheduler = std::sync::Arc::new(tokio::sync::Notify::new());
+    let scheduler = tokio::spawn(notifying::run(
+        app.clone(),
+        notifying::Settings::from_config(&config),
+        clock,
+        case_changed.clone(),
+        stop_scheduler.clone(),
+    ));
     let (state, reads, transitions) = AppState::new(app, config);
     let app = self::app;
     let writer = tokio::spawn(read_log_writer(store.clone(), reads));
-    let committer = tokio::spawn(committer::run(store.clone(), transitions));
+    let committer = tokio::spawn(committer::run(store.clone(), transitions, case_changed));
     let limits = connections::ConnectionLimits {
         header_read_timeout: Duration::from_millis(state.config.header_read_timeout_ms),
         max_header_bytes: state.config.max_header_bytes,
     };
     let served = connections::serve(listener, app(state), limits, shutdown).await;
     remembered.abort();
+    // The scheduler finishes its round, so that every attempt it made is recorded.
+    stop_scheduler.notify_one();
+    let scheduler_abort = scheduler.abort_handle();
+    if tokio::time::timeout(Duration::from_secs(10), scheduler).await.is_err() {
+        tracing::warn!("the alert scheduler did not finish its round within 10 s: stopped");
+        scheduler_abort.abort();
+    }
     if let Some(task) = witnessing {
         task.abort();
     }

@@ -1,4 +1,5 @@
-//! Prometheus metrics: requests by route and status class, and a latency histogram.
+//! Prometheus metrics: requests by route and status class, a latency histogram, and the open
+//! alerts the scheduler last saw (`custodia_open_alerts`, docs/alerts.md#metrics).
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -91,4 +92,28 @@ impl Metrics {
         }
         out
     }
+}
+
+/// A label value with `\`, `"` and line breaks escaped (the text format's rule).
+fn label(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// The gauge `custodia_open_alerts{agreement,severity,kind}`: alerts open as the scheduler last
+/// evaluated them.
+pub fn render_open_alerts(counts: &[custodia_store::notifications::OpenAlertCount]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# HELP custodia_open_alerts Open alerts as the scheduler last evaluated them.");
+    let _ = writeln!(out, "# TYPE custodia_open_alerts gauge");
+    for c in counts {
+        let _ = writeln!(
+            out,
+            "custodia_open_alerts{{agreement=\"{}\",severity=\"{}\",kind=\"{}\"}} {}",
+            label(&c.agreement_id),
+            label(&c.severity),
+            label(&c.kind),
+            c.count
+        );
+    }
+    out
 }

@@ -65,11 +65,18 @@ struct Ids {
     care_out: i64,
 }
 
+/// Every role but admin (the first).
+const SUBSCRIBERS: &[&str] = ROLES.split_at(1).1;
+
 const IN: &str = "us-sv-cecot";
 const OUT: &str = "dk-xk-gjilan";
 
 fn get(route: &'static str, inside: String, outside: Option<String>, who: Who) -> Row {
     Row { method: "GET", route, inside: (inside, None), outside: outside.map(|p| (p, None)), who }
+}
+
+fn delete(route: &'static str, inside: String, outside: String, who: Who) -> Row {
+    Row { method: "DELETE", route, inside: (inside, None), outside: Some((outside, None)), who }
 }
 
 fn post(route: &'static str, inside: (String, Value), outside: Option<(String, Value)>, who: Who) -> Row {
@@ -97,6 +104,8 @@ fn table(ids: &Ids) -> Vec<Row> {
     let visit = |a: &str, case: i64| json!({"agreement_id": a, "case_id": case, "kind": "family_call", "visitor": "V", "outcome": "held"});
     let solitary = |a: &str, case: i64| json!({"agreement_id": a, "case_id": case, "reason": "R"});
     let decide_challenge = |case: i64| json!({"case_id": case, "reference": "none", "outcome": "dismissed", "reasons": "R", "reason": "T"});
+    let subscription =
+        json!({"channel": "webhook", "url": "https://hooks.example.org/x", "secret": "0123456789abcdef"});
     let i = ids;
     vec![
         get("/api/v1/agreements", "/api/v1/agreements".into(), None, Everyone),
@@ -111,6 +120,33 @@ fn table(ids: &Ids) -> Vec<Row> {
             format!("/api/v1/agreements/{IN}"),
             Some(format!("/api/v1/agreements/{OUT}")),
             Everyone,
+        ),
+        // Subscriptions to alerts: every role but admin, scoped to every facility of the
+        // agreement (docs/access.md#alerts). Removing one twice is not an error (DELETE is
+        // idempotent), so every allowed role passes on subscription 1.
+        get(
+            "/api/v1/agreements/{id}/subscriptions",
+            format!("/api/v1/agreements/{IN}/subscriptions"),
+            Some(format!("/api/v1/agreements/{OUT}/subscriptions")),
+            Only(SUBSCRIBERS),
+        ),
+        post(
+            "/api/v1/agreements/{id}/subscriptions",
+            (format!("/api/v1/agreements/{IN}/subscriptions"), subscription.clone()),
+            Some((format!("/api/v1/agreements/{OUT}/subscriptions"), subscription)),
+            Only(SUBSCRIBERS),
+        ),
+        delete(
+            "/api/v1/agreements/{id}/subscriptions/{subscription}",
+            format!("/api/v1/agreements/{IN}/subscriptions/1"),
+            format!("/api/v1/agreements/{OUT}/subscriptions/2"),
+            Only(SUBSCRIBERS),
+        ),
+        get(
+            "/api/v1/agreements/{id}/deliveries",
+            format!("/api/v1/agreements/{IN}/deliveries"),
+            Some(format!("/api/v1/agreements/{OUT}/deliveries")),
+            Only(SUBSCRIBERS),
         ),
         post(
             "/api/v1/agreements",
@@ -696,6 +732,18 @@ async fn every_route_every_role_inside_and_outside_the_scope() {
         care_in: care(IN, case_in).await,
         care_out: care(OUT, case_out).await,
     };
+    for agreement in [IN, OUT] {
+        let new = custodia_store::notifications::NewSubscription {
+            agreement_id: agreement,
+            min_severity: "warning",
+            kinds: &[],
+            channel: "email",
+            target: "duty@example.org",
+            secret: None,
+        };
+        use custodia_store::Notifications;
+        store.create_subscription(&new, &actor("setup")).await.unwrap();
+    }
     server.user("spare-user", "auditor", &[IN], &[]).await;
     let mut tokens = Vec::new();
     for role in ROLES {

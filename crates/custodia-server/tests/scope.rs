@@ -71,6 +71,7 @@ struct Ids {
     complaint_b: i64,
     examination_b: i64,
     placement_b: i64,
+    subscription_b: i64,
 }
 
 /// One documented operation: the request a user scoped to A sends aimed at B's records, or `None`
@@ -106,6 +107,18 @@ fn table(i: &Ids) -> Vec<Row> {
             json!({}),
         ),
         get("/api/v1/alerts", format!("/api/v1/alerts?agreement={B}&on=2025-06-01")),
+        get("/api/v1/agreements/{id}/subscriptions", format!("/api/v1/agreements/{B}/subscriptions")),
+        post(
+            "/api/v1/agreements/{id}/subscriptions",
+            format!("/api/v1/agreements/{B}/subscriptions"),
+            json!({"channel": "email", "email": "duty@example.org"}),
+        ),
+        Row {
+            method: "DELETE",
+            route: "/api/v1/agreements/{id}/subscriptions/{subscription}",
+            request: Some((format!("/api/v1/agreements/{B}/subscriptions/{}", i.subscription_b), None)),
+        },
+        get("/api/v1/agreements/{id}/deliveries", format!("/api/v1/agreements/{B}/deliveries")),
         get("/api/v1/cases", format!("/api/v1/cases?agreement={B}")),
         // A person of the same sending state imported under B only, as a case under A.
         post("/api/v1/cases", "/api/v1/cases".into(), json!({"agreement_id": A, "person_id": "W1"})),
@@ -410,6 +423,18 @@ async fn setup(server: &TestServer) -> Ids {
     };
     let item = custodia_store::CareItem::Placement(placement);
     let placement_b = store.record_care(B, shared, &item, &actor("setup")).await.unwrap().id;
+    let subscription = custodia_store::notifications::NewSubscription {
+        agreement_id: B,
+        min_severity: "warning",
+        kinds: &[],
+        channel: "email",
+        target: "duty@example.org",
+        secret: None,
+    };
+    let subscription_b = {
+        use custodia_store::Notifications;
+        store.create_subscription(&subscription, &actor("setup")).await.unwrap().id
+    };
     Ids {
         case_a,
         case_b,
@@ -422,6 +447,7 @@ async fn setup(server: &TestServer) -> Ids {
         complaint_b,
         examination_b,
         placement_b,
+        subscription_b,
     }
 }
 

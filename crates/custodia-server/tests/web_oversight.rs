@@ -552,3 +552,68 @@ async fn the_pages_read_in_spanish_and_another_scope_gets_not_found() {
     assert_eq!(verify.status, 404);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alert_subscriptions_are_added_listed_and_ended_through_the_pages_in_both_languages() {
+    let (server, _case, _facility, auditor) = setup().await;
+    let page = format!("/agreements/{AGREEMENT}/subscriptions");
+    let mut ines = Browser::sign_in(&server, "ines").await;
+    let empty = ines.get(&page).await;
+    assert_eq!(empty.status, 200, "{}", empty.html);
+    assert_sound_page(&empty, "en");
+    assert!(empty.html.contains("Nobody is subscribed"), "{}", empty.html);
+    assert!(ines.get(&format!("/agreements/{AGREEMENT}")).await.html.contains(&format!(r#"href="{page}""#)));
+
+    // A bad URL is refused naming the field, and nothing is subscribed.
+    let refused = ines
+        .submit(&page, &page, &[("channel", "webhook"), ("url", "ftp://h.example.org"), ("secret", "0123456789abcdef")])
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.html);
+    assert!(
+        refused.html.contains("INVALID") && refused.html.contains("must be an http:// or https:// URL"),
+        "{}",
+        refused.html
+    );
+    assert!(!refused.html.contains("name=\"url\""), "a refusal page, not the form: {}", refused.html);
+    let added = ines
+        .submit(
+            &page,
+            &page,
+            &[
+                ("channel", "webhook"),
+                ("url", "https://hooks.example.org/ines"),
+                ("secret", "0123456789abcdef"),
+                ("min_severity", "critical"),
+                ("kinds", "HELD_BEYOND_RELEASE"),
+                ("kinds", "NOTIFICATION_OVERDUE"),
+                ("email", "ignored@example.org"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, 303, "{}", added.html);
+    let listed = ines.get(&page).await;
+    assert_sound_page(&listed, "en");
+    assert!(listed.html.contains("<code>https://hooks.example.org/ines</code>"), "{}", listed.html);
+    assert!(listed.html.contains("Critical alerts only"), "{}", listed.html);
+    assert!(listed.html.contains("<code>HELD_BEYOND_RELEASE</code>, <code>NOTIFICATION_OVERDUE</code>"));
+    assert!(!listed.html.contains("0123456789abcdef"), "the secret is never shown");
+    let (status, api) = server.get(&auditor, &format!("/api/v1/agreements/{AGREEMENT}/subscriptions")).await;
+    assert_eq!((status, api[0]["kinds"].as_array().unwrap().len()), (200, 2), "{api}");
+
+    // In Spanish, for another user of the agreement, who ends it.
+    let mut fiona = Browser::sign_in(&server, "fiona").await;
+    fiona.accept_language = Some("es");
+    let spanish = fiona.get(&page).await;
+    assert_sound_page(&spanish, "es");
+    assert!(spanish.html.contains("Solo las alertas críticas") && spanish.html.contains("Registro de envíos"));
+    let id = api[0]["id"].as_i64().unwrap();
+    let ended = fiona.submit(&page, &format!("{page}/{id}/remove"), &[]).await;
+    assert_eq!(ended.status, 303, "{}", ended.html);
+    assert!(fiona.get(&page).await.html.contains("Nadie está suscrito"));
+
+    // Otto's scope is Gjilan: not found, as in the API.
+    let mut otto = Browser::sign_in(&server, "otto").await;
+    let hidden = otto.get(&page).await;
+    assert_eq!(hidden.status, 404, "{}", hidden.html);
+    server.stop().await;
+}

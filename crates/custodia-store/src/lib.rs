@@ -36,6 +36,7 @@ pub mod invoices;
 pub mod journal;
 pub mod keyfile;
 pub mod locator;
+pub mod notifications;
 pub mod oversight;
 pub mod persons;
 pub mod record;
@@ -57,13 +58,16 @@ pub use cases::{CasePlace, CaseWithPerson, CaseWithSendingId, Cases, CasesPage};
 pub use cells::{CellChangeRow, Cells, CellsSubmitted};
 pub use journal::{Cosignature, Journal};
 pub use locator::{Locator, LocatorFilter};
+pub use notifications::Notifications;
 pub use oversight::{ContactRow, InspectionRow, Oversight};
 pub use persons::{Alias, Identifier, PersonEntry, PersonRow, Persons};
 pub use rights::{ComplaintChange, ComplaintRow, Rights};
 
 /// The traits of the storage contract, to call its methods on a [`Store`].
 pub mod prelude {
-    pub use crate::{Access, Agreements, Billing, Care, Cases, Cells, Journal, Locator, Oversight, Persons, Rights};
+    pub use crate::{
+        Access, Agreements, Billing, Care, Cases, Cells, Journal, Locator, Notifications, Oversight, Persons, Rights,
+    };
 }
 pub use events::{StoredEvent, Timestamp, VerifyReport};
 pub use record::{PERSON_COLUMNS, PersonData, PersonJson};

@@ -125,6 +125,8 @@ tables! {
     "person_reads" keys 1 late true: ["id" Int, "user_name" Text, "person_id" Int, "route" Text, "at" Text];
     "idempotency_keys" keys 2 late true: ["user_name" Text, "key" Text, "request_sha256" Blob, "status" Int,
         "response" Commitment, "created_at" Text];
+    "alert_subscriptions" keys 1: ["id" Int, "agreement_id" Text, "min_severity" Text, "kinds" Json, "channel" Text,
+        "target" Text, "secret" Commitment, "created_by" Text, "created_seq" Int, "removed_by" Text, "removed_seq" Int];
     "journal_head" keys 1: ["id" Int, "size" Int, "frontier" Blob];
 }
 
@@ -135,6 +137,11 @@ pub const NOT_PROJECTED: &[(&str, &str)] = &[
     ("_sqlx_migrations", "the schema's version, written by the migrations"),
     ("tile_hashes", "the journal's tiles: recomputed from the bodies by the tree check"),
     ("cosignatures", "witnesses' signatures over checkpoints: checked with the witnesses' keys, not events"),
+    (
+        "alert_occurrences",
+        "the alert scheduler's record of what it saw when: recomputed from the journal's facts, not events",
+    ),
+    ("alert_deliveries", "the outbox of alert notifications and its attempts: operational, not events"),
 ];
 
 /// The tables and columns the replay compares: (table, columns).
@@ -623,6 +630,27 @@ impl Replay {
                 self.update("users", &d.key("user_id")?, seq, [("language", language)])
             }
             "reads.logged" => self.reads_logged(&e, &d),
+            "subscription.created" => self.put(
+                "alert_subscriptions",
+                seq,
+                [
+                    ("id", d.int("subscription_id")?),
+                    ("agreement_id", e.agreement()?),
+                    ("min_severity", d.text("min_severity")?),
+                    ("kinds", V::text(d.get("kinds")?.to_string())),
+                    ("channel", d.text("channel")?),
+                    ("target", d.text("target")?),
+                    ("secret", V::json(d.v.get("secret_sha256"))),
+                    ("created_by", V::text(e.actor)),
+                    ("created_seq", V::int(e.seq_i64())),
+                ],
+            ),
+            "subscription.removed" => self.update(
+                "alert_subscriptions",
+                &d.key("subscription_id")?,
+                seq,
+                [("removed_by", V::text(e.actor)), ("removed_seq", V::int(e.seq_i64()))],
+            ),
             "answer.kept" => self.put(
                 "idempotency_keys",
                 seq,

@@ -59,7 +59,12 @@ async fn metrics(State(state): State<AppState>, request: axum::extract::Request)
     if let Some(refused) = crate::hardening::metrics_refusal(&state, peer, request.headers()) {
         return refused;
     }
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+    let mut text = state.metrics.render();
+    match state.app.open_alert_counts().await {
+        Ok(counts) => text.push_str(&crate::metrics::render_open_alerts(&counts)),
+        Err(e) => tracing::warn!(error = %e, "open alerts not read for the metrics"),
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 async fn openapi() -> impl IntoResponse {

@@ -17,6 +17,7 @@ pub mod locator;
 pub mod oversight;
 pub mod persons;
 pub mod rights;
+pub mod subscriptions;
 pub mod users;
 
 /// Every route.
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(persons::routes())
         .merge(facilities::routes())
         .merge(alerts::routes())
+        .merge(subscriptions::routes())
         .merge(oversight::routes())
         .merge(rights::routes())
         .merge(care::routes())
@@ -52,6 +54,7 @@ pub fn apis() -> Vec<utoipa::openapi::OpenApi> {
         persons::Api::openapi(),
         facilities::Api::openapi(),
         alerts::Api::openapi(),
+        subscriptions::Api::openapi(),
         oversight::Api::openapi(),
         rights::Api::openapi(),
         care::Api::openapi(),

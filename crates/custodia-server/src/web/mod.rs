@@ -22,6 +22,7 @@ mod person;
 mod rights;
 pub mod session;
 mod signin;
+mod subscriptions;
 mod sustainability;
 mod waiting;
 
@@ -59,6 +60,8 @@ pub fn routes() -> Router<AppState> {
         .route("/incidents/{id}", get(incidents::show))
         .route("/incidents/{id}/notifications", post(incidents::notify))
         .route("/agreements/{id}/inspections", get(inspections::list))
+        .route("/agreements/{id}/subscriptions", get(subscriptions::page).post(subscriptions::add))
+        .route("/agreements/{id}/subscriptions/{subscription}/remove", post(subscriptions::remove))
         .route("/agreements/{id}/rights", get(rights::page).post(rights::post))
         .route("/inspections/{id}/recommendations/{index}", post(inspections::move_recommendation))
         .route("/waiting", get(waiting::waiting))

@@ -222,6 +222,7 @@ fn oversight_links(web: &Web, id: &str) -> Markup {
         ("incidents", "web-overview-link-incidents"),
         ("inspections", "web-overview-link-inspections"),
         ("rights", "web-overview-link-rights"),
+        ("subscriptions", "web-overview-link-subscriptions"),
     ];
     html! {
         nav aria-label=(web.t("web-overview-oversight-nav")) {

@@ -28,6 +28,9 @@ pub struct TestServer {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     pg_cleanup: Option<(String, String)>,
+    config: Config,
+    /// The time the alert scheduler judges by.
+    pub clock: custodia_server::clock::Clock,
 }
 
 /// The PostgreSQL server to test on, if any. Without one, says so once per test binary, so a
@@ -76,6 +79,15 @@ impl TestServer {
 
     /// Starts a server with agreements given as TOML text (an example amended for the test).
     pub async fn start_sources(sources: Vec<String>, adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::start_clocked(sources, adjust, custodia_server::clock::Clock::system()).await
+    }
+
+    /// Starts a server whose alert scheduler judges by `clock`.
+    pub async fn start_clocked(
+        sources: Vec<String>,
+        adjust: impl FnOnce(&mut Config),
+        clock: custodia_server::clock::Clock,
+    ) -> Self {
         let dir = std::env::temp_dir().join(format!(
             "custodia-server-test-{}-{}",
             std::process::id(),
@@ -110,22 +122,52 @@ impl TestServer {
                 .await
                 .unwrap();
         }
-        let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let handle = tokio::spawn(custodia_server::serve(app, config, listener, async move {
-            let _ = rx.await;
-        }));
-        TestServer {
+        let mut server = TestServer {
             first_admin: first_admin.secret,
-            base,
+            base: String::new(),
             store,
             dir,
             client: reqwest::Client::new(),
-            shutdown: Some(tx),
-            handle: Some(handle),
+            shutdown: None,
+            handle: None,
             pg_cleanup,
+            config,
+            clock,
+        };
+        server.serve(app).await;
+        server
+    }
+
+    async fn serve(&mut self, app: custodia_server::App) {
+        let listener = tokio::net::TcpListener::bind(self.config.addr).await.unwrap();
+        self.base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let shutdown = async move {
+            let _ = rx.await;
+        };
+        self.store = app.store().clone();
+        let config = self.config.clone();
+        let handle =
+            tokio::spawn(custodia_server::serve_with_clock(app, config, listener, shutdown, self.clock.clone()));
+        self.shutdown = Some(tx);
+        self.handle = Some(handle);
+    }
+
+    /// Stops the server (graceful) and starts another on the same register.
+    pub async fn restart(&mut self) {
+        self.halt().await;
+        let app = custodia_server::App::open(&self.config).await.unwrap();
+        self.serve(app).await;
+    }
+
+    async fn halt(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
         }
+        if let Some(h) = self.handle.take() {
+            h.await.unwrap().unwrap();
+        }
+        self.store.close().await;
     }
 
     /// Adds a user and returns a token for them.
@@ -180,13 +222,7 @@ impl TestServer {
 
     /// Stops the server (graceful) and removes its data.
     pub async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(h) = self.handle.take() {
-            h.await.unwrap().unwrap();
-        }
-        self.store.close().await;
+        self.halt().await;
         if let Some((server, name)) = self.pg_cleanup.take() {
             use sqlx::Connection;
             let mut admin = sqlx::PgConnection::connect(&server).await.unwrap();
@@ -278,6 +314,7 @@ pub async fn send(
 ) -> (u16, String) {
     let request = match method {
         "GET" => server.client.get(server.url(path)),
+        "DELETE" => server.client.delete(server.url(path)),
         _ => server.client.post(server.url(path)).json(body.as_ref().unwrap_or(&serde_json::json!({}))),
     };
     let r = request.bearer_auth(token).send().await.unwrap();
