@@ -100,9 +100,15 @@ pub fn payload(delivery: &DueDelivery) -> serde_json::Value {
     })
 }
 
+/// After a case changes, the evaluation waits until this long after the last one: under a stream
+/// of transitions (thousands a second) it runs about once a second instead of back to back, which
+/// took half of the machine from the transitions themselves (1,065 a second against 3,100).
+const CHANGE_GAP: Duration = Duration::from_secs(1);
+
 /// Evaluates and delivers until `stop` is notified (it finishes the round it is in, so every
 /// attempt made is recorded): every `settings.interval`, or sooner when `changed` is notified (a
-/// case changed); due deliveries are looked for at least every second.
+/// case changed) — at most once per [`CHANGE_GAP`]; due deliveries are looked for at least every
+/// second.
 pub async fn run(app: App, settings: Settings, clock: Clock, changed: Arc<Notify>, stop: Arc<Notify>) {
     let client = match reqwest::Client::builder().timeout(SEND_TIMEOUT).build() {
         Ok(client) => client,
@@ -112,19 +118,28 @@ pub async fn run(app: App, settings: Settings, clock: Clock, changed: Arc<Notify
         }
     };
     let poll = settings.interval.min(Duration::from_secs(1));
+    let gap = CHANGE_GAP.min(settings.interval);
     let mut evaluated_at: Option<std::time::Instant> = None;
     let mut case_changed = false;
     loop {
-        if case_changed || evaluated_at.is_none_or(|at| at.elapsed() >= settings.interval) {
+        let since = evaluated_at.map(|at| at.elapsed());
+        let change_due = case_changed && since.is_none_or(|s| s >= gap);
+        if change_due || since.is_none_or(|s| s >= settings.interval) {
             evaluate(&app, &clock).await;
             evaluated_at = Some(crate::clock::instant());
+            case_changed = false;
         }
         deliver_due(&app, &client, &settings, &clock).await;
-        case_changed = tokio::select! {
-            () = tokio::time::sleep(poll) => false,
-            () = changed.notified() => true,
-            () = stop.notified() => return,
+        // A change already noted needs no other notice: wait until its evaluation is due.
+        let wait = match (case_changed, evaluated_at) {
+            (true, Some(at)) => gap.saturating_sub(at.elapsed()).min(poll),
+            _ => poll,
         };
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = changed.notified(), if !case_changed => case_changed = true,
+            () = stop.notified() => return,
+        }
     }
 }
 
