@@ -439,9 +439,8 @@ impl SqliteStore {
 impl PostgresStore {
     /// The tree check on PostgreSQL: the bodies and stored roots streamed in leaf order by one
     /// `COPY … TO STDOUT (FORMAT binary)` — one statement, one snapshot, each body as sent, no
-    /// per-row driver decoding or text escaping — and hashed as they arrive, on a thread of its
-    /// own while the connection receives the next chunks. The root is compared at every page end;
-    /// a disagreement is named by the event-by-event check of that page.
+    /// per-row driver decoding or text escaping — and hashed as they arrive. The root is compared
+    /// at every page end; a disagreement is named by the event-by-event check of that page.
     async fn tree_check(&self) -> Result<VerifyReport, StoreError> {
         use futures_util::StreamExt as _;
         use sqlx::postgres::PgPoolCopyExt as _;
@@ -450,24 +449,38 @@ impl PostgresStore {
             .pool
             .copy_out_raw("COPY (SELECT body, root_after FROM events ORDER BY seq) TO STDOUT (FORMAT binary)")
             .await?;
-        // A few megabytes in flight at most: the hashing thread takes chunks as it goes.
-        let (sender, mut receiver) = tokio::sync::mpsc::channel::<bytes::Bytes>(64);
-        let hashing = tokio::task::spawn_blocking(move || {
-            let mut check = StreamCheck::new(size);
-            while let Some(chunk) = receiver.blocking_recv() {
-                check.feed(&chunk)?;
-            }
-            Ok::<_, StoreError>(check)
-        });
+        let mut copy = CopyRows::default();
+        let mut tree = custodia_journal::merkle::Tree::new();
+        let mut page_start = tree.clone();
+        let mut tiles = Vec::new();
+        let mut tiles_at_page_start = 0;
+        let mut bytes = 0u64;
+        let mut disagrees = None;
         while let Some(chunk) = stream.next().await {
-            if sender.send(chunk?).await.is_err() {
-                break; // the hashing thread stopped on an error, returned below
+            copy.extend(&chunk?);
+            let mut at = 0;
+            while let Some((body, root, used)) = copy.next_row(at)? {
+                at = used;
+                if disagrees.is_some() {
+                    continue; // drain the stream; the page is checked again below
+                }
+                bytes += body.len() as u64;
+                if tree.push_tiled(custodia_journal::merkle::leaf_hash(body), &mut tiles).is_err() {
+                    disagrees = Some(page_start.size());
+                    continue;
+                }
+                let end_of_page = tree.size().is_multiple_of(PAGE_EVENTS) || tree.size() == size;
+                if end_of_page {
+                    if tree.root().as_bytes().as_slice() != root {
+                        disagrees = Some(page_start.size());
+                    } else {
+                        page_start = tree.clone();
+                        tiles_at_page_start = tiles.len();
+                    }
+                }
             }
+            copy.consume(at);
         }
-        drop(sender);
-        let check =
-            hashing.await.map_err(|e| StoreError::Inconsistent(format!("verification thread failed: {e}")))??;
-        let StreamCheck { copy, tree, page_start, mut tiles, tiles_at_page_start, bytes, disagrees, .. } = check;
         if !copy.finished() {
             return Err(StoreError::Inconsistent("the COPY of the events ended early".into()));
         }
@@ -489,64 +502,6 @@ impl PostgresStore {
             return self.verify_journal_pool().await;
         }
         Ok(VerifyReport::of(&tree, bytes, None, tiles))
-    }
-}
-
-/// The tree check of a streamed `COPY` of bodies and roots: the tree as rebuilt so far, the last
-/// page that agreed with its stored root, and the first page that did not.
-struct StreamCheck {
-    copy: CopyRows,
-    size: u64,
-    tree: custodia_journal::merkle::Tree,
-    page_start: custodia_journal::merkle::Tree,
-    tiles: Vec<custodia_journal::tiles::TileHash>,
-    tiles_at_page_start: usize,
-    bytes: u64,
-    disagrees: Option<u64>,
-}
-
-impl StreamCheck {
-    fn new(size: u64) -> Self {
-        let tree = custodia_journal::merkle::Tree::new();
-        Self {
-            copy: CopyRows::default(),
-            size,
-            page_start: tree.clone(),
-            tree,
-            tiles: Vec::new(),
-            tiles_at_page_start: 0,
-            bytes: 0,
-            disagrees: None,
-        }
-    }
-
-    /// Hashes the rows a chunk completes; after a disagreement the rest is only drained.
-    fn feed(&mut self, chunk: &[u8]) -> Result<(), StoreError> {
-        self.copy.extend(chunk);
-        let mut at = 0;
-        while let Some((body, root, used)) = self.copy.next_row(at)? {
-            at = used;
-            if self.disagrees.is_some() {
-                continue;
-            }
-            self.bytes += body.len() as u64;
-            if self.tree.push_tiled(custodia_journal::merkle::leaf_hash(body), &mut self.tiles).is_err() {
-                self.disagrees = Some(self.page_start.size());
-                continue;
-            }
-            let end_of_page = self.tree.size().is_multiple_of(PAGE_EVENTS) || self.tree.size() == self.size;
-            if !end_of_page {
-                continue;
-            }
-            if self.tree.root().as_bytes().as_slice() != root {
-                self.disagrees = Some(self.page_start.size());
-            } else {
-                self.page_start = self.tree.clone();
-                self.tiles_at_page_start = self.tiles.len();
-            }
-        }
-        self.copy.consume(at);
-        Ok(())
     }
 }
 
