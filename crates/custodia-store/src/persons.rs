@@ -340,8 +340,9 @@ struct Found {
 
 type Existing = HashMap<String, Found>;
 
-/// The statements of a person import: each bulk insert as `INSERT … SELECT` from JSON rows and as
-/// a binary `COPY` (see [`Rows`]); amendments replace their row, which only an `INSERT` can.
+/// The statements of a person import, one [`BulkSql`] per table (prepared multi-row inserts on
+/// SQLite, a binary `COPY` on PostgreSQL); amendments replace their row, which only an
+/// `INSERT … ON CONFLICT` can, so they go as JSON rows on both.
 struct ImportSql {
     events: BulkSql,
     persons: BulkSql,
