@@ -1,9 +1,14 @@
-//! Bulk inserts that bind one JSON document per batch instead of one parameter per value.
+//! Bulk inserts, in the form each database reads fastest, built once by [`Rows`]:
 //!
-//! Binding tens of thousands of parameters per statement spends most of an import in the
-//! driver's argument handling; instead the rows are written as one JSON array of arrays and the
-//! database unpacks it (`json_each` in SQLite, `json_array_elements` in PostgreSQL). The SQL is
-//! generated from one column list for both dialects.
+//! - SQLite: batched prepared inserts — `INSERT … VALUES (…), …` of [`ROWS_PER_STATEMENT`] rows,
+//!   prepared once and re-bound per chunk, so no text is escaped or parsed. (Binding tens of
+//!   thousands of parameters in one statement spent most of an import in the driver's argument
+//!   handling; a hundred rows at a time does not.)
+//! - PostgreSQL: a binary `COPY … FROM STDIN`.
+//! - Either, for upserts and a few rows: one JSON array of arrays unpacked by the database
+//!   (`json_each` in SQLite, `json_array_elements` in PostgreSQL).
+//!
+//! The SQL of each form is generated from one column list for both dialects ([`BulkSql`]).
 
 /// How a column is carried in the JSON document.
 #[derive(Clone, Copy, Debug)]
