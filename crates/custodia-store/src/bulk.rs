@@ -147,6 +147,9 @@ pub(crate) fn copy_sql(table: &str, columns: &[(&str, Kind)]) -> String {
     format!("COPY {table} ({}) FROM STDIN (FORMAT binary)", names.join(", "))
 }
 
+/// The signature that opens a PostgreSQL binary `COPY` stream, in either direction.
+pub(crate) const COPY_SIGNATURE: &[u8; 11] = b"PGCOPY\n\xff\r\n\0";
+
 /// Builds a PostgreSQL binary `COPY` stream: the signature, flags and an empty header extension,
 /// then per row a 16-bit field count and each field as a 32-bit length (-1 for NULL) and its bytes
 /// (`bigint` as 8 bytes big-endian, text as UTF-8, `bytea` as is), then the trailer -1. No text
@@ -160,7 +163,7 @@ pub(crate) struct CopyRows {
 impl CopyRows {
     pub(crate) fn with_capacity(bytes: usize, fields: usize) -> Self {
         let mut out = Vec::with_capacity(bytes + 32);
-        out.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+        out.extend_from_slice(COPY_SIGNATURE);
         out.extend_from_slice(&0u32.to_be_bytes());
         out.extend_from_slice(&0u32.to_be_bytes());
         Self { out, fields: i16::try_from(fields).unwrap_or(i16::MAX) }

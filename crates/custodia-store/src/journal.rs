@@ -518,8 +518,6 @@ struct CopyRows {
 /// One row of the COPY: the body, the stored root, and where the row ends in the buffer.
 type CopyRow<'a> = (&'a [u8], &'a [u8], usize);
 
-const COPY_SIGNATURE: &[u8; 11] = b"PGCOPY\n\xff\r\n\0";
-
 impl CopyRows {
     fn extend(&mut self, chunk: &[u8]) {
         self.buf.extend_from_slice(chunk);
@@ -543,7 +541,7 @@ impl CopyRows {
         let bad = |why: &str| StoreError::Inconsistent(format!("the COPY of the events: {why}"));
         if !self.header_done {
             let Some(ext) = Self::be_u32(&self.buf, 15) else { return Ok(None) };
-            if self.buf.get(..11) != Some(COPY_SIGNATURE.as_slice()) {
+            if self.buf.get(..11) != Some(crate::bulk::COPY_SIGNATURE.as_slice()) {
                 return Err(bad("not the binary COPY format"));
             }
             let header = 19 + usize::try_from(ext).map_err(|_| bad("header"))?;
