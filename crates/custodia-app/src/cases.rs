@@ -431,8 +431,10 @@ impl App {
     /// The legal holds of the agreement's cases the caller sees; only standing ones if asked.
     pub async fn holds(&self, who: &Principal, agreement_id: &str, standing_only: bool) -> AppResult<Vec<HoldRecord>> {
         self.agreement(who, agreement_id).await?;
-        let rows = self.store().cases_with_persons(agreement_id).await?;
-        Ok(rows
+        // The cases as the alerts read them, remembered by journal size (facts.rs).
+        let facts = self.alert_facts(agreement_id).await?;
+        Ok(facts
+            .rows
             .iter()
             .filter(|r| who.sees(&r.case.agreement_id, r.case.facility_id.as_deref()))
             .flat_map(|r| holds_of(&r.case))

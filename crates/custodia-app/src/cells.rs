@@ -156,10 +156,18 @@ impl App {
     /// The facilities of an agreement in the caller's scope, with their figures.
     pub async fn facilities(&self, who: &Principal, agreement_id: &str) -> AppResult<Vec<FacilityFigures>> {
         let agreement = self.agreement(who, agreement_id).await?.agreement;
-        let cells = self.store().cells(agreement_id).await?;
-        let held = self.occupants(agreement_id).await?;
-        let totals = facility_capacities(&agreement, &cells);
-        let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        // The cases and cells as the alerts read them: remembered by journal size (facts.rs), so a
+        // list of a facility with 10,000 people in custody reads nothing it has read before.
+        let facts = self.alert_facts(agreement_id).await?;
+        let mut held: HashMap<&str, u32> = HashMap::new();
+        for r in facts.rows.iter().filter(|r| is_held(&r.case.case.state)) {
+            if let Some(f) = r.case.facility_id.as_deref() {
+                let n = held.entry(f).or_insert(0);
+                *n = n.saturating_add(1);
+            }
+        }
+        let totals = facility_capacities(&agreement, &facts.cells);
+        let count = |n: u32| u64::from(n);
         Ok(agreement
             .facilities
             .iter()
@@ -171,12 +179,12 @@ impl App {
                 country: f.country.as_str().to_owned(),
                 stated_capacity: t.stated_capacity,
                 contracted_places: f.contracted_places,
-                cells: count(cells.iter().filter(|c| c.facility_id == f.id).count()),
+                cells: u64::try_from(facts.cells.iter().filter(|c| c.facility_id == f.id).count()).unwrap_or(u64::MAX),
                 beds: t.beds,
                 standard_capacity: t.standard_capacity,
                 floor_capacity: t.floor_capacity,
                 non_compliant_cells: t.non_compliant_cells,
-                in_custody: count(held.iter().filter(|(h, _)| h == f.id.as_str()).count()),
+                in_custody: held.get(f.id.as_str()).copied().map_or(0, count),
             })
             .collect())
     }
@@ -189,23 +197,21 @@ impl App {
         facility_id: &str,
     ) -> AppResult<Vec<CellFigures>> {
         let agreement = self.facility_in_scope(who, agreement_id, facility_id).await?.agreement;
-        let held = self.occupants(agreement_id).await?;
-        let cells = self.store().cells(agreement_id).await?;
-        Ok(cells
-            .into_iter()
+        let facts = self.alert_facts(agreement_id).await?;
+        let held = held_by_cell(&facts.rows);
+        Ok(facts
+            .cells
+            .iter()
             .filter(|c| c.facility_id.as_str() == facility_id)
             .map(|cell| {
                 let capacity = cell.capacity(&agreement.standards);
-                let here = held
-                    .iter()
-                    .filter(|(f, c)| f == facility_id && c.as_deref() == Some(cell.cell_id.as_str()))
-                    .count();
+                let here = held.get(&(facility_id, cell.cell_id.as_str())).copied().unwrap_or(0);
                 CellFigures {
                     standard_capacity: capacity.standard,
                     floor_capacity: capacity.floor,
                     non_compliant: capacity.non_compliant,
-                    occupants: u64::try_from(here).unwrap_or(u64::MAX),
-                    cell,
+                    occupants: u64::from(here),
+                    cell: cell.clone(),
                 }
             })
             .collect())
@@ -325,14 +331,7 @@ impl App {
     ) -> AppResult<Vec<Alert>> {
         let agreement_id = agreement.id.as_str();
         let overrides = Self::override_days(agreement, transitions)?;
-        let mut occupants: HashMap<(&str, &str), u32> = HashMap::new();
-        let held = |r: &&CaseWithPerson| matches!(r.case.case.state, CaseState::InCustody | CaseState::ReturnScheduled);
-        for r in rows.iter().filter(held) {
-            if let (Some(f), Some(c)) = (r.case.facility_id.as_deref(), r.case.case.cell_id.as_deref()) {
-                let n = occupants.entry((f, c)).or_insert(0);
-                *n = n.saturating_add(1);
-            }
-        }
+        let occupants = held_by_cell(rows);
         let seen: Vec<&Cell> = cells.iter().filter(|c| who.sees(agreement_id, Some(c.facility_id.as_str()))).collect();
         let subjects: Vec<String> =
             seen.iter().map(|c| format!("cell-{}/{}", c.facility_id.as_str(), c.cell_id)).collect();
@@ -431,4 +430,21 @@ mod tests {
         let here = officer(Some(vec!["cecot".into()]));
         assert_eq!(read_cells(&here, &upload(csv, None), &a).unwrap().len(), 1);
     }
+}
+
+/// The people held (in custody or with their return scheduled) in each cell, by facility and cell.
+fn held_by_cell(rows: &[CaseWithPerson]) -> HashMap<(&str, &str), u32> {
+    let mut occupants: HashMap<(&str, &str), u32> = HashMap::new();
+    for r in rows.iter().filter(|r| is_held(&r.case.case.state)) {
+        if let (Some(f), Some(c)) = (r.case.facility_id.as_deref(), r.case.case.cell_id.as_deref()) {
+            let n = occupants.entry((f, c)).or_insert(0);
+            *n = n.saturating_add(1);
+        }
+    }
+    occupants
+}
+
+/// Held in a cell: in custody, or in custody with the return scheduled.
+fn is_held(state: &CaseState) -> bool {
+    matches!(state, CaseState::InCustody | CaseState::ReturnScheduled)
 }

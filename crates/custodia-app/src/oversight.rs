@@ -517,10 +517,11 @@ impl App {
         on: Date,
     ) -> AppResult<Vec<LegalBasisFinding>> {
         let record = self.agreement(who, agreement_id).await?;
-        let rows = self.store().cases_with_persons(agreement_id).await?;
+        // The cases as the alerts read them, remembered by journal size (facts.rs).
+        let facts = self.alert_facts(agreement_id).await?;
         let mut findings = Vec::new();
         for custodia_store::CaseWithPerson { case: row, person } in
-            rows.iter().filter(|r| who.sees(&r.case.agreement_id, r.case.facility_id.as_deref()))
+            facts.rows.iter().filter(|r| who.sees(&r.case.agreement_id, r.case.facility_id.as_deref()))
         {
             if !row.case.state.is_held() {
                 continue;
