@@ -143,12 +143,17 @@ pub async fn run(app: App, settings: Settings, clock: Clock, changed: Arc<Notify
     }
 }
 
+/// One evaluation, logged with how long it took (`elapsed_ms`: at `info` when alerts opened or
+/// resolved, at `debug` otherwise — bench/lists.sh reads it).
 async fn evaluate(app: &App, clock: &Clock) {
-    match app.evaluate_scheduled_alerts(&clock.now()).await {
+    let started = crate::clock::instant();
+    let result = app.evaluate_scheduled_alerts(&clock.now()).await;
+    let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    match result {
         Ok(e) if e.opened + e.resolved > 0 => {
-            tracing::info!(open = e.open, opened = e.opened, resolved = e.resolved, "alerts changed");
+            tracing::info!(open = e.open, opened = e.opened, resolved = e.resolved, elapsed_ms, "alerts changed");
         }
-        Ok(_) => {}
+        Ok(e) => tracing::debug!(agreements = e.agreements, open = e.open, elapsed_ms, "alerts evaluated"),
         Err(e) => tracing::warn!(error = %e, "alerts not evaluated; next tick tries again"),
     }
 }
