@@ -108,6 +108,11 @@ pub struct Sustainability {
     pub transport_priced: bool,
     /// What the reader must know: transport possibly counted twice, journeys outside the term.
     pub warnings: Vec<String>,
+    /// Months (`YYYY-MM`) whose issued invoices carry `EXTRA:TRANSPORT…` lines while the extras
+    /// tariff also prices the journeys (empty without a tariff): the first warning's facts.
+    pub transport_extras_months: Vec<String>,
+    /// Journeys outside the agreement's term, not counted: the second warning's fact.
+    pub journeys_outside_term: usize,
 }
 
 /// Splits `amount` into parts proportional to `weights` (each ≥ 0, not all 0), exactly: each part
@@ -384,7 +389,10 @@ pub fn sustainability(input: &SustainabilityInput<'_>) -> Result<Sustainability,
         k += 1;
     }
     let mut warnings = Vec::new();
-    if tariff.is_some() && !transport_extras.is_empty() {
+    if tariff.is_none() {
+        transport_extras.clear();
+    }
+    if !transport_extras.is_empty() {
         warnings.push(format!(
             "issued invoices for {} carry EXTRA:TRANSPORT… lines and the extras tariff also prices the journeys of \
              the custody records: that transport may be counted twice (docs/billing.md#transport)",
@@ -394,7 +402,14 @@ pub fn sustainability(input: &SustainabilityInput<'_>) -> Result<Sustainability,
     if outside > 0 {
         warnings.push(format!("{outside} journeys fall outside the agreement's term and are not counted"));
     }
-    Ok(Sustainability { months, years, transport_priced: tariff.is_some(), warnings })
+    Ok(Sustainability {
+        months,
+        years,
+        transport_priced: tariff.is_some(),
+        warnings,
+        transport_extras_months: transport_extras,
+        journeys_outside_term: outside,
+    })
 }
 
 #[cfg(test)]

@@ -582,6 +582,7 @@ mod sustainability_views {
         assert_eq!(r.years[0].transport_minor, None);
         assert_eq!((r.years[0].departures, r.years[0].returns), (2, 1));
         assert_eq!(r.warnings.len(), 1, "the journey after the term: {:?}", r.warnings);
+        assert_eq!((r.journeys_outside_term, r.transport_extras_months.len()), (1, 0), "no tariff, no double count");
         let r = report(&priced, &issued, &stays, &journeys);
         assert!(r.transport_priced);
         assert_eq!(r.months[1].transport_minor, Some(900_000));
@@ -592,5 +593,6 @@ mod sustainability_views {
         assert_eq!(may.accrual_saving_minor, may.home_cost_minor - may.accrued_minor - 380_000);
         assert_eq!(r.years[0].transport_minor, Some(1_280_000));
         assert!(r.warnings.iter().any(|w| w.contains("2025-05") && w.contains("counted twice")), "{:?}", r.warnings);
+        assert_eq!(r.transport_extras_months, ["2025-05"]);
     }
 }
