@@ -129,21 +129,21 @@ pub fn apportion(amount: i64, weights: &[i64]) -> Vec<i64> {
         return parts;
     }
     let mut floors = Vec::with_capacity(weights.len());
-    let mut remainders = Vec::with_capacity(weights.len());
-    for w in weights {
+    let mut by_remainder = Vec::with_capacity(weights.len());
+    for (i, w) in weights.iter().enumerate() {
         let x = i128::from(amount) * i128::from((*w).max(0));
         floors.push(x.div_euclid(total));
-        remainders.push(x.rem_euclid(total));
+        by_remainder.push((x.rem_euclid(total), i));
     }
     let mut left = i128::from(amount) - floors.iter().sum::<i128>();
-    let mut order: Vec<usize> = (0..weights.len()).collect();
-    order.sort_by(|a, b| remainders[*b].cmp(&remainders[*a]).then(a.cmp(b)));
-    for i in order {
-        if left <= 0 {
+    // Largest remainder first; the earlier part first on a tie.
+    by_remainder.sort_by(|(ra, a), (rb, b)| rb.cmp(ra).then(a.cmp(b)));
+    for (remainder, i) in by_remainder {
+        if left <= 0 || remainder == 0 {
             break;
         }
-        if remainders[i] > 0 {
-            floors[i] += 1;
+        if let Some(part) = floors.get_mut(i) {
+            *part += 1;
             left -= 1;
         }
     }
