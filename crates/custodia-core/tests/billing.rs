@@ -477,6 +477,26 @@ mod sustainability_views {
         }
     }
 
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        /// For any custody records, late corrections and fee model, both views add up over the term
+        /// to what was issued: accrual moves amounts between months, it never invents or loses one.
+        #[test]
+        fn both_views_add_up_for_any_records(before in arb_stays(), after in arb_stays(), switch in 0usize..13, model in 0usize..4) {
+            let fees = [
+                "model = \"per_diem\"\nrate_minor = 13290\nguaranteed_minimum_places = 2",
+                "model = \"per_place_month\"\nplace_month_minor = 300001\nreserved_places = 1\nextra_person_day_minor = 777",
+                "model = \"per_capita\"\ncapita_minor = 1000003\ncoverage_days = 100\nenvelope_minor = 15000000",
+                "model = \"lump_sum_year\"\nyear_minor = 1200001",
+            ][model];
+            let a = agreement(fees, "2025-01-01", "2025-12-31");
+            let issued = issue_all(&a, &before, &after, switch, &[]);
+            let r = report(&a, &issued, &after, &[]);
+            let total: i64 = issued.iter().map(|d| d.total_minor).sum();
+            prop_assert_eq!(sums(&r), (total, total));
+        }
+    }
+
     #[test]
     fn per_diem_accrues_what_each_month_invoiced_when_nothing_is_corrected() {
         let a = agreement(
