@@ -75,7 +75,10 @@ TOP_REQUIRED = (
     "id", "title", "sending_state", "receiving_state", "legal_custodian", "governing_law",
     "currency", "starts", "ends", "sentence_profile", "facilities", "fees",
 )
-TOP_OPTIONAL = ("return_before_release_days", "public_locator", "standards", "eligibility", "oversight")
+TOP_OPTIONAL = (
+    "return_before_release_days", "public_locator", "standards", "eligibility", "oversight", "extras_tariff",
+)
+EXTRAS_TARIFF_KEYS = ("transport_departure_minor", "transport_return_minor")
 FACILITY_KEYS = ("id", "name", "country", "stated_capacity", "contracted_places")
 ELIGIBILITY_KEYS = (
     "require_final_conviction", "min_age", "min_sentence_days", "min_remaining_days",
@@ -307,6 +310,20 @@ class Checker:
             self.check_fees(doc["fees"])
         if "oversight" in doc:
             self.check_oversight(doc["oversight"])
+        if "extras_tariff" in doc:
+            self.check_extras_tariff(doc["extras_tariff"])
+
+    def check_extras_tariff(self, value: Any) -> None:
+        """[extras_tariff] (docs/agreement-file.md#extras-tariff): both prices, nothing else."""
+        table = self.table(value, "extras_tariff")
+        if table is None:
+            return
+        self.unknown_keys(table, EXTRAS_TARIFF_KEYS, "extras_tariff.")
+        for key in EXTRAS_TARIFF_KEYS:
+            if key not in table:
+                self.err(f"extras_tariff.{key}", "is required")
+            else:
+                self.integer(table[key], f"extras_tariff.{key}", 1, MAX_FEE_MINOR)
 
     def check_facilities(self, value: Any, receiving: str | None) -> None:
         if not isinstance(value, list) or not all(isinstance(f, dict) for f in value):

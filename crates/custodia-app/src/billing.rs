@@ -335,8 +335,22 @@ impl App {
             .filter(|r| r.issued.is_some())
             .map(|r| document_from_json(&r.document))
             .collect::<AppResult<_>>()?;
-        let report = ledger::sustainability(&agreement, &issued, home, budget)
-            .map_err(|e| AppError::invalid("home_cost_per_day_minor", e.to_string()))?;
+        // Coverage periods need spans of custody only, not security classes.
+        let rows = self.store().cases_with_persons(&request.agreement_id).await?;
+        let bodies = self.store().custody_step_bodies(&request.agreement_id).await?;
+        let stays = custody_spans(&agreement, &rows, &bodies)?;
+        let transitions = self.store().case_transition_bodies(&request.agreement_id).await?;
+        let journeys = journeys_from(&agreement, &transitions)?;
+        let input = ledger::SustainabilityInput {
+            agreement: &agreement,
+            issued: &issued,
+            stays: &stays,
+            journeys: &journeys,
+            home_cost_day_minor: home,
+            budget_year_minor: budget,
+        };
+        let report =
+            ledger::sustainability(&input).map_err(|e| AppError::invalid("home_cost_per_day_minor", e.to_string()))?;
         Ok(SustainabilityReport {
             agreement_id: agreement.id.as_str().to_owned(),
             currency: currency.to_owned(),
@@ -604,6 +618,34 @@ fn custody_change(
     };
     let facility_id = placed_in.unwrap_or_default().to_owned();
     Ok(Some((case_id, facility_id, change, on)))
+}
+
+/// The journeys of an agreement's cases from its `case.transition` events (docs/billing.md#transport):
+/// each `depart` a departure, each `return` and `turn_back` a journey back, on the calendar day of
+/// the step's `occurred_at` in the time zone of the case's facility (the one the step names, else
+/// the last one an earlier step named; the agreement's default zone without one).
+pub(crate) fn journeys_from(agreement: &Agreement, bodies: &[String]) -> AppResult<Vec<ledger::Journey>> {
+    let bad = |what: String| AppError::Internal(format!("case event: {what}"));
+    let mut facility: BTreeMap<i64, String> = BTreeMap::new();
+    let mut out = Vec::new();
+    for body in bodies {
+        let t = crate::transition::Transition::read(body)?;
+        let case_id = t.data.case_id.ok_or_else(|| bad("case_id".into()))?;
+        if let Some(f) = t.data.facility_id.as_deref().filter(|f| !f.is_empty()) {
+            facility.insert(case_id, f.to_owned());
+        }
+        let kind = match t.data.action.as_deref() {
+            Some("depart") => ledger::JourneyKind::Departure,
+            Some("return" | "turn_back") => ledger::JourneyKind::Return,
+            _ => continue,
+        };
+        let when = t.occurred_at().unwrap_or_default();
+        let instant =
+            Timestamp::parse(when).map_err(|e| bad(format!("case {case_id}: journey without a time: {e}")))?;
+        let zone = crate::days::zone_of(agreement, facility.get(&case_id).map(String::as_str));
+        out.push(ledger::Journey { case_id, kind, on: zone.local_date(instant.unix_seconds()) });
+    }
+    Ok(out)
 }
 
 /// Extras problems as one invalid field: the first problem's field (`extras[2].date`), and every

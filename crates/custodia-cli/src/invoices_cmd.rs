@@ -334,9 +334,12 @@ pub(crate) fn run(command: &InvoicesCommand) -> CmdResult {
 /// `custodia report sustainability`.
 #[derive(Debug, Args)]
 #[command(after_help = "\
-Invoiced revenue (issued invoices and credit notes, by the period they bill) against the receiving
-state's prison budget, and the sending state's cost of holding the same person-days at home. The
-home cost defaults to the US Bureau of Prisons FY2023 average, $120.80 a day, when the sending
+Invoiced revenue (issued invoices and credit notes) against the receiving state's prison budget,
+and the sending state's cost of holding the same person-days at home, in two views: cash (each
+document in the month it was issued for) and accrual (each charge spread over the days it covers,
+e.g. a per-capita fee over its coverage period). Journeys (each departure and return in the custody
+records) are counted per month and priced by the agreement's [extras_tariff] when it has one; the
+savings subtract them. The home cost defaults to the US Bureau of Prisons FY2023 average, $120.80 a day, when the sending
 state is the US and fees are in USD; otherwise give --home-cost-per-day-minor.
 
 Example:
@@ -378,10 +381,16 @@ pub(crate) fn run_sustainability(args: &SustainabilityArgs) -> CmdResult {
                             "from": r.from.to_string(),
                             "to": r.to.to_string(),
                             "invoiced_minor": r.invoiced_minor,
+                            "accrued_minor": r.accrued_minor,
                             "person_days": r.person_days,
                             "home_cost_minor": r.home_cost_minor,
+                            "departures": r.departures,
+                            "returns": r.returns,
+                            "transport_minor": r.transport_minor,
                             "sending_state_saving_minor": r.sending_state_saving_minor,
+                            "accrual_saving_minor": r.accrual_saving_minor,
                             "budget_share_bp": r.budget_share_bp,
+                            "accrual_budget_share_bp": r.accrual_budget_share_bp,
                             "documents": r.documents,
                         })
                     })
@@ -394,6 +403,8 @@ pub(crate) fn run_sustainability(args: &SustainabilityArgs) -> CmdResult {
                 "receiving_budget_minor": args.receiving_budget_minor,
                 "months": rows(&report.months),
                 "years": rows(&report.years),
+                "transport_priced": report.transport_priced,
+                "warnings": report.warnings,
             });
             writeln!(out, "{}", serde_json::to_string(&v).map_err(anyhow::Error::from)?)?;
             return Ok(());
@@ -410,26 +421,46 @@ pub(crate) fn run_sustainability(args: &SustainabilityArgs) -> CmdResult {
         )?;
         writeln!(
             out,
-            "  {:<8} {:>20} {:>12} {:>20} {:>20} {:>9}",
-            "period", "invoiced", "person-days", "cost at home", "sending saves", "budget"
+            "  cash: what was invoiced when; accrual: charges spread over the days they cover; transport: {}",
+            if report.transport_priced {
+                "journeys priced by the agreement's extras tariff"
+            } else {
+                "journeys counted, not priced (the agreement has no extras tariff)"
+            }
         )?;
+        let head = ["period", "cash", "accrual", "person-days", "cost at home", "out/back", "transport"];
+        let tail = ["saves (cash)", "saves (accrual)", "budget (cash)", "budget (accrual)"];
+        writeln!(
+            out,
+            "  {:<8} {:>20} {:>20} {:>12} {:>20} {:>9} {:>16} {:>20} {:>20} {:>13} {:>16}",
+            head[0], head[1], head[2], head[3], head[4], head[5], head[6], tail[0], tail[1], tail[2], tail[3]
+        )?;
+        let share =
+            |bp: Option<i64>| bp.map(|bp| format!("{}.{:02}%", bp / 100, bp % 100)).unwrap_or_else(|| "—".into());
         for r in report.months.iter().chain(&report.years) {
-            if r.documents == 0 {
+            if r.documents == 0 && r.accrued_minor == 0 && r.departures == 0 && r.returns == 0 {
                 writeln!(out, "  {:<8} not invoiced yet", r.label)?;
                 continue;
             }
-            let share =
-                r.budget_share_bp.map(|bp| format!("{}.{:02}%", bp / 100, bp % 100)).unwrap_or_else(|| "—".into());
+            let cash = if r.documents == 0 { "not invoiced".to_owned() } else { m(r.invoiced_minor) };
             writeln!(
                 out,
-                "  {:<8} {:>20} {:>12} {:>20} {:>20} {:>9}",
+                "  {:<8} {:>20} {:>20} {:>12} {:>20} {:>9} {:>16} {:>20} {:>20} {:>13} {:>16}",
                 r.label,
-                m(r.invoiced_minor),
+                cash,
+                m(r.accrued_minor),
                 r.person_days,
                 m(r.home_cost_minor),
+                format!("{}/{}", r.departures, r.returns),
+                r.transport_minor.map_or_else(|| "not priced".to_owned(), m),
                 m(r.sending_state_saving_minor),
-                share
+                m(r.accrual_saving_minor),
+                share(r.budget_share_bp),
+                share(r.accrual_budget_share_bp)
             )?;
+        }
+        for w in &report.warnings {
+            writeln!(out, "  warning: {w}")?;
         }
         Ok(())
     })

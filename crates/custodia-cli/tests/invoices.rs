@@ -369,8 +369,24 @@ fn the_credit_note_settles_the_agreement_and_the_sustainability_report_adds_up()
     assert_eq!(year["invoiced_minor"].as_i64().unwrap(), invoiced);
     let all_docs: i64 = (1..=7).map(|i| show(&r, &i.to_string())["total_minor"].as_i64().unwrap()).sum();
     assert_eq!(invoiced, all_docs, "every issued document, the credit note included, is counted once");
+    // Both views (docs/billing.md#sustainability): per diem accrues what each month invoiced.
+    for m in months {
+        assert_eq!(m["accrued_minor"], m["invoiced_minor"], "{m}");
+        let expected = m["home_cost_minor"].as_i64().unwrap() - m["accrued_minor"].as_i64().unwrap();
+        assert_eq!(m["accrual_saving_minor"].as_i64(), Some(expected), "{m}");
+        assert!(m.get("accrual_budget_share_bp").is_some(), "{m}");
+    }
+    assert_eq!(year["accrued_minor"].as_i64().unwrap(), invoiced);
+    // Journeys from the custody records: two departures (January, February), no tariff.
+    assert_eq!(report["transport_priced"], false);
+    let journeys: Vec<(i64, i64)> =
+        months.iter().map(|m| (m["departures"].as_i64().unwrap(), m["returns"].as_i64().unwrap())).collect();
+    assert_eq!(journeys, [(1, 0), (1, 0), (0, 0), (0, 0), (0, 0), (0, 0)], "a release is not a journey back");
+    assert!(months.iter().all(|m| m["transport_minor"].is_null()));
+    assert_eq!((year["departures"].as_i64(), year["returns"].as_i64()), (Some(2), Some(0)));
     let table = r.ok(&["report", "sustainability", "--agreement", "xx-test"]);
     assert!(table.contains("120.80 a day") && table.contains("year 1"), "{table}");
+    assert!(table.contains("accrual") && table.contains("not priced"), "{table}");
 }
 
 /// The command line now applies the API's rules: the role's capability, the scope, and the one set

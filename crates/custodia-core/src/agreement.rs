@@ -251,6 +251,17 @@ impl Fees {
     }
 }
 
+/// The extras tariff (`[extras_tariff]`, docs/billing.md#transport): prices of the items the
+/// custody records count, in minor units. The sustainability report prices each journey with it;
+/// invoices do not (extras are billed as typed in).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExtrasTariff {
+    /// One departure to the receiving state (a case's `depart`).
+    pub transport_departure_minor: i64,
+    /// One journey back (a case's `return` or `turn_back`).
+    pub transport_return_minor: i64,
+}
+
 /// Oversight configuration (docs/oversight.md).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Oversight {
@@ -390,6 +401,9 @@ pub struct Agreement {
     pub eligibility: Eligibility,
     /// Fee model.
     pub fees: Fees,
+    /// Prices of journeys counted from the custody records (`[extras_tariff]`); `None`: journeys
+    /// are counted but not priced.
+    pub extras_tariff: Option<ExtrasTariff>,
     /// Oversight deadlines.
     pub oversight: Oversight,
     /// Custody safeguards.
@@ -789,6 +803,10 @@ impl Loader {
             Some((path, node)) => self.fees(path, node),
             None => None,
         };
+        let extras_tariff = match top.take("extras_tariff") {
+            Some((path, node)) => self.extras_tariff(path, node).map(Some),
+            None => Some(None),
+        };
         let oversight = match top.take("oversight") {
             Some((path, node)) => self.oversight(path, node),
             None => Some(Oversight::default()),
@@ -820,6 +838,7 @@ impl Loader {
             standards: standards?,
             eligibility: eligibility?,
             fees: fees?,
+            extras_tariff: extras_tariff?,
             oversight: oversight?,
             custody: custody?,
             rights: rights?,
@@ -1064,6 +1083,14 @@ impl Loader {
             models.iter().find(|(_, m)| *m == model).map_or(String::new(), |(name, _)| format!(" for model {name:?}"));
         self.finish(obj, &hint);
         fees
+    }
+
+    fn extras_tariff(&mut self, path: String, node: &Node) -> Option<ExtrasTariff> {
+        let mut obj = self.obj(path, node)?;
+        let departure = self.required(&mut obj, "transport_departure_minor").and_then(|e| self.money(e, false));
+        let back = self.required(&mut obj, "transport_return_minor").and_then(|e| self.money(e, false));
+        self.finish(obj, " (the extras tariff prices transport_departure_minor and transport_return_minor)");
+        Some(ExtrasTariff { transport_departure_minor: departure?, transport_return_minor: back? })
     }
 
     fn class_rates(&mut self, path: String, node: &Node) -> Option<BTreeMap<SecurityClass, i64>> {

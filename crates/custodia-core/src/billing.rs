@@ -23,7 +23,7 @@ pub struct Stay {
 
 impl Stay {
     /// The covered days as a half-open range of day numbers.
-    fn days(&self) -> (i64, i64) {
+    pub(crate) fn days(&self) -> (i64, i64) {
         let start = i64::from(self.admitted_on.days_since_epoch());
         let end = match self.released_on {
             None => i64::MAX,

@@ -30,6 +30,7 @@ pub mod person_owned;
 pub mod rights;
 pub mod safeguards;
 pub mod sentence;
+pub mod sustainability;
 pub mod synth;
 pub mod table;
 pub mod term;

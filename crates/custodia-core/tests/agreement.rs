@@ -408,3 +408,38 @@ fn family_contact_is_one_line_of_at_most_500_bytes() {
     single(&contact("\"Llame\\nal consulado\""), "oversight.family_contact", "control characters");
     single(&contact("42"), "oversight.family_contact", "");
 }
+
+/// Issue 17: the optional `[extras_tariff]` prices journeys in the sustainability report; absent,
+/// journeys are counted but not priced. Its keys are checked like the fees' and named by path.
+#[test]
+fn the_extras_tariff_is_optional_and_checked_by_key_path() {
+    assert_eq!(Agreement::from_toml(MINIMAL).unwrap().extras_tariff, None);
+    let tariff = Agreement::from_toml(&with(
+        "[extras_tariff]\ntransport_departure_minor = 450000\ntransport_return_minor = 380000",
+    ))
+    .unwrap()
+    .extras_tariff
+    .unwrap();
+    assert_eq!((tariff.transport_departure_minor, tariff.transport_return_minor), (450_000, 380_000));
+    single(
+        &with("[extras_tariff]\ntransport_departure_minor = 0\ntransport_return_minor = 1"),
+        "extras_tariff.transport_departure_minor",
+        "must be a positive integer",
+    );
+    single(
+        &with("[extras_tariff]\ntransport_departure_minor = 1\ntransport_return_minor = \"12\""),
+        "extras_tariff.transport_return_minor",
+        "must be a positive integer, not",
+    );
+    single(
+        &with("[extras_tariff]\ntransport_departure_minor = 1"),
+        "extras_tariff.transport_return_minor",
+        "is required",
+    );
+    single(
+        &with("[extras_tariff]\ntransport_departure_minor = 1\ntransport_return_minor = 1\nflight_minor = 5"),
+        "extras_tariff.flight_minor",
+        "unknown key",
+    );
+    single(&format!("extras_tariff = 5\n{MINIMAL}"), "extras_tariff", "must be a table");
+}

@@ -257,9 +257,26 @@ proptest! {
 mod ledger_documents {
     use super::*;
     use custodia_core::ledger::{
-        ADJUSTMENT, Billed, Document, DocumentKind, InvoiceRequest, UNUSED_COVERAGE, credit_note_document,
-        invoice_document, sustainability,
+        ADJUSTMENT, Billed, Document, DocumentKind, InvoiceRequest, SustainabilityInput, UNUSED_COVERAGE,
+        credit_note_document, invoice_document, sustainability,
     };
+
+    fn build(
+        a: &custodia_core::Agreement,
+        issued: &[Document],
+        home: i64,
+        budget: Option<i64>,
+    ) -> custodia_core::ledger::Sustainability {
+        sustainability(&SustainabilityInput {
+            agreement: a,
+            issued,
+            stays: &[],
+            journeys: &[],
+            home_cost_day_minor: home,
+            budget_year_minor: budget,
+        })
+        .unwrap()
+    }
 
     fn codes_of(doc: &Document) -> Vec<(String, i64, i64, Option<String>)> {
         doc.lines
@@ -337,7 +354,7 @@ mod ledger_documents {
             warnings: Vec::new(),
         };
         let issued = [doc("2025-03", 54_839, 17), doc("2026-03", 45_161, 14), doc("2026-02", 100_000, 28)];
-        let report = sustainability(&a, &issued, 12_080, Some(12_000_000)).unwrap();
+        let report = build(&a, &issued, 12_080, Some(12_000_000));
         assert_eq!(report.months.len(), 13);
         assert_eq!(report.months[0].label, "2025-03");
         assert_eq!(report.months[0].from.to_string(), "2025-03-15");
@@ -353,7 +370,249 @@ mod ledger_documents {
         assert_eq!(year.documents, 3);
         assert_eq!(year.sending_state_saving_minor, 59 * 12_080 - 200_000);
         assert_eq!(year.budget_share_bp, Some(167), "200,000 / 12,000,000 = 1.666… % → 167 bp");
-        let none = sustainability(&a, &issued, 12_080, None).unwrap();
+        let none = build(&a, &issued, 12_080, None);
         assert_eq!(none.years[0].budget_share_bp, None);
+    }
+}
+
+/// Issue 17: the sustainability report's two views (docs/billing.md#sustainability) and the
+/// journeys priced by the extras tariff.
+mod sustainability_views {
+    use super::*;
+    use custodia_core::ledger::{
+        Billed, Document, InvoiceRequest, Journey, JourneyKind, Sustainability, SustainabilityInput,
+        credit_note_document, custody_minor, invoice_document, sustainability,
+    };
+
+    /// Issues every period of the term in order, as the register does, with the custody records
+    /// `before` until `switch` periods are issued and `after` from then on (a late correction,
+    /// carried by ADJUSTMENT lines), then the credit note.
+    fn issue_all(a: &Agreement, before: &[Stay], after: &[Stay], switch: usize, extras: &[Extra]) -> Vec<Document> {
+        let mut docs: Vec<Document> = Vec::new();
+        for (i, period) in term_periods(a).iter().enumerate() {
+            let stays = if i < switch { before } else { after };
+            let label = format!("{:04}-{:02}", period.year, period.month);
+            let billed = billed_of(a, &docs);
+            let request = InvoiceRequest { agreement: a, version: 1, period: &label, stays, extras, billed: &billed };
+            docs.push(invoice_document(&request).unwrap());
+        }
+        let billed = billed_of(a, &docs);
+        docs.push(credit_note_document(a, 1, after, &billed).unwrap());
+        docs
+    }
+
+    fn billed_of<'a>(a: &'a Agreement, docs: &[Document]) -> Vec<Billed<'a>> {
+        docs.iter()
+            .map(|d| {
+                let own = custody_minor(d.lines.iter().map(|l| &l.line));
+                let adjusted: i64 = docs
+                    .iter()
+                    .flat_map(|x| &x.lines)
+                    .filter(|l| l.refers_to.as_deref() == Some(d.period.as_str()))
+                    .map(|l| l.line.amount_minor)
+                    .sum();
+                Billed { period: d.period.clone(), agreement: a, billed_minor: own + adjusted }
+            })
+            .collect()
+    }
+
+    fn report(a: &Agreement, issued: &[Document], stays: &[Stay], journeys: &[Journey]) -> Sustainability {
+        sustainability(&SustainabilityInput {
+            agreement: a,
+            issued,
+            stays,
+            journeys,
+            home_cost_day_minor: 12_080,
+            budget_year_minor: Some(12_000_000_000),
+        })
+        .unwrap()
+    }
+
+    fn sums(r: &Sustainability) -> (i64, i64) {
+        (r.months.iter().map(|m| m.invoiced_minor).sum(), r.months.iter().map(|m| m.accrued_minor).sum())
+    }
+
+    #[test]
+    fn over_the_term_both_views_sum_to_what_was_issued_for_every_fee_model() {
+        let models = [
+            "model = \"per_diem\"\nrate_minor = 10000\nclass_rates_minor = { high = 15000 }\nguaranteed_minimum_places = 2",
+            "model = \"per_place_month\"\nplace_month_minor = 300000\nreserved_places = 2\nextra_person_day_minor = 9000",
+            "model = \"per_capita\"\ncapita_minor = 2000000\ncoverage_days = 365",
+            "model = \"per_capita\"\ncapita_minor = 2000000\ncoverage_days = 90\nenvelope_minor = 9000000",
+            "model = \"per_capita\"\ncapita_minor = 1000003\ncoverage_days = 7",
+            "model = \"lump_sum_year\"\nyear_minor = 1200001",
+        ];
+        let before = [
+            stay(SecurityClass::High, "2025-03-20", None),
+            stay(SecurityClass::Low, "2025-04-02", Some("2025-09-17")),
+            stay(SecurityClass::Medium, "2025-05-31", Some("2025-05-31")),
+            stay(SecurityClass::Medium, "2026-01-10", None),
+        ];
+        // Corrected after four periods were issued: the second person left in June, and a fifth
+        // person's intake in April was recorded late.
+        let mut after = before.to_vec();
+        after[1].released_on = Some(d("2025-06-05"));
+        after.push(stay(SecurityClass::Low, "2025-04-20", Some("2025-12-01")));
+        let extras = [Extra {
+            date: d("2025-06-03"),
+            code: "MEDICAL".into(),
+            description: "surgery".into(),
+            amount_minor: 777_777,
+        }];
+        for fees in models {
+            let a = agreement(fees, "2025-03-15", "2026-03-14");
+            let issued = issue_all(&a, &before, &after, 4, &extras);
+            let adjusted = issued.iter().any(|d| d.lines.iter().any(|l| l.refers_to.is_some()));
+            assert_eq!(adjusted, !fees.contains("lump_sum"), "{fees}: a lump sum alone ignores the records");
+            let r = report(&a, &issued, &after, &[]);
+            let total: i64 = issued.iter().map(|d| d.total_minor).sum();
+            assert_eq!(sums(&r), (total, total), "{fees}");
+            let years: (i64, i64) =
+                (r.years.iter().map(|y| y.invoiced_minor).sum(), r.years.iter().map(|y| y.accrued_minor).sum());
+            assert_eq!(years, (total, total), "{fees}");
+            for m in &r.months {
+                assert_eq!(m.accrual_saving_minor, m.home_cost_minor - m.accrued_minor, "{fees} {}", m.label);
+                assert_eq!(m.sending_state_saving_minor, m.home_cost_minor - m.invoiced_minor, "{fees} {}", m.label);
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        /// For any custody records, late corrections and fee model, both views add up over the term
+        /// to what was issued: accrual moves amounts between months, it never invents or loses one.
+        #[test]
+        fn both_views_add_up_for_any_records(before in arb_stays(), after in arb_stays(), switch in 0usize..13, model in 0usize..4) {
+            let fees = [
+                "model = \"per_diem\"\nrate_minor = 13290\nguaranteed_minimum_places = 2",
+                "model = \"per_place_month\"\nplace_month_minor = 300001\nreserved_places = 1\nextra_person_day_minor = 777",
+                "model = \"per_capita\"\ncapita_minor = 1000003\ncoverage_days = 100\nenvelope_minor = 15000000",
+                "model = \"lump_sum_year\"\nyear_minor = 1200001",
+            ][model];
+            let a = agreement(fees, "2025-01-01", "2025-12-31");
+            let issued = issue_all(&a, &before, &after, switch, &[]);
+            let r = report(&a, &issued, &after, &[]);
+            let total: i64 = issued.iter().map(|d| d.total_minor).sum();
+            prop_assert_eq!(sums(&r), (total, total));
+        }
+    }
+
+    #[test]
+    fn per_diem_accrues_what_each_month_invoiced_when_nothing_is_corrected() {
+        let a = agreement(
+            "model = \"per_diem\"\nrate_minor = 10000\nguaranteed_minimum_places = 3",
+            "2025-01-01",
+            "2025-12-31",
+        );
+        let stays =
+            [stay(SecurityClass::Low, "2025-02-10", None), stay(SecurityClass::High, "2025-07-01", Some("2025-08-15"))];
+        let issued = issue_all(&a, &stays, &stays, 0, &[]);
+        let r = report(&a, &issued, &stays, &[]);
+        for m in &r.months {
+            assert_eq!(m.accrued_minor, m.invoiced_minor, "{}", m.label);
+            assert_eq!(m.accrual_budget_share_bp, m.budget_share_bp, "{}", m.label);
+        }
+        assert!(r.months.iter().all(|m| m.invoiced_minor > 0));
+    }
+
+    /// The case of the issue: a big intake in March under per-capita fees. Cash puts the whole
+    /// year's charge in March (the sending state "saves" minus millions there); accrual spreads
+    /// each capita over the 365 days it covers.
+    #[test]
+    fn a_per_capita_intake_is_cash_in_its_month_and_accrues_over_the_coverage_days() {
+        let capita = 2_000_000i64;
+        let a = agreement(
+            &format!("model = \"per_capita\"\ncapita_minor = {capita}\ncoverage_days = 365"),
+            "2025-03-15",
+            "2026-03-14",
+        );
+        let stays: Vec<Stay> = (0..238).map(|_| stay(SecurityClass::High, "2025-03-16", None)).collect();
+        let issued = issue_all(&a, &stays, &stays, 0, &[]);
+        let r = report(&a, &issued, &stays, &[]);
+        let charge = 238 * capita;
+        let march = &r.months[0];
+        assert_eq!(march.invoiced_minor, charge, "cash: the whole year's charge in March");
+        assert!(march.sending_state_saving_minor < -400_000_000, "{march:?}");
+        // Coverage 2025-03-16 .. 2026-03-15: 16 days in March 2025, each later month's days, and 14
+        // days of March 2026 plus the one day after the term (refunded by the credit note there).
+        for m in &r.months[..12] {
+            let days = i64::from(m.to.days_since_epoch() - m.from.days_since_epoch()) + 1;
+            let days = if m.label == "2025-03" { days - 1 } else { days };
+            let exact = i128::from(charge) * i128::from(days);
+            let got = i128::from(m.accrued_minor) * 365;
+            assert!((got - exact).abs() < 365, "{}: {} for {days} days", m.label, m.accrued_minor);
+        }
+        assert!(march.accrued_minor < charge / 20, "March accrues 16/365 of the charge: {march:?}");
+        assert!(march.accrual_saving_minor > march.sending_state_saving_minor);
+        let credit: i64 = issued.last().unwrap().total_minor;
+        assert!(credit < 0, "one unused day per person is refunded");
+        let last = r.months.last().unwrap();
+        assert_eq!(last.invoiced_minor, credit, "cash: the credit note in the last month");
+        let exact_15 = i128::from(charge) * 15;
+        let accrued_before_credit = i128::from(last.accrued_minor - credit) * 365;
+        assert!((accrued_before_credit - exact_15).abs() < 365, "{last:?}");
+        assert_eq!(sums(&r), (charge + credit, charge + credit));
+    }
+
+    #[test]
+    fn an_envelope_cut_accrues_like_the_coverage_it_cancels() {
+        let a = agreement(
+            "model = \"per_capita\"\ncapita_minor = 1000000\ncoverage_days = 61\nenvelope_minor = 2500000",
+            "2025-01-01",
+            "2025-12-31",
+        );
+        let stays = [
+            stay(SecurityClass::Low, "2025-01-01", Some("2025-02-01")),
+            stay(SecurityClass::Low, "2025-01-01", Some("2025-02-01")),
+            stay(SecurityClass::Low, "2025-01-01", Some("2025-02-01")),
+        ];
+        let issued = issue_all(&a, &stays, &stays, 0, &[]);
+        assert!(issued[0].lines.iter().any(|l| l.line.code == "ENVELOPE_LIMIT"));
+        let r = report(&a, &issued, &stays, &[]);
+        // 2,500,000 charged in January for coverage 1 Jan .. 2 Mar: 31 / 28 / 2 of 61 days.
+        assert_eq!(r.months[0].invoiced_minor, 2_500_000);
+        let parts = custodia_core::sustainability::apportion(2_500_000, &[31, 28, 2]);
+        assert_eq!([r.months[0].accrued_minor, r.months[1].accrued_minor, r.months[2].accrued_minor], *parts);
+        assert_eq!(parts, [1_270_492, 1_147_541, 81_967]);
+    }
+
+    #[test]
+    fn journeys_are_counted_per_month_and_priced_by_the_tariff() {
+        let fees = "model = \"per_diem\"\nrate_minor = 10000";
+        let unpriced = agreement(fees, "2025-01-01", "2025-12-31");
+        let priced = agreement(
+            &format!("{fees}\n[extras_tariff]\ntransport_departure_minor = 450000\ntransport_return_minor = 380000"),
+            "2025-01-01",
+            "2025-12-31",
+        );
+        let journeys = [
+            Journey { case_id: 1, kind: JourneyKind::Departure, on: d("2025-02-27") },
+            Journey { case_id: 2, kind: JourneyKind::Departure, on: d("2025-02-28") },
+            Journey { case_id: 1, kind: JourneyKind::Return, on: d("2025-05-01") },
+            Journey { case_id: 3, kind: JourneyKind::Return, on: d("2026-01-01") },
+        ];
+        let stays = [stay(SecurityClass::Low, "2025-02-28", Some("2025-05-01"))];
+        let extras =
+            [Extra { date: d("2025-05-01"), code: "TRANSPORT".into(), description: "flight".into(), amount_minor: 1 }];
+        let issued = issue_all(&unpriced, &stays, &stays, 0, &extras);
+        let r = report(&unpriced, &issued, &stays, &journeys);
+        assert!(!r.transport_priced);
+        assert_eq!((r.months[1].departures, r.months[1].returns, r.months[1].transport_minor), (2, 0, None));
+        assert_eq!((r.months[4].departures, r.months[4].returns), (0, 1));
+        assert_eq!(r.years[0].transport_minor, None);
+        assert_eq!((r.years[0].departures, r.years[0].returns), (2, 1));
+        assert_eq!(r.warnings.len(), 1, "the journey after the term: {:?}", r.warnings);
+        assert_eq!((r.journeys_outside_term, r.transport_extras_months.len()), (1, 0), "no tariff, no double count");
+        let r = report(&priced, &issued, &stays, &journeys);
+        assert!(r.transport_priced);
+        assert_eq!(r.months[1].transport_minor, Some(900_000));
+        assert_eq!(r.months[4].transport_minor, Some(380_000));
+        assert_eq!(r.months[0].transport_minor, Some(0));
+        let may = &r.months[4];
+        assert_eq!(may.sending_state_saving_minor, may.home_cost_minor - may.invoiced_minor - 380_000);
+        assert_eq!(may.accrual_saving_minor, may.home_cost_minor - may.accrued_minor - 380_000);
+        assert_eq!(r.years[0].transport_minor, Some(1_280_000));
+        assert!(r.warnings.iter().any(|w| w.contains("2025-05") && w.contains("counted twice")), "{:?}", r.warnings);
+        assert_eq!(r.transport_extras_months, ["2025-05"]);
     }
 }

@@ -17,6 +17,10 @@ use common::{Staff, admit, staff};
 async fn setup() -> (TestServer, Staff, i64) {
     let server =
         TestServer::start(&["examples/agreements/us-sv-cecot.toml", "examples/agreements/dk-xk-gjilan.toml"]).await;
+    setup_on(server).await
+}
+
+async fn setup_on(server: TestServer) -> (TestServer, Staff, i64) {
     // Admitted on 2025-03-20: the torture-risk assessment must be at most 90 days old on each step's day.
     let persons =
         [common::person("P-1", "Doe", "1990-01-01", "high"), common::person("P-2", "Roe", "1985-06-30", "medium")].map(
@@ -486,6 +490,22 @@ async fn invoices_need_two_people_and_feed_the_reports() {
     assert_eq!(march["person_days"], 12);
     assert_eq!(march["home_cost_minor"], 12 * 12_080);
     assert_eq!(report["months"][1]["documents"], 0, "April is only drafted");
+    // Both views (docs/billing.md#sustainability): the capita charged in March accrues over the
+    // 365 days from 20 March, 12 of them in March; April, not invoiced yet, accrues 30 days' worth.
+    let accrued = |m: &Value| m["accrued_minor"].as_i64().unwrap();
+    assert!((accrued(march) - 150_000 - 2_000_000 * 12 / 365).abs() <= 1, "{march}");
+    assert!((accrued(&report["months"][1]) - 2_000_000 * 30 / 365).abs() <= 1, "{report}");
+    let cash: i64 = report["months"].as_array().unwrap().iter().map(|m| m["invoiced_minor"].as_i64().unwrap()).sum();
+    let accrual: i64 = report["months"].as_array().unwrap().iter().map(accrued).sum();
+    assert_eq!((cash, accrual), (2_150_000, 2_150_000), "the same issued amount in both views");
+    // The departure of 20 March is priced by the example's tariff ($4,500), and the March invoice
+    // also carries a typed-in transport extra: the report says it may be counted twice.
+    assert_eq!((march["departures"].as_i64(), march["transport_minor"].as_i64()), (Some(1), Some(450_000)));
+    assert_eq!(march["sending_state_saving_minor"], 12 * 12_080 - 2_150_000 - 450_000);
+    assert_eq!(march["accrual_saving_minor"].as_i64(), Some(12 * 12_080 - accrued(march) - 450_000));
+    assert_eq!(report["transport_priced"], true);
+    let warnings = report["warnings"].as_array().unwrap();
+    assert!(warnings.iter().any(|w| w.as_str().unwrap().contains("2025-03")), "{report}");
     let (status, bad) = server
         .get(&auditor, &format!("/api/v1/reports/sustainability?agreement={AGREEMENT}&receiving_budget_minor=0"))
         .await;
@@ -515,6 +535,57 @@ async fn invoices_need_two_people_and_feed_the_reports() {
     assert_eq!((status, bad["field"].as_str()), (400, Some("on")));
 
     server.stop().await;
+}
+
+/// Issue 17: each departure and return of the custody records is a journey, counted on the
+/// facility's day and priced by the agreement's `[extras_tariff]`; without one, counted only.
+async fn journeys_of(source: String) -> Value {
+    let server = TestServer::start_sources(vec![source], |_| {}).await;
+    let (server, staff, case) = setup_on(server).await;
+    let auditor = server.user("audrey", "auditor", &[AGREEMENT], &[]).await;
+    let schedule = json!({"action": "schedule_return", "return_on": "2025-05-31", "reason": "COURT_ORDER",
+        "occurred_at": "2025-05-20T15:00:00Z"});
+    common::step(&server, &staff.sender, case, schedule).await;
+    // 03:00 UTC on 1 June is 21:00 on 31 May in San Salvador: a May journey.
+    let back = json!({"action": "return", "reason": "RETURNED", "occurred_at": "2025-06-01T03:00:00Z"});
+    common::step(&server, &staff.facility, case, back).await;
+    let (status, report) = server.get(&auditor, &format!("/api/v1/reports/sustainability?agreement={AGREEMENT}")).await;
+    assert_eq!(status, 200, "{report}");
+    server.stop().await;
+    report
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journeys_of_the_custody_records_are_priced_by_the_extras_tariff() {
+    let source = std::fs::read_to_string(common::repo().join("examples/agreements/us-sv-cecot.toml")).unwrap();
+    let report = journeys_of(source.clone()).await;
+    let trips = |r: &Value, i: usize| {
+        let m = &r["months"][i];
+        (
+            m["label"].as_str().unwrap().to_owned(),
+            m["departures"].as_i64(),
+            m["returns"].as_i64(),
+            m["transport_minor"].as_i64(),
+        )
+    };
+    assert_eq!(trips(&report, 0), ("2025-03".into(), Some(1), Some(0), Some(450_000)));
+    assert_eq!(trips(&report, 2), ("2025-05".into(), Some(0), Some(1), Some(450_000)));
+    assert_eq!(trips(&report, 3), ("2025-06".into(), Some(0), Some(0), Some(0)));
+    assert_eq!(report["years"][0]["transport_minor"], 900_000);
+    assert_eq!((report["years"][0]["departures"].as_i64(), report["years"][0]["returns"].as_i64()), (Some(1), Some(1)));
+    assert_eq!(report["transport_priced"], true);
+    assert_eq!(report["warnings"], json!([]), "no transport extras were invoiced");
+    let may = &report["months"][2];
+    assert_eq!(may["sending_state_saving_minor"], 0 - 450_000, "nothing invoiced, no person-days billed");
+
+    // The same records under an agreement without a tariff: counted, not priced.
+    let (from, to) = (source.find("[extras_tariff]").unwrap(), source.find("[oversight]").unwrap());
+    let report = journeys_of(format!("{}{}", &source[..from], &source[to..])).await;
+    assert_eq!(trips(&report, 0), ("2025-03".into(), Some(1), Some(0), None));
+    assert_eq!(trips(&report, 2), ("2025-05".into(), Some(0), Some(1), None));
+    assert_eq!(report["transport_priced"], false);
+    assert!(report["years"][0]["transport_minor"].is_null());
+    assert_eq!(report["months"][2]["sending_state_saving_minor"], 0);
 }
 
 async fn text(server: &TestServer, token: &str, path: &str) -> (u16, String) {

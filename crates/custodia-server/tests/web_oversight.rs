@@ -330,6 +330,32 @@ async fn the_sustainability_report_charts_the_issued_invoices_with_the_same_numb
     assert!(html.contains(&row), "{row} in {html}");
     let whole = march["invoiced_minor"].as_i64().unwrap() / 100;
     assert!(html.contains(&format!("<title>2025-03: {whole}</title>")), "the chart's marker");
+    // Both views (docs/billing.md#sustainability): the accrual columns and chart, and the journey
+    // of 20 March priced by the example's extras tariff.
+    let accrual = format!(
+        r#"<td class="number">{}</td><td class="number">{}</td>"#,
+        usd(march["accrued_minor"].as_i64().unwrap()),
+        usd(march["accrual_saving_minor"].as_i64().unwrap()),
+    );
+    assert!(html.contains(&accrual), "{accrual} in {html}");
+    assert!(march["accrued_minor"].as_i64().unwrap() < march["invoiced_minor"].as_i64().unwrap() / 10);
+    let transport =
+        format!(r#"<td class="number">1</td><td class="number">0</td><td class="number">{}</td></tr>"#, usd(450_000));
+    assert!(html.contains(&transport), "{transport} in {html}");
+    assert!(html.contains(r#"<desc id="accrued-desc">"#) && html.contains("Accrued (accrual)"), "{html}");
+    assert!(
+        html.contains("Two views of the same issued documents")
+            && html.contains("priced by the agreement's extras tariff")
+    );
+    assert!(!html.contains("counted twice"), "no transport extras were invoiced");
+    ines.accept_language = Some("es");
+    let spanish = ines.get(&format!("/agreements/{AGREEMENT}/sustainability?receiving_budget_minor=12000000000")).await;
+    assert_eq!(spanish.status, 200);
+    assert_sound_page(&spanish, "es");
+    let es = &spanish.html;
+    assert!(es.contains("Devengado (devengo)") && es.contains("Facturado (caja)") && es.contains("Salidas"), "{es}");
+    assert!(es.contains("Dos vistas de los mismos documentos emitidos"), "{es}");
+    ines.accept_language = None;
     // A parameter the application refuses: its code beside the form, no report.
     let bad = ines.get(&format!("/agreements/{AGREEMENT}/sustainability?receiving_budget_minor=0")).await;
     assert_eq!(bad.status, 400);

@@ -388,17 +388,33 @@ pub struct SustainabilityRowView {
     pub from: String,
     /// Last day covered.
     pub to: String,
-    /// Issued documents' totals.
+    /// Cash view: the issued documents' totals, in the month each was issued for.
     pub invoiced_minor: i64,
+    /// Accrual view: the issued documents' lines spread over the days they cover (per-capita
+    /// coverage over its days, an adjustment in the period it corrects).
+    pub accrued_minor: i64,
     /// Person-days billed.
     pub person_days: i64,
     /// What the same person-days would have cost at home.
     pub home_cost_minor: i64,
-    /// `home_cost_minor − invoiced_minor`.
+    /// Departures to the receiving state in the custody records (`depart`).
+    pub departures: i64,
+    /// Journeys back in the custody records (`return`, `turn_back`).
+    pub returns: i64,
+    /// The journeys priced by the agreement's `[extras_tariff]`; null when it has none (counted,
+    /// not priced).
+    pub transport_minor: Option<i64>,
+    /// Cash view: `home_cost_minor − invoiced_minor − transport_minor` (transport 0 when not
+    /// priced).
     pub sending_state_saving_minor: i64,
-    /// Invoiced revenue as a share of the receiving state's prison budget, basis points (null
-    /// without a budget).
+    /// Accrual view: `home_cost_minor − accrued_minor − transport_minor`.
+    pub accrual_saving_minor: i64,
+    /// Cash view: invoiced revenue as a share of the receiving state's prison budget, basis
+    /// points (null without a budget).
     pub budget_share_bp: Option<i64>,
+    /// Accrual view: accrued revenue as a share of the prison budget, basis points (null without
+    /// a budget).
+    pub accrual_budget_share_bp: Option<i64>,
     /// Issued documents counted (0: not invoiced yet).
     pub documents: usize,
 }
@@ -418,6 +434,10 @@ pub struct SustainabilityReport {
     pub months: Vec<SustainabilityRowView>,
     /// One row per agreement year.
     pub years: Vec<SustainabilityRowView>,
+    /// Whether the agreement's `[extras_tariff]` prices the journeys.
+    pub transport_priced: bool,
+    /// What the reader must know (transport possibly counted twice, journeys outside the term).
+    pub warnings: Vec<String>,
 }
 
 fn sustainability_rows(rows: &[ledger::SustainabilityRow]) -> Vec<SustainabilityRowView> {
@@ -427,17 +447,25 @@ fn sustainability_rows(rows: &[ledger::SustainabilityRow]) -> Vec<Sustainability
             from: r.from.to_string(),
             to: r.to.to_string(),
             invoiced_minor: r.invoiced_minor,
+            accrued_minor: r.accrued_minor,
             person_days: r.person_days,
             home_cost_minor: r.home_cost_minor,
+            departures: r.departures,
+            returns: r.returns,
+            transport_minor: r.transport_minor,
             sending_state_saving_minor: r.sending_state_saving_minor,
+            accrual_saving_minor: r.accrual_saving_minor,
             budget_share_bp: r.budget_share_bp,
+            accrual_budget_share_bp: r.accrual_budget_share_bp,
             documents: r.documents,
         })
         .collect()
 }
 
 /// Invoiced revenue (issued documents) against the receiving state's prison budget and the sending
-/// state's cost of holding the same person-days at home, per month and per agreement year.
+/// state's cost of holding the same person-days at home, per month and per agreement year, in two
+/// views (cash: as invoiced; accrual: spread over the days charged for), with the journeys of the
+/// custody records priced by the agreement's extras tariff.
 #[utoipa::path(get, path = "/api/v1/reports/sustainability", tag = "reports", params(SustainabilityQuery),
     responses((status = 200, body = SustainabilityReport), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn sustainability(
@@ -458,6 +486,8 @@ async fn sustainability(
         receiving_budget_minor: report.receiving_budget_minor,
         months: sustainability_rows(&report.report.months),
         years: sustainability_rows(&report.report.years),
+        transport_priced: report.report.transport_priced,
+        warnings: report.report.warnings,
     }))
 }
 

@@ -1,7 +1,8 @@
 //! `/agreements/{id}/sustainability`: the application layer's sustainability report (issued
 //! documents against the receiving state's prison budget and the sending state's cost of holding
-//! the same person-days at home), a chart of the invoiced amount per month and the same numbers
-//! as tables, per month and per agreement year.
+//! the same person-days at home) in both views — cash (as invoiced) and accrual (spread over the
+//! days charged for) — with the journeys of the custody records and their cost: a chart of each
+//! view per month and the same numbers as tables, per month and per agreement year.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -53,22 +54,37 @@ fn parameters_form(web: &Web, id: &str, q: &SustainabilityQuery) -> Markup {
     }
 }
 
-fn chart(web: &Web, report: &SustainabilityReport) -> Markup {
+/// Which view a chart shows.
+#[derive(Clone, Copy)]
+enum View {
+    Cash,
+    Accrual,
+}
+
+fn chart(web: &Web, report: &SustainabilityReport, view: View) -> Markup {
     let months = &report.report.months;
     let currency = report.currency.as_str();
-    let total: i64 = months.iter().fold(0i64, |a, r| a.saturating_add(r.invoiced_minor));
-    let values: Vec<i64> = months.iter().map(|r| whole_units(r.invoiced_minor, currency)).collect();
+    let (id, prefix, of): (&'static str, &str, fn(&SustainabilityRow) -> i64) = match view {
+        View::Cash => ("invoiced", "web-sustainability", |r| r.invoiced_minor),
+        View::Accrual => ("accrued", "web-sustainability-accrual", |r| r.accrued_minor),
+    };
+    let key = |k: &str| format!("{prefix}-{k}");
+    let total: i64 = months.iter().fold(0i64, |a, r| a.saturating_add(of(r)));
+    let values: Vec<i64> = months.iter().map(|r| whole_units(of(r), currency)).collect();
     let chart = LineChart {
-        id: "invoiced",
-        title: web.ta("web-sustainability-chart-title", &[("currency", currency.into())]),
+        id,
+        title: web.ta(&key("chart-title"), &[("currency", currency.into())]),
         description: web.ta(
-            "web-sustainability-chart-desc",
+            &key("chart-desc"),
             &[
                 ("months", i64::try_from(months.len()).unwrap_or(0).into()),
                 ("total", custodia_i18n::format_money(web.lang, total, currency).into()),
             ],
         ),
-        series_label: web.t("web-sustainability-invoiced"),
+        series_label: web.t(match view {
+            View::Cash => "web-sustainability-invoiced",
+            View::Accrual => "web-sustainability-accrued",
+        }),
         x_labels: months.iter().map(|r| r.label.clone()).collect(),
         values,
         levels: Vec::new(),
@@ -76,13 +92,14 @@ fn chart(web: &Web, report: &SustainabilityReport) -> Markup {
     html! {
         figure {
             (chart.svg())
-            figcaption { (web.t("web-sustainability-chart-caption")) }
+            figcaption { (web.t(&key("chart-caption"))) }
         }
     }
 }
 
 fn rows_table(web: &Web, caption: &str, rows: &[SustainabilityRow], currency: &str) -> Markup {
     let money = |minor: i64| custodia_i18n::format_money(web.lang, minor, currency);
+    let share = |bp: Option<i64>| bp.map_or_else(|| "—".to_owned(), |bp| percent(web, bp));
     html! {
         table {
             caption { (caption) }
@@ -95,6 +112,12 @@ fn rows_table(web: &Web, caption: &str, rows: &[SustainabilityRow], currency: &s
                 th scope="col" class="number" { (web.t("web-sustainability-home-cost-total")) }
                 th scope="col" class="number" { (web.t("web-sustainability-saving")) }
                 th scope="col" class="number" { (web.t("web-sustainability-budget-share")) }
+                th scope="col" class="number" { (web.t("web-sustainability-accrued")) }
+                th scope="col" class="number" { (web.t("web-sustainability-saving-accrual")) }
+                th scope="col" class="number" { (web.t("web-sustainability-budget-share-accrual")) }
+                th scope="col" class="number" { (web.t("web-sustainability-departures")) }
+                th scope="col" class="number" { (web.t("web-sustainability-returns")) }
+                th scope="col" class="number" { (web.t("web-sustainability-transport")) }
             } }
             tbody {
                 @for r in rows {
@@ -106,8 +129,33 @@ fn rows_table(web: &Web, caption: &str, rows: &[SustainabilityRow], currency: &s
                         td class="number" { (money(r.invoiced_minor)) }
                         td class="number" { (money(r.home_cost_minor)) }
                         td class="number" { (money(r.sending_state_saving_minor)) }
-                        td class="number" { (r.budget_share_bp.map_or_else(|| "—".to_owned(), |bp| percent(web, bp))) }
+                        td class="number" { (share(r.budget_share_bp)) }
+                        td class="number" { (money(r.accrued_minor)) }
+                        td class="number" { (money(r.accrual_saving_minor)) }
+                        td class="number" { (share(r.accrual_budget_share_bp)) }
+                        td class="number" { (r.departures) }
+                        td class="number" { (r.returns) }
+                        td class="number" { (r.transport_minor.map_or_else(|| web.t("web-sustainability-not-priced"), money)) }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// How to read the two views and the transport figures, and what may be counted twice.
+fn notes(web: &Web, report: &SustainabilityReport) -> Markup {
+    let r = &report.report;
+    html! {
+        p { (web.t("web-sustainability-views")) }
+        p { (web.t(if r.transport_priced { "web-sustainability-transport-priced" } else { "web-sustainability-transport-unpriced" })) }
+        @if !r.transport_extras_months.is_empty() || r.journeys_outside_term > 0 {
+            div class="refusal" role="note" {
+                @if !r.transport_extras_months.is_empty() {
+                    p { (web.ta("web-sustainability-double-count", &[("months", r.transport_extras_months.join(", ").into())])) }
+                }
+                @if r.journeys_outside_term > 0 {
+                    p { (web.ta("web-sustainability-outside-term", &[("count", i64::try_from(r.journeys_outside_term).unwrap_or(i64::MAX).into())])) }
                 }
             }
         }
@@ -128,8 +176,10 @@ fn report_body(web: &Web, report: &SustainabilityReport) -> Markup {
                 } }
             }
         }
+        (notes(web, report))
         h2 { (web.t("web-sustainability-by-month")) }
-        (chart(web, report))
+        (chart(web, report, View::Cash))
+        (chart(web, report, View::Accrual))
         (rows_table(web, &web.t("web-sustainability-months-caption"), &report.report.months, currency))
         h2 { (web.t("web-sustainability-by-year")) }
         (rows_table(web, &web.t("web-sustainability-years-caption"), &report.report.years, currency))
