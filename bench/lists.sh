@@ -40,15 +40,19 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
 fi
 
 PLACE=(--data-dir "$REG")
-WHERE=$REG
+WHERE=()
 if [ "$DATABASE" = postgres ]; then
     export PG_OPTIONS=${PG_OPTIONS:--c fsync=on -c synchronous_commit=on -c shared_buffers=2GB -c max_wal_size=8GB}
     # The cluster is thrown away at the end: its register is made again each run.
     rm -rf "$REG"
     eval "$(scripts/pg-cluster.sh start)"
     PLACE=(--data-dir "$REG" --database "$CUSTODIA_TEST_POSTGRES_URL")
-    WHERE=$CUSTODIA_TEST_POSTGRES_URL
+    WHERE=("$CUSTODIA_TEST_POSTGRES_URL")
 fi
+stop_server() {
+    [ "${PID:-0}" -gt 0 ] || return 0  # (kill 0 would signal this script's own process group)
+    kill -TERM "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; PID=0
+}
 stop_all() {
     stop_server
     [ "$DATABASE" != postgres ] || scripts/pg-cluster.sh stop "$PG_CLUSTER_DIR" >/dev/null 2>&1 || true
@@ -81,7 +85,7 @@ build() {
     done
     log "cases: $((AGREEMENTS * PER)) people into custody"
     local started=$SECONDS
-    timeout 7200 "$TARGET/release/examples/scale_cases" "$WHERE" "$AGREEMENTS" "$PER"
+    timeout 7200 "$TARGET/release/examples/scale_cases" "$REG" "$AGREEMENTS" "$PER" "${WHERE[@]}"
     log "cases: $((SECONDS - started)) s"
     local size fill
     size=$(timeout 600 "$BIN" journal checkpoint "${PLACE[@]}" | sed -n 2p)
@@ -122,10 +126,6 @@ serve() {
         sleep 0.2
     done
     ADDR=$(sed -n 's/^address: //p' "$DATA/lists-serve.out")
-}
-stop_server() {
-    [ "${PID:-0}" -gt 0 ] || return 0  # (kill 0 would signal this script's own process group)
-    kill -TERM "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; PID=0
 }
 # The times of the scheduler's evaluations logged so far (`elapsed_ms`), in order.
 evaluations() { grep -ho 'elapsed_ms[":= ]*[0-9]*' "$DATA/lists-serve.out" "$DATA/lists-serve.err" | grep -o '[0-9]*$' || true; }

@@ -3,7 +3,7 @@
 //! departure and admission, each checked by the same use cases as the API's and committed in groups
 //! as the server's committer does (`custodia_store::Store::act_on_cases`).
 //!
-//!     cargo run --release --example scale_cases -- DATA_DIR_OR_DATABASE_URL AGREEMENTS PER_AGREEMENT
+//!     cargo run --release --example scale_cases -- DATA_DIR AGREEMENTS PER_AGREEMENT [DATABASE_URL]
 //!
 //! The register must hold the agreements `scale-0..`, their people `S<k>-<i>` and cells `C<nnnnn>`
 //! (25 standard places each) and the users `bench.sender`, `bench.receiver` and `bench.staff`.
@@ -25,16 +25,15 @@ const CELL_PLACES: usize = 25;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [place, agreements, per] = args.as_slice() else {
-        anyhow::bail!("usage: scale_cases DATA_DIR_OR_DATABASE_URL AGREEMENTS PER_AGREEMENT");
+    let (data_dir, agreements, per, database_url) = match args.as_slice() {
+        [dir, agreements, per] => (dir, agreements, per, None),
+        [dir, agreements, per, url] => (dir, agreements, per, Some(url.clone())),
+        _ => anyhow::bail!("usage: scale_cases DATA_DIR AGREEMENTS PER_AGREEMENT [DATABASE_URL]"),
     };
     let (agreements, per): (usize, usize) = (agreements.parse()?, per.parse()?);
-    let mut config = Config::default();
-    if place.starts_with("postgres") {
-        config.database_url = Some(place.clone());
-    } else {
-        config.data_dir = place.into();
-    }
+    // The data directory holds the journal's signing key, and the SQLite file unless a database
+    // URL names another register.
+    let config = Config { data_dir: data_dir.into(), database_url, ..Config::default() };
     let app = App::open(&config).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let users = app.store().users().await?;
     let principal = |name: &str| -> anyhow::Result<Principal> {
