@@ -373,6 +373,23 @@ impl App {
     }
 }
 
+/// The people held (in custody or with their return scheduled) in each cell, by facility and cell.
+fn held_by_cell(rows: &[CaseWithPerson]) -> HashMap<(&str, &str), u32> {
+    let mut occupants: HashMap<(&str, &str), u32> = HashMap::new();
+    for r in rows.iter().filter(|r| is_held(&r.case.case.state)) {
+        if let (Some(f), Some(c)) = (r.case.facility_id.as_deref(), r.case.case.cell_id.as_deref()) {
+            let n = occupants.entry((f, c)).or_insert(0);
+            *n = n.saturating_add(1);
+        }
+    }
+    occupants
+}
+
+/// Held in a cell: in custody, or in custody with the return scheduled.
+fn is_held(state: &CaseState) -> bool {
+    matches!(state, CaseState::InCustody | CaseState::ReturnScheduled)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -430,21 +447,4 @@ mod tests {
         let here = officer(Some(vec!["cecot".into()]));
         assert_eq!(read_cells(&here, &upload(csv, None), &a).unwrap().len(), 1);
     }
-}
-
-/// The people held (in custody or with their return scheduled) in each cell, by facility and cell.
-fn held_by_cell(rows: &[CaseWithPerson]) -> HashMap<(&str, &str), u32> {
-    let mut occupants: HashMap<(&str, &str), u32> = HashMap::new();
-    for r in rows.iter().filter(|r| is_held(&r.case.case.state)) {
-        if let (Some(f), Some(c)) = (r.case.facility_id.as_deref(), r.case.case.cell_id.as_deref()) {
-            let n = occupants.entry((f, c)).or_insert(0);
-            *n = n.saturating_add(1);
-        }
-    }
-    occupants
-}
-
-/// Held in a cell: in custody, or in custody with the return scheduled.
-fn is_held(state: &CaseState) -> bool {
-    matches!(state, CaseState::InCustody | CaseState::ReturnScheduled)
 }

@@ -16,6 +16,7 @@ use custodia_core::Date;
 use custodia_core::agreement::Party;
 use custodia_store::Timestamp;
 use custodia_store::prelude::*;
+use std::io::Write;
 
 /// Cases taken through each step together (the server's committer takes at most 256 a commit).
 const WAVE: usize = 256;
@@ -53,7 +54,7 @@ async fn main() -> anyhow::Result<()> {
         for wave in ids.chunks(WAVE) {
             admit_wave(&app, &cast, k, wave).await?;
         }
-        eprintln!("scale-{k}: {per} people in custody");
+        writeln!(std::io::stderr().lock(), "scale-{k}: {per} people in custody")?;
     }
     Ok(())
 }
@@ -64,6 +65,9 @@ struct Cast {
     receiver: Principal,
     staff: Principal,
 }
+
+/// Who takes a step, its reason code, and the action for person `i` of agreement `k` on a day.
+type Step<'a> = (&'a Principal, &'a str, fn(usize, usize, Date) -> CaseAction);
 
 /// 2026-06-01 at `minute` past 10:00 UTC.
 fn at(minute: i64) -> anyhow::Result<Timestamp> {
@@ -84,7 +88,7 @@ async fn admit_wave(app: &App, cast: &Cast, k: usize, wave: &[usize]) -> anyhow:
         cases.push((*i, row.case.id));
     }
     let admitted_on = Date::parse("2026-06-01").map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let steps: [(&Principal, &str, fn(usize, usize, Date) -> CaseAction); 6] = [
+    let steps: [Step<'_>; 6] = [
         (&cast.sender, "SCREENED", |_, _, _| CaseAction::Screen),
         (&cast.sender, "APPROVED", |_, _, _| CaseAction::Approve(Party::Sending)),
         (&cast.receiver, "APPROVED", |_, _, _| CaseAction::Approve(Party::Receiving)),
