@@ -35,8 +35,7 @@ fn end_of_utc_day(on: Date) -> i64 {
 
 /// Whether a case holds a place in its facility now.
 fn holds_place(row: &CaseWithPerson, facility_id: &str) -> bool {
-    row.case.facility_id.as_deref() == Some(facility_id)
-        && matches!(row.case.case.state, CaseState::InCustody | CaseState::ReturnScheduled)
+    row.case.facility_id.as_deref() == Some(facility_id) && row.case.case.state.holds_place()
 }
 
 /// `INVESTIGATION_OVERDUE` warnings: investigations still open at the end of `on` (UTC, as the

@@ -593,7 +593,7 @@ fn custody_change(
     let t = crate::transition::Transition::read(body)?;
     let case_id = t.data.case_id.ok_or_else(|| bad("case_id".into()))?;
     let state = |s: &Option<std::borrow::Cow<'_, str>>| s.as_deref().and_then(CaseState::parse);
-    let held = |s: Option<CaseState>| matches!(s, Some(CaseState::InCustody | CaseState::ReturnScheduled));
+    let held = |s: Option<CaseState>| s.is_some_and(CaseState::holds_place);
     let placed_in = t.data.facility_id.as_deref().filter(|f| !f.is_empty());
     let last_facility = held_in.get(&case_id).cloned();
     if let Some(f) = placed_in {

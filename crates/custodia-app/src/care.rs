@@ -13,7 +13,6 @@ use custodia_core::care::{
     CareFacts, Contact, ContactKind, ExamPurpose, Examination, Fitness, FitnessFor, IntakeLink, Placement,
     PlacementEnd, Refusal, RefusalGround,
 };
-use custodia_core::lifecycle::CaseState;
 use custodia_i18n::Text;
 use custodia_store::prelude::*;
 use custodia_store::{CareItem, CareRow, StoreError, Timestamp};
@@ -372,7 +371,7 @@ impl App {
         let mut out = Vec::new();
         for row in rows {
             let case = &row.case;
-            let held = matches!(case.case.state, CaseState::InCustody | CaseState::ReturnScheduled);
+            let held = case.case.state.holds_place();
             let (Some(intake), Some(facility)) = (&case.case.intake, case.facility_id.as_deref()) else { continue };
             if !held || !who.sees(&case.agreement_id, Some(facility)) {
                 continue;

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use custodia_core::alerts::{Alert, CellFacts, cell_alerts};
 use custodia_core::capacity::{CELL_COLUMNS, Cell, facility_capacities, read_cells_file};
 use custodia_core::csv::Delimiter;
-use custodia_core::lifecycle::CaseState;
 use custodia_core::{Agreement, Date};
 use custodia_store::prelude::*;
 use custodia_store::{CaseWithPerson, CellChangeRow, CellsSubmitted, StoreError, Timestamp};
@@ -160,7 +159,7 @@ impl App {
         // list of a facility with 10,000 people in custody reads nothing it has read before.
         let facts = self.alert_facts(agreement_id).await?;
         let mut held: HashMap<&str, u32> = HashMap::new();
-        for r in facts.rows.iter().filter(|r| is_held(&r.case.case.state)) {
+        for r in facts.rows.iter().filter(|r| r.case.case.state.holds_place()) {
             if let Some(f) = r.case.facility_id.as_deref() {
                 let n = held.entry(f).or_insert(0);
                 *n = n.saturating_add(1);
@@ -386,18 +385,13 @@ fn may_carry_override(body: &str) -> bool {
 /// The people held (in custody or with their return scheduled) in each cell, by facility and cell.
 fn held_by_cell(rows: &[CaseWithPerson]) -> HashMap<(&str, &str), u32> {
     let mut occupants: HashMap<(&str, &str), u32> = HashMap::new();
-    for r in rows.iter().filter(|r| is_held(&r.case.case.state)) {
+    for r in rows.iter().filter(|r| r.case.case.state.holds_place()) {
         if let (Some(f), Some(c)) = (r.case.facility_id.as_deref(), r.case.case.cell_id.as_deref()) {
             let n = occupants.entry((f, c)).or_insert(0);
             *n = n.saturating_add(1);
         }
     }
     occupants
-}
-
-/// Held in a cell: in custody, or in custody with the return scheduled.
-fn is_held(state: &CaseState) -> bool {
-    matches!(state, CaseState::InCustody | CaseState::ReturnScheduled)
 }
 
 #[cfg(test)]

@@ -201,7 +201,7 @@ fn last_transition_day(agreement: &Agreement, bodies: &[String], case_id: i64) -
 }
 
 fn located(agreement: &Agreement, c: &CaseRow, since: Option<String>) -> Located {
-    let held = matches!(c.case.state, CaseState::InCustody | CaseState::ReturnScheduled);
+    let held = c.case.state.holds_place();
     let facility = c.facility_id.as_deref().and_then(|f| agreement.facility(f));
     let country = match c.case.state {
         CaseState::InTransit | CaseState::Returned => agreement.sending_state.as_str().to_owned(),

@@ -418,8 +418,7 @@ pub fn open_alerts(
     on: Date,
 ) -> Vec<Alert> {
     let mut out = case_alerts(agreement, cases);
-    let in_custody =
-        cases.iter().filter(|f| matches!(f.case.state, CaseState::InCustody | CaseState::ReturnScheduled)).count();
+    let in_custody = cases.iter().filter(|f| f.case.state.holds_place()).count();
     let in_custody = u32::try_from(in_custody).unwrap_or(u32::MAX);
     let contracted_places = agreement.facilities.iter().map(|f| f.contracted_places).fold(0u32, u32::saturating_add);
     let mut alert = |kind: AlertKind, subject: &str, reason: String, facts: Facts| {

@@ -823,7 +823,7 @@ impl Case {
                 next = self.admit(commitment_order, intake, placement, ctx)?;
             }
             Command::Move { placement } => {
-                if !matches!(self.state, CaseState::InCustody | CaseState::ReturnScheduled) {
+                if !self.state.holds_place() {
                     return Err(self.invalid("move", "in_custody or return_scheduled"));
                 }
                 check_placement(placement)?;

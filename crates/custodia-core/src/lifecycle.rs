@@ -89,6 +89,12 @@ impl CaseState {
         matches!(self, Self::InTransit | Self::InCustody | Self::ReturnScheduled)
     }
 
+    /// In custody in the receiving state (in custody, or with the return scheduled): the case holds
+    /// a place in a cell of its facility.
+    pub const fn holds_place(self) -> bool {
+        matches!(self, Self::InCustody | Self::ReturnScheduled)
+    }
+
     /// A legal hold forbids entering this state (docs/lifecycle.md: scheduled, in transit, in custody).
     pub const fn blocked_by_hold(self) -> bool {
         matches!(self, Self::Scheduled | Self::InTransit | Self::InCustody)
