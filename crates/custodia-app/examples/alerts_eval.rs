@@ -17,7 +17,7 @@ use custodia_core::custody::Case;
 use custodia_core::lifecycle::CaseState;
 use custodia_core::{Agreement, Date, Person};
 use custodia_store::Timestamp;
-use custodia_store::notifications::{OccurrenceRow, SubscriptionRow};
+use custodia_store::notifications::{OpenOccurrence, SubscriptionRow};
 
 /// A person whose 10-year sentence started on one of 4,000 days: on the day evaluated some have
 /// served it (held beyond release), most have not.
@@ -81,18 +81,13 @@ fn main() {
         [FacilityCount { facility_id: "cecot", in_custody: u32::try_from(people).unwrap(), standard_capacity: 40_000 }];
     // Yesterday's alerts are the occurrences still open.
     let yesterday = open_alerts(&agreement, &facts(day.add_days(-1).unwrap()), &counts, &[], day.add_days(-1).unwrap());
-    let open: Vec<OccurrenceRow> = yesterday
+    let open: Vec<OpenOccurrence> = yesterday
         .iter()
         .enumerate()
-        .map(|(i, a)| OccurrenceRow {
+        .map(|(i, a)| OpenOccurrence {
             id: i64::try_from(i).unwrap(),
-            agreement_id: "us-sv-cecot".into(),
             kind: a.kind.code().into(),
             subject: a.subject.clone(),
-            severity: a.kind.severity().as_str().into(),
-            reason: "{}".into(),
-            first_seen_at: "2025-09-14T06:00:00Z".into(),
-            resolved_at: None,
         })
         .collect();
     let subscriptions: Vec<SubscriptionRow> = (1..=100).map(subscription).collect();
