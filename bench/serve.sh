@@ -34,7 +34,8 @@ if [ "${DATABASE:-sqlite}" = postgres ]; then
     PLACE=(--database "$CUSTODIA_TEST_POSTGRES_URL")
 fi
 stop_all() {
-    kill -TERM "${PID:-0}" 2>/dev/null || true; wait "${PID:-0}" 2>/dev/null || true
+    # (never `kill 0`: it would signal this script's own process group)
+    if [ "${PID:-0}" -gt 0 ]; then kill -TERM "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
     [ -z "${PG_CLUSTER_DIR:-}" ] || scripts/pg-cluster.sh stop "$PG_CLUSTER_DIR" >/dev/null 2>&1 || true
 }
 trap stop_all EXIT

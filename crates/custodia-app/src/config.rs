@@ -79,6 +79,8 @@ pub struct Config {
     /// How long an event may wait for a witness's cosignature before `WITNESS_COSIGNATURE_OVERDUE`,
     /// in seconds.
     pub witness_max_delay_s: u64,
+    /// The most memory the journal's tiles take in the proofs' cache, in MiB (docs/journal.md).
+    pub tile_cache_mib: u64,
     /// How often the server evaluates every agreement's alerts and sends what is due, in
     /// milliseconds (at most a minute; docs/alerts.md).
     pub alerts_interval_ms: u64,
@@ -182,6 +184,7 @@ impl std::fmt::Debug for Config {
             .field("witnesses", &self.witnesses)
             .field("witness_interval_ms", &self.witness_interval_ms)
             .field("witness_max_delay_s", &self.witness_max_delay_s)
+            .field("tile_cache_mib", &self.tile_cache_mib)
             .field("alerts_interval_ms", &self.alerts_interval_ms)
             .field("alert_retry_base_s", &self.alert_retry_base_s)
             .field("alert_retry_max_s", &self.alert_retry_max_s)
@@ -216,6 +219,7 @@ impl Default for Config {
             witnesses: Vec::new(),
             witness_interval_ms: 10_000,
             witness_max_delay_s: 3_600,
+            tile_cache_mib: crate::journal::DEFAULT_TILE_CACHE_MIB,
             alerts_interval_ms: 60_000,
             alert_retry_base_s: 10,
             alert_retry_max_s: 3_600,
@@ -227,7 +231,7 @@ impl Default for Config {
 
 /// The keys, as written in `custodia.toml`; the environment variable is `CUSTODIA_` + the key in
 /// upper case.
-pub const KEYS: [&str; 32] = [
+pub const KEYS: [&str; 33] = [
     "addr",
     "data_dir",
     "database_url",
@@ -250,6 +254,7 @@ pub const KEYS: [&str; 32] = [
     "witnesses",
     "witness_interval_ms",
     "witness_max_delay_s",
+    "tile_cache_mib",
     "alerts_interval_ms",
     "alert_retry_base_s",
     "alert_retry_max_s",
@@ -381,6 +386,10 @@ impl Config {
             },
             "witness_max_delay_s" => match number(value, 1, 31 * 86_400) {
                 Ok(n) => self.witness_max_delay_s = n,
+                Err(e) => bad(e),
+            },
+            "tile_cache_mib" => match number(value, 1, 65_536) {
+                Ok(n) => self.tile_cache_mib = n,
                 Err(e) => bad(e),
             },
             "alerts_interval_ms" => match number(value, 10, 60_000) {
@@ -576,6 +585,18 @@ mod tests {
         assert!(text.contains("environment CUSTODIA_DATABASE_URL: database_url: must start with"), "{text}");
         assert!(text.contains("environment CUSTODIA_LOG_FORMAT: log_format"), "{text}");
         assert!(Config::load(Some(("c.toml", "addr = [")), env(&[])).is_err());
+    }
+
+    #[test]
+    fn the_tile_cache_is_sized_in_mib_within_its_limits() {
+        let config = Config::load(Some(("c.toml", "tile_cache_mib = 64\n")), env(&[])).unwrap();
+        assert_eq!(config.tile_cache_mib, 64);
+        let config = Config::load(None, env(&[("CUSTODIA_TILE_CACHE_MIB", "2048")])).unwrap();
+        assert_eq!(config.tile_cache_mib, 2048);
+        for bad in ["0", "65537"] {
+            let err = Config::load(None, env(&[("CUSTODIA_TILE_CACHE_MIB", bad)])).unwrap_err().to_string();
+            assert!(err.contains(&format!("tile_cache_mib: {bad} is outside 1..=65536")), "{err}");
+        }
     }
 
     /// Found by the `agreement` fuzz target (docs/fuzzing.md): toml_edit panicked on this text.

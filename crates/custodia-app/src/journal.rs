@@ -6,8 +6,9 @@
 //! Verification, the checkpoint and the key act on the register's host and need no user; proofs,
 //! tiles and the export act as a user (docs/access.md). A proof reads the few tiles it needs
 //! (O(log n) hashes stored as the events were appended, [`custodia_journal::tiles`]), never every
-//! leaf; tiles never change once written, so they are kept in memory ([`MAX_CACHED_TILES`]), and
-//! every proof is checked against the stored root before it is answered. The root of each size is
+//! leaf; tiles never change once written, so they are kept in memory (up to
+//! [`DEFAULT_TILE_CACHE_MIB`] by default), and every proof is checked against the stored root
+//! before it is answered. The root of each size is
 //! kept too (it never changes either).
 
 use std::collections::HashMap;
@@ -23,49 +24,82 @@ use crate::App;
 use crate::access::{Principal, Role};
 use crate::error::{AppError, AppResult};
 
-/// Most tiles kept in memory (each about 16 KiB with its inner nodes: 64 MiB at most).
-pub const MAX_CACHED_TILES: usize = 4096;
+/// Bytes of memory a tile takes in the cache: its 256 hashes and their 255 inner nodes.
+const TILE_BYTES: usize = 511 * 32;
+/// The tile cache's default size in MiB ([`App::with_tile_cache_mib`]): every lowest tile of a
+/// journal of about 16,700,000 events, so that proofs are answered from memory once each tile
+/// has been read. The cache fills only as proofs ask for tiles.
+pub const DEFAULT_TILE_CACHE_MIB: u64 = 1024;
+/// Partial tiles kept at most (the right edge of the tree: a few per level and width).
+const MAX_PARTIAL_TILES: usize = 256;
 
 /// Tiles already read, shared by the clones of the application. A tile of a given width never
-/// changes (a partial tile is a prefix of the full one), so entries are never stale; when the
-/// cache is full, partial tiles go first, then leaf tiles.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct TileCache(Arc<Mutex<HashMap<TileId, Arc<TileTree>>>>, Arc<Mutex<HashMap<u64, Hash>>>);
+/// changes (a partial tile is a prefix of the full one), so entries are never stale. Full tiles
+/// are kept up to a budget of memory; when it is reached, an arbitrary full tile makes room.
+/// Partial tiles, at the moving right edge, are kept apart in a small map cleared when full.
+#[derive(Clone, Debug)]
+pub(crate) struct TileCache {
+    full: Arc<Mutex<HashMap<TileId, Arc<TileTree>>>>,
+    partial: Arc<Mutex<HashMap<TileId, Arc<TileTree>>>>,
+    roots: Arc<Mutex<HashMap<u64, Hash>>>,
+    max_full_tiles: usize,
+}
 
 /// Most tree roots kept in memory (a root of a given size never changes).
 const MAX_CACHED_ROOTS: usize = 4096;
 
+impl Default for TileCache {
+    fn default() -> Self {
+        Self::with_mib(DEFAULT_TILE_CACHE_MIB)
+    }
+}
+
 impl TileCache {
+    /// A cache of at most `mib` MiB of full tiles (at least one tile).
+    pub(crate) fn with_mib(mib: u64) -> Self {
+        let bytes = usize::try_from(mib.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
+        Self {
+            full: Arc::default(),
+            partial: Arc::default(),
+            roots: Arc::default(),
+            max_full_tiles: (bytes / TILE_BYTES).max(1),
+        }
+    }
+
     fn root(&self, size: u64) -> Option<Hash> {
-        self.1.lock().ok().and_then(|roots| roots.get(&size).copied())
+        self.roots.lock().ok().and_then(|roots| roots.get(&size).copied())
     }
 
     fn put_root(&self, size: u64, root: Hash) {
-        let Ok(mut roots) = self.1.lock() else { return };
+        let Ok(mut roots) = self.roots.lock() else { return };
         if roots.len() >= MAX_CACHED_ROOTS {
             roots.clear();
         }
         roots.insert(size, root);
     }
 
+    fn map_of(&self, id: &TileId) -> &Mutex<HashMap<TileId, Arc<TileTree>>> {
+        if id.is_full() { &self.full } else { &self.partial }
+    }
+
     fn get(&self, id: &TileId) -> Option<Arc<TileTree>> {
-        self.0.lock().ok().and_then(|cache| cache.get(id).cloned())
+        self.map_of(id).lock().ok().and_then(|cache| cache.get(id).cloned())
     }
 
     fn put(&self, tile: Arc<TileTree>) {
-        let Ok(mut cache) = self.0.lock() else { return };
-        if cache.len() >= MAX_CACHED_TILES {
-            let victim = cache
-                .keys()
-                .find(|id| !id.is_full())
-                .or_else(|| cache.keys().find(|id| id.level == 0))
-                .or_else(|| cache.keys().next())
-                .copied();
-            if let Some(victim) = victim {
-                cache.remove(&victim);
+        let id = tile.id();
+        let Ok(mut cache) = self.map_of(&id).lock() else { return };
+        if id.is_full() {
+            if cache.len() >= self.max_full_tiles {
+                let victim = cache.keys().next().copied();
+                if let Some(victim) = victim {
+                    cache.remove(&victim);
+                }
             }
+        } else if cache.len() >= MAX_PARTIAL_TILES {
+            cache.clear();
         }
-        cache.insert(tile.id(), tile);
+        cache.insert(id, tile);
     }
 }
 
@@ -451,6 +485,40 @@ fn index_out_of_range(index: u64, size: u64, size_requested: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tile(index: u64, width: u16) -> Arc<TileTree> {
+        let hashes = (0..width).map(|i| Hash::from_bytes([u8::try_from(i % 251).unwrap(); 32])).collect();
+        Arc::new(TileTree::new(TileId { level: 0, index, width }, hashes).unwrap())
+    }
+
+    #[test]
+    fn the_tile_cache_keeps_full_tiles_within_its_memory_and_partial_ones_apart() {
+        let cache = TileCache::with_mib(1);
+        let fit = (1 << 20) / TILE_BYTES;
+        assert_eq!(cache.max_full_tiles, fit);
+        for index in 0..u64::try_from(fit).unwrap() {
+            cache.put(tile(index, 256));
+        }
+        // Full: every tile is still there.
+        assert!(
+            (0..u64::try_from(fit).unwrap()).all(|i| cache.get(&TileId { level: 0, index: i, width: 256 }).is_some())
+        );
+        // One more makes room by dropping one, never growing past the budget.
+        let extra = u64::try_from(fit).unwrap() + 7;
+        cache.put(tile(extra, 256));
+        assert_eq!(cache.full.lock().unwrap().len(), fit);
+        assert!(cache.get(&TileId { level: 0, index: extra, width: 256 }).is_some());
+        // A partial tile does not take a full tile's place, and is found at its own width only.
+        cache.put(tile(extra + 1, 3));
+        assert_eq!(cache.full.lock().unwrap().len(), fit);
+        assert!(cache.get(&TileId { level: 0, index: extra + 1, width: 3 }).is_some());
+        assert!(cache.get(&TileId { level: 0, index: extra + 1, width: 4 }).is_none());
+        // The smallest cache still holds one tile.
+        let tiny = TileCache::with_mib(0);
+        tiny.put(tile(1, 256));
+        tiny.put(tile(2, 256));
+        assert_eq!(tiny.full.lock().unwrap().len(), 1);
+    }
 
     #[test]
     fn an_index_beyond_the_journal_names_its_size_and_the_0_based_numbering() {

@@ -50,7 +50,7 @@ pub struct App {
     /// What each agreement's alerts were last computed from, with the journal size it was read
     /// at ([`facts::FactsMemo`]); shared by the clones of the application.
     facts_memo: facts::FactsMemo,
-    /// The journal's tiles already read ([`journal::MAX_CACHED_TILES`]); shared by the clones.
+    /// The journal's tiles already read (up to [`App::with_tile_cache_mib`]); shared by the clones.
     tile_cache: journal::TileCache,
     /// The configured witnesses and the delay before `WITNESS_COSIGNATURE_OVERDUE`.
     witnesses: std::sync::Arc<Vec<custodia_journal::witness::CosignatureVerifier>>,
@@ -87,6 +87,14 @@ impl App {
     ) -> Self {
         self.witnesses = std::sync::Arc::new(witnesses);
         self.witness_max_delay_s = max_delay_s;
+        self
+    }
+
+    /// The application with a tile cache of at most `mib` MiB (proofs are answered from memory
+    /// once the tiles they need have been read; [`journal::DEFAULT_TILE_CACHE_MIB`] otherwise).
+    #[must_use]
+    pub fn with_tile_cache_mib(mut self, mib: u64) -> Self {
+        self.tile_cache = journal::TileCache::with_mib(mib);
         self
     }
 

@@ -51,12 +51,13 @@ impl App {
         }
         let store = Store::open(&target).await.map_err(|e| store_error(config, e))?;
         let key = custodia_store::keyfile::load_or_create(&config.signing_key_path(), false).map_err(key_error)?;
-        Ok(Self::new(store, key, config.journal_origin.clone()).with_witnesses_of(config))
+        Ok(Self::new(store, key, config.journal_origin.clone()).configured_by(config))
     }
 
-    fn with_witnesses_of(self, config: &Config) -> Self {
+    /// The witnesses and the tile cache the configuration asks for.
+    fn configured_by(self, config: &Config) -> Self {
         let keys = config.witnesses.iter().map(|w| w.key.clone()).collect();
-        self.with_witnesses(keys, config.witness_max_delay_s)
+        self.with_witnesses(keys, config.witness_max_delay_s).with_tile_cache_mib(config.tile_cache_mib)
     }
 
     /// Creates a register (database and journal signing key) with its first admin, and issues
@@ -79,7 +80,7 @@ impl App {
         }
         let key = custodia_store::keyfile::load_or_create(&config.signing_key_path(), true).map_err(key_error)?;
         let store = Store::open(&target).await.map_err(|e| store_error(config, e))?;
-        let app = Self::new(store, key, config.journal_origin.clone()).with_witnesses_of(config);
+        let app = Self::new(store, key, config.journal_origin.clone()).configured_by(config);
         let name = crate::access::check_user_name("--admin", admin)?;
         let password_hash = crate::users::check_password(password).await?;
         let user = NewUser {
