@@ -121,7 +121,7 @@ fn alerts_from(
     on: Date,
 ) -> AppResult<Vec<Alert>> {
     let agreement_id = agreement.id.as_str();
-    let AlertFacts { rows, cells, incidents, transitions } = facts;
+    let AlertFacts { rows, cells, incidents, .. } = facts;
 
     let case_ids: Vec<String> = rows.iter().map(|r| format!("case-{}/{}", r.case.id, r.person.sending_id)).collect();
     // The day asked about is a calendar day of each case's facility (docs/lifecycle.md#days);
@@ -187,7 +187,7 @@ fn alerts_from(
     }
     let mut alerts: Vec<Alert> = alerts.into_iter().filter(|a| !hidden.contains(a.subject.as_str())).collect();
     // Per-cell alerts (docs/capacity.md#alerts-per-cell), already limited to the caller's scope.
-    alerts.extend(App::cell_alerts(who, agreement, rows, cells, transitions, on)?);
+    alerts.extend(App::cell_alerts(who, agreement, facts, on)?);
     alerts.sort_by_key(|a| a.kind.severity());
     Ok(alerts)
 }

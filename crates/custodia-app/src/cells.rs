@@ -2,6 +2,7 @@
 //! standard and floor capacities computed from its cells, and occupancy), its cells with their
 //! occupants, and importing cells. Occupancy is derived from custody records, never typed in.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use custodia_core::alerts::{Alert, CellFacts, cell_alerts};
@@ -14,6 +15,7 @@ use custodia_store::{CaseWithPerson, CellChangeRow, CellsSubmitted, StoreError, 
 use crate::access::{Capability, Principal, user_name_key};
 use crate::agreements::AgreementRecord;
 use crate::error::{AppError, AppResult};
+use crate::facts::AlertFacts;
 use crate::{App, actor};
 use custodia_i18n::Text;
 
@@ -323,13 +325,12 @@ impl App {
     pub(crate) fn cell_alerts(
         who: &Principal,
         agreement: &Agreement,
-        rows: &[CaseWithPerson],
-        cells: &[Cell],
-        transitions: &[String],
+        facts: &AlertFacts,
         on: Date,
     ) -> AppResult<Vec<Alert>> {
         let agreement_id = agreement.id.as_str();
-        let overrides = Self::override_days(agreement, transitions)?;
+        let AlertFacts { rows, cells, .. } = facts;
+        let overrides = OverrideDays::of(agreement, facts)?;
         let occupants = held_by_cell(rows);
         let seen: Vec<&Cell> = cells.iter().filter(|c| who.sees(agreement_id, Some(c.facility_id.as_str()))).collect();
         let subjects: Vec<String> =
@@ -344,32 +345,61 @@ impl App {
                     area_m2: c.area_m2,
                     capacity: c.capacity(&agreement.standards),
                     occupants: occupants.get(&key).copied().unwrap_or(0),
-                    override_on: overrides.get(&(key.0.to_owned(), key.1.to_owned())).copied(),
+                    override_on: overrides.days.get(&(key.0.to_owned(), key.1.to_owned())).copied(),
                 }
             })
             .collect();
         Ok(cell_alerts(&facts, agreement.custody.override_max_days, on))
     }
+}
 
-    /// The day of the latest placement made with an override, per (facility, cell), from the
-    /// `case.transition` events: the `occurred_at` instant's calendar day in the facility's zone.
-    fn override_days(agreement: &Agreement, transitions: &[String]) -> AppResult<HashMap<(String, String), Date>> {
-        let mut days = HashMap::new();
-        for body in transitions.iter().filter(|b| may_carry_override(b)) {
-            let event = crate::transition::Transition::read(body)?;
-            if !event.has_override() {
-                continue;
+/// The day of the latest placement made with an override, per (facility, cell), and the
+/// facilities' time zones those days are reckoned in.
+#[derive(Clone, Debug)]
+pub(crate) struct OverrideDays {
+    zones: Vec<(String, String)>,
+    days: HashMap<(String, String), Date>,
+}
+
+impl OverrideDays {
+    /// The override days of `facts` in `agreement`'s zones: computed once per facts (every alerts
+    /// call and scheduler tick would otherwise scan every custody step again) and kept with them;
+    /// computed afresh, and not kept, if the agreement's zones are not the ones they were kept for.
+    fn of<'f>(agreement: &Agreement, facts: &'f AlertFacts) -> AppResult<Cow<'f, OverrideDays>> {
+        let zones: Vec<(String, String)> =
+            agreement.facilities.iter().map(|f| (f.id.as_str().to_owned(), f.time_zone.name().to_owned())).collect();
+        if let Some(kept) = facts.override_days.get() {
+            if kept.zones == zones {
+                return Ok(Cow::Borrowed(kept));
             }
-            let (Some(facility), Some(cell)) = (event.data.facility_id.as_deref(), event.record()?.cell_id) else {
-                continue;
-            };
-            let at = Timestamp::parse(event.occurred_at().unwrap_or_default())
-                .map_err(|e| AppError::Internal(format!("a case.transition event has no readable occurred_at: {e}")))?;
-            let day = agreement.time_zone_of(facility).local_date(at.unix_seconds());
-            days.insert((facility.to_owned(), cell.into_owned()), day);
+            return Ok(Cow::Owned(OverrideDays { days: override_days(agreement, &facts.transitions)?, zones }));
         }
-        Ok(days)
+        let computed = OverrideDays { days: override_days(agreement, &facts.transitions)?, zones };
+        Ok(match facts.override_days.set(computed) {
+            Ok(()) => Cow::Borrowed(facts.override_days.get().unwrap_or_else(|| unreachable!("just set"))),
+            Err(computed) => Cow::Owned(computed),
+        })
     }
+}
+
+/// The day of the latest placement made with an override, per (facility, cell), from the
+/// `case.transition` events: the `occurred_at` instant's calendar day in the facility's zone.
+fn override_days(agreement: &Agreement, transitions: &[String]) -> AppResult<HashMap<(String, String), Date>> {
+    let mut days = HashMap::new();
+    for body in transitions.iter().filter(|b| may_carry_override(b)) {
+        let event = crate::transition::Transition::read(body)?;
+        if !event.has_override() {
+            continue;
+        }
+        let (Some(facility), Some(cell)) = (event.data.facility_id.as_deref(), event.record()?.cell_id) else {
+            continue;
+        };
+        let at = Timestamp::parse(event.occurred_at().unwrap_or_default())
+            .map_err(|e| AppError::Internal(format!("a case.transition event has no readable occurred_at: {e}")))?;
+        let day = agreement.time_zone_of(facility).local_date(at.unix_seconds());
+        days.insert((facility.to_owned(), cell.into_owned()), day);
+    }
+    Ok(days)
 }
 
 /// Whether a `case.transition` event's canonical JSON may carry an override: some `"override":`

@@ -12,7 +12,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use custodia_store::CaseWithPerson;
 use custodia_store::incidents::IncidentRow;
@@ -32,6 +32,9 @@ pub(crate) struct AlertFacts {
     /// The custody steps' `case.transition` event bodies (from or to a custody state), in journal
     /// order: all that stays and override days are computed from.
     pub transitions: Vec<String>,
+    /// The cells' override days computed from `transitions` ([`crate::cells`]), at most once per
+    /// facts: emptied whenever `transitions` is read again.
+    pub override_days: OnceLock<crate::cells::OverrideDays>,
 }
 
 /// The last [`AlertFacts`] read per agreement, with the journal size they stand for. At most
@@ -232,7 +235,7 @@ impl App {
             store.incidents(agreement_id),
             store.custody_step_bodies(agreement_id),
         )?;
-        Ok(AlertFacts { rows, cells, incidents, transitions })
+        Ok(AlertFacts { rows, cells, incidents, transitions, override_days: OnceLock::new() })
     }
 
     /// `facts` (at journal size `from`) brought to `to` by re-reading what the events between
@@ -274,6 +277,7 @@ impl App {
         }
         if r.custody_steps {
             next.transitions = store.custody_step_bodies(agreement_id).await?;
+            next.override_days = OnceLock::new();
         }
         Ok(Some(next))
     }
