@@ -172,6 +172,12 @@ macro_rules! backend {
             /// The database file, for SQLite (read directly by `journal verify` and the hottest
             /// reads); PostgreSQL has none.
             pub(crate) file: Option<std::path::PathBuf>,
+            /// Which opening of the store this is (unique in the process): the key, with the file,
+            /// of the threads' read-only connections, so that a register made again at the same
+            /// path is never read through a connection to the one it replaced. (PostgreSQL's is
+            /// not read: it has no file.)
+            #[allow(dead_code)]
+            pub(crate) opened: u64,
         }
 
         impl $name {
@@ -416,7 +422,7 @@ impl Store {
                     .connect(url)
                     .await?;
                 sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-                let store = PostgresStore { pool, file: None };
+                let store = PostgresStore { pool, file: None, opened: crate::cases::next_opening() };
                 crate::journal::Journal::backfill_tile_hashes(&store).await?;
                 Ok(Store::Postgres(store))
             }
@@ -445,7 +451,7 @@ impl Store {
             .pragma("cache_size", "-65536");
         let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        let store = SqliteStore { pool, file };
+        let store = SqliteStore { pool, file, opened: crate::cases::next_opening() };
         crate::journal::Journal::backfill_tile_hashes(&store).await?;
         Ok(Store::Sqlite(store))
     }

@@ -481,8 +481,8 @@ macro_rules! cases_sql {
                 // The hot read of the API: on a SQLite file it is answered on the calling thread
                 // from a read-only connection kept per thread (an indexed read takes microseconds,
                 // less than handing it to the pool's thread and back).
-                if let Some(path) = &self.file {
-                    return sqlite_case_with_sending_id(path, id);
+                if let Some(file) = self.reader() {
+                    return sqlite_case_with_sending_id(&file, id);
                 }
                 let row = sqlx::query(
                     "SELECT c.id, c.agreement_id, c.person_id, c.facility_id, c.version, c.record, p.sending_id FROM cases c \
@@ -804,27 +804,56 @@ cases_sql!(SqliteStore, sqlx::Sqlite, Dialect::Sqlite);
 cases_sql!(PostgresStore, sqlx::Postgres, Dialect::Postgres);
 
 thread_local! {
-    /// A read-only connection to a SQLite file, per thread, for the hottest reads.
-    static READER: std::cell::RefCell<Option<(std::path::PathBuf, rusqlite::Connection)>> = const { std::cell::RefCell::new(None) };
+    /// A read-only connection to a SQLite file, per thread, for the hottest reads, with the file
+    /// and the store's opening it was made for.
+    static READER: std::cell::RefCell<Option<(SqliteReader, rusqlite::Connection)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The file and the opening of the store ([`SqliteStore::opened`]) a thread's reader reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SqliteReader {
+    pub path: std::path::PathBuf,
+    pub opened: u64,
+}
+
+impl SqliteStore {
+    /// This store's key to the threads' readers, when it is a file.
+    pub(crate) fn reader(&self) -> Option<SqliteReader> {
+        self.file.as_ref().map(|path| SqliteReader { path: path.clone(), opened: self.opened })
+    }
+}
+
+impl PostgresStore {
+    /// PostgreSQL has no file to read directly.
+    #[allow(clippy::unused_self)]
+    pub(crate) const fn reader(&self) -> Option<SqliteReader> {
+        None
+    }
+}
+
+/// A number no other opening of a store in this process has.
+pub(crate) fn next_opening() -> u64 {
+    static OPENINGS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    OPENINGS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Runs `read` on this thread's read-only connection to the SQLite file at `path` (opened on first
 /// use): for the hottest reads, answered on the calling thread in microseconds instead of through
 /// the pool's thread and back. Each statement reads the latest committed state (WAL).
 pub(crate) fn with_sqlite_reader<T>(
-    path: &std::path::Path,
+    file: &SqliteReader,
     read: impl FnOnce(&rusqlite::Connection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
     use rusqlite::OpenFlags;
     READER.with(|cell| {
         let mut slot = cell.borrow_mut();
-        if slot.as_ref().is_none_or(|(p, _)| p != path) {
+        if slot.as_ref().is_none_or(|(f, _)| f != file) {
             let conn = rusqlite::Connection::open_with_flags(
-                path,
+                &file.path,
                 OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )?;
             conn.busy_timeout(Duration::from_secs(10))?;
-            *slot = Some((path.to_path_buf(), conn));
+            *slot = Some((file.clone(), conn));
         }
         match slot.as_ref() {
             Some((_, conn)) => read(conn),
@@ -833,8 +862,8 @@ pub(crate) fn with_sqlite_reader<T>(
     })
 }
 
-fn sqlite_case_with_sending_id(path: &std::path::Path, id: i64) -> Result<Option<CaseWithSendingId>, StoreError> {
-    with_sqlite_reader(path, |conn| {
+fn sqlite_case_with_sending_id(file: &SqliteReader, id: i64) -> Result<Option<CaseWithSendingId>, StoreError> {
+    with_sqlite_reader(file, |conn| {
         let mut statement = conn.prepare_cached(
             "SELECT c.id, c.agreement_id, c.person_id, c.facility_id, c.version, c.record, p.sending_id FROM cases c \
              JOIN persons p ON p.id = c.person_id WHERE c.id = ?1",

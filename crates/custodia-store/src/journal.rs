@@ -56,6 +56,11 @@ macro_rules! journal_sql {
     ($name:ident, $db:ty, $dialect:expr) => {
         impl Journal for $name {
             async fn journal_size(&self) -> Result<u64, StoreError> {
+                // Asked by nearly every request (each proof, each remembered-facts check): on a
+                // SQLite file through this thread's reader, not the pool's thread and back.
+                if let Some(file) = self.reader() {
+                    return sqlite_journal_size(&file);
+                }
                 let row = sqlx::query("SELECT size FROM journal_head WHERE id = 1").fetch_one(&self.pool).await?;
                 u64::try_from(row.try_get::<i64, _>("size")?)
                     .map_err(|_| StoreError::Inconsistent("negative size".into()))
@@ -86,8 +91,8 @@ macro_rules! journal_sql {
                 // A proof at 10,000,000 events mostly misses the tile cache and reads a full
                 // tile — 256 rows — per proof: on a SQLite file through this thread's reader
                 // (a tenth of the time of the pool's row-by-row answer, BENCHMARKS.md).
-                if let Some(path) = &self.file {
-                    return sqlite_tile_hashes(path, level, from, to);
+                if let Some(file) = self.reader() {
+                    return sqlite_tile_hashes(&file, level, from, to);
                 }
                 let rows = if level == 0 {
                     sqlx::query("SELECT leaf_hash AS hash FROM events WHERE seq >= $1 AND seq < $2 ORDER BY seq")
@@ -1124,14 +1129,22 @@ fn all_tile_hashes(
 }
 
 /// The store's `tile_hashes` on a SQLite file, through this thread's read-only connection.
+fn sqlite_journal_size(file: &crate::cases::SqliteReader) -> Result<u64, StoreError> {
+    let size: i64 = crate::cases::with_sqlite_reader(file, |conn| {
+        let mut statement = conn.prepare_cached("SELECT size FROM journal_head WHERE id = 1")?;
+        Ok(statement.query_row([], |row| row.get(0))?)
+    })?;
+    u64::try_from(size).map_err(|_| StoreError::Inconsistent("negative size".into()))
+}
+
 fn sqlite_tile_hashes(
-    path: &std::path::Path,
+    file: &crate::cases::SqliteReader,
     level: u8,
     from: u64,
     to: u64,
 ) -> Result<Vec<custodia_journal::merkle::Hash>, StoreError> {
     let (from_i, to_i) = (i64::try_from(from).unwrap_or(i64::MAX), i64::try_from(to).unwrap_or(i64::MAX));
-    let hashes = crate::cases::with_sqlite_reader(path, |conn| {
+    let hashes = crate::cases::with_sqlite_reader(file, |conn| {
         let mut statement = if level == 0 {
             conn.prepare_cached("SELECT leaf_hash FROM events WHERE seq >= ?1 AND seq < ?2 ORDER BY seq")?
         } else {

@@ -336,8 +336,8 @@ macro_rules! notifications_sql {
                 // Read at every tick for every agreement (300,000 rows with 100,000 in custody):
                 // only the columns of the open-occurrence index (`alert_occurrences_open`), and on
                 // a SQLite file through this thread's reader, a fifth of the pool's time.
-                if let Some(path) = &self.file {
-                    return sqlite_open_occurrences(path, agreement_id);
+                if let Some(file) = self.reader() {
+                    return sqlite_open_occurrences(&file, agreement_id);
                 }
                 let rows = sqlx::query(OPEN_OCCURRENCES_SQL).bind(agreement_id.to_owned()).fetch_all(&self.pool).await?;
                 rows.iter()
@@ -542,8 +542,11 @@ where
 }
 
 /// The store's `open_occurrences` on a SQLite file, through this thread's read-only connection.
-fn sqlite_open_occurrences(path: &std::path::Path, agreement_id: &str) -> Result<Vec<OpenOccurrence>, StoreError> {
-    crate::cases::with_sqlite_reader(path, |conn| {
+fn sqlite_open_occurrences(
+    file: &crate::cases::SqliteReader,
+    agreement_id: &str,
+) -> Result<Vec<OpenOccurrence>, StoreError> {
+    crate::cases::with_sqlite_reader(file, |conn| {
         let mut statement = conn.prepare_cached(&OPEN_OCCURRENCES_SQL.replace("$1", "?1"))?;
         let rows = statement.query_map([agreement_id], |row| {
             Ok(OpenOccurrence { id: row.get(0)?, kind: row.get(1)?, subject: row.get(2)? })

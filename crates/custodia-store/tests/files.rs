@@ -72,3 +72,25 @@ async fn the_data_directory_the_database_and_the_key_are_owner_only() {
     assert_eq!(mode(&key), 0o600);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A register removed and made again at the same path is read as the new one: the hot reads go
+/// through a read-only connection kept per thread, which must not outlive the store it was made
+/// for (on one thread here, so the same thread's reader is asked both times).
+#[tokio::test(flavor = "current_thread")]
+async fn a_register_made_again_at_the_same_path_is_not_read_through_the_old_one() {
+    let dir = std::env::temp_dir().join(format!("custodia-again-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let store = Store::open(&Target::DataDir(dir.clone())).await.unwrap();
+    write_something(&store, "first").await;
+    write_something(&store, "second").await;
+    let before = store.journal_size().await.unwrap();
+    assert!(before >= 2, "{before}");
+    store.close().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let store = Store::open(&Target::DataDir(dir.clone())).await.unwrap();
+    write_something(&store, "only").await;
+    assert_eq!(store.journal_size().await.unwrap(), before - 1, "the new register has one user fewer");
+    store.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
