@@ -23,6 +23,33 @@ pub struct AgreementRecord {
     pub source: String,
 }
 
+/// The agreements already parsed, by id and version, shared by the clones of the application. A
+/// version's file never changes once stored (an amendment is a new version), so an entry is never
+/// stale: every use asks the store which version is in force and parses only a version not seen
+/// before (parsing the file was a seventh of a case transition's time, BENCHMARKS.md).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ParsedAgreements(
+    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<(String, i64), AgreementRecord>>>,
+);
+
+impl ParsedAgreements {
+    /// Versions kept at most; a register holds a handful of agreements.
+    const MAX: usize = 64;
+
+    fn get(&self, id: &str, version: i64) -> Option<AgreementRecord> {
+        let parsed = self.0.lock().ok()?;
+        parsed.get(&(id.to_owned(), version)).cloned()
+    }
+
+    fn put(&self, id: &str, record: AgreementRecord) {
+        let Ok(mut parsed) = self.0.lock() else { return };
+        if parsed.len() >= Self::MAX {
+            parsed.clear();
+        }
+        parsed.insert((id.to_owned(), record.version), record);
+    }
+}
+
 /// What importing an agreement file did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Imported {
@@ -44,13 +71,24 @@ impl App {
         self.stored_agreement(id).await
     }
 
-    /// The agreement as stored, whoever asks (for use cases that checked scope already).
+    /// The agreement as stored, whoever asks (for use cases that checked scope already): the
+    /// version in force, parsed once per version ([`ParsedAgreements`]).
     pub(crate) async fn stored_agreement(&self, id: &str) -> AppResult<AgreementRecord> {
-        let custodia_store::AgreementSource { version, source } =
-            self.store().agreement_source(id).await?.ok_or_else(|| AppError::no_such("agreement", id))?;
+        let version =
+            self.store().current_agreement_version(id).await?.ok_or_else(|| AppError::no_such("agreement", id))?;
+        if let Some(record) = self.parsed_agreements.get(id, version) {
+            return Ok(record);
+        }
+        let source = self
+            .store()
+            .agreement_version_source(id, version)
+            .await?
+            .ok_or_else(|| AppError::Internal(format!("stored agreement {id}: version {version} has no file")))?;
         let agreement =
             Agreement::from_toml(&source).map_err(|e| AppError::Internal(format!("stored agreement {id}: {e}")))?;
-        Ok(AgreementRecord { version, agreement, source })
+        let record = AgreementRecord { version, agreement, source };
+        self.parsed_agreements.put(id, record.clone());
+        Ok(record)
     }
 
     /// The agreements in the caller's scope, by id.

@@ -52,6 +52,10 @@ store_trait! {
         fn approve_amendment(&self, agreement_id: &str, proposal: i64, actor: &Actor) -> Result<AgreementImport, StoreError>;
         /// The current version's source text of an agreement.
         fn agreement_source(&self, id: &str) -> Result<Option<AgreementSource>, StoreError>;
+        /// The version in force of an agreement, if it exists: asked before every use of an
+        /// agreement (the parsed versions are remembered), so on a SQLite file it is read through
+        /// the thread's reader.
+        fn current_agreement_version(&self, id: &str) -> Result<Option<i64>, StoreError>;
         /// The source text of one version of an agreement.
         fn agreement_version_source(&self, id: &str, version: i64) -> Result<Option<String>, StoreError>;
         /// Every agreement: its id and current version, by id.
@@ -59,6 +63,20 @@ store_trait! {
         /// The amendments of an agreement proposed and not yet approved, by number.
         fn pending_amendments(&self, agreement_id: &str) -> Result<Vec<PendingAmendment>, StoreError>;
     }
+}
+
+/// The version in force of agreement `$1`.
+const CURRENT_VERSION_SQL: &str = "SELECT current_version FROM agreements WHERE id = $1";
+
+fn sqlite_current_agreement_version(file: &crate::cases::SqliteReader, id: &str) -> Result<Option<i64>, StoreError> {
+    crate::cases::with_sqlite_reader(file, |conn| {
+        let mut statement = conn.prepare_cached(&CURRENT_VERSION_SQL.replace("$1", "?1"))?;
+        let mut rows = statement.query([id])?;
+        Ok(match rows.next()? {
+            Some(row) => Some(row.get(0)?),
+            None => None,
+        })
+    })
 }
 
 macro_rules! agreements_sql {
@@ -166,6 +184,17 @@ macro_rules! agreements_sql {
                 .await?;
                 Ok(match row {
                     Some(row) => Some(AgreementSource { version: row.try_get("version")?, source: row.try_get("source_toml")? }),
+                    None => None,
+                })
+            }
+
+            async fn current_agreement_version(&self, id: &str) -> Result<Option<i64>, StoreError> {
+                if let Some(file) = self.reader() {
+                    return sqlite_current_agreement_version(&file, id);
+                }
+                let row = sqlx::query(CURRENT_VERSION_SQL).bind(id.to_owned()).fetch_optional(&self.pool).await?;
+                Ok(match row {
+                    Some(row) => Some(row.try_get("current_version")?),
                     None => None,
                 })
             }

@@ -259,6 +259,10 @@ async fn agreements_are_versioned_and_idempotent_on(f: &Fixture) {
     assert!(events[0].body.contains("\"kind\":\"agreement.registered\""));
     assert!(events[1].body.contains("\"kind\":\"agreement.amended\""));
     assert!(store.agreement_source("no-such").await.unwrap().is_none());
+    // The version in force, as the application asks before using its parsed copy of a version.
+    assert_eq!(store.current_agreement_version("us-sv-cecot").await.unwrap(), Some(2));
+    assert_eq!(store.agreement_version_source("us-sv-cecot", 1).await.unwrap().as_deref(), Some(AGREEMENT));
+    assert_eq!(store.current_agreement_version("no-such").await.unwrap(), None);
 }
 on_every_backend!(agreements_are_versioned_and_idempotent, agreements_are_versioned_and_idempotent_on);
 
