@@ -161,6 +161,72 @@ fn is_transport_extra(code: &str) -> bool {
     code.strip_prefix("EXTRA:").is_some_and(|c| c.to_ascii_lowercase().starts_with("transport"))
 }
 
+/// How per-capita charges spread over the periods: the periods' day numbers, the term's first day
+/// and end, the last period's index, and the length of a coverage period.
+struct Spread<'a> {
+    bounds: &'a [(i64, i64)],
+    term: (i64, i64),
+    last: usize,
+    coverage_days: i64,
+}
+
+impl Spread<'_> {
+    /// Adds to `weights[p][q]` the days in period `q` of each coverage period of the stay
+    /// `[a, b)` (day numbers) that starts within the term in a period `p` whose pool is not zero.
+    /// Coverage periods lying wholly inside the period they start in are counted together, per
+    /// period (their number by division): a stay costs a few steps per period, not one per
+    /// coverage period (36,500 for ten years of one-day coverage). At most one coverage period
+    /// per period crosses its end; those are walked one by one.
+    fn add_stay(&self, weights: &mut [BTreeMap<usize, i64>], pools: &[i128], (a, b): (i64, i64)) {
+        let (c, (term_first, term_end)) = (self.coverage_days, self.term);
+        let (from, to) = (a.max(term_first), b.min(term_end));
+        if from >= to || c <= 0 {
+            return;
+        }
+        let k_first = (from - a + c - 1).div_euclid(c);
+        let k_last = (to - 1 - a).div_euclid(c);
+        let first_start = a + k_first * c;
+        let start_p = self.bounds.partition_point(|(_, end)| *end <= first_start);
+        for (p, &(first, end)) in self.bounds.iter().enumerate().skip(start_p) {
+            if first > a + k_last * c {
+                break;
+            }
+            let k_lo = k_first.max((first - a + c - 1).div_euclid(c));
+            let k_hi = k_last.min((end - 1 - a).div_euclid(c));
+            if k_lo > k_hi || pools.get(p).is_none_or(|x| *x == 0) {
+                continue;
+            }
+            let Some(row) = weights.get_mut(p) else { continue };
+            // Wholly inside period p: s + c <= end.
+            let k_whole = k_hi.min((end - a - c).div_euclid(c));
+            if k_whole >= k_lo {
+                *row.entry(p).or_default() += (k_whole - k_lo + 1) * c;
+            }
+            for k in k_lo.max(k_whole + 1)..=k_hi {
+                self.add_crossing(row, p, a + k * c);
+            }
+        }
+    }
+
+    /// The days in each period from `p` on of the coverage period starting on day `s`, and those
+    /// after the term in the last period.
+    fn add_crossing(&self, row: &mut BTreeMap<usize, i64>, p: usize, s: i64) {
+        let e = s + self.coverage_days;
+        for (q, (first, end)) in self.bounds.iter().enumerate().skip(p) {
+            if *first >= e {
+                break;
+            }
+            let days = (*end).min(e) - (*first).max(s);
+            if days > 0 {
+                *row.entry(q).or_default() += days;
+            }
+        }
+        if e > self.term.1 {
+            *row.entry(self.last).or_default() += e - self.term.1;
+        }
+    }
+}
+
 /// The accrual view per period of the term (docs/billing.md#sustainability).
 fn accrual(
     agreement: &Agreement,
@@ -217,35 +283,9 @@ fn accrual(
         // weights[p][q]: days in period q of the coverage periods starting in period p; days after
         // the term count in its last period, where the credit note refunds them.
         let mut weights: Vec<BTreeMap<usize, i64>> = vec![BTreeMap::new(); n];
+        let spread = Spread { bounds: &bounds, term: (term_first, term_end), last, coverage_days: c };
         for stay in stays {
-            let (a, b) = stay.days();
-            let (from, to) = (a.max(term_first), b.min(term_end));
-            if from >= to {
-                continue;
-            }
-            let k_first = (from - a + c - 1).div_euclid(c);
-            let k_last = (to - 1 - a).div_euclid(c);
-            for k in k_first..=k_last {
-                let s = a + k * c;
-                let Some(p) = period_at(&bounds, s) else { continue };
-                if pools.get(p).is_none_or(|x| *x == 0) {
-                    continue;
-                }
-                let Some(row) = weights.get_mut(p) else { continue };
-                let e = s + c;
-                for (q, (first, end)) in bounds.iter().enumerate().skip(p) {
-                    if *first >= e {
-                        break;
-                    }
-                    let days = (*end).min(e) - (*first).max(s);
-                    if days > 0 {
-                        *row.entry(q).or_default() += days;
-                    }
-                }
-                if e > term_end {
-                    *row.entry(last).or_default() += e - term_end;
-                }
-            }
+            spread.add_stay(&mut weights, &pools, stay.days());
         }
         for (p, (pool, row)) in pools.iter().zip(&weights).enumerate() {
             if *pool == 0 {
@@ -415,6 +455,56 @@ pub fn sustainability(input: &SustainabilityInput<'_>) -> Result<Sustainability,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The weights as first written: one step per coverage period of each stay.
+    fn weights_one_by_one(spread: &Spread<'_>, pools: &[i128], stays: &[(i64, i64)]) -> Vec<BTreeMap<usize, i64>> {
+        let c = spread.coverage_days;
+        let (term_first, term_end) = spread.term;
+        let mut weights = vec![BTreeMap::new(); spread.bounds.len()];
+        for &(a, b) in stays {
+            let (from, to) = (a.max(term_first), b.min(term_end));
+            if from >= to {
+                continue;
+            }
+            for k in (from - a + c - 1).div_euclid(c)..=(to - 1 - a).div_euclid(c) {
+                let s = a + k * c;
+                let Some(p) = period_at(spread.bounds, s) else { continue };
+                if pools[p] == 0 {
+                    continue;
+                }
+                spread.add_crossing(&mut weights[p], p, s);
+            }
+        }
+        weights
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+        /// Counting the coverage periods per period gives the weights walking them one by one
+        /// gives, for every coverage length, stay and pattern of empty pools.
+        #[test]
+        fn coverage_weights_counted_per_period_equal_those_walked_one_by_one(
+            lengths in proptest::collection::vec(1i64..70, 1..14),
+            coverage_days in 1i64..200,
+            stays in proptest::collection::vec((-100i64..900, 0i64..900), 0..12),
+            empty in proptest::collection::vec(proptest::bool::ANY, 14),
+        ) {
+            let mut bounds = Vec::new();
+            let mut first = 0;
+            for len in &lengths {
+                bounds.push((first, first + len));
+                first += len;
+            }
+            let pools: Vec<i128> = (0..bounds.len()).map(|i| if empty[i] { 0 } else { 1 }).collect();
+            let stays: Vec<(i64, i64)> = stays.iter().map(|&(a, len)| (a, a + len)).collect();
+            let spread = Spread { bounds: &bounds, term: (0, first), last: bounds.len() - 1, coverage_days };
+            let mut fast = vec![BTreeMap::new(); bounds.len()];
+            for &stay in &stays {
+                spread.add_stay(&mut fast, &pools, stay);
+            }
+            proptest::prop_assert_eq!(fast, weights_one_by_one(&spread, &pools, &stays));
+        }
+    }
 
     #[test]
     fn apportionment_is_exact_and_deterministic() {
