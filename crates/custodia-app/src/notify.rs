@@ -167,9 +167,12 @@ impl App {
         Ok(())
     }
 
-    /// Deliveries due at `now`, at most `limit` (the scheduler's).
-    pub async fn due_deliveries(&self, now: &Timestamp, limit: u32) -> AppResult<Vec<DueDelivery>> {
-        Ok(self.store().due_deliveries(now.unix_seconds(), limit).await?)
+    /// Claims the oldest delivery due at `now` for `claim_s` seconds (the scheduler's): no other
+    /// server sends it meanwhile, and if this one stops before recording its attempt, it is due
+    /// again when the claim runs out (docs/alerts.md#several-servers).
+    pub async fn claim_due_delivery(&self, now: &Timestamp, claim_s: i64) -> AppResult<Option<DueDelivery>> {
+        let now_unix = now.unix_seconds();
+        Ok(self.store().claim_due_delivery(now_unix, now_unix.saturating_add(claim_s)).await?)
     }
 
     /// Records one attempt of a delivery (the scheduler's).

@@ -26,6 +26,10 @@ use crate::clock::Clock;
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// Deliveries sent per round.
 const DELIVERIES_PER_ROUND: u32 = 100;
+/// How long a delivery being sent is claimed, in seconds: longer than one attempt can take
+/// ([`SEND_TIMEOUT`]), short enough that a delivery claimed by a server that stopped is sent by
+/// another, or after the restart, within a minute.
+const CLAIM_S: i64 = 60;
 /// The delivery's id, stable across retries: receivers keep the ids they saw.
 pub const DELIVERY_HEADER: &str = "Custodia-Delivery";
 /// When the delivery was signed (POSIX seconds), part of the signed text.
@@ -158,17 +162,20 @@ async fn evaluate(app: &App, clock: &Clock) {
     }
 }
 
-/// Sends every delivery due now, one round at a time, recording each attempt.
+/// Sends the deliveries due now, at most a round's worth, each claimed before it is sent and its
+/// attempt recorded after.
 async fn deliver_due(app: &App, client: &reqwest::Client, settings: &Settings, clock: &Clock) {
     let now = clock.now();
-    let due = match app.due_deliveries(&now, DELIVERIES_PER_ROUND).await {
-        Ok(due) => due,
-        Err(e) => {
-            tracing::warn!(error = %e, "deliveries not read");
-            return;
-        }
-    };
-    for delivery in &due {
+    for _ in 0..DELIVERIES_PER_ROUND {
+        let delivery = match app.claim_due_delivery(&now, CLAIM_S).await {
+            Ok(Some(delivery)) => delivery,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "deliveries not read");
+                return;
+            }
+        };
+        let delivery = &delivery;
         let sent = send(client, settings, delivery, &now).await;
         let attempt = outcome(sent, delivery, settings, &now);
         if let Attempt::Retry { error, .. } | Attempt::Failed { error } = &attempt {

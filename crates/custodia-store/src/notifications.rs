@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use crate::backend::{PostgresStore, SqliteStore, hex, store_trait};
+use crate::bulk::Dialect;
 use crate::events::{EventData, NewEvent};
 use crate::{Actor, StoreError, Timestamp};
 
@@ -218,8 +219,12 @@ store_trait! {
         fn open_occurrences(&self, agreement_id: &str) -> Result<Vec<OpenOccurrence>, StoreError>;
         /// Writes what one evaluation changed and the deliveries it owes, in one transaction.
         fn record_alert_changes(&self, changes: &AlertChanges<'_>) -> Result<(), StoreError>;
-        /// At most `limit` pending deliveries due at `now_unix`, of subscriptions in force.
-        fn due_deliveries(&self, now_unix: i64, limit: u32) -> Result<Vec<DueDelivery>, StoreError>;
+        /// Claims the oldest pending delivery due at `now_unix`, of a subscription in force, until
+        /// `claimed_until_unix`: it is not due again before then (its `next_attempt_at`), so two
+        /// servers on one database never send the same delivery at once, and one stopped while
+        /// sending lets another send it once the claim has run out. Recording the attempt
+        /// ([`Notifications::delivery_attempted`]) ends the claim.
+        fn claim_due_delivery(&self, now_unix: i64, claimed_until_unix: i64) -> Result<Option<DueDelivery>, StoreError>;
         /// Records one attempt of a delivery.
         fn delivery_attempted(&self, id: i64, attempt: &Attempt) -> Result<(), StoreError>;
         /// The agreement's delivery log, newest first, at most `limit` lines.
@@ -237,8 +242,27 @@ const OPEN_OCCURRENCES_SQL: &str = "SELECT id, kind, subject FROM alert_occurren
      WHERE agreement_id = $1 AND resolved_at IS NULL ORDER BY agreement_id, kind, subject";
 const OCCURRENCE_COLUMNS: &str = "o.id AS o_id, o.agreement_id AS o_agreement, o.kind, o.subject, o.severity, o.reason, o.first_seen_at, o.resolved_at";
 
+/// Claims the oldest due delivery until `$1` (`$2` is now): the id claimed, if any.
+fn claim_sql(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => {
+            "UPDATE alert_deliveries SET next_attempt_at = $1 WHERE id = (SELECT d.id FROM alert_deliveries d \
+             JOIN alert_subscriptions s ON s.id = d.subscription_id \
+             WHERE d.status = 'pending' AND d.next_attempt_at <= $2 AND s.removed_seq IS NULL \
+             ORDER BY d.next_attempt_at, d.id LIMIT 1) AND status = 'pending' AND next_attempt_at <= $2 RETURNING id"
+        }
+        Dialect::Postgres => {
+            "UPDATE alert_deliveries SET next_attempt_at = $1 WHERE id = (SELECT d.id FROM alert_deliveries d \
+             JOIN alert_subscriptions s ON s.id = d.subscription_id \
+             WHERE d.status = 'pending' AND d.next_attempt_at <= $2 AND s.removed_seq IS NULL \
+             ORDER BY d.next_attempt_at, d.id LIMIT 1 FOR UPDATE OF d SKIP LOCKED) \
+             AND status = 'pending' AND next_attempt_at <= $2 RETURNING id"
+        }
+    }
+}
+
 macro_rules! notifications_sql {
-    ($name:ident, $db:ty) => {
+    ($name:ident, $db:ty, $dialect:expr) => {
         impl Notifications for $name {
             async fn create_subscription(&self, new: &NewSubscription<'_>, actor: &Actor) -> Result<SubscriptionRow, StoreError> {
                 let mut tx = self.pool.begin().await?;
@@ -378,29 +402,30 @@ macro_rules! notifications_sql {
                 Ok(())
             }
 
-            async fn due_deliveries(&self, now_unix: i64, limit: u32) -> Result<Vec<DueDelivery>, StoreError> {
-                let rows = sqlx::query(&format!(
+            async fn claim_due_delivery(&self, now_unix: i64, claimed_until_unix: i64) -> Result<Option<DueDelivery>, StoreError> {
+                // One statement: the row is claimed only if it is still due when it is updated
+                // (PostgreSQL skips a row another server is claiming; SQLite has one writer).
+                let claimed: Option<i64> = sqlx::query_scalar(claim_sql($dialect))
+                    .bind(claimed_until_unix)
+                    .bind(now_unix)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                let Some(id) = claimed else { return Ok(None) };
+                let row = sqlx::query(&format!(
                     "SELECT d.id AS d_id, d.event, d.attempts, {SUBSCRIPTION_COLUMNS}, {OCCURRENCE_COLUMNS} \
                      FROM alert_deliveries d JOIN alert_subscriptions s ON s.id = d.subscription_id \
-                     JOIN alert_occurrences o ON o.id = d.occurrence_id \
-                     WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND s.removed_seq IS NULL \
-                     ORDER BY d.next_attempt_at, d.id LIMIT $2"
+                     JOIN alert_occurrences o ON o.id = d.occurrence_id WHERE d.id = $1"
                 ))
-                .bind(now_unix)
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
+                .bind(id)
+                .fetch_one(&self.pool)
                 .await?;
-                rows.iter()
-                    .map(|row| {
-                        Ok(DueDelivery {
-                            id: row.try_get("d_id")?,
-                            event: row.try_get("event")?,
-                            attempts: row.try_get("attempts")?,
-                            subscription: subscription_from_row(row)?,
-                            occurrence: occurrence_from_row(row)?,
-                        })
-                    })
-                    .collect()
+                Ok(Some(DueDelivery {
+                    id: row.try_get("d_id")?,
+                    event: row.try_get("event")?,
+                    attempts: row.try_get("attempts")?,
+                    subscription: subscription_from_row(&row)?,
+                    occurrence: occurrence_from_row(&row)?,
+                }))
             }
 
             async fn delivery_attempted(&self, id: i64, attempt: &Attempt) -> Result<(), StoreError> {
@@ -555,5 +580,5 @@ fn sqlite_open_occurrences(
     })
 }
 
-notifications_sql!(SqliteStore, sqlx::Sqlite);
-notifications_sql!(PostgresStore, sqlx::Postgres);
+notifications_sql!(SqliteStore, sqlx::Sqlite, Dialect::Sqlite);
+notifications_sql!(PostgresStore, sqlx::Postgres, Dialect::Postgres);

@@ -1271,3 +1271,57 @@ on_every_backend!(
     a_deleted_event_is_named_by_the_tree_and_the_replay,
     a_deleted_event_is_named_by_the_tree_and_the_replay_on
 );
+
+/// A delivery is claimed before it is sent: two servers on one database never both get it, it is
+/// not due again while claimed, recording the attempt ends the claim, and a claim that runs out
+/// (its server stopped while sending) makes it due again.
+async fn a_due_delivery_is_claimed_by_one_sender_at_a_time_on(f: &Fixture) {
+    use custodia_store::notifications::{AlertChanges, Attempt, NewOccurrence, NewSubscription};
+    let store = &f.store;
+    import_agreement(store, AGREEMENT).await;
+    let kinds: Vec<String> = Vec::new();
+    let new = NewSubscription {
+        agreement_id: "us-sv-cecot",
+        min_severity: "warning",
+        kinds: &kinds,
+        channel: "webhook",
+        target: "http://127.0.0.1:9/hook",
+        secret: Some("0123456789abcdef"),
+    };
+    let subscription = store.create_subscription(&new, &actor()).await.unwrap();
+    let at = Timestamp::parse("2026-11-27T12:00:00Z").unwrap();
+    let now = at.unix_seconds();
+    let opened = |subject: &str| NewOccurrence {
+        kind: "HELD_BEYOND_RELEASE".into(),
+        subject: subject.into(),
+        severity: "critical".into(),
+        reason: "{}".into(),
+        subscriptions: vec![subscription.id],
+    };
+    let changes =
+        AlertChanges { agreement_id: "us-sv-cecot", at: &at, opened: vec![opened("case-1/A")], resolved: Vec::new() };
+    store.record_alert_changes(&changes).await.unwrap();
+
+    // Two senders at once: one gets the delivery, the other nothing.
+    let (one, two) = tokio::join!(store.claim_due_delivery(now, now + 60), store.claim_due_delivery(now, now + 60));
+    let (one, two) = (one.unwrap(), two.unwrap());
+    assert_eq!(u8::from(one.is_some()) + u8::from(two.is_some()), 1, "{one:?} {two:?}");
+    let claimed = one.or(two).unwrap();
+    assert_eq!((claimed.event.as_str(), claimed.occurrence.subject.as_str()), ("new", "case-1/A"));
+    // Claimed: not due again until the claim runs out, then due again (its sender stopped).
+    assert!(store.claim_due_delivery(now + 59, now + 119).await.unwrap().is_none());
+    let again = store.claim_due_delivery(now + 60, now + 120).await.unwrap().unwrap();
+    assert_eq!(again.id, claimed.id);
+    // Recorded: the claim ends with the attempt.
+    let retry = Attempt::Retry { next_attempt_at: now + 61, error: "the receiver answered 500".into() };
+    store.delivery_attempted(again.id, &retry).await.unwrap();
+    assert!(store.claim_due_delivery(now + 60, now + 120).await.unwrap().is_none());
+    let third = store.claim_due_delivery(now + 61, now + 121).await.unwrap().unwrap();
+    assert_eq!((third.id, third.attempts), (claimed.id, 1));
+    store.delivery_attempted(third.id, &Attempt::Delivered { at: at.clone() }).await.unwrap();
+    assert!(store.claim_due_delivery(now + 10_000, now + 10_060).await.unwrap().is_none(), "delivered: never again");
+}
+on_every_backend!(
+    a_due_delivery_is_claimed_by_one_sender_at_a_time,
+    a_due_delivery_is_claimed_by_one_sender_at_a_time_on
+);
