@@ -375,10 +375,10 @@ impl OverrideDays {
             return Ok(Cow::Owned(OverrideDays { days: override_days(agreement, &facts.transitions)?, zones }));
         }
         let computed = OverrideDays { days: override_days(agreement, &facts.transitions)?, zones };
-        Ok(match facts.override_days.set(computed) {
-            Ok(()) => Cow::Borrowed(facts.override_days.get().unwrap_or_else(|| unreachable!("just set"))),
-            Err(computed) => Cow::Owned(computed),
-        })
+        if let Err(computed) = facts.override_days.set(computed) {
+            return Ok(Cow::Owned(computed)); // another call kept its own meanwhile
+        }
+        facts.override_days.get().map(Cow::Borrowed).ok_or_else(|| AppError::Internal("override days not kept".into()))
     }
 }
 

@@ -1128,7 +1128,7 @@ fn all_tile_hashes(
     Ok(hashes)
 }
 
-/// The store's `tile_hashes` on a SQLite file, through this thread's read-only connection.
+/// The journal's size on a SQLite file, through this thread's read-only connection.
 fn sqlite_journal_size(file: &crate::cases::SqliteReader) -> Result<u64, StoreError> {
     let size: i64 = crate::cases::with_sqlite_reader(file, |conn| {
         let mut statement = conn.prepare_cached("SELECT size FROM journal_head WHERE id = 1")?;
@@ -1137,6 +1137,7 @@ fn sqlite_journal_size(file: &crate::cases::SqliteReader) -> Result<u64, StoreEr
     u64::try_from(size).map_err(|_| StoreError::Inconsistent("negative size".into()))
 }
 
+/// The store's `tile_hashes` on a SQLite file, through this thread's read-only connection.
 fn sqlite_tile_hashes(
     file: &crate::cases::SqliteReader,
     level: u8,

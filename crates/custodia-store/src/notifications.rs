@@ -242,23 +242,19 @@ const OPEN_OCCURRENCES_SQL: &str = "SELECT id, kind, subject FROM alert_occurren
      WHERE agreement_id = $1 AND resolved_at IS NULL ORDER BY agreement_id, kind, subject";
 const OCCURRENCE_COLUMNS: &str = "o.id AS o_id, o.agreement_id AS o_agreement, o.kind, o.subject, o.severity, o.reason, o.first_seen_at, o.resolved_at";
 
-/// Claims the oldest due delivery until `$1` (`$2` is now): the id claimed, if any.
-fn claim_sql(dialect: Dialect) -> &'static str {
-    match dialect {
-        Dialect::Sqlite => {
-            "UPDATE alert_deliveries SET next_attempt_at = $1 WHERE id = (SELECT d.id FROM alert_deliveries d \
-             JOIN alert_subscriptions s ON s.id = d.subscription_id \
-             WHERE d.status = 'pending' AND d.next_attempt_at <= $2 AND s.removed_seq IS NULL \
-             ORDER BY d.next_attempt_at, d.id LIMIT 1) AND status = 'pending' AND next_attempt_at <= $2 RETURNING id"
-        }
-        Dialect::Postgres => {
-            "UPDATE alert_deliveries SET next_attempt_at = $1 WHERE id = (SELECT d.id FROM alert_deliveries d \
-             JOIN alert_subscriptions s ON s.id = d.subscription_id \
-             WHERE d.status = 'pending' AND d.next_attempt_at <= $2 AND s.removed_seq IS NULL \
-             ORDER BY d.next_attempt_at, d.id LIMIT 1 FOR UPDATE OF d SKIP LOCKED) \
-             AND status = 'pending' AND next_attempt_at <= $2 RETURNING id"
-        }
-    }
+/// Claims the oldest due delivery until `$1` (`$2` is now): the id claimed, if any. PostgreSQL
+/// skips a row another transaction is claiming; SQLite has one writer at a time.
+fn claim_sql(dialect: Dialect) -> String {
+    let skip_locked = match dialect {
+        Dialect::Sqlite => "",
+        Dialect::Postgres => " FOR UPDATE OF d SKIP LOCKED",
+    };
+    format!(
+        "UPDATE alert_deliveries SET next_attempt_at = $1 WHERE id = (SELECT d.id FROM alert_deliveries d \
+         JOIN alert_subscriptions s ON s.id = d.subscription_id \
+         WHERE d.status = 'pending' AND d.next_attempt_at <= $2 AND s.removed_seq IS NULL \
+         ORDER BY d.next_attempt_at, d.id LIMIT 1{skip_locked}) AND status = 'pending' AND next_attempt_at <= $2 RETURNING id"
+    )
 }
 
 macro_rules! notifications_sql {
@@ -405,7 +401,7 @@ macro_rules! notifications_sql {
             async fn claim_due_delivery(&self, now_unix: i64, claimed_until_unix: i64) -> Result<Option<DueDelivery>, StoreError> {
                 // One statement: the row is claimed only if it is still due when it is updated
                 // (PostgreSQL skips a row another server is claiming; SQLite has one writer).
-                let claimed: Option<i64> = sqlx::query_scalar(claim_sql($dialect))
+                let claimed: Option<i64> = sqlx::query_scalar(&claim_sql($dialect))
                     .bind(claimed_until_unix)
                     .bind(now_unix)
                     .fetch_optional(&self.pool)
