@@ -163,10 +163,11 @@ async fn evaluate(app: &App, clock: &Clock) {
 }
 
 /// Sends the deliveries due now, at most a round's worth, each claimed before it is sent and its
-/// attempt recorded after.
+/// attempt recorded after. Each is claimed, signed and judged at the time it is sent (a round of
+/// slow receivers can outlast a claim counted from the round's start).
 async fn deliver_due(app: &App, client: &reqwest::Client, settings: &Settings, clock: &Clock) {
-    let now = clock.now();
     for _ in 0..DELIVERIES_PER_ROUND {
+        let now = clock.now();
         let delivery = match app.claim_due_delivery(&now, CLAIM_S).await {
             Ok(Some(delivery)) => delivery,
             Ok(None) => return,
