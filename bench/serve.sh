@@ -6,7 +6,7 @@
 #      (targets: ≥ 5,000/s on SQLite, group commit, synchronous=FULL; ≥ 2,000/s on PostgreSQL).
 #
 #   bash bench/serve.sh          # SKIP_BUILD=1 to reuse target/release; DURATION=15s; CONNECTIONS=32
-#   DATABASE=postgres bash bench/serve.sh
+#   DATABASE=postgres bash bench/serve.sh          # PG_SOCKET=1: through a Unix socket, not TCP
 #       the same on PostgreSQL: a throwaway cluster (scripts/pg-cluster.sh) run as a deployment
 #       would (fsync on, synchronous_commit on, PG_OPTIONS to change), the demo's register in it.
 #
@@ -31,7 +31,11 @@ PLACE=()
 if [ "${DATABASE:-sqlite}" = postgres ]; then
     export PG_OPTIONS=${PG_OPTIONS:--c fsync=on -c synchronous_commit=on -c shared_buffers=2GB -c max_wal_size=8GB}
     eval "$(scripts/pg-cluster.sh start)"
-    PLACE=(--database "$CUSTODIA_TEST_POSTGRES_URL")
+    URL=$CUSTODIA_TEST_POSTGRES_URL
+    # PG_SOCKET=1: through the cluster's Unix socket (as a register on the database's own machine
+    # would connect) instead of TCP on loopback.
+    [ "${PG_SOCKET:-0}" != 1 ] || URL="${URL/127.0.0.1/localhost}?host=$PG_CLUSTER_DIR"
+    PLACE=(--database "$URL")
 fi
 stop_all() {
     # (never `kill 0`: it would signal this script's own process group)

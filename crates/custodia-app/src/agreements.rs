@@ -12,42 +12,16 @@ use crate::access::{Capability, Principal};
 use crate::error::{AppError, AppResult};
 use crate::{App, actor};
 
-/// An agreement as the register holds it: the version in force, parsed, and its file.
+/// An agreement as the register holds it: the version in force, parsed, and its file (both
+/// shared with the store's kept files: a record is cheap to clone).
 #[derive(Clone, Debug)]
 pub struct AgreementRecord {
     /// The version in force.
     pub version: i64,
     /// The parsed agreement.
-    pub agreement: Agreement,
+    pub agreement: std::sync::Arc<Agreement>,
     /// The file's text, verbatim.
-    pub source: String,
-}
-
-/// The agreements already parsed, by id and version, shared by the clones of the application. A
-/// version's file never changes once stored (an amendment is a new version), so an entry is never
-/// stale: every use asks the store which version is in force and parses only a version not seen
-/// before (parsing the file was a seventh of a case transition's time, BENCHMARKS.md).
-#[derive(Clone, Debug, Default)]
-pub(crate) struct ParsedAgreements(
-    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<(String, i64), AgreementRecord>>>,
-);
-
-impl ParsedAgreements {
-    /// Versions kept at most; a register holds a handful of agreements.
-    const MAX: usize = 64;
-
-    fn get(&self, id: &str, version: i64) -> Option<AgreementRecord> {
-        let parsed = self.0.lock().ok()?;
-        parsed.get(&(id.to_owned(), version)).cloned()
-    }
-
-    fn put(&self, id: &str, record: AgreementRecord) {
-        let Ok(mut parsed) = self.0.lock() else { return };
-        if parsed.len() >= Self::MAX {
-            parsed.clear();
-        }
-        parsed.insert((id.to_owned(), record.version), record);
-    }
+    pub source: std::sync::Arc<str>,
 }
 
 /// What importing an agreement file did.
@@ -72,23 +46,15 @@ impl App {
     }
 
     /// The agreement as stored, whoever asks (for use cases that checked scope already): the
-    /// version in force, parsed once per version ([`ParsedAgreements`]).
+    /// version in force, each file parsed once (the store keeps them by digest,
+    /// [`custodia_store::ParsedAgreement`]).
     pub(crate) async fn stored_agreement(&self, id: &str) -> AppResult<AgreementRecord> {
-        let version =
-            self.store().current_agreement_version(id).await?.ok_or_else(|| AppError::no_such("agreement", id))?;
-        if let Some(record) = self.parsed_agreements.get(id, version) {
-            return Ok(record);
-        }
-        let source = self
-            .store()
-            .agreement_version_source(id, version)
-            .await?
-            .ok_or_else(|| AppError::Internal(format!("stored agreement {id}: version {version} has no file")))?;
-        let agreement =
-            Agreement::from_toml(&source).map_err(|e| AppError::Internal(format!("stored agreement {id}: {e}")))?;
-        let record = AgreementRecord { version, agreement, source };
-        self.parsed_agreements.put(id, record.clone());
-        Ok(record)
+        let current = self.store().current_agreement(id).await?.ok_or_else(|| AppError::no_such("agreement", id))?;
+        Ok(AgreementRecord {
+            version: current.version,
+            agreement: current.parsed.agreement,
+            source: current.parsed.source,
+        })
     }
 
     /// The agreements in the caller's scope, by id.

@@ -377,7 +377,7 @@ impl App {
 
     async fn current_agreement(&self, id: &str) -> AppResult<(i64, Agreement)> {
         let record = self.stored_agreement(id).await?;
-        Ok((record.version, record.agreement))
+        Ok((record.version, std::sync::Arc::unwrap_or_clone(record.agreement)))
     }
 
     /// The people in custody under an agreement on each of `days`, from its custody records as

@@ -154,7 +154,7 @@ impl crate::App {
         let cells: Vec<_> =
             facts.cells.iter().filter(|c| who.sees(agreement_id, Some(c.facility_id.as_str()))).cloned().collect();
         let cells = (!cells.is_empty()).then_some(cells);
-        Ok((agreement, Population { candidates, held, cells, screened }))
+        Ok((std::sync::Arc::unwrap_or_clone(agreement), Population { candidates, held, cells, screened }))
     }
 }
 

@@ -52,8 +52,6 @@ pub struct App {
     facts_memo: facts::FactsMemo,
     /// The journal's tiles already read (up to [`App::with_tile_cache_mib`]); shared by the clones.
     tile_cache: journal::TileCache,
-    /// The agreements already parsed, by version; shared by the clones.
-    parsed_agreements: agreements::ParsedAgreements,
     /// The configured witnesses and the delay before `WITNESS_COSIGNATURE_OVERDUE`.
     witnesses: std::sync::Arc<Vec<custodia_journal::witness::CosignatureVerifier>>,
     witness_max_delay_s: u64,
@@ -68,7 +66,6 @@ impl App {
             journal_origin,
             facts_memo: facts::FactsMemo::default(),
             tile_cache: journal::TileCache::default(),
-            parsed_agreements: agreements::ParsedAgreements::default(),
             witnesses: std::sync::Arc::default(),
             witness_max_delay_s: 3_600,
         }

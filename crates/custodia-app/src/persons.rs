@@ -417,7 +417,7 @@ impl App {
             if !imported.contains(&agreement_id) && !all_cases.iter().any(|c| c.agreement_id == agreement_id) {
                 continue;
             }
-            let agreement = self.stored_agreement(&agreement_id).await?.agreement;
+            let agreement = std::sync::Arc::unwrap_or_clone(self.stored_agreement(&agreement_id).await?.agreement);
             let places = all_cases.iter().filter(|c| c.agreement_id == agreement_id).map(|c| c.facility_id.as_deref());
             if visible_under(who, &agreement_id, places) {
                 agreements.push(agreement);

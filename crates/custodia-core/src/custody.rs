@@ -1097,8 +1097,8 @@ impl CaseRequest {
 pub struct CaseFacts {
     /// The case as stored.
     pub case: Case,
-    /// The agreement in force.
-    pub agreement: crate::Agreement,
+    /// The agreement in force (shared: the store keeps each parsed version).
+    pub agreement: std::sync::Arc<crate::Agreement>,
     /// The person's current record.
     pub person: Person,
     /// The facility the case is placed in now.
@@ -1544,7 +1544,7 @@ mod tests {
     fn facts_in_transit(in_cell: u32) -> CaseFacts {
         CaseFacts {
             case: in_transit(&venezuelan()),
-            agreement: agreement(),
+            agreement: std::sync::Arc::new(agreement()),
             person: venezuelan(),
             facility_id: None,
             cell: Some(crate::capacity::Cell {
@@ -1602,7 +1602,8 @@ mod tests {
     #[test]
     fn the_step_day_is_the_facility_day() {
         let mut facts = facts_in_transit(0);
-        facts.agreement.facilities[0].time_zone = crate::zone::TimeZone::parse("America/El_Salvador").unwrap();
+        std::sync::Arc::make_mut(&mut facts.agreement).facilities[0].time_zone =
+            crate::zone::TimeZone::parse("America/El_Salvador").unwrap();
         let evening = i64::from(d("2025-04-01").days_since_epoch()) * 86_400 + 3_600; // 01:00Z = 19:00 the day before
         assert_eq!(facts.day_of(&admit_request("x"), evening), d("2025-03-31"));
     }

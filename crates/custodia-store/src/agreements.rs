@@ -4,7 +4,9 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use crate::backend::{PostgresStore, SqliteStore, hex, store_trait};
+use crate::backend::{
+    AGREEMENT_TEXT_SQL, ParsedAgreement, PostgresStore, SqliteStore, hex, kept_agreement, parse_agreement, store_trait,
+};
 use crate::events::{EventData, Head, NewEvent};
 use crate::{Actor, AgreementFile, AgreementImport, StoreError};
 
@@ -52,10 +54,11 @@ store_trait! {
         fn approve_amendment(&self, agreement_id: &str, proposal: i64, actor: &Actor) -> Result<AgreementImport, StoreError>;
         /// The current version's source text of an agreement.
         fn agreement_source(&self, id: &str) -> Result<Option<AgreementSource>, StoreError>;
-        /// The version in force of an agreement, if it exists: asked before every use of an
-        /// agreement (the parsed versions are remembered), so on a SQLite file it is read through
-        /// the thread's reader.
-        fn current_agreement_version(&self, id: &str) -> Result<Option<i64>, StoreError>;
+        /// The version in force of an agreement, parsed, if the agreement exists: asked before
+        /// every use of an agreement, so it reads the version and its text's digest (on a SQLite
+        /// file through the thread's reader) and reads the text only of a file not parsed before
+        /// (the parsed files are kept by digest, [`ParsedAgreement`]).
+        fn current_agreement(&self, id: &str) -> Result<Option<CurrentAgreement>, StoreError>;
         /// The source text of one version of an agreement.
         fn agreement_version_source(&self, id: &str, version: i64) -> Result<Option<String>, StoreError>;
         /// Every agreement: its id and current version, by id.
@@ -65,17 +68,41 @@ store_trait! {
     }
 }
 
-/// The version in force of agreement `$1`.
-const CURRENT_VERSION_SQL: &str = "SELECT current_version FROM agreements WHERE id = $1";
+/// The version in force of agreement `$1` and its text's SHA-256.
+const CURRENT_VERSION_SQL: &str = "SELECT v.version, v.source_sha256 FROM agreements a JOIN agreement_versions v \
+     ON v.agreement_id = a.id AND v.version = a.current_version WHERE a.id = $1";
 
-fn sqlite_current_agreement_version(file: &crate::cases::SqliteReader, id: &str) -> Result<Option<i64>, StoreError> {
-    crate::cases::with_sqlite_reader(file, |conn| {
+/// The version in force of an agreement, parsed.
+#[derive(Clone, Debug)]
+pub struct CurrentAgreement {
+    /// The version number (1 for the first import).
+    pub version: i64,
+    /// The version's file and the agreement parsed from it.
+    pub parsed: ParsedAgreement,
+}
+
+/// [`CURRENT_VERSION_SQL`] and, for a file not parsed before, [`AGREEMENT_TEXT_SQL`], through
+/// the thread's reader of a SQLite file.
+fn sqlite_current_agreement(
+    file: &crate::cases::SqliteReader,
+    id: &str,
+) -> Result<Option<CurrentAgreement>, StoreError> {
+    let found = crate::cases::with_sqlite_reader(file, |conn| {
         let mut statement = conn.prepare_cached(&CURRENT_VERSION_SQL.replace("$1", "?1"))?;
         let mut rows = statement.query([id])?;
-        Ok(match rows.next()? {
-            Some(row) => Some(row.get(0)?),
-            None => None,
-        })
+        let Some(row) = rows.next()? else { return Ok(None) };
+        let (version, digest): (i64, Vec<u8>) = (row.get(0)?, row.get(1)?);
+        if let Some(parsed) = kept_agreement(&digest) {
+            return Ok(Some((version, Ok(parsed))));
+        }
+        let mut statement = conn.prepare_cached(&AGREEMENT_TEXT_SQL.replace("$1", "?1").replace("$2", "?2"))?;
+        let source: String = statement.query_row(rusqlite::params![id, version], |row| row.get(0))?;
+        Ok(Some((version, Err(source))))
+    })?;
+    Ok(match found {
+        None => None,
+        Some((version, Ok(parsed))) => Some(CurrentAgreement { version, parsed }),
+        Some((version, Err(source))) => Some(CurrentAgreement { version, parsed: parse_agreement(id, source)? }),
     })
 }
 
@@ -188,15 +215,21 @@ macro_rules! agreements_sql {
                 })
             }
 
-            async fn current_agreement_version(&self, id: &str) -> Result<Option<i64>, StoreError> {
+            async fn current_agreement(&self, id: &str) -> Result<Option<CurrentAgreement>, StoreError> {
                 if let Some(file) = self.reader() {
-                    return sqlite_current_agreement_version(&file, id);
+                    return sqlite_current_agreement(&file, id);
                 }
-                let row = sqlx::query(CURRENT_VERSION_SQL).bind(id.to_owned()).fetch_optional(&self.pool).await?;
-                Ok(match row {
-                    Some(row) => Some(row.try_get("current_version")?),
-                    None => None,
-                })
+                let Some(row) = sqlx::query(CURRENT_VERSION_SQL).bind(id.to_owned()).fetch_optional(&self.pool).await? else {
+                    return Ok(None);
+                };
+                let version: i64 = row.try_get("version")?;
+                let digest: Vec<u8> = row.try_get("source_sha256")?;
+                if let Some(parsed) = kept_agreement(&digest) {
+                    return Ok(Some(CurrentAgreement { version, parsed }));
+                }
+                let source: String =
+                    sqlx::query(AGREEMENT_TEXT_SQL).bind(id.to_owned()).bind(version).fetch_one(&self.pool).await?.try_get("source_toml")?;
+                Ok(Some(CurrentAgreement { version, parsed: parse_agreement(id, source)? }))
             }
 
             async fn agreement_version_source(&self, id: &str, version: i64) -> Result<Option<String>, StoreError> {

@@ -73,28 +73,50 @@ where
     Ok((id, row.try_get("version")?, row.try_get("record_sha256")?, data))
 }
 
-/// Agreements parsed from their source text, kept so that a busy register does not parse the same
-/// file for every command (keyed by the text itself, so two registers in one process never mix).
-static PARSED_AGREEMENTS: std::sync::OnceLock<
-    std::sync::Mutex<HashMap<String, std::sync::Arc<custodia_core::Agreement>>>,
-> = std::sync::OnceLock::new();
+/// An agreement file as stored and parsed, shared: a version's file never changes once stored.
+#[derive(Clone, Debug)]
+pub struct ParsedAgreement {
+    /// The parsed agreement.
+    pub agreement: std::sync::Arc<custodia_core::Agreement>,
+    /// The file's text, verbatim.
+    pub source: std::sync::Arc<str>,
+}
+
+/// Agreement files parsed, by the SHA-256 of their text: a busy register neither reads a file's
+/// text (30 KB for CECOT's) nor parses it for every command, but reads the 32-byte digest stored
+/// beside it (`agreement_versions.source_sha256`) and finds the file here. Keyed by content, never
+/// by id and version, so two registers in one process never mix, nor a version written by a
+/// transaction that was then rolled back; an entry is computed from the text itself, so a digest
+/// that does not match its text is never found and the text is read every time.
+static PARSED_AGREEMENTS: std::sync::OnceLock<std::sync::Mutex<HashMap<[u8; 32], ParsedAgreement>>> =
+    std::sync::OnceLock::new();
 /// Most parsed agreements kept (a limit: the cache is cleared when full).
 pub(crate) const MAX_PARSED_AGREEMENTS: usize = 64;
 
-pub(crate) fn parsed_agreement(id: &str, source: String) -> Result<custodia_core::Agreement, StoreError> {
-    let cache = PARSED_AGREEMENTS.get_or_init(Default::default);
-    if let Some(found) = cache.lock().ok().and_then(|c| c.get(&source).cloned()) {
-        return Ok((*found).clone());
-    }
+/// The text of version `$2` of agreement `$1`.
+pub(crate) const AGREEMENT_TEXT_SQL: &str =
+    "SELECT source_toml FROM agreement_versions WHERE agreement_id = $1 AND version = $2";
+
+/// The parsed agreement whose text has this SHA-256, if it was parsed before.
+pub(crate) fn kept_agreement(source_sha256: &[u8]) -> Option<ParsedAgreement> {
+    let key: [u8; 32] = source_sha256.try_into().ok()?;
+    PARSED_AGREEMENTS.get_or_init(Default::default).lock().ok()?.get(&key).cloned()
+}
+
+/// Parses a stored agreement file and keeps it under its text's SHA-256.
+pub(crate) fn parse_agreement(id: &str, source: String) -> Result<ParsedAgreement, StoreError> {
+    use sha2::Digest;
+    let key: [u8; 32] = sha2::Sha256::digest(source.as_bytes()).into();
     let agreement = custodia_core::Agreement::from_toml(&source)
         .map_err(|e| StoreError::Inconsistent(format!("stored agreement {id} no longer loads: {e}")))?;
-    if let Ok(mut c) = cache.lock() {
-        if c.len() >= MAX_PARSED_AGREEMENTS {
-            c.clear();
+    let parsed = ParsedAgreement { agreement: std::sync::Arc::new(agreement), source: source.into() };
+    if let Ok(mut kept) = PARSED_AGREEMENTS.get_or_init(Default::default).lock() {
+        if kept.len() >= MAX_PARSED_AGREEMENTS {
+            kept.clear();
         }
-        c.insert(source, std::sync::Arc::new(agreement.clone()));
+        kept.insert(key, parsed.clone());
     }
-    Ok(agreement)
+    Ok(parsed)
 }
 
 /// The person record carried as `data.record` by person `id`'s last event.
@@ -247,13 +269,14 @@ macro_rules! backend {
                 Ok(())
             }
 
-            /// The current agreement, loaded (inside a transaction).
+            /// The current agreement, loaded (inside a transaction): its stored digest read, its
+            /// text only when not parsed before ([`kept_agreement`]).
             pub(crate) async fn agreement_in(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 id: &str,
-            ) -> Result<custodia_core::Agreement, StoreError> {
+            ) -> Result<std::sync::Arc<custodia_core::Agreement>, StoreError> {
                 let row = sqlx::query(
-                    "SELECT v.source_toml FROM agreements a JOIN agreement_versions v \
+                    "SELECT v.version, v.source_sha256 FROM agreements a JOIN agreement_versions v \
                      ON v.agreement_id = a.id AND v.version = a.current_version WHERE a.id = $1",
                 )
                 .bind(id.to_owned())
@@ -264,8 +287,28 @@ macro_rules! backend {
                         "agreement {id} is not in the register: import the agreement file first"
                     ))
                 })?;
-                let source: String = row.try_get("source_toml")?;
-                parsed_agreement(id, source)
+                let digest: Vec<u8> = row.try_get("source_sha256")?;
+                Ok(Self::agreement_version_in(tx, id, row.try_get("version")?, &digest).await?.agreement)
+            }
+
+            /// Version `version` of agreement `id`, whose text's SHA-256 is stored as `digest`:
+            /// kept, or its text read (inside a transaction) and parsed.
+            pub(crate) async fn agreement_version_in(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                id: &str,
+                version: i64,
+                digest: &[u8],
+            ) -> Result<ParsedAgreement, StoreError> {
+                if let Some(kept) = kept_agreement(digest) {
+                    return Ok(kept);
+                }
+                let source: String = sqlx::query(AGREEMENT_TEXT_SQL)
+                    .bind(id.to_owned())
+                    .bind(version)
+                    .fetch_one(&mut **tx)
+                    .await?
+                    .try_get("source_toml")?;
+                parse_agreement(id, source)
             }
         }
     };
@@ -406,6 +449,9 @@ fn private_sqlite_files(file: &std::path::Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// A pooled PostgreSQL connection idle this long is checked with a round trip before it is used.
+const IDLE_CHECK_AFTER: Duration = Duration::from_secs(30);
+
 impl Store {
     /// Opens (creating if needed) the register and applies its migrations.
     pub async fn open(target: &Target) -> Result<Self, StoreError> {
@@ -416,9 +462,23 @@ impl Store {
                 Self::open_sqlite(options).await
             }
             Target::Url(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                // sqlx checks a pooled connection with a round trip before every use, by
+                // default: on a busy server that was one round trip in three of every read.
+                // Only a connection idle for a while (the database may have restarted, a firewall
+                // may have dropped it) is checked before use; every connection is still checked
+                // when it is given back, and a broken one is then closed.
                 let pool = sqlx::postgres::PgPoolOptions::new()
                     .max_connections(8)
                     .acquire_timeout(Duration::from_secs(10))
+                    .test_before_acquire(false)
+                    .before_acquire(|conn, meta| {
+                        Box::pin(async move {
+                            if meta.idle_for >= IDLE_CHECK_AFTER {
+                                sqlx::Connection::ping(conn).await?;
+                            }
+                            Ok(true)
+                        })
+                    })
                     .connect(url)
                     .await?;
                 sqlx::migrate!("./migrations/postgres").run(&pool).await?;
@@ -449,7 +509,13 @@ impl Store {
             // A larger page cache keeps a big import's B-tree pages in memory instead of spilling them
             // to the WAL again and again (64 MiB per connection; SQLite allocates it only as needed).
             .pragma("cache_size", "-65536");
-        let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        // A connection to a file does not go stale: no check before each use (each is a hand-off
+        // to the connection's thread).
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(4)
+            .test_before_acquire(false)
+            .connect_with(options)
+            .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         let store = SqliteStore { pool, file, opened: crate::cases::next_opening() };
         crate::journal::Journal::backfill_tile_hashes(&store).await?;

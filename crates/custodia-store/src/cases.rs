@@ -17,8 +17,7 @@ use serde_json::{Value, json};
 use sqlx::Row;
 
 use crate::backend::{
-    PERSON_SELECT, PostgresStore, SqliteStore, case_row_from, parsed_agreement, person_from_event, person_from_row,
-    store_trait,
+    PERSON_SELECT, PostgresStore, SqliteStore, case_row_from, person_from_event, person_from_row, store_trait,
 };
 use crate::bulk::Dialect;
 use crate::events::{EventData, Head, NewEvent};
@@ -704,8 +703,9 @@ macro_rules! cases_sql {
                 // occupancy of the cell and of the facility, derived from the cases in custody.
                 let row = sqlx::query(
                     "SELECT c.agreement_id, c.person_id, c.facility_id, c.record, c.version, \
-                       (SELECT v.source_toml FROM agreements a JOIN agreement_versions v \
-                          ON v.agreement_id = a.id AND v.version = a.current_version WHERE a.id = c.agreement_id) AS source_toml, \
+                       (SELECT a.current_version FROM agreements a WHERE a.id = c.agreement_id) AS agreement_version, \
+                       (SELECT v.source_sha256 FROM agreements a JOIN agreement_versions v \
+                          ON v.agreement_id = a.id AND v.version = a.current_version WHERE a.id = c.agreement_id) AS agreement_sha256, \
                        (SELECT e.body FROM persons p JOIN events e ON e.seq = p.last_event_seq WHERE p.id = c.person_id) AS person_body, \
                        (SELECT k.kind FROM cells k WHERE k.agreement_id = c.agreement_id AND k.facility_id = $2 AND k.cell_id = $3) AS cell_kind, \
                        (SELECT k.area_m2 FROM cells k WHERE k.agreement_id = c.agreement_id AND k.facility_id = $2 AND k.cell_id = $3) AS cell_area, \
@@ -730,8 +730,10 @@ macro_rules! cases_sql {
                 {
                     return Err(StoreError::Stale(format!("case {id} is at version {version}, not {expected}")));
                 }
-                let source: Option<String> = row.try_get("source_toml")?;
-                let source = source.ok_or_else(|| StoreError::NotFound(format!("agreement {agreement_id} is not in the register: import the agreement file first")))?;
+                let (agreement_version, digest) = match (row.try_get::<Option<i64>, _>("agreement_version")?, row.try_get::<Option<Vec<u8>>, _>("agreement_sha256")?) {
+                    (Some(version), Some(digest)) => (version, digest),
+                    _ => return Err(StoreError::NotFound(format!("agreement {agreement_id} is not in the register: import the agreement file first"))),
+                };
                 let cell = match (placement_of, row.try_get::<Option<String>, _>("cell_kind")?) {
                     (Some(placement), Some(kind)) => Some(cell_from(placement, &kind, row.try_get("cell_area")?, row.try_get("cell_beds")?)?),
                     _ => None,
@@ -741,7 +743,7 @@ macro_rules! cases_sql {
                 let person_body = person_body.ok_or_else(|| StoreError::Inconsistent(format!("case {id}: its person has no record")))?;
                 let facts = CaseFacts {
                     case: case_from_json(&row.try_get::<String, _>("record")?)?,
-                    agreement: parsed_agreement(&agreement_id, source)?,
+                    agreement: Self::agreement_version_in(tx, &agreement_id, agreement_version, &digest).await?.agreement,
                     person: person_from_event(person_id, &person_body)?,
                     facility_id: row.try_get("facility_id")?,
                     cell,

@@ -50,8 +50,8 @@ use custodia_core::Date;
 use custodia_core::ids::CountryCode;
 
 pub use access::Access;
-pub use agreements::{AgreementSource, AgreementVersion, Agreements, PendingAmendment};
-pub use backend::{PostgresStore, SqliteStore, Store};
+pub use agreements::{AgreementSource, AgreementVersion, Agreements, CurrentAgreement, PendingAmendment};
+pub use backend::{ParsedAgreement, PostgresStore, SqliteStore, Store};
 pub use billing::Billing;
 pub use care::{Care, CareItem, CareRow, ExaminationLink};
 pub use cases::{CasePlace, CaseWithPerson, CaseWithSendingId, Cases, CasesPage};

@@ -259,10 +259,14 @@ async fn agreements_are_versioned_and_idempotent_on(f: &Fixture) {
     assert!(events[0].body.contains("\"kind\":\"agreement.registered\""));
     assert!(events[1].body.contains("\"kind\":\"agreement.amended\""));
     assert!(store.agreement_source("no-such").await.unwrap().is_none());
-    // The version in force, as the application asks before using its parsed copy of a version.
-    assert_eq!(store.current_agreement_version("us-sv-cecot").await.unwrap(), Some(2));
+    // The version in force, parsed, as the application asks before every use of an agreement:
+    // never the version parsed before it.
+    let current = store.current_agreement("us-sv-cecot").await.unwrap().unwrap();
+    assert_eq!(current.version, 2);
+    assert_eq!(&*current.parsed.source, amended.as_str());
+    assert_eq!(current.parsed.agreement.facilities[0].contracted_places, 350);
     assert_eq!(store.agreement_version_source("us-sv-cecot", 1).await.unwrap().as_deref(), Some(AGREEMENT));
-    assert_eq!(store.current_agreement_version("no-such").await.unwrap(), None);
+    assert!(store.current_agreement("no-such").await.unwrap().is_none());
 }
 on_every_backend!(agreements_are_versioned_and_idempotent, agreements_are_versioned_and_idempotent_on);
 

@@ -94,3 +94,32 @@ async fn a_register_made_again_at_the_same_path_is_not_read_through_the_old_one(
     store.close().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Two registers in one process may hold an agreement with the same id and version number but a
+/// different file: each is read as its own (the parsed files are kept by the digest of their text,
+/// never by id and version).
+#[tokio::test]
+async fn two_registers_with_the_same_agreement_version_each_read_their_own_file() {
+    let source = include_str!("../../../examples/agreements/us-sv-cecot.toml");
+    let mut places = Vec::new();
+    for (n, contracted) in [(1, "300"), (2, "350")] {
+        let dir = std::env::temp_dir().join(format!("custodia-two-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Store::open(&Target::DataDir(dir.clone())).await.unwrap();
+        let text = source.replace("contracted_places = 300", &format!("contracted_places = {contracted}"));
+        let agreement = custodia_core::Agreement::from_toml(&text).unwrap();
+        let by = Actor {
+            name: "setup".into(),
+            recorded_at: Timestamp::parse("2026-12-05T00:00:00Z").unwrap(),
+            occurred_at: None,
+        };
+        let file = custodia_store::AgreementFile { agreement: &agreement, source: &text, effective_from: None };
+        assert_eq!(store.import_agreement(&file, &by).await.unwrap().version, 1);
+        let current = store.current_agreement(agreement.id.as_str()).await.unwrap().unwrap();
+        assert_eq!((current.version, &*current.parsed.source), (1, text.as_str()));
+        places.push(current.parsed.agreement.facilities[0].contracted_places);
+        store.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    assert_eq!(places, [300, 350]);
+}

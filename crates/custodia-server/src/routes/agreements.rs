@@ -105,7 +105,11 @@ fn view(a: &Agreement, version: i64, source: Option<String>) -> AgreementView {
 }
 
 /// The agreement, if it exists and is in the caller's scope (404 otherwise, alike).
-pub async fn agreement_in_scope(state: &AppState, who: &Principal, id: &str) -> ApiResult<(i64, Agreement, String)> {
+pub async fn agreement_in_scope(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+) -> ApiResult<(i64, std::sync::Arc<Agreement>, std::sync::Arc<str>)> {
     let record = state.app.agreement(who, id).await?;
     Ok((record.version, record.agreement, record.source))
 }
@@ -133,7 +137,7 @@ async fn get_agreement(
     PathParam(id): PathParam<String>,
 ) -> ApiResult<axum::Json<AgreementView>> {
     let (version, agreement, source) = agreement_in_scope(&state, &who, &id).await?;
-    Ok(axum::Json(view(&agreement, version, Some(source))))
+    Ok(axum::Json(view(&agreement, version, Some(source.to_string()))))
 }
 
 /// An agreement file to import.
