@@ -105,7 +105,7 @@ macro_rules! persons_sql {
                 let PersonsFile { agreement_id, sending_state, mut persons } = file;
                 let state = sending_state.as_str().to_owned();
                 let mut tx = self.pool.begin().await?;
-                let mut head = Self::lock_head(&mut tx).await?;
+                let head = Self::lock_head(&mut tx).await?;
                 let known: Option<i64> = sqlx::query("SELECT current_version FROM agreements WHERE id = $1")
                     .bind(agreement_id.to_owned())
                     .fetch_optional(&mut *tx)
@@ -118,11 +118,11 @@ macro_rules! persons_sql {
                         agreement_id
                     )));
                 }
-                let mut next_id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) AS max_id FROM persons")
+                let next_id: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) AS max_id FROM persons")
                     .fetch_one(&mut *tx)
                     .await?
                     .try_get("max_id")?;
-                let mut outcome = PersonsImport::default();
+                let outcome = PersonsImport::default();
                 let sql = ImportSql::new($dialect);
                 // Only lookups by key, whatever the planner believes of tables that grow inside this
                 // transaction (PostgreSQL has no statistics for them until it commits): the batch's
@@ -141,18 +141,20 @@ macro_rules! persons_sql {
                       WHERE pa.person_id = p.id AND pa.agreement_id = $3) AS linked \
                      FROM persons p WHERE p.sending_state = $1 AND p.sending_id {wanted}"
                 );
-                // Batch k is written by the database while batch k + 1 is built here: the two run on
-                // different threads, so an import costs about the larger of the two, not their sum.
+                // Batch k is written by the database while batch k + 1 is built on a thread of the
+                // blocking pool, so an import costs about the larger of the two, not their sum. (Built
+                // inside the same task, the build ran while the write waited to be polled again: a
+                // batch's write is a dozen statements, and only the first overlapped the build.)
                 let mut pending: Option<Batch> = None;
+                let mut building = Building { head, next_id, outcome };
                 loop {
                     let batch: Vec<PersonData> = persons.by_ref().take(BATCH_ROWS).collect();
                     if batch.is_empty() {
                         break;
                     }
-                    let batch = batch.as_slice();
                     let mut ids = JsonRows::with_capacity(batch.len() * 16);
                     ids.row();
-                    for person in batch {
+                    for person in &batch {
                         ids.text(&person.sending_id);
                     }
                     // Planned afresh every batch: a plan cached while the tables were nearly empty
@@ -172,6 +174,22 @@ macro_rules! persons_sql {
                         existing.insert(record.sending_id.clone(), Found { id, version, sha, record, linked });
                     }
                     let previous = pending.take();
+                    let (state, agreement, actor) = (state.clone(), agreement_id.to_owned(), actor.clone());
+                    let build = tokio::task::spawn_blocking(move || {
+                        let mut b = building;
+                        let built = build_person_batch(
+                            &batch,
+                            &existing,
+                            &state,
+                            &agreement,
+                            &mut b.head,
+                            &mut b.next_id,
+                            &mut b.outcome,
+                            &actor,
+                            $dialect,
+                        );
+                        (built, b)
+                    });
                     let (written, built) = tokio::join!(
                         async {
                             match previous {
@@ -179,23 +197,14 @@ macro_rules! persons_sql {
                                 None => Ok(()),
                             }
                         },
-                        async {
-                            build_person_batch(
-                                batch,
-                                &existing,
-                                &state,
-                                agreement_id,
-                                &mut head,
-                                &mut next_id,
-                                &mut outcome,
-                                actor,
-                                $dialect,
-                            )
-                        }
+                        build
                     );
+                    let (built, b) = built.map_err(|e| StoreError::Journal(format!("an import batch was not built: {e}")))?;
+                    building = b;
                     written?;
                     pending = built?;
                 }
+                let Building { head, outcome, .. } = building;
                 if let Some(batch) = pending {
                     Self::write_person_batch(&mut tx, &sql, batch).await?;
                 }
@@ -327,6 +336,14 @@ macro_rules! persons_sql {
 
 persons_sql!(SqliteStore, sqlx::Sqlite, Dialect::Sqlite);
 persons_sql!(PostgresStore, sqlx::Postgres, Dialect::Postgres);
+
+/// What an import carries from batch to batch: the journal head, the last Custodia id given, and
+/// the counts so far (moved to the thread that builds each batch, and back).
+struct Building {
+    head: Head,
+    next_id: i64,
+    outcome: PersonsImport,
+}
 
 /// A person already in the register, as an import batch finds them.
 struct Found {
