@@ -6,8 +6,10 @@
 //! (docs/journal.md), so the journal's size stamps them. The size is read *before* the facts, so
 //! remembered facts are at least as new as their size, and every change after it is an event after
 //! it. A later request either finds the same size (the same facts), or catches up on the events
-//! since — re-reading exactly the cases, people, cells, incidents or custody steps those events
-//! name — or, for an event whose effect is not listed here or too many events, reads everything
+//! since — re-reading exactly the cases, people, cells or incidents those events name, and
+//! appending the custody steps among them (the steps only grow, at the journal's end; which events
+//! are steps is decided by the store's [`custodia_store::custody_step_in`], the same condition as
+//! its SQL) — or, for an event whose effect is not listed here or too many events, reads everything
 //! again. Catching up never guesses: an unknown event kind means reading everything.
 
 use std::borrow::Cow;
@@ -148,22 +150,26 @@ fn effect_of(body: &str, agreement_id: &str) -> Effect {
 
 /// What the events since the facts were read ask to re-read; `None` when everything must be.
 #[derive(Debug, Default, PartialEq, Eq)]
-struct Rereads {
+struct Rereads<'a> {
     cases: BTreeSet<i64>,
     persons: BTreeSet<i64>,
     cells: bool,
     incidents: bool,
-    custody_steps: bool,
+    /// The new custody steps, with their journal positions, in journal order: appended to the
+    /// facts' steps rather than all of them read again (the steps only grow, at the journal's end).
+    steps: Vec<(u64, &'a str)>,
 }
 
-fn rereads<'a>(bodies: impl IntoIterator<Item = &'a str>, agreement_id: &str) -> Option<Rereads> {
+fn rereads<'a>(bodies: impl IntoIterator<Item = &'a str>, agreement_id: &str) -> Option<Rereads<'a>> {
     let mut r = Rereads::default();
     for body in bodies {
         match effect_of(body, agreement_id) {
             Effect::Nothing => {}
             Effect::Case { case_id, transition } => {
                 r.cases.insert(case_id);
-                r.custody_steps |= transition;
+                if transition && let Some(seq) = custodia_store::custody_step_in(body, agreement_id)? {
+                    r.steps.push((seq, body));
+                }
             }
             Effect::Person(id) => {
                 r.persons.insert(id);
@@ -174,6 +180,22 @@ fn rereads<'a>(bodies: impl IntoIterator<Item = &'a str>, agreement_id: &str) ->
         }
     }
     Some(r)
+}
+
+/// Appends to `known` (an agreement's custody steps, in journal order) the `new` ones after the
+/// last it holds: facts read whole may hold the first new steps already, since they are read after
+/// the journal's size. False, and nothing changed, when the last known step cannot be read as one
+/// (the caller then reads them all).
+fn append_steps(known: &mut Vec<String>, new: &[(u64, &str)], agreement_id: &str) -> bool {
+    let last = match known.last() {
+        None => None,
+        Some(body) => match custodia_store::custody_step_in(body, agreement_id) {
+            Some(Some(seq)) => Some(seq),
+            _ => return false,
+        },
+    };
+    known.extend(new.iter().filter(|(seq, _)| last.is_none_or(|l| *seq > l)).map(|(_, body)| (*body).to_owned()));
+    true
 }
 
 impl App {
@@ -275,8 +297,10 @@ impl App {
         if r.incidents {
             next.incidents = store.incidents(agreement_id).await?;
         }
-        if r.custody_steps {
-            next.transitions = store.custody_step_bodies(agreement_id).await?;
+        if !r.steps.is_empty() {
+            if !append_steps(&mut next.transitions, &r.steps, agreement_id) {
+                next.transitions = store.custody_step_bodies(agreement_id).await?;
+            }
             next.override_days = OnceLock::new();
         }
         Ok(Some(next))
@@ -325,10 +349,31 @@ mod tests {
             assert_eq!(effect_of(&event(everything, Some(a), None, None), a), Effect::Everything, "{everything}");
         }
         assert_eq!(effect_of("not json", a), Effect::Everything);
-        let all = [transition.as_str(), proposed.as_str()];
+        // A transition from or to a custody state is a new custody step, kept with its position;
+        // one between other states is not.
+        let step = |seq: u64, from: &str, to: &str| {
+            serde_json::json!({"kind": "case.transition", "agreement_id": a, "person_id": 4,
+                "data": {"case_id": 9, "from": from, "to": to}, "actor": "a", "seq": seq})
+            .to_string()
+        };
+        let (admitted, moved, returned) =
+            (step(7, "in_transit", "in_custody"), step(8, "in_custody", "in_custody"), step(11, "returned", "closed"));
+        let all = [transition.as_str(), admitted.as_str(), proposed.as_str(), moved.as_str(), returned.as_str()];
         let r = rereads(all, a).unwrap();
-        assert_eq!(r.cases.into_iter().collect::<Vec<_>>(), [9, 10]);
-        assert!(r.custody_steps && !r.cells && !r.incidents);
+        assert_eq!(r.cases.iter().copied().collect::<Vec<_>>(), [9, 10]);
+        assert_eq!(r.steps, [(7, admitted.as_str()), (8, moved.as_str())]);
+        assert!(!r.cells && !r.incidents);
+        assert!(rereads([transition.as_str(), proposed.as_str()], a).unwrap().steps.is_empty());
+        // Appended after the last step known, never twice (facts read whole may hold step 7).
+        let mut known = vec![admitted.clone()];
+        assert!(append_steps(&mut known, &r.steps, a));
+        assert_eq!(known, [admitted.clone(), moved.clone()]);
+        let mut none = Vec::new();
+        assert!(append_steps(&mut none, &r.steps, a));
+        assert_eq!(none, [admitted.clone(), moved.clone()]);
+        let mut unreadable = vec!["not an event".to_owned()];
+        assert!(!append_steps(&mut unreadable, &r.steps, a));
+        assert_eq!(unreadable, ["not an event"]);
         let unknown = event("something.new", Some(a), None, None);
         assert_eq!(rereads([transition.as_str(), unknown.as_str()], a), None);
     }

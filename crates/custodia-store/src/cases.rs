@@ -401,6 +401,43 @@ fn custody_steps_sql(dialect: Dialect) -> &'static str {
     }
 }
 
+/// The custody states: a `case.transition` from or to one of them is a custody step.
+const CUSTODY_STATES: [&str; 2] = ["in_custody", "return_scheduled"];
+
+/// The members of an event body that [`custody_step_in`] reads.
+#[derive(serde::Deserialize)]
+struct StepEnvelope<'a> {
+    #[serde(borrow)]
+    kind: std::borrow::Cow<'a, str>,
+    #[serde(borrow, default)]
+    agreement_id: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    data: Option<StepData<'a>>,
+    seq: u64,
+}
+
+#[derive(serde::Deserialize)]
+struct StepData<'a> {
+    #[serde(borrow, default)]
+    from: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    to: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// Whether the event `body` is one of agreement `agreement_id`'s custody steps — what
+/// [`Cases::custody_step_bodies`] selects in SQL, decided on the body alone, so that a reader who
+/// has the new events need not read every step again: `Some(Some(seq))` for a step (its journal
+/// position), `Some(None)` for any other event, `None` for a body that is not an event (the caller
+/// then reads the steps from the register).
+pub fn custody_step_in(body: &str, agreement_id: &str) -> Option<Option<u64>> {
+    let event: StepEnvelope<'_> = serde_json::from_str(body).ok()?;
+    let ours = event.kind == "case.transition" && event.agreement_id.as_deref() == Some(agreement_id);
+    let custody = event
+        .data
+        .is_some_and(|d| [d.from, d.to].iter().flatten().any(|state| CUSTODY_STATES.contains(&state.as_ref())));
+    Some((ours && custody).then_some(event.seq))
+}
+
 macro_rules! cases_sql {
     ($name:ident, $db:ty, $dialect:expr) => {
         impl Cases for $name {

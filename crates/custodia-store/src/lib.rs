@@ -54,7 +54,7 @@ pub use agreements::{AgreementSource, AgreementVersion, Agreements, CurrentAgree
 pub use backend::{ParsedAgreement, PostgresStore, SqliteStore, Store};
 pub use billing::Billing;
 pub use care::{Care, CareItem, CareRow, ExaminationLink};
-pub use cases::{CasePlace, CaseWithPerson, CaseWithSendingId, Cases, CasesPage};
+pub use cases::{CasePlace, CaseWithPerson, CaseWithSendingId, Cases, CasesPage, custody_step_in};
 pub use cells::{CellChangeRow, Cells, CellsSubmitted};
 pub use journal::{Cosignature, Journal};
 pub use locator::{Locator, LocatorFilter};

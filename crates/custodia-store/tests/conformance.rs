@@ -725,6 +725,19 @@ async fn cases_follow_the_lifecycle_and_occupancy_is_derived_on(f: &Fixture) {
     assert_eq!((all.len(), expected.len()), (13, 3), "ten steps to transit, three in custody");
     assert_eq!(store.custody_step_bodies("us-sv-cecot").await.unwrap(), expected);
     assert!(store.custody_step_bodies("other").await.unwrap().is_empty());
+    // The same steps decided on the bodies alone, over the whole journal (as the application
+    // catches up on new events): exactly the ones the SQL selects, at their journal positions.
+    let journal = store.events(0, store.journal_size().await.unwrap()).await.unwrap();
+    let decided: Vec<(u64, String)> = journal
+        .iter()
+        .filter_map(|e| {
+            custodia_store::custody_step_in(&e.body, "us-sv-cecot").unwrap().map(|seq| (seq, e.body.clone()))
+        })
+        .collect();
+    assert!(decided.iter().all(|(seq, body)| journal.iter().any(|e| e.seq == *seq && &e.body == body)));
+    assert_eq!(decided.into_iter().map(|(_, body)| body).collect::<Vec<_>>(), expected);
+    assert!(journal.iter().all(|e| custodia_store::custody_step_in(&e.body, "other") == Some(None)));
+    assert_eq!(custodia_store::custody_step_in("not an event", "us-sv-cecot"), None);
     assert_eq!(store.verify_journal().await.unwrap().first_mismatch, None);
 }
 on_every_backend!(
