@@ -78,8 +78,11 @@ impl FactsMemo {
     }
 }
 
-/// Events caught up on at most; beyond, everything is read again.
-const CATCH_UP_EVENTS: u64 = 512;
+/// Events caught up on at most; beyond, everything is read again. A busy server writes a few
+/// thousand events between two evaluations of the alerts (about a second apart under load), and
+/// reading everything again costs every case and every custody step of the agreement, which grow
+/// without bound; catching up on 4,096 events reads those events and at most their cases.
+const CATCH_UP_EVENTS: u64 = 4_096;
 
 /// What one event changes in an agreement's facts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
