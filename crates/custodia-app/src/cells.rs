@@ -149,7 +149,7 @@ impl App {
             .case_places(agreement_id)
             .await?
             .into_iter()
-            .filter(|p| p.state == "in_custody" || p.state == "return_scheduled")
+            .filter(|p| custodia_core::lifecycle::CaseState::parse(&p.state).is_some_and(|s| s.holds_place()))
             .filter_map(|p| p.facility_id.map(|f| (f, p.cell_id)))
             .collect())
     }

@@ -129,7 +129,7 @@ macro_rules! care_sql {
                     .await?
                     .ok_or_else(|| StoreError::NotFound(format!("case {case_id} is not a case of {agreement_id}")))?
                     .try_get("state")?;
-                let held = matches!(state.as_str(), "in_custody" | "return_scheduled");
+                let held = custodia_core::lifecycle::CaseState::parse(&state).is_some_and(|s| s.holds_place());
                 let refused = |code: &str| StoreError::Refused(format!("{code}: case {case_id}"));
                 match item {
                     CareItem::Examination(e) => e.check().map_err(|r| refused(r.code()))?,

@@ -401,9 +401,6 @@ fn custody_steps_sql(dialect: Dialect) -> &'static str {
     }
 }
 
-/// The custody states: a `case.transition` from or to one of them is a custody step.
-const CUSTODY_STATES: [&str; 2] = ["in_custody", "return_scheduled"];
-
 /// The members of an event body that [`custody_step_in`] reads.
 #[derive(serde::Deserialize)]
 struct StepEnvelope<'a> {
@@ -432,9 +429,10 @@ struct StepData<'a> {
 pub fn custody_step_in(body: &str, agreement_id: &str) -> Option<Option<u64>> {
     let event: StepEnvelope<'_> = serde_json::from_str(body).ok()?;
     let ours = event.kind == "case.transition" && event.agreement_id.as_deref() == Some(agreement_id);
-    let custody = event
-        .data
-        .is_some_and(|d| [d.from, d.to].iter().flatten().any(|state| CUSTODY_STATES.contains(&state.as_ref())));
+    // A custody state is one that holds a place (in custody, or its return scheduled).
+    let custody = event.data.is_some_and(|d| {
+        [d.from, d.to].iter().flatten().any(|state| CaseState::parse(state).is_some_and(CaseState::holds_place))
+    });
     Some((ours && custody).then_some(event.seq))
 }
 
